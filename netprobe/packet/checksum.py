@@ -1,0 +1,46 @@
+"""The Internet checksum (RFC 1071) and the pseudo-headers of TCP, UDP and ICMPv6.
+
+The ones'-complement sum of 16-bit words equals the big-endian integer value of
+the data modulo 0xffff (because 2**16 == 1 mod 0xffff), so one C-level
+``int.from_bytes`` and one modulo replace a Python loop over words.
+"""
+
+from __future__ import annotations
+
+from struct import Struct
+
+_from_bytes = int.from_bytes
+_PH4 = Struct("!4s4sxBH")
+_PH6 = Struct("!16s16sI3xB")
+
+
+def ones_sum(data: bytes) -> int:
+    """Return the 16-bit ones'-complement sum of ``data`` (odd length padded with zero)."""
+    if len(data) & 1:
+        data = bytes(data) + b"\x00"
+    n = _from_bytes(data, "big")
+    if not n:
+        return 0
+    r = n % 0xFFFF
+    return r or 0xFFFF
+
+
+def checksum(data: bytes) -> int:
+    """Return the Internet checksum of ``data``, as stored in IP/TCP/UDP/ICMP headers."""
+    if len(data) & 1:
+        data = bytes(data) + b"\x00"
+    n = _from_bytes(data, "big")
+    r = n % 0xFFFF
+    if r == 0 and n:
+        r = 0xFFFF
+    return 0xFFFF - r
+
+
+def pseudo_header_v4(src: bytes, dst: bytes, proto: int, length: int) -> bytes:
+    """The IPv4 pseudo-header that TCP and UDP checksums cover."""
+    return _PH4.pack(src, dst, proto, length)
+
+
+def pseudo_header_v6(src: bytes, dst: bytes, nh: int, length: int) -> bytes:
+    """The IPv6 pseudo-header (RFC 8200 section 8.1) for upper-layer checksums."""
+    return _PH6.pack(src, dst, length, nh)

@@ -1,0 +1,102 @@
+"""Dissection: bytes to layers, walking the binding tables; never raises.
+
+What does not parse becomes ``Raw`` and a note in ``packet.errors``; bytes after
+the length a header announces become ``Padding``.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+
+from netprobe.packet.layer import Layer, LengthNote, ParseError, Truncated
+from netprobe.packet.layers.raw import Padding, Raw
+
+
+#: link type number -> layer class, or a function choosing one from the first bytes
+LINKTYPES: dict[int, type[Layer] | Callable[[bytes], type[Layer]]] = {}
+
+_FAILURES = (ParseError, struct.error, ValueError, IndexError, KeyError, TypeError,
+             UnicodeError, OverflowError, RecursionError)
+
+
+def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None) -> Layer:
+    """Dissect ``buf`` starting with layer class ``cls``; never raises on bad bytes."""
+    errors: list[str] | None = None
+    trailers: list[bytes] | None = None
+    off, end = 0, len(buf)
+    new = object.__new__
+    top = prev = new(cls)
+    top._under = None
+    layer = top
+    nxt: type[Layer] | None = cls
+    depth = 0
+    while True:
+        layer._errors = None
+        try:
+            poff, pend = layer.parse(buf, off, end)
+            if pend < end:
+                if trailers is None:
+                    trailers = []
+                trailers.append(buf[pend:end])
+            nxt = (layer.next_layer(buf, poff, pend) or Raw) if poff < pend else None
+        except _FAILURES as exc:
+            if not (isinstance(exc, Truncated) and wirelen is not None and wirelen > len(buf)):
+                if errors is None:
+                    errors = []
+                errors.append(f"{type(layer).__name__}: {exc}")
+            raw = Raw(load=buf[off:end])
+            under = layer._under
+            raw._under = under
+            if under is None:
+                top = raw
+            else:
+                under._payload = raw
+            layer = raw
+            nxt = None
+        if layer._errors:
+            if errors is None:
+                errors = []
+            snapped = wirelen is not None and wirelen > len(buf)
+            errors.extend(f"{type(layer).__name__}: {e}" for e in layer._errors
+                          if not (snapped and isinstance(e, LengthNote)))
+            layer._errors = None
+        prev = layer
+        if nxt is None:
+            break
+        depth += 1
+        if depth > 64:
+            if errors is None:
+                errors = []
+            errors.append("too many nested layers")
+            break
+        layer = new(nxt)
+        layer._under = prev
+        prev._payload = layer
+        off, end = poff, pend
+    prev._payload = None
+    if trailers:
+        for t in reversed(trailers):
+            pad = Padding(load=t)
+            pad._under = prev
+            prev._payload = pad
+            prev = pad
+    top._errors = errors or None
+    return top
+
+
+def dissect(data: bytes, linktype: int = 1, wirelen: int | None = None) -> Layer:
+    """Dissect a frame captured on ``linktype`` (1 = Ethernet). Never raises on bad bytes.
+
+    ``wirelen`` (the length on the wire) lets notes about lengths that the
+    capture's snap length explains be left out.
+    """
+    if type(data) is not bytes:
+        data = bytes(data)
+    chooser = LINKTYPES.get(linktype)
+    if chooser is None:
+        pkt = Raw(load=data)
+        pkt._errors = [f"unknown link type {linktype}"]
+        return pkt
+    cls = chooser if isinstance(chooser, type) else chooser(data)
+    return dissect_as(cls, data, wirelen)

@@ -1,0 +1,460 @@
+"""Field kinds: how one header field is checked, stored, put on the wire and shown.
+
+A layer lists its fields once; the layer base class (``layer.py``) turns that list
+into a ``struct`` layout and generated pack/unpack code. Each field kind therefore
+describes itself as *code templates* (``pack_expr`` / ``unpack_expr``) that the
+base class pastes into those generated functions, so the hot path makes no
+per-field method calls.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from netprobe.errors import UsageError
+
+_inet_aton_strict = socket.inet_pton
+_AF4 = socket.AF_INET
+_AF6 = socket.AF_INET6
+
+
+class SetValue(list):
+    """A field value that stands for several values: the packet becomes a set."""
+
+
+class FlagValue(int):
+    """An int that prints and compares as flag names (``TCP.flags == "SA"``, ``"DF"``)."""
+
+    __slots__ = ()
+    letters: str | tuple[str, ...] = ""
+
+    def __str__(self) -> str:
+        v = int(self)
+        names = [ch for i, ch in enumerate(self.letters) if v >> i & 1]
+        return "".join(names) if isinstance(self.letters, str) else "+".join(names)
+
+    def __repr__(self) -> str:
+        return f"<Flag {int(self)} ({self})>"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            try:
+                return int(self) == letters_to_int(other, self.letters, "flags")
+            except UsageError:
+                return False
+        return int.__eq__(self, other)
+
+    def __hash__(self) -> int:
+        return int.__hash__(self)
+
+    def __contains__(self, flag: str) -> bool:
+        want = letters_to_int(flag, self.letters, "flags")
+        return int(self) & want == want
+
+
+def letters_to_int(text: str, letters: str | tuple[str, ...], name: str) -> int:
+    """Turn ``"SA"`` (or ``"MF+DF"`` for named flags) into bits, bit 0 first."""
+    value = 0
+    parts = list(text) if isinstance(letters, str) else [p for p in text.split("+") if p]
+    for part in parts:
+        try:
+            i = letters.index(part)
+        except ValueError:
+            known = letters if isinstance(letters, str) else ", ".join(letters)
+            raise UsageError(f"{name}: unknown flag {part!r} (known: {known})") from None
+        value |= 1 << i
+    return value
+
+
+_MAC_CACHE: dict[str, bytes] = {}
+#: MAC text already checked -> its normalised form
+_MAC_OK: dict[str, str] = {}
+
+
+def _mac_to_bytes(text: str) -> bytes:
+    # A run sends to few MACs: remember them. The check path gives clear errors.
+    raw = _MAC_CACHE.get(text)
+    if raw is None:
+        raw = bytes.fromhex(text.replace(":", "").replace("-", ""))
+        if len(_MAC_CACHE) < 65536:
+            _MAC_CACHE[text] = raw
+    return raw
+
+
+def _ip4_to_bytes(text: str) -> bytes:
+    return _inet_aton_strict(_AF4, text)
+
+
+def _ip6_to_bytes(text: str) -> bytes:
+    return _inet_aton_strict(_AF6, text)
+
+
+def _ip6_text(raw: bytes) -> str:
+    # RFC 5952 form; glibc's inet_ntop already compresses the longest zero run,
+    # ipaddress handles the corner cases (a single zero group is not compressed).
+    return ipaddress.IPv6Address(raw).compressed
+
+
+class Field:
+    """One header field. Subclasses say how the value is checked and encoded.
+
+    ``auto`` fields default to ``None`` and are computed while building
+    (lengths, checksums, protocol numbers); a value set by hand is kept.
+    """
+
+    __slots__ = ("auto", "default", "name", "names")
+    #: struct format of the field, or "" for a variable-length (tail) field
+    fmt = ""
+    #: bits, for bit fields packed into a shared struct unit
+    bits = 0
+    #: the field may take a list or range, making the packet a set
+    settable = True
+
+    def __init__(self, name: str, default: Any = None, names: Mapping[int, str] | None = None,
+                 auto: bool = False) -> None:
+        self.name = name
+        self.default = default
+        self.names = dict(names) if names else None
+        self.auto = auto or default is None
+
+    # -- templates for generated code -------------------------------------------------------
+    def pack_expr(self, v: str) -> str:
+        """Python expression turning stored value ``v`` into the struct value."""
+        return v
+
+    def unpack_expr(self, w: str) -> str:
+        """Python expression turning struct value ``w`` into the stored value."""
+        return w
+
+    def check_expr(self, v: str) -> str:
+        """Python expression validating user value ``v`` (fast path inline, slow path call)."""
+        return f"_chk_{self.name}({v})"
+
+    # -- slow path: checking user input -----------------------------------------------------
+    def check(self, value: Any) -> Any:
+        """Validate a user-given value; return it normalised. Raises UsageError."""
+        if value is None:
+            return None
+        if self.settable and isinstance(value, (list, tuple, range)) and not isinstance(
+                value, (str, bytes)):
+            items: list[Any] = []
+            for item in value:
+                if isinstance(item, range):
+                    items.extend(self.check_one(x) for x in item)
+                else:
+                    items.append(self.check_one(item))
+            if not items:
+                raise UsageError(f"{self.name}: empty list of values")
+            return SetValue(items)
+        return self.check_one(value)
+
+    def check_one(self, value: Any) -> Any:
+        """Validate one scalar value."""
+        return value
+
+    # -- presentation ------------------------------------------------------------------------
+    def to_json(self, value: Any) -> Any:
+        """JSON form of a stored value."""
+        return value
+
+    def text(self, value: Any) -> str:
+        """Human form, for ``show()``."""
+        if value is None:
+            return "None"
+        if self.names and isinstance(value, int) and value in self.names:
+            return f"{value} ({self.names[value]})"
+        return repr(value) if isinstance(value, (str, bytes)) else str(value)
+
+
+class UIntField(Field):
+    """An unsigned integer of 8, 16, 32 or 64 bits; names accepted for enumerations."""
+
+    __slots__ = ("fmt", "maxval")
+
+    def __init__(self, name: str, default: Any, fmt: str = "H", names: Mapping[int, str] | None
+                 = None, auto: bool = False) -> None:
+        super().__init__(name, default, names, auto)
+        self.fmt = fmt
+        self.maxval = (1 << (8 * {"B": 1, "H": 2, "I": 4, "Q": 8}[fmt])) - 1
+
+    def pack_expr(self, v: str) -> str:
+        return f"(0 if {v} is None else {v})" if self.auto else v
+
+    def check_expr(self, v: str) -> str:
+        return (f"({v} if type({v}) is int and 0 <= {v} <= {self.maxval} "
+                f"else _chk_{self.name}({v}))")
+
+    def check_one(self, value: Any) -> Any:
+        if isinstance(value, str) and self.names:
+            for k, n in self.names.items():
+                if n == value:
+                    return k
+            raise UsageError(f"{self.name}: unknown name {value!r} "
+                             f"(known: {', '.join(sorted(self.names.values()))})")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UsageError(f"{self.name}: expected an integer, got {type(value).__name__} "
+                             f"{value!r}")
+        if not 0 <= value <= self.maxval:
+            raise UsageError(f"{self.name}: {value} is out of range 0..{self.maxval}")
+        return value
+
+
+def ByteField(name: str, default: Any, names: Mapping[int, str] | None = None,  # noqa: N802
+              auto: bool = False) -> UIntField:
+    """An 8-bit unsigned field."""
+    return UIntField(name, default, "B", names, auto)
+
+
+def ShortField(name: str, default: Any, names: Mapping[int, str] | None = None,  # noqa: N802
+               auto: bool = False) -> UIntField:
+    """A 16-bit unsigned field."""
+    return UIntField(name, default, "H", names, auto)
+
+
+def IntField(name: str, default: Any, names: Mapping[int, str] | None = None,  # noqa: N802
+             auto: bool = False) -> UIntField:
+    """A 32-bit unsigned field."""
+    return UIntField(name, default, "I", names, auto)
+
+
+class BitField(UIntField):
+    """An unsigned field of ``bits`` bits sharing a struct unit with its neighbours."""
+
+    __slots__ = ("bits",)
+
+    def __init__(self, name: str, default: Any, bits: int, names: Mapping[int, str] | None
+                 = None, auto: bool = False) -> None:
+        super().__init__(name, default, "B", names, auto)
+        self.fmt = ""
+        self.bits = bits
+        self.maxval = (1 << bits) - 1
+
+
+class FlagsField(BitField):
+    """Bit flags named by letters, bit 0 first (TCP's ``"FSRPAUECN"``)."""
+
+    __slots__ = ("letters", "valuetype")
+
+    def __init__(self, name: str, default: Any, bits: int,
+                 letters: str | tuple[str, ...]) -> None:
+        super().__init__(name, default, bits)
+        self.letters = letters
+        self.valuetype = type(f"{name.title()}Flags", (FlagValue,), {"letters": letters,
+                                                                      "__slots__": ()})
+        if isinstance(default, (int, str)):
+            self.default = self.check_one(default)
+
+    def unpack_expr(self, w: str) -> str:
+        # every possible value is made once; dissection indexes the table
+        return f"_flagtab_{self.name}[{w}]"
+
+    def check_expr(self, v: str) -> str:
+        return f"(_flagcache_{self.name}.get({v}) or _chk_{self.name}({v}))"
+
+    def check_one(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.valuetype(letters_to_int(value, self.letters, self.name))
+        return self.valuetype(super().check_one(value))
+
+    def to_json(self, value: Any) -> Any:
+        return None if value is None else str(self.valuetype(value))
+
+    def text(self, value: Any) -> str:
+        return "None" if value is None else f"{self.valuetype(value)}"
+
+
+class MACField(Field):
+    """A 48-bit MAC address, stored as ``"aa:bb:cc:dd:ee:ff"`` (lowercase).
+
+    Unset (None), it builds as ``fallback``: broadcast for destinations, zeros for
+    sources; floor 2 fills real addresses before sending.
+    """
+
+    __slots__ = ("fallback",)
+    fmt = "6s"
+
+    def __init__(self, name: str, default: Any = None,
+                 fallback: str = "00:00:00:00:00:00") -> None:
+        super().__init__(name, default)
+        self.fallback = fallback
+
+    def pack_expr(self, v: str) -> str:
+        if self.auto:
+            return f"_mac2b({v} or {self.fallback!r})"
+        return f"_mac2b({v})"
+
+    def unpack_expr(self, w: str) -> str:
+        return f"{w}.hex(':')"
+
+    def check_expr(self, v: str) -> str:
+        return f"(_MAC_OK.get({v}) or _chk_{self.name}({v}))"
+
+    def check(self, value: Any) -> Any:
+        if type(value) is str and len(value) == 17 and value[2] == ":":
+            try:
+                norm = bytes.fromhex(value.replace(":", "")).hex(":")
+            except ValueError:
+                pass
+            else:
+                if len(_MAC_OK) < 65536:
+                    _MAC_OK[value] = norm
+                return norm
+        return super().check(value)
+
+    def check_one(self, value: Any) -> Any:
+        if isinstance(value, bytes) and len(value) == 6:
+            return value.hex(":")
+        if isinstance(value, str):
+            raw = value.replace(":", "").replace("-", "")
+            if len(raw) == 12:
+                try:
+                    return bytes.fromhex(raw).hex(":")
+                except ValueError:
+                    pass
+        raise UsageError(f"{self.name}: {value!r} is not a MAC address (aa:bb:cc:dd:ee:ff)")
+
+
+class IPv4Field(Field):
+    """An IPv4 address in dotted-quad text."""
+
+    __slots__ = ()
+    fmt = "4s"
+
+    def pack_expr(self, v: str) -> str:
+        # an unset source is asked of the route hook (see packet/route.py)
+        return f"_ip4({v} if {v} is not None else self.auto_src())" if self.auto else f"_ip4({v})"
+
+    def unpack_expr(self, w: str) -> str:
+        return f"_ntoa({w})"
+
+    def check_one(self, value: Any) -> Any:
+        if isinstance(value, str) and "/" in value:
+            try:
+                net = ipaddress.IPv4Network(value, strict=False)
+            except ValueError:
+                raise UsageError(f"{self.name}: {value!r} is not an IPv4 network") from None
+            if net.num_addresses > 1 << 16:
+                raise UsageError(f"{self.name}: {value} has {net.num_addresses} addresses; "
+                                 "at most 65536 per field")
+            return SetValue(str(a) for a in net)
+        try:
+            return str(ipaddress.IPv4Address(value))
+        except (ValueError, TypeError):
+            raise UsageError(f"{self.name}: {value!r} is not an IPv4 address") from None
+
+    def check(self, value: Any) -> Any:
+        if type(value) is str:
+            try:
+                _inet_aton_strict(_AF4, value)
+                return value
+            except OSError:
+                pass
+        v = super().check(value)
+        if isinstance(v, SetValue):  # a list of CIDRs flattens into one set
+            flat = SetValue()
+            for x in v:
+                flat.extend(x) if isinstance(x, SetValue) else flat.append(x)
+            return flat
+        return v
+
+
+class IPv6Field(Field):
+    """An IPv6 address, shown in RFC 5952 form."""
+
+    __slots__ = ()
+    fmt = "16s"
+
+    def pack_expr(self, v: str) -> str:
+        return f"_ip6({v} if {v} is not None else self.auto_src())" if self.auto else f"_ip6({v})"
+
+    def unpack_expr(self, w: str) -> str:
+        return f"_ntop6({w})"
+
+    def check_one(self, value: Any) -> Any:
+        try:
+            return ipaddress.IPv6Address(value).compressed
+        except (ValueError, TypeError):
+            raise UsageError(f"{self.name}: {value!r} is not an IPv6 address") from None
+
+
+class BytesField(Field):
+    """A fixed-size byte string (shorter values are zero-padded)."""
+
+    __slots__ = ("fmt",)
+
+    def __init__(self, name: str, default: bytes, size: int) -> None:
+        super().__init__(name, default)
+        self.fmt = f"{size}s"
+
+    def check_one(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.encode()
+        if not isinstance(value, (bytes, bytearray)):
+            raise UsageError(f"{self.name}: expected bytes, got {value!r}")
+        return bytes(value)
+
+    def to_json(self, value: Any) -> Any:
+        return None if value is None else value.hex()
+
+
+class TailField(Field):
+    """A variable-length part after the fixed header; the layer builds and parses it."""
+
+    __slots__ = ()
+    settable = False
+
+
+class RawBytesField(TailField):
+    """Variable-length bytes (payload data, unparsed options)."""
+
+    __slots__ = ()
+
+    def check_one(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return value.encode()
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return bytes(value)
+        raise UsageError(f"{self.name}: expected bytes or text, got {type(value).__name__}")
+
+    def to_json(self, value: Any) -> Any:
+        return None if value is None else bytes(value).hex()
+
+
+class ListField(TailField):
+    """A variable-length list (options, DNS records); items are checked by the layer."""
+
+    __slots__ = ("item_check",)
+
+    def __init__(self, name: str, default: Any = None, item_check: Any = None) -> None:
+        super().__init__(name, default)
+        self.auto = False
+        self.item_check = item_check
+
+    def check_one(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+            value = [value]
+        items = list(value)
+        if self.item_check is not None:
+            items = [self.item_check(self.name, x) for x in items]
+        return items
+
+    def check(self, value: Any) -> Any:
+        return self.check_one(value)
+
+    def to_json(self, value: Any) -> Any:
+        if value is None:
+            return None
+        out = []
+        for x in value:
+            if hasattr(x, "to_dict"):
+                out.append(x.to_dict())
+            elif isinstance(x, tuple):
+                out.append([v.hex() if isinstance(v, bytes) else v for v in x])
+            else:
+                out.append(x.hex() if isinstance(x, bytes) else x)
+        return out

@@ -1,0 +1,581 @@
+"""The layer base class: everything a protocol needs, derived from its field list.
+
+A protocol is a subclass that lists ``fields`` in wire order. ``LayerMeta`` turns
+that list into ``__slots__``, one precompiled ``struct.Struct`` for the fixed
+part, and generated ``__init__``/pack/unpack/copy functions (so building and
+dissecting make no per-field Python calls). Stacking (``/``), packet sets,
+layer lookup, JSON and ``show()`` live here once for every protocol.
+"""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import struct
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from netprobe.errors import UsageError
+from netprobe.packet import field as F
+
+_UNSET = object()
+_SET_TYPES = (F.SetValue, list, range, tuple)
+
+
+class ParseError(Exception):
+    """Raised inside a dissector when bytes do not fit the layer; becomes a note + Raw."""
+
+
+class Truncated(ParseError):
+    """The bytes end before the header does (a capture's snap length can explain it)."""
+
+
+class LengthNote(str):
+    """A dissection note about lengths that a capture's snap length alone can explain."""
+
+    __slots__ = ()
+
+
+def _group_fixed(fields: tuple[F.Field, ...]) -> list[list[F.Field]]:
+    """Split the fixed fields into struct units: one field, or a run of bit fields."""
+    units: list[list[F.Field]] = []
+    bits_run: list[F.Field] = []
+    total = 0
+    for f in fields:
+        if isinstance(f, F.TailField):
+            break
+        if f.bits:
+            bits_run.append(f)
+            total += f.bits
+            if total % 8 == 0 and total in (8, 16, 24, 32, 64):
+                units.append(bits_run)
+                bits_run, total = [], 0
+            continue
+        if bits_run:
+            raise TypeError(f"bit fields before {f.name} do not fill whole bytes")
+        units.append([f])
+    if bits_run:
+        raise TypeError("trailing bit fields do not fill whole bytes")
+    return units
+
+
+_UNIT_FMT = {8: "B", 16: "H", 32: "I", 64: "Q"}
+
+
+class LayerMeta(type):
+    """Derives slots, struct layout and generated code from ``fields``."""
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], ns: dict[str, Any]) -> LayerMeta:
+        fields = ns.get("fields")
+        inherited: set[str] = set()
+        for b in bases:
+            for k in getattr(b, "__mro__", ()):
+                inherited.update(getattr(k, "__slots__", ()))
+        if fields is not None:
+            own = [f.name for f in fields if f.name not in inherited]
+            ns["__slots__"] = tuple(own) + tuple(ns.get("__slots__", ()))
+        else:
+            ns.setdefault("__slots__", ())
+        cls = super().__new__(mcs, name, bases, ns)
+        if fields is not None:
+            _derive(cls)
+        return cls
+
+
+def _derive(cls: Any) -> None:
+    """Compute everything a layer class needs from its field list."""
+    fields: tuple[F.Field, ...] = tuple(cls.fields)
+    cls.fields = fields
+    cls.field_names = tuple(f.name for f in fields)
+    cls.fields_by_name = {f.name: f for f in fields}
+    units = _group_fixed(fields)
+    fmt = "!"
+    for u in units:
+        if len(u) == 1 and not u[0].bits:
+            fmt += u[0].fmt
+        else:
+            total = sum(f.bits for f in u)
+            fmt += _UNIT_FMT.get(total, "") or "3s"
+    cls._struct = struct.Struct(fmt)
+    cls.fixed_len = cls._struct.size
+    cls.tail_fields = tuple(f for f in fields if isinstance(f, F.TailField))
+    g: dict[str, Any] = {
+        "_U": _UNSET, "_S_pack": cls._struct.pack, "_S_unpack_from": cls._struct.unpack_from,
+        "_mac2b": F._mac_to_bytes, "_ip4": F._ip4_to_bytes, "_ip6": F._ip6_to_bytes,
+        "_ntoa": _ntoa, "_ntop6": F._ip6_text, "_upper": _upper_value, "_bad_kw": _bad_kw,
+        "_i2b24": _i2b24, "_b2i24": _b2i24, "_MAC_OK": F._MAC_OK,
+    }
+    for f in fields:
+        if isinstance(f, F.FlagsField):
+            g[f"_flagtab_{f.name}"] = tuple(f.valuetype(i) for i in range(1 << f.bits))
+        g[f"_chk_{f.name}"] = f.check
+        if isinstance(f, F.FlagsField):
+            g[f"_flagcache_{f.name}"] = _FlagCache(f)
+        g[f"_def_{f.name}"] = f.default
+    from_payload = getattr(cls, "payload_fields", ())
+
+    # __init__ ------------------------------------------------------------------------------
+    params = ", ".join(f"{f.name}=_U" for f in fields)
+    body = []
+    for f in fields:
+        if isinstance(f.default, (list, dict)):
+            dflt = f"list(_def_{f.name})" if isinstance(f.default, list) else f"dict(_def_{f.name})"
+        else:
+            dflt = f"_def_{f.name}"
+        body.append(f"    self.{f.name} = {dflt} if {f.name} is _U else {f.check_expr(f.name)}")
+    src = (f"def __init__(self, _raw=None, /{', *, ' + params if params else ''}, **_extra):\n"
+           + "\n".join(body) + "\n"
+           "    self._payload = None\n    self._under = None\n    self._errors = None\n"
+           "    if _extra: _bad_kw(self, _extra)\n"
+           "    if _raw is not None: self._init_from_bytes(_raw)\n")
+    exec(src, g)  # noqa: S102 - generated from the class's own field list
+    cls.__init__ = g["__init__"]
+
+    # pack the fixed part -------------------------------------------------------------------
+    exprs = []
+    for u in units:
+        if len(u) == 1 and not u[0].bits:
+            f = u[0]
+            v = f"self.{f.name}"
+            if f.name in from_payload:
+                v = f"(_upper(self, {f.name!r}) if self.{f.name} is None else self.{f.name})"
+                exprs.append(f.pack_expr(v) if not isinstance(f, F.UIntField) else v)
+            else:
+                exprs.append(f.pack_expr(v))
+            continue
+        total = sum(f.bits for f in u)
+        shift = total
+        parts = []
+        for f in u:
+            shift -= f.bits
+            v = f"self.{f.name}"
+            if f.name in from_payload:
+                v = f"(_upper(self, {f.name!r}) if {v} is None else {v})"
+            elif f.auto:
+                v = f"(0 if {v} is None else {v})"
+            mask = (1 << f.bits) - 1
+            parts.append(f"(({v} & {mask}) << {shift})" if shift else f"({v} & {mask})")
+        e = " | ".join(parts)
+        exprs.append(f"_i2b24({e})" if total == 24 else e)
+    src = f"def _pack_fixed(self):\n    return _S_pack({', '.join(exprs)})\n"
+    exec(src, g)  # noqa: S102
+    cls._pack_fixed = g["_pack_fixed"]
+
+    # unpack the fixed part -----------------------------------------------------------------
+    names = [f"w{i}" for i in range(len(units))]
+    lines = []
+    if names:
+        lines.append(f"    {', '.join(names)}{',' if len(names) == 1 else ''} = "
+                     "_S_unpack_from(buf, off)")
+    for w, u in zip(names, units, strict=True):
+        if len(u) == 1 and not u[0].bits:
+            lines.append(f"    self.{u[0].name} = {u[0].unpack_expr(w)}")
+            continue
+        total = sum(f.bits for f in u)
+        if total == 24:
+            lines.append(f"    {w} = _b2i24({w})")
+        shift = total
+        for f in u:
+            shift -= f.bits
+            mask = (1 << f.bits) - 1
+            val = f"({w} >> {shift}) & {mask}" if shift else f"{w} & {mask}"
+            lines.append(f"    self.{f.name} = {f.unpack_expr('(' + val + ')')}")
+    src = "def _unpack_fixed(self, buf, off):\n" + ("\n".join(lines) or "    pass") + "\n"
+    exec(src, g)  # noqa: S102
+    cls._unpack_fixed = g["_unpack_fixed"]
+
+    # copy ------------------------------------------------------------------------------------
+    lines = ["    n = _new(cls)"]
+    for f in fields:
+        if isinstance(f, F.ListField):
+            lines.append(f"    v = self.{f.name}\n    n.{f.name} = None if v is None else "
+                         "[x.copy() if hasattr(x, 'copy') and not isinstance(x, (bytes, tuple, "
+                         "str)) else x for x in v]")
+        else:
+            lines.append(f"    n.{f.name} = self.{f.name}")
+    lines.append("    n._payload = None\n    n._under = None\n    n._errors = self._errors")
+    lines.append("    return n")
+    g["_new"] = object.__new__
+    g["cls"] = cls
+    src = "def _copy_one(self):\n" + "\n".join(lines) + "\n"
+    exec(src, g)  # noqa: S102
+    cls._copy_one = g["_copy_one"]
+    cls._dissect_table = {}
+
+
+class _FlagCache(dict):
+    """Flag text already checked ("S", "SA"), so building SYNs does not re-parse letters."""
+
+    def __init__(self, field: F.FlagsField) -> None:
+        super().__init__()
+        self.field = field
+
+    def get(self, key: Any, default: Any = None) -> Any:  # noqa: D102 - dict.get
+        if type(key) is not str:
+            return default
+        v = dict.get(self, key)
+        if v is None and len(self) < 4096:
+            try:
+                v = self[key] = self.field.check(key)
+            except Exception:  # noqa: BLE001 - the slow path raises the clear error
+                return default
+        return v
+
+
+def _i2b24(v: int) -> bytes:
+    return v.to_bytes(3, "big")
+
+
+def _b2i24(b: bytes) -> int:
+    return int.from_bytes(b, "big")
+
+
+_ntoa = socket.inet_ntoa
+
+
+def _bad_kw(layer: Layer, extra: dict[str, Any]) -> None:
+    name = next(iter(extra))
+    known = ", ".join(type(layer).field_names)
+    raise UsageError(f"{type(layer).__name__} has no field {name!r} (fields: {known})")
+
+
+#: (lower class, upper class) -> {field: value} filled in the lower layer when building
+BUILD_BINDINGS: dict[tuple[type, type], dict[str, int]] = {}
+
+
+def _upper_value(layer: Layer, name: str) -> int:
+    p = layer._payload
+    if p is not None:
+        d = BUILD_BINDINGS.get((type(layer), type(p)))
+        if d is not None and name in d:
+            return d[name]
+    return type(layer).payload_defaults.get(name, 0)
+
+
+def bind_layers(lower: type[Layer], upper: type[Layer], dissect: bool = True,
+                **values: int) -> None:
+    """Declare that ``upper`` rides on ``lower`` when ``lower``'s fields have ``values``.
+
+    Used both ways: building fills the unset fields of ``lower``; dissecting
+    picks ``upper`` when one of the field values is seen.
+    """
+    BUILD_BINDINGS.setdefault((lower, upper), {}).update(values)
+    if dissect:
+        for k, v in values.items():
+            lower._dissect_table.setdefault((k, v), upper)
+
+
+class Layer(metaclass=LayerMeta):
+    """One protocol header; stacked with ``/`` into a packet.
+
+    The outermost layer stands for the whole packet: ``bytes(pkt)`` builds it,
+    ``pkt[TCP]`` finds a layer, iterating yields every packet of a packet set.
+    """
+
+    __slots__ = ("_errors", "_payload", "_under")
+    fields: ClassVar[tuple[F.Field, ...]] = ()
+    field_names: ClassVar[tuple[str, ...]] = ()
+    fields_by_name: ClassVar[dict[str, F.Field]] = {}
+    #: fields filled from the layer above when unset (protocol numbers)
+    payload_fields: ClassVar[tuple[str, ...]] = ()
+    #: values of payload_fields when no binding applies
+    payload_defaults: ClassVar[dict[str, int]] = {}
+    #: fields tried in order to choose the next layer while dissecting
+    dissect_keys: ClassVar[tuple[str, ...]] = ()
+    fixed_len: ClassVar[int] = 0
+    _dissect_table: ClassVar[dict[tuple[str, Any], type[Layer]]] = {}
+
+    # -- decoding -----------------------------------------------------------------------------
+    def decode(self, buf: bytes, off: int) -> None:
+        """Decode every field from ``buf`` at ``off`` (the lazy half of dissection)."""
+        self._unpack_fixed(buf, off)
+        self.decode_tail(buf, off)
+
+    def decode_tail(self, buf: bytes, off: int) -> None:
+        """Decode the variable-length fields; layers with options override."""
+
+    # -- construction -------------------------------------------------------------------------
+    def _init_from_bytes(self, raw: bytes) -> None:
+        from netprobe.packet.dissect import dissect_as
+
+        parsed = dissect_as(type(self), bytes(raw))
+        for name in self.field_names:
+            setattr(self, name, getattr(parsed, name))
+        self._errors = parsed._errors
+        p = parsed._payload
+        parsed._payload = None
+        if p is not None:
+            p._under = self
+        self._payload = p
+
+    def copy(self) -> Layer:
+        """A deep copy of this layer and everything above it."""
+        top = self._copy_one()
+        cur = top
+        src = self._payload
+        while src is not None:
+            n = src._copy_one()
+            cur._payload = n
+            n._under = cur
+            cur = n
+            src = src._payload
+        return top
+
+    def __truediv__(self, other: Any) -> Layer:
+        """Stack ``other`` on top of a copy of this packet.
+
+        The left side is copied, so a packet can serve as a template for many
+        (``base / TCP()``, ``base / UDP()``). The right side is used as it is unless
+        it already belongs to another packet, in which case it is copied too.
+        """
+        if not isinstance(other, Layer):
+            if not isinstance(other, (bytes, bytearray, str)):
+                return NotImplemented
+            from netprobe.packet.layers.raw import Raw
+
+            other = Raw(load=other)
+        top = self.copy()
+        last = top
+        while last._payload is not None:
+            last = last._payload
+        add = other if other._under is None else other.copy()
+        last._payload = add
+        add._under = last
+        return top
+
+    def __rtruediv__(self, other: Any) -> Layer:
+        if isinstance(other, (bytes, bytearray, str)):
+            from netprobe.packet.layers.raw import Raw
+
+            return Raw(load=other) / self
+        return NotImplemented
+
+    # -- navigation ---------------------------------------------------------------------------
+    @property
+    def payload(self) -> Layer | None:
+        """The layer above this one, or None."""
+        return self._payload
+
+    @property
+    def underlayer(self) -> Layer | None:
+        """The layer below this one, or None for the outermost layer."""
+        return self._under
+
+    @property
+    def name(self) -> str:
+        """The protocol's class name."""
+        return type(self).__name__
+
+    def layers(self) -> list[Layer]:
+        """This layer and every layer above it, outermost first."""
+        out = []
+        cur: Layer | None = self
+        while cur is not None:
+            out.append(cur)
+            cur = cur._payload
+        return out
+
+    def getlayer(self, cls: type[Layer] | str, nb: int = 1) -> Layer | None:
+        """The ``nb``-th layer of class ``cls`` (a class or its name), or None."""
+        cur: Layer | None = self
+        if isinstance(cls, str):
+            while cur is not None:
+                if type(cur).__name__ == cls:
+                    nb -= 1
+                    if nb == 0:
+                        return cur
+                cur = cur._payload
+            return None
+        while cur is not None:
+            if isinstance(cur, cls):
+                nb -= 1
+                if nb == 0:
+                    return cur
+            cur = cur._payload
+        return None
+
+    def haslayer(self, cls: type[Layer] | str) -> bool:
+        """True when a layer of class ``cls`` is in the packet."""
+        return self.getlayer(cls) is not None
+
+    def __contains__(self, cls: type[Layer] | str) -> bool:
+        return self.getlayer(cls) is not None
+
+    def __getitem__(self, cls: type[Layer] | str) -> Any:
+        found = self.getlayer(cls)
+        if found is None:
+            name = cls if isinstance(cls, str) else cls.__name__
+            raise IndexError(f"layer {name} not found")
+        return found
+
+    @property
+    def errors(self) -> list[str]:
+        """What was wrong while dissecting (empty for a well-formed or crafted packet)."""
+        top = self
+        while top._under is not None:
+            top = top._under
+        return list(top._errors or ())
+
+    # -- packet sets --------------------------------------------------------------------------
+    def _set_fields(self) -> list[tuple[int, str, list[Any]]]:
+        out = []
+        for i, layer in enumerate(self.layers()):
+            for name in layer.field_names:
+                v = getattr(layer, name)
+                if type(v) in _SET_TYPES and layer.fields_by_name[name].settable:
+                    out.append((i, name, v if type(v) is F.SetValue
+                                else layer.fields_by_name[name].check(v)))
+        return out
+
+    def __len__(self) -> int:
+        n = 1
+        for _, _, values in self._set_fields():
+            n *= len(values)
+        return n
+
+    def __iter__(self) -> Iterator[Layer]:
+        sets = self._set_fields()
+        if not sets:
+            yield self
+            return
+        for combo in itertools.product(*(v for _, _, v in sets)):
+            p = self.copy()
+            layers = p.layers()
+            for (i, name, _), value in zip(sets, combo, strict=True):
+                setattr(layers[i], name, value)
+            yield p
+
+    # -- building -----------------------------------------------------------------------------
+    def build(self) -> bytes:
+        """Serialise the packet, filling unset lengths, checksums and protocol numbers."""
+        chain = []
+        cur: Layer | None = self
+        while cur is not None:
+            chain.append(cur)
+            cur = cur._payload
+        out = b""
+        try:
+            for layer in reversed(chain):
+                out = layer.build_layer(out)
+        except (struct.error, TypeError, ValueError, AttributeError, OSError) as exc:
+            raise self._explain_build_error(exc) from None
+        return out
+
+    def __bytes__(self) -> bytes:
+        return self.build()
+
+    def _explain_build_error(self, exc: Exception) -> Exception:
+        if isinstance(exc, UsageError):
+            return exc
+        sets = self._set_fields()
+        if sets:
+            return UsageError(f"this packet is a set of {len(self)} packets (field "
+                              f"{sets[0][1]} has several values); iterate it to build each")
+        for layer in self.layers():
+            for f in layer.fields:
+                try:
+                    f.check(getattr(layer, f.name))
+                except UsageError as e:
+                    return UsageError(f"{layer.name}.{e}")
+        return UsageError(f"cannot build {self.summary()}: {exc}")
+
+    def build_layer(self, payload: bytes) -> bytes:
+        """Build this layer in front of already-built ``payload``; override to fill fields."""
+        return self._pack_fixed() + self.build_tail() + payload
+
+    def build_tail(self) -> bytes:
+        """The variable-length part after the fixed header (options, records)."""
+        return b""
+
+    # -- dissection ---------------------------------------------------------------------------
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        """Read this layer from ``buf[off:end]``; return (payload start, payload end).
+
+        The default reads the fixed part; layers with options or lengths override.
+        """
+        if end - off < self.fixed_len:
+            raise Truncated(f"truncated header ({end - off} of {self.fixed_len} bytes)")
+        self._unpack_fixed(buf, off)
+        return off + self.fixed_len, end
+
+    def note(self, text: str) -> None:
+        """Record something wrong found while dissecting this layer (not fatal)."""
+        if self._errors is None:
+            self._errors = []
+        self._errors.append(text)
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        """The class of the layer above, chosen from the binding table; None for Raw."""
+        table = self._dissect_table
+        for key in self.dissect_keys:
+            cls = table.get((key, getattr(self, key)))
+            if cls is not None:
+                return cls
+        return None
+
+    # -- matching probes and answers ------------------------------------------------------------
+    def hashkey(self) -> bytes:
+        """A key equal for a probe and its answers (the engine's O(1) matching)."""
+        return b"" if self._payload is None else self._payload.hashkey()
+
+    def answers(self, other: Layer) -> bool:
+        """True when this packet is an answer to ``other``."""
+        if type(self) is not type(other):
+            return False
+        if self._payload is None or other._payload is None:
+            return True
+        return self._payload.answers(other._payload)
+
+    # -- presentation -------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """This layer's fields as JSON-ready values, with ``layer`` first."""
+        d: dict[str, Any] = {"layer": type(self).__name__}
+        for f in self.fields:
+            d[f.name] = f.to_json(getattr(self, f.name))
+        return d
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """Every layer's dict, outermost first."""
+        return [layer.to_dict() for layer in self.layers()]
+
+    def summary_part(self) -> str:
+        """Short text for this layer in a one-line summary."""
+        return type(self).__name__
+
+    def summary(self) -> str:
+        """One line describing the packet, Scapy style: ``Ether / IP / TCP ...``."""
+        return " / ".join(layer.summary_part() for layer in self.layers())
+
+    def show_text(self) -> str:
+        """The field tree as text."""
+        lines = []
+        for depth, layer in enumerate(self.layers()):
+            pad = "  " * depth
+            lines.append(f"{pad}###[ {type(layer).__name__} ]###")
+            width = max((len(n) for n in layer.field_names), default=0)
+            for f in layer.fields:
+                lines.append(f"{pad}  {f.name:<{width}} = {f.text(getattr(layer, f.name))}")
+        return "\n".join(lines)
+
+    def show(self) -> None:
+        """Print the field tree."""
+        print(self.show_text())
+
+    def __repr__(self) -> str:
+        parts = []
+        for layer in self.layers():
+            args = []
+            for f in layer.fields:
+                v = getattr(layer, f.name)
+                if v is not None and v != f.default:
+                    args.append(f"{f.name}={v!r}" if not isinstance(v, F.FlagValue)
+                                else f"{f.name}={str(v)!r}")
+            parts.append(f"{type(layer).__name__}({', '.join(args)})")
+        return " / ".join(parts)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Layer):
+            return NotImplemented
+        return type(self) is type(other) and bytes(self) == bytes(other)
+
+    __hash__ = None  # type: ignore[assignment]

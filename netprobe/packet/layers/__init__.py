@@ -1,0 +1,1 @@
+"""Protocol layers, one small file per family."""

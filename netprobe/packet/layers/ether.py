@@ -1,0 +1,54 @@
+"""Ethernet II / IEEE 802.3 framing."""
+
+from __future__ import annotations
+
+from netprobe.packet.field import MACField, ShortField
+from netprobe.packet.layer import Layer, LengthNote, Truncated
+
+ETHER_TYPES = {0x0800: "IPv4", 0x0806: "ARP", 0x86DD: "IPv6", 0x8100: "802.1Q",
+               0x88A8: "802.1ad", 0x9100: "QinQ", 0x8035: "RARP", 0x9000: "LOOP",
+               0x8847: "MPLS", 0x8863: "PPPoE-D", 0x8864: "PPPoE-S"}
+
+
+class Ether(Layer):
+    """An Ethernet II frame header; a type of 1500 or less is an 802.3 length."""
+
+    fields = (
+        MACField("dst", None, fallback="ff:ff:ff:ff:ff:ff"),
+        MACField("src", None),
+        ShortField("type", None, names=ETHER_TYPES),
+    )
+    payload_fields = ("type",)
+    payload_defaults = {"type": 0x9000}
+    dissect_keys = ("type",)
+    __slots__ = ("_type",)
+
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 14:
+            raise Truncated(f"truncated header ({end - off} of 14 bytes)")
+        self._type = t = buf[off + 12] << 8 | buf[off + 13]
+        self._unpack_fixed(buf, off)
+        poff, pend = off + 14, end
+        if t <= 1500:
+            # 802.3: the field is the length of the LLC payload; the rest is padding.
+            if poff + t > end:
+                self.note(LengthNote(f"802.3 length {t} exceeds the {end - poff} bytes "
+                                     "captured"))
+            else:
+                pend = poff + t
+        return poff, pend
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        if self._type <= 1500:
+            return self._dissect_table.get(("type", "llc"))
+        return self._dissect_table.get(("type", self._type))
+
+    def summary_part(self) -> str:
+        return f"Ether {self.src} > {self.dst}"
+
+    def answers(self, other: Layer) -> bool:
+        if not isinstance(other, Ether):
+            return False
+        if self._payload is None or other._payload is None:
+            return True
+        return self._payload.answers(other._payload)

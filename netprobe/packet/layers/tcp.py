@@ -1,0 +1,210 @@
+"""TCP (RFC 9293) with every option kind, known ones by name, unknown ones kept."""
+
+from __future__ import annotations
+
+from struct import Struct
+from typing import Any
+
+from netprobe.errors import UsageError
+from netprobe.packet.checksum import checksum
+from netprobe.packet.field import BitField, FlagsField, IntField, ListField, ShortField
+from netprobe.packet.layer import Layer, ParseError, Truncated
+
+_H = Struct("!H")
+_I = Struct("!I")
+_II = Struct("!II")
+
+#: option name -> kind; value codecs below
+TCP_OPTIONS = {"EOL": 0, "NOP": 1, "MSS": 2, "WScale": 3, "SAckOK": 4, "SAck": 5,
+               "Timestamp": 8, "AltChkSum": 14, "AltChkSumOpt": 15, "MD5": 19,
+               "Mood": 25, "UTO": 28, "AO": 29, "TFO": 34}
+TCP_OPTION_NAMES = {v: k for k, v in TCP_OPTIONS.items()}
+
+SERVICES = {20: "ftp_data", 21: "ftp", 22: "ssh", 23: "telnet", 25: "smtp", 53: "domain",
+            80: "http", 110: "pop3", 143: "imap", 443: "https", 8080: "http_alt"}
+
+
+def check_tcp_option(name: str, value: Any) -> tuple[Any, Any]:
+    """Normalise a TCP option: ``("MSS", 1460)``, ``("NOP", None)``, ``(kind, b"data")``."""
+    if isinstance(value, str):
+        value = (value, None)
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise UsageError(f"{name}: an option is (name or kind, value); got {value!r}")
+    kind, val = value
+    if isinstance(kind, str):
+        if kind not in TCP_OPTIONS:
+            raise UsageError(f"{name}: unknown option {kind!r} "
+                             f"(known: {', '.join(TCP_OPTIONS)}, or a kind number)")
+        try:
+            encode_tcp_option(kind, val)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise UsageError(f"{name}: bad value for {kind}: {val!r} ({exc})") from None
+        return (kind, val)
+    if isinstance(kind, int) and 0 <= kind <= 255:
+        if isinstance(val, str):
+            val = bytes.fromhex(val)
+        if val is not None and not isinstance(val, (bytes, bytearray)):
+            raise UsageError(f"{name}: option {kind} takes bytes, got {val!r}")
+        known = TCP_OPTION_NAMES.get(kind)
+        if known and known in ("EOL", "NOP"):
+            return (known, None)
+        return (kind, bytes(val or b""))
+    raise UsageError(f"{name}: bad option kind {kind!r}")
+
+
+def encode_tcp_option(kind: Any, val: Any) -> bytes:
+    """One option's bytes."""
+    if isinstance(kind, int):
+        return bytes((kind, len(val) + 2)) + val
+    code = TCP_OPTIONS[kind]
+    if code in (0, 1):
+        return bytes((code,))
+    if kind == "MSS":
+        data = _H.pack(val)
+    elif kind == "WScale":
+        data = bytes((val,))
+    elif kind == "SAckOK":
+        data = bytes(val or b"")
+    elif kind == "SAck":
+        data = b"".join(_I.pack(x) for x in val)
+    elif kind == "Timestamp":
+        data = _II.pack(*val)
+    elif kind == "UTO":
+        data = _H.pack(val)
+    else:
+        data = bytes(val or b"")
+    return bytes((code, len(data) + 2)) + data
+
+
+def encode_tcp_options(options: list[Any] | None) -> bytes:
+    """All options, padded with zero bytes (EOL) to a multiple of four."""
+    if not options:
+        return b""
+    raw = b"".join(encode_tcp_option(k, v) for k, v in options)
+    if len(raw) % 4:
+        raw += b"\x00" * (4 - len(raw) % 4)
+    return raw
+
+
+def _decode_value(kind: int, data: bytes) -> Any:
+    if kind == 2 and len(data) == 2:
+        return ("MSS", _H.unpack(data)[0])
+    if kind == 3 and len(data) == 1:
+        return ("WScale", data[0])
+    if kind == 4 and not data:
+        return ("SAckOK", b"")
+    if kind == 5 and len(data) % 4 == 0:
+        return ("SAck", tuple(_I.unpack_from(data, i)[0] for i in range(0, len(data), 4)))
+    if kind == 8 and len(data) == 8:
+        return ("Timestamp", _II.unpack(data))
+    if kind == 28 and len(data) == 2:
+        return ("UTO", _H.unpack(data)[0])
+    name = TCP_OPTION_NAMES.get(kind)
+    if name in ("MD5", "AO", "TFO", "Mood", "AltChkSum", "AltChkSumOpt"):
+        return (name, data)
+    return (kind, data)
+
+
+def decode_tcp_options(raw: bytes) -> tuple[list[Any], str | None]:
+    """Parse option bytes; unknown kinds are kept as (kind, bytes). Never raises."""
+    out: list[Any] = []
+    i, n = 0, len(raw)
+    while i < n:
+        kind = raw[i]
+        if kind == 0:
+            out.append(("EOL", None))
+            break  # the rest is padding
+        if kind == 1:
+            out.append(("NOP", None))
+            i += 1
+            continue
+        if i + 1 >= n:
+            return out, f"option {kind} cut short"
+        olen = raw[i + 1]
+        if olen < 2 or i + olen > n:
+            return out, f"option {kind} has bad length {olen}"
+        out.append(_decode_value(kind, raw[i + 2:i + olen]))
+        i += olen
+    return out, None
+
+
+class TCP(Layer):
+    """A TCP header. ``dataofs`` and ``chksum`` (with the IP pseudo-header) fill themselves."""
+
+    fields = (
+        ShortField("sport", 20, names=SERVICES),
+        ShortField("dport", 80, names=SERVICES),
+        IntField("seq", 0),
+        IntField("ack", 0),
+        BitField("dataofs", None, 4),
+        BitField("reserved", 0, 3),
+        FlagsField("flags", "S", 9, "FSRPAUECN"),
+        ShortField("window", 8192),
+        ShortField("chksum", None),
+        ShortField("urgptr", 0),
+        ListField("options", [], item_check=check_tcp_option),
+    )
+    dissect_keys = ("dport", "sport")
+
+    def build_tail(self) -> bytes:
+        return encode_tcp_options(self.options)
+
+    def build_layer(self, payload: bytes) -> bytes:
+        hdr = bytearray(self._pack_fixed())
+        if self.options:
+            hdr += encode_tcp_options(self.options)
+        if self.dataofs is None:
+            hdr[12] |= (len(hdr) >> 2) << 4
+        if self.chksum is None:
+            ph = getattr(self._under, "pseudo_header", None)
+            if ph is not None:
+                hdr += payload
+                _H.pack_into(hdr, 16, checksum(ph(6, len(hdr)) + hdr))
+                return bytes(hdr)
+        return bytes(hdr) + payload
+
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 20:
+            raise Truncated(f"truncated header ({end - off} of 20 bytes)")
+        hl = (buf[off + 12] >> 4) * 4
+        if hl < 20:
+            raise ParseError(f"data offset {hl // 4} is less than 5")
+        if off + hl > end:
+            raise Truncated(f"options cut short ({end - off} of {hl} header bytes)")
+        self._unpack_fixed(buf, off)
+        if hl > 20:
+            self.decode_tail(buf, off)
+        else:
+            self.options = []
+        return off + hl, end
+
+    def decode_tail(self, buf: bytes, off: int) -> None:
+        hl = (buf[off + 12] >> 4) * 4
+        if hl > 20:
+            opts, problem = decode_tcp_options(buf[off + 20:off + hl])
+            self.options = opts
+            if problem:
+                self.note(problem)
+        else:
+            self.options = []
+
+    # -- matching -----------------------------------------------------------------------------
+    def hashkey(self) -> bytes:
+        return _H.pack(self.sport ^ self.dport)
+
+    def answers(self, other: Layer) -> bool:
+        if not isinstance(other, TCP):
+            return False
+        if self.sport != other.dport or self.dport != other.sport:
+            return False
+        if other.flags & 0x02 and self.flags & 0x10:  # a SYN is answered with ack = seq + 1
+            return self.ack == (other.seq + 1) & 0xFFFFFFFF
+        return True
+
+    def same_probe(self, probe: Layer) -> bool:
+        """True when this quoted header is ``probe``'s (ports and sequence number)."""
+        return (isinstance(probe, TCP) and self.sport == probe.sport
+                and self.dport == probe.dport and self.seq == probe.seq)
+
+    def summary_part(self) -> str:
+        return f"TCP {self.sport} > {self.dport} {self.flags}"

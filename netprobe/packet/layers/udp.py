@@ -1,0 +1,76 @@
+"""UDP (RFC 768)."""
+
+from __future__ import annotations
+
+from struct import Struct
+
+from netprobe.packet.checksum import checksum
+from netprobe.packet.field import ShortField
+from netprobe.packet.layer import Layer, LengthNote, Truncated
+
+_HH = Struct("!HH")
+
+
+class UDP(Layer):
+    """A UDP header. ``len`` and ``chksum`` (0 is sent as 0xffff) fill themselves."""
+
+    fields = (
+        ShortField("sport", 53),
+        ShortField("dport", 53),
+        ShortField("len", None),
+        ShortField("chksum", None),
+    )
+    dissect_keys = ("dport", "sport")
+
+    def build_layer(self, payload: bytes) -> bytes:
+        hdr = self._pack_fixed()
+        if self.len is None or self.chksum is None:
+            length = self.len if self.len is not None else (8 + len(payload)) & 0xFFFF
+            cs = self.chksum
+            if cs is None:
+                ph = getattr(self._under, "pseudo_header", None)
+                if ph is None:
+                    cs = 0
+                else:
+                    seg = hdr[:4] + _HH.pack(length, 0) + payload
+                    cs = checksum(ph(17, 8 + len(payload)) + seg) or 0xFFFF
+            hdr = hdr[:4] + _HH.pack(length, cs)
+        return hdr + payload
+
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 8:
+            raise Truncated(f"truncated header ({end - off} of 8 bytes)")
+        self._unpack_fixed(buf, off)
+        ln = self.len
+        quoted = self._under is not None and self._under._under is not None and getattr(
+            self._under._under, "quotes_packet", False)
+        if ln < 8:
+            if ln != 0:  # 0 appears with jumbograms
+                self.note(f"length {ln} is less than 8")
+            return off + 8, end
+        if off + ln > end:
+            if not quoted:
+                self.note(LengthNote(f"length {ln} exceeds the {end - off} bytes captured"))
+            return off + 8, end
+        return off + 8, off + ln
+
+    def hashkey(self) -> bytes:
+        key = (self.sport ^ self.dport).to_bytes(2, "big")
+        p = self._payload
+        return key + p.hashkey() if p is not None else key
+
+    def answers(self, other: Layer) -> bool:
+        if not isinstance(other, UDP):
+            return False
+        if self.sport != other.dport or self.dport != other.sport:
+            return False
+        if self._payload is None or other._payload is None:
+            return True
+        return self._payload.answers(other._payload)
+
+    def same_probe(self, probe: Layer) -> bool:
+        """True when this quoted header is ``probe``'s (same ports)."""
+        return isinstance(probe, UDP) and self.sport == probe.sport and self.dport == probe.dport
+
+    def summary_part(self) -> str:
+        return f"UDP {self.sport} > {self.dport}"
