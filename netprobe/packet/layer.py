@@ -99,6 +99,23 @@ def _derive(cls: Any) -> None:
     cls._struct = struct.Struct(fmt)
     cls.fixed_len = cls._struct.size
     cls.tail_fields = tuple(f for f in fields if isinstance(f, F.TailField))
+    # where each fixed field sits: name -> (byte offset, unit size, shift, bits); a whole
+    # field has shift 0 and bits 8 * size. Templates patch probes through this table.
+    offsets: dict[str, tuple[int, int, int, int]] = {}
+    pos = 0
+    for u in units:
+        if len(u) == 1 and not u[0].bits:
+            size = struct.calcsize("!" + u[0].fmt)
+            offsets[u[0].name] = (pos, size, 0, 8 * size)
+            pos += size
+            continue
+        total = sum(f.bits for f in u)
+        shift = total
+        for f in u:
+            shift -= f.bits
+            offsets[f.name] = (pos, total // 8, shift, f.bits)
+        pos += total // 8
+    cls.field_offsets = offsets
     g: dict[str, Any] = {
         "_U": _UNSET, "_S_pack": cls._struct.pack, "_S_unpack_from": cls._struct.unpack_from,
         "_mac2b": F._mac_to_bytes, "_ip4": F._ip4_to_bytes, "_ip6": F._ip6_to_bytes,
@@ -283,6 +300,10 @@ class Layer(metaclass=LayerMeta):
     #: fields tried in order to choose the next layer while dissecting
     dissect_keys: ClassVar[tuple[str, ...]] = ()
     fixed_len: ClassVar[int] = 0
+    field_offsets: ClassVar[dict[str, tuple[int, int, int, int]]] = {}
+    #: (checksum field, what it covers): "header" (this header), "segment" (this layer
+    #: to the end) or "pseudo" (segment plus the IP pseudo-header); None if none
+    checksum: ClassVar[tuple[str, str] | None] = None
     _dissect_table: ClassVar[dict[tuple[str, Any], type[Layer]]] = {}
 
     # -- decoding -----------------------------------------------------------------------------

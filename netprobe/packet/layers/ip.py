@@ -109,6 +109,7 @@ class IP(Layer):
     )
     payload_fields = ("proto",)
     dissect_keys = ("proto",)
+    checksum = ("chksum", "header")
     __slots__ = ("_key",)
 
     def auto_src(self) -> str:

@@ -145,6 +145,7 @@ class TCP(Layer):
         ListField("options", [], item_check=check_tcp_option),
     )
     dissect_keys = ("dport", "sport")
+    checksum = ("chksum", "pseudo")
 
     def build_tail(self) -> bytes:
         return encode_tcp_options(self.options)

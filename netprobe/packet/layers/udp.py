@@ -21,6 +21,7 @@ class UDP(Layer):
         ShortField("chksum", None),
     )
     dissect_keys = ("dport", "sport")
+    checksum = ("chksum", "pseudo")
 
     def build_layer(self, payload: bytes) -> bytes:
         hdr = self._pack_fixed()

@@ -1,0 +1,234 @@
+"""The Python API in Scapy's spirit: ``send``, ``sendp``, ``sr``, ``sr1``, ``srp``,
+``srp1`` and ``sniff``, all on the one send-and-match loop.
+
+>>> ans, unans = sr(IP(dst="198.18.1.11") / TCP(dport=[22, 80, 81]), timeout=1)
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from netprobe.engine.loop import RunOptions, SendReceiveLoop
+from netprobe.engine.probes import PreparedProbe, prepare
+from netprobe.engine.results import Counters, Result, SendReceive
+from netprobe.errors import UsageError
+from netprobe.packet.dissect import dissect
+from netprobe.packet.layer import Layer
+
+Probes = Layer | bytes | Iterable[Layer | bytes]
+
+
+def _wire() -> Any:
+    # Imported on first use: ``import netprobe`` must stay cheap.
+    from netprobe.wire import capture, iface, neighbour, privileges, route, scope, sockets
+
+    route.install_source_hook()
+    return capture, iface, neighbour, privileges, route, scope, sockets
+
+
+def _destination(p: Layer) -> str | None:
+    """The address a probe goes to (its network layer's dst or ARP's pdst)."""
+    for layer in p.layers():
+        dst = getattr(layer, "pdst", None) if type(layer).__name__ == "ARP" else None
+        if dst:
+            return str(dst)
+        if type(layer).__name__ in ("IP", "IPv6"):
+            return str(layer.dst)
+    return None
+
+
+def _link_filler(iface_name: str | None) -> Callable[[Layer], Layer]:
+    """Fill unset Ether addresses: our MAC, and the next hop's MAC by ARP/NDP."""
+    _, iface_mod, neighbour, _, route, _, _ = _wire()
+    macs: dict[str, str] = {}
+
+    def fill(p: Layer) -> Layer:
+        if type(p).__name__ not in ("Ether",):
+            return p
+        dst_ip = _destination(p)
+        name = iface_name or (route.route_to(dst_ip).iface if dst_ip else None)
+        if p.src is None and name:
+            if name not in macs:
+                macs[name] = iface_mod.interface(name).mac or "00:00:00:00:00:00"
+            p.src = macs[name]
+        if p.dst is None and dst_ip and type(p.payload).__name__ in ("IP", "IPv6"):
+            hop = neighbour.next_hop_mac(dst_ip)
+            if hop is None:
+                raise UsageError(f"no link-layer address for the next hop towards {dst_ip}")
+            p.dst = hop[1]
+        return p
+
+    return fill
+
+
+class Session:
+    """The sockets, capture and scope of one run; closed with ``close()`` or ``with``."""
+
+    def __init__(self, *, iface: str | None, layer2: bool, first_dst: str | None,
+                 capture_filter: str | None = None, scope: Any = None) -> None:
+        capture, iface_mod, _, privileges, route, scope_mod, sockets = _wire()
+        privileges.require_raw_sockets("sending probes", "run as root or use a connect scan")
+        self.scope = scope or scope_mod.Scope.from_environment()
+        if first_dst is not None:
+            self.scope.check(first_dst)
+        name = iface
+        if name is None:
+            if first_dst is None:
+                raise UsageError("cannot tell which interface to use: give iface=")
+            name = route.route_to(first_dst).iface
+        else:
+            iface_mod.require_interface(name)
+        self.iface = name
+        self.sender = (sockets.L2Sender(name, scope=self.scope) if layer2
+                       else sockets.L3Sender(None, scope=self.scope))
+        try:
+            self.capture = capture.Capture(name, capture_filter, nonblocking=True,
+                                           direction="in")
+        except BaseException:
+            self.sender.close()
+            raise
+
+    def close(self) -> None:
+        """Close the capture and the sockets."""
+        self.capture.close()
+        self.sender.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _peek(prepared: Iterator[PreparedProbe]) -> tuple[PreparedProbe | None, Iterator[PreparedProbe]]:
+    first = next(prepared, None)
+    if first is None:
+        return None, iter(())
+    return first, itertools.chain([first], prepared)
+
+
+def run(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | None = None,
+        iface: str | None = None, layer2: bool = False, filter: str | None = None,  # noqa: A002
+        multi: bool = False, max_time: float | None = None, scope: Any = None,
+        counters: Counters | None = None,
+        on_progress: Callable[[Counters], None] | None = None) -> Iterator[Result]:
+    """Stream a Result per probe (answered as they match, unanswered at the end)."""
+    options = RunOptions(rate=rate, retries=retry, timeout=timeout, iface=iface, layer2=layer2,
+                         capture_filter=filter, multi=multi, max_time=max_time)
+    options.check()
+    _wire()
+    fill = _link_filler(iface) if layer2 else None
+    first, stream = _peek(prepare(probes if not isinstance(probes, bytes) else [probes],
+                                  layer2=layer2, fill=fill))
+    if first is None:
+        return
+    dst = _destination(first.match_layer)
+    with Session(iface=iface, layer2=layer2, first_dst=dst, capture_filter=filter,
+                 scope=scope) as session:
+        loop = SendReceiveLoop(session.sender, session.capture, options, counters, on_progress)
+        yield from loop.run(stream)
+
+
+def sr(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | None = None,
+       iface: str | None = None, filter: str | None = None,  # noqa: A002
+       multi: bool = False, max_time: float | None = None, scope: Any = None) -> SendReceive:
+    """Send layer-3 probes and match answers: ``ans, unans = sr(...)``."""
+    counters = Counters()
+    results = list(run(probes, timeout=timeout, retry=retry, rate=rate, iface=iface,
+                       filter=filter, multi=multi, max_time=max_time, scope=scope,
+                       counters=counters))
+    return SendReceive(results, counters)
+
+
+def srp(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | None = None,
+        iface: str | None = None, filter: str | None = None,  # noqa: A002
+        multi: bool = False, max_time: float | None = None, scope: Any = None) -> SendReceive:
+    """Send layer-2 frames and match answers: ``ans, unans = srp(...)``."""
+    counters = Counters()
+    results = list(run(probes, timeout=timeout, retry=retry, rate=rate, iface=iface,
+                       layer2=True, filter=filter, multi=multi, max_time=max_time,
+                       scope=scope, counters=counters))
+    return SendReceive(results, counters)
+
+
+def sr1(probes: Probes, **kwargs: Any) -> Layer | None:
+    """The first answer to layer-3 probes, or None."""
+    ans, _ = sr(probes, **kwargs)
+    return ans[0].answer if ans else None
+
+
+def srp1(probes: Probes, **kwargs: Any) -> Layer | None:
+    """The first answer to layer-2 frames, or None."""
+    ans, _ = srp(probes, **kwargs)
+    return ans[0].answer if ans else None
+
+
+def _send(probes: Probes, layer2: bool, iface: str | None, count: int, interval: float,
+          scope: Any) -> int:
+    capture, iface_mod, _, privileges, route, scope_mod, sockets = _wire()
+    privileges.require_raw_sockets("sending packets", "run as root")
+    scope = scope or scope_mod.Scope.from_environment()
+    fill = _link_filler(iface) if layer2 else None
+    items = probes if not isinstance(probes, bytes) else [probes]
+    prepared = list(prepare(items, layer2=layer2, fill=fill))
+    if not prepared:
+        return 0
+    if layer2:
+        name = iface or route.route_to(_destination(prepared[0].match_layer) or "").iface
+        sender: Any = sockets.L2Sender(name, scope=scope)
+    else:
+        sender = sockets.L3Sender(iface, scope=scope)
+    sent = 0
+    try:
+        for i in range(count):
+            if interval and i:
+                time.sleep(interval)
+            sent += sender.send_many([p.data for p in prepared])
+    finally:
+        sender.close()
+    return sent
+
+
+def send(probes: Probes, *, iface: str | None = None, count: int = 1, interval: float = 0.0,
+         scope: Any = None) -> int:
+    """Send layer-3 packets; return how many the kernel accepted."""
+    return _send(probes, False, iface, count, interval, scope)
+
+
+def sendp(probes: Probes, *, iface: str | None = None, count: int = 1, interval: float = 0.0,
+          scope: Any = None) -> int:
+    """Send layer-2 frames; return how many the kernel accepted."""
+    return _send(probes, True, iface, count, interval, scope)
+
+
+def sniff(iface: str | None = None, filter: str | None = None, count: int = 0,  # noqa: A002
+          timeout: float | None = None, prn: Callable[[Layer], Any] | None = None,
+          store: bool = True) -> list[Layer]:
+    """Capture packets until ``count`` are seen or ``timeout`` seconds pass."""
+    capture, iface_mod, *_ = _wire()
+    if count <= 0 and timeout is None:
+        raise UsageError("sniff needs count= or timeout= (or both) so that it ends")
+    name = iface
+    if name is None:
+        gw = iface_mod.default_gateway(4)
+        name = gw.iface if gw is not None and getattr(gw, "iface", None) else "any"
+    out: list[Layer] = []
+    seen = 0
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with capture.Capture(name, filter, nonblocking=False, timeout_ms=20) as cap:
+        while True:
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            for _ts, frame in cap.read_batch(256):
+                pkt = dissect(frame, cap.linktype)
+                seen += 1
+                if prn is not None:
+                    prn(pkt)
+                if store:
+                    out.append(pkt)
+                if count and seen >= count:
+                    return out
+    return out

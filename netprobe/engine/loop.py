@@ -1,0 +1,280 @@
+"""The one send-and-match loop every probing subcommand feeds.
+
+One thread does everything, in turns: a token bucket decides how many probes
+may go now, they go out in one ``sendmmsg`` batch, then the capture is drained
+without blocking and every packet is matched to the probe it answers through a
+hash table keyed by the layers' ``hashkey()`` (O(1) per answer, whatever the
+number of probes in flight), and probes whose time is up are retried or given
+up. One thread avoids the GIL hand-offs that make threaded senders and
+receivers in Python slower than either alone.
+"""
+
+from __future__ import annotations
+
+import select
+import struct
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from netprobe.engine.pacer import TokenBucket
+from netprobe.engine.probes import PreparedProbe, prepare
+from netprobe.engine.results import Counters, Result
+from netprobe.errors import UsageError
+from netprobe.packet.dissect import dissect
+from netprobe.packet.fastpath import answers as fast_answers
+from netprobe.packet.fastpath import hashkey as fast_key
+from netprobe.packet.layer import Layer
+
+#: how many packets one send or capture call handles at most
+BATCH = 256
+#: stray packets kept for the report (the count is always exact)
+STRAY_KEEP = 100
+#: pcapy-ng's next_batch metadata: native uint32 sec, usec, offset, caplen per packet
+_META = struct.Struct("=IIII")
+
+
+@dataclass
+class RunOptions:
+    """How the loop runs: pacing, patience and where packets go."""
+
+    rate: float | None = None
+    retries: int = 0
+    timeout: float = 2.0
+    iface: str | None = None
+    layer2: bool = False
+    capture_filter: str | None = None
+    multi: bool = False
+    max_time: float | None = None
+    stop_when_answered: bool = True
+
+    def check(self) -> None:
+        """Reject settings that make no sense, as usage errors."""
+        if self.rate is not None and self.rate <= 0:
+            raise UsageError(f"rate must be a positive number of packets per second, "
+                             f"not {self.rate}")
+        if self.retries < 0:
+            raise UsageError(f"retries must be 0 or more, not {self.retries}")
+        if self.timeout < 0:
+            raise UsageError(f"timeout must be 0 or more seconds, not {self.timeout}")
+
+
+class _Flight:
+    """A probe in flight: its bytes, key, sends and (once matched) its result."""
+
+    __slots__ = ("deadline", "done", "key", "prepared", "result", "sends", "sent")
+
+    def __init__(self, prepared: PreparedProbe) -> None:
+        self.prepared = prepared
+        self.key = prepared.key
+        self.sends = 0
+        self.sent = 0.0
+        self.deadline = 0.0
+        self.result: Result | None = None
+        self.done = False
+
+
+class SendReceiveLoop:
+    """Runs probes through a sender and a capture and yields results as they settle.
+
+    ``sender`` needs ``send_many(list[bytes]) -> int``; ``capture`` needs
+    ``read_raw_batch(n)``, ``fileno()``, ``linktype`` and ``stats()`` — the
+    wire floor's ``L3Sender``/``L2Sender`` and ``Capture``, or fakes in tests.
+    """
+
+    def __init__(self, sender: object, capture: object, options: RunOptions,
+                 counters: Counters | None = None,
+                 on_progress: Callable[[Counters], None] | None = None) -> None:
+        options.check()
+        self.sender = sender
+        self.capture = capture
+        self.options = options
+        self.counters = counters or Counters()
+        self.on_progress = on_progress
+        self._table: dict[bytes, list[_Flight]] = {}
+        self._match_cls: type[Layer] | None = None
+
+    # -- the loop -------------------------------------------------------------------------------
+    def run(self, probes: Iterable[PreparedProbe]) -> Iterator[Result]:
+        """Send every probe, match answers, and yield a Result per probe.
+
+        Answered results come as soon as they match; unanswered ones at the end,
+        since a late answer may still arrive for them.
+        """
+        opt = self.options
+        c = self.counters
+        bucket = TokenBucket(opt.rate)
+        source = iter(probes)
+        exhausted = False
+        inflight: deque[tuple[float, _Flight]] = deque()
+        retry_q: deque[_Flight] = deque()
+        flights: list[_Flight] = []
+        open_count = 0  # probes neither answered nor given up
+        send_many = self.sender.send_many  # type: ignore[attr-defined]
+        start = time.monotonic()
+        wall0 = time.time()
+        mono0 = start
+        last_progress = start
+        stop_at = start + opt.max_time if opt.max_time else None
+        try:
+            while True:
+                now = time.monotonic()
+                # 1. probes whose wait is over: retry, or give up
+                while inflight and inflight[0][0] <= now:
+                    deadline, f = inflight.popleft()
+                    if f.done or deadline != f.deadline:
+                        continue
+                    if f.sends <= opt.retries:
+                        retry_q.append(f)
+                    else:
+                        f.done = True
+                        open_count -= 1
+                # 2. send what the pacer allows
+                if stop_at is not None and now >= stop_at:
+                    exhausted = True
+                    retry_q.clear()
+                    break
+                want = bucket.take(BATCH) if (retry_q or not exhausted) else 0
+                if want:
+                    batch: list[_Flight] = []
+                    while retry_q and len(batch) < want:
+                        f = retry_q.popleft()
+                        if not f.done:
+                            batch.append(f)
+                            c.retries += 1
+                    while not exhausted and len(batch) < want:
+                        p = next(source, None)
+                        if p is None:
+                            exhausted = True
+                            break
+                        f = _Flight(p)
+                        flights.append(f)
+                        self._table.setdefault(f.key, []).append(f)
+                        open_count += 1
+                        batch.append(f)
+                    if batch:
+                        # stamped before sending: an answer can beat send_many's return
+                        tmono = time.monotonic()
+                        twall = wall0 + (tmono - mono0)
+                        ok = send_many([f.prepared.data for f in batch])
+                        c.sent += len(batch)
+                        c.refused += len(batch) - ok
+                        deadline = tmono + opt.timeout
+                        for f in batch:
+                            f.sends += 1
+                            f.sent = twall
+                            f.deadline = deadline
+                            inflight.append((deadline, f))
+                # 3. drain the capture and match
+                for r in self._drain():
+                    yield r
+                if self._answered_new:
+                    open_count -= self._answered_new
+                    self._answered_new = 0
+                # 4. finished?
+                if exhausted and not retry_q and open_count <= 0:
+                    break
+                if self.on_progress is not None and now - last_progress > 0.1:
+                    c.elapsed = now - start
+                    self.on_progress(c)
+                    last_progress = now
+                # 5. nothing to do right now: wait for packets, a token or a deadline
+                if not want or (exhausted and not retry_q):
+                    waits = [0.05]
+                    if inflight:
+                        waits.append(max(0.0, inflight[0][0] - time.monotonic()))
+                    if retry_q or not exhausted:
+                        waits.append(bucket.wait_time())
+                    delay = min(waits)
+                    if delay > 0:
+                        select.select([self.capture.fileno()], [], [], delay)  # type: ignore[attr-defined]
+            for r in self._drain():
+                yield r
+        finally:
+            c.elapsed = time.monotonic() - start
+            try:
+                st = self.capture.stats()  # type: ignore[attr-defined]
+                c.capture_dropped = st[1] + st[2]
+            except Exception:  # noqa: BLE001 - counters are best effort at the end
+                pass
+        for f in flights:
+            if f.result is None:
+                yield Result(f.prepared.data, f.prepared.linktype, f.sent, f.sends,
+                             probe=f.prepared.layer_if_built)
+
+    _answered_new = 0
+
+    def _drain(self) -> list[Result]:
+        """Read what the capture holds now and match it; return new answered results."""
+        out: list[Result] = []
+        cap = self.capture
+        linktype = cap.linktype  # type: ignore[attr-defined]
+        c = self.counters
+        table = self._table
+        for _ in range(64):  # bounded: sending must get its turn
+            buf, meta = cap.read_raw_batch(BATCH)  # type: ignore[attr-defined]
+            n = len(meta) // 16
+            if not n:
+                break
+            for sec, usec, off, caplen in _META.iter_unpack(meta):
+                frame = buf[off:off + caplen]
+                c.received += 1
+                pkt = None
+                key = fast_key(frame, linktype)
+                if key is None:
+                    pkt = dissect(frame, linktype)
+                    try:
+                        key = pkt.hashkey()
+                    except Exception:  # noqa: BLE001 - a packet we cannot key is no answer
+                        continue
+                bucket = table.get(key)
+                if bucket is None:
+                    continue
+                matched = False
+                for f in bucket:
+                    prep = f.prepared
+                    verdict = fast_answers(frame, linktype, prep.data, prep.linktype)
+                    if verdict is None:
+                        if pkt is None:
+                            pkt = dissect(frame, linktype)
+                        probe = prep.match_layer
+                        ans = pkt if type(pkt) is type(probe) else pkt.getlayer(type(probe))
+                        verdict = ans is not None and ans.answers(probe)
+                    if not verdict:
+                        continue
+                    matched = True
+                    if f.result is not None:
+                        if not self.options.multi:
+                            c.duplicates += 1
+                            continue
+                    recv = sec + usec / 1e6
+                    late = f.done
+                    res = Result(f.prepared.data, f.prepared.linktype, f.sent, f.sends,
+                                 answer_bytes=frame, answer_linktype=linktype, received=recv,
+                                 probe=prep.layer_if_built, answer=pkt)
+                    if f.result is None:
+                        f.result = res
+                        c.matched += 1
+                        if late:
+                            c.late += 1
+                        else:
+                            f.done = True
+                            self._answered_new += 1
+                    out.append(res)
+                    break
+                if not matched:
+                    c.related_unmatched += 1
+                    if len(c.stray) < STRAY_KEEP:
+                        c.stray.append(frame)
+            if n < BATCH:
+                break
+        return out
+
+
+def run_probes(packets: Iterable[Layer | bytes], sender: object, capture: object,
+               options: RunOptions, counters: Counters | None = None,
+               on_progress: Callable[[Counters], None] | None = None) -> Iterator[Result]:
+    """Prepare ``packets`` (layers, packet sets or bytes) and run them through the loop."""
+    loop = SendReceiveLoop(sender, capture, options, counters, on_progress)
+    return loop.run(prepare(packets, layer2=options.layer2))

@@ -1,0 +1,104 @@
+"""Probes made ready for the loop: bytes to send, the key answers will carry, the layer
+they will be compared with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from netprobe.engine.template import ProbeTemplate, TemplateUnsupported
+from netprobe.errors import UsageError
+from netprobe.packet import fastpath
+from netprobe.packet.dissect import dissect, dissect_as
+from netprobe.packet.layer import Layer
+
+#: link types of what we send: frames (Ethernet) or bare IP packets
+LINKTYPE_ETHERNET = 1
+LINKTYPE_RAW = 101
+
+
+class PreparedProbe:
+    """One probe ready to go: ``data`` to send and ``key`` to find its answers.
+
+    ``match_layer`` (the probe dissected from the bytes sent, every field filled)
+    is made only when an answer needs comparing with it.
+    """
+
+    __slots__ = ("_layer", "cls", "data", "key", "linktype")
+
+    def __init__(self, data: bytes, key: bytes, linktype: int, cls: type[Layer] | None,
+                 layer: Layer | None = None) -> None:
+        self.data = data
+        self.key = key
+        self.linktype = linktype
+        self.cls = cls
+        self._layer = layer
+
+    @property
+    def match_layer(self) -> Layer:
+        """The probe as sent, dissected."""
+        if self._layer is None:
+            self._layer = (dissect_as(self.cls, self.data) if self.cls is not None
+                           else dissect(self.data, self.linktype))
+        return self._layer
+
+    layer_if_built = property(lambda self: self._layer)
+
+
+def prepare_one(packet: Layer | bytes, layer2: bool) -> PreparedProbe:
+    """Build a packet and derive its key from the built bytes (every field filled)."""
+    linktype = LINKTYPE_ETHERNET if layer2 else LINKTYPE_RAW
+    if isinstance(packet, (bytes, bytearray)):
+        data = bytes(packet)
+        cls = None
+    else:
+        data = packet.build()
+        cls = type(packet)
+    key = fastpath.hashkey(data, linktype)
+    if key is not None:
+        return PreparedProbe(data, key, linktype, cls)
+    # Answers are compared at the probe's top layer class: a frame's answer is found
+    # inside the captured frame at that same class.
+    sent = dissect_as(cls, data) if cls is not None else dissect(data, linktype)
+    return PreparedProbe(data, sent.hashkey(), linktype, cls, sent)
+
+
+#: packet sets at least this large are stamped from a template instead of built one by one
+TEMPLATE_MIN = 32
+
+
+def _from_template(template: ProbeTemplate, layer2: bool) -> Iterator[PreparedProbe]:
+    linktype = LINKTYPE_ETHERNET if layer2 else LINKTYPE_RAW
+    cls = template.cls
+    key_of = fastpath.hashkey
+    for data in template.packets():
+        key = key_of(data, linktype)
+        if key is None:
+            sent = dissect_as(cls, data)
+            yield PreparedProbe(data, sent.hashkey(), linktype, cls, sent)
+        else:
+            yield PreparedProbe(data, key, linktype, cls)
+
+
+def prepare(packets: Iterable[Layer | bytes] | Layer, layer2: bool = False,
+            fill: Callable[[Layer], Layer] | None = None) -> Iterator[PreparedProbe]:
+    """Expand packet sets, optionally complete each packet (``fill``), and prepare it."""
+    if isinstance(packets, Layer):
+        packets = [packets]
+    for item in packets:
+        if isinstance(item, Layer) and fill is None and len(item) >= TEMPLATE_MIN:
+            try:
+                template = ProbeTemplate(item)
+            except TemplateUnsupported:
+                template = None
+            if template is not None:
+                yield from _from_template(template, layer2)
+                continue
+        if isinstance(item, Layer):
+            for p in item:
+                if fill is not None:
+                    p = fill(p)
+                yield prepare_one(p, layer2)
+        elif isinstance(item, (bytes, bytearray)):
+            yield prepare_one(item, layer2)
+        else:
+            raise UsageError(f"a probe is a packet or bytes, not {type(item).__name__}")

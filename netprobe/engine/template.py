@@ -1,0 +1,183 @@
+"""Probe templates: build a packet once, then stamp out a whole packet set with numpy.
+
+A packet set such as ``IP(dst="198.18.1.0/24")/TCP(dport=range(1, 65536))`` differs
+from probe to probe only in a few fixed-position fields. The template builds
+the first packet, learns where those fields sit (``Layer.field_offsets``) and
+which checksums cover them (``Layer.checksum``), and then writes a batch of
+probes as rows of a byte matrix: the varying fields are written column-wise
+and every automatic checksum is corrected incrementally (RFC 1624) from the
+16-bit words that changed. Per probe there is no Python object at all.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import numpy as np
+
+from netprobe.packet import field as F
+from netprobe.packet.dissect import dissect_as
+from netprobe.packet.layer import Layer
+
+
+class TemplateUnsupported(Exception):
+    """This packet set cannot be stamped (a varying field changes lengths, say)."""
+
+
+def _encode_values(f: F.Field, values: list[Any]) -> np.ndarray:
+    """Field values as unsigned integers, as they go on the wire."""
+    if isinstance(f, F.IPv4Field):
+        return np.array([int.from_bytes(socket.inet_pton(socket.AF_INET, v), "big")
+                         for v in values], dtype=np.uint64)
+    if isinstance(f, F.MACField):
+        return np.array([int.from_bytes(F._mac_to_bytes(v), "big") for v in values],
+                        dtype=np.uint64)
+    if isinstance(f, F.UIntField):
+        return np.array([int(v) for v in values], dtype=np.uint64)
+    raise TemplateUnsupported(f"field {f.name} of kind {type(f).__name__}")
+
+
+class _Varying:
+    """One varying field: where it goes and its values."""
+
+    def __init__(self, offset: int, size: int, shift: int, bits: int, values: np.ndarray) -> None:
+        self.offset = offset
+        self.size = size
+        self.shift = shift
+        self.bits = bits
+        self.values = values
+
+
+class _Checksum:
+    """An automatic checksum and the 16-bit words (frame offsets) that feed it."""
+
+    def __init__(self, offset: int, base: int, words: list[int], zero_as_ffff: bool) -> None:
+        self.offset = offset
+        self.base = base
+        self.words = words
+        self.zero_as_ffff = zero_as_ffff
+
+
+class ProbeTemplate:
+    """A packet set stamped out in batches; ``len()`` probes in product order.
+
+    Probe ``i`` is exactly ``bytes(list(packet)[i])``: the fields vary in the same
+    order as iterating the packet set (the last varying field fastest).
+    """
+
+    def __init__(self, packet: Layer) -> None:
+        sets = packet._set_fields()
+        if not sets:
+            raise TemplateUnsupported("not a packet set")
+        first = packet.copy()
+        layers = first.layers()
+        for i, name, values in sets:
+            setattr(layers[i], name, values[0])
+        self.cls = type(packet)
+        self.base = first.build()
+        built = dissect_as(self.cls, self.base).layers()
+        if len(built) != len(layers):
+            raise TemplateUnsupported("the built packet dissects differently")
+        # layer start offsets in the built bytes
+        starts = []
+        total = len(self.base)
+        for layer in built:
+            starts.append(total - len(layer.build()))
+        self.length = total
+        self.radices = [len(v) for _, _, v in sets]
+        self.count = int(np.prod(self.radices, dtype=np.int64))
+        self.varying: list[_Varying] = []
+        changed: set[int] = set()
+        for i, name, values in sets:
+            cls = type(layers[i])
+            f = cls.fields_by_name[name]
+            if name not in cls.field_offsets or f.auto and f.name != "src":
+                raise TemplateUnsupported(f"{cls.__name__}.{name} cannot vary in a template")
+            off, size, shift, bits = cls.field_offsets[name]
+            self.varying.append(_Varying(starts[i] + off, size, shift, bits,
+                                         _encode_values(f, list(values))))
+            changed.update(range(starts[i] + off, starts[i] + off + size))
+        self.checksums: list[_Checksum] = []
+        for j, layer in enumerate(layers):
+            spec = type(layer).checksum
+            if spec is None or getattr(layer, spec[0]) is not None:
+                continue  # no checksum, or one set by hand (kept, even if wrong)
+            name, kind = spec
+            c_off = starts[j] + type(layer).field_offsets[name][0]
+            if kind == "header":
+                lo, hi = starts[j], starts[j + 1] if j + 1 < len(starts) else total
+            else:
+                lo, hi = starts[j], total
+            parity = lo & 1
+            feeding = {b for b in changed if lo <= b < hi}
+            if kind == "pseudo" and j > 0:
+                under = type(layers[j - 1]).field_offsets
+                for addr in ("src", "dst"):
+                    if addr in under:
+                        o, size, _, _ = under[addr]
+                        a = starts[j - 1] + o
+                        feeding.update(b for b in range(a, a + size) if b in changed)
+                        if (a - lo) & 1:
+                            raise TemplateUnsupported("pseudo-header words misaligned")
+            if not feeding:
+                continue
+            words = sorted({b - ((b - parity) & 1) for b in feeding})
+            base_cs = int.from_bytes(self.base[c_off:c_off + 2], "big")
+            self.checksums.append(_Checksum(c_off, base_cs, words,
+                                            zero_as_ffff=type(layer).__name__ == "UDP"))
+
+    def __len__(self) -> int:
+        return self.count
+
+    def batch(self, start: int, count: int) -> np.ndarray:
+        """Probes ``start`` .. ``start + count - 1`` as a (count, length) uint8 matrix."""
+        count = max(0, min(count, self.count - start))
+        arr = np.tile(np.frombuffer(self.base, dtype=np.uint8), (count, 1))
+        if not count:
+            return arr
+        index = np.arange(start, start + count, dtype=np.int64)
+        digits = []
+        for radix in reversed(self.radices):
+            digits.append(index % radix)
+            index //= radix
+        digits.reverse()
+        base_arr = np.frombuffer(self.base, dtype=np.uint8)
+        for v, d in zip(self.varying, digits, strict=True):
+            vals = v.values[d]
+            cols = slice(v.offset, v.offset + v.size)
+            if v.bits == 8 * v.size:
+                for b in range(v.size):
+                    arr[:, v.offset + b] = (vals >> np.uint64(8 * (v.size - 1 - b))) & 0xFF
+            else:
+                unit = np.zeros(count, dtype=np.uint64)
+                for b in range(v.size):
+                    unit = (unit << np.uint64(8)) | arr[:, v.offset + b].astype(np.uint64)
+                mask = np.uint64(((1 << v.bits) - 1) << v.shift)
+                unit = (unit & ~mask) | ((vals << np.uint64(v.shift)) & mask)
+                for b in range(v.size):
+                    arr[:, v.offset + b] = (unit >> np.uint64(8 * (v.size - 1 - b))) & 0xFF
+            del cols
+        for c in self.checksums:
+            acc = np.full(count, (~c.base) & 0xFFFF, dtype=np.uint64)
+            for w in c.words:
+                old = int(base_arr[w]) << 8 | int(base_arr[w + 1])
+                new = (arr[:, w].astype(np.uint64) << np.uint64(8)) | arr[:, w + 1]
+                acc += np.uint64((~old) & 0xFFFF) + new
+            for _ in range(3):
+                acc = (acc & np.uint64(0xFFFF)) + (acc >> np.uint64(16))
+            cs = (~acc) & np.uint64(0xFFFF)
+            if c.zero_as_ffff:
+                cs[cs == 0] = 0xFFFF
+            arr[:, c.offset] = cs >> np.uint64(8)
+            arr[:, c.offset + 1] = cs & np.uint64(0xFF)
+        return arr
+
+    def packets(self, batch_size: int = 4096) -> Any:
+        """Every probe's bytes, in order."""
+        for s in range(0, self.count, batch_size):
+            arr = self.batch(s, batch_size)
+            width = arr.shape[1]
+            raw = arr.tobytes()
+            for k in range(arr.shape[0]):
+                yield raw[k * width:(k + 1) * width]

@@ -1,0 +1,145 @@
+"""Raw-bytes shortcuts for the send-and-match loop's hottest packet shapes.
+
+``hashkey(frame, linktype)`` and ``answers(answer, probe)`` give exactly what
+``dissect(...).hashkey()`` and ``dissect(a).answers(dissect(p))`` give, for
+IPv4 TCP and UDP packets on Ethernet (with VLAN tags), raw-IP and Linux cooked
+links, without building packet objects. Any other shape returns None and the
+caller dissects: the layers stay the authority, and tests check that the
+shortcut never disagrees with them.
+"""
+
+from __future__ import annotations
+
+from struct import Struct
+
+from netprobe.packet.layers.udp import UDP
+
+_from_bytes = int.from_bytes
+_VLAN = (0x8100, 0x88A8, 0x9100)
+
+
+class _UdpBoundPorts:
+    """UDP ports with a protocol bound above them (its key may count): read from the
+    binding table when asked, so families registered later are seen."""
+
+    def __contains__(self, port: int) -> bool:
+        table = UDP._dissect_table
+        return ("dport", port) in table or ("sport", port) in table
+
+
+_UDP_KEYED_PORTS = _UdpBoundPorts()
+
+
+def ip_offset(frame: bytes, linktype: int) -> int | None:
+    """Where the IPv4 header starts in ``frame``, or None for other shapes."""
+    if linktype == 1:
+        off = 12
+        n = len(frame)
+        while off + 2 <= n:
+            t = frame[off] << 8 | frame[off + 1]
+            if t == 0x0800:
+                off += 2
+                break
+            if t in _VLAN:
+                off += 4
+                continue
+            return None
+        else:
+            return None
+    elif linktype in (101, 12, 228):
+        off = 0
+    elif linktype == 113:
+        if len(frame) < 16 or frame[14] != 0x08 or frame[15] != 0x00:
+            return None
+        off = 16
+    else:
+        return None
+    if len(frame) < off + 20 or frame[off] != 0x45:
+        return None  # not IPv4 or with options: let the layers decide
+    return off
+
+
+_IPH = Struct("!BxHxxHxBxxII")  # version/IHL, total length, flags/fragment, proto, src, dst
+_HH = Struct("!HH")
+_TCP_SEQ = Struct("!HHII")
+_TCP_FLAGS = Struct("!H")
+
+
+def _ipv4(frame: bytes, linktype: int) -> tuple[int, int, int, int, int] | None:
+    """(offset, proto, src, dst, end of IP payload) of a plain IPv4 packet, else None."""
+    if linktype == 1 and len(frame) >= 34 and frame[12] == 8 and frame[13] == 0:
+        off = 14
+    else:
+        off = ip_offset(frame, linktype)
+        if off is None:
+            return None
+    if len(frame) < off + 20:
+        return None
+    vihl, tl, fragw, proto, src, dst = _IPH.unpack_from(frame, off)
+    if vihl != 0x45 or tl < 20 or off + tl > len(frame) or fragw & 0x3FFF:
+        return None  # options, odd length or a fragment: let the layers decide
+    return off, proto, src, dst, off + tl
+
+
+def hashkey(frame: bytes, linktype: int) -> bytes | None:
+    """The packet's ``hashkey()`` from its bytes, or None when only dissection can tell."""
+    ip = _ipv4(frame, linktype)
+    if ip is None:
+        return None
+    off, proto, src, dst, end = ip
+    t = off + 20
+    if proto == 6:
+        if end - t < 20:
+            return None
+        hl = (frame[t + 12] >> 4) * 4
+        if hl < 20 or t + hl > end:
+            return None
+        sport, dport = _HH.unpack_from(frame, t)
+        return ((src ^ dst) << 24 | 6 << 16 | (sport ^ dport)).to_bytes(7, "big")
+    if proto == 17:
+        if end - t < 8:
+            return None
+        sport, dport = _HH.unpack_from(frame, t)
+        ulen = frame[t + 4] << 8 | frame[t + 5]
+        if (sport in _UDP_KEYED_PORTS or dport in _UDP_KEYED_PORTS or ulen < 8
+                or t + ulen > end):
+            return None
+        return ((src ^ dst) << 24 | 17 << 16 | (sport ^ dport)).to_bytes(7, "big")
+    return None
+
+
+def answers(answer: bytes, answer_linktype: int, probe: bytes,
+            probe_linktype: int) -> bool | None:
+    """Whether ``answer`` answers ``probe`` (both IPv4 TCP or UDP); None when unsure."""
+    a = _ipv4(answer, answer_linktype)
+    p = _ipv4(probe, probe_linktype)
+    if a is None or p is None:
+        return None
+    ao, aproto, asrc, _adst, aend = a
+    po, pproto, _psrc, pdst, pend = p
+    if aproto != pproto or aproto not in (6, 17):
+        return None
+    at, pt = ao + 20, po + 20
+    need = 20 if aproto == 6 else 8
+    if aend - at < need or pend - pt < need:
+        return None
+    if asrc != pdst:
+        return False  # the answer comes from where the probe went
+    if aproto == 17:
+        if (answer[at + 4] << 8 | answer[at + 5]) < 8:
+            return None
+        asport, adport = _HH.unpack_from(answer, at)
+        psport, pdport = _HH.unpack_from(probe, pt)
+        if asport != pdport or adport != psport:
+            return False
+        if asport in _UDP_KEYED_PORTS or adport in _UDP_KEYED_PORTS:
+            return None
+        return True
+    asport, adport, _aseq, aack = _TCP_SEQ.unpack_from(answer, at)
+    psport, pdport, pseq, _pack = _TCP_SEQ.unpack_from(probe, pt)
+    if asport != pdport or adport != psport:
+        return False
+    # a SYN is answered with ack = seq + 1 when the answer carries ACK
+    if probe[pt + 13] & 0x02 and answer[at + 13] & 0x10:
+        return aack == (pseq + 1) & 0xFFFFFFFF
+    return True

@@ -1,0 +1,153 @@
+"""DNS domain names: the value form, the wire form, and reading compressed names safely.
+
+A name is stored as Scapy stores it: bytes, labels joined by dots, ending with
+a dot (``b"www.example.com."``; the root is ``b"."``). Building writes plain
+labels and never compresses, as Scapy does by default. Reading follows
+compression pointers (RFC 1035 4.1.4) with hard bounds, so a hostile message
+costs at most a few hundred steps and never loops.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netprobe.errors import UsageError
+from netprobe.packet.field import TailField
+from netprobe.packet.layer import LengthNote
+
+#: most compression pointers followed while reading one name
+MAX_POINTER_JUMPS = 128
+#: longest name on the wire, length bytes and the root byte included (RFC 1035 2.3.4)
+MAX_NAME_LENGTH = 255
+
+
+def looks_encoded(name: bytes) -> bool:
+    """True when ``name`` is already in wire form: it ends with the root byte or a pointer.
+
+    Scapy passes such values through untouched when building, which is how a
+    compressed or deliberately broken name is crafted; netprobe does the same.
+    """
+    return bool(name) and (name[-1] == 0 or (len(name) >= 2 and name[-2] & 0xC0 == 0xC0))
+
+
+def normalise_name(value: Any, field: str = "name") -> bytes:
+    """The stored form of a user-given name: bytes ending with a dot (root: ``b"."``)."""
+    if isinstance(value, str):
+        value = value.encode()
+    elif isinstance(value, (bytearray, memoryview)):
+        value = bytes(value)
+    elif not isinstance(value, bytes):
+        raise UsageError(f"{field}: expected a domain name, got {type(value).__name__} "
+                         f"{value!r}")
+    if not value:
+        return b"."
+    if value[-1:] != b"." and not looks_encoded(value):
+        return value + b"."
+    return value
+
+
+def encode_name(name: bytes) -> bytes:
+    """Wire form of a stored name, without compression.
+
+    Labels longer than 63 bytes are cut to 63, as Scapy does, so that any
+    string gives a message whose labels a parser can walk.
+    """
+    if not name or name == b".":
+        return b"\x00"
+    if looks_encoded(name):
+        return name
+    out = b"".join(bytes((len(label[:63]),)) + label[:63] for label in name.split(b"."))
+    return out if out[-1] == 0 else out + b"\x00"
+
+
+def name_text(name: bytes | str | None) -> str | None:
+    """A name as text for JSON: ASCII kept, other bytes as ``\\xNN``."""
+    if name is None or isinstance(name, str):
+        return name
+    return name.decode("ascii", "backslashreplace")
+
+
+def decode_name(buf: bytes, off: int, base: int, end: int
+                ) -> tuple[bytes, int, bool, str | None]:
+    """Read the name at ``off`` of the message ``buf[base:end]``.
+
+    Returns ``(name, next, compressed, problem)``: ``next`` is the offset just
+    after the name in the record (after the first pointer when one was
+    followed), or -1 when the record's own bytes cannot be walked past the name
+    (a label or pointer running past the end, a reserved label type, an
+    over-long name); ``compressed`` says a pointer was followed; ``problem``
+    describes what was wrong (the name read so far is still returned). A
+    pointer loop, too many jumps or a pointer outside the message stop the name
+    but leave ``next`` usable, since the record's own bytes end at the pointer.
+    """
+    labels: list[bytes] = []
+    pos = off
+    after = -1          # where the record continues once a pointer was followed
+    jumps = 0
+    total = 1           # the root byte
+    visited: set[int] = set()
+    while True:
+        if pos >= end:
+            return _name(labels), after, after >= 0, LengthNote(
+                f"name at offset {off - base} runs past the end of the message")
+        c = buf[pos]
+        if c == 0:
+            return _name(labels), (pos + 1 if after < 0 else after), after >= 0, None
+        kind = c & 0xC0
+        if kind == 0xC0:
+            if pos + 1 >= end:
+                return _name(labels), after, after >= 0, LengthNote(
+                    f"compression pointer at offset {pos - base} cut short")
+            if after < 0:
+                after = pos + 2
+            target = base + ((c & 0x3F) << 8 | buf[pos + 1])
+            if target >= end:
+                return _name(labels), after, True, (
+                    f"compression pointer at offset {pos - base} points outside the "
+                    f"message (to {target - base})")
+            if target in visited:
+                return _name(labels), after, True, (
+                    f"compression loop at offset {pos - base} (back to {target - base})")
+            jumps += 1
+            if jumps > MAX_POINTER_JUMPS:
+                return _name(labels), after, True, (
+                    f"more than {MAX_POINTER_JUMPS} compression pointers in one name")
+            visited.add(target)
+            pos = target
+            continue
+        if kind:
+            problem = f"label type 0x{kind:02x} at offset {pos - base} is reserved"
+            return _name(labels), after, after >= 0, problem
+        total += c + 1
+        if total > MAX_NAME_LENGTH:
+            return _name(labels), after, after >= 0, (
+                f"name at offset {off - base} is longer than {MAX_NAME_LENGTH} bytes")
+        nxt = pos + 1 + c
+        if nxt > end:
+            return _name(labels), after, after >= 0, LengthNote(
+                f"label at offset {pos - base} runs past the end of the message")
+        labels.append(buf[pos + 1:nxt])
+        pos = nxt
+
+
+def _name(labels: list[bytes]) -> bytes:
+    return b".".join(labels) + b"." if labels else b"."
+
+
+class DNSNameField(TailField):
+    """A domain name (``b"example.com."``); given as text or bytes, stored as bytes."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str, default: Any) -> None:
+        super().__init__(name, normalise_name(default, name))
+        self.auto = False
+
+    def check_one(self, value: Any) -> Any:
+        return normalise_name(value, self.name)
+
+    def check(self, value: Any) -> Any:
+        return None if value is None else normalise_name(value, self.name)
+
+    def to_json(self, value: Any) -> Any:
+        return name_text(value)

@@ -1,0 +1,601 @@
+"""Link-layer framing besides Ethernet II.
+
+* 802.1Q VLAN tags (``Dot1Q``) and 802.1ad service tags (``Dot1AD``), stacked as
+  deep as the frame goes (ethertypes 0x8100, 0x88a8 and the pre-standard 0x9100);
+* IEEE 802.3 length framing (``Dot3``) with 802.2 ``LLC`` and ``SNAP``;
+* Linux cooked capture, v1 (``CookedLinux``, link type 113) and v2 (``SLL2``, 276);
+* BSD loopback (``Loopback``, link types 0 and 108), whose address family is in the
+  byte order of the machine that captured it;
+* PPP (link type 9), with or without its HDLC-like address/control bytes;
+* the raw-IP link types (101, 12, 229) that carry IPv4 or IPv6 with no header.
+
+IPv6 lives in its own family module (``layers/ipv6.py``); this module reaches it
+through :func:`ipv6_class`, which imports it on first need and binds it under the
+headers here, so this family works (IPv6 payloads stay ``Raw``) while it is absent.
+"""
+
+from __future__ import annotations
+
+import importlib
+from struct import Struct
+from typing import Any
+
+from netprobe.errors import UsageError
+from netprobe.packet.dissect import LINKTYPES
+from netprobe.packet.field import BitField, ByteField, BytesField, IntField, MACField, ShortField
+from netprobe.packet.layer import Layer, LengthNote, Truncated, bind_layers
+from netprobe.packet.layers.ether import ETHER_TYPES, Ether
+from netprobe.packet.layers.ip import IP
+from netprobe.packet.layers.raw import Raw
+
+__all__ = ["HDLC", "LLC", "PPP", "SLL", "SLL2", "SNAP", "CookedLinux", "CookedLinuxV2", "Dot1AD",
+           "Dot1Q", "Dot3", "Loopback"]
+
+_H = Struct("!H")
+
+#: 802.2 service access points seen often enough to deserve a name
+SAP_NAMES = {0x00: "null", 0x06: "ip", 0x42: "stp", 0xAA: "snap", 0xE0: "ipx", 0xF0: "netbios",
+             0xFE: "osi", 0xFF: "global"}
+
+#: where a Linux cooked-capture packet went (``PACKET_*``); Scapy's names
+COOKED_PACKET_TYPES = {0: "unicast", 1: "broadcast", 2: "multicast",
+                       3: "unicast-to-another-host", 4: "sent-by-us"}
+
+#: Linux ARPHRD_* device types that show up in cooked captures
+ARPHRD_TYPES = {1: "ethernet", 24: "ieee1394", 32: "infiniband", 512: "ppp", 768: "ipip",
+                769: "ip6ip6", 772: "loopback", 776: "sit", 778: "ipgre", 803: "radiotap",
+                823: "ip6gre", 824: "netlink", 65534: "none"}
+
+#: BSD address families in a loopback header (IPv6 differs between the BSDs)
+LOOPBACK_TYPES = {2: "IPv4", 7: "OSI", 16: "AppleTalk", 23: "IPX", 24: "IPv6", 28: "IPv6",
+                  30: "IPv6"}
+
+#: PPP protocol numbers (RFC 1661 and the IANA registry)
+PPP_PROTOCOLS = {0x0021: "IPv4", 0x0057: "IPv6", 0x002B: "IPX", 0x0031: "bridging",
+                 0x00FD: "compressed", 0x8021: "IPCP", 0x8057: "IPv6CP", 0xC021: "LCP",
+                 0xC023: "PAP", 0xC223: "CHAP"}
+
+_ARPHRD_NETLINK = 824
+#: a cooked-capture ``proto`` of 4 means an 802.2 LLC header follows (not an ethertype)
+_COOKED_LLC = 0x0004
+_ETH_P_IPV6 = 0x86DD
+#: 802.1H bridge-tunnel OUI; like OUI 0 (RFC 1042) its SNAP code is an ethertype
+_OUI_BRIDGE_TUNNEL = 0x0000F8
+
+_IPV6_MODULE = "netprobe.packet.layers.ipv6"
+#: the IPv6 class once known ([cls]), or [None] when its module does not exist
+_ipv6_found: list[type[Layer] | None] = []
+
+
+def ipv6_class() -> type[Layer] | None:
+    """The IPv6 layer class from ``layers/ipv6.py``, or None while it does not exist.
+
+    The first successful call binds IPv6 under this module's headers. A module
+    still being imported (an import cycle through this one) is asked again later.
+    """
+    if _ipv6_found:
+        return _ipv6_found[0]
+    try:
+        mod = importlib.import_module(_IPV6_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name != _IPV6_MODULE:
+            return None  # a dependency of it is missing: leave IPv6 as Raw, ask again later
+        _ipv6_found.append(None)
+        return None
+    except ImportError:
+        return None  # partly initialised: its names are not there yet
+    cls = getattr(mod, "IPv6", None)
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        return None
+    _bind_ipv6(cls)
+    _ipv6_found.append(cls)
+    return cls
+
+
+def _ethertype_next(layer: Layer, key: str, value: int) -> type[Layer] | None:
+    """The class bound to an ethertype in ``layer``'s table, IPv6 found lazily."""
+    cls = layer._dissect_table.get((key, value))
+    if cls is None and value == _ETH_P_IPV6:
+        return ipv6_class()
+    return cls
+
+
+def _keep_on_copy(cls: type[Layer], slot: str) -> None:
+    """Make copies of ``cls`` keep ``slot``, a wire detail that is not a field.
+
+    The generated copy duplicates fields only; a header whose exact bytes depend on
+    something the capture told us (byte order, a compressed protocol number)
+    would otherwise rebuild differently after ``/`` or ``copy()``.
+    """
+    copy_fields = cls._copy_one
+
+    def _copy_one(self: Layer) -> Layer:
+        n = copy_fields(self)
+        value = getattr(self, slot, None)
+        if value is not None:
+            setattr(n, slot, value)
+        return n
+
+    cls._copy_one = _copy_one  # type: ignore[method-assign]
+
+
+class LinkAddrField(BytesField):
+    """A fixed-size link-layer address: bytes, or ``aa:bb:..`` text (zero-padded)."""
+
+    __slots__ = ()
+
+    def check_one(self, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = bytes.fromhex(value.replace(":", "").replace("-", ""))
+            except ValueError:
+                raise UsageError(f"{self.name}: {value!r} is not a link-layer address "
+                                 "(aa:bb:cc:.. or bytes)") from None
+        value = super().check_one(value)
+        size = int(self.fmt[:-1])
+        if len(value) > size:
+            raise UsageError(f"{self.name}: {len(value)} bytes do not fit in {size}")
+        return value
+
+
+# -- VLAN tags ------------------------------------------------------------------------------------
+class Dot1Q(Layer):
+    """An 802.1Q VLAN tag: priority, drop-eligible bit, VLAN id, then the inner type.
+
+    Stacks to any depth (QinQ). An inner type of 1500 or less is an 802.3 length
+    with LLC after it; left unset over ``LLC`` it is filled with that length.
+    """
+
+    fields = (
+        BitField("prio", 0, 3),
+        BitField("dei", 0, 1),
+        BitField("vlan", 1, 12),
+        ShortField("type", None, names=ETHER_TYPES),
+    )
+    payload_fields = ("type",)
+    payload_defaults = {"type": 0}
+    dissect_keys = ("type",)
+    __slots__ = ()
+
+    @property
+    def id(self) -> int:
+        """Scapy's former name of ``dei`` (the bit was once the CFI)."""
+        return self.dei
+
+    @id.setter
+    def id(self, value: int) -> None:
+        self.dei = type(self).fields_by_name["dei"].check(value)
+
+    def build_layer(self, payload: bytes) -> bytes:
+        hdr = self._pack_fixed()
+        if self.type is None and isinstance(self._payload, LLC):
+            hdr = hdr[:2] + _H.pack(len(payload) & 0xFFFF)
+        return hdr + payload
+
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 4:
+            raise Truncated(f"truncated tag ({end - off} of 4 bytes)")
+        self._unpack_fixed(buf, off)
+        poff = off + 4
+        t = self.type
+        if t <= 1500:
+            if poff + t <= end:
+                return poff, poff + t
+            self.note(LengthNote(f"802.3 length {t} exceeds the {end - poff} bytes captured"))
+        return poff, end
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        t = self.type
+        if t <= 1500:
+            return LLC
+        return _ethertype_next(self, "type", t)
+
+    def answers(self, other: Layer) -> bool:
+        # A tagged answer to an untagged probe (the tag added on the way) still counts.
+        if self._payload is None:
+            return False
+        if isinstance(other, Dot1Q):
+            if other.vlan != self.vlan:
+                return False
+            return other._payload is None or self._payload.answers(other._payload)
+        return self._payload.answers(other)
+
+    def summary_part(self) -> str:
+        return f"802.1Q vlan {self.vlan}"
+
+
+def _init_with_id_alias(init: Any) -> Any:
+    """Wrap a generated ``__init__`` so that ``Dot1Q(id=1)`` means ``dei=1``, as in Scapy."""
+
+    def __init__(self: Dot1Q, _raw: Any = None, /, **kwargs: Any) -> None:  # noqa: N807
+        if "id" in kwargs:
+            if "dei" in kwargs:
+                raise UsageError("Dot1Q: give dei or its old name id, not both")
+            kwargs["dei"] = kwargs.pop("id")
+        init(self, _raw, **kwargs)
+
+    __init__.__doc__ = init.__doc__
+    return __init__
+
+
+Dot1Q.__init__ = _init_with_id_alias(Dot1Q.__init__)  # type: ignore[method-assign]
+
+
+class Dot1AD(Dot1Q):
+    """An 802.1ad service tag (S-tag, ethertype 0x88a8): a Dot1Q that providers add outside."""
+
+    fields = Dot1Q.fields
+    __slots__ = ()
+
+    def summary_part(self) -> str:
+        return f"802.1ad vlan {self.vlan}"
+
+
+Dot1AD.__init__ = _init_with_id_alias(Dot1AD.__init__)  # type: ignore[method-assign]
+# One table for both tags: what may follow a tag does not depend on its kind.
+Dot1AD._dissect_table = Dot1Q._dissect_table
+
+
+# -- IEEE 802.3 / 802.2 ---------------------------------------------------------------------------
+class Dot3(Layer):
+    """An IEEE 802.3 header: addresses and the length of the LLC payload (filled when unset).
+
+    Dissecting link type 1 gives ``Ether`` for these frames too (its ``type`` then
+    holds the length); ``Dot3`` is for building them.
+    """
+
+    fields = (
+        MACField("dst", None, fallback="ff:ff:ff:ff:ff:ff"),
+        MACField("src", None),
+        ShortField("len", None),
+    )
+    __slots__ = ()
+
+    def build_layer(self, payload: bytes) -> bytes:
+        hdr = self._pack_fixed()
+        if self.len is None:
+            hdr = hdr[:12] + _H.pack(len(payload) & 0xFFFF)
+        return hdr + payload
+
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 14:
+            raise Truncated(f"truncated header ({end - off} of 14 bytes)")
+        self._unpack_fixed(buf, off)
+        poff = off + 14
+        if poff + self.len <= end:
+            return poff, poff + self.len
+        self.note(LengthNote(f"length {self.len} exceeds the {end - poff} bytes captured"))
+        return poff, end
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        return LLC
+
+    def summary_part(self) -> str:
+        return f"802.3 {self.src} > {self.dst}"
+
+
+class LLC(Layer):
+    """An IEEE 802.2 LLC header: destination and source SAP, one control byte.
+
+    The fields fill from the layer above (``LLC()/SNAP()`` gives AA AA 03) and are
+    0 otherwise. What follows is chosen by the (dsap, ssap) pair.
+    """
+
+    fields = (
+        ByteField("dsap", None, names=SAP_NAMES),
+        ByteField("ssap", None, names=SAP_NAMES),
+        ByteField("ctrl", None),
+    )
+    payload_fields = ("dsap", "ssap", "ctrl")
+    payload_defaults = {"dsap": 0, "ssap": 0, "ctrl": 0}
+    __slots__ = ()
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        return self._dissect_table.get(("saps", (self.dsap, self.ssap)))
+
+    def summary_part(self) -> str:
+        return f"LLC {self.dsap:#04x} > {self.ssap:#04x}" if self.dsap is not None else "LLC"
+
+
+class SNAP(Layer):
+    """An 802.2 SNAP header: an organisation (OUI) and a protocol code.
+
+    With OUI 0 (RFC 1042) or 00-00-F8 (802.1H) the code is an ethertype and the
+    payload is dissected by it; other organisations' codes are their own.
+    """
+
+    fields = (
+        BitField("OUI", 0, 24),
+        ShortField("code", None, names=ETHER_TYPES),
+    )
+    payload_fields = ("code",)
+    payload_defaults = {"code": 0}
+    __slots__ = ()
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        if self.OUI and self.OUI != _OUI_BRIDGE_TUNNEL:
+            return None
+        return _ethertype_next(self, "code", self.code)
+
+    def summary_part(self) -> str:
+        return f"SNAP {self.OUI:06x} {self.code:#06x}" if self.code is not None else "SNAP"
+
+
+# -- Linux cooked capture -------------------------------------------------------------------------
+class _Cooked(Layer):
+    """What SLL and SLL2 share: the protocol dispatch and the sender's address."""
+
+    __slots__ = ()
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        if self.lladdrtype == _ARPHRD_NETLINK:
+            return None  # proto is a netlink family, not an ethertype
+        p = self.proto
+        if p == _COOKED_LLC:
+            return LLC
+        return _ethertype_next(self, "proto", p)
+
+    @property
+    def lladdr(self) -> str:
+        """The sender's link-layer address (``lladdrlen`` bytes of ``src``) as text."""
+        n = min(self.lladdrlen or 0, 8)
+        return (self.src or b"")[:n].hex(":")
+
+    def answers(self, other: Layer) -> bool:
+        # A cooked header describes how the answer was captured, not what was sent.
+        if self._payload is None:
+            return False
+        if type(other) is type(self):
+            return other._payload is None or self._payload.answers(other._payload)
+        return self._payload.answers(other)
+
+    def summary_part(self) -> str:
+        pkt = COOKED_PACKET_TYPES.get(self.pkttype, str(self.pkttype))
+        return f"{type(self).__name__} {pkt} from {self.lladdr or '-'}"
+
+
+class CookedLinux(_Cooked):
+    """Linux cooked capture v1 (SLL, link type 113): what ``tcpdump -i any`` records."""
+
+    fields = (
+        ShortField("pkttype", 0, names=COOKED_PACKET_TYPES),
+        ShortField("lladdrtype", 512, names=ARPHRD_TYPES),
+        ShortField("lladdrlen", 0),
+        LinkAddrField("src", b"", 8),
+        ShortField("proto", None, names=ETHER_TYPES),
+    )
+    payload_fields = ("proto",)
+    payload_defaults = {"proto": 0x0800}
+    __slots__ = ()
+
+
+class SLL2(_Cooked):
+    """Linux cooked capture v2 (link type 276): SLL with the interface index (Scapy's
+    CookedLinuxV2)."""
+
+    fields = (
+        ShortField("proto", None, names=ETHER_TYPES),
+        ShortField("reserved", 0),
+        IntField("ifindex", 0),
+        ShortField("lladdrtype", 512, names=ARPHRD_TYPES),
+        ByteField("pkttype", 0, names=COOKED_PACKET_TYPES),
+        ByteField("lladdrlen", 0),
+        LinkAddrField("src", b"", 8),
+    )
+    payload_fields = ("proto",)
+    payload_defaults = {"proto": 0x0800}
+    __slots__ = ()
+
+
+# Both versions carry the same protocol numbers.
+SLL2._dissect_table = CookedLinux._dissect_table
+#: the names Scapy and libpcap use
+SLL = CookedLinux
+CookedLinuxV2 = SLL2
+
+
+# -- BSD loopback ---------------------------------------------------------------------------------
+class Loopback(Layer):
+    """The BSD loopback (NULL) header: a 4-byte address family (2 = IPv4; 24, 28, 30 = IPv6).
+
+    The family is written in the byte order of the machine that captured, so the
+    order is read from the value (families are small numbers) and kept for
+    rebuilding. New headers are little-endian, as almost every capturing machine
+    is (and as Scapy writes them); set ``byteorder = "big"`` for the others.
+    """
+
+    fields = (IntField("type", None, names=LOOPBACK_TYPES),)
+    payload_fields = ("type",)
+    payload_defaults = {"type": 2}
+    __slots__ = ("_big",)
+
+    @property
+    def byteorder(self) -> str:
+        """``"little"`` or ``"big"``: how ``type`` is written."""
+        return "big" if getattr(self, "_big", False) else "little"
+
+    @byteorder.setter
+    def byteorder(self, value: str) -> None:
+        if value not in ("little", "big"):
+            raise UsageError(f"Loopback.byteorder: {value!r} is not 'little' or 'big'")
+        self._big = value == "big"
+
+    def _init_from_bytes(self, raw: bytes) -> None:
+        super()._init_from_bytes(raw)
+        self._big = len(raw) >= 4 and not (raw[0] or raw[1])
+
+    def build_layer(self, payload: bytes) -> bytes:
+        hdr = self._pack_fixed()
+        if not getattr(self, "_big", False):
+            hdr = hdr[::-1]
+        return hdr + payload
+
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 4:
+            raise Truncated(f"truncated header ({end - off} of 4 bytes)")
+        # A family never needs the top 16 bits: zeros first mean big-endian.
+        big = not (buf[off] or buf[off + 1])
+        self._big = big
+        self.type = int.from_bytes(buf[off:off + 4], "big" if big else "little")
+        return off + 4, end
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        cls = self._dissect_table.get(("type", self.type))
+        if cls is None and self.type in (24, 28, 30):
+            return ipv6_class()
+        return cls
+
+    def answers(self, other: Layer) -> bool:
+        if self._payload is None:
+            return False
+        if isinstance(other, Loopback):
+            return other._payload is None or self._payload.answers(other._payload)
+        return self._payload.answers(other)
+
+    def summary_part(self) -> str:
+        return f"Loopback {LOOPBACK_TYPES.get(self.type, self.type)}"
+
+
+_keep_on_copy(Loopback, "_big")
+
+
+# -- PPP ------------------------------------------------------------------------------------------
+class HDLC(Layer):
+    """The HDLC-like address and control bytes in front of PPP (RFC 1662): FF 03."""
+
+    fields = (ByteField("address", 0xFF), ByteField("control", 0x03))
+    __slots__ = ()
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        return PPP
+
+
+class PPP(Layer):
+    """A PPP protocol field (RFC 1661). A dissected one-byte (compressed) field stays one
+    byte when rebuilt; new headers use two bytes."""
+
+    fields = (ShortField("proto", None, names=PPP_PROTOCOLS),)
+    payload_fields = ("proto",)
+    payload_defaults = {"proto": 0x0021}
+    dissect_keys = ("proto",)
+    __slots__ = ("_short",)
+
+    def _init_from_bytes(self, raw: bytes) -> None:
+        super()._init_from_bytes(raw)
+        self._short = bool(raw) and raw[0] & 1 == 1
+
+    def build_layer(self, payload: bytes) -> bytes:
+        hdr = self._pack_fixed()
+        if getattr(self, "_short", False) and hdr[0] == 0:
+            hdr = hdr[1:]
+        return hdr + payload
+
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 1:
+            raise Truncated("no protocol field")
+        if buf[off] & 1:
+            # Protocol-field compression: an odd first byte is the whole number.
+            self._short = True
+            self.proto = buf[off]
+            return off + 1, end
+        if end - off < 2:
+            raise Truncated("protocol field cut short (1 of 2 bytes)")
+        self._short = False
+        self.proto = buf[off] << 8 | buf[off + 1]
+        return off + 2, end
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        cls = self._dissect_table.get(("proto", self.proto))
+        if cls is None and self.proto == 0x0057:
+            return ipv6_class()
+        return cls
+
+    def summary_part(self) -> str:
+        return f"PPP {PPP_PROTOCOLS.get(self.proto, self.proto)}"
+
+
+_keep_on_copy(PPP, "_short")
+
+
+# -- link-type choosers ---------------------------------------------------------------------------
+def raw_ip_class(data: bytes) -> type[Layer]:
+    """Raw-IP link types (101, 12): IPv6 when the version nibble says 6, IPv4 otherwise.
+
+    Anything that is not 6 goes to IPv4, whose dissector notes a wrong version.
+    """
+    if data and data[0] >> 4 == 6:
+        return ipv6_class() or Raw
+    return IP
+
+
+def ipv6_linktype_class(data: bytes) -> type[Layer]:
+    """Link type 229 (IPv6 only): the IPv6 class, or Raw while it does not exist."""
+    return ipv6_class() or Raw
+
+
+def ppp_class(data: bytes) -> type[Layer]:
+    """Link type 9: PPP, preceded by FF 03 when the capture kept the HDLC-like framing."""
+    return HDLC if data[:1] == b"\xff" else PPP
+
+
+# -- bindings -------------------------------------------------------------------------------------
+_TAGS = (Dot1Q, Dot1AD)
+_COOKED = (CookedLinux, SLL2)
+
+
+def _bind_ipv6(ipv6: type[Layer]) -> None:
+    """Put IPv6 under every header here that can carry it."""
+    for tag in _TAGS:
+        bind_layers(tag, ipv6, type=_ETH_P_IPV6)
+    bind_layers(SNAP, ipv6, code=_ETH_P_IPV6)
+    for cooked in _COOKED:
+        bind_layers(cooked, ipv6, proto=_ETH_P_IPV6)
+    # New loopback headers say 24 (NetBSD/OpenBSD); FreeBSD writes 28, macOS 30.
+    bind_layers(Loopback, ipv6, type=24)
+    Loopback._dissect_table.setdefault(("type", 28), ipv6)
+    Loopback._dissect_table.setdefault(("type", 30), ipv6)
+    bind_layers(PPP, ipv6, proto=0x0057)
+
+
+bind_layers(Ether, Dot1Q, type=0x8100)
+bind_layers(Ether, Dot1AD, type=0x88A8)
+# 0x9100 is the pre-standard QinQ tag: dissected, never chosen when building.
+Ether._dissect_table.setdefault(("type", 0x9100), Dot1Q)
+# Ether.next_layer looks 802.3 frames (type <= 1500 is a length, not a protocol) up
+# under the key ("type", "llc"): no single type value could name "any length".
+Ether._dissect_table[("type", "llc")] = LLC
+for _tag in _TAGS:
+    bind_layers(_tag, Dot1Q, type=0x8100)
+    bind_layers(_tag, Dot1AD, type=0x88A8)
+    bind_layers(_tag, IP, type=0x0800)
+Dot1Q._dissect_table.setdefault(("type", 0x9100), Dot1Q)
+
+# SNAP is chosen by the SAP pair alone: the control byte varies, and keying on it
+# (as bind_layers would) would send every unnumbered frame to SNAP.
+bind_layers(LLC, SNAP, dissect=False, dsap=0xAA, ssap=0xAA, ctrl=0x03)
+LLC._dissect_table[("saps", (0xAA, 0xAA))] = SNAP
+bind_layers(SNAP, IP, code=0x0800)
+bind_layers(SNAP, Dot1Q, code=0x8100)
+bind_layers(SNAP, Dot1AD, code=0x88A8)
+
+for _cooked in _COOKED:
+    bind_layers(_cooked, IP, proto=0x0800)
+    bind_layers(_cooked, Dot1Q, proto=0x8100)
+    bind_layers(_cooked, Dot1AD, proto=0x88A8)
+    bind_layers(_cooked, LLC, proto=_COOKED_LLC)
+
+bind_layers(Loopback, IP, type=2)
+bind_layers(PPP, IP, proto=0x0021)
+bind_layers(HDLC, PPP, dissect=False)
+
+LINKTYPES[0] = Loopback      # DLT_NULL
+LINKTYPES[9] = ppp_class     # DLT_PPP
+LINKTYPES[12] = raw_ip_class  # DLT_RAW on most systems
+LINKTYPES[50] = HDLC         # DLT_PPP_SERIAL: always HDLC-framed
+LINKTYPES[101] = raw_ip_class  # LINKTYPE_RAW
+LINKTYPES[108] = Loopback    # DLT_LOOP (OpenBSD): network byte order, detected all the same
+LINKTYPES[113] = CookedLinux  # DLT_LINUX_SLL
+LINKTYPES[276] = SLL2        # DLT_LINUX_SLL2
+LINKTYPES.setdefault(229, ipv6_linktype_class)  # LINKTYPE_IPV6 (the IPv6 module may own it)
+
+ipv6_class()  # bind IPv6 now when its module is there, so that building finds the bindings
