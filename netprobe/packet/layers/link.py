@@ -100,6 +100,17 @@ def _ethertype_next(layer: Layer, key: str, value: int) -> type[Layer] | None:
     return cls
 
 
+def _link_answers(layer: Layer, other: Layer, same_kind: bool) -> bool:
+    """Answers for capture-only link headers: compare what they carry.
+
+    ``other`` (the probe) may have the same header, or be what went inside it.
+    """
+    p = layer._payload
+    if same_kind:
+        return p is None or other._payload is None or p.answers(other._payload)
+    return p is not None and p.answers(other)
+
+
 def _keep_on_copy(cls: type[Layer], slot: str) -> None:
     """Make copies of ``cls`` keep ``slot``, a wire detail that is not a field.
 
@@ -191,14 +202,14 @@ class Dot1Q(Layer):
         return _ethertype_next(self, "type", t)
 
     def answers(self, other: Layer) -> bool:
-        # A tagged answer to an untagged probe (the tag added on the way) still counts.
-        if self._payload is None:
-            return False
         if isinstance(other, Dot1Q):
             if other.vlan != self.vlan:
                 return False
-            return other._payload is None or self._payload.answers(other._payload)
-        return self._payload.answers(other)
+            if self._payload is None or other._payload is None:
+                return True
+            return self._payload.answers(other._payload)
+        # A tagged answer to an untagged probe (the tag added on the way) still counts.
+        return self._payload is not None and self._payload.answers(other)
 
     def summary_part(self) -> str:
         return f"802.1Q vlan {self.vlan}"
@@ -343,11 +354,7 @@ class _Cooked(Layer):
 
     def answers(self, other: Layer) -> bool:
         # A cooked header describes how the answer was captured, not what was sent.
-        if self._payload is None:
-            return False
-        if type(other) is type(self):
-            return other._payload is None or self._payload.answers(other._payload)
-        return self._payload.answers(other)
+        return _link_answers(self, other, type(other) is type(self))
 
     def summary_part(self) -> str:
         pkt = COOKED_PACKET_TYPES.get(self.pkttype, str(self.pkttype))
@@ -446,11 +453,7 @@ class Loopback(Layer):
         return cls
 
     def answers(self, other: Layer) -> bool:
-        if self._payload is None:
-            return False
-        if isinstance(other, Loopback):
-            return other._payload is None or self._payload.answers(other._payload)
-        return self._payload.answers(other)
+        return _link_answers(self, other, isinstance(other, Loopback))
 
     def summary_part(self) -> str:
         return f"Loopback {LOOPBACK_TYPES.get(self.type, self.type)}"
@@ -586,7 +589,6 @@ for _cooked in _COOKED:
 
 bind_layers(Loopback, IP, type=2)
 bind_layers(PPP, IP, proto=0x0021)
-bind_layers(HDLC, PPP, dissect=False)
 
 LINKTYPES[0] = Loopback      # DLT_NULL
 LINKTYPES[9] = ppp_class     # DLT_PPP

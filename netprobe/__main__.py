@@ -1,0 +1,6 @@
+"""``python -m netprobe``: the same as the ``netprobe`` console script."""
+
+from netprobe.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

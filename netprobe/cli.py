@@ -1,0 +1,494 @@
+"""The face of netprobe: the root command, its options, and the exit-code policy.
+
+Subcommands are plugins found through the entry-point group ``netprobe.plugins``
+and imported only when they are invoked, so ``netprobe --help`` and
+``netprobe read ...`` stay fast and never pay for plugins they do not use.
+
+Start-up cost matters here: this module imports only click and the standard
+library at the top; everything else (rich, the scope, plugins) is imported
+where it is first needed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from netprobe.errors import (
+    EXIT_ENVIRONMENT,
+    EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_RUNTIME,
+    EXIT_USAGE,
+    NetprobeError,
+    RuntimeProblem,
+)
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
+    from netprobe.wire.scope import Scope
+
+PLUGIN_GROUP = "netprobe.plugins"
+"""Entry-point group under which subcommands are registered."""
+
+SCOPE_ENV = "NETPROBE_SCOPE"
+DEBUG_ENV = "NETPROBE_DEBUG"
+
+EXIT_STATUS: tuple[tuple[int, str], ...] = (
+    (EXIT_OK, "success"),
+    (EXIT_FINDINGS, "findings, for commands that document it"),
+    (EXIT_USAGE, "usage error (bad arguments, destination outside the scope)"),
+    (EXIT_ENVIRONMENT, "missing privileges or environment (root, tools, kernel features)"),
+    (EXIT_RUNTIME, "runtime error (damaged file, socket failure, plugin failed to load)"),
+    (EXIT_INTERRUPTED, "interrupted"),
+)
+"""Exit codes and their meaning, as documented in --help, the man page and README."""
+
+ENVIRONMENT: tuple[tuple[str, str], ...] = (
+    (SCOPE_ENV, "allowed destinations: a file, or CIDRs separated by commas"),
+    (DEBUG_ENV, "set to 1 for full tracebacks, like --debug"),
+    ("NO_COLOR", "set to disable colours"),
+)
+"""Environment variables netprobe reads."""
+
+# "\b" keeps click from re-wrapping the two tables.
+EPILOG = (
+    "\b\nExit status:\n"
+    + "".join(f"  {code:<4} {meaning}\n" for code, meaning in EXIT_STATUS)
+    + "\n\b\nEnvironment:\n"
+    + "".join(f"  {name:<15} {meaning}\n" for name, meaning in ENVIRONMENT)
+)
+
+
+@dataclass
+class Settings:
+    """What the root options decided; every subcommand receives it as ``ctx.obj``.
+
+    ``scope`` is built on first use, so a command that never sends a packet
+    (``netprobe read``) is not stopped by a broken ``NETPROBE_SCOPE``.
+    """
+
+    json: bool = False
+    debug: bool = False
+    color: bool = False
+    scope_file: str | None = None
+    scope_env: str | None = None
+
+    @cached_property
+    def scope(self) -> Scope:
+        """The allowed destinations: ``--scope FILE``, else ``NETPROBE_SCOPE``, else loopback.
+
+        Raises ``UsageError`` when the file or the list cannot be parsed.
+        """
+        from netprobe.wire.scope import Scope
+
+        return Scope.from_sources(self.scope_file, self.scope_env)
+
+
+class PluginLoadError(RuntimeProblem):
+    """A subcommand's plugin could not be imported or is not a click command (exit 4)."""
+
+
+class UnavailablePlugin(click.Command):
+    """Stands in for a plugin that failed to load.
+
+    Its help explains the failure; invoking it raises ``PluginLoadError`` chained
+    to the original exception, so ``--debug`` shows where the import broke.
+    """
+
+    def __init__(self, name: str, target: str, error: BaseException) -> None:
+        self.error = error
+        self.reason = f"cannot load {target} ({type(error).__name__}: {error})"
+        note = f"(unavailable: {type(error).__name__})"
+        super().__init__(
+            name,
+            help=f"This subcommand is unavailable: {self.reason}",
+            short_help=note,
+            # Accept whatever arguments were meant for the real plugin, so the
+            # user sees the load failure rather than a confusing usage error.
+            context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+            add_help_option=True,
+        )
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Refuse to run: report the load failure as one error line."""
+        raise PluginLoadError(f"subcommand {self.name!r} is unavailable: {self.reason}") from (
+            self.error
+        )
+
+
+def _installed_plugins() -> Iterable[EntryPoint]:
+    from importlib.metadata import entry_points
+
+    return entry_points(group=PLUGIN_GROUP)
+
+
+class PluginGroup(click.Group):
+    """A click group whose subcommands are entry points, loaded one at a time.
+
+    ``list_commands`` only reads entry-point names; ``get_command`` imports just
+    the requested plugin. The help listing takes each plugin's one-line summary
+    from its source without importing it (see ``plugin_summary``).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        discover: Callable[[], Iterable[EntryPoint]] = _installed_plugins,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._discover = discover
+        self._entry_points: dict[str, EntryPoint] | None = None
+        self._loaded: dict[str, click.Command] = {}
+
+    def plugin_entry_points(self) -> dict[str, EntryPoint]:
+        """Entry points by subcommand name (found once, then remembered)."""
+        if self._entry_points is None:
+            found: dict[str, EntryPoint] = {}
+            for entry_point in self._discover():
+                # The first registration of a name wins, as with PATH lookups.
+                found.setdefault(entry_point.name, entry_point)
+            self._entry_points = found
+        return self._entry_points
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """All subcommand names, without importing any plugin."""
+        return sorted(set(self.commands) | set(self.plugin_entry_points()))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Load and return one subcommand; a broken plugin yields ``UnavailablePlugin``."""
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        if cmd_name in self._loaded:
+            return self._loaded[cmd_name]
+        entry_point = self.plugin_entry_points().get(cmd_name)
+        if entry_point is None:
+            return None
+        command: click.Command
+        try:
+            loaded = entry_point.load()
+        except Exception as exc:
+            command = UnavailablePlugin(cmd_name, entry_point.value, exc)
+        else:
+            if isinstance(loaded, click.Command):
+                command = loaded
+            else:
+                error = TypeError(f"{type(loaded).__name__} object is not a click command")
+                command = UnavailablePlugin(cmd_name, entry_point.value, error)
+        self._loaded[cmd_name] = command
+        return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """Resolve as click does, but suggest plugin names (never loaded) for typos."""
+        name = args[0]
+        unknown = self.get_command(ctx, name) is None
+        if unknown and not name.startswith("-") and not ctx.resilient_parsing:
+            from difflib import get_close_matches
+
+            message = f"No such command {name!r}."
+            close = get_close_matches(name, self.list_commands(ctx))
+            if close:
+                message += " Did you mean " + " or ".join(repr(c) for c in close) + "?"
+            raise click.UsageError(message, ctx)
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List subcommands with their summaries, importing no plugin."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            if name in self.commands:
+                if self.commands[name].hidden:
+                    continue
+                rows.append((name, self.commands[name].get_short_help_str(limit)))
+            else:
+                rows.append((name, plugin_summary(self.plugin_entry_points()[name], limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def plugin_summary(entry_point: EntryPoint, limit: int = 45) -> str:
+    """One line about a plugin, read from its source without importing it.
+
+    The text is the docstring of the object the entry point names (following
+    ``from ... import`` a few steps), else the module docstring; shortened as
+    click shortens help. A module that cannot be found or parsed gets a short
+    "(unavailable: ...)" note instead, so ``--help`` flags it without failing.
+    """
+    module, _, attr = entry_point.value.partition(":")
+    try:
+        doc = _source_docstring(module.strip(), attr.strip())
+    except _Unavailable as exc:
+        return f"(unavailable: {exc})"
+    return _shorten(doc, limit)
+
+
+class _Unavailable(Exception):
+    """Why a plugin's source could not be read."""
+
+
+def _source_docstring(module: str, attr: str) -> str:
+    from importlib.util import find_spec
+
+    try:
+        # Imports the parent packages (netprobe.plugins), never the plugin itself.
+        spec = find_spec(module)
+    except Exception as exc:  # a parent package failed to import
+        raise _Unavailable(type(exc).__name__) from exc
+    if spec is None:
+        raise _Unavailable("module not found")
+    if not spec.origin or not spec.origin.endswith(".py"):
+        return ""
+    try:
+        tree = _parse(spec.origin)
+    except SyntaxError as exc:
+        raise _Unavailable(f"syntax error at line {exc.lineno}") from exc
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise _Unavailable("unreadable source") from exc
+    home = (module, list(spec.submodule_search_locations or ()))
+    return _docstring_in(tree, module, bool(spec.submodule_search_locations), attr, home, 3)
+
+
+def _parse(path: str) -> Any:
+    import ast
+
+    with open(path, encoding="utf-8") as handle:
+        return ast.parse(handle.read(), filename=path)
+
+
+def _docstring_in(
+    tree: Any, module: str, is_package: bool, attr: str, home: tuple[str, list[str]], hops: int
+) -> str:
+    """Docstring of ``attr`` defined in (or imported into) ``tree``, else the module's.
+
+    Imports are followed only inside the plugin's own package (``home``), by
+    file path: finding them through the import system would run the
+    package's ``__init__`` and so import the plugin.
+    """
+    import ast
+    from importlib.util import resolve_name
+
+    for node in tree.body if attr else ():
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if node.name == attr and ast.get_docstring(node):
+                return ast.get_docstring(node) or ""
+        elif isinstance(node, ast.ImportFrom) and hops > 0:
+            for alias in node.names:
+                if (alias.asname or alias.name) != attr:
+                    continue
+                package = module if is_package else module.rpartition(".")[0]
+                try:
+                    source = resolve_name("." * node.level + (node.module or ""), package)
+                except ImportError:
+                    continue
+                path = _file_in_home(source, home)
+                if path is None:
+                    continue
+                try:
+                    subtree = _parse(path)
+                except (SyntaxError, OSError, UnicodeDecodeError, ValueError):
+                    continue
+                is_pkg = path.endswith("__init__.py")
+                found = _docstring_in(subtree, source, is_pkg, alias.name, home, hops - 1)
+                if found:
+                    return found
+    return ast.get_docstring(tree) or ""
+
+
+def _file_in_home(module: str, home: tuple[str, list[str]]) -> str | None:
+    """The source file of ``module`` when it lies inside the plugin package ``home``."""
+    name, directories = home
+    if not module.startswith(name + "."):
+        return None
+    parts = module[len(name) + 1 :].split(".")
+    for directory in directories:
+        base = os.path.join(directory, *parts)
+        for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+            if os.path.isfile(candidate):
+                return candidate
+    return None
+
+
+def _shorten(doc: str, limit: int) -> str:
+    """The first sentence of the first paragraph, cut to ``limit`` like click does."""
+    paragraph = " ".join(doc.strip().split("\n\n", 1)[0].split()).replace("``", "")
+    sentence = paragraph.split(". ", 1)[0]
+    if sentence != paragraph:
+        sentence += "."
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence[: max(limit - 3, 1)].rsplit(" ", 1)[0]
+    return cut + "..."
+
+
+def package_version() -> str:
+    """The installed version of netprobe (from its metadata, else the package)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("netprobe")
+    except PackageNotFoundError:
+        pass
+    try:  # running from a source tree that is not installed
+        from netprobe import __version__
+
+        return str(__version__)
+    except ImportError:
+        return "unknown"
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(f"netprobe {package_version()}")
+    ctx.exit(EXIT_OK)
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@click.group(
+    cls=PluginGroup,
+    epilog=EPILOG,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.option(
+    "--json/--no-json",
+    "json_output",
+    default=None,
+    help="Write JSON Lines instead of tables (default: when stdout is not a terminal).",
+)
+@click.option(
+    "--scope",
+    "scope_file",
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="FILE",
+    help="File of networks (CIDR) that probes may reach; overrides NETPROBE_SCOPE.",
+)
+@click.pass_context
+def root(ctx: click.Context, debug: bool, json_output: bool | None, scope_file: str | None) -> None:
+    """Probe and observe networks with packets you compose.
+
+    Every subcommand writes a table on a terminal and JSON Lines (one object
+    per finding) on a pipe or with --json. Probes are only sent to networks in
+    the scope (--scope or NETPROBE_SCOPE).
+    """
+    settings = ctx.ensure_object(Settings)
+    settings.debug = settings.debug or debug
+    settings.json = (not sys.stdout.isatty()) if json_output is None else json_output
+    settings.color = not settings.json and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    settings.scope_file = scope_file
+    settings.scope_env = os.environ.get(SCOPE_ENV)
+
+
+def _error_line(kind: str, message: object) -> None:
+    # One line, whatever the message holds: a multi-line error would look
+    # like several errors in logs.
+    text = " ".join(str(message).split()) or "(no message)"
+    sys.stderr.write(f"netprobe: {kind}: {text}\n")
+    sys.stderr.flush()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # stdout is not a real file (tests); nothing will flush it later
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run netprobe and return the exit code; the console script exits with it.
+
+    This is the one place that turns exceptions into exit codes: NetprobeError
+    gives its own code and one line, click usage errors 2, Ctrl-C 130, a closed
+    output pipe a quiet 0, anything else 4 with "internal error". Tracebacks
+    appear only with --debug or NETPROBE_DEBUG=1.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    settings = Settings(debug=_env_flag(DEBUG_ENV))
+    try:
+        with root.make_context("netprobe", args, obj=settings) as ctx:
+            result = root.invoke(ctx)
+        sys.stdout.flush()  # inside the try: a closed pipe shows up here
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort as exc:
+        reason = "interrupted" if isinstance(exc.__context__, KeyboardInterrupt) else "aborted"
+        sys.stderr.write(f"netprobe: {reason}\n")
+        return EXIT_INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        # click's generic exit code 1 would read as "findings"; its usage
+        # errors already carry 2.
+        return EXIT_RUNTIME if exc.exit_code == 1 else exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("\nnetprobe: interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader (head, less) went away: what it wanted was written.
+        _silence_stdout()
+        return EXIT_OK
+    except NetprobeError as exc:
+        if settings.debug:
+            _print_traceback(exc)
+        _error_line("error", exc)
+        return exc.exit_code
+    except Exception as exc:
+        if settings.debug:
+            _print_traceback(exc)
+        _error_line("internal error", f"{type(exc).__name__}: {exc}")
+        return EXIT_RUNTIME
+    if isinstance(result, int) and not isinstance(result, bool):
+        return result
+    return EXIT_OK
+
+
+def _print_traceback(exc: BaseException) -> None:
+    import traceback
+
+    traceback.print_exception(exc, file=sys.stderr)
+    sys.stderr.flush()
+
+
+__all__ = [
+    "ENVIRONMENT",
+    "EPILOG",
+    "EXIT_STATUS",
+    "PLUGIN_GROUP",
+    "PluginGroup",
+    "PluginLoadError",
+    "Settings",
+    "UnavailablePlugin",
+    "main",
+    "package_version",
+    "plugin_summary",
+    "root",
+]

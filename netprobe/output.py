@@ -1,0 +1,394 @@
+"""The one place where netprobe prints results.
+
+A command builds an ``Output`` from the root settings and hands it findings:
+
+* JSON mode (a pipe, or ``--json``): every finding is one compact JSON object
+  on its own line (JSON Lines), keys in the order the command gave them.
+* Terminal mode: ``table`` draws a rich table, ``line`` writes plain text
+  lines (the tcpdump-style fast path, no rich per line).
+
+Warnings and progress bars go to stderr, never into the results. rich is
+imported only when a table or a progress bar is actually drawn, because
+importing it costs more than netprobe's whole start-up budget.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import errno
+import functools
+import ipaddress
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal
+
+from netprobe.errors import RuntimeProblem
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+PROGRESS_DELAY = 1.0
+"""Seconds of work before a progress bar appears; quick jobs never flash one."""
+
+
+def _json_default(value: Any) -> Any:
+    """Turn the few non-JSON types findings commonly hold into JSON values."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, Path | ipaddress._BaseAddress | ipaddress._BaseNetwork):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable: {value!r}")
+
+
+# One encoder for the whole process: json.dumps() with options builds a new
+# encoder on every call, which shows on a stream of millions of packets.
+# allow_nan=False: NaN is not JSON, and a consumer's parser would choke on it.
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False,
+    separators=(",", ":"),
+    allow_nan=False,
+    default=_json_default,
+)
+
+
+def json_line(obj: Mapping[str, Any]) -> str:
+    """One finding as a compact JSON text line (with the trailing newline)."""
+    return _ENCODER.encode(obj) + "\n"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: ``key`` names the JSON field, ``header`` the terminal heading."""
+
+    key: str
+    header: str | None = None
+    justify: Literal["left", "right", "center"] = "left"
+
+    @property
+    def heading(self) -> str:
+        """The text shown above the column (default: the key in capitals, like nmap)."""
+        return self.header if self.header is not None else self.key.replace("_", " ").upper()
+
+
+class ProgressReporter:
+    """Counts work done and shows a progress bar once the work has run a while.
+
+    The bar is drawn on stderr only when stderr is a terminal and the work has
+    lasted ``PROGRESS_DELAY`` seconds; otherwise ``advance`` just counts.
+    """
+
+    def __init__(
+        self,
+        total: int | None,
+        description: str,
+        *,
+        enabled: bool,
+        stream: IO[str],
+        delay: float = PROGRESS_DELAY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.total = total
+        self.description = description
+        self.completed = 0
+        self._enabled = enabled
+        self._stream = stream
+        self._delay = delay
+        self._clock = clock
+        self._started_at = clock()
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+
+    @property
+    def visible(self) -> bool:
+        """Whether a progress bar is currently drawn."""
+        return self._bar is not None
+
+    def advance(self, amount: int = 1) -> None:
+        """Record ``amount`` more units of work done."""
+        self.completed += amount
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self.completed)
+        elif self._enabled and self._clock() - self._started_at >= self._delay:
+            self._show()
+
+    def _show(self) -> None:
+        from rich.console import Console
+        from rich.progress import Progress
+
+        console = Console(file=self._stream)
+        # transient: the bar disappears at the end and leaves only results.
+        self._bar = Progress(console=console, transient=True)
+        self._bar.start()
+        self._task = self._bar.add_task(
+            self.description, total=self.total, completed=self.completed
+        )
+
+    def close(self) -> None:
+        """Remove the bar, if one was drawn."""
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+class Output:
+    """Writes a command's findings as JSON Lines or for a human at a terminal.
+
+    ``stdout``/``stderr`` default to whatever ``sys.stdout``/``sys.stderr`` are
+    at the time of writing, so redirections (tests, rich's live display) apply.
+    """
+
+    def __init__(
+        self,
+        *,
+        json: bool,
+        color: bool = False,
+        stdout: IO[str] | None = None,
+        stderr: IO[str] | None = None,
+    ) -> None:
+        self.json = json
+        # NO_COLOR (https://no-color.org) wins over everything else.
+        self.color = color and not os.environ.get("NO_COLOR")
+        self._stdout = stdout
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Output:
+        """Build from the root ``Settings`` (anything with ``json`` and ``color``)."""
+        return cls(json=bool(settings.json), color=bool(getattr(settings, "color", False)))
+
+    @classmethod
+    def current(cls) -> Output:
+        """Build from the settings of the running click command.
+
+        Outside a netprobe command (a plain script, a test) it falls back to
+        the same defaults as the root command: JSON when stdout is not a terminal.
+        """
+        import click
+
+        ctx = click.get_current_context(silent=True)
+        settings = ctx.obj if ctx is not None else None
+        if settings is not None and hasattr(settings, "json"):
+            return cls.from_settings(settings)
+        tty = sys.stdout.isatty()
+        return cls(json=not tty, color=tty)
+
+    @property
+    def stdout(self) -> IO[str]:
+        """The stream results go to."""
+        return self._stdout if self._stdout is not None else sys.stdout
+
+    @property
+    def stderr(self) -> IO[str]:
+        """The stream warnings and progress go to."""
+        return self._stderr if self._stderr is not None else sys.stderr
+
+    @property
+    def console(self) -> Console:
+        """A rich console on stdout for commands that draw more than tables."""
+        if self._console is None:
+            Console = _console_class()  # noqa: N806 - a class, named as one
+
+            # Without colour, no styling at all (not even bold): plain text
+            # is what NO_COLOR users and `| less` readers expect.
+            self._console = Console(
+                file=self.stdout,
+                color_system="auto" if self.color else None,
+                highlight=False,
+                emoji=False,
+            )
+        return self._console
+
+    def emit(self, obj: Mapping[str, Any]) -> None:
+        """Write one finding.
+
+        JSON mode: one JSON Lines object, keys in the given order. Terminal
+        mode: ``key=value`` pairs on one line, for commands without a table.
+        """
+        if self.json:
+            self.stdout.write(json_line(obj))
+        else:
+            self.stdout.write(" ".join(f"{k}={_plain(v)}" for k, v in obj.items()) + "\n")
+
+    def table(
+        self,
+        columns: Sequence[str | Column],
+        rows: Iterable[Sequence[Any]],
+        *,
+        title: str | None = None,
+        kind: str | None = None,
+    ) -> None:
+        """Write rows: a rich table on a terminal, one JSON object per row in JSON mode.
+
+        JSON objects use the column keys (``kind``, when given, comes first so
+        consumers can tell findings of different sorts apart). Rows are
+        streamed in JSON mode; a terminal table needs them all first.
+        """
+        cols = [c if isinstance(c, Column) else Column(c) for c in columns]
+        keys = [c.key for c in cols]
+        if self.json:
+            for row in rows:
+                if len(row) != len(keys):
+                    raise ValueError(f"row has {len(row)} values for {len(keys)} columns")
+                obj: dict[str, Any] = {"kind": kind} if kind is not None else {}
+                obj.update(zip(keys, row))
+                self.emit(obj)
+            return
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title=title, header_style="bold", box=None, pad_edge=False)
+        for col in cols:
+            table.add_column(col.heading, justify=col.justify)
+        for row in rows:
+            if len(row) != len(keys):
+                raise ValueError(f"row has {len(row)} values for {len(keys)} columns")
+            # Text(), not str: a cell holding "[x]" must not be read as markup.
+            table.add_row(*(Text("" if v is None else str(v)) for v in row))
+        self.console.print(table)
+
+    def line(self, text: str) -> None:
+        """Write one line of text as is (terminal mode only: JSON mode uses ``emit``)."""
+        if self.json:
+            raise RuntimeError("Output.line() writes text; in JSON mode use emit()")
+        self.stdout.write(text + "\n")
+
+    def lines(self, texts: Iterable[str]) -> None:
+        """Write many lines at once (the fast path for packet-per-line output)."""
+        if self.json:
+            raise RuntimeError("Output.lines() writes text; in JSON mode use emit()")
+        self.stdout.writelines(text + "\n" for text in texts)
+
+    def warn(self, text: str) -> None:
+        """A warning on stderr, one line, never mixed into the results."""
+        self.stderr.write(f"netprobe: warning: {text}\n")
+
+    @contextmanager
+    def progress(self, total: int | None, description: str) -> Iterator[ProgressReporter]:
+        """Progress for long work: ``with out.progress(n, "probing") as p: p.advance()``.
+
+        A bar shows on stderr only if stderr is a terminal and the work runs
+        longer than about a second.
+        """
+        stream = self.stderr
+        enabled = _isatty(stream) and os.environ.get("TERM") != "dumb"
+        reporter = ProgressReporter(
+            total, description, enabled=enabled, stream=stream, delay=PROGRESS_DELAY
+        )
+        try:
+            yield reporter
+        finally:
+            reporter.close()
+
+
+@functools.cache
+def _console_class() -> type[Console]:
+    """rich's Console, except that a closed pipe raises BrokenPipeError.
+
+    rich's own reaction is ``SystemExit(1)``, which would bypass the CLI's
+    exit-code policy (a reader going away is a quiet exit 0, and 1 means
+    "findings").
+    """
+    from rich.console import Console
+
+    class PipeAwareConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, "output pipe closed")
+
+    return PipeAwareConsole
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _plain(value: Any) -> str:
+    """A value for ``key=value`` text: strings bare unless they hold spaces."""
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value if value and not any(ch.isspace() for ch in value) else json.dumps(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return _ENCODER.encode(value)
+
+
+@contextmanager
+def atomic_text_file(path: str | os.PathLike[str], *, encoding: str = "utf-8") -> Iterator[IO[str]]:
+    """Open ``path`` for writing so that it appears complete or not at all.
+
+    The text goes to a temporary file in the same directory, which replaces
+    ``path`` only when the ``with`` block ends without an exception; on an
+    exception the temporary file is removed and ``path`` is left untouched.
+    ``"-"`` means stdout (no atomicity there). Failing to create or rename the
+    file raises ``RuntimeProblem``.
+    """
+    if os.fspath(path) == "-":
+        yield sys.stdout
+        return
+    target = Path(path)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise RuntimeProblem(f"cannot write {target}: {exc.strerror or exc}") from exc
+    tmp = Path(tmp_name)
+    handle = os.fdopen(fd, "w", encoding=encoding)
+    try:
+        yield handle
+    except BaseException:
+        handle.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    try:
+        handle.flush()
+        os.fsync(handle.fileno())  # the data is on disk before the name points at it
+        handle.close()
+        os.chmod(tmp, _new_file_mode(target))
+        os.replace(tmp, target)
+    except OSError as exc:
+        handle.close()
+        tmp.unlink(missing_ok=True)
+        raise RuntimeProblem(f"cannot write {target}: {exc.strerror or exc}") from exc
+
+
+def _new_file_mode(target: Path) -> int:
+    """Keep an existing file's mode; a new file gets what open() would give it."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        pass
+    # mkstemp creates 0600; a plain open() would honour the umask instead.
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+__all__ = [
+    "PROGRESS_DELAY",
+    "Column",
+    "Output",
+    "ProgressReporter",
+    "atomic_text_file",
+    "json_line",
+]

@@ -1,0 +1,278 @@
+"""ICMP for IPv4 (RFC 792, 950, 1256, 4884, 4950).
+
+The four bytes after the checksum mean something different for each type
+(identifier and sequence, gateway, pointer, next-hop MTU ...), and timestamp
+and address-mask messages are longer. Scapy models this with conditional
+fields; here one ``ICMP`` class keeps every one of Scapy's field names and
+lays out, per type, exactly the fields Scapy puts on the wire for that type,
+so bytes match Scapy for every type and users write the same names.
+"""
+
+from __future__ import annotations
+
+import time
+from socket import AF_INET, inet_ntoa, inet_pton
+from struct import Struct
+from typing import Any
+
+from netprobe.packet.checksum import checksum
+from netprobe.packet.field import (
+    ByteField,
+    IPv4Field,
+    ShortField,
+    TailField,
+    UIntField,
+)
+from netprobe.packet.layer import Layer, Truncated, bind_layers
+from netprobe.packet.layers.icmp_extension import (
+    ICMPExtension,
+    ICMPExtensionObject,
+    MPLSLabel,
+    attach_extension,
+    check_extension,
+    locate_extension,
+)
+from netprobe.packet.layers.icmp_quote import quoted_hashkey
+from netprobe.packet.layers.ip import IP
+
+__all__ = ["ICMP", "ICMPExtension", "ICMPExtensionObject", "MPLSLabel"]
+
+ICMP_TYPES = {0: "echo-reply", 3: "dest-unreach", 4: "source-quench", 5: "redirect",
+              8: "echo-request", 9: "router-advertisement", 10: "router-solicitation",
+              11: "time-exceeded", 12: "parameter-problem", 13: "timestamp-request",
+              14: "timestamp-reply", 15: "information-request", 16: "information-response",
+              17: "address-mask-request", 18: "address-mask-reply", 30: "traceroute",
+              31: "datagram-conversion-error", 32: "mobile-host-redirect",
+              33: "ipv6-where-are-you", 34: "ipv6-i-am-here",
+              35: "mobile-registration-request", 36: "mobile-registration-reply",
+              37: "domain-name-request", 38: "domain-name-reply", 39: "skip", 40: "photuris"}
+
+ICMP_CODES = {
+    3: {0: "network-unreachable", 1: "host-unreachable", 2: "protocol-unreachable",
+        3: "port-unreachable", 4: "fragmentation-needed", 5: "source-route-failed",
+        6: "network-unknown", 7: "host-unknown", 9: "network-prohibited",
+        10: "host-prohibited", 11: "TOS-network-unreachable", 12: "TOS-host-unreachable",
+        13: "communication-prohibited", 14: "host-precedence-violation",
+        15: "precedence-cutoff"},
+    5: {0: "network-redirect", 1: "host-redirect", 2: "TOS-network-redirect",
+        3: "TOS-host-redirect"},
+    11: {0: "ttl-zero-during-transit", 1: "ttl-zero-during-reassembly"},
+    12: {0: "ip-header-bad", 1: "required-option-missing"},
+    40: {0: "bad-spi", 1: "authentication-failed", 2: "decompression-failed",
+         3: "decryption-failed", 4: "need-authentification", 5: "need-authorization"},
+}
+
+#: error types: the payload is the start of the packet that caused the error
+ERROR_TYPES = frozenset((3, 4, 5, 11, 12))
+#: types whose payload may be followed by an RFC 4884 extension structure
+EXTENSIBLE_TYPES = frozenset((3, 11, 12))
+#: (request type, reply type)
+ANSWER_PAIRS = frozenset(((8, 0), (13, 14), (15, 16), (17, 18), (33, 34), (35, 36), (37, 38)))
+#: types carrying an identifier and a sequence number
+ID_SEQ_TYPES = frozenset((0, 8, 13, 14, 15, 16, 17, 18, 37, 38))
+
+
+class _RestField(TailField):
+    """Marks a field of the type-dependent part: kept out of the fixed struct."""
+
+    __slots__ = ()
+    settable = True
+
+
+class _RestUInt(UIntField, _RestField):
+    """An unsigned field of the type-dependent part."""
+
+    __slots__ = ()
+    settable = True
+
+
+class _RestIPv4(IPv4Field, _RestField):
+    """An IPv4 address of the type-dependent part."""
+
+    __slots__ = ()
+    settable = True
+
+
+class _ExtensionField(_RestField):
+    """The RFC 4884 extension structure, or None."""
+
+    __slots__ = ()
+    settable = False
+
+    def check_one(self, value: Any) -> Any:
+        return check_extension(self.name, value)
+
+    def to_json(self, value: Any) -> Any:
+        return None if value is None else value.to_dict()
+
+
+# The part after the checksum, per type: (struct, field names). Scapy's layout.
+_ID_SEQ = (Struct("!HH"), ("id", "seq"))
+_LAYOUTS: dict[int, tuple[Struct, tuple[str, ...]]] = {
+    0: _ID_SEQ, 8: _ID_SEQ, 15: _ID_SEQ, 16: _ID_SEQ,
+    13: (Struct("!HHIII"), ("id", "seq", "ts_ori", "ts_rx", "ts_tx")),
+    14: (Struct("!HHIII"), ("id", "seq", "ts_ori", "ts_rx", "ts_tx")),
+    17: (Struct("!HH4s"), ("id", "seq", "addr_mask")),
+    18: (Struct("!HH4s"), ("id", "seq", "addr_mask")),
+    37: (Struct("!HHI"), ("id", "seq", "unused")),
+    38: (Struct("!HHI"), ("id", "seq", "unused")),
+    3: (Struct("!BBH"), ("reserved", "length", "nexthopmtu")),
+    5: (Struct("!4s"), ("gw",)),
+    11: (Struct("!BBH"), ("reserved", "length", "unused")),
+    12: (Struct("!BBH"), ("ptr", "length", "unused")),
+}
+_OTHER = (Struct("!I"), ("unused",))
+_ADDRESS_FIELDS = frozenset(("gw", "addr_mask"))
+_TIMESTAMPS = ("ts_ori", "ts_rx", "ts_tx")
+_HEAD = ("type", "code", "chksum")
+_HH = Struct("!HH")
+_H = Struct("!H")
+
+
+def _now_ms() -> int:
+    """Milliseconds since midnight UT, the RFC 792 timestamp (what Scapy sends)."""
+    return int(time.time() % 86400 * 1000)
+
+
+class ICMP(Layer):
+    """An ICMP message. ``chksum`` fills itself; errors quote the offending IP packet.
+
+    Which fields go on the wire depends on ``type`` (as in Scapy): ``id``/``seq``
+    for echo, timestamp, information and address-mask messages; ``ts_ori``,
+    ``ts_rx``, ``ts_tx`` for timestamps; ``gw`` for redirects; ``ptr`` for
+    parameter problems; ``reserved``/``length``/``nexthopmtu`` for destination
+    unreachable; ``unused`` elsewhere. ``length`` (RFC 4884) fills itself when
+    an extension structure ``ext`` is attached.
+    """
+
+    fields = (
+        ByteField("type", 8, names=ICMP_TYPES),
+        ByteField("code", 0),
+        ShortField("chksum", None),
+        _RestUInt("id", 0, "H"),
+        _RestUInt("seq", 0, "H"),
+        _RestUInt("ts_ori", None, "I"),
+        _RestUInt("ts_rx", None, "I"),
+        _RestUInt("ts_tx", None, "I"),
+        _RestIPv4("gw", "0.0.0.0"),
+        _RestUInt("ptr", 0, "B"),
+        _RestUInt("reserved", 0, "B"),
+        _RestUInt("length", None, "B"),
+        _RestIPv4("addr_mask", "0.0.0.0"),
+        _RestUInt("nexthopmtu", 0, "H"),
+        _RestUInt("unused", 0, "I"),
+        _ExtensionField("ext", None),
+    )
+
+    @property
+    def quotes_packet(self) -> bool:
+        """True for error messages, whose payload is a quoted IP packet."""
+        return self.type in ERROR_TYPES
+
+    # -- building -------------------------------------------------------------------------------
+    def _rest(self) -> bytes:
+        st, names = _LAYOUTS.get(self.type, _OTHER)
+        values = []
+        for n in names:
+            v = getattr(self, n)
+            if v is None:
+                v = _now_ms() if n in _TIMESTAMPS else 0
+            elif n in _ADDRESS_FIELDS:
+                v = inet_pton(AF_INET, v)
+            values.append(v)
+        return st.pack(*values)
+
+    def build_layer(self, payload: bytes) -> bytes:
+        length = self.length
+        if self.ext is not None and self.type in EXTENSIBLE_TYPES:
+            payload, length = attach_extension(payload, self.ext, length, 4)
+        rest = self._rest()
+        if length is not None and self.type in (3, 11, 12):
+            rest = rest[:1] + bytes((length & 0xFF,)) + rest[2:]
+        msg = bytearray(self._pack_fixed() + rest + payload)
+        if self.chksum is None:
+            _H.pack_into(msg, 2, checksum(msg))
+        return bytes(msg)
+
+    # -- dissection -----------------------------------------------------------------------------
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 8:
+            raise Truncated(f"truncated header ({end - off} of 8 bytes)")
+        self._unpack_fixed(buf, off)
+        t = self.type
+        st, names = _LAYOUTS.get(t, _OTHER)
+        body = off + 4 + st.size
+        if body > end:
+            raise Truncated(f"truncated header ({end - off} of {body - off} bytes)")
+        # every field exists on every ICMP object; those this type lacks keep defaults
+        self.id = self.seq = self.ptr = self.reserved = self.nexthopmtu = self.unused = 0
+        self.length = 0
+        self.ts_ori = self.ts_rx = self.ts_tx = None
+        self.gw = self.addr_mask = "0.0.0.0"
+        self.ext = None
+        for n, v in zip(names, st.unpack_from(buf, off + 4)):
+            setattr(self, n, inet_ntoa(v) if n in _ADDRESS_FIELDS else v)
+        pend = end
+        if t in EXTENSIBLE_TYPES and end - body > 4:
+            ext, pend, problem = locate_extension(buf, body, end, self.length, 4, True)
+            self.ext = ext
+            if problem:
+                self.note(problem)
+        return body, pend
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        return IP if self.type in ERROR_TYPES else None
+
+    # -- matching -------------------------------------------------------------------------------
+    def hashkey(self) -> bytes:
+        t = self.type
+        if t in ERROR_TYPES:
+            return quoted_hashkey(self._payload)
+        if t in ID_SEQ_TYPES:
+            return _HH.pack(self.id, self.seq)
+        return b""
+
+    def answers(self, other: Layer) -> bool:
+        if not isinstance(other, ICMP):
+            return False
+        return ((other.type, self.type) in ANSWER_PAIRS and self.id == other.id
+                and self.seq == other.seq)
+
+    def same_probe(self, probe: Layer) -> bool:
+        """True when this quoted ICMP header is ``probe``'s (type, and id/seq if it has them)."""
+        if not isinstance(probe, ICMP) or self.type != probe.type:
+            return False
+        if self.type in ID_SEQ_TYPES:
+            return self.id == probe.id and self.seq == probe.seq
+        return True
+
+    # -- presentation ---------------------------------------------------------------------------
+    def present_fields(self) -> tuple[str, ...]:
+        """The names of the fields this message's type puts on the wire (Scapy shows these)."""
+        t = self.type
+        names = _HEAD + _LAYOUTS.get(t, _OTHER)[1]
+        return names + ("ext",) if t in EXTENSIBLE_TYPES else names
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"layer": "ICMP"}
+        by_name = self.fields_by_name
+        for n in self.present_fields():
+            d[n] = by_name[n].to_json(getattr(self, n))
+        return d
+
+    def summary_part(self) -> str:
+        t = self.type
+        text = f"ICMP {ICMP_TYPES.get(t, t)}"
+        code = ICMP_CODES.get(t, {}).get(self.code)
+        if code:
+            text += f" {code}"
+        elif self.code:
+            text += f" code={self.code}"
+        if t in ID_SEQ_TYPES:
+            text += f" id={self.id:#x} seq={self.seq}"
+        if self.ext is not None and self.ext.labels:
+            text += " mpls=" + ",".join(str(lab.label) for lab in self.ext.labels)
+        return text
+
+
+bind_layers(IP, ICMP, proto=1)

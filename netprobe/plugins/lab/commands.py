@@ -1,0 +1,163 @@
+"""``netprobe lab``: the click group and its subcommands (thin: lifecycle does the work).
+
+Errors are raised as netprobe errors (UsageError exit 2, EnvironmentProblem
+exit 3, RuntimeProblem exit 4); the root CLI turns them into one line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from netprobe.plugins.lab import lifecycle
+from netprobe.plugins.lab.impair import LAN
+
+_NAME_HELP = "lab name, prefix of every namespace (env NETPROBE_LAB_NAME)"
+
+
+def _name_option(function):
+    return click.option("--name", "name", default=lifecycle.DEFAULT_NAME, show_default=True,
+                        envvar="NETPROBE_LAB_NAME", help=_NAME_HELP)(function)
+
+
+def _json_option(function):
+    return click.option("--json", "as_json", is_flag=True,
+                        help="print JSON (the default when stdout is not a terminal)")(function)
+
+
+def wants_json(ctx: click.Context, as_json: bool = False) -> bool:
+    """JSON when asked here or on the root command, or when stdout is not a tty."""
+    return as_json or bool(getattr(ctx.obj, "json", False)) or not sys.stdout.isatty()
+
+
+def emit(ctx: click.Context, as_json: bool, data: dict, line: str) -> None:
+    """Print ``data`` as one JSON line, or ``line`` for a human."""
+    if wants_json(ctx, as_json):
+        click.echo(json.dumps(data, sort_keys=True))
+    else:
+        click.echo(line)
+
+
+@click.group("lab")
+def command() -> None:
+    """A disposable practice network of namespaces (198.18.0.0/15, 2001:db8::/32).
+
+    A scanner, six LAN hosts with real services and firewalls, and a chain of
+    routers (ECMP split, one silent) to a far network. Needs root.
+    """
+
+
+@command.command("up")
+@_name_option
+@_json_option
+@click.pass_context
+def up_command(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Build the lab and start its services."""
+    built = lifecycle.up(name)
+    emit(ctx, as_json,
+         {"lab": built.name, "up": True, "seconds": built.built_seconds,
+          "namespaces": built.namespaces, "processes": [p.pid for p in built.processes]},
+         f"lab {built.name} up in {built.built_seconds:.2f} s: {len(built.namespaces)} "
+         f"namespaces, {len(built.processes)} service processes "
+         f"(netprobe lab status --name {built.name})")
+
+
+@command.command("down")
+@_name_option
+@_json_option
+@click.option("--force", is_flag=True,
+              help="without a state file, remove namespaces named like this lab's")
+@click.pass_context
+def down_command(ctx: click.Context, name: str, as_json: bool, force: bool) -> None:
+    """Remove exactly what up created: its processes, then its namespaces."""
+    report = lifecycle.down(name, force=force)
+    emit(ctx, as_json, report,
+         f"lab {name} down: {len(report['namespaces'])} namespaces, "
+         f"{len(report['processes'])} processes removed")
+    for ns, pids in report["left_running"].items():
+        click.echo(f"warning: processes not started by the lab still use {ns}: "
+                   f"{' '.join(map(str, pids))}", err=True)
+
+
+@command.command("status")
+@_name_option
+@_json_option
+@click.pass_context
+def status_command(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Describe the lab and the results a correct probe must find (the truth)."""
+    doc = lifecycle.status(name)
+    if wants_json(ctx, as_json):
+        click.echo(json.dumps(doc, sort_keys=True))
+        return
+    from netprobe.plugins.lab.display import show_status
+    show_status(doc)
+
+
+@command.command("run", context_settings={"ignore_unknown_options": True,
+                                          "allow_interspersed_args": False})
+@_name_option
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def run_command(ctx: click.Context, name: str, args: tuple[str, ...]) -> None:
+    """Run netprobe ARGS inside the scanner namespace; its exit code passes through.
+
+    NETPROBE_SCOPE passes through; when it is unset, the lab's ranges are used.
+    Example: netprobe lab run -- portscan 198.18.1.11
+    """
+    ctx.exit(lifecycle.run_in_scanner(name, ["-m", "netprobe", *args]))
+
+
+@command.command("impair")
+@_name_option
+@_json_option
+@click.option("--loss", type=click.IntRange(0, 100), required=True,
+              help="percent of packets to drop at random (0 clears)")
+@click.option("--on", "target", default=LAN, show_default=True,
+              help="lan (the switch, both directions) or a router name (its forwarding)")
+@click.pass_context
+def impair_command(ctx: click.Context, name: str, as_json: bool, loss: int,
+                   target: str) -> None:
+    """Drop a share of packets at random (nftables numgen; no netem here)."""
+    report = lifecycle.impair(name, loss, target)
+    emit(ctx, as_json, report, f"lab {name}: {loss}% loss on {target}")
+
+
+@command.command("restart-service")
+@_name_option
+@_json_option
+@click.option("--proto", type=click.Choice(["tcp", "udp"]), default=None)
+@click.argument("host")
+@click.argument("port", type=click.IntRange(1, 65535))
+@click.pass_context
+def restart_service_command(ctx: click.Context, name: str, as_json: bool,
+                            proto: str | None, host: str, port: int) -> None:
+    """(Re)start the service process serving HOST PORT, e.g. after crashing it."""
+    report = lifecycle.restart_service(name, host, port, proto)
+    emit(ctx, as_json, report, f"lab {name}: service on {host} port {port} "
+                               f"{'restarted' if report['was_running'] else 'started'} "
+                               f"(pid {report['pid']})")
+
+
+@command.command("add-duplicate")
+@_name_option
+@_json_option
+@click.option("--of", "of", default=lifecycle.DEFAULT_DUPLICATE_OF, show_default=True,
+              help="LAN host whose IPv4 and IPv6 addresses the new host claims")
+@click.pass_context
+def add_duplicate_command(ctx: click.Context, name: str, as_json: bool, of: str) -> None:
+    """Plug a host 'dup' into the LAN with another host's addresses (a conflict)."""
+    report = lifecycle.add_duplicate(name, of)
+    emit(ctx, as_json, report, f"lab {name}: dup claims {report['ipv4']} and "
+                               f"{report['ipv6']} with MAC {report['mac']}")
+
+
+@command.command("remove-duplicate")
+@_name_option
+@_json_option
+@click.pass_context
+def remove_duplicate_command(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Remove the host added by add-duplicate."""
+    report = lifecycle.remove_duplicate(name)
+    emit(ctx, as_json, report, f"lab {name}: duplicate host removed")

@@ -1,0 +1,57 @@
+"""Human rendering of ``lab status``: rich tables (imported only when used)."""
+
+from __future__ import annotations
+
+
+def show_status(doc: dict) -> None:
+    """Print the status document as tables: hosts, ports, path, processes."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not doc.get("up"):
+        state = "half built" if doc.get("phase") == "building" else "not up"
+        console.print(f"lab {doc['lab']} is {state}")
+        return
+    scanner = doc["scanner"]
+    console.print(f"lab [bold]{doc['lab']}[/bold]: scanner {scanner['namespace']} "
+                  f"{scanner['ipv4']} {scanner['ipv6']}; healthy: {doc['healthy']}; "
+                  f"built in {doc['built_seconds']} s")
+
+    hosts = Table(title="hosts")
+    for column in ("host", "IPv4", "IPv6", "MAC", "ping"):
+        hosts.add_column(column, no_wrap=True)
+    everyone = [*doc["hosts"], doc["far"], *([doc["duplicate"]] if doc["duplicate"] else [])]
+    for host in everyone:
+        hosts.add_row(host["name"], host["ipv4"], host["ipv6"], host["mac"],
+                      "yes" if host["answers_ping"] else "no")
+    console.print(hosts)
+    for host in everyone:
+        console.print(f"  {host['name']} ({host['namespace']}): {host['note']}")
+
+    ports = Table(title="ports (nmap-style truth; other ports: the host's default)")
+    for column in ("host", "port", "state", "reason", "service"):
+        ports.add_column(column)
+    for host in [*doc["hosts"], doc["far"]]:
+        for port in host["ports"]:
+            ports.add_row(host["name"], f"{port['port']}/{port['proto']}", port["state"],
+                          port["reason"], port["service"] or "")
+        for proto, default in host["default"].items():
+            ports.add_row(host["name"], f"other/{proto}", default["state"], default["reason"], "")
+    console.print(ports)
+
+    route = doc["path"]
+    hops = Table(title=f"path {route['from']} → {route['to']} ({route['ipv4']}, {route['ipv6']})")
+    for column in ("ttl", "router", "IPv4", "IPv6", "answers"):
+        hops.add_column(column)
+    for hop in route["hops"]:
+        hops.add_row(str(hop["ttl"]), " | ".join(hop["nodes"]), " | ".join(hop["ipv4"]),
+                     " | ".join(hop["ipv6"]), "yes" if hop["answers"] else "no (*)")
+    console.print(hops)
+
+    losses = {target: pct for target, pct in doc["impair"].items() if pct}
+    console.print("loss: " + (", ".join(f"{t} {p}%" for t, p in losses.items()) or "none"))
+    for service in doc["services"]:
+        if not service["running"]:
+            console.print(f"[red]service process on {service['node']} (pid {service['pid']}) "
+                          f"is not running[/red] (netprobe lab restart-service)")

@@ -1,0 +1,213 @@
+"""Start, check and stop the lab's service processes, always by PID.
+
+A PID alone is not an identity (PIDs are reused), so every check also compares
+the process start time recorded when it was started. Processes found inside a
+lab namespace that the lab did not start are reported, never killed.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from netprobe.errors import RuntimeProblem
+from netprobe.plugins.lab.state import ProcessRecord
+from netprobe.plugins.lab.topology import Node
+
+SERVICES_MODULE = "netprobe.plugins.lab.services"
+READY_TIMEOUT = 10.0
+STOP_GRACE = 1.0
+NETNS_DIR = Path("/run/netns")
+
+
+def package_root() -> str:
+    """The directory holding the ``netprobe`` package (for PYTHONPATH in namespaces)."""
+    return str(Path(__file__).resolve().parents[3])
+
+
+def child_environment() -> dict[str, str]:
+    """The caller's environment with ``netprobe`` importable whatever the cwd."""
+    env = dict(os.environ)
+    root = package_root()
+    current = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = root if not current else f"{root}{os.pathsep}{current}"
+    return env
+
+
+def service_argv(lab: str, ns: str, node: Node) -> list[str]:
+    """The command that runs ``node``'s services inside namespace ``ns``."""
+    argv = ["ip", "netns", "exec", ns, sys.executable, "-m", SERVICES_MODULE,
+            "--lab", lab, "--node", node.name]
+    for service in node.services:
+        argv += ["--listen", f"{service.proto}:{service.port}:{service.kind}"]
+    return argv
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name may hold spaces and parentheses: split after the last ')'.
+    return text[text.rindex(")") + 2:].split()
+
+
+def starttime(pid: int) -> int | None:
+    """When ``pid`` started (clock ticks after boot), or None if it does not exist."""
+    fields = _stat_fields(pid)
+    return int(fields[19]) if fields else None
+
+
+def is_alive(pid: int) -> bool:
+    """True when ``pid`` exists and is not a zombie."""
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] not in ("Z", "X")
+
+
+def is_running(record: ProcessRecord) -> bool:
+    """True when the recorded process still runs (not reused, not a zombie)."""
+    fields = _stat_fields(record.pid)
+    if fields is None or fields[0] in ("Z", "X"):
+        return False
+    return int(fields[19]) == record.starttime
+
+
+def _reap(pid: int) -> None:
+    """Collect ``pid``'s exit status if it is our child, so no zombie stays."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def launch(lab: str, ns: str, node: Node) -> tuple[subprocess.Popen, ProcessRecord]:
+    """Start ``node``'s services in ``ns`` without waiting for them.
+
+    The process gets its own session so it outlives the command that started
+    it; ``ip netns exec`` execs in place, so the PID is the service's own.
+    """
+    argv = service_argv(lab, ns, node)
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, env=child_environment(),
+                                start_new_session=True)
+    except OSError as exc:
+        raise RuntimeProblem(f"services on {node.name}: {exc}") from exc
+    # The start time does not change across exec: it identifies the service.
+    record = ProcessRecord(node.name, ns, [[s.proto, s.port] for s in node.services],
+                           proc.pid, starttime(proc.pid) or 0, argv)
+    return proc, record
+
+
+def start(lab: str, ns: str, node: Node) -> ProcessRecord:
+    """Start ``node``'s services in ``ns`` and wait until every port listens."""
+    proc, record = launch(lab, ns, node)
+    wait_ready(proc, record)
+    return record
+
+
+def wait_ready(proc: subprocess.Popen, record: ProcessRecord) -> None:
+    """Read the child's first line; stop it and raise RuntimeProblem unless ``ready``."""
+    assert proc.stdout is not None
+    deadline = time.monotonic() + READY_TIMEOUT
+    text = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        while b"\n" not in text and time.monotonic() < deadline:
+            if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                break
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            if not chunk:
+                break
+            text += chunk
+    proc.stdout.close()
+    first = text.split(b"\n", 1)[0].decode(errors="replace").strip()
+    if first == "ready":
+        return
+    stop(record)
+    rest = " ".join(text.decode(errors="replace").split())[-300:]
+    raise RuntimeProblem(f"services on {record.node} did not start: {rest or 'no answer'}")
+
+
+def stop(record: ProcessRecord, grace: float = STOP_GRACE) -> bool:
+    """Stop the recorded process (TERM, then KILL); False if it was not running."""
+    if not is_running(record):
+        _reap(record.pid)
+        return False
+    try:
+        os.kill(record.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return True
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        _reap(record.pid)
+        if not is_running(record):
+            return True
+        time.sleep(0.01)
+    if is_running(record):
+        try:
+            os.kill(record.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for _ in range(100):  # bounded: a killed process is gone within moments
+        _reap(record.pid)
+        if not is_running(record):
+            break
+        time.sleep(0.01)
+    return True
+
+
+def namespace_inode(ns: str) -> int | None:
+    """The inode identifying namespace ``ns``, or None when it does not exist."""
+    try:
+        return os.stat(NETNS_DIR / ns).st_ino
+    except OSError:
+        return None
+
+
+def processes_in(namespaces: list[str]) -> dict[str, list[int]]:
+    """PIDs of every live process inside each of ``namespaces`` (one /proc pass)."""
+    inodes = {}
+    for ns in namespaces:
+        inode = namespace_inode(ns)
+        if inode is not None:
+            inodes[inode] = ns
+    found: dict[str, list[int]] = {ns: [] for ns in inodes.values()}
+    if not inodes:
+        return found
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            inode = os.stat(f"/proc/{entry.name}/ns/net").st_ino
+        except OSError:
+            continue
+        if inode in inodes:
+            fields = _stat_fields(int(entry.name))
+            if fields and fields[0] not in ("Z", "X"):
+                found[inodes[inode]].append(int(entry.name))
+    return found
+
+
+def is_ours(pid: int, lab: str) -> bool:
+    """True when ``pid`` is a service process of lab ``lab`` (by its command line)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    words = [word.decode(errors="replace") for word in argv]
+    return SERVICES_MODULE in words and "--lab" in words and \
+        words[words.index("--lab") + 1: words.index("--lab") + 2] == [lab]
+
+
+def adopt(pid: int, ns: str) -> ProcessRecord | None:
+    """A record for a running process found in the lab (to stop it by PID)."""
+    begun = starttime(pid)
+    if begun is None:
+        return None
+    return ProcessRecord("?", ns, [], pid, begun, [])

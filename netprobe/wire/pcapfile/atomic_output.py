@@ -1,0 +1,129 @@
+"""Where a capture writer's bytes go: a path written atomically, stdout, or a file object.
+
+A path is written to a temporary file in the same directory and renamed over
+the destination only when the writer is closed after success, so a reader
+never sees a half-written capture and a failed run leaves nothing behind.
+The rename is atomic on POSIX because source and destination share a file
+system.  No fsync: the guarantee is against partial files after errors, not
+against power loss, and an fsync per capture would cost more than it buys.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import weakref
+from typing import BinaryIO
+
+from netprobe.errors import CaptureFileError, UsageError
+
+#: Output buffer: records are small, so write system calls are batched.
+WRITE_BUFFER = 1 << 20
+
+CaptureDestination = str | os.PathLike | BinaryIO
+
+
+def _current_umask() -> int:
+    """The process umask, read without changing it where the OS allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+class AtomicOutput:
+    """A binary output that commits (rename into place) or aborts (remove) as a whole.
+
+    For ``"-"`` (standard output) and file objects there is nothing to rename:
+    commit flushes, abort stops writing; the file object is never closed here.
+    """
+
+    def __init__(self, dest: CaptureDestination) -> None:
+        self._temp: str | None = None
+        self._finalizer: weakref.finalize | None = None
+        self.closed = False
+        if isinstance(dest, (str, os.PathLike)):
+            path = os.fspath(dest)
+            if isinstance(path, bytes):
+                path = os.fsdecode(path)
+            self.path = path
+            if path == "-":
+                self.file: BinaryIO = sys.stdout.buffer
+                return
+            directory = os.path.dirname(os.path.abspath(path))
+            try:
+                fd, temp = tempfile.mkstemp(
+                    prefix=f".{os.path.basename(path)}.", suffix=".part", dir=directory
+                )
+            except OSError as exc:
+                raise CaptureFileError(path, None, f"cannot create: {exc.strerror or exc}") from exc
+            self._temp = temp
+            # If the writer is dropped without close() (or the interpreter
+            # exits), the partial file still goes away.
+            self._finalizer = weakref.finalize(self, _remove_quietly, temp)
+            try:
+                # mkstemp makes the file private (0600); give it the mode an
+                # ordinary open() would have.
+                os.fchmod(fd, 0o666 & ~_current_umask())
+            except OSError:
+                pass
+            self.file = os.fdopen(fd, "wb", buffering=WRITE_BUFFER)
+        elif hasattr(dest, "write"):
+            name = getattr(dest, "name", None)
+            self.path = name if isinstance(name, str) else "<stream>"
+            self.file = dest
+        else:
+            raise UsageError(f"not a path or a binary file object: {dest!r}")
+
+    @property
+    def temp_path(self) -> str | None:
+        """The temporary file being written (None when not writing to a path)."""
+        return self._temp
+
+    def commit(self) -> None:
+        """Flush and, for a path, move the finished file into place."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self._temp is None:
+                self.file.flush()
+                return
+            self.file.close()
+            os.replace(self._temp, self.path)
+        except OSError as exc:
+            self._discard()
+            raise CaptureFileError(self.path, None, f"cannot write: {exc.strerror or exc}") from exc
+        if self._finalizer is not None:
+            self._finalizer.detach()
+
+    def abort(self) -> None:
+        """Stop writing; for a path, remove the partial file."""
+        if self.closed:
+            return
+        self.closed = True
+        self._discard()
+
+    def _discard(self) -> None:
+        if self._temp is None:
+            return
+        try:
+            self.file.close()
+        except OSError:
+            pass
+        if self._finalizer is not None:
+            self._finalizer()  # removes the temporary file exactly once

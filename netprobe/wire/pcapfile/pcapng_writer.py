@@ -1,0 +1,191 @@
+"""Write pcapng files: one little-endian section, any number of interfaces, EPBs."""
+
+from __future__ import annotations
+
+import struct
+
+from netprobe.errors import UsageError
+from netprobe.wire.pcapfile.atomic_output import CaptureDestination
+from netprobe.wire.pcapfile.capture_writer import CaptureWriter
+from netprobe.wire.pcapfile.file_info import (
+    CUSTOM_BLOCK_COPY,
+    CUSTOM_BLOCK_NOCOPY,
+    InterfaceInfo,
+)
+from netprobe.wire.pcapfile.pcapng_format import BLOCK_EPB, BLOCK_IDB, BLOCK_SHB, BYTE_ORDER_MAGIC
+from netprobe.wire.pcapfile.pcapng_options import (
+    IF_DESCRIPTION,
+    IF_NAME,
+    IF_TSOFFSET,
+    IF_TSRESOL,
+    OPT_COMMENT,
+    SHB_HARDWARE,
+    SHB_OS,
+    SHB_USERAPPL,
+    build_options,
+)
+from netprobe.wire.pcapfile.record import CaptureRecord
+from netprobe.wire.pcapfile.timestamp import timestamp_count, units_from_tsresol
+
+_EPB_HEAD = struct.Struct("<IIIIIII")
+_U32 = struct.Struct("<I")
+_U32_LIMIT = 1 << 32
+_U64_LIMIT = 1 << 64
+_PADS = tuple(bytes(-n % 4) for n in range(4))
+
+
+def _block(btype: int, body: bytes) -> bytes:
+    """A whole block around ``body`` (already padded to a multiple of 4)."""
+    length = 12 + len(body)
+    return struct.pack("<II", btype, length) + body + _U32.pack(length)
+
+
+class PcapngWriter(CaptureWriter):
+    """A pcapng writer.
+
+    The section header is written at once, with an optional ``comment`` and
+    the writing application's name; interfaces are added with
+    :meth:`add_interface` (at any time before they are used).  Writing to a
+    path is atomic: see :class:`~netprobe.wire.pcapfile.atomic_output.AtomicOutput`.
+    """
+
+    def __init__(
+        self,
+        dest: CaptureDestination,
+        *,
+        comment: str | None = None,
+        application: str | None = "netprobe",
+        hardware: str | None = None,
+        os_name: str | None = None,
+    ) -> None:
+        super().__init__(dest)
+        options = []
+        for code, text in (
+            (OPT_COMMENT, comment),
+            (SHB_HARDWARE, hardware),
+            (SHB_OS, os_name),
+            (SHB_USERAPPL, application),
+        ):
+            if text:
+                options.append((code, text.encode("utf-8")))
+        # Section length -1: unknown, since we stream.
+        body = struct.pack("<IHHq", BYTE_ORDER_MAGIC, 1, 0, -1) + build_options(options)
+        self._emit(_block(BLOCK_SHB, body))
+        self.interfaces: list[InterfaceInfo] = []
+        # Per interface: (units per second, link type, tsoffset) for the hot path.
+        self._iface_units: list[tuple[int, int, int]] = []
+
+    def add_interface(
+        self,
+        linktype: int,
+        name: str | None = None,
+        tsresol: int = 9,
+        snaplen: int = 0,
+        description: str | None = None,
+        tsoffset: int = 0,
+    ) -> int:
+        """Describe an interface (an IDB); return its index for :meth:`write`.
+
+        ``tsresol`` is the pcapng ``if_tsresol`` byte: ``k`` for ``10**-k``
+        seconds, ``0x80 | k`` for ``2**-k``.  ``snaplen`` 0 means unlimited.
+        ``tsoffset`` (seconds) is recorded in the IDB; timestamps given to
+        :meth:`write` are always absolute and the offset is subtracted.
+        """
+        if not 0 <= linktype <= 0xFFFF:
+            raise UsageError(f"link type {linktype} does not fit a pcapng interface (16 bits)")
+        if not 0 <= tsresol <= 0xFF:
+            raise UsageError(f"if_tsresol must be one byte, got {tsresol}")
+        if not 0 <= snaplen < _U32_LIMIT:
+            raise UsageError(f"snaplen {snaplen} does not fit a pcapng interface")
+        options = []
+        if name:
+            options.append((IF_NAME, name.encode("utf-8")))
+        if description:
+            options.append((IF_DESCRIPTION, description.encode("utf-8")))
+        options.append((IF_TSRESOL, bytes([tsresol])))
+        if tsoffset:
+            options.append((IF_TSOFFSET, struct.pack("<q", tsoffset)))
+        body = struct.pack("<HHI", linktype, 0, snaplen) + build_options(options)
+        self._emit(_block(BLOCK_IDB, body))
+        units = units_from_tsresol(tsresol)
+        self.interfaces.append(
+            InterfaceInfo(
+                linktype=linktype,
+                snaplen=snaplen,
+                ts_units=units,
+                tsresol=tsresol,
+                tsoffset=tsoffset,
+                name=name,
+                description=description,
+                local_id=len(self.interfaces),
+            )
+        )
+        self._iface_units.append((units, linktype, tsoffset))
+        return len(self.interfaces) - 1
+
+    def write(
+        self,
+        data: bytes,
+        ts_sec: int,
+        ts_frac: int,
+        ts_units: int,
+        wirelen: int | None = None,
+        ifindex: int = 0,
+    ) -> None:
+        """Append one packet (an EPB) on interface ``ifindex``; ``wirelen`` defaults to len(data).
+
+        The timestamp is converted exactly to the interface's units (rounded
+        down where they are coarser).
+        """
+        ifaces = self._iface_units
+        if not 0 <= ifindex < len(ifaces):
+            raise UsageError(f"no interface {ifindex} in this pcapng writer ({len(ifaces)} added)")
+        units, _, tsoffset = ifaces[ifindex]
+        count = timestamp_count(ts_sec - tsoffset, ts_frac, ts_units, units)
+        caplen = len(data)
+        if wirelen is None:
+            wirelen = caplen
+        if not (0 <= count < _U64_LIMIT and 0 <= wirelen < _U32_LIMIT and caplen < _U32_LIMIT - 64):
+            raise self._out_of_range(
+                f"record does not fit pcapng (timestamp {ts_sec} s, {caplen}/{wirelen} bytes)"
+            )
+        pad = _PADS[caplen & 3]
+        length = 32 + caplen + len(pad)
+        self._emit(
+            _EPB_HEAD.pack(
+                BLOCK_EPB, length, ifindex, count >> 32, count & 0xFFFFFFFF, caplen, wirelen
+            ),
+            data,
+            pad + _U32.pack(length),
+        )
+        self.packets_written += 1
+
+    def write_record(self, rec: CaptureRecord) -> None:
+        """Append a record read from another file, on the interface of the same index.
+
+        That interface must exist here with the record's link type; mirror a
+        reader's :attr:`~CaptureReader.interfaces` with :meth:`add_interface`
+        to copy a file.
+        """
+        if (
+            not 0 <= rec.ifindex < len(self._iface_units)
+            or self._iface_units[rec.ifindex][1] != rec.linktype
+        ):
+            raise UsageError(
+                f"record is on interface {rec.ifindex} with link type {rec.linktype}; "
+                "add a matching interface first"
+            )
+        self.write(rec.data, rec.ts_sec, rec.ts_frac, rec.ts_units, rec.wirelen, rec.ifindex)
+
+    def write_custom_block(self, pen: int, data: bytes, copyable: bool = True) -> None:
+        """Append a custom block of vendor ``pen`` (e.g. :data:`NETPROBE_PEN`) carrying ``data``.
+
+        The format stores no payload length: ``data`` is padded with zero
+        bytes to a multiple of 4, and a reader gets it back padded, so use a
+        self-delimiting payload (JSON, a length prefix...).  ``copyable``
+        False marks the block as one that rewriting tools must drop.
+        """
+        if not 0 <= pen < _U32_LIMIT:
+            raise UsageError(f"private enterprise number {pen} does not fit 32 bits")
+        btype = CUSTOM_BLOCK_COPY if copyable else CUSTOM_BLOCK_NOCOPY
+        self._emit(_block(btype, _U32.pack(pen) + bytes(data) + _PADS[len(data) & 3]))

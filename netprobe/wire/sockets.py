@@ -1,0 +1,370 @@
+"""Send packets the engine built: raw IP (layer 3) and AF_PACKET (layer 2).
+
+Bytes in, bytes out: these senders never build or parse packets beyond
+reading the destination address at its fixed offset in the header (IPv4
+bytes 16-19, IPv6 bytes 24-39), which is where the kernel needs it.
+
+Sockets are opened once per sender and kept for the run. ``send_many``
+hands whole batches to ``sendmmsg(2)`` (see :mod:`netprobe.wire.sendmmsg`)
+and falls back to one ``sendto`` per packet where that is unavailable.
+When a scope is given, every destination is checked before anything of a
+batch is sent.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import struct
+import time
+from collections.abc import Sequence
+from typing import Self
+
+from netprobe.errors import EnvironmentProblem, ScopeError, UsageError
+from netprobe.wire import sendmmsg
+from netprobe.wire.privileges import raw_denied_message
+from netprobe.wire.scope import Scope
+from netprobe.wire.sendmmsg import SendStats
+
+__all__ = ["L2Sender", "L3Sender", "SendStats"]
+
+IPV6_HDRINCL = 36  # <linux/in6.h>; Python's socket module does not name it
+SO_SNDBUFFORCE = 32  # lets root go past net.core.wmem_max
+DEFAULT_SNDBUF = 8 << 20
+DEFAULT_BATCH = 1024
+_SEND_TIMEOUT = struct.pack("ll", 1, 0)  # a full send buffer blocks at most 1 s
+
+_V4_NAME_HEAD = struct.pack("=HH", socket.AF_INET, 0)
+_V4_NAME_TAIL = bytes(8)
+_V6_NAME_HEAD = struct.pack("=HHI", socket.AF_INET6, 0, 0)
+
+_ETH_IPV4 = b"\x08\x00"
+_ETH_IPV6 = b"\x86\xdd"
+_ETH_ARP = b"\x08\x06"
+_ETH_VLAN = (b"\x81\x00", b"\x88\xa8")
+
+
+class _Sender:
+    """What both senders share: stats, batching, retries, closing."""
+
+    def __init__(self, batch: int) -> None:
+        self.stats = SendStats()
+        self._batch_size = max(1, batch)
+
+    def close(self) -> None:
+        """Close the socket(s); the sender cannot be used afterwards."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _send_one(self, sock: socket.socket, frame: bytes, address: tuple | None) -> bool:
+        """One packet with the same bounded retry as the batches."""
+        sleep = 0.0002
+        for _ in range(sendmmsg.MAX_RETRIES + 1):
+            try:
+                if address is None:
+                    sock.send(frame)
+                else:
+                    sock.sendto(frame, address)
+            except OSError as exc:
+                if exc.errno in (errno.ENOBUFS, errno.EAGAIN, errno.EINTR):
+                    self.stats.retries += 1
+                    time.sleep(sleep)
+                    sleep = min(sleep * 2, 0.02)
+                    continue
+                self.stats.record_failure(exc.errno or errno.EIO)
+                return False
+            self.stats.sent += 1
+            return True
+        self.stats.record_failure(errno.ENOBUFS)
+        return False
+
+
+def _open(family: int, kind: int, proto: int, what: str) -> socket.socket:
+    try:
+        return socket.socket(family, kind, proto)
+    except PermissionError:
+        raise EnvironmentProblem(raw_denied_message(what)) from None
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot open a socket for {what}: {exc.strerror}") from None
+
+
+def _tune(sock: socket.socket, sndbuf: int) -> None:
+    # A large send buffer absorbs bursts of a fast scan; SO_SNDBUFFORCE
+    # (root) goes past the sysctl limit, SO_SNDBUF is the polite fallback.
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_SNDBUFFORCE, sndbuf)
+    except OSError:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+        except OSError:
+            pass
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _SEND_TIMEOUT)
+
+
+class L3Sender(_Sender):
+    """Sends complete IPv4 and IPv6 packets through raw IP sockets.
+
+    The packets carry their own IP header (IP_HDRINCL / IPV6_HDRINCL); the
+    kernel routes them by their destination and adds the link layer. The
+    IPv4 socket is opened at once, so missing privileges show up at
+    construction; the IPv6 one at the first IPv6 packet.
+    """
+
+    def __init__(
+        self,
+        iface: str | None = None,
+        *,
+        scope: Scope | None = None,
+        sndbuf: int = DEFAULT_SNDBUF,
+        batch: int = DEFAULT_BATCH,
+    ) -> None:
+        """``iface`` pins the sockets to one interface (and gives IPv6
+        link-local destinations their scope); ``scope`` refuses packets to
+        destinations outside it."""
+        super().__init__(batch)
+        self.iface = iface
+        self.scope = scope
+        self._sndbuf = sndbuf
+        self._ifindex = _ifindex(iface) if iface else 0
+        self._sockets: dict[int, socket.socket] = {}
+        self._batches: dict[int, sendmmsg.MessageBatch] = {}
+        self._socket(4)
+
+    def send(self, packet: bytes) -> bool:
+        """Send one IP packet; False (and counted in ``stats``) if the kernel refused it."""
+        version, dst = _ip_destination(packet)
+        self._check_scope([dst])
+        sock = self._socket(version)
+        if version == 4:
+            address: tuple = (socket.inet_ntop(socket.AF_INET, dst), 0)
+        else:
+            address = (socket.inet_ntop(socket.AF_INET6, dst), 0, 0, self._scope_id(dst))
+        return self._send_one(sock, packet, address)
+
+    def send_many(self, packets: Sequence[bytes]) -> int:
+        """Send IP packets in batches; return how many the kernel accepted."""
+        runs = _runs_by_version(packets)
+        if self.scope is not None:
+            for version, run in runs:
+                start, end = (16, 20) if version == 4 else (24, 40)
+                self._check_scope([p[start:end] for p in run])
+        sent = 0
+        for version, run in runs:
+            sock = self._socket(version)
+            batch = self._batch(version)
+            for start in range(0, len(run), self._batch_size):
+                chunk = run[start : start + self._batch_size]
+                if batch is None:
+                    sent += sum(self._send_one(sock, p, self._address(version, p)) for p in chunk)
+                else:
+                    sent += batch.send(
+                        sock.fileno(), chunk, self._names(version, chunk), self.stats
+                    )
+        return sent
+
+    @property
+    def batching(self) -> bool:
+        """True when ``send_many`` goes through ``sendmmsg(2)``."""
+        return sendmmsg.AVAILABLE
+
+    def close(self) -> None:
+        """Close the raw sockets."""
+        for sock in self._sockets.values():
+            sock.close()
+        self._sockets.clear()
+
+    def _check_scope(self, dsts: list[bytes]) -> None:
+        """Raise ScopeError at the first packed destination outside the scope."""
+        if self.scope is None:
+            return
+        contains = self.scope.contains_packed
+        for dst in dsts:
+            if not contains(dst):
+                af = socket.AF_INET if len(dst) == 4 else socket.AF_INET6
+                raise ScopeError(self.scope.refusal(socket.inet_ntop(af, dst)))
+
+    def _socket(self, version: int) -> socket.socket:
+        sock = self._sockets.get(version)
+        if sock is not None:
+            return sock
+        if version == 4:
+            sock = _open(
+                socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW, "sending raw IPv4 packets"
+            )
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+        else:
+            sock = _open(
+                socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW, "sending raw IPv6 packets"
+            )
+            sock.setsockopt(socket.IPPROTO_IPV6, IPV6_HDRINCL, 1)
+        _tune(sock, self._sndbuf)
+        if self.iface:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, self.iface.encode())
+        self._sockets[version] = sock
+        return sock
+
+    def _batch(self, version: int) -> sendmmsg.MessageBatch | None:
+        if not sendmmsg.AVAILABLE:
+            return None
+        batch = self._batches.get(version)
+        if batch is None:
+            batch = sendmmsg.MessageBatch(self._batch_size, 16 if version == 4 else 28)
+            self._batches[version] = batch
+        return batch
+
+    def _names(self, version: int, chunk: Sequence[bytes]) -> bytes:
+        if version == 4:
+            head, tail = _V4_NAME_HEAD, _V4_NAME_TAIL
+            return b"".join([head + p[16:20] + tail for p in chunk])
+        head = _V6_NAME_HEAD
+        return b"".join(
+            [head + p[24:40] + struct.pack("=I", self._scope_id(p[24:40])) for p in chunk]
+        )
+
+    def _address(self, version: int, packet: bytes) -> tuple:
+        if version == 4:
+            return (socket.inet_ntop(socket.AF_INET, packet[16:20]), 0)
+        dst = packet[24:40]
+        return (socket.inet_ntop(socket.AF_INET6, dst), 0, 0, self._scope_id(dst))
+
+    def _scope_id(self, dst: bytes) -> int:
+        # Link-local (fe80::/10) and multicast destinations mean nothing
+        # without an interface; give them the pinned one.
+        if dst[0] == 0xFF or (dst[0] == 0xFE and dst[1] & 0xC0 == 0x80):
+            return self._ifindex
+        return 0
+
+
+class L2Sender(_Sender):
+    """Sends complete link-layer frames on one interface (AF_PACKET)."""
+
+    def __init__(
+        self,
+        iface: str,
+        *,
+        scope: Scope | None = None,
+        sndbuf: int = DEFAULT_SNDBUF,
+        batch: int = DEFAULT_BATCH,
+    ) -> None:
+        """Open an AF_PACKET socket bound to ``iface``.
+
+        With ``scope``, Ethernet frames carrying IPv4, IPv6 or ARP are
+        refused when their destination address is outside it; other frames
+        have no IP destination to judge and pass.
+        """
+        super().__init__(batch)
+        self.iface = iface
+        self.scope = scope
+        self.ifindex = _ifindex(iface)
+        # Protocol 0: this socket only sends, so the kernel queues nothing
+        # received to it.
+        self._sock = _open(socket.AF_PACKET, socket.SOCK_RAW, 0, f"sending frames on {iface}")
+        try:
+            self._sock.bind((iface, 0))
+        except OSError as exc:
+            self._sock.close()
+            raise UsageError(f"cannot send on interface {iface!r}: {exc.strerror}") from None
+        _tune(self._sock, sndbuf)
+        self._batcher = sendmmsg.MessageBatch(self._batch_size, 0) if sendmmsg.AVAILABLE else None
+
+    def send(self, frame: bytes) -> bool:
+        """Send one frame; False (and counted in ``stats``) if the kernel refused it."""
+        self._check_scope((frame,))
+        return self._send_one(self._sock, frame, None)
+
+    def send_many(self, frames: Sequence[bytes]) -> int:
+        """Send frames in batches; return how many the kernel accepted."""
+        self._check_scope(frames)
+        sent = 0
+        for start in range(0, len(frames), self._batch_size):
+            chunk = list(frames[start : start + self._batch_size])
+            if self._batcher is None:
+                sent += sum(self._send_one(self._sock, f, None) for f in chunk)
+            else:
+                sent += self._batcher.send(self._sock.fileno(), chunk, b"", self.stats)
+        return sent
+
+    @property
+    def batching(self) -> bool:
+        """True when ``send_many`` goes through ``sendmmsg(2)``."""
+        return self._batcher is not None
+
+    def close(self) -> None:
+        """Close the packet socket."""
+        self._sock.close()
+
+    def _check_scope(self, frames: Sequence[bytes]) -> None:
+        if self.scope is None:
+            return
+        contains = self.scope.contains_packed
+        for frame in frames:
+            dst = _frame_destination(frame)
+            if dst is not None and not contains(dst):
+                af = socket.AF_INET if len(dst) == 4 else socket.AF_INET6
+                raise ScopeError(self.scope.refusal(socket.inet_ntop(af, dst)))
+
+
+def _ifindex(iface: str) -> int:
+    try:
+        return socket.if_nametoindex(iface)
+    except OSError:
+        raise UsageError(f"no such interface: {iface!r}") from None
+
+
+def _ip_destination(packet: bytes) -> tuple[int, bytes]:
+    """(version, packed destination) of an IP packet; UsageError if it is none."""
+    version = packet[0] >> 4 if packet else 0
+    if version == 4 and len(packet) >= 20:
+        return 4, packet[16:20]
+    if version == 6 and len(packet) >= 40:
+        return 6, packet[24:40]
+    raise UsageError(
+        f"not an IPv4/IPv6 packet ({len(packet)} bytes, version nibble {version}); "
+        "cannot send at layer 3"
+    )
+
+
+def _runs_by_version(packets: Sequence[bytes]) -> list[tuple[int, list[bytes]]]:
+    """Cut the packets into consecutive runs of one IP version, order kept."""
+    runs: list[tuple[int, list[bytes]]] = []
+    current: list[bytes] = []
+    current_version = 0
+    for packet in packets:
+        version = packet[0] >> 4 if packet else 0
+        if version not in (4, 6) or len(packet) < (20 if version == 4 else 40):
+            _ip_destination(packet)  # raises the clear UsageError
+        if version != current_version:
+            if current:
+                runs.append((current_version, current))
+            current, current_version = [], version
+        current.append(packet)
+    if current:
+        runs.append((current_version, current))
+    return runs
+
+
+def _frame_destination(frame: bytes) -> bytes | None:
+    """The IPv4/IPv6/ARP-target address in an Ethernet frame, or None."""
+    offset = 12
+    ethertype = frame[offset : offset + 2]
+    while ethertype in _ETH_VLAN:  # skip 802.1Q / 802.1ad tags
+        offset += 4
+        ethertype = frame[offset : offset + 2]
+    payload = offset + 2
+    if ethertype == _ETH_IPV4 and len(frame) >= payload + 20:
+        return frame[payload + 16 : payload + 20]
+    if ethertype == _ETH_IPV6 and len(frame) >= payload + 40:
+        return frame[payload + 24 : payload + 40]
+    if ethertype == _ETH_ARP and len(frame) >= payload + 28:
+        return frame[payload + 24 : payload + 28]
+    if ethertype in (_ETH_IPV4, _ETH_IPV6, _ETH_ARP):
+        # Too short to hold a destination: refuse rather than guess.
+        raise UsageError(
+            f"truncated frame ({len(frame)} bytes) cannot be checked against the scope"
+        )
+    return None
