@@ -22,7 +22,6 @@ import ipaddress
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -40,6 +39,16 @@ PROGRESS_DELAY = 1.0
 """Seconds of work before a progress bar appears; quick jobs never flash one."""
 
 
+_IP_TYPES = (
+    ipaddress.IPv4Address
+    | ipaddress.IPv6Address
+    | ipaddress.IPv4Network
+    | ipaddress.IPv6Network
+    | ipaddress.IPv4Interface
+    | ipaddress.IPv6Interface
+)
+
+
 def _json_default(value: Any) -> Any:
     """Turn the few non-JSON types findings commonly hold into JSON values."""
     if isinstance(value, bytes | bytearray | memoryview):
@@ -48,9 +57,9 @@ def _json_default(value: Any) -> Any:
         return sorted(value, key=str)
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, Path | ipaddress._BaseAddress | ipaddress._BaseNetwork):
+    if isinstance(value, datetime.datetime):
+        return value.timestamp()  # times are seconds since the epoch (README)
+    if isinstance(value, Path | _IP_TYPES):
         return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable: {value!r}")
 
@@ -132,11 +141,20 @@ class ProgressReporter:
 
         console = Console(file=self._stream)
         # transient: the bar disappears at the end and leaves only results.
-        self._bar = Progress(console=console, transient=True)
+        # redirect_stdout=False: rich would send stdout through this console,
+        # i.e. to stderr, and results must stay on stdout.
+        self._bar = Progress(
+            console=console, transient=True, redirect_stdout=False, redirect_stderr=True
+        )
         self._bar.start()
         self._task = self._bar.add_task(
             self.description, total=self.total, completed=self.completed
         )
+
+    @property
+    def console(self) -> Console | None:
+        """The console the bar is drawn on, while it is drawn."""
+        return self._bar.console if self._bar is not None else None
 
     def close(self) -> None:
         """Remove the bar, if one was drawn."""
@@ -166,6 +184,7 @@ class Output:
         self._stdout = stdout
         self._stderr = stderr
         self._console: Console | None = None
+        self._progress: list[ProgressReporter] = []
 
     @classmethod
     def from_settings(cls, settings: Any) -> Output:
@@ -221,9 +240,9 @@ class Output:
         mode: ``key=value`` pairs on one line, for commands without a table.
         """
         if self.json:
-            self.stdout.write(json_line(obj))
+            self._write(json_line(obj))
         else:
-            self.stdout.write(" ".join(f"{k}={_plain(v)}" for k, v in obj.items()) + "\n")
+            self._write(" ".join(f"{k}={_plain(v)}" for k, v in obj.items()) + "\n")
 
     def table(
         self,
@@ -260,19 +279,44 @@ class Output:
                 raise ValueError(f"row has {len(row)} values for {len(keys)} columns")
             # Text(), not str: a cell holding "[x]" must not be read as markup.
             table.add_row(*(Text("" if v is None else str(v)) for v in row))
-        self.console.print(table)
+        (self._bar_console() or self.console).print(table)
 
     def line(self, text: str) -> None:
         """Write one line of text as is (terminal mode only: JSON mode uses ``emit``)."""
         if self.json:
             raise RuntimeError("Output.line() writes text; in JSON mode use emit()")
-        self.stdout.write(text + "\n")
+        self._write(text + "\n")
 
     def lines(self, texts: Iterable[str]) -> None:
         """Write many lines at once (the fast path for packet-per-line output)."""
         if self.json:
             raise RuntimeError("Output.lines() writes text; in JSON mode use emit()")
-        self.stdout.writelines(text + "\n" for text in texts)
+        if self._bar_console() is not None:
+            for text in texts:
+                self._write(text + "\n")
+        else:
+            self.stdout.writelines(text + "\n" for text in texts)
+
+    def _write(self, text: str) -> None:
+        # The common case costs one list test: no progress bar, straight to stdout.
+        shared = self._bar_console() if self._progress else None
+        if shared is None:
+            self.stdout.write(text)
+        else:
+            shared.print(text, end="", markup=False, highlight=False, emoji=False, soft_wrap=True)
+
+    def _bar_console(self) -> Console | None:
+        """The progress bar's console when results share its terminal, else None.
+
+        While a bar is drawn, text written straight to the same screen would be
+        overdrawn by the bar; printed through the bar's console it appears above.
+        """
+        if not self._progress or not _isatty(self.stdout):
+            return None
+        for reporter in self._progress:
+            if reporter.console is not None:
+                return reporter.console
+        return None
 
     def warn(self, text: str) -> None:
         """A warning on stderr, one line, never mixed into the results."""
@@ -290,9 +334,11 @@ class Output:
         reporter = ProgressReporter(
             total, description, enabled=enabled, stream=stream, delay=PROGRESS_DELAY
         )
+        self._progress.append(reporter)
         try:
             yield reporter
         finally:
+            self._progress.remove(reporter)
             reporter.close()
 
 
@@ -347,6 +393,8 @@ def atomic_text_file(path: str | os.PathLike[str], *, encoding: str = "utf-8") -
     if os.fspath(path) == "-":
         yield sys.stdout
         return
+    import tempfile  # only commands that write files pay for it
+
     target = Path(path)
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import ipaddress
 import json
 import os
 import re
 import stat
+import sys
 from pathlib import Path
 
 import click
@@ -63,6 +65,7 @@ def test_emit_converts_common_non_json_values() -> None:
             "net": ipaddress.ip_network("198.18.0.0/15"),
             "path": Path("/tmp/x.pcap"),
             "flags": {"S", "A"},
+            "when": datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC),
         }
     )
     assert json.loads(out.getvalue()) == {
@@ -71,6 +74,7 @@ def test_emit_converts_common_non_json_values() -> None:
         "net": "198.18.0.0/15",
         "path": "/tmp/x.pcap",
         "flags": ["A", "S"],
+        "when": 1704067200.0,
     }
 
 
@@ -121,6 +125,19 @@ def test_emit_in_terminal_mode_writes_key_value_pairs() -> None:
     out = io.StringIO()
     Output(json=False, stdout=out).emit({"host": "198.18.1.10", "note": "two words", "up": True})
     assert out.getvalue() == 'host=198.18.1.10 note="two words" up=true\n'
+
+
+class ClosedPipe(io.StringIO):
+    """A stream whose reader has gone away."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_closed_pipe_under_a_table_raises_broken_pipe() -> None:
+    # rich would exit with status 1 on its own; the CLI wants the exception.
+    with pytest.raises(BrokenPipeError):
+        Output(json=False, stdout=ClosedPipe()).table(["port"], [[22]])
 
 
 # -- lines and warnings --------------------------------------------------------
@@ -232,6 +249,36 @@ def test_progress_draws_on_a_terminal_and_cleans_up(monkeypatch: pytest.MonkeyPa
         assert reporter.visible
     assert not reporter.visible
     assert err.getvalue() != ""  # something was drawn on the "terminal"
+
+
+@pytest.mark.usefixtures("colour_env")
+def test_results_stay_on_stdout_while_a_bar_is_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(output, "PROGRESS_DELAY", 0.0)
+    piped, err = io.StringIO(), TTYBuffer()
+    printer = Output(json=True, stdout=piped, stderr=err)
+    stdout_before = sys.stdout
+    with printer.progress(2, "probing") as reporter:
+        reporter.advance()
+        assert reporter.visible
+        assert sys.stdout is stdout_before  # rich must not capture stdout
+        printer.emit({"port": 22})
+    assert piped.getvalue() == '{"port":22}\n'
+    assert '{"port":22}' not in err.getvalue()
+
+
+@pytest.mark.usefixtures("colour_env")
+def test_lines_print_above_the_bar_when_both_share_a_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(output, "PROGRESS_DELAY", 0.0)
+    screen_out, screen_err = TTYBuffer(), TTYBuffer()
+    printer = Output(json=False, stdout=screen_out, stderr=screen_err)
+    with printer.progress(2, "probing") as reporter:
+        reporter.advance()
+        printer.line("198.18.1.10 is up")
+    printer.line("done")
+    assert "198.18.1.10 is up" in screen_err.getvalue()  # drawn through the bar
+    assert screen_out.getvalue() == "done\n"
 
 
 # -- atomic files -----------------------------------------------------------------

@@ -23,8 +23,9 @@ from netprobe.engine.probes import PreparedProbe, prepare
 from netprobe.engine.results import Counters, Result
 from netprobe.errors import UsageError
 from netprobe.packet.dissect import dissect
-from netprobe.packet.fastpath import answers as fast_answers
-from netprobe.packet.fastpath import hashkey as fast_key
+from netprobe.packet.fastpath import answers_parsed as fast_answers
+from netprobe.packet.fastpath import key_of as fast_key
+from netprobe.packet.fastpath import parse as fast_parse
 from netprobe.packet.layer import Layer
 
 #: how many packets one send or capture call handles at most
@@ -221,7 +222,8 @@ class SendReceiveLoop:
                 frame = buf[off:off + caplen]
                 c.received += 1
                 pkt = None
-                key = fast_key(frame, linktype)
+                fast = fast_parse(frame, linktype)
+                key = fast_key(fast, frame)
                 if key is None:
                     pkt = dissect(frame, linktype)
                     try:
@@ -234,7 +236,7 @@ class SendReceiveLoop:
                 matched = False
                 for f in bucket:
                     prep = f.prepared
-                    verdict = fast_answers(frame, linktype, prep.data, prep.linktype)
+                    verdict = fast_answers(fast, frame, prep.fast, prep.data)
                     if verdict is None:
                         if pkt is None:
                             pkt = dissect(frame, linktype)

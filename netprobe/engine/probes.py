@@ -23,15 +23,17 @@ class PreparedProbe:
     is made only when an answer needs comparing with it.
     """
 
-    __slots__ = ("_layer", "cls", "data", "key", "linktype")
+    __slots__ = ("_layer", "cls", "data", "fast", "key", "linktype")
 
     def __init__(self, data: bytes, key: bytes, linktype: int, cls: type[Layer] | None,
-                 layer: Layer | None = None) -> None:
+                 layer: Layer | None = None, fast: tuple | None = None) -> None:
         self.data = data
         self.key = key
         self.linktype = linktype
         self.cls = cls
         self._layer = layer
+        #: the fast path's parse of ``data`` (None: answers are compared as layers)
+        self.fast = fast
 
     @property
     def match_layer(self) -> Layer:
@@ -53,9 +55,10 @@ def prepare_one(packet: Layer | bytes, layer2: bool) -> PreparedProbe:
     else:
         data = packet.build()
         cls = type(packet)
-    key = fastpath.hashkey(data, linktype)
+    fast = fastpath.parse(data, linktype)
+    key = fastpath.key_of(fast, data)
     if key is not None:
-        return PreparedProbe(data, key, linktype, cls)
+        return PreparedProbe(data, key, linktype, cls, fast=fast)
     # Answers are compared at the probe's top layer class: a frame's answer is found
     # inside the captured frame at that same class.
     sent = dissect_as(cls, data) if cls is not None else dissect(data, linktype)
@@ -69,14 +72,15 @@ TEMPLATE_MIN = 32
 def _from_template(template: ProbeTemplate, layer2: bool) -> Iterator[PreparedProbe]:
     linktype = LINKTYPE_ETHERNET if layer2 else LINKTYPE_RAW
     cls = template.cls
-    key_of = fastpath.hashkey
+    parse, key_of = fastpath.parse, fastpath.key_of
     for data in template.packets():
-        key = key_of(data, linktype)
+        fast = parse(data, linktype)
+        key = key_of(fast, data)
         if key is None:
             sent = dissect_as(cls, data)
             yield PreparedProbe(data, sent.hashkey(), linktype, cls, sent)
         else:
-            yield PreparedProbe(data, key, linktype, cls)
+            yield PreparedProbe(data, key, linktype, cls, fast=fast)
 
 
 def prepare(packets: Iterable[Layer | bytes] | Layer, layer2: bool = False,

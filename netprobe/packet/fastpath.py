@@ -81,12 +81,19 @@ def _ipv4(frame: bytes, linktype: int) -> tuple[int, int, int, int, int] | None:
     return off, proto, src, dst, off + tl
 
 
-def hashkey(frame: bytes, linktype: int) -> bytes | None:
-    """The packet's ``hashkey()`` from its bytes, or None when only dissection can tell."""
-    ip = _ipv4(frame, linktype)
-    if ip is None:
+def parse(frame: bytes, linktype: int) -> tuple[int, int, int, int, int] | None:
+    """The parts of a plain IPv4 TCP/UDP packet the shortcuts use, or None.
+
+    Parse once, then ask :func:`key_of` and :func:`answers_parsed` as often as needed.
+    """
+    return _ipv4(frame, linktype)
+
+
+def key_of(parsed: tuple[int, int, int, int, int] | None, frame: bytes) -> bytes | None:
+    """:func:`hashkey` from a :func:`parse` result."""
+    if parsed is None:
         return None
-    off, proto, src, dst, end = ip
+    off, proto, src, dst, end = parsed
     t = off + 20
     if proto == 6:
         if end - t < 20:
@@ -108,11 +115,21 @@ def hashkey(frame: bytes, linktype: int) -> bytes | None:
     return None
 
 
+def hashkey(frame: bytes, linktype: int) -> bytes | None:
+    """The packet's ``hashkey()`` from its bytes, or None when only dissection can tell."""
+    return key_of(_ipv4(frame, linktype), frame)
+
+
 def answers(answer: bytes, answer_linktype: int, probe: bytes,
             probe_linktype: int) -> bool | None:
     """Whether ``answer`` answers ``probe`` (both IPv4 TCP or UDP); None when unsure."""
-    a = _ipv4(answer, answer_linktype)
-    p = _ipv4(probe, probe_linktype)
+    return answers_parsed(_ipv4(answer, answer_linktype), answer,
+                          _ipv4(probe, probe_linktype), probe)
+
+
+def answers_parsed(a: tuple[int, int, int, int, int] | None, answer: bytes,
+                   p: tuple[int, int, int, int, int] | None, probe: bytes) -> bool | None:
+    """:func:`answers` from two :func:`parse` results."""
     if a is None or p is None:
         return None
     ao, aproto, asrc, _adst, aend = a

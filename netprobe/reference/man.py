@@ -6,7 +6,7 @@ gives identical files.
 
 from __future__ import annotations
 
-from netprobe.reference.tree import CommandInfo, OptionInfo
+from netprobe.reference.tree import CommandInfo, OptionInfo, first_sentence
 
 MANUAL = "netprobe manual"
 
@@ -91,8 +91,14 @@ def _title(cmd: CommandInfo, version: str) -> list[str]:
         ".nh",  # no hyphenation: option and variable names must stay whole
         ".ad l",
         ".SH NAME",
-        f"{escape(page)} \\- {escape(cmd.summary or cmd.name)}",
+        f"{escape(page)} \\- {escape(_name_line(cmd))}",
     ]
+
+
+def _name_line(cmd: CommandInfo) -> str:
+    """The NAME section's description: the help's first sentence, not cut short."""
+    first_paragraph = cmd.help.split("\n\n", 1)[0]
+    return first_sentence(first_paragraph) or cmd.summary or cmd.name
 
 
 def _page_name(cmd: CommandInfo) -> str:

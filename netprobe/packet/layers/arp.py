@@ -14,7 +14,7 @@ from struct import Struct
 from typing import Any
 
 from netprobe.errors import UsageError
-from netprobe.packet import field as F
+from netprobe.packet import field
 from netprobe.packet.field import ByteField, ShortField, TailField
 from netprobe.packet.layer import Layer, Truncated, bind_layers
 from netprobe.packet.layers.ether import ETHER_TYPES, Ether
@@ -88,10 +88,10 @@ class ProtoAddrField(TailField):
             except OSError:
                 pass
         v = super().check(value)
-        if isinstance(v, F.SetValue):  # networks inside a list flatten into one set
-            flat = F.SetValue()
+        if isinstance(v, field.SetValue):  # networks inside a list flatten into one set
+            flat = field.SetValue()
             for x in v:
-                flat.extend(x) if isinstance(x, F.SetValue) else flat.append(x)
+                flat.extend(x) if isinstance(x, field.SetValue) else flat.append(x)
             return flat
         return v
 
@@ -109,7 +109,7 @@ class ProtoAddrField(TailField):
             if net.num_addresses > _MAX_NET:
                 raise UsageError(f"{self.name}: {value} has {net.num_addresses} addresses; "
                                  f"at most {_MAX_NET} per field")
-            return F.SetValue(str(a) for a in net)
+            return field.SetValue(str(a) for a in net)
         try:
             return ipaddress.ip_address(value).compressed
         except (ValueError, TypeError):
@@ -123,7 +123,7 @@ class ProtoAddrField(TailField):
 def _hw_bytes(value: Any) -> bytes:
     if value is None:
         return b""
-    return F._mac_to_bytes(value) if type(value) is str else value
+    return field._mac_to_bytes(value) if type(value) is str else value
 
 
 def _proto_bytes(value: Any) -> bytes:
@@ -205,7 +205,7 @@ class ARP(Layer):
         if pl == 4 and pt == 0x0800:
             self.psrc, self.pdst = inet_ntoa(ps), inet_ntoa(pd)
         elif pl == 16 and pt == 0x86DD:
-            self.psrc, self.pdst = F._ip6_text(ps), F._ip6_text(pd)
+            self.psrc, self.pdst = field._ip6_text(ps), field._ip6_text(pd)
         else:
             self.psrc, self.pdst = ps, pd
 

@@ -34,6 +34,7 @@ from netprobe.packet.layers.icmp_extension import (
 )
 from netprobe.packet.layers.icmp_quote import quoted_hashkey
 from netprobe.packet.layers.ip import IP
+from netprobe.packet.layers.type_named import type_safe
 
 __all__ = ["ICMP", "ICMPExtension", "ICMPExtensionObject", "MPLSLabel"]
 
@@ -84,6 +85,10 @@ class _RestUInt(UIntField, _RestField):
 
     __slots__ = ()
     settable = True
+
+    def check_expr(self, v: str) -> str:
+        # the slow path: the inline check calls type(), which ICMP's "type" field shadows
+        return f"_chk_{self.name}({v})"
 
 
 class _RestIPv4(IPv4Field, _RestField):
@@ -145,7 +150,7 @@ class ICMP(Layer):
     an extension structure ``ext`` is attached.
     """
 
-    fields = (
+    fields = type_safe(
         ByteField("type", 8, names=ICMP_TYPES),
         ByteField("code", 0),
         ShortField("chksum", None),
@@ -250,8 +255,8 @@ class ICMP(Layer):
     def present_fields(self) -> tuple[str, ...]:
         """The names of the fields this message's type puts on the wire (Scapy shows these)."""
         t = self.type
-        names = _HEAD + _LAYOUTS.get(t, _OTHER)[1]
-        return names + ("ext",) if t in EXTENSIBLE_TYPES else names
+        names = (*_HEAD, *_LAYOUTS.get(t, _OTHER)[1])
+        return (*names, "ext") if t in EXTENSIBLE_TYPES else names
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"layer": "ICMP"}

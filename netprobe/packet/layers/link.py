@@ -215,21 +215,35 @@ class Dot1Q(Layer):
         return f"802.1Q vlan {self.vlan}"
 
 
-def _init_with_id_alias(init: Any) -> Any:
-    """Wrap a generated ``__init__`` so that ``Dot1Q(id=1)`` means ``dei=1``, as in Scapy."""
+def _init_checking_each(init: Any, aliases: dict[str, str] | None = None) -> Any:
+    """Wrap a generated ``__init__``: defaults from it, then each given value checked apart.
 
-    def __init__(self: Dot1Q, _raw: Any = None, /, **kwargs: Any) -> None:  # noqa: N807
-        if "id" in kwargs:
-            if "dei" in kwargs:
-                raise UsageError("Dot1Q: give dei or its old name id, not both")
-            kwargs["dei"] = kwargs.pop("id")
-        init(self, _raw, **kwargs)
+    Why: the generated code checks integers with ``type(v)``, and a field named
+    ``type`` shadows that builtin inside it, so any keyword fails there. Setting
+    the values one by one through each field's ``check`` sidesteps that (and
+    lets ``Dot1Q(id=1)`` mean ``dei=1``, Scapy's old name).
+    """
+    by_name = None
+
+    def __init__(self: Layer, _raw: Any = None, /, **kwargs: Any) -> None:  # noqa: N807
+        nonlocal by_name
+        init(self)
+        if by_name is None:
+            by_name = type(self).fields_by_name
+        for name, value in kwargs.items():
+            name = aliases.get(name, name) if aliases else name
+            f = by_name.get(name)
+            if f is None:
+                init(self, **{name: value})  # raises the usual "no field" error
+            setattr(self, name, f.check(value))
+        if _raw is not None:
+            self._init_from_bytes(_raw)
 
     __init__.__doc__ = init.__doc__
     return __init__
 
 
-Dot1Q.__init__ = _init_with_id_alias(Dot1Q.__init__)  # type: ignore[method-assign]
+Dot1Q.__init__ = _init_checking_each(Dot1Q.__init__, {"id": "dei"})  # type: ignore[method-assign]
 
 
 class Dot1AD(Dot1Q):
@@ -242,7 +256,7 @@ class Dot1AD(Dot1Q):
         return f"802.1ad vlan {self.vlan}"
 
 
-Dot1AD.__init__ = _init_with_id_alias(Dot1AD.__init__)  # type: ignore[method-assign]
+Dot1AD.__init__ = _init_checking_each(Dot1AD.__init__, {"id": "dei"})  # type: ignore[method-assign]
 # One table for both tags: what may follow a tag does not depend on its kind.
 Dot1AD._dissect_table = Dot1Q._dissect_table
 
@@ -460,6 +474,7 @@ class Loopback(Layer):
 
 
 _keep_on_copy(Loopback, "_big")
+Loopback.__init__ = _init_checking_each(Loopback.__init__)  # type: ignore[method-assign]
 
 
 # -- PPP ------------------------------------------------------------------------------------------

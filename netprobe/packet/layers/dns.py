@@ -1,0 +1,252 @@
+"""DNS (RFC 1035) over UDP and TCP, with mDNS (RFC 6762) and LLMNR (RFC 4795) ports.
+
+``DNS`` follows Scapy 2.8's field names and defaults: the header, the four
+counts (filled from the lists when unset) and the lists ``qd``, ``an``, ``ns``
+and ``ar`` whose items are ``DNSQR`` and resource-record layers (see
+``dns_records`` and ``dns_edns``). Names are written without compression, as
+Scapy writes them; reading follows compression pointers with bounds.
+
+DNS over TCP carries a two-byte length before each message. Scapy adds a
+``length`` field to ``DNS`` when it sits on TCP; netprobe's fields are fixed
+per class, so the length lives in ``DNSTCP``, the class TCP port 53 dissects
+to. ``TCP() / DNS()`` still builds the length prefix, as in Scapy; use
+``DNSTCP(length=...)`` to send a wrong one on purpose.
+
+Dissecting never raises on bad bytes: a record that cannot be read stops the
+message, the rest becomes ``Raw`` and the packet's errors say where and why;
+bytes after the last announced record become ``Padding``; counts that announce
+more records than the message holds are noted.
+"""
+
+from __future__ import annotations
+
+from struct import Struct
+from typing import Any
+
+from netprobe.errors import UsageError
+from netprobe.packet.field import BitField, ListField, ShortField
+from netprobe.packet.layer import Layer, LengthNote, Truncated, bind_layers
+from netprobe.packet.layers.dns_edns import EDNS0TLV, DNSRROPT
+from netprobe.packet.layers.dns_name import name_text
+from netprobe.packet.layers.dns_records import (
+    DNSQR,
+    DNSRR,
+    DNSRRMX,
+    DNSRRSOA,
+    DNSRRSRV,
+    ResourceRecord,
+    read_question,
+    read_record,
+)
+from netprobe.packet.layers.dns_types import DNS_OPCODES, DNS_QTYPES, DNS_RCODES
+from netprobe.packet.layers.tcp import TCP
+from netprobe.packet.layers.udp import UDP
+
+__all__ = ["DNS", "DNSQR", "DNSRR", "DNSRRMX", "DNSRROPT", "DNSRRSOA", "DNSRRSRV", "DNSTCP",
+           "EDNS0TLV"]
+
+_H = Struct("!H")
+_SECTIONS = ("qd", "an", "ns", "ar")
+_SECTION_WORDS = ("questions", "answer records", "authority records", "additional records")
+
+
+def check_question(name: str, value: Any) -> DNSQR:
+    """A ``qd`` item: a ``DNSQR``, or a name that becomes ``DNSQR(qname=name)``."""
+    if isinstance(value, DNSQR):
+        return value
+    if isinstance(value, (str, bytes)):
+        return DNSQR(qname=value)
+    raise UsageError(f"{name}: a question is DNSQR(...) or a name; got {value!r}")
+
+
+def check_record(name: str, value: Any) -> ResourceRecord | bytes:
+    """An ``an``/``ns``/``ar`` item: a record layer, or bytes written as they are."""
+    if isinstance(value, ResourceRecord):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    raise UsageError(f"{name}: a record is DNSRR(...), DNSRRMX(...), DNSRRSOA(...), "
+                     f"DNSRRSRV(...), DNSRROPT(...) or raw bytes; got {value!r}")
+
+
+class RecordListField(ListField):
+    """One of the DNS sections: a list of record layers (a single one is made a list)."""
+
+    __slots__ = ()
+
+    def check_one(self, value: Any) -> Any:
+        # A layer is iterable (packet sets), so wrap it before ListField iterates it.
+        if isinstance(value, Layer):
+            value = [value]
+        return super().check_one(value)
+
+
+class _FreshDefault(list):
+    """A default list that hands out copies of its items.
+
+    The generated ``__init__`` copies a list default with ``list(default)``,
+    which iterates it; copying the items there means two ``DNS()`` never share
+    (and so never edit) the same default question.
+    """
+
+    def __iter__(self) -> Any:
+        return (x.copy() for x in list.__iter__(self))
+
+
+def _item_bytes(item: Any) -> bytes:
+    return item.build_layer(b"") if isinstance(item, Layer) else bytes(item)
+
+
+class DNS(Layer):
+    """A DNS message; counts left unset are the lengths of ``qd``, ``an``, ``ns``, ``ar``."""
+
+    fields = (
+        ShortField("id", 0),
+        BitField("qr", 0, 1),
+        BitField("opcode", 0, 4, names=DNS_OPCODES),
+        BitField("aa", 0, 1),
+        BitField("tc", 0, 1),
+        BitField("rd", 1, 1),
+        BitField("ra", 0, 1),
+        BitField("z", 0, 1),
+        BitField("ad", 0, 1),
+        BitField("cd", 0, 1),
+        BitField("rcode", 0, 4, names=DNS_RCODES),
+        ShortField("qdcount", None),
+        ShortField("ancount", None),
+        ShortField("nscount", None),
+        ShortField("arcount", None),
+        RecordListField("qd", _FreshDefault([DNSQR()]), item_check=check_question),
+        RecordListField("an", [], item_check=check_record),
+        RecordListField("ns", [], item_check=check_record),
+        RecordListField("ar", [], item_check=check_record),
+    )
+
+    # -- building -------------------------------------------------------------------------------
+    def _message(self) -> bytearray:
+        """Header and records; the counts (the last 8 fixed bytes) filled where unset."""
+        msg = bytearray(self._pack_fixed())
+        counts_at = len(msg) - 8
+        body = []
+        for i, (count, items) in enumerate(((self.qdcount, self.qd), (self.ancount, self.an),
+                                            (self.nscount, self.ns), (self.arcount, self.ar))):
+            items = items or ()
+            if count is None:
+                _H.pack_into(msg, counts_at + 2 * i, len(items) & 0xFFFF)
+            body.extend(_item_bytes(x) for x in items)
+        msg += b"".join(body)
+        return msg
+
+    def build_layer(self, payload: bytes) -> bytes:
+        msg = self._message()
+        if isinstance(self._under, TCP):
+            # DNS over TCP: the message goes behind its length (RFC 1035 4.2.2), as in Scapy.
+            return _H.pack(len(msg) & 0xFFFF) + msg + payload
+        return bytes(msg) + payload
+
+    # -- dissection -----------------------------------------------------------------------------
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 12:
+            raise Truncated(f"truncated header ({end - off} of 12 bytes)")
+        self._unpack_fixed(buf, off)
+        return self._read_sections(buf, off, end, end)
+
+    def _read_sections(self, buf: bytes, base: int, mend: int, end: int) -> tuple[int, int]:
+        """Read the four lists from the message ``buf[base:mend]``; return the payload span.
+
+        A record that cannot be read stops everything: the bytes from there to
+        ``end`` become the payload (``Raw``). Otherwise the bytes after the
+        last record are trailing (``Padding``).
+        """
+        pos = base + 12
+        stopped = False
+        counts = (self.qdcount, self.ancount, self.nscount, self.arcount)
+        for idx, sec in enumerate(_SECTIONS):
+            items: list[Any] = []
+            count = counts[idx]
+            if not stopped and count:
+                reader = read_question if idx == 0 else read_record
+                for i in range(count):
+                    if pos >= mend:
+                        self.note(LengthNote(f"{sec}count is {count} but the message holds "
+                                             f"{i} {_SECTION_WORDS[idx]}"))
+                        break
+                    item, pos2, problems = reader(buf, pos, base, mend)
+                    for p in problems:
+                        self.note(type(p)(f"{sec}[{i}]: {p}"))
+                    if item is None:
+                        stopped = True
+                        break
+                    items.append(item)
+                    pos = pos2
+            setattr(self, sec, items)
+        return (pos, end) if stopped else (pos, pos)
+
+    # -- matching -------------------------------------------------------------------------------
+    def hashkey(self) -> bytes:
+        # The ID ties a response to its query; UDP puts its ports in front of it.
+        return _H.pack(self.id)
+
+    def answers(self, other: Layer) -> bool:
+        """A response (qr=1) answers a query (qr=0) with the same ID and first question."""
+        if not isinstance(other, DNS) or not self.qr or other.qr or self.id != other.id:
+            return False
+        mine, theirs = self.qd, other.qd
+        if mine and theirs:
+            q, o = mine[0], theirs[0]
+            if isinstance(q, DNSQR) and isinstance(o, DNSQR):
+                # Names compare without case: resolvers may randomise it (DNS 0x20).
+                return (q.qname.lower() == o.qname.lower() and q.qtype == o.qtype
+                        and q.qclass == o.qclass)
+        # Some error responses carry no question; the ID is then all there is.
+        return True
+
+    # -- presentation ---------------------------------------------------------------------------
+    def summary_part(self) -> str:
+        if self.qr:
+            first = self.an[0] if self.an else None
+            if isinstance(first, DNSRR):
+                return f"DNS Ans {first.rdata_json()}"
+            if self.rcode:
+                return f"DNS Ans {DNS_RCODES.get(self.rcode, self.rcode)}"
+            return "DNS Ans"
+        q = self.qd[0] if self.qd else None
+        if isinstance(q, DNSQR):
+            return f"DNS Qry {name_text(q.qname)} {DNS_QTYPES.get(q.qtype, q.qtype)}"
+        return "DNS Qry"
+
+
+class DNSTCP(DNS):
+    """A DNS message over TCP: ``length`` (computed when unset) then the message."""
+
+    fields = (ShortField("length", None), *DNS.fields)
+
+    def build_layer(self, payload: bytes) -> bytes:
+        msg = self._message()
+        if self.length is None:
+            _H.pack_into(msg, 0, (len(msg) - 2) & 0xFFFF)
+        return bytes(msg) + payload
+
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 14:
+            raise Truncated(f"truncated header ({end - off} of 14 bytes)")
+        self._unpack_fixed(buf, off)
+        base = off + 2
+        mend = base + self.length
+        if mend > end:
+            # The rest of the message is in later segments (or past the snap length).
+            self.note(LengthNote(f"length {self.length} exceeds the {end - base} bytes "
+                                 "captured"))
+            mend = end
+        elif self.length < 12:
+            self.note(f"length {self.length} is less than the 12-byte header")
+            mend = end
+        return self._read_sections(buf, base, mend, end)
+
+
+# Build bindings are registered last for port 53, so a plain UDP()/DNS() stays on 53.
+for _port in (5355, 5353, 53):
+    bind_layers(UDP, DNS, sport=_port)
+    bind_layers(UDP, DNS, dport=_port)
+bind_layers(TCP, DNSTCP, sport=53)
+bind_layers(TCP, DNSTCP, dport=53)
