@@ -13,6 +13,7 @@ from typing import Any
 
 from netprobe.engine.loop import RunOptions, SendReceiveLoop
 from netprobe.engine.probes import PreparedProbe, prepare
+from netprobe.engine.progress import RunProgress
 from netprobe.engine.results import Counters, Result, SendReceive
 from netprobe.errors import UsageError
 from netprobe.packet.dissect import dissect
@@ -132,26 +133,49 @@ def run(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | N
         yield from loop.run(stream)
 
 
+def _count(probes: Probes) -> int | None:
+    """How many probes, when that is cheap to know (packet sets know their size)."""
+    if isinstance(probes, (Layer, bytes)):
+        return len(probes) if isinstance(probes, Layer) else 1
+    if isinstance(probes, (list, tuple)):
+        try:
+            return sum(len(p) if isinstance(p, Layer) else 1 for p in probes)
+        except TypeError:
+            return None
+    return None
+
+
+def _collect(probes: Probes, layer2: bool, progress: bool, **kwargs: Any) -> SendReceive:
+    counters = Counters()
+    bar = RunProgress(_count(probes)) if progress else None
+    try:
+        results = list(run(probes, layer2=layer2, counters=counters, on_progress=bar,
+                           **kwargs))
+    finally:
+        if bar is not None:
+            bar.close()
+    return SendReceive(results, counters)
+
+
 def sr(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | None = None,
        iface: str | None = None, filter: str | None = None,  # noqa: A002
-       multi: bool = False, max_time: float | None = None, scope: Any = None) -> SendReceive:
-    """Send layer-3 probes and match answers: ``ans, unans = sr(...)``."""
-    counters = Counters()
-    results = list(run(probes, timeout=timeout, retry=retry, rate=rate, iface=iface,
-                       filter=filter, multi=multi, max_time=max_time, scope=scope,
-                       counters=counters))
-    return SendReceive(results, counters)
+       multi: bool = False, max_time: float | None = None, scope: Any = None,
+       progress: bool = True) -> SendReceive:
+    """Send layer-3 probes and match answers: ``ans, unans = sr(...)``.
+
+    A progress bar shows on stderr for runs over a second when it is a terminal.
+    """
+    return _collect(probes, False, progress, timeout=timeout, retry=retry, rate=rate,
+                    iface=iface, filter=filter, multi=multi, max_time=max_time, scope=scope)
 
 
 def srp(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | None = None,
         iface: str | None = None, filter: str | None = None,  # noqa: A002
-        multi: bool = False, max_time: float | None = None, scope: Any = None) -> SendReceive:
+        multi: bool = False, max_time: float | None = None, scope: Any = None,
+        progress: bool = True) -> SendReceive:
     """Send layer-2 frames and match answers: ``ans, unans = srp(...)``."""
-    counters = Counters()
-    results = list(run(probes, timeout=timeout, retry=retry, rate=rate, iface=iface,
-                       layer2=True, filter=filter, multi=multi, max_time=max_time,
-                       scope=scope, counters=counters))
-    return SendReceive(results, counters)
+    return _collect(probes, True, progress, timeout=timeout, retry=retry, rate=rate,
+                    iface=iface, filter=filter, multi=multi, max_time=max_time, scope=scope)
 
 
 def sr1(probes: Probes, **kwargs: Any) -> Layer | None:

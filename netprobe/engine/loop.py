@@ -158,7 +158,10 @@ class SendReceiveLoop:
                         # stamped before sending: an answer can beat send_many's return
                         tmono = time.monotonic()
                         twall = wall0 + (tmono - mono0)
+                        if not c.sent:
+                            c.first_send = tmono
                         ok = send_many([f.prepared.data for f in batch])
+                        c.last_send = tmono
                         c.sent += len(batch)
                         c.refused += len(batch) - ok
                         deadline = tmono + opt.timeout

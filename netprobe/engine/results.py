@@ -129,13 +129,24 @@ class Counters:
     refused: int = 0
     capture_dropped: int = 0
     elapsed: float = 0.0
+    #: monotonic times of the first and the last send (the paced part of the run)
+    first_send: float = 0.0
+    last_send: float = 0.0
     stray: list[bytes] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (without the stray packets themselves)."""
-        d = {k: v for k, v in self.__dict__.items() if k != "stray"}
+        d = {k: v for k, v in self.__dict__.items()
+             if k not in ("stray", "first_send", "last_send")}
         d["rate"] = round(self.sent / self.elapsed, 1) if self.elapsed else None
+        d["send_rate"] = self.send_rate
         return d
+
+    @property
+    def send_rate(self) -> float | None:
+        """Packets per second while sending (first to last send), what pacing controls."""
+        span = self.last_send - self.first_send
+        return round((self.sent - 1) / span, 1) if span > 0 and self.sent > 1 else None
 
 
 class SendReceive:

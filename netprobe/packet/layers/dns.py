@@ -26,8 +26,8 @@ from typing import Any
 from netprobe.errors import UsageError
 from netprobe.packet.field import BitField, ListField, ShortField
 from netprobe.packet.layer import Layer, LengthNote, Truncated, bind_layers
-from netprobe.packet.layers.dns_edns import EDNS0TLV, DNSRROPT
-from netprobe.packet.layers.dns_name import name_text
+from netprobe.packet.layers.dns_edns import DNSRROPT, EDNS0TLV
+from netprobe.packet.layers.dns_name import NameCache, name_text
 from netprobe.packet.layers.dns_records import (
     DNSQR,
     DNSRR,
@@ -161,6 +161,7 @@ class DNS(Layer):
         pos = base + 12
         stopped = False
         counts = (self.qdcount, self.ancount, self.nscount, self.arcount)
+        cache: NameCache = {}
         for idx, sec in enumerate(_SECTIONS):
             items: list[Any] = []
             count = counts[idx]
@@ -171,7 +172,7 @@ class DNS(Layer):
                         self.note(LengthNote(f"{sec}count is {count} but the message holds "
                                              f"{i} {_SECTION_WORDS[idx]}"))
                         break
-                    item, pos2, problems = reader(buf, pos, base, mend)
+                    item, pos2, problems = reader(buf, pos, base, mend, cache)
                     for p in problems:
                         self.note(type(p)(f"{sec}[{i}]: {p}"))
                     if item is None:

@@ -15,7 +15,7 @@ from typing import Any
 from netprobe.errors import UsageError
 from netprobe.packet.field import ListField, RawBytesField, ShortField
 from netprobe.packet.layer import Layer, LengthNote, Truncated
-from netprobe.packet.layers.dns_name import DNSNameField
+from netprobe.packet.layers.dns_name import DNSNameField, NameCache
 from netprobe.packet.layers.dns_records import RECORD_CLASSES, RecordUInt, ResourceRecord
 from netprobe.packet.layers.dns_types import DNS_CLASSES, DNS_TYPES, EDNS0_TYPES
 
@@ -94,7 +94,8 @@ class DNSRROPT(ResourceRecord):
         return b"".join(o.build_layer(b"") if isinstance(o, Layer) else bytes(o)
                         for o in self.rdata or ())
 
-    def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int) -> str | None:
+    def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int,
+                     cache: NameCache | None = None) -> str | None:
         opts: list[Any] = []
         pos = rd
         while pos < rdend:

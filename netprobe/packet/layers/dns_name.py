@@ -67,7 +67,11 @@ def name_text(name: bytes | str | None) -> str | None:
     return name.decode("ascii", "backslashreplace")
 
 
-def decode_name(buf: bytes, off: int, base: int, end: int
+#: a clean suffix read from a pointer target: (labels, pointers followed after it, its length)
+NameCache = dict[int, tuple[tuple[bytes, ...], int, int]]
+
+
+def decode_name(buf: bytes, off: int, base: int, end: int, cache: NameCache | None = None
                 ) -> tuple[bytes, int, bool, str | None]:
     """Read the name at ``off`` of the message ``buf[base:end]``.
 
@@ -79,19 +83,26 @@ def decode_name(buf: bytes, off: int, base: int, end: int
     describes what was wrong (the name read so far is still returned). A
     pointer loop, too many jumps or a pointer outside the message stop the name
     but leave ``next`` usable, since the record's own bytes end at the pointer.
+    Offsets in problems count from the first byte of the message.
+
+    ``cache`` (one dict per message) remembers the names found behind pointer
+    targets, so a hostile message whose every name runs down the same long
+    pointer chain is read in time proportional to its length.
     """
     labels: list[bytes] = []
     pos = off
     after = -1          # where the record continues once a pointer was followed
     jumps = 0
     total = 1           # the root byte
-    visited: set[int] = set()
+    visited: dict[int, tuple[int, int, int]] = {}   # target -> (labels, jumps, total) there
     while True:
         if pos >= end:
             return _name(labels), after, after >= 0, LengthNote(
                 f"name at offset {off - base} runs past the end of the message")
         c = buf[pos]
         if c == 0:
+            if cache is not None and visited:
+                _remember(cache, visited, labels, jumps, total)
             return _name(labels), (pos + 1 if after < 0 else after), after >= 0, None
         kind = c & 0xC0
         if kind == 0xC0:
@@ -112,7 +123,16 @@ def decode_name(buf: bytes, off: int, base: int, end: int
             if jumps > MAX_POINTER_JUMPS:
                 return _name(labels), after, True, (
                     f"more than {MAX_POINTER_JUMPS} compression pointers in one name")
-            visited.add(target)
+            known = cache.get(target) if cache is not None else None
+            if (known is not None and jumps + known[1] <= MAX_POINTER_JUMPS
+                    and total + known[2] <= MAX_NAME_LENGTH):
+                # A clean suffix cannot revisit this path's targets (that would be a
+                # loop it had met itself), so it continues this name unchanged.
+                labels.extend(known[0])
+                if visited:
+                    _remember(cache, visited, labels, jumps + known[1], total + known[2])
+                return _name(labels), after, True, None
+            visited[target] = (len(labels), jumps, total)
             pos = target
             continue
         if kind:
@@ -128,6 +148,13 @@ def decode_name(buf: bytes, off: int, base: int, end: int
                 f"label at offset {pos - base} runs past the end of the message")
         labels.append(buf[pos + 1:nxt])
         pos = nxt
+
+
+def _remember(cache: NameCache, visited: dict[int, tuple[int, int, int]], labels: list[bytes],
+              jumps: int, total: int) -> None:
+    """Store the clean suffix behind each pointer target this name went through."""
+    for target, (n_labels, n_jumps, n_total) in visited.items():
+        cache[target] = (tuple(labels[n_labels:]), jumps - n_jumps, total - n_total)
 
 
 def _name(labels: list[bytes]) -> bytes:

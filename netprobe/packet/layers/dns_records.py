@@ -19,6 +19,7 @@ from netprobe.packet.field import BitField, ShortField, TailField, UIntField, _i
 from netprobe.packet.layer import Layer, LengthNote, ParseError, Truncated
 from netprobe.packet.layers.dns_name import (
     DNSNameField,
+    NameCache,
     decode_name,
     encode_name,
     name_text,
@@ -177,15 +178,16 @@ class DNSQR(Layer):
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
         try:
-            nxt, problem = self._read(buf, off, off, end)
+            nxt, problem = self._read(buf, off, off, end, None)
         except _Stop as stop:
             raise _as_parse_error(stop) from None
         if problem:
             self.note(problem)
         return nxt, nxt
 
-    def _read(self, buf: bytes, off: int, base: int, end: int) -> tuple[int, str | None]:
-        name, pos, _, problem = decode_name(buf, off, base, end)
+    def _read(self, buf: bytes, off: int, base: int, end: int, cache: NameCache | None
+              ) -> tuple[int, str | None]:
+        name, pos, _, problem = decode_name(buf, off, base, end, cache)
         if pos < 0:
             raise _Stop(problem or "bad name")
         if end - pos < 4:
@@ -201,16 +203,17 @@ class DNSQR(Layer):
         return f"DNSQR {name_text(self.qname)} {DNS_QTYPES.get(self.qtype, self.qtype)}"
 
 
-def read_question(buf: bytes, off: int, base: int, end: int
+def read_question(buf: bytes, off: int, base: int, end: int, cache: NameCache | None = None
                   ) -> tuple[DNSQR | None, int, tuple[str, ...]]:
     """Read the question at ``off`` of the message ``buf[base:end]``.
 
     Returns ``(question or None, next offset, problems)``; None means the
-    question could not be read and the section stops there.
+    question could not be read and the section stops there. ``cache`` is the
+    message's name cache (see ``decode_name``).
     """
     q = _blank(DNSQR)
     try:
-        nxt, problem = q._read(buf, off, base, end)
+        nxt, problem = q._read(buf, off, base, end, cache)
     except _Stop as stop:
         return None, off, (stop.problem,)
     return q, nxt, ((problem,) if problem else _NO_PROBLEMS)
@@ -218,10 +221,10 @@ def read_question(buf: bytes, off: int, base: int, end: int
 
 # -- resource records ---------------------------------------------------------------------------
 
-def _read_header(buf: bytes, off: int, base: int, end: int
+def _read_header(buf: bytes, off: int, base: int, end: int, cache: NameCache | None
                  ) -> tuple[bytes, str | None, int, int, int, int, int, int]:
     """The common record header: (name, name problem, type, class word, ttl, rdlen, rd, rdend)."""
-    name, pos, _, problem = decode_name(buf, off, base, end)
+    name, pos, _, problem = decode_name(buf, off, base, end, cache)
     if pos < 0:
         raise _Stop(problem or "bad name")
     if end - pos < 10:
@@ -260,7 +263,8 @@ class ResourceRecord(Layer):
         """The RDATA bytes for this record's fields."""
         return b""
 
-    def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int) -> str | None:
+    def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int,
+                     cache: NameCache | None = None) -> str | None:
         """Fill the RDATA fields from ``buf[rd:rdend]`` (names may point into the message).
 
         Returns None, or why the RDATA does not decode as this type (the
@@ -285,7 +289,8 @@ class ResourceRecord(Layer):
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
         # A record dissected on its own: compression pointers count from its first byte.
         try:
-            name, problem, rtype, cword, ttl, rdlen, rd, rdend = _read_header(buf, off, off, end)
+            name, problem, rtype, cword, ttl, rdlen, rd, rdend = _read_header(buf, off, off, end,
+                                                                              None)
         except _Stop as stop:
             raise _as_parse_error(stop) from None
         self._fill_header(name, rtype, cword, ttl, rdlen)
@@ -297,9 +302,9 @@ class ResourceRecord(Layer):
         return rdend, rdend
 
     def _name_rdata(self, buf: bytes, pos: int, rdend: int, base: int, end: int,
-                    what: str) -> tuple[bytes, int] | str:
+                    cache: NameCache | None, what: str) -> tuple[bytes, int] | str:
         """A name inside RDATA: (name, next offset) or a problem text."""
-        name, nxt, compressed, problem = decode_name(buf, pos, base, end)
+        name, nxt, compressed, problem = decode_name(buf, pos, base, end, cache)
         if problem:
             return f"{what}: {problem}"
         if nxt > rdend:
@@ -364,7 +369,8 @@ class DNSRR(ResourceRecord):
                              "list")
         return v
 
-    def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int) -> str | None:
+    def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int,
+                     cache: NameCache | None = None) -> str | None:
         t, n = self.type, rdend - rd
         if t == 1:
             if n != 4:
@@ -375,7 +381,7 @@ class DNSRR(ResourceRecord):
                 return f"AAAA RDATA has {n} bytes, not 16"
             self.rdata = _ip6_text(buf[rd:rdend])
         elif t in NAME_RDATA_TYPES:
-            got = self._name_rdata(buf, rd, rdend, base, end, "name")
+            got = self._name_rdata(buf, rd, rdend, base, end, cache, "name")
             if isinstance(got, str):
                 return got
             name, nxt = got
@@ -427,10 +433,11 @@ class DNSRRMX(ResourceRecord):
     def build_rdata(self) -> bytes:
         return _H.pack(self.preference) + encode_name(self.exchange)
 
-    def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int) -> str | None:
+    def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int,
+                     cache: NameCache | None = None) -> str | None:
         if rdend - rd < 3:
             return f"MX RDATA of {rdend - rd} bytes is too short"
-        got = self._name_rdata(buf, rd + 2, rdend, base, end, "exchange")
+        got = self._name_rdata(buf, rd + 2, rdend, base, end, cache, "exchange")
         if isinstance(got, str):
             return got
         if got[1] != rdend:
@@ -469,12 +476,13 @@ class DNSRRSOA(ResourceRecord):
                 + _SOA_TAIL.pack(self.serial, self.refresh, self.retry, self.expire,
                                  self.minimum))
 
-    def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int) -> str | None:
-        got = self._name_rdata(buf, rd, rdend, base, end, "mname")
+    def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int,
+                     cache: NameCache | None = None) -> str | None:
+        got = self._name_rdata(buf, rd, rdend, base, end, cache, "mname")
         if isinstance(got, str):
             return got
         mname, pos = got
-        got = self._name_rdata(buf, pos, rdend, base, end, "rname")
+        got = self._name_rdata(buf, pos, rdend, base, end, cache, "rname")
         if isinstance(got, str):
             return got
         rname, pos = got
@@ -495,10 +503,11 @@ class DNSRRSRV(ResourceRecord):
     def build_rdata(self) -> bytes:
         return _HHH.pack(self.priority, self.weight, self.port) + encode_name(self.target)
 
-    def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int) -> str | None:
+    def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int,
+                     cache: NameCache | None = None) -> str | None:
         if rdend - rd < 7:
             return f"SRV RDATA of {rdend - rd} bytes is too short"
-        got = self._name_rdata(buf, rd + 6, rdend, base, end, "target")
+        got = self._name_rdata(buf, rd + 6, rdend, base, end, cache, "target")
         if isinstance(got, str):
             return got
         if got[1] != rdend:
@@ -512,7 +521,7 @@ class DNSRRSRV(ResourceRecord):
 RECORD_CLASSES: dict[int, type[ResourceRecord]] = {6: DNSRRSOA, 15: DNSRRMX, 33: DNSRRSRV}
 
 
-def read_record(buf: bytes, off: int, base: int, end: int
+def read_record(buf: bytes, off: int, base: int, end: int, cache: NameCache | None = None
                 ) -> tuple[ResourceRecord | None, int, tuple[str, ...]]:
     """Read the resource record at ``off`` of the message ``buf[base:end]``.
 
@@ -520,12 +529,13 @@ def read_record(buf: bytes, off: int, base: int, end: int
     could not be read and the section stops there.
     """
     try:
-        name, problem, rtype, cword, ttl, rdlen, rd, rdend = _read_header(buf, off, base, end)
+        name, problem, rtype, cword, ttl, rdlen, rd, rdend = _read_header(buf, off, base, end,
+                                                                          cache)
     except _Stop as stop:
         return None, off, (stop.problem,)
     rec = _blank(RECORD_CLASSES.get(rtype, DNSRR))
     rec._fill_header(name, rtype, cword, ttl, rdlen)
-    bad = rec.decode_rdata(buf, rd, rdend, base, end)
+    bad = rec.decode_rdata(buf, rd, rdend, base, end, cache)
     notes = rec._errors
     if bad is not None:
         rec = _blank(DNSRR)

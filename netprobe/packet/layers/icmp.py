@@ -25,11 +25,11 @@ from netprobe.packet.field import (
 )
 from netprobe.packet.layer import Layer, Truncated, bind_layers
 from netprobe.packet.layers.icmp_extension import (
+    ExtensionField,
     ICMPExtension,
     ICMPExtensionObject,
     MPLSLabel,
     attach_extension,
-    check_extension,
     locate_extension,
 )
 from netprobe.packet.layers.icmp_quote import quoted_hashkey
@@ -98,19 +98,6 @@ class _RestIPv4(IPv4Field, _RestField):
     settable = True
 
 
-class _ExtensionField(_RestField):
-    """The RFC 4884 extension structure, or None."""
-
-    __slots__ = ()
-    settable = False
-
-    def check_one(self, value: Any) -> Any:
-        return check_extension(self.name, value)
-
-    def to_json(self, value: Any) -> Any:
-        return None if value is None else value.to_dict()
-
-
 # The part after the checksum, per type: (struct, field names). Scapy's layout.
 _ID_SEQ = (Struct("!HH"), ("id", "seq"))
 _LAYOUTS: dict[int, tuple[Struct, tuple[str, ...]]] = {
@@ -166,7 +153,7 @@ class ICMP(Layer):
         _RestIPv4("addr_mask", "0.0.0.0"),
         _RestUInt("nexthopmtu", 0, "H"),
         _RestUInt("unused", 0, "I"),
-        _ExtensionField("ext", None),
+        ExtensionField("ext", None),
     )
 
     @property

@@ -17,6 +17,7 @@ from typing import Any
 
 from netprobe.errors import UsageError
 from netprobe.packet.checksum import checksum
+from netprobe.packet.field import TailField
 
 EXTENSION_CLASSES = {1: "MPLS", 2: "Interface Information", 3: "Interface Identification",
                      4: "Extended Information"}
@@ -212,6 +213,30 @@ def check_extension(name: str, value: Any) -> ICMPExtension | None:
                                                 for o in value):
         return ICMPExtension(tuple(value))
     raise UsageError(f"{name}: expected an ICMPExtension, got {value!r}")
+
+
+class ExtensionField(TailField):
+    """A layer field holding an RFC 4884 extension structure, or None."""
+
+    __slots__ = ()
+
+    def check_one(self, value: Any) -> Any:
+        return check_extension(self.name, value)
+
+    def to_json(self, value: Any) -> Any:
+        return None if value is None else value.to_dict()
+
+    def text(self, value: Any) -> str:
+        if value is None:
+            return "None"
+        labels = value.labels
+        objs = ", ".join(EXTENSION_CLASSES.get(o.classnum, str(o.classnum))
+                         for o in value.objects)
+        text = f"ICMPExtension v{value.version} [{objs}]"
+        if labels:
+            text += " labels " + " ".join(f"{lab.label}/tc={lab.tc}/s={lab.s}/ttl={lab.ttl}"
+                                          for lab in labels)
+        return text
 
 
 def locate_extension(buf: bytes, body: int, end: int, length: int, unit: int,

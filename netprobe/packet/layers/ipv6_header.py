@@ -158,11 +158,13 @@ class IPv6(Layer):
 
     # -- building -------------------------------------------------------------------------------
     def build_layer(self, payload: bytes) -> bytes:
-        hdr = self._pack_fixed()
+        hdr = bytearray(self._pack_fixed())
         if self.plen is None:
             n = len(payload)
-            hdr = hdr[:4] + _H.pack(n if n <= 0xFFFF else 0) + hdr[6:]
-        return hdr + payload
+            _H.pack_into(hdr, 4, n if n <= 0xFFFF else 0)
+        if self.nh is None:
+            hdr[6] = upper_nh(self)
+        return bytes(hdr) + payload
 
     def pseudo_header(self, proto: int, length: int, dst: str | None = None,
                       src: str | None = None) -> bytes:
