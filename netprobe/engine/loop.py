@@ -11,6 +11,7 @@ receivers in Python slower than either alone.
 
 from __future__ import annotations
 
+import math
 import select
 import struct
 import time
@@ -52,12 +53,12 @@ class RunOptions:
 
     def check(self) -> None:
         """Reject settings that make no sense, as usage errors."""
-        if self.rate is not None and self.rate <= 0:
+        if self.rate is not None and not 0 < self.rate < math.inf:  # NaN fails this too
             raise UsageError(f"rate must be a positive number of packets per second, "
                              f"not {self.rate}")
         if self.retries < 0:
             raise UsageError(f"retries must be 0 or more, not {self.retries}")
-        if self.timeout < 0:
+        if not self.timeout >= 0:  # a NaN timeout would never expire: the loop would spin
             raise UsageError(f"timeout must be 0 or more seconds, not {self.timeout}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 
@@ -14,8 +15,9 @@ class TokenBucket:
 
     def __init__(self, rate: float | None, burst: int | None = None,
                  clock: object = time.monotonic) -> None:
-        if rate is not None and rate <= 0:
-            raise ValueError("rate must be positive")
+        # ``not 0 < rate < inf`` also catches NaN, which every comparison lets through
+        if rate is not None and not 0 < rate < math.inf:
+            raise ValueError(f"rate must be a positive finite number, not {rate}")
         self.rate = rate
         self.clock = clock
         # Up to 25 ms of packets may go at once after a stall (the process was not

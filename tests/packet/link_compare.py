@@ -142,3 +142,22 @@ def compare(mine: Layer, theirs: Packet) -> tuple[list[str], tuple[str, str] | N
         CHECKS[nname](n, s)
         s = s.payload
     return compared, None
+
+
+def link_headers_round_trip(mine: Layer, data: bytes) -> int:
+    """Check that each link header (and ARP) rebuilds to exactly the bytes it was read from.
+
+    Each header is rebuilt alone (a copy without what it carries), so layers of
+    other families above do not take part. Returns how many headers were checked.
+    """
+    off = 0
+    checked = 0
+    for layer in mine.layers():
+        if type(layer).__name__ not in LINK_LAYERS:
+            break
+        alone = layer._copy_one()  # this header only: the public copy() takes the payload too
+        hdr = alone.build()
+        assert data[off:off + len(hdr)] == hdr, (type(layer).__name__, off)
+        off += len(hdr)
+        checked += 1
+    return checked

@@ -209,7 +209,7 @@ class DNS(Layer):
             if isinstance(first, DNSRR):
                 return f"DNS Ans {first.rdata_json()}"
             if self.rcode:
-                return f"DNS Ans {DNS_RCODES.get(self.rcode, self.rcode)}"
+                return f"DNS Ans {DNS_RCODES.get(self.rcode, f'rcode {self.rcode}')}"
             return "DNS Ans"
         q = self.qd[0] if self.qd else None
         if isinstance(q, DNSQR):

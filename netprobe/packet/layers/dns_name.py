@@ -22,19 +22,28 @@ MAX_NAME_LENGTH = 255
 
 
 def looks_encoded(name: bytes) -> bool:
-    """True when ``name`` is already in wire form: it ends with the root byte or a pointer.
+    """True when ``name`` seems already in wire form: it ends with the root byte or a pointer.
 
-    Scapy passes such values through untouched when building, which is how a
-    compressed or deliberately broken name is crafted; netprobe does the same.
+    This is Scapy's test; such values are written as they are, which is how a
+    compressed or deliberately broken name is crafted.
     """
     return bool(name) and (name[-1] == 0 or (len(name) >= 2 and name[-2] & 0xC0 == 0xC0))
 
 
 def normalise_name(value: Any, field: str = "name") -> bytes:
-    """The stored form of a user-given name: bytes ending with a dot (root: ``b"."``)."""
+    """The stored form of a user-given name: bytes ending with a dot (root: ``b"."``).
+
+    Bytes that look already encoded (see ``looks_encoded``) are kept as they
+    are, as in Scapy. Text is UTF-8 and only counts as encoded when it ends
+    with NUL: Scapy's pointer test would take the last two bytes of a name
+    ending in a non-ASCII letter for a pointer.
+    """
     if isinstance(value, str):
-        value = value.encode()
-    elif isinstance(value, (bytearray, memoryview)):
+        raw = value.encode()
+        if not raw:
+            return b"."
+        return raw if raw[-1:] in (b".", b"\x00") else raw + b"."
+    if isinstance(value, (bytearray, memoryview)):
         value = bytes(value)
     elif not isinstance(value, bytes):
         raise UsageError(f"{field}: expected a domain name, got {type(value).__name__} "
@@ -49,12 +58,15 @@ def normalise_name(value: Any, field: str = "name") -> bytes:
 def encode_name(name: bytes) -> bytes:
     """Wire form of a stored name, without compression.
 
-    Labels longer than 63 bytes are cut to 63, as Scapy does, so that any
-    string gives a message whose labels a parser can walk.
+    A name ending with a dot (every dissected name, every normalised text
+    name) is written label by label; labels longer than 63 bytes are cut to
+    63, as Scapy does. Other values that look encoded are written as they are.
     """
+    if type(name) is not bytes:  # set directly on the layer, so never normalised
+        name = normalise_name(name)
     if not name or name == b".":
         return b"\x00"
-    if looks_encoded(name):
+    if name[-1] != 0x2E and looks_encoded(name):
         return name
     out = b"".join(bytes((len(label[:63]),)) + label[:63] for label in name.split(b"."))
     return out if out[-1] == 0 else out + b"\x00"

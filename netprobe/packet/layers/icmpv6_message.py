@@ -49,6 +49,14 @@ class ICMPv6Message(Layer):
         msg = bytearray(self._pack_fixed())
         msg += self.build_tail()
         msg += payload
+        return self.checksummed(msg)
+
+    def checksummed(self, msg: bytearray) -> bytes:
+        """``msg`` (this whole message) with its checksum filled, unless set by hand.
+
+        Without an IPv6 header below there is no pseudo-header: the checksum
+        stays 0, as Scapy leaves it.
+        """
         if self.cksum is None:
             ph = getattr(self._under, "pseudo_header", None)
             if ph is not None:

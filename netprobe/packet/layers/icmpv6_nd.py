@@ -147,6 +147,9 @@ class ICMPv6ND_Redirect(NDMessage):  # noqa: N801 - Scapy's name
 class NDOption(Layer):
     """Base of the option layers: ``len`` counts 8-byte units, the next option follows."""
 
+    #: the option's length must be its class's fixed size (else it is read as unknown)
+    fixed_size = True
+
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
         if end - off < 2:
             raise Truncated(f"truncated option ({end - off} bytes)")
@@ -155,6 +158,8 @@ class NDOption(Layer):
             raise ParseError("option length 0")  # RFC 4861 4.6: such a packet is invalid
         if off + n > end:
             raise Truncated(f"option of {n} bytes cut short ({end - off} captured)")
+        if self.fixed_size and n != self.fixed_len:
+            raise ParseError(f"option length {n} does not fit {type(self).__name__}")
         self._unpack_fixed(buf, off)
         self.decode_tail(buf, off)
         return off + n, end
@@ -177,6 +182,7 @@ class ICMPv6NDOptUnknown(NDOption):
         ByteField("len", None),
         RawBytesField("data", b""),
     )
+    fixed_size = False
 
     def build_layer(self, payload: bytes) -> bytes:
         data = self.data or b""

@@ -231,7 +231,11 @@ def _init_checking_each(init: Any, aliases: dict[str, str] | None = None) -> Any
         if by_name is None:
             by_name = type(self).fields_by_name
         for name, value in kwargs.items():
-            name = aliases.get(name, name) if aliases else name
+            if aliases and name in aliases:
+                if aliases[name] in kwargs:
+                    raise UsageError(f"{type(self).__name__}: give {aliases[name]} or its "
+                                     f"old name {name}, not both")
+                name = aliases[name]
             f = by_name.get(name)
             if f is None:
                 init(self, **{name: value})  # raises the usual "no field" error

@@ -1,0 +1,232 @@
+"""The ICMPv6 family (RFC 4443, 4861): echo, errors, Neighbor Discovery.
+
+Errors quote the offending IPv6 packet and carry its hash key, so an error
+matches the probe that caused it. Destination Unreachable and Time Exceeded
+may carry an RFC 4884 extension structure (MPLS label stacks) after the quote.
+"""
+
+from __future__ import annotations
+
+from struct import Struct
+
+from netprobe.packet.field import BitField, ByteField, IntField, RawBytesField, ShortField
+from netprobe.packet.layer import Layer, Truncated, bind_layers
+from netprobe.packet.layers.icmp_extension import (
+    ExtensionField,
+    attach_extension,
+    locate_extension,
+)
+from netprobe.packet.layers.icmp_quote import quoted_hashkey
+from netprobe.packet.layers.icmpv6_message import ICMPV6_TYPES, ICMPv6Message, ICMPv6Unknown
+from netprobe.packet.layers.icmpv6_nd import (
+    ND_MESSAGES,
+    ICMPv6ND_NA,
+    ICMPv6ND_NS,
+    ICMPv6ND_RA,
+    ICMPv6ND_Redirect,
+    ICMPv6ND_RS,
+    ICMPv6NDOptDstLLAddr,
+    ICMPv6NDOptMTU,
+    ICMPv6NDOptPrefixInfo,
+    ICMPv6NDOptSrcLLAddr,
+    ICMPv6NDOptUnknown,
+)
+from netprobe.packet.layers.ipv6 import IPv6
+from netprobe.packet.layers.ipv6_header import NH_CHOOSERS
+from netprobe.packet.layers.type_named import type_safe
+
+__all__ = ["ICMPv6DestUnreach", "ICMPv6EchoReply", "ICMPv6EchoRequest", "ICMPv6NDOptDstLLAddr",
+           "ICMPv6NDOptMTU", "ICMPv6NDOptPrefixInfo", "ICMPv6NDOptSrcLLAddr",
+           "ICMPv6NDOptUnknown", "ICMPv6ND_NA", "ICMPv6ND_NS", "ICMPv6ND_RA", "ICMPv6ND_RS",
+           "ICMPv6ND_Redirect", "ICMPv6PacketTooBig", "ICMPv6ParamProblem",
+           "ICMPv6TimeExceeded", "ICMPv6Unknown"]
+
+_HH = Struct("!HH")
+
+UNREACH_CODES = {0: "No route to destination",
+                 1: "Communication with destination administratively prohibited",
+                 2: "Beyond scope of source address", 3: "Address unreachable",
+                 4: "Port unreachable"}
+TIME_EXCEEDED_CODES = {0: "hop limit exceeded in transit",
+                       1: "fragment reassembly time exceeded"}
+PARAM_PROBLEM_CODES = {0: "erroneous header field encountered",
+                       1: "unrecognized Next Header type encountered",
+                       2: "unrecognized IPv6 option encountered",
+                       3: "first fragment has incomplete header chain"}
+
+
+# -- errors -----------------------------------------------------------------------------------
+class ICMPv6Error(ICMPv6Message):
+    """Base of the error messages: the payload is the quoted IPv6 packet."""
+
+    quotes_packet = True
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        return IPv6
+
+    def hashkey(self) -> bytes:
+        return quoted_hashkey(self._payload)
+
+    def summary_part(self) -> str:
+        return f"{type(self).__name__} code={self.code}"
+
+
+class _ExtensibleError(ICMPv6Error):
+    """An error whose quote may be followed by an RFC 4884 extension.
+
+    ``length`` counts the quoted data in 8-byte units; left None it is 0, or
+    filled when an extension ``ext`` is attached.
+    """
+
+    def build_layer(self, payload: bytes) -> bytes:
+        length = self.length
+        if self.ext is not None:
+            payload, length = attach_extension(payload, self.ext, length, 8)
+        msg = bytearray(self._pack_fixed())
+        if length is not None:
+            msg[4] = length & 0xFF
+        msg += payload
+        return self.checksummed(msg)
+
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 8:
+            raise Truncated(f"truncated header ({end - off} of 8 bytes)")
+        self._unpack_fixed(buf, off)
+        self.ext = None
+        pend = end
+        if self.length and end - off > 12:
+            self.ext, pend, problem = locate_extension(buf, off + 8, end, self.length, 8,
+                                                       False)
+            if problem:
+                self.note(problem)
+        return off + 8, pend
+
+    def summary_part(self) -> str:
+        text = f"{type(self).__name__} code={self.code}"
+        if self.ext is not None and self.ext.labels:
+            text += " mpls=" + ",".join(str(lab.label) for lab in self.ext.labels)
+        return text
+
+
+class ICMPv6DestUnreach(_ExtensibleError):
+    """Destination Unreachable (1)."""
+
+    fields = type_safe(
+        ByteField("type", 1, names=ICMPV6_TYPES),
+        ByteField("code", 0, names=UNREACH_CODES),
+        ShortField("cksum", None),
+        ByteField("length", None),
+        BitField("unused", 0, 24),
+        ExtensionField("ext", None),
+    )
+
+
+class ICMPv6PacketTooBig(ICMPv6Error):
+    """Packet Too Big (2): the ``mtu`` of the next link."""
+
+    fields = type_safe(
+        ByteField("type", 2, names=ICMPV6_TYPES),
+        ByteField("code", 0),
+        ShortField("cksum", None),
+        IntField("mtu", 1280),
+    )
+
+
+class ICMPv6TimeExceeded(_ExtensibleError):
+    """Time Exceeded (3): hop limit reached (traceroute's answer) or reassembly timed out."""
+
+    fields = type_safe(
+        ByteField("type", 3, names=ICMPV6_TYPES),
+        ByteField("code", 0, names=TIME_EXCEEDED_CODES),
+        ShortField("cksum", None),
+        ByteField("length", None),
+        BitField("unused", 0, 24),
+        ExtensionField("ext", None),
+    )
+
+
+class ICMPv6ParamProblem(ICMPv6Error):
+    """Parameter Problem (4): ``ptr`` is the offset of the faulty byte."""
+
+    fields = type_safe(
+        ByteField("type", 4, names=ICMPV6_TYPES),
+        ByteField("code", 0, names=PARAM_PROBLEM_CODES),
+        ShortField("cksum", None),
+        IntField("ptr", 6),
+    )
+
+
+# -- echo -------------------------------------------------------------------------------------
+class _Echo(ICMPv6Message):
+    """Echo request and reply: identifier, sequence number and data."""
+
+    def build_tail(self) -> bytes:
+        return self.data or b""
+
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 8:
+            raise Truncated(f"truncated header ({end - off} of 8 bytes)")
+        self._unpack_fixed(buf, off)
+        self.data = buf[off + 8:end]
+        return end, end
+
+    def hashkey(self) -> bytes:
+        return _HH.pack(self.id, self.seq)
+
+    def same_probe(self, probe: Layer) -> bool:
+        """True when this quoted echo is ``probe`` (same type, identifier and sequence)."""
+        return (type(probe) is type(self) and self.id == probe.id
+                and self.seq == probe.seq)
+
+    def summary_part(self) -> str:
+        return f"{type(self).__name__} id={self.id:#x} seq={self.seq}"
+
+
+class ICMPv6EchoRequest(_Echo):
+    """Echo Request (128)."""
+
+    fields = type_safe(
+        ByteField("type", 128, names=ICMPV6_TYPES),
+        ByteField("code", 0),
+        ShortField("cksum", None),
+        ShortField("id", 0),
+        ShortField("seq", 0),
+        RawBytesField("data", b""),
+    )
+
+
+class ICMPv6EchoReply(_Echo):
+    """Echo Reply (129): answers the request with the same id, seq and data."""
+
+    fields = type_safe(
+        ByteField("type", 129, names=ICMPV6_TYPES),
+        ByteField("code", 0),
+        ShortField("cksum", None),
+        ShortField("id", 0),
+        ShortField("seq", 0),
+        RawBytesField("data", b""),
+    )
+
+    def answers(self, other: Layer) -> bool:
+        return (isinstance(other, ICMPv6EchoRequest) and self.id == other.id
+                and self.seq == other.seq and self.data == other.data)
+
+
+#: type -> class, for dissection
+ICMPV6_CLASSES: dict[int, type[ICMPv6Message]] = {
+    1: ICMPv6DestUnreach, 2: ICMPv6PacketTooBig, 3: ICMPv6TimeExceeded, 4: ICMPv6ParamProblem,
+    128: ICMPv6EchoRequest, 129: ICMPv6EchoReply, **ND_MESSAGES}
+
+
+def choose_icmpv6(buf: bytes, off: int, end: int) -> type[Layer] | None:
+    """The ICMPv6 class for the message at ``off``, chosen by its type byte."""
+    return ICMPV6_CLASSES.get(buf[off], ICMPv6Unknown)
+
+
+NH_CHOOSERS[58] = choose_icmpv6
+for _cls in (*ICMPV6_CLASSES.values(), ICMPv6Unknown):
+    if _cls in ND_MESSAGES.values():
+        # RFC 4861: Neighbor Discovery is sent, and only accepted, with hop limit 255
+        bind_layers(IPv6, _cls, dissect=False, nh=58, hlim=255)
+    else:
+        bind_layers(IPv6, _cls, dissect=False, nh=58)
