@@ -38,6 +38,38 @@ def _encode_values(f: F.Field, values: list[Any]) -> np.ndarray:
     raise TemplateUnsupported(f"field {f.name} of kind {type(f).__name__}")
 
 
+#: destinations whose automatic source addresses are compared, at most (spread evenly)
+SOURCE_SAMPLE = 1024
+
+
+def _require_one_source(layers: list[Layer], sets: list[tuple[int, str, list[Any]]]) -> None:
+    """Refuse a set whose unset source address would differ from probe to probe.
+
+    Built one by one, each probe asks the route for its own destination's source;
+    the template builds only the first. Route lookups are slow (a netlink round
+    trip), so a set of more than SOURCE_SAMPLE destinations is checked at evenly
+    spread ones: a route that gives another source to a smaller slice goes unseen.
+    """
+    for i, name, values in sets:
+        layer = layers[i]
+        auto_src = getattr(layer, "auto_src", None)
+        if auto_src is None or not any(getattr(layer, n, "") is None for n in ("src", "psrc")):
+            continue
+        step = max(1, len(values) // SOURCE_SAMPLE)
+        sample = [*values[::step], values[-1]]
+        first = getattr(layer, name)
+        sources = set()
+        try:
+            for v in sample:
+                setattr(layer, name, v)
+                sources.add(auto_src())
+                if len(sources) > 1:
+                    raise TemplateUnsupported(f"{type(layer).__name__}.{name}: the probes "
+                                              "have different source addresses")
+        finally:
+            setattr(layer, name, first)
+
+
 class _Varying:
     """One varying field: where it goes and its values."""
 
@@ -74,6 +106,7 @@ class ProbeTemplate:
         layers = first.layers()
         for i, name, values in sets:
             setattr(layers[i], name, values[0])
+        _require_one_source(layers, sets)
         self.cls = type(packet)
         self.base = first.build()
         built = dissect_as(self.cls, self.base).layers()
@@ -104,6 +137,9 @@ class ProbeTemplate:
             if spec is None or getattr(layer, spec[0]) is not None:
                 continue  # no checksum, or one set by hand (kept, even if wrong)
             name, kind = spec
+            if kind == "pseudo" and (j == 0 or getattr(layers[j - 1], "pseudo_header",
+                                                       None) is None):
+                continue  # no pseudo-header below: the build leaves the checksum as packed
             c_off = starts[j] + type(layer).field_offsets[name][0]
             if kind == "header":
                 lo, hi = starts[j], starts[j + 1] if j + 1 < len(starts) else total
@@ -126,6 +162,34 @@ class ProbeTemplate:
             base_cs = int.from_bytes(self.base[c_off:c_off + 2], "big")
             self.checksums.append(_Checksum(c_off, base_cs, words,
                                             zero_as_ffff=type(layer).__name__ == "UDP"))
+
+        self._spot_check(packet, sets)
+
+    def _spot_check(self, packet: Layer, sets: list[tuple[int, str, list[Any]]]) -> None:
+        """Build a few probes one by one and refuse the set unless the stamped ones agree.
+
+        Why: a checksum the template does not know about (a layer that does not
+        declare ``Layer.checksum``, such as ICMPv6's, or one fed from farther down
+        than the layer below) would otherwise be stamped wrong without a word.
+        Each varying field is checked at its last value, and the last probe too.
+        """
+        picks = {self.count - 1}
+        stride = 1
+        for radix in reversed(self.radices):
+            picks.add((radix - 1) * stride)
+            stride *= radix
+        for index in sorted(picks):
+            probe = packet.copy()
+            layers = probe.layers()
+            rest = index
+            digits = []
+            for radix in reversed(self.radices):
+                digits.append(rest % radix)
+                rest //= radix
+            for (i, name, values), d in zip(sets, reversed(digits), strict=True):
+                setattr(layers[i], name, values[d])
+            if self.batch(index, 1).tobytes() != probe.build():
+                raise TemplateUnsupported(f"stamped probe {index} differs from the built one")
 
     def __len__(self) -> int:
         return self.count

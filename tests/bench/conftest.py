@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 try:
-    from tests.labfixture import lab  # noqa: F401 - the fixture, for the engine benchmarks
+    # the lab fixture, for the engine benchmarks
+    from tests.labfixture import lab
 except ModuleNotFoundError:  # plain `pytest` without the repository root on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from tests.labfixture import lab  # noqa: F401

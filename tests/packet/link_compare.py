@@ -23,7 +23,7 @@ from netprobe.packet import Layer
 
 #: netprobe layer classes this comparison knows field by field
 LINK_LAYERS = {"Ether", "Dot3", "Dot1Q", "Dot1AD", "LLC", "SNAP", "CookedLinux", "SLL2",
-               "Loopback", "HDLC", "PPP", "ARP"}
+               "Loopback", "HDLC", "PPP", "NFLOG", "ARP"}
 
 #: netprobe name -> Scapy names that stand for the same header
 SCAPY_NAMES = {"Ether": {"Ether", "Dot3"}, "SLL2": {"CookedLinuxV2"},

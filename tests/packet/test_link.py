@@ -8,10 +8,12 @@ captures from the corpus are read by both and compared field by field.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
-import scapy.layers.all as S
+import scapy.layers.all as sc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from link_compare import LINK_LAYERS, compare, frames, link_headers_round_trip, scapy_dissect
@@ -21,6 +23,7 @@ from netprobe.packet import (
     HDLC,
     IP,
     LLC,
+    NFLOG,
     PPP,
     SLL,
     SLL2,
@@ -46,7 +49,7 @@ E_SRC, E_DST = "02:00:00:00:00:01", "02:00:00:00:00:02"
 A4, B4 = "198.18.0.1", "198.18.0.2"
 #: an IPv6/UDP packet as Scapy builds it: the IPv6 family is another module's,
 #: so link headers here carry it as bytes when building
-IPV6_BYTES = bytes(S.IPv6(src="2001:db8::1", dst="2001:db8::2") / S.UDP(sport=5000, dport=53))
+IPV6_BYTES = bytes(sc.IPv6(src="2001:db8::1", dst="2001:db8::2") / sc.UDP(sport=5000, dport=53))
 STP_BYTES = bytes.fromhex("000000000080000013f71edff00000271080000013f7115ec0801b0000140002000f00")
 
 HAVE_IPV6 = ipv6_class() is not None
@@ -65,7 +68,7 @@ def _e(type: int | None = None):
 
 
 def _se(**kw):
-    return S.Ether(src=E_SRC, dst=E_DST, **kw)
+    return sc.Ether(src=E_SRC, dst=E_DST, **kw)
 
 
 def _ip(**kw):
@@ -73,142 +76,142 @@ def _ip(**kw):
 
 
 def _sip(**kw):
-    return S.IP(**{"src": A4, "dst": B4, **kw})
+    return sc.IP(**{"src": A4, "dst": B4, **kw})
 
 
 # (id, netprobe packet, Scapy packet, link type)
 SPECS = [
     # -- 802.1Q / 802.1ad ----------------------------------------------------------------------
     ("dot1q-udp", lambda: _e() / Dot1Q(vlan=5) / _ip() / UDP(),
-     lambda: _se() / S.Dot1Q(vlan=5) / _sip() / S.UDP(), 1),
+     lambda: _se() / sc.Dot1Q(vlan=5) / _sip() / sc.UDP(), 1),
     ("dot1q-prio7-dei-vlan4095", lambda: _e() / Dot1Q(prio=7, dei=1, vlan=4095) / _ip() / TCP(),
-     lambda: _se() / S.Dot1Q(prio=7, dei=1, vlan=4095) / _sip() / S.TCP(), 1),
+     lambda: _se() / sc.Dot1Q(prio=7, dei=1, vlan=4095) / _sip() / sc.TCP(), 1),
     ("dot1q-vlan0-raw", lambda: _e() / Dot1Q(prio=3, vlan=0, type=0x88B5) / Raw(b"local-exp"),
-     lambda: _se() / S.Dot1Q(prio=3, vlan=0, type=0x88B5) / S.Raw(b"local-exp"), 1),
+     lambda: _se() / sc.Dot1Q(prio=3, vlan=0, type=0x88B5) / sc.Raw(b"local-exp"), 1),
     ("dot1q-id-alias", lambda: _e() / Dot1Q(id=1, vlan=2) / _ip(),
-     lambda: _se() / S.Dot1Q(dei=1, vlan=2) / _sip(), 1),
+     lambda: _se() / sc.Dot1Q(dei=1, vlan=2) / _sip(), 1),
     ("qinq-8100-8100", lambda: _e() / Dot1Q(vlan=10) / Dot1Q(vlan=20) / _ip() / UDP(),
-     lambda: _se() / S.Dot1Q(vlan=10) / S.Dot1Q(vlan=20) / _sip() / S.UDP(), 1),
+     lambda: _se() / sc.Dot1Q(vlan=10) / sc.Dot1Q(vlan=20) / _sip() / sc.UDP(), 1),
     ("dot1ad-dot1q", lambda: _e() / Dot1AD(prio=5, vlan=100) / Dot1Q(prio=1, vlan=200) / _ip()
-     / TCP(dport=443), lambda: _se() / S.Dot1AD(prio=5, vlan=100) / S.Dot1Q(prio=1, vlan=200)
-     / _sip() / S.TCP(dport=443), 1),
+     / TCP(dport=443), lambda: _se() / sc.Dot1AD(prio=5, vlan=100) / sc.Dot1Q(prio=1, vlan=200)
+     / _sip() / sc.TCP(dport=443), 1),
     ("dot1ad-dot1ad-dot1q", lambda: _e() / Dot1AD(vlan=1) / Dot1AD(vlan=2) / Dot1Q(vlan=3)
-     / _ip() / UDP(), lambda: _se() / S.Dot1AD(vlan=1) / S.Dot1AD(vlan=2) / S.Dot1Q(vlan=3)
-     / _sip() / S.UDP(), 1),
+     / _ip() / UDP(), lambda: _se() / sc.Dot1AD(vlan=1) / sc.Dot1AD(vlan=2) / sc.Dot1Q(vlan=3)
+     / _sip() / sc.UDP(), 1),
     ("qinq-9100", lambda: _e(type=0x9100) / Dot1Q(vlan=30) / Dot1Q(vlan=40) / _ip(),
-     lambda: _se(type=0x9100) / S.Dot1Q(vlan=30) / S.Dot1Q(vlan=40) / _sip(), 1),
+     lambda: _se(type=0x9100) / sc.Dot1Q(vlan=30) / sc.Dot1Q(vlan=40) / _sip(), 1),
     ("dot1q-ipv6", lambda: _e() / Dot1Q(vlan=6, type=0x86DD) / Raw(IPV6_BYTES),
-     lambda: _se() / S.Dot1Q(vlan=6) / S.IPv6(IPV6_BYTES), 1),
+     lambda: _se() / sc.Dot1Q(vlan=6) / sc.IPv6(IPV6_BYTES), 1),
     ("dot1q-unknown-type", lambda: _e() / Dot1Q(vlan=5, type=0x1234) / Raw(b"\x01" * 20),
-     lambda: _se() / S.Dot1Q(vlan=5, type=0x1234) / S.Raw(b"\x01" * 20), 1),
+     lambda: _se() / sc.Dot1Q(vlan=5, type=0x1234) / sc.Raw(b"\x01" * 20), 1),
     ("dot1q-8023-llc", lambda: _e() / Dot1Q(vlan=9, type=3 + len(STP_BYTES))
      / LLC(dsap=0x42, ssap=0x42, ctrl=3) / Raw(STP_BYTES),
-     lambda: _se() / S.Dot1Q(vlan=9, type=3 + len(STP_BYTES))
-     / S.LLC(dsap=0x42, ssap=0x42, ctrl=3) / S.Raw(STP_BYTES), 1),
+     lambda: _se() / sc.Dot1Q(vlan=9, type=3 + len(STP_BYTES))
+     / sc.LLC(dsap=0x42, ssap=0x42, ctrl=3) / sc.Raw(STP_BYTES), 1),
     ("dot1q-all-bits", lambda: _e() / Dot1Q(prio=5, dei=1, vlan=0xABC) / _ip(ttl=1),
-     lambda: _se() / S.Dot1Q(prio=5, dei=1, vlan=0xABC) / _sip(ttl=1), 1),
+     lambda: _se() / sc.Dot1Q(prio=5, dei=1, vlan=0xABC) / _sip(ttl=1), 1),
     *[(f"dot1q-prio{p}", (lambda p=p: _e() / Dot1Q(prio=p, vlan=100 + p) / _ip()),
-       (lambda p=p: _se() / S.Dot1Q(prio=p, vlan=100 + p) / _sip()), 1) for p in range(8)],
+       (lambda p=p: _se() / sc.Dot1Q(prio=p, vlan=100 + p) / _sip()), 1) for p in range(8)],
     # -- 802.3 / LLC / SNAP ---------------------------------------------------------------------
     ("dot3-llc-snap-ip", lambda: Dot3(src=E_SRC, dst=E_DST) / LLC() / SNAP() / _ip() / UDP(),
-     lambda: S.Dot3(src=E_SRC, dst=E_DST) / S.LLC() / S.SNAP() / _sip() / S.UDP(), 1),
+     lambda: sc.Dot3(src=E_SRC, dst=E_DST) / sc.LLC() / sc.SNAP() / _sip() / sc.UDP(), 1),
     ("dot3-stp", lambda: Dot3(src=E_SRC, dst="01:80:c2:00:00:00")
      / LLC(dsap=0x42, ssap=0x42, ctrl=3) / Raw(STP_BYTES),
-     lambda: S.Dot3(src=E_SRC, dst="01:80:c2:00:00:00") / S.LLC(dsap=0x42, ssap=0x42, ctrl=3)
-     / S.Raw(STP_BYTES), 1),
+     lambda: sc.Dot3(src=E_SRC, dst="01:80:c2:00:00:00") / sc.LLC(dsap=0x42, ssap=0x42, ctrl=3)
+     / sc.Raw(STP_BYTES), 1),
     ("dot3-snap-cdp", lambda: Dot3(src=E_SRC, dst="01:00:0c:cc:cc:cc") / LLC()
      / SNAP(OUI=0x00000C, code=0x2000) / Raw(b"\x02\xb4" + b"\x00" * 10),
-     lambda: S.Dot3(src=E_SRC, dst="01:00:0c:cc:cc:cc") / S.LLC()
-     / S.SNAP(OUI=0x00000C, code=0x2000) / S.Raw(b"\x02\xb4" + b"\x00" * 10), 1),
+     lambda: sc.Dot3(src=E_SRC, dst="01:00:0c:cc:cc:cc") / sc.LLC()
+     / sc.SNAP(OUI=0x00000C, code=0x2000) / sc.Raw(b"\x02\xb4" + b"\x00" * 10), 1),
     ("dot3-ipx", lambda: Dot3(src=E_SRC, dst=E_DST) / LLC(dsap=0xE0, ssap=0xE0, ctrl=3)
      / Raw(b"\xff\xff" + b"\x00" * 28),
-     lambda: S.Dot3(src=E_SRC, dst=E_DST) / S.LLC(dsap=0xE0, ssap=0xE0, ctrl=3)
-     / S.Raw(b"\xff\xff" + b"\x00" * 28), 1),
+     lambda: sc.Dot3(src=E_SRC, dst=E_DST) / sc.LLC(dsap=0xE0, ssap=0xE0, ctrl=3)
+     / sc.Raw(b"\xff\xff" + b"\x00" * 28), 1),
     ("dot3-netbios-ctrl7f", lambda: Dot3(src=E_SRC, dst=E_DST)
      / LLC(dsap=0xF0, ssap=0xF1, ctrl=0x7F) / Raw(b"netbios"),
-     lambda: S.Dot3(src=E_SRC, dst=E_DST) / S.LLC(dsap=0xF0, ssap=0xF1, ctrl=0x7F)
-     / S.Raw(b"netbios"), 1),
+     lambda: sc.Dot3(src=E_SRC, dst=E_DST) / sc.LLC(dsap=0xF0, ssap=0xF1, ctrl=0x7F)
+     / sc.Raw(b"netbios"), 1),
     ("ether-length-llc-snap", lambda: _e(type=8 + 28) / LLC() / SNAP() / _ip() / UDP(),
-     lambda: _se(type=8 + 28) / S.LLC() / S.SNAP() / _sip() / S.UDP(), 1),
+     lambda: _se(type=8 + 28) / sc.LLC() / sc.SNAP() / _sip() / sc.UDP(), 1),
     ("snap-dot1q-ip", lambda: Dot3(src=E_SRC, dst=E_DST) / LLC() / SNAP() / Dot1Q(vlan=7)
-     / _ip(), lambda: S.Dot3(src=E_SRC, dst=E_DST) / S.LLC() / S.SNAP() / S.Dot1Q(vlan=7)
+     / _ip(), lambda: sc.Dot3(src=E_SRC, dst=E_DST) / sc.LLC() / sc.SNAP() / sc.Dot1Q(vlan=7)
      / _sip(), 1),
     ("snap-ipv6", lambda: Dot3(src=E_SRC, dst=E_DST) / LLC() / SNAP(code=0x86DD)
-     / Raw(IPV6_BYTES), lambda: S.Dot3(src=E_SRC, dst=E_DST) / S.LLC() / S.SNAP()
-     / S.IPv6(IPV6_BYTES), 1),
+     / Raw(IPV6_BYTES), lambda: sc.Dot3(src=E_SRC, dst=E_DST) / sc.LLC() / sc.SNAP()
+     / sc.IPv6(IPV6_BYTES), 1),
     ("snap-bridge-tunnel", lambda: Dot3(src=E_SRC, dst=E_DST) / LLC()
      / SNAP(OUI=0xF8, code=0x0800) / _ip(),
-     lambda: S.Dot3(src=E_SRC, dst=E_DST) / S.LLC() / S.SNAP(OUI=0xF8) / _sip(), 1),
+     lambda: sc.Dot3(src=E_SRC, dst=E_DST) / sc.LLC() / sc.SNAP(OUI=0xF8) / _sip(), 1),
     # -- Linux cooked capture -------------------------------------------------------------------
     ("sll-default-udp", lambda: CookedLinux() / _ip() / UDP(),
-     lambda: S.CookedLinux() / _sip() / S.UDP(), 113),
+     lambda: sc.CookedLinux() / _sip() / sc.UDP(), 113),
     ("sll-outgoing-ether-tcp", lambda: CookedLinux(pkttype=4, lladdrtype=1, lladdrlen=6,
                                                    src=E_SRC) / _ip() / TCP(),
-     lambda: S.CookedLinux(pkttype=4, lladdrtype=1, lladdrlen=6,
-                           src=bytes.fromhex(E_SRC.replace(":", ""))) / _sip() / S.TCP(), 113),
+     lambda: sc.CookedLinux(pkttype=4, lladdrtype=1, lladdrlen=6,
+                           src=bytes.fromhex(E_SRC.replace(":", ""))) / _sip() / sc.TCP(), 113),
     ("sll-broadcast-by-name", lambda: CookedLinux(pkttype="broadcast", lladdrtype=1,
                                                   lladdrlen=6, src=b"\x02\x00\x00\x00\x00\x09")
      / _ip(dst="198.18.255.255") / UDP(dport=67),
-     lambda: S.CookedLinux(pkttype=1, lladdrtype=1, lladdrlen=6, src=b"\x02\x00\x00\x00\x00\x09")
-     / _sip(dst="198.18.255.255") / S.UDP(dport=67), 113),
+     lambda: sc.CookedLinux(pkttype=1, lladdrtype=1, lladdrlen=6, src=b"\x02\x00\x00\x00\x00\x09")
+     / _sip(dst="198.18.255.255") / sc.UDP(dport=67), 113),
     ("sll-ipv6", lambda: CookedLinux(proto=0x86DD) / Raw(IPV6_BYTES),
-     lambda: S.CookedLinux() / S.IPv6(IPV6_BYTES), 113),
+     lambda: sc.CookedLinux() / sc.IPv6(IPV6_BYTES), 113),
     ("sll-dot1q", lambda: CookedLinux(lladdrtype=1, lladdrlen=6, src=E_DST) / Dot1Q(vlan=12)
-     / _ip(), lambda: S.CookedLinux(lladdrtype=1, lladdrlen=6,
+     / _ip(), lambda: sc.CookedLinux(lladdrtype=1, lladdrlen=6,
                                     src=bytes.fromhex(E_DST.replace(":", "")))
-     / S.Dot1Q(vlan=12) / _sip(), 113),
+     / sc.Dot1Q(vlan=12) / _sip(), 113),
     ("sll-loopback-dev", lambda: CookedLinux(lladdrtype=772) / IP(src="127.0.0.1") / TCP(),
-     lambda: S.CookedLinux(lladdrtype=772) / S.IP(src="127.0.0.1") / S.TCP(), 113),
+     lambda: sc.CookedLinux(lladdrtype=772) / sc.IP(src="127.0.0.1") / sc.TCP(), 113),
     ("sll-eight-byte-addr", lambda: CookedLinux(lladdrtype=0xFFFE, lladdrlen=8,
                                                 src=b"\x01\x02\x03\x04\x05\x06\x07\x08")
-     / _ip(), lambda: S.CookedLinux(lladdrtype=0xFFFE, lladdrlen=8,
+     / _ip(), lambda: sc.CookedLinux(lladdrtype=0xFFFE, lladdrlen=8,
                                     src=b"\x01\x02\x03\x04\x05\x06\x07\x08") / _sip(), 113),
     ("sll-llc", lambda: CookedLinux(pkttype=2, lladdrtype=1, lladdrlen=6, src=E_SRC)
      / LLC(dsap=0x42, ssap=0x42, ctrl=3) / Raw(STP_BYTES),
-     lambda: S.CookedLinux(pkttype=2, lladdrtype=1, lladdrlen=6,
+     lambda: sc.CookedLinux(pkttype=2, lladdrtype=1, lladdrlen=6,
                            src=bytes.fromhex(E_SRC.replace(":", "")), proto=4)
-     / S.LLC(dsap=0x42, ssap=0x42, ctrl=3) / S.Raw(STP_BYTES), 113),
+     / sc.LLC(dsap=0x42, ssap=0x42, ctrl=3) / sc.Raw(STP_BYTES), 113),
     ("sll2-default-udp", lambda: SLL2() / _ip() / UDP(),
-     lambda: S.CookedLinuxV2() / _sip() / S.UDP(), 276),
+     lambda: sc.CookedLinuxV2() / _sip() / sc.UDP(), 276),
     ("sll2-full", lambda: SLL2(ifindex=3, pkttype=2, lladdrtype=1, lladdrlen=6, src=E_SRC)
      / _ip() / TCP(flags="SA"),
-     lambda: S.CookedLinuxV2(ifindex=3, pkttype=2, lladdrtype=1, lladdrlen=6,
+     lambda: sc.CookedLinuxV2(ifindex=3, pkttype=2, lladdrtype=1, lladdrlen=6,
                              src=bytes.fromhex(E_SRC.replace(":", ""))) / _sip()
-     / S.TCP(flags="SA"), 276),
+     / sc.TCP(flags="SA"), 276),
     ("sll2-ipv6", lambda: SLL2(proto=0x86DD, ifindex=1) / Raw(IPV6_BYTES),
-     lambda: S.CookedLinuxV2(ifindex=1) / S.IPv6(IPV6_BYTES), 276),
+     lambda: sc.CookedLinuxV2(ifindex=1) / sc.IPv6(IPV6_BYTES), 276),
     ("sll2-qinq", lambda: SLL2(ifindex=7) / Dot1AD(vlan=3) / Dot1Q(vlan=4) / _ip() / UDP(),
-     lambda: S.CookedLinuxV2(ifindex=7, proto=0x88A8) / S.Dot1AD(vlan=3) / S.Dot1Q(vlan=4) / _sip()
-     / S.UDP(), 276),
+     lambda: sc.CookedLinuxV2(ifindex=7, proto=0x88A8) / sc.Dot1AD(vlan=3) / sc.Dot1Q(vlan=4)
+     / _sip() / sc.UDP(), 276),
     ("sll2-max-fields", lambda: SLL2(proto=0x88B5, reserved=0xFFFF, ifindex=0xFFFFFFFF,
                                      lladdrtype=0xFFFF, pkttype=255, lladdrlen=255,
                                      src=b"\xff" * 8) / Raw(b"x"),
-     lambda: S.CookedLinuxV2(proto=0x88B5, reserved=0xFFFF, ifindex=0xFFFFFFFF,
+     lambda: sc.CookedLinuxV2(proto=0x88B5, reserved=0xFFFF, ifindex=0xFFFFFFFF,
                              lladdrtype=0xFFFF, pkttype=255, lladdrlen=255, src=b"\xff" * 8)
-     / S.Raw(b"x"), 276),
+     / sc.Raw(b"x"), 276),
     # -- BSD loopback ---------------------------------------------------------------------------
     ("loopback-default-tcp", lambda: Loopback() / _ip() / TCP(),
-     lambda: S.Loopback() / _sip() / S.TCP(), 0),
+     lambda: sc.Loopback() / _sip() / sc.TCP(), 0),
     ("loopback-af2-udp", lambda: Loopback(type=2) / IP(src="127.0.0.1") / UDP(sport=9999),
-     lambda: S.Loopback(type=2) / S.IP(src="127.0.0.1") / S.UDP(sport=9999), 0),
+     lambda: sc.Loopback(type=2) / sc.IP(src="127.0.0.1") / sc.UDP(sport=9999), 0),
     ("loopback-af24-ipv6", lambda: Loopback(type=24) / Raw(IPV6_BYTES),
-     lambda: S.Loopback(type=24) / S.Raw(IPV6_BYTES), 0),
+     lambda: sc.Loopback(type=24) / sc.Raw(IPV6_BYTES), 0),
     ("loopback-af28-ipv6", lambda: Loopback(type=28) / Raw(IPV6_BYTES),
-     lambda: S.Loopback(type=28) / S.Raw(IPV6_BYTES), 0),
+     lambda: sc.Loopback(type=28) / sc.Raw(IPV6_BYTES), 0),
     ("loopback-af30-ipv6", lambda: Loopback(type=30) / Raw(IPV6_BYTES),
-     lambda: S.Loopback(type=30) / S.Raw(IPV6_BYTES), 0),
+     lambda: sc.Loopback(type=30) / sc.Raw(IPV6_BYTES), 0),
     ("loopback-osi", lambda: Loopback(type=7) / Raw(b"\x81\x01"),
-     lambda: S.Loopback(type=7) / S.Raw(b"\x81\x01"), 0),
+     lambda: sc.Loopback(type=7) / sc.Raw(b"\x81\x01"), 0),
     ("loop-bigendian-ip", lambda: _big(Loopback()) / _ip() / UDP(),
-     lambda: S.LoopbackOpenBSD() / _sip() / S.UDP(), 108),
+     lambda: sc.LoopbackOpenBSD() / _sip() / sc.UDP(), 108),
     # -- PPP ------------------------------------------------------------------------------------
-    ("ppp-ip", lambda: PPP() / _ip() / UDP(), lambda: S.PPP() / _sip() / S.UDP(), 9),
+    ("ppp-ip", lambda: PPP() / _ip() / UDP(), lambda: sc.PPP() / _sip() / sc.UDP(), 9),
     ("hdlc-ppp-ip", lambda: HDLC() / PPP() / _ip() / TCP(),
-     lambda: S.HDLC() / S.PPP() / _sip() / S.TCP(), 9),
+     lambda: sc.HDLC() / sc.PPP() / _sip() / sc.TCP(), 9),
     ("ppp-ipv6", lambda: PPP(proto=0x0057) / Raw(IPV6_BYTES),
-     lambda: S.PPP(proto=0x0057) / S.IPv6(IPV6_BYTES), 9),
+     lambda: sc.PPP(proto=0x0057) / sc.IPv6(IPV6_BYTES), 9),
     ("ppp-lcp", lambda: PPP(proto=0xC021) / Raw(b"\x01\x01\x00\x04"),
-     lambda: S.PPP(proto=0xC021) / S.Raw(b"\x01\x01\x00\x04"), 9),
+     lambda: sc.PPP(proto=0xC021) / sc.Raw(b"\x01\x01\x00\x04"), 9),
 ]
 
 
@@ -257,7 +260,7 @@ def test_reads_scapy_bytes_like_scapy(name, mine, theirs, linktype) -> None:
     assert link_headers_round_trip(got, data) == len(read)
 
 
-# -- behaviour Scapy does not define ----------------------------------------------------------------
+# -- behaviour Scapy does not define --------------------------------------------------------------
 def test_dot1q_fills_8023_length_over_llc() -> None:
     data = bytes(_e() / Dot1Q(vlan=3) / LLC(dsap=0x42, ssap=0x42, ctrl=3) / Raw(b"x" * 10))
     got = dissect(data + b"\x00" * 7)  # minimum-size padding after the LLC payload
@@ -399,6 +402,76 @@ def test_ppp_compressed_protocol_round_trip() -> None:
     assert [x.name for x in hdlc.layers()][:3] == ["HDLC", "PPP", "IP"]
 
 
+def test_nflog_builds_and_reads_back() -> None:
+    pkt = NFLOG(resource_id=7, tlvs=[("prefix", b"abc\x00"), (5, b"\x00\x00\x00\x02")]) \
+        / _ip() / UDP()
+    data = bytes(pkt)
+    inner = bytes(_ip() / UDP())
+    # header, prefix (8, no padding needed), outdev (8), payload attribute head, packet
+    assert data[:4] == b"\x02\x00\x00\x07"
+    assert data[4:12] == b"\x08\x00\x0a\x00abc\x00"
+    assert data[20:24] == (4 + len(inner)).to_bytes(2, "little") + b"\x09\x00"
+    assert data[24:] == inner
+    got = dissect(data, 239)
+    assert got.tlvs == [(10, b"abc\x00"), (5, b"\x00\x00\x00\x02")]
+    assert got.payload_len == 4 + len(inner)
+    assert got.payload.name == "IP" and got.errors == [] and bytes(got) == data
+    # an odd-sized packet is padded to 4 bytes; the padding reads back as Padding
+    odd = bytes(NFLOG() / _ip() / UDP() / Raw(b"xyz"))
+    assert len(odd) % 4 == 0
+    back = dissect(odd, 239)
+    assert back.layers()[-1].name == "Padding" and bytes(back) == odd
+
+
+def test_nflog_big_endian_attributes_kept() -> None:
+    inner = bytes(_ip())
+    data = (b"\x02\x00\x00\x01" + b"\x00\x08\x00\x0b" + b"\x00" * 4
+            + (4 + len(inner)).to_bytes(2, "big") + b"\x00\x09" + inner)
+    got = dissect(data, 239)
+    assert got.tlvs == [(11, b"\x00" * 4)] and got.payload.name == "IP"
+    assert bytes(got) == data and bytes(got.copy()) == data and bytes(NFLOG(data)) == data
+
+
+def test_nflog_bad_attributes() -> None:
+    short = b"\x02\x00\x00\x01" + b"\x02\x00\x01\x00"  # length 2 < 4
+    got = dissect(short, 239)
+    assert got.name == "Raw" and "less than 4" in got.errors[0]
+    cut = b"\x02\x00\x00\x01" + b"\x40\x00\x09\x00" + bytes(_ip())[:10]
+    noted = dissect(cut, 239)
+    assert any("exceeds" in e for e in noted.errors) and bytes(noted) == cut
+    assert noted.payload_len == 0x40
+    assert dissect(cut, 239, wirelen=200).errors == []
+    # a length set by hand is kept
+    assert bytes(NFLOG(payload_len=99) / Raw(b"ab"))[4:6] == b"\x63\x00"
+    with pytest.raises(UsageError):
+        NFLOG(tlvs=[("nosuch", b"")])
+    with pytest.raises(UsageError):
+        NFLOG(tlvs=[(1, 2)])
+
+
+def test_corpus_nflog_reads_like_tshark(corpus_dir: Path) -> None:
+    path = corpus_dir / "zeek__nflog-http.pcap"
+    tshark = shutil.which("tshark")
+    assert tshark, "tshark is one of the installed system tools"
+    out = subprocess.run([tshark, "-r", str(path), "-T", "fields", "-e", "nflog.family",
+                          "-e", "nflog.version", "-e", "nflog.res_id", "-e", "nflog.tlv_type",
+                          "-e", "nflog.tlv_length", "-e", "ip.src", "-e", "ip.len",
+                          "-E", "separator=|"], capture_output=True, text=True, timeout=60,
+                         check=True).stdout.splitlines()
+    got = [dissect(data, lt, wl) for lt, data, wl in frames(path)]
+    assert len(got) == len(out) == 13
+    for pkt, line, (_, data, _) in zip(got, out, frames(path)):
+        family, version, res_id, types, lengths, src, iplen = line.split("|")
+        assert (pkt.family, pkt.version, pkt.resource_id) == (int(family), int(version),
+                                                              int(res_id))
+        types_l = [int(t) for t in types.split(",")]
+        lengths_l = [int(n) for n in lengths.split(",")]
+        assert [t for t, _ in pkt.tlvs] == types_l[:-1] and types_l[-1] == 9
+        assert [4 + len(v) for _, v in pkt.tlvs] == lengths_l[:-1]
+        assert pkt[IP].src == src and pkt[IP].len == int(iplen)
+        assert pkt.errors == [] and bytes(pkt) == data
+
+
 @pytest.mark.parametrize("linktype", [12, 101])
 def test_raw_ip_link_types_choose_by_version(linktype: int) -> None:
     v4 = dissect(bytes(_ip() / UDP()), linktype)
@@ -419,18 +492,18 @@ def test_linktype_229_is_ipv6_only() -> None:
 
 
 def test_link_types_registered() -> None:
-    for lt in (0, 9, 12, 50, 101, 108, 113, 229, 276):
+    for lt in (0, 9, 12, 50, 101, 108, 113, 229, 239, 276):
         assert lt in LINKTYPES
     assert LINKTYPES[113] is CookedLinux and LINKTYPES[276] is SLL2
     assert Ether._dissect_table[("type", "llc")] is LLC
 
 
 def test_exported_from_package() -> None:
-    import netprobe.packet as P
+    import netprobe.packet as package
 
     for name in link.__all__:
-        assert getattr(P, name) is getattr(link, name)
-        assert name in P.layer_classes()
+        assert getattr(package, name) is getattr(link, name)
+        assert name in package.layer_classes()
 
 
 def test_answers_through_tags_and_cooked_headers() -> None:
@@ -457,12 +530,12 @@ def test_presentation(name, mine, theirs, linktype) -> None:
     assert got.show_text()
 
 
-# -- arbitrary bytes ----------------------------------------------------------------------------------
+# -- arbitrary bytes ------------------------------------------------------------------------------
 _OWN = LINK_LAYERS | {"Raw", "Padding"}
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(linktype=st.sampled_from([0, 9, 12, 50, 101, 108, 113, 229, 276]), data=st.binary(
+@given(linktype=st.sampled_from([0, 9, 12, 50, 101, 108, 113, 229, 239, 276]), data=st.binary(
     max_size=80))
 def test_arbitrary_bytes_never_raise(linktype: int, data: bytes) -> None:
     got = dissect(data, linktype)
@@ -483,7 +556,7 @@ def test_arbitrary_frames_never_raise(etype: int, tail: bytes, wirelen: int | No
         assert bytes(got) == data
 
 
-# -- the capture corpus -------------------------------------------------------------------------------
+# -- the capture corpus ---------------------------------------------------------------------------
 _RARP_GAP = ("ARP", "Raw")  # Scapy binds no layer to ethertype 0x8035
 _STP_GAP = ("Raw", "STP")   # netprobe has no spanning-tree layer
 
@@ -537,7 +610,7 @@ def test_corpus_reads_like_scapy(corpus_dir: Path, filename: str) -> None:
         names = [x.name for x in got.layers()]
         seen.update(names)
         assert not [e for e in got.errors if e.startswith(_MINE)], (count, got.errors)
-        compared, gap = compare(got, scapy_dissect(linktype, data))
+        _, gap = compare(got, scapy_dissect(linktype, data))
         if gap is not None:
             gaps.add(gap)
         headers += link_headers_round_trip(got, data)

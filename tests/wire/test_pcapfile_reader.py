@@ -558,3 +558,31 @@ def test_packets_read_counts_and_an_early_close_is_clean(tmp_path) -> None:
     reader.close()
     assert list(reader) == []
     assert reader.packets_read == 3
+
+
+class _FailingStream:
+    """Hands out ``data`` in small pieces, then fails like a dying disk."""
+
+    name = "failing.pcap"
+
+    def __init__(self, data: bytes, good: int) -> None:
+        self.data, self.good, self.pos = data, good, 0
+
+    def read(self, size: int) -> bytes:
+        if self.pos >= self.good:
+            raise OSError(5, "Input/output error")
+        piece = self.data[self.pos : min(self.pos + 50, self.good)]
+        self.pos += len(piece)
+        return piece
+
+
+def test_read_errors_become_capture_file_errors_after_the_good_records() -> None:
+    data = pcap_file([(T0, i, payload(40), 40) for i in range(10)])
+    stream = _FailingStream(data, good=24 + 3 * 56 + 10)
+    records = []
+    reader = open_capture(stream)
+    with pytest.raises(CaptureFileError, match="read error") as info:
+        records.extend(reader)
+    assert len(records) == 3
+    assert info.value.path == "failing.pcap"
+    assert info.value.offset == 24 + 3 * 56 + 10

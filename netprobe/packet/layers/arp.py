@@ -240,9 +240,10 @@ class ARP(Layer):
         if not isinstance(other, ARP) or _REQUEST_OF.get(self.op) != other.op:
             return False
         if other.op == 1:
-            mine, asked = _proto_bytes(self.psrc), _proto_bytes(other.pdst)
-            # Compared over the shorter length, so that a leaking reply (bytes of
-            # memory after the address, plen too large) is still found.
+            # Compared over the protocol's own address size (and the shorter of the
+            # two), so that a leaking reply (plen too large, memory after the
+            # address) still meets its request, as in the hash key.
+            mine, asked = self._key_proto(self.psrc), other._key_proto(other.pdst)
             n = min(len(mine), len(asked))
             return n > 0 and mine[:n] == asked[:n]
         if other.op == 8:

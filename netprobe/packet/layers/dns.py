@@ -169,12 +169,12 @@ class DNS(Layer):
                 reader = read_question if idx == 0 else read_record
                 for i in range(count):
                     if pos >= mend:
-                        self.note(LengthNote(f"{sec}count is {count} but the message holds "
-                                             f"{i} {_SECTION_WORDS[idx]}"))
+                        self._problem(LengthNote(f"{sec}count is {count} but the message "
+                                                 f"holds {i} {_SECTION_WORDS[idx]}"))
                         break
                     item, pos2, problems = reader(buf, pos, base, mend, cache)
                     for p in problems:
-                        self.note(type(p)(f"{sec}[{i}]: {p}"))
+                        self._problem(type(p)(f"{sec}[{i}]: {p}"))
                     if item is None:
                         stopped = True
                         break
@@ -182,6 +182,21 @@ class DNS(Layer):
                     pos = pos2
             setattr(self, sec, items)
         return (pos, end) if stopped else (pos, pos)
+
+    def _problem(self, text: str) -> None:
+        """Note a problem, except a length one in a packet quoted by an ICMP error.
+
+        Such quotes are cut short on purpose (often 8 bytes past the IP header).
+        """
+        if isinstance(text, LengthNote):
+            cur = self._under
+            for _ in range(8):
+                if cur is None:
+                    break
+                if getattr(cur, "quotes_packet", False):
+                    return
+                cur = cur._under
+        self.note(text)
 
     # -- matching -------------------------------------------------------------------------------
     def hashkey(self) -> bytes:
@@ -236,8 +251,8 @@ class DNSTCP(DNS):
         mend = base + self.length
         if mend > end:
             # The rest of the message is in later segments (or past the snap length).
-            self.note(LengthNote(f"length {self.length} exceeds the {end - base} bytes "
-                                 "captured"))
+            self._problem(LengthNote(f"length {self.length} exceeds the {end - base} bytes "
+                                     "captured"))
             mend = end
         elif self.length < 12:
             self.note(f"length {self.length} is less than the 12-byte header")

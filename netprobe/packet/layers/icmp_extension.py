@@ -251,8 +251,8 @@ def locate_extension(buf: bytes, body: int, end: int, length: int, unit: int,
     """
     if length:
         start = body + length * unit
-        if start + 4 > end:
-            return None, end, None
+        if start + 4 > end or buf[start] >> 4 != 2:
+            return None, end, None  # no extension follows (or not one of this version)
         ext, problem = ICMPExtension.decode(buf[start:end])
         if ext is None:
             return None, end, problem

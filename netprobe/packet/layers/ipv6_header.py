@@ -252,13 +252,14 @@ class IPv6(Layer):
             return isinstance(quoted, IPv6) and quoted.same_probe(other)
         if _multicast(other.dst):
             # a reply to a group comes from a member; it goes back to the sender
-            # unless it is itself sent to a group
+            # unless it is itself sent to a group (the sender of a duplicate address
+            # check has no address yet: it is answered on all-nodes, RFC 4861 7.2.4)
             if _multicast(self.dst):
-                if self.dst != other.dst:
+                if self.dst != other.dst and not (other.src == "::" and self.dst == "ff02::1"):
                     return False
             elif self.dst != other.src:
                 return False
-        elif self.dst != other.src:
+        elif self.dst != other.src or self.src != other.final_destination():
             return False
         oup, _ = other._upper()
         if up is None or oup is None:

@@ -7,6 +7,7 @@
 * BSD loopback (``Loopback``, link types 0 and 108), whose address family is in the
   byte order of the machine that captured it;
 * PPP (link type 9), with or without its HDLC-like address/control bytes;
+* Linux NFLOG (link type 239): netfilter's log messages with the packet inside;
 * the raw-IP link types (101, 12, 229) that carry IPv4 or IPv6 with no header.
 
 IPv6 lives in its own family module (``layers/ipv6.py``); this module reaches it
@@ -22,14 +23,22 @@ from typing import Any
 
 from netprobe.errors import UsageError
 from netprobe.packet.dissect import LINKTYPES
-from netprobe.packet.field import BitField, ByteField, BytesField, IntField, MACField, ShortField
-from netprobe.packet.layer import Layer, LengthNote, Truncated, bind_layers
+from netprobe.packet.field import (
+    BitField,
+    ByteField,
+    BytesField,
+    IntField,
+    ListField,
+    MACField,
+    ShortField,
+)
+from netprobe.packet.layer import Layer, LengthNote, ParseError, Truncated, bind_layers
 from netprobe.packet.layers.ether import ETHER_TYPES, Ether
 from netprobe.packet.layers.ip import IP
-from netprobe.packet.layers.raw import Raw
+from netprobe.packet.layers.raw import Padding, Raw
 
-__all__ = ["HDLC", "LLC", "PPP", "SLL", "SLL2", "SNAP", "CookedLinux", "CookedLinuxV2", "Dot1AD",
-           "Dot1Q", "Dot3", "Loopback"]
+__all__ = ["HDLC", "LLC", "NFLOG", "PPP", "SLL", "SLL2", "SNAP", "CookedLinux", "CookedLinuxV2",
+           "Dot1AD", "Dot1Q", "Dot3", "Loopback"]
 
 _H = Struct("!H")
 
@@ -539,6 +548,142 @@ class PPP(Layer):
 _keep_on_copy(PPP, "_short")
 
 
+# -- NFLOG ----------------------------------------------------------------------------------------
+#: NFULA_* attribute types of an NFLOG message
+NFLOG_TLV_TYPES = {1: "packet_hdr", 2: "mark", 3: "timestamp", 4: "ifindex_indev",
+                   5: "ifindex_outdev", 6: "ifindex_physindev", 7: "ifindex_physoutdev",
+                   8: "hwaddr", 9: "payload", 10: "prefix", 11: "uid", 12: "seq",
+                   13: "seq_global", 14: "gid", 15: "hwtype", 16: "hwheader", 17: "hwlen",
+                   18: "ct", 19: "ct_info"}
+_NFULA_PAYLOAD = 9
+_NFLOG_FAMILIES = {0: "unspec", 2: "IPv4", 7: "bridge", 10: "IPv6"}
+
+
+def check_nflog_tlv(name: str, value: Any) -> tuple[int, bytes]:
+    """An NFLOG attribute as (type, value bytes); the type may be given by its NFULA name."""
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        kind, data = value
+        if isinstance(kind, str):
+            kind = next((k for k, n in NFLOG_TLV_TYPES.items() if n == kind), kind)
+        if isinstance(data, str):
+            data = data.encode()
+        if (isinstance(kind, int) and not isinstance(kind, bool) and 0 <= kind <= 0xFFFF
+                and isinstance(data, (bytes, bytearray)) and len(data) <= 0xFFFF - 4):
+            return (kind, bytes(data))
+    raise UsageError(f"{name}: an attribute is (type, bytes), type 0..65535 or an NFULA name "
+                     f"({', '.join(NFLOG_TLV_TYPES.values())}); got {value!r}")
+
+
+def _tlv_big_endian(buf: bytes, i: int, end: int) -> bool:
+    """Whether the attribute at ``i`` has a big-endian length (a plausible one decides)."""
+    if end - i < 4:
+        return False
+    le, be = buf[i] | buf[i + 1] << 8, buf[i] << 8 | buf[i + 1]
+    return not 4 <= le <= end - i and 4 <= be <= end - i
+
+
+class NFLOG(Layer):
+    """A Linux NFLOG message (link type 239): a header, attributes, then the logged packet.
+
+    ``tlvs`` holds the attributes before the packet as (type, value) pairs; the
+    packet itself is the payload, wrapped in its attribute (NFULA_PAYLOAD) whose
+    length, ``payload_len`` (4 + the packet's bytes), fills itself when unset.
+    Attribute lengths and types are in the capturing machine's byte order, read
+    from the first attribute and kept; new messages are little-endian.
+    """
+
+    fields = (
+        ByteField("family", 2, names=_NFLOG_FAMILIES),
+        ByteField("version", 0),
+        ShortField("resource_id", 0),
+        ListField("tlvs", [], item_check=check_nflog_tlv),
+        # After the attributes on the wire, so outside the fixed struct: built here.
+        ShortField("payload_len", None),
+    )
+    __slots__ = ("_big",)
+
+    def _init_from_bytes(self, raw: bytes) -> None:
+        super()._init_from_bytes(raw)
+        self._big = _tlv_big_endian(raw, 4, len(raw))
+
+    def _tlv_head(self, length: int, kind: int) -> bytes:
+        order = "big" if getattr(self, "_big", False) else "little"
+        return length.to_bytes(2, order) + kind.to_bytes(2, order)
+
+    def build_tail(self) -> bytes:
+        out = bytearray()
+        for kind, data in self.tlvs or ():
+            out += self._tlv_head(4 + len(data), kind) + data
+            out += bytes(-len(data) % 4)  # attributes start on 4-byte boundaries
+        return bytes(out)
+
+    def build_layer(self, payload: bytes) -> bytes:
+        hdr = self._pack_fixed() + self.build_tail()
+        if self._payload is None:
+            return hdr + payload
+        # Padding at the top of the packet is what followed the logged packet in the
+        # capture (its alignment, later attributes): outside the attribute.
+        trailer = 0
+        cur = self._payload
+        while cur is not None:
+            if isinstance(cur, Padding):
+                trailer += len(cur.load or b"")
+            cur = cur._payload
+        inner = len(payload) - trailer
+        if self.payload_len is None:
+            return (hdr + self._tlv_head((4 + inner) & 0xFFFF, _NFULA_PAYLOAD) + payload
+                    + bytes(-inner % 4))
+        # A length read from a capture (or set by hand): the bytes stay as they were.
+        return hdr + self._tlv_head(self.payload_len, _NFULA_PAYLOAD) + payload
+
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 4:
+            raise Truncated(f"truncated header ({end - off} of 4 bytes)")
+        self._unpack_fixed(buf, off)
+        i = off + 4
+        self._big = big = _tlv_big_endian(buf, i, end)
+        order = "big" if big else "little"
+        tlvs: list[tuple[int, bytes]] = []
+        self.tlvs = tlvs
+        self.payload_len = None
+        while end - i >= 4:  # every pass moves i forward by at least 4
+            length = int.from_bytes(buf[i:i + 2], order)
+            kind = int.from_bytes(buf[i + 2:i + 4], order)
+            if length < 4:
+                raise ParseError(f"attribute {kind} has length {length} (less than 4)")
+            if i + length > end:
+                if kind == _NFULA_PAYLOAD:
+                    self.payload_len = length
+                    self.note(LengthNote(f"payload attribute of {length} bytes exceeds the "
+                                         f"{end - i} bytes captured"))
+                    return i + 4, end
+                raise Truncated(f"attribute {kind} cut short ({end - i} of {length} bytes)")
+            if kind == _NFULA_PAYLOAD:
+                self.payload_len = length
+                return i + 4, i + length
+            tlvs.append((kind, buf[i + 4:i + length]))
+            i += length + (-length % 4)
+        if i != end:
+            raise ParseError(f"{end - i} bytes after the last attribute")
+        return end, end
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        if self.family == 2:
+            return IP
+        if self.family == 10:
+            return ipv6_class()
+        return None
+
+    def answers(self, other: Layer) -> bool:
+        return _link_answers(self, other, isinstance(other, NFLOG))
+
+    def summary_part(self) -> str:
+        return f"NFLOG group {self.resource_id}"
+
+
+_keep_on_copy(NFLOG, "_big")
+
+
 # -- link-type choosers ---------------------------------------------------------------------------
 def raw_ip_class(data: bytes) -> type[Layer]:
     """Raw-IP link types (101, 12): IPv6 when the version nibble says 6, IPv4 otherwise.
@@ -616,6 +761,7 @@ LINKTYPES[50] = HDLC         # DLT_PPP_SERIAL: always HDLC-framed
 LINKTYPES[101] = raw_ip_class  # LINKTYPE_RAW
 LINKTYPES[108] = Loopback    # DLT_LOOP (OpenBSD): network byte order, detected all the same
 LINKTYPES[113] = CookedLinux  # DLT_LINUX_SLL
+LINKTYPES[239] = NFLOG       # DLT_NFLOG
 LINKTYPES[276] = SLL2        # DLT_LINUX_SLL2
 LINKTYPES.setdefault(229, ipv6_linktype_class)  # LINKTYPE_IPV6 (the IPv6 module may own it)
 

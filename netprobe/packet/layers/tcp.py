@@ -8,7 +8,7 @@ from typing import Any
 from netprobe.errors import UsageError
 from netprobe.packet.checksum import checksum
 from netprobe.packet.field import BitField, FlagsField, IntField, ListField, ShortField
-from netprobe.packet.layer import Layer, ParseError, Truncated
+from netprobe.packet.layer import Layer, LengthNote, ParseError, Truncated
 
 _H = Struct("!H")
 _I = Struct("!I")
@@ -170,9 +170,13 @@ class TCP(Layer):
         hl = (buf[off + 12] >> 4) * 4
         if hl < 20:
             raise ParseError(f"data offset {hl // 4} is less than 5")
-        if off + hl > end:
-            raise Truncated(f"options cut short ({end - off} of {hl} header bytes)")
         self._unpack_fixed(buf, off)
+        if off + hl > end:
+            # The fixed header is whole: keep it (ports, flags) with the options that are
+            # there, as Scapy and tshark do, rather than losing it all to Raw.
+            self.options, _ = decode_tcp_options(buf[off + 20:end])
+            self.note(LengthNote(f"options cut short ({end - off} of {hl} header bytes)"))
+            return end, end
         if hl > 20:
             self.decode_tail(buf, off)
         else:

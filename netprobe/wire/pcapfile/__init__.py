@@ -6,6 +6,9 @@ whatever the size of the file.  Damage is reported as
 :class:`~netprobe.errors.CaptureFileError` with its file offset, after every
 good record before it.  Writing (``PcapWriter``, ``PcapngWriter``) is atomic
 when the destination is a path.  Timestamps are exact integers throughout.
+
+A file of zero bytes is not a capture file and is refused (as tcpdump does;
+tshark shows it as empty); a pcap of only its header is a valid empty capture.
 """
 
 from netprobe.wire.pcapfile.file_info import (

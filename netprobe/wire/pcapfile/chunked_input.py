@@ -65,17 +65,17 @@ class ChunkedInput:
         #: File offset of ``buf[0]``.
         self.base = 0
 
-    def _read(self, size: int) -> bytes:
-        """Read up to ``size`` bytes; ``b""`` only at end of file."""
+    def _read(self, size: int, offset: int) -> bytes:
+        """Read up to ``size`` bytes (found at file ``offset``); ``b""`` only at end of file."""
         if self._eof:
             return b""
         try:
             data = self._file.read(size)
         except OSError as exc:
-            raise CaptureFileError(
-                self.path, self.base + len(self.buf), f"read error: {exc}"
-            ) from exc
-        if data is None:  # non-blocking raw stream with nothing ready
+            raise CaptureFileError(self.path, offset, f"read error: {exc}") from exc
+        if data is None:
+            # A non-blocking stream with nothing ready: streams are read as
+            # blocking ones, so this is taken as the end.
             data = b""
         if not isinstance(data, (bytes, bytearray)):
             raise UsageError("capture files must be opened in binary mode ('rb')")
@@ -96,7 +96,8 @@ class ChunkedInput:
         # Always read at least one full chunk so refills stay rare.
         want = max(need - have, 1)
         while want > 0:
-            chunk = self._read(CHUNK_SIZE if want <= CHUNK_SIZE else min(want, CHUNK_SIZE * 16))
+            size = CHUNK_SIZE if want <= CHUNK_SIZE else min(want, CHUNK_SIZE * 16)
+            chunk = self._read(size, self.base + have)
             if not chunk:
                 break
             pieces.append(chunk)

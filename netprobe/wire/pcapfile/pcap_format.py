@@ -23,6 +23,7 @@ from netprobe.wire.pcapfile.timestamp import MICRO, NANO, tsresol_from_units
 
 if TYPE_CHECKING:
     from netprobe.wire.pcapfile.chunked_input import ChunkedInput
+    from netprobe.wire.pcapfile.reader import CaptureReader
 
 MAGIC_MICRO = 0xA1B2C3D4
 MAGIC_NANO = 0xA1B23C4D
@@ -106,12 +107,12 @@ def parse_pcap_header(src: ChunkedInput) -> PcapHeader:
 
 
 def iter_pcap_records(
-    src: ChunkedInput, header: PcapHeader, counter: object
+    src: ChunkedInput, header: PcapHeader, reader: CaptureReader
 ) -> Iterator[CaptureRecord]:
     """Yield every record after the header; raise :class:`CaptureFileError` at damage.
 
-    Every good record before the damage is yielded first.  ``counter`` gets its
-    ``packets_read`` attribute increased per record.
+    Every good record before the damage is yielded first.  ``reader``'s
+    ``packets_read`` counts the records as they go.
     """
     hlen = MODIFIED_RECORD_HEADER_LEN if header.modified else RECORD_HEADER_LEN
     unpack = RECORD_STRUCT[header.byte_order].unpack_from
@@ -155,5 +156,5 @@ def iter_pcap_records(
                     f"{end - hlen} left in file",
                 )
         pos = nxt
-        counter.packets_read += 1  # type: ignore[attr-defined]
+        reader.packets_read += 1
         yield new(rec_type, (buf[start:nxt], caplen, wirelen, linktype, sec, frac, units, 0))
