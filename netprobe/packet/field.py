@@ -184,7 +184,8 @@ class UIntField(Field):
         return f"(0 if {v} is None else {v})" if self.auto else v
 
     def check_expr(self, v: str) -> str:
-        return (f"({v} if type({v}) is int and 0 <= {v} <= {self.maxval} "
+        # ``__class__``, not ``type()``: a field may itself be named ``type``
+        return (f"({v} if {v}.__class__ is int and 0 <= {v} <= {self.maxval} "
                 f"else _chk_{self.name}({v}))")
 
     def check_one(self, value: Any) -> Any:

@@ -20,6 +20,8 @@ from typing import Any
 
 #: environment variable naming the JSON file the tables are written to
 OUT_ENV = "NETPROBE_BENCH_OUT"
+#: units of measured rates, shown rounded; counts (answers, probes) are shown exactly
+RATE_UNITS = ("pkt/s", "probes/s", "pps")
 
 
 @dataclass
@@ -93,18 +95,18 @@ def format_ratio(x: float) -> str:
 
 
 def format_figure(value: float, unit: str) -> str:
-    """A figure with its unit, three significant digits, thousands separated."""
+    """A figure with its unit, thousands separated; rates to three significant digits."""
     if unit == "s":
         return f"{value * 1000:,.0f} ms" if value < 10 else f"{value:,.1f} s"
     if unit == "%":
         return f"{value:+.1f} %"
-    if value >= 1000:
+    if value >= 1000 and unit in RATE_UNITS:
         digits = len(str(int(value)))
-        rounded = round(value, 3 - digits)  # keep three significant digits
+        rounded = round(value, 3 - digits)  # rates: three significant digits are all we know
         return f"{rounded:,.0f} {unit}"
-    if value == int(value):
+    if value == int(value) or value >= 100:
         return f"{value:,.0f} {unit}"
-    return f"{value:,.3g} {unit}"
+    return f"{value:.1f} {unit}" if value >= 10 else f"{value:.2f} {unit}"
 
 
 def load_average() -> tuple[float, float, float] | None:

@@ -96,7 +96,7 @@ def test_sr_against_scapy(lab: Any, netprobe_scan: dict[str, Any],
                   f"{send_rate(ours):,.0f} probes/s")
     matched = Row("answers matched", "answers", ours["answered"],
                   {"Scapy": scapy["answered"]},
-                  comparison=f"lab truth: {answering:,} answer",
+                  comparison=f"lab truth: {answering:,} answers",
                   target=f"all {answering:,} (and right)", met=correct(ours))
     matched.note = (f"SYN-ACK ports netprobe {ours['syn_ack_ports']}, Scapy "
                     f"{scapy['syn_ack_ports']}, truth {open_ports}; RST netprobe "

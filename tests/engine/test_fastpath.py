@@ -13,8 +13,19 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from netprobe.packet import ICMP, IP, TCP, UDP, CookedLinux, Dot1Q, Ether, Raw, dissect
-from netprobe.packet import fastpath
+from netprobe.packet import (
+    ICMP,
+    IP,
+    TCP,
+    UDP,
+    CookedLinux,
+    Dot1Q,
+    Ether,
+    Padding,
+    Raw,
+    dissect,
+    fastpath,
+)
 from netprobe.packet.layer import Layer
 
 ETHERNET, RAW_IP, COOKED, IPV4_ONLY = 1, 101, 113, 228
@@ -143,7 +154,7 @@ def frames(draw: st.DrawFn) -> tuple[bytes, int]:
     packet = draw(ip_packets())
     try:
         data, linktype = draw(link_wrapped(packet))
-    except Exception:  # noqa: BLE001 - some odd field combinations do not build at all
+    except Exception:
         assume(False)
     return draw(mutated(data)), linktype
 
@@ -152,7 +163,7 @@ def layers_key(frame: bytes, linktype: int) -> bytes | None:
     """The loop's slow path for a key: dissect and ask (None when hashkey() raises)."""
     try:
         return dissect(frame, linktype).hashkey()
-    except Exception:  # noqa: BLE001 - the loop treats this packet as unkeyable
+    except Exception:
         return None
 
 
@@ -197,9 +208,7 @@ def exchanges(draw: st.DrawFn) -> tuple[bytes, int, bytes, int]:
         seq = probe_l4.seq
         ack = (seq + 1) & 0xFFFFFFFF if related or draw(st.booleans()) else draw(u32)
         answer_l4: Layer = draw(tcp_headers(sport=a_sport, dport=a_dport, ack=ack))
-    elif transport == "tcp":
-        answer_l4 = draw(tcp_headers(sport=a_sport, dport=a_dport))
-    elif draw(st.integers(0, 5)) == 0:
+    elif transport == "tcp" or draw(st.integers(0, 5)) == 0:
         answer_l4 = draw(tcp_headers(sport=a_sport, dport=a_dport))
     else:
         answer_l4 = draw(udp_headers(sport=a_sport, dport=a_dport))
@@ -216,15 +225,30 @@ def exchanges(draw: st.DrawFn) -> tuple[bytes, int, bytes, int]:
         else:
             probe_bytes, plt = bytes(Ether(src=MAC_A, dst=MAC_B) / probe), ETHERNET
             answer_bytes, alt = bytes(Ether(src=MAC_B, dst=MAC_A) / answer), ETHERNET
-    except Exception:  # noqa: BLE001 - some odd field combinations do not build at all
+    except Exception:
         assume(False)
     return draw(mutated(answer_bytes)), alt, draw(mutated(probe_bytes)), plt
+
+
+def _udp_payload_kind(frame: bytes, linktype: int) -> type[Layer] | None:
+    udp = dissect(frame, linktype).getlayer(UDP)
+    return None if udp is None or udp.payload is None else type(udp.payload)
+
+
+def padding_against_payload(answer: bytes, alt: int, probe: bytes, plt: int) -> bool:
+    """True when one UDP carries data and the other only padding (a known disagreement:
+    ``UDP.answers`` compares the two, see test_udp_padding_against_data)."""
+    kinds = {_udp_payload_kind(answer, alt), _udp_payload_kind(probe, plt)}
+    return kinds == {Raw, Padding}
 
 
 @SETTINGS
 @given(exchanges())
 def test_answers_is_none_or_the_layers_verdict(case: tuple[bytes, int, bytes, int]) -> None:
     answer, alt, probe, plt = case
+    # The loop compares only an answer and the probes filed under the answer's key.
+    assume(layers_key(answer, alt) == layers_key(probe, plt))
+    assume(not padding_against_payload(answer, alt, probe, plt))
     fast = fastpath.answers(answer, alt, probe, plt)
     assert fast == fastpath.answers_parsed(fastpath.parse(answer, alt), answer,
                                            fastpath.parse(probe, plt), probe)
@@ -317,3 +341,26 @@ def test_vlan_tags_of_layer2_probes(answer: Layer, probe: Layer) -> None:
     a, p = bytes(answer), bytes(probe)
     fast = fastpath.answers(a, ETHERNET, p, ETHERNET)
     assert fast is None or fast == layers_verdict(a, ETHERNET, p, ETHERNET)
+
+
+@pytest.mark.xfail(strict=True, reason="UDP.answers compares a data payload with Ethernet "
+                   "padding and says no; the fast path says yes (packet floor, reported)")
+def test_udp_padding_against_data() -> None:
+    probe = bytes(IP(src="198.18.1.2", dst="198.18.1.11") / UDP(sport=5000, dport=7)
+                  / Raw(b"ping"))
+    # an empty datagram back, padded to Ethernet's 60-byte minimum
+    answer = bytes(Ether() / IP(src="198.18.1.11", dst="198.18.1.2")
+                   / UDP(sport=7, dport=5000)) + b"\x00" * 18
+    assert fastpath.answers(answer, ETHERNET, probe, RAW_IP) is True
+    assert layers_verdict(answer, ETHERNET, probe, RAW_IP) is True
+
+
+@pytest.mark.xfail(strict=True, reason="fastpath.answers does not check the TCP data offset "
+                   "(key_of does); unseen by the loop, where the keys already differ "
+                   "(packet floor, reported)")
+def test_bad_tcp_data_offset_in_the_probe() -> None:
+    probe = bytes(IP(src="198.18.1.2", dst="198.18.1.11") / TCP(sport=53, dport=53,
+                                                                dataofs=0))
+    answer = bytes(_synack())
+    fast = fastpath.answers(answer, RAW_IP, probe, RAW_IP)
+    assert fast is None or fast == layers_verdict(answer, RAW_IP, probe, RAW_IP)

@@ -20,7 +20,7 @@ from scapy.packet import Raw as S_Raw
 from scapy.utils import rdpcap
 
 from netprobe.errors import UsageError
-from netprobe.packet import ICMP, IP, TCP, UDP, Raw, dissect, dissect_as
+from netprobe.packet import ICMP, IP, TCP, UDP, Ether, Raw, dissect, dissect_as
 from netprobe.packet.layers.icmp import ICMPExtension, ICMPExtensionObject, MPLSLabel
 
 NP = SimpleNamespace(IP=IP, ICMP=ICMP, TCP=TCP, UDP=UDP, Raw=Raw)
@@ -256,6 +256,16 @@ def test_extension_from_scapy_is_decoded(length):
     assert "mpls=16005,24000" in d.summary()
     j = icmp.to_dict()["ext"]
     assert j["objects"][0]["labels"][1] == {"label": 24000, "tc": 5, "s": 1, "ttl": 254}
+
+
+def test_extension_round_trips_with_a_frame_trailer():
+    inner = bytes(_our_ext(None))
+    frame = bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / Raw(load=inner))
+    frame = frame[:12] + b"\x08\x00" + frame[14:] + b"FCS!"
+    d = dissect(frame, 1)
+    assert d[ICMP].ext.labels == LABELS
+    assert d.layers()[-1].load == b"FCS!"
+    assert bytes(d) == frame
 
 
 def test_long_quote_extension_uses_the_length_field():

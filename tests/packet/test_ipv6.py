@@ -303,15 +303,13 @@ def test_option_alignment_follows_scapy_and_wire_misalignment_is_kept():
     # a Jumbo option after a one-byte option: padded to 4n+2
     raw = bytes(IPv6ExtHdrHopByHop(options=[Pad1(), Jumbo(jumboplen=5)]))
     assert raw[2:6] == b"\x00\x01\x01\x00" and raw[6] == 0xC2
-    # on the wire, options that break alignment are kept as they were
-    hbh = bytes([59, 0, 0xC2, 4, 0, 0, 0, 1])  # Jumbo at offset 2: aligned
-    bad = bytes([59, 0, 0x00, 0x05, 2, 0, 1, 0])  # Pad1 then RouterAlert at offset 3
-    for wire in (hbh, bad):
-        pkt = bytes(IPv6(src=A, dst=B, nh=0)) [:4] + len(wire).to_bytes(2, "big")
-        raw = pkt + bytes(IPv6(src=A, dst=B, nh=0))[6:40] + wire
+    aligned = bytes([59, 0, 0xC2, 4, 0, 0, 0, 1])  # Jumbo at offset 2 (4n+2)
+    misaligned = bytes([59, 0, 0x00, 0x05, 2, 0, 1, 0])  # Router Alert at offset 3, not 2n
+    for wire, autopad in ((aligned, 1), (misaligned, 0)):
+        raw = bytes(IPv6(src=A, dst=B, nh=0, plen=len(wire))) + wire
         d = dissect_as(IPv6, raw)
-        assert bytes(d) == raw
-    assert dissect_as(IPv6, raw)[IPv6ExtHdrHopByHop].autopad == 0
+        assert d[IPv6ExtHdrHopByHop].autopad == autopad
+        assert bytes(d) == raw  # built again exactly as it came
 
 
 def test_broken_options_are_noted_not_raised():
@@ -457,15 +455,18 @@ def test_capture_routing0_checksum_uses_final_destination(corpus_dir):
     d = dissect(raw, 1, wl)
     assert d[IPv6ExtHdrRouting].segleft == 2
     assert d[IPv6ExtHdrRouting].addresses == ["2001:78:1:32::1", "2001:78:1:32::2"]
-    udp = d[UDP]
-    wire = udp.chksum
-    rebuilt = d.copy()
-    rebuilt[UDP].chksum = None
+    assert d[UDP].chksum == theirs[S_UDP].chksum
+    # computed again here, the sum is Scapy's (the last address is the destination)
+    ours = d.copy()
+    ours[UDP].chksum = None
     ref = theirs.copy()
     ref[S_UDP].chksum = None
-    # the sum computed here is Scapy's (with the last address as destination)
-    assert bytes(rebuilt)[-11 + 6:-11 + 8] == bytes(S_Ether(bytes(ref)))[-11 + 6:-11 + 8]
-    assert wire == theirs[S_UDP].chksum
+    ours_sum = dissect(bytes(ours), 1)[UDP].chksum
+    assert ours_sum == S_Ether(bytes(ref))[S_UDP].chksum
+    plain = d.copy()
+    plain[UDP].chksum = None
+    plain[IPv6ExtHdrRouting].segleft = 0  # no segments left: the header's own destination
+    assert dissect(bytes(plain), 1)[UDP].chksum != ours_sum
 
 
 def test_capture_jumbogram(corpus_dir):

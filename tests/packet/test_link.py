@@ -40,6 +40,7 @@ from netprobe.packet import (
     Raw,
     dissect,
     dissect_as,
+    layer_classes,
 )
 from netprobe.packet.dissect import LINKTYPES
 from netprobe.packet.layers import link
@@ -619,6 +620,10 @@ def test_corpus_reads_like_scapy(corpus_dir: Path, filename: str) -> None:
             exact += 1
     assert count > 0
     assert must_see <= seen, must_see - seen
-    assert gaps <= may_differ, gaps - may_differ
+    # Scapy may also decode further into protocols netprobe has no layer for (MPLS,
+    # STP, PPPoE...; more of them once another test loads Scapy's contrib layers).
+    known = set(layer_classes())
+    unexplained = {g for g in gaps - may_differ if g[0] != "Raw" or g[1] in known}
+    assert not unexplained, unexplained
     assert headers > 0 or not must_see & LINK_LAYERS
     assert exact > 0 or "Loopback" in must_see or not must_see & LINK_LAYERS

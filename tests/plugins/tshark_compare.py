@@ -12,6 +12,7 @@ netprobe understands every protocol on the way to it.
 from __future__ import annotations
 
 import ipaddress
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -296,20 +297,30 @@ def spec_for(protocol: str) -> str | None:
     return None
 
 
-def compare_frame(number: int, record: dict[str, Any], frame: Frame,
-                  classes: set[str]) -> list[Mismatch]:
-    """Every difference between netprobe's record and tshark's frame for one packet."""
+def compare_frame(number: int, record: dict[str, Any], frame: Frame, classes: set[str],
+                  compared: Counter[str] | None = None) -> list[Mismatch]:
+    """Every difference between netprobe's record and tshark's frame for one packet.
+
+    ``classes`` are netprobe's layer class names; ``compared`` counts, per field,
+    the comparisons actually made (both sides had a value).
+    """
     out: list[Mismatch] = []
     fields = frame.fields
+    if compared is None:
+        compared = Counter()
 
     def check(name: str, mine: Any, theirs: Any) -> None:
-        if mine is not None and theirs is not None and mine != theirs:
+        if mine is None or theirs is None:
+            return
+        compared[name] += 1
+        if mine != theirs:
             out.append(Mismatch(number, name, mine, theirs))
 
     check("frame.len", record.get("len"), num(fields.get("frame.len")))
     check("frame.cap_len", record.get("caplen"), num(fields.get("frame.cap_len")))
     check("frame.encap_type", _encap(record.get("linktype")), num(fields.get("frame.encap_type")))
-    _check_time(number, record.get("ts"), fields.get("frame.time_epoch"), out)
+    if _check_time(number, record.get("ts"), fields.get("frame.time_epoch"), out):
+        compared["frame.time_epoch"] += 1
 
     layers = [x for x in record.get("layers", ()) if isinstance(x, dict)]
     mine_by_kind: dict[str, list[dict[str, Any]]] = {}
@@ -380,9 +391,9 @@ def _encap(linktype: Any) -> int | None:
     return None if linktype is None else encap_for_linktype(int(linktype))
 
 
-def _check_time(number: int, mine: Any, theirs: Any, out: list[Mismatch]) -> None:
+def _check_time(number: int, mine: Any, theirs: Any, out: list[Mismatch]) -> bool:
     if not isinstance(mine, str) or not isinstance(theirs, str) or not theirs:
-        return
+        return False
     exact = Fraction(Decimal(mine))
     ts = frame_time(theirs)
     digits = len(mine.partition(".")[2])
@@ -390,3 +401,4 @@ def _check_time(number: int, mine: Any, theirs: Any, out: list[Mismatch]) -> Non
     ok = abs(exact - ts) < Fraction(1, 10**9) if digits > 9 else exact == ts
     if not ok:
         out.append(Mismatch(number, "frame.time_epoch", mine, theirs))
+    return True

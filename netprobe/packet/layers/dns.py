@@ -13,9 +13,13 @@ to. ``TCP() / DNS()`` still builds the length prefix, as in Scapy; use
 ``DNSTCP(length=...)`` to send a wrong one on purpose.
 
 Dissecting never raises on bad bytes: a record that cannot be read stops the
-message, the rest becomes ``Raw`` and the packet's errors say where and why;
-bytes after the last announced record become ``Padding``; counts that announce
-more records than the message holds are noted.
+message, the rest becomes ``Raw`` and the packet's errors say where and why
+(``an[2]: ...``, offsets counted from the message's first byte); bytes after
+the last announced record become ``Padding``; counts that announce more
+records than the message holds are noted. Over TCP, a second message in the
+same segment is left as ``Padding`` (there is no stream reassembly here).
+
+LLMNR shares the layout; its C and T flags read as ``aa`` and ``rd``.
 """
 
 from __future__ import annotations

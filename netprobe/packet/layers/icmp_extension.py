@@ -271,7 +271,8 @@ def attach_extension(payload: bytes, ext: ICMPExtension, length: int | None,
     """Pad the quoted ``payload`` and append ``ext``; returns (bytes, length to put).
 
     A dissected message already carries the extension's bytes after its quoted
-    data (they come back as trailing padding); those are not appended twice.
+    data (they come back as trailing padding, possibly followed by the frame's
+    own trailer); those are not appended twice.
     """
     raw = ext.encode()
     if length:
@@ -281,7 +282,7 @@ def attach_extension(payload: bytes, ext: ICMPExtension, length: int | None,
     else:
         region = max(ORIGINAL_DATAGRAM_MIN, -(-len(payload) // unit) * unit)
     words = region // unit if length is None else length
-    if len(payload) == region + len(raw) and payload[region:] == raw:
+    if payload[region:region + len(raw)] == raw:
         return payload, words
     if len(payload) < region:
         payload += b"\x00" * (region - len(payload))

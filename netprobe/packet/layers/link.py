@@ -174,7 +174,6 @@ class Dot1Q(Layer):
     )
     payload_fields = ("type",)
     payload_defaults = {"type": 0}
-    dissect_keys = ("type",)
     __slots__ = ()
 
     @property
@@ -508,7 +507,6 @@ class PPP(Layer):
     fields = (ShortField("proto", None, names=PPP_PROTOCOLS),)
     payload_fields = ("proto",)
     payload_defaults = {"proto": 0x0021}
-    dissect_keys = ("proto",)
     __slots__ = ("_short",)
 
     def _init_from_bytes(self, raw: bytes) -> None:
