@@ -19,8 +19,8 @@ _VLAN = (0x8100, 0x88A8, 0x9100)
 
 
 class _UdpBoundPorts:
-    """UDP ports with a protocol bound above them (its key may count): read from the
-    binding table when asked, so families registered later are seen."""
+    """UDP ports with a protocol bound above them (whose ``answers`` may look at the
+    payload): read from the binding table when asked, so later families are seen."""
 
     def __contains__(self, port: int) -> bool:
         table = UDP._dissect_table
@@ -108,8 +108,7 @@ def key_of(parsed: tuple[int, int, int, int, int] | None, frame: bytes) -> bytes
             return None
         sport, dport = _HH.unpack_from(frame, t)
         ulen = frame[t + 4] << 8 | frame[t + 5]
-        if (sport in _UDP_KEYED_PORTS or dport in _UDP_KEYED_PORTS or ulen < 8
-                or t + ulen > end):
+        if ulen < 8 or t + ulen > end:
             return None
         return ((src ^ dst) << 24 | 17 << 16 | (sport ^ dport)).to_bytes(7, "big")
     return None

@@ -13,10 +13,10 @@ from struct import Struct
 from typing import Any
 
 from netprobe.errors import UsageError
-from netprobe.packet.field import ListField, RawBytesField, ShortField
+from netprobe.packet.field import ByteField, ListField, RawBytesField, ShortField
 from netprobe.packet.layer import Layer, LengthNote, Truncated
 from netprobe.packet.layers.dns_name import DNSNameField, NameCache
-from netprobe.packet.layers.dns_records import RECORD_CLASSES, RecordUInt, ResourceRecord
+from netprobe.packet.layers.dns_records import RECORD_CLASSES, ResourceRecord
 from netprobe.packet.layers.dns_types import DNS_CLASSES, DNS_TYPES, EDNS0_TYPES
 
 _HH = Struct("!HH")
@@ -67,12 +67,12 @@ class DNSRROPT(ResourceRecord):
 
     fields = (
         DNSNameField("rrname", ""),
-        RecordUInt("type", 41, "H", DNS_TYPES),
-        RecordUInt("rclass", 4096, "H", DNS_CLASSES),
-        RecordUInt("extrcode", 0, "B"),
-        RecordUInt("version", 0, "B"),
-        RecordUInt("z", 32768, "H", {32768: "D0"}),
-        RecordUInt("rdlen", None, "H"),
+        ShortField("type", 41, names=DNS_TYPES),
+        ShortField("rclass", 4096, names=DNS_CLASSES),
+        ByteField("extrcode", 0),
+        ByteField("version", 0),
+        ShortField("z", 32768, names={32768: "D0"}),
+        ShortField("rdlen", None),
         ListField("rdata", [], item_check=check_edns_option),
     )
 

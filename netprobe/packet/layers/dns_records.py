@@ -15,7 +15,7 @@ from struct import Struct
 from typing import Any
 
 from netprobe.errors import UsageError
-from netprobe.packet.field import BitField, ShortField, TailField, UIntField, _ip6_text
+from netprobe.packet.field import BitField, IntField, ShortField, TailField, _ip6_text
 from netprobe.packet.layer import Layer, LengthNote, ParseError, Truncated
 from netprobe.packet.layers.dns_name import (
     DNSNameField,
@@ -104,37 +104,6 @@ def encode_txt(strings: list[Any]) -> bytes:
             out.append(len(text))
             out += text
     return bytes(out)
-
-
-class RecordUInt(UIntField):
-    """An unsigned field of a resource record.
-
-    Its generated check calls the field's ``check`` instead of the builtin
-    ``type``: resource records have a field named ``type``, whose parameter
-    shadows the builtin inside the generated ``__init__``.
-    """
-
-    __slots__ = ()
-
-    def check_expr(self, v: str) -> str:
-        return f"_chk_{self.name}({v})"
-
-
-class RecordBits(BitField):
-    """A bit field of a resource record (see ``RecordUInt`` for why)."""
-
-    __slots__ = ()
-
-    def check_expr(self, v: str) -> str:
-        return f"_chk_{self.name}({v})"
-
-
-def _short(name: str, default: Any, names: dict[int, str] | None = None) -> RecordUInt:
-    return RecordUInt(name, default, "H", names)
-
-
-def _int(name: str, default: Any) -> RecordUInt:
-    return RecordUInt(name, default, "I")
 
 
 class _Stop(Exception):
@@ -320,9 +289,9 @@ class ResourceRecord(Layer):
 
 #: the common header fields, with mDNS's cache-flush bit (RFC 6762) above a 15-bit class
 def _header(rtype: int) -> tuple[Any, ...]:
-    return (DNSNameField("rrname", ""), _short("type", rtype, names=DNS_TYPES),
-            RecordBits("cacheflush", 0, 1), RecordBits("rclass", 1, 15, names=DNS_CLASSES),
-            _int("ttl", 0), _short("rdlen", None))
+    return (DNSNameField("rrname", ""), ShortField("type", rtype, names=DNS_TYPES),
+            BitField("cacheflush", 0, 1), BitField("rclass", 1, 15, names=DNS_CLASSES),
+            IntField("ttl", 0), ShortField("rdlen", None))
 
 
 class DNSRR(ResourceRecord):
@@ -428,7 +397,7 @@ class DNSRR(ResourceRecord):
 class DNSRRMX(ResourceRecord):
     """An MX record (RFC 1035): preference and mail exchange."""
 
-    fields = (*_header(15), _short("preference", 0), DNSNameField("exchange", ""))
+    fields = (*_header(15), ShortField("preference", 0), DNSNameField("exchange", ""))
 
     def build_rdata(self) -> bytes:
         return _H.pack(self.preference) + encode_name(self.exchange)
@@ -452,17 +421,17 @@ class DNSRRSOA(ResourceRecord):
 
     fields = (
         DNSNameField("rrname", ""),
-        _short("type", 6, names=DNS_TYPES),
-        _short("rclass", 1, names=DNS_CLASSES),
-        _int("ttl", 0),
-        _short("rdlen", None),
+        ShortField("type", 6, names=DNS_TYPES),
+        ShortField("rclass", 1, names=DNS_CLASSES),
+        IntField("ttl", 0),
+        ShortField("rdlen", None),
         DNSNameField("mname", ""),
         DNSNameField("rname", ""),
-        _int("serial", 0),
-        _int("refresh", 0),
-        _int("retry", 0),
-        _int("expire", 0),
-        _int("minimum", 0),
+        IntField("serial", 0),
+        IntField("refresh", 0),
+        IntField("retry", 0),
+        IntField("expire", 0),
+        IntField("minimum", 0),
     )
 
     def _class_word(self) -> int:
@@ -497,8 +466,8 @@ class DNSRRSOA(ResourceRecord):
 class DNSRRSRV(ResourceRecord):
     """An SRV record (RFC 2782): priority, weight, port and target."""
 
-    fields = (*_header(33), _short("priority", 0), _short("weight", 0),
-              _short("port", 0), DNSNameField("target", ""))
+    fields = (*_header(33), ShortField("priority", 0), ShortField("weight", 0),
+              ShortField("port", 0), DNSNameField("target", ""))
 
     def build_rdata(self) -> bytes:
         return _HHH.pack(self.priority, self.weight, self.port) + encode_name(self.target)

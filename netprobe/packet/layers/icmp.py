@@ -34,7 +34,6 @@ from netprobe.packet.layers.icmp_extension import (
 )
 from netprobe.packet.layers.icmp_quote import quoted_hashkey
 from netprobe.packet.layers.ip import IP
-from netprobe.packet.layers.type_named import type_safe
 
 __all__ = ["ICMP", "ICMPExtension", "ICMPExtensionObject", "MPLSLabel"]
 
@@ -86,10 +85,6 @@ class _RestUInt(UIntField, _RestField):
     __slots__ = ()
     settable = True
 
-    def check_expr(self, v: str) -> str:
-        # the slow path: the inline check calls type(), which ICMP's "type" field shadows
-        return f"_chk_{self.name}({v})"
-
 
 class _RestIPv4(IPv4Field, _RestField):
     """An IPv4 address of the type-dependent part."""
@@ -137,7 +132,7 @@ class ICMP(Layer):
     an extension structure ``ext`` is attached.
     """
 
-    fields = type_safe(
+    fields = (
         ByteField("type", 8, names=ICMP_TYPES),
         ByteField("code", 0),
         ShortField("chksum", None),

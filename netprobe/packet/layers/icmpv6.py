@@ -33,7 +33,6 @@ from netprobe.packet.layers.icmpv6_nd import (
 )
 from netprobe.packet.layers.ipv6 import IPv6
 from netprobe.packet.layers.ipv6_header import NH_CHOOSERS
-from netprobe.packet.layers.type_named import type_safe
 
 __all__ = ["ICMPv6DestUnreach", "ICMPv6EchoReply", "ICMPv6EchoRequest", "ICMPv6NDOptDstLLAddr",
            "ICMPv6NDOptMTU", "ICMPv6NDOptPrefixInfo", "ICMPv6NDOptSrcLLAddr",
@@ -111,7 +110,7 @@ class _ExtensibleError(ICMPv6Error):
 class ICMPv6DestUnreach(_ExtensibleError):
     """Destination Unreachable (1)."""
 
-    fields = type_safe(
+    fields = (
         ByteField("type", 1, names=ICMPV6_TYPES),
         ByteField("code", 0, names=UNREACH_CODES),
         ShortField("cksum", None),
@@ -124,7 +123,7 @@ class ICMPv6DestUnreach(_ExtensibleError):
 class ICMPv6PacketTooBig(ICMPv6Error):
     """Packet Too Big (2): the ``mtu`` of the next link."""
 
-    fields = type_safe(
+    fields = (
         ByteField("type", 2, names=ICMPV6_TYPES),
         ByteField("code", 0),
         ShortField("cksum", None),
@@ -135,7 +134,7 @@ class ICMPv6PacketTooBig(ICMPv6Error):
 class ICMPv6TimeExceeded(_ExtensibleError):
     """Time Exceeded (3): hop limit reached (traceroute's answer) or reassembly timed out."""
 
-    fields = type_safe(
+    fields = (
         ByteField("type", 3, names=ICMPV6_TYPES),
         ByteField("code", 0, names=TIME_EXCEEDED_CODES),
         ShortField("cksum", None),
@@ -148,7 +147,7 @@ class ICMPv6TimeExceeded(_ExtensibleError):
 class ICMPv6ParamProblem(ICMPv6Error):
     """Parameter Problem (4): ``ptr`` is the offset of the faulty byte."""
 
-    fields = type_safe(
+    fields = (
         ByteField("type", 4, names=ICMPV6_TYPES),
         ByteField("code", 0, names=PARAM_PROBLEM_CODES),
         ShortField("cksum", None),
@@ -185,7 +184,7 @@ class _Echo(ICMPv6Message):
 class ICMPv6EchoRequest(_Echo):
     """Echo Request (128)."""
 
-    fields = type_safe(
+    fields = (
         ByteField("type", 128, names=ICMPV6_TYPES),
         ByteField("code", 0),
         ShortField("cksum", None),
@@ -198,7 +197,7 @@ class ICMPv6EchoRequest(_Echo):
 class ICMPv6EchoReply(_Echo):
     """Echo Reply (129): answers the request with the same id, seq and data."""
 
-    fields = type_safe(
+    fields = (
         ByteField("type", 129, names=ICMPV6_TYPES),
         ByteField("code", 0),
         ShortField("cksum", None),

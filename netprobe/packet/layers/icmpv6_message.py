@@ -12,7 +12,6 @@ from struct import Struct
 from netprobe.packet.checksum import checksum
 from netprobe.packet.field import ByteField, RawBytesField, ShortField
 from netprobe.packet.layer import Layer
-from netprobe.packet.layers.type_named import type_safe
 
 ICMPV6_TYPES = {1: "Destination unreachable", 2: "Packet too big", 3: "Time exceeded",
                 4: "Parameter problem", 100: "Private Experimentation",
@@ -73,7 +72,7 @@ class ICMPv6Message(Layer):
 class ICMPv6Unknown(ICMPv6Message):
     """A message of a type without a class of its own; its body kept as bytes."""
 
-    fields = type_safe(
+    fields = (
         ByteField("type", 1, names=ICMPV6_TYPES),
         ByteField("code", 0),
         ShortField("cksum", None),

@@ -21,7 +21,6 @@ from netprobe.packet.field import (
 )
 from netprobe.packet.layer import Layer, ParseError, Truncated
 from netprobe.packet.layers.icmpv6_message import ICMPV6_TYPES, ICMPv6Message
-from netprobe.packet.layers.type_named import type_safe
 
 ND_OPTION_TYPES = {1: "Source Link-Layer Address", 2: "Target Link-Layer Address",
                    3: "Prefix Information", 4: "Redirected Header", 5: "MTU",
@@ -50,7 +49,7 @@ class NDMessage(ICMPv6Message):
 class ICMPv6ND_RS(NDMessage):  # noqa: N801 - Scapy's name
     """Router Solicitation (133)."""
 
-    fields = type_safe(
+    fields = (
         ByteField("type", 133, names=ICMPV6_TYPES),
         ByteField("code", 0),
         ShortField("cksum", None),
@@ -62,7 +61,7 @@ class ICMPv6ND_RS(NDMessage):  # noqa: N801 - Scapy's name
 class ICMPv6ND_RA(NDMessage):  # noqa: N801 - Scapy's name
     """Router Advertisement (134); answers a Router Solicitation."""
 
-    fields = type_safe(
+    fields = (
         ByteField("type", 134, names=ICMPV6_TYPES),
         ByteField("code", 0),
         ShortField("cksum", None),
@@ -89,7 +88,7 @@ class ICMPv6ND_RA(NDMessage):  # noqa: N801 - Scapy's name
 class ICMPv6ND_NS(NDMessage):  # noqa: N801 - Scapy's name
     """Neighbor Solicitation (135) for ``tgt``."""
 
-    fields = type_safe(
+    fields = (
         ByteField("type", 135, names=ICMPV6_TYPES),
         ByteField("code", 0),
         ShortField("cksum", None),
@@ -109,7 +108,7 @@ class ICMPv6ND_NS(NDMessage):  # noqa: N801 - Scapy's name
 class ICMPv6ND_NA(NDMessage):  # noqa: N801 - Scapy's name
     """Neighbor Advertisement (136) for ``tgt``; answers the solicitation for it."""
 
-    fields = type_safe(
+    fields = (
         ByteField("type", 136, names=ICMPV6_TYPES),
         ByteField("code", 0),
         ShortField("cksum", None),
@@ -133,7 +132,7 @@ class ICMPv6ND_NA(NDMessage):  # noqa: N801 - Scapy's name
 class ICMPv6ND_Redirect(NDMessage):  # noqa: N801 - Scapy's name
     """Redirect (137): a better first hop ``tgt`` for ``dst``."""
 
-    fields = type_safe(
+    fields = (
         ByteField("type", 137, names=ICMPV6_TYPES),
         ByteField("code", 0),
         ShortField("cksum", None),
@@ -177,7 +176,7 @@ class ICMPv6NDOptUnknown(NDOption):
     ``data`` is zero-padded to fill whole 8-byte units; ``len`` follows it.
     """
 
-    fields = type_safe(
+    fields = (
         ByteField("type", 0),
         ByteField("len", None),
         RawBytesField("data", b""),
@@ -199,7 +198,7 @@ class ICMPv6NDOptUnknown(NDOption):
 class ICMPv6NDOptSrcLLAddr(NDOption):
     """Source Link-Layer Address (1)."""
 
-    fields = type_safe(ByteField("type", 1), ByteField("len", 1), MACField("lladdr", None))
+    fields = (ByteField("type", 1), ByteField("len", 1), MACField("lladdr", None))
 
     def summary_part(self) -> str:
         return f"{type(self).__name__} {self.lladdr}"
@@ -208,7 +207,7 @@ class ICMPv6NDOptSrcLLAddr(NDOption):
 class ICMPv6NDOptDstLLAddr(NDOption):
     """Target Link-Layer Address (2)."""
 
-    fields = type_safe(ByteField("type", 2), ByteField("len", 1), MACField("lladdr", None))
+    fields = (ByteField("type", 2), ByteField("len", 1), MACField("lladdr", None))
 
     summary_part = ICMPv6NDOptSrcLLAddr.summary_part
 
@@ -216,7 +215,7 @@ class ICMPv6NDOptDstLLAddr(NDOption):
 class ICMPv6NDOptPrefixInfo(NDOption):
     """Prefix Information (3): an on-link / autoconfiguration prefix."""
 
-    fields = type_safe(
+    fields = (
         ByteField("type", 3),
         ByteField("len", 4),
         ByteField("prefixlen", 64),
@@ -237,7 +236,7 @@ class ICMPv6NDOptPrefixInfo(NDOption):
 class ICMPv6NDOptMTU(NDOption):
     """MTU (5): the link's MTU."""
 
-    fields = type_safe(
+    fields = (
         ByteField("type", 5),
         ByteField("len", 1),
         ShortField("res", 0),

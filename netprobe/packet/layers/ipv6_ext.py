@@ -39,7 +39,6 @@ from netprobe.packet.layers.ipv6_options import (
     decode_options,
     encode_options,
 )
-from netprobe.packet.layers.type_named import type_safe
 
 _ADDR = IPv6Field("addresses")
 
@@ -156,7 +155,7 @@ class IPv6ExtHdrRouting(ExtensionHeader):
     ``len`` and ``segleft`` left unset follow the number of addresses.
     """
 
-    fields = type_safe(
+    fields = (
         ByteField("nh", None, names=IPV6_NH),
         ByteField("len", None),
         ByteField("type", 0),

@@ -70,13 +70,6 @@ def is_extension(layer: Any) -> bool:
     return getattr(layer, "is_extension_header", False)
 
 
-def skip_extensions(layer: Layer | None) -> Layer | None:
-    """The first layer at or above ``layer`` that is not an extension header."""
-    while layer is not None and is_extension(layer):
-        layer = layer._payload
-    return layer
-
-
 def pseudo_header_below(layer: Layer) -> Callable[[int, int], bytes] | None:
     """The pseudo-header function for a checksum computed above ``layer``, or None.
 

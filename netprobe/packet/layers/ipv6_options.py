@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 from netprobe.errors import UsageError
 from netprobe.packet.field import ByteField, IntField, IPv6Field, RawBytesField, ShortField
 from netprobe.packet.layer import Layer, ParseError
-from netprobe.packet.layers.type_named import type_safe
 
 HBH_OPTIONS = {0x00: "Pad1", 0x01: "PadN", 0x04: "Tunnel Encapsulation Limit",
                0x05: "Router Alert", 0x06: "Quick-Start", 0xC2: "Jumbo Payload",
@@ -91,9 +90,6 @@ class HAO(IPv6Option):
               IPv6Field("hoa", "::"))
     align = (8, 6)
 
-
-for _cls in (Pad1, PadN, HBHOptUnknown, RouterAlert, Jumbo, HAO):
-    type_safe(*_cls.fields)
 
 #: option kind -> (class, the optlen that class's fixed layout has)
 _KNOWN = {0x05: (RouterAlert, 2), 0xC2: (Jumbo, 4), 0xC9: (HAO, 16)}

@@ -56,9 +56,9 @@ class UDP(Layer):
         return off + 8, off + ln
 
     def hashkey(self) -> bytes:
-        key = (self.sport ^ self.dport).to_bytes(2, "big")
-        p = self._payload
-        return key + p.hashkey() if p is not None else key
+        # Ports only: an ICMP error may quote just 8 bytes of UDP, and its key must still
+        # equal the probe's. What rides above (a DNS id) is checked by answers().
+        return (self.sport ^ self.dport).to_bytes(2, "big")
 
     def answers(self, other: Layer) -> bool:
         if not isinstance(other, UDP):
