@@ -21,6 +21,13 @@ _EXPORTS = {
     "TCP": "netprobe.packet",
     "UDP": "netprobe.packet",
     "bind_layers": "netprobe.packet",
+    "send": "netprobe.engine.api",
+    "sendp": "netprobe.engine.api",
+    "sr": "netprobe.engine.api",
+    "sr1": "netprobe.engine.api",
+    "srp": "netprobe.engine.api",
+    "srp1": "netprobe.engine.api",
+    "sniff": "netprobe.engine.api",
 }
 
 
