@@ -16,6 +16,9 @@ from netprobe.packet.layers.raw import Padding, Raw
 #: link type number -> layer class, or a function choosing one from the first bytes
 LINKTYPES: dict[int, type[Layer] | Callable[[bytes], type[Layer]]] = {}
 
+#: layers dissected at most in one packet (stacked extension headers, tunnels)
+MAX_DEPTH = 256
+
 _FAILURES = (ParseError, struct.error, ValueError, IndexError, KeyError, TypeError,
              UnicodeError, OverflowError, RecursionError)
 
@@ -65,10 +68,15 @@ def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None) -> Laye
         if nxt is None:
             break
         depth += 1
-        if depth > 64:
+        if depth > MAX_DEPTH:
+            # Keep the bytes: what is left becomes Raw, with a note.
             if errors is None:
                 errors = []
-            errors.append("too many nested layers")
+            errors.append(f"more than {MAX_DEPTH} nested layers; the rest is left as Raw")
+            raw = Raw(load=buf[poff:pend])
+            raw._under = prev
+            prev._payload = raw
+            prev = raw
             break
         layer = new(nxt)
         layer._under = prev

@@ -210,6 +210,8 @@ def _derive(cls: Any) -> None:
                          "str)) else x for x in v]")
         else:
             lines.append(f"    n.{f.name} = self.{f.name}")
+    for slot in getattr(cls, "keep_slots", ()):
+        lines.append(f"    n.{slot} = getattr(self, {slot!r}, None)")
     lines.append("    n._payload = None\n    n._under = None\n    n._errors = self._errors")
     lines.append("    return n")
     g["_new"] = object.__new__
@@ -297,6 +299,8 @@ class Layer(metaclass=LayerMeta):
     payload_fields: ClassVar[tuple[str, ...]] = ()
     #: values of payload_fields when no binding applies
     payload_defaults: ClassVar[dict[str, int]] = {}
+    #: private slots (wire details that are not fields) that copies keep
+    keep_slots: ClassVar[tuple[str, ...]] = ()
     #: fields tried in order to choose the next layer while dissecting
     dissect_keys: ClassVar[tuple[str, ...]] = ()
     fixed_len: ClassVar[int] = 0

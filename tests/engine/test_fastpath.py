@@ -277,6 +277,7 @@ def test_answers_only_within_the_same_key(case: tuple[bytes, int, bytes, int]) -
     """The loop compares only packets whose keys are equal: an answer the fast path
     accepts must have the probe's key, or the loop would never see the pair."""
     answer, alt, probe, plt = case
+    assume(not bad_tcp_offset(answer, alt) and not bad_tcp_offset(probe, plt))
     if fastpath.answers(answer, alt, probe, plt):
         assert layers_key(answer, alt) == layers_key(probe, plt)
 
@@ -377,6 +378,6 @@ def test_bad_tcp_data_offset(answer_offset: int | None) -> None:
     probe = bytes(IP(src="198.18.1.2", dst="198.18.1.11") / TCP(sport=40000, dport=80,
                                                                 seq=7, dataofs=0))
     answer = bytes(IP(src="198.18.1.11", dst="198.18.1.2") / TCP(
-        sport=80, dport=40000, flags="SA", ack=99, dataofs=answer_offset))
+        sport=80, dport=40000, flags="SA", ack=8, dataofs=answer_offset))
     fast = fastpath.answers(answer, RAW_IP, probe, RAW_IP)
     assert fast is None or fast == layers_verdict(answer, RAW_IP, probe, RAW_IP)

@@ -385,9 +385,6 @@ def test_error_matches_the_probe_it_quotes(kind, quote_len, icmp):
         assert not _answers(err, other)
 
 
-@pytest.mark.xfail(strict=True, reason="tcp.py raises Truncated on a TCP header cut to 8 "
-                   "bytes, so the quote's transport part is Raw and IP.same_probe cannot "
-                   "compare ports (the hash keys still differ)")
 def test_eight_byte_tcp_quote_tells_ports_apart_in_answers():
     probe = IP(src=A, dst=C) / TCP(sport=40001, dport=80, seq=99)
     other = IP(src=A, dst=C) / TCP(sport=40002, dport=80, seq=99)

@@ -509,8 +509,6 @@ def test_capture_many_extension_headers(corpus_dir):
         _compare_layer(a, b)
 
 
-@pytest.mark.xfail(strict=True, reason="dissect.py stops after 64 nested layers and drops the "
-                   "rest; this frame has 100 extension headers")
 def test_capture_many_extension_headers_round_trip(corpus_dir):
     ((raw, wl, _),) = _frames(corpus_dir, "libpcap__ipv6_ext_headers.pcap")
     d = dissect(raw, 1, wl)

@@ -14,6 +14,8 @@ import os
 import subprocess
 import sys
 from collections import Counter, defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -82,33 +84,50 @@ MUST_COMPARE = {
     "ARP": ("arp.opcode", "arp.src.hw_mac", "arp.src.proto_ipv4", "arp.dst.hw_mac",
             "arp.dst.proto_ipv4"),
     "DNS": ("dns.id", "dns.qry.name", "dns.count.queries"),
-    "DNSTCP": ("dns.len",),
+    "DNSTCP": ("dns.length",),
     "ICMPv6EchoRequest": ("icmpv6.type", "icmpv6.code"),
     "": ("frame.len", "frame.cap_len", "frame.time_epoch", "frame.encap_type"),
 }
 
 
-def _run_both(path: Path) -> tuple[subprocess.CompletedProcess[bytes], object]:
+@dataclass
+class _Outputs:
+    """Both tools' raw results for one file (or which one hung)."""
+
+    netprobe: subprocess.CompletedProcess[bytes] | None
+    tshark: subprocess.CompletedProcess[bytes] | None
+
+
+def _run_both(path: Path) -> _Outputs:
     env = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
-    mine = subprocess.Popen([sys.executable, "-m", "netprobe", "read", str(path), "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    theirs = subprocess.Popen(command(path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        out, err = mine.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        mine.kill()
-        theirs.kill()
-        mine.communicate()
-        theirs.communicate()
-        pytest.fail(f"{path.name}: netprobe read did not finish in {TIMEOUT} s")
-    try:
-        tout, terr = theirs.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        theirs.kill()
-        theirs.communicate()
-        pytest.fail(f"{path.name}: tshark did not finish in {TIMEOUT} s")
-    done = subprocess.CompletedProcess(mine.args, mine.returncode, out, err)
-    return done, parse_output(tout, theirs.returncode, terr.decode("utf-8", "replace"))
+    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+             for args in ([sys.executable, "-m", "netprobe", "read", str(path), "--json"],
+                          command(path))]
+    done: list[subprocess.CompletedProcess[bytes] | None] = []
+    for proc in procs:
+        try:
+            out, err = proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            done.append(None)
+        else:
+            done.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+    return _Outputs(*done)
+
+
+#: the tools run one file ahead in a worker, while the test compares the current file
+_AHEAD = ThreadPoolExecutor(max_workers=1)
+_PENDING: dict[Path, Future[_Outputs]] = {}
+
+
+def _outputs(path: Path) -> _Outputs:
+    if path not in _PENDING:
+        _PENDING[path] = _AHEAD.submit(_run_both, path)
+    following = FILES.index(path) + 1
+    if following < len(FILES) and FILES[following] not in _PENDING:
+        _PENDING[FILES[following]] = _AHEAD.submit(_run_both, FILES[following])
+    return _PENDING.pop(path).result()
 
 
 def _records(stdout: bytes) -> list[dict]:
@@ -138,7 +157,12 @@ def _error_line(stderr: str, path: Path) -> str:
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_read_matches_tshark(path: Path) -> None:
     require_tshark()
-    done, tshark = _run_both(path)
+    outputs = _outputs(path)
+    done = outputs.netprobe
+    assert done is not None, f"netprobe read did not finish in {TIMEOUT} s"
+    assert outputs.tshark is not None, f"tshark did not finish in {TIMEOUT} s"
+    tshark = parse_output(outputs.tshark.stdout, outputs.tshark.returncode,
+                          outputs.tshark.stderr.decode("utf-8", "replace"))
     stderr = done.stderr.decode("utf-8", "replace")
     assert "Traceback" not in stderr, stderr
     records = _records(done.stdout)

@@ -240,7 +240,7 @@ SPECS: dict[str, LayerSpec] = {
         ("dns.count.answers", key("ancount"), num),
         ("dns.count.auth_rr", key("nscount"), num),
         ("dns.count.add_rr", key("arcount"), num),
-        ("dns.len", key("length"), num),  # DNS over TCP: the length prefix
+        ("dns.length", key("length"), num),  # DNS over TCP: the length prefix
     ), (
         ("dns.qry.name", dns_qnames, dns_name),
     )),
@@ -339,9 +339,13 @@ def compare_frame(number: int, record: dict[str, Any], frame: Frame, classes: se
         mine = mine_by_kind.get(kind, [])
         for layer, node in zip(mine, nodes):
             for tfields, getter, conv in spec.scalars:
-                names = tfields.split("|")
-                value = next((v for v in map(node.first, names) if v is not None), None)
-                check(names[-1], getter(layer), conv(value))
+                if "|" in tfields:
+                    names = tfields.split("|")
+                    value = next((v for v in map(node.first, names) if v is not None), None)
+                    tfields = names[-1]
+                else:
+                    value = node.first(tfields)
+                check(tfields, getter(layer), conv(value))
             for tfield, getter, conv in spec.lists:
                 values = node.fields.get(tfield)
                 got = getter(layer)

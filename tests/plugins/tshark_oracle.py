@@ -122,21 +122,31 @@ def _get(obj: _Obj, key: str) -> _Obj:
     return _Obj()
 
 
+#: protocols whose compared fields sit in subtrees (flags, options, queries); the
+#: subtrees of the others are skipped, which keeps big files quick
+DEEP = frozenset({"tcp", "dns", "mdns", "llmnr"})
+
+
 def _walk(name: str, pairs: _Obj, out: list[Node]) -> None:
     node = Node(name)
     out.append(node)
     nested: list[tuple[str, _Obj]] = []
+    fields = node.fields
+    deep = name in DEEP
 
     def collect(obj: _Obj) -> None:
         for key, value in obj:
-            if key in PROTOCOLS and isinstance(value, _Obj):
-                # A protocol inside a protocol (the packet an ICMP error quotes) is a
-                # node of its own, after this one.
-                nested.append((key, value))
-            elif isinstance(value, _Obj):
-                collect(value)
+            if type(value) is _Obj:
+                if key in PROTOCOLS:
+                    # A protocol inside a protocol (the packet an ICMP error quotes) is
+                    # a node of its own, after this one.
+                    nested.append((key, value))
+                elif deep:
+                    collect(value)
+            elif key in fields:
+                fields[key].append(value)
             else:
-                node.fields.setdefault(key, []).append(value)
+                fields[key] = [value]
 
     collect(pairs)
     for key, value in nested:

@@ -13,6 +13,7 @@ from netprobe.packet.layer import Layer, LengthNote, ParseError, Truncated
 _H = Struct("!H")
 _I = Struct("!I")
 _II = Struct("!II")
+_HHI = Struct("!HHI")
 
 #: option name -> kind; value codecs below
 TCP_OPTIONS = {"EOL": 0, "NOP": 1, "MSS": 2, "WScale": 3, "SAckOK": 4, "SAck": 5,
@@ -146,11 +147,17 @@ class TCP(Layer):
     )
     dissect_keys = ("dport", "sport")
     checksum = ("chksum", "pseudo")
+    #: the bytes of a header quoted cut short in an ICMP error (None otherwise)
+    __slots__ = ("_cut",)
+    keep_slots = ("_cut",)
 
     def build_tail(self) -> bytes:
         return encode_tcp_options(self.options)
 
     def build_layer(self, payload: bytes) -> bytes:
+        cut = getattr(self, "_cut", None)
+        if cut is not None:  # a quoted, cut-short header builds back as it was read
+            return _HHI.pack(self.sport, self.dport, self.seq) + cut[8:] + payload
         hdr = bytearray(self._pack_fixed())
         if self.options:
             hdr += encode_tcp_options(self.options)
@@ -166,6 +173,17 @@ class TCP(Layer):
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
         if end - off < 20:
+            under = self._under
+            if (end - off >= 8 and under is not None and under._under is not None
+                    and getattr(under._under, "quotes_packet", False)):
+                # An ICMP error often quotes only 8 bytes of TCP: ports and sequence
+                # number, all that matching needs. The rest stays unknown (None).
+                self.sport, self.dport, self.seq = _HHI.unpack_from(buf, off)
+                self.ack = self.dataofs = self.reserved = self.flags = None
+                self.window = self.chksum = self.urgptr = None
+                self.options = []
+                self._cut = buf[off:end]
+                return end, end
             raise Truncated(f"truncated header ({end - off} of 20 bytes)")
         hl = (buf[off + 12] >> 4) * 4
         if hl < 20:
