@@ -101,7 +101,10 @@ class _Walker:
             args = [self.value(a) for a in node.args]
             if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
                 raise self.refuse(node, "range() takes integers")
-            r = range(*args)
+            try:
+                r = range(*args)
+            except ValueError as exc:  # a step of 0
+                raise self.refuse(node, f"range(): {exc}") from None
             if len(r) > _MAX_RANGE:
                 raise UsageError(f"range() of {len(r)} values is too large "
                                  f"(at most {_MAX_RANGE})")

@@ -121,6 +121,7 @@ def _derive(cls: Any) -> None:
         "_mac2b": F._mac_to_bytes, "_ip4": F._ip4_to_bytes, "_ip6": F._ip6_to_bytes,
         "_ntoa": _ntoa, "_ntop6": F._ip6_text, "_upper": _upper_value, "_bad_kw": _bad_kw,
         "_i2b24": _i2b24, "_b2i24": _b2i24, "_MAC_OK": F._MAC_OK,
+        "_names": tuple(f.name for f in fields),
     }
     for f in fields:
         if isinstance(f, F.FlagsField):
@@ -144,7 +145,8 @@ def _derive(cls: Any) -> None:
            + "\n".join(body) + "\n"
            "    self._payload = None\n    self._under = None\n    self._errors = None\n"
            "    if _extra: _bad_kw(self, _extra)\n"
-           "    if _raw is not None: self._init_from_bytes(_raw)\n")
+           "    if _raw is not None: self._init_from_bytes(_raw, [n for n, v in zip(_names, ("
+           + "".join(f"{f.name}, " for f in fields) + ")) if v is not _U])\n")
     exec(src, g)  # noqa: S102 - generated from the class's own field list
     cls.__init__ = g["__init__"]
 
@@ -320,12 +322,18 @@ class Layer(metaclass=LayerMeta):
         """Decode the variable-length fields; layers with options override."""
 
     # -- construction -------------------------------------------------------------------------
-    def _init_from_bytes(self, raw: bytes) -> None:
+    def _init_from_bytes(self, raw: bytes, given: list[str] = ()) -> None:  # type: ignore[assignment]
+        """Take the fields from ``raw``; the fields in ``given`` (set by keyword) win, as in
+        Scapy's ``IP(raw, ttl=1)``."""
         from netprobe.packet.dissect import dissect_as
 
         parsed = dissect_as(type(self), bytes(raw))
+        if type(parsed) is not type(self):
+            why = "; ".join(parsed._errors or ()) or "not enough bytes"
+            raise UsageError(f"cannot read {len(raw)} bytes as {type(self).__name__}: {why}")
         for name in self.field_names:
-            setattr(self, name, getattr(parsed, name))
+            if name not in given:
+                setattr(self, name, getattr(parsed, name))
         self._errors = parsed._errors
         p = parsed._payload
         parsed._payload = None
@@ -498,8 +506,12 @@ class Layer(metaclass=LayerMeta):
                               f"{sets[0][1]} has several values); iterate it to build each")
         for layer in self.layers():
             for f in layer.fields:
+                value = getattr(layer, f.name)
+                if value is None and not f.auto and not isinstance(f, F.TailField):
+                    return UsageError(f"{layer.name}.{f.name}: needs a value (None is only "
+                                      "for fields that fill themselves)")
                 try:
-                    f.check(getattr(layer, f.name))
+                    f.check(value)
                 except UsageError as e:
                     return UsageError(f"{layer.name}.{e}")
         return UsageError(f"cannot build {self.summary()}: {exc}")

@@ -6,11 +6,19 @@ from typing import Any
 
 import click
 
-from netprobe.errors import EXIT_RUNTIME, CaptureFileError, NetprobeError, UsageError
+from netprobe.errors import (
+    EXIT_RUNTIME,
+    CaptureFileError,
+    NetprobeError,
+    RuntimeProblem,
+    UsageError,
+)
 
 
 @click.command("read")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False,
+# No checks by click: a missing, unreadable or wrong file is an error of that file
+# (one line, exit 4) and the other files are still read.
+@click.argument("files", nargs=-1, required=True, type=click.Path(readable=False,
                                                                   allow_dash=True))
 @click.option("-c", "--count", type=click.IntRange(min=1), default=None,
               help="Stop after N packets (over all files).")
@@ -18,7 +26,8 @@ from netprobe.errors import EXIT_RUNTIME, CaptureFileError, NetprobeError, Usage
               help="Keep only packets matching this pcap-filter(7) expression.")
 @click.option("-w", "--write", "out", metavar="OUT", default=None,
               help="Write the packets read (after --filter) to OUT: pcapng if it ends in "
-                   ".pcapng or the input mixes link types, else pcap. Written atomically.")
+                   ".pcapng, else pcap (one link type only). Written atomically: after a "
+                   "failure nothing is left at OUT.")
 @click.option("--json/--no-json", "as_json", default=None,
               help="JSON Lines, one object per packet (the default on a pipe).")
 @click.pass_context
@@ -50,6 +59,8 @@ def command(ctx: click.Context, files: tuple[str, ...], count: int | None, bpf: 
     if as_json is not None:
         output.json = as_json
     filters: dict[int, Any] = {}
+    if bpf is not None:
+        _check_syntax(bpf)
     writer = _Writer(out) if out else None
     n = 0
     failed = False
@@ -79,6 +90,8 @@ def command(ctx: click.Context, files: tuple[str, ...], count: int | None, bpf: 
             except CaptureFileError as exc:
                 failed = True
                 click.echo(f"netprobe: error: {exc}", err=True)
+            except BrokenPipeError:
+                raise  # our reader (head, less) went away: the CLI ends quietly
             except OSError as exc:
                 failed = True
                 click.echo(f"netprobe: error: {path}: {exc.strerror or exc}", err=True)
@@ -94,6 +107,22 @@ def command(ctx: click.Context, files: tuple[str, ...], count: int | None, bpf: 
         ctx.exit(EXIT_RUNTIME)
 
 
+def _check_syntax(expr: str) -> None:
+    """Refuse a filter no link type could accept before reading anything.
+
+    Whether a filter fits depends on each file's link type (``ether host`` has
+    no meaning on raw IP), so it is compiled per link type as files are read;
+    a filter that compiles neither for Ethernet nor for raw IP is refused here,
+    also when the files hold no packet at all.
+    """
+    from netprobe.wire.bpf import compile_filter
+
+    try:
+        compile_filter(expr, 1)
+    except UsageError:
+        compile_filter(expr, 101)
+
+
 def _compile(expr: str, linktype: int) -> Any:
     from netprobe.wire.bpf import compile_filter
 
@@ -101,12 +130,20 @@ def _compile(expr: str, linktype: int) -> Any:
         return compile_filter(expr, linktype)
     except NetprobeError:
         raise
-    except Exception as exc:  # noqa: BLE001 - pcap's message is the useful part
+    except Exception as exc:
         raise UsageError(f"bad filter {expr!r}: {exc}") from None
 
 
+class OutputFileError(RuntimeProblem):
+    """Writing ``-w OUT`` failed: the command stops (an input error lets it go on)."""
+
+
 class _Writer:
-    """Writes records to ``-w OUT``: pcap while one link type suffices, else pcapng."""
+    """Writes records to ``-w OUT``: pcapng if OUT ends in .pcapng, else pcap.
+
+    Its failures are raised as ``OutputFileError``, never as the ``OSError`` or
+    ``CaptureFileError`` that the read loop takes for a damaged input file.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -116,6 +153,13 @@ class _Writer:
         self.pcapng = path.endswith(".pcapng")
 
     def add(self, rec: Any) -> None:
+        """Write one record (opening OUT on the first)."""
+        try:
+            self._add(rec)
+        except (OSError, CaptureFileError) as exc:
+            raise OutputFileError(_output_problem(self.path, exc)) from exc
+
+    def _add(self, rec: Any) -> None:
         from netprobe.wire.pcapfile import PcapngWriter, PcapWriter
 
         if self.writer is None:
@@ -135,12 +179,26 @@ class _Writer:
             self.writer.write(rec.data, rec.ts_sec, rec.ts_frac, rec.ts_units, rec.wirelen)
 
     def close(self) -> None:
-        if self.writer is None:
-            from netprobe.wire.pcapfile import PcapWriter
+        """Finish OUT and move it into place."""
+        try:
+            if self.writer is None:
+                from netprobe.wire.pcapfile import PcapngWriter, PcapWriter
 
-            self.writer = PcapWriter(self.path, 1)  # an empty capture, as tcpdump writes
-        self.writer.close()
+                # no packet: an empty capture, as tcpdump writes
+                self.writer = PcapngWriter(self.path) if self.pcapng else PcapWriter(
+                    self.path, 1)
+            self.writer.close()
+        except (OSError, CaptureFileError) as exc:
+            raise OutputFileError(_output_problem(self.path, exc)) from exc
 
     def abort(self) -> None:
+        """Give up: nothing is left at OUT."""
         if self.writer is not None:
             self.writer.abort()
+
+
+def _output_problem(path: str, exc: BaseException) -> str:
+    if isinstance(exc, CaptureFileError):
+        return str(exc)
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return f"{path}: cannot write: {reason}"

@@ -42,7 +42,10 @@ def check_ip_option(name: str, value: Any) -> tuple[int, bytes]:
     if isinstance(value, (tuple, list)) and len(value) == 2 and isinstance(value[0], int):
         data = value[1]
         if isinstance(data, str):
-            data = bytes.fromhex(data)
+            try:
+                data = bytes.fromhex(data)
+            except ValueError:
+                raise UsageError(f"{name}: option {value[0]}: {data!r} is not hex") from None
         if not 0 <= value[0] <= 255 or not isinstance(data, (bytes, bytearray)) or len(data) > 38:
             raise UsageError(f"{name}: bad option {value!r}")
         return (value[0], bytes(data))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from struct import Struct
 from typing import Any
 
@@ -38,14 +39,22 @@ def check_tcp_option(name: str, value: Any) -> tuple[Any, Any]:
                              f"(known: {', '.join(TCP_OPTIONS)}, or a kind number)")
         try:
             encode_tcp_option(kind, val)
-        except (TypeError, ValueError, OverflowError) as exc:
+        except (TypeError, ValueError, OverflowError, struct.error) as exc:
+            # struct.error: a value of the wrong type or arity ("MSS", "x")
             raise UsageError(f"{name}: bad value for {kind}: {val!r} ({exc})") from None
         return (kind, val)
-    if isinstance(kind, int) and 0 <= kind <= 255:
+    if isinstance(kind, int) and not isinstance(kind, bool) and 0 <= kind <= 255:
         if isinstance(val, str):
-            val = bytes.fromhex(val)
+            try:
+                val = bytes.fromhex(val)
+            except ValueError:
+                raise UsageError(f"{name}: option {kind}: {val!r} is not hex") from None
         if val is not None and not isinstance(val, (bytes, bytearray)):
             raise UsageError(f"{name}: option {kind} takes bytes, got {val!r}")
+        if val is not None and len(val) > 38:
+            # 40 bytes of options at most, two of them kind and length
+            raise UsageError(f"{name}: option {kind} has {len(val)} bytes of data "
+                             "(at most 38)")
         known = TCP_OPTION_NAMES.get(kind)
         if known and known in ("EOL", "NOP"):
             return (known, None)
