@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from netprobe.packet.layer import Layer, LengthNote, ParseError, Truncated
+from netprobe.packet.layer import Layer, LayerMeta, LengthNote, ParseError, Truncated
 from netprobe.packet.layers.raw import Padding, Raw
 
 
@@ -106,5 +106,5 @@ def dissect(data: bytes, linktype: int = 1, wirelen: int | None = None) -> Layer
         pkt = Raw(load=data)
         pkt._errors = [f"unknown link type {linktype}"]
         return pkt
-    cls = chooser if isinstance(chooser, type) else chooser(data)
+    cls = chooser if chooser.__class__ is LayerMeta else chooser(data)
     return dissect_as(cls, data, wirelen)

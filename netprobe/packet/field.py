@@ -189,6 +189,18 @@ class UIntField(Field):
         return (f"({v} if {v}.__class__ is int and 0 <= {v} <= {self.maxval} "
                 f"else _chk_{self.name}({v}))")
 
+    def check(self, value: Any) -> Any:
+        # Scapy's convention: a pair of numbers is an inclusive range, TCP(dport=(1, 1024)).
+        if (type(value) is tuple and len(value) == 2
+                and all(isinstance(x, int) and not isinstance(x, bool) for x in value)):
+            lo, hi = value
+            if hi < lo:
+                raise UsageError(f"{self.name}: empty range {value!r} (low, high)")
+            if lo < 0 or hi > self.maxval:
+                raise UsageError(f"{self.name}: range {value!r} goes beyond 0..{self.maxval}")
+            value = range(lo, hi + 1)
+        return super().check(value)
+
     def check_one(self, value: Any) -> Any:
         if isinstance(value, str) and self.names:
             for k, n in self.names.items():

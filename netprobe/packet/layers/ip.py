@@ -158,7 +158,6 @@ class IP(Layer):
         else:
             self.options = []
         tl = buf[off + 2] << 8 | buf[off + 3]
-        quoted = self._under is not None and getattr(self._under, "quotes_packet", False)
         if tl == 0:
             # TSO / BIG TCP captures carry 0 here; the payload runs to the end.
             pend = end
@@ -166,7 +165,8 @@ class IP(Layer):
             self.note(f"total length {tl} is less than the header length {hl}")
             pend = end
         elif off + tl > end:
-            if not quoted:
+            under = self._under
+            if under is None or not getattr(under, "quotes_packet", False):
                 self.note(LengthNote(f"total length {tl} exceeds the {end - off} bytes "
                                      "captured"))
             pend = end
