@@ -16,6 +16,9 @@ LINKTYPE_ETHERNET = 1
 LINKTYPE_RAW = 101
 
 
+_UNPARSED = object()
+
+
 class PreparedProbe:
     """One probe ready to go: ``data`` to send and ``key`` to find its answers.
 
@@ -23,7 +26,7 @@ class PreparedProbe:
     is made only when an answer needs comparing with it.
     """
 
-    __slots__ = ("_layer", "cls", "data", "fast", "key", "linktype")
+    __slots__ = ("_fast", "_layer", "cls", "data", "key", "linktype")
 
     def __init__(self, data: bytes, key: bytes, linktype: int, cls: type[Layer] | None,
                  layer: Layer | None = None, fast: tuple | None = None) -> None:
@@ -32,8 +35,15 @@ class PreparedProbe:
         self.linktype = linktype
         self.cls = cls
         self._layer = layer
-        #: the fast path's parse of ``data`` (None: answers are compared as layers)
-        self.fast = fast
+        self._fast = fast if fast is not None else _UNPARSED
+
+    @property
+    def fast(self) -> tuple | None:
+        """The fast path's parse of ``data`` (None: answers are compared as layers)."""
+        f = self._fast
+        if f is _UNPARSED:
+            f = self._fast = fastpath.parse(self.data, self.linktype)
+        return f
 
     @property
     def match_layer(self) -> Layer:
@@ -73,14 +83,27 @@ def _from_template(template: ProbeTemplate, layer2: bool) -> Iterator[PreparedPr
     linktype = LINKTYPE_ETHERNET if layer2 else LINKTYPE_RAW
     cls = template.cls
     parse, key_of = fastpath.parse, fastpath.key_of
-    for data in template.packets():
-        fast = parse(data, linktype)
-        key = key_of(fast, data)
-        if key is None:
-            sent = dissect_as(cls, data)
-            yield PreparedProbe(data, sent.hashkey(), linktype, cls, sent)
-        else:
-            yield PreparedProbe(data, key, linktype, cls, fast=fast)
+    for start in range(0, len(template), BATCH):
+        arr = template.batch(start, BATCH)
+        width = arr.shape[1]
+        raw = arr.tobytes()
+        keys = template.fast_keys(arr) if template.linktype == linktype else None
+        for k in range(arr.shape[0]):
+            data = raw[k * width:(k + 1) * width]
+            if keys is not None:
+                yield PreparedProbe(data, keys[k], linktype, cls)
+                continue
+            fast = parse(data, linktype)
+            key = key_of(fast, data)
+            if key is None:
+                sent = dissect_as(cls, data)
+                yield PreparedProbe(data, sent.hashkey(), linktype, cls, sent)
+            else:
+                yield PreparedProbe(data, key, linktype, cls, fast=fast)
+
+
+#: probes stamped per template batch
+BATCH = 4096
 
 
 def prepare(packets: Iterable[Layer | bytes] | Layer, layer2: bool = False,

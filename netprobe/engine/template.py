@@ -91,6 +91,11 @@ class _Checksum:
         self.zero_as_ffff = zero_as_ffff
 
 
+#: fields that may vary without changing where the fast path finds the key's parts
+_LAYOUT_NEUTRAL = frozenset({"src", "dst", "ttl", "id", "tos", "sport", "dport", "seq",
+                             "ack", "window", "urgptr"})
+
+
 class ProbeTemplate:
     """A packet set stamped out in batches; ``len()`` probes in product order.
 
@@ -121,6 +126,9 @@ class ProbeTemplate:
         self.radices = [len(v) for _, _, v in sets]
         self.count = int(np.prod(self.radices, dtype=np.int64))
         self.varying: list[_Varying] = []
+        self.varying_names = [name for _, name, _ in sets]
+        #: the link type the bytes start with (Ethernet frames or bare IP)
+        self.linktype = 1 if self.cls.__name__ == "Ether" else 101
         changed: set[int] = set()
         for i, name, values in sets:
             cls = type(layers[i])
@@ -236,6 +244,41 @@ class ProbeTemplate:
             arr[:, c.offset] = cs >> np.uint64(8)
             arr[:, c.offset + 1] = cs & np.uint64(0xFF)
         return arr
+
+    def fast_keys(self, arr: np.ndarray) -> list[bytes] | None:
+        """The fast path's hash key of every probe in a batch, or None for other shapes.
+
+        For plain IPv4 TCP/UDP probes whose varying fields leave the layout alone,
+        the key (``fastpath.key_of``) is made column-wise: source XOR destination,
+        protocol, source port XOR destination port.
+        """
+        shape = self._key_shape
+        if shape is None:
+            return None
+        ip, t = shape
+        a = arr
+        out = np.empty((a.shape[0], 7), dtype=np.uint8)
+        out[:, 0:4] = a[:, ip + 12:ip + 16] ^ a[:, ip + 16:ip + 20]
+        out[:, 4] = a[:, ip + 9]
+        out[:, 5:7] = a[:, t:t + 2] ^ a[:, t + 2:t + 4]
+        raw = out.tobytes()
+        return [raw[i:i + 7] for i in range(0, len(raw), 7)]
+
+    @property
+    def _key_shape(self) -> tuple[int, int] | None:
+        """(IP offset, transport offset) when every probe keeps the fast-path shape."""
+        cached = getattr(self, "_shape_cache", False)
+        if cached is not False:
+            return cached
+        from netprobe.packet import fastpath
+
+        shape = None
+        parsed = fastpath.parse(self.base, self.linktype)
+        if parsed is not None and fastpath.key_of(parsed, self.base) is not None and all(
+                name in _LAYOUT_NEUTRAL for name in self.varying_names):
+            shape = (parsed[0], parsed[0] + 20)
+        self._shape_cache = shape
+        return shape
 
     def packets(self, batch_size: int = 4096) -> Any:
         """Every probe's bytes, in order."""
