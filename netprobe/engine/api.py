@@ -104,7 +104,8 @@ class Session:
         self.close()
 
 
-def _peek(prepared: Iterator[PreparedProbe]) -> tuple[PreparedProbe | None, Iterator[PreparedProbe]]:
+def _peek(prepared: Iterator[PreparedProbe],
+          ) -> tuple[PreparedProbe | None, Iterator[PreparedProbe]]:
     first = next(prepared, None)
     if first is None:
         return None, iter(())
@@ -112,7 +113,7 @@ def _peek(prepared: Iterator[PreparedProbe]) -> tuple[PreparedProbe | None, Iter
 
 
 def run(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | None = None,
-        iface: str | None = None, layer2: bool = False, filter: str | None = None,  # noqa: A002
+        iface: str | None = None, layer2: bool = False, filter: str | None = None,
         multi: bool = False, max_time: float | None = None, scope: Any = None,
         counters: Counters | None = None,
         on_progress: Callable[[Counters], None] | None = None) -> Iterator[Result]:
@@ -158,7 +159,7 @@ def _collect(probes: Probes, layer2: bool, progress: bool, **kwargs: Any) -> Sen
 
 
 def sr(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | None = None,
-       iface: str | None = None, filter: str | None = None,  # noqa: A002
+       iface: str | None = None, filter: str | None = None,
        multi: bool = False, max_time: float | None = None, scope: Any = None,
        progress: bool = True) -> SendReceive:
     """Send layer-3 probes and match answers: ``ans, unans = sr(...)``.
@@ -170,7 +171,7 @@ def sr(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | No
 
 
 def srp(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | None = None,
-        iface: str | None = None, filter: str | None = None,  # noqa: A002
+        iface: str | None = None, filter: str | None = None,
         multi: bool = False, max_time: float | None = None, scope: Any = None,
         progress: bool = True) -> SendReceive:
     """Send layer-2 frames and match answers: ``ans, unans = srp(...)``."""
@@ -192,7 +193,7 @@ def srp1(probes: Probes, **kwargs: Any) -> Layer | None:
 
 def _send(probes: Probes, layer2: bool, iface: str | None, count: int, interval: float,
           scope: Any) -> int:
-    capture, iface_mod, _, privileges, route, scope_mod, sockets = _wire()
+    _, _, _, privileges, route, scope_mod, sockets = _wire()
     privileges.require_raw_sockets("sending packets", "run as root")
     scope = scope or scope_mod.Scope.from_environment()
     fill = _link_filler(iface) if layer2 else None
@@ -228,7 +229,7 @@ def sendp(probes: Probes, *, iface: str | None = None, count: int = 1, interval:
     return _send(probes, True, iface, count, interval, scope)
 
 
-def sniff(iface: str | None = None, filter: str | None = None, count: int = 0,  # noqa: A002
+def sniff(iface: str | None = None, filter: str | None = None, count: int = 0,
           timeout: float | None = None, prn: Callable[[Layer], Any] | None = None,
           store: bool = True) -> list[Layer]:
     """Capture packets until ``count`` are seen or ``timeout`` seconds pass."""

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from netprobe.packet import field as F
+from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
 from netprobe.packet.dissect import dissect_as
 from netprobe.packet.layer import Layer
 
@@ -133,7 +133,7 @@ class ProbeTemplate:
         for i, name, values in sets:
             cls = type(layers[i])
             f = cls.fields_by_name[name]
-            if name not in cls.field_offsets or f.auto and f.name != "src":
+            if name not in cls.field_offsets or (f.auto and f.name != "src"):
                 raise TemplateUnsupported(f"{cls.__name__}.{name} cannot vary in a template")
             off, size, shift, bits = cls.field_offsets[name]
             self.varying.append(_Varying(starts[i] + off, size, shift, bits,

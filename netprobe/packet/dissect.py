@@ -12,7 +12,6 @@ from collections.abc import Callable
 from netprobe.packet.layer import Layer, LayerMeta, LengthNote, ParseError, Truncated
 from netprobe.packet.layers.raw import Padding, Raw
 
-
 #: link type number -> layer class, or a function choosing one from the first bytes
 LINKTYPES: dict[int, type[Layer] | Callable[[bytes], type[Layer]]] = {}
 

@@ -151,6 +151,10 @@ def answers_parsed(a: tuple[int, int, int, int, int] | None, answer: bytes,
         if asport in _UDP_KEYED_PORTS or adport in _UDP_KEYED_PORTS:
             return None
         return True
+    for frame, t, end in ((answer, at, aend), (probe, pt, pend)):
+        hl = (frame[t + 12] >> 4) * 4
+        if hl < 20 or t + hl > end:
+            return None  # a header the layers would not parse as TCP
     asport, adport, _aseq, aack = _TCP_SEQ.unpack_from(answer, at)
     psport, pdport, pseq, _pack = _TCP_SEQ.unpack_from(probe, pt)
     if asport != pdport or adport != psport:

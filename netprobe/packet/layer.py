@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from netprobe.errors import UsageError
-from netprobe.packet import field as F
+from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
 
 _UNSET = object()
 _SET_TYPES = (F.SetValue, list, range, tuple)
@@ -145,9 +145,13 @@ def _derive(cls: Any) -> None:
            + "\n".join(body) + "\n"
            "    self._payload = None\n    self._under = None\n    self._errors = None\n"
            "    if _extra: _bad_kw(self, _extra)\n"
-           "    if _raw is not None: self._init_from_bytes(_raw, [n for n, v in zip(_names, ("
-           + "".join(f"{f.name}, " for f in fields) + ")) if v is not _U])\n")
-    exec(src, g)  # noqa: S102 - generated from the class's own field list
+           # fields given by keyword win over the bytes, as in Scapy's IP(raw, ttl=1)
+           "    if _raw is not None:\n"
+           "        _given = [(n, getattr(self, n)) for n, v in zip(_names, ("
+           + "".join(f"{f.name}, " for f in fields) + ")) if v is not _U]\n"
+           "        self._init_from_bytes(_raw)\n"
+           "        for n, v in _given: setattr(self, n, v)\n")
+    exec(src, g)
     cls.__init__ = g["__init__"]
 
     # pack the fixed part -------------------------------------------------------------------
@@ -177,7 +181,7 @@ def _derive(cls: Any) -> None:
         e = " | ".join(parts)
         exprs.append(f"_i2b24({e})" if total == 24 else e)
     src = f"def _pack_fixed(self):\n    return _S_pack({', '.join(exprs)})\n"
-    exec(src, g)  # noqa: S102
+    exec(src, g)
     cls._pack_fixed = g["_pack_fixed"]
 
     # unpack the fixed part -----------------------------------------------------------------
@@ -200,7 +204,7 @@ def _derive(cls: Any) -> None:
             val = f"({w} >> {shift}) & {mask}" if shift else f"{w} & {mask}"
             lines.append(f"    self.{f.name} = {f.unpack_expr('(' + val + ')')}")
     src = "def _unpack_fixed(self, buf, off):\n" + ("\n".join(lines) or "    pass") + "\n"
-    exec(src, g)  # noqa: S102
+    exec(src, g)
     cls._unpack_fixed = g["_unpack_fixed"]
 
     # copy ------------------------------------------------------------------------------------
@@ -219,7 +223,7 @@ def _derive(cls: Any) -> None:
     g["_new"] = object.__new__
     g["cls"] = cls
     src = "def _copy_one(self):\n" + "\n".join(lines) + "\n"
-    exec(src, g)  # noqa: S102
+    exec(src, g)
     cls._copy_one = g["_copy_one"]
     cls._dissect_table = {}
 
@@ -231,14 +235,14 @@ class _FlagCache(dict):
         super().__init__()
         self.field = field
 
-    def get(self, key: Any, default: Any = None) -> Any:  # noqa: D102 - dict.get
+    def get(self, key: Any, default: Any = None) -> Any:
         if type(key) is not str:
             return default
         v = dict.get(self, key)
         if v is None and len(self) < 4096:
             try:
                 v = self[key] = self.field.check(key)
-            except Exception:  # noqa: BLE001 - the slow path raises the clear error
+            except Exception:
                 return default
         return v
 
@@ -322,9 +326,7 @@ class Layer(metaclass=LayerMeta):
         """Decode the variable-length fields; layers with options override."""
 
     # -- construction -------------------------------------------------------------------------
-    def _init_from_bytes(self, raw: bytes, given: list[str] = ()) -> None:  # type: ignore[assignment]
-        """Take the fields from ``raw``; the fields in ``given`` (set by keyword) win, as in
-        Scapy's ``IP(raw, ttl=1)``."""
+    def _init_from_bytes(self, raw: bytes) -> None:
         from netprobe.packet.dissect import dissect_as
 
         parsed = dissect_as(type(self), bytes(raw))
@@ -332,8 +334,7 @@ class Layer(metaclass=LayerMeta):
             why = "; ".join(parsed._errors or ()) or "not enough bytes"
             raise UsageError(f"cannot read {len(raw)} bytes as {type(self).__name__}: {why}")
         for name in self.field_names:
-            if name not in given:
-                setattr(self, name, getattr(parsed, name))
+            setattr(self, name, getattr(parsed, name))
         self._errors = parsed._errors
         p = parsed._payload
         parsed._payload = None

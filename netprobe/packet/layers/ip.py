@@ -58,13 +58,21 @@ def encode_ip_options(options: list[tuple[int, bytes]] | None) -> bytes:
         return b""
     out = bytearray()
     for kind, data in options:
-        if kind in (0, 1) and not data:
+        if kind < 0:  # bytes that did not read as options: kept as they were
+            out += data
+        elif kind in (0, 1) and not data:
             out.append(kind)
         else:
             out += bytes((kind, len(data) + 2)) + data
     if len(out) % 4:
         out += b"\x00" * (4 - len(out) % 4)
     return bytes(out)
+
+
+def _options_length(options: list[tuple[int, bytes]] | None) -> int:
+    """Bytes the options take before padding."""
+    return sum(1 if kind in (0, 1) and not data else len(data) if kind < 0 else len(data) + 2
+               for kind, data in options or ())
 
 
 def decode_ip_options(raw: bytes) -> tuple[list[tuple[int, bytes]], str | None]:
@@ -83,10 +91,10 @@ def decode_ip_options(raw: bytes) -> tuple[list[tuple[int, bytes]], str | None]:
                 break
             continue
         if i + 1 >= n:
-            return out + [(-1, raw[i:])], "option cut short"
+            return [*out, (-1, raw[i:])], "option cut short"
         olen = raw[i + 1]
         if olen < 2 or i + olen > n:
-            return out + [(-1, raw[i:])], f"option {kind} has bad length {olen}"
+            return [*out, (-1, raw[i:])], f"option {kind} has bad length {olen}"
         out.append((kind, raw[i + 2:i + olen]))
         i += olen
     return out, None
@@ -135,10 +143,24 @@ class IP(Layer):
         return bytes(hdr) + payload
 
     def pseudo_header(self, proto: int, length: int) -> bytes:
-        """The pseudo-header for an upper-layer checksum over ``length`` bytes."""
+        """The pseudo-header for an upper-layer checksum over ``length`` bytes.
+
+        As Scapy computes it: a total length set by hand gives the length the
+        receiver will assume (total length less the header), and with one source
+        route option the destination is the route's final address (RFC 791).
+        """
         src = self.src if self.src is not None else self.auto_src()
-        return pseudo_header_v4(inet_pton(AF_INET, src), inet_pton(AF_INET, self.dst), proto,
-                                length)
+        if self.len is not None:
+            ihl = self.ihl
+            if ihl is None:
+                ihl = 5 + (_options_length(self.options) + 3) // 4
+            length = max(self.len - 4 * ihl, 0)
+        dst = inet_pton(AF_INET, self.dst)
+        routes = [data for kind, data in self.options or () if kind in (131, 137)]
+        if len(routes) == 1 and len(routes[0]) >= 5:
+            last = (len(routes[0]) - 1) // 4 * 4 + 1
+            dst = routes[0][last - 4:last]
+        return pseudo_header_v4(inet_pton(AF_INET, src), dst, proto, length)
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
         if end - off < 20:

@@ -14,6 +14,7 @@ from netprobe.packet.layer import Layer, LengthNote, ParseError, Truncated
 _H = Struct("!H")
 _I = Struct("!I")
 _II = Struct("!II")
+_BH = Struct("!BH")
 _HHI = Struct("!HHI")
 
 #: option name -> kind; value codecs below
@@ -63,26 +64,36 @@ def check_tcp_option(name: str, value: Any) -> tuple[Any, Any]:
 
 
 def encode_tcp_option(kind: Any, val: Any) -> bytes:
-    """One option's bytes."""
+    """One option's bytes.
+
+    As in Scapy, a known option given bytes is written as those bytes (an MSS of
+    three bytes, for a test); otherwise its value is encoded by kind: MSS and UTO
+    16 bits, WScale 8, SAck 32-bit edges, Timestamp and TFO two 32-bit numbers
+    (a TFO cookie may also be bytes), AltChkSum (8 bits, 16 bits).
+    """
     if isinstance(kind, int):
         return bytes((kind, len(val) + 2)) + val
     code = TCP_OPTIONS[kind]
     if code in (0, 1):
         return bytes((code,))
-    if kind == "MSS":
+    if isinstance(val, (bytes, bytearray)):
+        data = bytes(val)
+    elif kind == "MSS":
         data = _H.pack(val)
     elif kind == "WScale":
         data = bytes((val,))
-    elif kind == "SAckOK":
-        data = bytes(val or b"")
     elif kind == "SAck":
         data = b"".join(_I.pack(x) for x in val)
-    elif kind == "Timestamp":
+    elif kind in ("Timestamp", "TFO"):
         data = _II.pack(*val)
     elif kind == "UTO":
         data = _H.pack(val)
+    elif kind == "AltChkSum":
+        data = _BH.pack(*val)
+    elif val is None:
+        data = b""
     else:
-        data = bytes(val or b"")
+        raise TypeError(f"{kind} takes bytes here")
     return bytes((code, len(data) + 2)) + data
 
 
@@ -97,20 +108,23 @@ def encode_tcp_options(options: list[Any] | None) -> bytes:
 
 
 def _decode_value(kind: int, data: bytes) -> Any:
-    if kind == 2 and len(data) == 2:
+    # Scapy's forms: a known option whose length fits its format gets numbers, one
+    # that does not keeps its name and its bytes; an unknown kind is (kind, bytes).
+    n = len(data)
+    if kind == 2 and n == 2:
         return ("MSS", _H.unpack(data)[0])
-    if kind == 3 and len(data) == 1:
+    if kind == 3 and n == 1:
         return ("WScale", data[0])
-    if kind == 4 and not data:
-        return ("SAckOK", b"")
-    if kind == 5 and len(data) % 4 == 0:
-        return ("SAck", tuple(_I.unpack_from(data, i)[0] for i in range(0, len(data), 4)))
-    if kind == 8 and len(data) == 8:
-        return ("Timestamp", _II.unpack(data))
-    if kind == 28 and len(data) == 2:
+    if kind == 5 and n % 4 == 0:
+        return ("SAck", tuple(_I.unpack_from(data, i)[0] for i in range(0, n, 4)))
+    if kind in (8, 34) and n == 8:
+        return (TCP_OPTION_NAMES[kind], _II.unpack(data))
+    if kind == 28 and n == 2:
         return ("UTO", _H.unpack(data)[0])
+    if kind == 14 and n == 3:
+        return ("AltChkSum", _BH.unpack(data))
     name = TCP_OPTION_NAMES.get(kind)
-    if name in ("MD5", "AO", "TFO", "Mood", "AltChkSum", "AltChkSumOpt"):
+    if name is not None and kind > 1:
         return (name, data)
     return (kind, data)
 
@@ -123,7 +137,10 @@ def decode_tcp_options(raw: bytes) -> tuple[list[Any], str | None]:
         kind = raw[i]
         if kind == 0:
             out.append(("EOL", None))
-            break  # the rest is padding
+            # the rest is padding, zeros by RFC 9293
+            if raw[i + 1:].strip(b"\x00"):
+                return out, "non-zero bytes after the end of the option list"
+            break
         if kind == 1:
             out.append(("NOP", None))
             i += 1
@@ -156,7 +173,8 @@ class TCP(Layer):
     )
     dissect_keys = ("dport", "sport")
     checksum = ("chksum", "pseudo")
-    #: the bytes of a header quoted cut short in an ICMP error (None otherwise)
+    #: the bytes of a header read cut short: quoted in an ICMP error, or ending inside
+    #: its options (None otherwise)
     __slots__ = ("_cut",)
     keep_slots = ("_cut",)
 
@@ -165,7 +183,9 @@ class TCP(Layer):
 
     def build_layer(self, payload: bytes) -> bytes:
         cut = getattr(self, "_cut", None)
-        if cut is not None:  # a quoted, cut-short header builds back as it was read
+        if cut is not None:  # a header read cut short builds back as it was read
+            if len(cut) >= 20:  # cut inside the options: those bytes as they were
+                return self._pack_fixed() + cut[20:] + payload
             return _HHI.pack(self.sport, self.dport, self.seq) + cut[8:] + payload
         hdr = bytearray(self._pack_fixed())
         if self.options:
@@ -202,6 +222,7 @@ class TCP(Layer):
             # The fixed header is whole: keep it (ports, flags) with the options that are
             # there, as Scapy and tshark do, rather than losing it all to Raw.
             self.options, _ = decode_tcp_options(buf[off + 20:end])
+            self._cut = buf[off:end]
             self.note(LengthNote(f"options cut short ({end - off} of {hl} header bytes)"))
             return end, end
         if hl > 20:
@@ -217,6 +238,8 @@ class TCP(Layer):
             self.options = opts
             if problem:
                 self.note(problem)
+                # the options do not say it all: the header builds back as it was read
+                self._cut = buf[off:off + hl]
         else:
             self.options = []
 

@@ -13,7 +13,6 @@ namespaces (``netns`` on both ends), so no interface ever exists on the host.
 from __future__ import annotations
 
 import os
-
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
