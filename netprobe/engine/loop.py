@@ -201,7 +201,7 @@ class SendReceiveLoop:
             try:
                 st = self.capture.stats()  # type: ignore[attr-defined]
                 c.capture_dropped = st[1] + st[2]
-            except Exception:  # noqa: BLE001 - counters are best effort at the end
+            except Exception:
                 pass
         for f in flights:
             if f.result is None:
@@ -232,12 +232,13 @@ class SendReceiveLoop:
                     pkt = dissect(frame, linktype)
                     try:
                         key = pkt.hashkey()
-                    except Exception:  # noqa: BLE001 - a packet we cannot key is no answer
+                    except Exception:
                         continue
                 bucket = table.get(key)
                 if bucket is None:
                     continue
                 matched = False
+                duplicate = False
                 for f in bucket:
                     prep = f.prepared
                     verdict = fast_answers(fast, frame, prep.fast, prep.data)
@@ -250,10 +251,12 @@ class SendReceiveLoop:
                     if not verdict:
                         continue
                     matched = True
-                    if f.result is not None:
-                        if not self.options.multi:
-                            c.duplicates += 1
-                            continue
+                    if f.result is not None and not self.options.multi:
+                        # Answered already. Another probe with the same key may still be
+                        # waiting for this packet; only if none takes it is it a duplicate.
+                        duplicate = True
+                        continue
+                    duplicate = False
                     recv = sec + usec / 1e6
                     late = f.done
                     res = Result(f.prepared.data, f.prepared.linktype, f.sent, f.sends,
@@ -269,6 +272,8 @@ class SendReceiveLoop:
                             self._answered_new += 1
                     out.append(res)
                     break
+                if duplicate:
+                    c.duplicates += 1
                 if not matched:
                     c.related_unmatched += 1
                     if len(c.stray) < STRAY_KEEP:

@@ -40,9 +40,7 @@ def ip_offset(frame: bytes, linktype: int) -> int | None:
             if t == 0x0800:
                 off += 2
                 break
-            if t in _VLAN:
-                off += 4
-                continue
+            # VLAN-tagged frames: Dot1Q.answers compares the tags, so the layers decide
             return None
         else:
             return None

@@ -304,7 +304,7 @@ class MACField(Field):
         return f"{w}.hex(':')"
 
     def check_expr(self, v: str) -> str:
-        return f"(_MAC_OK.get({v}) or _chk_{self.name}({v}))"
+        return f"((_MAC_OK.get({v}) if {v}.__class__ is str else None) or _chk_{self.name}({v}))"
 
     def check(self, value: Any) -> Any:
         if type(value) is str and len(value) == 17 and value[2] == ":":

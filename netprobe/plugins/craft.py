@@ -44,6 +44,8 @@ def command(expression: str, mode: str | None, as_json: bool | None, out: str | 
     output = Output.current()
     if as_json is not None:
         output.json = as_json
+    elif mode is not None:
+        output.json = False  # --hex / --show asked for that form, also on a pipe
     packet = parse_packet(expression)
     total = len(packet)
     if total > limit:
@@ -76,14 +78,31 @@ def command(expression: str, mode: str | None, as_json: bool | None, out: str | 
         writer.close()
 
 
-def _linktype(p: object) -> int:
-    return 1 if type(p).__name__ == "Ether" else 101
+def _linktype(p: object) -> int | None:
+    """The capture link type a packet starting with ``p``'s layer is written with.
+
+    IP and IPv6 go as LINKTYPE_RAW (101); a link layer as the link type it is
+    registered for (Ether 1, Loopback 0, CookedLinux 113, ...); anything else
+    (a bare TCP header, ARP without Ether) has none.
+    """
+    from netprobe.packet import LINKTYPES
+
+    cls = type(p)
+    if cls.__name__ in ("IP", "IPv6"):
+        return 101
+    found = [n for n, c in LINKTYPES.items() if c is cls]
+    return min(found) if found else None
 
 
 def _open_writer(path: str, packet: object) -> object:
+    from netprobe.errors import UsageError
     from netprobe.wire.pcapfile import PcapngWriter, PcapWriter
 
     lt = _linktype(packet)
+    if lt is None:
+        raise UsageError(f"{type(packet).__name__} is no link layer: a capture file needs "
+                         "packets that start with Ether(), IP() or IPv6() (or another "
+                         "link layer)")
     if path.endswith(".pcapng"):
         w = PcapngWriter(path)
         w.add_interface(lt)

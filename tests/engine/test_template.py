@@ -280,6 +280,44 @@ def test_layer2_probes_are_keyed_like_dissected_frames() -> None:
         assert p.key == dissect(p.data, 1).hashkey()
 
 
+def _either_sets() -> dict[str, Callable[[], Layer]]:
+    from netprobe.packet import ARP, ICMP, ICMPv6EchoRequest, IPv6, IPv6ExtHdrDestOpt
+
+    return {
+        # ICMPv6's checksum covers the IPv6 pseudo-header but is not declared to templates
+        "icmpv6 echo sequence numbers": lambda: IPv6(dst="2001:db8:1::11") / ICMPv6EchoRequest(
+            id=1, seq=range(1, 40)),
+        "icmp error quoting a varying packet": lambda: (
+            IP(dst="198.18.1.11", ttl=[1, 2]) / ICMP(type=3, code=3)
+            / IP(src="198.18.1.11", dst=SCANNER, ttl=range(4, 24)) / UDP(dport=9)),
+        "ipv6 extension header under udp": lambda: (
+            IPv6(dst="2001:db8:1::11") / IPv6ExtHdrDestOpt() / UDP(dport=range(1, 40))),
+        "ipv6 destinations": lambda: IPv6(dst=["2001:db8:1::11", "2001:db8:1::12"]) / TCP(
+            dport=range(1, 20)),
+        "arp sweep": lambda: Ether(src=MAC_A) / ARP(hwsrc=MAC_A, pdst="198.18.1.0/27"),
+        # with a source route, TCP's pseudo-header holds the route's last hop, not dst
+        "loose source route": lambda: (
+            IP(dst=["198.18.1.11", "198.18.1.12"],
+               options=[(131, bytes([4]) + bytes([198, 18, 1, 1, 198, 19, 2, 10]))])
+            / TCP(dport=range(1, 20))),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_either_sets()))
+def test_sets_are_stamped_right_or_refused(name: str) -> None:
+    """Whatever a template cannot get right it must refuse; prepare() is exact either way."""
+    _install_resolver(lambda dst: "2001:db8:1::2" if ":" in dst else SCANNER)
+    packet_set = _either_sets()[name]()
+    want = expected_bytes(packet_set)
+    try:
+        template = ProbeTemplate(packet_set)
+    except TemplateUnsupported:
+        pass
+    else:
+        assert stamped(template) == want
+    assert _prepared_bytes(packet_set) == want
+
+
 # -- automatic source addresses ------------------------------------------------------------------
 
 def test_sources_follow_each_destination() -> None:

@@ -25,6 +25,10 @@ class Raw(Layer):
         # Payload bytes differ between probe and answer; they never take part in matching.
         return b""
 
+    def answers(self, other: Layer) -> bool:
+        # Uninterpreted bytes (or padding) neither confirm nor refute an answer.
+        return True
+
 
 class Padding(Raw):
     """Bytes after the end a header announces (Ethernet minimum-size padding, trailers)."""
