@@ -12,12 +12,14 @@ receivers in Python slower than either alone.
 from __future__ import annotations
 
 import math
+import gc
 import select
 import struct
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from netprobe.engine.pacer import TokenBucket
 from netprobe.engine.probes import PreparedProbe, prepare
@@ -109,7 +111,8 @@ class SendReceiveLoop:
         bucket = TokenBucket(opt.rate)
         source = iter(probes)
         exhausted = False
-        inflight: deque[tuple[float, _Flight]] = deque()
+        # one entry per sent batch: its members share the deadline
+        inflight: deque[tuple[float, list[_Flight]]] = deque()
         retry_q: deque[_Flight] = deque()
         flights: list[_Flight] = []
         open_count = 0  # probes neither answered nor given up
@@ -119,19 +122,25 @@ class SendReceiveLoop:
         mono0 = start
         last_progress = start
         stop_at = start + opt.max_time if opt.max_time else None
+        # The run makes objects by the hundred thousand and no reference cycles; the
+        # cyclic collector would stop it for tens of milliseconds at a time (pacing
+        # loses the tokens of such a stall), so it waits until the run is over.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
         try:
             while True:
                 now = time.monotonic()
                 # 1. probes whose wait is over: retry, or give up
                 while inflight and inflight[0][0] <= now:
-                    deadline, f = inflight.popleft()
-                    if f.done or deadline != f.deadline:
-                        continue
-                    if f.sends <= opt.retries:
-                        retry_q.append(f)
-                    else:
-                        f.done = True
-                        open_count -= 1
+                    deadline, sent_batch = inflight.popleft()
+                    for f in sent_batch:
+                        if f.done or deadline != f.deadline:
+                            continue  # answered, or sent again since
+                        if f.sends <= opt.retries:
+                            retry_q.append(f)
+                        else:
+                            f.done = True
+                            open_count -= 1
                 # 2. send what the pacer allows
                 if stop_at is not None and now >= stop_at:
                     exhausted = True
@@ -145,16 +154,21 @@ class SendReceiveLoop:
                         if not f.done:
                             batch.append(f)
                             c.retries += 1
-                    while not exhausted and len(batch) < want:
-                        p = next(source, None)
-                        if p is None:
+                    if not exhausted and len(batch) < want:
+                        need = want - len(batch)
+                        fresh = [_Flight(p) for p in islice(source, need)]
+                        if len(fresh) < need:
                             exhausted = True
-                            break
-                        f = _Flight(p)
-                        flights.append(f)
-                        self._table.setdefault(f.key, []).append(f)
-                        open_count += 1
-                        batch.append(f)
+                        table = self._table
+                        for f in fresh:
+                            bucket_list = table.get(f.key)
+                            if bucket_list is None:
+                                table[f.key] = [f]
+                            else:
+                                bucket_list.append(f)
+                        flights += fresh
+                        batch += fresh
+                        open_count += len(fresh)
                     if batch:
                         # stamped before sending: an answer can beat send_many's return
                         tmono = time.monotonic()
@@ -170,7 +184,7 @@ class SendReceiveLoop:
                             f.sends += 1
                             f.sent = twall
                             f.deadline = deadline
-                            inflight.append((deadline, f))
+                        inflight.append((deadline, batch))
                 # 3. drain the capture and match
                 for r in self._drain():
                     yield r
@@ -197,6 +211,8 @@ class SendReceiveLoop:
             for r in self._drain():
                 yield r
         finally:
+            if gc_was_enabled:
+                gc.enable()
             c.elapsed = time.monotonic() - start
             try:
                 st = self.capture.stats()  # type: ignore[attr-defined]

@@ -25,7 +25,8 @@ _FAILURES = (ParseError, struct.error, ValueError, IndexError, KeyError, TypeErr
 def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None) -> Layer:
     """Dissect ``buf`` starting with layer class ``cls``; never raises on bad bytes."""
     errors: list[str] | None = None
-    trailers: list[bytes] | None = None
+    #: (bytes after the end a layer announced, that layer's depth)
+    trailers: list[tuple[bytes, int]] | None = None
     off, end = 0, len(buf)
     new = object.__new__
     top = prev = new(cls)
@@ -37,11 +38,12 @@ def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None) -> Laye
         layer._errors = None
         try:
             poff, pend = layer.parse(buf, off, end)
+            nxt = (layer.next_layer(buf, poff, pend) or Raw) if poff < pend else None
+            # after next_layer: if it fails, the Raw that replaces this layer holds these bytes
             if pend < end:
                 if trailers is None:
                     trailers = []
-                trailers.append(buf[pend:end])
-            nxt = (layer.next_layer(buf, poff, pend) or Raw) if poff < pend else None
+                trailers.append((buf[pend:end], depth))
         except _FAILURES as exc:
             if not (isinstance(exc, Truncated) and wirelen is not None and wirelen > len(buf)):
                 if errors is None:
@@ -83,8 +85,17 @@ def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None) -> Laye
         off, end = poff, pend
     prev._payload = None
     if trailers:
-        for t in reversed(trailers):
+        n = 0
+        cur: Layer | None = top
+        while cur is not None:
+            n += 1
+            cur = cur._payload
+        for t, owner in reversed(trailers):
             pad = Padding(load=t)
+            # where the trailer belongs, counted back from itself: building puts it right
+            # after that layer, outside its lengths and checksums, inside those below
+            pad._back = n - owner
+            n += 1
             pad._under = prev
             prev._payload = pad
             prev = pad

@@ -228,6 +228,28 @@ def _derive(cls: Any) -> None:
     cls._dissect_table = {}
 
 
+def _build_with_padding(chain: list[Layer]) -> bytes:
+    """Build a chain that ends in ``Padding``: each trailer goes right after the layer
+    it belongs to, so it is outside that layer's lengths and checksums and inside those
+    of the layers below (a quoted datagram's padding stays inside the ICMP error).
+    Crafted padding belongs to no layer and goes after everything, as in Scapy.
+    """
+    end = len(chain)
+    while end > 1 and chain[end - 1].is_padding:
+        end -= 1
+    owned: dict[int, list[Layer]] = {}
+    for j in range(end, len(chain)):
+        back = getattr(chain[j], "_back", None)
+        owner = j - back if back is not None else 0
+        owned.setdefault(owner if 0 <= owner < end else 0, []).append(chain[j])
+    out = b""
+    for i in range(end - 1, -1, -1):
+        out = chain[i].build_layer(out)
+        for pad in owned.get(i, ()):
+            out += pad.build_layer(b"")
+    return out
+
+
 class _FlagCache(dict):
     """Flag text already checked ("S", "SA"), so building SYNs does not re-parse letters."""
 
@@ -315,6 +337,8 @@ class Layer(metaclass=LayerMeta):
     #: to the end) or "pseudo" (segment plus the IP pseudo-header); None if none
     checksum: ClassVar[tuple[str, str] | None] = None
     _dissect_table: ClassVar[dict[tuple[str, Any], type[Layer]]] = {}
+    #: trailing bytes outside the headers' lengths and checksums (``Padding``)
+    is_padding: ClassVar[bool] = False
 
     # -- decoding -----------------------------------------------------------------------------
     def decode(self, buf: bytes, off: int) -> None:
@@ -489,8 +513,11 @@ class Layer(metaclass=LayerMeta):
             cur = cur._payload
         out = b""
         try:
-            for layer in reversed(chain):
-                out = layer.build_layer(out)
+            if not chain[-1].is_padding:
+                for layer in reversed(chain):
+                    out = layer.build_layer(out)
+            else:
+                out = _build_with_padding(chain)
         except (struct.error, TypeError, ValueError, AttributeError, OSError) as exc:
             raise self._explain_build_error(exc) from None
         return out

@@ -13,6 +13,12 @@ from netprobe.packet.layer import Layer
 
 _NET = ("IP", "IPv6")
 _PORTS = ("TCP", "UDP")
+_FILLER = ("Raw", "Padding")
+
+
+def _between(name: str) -> bool:
+    """A layer between the network header and the transport: not what a line shows."""
+    return name in _FILLER or name.startswith("IPv6ExtHdr") or name == "AH"
 
 
 def packet_record(n: int, ts: str | None, wirelen: int, caplen: int, linktype: int,
@@ -29,7 +35,9 @@ def packet_text(pkt: Layer) -> str:
     top = None
     if net is not None:
         after = layers[layers.index(net) + 1:]
-        top = next((x for x in after if type(x).__name__ not in ("Raw", "Padding")), None)
+        top = next((x for x in after if not _between(type(x).__name__)), None)
+        if top is None:  # only extension headers: show the first of them
+            top = next((x for x in after if type(x).__name__ not in _FILLER), None)
     if net is None:
         inner = [x for x in layers if type(x).__name__ not in ("Raw", "Padding")]
         parts = [x.summary_part() for x in inner[-2:]] or [pkt.summary_part()]
@@ -37,6 +45,8 @@ def packet_text(pkt: Layer) -> str:
     src, dst = net.src, net.dst
     kind = type(net).__name__
     if top is not None and type(top).__name__ in _PORTS:
+        if kind == "IPv6":  # brackets, or the port would read as part of the address
+            src, dst = f"[{src}]", f"[{dst}]"
         text = f"{kind} {src}:{top.sport} > {dst}:{top.dport} {type(top).__name__}"
         if type(top).__name__ == "TCP":
             text += f" [{top.flags}] seq={top.seq}"

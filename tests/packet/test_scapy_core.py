@@ -22,13 +22,13 @@ from scapy.packet import Padding as ScPadding
 from scapy.packet import Raw as ScRaw
 from scapy.utils import checksum as sc_checksum
 
-from netprobe.packet import IP, TCP, UDP, Ether, Layer, Raw, dissect, dissect_as
+from netprobe.packet import IP, TCP, UDP, Ether, Layer, Padding, Raw, dissect, dissect_as
 from netprobe.packet.field import FlagValue
 from netprobe.packet.layers.ip import encode_ip_options
 
-NETPROBE = {"Ether": Ether, "IP": IP, "TCP": TCP, "UDP": UDP, "Raw": Raw}
+NETPROBE = {"Ether": Ether, "IP": IP, "TCP": TCP, "UDP": UDP, "Raw": Raw, "Padding": Padding}
 SCAPY = {"Ether": sc_l2.Ether, "IP": sc_inet.IP, "TCP": sc_inet.TCP, "UDP": sc_inet.UDP,
-         "Raw": ScRaw}
+         "Raw": ScRaw, "Padding": ScPadding}
 
 MACS = {"src": "02:00:5e:10:00:01", "dst": "02:00:5e:10:00:02"}
 ADDRS = {"src": "198.18.0.1", "dst": "198.18.0.2"}
@@ -189,6 +189,9 @@ SPECS: dict[str, list[L]] = {
     "udp-big-payload": [ether(), ip(), udp(sport=4000, dport=4001), raw(b"\xa5" * 1472)],
     "udp-with-ip-options": [ip_opts(b"\x94\x04\x00\x00"), udp(), raw(b"ra")],
     "udp-in-ip-in-ip": [ip(), ip(id=77), udp(), raw(b"inner")],
+    # -- padding: outside every length and checksum ---------------------------------------------
+    "ether-ip-tcp-padding": [ether(), ip(), tcp(flags="A"), L("Padding", {"load": b"\x01" * 6})],
+    "ip-udp-padding": [ip(), udp(), raw(b"p"), L("Padding", {"load": b"zz"})],
     # -- Raw ----------------------------------------------------------------------------------
     "raw-only": [raw(b"just bytes")],
     "raw-every-byte": [raw(bytes(range(256)))],
@@ -324,3 +327,17 @@ def test_dissection_agrees_with_scapy(name: str) -> None:
                 assert _plain(ours) == _plain(scapys), f"{type(a).__name__}.{f.name}"
     assert compared >= sum(len(type(x).fields) for x in mine)  # Scapy has every one
     assert isinstance(theirs[-1], ScPadding) == (type(mine[-1]).__name__ == "Padding")
+
+
+@pytest.mark.parametrize("name", ["ether-ip-tcp-padding", "ip-udp-padding", "tcp-http-get",
+                                  "udp-big-payload"])
+def test_recomputed_fields_match_the_originals(name: str) -> None:
+    # a dissected packet with its lengths and checksums cleared builds the same bytes
+    spec = SPECS[name]
+    data = bytes(build_scapy(spec))
+    pkt = netprobe_dissect(spec, data)
+    for layer in pkt.layers():
+        for f in layer.fields:
+            if f.name in ("len", "chksum", "ihl", "dataofs"):
+                setattr(layer, f.name, None)
+    assert bytes(pkt) == data

@@ -406,3 +406,17 @@ def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 0
     assert err == b""
+
+
+def test_text_lines_for_ipv6(tmp_path: Path) -> None:
+    from scapy.layers.inet6 import IPv6, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop
+
+    path = tmp_path / "v6.pcap"
+    pkts = [IPv6(src="2001:db8::1", dst="2001:db8::2") / IPv6ExtHdrHopByHop()
+            / IPv6ExtHdrFragment(offset=0, m=1) / UDP(sport=1234, dport=4321) / b"x",
+            IPv6(src="2001:db8::2", dst="2001:db8::1") / TCP(sport=80, dport=5555, flags="SA")]
+    wrpcap(str(path), pkts, linktype=101)
+    lines = run(str(path), "--no-json").stdout.splitlines()
+    # the transport is found past the extension headers; brackets keep ports apart
+    assert "IPv6 [2001:db8::1]:1234 > [2001:db8::2]:4321 UDP" in lines[0]
+    assert "IPv6 [2001:db8::2]:80 > [2001:db8::1]:5555 TCP [SA]" in lines[1]

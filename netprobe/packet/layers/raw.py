@@ -34,6 +34,11 @@ class Padding(Raw):
     """Bytes after the end a header announces (Ethernet minimum-size padding, trailers)."""
 
     fields = (RawBytesField("load", b""),)
+    is_padding = True
+    #: how many layers back the layer sits whose trailer this is (None: crafted, which
+    #: goes after everything, as in Scapy)
+    __slots__ = ("_back",)
+    keep_slots = ("_back",)
 
     def summary_part(self) -> str:
         return f"Padding {len(self.load or b'')}B"
