@@ -11,8 +11,8 @@ receivers in Python slower than either alone.
 
 from __future__ import annotations
 
-import math
 import gc
+import math
 import select
 import struct
 import time
