@@ -228,26 +228,36 @@ def _derive(cls: Any) -> None:
     cls._dissect_table = {}
 
 
-def _build_with_padding(chain: list[Layer]) -> bytes:
-    """Build a chain that ends in ``Padding``: each trailer goes right after the layer
-    it belongs to, so it is outside that layer's lengths and checksums and inside those
-    of the layers below (a quoted datagram's padding stays inside the ICMP error).
-    Crafted padding belongs to no layer and goes after everything, as in Scapy.
+#: id(layer) -> bytes at the end of its payload that lie outside it, while it is built
+_OUTSIDE: dict[int, int] = {}
+
+
+def _outside_marks(chain: list[Layer]) -> dict[int, int]:
+    """For a chain ending in ``Padding``: which layers have trailers outside them.
+
+    A dissected trailer knows the layer whose announced end it follows (``_back``
+    layers back): it is outside that layer and every layer above, inside those
+    below (Ethernet padding is outside IP; an ICMP extension that follows the
+    quoted datagram is inside IP). Crafted padding is outside every layer.
     """
     end = len(chain)
     while end > 1 and chain[end - 1].is_padding:
         end -= 1
-    owned: dict[int, list[Layer]] = {}
+    owners = []
     for j in range(end, len(chain)):
         back = getattr(chain[j], "_back", None)
         owner = j - back if back is not None else 0
-        owned.setdefault(owner if 0 <= owner < end else 0, []).append(chain[j])
-    out = b""
-    for i in range(end - 1, -1, -1):
-        out = chain[i].build_layer(out)
-        for pad in owned.get(i, ()):
-            out += pad.build_layer(b"")
-    return out
+        owners.append((min(max(owner, 0), end - 1), len(getattr(chain[j], "load", b"") or b"")))
+    marks: dict[int, int] = {}
+    for i in range(end):
+        n = 0
+        for owner, size in reversed(owners):  # the outside bytes are a suffix
+            if owner > i:
+                break
+            n += size
+        if n:
+            marks[id(chain[i])] = n
+    return marks
 
 
 class _FlagCache(dict):
@@ -512,15 +522,26 @@ class Layer(metaclass=LayerMeta):
             chain.append(cur)
             cur = cur._payload
         out = b""
+        # Trailing padding: tell the layers how much of their payload lies outside them.
+        marks = _outside_marks(chain) if chain[-1].is_padding else None
         try:
-            if not chain[-1].is_padding:
-                for layer in reversed(chain):
-                    out = layer.build_layer(out)
-            else:
-                out = _build_with_padding(chain)
+            if marks:
+                _OUTSIDE.update(marks)
+            for layer in reversed(chain):
+                out = layer.build_layer(out)
         except (struct.error, TypeError, ValueError, AttributeError, OSError) as exc:
             raise self._explain_build_error(exc) from None
+        finally:
+            if marks:
+                for key in marks:
+                    _OUTSIDE.pop(key, None)
         return out
+
+    def outside_bytes(self) -> int:
+        """How many bytes at the end of the payload ``build_layer`` gets lie outside this
+        layer: trailers (``Padding``) after the end it announces, or after the end of a
+        layer under it. Lengths and checksums leave them out, as in Scapy."""
+        return _OUTSIDE.get(id(self), 0) if _OUTSIDE else 0
 
     def __bytes__(self) -> bytes:
         return self.build()

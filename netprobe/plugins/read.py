@@ -47,8 +47,10 @@ def command(ctx: click.Context, files: tuple[str, ...], count: int | None, bpf: 
       netprobe read a.pcap b.pcap -f icmp -w icmp-only.pcapng
 
     A damaged file gives one error line naming the file and the offset; the
-    packets before the damage are printed first and the other files are still
-    read; the exit status is then 4.
+    packets before the damage are printed first (and written, with -w: a
+    truncated capture can be salvaged) and the other files are still read;
+    the exit status is then 4. A failure to write OUT stops the command and
+    leaves nothing at OUT.
     """
     from netprobe.output import Output
     from netprobe.packet import dissect

@@ -341,3 +341,22 @@ def test_recomputed_fields_match_the_originals(name: str) -> None:
             if f.name in ("len", "chksum", "ihl", "dataofs"):
                 setattr(layer, f.name, None)
     assert bytes(pkt) == data
+
+
+def test_nested_trailers_stay_where_they_were() -> None:
+    # UDP announces 10 bytes of 14 (a trailer inside IP), then the frame's own padding
+    inner = bytes(build_scapy([ether(), ip(), udp(sport=4000, dport=4001, len=10),
+                               raw(b"abcdef")]))
+    data = inner + bytes(10)
+    pkt = dissect(data, 1)
+    assert [x.name for x in pkt.layers()] == ["Ether", "IP", "UDP", "Raw", "Padding",
+                                              "Padding"]
+    assert bytes(pkt) == data
+    pkt[IP].len = None
+    pkt[IP].chksum = None
+    assert bytes(pkt) == data  # IP's length covers UDP's trailer, not the frame's padding
+    ours = dissect(data, 1)
+    ours[UDP].chksum = None
+    theirs = sc_l2.Ether(data)
+    del theirs[sc_inet.UDP].chksum
+    assert bytes(ours) == bytes(theirs)

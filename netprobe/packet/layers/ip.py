@@ -137,7 +137,8 @@ class IP(Layer):
         if self.ihl is None:
             hdr[0] = (hdr[0] & 0xF0) | ((len(hdr) >> 2) & 0x0F)
         if self.len is None:
-            _H.pack_into(hdr, 2, (len(hdr) + len(payload)) & 0xFFFF)
+            # trailing padding (the frame's, not ours) is outside the total length
+            _H.pack_into(hdr, 2, (len(hdr) + len(payload) - self.outside_bytes()) & 0xFFFF)
         if self.chksum is None:
             _H.pack_into(hdr, 10, checksum(hdr))
         return bytes(hdr) + payload

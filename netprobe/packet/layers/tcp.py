@@ -195,9 +195,9 @@ class TCP(Layer):
         if self.chksum is None:
             ph = getattr(self._under, "pseudo_header", None)
             if ph is not None:
-                hdr += payload
-                _H.pack_into(hdr, 16, checksum(ph(6, len(hdr)) + hdr))
-                return bytes(hdr)
+                outside = self.outside_bytes()  # trailing padding is not in the segment
+                seg = hdr + (payload[:len(payload) - outside] if outside else payload)
+                _H.pack_into(hdr, 16, checksum(ph(6, len(seg)) + seg))
         return bytes(hdr) + payload
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:

@@ -26,15 +26,17 @@ class UDP(Layer):
     def build_layer(self, payload: bytes) -> bytes:
         hdr = self._pack_fixed()
         if self.len is None or self.chksum is None:
-            length = self.len if self.len is not None else (8 + len(payload)) & 0xFFFF
+            outside = self.outside_bytes()  # trailing padding is not in the datagram
+            inside = payload[:len(payload) - outside] if outside else payload
+            length = self.len if self.len is not None else (8 + len(inside)) & 0xFFFF
             cs = self.chksum
             if cs is None:
                 ph = getattr(self._under, "pseudo_header", None)
                 if ph is None:
                     cs = 0
                 else:
-                    seg = hdr[:4] + _HH.pack(length, 0) + payload
-                    cs = checksum(ph(17, 8 + len(payload)) + seg) or 0xFFFF
+                    seg = hdr[:4] + _HH.pack(length, 0) + inside
+                    cs = checksum(ph(17, 8 + len(inside)) + seg) or 0xFFFF
             hdr = hdr[:4] + _HH.pack(length, cs)
         return hdr + payload
 
