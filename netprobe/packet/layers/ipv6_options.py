@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from netprobe.errors import UsageError
 from netprobe.packet.field import ByteField, IntField, IPv6Field, RawBytesField, ShortField
-from netprobe.packet.layer import Layer, ParseError
+from netprobe.packet.layer import Layer, ParseError, Truncated
 
 HBH_OPTIONS = {0x00: "Pad1", 0x01: "PadN", 0x04: "Tunnel Encapsulation Limit",
                0x05: "Router Alert", 0x06: "Quick-Start", 0xC2: "Jumbo Payload",
@@ -45,6 +45,16 @@ class _LengthData(IPv6Option):
         data = self.optdata or b""
         n = len(data) if self.optlen is None else self.optlen
         return bytes((self.otype, n & 0xFF)) + data + payload
+
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 2:
+            raise Truncated(f"truncated option ({end - off} of 2 bytes)")
+        self.otype, self.optlen = buf[off], buf[off + 1]
+        stop = min(end, off + 2 + self.optlen)
+        if stop < off + 2 + self.optlen:
+            self.note(f"option data cut short ({stop - off - 2} of {self.optlen} bytes)")
+        self.optdata = buf[off + 2:stop]
+        return stop, end
 
 
 class Pad1(IPv6Option):
