@@ -126,9 +126,10 @@ class UnavailablePlugin(click.Command):
 
 
 def _installed_plugins() -> Iterable[EntryPoint]:
-    from importlib.metadata import entry_points
+    # Not importlib.metadata: importing it alone costs ~35 ms of the start-up budget.
+    from netprobe.entry_index import entry_points
 
-    return entry_points(group=PLUGIN_GROUP)
+    return entry_points(PLUGIN_GROUP)  # type: ignore[return-value]
 
 
 class PluginGroup(click.Group):
