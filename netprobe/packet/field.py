@@ -142,9 +142,16 @@ class Field:
         if self.settable and isinstance(value, (list, tuple, range)) and not isinstance(
                 value, (str, bytes)):
             items: list[Any] = []
-            for item in value:
+            ints = isinstance(self, UIntField) and not isinstance(self, FlagsField)
+            for item in [value] if isinstance(value, range) else value:
                 if isinstance(item, range):
-                    items.extend(self.check_one(x) for x in item)
+                    if ints and item:
+                        # a range lies between its ends: checking them checks it all
+                        self.check_one(item[0])
+                        self.check_one(item[-1])
+                        items.extend(item)
+                    else:
+                        items.extend(self.check_one(x) for x in item)
                 else:
                     items.append(self.check_one(item))
             if not items:

@@ -129,6 +129,8 @@ class L3Sender(_Sender):
         super().__init__(batch)
         self.iface = iface
         self.scope = scope
+        #: destinations found inside the scope (a scan sends to few, many times)
+        self._allowed: set[bytes] = set()
         self._sndbuf = sndbuf
         self._ifindex = _ifindex(iface) if iface else 0
         self._sockets: dict[int, socket.socket] = {}
@@ -183,10 +185,15 @@ class L3Sender(_Sender):
         if self.scope is None:
             return
         contains = self.scope.contains_packed
+        allowed = self._allowed
         for dst in dsts:
+            if dst in allowed:
+                continue  # checked already in this run
             if not contains(dst):
                 af = socket.AF_INET if len(dst) == 4 else socket.AF_INET6
                 raise ScopeError(self.scope.refusal(socket.inet_ntop(af, dst)))
+            if len(allowed) < 65536:
+                allowed.add(dst)
 
     def _socket(self, version: int) -> socket.socket:
         sock = self._sockets.get(version)

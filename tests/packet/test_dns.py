@@ -905,7 +905,10 @@ _rr = st.one_of(
               _name, st.integers(0, 2**32 - 1)),
     st.builds(lambda c, d: ("DNSRROPT", {"rdata": [("EDNS0TLV", {"optcode": c,
                                                                  "optdata": d})]}),
-              st.integers(0, 65535), st.binary(max_size=16)),
+              # Scapy decodes these option codes with classes of their own (its
+              # EDNS0OPT_DISPATCHER) that misread arbitrary data: no oracle there
+              st.integers(0, 65535).filter(lambda c: c not in (4, 5, 6, 7, 8, 10, 12, 15)),
+              st.binary(max_size=16)),
 )
 
 
