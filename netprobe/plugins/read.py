@@ -53,7 +53,7 @@ def command(ctx: click.Context, files: tuple[str, ...], count: int | None, bpf: 
     leaves nothing at OUT.
     """
     from netprobe.output import Output
-    from netprobe.packet import dissect
+    from netprobe.packet import LINKTYPES, dissect
     from netprobe.plugins.packetview import packet_line, packet_record
     from netprobe.wire.pcapfile import open_capture
 
@@ -66,6 +66,7 @@ def command(ctx: click.Context, files: tuple[str, ...], count: int | None, bpf: 
     writer = _Writer(out) if out else None
     n = 0
     failed = False
+    unknown: set[tuple[str, int]] = set()
     try:
         for path in files:
             try:
@@ -80,6 +81,13 @@ def command(ctx: click.Context, files: tuple[str, ...], count: int | None, bpf: 
                         n += 1
                         if writer is not None:
                             writer.add(rec)
+                        if rec.linktype not in LINKTYPES and (path, rec.linktype) not in unknown:
+                            # shown as Raw all the same; said once per file, and exit 4
+                            unknown.add((path, rec.linktype))
+                            failed = True
+                            click.echo(f"netprobe: error: {path}: unknown link type "
+                                       f"{rec.linktype}; its packets are shown as Raw",
+                                       err=True)
                         pkt = dissect(rec.data, rec.linktype, rec.wirelen)
                         ts = rec.ts_str
                         if output.json:
