@@ -280,11 +280,16 @@ class PcapngParser:
                 pos, f"enhanced packet block of {blen} bytes is shorter than {MIN_EPB_LEN}"
             )
         _, _, ifid, high, low, caplen, wirelen = self.s.epb(buf, pos)
+        return self._timed_record(buf, pos, blen, "enhanced packet block", ifid, high, low,
+                                  caplen, wirelen)
+
+    def _timed_record(self, buf: bytes, pos: int, blen: int, what: str, ifid: int,
+                      high: int, low: int, caplen: int, wirelen: int) -> CaptureRecord:
+        """The record of an enhanced or obsolete packet block (same layout after the
+        interface id: timestamp, lengths, data at offset 28)."""
         if caplen + MIN_EPB_LEN > blen:
-            raise self._damage(
-                pos, f"enhanced packet block of {blen} bytes cannot hold {caplen} captured bytes"
-            )
-        index, linktype, units, tsoffset, _ = self._lookup(pos, ifid, "enhanced packet block")
+            raise self._damage(pos, f"{what} of {blen} bytes cannot hold {caplen} captured bytes")
+        index, linktype, units, tsoffset, _ = self._lookup(pos, ifid, what)
         sec, frac = divmod((high << 32) | low, units)
         start = pos + 28
         return CaptureRecord(
@@ -302,23 +307,8 @@ class PcapngParser:
         if blen < MIN_EPB_LEN:
             raise self._damage(pos, f"packet block of {blen} bytes is shorter than {MIN_EPB_LEN}")
         ifid, _, high, low, caplen, wirelen = self.s.pb(buf, pos + 8)
-        if caplen + MIN_EPB_LEN > blen:
-            raise self._damage(
-                pos, f"packet block of {blen} bytes cannot hold {caplen} captured bytes"
-            )
-        index, linktype, units, tsoffset, _ = self._lookup(pos, ifid, "packet block")
-        sec, frac = divmod((high << 32) | low, units)
-        start = pos + 28
-        return CaptureRecord(
-            buf[start : start + caplen],
-            caplen,
-            wirelen,
-            linktype,
-            sec + tsoffset,
-            frac,
-            units,
-            index,
-        )
+        return self._timed_record(buf, pos, blen, "packet block", ifid, high, low, caplen,
+                                  wirelen)
 
     def _simple_packet(self, buf: bytes, pos: int, blen: int) -> CaptureRecord:
         if blen < MIN_SPB_LEN:
