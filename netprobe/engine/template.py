@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from netprobe.packet import fastpath
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
 from netprobe.packet.dissect import dissect_as
 from netprobe.packet.layer import Layer
@@ -199,6 +200,14 @@ class ProbeTemplate:
             if self.batch(index, 1).tobytes() != probe.build():
                 raise TemplateUnsupported(f"stamped probe {index} differs from the built one")
 
+        #: (IP offset, transport offset) when every probe keeps the fast path's shape:
+        #: plain IPv4 TCP/UDP whose varying fields leave the layout alone
+        self.key_shape: tuple[int, int] | None = None
+        parsed = fastpath.parse(self.base, self.linktype)
+        if (parsed is not None and fastpath.key_of(parsed, self.base) is not None
+                and all(name in _LAYOUT_NEUTRAL for name in self.varying_names)):
+            self.key_shape = (parsed[0], parsed[0] + 20)
+
     def __len__(self) -> int:
         return self.count
 
@@ -252,33 +261,15 @@ class ProbeTemplate:
         the key (``fastpath.key_of``) is made column-wise: source XOR destination,
         protocol, source port XOR destination port.
         """
-        shape = self._key_shape
-        if shape is None:
+        if self.key_shape is None:
             return None
-        ip, t = shape
-        a = arr
-        out = np.empty((a.shape[0], 7), dtype=np.uint8)
-        out[:, 0:4] = a[:, ip + 12:ip + 16] ^ a[:, ip + 16:ip + 20]
-        out[:, 4] = a[:, ip + 9]
-        out[:, 5:7] = a[:, t:t + 2] ^ a[:, t + 2:t + 4]
+        ip, t = self.key_shape
+        out = np.empty((arr.shape[0], 7), dtype=np.uint8)
+        out[:, 0:4] = arr[:, ip + 12:ip + 16] ^ arr[:, ip + 16:ip + 20]
+        out[:, 4] = arr[:, ip + 9]
+        out[:, 5:7] = arr[:, t:t + 2] ^ arr[:, t + 2:t + 4]
         raw = out.tobytes()
         return [raw[i:i + 7] for i in range(0, len(raw), 7)]
-
-    @property
-    def _key_shape(self) -> tuple[int, int] | None:
-        """(IP offset, transport offset) when every probe keeps the fast-path shape."""
-        cached = getattr(self, "_shape_cache", False)
-        if cached is not False:
-            return cached
-        from netprobe.packet import fastpath
-
-        shape = None
-        parsed = fastpath.parse(self.base, self.linktype)
-        if parsed is not None and fastpath.key_of(parsed, self.base) is not None and all(
-                name in _LAYOUT_NEUTRAL for name in self.varying_names):
-            shape = (parsed[0], parsed[0] + 20)
-        self._shape_cache = shape
-        return shape
 
     def packets(self, batch_size: int = 4096) -> Any:
         """Every probe's bytes, in order."""

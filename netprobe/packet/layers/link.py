@@ -120,25 +120,6 @@ def _link_answers(layer: Layer, other: Layer, same_kind: bool) -> bool:
     return p is not None and p.answers(other)
 
 
-def _keep_on_copy(cls: type[Layer], slot: str) -> None:
-    """Make copies of ``cls`` keep ``slot``, a wire detail that is not a field.
-
-    The generated copy duplicates fields only; a header whose exact bytes depend on
-    something the capture told us (byte order, a compressed protocol number)
-    would otherwise rebuild differently after ``/`` or ``copy()``.
-    """
-    copy_fields = cls._copy_one
-
-    def _copy_one(self: Layer) -> Layer:
-        n = copy_fields(self)
-        value = getattr(self, slot, None)
-        if value is not None:
-            setattr(n, slot, value)
-        return n
-
-    cls._copy_one = _copy_one  # type: ignore[method-assign]
-
-
 class LinkAddrField(BytesField):
     """A fixed-size link-layer address: bytes, or ``aa:bb:..`` text (zero-padded)."""
 
@@ -441,6 +422,7 @@ class Loopback(Layer):
     payload_fields = ("type",)
     payload_defaults = {"type": 2}
     __slots__ = ("_big",)
+    keep_slots = ("_big",)
 
     @property
     def byteorder(self) -> str:
@@ -485,7 +467,6 @@ class Loopback(Layer):
         return f"Loopback {LOOPBACK_TYPES.get(self.type, self.type)}"
 
 
-_keep_on_copy(Loopback, "_big")
 Loopback.__init__ = _init_checking_each(Loopback.__init__)  # type: ignore[method-assign]
 
 
@@ -508,6 +489,7 @@ class PPP(Layer):
     payload_fields = ("proto",)
     payload_defaults = {"proto": 0x0021}
     __slots__ = ("_short",)
+    keep_slots = ("_short",)
 
     def _init_from_bytes(self, raw: bytes) -> None:
         super()._init_from_bytes(raw)
@@ -543,7 +525,6 @@ class PPP(Layer):
         return f"PPP {PPP_PROTOCOLS.get(self.proto, self.proto)}"
 
 
-_keep_on_copy(PPP, "_short")
 
 
 # -- NFLOG ----------------------------------------------------------------------------------------
@@ -599,6 +580,7 @@ class NFLOG(Layer):
         ShortField("payload_len", None),
     )
     __slots__ = ("_big",)
+    keep_slots = ("_big",)
 
     def _init_from_bytes(self, raw: bytes) -> None:
         super()._init_from_bytes(raw)
@@ -679,7 +661,6 @@ class NFLOG(Layer):
         return f"NFLOG group {self.resource_id}"
 
 
-_keep_on_copy(NFLOG, "_big")
 
 
 # -- link-type choosers ---------------------------------------------------------------------------
