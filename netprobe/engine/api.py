@@ -116,10 +116,16 @@ def run(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | N
         iface: str | None = None, layer2: bool = False, filter: str | None = None,
         multi: bool = False, max_time: float | None = None, scope: Any = None,
         counters: Counters | None = None,
-        on_progress: Callable[[Counters], None] | None = None) -> Iterator[Result]:
-    """Stream a Result per probe (answered as they match, unanswered at the end)."""
+        on_progress: Callable[[Counters], None] | None = None,
+        rate_control: Callable[[Counters], float | None] | None = None) -> Iterator[Result]:
+    """Stream a Result per probe (answered as they match, unanswered at the end).
+
+    ``rate_control`` (congestion control) is called about every 50 ms with the
+    counters so far; a number it returns becomes the send rate.
+    """
     options = RunOptions(rate=rate, retries=retry, timeout=timeout, iface=iface, layer2=layer2,
-                         capture_filter=filter, multi=multi, max_time=max_time)
+                         capture_filter=filter, multi=multi, max_time=max_time,
+                         rate_control=rate_control)
     options.check()
     _wire()
     fill = _link_filler(iface) if layer2 else None

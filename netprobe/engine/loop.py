@@ -52,6 +52,9 @@ class RunOptions:
     multi: bool = False
     max_time: float | None = None
     stop_when_answered: bool = True
+    #: congestion control: called about every 50 ms with the counters so far; a number
+    #: it returns becomes the send rate from then on (None keeps the rate)
+    rate_control: Callable[[Counters], float | None] | None = None
 
     def check(self) -> None:
         """Reject settings that make no sense, as usage errors."""
@@ -121,6 +124,8 @@ class SendReceiveLoop:
         wall0 = time.time()
         mono0 = start
         last_progress = start
+        last_control = start
+        rate_control = opt.rate_control
         stop_at = start + opt.max_time if opt.max_time else None
         # The run makes objects by the hundred thousand and no reference cycles; the
         # cyclic collector would stop it for tens of milliseconds at a time (pacing
@@ -194,6 +199,12 @@ class SendReceiveLoop:
                 # 4. finished?
                 if exhausted and not retry_q and open_count <= 0:
                     break
+                if rate_control is not None and now - last_control > 0.05:
+                    last_control = now
+                    c.elapsed = now - start
+                    new_rate = rate_control(c)
+                    if new_rate is not None:
+                        bucket.set_rate(new_rate)
                 if self.on_progress is not None and now - last_progress > 0.1:
                     c.elapsed = now - start
                     self.on_progress(c)

@@ -30,6 +30,20 @@ class TokenBucket:
         self.tokens = float(min(self.burst, 1))
         self.last = clock()  # type: ignore[operator]
 
+    def set_rate(self, rate: float | None) -> None:
+        """Change the rate from now on (congestion control); tokens already earned stay."""
+        if rate is not None and not 0 < rate < math.inf:
+            raise ValueError(f"rate must be a positive finite number, not {rate}")
+        if rate == self.rate:
+            return
+        if self.rate is not None:
+            self.take(0)  # settle the tokens earned at the old rate
+        self.rate = rate
+        self.burst = max(1, int(rate * 0.025)) if rate else 1 << 30
+        self.chunk = max(1, min(64, self.burst, int(rate * 0.002) if rate else 1))
+        self.tokens = min(self.tokens, float(self.burst))
+        self.last = self.clock()  # type: ignore[operator]
+
     def take(self, n: int) -> int:
         """Consume up to ``n`` tokens; return how many were granted."""
         if self.rate is None:
