@@ -14,16 +14,18 @@ from __future__ import annotations
 import gc
 import math
 import select
-import struct
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
+import numpy as np
+
 from netprobe.engine.pacer import TokenBucket
 from netprobe.engine.probes import PreparedProbe, prepare
 from netprobe.engine.results import Counters, Result
+from netprobe.engine.strictkeys import PREFIX, answer_keys
 from netprobe.errors import UsageError
 from netprobe.packet.dissect import dissect
 from netprobe.packet.fastpath import answers_parsed as fast_answers
@@ -35,8 +37,6 @@ from netprobe.packet.layer import Layer
 BATCH = 256
 #: stray packets kept for the report (the count is always exact)
 STRAY_KEEP = 100
-#: pcapy-ng's next_batch metadata: native uint32 sec, usec, offset, caplen per packet
-_META = struct.Struct("=IIII")
 
 
 @dataclass
@@ -99,7 +99,10 @@ class SendReceiveLoop:
         self.options = options
         self.counters = counters or Counters()
         self.on_progress = on_progress
-        self._table: dict[bytes, list[_Flight]] = {}
+        # hash key -> the probe with that key, or a list when several share it
+        self._table: dict[bytes, _Flight | list[_Flight]] = {}
+        # strict key -> the one probe it identifies (None: several do, ask the table)
+        self._strict: dict[bytes, _Flight | None] = {}
         self._match_cls: type[Layer] | None = None
 
     # -- the loop -------------------------------------------------------------------------------
@@ -165,12 +168,18 @@ class SendReceiveLoop:
                         if len(fresh) < need:
                             exhausted = True
                         table = self._table
+                        strict = self._strict
                         for f in fresh:
-                            bucket_list = table.get(f.key)
-                            if bucket_list is None:
-                                table[f.key] = [f]
+                            entry = table.get(f.key)
+                            if entry is None:
+                                table[f.key] = f
+                            elif type(entry) is _Flight:
+                                table[f.key] = [entry, f]
                             else:
-                                bucket_list.append(f)
+                                entry.append(f)  # type: ignore[union-attr]
+                            sk = f.prepared.strict
+                            if sk is not None:
+                                strict[sk] = None if sk in strict else f
                         flights += fresh
                         batch += fresh
                         open_count += len(fresh)
@@ -232,10 +241,29 @@ class SendReceiveLoop:
                 pass
         for f in flights:
             if f.result is None:
-                yield Result(f.prepared.data, f.prepared.linktype, f.sent, f.sends,
-                             probe=f.prepared.layer_if_built)
+                prep = f.prepared
+                yield Result(prep.data, prep.linktype, f.sent, f.sends, None, 1, None,
+                             prep._layer)
 
     _answered_new = 0
+
+    def _settle(self, f: _Flight, frame: bytes, linktype: int, recv: float,
+                pkt: Layer | None, out: list[Result]) -> None:
+        """Record ``frame`` as the answer to ``f`` (first answer, or another with ``multi``)."""
+        c = self.counters
+        late = f.done
+        res = Result(f.prepared.data, f.prepared.linktype, f.sent, f.sends,
+                     answer_bytes=frame, answer_linktype=linktype, received=recv,
+                     probe=f.prepared.layer_if_built, answer=pkt)
+        if f.result is None:
+            f.result = res
+            c.matched += 1
+            if late:
+                c.late += 1
+            else:
+                f.done = True
+                self._answered_new += 1
+        out.append(res)
 
     def _drain(self) -> list[Result]:
         """Read what the capture holds now and match it; return new answered results."""
@@ -244,14 +272,41 @@ class SendReceiveLoop:
         linktype = cap.linktype  # type: ignore[attr-defined]
         c = self.counters
         table = self._table
+        strict = self._strict
+        strict_get = strict.get
+        settle = self._settle
+        answered_new = 0
         for _ in range(64):  # bounded: sending must get its turn
             buf, meta = cap.read_raw_batch(BATCH)  # type: ignore[attr-defined]
             n = len(meta) // 16
             if not n:
                 break
-            for sec, usec, off, caplen in _META.iter_unpack(meta):
+            rows = np.frombuffer(meta, dtype=np.uint32, count=n * 4).reshape(n, 4)
+            # exact-match keys of the TCP segments, for the whole batch at once
+            skeys = answer_keys(buf, rows, linktype) if strict else None
+            for i, (sec, usec, off, caplen) in enumerate(rows.tolist()):
                 frame = buf[off:off + caplen]
                 c.received += 1
+                if skeys is not None:
+                    sk = skeys[i]
+                    if sk is not None:
+                        f = strict_get(sk)
+                        if f is None and len(sk) > PREFIX:
+                            f = strict_get(sk[:PREFIX])  # a non-SYN probe's key
+                        if f is not None and f.result is None:
+                            # inline _settle: this is the path almost every answer takes
+                            prep = f.prepared
+                            res = Result(prep.data, prep.linktype, f.sent, f.sends, frame,
+                                         linktype, sec + usec / 1e6, prep._layer)
+                            f.result = res
+                            c.matched += 1
+                            if f.done:
+                                c.late += 1
+                            else:
+                                f.done = True
+                                answered_new += 1
+                            out.append(res)
+                            continue
                 pkt = None
                 fast = fast_parse(frame, linktype)
                 key = fast_key(fast, frame)
@@ -261,9 +316,10 @@ class SendReceiveLoop:
                         key = pkt.hashkey()
                     except Exception:
                         continue
-                bucket = table.get(key)
-                if bucket is None:
+                entry = table.get(key)
+                if entry is None:
                     continue
+                bucket = (entry,) if type(entry) is _Flight else entry
                 matched = False
                 duplicate = False
                 for f in bucket:
@@ -284,20 +340,7 @@ class SendReceiveLoop:
                         duplicate = True
                         continue
                     duplicate = False
-                    recv = sec + usec / 1e6
-                    late = f.done
-                    res = Result(f.prepared.data, f.prepared.linktype, f.sent, f.sends,
-                                 answer_bytes=frame, answer_linktype=linktype, received=recv,
-                                 probe=prep.layer_if_built, answer=pkt)
-                    if f.result is None:
-                        f.result = res
-                        c.matched += 1
-                        if late:
-                            c.late += 1
-                        else:
-                            f.done = True
-                            self._answered_new += 1
-                    out.append(res)
+                    settle(f, frame, linktype, sec + usec / 1e6, pkt, out)
                     break
                 if duplicate:
                     c.duplicates += 1
@@ -307,6 +350,7 @@ class SendReceiveLoop:
                         c.stray.append(frame)
             if n < BATCH:
                 break
+        self._answered_new += answered_new
         return out
 
 

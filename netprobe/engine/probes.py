@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
+from netprobe.engine.strictkeys import probe_key, template_keys
 from netprobe.engine.template import ProbeTemplate, TemplateUnsupported
 from netprobe.errors import UsageError
 from netprobe.packet import fastpath
@@ -26,16 +27,19 @@ class PreparedProbe:
     is made only when an answer needs comparing with it.
     """
 
-    __slots__ = ("_fast", "_layer", "cls", "data", "key", "linktype")
+    __slots__ = ("_fast", "_layer", "cls", "data", "key", "linktype", "strict")
 
     def __init__(self, data: bytes, key: bytes, linktype: int, cls: type[Layer] | None,
-                 layer: Layer | None = None, fast: tuple | None = None) -> None:
+                 layer: Layer | None = None, fast: tuple | None = None,
+                 strict: bytes | None = None) -> None:
         self.data = data
         self.key = key
         self.linktype = linktype
         self.cls = cls
         self._layer = layer
         self._fast = fast if fast is not None else _UNPARSED
+        #: the exact-match key of TCP answers (``strictkeys``), or None
+        self.strict = strict
 
     @property
     def fast(self) -> tuple | None:
@@ -68,7 +72,7 @@ def prepare_one(packet: Layer | bytes, layer2: bool) -> PreparedProbe:
     fast = fastpath.parse(data, linktype)
     key = fastpath.key_of(fast, data)
     if key is not None:
-        return PreparedProbe(data, key, linktype, cls, fast=fast)
+        return PreparedProbe(data, key, linktype, cls, fast=fast, strict=probe_key(data, fast))
     # Answers are compared at the probe's top layer class: a frame's answer is found
     # inside the captured frame at that same class.
     sent = dissect_as(cls, data) if cls is not None else dissect(data, linktype)
@@ -88,11 +92,21 @@ def _from_template(template: ProbeTemplate, layer2: bool) -> Iterator[PreparedPr
         width = arr.shape[1]
         raw = arr.tobytes()
         keys = template.fast_keys(arr) if template.linktype == linktype else None
+        stricts: list[bytes | None] | None = None
+        if keys is not None and template.key_shape is not None:
+            ip = template.key_shape[0]
+            if bool((arr[:, ip + 9] == 6).all()):
+                stricts = template_keys(arr, ip)
+        if keys is not None:
+            if stricts is None:
+                stricts = [None] * len(keys)
+            # positional arguments: this runs once per probe of a scan
+            for k, (key, strict) in enumerate(zip(keys, stricts)):
+                yield PreparedProbe(raw[k * width:(k + 1) * width], key, linktype, cls,
+                                    None, None, strict)
+            continue
         for k in range(arr.shape[0]):
             data = raw[k * width:(k + 1) * width]
-            if keys is not None:
-                yield PreparedProbe(data, keys[k], linktype, cls)
-                continue
             fast = parse(data, linktype)
             key = key_of(fast, data)
             if key is None:

@@ -1,0 +1,128 @@
+"""Exact-match keys for TCP answers, made for whole capture batches at once.
+
+The loop's general matching finds a probe's bucket by ``hashkey()`` and then
+asks ``answers()`` of every probe in it: correct for any packet, but a dozen
+Python calls per answer. Most answers of a scan are TCP segments answering a
+plain IPv4 TCP probe, and for those ``answers()`` reduces to a comparison of
+fixed bytes: the answer comes from the probe's destination, its ports are the
+probe's swapped, and when the probe is a SYN and the answer carries ACK, its
+acknowledgement number is the probe's sequence number plus one.
+
+So each such probe gets a *strict key* holding exactly those bytes (for a
+non-SYN probe, whose answers are not checked by ACK number, the key stops
+before it), and each captured segment the same key read from its own bytes
+(with its ACK number when it carries the flag: the loop then also tries the
+key without it, for non-SYN probes); a dictionary hit
+is then a match by the same rule as ``answers()``, and a miss falls back to
+the general path. The answer side is computed with numpy over a whole
+``next_batch`` buffer: one gather and a few column operations per batch
+instead of per-packet parsing.
+
+Key layout: answer source address (= probe destination), answer source port
+(= probe destination port), answer destination port (= probe source port): 8
+bytes; then, for SYN probes and answers carrying ACK, the acknowledgement
+number (= probe sequence + 1): 12 bytes. Keys of different lengths never meet.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: length of a key that ends before the acknowledgement number
+PREFIX = 8
+#: IP header offset per link type, for the link types the fast path reads
+_IP_AT = {1: 14, 101: 0, 12: 0, 228: 0, 113: 16}
+_MASK32 = 0xFFFFFFFF
+
+
+def probe_key(data: bytes, fast: tuple | None) -> bytes | None:
+    """The strict key answers to this probe will carry, or None (general path only).
+
+    ``fast`` is :func:`netprobe.packet.fastpath.parse` of ``data``: the probe
+    must be a plain IPv4 TCP segment the fast path understands.
+    """
+    if fast is None:
+        return None
+    off, proto, _src, _dst, end = fast
+    t = off + 20
+    if proto != 6 or end - t < 20:
+        return None
+    hl = (data[t + 12] >> 4) * 4
+    if hl < 20 or t + hl > end:
+        return None
+    prefix = data[off + 16:off + 20] + data[t + 2:t + 4] + data[t:t + 2]
+    if data[t + 13] & 0x02:  # SYN: the answer's ACK number decides
+        seq = int.from_bytes(data[t + 4:t + 8], "big")
+        return prefix + ((seq + 1) & _MASK32).to_bytes(4, "big")
+    return prefix
+
+
+def template_keys(arr: np.ndarray, ip: int) -> list[bytes | None]:
+    """:func:`probe_key` of every row of a batch of same-layout IPv4 TCP probes.
+
+    ``arr`` is a (count, length) uint8 matrix; ``ip`` where the IPv4 header
+    starts (no options: the template's fast path says so).
+    """
+    t = ip + 20
+    n = arr.shape[0]
+    out = np.empty((n, 12), dtype=np.uint8)
+    out[:, 0:4] = arr[:, ip + 16:ip + 20]
+    out[:, 4:6] = arr[:, t + 2:t + 4]
+    out[:, 6:8] = arr[:, t:t + 2]
+    seq = ((arr[:, t + 4].astype(np.uint64) << np.uint64(24))
+           | (arr[:, t + 5].astype(np.uint64) << np.uint64(16))
+           | (arr[:, t + 6].astype(np.uint64) << np.uint64(8))
+           | arr[:, t + 7].astype(np.uint64))
+    ack = (seq + np.uint64(1)) & np.uint64(_MASK32)
+    for b in range(4):
+        out[:, 8 + b] = (ack >> np.uint64(24 - 8 * b)) & np.uint64(0xFF)
+    syn = ((arr[:, t + 13] & 0x02) != 0).tolist()
+    ok = ((arr[:, t + 12] >> 4) >= 5).tolist()
+    raw = out.tobytes()
+    return [None if not ok[i] else raw[i * 12:i * 12 + (12 if syn[i] else PREFIX)]
+            for i in range(n)]
+
+
+def answer_keys(buf: bytes, meta: np.ndarray, linktype: int) -> list[bytes | None] | None:
+    """The strict key of every packet of a capture batch (None where it has none).
+
+    ``meta`` is the batch's (n, 4) uint32 matrix of sec, usec, offset, caplen.
+    A packet has a key when it is a plain IPv4 TCP segment (no IP options, not
+    a fragment, lengths consistent) on a link type the fast path reads; the
+    key ends with its ACK number when it carries the ACK flag.
+    Returns None for link types it does not read.
+    """
+    base = _IP_AT.get(linktype)
+    if base is None:
+        return None
+    n = meta.shape[0]
+    need = base + 40
+    a = np.frombuffer(buf, dtype=np.uint8)
+    if not len(a):
+        return [None] * n
+    offs = meta[:, 2].astype(np.int64)
+    caplen = meta[:, 3].astype(np.int64)
+    idx = offs[:, None] + np.arange(need, dtype=np.int64)
+    np.minimum(idx, len(a) - 1, out=idx)
+    h = a[idx]
+    ok = caplen >= need
+    if linktype == 1:
+        ok &= (h[:, 12] == 0x08) & (h[:, 13] == 0x00)
+    elif linktype == 113:
+        ok &= (h[:, 14] == 0x08) & (h[:, 15] == 0x00)
+    ok &= (h[:, base] == 0x45) & (h[:, base + 9] == 6)
+    ok &= ((h[:, base + 6] & 0x3F) | h[:, base + 7]) == 0  # not a fragment
+    tl = (h[:, base + 2].astype(np.int64) << 8) | h[:, base + 3]
+    ok &= (tl >= 40) & (base + tl <= caplen)
+    thl = (h[:, base + 32] >> 4).astype(np.int64) * 4
+    ok &= (thl >= 20) & (20 + thl <= tl)
+    t = base + 20
+    key = np.empty((n, 12), dtype=np.uint8)
+    key[:, 0:4] = h[:, base + 12:base + 16]
+    key[:, 4:8] = h[:, t:t + 4]
+    key[:, 8:12] = h[:, t + 8:t + 12]
+    raw = key.tobytes()
+    flags = ok.tolist()
+    acks = ((h[:, t + 13] & 0x10) != 0).tolist()
+    return [None if not flags[i] else raw[i * 12:i * 12 + (12 if acks[i] else PREFIX)]
+            for i in range(n)]
