@@ -153,10 +153,9 @@ class SendReceive:
     """The answer of ``sr()``: answered results, unanswered results and counters."""
 
     def __init__(self, results: Iterable[Result], counters: Counters) -> None:
-        self.answered = ResultList()
-        self.unanswered = ResultList()
-        for r in results:
-            (self.answered if r.answered else self.unanswered).append(r)
+        results = results if isinstance(results, list) else list(results)
+        self.answered = ResultList([r for r in results if r.answer_bytes is not None])
+        self.unanswered = ResultList([r for r in results if r.answer_bytes is None])
         self.counters = counters
 
     def __iter__(self) -> Iterator[ResultList]:

@@ -1,0 +1,146 @@
+"""``netprobe interpret``: look again at a saved run without sending a packet."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from typing import Any
+
+import click
+
+from netprobe.errors import UsageError
+
+#: views every run can be seen through (``--as``); plugin names work too
+GENERIC_VIEWS = ("sr", "hosts", "routers")
+
+
+@click.command("interpret")
+@click.argument("run_file", metavar="RUN.pcapng", type=click.Path(readable=False))
+@click.option("--as", "view", metavar="VIEW", default=None,
+              help="Interpret with another view: sr (every probe and its answer), hosts "
+                   "(who answered), routers (who sent time-exceeded), or a plugin name. "
+                   "Needed for captures netprobe did not write.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=None,
+              help="Count answers that came more than S seconds after their probe as "
+                   "unanswered (a shorter cut-off than the live run's).")
+@click.option("--all-states", is_flag=True, default=None,
+              help="Port scans: list every port, not only those outside the host's "
+                   "dominant state.")
+@click.option("--top", type=click.IntRange(min=0), default=None,
+              help="Plugins with a top-N view: how many to list.")
+@click.option("--json/--no-json", "as_json", default=None,
+              help="JSON Lines (the default on a pipe).")
+def command(run_file: str, view: str | None, timeout: float | None, all_states: bool | None,
+            top: int | None, as_json: bool | None) -> None:
+    """Interpret a run saved with --save RUN.pcapng again, offline.
+
+    \b
+    A file written by a probing subcommand's --save (portscan, traceroute,
+    arpscan, craft --sr, fuzz) describes itself: interpret runs the same
+    plugin's interpretation on the saved probes and answers and prints the
+    same table, or the same JSON Lines byte for byte. Options that only change
+    interpretation work offline: --all-states, --top, --timeout.
+
+    \b
+    Any other capture (a tcpdump of someone else's scan) is matched as the
+    engine matches answers to probes; look at it with --as sr, hosts or routers.
+
+    \b
+    Examples:
+      netprobe portscan 198.18.1.11 --save run.pcapng
+      netprobe interpret run.pcapng --all-states
+      netprobe interpret run.pcapng --as hosts
+      netprobe interpret someone-elses-scan.pcap --as sr --json
+
+    Exit status: 0; 2 for a view that does not apply; 4 for a file that is not
+    a capture or is damaged (with the offset).
+    """
+    from netprobe.engine.runfile import load_run
+    from netprobe.output import Output
+
+    output = Output.current()
+    if as_json is not None:
+        output.json = as_json
+    saved = load_run(run_file)
+    overrides: dict[str, Any] = {k: v for k, v in (("timeout", timeout),
+                                                    ("all_states", all_states),
+                                                    ("top", top)) if v is not None}
+    if not saved.has_metadata:
+        if view is None:
+            raise UsageError(f"{run_file} was not written by netprobe --save: say how to "
+                             f"look at it with --as ({', '.join(GENERIC_VIEWS)})")
+        if view not in GENERIC_VIEWS:
+            raise UsageError(f"--as {view}: a capture without netprobe's metadata can only "
+                             f"be seen as {', '.join(GENERIC_VIEWS)}")
+        from netprobe.plugins.interpret.offline_match import match_packets
+
+        saved.results = match_packets(saved.packets, timeout)
+        _print(output, _generic(view, saved.results))
+        return
+    if timeout is not None:
+        saved.results = [_cut(r, timeout) for r in saved.results]
+    if view is None or view == saved.plugin:
+        module = _plugin_module(saved.plugin or "")
+        records = list(module.report(saved, overrides))
+        render = getattr(module, "render", None)
+        if render is not None and not output.json:
+            render(records, output)
+        else:
+            _print(output, iter(records))
+        return
+    if view in GENERIC_VIEWS:
+        _print(output, _generic(view, saved.results))
+        return
+    raise UsageError(f"--as {view}: a {saved.plugin} run can be seen as {saved.plugin} or as "
+                     f"{', '.join(GENERIC_VIEWS)}")
+
+
+def _plugin_module(plugin: str) -> Any:
+    try:
+        module = importlib.import_module(f"netprobe.plugins.{plugin}.interpret")
+    except ImportError:
+        module = None
+    if module is None or not hasattr(module, "report"):
+        raise UsageError(f"the run was made by {plugin!r}, which cannot interpret saved runs "
+                         f"here; try --as {', '.join(GENERIC_VIEWS)}")
+    return module
+
+
+def _cut(result: Any, timeout: float) -> Any:
+    """The result with an answer later than ``timeout`` turned into no answer."""
+    from netprobe.engine.results import Result
+
+    if result.received is None or result.received - result.sent <= timeout:
+        return result
+    cut = Result(result.probe_bytes, result.probe_linktype, result.sent, result.sends)
+    cut.extra = result.extra
+    return cut
+
+
+def _generic(view: str, results: list) -> Iterator[dict[str, Any]]:
+    from netprobe.plugins.interpret.views import VIEWS
+
+    return VIEWS[view](results)
+
+
+def _print(output: Any, records: Iterator[dict[str, Any]]) -> None:
+    if output.json:
+        for record in records:
+            output.emit(record)
+        return
+    rows = list(records)
+    body = [r for r in rows if r.get("type") != "summary"]
+    summary = [r for r in rows if r.get("type") == "summary"]
+    if body:
+        keys = [k for k in body[0] if k != "type"]
+        output.table(keys, [[_cell(r.get(k)) for k in keys] for r in body])
+    for s in summary:
+        output.line("  ".join(f"{k}: {v}" for k, v in s.items() if k != "type"))
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return value

@@ -1,0 +1,127 @@
+"""Views any run can be seen through, whichever plugin made it (``--as``).
+
+Each view is a pure function of results to JSON-ready records:
+
+- ``sr``: every probe with its answer or none, like Scapy's ``sr()`` summary;
+- ``hosts``: the addresses that answered anything, with the kind of answer
+  (a SYN scan's answers read as host discovery);
+- ``routers``: the addresses that sent ICMP time-exceeded, with the TTL of
+  the probe that expired (a traceroute's answers read as a list of routers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from netprobe.engine.results import Result
+from netprobe.packet.layer import Layer
+
+
+def _network(pkt: Layer) -> Layer | None:
+    for layer in pkt.layers():
+        if type(layer).__name__ in ("IP", "IPv6", "ARP"):
+            return layer
+    return None
+
+
+def _source(pkt: Layer) -> str | None:
+    net = _network(pkt)
+    if net is None:
+        return None
+    return str(net.psrc if type(net).__name__ == "ARP" else net.src)
+
+
+def answer_kind(answer: Layer) -> str:
+    """A short name for what an answer is: syn-ack, reset, echo-reply, port-unreach..."""
+    names = [type(layer).__name__ for layer in answer.layers()]
+    if "ICMP" in names or "ICMPv6" in names:
+        icmp = answer.getlayer("ICMP") or answer.getlayer("ICMPv6")
+        t, code = int(icmp.type), int(icmp.code)
+        v6 = "ICMPv6" in names
+        table = ({1: "unreach", 3: "time-exceeded", 129: "echo-reply", 136: "neighbor-advert"}
+                 if v6 else {0: "echo-reply", 3: "unreach", 11: "time-exceeded",
+                             14: "timestamp-reply"})
+        kind = table.get(t, f"icmp-{t}")
+        if kind == "unreach":
+            codes = ({1: "admin-prohibited", 3: "addr-unreach", 4: "port-unreach"} if v6 else
+                     {0: "net-unreach", 1: "host-unreach", 2: "proto-unreach",
+                      3: "port-unreach", 9: "net-prohibited", 10: "host-prohibited",
+                      13: "admin-prohibited"})
+            kind = codes.get(code, f"unreach-{code}")
+        return kind
+    if "TCP" in names:
+        flags = int(answer.getlayer("TCP").flags)
+        if flags & 0x04:
+            return "reset"
+        if flags & 0x12 == 0x12:
+            return "syn-ack"
+        return "tcp-response"
+    if "UDP" in names:
+        return "udp-response"
+    if "ARP" in names:
+        return "arp-response"
+    return "response"
+
+
+def sr_view(results: Iterable[Result]) -> Iterator[dict[str, Any]]:
+    """One record per probe: what was sent, what answered (or null), the RTT."""
+    answered = unanswered = 0
+    for r in results:
+        rtt = r.rtt
+        if r.answered:
+            answered += 1
+        else:
+            unanswered += 1
+        yield {"type": "probe", "sent": r.probe.summary(),
+               "answer": None if r.answer is None else r.answer.summary(),
+               "rtt_ms": None if rtt is None else round(rtt * 1000, 3)}
+    yield {"type": "summary", "probes": answered + unanswered, "answered": answered,
+           "unanswered": unanswered}
+
+
+def hosts_view(results: Iterable[Result]) -> Iterator[dict[str, Any]]:
+    """The addresses that answered, first answer's kind and TTL, in order of first answer."""
+    seen: dict[str, dict[str, Any]] = {}
+    for r in results:
+        if r.answer is None:
+            continue
+        src = _source(r.answer)
+        if src is None:
+            continue
+        entry = seen.get(src)
+        if entry is None:
+            net = _network(r.answer)
+            ttl = getattr(net, "ttl", None) if type(net).__name__ == "IP" else getattr(
+                net, "hlim", None)
+            seen[src] = {"type": "host", "host": src, "state": "up",
+                         "reason": answer_kind(r.answer), "ttl": ttl, "answers": 1}
+        else:
+            entry["answers"] += 1
+    yield from seen.values()
+    yield {"type": "summary", "hosts_up": len(seen)}
+
+
+def routers_view(results: Iterable[Result]) -> Iterator[dict[str, Any]]:
+    """Addresses that sent time-exceeded, with the TTLs of the probes that expired there."""
+    routers: dict[str, set[int]] = {}
+    for r in results:
+        if r.answer is None or answer_kind(r.answer) != "time-exceeded":
+            continue
+        src = _source(r.answer)
+        net = _network(r.probe)
+        if src is None or net is None:
+            continue
+        ttl = getattr(net, "ttl", None) if type(net).__name__ == "IP" else getattr(
+            net, "hlim", None)
+        routers.setdefault(src, set()).add(int(ttl) if ttl is not None else -1)
+    for addr, ttls in sorted(routers.items(), key=lambda kv: (min(kv[1]), kv[0])):
+        yield {"type": "router", "addr": addr, "ttls": sorted(ttls)}
+    yield {"type": "summary", "routers": len(routers)}
+
+
+VIEWS: dict[str, Callable[[Iterable[Result]], Iterator[dict[str, Any]]]] = {
+    "sr": sr_view,
+    "hosts": hosts_view,
+    "routers": routers_view,
+}
