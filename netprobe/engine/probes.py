@@ -10,6 +10,7 @@ from netprobe.engine.template import ProbeTemplate, TemplateUnsupported
 from netprobe.errors import UsageError
 from netprobe.packet import fastpath
 from netprobe.packet.dissect import dissect, dissect_as
+from netprobe.packet.field import SetValue
 from netprobe.packet.layer import Layer
 
 #: link types of what we send: frames (Ethernet) or bare IP packets
@@ -120,15 +121,34 @@ def _from_template(template: ProbeTemplate, layer2: bool) -> Iterator[PreparedPr
 BATCH = 4096
 
 
+def _filled_once(item: Layer | bytes, fill: Callable[[Layer], Layer]) -> Layer | None:
+    """A packet set completed by ``fill`` as a whole, when one fill serves every member.
+
+    ``fill`` completes a frame's link addresses from its network destination:
+    when the set has one destination (or its addresses are all given), filling
+    a copy of the set once is filling each member, and the set can still be
+    stamped from a template. None: each member needs its own fill.
+    """
+    if not isinstance(item, Layer):
+        return None
+    net = item.payload if item.payload is not None else None
+    dst = getattr(net, "pdst", None) if type(net).__name__ == "ARP" else getattr(net, "dst", 0)
+    if isinstance(getattr(item, "src", None), SetValue) or isinstance(
+            getattr(item, "dst", None), SetValue) or isinstance(dst, SetValue):
+        return None
+    return fill(item.copy())
+
+
 def prepare(packets: Iterable[Layer | bytes] | Layer, layer2: bool = False,
             fill: Callable[[Layer], Layer] | None = None) -> Iterator[PreparedProbe]:
     """Expand packet sets, optionally complete each packet (``fill``), and prepare it."""
     if isinstance(packets, Layer):
         packets = [packets]
     for item in packets:
-        if isinstance(item, Layer) and fill is None and len(item) >= TEMPLATE_MIN:
+        base = item if fill is None else _filled_once(item, fill)
+        if base is not None and isinstance(base, Layer) and len(base) >= TEMPLATE_MIN:
             try:
-                template = ProbeTemplate(item)
+                template = ProbeTemplate(base)
             except TemplateUnsupported:
                 template = None
             if template is not None:
