@@ -1,0 +1,394 @@
+"""``netprobe history``: the click group and its subcommands (list, show, diff, prune).
+
+Only click is imported here at module level: ``netprobe --help`` and the
+probing plugins that import ``recorder`` must not pay for SQLite or rich.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from netprobe.errors import UsageError
+from netprobe.plugins.history.recorder import DB_ENV
+
+if TYPE_CHECKING:
+    from netprobe.output import Output
+    from netprobe.plugins.history.filters import HostMatch, PortSet
+    from netprobe.plugins.history.store import HistoryStore, Run
+
+F = TypeVar("F", bound=Callable[..., Any])
+_DB_KEY = "netprobe.history.db"
+
+_EPILOG = """\b
+Exit status: 0 ok; 1 `diff` found changes; 2 usage (unknown run, bad filter,
+no database at FILE); 3 the database is locked by another process past the
+busy timeout; 4 FILE is not a netprobe history database, is damaged, or was
+written by a newer netprobe.
+"""
+
+
+def _db_option(function: F) -> F:
+    return click.option("--db", "db", metavar="FILE", type=click.Path(dir_okay=False),
+                        default=None,
+                        help=f"history database (default: the group's --db, else ${DB_ENV})"
+                        )(function)
+
+
+def _json_option(function: F) -> F:
+    return click.option("--json/--no-json", "as_json", default=None,
+                        help="JSON Lines (the default on a pipe) or tables")(function)
+
+
+def _filter_options(function: F) -> F:
+    function = click.option("--port", "port_text", metavar="PORTS", default=None,
+                            help="only findings about these ports: 22 | 22,80 | 1000-2000"
+                            )(function)
+    return click.option("--host", "host_texts", metavar="HOST", multiple=True,
+                        help="only findings about this address, CIDR block or MAC "
+                             "(repeatable)")(function)
+
+
+@click.group("history", epilog=_EPILOG)
+@click.option("--db", "db", metavar="FILE", envvar=DB_ENV, type=click.Path(dir_okay=False),
+              default=None, help=f"history database written by --db runs (env {DB_ENV})")
+@click.pass_context
+def command(ctx: click.Context, db: str | None) -> None:
+    """Runs recorded with --db: list them, show one, diff two, prune old ones.
+
+    \b
+    Examples:
+      netprobe history --db lab.db list --since 1d
+      netprobe history --db lab.db show last --port 22
+      netprobe history --db lab.db diff            # the last two runs of the last scan
+      netprobe history --db lab.db diff 12 15 --host 198.18.1.0/24
+      netprobe history --db lab.db prune --keep 100
+    """
+    ctx.meta[_DB_KEY] = db
+
+
+# -- shared plumbing -----------------------------------------------------------------------
+def _open(ctx: click.Context, db: str | None) -> HistoryStore:
+    from netprobe.plugins.history.store import HistoryStore
+
+    path = db or ctx.meta.get(_DB_KEY)
+    if not path:
+        raise UsageError(f"no history database: give --db FILE or set {DB_ENV}")
+    return HistoryStore.open(path)
+
+
+def _output(as_json: bool | None) -> Output:
+    from netprobe.output import Output
+
+    output = Output.current()
+    if as_json is not None:
+        output.json = as_json
+    return output
+
+
+def _filters(host_texts: tuple[str, ...], port_text: str | None
+             ) -> tuple[list[HostMatch], PortSet | None]:
+    from netprobe.plugins.history.filters import HostMatch, PortSet
+
+    hosts = [HostMatch.parse(text) for text in host_texts]
+    ports = PortSet.parse(port_text) if port_text is not None else None
+    return hosts, ports
+
+
+def _run_id(text: str, store: HistoryStore) -> int:
+    """A RUN argument: a run id, or ``last``."""
+    if text.strip().lower() == "last":
+        latest = store.latest()
+        if latest is None:
+            raise UsageError(f"{store.path} holds no runs yet")
+        return latest.id
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"RUN must be a run id (a number, see `history list`) or 'last', "
+                         f"not {text!r}") from None
+    if value < 1:
+        raise UsageError(f"run ids start at 1, not {value}")
+    return value
+
+
+def _scan_key(text: str, store: HistoryStore) -> str:
+    """``--scan``: a scan key, or an unambiguous beginning of one or of its hash part."""
+    keys = store.scan_keys()
+    if text in keys:
+        return text
+    matches = sorted(k for k in keys
+                     if k.startswith(text) or k.partition(":")[2].startswith(text))
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UsageError(f"no scan {text!r} in {store.path} (the SCAN column of "
+                         "`history list`)")
+    raise UsageError(f"--scan {text!r} is ambiguous: {', '.join(matches[:5])}")
+
+
+def _since(text: str | None) -> float | None:
+    from netprobe.plugins.history.filters import parse_since
+
+    return None if text is None else parse_since(text, time.time())
+
+
+# -- list ----------------------------------------------------------------------------------
+@command.command("list")
+@_db_option
+@_json_option
+@click.option("--since", "since_text", metavar="WHEN", default=None,
+              help="runs started since WHEN: 2h, 7d, 2024-05-01, 2024-05-01T08:00, @EPOCH")
+@_filter_options
+@click.option("--scan", "scan_text", metavar="SCAN", default=None,
+              help="only runs of this scan (its key, or the beginning of it or of the SCAN "
+                   "column)")
+@click.option("--kind", "kind", metavar="KIND", default=None,
+              help="only runs of this command (portscan, arpscan, traceroute...)")
+@click.pass_context
+def list_command(ctx: click.Context, db: str | None, as_json: bool | None,
+                 since_text: str | None, host_texts: tuple[str, ...], port_text: str | None,
+                 scan_text: str | None, kind: str | None) -> None:
+    """The recorded runs, oldest first, with what each found.
+
+    JSON Lines: one {"type": "run", "run", "kind", "scan", "started", "ended",
+    "duration", "partial", "targets", "argv", "counts", "summary", "version"}
+    per run. --host/--port keep the runs with a finding about them.
+    """
+    from netprobe.plugins.history.filters import keep_record
+    from netprobe.plugins.history.render import run_table
+
+    since = _since(since_text)
+    hosts, ports = _filters(host_texts, port_text)
+    output = _output(as_json)
+    with _open(ctx, db) as store:
+        scan_key = _scan_key(scan_text, store) if scan_text is not None else None
+
+        def having(record: Mapping[str, Any]) -> bool:
+            return keep_record(record, hosts, ports)
+
+        runs = store.runs(since=since, scan_key=scan_key,
+                          having=having if hosts or ports is not None else None)
+    if kind is not None:
+        runs = [run for run in runs if run.kind == kind]
+    if output.json:
+        for run in runs:
+            output.emit(run.to_record())
+    elif runs:
+        run_table(output, runs)
+    else:
+        output.line("no runs")
+
+
+# -- show ----------------------------------------------------------------------------------
+@command.command("show")
+@click.argument("run_text", metavar="RUN")
+@_db_option
+@_json_option
+@_filter_options
+@click.pass_context
+def show_command(ctx: click.Context, run_text: str, db: str | None, as_json: bool | None,
+                 host_texts: tuple[str, ...], port_text: str | None) -> None:
+    """The findings of RUN (a run id, or `last`) as the probing command printed them.
+
+    JSON Lines: the run's records, byte for byte the shapes of the live run
+    (port, host, hop, path, summary...). With --host or --port only the
+    records about those hosts or ports.
+    """
+    from netprobe.plugins.history.filters import keep_record
+    from netprobe.plugins.history.render import records_tables, run_heading
+
+    hosts, ports = _filters(host_texts, port_text)
+    output = _output(as_json)
+    with _open(ctx, db) as store:
+        run = store.run(_run_id(run_text, store))
+        records = store.records(run.id)
+    if hosts or ports is not None:
+        records = [r for r in records if keep_record(r, hosts, ports)]
+    if output.json:
+        for record in records:
+            output.emit(record)
+        return
+    output.line(run_heading(run))
+    if records:
+        records_tables(output, records)
+    else:
+        output.line("no findings" + (" matching the filters" if hosts or ports else ""))
+
+
+# -- diff ----------------------------------------------------------------------------------
+def _pick_runs(store: HistoryStore, run_a: str | None, run_b: str | None,
+               scan_text: str | None, since: float | None, output: Output
+               ) -> tuple[Run | None, Run | None, str | None]:
+    """The two runs to compare (before, after), or (None, latest, note) when there are not
+    two yet. See ``diff_command`` for the rules."""
+    if run_a is not None and (scan_text is not None or since is not None):
+        raise UsageError("give runs to compare, or --scan/--since to pick them, not both")
+    if run_a is not None and run_b is not None:
+        before, after = store.run(_run_id(run_a, store)), store.run(_run_id(run_b, store))
+        if before.scan_key != after.scan_key:
+            output.warn(f"runs {before.id} and {after.id} are of different scans "
+                        f"({before.scan_key}, {after.scan_key}): what only one of them "
+                        "probed shows as changed")
+        for run in (before, after):
+            if run.partial:
+                output.warn(f"run {run.id} is partial (stopped early): what it did not reach "
+                            "shows as changed")
+        return before, after, None
+    if run_a is not None:
+        before = store.run(_run_id(run_a, store))
+        later = [r for r in store.scan_runs(before.scan_key) if r.id > before.id]
+        if not later:
+            raise UsageError(f"run {before.id} is the latest complete run of its scan: give "
+                             "a second run to compare it with")
+        return before, later[-1], None
+    if scan_text is not None:
+        scan_key = _scan_key(scan_text, store)
+    else:
+        latest = store.latest()
+        if latest is None:
+            return None, None, "no runs recorded yet: nothing to compare"
+        scan_key = latest.scan_key
+    every = store.scan_runs(scan_key, complete=False)
+    runs = [r for r in every if not r.partial]
+    if not runs:
+        return None, None, f"no complete run of scan {scan_key} yet: nothing to compare"
+    if since is None and every[-1].partial:
+        # Comparing the two complete runs before it would report, again, what the
+        # previous diff reported; the next complete run is compared with runs[-1].
+        return None, every[-1], (f"the latest run of scan {scan_key} (run {every[-1].id}) "
+                                 f"is partial (stopped early): not compared; the next "
+                                 f"complete run will be compared with run {runs[-1].id}")
+    if since is not None:
+        earlier = [r for r in runs if r.started <= since]
+        if not earlier:
+            raise UsageError(f"no complete run of scan {scan_key} started before --since")
+        before = earlier[-1]
+        if before.id == runs[-1].id:
+            return None, runs[-1], (f"no run of scan {scan_key} since run {before.id}: "
+                                    "nothing to compare")
+        return before, runs[-1], None
+    if len(runs) < 2:
+        return None, runs[-1], (f"only one complete run of scan {scan_key} (run "
+                                f"{runs[-1].id}): nothing to compare yet")
+    return runs[-2], runs[-1], None
+
+
+@command.command("diff")
+@click.argument("run_a", metavar="[RUN_A]", required=False)
+@click.argument("run_b", metavar="[RUN_B]", required=False)
+@_db_option
+@_json_option
+@click.option("--scan", "scan_text", metavar="SCAN", default=None,
+              help="compare the last two runs of this scan (default: the scan of the "
+                   "latest run)")
+@click.option("--since", "since_text", metavar="WHEN", default=None,
+              help="compare the scan as it was at WHEN (its last run started before) with "
+                   "its latest run: 1d, 2024-05-01...")
+@_filter_options
+@click.pass_context
+def diff_command(ctx: click.Context, run_a: str | None, run_b: str | None, db: str | None,
+                 as_json: bool | None, scan_text: str | None, since_text: str | None,
+                 host_texts: tuple[str, ...], port_text: str | None) -> None:
+    """What changed between two runs; exit 1 when something did (for cron).
+
+    \b
+    Which runs:
+      diff                the last two runs of the latest run's scan
+      diff --scan SCAN    the last two runs of SCAN
+      diff --since 1d     the scan's last run before WHEN against its latest run
+      diff RUN_A          RUN_A against the latest complete run of the same scan
+      diff RUN_A RUN_B    these two (`last` names the latest run)
+    Partial runs (stopped by --max-time) are skipped unless named: when the
+    latest run is partial, `diff` compares nothing (exit 0) and the next
+    complete run is compared with the last complete one, so a cron job sees
+    every change once.
+
+    \b
+    JSON Lines, one per change, then a summary:
+      {"type": "host-change", "change": "up|gone|mac|dominant", "host", "before", "after"}
+      {"type": "port-change", "change": "opened|closed|changed", "host", "proto", "port",
+       "before", "after", "reason", "service"}
+      {"type": "hop-change", "change": "changed|added|removed", "dst", "ttl", "before", "after"}
+      {"type": "path-change", "change": "reached|unreached", "dst", "before", "after"}
+      {"type": "mac-move", "mac", "before", "after"}
+      {"type": "summary", "before", "after", "scan", "changes", "counts"}
+    """
+    from netprobe.plugins.history.diff import change_counts, diff_records
+    from netprobe.plugins.history.filters import keep_record
+    from netprobe.plugins.history.render import change_table, run_heading
+
+    hosts, ports = _filters(host_texts, port_text)
+    since = _since(since_text)
+    output = _output(as_json)
+    with _open(ctx, db) as store:
+        before, after, note = _pick_runs(store, run_a, run_b, scan_text, since, output)
+        if before is None or after is None:
+            summary = {"type": "summary", "before": None,
+                       "after": after.id if after is not None else None,
+                       "scan": after.scan_key if after is not None else None,
+                       "changes": 0, "counts": {}, "note": note}
+            if output.json:
+                output.emit(summary)
+            else:
+                output.line(str(note))
+            return
+        changes = diff_records(store.records(before.id), store.records(after.id))
+    if hosts or ports is not None:
+        changes = [c for c in changes if keep_record(c, hosts, ports)]
+    summary = {"type": "summary", "before": before.id, "after": after.id,
+               "scan": after.scan_key, "changes": len(changes),
+               "counts": change_counts(changes)}
+    if output.json:
+        for change in changes:
+            output.emit(change)
+        output.emit(summary)
+    else:
+        output.line(f"before: {run_heading(before)}")
+        output.line(f"after:  {run_heading(after)}")
+        if changes:
+            change_table(output, changes)
+        output.line(f"{len(changes)} change{'' if len(changes) == 1 else 's'}")
+    if changes:
+        ctx.exit(1)
+
+
+# -- prune ---------------------------------------------------------------------------------
+@command.command("prune")
+@_db_option
+@_json_option
+@click.option("--keep", "keep", type=click.IntRange(min=1), required=True, metavar="N",
+              help="keep the N most recent runs of each scan")
+@click.option("--dry-run", is_flag=True, help="say what would be deleted, delete nothing")
+@click.pass_context
+def prune_command(ctx: click.Context, db: str | None, as_json: bool | None, keep: int,
+                  dry_run: bool) -> None:
+    """Delete old runs: all but the N most recent of each scan, in one transaction.
+
+    JSON Lines: one {"type": "pruned", "run", "kind", "scan", "started"} per run
+    deleted (or that would be, with --dry-run), then {"type": "summary",
+    "pruned", "kept", "dry_run"}.
+    """
+    from netprobe.plugins.history.render import local_time
+
+    output = _output(as_json)
+    with _open(ctx, db) as store:
+        doomed = store.prune(keep, dry_run=dry_run)
+        kept = len(store.runs()) - (len(doomed) if dry_run else 0)
+    summary = {"type": "summary", "pruned": len(doomed), "kept": kept, "dry_run": dry_run}
+    if output.json:
+        for run in doomed:
+            output.emit({"type": "pruned", "run": run.id, "kind": run.kind,
+                         "scan": run.scan_key, "started": run.started})
+        output.emit(summary)
+        return
+    verb = "would delete" if dry_run else "deleted"
+    for run in doomed:
+        output.line(f"{verb} run {run.id}: {run.kind} at {local_time(run.started)}")
+    output.line(f"{verb} {len(doomed)} run{'' if len(doomed) == 1 else 's'}, {kept} kept")
+
+
+__all__ = ["command"]
