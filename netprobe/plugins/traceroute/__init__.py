@@ -1,0 +1,65 @@
+"""``netprobe traceroute``: Paris traceroute, multipath (MDA), MPLS labels, mtr-style rounds."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("traceroute")
+@click.argument("target")
+@click.option("-P", "--method", type=click.Choice(["udp", "icmp", "tcp"]), default="udp",
+              show_default=True, help="Probe with UDP datagrams, ICMP echo or TCP SYNs.")
+@click.option("-p", "--port", type=int, default=None,
+              help="Destination port (UDP: 33434, TCP: 80).")
+@click.option("-4", "family", flag_value=4, help="Use IPv4.")
+@click.option("-6", "family", flag_value=6, help="Use IPv6.")
+@click.option("-q", "--queries", type=int, default=3, show_default=True,
+              help="Probes per hop.")
+@click.option("-f", "--first-ttl", "first", type=int, default=1, show_default=True,
+              help="First TTL probed.")
+@click.option("-m", "--max-ttl", "max_ttl", type=int, default=30, show_default=True,
+              help="Highest TTL probed (at most 255).")
+@click.option("-w", "--wait", type=float, default=5.0, show_default=True,
+              help="Longest wait for an answer (s); waves wait 10x the slowest RTT seen.")
+@click.option("--retries", type=int, default=1, show_default=True,
+              help="Times an unanswered probe is sent again.")
+@click.option("--sport", type=int, default=33456, show_default=True,
+              help="Source port of flow 0 (UDP, TCP) or ICMP identifier.")
+@click.option("--flow", type=int, default=0, show_default=True,
+              help="Paris flow to follow (another flow may take another branch).")
+@click.option("--multipath", is_flag=True,
+              help="Find every branch of load-balanced hops (MDA: more flows per hop).")
+@click.option("--confidence", type=float, default=0.95, show_default=True,
+              help="MDA's confidence that no branch was missed.")
+@click.option("--rounds", type=int, default=1, show_default=True,
+              help="Trace N times (mtr style): loss % and RTT statistics per hop.")
+@click.option("--interval", type=float, default=1.0, show_default=True,
+              help="Seconds between rounds.")
+@click.option("--save", "save_path", metavar="RUN.pcapng",
+              help="Save probes, answers and options (netprobe interpret reprints them).")
+@click.pass_context
+def command(ctx: click.Context, target: str, method: str, port: int | None,
+            family: int | None, queries: int, first: int, max_ttl: int, wait: float,
+            retries: int, sport: int, flow: int, multipath: bool, confidence: float,
+            rounds: int, interval: float, save_path: str | None) -> None:
+    """Trace the route to TARGET, probing every TTL at once (Paris traceroute).
+
+    \b
+    Every probe of a trace keeps the same flow identifier (addresses, ports,
+    ICMP checksum, IPv6 flow label), so load balancers send them all down one
+    branch and the path shown exists; --flow N follows another flow and
+    --multipath finds every branch (MDA). Each hop lists its answers: RTT
+    and kind (time-exceeded, port-unreach, echo-reply, syn-ack, reset, or
+    traceroute's !H !N !P !F !S !X ...), '*' for no answer, and MPLS labels
+    quoted in ICMP extensions (RFC 4884/4950).
+    \b
+    JSON Lines: {"type": "hop", "ttl", "probes": [{"addr", "rtt_ms", "reply"}],
+    "addrs", "mpls"} per hop (with loss_pct and rtt_*_ms over --rounds), then
+    {"type": "path", "dst", "reached", "hops", ...}.
+    """
+    from netprobe.plugins.traceroute.trace_command import execute
+
+    execute(ctx.obj, target=target, method=method, port=port, family=family, queries=queries,
+            first=first, max_ttl=max_ttl, wait=wait, retries=retries, sport=sport, flow=flow,
+            multipath=multipath, confidence=confidence, rounds=rounds, interval=interval,
+            save_path=save_path)

@@ -1,0 +1,155 @@
+"""What an answer to a traceroute probe says: who sent it, what kind it is, what it quotes.
+
+Pure functions of dissected packets. A reply kind is named the way
+traceroute(8) users read it: ``time-exceeded`` from a router on the way,
+``port-unreach`` / ``echo-reply`` / ``syn-ack`` / ``reset`` / ``udp-reply``
+from the destination, and traceroute's flags for the other unreachables
+(``!N`` network, ``!H`` host, ``!P`` protocol, ``!F`` fragmentation needed,
+``!S`` source route, ``!X`` administratively prohibited, ``!V`` precedence
+violation, ``!C`` precedence cut-off, ``!<code>`` anything else).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from netprobe.packet.layer import Layer
+from netprobe.packet.layers.ipv6_ext import ExtensionHeader
+
+TIME_EXCEEDED = "time-exceeded"
+#: kinds only the destination itself sends back to a probe
+DESTINATION_KINDS = frozenset(("port-unreach", "echo-reply", "syn-ack", "reset", "udp-reply"))
+
+# ICMPv4 destination unreachable codes as traceroute(8) flags them (3 = port: the end)
+_V4_UNREACH = {0: "!N", 1: "!H", 2: "!P", 3: "port-unreach", 4: "!F", 5: "!S", 6: "!N",
+               7: "!H", 8: "!N", 9: "!X", 10: "!X", 11: "!N", 12: "!H", 13: "!X", 14: "!V",
+               15: "!C"}
+# ICMPv6 destination unreachable codes (RFC 4443): 4 = port: the end
+_V6_UNREACH = {0: "!N", 1: "!X", 2: "!S", 3: "!H", 4: "port-unreach", 5: "!X", 6: "!X"}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One decoded answer.
+
+    ``quoted_ttl`` is the TTL (hop limit) of the probe as quoted by an ICMP
+    error: what was left of it where the error was made, which tells how far
+    that node is. ``reply_ttl`` is the answer's own TTL. ``mpls`` is the RFC
+    4950 label stack of an RFC 4884 extension, outermost label first.
+    """
+
+    addr: str
+    kind: str
+    reply_ttl: int
+    quoted_ttl: int | None = None
+    mpls: tuple[dict[str, int], ...] = ()
+
+    @property
+    def terminal(self) -> bool:
+        """True when the probe went no further than this node (anything but time exceeded)."""
+        return self.kind != TIME_EXCEEDED
+
+
+def icmp_kind(type_: int, code: int) -> str:
+    """The kind of an ICMPv4 message answering a probe."""
+    if type_ == 11:
+        return TIME_EXCEEDED
+    if type_ == 0:
+        return "echo-reply"
+    if type_ == 3:
+        return _V4_UNREACH.get(code, f"!{code}")
+    if type_ == 12:
+        return "param-problem"
+    return f"icmp-{type_}/{code}"
+
+
+def icmpv6_kind(type_: int, code: int) -> str:
+    """The kind of an ICMPv6 message answering a probe."""
+    if type_ == 3:
+        return TIME_EXCEEDED
+    if type_ == 129:
+        return "echo-reply"
+    if type_ == 1:
+        return _V6_UNREACH.get(code, f"!{code}")
+    if type_ == 2:
+        return "!F"
+    if type_ == 4:
+        return "param-problem"
+    return f"icmpv6-{type_}/{code}"
+
+
+def tcp_kind(flags: int) -> str:
+    """The kind of a TCP segment answering a SYN probe."""
+    if flags & 0x04:
+        return "reset"
+    if flags & 0x12 == 0x12:
+        return "syn-ack"
+    return f"tcp-{flags:#x}"
+
+
+def mpls_stack(ext: Any) -> tuple[dict[str, int], ...]:
+    """The MPLS label stack entries of an RFC 4884 extension structure (or none)."""
+    if ext is None:
+        return ()
+    return tuple(label.to_dict() for label in ext.labels)
+
+
+def _network_layer(packet: Layer) -> Layer | None:
+    for layer in packet.layers():
+        if type(layer).__name__ in ("IP", "IPv6"):
+            return layer
+    return None
+
+
+def _transport(net: Layer) -> Layer | None:
+    """The first layer above ``net`` that is not an IPv6 extension header."""
+    layer = net.payload
+    while isinstance(layer, ExtensionHeader):
+        layer = layer.payload
+    return layer
+
+
+def _quoted_ttl(error: Layer) -> int | None:
+    quoted = error.payload
+    name = type(quoted).__name__
+    if name == "IP":
+        return int(quoted.ttl)
+    if name == "IPv6":
+        return int(quoted.hlim) if quoted.hlim is not None else None
+    return None
+
+
+def decode_reply(answer: Layer) -> Reply | None:
+    """Decode an answer (a frame or an IP packet); None when it is nothing a probe gets."""
+    net = _network_layer(answer)
+    if net is None:
+        return None
+    v6 = type(net).__name__ == "IPv6"
+    addr = str(net.src)
+    ttl = int(net.hlim if v6 else net.ttl)
+    top = _transport(net)
+    if top is None:
+        return None
+    name = type(top).__name__
+    if name == "TCP":
+        return Reply(addr, tcp_kind(int(top.flags)), ttl)
+    if name == "UDP":
+        return Reply(addr, "udp-reply", ttl)
+    if name == "ICMP" and not v6:
+        quoted = _quoted_ttl(top) if top.quotes_packet else None
+        return Reply(addr, icmp_kind(top.type, top.code), ttl, quoted,
+                     mpls_stack(getattr(top, "ext", None)))
+    if name.startswith("ICMPv6") and v6:
+        quoted = _quoted_ttl(top) if getattr(top, "quotes_packet", False) else None
+        return Reply(addr, icmpv6_kind(top.type, top.code), ttl, quoted,
+                     mpls_stack(getattr(top, "ext", None)))
+    return None
+
+
+def hops_back(reply_ttl: int) -> int:
+    """How many hops an answer travelled, guessing the sender started at 32, 64, 128 or 255."""
+    for initial in (32, 64, 128, 255):
+        if reply_ttl <= initial:
+            return initial - reply_ttl + 1
+    return 1

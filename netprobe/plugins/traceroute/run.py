@@ -1,0 +1,102 @@
+"""Running a trace: the planned waves go through the engine's send-and-match loop.
+
+One engine session (raw socket and capture) serves every wave, so a wave
+costs its own round trips and nothing more. Each wave's probes go out at
+once, whatever their TTL; the loop matches ICMP errors to the probe they
+quote through the layers' ``hashkey``/``answers`` and retries the
+unanswered. Every result is tagged (``Result.extra``) with the probe's role,
+TTL, flow, round and planned order, which ``--save`` keeps.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from netprobe.engine.loop import RunOptions, SendReceiveLoop
+from netprobe.engine.probes import prepare
+from netprobe.engine.results import Counters, Result
+from netprobe.plugins.traceroute.hops import Outcome
+from netprobe.plugins.traceroute.interpret import outcome
+from netprobe.plugins.traceroute.plan import (
+    MAX_WAVES,
+    TraceOptions,
+    Wanted,
+    next_wave,
+    pause_before,
+    round_wave,
+    wave_wait,
+)
+from netprobe.plugins.traceroute.probes import ProbeMaker, ident_of
+
+
+@dataclass
+class TraceRun:
+    """What a trace produced: tagged results, their outcomes and the engine's counters."""
+
+    options: TraceOptions
+    results: list[Result] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    counters: Counters = field(default_factory=Counters)
+    waves: int = 0
+
+
+class Tracer:
+    """Sends the waves of one trace through ``sender`` and ``capture`` (an engine session)."""
+
+    def __init__(self, options: TraceOptions, maker: ProbeMaker, sender: Any, capture: Any,
+                 *, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.options = options
+        self.maker = maker
+        self.sender = sender
+        self.capture = capture
+        self.sleep = sleep
+        self.clock = clock
+        self.run = TraceRun(options)
+        self._n = 0
+
+    def wave(self, wanted: list[Wanted], wait: float, retries: int) -> None:
+        """Send ``wanted`` at once and collect every result (answered or not)."""
+        planned: dict[bytes, tuple[Wanted, int]] = {}
+        datas = []
+        for w in wanted:
+            data = self.maker.build(w.ttl, w.flow, ident_of(self._n))
+            planned[data] = (w, self._n)
+            datas.append(data)
+            self._n += 1
+        run = self.run
+        loop = SendReceiveLoop(self.sender, self.capture,
+                               RunOptions(timeout=wait, retries=retries), run.counters)
+        for r in loop.run(prepare(datas)):
+            w, n = planned[r.probe_bytes]
+            r.extra = {"role": w.role, "ttl": w.ttl, "flow": w.flow, "round": w.round, "n": n}
+            run.results.append(r)
+            run.outcomes.append(outcome(r))
+        run.waves += 1
+
+    def trace(self) -> TraceRun:
+        """Every wave of the trace, then the extra rounds; counters cover them all."""
+        opts = self.options
+        run = self.run
+        start = self.clock()
+        for _ in range(MAX_WAVES):
+            wanted = next_wave(opts, run.outcomes)
+            if not wanted:
+                break
+            pause = pause_before(run.outcomes, wanted)
+            if pause:
+                self.sleep(pause)
+            distance = wanted[0].role == "distance"
+            # the distance probe is no hop's sample: it may be retried even over rounds
+            self.wave(wanted, wave_wait(opts, run.outcomes, distance),
+                      opts.retries if distance else opts.engine_retries)
+        for round_ in range(1, opts.rounds):
+            if opts.interval:
+                self.sleep(opts.interval)
+            self.wave(round_wave(opts, run.outcomes, round_), wave_wait(opts, run.outcomes), 0)
+        # the loop counts each wave's own time; the trace's is from first wave to last
+        run.counters.elapsed = self.clock() - start
+        return run

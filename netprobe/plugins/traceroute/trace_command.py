@@ -1,0 +1,113 @@
+"""The body of ``netprobe traceroute``: check the arguments, trace, print, save."""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+from netprobe.errors import UsageError
+from netprobe.plugins.traceroute.plan import TraceOptions
+
+DEFAULT_PORTS = {"udp": 33434, "tcp": 80, "icmp": 0}
+#: probes per hop at most (traceroute(8)'s limit)
+MAX_QUERIES = 10
+
+
+def check(opts: TraceOptions) -> None:
+    """Refuse options that make no sense, with one line each (UsageError, exit 2)."""
+    if not 1 <= opts.max_ttl <= 255:
+        raise UsageError(f"max TTL {opts.max_ttl}: a TTL is 1 to 255")
+    if not 1 <= opts.first <= 255:
+        raise UsageError(f"first TTL {opts.first}: a TTL is 1 to 255")
+    if opts.first > opts.max_ttl:
+        raise UsageError(f"first TTL {opts.first} is beyond the max TTL {opts.max_ttl}")
+    if not 1 <= opts.queries <= MAX_QUERIES:
+        raise UsageError(f"{opts.queries} probes per hop: give 1 to {MAX_QUERIES}")
+    if not (opts.wait > 0 and math.isfinite(opts.wait)):
+        raise UsageError(f"wait {opts.wait}: give a positive number of seconds")
+    if not 0 <= opts.retries <= 10:
+        raise UsageError(f"{opts.retries} retries: give 0 to 10")
+    if opts.method != "icmp" and not 1 <= opts.port <= 65535:
+        raise UsageError(f"port {opts.port}: give 1 to 65535")
+    if not 1 <= opts.sport <= 65535:
+        raise UsageError(f"source port {opts.sport}: give 1 to 65535")
+    if not 0 <= opts.flow <= 65535:
+        raise UsageError(f"flow {opts.flow}: give 0 to 65535")
+    if not 0 < opts.confidence < 1:
+        raise UsageError(f"confidence {opts.confidence}: give a number between 0 and 1")
+    if not 1 <= opts.rounds <= 10000:
+        raise UsageError(f"{opts.rounds} rounds: give 1 to 10000")
+    if not (0 <= opts.interval <= 3600):
+        raise UsageError(f"interval {opts.interval}: give 0 to 3600 seconds")
+    if opts.multipath and opts.rounds > 1:
+        raise UsageError("--multipath and --rounds do not go together: rounds follow one flow")
+
+
+def execute(settings: Any, *, target: str, method: str, port: int | None, family: int | None,
+            queries: int, first: int, max_ttl: int, wait: float, retries: int, sport: int,
+            flow: int, multipath: bool, confidence: float, rounds: int, interval: float,
+            save_path: str | None) -> None:
+    """Run one trace and write its records (JSON Lines or traceroute's lines)."""
+    from netprobe.plugins.traceroute.target import resolve
+
+    draft = TraceOptions(dst="0.0.0.0", method=method,
+                         port=DEFAULT_PORTS[method] if port is None else port, sport=sport,
+                         flow=flow, first=first, max_ttl=max_ttl, queries=queries, wait=wait,
+                         retries=retries, multipath=multipath, confidence=confidence,
+                         rounds=rounds, interval=interval)
+    check(draft)
+    if save_path:
+        _check_save_path(save_path)
+    dst, fam = resolve(target, family)
+    opts = TraceOptions.from_dict({**draft.to_dict(), "dst": dst, "family": fam,
+                                   "target": target})
+    run = _trace(opts, settings)
+    _report(settings, opts, run, save_path)
+
+
+def _check_save_path(path: str) -> None:
+    """Refuse a --save file that could not be written, before anything is sent."""
+    import os
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"--save {path}: no directory {folder}")
+    if os.path.isdir(path):
+        raise UsageError(f"--save {path}: is a directory")
+
+
+def _trace(opts: TraceOptions, settings: Any) -> Any:
+    from netprobe.engine.api import Session
+    from netprobe.plugins.traceroute.probes import ProbeMaker
+    from netprobe.plugins.traceroute.run import Tracer
+    from netprobe.wire import privileges, route
+
+    privileges.require_raw_sockets("traceroute", "run it as root or with CAP_NET_RAW")
+    route.install_source_hook()
+    src = route.route_to(opts.dst).src
+    maker = ProbeMaker(opts.method, opts.family, src, opts.dst, opts.sport, opts.port)
+    scope = getattr(settings, "scope", None)
+    with Session(iface=None, layer2=False, first_dst=opts.dst, scope=scope) as session:
+        return Tracer(opts, maker, session.sender, session.capture).trace()
+
+
+def _report(settings: Any, opts: TraceOptions, run: Any, save_path: str | None) -> None:
+    from netprobe.engine.runfile import SavedRun, save_run
+    from netprobe.output import Output
+    from netprobe.plugins.traceroute.interpret import PLUGIN, render, report
+
+    argv = sys.argv[1:]
+    counters = run.counters.to_dict()
+    saved = SavedRun(plugin=PLUGIN, argv=argv, options=opts.to_dict(), counters=counters,
+                     results=run.results)
+    records = list(report(saved, {}))
+    if save_path:
+        save_run(save_path, run.results, plugin=PLUGIN, argv=argv, options=opts.to_dict(),
+                 counters=counters)
+    output = Output.from_settings(settings) if settings is not None else Output.current()
+    if output.json:
+        for rec in records:
+            output.emit(rec)
+    else:
+        render(records, output)

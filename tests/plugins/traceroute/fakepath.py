@@ -1,0 +1,240 @@
+"""A scripted network path for traceroute tests, in virtual time (no packets leave).
+
+The path copies the practice lab: r1, r2 (which quotes an MPLS label stack
+in an RFC 4884 extension), an ECMP hop (r3a or r3b, chosen by hashing the
+fields Paris traceroute keeps constant), a silent r4, then the destination
+(UDP: port unreachable, ICMP: echo reply, TCP: SYN/ACK). Routers quote the
+probe as it reached them, TTL included, like Linux does. The engine's loop
+runs for real against it: its clock and ``select`` are replaced, so waits
+cost nothing and every count is exact.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from netprobe.engine import loop as loop_mod
+from netprobe.engine.pacer import TokenBucket
+from netprobe.packet import (
+    ICMP,
+    IP,
+    TCP,
+    UDP,
+    Ether,
+    ICMPExtension,
+    ICMPExtensionObject,
+    ICMPv6DestUnreach,
+    ICMPv6EchoReply,
+    ICMPv6TimeExceeded,
+    IPv6,
+    MPLSLabel,
+    Raw,
+    dissect,
+)
+from netprobe.packet.layer import Layer
+
+WALL0 = 1_700_000_000.0
+META = struct.Struct("=IIII")
+HOP_DELAY = 0.0002  # each hop adds 0.2 ms of round trip
+
+ADDRS = {
+    4: {"src": "198.18.1.2", "dst": "198.19.2.10", "r1": "198.18.1.1", "r2": "198.18.101.2",
+        "r3a": "198.18.102.2", "r3b": "198.18.103.2", "r4": "198.18.104.2"},
+    6: {"src": "2001:db8:1::2", "dst": "2001:db8:2::10", "r1": "2001:db8:1::1",
+        "r2": "2001:db8:101::2", "r3a": "2001:db8:102::2", "r3b": "2001:db8:103::2",
+        "r4": "2001:db8:104::2"},
+}
+#: the label stack r2 quotes (two labels: the outer one first)
+R2_LABELS = (MPLSLabel(16004, tc=0, s=0, ttl=1), MPLSLabel(299776, tc=5, s=1, ttl=1))
+
+
+class VirtualTime:
+    """The loop's clock: moves only when the loop waits (or a test sleeps)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        #: when the next packet arrives (None: none pending): select returns then, as a
+        #: real select on the capture does
+        self.next_arrival: Callable[[], float | None] = lambda: None
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return WALL0 + self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def select(self, r: list, w: list, x: list, timeout: float | None = None) -> tuple:
+        assert timeout is not None and timeout >= 0, "the loop must never block forever"
+        assert self.now < 600, "runaway loop"
+        until = self.now + max(timeout, 1e-6)
+        arrival = self.next_arrival()
+        if arrival is not None and self.now <= arrival < until:
+            until = max(arrival, self.now + 1e-6)
+        self.now = until
+        return [], [], []
+
+
+@pytest.fixture
+def vt(monkeypatch: pytest.MonkeyPatch) -> Iterator[VirtualTime]:
+    """Virtual time for the engine's loop."""
+    clock = VirtualTime()
+
+    class TimeModule:
+        monotonic = staticmethod(clock.monotonic)
+        time = staticmethod(clock.time)
+
+    class SelectModule:
+        select = staticmethod(clock.select)
+
+    monkeypatch.setattr(loop_mod, "time", TimeModule)
+    monkeypatch.setattr(loop_mod, "select", SelectModule)
+    monkeypatch.setattr(loop_mod, "TokenBucket",
+                        lambda rate: TokenBucket(rate, clock=clock.monotonic))
+    yield clock
+
+
+def flow_key(probe: Layer) -> tuple:
+    """What a load balancer hashes: addresses, protocol, ports / ICMP's first 4 bytes, label."""
+    net = probe.getlayer(IP) or probe.getlayer(IPv6)
+    label = getattr(net, "fl", 0)
+    top = net.payload
+    if isinstance(top, (UDP, TCP)):
+        return (type(top).__name__, top.sport, top.dport, label)
+    data = bytes(top)
+    return ("icmp", data[:4], label)
+
+
+@dataclass
+class FakePath:
+    """The sender and the capture of the engine, with the path behind them."""
+
+    clock: VirtualTime
+    family: int = 4
+    #: drop the answer to the k-th probe sent (0-based), to test retries
+    lose: set[int] = field(default_factory=set)
+    #: the destination answers nothing from ... to ... (s): a rate limit
+    dst_quiet: tuple[float, float] = (0.0, 0.0)
+    sent: list[bytes] = field(default_factory=list)
+    pending: list[tuple[float, int, bytes]] = field(default_factory=list)
+    delivered: int = 0
+    linktype: int = 1
+
+    def __post_init__(self) -> None:
+        self.clock.next_arrival = lambda: min((p[0] for p in self.pending), default=None)
+
+    @property
+    def addrs(self) -> dict[str, str]:
+        return ADDRS[self.family]
+
+    def node_at(self, probe: Layer, ttl: int) -> str:
+        """Which node the probe's TTL runs out at (``dst`` when it gets there)."""
+        if ttl >= 5:
+            return "dst"
+        if ttl == 3:
+            return "r3a" if zlib.crc32(repr(flow_key(probe)).encode()) % 2 else "r3b"
+        return ("r1", "r2", "", "r4")[ttl - 1]
+
+    # -- the sender's side ---------------------------------------------------------------------
+    def send_many(self, packets: list[bytes]) -> int:
+        for data in packets:
+            k = len(self.sent)
+            self.sent.append(data)
+            if k in self.lose:
+                continue
+            answer = self.answer(data)
+            if answer is not None:
+                delay, frame = answer
+                self.pending.append((self.clock.now + delay, k, frame))
+        return len(packets)
+
+    def answer(self, data: bytes) -> tuple[float, bytes] | None:
+        probe = dissect(data, 101)
+        v6 = self.family == 6
+        net = probe[IPv6] if v6 else probe[IP]
+        ttl = net.hlim if v6 else net.ttl
+        node = self.node_at(probe, ttl)
+        if node == "r4":
+            return None  # silent
+        if node == "dst" and self.dst_quiet[0] <= self.clock.now < self.dst_quiet[1]:
+            return None
+        a = self.addrs
+        hops = min(ttl, 5)
+        delay = HOP_DELAY * hops
+        if node != "dst":
+            # the router quotes the probe as it arrived: one hop of TTL left
+            quoted = arrived(data, 1)
+            ext = ICMPExtension((ICMPExtensionObject.mpls(R2_LABELS),)) if node == "r2" else None
+            if v6:
+                reply = IPv6(src=a[node], dst=a["src"], hlim=64 - hops + 1) / \
+                    ICMPv6TimeExceeded(ext=ext) / Raw(quoted)
+            else:
+                reply = IP(src=a[node], dst=a["src"], ttl=64 - hops + 1) / \
+                    ICMP(type=11, code=0, ext=ext) / Raw(quoted)
+            return delay, frame(reply)
+        left = ttl - 4  # four routers on the way
+        top = net.payload
+        if isinstance(top, TCP):
+            back = (IPv6(src=a["dst"], dst=a["src"], hlim=60) if v6
+                    else IP(src=a["dst"], dst=a["src"], ttl=60))
+            reply = back / TCP(sport=top.dport, dport=top.sport, flags="SA", seq=4242,
+                               ack=(top.seq + 1) & 0xFFFFFFFF)
+        elif isinstance(top, UDP):
+            quoted = arrived(data, left)
+            if v6:
+                reply = IPv6(src=a["dst"], dst=a["src"], hlim=60) / \
+                    ICMPv6DestUnreach(code=4) / Raw(quoted)
+            else:
+                reply = IP(src=a["dst"], dst=a["src"], ttl=60) / ICMP(type=3, code=3) / \
+                    Raw(quoted)
+        elif v6:
+            reply = IPv6(src=a["dst"], dst=a["src"], hlim=60) / ICMPv6EchoReply(
+                id=top.id, seq=top.seq, data=top.data)
+        else:
+            reply = IP(src=a["dst"], dst=a["src"], ttl=60) / ICMP(
+                type=0, id=top.id, seq=top.seq) / Raw(bytes(top.payload))
+        return delay, frame(reply)
+
+    # -- the capture's side --------------------------------------------------------------------
+    def read_raw_batch(self, n: int) -> tuple[bytes, bytes]:
+        due = sorted(p for p in self.pending if p[0] <= self.clock.now)[:n]
+        for p in due:
+            self.pending.remove(p)
+        buf = bytearray()
+        meta = bytearray()
+        for at, _, data in due:
+            ts = WALL0 + at
+            sec = int(ts)
+            usec = round((ts - sec) * 1e6)
+            meta += META.pack(sec, usec, len(buf), len(data))
+            buf += data
+        self.delivered += len(due)
+        return bytes(buf), bytes(meta)
+
+    def fileno(self) -> int:
+        return 0  # only ever handed to the virtual select
+
+    def stats(self) -> tuple[int, int, int]:
+        return (self.delivered, 0, 0)
+
+
+def arrived(data: bytes, ttl_left: int) -> bytes:
+    """The probe ``data`` as it reached a node with ``ttl_left`` (IPv4 checksum redone)."""
+    if data[0] >> 4 == 6:
+        return data[:7] + bytes((ttl_left,)) + data[8:]
+    packet = dissect(data, 101)
+    packet.ttl = ttl_left
+    packet.chksum = None
+    return bytes(packet)
+
+
+def frame(packet: Layer) -> bytes:
+    """``packet`` in an Ethernet frame, as the capture would see it."""
+    return bytes(Ether(src="02:00:c6:12:01:01", dst="02:00:c6:12:01:02") / packet)

@@ -1,0 +1,70 @@
+"""The MDA stopping rule as a pure function."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from netprobe.plugins.traceroute import mda
+
+
+def test_probes_needed_at_95_percent_is_the_published_table() -> None:
+    # Veitch et al., "Failure control in multipath route tracing" (2009), 95 %
+    assert [mda.probes_needed(k) for k in range(1, 16)] == [6, 11, 16, 21, 27, 33, 38, 44,
+                                                            51, 57, 63, 70, 76, 83, 90]
+
+
+def test_nothing_seen_counts_as_one_branch() -> None:
+    assert mda.probes_needed(0) == mda.probes_needed(1) == 6
+
+
+def miss_probability(branches: int, n: int, trials: int, seed: int) -> float:
+    """How often ``n`` uniform flows miss a branch, by simulation."""
+    rng = random.Random(seed)
+    missed = sum(len({rng.randrange(branches) for _ in range(n)}) < branches
+                 for _ in range(trials))
+    return missed / trials
+
+
+def test_needed_probes_bound_the_miss_probability() -> None:
+    # simulated, so independent of the formula: n flows miss a branch at most 1 - c
+    # of the time, and n - 1 flows clearly more often
+    for k in (1, 2, 4):
+        n = mda.probes_needed(k)
+        assert miss_probability(k + 1, n, 20000, k) <= 0.05 + 0.006
+        assert miss_probability(k + 1, n - 1, 20000, k) > 0.05 - 0.006
+
+
+def test_more_confidence_costs_more_probes() -> None:
+    for k in range(1, 10):
+        assert mda.probes_needed(k, 0.99) > mda.probes_needed(k, 0.95) > mda.probes_needed(k, 0.5)
+
+
+@pytest.mark.parametrize("bad", [0.0, 1.0, -0.1, 1.5, math.nan])
+def test_confidence_must_be_a_probability(bad: float) -> None:
+    with pytest.raises(ValueError):
+        mda.probes_needed(1, bad)
+
+
+def test_hop_done_and_more_probes_agree() -> None:
+    for seen in range(0, 6):
+        for answered in range(0, 40):
+            for sent in range(answered, answered + 8):
+                more = mda.more_probes(seen, answered, sent)
+                assert (more == 0) == mda.hop_done(seen, answered, sent)
+
+
+def test_a_silent_hop_is_done_after_six_probes() -> None:
+    assert not mda.hop_done(0, 0, 5)
+    assert mda.hop_done(0, 0, 6)
+    assert mda.more_probes(0, 0, 2) == 4
+
+
+def test_a_second_branch_asks_for_eleven_answers() -> None:
+    assert mda.hop_done(1, 6, 6)
+    assert not mda.hop_done(2, 6, 6)
+    assert mda.more_probes(2, 6, 6) == 5
+    # lost probes do not count: only answered flows inform the rule
+    assert mda.more_probes(2, 9, 11) == 2

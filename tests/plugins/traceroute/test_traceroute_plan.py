@@ -1,0 +1,176 @@
+"""The wave planner, on hand-written outcomes."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from netprobe.plugins.traceroute import plan
+from netprobe.plugins.traceroute.hops import Outcome
+from netprobe.plugins.traceroute.plan import (
+    TraceOptions,
+    Wanted,
+    distance_hint,
+    next_wave,
+    path_limit,
+    round_wave,
+    wave_wait,
+)
+
+DST = "198.19.2.10"
+TE = "time-exceeded"
+
+
+def opts(**kw: object) -> TraceOptions:
+    return TraceOptions(dst=DST, **kw)  # type: ignore[arg-type]
+
+
+def distance(kind: str | None, quoted: int | None = None, reply_ttl: int | None = 60,
+             ttl: int = 30, rtt: float = 1.0) -> Outcome:
+    if kind is None:
+        return Outcome(ttl=ttl, role="distance")
+    return Outcome(ttl=ttl, role="distance", addr=DST, kind=kind, rtt_ms=rtt,
+                   reply_ttl=reply_ttl, quoted_ttl=quoted)
+
+
+def hop(ttl: int, addr: str | None, kind: str = TE, flow: int = 0) -> Outcome:
+    if addr is None:
+        return Outcome(ttl=ttl, flow=flow)
+    return Outcome(ttl=ttl, flow=flow, addr=addr, kind=kind, rtt_ms=1.0)
+
+
+def test_a_trace_starts_with_one_distance_probe_at_the_max_ttl() -> None:
+    assert next_wave(opts(flow=3), []) == [Wanted("distance", 30, 3)]
+
+
+def test_a_quoted_ttl_gives_the_exact_distance() -> None:
+    found = [distance("port-unreach", quoted=26)]
+    assert distance_hint(opts(), found) == (5, True)
+    wave = next_wave(opts(), found)
+    assert Counter(w.ttl for w in wave) == {t: 3 for t in range(1, 6)}
+    assert {w.flow for w in wave} == {0} and {w.role for w in wave} == {"hop"}
+    # the first probe of every TTL goes before the second of any
+    assert [w.ttl for w in wave[:5]] == [1, 2, 3, 4, 5]
+
+
+def test_a_reply_ttl_gives_a_guess_with_a_margin() -> None:
+    found = [distance("echo-reply", reply_ttl=60)]
+    assert distance_hint(opts(), found) == (5 + plan.GUESS_MARGIN, False)
+    assert max(w.ttl for w in next_wave(opts(), found)) == 5 + plan.GUESS_MARGIN
+
+
+def test_no_distance_means_every_ttl() -> None:
+    for d in (distance(None), distance(TE, quoted=1)):
+        assert distance_hint(opts(), [d]) == (None, False)
+        assert max(w.ttl for w in next_wave(opts(max_ttl=12), [d])) == 12
+
+
+def test_hints_stay_within_first_and_max() -> None:
+    assert distance_hint(opts(first=8), [distance("port-unreach", quoted=26)]) == (8, True)
+    assert distance_hint(opts(max_ttl=4), [distance("echo-reply", reply_ttl=60)]) == (4, False)
+
+
+def test_the_trace_is_done_when_every_ttl_to_the_end_has_its_probes() -> None:
+    found = [distance("port-unreach", quoted=26)]
+    found += [hop(t, f"r{t}") for t in (1, 2, 3) for _ in range(3)]
+    found += [hop(4, None) for _ in range(3)]
+    found += [hop(5, DST, "port-unreach") for _ in range(3)]
+    assert path_limit(opts(), found) == (5, 5)
+    assert next_wave(opts(), found) == []
+
+
+def test_no_end_within_the_guess_extends_to_the_max() -> None:
+    found = [distance("echo-reply", reply_ttl=60)]
+    found += [hop(t, f"r{t}") for t in range(1, 8) for _ in range(3)]
+    wave = next_wave(opts(max_ttl=10), found)
+    assert Counter(w.ttl for w in wave) == {8: 3, 9: 3, 10: 3}
+
+
+def test_multipath_sends_new_flows_until_the_rule_holds() -> None:
+    o = opts(multipath=True, flow=100)
+    found = [distance("port-unreach", quoted=26)]
+    first = next_wave(o, found)
+    per_ttl = Counter(w.ttl for w in first)
+    assert per_ttl == {1: 6, 2: 6, 3: 6, 4: 6, 5: 3}  # 5 is the end: q probes
+    assert sorted(w.flow for w in first if w.ttl == 3) == list(range(100, 106))
+    # hop 3 answered from two addresses: it needs 11 answered flows; hop 4 stayed silent
+    for w in first:
+        addr = {1: "r1", 2: "r2", 4: None, 5: DST}.get(w.ttl, "r3a" if w.flow % 2 else "r3b")
+        found.append(hop(w.ttl, addr, "port-unreach" if w.ttl == 5 else TE, w.flow))
+    second = next_wave(o, found)
+    assert Counter(w.ttl for w in second) == {3: 5}
+    assert sorted(w.flow for w in second) == list(range(106, 111))
+    for w in second:
+        found.append(hop(3, "r3a", TE, w.flow))
+    assert next_wave(o, found) == []
+
+
+def test_multipath_probes_per_hop_are_capped() -> None:
+    o = opts(multipath=True)
+    found = [distance("port-unreach", quoted=28)]  # end at 3
+    found += [hop(1, f"a{i}", TE, i) for i in range(plan.MDA_MAX_PROBES)]  # always new
+    found += [hop(2, "r2", TE, i) for i in range(6)]
+    found += [hop(3, DST, "port-unreach", i) for i in range(3)]
+    assert next_wave(o, found) == []
+
+
+def test_rounds_probe_every_ttl_to_the_end() -> None:
+    found = [distance("port-unreach", quoted=27), hop(1, "r1"), hop(2, "r2"),
+             hop(3, None), hop(4, DST, "port-unreach")]
+    wave = round_wave(opts(queries=2), found, 3)
+    assert [(w.ttl, w.round) for w in wave] == [(t, 3) for _ in range(2) for t in (1, 2, 3, 4)]
+
+
+def test_waves_wait_ten_round_trips_within_bounds() -> None:
+    o = opts(wait=2.0)
+    assert wave_wait(o, []) == plan.BLIND_WAIT == 1.0
+    assert wave_wait(o, [hop(1, "r1")], distance=True) == plan.BLIND_WAIT
+    assert wave_wait(opts(wait=0.2), []) == 0.2
+    assert wave_wait(o, [hop(1, "r1")]) == plan.FLOOR  # 10 x 1 ms
+    slow = Outcome(ttl=1, addr="r1", kind=TE, rtt_ms=150.0)
+    assert wave_wait(o, [slow]) == 1.5
+    assert wave_wait(opts(wait=0.5), [slow]) == 0.5
+
+
+def test_options_round_trip_and_rounds_never_retry() -> None:
+    o = opts(method="tcp", port=443, rounds=5, retries=2)
+    assert TraceOptions.from_dict({**o.to_dict(), "unknown": 1}) == o
+    assert o.engine_retries == 0 and opts(retries=2).engine_retries == 2
+
+
+def test_a_destination_silent_to_the_path_probes_is_asked_again_after_a_pause() -> None:
+    o = opts(retries=1)
+    found = [distance("port-unreach", quoted=26)]
+    found += [hop(t, f"r{t}") for t in (1, 2, 3) for _ in range(3)]
+    found += [hop(t, None) for t in (4, 5) for _ in range(3)]  # 5: rate-limited
+    assert path_limit(o, found) == (5, 5)  # the quote placed it: no spraying up to 30
+    again = next_wave(o, found)
+    assert again == [Wanted("hop", 5, 0)] * 3
+    assert plan.pause_before(found, again) == plan.RECHECK_PAUSE
+    found += [hop(5, None) for _ in range(3)]
+    assert next_wave(o, found) == []  # retries used up
+    assert plan.pause_before(found, [Wanted("hop", 3, 0)]) == 0.0  # r3 answered
+    assert plan.pause_before(found, [Wanted("hop", 6, 0)]) == 0.0  # never asked
+
+
+def test_an_answer_to_the_recheck_ends_the_trace() -> None:
+    found = [distance("port-unreach", quoted=26)]
+    found += [hop(t, f"r{t}") for t in (1, 2, 3) for _ in range(3)]
+    found += [hop(t, None) for t in (4, 5) for _ in range(3)]
+    found += [hop(5, DST, "port-unreach")] + [hop(5, None)] * 2
+    assert next_wave(opts(), found) == []
+
+
+def test_multipath_flows_go_before_asking_a_silent_destination_again() -> None:
+    o = opts(multipath=True)
+    found = [distance("port-unreach", quoted=27)]  # end at 4
+    found += [hop(1, "r1", TE, f) for f in range(6)]
+    found += [hop(2, "a" if f % 2 else "b", TE, f) for f in range(6)]
+    found += [hop(3, None, TE, f) for f in range(6)]
+    found += [hop(4, None, TE, f) for f in range(3)]  # rate-limited destination
+    first = next_wave(o, found)
+    assert Counter(w.ttl for w in first) == {2: 5}  # more flows where two branches showed
+    assert plan.pause_before(found, first) == 0.0
+    found += [hop(2, "a", TE, w.flow) for w in first]
+    second = next_wave(o, found)
+    assert Counter(w.ttl for w in second) == {4: 3}
+    assert plan.pause_before(found, second) == plan.RECHECK_PAUSE
