@@ -23,7 +23,8 @@ Probes = Layer | bytes | Iterable[Layer | bytes]
 
 
 def _wire() -> Any:
-    # Imported on first use: ``import netprobe`` must stay cheap.
+    """The wire modules, imported on first use (``import netprobe`` must stay cheap),
+    with the route hook installed so that probes without a source get one."""
     from netprobe.wire import capture, iface, neighbour, privileges, route, scope, sockets
 
     route.install_source_hook()
@@ -41,7 +42,7 @@ def _destination(p: Layer) -> str | None:
     return None
 
 
-def _link_filler(iface_name: str | None) -> Callable[[Layer], Layer]:
+def link_filler(iface_name: str | None) -> Callable[[Layer], Layer]:
     """Fill unset Ether addresses: our MAC, and the next hop's MAC by ARP/NDP."""
     _, iface_mod, neighbour, _, route, _, _ = _wire()
     macs: dict[str, str] = {}
@@ -63,6 +64,11 @@ def _link_filler(iface_name: str | None) -> Callable[[Layer], Layer]:
         return p
 
     return fill
+
+
+def prepare_wire() -> None:
+    """Get the wire ready for building probes: source addresses come from the routes."""
+    _wire()
 
 
 class Session:
@@ -128,7 +134,7 @@ def run(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | N
                          rate_control=rate_control)
     options.check()
     _wire()
-    fill = _link_filler(iface) if layer2 else None
+    fill = link_filler(iface) if layer2 else None
     first, stream = _peek(prepare(probes if not isinstance(probes, bytes) else [probes],
                                   layer2=layer2, fill=fill))
     if first is None:
@@ -202,7 +208,7 @@ def _send(probes: Probes, layer2: bool, iface: str | None, count: int, interval:
     _, _, _, privileges, route, scope_mod, sockets = _wire()
     privileges.require_raw_sockets("sending packets", "run as root")
     scope = scope or scope_mod.Scope.from_environment()
-    fill = _link_filler(iface) if layer2 else None
+    fill = link_filler(iface) if layer2 else None
     items = probes if not isinstance(probes, bytes) else [probes]
     prepared = list(prepare(items, layer2=layer2, fill=fill))
     if not prepared:

@@ -14,18 +14,17 @@ from __future__ import annotations
 import gc
 import math
 import select
+import struct
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
-import numpy as np
-
 from netprobe.engine.pacer import TokenBucket
 from netprobe.engine.probes import PreparedProbe, prepare
 from netprobe.engine.results import Counters, Result
-from netprobe.engine.strictkeys import PREFIX, answer_keys
+from netprobe.engine.strictkeys import PREFIX, answer_key, answer_keys
 from netprobe.errors import UsageError
 from netprobe.packet.dissect import dissect
 from netprobe.packet.fastpath import answers_parsed as fast_answers
@@ -37,6 +36,10 @@ from netprobe.packet.layer import Layer
 BATCH = 256
 #: stray packets kept for the report (the count is always exact)
 STRAY_KEEP = 100
+#: capture batches at least this large get their keys with numpy, smaller ones in Python
+NUMPY_BATCH = 16
+#: pcapy-ng's next_batch metadata: native uint32 sec, usec, offset, caplen per packet
+_META = struct.Struct("=IIII")
 
 
 @dataclass
@@ -137,8 +140,15 @@ class SendReceiveLoop:
         gc.disable()
         try:
             while True:
+                # 1. drain the capture and match first: answers that came in time (during
+                # a stall, say) must settle their probes before those are given up
+                for r in self._drain():
+                    yield r
+                if self._answered_new:
+                    open_count -= self._answered_new
+                    self._answered_new = 0
                 now = time.monotonic()
-                # 1. probes whose wait is over: retry, or give up
+                # 2. probes whose wait is over: retry, or give up
                 while inflight and inflight[0][0] <= now:
                     deadline, sent_batch = inflight.popleft()
                     for f in sent_batch:
@@ -149,7 +159,7 @@ class SendReceiveLoop:
                         else:
                             f.done = True
                             open_count -= 1
-                # 2. send what the pacer allows
+                # 3. send what the pacer allows
                 if stop_at is not None and now >= stop_at:
                     exhausted = True
                     retry_q.clear()
@@ -199,12 +209,6 @@ class SendReceiveLoop:
                             f.sent = twall
                             f.deadline = deadline
                         inflight.append((deadline, batch))
-                # 3. drain the capture and match
-                for r in self._drain():
-                    yield r
-                if self._answered_new:
-                    open_count -= self._answered_new
-                    self._answered_new = 0
                 # 4. finished?
                 if exhausted and not retry_q and open_count <= 0:
                     break
@@ -281,10 +285,18 @@ class SendReceiveLoop:
             n = len(meta) // 16
             if not n:
                 break
-            rows = np.frombuffer(meta, dtype=np.uint32, count=n * 4).reshape(n, 4)
-            # exact-match keys of the TCP segments, for the whole batch at once
-            skeys = answer_keys(buf, rows, linktype) if strict else None
-            for i, (sec, usec, off, caplen) in enumerate(rows.tolist()):
+            if n >= NUMPY_BATCH:
+                import numpy as np
+
+                rows = np.frombuffer(meta, dtype=np.uint32, count=n * 4).reshape(n, 4)
+                # exact-match keys of the TCP segments, for the whole batch at once
+                skeys = answer_keys(buf, rows, linktype) if strict else None
+                metas = rows.tolist()
+            else:
+                metas = list(_META.iter_unpack(meta))
+                skeys = ([answer_key(buf[off:off + caplen], linktype)
+                          for _s, _u, off, caplen in metas] if strict else None)
+            for i, (sec, usec, off, caplen) in enumerate(metas):
                 frame = buf[off:off + caplen]
                 c.received += 1
                 if skeys is not None:

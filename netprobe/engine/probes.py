@@ -4,14 +4,17 @@ they will be compared with."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from netprobe.engine.strictkeys import probe_key, template_keys
-from netprobe.engine.template import ProbeTemplate, TemplateUnsupported
 from netprobe.errors import UsageError
 from netprobe.packet import fastpath
 from netprobe.packet.dissect import dissect, dissect_as
 from netprobe.packet.field import SetValue
 from netprobe.packet.layer import Layer
+
+if TYPE_CHECKING:  # templates (numpy) are imported only for sets large enough to use them
+    from netprobe.engine.template import ProbeTemplate
 
 #: link types of what we send: frames (Ethernet) or bare IP packets
 LINKTYPE_ETHERNET = 1
@@ -147,6 +150,8 @@ def prepare(packets: Iterable[Layer | bytes] | Layer, layer2: bool = False,
     for item in packets:
         base = item if fill is None else _filled_once(item, fill)
         if base is not None and isinstance(base, Layer) and len(base) >= TEMPLATE_MIN:
+            from netprobe.engine.template import ProbeTemplate, TemplateUnsupported
+
             try:
                 template = ProbeTemplate(base)
             except TemplateUnsupported:

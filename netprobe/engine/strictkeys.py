@@ -26,7 +26,10 @@ number (= probe sequence + 1): 12 bytes. Keys of different lengths never meet.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy is imported when a batch is large enough to need it
+    import numpy as np
 
 #: length of a key that ends before the acknowledgement number
 PREFIX = 8
@@ -63,6 +66,8 @@ def template_keys(arr: np.ndarray, ip: int) -> list[bytes | None]:
     ``arr`` is a (count, length) uint8 matrix; ``ip`` where the IPv4 header
     starts (no options: the template's fast path says so).
     """
+    import numpy as np
+
     t = ip + 20
     n = arr.shape[0]
     out = np.empty((n, 12), dtype=np.uint8)
@@ -92,6 +97,8 @@ def answer_keys(buf: bytes, meta: np.ndarray, linktype: int) -> list[bytes | Non
     key ends with its ACK number when it carries the ACK flag.
     Returns None for link types it does not read.
     """
+    import numpy as np
+
     base = _IP_AT.get(linktype)
     if base is None:
         return None
@@ -126,3 +133,23 @@ def answer_keys(buf: bytes, meta: np.ndarray, linktype: int) -> list[bytes | Non
     acks = ((h[:, t + 13] & 0x10) != 0).tolist()
     return [None if not flags[i] else raw[i * 12:i * 12 + (12 if acks[i] else PREFIX)]
             for i in range(n)]
+
+
+def answer_key(frame: bytes, linktype: int) -> bytes | None:
+    """:func:`answer_keys` for one packet, in plain Python (small batches)."""
+    base = _IP_AT.get(linktype)
+    if base is None or len(frame) < base + 40:
+        return None
+    if linktype == 1 and frame[12:14] != b"\x08\x00":
+        return None
+    if linktype == 113 and frame[14:16] != b"\x08\x00":
+        return None
+    if frame[base] != 0x45 or frame[base + 9] != 6 or (frame[base + 6] & 0x3F) or frame[base + 7]:
+        return None
+    tl = frame[base + 2] << 8 | frame[base + 3]
+    thl = (frame[base + 32] >> 4) * 4
+    if tl < 40 or base + tl > len(frame) or thl < 20 or 20 + thl > tl:
+        return None
+    t = base + 20
+    key = frame[base + 12:base + 16] + frame[t:t + 4]
+    return key + frame[t + 8:t + 12] if frame[t + 13] & 0x10 else key

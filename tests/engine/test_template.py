@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netprobe.engine import probes as probes_mod
+from netprobe.engine import template as template_mod
 from netprobe.engine.probes import TEMPLATE_MIN, prepare
 from netprobe.engine.template import ProbeTemplate, TemplateUnsupported
 from netprobe.packet import IP, TCP, UDP, Dot1Q, Ether, Raw, dissect, dissect_as
@@ -233,13 +233,14 @@ def test_prepare_falls_back_to_building_one_by_one(name: str,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     packet_set = UNSUPPORTED[name]()
     tried = []
-    real = probes_mod.ProbeTemplate
+    real = template_mod.ProbeTemplate
 
     def spy(pkt: Layer) -> ProbeTemplate:
         tried.append(pkt)
         return real(pkt)
 
-    monkeypatch.setattr(probes_mod, "ProbeTemplate", spy)
+    # prepare() imports the template module when a set is large enough: patch it there
+    monkeypatch.setattr(template_mod, "ProbeTemplate", spy)
     padded = packet_set
     while len(padded) < TEMPLATE_MIN:  # large enough that prepare() tries a template
         padded = padded.copy()
@@ -259,14 +260,15 @@ def test_prepare_gives_the_same_bytes_and_keys(name: str) -> None:
 
 def test_prepare_uses_the_template_for_large_sets(monkeypatch: pytest.MonkeyPatch) -> None:
     made = []
-    real = probes_mod.ProbeTemplate
+    real = template_mod.ProbeTemplate
 
     def spy(pkt: Layer) -> ProbeTemplate:
         t = real(pkt)
         made.append(t)
         return t
 
-    monkeypatch.setattr(probes_mod, "ProbeTemplate", spy)
+    # prepare() imports the template module when a set is large enough: patch it there
+    monkeypatch.setattr(template_mod, "ProbeTemplate", spy)
     packet_set = IP(dst="198.18.1.0/26") / TCP(dport=[22, 80], flags="S")
     assert _prepared_bytes(packet_set) == expected_bytes(packet_set)
     assert len(made) == 1
