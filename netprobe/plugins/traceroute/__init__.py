@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from netprobe.plugins.history.recorder import db_option
+
 
 @click.command("traceroute")
 @click.argument("target")
@@ -37,11 +39,12 @@ import click
               help="Seconds between rounds.")
 @click.option("--save", "save_path", metavar="RUN.pcapng",
               help="Save probes, answers and options (netprobe interpret reprints them).")
+@db_option
 @click.pass_context
 def command(ctx: click.Context, target: str, method: str, port: int | None,
             family: int | None, queries: int, first: int, max_ttl: int, wait: float,
             retries: int, sport: int, flow: int, multipath: bool, confidence: float,
-            rounds: int, interval: float, save_path: str | None) -> None:
+            rounds: int, interval: float, save_path: str | None, db: str | None) -> None:
     """Trace the route to TARGET, probing every TTL at once (Paris traceroute).
 
     \b
@@ -62,4 +65,4 @@ def command(ctx: click.Context, target: str, method: str, port: int | None,
     execute(ctx.obj, target=target, method=method, port=port, family=family, queries=queries,
             first=first, max_ttl=max_ttl, wait=wait, retries=retries, sport=sport, flow=flow,
             multipath=multipath, confidence=confidence, rounds=rounds, interval=interval,
-            save_path=save_path)
+            save_path=save_path, db=db)

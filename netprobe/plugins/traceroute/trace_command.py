@@ -47,8 +47,12 @@ def check(opts: TraceOptions) -> None:
 def execute(settings: Any, *, target: str, method: str, port: int | None, family: int | None,
             queries: int, first: int, max_ttl: int, wait: float, retries: int, sport: int,
             flow: int, multipath: bool, confidence: float, rounds: int, interval: float,
-            save_path: str | None) -> None:
-    """Run one trace and write its records (JSON Lines or traceroute's lines)."""
+            save_path: str | None, db: str | None = None) -> None:
+    """Run one trace and write its records (JSON Lines or traceroute's lines).
+
+    With ``db``, the run and its records go into that history database.
+    """
+    from netprobe.plugins.history.recorder import make_scan_key, recording
     from netprobe.plugins.traceroute.target import resolve
 
     draft = TraceOptions(dst="0.0.0.0", method=method,
@@ -62,8 +66,13 @@ def execute(settings: Any, *, target: str, method: str, port: int | None, family
     dst, fam = resolve(target, family)
     opts = TraceOptions.from_dict({**draft.to_dict(), "dst": dst, "family": fam,
                                    "target": target})
-    run = _trace(opts, settings)
-    _report(settings, opts, run, save_path)
+    key = make_scan_key("traceroute", [target], {"method": method, "port": opts.port,
+                                                  "family": fam, "multipath": multipath,
+                                                  "flow": flow})
+    with recording(db, kind="traceroute", scan_key=key, targets=[target]) as history:
+        run = _trace(opts, settings)
+        for record in _report(settings, opts, run, save_path):
+            history.add(record)
 
 
 def _check_save_path(path: str) -> None:
@@ -92,7 +101,8 @@ def _trace(opts: TraceOptions, settings: Any) -> Any:
         return Tracer(opts, maker, session.sender, session.capture).trace()
 
 
-def _report(settings: Any, opts: TraceOptions, run: Any, save_path: str | None) -> None:
+def _report(settings: Any, opts: TraceOptions, run: Any,
+            save_path: str | None) -> list[dict[str, Any]]:
     from netprobe.engine.runfile import SavedRun, save_run
     from netprobe.output import Output
     from netprobe.plugins.traceroute.interpret import PLUGIN, render, report
@@ -111,3 +121,4 @@ def _report(settings: Any, opts: TraceOptions, run: Any, save_path: str | None) 
             output.emit(rec)
     else:
         render(records, output)
+    return records
