@@ -43,7 +43,8 @@ def _destination(p: Layer) -> str | None:
 
 
 def link_filler(iface_name: str | None) -> Callable[[Layer], Layer]:
-    """Fill unset Ether addresses: our MAC, and the next hop's MAC by ARP/NDP."""
+    """Fill unset Ether addresses (our MAC, and the next hop's MAC by ARP/NDP) and an
+    ARP payload's unset sender hardware address (our MAC)."""
     _, iface_mod, neighbour, _, route, _, _ = _wire()
     macs: dict[str, str] = {}
 
@@ -56,6 +57,11 @@ def link_filler(iface_name: str | None) -> Callable[[Layer], Layer]:
             if name not in macs:
                 macs[name] = iface_mod.interface(name).mac or "00:00:00:00:00:00"
             p.src = macs[name]
+        arp = p.payload
+        if type(arp).__name__ == "ARP" and arp.hwsrc is None and p.src is not None:
+            # a request saying "00:00:00:00:00:00 has my address" would poison the
+            # neighbour caches of every host that hears it
+            arp.hwsrc = p.src
         if p.dst is None and dst_ip and type(p.payload).__name__ in ("IP", "IPv6"):
             hop = neighbour.next_hop_mac(dst_ip)
             if hop is None:
@@ -123,15 +129,18 @@ def run(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | N
         multi: bool = False, max_time: float | None = None, scope: Any = None,
         counters: Counters | None = None,
         on_progress: Callable[[Counters], None] | None = None,
-        rate_control: Callable[[Counters], float | None] | None = None) -> Iterator[Result]:
+        rate_control: Callable[[Counters], float | None] | None = None,
+        stop_when_answered: bool = True) -> Iterator[Result]:
     """Stream a Result per probe (answered as they match, unanswered at the end).
 
     ``rate_control`` (congestion control) is called about every 50 ms with the
     counters so far; a number it returns becomes the send rate.
+    ``stop_when_answered=False`` keeps an answered probe open until its timeout,
+    so that with ``multi`` later answers (a second MAC, a duplicate) are kept too.
     """
     options = RunOptions(rate=rate, retries=retry, timeout=timeout, iface=iface, layer2=layer2,
                          capture_filter=filter, multi=multi, max_time=max_time,
-                         rate_control=rate_control)
+                         rate_control=rate_control, stop_when_answered=stop_when_answered)
     options.check()
     _wire()
     fill = link_filler(iface) if layer2 else None

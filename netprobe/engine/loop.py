@@ -154,7 +154,10 @@ class SendReceiveLoop:
                     for f in sent_batch:
                         if f.done or deadline != f.deadline:
                             continue  # answered, or sent again since
-                        if f.sends <= opt.retries:
+                        if f.result is not None:  # answered, and its wait for more is over
+                            f.done = True
+                            open_count -= 1
+                        elif f.sends <= opt.retries:
                             retry_q.append(f)
                         else:
                             f.done = True
@@ -264,9 +267,10 @@ class SendReceiveLoop:
             c.matched += 1
             if late:
                 c.late += 1
-            else:
+            elif self.options.stop_when_answered:
                 f.done = True
                 self._answered_new += 1
+            # else: the probe stays open until its deadline, for further answers (multi)
         out.append(res)
 
     def _drain(self) -> list[Result]:
@@ -280,6 +284,7 @@ class SendReceiveLoop:
         strict_get = strict.get
         settle = self._settle
         answered_new = 0
+        stop_when_answered = self.options.stop_when_answered
         for _ in range(64):  # bounded: sending must get its turn
             buf, meta = cap.read_raw_batch(BATCH)  # type: ignore[attr-defined]
             n = len(meta) // 16
@@ -314,7 +319,7 @@ class SendReceiveLoop:
                             c.matched += 1
                             if f.done:
                                 c.late += 1
-                            else:
+                            elif stop_when_answered:
                                 f.done = True
                                 answered_new += 1
                             out.append(res)

@@ -303,6 +303,26 @@ def test_multi_keeps_every_answer(vt: VirtualTime) -> None:
     assert c.matched == 2
 
 
+def test_multi_can_wait_its_timeout_for_more_answers(vt: VirtualTime) -> None:
+    """With ``stop_when_answered=False`` a probe stays open until its deadline: an
+    answer after the first one (a second MAC for one address) is still kept, and
+    the run lasts the timeout; with the default it ends at the first answer."""
+    def react(p: Layer, sends_before: int, now: float) -> list[tuple[float, bytes]]:
+        return [(RTT, tcp_reply(p, "SA")), (TIMEOUT / 2, tcp_reply(p, "RA"))]
+
+    net = FakeNetwork(vt, react)
+    results, c = run(net, syns(22), timeout=TIMEOUT, multi=True, stop_when_answered=False,
+                     retries=2)
+    assert [r.answer[TCP].flags for r in results if r.answered] == ["SA", "RA"]
+    assert c.sent == 1 and c.retries == 0  # answered: never sent again
+    assert vt.now >= TIMEOUT
+    net = FakeNetwork(vt, react)
+    start = vt.now
+    results, c = run(net, syns(22), timeout=TIMEOUT, multi=True)
+    assert len([r for r in results if r.answered]) == 1
+    assert vt.now - start < TIMEOUT / 2
+
+
 def test_no_answers_at_all(vt: VirtualTime) -> None:
     net = FakeNetwork(vt, lambda p, n, now: [])
     results, c = run(net, syns(*range(1, 41)), retries=3, timeout=0.5)
