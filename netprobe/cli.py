@@ -55,6 +55,8 @@ EXIT_STATUS: tuple[tuple[int, str], ...] = (
 ENVIRONMENT: tuple[tuple[str, str], ...] = (
     (SCOPE_ENV, "allowed destinations: a file, or CIDRs separated by commas"),
     (DEBUG_ENV, "set to 1 for full tracebacks, like --debug"),
+    ("NETPROBE_DB", "default history database for --db and `netprobe history`"),
+    ("NETPROBE_PORT_FREQUENCIES", "port frequency table for portscan --top-ports"),
     ("NO_COLOR", "set to disable colours"),
 )
 """Environment variables netprobe reads."""
@@ -64,7 +66,7 @@ EPILOG = (
     "\b\nExit status:\n"
     + "".join(f"  {code:<4} {meaning}\n" for code, meaning in EXIT_STATUS)
     + "\n\b\nEnvironment:\n"
-    + "".join(f"  {name:<15} {meaning}\n" for name, meaning in ENVIRONMENT)
+    + "".join(f"  {name:<26} {meaning}\n" for name, meaning in ENVIRONMENT)
 )
 
 
