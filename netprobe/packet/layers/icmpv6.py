@@ -10,6 +10,7 @@ from __future__ import annotations
 from struct import Struct
 
 from netprobe.packet.field import BitField, ByteField, IntField, RawBytesField, ShortField
+from netprobe.packet.fragment import in_first_fragment
 from netprobe.packet.layer import Layer, Truncated, bind_layers
 from netprobe.packet.layers.icmp_extension import (
     ExtensionField,
@@ -207,8 +208,14 @@ class ICMPv6EchoReply(_Echo):
     )
 
     def answers(self, other: Layer) -> bool:
-        return (isinstance(other, ICMPv6EchoRequest) and self.id == other.id
-                and self.seq == other.seq and self.data == other.data)
+        if not (isinstance(other, ICMPv6EchoRequest) and self.id == other.id
+                and self.seq == other.seq):
+            return False
+        if self.data == other.data:
+            return True
+        # a request sent in fragments is matched by its first fragment, which
+        # carries only the start of the data the reply echoes whole
+        return in_first_fragment(other) and self.data.startswith(other.data)
 
 
 #: type -> class, for dissection

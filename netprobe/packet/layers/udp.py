@@ -6,6 +6,7 @@ from struct import Struct
 
 from netprobe.packet.checksum import checksum
 from netprobe.packet.field import ShortField
+from netprobe.packet.fragment import in_first_fragment
 from netprobe.packet.layer import Layer, LengthNote, Truncated
 
 _HH = Struct("!HH")
@@ -69,11 +70,18 @@ class UDP(Layer):
             return False
         if self._payload is None or other._payload is None:
             return True
+        if other._payload.name == "Raw" and in_first_fragment(other):
+            return True  # the probe's payload is cut short: its ports are all there is
         return self._payload.answers(other._payload)
 
     def same_probe(self, probe: Layer) -> bool:
-        """True when this quoted header is ``probe``'s (same ports)."""
-        return isinstance(probe, UDP) and self.sport == probe.sport and self.dport == probe.dport
+        """True when this quoted header is ``probe``'s: same ports, and the same checksum
+        when both carry one (Paris traceroute keeps the ports of every probe and tells
+        them apart by the checksum, which routers quote back)."""
+        if not isinstance(probe, UDP) or self.sport != probe.sport or self.dport != probe.dport:
+            return False
+        mine, theirs = self.chksum, probe.chksum
+        return not mine or not theirs or mine == theirs
 
     def summary_part(self) -> str:
         return f"UDP {self.sport} > {self.dport}"

@@ -1,0 +1,91 @@
+"""``craft --sr`` results as records: one per probe with its answer, then a summary.
+
+Pure functions of the results (each tagged in ``Result.extra`` with its probe
+number and fragment place) and the run's counters, so that ``netprobe
+interpret RUN.pcapng`` prints from a saved run exactly what the live run printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from netprobe.engine.results import Result
+from netprobe.engine.runfile import SavedRun
+from netprobe.plugins.craft.render import render
+
+__all__ = ["DEFAULT_OPTIONS", "probe_record", "render", "report", "summary_record"]
+
+#: interpretation options and their defaults
+DEFAULT_OPTIONS: dict[str, Any] = {"hex": True}
+
+
+def options_of(saved: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The saved options with ``overrides`` on top (unknown keys are kept, harmless)."""
+    return {**DEFAULT_OPTIONS, **dict(saved), **dict(overrides or {})}
+
+
+def packet_dict(data: bytes, linktype: int, ts: float | None, with_hex: bool,
+                layer: Any = None) -> dict[str, Any]:
+    """One packet of a probe record: like ``netprobe read``'s records, without ``n``."""
+    from netprobe.packet.dissect import dissect
+
+    pkt = layer if layer is not None else dissect(data, linktype)
+    rec: dict[str, Any] = {"ts": None if ts is None else f"{ts:.6f}", "len": len(data),
+                           "caplen": len(data), "linktype": linktype,
+                           "layers": pkt.to_dicts(), "errors": pkt.errors}
+    if with_hex:
+        rec["hex"] = data.hex()
+    return rec
+
+
+def tag_of(result: Result) -> dict[str, Any]:
+    """The result's tag (probe number, fragment place), or an empty one."""
+    return result.extra if isinstance(result.extra, dict) else {}
+
+
+def is_shown(result: Result) -> bool:
+    """True for the results that get a record: probes that are not later fragments."""
+    return not tag_of(result).get("frag")
+
+
+def probe_record(result: Result, options: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"type": "probe", "n", "sent", "answer", "rtt_ms", "sends"}`` for one probe.
+
+    A probe sent as fragments shows its first fragment (the one its answer is
+    matched to) and ``"fragments"``: how many there were.
+    """
+    tag = tag_of(result)
+    with_hex = bool(options.get("hex", True))
+    rtt = result.rtt
+    rec: dict[str, Any] = {
+        "type": "probe", "n": tag.get("n"),
+        "sent": packet_dict(result.probe_bytes, result.probe_linktype, result.sent, with_hex),
+        "answer": None if result.answer_bytes is None else packet_dict(
+            result.answer_bytes, result.answer_linktype, result.received, with_hex),
+        "rtt_ms": None if rtt is None else round(rtt * 1000, 3),
+        "sends": result.sends,
+    }
+    if tag.get("frags", 1) > 1:
+        rec["fragments"] = tag["frags"]
+    return rec
+
+
+def summary_record(results: Iterable[Result], counters: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"type": "summary", ...}``: probes, answered, unanswered, packets sent, time."""
+    shown = [r for r in results if is_shown(r)]
+    answered = sum(r.answer_bytes is not None for r in shown)
+    elapsed = counters.get("elapsed")
+    return {"type": "summary", "probes": len(shown), "answered": answered,
+            "unanswered": len(shown) - answered, "packets_sent": counters.get("sent", 0),
+            "retries": counters.get("retries", 0),
+            "elapsed_s": None if elapsed is None else round(float(elapsed), 3)}
+
+
+def report(saved: SavedRun, overrides: dict) -> Iterator[dict]:
+    """The JSON Lines records of a ``craft --sr`` run, live or read back from ``--save``."""
+    options = options_of(saved.options, overrides)
+    for result in saved.results:
+        if is_shown(result):
+            yield probe_record(result, options)
+    yield summary_record(saved.results, saved.counters)
