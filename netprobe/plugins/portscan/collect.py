@@ -1,0 +1,86 @@
+"""What a scan has found so far, kept so that Ctrl-C or ``--max-time`` can still report it.
+
+Results come in as they settle: answered probes are final; silent ones are
+final only once the scan stops resending them. When a scan is interrupted
+halfway through a resend pass, the probes of that pass still silent are
+reported as they stood after the previous pass (sent that many times, no
+answer), and probes never sent are not reported at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from netprobe.engine.results import Counters, Result
+
+
+@dataclass
+class Totals:
+    """The counters of every engine run and connect phase of one scan, added up."""
+
+    sent: int = 0
+    retries: int = 0
+    received: int = 0
+    matched: int = 0
+    late: int = 0
+    duplicates: int = 0
+    refused: int = 0
+    capture_dropped: int = 0
+    passes: int = 0
+    backoffs: int = 0
+
+    def add(self, c: Counters, resend: bool = False) -> None:
+        """Add the counters of one finished engine run (``resend``: all its sends resend)."""
+        self.sent += c.sent
+        self.retries += c.sent if resend else c.retries
+        self.received += c.received
+        self.matched += c.matched
+        self.late += c.late
+        self.duplicates += c.duplicates
+        self.refused += c.refused
+        self.capture_dropped += c.capture_dropped
+
+    def to_dict(self, elapsed: float) -> dict[str, Any]:
+        """JSON form, with the scan's duration and average send rate."""
+        d = dict(self.__dict__)
+        d["elapsed"] = round(elapsed, 6)
+        d["rate"] = round(self.sent / elapsed, 1) if elapsed > 0 else None
+        return d
+
+
+@dataclass
+class Collector:
+    """Results of a scan as they settle; ``results()`` gives what is known now.
+
+    Each scan group (an ``owner``: one family and route) keeps its silent probes
+    here after each pass, so that an interrupted scan still reports them.
+    """
+
+    #: final results: answered probes, and silent ones of finished groups
+    settled: list[Result] = field(default_factory=list)
+    #: per group, its silent probes after its last complete pass, by key
+    pending: dict[Any, dict[Any, Result]] = field(default_factory=dict)
+    #: results of other phases (discovery, UDP) as their modules return them
+    other: list[Result] = field(default_factory=list)
+    totals: Totals = field(default_factory=Totals)
+
+    def answer(self, owner: Any, key: Any, result: Result) -> None:
+        """A probe got its answer (final)."""
+        silent = self.pending.get(owner)
+        if silent:
+            silent.pop(key, None)
+        self.settled.append(result)
+
+    def pass_done(self, owner: Any, silent: dict[Any, Result]) -> None:
+        """A group's pass ended: these probes are still silent."""
+        self.pending[owner] = silent
+
+    def group_done(self, owner: Any) -> None:
+        """A group ended: its silent probes are final."""
+        self.settled.extend(self.pending.pop(owner, {}).values())
+
+    def results(self) -> list[Result]:
+        """Everything known: other phases, settled probes, silent probes."""
+        pending = [r for silent in self.pending.values() for r in silent.values()]
+        return [*self.other, *self.settled, *pending]

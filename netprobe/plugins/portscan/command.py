@@ -1,0 +1,260 @@
+"""``netprobe portscan``: the click command (options → plan → run → records → output)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from netprobe.plugins.history.recorder import db_option
+
+_TEMPLATE_NAMES = {"paranoid": 0, "sneaky": 1, "polite": 2, "normal": 3, "aggressive": 4,
+                   "insane": 5}
+
+
+def _template(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    if value is None:
+        return None
+    text = value.strip().lower()
+    if text in _TEMPLATE_NAMES:
+        return _TEMPLATE_NAMES[text]
+    if text.isdigit() and 0 <= int(text) <= 5:
+        return int(text)
+    raise click.BadParameter(f"{value!r}: expected 0-5 or a template name "
+                             f"({', '.join(_TEMPLATE_NAMES)})")
+
+
+@click.command("portscan")
+@click.argument("targets", nargs=-1)
+@click.option("-sS", "syn", is_flag=True, help="TCP SYN scan (default when privileged).")
+@click.option("-sT", "connect", is_flag=True,
+              help="TCP connect scan (default without privileges; needs none).")
+@click.option("-sF", "fin", is_flag=True, help="TCP FIN scan.")
+@click.option("-sN", "null", is_flag=True, help="TCP NULL scan (no flags).")
+@click.option("-sX", "xmas", is_flag=True, help="TCP Xmas scan (FIN, PSH, URG).")
+@click.option("-sA", "ack", is_flag=True, help="TCP ACK scan (firewall rules: unfiltered or "
+              "filtered).")
+@click.option("-sU", "udp", is_flag=True, help="UDP scan (may join one TCP scan type).")
+@click.option("-sn", "ping_only", is_flag=True, help="Host discovery only, no port scan.")
+@click.option("-Pn", "skip_discovery", is_flag=True,
+              help="Skip host discovery: treat every target as up.")
+@click.option("-6", "ipv6", is_flag=True, help="IPv6 (implied by IPv6 targets).")
+@click.option("-p", "ports", metavar="PORTS",
+              help="Ports: 22,80,1000-2000; - or -p- for all; T:80,U:53 per protocol.")
+@click.option("--top-ports", "top", type=click.IntRange(1, 65535), metavar="N",
+              help="The N most common ports (default: 1000).")
+@click.option("-iL", "input_file", metavar="FILE",
+              help="Read targets from FILE (- for stdin), blank- or line-separated.")
+@click.option("--exclude", "excludes", multiple=True, metavar="TARGETS",
+              help="Leave out these targets (comma-separated; repeatable).")
+@click.option("--exclude-file", metavar="FILE", help="Leave out the targets listed in FILE.")
+@click.option("-T", "template", callback=_template, metavar="0-5",
+              help="Timing template: 0 paranoid .. 3 normal (default) .. 5 insane.")
+@click.option("--rate", type=float, metavar="PPS",
+              help="Send at this fixed rate (packets per second; no congestion control).")
+@click.option("--min-rate", type=float, metavar="PPS", help="Never send slower than this.")
+@click.option("--max-rate", type=float, metavar="PPS", help="Never send faster than this.")
+@click.option("--max-retries", type=int, metavar="N",
+              help="Resend a silent probe at most N times (default: as measured loss "
+                   "requires, up to the template's bound).")
+@click.option("--max-time", metavar="DURATION",
+              help="Stop the whole scan after this long (90, 30s, 5m, 1h) and report it.")
+@click.option("--seed", type=click.IntRange(min=0), metavar="N",
+              help="Seed of the random probe order (the same seed, the same order).")
+@click.option("--shard", metavar="K/N",
+              help="Scan only part K of N disjoint parts of the same (seeded) order.")
+@click.option("-i", "--iface", metavar="IFACE", help="Send from this interface.")
+@click.option("--all-states", is_flag=True,
+              help="List every port (and down hosts), not only those outside each host's "
+                   "dominant state.")
+@click.option("-o", "--output", "out_file", metavar="FILE",
+              help="Also write the JSON Lines records to FILE (atomically).")
+@click.option("--diff", "diff_file", metavar="PREV.jsonl",
+              help="Show what changed since a previous run's records; exit 1 if anything did.")
+@click.option("--save", metavar="RUN.pcapng",
+              help="Save probes, answers and the run's description (netprobe interpret).")
+@click.option("--json/--no-json", "as_json", default=None,
+              help="JSON Lines (the default on a pipe).")
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="Run the scan as tasks on this Dask cluster (each worker scans from its "
+                   "own machine) and merge their results.")
+@click.option("--tasks", type=click.IntRange(min=1), metavar="N",
+              help="With --scheduler: cut the scan into N shards (default: one per worker).")
+@db_option
+@click.pass_context
+def command(ctx: click.Context, targets: tuple[str, ...], syn: bool, connect: bool,
+            fin: bool, null: bool, xmas: bool, ack: bool, udp: bool, ping_only: bool,
+            skip_discovery: bool, ipv6: bool, ports: str | None, top: int | None,
+            input_file: str | None, excludes: tuple[str, ...], exclude_file: str | None,
+            template: int | None, rate: float | None, min_rate: float | None,
+            max_rate: float | None, max_retries: int | None, max_time: str | None,
+            seed: int | None, shard: str | None, iface: str | None, all_states: bool,
+            out_file: str | None, diff_file: str | None, save: str | None,
+            as_json: bool | None, scheduler: str | None = None, tasks: int | None = None,
+            db: str | None = None) -> None:
+    """Scan TCP and UDP ports: nmap's states and reasons, fast and exact under loss.
+
+    \b
+    TARGETS: addresses, prefixes (198.18.1.0/24, 2001:db8:1::/120), ranges
+    (198.18.1.1-20), host names; or -iL FILE.
+    \b
+    Examples:
+      netprobe portscan 198.18.1.11                  # 1000 common TCP ports
+      netprobe portscan -p- -T4 198.18.1.15          # every TCP port
+      netprobe portscan -sU -sS -p T:22,80,U:53,161 198.18.1.0/24
+      netprobe portscan -p 1-1024 --shard 2/4 --seed 7 198.18.0.0/16
+      netprobe portscan 198.18.1.0/24 -o now.jsonl --diff last.jsonl
+
+    \b
+    On a terminal: a table per host up, hiding the host's dominant state
+    ("Not shown: 995 closed tcp ports (reset)"). With --json or on a pipe,
+    JSON Lines, per host:
+      {"type": "host", "host", "state", "reason", "ports": {state: count}}
+      {"type": "port", "host", "proto", "port", "state", "reason", "ttl", "service"}
+    then {"type": "summary", "scan", "hosts", "ports", "duration", "sent",
+    "received", "retries", "rate", "seed", "shard"}. With --diff, stdout gets
+    {"type": "change", "change": opened|gone|changed|host-up|host-down, "host",
+    "proto", "port", "was", "now"} records and the summary instead.
+
+    Probes go out in a random order of (host, port); lost probes are resent
+    as long as the measured loss says answers may still be missing, and the
+    send rate backs off when answers stop keeping up. Raw scans (-sS -sF -sN
+    -sX -sA -sU) need root or CAP_NET_RAW; -sT needs nothing. Ctrl-C prints
+    what was found so far and leaves -o and --save untouched (exit 130).
+    """
+    from netprobe.errors import EXIT_FINDINGS, EnvironmentProblem
+    from netprobe.output import Output
+    from netprobe.plugins.portscan.plan import make_plan
+    from netprobe.wire.privileges import can_open_raw_sockets, raw_denied_message
+
+    settings = ctx.obj
+    output = Output.current()
+    if as_json is not None:
+        output.json = as_json
+    flags = [name for name, on in (("sS", syn), ("sT", connect), ("sF", fin), ("sN", null),
+                                   ("sX", xmas), ("sA", ack), ("sU", udp), ("sn", ping_only))
+             if on]
+    privileged = can_open_raw_sockets()
+    plan = make_plan(targets=list(targets), input_file=input_file, excludes=list(excludes),
+                     exclude_file=exclude_file, ports=ports, top=top, scan_flags=flags,
+                     privileged=privileged, skip_discovery=skip_discovery, template=template,
+                     seed=seed, shard=shard, rate=rate, min_rate=min_rate, max_rate=max_rate,
+                     max_retries=max_retries, max_time=max_time, all_states=all_states,
+                     iface=iface, ipv6=ipv6)
+    if plan.needs_raw and not privileged and not scheduler:
+        kind = "a UDP scan (-sU)" if plan.scan in (None, "connect") else \
+            f"a {plan.scan.upper()} scan"
+        raise EnvironmentProblem(raw_denied_message(
+            kind, "use a connect scan (-sT), which needs no privileges, or run as root"))
+    previous = None
+    if diff_file is not None:
+        from netprobe.plugins.portscan.diff import read_records
+
+        previous = read_records(diff_file)
+    scope = settings.scope if settings is not None and hasattr(settings, "scope") else None
+    if scope is None:
+        from netprobe.wire.scope import Scope
+
+        scope = Scope.from_environment()
+    _check_scope(plan, scope)
+    if tasks is not None and not scheduler:
+        from netprobe.errors import UsageError
+
+        raise UsageError("--tasks needs --scheduler")
+    changed = _scan_and_report(plan, scope, privileged, output, out_file, save, previous,
+                               db=db, given=[*targets, *([f"-iL {input_file}"] if input_file
+                                                          else [])],
+                               scheduler=scheduler, tasks=tasks)
+    if changed:
+        ctx.exit(EXIT_FINDINGS)
+
+
+def _check_scope(plan: Any, scope: Any) -> None:
+    """Refuse, before sending anything, targets whose first or last address is out of scope."""
+    import ipaddress
+
+    from netprobe.errors import ScopeError
+
+    for family, ranges in plan.targets.ranges.items():
+        for first, last in ranges:
+            for value in {first, last}:
+                addr = str(ipaddress.IPv4Address(value) if family == 4
+                           else ipaddress.IPv6Address(value))
+                if not scope.contains(addr):
+                    raise ScopeError(scope.refusal(addr))
+
+
+def _scan_and_report(plan: Any, scope: Any, privileged: bool, output: Any,
+                     out_file: str | None, save: str | None,
+                     previous: list[dict[str, Any]] | None, db: str | None = None,
+                     given: list[str] | None = None, scheduler: str | None = None,
+                     tasks: int | None = None) -> bool:
+    """Run the scan, print its records; return whether --diff found changes."""
+    from netprobe.plugins.history.recorder import make_scan_key, recording
+
+    key = make_scan_key("portscan", [f"{f}:{a}-{b}" for f, rs in plan.targets.ranges.items()
+                                     for a, b in rs],
+                        {"scan": plan.scan, "udp": plan.udp, "sn": plan.discovery_only,
+                         "tcp": plan.tcp_ports, "udp_ports": plan.udp_ports,
+                         "shard": str(plan.shard)})
+    with recording(db, kind="portscan", scan_key=key, targets=given or []) as history:
+        interrupted, changed = _scan_and_print(plan, scope, privileged, output, out_file, save,
+                                               previous, history, scheduler, tasks)
+    if interrupted:
+        raise KeyboardInterrupt
+    return changed
+
+
+def _scan_and_print(plan: Any, scope: Any, privileged: bool, output: Any,
+                    out_file: str | None, save: str | None,
+                    previous: list[dict[str, Any]] | None, history: Any,
+                    scheduler: str | None, tasks: int | None) -> tuple[bool, bool]:
+    """Scan, print and add to ``history`` every record; (interrupted?, --diff changes?)."""
+    from netprobe.engine.runfile import SavedRun, save_run
+    from netprobe.output import atomic_text_file, json_line
+    from netprobe.plugins.portscan import interpret, render
+    from netprobe.plugins.portscan.diff import changes
+    from netprobe.plugins.portscan.run import ScanRun
+
+    if scheduler:
+        from netprobe.plugins.portscan.distributed import DistributedScan
+
+        scan: Any = DistributedScan(plan, scheduler=scheduler, tasks=tasks, warn=output.warn)
+    else:
+        scan = ScanRun(plan, scope=scope, privileged=privileged, warn=output.warn)
+    interrupted = False
+    try:
+        scan.run()
+    except KeyboardInterrupt:
+        interrupted = True
+    extra: dict[str, Any] = {"targets": plan.targets.count()}
+    if interrupted:
+        extra["interrupted"] = True
+    if scan.max_time_reached:
+        extra["max_time_reached"] = True
+    options = scan.options()
+    saved = SavedRun(plugin="portscan", argv=sys.argv[1:], options=options,
+                     counters=scan.counters(), extra=extra, results=scan.collector.results())
+    records = list(interpret.report(saved, {}))
+    found = changes(previous, records) if previous is not None else None
+    if not interrupted:
+        # -o and --save appear complete or not at all; an interrupted scan leaves them be
+        if out_file:
+            with atomic_text_file(out_file) as handle:
+                handle.writelines(json_line(r) for r in records)
+        if save:
+            save_run(save, saved.results, plugin="portscan", argv=saved.argv,
+                     options=options, counters=saved.counters, extra=extra)
+    summary = records[-1]
+    if output.json:
+        for rec in (records if found is None else [*found, summary]):
+            output.emit(rec)
+    elif found is None:
+        render.render_records(records, output)
+    else:
+        render.change_table(output, found)
+        output.line(render.summary_line(summary))
+    for rec in records:  # the run's findings, whatever --diff showed
+        history.add(rec)
+    return interrupted, bool(found)

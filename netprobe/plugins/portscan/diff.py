@@ -1,0 +1,104 @@
+"""``--diff PREV.jsonl``: what changed between two scans' JSON Lines records (pure).
+
+A port missing from a host's records is in that host's dominant state (the
+records hide it; the host record's counts say which state that is), so a
+port is compared with its explicit state where there is one and with its
+host's dominant state otherwise. Changes:
+
+* ``opened``: open now, not open before (a new open port, or a new host's);
+* ``gone``: open before, not now (closed, filtered, or its host is down or gone);
+* ``changed``: another state change between explicitly listed states;
+* ``host-up`` / ``host-down``: a host appeared or disappeared.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from netprobe.errors import UsageError
+from netprobe.plugins.portscan.interpret import dominant_state, host_key
+
+
+@dataclass
+class ScanView:
+    """One scan as its records tell it: hosts up, explicit port states, hidden states."""
+
+    hosts: dict[str, str] = field(default_factory=dict)  # host -> up/down
+    dominant: dict[str, str | None] = field(default_factory=dict)
+    ports: dict[tuple[str, str, int], str] = field(default_factory=dict)
+
+    def state(self, host: str, proto: str, port: int) -> str | None:
+        """The state of a port (explicit, else the host's dominant one; None: host not up)."""
+        if self.hosts.get(host) != "up":
+            return None
+        return self.ports.get((host, proto, port), self.dominant.get(host))
+
+
+def view(records: Iterable[dict[str, Any]]) -> ScanView:
+    """A scan's view from its records (other record types are ignored)."""
+    v = ScanView()
+    for rec in records:
+        kind = rec.get("type")
+        if kind == "host":
+            host = str(rec.get("host"))
+            v.hosts[host] = str(rec.get("state"))
+            counts = rec.get("ports") or {}
+            v.dominant[host] = dominant_state({str(k): int(n) for k, n in counts.items()})
+        elif kind == "port":
+            key = (str(rec.get("host")), str(rec.get("proto")), int(rec.get("port", 0)))
+            v.ports[key] = str(rec.get("state"))
+    return v
+
+
+def read_records(path: str) -> list[dict[str, Any]]:
+    """The JSON Lines records of a previous run's output; UsageError when unreadable."""
+    out = []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for n, line in enumerate(handle, 1):
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    raise UsageError(f"--diff {path}: line {n} is not JSON (expected a "
+                                     "previous run's JSON Lines, e.g. from -o)") from None
+                if isinstance(rec, dict):
+                    out.append(rec)
+    except OSError as exc:
+        raise UsageError(f"cannot read --diff file {path}: {exc.strerror or exc}") from None
+    return out
+
+
+def changes(previous: Iterable[dict[str, Any]],
+            current: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The change records from ``previous`` to ``current`` (empty: nothing changed)."""
+    before, now = view(previous), view(current)
+    out: list[dict[str, Any]] = []
+    for host in sorted(set(before.hosts) | set(now.hosts), key=host_key):
+        was, is_ = before.hosts.get(host, "absent"), now.hosts.get(host, "absent")
+        if (was == "up") != (is_ == "up"):
+            out.append({"type": "change", "change": "host-up" if is_ == "up" else "host-down",
+                        "host": host, "proto": None, "port": None, "was": was, "now": is_})
+    keys = {k for k in before.ports} | {k for k in now.ports}
+    for host, proto, port in sorted(keys, key=lambda k: (host_key(k[0]), k[1] != "tcp",
+                                                           k[1], k[2])):
+        was = before.state(host, proto, port)
+        is_ = now.state(host, proto, port)
+        if was == is_:
+            continue
+        if is_ == "open":
+            change = "opened"
+        elif was == "open":
+            change = "gone"
+        elif was is None or is_ is None:
+            continue  # the host came or went: its host record says so
+        else:
+            change = "changed"
+        out.append({"type": "change", "change": change, "host": host, "proto": proto,
+                    "port": port, "was": was, "now": is_})
+    return out

@@ -1,0 +1,351 @@
+"""Scan results → hosts, port verdicts and JSON Lines records (pure: no network, no clock).
+
+The live command and ``netprobe interpret RUN.pcapng`` both call
+:func:`report` on a :class:`SavedRun` (in memory, or read back from the
+file), so both print the same records byte for byte: durations and rates
+come from the saved counters, never from the wall clock.
+
+Results are told apart by their tag (``Result.extra``): ``"tcp"`` raw TCP
+probes (the scan type is in the options), ``{"phase": "connect", ...}``
+connect attempts, ``{"phase": "connect-ping", ...}`` unprivileged host
+discovery, ``"discovery"`` and ``"udp"`` the results of the discovery and UDP
+modules, which also interpret them (``hosts_up``, ``udp_verdict``).
+
+Records, in order: per host (address order), one ``host`` record, then one
+``port`` record per port not in the host's dominant state (all of them with
+``all_states``); then one ``summary``. Hosts found down appear only with
+``all_states``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from netprobe.engine.results import Result
+from netprobe.plugins.portscan.verdict import Verdict, connect_verdict, network_offset, tcp_verdict
+
+#: states in the order records and tables list them (and break ties for "dominant")
+STATE_ORDER = ("open", "closed", "filtered", "unfiltered", "open|filtered", "closed|filtered")
+_PROTO_NAMES = {6: "tcp", 17: "udp"}
+
+#: interpretation options a saved run carries, and their defaults
+DEFAULT_OPTIONS: dict[str, Any] = {"scan": "syn", "udp": False, "all_states": False,
+                                   "discovery": "none", "seed": None, "shard": "1/1"}
+
+
+@dataclass
+class HostReport:
+    """One host: up or down (and why), and the verdict of every port scanned."""
+
+    host: str
+    state: str = "up"
+    reason: str = "user-set"
+    ttl: int | None = None
+    ports: dict[tuple[str, int], Verdict] = field(default_factory=dict)
+    _counts: dict[str, int] | None = field(default=None, repr=False, compare=False)
+
+    def counts(self) -> dict[str, int]:
+        """Ports per state, in ``STATE_ORDER`` (states with none left out).
+
+        Computed once: call it when ``ports`` is complete.
+        """
+        if self._counts is None:
+            c = Counter(state for state, _, _ in self.ports.values())
+            known = [s for s in STATE_ORDER if c.get(s)]
+            self._counts = {s: c[s] for s in known + sorted(s for s in c if s not in
+                                                             STATE_ORDER)}
+        return dict(self._counts)
+
+    def dominant(self) -> str | None:
+        """The state most ports share (never ``open``): the one tables and records hide."""
+        return dominant_state(self.counts())
+
+    def hidden_reason(self) -> str | None:
+        """The commonest reason among the ports in the dominant state."""
+        dom = self.dominant()
+        if dom is None:
+            return None
+        reasons = Counter(v[1] for v in self.ports.values() if v[0] == dom)
+        return reasons.most_common(1)[0][0] if reasons else None
+
+
+def dominant_state(counts: dict[str, int]) -> str | None:
+    """The state to hide for a host with ``counts`` ports per state (None: hide nothing)."""
+    best, best_n = None, 0
+    order = {s: i for i, s in enumerate(STATE_ORDER)}
+    for state, n in sorted(counts.items(), key=lambda kv: order.get(kv[0], len(order))):
+        if state != "open" and n > best_n:
+            best, best_n = state, n
+    return best
+
+
+def host_key(host: str) -> tuple[int, int]:
+    """Sort key: IPv4 before IPv6, then numerically."""
+    try:
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        return (9, 0)
+    return (addr.version, int(addr))
+
+
+def probe_target(data: bytes, linktype: int) -> tuple[str, str, int] | None:
+    """(destination address, "tcp"/"udp", destination port) of a probe, from its bytes."""
+    off = network_offset(data, linktype)
+    if off is None or len(data) < off + 20:
+        return None
+    version = data[off] >> 4
+    if version == 4:
+        ihl = (data[off] & 0x0F) * 4
+        proto, t = data[off + 9], off + ihl
+        dst = _ntop(4, data[off + 16:off + 20])
+    elif version == 6 and len(data) >= off + 40:
+        proto, t = data[off + 6], off + 40
+        dst = _ntop(6, data[off + 24:off + 40])
+    else:
+        return None
+    name = _PROTO_NAMES.get(proto)
+    if name is None or len(data) < t + 4:
+        return None
+    return dst, name, data[t + 2] << 8 | data[t + 3]
+
+
+@cache
+def _ntop(version: int, packed: bytes) -> str:
+    return socket.inet_ntop(socket.AF_INET if version == 4 else socket.AF_INET6, packed)
+
+
+@cache
+def service_name(proto: str, port: int) -> str | None:
+    """The service usually on ``proto``/``port`` (the services module, else the system's)."""
+    try:
+        from netprobe.plugins.portscan.services import service_name as lookup
+    except ImportError:
+        lookup = None
+    if lookup is not None:
+        return lookup(proto, port)
+    try:
+        return socket.getservbyport(port, proto)
+    except (OSError, OverflowError):
+        return None
+
+
+def _phase(tag: Any) -> str:
+    if isinstance(tag, dict):
+        return str(tag.get("phase", ""))
+    return str(tag) if tag is not None else "tcp"
+
+
+def _tally_raw_tcp(results: Iterable[Result], scan: str,
+                   ) -> tuple[dict[tuple[int, bytes], dict[tuple[str, int], Verdict]],
+                              list[Result]]:
+    """Verdicts of this plugin's raw TCP probes by (IP version, packed host), and the rest.
+
+    The hot loop of interpretation (a scan of every port of a host is 65,535 of
+    these): the probes are the stamped ones (IP without options at a known
+    offset), and a plain Ethernet/IPv4/TCP answer is classified by its TTL and
+    flags once per distinct pair; anything else goes through ``tcp_verdict``.
+    """
+    per_host: dict[tuple[int, bytes], dict[tuple[str, int], Verdict]] = {}
+    rest: list[Result] = []
+    silent = tcp_verdict(scan, None)
+    shapes: dict[int, Verdict] = {}
+    for r in results:
+        if r.extra != "tcp":
+            rest.append(r)
+            continue
+        lt = r.probe_linktype
+        data = r.probe_bytes
+        o = 0 if lt == 101 else 14 if lt == 1 else -1
+        if o < 0 or len(data) < o + 40:
+            rest.append(r)
+            continue
+        first = data[o]
+        if first == 0x45 and data[o + 9] == 6:
+            host = (4, data[o + 16:o + 20])
+            port = data[o + 22] << 8 | data[o + 23]
+        elif first >> 4 == 6 and len(data) >= o + 60 and data[o + 6] == 6:
+            host = (6, data[o + 24:o + 40])
+            port = data[o + 42] << 8 | data[o + 43]
+        else:
+            rest.append(r)
+            continue
+        answer = r.answer_bytes
+        if answer is None:
+            verdict = silent
+        elif (r.answer_linktype == 1 and len(answer) >= 54 and answer[12] == 8
+              and answer[13] == 0 and answer[23] == 6 and answer[14] == 0x45):
+            shape = answer[22] << 8 | answer[47]  # TTL, TCP flags
+            verdict = shapes.get(shape)  # type: ignore[assignment]
+            if verdict is None:
+                verdict = shapes[shape] = tcp_verdict(scan, answer, 1)
+        else:
+            verdict = tcp_verdict(scan, answer, r.answer_linktype)
+        ports = per_host.get(host)
+        if ports is None:
+            ports = per_host[host] = {}
+        key = ("tcp", port)
+        old = ports.get(key)
+        if old is None or old[1] == "no-response":
+            ports[key] = verdict
+    return per_host, rest
+
+
+def build(results: Iterable[Result], options: dict[str, Any]) -> dict[str, HostReport]:
+    """Every host's report from a scan's results and its interpretation options."""
+    scan = options.get("scan", "syn")
+    hosts: dict[str, HostReport] = {}
+    discovery: list[Result] = []
+    pings: dict[str, list[dict[str, Any]]] = {}
+    udp_verdict = None
+    if scan in ("syn", "fin", "null", "xmas", "ack"):
+        per_host, results = _tally_raw_tcp(results, scan)
+        for (version, packed), ports in per_host.items():
+            hosts[_ntop(version, packed)] = HostReport(_ntop(version, packed), ports=ports)
+    for r in results:
+        tag = r.extra
+        phase = _phase(tag)
+        if phase == "discovery":
+            discovery.append(r)
+            continue
+        if phase == "connect-ping":
+            pings.setdefault(str(tag.get("host")), []).append(tag)
+            continue
+        target = probe_target(r.probe_bytes, r.probe_linktype)
+        if target is None:
+            continue
+        host, proto, port = target
+        if phase == "udp":
+            if udp_verdict is None:
+                from netprobe.plugins.portscan.udp import udp_verdict
+            verdict = udp_verdict(r)
+        elif phase == "connect":
+            verdict = connect_verdict(tag)
+        else:
+            verdict = tcp_verdict(scan, r.answer_bytes, r.answer_linktype)
+        rep = hosts.get(host)
+        if rep is None:
+            rep = hosts[host] = HostReport(host)
+        key = (proto, port)
+        if key not in rep.ports or rep.ports[key][1] == "no-response":
+            rep.ports[key] = verdict
+    mode = options.get("discovery", "none")
+    if discovery:
+        from netprobe.plugins.portscan.discovery import hosts_up
+
+        for host, hv in hosts_up(discovery).items():
+            rep = hosts.get(host)
+            if rep is None:
+                rep = hosts[host] = HostReport(host)
+            rep.state, rep.reason, rep.ttl = hv.state, hv.reason, hv.ttl
+    for host, tags in pings.items():
+        rep = hosts.get(host)
+        if rep is None:
+            rep = hosts[host] = HostReport(host)
+        rep.state, rep.reason = ping_verdict(tags)
+    if mode == "none":
+        for rep in hosts.values():
+            rep.state, rep.reason, rep.ttl = "up", "user-set", None
+    return dict(sorted(hosts.items(), key=lambda kv: host_key(kv[0])))
+
+
+def ping_verdict(tags: list[dict[str, Any]]) -> tuple[str, str]:
+    """Host state from unprivileged connect pings (to 80 and 443).
+
+    Up when a connection was accepted or refused, or when the host itself sent
+    an ICMP error about it; down when nothing came back.
+    """
+    reason = None
+    for tag in tags:
+        status = tag.get("status")
+        if status == "open":
+            return "up", "syn-ack"
+        if status == "refused":
+            reason = "conn-refused"
+        icmp = tag.get("icmp")
+        if reason is None and icmp and str(icmp[3]) == str(tag.get("host")):
+            reason = connect_verdict(tag)[1]
+    return ("up", reason) if reason else ("down", "no-response")
+
+
+def port_record(host: str, proto: str, port: int, verdict: Verdict) -> dict[str, Any]:
+    """The JSON Lines record of one port."""
+    state, reason, ttl = verdict
+    return {"type": "port", "host": host, "proto": proto, "port": port, "state": state,
+            "reason": reason, "ttl": ttl, "service": service_name(proto, port)}
+
+
+def host_record(rep: HostReport) -> dict[str, Any]:
+    """The JSON Lines record of one host."""
+    return {"type": "host", "host": rep.host, "state": rep.state, "reason": rep.reason,
+            "ports": rep.counts()}
+
+
+def summary_record(hosts: dict[str, HostReport], options: dict[str, Any],
+                   counters: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """The closing record: what was scanned, what was found, what it cost."""
+    up = sum(1 for h in hosts.values() if h.state == "up")
+    totals: Counter[str] = Counter()
+    for h in hosts.values():
+        totals.update(h.counts())
+    ports = {s: totals[s] for s in STATE_ORDER if totals.get(s)}
+    ports.update({s: totals[s] for s in sorted(totals) if s not in STATE_ORDER})
+    scan = str(options.get("scan") or "")
+    if options.get("udp"):
+        scan = f"{scan}+udp" if scan else "udp"
+    record: dict[str, Any] = {
+        "type": "summary", "scan": scan or "discovery",
+        "hosts": {"up": up, "down": len(hosts) - up}, "ports": ports,
+        "duration": counters.get("elapsed"), "sent": counters.get("sent", 0),
+        "received": counters.get("received", 0), "retries": counters.get("retries", 0),
+        "rate": counters.get("rate"), "seed": options.get("seed"),
+        "shard": options.get("shard", "1/1"),
+    }
+    if extra.get("interrupted"):
+        record["interrupted"] = True
+    if extra.get("max_time_reached"):
+        record["max_time_reached"] = True
+    return record
+
+
+def records(hosts: dict[str, HostReport], options: dict[str, Any],
+            counters: dict[str, Any], extra: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The JSON Lines records of a scan, in order (see the module docstring)."""
+    all_states = bool(options.get("all_states"))
+    for rep in hosts.values():
+        if rep.state != "up" and not all_states:
+            continue
+        yield host_record(rep)
+        hide = None if all_states else rep.dominant()
+        # ("tcp", port) sorts before ("udp", port): TCP first, then by port
+        shown = sorted(k for k, v in rep.ports.items() if v[0] != hide)
+        ports = rep.ports
+        for proto, port in shown:
+            yield port_record(rep.host, proto, port, ports[(proto, port)])
+    yield summary_record(hosts, options, counters, extra)
+
+
+def interpret(saved: Any, overrides: dict[str, Any] | None = None,
+              ) -> tuple[dict[str, HostReport], list[dict[str, Any]]]:
+    """The host reports and the records of a saved run (what both faces need)."""
+    options = {**DEFAULT_OPTIONS, **(saved.options or {}), **(overrides or {})}
+    hosts = build(saved.results, options)
+    return hosts, list(records(hosts, options, dict(saved.counters or {}),
+                               dict(saved.extra or {})))
+
+
+def report(saved: Any, overrides: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    """The records of a saved run (``netprobe interpret``), options overridden as asked."""
+    yield from interpret(saved, overrides)[1]
+
+
+def render(records: list[dict[str, Any]], output: Any) -> None:
+    """Draw the records as tables on a terminal (``netprobe interpret`` calls this)."""
+    from netprobe.plugins.portscan.render import render_records
+
+    render_records(records, output)

@@ -1,0 +1,107 @@
+"""The terminal face of a scan, drawn from its JSON Lines records: an nmap-like table per
+host, a summary line, the ``--diff`` changes.
+
+Drawn from the records alone, so that the live command and ``netprobe interpret
+RUN.pcapng`` show the same tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from netprobe.output import Column, Output
+from netprobe.plugins.portscan.interpret import dominant_state
+
+PORT_COLUMNS = [Column("port", "PORT"), Column("state", "STATE"), Column("service", "SERVICE"),
+                Column("reason", "REASON"), Column("ttl", "TTL", justify="right")]
+CHANGE_COLUMNS = [Column("change", "CHANGE"), Column("host", "HOST"), Column("port", "PORT"),
+                  Column("was", "WAS"), Column("now", "NOW")]
+
+
+def _host_lines(host: dict[str, Any], ports: list[dict[str, Any]]) -> list[str]:
+    lines = [f"{host['host']} is {host['state']} ({host['reason']})"]
+    counts = host.get("ports") or {}
+    hide = dominant_state(counts)
+    if hide is not None:
+        # records list every port with --all-states: then nothing is hidden
+        hidden = counts[hide] - sum(1 for p in ports if p["state"] == hide)
+        if hidden:
+            lines.append(f"Not shown: {hidden:,} {hide} ports")
+    return lines
+
+
+def _port_rows(ports: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[f"{p['port']}/{p['proto']}", p["state"], p.get("service") or "", p["reason"],
+             "" if p.get("ttl") is None else p["ttl"]] for p in ports]
+
+
+def summary_line(summary: dict[str, Any]) -> str:
+    """The closing line: hosts, port states, time, packets."""
+    hosts = summary["hosts"]
+    n_hosts = hosts["up"] + hosts["down"]
+    ports = ", ".join(f"{n:,} {state}" for state, n in summary["ports"].items())
+    total = sum(summary["ports"].values())
+    duration = summary.get("duration") or 0.0
+    rate = summary.get("rate")
+    parts = [f"{n_hosts:,} host{'s' if n_hosts != 1 else ''} ({hosts['up']:,} up)",
+             f"{total:,} ports" + (f" ({ports})" if ports else ""),
+             f"{duration:.2f} s",
+             f"{summary['sent']:,} sent, {summary['received']:,} received, "
+             f"{summary['retries']:,} retries" + (f", {rate:,.0f} pkt/s" if rate else "")]
+    text = f"netprobe portscan ({summary['scan']}): " + " · ".join(parts)
+    if summary.get("interrupted"):
+        text += " · interrupted"
+    if summary.get("max_time_reached"):
+        text += " · stopped by --max-time"
+    return text
+
+
+def render_records(records: Iterable[dict[str, Any]], out: Output) -> None:
+    """Tables for the host and port records, the changes, then the summary line."""
+    host: dict[str, Any] | None = None
+    ports: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    summary: dict[str, Any] | None = None
+    shown = 0
+
+    def flush() -> None:
+        nonlocal host, ports, shown
+        if host is None:
+            return
+        for line in _host_lines(host, ports):
+            out.line(line)
+        if ports:
+            out.table(PORT_COLUMNS, _port_rows(ports))
+        out.line("")
+        shown += 1
+        host, ports = None, []
+
+    for rec in records:
+        kind = rec.get("type")
+        if kind == "host":
+            flush()
+            host = rec
+        elif kind == "port":
+            ports.append(rec)
+        elif kind == "change":
+            changes.append(rec)
+        elif kind == "summary":
+            summary = rec
+    flush()
+    if changes:
+        change_table(out, changes)
+    elif not shown and summary is not None and summary["hosts"]["down"]:
+        out.line("No host is up. If they are, but block the discovery probes, try -Pn.")
+    if summary is not None:
+        out.line(summary_line(summary))
+
+
+def change_table(out: Output, changes: Iterable[dict[str, Any]]) -> None:
+    """The --diff changes as a table (or a line saying there are none)."""
+    rows = [[c["change"], c["host"], "" if c["port"] is None else f"{c['port']}/{c['proto']}",
+             c["was"] or "", c["now"] or ""] for c in changes]
+    if rows:
+        out.table(CHANGE_COLUMNS, rows, title="Changes since the previous scan")
+    else:
+        out.line("No changes since the previous scan.")

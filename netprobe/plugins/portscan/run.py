@@ -1,0 +1,229 @@
+"""Run a planned scan: host discovery, then the TCP and UDP port scans, into a Collector.
+
+This is the plugin's "run" part: it talks to the engine (raw scans), to the
+wire (connect scans) and to the discovery and UDP modules, and leaves every
+result in the collector, so that the caller can interpret whatever is there
+when the scan ends, runs out of ``--max-time`` or is interrupted.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Callable
+from typing import Any
+
+from netprobe.plugins.portscan.collect import Collector
+from netprobe.plugins.portscan.congestion import RateController
+from netprobe.plugins.portscan.interpret import ping_verdict
+from netprobe.plugins.portscan.plan import ScanPlan
+from netprobe.plugins.portscan.progress import ScanProgress
+from netprobe.plugins.portscan.raw_scan import ScanSpace
+from netprobe.plugins.portscan.targets import Range, TargetSet
+from netprobe.plugins.portscan.timing import RttEstimator
+
+#: discovery retries (each host gets several probe kinds; a retry covers loss)
+DISCOVERY_RETRIES = 2
+
+
+class ScanRun:
+    """One scan in progress: its plan, collector, progress and deadline."""
+
+    def __init__(self, plan: ScanPlan, *, scope: Any, privileged: bool,
+                 warn: Callable[[str], None]) -> None:
+        self.plan = plan
+        self.scope = scope
+        self.privileged = privileged
+        self.warn = warn
+        self.collector = Collector()
+        self.discovery_mode = "none"
+        self.started = time.monotonic()
+        self.stop_at = None if plan.max_time is None else self.started + plan.max_time
+        self.progress = ScanProgress(None)
+        self.finished = False
+        #: round trips measured by every phase (discovery answers seed the port scans)
+        self.rtt = RttEstimator(plan.timing)
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the scan started."""
+        return time.monotonic() - self.started
+
+    @property
+    def max_time_reached(self) -> bool:
+        """Whether ``--max-time`` cut the scan short."""
+        return self.stop_at is not None and time.monotonic() >= self.stop_at
+
+    def _remaining(self) -> float | None:
+        return None if self.stop_at is None else max(0.0, self.stop_at - time.monotonic())
+
+    def _rate(self) -> float | None:
+        """A fixed rate (--rate, a slow template) or the cap (--max-rate), for the phases
+        without congestion control."""
+        p = self.plan
+        return p.rate or p.timing.rate or p.max_rate
+
+    # -- phases ---------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Discovery (unless -Pn), then the port scans; results land in the collector."""
+        try:
+            targets = self.discover()
+            plan = self.plan
+            if plan.discovery_only or targets.count() == 0:
+                return
+            self.progress.bar.total = plan.shard.size(targets.count() * len(plan.tcp_ports)) \
+                + plan.shard.size(targets.count() * len(plan.udp_ports))
+            if plan.scan is not None:
+                self.scan_tcp(targets)
+            if plan.udp:
+                self.scan_udp(targets)
+            self.finished = True
+        finally:
+            self.progress.close()
+
+    def discover(self) -> TargetSet:
+        """The targets found up (all of them with -Pn)."""
+        plan = self.plan
+        if plan.skip_discovery and not plan.discovery_only:
+            return plan.targets
+        hosts = [a for f in plan.targets.families() for a in plan.targets.addresses(f)]
+        if self.privileged:
+            try:
+                from netprobe.plugins.portscan import discovery
+            except ImportError:
+                self.warn("host discovery is not available; scanning every target (-Pn)")
+                return plan.targets
+            self.discovery_mode = "ping"
+            counters = self.progress.counters()
+            try:
+                results = discovery.discover(
+                    hosts, timeout=plan.timing.initial_timeout,
+                    retries=min(DISCOVERY_RETRIES, plan.timing.max_retries),
+                    rate=self._rate(), iface=plan.iface, counters=counters)
+            except KeyboardInterrupt as exc:
+                # the discovery module hands over what it has with the interruption
+                self.collector.other.extend(getattr(exc, "results", None) or [])
+                raise
+            finally:
+                self.collector.totals.add(counters)
+            self.collector.other.extend(results)
+            self._learn_rtt(results)
+            verdicts = discovery.hosts_up(results)
+            up = [h for h, v in verdicts.items() if v.state == "up"]
+        else:
+            from netprobe.plugins.portscan.connect_scan import connect_ping
+
+            self.discovery_mode = "connect"
+            results = connect_ping(hosts, timing=plan.timing, rate=self._rate(),
+                                   scope=self.scope, totals=self.collector.totals,
+                                   stop_at=self.stop_at)
+            self.collector.other.extend(results)
+            self._learn_rtt(results)
+            tags: dict[str, list[dict[str, Any]]] = {}
+            for r in results:
+                tags.setdefault(r.extra["host"], []).append(r.extra)
+            up = [h for h, t in tags.items() if ping_verdict(t)[0] == "up"]
+        return addresses_to_targets(up)
+
+    def _learn_rtt(self, results: list[Any]) -> None:
+        for r in results:
+            if r.received is not None and r.sends == 1:
+                self.rtt.add(r.received - r.sent)
+
+    def _groups(self, targets: TargetSet) -> list[tuple[int, str, str, str | None, TargetSet]]:
+        """(family, interface, source address, gateway, targets) per route."""
+        from netprobe.wire.route import route_to
+
+        groups = []
+        for family in targets.families():
+            def key(addr: str) -> tuple[str, str, str | None]:
+                route = route_to(addr)
+                return (self.plan.iface or route.iface, route.src, route.gateway)
+
+            for (iface, src, gateway), part in targets.split(family, key):  # type: ignore[misc]
+                groups.append((family, iface, src, gateway, part))
+        return groups
+
+    def scan_tcp(self, targets: TargetSet) -> None:
+        """The TCP port scan: every route group at once (their passes take turns)."""
+        from netprobe.plugins.portscan.connect_scan import connect_scan
+        from netprobe.plugins.portscan.raw_scan import GroupScan, raw_tcp_scan
+
+        plan = self.plan
+        t = plan.timing
+        groups = self._groups(targets)
+        if plan.scan == "connect":
+            spaces = [(ScanSpace(part, family, plan.tcp_ports, plan.seed, plan.shard), src)
+                      for family, _iface, src, _gateway, part in groups]
+            connect_scan(spaces, seed=plan.seed, timing=t, rate=self._rate(),
+                         scope=self.scope, collector=self.collector, stop_at=self.stop_at,
+                         on_progress=self.progress.connect, rtt=self.rtt)
+            return
+        controller = RateController(plan.rate or t.rate or t.start_rate, growth=t.growth,
+                                    min_rate=plan.min_rate or plan.rate,
+                                    max_rate=plan.max_rate or plan.rate or t.rate,
+                                    adaptive=t.adaptive and plan.rate is None)
+        scans = [GroupScan(ScanSpace(part, family, plan.tcp_ports, plan.seed, plan.shard),
+                           scan=plan.scan or "syn", iface=iface, src=src, seed=plan.seed,
+                           timing=t, controller=controller, collector=self.collector,
+                           rtt=self.rtt, gateway=gateway, layer2=plan.iface is None)
+                 for family, iface, src, gateway, part in groups]
+        raw_tcp_scan(scans, scope=self.scope, collector=self.collector, stop_at=self.stop_at,
+                     progress=self.progress)
+        self.collector.totals.backoffs = controller.backoffs
+
+    def scan_udp(self, targets: TargetSet) -> None:
+        """The UDP port scan through the UDP module."""
+        import socket
+
+        from netprobe.plugins.portscan.udp import scan_udp
+
+        plan = self.plan
+        pairs: list[tuple[str, int]] = []
+        for family in targets.families():
+            space = ScanSpace(targets, family, plan.udp_ports, plan.seed + 1, plan.shard)
+            af = socket.AF_INET if family == 4 else socket.AF_INET6
+            for dst, ports in space.chunks():
+                raw, w = dst.tobytes(), dst.shape[1]
+                pairs += [(socket.inet_ntop(af, raw[i * w:(i + 1) * w]), int(p))
+                          for i, p in enumerate(ports.tolist())]
+        if not pairs:
+            return
+        remaining = self._remaining()
+        if remaining is not None and remaining <= 0:
+            return
+        counters = self.progress.counters()
+        try:
+            results = scan_udp(pairs, timeout=self.rtt.timeout(),
+                               retries=plan.timing.max_retries, rate=self._rate(),
+                               max_time=remaining, iface=plan.iface, counters=counters,
+                               on_progress=self.progress)
+        except KeyboardInterrupt as exc:
+            # the UDP module hands over what it has with the interruption
+            self.collector.other.extend(getattr(exc, "results", None) or [])
+            raise
+        finally:
+            self.collector.totals.add(counters)
+        self.collector.other.extend(results)
+
+    # -- what to save -----------------------------------------------------------------------------
+    def options(self) -> dict[str, Any]:
+        """The interpretation options a saved run keeps."""
+        plan = self.plan
+        return {"scan": plan.scan or "", "udp": plan.udp, "all_states": plan.all_states,
+                "discovery": self.discovery_mode, "seed": plan.seed,
+                "shard": str(plan.shard)}
+
+    def counters(self) -> dict[str, Any]:
+        """The scan's counters as saved (duration included)."""
+        return self.collector.totals.to_dict(self.elapsed)
+
+
+def addresses_to_targets(addresses: list[str]) -> TargetSet:
+    """A target set of exactly ``addresses``."""
+    ranges: dict[int, list[Range]] = {4: [], 6: []}
+    for a in addresses:
+        ip = ipaddress.ip_address(a)
+        ranges[ip.version].append((int(ip), int(ip)))
+    return TargetSet(ranges)
+

@@ -1,0 +1,88 @@
+"""Stamped probes are byte for byte what the layers build, with the layers' hash keys."""
+
+from __future__ import annotations
+
+import random
+import socket
+
+import numpy as np
+import pytest
+
+from netprobe import IP, TCP, IPv6
+from netprobe.engine.strictkeys import probe_key
+from netprobe.packet import fastpath
+from netprobe.packet.dissect import dissect
+from netprobe.plugins.portscan.stamp import SCAN_FLAGS, TcpStamper
+
+
+@pytest.mark.parametrize("family", [4, 6])
+@pytest.mark.parametrize("scan", list(SCAN_FLAGS))
+def test_rows_equal_layer_builds(family, scan):
+    src = "198.18.1.2" if family == 4 else "2001:db8:1::2"
+    st = TcpStamper(family, src, 41234, SCAN_FLAGS[scan], 99)
+    rng = random.Random(family)
+    af = socket.AF_INET if family == 4 else socket.AF_INET6
+    width = 4 if family == 4 else 16
+    addrs = [bytes(rng.getrandbits(8) for _ in range(width)) for _ in range(50)]
+    ports = [rng.randint(1, 65535) for _ in range(50)]
+    rows = st.rows(np.array([list(a) for a in addrs], dtype=np.uint8),
+                   np.array(ports, dtype=np.uint64))
+    keys = st.keys(rows)
+    for i, (a, port) in enumerate(zip(addrs, ports)):
+        data = rows[i].tobytes()
+        t = 20 if family == 4 else 40
+        seq = int.from_bytes(data[t + 4:t + 8], "big")
+        options = [("MSS", 1460)] if scan == "syn" else []
+        tcp = TCP(sport=41234, dport=port, flags=SCAN_FLAGS[scan], seq=seq, window=1024,
+                  options=options)
+        net = (IP(src=src, dst=socket.inet_ntop(af, a), ttl=64, id=99) if family == 4
+               else IPv6(src=src, dst=socket.inet_ntop(af, a), hlim=64))
+        assert data == bytes(net / tcp)
+        assert keys[i] == dissect(data, 101).hashkey()
+
+
+def test_sequence_numbers_are_keyed_cookies():
+    a = TcpStamper(4, "198.18.1.2", 40000, 2, 1)
+    b = TcpStamper(4, "198.18.1.2", 40000, 2, 2)
+    dst = np.array([[198, 18, 1, 11]] * 3, dtype=np.uint8)
+    ports = np.array([22, 80, 443], dtype=np.uint64)
+    seq_a = [r[24:28].tobytes() for r in a.rows(dst, ports)]
+    seq_b = [r[24:28].tobytes() for r in b.rows(dst, ports)]
+    assert len(set(seq_a)) == 3 and seq_a != seq_b
+    assert seq_a == [r[24:28].tobytes() for r in a.rows(dst, ports)]
+
+
+def test_prepared_probes_carry_engine_keys():
+    st = TcpStamper(4, "198.18.1.2", 40000, 2, 7)
+    rows = st.rows(np.array([[198, 18, 1, 15]] * 2, dtype=np.uint8),
+                   np.array([80, 3306], dtype=np.uint64))
+    for p in st.prepared(rows):
+        fast = fastpath.parse(p.data, 101)
+        assert p.key == fastpath.key_of(fast, p.data)
+        assert p.strict == probe_key(p.data, fast)
+    again = st.again([p.data for p in st.prepared(rows)])
+    assert [p.data for p in again] == [r.tobytes() for r in rows]
+    other = TcpStamper(4, "198.18.1.2", 40001, 2, 7).again([r.tobytes() for r in rows])
+    assert [p.data[20:22] for p in other] == [(40001).to_bytes(2, "big")] * 2
+    assert [p.data[16:20] + p.data[22:28] for p in other] == [
+        r.tobytes()[16:20] + r.tobytes()[22:28] for r in rows]  # same address, port, cookie
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_frames_for_a_layer2_sender(family):
+    src = "198.18.1.2" if family == 4 else "2001:db8:1::2"
+    link = ("02:00:c6:12:01:0f", "02:00:c6:12:01:02")
+    st = TcpStamper(family, src, 41000, SCAN_FLAGS["syn"], 5, link=link)
+    af = socket.AF_INET if family == 4 else socket.AF_INET6
+    addr = "198.18.1.15" if family == 4 else "2001:db8:1::15"
+    rows = st.rows(np.array([list(socket.inet_pton(af, addr))], dtype=np.uint8),
+                   np.array([3306], dtype=np.uint64))
+    frame = rows[0].tobytes()
+    pkt = dissect(frame, 1)
+    assert pkt.summary().startswith("Ether 02:00:c6:12:01:02 > 02:00:c6:12:01:0f")
+    assert st.keys(rows)[0] == pkt.hashkey()
+    (probe,) = st.prepared(rows)
+    assert probe.linktype == 1 and probe.data == frame
+    assert st.target(frame) == socket.inet_pton(af, addr) + (3306).to_bytes(2, "big")
+    if family == 4:
+        assert probe.strict == probe_key(frame, fastpath.parse(frame, 1))
