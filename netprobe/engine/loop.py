@@ -15,6 +15,7 @@ import gc
 import math
 import select
 import struct
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -38,6 +39,9 @@ BATCH = 256
 STRAY_KEEP = 100
 #: capture batches at least this large get their keys with numpy, smaller ones in Python
 NUMPY_BATCH = 16
+#: numpy (about 0.1-0.3 s to import) is imported for the drain only by runs that have sent
+#: this many probes; smaller runs use it only when something else imported it already
+NUMPY_RUN = 4096
 #: pcapy-ng's next_batch metadata: native uint32 sec, usec, offset, caplen per packet
 _META = struct.Struct("=IIII")
 
@@ -290,9 +294,10 @@ class SendReceiveLoop:
             n = len(meta) // 16
             if not n:
                 break
-            if n >= NUMPY_BATCH:
-                import numpy as np
-
+            np = sys.modules.get("numpy")
+            if np is None and n >= NUMPY_BATCH and c.sent >= NUMPY_RUN:
+                import numpy as np  # a large run: worth its import time
+            if np is not None and n >= NUMPY_BATCH:
                 rows = np.frombuffer(meta, dtype=np.uint32, count=n * 4).reshape(n, 4)
                 # exact-match keys of the TCP segments, for the whole batch at once
                 skeys = answer_keys(buf, rows, linktype) if strict else None

@@ -1,12 +1,14 @@
 """Floor 1: the packet-crafting engine (pure: no sockets, no files).
 
 Importing this package registers every layer family; each family's module
-binds itself to its neighbours at its end (``bind_layers``).
+binds itself to its neighbours at its end (``bind_layers``). The import is
+kept cheap for the command line's sake: the layer classes' generated code is
+written on first use (see ``layer.py``), not here.
 """
 
 from __future__ import annotations
 
-import importlib
+import sys
 
 from netprobe.packet import bindings as _bindings  # noqa: F401 - registers the core tables
 from netprobe.packet.dissect import LINKTYPES, dissect, dissect_as
@@ -24,12 +26,16 @@ __all__ = ["IP", "LINKTYPES", "TCP", "UDP", "Ether", "Layer", "Padding", "Raw", 
 FAMILIES = ("link", "arp", "icmp", "ipv6", "icmpv6", "dns")
 
 for _family in FAMILIES:
+    _modname = f"netprobe.packet.layers.{_family}"
     try:
-        _mod = importlib.import_module(f"netprobe.packet.layers.{_family}")
+        # __import__, not importlib.import_module: ``python -X importtime`` then charges
+        # each family its own time instead of counting it as this package's
+        __import__(_modname)
     except ModuleNotFoundError as _exc:  # a family not written yet
-        if _exc.name != f"netprobe.packet.layers.{_family}":
+        if _exc.name != _modname:
             raise
         continue
+    _mod = sys.modules[_modname]
     for _name in getattr(_mod, "__all__", ()):
         globals()[_name] = getattr(_mod, _name)
         __all__.append(_name)

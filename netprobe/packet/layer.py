@@ -3,8 +3,11 @@
 A protocol is a subclass that lists ``fields`` in wire order. ``LayerMeta`` turns
 that list into ``__slots__``, one precompiled ``struct.Struct`` for the fixed
 part, and generated ``__init__``/pack/unpack/copy functions (so building and
-dissecting make no per-field Python calls). Stacking (``/``), packet sets,
-layer lookup, JSON and ``show()`` live here once for every protocol.
+dissecting make no per-field Python calls). Each generated function is written
+and compiled the first time it is used, so importing every layer family
+compiles nothing: a class pays for its own code once, when first used.
+Stacking (``/``), packet sets, layer lookup, JSON and ``show()`` live here once
+for every protocol.
 """
 
 from __future__ import annotations
@@ -83,7 +86,12 @@ class LayerMeta(type):
 
 
 def _derive(cls: Any) -> None:
-    """Compute everything a layer class needs from its field list."""
+    """Compute what a layer class needs from its field list; its code comes on first use.
+
+    The struct layout and field table are made here (cheap); the generated
+    ``__init__``/pack/unpack/copy functions are written by ``_CodeOnFirstUse`` the
+    first time each is looked up, so importing many layer families compiles nothing.
+    """
     fields: tuple[F.Field, ...] = tuple(cls.fields)
     cls.fields = fields
     cls.field_names = tuple(f.name for f in fields)
@@ -116,23 +124,87 @@ def _derive(cls: Any) -> None:
             offsets[f.name] = (pos, total // 8, shift, f.bits)
         pos += total // 8
     cls.field_offsets = offsets
+    # what the code is generated from, as the class stands now (later changes to these
+    # class attributes do not reach the code, as when it was generated here)
+    spec = _CodeSpec(fields, units, tuple(getattr(cls, "payload_fields", ())),
+                     tuple(getattr(cls, "keep_slots", ())))
+    for name in _WRITERS:
+        setattr(cls, name, _CodeOnFirstUse(cls, name, spec))
+    cls._dissect_table = {}
+
+
+class _CodeSpec:
+    """What a layer's generated code is written from, fixed when its class is made."""
+
+    __slots__ = ("fields", "from_payload", "keep_slots", "namespace", "units")
+
+    def __init__(self, fields: tuple[F.Field, ...], units: list[list[F.Field]],
+                 from_payload: tuple[str, ...], keep_slots: tuple[str, ...]) -> None:
+        self.fields = fields
+        self.units = units
+        self.from_payload = from_payload
+        self.keep_slots = keep_slots
+        #: globals shared by the class's generated functions, made with the first of them
+        self.namespace: dict[str, Any] | None = None
+
+
+class _CodeOnFirstUse:
+    """Stands in a layer class for one generated method until that method is first used.
+
+    The first lookup (``TCP(...)`` looks up ``__init__``, building looks up
+    ``_pack_fixed``, dissecting ``_unpack_fixed``) writes and compiles the real
+    function, puts it in the class in place of this object and returns it: later
+    lookups find a plain function, so the hot paths pay nothing for the laziness.
+    """
+
+    __slots__ = ("name", "owner", "spec")
+
+    def __init__(self, owner: type, name: str, spec: _CodeSpec) -> None:
+        self.owner = owner
+        self.name = name
+        self.spec = spec
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        func = self.generate()
+        return func if obj is None else func.__get__(obj, objtype)
+
+    def generate(self) -> Any:
+        """Write, compile and install the method in its class; return the function."""
+        cls, name, spec = self.owner, self.name, self.spec
+        g = spec.namespace
+        if g is None:
+            g = spec.namespace = _namespace(cls, spec.fields)
+        src = _WRITERS[name](cls, spec)
+        exec(compile(src, f"<{cls.__module__}.{cls.__qualname__}.{name}>", "exec"), g)
+        func = g[name]
+        func.__qualname__ = f"{cls.__qualname__}.{name}"
+        func.__module__ = cls.__module__
+        if cls.__dict__.get(name) is self:  # not replaced meanwhile
+            setattr(cls, name, func)
+        return func
+
+
+def _namespace(cls: Any, fields: tuple[F.Field, ...]) -> dict[str, Any]:
+    """The globals of a layer's generated functions: helpers and per-field tables."""
     g: dict[str, Any] = {
         "_U": _UNSET, "_S_pack": cls._struct.pack, "_S_unpack_from": cls._struct.unpack_from,
         "_mac2b": F._mac_to_bytes, "_ip4": F._ip4_to_bytes, "_ip6": F._ip6_to_bytes,
         "_ntoa": _ntoa, "_ntop6": F._ip6_text, "_upper": _upper_value, "_bad_kw": _bad_kw,
         "_i2b24": _i2b24, "_b2i24": _b2i24, "_MAC_OK": F._MAC_OK,
-        "_names": tuple(f.name for f in fields),
+        "_names": tuple(f.name for f in fields), "_new": object.__new__, "cls": cls,
     }
     for f in fields:
         if isinstance(f, F.FlagsField):
             g[f"_flagtab_{f.name}"] = tuple(f.valuetype(i) for i in range(1 << f.bits))
-        g[f"_chk_{f.name}"] = f.check
-        if isinstance(f, F.FlagsField):
             g[f"_flagcache_{f.name}"] = _FlagCache(f)
+        g[f"_chk_{f.name}"] = f.check
         g[f"_def_{f.name}"] = f.default
-    from_payload = getattr(cls, "payload_fields", ())
+    return g
 
-    # __init__ ------------------------------------------------------------------------------
+
+def _write_init(cls: Any, spec: _CodeSpec) -> str:
+    """Source of ``__init__``: every field by keyword, checked; or bytes to read."""
+    fields = spec.fields
     params = ", ".join(f"{f.name}=_U" for f in fields)
     body = []
     for f in fields:
@@ -141,22 +213,23 @@ def _derive(cls: Any) -> None:
         else:
             dflt = f"_def_{f.name}"
         body.append(f"    self.{f.name} = {dflt} if {f.name} is _U else {f.check_expr(f.name)}")
-    src = (f"def __init__(self, _raw=None, /{', *, ' + params if params else ''}, **_extra):\n"
-           + "\n".join(body) + "\n"
-           "    self._payload = None\n    self._under = None\n    self._errors = None\n"
-           "    if _extra: _bad_kw(self, _extra)\n"
-           # fields given by keyword win over the bytes, as in Scapy's IP(raw, ttl=1)
-           "    if _raw is not None:\n"
-           "        _given = [(n, getattr(self, n)) for n, v in zip(_names, ("
-           + "".join(f"{f.name}, " for f in fields) + ")) if v is not _U]\n"
-           "        self._init_from_bytes(_raw)\n"
-           "        for n, v in _given: setattr(self, n, v)\n")
-    exec(src, g)
-    cls.__init__ = g["__init__"]
+    return (f"def __init__(self, _raw=None, /{', *, ' + params if params else ''}, **_extra):\n"
+            + "\n".join(body) + "\n"
+            "    self._payload = None\n    self._under = None\n    self._errors = None\n"
+            "    if _extra: _bad_kw(self, _extra)\n"
+            # fields given by keyword win over the bytes, as in Scapy's IP(raw, ttl=1)
+            "    if _raw is not None:\n"
+            "        _given = [(n, getattr(self, n)) for n, v in zip(_names, ("
+            + "".join(f"{f.name}, " for f in fields) + ")) if v is not _U]\n"
+            "        self._init_from_bytes(_raw)\n"
+            "        for n, v in _given: setattr(self, n, v)\n")
 
-    # pack the fixed part -------------------------------------------------------------------
+
+def _write_pack_fixed(cls: Any, spec: _CodeSpec) -> str:
+    """Source of ``_pack_fixed``: the fixed header in one ``struct.pack`` call."""
+    from_payload = spec.from_payload
     exprs = []
-    for u in units:
+    for u in spec.units:
         if len(u) == 1 and not u[0].bits:
             f = u[0]
             v = f"self.{f.name}"
@@ -180,11 +253,12 @@ def _derive(cls: Any) -> None:
             parts.append(f"(({v} & {mask}) << {shift})" if shift else f"({v} & {mask})")
         e = " | ".join(parts)
         exprs.append(f"_i2b24({e})" if total == 24 else e)
-    src = f"def _pack_fixed(self):\n    return _S_pack({', '.join(exprs)})\n"
-    exec(src, g)
-    cls._pack_fixed = g["_pack_fixed"]
+    return f"def _pack_fixed(self):\n    return _S_pack({', '.join(exprs)})\n"
 
-    # unpack the fixed part -----------------------------------------------------------------
+
+def _write_unpack_fixed(cls: Any, spec: _CodeSpec) -> str:
+    """Source of ``_unpack_fixed``: one ``struct.unpack_from`` call, then each field."""
+    units = spec.units
     names = [f"w{i}" for i in range(len(units))]
     lines = []
     if names:
@@ -203,29 +277,33 @@ def _derive(cls: Any) -> None:
             mask = (1 << f.bits) - 1
             val = f"({w} >> {shift}) & {mask}" if shift else f"{w} & {mask}"
             lines.append(f"    self.{f.name} = {f.unpack_expr('(' + val + ')')}")
-    src = "def _unpack_fixed(self, buf, off):\n" + ("\n".join(lines) or "    pass") + "\n"
-    exec(src, g)
-    cls._unpack_fixed = g["_unpack_fixed"]
+    return "def _unpack_fixed(self, buf, off):\n" + ("\n".join(lines) or "    pass") + "\n"
 
-    # copy ------------------------------------------------------------------------------------
+
+def _write_copy_one(cls: Any, spec: _CodeSpec) -> str:
+    """Source of ``_copy_one``: this layer alone, its list fields copied item by item."""
     lines = ["    n = _new(cls)"]
-    for f in fields:
+    for f in spec.fields:
         if isinstance(f, F.ListField):
             lines.append(f"    v = self.{f.name}\n    n.{f.name} = None if v is None else "
                          "[x.copy() if hasattr(x, 'copy') and not isinstance(x, (bytes, tuple, "
                          "str)) else x for x in v]")
         else:
             lines.append(f"    n.{f.name} = self.{f.name}")
-    for slot in getattr(cls, "keep_slots", ()):
+    for slot in spec.keep_slots:
         lines.append(f"    n.{slot} = getattr(self, {slot!r}, None)")
     lines.append("    n._payload = None\n    n._under = None\n    n._errors = self._errors")
     lines.append("    return n")
-    g["_new"] = object.__new__
-    g["cls"] = cls
-    src = "def _copy_one(self):\n" + "\n".join(lines) + "\n"
-    exec(src, g)
-    cls._copy_one = g["_copy_one"]
-    cls._dissect_table = {}
+    return "def _copy_one(self):\n" + "\n".join(lines) + "\n"
+
+
+#: generated method name -> the function writing its source
+_WRITERS = {
+    "__init__": _write_init,
+    "_pack_fixed": _write_pack_fixed,
+    "_unpack_fixed": _write_unpack_fixed,
+    "_copy_one": _write_copy_one,
+}
 
 
 #: id(layer) -> bytes at the end of its payload that lie outside it, while it is built

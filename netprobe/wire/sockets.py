@@ -278,6 +278,8 @@ class L2Sender(_Sender):
             raise UsageError(f"cannot send on interface {iface!r}: {exc.strerror}") from None
         _tune(self._sock, sndbuf)
         self._batcher = sendmmsg.MessageBatch(self._batch_size, 0) if sendmmsg.AVAILABLE else None
+        #: destinations already found inside the scope
+        self._allowed: set[bytes] = set()
 
     def send(self, frame: bytes) -> bool:
         """Send one frame; False (and counted in ``stats``) if the kernel refused it."""
@@ -309,11 +311,18 @@ class L2Sender(_Sender):
         if self.scope is None:
             return
         contains = self.scope.contains_packed
+        allowed = self._allowed
         for frame in frames:
-            dst = _frame_destination(frame)
-            if dst is not None and not contains(dst):
+            # untagged IPv4, the common case, without a call per frame
+            dst = (frame[30:34] if frame[12:14] == b"\x08\x00" and len(frame) >= 34
+                   else _frame_destination(frame))
+            if dst is None or dst in allowed:
+                continue  # nothing to check, or checked already in this run
+            if not contains(dst):
                 af = socket.AF_INET if len(dst) == 4 else socket.AF_INET6
                 raise ScopeError(self.scope.refusal(socket.inet_ntop(af, dst)))
+            if len(allowed) < 65536:
+                allowed.add(dst)
 
 
 def _ifindex(iface: str) -> int:

@@ -1,0 +1,226 @@
+"""What importing the packet engine costs, checked by structure (no timings here).
+
+Importing ``netprobe.packet`` must stay cheap because every probing subcommand
+pays for it at start-up: it pulls in no heavy third-party package, and the
+layer classes' generated code (``__init__``, ``_pack_fixed``, ``_unpack_fixed``,
+``_copy_one``) is written on first use rather than at import. The laziness must
+not show: whichever method a class meets first, and in whatever order, every
+layer builds, dissects and copies exactly as when all code is generated up front.
+The start-up figures themselves are in ``tests/bench/test_bench_import.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import types
+
+import pytest
+
+from netprobe.errors import UsageError
+from netprobe.packet import IP, TCP, UDP, Ether, Raw, dissect, layer_classes
+from netprobe.packet.dissect import dissect_as
+from netprobe.packet.field import BitField, ByteField, FlagsField, IPv4Field, ListField, ShortField
+from netprobe.packet.layer import _WRITERS, Layer
+
+#: generated methods, by name
+GENERATED = tuple(_WRITERS)
+
+
+def run_python(code: str, *args: str) -> str:
+    """Run ``code`` in a fresh interpreter (nothing imported yet); return its stdout."""
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+# -- what the import pulls in ---------------------------------------------------------------------
+IMPORT_REPORT = """
+import json, sys
+import netprobe.packet as packet
+from netprobe.packet.layer import _CodeOnFirstUse, _WRITERS
+names = ("Ether", "IP", "TCP", "UDP", "Raw", "Padding", "ICMP", "IPv6", "ARP", "DNS")
+print(json.dumps({
+    "modules": sorted(m.split(".")[0] for m in sys.modules),
+    "pending": {n: [m for m in _WRITERS
+                    if type(getattr(packet, n).__dict__.get(m)) is _CodeOnFirstUse]
+                for n in names},
+}))
+"""
+
+
+def test_import_pulls_in_no_heavy_package() -> None:
+    """Floor 1 stands alone: no numpy, rich, click, Scapy or dpkt behind ``import``."""
+    report = json.loads(run_python(IMPORT_REPORT))
+    heavy = {"numpy", "rich", "click", "scapy", "dpkt", "pcapy", "hypothesis"}
+    assert heavy.isdisjoint(report["modules"]), sorted(heavy & set(report["modules"]))
+
+
+def test_import_generates_no_code_for_the_common_layers() -> None:
+    """Right after the import, no generated method of the common layers exists yet."""
+    report = json.loads(run_python(IMPORT_REPORT))
+    for name, pending in report["pending"].items():
+        assert pending == list(GENERATED), f"{name}: code generated at import"
+
+
+def test_lazy_package_exports_stay_lazy() -> None:
+    """``import netprobe`` loads no packet engine; a packet name loads it on first use."""
+    out = run_python("import sys, netprobe\n"
+                     "before = 'netprobe.packet' in sys.modules\n"
+                     "from netprobe import TCP\n"
+                     "print(before, 'netprobe.packet' in sys.modules, TCP.__name__)")
+    assert out.split() == ["False", "True", "TCP"]
+
+
+# -- the laziness does not show -------------------------------------------------------------------
+ORDER_REPORT = """
+import json, sys
+from netprobe.packet import layer_classes
+from netprobe.packet.dissect import dissect_as
+from netprobe.packet.layer import _WRITERS
+
+order = sys.argv[1]
+classes = layer_classes()
+# a busy pattern, longer than any fixed header, so every field reads something
+SAMPLE = bytes((i * 37 + 11) & 0xFF for i in range(256))
+
+def outcome(work):
+    try:
+        return work()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+def built(cls):
+    return outcome(lambda: bytes(cls()).hex())
+
+def read(cls):
+    p = dissect_as(cls, SAMPLE)
+    return outcome(lambda: [p.to_dicts(), p.errors, bytes(p).hex()])
+
+def copied(cls):
+    p = dissect_as(cls, SAMPLE)
+    return outcome(lambda: [repr(p.copy()), repr(cls().copy())])
+
+steps = {"eager": (built, read, copied), "build": (built, read, copied),
+         "dissect": (read, built, copied), "copy": (copied, read, built)}[order]
+if order == "eager":  # everything generated up front, as before the code became lazy
+    for cls in classes.values():
+        for name in _WRITERS:
+            getattr(cls, name)
+result = {}
+for step in steps:
+    for name, cls in sorted(classes.items()):
+        result.setdefault(name, {})[step.__name__] = step(cls)
+print(json.dumps(result, sort_keys=True, default=repr))
+"""
+
+
+@pytest.fixture(scope="module")
+def eager_outcome() -> dict[str, dict[str, object]]:
+    """Every public layer built, dissected and copied with all code generated up front."""
+    return json.loads(run_python(ORDER_REPORT, "eager"))
+
+
+def test_eager_outcome_is_meaningful(eager_outcome: dict[str, dict[str, object]]) -> None:
+    """The comparison below compares real work: most layers build and all dissect."""
+    assert set(eager_outcome) == set(layer_classes())
+    built = [n for n, r in eager_outcome.items() if not str(r["built"]).startswith(
+        ("UsageError", "TypeError", "ValueError"))]
+    assert len(built) > len(eager_outcome) // 2
+    assert eager_outcome["TCP"]["read"][0][0]["layer"] == "TCP"
+
+
+@pytest.mark.parametrize("order", ["build", "dissect", "copy"])
+def test_first_use_order_does_not_matter(order: str,
+                                         eager_outcome: dict[str, dict[str, object]]) -> None:
+    """Built by first use through building, dissecting or copying: the same results."""
+    lazy = json.loads(run_python(ORDER_REPORT, order))
+    assert lazy == eager_outcome
+
+
+def test_first_use_puts_plain_functions_in_the_class() -> None:
+    """After first use, each generated method is an ordinary function in its class."""
+    frame = bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+                  / IP(src="198.18.0.1", dst="198.18.0.2") / TCP(dport=80) / Raw(load=b"x"))
+    dissect(frame).copy()
+    for cls in (Ether, IP, TCP):
+        for name in GENERATED:
+            assert isinstance(cls.__dict__[name], types.FunctionType), (cls, name)
+            assert getattr(cls, name).__qualname__ == f"{cls.__qualname__}.{name}"
+
+
+# -- layer classes made after import --------------------------------------------------------------
+def _new_classes() -> tuple[type[Layer], type[Layer], type[Layer]]:
+    """A fresh layer (bit fields, flags, an address, a list), a subclass without fields of
+    its own and one with fields of its own: nothing of theirs is generated yet."""
+
+    class Probe(Layer):
+        fields = (BitField("ver", 4, 4), BitField("hl", 5, 4), ByteField("kind", 7),
+                  FlagsField("fl", "A", 4, "ABCD"), BitField("pad", 0, 12),
+                  ShortField("size", None), IPv4Field("addr", "198.18.0.9"),
+                  ListField("items", None))
+
+        def build_layer(self, payload: bytes) -> bytes:
+            if self.size is None:
+                self.size = 10 + len(payload)
+            return super().build_layer(payload)
+
+    class SameFields(Probe):
+        """Inherits Probe's fields and so its generated code."""
+
+    class OwnFields(Probe):
+        fields = (*Probe.fields[:-1], ByteField("extra", 3), Probe.fields[-1])
+
+    for cls in (Probe, SameFields, OwnFields):
+        for name in GENERATED:
+            assert name not in cls.__dict__ or not isinstance(cls.__dict__[name],
+                                                             types.FunctionType)
+    return Probe, SameFields, OwnFields
+
+
+def test_new_class_dissected_before_built() -> None:
+    probe, _, own = _new_classes()
+    wire = bytes.fromhex("45 07 9c 00 000e c61200fe 41 42 43 44")
+    p = dissect_as(probe, wire)
+    assert (p.ver, p.hl, p.kind, str(p.fl), p.pad, p.size, p.addr) == (
+        4, 5, 7, "AD", 0xC00, 14, "198.18.0.254")
+    assert p[Raw].load == b"ABCD"
+    assert bytes(p) == wire
+    q = dissect_as(own, wire + b"\x09")
+    assert q.extra == 0x41 and q[Raw].load == b"BCD\x09"
+
+
+def test_new_class_built_before_dissected() -> None:
+    probe, same, own = _new_classes()
+    wire = bytes(probe(kind=9, fl="BC", addr="198.18.0.3") / Raw(load=b"hi"))
+    assert wire == bytes.fromhex("45 09 6000 000c c6120003 6869")
+    assert str(dissect_as(probe, wire).fl) == "BC"
+    # the subclass without fields of its own runs its parent's code
+    assert bytes(same(kind=9, fl="BC", addr="198.18.0.3")) == bytes.fromhex(
+        "45 09 6000 000a c6120003")
+    assert same.__init__ is probe.__init__
+    # the one with fields of its own has its own code
+    assert bytes(own(kind=9, fl="BC", addr="198.18.0.3", extra=1)) == bytes.fromhex(
+        "45 09 6000 000a c6120003 01")
+    with pytest.raises(UsageError, match="extra"):
+        probe(extra=1)
+
+
+def test_new_class_copied_and_stacked_first() -> None:
+    probe, _, _ = _new_classes()
+    base = probe(items=[b"a", (1, 2)])
+    pkt = base / UDP(sport=1, dport=2)
+    assert pkt.items == [b"a", (1, 2)] and pkt.items is not base.items
+    assert pkt[UDP].dport == 2 and base.payload is None
+
+
+def test_class_level_lookup_gives_the_generated_function() -> None:
+    """``Cls.__init__`` read on the class (as wrappers do) is the real, working function."""
+    probe, _, _ = _new_classes()
+    init = probe.__init__
+    assert isinstance(init, types.FunctionType) and probe.__dict__["__init__"] is init
+    layer = object.__new__(probe)
+    init(layer, kind=3)
+    assert layer.kind == 3 and layer.ver == 4
