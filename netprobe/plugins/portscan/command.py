@@ -77,8 +77,9 @@ def _template(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.option("--json/--no-json", "as_json", default=None,
               help="JSON Lines (the default on a pipe).")
 @click.option("--scheduler", metavar="tcp://HOST:PORT",
-              help="Run the scan as tasks on this Dask cluster (each worker scans from its "
-                   "own machine) and merge their results.")
+              help="Run the scan as tasks on this Dask cluster and merge their results "
+                   "(each worker scans from its own machine, with its own privileges and "
+                   "scope).")
 @click.option("--tasks", type=click.IntRange(min=1), metavar="N",
               help="With --scheduler: cut the scan into N shards (default: one per worker).")
 @db_option
@@ -105,6 +106,8 @@ def command(ctx: click.Context, targets: tuple[str, ...], syn: bool, connect: bo
       netprobe portscan -sU -sS -p T:22,80,U:53,161 198.18.1.0/24
       netprobe portscan -p 1-1024 --shard 2/4 --seed 7 198.18.0.0/16
       netprobe portscan 198.18.1.0/24 -o now.jsonl --diff last.jsonl
+      netprobe portscan 198.18.1.0/24 --db scans.db  # then: netprobe history diff
+      netprobe portscan 198.18.0.0/16 --scheduler tcp://10.0.0.5:8786
 
     \b
     On a terminal: a table per host up, hiding the host's dominant state

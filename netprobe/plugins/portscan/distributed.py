@@ -38,6 +38,8 @@ from netprobe.plugins.portscan.collect import Collector
 from netprobe.plugins.portscan.permutation import Shard
 from netprobe.plugins.portscan.plan import ScanPlan
 
+#: round trips a discovery task hands to the port round (a sample is enough)
+MAX_RTTS = 64
 #: counters that are not sums over the tasks
 _NOT_SUMMED = ("elapsed", "rate")
 
@@ -51,6 +53,9 @@ class TaskSpec:
     phase: str
     #: 0-based task number in its round
     index: int
+    #: round trips measured by round 1 (seconds): they seed the shard's timeouts, as
+    #: discovery's answers seed a single-machine scan's
+    rtts: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -66,6 +71,8 @@ class TaskOutcome:
     up: list[str] = field(default_factory=list)
     max_time_reached: bool = False
     worker: str = ""
+    #: round 1: round trips of its probes answered at the first send (seconds)
+    rtts: list[float] = field(default_factory=list)
 
 
 def sub_shards(shard: Shard, tasks: int) -> list[Shard]:
@@ -115,6 +122,8 @@ def run_task(spec: TaskSpec) -> TaskOutcome:
                 scan.progress.close()
             up = [a for f in found.families() for a in found.addresses(f)]
         else:
+            for rtt in spec.rtts:
+                scan.rtt.add(rtt)
             scan.run()
     except NetprobeError as exc:
         try:
@@ -127,9 +136,12 @@ def run_task(spec: TaskSpec) -> TaskOutcome:
     results = scan.collector.results()
     for r in results:  # send bytes, not dissected layers
         r._probe = r._answer = None
+    rtts = [r.received - r.sent for r in results
+            if spec.phase == "discovery" and r.received is not None and r.sends == 1]
     return TaskOutcome(phase=spec.phase, index=spec.index, results=results,
                        counters=scan.counters(), discovery_mode=scan.discovery_mode, up=up,
-                       max_time_reached=scan.max_time_reached, worker=worker)
+                       max_time_reached=scan.max_time_reached, worker=worker,
+                       rtts=rtts[:MAX_RTTS])
 
 
 def merge_counters(parts: Sequence[dict[str, Any]], elapsed: float) -> dict[str, Any]:
@@ -226,6 +238,7 @@ class DistributedScan:
         """Both rounds on the cluster, then the merge into ``collector``."""
         plan = self.plan
         scanned = 0
+        rtts: list[float] = []
         try:
             count = self.tasks or worker_count(self.scheduler)
             targets = plan.targets
@@ -236,12 +249,13 @@ class DistributedScan:
                     skip_discovery=False, max_time=self._remaining()), "discovery", i)
                     for i, part in enumerate(host_slices(hosts, count))]
                 found = self._round(specs)
+                rtts = [x for o in found for x in o.rtts][:4 * MAX_RTTS]
                 targets = _target_set(sorted({a for o in found for a in o.up},
                                              key=_address_key))
             if not plan.discovery_only and targets.count() and not self.max_time_reached:
                 specs = [TaskSpec(dataclasses.replace(
                     plan, targets=targets, skip_discovery=True, discovery_only=False,
-                    shard=shard, max_time=self._remaining()), "ports", i)
+                    shard=shard, max_time=self._remaining()), "ports", i, rtts)
                     for i, shard in enumerate(sub_shards(plan.shard, count))]
                 self._round(specs)
                 scanned = targets.count()

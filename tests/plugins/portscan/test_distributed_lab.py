@@ -120,12 +120,21 @@ def check_same(distributed: list[dict], single: list[dict], lab: LabHandle,
 
 def test_distributed_scan_equals_the_single_machine_scan(lab, tmp_path):
     args = (LAN_HOSTS, "-sS", "-p", "1-1024,3306,8080,8443", "--seed", "11")
+    db, run = tmp_path / "history.db", tmp_path / "run.pcapng"
     with dask_cluster(lab, tmp_path) as (address, _workers):
         done = lab.netprobe("portscan", *args, "--all-states", "--json", "--scheduler",
-                            address, "--tasks", "3", timeout=300)
+                            address, "--tasks", "3", "--db", str(db), "--save", str(run),
+                            timeout=300)
         assert done.returncode == 0, done.stderr[-2000:]
         distributed = records(done.stdout)
     check_same(distributed, single_scan(lab, *args), lab, hosts=6, ports=1027)
+    # one saved run that reprints the same records, and one history run
+    again = lab.netprobe("interpret", str(run), "--json")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert records(again.stdout) == distributed
+    listed = lab.netprobe("history", "--db", str(db), "list", "--json")
+    runs = records(listed.stdout)
+    assert len(runs) == 1 and runs[0]["summary"] == distributed[-1] and not runs[0]["partial"]
 
 
 def test_a_worker_killed_mid_scan_loses_nothing_and_doubles_nothing(lab, tmp_path):
