@@ -20,11 +20,22 @@ _netprobe() {
         word="${COMP_WORDS[i]}"
         if [[ $word == "=" ]]; then i=$((i + 2)); continue; fi
         case "$path:$word" in
-            ":--scope"|"craft:-w"|"craft:--write"|"craft:--limit"|"lab add-duplicate:--name"|"lab add-duplicate:--of"|"lab demo:--name"|"lab down:--name"|"lab impair:--name"|"lab impair:--loss"|"lab impair:--on"|"lab remove-duplicate:--name"|"lab restart-service:--name"|"lab restart-service:--proto"|"lab run:--name"|"lab status:--name"|"lab up:--name"|"read:-c"|"read:--count"|"read:-f"|"read:--filter"|"read:-w"|"read:--write"|"sniff:-i"|"sniff:--iface"|"sniff:-f"|"sniff:--filter"|"sniff:-c"|"sniff:--count"|"sniff:--timeout"|"sniff:-w"|"sniff:--write") i=$((i + 1)) ;;
+            ":--scope"|"arpscan:-I"|"arpscan:--interface"|"arpscan:--rate"|"arpscan:--timeout"|"arpscan:--retry"|"arpscan:--save"|"arpscan:--db"|"craft:--from"|"craft:--from-hex"|"craft:--linktype"|"craft:--set"|"craft:--del"|"craft:--flags"|"craft:--fragment"|"craft:-c"|"craft:--count"|"craft:--interval"|"craft:--rate"|"craft:--timeout"|"craft:--retry"|"craft:-I"|"craft:--iface"|"craft:--save"|"craft:-w"|"craft:--write"|"craft:--limit"|"flows:--top"|"flows:--by"|"flows:--plot"|"flows:--jobs"|"flows:-j"|"flows:--scheduler"|"fuzz:--count"|"fuzz:--seed"|"fuzz:--start"|"fuzz:--fields"|"fuzz:--strategy"|"fuzz:--max-size"|"fuzz:--monitor"|"fuzz:--monitor-every"|"fuzz:--monitor-timeout"|"fuzz:--monitor-retry"|"fuzz:--restart-cmd"|"fuzz:--restart-wait"|"fuzz:--max-bisect"|"fuzz:--out"|"fuzz:--replay"|"fuzz:--rate"|"fuzz:--timeout"|"fuzz:--max-time"|"fuzz:--save"|"fuzz:-I"|"fuzz:--iface"|"history:--db"|"history diff:--db"|"history diff:--scan"|"history diff:--since"|"history diff:--host"|"history diff:--port"|"history list:--db"|"history list:--since"|"history list:--host"|"history list:--port"|"history list:--scan"|"history list:--kind"|"history prune:--db"|"history prune:--keep"|"history show:--db"|"history show:--host"|"history show:--port"|"interpret:--as"|"interpret:--timeout"|"interpret:--top"|"lab add-duplicate:--name"|"lab add-duplicate:--of"|"lab demo:--name"|"lab down:--name"|"lab impair:--name"|"lab impair:--loss"|"lab impair:--on"|"lab remove-duplicate:--name"|"lab restart-service:--name"|"lab restart-service:--proto"|"lab run:--name"|"lab status:--name"|"lab up:--name"|"portscan:-p"|"portscan:--top-ports"|"portscan:-iL"|"portscan:--exclude"|"portscan:--exclude-file"|"portscan:-T"|"portscan:--rate"|"portscan:--min-rate"|"portscan:--max-rate"|"portscan:--max-retries"|"portscan:--max-time"|"portscan:--seed"|"portscan:--shard"|"portscan:-i"|"portscan:--iface"|"portscan:-o"|"portscan:--output"|"portscan:--diff"|"portscan:--save"|"portscan:--scheduler"|"portscan:--tasks"|"portscan:--db"|"read:-c"|"read:--count"|"read:-f"|"read:--filter"|"read:-w"|"read:--write"|"sniff:-i"|"sniff:--iface"|"sniff:-f"|"sniff:--filter"|"sniff:-c"|"sniff:--count"|"sniff:--timeout"|"sniff:-w"|"sniff:--write"|"traceroute:-P"|"traceroute:--method"|"traceroute:-p"|"traceroute:--port"|"traceroute:-q"|"traceroute:--queries"|"traceroute:-f"|"traceroute:--first-ttl"|"traceroute:-m"|"traceroute:--max-ttl"|"traceroute:-w"|"traceroute:--wait"|"traceroute:--retries"|"traceroute:--sport"|"traceroute:--flow"|"traceroute:--confidence"|"traceroute:--rounds"|"traceroute:--interval"|"traceroute:--save"|"traceroute:--db") i=$((i + 1)) ;;
+            ":arpscan") path="arpscan" ;;
             ":craft") path="craft" ;;
+            ":flows") path="flows" ;;
+            ":fuzz") path="fuzz" ;;
+            ":history") path="history" ;;
+            ":interpret") path="interpret" ;;
             ":lab") path="lab" ;;
+            ":portscan") path="portscan" ;;
             ":read") path="read" ;;
             ":sniff") path="sniff" ;;
+            ":traceroute") path="traceroute" ;;
+            "history:diff") path="history diff" ;;
+            "history:list") path="history list" ;;
+            "history:prune") path="history prune" ;;
+            "history:show") path="history show" ;;
             "lab:add-duplicate") path="lab add-duplicate" ;;
             "lab:demo") path="lab demo" ;;
             "lab:down") path="lab down" ;;
@@ -40,9 +51,79 @@ _netprobe() {
 
     case "$path:$prev" in
         ":--scope") :; return 0 ;;
+        "arpscan:-I") :; return 0 ;;
+        "arpscan:--interface") :; return 0 ;;
+        "arpscan:--rate") :; return 0 ;;
+        "arpscan:--timeout") :; return 0 ;;
+        "arpscan:--retry") :; return 0 ;;
+        "arpscan:--save") :; return 0 ;;
+        "arpscan:--db") :; return 0 ;;
+        "craft:--from") :; return 0 ;;
+        "craft:--from-hex") :; return 0 ;;
+        "craft:--linktype") :; return 0 ;;
+        "craft:--set") :; return 0 ;;
+        "craft:--del") :; return 0 ;;
+        "craft:--flags") :; return 0 ;;
+        "craft:--fragment") :; return 0 ;;
+        "craft:-c") :; return 0 ;;
+        "craft:--count") :; return 0 ;;
+        "craft:--interval") :; return 0 ;;
+        "craft:--rate") :; return 0 ;;
+        "craft:--timeout") :; return 0 ;;
+        "craft:--retry") :; return 0 ;;
+        "craft:-I") :; return 0 ;;
+        "craft:--iface") :; return 0 ;;
+        "craft:--save") :; return 0 ;;
         "craft:-w") :; return 0 ;;
         "craft:--write") :; return 0 ;;
         "craft:--limit") :; return 0 ;;
+        "flows:--top") :; return 0 ;;
+        "flows:--by") COMPREPLY=($(compgen -W 'bytes packets duration' -- "$cur")); return 0 ;;
+        "flows:--plot") :; return 0 ;;
+        "flows:--jobs") :; return 0 ;;
+        "flows:-j") :; return 0 ;;
+        "flows:--scheduler") :; return 0 ;;
+        "fuzz:--count") :; return 0 ;;
+        "fuzz:--seed") :; return 0 ;;
+        "fuzz:--start") :; return 0 ;;
+        "fuzz:--fields") :; return 0 ;;
+        "fuzz:--strategy") :; return 0 ;;
+        "fuzz:--max-size") :; return 0 ;;
+        "fuzz:--monitor") :; return 0 ;;
+        "fuzz:--monitor-every") :; return 0 ;;
+        "fuzz:--monitor-timeout") :; return 0 ;;
+        "fuzz:--monitor-retry") :; return 0 ;;
+        "fuzz:--restart-cmd") :; return 0 ;;
+        "fuzz:--restart-wait") :; return 0 ;;
+        "fuzz:--max-bisect") :; return 0 ;;
+        "fuzz:--out") :; return 0 ;;
+        "fuzz:--replay") :; return 0 ;;
+        "fuzz:--rate") :; return 0 ;;
+        "fuzz:--timeout") :; return 0 ;;
+        "fuzz:--max-time") :; return 0 ;;
+        "fuzz:--save") :; return 0 ;;
+        "fuzz:-I") :; return 0 ;;
+        "fuzz:--iface") :; return 0 ;;
+        "history:--db") :; return 0 ;;
+        "history diff:--db") :; return 0 ;;
+        "history diff:--scan") :; return 0 ;;
+        "history diff:--since") :; return 0 ;;
+        "history diff:--host") :; return 0 ;;
+        "history diff:--port") :; return 0 ;;
+        "history list:--db") :; return 0 ;;
+        "history list:--since") :; return 0 ;;
+        "history list:--host") :; return 0 ;;
+        "history list:--port") :; return 0 ;;
+        "history list:--scan") :; return 0 ;;
+        "history list:--kind") :; return 0 ;;
+        "history prune:--db") :; return 0 ;;
+        "history prune:--keep") :; return 0 ;;
+        "history show:--db") :; return 0 ;;
+        "history show:--host") :; return 0 ;;
+        "history show:--port") :; return 0 ;;
+        "interpret:--as") :; return 0 ;;
+        "interpret:--timeout") :; return 0 ;;
+        "interpret:--top") :; return 0 ;;
         "lab add-duplicate:--name") :; return 0 ;;
         "lab add-duplicate:--of") :; return 0 ;;
         "lab demo:--name") :; return 0 ;;
@@ -56,6 +137,28 @@ _netprobe() {
         "lab run:--name") :; return 0 ;;
         "lab status:--name") :; return 0 ;;
         "lab up:--name") :; return 0 ;;
+        "portscan:-p") :; return 0 ;;
+        "portscan:--top-ports") :; return 0 ;;
+        "portscan:-iL") :; return 0 ;;
+        "portscan:--exclude") :; return 0 ;;
+        "portscan:--exclude-file") :; return 0 ;;
+        "portscan:-T") :; return 0 ;;
+        "portscan:--rate") :; return 0 ;;
+        "portscan:--min-rate") :; return 0 ;;
+        "portscan:--max-rate") :; return 0 ;;
+        "portscan:--max-retries") :; return 0 ;;
+        "portscan:--max-time") :; return 0 ;;
+        "portscan:--seed") :; return 0 ;;
+        "portscan:--shard") :; return 0 ;;
+        "portscan:-i") :; return 0 ;;
+        "portscan:--iface") :; return 0 ;;
+        "portscan:-o") :; return 0 ;;
+        "portscan:--output") :; return 0 ;;
+        "portscan:--diff") :; return 0 ;;
+        "portscan:--save") :; return 0 ;;
+        "portscan:--scheduler") :; return 0 ;;
+        "portscan:--tasks") :; return 0 ;;
+        "portscan:--db") :; return 0 ;;
         "read:-c") :; return 0 ;;
         "read:--count") :; return 0 ;;
         "read:-f") :; return 0 ;;
@@ -71,13 +174,42 @@ _netprobe() {
         "sniff:--timeout") :; return 0 ;;
         "sniff:-w") :; return 0 ;;
         "sniff:--write") :; return 0 ;;
+        "traceroute:-P") COMPREPLY=($(compgen -W 'udp icmp tcp' -- "$cur")); return 0 ;;
+        "traceroute:--method") COMPREPLY=($(compgen -W 'udp icmp tcp' -- "$cur")); return 0 ;;
+        "traceroute:-p") :; return 0 ;;
+        "traceroute:--port") :; return 0 ;;
+        "traceroute:-q") :; return 0 ;;
+        "traceroute:--queries") :; return 0 ;;
+        "traceroute:-f") :; return 0 ;;
+        "traceroute:--first-ttl") :; return 0 ;;
+        "traceroute:-m") :; return 0 ;;
+        "traceroute:--max-ttl") :; return 0 ;;
+        "traceroute:-w") :; return 0 ;;
+        "traceroute:--wait") :; return 0 ;;
+        "traceroute:--retries") :; return 0 ;;
+        "traceroute:--sport") :; return 0 ;;
+        "traceroute:--flow") :; return 0 ;;
+        "traceroute:--confidence") :; return 0 ;;
+        "traceroute:--rounds") :; return 0 ;;
+        "traceroute:--interval") :; return 0 ;;
+        "traceroute:--save") :; return 0 ;;
+        "traceroute:--db") :; return 0 ;;
     esac
 
     words=""
     if [[ $cur == -* ]]; then
         case "$path" in
             "") words='--version --debug --json --no-json --scope -h --help' ;;
-            "craft") words='--show --hex --json --no-json -w --write --limit -h --help' ;;
+            "arpscan") words='-I --interface -l --localnet -4 -6 --rate --timeout --retry --force --fail-on-conflict --save --db --json --no-json -h --help' ;;
+            "craft") words='--from --from-hex --linktype --set --del --flags --badsum --fragment --send --sr -c --count --interval --rate --timeout --retry -I --iface --save --show --hex --json --no-json -w --write --limit -h --help' ;;
+            "flows") words='--top --by --per-file --plot --jobs -j --scheduler --json --no-json -h --help' ;;
+            "fuzz") words='--count --seed --start --fields --strategy --keep-invalid --max-size --monitor --monitor-every --monitor-timeout --monitor-retry --restart-cmd --restart-wait --max-bisect --out --replay --dry-run --rate --timeout --max-time --save -I --iface --json --no-json -h --help' ;;
+            "history") words='--db -h --help' ;;
+            "history diff") words='--db --json --no-json --scan --since --host --port -h --help' ;;
+            "history list") words='--db --json --no-json --since --host --port --scan --kind -h --help' ;;
+            "history prune") words='--db --json --no-json --keep --dry-run -h --help' ;;
+            "history show") words='--db --json --no-json --host --port -h --help' ;;
+            "interpret") words='--as --timeout --all-states --top --json --no-json -h --help' ;;
             "lab") words='-h --help' ;;
             "lab add-duplicate") words='--name --json --of -h --help' ;;
             "lab demo") words='--name --json -h --help' ;;
@@ -88,14 +220,17 @@ _netprobe() {
             "lab run") words='--name -h --help' ;;
             "lab status") words='--name --json -h --help' ;;
             "lab up") words='--name --json -h --help' ;;
+            "portscan") words='-sS -sT -sF -sN -sX -sA -sU -sn -Pn -6 -p --top-ports -iL --exclude --exclude-file -T --rate --min-rate --max-rate --max-retries --max-time --seed --shard -i --iface --all-states -o --output --diff --save --json --no-json --scheduler --tasks --db -h --help' ;;
             "read") words='-c --count -f --filter -w --write --json --no-json -h --help' ;;
             "sniff") words='-i --iface -f --filter -c --count --timeout -w --write --json --no-json -h --help' ;;
+            "traceroute") words='-P --method -p --port -4 -6 -q --queries -f --first-ttl -m --max-ttl -w --wait --retries --sport --flow --multipath --confidence --rounds --interval --save --db -h --help' ;;
         esac
         COMPREPLY=($(compgen -W "$words" -- "$cur"))
         return 0
     fi
     case "$path" in
-        "") words='craft lab read sniff' ;;
+        "") words='arpscan craft flows fuzz history interpret lab portscan read sniff traceroute' ;;
+        "history") words='diff list prune show' ;;
         "lab") words='add-duplicate demo down impair remove-duplicate restart-service run status up' ;;
     esac
     [[ -n $words ]] && COMPREPLY=($(compgen -W "$words" -- "$cur"))

@@ -1,0 +1,327 @@
+"""Decode the headers of a whole batch of packets at once (numpy).
+
+The common packets (Ethernet with up to two VLAN tags, Linux cooked SLL and
+SLL2, BSD loopback, raw IP; then IPv4 or IPv6 without extension headers;
+then TCP, UDP, ICMP or any other protocol) are decoded here with fixed
+offsets over the whole batch. Everything else (tunnels, IPv6 extension
+headers, MPLS, PPPoE, 802.11, LLC/SNAP, NFLOG, IPv4 with total length 0...)
+is marked for :mod:`packet_decode`, which follows the same rules one packet
+at a time; the tests hold the two to the same results.
+
+The rules are tshark's with reassembly off, so that the conversation table
+is tshark's: a TCP segment counts when its whole header (options included)
+was captured and fits in the IP payload; a UDP datagram when its 8-byte
+header was captured; an IPv4 fragment after the first has no ports, so a
+TCP or UDP one belongs to no flow; an ICMP error is counted in the ICMP flow
+only, never in the flow it quotes. Lengths follow tshark's tvbuffs: the IP
+total length bounds the payload unless the frame is shorter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from netprobe.plugins.flows.byte_rows import be16, gather_rows
+from netprobe.plugins.flows.events import (
+    REASON_FRAGMENT,
+    REASON_LINKTYPE,
+    REASON_MALFORMED,
+    REASON_NOT_IP,
+    REASON_SLOW,
+    REASON_TRUNCATED,
+    Events,
+    tcp_bits,
+)
+from netprobe.plugins.flows.packet_decode import NON_IP_LINKTYPES
+
+ETHERTYPE_IPV4 = 0x0800
+ETHERTYPE_IPV6 = 0x86DD
+VLAN_TYPES = (0x8100, 0x88A8, 0x9100)
+#: ethertypes the per-packet decoder follows (MPLS, PPPoE session, 802.1ah)
+SLOW_ETHERTYPES = (0x8847, 0x8848, 0x8864, 0x88E7)
+#: IP protocols that carry IP again, or IPv6 extension headers
+SLOW_PROTOCOLS = (0, 4, 41, 43, 44, 47, 51, 60, 135, 139, 140, 253, 254)
+#: UDP ports of tunnels (Teredo, L2TP, VXLAN, GTP-U)
+TUNNEL_PORTS = (3544, 1701, 4789, 2152)
+#: link types decoded here; every other one goes packet by packet
+FAST_LINKTYPES = (0, 1, 12, 14, 101, 108, 113, 228, 229, 276)
+#: link types the per-packet decoder knows besides those
+SLOW_LINKTYPES = (9, 50, 51, 104, 105, 127, 239)
+#: SLL hardware types whose protocol field is not an ethertype
+SLL_SPECIAL_HATYPES = (778, 824)
+
+
+def _table(size: int, members: tuple[int, ...]) -> np.ndarray:
+    """A lookup table: ``table.take(values)`` is ``np.isin(values, members)``, faster."""
+    t = np.zeros(size, dtype=bool)
+    t[list(members)] = True
+    return t
+
+
+_SLOW_ETHERTYPE = _table(65536, SLOW_ETHERTYPES)
+_SLOW_PROTOCOL = _table(256, SLOW_PROTOCOLS)
+_V4_SLOW_PROTOCOL = _table(256, (4, 41, 47, 51))
+_PORT_PROTOCOL = _table(256, (6, 17, 132))
+_TUNNEL_PORT = _table(65536, TUNNEL_PORTS)
+
+
+def _is_vlan(et: np.ndarray) -> np.ndarray:
+    return (et == 0x8100) | (et == 0x88A8) | (et == 0x9100)
+
+
+#: bytes of each packet the batch decoder reads from (beyond the capture: garbage)
+HEAD = 96
+#: bytes from the start of the IP header
+IP_ROW = 64
+
+
+def decode_batch(buf: np.ndarray, off: np.ndarray, caplen: np.ndarray, wirelen: np.ndarray,
+                 linktype: int, head: np.ndarray | None = None) -> tuple[Events, np.ndarray]:
+    """Events of the packets at ``buf[off:off + caplen]``, and a reason per packet.
+
+    ``head`` may hold the first bytes of each packet already (one row each);
+    without it they are copied from ``buf``. The reason is 0 for a packet
+    with events, a ``REASON_*`` code for one that belongs to no flow, and
+    ``REASON_SLOW`` for one left to the per-packet decoder.
+    """
+    n = len(off)
+    reason = np.zeros(n, dtype=np.int8)
+    if n == 0:
+        return Events.empty(), reason
+    if linktype not in FAST_LINKTYPES:
+        reason[:] = (REASON_SLOW if linktype in SLOW_LINKTYPES
+                     else REASON_NOT_IP if linktype in NON_IP_LINKTYPES else REASON_LINKTYPE)
+        return Events.empty(), reason
+    if head is None:
+        head = gather_rows(buf, off, HEAD)
+    l3off, kind = _link(head, caplen, linktype, reason)
+    ip = np.flatnonzero(kind != 0)
+    if len(ip) == 0:
+        return Events.empty(), reason
+    return _ip(buf, off, head, caplen, wirelen, l3off, kind, ip, reason), reason
+
+
+def _link(head: np.ndarray, caplen: np.ndarray, linktype: int,
+          reason: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the IP header starts and its version (4, 6; 0 when not IP)."""
+    n = len(head)
+    kind = np.zeros(n, dtype=np.int8)
+    if linktype == 1:
+        et = be16(head, 12)
+        l3off = np.full(n, 14, dtype=np.int64)
+        tagged = _is_vlan(et)
+        if tagged.any():
+            et2 = be16(head, 16)
+            twice = tagged & _is_vlan(et2)
+            et3 = be16(head, 20)
+            et = np.where(twice, et3, np.where(tagged, et2, et))
+            l3off += 4 * tagged + 4 * twice
+            reason[twice & _is_vlan(et3)] = REASON_SLOW
+        _by_ethertype(et, kind, reason, slow_llc=True)
+    elif linktype in (113, 276):
+        width = 16 if linktype == 113 else 20
+        if linktype == 113:
+            hatype, et = be16(head, 2), be16(head, 14)
+        else:
+            et, hatype = be16(head, 0), be16(head, 8)
+        l3off = np.full(n, width, dtype=np.int64)
+        special = np.isin(hatype, SLL_SPECIAL_HATYPES)
+        _by_ethertype(et, kind, reason, slow_llc=True)
+        reason[special & (reason == 0)] = REASON_SLOW
+        kind[special] = 0
+        reason[_is_vlan(et) & ~special] = REASON_SLOW
+    elif linktype in (0, 108):
+        four = np.ascontiguousarray(head[:, :4])
+        if linktype == 0:
+            fam = four.view("<u4").ravel().astype(np.int64)
+            fam = np.where(fam > 0xFFFF, four.view(">u4").ravel().astype(np.int64), fam)
+        else:
+            fam = four.view(">u4").ravel().astype(np.int64)
+        l3off = np.full(n, 4, dtype=np.int64)
+        kind[fam == 2] = 4
+        kind[np.isin(fam, (24, 28, 30))] = 6
+        reason[kind == 0] = REASON_NOT_IP
+    else:  # raw IP: 12, 14, 101 (version nibble), 228 (IPv4), 229 (IPv6)
+        l3off = np.zeros(n, dtype=np.int64)
+        if linktype == 228:
+            kind[:] = 4
+        elif linktype == 229:
+            kind[:] = 6
+        else:
+            first = head[:, 0] >> 4
+            kind[first == 4] = 4
+            kind[first == 6] = 6
+            reason[kind == 0] = REASON_NOT_IP
+    # the link header (and, on raw links, the version nibble) must have been captured
+    reason[caplen < np.maximum(l3off, 1)] = REASON_TRUNCATED
+    kind[reason != 0] = 0
+    return l3off, kind
+
+
+def _by_ethertype(et: np.ndarray, kind: np.ndarray, reason: np.ndarray, *,
+                  slow_llc: bool) -> None:
+    kind[et == ETHERTYPE_IPV4] = 4
+    kind[et == ETHERTYPE_IPV6] = 6
+    slow = _SLOW_ETHERTYPE.take(et)
+    if slow_llc:
+        slow |= et <= 1500
+    rest = (kind == 0) & (reason == 0)
+    reason[rest & slow] = REASON_SLOW
+    reason[rest & ~slow] = REASON_NOT_IP
+
+
+def _ip_rows(buf: np.ndarray, off: np.ndarray, head: np.ndarray, l3off: np.ndarray,
+             ip: np.ndarray) -> np.ndarray:
+    """``IP_ROW`` bytes from the IP header of the packets ``ip``, one row each.
+
+    A view of ``head`` when every packet has its IP header at the same offset
+    and all are taken (the usual case); a copy otherwise.
+    """
+    l3 = l3off.take(ip)
+    first = int(l3[0])
+    width = head.shape[1]
+    if (l3 == first).all() and first + IP_ROW <= width:
+        view = head[:, first:first + IP_ROW]
+        return view if len(ip) == len(head) else view.take(ip, axis=0)
+    rows = np.empty((len(ip), IP_ROW), dtype=np.uint8)
+    for value in np.unique(l3).tolist():
+        sel = np.flatnonzero(l3 == value)
+        if value + IP_ROW <= width:
+            rows[sel] = head.take(ip[sel], axis=0)[:, value:value + IP_ROW]
+        else:
+            rows[sel] = gather_rows(buf, off[ip[sel]] + value, IP_ROW)
+    return rows
+
+
+def _u16(rows: np.ndarray, col: int) -> np.ndarray:
+    """Big-endian 16-bit fields at column ``col`` (as int64)."""
+    return rows[:, col:col + 2].view(">u2")[:, 0].astype(np.int64)
+
+
+def _u32(rows: np.ndarray, col: int) -> np.ndarray:
+    """Big-endian 32-bit fields at column ``col`` (as int64)."""
+    return rows[:, col:col + 4].view(">u4")[:, 0].astype(np.int64)
+
+
+def _ip(buf: np.ndarray, off: np.ndarray, head: np.ndarray, caplen: np.ndarray,
+        wirelen: np.ndarray, l3off: np.ndarray, kind: np.ndarray, ip: np.ndarray,
+        reason: np.ndarray) -> Events:
+    # Every field is computed for every packet (as IPv4 and, when there are
+    # some, as IPv6), then chosen with masks: cheaper than copying subsets.
+    everyone = len(ip) == len(off)
+    l3 = l3off if everyone else l3off.take(ip)
+    start = (off if everyone else off.take(ip)) + l3
+    cap3 = (caplen if everyone else caplen.take(ip)) - l3
+    rep3 = (wirelen if everyone else wirelen.take(ip)) - l3
+    rows = _ip_rows(buf, off, head, l3off, ip)
+    m = len(ip)
+    v6 = (kind if everyone else kind.take(ip)) == 6
+    any6 = bool(v6.any())
+    b0 = rows[:, 0]
+    ver = b0 >> 4
+    ihl = (b0 & 15).astype(np.int64) * 4
+    tot = _u16(rows, 2)
+    frag = _u16(rows, 6)
+    proto = rows[:, 9].astype(np.int64)
+    # IPv4: the reason a packet has no flow, the weakest first
+    why = (tot < ihl).astype(np.int8) * np.int8(REASON_MALFORMED)
+    why[tot == 0] = REASON_SLOW
+    why[(cap3 < ihl) | (cap3 < 20)] = REASON_TRUNCATED
+    why[(ihl < 20) | (ver != 4)] = REASON_MALFORMED
+    hlen = ihl
+    iplen = np.minimum(tot, rep3)
+    fragoff = frag & 0x1FFF
+    fragmented = (frag & 0x3FFF) != 0
+    src = np.zeros((m, 2), dtype=np.uint64)
+    dst = np.zeros((m, 2), dtype=np.uint64)
+    src[:, 1] = _u32(rows, 12)
+    dst[:, 1] = _u32(rows, 16)
+    if any6:
+        i6 = np.flatnonzero(v6)
+        r = rows.take(i6, axis=0)
+        c3 = cap3.take(i6)
+        plen = _u16(r, 4)
+        x = np.where(plen == 0, REASON_SLOW, 0).astype(np.int8)
+        x[c3 < 40] = REASON_TRUNCATED
+        x[ver.take(i6) != 6] = REASON_MALFORMED
+        why[i6] = x
+        proto[i6] = r[:, 6]
+        hlen = ihl.copy()
+        hlen[i6] = 40
+        iplen[i6] = np.minimum(40 + plen, rep3.take(i6))
+        fragoff[i6] = 0
+        fragmented[i6] = False
+        src[i6] = r[:, 8:24].copy().view(">u8")
+        dst[i6] = r[:, 24:40].copy().view(">u8")
+    why[cap3 < 1] = REASON_TRUNCATED
+    slow_p = _SLOW_PROTOCOL.take(proto)
+    if slow_p.any():
+        why[(why == 0) & slow_p & (v6 | _V4_SLOW_PROTOCOL.take(proto))] = REASON_SLOW
+    # a fragment after the first has no transport header
+    later = (fragoff > 0) & (why == 0)
+    if later.any():
+        why[later & _PORT_PROTOCOL.take(proto)] = REASON_FRAGMENT
+
+    rep4 = iplen - hlen
+    cap4 = np.minimum(cap3, iplen) - hlen
+    t = _l4_rows(buf, rows, start, hlen)
+    tcp = proto == 6
+    udp = proto == 17
+    sctp = proto == 132
+    ports = (tcp | udp | sctp) & ~later
+    need = tcp * 20 + udp * 8 + sctp * 4
+    cut = (cap4 < need) & ~later & (why == 0)
+    if cut.any():
+        why[cut] = np.where(rep4[cut] < need[cut], REASON_MALFORMED, REASON_TRUNCATED)
+    thl = (t[:, 12] >> 4).astype(np.int64) * 4
+    seg = tcp & (why == 0)
+    why[seg & (thl > cap4)] = REASON_TRUNCATED
+    why[seg & ((thl > rep4) | (thl < 20))] = REASON_MALFORMED
+    sp = _u16(t, 0)
+    dp = _u16(t, 2)
+    tun = udp & (why == 0) & (_TUNNEL_PORT.take(sp) | _TUNNEL_PORT.take(dp))
+    if tun.any():
+        why[tun] = REASON_SLOW
+    reason[ip] = why
+    ok = np.flatnonzero(why == 0)
+    every = len(ok) == m
+    tcp_ok = tcp if every else tcp.take(ok)
+
+    def pick(values: np.ndarray) -> np.ndarray:
+        return values if every else values.take(ok, axis=0)
+
+    pay = pick((rep4 - (tcp * thl + udp * 8 + sctp * 12)) * (ports | tcp))
+    flags = pick(_u16(t, 12) & 0x1FF)
+    bits = tcp_bits(flags, pay, ~pick(fragmented)) * tcp_ok
+    icmp_like = (proto == 1) | (proto == 58)
+    has_type = icmp_like & (cap4 >= 2) & ~later
+    icmp = ((sp + 1) * has_type - 1).astype(np.int32)
+    keep_ports = pick(ports)
+    return Events(
+        ip if every else ip.take(ok), (pick(v6) * np.uint8(2) + np.uint8(4)).astype(np.uint8),
+        pick(proto).astype(np.uint8), pick(src), pick(dst),
+        ((pick(sp) + 1) * keep_ports - 1).astype(np.int32),
+        ((pick(dp) + 1) * keep_ports - 1).astype(np.int32), bits,
+        (pick(_u32(t, 4)) * tcp_ok).astype(np.uint32),
+        (pick(_u32(t, 8)) * tcp_ok).astype(np.uint32), pay, pick(icmp))
+
+
+def _l4_rows(buf: np.ndarray, rows: np.ndarray, start: np.ndarray,
+             hlen: np.ndarray) -> np.ndarray:
+    """The 20 bytes after each IP header (a view when all headers are 20 bytes long)."""
+    width = rows.shape[1]
+    plain = hlen == 20
+    if plain.all():
+        return rows[:, 20:40]
+    out = np.ascontiguousarray(rows[:, 20:40])
+    six = np.flatnonzero(hlen == 40)
+    if len(six):
+        out[six] = rows.take(six, axis=0)[:, 40:60]
+    other = np.flatnonzero(~plain & (hlen != 40))
+    for value in np.unique(hlen.take(other)).tolist():
+        sel = other[hlen.take(other) == value]
+        if value >= 0 and value + 20 <= width:
+            out[sel] = rows.take(sel, axis=0)[:, value:value + 20]
+        else:
+            out[sel] = gather_rows(buf, start.take(sel) + max(value, 0), 20)
+    return out

@@ -1,0 +1,118 @@
+"""Classic pcap as a chain for :mod:`chain_walk`.
+
+Layout (in the writer's byte order, told by the magic number)::
+
+    header:  magic u32, version u16 u16, thiszone i32, sigfigs u32, snaplen u32, linktype u32
+    record:  ts_sec u32, ts_frac u32, caplen u32, wirelen u32, data[caplen]
+
+The "modified" (Kuznetzov) variant has 24-byte record headers. A resync
+candidate is a position whose ``ts_sec`` has the same top byte as the
+file's first record (the same era: 2^24 seconds, about 194 days), whose
+fraction is below one second, and whose captured length is plausible and no
+larger than its wire length.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from netprobe.plugins.flows.chain_walk import ROW
+
+#: a record longer than this is damage, not data (the project reader's bound)
+MAX_RECORD_LEN = 1 << 28
+#: captured lengths a resync accepts (larger records are real but rare: a
+#: segment that starts inside one is simply joined to the segment before)
+RESYNC_MAX_CAPLEN = 262144
+
+
+@dataclass(frozen=True)
+class PcapFormat:
+    """A classic pcap file's record layout (a :class:`chain_walk.ChainFormat`).
+
+    ``order`` is ``"<"`` or ``">"``; ``header_len`` is 16, or 24 for the
+    modified format; ``ts_units`` is 10**6 or 10**9; ``top`` is the top byte
+    of the first record's ``ts_sec``.
+    """
+
+    order: str
+    header_len: int
+    ts_units: int
+    linktype: int
+    snaplen: int
+    top: int = 0
+
+    @property
+    def min_header(self) -> int:
+        """Bytes a record needs before its length can be read."""
+        return self.header_len
+
+    @property
+    def u32(self) -> str:
+        """The numpy dtype of the file's 32-bit fields."""
+        return self.order + "u4"
+
+    def fields(self, rows: np.ndarray) -> np.ndarray:
+        """(n, 4) int64 header fields (sec, frac, caplen, wirelen) of walk rows."""
+        return np.ascontiguousarray(rows[:, :16]).view(self.u32).astype(np.int64)
+
+    def lengths(self, rows: np.ndarray) -> np.ndarray:
+        """Each record's total length; -1 where the captured length is absurd."""
+        length = rows[:, 8:12].view(self.u32)[:, 0].astype(np.int64)
+        length += self.header_len
+        if length.max(initial=0) > MAX_RECORD_LEN + self.header_len:
+            length[length > MAX_RECORD_LEN + self.header_len] = -1
+        return length
+
+    def length_at(self, a: np.ndarray, pos: int) -> int:
+        """The total length of the record at ``pos`` (-1 if absurd)."""
+        cap = struct.unpack_from(self.order + "I", a, pos + 8)[0]
+        return -1 if cap > MAX_RECORD_LEN else self.header_len + cap
+
+    def candidates(self, a: np.ndarray, points: np.ndarray,
+                   window: int) -> tuple[np.ndarray, np.ndarray]:
+        """Positions after each point whose ``ts_sec`` top byte is the file's."""
+        ti = 3 if self.order == "<" else 0
+        step = int(points[1] - points[0]) if len(points) > 1 else 1
+        if len(points) > 1 and np.all(np.diff(points) == step):
+            win = as_strided(a[int(points[0]):], shape=(len(points), window),
+                             strides=(step, 1))
+            flat = np.flatnonzero(win == self.top)
+            seg, off = flat // window, flat % window
+        else:
+            segs, offs = [], []
+            for i, p in enumerate(points.tolist()):
+                o = np.flatnonzero(a[p:p + window] == self.top)
+                segs.append(np.full(len(o), i))
+                offs.append(o)
+            seg, off = np.concatenate(segs), np.concatenate(offs)
+        cand = points[seg] + off - ti
+        keep = cand >= points[seg]
+        return seg[keep], cand[keep]
+
+    def plausible(self, a: np.ndarray, rows: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        """Whether each header looks like a record's of this file."""
+        h = self.fields(rows)
+        sec, frac, cap, wire = h[:, 0], h[:, 1], h[:, 2], h[:, 3]
+        return ((np.abs((sec >> 24) - self.top) <= 1) & (frac < self.ts_units)
+                & (cap <= RESYNC_MAX_CAPLEN) & (cap <= wire) & (wire < (1 << 24)))
+
+    def damage(self, a: np.ndarray, pos: int) -> str:
+        """Why the record at ``pos`` cannot be read (worded as the project reader words it)."""
+        size = len(a)
+        hl = self.header_len
+        if pos + hl > size:
+            return f"truncated record header: {size - pos} of {hl} bytes at end of file"
+        caplen = struct.unpack_from(self.order + "I", a, pos + 8)[0]
+        if caplen > MAX_RECORD_LEN:
+            return f"record claims {caplen} captured bytes: damaged record header"
+        return (f"truncated record: {caplen} captured bytes announced, "
+                f"{size - pos - hl} left in file")
+
+
+def packet_head(rows: np.ndarray, fmt: PcapFormat) -> np.ndarray:
+    """The first bytes of each packet, from the walk's rows."""
+    return rows[:, fmt.header_len:ROW]
