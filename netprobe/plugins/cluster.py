@@ -90,21 +90,44 @@ def _run_local(func: Callable[[T], R], tasks: Sequence[T], jobs: int,
     return results
 
 
-def _run_dask(func: Callable[[T], R], tasks: Sequence[T], scheduler: str,
-              on_done: Callable[[int, R], None] | None) -> list[R]:
+def connect(scheduler: str) -> Any:
+    """A ``distributed.Client`` of the cluster at ``scheduler`` (close it when done).
+
+    Missing package: EnvironmentProblem; unreachable: RuntimeProblem; a
+    malformed address: UsageError; each one clear line.
+    """
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError as exc:
         raise EnvironmentProblem(
             "--scheduler needs the 'distributed' package (pip install 'dask[distributed]')"
         ) from exc
     try:
-        client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        return Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise RuntimeProblem(f"cannot reach the Dask scheduler at {scheduler}: "
-                             f"{_reason(exc)}") from exc
+                             f"{_reason(exc)}") from None
     except ValueError as exc:
-        raise UsageError(f"bad scheduler address {scheduler!r}: {exc}") from exc
+        raise UsageError(f"bad scheduler address {scheduler!r}: {exc}") from None
+
+
+def worker_count(scheduler: str) -> int:
+    """How many workers the cluster at ``scheduler`` has (at least one, or RuntimeProblem)."""
+    client = connect(scheduler)
+    try:
+        n = len(client.scheduler_info().get("workers", {}))
+    finally:
+        client.close()
+    if n < 1:
+        raise RuntimeProblem(f"the Dask cluster at {scheduler} has no workers")
+    return n
+
+
+def _run_dask(func: Callable[[T], R], tasks: Sequence[T], scheduler: str,
+              on_done: Callable[[int, R], None] | None) -> list[R]:
+    from distributed import as_completed
+
+    client = connect(scheduler)
     try:
         # pure=False: two equal tasks are still two pieces of work
         futures = client.map(func, list(tasks), pure=False)

@@ -236,6 +236,8 @@ class DistributedScan:
 
     def run(self) -> None:
         """Both rounds on the cluster, then the merge into ``collector``."""
+        from netprobe.plugins.cluster import worker_count
+
         plan = self.plan
         scanned = 0
         rtts: list[float] = []
@@ -283,34 +285,6 @@ class DistributedScan:
         """The tasks' counters added up, over the whole run's duration."""
         end = self.ended if self.ended is not None else time.monotonic()
         return merge_counters(self._counters, end - self.started)
-
-
-def worker_count(scheduler: str) -> int:
-    """How many workers the cluster at ``scheduler`` has (at least one, or RuntimeProblem)."""
-    from netprobe.errors import EnvironmentProblem, RuntimeProblem, UsageError
-    from netprobe.plugins.cluster import CONNECT_TIMEOUT
-
-    try:
-        from distributed import Client
-    except ImportError as exc:
-        raise EnvironmentProblem(
-            "--scheduler needs the 'distributed' package (pip install 'dask[distributed]')"
-        ) from exc
-    try:
-        client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
-    except (OSError, TimeoutError) as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise RuntimeProblem(f"cannot reach the Dask scheduler at {scheduler}: "
-                             f"{reason}") from None
-    except ValueError as exc:
-        raise UsageError(f"bad scheduler address {scheduler!r}: {exc}") from None
-    try:
-        n = len(client.scheduler_info().get("workers", {}))
-    finally:
-        client.close()
-    if n < 1:
-        raise RuntimeProblem(f"the Dask cluster at {scheduler} has no workers")
-    return n
 
 
 def _address_key(address: str) -> tuple[int, int]:
