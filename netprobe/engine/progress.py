@@ -17,13 +17,20 @@ from netprobe.engine.results import Counters
 DELAY = 1.0
 
 
-class RunProgress:
-    """Called with the run's counters (``on_progress``); ``close()`` at the end."""
+class DelayedBar:
+    """A rich bar on stderr that shows only on a terminal, once the work has lasted
+    :data:`DELAY` seconds: ``update(completed, **fields)`` as work goes, ``close()``.
 
-    def __init__(self, total: int | None, description: str = "probing",
+    ``text`` is the rich column template after the bar, naming ``fields``
+    (``"{task.fields[sent]} sent"``); they start at 0.
+    """
+
+    def __init__(self, total: int | None, description: str, text: str, fields: tuple[str, ...],
                  stream: Any = None) -> None:
         self.total = total
         self.description = description
+        self.text = text
+        self.fields = fields
         self.stream = stream or sys.stderr
         isatty = getattr(self.stream, "isatty", None)
         self.enabled = bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
@@ -31,36 +38,43 @@ class RunProgress:
         self._bar: Any = None
         self._task: Any = None
 
-    def __call__(self, c: Counters) -> None:
+    def update(self, completed: int, **fields: Any) -> None:
+        """Show progress (nothing before the delay, or off a terminal)."""
         if not self.enabled:
             return
         if self._bar is None:
             if time.monotonic() - self.started < DELAY:
                 return
             from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                Progress,
-                TextColumn,
-                TimeRemainingColumn,
-            )
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
             self._bar = Progress(
-                TextColumn("{task.description}"), BarColumn(),
-                TextColumn("{task.fields[sent]} sent, {task.fields[answered]} answered, "
-                           "{task.fields[rate]} pkt/s"),
-                TimeRemainingColumn(),
-                console=Console(file=self.stream), transient=True, redirect_stdout=False,
-                redirect_stderr=False)
+                TextColumn("{task.description}"), BarColumn(), TextColumn(self.text),
+                TimeRemainingColumn(), console=Console(file=self.stream), transient=True,
+                redirect_stdout=False, redirect_stderr=False)
             self._bar.start()
-            self._task = self._bar.add_task(self.description, total=self.total, sent=0,
-                                            answered=0, rate=0)
-        rate = int(c.sent / c.elapsed) if c.elapsed else 0
-        self._bar.update(self._task, completed=c.sent - c.retries, sent=c.sent,
-                         answered=c.matched, rate=rate)
+            self._task = self._bar.add_task(self.description, total=self.total,
+                                            **dict.fromkeys(self.fields, 0))
+        self._bar.update(self._task, completed=completed, **fields)
 
     def close(self) -> None:
         """Remove the bar (the results stay)."""
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
+
+
+class RunProgress(DelayedBar):
+    """Called with the run's counters (``on_progress``); ``close()`` at the end."""
+
+    def __init__(self, total: int | None, description: str = "probing",
+                 stream: Any = None) -> None:
+        super().__init__(total, description,
+                         "{task.fields[sent]} sent, {task.fields[answered]} answered, "
+                         "{task.fields[rate]} pkt/s", ("sent", "answered", "rate"), stream)
+
+    def __call__(self, c: Counters) -> None:
+        if not self.enabled:
+            return
+        rate = int(c.sent / c.elapsed) if c.elapsed else 0
+        self.update(c.sent - c.retries, sent=c.sent, answered=c.matched, rate=rate)
