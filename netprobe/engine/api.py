@@ -143,6 +143,18 @@ def run(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | N
                          rate_control=rate_control, stop_when_answered=stop_when_answered)
     options.check()
     _wire()
+    framed = None if layer2 else _framed(probes, iface)
+    if framed is not None:
+        frames, link_iface = framed
+        for r in run(frames, timeout=timeout, retry=retry, rate=rate, iface=link_iface,
+                     layer2=True, filter=filter, multi=multi, max_time=max_time, scope=scope,
+                     counters=counters, on_progress=on_progress, rate_control=rate_control,
+                     stop_when_answered=stop_when_answered):
+            # the caller sent IP packets: the result holds the packet, not our frame
+            r.probe_bytes, r.probe_linktype = r.probe_bytes[14:], LINKTYPE_RAW
+            r._probe = None
+            yield r
+        return
     fill = link_filler(iface) if layer2 else None
     first, stream = _peek(prepare(probes if not isinstance(probes, bytes) else [probes],
                                   layer2=layer2, fill=fill))
@@ -153,6 +165,42 @@ def run(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | N
                  scope=scope) as session:
         loop = SendReceiveLoop(session.sender, session.capture, options, counters, on_progress)
         yield from loop.run(stream)
+
+
+#: packet sets at least this large to one next hop go out as Ethernet frames
+FRAME_MIN = 256
+LINKTYPE_RAW = 101
+
+
+def _framed(probes: Probes, iface: str | None) -> tuple[Layer, str] | None:
+    """A large IP packet set to one destination as Ethernet frames to its next hop.
+
+    Frames handed to the interface cost the kernel about half of what packets
+    sent through a raw IP socket cost (no routing or neighbour lookup per
+    packet), which is most of a scan's time in the kernel. Only when the
+    kernel already knows the next hop's MAC (nothing is sent to find it), the
+    route leaves by an Ethernet interface, and ``iface``, if given, is that
+    interface; otherwise None, and the packets go the usual way.
+    """
+    if not isinstance(probes, Layer) or type(probes).__name__ not in ("IP", "IPv6"):
+        return None
+    dst = probes.dst
+    if not isinstance(dst, str) or len(probes) < FRAME_MIN:
+        return None
+    from netprobe.packet import Ether
+
+    _, iface_mod, neighbour, _, route, _, _ = _wire()
+    try:
+        hop = route.route_to(dst)
+        if hop.iface == "lo" or (iface is not None and iface != hop.iface):
+            return None
+        mac = neighbour.lookup(hop.next_hop, hop.iface)
+        ours = iface_mod.interface(hop.iface).mac
+    except Exception:  # no route, no such interface: the usual path reports it
+        return None
+    if not mac or not ours:
+        return None
+    return Ether(src=ours, dst=mac) / probes, hop.iface
 
 
 def _count(probes: Probes) -> int | None:
