@@ -11,68 +11,29 @@ takes milliseconds and every count is exact.
 from __future__ import annotations
 
 import itertools
-import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
 
-from netprobe.engine import loop as loop_mod
 from netprobe.engine.loop import RunOptions, SendReceiveLoop, run_probes
-from netprobe.engine.pacer import TokenBucket
 from netprobe.engine.probes import prepare
 from netprobe.engine.results import Counters, Result
 from netprobe.errors import UsageError
 from netprobe.packet import ARP, ICMP, IP, TCP, UDP, Ether, Raw, dissect
 from netprobe.packet.layer import Layer
+from tests.engine.virtual_time import WALL0, VirtualTime, install, pack_batch
 
 SCANNER = "198.18.1.2"
 TARGET = "198.18.1.11"
 ROUTER = "198.18.1.1"
 SPORT = 40000
 SEQ = 1000
-WALL0 = 1_700_000_000.0
-META = struct.Struct("=IIII")
-
-
-class VirtualTime:
-    """The loop's clock: moves only when the loop waits in ``select``."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.waits = 0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def time(self) -> float:
-        return WALL0 + self.now
-
-    def select(self, r: list, w: list, x: list, timeout: float | None = None) -> tuple:
-        assert timeout is not None and timeout >= 0, "the loop must never block forever"
-        self.waits += 1
-        assert self.now < 600 and self.waits < 1_000_000, "runaway loop"
-        # a real select() never returns sooner than about a microsecond
-        self.now += max(timeout, 1e-6)
-        return [], [], []
 
 
 @pytest.fixture
 def vt(monkeypatch: pytest.MonkeyPatch) -> VirtualTime:
-    clock = VirtualTime()
-
-    class TimeModule:
-        monotonic = staticmethod(clock.monotonic)
-        time = staticmethod(clock.time)
-
-    class SelectModule:
-        select = staticmethod(clock.select)
-
-    monkeypatch.setattr(loop_mod, "time", TimeModule)
-    monkeypatch.setattr(loop_mod, "select", SelectModule)
-    monkeypatch.setattr(loop_mod, "TokenBucket",
-                        lambda rate: TokenBucket(rate, clock=clock.monotonic))
-    return clock
+    return install(monkeypatch)
 
 
 # What the network does with one probe: (delay, answer frame) pairs, given the
@@ -112,16 +73,8 @@ class FakeNetwork:
         due = sorted(p for p in self.pending if p[0] <= self.clock.now)[:n]
         for p in due:
             self.pending.remove(p)
-        buf = bytearray()
-        meta = bytearray()
-        for at, _, frame in due:
-            ts = WALL0 + at
-            sec = int(ts)
-            usec = round((ts - sec) * 1e6)
-            meta += META.pack(sec, usec, len(buf), len(frame))
-            buf += frame
         self.delivered += len(due)
-        return bytes(buf), bytes(meta)
+        return pack_batch(due)
 
     def fileno(self) -> int:
         return 0  # only ever handed to the virtual select

@@ -11,15 +11,12 @@ cost nothing and every count is exact.
 
 from __future__ import annotations
 
-import struct
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 
-from netprobe.engine import loop as loop_mod
-from netprobe.engine.pacer import TokenBucket
 from netprobe.packet import (
     ICMP,
     IP,
@@ -37,9 +34,8 @@ from netprobe.packet import (
     dissect,
 )
 from netprobe.packet.layer import Layer
+from tests.engine.virtual_time import VirtualTime, install, pack_batch
 
-WALL0 = 1_700_000_000.0
-META = struct.Struct("=IIII")
 HOP_DELAY = 0.0002  # each hop adds 0.2 ms of round trip
 
 ADDRS = {
@@ -53,52 +49,10 @@ ADDRS = {
 R2_LABELS = (MPLSLabel(16004, tc=0, s=0, ttl=1), MPLSLabel(299776, tc=5, s=1, ttl=1))
 
 
-class VirtualTime:
-    """The loop's clock: moves only when the loop waits (or a test sleeps)."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        #: when the next packet arrives (None: none pending): select returns then, as a
-        #: real select on the capture does
-        self.next_arrival: Callable[[], float | None] = lambda: None
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def time(self) -> float:
-        return WALL0 + self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-    def select(self, r: list, w: list, x: list, timeout: float | None = None) -> tuple:
-        assert timeout is not None and timeout >= 0, "the loop must never block forever"
-        assert self.now < 600, "runaway loop"
-        until = self.now + max(timeout, 1e-6)
-        arrival = self.next_arrival()
-        if arrival is not None and self.now <= arrival < until:
-            until = max(arrival, self.now + 1e-6)
-        self.now = until
-        return [], [], []
-
-
 @pytest.fixture
 def vt(monkeypatch: pytest.MonkeyPatch) -> Iterator[VirtualTime]:
     """Virtual time for the engine's loop."""
-    clock = VirtualTime()
-
-    class TimeModule:
-        monotonic = staticmethod(clock.monotonic)
-        time = staticmethod(clock.time)
-
-    class SelectModule:
-        select = staticmethod(clock.select)
-
-    monkeypatch.setattr(loop_mod, "time", TimeModule)
-    monkeypatch.setattr(loop_mod, "select", SelectModule)
-    monkeypatch.setattr(loop_mod, "TokenBucket",
-                        lambda rate: TokenBucket(rate, clock=clock.monotonic))
-    yield clock
+    yield install(monkeypatch)
 
 
 def flow_key(probe: Layer) -> tuple:
@@ -207,16 +161,8 @@ class FakePath:
         due = sorted(p for p in self.pending if p[0] <= self.clock.now)[:n]
         for p in due:
             self.pending.remove(p)
-        buf = bytearray()
-        meta = bytearray()
-        for at, _, data in due:
-            ts = WALL0 + at
-            sec = int(ts)
-            usec = round((ts - sec) * 1e6)
-            meta += META.pack(sec, usec, len(buf), len(data))
-            buf += data
         self.delivered += len(due)
-        return bytes(buf), bytes(meta)
+        return pack_batch(due)
 
     def fileno(self) -> int:
         return 0  # only ever handed to the virtual select
