@@ -99,20 +99,11 @@ class ResultList(list):
             print(f"{probe}  ==>  {answer}" + (f"  ({rtt} ms)" if rtt else ""))
 
     def save(self, path: str) -> None:
-        """Write every probe and answer with their times to a pcapng file (atomically)."""
-        from netprobe.wire.pcapfile import PcapngWriter
+        """Write every probe and answer with their times to a pcapng file (atomically),
+        as a saved run that ``netprobe interpret RUN.pcapng`` reads back."""
+        from netprobe.engine.runfile import save_run
 
-        with PcapngWriter(path) as w:
-            ifaces: dict[int, int] = {}
-            for r in self:
-                for data, lt, ts in ((r.probe_bytes, r.probe_linktype, r.sent),
-                                     (r.answer_bytes, r.answer_linktype, r.received)):
-                    if data is None or ts is None:
-                        continue
-                    if lt not in ifaces:
-                        ifaces[lt] = w.add_interface(lt)
-                    ns = round(ts * 1e9)
-                    w.write(data, ns // 10**9, ns % 10**9, 10**9, ifindex=ifaces[lt])
+        save_run(path, self, plugin="sr", argv=[], counters={})
 
 
 @dataclass

@@ -79,6 +79,11 @@ def command(run_file: str, view: str | None, timeout: float | None, all_states: 
         return
     if timeout is not None:
         saved.results = [_cut(r, timeout) for r in saved.results]
+    if view is None and saved.plugin in GENERIC_VIEWS:
+        view = saved.plugin  # saved from the Python API: ``ans.save(path)``
+    if view in GENERIC_VIEWS:
+        _print(output, _generic(view, saved.results))
+        return
     if view is None or view == saved.plugin:
         module = _plugin_module(saved.plugin or "")
         records = list(module.report(saved, overrides))
@@ -87,9 +92,6 @@ def command(run_file: str, view: str | None, timeout: float | None, all_states: 
             render(records, output)
         else:
             _print(output, iter(records))
-        return
-    if view in GENERIC_VIEWS:
-        _print(output, _generic(view, saved.results))
         return
     raise UsageError(f"--as {view}: a {saved.plugin} run can be seen as {saved.plugin} or as "
                      f"{', '.join(GENERIC_VIEWS)}")
