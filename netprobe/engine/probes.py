@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from netprobe.engine.strictkeys import probe_key, template_keys
+from netprobe.engine.strictkeys import probe_key
 from netprobe.errors import UsageError
 from netprobe.packet import fastpath
 from netprobe.packet.dissect import dissect, dissect_as
@@ -90,27 +90,21 @@ TEMPLATE_MIN = 32
 def _from_template(template: ProbeTemplate, layer2: bool) -> Iterator[PreparedProbe]:
     linktype = LINKTYPE_ETHERNET if layer2 else LINKTYPE_RAW
     cls = template.cls
+    width = template.length
+    same_link = template.linktype == linktype
     parse, key_of = fastpath.parse, fastpath.key_of
     for start in range(0, len(template), BATCH):
-        arr = template.batch(start, BATCH)
-        width = arr.shape[1]
-        raw = arr.tobytes()
-        keys = template.fast_keys(arr) if template.linktype == linktype else None
-        stricts: list[bytes | None] | None = None
-        if keys is not None and template.key_shape is not None:
-            ip = template.key_shape[0]
-            if bool((arr[:, ip + 9] == 6).all()):
-                stricts = template_keys(arr, ip)
-        if keys is not None:
-            if stricts is None:
-                stricts = [None] * len(keys)
+        raw = template.stamp(start, BATCH)
+        keyed = template.keys(raw) if same_link else None
+        if keyed is not None:
+            keys, stricts = keyed
             # positional arguments: this runs once per probe of a scan
             for k, (key, strict) in enumerate(zip(keys, stricts)):
                 yield PreparedProbe(raw[k * width:(k + 1) * width], key, linktype, cls,
                                     None, None, strict)
             continue
-        for k in range(arr.shape[0]):
-            data = raw[k * width:(k + 1) * width]
+        for k in range(0, len(raw), width):
+            data = raw[k:k + width]
             fast = parse(data, linktype)
             key = key_of(fast, data)
             if key is None:

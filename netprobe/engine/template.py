@@ -7,35 +7,44 @@ which checksums cover them (``Layer.checksum``), and then writes a batch of
 probes as rows of a byte matrix: the varying fields are written column-wise
 and every automatic checksum is corrected incrementally (RFC 1624) from the
 16-bit words that changed. Per probe there is no Python object at all.
+
+The stamping and keying run in C (``_batch.c``, see ``compiled``) where it was
+built, else in numpy (imported only then); both give the same bytes.
 """
 
 from __future__ import annotations
 
+import math
 import socket
-from typing import Any
+from array import array
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from netprobe.engine.compiled import batch as cbatch
 from netprobe.packet import fastpath
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
 from netprobe.packet.dissect import dissect_as
 from netprobe.packet.layer import Layer
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class TemplateUnsupported(Exception):
     """This packet set cannot be stamped (a varying field changes lengths, say)."""
 
 
-def _encode_values(f: F.Field, values: list[Any]) -> np.ndarray:
-    """Field values as unsigned integers, as they go on the wire."""
+def _encode_values(f: F.Field, values: list[Any]) -> array:
+    """Field values as unsigned 64-bit integers (``array('Q')``), as they go on the wire."""
     if isinstance(f, F.IPv4Field):
-        return np.array([int.from_bytes(socket.inet_pton(socket.AF_INET, v), "big")
-                         for v in values], dtype=np.uint64)
+        return array("Q", [int.from_bytes(socket.inet_pton(socket.AF_INET, v), "big")
+                           for v in values])
     if isinstance(f, F.MACField):
-        return np.array([int.from_bytes(F._mac_to_bytes(v), "big") for v in values],
-                        dtype=np.uint64)
+        return array("Q", [int.from_bytes(F._mac_to_bytes(v), "big") for v in values])
     if isinstance(f, F.UIntField):
-        return np.array([int(v) for v in values], dtype=np.uint64)
+        try:
+            return array("Q", [int(v) for v in values])
+        except OverflowError:
+            raise TemplateUnsupported(f"field {f.name}: a value does not fit 64 bits") from None
     raise TemplateUnsupported(f"field {f.name} of kind {type(f).__name__}")
 
 
@@ -74,7 +83,7 @@ def _require_one_source(layers: list[Layer], sets: list[tuple[int, str, list[Any
 class _Varying:
     """One varying field: where it goes and its values."""
 
-    def __init__(self, offset: int, size: int, shift: int, bits: int, values: np.ndarray) -> None:
+    def __init__(self, offset: int, size: int, shift: int, bits: int, values: array) -> None:
         self.offset = offset
         self.size = size
         self.shift = shift
@@ -125,7 +134,7 @@ class ProbeTemplate:
             starts.append(total - len(layer.build()))
         self.length = total
         self.radices = [len(v) for _, _, v in sets]
-        self.count = int(np.prod(self.radices, dtype=np.int64))
+        self.count = math.prod(self.radices)
         self.varying: list[_Varying] = []
         self.varying_names = [name for _, name, _ in sets]
         #: the link type the bytes start with (Ethernet frames or bare IP)
@@ -197,7 +206,7 @@ class ProbeTemplate:
                 rest //= radix
             for (i, name, values), d in zip(sets, reversed(digits), strict=True):
                 setattr(layers[i], name, values[d])
-            if self.batch(index, 1).tobytes() != probe.build():
+            if self.stamp(index, 1) != probe.build():
                 raise TemplateUnsupported(f"stamped probe {index} differs from the built one")
 
         #: (IP offset, transport offset) when every probe keeps the fast path's shape:
@@ -211,8 +220,47 @@ class ProbeTemplate:
     def __len__(self) -> int:
         return self.count
 
+    def stamp(self, start: int, count: int) -> bytes:
+        """Probes ``start`` .. ``start + count - 1``, ``self.length`` bytes each, end to end."""
+        count = max(0, min(count, self.count - start))
+        if cbatch is None:
+            return self.batch(start, count).tobytes()
+        if self._c_args is None:
+            self._c_args = (
+                tuple(self.radices),
+                tuple((v.offset, v.size, v.shift, v.bits, v.values) for v in self.varying),
+                tuple((c.offset, c.base, tuple(c.words), c.zero_as_ffff)
+                      for c in self.checksums))
+        return cbatch.stamp(self.base, start, count, *self._c_args)
+
+    _c_args: tuple | None = None
+
+    def keys(self, raw: bytes) -> tuple[list[bytes], list[bytes | None]] | None:
+        """Hash keys and strict keys of stamped probes (``stamp``'s bytes), or None when
+        the probes are not of the fast path's shape (``key_shape``).
+
+        The hash key is ``fastpath.key_of``'s; the strict key ``strictkeys.probe_key``'s
+        (None for rows that are not TCP).
+        """
+        if self.key_shape is None:
+            return None
+        ip = self.key_shape[0]
+        if cbatch is not None:
+            return cbatch.ipv4_keys(raw, self.length, ip)
+        import numpy as np
+
+        from netprobe.engine.strictkeys import template_keys
+
+        arr = np.frombuffer(raw, dtype=np.uint8).reshape(-1, self.length)
+        keys = self.fast_keys(arr) or []
+        tcp = bool((arr[:, ip + 9] == 6).all())
+        return keys, template_keys(arr, ip) if tcp else [None] * len(keys)
+
     def batch(self, start: int, count: int) -> np.ndarray:
-        """Probes ``start`` .. ``start + count - 1`` as a (count, length) uint8 matrix."""
+        """Probes ``start`` .. ``start + count - 1`` as a (count, length) uint8 matrix
+        (the numpy twin of ``stamp``)."""
+        import numpy as np
+
         count = max(0, min(count, self.count - start))
         arr = np.tile(np.frombuffer(self.base, dtype=np.uint8), (count, 1))
         if not count:
@@ -225,7 +273,7 @@ class ProbeTemplate:
         digits.reverse()
         base_arr = np.frombuffer(self.base, dtype=np.uint8)
         for v, d in zip(self.varying, digits, strict=True):
-            vals = v.values[d]
+            vals = np.frombuffer(v.values, dtype=np.uint64)[d]
             cols = slice(v.offset, v.offset + v.size)
             if v.bits == 8 * v.size:
                 for b in range(v.size):
@@ -263,6 +311,8 @@ class ProbeTemplate:
         """
         if self.key_shape is None:
             return None
+        import numpy as np
+
         ip, t = self.key_shape
         out = np.empty((arr.shape[0], 7), dtype=np.uint8)
         out[:, 0:4] = arr[:, ip + 12:ip + 16] ^ arr[:, ip + 16:ip + 20]
@@ -273,9 +323,8 @@ class ProbeTemplate:
 
     def packets(self, batch_size: int = 4096) -> Any:
         """Every probe's bytes, in order."""
+        width = self.length
         for s in range(0, self.count, batch_size):
-            arr = self.batch(s, batch_size)
-            width = arr.shape[1]
-            raw = arr.tobytes()
-            for k in range(arr.shape[0]):
-                yield raw[k * width:(k + 1) * width]
+            raw = self.stamp(s, batch_size)
+            for k in range(0, len(raw), width):
+                yield raw[k:k + width]

@@ -17,7 +17,9 @@ never return.
 
 from __future__ import annotations
 
+import os
 import select
+import socket
 from typing import NamedTuple
 
 import pcapy
@@ -105,6 +107,8 @@ class Capture:
                         f"not {direction!r}"
                     )
                 handle.setdirection(_DIRECTIONS[direction])
+                if direction == "in":
+                    _ignore_outgoing(handle.getfd())
             if bpf:
                 self.set_filter(bpf)
             handle.setnonblock(1)
@@ -217,3 +221,28 @@ def _open_error(iface: str, message: str) -> Exception:
     if "no such device" in lowered or "doesn't exist" in lowered:
         return UsageError(f"no such interface: {iface!r}")
     return RuntimeProblem(f"cannot capture on {iface}: {message}")
+
+
+#: ``PACKET_IGNORE_OUTGOING`` (linux/if_packet.h, Linux 4.20+)
+_PACKET_IGNORE_OUTGOING = 23
+_SOL_PACKET = 263
+
+
+def _ignore_outgoing(fd: int) -> None:
+    """Ask the kernel not to hand this capture the packets we send.
+
+    libpcap filters an inbound-only capture in user space on older versions
+    (pcapy-ng's wheel bundles 1.9): every packet sent would still be copied
+    into the ring, then thrown away. With this option the kernel skips the
+    copy. Kernels without it (before 4.20) refuse the option: nothing changes.
+    """
+    try:
+        sock = socket.socket(fileno=os.dup(fd))
+    except OSError:
+        return
+    try:
+        sock.setsockopt(_SOL_PACKET, _PACKET_IGNORE_OUTGOING, 1)
+    except OSError:
+        pass
+    finally:
+        sock.close()

@@ -218,6 +218,19 @@ def test_status_json_shape(lab):
 
 
 @pytest.mark.lab
+def test_the_switch_forwards_without_the_ip_firewall(lab):
+    """br_netfilter (when the host loaded it) would run bridged frames through the IP hooks."""
+    code = ("import glob, json; print(json.dumps({f: open(f).read().strip() for f in "
+            "glob.glob('/proc/sys/net/bridge/bridge-nf-call-*')}))")
+    done = lab.run([sys.executable, "-c", code], node="sw")
+    assert done.returncode == 0, done.stderr
+    settings = json.loads(done.stdout)
+    if not settings:  # br_netfilter is not loaded on this host: nothing to turn off
+        assert not os.path.exists("/proc/sys/net/bridge/bridge-nf-call-iptables")
+    assert set(settings.values()) <= {"0"}, settings
+
+
+@pytest.mark.lab
 def test_second_up_and_unknown_down_are_usage_errors(lab):
     again = CliRunner().invoke(command, ["up", "--name", lab.name])
     assert isinstance(again.exception, UsageError) and again.exception.exit_code == 2

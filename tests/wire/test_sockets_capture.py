@@ -171,6 +171,31 @@ class TestInNamespace:
 
     pytestmark = pytest.mark.lab
 
+    def test_inbound_capture_gets_the_replies_not_what_we_send(
+            self, pair: NamespacePair) -> None:
+        got = run(
+            pair,
+            NS_A,
+            f"""
+            import os, socket
+            flt = "icmp and icmp[4:2] = 0x430b"
+            with Capture({IF_A!r}, flt, direction="in") as inbound, \\
+                 Capture({IF_A!r}, flt) as both, L3Sender() as tx:
+                sock = socket.socket(fileno=os.dup(inbound._handle.getfd()))
+                ignoring = sock.getsockopt(263, 23)  # SOL_PACKET, PACKET_IGNORE_OUTGOING
+                sock.close()
+                tx.send_many([echo4({A4!r}, {B4!r}, 0x430B, s, b"in") for s in range(20)])
+                seen_both = collect(both, 40, timeout=5.0)
+                seen_in = collect(inbound, 40, timeout=1.0)
+                print(json.dumps({{"ignoring": ignoring,
+                                   "in": sorted(p[34] for _, p in seen_in),
+                                   "both": sorted(p[34] for _, p in seen_both)}}))
+            """,
+        )
+        assert got["ignoring"] == 1, "the kernel was asked to skip our own packets"
+        assert got["in"] == [0] * 20, "only the 20 echo replies (ICMP type 0) come in"
+        assert got["both"] == [0] * 20 + [8] * 20, "both ways: the requests too"
+
     def test_l3_ipv4_echo_is_answered_and_captured(self, pair: NamespacePair) -> None:
         got = run(
             pair,
