@@ -1,6 +1,6 @@
 """``python -m netprobe``: the same as the ``netprobe`` console script."""
 
-from netprobe.cli import main
+from netprobe.cli import console
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(console())

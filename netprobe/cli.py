@@ -474,6 +474,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK
 
 
+#: the cyclic collector's thresholds for a netprobe process (Python's default: 700, 10, 10)
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def console() -> int:
+    """The ``netprobe`` command (console script and ``python -m netprobe``): ``main``
+    in a process whose cyclic garbage collector runs less often.
+
+    A scan makes objects by the hundred thousand (results, bytes, tuples) and
+    almost no reference cycles; with the default thresholds the collector
+    walks them again and again, about a tenth of a 65,535-port scan's CPU
+    time. The objects alive at start (modules, classes) are frozen out of its
+    walks altogether. Cycles still get collected, in larger batches. Only the
+    command's own process is tuned: ``main`` called from other code leaves the
+    caller's collector alone.
+    """
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+    return main()
+
+
 def _print_traceback(exc: BaseException) -> None:
     import traceback
 
@@ -490,6 +513,7 @@ __all__ = [
     "PluginLoadError",
     "Settings",
     "UnavailablePlugin",
+    "console",
     "main",
     "package_version",
     "plugin_summary",

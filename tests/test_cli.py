@@ -502,3 +502,22 @@ def test_report_startup_time(fake_dist: Path) -> None:
     print(f"\nnetprobe --help wall time: best {min(walls) * 1000:.0f} ms of {len(walls)} runs")
     for cumulative, name in top:
         print(f"  {cumulative / 1000:7.1f} ms  {name}")
+
+
+def test_the_command_process_tunes_the_collector_and_main_leaves_it_alone() -> None:
+    script = (
+        "import gc\n"
+        "from netprobe.cli import GC_THRESHOLDS, console, main\n"
+        "before = gc.get_threshold()\n"
+        "main(['--version'])\n"
+        "after_main = gc.get_threshold()\n"
+        "console_code = None\n"
+        "import sys; sys.argv = ['netprobe', '--version']\n"
+        "console_code = console()\n"
+        "print(before == after_main, gc.get_threshold() == GC_THRESHOLDS, console_code,\n"
+        "      gc.get_freeze_count() > 0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "True True 0 True"

@@ -145,16 +145,11 @@ def run(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | N
     _wire()
     framed = None if layer2 else _framed(probes, iface)
     if framed is not None:
-        frames, link_iface = framed
-        for r in run(frames, timeout=timeout, retry=retry, rate=rate, iface=link_iface,
-                     layer2=True, filter=filter, multi=multi, max_time=max_time, scope=scope,
-                     counters=counters, on_progress=on_progress, rate_control=rate_control,
-                     stop_when_answered=stop_when_answered):
-            # the caller sent IP packets: the result holds the packet, not our frame
-            r.probe_bytes, r.probe_linktype = r.probe_bytes[14:], LINKTYPE_RAW
-            r._probe = None
-            yield r
-        return
+        # the caller sent IP packets: results hold the packet, not our frame
+        probes, iface = framed
+        options.layer2 = options.strip_ether = True
+        options.iface = iface
+    layer2 = options.layer2
     fill = link_filler(iface) if layer2 else None
     first, stream = _peek(prepare(probes if not isinstance(probes, bytes) else [probes],
                                   layer2=layer2, fill=fill))
@@ -169,7 +164,6 @@ def run(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | N
 
 #: packet sets at least this large to one next hop go out as Ethernet frames
 FRAME_MIN = 256
-LINKTYPE_RAW = 101
 
 
 def _framed(probes: Probes, iface: str | None) -> tuple[Layer, str] | None:

@@ -60,6 +60,9 @@ class RunOptions:
     multi: bool = False
     max_time: float | None = None
     stop_when_answered: bool = True
+    #: the probes are IP packets sent as Ethernet frames: results hold the packet
+    #: (the frame without its 14-byte header, link type RAW), as the caller made it
+    strip_ether: bool = False
     #: congestion control: called about every 50 ms with the counters so far; a number
     #: it returns becomes the send rate from then on (None keeps the rate)
     rate_control: Callable[[Counters], float | None] | None = None
@@ -143,6 +146,7 @@ class SendReceiveLoop:
         # loses the tokens of such a stall), so it waits until the run is over.
         gc_was_enabled = gc.isenabled()
         gc.disable()
+        finished = False
         try:
             while True:
                 # 1. drain the capture and match first: answers that came in time (during
@@ -242,20 +246,40 @@ class SendReceiveLoop:
                         select.select([self.capture.fileno()], [], [], delay)  # type: ignore[attr-defined]
             for r in self._drain():
                 yield r
+            finished = True
         finally:
-            if gc_was_enabled:
-                gc.enable()
             c.elapsed = time.monotonic() - start
             try:
                 st = self.capture.stats()  # type: ignore[attr-defined]
                 c.capture_dropped = st[1] + st[2]
             except Exception:
                 pass
+            unanswered = self._unanswered(flights) if finished else []
+            # The run's own bookkeeping goes before the collector is back: its first
+            # pass walks every container object made since it stopped, and the
+            # flights, prepared probes and tables are most of them.
+            flights.clear()
+            inflight.clear()
+            retry_q.clear()
+            self._table.clear()
+            self._strict.clear()
+            if gc_was_enabled:
+                gc.enable()
+        yield from unanswered
+
+    def _unanswered(self, flights: list[_Flight]) -> list[Result]:
+        """The results of the probes no answer matched."""
+        strip = self.options.strip_ether
+        out = []
         for f in flights:
             if f.result is None:
                 prep = f.prepared
-                yield Result(prep.data, prep.linktype, f.sent, f.sends, None, 1, None,
-                             prep._layer)
+                if strip:
+                    out.append(Result(prep.data[14:], 101, f.sent, f.sends))
+                else:
+                    out.append(Result(prep.data, prep.linktype, f.sent, f.sends, None, 1,
+                                      None, prep._layer))
+        return out
 
     _answered_new = 0
 
@@ -264,9 +288,14 @@ class SendReceiveLoop:
         """Record ``frame`` as the answer to ``f`` (first answer, or another with ``multi``)."""
         c = self.counters
         late = f.done
-        res = Result(f.prepared.data, f.prepared.linktype, f.sent, f.sends,
-                     answer_bytes=frame, answer_linktype=linktype, received=recv,
-                     probe=f.prepared.layer_if_built, answer=pkt)
+        prep = f.prepared
+        if self.options.strip_ether:
+            res = Result(prep.data[14:], 101, f.sent, f.sends, answer_bytes=frame,
+                         answer_linktype=linktype, received=recv, answer=pkt)
+        else:
+            res = Result(prep.data, prep.linktype, f.sent, f.sends, answer_bytes=frame,
+                         answer_linktype=linktype, received=recv,
+                         probe=prep.layer_if_built, answer=pkt)
         if f.result is None:
             f.result = res
             c.matched += 1
@@ -290,6 +319,7 @@ class SendReceiveLoop:
         settle = self._settle
         answered_new = 0
         stop_when_answered = self.options.stop_when_answered
+        strip = self.options.strip_ether
         for _ in range(64):  # bounded: sending must get its turn
             buf, meta = cap.read_raw_batch(BATCH)  # type: ignore[attr-defined]
             n = len(meta) // 16
@@ -323,8 +353,12 @@ class SendReceiveLoop:
                         if f is not None and f.result is None:
                             # inline _settle: this is the path almost every answer takes
                             prep = f.prepared
-                            res = Result(prep.data, prep.linktype, f.sent, f.sends, frame,
-                                         linktype, sec + usec / 1e6, prep._layer)
+                            if strip:
+                                res = Result(prep.data[14:], 101, f.sent, f.sends, frame,
+                                             linktype, sec + usec / 1e6)
+                            else:
+                                res = Result(prep.data, prep.linktype, f.sent, f.sends,
+                                             frame, linktype, sec + usec / 1e6, prep._layer)
                             f.result = res
                             c.matched += 1
                             if f.done:

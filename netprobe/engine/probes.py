@@ -4,6 +4,7 @@ they will be compared with."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 from netprobe.engine.strictkeys import probe_key
@@ -98,10 +99,10 @@ def _from_template(template: ProbeTemplate, layer2: bool) -> Iterator[PreparedPr
         keyed = template.keys(raw) if same_link else None
         if keyed is not None:
             keys, stricts = keyed
-            # positional arguments: this runs once per probe of a scan
-            for k, (key, strict) in enumerate(zip(keys, stricts)):
-                yield PreparedProbe(raw[k * width:(k + 1) * width], key, linktype, cls,
-                                    None, None, strict)
+            datas = [raw[k:k + width] for k in range(0, len(raw), width)]
+            # map over columns: this runs once per probe of a scan
+            yield from map(PreparedProbe, datas, keys, repeat(linktype), repeat(cls),
+                           repeat(None), repeat(None), stricts)
             continue
         for k in range(0, len(raw), width):
             data = raw[k:k + width]

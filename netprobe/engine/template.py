@@ -42,7 +42,10 @@ def _encode_values(f: F.Field, values: list[Any]) -> array:
         return array("Q", [int.from_bytes(F._mac_to_bytes(v), "big") for v in values])
     if isinstance(f, F.UIntField):
         try:
-            return array("Q", [int(v) for v in values])
+            try:
+                return array("Q", values)  # plain ints (ranges): converted in C
+            except TypeError:
+                return array("Q", [int(v) for v in values])  # flags, enums, numbers
         except OverflowError:
             raise TemplateUnsupported(f"field {f.name}: a value does not fit 64 bits") from None
     raise TemplateUnsupported(f"field {f.name} of kind {type(f).__name__}")
