@@ -327,7 +327,7 @@ class SendReceiveLoop:
                 break
             np = None if cbatch is not None else sys.modules.get("numpy")
             if np is None and cbatch is None and n >= NUMPY_BATCH and c.sent >= NUMPY_RUN:
-                import numpy as np  # a large run: worth its import time
+                from netprobe.npimport import np  # a large run: worth its import time
             if cbatch is not None:
                 # the compiled keys: cheaper than either twin at any batch size
                 metas = list(_META.iter_unpack(meta))

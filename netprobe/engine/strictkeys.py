@@ -66,7 +66,7 @@ def template_keys(arr: np.ndarray, ip: int) -> list[bytes | None]:
     ``arr`` is a (count, length) uint8 matrix; ``ip`` where the IPv4 header
     starts (no options: the template's fast path says so).
     """
-    import numpy as np
+    from netprobe.npimport import np
 
     t = ip + 20
     n = arr.shape[0]
@@ -97,7 +97,7 @@ def answer_keys(buf: bytes, meta: np.ndarray, linktype: int) -> list[bytes | Non
     key ends with its ACK number when it carries the ACK flag.
     Returns None for link types it does not read.
     """
-    import numpy as np
+    from netprobe.npimport import np
 
     base = _IP_AT.get(linktype)
     if base is None:

@@ -250,9 +250,8 @@ class ProbeTemplate:
         ip = self.key_shape[0]
         if cbatch is not None:
             return cbatch.ipv4_keys(raw, self.length, ip)
-        import numpy as np
-
         from netprobe.engine.strictkeys import template_keys
+        from netprobe.npimport import np
 
         arr = np.frombuffer(raw, dtype=np.uint8).reshape(-1, self.length)
         keys = self.fast_keys(arr) or []
@@ -262,7 +261,7 @@ class ProbeTemplate:
     def batch(self, start: int, count: int) -> np.ndarray:
         """Probes ``start`` .. ``start + count - 1`` as a (count, length) uint8 matrix
         (the numpy twin of ``stamp``)."""
-        import numpy as np
+        from netprobe.npimport import np
 
         count = max(0, min(count, self.count - start))
         arr = np.tile(np.frombuffer(self.base, dtype=np.uint8), (count, 1))
@@ -314,7 +313,7 @@ class ProbeTemplate:
         """
         if self.key_shape is None:
             return None
-        import numpy as np
+        from netprobe.npimport import np
 
         ip, t = self.key_shape
         out = np.empty((arr.shape[0], 7), dtype=np.uint8)

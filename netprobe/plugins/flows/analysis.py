@@ -18,9 +18,8 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from netprobe.errors import CaptureFileError
+from netprobe.npimport import np
 from netprobe.plugins.flows.capture_file import PCAP_HEADER_LEN, Batch, CaptureFile, is_pcap
 from netprobe.plugins.flows.events import REASON_LINKTYPE, REASON_SLOW, Events
 from netprobe.plugins.flows.flow_table import FlowTable

@@ -11,7 +11,7 @@ the whole source first when it is not contiguous).
 
 from __future__ import annotations
 
-import numpy as np
+from netprobe.npimport import np
 
 
 def row_view(buf: np.ndarray, width: int) -> np.ndarray:

@@ -25,9 +25,8 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import numpy as np
-
 from netprobe.errors import CaptureFileError
+from netprobe.npimport import np
 from netprobe.plugins.flows.chain_walk import file_view, resync, walk_records
 from netprobe.plugins.flows.pcap_walk import PcapFormat, packet_head
 from netprobe.plugins.flows.pcapng_walk import PcapngFormat, Unexpected, packet_blocks

@@ -30,8 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
-
+from netprobe.npimport import np
 from netprobe.plugins.flows.byte_rows import gather_rows, row_view
 
 #: bytes between two resync points: about 70 typical records (fewer points

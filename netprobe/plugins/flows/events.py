@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-import numpy as np
+from netprobe.npimport import np
 
 # TCP summary bits of one segment
 TCP_SYN = 1  # SYN without ACK

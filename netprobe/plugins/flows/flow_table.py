@@ -25,8 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
+from netprobe.npimport import np
 from netprobe.plugins.flows.events import (
     REASON_NAMES,
     TCP_ACK,

@@ -22,8 +22,7 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import numpy as np
-
+from netprobe.npimport import np
 from netprobe.plugins.flows.community_id import community_id
 from netprobe.plugins.flows.conn_state import conn_state
 from netprobe.plugins.flows.flow_table import FlowTable

@@ -17,9 +17,9 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from netprobe.npimport import np
 from netprobe.plugins.flows.chain_walk import ROW
 
 #: a record longer than this is damage, not data (the project reader's bound)

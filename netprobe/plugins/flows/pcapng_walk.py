@@ -19,9 +19,9 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from netprobe.npimport import np
 from netprobe.plugins.flows.byte_rows import gather_rows
 
 BLOCK_SHB = 0x0A0D0D0A

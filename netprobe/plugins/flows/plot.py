@@ -12,9 +12,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from netprobe.errors import RuntimeProblem, UsageError
+from netprobe.npimport import np
 from netprobe.plugins.flows.render import flow_label, human_bytes
 
 FORMATS = (".png", ".svg", ".pdf")

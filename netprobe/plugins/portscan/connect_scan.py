@@ -15,10 +15,9 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 
-import numpy as np
-
 from netprobe.engine.probes import LINKTYPE_RAW
 from netprobe.engine.results import Result
+from netprobe.npimport import np
 from netprobe.plugins.portscan.collect import Collector, Totals
 from netprobe.plugins.portscan.raw_scan import ScanSpace, secret_of, source_port
 from netprobe.plugins.portscan.stamp import SCAN_FLAGS, TcpStamper

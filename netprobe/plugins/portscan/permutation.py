@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 
-import numpy as np
+from netprobe.npimport import np
 
 #: Feistel rounds; four make a pseudo-random permutation (Luby-Rackoff)
 ROUNDS = 4

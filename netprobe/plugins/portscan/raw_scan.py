@@ -20,11 +20,10 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
-
 from netprobe.engine.loop import RunOptions, SendReceiveLoop
 from netprobe.engine.probes import PreparedProbe
 from netprobe.engine.results import Counters, Result
+from netprobe.npimport import np
 from netprobe.plugins.portscan.collect import Collector
 from netprobe.plugins.portscan.congestion import RateController
 from netprobe.plugins.portscan.permutation import Permutation, Shard
@@ -197,10 +196,8 @@ class GroupScan:
                                progress)
         silent: dict[bytes, Result] = {}
         answered_now: list[Result] = []
-        answered = 0
+        answered = spent = 0  # answers of this pass, and the sends they took
         tag, target_key = self.tag, self.target_key
-        # pass 1 has nothing silent to replace: answers go straight to the settled
-        settle = collector.settled.append if sends == 1 else None
         try:
             for r in loop.run(self.probes):
                 r.extra = tag
@@ -210,19 +207,20 @@ class GroupScan:
                     continue
                 if sends > 1:
                     r.sends = sends + r.sends - 1
+                    collector.answer(self, target_key(r.probe_bytes), r)
                 answered += 1
+                spent += r.sends
                 if answered & RTT_SAMPLING == 1 and r.received is not None:
                     # one answer in 16 is plenty of samples, and cheaper
                     rtt.add(r.received - r.sent)
                     options.timeout = max(self.least_wait, rtt.timeout())
                     controller.lag = (rtt.srtt or 0.0) + DELIVERY_SLACK
                 answered_now.append(r)
-                if settle is not None:
-                    settle(r)
-                else:
-                    collector.answer(self, target_key(r.probe_bytes), r)
-                loss.add(r.sends)
         finally:
+            if sends == 1:
+                # pass 1 has nothing silent to replace: its answers are settled as they are
+                collector.settled.extend(answered_now)
+            loss.add_many(answered, spent)
             collector.totals.add(counters, resend=sends > 1)
             collector.totals.passes += 1
             collector.totals.backoffs = controller.backoffs

@@ -19,11 +19,12 @@ as the layers' ``hashkey()`` computes it (checked at construction).
 from __future__ import annotations
 
 import socket
+from itertools import repeat
 
-import numpy as np
-
+from netprobe.engine.compiled import batch as cbatch
 from netprobe.engine.probes import LINKTYPE_ETHERNET, LINKTYPE_RAW, PreparedProbe
 from netprobe.engine.strictkeys import template_keys
+from netprobe.npimport import np
 from netprobe.packet.dissect import dissect
 from netprobe.packet.layer import Layer
 
@@ -142,18 +143,23 @@ class TcpStamper:
 
     def prepared(self, arr: np.ndarray) -> list[PreparedProbe]:
         """The rows as the engine's prepared probes (bytes, hash key, link type, and for
-        IPv4 the exact-match key of their TCP answers)."""
+        IPv4 the exact-match key of their TCP answers).
+
+        IPv4 keys come from the engine's compiled batch operations where they are
+        built (the same keys as :meth:`keys` and ``template_keys``), else from numpy.
+        """
         width = arr.shape[1]
         raw = arr.tobytes()
-        cls = self.cls
-        keys = self.keys(arr)
-        stricts = (template_keys(arr, self.ip) if self.family == 4
-                   else [None] * len(keys))
-        linktype = self.linktype
-        # positional arguments: this runs once per probe
-        return [PreparedProbe(raw[i * width:(i + 1) * width], key, linktype, cls,
-                              None, None, strict)
-                for i, (key, strict) in enumerate(zip(keys, stricts))]
+        if self.family == 4 and cbatch is not None:
+            keys, stricts = cbatch.ipv4_keys(raw, width, self.ip)
+        else:
+            keys = self.keys(arr)
+            stricts = (template_keys(arr, self.ip) if self.family == 4
+                       else [None] * len(keys))
+        rows = [raw[i:i + width] for i in range(0, len(raw), width)]
+        # one constructor call per probe through map (positional: fast); no loop of ours
+        return list(map(PreparedProbe, rows, keys, repeat(self.linktype), repeat(self.cls),
+                        repeat(None), repeat(None), stricts))
 
     def target(self, probe: bytes) -> bytes:
         """What a probe of this stamper asks about: destination address and port (not the

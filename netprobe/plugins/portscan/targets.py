@@ -21,9 +21,8 @@ import re
 import socket
 from collections.abc import Callable, Iterable
 
-import numpy as np
-
 from netprobe.errors import UsageError
+from netprobe.npimport import np
 
 #: the most addresses one scan takes (nmap's practical limit: a /8)
 MAX_ADDRESSES = 1 << 24

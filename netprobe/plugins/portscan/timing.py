@@ -113,6 +113,11 @@ class LossEstimate:
         self.answered += 1
         self.sends += sends
 
+    def add_many(self, answered: int, sends: int) -> None:
+        """``answered`` probes answered after ``sends`` sends in all (one ``add`` each)."""
+        self.answered += answered
+        self.sends += sends
+
     @property
     def loss(self) -> float:
         """Estimated chance that one send goes unanswered for a responsive port.

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
+from netprobe.engine.results import Result
 from netprobe.engine.runfile import SavedRun, load_run, save_run
 from netprobe.output import Output, json_line
+from netprobe.plugins.portscan import interpret
 from netprobe.plugins.portscan.interpret import build, dominant_state, records, report
 from netprobe.plugins.portscan.render import render_records
 from tests.plugins.portscan.portscan_samples import probe, result
@@ -117,3 +122,74 @@ def test_interrupted_summary_and_terminal_tables(capsys):
 
 def test_probe_bytes_name_the_port():
     assert probe("198.18.1.11", 443)[22:24] == (443).to_bytes(2, "big")
+
+
+# -- the column-wise tally gives what the row-by-row one gives ----------------------------------
+def _mixed(host, ports, scan="syn"):
+    """Results to ``host`` with every kind of answer, in a scan-like order."""
+    kinds = [("RA", 64), ("SA", 64), (None, 64), ("icmp", 63), ("SA", 60), ("R", 64)]
+    return [result(host, p, kinds[i % len(kinds)][0], ttl=kinds[i % len(kinds)][1],
+                   code=3 if i % 4 else 13, scan=scan) for i, p in enumerate(ports)]
+
+
+def _framed(r):
+    """The same result with its probe sent as an Ethernet frame (layer-2 sender)."""
+    head = bytes.fromhex("02c612010b0002c6120102") + b"\x00\x08\x00"
+    framed = Result(head + r.probe_bytes, 1, r.sent, r.sends, answer_bytes=r.answer_bytes,
+                    answer_linktype=r.answer_linktype, received=r.received)
+    framed.extra = r.extra
+    return framed
+
+
+def _bare_answer(r):
+    """The same result with its answer as a bare IP packet (read by ``tcp_verdict``)."""
+    bare = Result(r.probe_bytes, r.probe_linktype, r.sent, r.sends,
+                  answer_bytes=None if r.answer_bytes is None else r.answer_bytes[14:],
+                  answer_linktype=101, received=r.received)
+    bare.extra = r.extra
+    return bare
+
+
+def _tables(per_host):
+    return [(host, list(ports.items())) for host, ports in per_host.items()]
+
+
+@pytest.mark.parametrize("case", ["one-host", "three-hosts", "framed", "ipv6", "fin",
+                                  "bare-answers"])
+def test_column_tally_equals_row_tally(monkeypatch, case):
+    monkeypatch.setattr(interpret, "COLUMNS_MIN", 4)
+    scan = "fin" if case == "fin" else "syn"
+    if case == "three-hosts":
+        rs = [r for p in range(1, 13) for r in _mixed("198.18.1.11", [p])
+              + _mixed("198.18.1.12", [p + 1]) + _mixed("198.18.1.9", [p])]
+    elif case == "ipv6":
+        rs = _mixed("2001:db8:1::12", range(20, 30)) + _mixed("2001:db8:1::11", range(1, 9))
+    else:
+        rs = _mixed("198.18.1.11", range(1, 25), scan)
+    if case == "framed":
+        rs = [_framed(r) for r in rs]
+    if case == "bare-answers":
+        rs = [_bare_answer(r) if i % 3 else r for i, r in enumerate(rs)]
+    rs.insert(5, result("198.18.1.11", 99, "RA", tag="discovery"))
+    rows, rest = interpret._tally_rows(rs, scan)
+    columns = interpret._tally_columns([r for r in rs if r.extra == "tcp"], scan, np)
+    assert columns is not None
+    assert _tables(columns) == _tables(rows)
+    per_host, rest2 = interpret._tally_raw_tcp(rs, scan)
+    assert _tables(per_host) == _tables(rows) and rest2 == rest and len(rest) == 1
+
+
+def test_tally_goes_row_by_row_for_mixed_or_repeated_probes(monkeypatch):
+    monkeypatch.setattr(interpret, "COLUMNS_MIN", 4)
+    mixed = scan_results()  # IPv4 and IPv6 probes
+    repeated = _mixed("198.18.1.11", range(1, 9)) + _mixed("198.18.1.12", [1])
+    repeated += [result("198.18.1.11", 3, "SA"), result("198.18.1.11", 4, "RA")]
+    framed = [_framed(r) for r in _mixed("198.18.1.11", range(1, 5))]
+    for rs in (mixed, repeated, repeated[2:] + framed):
+        assert interpret._tally_columns([r for r in rs if r.extra == "tcp"], "syn", np) is None
+        assert _tables(interpret._tally_raw_tcp(rs, "syn")[0]) == _tables(
+            interpret._tally_rows(rs, "syn")[0])
+    # a port probed twice keeps its first answered verdict
+    ports = interpret._tally_raw_tcp(repeated, "syn")[0][(4, bytes([198, 18, 1, 11]))]
+    assert ports[("tcp", 3)] == ("open", "syn-ack", 64)  # silent first, then answered
+    assert ports[("tcp", 4)] == ("filtered", "port-unreach", 63)  # answered twice

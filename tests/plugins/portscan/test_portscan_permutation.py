@@ -59,3 +59,4 @@ def test_bad_shards(text):
 def test_good_shard():
     s = parse_shard("2/4")
     assert (s.index, s.count, str(s)) == (2, 4, "2/4")
+

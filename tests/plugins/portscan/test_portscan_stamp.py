@@ -86,3 +86,22 @@ def test_frames_for_a_layer2_sender(family):
     assert st.target(frame) == socket.inet_pton(af, addr) + (3306).to_bytes(2, "big")
     if family == 4:
         assert probe.strict == probe_key(frame, fastpath.parse(frame, 1))
+
+
+@pytest.mark.parametrize("link", [None, ("02:00:c6:12:01:0f", "02:00:c6:12:01:02")])
+def test_compiled_and_numpy_keys_make_the_same_probes(monkeypatch, link):
+    from netprobe.plugins.portscan import stamp
+
+    if stamp.cbatch is None:
+        pytest.skip("the engine's compiled batch operations are not built here")
+    st = TcpStamper(4, "198.18.1.2", 40000, SCAN_FLAGS["syn"], 7, link=link)
+    rng = random.Random(4)
+    rows = st.rows(np.array([[198, 18, 1, rng.randint(1, 254)] for _ in range(300)],
+                            dtype=np.uint8),
+                   np.array([rng.randint(1, 65535) for _ in range(300)], dtype=np.uint64))
+    compiled = st.prepared(rows)
+    monkeypatch.setattr(stamp, "cbatch", None)
+    twins = st.prepared(rows)
+    assert [(p.data, p.key, p.strict, p.linktype, p.cls) for p in compiled] == [
+        (p.data, p.key, p.strict, p.linktype, p.cls) for p in twins]
+    assert [p.key for p in twins] == st.keys(rows)

@@ -159,3 +159,13 @@ def test_patience_spreads_resends_once_loss_is_seen():
     assert next_pass(lossy, 20, 2, T4, PATIENCE + 0.1) is None
     assert next_pass(lossy, T4.max_retries + 1, 2, T4, 1.0) is None
     assert next_pass(lossy, 3, 0, T4, 1.0) is None
+
+
+def test_add_many_is_one_add_per_answer():
+    one_by_one, at_once = LossEstimate(), LossEstimate()
+    for sends in (1, 1, 2, 1, 3):
+        one_by_one.add(sends)
+    at_once.add_many(2, 2)
+    at_once.add_many(3, 6)
+    assert at_once == one_by_one
+    assert at_once.loss == one_by_one.loss and at_once.cautious_loss == one_by_one.cautious_loss
