@@ -105,9 +105,12 @@ class Session:
             raise
 
     def close(self) -> None:
-        """Close the capture and the sockets."""
+        """Close the capture and the sockets. The packet socket of a layer-2 sender
+        closes in the background: the kernel makes its close wait for a grace period
+        (10-40 ms) that nothing after a run needs to sit through. (The capture's close
+        waits too, but libpcap holds the GIL through it: a thread would not help.)"""
         self.capture.close()
-        self.sender.close()
+        self.sender.close(wait=False)
 
     def __enter__(self) -> Session:
         return self

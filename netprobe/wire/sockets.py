@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import socket
 import struct
+import threading
 import time
 from collections.abc import Sequence
 from typing import Self
@@ -51,8 +52,12 @@ class _Sender:
         self.stats = SendStats()
         self._batch_size = max(1, batch)
 
-    def close(self) -> None:
-        """Close the socket(s); the sender cannot be used afterwards."""
+    def close(self, wait: bool = True) -> None:
+        """Close the socket(s); the sender cannot be used afterwards.
+
+        ``wait=False`` lets a close that makes the kernel wait (packet sockets:
+        an RCU grace period, 10-40 ms) finish in a background thread.
+        """
         raise NotImplementedError
 
     def __enter__(self) -> Self:
@@ -174,8 +179,8 @@ class L3Sender(_Sender):
         """True when ``send_many`` goes through ``sendmmsg(2)``."""
         return sendmmsg.AVAILABLE
 
-    def close(self) -> None:
-        """Close the raw sockets."""
+    def close(self, wait: bool = True) -> None:
+        """Close the raw sockets (quick: ``wait`` changes nothing)."""
         for sock in self._sockets.values():
             sock.close()
         self._sockets.clear()
@@ -303,9 +308,13 @@ class L2Sender(_Sender):
         """True when ``send_many`` goes through ``sendmmsg(2)``."""
         return self._batcher is not None
 
-    def close(self) -> None:
-        """Close the packet socket."""
-        self._sock.close()
+    def close(self, wait: bool = True) -> None:
+        """Close the packet socket (with ``wait=False``, in a background thread: the
+        kernel waits for a grace period before a packet socket is gone)."""
+        if wait:
+            self._sock.close()
+        else:
+            threading.Thread(target=self._sock.close, name="sender-close").start()
 
     def _check_scope(self, frames: Sequence[bytes]) -> None:
         if self.scope is None:

@@ -196,6 +196,32 @@ class TestInNamespace:
         assert got["in"] == [0] * 20, "only the 20 echo replies (ICMP type 0) come in"
         assert got["both"] == [0] * 20 + [8] * 20, "both ways: the requests too"
 
+    def test_a_sender_closed_without_waiting_closes_in_the_background(
+            self, pair: NamespacePair) -> None:
+        got = run(
+            pair,
+            NS_A,
+            f"""
+            import os, threading
+            tx = L2Sender({IF_A!r})
+            fd = tx._sock.fileno()
+            tx.close(wait=False)
+            closers = [t for t in threading.enumerate() if t.name == "sender-close"]
+            for t in closers:
+                t.join(5)
+            try:
+                os.fstat(fd)
+                fd_open = True
+            except OSError:
+                fd_open = False
+            print(json.dumps({{"closers": len(closers),
+                               "alive": any(t.is_alive() for t in closers),
+                               "fd_open": fd_open}}))
+            """,
+        )
+        assert got["closers"] <= 1 and not got["alive"]
+        assert not got["fd_open"], "the packet socket is closed once the thread is done"
+
     def test_l3_ipv4_echo_is_answered_and_captured(self, pair: NamespacePair) -> None:
         got = run(
             pair,
