@@ -11,8 +11,8 @@
  *       probes, and the strict (exact-match) key of the TCP ones
  *       (template.fast_keys, strictkeys.template_keys)
  *   answer_keys(buf, meta, linktype) -> list | None
- *       the strict key of every packet of a pcapy-ng next_batch buffer
- *       (strictkeys.answer_keys)
+ *       the strict key of every packet (IPv4 or IPv6 TCP) of a pcapy-ng
+ *       next_batch buffer (strictkeys.answer_keys)
  *
  * Built at install time (pyproject.toml, ext-modules, optional): where it
  * cannot be built, the engine uses the twins.
@@ -280,38 +280,55 @@ answer_keys(PyObject *self, PyObject *args)
         uint32_t off, caplen;
         memcpy(&off, (const char *)meta.buf + i * 16 + 8, 4);
         memcpy(&caplen, (const char *)meta.buf + i * 16 + 12, 4);
-        PyObject *key = Py_None;
+        unsigned char k[40];
+        Py_ssize_t size = 0;
         if ((Py_ssize_t)off + (Py_ssize_t)caplen <= buf.len && caplen >= (uint32_t)base + 40) {
             const unsigned char *f = a + off;
             const unsigned char *h = f + base;
-            int ok = 1;
-            if (linktype == 1)
-                ok = f[12] == 0x08 && f[13] == 0x00;
-            else if (linktype == 113)
-                ok = f[14] == 0x08 && f[15] == 0x00;
-            ok = ok && h[0] == 0x45 && h[9] == 6 && (h[6] & 0x3F) == 0 && h[7] == 0;
-            unsigned tl = (unsigned)h[2] << 8 | h[3];
-            unsigned thl = (unsigned)(h[32] >> 4) * 4;
-            ok = ok && tl >= 40 && base + tl <= caplen && thl >= 20 && 20 + thl <= tl;
-            if (ok) {
-                unsigned char k[12];
-                memcpy(k, h + 12, 4);
-                memcpy(k + 4, h + 20, 4);
-                Py_ssize_t size = 8;
-                if (h[33] & 0x10) {
-                    memcpy(k + 8, h + 28, 4);
-                    size = 12;
+            int v4 = 1, v6 = 1;
+            if (linktype == 1) {
+                v4 = f[12] == 0x08 && f[13] == 0x00;
+                v6 = f[12] == 0x86 && f[13] == 0xDD;
+            } else if (linktype == 113) {
+                v4 = f[14] == 0x08 && f[15] == 0x00;
+                v6 = f[14] == 0x86 && f[15] == 0xDD;
+            }
+            if (v4 && h[0] == 0x45 && h[9] == 6 && (h[6] & 0x3F) == 0 && h[7] == 0) {
+                unsigned tl = (unsigned)h[2] << 8 | h[3];
+                unsigned thl = (unsigned)(h[32] >> 4) * 4;
+                if (tl >= 40 && base + tl <= caplen && thl >= 20 && 20 + thl <= tl) {
+                    /* IPv4: source address, ports, and the ACK number when ACK is set */
+                    memcpy(k, h + 12, 4);
+                    memcpy(k + 4, h + 20, 4);
+                    size = 8;
+                    if (h[33] & 0x10) {
+                        memcpy(k + 8, h + 28, 4);
+                        size = 12;
+                    }
                 }
-                key = PyBytes_FromStringAndSize((const char *)k, size);
-                if (key == NULL) {
-                    Py_CLEAR(out);
-                    goto done;
+            } else if (v6 && caplen >= (uint32_t)base + 60 && h[0] >> 4 == 6 && h[6] == 6) {
+                unsigned plen = (unsigned)h[4] << 8 | h[5];
+                unsigned thl = (unsigned)(h[52] >> 4) * 4;
+                if (plen >= 20 && base + 40 + plen <= caplen && thl >= 20 && thl <= plen) {
+                    /* IPv6: both addresses, ports, and the ACK number when ACK is set */
+                    memcpy(k, h + 8, 36);
+                    size = 36;
+                    if (h[53] & 0x10) {
+                        memcpy(k + 36, h + 48, 4);
+                        size = 40;
+                    }
                 }
-            } else {
-                Py_INCREF(key);
+            }
+        }
+        PyObject *key;
+        if (size) {
+            key = PyBytes_FromStringAndSize((const char *)k, size);
+            if (key == NULL) {
+                Py_CLEAR(out);
+                goto done;
             }
         } else {
-            Py_INCREF(key);
+            key = Py_NewRef(Py_None);
         }
         PyList_SET_ITEM(out, i, key);
     }

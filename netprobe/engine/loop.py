@@ -26,7 +26,7 @@ from netprobe.engine.compiled import batch as cbatch
 from netprobe.engine.pacer import TokenBucket
 from netprobe.engine.probes import PreparedProbe, prepare
 from netprobe.engine.results import Counters, Result
-from netprobe.engine.strictkeys import PREFIX, answer_key, answer_keys
+from netprobe.engine.strictkeys import WITH_ACK, answer_key, answer_keys
 from netprobe.errors import UsageError
 from netprobe.packet.dissect import dissect
 from netprobe.packet.fastpath import answers_parsed as fast_answers
@@ -348,8 +348,8 @@ class SendReceiveLoop:
                     sk = skeys[i]
                     if sk is not None:
                         f = strict_get(sk)
-                        if f is None and len(sk) > PREFIX:
-                            f = strict_get(sk[:PREFIX])  # a non-SYN probe's key
+                        if f is None and len(sk) in WITH_ACK:
+                            f = strict_get(sk[:-4])  # a non-SYN probe's key
                         if f is not None and f.result is None:
                             # inline _settle: this is the path almost every answer takes
                             prep = f.prepared

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import repeat
 from typing import TYPE_CHECKING
 
-from netprobe.engine.strictkeys import probe_key
+from netprobe.engine.strictkeys import probe_ip6, probe_key, probe_key6
 from netprobe.errors import UsageError
 from netprobe.packet import fastpath
 from netprobe.packet.dissect import dissect, dissect_as
@@ -81,7 +81,9 @@ def prepare_one(packet: Layer | bytes, layer2: bool) -> PreparedProbe:
     # Answers are compared at the probe's top layer class: a frame's answer is found
     # inside the captured frame at that same class.
     sent = dissect_as(cls, data) if cls is not None else dissect(data, linktype)
-    return PreparedProbe(data, sent.hashkey(), linktype, cls, sent)
+    ip6 = probe_ip6(data, linktype)
+    return PreparedProbe(data, sent.hashkey(), linktype, cls, sent,
+                         strict=probe_key6(data, ip6) if ip6 is not None else None)
 
 
 #: packet sets at least this large are stamped from a template instead of built one by one
@@ -104,13 +106,15 @@ def _from_template(template: ProbeTemplate, layer2: bool) -> Iterator[PreparedPr
             yield from map(PreparedProbe, datas, keys, repeat(linktype), repeat(cls),
                            repeat(None), repeat(None), stricts)
             continue
+        ip6 = probe_ip6(raw, linktype) if raw else None
         for k in range(0, len(raw), width):
             data = raw[k:k + width]
             fast = parse(data, linktype)
             key = key_of(fast, data)
             if key is None:
                 sent = dissect_as(cls, data)
-                yield PreparedProbe(data, sent.hashkey(), linktype, cls, sent)
+                yield PreparedProbe(data, sent.hashkey(), linktype, cls, sent,
+                                    strict=probe_key6(data, ip6) if ip6 is not None else None)
             else:
                 yield PreparedProbe(data, key, linktype, cls, fast=fast)
 

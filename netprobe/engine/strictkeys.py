@@ -18,21 +18,29 @@ the general path. The answer side is computed with numpy over a whole
 ``next_batch`` buffer: one gather and a few column operations per batch
 instead of per-packet parsing.
 
-Key layout: answer source address (= probe destination), answer source port
-(= probe destination port), answer destination port (= probe source port): 8
-bytes; then, for SYN probes and answers carrying ACK, the acknowledgement
-number (= probe sequence + 1): 12 bytes. Keys of different lengths never meet.
+Key layout, IPv4: answer source address (= probe destination), answer source
+port (= probe destination port), answer destination port (= probe source
+port): 8 bytes; then, for SYN probes and answers carrying ACK, the
+acknowledgement number (= probe sequence + 1): 12 bytes. IPv6 (whose
+``answers()`` also checks the answer's destination): answer source and
+destination addresses (= probe destination and source), the ports: 36 bytes,
+40 with the acknowledgement number. Keys of different lengths never meet.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # numpy is imported when a batch is large enough to need it
     import numpy as np
 
-#: length of a key that ends before the acknowledgement number
+#: length of an IPv4 key that ends before the acknowledgement number
 PREFIX = 8
+#: the same for IPv6
+PREFIX6 = 36
+#: lengths of keys that end with an acknowledgement number (IPv4, IPv6): without its
+#: last 4 bytes such a key is the key of a non-SYN probe
+WITH_ACK = frozenset({PREFIX + 4, PREFIX6 + 4})
 #: IP header offset per link type, for the link types the fast path reads
 _IP_AT = {1: 14, 101: 0, 12: 0, 228: 0, 113: 16}
 _MASK32 = 0xFFFFFFFF
@@ -58,6 +66,37 @@ def probe_key(data: bytes, fast: tuple | None) -> bytes | None:
         seq = int.from_bytes(data[t + 4:t + 8], "big")
         return prefix + ((seq + 1) & _MASK32).to_bytes(4, "big")
     return prefix
+
+
+def probe_key6(data: bytes, ip: int) -> bytes | None:
+    """:func:`probe_key` of an IPv6 TCP probe whose header starts at ``ip`` (TCP right
+    after the fixed header, a unicast destination), or None."""
+    t = ip + 40
+    if len(data) < t + 20 or data[ip] >> 4 != 6 or data[ip + 6] != 6 or data[ip + 24] == 0xFF:
+        return None
+    plen = data[ip + 4] << 8 | data[ip + 5]
+    hl = (data[t + 12] >> 4) * 4
+    if plen < 20 or t + plen > len(data) or hl < 20 or hl > plen:
+        return None
+    prefix = data[ip + 24:ip + 40] + data[ip + 8:ip + 24] + data[t + 2:t + 4] + data[t:t + 2]
+    if data[t + 13] & 0x02:
+        seq = int.from_bytes(data[t + 4:t + 8], "big")
+        return prefix + ((seq + 1) & _MASK32).to_bytes(4, "big")
+    return prefix
+
+
+def probe_ip6(data: bytes, linktype: int) -> int | None:
+    """Where an IPv6 header starts in a probe of this link type (untagged), or None."""
+    if linktype == 1:
+        return 14 if data[12:14] == b"\x86\xdd" else None
+    if linktype == 101:
+        return 0 if data[:1] and data[0] >> 4 == 6 else None
+    return None
+
+
+def template_keys6(arr: np.ndarray, ip: int) -> list[bytes | None]:
+    """:func:`probe_key6` of every row of a batch of same-layout IPv6 TCP probes."""
+    return [probe_key6(row, ip) for row in map(bytes, arr)]
 
 
 def template_keys(arr: np.ndarray, ip: int) -> list[bytes | None]:
@@ -103,7 +142,7 @@ def answer_keys(buf: bytes, meta: np.ndarray, linktype: int) -> list[bytes | Non
     if base is None:
         return None
     n = meta.shape[0]
-    need = base + 40
+    need = base + 60  # an IPv6 header and a TCP header (IPv4 needs less)
     a = np.frombuffer(buf, dtype=np.uint8)
     if not len(a):
         return [None] * n
@@ -112,7 +151,9 @@ def answer_keys(buf: bytes, meta: np.ndarray, linktype: int) -> list[bytes | Non
     idx = offs[:, None] + np.arange(need, dtype=np.int64)
     np.minimum(idx, len(a) - 1, out=idx)
     h = a[idx]
-    ok = caplen >= need
+    inside = offs + caplen <= len(a)
+    keys6 = _answer_keys6(np, h, caplen, base, linktype, inside)
+    ok = (caplen >= base + 40) & inside
     if linktype == 1:
         ok &= (h[:, 12] == 0x08) & (h[:, 13] == 0x00)
     elif linktype == 113:
@@ -131,7 +172,33 @@ def answer_keys(buf: bytes, meta: np.ndarray, linktype: int) -> list[bytes | Non
     raw = key.tobytes()
     flags = ok.tolist()
     acks = ((h[:, t + 13] & 0x10) != 0).tolist()
-    return [None if not flags[i] else raw[i * 12:i * 12 + (12 if acks[i] else PREFIX)]
+    return [keys6[i] if not flags[i] else raw[i * 12:i * 12 + (12 if acks[i] else PREFIX)]
+            for i in range(n)]
+
+
+def _answer_keys6(np: Any, h: np.ndarray, caplen: np.ndarray, base: int, linktype: int,
+                  inside: np.ndarray) -> list[bytes | None]:
+    """The IPv6 part of :func:`answer_keys`: a key per row of the gathered headers ``h``
+    that is a plain IPv6 TCP segment (TCP right after the fixed header), else None."""
+    n = h.shape[0]
+    ok = (caplen >= base + 60) & inside
+    if linktype == 1:
+        ok &= (h[:, 12] == 0x86) & (h[:, 13] == 0xDD)
+    elif linktype == 113:
+        ok &= (h[:, 14] == 0x86) & (h[:, 15] == 0xDD)
+    ok &= ((h[:, base] >> 4) == 6) & (h[:, base + 6] == 6)
+    if not ok.any():
+        return [None] * n
+    plen = (h[:, base + 4].astype(np.int64) << 8) | h[:, base + 5]
+    thl = (h[:, base + 52] >> 4).astype(np.int64) * 4
+    ok &= (plen >= 20) & (base + 40 + plen <= caplen) & (thl >= 20) & (thl <= plen)
+    key = np.empty((n, 40), dtype=np.uint8)
+    key[:, 0:36] = h[:, base + 8:base + 44]
+    key[:, 36:40] = h[:, base + 48:base + 52]
+    raw = key.tobytes()
+    flags = ok.tolist()
+    acks = ((h[:, base + 53] & 0x10) != 0).tolist()
+    return [None if not flags[i] else raw[i * 40:i * 40 + (40 if acks[i] else PREFIX6)]
             for i in range(n)]
 
 
@@ -141,9 +208,11 @@ def answer_key(frame: bytes, linktype: int) -> bytes | None:
     if base is None or len(frame) < base + 40:
         return None
     if linktype == 1 and frame[12:14] != b"\x08\x00":
-        return None
+        return _answer_key6(frame, linktype, base)
     if linktype == 113 and frame[14:16] != b"\x08\x00":
-        return None
+        return _answer_key6(frame, linktype, base)
+    if frame[base] >> 4 == 6:
+        return _answer_key6(frame, linktype, base)
     if frame[base] != 0x45 or frame[base + 9] != 6 or (frame[base + 6] & 0x3F) or frame[base + 7]:
         return None
     tl = frame[base + 2] << 8 | frame[base + 3]
@@ -153,3 +222,21 @@ def answer_key(frame: bytes, linktype: int) -> bytes | None:
     t = base + 20
     key = frame[base + 12:base + 16] + frame[t:t + 4]
     return key + frame[t + 8:t + 12] if frame[t + 13] & 0x10 else key
+
+
+def _answer_key6(frame: bytes, linktype: int, base: int) -> bytes | None:
+    """:func:`answer_key` of an IPv6 packet (None unless a plain IPv6 TCP segment)."""
+    if len(frame) < base + 60:
+        return None
+    if linktype == 1 and frame[12:14] != b"\x86\xdd":
+        return None
+    if linktype == 113 and frame[14:16] != b"\x86\xdd":
+        return None
+    if frame[base] >> 4 != 6 or frame[base + 6] != 6:
+        return None
+    plen = frame[base + 4] << 8 | frame[base + 5]
+    thl = (frame[base + 52] >> 4) * 4
+    if plen < 20 or base + 40 + plen > len(frame) or thl < 20 or thl > plen:
+        return None
+    key = frame[base + 8:base + 44]
+    return key + frame[base + 48:base + 52] if frame[base + 53] & 0x10 else key

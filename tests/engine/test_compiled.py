@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from netprobe.engine import compiled
 from netprobe.engine.strictkeys import answer_keys, template_keys
 from netprobe.engine.template import ProbeTemplate, TemplateUnsupported
-from netprobe.packet import IP, TCP, UDP, Ether, Raw
+from netprobe.packet import IP, TCP, UDP, IPv6, Raw
 from netprobe.packet import route as packet_route
 from tests.engine.test_template import SCANNER, TEMPLATED, templatable_sets
 
@@ -126,6 +126,10 @@ def _tcp_frames(rng: random.Random, count: int) -> list[bytes]:
             ack=rng.getrandbits(32), flags=rng.choice(["SA", "R", "RA", "A", "S"]))
         if rng.random() < 0.2:
             pkt = IP(src="198.18.1.11", dst=SCANNER) / UDP(dport=53) / Raw(b"x" * 20)
+        elif rng.random() < 0.35:
+            pkt = IPv6(src="2001:db8:1::11", dst="2001:db8:1::2") / TCP(
+                sport=rng.randrange(65536), dport=rng.randrange(65536),
+                ack=rng.getrandbits(32), flags=rng.choice(["SA", "R", "RA", "A", "S"]))
         data = bytes(pkt)
         r = rng.random()
         if r < 0.1:
@@ -138,6 +142,14 @@ def _tcp_frames(rng: random.Random, count: int) -> list[bytes]:
     return out
 
 
+def _ethertype(packet: bytes, rng: random.Random) -> bytes:
+    """The EtherType of ``packet``'s IP version, now and then the other one (a lie)."""
+    v6 = bool(packet) and packet[0] >> 4 == 6
+    if rng.random() < 0.1:
+        v6 = not v6
+    return b"\x86\xdd" if v6 else b"\x08\x00"
+
+
 @needs_c
 @pytest.mark.parametrize("linktype", [101, 1, 113, 12, 228, 147])
 @pytest.mark.parametrize("seed", range(4))
@@ -145,10 +157,10 @@ def test_answer_keys_equal_the_numpy_twin(linktype: int, seed: int) -> None:
     rng = random.Random(seed)
     frames = _tcp_frames(rng, 200)
     if linktype == 1:
-        frames = [bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")) + f
-                  if rng.random() < 0.9 else b"\x00" * 12 + b"\x86\xdd" + f for f in frames]
+        frames = [bytes(12) + _ethertype(f, rng) + f for f in frames]
     elif linktype == 113:
-        frames = [b"\x00\x00\x00\x01\x00\x06" + bytes(8) + b"\x08\x00" + f for f in frames]
+        frames = [b"\x00\x00\x00\x01\x00\x06" + bytes(8) + _ethertype(f, rng) + f
+                  for f in frames]
     buf, meta = _capture(frames)
     rows = np.frombuffer(meta, dtype=np.uint32).reshape(-1, 4)
     assert cbatch.answer_keys(buf, meta, linktype) == answer_keys(buf, rows, linktype)

@@ -8,9 +8,19 @@ import numpy as np
 import pytest
 
 from netprobe.engine.probes import prepare
-from netprobe.engine.strictkeys import PREFIX, answer_keys, probe_key, template_keys
+from netprobe.engine.strictkeys import (
+    PREFIX,
+    WITH_ACK,
+    answer_key,
+    answer_keys,
+    probe_ip6,
+    probe_key,
+    probe_key6,
+    template_keys,
+    template_keys6,
+)
 from netprobe.engine.template import ProbeTemplate
-from netprobe.packet import IP, TCP, UDP, Ether, Raw
+from netprobe.packet import IP, TCP, UDP, Ether, IPv6, IPv6ExtHdrDestOpt, Raw
 from netprobe.packet.dissect import dissect
 from netprobe.packet.fastpath import parse
 
@@ -113,3 +123,87 @@ def test_prepare_gives_strict_keys_to_tcp_only() -> None:
     assert all(p.strict is None for p in udp)
     one = next(iter(prepare(IP(src=ADDRS[0], dst=ADDRS[1]) / TCP(flags="S") / Raw(b"x"))))
     assert one.strict is not None
+
+
+ADDRS6 = ["2001:db8:1::2", "2001:db8:1::11", "2001:db8:1::12"]
+
+
+def _random_probe6(rng: random.Random) -> IPv6:
+    flags = rng.choice(["S", "A", "F", "", "FPU", "SA"])
+    return IPv6(src=ADDRS6[0], dst=rng.choice(ADDRS6[1:])) / TCP(
+        sport=rng.choice([20, 40000]), dport=rng.choice([22, 80]),
+        seq=rng.choice([0, 1, 0xFFFFFFFE, 0xFFFFFFFF, rng.getrandbits(32)]), flags=flags)
+
+
+def _random_answer6(rng: random.Random, probe: IPv6) -> IPv6:
+    t = probe[TCP]
+    src = probe.dst if rng.random() < 0.8 else rng.choice(ADDRS6)
+    dst = probe.src if rng.random() < 0.85 else rng.choice(ADDRS6[1:])  # IPv6 checks it
+    sport, dport = (t.dport, t.sport) if rng.random() < 0.8 else (t.sport, t.dport)
+    ack = (t.seq + 1) & 0xFFFFFFFF if rng.random() < 0.7 else rng.getrandbits(32)
+    return IPv6(src=src, dst=dst) / TCP(sport=sport, dport=dport, ack=ack,
+                                         flags=rng.choice(["SA", "RA", "R", "A"]))
+
+
+@pytest.mark.parametrize("link", ["raw", "ether"])
+def test_an_ipv6_key_hit_is_exactly_answers(link: str) -> None:
+    rng = random.Random(11)
+    hits = 0
+    for _ in range(400):
+        probe = _random_probe6(rng)
+        answer = _random_answer6(rng, probe)
+        pdata = bytes(probe)
+        pkey = probe_key6(pdata, 0)
+        assert pkey is not None and probe_ip6(pdata, 101) == 0
+        if link == "ether":
+            frame, lt = bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+                              / answer), 1
+        else:
+            frame, lt = bytes(answer), 101
+        buf, meta = _batch([frame])
+        (akey,) = answer_keys(buf, meta, lt)
+        assert akey == answer_key(frame, lt)
+        assert akey is not None
+        hit = akey == pkey or (len(akey) in WITH_ACK and akey[:-4] == pkey)
+        truth = dissect(frame, lt).getlayer(IPv6).answers(dissect(pdata, 101))
+        if hit:
+            assert truth, (probe.summary(), answer.summary())
+            hits += 1
+        elif truth:
+            assert not (int(probe[TCP].flags) & 0x02 and int(answer[TCP].flags) & 0x10)
+    assert hits > 50
+
+
+def test_ipv6_packets_without_a_strict_key() -> None:
+    a, b = ADDRS6[1], ADDRS6[0]
+    frames = [
+        bytes(IPv6(src=a, dst=b) / UDP(sport=53, dport=20)),
+        bytes(IPv6(src=a, dst=b) / IPv6ExtHdrDestOpt() / TCP(sport=80, dport=20)),
+        bytes(IPv6(src=a, dst=b) / TCP(sport=80, dport=20))[:50],  # truncated
+        bytes(IPv6(src=a, dst=b, plen=300) / TCP(sport=80, dport=20)),  # length lies
+        bytes(IPv6(src=a, dst=b) / TCP(sport=80, dport=20, flags="SA")),  # the good one
+    ]
+    buf, meta = _batch(frames)
+    keys = answer_keys(buf, meta, 101)
+    assert keys[:4] == [None] * 4 and len(keys[4]) == 40
+    assert [answer_key(f, 101) for f in frames] == keys
+    # probes the strict path leaves alone: to a group, with an extension header
+    assert probe_key6(bytes(IPv6(src=b, dst="ff02::1") / TCP(flags="S")), 0) is None
+    assert probe_key6(bytes(IPv6(src=b, dst=a) / IPv6ExtHdrDestOpt() / TCP()), 0) is None
+
+
+def test_ipv6_template_keys_equal_per_probe_keys() -> None:
+    probes = [bytes(p) for p in IPv6(src=ADDRS6[0], dst=ADDRS6[1]) / TCP(
+        sport=[20, 0xFFFF], dport=(1, 20), seq=[0xFFFFFFFF, 7], flags=["S", "A"])]
+    arr = np.frombuffer(b"".join(probes), dtype=np.uint8).reshape(len(probes), -1)
+    assert template_keys6(arr, 0) == [probe_key6(p, 0) for p in probes]
+    assert all(k is not None for k in template_keys6(arr, 0))
+
+
+def test_prepare_gives_strict_keys_to_ipv6_tcp() -> None:
+    tcp = list(prepare(IPv6(src=ADDRS6[0], dst=ADDRS6[1]) / TCP(dport=(1, 40), flags="S")))
+    assert len({p.strict for p in tcp}) == 40 and all(len(p.strict) == 40 for p in tcp)
+    one = next(iter(prepare(IPv6(src=ADDRS6[0], dst=ADDRS6[1]) / TCP(flags="A"))))
+    assert one.strict is not None and len(one.strict) == 36
+    udp = list(prepare(IPv6(src=ADDRS6[0], dst=ADDRS6[1]) / UDP(dport=(1, 40))))
+    assert all(p.strict is None for p in udp)

@@ -23,7 +23,7 @@ from itertools import repeat
 
 from netprobe.engine.compiled import batch as cbatch
 from netprobe.engine.probes import LINKTYPE_ETHERNET, LINKTYPE_RAW, PreparedProbe
-from netprobe.engine.strictkeys import template_keys
+from netprobe.engine.strictkeys import template_keys, template_keys6
 from netprobe.npimport import np
 from netprobe.packet.dissect import dissect
 from netprobe.packet.layer import Layer
@@ -142,8 +142,8 @@ class TcpStamper:
         return [raw[i:i + size] for i in range(0, len(raw), size)]
 
     def prepared(self, arr: np.ndarray) -> list[PreparedProbe]:
-        """The rows as the engine's prepared probes (bytes, hash key, link type, and for
-        IPv4 the exact-match key of their TCP answers).
+        """The rows as the engine's prepared probes (bytes, hash key, link type, and the
+        exact-match key of their TCP answers).
 
         IPv4 keys come from the engine's compiled batch operations where they are
         built (the same keys as :meth:`keys` and ``template_keys``), else from numpy.
@@ -155,7 +155,7 @@ class TcpStamper:
         else:
             keys = self.keys(arr)
             stricts = (template_keys(arr, self.ip) if self.family == 4
-                       else [None] * len(keys))
+                       else template_keys6(arr, self.ip))
         rows = [raw[i:i + width] for i in range(0, len(raw), width)]
         # one constructor call per probe through map (positional: fast); no loop of ours
         return list(map(PreparedProbe, rows, keys, repeat(self.linktype), repeat(self.cls),
