@@ -9,7 +9,6 @@ import pytest
 
 from netprobe.engine.probes import prepare
 from netprobe.engine.strictkeys import (
-    PREFIX,
     WITH_ACK,
     answer_key,
     answer_keys,
@@ -23,6 +22,7 @@ from netprobe.engine.template import ProbeTemplate
 from netprobe.packet import IP, TCP, UDP, Ether, IPv6, IPv6ExtHdrDestOpt, Raw
 from netprobe.packet.dissect import dissect
 from netprobe.packet.fastpath import parse
+from netprobe.packet.layer import Layer
 
 ADDRS = ["198.18.1.2", "198.18.1.11", "198.18.1.12"]
 
@@ -37,49 +37,28 @@ def _batch(frames: list[bytes]) -> tuple[bytes, np.ndarray]:
     return buf, np.array(meta, dtype=np.uint32).reshape(len(frames), 4)
 
 
-def _random_probe(rng: random.Random) -> IP:
+ADDRS6 = ["2001:db8:1::2", "2001:db8:1::11", "2001:db8:1::12"]
+#: per IP version: the network layer and the addresses (the scanner's first)
+NETWORK = {4: (IP, ADDRS), 6: (IPv6, ADDRS6)}
+
+
+def _random_probe(rng: random.Random, family: int = 4) -> Layer:
+    ip, addrs = NETWORK[family]
     flags = rng.choice(["S", "A", "F", "", "FPU", "SA"])
-    return IP(src=ADDRS[0], dst=rng.choice(ADDRS[1:])) / TCP(
+    return ip(src=addrs[0], dst=rng.choice(addrs[1:])) / TCP(
         sport=rng.choice([20, 40000]), dport=rng.choice([22, 80]),
         seq=rng.choice([0, 1, 0xFFFFFFFE, 0xFFFFFFFF, rng.getrandbits(32)]), flags=flags)
 
 
-def _random_answer(rng: random.Random, probe: IP) -> IP:
+def _random_answer(rng: random.Random, probe: Layer, family: int = 4) -> Layer:
+    ip, addrs = NETWORK[family]
     t = probe[TCP]
-    src = probe.dst if rng.random() < 0.8 else rng.choice(ADDRS)
+    src = probe.dst if rng.random() < 0.8 else rng.choice(addrs)
+    dst = probe.src if rng.random() < 0.85 else rng.choice(addrs[1:])  # IPv6 checks it
     sport, dport = (t.dport, t.sport) if rng.random() < 0.8 else (t.sport, t.dport)
     ack = (t.seq + 1) & 0xFFFFFFFF if rng.random() < 0.7 else rng.getrandbits(32)
-    return IP(src=src, dst=probe.src) / TCP(sport=sport, dport=dport, ack=ack,
-                                             flags=rng.choice(["SA", "RA", "R", "A"]))
-
-
-@pytest.mark.parametrize("link", ["raw", "ether"])
-def test_a_key_hit_is_exactly_answers(link: str) -> None:
-    rng = random.Random(7)
-    agree_hits = 0
-    for _ in range(400):
-        probe = _random_probe(rng)
-        answer = _random_answer(rng, probe)
-        pdata = bytes(probe)
-        pkey = probe_key(pdata, parse(pdata, 101))
-        assert pkey is not None
-        if link == "ether":
-            frame, lt = bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / answer), 1
-        else:
-            frame, lt = bytes(answer), 101
-        buf, meta = _batch([frame])
-        (akey,) = answer_keys(buf, meta, lt)
-        assert akey is not None
-        hit = akey == pkey or (len(akey) > PREFIX and akey[:PREFIX] == pkey)
-        truth = dissect(frame, lt).getlayer(IP).answers(dissect(pdata, 101))
-        if hit:
-            assert truth, (probe.summary(), answer.summary())
-            agree_hits += 1
-        elif truth:
-            # a miss only sends the packet down the general path; but a SYN probe's
-            # ACK-carrying answer with the right numbers must hit
-            assert not (int(probe[TCP].flags) & 0x02 and int(answer[TCP].flags) & 0x10)
-    assert agree_hits > 50  # the sample exercised the hit path
+    return ip(src=src, dst=dst) / TCP(sport=sport, dport=dport, ack=ack,
+                                       flags=rng.choice(["SA", "RA", "R", "A"]))
 
 
 def test_packets_without_a_strict_key() -> None:
@@ -125,55 +104,6 @@ def test_prepare_gives_strict_keys_to_tcp_only() -> None:
     assert one.strict is not None
 
 
-ADDRS6 = ["2001:db8:1::2", "2001:db8:1::11", "2001:db8:1::12"]
-
-
-def _random_probe6(rng: random.Random) -> IPv6:
-    flags = rng.choice(["S", "A", "F", "", "FPU", "SA"])
-    return IPv6(src=ADDRS6[0], dst=rng.choice(ADDRS6[1:])) / TCP(
-        sport=rng.choice([20, 40000]), dport=rng.choice([22, 80]),
-        seq=rng.choice([0, 1, 0xFFFFFFFE, 0xFFFFFFFF, rng.getrandbits(32)]), flags=flags)
-
-
-def _random_answer6(rng: random.Random, probe: IPv6) -> IPv6:
-    t = probe[TCP]
-    src = probe.dst if rng.random() < 0.8 else rng.choice(ADDRS6)
-    dst = probe.src if rng.random() < 0.85 else rng.choice(ADDRS6[1:])  # IPv6 checks it
-    sport, dport = (t.dport, t.sport) if rng.random() < 0.8 else (t.sport, t.dport)
-    ack = (t.seq + 1) & 0xFFFFFFFF if rng.random() < 0.7 else rng.getrandbits(32)
-    return IPv6(src=src, dst=dst) / TCP(sport=sport, dport=dport, ack=ack,
-                                         flags=rng.choice(["SA", "RA", "R", "A"]))
-
-
-@pytest.mark.parametrize("link", ["raw", "ether"])
-def test_an_ipv6_key_hit_is_exactly_answers(link: str) -> None:
-    rng = random.Random(11)
-    hits = 0
-    for _ in range(400):
-        probe = _random_probe6(rng)
-        answer = _random_answer6(rng, probe)
-        pdata = bytes(probe)
-        pkey = probe_key6(pdata, 0)
-        assert pkey is not None and probe_ip6(pdata, 101) == 0
-        if link == "ether":
-            frame, lt = bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
-                              / answer), 1
-        else:
-            frame, lt = bytes(answer), 101
-        buf, meta = _batch([frame])
-        (akey,) = answer_keys(buf, meta, lt)
-        assert akey == answer_key(frame, lt)
-        assert akey is not None
-        hit = akey == pkey or (len(akey) in WITH_ACK and akey[:-4] == pkey)
-        truth = dissect(frame, lt).getlayer(IPv6).answers(dissect(pdata, 101))
-        if hit:
-            assert truth, (probe.summary(), answer.summary())
-            hits += 1
-        elif truth:
-            assert not (int(probe[TCP].flags) & 0x02 and int(answer[TCP].flags) & 0x10)
-    assert hits > 50
-
-
 def test_ipv6_packets_without_a_strict_key() -> None:
     a, b = ADDRS6[1], ADDRS6[0]
     frames = [
@@ -200,6 +130,15 @@ def test_ipv6_template_keys_equal_per_probe_keys() -> None:
     assert all(k is not None for k in template_keys6(arr, 0))
 
 
+def test_where_a_probe_s_ipv6_header_starts() -> None:
+    packet = IPv6(src=ADDRS6[0], dst=ADDRS6[1]) / TCP()
+    assert probe_ip6(bytes(packet), 101) == 0
+    assert probe_ip6(bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / packet),
+                     1) == 14
+    assert probe_ip6(bytes(IP(src=ADDRS[0], dst=ADDRS[1]) / TCP()), 101) is None
+    assert probe_ip6(bytes(packet), 113) is None
+
+
 def test_prepare_gives_strict_keys_to_ipv6_tcp() -> None:
     tcp = list(prepare(IPv6(src=ADDRS6[0], dst=ADDRS6[1]) / TCP(dport=(1, 40), flags="S")))
     assert len({p.strict for p in tcp}) == 40 and all(len(p.strict) == 40 for p in tcp)
@@ -207,3 +146,42 @@ def test_prepare_gives_strict_keys_to_ipv6_tcp() -> None:
     assert one.strict is not None and len(one.strict) == 36
     udp = list(prepare(IPv6(src=ADDRS6[0], dst=ADDRS6[1]) / UDP(dport=(1, 40))))
     assert all(p.strict is None for p in udp)
+
+
+def _probe_key4(data: bytes) -> bytes | None:
+    return probe_key(data, parse(data, 101))
+
+
+#: per family: the probe's key, the IP layer class
+FAMILIES = {4: (_probe_key4, IP), 6: (lambda data: probe_key6(data, 0), IPv6)}
+
+
+@pytest.mark.parametrize("family", [4, 6])
+@pytest.mark.parametrize("link", ["raw", "ether"])
+def test_a_key_hit_is_exactly_answers(link: str, family: int) -> None:
+    key_of_probe, ip_class = FAMILIES[family]
+    rng = random.Random(7 + family)
+    agree_hits = 0
+    for _ in range(400):
+        probe = _random_probe(rng, family)
+        answer = _random_answer(rng, probe, family)
+        pdata = bytes(probe)
+        pkey = key_of_probe(pdata)
+        assert pkey is not None
+        if link == "ether":
+            frame, lt = bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / answer), 1
+        else:
+            frame, lt = bytes(answer), 101
+        buf, meta = _batch([frame])
+        (akey,) = answer_keys(buf, meta, lt)
+        assert akey is not None and akey == answer_key(frame, lt)
+        hit = akey == pkey or (len(akey) in WITH_ACK and akey[:-4] == pkey)
+        truth = dissect(frame, lt).getlayer(ip_class).answers(dissect(pdata, 101))
+        if hit:
+            assert truth, (probe.summary(), answer.summary())
+            agree_hits += 1
+        elif truth:
+            # a miss only sends the packet down the general path; but a SYN probe's
+            # ACK-carrying answer with the right numbers must hit
+            assert not (int(probe[TCP].flags) & 0x02 and int(answer[TCP].flags) & 0x10)
+    assert agree_hits > 50  # the sample exercised the hit path
