@@ -14,19 +14,16 @@ from __future__ import annotations
 import gc
 import math
 import select
-import struct
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
-from netprobe.engine.compiled import batch as cbatch
 from netprobe.engine.pacer import TokenBucket
-from netprobe.engine.probes import PreparedProbe, prepare
+from netprobe.engine.probes import LINKTYPE_RAW, PreparedProbe, prepare
 from netprobe.engine.results import Counters, Result
-from netprobe.engine.strictkeys import WITH_ACK, answer_key, answer_keys
+from netprobe.engine.strictkeys import META, NUMPY_RUN, WITH_ACK, capture_keys
 from netprobe.errors import UsageError
 from netprobe.packet.dissect import dissect
 from netprobe.packet.fastpath import answers_parsed as fast_answers
@@ -38,13 +35,6 @@ from netprobe.packet.layer import Layer
 BATCH = 256
 #: stray packets kept for the report (the count is always exact)
 STRAY_KEEP = 100
-#: capture batches at least this large get their keys with numpy, smaller ones in Python
-NUMPY_BATCH = 16
-#: numpy (about 0.1-0.3 s to import) is imported for the drain only by runs that have sent
-#: this many probes; smaller runs use it only when something else imported it already
-NUMPY_RUN = 4096
-#: pcapy-ng's next_batch metadata: native uint32 sec, usec, offset, caplen per packet
-_META = struct.Struct("=IIII")
 
 
 @dataclass
@@ -267,18 +257,20 @@ class SendReceiveLoop:
                 gc.enable()
         yield from unanswered
 
+    def _sent_as(self, prep: PreparedProbe) -> tuple[bytes, int, Layer | None]:
+        """The probe as results hold it (bytes, link type, layer if built): as sent, or
+        without the Ethernet header the run added to it (``strip_ether``)."""
+        if self.options.strip_ether:
+            return prep.data[14:], LINKTYPE_RAW, None
+        return prep.data, prep.linktype, prep._layer
+
     def _unanswered(self, flights: list[_Flight]) -> list[Result]:
         """The results of the probes no answer matched."""
-        strip = self.options.strip_ether
         out = []
         for f in flights:
             if f.result is None:
-                prep = f.prepared
-                if strip:
-                    out.append(Result(prep.data[14:], 101, f.sent, f.sends))
-                else:
-                    out.append(Result(prep.data, prep.linktype, f.sent, f.sends, None, 1,
-                                      None, prep._layer))
+                data, linktype, layer = self._sent_as(f.prepared)
+                out.append(Result(data, linktype, f.sent, f.sends, probe=layer))
         return out
 
     _answered_new = 0
@@ -288,14 +280,9 @@ class SendReceiveLoop:
         """Record ``frame`` as the answer to ``f`` (first answer, or another with ``multi``)."""
         c = self.counters
         late = f.done
-        prep = f.prepared
-        if self.options.strip_ether:
-            res = Result(prep.data[14:], 101, f.sent, f.sends, answer_bytes=frame,
-                         answer_linktype=linktype, received=recv, answer=pkt)
-        else:
-            res = Result(prep.data, prep.linktype, f.sent, f.sends, answer_bytes=frame,
-                         answer_linktype=linktype, received=recv,
-                         probe=prep.layer_if_built, answer=pkt)
+        data, probe_linktype, layer = self._sent_as(f.prepared)
+        res = Result(data, probe_linktype, f.sent, f.sends, answer_bytes=frame,
+                     answer_linktype=linktype, received=recv, probe=layer, answer=pkt)
         if f.result is None:
             f.result = res
             c.matched += 1
@@ -325,22 +312,8 @@ class SendReceiveLoop:
             n = len(meta) // 16
             if not n:
                 break
-            np = None if cbatch is not None else sys.modules.get("numpy")
-            if np is None and cbatch is None and n >= NUMPY_BATCH and c.sent >= NUMPY_RUN:
-                from netprobe.npimport import np  # a large run: worth its import time
-            if cbatch is not None:
-                # the compiled keys: cheaper than either twin at any batch size
-                metas = list(_META.iter_unpack(meta))
-                skeys = cbatch.answer_keys(buf, meta, linktype) if strict else None
-            elif np is not None and n >= NUMPY_BATCH:
-                rows = np.frombuffer(meta, dtype=np.uint32, count=n * 4).reshape(n, 4)
-                # exact-match keys of the TCP segments, for the whole batch at once
-                skeys = answer_keys(buf, rows, linktype) if strict else None
-                metas = rows.tolist()
-            else:
-                metas = list(_META.iter_unpack(meta))
-                skeys = ([answer_key(buf[off:off + caplen], linktype)
-                          for _s, _u, off, caplen in metas] if strict else None)
+            metas = list(META.iter_unpack(meta))
+            skeys = capture_keys(buf, meta, linktype, c.sent >= NUMPY_RUN) if strict else None
             for i, (sec, usec, off, caplen) in enumerate(metas):
                 frame = buf[off:off + caplen]
                 c.received += 1
@@ -353,9 +326,9 @@ class SendReceiveLoop:
                         if f is not None and f.result is None:
                             # inline _settle: this is the path almost every answer takes
                             prep = f.prepared
-                            if strip:
-                                res = Result(prep.data[14:], 101, f.sent, f.sends, frame,
-                                             linktype, sec + usec / 1e6)
+                            if strip:  # _sent_as, inline: almost every answer comes here
+                                res = Result(prep.data[14:], LINKTYPE_RAW, f.sent, f.sends,
+                                             frame, linktype, sec + usec / 1e6)
                             else:
                                 res = Result(prep.data, prep.linktype, f.sent, f.sends,
                                              frame, linktype, sec + usec / 1e6, prep._layer)

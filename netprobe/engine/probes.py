@@ -62,8 +62,6 @@ class PreparedProbe:
                            else dissect(self.data, self.linktype))
         return self._layer
 
-    layer_if_built = property(lambda self: self._layer)
-
 
 def prepare_one(packet: Layer | bytes, layer2: bool) -> PreparedProbe:
     """Build a packet and derive its key from the built bytes (every field filled)."""
@@ -78,6 +76,12 @@ def prepare_one(packet: Layer | bytes, layer2: bool) -> PreparedProbe:
     key = fastpath.key_of(fast, data)
     if key is not None:
         return PreparedProbe(data, key, linktype, cls, fast=fast, strict=probe_key(data, fast))
+    return _prepared_by_layers(data, linktype, cls)
+
+
+def _prepared_by_layers(data: bytes, linktype: int, cls: type[Layer] | None) -> PreparedProbe:
+    """A probe the fast path does not key: dissected for its hash key (and, for IPv6
+    TCP, given its strict key)."""
     # Answers are compared at the probe's top layer class: a frame's answer is found
     # inside the captured frame at that same class.
     sent = dissect_as(cls, data) if cls is not None else dissect(data, linktype)
@@ -106,17 +110,15 @@ def _from_template(template: ProbeTemplate, layer2: bool) -> Iterator[PreparedPr
             yield from map(PreparedProbe, datas, keys, repeat(linktype), repeat(cls),
                            repeat(None), repeat(None), stricts)
             continue
-        ip6 = probe_ip6(raw, linktype) if raw else None
         for k in range(0, len(raw), width):
             data = raw[k:k + width]
             fast = parse(data, linktype)
             key = key_of(fast, data)
             if key is None:
-                sent = dissect_as(cls, data)
-                yield PreparedProbe(data, sent.hashkey(), linktype, cls, sent,
-                                    strict=probe_key6(data, ip6) if ip6 is not None else None)
+                yield _prepared_by_layers(data, linktype, cls)
             else:
-                yield PreparedProbe(data, key, linktype, cls, fast=fast)
+                yield PreparedProbe(data, key, linktype, cls, fast=fast,
+                                    strict=probe_key(data, fast))
 
 
 #: probes stamped per template batch

@@ -29,10 +29,22 @@ destination addresses (= probe destination and source), the ports: 36 bytes,
 
 from __future__ import annotations
 
+import struct
+import sys
 from typing import TYPE_CHECKING, Any
+
+from netprobe.engine.compiled import batch as cbatch
 
 if TYPE_CHECKING:  # numpy is imported when a batch is large enough to need it
     import numpy as np
+
+#: without the compiled keys: capture batches at least this large get theirs with numpy
+NUMPY_BATCH = 16
+#: numpy (0.1-0.3 s to import) is imported for that only by runs that have sent this many
+#: probes; smaller runs use it only when something else imported it already
+NUMPY_RUN = 4096
+#: pcapy-ng's next_batch metadata: native uint32 sec, usec, offset, caplen per packet
+META = struct.Struct("=IIII")
 
 #: length of an IPv4 key that ends before the acknowledgement number
 PREFIX = 8
@@ -125,6 +137,26 @@ def template_keys(arr: np.ndarray, ip: int) -> list[bytes | None]:
     raw = out.tobytes()
     return [None if not ok[i] else raw[i * 12:i * 12 + (12 if syn[i] else PREFIX)]
             for i in range(n)]
+
+
+def capture_keys(buf: bytes, meta: bytes, linktype: int,
+                 large_run: bool = False) -> list[bytes | None] | None:
+    """The strict key of every packet of a capture batch (``next_batch``'s buffer and
+    packed meta), by the fastest implementation at hand: the compiled one, else numpy
+    for batches of ``NUMPY_BATCH`` or more when numpy is loaded or the run is large,
+    else Python per packet. None for link types the keys are not read from."""
+    if cbatch is not None:
+        return cbatch.answer_keys(buf, meta, linktype)
+    n = len(meta) // 16
+    if n >= NUMPY_BATCH and (large_run or "numpy" in sys.modules):
+        from netprobe.npimport import np
+
+        return answer_keys(buf, np.frombuffer(meta, dtype=np.uint32, count=n * 4).reshape(n, 4),
+                           linktype)
+    if linktype not in _IP_AT:
+        return None
+    return [answer_key(buf[off:off + caplen], linktype)
+            for _s, _u, off, caplen in META.iter_unpack(meta)]
 
 
 def answer_keys(buf: bytes, meta: np.ndarray, linktype: int) -> list[bytes | None] | None:

@@ -184,6 +184,11 @@ class ProbeTemplate:
             self.checksums.append(_Checksum(c_off, base_cs, words,
                                             zero_as_ffff=type(layer).__name__ == "UDP"))
 
+        #: ``stamp``'s description of the template for the compiled stamper
+        self._c_args = (
+            tuple(self.radices),
+            tuple((v.offset, v.size, v.shift, v.bits, v.values) for v in self.varying),
+            tuple((c.offset, c.base, tuple(c.words), c.zero_as_ffff) for c in self.checksums))
         self._spot_check(packet, sets)
 
     def _spot_check(self, packet: Layer, sets: list[tuple[int, str, list[Any]]]) -> None:
@@ -228,15 +233,7 @@ class ProbeTemplate:
         count = max(0, min(count, self.count - start))
         if cbatch is None:
             return self.batch(start, count).tobytes()
-        if self._c_args is None:
-            self._c_args = (
-                tuple(self.radices),
-                tuple((v.offset, v.size, v.shift, v.bits, v.values) for v in self.varying),
-                tuple((c.offset, c.base, tuple(c.words), c.zero_as_ffff)
-                      for c in self.checksums))
         return cbatch.stamp(self.base, start, count, *self._c_args)
-
-    _c_args: tuple | None = None
 
     def keys(self, raw: bytes) -> tuple[list[bytes], list[bytes | None]] | None:
         """Hash keys and strict keys of stamped probes (``stamp``'s bytes), or None when

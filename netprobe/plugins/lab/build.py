@@ -257,12 +257,13 @@ def plan(lab: str, topology: Topology, only: Iterable[str] | None = None) -> lis
     # (Docker does it), the kernel would also run every bridged frame through the IP
     # firewall hooks of the switch's namespace: about a tenth of the lab's kernel time
     # at scan rates, for rules that are not there. Off, per namespace, where it exists.
-    steering += [Step(f"no bridge netfilter {n.name}", in_namespace(
+    switching = [Step(f"no bridge netfilter {n.name}", in_namespace(
         namespace(lab, n.name), "sh", "-c",
         "for f in /proc/sys/net/bridge/bridge-nf-call-*; do "
         "[ -e \"$f\" ] && echo 0 > \"$f\"; done; true"))
         for n in nodes if n.role == "switch"]
-    return [phase for phase in (create, tune, cables, addressing, steering, routing, firewalls)
+    return [phase for phase in (create, tune, cables, addressing, steering, switching, routing,
+                                firewalls)
             if phase]
 
 

@@ -32,14 +32,9 @@ class Totals:
 
     def add(self, c: Counters, resend: bool = False) -> None:
         """Add the counters of one finished engine run (``resend``: all its sends resend)."""
-        self.sent += c.sent
+        for name in _FROM_COUNTERS:
+            setattr(self, name, getattr(self, name) + getattr(c, name))
         self.retries += c.sent if resend else c.retries
-        self.received += c.received
-        self.matched += c.matched
-        self.late += c.late
-        self.duplicates += c.duplicates
-        self.refused += c.refused
-        self.capture_dropped += c.capture_dropped
 
     def to_dict(self, elapsed: float) -> dict[str, Any]:
         """JSON form, with the scan's duration and average send rate."""
@@ -47,6 +42,11 @@ class Totals:
         d["elapsed"] = round(elapsed, 6)
         d["rate"] = round(self.sent / elapsed, 1) if elapsed > 0 else None
         return d
+
+
+#: the totals that are sums of the engine runs' counters of the same name
+_FROM_COUNTERS = ("sent", "received", "matched", "late", "duplicates", "refused",
+                  "capture_dropped")
 
 
 @dataclass

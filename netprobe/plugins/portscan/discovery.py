@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from ipaddress import ip_address
 
 from netprobe.engine.results import Counters, Result
+from netprobe.plugins.portscan.verdict import SHORT_ICMP4_UNREACH, SHORT_ICMP6_UNREACH
 
 #: the tag every discovery result carries in ``Result.extra``
 TAG = "discovery"
@@ -34,10 +35,6 @@ TAG = "discovery"
 SYN_PORT = 443
 ACK_PORT = 80
 
-_V4_UNREACH = {0: "net-unreach", 1: "host-unreach", 2: "proto-unreach", 3: "port-unreach",
-               9: "net-prohibited", 10: "host-prohibited", 13: "admin-prohibited"}
-_V6_UNREACH = {0: "no-route", 1: "admin-prohibited", 2: "beyond-scope", 3: "addr-unreach",
-               4: "port-unreach", 5: "source-policy", 6: "reject-route"}
 
 
 @dataclass(frozen=True)
@@ -222,14 +219,14 @@ def read_answer(result: Result, host: str) -> tuple[bool, str, int | None] | Non
         if top.type == 14:
             return own, "timestamp-reply", ttl
         if top.type == 3:
-            return own, _V4_UNREACH.get(top.code, "unreach"), ttl
+            return own, SHORT_ICMP4_UNREACH.get(top.code, "unreach"), ttl
         if top.type == 11:
             return False, "time-exceeded", ttl
         return own, f"icmp-type-{top.type}", ttl
     if kind == "ICMPv6EchoReply":
         return own, "echo-reply", ttl
     if kind == "ICMPv6DestUnreach":
-        return own, _V6_UNREACH.get(top.code, "unreach"), ttl
+        return own, SHORT_ICMP6_UNREACH.get(top.code, "unreach"), ttl
     if kind == "ICMPv6TimeExceeded":
         return False, "time-exceeded", ttl
     return own, "response", ttl

@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import repeat
-from operator import is_, itemgetter
+from operator import itemgetter
 from typing import Any
 
 from netprobe.engine.results import Result
@@ -148,9 +146,6 @@ def _phase(tag: Any) -> str:
 _ETH_IPV4 = b"\x08\x00\x45"
 #: where the IP header of a probe starts, per link type (Ethernet, raw IP)
 _PROBE_IP = {1: 14, 101: 0}
-#: raw TCP results from this many on are tallied column-wise (when numpy is loaded)
-COLUMNS_MIN = 1024
-
 PerHost = dict[tuple[int, bytes], dict[tuple[str, int], Verdict]]
 
 
@@ -161,29 +156,9 @@ def _tally_raw_tcp(results: Iterable[Result], scan: str) -> tuple[PerHost, list[
     these): the probes are the stamped ones (IP without options at a known
     offset), and a plain Ethernet/IPv4/TCP answer is classified by its TTL and
     flags once per distinct pair; anything else goes through ``tcp_verdict``.
-    A port probed more than once keeps its first answered verdict.
-
-    A large batch of uniform probes (one link type, one length, one IP version,
-    no port probed twice: what a scan's results are) is read column-wise with
-    numpy, when the scan has loaded it; anything else row by row
-    (:func:`_tally_rows`). Both give the same tables, in the same order.
-    """
-    results = results if isinstance(results, list) else list(results)
-    np = sys.modules.get("numpy")
-    if np is not None and len(results) >= COLUMNS_MIN:
-        tcp = [r for r in results if r.extra == "tcp"]
-        per_host = _tally_columns(tcp, scan, np) if len(tcp) >= COLUMNS_MIN else None
-        if per_host is not None:
-            return per_host, [r for r in results if r.extra != "tcp"]
-    return _tally_rows(results, scan)
-
-
-def _tally_rows(results: Iterable[Result], scan: str) -> tuple[PerHost, list[Result]]:
-    """:func:`_tally_raw_tcp` one result at a time (any mix of results).
-
-    Per result: no tuple for its host (hosts are told apart by their packed
-    address; the table of the last one is at hand), one dictionary operation
-    for its port in the common case.
+    A port probed more than once keeps its first answered verdict. Per result:
+    no tuple for its host (the table of the last host is at hand), one
+    dictionary operation for its port in the common case.
     """
     by_packed: dict[bytes, dict[tuple[str, int], Verdict]] = {}
     rest: list[Result] = []
@@ -232,86 +207,6 @@ def _tally_rows(results: Iterable[Result], scan: str) -> tuple[PerHost, list[Res
             ports[key] = verdict
     # 4 and 16 bytes: the length of a packed address tells its version
     return {(4 if len(k) == 4 else 6, k): v for k, v in by_packed.items()}, rest
-
-
-def _tally_columns(tcp: list[Result], scan: str, np: Any) -> PerHost | None:
-    """:func:`_tally_raw_tcp` over the probes' and answers' bytes as columns, or None when
-    the probes are not uniform or a port was probed twice (then: row by row)."""
-    n = len(tcp)
-    linktypes = {r.probe_linktype for r in tcp}
-    o = _PROBE_IP.get(linktypes.pop()) if len(linktypes) == 1 else None
-    probes = [r.probe_bytes for r in tcp]
-    widths = set(map(len, probes))
-    if o is None or len(widths) != 1:
-        return None
-    width = widths.pop()
-    if width < o + 40:
-        return None
-    rows = np.frombuffer(b"".join(probes), dtype=np.uint8).reshape(n, width)
-    if (rows[:, o] == 0x45).all() and (rows[:, o + 9] == 6).all():
-        version, addr, at = 4, slice(o + 16, o + 20), o + 22
-    elif (width >= o + 60 and (rows[:, o] >> 4 == 6).all() and (rows[:, o + 6] == 6).all()):
-        version, addr, at = 6, slice(o + 24, o + 40), o + 42
-    else:
-        return None
-    ports = (rows[:, at].astype(np.int64) << 8) | rows[:, at + 1]
-    hosts = np.ascontiguousarray(rows[:, addr])
-    if (hosts == hosts[0]).all():
-        if np.bincount(ports).max() > 1:
-            return None
-        groups = [(hosts[0].tobytes(), slice(None))]
-    else:
-        groups = _host_groups(hosts, ports, np)
-        if groups is None:
-            return None
-    verdicts = _column_verdicts(tcp, scan, np)
-    return {(version, packed): dict(zip(zip(repeat("tcp"), ports[sel].tolist()),
-                                        verdicts[sel].tolist()))
-            for packed, sel in groups}
-
-
-def _host_groups(hosts: Any, ports: Any, np: Any) -> list[tuple[bytes, Any]] | None:
-    """(packed host, its rows in order) per host in order of appearance; None when a
-    (host, port) pair appears twice."""
-    packed = hosts.view(np.dtype((np.void, hosts.shape[1]))).ravel()
-    _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
-    inverse = inverse.ravel().astype(np.int64)
-    if np.unique((inverse << 16) | ports).size != len(ports):
-        return None
-    order = np.argsort(inverse, kind="stable")  # each host's rows, in their order
-    bounds = np.concatenate(([0], np.cumsum(np.bincount(inverse))))
-    return [(hosts[first[h]].tobytes(), order[bounds[h]:bounds[h + 1]])
-            for h in np.argsort(first).tolist()]
-
-
-def _column_verdicts(tcp: list[Result], scan: str, np: Any) -> Any:
-    """Every result's verdict, as a numpy array of the (shared) verdict tuples."""
-    n = len(tcp)
-    answers = [r.answer_bytes for r in tcp]
-    silent = np.fromiter(map(is_, answers, repeat(None)), dtype=bool, count=n)
-    blobs = [b"" if a is None else a for a in answers]
-    lengths = np.fromiter(map(len, blobs), dtype=np.int64, count=n)
-    linktypes = np.fromiter([r.answer_linktype for r in tcp], dtype=np.int64, count=n)
-    buf = np.frombuffer(b"".join(blobs), dtype=np.uint8)
-    starts = np.cumsum(lengths) - lengths
-    fast = np.flatnonzero((lengths >= 54) & (linktypes == 1))
-    at = starts[fast]
-    fast = fast[(buf[at + 12] == 0x08) & (buf[at + 13] == 0x00) & (buf[at + 14] == 0x45)
-                & (buf[at + 23] == 6)]
-    at = starts[fast]
-    shapes = (buf[at + 22].astype(np.int64) << 8) | buf[at + 47]  # TTL, TCP flags
-    _, first, inverse = np.unique(shapes, return_index=True, return_inverse=True)
-    table = np.empty(len(first), dtype=object)
-    for i, row in enumerate(fast[first].tolist()):
-        table[i] = tcp_verdict(scan, answers[row], 1)
-    out = np.empty(n, dtype=object)
-    out.fill(tcp_verdict(scan, None))  # one shared tuple (assigning a tuple would spread it)
-    out[fast] = table[inverse.ravel()]
-    other = ~silent
-    other[fast] = False
-    for row in np.flatnonzero(other).tolist():
-        out[row] = tcp_verdict(scan, answers[row], tcp[row].answer_linktype)
-    return out
 
 
 def build(results: Iterable[Result], options: dict[str, Any]) -> dict[str, HostReport]:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from netprobe.engine.results import Counters, Result
 from netprobe.plugins.portscan.collect import Collector
 from netprobe.plugins.portscan.congestion import RateController
 from netprobe.plugins.portscan.interpret import ping_verdict
@@ -94,19 +95,10 @@ class ScanRun:
                 self.warn("host discovery is not available; scanning every target (-Pn)")
                 return plan.targets
             self.discovery_mode = "ping"
-            counters = self.progress.counters()
-            try:
-                results = discovery.discover(
-                    hosts, timeout=plan.timing.initial_timeout,
-                    retries=min(DISCOVERY_RETRIES, plan.timing.max_retries),
-                    rate=self._rate(), iface=plan.iface, counters=counters)
-            except KeyboardInterrupt as exc:
-                # the discovery module hands over what it has with the interruption
-                self.collector.other.extend(getattr(exc, "results", None) or [])
-                raise
-            finally:
-                self.collector.totals.add(counters)
-            self.collector.other.extend(results)
+            results = self._other_phase(lambda counters: discovery.discover(
+                hosts, timeout=plan.timing.initial_timeout,
+                retries=min(DISCOVERY_RETRIES, plan.timing.max_retries),
+                rate=self._rate(), iface=plan.iface, counters=counters))
             self._learn_rtt(results)
             verdicts = discovery.hosts_up(results)
             up = [h for h, v in verdicts.items() if v.state == "up"]
@@ -192,19 +184,25 @@ class ScanRun:
         remaining = self._remaining()
         if remaining is not None and remaining <= 0:
             return
+        self._other_phase(lambda counters: scan_udp(
+            pairs, timeout=self.rtt.timeout(), retries=plan.timing.max_retries,
+            rate=self._rate(), max_time=remaining, iface=plan.iface, counters=counters,
+            on_progress=self.progress))
+
+    def _other_phase(self, call: Callable[[Counters], list[Result]]) -> list[Result]:
+        """Run a discovery or UDP phase with fresh counters; its results and counters go to
+        the collector, also when Ctrl-C stops it (the module then hands over what it has
+        with the interruption)."""
         counters = self.progress.counters()
         try:
-            results = scan_udp(pairs, timeout=self.rtt.timeout(),
-                               retries=plan.timing.max_retries, rate=self._rate(),
-                               max_time=remaining, iface=plan.iface, counters=counters,
-                               on_progress=self.progress)
+            results = call(counters)
         except KeyboardInterrupt as exc:
-            # the UDP module hands over what it has with the interruption
             self.collector.other.extend(getattr(exc, "results", None) or [])
             raise
         finally:
             self.collector.totals.add(counters)
         self.collector.other.extend(results)
+        return results
 
     # -- what to save -----------------------------------------------------------------------------
     def options(self) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from netprobe.engine.results import Counters, Result
 from netprobe.plugins.portscan import ratelimit
 from netprobe.plugins.portscan.ratelimit import Attempt
 from netprobe.plugins.portscan.udp_payloads import payload_for
+from netprobe.plugins.portscan.verdict import SHORT_ICMP4_UNREACH, SHORT_ICMP6_UNREACH
 
 #: link type of the probes (bare IP packets)
 LINKTYPE_RAW = 101
@@ -58,11 +59,6 @@ DELIVERY_SLACK = 0.03
 #: probes to one port at most (silences that do not count included)
 MAX_SENDS = 60
 
-# nmap's reasons for ICMP destination unreachable codes (IPv4 type 3, IPv6 type 1)
-_V4_UNREACH = {0: "net-unreach", 1: "host-unreach", 2: "proto-unreach", 3: "port-unreach",
-               9: "net-prohibited", 10: "host-prohibited", 13: "admin-prohibited"}
-_V6_UNREACH = {0: "no-route", 1: "admin-prohibited", 2: "beyond-scope", 3: "addr-unreach",
-               4: "port-unreach", 5: "source-policy", 6: "reject-route"}
 
 
 class _RoundOver(Exception):
@@ -113,14 +109,14 @@ def udp_verdict(result: Result) -> tuple[str, str, int | None]:
     from_target = target is not None and _same_address(str(net.src), target)  # type: ignore[attr-defined]
     if kind == "ICMP":
         if transport.type == 3:
-            reason = _V4_UNREACH.get(transport.code, "unreach")
+            reason = SHORT_ICMP4_UNREACH.get(transport.code, "unreach")
         elif transport.type == 11:
             reason = "time-exceeded"
         else:
             return "filtered", f"icmp-type-{transport.type}", ttl
     elif kind.startswith("ICMPv6"):
         if transport.type == 1:
-            reason = _V6_UNREACH.get(transport.code, "unreach")
+            reason = SHORT_ICMP6_UNREACH.get(transport.code, "unreach")
         elif transport.type == 3:
             reason = "time-exceeded"
         else:

@@ -40,6 +40,14 @@ ICMP4_UNREACH = {0: "net-unreach", 1: "host-unreach", 2: "proto-unreach", 3: "po
 ICMP6_UNREACH = {0: "no-route", 1: "admin-prohibited", 2: "beyond-scope", 3: "host-unreach",
                  4: "port-unreach", 5: "source-addr-failed", 6: "reject-route"}
 
+#: the shorter tables of host discovery and UDP verdicts (a code not listed: "unreach")
+SHORT_ICMP4_UNREACH = {0: "net-unreach", 1: "host-unreach", 2: "proto-unreach",
+                       3: "port-unreach", 9: "net-prohibited", 10: "host-prohibited",
+                       13: "admin-prohibited"}
+SHORT_ICMP6_UNREACH = {0: "no-route", 1: "admin-prohibited", 2: "beyond-scope",
+                       3: "addr-unreach", 4: "port-unreach", 5: "source-policy",
+                       6: "reject-route"}
+
 _ETH_V4, _ETH_V6 = 0x0800, 0x86DD
 
 
@@ -63,27 +71,20 @@ def network_offset(frame: bytes, linktype: int) -> int | None:
     return None
 
 
-def _icmp_reason(kind: int, icmp_type: int, code: int) -> str | None:
+#: per IP version: the unreachable message's type and its codes' reasons, and the reasons
+#: of the other ICMP errors about a probe
+_ICMP_ERRORS = {
+    4: (3, ICMP4_UNREACH, {11: "time-exceeded", 12: "param-problem", 4: "source-quench"}),
+    6: (1, ICMP6_UNREACH, {3: "time-exceeded", 4: "param-problem", 2: "packet-too-big"}),
+}
+
+
+def _icmp_reason(version: int, icmp_type: int, code: int) -> str | None:
     """The reason an ICMP error gives (None when the message is no error about a probe)."""
-    if kind == 4:
-        if icmp_type == 3:
-            return ICMP4_UNREACH.get(code, f"unreach-code-{code}")
-        if icmp_type == 11:
-            return "time-exceeded"
-        if icmp_type == 12:
-            return "param-problem"
-        if icmp_type == 4:
-            return "source-quench"
-        return None
-    if icmp_type == 1:
-        return ICMP6_UNREACH.get(code, f"unreach-code-{code}")
-    if icmp_type == 3:
-        return "time-exceeded"
-    if icmp_type == 4:
-        return "param-problem"
-    if icmp_type == 2:
-        return "packet-too-big"
-    return None
+    unreach, codes, others = _ICMP_ERRORS[4 if version == 4 else 6]
+    if icmp_type == unreach:
+        return codes.get(code, f"unreach-code-{code}")
+    return others.get(icmp_type)
 
 
 def answer_fields(frame: bytes, linktype: int) -> tuple[str, int, int, int] | None:

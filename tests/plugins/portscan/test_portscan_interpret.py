@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from netprobe.engine.results import Result
@@ -11,6 +10,7 @@ from netprobe.output import Output, json_line
 from netprobe.plugins.portscan import interpret
 from netprobe.plugins.portscan.interpret import build, dominant_state, records, report
 from netprobe.plugins.portscan.render import render_records
+from netprobe.plugins.portscan.verdict import tcp_verdict
 from tests.plugins.portscan.portscan_samples import probe, result
 
 COUNTERS = {"sent": 40, "received": 36, "retries": 3, "elapsed": 0.5, "rate": 80.0}
@@ -124,7 +124,7 @@ def test_probe_bytes_name_the_port():
     assert probe("198.18.1.11", 443)[22:24] == (443).to_bytes(2, "big")
 
 
-# -- the column-wise tally gives what the row-by-row one gives ----------------------------------
+# -- the raw TCP tally gives each result's own verdict -----------------------------------------
 def _mixed(host, ports, scan="syn"):
     """Results to ``host`` with every kind of answer, in a scan-like order."""
     kinds = [("RA", 64), ("SA", 64), (None, 64), ("icmp", 63), ("SA", 60), ("R", 64)]
@@ -150,14 +150,28 @@ def _bare_answer(r):
     return bare
 
 
+def _one_by_one(rs, scan):
+    """The reference: ``tcp_verdict`` per result, the first answered verdict per port kept."""
+    tables = {}
+    for r in rs:
+        if r.extra != "tcp":
+            continue
+        host, proto, port = interpret.probe_target(r.probe_bytes, r.probe_linktype)
+        ports = tables.setdefault(host, {})
+        verdict = tcp_verdict(scan, r.answer_bytes, r.answer_linktype)
+        if (proto, port) not in ports or ports[(proto, port)][1] == "no-response":
+            ports[(proto, port)] = verdict
+    return [(host, list(ports.items())) for host, ports in tables.items()]
+
+
 def _tables(per_host):
-    return [(host, list(ports.items())) for host, ports in per_host.items()]
+    return [(interpret._ntop(version, packed), list(ports.items()))
+            for (version, packed), ports in per_host.items()]
 
 
 @pytest.mark.parametrize("case", ["one-host", "three-hosts", "framed", "ipv6", "fin",
                                   "bare-answers"])
-def test_column_tally_equals_row_tally(monkeypatch, case):
-    monkeypatch.setattr(interpret, "COLUMNS_MIN", 4)
+def test_tally_gives_each_result_its_own_verdict(case):
     scan = "fin" if case == "fin" else "syn"
     if case == "three-hosts":
         rs = [r for p in range(1, 13) for r in _mixed("198.18.1.11", [p])
@@ -171,24 +185,18 @@ def test_column_tally_equals_row_tally(monkeypatch, case):
     if case == "bare-answers":
         rs = [_bare_answer(r) if i % 3 else r for i, r in enumerate(rs)]
     rs.insert(5, result("198.18.1.11", 99, "RA", tag="discovery"))
-    rows, rest = interpret._tally_rows(rs, scan)
-    columns = interpret._tally_columns([r for r in rs if r.extra == "tcp"], scan, np)
-    assert columns is not None
-    assert _tables(columns) == _tables(rows)
-    per_host, rest2 = interpret._tally_raw_tcp(rs, scan)
-    assert _tables(per_host) == _tables(rows) and rest2 == rest and len(rest) == 1
+    per_host, rest = interpret._tally_raw_tcp(rs, scan)
+    assert _tables(per_host) == _one_by_one(rs, scan)
+    assert len(rest) == 1 and rest[0].extra == "discovery"
 
 
-def test_tally_goes_row_by_row_for_mixed_or_repeated_probes(monkeypatch):
-    monkeypatch.setattr(interpret, "COLUMNS_MIN", 4)
+def test_tally_of_mixed_and_repeated_probes():
     mixed = scan_results()  # IPv4 and IPv6 probes
     repeated = _mixed("198.18.1.11", range(1, 9)) + _mixed("198.18.1.12", [1])
     repeated += [result("198.18.1.11", 3, "SA"), result("198.18.1.11", 4, "RA")]
     framed = [_framed(r) for r in _mixed("198.18.1.11", range(1, 5))]
     for rs in (mixed, repeated, repeated[2:] + framed):
-        assert interpret._tally_columns([r for r in rs if r.extra == "tcp"], "syn", np) is None
-        assert _tables(interpret._tally_raw_tcp(rs, "syn")[0]) == _tables(
-            interpret._tally_rows(rs, "syn")[0])
+        assert _tables(interpret._tally_raw_tcp(rs, "syn")[0]) == _one_by_one(rs, "syn")
     # a port probed twice keeps its first answered verdict
     ports = interpret._tally_raw_tcp(repeated, "syn")[0][(4, bytes([198, 18, 1, 11]))]
     assert ports[("tcp", 3)] == ("open", "syn-ack", 64)  # silent first, then answered
