@@ -1,7 +1,10 @@
 """netprobe: craft, send, sniff and dissect packets; scan, trace and analyse networks.
 
-``from netprobe import IP, TCP, dissect`` gives the packet engine; names are
-loaded on first use so that the command line starts fast.
+``from netprobe import *`` gives Scapy's user API on netprobe's engine (layers,
+``sr``/``send``/``sniff``, ``rdpcap``/``wrpcap``, ``PacketList``, the helpers);
+``netprobe.all`` is the same namespace with everything loaded at once. Names are
+loaded on first use, so that the command line starts fast: ``__all__`` is a plain
+list, and ``import *`` asks this module's ``__getattr__`` for each of its names.
 """
 
 from __future__ import annotations
@@ -10,33 +13,47 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-#: public name -> module that defines it (loaded on first access)
-_EXPORTS = {
-    "dissect": "netprobe.packet",
-    "Layer": "netprobe.packet",
-    "Raw": "netprobe.packet",
-    "Padding": "netprobe.packet",
-    "Ether": "netprobe.packet",
-    "IP": "netprobe.packet",
-    "TCP": "netprobe.packet",
-    "UDP": "netprobe.packet",
-    "bind_layers": "netprobe.packet",
-    "send": "netprobe.engine.api",
-    "sendp": "netprobe.engine.api",
-    "sr": "netprobe.engine.api",
-    "sr1": "netprobe.engine.api",
-    "srp": "netprobe.engine.api",
-    "srp1": "netprobe.engine.api",
-    "sniff": "netprobe.engine.api",
+#: module -> the public names it defines (each loaded on first access). Every module
+#: listed here defines ``__all__`` with at least these names (a test checks it).
+#: Sections are kept apart so that each part of the library face adds its own rows.
+_FACE: dict[str, tuple[str, ...]] = {
+    # -- the packet engine: layers, dissection, bindings --
+    "netprobe.packet": ("dissect", "dissect_as", "Layer", "bind_layers"),
+    # -- sending and receiving --
+    "netprobe.engine.api": ("send", "sendp", "sr", "sr1", "srp", "srp1", "sniff"),
+    # -- capture files and packet lists --
+    # -- packet presentation and inspection --
+    # -- user-defined protocols (fields_desc) --
+    # -- helpers: random values, checksums, addresses, hex, fragments --
+    # -- more layers --
 }
 
 
+def _exports() -> dict[str, str]:
+    table = {name: module for module, names in _FACE.items() for name in names}
+    return table
+
+
+_EXPORTS = _exports()
+
+
+def _layer_names() -> list[str]:
+    """Every layer family's public names (importing floor 1 is cheap: no code generated)."""
+    import netprobe.packet as packet
+
+    return list(packet.__all__)
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__all__":
+        names = sorted(set(_EXPORTS) | set(_layer_names()))
+        globals()["__all__"] = names
+        return names
     module = _EXPORTS.get(name)
     if module is None:
         import netprobe.packet as packet
 
-        if name in getattr(packet, "__all__", ()):
+        if name in packet.__all__:
             return getattr(packet, name)
         raise AttributeError(f"module 'netprobe' has no attribute {name!r}")
     import importlib
@@ -47,6 +64,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    import netprobe.packet as packet
-
-    return sorted(set(_EXPORTS) | set(packet.__all__) | {"__version__"})
+    return sorted(set(_EXPORTS) | set(_layer_names()) | {"__version__"})
