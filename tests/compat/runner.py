@@ -2,8 +2,9 @@
 
 Usage: ``python -m tests.compat.runner scapy|netprobe|netprobe.all FILE``.
 
-A snippet file (``snippets/THEME.snip``) is Python split by lines of the form ``# --- name``. Every snippet
-starts with the import line ``from scapy.all import *``; under netprobe that one
+A snippet file (``snippets/THEME.snip``) is Python split by lines of the form
+``# --- name``. Every snippet starts with the import line
+``from scapy.all import *``; under netprobe that one
 line is replaced by ``from netprobe import *`` (or ``from netprobe.all import *``),
 and nothing else changes. Each snippet runs in a fresh namespace with its own
 working folder, ``random`` seeded to 0, stdout captured; an exception ends the

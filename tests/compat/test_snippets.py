@@ -1,7 +1,8 @@
 """Scapy snippets run under Scapy and under netprobe, with only the import line changed.
 
-Each file ``snippets/THEME.snip`` is one theme (Python split by ``# --- name``). Every snippet must run under netprobe
-without an exception (when it runs under Scapy), and print byte for byte what
+Each file ``snippets/THEME.snip`` is one theme (Python split by ``# --- name``).
+Every snippet must run under netprobe without an exception (when it runs under
+Scapy), and print byte for byte what
 Scapy prints, unless it is listed in the theme's ``DIFFERS`` (in ``differs.py``)
 with the reason (a deliberate difference, documented in the README).
 """
