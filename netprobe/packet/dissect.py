@@ -35,7 +35,7 @@ def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None) -> Laye
     nxt: type[Layer] | None = cls
     depth = 0
     while True:
-        layer._errors = None
+        layer._errors = layer._meta = None
         try:
             poff, pend = layer.parse(buf, off, end)
             nxt = (layer.next_layer(buf, poff, pend) or Raw) if poff < pend else None

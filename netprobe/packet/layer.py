@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import socket
 import struct
+import time as _time
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -216,6 +217,7 @@ def _write_init(cls: Any, spec: _CodeSpec) -> str:
     return (f"def __init__(self, _raw=None, /{', *, ' + params if params else ''}, **_extra):\n"
             + "\n".join(body) + "\n"
             "    self._payload = None\n    self._under = None\n    self._errors = None\n"
+            "    self._meta = None\n"
             "    if _extra: _bad_kw(self, _extra)\n"
             # fields given by keyword win over the bytes, as in Scapy's IP(raw, ttl=1)
             "    if _raw is not None:\n"
@@ -293,6 +295,7 @@ def _write_copy_one(cls: Any, spec: _CodeSpec) -> str:
     for slot in spec.keep_slots:
         lines.append(f"    n.{slot} = getattr(self, {slot!r}, None)")
     lines.append("    n._payload = None\n    n._under = None\n    n._errors = self._errors")
+    lines.append("    n._meta = self._meta")
     lines.append("    return n")
     return "def _copy_one(self):\n" + "\n".join(lines) + "\n"
 
@@ -366,6 +369,7 @@ def _b2i24(b: bytes) -> int:
 
 
 _ntoa = socket.inet_ntoa
+_now = _time.time
 
 
 def _bad_kw(layer: Layer, extra: dict[str, Any]) -> None:
@@ -407,7 +411,7 @@ class Layer(metaclass=LayerMeta):
     ``pkt[TCP]`` finds a layer, iterating yields every packet of a packet set.
     """
 
-    __slots__ = ("_errors", "_payload", "_under")
+    __slots__ = ("_errors", "_meta", "_payload", "_under")
     fields: ClassVar[tuple[F.Field, ...]] = ()
     field_names: ClassVar[tuple[str, ...]] = ()
     fields_by_name: ClassVar[dict[str, F.Field]] = {}
@@ -495,6 +499,45 @@ class Layer(metaclass=LayerMeta):
 
             return Raw(load=other) / self
         return NotImplemented
+
+    # -- capture metadata ---------------------------------------------------------------------
+    @property
+    def time(self) -> Any:
+        """When the packet was captured (read or sniffed) or made: seconds since the epoch.
+
+        Settable; capture writers write it back. A packet made in code and never given
+        a time takes the moment its time is first asked for (Scapy: the moment it was
+        made; asking the clock for every packet built would slow building down).
+        """
+        m = self._meta
+        if m is None or m[0] is None:
+            t = _now()
+            self._meta = (t, None if m is None else m[1])
+            return t
+        return m[0]
+
+    @time.setter
+    def time(self, value: Any) -> None:
+        m = self._meta
+        self._meta = (value, None if m is None else m[1])
+
+    @property
+    def wirelen(self) -> int | None:
+        """The packet's length on the wire when read or sniffed (None for a packet made in code)."""
+        m = self._meta
+        return None if m is None else m[1]
+
+    @wirelen.setter
+    def wirelen(self, value: int | None) -> None:
+        m = self._meta
+        self._meta = (None if m is None else m[0], value)
+
+    def __getattr__(self, name: str) -> Any:
+        # only reached when normal lookup fails: a layer made without __init__ (by a
+        # dissector) that never set its metadata slot
+        if name == "_meta":
+            return None
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # -- navigation ---------------------------------------------------------------------------
     @property

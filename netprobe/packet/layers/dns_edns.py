@@ -111,7 +111,7 @@ class DNSRROPT(ResourceRecord):
                 opts.append(buf[pos:rdend])
                 break
             opt = _new(EDNS0TLV)
-            opt._payload = opt._under = opt._errors = None
+            opt._payload = opt._under = opt._errors = opt._meta = None
             opt.optcode, opt.optlen, opt.optdata = code, length, buf[pos + 4:nxt]
             opts.append(opt)
             pos = nxt

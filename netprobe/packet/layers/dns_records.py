@@ -119,6 +119,7 @@ def _blank(cls: type[Layer]) -> Any:
     obj._payload = None
     obj._under = None
     obj._errors = None
+    obj._meta = None
     return obj
 
 
