@@ -1,4 +1,4 @@
-"""The ``lab`` pytest fixture: one practice lab for the whole test session.
+"""The lab pytest fixtures: practice labs shared by the whole test session.
 
 Use it from any test directory, in one of two ways (both need the repository
 root on ``sys.path``: ``python -m pytest`` run from the root provides it, and
@@ -17,6 +17,39 @@ with the reason, except when ``CI=true``, where a lab test must run: it fails.
 
 It returns a :class:`LabHandle`; ``handle.truth`` is what ``netprobe lab
 status --json`` prints.
+
+The fixtures (import the ones you use, as above):
+
+``lab`` (session)
+    Fast: built with ``lab up --no-ratelimit`` (routers send ICMP errors
+    without limit; hosts keep the kernel's). Round trips ~0.05 ms. What most
+    tests want; it behaved like this before the lab kept stock limits.
+``real_lab`` (session)
+    A second lab (``nptr<pid>``) with the kernel's stock ICMP rate limits on
+    every node, routers included: about 6 errors to one peer at once, then one
+    per second, like a real router. No delay unless a test asks for it.
+``wan_lab`` (function)
+    ``real_lab`` with 12.5 ms added to each direction of the LAN (every
+    frame crossing the switch), so every round trip from the scanner is 25 ms
+    longer (``WAN_ROUND_TRIP_MS``); the delay is removed after the test.
+``real_lab_rtt`` (function, parametrized)
+    ``real_lab`` at each round trip of ``ROUND_TRIPS_MS`` (0 and 25 ms), ids
+    ``rtt0`` and ``rtt25``; ``handle.round_trip_ms`` tells which. For
+    benchmarks that must run "at 0 ms and at 25 ms round trip".
+
+Any handle can be impaired for the length of a ``with`` block (restored after)::
+
+    with real_lab.impaired(delay=12.5, jitter=2, loss=10):   # on the LAN
+        ...
+    with real_lab.impaired(on="h1", icmp_ratelimit=250):     # one node's sysctl
+        ...
+
+or for good with ``handle.impair(...)`` (same keywords as ``lab impair``:
+``on``, ``delay``, ``jitter`` in ms each direction, ``loss`` in percent,
+``icmp_ratelimit`` in ms). Impair only ``real_lab``/``wan_lab`` or restore
+what you change: other tests share the lab. Time one stock ICMP burst per
+target: a router's limiter refills one token a second (``REFILL_SECONDS``
+for a full bucket).
 """
 
 from __future__ import annotations
@@ -27,6 +60,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import pytest
 
@@ -36,6 +70,13 @@ from netprobe.plugins.lab import build, lifecycle, processes, state
 TEST_PREFIX = "npt"
 # Names only tests make (npt<pid>, npt<letter><pid>): the sweep never touches others.
 TEST_NAME = re.compile(rf"^{TEST_PREFIX}[a-z]?[0-9]+$")
+#: one-way delay ``wan_lab`` adds on the LAN, and the round trip it makes
+WAN_DELAY_MS = 12.5
+WAN_ROUND_TRIP_MS = 2 * WAN_DELAY_MS
+#: the round trips ``real_lab_rtt`` runs at
+ROUND_TRIPS_MS = (0.0, WAN_ROUND_TRIP_MS)
+#: seconds for a stock ICMP rate limiter (burst ~6, one token a second) to be full again
+REFILL_SECONDS = 7.0
 
 
 class LabHandle:
@@ -45,6 +86,59 @@ class LabHandle:
         self.name = name
         self.truth: dict = lifecycle.status(name)
         self.scanner_ns = self.truth["scanner"]["namespace"]
+        #: the round trip the LAN adds right now (set by real_lab_rtt and wan_lab)
+        self.round_trip_ms = 0.0
+
+    @property
+    def ratelimited(self) -> bool:
+        """True when the routers keep stock ICMP rate limits (``real_lab``)."""
+        return self.truth["impairments"]["icmp_ratelimit"] == "stock"
+
+    def impair(self, on: str = "lan", *, delay: float | None = None,
+               jitter: float | None = None, loss: int | None = None,
+               icmp_ratelimit: int | None = None) -> dict:
+        """Like ``netprobe lab impair --on ON ...``: None leaves a setting, 0 clears it."""
+        report = lifecycle.impair(self.name, loss, on, delay=delay, jitter=jitter,
+                                  icmp_ratelimit=icmp_ratelimit)
+        self.refresh()
+        return report
+
+    @contextmanager
+    def impaired(self, on: str = "lan", *, delay: float | None = None,
+                 jitter: float | None = None, loss: int | None = None,
+                 icmp_ratelimit: int | None = None) -> Iterator[LabHandle]:
+        """Impair ``on`` for the ``with`` block, then put back what was there before."""
+        before = self.refresh()["impairments"]
+        link = before["links"].get(on, {})
+        node_limit = before["icmp_ratelimit_ms"]
+        self.impair(on, delay=delay, jitter=jitter, loss=loss, icmp_ratelimit=icmp_ratelimit)
+        try:
+            yield self
+        finally:
+            undo: dict = {}
+            if loss is not None:
+                undo["loss"] = link.get("loss_percent", 0)
+            if delay is not None or jitter is not None:
+                undo["delay"] = link.get("delay_ms", 0.0)
+                undo["jitter"] = link.get("jitter_ms", 0.0)
+            if undo:
+                self.impair(on, **undo)
+            if icmp_ratelimit is not None:
+                nodes = [n for n in self._kernel_nodes() if on in ("lan", n)]
+                for node in nodes:
+                    self.impair(node, icmp_ratelimit=node_limit.get(
+                        node, self._stock_limit(node)))
+
+    def _kernel_nodes(self) -> list[str]:
+        names = [h["name"] for h in self.truth["hosts"]] + [self.truth["far"]["name"]]
+        names += [r["name"] for r in self.truth["routers"]] + ["scan"]
+        if self.truth.get("duplicate"):
+            names.append("dup")
+        return names
+
+    def _stock_limit(self, node: str) -> int:
+        kind = "routers" if node in {r["name"] for r in self.truth["routers"]} else "hosts"
+        return int(self.truth["kernel"][kind]["net.ipv4.icmp_ratelimit"])
 
     def refresh(self) -> dict:
         """Re-read ``status`` (after impair, restart-service, add-duplicate...)."""
@@ -120,7 +214,9 @@ def remove_stale_test_labs() -> list[str]:
 class _SharedLab:
     """One lab per session however many fixture copies ask for it."""
 
-    def __init__(self) -> None:
+    def __init__(self, infix: str = "", ratelimit: bool = True) -> None:
+        self.infix = infix
+        self.ratelimit = ratelimit
         self.users = 0
         self.handle: LabHandle | None = None
         self.previous_sigterm = None
@@ -128,13 +224,13 @@ class _SharedLab:
     def acquire(self) -> LabHandle:
         if self.handle is None:
             remove_stale_test_labs()
-            name = f"{TEST_PREFIX}{os.getpid()}"
+            name = f"{TEST_PREFIX}{self.infix}{os.getpid()}"
             if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
                 # Turn SIGTERM into KeyboardInterrupt so teardown still runs.
                 self.previous_sigterm = signal.SIG_DFL
                 signal.signal(signal.SIGTERM, _interrupt)
             try:
-                lifecycle.up(name)
+                lifecycle.up(name, ratelimit=self.ratelimit)
             except BaseException:
                 self._restore_sigterm()
                 raise
@@ -162,15 +258,54 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-_SHARED = _SharedLab()
+_SHARED = _SharedLab(ratelimit=False)
+_REAL = _SharedLab("r", ratelimit=True)
 
 
 @pytest.fixture(scope="session")
 def lab() -> Iterator[LabHandle]:
-    """A running practice lab for the session; always brought down afterwards."""
+    """A running practice lab for the session (routers without ICMP rate limits)."""
     require_lab_environment()
     handle = _SHARED.acquire()
     try:
         yield handle
     finally:
         _SHARED.release()
+
+
+@pytest.fixture(scope="session")
+def real_lab() -> Iterator[LabHandle]:
+    """A second lab for the session with the kernel's stock ICMP rate limits everywhere."""
+    require_lab_environment()
+    handle = _REAL.acquire()
+    try:
+        yield handle
+    finally:
+        _REAL.release()
+
+
+@contextmanager
+def _at_round_trip(handle: LabHandle, round_trip_ms: float) -> Iterator[LabHandle]:
+    if not round_trip_ms:
+        yield handle
+        return
+    with handle.impaired(delay=round_trip_ms / 2):
+        handle.round_trip_ms = round_trip_ms
+        try:
+            yield handle
+        finally:
+            handle.round_trip_ms = 0.0
+
+
+@pytest.fixture
+def wan_lab(real_lab: LabHandle) -> Iterator[LabHandle]:
+    """``real_lab`` with a 25 ms round trip across the LAN for this test."""
+    with _at_round_trip(real_lab, WAN_ROUND_TRIP_MS) as handle:
+        yield handle
+
+
+@pytest.fixture(params=ROUND_TRIPS_MS, ids=[f"rtt{ms:g}" for ms in ROUND_TRIPS_MS])
+def real_lab_rtt(request: pytest.FixtureRequest, real_lab: LabHandle) -> Iterator[LabHandle]:
+    """``real_lab`` at each round trip of ``ROUND_TRIPS_MS`` (``handle.round_trip_ms``)."""
+    with _at_round_trip(real_lab, request.param) as handle:
+        yield handle

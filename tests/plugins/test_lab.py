@@ -145,8 +145,11 @@ def test_impair_ruleset_sets_and_clears_loss():
     assert node == "sw" and "numgen random mod 100 < 15 drop" in script
     node, script = ruleset(topology, "r2", 0)
     assert node == "r2" and "numgen" not in script and "delete table" in script
+    node, script = ruleset(topology, "h1", 5)  # h1's cable, both ways, delayed or not
+    assert node == "sw" and 'iifname { "h1", "dlb-h1" }' in script
+    assert 'oifname { "h1", "dlb-h1" }' in script and "< 5 drop" in script
     with pytest.raises(ValueError):
-        ruleset(topology, "h1", 5)
+        ruleset(topology, "far", 5)  # not on the LAN, not a router
     with pytest.raises(ValueError):
         ruleset(topology, "lan", 101)
 
@@ -634,8 +637,8 @@ def test_down_cleans_a_half_built_lab_from_its_state_file(monkeypatch):
     name = f"{TEST_PREFIX}h{os.getpid() % 1000000}"
     real_plan = lifecycle.build.plan
 
-    def half_plan(lab_name, topology, only=None):
-        return real_plan(lab_name, topology, only)[:3]  # namespaces, sysctls, links
+    def half_plan(lab_name, topology, only=None, ratelimit=True):
+        return real_plan(lab_name, topology, only, ratelimit)[:3]  # namespaces, sysctls, links
 
     def crash(proc, record):  # the process "dies" here
         raise KeyboardInterrupt

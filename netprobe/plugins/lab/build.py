@@ -38,18 +38,26 @@ COMMON_SYSCTLS = (
     ("net.ipv6.conf.default.router_solicitations", "0"),
 )
 # Routers: forward, hash flows on L4 ports over ECMP branches, answer from the
-# inbound interface, and do not rate-limit the ICMP they originate so that
-# traceroute results do not depend on how fast tests run one after another.
-# End hosts keep the kernel's ICMP rate limits (recorded by ``status``).
+# inbound interface. Every node keeps the kernel's stock ICMP rate limits (one
+# error per second to a peer after a burst of about six, as a real router):
+# the lab is meant to behave like a network (``status`` records the values).
 ROUTER_SYSCTLS = (
     ("net.ipv4.ip_forward", "1"),
     ("net.ipv6.conf.all.forwarding", "1"),
     ("net.ipv4.fib_multipath_hash_policy", "1"),
     ("net.ipv6.fib_multipath_hash_policy", "1"),
     ("net.ipv4.icmp_errors_use_inbound_ifaddr", "1"),
+)
+# ``lab up --no-ratelimit``: routers do not limit the ICMP errors they originate,
+# so traceroute results do not depend on how fast tests run one after another
+# (fast tests; the lab's behaviour before it kept stock limits). End hosts keep
+# the kernel's limits either way: scanners must cope with a host's limits.
+NO_RATELIMIT_SYSCTLS = (
     ("net.ipv4.icmp_ratelimit", "0"),
     ("net.ipv6.icmp.ratelimit", "0"),
 )
+# The sysctls ``lab impair --icmp-ratelimit MS`` writes (milliseconds between errors).
+RATELIMIT_KEYS = tuple(key for key, _ in NO_RATELIMIT_SYSCTLS)
 END_SYSCTLS = (
     ("net.ipv4.ip_forward", "0"),
     ("net.ipv6.conf.all.forwarding", "0"),
@@ -100,10 +108,13 @@ def in_namespace(ns: str, *argv: str) -> tuple[str, ...]:
     return ("ip", "netns", "exec", ns, *argv)
 
 
-def sysctls(node: Node) -> tuple[tuple[str, str], ...]:
-    """The sysctl settings ``node`` gets, in the order they are written."""
+def sysctls(node: Node, ratelimit: bool = True) -> tuple[tuple[str, str], ...]:
+    """The sysctl settings ``node`` gets, in the order they are written.
+
+    ``ratelimit`` False switches off routers' ICMP rate limits (``up --no-ratelimit``).
+    """
     if node.role == "router":
-        return COMMON_SYSCTLS + ROUTER_SYSCTLS
+        return COMMON_SYSCTLS + ROUTER_SYSCTLS + (() if ratelimit else NO_RATELIMIT_SYSCTLS)
     if node.role == "switch":
         return COMMON_SYSCTLS + SWITCH_SYSCTLS
     return COMMON_SYSCTLS + END_SYSCTLS
@@ -187,11 +198,13 @@ def _route_line(route: Route) -> str:
     return f"route add {prefix} via {gw} dev {dev}"
 
 
-def plan(lab: str, topology: Topology, only: Iterable[str] | None = None) -> list[list[Step]]:
+def plan(lab: str, topology: Topology, only: Iterable[str] | None = None,
+         ratelimit: bool = True) -> list[list[Step]]:
     """The phases that build ``topology`` as lab ``lab``.
 
     With ``only``, build just those nodes and plug them into the existing
-    switch (how the duplicate host joins a running lab).
+    switch (how the duplicate host joins a running lab). ``ratelimit`` False
+    switches the routers' ICMP rate limits off (``up --no-ratelimit``).
     """
     check_name(lab)
     with_bridge = only is None
@@ -202,7 +215,7 @@ def plan(lab: str, topology: Topology, only: Iterable[str] | None = None) -> lis
     create = [_batch("create namespaces", [f"netns add {namespace(lab, n.name)}" for n in nodes])]
     tune = [Step(f"sysctl {n.name}",
                  in_namespace(namespace(lab, n.name), "sysctl", "-q", "-w",
-                     *(f"{key}={value}" for key, value in sysctls(n))))
+                     *(f"{key}={value}" for key, value in sysctls(n, ratelimit))))
             for n in nodes]
     cables = [_batch("create links", _cable_lines(lab, topology, nodes, with_bridge))]
 

@@ -52,13 +52,18 @@ def command() -> None:
 @command.command("up")
 @_name_option
 @_json_option
+@click.option("--no-ratelimit", is_flag=True,
+              help="routers send ICMP errors without rate limit (fast tests; hosts keep "
+                   "theirs). By default every node keeps the kernel's: ~1 error/s per peer "
+                   "after a burst of ~6, like a real router")
 @click.pass_context
-def up_command(ctx: click.Context, name: str, as_json: bool) -> None:
+def up_command(ctx: click.Context, name: str, as_json: bool, no_ratelimit: bool) -> None:
     """Build the lab and start its services."""
-    built = lifecycle.up(name)
+    built = lifecycle.up(name, ratelimit=not no_ratelimit)
     emit(ctx, as_json,
          {"lab": built.name, "up": True, "seconds": built.built_seconds,
-          "namespaces": built.namespaces, "processes": [p.pid for p in built.processes]},
+          "namespaces": built.namespaces, "processes": [p.pid for p in built.processes],
+          "icmp_ratelimit": "stock" if built.ratelimit else "off on routers"},
          f"lab {built.name} up in {built.built_seconds:.2f} s: {len(built.namespaces)} "
          f"namespaces, {len(built.processes)} service processes "
          f"(netprobe lab status --name {built.name})")
@@ -112,16 +117,37 @@ def run_command(ctx: click.Context, name: str, args: tuple[str, ...]) -> None:
 @command.command("impair")
 @_name_option
 @_json_option
-@click.option("--loss", type=click.IntRange(0, 100), required=True,
-              help="percent of packets to drop at random (0 clears)")
+@click.option("--loss", type=click.IntRange(0, 100), default=None,
+              help="percent of packets to drop at random, each direction (0 clears)")
+@click.option("--delay", type=click.FloatRange(0, 10_000), default=None, metavar="MS",
+              help="milliseconds added to each direction (0 clears): 12.5 on lan "
+                   "gives a 25 ms round trip")
+@click.option("--jitter", type=click.FloatRange(0, 10_000), default=None, metavar="MS",
+              help="spread of the delay, uniform +/- MS (order is kept)")
+@click.option("--icmp-ratelimit", type=click.IntRange(0, 60_000), default=None, metavar="MS",
+              help="the node's ICMP rate limit: one error per MS per peer "
+                   "(kernel default 1000; 0: unlimited)")
 @click.option("--on", "target", default=LAN, show_default=True,
-              help="lan (the switch, both directions) or a router name (its forwarding)")
+              help="lan (the switch, every frame once), a LAN member's cable (scan, h1..h6, "
+                   "r1: both directions), or for --loss a router (what it forwards); "
+                   "--icmp-ratelimit: a node, or lan for every node")
 @click.pass_context
-def impair_command(ctx: click.Context, name: str, as_json: bool, loss: int,
+def impair_command(ctx: click.Context, name: str, as_json: bool, loss: int | None,
+                   delay: float | None, jitter: float | None, icmp_ratelimit: int | None,
                    target: str) -> None:
-    """Drop a share of packets at random (nftables numgen; no netem here)."""
-    report = lifecycle.impair(name, loss, target)
-    emit(ctx, as_json, report, f"lab {name}: {loss}% loss on {target}")
+    """Make the lab less kind: loss (nftables), delay and jitter, ICMP rate limits.
+
+    This kernel has no sch_netem, so delay runs through a userspace delay line
+    spliced into the switch (netem is used where it exists).
+    """
+    report = lifecycle.impair(name, loss, target, delay=delay, jitter=jitter,
+                              icmp_ratelimit=icmp_ratelimit)
+    parts = [f"{report['loss_percent']}% loss"]
+    if "delay_ms" in report:
+        parts.append(f"{report['delay_ms']:g} ms delay +/- {report['jitter_ms']:g} ms")
+    if icmp_ratelimit is not None:
+        parts.append(f"ICMP rate limit {icmp_ratelimit} ms")
+    emit(ctx, as_json, report, f"lab {name}: {', '.join(parts)} on {target}")
 
 
 @command.command("restart-service")

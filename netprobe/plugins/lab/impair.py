@@ -1,31 +1,100 @@
-"""Random packet loss in the lab with nftables (this kernel has no tc netem).
+"""What ``lab impair`` can do to the lab, and the nft/sysctl text that does it (pure).
 
-``numgen random mod 100 < PCT drop`` drops each packet with probability
-PCT/100, independently. Where:
+Four impairments, each on a target:
 
-- ``lan`` (default): the bridge in the switch namespace, ``bridge`` family
-  forward hook. Every IPv4/IPv6 frame between LAN members (scanner, hosts,
-  r1) crosses it once per direction, so a request/answer exchange is lost
-  with probability 1 - (1 - PCT/100)². ARP is spared so loss stays loss and
-  does not turn into unreachable neighbours.
-- a router name (``r1`` ... ``r4``): the router's ``inet`` forward hook, for
-  traffic routed through it (both directions).
+- ``--loss PCT``: random loss with nftables, ``numgen random mod 100 < PCT
+  drop`` (each packet dropped with probability PCT/100, independently).
+- ``--delay MS`` and ``--jitter MS``: each frame held for MS ± a uniform
+  jitter, per direction. Where the kernel has ``sch_netem`` it does it;
+  this one has not, so a userspace delay line is spliced into the switch's
+  ports (``splice.py``, ``delayline.py``).
+- ``--icmp-ratelimit MS``: the node's ``icmp_ratelimit`` sysctls (IPv4 and
+  IPv6): at most one ICMP error per MS to one peer, after a small burst.
 
-``PCT`` 0 removes the rule. The table lives inside the namespace, so ``down``
-removes it with the namespace.
+Targets:
+
+- ``lan`` (default): the bridge in the switch namespace. Loss and delay
+  apply once per frame crossing it, so a request/answer exchange is lost
+  with probability 1 - (1 - PCT/100)² and takes 2 x MS longer: ``--delay
+  12.5`` gives a 25 ms round trip between any two LAN members. ARP is spared
+  from loss, so loss stays loss and never becomes an unreachable neighbour.
+  ``--icmp-ratelimit`` on ``lan`` sets every node.
+- a LAN member (``scan``, ``h1`` ... ``h6``, ``r1``, ``dup``): its cable to
+  the switch, both directions (``--delay 12.5`` adds 25 ms to its round trips).
+- a router (``r1`` ... ``r4``): ``--loss`` applies to the traffic it forwards
+  (``inet`` forward hook, both directions); delay applies only to LAN cables.
+
+``PCT`` 0 and ``MS`` 0 remove loss and delay (``--icmp-ratelimit 0`` means no
+limit; 1000 is the kernel default). Tables live inside the lab's
+namespaces, so ``down`` removes them with the namespaces.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from netprobe.plugins.lab.build import RATELIMIT_KEYS
 from netprobe.plugins.lab.topology import Topology
 
 TABLE = "netprobe_impair"
 LAN = "lan"
+MAX_DELAY_MS = 10_000.0
+
+
+@dataclass(frozen=True)
+class Delay:
+    """A one-way delay and its jitter, in milliseconds."""
+
+    delay_ms: float = 0.0
+    jitter_ms: float = 0.0
+
+    def __bool__(self) -> bool:
+        return bool(self.delay_ms or self.jitter_ms)
+
+    def __add__(self, other: Delay) -> Delay:
+        return Delay(self.delay_ms + other.delay_ms, self.jitter_ms + other.jitter_ms)
+
+
+@dataclass(frozen=True)
+class PortDelay:
+    """What one switch port adds: towards the bridge (from the member) and back."""
+
+    port: str
+    to_lan: Delay
+    from_lan: Delay
+
+
+def lan_ports(topology: Topology) -> list[str]:
+    """The switch's ports: one per LAN member, named after it."""
+    lan = next(net for net in topology.networks if net.bridged)
+    return [node.name for node, _ in topology.members(lan.name)]
+
+
+def routers(topology: Topology) -> list[str]:
+    """Every router's name."""
+    return [node.name for node in topology.by_role("router")]
 
 
 def targets(topology: Topology) -> list[str]:
-    """Where loss can be applied: ``lan`` and every router."""
-    return [LAN] + [node.name for node in topology.by_role("router")]
+    """Where loss can be applied: ``lan``, every LAN member's cable, every router."""
+    return [LAN] + [p for p in lan_ports(topology) if p not in routers(topology)] \
+        + routers(topology)
+
+
+def delay_targets(topology: Topology) -> list[str]:
+    """Where delay and jitter can be applied: ``lan`` and every LAN member's cable."""
+    return [LAN, *lan_ports(topology)]
+
+
+def ratelimit_targets(topology: Topology) -> list[str]:
+    """Where ``--icmp-ratelimit`` applies: ``lan`` (every node) or one node."""
+    return [LAN] + [node.name for node in topology.nodes if node.role != "switch"]
+
+
+def _choose(target: str, allowed: list[str], what: str) -> str:
+    if target not in allowed:
+        raise ValueError(f"cannot {what} {target!r}: choose one of {', '.join(allowed)}")
+    return target
 
 
 def check_loss(percent: int) -> int:
@@ -35,21 +104,80 @@ def check_loss(percent: int) -> int:
     return percent
 
 
+def check_delay(delay: Delay) -> Delay:
+    """``delay`` if both values are within 0..10 s and jitter ≤ delay, else ValueError."""
+    for name, value in (("delay", delay.delay_ms), ("jitter", delay.jitter_ms)):
+        if not 0 <= value <= MAX_DELAY_MS:
+            raise ValueError(f"{name} {value:g} ms: expected 0 to {MAX_DELAY_MS:g}")
+    if delay.jitter_ms > delay.delay_ms:
+        raise ValueError(f"jitter {delay.jitter_ms:g} ms exceeds the delay "
+                         f"{delay.delay_ms:g} ms: a frame cannot leave before it came")
+    return delay
+
+
+def check_ratelimit(milliseconds: int) -> int:
+    """``milliseconds`` if it is a valid ICMP rate limit (0 = none), else ValueError."""
+    if not 0 <= milliseconds <= 60_000:
+        raise ValueError(f"icmp rate limit {milliseconds} ms: expected 0 to 60000")
+    return milliseconds
+
+
+def port_delays(topology: Topology, delays: dict[str, Delay]) -> list[PortDelay]:
+    """The delay every switch port must add for ``delays`` (target → delay).
+
+    The LAN-wide delay is added once, on the way into the bridge, so every
+    frame crossing the LAN gets it exactly once; a member's own delay is
+    added both ways. Ports that add nothing are left out.
+    """
+    lan = delays.get(LAN, Delay())
+    found = []
+    for port in lan_ports(topology):
+        own = delays.get(port, Delay())
+        entry = PortDelay(port, lan + own, own)
+        if entry.to_lan or entry.from_lan:
+            found.append(entry)
+    return found
+
+
 def ruleset(topology: Topology, target: str, percent: int) -> tuple[str, str]:
     """(node to run nft in, nft script) that sets ``target``'s loss to ``percent``."""
     check_loss(percent)
+    _choose(target, targets(topology), "impair")
+    table = TABLE
+    drop = f"numgen random mod 100 < {percent} drop"
+    rules = [drop]
     if target == LAN:
         node, family, match = topology.switch, "bridge", "ether type { ip, ip6 } "
-    elif target in targets(topology):
+    elif target in routers(topology):
         node, family, match = target, "inet", ""
     else:
-        raise ValueError(f"cannot impair {target!r}: choose one of {', '.join(targets(topology))}")
+        # A member's cable: its switch port, and the delay line's port when spliced.
+        node, family, match = topology.switch, "bridge", "ether type { ip, ip6 } "
+        table = f"{TABLE}_{target}"
+        names = f'{{ "{target}", "{bridge_side(target)}" }}'
+        rules = [f"iifname {names} {drop}", f"oifname {names} {drop}"]
     # Declaring the table first makes the delete succeed whether or not it existed.
-    script = f"table {family} {TABLE}\ndelete table {family} {TABLE}\n"
+    script = f"table {family} {table}\ndelete table {family} {table}\n"
     if percent:
-        script += (f"table {family} {TABLE} {{\n"
+        body = "".join(f"    {match}{rule}\n" for rule in rules)
+        script += (f"table {family} {table} {{\n"
                    "  chain forward {\n"
                    "    type filter hook forward priority 0; policy accept;\n"
-                   f"    {match}numgen random mod 100 < {percent} drop\n"
+                   f"{body}"
                    "  }\n}\n")
     return node, script
+
+
+def ratelimit_sysctls(milliseconds: int) -> list[str]:
+    """``sysctl -w`` arguments setting the ICMP rate limits to ``milliseconds``."""
+    return [f"{key}={check_ratelimit(milliseconds)}" for key in RATELIMIT_KEYS]
+
+
+def relay_side(port: str) -> str:
+    """The delay line's own veth end in the switch (its other side is ``port``)."""
+    return f"dl-{port}"
+
+
+def bridge_side(port: str) -> str:
+    """The veth end that joins the bridge in place of ``port`` while it is delayed."""
+    return f"dlb-{port}"

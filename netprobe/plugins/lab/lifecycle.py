@@ -13,8 +13,17 @@ import sys
 import time
 
 from netprobe.errors import EnvironmentProblem, RuntimeProblem, UsageError
-from netprobe.plugins.lab import build, execute, processes, state, truth
-from netprobe.plugins.lab.impair import ruleset, targets
+from netprobe.plugins.lab import build, delaying, execute, processes, splice, state, truth
+from netprobe.plugins.lab.impair import (
+    LAN,
+    Delay,
+    check_delay,
+    delay_targets,
+    ratelimit_sysctls,
+    ratelimit_targets,
+    ruleset,
+    targets,
+)
 from netprobe.plugins.lab.state import LabState
 from netprobe.plugins.lab.topology import (
     LAB_IPV4,
@@ -91,8 +100,11 @@ def _read_kernel(ns: str) -> dict[str, int | str]:
     return values
 
 
-def up(lab: str = DEFAULT_NAME) -> LabState:
+def up(lab: str = DEFAULT_NAME, ratelimit: bool = True) -> LabState:
     """Build lab ``lab`` and start its services; undo everything on failure.
+
+    Every node keeps the kernel's stock ICMP rate limits unless ``ratelimit``
+    is False (``up --no-ratelimit``, for fast tests): then routers have none.
 
     UsageError (exit 2) if it is already up; EnvironmentProblem (exit 3)
     without root or tools; RuntimeProblem (exit 4) if building fails.
@@ -112,7 +124,8 @@ def up(lab: str = DEFAULT_NAME) -> LabState:
         raise UsageError(f"lab {lab} has no state but namespace {leftovers[0]} exists "
                          f"(netprobe lab down --force --name {lab} removes it)")
     began = time.monotonic()
-    current = LabState(lab, namespaces=names, created=time.time(), owner_pid=os.getpid())
+    current = LabState(lab, namespaces=names, created=time.time(), owner_pid=os.getpid(),
+                       ratelimit=ratelimit)
     try:
         state.claim(current)
     except FileExistsError as exc:
@@ -122,7 +135,7 @@ def up(lab: str = DEFAULT_NAME) -> LabState:
         raise EnvironmentProblem(f"cannot write lab state: {exc}") from exc
     launched: list = []
     try:
-        execute.run_plan(build.plan(lab, topology))
+        execute.run_plan(build.plan(lab, topology, ratelimit=ratelimit))
         for node in topology.nodes:
             if node.services:
                 proc, record = processes.launch(lab, build.namespace(lab, node.name), node)
@@ -157,7 +170,8 @@ def teardown(current: LabState) -> dict:
     Processes inside the lab that the lab did not start are left alone and
     reported. The state file goes only once nothing it lists remains.
     """
-    stopped = []
+    stopped = [record.pid for record in current.relays
+               if record.pid and processes.stop(record)]
     for record in current.processes:
         if processes.stop(record):
             stopped.append(record.pid)
@@ -180,6 +194,7 @@ def teardown(current: LabState) -> dict:
     if remaining:
         current.namespaces = remaining
         current.processes = []
+        current.relays = []
         state.save(current)
         raise RuntimeProblem(f"could not delete namespace {remaining[0]} "
                              f"(state kept in {state.state_path(current.name)})")
@@ -222,6 +237,7 @@ def status(lab: str = DEFAULT_NAME) -> dict:
                  "ports": [{"proto": proto, "port": port} for proto, port in r.ports]}
                 for r in current.processes]
     namespaces = [{"name": ns, "exists": _exists(ns)} for ns in current.namespaces]
+    relays_ok = all(processes.is_running(r) for r in current.relays)
     duplicate = None
     if current.duplicate:
         twin = truth.host_truth(lab, topology.node(DUPLICATE))
@@ -234,8 +250,9 @@ def status(lab: str = DEFAULT_NAME) -> dict:
         "namespaces": namespaces,
         "services": services,
         "healthy": current.phase == "up" and all(n["exists"] for n in namespaces)
-        and all(s["running"] for s in services),
+        and all(s["running"] for s in services) and relays_ok,
         "impair": {target: current.impair.get(target, 0) for target in targets(topology)},
+        "impairments": impairments(current),
         "duplicate": duplicate,
         "kernel": current.kernel,
     })
@@ -266,22 +283,103 @@ def run_in_scanner(lab: str, python_args: list[str]) -> int:
         raise RuntimeProblem(f"cannot run in the lab: {exc}") from exc
 
 
-def impair(lab: str, percent: int, target: str = "lan") -> dict:
-    """Set random loss on ``target`` (``lan`` or a router) to ``percent`` (0 clears)."""
+def impairments(current: LabState) -> dict:
+    """The impairments in force (``status --json`` key ``impairments``).
+
+    ``icmp_ratelimit`` is how ``up`` left the nodes (``stock``, or ``off on
+    routers`` after ``--no-ratelimit``),
+    ``icmp_ratelimit_ms`` what ``impair`` set since, per node; ``links``
+    lists every target with a loss, delay or jitter; ``delay_line`` says how
+    delays are made and lists the delay-line processes.
+    """
+    links: dict[str, dict] = {}
+    for target in sorted({*current.impair, *current.delays}):
+        delay = Delay(*current.delays.get(target, (0.0, 0.0)))
+        links[target] = {"loss_percent": current.impair.get(target, 0),
+                         "delay_ms": delay.delay_ms, "jitter_ms": delay.jitter_ms}
+    return {
+        "icmp_ratelimit": "stock" if current.ratelimit else "off on routers",
+        "icmp_ratelimit_ms": dict(sorted(current.icmp_ratelimit.items())),
+        "links": links,
+        "delay_line": {
+            "backend": current.delay_backend or None,
+            "processes": [{"port": r.node, "namespace": r.namespace, "pid": r.pid,
+                           "running": processes.is_running(r)} for r in current.relays],
+        },
+    }
+
+
+def _set_delay(current: LabState, target: str, delay: Delay) -> None:
+    if delay:
+        current.delays[target] = [delay.delay_ms, delay.jitter_ms]
+    else:
+        current.delays.pop(target, None)
+    state.save(current)
+
+
+def impair(lab: str, loss: int | None = None, target: str = LAN, *,
+           delay: float | None = None, jitter: float | None = None,
+           icmp_ratelimit: int | None = None) -> dict:
+    """Impair ``target`` (``lan``, a LAN member's cable, a router): see ``impair.py``.
+
+    ``loss`` percent of packets dropped at random, ``delay`` ± ``jitter``
+    milliseconds added to each direction, ``icmp_ratelimit`` milliseconds
+    between ICMP errors (the node's sysctl). None leaves a setting as it is;
+    0 removes it. UsageError (exit 2) for a target or value that does not fit.
+    """
     current = _require_up(lab)
+    topology = topology_of(current)
+    if loss is None and delay is None and jitter is None and icmp_ratelimit is None:
+        raise UsageError("lab impair: give --loss, --delay, --jitter or --icmp-ratelimit")
     try:
-        node, script = ruleset(lab_topology(), target, percent)
+        steps = []
+        if loss is not None:
+            node, script = ruleset(topology, target, loss)
+            steps.append(build.Step(f"impair {target}", build.in_namespace(
+                build.namespace(lab, node), "nft", "-f", "-"), script))
+        if delay is not None or jitter is not None:
+            if target not in delay_targets(topology):
+                raise ValueError(f"cannot delay {target!r}: choose one of "
+                                 f"{', '.join(delay_targets(topology))}")
+            old = Delay(*current.delays.get(target, (0.0, 0.0)))
+            new = check_delay(Delay(old.delay_ms if delay is None else float(delay),
+                                    old.jitter_ms if jitter is None else float(jitter)))
+        if icmp_ratelimit is not None:
+            if target not in ratelimit_targets(topology):
+                raise ValueError(f"cannot rate-limit {target!r}: choose one of "
+                                 f"{', '.join(ratelimit_targets(topology))}")
+            nodes = [n.name for n in topology.nodes if n.role != "switch"] \
+                if target == LAN else [target]
+            steps += [build.Step(f"icmp rate limit {node}", build.in_namespace(
+                build.namespace(lab, node), "sysctl", "-q", "-w",
+                *ratelimit_sysctls(icmp_ratelimit))) for node in nodes]
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    execute.run_phase([build.Step(f"impair {target}",
-                                  build.in_namespace(build.namespace(lab, node), "nft", "-f", "-"),
-                                  script)])
-    if percent:
-        current.impair[target] = percent
-    else:
-        current.impair.pop(target, None)
+    if steps:
+        execute.run_phase(steps)
+    if loss is not None:
+        if loss:
+            current.impair[target] = loss
+        else:
+            current.impair.pop(target, None)
+    if icmp_ratelimit is not None:
+        for node in nodes:
+            current.icmp_ratelimit[node] = icmp_ratelimit
     state.save(current)
-    return {"lab": lab, "target": target, "loss_percent": percent}
+    if delay is not None or jitter is not None:
+        _set_delay(current, target, new)
+        try:
+            delaying.apply(current, topology)
+        except BaseException:
+            delaying.stop_relays(current)
+            current.delays.clear()  # the state tells what is in force: no delay now
+            state.save(current)
+            raise
+    report = {"lab": lab, "target": target, "loss_percent": current.impair.get(target, 0)}
+    report.update(impairments(current)["links"].get(target, {}))
+    if icmp_ratelimit is not None:
+        report["icmp_ratelimit_ms"] = icmp_ratelimit
+    return report
 
 
 def restart_service(lab: str, node_name: str, port: int, proto: str | None = None) -> dict:
@@ -316,7 +414,10 @@ def add_duplicate(lab: str, of: str = DEFAULT_DUPLICATE_OF) -> dict:
     current.duplicate = of
     state.save(current)
     try:
-        execute.run_plan(build.plan(lab, topology.with_node(twin), only=[DUPLICATE]))
+        execute.run_plan(build.plan(lab, topology.with_node(twin), only=[DUPLICATE],
+                                    ratelimit=current.ratelimit))
+        if current.delays:  # the LAN-wide delay covers the new member's port too
+            delaying.apply(current, topology_of(current))
     except BaseException:
         _remove_duplicate(current)
         raise
@@ -327,12 +428,18 @@ def add_duplicate(lab: str, of: str = DEFAULT_DUPLICATE_OF) -> dict:
 
 def _remove_duplicate(current: LabState) -> None:
     ns = build.namespace(current.name, DUPLICATE)
+    if any(record.node == DUPLICATE for record in current.relays):
+        delaying.stop_relays(current)
     if _exists(ns):
         execute.run_phase([build.teardown([ns])])
     if ns in current.namespaces:
         current.namespaces.remove(ns)
     current.duplicate = None
+    current.delays.pop(DUPLICATE, None)
+    current.impair.pop(DUPLICATE, None)
     state.save(current)
+    if current.delays and not current.relays and current.delay_backend == splice.USERSPACE:
+        delaying.apply(current, topology_of(current))
 
 
 def remove_duplicate(lab: str) -> dict:

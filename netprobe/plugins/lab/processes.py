@@ -20,6 +20,9 @@ from netprobe.plugins.lab.state import ProcessRecord
 from netprobe.plugins.lab.topology import Node
 
 SERVICES_MODULE = "netprobe.plugins.lab.services"
+# Every module the lab runs as a process inside its namespaces (``--lab NAME`` in argv).
+DELAYLINE_MODULE = "netprobe.plugins.lab.delayline"
+LAB_MODULES = (SERVICES_MODULE, DELAYLINE_MODULE)
 READY_TIMEOUT = 10.0
 STOP_GRACE = 1.0
 NETNS_DIR = Path("/run/netns")
@@ -86,21 +89,26 @@ def _reap(pid: int) -> None:
 
 
 def launch(lab: str, ns: str, node: Node) -> tuple[subprocess.Popen, ProcessRecord]:
-    """Start ``node``'s services in ``ns`` without waiting for them.
+    """Start ``node``'s services in ``ns`` without waiting for them."""
+    return spawn(service_argv(lab, ns, node), node.name, ns,
+                 [[s.proto, s.port] for s in node.services], f"services on {node.name}")
+
+
+def spawn(argv: list[str], node: str, ns: str, ports: list[list],
+          label: str) -> tuple[subprocess.Popen, ProcessRecord]:
+    """Start ``argv`` (a lab process that prints ``ready``) without waiting for it.
 
     The process gets its own session so it outlives the command that started
-    it; ``ip netns exec`` execs in place, so the PID is the service's own.
+    it; ``ip netns exec`` execs in place, so the PID is the process's own.
     """
-    argv = service_argv(lab, ns, node)
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, env=child_environment(),
                                 start_new_session=True)
     except OSError as exc:
-        raise RuntimeProblem(f"services on {node.name}: {exc}") from exc
-    # The start time does not change across exec: it identifies the service.
-    record = ProcessRecord(node.name, ns, [[s.proto, s.port] for s in node.services],
-                           proc.pid, starttime(proc.pid) or 0, argv)
+        raise RuntimeProblem(f"{label}: {exc}") from exc
+    # The start time does not change across exec: it identifies the process.
+    record = ProcessRecord(node, ns, ports, proc.pid, starttime(proc.pid) or 0, argv)
     return proc, record
 
 
@@ -131,7 +139,8 @@ def wait_ready(proc: subprocess.Popen, record: ProcessRecord) -> None:
         return
     stop(record)
     rest = " ".join(text.decode(errors="replace").split())[-300:]
-    raise RuntimeProblem(f"services on {record.node} did not start: {rest or 'no answer'}")
+    what = "delay line" if DELAYLINE_MODULE in record.argv else "services"
+    raise RuntimeProblem(f"{what} on {record.node} did not start: {rest or 'no answer'}")
 
 
 def stop(record: ProcessRecord, grace: float = STOP_GRACE) -> bool:
@@ -195,13 +204,13 @@ def processes_in(namespaces: list[str]) -> dict[str, list[int]]:
 
 
 def is_ours(pid: int, lab: str) -> bool:
-    """True when ``pid`` is a service process of lab ``lab`` (by its command line)."""
+    """True when ``pid`` is a process lab ``lab`` started (by its command line)."""
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
     words = [word.decode(errors="replace") for word in argv]
-    return SERVICES_MODULE in words and "--lab" in words and \
+    return any(module in words for module in LAB_MODULES) and "--lab" in words and \
         words[words.index("--lab") + 1: words.index("--lab") + 2] == [lab]
 
 

@@ -42,7 +42,13 @@ class LabState:
     phase: str = "building"  # "building" until up completes, then "up"
     namespaces: list[str] = field(default_factory=list)
     processes: list[ProcessRecord] = field(default_factory=list)
-    impair: dict[str, int] = field(default_factory=dict)
+    impair: dict[str, int] = field(default_factory=dict)  # target -> loss percent
+    delays: dict[str, list[float]] = field(default_factory=dict)  # target -> [ms, jitter ms]
+    icmp_ratelimit: dict[str, int] = field(default_factory=dict)  # node -> ms set by impair
+    ratelimit: bool = True  # False: built with --no-ratelimit
+    delay_backend: str = ""  # how delays are made: "netem" or the userspace delay line
+    relays: list[ProcessRecord] = field(default_factory=list)  # delay lines (node = port)
+    netem_ports: list[str] = field(default_factory=list)  # ports with netem qdiscs
     duplicate: str | None = None
     built_seconds: float | None = None
     created: float = 0.0
@@ -60,6 +66,7 @@ class LabState:
         if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
             raise ValueError("not a lab state file")
         raw["processes"] = [ProcessRecord(**proc) for proc in raw.get("processes", [])]
+        raw["relays"] = [ProcessRecord(**proc) for proc in raw.get("relays", [])]
         known = set(cls.__dataclass_fields__)
         return cls(**{key: value for key, value in raw.items() if key in known})
 
