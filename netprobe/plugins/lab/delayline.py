@@ -35,7 +35,7 @@ PACKET_VNET_HDR = 15
 PACKET_IGNORE_OUTGOING = 23
 SO_RCVBUFFORCE = 33
 SO_SNDBUFFORCE = 32
-SOCKET_BUFFER = 8 << 20
+SOCKET_BUFFER = 16 << 20  # ~20k small frames: rides out a busy machine's pauses
 SLOT = 65536 + 64
 
 

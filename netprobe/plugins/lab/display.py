@@ -49,8 +49,19 @@ def show_status(doc: dict) -> None:
                      " | ".join(hop["ipv6"]), "yes" if hop["answers"] else "no (*)")
     console.print(hops)
 
-    losses = {target: pct for target, pct in doc["impair"].items() if pct}
-    console.print("loss: " + (", ".join(f"{t} {p}%" for t, p in losses.items()) or "none"))
+    found = doc["impairments"]
+    links = [f"{target}: {link['loss_percent']}% loss, {link['delay_ms']:g} ms "
+             f"+/- {link['jitter_ms']:g} ms each way" for target, link in found["links"].items()]
+    console.print("impairments: " + ("; ".join(links) or "none"))
+    limits = ", ".join(f"{node} {ms} ms" for node, ms in found["icmp_ratelimit_ms"].items())
+    console.print(f"ICMP rate limits: {found['icmp_ratelimit']}"
+                  + (f"; set by impair: {limits}" if limits else ""))
+    line = found["delay_line"]
+    if line["backend"]:
+        console.print(f"delays by: {line['backend']}"
+                      + "".join(f"; {p['port']} pid {p['pid']}"
+                                + ("" if p["running"] else " [red]not running[/red]")
+                                for p in line["processes"]))
     for service in doc["services"]:
         if not service["running"]:
             console.print(f"[red]service process on {service['node']} (pid {service['pid']}) "

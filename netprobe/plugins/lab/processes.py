@@ -94,16 +94,19 @@ def launch(lab: str, ns: str, node: Node) -> tuple[subprocess.Popen, ProcessReco
                  [[s.proto, s.port] for s in node.services], f"services on {node.name}")
 
 
-def spawn(argv: list[str], node: str, ns: str, ports: list[list],
-          label: str) -> tuple[subprocess.Popen, ProcessRecord]:
+def spawn(argv: list[str], node: str, ns: str, ports: list[list], label: str,
+          env: dict[str, str] | None = None) -> tuple[subprocess.Popen, ProcessRecord]:
     """Start ``argv`` (a lab process that prints ``ready``) without waiting for it.
+
+    ``env`` adds variables to the child's environment.
 
     The process gets its own session so it outlives the command that started
     it; ``ip netns exec`` execs in place, so the PID is the process's own.
     """
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, env=child_environment(),
+                                stderr=subprocess.STDOUT,
+                                env={**child_environment(), **(env or {})},
                                 start_new_session=True)
     except OSError as exc:
         raise RuntimeProblem(f"{label}: {exc}") from exc
