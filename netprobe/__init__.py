@@ -21,10 +21,26 @@ _FACE: dict[str, tuple[str, ...]] = {
     "netprobe.packet": ("dissect", "dissect_as", "Layer", "bind_layers"),
     # -- sending and receiving --
     "netprobe.engine.api": ("send", "sendp", "sr", "sr1", "srp", "srp1", "sniff"),
+    "netprobe.engine.results": ("QueryAnswer", "SndRcvList"),
+    "netprobe.library.config": ("conf",),
+    "netprobe.library.tools": ("arping", "traceroute"),
     # -- capture files and packet lists --
+    "netprobe.library.packet_list": ("PacketList",),
+    "netprobe.library.pcap_read": ("PcapNgReader", "PcapReader", "RawPcapNgReader",
+                                   "RawPcapReader", "rdpcap"),
+    "netprobe.library.pcap_write": ("PcapNgWriter", "PcapWriter", "wrpcap", "wrpcapng"),
+    "netprobe.library.capture_errors": ("Scapy_Exception",),
+    "netprobe.library.timestamps": ("EDecimal",),
     # -- packet presentation and inspection --
     # -- user-defined protocols (fields_desc) --
     # -- helpers: random values, checksums, addresses, hex, fragments --
+    "netprobe.packet.checksum": ("checksum", "in4_chksum", "in6_chksum"),
+    "netprobe.packet.addresses": ("Net", "Net6", "atol", "in6_getnsma", "in6_getnsmac",
+                                  "in6_ptop", "inet_ntop", "inet_pton", "itom", "ltoa",
+                                  "mac2str", "str2mac", "valid_ip", "valid_ip6"),
+    "netprobe.packet.hexview": ("chexdump", "hexdiff", "hexdump", "hexstr", "import_hexcap",
+                                "linehexdump"),
+    "netprobe.library.defrag": ("defrag", "defragment", "defragment6", "fragment6"),
     # -- more layers --
 }
 

@@ -19,6 +19,8 @@ from netprobe.errors import UsageError
 from netprobe.packet.dissect import dissect
 from netprobe.packet.layer import Layer
 
+__all__ = ["Session", "run", "send", "sendp", "sniff", "sr", "sr1", "srp", "srp1"]
+
 Probes = Layer | bytes | Iterable[Layer | bytes]
 
 
@@ -33,7 +35,7 @@ def _wire() -> Any:
 
 def _destination(p: Layer) -> str | None:
     """The address a probe goes to (its network layer's dst or ARP's pdst)."""
-    for layer in p.layers():
+    for layer in p.chain():
         dst = getattr(layer, "pdst", None) if type(layer).__name__ == "ARP" else None
         if dst:
             return str(dst)
@@ -81,7 +83,11 @@ class Session:
     """The sockets, capture and scope of one run; closed with ``close()`` or ``with``."""
 
     def __init__(self, *, iface: str | None, layer2: bool, first_dst: str | None,
-                 capture_filter: str | None = None, scope: Any = None) -> None:
+                 capture_filter: str | None = None, scope: Any = None,
+                 capture_class: Any = None) -> None:
+        """``capture_class`` reads the answers instead of a live capture on the interface
+        (``wire.ipcapture.IpCapture``: raw IP sockets, nothing to wait for at open or
+        close); it is called as ``Capture`` is."""
         capture, iface_mod, _, privileges, route, scope_mod, sockets = _wire()
         privileges.require_raw_sockets("sending probes", "run as root or use a connect scan")
         self.scope = scope or scope_mod.Scope.from_environment()
@@ -98,8 +104,8 @@ class Session:
         self.sender = (sockets.L2Sender(name, scope=self.scope) if layer2
                        else sockets.L3Sender(None, scope=self.scope))
         try:
-            self.capture = capture.Capture(name, capture_filter, nonblocking=True,
-                                           direction="in")
+            self.capture = (capture_class or capture.Capture)(
+                name, capture_filter, nonblocking=True, direction="in")
         except BaseException:
             self.sender.close()
             raise
@@ -212,53 +218,150 @@ def _count(probes: Probes) -> int | None:
     return None
 
 
-def _collect(probes: Probes, layer2: bool, progress: bool, **kwargs: Any) -> SendReceive:
+#: Scapy keywords of sr()/send() that change nothing here (socket and threading
+#: choices Scapy offers; netprobe's loop makes its own)
+_IGNORED = frozenset({"promisc", "nofilter", "chainCC", "threaded", "prebuild", "rcv_pks",
+                      "session", "chainEX", "socket", "realtime", "_flood", "monitor",
+                      "started_callback", "quiet"})
+
+
+def _ignore(kwargs: dict[str, Any], where: str) -> None:
+    unknown = set(kwargs) - _IGNORED
+    if unknown:
+        raise TypeError(f"{where}() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+
+
+def _verbosity(verbose: Any) -> int:
+    """Scapy's verbose: None means ``conf.verb``."""
+    if verbose is None:
+        from netprobe.library.config import conf
+
+        return int(conf.verb)
+    return int(verbose)
+
+
+def _iface_or_conf(iface: str | None) -> str | None:
+    """The interface a call names, else the one the script set as ``conf.iface``."""
+    if iface is not None:
+        return iface
+    from netprobe.library.config import conf
+
+    return conf.chosen_iface()
+
+
+def _rate(inter: float, rate: float | None) -> float | None:
+    """Scapy's ``inter`` (seconds between packets) as netprobe's send rate."""
+    if rate is None and inter and inter > 0:
+        return 1.0 / inter
+    return rate
+
+
+def _collect(probes: Probes, layer2: bool, progress: bool, *,
+             prn: Callable[[Any], Any] | None = None,
+             lfilter: Callable[[Any], bool] | None = None,
+             stop_filter: Callable[[Any], bool] | None = None,
+             **kwargs: Any) -> SendReceive:
     counters = Counters()
     bar = RunProgress(_count(probes)) if progress else None
+    results: list[Result] = []
+    stream = run(probes, layer2=layer2, counters=counters, on_progress=bar, **kwargs)
     try:
-        results = list(run(probes, layer2=layer2, counters=counters, on_progress=bar,
-                           **kwargs))
+        for r in stream:
+            if r.answer_bytes is not None and lfilter is not None and not lfilter(r.answer):
+                # an answer the caller does not consider is no answer
+                r.answer_bytes = None
+                r._answer = None
+                r.received = None
+            results.append(r)
+            if r.answer_bytes is None:
+                continue
+            if prn is not None:
+                shown = prn(r.answer)
+                if shown is not None:
+                    print(shown)
+            if stop_filter is not None and stop_filter(r.answer):
+                break
     finally:
+        stream.close()
         if bar is not None:
             bar.close()
     return SendReceive(results, counters)
 
 
-def sr(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | None = None,
-       iface: str | None = None, filter: str | None = None,
-       multi: bool = False, max_time: float | None = None, scope: Any = None,
-       progress: bool = True) -> SendReceive:
+def _report(res: SendReceive, verbose: int) -> None:
+    """Scapy's closing line of an ``sr()`` run, on stderr (stdout is the caller's)."""
+    if verbose > 0:
+        import sys
+
+        ans, unans = res.answered, res.unanswered
+        print(f"Received {res.counters.received} packets, got {len(ans)} answers, "
+              f"remaining {len(unans)} packets", file=sys.stderr)
+
+
+def sr(probes: Probes, filter: str | None = None, iface: str | None = None, *,
+       timeout: float | None = 2.0, retry: int = 0, inter: float = 0.0,
+       verbose: int | None = None, multi: bool = False, rate: float | None = None,
+       prn: Callable[[Any], Any] | None = None, lfilter: Callable[[Any], bool] | None = None,
+       stop_filter: Callable[[Any], bool] | None = None, max_time: float | None = None,
+       scope: Any = None, progress: bool | None = None, **ignored: Any) -> SendReceive:
     """Send layer-3 probes and match answers: ``ans, unans = sr(...)``.
 
-    A progress bar shows on stderr for runs over a second when it is a terminal.
+    Scapy's keywords: ``timeout`` (seconds to wait after the last send; None is the
+    default 2 s: a run always ends), ``retry`` (times an unanswered probe is sent
+    again; negative as positive), ``inter`` (seconds between sends), ``multi`` (keep
+    every answer), ``verbose``, ``iface``, ``filter`` (capture filter), ``prn``
+    (called on each answer), ``lfilter`` (answers it refuses count as none) and
+    ``stop_filter`` (an answer for which it is true ends the run). A progress bar
+    shows on stderr for runs over a second when it is a terminal (``verbose=0``:
+    none).
     """
-    return _collect(probes, False, progress, timeout=timeout, retry=retry, rate=rate,
-                    iface=iface, filter=filter, multi=multi, max_time=max_time, scope=scope)
+    _ignore(ignored, "sr")
+    return _send_receive(probes, False, filter=filter, iface=iface, timeout=timeout,
+                         retry=retry, inter=inter, verbose=verbose, multi=multi, rate=rate,
+                         prn=prn, lfilter=lfilter, stop_filter=stop_filter,
+                         max_time=max_time, scope=scope, progress=progress)
 
 
-def srp(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | None = None,
-        iface: str | None = None, filter: str | None = None,
-        multi: bool = False, max_time: float | None = None, scope: Any = None,
-        progress: bool = True) -> SendReceive:
-    """Send layer-2 frames and match answers: ``ans, unans = srp(...)``."""
-    return _collect(probes, True, progress, timeout=timeout, retry=retry, rate=rate,
-                    iface=iface, filter=filter, multi=multi, max_time=max_time, scope=scope)
+def srp(probes: Probes, filter: str | None = None, iface: str | None = None, *,
+        timeout: float | None = 2.0, retry: int = 0, inter: float = 0.0,
+        verbose: int | None = None, multi: bool = False, rate: float | None = None,
+        prn: Callable[[Any], Any] | None = None, lfilter: Callable[[Any], bool] | None = None,
+        stop_filter: Callable[[Any], bool] | None = None, max_time: float | None = None,
+        scope: Any = None, progress: bool | None = None, **ignored: Any) -> SendReceive:
+    """Send layer-2 frames and match answers: ``ans, unans = srp(...)`` (``sr``'s keywords)."""
+    _ignore(ignored, "srp")
+    return _send_receive(probes, True, filter=filter, iface=iface, timeout=timeout,
+                         retry=retry, inter=inter, verbose=verbose, multi=multi, rate=rate,
+                         prn=prn, lfilter=lfilter, stop_filter=stop_filter,
+                         max_time=max_time, scope=scope, progress=progress)
 
 
-def sr1(probes: Probes, **kwargs: Any) -> Layer | None:
-    """The first answer to layer-3 probes, or None."""
-    ans, _ = sr(probes, **kwargs)
+def _send_receive(probes: Probes, layer2: bool, *, timeout: float | None, retry: int,
+                  inter: float, verbose: int | None, rate: float | None,
+                  progress: bool | None, **kwargs: Any) -> SendReceive:
+    level = _verbosity(verbose)
+    kwargs["iface"] = _iface_or_conf(kwargs.get("iface"))
+    res = _collect(probes, layer2, level > 0 if progress is None else progress,
+                   timeout=2.0 if timeout is None else timeout, retry=abs(int(retry or 0)),
+                   rate=_rate(inter, rate), **kwargs)
+    _report(res, level if verbose is not None else 0)
+    return res
+
+
+def sr1(probes: Probes, *args: Any, **kwargs: Any) -> Layer | None:
+    """The first answer to layer-3 probes, or None (``sr``'s keywords)."""
+    ans, _ = sr(probes, *args, **kwargs)
     return ans[0].answer if ans else None
 
 
-def srp1(probes: Probes, **kwargs: Any) -> Layer | None:
-    """The first answer to layer-2 frames, or None."""
-    ans, _ = srp(probes, **kwargs)
+def srp1(probes: Probes, *args: Any, **kwargs: Any) -> Layer | None:
+    """The first answer to layer-2 frames, or None (``srp``'s keywords)."""
+    ans, _ = srp(probes, *args, **kwargs)
     return ans[0].answer if ans else None
 
 
 def _send(probes: Probes, layer2: bool, iface: str | None, count: int, interval: float,
-          scope: Any) -> int:
+          scope: Any) -> tuple[int, list[PreparedProbe]]:
     _, _, _, privileges, route, scope_mod, sockets = _wire()
     privileges.require_raw_sockets("sending packets", "run as root")
     scope = scope or scope_mod.Scope.from_environment()
@@ -266,7 +369,7 @@ def _send(probes: Probes, layer2: bool, iface: str | None, count: int, interval:
     items = probes if not isinstance(probes, bytes) else [probes]
     prepared = list(prepare(items, layer2=layer2, fill=fill))
     if not prepared:
-        return 0
+        return 0, prepared
     if layer2:
         name = iface or route.route_to(_destination(prepared[0].match_layer) or "").iface
         sender: Any = sockets.L2Sender(name, scope=scope)
@@ -274,52 +377,111 @@ def _send(probes: Probes, layer2: bool, iface: str | None, count: int, interval:
         sender = sockets.L3Sender(iface, scope=scope)
     sent = 0
     try:
-        for i in range(count):
-            if interval and i:
-                time.sleep(interval)
-            sent += sender.send_many([p.data for p in prepared])
+        if interval:
+            # Scapy's inter: a pause between every two packets, not between rounds
+            first = True
+            for _ in range(count):
+                for p in prepared:
+                    if not first:
+                        time.sleep(interval)
+                    first = False
+                    sent += sender.send_many([p.data])
+        else:
+            for _ in range(count):
+                sent += sender.send_many([p.data for p in prepared])
     finally:
         sender.close()
+    return sent, prepared
+
+
+def _sends(probes: Probes, layer2: bool, iface: str | None, count: int | None,
+           inter: float, interval: float, loop: int, verbose: int | None,
+           return_packets: bool, scope: Any) -> Any:
+    if loop and count is None:
+        raise UsageError("loop= without count= would send for ever: give count=")
+    sent, prepared = _send(probes, layer2, _iface_or_conf(iface),
+                           1 if count is None else int(count),
+                           inter or interval, scope)
+    if verbose:
+        import sys
+
+        print(f"Sent {sent} packets.", file=sys.stderr)
+    if return_packets:
+        from netprobe.library.packet_list import PacketList
+
+        return PacketList([dissect(p.data, 1 if layer2 else 228) for p in prepared],
+                          name="PacketList")
     return sent
 
 
-def send(probes: Probes, *, iface: str | None = None, count: int = 1, interval: float = 0.0,
-         scope: Any = None) -> int:
-    """Send layer-3 packets; return how many the kernel accepted."""
-    return _send(probes, False, iface, count, interval, scope)
+def send(probes: Probes, iface: str | None = None, *, count: int | None = None,
+         inter: float = 0.0, loop: int = 0, verbose: int | None = None,
+         return_packets: bool = False, interval: float = 0.0, scope: Any = None,
+         **ignored: Any) -> Any:
+    """Send layer-3 packets; return how many the kernel accepted.
+
+    Scapy's keywords: ``count`` (times the whole set is sent), ``inter`` (seconds
+    between packets; ``interval`` is the same), ``loop`` (with ``count`` only: a
+    loop without end is refused), ``verbose`` (a ``Sent N packets.`` line on stderr),
+    ``return_packets`` (return the packets sent, as a ``PacketList``).
+    """
+    _ignore(ignored, "send")
+    return _sends(probes, False, iface, count, inter, interval, loop, verbose,
+                  return_packets, scope)
 
 
-def sendp(probes: Probes, *, iface: str | None = None, count: int = 1, interval: float = 0.0,
-          scope: Any = None) -> int:
-    """Send layer-2 frames; return how many the kernel accepted."""
-    return _send(probes, True, iface, count, interval, scope)
+def sendp(probes: Probes, iface: str | None = None, *, count: int | None = None,
+          inter: float = 0.0, loop: int = 0, verbose: int | None = None,
+          return_packets: bool = False, interval: float = 0.0, scope: Any = None,
+          **ignored: Any) -> Any:
+    """Send layer-2 frames; return how many the kernel accepted (``send``'s keywords)."""
+    _ignore(ignored, "sendp")
+    return _sends(probes, True, iface, count, inter, interval, loop, verbose,
+                  return_packets, scope)
 
 
-def sniff(iface: str | None = None, filter: str | None = None, count: int = 0,
-          timeout: float | None = None, prn: Callable[[Layer], Any] | None = None,
-          store: bool = True) -> list[Layer]:
-    """Capture packets until ``count`` are seen or ``timeout`` seconds pass."""
+def sniff(count: int = 0, store: bool = True, offline: Any = None,
+          prn: Callable[[Layer], Any] | None = None,
+          lfilter: Callable[[Layer], bool] | None = None,
+          timeout: float | None = None, stop_filter: Callable[[Layer], bool] | None = None,
+          iface: str | None = None, filter: str | None = None, **ignored: Any) -> Any:
+    """Capture packets (or read them: ``offline=`` a file, files or packets) into a
+    ``PacketList``.
+
+    Scapy's keywords: ``count`` (stop after this many kept packets), ``store``
+    (False: keep none, for ``prn`` only), ``prn`` (called on each packet; what it
+    returns is printed), ``lfilter`` (packets it refuses are dropped), ``stop_filter``
+    (a packet for which it is true ends the capture), ``timeout`` (seconds),
+    ``iface``, ``filter`` (pcap-filter(7), compiled by libpcap, on files too). A live
+    capture needs ``count`` or ``timeout`` so that it ends.
+    """
+    _ignore(ignored, "sniff")
+    if isinstance(count, str) and iface is None:  # sniff("eth0"): old positional habit
+        raise UsageError("sniff's first argument is count; give the interface as iface=")
+    from netprobe.library.sniff_loop import SniffLoop
+
+    if offline is not None:
+        from netprobe.library.sniff_offline import sniff_offline
+
+        return sniff_offline(offline, count=count, store=store, prn=prn, lfilter=lfilter,
+                             stop_filter=stop_filter, filter=filter)
     capture, iface_mod, *_ = _wire()
-    if count <= 0 and timeout is None:
+    if (count or 0) <= 0 and timeout is None:
         raise UsageError("sniff needs count= or timeout= (or both) so that it ends")
-    name = iface
+    name = _iface_or_conf(iface)
     if name is None:
         gw = iface_mod.default_gateway(4)
         name = gw.iface if gw is not None and getattr(gw, "iface", None) else "any"
-    out: list[Layer] = []
-    seen = 0
+    loop = SniffLoop(count, store, prn, lfilter, stop_filter)
     deadline = None if timeout is None else time.monotonic() + timeout
     with capture.Capture(name, filter, nonblocking=False, timeout_ms=20) as cap:
-        while True:
+        while not loop.done:
             if deadline is not None and time.monotonic() >= deadline:
                 break
-            for _ts, frame in cap.read_batch(256):
+            for ts, frame in cap.read_batch(256):
                 pkt = dissect(frame, cap.linktype)
-                seen += 1
-                if prn is not None:
-                    prn(pkt)
-                if store:
-                    out.append(pkt)
-                if count and seen >= count:
-                    return out
-    return out
+                pkt.time = ts
+                pkt.wirelen = len(frame)
+                if loop.take(pkt):
+                    break
+    return loop.result()

@@ -3,6 +3,11 @@
 Probes and answers are kept as the bytes that went out and came in (plus their
 link type); they are dissected only when someone looks at them, so a run of a
 million probes does not pay for a million packet objects.
+
+As in Scapy, ``ans, unans = sr(...)``: ``ans`` is a packet list of (sent, received)
+pairs (``for s, r in ans``, ``ans[0][1]``, ``ans.summary()``, ``ans.make_table(lambda
+s, r: ...)``) and ``unans`` a packet list of the probes that got no answer. Each
+item is a :class:`Result`, which also keeps the times, the retries and the bytes.
 """
 
 from __future__ import annotations
@@ -11,12 +16,21 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from netprobe.library.packet_list import PacketList
 from netprobe.packet.dissect import dissect
 from netprobe.packet.layer import Layer
 
+__all__ = ["Counters", "QueryAnswer", "Result", "ResultList", "SendReceive", "SndRcvList",
+           "Unanswered"]
+
 
 class Result:
-    """One probe and its answer (or None), with send and receive times (epoch seconds)."""
+    """One probe and its answer (or None), with send and receive times (epoch seconds).
+
+    It reads as Scapy's (sent, received) pair: ``s, r = result``, ``result[0]``,
+    ``result[1]``, ``result.query``; and, in a list of unanswered probes, as the probe
+    itself: any other attribute, ``result[TCP]`` and ``TCP in result`` are the probe's.
+    """
 
     __slots__ = ("_answer", "_probe", "answer_bytes", "answer_linktype", "extra", "probe_bytes",
                  "probe_linktype", "received", "sends", "sent")
@@ -65,10 +79,37 @@ class Result:
         """How many times the probe was sent again."""
         return self.sends - 1
 
+    @property
+    def query(self) -> Layer:
+        """The probe (Scapy's name for the sent half of a pair)."""
+        return self.probe
+
     def __iter__(self) -> Iterator[Any]:
         # so that ``for probe, answer in answered`` reads like Scapy
         yield self.probe
         yield self.answer
+
+    def __getitem__(self, item: Any) -> Any:
+        if type(item) is int:
+            return (self.probe, self.answer)[item]
+        return self.probe[item]
+
+    def __contains__(self, cls: Any) -> bool:
+        return cls in self.probe
+
+    def __bytes__(self) -> bytes:
+        return bytes(self.probe_bytes)
+
+    def __getattr__(self, name: str) -> Any:
+        # only for names a Result does not have: an unanswered probe reads as the probe
+        if name.startswith("__") or name in Result.__slots__:
+            raise AttributeError(name)
+        return getattr(self.probe, name)
+
+    def __repr__(self) -> str:
+        if self.answer_bytes is None:
+            return repr(self.probe)
+        return f"QueryAnswer(query={self.probe!r}, answer={self.answer!r})"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form: the probe's and answer's layers, times and RTT in ms."""
@@ -80,8 +121,41 @@ class Result:
                 "sends": self.sends}
 
 
-class ResultList(list):
-    """A list of results that can be shown as a table and saved to a capture file."""
+class ResultList(PacketList):
+    """A list of results (Scapy's answer list): each item a (sent, received) pair;
+    shown as ``sent ==> received``, counted by the received packets, and saved to a
+    capture file with :meth:`save`."""
+
+    __slots__ = ()
+
+    def __init__(self, res: Any = None, name: str = "Results", stats: Any = None,
+                 lazy: Any = None) -> None:
+        super().__init__(res, name=name, stats=stats, lazy=lazy)
+
+    def _packet(self, item: Any) -> Any:
+        return item.answer if item.answer is not None else item.probe
+
+    def _summary(self, item: Any) -> str:
+        a = item.answer
+        return f"{item.probe.summary()} ==> {'None' if a is None else a.summary()}"
+
+    def make_table(self, fn: Any) -> None:
+        """Print a table of ``fn(sent, received) -> (column, row, cell)``."""
+        from netprobe.library import table
+
+        table.make_table([(r.probe, r.answer) for r in self], fn)
+
+    def make_lined_table(self, fn: Any) -> None:
+        """:meth:`make_table` with lines between the columns."""
+        from netprobe.library import table
+
+        table.make_lined_table([(r.probe, r.answer) for r in self], fn)
+
+    def make_tex_table(self, fn: Any) -> None:
+        """:meth:`make_table` as LaTeX."""
+        from netprobe.library import table
+
+        table.make_tex_table([(r.probe, r.answer) for r in self], fn)
 
     def summary_rows(self) -> list[list[str]]:
         """Rows of (probe summary, answer summary, rtt ms)."""
@@ -93,10 +167,9 @@ class ResultList(list):
                          "" if rtt is None else f"{rtt * 1000:.2f}"])
         return rows
 
-    def show(self) -> None:
-        """Print one line per result."""
-        for probe, answer, rtt in self.summary_rows():
-            print(f"{probe}  ==>  {answer}" + (f"  ({rtt} ms)" if rtt else ""))
+    def show(self, *args: Any, **kwargs: Any) -> None:
+        """Print one numbered line per result: ``0000 sent ==> received``."""
+        self.nsummary(*args, **kwargs)
 
     def save(self, path: str) -> None:
         """Write every probe and answer with their times to a pcapng file (atomically),
@@ -104,6 +177,26 @@ class ResultList(list):
         from netprobe.engine.runfile import save_run
 
         save_run(path, self, plugin="sr", argv=[], counters={})
+
+
+class Unanswered(ResultList):
+    """The probes that got no answer (Scapy's ``unans``): a packet list of the probes."""
+
+    __slots__ = ()
+
+    def __init__(self, res: Any = None, name: str = "Unanswered", stats: Any = None,
+                 lazy: Any = None) -> None:
+        super().__init__(res, name=name, stats=stats, lazy=lazy)
+
+    def _packet(self, item: Any) -> Any:
+        return item.probe
+
+    def _summary(self, item: Any) -> str:
+        return item.probe.summary()
+
+    make_table = PacketList.make_table
+    make_lined_table = PacketList.make_lined_table
+    make_tex_table = PacketList.make_tex_table
 
 
 @dataclass
@@ -146,7 +239,7 @@ class SendReceive:
     def __init__(self, results: Iterable[Result], counters: Counters) -> None:
         results = results if isinstance(results, list) else list(results)
         self.answered = ResultList([r for r in results if r.answer_bytes is not None])
-        self.unanswered = ResultList([r for r in results if r.answer_bytes is None])
+        self.unanswered = Unanswered([r for r in results if r.answer_bytes is None])
         self.counters = counters
 
     def __iter__(self) -> Iterator[ResultList]:
@@ -154,6 +247,17 @@ class SendReceive:
         yield self.answered
         yield self.unanswered
 
+    def __getitem__(self, index: int) -> ResultList:
+        return (self.answered, self.unanswered)[index]
+
+    def __len__(self) -> int:
+        return 2
+
     def __repr__(self) -> str:
         return (f"<SendReceive answered={len(self.answered)} "
                 f"unanswered={len(self.unanswered)}>")
+
+
+#: Scapy's names: an answered pair, and the list of them
+QueryAnswer = Result
+SndRcvList = ResultList

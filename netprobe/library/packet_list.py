@@ -112,7 +112,7 @@ class PacketList:
             return self._at(item)
         if isinstance(item, (str, type)):
             name = _layer_name(item)
-            return self._derived([p for p in self if _has(p, name)],
+            return self._derived([p for p in self if _has(self._packet(p), name)],
                                  f"{name} from {self.listname}")
         raise TypeError(f"PacketList indices are integers, slices or layer classes, "
                         f"not {type(item).__name__}")

@@ -1,0 +1,183 @@
+"""Scapy's reassembly helpers on packets: ``defrag``, ``defragment``, ``fragment6``,
+``defragment6``.
+
+The byte work is floor 1's (``packet/reassembly.py``, ``packet/fragment.py``);
+this module finds the IP header in each packet, groups fragments into datagrams
+and dissects the result again from the packet's own first layer, so a
+reassembled frame keeps its link header (the first fragment's).
+
+Unlike Scapy 2.8, a reassembled IPv4 packet keeps its protocol number and
+dissects into its upper layer (Scapy's comes back as ``proto=0`` and ``Raw``).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from typing import Any
+
+from netprobe.errors import UsageError
+from netprobe.library.packet_list import PacketList
+from netprobe.packet.dissect import dissect_as
+from netprobe.packet.fragment import fragment_ipv6
+from netprobe.packet.reassembly import (
+    fragment_header_at,
+    ipv4_fragment_key,
+    ipv6_fragment_key,
+    reassemble_ipv4,
+    reassemble_ipv6,
+)
+
+__all__ = ["defrag", "defragment", "defragment6", "fragment6"]
+
+
+def _ip_split(pkt: Any, name: str) -> tuple[bytes, bytes] | None:
+    """(link bytes before the ``name`` layer, that layer's bytes to the end), or None."""
+    cur = pkt
+    while cur is not None and type(cur).__name__ != name:
+        cur = cur.payload or None
+    if cur is None:
+        return None
+    whole = bytes(pkt)
+    mine = bytes(cur)
+    return whole[:len(whole) - len(mine)], mine
+
+
+def _rebuilt(template: Any, link: bytes, ip: bytes) -> Any:
+    """``link + ip`` dissected from ``template``'s first layer, carrying its time."""
+    pkt = dissect_as(type(template), link + ip)
+    try:
+        pkt.time = template.time
+    except AttributeError:
+        pass
+    return pkt
+
+
+def _groups(plist: Iterable[Any]) -> tuple[list[Any], dict[Any, list[tuple[int, Any, bytes,
+                                                                              bytes]]]]:
+    """(the packets that are no IPv4 fragments, fragments by datagram key in arrival order)."""
+    whole: list[Any] = []
+    groups: dict[Any, list[tuple[int, Any, bytes, bytes]]] = {}
+    for i, pkt in enumerate(plist):
+        split = _ip_split(pkt, "IP")
+        key = None if split is None else ipv4_fragment_key(split[1])
+        if key is None:
+            whole.append((i, pkt))
+            continue
+        groups.setdefault(key, []).append((i, pkt, split[0], split[1]))
+    return whole, groups
+
+
+def _reassembled(frags: list[tuple[int, Any, bytes, bytes]]) -> Any | None:
+    ip = reassemble_ipv4([f[3] for f in frags])
+    if ip is None:
+        return None
+    first = min(frags, key=lambda f: (f[3][6] << 8 | f[3][7]) & 0x1FFF)
+    return _rebuilt(first[1], first[2], ip)
+
+
+def defrag(plist: Iterable[Any]) -> tuple[PacketList, PacketList, PacketList]:
+    """Reassemble IPv4 fragments: (packets not fragmented, reassembled packets,
+    fragments of datagrams still incomplete), as Scapy's ``defrag``."""
+    whole, groups = _groups(plist)
+    done, missing = [], []
+    for frags in groups.values():
+        pkt = _reassembled(frags)
+        if pkt is None:
+            missing.extend(f[1] for f in frags)
+        else:
+            done.append(pkt)
+    return (PacketList([p for _, p in whole], name="Unfragmented"),
+            PacketList(done, name="Defragmented"),
+            PacketList(missing, name="Missing fragments"))
+
+
+def defragment(plist: Iterable[Any]) -> PacketList:
+    """Every packet in order, each IPv4 datagram's fragments replaced by the packet
+    they make, where its last fragment was. As in Scapy, the fragments of an
+    incomplete datagram are left out."""
+    whole, groups = _groups(plist)
+    placed = list(whole)
+    for frags in groups.values():
+        pkt = _reassembled(frags)
+        if pkt is not None:
+            placed.append((max(f[0] for f in frags), pkt))
+    placed.sort(key=lambda x: x[0])
+    return PacketList([p for _, p in placed], name="Defragmented")
+
+
+def defragment6(packets: Iterable[Any]) -> Any:
+    """The packet that IPv6 fragments (one datagram's, any order) were cut from.
+
+    Raises UsageError when none is a fragment or a piece is missing.
+    """
+    frags = []
+    for pkt in packets:
+        split = _ip_split(pkt, "IPv6")
+        if split is not None and ipv6_fragment_key(split[1]) is not None:
+            frags.append((pkt, split[0], split[1]))
+    if not frags:
+        raise UsageError("defragment6: no IPv6 fragment among the packets")
+    key = ipv6_fragment_key(frags[0][2])
+    frags = [f for f in frags if ipv6_fragment_key(f[2]) == key]
+    ip = reassemble_ipv6([f[2] for f in frags])
+    if ip is None:
+        raise UsageError("defragment6: a fragment is missing")
+    first = next((f for f in frags if _offset6(f[2]) == 0), frags[0])
+    return _rebuilt(first[0], first[1], ip)
+
+
+def _offset6(ip: bytes) -> int:
+    found = fragment_header_at(ip)
+    return -1 if found is None else (ip[found[0] + 2] << 8 | ip[found[0] + 3]) & 0xFFF8
+
+
+def fragment6(pkt: Any, fragSize: int) -> list[Any]:  # noqa: N803 - Scapy's keyword
+    """Cut an IPv6 packet into fragments of at most ``fragSize`` bytes each, link
+    header included, as Scapy's ``fragment6``.
+
+    The packet may carry an ``IPv6ExtHdrFragment`` marking where to cut (its ``id``
+    is used when set, else a random one); without one the Fragment header goes
+    after the unfragmentable part. A packet that fits comes back alone.
+    """
+    split = _ip_split(pkt, "IPv6")
+    if split is None:
+        raise UsageError("fragment6: the packet has no IPv6 header")
+    link, ip = split
+    frag_hdr = pkt.getlayer("IPv6ExtHdrFragment")
+    ident = getattr(frag_hdr, "id", None) if frag_hdr is not None else None
+    if frag_hdr is not None:
+        ip = _without_fragment_header(ip)
+    if len(link) + len(ip) <= fragSize:
+        return [pkt]
+    unfrag = _unfragmentable_length(ip)
+    size = (fragSize - len(link) - unfrag - 8) // 8 * 8
+    if size < 8:
+        raise UsageError(f"fragment6: {fragSize} bytes leave no room for data after the "
+                         f"{len(link) + unfrag + 8} bytes of headers")
+    if ident is None:
+        ident = random.getrandbits(32)
+    return [_rebuilt(pkt, link, piece) for piece in fragment_ipv6(ip, size, ident=ident)]
+
+
+def _without_fragment_header(ip: bytes) -> bytes:
+    found = fragment_header_at(ip)
+    if found is None:
+        return ip
+    pos, nh_at = found
+    out = bytearray(ip[:pos] + ip[pos + 8:])
+    out[nh_at] = ip[pos]
+    out[4:6] = (max(len(out) - 40, 0) & 0xFFFF).to_bytes(2, "big")
+    return bytes(out)
+
+
+def _unfragmentable_length(ip: bytes) -> int:
+    """The length of the IPv6 header and the extension headers every hop reads."""
+    end, pos, cur = 40, 40, ip[6]
+    while cur in (0, 43, 60) and pos + 2 <= len(ip):
+        hlen = (ip[pos + 1] + 1) * 8
+        if cur in (0, 43):
+            end = pos + hlen
+        cur = ip[pos]
+        pos += hlen
+    return end

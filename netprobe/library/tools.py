@@ -1,0 +1,121 @@
+"""``traceroute()`` and ``arping()``: Scapy's probing tools as functions on the engine.
+
+Each sends through ``sr``/``srp`` (so the scope guard, pacing and matching are the
+engine's) and returns Scapy's pair ``(results, unanswered)``; the results list
+prints Scapy's tables with ``show()``.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from netprobe.engine.api import sr, srp
+from netprobe.engine.results import ResultList
+
+__all__ = ["ARPingResult", "TracerouteResult", "arping", "traceroute"]
+
+
+def _find(pkt: Any, name: str) -> Any:
+    cur = pkt
+    while cur is not None:
+        if type(cur).__name__ == name:
+            return cur
+        cur = cur.payload
+    return None
+
+
+def _target(probe: Any) -> str:
+    """``198.18.1.10:tcp80``: where a traceroute probe went, as Scapy labels it."""
+    ip = _find(probe, "IP") or _find(probe, "IPv6")
+    for name, label in (("TCP", "tcp"), ("UDP", "udp")):
+        l4 = _find(probe, name)
+        if l4 is not None:
+            return f"{ip.dst}:{label}{int(l4.dport)}"
+    return f"{ip.dst}:ICMP" if _find(probe, "ICMP") is not None else str(ip.dst)
+
+
+def _hop_text(answer: Any) -> str:
+    """The answering address, then TCP flags or the ICMP type (``11`` on the way)."""
+    ip = _find(answer, "IP") or _find(answer, "IPv6")
+    tcp, icmp = _find(answer, "TCP"), _find(answer, "ICMP")
+    what = str(tcp.flags) if tcp is not None else (str(int(icmp.type)) if icmp is not None
+                                                    else "")
+    return f"{ip.src!s:<15} {what}"
+
+
+def _ttl(probe: Any) -> int:
+    ip = _find(probe, "IP")
+    return int(ip.ttl) if ip is not None else int(_find(probe, "IPv6").hlim)
+
+
+class TracerouteResult(ResultList):
+    """A traceroute's answered probes; :meth:`show` prints the hop table."""
+
+    __slots__ = ()
+
+    def __init__(self, res: Any = None, name: str = "Traceroute", stats: Any = None,
+                 lazy: Any = None) -> None:
+        super().__init__(res, name=name, stats=stats, lazy=lazy)
+
+    def show(self, *args: Any, **kwargs: Any) -> None:
+        """The hops: one column per target, one row per TTL."""
+        self.make_table(lambda s, r: (_target(s), _ttl(s), _hop_text(r)))
+
+    def get_trace(self) -> dict[str, dict[int, tuple[str, bool]]]:
+        """``{target: {ttl: (address, reached the target)}}``."""
+        trace: dict[str, dict[int, tuple[str, bool]]] = {}
+        for r in self:
+            ip = _find(r.probe, "IP") or _find(r.probe, "IPv6")
+            src = (_find(r.answer, "IP") or _find(r.answer, "IPv6")).src
+            trace.setdefault(str(ip.dst), {})[_ttl(r.probe)] = (str(src), str(src) == str(ip.dst))
+        return trace
+
+
+class ARPingResult(ResultList):
+    """The hosts that answered an ARP ping; :meth:`show` lists their MAC and address."""
+
+    __slots__ = ()
+
+    def __init__(self, res: Any = None, name: str = "ARPing", stats: Any = None,
+                 lazy: Any = None) -> None:
+        super().__init__(res, name=name, stats=stats, lazy=lazy)
+
+    def show(self, *args: Any, **kwargs: Any) -> None:
+        """One line per answer: the MAC, then the IP address."""
+        for r in self:
+            print(f"{_find(r.answer, 'Ether').src}  {_find(r.answer, 'ARP').psrc}")
+
+
+def traceroute(target: Any, dport: int = 80, minttl: int = 1, maxttl: int = 30,
+               sport: int | None = None, l4: Any = None, filter: str | None = None,
+               timeout: float = 2.0, verbose: int | None = None, **kwargs: Any,
+               ) -> tuple[TracerouteResult, Any]:
+    """TCP SYN traceroute (or ``l4``'s protocol) to ``target`` (an address or a list):
+    ``(TracerouteResult, unanswered)``; shows the hop table when ``verbose``."""
+    from netprobe.packet import IP, TCP
+
+    targets = target if isinstance(target, list) else [target]
+    if l4 is None:
+        l4 = TCP(sport=sport if sport is not None else random.randint(1025, 65535),
+                 dport=dport, flags="S", seq=random.getrandbits(32))
+    probes = IP(dst=targets, id=random.randint(1, 65535), ttl=(minttl, maxttl)) / l4
+    ans, unans = sr(probes, filter=filter, timeout=timeout, verbose=verbose, **kwargs)
+    result = TracerouteResult(ans.res)
+    if verbose:
+        result.show()
+    return result, unans
+
+
+def arping(net: str, timeout: float = 2.0, cache: int = 0, verbose: int | None = None,
+           **kwargs: Any) -> tuple[ARPingResult, Any]:
+    """ARP-ping every address of ``net`` (``"198.18.0.0/24"``): ``(ARPingResult,
+    unanswered)``; lists the answers when ``verbose``."""
+    from netprobe.packet import ARP, Ether
+
+    ans, unans = srp(Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(pdst=net), timeout=timeout,
+                     verbose=verbose, **kwargs)
+    result = ARPingResult(ans.res)
+    if verbose:
+        result.show()
+    return result, unans
