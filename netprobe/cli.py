@@ -433,10 +433,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     This is the one place that turns exceptions into exit codes: NetprobeError
     gives its own code and one line, click usage errors 2, Ctrl-C 130, a closed
     output pipe a quiet 0, anything else 4 with "internal error". Tracebacks
-    appear only with --debug or NETPROBE_DEBUG=1.
+    appear only with --debug or NETPROBE_DEBUG=1, and so does the table of the
+    command's fixed costs (``netprobe.costs``) on stderr at the end.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     settings = Settings(debug=_env_flag(DEBUG_ENV))
+    timed = settings.debug or "--debug" in args
+    if timed:
+        from netprobe import costs
+
+        costs.add("interpreter start + cli", costs.process_age() or 0.0)
+        costs.time_imports()
+    try:
+        return _main(args, settings)
+    finally:
+        if timed and settings.debug:
+            sys.stderr.write("".join(f"netprobe: {line}\n"
+                                     for line in costs.table(costs.process_age())))
+
+
+def _main(args: list[str], settings: Settings) -> int:
+    """``main`` for parsed-out ``args``: run the command, map exceptions to exit codes."""
     try:
         with root.make_context("netprobe", args, obj=settings) as ctx:
             result = root.invoke(ctx)

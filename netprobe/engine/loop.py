@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
+from netprobe import costs
 from netprobe.engine.pacer import TokenBucket
 from netprobe.engine.probes import LINKTYPE_RAW, PreparedProbe, prepare
 from netprobe.engine.results import Counters, Result
@@ -137,12 +138,15 @@ class SendReceiveLoop:
         gc_was_enabled = gc.isenabled()
         gc.disable()
         finished = False
+        last_answer = start
         try:
             while True:
                 # 1. drain the capture and match first: answers that came in time (during
                 # a stall, say) must settle their probes before those are given up
-                for r in self._drain():
-                    yield r
+                answered = self._drain()
+                if answered:
+                    last_answer = time.monotonic()
+                    yield from answered
                 if self._answered_new:
                     open_count -= self._answered_new
                     self._answered_new = 0
@@ -234,11 +238,14 @@ class SendReceiveLoop:
                     delay = min(waits)
                     if delay > 0:
                         select.select([self.capture.fileno()], [], [], delay)  # type: ignore[attr-defined]
-            for r in self._drain():
-                yield r
+            yield from self._drain()
             finished = True
         finally:
-            c.elapsed = time.monotonic() - start
+            end = time.monotonic()
+            c.elapsed = end - start
+            # the time spent after the last send and the last answer: waiting for
+            # answers that did not come (what a command with every answer never pays)
+            costs.add("final wait", max(0.0, end - max(last_answer, c.last_send or start)))
             try:
                 st = self.capture.stats()  # type: ignore[attr-defined]
                 c.capture_dropped = st[1] + st[2]

@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 import pcapy
 
+from netprobe import costs
 from netprobe.errors import EnvironmentProblem, RuntimeProblem, UsageError
 from netprobe.wire.bpf import linktype_for_dlt
 from netprobe.wire.privileges import raw_denied_message
@@ -78,6 +79,13 @@ class Capture:
         direction: str | None = None,
     ) -> None:
         """Open and activate the capture; ``bpf`` is a pcap-filter(7) expression."""
+        with costs.span("capture open"):
+            self._open(iface, bpf, snaplen, promisc, timeout_ms, buffer_size, nonblocking,
+                       direction)
+
+    def _open(self, iface: str, bpf: str | None, snaplen: int, promisc: bool,
+              timeout_ms: int, buffer_size: int, nonblocking: bool,
+              direction: str | None) -> None:
         self.iface = iface
         self.filter: str | None = None
         self.timeout_ms = max(1, int(timeout_ms))
@@ -182,7 +190,8 @@ class Capture:
             self._closed = True
             handle = getattr(self, "_handle", None)
             if handle is not None:
-                handle.close()
+                with costs.span("capture close"):
+                    handle.close()
 
     def __enter__(self) -> Capture:
         return self

@@ -18,6 +18,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
+from netprobe import costs
 from netprobe.errors import UsageError
 from netprobe.wire import netlink
 from netprobe.wire.route import route_to
@@ -96,6 +97,15 @@ def resolve(ip: str, iface: str | None = None, *, timeout: float = 1.0) -> str |
     key = (ip, iface)
     if key in _cache:
         return _cache[key]
+    with costs.span("neighbour lookup"):
+        mac = _resolve(ip, iface, timeout)
+    if mac is not None:
+        _cache[key] = mac
+    return mac
+
+
+def _resolve(ip: str, iface: str, timeout: float) -> str | None:
+    """The table's answer for ``ip``, else the kernel made to resolve it (waiting)."""
     mac = lookup(ip, iface)
     deadline = time.monotonic() + max(0.0, timeout)
     next_trigger = 0.0
@@ -108,18 +118,36 @@ def resolve(ip: str, iface: str | None = None, *, timeout: float = 1.0) -> str |
             next_trigger = now + _RETRIGGER_S
         time.sleep(_POLL_S)
         mac = lookup(ip, iface)
-    _cache[key] = mac
     return mac
 
 
 def next_hop_mac(dst: str, *, timeout: float = 1.0) -> tuple[str, str] | None:
     """(interface, MAC) to put in a frame for ``dst``: the gateway's or dst's own.
 
-    None when the next hop does not answer within ``timeout`` seconds.
+    None when the next hop does not answer within ``timeout`` seconds, and at once
+    when the route's interface has no neighbours to ask (loopback, or an interface
+    that does no ARP/NDP: tunnels, point-to-point links).
     """
     route = route_to(dst)
+    if not has_neighbours(route.iface):
+        return None
     mac = resolve(route.next_hop, route.iface, timeout=timeout)
     return (route.iface, mac) if mac is not None else None
+
+
+#: interface flags (linux/if.h) that mean "no link-layer neighbours": IFF_LOOPBACK, IFF_NOARP
+_NO_NEIGHBOURS = 0x8 | 0x80
+
+
+def has_neighbours(iface: str) -> bool:
+    """Whether frames on ``iface`` go to a neighbour's MAC (False for loopback, and for
+    interfaces without ARP/NDP); True when the flags cannot be read."""
+    try:
+        with open(f"/sys/class/net/{iface}/flags", encoding="ascii") as handle:
+            flags = int(handle.read().strip(), 16)
+    except (OSError, ValueError):
+        return iface != "lo"
+    return not flags & _NO_NEIGHBOURS
 
 
 def clear_neighbour_cache() -> None:

@@ -17,6 +17,7 @@ import struct
 import subprocess
 from dataclasses import dataclass
 
+from netprobe import costs
 from netprobe.errors import EnvironmentProblem, UsageError
 from netprobe.wire import netlink
 
@@ -66,6 +67,14 @@ def route_to(dst: str) -> Route:
     cached = _cache.get(dst)
     if cached is not None:
         return cached
+    with costs.span("route lookup"):
+        route = _route_to(dst)
+    _cache[dst] = route
+    return route
+
+
+def _route_to(dst: str) -> Route:
+    """``route_to`` without the cache."""
     address, family, scope_index = _parse(dst)
     try:
         route = _lookup_netlink(address, family, scope_index)
@@ -83,7 +92,6 @@ def route_to(dst: str) -> Route:
             route.gateway,
             family,
         )
-    _cache[dst] = route
     return route
 
 

@@ -80,6 +80,12 @@ class Collector:
         """A group ended: its silent probes are final."""
         self.settled.extend(self.pending.pop(owner, {}).values())
 
+    def clear(self) -> None:
+        """Forget every result (the counters stay): once they have been interpreted."""
+        self.settled = []
+        self.pending = {}
+        self.other = []
+
     def results(self) -> list[Result]:
         """Everything known: other phases, settled probes, silent probes."""
         pending = [r for silent in self.pending.values() for r in silent.values()]

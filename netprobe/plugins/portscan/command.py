@@ -203,7 +203,8 @@ def _scan_and_report(plan: Any, scope: Any, privileged: bool, output: Any,
                          "shard": str(plan.shard)})
     with recording(db, kind="portscan", scan_key=key, targets=given or []) as history:
         interrupted, changed = _scan_and_print(plan, scope, privileged, output, out_file, save,
-                                               previous, history, scheduler, tasks)
+                                               previous, history, scheduler, tasks,
+                                               keep=db is not None)
     if interrupted:
         raise KeyboardInterrupt
     return changed
@@ -212,8 +213,13 @@ def _scan_and_report(plan: Any, scope: Any, privileged: bool, output: Any,
 def _scan_and_print(plan: Any, scope: Any, privileged: bool, output: Any,
                     out_file: str | None, save: str | None,
                     previous: list[dict[str, Any]] | None, history: Any,
-                    scheduler: str | None, tasks: int | None) -> tuple[bool, bool]:
-    """Scan, print and add to ``history`` every record; (interrupted?, --diff changes?)."""
+                    scheduler: str | None, tasks: int | None,
+                    keep: bool = True) -> tuple[bool, bool]:
+    """Scan, print and add to ``history`` every record; (interrupted?, --diff changes?).
+
+    ``keep=False`` (no history database): JSON Lines with nothing else wanting the
+    records (-o, --diff) are written as they are made, not held (a sweep's records).
+    """
     from netprobe.engine.runfile import SavedRun, save_run
     from netprobe.output import atomic_text_file, json_line
     from netprobe.plugins.portscan import interpret, render
@@ -239,7 +245,21 @@ def _scan_and_print(plan: Any, scope: Any, privileged: bool, output: Any,
     options = scan.options()
     saved = SavedRun(plugin="portscan", argv=sys.argv[1:], options=options,
                      counters=scan.counters(), extra=extra, results=scan.collector.results())
-    records = list(interpret.report(saved, {}))
+    every = {**interpret.DEFAULT_OPTIONS, **options}
+    unsaved = not save or interrupted
+    if unsaved:
+        scan.collector.clear()  # its tables: the list has every result
+    hosts = interpret.build(saved.results, every)
+    if unsaved:
+        # nothing needs the probes any more: a sweep's results go before its records come
+        saved.results = []
+    made = interpret.records(hosts, every, dict(saved.counters), extra)
+    if output.json and not keep and previous is None and not out_file and not save:
+        for rec in made:
+            output.emit(rec)
+        return interrupted, False
+    records = list(made)
+    del hosts
     found = changes(previous, records) if previous is not None else None
     if not interrupted:
         # -o and --save appear complete or not at all; an interrupted scan leaves them be

@@ -40,7 +40,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {"scan": "syn", "udp": False, "all_states": Fa
                                    "discovery": "none", "seed": None, "shard": "1/1"}
 
 
-@dataclass
+@dataclass(slots=True)
 class HostReport:
     """One host: up or down (and why), and the verdict of every port scanned."""
 
@@ -54,14 +54,15 @@ class HostReport:
     def counts(self) -> dict[str, int]:
         """Ports per state, in ``STATE_ORDER`` (states with none left out).
 
-        Computed once: call it when ``ports`` is complete.
+        Computed once: call it when ``ports`` is complete. The same dictionary each
+        time (a sweep has a host record per address: no copy each): do not change it.
         """
         if self._counts is None:
             c = Counter(map(itemgetter(0), self.ports.values()))
             known = [s for s in STATE_ORDER if c.get(s)]
             self._counts = {s: c[s] for s in known + sorted(s for s in c if s not in
                                                              STATE_ORDER)}
-        return dict(self._counts)
+        return self._counts
 
     def dominant(self) -> str | None:
         """The state most ports share (never ``open``): the one tables and records hide."""
@@ -164,6 +165,7 @@ def _tally_raw_tcp(results: Iterable[Result], scan: str) -> tuple[PerHost, list[
     rest: list[Result] = []
     silent = tcp_verdict(scan, None)
     shapes: dict[int, Verdict] = {}
+    keys: dict[int, tuple[str, int]] = {}
     last: bytes | None = None  # the packed host of ``ports``
     ports: dict[tuple[str, int], Verdict] = {}
     for r in results:
@@ -201,7 +203,9 @@ def _tally_raw_tcp(results: Iterable[Result], scan: str) -> tuple[PerHost, list[
                 verdict = shapes[shape] = tcp_verdict(scan, answer, 1)
         else:
             verdict = tcp_verdict(scan, answer, r.answer_linktype)
-        key = ("tcp", port)
+        key = keys.get(port)
+        if key is None:  # one key per port, shared by every host (a sweep has many)
+            key = keys[port] = ("tcp", port)
         old = ports.setdefault(key, verdict)
         if old is not verdict and old[1] == "no-response":
             ports[key] = verdict
@@ -264,6 +268,12 @@ def build(results: Iterable[Result], options: dict[str, Any]) -> dict[str, HostR
     if mode == "none":
         for rep in hosts.values():
             rep.state, rep.reason, rep.ttl = "up", "user-set", None
+    for host in options.get("local_hosts", ()):
+        # an address of the scanning machine: up without discovery, as nmap says it
+        rep = hosts.get(host)
+        if rep is None:
+            rep = hosts[host] = HostReport(host)
+        rep.state, rep.reason, rep.ttl = "up", "localhost-response", None
     return dict(sorted(hosts.items(), key=lambda kv: host_key(kv[0])))
 
 

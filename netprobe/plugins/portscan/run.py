@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from netprobe import costs
 from netprobe.engine.results import Counters, Result
 from netprobe.plugins.portscan.collect import Collector
 from netprobe.plugins.portscan.congestion import RateController
@@ -38,6 +39,8 @@ class ScanRun:
         self.warn = warn
         self.collector = Collector()
         self.discovery_mode = "none"
+        #: targets that are addresses of this machine (up without discovery)
+        self.local_hosts: list[str] = []
         self.started = time.monotonic()
         self.stop_at = None if plan.max_time is None else self.started + plan.max_time
         self.progress = ScanProgress(None)
@@ -68,16 +71,19 @@ class ScanRun:
     def run(self) -> None:
         """Discovery (unless -Pn), then the port scans; results land in the collector."""
         try:
-            targets = self.discover()
+            with costs.span("host discovery"):
+                targets = self.discover()
             plan = self.plan
             if plan.discovery_only or targets.count() == 0:
                 return
             self.progress.bar.total = plan.shard.size(targets.count() * len(plan.tcp_ports)) \
                 + plan.shard.size(targets.count() * len(plan.udp_ports))
             if plan.scan is not None:
-                self.scan_tcp(targets)
+                with costs.span("tcp scan"):
+                    self.scan_tcp(targets)
             if plan.udp:
-                self.scan_udp(targets)
+                with costs.span("udp scan"):
+                    self.scan_udp(targets)
             self.finished = True
         finally:
             self.progress.close()
@@ -88,6 +94,14 @@ class ScanRun:
         if plan.skip_discovery and not plan.discovery_only:
             return plan.targets
         hosts = [a for f in plan.targets.families() for a in plan.targets.addresses(f)]
+        # our own addresses are up without asking (nmap: "localhost-response")
+        self.local_hosts = [h for h in hosts if is_local(h)]
+        if self.local_hosts:
+            local = set(self.local_hosts)
+            hosts = [h for h in hosts if h not in local]
+            if not hosts:
+                self.discovery_mode = "ping" if self.privileged else "connect"
+                return addresses_to_targets(self.local_hosts)
         if self.privileged:
             try:
                 from netprobe.plugins.portscan import discovery
@@ -101,7 +115,7 @@ class ScanRun:
                 rate=self._rate(), iface=plan.iface, counters=counters))
             self._learn_rtt(results)
             verdicts = discovery.hosts_up(results)
-            up = [h for h, v in verdicts.items() if v.state == "up"]
+            up = [h for h, v in verdicts.items() if v.state == "up"] + self.local_hosts
         else:
             from netprobe.plugins.portscan.connect_scan import connect_ping
 
@@ -114,7 +128,7 @@ class ScanRun:
             tags: dict[str, list[dict[str, Any]]] = {}
             for r in results:
                 tags.setdefault(r.extra["host"], []).append(r.extra)
-            up = [h for h, t in tags.items() if ping_verdict(t)[0] == "up"]
+            up = [h for h, t in tags.items() if ping_verdict(t)[0] == "up"] + self.local_hosts
         return addresses_to_targets(up)
 
     def _learn_rtt(self, results: list[Any]) -> None:
@@ -210,11 +224,23 @@ class ScanRun:
         plan = self.plan
         return {"scan": plan.scan or "", "udp": plan.udp, "all_states": plan.all_states,
                 "discovery": self.discovery_mode, "seed": plan.seed,
+                **({"local_hosts": self.local_hosts} if self.local_hosts else {}),
                 "shard": str(plan.shard)}
 
     def counters(self) -> dict[str, Any]:
         """The scan's counters as saved (duration included)."""
         return self.collector.totals.to_dict(self.elapsed)
+
+
+def is_local(address: str) -> bool:
+    """Whether ``address`` is one of this machine's (its route leaves by loopback)."""
+    from netprobe.errors import UsageError
+    from netprobe.wire.route import route_to
+
+    try:
+        return route_to(address).iface == "lo"
+    except UsageError:
+        return False
 
 
 def addresses_to_targets(addresses: list[str]) -> TargetSet:

@@ -30,6 +30,16 @@ PATIENCE = 4.0
 DARK_PATIENCE = 10.0
 #: loss below this share is no reason for patience
 PATIENCE_LOSS = 0.02
+#: a resend pass of at most this many silent probes is cheap enough to take on the
+#: numbers alone (and the first one always, as nmap does)
+FREE_RESEND = 1024
+#: a larger pass must also expect at least this many responsive ports per probe resent:
+#: in a sweep where most addresses never answer, resending them all for a few expected
+#: finds doubles the scan (ZMap and masscan send once); one find per 1,000 probes is
+#: what a resend must be worth
+RESEND_YIELD = 1e-3
+#: the loss a large first resend is judged by, before any resend has measured one
+FIRST_RESEND_LOSS = 0.2
 #: TPACKET_V3 hands packets over in blocks whose timer is the capture's 20 ms read timeout;
 #: an answer can sit that long before the engine sees it
 DELIVERY_SLACK = 0.025
@@ -51,11 +61,15 @@ class Timing:
     max_retries: int
     #: whether congestion control may change the rate at all
     adaptive: bool = True
+    #: ``--max-retries`` was given: silent probes are resent up to it even when
+    #: nothing answered (without it, no answer at all means no resend)
+    retries_asked: bool = False
 
     def with_limits(self, *, max_retries: int | None = None) -> Timing:
         """A copy with ``--max-retries`` applied."""
-        return replace(self, max_retries=self.max_retries if max_retries is None
-                       else max_retries)
+        if max_retries is None:
+            return self
+        return replace(self, max_retries=max_retries, retries_asked=True)
 
 
 #: -T0 .. -T5, after nmap's templates (nmap's max-retries 10 is a ceiling here: the
@@ -149,21 +163,34 @@ def should_resend(estimate: LossEstimate, sends_done: int, silent: int, timing: 
     """Whether the still silent probes deserve one more pass.
 
     ``sends_done`` is how often every silent probe has been sent; ``silent``
-    how many there are. One resend always (unless ``--max-retries 0``):
-    nmap too sends a silent port twice. After that, another pass only while
-    more than ``MISS_BUDGET`` responsive ports are expected among the silent.
+    how many there are. A pass of up to ``FREE_RESEND`` probes: one resend
+    always (unless ``--max-retries 0``), as nmap too sends a silent port twice;
+    after that, another pass only while more than ``MISS_BUDGET`` responsive
+    ports are expected among the silent. A larger pass must also be worth its
+    probes: ``RESEND_YIELD`` expected finds per probe. With no answer at all
+    there is no measured loss to justify anything: no resend (of a large pass;
+    of any, without ``--max-retries``, once a first resend found nothing).
     """
     if silent == 0 or sends_done > timing.max_retries:
         return False
-    if sends_done < 2:
+    if estimate.answered == 0 and timing.retries_asked:
+        return True  # nothing to measure: the user's bound decides
+    small = silent <= FREE_RESEND
+    if sends_done < 2 and small:
         return True
     p = estimate.cautious_loss
+    if sends_done < 2:
+        # one send each tells nothing about loss (the lost ones are the silent):
+        # judge the first resend of a large pass by a loss as high as real paths have
+        p = max(p, FIRST_RESEND_LOSS)
     if p <= 0:
         return False
     # responsive probes in all: the answered ones plus those still lost
     responsive = estimate.answered / max(1e-9, 1 - p ** sends_done)
-    expected_missed = responsive * p ** sends_done
-    return min(expected_missed, silent) > MISS_BUDGET
+    expected_missed = min(responsive * p ** sends_done, silent)
+    if not small and expected_missed < silent * RESEND_YIELD:
+        return False
+    return expected_missed > MISS_BUDGET
 
 
 def next_pass(estimate: LossEstimate, sends_done: int, silent: int, timing: Timing,
