@@ -22,7 +22,7 @@ from netprobe.plugins.history.recorder import db_option
 @click.option("-m", "--max-ttl", "max_ttl", type=int, default=30, show_default=True,
               help="Highest TTL probed (at most 255).")
 @click.option("-w", "--wait", type=float, default=5.0, show_default=True,
-              help="Longest wait for an answer (s); waves wait 10x the slowest RTT seen.")
+              help="Longest wait for an answer (s); waves wait an RTO from the RTTs seen.")
 @click.option("--retries", type=int, default=1, show_default=True,
               help="Times an unanswered probe is sent again.")
 @click.option("--sport", type=int, default=33456, show_default=True,
@@ -54,10 +54,13 @@ def command(ctx: click.Context, target: str, method: str, port: int | None,
     --multipath finds every branch (MDA). Each hop lists its answers: RTT
     and kind (time-exceeded, port-unreach, echo-reply, syn-ack, reset, or
     traceroute's !H !N !P !F !S !X ...), '*' for no answer, and MPLS labels
-    quoted in ICMP extensions (RFC 4884/4950).
+    quoted in ICMP extensions (RFC 4884/4950). A hop whose ICMP rate limit
+    cut its answers short is marked (rate-limited); a hop that is silent
+    below one that answers, in a trace that shows rate limiting, is asked
+    again once its limiter has refilled (about 1 s for IPv4).
     \b
     JSON Lines: {"type": "hop", "ttl", "probes": [{"addr", "rtt_ms", "reply"}],
-    "addrs", "mpls"} per hop (with loss_pct and rtt_*_ms over --rounds), then
+    "addrs", "mpls", "rate_limited"} per hop (with loss_pct and rtt_*_ms over --rounds), then
     {"type": "path", "dst", "reached", "hops", ...}.
     """
     from netprobe.plugins.traceroute.trace_command import execute

@@ -24,7 +24,9 @@ class Outcome:
 
     ``role`` is ``hop`` for the probes that make the path, ``distance`` for
     the one probe sent first at the highest TTL to learn how far the
-    destination is. ``n`` orders probes as they were planned.
+    destination is. ``n`` orders probes as they were planned; ``wave`` is the
+    wave that sent it, ``paced`` True when that wave waited for ICMP rate
+    limiters to refill first.
     """
 
     ttl: int
@@ -38,6 +40,8 @@ class Outcome:
     reply_ttl: int | None = None
     quoted_ttl: int | None = None
     mpls: tuple[dict[str, int], ...] = ()
+    wave: int = 0
+    paced: bool = False
 
     @property
     def answered(self) -> bool:
@@ -186,12 +190,12 @@ def probe_record(o: Outcome, with_flow: bool) -> dict[str, Any]:
     return rec
 
 
-def hop_record(hop: Hop, *, with_flow: bool = False, with_stats: bool = False
-               ) -> dict[str, Any]:
-    """The JSON Lines record of one hop."""
+def hop_record(hop: Hop, *, with_flow: bool = False, with_stats: bool = False,
+               rate_limited: bool = False) -> dict[str, Any]:
+    """The JSON Lines record of one hop (``rate_limited`` as the classifier read it)."""
     rec: dict[str, Any] = {"type": "hop", "ttl": hop.ttl,
                            "probes": [probe_record(p, with_flow) for p in hop.probes],
-                           "addrs": hop.addrs, "mpls": hop.mpls}
+                           "addrs": hop.addrs, "mpls": hop.mpls, "rate_limited": rate_limited}
     if with_stats:
         rec.update(hop.stats())
     return rec

@@ -4,9 +4,11 @@ Each result carries the tag the run gave it (``Result.extra``: role, TTL,
 flow, round and planned order, saved with ``--save``); its answer is decoded
 by :mod:`replies`. The records are JSON Lines objects:
 
-* ``{"type": "hop", "ttl", "probes": [{"addr", "rtt_ms", "reply"}], "addrs", "mpls"}``
-  per TTL (with ``flow`` per probe under ``--multipath``, and ``sent``,
-  ``received``, ``loss_pct`` and ``rtt_*_ms`` statistics over ``--rounds``);
+* ``{"type": "hop", "ttl", "probes": [{"addr", "rtt_ms", "reply"}], "addrs", "mpls",
+  "rate_limited"}`` per TTL (``rate_limited``: its answers stopped after a burst
+  or came only after a pause, :mod:`ratelimit`), with ``flow`` per probe under
+  ``--multipath``, and ``sent``, ``received``, ``loss_pct`` and ``rtt_*_ms``
+  statistics over ``--rounds``;
 * then ``{"type": "path", "dst", "reached", "hops", ...}``.
 """
 
@@ -19,6 +21,7 @@ from netprobe.engine.results import Result
 from netprobe.engine.runfile import SavedRun
 from netprobe.plugins.traceroute.hops import Outcome, assemble, hop_record
 from netprobe.plugins.traceroute.plan import TraceOptions
+from netprobe.plugins.traceroute.ratelimit import LIMITED, classify
 from netprobe.plugins.traceroute.replies import decode_reply
 
 PLUGIN = "traceroute"
@@ -28,7 +31,7 @@ def _probe_ttl(r: Result) -> int:
     probe = r.probe
     net = probe if type(probe).__name__ in ("IP", "IPv6") else None
     if net is None:
-        for layer in probe.layers():
+        for layer in probe.chain():
             if type(layer).__name__ in ("IP", "IPv6"):
                 net = layer
                 break
@@ -42,7 +45,8 @@ def outcome(r: Result) -> Outcome:
     tag = r.extra if isinstance(r.extra, Mapping) else {}
     ttl = int(tag["ttl"]) if "ttl" in tag else _probe_ttl(r)
     base = {"ttl": ttl, "flow": int(tag.get("flow", 0)), "round": int(tag.get("round", 0)),
-            "n": int(tag.get("n", 0)), "role": str(tag.get("role", "hop"))}
+            "n": int(tag.get("n", 0)), "role": str(tag.get("role", "hop")),
+            "wave": int(tag.get("wave", 0)), "paced": bool(tag.get("paced", False))}
     answer = r.answer
     reply = decode_reply(answer) if answer is not None else None
     if reply is None:
@@ -64,8 +68,10 @@ def records(found: Iterable[Outcome], options: TraceOptions,
     found = list(found)
     path = assemble(found, options.dst, options.first)
     stats = options.rounds > 1
+    states = classify(found, options.family, path.end, path.end is not None)
     for hop in path.hops:
-        yield hop_record(hop, with_flow=options.multipath, with_stats=stats)
+        yield hop_record(hop, with_flow=options.multipath, with_stats=stats,
+                         rate_limited=states.get(hop.ttl) == LIMITED)
     elapsed = counters.get("elapsed")
     yield {"type": "path", "dst": options.dst, "reached": path.reached,
            "hops": path.hops[-1].ttl if path.hops else 0,

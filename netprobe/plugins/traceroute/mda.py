@@ -69,3 +69,55 @@ def more_probes(seen: int, answered: int, sent: int,
     if seen == 0:
         return max(0, probes_needed(1, confidence) - sent)
     return max(0, probes_needed(seen, confidence) - answered)
+
+
+def flows_for(budgets: tuple[int, ...], need: int, confidence: float = DEFAULT_CONFIDENCE,
+              cap: int = 96) -> int:
+    """New flows to send to a hop whose known next hops have ``budgets`` ICMP answers left,
+    for ``need`` more answers (or as many as the budgets allow) with ``confidence``.
+
+    Flows spread uniformly over the next hops; a router out of tokens drops
+    what reaches it without spending anything, so a few flows more than
+    ``need`` make up for an uneven split. The chance of enough answers is
+    computed exactly (router by router, binomially), within ``cap`` flows.
+    """
+    k = len(budgets)
+    if k == 0:
+        return min(need, cap)
+    target = min(need, sum(budgets))
+    if target <= 0:
+        return 0
+    if k > EXACT_BRANCHES:
+        # the exact sum grows fast with the branches: half as many again, one more each
+        return min(cap, target + (target + 1) // 2 + k)
+    alpha = 1.0 - confidence
+    for n in range(target, cap + 1):
+        if _shortfall(tuple(sorted(budgets)), n, target) <= alpha:
+            return n
+    return cap
+
+
+#: next hops up to which :func:`flows_for` computes exactly
+EXACT_BRANCHES = 4
+
+
+@lru_cache(maxsize=4096)
+def _shortfall(budgets: tuple[int, ...], n: int, target: int) -> float:
+    """P(fewer than ``target`` answers) when ``n`` flows spread over routers with ``budgets``."""
+    # states: (flows left for the routers not yet placed, answers so far capped at target)
+    states = {(n, 0): 1.0}
+    k = len(budgets)
+    for i, budget in enumerate(budgets):
+        nxt: dict[tuple[int, int], float] = {}
+        share = 1.0 / (k - i)
+        for (left, got), p in states.items():
+            if i == k - 1:
+                outcomes = [(left, 1.0)]
+            else:
+                outcomes = [(x, comb(left, x) * share**x * (1.0 - share)**(left - x))
+                            for x in range(left + 1)]
+            for x, px in outcomes:
+                key = (left - x, min(target, got + min(x, budget)))
+                nxt[key] = nxt.get(key, 0.0) + p * px
+        states = nxt
+    return sum(p for (_, got), p in states.items() if got < target)

@@ -13,47 +13,54 @@ from what came back:
 2. **path**: ``queries`` probes for every TTL from ``first`` to that
    distance (or to ``max_ttl`` when it is not known); TTLs past the known
    end are never probed again, and when the end was not found within a
-   guessed distance, the TTLs up to ``max_ttl`` follow. When the
-   destination answered the distance probe but none of the path's probes
-   for its TTL (its ICMP rate limit, or loss), those are asked again after
-   a pause (rate limits refill about once a second), ``retries`` times at
-   most; the path ends there in any case.
+   guessed distance, the TTLs up to ``max_ttl`` follow.
 3. **multipath** (``--multipath``): more flows at every hop before the end
-   until the MDA stopping rule holds for the addresses seen there.
-4. **rounds** (``--rounds N``): the path wave again, N times in all, for
+   until the MDA stopping rule holds for the addresses seen there, each wave
+   sized to what the hop's routers can still answer (:func:`mda.flows_for`
+   over the tokens :mod:`ratelimit` thinks they have left).
+4. **paced** waves, once nothing else is left to send: routers run out of
+   ICMP tokens (:mod:`ratelimit`). A hop that is silent below a hop that
+   answers, in a trace that shows rate limiting (or a destination that
+   answered the distance probe but none of the path's), is asked again
+   after its limiter has refilled; a limited MDA hop gets its next flows one
+   refill later, as many as one token per router answers, while each pause
+   still brings answers. A silent hop in a trace without rate limiting costs
+   no pause.
+5. **rounds** (``--rounds N``): the path wave again, N times in all, for
    loss and RTT statistics.
 
-Each wave waits for its answers ``NEAR`` times the slowest round trip seen
-so far (at least ``FLOOR``, at most ``--wait``), like traceroute(8)'s
-``-w MAX,HERE,NEAR``, or ``BLIND_WAIT`` while no round trip is known; the
-engine retries unanswered probes ``--retries`` times within the wave.
+Each wave waits for its answers an RTO computed from the round trips
+measured so far (SRTT + 4 RTTVAR, RFC 6298; at least ``FLOOR`` and a quarter
+more than the slowest, at most ``--wait``), or ``BLIND_WAIT`` while none is
+known; the engine retries unanswered probes ``--retries`` times within the
+wave, and a wave whose probes are all answered ends at once.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from netprobe.plugins.traceroute import mda
+from netprobe.plugins.traceroute import mda, ratelimit
 from netprobe.plugins.traceroute.hops import Outcome, quoted_distance, terminal_ttl
 from netprobe.plugins.traceroute.replies import hops_back
 
-#: a wave waits this many times the slowest round trip seen so far ...
-NEAR = 10.0
-#: ... but never less than this (seconds): routers answer from their slow path
-FLOOR = 0.05
-#: how long (s) a wave waits before any round trip was measured (the distance probe's)
+#: a wave waits at least this (s): routers answer from their slow path
+FLOOR = 0.03
+#: ... and a quarter more than the slowest round trip seen (farther hops are slower)
+SLOWEST_MARGIN = 1.25
+#: RFC 6298's clock granularity G (ms) in SRTT + max(G, 4 RTTVAR)
+GRANULARITY_MS = 1.0
+#: how long (s) a wave waits before any round trip was measured (RFC 6298's first RTO)
 BLIND_WAIT = 1.0
 #: hops added after a distance guessed from a reply's own TTL (paths may be asymmetric)
 GUESS_MARGIN = 2
-#: seconds before asking a silent destination again (rate limits refill about 1/s)
-RECHECK_PAUSE = 1.0
 #: probes per hop at most under --multipath
 MDA_MAX_PROBES = 96
-#: waves at most in one trace (rounds apart)
-MAX_WAVES = 16
+#: waves at most in one trace (rounds apart): paced waves get one answer per router
+#: and second from exhausted IPv4 limiters, and MDA may need a dozen of them
+MAX_WAVES = 32
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,7 @@ class Wanted:
     ttl: int
     flow: int
     round: int = 0
+    paced: bool = False
 
 
 def distance_hint(opts: TraceOptions, outcomes: Sequence[Outcome]) -> tuple[int | None, bool]:
@@ -143,55 +151,84 @@ def path_limit(opts: TraceOptions, outcomes: Sequence[Outcome]) -> tuple[int, in
 
 
 def next_wave(opts: TraceOptions, outcomes: Sequence[Outcome]) -> list[Wanted]:
-    """The probes of the next wave of round 0 (empty: the trace is complete)."""
+    """The probes of the next wave of round 0 (empty: the trace is complete).
+
+    Probes that need no pause (first probes of a TTL, more MDA flows within
+    the routers' budgets) go first; once none is left, the probes that must
+    wait for rate limiters to refill (:func:`pause_before`) make a *paced*
+    wave: a suspect TTL asked again, more flows for a limited MDA hop.
+    """
     if not any(o.role == "distance" for o in outcomes):
         return [Wanted("distance", opts.max_ttl, opts.flow)]
     limit, end = path_limit(opts, outcomes)
-    hops = [o for o in outcomes if o.role == "hop"]
-    sent = Counter(o.ttl for o in hops)
-    answered = Counter(o.ttl for o in hops if o.answered)
-    addrs: dict[int, set[str]] = {}
-    for o in hops:
-        if o.addr is not None:
-            addrs.setdefault(o.ttl, set()).add(o.addr)
+    hops = [o for o in outcomes if o.role == "hop" and o.round == 0]
+    tally = ratelimit.tallies(hops)
+    states = ratelimit.classify(hops, opts.family, end, end is not None)
+    fresh: dict[int, int] = {}
+    paced: dict[int, int] = {}
+    for ttl in range(opts.first, limit + 1):
+        t = tally.get(ttl)
+        plain = not opts.multipath or ttl == end
+        if t is None:
+            fresh[ttl] = opts.queries if plain else mda.more_probes(0, 0, 0, opts.confidence)
+            continue
+        state = states[ttl]
+        if state == ratelimit.SUSPECT:
+            # silent below a hop that answers, in a trace that shows rate limits
+            paced[ttl] = opts.queries if ttl == end else 1
+        elif plain:
+            fresh[ttl] = max(0, opts.queries - t.sent)
+        else:
+            _mda_more(opts, t, state, fresh, paced)
+    chosen, is_paced = (fresh, False) if any(fresh.values()) else (paced, True)
     wave: list[Wanted] = []
     # the first probe of every TTL, then the second ...: a rate-limited hop loses its last
-    per_ttl: dict[int, int] = {}
-    recheck: dict[int, int] = {}
-    for ttl in range(opts.first, limit + 1):
-        if ttl == end and sent[ttl] and not answered[ttl]:
-            # the destination answered the distance probe but none of these: its ICMP
-            # rate limit, or loss; ask again once the rest is done, after a pause
-            if sent[ttl] < opts.queries * (1 + opts.retries):
-                recheck[ttl] = opts.queries
-        elif not opts.multipath or ttl == end:
-            per_ttl[ttl] = max(0, opts.queries - sent[ttl])
-        else:
-            k = len(addrs.get(ttl, ()))
-            need = mda.more_probes(k, answered[ttl], sent[ttl], opts.confidence)
-            per_ttl[ttl] = max(0, min(need, MDA_MAX_PROBES - sent[ttl]))
-    if not any(per_ttl.values()):
-        per_ttl = recheck
-    for i in range(max(per_ttl.values(), default=0)):
-        for ttl, count in per_ttl.items():
+    for i in range(max(chosen.values(), default=0)):
+        for ttl, count in chosen.items():
             if i < count:
-                flow = opts.flow + sent[ttl] + i if opts.multipath else opts.flow
-                wave.append(Wanted("hop", ttl, flow))
+                sent = tally[ttl].sent if ttl in tally else 0
+                flow = opts.flow + sent + i if opts.multipath else opts.flow
+                wave.append(Wanted("hop", ttl, flow, paced=is_paced))
     return wave
 
 
-def pause_before(outcomes: Sequence[Outcome], wanted: Sequence[Wanted]) -> float:
-    """Seconds to wait before sending ``wanted``: RECHECK_PAUSE when it only asks again
-    TTLs that got no answer at all (hosts refill their ICMP rate limit about once a
-    second), else 0."""
-    if not wanted:
+def _mda_more(opts: TraceOptions, t: ratelimit.Tally, state: str,
+              fresh: dict[int, int], paced: dict[int, int]) -> None:
+    """More flows for an MDA hop, within what its routers can answer now or after a pause."""
+    seen = len(t.by_addr)
+    need = mda.more_probes(seen, t.answered, t.sent, opts.confidence)
+    room = MDA_MAX_PROBES - t.sent
+    if need <= 0 or room <= 0 or not seen:
+        return
+    refilled = (1,) * seen  # one token per router after a pause
+    if state == ratelimit.ANSWERING:
+        now = mda.flows_for(ratelimit.budgets_left(t), need, opts.confidence, room)
+        if now:
+            fresh[t.ttl] = now
+            return
+    elif state == ratelimit.LIMITED:
+        last = t.last_paced_answers()
+        if last is not None and last == 0:
+            return  # a pause brought nothing: whatever is missing does not answer
+    paced[t.ttl] = mda.flows_for(refilled, need, opts.confidence, room)
+
+
+def pause_before(opts: TraceOptions, outcomes: Sequence[Outcome],
+                 wanted: Sequence[Wanted]) -> float:
+    """Seconds to wait before sending ``wanted``: none unless it is a paced wave, else
+    the longest refill its TTLs need (a silent TTL's next pause in the recheck
+    schedule, a limited one's refill time for one token)."""
+    if not wanted or not wanted[0].paced:
         return 0.0
-    hops = [o for o in outcomes if o.role == "hop" and o.round == wanted[0].round]
-    for w in wanted:
-        at = [o for o in hops if o.ttl == w.ttl]
-        if not at or any(o.answered for o in at):
-            return 0.0
-    return RECHECK_PAUSE
+    hops = [o for o in outcomes if o.role == "hop" and o.round == 0]
+    tally = ratelimit.tallies(hops)
+    refill = ratelimit.REFILL_S.get(opts.family, ratelimit.REFILL_S[4])
+    pauses = []
+    for ttl in {w.ttl for w in wanted}:
+        t = tally.get(ttl)
+        pauses.append(refill if t is not None and t.answered
+                      else ratelimit.recheck_pause(t, opts.family))
+    return max(pauses)
 
 
 def round_wave(opts: TraceOptions, outcomes: Sequence[Outcome], round_: int) -> list[Wanted]:
@@ -201,11 +238,26 @@ def round_wave(opts: TraceOptions, outcomes: Sequence[Outcome], round_: int) -> 
             for _ in range(opts.queries) for ttl in range(opts.first, limit + 1)]
 
 
+def rto(samples_ms: Sequence[float]) -> float | None:
+    """Retransmission timeout (s) from round-trip samples in the order they were sent:
+    SRTT + max(G, 4 RTTVAR) as RFC 6298 computes it, or None without a sample."""
+    if not samples_ms:
+        return None
+    srtt = samples_ms[0]
+    rttvar = srtt / 2.0
+    for r in samples_ms[1:]:
+        rttvar = 0.75 * rttvar + 0.25 * abs(srtt - r)
+        srtt = 0.875 * srtt + 0.125 * r
+    return (srtt + max(GRANULARITY_MS, 4.0 * rttvar)) / 1000.0
+
+
 def wave_wait(opts: TraceOptions, outcomes: Sequence[Outcome], distance: bool = False) -> float:
-    """How long a wave waits for answers (s): NEAR times the slowest RTT seen, within bounds."""
-    rtts = [o.rtt_ms for o in outcomes if o.rtt_ms is not None]
-    if distance or not rtts:
-        # nothing to go by yet: a second (an answer slower than that is still taken
-        # while the engine waits for the probe's retry)
+    """How long a wave waits for answers (s): the RTO of the round trips measured so far
+    (and at least a quarter more than the slowest), never under ``FLOOR`` nor over
+    ``--wait``; ``BLIND_WAIT`` (RFC 6298's first RTO) before any was measured."""
+    ordered = sorted((o for o in outcomes if o.rtt_ms is not None), key=lambda o: o.n)
+    samples = [o.rtt_ms for o in ordered]
+    timeout = rto(samples)  # type: ignore[arg-type]
+    if distance or timeout is None:
         return min(opts.wait, BLIND_WAIT)
-    return min(opts.wait, max(FLOOR, NEAR * max(rtts) / 1000.0))
+    return min(opts.wait, max(FLOOR, timeout, SLOWEST_MARGIN * max(samples) / 1000.0))  # type: ignore[type-var]

@@ -46,7 +46,11 @@ def hop_line(hop: Mapping[str, Any]) -> str:
         parts.append(f"  {p['rtt_ms']:.3f} ms")
         if p["reply"] and p["reply"].startswith("!"):
             parts.append(f" {p['reply']}")
-    return "".join(parts)
+    return "".join(parts) + _limited_text(hop)
+
+
+def _limited_text(hop: Mapping[str, Any]) -> str:
+    return "  (rate-limited)" if hop.get("rate_limited") else ""
 
 
 def multipath_line(hop: Mapping[str, Any]) -> str:
@@ -66,7 +70,7 @@ def multipath_line(hop: Mapping[str, Any]) -> str:
                     if p["reply"] and p["reply"].startswith("!")})
     if flags:
         parts.append(" " + " ".join(flags))
-    return "".join(parts)
+    return "".join(parts) + _limited_text(hop)
 
 
 def round_row(hop: Mapping[str, Any]) -> list[Any]:

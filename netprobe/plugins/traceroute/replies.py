@@ -96,7 +96,7 @@ def mpls_stack(ext: Any) -> tuple[dict[str, int], ...]:
 
 
 def _network_layer(packet: Layer) -> Layer | None:
-    for layer in packet.layers():
+    for layer in packet.chain():
         if type(layer).__name__ in ("IP", "IPv6"):
             return layer
     return None
@@ -111,11 +111,12 @@ def _transport(net: Layer) -> Layer | None:
 
 
 def _quoted_ttl(error: Layer) -> int | None:
-    quoted = error.payload
-    name = type(quoted).__name__
-    if name == "IP":
+    from netprobe.packet import IP, IPv6
+
+    quoted = error.payload  # IPerror / IPerror6 (subclasses of IP / IPv6)
+    if isinstance(quoted, IP):
         return int(quoted.ttl)
-    if name == "IPv6":
+    if isinstance(quoted, IPv6):
         return int(quoted.hlim) if quoted.hlim is not None else None
     return None
 

@@ -72,7 +72,8 @@ class Tracer:
                                RunOptions(timeout=wait, retries=retries), run.counters)
         for r in loop.run(prepare(datas)):
             w, n = planned[r.probe_bytes]
-            r.extra = {"role": w.role, "ttl": w.ttl, "flow": w.flow, "round": w.round, "n": n}
+            r.extra = {"role": w.role, "ttl": w.ttl, "flow": w.flow, "round": w.round, "n": n,
+                       "wave": run.waves, "paced": w.paced}
             run.results.append(r)
             run.outcomes.append(outcome(r))
         run.waves += 1
@@ -86,7 +87,7 @@ class Tracer:
             wanted = next_wave(opts, run.outcomes)
             if not wanted:
                 break
-            pause = pause_before(run.outcomes, wanted)
+            pause = pause_before(opts, run.outcomes, wanted)
             if pause:
                 self.sleep(pause)
             distance = wanted[0].role == "distance"

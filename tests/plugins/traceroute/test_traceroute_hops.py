@@ -93,7 +93,8 @@ def test_hop_record_shape() -> None:
     assert hop_record(hop) == {"type": "hop", "ttl": 1,
                                "probes": [{"addr": "r1", "rtt_ms": 1.0, "reply": TE},
                                           {"addr": None, "rtt_ms": None, "reply": None}],
-                               "addrs": ["r1"], "mpls": []}
+                               "addrs": ["r1"], "mpls": [], "rate_limited": False}
+    assert hop_record(hop, rate_limited=True)["rate_limited"] is True
     assert [p["flow"] for p in hop_record(hop, with_flow=True)["probes"]] == [4, 5]
     assert hop_record(hop, with_stats=True)["loss_pct"] == 50.0
 

@@ -68,3 +68,38 @@ def test_a_second_branch_asks_for_eleven_answers() -> None:
     assert mda.more_probes(2, 6, 6) == 5
     # lost probes do not count: only answered flows inform the rule
     assert mda.more_probes(2, 9, 11) == 2
+
+
+def simulated_shortfall(budgets: tuple[int, ...], n: int, target: int, trials: int,
+                        seed: int) -> float:
+    """How often ``n`` uniform flows get fewer than ``target`` answers, by simulation."""
+    rng = random.Random(seed)
+    short = 0
+    for _ in range(trials):
+        hits = [0] * len(budgets)
+        for _ in range(n):
+            hits[rng.randrange(len(budgets))] += 1
+        short += sum(min(h, b) for h, b in zip(hits, budgets, strict=True)) < target
+    return short / trials
+
+
+@pytest.mark.parametrize(("budgets", "need"), [((3, 3), 5), ((6, 6), 11), ((1, 1), 5),
+                                               ((2, 4), 5), ((1, 2, 3), 6)])
+def test_flows_for_a_budget_get_the_answers_as_a_simulation_says(budgets: tuple[int, ...],
+                                                                 need: int) -> None:
+    n = mda.flows_for(budgets, need)
+    target = min(need, sum(budgets))
+    assert n >= target
+    # enough flows: at most 5 % fall short (simulated with a margin) ...
+    assert simulated_shortfall(budgets, n, target, 4000, seed=n) <= 0.05 + 0.015
+    # ... and one flow fewer would not be enough
+    assert simulated_shortfall(budgets, n - 1, target, 4000, seed=n) > 0.05 - 0.015
+
+
+def test_flows_for_stays_within_what_can_be_answered() -> None:
+    assert mda.flows_for((), 5) == 5  # nothing known: the rule's own count
+    assert mda.flows_for((0, 0), 5) == 0  # every router out of tokens: wait instead
+    assert mda.flows_for((1,), 6) == 1  # one token: one flow
+    assert mda.flows_for((6, 6), 11, cap=8) == 8
+    many = mda.flows_for((6,) * 8, 40)
+    assert 40 <= many <= 96
