@@ -34,6 +34,10 @@ class Truncated(ParseError):
     """The bytes end before the header does (a capture's snap length can explain it)."""
 
 
+class _NoLength(UsageError, TypeError):
+    """``len()`` of a packet that cannot be built (a packet set, a missing value)."""
+
+
 class LengthNote(str):
     """A dissection note about lengths that a capture's snap length alone can explain."""
 
@@ -71,19 +75,121 @@ class LayerMeta(type):
 
     def __new__(mcs, name: str, bases: tuple[type, ...], ns: dict[str, Any]) -> LayerMeta:
         fields = ns.get("fields")
+        if isinstance(fields, _FieldsAttr):  # ``fields = Other.fields`` read on a class
+            fields = ns["fields"] = fields.desc
         inherited: set[str] = set()
         for b in bases:
             for k in getattr(b, "__mro__", ()):
                 inherited.update(getattr(k, "__slots__", ()))
         if fields is not None:
-            own = [f.name for f in fields if f.name not in inherited]
+            own = [slot_name(f) for f in fields if slot_name(f) not in inherited]
             ns["__slots__"] = tuple(own) + tuple(ns.get("__slots__", ()))
         else:
             ns.setdefault("__slots__", ())
+        ns.setdefault("name", name)
         cls = super().__new__(mcs, name, bases, ns)
         if fields is not None:
             _derive(cls)
+        _forwarders_for(cls)
         return cls
+
+
+def slot_name(f: F.Field) -> str:
+    """Where a field's value is stored: its name, or ``_f_NAME`` for a field whose
+    attribute converts what is assigned (flags given as text: ``pkt.flags = "SA"``)."""
+    return f"_f_{f.name}" if isinstance(f, F.FlagsField) else f.name
+
+
+class _FieldsAttr:
+    """``fields``: the field list on a class (netprobe's declarations); on a packet,
+    Scapy's dict of the fields that were given a value (every field, once dissected)."""
+
+    __slots__ = ("desc",)
+
+    def __init__(self, desc: tuple[F.Field, ...]) -> None:
+        self.desc = desc
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        if obj is None:
+            return self.desc
+        return obj.fields_given()
+
+
+class _FlagSlot:
+    """A flags field's attribute: text or numbers assigned become flag values."""
+
+    __slots__ = ("field", "slot")
+
+    def __init__(self, field: F.FlagsField, slot: Any) -> None:
+        self.field = field
+        self.slot = slot
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        return self if obj is None else self.slot.__get__(obj, objtype)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        if value is not None and type(value) is not self.field.valuetype:
+            value = self.field.check(value)
+        self.slot.__set__(obj, value)
+
+    def __delete__(self, obj: Any) -> None:
+        self.slot.__set__(obj, self.field.default)
+
+
+class _Forward:
+    """A field name another layer has: reads and writes reach the first layer above that
+    has it (Scapy's attribute fall-through: ``(IP() / TCP()).dport``)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        if obj is None:
+            raise AttributeError(self.name)
+        cur = obj._payload
+        name = self.name
+        while cur is not None:
+            if name in type(cur).fields_by_name:
+                return getattr(cur, name)
+            cur = cur._payload
+        raise AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r}")
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        cur = obj._payload
+        name = self.name
+        while cur is not None:
+            if name in type(cur).fields_by_name:
+                setattr(cur, name, value)
+                return
+            cur = cur._payload
+        raise AttributeError(f"{type(obj).__name__} has no field {name!r} (nor any layer "
+                             "above it)")
+
+
+#: every layer class, and every field name some layer has (the names that fall through)
+_ALL_CLASSES: list[type] = []
+_FORWARDS: dict[str, _Forward] = {}
+
+
+def _forwarders_for(cls: Any) -> None:
+    """Give ``cls`` a forwarder for every field name of other layers it lacks, and every
+    layer class a forwarder for the new field names ``cls`` brings."""
+    _ALL_CLASSES.append(cls)
+    new = [n for n in getattr(cls, "field_names", ()) if n not in _FORWARDS]
+    for n in new:
+        _FORWARDS[n] = _Forward(n)
+    for n, fwd in _FORWARDS.items():
+        if not hasattr(cls, n):
+            setattr(cls, n, fwd)
+    if new:
+        for other in _ALL_CLASSES:
+            if other is cls:
+                continue
+            for n in new:
+                if not hasattr(other, n):
+                    setattr(other, n, _FORWARDS[n])
 
 
 def _derive(cls: Any) -> None:
@@ -93,8 +199,13 @@ def _derive(cls: Any) -> None:
     ``__init__``/pack/unpack/copy functions are written by ``_CodeOnFirstUse`` the
     first time each is looked up, so importing many layer families compiles nothing.
     """
-    fields: tuple[F.Field, ...] = tuple(cls.fields)
-    cls.fields = fields
+    fields: tuple[F.Field, ...] = tuple(cls.__dict__["fields"])
+    cls.fields = _FieldsAttr(fields)
+    if "fields_desc" not in cls.__dict__:
+        cls.fields_desc = list(fields)
+    for f in fields:
+        if isinstance(f, F.FlagsField) and slot_name(f) in cls.__dict__:
+            setattr(cls, f.name, _FlagSlot(f, cls.__dict__[slot_name(f)]))
     cls.field_names = tuple(f.name for f in fields)
     cls.fields_by_name = {f.name: f for f in fields}
     units = _group_fixed(fields)
@@ -213,7 +324,8 @@ def _write_init(cls: Any, spec: _CodeSpec) -> str:
             dflt = f"list(_def_{f.name})" if isinstance(f.default, list) else f"dict(_def_{f.name})"
         else:
             dflt = f"_def_{f.name}"
-        body.append(f"    self.{f.name} = {dflt} if {f.name} is _U else {f.check_expr(f.name)}")
+        body.append(f"    self.{slot_name(f)} = {dflt} if {f.name} is _U else "
+                    f"{f.check_expr(f.name)}")
     return (f"def __init__(self, _raw=None, /{', *, ' + params if params else ''}, **_extra):\n"
             + "\n".join(body) + "\n"
             "    self._payload = None\n    self._under = None\n    self._errors = None\n"
@@ -234,9 +346,9 @@ def _write_pack_fixed(cls: Any, spec: _CodeSpec) -> str:
     for u in spec.units:
         if len(u) == 1 and not u[0].bits:
             f = u[0]
-            v = f"self.{f.name}"
+            v = f"self.{slot_name(f)}"
             if f.name in from_payload:
-                v = f"(_upper(self, {f.name!r}) if self.{f.name} is None else self.{f.name})"
+                v = f"(_upper(self, {f.name!r}) if {v} is None else {v})"
                 exprs.append(f.pack_expr(v) if not isinstance(f, F.UIntField) else v)
             else:
                 exprs.append(f.pack_expr(v))
@@ -246,7 +358,7 @@ def _write_pack_fixed(cls: Any, spec: _CodeSpec) -> str:
         parts = []
         for f in u:
             shift -= f.bits
-            v = f"self.{f.name}"
+            v = f"self.{slot_name(f)}"
             if f.name in from_payload:
                 v = f"(_upper(self, {f.name!r}) if {v} is None else {v})"
             elif f.auto:
@@ -268,7 +380,7 @@ def _write_unpack_fixed(cls: Any, spec: _CodeSpec) -> str:
                      "_S_unpack_from(buf, off)")
     for w, u in zip(names, units, strict=True):
         if len(u) == 1 and not u[0].bits:
-            lines.append(f"    self.{u[0].name} = {u[0].unpack_expr(w)}")
+            lines.append(f"    self.{slot_name(u[0])} = {u[0].unpack_expr(w)}")
             continue
         total = sum(f.bits for f in u)
         if total == 24:
@@ -278,7 +390,7 @@ def _write_unpack_fixed(cls: Any, spec: _CodeSpec) -> str:
             shift -= f.bits
             mask = (1 << f.bits) - 1
             val = f"({w} >> {shift}) & {mask}" if shift else f"{w} & {mask}"
-            lines.append(f"    self.{f.name} = {f.unpack_expr('(' + val + ')')}")
+            lines.append(f"    self.{slot_name(f)} = {f.unpack_expr('(' + val + ')')}")
     return "def _unpack_fixed(self, buf, off):\n" + ("\n".join(lines) or "    pass") + "\n"
 
 
@@ -291,7 +403,7 @@ def _write_copy_one(cls: Any, spec: _CodeSpec) -> str:
                          "[x.copy() if hasattr(x, 'copy') and not isinstance(x, (bytes, tuple, "
                          "str)) else x for x in v]")
         else:
-            lines.append(f"    n.{f.name} = self.{f.name}")
+            lines.append(f"    n.{slot_name(f)} = self.{slot_name(f)}")
     for slot in spec.keep_slots:
         lines.append(f"    n.{slot} = getattr(self, {slot!r}, None)")
     lines.append("    n._payload = None\n    n._under = None\n    n._errors = self._errors")
@@ -378,6 +490,114 @@ def _bad_kw(layer: Layer, extra: dict[str, Any]) -> None:
     raise UsageError(f"{type(layer).__name__} has no field {name!r} (fields: {known})")
 
 
+#: ``_meta`` of a dissected layer: (time, wirelen, dissected); every field counts as given
+DISSECTED = (None, None, True)
+
+
+def _is_kind(layer: Any, cls: Any) -> bool:
+    """True when ``layer`` is what a lookup for ``cls`` (a class or a name) finds."""
+    if isinstance(cls, str):
+        return type(layer).__name__ == cls or type(layer).name == cls
+    return type(layer) is cls or cls in type(layer).found_as
+
+
+class NoPayload:
+    """What the last layer's ``payload`` is: empty, falsy, no bytes (Scapy's NoPayload)."""
+
+    __slots__ = ()
+    name = "NoPayload"
+    fields: ClassVar[dict[str, Any]] = {}
+    fields_desc: ClassVar[tuple[Any, ...]] = ()
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __len__(self) -> int:
+        return 0
+
+    def __bytes__(self) -> bytes:
+        return b""
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NoPayload)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return ""
+
+    def __reduce__(self) -> str:
+        return "NO_PAYLOAD"
+
+    @property
+    def payload(self) -> NoPayload:
+        """Itself."""
+        return self
+
+    @property
+    def underlayer(self) -> None:
+        return None
+
+    def build(self) -> bytes:
+        """No bytes."""
+        return b""
+
+    def summary(self) -> str:
+        return ""
+
+    def mysummary(self) -> str:
+        return ""
+
+    def show(self, *args: Any, **kwargs: Any) -> None:
+        """Prints nothing."""
+
+    def copy(self) -> NoPayload:
+        return self
+
+    def layers(self) -> list[type]:
+        return []
+
+    def chain(self) -> list[Any]:
+        return []
+
+    def getlayer(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def haslayer(self, *args: Any, **kwargs: Any) -> bool:
+        return False
+
+    def lastlayer(self, layer: Any = None) -> Any:
+        return layer
+
+    def __contains__(self, cls: Any) -> bool:
+        return False
+
+    def __getitem__(self, cls: Any) -> Any:
+        raise IndexError(f"Layer [{getattr(cls, '__name__', cls)}] not found")
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(name)
+
+    def answers(self, other: Any) -> bool:
+        return True
+
+    def hashret(self) -> bytes:
+        return b""
+
+
+NO_PAYLOAD = NoPayload()
+
+#: set by ``packet/randval.py`` once a random value exists: packet -> the packet with every
+#: random field value drawn (a copy), or the packet itself when it holds none
+DRAW_VOLATILES: Any = None
+#: set by ``packet/packet_class.py``: called with (lower, upper) when ``/`` stacks two
+#: layers, so that a user layer's bindings fill the lower layer's fields (Scapy's overloads)
+ON_STACK: Any = None
+
 #: (lower class, upper class) -> {field: value} filled in the lower layer when building
 BUILD_BINDINGS: dict[tuple[type, type], dict[str, int]] = {}
 
@@ -411,7 +631,7 @@ class Layer(metaclass=LayerMeta):
     ``pkt[TCP]`` finds a layer, iterating yields every packet of a packet set.
     """
 
-    __slots__ = ("_errors", "_meta", "_payload", "_under")
+    __slots__ = ("__dict__", "_errors", "_meta", "_payload", "_under")
     fields: ClassVar[tuple[F.Field, ...]] = ()
     field_names: ClassVar[tuple[str, ...]] = ()
     fields_by_name: ClassVar[dict[str, F.Field]] = {}
@@ -431,6 +651,9 @@ class Layer(metaclass=LayerMeta):
     _dissect_table: ClassVar[dict[tuple[str, Any], type[Layer]]] = {}
     #: trailing bytes outside the headers' lengths and checksums (``Padding``)
     is_padding: ClassVar[bool] = False
+    #: other classes a lookup by class finds this layer as (layer lookup is by exact
+    #: class, as in Scapy; a variant Scapy has no class for names the class it is)
+    found_as: ClassVar[tuple[type, ...]] = ()
 
     # -- decoding -----------------------------------------------------------------------------
     def decode(self, buf: bytes, off: int) -> None:
@@ -452,6 +675,7 @@ class Layer(metaclass=LayerMeta):
         for name in self.field_names:
             setattr(self, name, getattr(parsed, name))
         self._errors = parsed._errors
+        self._meta = DISSECTED
         p = parsed._payload
         parsed._payload = None
         if p is not None:
@@ -491,6 +715,8 @@ class Layer(metaclass=LayerMeta):
         add = other if other._under is None else other.copy()
         last._payload = add
         add._under = last
+        if ON_STACK is not None:
+            ON_STACK(last, add)
         return top
 
     def __rtruediv__(self, other: Any) -> Layer:
@@ -512,14 +738,14 @@ class Layer(metaclass=LayerMeta):
         m = self._meta
         if m is None or m[0] is None:
             t = _now()
-            self._meta = (t, None if m is None else m[1])
+            self._meta = (t, None, False) if m is None else (t, m[1], m[2])
             return t
         return m[0]
 
     @time.setter
     def time(self, value: Any) -> None:
         m = self._meta
-        self._meta = (value, None if m is None else m[1])
+        self._meta = (value, None, False) if m is None else (value, m[1], m[2])
 
     @property
     def wirelen(self) -> int | None:
@@ -530,33 +756,113 @@ class Layer(metaclass=LayerMeta):
     @wirelen.setter
     def wirelen(self, value: int | None) -> None:
         m = self._meta
-        self._meta = (None if m is None else m[0], value)
+        self._meta = (None, value, False) if m is None else (m[0], value, m[2])
 
     def __getattr__(self, name: str) -> Any:
         # only reached when normal lookup fails: a layer made without __init__ (by a
-        # dissector) that never set its metadata slot
+        # dissector) that never set its metadata slot, or a field emptied by ``del``
         if name == "_meta":
             return None
+        f = type(self).fields_by_name.get(name)
+        if f is not None:
+            # ``del pkt[IP].chksum``: the field goes back to its default (computed when
+            # built). Done here, not in a ``__delattr__``: defining one makes every
+            # attribute store of every layer go through Python (about 8x slower)
+            d = f.default
+            d = list(d) if isinstance(d, list) else d
+            setattr(self, name, d)
+            return d
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    # -- Scapy's field access -------------------------------------------------------------------
+    def fields_given(self) -> dict[str, Any]:
+        """Scapy's ``pkt.fields``: the fields given a value (every field once dissected)."""
+        m = self._meta
+        dissected = m is not None and m[2]
+        out: dict[str, Any] = {}
+        for f in type(self).fields_desc:
+            v = getattr(self, f.name)
+            if v is None:
+                continue
+            if not dissected:
+                try:
+                    if v == f.default and type(v) is not F.SetValue:
+                        continue
+                except Exception:  # a value that does not compare (numpy, odd objects)
+                    pass
+            out[f.name] = v
+        return out
+
+    def getfieldval(self, name: str) -> Any:
+        """The value of field ``name`` of this layer or, failing that, of a layer above."""
+        return getattr(self, name)
+
+    def setfieldval(self, name: str, value: Any) -> None:
+        """Set field ``name`` (of this layer or of the first layer above that has it)."""
+        setattr(self, name, value)
 
     # -- navigation ---------------------------------------------------------------------------
     @property
-    def payload(self) -> Layer | None:
-        """The layer above this one, or None."""
-        return self._payload
+    def payload(self) -> Any:
+        """The layer above this one; the last layer's payload is an empty, falsy
+        ``NoPayload`` (as in Scapy)."""
+        p = self._payload
+        return NO_PAYLOAD if p is None else p
+
+    @payload.setter
+    def payload(self, value: Any) -> None:
+        self.remove_payload()
+        if value is not None and not isinstance(value, NoPayload):
+            self.add_payload(value)
+
+    def add_payload(self, payload: Any) -> None:
+        """Put ``payload`` (a layer, or bytes as ``Raw``) on top of the last layer, in place."""
+        if not isinstance(payload, Layer):
+            if isinstance(payload, NoPayload):
+                return
+            if not isinstance(payload, (bytes, bytearray, str)):
+                raise TypeError(f"payload must be a layer or bytes, not {type(payload).__name__}")
+            from netprobe.packet.layers.raw import Raw
+
+            payload = Raw(load=payload)
+        last = self
+        while last._payload is not None:
+            last = last._payload
+        if payload._under is not None:
+            payload = payload.copy()
+        last._payload = payload
+        payload._under = last
+        if ON_STACK is not None:
+            ON_STACK(last, payload)
+
+    def remove_payload(self) -> None:
+        """Drop everything above this layer, in place."""
+        p = self._payload
+        if p is not None:
+            p._under = None
+        self._payload = None
 
     @property
     def underlayer(self) -> Layer | None:
         """The layer below this one, or None for the outermost layer."""
         return self._under
 
-    @property
-    def name(self) -> str:
-        """The protocol's class name."""
-        return type(self).__name__
+    def firstlayer(self) -> Layer:
+        """The outermost layer of the packet this layer belongs to."""
+        cur = self
+        while cur._under is not None:
+            cur = cur._under
+        return cur
 
-    def layers(self) -> list[Layer]:
-        """This layer and every layer above it, outermost first."""
+    def lastlayer(self, layer: Any = None) -> Layer:
+        """The innermost layer."""
+        cur = self
+        while cur._payload is not None:
+            cur = cur._payload
+        return cur
+
+    def chain(self) -> list[Layer]:
+        """This layer and every layer above it, outermost first (the layer objects)."""
         out = []
         cur: Layer | None = self
         while cur is not None:
@@ -564,19 +870,41 @@ class Layer(metaclass=LayerMeta):
             cur = cur._payload
         return out
 
-    def getlayer(self, cls: type[Layer] | str, nb: int = 1) -> Layer | None:
-        """The ``nb``-th layer of class ``cls`` (a class or its name), or None."""
+    def layers(self) -> list[type[Layer]]:
+        """The classes of this layer and of every layer above it, as Scapy's ``layers()``."""
+        return [type(x) for x in self.chain()]
+
+    def getlayer(self, cls: Any, nb: int = 1, _track: Any = None, _subclass: Any = None,
+                 **flt: Any) -> Any:
+        """The ``nb``-th layer of class ``cls`` (a class or its name) whose fields have the
+        values ``flt`` gives (``getlayer(IP, src="198.18.0.1")``), or None."""
+        if isinstance(cls, int) and not isinstance(cls, bool):
+            # Scapy: a number is a position (pkt.getlayer(1) is the second layer)
+            chain = self.chain()
+            return chain[cls] if 0 <= cls < len(chain) else None
         cur: Layer | None = self
+        if flt:
+            while cur is not None:
+                if (cls is None or _is_kind(cur, cls)) and all(
+                        getattr(cur, k, _UNSET) == v for k, v in flt.items()
+                        if k in type(cur).fields_by_name) and all(
+                        k in type(cur).fields_by_name for k in flt):
+                    nb -= 1
+                    if nb == 0:
+                        return cur
+                cur = cur._payload
+            return None
         if isinstance(cls, str):
             while cur is not None:
-                if type(cur).__name__ == cls:
+                if type(cur).__name__ == cls or type(cur).name == cls:
                     nb -= 1
                     if nb == 0:
                         return cur
                 cur = cur._payload
             return None
         while cur is not None:
-            if isinstance(cur, cls):
+            # the exact class, as in Scapy: TCPerror (a quote) is not TCP, Dot1AD not Dot1Q
+            if type(cur) is cls or cls in type(cur).found_as:
                 nb -= 1
                 if nb == 0:
                     return cur
@@ -590,12 +918,31 @@ class Layer(metaclass=LayerMeta):
     def __contains__(self, cls: type[Layer] | str) -> bool:
         return self.getlayer(cls) is not None
 
-    def __getitem__(self, cls: type[Layer] | str) -> Any:
-        found = self.getlayer(cls)
+    def __getitem__(self, cls: Any) -> Any:
+        nb = 1
+        if isinstance(cls, slice):  # pkt[IP:2], the second IP layer
+            cls, nb = cls.start, (1 if cls.stop is None else cls.stop)
+        found = self.getlayer(cls, nb)
         if found is None:
-            name = cls if isinstance(cls, str) else cls.__name__
-            raise IndexError(f"layer {name} not found")
+            name = cls if isinstance(cls, (str, int)) else getattr(cls, "__name__", cls)
+            raise IndexError(f"Layer [{name}] not found")
         return found
+
+    def __setitem__(self, cls: Any, value: Any) -> None:
+        # pkt[TCP] = new_tcp: replace that layer (and what is above it)
+        old = self[cls]
+        under = old._under
+        if under is None:
+            raise IndexError("cannot replace the outermost layer")
+        under.remove_payload()
+        under.add_payload(value)
+
+    def __delitem__(self, cls: Any) -> None:
+        old = self[cls]
+        under = old._under
+        if under is None:
+            raise IndexError("cannot remove the outermost layer")
+        under.remove_payload()
 
     @property
     def errors(self) -> list[str]:
@@ -608,7 +955,7 @@ class Layer(metaclass=LayerMeta):
     # -- packet sets --------------------------------------------------------------------------
     def _set_fields(self) -> list[tuple[int, str, list[Any]]]:
         out = []
-        for i, layer in enumerate(self.layers()):
+        for i, layer in enumerate(self.chain()):
             for name in layer.field_names:
                 v = getattr(layer, name)
                 if type(v) in _SET_TYPES and layer.fields_by_name[name].settable:
@@ -616,11 +963,27 @@ class Layer(metaclass=LayerMeta):
                                 else layer.fields_by_name[name].check(v)))
         return out
 
-    def __len__(self) -> int:
+    def set_size(self) -> int:
+        """How many packets this packet set stands for (1 for a plain packet)."""
         n = 1
         for _, _, values in self._set_fields():
             n *= len(values)
         return n
+
+    def __len__(self) -> int:
+        """The length in bytes, as Scapy's ``len(pkt)`` (a packet set: iterate it)."""
+        try:
+            return len(self.build())
+        except UsageError as exc:
+            # a TypeError too: list(pkt) asks len() for a size hint and, on a TypeError,
+            # uses __length_hint__ instead of failing
+            raise _NoLength(str(exc)) from None
+
+    def __length_hint__(self) -> int:
+        return self.set_size()
+
+    def __bool__(self) -> bool:
+        return True
 
     def __iter__(self) -> Iterator[Layer]:
         sets = self._set_fields()
@@ -629,7 +992,7 @@ class Layer(metaclass=LayerMeta):
             return
         for combo in itertools.product(*(v for _, _, v in sets)):
             p = self.copy()
-            layers = p.layers()
+            layers = p.chain()
             for (i, name, _), value in zip(sets, combo, strict=True):
                 setattr(layers[i], name, value)
             yield p
@@ -637,6 +1000,8 @@ class Layer(metaclass=LayerMeta):
     # -- building -----------------------------------------------------------------------------
     def build(self) -> bytes:
         """Serialise the packet, filling unset lengths, checksums and protocol numbers."""
+        if DRAW_VOLATILES is not None:
+            self = DRAW_VOLATILES(self)  # build the copy with values drawn
         chain = []
         cur: Layer | None = self
         while cur is not None:
@@ -672,10 +1037,10 @@ class Layer(metaclass=LayerMeta):
             return exc
         sets = self._set_fields()
         if sets:
-            return UsageError(f"this packet is a set of {len(self)} packets (field "
+            return UsageError(f"this packet is a set of {self.set_size()} packets (field "
                               f"{sets[0][1]} has several values); iterate it to build each")
-        for layer in self.layers():
-            for f in layer.fields:
+        for layer in self.chain():
+            for f in layer.fields_desc:
                 value = getattr(layer, f.name)
                 if value is None and not f.auto and not isinstance(f, F.TailField):
                     return UsageError(f"{layer.name}.{f.name}: needs a value (None is only "
@@ -737,13 +1102,13 @@ class Layer(metaclass=LayerMeta):
     def to_dict(self) -> dict[str, Any]:
         """This layer's fields as JSON-ready values, with ``layer`` first."""
         d: dict[str, Any] = {"layer": type(self).__name__}
-        for f in self.fields:
+        for f in self.fields_desc:
             d[f.name] = f.to_json(getattr(self, f.name))
         return d
 
     def to_dicts(self) -> list[dict[str, Any]]:
         """Every layer's dict, outermost first."""
-        return [layer.to_dict() for layer in self.layers()]
+        return [layer.to_dict() for layer in self.chain()]
 
     def summary_part(self) -> str:
         """Short text for this layer in a one-line summary."""
@@ -751,16 +1116,16 @@ class Layer(metaclass=LayerMeta):
 
     def summary(self) -> str:
         """One line describing the packet, Scapy style: ``Ether / IP / TCP ...``."""
-        return " / ".join(layer.summary_part() for layer in self.layers())
+        return " / ".join(layer.summary_part() for layer in self.chain())
 
     def show_text(self) -> str:
         """The field tree as text."""
         lines = []
-        for depth, layer in enumerate(self.layers()):
+        for depth, layer in enumerate(self.chain()):
             pad = "  " * depth
             lines.append(f"{pad}###[ {type(layer).__name__} ]###")
             width = max((len(n) for n in layer.field_names), default=0)
-            for f in layer.fields:
+            for f in layer.fields_desc:
                 lines.append(f"{pad}  {f.name:<{width}} = {f.text(getattr(layer, f.name))}")
         return "\n".join(lines)
 
@@ -770,9 +1135,9 @@ class Layer(metaclass=LayerMeta):
 
     def __repr__(self) -> str:
         parts = []
-        for layer in self.layers():
+        for layer in self.chain():
             args = []
-            for f in layer.fields:
+            for f in layer.fields_desc:
                 v = getattr(layer, f.name)
                 if v is not None and v != f.default:
                     args.append(f"{f.name}={v!r}" if not isinstance(v, F.FlagValue)

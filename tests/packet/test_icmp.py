@@ -20,7 +20,7 @@ from scapy.packet import Raw as S_Raw
 from scapy.utils import rdpcap
 
 from netprobe.errors import UsageError
-from netprobe.packet import ICMP, IP, TCP, UDP, Ether, Raw, dissect, dissect_as
+from netprobe.packet import ICMP, IP, TCP, UDP, Ether, Raw, UDPerror, dissect, dissect_as
 from netprobe.packet.layers.icmp import ICMPExtension, ICMPExtensionObject, MPLSLabel
 
 NP = SimpleNamespace(IP=IP, ICMP=ICMP, TCP=TCP, UDP=UDP, Raw=Raw)
@@ -251,7 +251,7 @@ def test_extension_from_scapy_is_decoded(length):
             entry = entry.payload
     assert [(x.label, x.tc, x.s, x.ttl) for x in icmp.ext.labels] == s_labels
     # the quoted probe is still there, and the whole thing builds back byte for byte
-    assert d[UDP].dport == 33434
+    assert d[UDPerror].dport == 33434 and UDP not in d  # a quote, as in Scapy
     assert bytes(d) == raw
     assert "mpls=16005,24000" in d.summary()
     j = icmp.to_dict()["ext"]
@@ -264,7 +264,7 @@ def test_extension_round_trips_with_a_frame_trailer():
     frame = frame[:12] + b"\x08\x00" + frame[14:] + b"FCS!"
     d = dissect(frame, 1)
     assert d[ICMP].ext.labels == LABELS
-    assert d.layers()[-1].load == b"FCS!"
+    assert d.chain()[-1].load == b"FCS!"
     assert bytes(d) == frame
 
 
@@ -451,8 +451,9 @@ def test_capture_timestamp_and_echo_pairs(corpus_dir):
         assert isinstance(quoted, IP)
         q4 = quoted.payload
         if isinstance(q4, (UDP, TCP)):
-            probe = IP(src=quoted.src, dst=quoted.dst) / type(q4)(sport=q4.sport,
-                                                                 dport=q4.dport)
+            # the probe's own class: the quote's is its twin (UDPerror, TCPerror)
+            probe = IP(src=quoted.src, dst=quoted.dst) / type(q4).__mro__[1](
+                sport=q4.sport, dport=q4.dport)
         elif isinstance(q4, ICMP):
             probe = IP(src=quoted.src, dst=quoted.dst) / ICMP(type=q4.type, id=q4.id,
                                                               seq=q4.seq)
@@ -483,7 +484,7 @@ def test_capture_port_unreachable_matches_its_probe(corpus_dir):
     icmp = err[ICMP]
     assert (icmp.type, icmp.code, icmp.chksum) == (3, 3, theirs[S_ICMP].chksum)
     quoted = icmp.payload
-    assert (quoted.src, quoted.dst, quoted[UDP].sport) == ("192.168.1.1", "192.168.1.102", 53)
+    assert (quoted.src, quoted.dst, quoted[UDPerror].sport) == ("192.168.1.1", "192.168.1.102", 53)
     # the probe was the (DNS) datagram quoted; its key is the error's
     probe = dissect_as(IP, bytes(quoted))
     assert err[IP].hashkey() == probe.hashkey()
@@ -516,7 +517,7 @@ def test_random_error_bodies_never_raise(icmp_type, body):
     raw = bytes(IP(src=A, dst=B) / ICMP(type=icmp_type, length=(len(body) // 4) % 256)
                 / Raw(load=body))
     d = dissect_as(IP, raw)
-    quoted = d[ICMP].layers()[1:]
+    quoted = d[ICMP].chain()[1:]
     # the quoted layers' own round trip on random bytes belongs to their tests
     if not any(type(x).__name__ in ("IP", "TCP", "DNS") for x in quoted):
         assert bytes(d) == raw

@@ -59,6 +59,11 @@ KNOWN_DIFFERENCES: dict[str, dict[str, str]] = {
         "dns.qry.name": "the question name is longer than 255 bytes: netprobe refuses it "
                         "(and says so in errors), tshark shows the text '<Name too long>'",
     },
+    "pcapplusplus__raw_ip.pcap": {
+        "dhcp.secs": "the client wrote 26 seconds little-endian (1a 00); tshark guesses the "
+                     "byte order back, netprobe (like Scapy) reads the field as RFC 2131 "
+                     "says, big-endian: 6656",
+    },
     "tcpdump__ipv6-bad-version.pcap": {
         "icmpv6.layer": "IPv6 headers with version 0: netprobe, like Scapy, notes the "
                         "version and decodes on; tshark stops at the IPv6 header",
@@ -86,6 +91,12 @@ MUST_COMPARE = {
     "DNS": ("dns.id", "dns.qry.name", "dns.count.queries"),
     "DNSTCP": ("dns.length",),
     "ICMPv6EchoRequest": ("icmpv6.type", "icmpv6.code"),
+    "MPLS": ("mpls.label", "mpls.exp", "mpls.bottom", "mpls.ttl"),
+    "GRE": ("gre.flags_and_version", "gre.proto"),
+    "BOOTP": ("dhcp.type", "dhcp.id", "dhcp.hw.mac_addr", "dhcp.ip.your"),
+    "RadioTap": ("radiotap.length", "radiotap.flags", "radiotap.mactime",
+                 "radiotap.channel.freq", "radiotap.dbm_antsignal", "radiotap.antenna"),
+    "Dot11FCS": ("wlan.duration", "wlan.ra", "wlan.ta", "wlan.seq", "wlan.frag", "wlan.fcs"),
     "": ("frame.len", "frame.cap_len", "frame.time_epoch", "frame.encap_type"),
 }
 

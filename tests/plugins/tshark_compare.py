@@ -114,6 +114,51 @@ def tcp_option_kinds(layer: dict[str, Any]) -> list[int] | None:
     return [TCP_OPTION_KINDS.get(k, k) for k, _ in opts]
 
 
+def gre_flags_and_version(layer: dict[str, Any]) -> int | None:
+    """GRE's first 16 bits, from the flag fields Scapy names one by one."""
+    names = ("chksum_present", "routing_present", "key_present", "seqnum_present",
+             "strict_route_source", "recursion_control", "flags", "version")
+    widths = (1, 1, 1, 1, 1, 3, 5, 3)
+    if any(layer.get(n) is None for n in names):
+        return None
+    value = 0
+    for n, w in zip(names, widths):
+        value = value << w | layer[n]
+    return value
+
+
+def gre_v0(name: str) -> Callable[[dict[str, Any]], Any]:
+    """A field of a version-0 GRE header (PPTP's version 1 lays the same bits out otherwise)."""
+    return lambda layer: layer.get(name) if layer.get("version") == 0 else None
+
+
+def dot11_flags(layer: dict[str, Any]) -> int | None:
+    """802.11's frame-control flags byte, from the flag names Scapy shows."""
+    text = layer.get("FCfield")
+    if text is None:
+        return None
+    names = ("to_DS", "from_DS", "MF", "retry", "pw_mgt", "MD", "protected", "order")
+    return sum(1 << names.index(p) for p in text.split("+") if p)
+
+
+def dot11_sc(shift: int, mask: int) -> Callable[[dict[str, Any]], Any]:
+    """Sequence number or fragment number out of 802.11's sequence control."""
+    return lambda layer: None if layer.get("SC") is None else layer["SC"] >> shift & mask
+
+
+def bootp_flags(layer: dict[str, Any]) -> int | None:
+    text = layer.get("flags")
+    return None if text is None else (0x8000 if "B" in text else 0)
+
+
+def bootp_mac(layer: dict[str, Any]) -> str | None:
+    """The client's MAC address (the first 6 of chaddr's 16 bytes), for Ethernet."""
+    raw = layer.get("chaddr")
+    if layer.get("htype") != 1 or layer.get("hlen") != 6 or not isinstance(raw, str):
+        return None
+    return ":".join(raw[i:i + 2] for i in range(0, 12, 2)) if len(raw) >= 12 else None
+
+
 def dns_qnames(layer: dict[str, Any]) -> list[str] | None:
     qd = layer.get("qd")
     if qd is None:
@@ -231,6 +276,60 @@ SPECS: dict[str, LayerSpec] = {
         ("arp.dst.hw_mac", key("hwdst"), mac),
         ("arp.dst.proto_ipv4", key("pdst"), same),
     )),
+    "mpls": LayerSpec(("mpls",), ("mpls.label", "mpls.ttl"), (
+        ("mpls.label", key("label"), num),
+        ("mpls.exp", key("cos"), num),
+        ("mpls.bottom", key("s"), num),
+        ("mpls.ttl", key("ttl"), num),
+    )),
+    "gre": LayerSpec(("gre",), ("gre.flags_and_version", "gre.proto"), (
+        ("gre.flags_and_version", gre_flags_and_version, num),
+        ("gre.proto", key("proto"), num),
+        ("gre.checksum", gre_v0("chksum"), num),
+        ("gre.key", gre_v0("key"), num),
+        ("gre.sequence_number", gre_v0("sequence_number"), num),
+    )),
+    "radiotap": LayerSpec(("radiotap",), ("radiotap.length",), (
+        ("radiotap.version", key("version"), num),
+        ("radiotap.length", key("len"), num),
+        ("radiotap.present.word", key("present"), num),
+        ("radiotap.mactime", key("mac_timestamp"), num),
+        ("radiotap.flags", key("Flags"), num),
+        ("radiotap.datarate", key("Rate"), num),
+        ("radiotap.channel.freq", key("ChannelFrequency"), num),
+        ("radiotap.channel.flags", key("ChannelFlags"), num),
+        ("radiotap.dbm_antsignal", key("dBm_AntSignal"), num),
+        ("radiotap.dbm_antnoise", key("dBm_AntNoise"), num),
+        ("radiotap.antenna", key("Antenna"), num),
+        ("radiotap.mcs.index", key("MCS_index"), num),
+        ("radiotap.mcs.bw", key("MCS_bandwidth"), num),
+        ("radiotap.ampdu.reference", key("A_MPDU_ref"), num),
+    )),
+    "wlan": LayerSpec(("wlan",), ("wlan.duration", "wlan.ra"), (
+        ("wlan.fc.type", key("type"), num),
+        ("wlan.fc.subtype", key("subtype"), num),
+        ("wlan.flags", dot11_flags, num),
+        ("wlan.duration", key("ID"), num),
+        ("wlan.ra", key("addr1"), mac),
+        ("wlan.ta", key("addr2"), mac),
+        ("wlan.seq", dot11_sc(4, 0xFFF), num),
+        ("wlan.frag", dot11_sc(0, 0xF), num),
+        ("wlan.fcs", key("fcs"), num),
+    )),
+    "dhcp": LayerSpec(("dhcp",), ("dhcp.type", "dhcp.id"), (
+        ("dhcp.type", key("op"), num),
+        ("dhcp.hw.type", key("htype"), num),
+        ("dhcp.hw.len", key("hlen"), num),
+        ("dhcp.hops", key("hops"), num),
+        ("dhcp.id", key("xid"), num),
+        ("dhcp.secs", key("secs"), num),
+        ("dhcp.flags", bootp_flags, num),
+        ("dhcp.ip.client", key("ciaddr"), same),
+        ("dhcp.ip.your", key("yiaddr"), same),
+        ("dhcp.ip.server", key("siaddr"), same),
+        ("dhcp.ip.relay", key("giaddr"), same),
+        ("dhcp.hw.mac_addr", bootp_mac, mac),
+    )),
     "dns": LayerSpec(("dns", "mdns", "llmnr"), ("dns.id", "dns.count.queries"), (
         ("dns.id", key("id"), num),
         ("dns.flags.response", key("qr"), num),
@@ -247,7 +346,7 @@ SPECS: dict[str, LayerSpec] = {
 }
 
 #: tshark protocol names that carry no header of their own
-PSEUDO_PROTOCOLS = frozenset({"ethertype"})
+PSEUDO_PROTOCOLS = frozenset({"ethertype", "wlan_radio"})
 
 #: tshark protocol -> netprobe layer class names that decode it (link layers included,
 #: so that the chain of understood protocols can be followed)
@@ -256,8 +355,13 @@ NETPROBE_CLASSES: dict[str, tuple[str, ...]] = {
     "ipv6": ("IPv6",), "tcp": ("TCP",), "udp": ("UDP",), "icmp": ("ICMP",),
     "arp": ("ARP",), "dns": ("DNS", "DNSTCP"), "mdns": ("DNS",), "llmnr": ("DNS",),
     "sll": ("CookedLinux", "SLL2"), "null": ("Loopback",), "ppp": ("PPP",),
-    "llc": ("LLC",),
+    "llc": ("LLC",), "mpls": ("MPLS",), "gre": ("GRE",), "dhcp": ("BOOTP",),
+    "radiotap": ("RadioTap",), "wlan": ("Dot11", "Dot11FCS"),
 }
+
+#: the class a packet quoted inside an ICMP error dissects as -> the layer kind it is
+QUOTED_KINDS = {"IPerror": "ip", "IPerror6": "ipv6", "TCPerror": "tcp", "UDPerror": "udp",
+                "ICMPerror": "icmp"}
 
 
 def kind_of(layer: dict[str, Any]) -> str | None:
@@ -273,6 +377,16 @@ def kind_of(layer: dict[str, Any]) -> str | None:
         return name.lower()
     if name in ("DNS", "DNSTCP"):
         return "dns"
+    if name in QUOTED_KINDS:
+        return QUOTED_KINDS[name]
+    if name in ("MPLS", "GRE"):
+        return name.lower()
+    if name == "BOOTP":
+        return "dhcp"
+    if name == "RadioTap":
+        return "radiotap"
+    if name in ("Dot11", "Dot11FCS"):
+        return "wlan"
     # Scapy names ICMPv6 messages ICMPv6EchoRequest, ICMPv6ND_NS, ...; their options
     # (ICMPv6NDOpt...) have no code and are part of the same tshark node.
     if name.startswith("ICMPv6") and "code" in layer and "NDOpt" not in name:

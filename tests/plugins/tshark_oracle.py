@@ -35,7 +35,8 @@ PREFERENCES = (
 
 #: protocols kept in tshark's JSON output (-J keeps each with all its children)
 PROTOCOLS = ("frame", "eth", "vlan", "ieee8021ad", "ip", "ipv6", "tcp", "udp", "icmp",
-             "icmpv6", "arp", "dns", "mdns", "llmnr")
+             "icmpv6", "arp", "dns", "mdns", "llmnr", "mpls", "gre", "dhcp",
+             "radiotap", "wlan")
 
 
 def require_tshark() -> str:

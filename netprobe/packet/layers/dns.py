@@ -239,7 +239,9 @@ class DNS(Layer):
 class DNSTCP(DNS):
     """A DNS message over TCP: ``length`` (computed when unset) then the message."""
 
+    name = 'DNS'
     fields = (ShortField("length", None), *DNS.fields)
+    found_as = (DNS,)  # Scapy has one DNS class for both: pkt[DNS] finds this one
 
     def build_layer(self, payload: bytes) -> bytes:
         msg = self._message()

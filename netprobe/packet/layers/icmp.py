@@ -32,7 +32,7 @@ from netprobe.packet.layers.icmp_extension import (
     attach_extension,
     locate_extension,
 )
-from netprobe.packet.layers.icmp_quote import quoted_hashkey
+from netprobe.packet.layers.icmp_quote import IPerror, quoted_hashkey
 from netprobe.packet.layers.ip import IP
 
 __all__ = ["ICMP", "ICMPExtension", "ICMPExtensionObject", "MPLSLabel"]
@@ -208,7 +208,7 @@ class ICMP(Layer):
         return body, pend
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
-        return IP if self.type in ERROR_TYPES else None
+        return IPerror if self.type in ERROR_TYPES else None
 
     # -- matching -------------------------------------------------------------------------------
     def hashkey(self) -> bytes:
@@ -241,7 +241,7 @@ class ICMP(Layer):
         return (*names, "ext") if t in EXTENSIBLE_TYPES else names
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"layer": "ICMP"}
+        d: dict[str, Any] = {"layer": type(self).__name__}
         by_name = self.fields_by_name
         for n in self.present_fields():
             d[n] = by_name[n].to_json(getattr(self, n))

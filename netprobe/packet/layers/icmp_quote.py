@@ -1,25 +1,104 @@
-"""The hash key of a packet quoted inside an ICMP or ICMPv6 error.
+"""The packet an ICMP or ICMPv6 error quotes: its layers, and its hash key.
+
+As in Scapy, the quoted packet dissects as ``IPerror``/``TCPerror``/
+``UDPerror``/``ICMPerror`` (``IPerror6`` for IPv6): subclasses of ``IP``,
+``TCP``, ``UDP`` and ``ICMP`` with the same fields and bytes, told apart by
+class. Layer lookup matches the class exactly, so ``haslayer(TCP)`` is false
+on an ICMP error about a TCP probe and ``pkt[IPerror]`` reaches the quote.
 
 An error's hash key must equal its probe's, and the probe's key comes from its
 transport header. Routers often quote only 8 bytes after the IP header (RFC
 792's minimum): enough for the ports and TCP's sequence number, too short for
-a TCP header to dissect, so the transport part of the quote is ``Raw``. Here
-such a quote gets a stand-in TCP/UDP header made from the bytes present, and
-the key is computed by the layers themselves, so this module knows nothing
-of how keys are formed.
+a whole TCP header. Such a quote is a ``TCPerror`` cut short (it builds back
+the bytes it was read from); for the key, a stand-in TCP/UDP header is made
+from the bytes present, and the key is computed by the layers themselves, so
+this module knows nothing of how keys are formed.
 """
 
 from __future__ import annotations
 
 from struct import Struct
 
-from netprobe.packet.layer import Layer
+from netprobe.packet.layer import Layer, bind_layers
+from netprobe.packet.layers.ip import IP
+from netprobe.packet.layers.ipv6_header import IPv6, next_header_class
 from netprobe.packet.layers.raw import Raw
 from netprobe.packet.layers.tcp import TCP
 from netprobe.packet.layers.udp import UDP
 
+__all__ = ["IPerror", "IPerror6", "TCPerror", "UDPerror"]
+
 _HH = Struct("!HH")
 _HHI = Struct("!HHI")
+
+
+class IPerror(IP):
+    """The IPv4 header of a packet quoted by an ICMP error (Scapy's ``IPerror``)."""
+
+    fields = IP.fields
+    display_name = "IP in ICMP"
+    summary_part = Layer.summary_part  # the class name alone, as Scapy prints it
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        if self._key is None:
+            return None  # a later fragment: the bytes do not start a header
+        key = ("proto", self._key)
+        return self._dissect_table.get(key) or IP._dissect_table.get(key)
+
+
+class TCPerror(TCP):
+    """The TCP header of a packet quoted by an ICMP error (often only its first 8 bytes)."""
+
+    fields = TCP.fields
+    display_name = "TCP in ICMP"
+    summary_part = Layer.summary_part  # the class name alone, as Scapy prints it
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        return _by_ports(TCP, self)
+
+
+class UDPerror(UDP):
+    """The UDP header of a packet quoted by an ICMP error."""
+
+    fields = UDP.fields
+    display_name = "UDP in ICMP"
+    summary_part = Layer.summary_part  # the class name alone, as Scapy prints it
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        return _by_ports(UDP, self)
+
+
+def _by_ports(base: type[Layer], layer: Layer) -> type[Layer] | None:
+    """What rides on a quoted transport header: the same as on ``base`` (DNS on UDP)."""
+    table = base._dissect_table
+    for key in base.dissect_keys:
+        cls = table.get((key, getattr(layer, key)))
+        if cls is not None:
+            return cls
+    return None
+
+
+class IPerror6(IPv6):
+    """The IPv6 header of a packet quoted by an ICMPv6 error (Scapy's ``IPerror6``)."""
+
+    fields = IPv6.fields
+    display_name = "IPv6 in ICMPv6"
+    summary_part = Layer.summary_part  # the class name alone, as Scapy prints it
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        cls = next_header_class(self.nh, buf, off, end)
+        return _V6_TWINS.get(cls, cls)
+
+
+#: IPv6 next-header classes -> their twin inside a quote (ICMPv6 messages stay themselves)
+_V6_TWINS: dict[type[Layer] | None, type[Layer]] = {TCP: TCPerror, UDP: UDPerror}
+
+
+bind_layers(IPerror, TCPerror, proto=6)
+bind_layers(IPerror, UDPerror, proto=17)
+bind_layers(IPerror, IP, proto=4)
+for _cls, _nh in ((TCPerror, 6), (UDPerror, 17)):
+    bind_layers(IPerror6, _cls, dissect=False, nh=_nh)
 
 
 def _transport_number(layer: Layer) -> int | None:

@@ -17,7 +17,7 @@ from netprobe.packet.layers.icmp_extension import (
     attach_extension,
     locate_extension,
 )
-from netprobe.packet.layers.icmp_quote import quoted_hashkey
+from netprobe.packet.layers.icmp_quote import IPerror6, quoted_hashkey
 from netprobe.packet.layers.icmpv6_message import ICMPV6_TYPES, ICMPv6Message, ICMPv6Unknown
 from netprobe.packet.layers.icmpv6_nd import (
     ND_MESSAGES,
@@ -62,7 +62,7 @@ class ICMPv6Error(ICMPv6Message):
     quotes_packet = True
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
-        return IPv6
+        return IPerror6
 
     def hashkey(self) -> bytes:
         return quoted_hashkey(self._payload)
@@ -111,6 +111,7 @@ class _ExtensibleError(ICMPv6Error):
 class ICMPv6DestUnreach(_ExtensibleError):
     """Destination Unreachable (1)."""
 
+    name = 'ICMPv6 Destination Unreachable'
     fields = (
         ByteField("type", 1, names=ICMPV6_TYPES),
         ByteField("code", 0, names=UNREACH_CODES),
@@ -124,6 +125,7 @@ class ICMPv6DestUnreach(_ExtensibleError):
 class ICMPv6PacketTooBig(ICMPv6Error):
     """Packet Too Big (2): the ``mtu`` of the next link."""
 
+    name = 'ICMPv6 Packet Too Big'
     fields = (
         ByteField("type", 2, names=ICMPV6_TYPES),
         ByteField("code", 0),
@@ -135,6 +137,7 @@ class ICMPv6PacketTooBig(ICMPv6Error):
 class ICMPv6TimeExceeded(_ExtensibleError):
     """Time Exceeded (3): hop limit reached (traceroute's answer) or reassembly timed out."""
 
+    name = 'ICMPv6 Time Exceeded'
     fields = (
         ByteField("type", 3, names=ICMPV6_TYPES),
         ByteField("code", 0, names=TIME_EXCEEDED_CODES),
@@ -148,6 +151,7 @@ class ICMPv6TimeExceeded(_ExtensibleError):
 class ICMPv6ParamProblem(ICMPv6Error):
     """Parameter Problem (4): ``ptr`` is the offset of the faulty byte."""
 
+    name = 'ICMPv6 Parameter Problem'
     fields = (
         ByteField("type", 4, names=ICMPV6_TYPES),
         ByteField("code", 0, names=PARAM_PROBLEM_CODES),
@@ -185,6 +189,7 @@ class _Echo(ICMPv6Message):
 class ICMPv6EchoRequest(_Echo):
     """Echo Request (128)."""
 
+    name = 'ICMPv6 Echo Request'
     fields = (
         ByteField("type", 128, names=ICMPV6_TYPES),
         ByteField("code", 0),
@@ -198,6 +203,7 @@ class ICMPv6EchoRequest(_Echo):
 class ICMPv6EchoReply(_Echo):
     """Echo Reply (129): answers the request with the same id, seq and data."""
 
+    name = 'ICMPv6 Echo Reply'
     fields = (
         ByteField("type", 129, names=ICMPV6_TYPES),
         ByteField("code", 0),

@@ -1,0 +1,136 @@
+"""GRE (RFC 2784, 2890): checksum, key and sequence number, each present when its bit is.
+
+Scapy's names and layout: the flag bits ``chksum_present``, ``routing_present``,
+``key_present``, ``seqnum_present``, ``strict_route_source``, then
+``recursion_control``, ``flags``, ``version`` and ``proto`` (the ethertype of
+what rides: IPv4, IPv6, Ethernet as 0x6558, MPLS). ``chksum`` and ``offset``
+are on the wire when ``chksum_present`` (or ``routing_present``) is set,
+``key`` when ``key_present``, ``sequence_number`` when ``seqnum_present``. An
+unset checksum is computed over the GRE header and its payload; an unset
+``proto`` comes from the layer above.
+
+Version 1 (PPTP's enhanced GRE, RFC 2637) puts a payload length and call id
+where the key is, then an acknowledgment number when the top bit of ``flags``
+is set; Scapy has a class of its own for it. Here such a packet reads with the
+fields above and what follows stays ``Raw``, so nothing is misread.
+"""
+
+from __future__ import annotations
+
+from struct import Struct
+from typing import Any
+
+from netprobe.packet.checksum import checksum
+from netprobe.packet.field import BitField, ShortField, TailField, UIntField
+from netprobe.packet.layer import Layer, Truncated, bind_layers
+from netprobe.packet.layers.ether import ETHER_TYPES, Ether
+from netprobe.packet.layers.ip import IP
+from netprobe.packet.layers.ipv6_header import IPv6
+from netprobe.packet.layers.mpls import MPLS
+
+__all__ = ["GRE"]
+
+ETHER_TYPES.setdefault(0x6558, "TEB")
+_H = Struct("!H")
+_HH = Struct("!HH")
+_I = Struct("!I")
+
+
+class OptionalUInt(UIntField, TailField):
+    """An unsigned field on the wire only when a flag of its layer says so (None: 0)."""
+
+    __slots__ = ()
+    settable = True
+
+    def __init__(self, name: str, default: Any, fmt: str, names: Any = None) -> None:
+        UIntField.__init__(self, name, default, fmt, names)
+
+
+class GRE(Layer):
+    """A GRE header with its optional checksum, key and sequence number."""
+
+    fields = (
+        BitField("chksum_present", 0, 1),
+        BitField("routing_present", 0, 1),
+        BitField("key_present", 0, 1),
+        BitField("seqnum_present", 0, 1),
+        BitField("strict_route_source", 0, 1),
+        BitField("recursion_control", 0, 3),
+        BitField("flags", 0, 5),
+        BitField("version", 0, 3),
+        ShortField("proto", None, names=ETHER_TYPES),
+        OptionalUInt("chksum", None, "H"),
+        OptionalUInt("offset", None, "H"),
+        OptionalUInt("key", None, "I"),
+        OptionalUInt("sequence_number", None, "I"),
+    )
+    payload_fields = ("proto",)
+    payload_defaults = {"proto": 0}
+    dissect_keys = ("proto",)
+
+    def present_fields(self) -> tuple[str, ...]:
+        """The names of the fields on the wire for these flag bits (Scapy shows these)."""
+        names = list(self.field_names[:9])
+        if self.chksum_present or self.routing_present:
+            names += ["chksum", "offset"]
+        if self.key_present:
+            names.append("key")
+        if self.seqnum_present:
+            names.append("sequence_number")
+        return tuple(names)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"layer": type(self).__name__}
+        by_name = self.fields_by_name
+        for n in self.present_fields():
+            d[n] = by_name[n].to_json(getattr(self, n))
+        return d
+
+    def build_layer(self, payload: bytes) -> bytes:
+        hdr = bytearray(self._pack_fixed())
+        if self.chksum_present or self.routing_present:
+            hdr += _HH.pack(self.chksum or 0, self.offset or 0)
+        if self.key_present:
+            hdr += _I.pack(self.key or 0)
+        if self.seqnum_present:
+            hdr += _I.pack(self.sequence_number or 0)
+        if self.chksum_present and self.chksum is None:
+            _H.pack_into(hdr, 4, checksum(bytes(hdr) + payload))
+        return bytes(hdr) + payload
+
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 4:
+            raise Truncated(f"truncated header ({end - off} of 4 bytes)")
+        self._unpack_fixed(buf, off)
+        need = 4 + 4 * (bool(self.chksum_present or self.routing_present)
+                        + bool(self.key_present) + bool(self.seqnum_present))
+        if end - off < need:
+            raise Truncated(f"truncated header ({end - off} of {need} bytes)")
+        pos = off + 4
+        self.chksum = self.offset = self.key = self.sequence_number = None
+        if self.chksum_present or self.routing_present:
+            self.chksum, self.offset = _HH.unpack_from(buf, pos)
+            pos += 4
+        if self.key_present:
+            self.key = _I.unpack_from(buf, pos)[0]
+            pos += 4
+        if self.seqnum_present:
+            self.sequence_number = _I.unpack_from(buf, pos)[0]
+            pos += 4
+        return pos, end
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        if self.version != 0 or self.routing_present:
+            return None  # PPTP's layout or source routes: the rest stays Raw
+        return self._dissect_table.get(("proto", self.proto))
+
+    def summary_part(self) -> str:
+        return "GRE"
+
+
+bind_layers(IP, GRE, proto=47)
+bind_layers(IPv6, GRE, nh=47)
+bind_layers(GRE, IP, proto=0x0800)
+bind_layers(GRE, IPv6, proto=0x86DD)
+bind_layers(GRE, Ether, proto=0x6558)
+bind_layers(GRE, MPLS, proto=0x8847)

@@ -1,0 +1,139 @@
+"""VXLAN (RFC 7348) and its GPE and Group Policy variants, on UDP port 4789.
+
+Scapy's names and layout: ``flags`` (``OAM``, ``R``, ``NextProtocol``,
+``Instance``, ``V1``, ``V2``, ``R``, ``G`` from bit 0), then 24 bits that mean
+``reserved0`` + ``NextProtocol`` when the NextProtocol flag is set (VXLAN-GPE),
+``gpflags`` + ``gpid`` when the G flag is (Group Policy), ``reserved1``
+otherwise; then ``vni`` and ``reserved2``. As in Scapy, building over
+Ethernet, IPv4 or IPv6 with ``flags`` unset sets the NextProtocol flag and
+fills ``NextProtocol``; what rides is chosen by ``NextProtocol`` when its flag
+is set, else it is an Ethernet frame.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netprobe.packet.field import FlagsField, TailField, UIntField
+from netprobe.packet.layer import Layer, Truncated, bind_layers
+from netprobe.packet.layers.ether import Ether
+from netprobe.packet.layers.ip import IP
+from netprobe.packet.layers.ipv6_header import IPv6
+from netprobe.packet.layers.udp import UDP
+
+__all__ = ["VXLAN"]
+
+VXLAN_FLAGS = ("OAM", "R", "NextProtocol", "Instance", "V1", "V2", "R", "G")
+NEXT_PROTOCOLS = {0: "NotDefined", 1: "IPv4", 2: "IPv6", 3: "Ethernet", 4: "NSH"}
+#: UDP ports that carry VXLAN: IANA's, VXLAN-GPE's and Linux's former default
+VXLAN_PORTS = (4789, 4790, 8472)
+_NEXT = 0x04
+_GROUP = 0x80
+
+
+class _Middle(UIntField, TailField):
+    """One of the flag-dependent fields after the flags, or the VNI (``bits`` wide)."""
+
+    __slots__ = ()
+    settable = True
+
+    def __init__(self, name: str, default: Any, bits: int,
+                 names: dict[int, str] | None = None) -> None:
+        super().__init__(name, default, "I", names)
+        self.maxval = (1 << bits) - 1
+
+
+class VXLAN(Layer):
+    """A VXLAN header: flags, the flag-dependent middle, the 24-bit ``vni``."""
+
+    fields = (
+        FlagsField("flags", None, 8, VXLAN_FLAGS),
+        _Middle("reserved0", 0, 16),
+        _Middle("NextProtocol", None, 8, NEXT_PROTOCOLS),
+        _Middle("reserved1", 0, 24),
+        _Middle("gpflags", 0, 8),
+        _Middle("gpid", 0, 16),
+        _Middle("vni", 0, 24),
+        _Middle("reserved2", 0, 8),
+    )
+    payload_fields = ("flags",)
+    payload_defaults = {"flags": 0x08}
+
+    def present_fields(self) -> tuple[str, ...]:
+        """The names of the fields on the wire for these flags (Scapy shows these)."""
+        f = self._flags()
+        if f & _NEXT:
+            mid: tuple[str, ...] = ("reserved0", "NextProtocol")
+        elif f & _GROUP:
+            mid = ("gpflags", "gpid")
+        else:
+            mid = ("reserved1",)
+        return ("flags", *mid, "vni", "reserved2")
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"layer": type(self).__name__}
+        by_name = self.fields_by_name
+        for n in self.present_fields():
+            d[n] = by_name[n].to_json(getattr(self, n))
+        return d
+
+    def _flags(self) -> int:
+        if self.flags is not None:
+            return int(self.flags)
+        from netprobe.packet.layer import _upper_value
+
+        return _upper_value(self, "flags")
+
+    def _next_protocol(self) -> int:
+        if self.NextProtocol is not None:
+            return self.NextProtocol
+        from netprobe.packet.layer import _upper_value
+
+        return _upper_value(self, "NextProtocol") if self._payload is not None else 0
+
+    def build_layer(self, payload: bytes) -> bytes:
+        f = self._flags()
+        if f & _NEXT:
+            mid = ((self.reserved0 & 0xFFFF) << 8) | (self._next_protocol() & 0xFF)
+        elif f & _GROUP:
+            mid = ((self.gpflags & 0xFF) << 16) | (self.gpid & 0xFFFF)
+        else:
+            mid = self.reserved1 & 0xFFFFFF
+        word2 = ((self.vni & 0xFFFFFF) << 8) | (self.reserved2 & 0xFF)
+        return (bytes((f & 0xFF,)) + mid.to_bytes(3, "big") + word2.to_bytes(4, "big")
+                + payload)
+
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 8:
+            raise Truncated(f"truncated header ({end - off} of 8 bytes)")
+        f = buf[off]
+        self.flags = type(self).fields_by_name["flags"].check(f)
+        mid = int.from_bytes(buf[off + 1:off + 4], "big")
+        self.reserved0, self.NextProtocol, self.reserved1 = 0, 0, 0
+        self.gpflags, self.gpid = 0, 0
+        if f & _NEXT:
+            self.reserved0, self.NextProtocol = mid >> 8, mid & 0xFF
+        elif f & _GROUP:
+            self.gpflags, self.gpid = mid >> 16, mid & 0xFFFF
+        else:
+            self.reserved1 = mid
+        word2 = int.from_bytes(buf[off + 4:off + 8], "big")
+        self.vni, self.reserved2 = word2 >> 8, word2 & 0xFF
+        return off + 8, end
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        if self.flags & _NEXT:
+            return _BY_NEXT_PROTOCOL.get(self.NextProtocol)
+        return Ether
+
+    def summary_part(self) -> str:
+        return f"VXLAN (vni={self.vni:#x})"
+
+
+_BY_NEXT_PROTOCOL: dict[int, type[Layer]] = {1: IP, 2: IPv6, 3: Ether}
+
+for _port in VXLAN_PORTS:
+    bind_layers(UDP, VXLAN, dport=_port)
+    UDP._dissect_table.setdefault(("sport", _port), VXLAN)
+for _next, _cls in _BY_NEXT_PROTOCOL.items():
+    bind_layers(VXLAN, _cls, dissect=False, flags=0x0C, NextProtocol=_next)
