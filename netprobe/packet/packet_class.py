@@ -1,0 +1,381 @@
+"""``Packet``: your own protocol, declared as in Scapy (``name``, ``fields_desc``, hooks).
+
+A ``Packet`` subclass is an ordinary netprobe layer. ``fields_desc`` is its field
+list (Scapy's field classes, ``scapy_fields.py``), handed to ``LayerMeta``, which
+generates its ``__init__`` and one-``struct`` pack and unpack of the fixed part,
+as for netprobe's own layers. Fields from the first variable-length one on are
+written and read in order by the field objects themselves. Scapy's hooks are
+honoured when a class defines them: ``post_build(pkt, pay)``,
+``extract_padding(s)``, ``guess_payload_class(payload)``, ``answers(other)``,
+``hashret()``, ``mysummary()``. A class that defines none of them and has only
+fixed-size fields builds and dissects through the generated code alone.
+
+``bind_layers`` (``layer.py``) ties a user layer to the layer under it both ways;
+as in Scapy, stacking with ``/`` then fills the lower layer's bound fields that
+still hold their defaults (``UDP()/Disney()`` has the bound ``dport``).
+``split_layers`` undoes a binding.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
+from netprobe.packet import layer as _layer
+from netprobe.packet.layer import BUILD_BINDINGS, Layer, LayerMeta, Truncated
+from netprobe.packet.scapy_fields import BitRun, FieldLenField, LenField, PacketField
+
+__all__ = ["Packet", "split_layers"]
+
+
+class PacketMeta(LayerMeta):
+    """``LayerMeta`` reading Scapy's ``fields_desc`` (and giving ``name`` a default)."""
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], ns: dict[str, Any]) -> PacketMeta:
+        desc = ns.get("fields_desc")
+        if desc is not None:
+            desc = list(desc)
+            ns["fields_desc"] = desc
+            ns["fields"] = tuple(desc)
+        ns.setdefault("name", name)
+        cls = super().__new__(mcs, name, bases, ns)
+        _prepare(cls, desc is not None)
+        return cls
+
+
+
+
+def _overrides(cls: type, method: str) -> bool:
+    return getattr(cls, method) is not getattr(Packet, method, None)
+
+
+def _prepare(cls: Any, own_fields: bool) -> None:
+    """What ``Packet``'s build and parse need to know about a class, worked out once."""
+    if "_dissect_table" not in vars(cls):  # bindings are per class, never inherited
+        cls._dissect_table = {}
+    if "Packet" not in globals():  # the base class itself
+        return
+    fields = cls.fields
+    if own_fields:
+        for f in fields:
+            owners = getattr(f, "owners", None)
+            if owners is not None and cls not in owners:
+                owners.append(cls)
+    # the tail: fields from the first variable-length one on, as steps; bit fields in runs
+    first = next((i for i, f in enumerate(fields) if isinstance(f, F.TailField)), len(fields))
+    steps: list[Any] = []
+    run: list[Any] = []
+    for f in fields[first:]:
+        if f.bits:
+            run.append(f)
+            if sum(x.bits for x in run) % 8 == 0:
+                steps.append(BitRun(run))
+                run = []
+            continue
+        if run:
+            raise TypeError(f"{cls.__name__}: bit fields before {f.name} do not fill whole bytes")
+        if not hasattr(f, "take"):
+            raise TypeError(f"{cls.__name__}.{f.name}: {type(f).__name__} cannot follow a "
+                            "variable-length field")
+        steps.append(f)
+    if run:
+        raise TypeError(f"{cls.__name__}: trailing bit fields do not fill whole bytes")
+    cls._steps = tuple(steps)
+    cls._computed = tuple(f for f in fields if isinstance(f, (FieldLenField, LenField)))
+    cls._post_build = _overrides(cls, "post_build")
+    cls._extract = _overrides(cls, "extract_padding")
+    cls._guess = _overrides(cls, "guess_payload_class")
+    cls._conditional = tuple(f.name for f in fields if hasattr(f, "cond"))
+    if own_fields:  # names some fields' code templates use, in the generated code's globals
+        extra: dict[str, Any] = {}
+        for f in fields:
+            if hasattr(f, "code_globals"):
+                extra.update(f.code_globals())
+        made = cls.__dict__.get("_pack_fixed")
+        if extra and isinstance(made, _layer._CodeOnFirstUse):
+            spec = made.spec
+            if spec.namespace is None:
+                spec.namespace = _layer._namespace(cls, spec.fields)
+            spec.namespace.update(extra)
+    # the fast forms, when nothing but the generated code is needed
+    cls._solo_build = not (cls._steps or cls._computed or cls._post_build) and (
+        "build_layer" not in vars(cls) and "build" not in vars(cls))
+    if cls._solo_build:
+        cls.build_layer = _build_fixed
+        if "__bytes__" not in vars(cls):
+            cls.__bytes__ = _bytes_fixed
+    if not (cls._steps or cls._extract) and "parse" not in vars(cls):
+        cls.parse = Layer.parse
+    if own_fields and not cls._steps and cls.parse is Layer.parse:
+        made = cls.__dict__.get("__init__")
+        if isinstance(made, _layer._CodeOnFirstUse):
+            cls.__init__ = _InitReadingBytes(cls, made)
+    # nested packets are values of their own: copies and new packets get their own
+    nested = tuple(f.name for f in fields if isinstance(f, PacketField))
+    if nested and own_fields:
+        _copy_nested(cls, nested)
+
+
+def _build_fixed(self: Any, payload: bytes) -> bytes:
+    return self._pack_fixed() + payload
+
+
+def _bytes_fixed(self: Any) -> bytes:
+    if self._payload is None and _layer.DRAW_VOLATILES is None:
+        try:
+            return self._pack_fixed()  # a lone fixed header: the generated code alone
+        except Exception:  # build() explains what is wrong
+            pass
+    return self.build()
+
+
+class _InitReadingBytes:
+    """The generated ``__init__`` of a fixed-size layer, with a short way for the commonest
+    dissection, ``Hdr(raw)`` with exactly the header's bytes: one ``struct`` unpack.
+
+    Written, like every generated method, the first time it is used: ``LayerMeta``'s
+    own source with the short way put first; anything else takes the usual way.
+    """
+
+    def __init__(self, owner: Any, made: Any) -> None:
+        self.owner = owner
+        self.made = made
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        func = self.generate()
+        return func if obj is None else func.__get__(obj, objtype)
+
+    def generate(self) -> Any:
+        """Write, compile and install the method; return the function."""
+        cls, spec = self.owner, self.made.spec
+        g = spec.namespace
+        if g is None:
+            g = spec.namespace = _layer._namespace(cls, spec.fields)
+        g["_FIXED"] = cls.fixed_len
+        g["_DISSECTED"] = getattr(_layer, "DISSECTED", None)
+        src = _layer._WRITERS["__init__"](cls, spec)
+        head, _, body = src.partition("\n")
+        given = "".join(f" and {f.name} is _U" for f in spec.fields)
+        # the generated unpack's own lines, pasted in (one call less)
+        unpack = _layer._WRITERS["_unpack_fixed"](cls, spec).split("\n", 1)[1]
+        unpack = unpack.replace("_S_unpack_from(buf, off)", "_S_unpack_from(_raw, 0)")
+        unpack = "".join("    " + line + "\n" for line in unpack.splitlines() if line.strip())
+        fast = ("    if _raw.__class__ is bytes and len(_raw) == _FIXED"
+                f"{given} and not _extra:\n"
+                + unpack +
+                "        self._payload = self._under = self._errors = None\n"
+                "        self._meta = _DISSECTED\n"
+                "        return\n")
+        src = head + "\n" + fast + body
+        exec(compile(src, f"<{cls.__module__}.{cls.__qualname__}.__init__>", "exec"), g)
+        func = g["__init__"]
+        func.__qualname__ = f"{cls.__qualname__}.__init__"
+        func.__module__ = cls.__module__
+        if cls.__dict__.get("__init__") is self:
+            cls.__init__ = func
+        return func
+
+
+def _copy_nested(cls: Any, names: tuple[str, ...]) -> None:
+    """Wrap the generated ``__init__`` and ``_copy_one`` so packet values are copied."""
+    made_init = cls.__dict__["__init__"]
+    made_copy = cls.__dict__["_copy_one"]
+    defaults = {n: cls.fields_by_name[n].default for n in names}
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:  # noqa: N807
+        made_init.generate()(self, *args, **kwargs)
+        for n, d in defaults.items():
+            v = getattr(self, n)
+            if v is d and d is not None:
+                setattr(self, n, d.copy())
+
+    def _copy_one(self: Any) -> Any:
+        n = made_copy.generate()(self)
+        for name in names:
+            v = getattr(n, name)
+            if v is not None and hasattr(v, "copy"):
+                setattr(n, name, v.copy())
+        return n
+
+    cls.__init__ = __init__
+    cls._copy_one = _copy_one
+
+
+class Packet(Layer, metaclass=PacketMeta):
+    """Base class of protocols declared as in Scapy.
+
+    ``name`` is what ``show()`` titles the layer with (the class name by default);
+    ``fields_desc`` lists the fields in wire order. Override the hooks as in Scapy.
+    """
+
+    __slots__ = ()
+    name: Any = "Packet"
+    _steps: tuple[Any, ...] = ()
+    _computed: tuple[Any, ...] = ()
+    _post_build = _extract = _guess = _solo_build = False
+    _conditional: tuple[str, ...] = ()
+
+    # -- building -----------------------------------------------------------------------------
+    def build_layer(self, payload: bytes) -> bytes:
+        """The fixed part (generated code), then the tail fields, then ``post_build``."""
+        saved = []
+        for f in self._computed:
+            if getattr(self, f.name) is None:
+                setattr(self, f.name, f.compute(self, payload))
+                saved.append(f.name)
+        try:
+            hdr = self._pack_fixed()
+            if self._steps:
+                parts = [hdr]
+                for step in self._steps:
+                    if type(step) is BitRun:
+                        parts.append(step.put(self))
+                    else:
+                        parts.append(step.put(self, getattr(self, step.name)))
+                hdr = b"".join(parts)
+        finally:
+            for name in saved:
+                setattr(self, name, None)
+        if self._post_build:
+            return self.post_build(hdr, payload)
+        return hdr + payload
+
+    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
+        """Scapy's hook: this layer's bytes ``pkt`` and its payload's ``pay`` -> the bytes."""
+        return pkt + pay
+
+    # -- dissection ---------------------------------------------------------------------------
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        """The fixed part (generated code), the tail fields in order, ``extract_padding``."""
+        n = self.fixed_len
+        if end - off < n:
+            raise Truncated(f"truncated header ({end - off} of {n} bytes)")
+        if n:
+            self._unpack_fixed(buf, off)
+        off += n
+        for step in self._steps:
+            if type(step) is BitRun:
+                off = step.take(self, buf, off, end)
+            else:
+                value, off = step.take(self, buf, off, end)
+                setattr(self, step.name, value)
+        if self._extract:
+            pay, _pad = self.extract_padding(buf[off:end])
+            return off, off + len(pay or b"")
+        return off, end
+
+    def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
+        """Scapy's hook: split what follows the fields into (payload, padding)."""
+        return s, None
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        if self._guess:
+            return _as_layer(self.guess_payload_class(buf[off:end]))
+        return self._bound_upper()
+
+    def _bound_upper(self) -> type[Layer] | None:
+        for (key, value), upper in self._dissect_table.items():
+            if getattr(self, key, None) == value:
+                return upper
+        return None
+
+    def guess_payload_class(self, payload: bytes) -> type[Layer]:
+        """Scapy's hook: the class of the layer above, from ``payload``'s bytes.
+
+        The default asks the bindings (``bind_layers``) and answers ``Raw`` when none fits.
+        """
+        from netprobe.packet.layers.raw import Raw
+
+        return self._bound_upper() or Raw
+
+    def default_payload_class(self, payload: bytes) -> type[Layer]:
+        """The class for a payload no binding claims: ``Raw``."""
+        from netprobe.packet.layers.raw import Raw
+
+        return Raw
+
+    # -- matching -----------------------------------------------------------------------------
+    def hashret(self) -> bytes:
+        """Scapy's hook: bytes equal for a request and its answers (the payload's by
+        default)."""
+        return b"" if self._payload is None else _hashret(self._payload)
+
+    def hashkey(self) -> bytes:
+        if type(self).hashret is not Packet.hashret:
+            return _to_key(self.hashret())
+        return Layer.hashkey(self)
+
+    # -- presentation -------------------------------------------------------------------------
+    def mysummary(self) -> str:
+        """Scapy's hook: this layer's part of ``summary()`` (the class name by default)."""
+        return type(self).__name__
+
+    def summary_part(self) -> str:
+        text = self.mysummary()
+        return text[0] if isinstance(text, tuple) else str(text)
+
+    def field_present(self, name: str) -> bool:
+        """False for a ``ConditionalField`` whose condition does not hold."""
+        if name not in self._conditional:
+            return True
+        return bool(type(self).fields_by_name[name].cond(self))
+
+
+def _hashret(layer: Any) -> bytes:
+    fn = getattr(layer, "hashret", None)
+    return _to_key(fn()) if fn is not None else layer.hashkey()
+
+
+def _to_key(v: Any) -> bytes:
+    if isinstance(v, bytes):
+        return v
+    if isinstance(v, str):
+        return v.encode()
+    if isinstance(v, int):
+        return str(v).encode()
+    return bytes(v)
+
+
+def _as_layer(cls: Any) -> type[Layer] | None:
+    """A class a ``guess_payload_class`` answered, as a netprobe layer class (None: Raw)."""
+    if isinstance(cls, LayerMeta):
+        return cls
+    return None
+
+
+def _on_stack(lower: Layer, upper: Layer) -> None:
+    """Scapy's overloads: a bound field of ``lower`` still at its default takes the value
+    ``bind_layers`` gave it, when a user layer is one of the two."""
+    if not (isinstance(upper, Packet) or isinstance(lower, Packet)):
+        return
+    values = BUILD_BINDINGS.get((type(lower), type(upper)))
+    if not values:
+        return
+    by_name = type(lower).fields_by_name
+    for key, value in values.items():
+        f = by_name.get(key)
+        if f is not None:
+            cur = getattr(lower, key)
+            if cur is f.default or (not isinstance(cur, F.Volatile) and cur == f.default):
+                setattr(lower, key, f.check(value))
+
+
+_layer.ON_STACK = _on_stack
+
+
+def split_layers(lower: type[Layer], upper: type[Layer], **values: Any) -> None:
+    """Undo ``bind_layers(lower, upper, **values)``: with no values, every binding of the two.
+
+    Dissecting ``lower`` no longer gives ``upper``; building no longer fills ``lower``'s
+    fields for it.
+    """
+    bound = BUILD_BINDINGS.get((lower, upper))
+    table = lower._dissect_table
+    items = list(values.items()) if values else [k for k, v in table.items() if v is upper]
+    for key, value in items:
+        if table.get((key, value)) is upper:
+            del table[(key, value)]
+        if bound is not None and bound.get(key) == value:
+            del bound[key]
+    if bound is not None and (not values or not bound):
+        BUILD_BINDINGS.pop((lower, upper), None)

@@ -1,0 +1,765 @@
+"""Scapy's field classes, for protocols declared with ``fields_desc`` (``packet_class.py``).
+
+Each class has Scapy's name, signature and defaults, and is a netprobe field
+kind: the fixed-size ones (numbers, bits, flags, addresses, fixed strings)
+describe themselves as code templates, so ``LayerMeta`` packs and unpacks them
+in one ``struct`` call with the rest of the header, exactly as for netprobe's
+own layers. The variable-length ones (strings with a length from another field,
+nested packets, conditional and padded fields) are tail fields: each says how
+it writes itself (``put``) and reads itself (``take``), and ``Packet`` runs
+them in order after the fixed part. ``i2repr`` gives the text ``show()`` and
+``repr()`` print, as Scapy prints it (hex for the ``X`` fields, names for
+enumerations).
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from netprobe.errors import UsageError
+from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
+from netprobe.packet.layer import Truncated
+
+__all__ = [
+    "BitEnumField", "BitField", "ByteEnumField", "ByteField", "ConditionalField",
+    "EnumField", "FieldLenField", "FlagsField", "IP6Field", "IPField", "IntEnumField",
+    "IntField", "LEIntField", "LELongField", "LEShortEnumField", "LEShortField", "LenField",
+    "LongField", "MACField", "PacketField", "PacketLenField", "PacketListField", "PadField",
+    "ShortEnumField", "ShortField", "SignedByteField", "SignedIntField", "SignedLongField",
+    "SignedShortField", "StrField", "StrFixedLenField", "StrLenField", "StrNullField",
+    "XBitField", "XByteEnumField", "XByteField", "XIntField", "XLongField", "XShortEnumField",
+    "XShortField", "XStrField", "XStrFixedLenField", "XStrLenField",
+]
+
+_SIZES = {"B": 1, "H": 2, "I": 4, "Q": 8, "b": 1, "h": 2, "i": 4, "q": 8}
+
+
+def _plain(value: Any) -> str:
+    """Scapy's display of a plain value: numbers and text as they are, bytes as ``b'..'``."""
+    if isinstance(value, F.Volatile):
+        return repr(value)
+    if isinstance(value, (bytes, list)):
+        return repr(value)
+    return str(value)
+
+
+def _hex(value: Any) -> str:
+    """Scapy's display of an ``X`` field: ``0x3``."""
+    if isinstance(value, F.Volatile):
+        return repr(value)
+    if isinstance(value, int):
+        return hex(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_hex(v) for v in value) + "]"
+    return str(value)
+
+
+def _enum_table(enum: Any) -> dict[int, str] | None:
+    """An enumeration as {value: name}: from a dict (either way round) or a list."""
+    if enum is None:
+        return None
+    if isinstance(enum, Mapping):
+        out = {}
+        for k, v in enum.items():
+            if isinstance(k, str) and isinstance(v, int):
+                k, v = v, k
+            out[k] = v
+        return out
+    return dict(enumerate(enum))
+
+
+class ScapyField:
+    """What every field kind of this module adds to netprobe's: Scapy's ways of showing,
+    writing and reading one value with the packet at hand."""
+
+    #: the layer classes declaring this field, for ``repr`` (``<ShortField (Disney).mickey>``)
+    owners: list[type]
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        """The text ``show()`` and ``repr()`` print for ``value``."""
+        return _plain(value)
+
+    def text(self, value: Any) -> str:
+        """netprobe's name for ``i2repr`` without a packet."""
+        return self.i2repr(None, value)
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        """``value`` on the wire (used after a variable-length field, or alone)."""
+        raise NotImplementedError
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        """Read the value at ``off`` (not past ``end``); return it and where it ends."""
+        raise NotImplementedError
+
+    def i2len(self, pkt: Any, value: Any) -> int:
+        """How many bytes ``value`` takes (what ``FieldLenField(length_of=...)`` counts)."""
+        return len(self.put(pkt, value))
+
+    def __repr__(self) -> str:
+        owners = ",".join(c.__name__ for c in getattr(self, "owners", ()))
+        return f"<{type(self).__name__} ({owners}).{self.name}>"  # type: ignore[attr-defined]
+
+
+def _need(off: int, size: int, end: int, name: str) -> None:
+    if off + size > end:
+        raise Truncated(f"{name}: {size} bytes needed, {max(end - off, 0)} left")
+
+
+# -- numbers ------------------------------------------------------------------------------------
+class _NumField(ScapyField, F.UIntField):
+    """An integer of 1, 2, 4 or 8 bytes, big-endian unless ``fmt`` starts with ``<``."""
+
+    def __init__(self, name: str, default: Any, fmt: str = "H", enum: Any = None) -> None:
+        little = fmt.startswith("<")
+        code = fmt.lstrip("<>!=@")
+        if code not in _SIZES:
+            raise TypeError(f"{name}: unsupported format {fmt!r}")
+        F.UIntField.__init__(self, name, default, code.upper(), _enum_table(enum))
+        self.fmt = code
+        self.little = little
+        self.size = _SIZES[code]
+        self.signed = code.islower()
+        if self.signed:
+            self.minval, self.maxval = -(1 << (8 * self.size - 1)), (1 << (8 * self.size - 1)) - 1
+        else:
+            self.minval = 0
+        self.st = struct.Struct(("<" if little else "!") + code)
+        self.owners = []
+
+    # generated code: little-endian values are swapped into the big-endian header struct
+    def pack_expr(self, v: str) -> str:
+        e = f"(0 if {v} is None else {v})" if self.auto else v
+        if self.little:
+            e = (f"int.from_bytes(({e}).to_bytes({self.size}, 'little', signed={self.signed}),"
+                 f" 'big', signed={self.signed})")
+        return e
+
+    def unpack_expr(self, w: str) -> str:
+        if self.little:
+            return (f"int.from_bytes(({w}).to_bytes({self.size}, 'big', signed={self.signed}),"
+                    f" 'little', signed={self.signed})")
+        return w
+
+    def check_expr(self, v: str) -> str:
+        return (f"({v} if {v}.__class__ is int and {self.minval} <= {v} <= {self.maxval} "
+                f"else _chk_{self.name}({v}))")
+
+    def check_one(self, value: Any) -> Any:
+        if isinstance(value, str) and self.names:
+            return F.UIntField.check_one(self, value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            try:
+                value = int(value)  # Scapy takes what int() takes (an enum member, a float)
+            except (TypeError, ValueError):
+                raise UsageError(f"{self.name}: expected an integer, got "
+                                 f"{type(value).__name__} {value!r}") from None
+        if not self.minval <= value <= self.maxval:
+            raise UsageError(f"{self.name}: {value} is out of range "
+                             f"{self.minval}..{self.maxval}")
+        return value
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        return self.st.pack(0 if value is None else value)
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        _need(off, self.size, end, self.name)
+        return self.st.unpack_from(buf, off)[0], off + self.size
+
+    def i2len(self, pkt: Any, value: Any) -> int:
+        return self.size
+
+
+class _HexMixin:
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        return _hex(value)
+
+
+class _EnumMixin:
+    names: dict[int, str] | None
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        if isinstance(value, int) and self.names and value in self.names:
+            return self.names[value]
+        return self._show_unknown(value)
+
+    def _show_unknown(self, value: Any) -> str:
+        return _plain(value)
+
+
+def _num(cls_name: str, fmt: str, doc: str, base: tuple[type, ...] = (_NumField,)) -> type:
+    def __init__(self: Any, name: str, default: Any) -> None:  # noqa: N807
+        _NumField.__init__(self, name, default, fmt)
+
+    return type(cls_name, base, {"__init__": __init__, "__doc__": doc, "__module__": __name__})
+
+
+ByteField = _num("ByteField", "B", "An unsigned 8-bit integer.")
+ShortField = _num("ShortField", "H", "An unsigned 16-bit integer.")
+IntField = _num("IntField", "I", "An unsigned 32-bit integer.")
+LongField = _num("LongField", "Q", "An unsigned 64-bit integer.")
+SignedByteField = _num("SignedByteField", "b", "A signed 8-bit integer.")
+SignedShortField = _num("SignedShortField", "h", "A signed 16-bit integer.")
+SignedIntField = _num("SignedIntField", "i", "A signed 32-bit integer.")
+SignedLongField = _num("SignedLongField", "q", "A signed 64-bit integer.")
+LEShortField = _num("LEShortField", "<H", "An unsigned 16-bit little-endian integer.")
+LEIntField = _num("LEIntField", "<I", "An unsigned 32-bit little-endian integer.")
+LELongField = _num("LELongField", "<Q", "An unsigned 64-bit little-endian integer.")
+XByteField = _num("XByteField", "B", "An 8-bit integer shown in hex.", (_HexMixin, _NumField))
+XShortField = _num("XShortField", "H", "A 16-bit integer shown in hex.", (_HexMixin, _NumField))
+XIntField = _num("XIntField", "I", "A 32-bit integer shown in hex.", (_HexMixin, _NumField))
+XLongField = _num("XLongField", "Q", "A 64-bit integer shown in hex.", (_HexMixin, _NumField))
+
+
+class EnumField(_EnumMixin, _NumField):
+    """An integer whose values have names (``enum``: {value: name} or a list of names)."""
+
+    def __init__(self, name: str, default: Any, enum: Any, fmt: str = "H") -> None:
+        _NumField.__init__(self, name, default, fmt, enum)
+
+
+def _enum(cls_name: str, fmt: str, doc: str, hexa: bool = False) -> type:
+    def __init__(self: Any, name: str, default: Any, enum: Any) -> None:  # noqa: N807
+        _NumField.__init__(self, name, default, fmt, enum)
+
+    ns: dict[str, Any] = {"__init__": __init__, "__doc__": doc, "__module__": __name__}
+    if hexa:
+        ns["_show_unknown"] = lambda self, value: _hex(value)
+    return type(cls_name, (EnumField,), ns)
+
+
+ByteEnumField = _enum("ByteEnumField", "B", "An 8-bit integer with named values.")
+ShortEnumField = _enum("ShortEnumField", "H", "A 16-bit integer with named values.")
+IntEnumField = _enum("IntEnumField", "I", "A 32-bit integer with named values.")
+LEShortEnumField = _enum("LEShortEnumField", "<H", "A little-endian 16-bit named integer.")
+XByteEnumField = _enum("XByteEnumField", "B", "An 8-bit named integer, hex when unnamed.", True)
+XShortEnumField = _enum("XShortEnumField", "H", "A 16-bit named integer, hex when unnamed.",
+                        True)
+
+
+class FieldLenField(_NumField):
+    """An integer that, left unset (None), is the length of field ``length_of`` (or the
+    number of items of ``count_of``), passed through ``adjust(pkt, x)``."""
+
+    def __init__(self, name: str, default: Any, length_of: str | None = None, fmt: str = "H",
+                 count_of: str | None = None,
+                 adjust: Callable[[Any, int], int] = lambda pkt, x: x) -> None:
+        _NumField.__init__(self, name, default, fmt)
+        self.length_of = length_of
+        self.count_of = count_of
+        self.adjust = adjust
+
+    def compute(self, pkt: Any, payload: bytes) -> int:
+        """The value building uses when the field is unset."""
+        if self.length_of is not None:
+            f = type(pkt).fields_by_name[self.length_of]
+            x = f.i2len(pkt, getattr(pkt, self.length_of))
+        elif self.count_of is not None:
+            v = getattr(pkt, self.count_of)
+            x = 0 if v is None else len(v) if isinstance(v, list) else 1
+        else:
+            return 0
+        return self.adjust(pkt, x)
+
+
+class LenField(_NumField):
+    """An integer that, left unset (None), is the length of the payload (``adjust(x)``)."""
+
+    def __init__(self, name: str, default: Any, fmt: str = "H",
+                 adjust: Callable[[int], int] = lambda x: x) -> None:
+        _NumField.__init__(self, name, default, fmt)
+        self.adjust = adjust
+
+    def compute(self, pkt: Any, payload: bytes) -> int:
+        """The value building uses when the field is unset."""
+        return self.adjust(len(payload))
+
+
+# -- bits and flags -----------------------------------------------------------------------------
+class BitField(ScapyField, F.BitField):
+    """An unsigned integer of ``size`` bits; neighbouring bit fields share bytes."""
+
+    def __init__(self, name: str, default: Any, size: int) -> None:
+        F.BitField.__init__(self, name, default, size)
+        self.owners = []
+
+    def i2len(self, pkt: Any, value: Any) -> int:
+        return self.bits // 8
+
+
+class XBitField(_HexMixin, BitField):
+    """A bit field shown in hex."""
+
+
+class BitEnumField(_EnumMixin, BitField):
+    """A bit field with named values."""
+
+    def __init__(self, name: str, default: Any, size: int, enum: Any) -> None:
+        BitField.__init__(self, name, default, size)
+        self.names = _enum_table(enum)
+
+
+class FlagsField(ScapyField, F.FlagsField):
+    """Flags of ``size`` bits named by ``names``, bit 0 first: a string of one-letter
+    names (``"FSRPAU"``, shown ``SA``) or a list of names (shown ``SYN+ACK``)."""
+
+    def __init__(self, name: str, default: Any, size: int, names: Any) -> None:
+        letters = names if isinstance(names, str) else tuple(names)
+        F.FlagsField.__init__(self, name, default, size, letters)
+        self.owners = []
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        if value is None or isinstance(value, F.Volatile):
+            return _plain(value)
+        return str(self.valuetype(value))
+
+
+# -- addresses ----------------------------------------------------------------------------------
+class IPField(ScapyField, F.IPv4Field):
+    """An IPv4 address (dotted quad); unset, it is ``0.0.0.0``."""
+
+    def __init__(self, name: str, default: Any) -> None:
+        F.IPv4Field.__init__(self, name, default)
+        self.owners = []
+        #: text already checked as an address -> its bytes
+        self.known: dict[str, bytes] = {}
+
+    # addresses already checked are remembered with their bytes (``_known_NAME`` in the
+    # generated code): building many packets to few hosts checks and converts each once
+    def code_globals(self) -> dict[str, Any]:
+        """Names the generated code of a layer with this field uses."""
+        return {f"_known_{self.name}": self.known}
+
+    def pack_expr(self, v: str) -> str:
+        return f"(_known_{self.name}.get({v}) or _ip4('0.0.0.0' if {v} is None else {v}))"
+
+    def check_expr(self, v: str) -> str:
+        return (f"({v} if {v}.__class__ is str and {v} in _known_{self.name} "
+                f"else _chk_{self.name}({v}))")
+
+    def check(self, value: Any) -> Any:
+        v = F.IPv4Field.check(self, value)
+        if type(v) is str and len(self.known) < 65536:
+            self.known[v] = socket.inet_aton(v)
+        return v
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        return socket.inet_aton(value or "0.0.0.0")
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        _need(off, 4, end, self.name)
+        return socket.inet_ntoa(buf[off:off + 4]), off + 4
+
+
+class IP6Field(ScapyField, F.IPv6Field):
+    """An IPv6 address; unset, it is ``::``."""
+
+    def __init__(self, name: str, default: Any) -> None:
+        F.IPv6Field.__init__(self, name, default)
+        self.owners = []
+
+    def pack_expr(self, v: str) -> str:
+        return f"_ip6('::' if {v} is None else {v})"
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        return socket.inet_pton(socket.AF_INET6, value or "::")
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        _need(off, 16, end, self.name)
+        return F._ip6_text(buf[off:off + 16]), off + 16
+
+
+class MACField(ScapyField, F.MACField):
+    """A MAC address; unset, it is ``00:00:00:00:00:00``."""
+
+    def __init__(self, name: str, default: Any) -> None:
+        F.MACField.__init__(self, name, default)
+        self.owners = []
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        return F._mac_to_bytes(value or "00:00:00:00:00:00")
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        _need(off, 6, end, self.name)
+        return buf[off:off + 6].hex(":"), off + 6
+
+
+# -- strings ------------------------------------------------------------------------------------
+def _to_bytes(name: str, value: Any) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value).encode()  # as Scapy does
+    if hasattr(value, "build"):
+        return bytes(value)  # a packet given as a string's value
+    raise UsageError(f"{name}: expected bytes or text, got {type(value).__name__}")
+
+
+class StrFixedLenField(ScapyField, F.BytesField):
+    """Bytes of a fixed ``length`` (zero-padded, cut), or of ``length_from(pkt)`` bytes."""
+
+    def __new__(cls, name: str, default: Any, length: int | None = None,
+                length_from: Callable[[Any], int] | None = None) -> Any:
+        if length_from is not None and cls is StrFixedLenField:
+            cls = _StrFixedLenTail  # its length is known only when the packet is
+        return object.__new__(cls)
+
+    def __init__(self, name: str, default: Any, length: int | None = None,
+                 length_from: Callable[[Any], int] | None = None) -> None:
+        F.BytesField.__init__(self, name, default, length or 0)
+        self.length = length
+        self.length_from = length_from
+        self.owners = []
+
+    def pack_expr(self, v: str) -> str:
+        return f"(b'' if {v} is None else {v})"
+
+    def check_one(self, value: Any) -> Any:
+        return _to_bytes(self.name, value)
+
+    def _len(self, pkt: Any) -> int:
+        return self.length_from(pkt) if self.length_from is not None else self.length or 0
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        n = self._len(pkt)
+        raw = b"" if value is None else _to_bytes(self.name, value)
+        return raw[:n].ljust(n, b"\x00")
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        n = self._len(pkt)
+        _need(off, n, end, self.name)
+        return buf[off:off + n], off + n
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        if isinstance(value, bytes):
+            return repr(value.rstrip(b"\x00"))
+        return _plain(value)
+
+
+class _StrFixedLenTail(StrFixedLenField, F.TailField):
+    """A ``StrFixedLenField`` whose length comes from the packet: read after the fixed part."""
+
+    def pack_expr(self, v: str) -> str:
+        return F.Field.pack_expr(self, v)
+
+
+_StrFixedLenTail.__name__ = _StrFixedLenTail.__qualname__ = "StrFixedLenField"
+
+
+# A tail field whose value is bytes.
+class _StrTail(ScapyField, F.TailField):
+    def __init__(self, name: str, default: Any) -> None:
+        F.TailField.__init__(self, name, default)
+        self.auto = False
+        self.owners = []
+
+    def check_one(self, value: Any) -> Any:
+        return _to_bytes(self.name, value)
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        return b"" if value is None else _to_bytes(self.name, value)
+
+    def to_json(self, value: Any) -> Any:
+        return None if value is None else bytes(value).hex()
+
+
+class StrField(_StrTail):
+    """Bytes to the end of the layer (or ``remain`` bytes before it)."""
+
+    def __init__(self, name: str, default: Any, fmt: str = "H", remain: int = 0) -> None:
+        super().__init__(name, default)
+        self.remain = remain
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        stop = max(off, end - self.remain)
+        return buf[off:stop], stop
+
+
+class StrLenField(_StrTail):
+    """Bytes whose length is ``length_from(pkt)`` (often a ``FieldLenField``'s value)."""
+
+    def __init__(self, name: str, default: Any, length_from: Callable[[Any], int] | None = None,
+                 max_length: int | None = None) -> None:
+        super().__init__(name, default)
+        self.length_from = length_from
+        self.max_length = max_length
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        n = end - off if self.length_from is None else int(self.length_from(pkt))
+        stop = min(off + max(n, 0), end)
+        return buf[off:stop], stop
+
+
+class StrNullField(_StrTail):
+    """Bytes ended by a zero byte (written after the value, not part of it)."""
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        return super().put(pkt, value) + b"\x00"
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        i = buf.find(b"\x00", off, end)
+        if i < 0:
+            return buf[off:end], end
+        return buf[off:i], i + 1
+
+
+class _XStr:
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        return value.hex() if isinstance(value, bytes) else _plain(value)
+
+
+class XStrField(_XStr, StrField):
+    """A ``StrField`` shown in hex."""
+
+
+class XStrLenField(_XStr, StrLenField):
+    """A ``StrLenField`` shown in hex."""
+
+
+class XStrFixedLenField(_XStr, StrFixedLenField):
+    """A ``StrFixedLenField`` shown in hex."""
+
+
+# -- packets inside packets ---------------------------------------------------------------------
+def read_packet(cls: Any, data: bytes) -> tuple[Any, bytes]:
+    """Dissect ``data`` as ``cls`` (a layer class, or a function of the bytes); return the
+    packet and the bytes it left (its trailing ``Padding``, which is taken off it)."""
+    from netprobe.packet.dissect import dissect_as
+    from netprobe.packet.layer import LayerMeta
+
+    pkt = dissect_as(cls, data) if isinstance(cls, LayerMeta) else cls(data)
+    rest = b""
+    last = pkt
+    while last._payload is not None:
+        last = last._payload
+    while last.is_padding and last._under is not None:
+        rest = (last.load or b"") + rest
+        under = last._under
+        under._payload = None
+        last._under = None
+        last = under
+    return pkt, rest
+
+
+class PacketField(ScapyField, F.TailField):
+    """A whole packet of class ``pkt_cls`` inside this one; it ends where the inner
+    packet's ``extract_padding`` says."""
+
+    def __init__(self, name: str, default: Any, pkt_cls: Any) -> None:
+        F.TailField.__init__(self, name, default)
+        self.auto = False
+        self.cls = pkt_cls
+        self.owners = []
+
+    def check_one(self, value: Any) -> Any:
+        if isinstance(value, (bytes, bytearray)):
+            return read_packet(self.cls, bytes(value))[0]
+        if not hasattr(value, "build"):
+            raise UsageError(f"{self.name}: expected a packet, got {type(value).__name__}")
+        return value
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        return b"" if value is None else bytes(value)
+
+    def _limit(self, pkt: Any, off: int, end: int) -> int:
+        return end
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        stop = self._limit(pkt, off, end)
+        if stop <= off:
+            return None, off
+        value, rest = read_packet(self.cls, buf[off:stop])
+        return value, stop - len(rest)
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        return repr(value)
+
+    def to_json(self, value: Any) -> Any:
+        return None if value is None else value.to_dicts()
+
+
+class PacketLenField(PacketField):
+    """A packet inside this one, ``length_from(pkt)`` bytes long."""
+
+    def __init__(self, name: str, default: Any, pkt_cls: Any,
+                 length_from: Callable[[Any], int] | None = None) -> None:
+        super().__init__(name, default, pkt_cls)
+        self.length_from = length_from
+
+    def _limit(self, pkt: Any, off: int, end: int) -> int:
+        if self.length_from is None:
+            return end
+        return min(end, off + max(int(self.length_from(pkt)), 0))
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        stop = self._limit(pkt, off, end)
+        if stop <= off:
+            return None, off
+        return read_packet(self.cls, buf[off:stop])[0], stop
+
+
+class PacketListField(ScapyField, F.ListField):
+    """Packets of class ``pkt_cls`` one after another: ``count_from(pkt)`` of them, or
+    ``length_from(pkt)`` bytes of them, or up to the end of the layer."""
+
+    def __init__(self, name: str, default: Any, pkt_cls: Any = None,
+                 count_from: Callable[[Any], int] | None = None,
+                 length_from: Callable[[Any], int] | None = None,
+                 next_cls_cb: Any = None, max_count: int | None = None) -> None:
+        F.ListField.__init__(self, name, [] if default is None else default)
+        self.cls = pkt_cls
+        self.count_from = count_from
+        self.length_from = length_from
+        self.max_count = max_count
+        self.owners = []
+
+    def check_one(self, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, (bytes, bytearray)) or hasattr(value, "build"):
+            value = [value]
+        out = []
+        for v in value:
+            if isinstance(v, (bytes, bytearray)):
+                v = read_packet(self.cls, bytes(v))[0]
+            elif not hasattr(v, "build"):
+                raise UsageError(f"{self.name}: expected packets, got {type(v).__name__}")
+            out.append(v)
+        return out
+
+    def check(self, value: Any) -> Any:
+        return self.check_one(value)
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        return b"".join(bytes(p) for p in value or ())
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        stop = end
+        if self.length_from is not None:
+            stop = min(end, off + max(int(self.length_from(pkt)), 0))
+        count = None if self.count_from is None else int(self.count_from(pkt))
+        limit = self.max_count
+        items: list[Any] = []
+        while off < stop and (count is None or len(items) < count):
+            if limit is not None and len(items) >= limit:
+                break
+            item, rest = read_packet(self.cls, buf[off:stop])
+            items.append(item)
+            used = (stop - off) - len(rest)
+            if used <= 0:
+                break
+            off += used
+        return items, (off if count is not None or self.length_from is None else stop)
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        return repr(value)
+
+
+# -- wrappers -----------------------------------------------------------------------------------
+class _Wrapper(ScapyField, F.TailField):
+    """A field that wraps another (``fld``), under the same name and default."""
+
+    def __init__(self, fld: Any) -> None:
+        F.TailField.__init__(self, fld.name, fld.default)
+        self.auto = fld.auto
+        self.fld = fld
+        self.names = getattr(fld, "names", None)
+        self.owners = []
+
+    def check(self, value: Any) -> Any:
+        return self.fld.check(value)
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        return self.fld.put(pkt, value)
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        return self.fld.take(pkt, buf, off, end)
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        return self.fld.i2repr(pkt, value)
+
+    def i2len(self, pkt: Any, value: Any) -> int:
+        return self.fld.i2len(pkt, value)
+
+    def to_json(self, value: Any) -> Any:
+        return self.fld.to_json(value)
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__") or attr == "fld":
+            raise AttributeError(attr)
+        return getattr(self.fld, attr)
+
+
+class ConditionalField(_Wrapper):
+    """``fld`` is present only when ``cond(pkt)`` is true (else it is neither built nor read,
+    and ``show()`` leaves it out)."""
+
+    def __init__(self, fld: Any, cond: Callable[[Any], bool]) -> None:
+        super().__init__(fld)
+        self.cond = cond
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        return self.fld.put(pkt, value) if self.cond(pkt) else b""
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        if not self.cond(pkt):
+            return None, off
+        return self.fld.take(pkt, buf, off, end)
+
+    def i2len(self, pkt: Any, value: Any) -> int:
+        return len(self.put(pkt, value))
+
+
+class PadField(_Wrapper):
+    """``fld`` followed by ``padwith`` bytes (zeros) up to a multiple of ``align`` bytes."""
+
+    def __init__(self, fld: Any, align: int, padwith: bytes | None = None) -> None:
+        super().__init__(fld)
+        self.align = align
+        self.padwith = padwith or b"\x00"
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        raw = self.fld.put(pkt, value)
+        pad = -len(raw) % self.align
+        return raw + (self.padwith * pad)[:pad]
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        value, stop = self.fld.take(pkt, buf, off, end)
+        return value, min(stop + (-(stop - off) % self.align), end)
+
+    def i2len(self, pkt: Any, value: Any) -> int:
+        return len(self.put(pkt, value))
+
+
+# -- bit fields after a variable-length field ---------------------------------------------------
+class BitRun:
+    """Bit fields read and written together after the fixed part (whole bytes)."""
+
+    def __init__(self, fields: list[Any]) -> None:
+        self.fields = fields
+        self.size = sum(f.bits for f in fields) // 8
+
+    def put(self, pkt: Any) -> bytes:
+        """The run's bytes from ``pkt``'s values."""
+        acc = 0
+        for f in self.fields:
+            v = getattr(pkt, f.name)
+            acc = (acc << f.bits) | ((v or 0) & ((1 << f.bits) - 1))
+        return acc.to_bytes(self.size, "big")
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> int:
+        """Read the run into ``pkt``; return where it ends."""
+        _need(off, self.size, end, self.fields[0].name)
+        acc = int.from_bytes(buf[off:off + self.size], "big")
+        shift = self.size * 8
+        for f in self.fields:
+            shift -= f.bits
+            v = (acc >> shift) & ((1 << f.bits) - 1)
+            setattr(pkt, f.name, f.check_one(v) if isinstance(f, F.FlagsField) else v)
+        return off + self.size
