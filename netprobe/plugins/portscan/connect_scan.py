@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 
 from netprobe.engine.probes import LINKTYPE_RAW
 from netprobe.engine.results import Result
-from netprobe.npimport import np
 from netprobe.plugins.portscan.collect import Collector, Totals
 from netprobe.plugins.portscan.raw_scan import ScanSpace, secret_of, source_port
 from netprobe.plugins.portscan.stamp import SCAN_FLAGS, TcpStamper
@@ -30,12 +29,8 @@ def _pairs(spaces: list[tuple[ScanSpace, str]]) -> Iterator[tuple[str, int, byte
     ntop = socket.inet_ntop
     for space, _src in spaces:
         af = socket.AF_INET if space.family == 4 else socket.AF_INET6
-        for dst, ports in space.chunks():
-            raw = dst.tobytes()
-            w = dst.shape[1]
-            for i, port in enumerate(ports.tolist()):
-                packed = raw[i * w:(i + 1) * w]
-                yield ntop(af, packed), port, packed
+        for packed, port in space.pairs():
+            yield ntop(af, packed), port, packed
 
 
 def connect_scan(spaces: list[tuple[ScanSpace, str]], *, seed: int, timing: Timing,
@@ -91,8 +86,7 @@ def connect_scan(spaces: list[tuple[ScanSpace, str]], *, seed: int, timing: Timi
             key = (out.host, out.port)
             packed = packed_of[key]
             stamper = stampers[4 if len(packed) == 4 else 6]
-            probe = stamper.rows(np.frombuffer(packed, dtype=np.uint8)[None, :],
-                                 np.array([out.port], dtype=np.uint64))[0].tobytes()
+            probe = stamper.stamp_int(packed, out.port)
             answered = out.status != "timeout"
             result = Result(probe, LINKTYPE_RAW, out.started, sends,
                             received=out.finished if answered else None)
@@ -160,8 +154,7 @@ def connect_ping(hosts: list[str], *, timing: Timing, rate: float | None, scope:
                 stamper = stampers[family] = TcpStamper(family, route_to(out.host).src, 40000,
                                                         SCAN_FLAGS["syn"], 0)
             af = socket.AF_INET if family == 4 else socket.AF_INET6
-            packed = np.frombuffer(socket.inet_pton(af, out.host), dtype=np.uint8)[None, :]
-            probe = stamper.rows(packed, np.array([out.port], dtype=np.uint64))[0].tobytes()
+            probe = stamper.stamp_int(socket.inet_pton(af, out.host), out.port)
             answered = out.status not in ("timeout",)
             r = Result(probe, LINKTYPE_RAW, out.started, attempt,
                        received=out.finished if answered else None)

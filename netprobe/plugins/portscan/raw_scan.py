@@ -19,17 +19,16 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netprobe.engine.loop import RunOptions, SendReceiveLoop
 from netprobe.engine.probes import PreparedProbe
 from netprobe.engine.results import Counters, Result
-from netprobe.npimport import np
 from netprobe.plugins.portscan.collect import Collector
 from netprobe.plugins.portscan.congestion import RateController
 from netprobe.plugins.portscan.permutation import Permutation, Shard
 from netprobe.plugins.portscan.progress import ScanProgress
-from netprobe.plugins.portscan.stamp import SCAN_FLAGS, TcpStamper
+from netprobe.plugins.portscan.stamp import PYTHON_STAMP_MAX, SCAN_FLAGS, TcpStamper
 from netprobe.plugins.portscan.targets import TargetSet
 from netprobe.plugins.portscan.timing import (
     DELIVERY_SLACK,
@@ -38,6 +37,9 @@ from netprobe.plugins.portscan.timing import (
     Timing,
     next_pass,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: probes stamped at a time
 CHUNK = 4096
@@ -75,7 +77,7 @@ class ScanSpace:
                  shard: Shard) -> None:
         self.targets = targets
         self.family = family
-        self.ports = np.array(ports, dtype=np.uint64)
+        self.port_list = list(ports)
         self.hosts = targets.count(family)
         self.size = self.hosts * len(ports)
         self.shard = shard
@@ -85,15 +87,44 @@ class ScanSpace:
         """How many pairs this shard holds."""
         return self.shard.size(self.size)
 
+    @property
+    def small(self) -> bool:
+        """Few enough pairs to make with Python integers (numpy is not imported)."""
+        return self.count() <= PYTHON_STAMP_MAX
+
     def chunks(self, chunk: int = CHUNK) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(destination address rows, ports) in permutation order, ``chunk`` at a time."""
+        from netprobe.npimport import np
+
         h = np.uint64(self.hosts)
+        ports = np.array(self.port_list, dtype=np.uint64)
         for start in range(0, self.count(), chunk):
             idx = self.permutation.at(self.shard.positions(self.size, start, chunk))
-            yield self.targets.packed(self.family, idx % h), self.ports[idx // h]
+            yield self.targets.packed(self.family, idx % h), ports[idx // h]
+
+    def pair_lists(self) -> tuple[list[bytes], list[int]]:
+        """Every (destination address bytes, port) of this shard in permutation order, as
+        two lists, computed with Python integers: the order of :meth:`chunks`."""
+        h = self.hosts
+        idx = self.permutation.at_ints(self.shard.position_ints(self.size, 0, self.count()))
+        ports = self.port_list
+        return (self.targets.packed_ints(self.family, [i % h for i in idx]),
+                [ports[i // h] for i in idx])
+
+    def pairs(self) -> Iterator[tuple[bytes, int]]:
+        """(destination address bytes, port) in permutation order, by the cheaper way."""
+        if self.small:
+            yield from zip(*self.pair_lists(), strict=True)
+            return
+        for dst, ports in self.chunks():
+            raw, w = dst.tobytes(), dst.shape[1]
+            yield from ((raw[i * w:(i + 1) * w], int(p)) for i, p in enumerate(ports.tolist()))
 
 
 def _first_pass(space: ScanSpace, stamper: TcpStamper) -> Iterator[PreparedProbe]:
+    if space.small:
+        yield from stamper.prepared_bytes(stamper.stamp_ints(*space.pair_lists()))
+        return
     for dst, ports in space.chunks():
         yield from stamper.prepared(stamper.rows(dst, ports))
 

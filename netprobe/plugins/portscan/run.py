@@ -189,10 +189,7 @@ class ScanRun:
         for family in targets.families():
             space = ScanSpace(targets, family, plan.udp_ports, plan.seed + 1, plan.shard)
             af = socket.AF_INET if family == 4 else socket.AF_INET6
-            for dst, ports in space.chunks():
-                raw, w = dst.tobytes(), dst.shape[1]
-                pairs += [(socket.inet_ntop(af, raw[i * w:(i + 1) * w]), int(p))
-                          for i, p in enumerate(ports.tolist())]
+            pairs += [(socket.inet_ntop(af, packed), port) for packed, port in space.pairs()]
         if not pairs:
             return
         remaining = self._remaining()

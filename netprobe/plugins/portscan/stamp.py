@@ -14,37 +14,74 @@ an answer that acknowledges ``seq + 1`` proves it answers this scan's probe
 (stateless matching); the engine checks ``ack == seq + 1`` for SYN answers.
 Each probe also carries the engine's hash key, computed column-wise exactly
 as the layers' ``hashkey()`` computes it (checked at construction).
+
+Small scans stamp with Python integers instead (``stamp_ints``, the same
+arithmetic, checked against the numpy rows by the tests): importing numpy
+costs a small command more than stamping a thousand probes one by one.
 """
 
 from __future__ import annotations
 
 import socket
 from itertools import repeat
+from typing import TYPE_CHECKING
 
 from netprobe.engine.compiled import batch as cbatch
 from netprobe.engine.probes import LINKTYPE_ETHERNET, LINKTYPE_RAW, PreparedProbe
-from netprobe.engine.strictkeys import template_keys, template_keys6
-from netprobe.npimport import np
+from netprobe.engine.strictkeys import probe_key, probe_key6, template_keys, template_keys6
 from netprobe.packet.dissect import dissect
+from netprobe.packet.fastpath import parse as fast_parse
 from netprobe.packet.layer import Layer
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: TCP flags of each scan type's probe (nmap's)
 SCAN_FLAGS = {"syn": 0x02, "fin": 0x01, "null": 0x00, "xmas": 0x29, "ack": 0x10}
+#: up to this many probes at a time are stamped with Python integers (no numpy)
+PYTHON_STAMP_MAX = 1024
 
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
+_MIX1 = 0xBF58476D1CE4E5B9
+_MIX2 = 0x94D049BB133111EB
+_FNV = 0x100000001B3
+_MASK64 = (1 << 64) - 1
 
 
 def _cookie(dst: np.ndarray, dport: np.ndarray, secret: int) -> np.ndarray:
     """A 32-bit keyed hash per row of (destination bytes, port)."""
-    acc = np.full(len(dport), np.uint64(secret & 0xFFFFFFFFFFFFFFFF), dtype=np.uint64)
+    from netprobe.npimport import np
+
+    acc = np.full(len(dport), np.uint64(secret & _MASK64), dtype=np.uint64)
     for b in range(dst.shape[1]):
-        acc = (acc * np.uint64(0x100000001B3)) ^ dst[:, b].astype(np.uint64)
+        acc = (acc * np.uint64(_FNV)) ^ dst[:, b].astype(np.uint64)
     z = acc ^ (dport.astype(np.uint64) << np.uint64(32))
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(_MIX1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(_MIX2)
     z = z ^ (z >> np.uint64(31))
     return z & np.uint64(0xFFFFFFFF)
+
+
+def cookie_int(dst: bytes, dport: int, secret: int) -> int:
+    """:func:`_cookie` of one (destination bytes, port), on Python integers."""
+    acc = secret & _MASK64
+    for b in dst:
+        acc = ((acc * _FNV) & _MASK64) ^ b
+    z = acc ^ ((dport << 32) & _MASK64)
+    z = ((z ^ (z >> 30)) * _MIX1) & _MASK64
+    z = ((z ^ (z >> 27)) * _MIX2) & _MASK64
+    return (z ^ (z >> 31)) & 0xFFFFFFFF
+
+
+def _words_int(data: bytes | bytearray) -> int:
+    """Sum of the big-endian 16-bit words of ``data`` (even length)."""
+    return sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
+
+
+def _fold_int(total: int) -> int:
+    """The Internet checksum of a one's-complement sum (Python integer)."""
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
 
 
 def _fold(total: np.ndarray) -> np.ndarray:
@@ -55,6 +92,8 @@ def _fold(total: np.ndarray) -> np.ndarray:
 
 
 def _put(arr: np.ndarray, offset: int, size: int, values: np.ndarray) -> None:
+    from netprobe.npimport import np
+
     v = values.astype(np.uint64)
     for b in range(size):
         arr[:, offset + b] = (v >> np.uint64(8 * (size - 1 - b))) & np.uint64(0xFF)
@@ -62,6 +101,8 @@ def _put(arr: np.ndarray, offset: int, size: int, values: np.ndarray) -> None:
 
 def _words(arr: np.ndarray, start: int, end: int) -> np.ndarray:
     """Sum of the big-endian 16-bit words of columns ``start:end`` per row (uint64)."""
+    from netprobe.npimport import np
+
     block = arr[:, start:end].astype(np.uint64)
     return (block[:, 0::2] << np.uint64(8)).sum(axis=1) + block[:, 1::2].sum(axis=1)
 
@@ -104,11 +145,70 @@ class TcpStamper:
         t = ip + self.ip_len
         self.tcp_len = len(self.base) - t
         self.dport_off, self.seq_off, self.tcp_cksum_off = t + 2, t + 4, t + 16
+        # the sums of what every probe shares, for stamping with Python integers:
+        # the IPv4 header without its destination and checksum, and the TCP segment
+        # without port, sequence number and checksum plus the pseudo-header's source,
+        # protocol and length
+        base = bytearray(self.base)
+        base[self.dst_off:self.dst_off + self.dst_len] = bytes(self.dst_len)
+        base[self.dport_off:self.dport_off + 2] = bytes(2)
+        base[self.seq_off:self.seq_off + 4] = bytes(4)
+        base[self.tcp_cksum_off:self.tcp_cksum_off + 2] = bytes(2)
+        if family == 4:
+            base[ip + 10:ip + 12] = bytes(2)
+        self._blank = bytes(base)
+        self._ip_sum = _words_int(base[ip:ip + 20]) if family == 4 else 0
+        self._tcp_sum = (_words_int(base[t:]) + _words_int(self.src_bytes) + 6
+                         + self.tcp_len)
         self._check(net, tcp)
+
+    # -- one probe at a time (Python integers) ---------------------------------------------------
+    def stamp_int(self, dst: bytes, dport: int) -> bytes:
+        """The probe to ``dst`` (address bytes) and ``dport``: a row of :meth:`rows`."""
+        out = bytearray(self._blank)
+        d = self.dst_off
+        out[d:d + self.dst_len] = dst
+        dst_sum = _words_int(dst)
+        seq = cookie_int(dst, dport, self.secret)
+        out[self.dport_off:self.dport_off + 2] = dport.to_bytes(2, "big")
+        out[self.seq_off:self.seq_off + 4] = seq.to_bytes(4, "big")
+        if self.family == 4:
+            ip = self.ip
+            out[ip + 10:ip + 12] = _fold_int(self._ip_sum + dst_sum).to_bytes(2, "big")
+        tcp = self._tcp_sum + dst_sum + dport + (seq >> 16) + (seq & 0xFFFF)
+        c = self.tcp_cksum_off
+        out[c:c + 2] = _fold_int(tcp).to_bytes(2, "big")
+        return bytes(out)
+
+    def stamp_ints(self, dsts: list[bytes], ports: list[int]) -> list[bytes]:
+        """:meth:`stamp_int` of every (destination, port) pair."""
+        return list(map(self.stamp_int, dsts, ports))
+
+    def prepared_bytes(self, rows: list[bytes]) -> list[PreparedProbe]:
+        """:meth:`prepared` for probes as bytes (stamped with Python integers)."""
+        if not rows:
+            return []
+        if self.family == 4 and cbatch is not None:
+            keys, stricts = cbatch.ipv4_keys(b"".join(rows), len(rows[0]), self.ip)
+        else:
+            src, w, t = self.src_bytes, self.dst_len, self.ip + self.ip_len
+            d = self.dst_off
+            keys = [bytes(a ^ b for a, b in zip(row[d:d + w], src, strict=True)) + b"\x06"
+                    + (int.from_bytes(row[t:t + 2], "big")
+                       ^ int.from_bytes(row[t + 2:t + 4], "big")).to_bytes(2, "big")
+                    for row in rows]
+            if self.family == 4:
+                stricts = [probe_key(row, fast_parse(row, self.linktype)) for row in rows]
+            else:
+                stricts = [probe_key6(row, self.ip) for row in rows]
+        return list(map(PreparedProbe, rows, keys, repeat(self.linktype), repeat(self.cls),
+                        repeat(None), repeat(None), stricts))
 
     # -- rows ---------------------------------------------------------------------------------
     def rows(self, dst: np.ndarray, dport: np.ndarray) -> np.ndarray:
         """Probes to ``dst`` (rows of address bytes) and ``dport``, as a uint8 matrix."""
+        from netprobe.npimport import np
+
         n = len(dport)
         arr = np.tile(np.frombuffer(self.base, dtype=np.uint8), (n, 1))
         if not n:
@@ -130,6 +230,8 @@ class TcpStamper:
 
     def keys(self, arr: np.ndarray) -> list[bytes]:
         """The engine's hash key of every row: (src ^ dst, protocol 6, sport ^ dport)."""
+        from netprobe.npimport import np
+
         w = self.dst_len
         out = np.empty((arr.shape[0], w + 3), dtype=np.uint8)
         src = np.frombuffer(self.src_bytes, dtype=np.uint8)
@@ -172,6 +274,13 @@ class TcpStamper:
         of this family and link), from this stamper's source port."""
         if not probes:
             return []
+        if len(probes) <= PYTHON_STAMP_MAX:
+            d, p = self.dst_off, self.dport_off
+            return self.prepared_bytes([
+                self.stamp_int(old[d:d + self.dst_len], int.from_bytes(old[p:p + 2], "big"))
+                for old in probes])
+        from netprobe.npimport import np
+
         old = np.frombuffer(b"".join(probes), dtype=np.uint8).reshape(len(probes), -1)
         dst = old[:, self.dst_off:self.dst_off + self.dst_len]
         ports = (old[:, self.dport_off].astype(np.uint64) << np.uint64(8)) \
@@ -184,19 +293,18 @@ class TcpStamper:
         samples = ([("198.18.1.1", 22), ("203.0.113.250", 65535)] if self.family == 4
                    else [("2001:db8::1", 22), ("2001:db8:ffff::fffe", 65535)])
         af = socket.AF_INET if self.family == 4 else socket.AF_INET6
-        dst = np.array([list(socket.inet_pton(af, a)) for a, _ in samples], dtype=np.uint8)
-        ports = np.array([p for _, p in samples], dtype=np.uint64)
-        arr = self.rows(dst, ports)
-        keys = self.keys(arr)
+        rows = self.stamp_ints([socket.inet_pton(af, a) for a, _ in samples],
+                               [p for _, p in samples])
+        keys = [p.key for p in self.prepared_bytes(rows)]
         for i, (addr, port) in enumerate(samples):
             n = net.copy()
             n.dst = addr
             t = tcp.copy()
             t.dport = port
-            t.seq = int.from_bytes(arr[i, self.seq_off:self.seq_off + 4].tobytes(), "big")
+            t.seq = int.from_bytes(rows[i][self.seq_off:self.seq_off + 4], "big")
             packet = n / t if self.head is None else self.head.copy() / n / t
             built = bytes(packet)
-            if built != arr[i].tobytes():
+            if built != rows[i]:
                 raise AssertionError(f"stamped probe to {addr}:{port} differs from the built one")
             if dissect(built, self.linktype).hashkey() != keys[i]:
                 raise AssertionError(f"stamped key of {addr}:{port} differs from hashkey()")

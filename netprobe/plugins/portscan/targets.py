@@ -20,9 +20,12 @@ import ipaddress
 import re
 import socket
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from netprobe.errors import UsageError
-from netprobe.npimport import np
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: the most addresses one scan takes (nmap's practical limit: a /8)
 MAX_ADDRESSES = 1 << 24
@@ -222,8 +225,21 @@ class TargetSet:
         """Every address of ``family`` as text (for small sets: discovery, reports)."""
         return [self.address(family, i) for i in range(self.count(family))]
 
+    def packed_ints(self, family: int, index: list[int]) -> list[bytes]:
+        """:meth:`packed` for Python integers: each address as network-order bytes."""
+        starts = self._starts[family]
+        ranges = self.ranges[family]
+        width = 4 if family == 4 else 16
+        out = []
+        for i in index:
+            k = bisect.bisect_right(starts, i) - 1
+            out.append((ranges[k][0] + i - starts[k]).to_bytes(width, "big"))
+        return out
+
     def packed(self, family: int, index: np.ndarray) -> np.ndarray:
         """Addresses number ``index`` (uint64 array) as rows of network-order bytes."""
+        from netprobe.npimport import np
+
         starts = np.array(self._starts[family][:-1], dtype=np.uint64)
         k = np.searchsorted(starts, index, side="right") - 1
         offset = index - starts[k]

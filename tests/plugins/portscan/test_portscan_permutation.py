@@ -60,3 +60,29 @@ def test_good_shard():
     s = parse_shard("2/4")
     assert (s.index, s.count, str(s)) == (2, 4, "2/4")
 
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 1000, 65536 * 3])
+def test_python_integers_give_the_numpy_order(size):
+    """Small scans take their order from Python integers: the same as numpy's."""
+    perm = Permutation(size, 11)
+    shard = Shard(2, 3) if size > 3 else Shard()
+    count = min(shard.size(size), 5000)
+    assert shard.position_ints(size, 0, count) == shard.positions(size, 0, count).tolist()
+    positions = shard.position_ints(size, 0, count)
+    assert perm.at_ints(positions) == perm.at(np.array(positions, dtype=np.uint64)).tolist()
+
+
+def test_scan_space_pairs_follow_the_chunks():
+    """A scan space gives the same (address, port) order by Python integers and numpy."""
+    from netprobe.plugins.portscan.raw_scan import ScanSpace
+    from netprobe.plugins.portscan.targets import TargetSet
+
+    for family, spec in ((4, ["198.18.1.0/28", "198.18.3.7"]), (6, ["2001:db8::fff0/124"])):
+        targets = TargetSet.parse(spec)
+        space = ScanSpace(targets, family, [22, 80, 443, 8080], 9, Shard(1, 2))
+        dsts, ports = space.pair_lists()
+        numpy_pairs = [(dst[i].tobytes(), int(p[i])) for dst, p in space.chunks(chunk=7)
+                       for i in range(len(p))]
+        assert list(zip(dsts, ports)) == numpy_pairs
+        assert len(numpy_pairs) == space.count()

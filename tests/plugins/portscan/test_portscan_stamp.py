@@ -105,3 +105,48 @@ def test_compiled_and_numpy_keys_make_the_same_probes(monkeypatch, link):
     assert [(p.data, p.key, p.strict, p.linktype, p.cls) for p in compiled] == [
         (p.data, p.key, p.strict, p.linktype, p.cls) for p in twins]
     assert [p.key for p in twins] == st.keys(rows)
+
+
+@pytest.mark.parametrize("link", [None, ("02:00:00:00:00:01", "02:00:00:00:00:02")])
+@pytest.mark.parametrize("family", [4, 6])
+@pytest.mark.parametrize("scan", ["syn", "xmas"])
+def test_python_stamping_is_the_numpy_rows_twin(monkeypatch, family, scan, link):
+    """Small scans stamp with Python integers: the same bytes, keys and strict keys as the
+    numpy rows (both with the compiled keys and with the Python/numpy ones)."""
+    from netprobe.plugins.portscan import stamp as stamp_mod
+
+    src = "198.18.1.2" if family == 4 else "2001:db8:1::2"
+    rng = random.Random(family * 7 + len(scan))
+    width = 4 if family == 4 else 16
+    addrs = [bytes(rng.getrandbits(8) for _ in range(width)) for _ in range(200)]
+    ports = [rng.randint(0, 65535) for _ in range(200)]
+    for compiled in (stamp_mod.cbatch, None):
+        monkeypatch.setattr(stamp_mod, "cbatch", compiled)
+        st = TcpStamper(family, src, 40001, SCAN_FLAGS[scan], rng.getrandbits(64), link=link)
+        rows = st.rows(np.array([list(a) for a in addrs], dtype=np.uint8),
+                       np.array(ports, dtype=np.uint64))
+        want = st.prepared(rows)
+        got = st.prepared_bytes(st.stamp_ints(addrs, ports))
+        assert [p.data for p in got] == [p.data for p in want]
+        assert [p.key for p in got] == [p.key for p in want]
+        assert [p.strict for p in got] == [p.strict for p in want]
+
+
+def test_resends_of_a_small_pass_are_stamped_alike():
+    """``again`` of a few probes (Python integers) and of many (numpy) agree."""
+    from netprobe.plugins.portscan import stamp as stamp_mod
+
+    first = TcpStamper(4, "198.18.1.2", 40001, SCAN_FLAGS["syn"], 5)
+    later = TcpStamper(4, "198.18.1.2", 40002, SCAN_FLAGS["syn"], 5)
+    rng = random.Random(3)
+    addrs = [bytes(rng.getrandbits(8) for _ in range(4)) for _ in range(30)]
+    probes = first.stamp_ints(addrs, [rng.randint(1, 65535) for _ in addrs])
+    small = [p.data for p in later.again(probes)]
+    saved = stamp_mod.PYTHON_STAMP_MAX
+    try:
+        stamp_mod.PYTHON_STAMP_MAX = 0
+        large = [p.data for p in later.again(probes)]
+    finally:
+        stamp_mod.PYTHON_STAMP_MAX = saved
+    assert small == large
+    assert all(p[20:22] == (40002).to_bytes(2, "big") for p in small)
