@@ -1,0 +1,451 @@
+"""IEEE 802.11 (Wi-Fi) frames, under Scapy's names, and the radiotap header in front.
+
+* ``Dot11``: frame control (subtype, type, FCfield flags), duration ``ID``, then
+  the addresses and sequence control the frame type carries: every frame has
+  ``addr1``; control frames other than CTS and Ack add ``addr2``; management and
+  data frames add ``addr3`` and ``SC``; data frames between two distribution
+  systems (to-DS and from-DS both set) add ``addr4``. ``Dot11FCS`` is the same
+  frame with its 4-byte check sequence (CRC-32, little-endian) at the very end.
+* management bodies: ``Dot11Beacon``, ``Dot11ProbeReq``, ``Dot11ProbeResp``,
+  ``Dot11AssoReq``, ``Dot11Auth``, ``Dot11Deauth``, ``Dot11Disas``, each followed
+  by information elements (``Dot11Elt``: ID, length, info) as far as the frame goes;
+* ``Dot11QoS`` (QoS data) and the LLC/SNAP header (``layers/link.py``) in front
+  of IP, IPv6, ARP.
+
+Dissected from link types 105 (802.11) and 127 (radiotap). A protected (encrypted)
+data frame's body stays ``Raw``.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from netprobe.packet.dissect import LINKTYPES
+from netprobe.packet.field import (
+    BitField,
+    ByteField,
+    FlagsField,
+    MACField,
+    RawBytesField,
+)
+from netprobe.packet.layer import Layer, Truncated, _upper_value, bind_layers
+from netprobe.packet.layers.dot11_fields import LEUIntField, OptField, OptMACField
+from netprobe.packet.layers.link import LLC
+from netprobe.packet.layers.radiotap import RadioTap
+
+__all__ = ["Dot11", "Dot11AssoReq", "Dot11Auth", "Dot11Beacon", "Dot11Deauth", "Dot11Disas",
+           "Dot11Elt", "Dot11FCS", "Dot11ProbeReq", "Dot11ProbeResp", "Dot11QoS", "RadioTap"]
+
+TYPES = {0: "Management", 1: "Control", 2: "Data", 3: "Extension"}
+#: (type, subtype) names as Scapy shows them
+SUBTYPES: dict[int, dict[int, str]] = {
+    0: {0: "Association Request", 1: "Association Response", 2: "Reassociation Request",
+        3: "Reassociation Response", 4: "Probe Request", 5: "Probe Response",
+        6: "Timing Advertisement", 8: "Beacon", 9: "ATIM", 10: "Disassociation",
+        11: "Authentication", 12: "Deauthentication", 13: "Action", 14: "Action No Ack"},
+    1: {2: "Trigger", 3: "TACK", 4: "Beamforming Report Poll", 5: "VHT/HE NDP Announcement",
+        6: "Control Frame Extension", 7: "Control Wrapper", 8: "Block Ack Request",
+        9: "Block Ack", 10: "PS-Poll", 11: "RTS", 12: "CTS", 13: "Ack", 14: "CF-End",
+        15: "CF-End+CF-Ack"},
+    2: {0: "Data", 1: "Data+CF-Ack", 2: "Data+CF-Poll", 3: "Data+CF-Ack+CF-Poll",
+        4: "Null (no data)", 5: "CF-Ack (no data)", 6: "CF-Poll (no data)",
+        7: "CF-Ack+CF-Poll (no data)", 8: "QoS Data", 9: "QoS Data+CF-Ack",
+        10: "QoS Data+CF-Poll", 11: "QoS Data+CF-Ack+CF-Poll", 12: "QoS Null (no data)",
+        14: "QoS CF-Poll (no data)", 15: "QoS CF-Ack+CF-Poll (no data)"},
+    3: {0: "DMG Beacon", 1: "S1G Beacon"},
+}
+FC_FLAGS = ("to_DS", "from_DS", "MF", "retry", "pw_mgt", "MD", "protected", "order")
+CAPABILITIES = ("res8", "res9", "short-slot", "res11", "res12", "DSSS-OFDM", "res14", "res15",
+                "ESS", "IBSS", "CFP", "CFP-req", "privacy", "short-preamble", "PBCC", "agility")
+AUTH_ALGOS = {0: "open", 1: "sharedkey"}
+STATUS_CODES = {0: "success", 1: "failure", 10: "cannot-support-all-cap", 11: "inexist-asso",
+                12: "asso-denied", 13: "algo-unsupported", 14: "bad-seq-num",
+                15: "challenge-failure", 16: "timeout", 17: "AP-full", 18: "rate-unsupported"}
+REASON_CODES = {0: "reserved", 1: "unspec", 2: "auth-expired", 3: "deauth-ST-leaving",
+                4: "inactivity", 5: "AP-full", 6: "class2-from-nonauth",
+                7: "class3-from-nonass", 8: "disas-ST-leaving", 9: "ST-not-auth"}
+#: information element IDs, Scapy's names
+ELEMENT_IDS = {0: "SSID", 1: "Supported Rates", 2: "FHset", 3: "DSSS Set", 4: "CFset",
+               5: "TIM", 6: "IBSSset", 7: "Country", 10: "Request", 16: "challenge",
+               33: "PowerCapability", 36: "Channels", 37: "ChannelSwitchAnnouncement",
+               42: "ERP", 45: "HT Capabilities", 46: "QoS Capability", 47: "ERP",
+               48: "RSN", 50: "Extended Supported Rates", 52: "Neighbor Report",
+               61: "HT Operation", 74: "Overlapping BSS Scan Parameters",
+               107: "Interworking", 127: "Extendend Capabilities",
+               191: "VHT Capabilities", 192: "VHT Operation", 221: "Vendor Specific"}
+_MGMT, _CTRL, _DATA = 0, 1, 2
+_CTS, _ACK = 12, 13
+_QOS_BIT = 8
+
+
+class Dot11(Layer):
+    """An 802.11 MAC header; which addresses it holds follows from its type."""
+
+    name = "802.11"
+    fields = (
+        BitField("subtype", None, 4),
+        BitField("type", None, 2, names=TYPES),
+        BitField("proto", 0, 2),
+        FlagsField("FCfield", 0, 8, FC_FLAGS),
+        LEUIntField("ID", 0, 2),
+        MACField("addr1", "00:00:00:00:00:00"),
+        OptMACField("addr2", "00:00:00:00:00:00"),
+        OptMACField("addr3", "00:00:00:00:00:00"),
+        OptField("SC", "H", 0),
+        OptMACField("addr4", "00:00:00:00:00:00"),
+    )
+    payload_fields = ("subtype", "type")
+    payload_defaults = {"subtype": 0, "type": 0}
+    __slots__ = ()
+
+    # -- which fields the frame carries --------------------------------------------------------
+    def kind(self) -> tuple[int, int]:
+        """(type, subtype), unset ones filled from the layer above as building does."""
+        t, st = self.type, self.subtype
+        if t is None:
+            t = _upper_value(self, "type")
+        if st is None:
+            st = _upper_value(self, "subtype")
+        return t, st
+
+    def has_addr2(self) -> bool:
+        """Every frame but CTS, Ack and the extension frames carries a transmitter."""
+        t, st = self.kind()
+        return not (t == 3 or (t == _CTRL and st in (_CTS, _ACK)))
+
+    def has_addr3(self) -> bool:
+        """Management and data frames carry a third address and sequence control."""
+        return self.kind()[0] in (_MGMT, _DATA)
+
+    def has_addr4(self) -> bool:
+        """Data frames between distribution systems (to-DS and from-DS) carry a fourth."""
+        return self.kind()[0] == _DATA and int(self.FCfield or 0) & 3 == 3
+
+    def build_layer(self, payload: bytes) -> bytes:
+        return self._pack_fixed() + self.build_tail() + payload
+
+    def build_tail(self) -> bytes:
+        out = b""
+        by_name = self.fields_by_name
+        if self.has_addr2():
+            out += by_name["addr2"].encode(self.addr2)
+        if self.has_addr3():
+            out += by_name["addr3"].encode(self.addr3) + by_name["SC"].encode(self.SC)
+        if self.has_addr4():
+            out += by_name["addr4"].encode(self.addr4)
+        return out
+
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 10:
+            raise Truncated(f"truncated header ({end - off} of 10 bytes)")
+        self._unpack_fixed(buf, off)
+        pos = off + 10
+        need = pos + 6 * self.has_addr2() + 8 * self.has_addr3() + 6 * self.has_addr4()
+        if need > end:
+            raise Truncated(f"truncated header ({end - off} of {need - off} bytes)")
+        by_name = self.fields_by_name
+        self.addr2 = self.addr3 = self.SC = self.addr4 = None
+        if self.has_addr2():
+            self.addr2 = by_name["addr2"].decode(buf, pos)
+            pos += 6
+        if self.has_addr3():
+            self.addr3 = by_name["addr3"].decode(buf, pos)
+            self.SC = by_name["SC"].decode(buf, pos + 6)
+            pos += 8
+        if self.has_addr4():
+            self.addr4 = by_name["addr4"].decode(buf, pos)
+            pos += 6
+        return pos, end
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        t, st = self.type, self.subtype
+        if t == _MGMT:
+            return MANAGEMENT_BODIES.get(st)
+        if t == _DATA:
+            if int(self.FCfield) & 0x40:  # protected: encrypted body
+                return None
+            if st & 4:  # no data
+                return None
+            return Dot11QoS if st & _QOS_BIT else LLC
+        return None
+
+    # -- matching and presentation ---------------------------------------------------------------
+    def answers(self, other: Layer) -> bool:
+        """An 802.11 frame answers one sent to its transmitter (Auth, Asso, Probe exchanges)."""
+        if not isinstance(other, Dot11):
+            return False
+        if self.type == _MGMT and other.type == _MGMT:
+            if self.addr1 != other.addr2:
+                return False
+            pairs = {(5, 4), (1, 0), (3, 2), (11, 11)}
+            if (self.subtype, other.subtype) not in pairs:
+                return False
+            if self._payload is None or other._payload is None:
+                return True
+            return self._payload.answers(other._payload)
+        if self.type == _DATA and other.type == _DATA:
+            mine, theirs = self._payload, other._payload
+            return mine is not None and theirs is not None and mine.answers(theirs)
+        return False
+
+    def _roles(self) -> tuple[str, str]:
+        t = self.kind()[0]
+        if t == _CTRL:
+            return " (TA)", " (RA)"
+        if t == _DATA:
+            ds = int(self.FCfield) & 3
+            return ((" (TA=SA)", " (RA=DA)"), (" (TA=SA)", " (RA=BSSID)"),
+                    (" (TA=BSSID)", " (RA=DA)"), (" (TA)", " (RA)"))[ds]
+        if t == _MGMT:
+            return " (TA=SA)", " (RA=DA)"
+        return "", " (BSSID)"
+
+    def summary_part(self) -> str:
+        t, st = self.kind()
+        sub = SUBTYPES.get(t, {}).get(st, str(st))
+        src_role, dst_role = self._roles()
+        src = self.addr2 if self.addr2 is not None else "00:00:00:00:00:00"
+        return (f"802.11 {TYPES.get(t, t)} {sub} {src}{src_role} > "
+                f"{self.addr1}{dst_role}")
+
+
+
+class Dot11FCS(Dot11):
+    """An 802.11 frame with its frame check sequence (``fcs``, CRC-32) after the body."""
+
+    name = "802.11-FCS"
+    fields = (*Dot11.fields, OptField("fcs", "I", None))
+    __slots__ = ()
+
+    def build_layer(self, payload: bytes) -> bytes:
+        # A dissected frame's FCS comes back as the trailer (Padding) after the body:
+        # it goes where it was, holding this layer's ``fcs``.
+        outside = self.outside_bytes()
+        trailer = b""
+        if outside >= 4:
+            cut = len(payload) - outside
+            payload, trailer = payload[:cut], payload[cut + 4:]
+        frame = self._pack_fixed() + self.build_tail() + payload
+        fcs = self.fcs if self.fcs is not None else zlib.crc32(frame)
+        return frame + (fcs & 0xFFFFFFFF).to_bytes(4, "little") + trailer
+
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 14:
+            raise Truncated(f"truncated frame ({end - off} bytes, with a 4-byte FCS)")
+        pos, _ = super().parse(buf, off, end - 4)
+        self.fcs = int.from_bytes(buf[end - 4:end], "little")
+        return pos, end - 4
+
+    def fcs_ok(self) -> bool:
+        """True when ``fcs`` is the CRC-32 of the frame as it stands."""
+        frame = bytes(self)
+        return zlib.crc32(frame[:-4]) == int.from_bytes(frame[-4:], "little")
+
+
+# -- management frame bodies ---------------------------------------------------------------------
+class _Body(Layer):
+    """A management body: fixed fields, then information elements."""
+
+    __slots__ = ()
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        return Dot11Elt
+
+    def summary_part(self) -> str:
+        return type(self).__name__
+
+
+class Dot11Beacon(_Body):
+    """A beacon: timestamp, interval (time units) and capabilities."""
+
+    name = "802.11 Beacon"
+    fields = (
+        LEUIntField("timestamp", 0, 8),
+        LEUIntField("beacon_interval", 100, 2),
+        FlagsField("cap", 0, 16, CAPABILITIES),
+    )
+    __slots__ = ()
+
+    def network_stats(self) -> dict[str, Any]:
+        """What the beacon tells of its network: ssid, rates, channel and crypto."""
+        return network_stats(self)
+
+
+class Dot11ProbeReq(_Body):
+    """A probe request: only information elements."""
+
+    name = "802.11 Probe Request"
+    fields = ()
+    __slots__ = ()
+
+
+class Dot11ProbeResp(_Body):
+    """A probe response: the beacon's fixed fields."""
+
+    name = "802.11 Probe Response"
+    fields = Dot11Beacon.fields
+    __slots__ = ()
+
+    def network_stats(self) -> dict[str, Any]:
+        """As ``Dot11Beacon.network_stats``."""
+        return network_stats(self)
+
+
+class Dot11AssoReq(_Body):
+    """An association request: capabilities and listen interval."""
+
+    name = "802.11 Association Request"
+    fields = (
+        FlagsField("cap", 0, 16, CAPABILITIES),
+        LEUIntField("listen_interval", 200, 2),
+    )
+    __slots__ = ()
+
+
+class Dot11Auth(_Body):
+    """An authentication frame: algorithm, transaction sequence number, status."""
+
+    name = "802.11 Authentication"
+    fields = (
+        LEUIntField("algo", 0, 2, names=AUTH_ALGOS),
+        LEUIntField("seqnum", 0, 2),
+        LEUIntField("status", 0, 2, names=STATUS_CODES),
+    )
+    __slots__ = ()
+
+    def answers(self, other: Layer) -> bool:
+        return isinstance(other, Dot11Auth) and self.seqnum == other.seqnum + 1
+
+
+class Dot11Deauth(_Body):
+    """A deauthentication: the reason code."""
+
+    name = "802.11 Deauthentication"
+    fields = (LEUIntField("reason", 1, 2, names=REASON_CODES),)
+    __slots__ = ()
+
+
+class Dot11Disas(_Body):
+    """A disassociation: the reason code."""
+
+    name = "802.11 Disassociation"
+    fields = (LEUIntField("reason", 1, 2, names=REASON_CODES),)
+    __slots__ = ()
+
+
+class Dot11Elt(Layer):
+    """An information element: ``ID``, ``len`` (filled when unset) and ``info``.
+
+    ``rates`` (Supported Rates) and ``channel`` (DSSS Set) read ``info``.
+    """
+
+    name = "802.11 Information Element"
+    fields = (
+        ByteField("ID", 0, names=ELEMENT_IDS),
+        ByteField("len", None),
+        RawBytesField("info", b""),
+    )
+    __slots__ = ()
+
+    def build_layer(self, payload: bytes) -> bytes:
+        info = self.info or b""
+        n = self.len if self.len is not None else len(info) & 0xFF
+        return bytes((self.ID, n)) + info + payload
+
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 2:
+            raise Truncated(f"truncated element ({end - off} of 2 bytes)")
+        self.ID, self.len = buf[off], buf[off + 1]
+        stop = off + 2 + self.len
+        if stop > end:
+            self.note(f"element length {self.len} exceeds the {end - off - 2} bytes left")
+            stop = end
+        self.info = buf[off + 2:stop]
+        return stop, end
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        return Dot11Elt
+
+    @property
+    def rates(self) -> list[int]:
+        """Supported rates as on the wire (500 kb/s units, 0x80 marking a basic rate)."""
+        return list(self.info or b"")
+
+    @property
+    def channel(self) -> int | None:
+        """The DSSS Set's channel number, or None for another element."""
+        return self.info[0] if self.ID == 3 and self.info else None
+
+    def summary_part(self) -> str:
+        if self.ID == 0:
+            return f"SSID={self.info.decode('utf-8', 'replace')!r}"
+        return "Dot11Elt"
+
+
+
+def network_stats(body: Layer) -> dict[str, Any]:
+    """ssid, rates, channel and crypto of a beacon or probe response's elements."""
+    out: dict[str, Any] = {}
+    crypto: set[str] = set()
+    cur = body._payload
+    while isinstance(cur, Dot11Elt):
+        info = cur.info or b""
+        if cur.ID == 0:
+            out["ssid"] = info.decode("utf-8", "replace")
+        elif cur.ID in (1, 50):
+            out.setdefault("rates", []).extend((b & 0x7F) / 2 for b in cur.rates)
+        elif cur.ID == 3 and info:
+            out["channel"] = info[0]
+        elif cur.ID == 48:
+            crypto.add("WPA2")
+        elif cur.ID == 221 and info[:4] == b"\x00\x50\xf2\x01":
+            crypto.add("WPA")
+        cur = cur._payload
+    privacy = CAPABILITIES.index("privacy")
+    if not crypto and int(getattr(body, "cap", 0) or 0) >> privacy & 1:
+        crypto.add("WEP")
+    if not crypto:
+        crypto.add("OPN")
+    out["crypto"] = crypto
+    return out
+
+
+class Dot11QoS(Layer):
+    """QoS control: A-MSDU bit, ack policy, EOSP, traffic ID, then the TXOP byte."""
+
+    name = "802.11 QoS"
+    fields = (
+        BitField("A_MSDU_Present", 0, 1),
+        BitField("Ack_Policy", 0, 2),
+        BitField("EOSP", 0, 1),
+        BitField("TID", 0, 4),
+        ByteField("TXOP", 0),
+    )
+    __slots__ = ()
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        return LLC
+
+    def summary_part(self) -> str:
+        return "Dot11QoS"
+
+
+#: management subtype -> the body class that follows the header
+MANAGEMENT_BODIES: dict[int, type[Layer]] = {0: Dot11AssoReq, 4: Dot11ProbeReq,
+                                             5: Dot11ProbeResp, 8: Dot11Beacon, 10: Dot11Disas,
+                                             11: Dot11Auth, 12: Dot11Deauth}
+
+# Building: a body under Dot11 sets the frame's type and subtype (as in Scapy).
+for _st, _body in MANAGEMENT_BODIES.items():
+    for _hdr in (Dot11, Dot11FCS):
+        bind_layers(_hdr, _body, dissect=False, type=_MGMT, subtype=_st)
+for _hdr in (Dot11, Dot11FCS):
+    bind_layers(_hdr, Dot11QoS, dissect=False, type=_DATA, subtype=_QOS_BIT)
+    bind_layers(_hdr, LLC, dissect=False, type=_DATA)
+bind_layers(Dot11QoS, LLC, dissect=False)
+bind_layers(RadioTap, Dot11, dissect=False)
+bind_layers(RadioTap, Dot11FCS, dissect=False)
+
+LINKTYPES[105] = Dot11
+LINKTYPES[127] = RadioTap

@@ -1,0 +1,169 @@
+"""Field kinds that 802.11 and radiotap headers need: little-endian integers and flags,
+and optional (present-or-absent) addresses and numbers read by the layer itself.
+
+802.11 and radiotap put multi-byte numbers on the air least significant byte first;
+the fixed-part kind (``LEUIntField``) packs through a byte string so that it
+shares the layer's one big-endian ``struct`` layout. The ``Opt*`` kinds are tail
+fields: the layer decides whether each is on the wire (radiotap's present bits,
+802.11's frame type) and encodes it with :meth:`OptField.encode`/``decode``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from struct import Struct
+from typing import Any
+
+from netprobe.errors import UsageError
+from netprobe.packet.field import FlagValue, MACField, TailField, UIntField, letters_to_int
+
+_FMT = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+class LEUIntField(UIntField):
+    """A little-endian unsigned integer in a layer's fixed part (``size`` bytes)."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, name: str, default: Any, size: int = 2,
+                 names: Mapping[int, str] | None = None, auto: bool = False) -> None:
+        super().__init__(name, default, _FMT[size], names, auto)
+        self.size = size
+        self.fmt = f"{size}s"
+
+    def pack_expr(self, v: str) -> str:
+        return f"({super().pack_expr(v)}).to_bytes({self.size}, 'little')"
+
+    def unpack_expr(self, w: str) -> str:
+        return f"int.from_bytes({w}, 'little')"
+
+
+class OptField(TailField):
+    """A number that is on the wire only when its layer says so; ``None`` when absent.
+
+    ``code`` is its little-endian ``struct`` code (``"H"``, ``"b"`` signed, ...).
+    """
+
+    __slots__ = ("code", "hi", "lo", "st")
+
+    def __init__(self, name: str, code: str, default: Any = None,
+                 names: Mapping[int, str] | None = None) -> None:
+        super().__init__(name, default, names)
+        self.code = code
+        self.st = Struct("<" + code)
+        bits = 8 * self.st.size
+        signed = code.islower()
+        self.lo = -(1 << (bits - 1)) if signed else 0
+        self.hi = (1 << (bits - 1)) - 1 if signed else (1 << bits) - 1
+
+    @property
+    def size(self) -> int:
+        """Bytes on the wire."""
+        return self.st.size
+
+    def check_one(self, value: Any) -> Any:
+        if isinstance(value, str) and self.names:
+            for k, n in self.names.items():
+                if n == value:
+                    return k
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UsageError(f"{self.name}: expected an integer, got {value!r}")
+        if not self.lo <= value <= self.hi:
+            raise UsageError(f"{self.name}: {value} is out of range {self.lo}..{self.hi}")
+        return value
+
+    def encode(self, value: Any) -> bytes:
+        """The wire bytes of ``value`` (None counts as 0)."""
+        return self.st.pack(0 if value is None else int(value))
+
+    def decode(self, buf: bytes, off: int) -> Any:
+        """The value at ``buf[off:]``."""
+        return self.st.unpack_from(buf, off)[0]
+
+
+class OptScaledField(OptField):
+    """A number kept in units of ``scale`` on the wire (radiotap's Rate: 500 kb/s units)."""
+
+    __slots__ = ("scale",)
+
+    def __init__(self, name: str, code: str, scale: float) -> None:
+        super().__init__(name, code)
+        self.scale = scale
+
+    def check_one(self, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise UsageError(f"{self.name}: expected a number, got {value!r}")
+        raw = round(value / self.scale)
+        if not self.lo <= raw <= self.hi:
+            raise UsageError(f"{self.name}: {value} is out of range")
+        return value
+
+    def encode(self, value: Any) -> bytes:
+        return self.st.pack(0 if value is None else round(value / self.scale))
+
+    def decode(self, buf: bytes, off: int) -> Any:
+        return self.st.unpack_from(buf, off)[0] * self.scale
+
+
+class OptFlagsField(OptField):
+    """Little-endian flags named by ``letters`` (bit 0 first), shown joined by ``+``."""
+
+    __slots__ = ("letters", "valuetype")
+
+    def __init__(self, name: str, code: str, letters: tuple[str, ...]) -> None:
+        super().__init__(name, code)
+        self.letters = letters
+        self.valuetype = type(f"{name}Flags", (FlagValue,), {"letters": letters,
+                                                            "__slots__": ()})
+
+    def check_one(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.valuetype(letters_to_int(value, self.letters, self.name))
+        return self.valuetype(super().check_one(value))
+
+    def decode(self, buf: bytes, off: int) -> Any:
+        return self.valuetype(self.st.unpack_from(buf, off)[0])
+
+    def to_json(self, value: Any) -> Any:
+        return None if value is None else int(value)
+
+    def text(self, value: Any) -> str:
+        return "None" if value is None else str(self.valuetype(value))
+
+
+class OptMACField(TailField):
+    """A MAC address that only some frame types carry; ``None`` when absent."""
+
+    __slots__ = ("mac",)
+    size = 6
+
+    def __init__(self, name: str, default: Any = None) -> None:
+        super().__init__(name, default)
+        self.mac = MACField(name)
+
+    def check_one(self, value: Any) -> Any:
+        return self.mac.check_one(value)
+
+    def encode(self, value: Any) -> bytes:
+        """The 6 bytes of ``value`` (None: zeros)."""
+        return bytes.fromhex(value.replace(":", "")) if value else bytes(6)
+
+    def decode(self, buf: bytes, off: int) -> Any:
+        """The address at ``buf[off:]`` as text."""
+        return buf[off:off + 6].hex(":")
+
+
+class OptBitField(OptField):
+    """``bits`` bits of a byte shared with its neighbours, high bits first (radiotap MCS)."""
+
+    __slots__ = ("bits", "maxval")
+
+    def __init__(self, name: str, bits: int, names: Mapping[int, str] | None = None) -> None:
+        super().__init__(name, "B", names=names)
+        self.bits = bits
+        self.maxval = (1 << bits) - 1
+        self.hi = self.maxval
+
+    @property
+    def size(self) -> int:
+        return 0
