@@ -33,6 +33,19 @@ _FACE: dict[str, tuple[str, ...]] = {
     "netprobe.library.timestamps": ("EDecimal",),
     # -- packet presentation and inspection --
     # -- user-defined protocols (fields_desc) --
+    "netprobe.packet.packet_class": ("Packet", "split_layers"),
+    "netprobe.packet.scapy_fields": (
+        "BitEnumField", "BitField", "ByteEnumField", "ByteField", "ConditionalField",
+        "EnumField", "FieldLenField", "FlagsField", "IP6Field", "IPField", "IntEnumField",
+        "IntField", "LEIntField", "LELongField", "LEShortEnumField", "LEShortField", "LenField",
+        "LongField", "MACField", "PacketField", "PacketLenField", "PacketListField", "PadField",
+        "ShortEnumField", "ShortField", "SignedByteField", "SignedIntField", "SignedLongField",
+        "SignedShortField", "StrField", "StrFixedLenField", "StrLenField", "StrNullField",
+        "XBitField", "XByteEnumField", "XByteField", "XIntField", "XLongField",
+        "XShortEnumField", "XShortField", "XStrField", "XStrFixedLenField", "XStrLenField"),
+    "netprobe.packet.randval": ("RandBin", "RandByte", "RandIP", "RandIP6", "RandInt", "RandLong",
+                                "RandMAC", "RandNum", "RandSByte", "RandSInt", "RandSLong",
+                                "RandSShort", "RandShort", "RandString", "VolatileValue"),
     # -- helpers: random values, checksums, addresses, hex, fragments --
     "netprobe.packet.checksum": ("checksum", "in4_chksum", "in6_chksum"),
     "netprobe.packet.addresses": ("Net", "Net6", "atol", "in6_getnsma", "in6_getnsmac",
