@@ -152,6 +152,7 @@ class _InitReadingBytes:
         if g is None:
             g = spec.namespace = _layer._namespace(cls, spec.fields)
         g["_FIXED"] = cls.fixed_len
+        g["_rawlen"] = len  # a field may be called ``len``
         g["_DISSECTED"] = getattr(_layer, "DISSECTED", None)
         src = _layer._WRITERS["__init__"](cls, spec)
         head, _, body = src.partition("\n")
@@ -160,7 +161,7 @@ class _InitReadingBytes:
         unpack = _layer._WRITERS["_unpack_fixed"](cls, spec).split("\n", 1)[1]
         unpack = unpack.replace("_S_unpack_from(buf, off)", "_S_unpack_from(_raw, 0)")
         unpack = "".join("    " + line + "\n" for line in unpack.splitlines() if line.strip())
-        fast = ("    if _raw.__class__ is bytes and len(_raw) == _FIXED"
+        fast = ("    if _raw.__class__ is bytes and _rawlen(_raw) == _FIXED"
                 f"{given} and not _extra:\n"
                 + unpack +
                 "        self._payload = self._under = self._errors = None\n"

@@ -135,7 +135,7 @@ class RandString(VolatileValue):
 
     def _fix(self) -> bytes:
         size = self.size
-        n = int(random.expovariate(0.01)) if size is None else int(size)
+        n = round(random.expovariate(0.01)) if size is None else int(size)
         chars = self.chars
         return bytes(random.choice(chars) for _ in range(n))
 
