@@ -1,24 +1,31 @@
-"""``netprobe traceroute`` in the practice lab against traceroute(8) and Scapy's traceroute().
+"""``netprobe traceroute`` against traceroute(8) and mtr, on routers with stock ICMP rate limits.
 
-Same run, same lab, same destination (the far host, behind an ECMP hop and a
-silent router). Every contender runs as a child process in the scanner
-namespace, taking turns (best of 3 each):
+Same run, same lab (``real_lab``: every router keeps the kernel's stock
+limits, a burst of 6 ICMP errors to one peer then one per second), same
+destination (the far host, behind an ECMP hop and a silent router), at 0 and
+25 ms round trip (``real_lab_rtt``). Every contender runs as a child process
+in the scanner namespace; the contenders take turns, and each turn starts
+after the routers' limiters have refilled (``REFILL_SECONDS``):
 
-* TCP SYN to port 80 (Scapy's default probe): ``netprobe traceroute -P tcp
-  --multipath``, ``traceroute -T -p 80`` and Scapy's ``traceroute()``;
-* UDP (the traceroute default): ``netprobe traceroute --multipath`` and
-  ``traceroute``. The far host rate-limits its ICMP errors (about one per
-  second after a burst of six, the Linux default): before each UDP run the
-  bench waits for that budget to refill, so no tool is timed waiting for it.
+* **back-to-back traces**: UDP, ICMP, then TCP traces run one after the
+  other, as a user runs them: ``netprobe traceroute -P udp|icmp|tcp``,
+  ``traceroute -n [-I | -T -p 80]`` and ``mtr -n -r -c 3 [-u | -T -P 80]``
+  (3 probes per hop, like the others; 0.2 s between rounds and 1 s of grace,
+  far less than mtr's defaults of 1 s and 5 s). Figures: the wall time of
+  the three commands, and how many of the three printed the lab's exact path
+  (every hop that answers with its right address, the silent one silent).
+  The routers' burst does not cover three traces: the third finds them dry.
+* **multipath**: ``netprobe traceroute --multipath`` (UDP) with full limiters,
+  against ``traceroute -n`` and ``mtr -n -r -c 3 -u`` (whose ports change
+  from probe to probe, so they may show both ECMP branches by chance); and
+  ``--multipath`` once more right after netprobe's three back-to-back traces,
+  when the limiters are dry. Figures: wall time, ECMP branches found (the
+  lab has two), exact paths. Issue target: every path exact, and
+  ``--multipath`` in <= 0.5 s at 0 ms.
 
-Figures: wall time of the whole command (interpreter start and imports
-included, which is what a user waits for), the probing time inside the
-process where the tool says it (netprobe's ``elapsed_s``, the time around
-Scapy's ``traceroute()`` call), and how many branches of the ECMP hop each
-run found (the lab has two). An interpreter that only imports the modules a
-netprobe trace imports takes turns with the TCP contenders, to show how much
-of netprobe's wall time is start-up. Issue target: the full path with all
-ECMP branches in <= 0.5 s.
+Wall time is the whole command (interpreter start and imports included, which
+is what a user waits for); an interpreter that only imports what a trace
+imports shows how much of netprobe's is start-up.
 """
 
 from __future__ import annotations
@@ -33,26 +40,26 @@ from typing import Any
 import pytest
 
 from tests.bench.bench_table import BenchReport, Row
-from tests.bench.stopwatch import best_of
+from tests.labfixture import REFILL_SECONDS, LabHandle, real_lab, real_lab_rtt  # noqa: F401
 
 pytestmark = [pytest.mark.bench, pytest.mark.lab]
 
 TARGET_S = 0.5
-#: seconds for the far host's ICMP rate limit to refill (burst 6, one per second)
-REFILL_S = 6.0
+#: turns per contender (the best time is the figure; exactness counts every run)
+REPEATS = 2
+METHODS = ("udp", "icmp", "tcp")
+PEER_ARGS = {
+    "traceroute(8)": {"udp": [], "icmp": ["-I"], "tcp": ["-T", "-p", "80"]},
+    "mtr": {"udp": ["-u"], "icmp": [], "tcp": ["-T", "-P", "80"]},
+}
+MTR = ["mtr", "-n", "-r", "-c", "3", "-i", "0.2", "-G", "1"]
+IMPORTS = ("import netprobe.cli, netprobe.plugins.traceroute.trace_command, "
+           "netprobe.plugins.traceroute.run, netprobe.engine.api, netprobe.wire.capture, "
+           "netprobe.wire.sockets")
 
-SCAPY = """
-import json, time
-from scapy.all import conf, traceroute
-conf.verb = 0
-start = time.perf_counter()
-ans, _ = traceroute({dst!r}, dport=80, maxttl=30, verbose=0)
-elapsed = time.perf_counter() - start
-hops = {{}}
-for sent, got in ans:
-    hops.setdefault(sent.ttl, set()).add(got.src)
-print(json.dumps({{"elapsed": elapsed, "hops": {{t: sorted(a) for t, a in hops.items()}}}}))
-"""
+_ADDR = re.compile(r"\d+\.\d+\.\d+\.\d+|[0-9a-f]*:[0-9a-f:]+")
+_MTR_HOP = re.compile(r"^\s*(\d+)\.\|--\s+(\S+)")
+_MTR_MORE = re.compile(r"^\s+(\d+\.\d+\.\d+\.\d+)\s*$")
 
 
 def timed(work: Callable[[], subprocess.CompletedProcess]) -> tuple[float, Any]:
@@ -61,136 +68,135 @@ def timed(work: Callable[[], subprocess.CompletedProcess]) -> tuple[float, Any]:
     return time.perf_counter() - start, done
 
 
-def netprobe_contender(lab: Any, dst: str, ecmp: int, args: list[str],
-                       runs: list[dict[str, Any]], pause: float = 0.0) -> Callable[[], None]:
-    def work() -> None:
-        if pause:
-            time.sleep(pause)
-        wall, done = timed(lambda: lab.netprobe("--json", "traceroute", *args, dst))
-        assert done.returncode == 0, done.stderr
-        records = [json.loads(line) for line in done.stdout.splitlines()]
-        hops = {r["ttl"]: r for r in records if r["type"] == "hop"}
-        path = records[-1]
-        runs.append({"wall": wall, "inproc": path["elapsed_s"], "reached": path["reached"],
-                     "branches": len(hops[ecmp]["addrs"]) if ecmp in hops else 0})
-    return work
+def netprobe_hops(out: str) -> dict[int, set[str]]:
+    records = [json.loads(line) for line in out.splitlines()]
+    return {r["ttl"]: set(r["addrs"]) for r in records if r["type"] == "hop"}
 
 
-_ADDR = re.compile(r"\d+\.\d+\.\d+\.\d+|[0-9a-f]*:[0-9a-f:]+")
+def traceroute8_hops(out: str) -> dict[int, set[str]]:
+    hops: dict[int, set[str]] = {}
+    for line in out.splitlines()[1:]:
+        parts = line.split()
+        if parts and parts[0].isdigit():
+            hops[int(parts[0])] = set(_ADDR.findall(" ".join(parts[1:])))
+    return hops
 
 
-def traceroute8_contender(lab: Any, dst: str, ecmp: int, args: list[str],
-                          runs: list[dict[str, Any]], pause: float = 0.0) -> Callable[[], None]:
-    def work() -> None:
-        if pause:
-            time.sleep(pause)
-        wall, done = timed(lambda: lab.run(["traceroute", "-n", *args, dst]))
-        assert done.returncode == 0, done.stderr
-        hops: dict[int, set[str]] = {}
-        for line in done.stdout.splitlines()[1:]:
-            parts = line.split()
-            if parts and parts[0].isdigit():
-                hops[int(parts[0])] = set(_ADDR.findall(" ".join(parts[1:])))
-        last = max(hops)
-        runs.append({"wall": wall, "inproc": None, "reached": dst in hops[last],
-                     "branches": len(hops.get(ecmp, ()))})
-    return work
+def mtr_hops(out: str) -> dict[int, set[str]]:
+    hops: dict[int, set[str]] = {}
+    last = None
+    for line in out.splitlines():
+        hop = _MTR_HOP.match(line)
+        if hop:
+            last = int(hop.group(1))
+            hops[last] = set() if hop.group(2) == "???" else {hop.group(2)}
+            continue
+        more = _MTR_MORE.match(line)
+        if more and last is not None:
+            hops[last].add(more.group(1))
+    return hops
 
 
-def scapy_contender(lab: Any, dst: str, ecmp: int,
-                    runs: list[dict[str, Any]]) -> Callable[[], None]:
-    def work() -> None:
-        wall, done = timed(lambda: lab.python(SCAPY.format(dst=dst), timeout=120))
-        assert done.returncode == 0, done.stderr[-2000:]
-        fig = json.loads(done.stdout.strip().splitlines()[-1])
-        hops = {int(t): set(a) for t, a in fig["hops"].items()}
-        runs.append({"wall": wall, "inproc": fig["elapsed"],
-                     "reached": any(dst in a for a in hops.values()),
-                     "branches": len(hops.get(ecmp, ()))})
-    return work
+def exact(lab: LabHandle, hops: dict[int, set[str]]) -> bool:
+    """The lab's path: every TTL up to the far host, each with right addresses (or none)."""
+    want = lab.truth["path"]["hops"]
+    if sorted(hops) != [h["ttl"] for h in want]:
+        return False
+    for h in want:
+        got = hops[h["ttl"]]
+        if h["answers"] != bool(got) or not got <= set(h["ipv4"]):
+            return False
+    return True
 
 
-def race(contenders: dict[str, tuple[Callable[[], None], list[dict[str, Any]]]]
-         ) -> dict[str, dict[str, Any]]:
-    """Best wall and in-process times, and the branches each run found, per contender."""
-    best_of({name: work for name, (work, _) in contenders.items()})
-    out = {}
-    for name, (_, runs) in contenders.items():
-        inproc = [r["inproc"] for r in runs if r["inproc"] is not None]
-        out[name] = {"wall": min(r["wall"] for r in runs),
-                     "inproc": min(inproc) if inproc else None,
-                     "branches": [r["branches"] for r in runs],
-                     "reached": [r["reached"] for r in runs]}
-    return out
+def command(lab: LabHandle, tool: str, method: str, dst: str,
+            multipath: bool = False) -> tuple[float, dict[int, set[str]]]:
+    """Run one trace; its wall time and hops."""
+    if tool == "netprobe":
+        args = ["--json", "traceroute", "-P", method, *(["--multipath"] if multipath else []), dst]
+        wall, done = timed(lambda: lab.netprobe(*args))
+        parse = netprobe_hops
+    elif tool == "traceroute(8)":
+        wall, done = timed(lambda: lab.run(["traceroute", "-n", *PEER_ARGS[tool][method], dst]))
+        parse = traceroute8_hops
+    else:
+        wall, done = timed(lambda: lab.run([*MTR, *PEER_ARGS[tool][method], dst]))
+        parse = mtr_hops
+    assert done.returncode == 0, done.stderr
+    return wall, parse(done.stdout)
 
 
-IMPORTS = ("import netprobe.cli, netprobe.plugins.traceroute.trace_command, "
-           "netprobe.plugins.traceroute.run, netprobe.engine.api, netprobe.wire.capture, "
-           "netprobe.wire.sockets")
+def figures(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"wall": min(r["wall"] for r in runs), "exact": sum(r["exact"] for r in runs),
+            "traces": sum(r["traces"] for r in runs),
+            "branches": min((r["branches"] for r in runs), default=0)}
 
 
-def imports_contender(lab: Any, runs: list[dict[str, Any]]) -> Callable[[], None]:
-    """An interpreter that only imports what a trace imports (takes turns with the rest)."""
-    def work() -> None:
-        wall, done = timed(lambda: lab.python(IMPORTS))
-        assert done.returncode == 0, done.stderr
-        runs.append({"wall": wall, "inproc": None, "reached": True, "branches": 0})
-    return work
-
-
-def rows(kind: str, figures: dict[str, dict[str, Any]], imports: float) -> list[Row]:
-    ours = figures["netprobe"]
-    peers = {k: v for k, v in figures.items() if k != "netprobe"}
-    all_branches = min(ours["branches"]) == 2 and all(ours["reached"])
-    out = [
-        Row(f"{kind}: whole command, full path", "s", ours["wall"],
-            {k: v["wall"] for k, v in peers.items()}, higher_is_better=False,
-            target=f"<= {TARGET_S} s with all branches",
-            met=ours["wall"] <= TARGET_S and all_branches,
-            note=f"interpreter start and imports included: an interpreter importing "
-                 f"what netprobe's does, and nothing else, takes {imports * 1000:.0f} ms"),
-        Row(f"{kind}: ECMP branches found, worst run", "branches", min(ours["branches"]),
-            {k: min(v["branches"]) for k, v in peers.items()},
-            target="2 in every run", met=all_branches,
-            note="per run: " + "; ".join(f"{k} {v['branches']}" for k, v in figures.items())),
-    ]
-    inproc = {k: v["inproc"] for k, v in peers.items() if v["inproc"] is not None}
-    if ours["inproc"] is not None:
-        out.insert(1, Row(f"{kind}: probing time in the process", "s", ours["inproc"], inproc,
-                          higher_is_better=False, target=f"<= {TARGET_S} s",
-                          met=ours["inproc"] <= TARGET_S,
-                          note="netprobe: all waves (elapsed_s); Scapy: traceroute() call"))
-    return out
-
-
-def test_traceroute_against_traceroute8_and_scapy(lab: Any, bench_report: BenchReport) -> None:
+def test_traceroute_with_rate_limits_against_traceroute8_and_mtr(
+        real_lab_rtt: LabHandle, bench_report: BenchReport) -> None:  # noqa: F811
+    lab = real_lab_rtt
     dst = lab.truth["path"]["ipv4"]
     ecmp = next(h["ttl"] for h in lab.truth["path"]["hops"] if h["ecmp"])
+    tools = ["netprobe", "traceroute(8)", "mtr"]
+    triples: dict[str, list[dict[str, Any]]] = {t: [] for t in tools}
+    multipath: dict[str, list[dict[str, Any]]] = {t: [] for t in tools}
+    dry: list[dict[str, Any]] = []
+    for _ in range(REPEATS):
+        for tool in tools:
+            time.sleep(REFILL_SECONDS)
+            walls, ok = [], 0
+            for method in METHODS:
+                wall, hops = command(lab, tool, method, dst)
+                walls.append(wall)
+                ok += exact(lab, hops)
+            triples[tool].append({"wall": sum(walls), "exact": ok, "traces": len(METHODS),
+                                  "branches": 0})
+            if tool == "netprobe":  # the limiters are dry now
+                wall, hops = command(lab, tool, "udp", dst, multipath=True)
+                dry.append({"wall": wall, "exact": exact(lab, hops), "traces": 1,
+                            "branches": len(hops.get(ecmp, ()))})
+        for tool in tools:
+            time.sleep(REFILL_SECONDS)
+            wall, hops = command(lab, tool, "udp", dst, multipath=(tool == "netprobe"))
+            multipath[tool].append({"wall": wall, "exact": exact(lab, hops), "traces": 1,
+                                    "branches": len(hops.get(ecmp, ()))})
+    imports = min(timed(lambda: lab.python(IMPORTS))[0] for _ in range(REPEATS))
 
-    tcp_runs: dict[str, list[dict[str, Any]]] = {"netprobe": [], "traceroute(8)": [],
-                                                 "Scapy": [], "imports": []}
-    tcp = race({
-        "netprobe": (netprobe_contender(lab, dst, ecmp, ["-P", "tcp", "--multipath"],
-                                        tcp_runs["netprobe"]), tcp_runs["netprobe"]),
-        "traceroute(8)": (traceroute8_contender(lab, dst, ecmp, ["-T", "-p", "80"],
-                                                tcp_runs["traceroute(8)"]),
-                          tcp_runs["traceroute(8)"]),
-        "Scapy": (scapy_contender(lab, dst, ecmp, tcp_runs["Scapy"]), tcp_runs["Scapy"]),
-        "imports": (imports_contender(lab, tcp_runs["imports"]), tcp_runs["imports"]),
-    })
-    imports = tcp.pop("imports")["wall"]
-    udp_runs: dict[str, list[dict[str, Any]]] = {"netprobe": [], "traceroute(8)": []}
-    udp = race({
-        "netprobe": (netprobe_contender(lab, dst, ecmp, ["--multipath"], udp_runs["netprobe"],
-                                        pause=REFILL_S), udp_runs["netprobe"]),
-        "traceroute(8)": (traceroute8_contender(lab, dst, ecmp, [], udp_runs["traceroute(8)"],
-                                                pause=REFILL_S), udp_runs["traceroute(8)"]),
-    })
+    b2b = {t: figures(r) for t, r in triples.items()}
+    mp = {t: figures(r) for t, r in multipath.items()}
+    spent = figures(dry)
+    ours_b2b, ours_mp = b2b["netprobe"], mp["netprobe"]
+    peers = [t for t in tools if t != "netprobe"]
+    rows = [
+        Row("back to back (UDP, ICMP, TCP): wall time of the 3", "s", ours_b2b["wall"],
+            {t: b2b[t]["wall"] for t in peers}, higher_is_better=False,
+            note=f"interpreter start and imports: {imports * 1000:.0f} ms of each netprobe "
+                 "command"),
+        Row("back to back: exact paths", "traces", ours_b2b["exact"],
+            {t: b2b[t]["exact"] for t in peers}, target=f"{ours_b2b['traces']} of "
+            f"{ours_b2b['traces']}", met=ours_b2b["exact"] == ours_b2b["traces"],
+            note=f"out of {ours_b2b['traces']} traces per tool ({REPEATS} turns)"),
+        Row("multipath, full limiters: wall time", "s", ours_mp["wall"],
+            {t: mp[t]["wall"] for t in peers}, higher_is_better=False,
+            target=f"<= {TARGET_S} s at 0 ms, exact",
+            met=(ours_mp["wall"] <= TARGET_S or bool(lab.round_trip_ms))
+            and ours_mp["exact"] == ours_mp["traces"],
+            note="peers: one plain UDP trace (their ports vary per probe)"),
+        Row("multipath, full limiters: ECMP branches, worst run", "branches",
+            ours_mp["branches"], {t: mp[t]["branches"] for t in peers},
+            target="2 in every run", met=ours_mp["branches"] == 2),
+        Row("multipath right after 3 traces (dry limiters): wall time", "s", spent["wall"],
+            {}, higher_is_better=False, target="exact, both branches",
+            met=spent["exact"] == spent["traces"] and spent["branches"] == 2,
+            note=f"exact {spent['exact']} of {spent['traces']}, branches {spent['branches']}: "
+                 "MDA waits for one token per router per second"),
+    ]
     bench_report.section(
-        "traceroute: the far host through an ECMP hop and a silent router",
-        rows("TCP SYN :80", tcp, imports) + rows("UDP", udp, imports),
-        conditions=f"dst {dst}, ECMP at TTL {ecmp}, best of 3, child processes in the lab")
-    # what must hold whatever the machine's load: netprobe finds the whole path
-    for figures in (tcp, udp):
-        assert all(figures["netprobe"]["reached"])
-        assert min(figures["netprobe"]["branches"]) == 2
+        f"traceroute with stock ICMP rate limits, {lab.round_trip_ms:g} ms round trip",
+        rows, conditions=f"dst {dst}, ECMP at TTL {ecmp}, silent TTL 4, best of {REPEATS}, "
+                         f"limiters refilled ({REFILL_SECONDS:g} s) before each turn; "
+                         f"mtr {' '.join(MTR[1:])}")
+    # what must hold whatever the machine's load: netprobe's paths are exact
+    assert ours_b2b["exact"] == ours_b2b["traces"]
+    assert ours_mp["exact"] == ours_mp["traces"] and ours_mp["branches"] == 2
+    assert spent["exact"] == spent["traces"] and spent["branches"] == 2

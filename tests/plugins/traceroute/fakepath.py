@@ -4,7 +4,9 @@ The path copies the practice lab: r1, r2 (which quotes an MPLS label stack
 in an RFC 4884 extension), an ECMP hop (r3a or r3b, chosen by hashing the
 fields Paris traceroute keeps constant), a silent r4, then the destination
 (UDP: port unreachable, ICMP: echo reply, TCP: SYN/ACK). Routers quote the
-probe as it reached them, TTL included, like Linux does. The engine's loop
+probe as it reached them, TTL included, like Linux does; with ``ratelimit``
+every node limits its ICMP errors as Linux does (a burst, then one per
+``ratelimit`` seconds), echo replies and TCP answers not. The engine's loop
 runs for real against it: its clock and ``select`` are replaced, so waits
 cost nothing and every count is exact.
 """
@@ -37,6 +39,8 @@ from netprobe.packet.layer import Layer
 from tests.engine.virtual_time import VirtualTime, install, pack_batch
 
 HOP_DELAY = 0.0002  # each hop adds 0.2 ms of round trip
+#: ICMP errors a Linux node sends one peer at once (XRLIM_BURST_FACTOR)
+BURST = 6
 
 ADDRS = {
     4: {"src": "198.18.1.2", "dst": "198.19.2.10", "r1": "198.18.1.1", "r2": "198.18.101.2",
@@ -76,8 +80,13 @@ class FakePath:
     lose: set[int] = field(default_factory=set)
     #: the destination answers nothing from ... to ... (s): a rate limit
     dst_quiet: tuple[float, float] = (0.0, 0.0)
+    #: seconds per ICMP error token of every node (a Linux limiter: a burst of
+    #: ``BURST`` to one peer, then one per this many seconds); None: no limit
+    ratelimit: float | None = None
     sent: list[bytes] = field(default_factory=list)
     pending: list[tuple[float, int, bytes]] = field(default_factory=list)
+    #: node -> (tokens in seconds, when they were counted)
+    tokens: dict[str, tuple[float, float]] = field(default_factory=dict)
     delivered: int = 0
     linktype: int = 1
 
@@ -119,6 +128,9 @@ class FakePath:
             return None  # silent
         if node == "dst" and self.dst_quiet[0] <= self.clock.now < self.dst_quiet[1]:
             return None
+        errors = node != "dst" or isinstance(net.payload, UDP)
+        if errors and not self.allow_icmp_error(node):
+            return None
         a = self.addrs
         hops = min(ttl, 5)
         delay = HOP_DELAY * hops
@@ -155,6 +167,21 @@ class FakePath:
             reply = IP(src=a["dst"], dst=a["src"], ttl=60) / ICMP(
                 type=0, id=top.id, seq=top.seq) / Raw(bytes(top.payload))
         return delay, frame(reply)
+
+    def allow_icmp_error(self, node: str) -> bool:
+        """The node's limiter, as Linux keeps it per peer (inet_peer_xrlim_allow):
+        tokens are time, capped at a burst, and a refused error costs nothing."""
+        if self.ratelimit is None:
+            return True
+        interval = self.ratelimit
+        now = self.clock.now
+        token, last = self.tokens.get(node, (BURST * interval, now))
+        token = min(BURST * interval, token + (now - last))
+        allowed = token >= interval
+        if allowed:
+            token -= interval
+        self.tokens[node] = (token, now)
+        return allowed
 
     # -- the capture's side --------------------------------------------------------------------
     def read_raw_batch(self, n: int) -> tuple[bytes, bytes]:

@@ -210,3 +210,56 @@ def test_a_rate_limited_destination_is_asked_again_after_a_pause(vt: VirtualTime
     assert records[-1]["reached"]
     assert run.waves == 3
     assert vt.now >= 1.0  # the pause before asking again
+
+
+def limited_trace(vt: VirtualTime, path: FakePath, method: str, **options: object):
+    """A trace through ``path`` (whose limiters keep what earlier traces spent)."""
+    a = ADDRS[path.family]
+    opts = TraceOptions(dst=a["dst"], family=path.family, method=method, port=PORTS[method],
+                        **options)  # type: ignore[arg-type]
+    maker = ProbeMaker(method, path.family, a["src"], a["dst"], opts.sport, opts.port)
+    start = vt.now
+    run = Tracer(opts, maker, path, path, sleep=vt.sleep, clock=vt.monotonic).trace()
+    records = list(report(SavedRun(plugin=PLUGIN, options=opts.to_dict(),
+                                   counters=run.counters.to_dict(), results=run.results), {}))
+    return run, records, vt.now - start
+
+
+def assert_exact(records: list[dict], family: int, both_branches: bool = False) -> None:
+    a = ADDRS[family]
+    by_ttl = hops(records)
+    assert sorted(by_ttl) == [1, 2, 3, 4, 5]
+    assert by_ttl[1]["addrs"] == [a["r1"]] and by_ttl[2]["addrs"] == [a["r2"]]
+    branches = set(by_ttl[3]["addrs"])
+    assert branches <= {a["r3a"], a["r3b"]} and len(branches) == (2 if both_branches else 1)
+    assert by_ttl[4]["addrs"] == [] and by_ttl[5]["addrs"] == [a["dst"]]
+    assert records[-1]["reached"]
+
+
+@pytest.mark.parametrize(("family", "refill"), [(4, 1.0), (6, 0.025)])
+def test_back_to_back_traces_through_rate_limiting_routers_stay_exact(
+        vt: VirtualTime, family: int, refill: float) -> None:
+    path = FakePath(vt, family, ratelimit=refill)
+    # full limiters: no pause, the lone silent router is not asked again
+    _, records, took = limited_trace(vt, path, "udp")
+    assert_exact(records, family)
+    assert took < 0.5 and not any(p["reply"] for p in hops(records)[4]["probes"])
+    assert len(hops(records)[4]["probes"]) == 3
+    for method in ("icmp", "tcp", "udp", "tcp"):  # one token or none left
+        vt.sleep(0.3)  # the next command's start-up
+        _, records, _ = limited_trace(vt, path, method)
+        assert_exact(records, family)
+    vt.sleep(0.3)
+    _, records, took = limited_trace(vt, path, "udp", multipath=True)
+    assert_exact(records, family, both_branches=True)
+    # dry limiters: MDA's answers come one token per router per refill
+    assert took >= refill
+
+
+def test_multipath_with_full_limiters_needs_no_pause_and_no_flood(vt: VirtualTime) -> None:
+    path = FakePath(vt, 4, ratelimit=1.0)
+    _, records, took = limited_trace(vt, path, "tcp", multipath=True)
+    assert_exact(records, 4, both_branches=True)
+    assert took < 0.5
+    sent = {ttl: len(h["probes"]) for ttl, h in hops(records).items()}
+    assert sent[1] == sent[2] == 6 and sent[3] <= 4 * 6 and sent[4] == 6
