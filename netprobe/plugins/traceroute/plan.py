@@ -38,6 +38,7 @@ wave, and a wave whose probes are all answered ends at once.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -166,6 +167,7 @@ def next_wave(opts: TraceOptions, outcomes: Sequence[Outcome]) -> list[Wanted]:
     states = ratelimit.classify(hops, opts.family, end, end is not None)
     fresh: dict[int, int] = {}
     paced: dict[int, int] = {}
+    spent = ratelimit.answers_by_addr(tally)
     for ttl in range(opts.first, limit + 1):
         t = tally.get(ttl)
         plain = not opts.multipath or ttl == end
@@ -179,7 +181,7 @@ def next_wave(opts: TraceOptions, outcomes: Sequence[Outcome]) -> list[Wanted]:
         elif plain:
             fresh[ttl] = max(0, opts.queries - t.sent)
         else:
-            _mda_more(opts, t, state, fresh, paced)
+            _mda_more(opts, t, state, spent, fresh, paced)
     chosen, is_paced = (fresh, False) if any(fresh.values()) else (paced, True)
     wave: list[Wanted] = []
     # the first probe of every TTL, then the second ...: a rate-limited hop loses its last
@@ -192,7 +194,7 @@ def next_wave(opts: TraceOptions, outcomes: Sequence[Outcome]) -> list[Wanted]:
     return wave
 
 
-def _mda_more(opts: TraceOptions, t: ratelimit.Tally, state: str,
+def _mda_more(opts: TraceOptions, t: ratelimit.Tally, state: str, spent: Counter,
               fresh: dict[int, int], paced: dict[int, int]) -> None:
     """More flows for an MDA hop, within what its routers can answer now or after a pause."""
     seen = len(t.by_addr)
@@ -202,7 +204,7 @@ def _mda_more(opts: TraceOptions, t: ratelimit.Tally, state: str,
         return
     refilled = (1,) * seen  # one token per router after a pause
     if state == ratelimit.ANSWERING:
-        now = mda.flows_for(ratelimit.budgets_left(t), need, opts.confidence, room)
+        now = mda.flows_for(ratelimit.budgets_left(t, spent), need, opts.confidence, room)
         if now:
             fresh[t.ttl] = now
             return

@@ -176,6 +176,17 @@ def recheck_pause(t: Tally | None, family: int) -> float:
     return schedule[min(done, len(schedule) - 1)]
 
 
-def budgets_left(t: Tally) -> tuple[int, ...]:
-    """Tokens each address of the hop is thought to have left (a full burst at the start)."""
-    return tuple(max(0, BURST - n) for n in t.by_addr.values())
+def budgets_left(t: Tally, spent: Counter | None = None) -> tuple[int, ...]:
+    """Tokens each address of the hop is thought to have left: a full burst at the
+    start, less what it answered (``spent``: answers per address over the whole
+    trace, since one router may answer at several TTLs; else this hop's)."""
+    spent = t.by_addr if spent is None else spent
+    return tuple(max(0, BURST - spent[addr]) for addr in t.by_addr)
+
+
+def answers_by_addr(tally: dict[int, Tally]) -> Counter:
+    """How many answers each address gave over the whole trace (its tokens spent)."""
+    total: Counter = Counter()
+    for t in tally.values():
+        total.update(t.by_addr)
+    return total

@@ -87,8 +87,13 @@ def test_ipv6_gets_a_longer_second_pause_only_when_the_first_brought_nothing() -
 
 
 def test_budgets_left_count_a_burst_down() -> None:
-    t = ratelimit.tallies(path((3, ["a", "a", "b", "a"])))[3]
+    tally = ratelimit.tallies(path((3, ["a", "a", "b", "a"]), (4, ["b", "c"])))
+    t = tally[3]
     assert sorted(ratelimit.budgets_left(t)) == [ratelimit.BURST - 3, ratelimit.BURST - 1]
+    # b also answered at TTL 4: one router, one bucket
+    spent = ratelimit.answers_by_addr(tally)
+    assert spent == {"a": 3, "b": 2, "c": 1}
+    assert ratelimit.budgets_left(t, spent) == (ratelimit.BURST - 3, ratelimit.BURST - 2)
 
 
 # -- recorded in the lab ------------------------------------------------------------------
