@@ -116,6 +116,11 @@ def _as_bytes(v: Any) -> bytes:
     return v.encode() if isinstance(v, str) else bytes(v)
 
 
+def _text(v: Any) -> str:
+    """A value for a summary line (values set by plain assignment may be text)."""
+    return "" if v is None else v if isinstance(v, str) else bytes(v).decode("latin-1")
+
+
 def _wire_name(field: str) -> bytes:
     return field.replace("_", "-").encode()
 
@@ -206,15 +211,15 @@ class _Message(Layer):
         if wire is not None and wire[1] == self._values():
             return wire[0] + payload
         auto = self._auto(payload)
-        out = [b" ".join(getattr(self, n) or b"" for n in self.start)]
+        out = [b" ".join(_as_bytes(getattr(self, n) or b"") for n in self.start)]
         for name in self.headers:
             value = getattr(self, name)
             if value is None:
                 value = auto.get(name)
             if value is not None:
-                out.append(_wire_name(name) + b": " + value)
+                out.append(_wire_name(name) + b": " + _as_bytes(value))
         for k, v in (self.Unknown_Headers or {}).items():
-            out.append(k + b": " + v)
+            out.append(_as_bytes(k) + b": " + _as_bytes(v))
         return _CRLF.join(out) + _CRLF + _CRLF + payload
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
@@ -235,9 +240,9 @@ class _Message(Layer):
             key, _, value = line.partition(b":")
             key, value = key.strip(), value.strip()
             field = self.by_wire.get(key.lower())
-            if field is None or getattr(self, field) is not None:
+            if field is None:
                 unknown[key] = value
-            else:
+            else:  # a repeated header: the last one, as in Scapy (the bytes keep both)
                 setattr(self, field, value)
         self.Unknown_Headers = unknown or None
         self._wire = (buf[off:off + body], self._values())
@@ -276,8 +281,7 @@ class HTTPRequest(_Message):
         return request_line(line)
 
     def summary_part(self) -> str:
-        return f"{(self.Method or b'').decode('latin-1')} " \
-               f"'{(self.Path or b'').decode('latin-1')}' "
+        return f"{_text(self.Method)} '{_text(self.Path)}' "
 
 
 class HTTPResponse(_Message):
@@ -296,8 +300,7 @@ class HTTPResponse(_Message):
         return status_line(line)
 
     def summary_part(self) -> str:
-        return f"{(self.Status_Code or b'').decode('latin-1')} " \
-               f"{(self.Reason_Phrase or b'').decode('latin-1')}"
+        return f"{_text(self.Status_Code)} {_text(self.Reason_Phrase)}"
 
 
 for _port in HTTP_PORTS:
