@@ -55,8 +55,11 @@ from netprobe.plugins.lab.impair import (
     PortDelay,
     check_delay,
     lan_ports,
+    link_delays,
+    link_ends,
     port_delays,
     ratelimit_sysctls,
+    ruleset,
 )
 from netprobe.plugins.lab.topology import lab_topology
 
@@ -111,6 +114,32 @@ def test_splice_commands_put_the_port_back():
         "qdisc", "replace", "dev", "eth0", "root", "netem", "delay", "10ms", "3ms",
         "distribution", "uniform"]
     assert splice.netem_qdisc("eth0", Delay()) == ["qdisc", "del", "dev", "eth0", "root"]
+
+
+def test_a_link_gets_its_own_delay_namespace_and_its_far_end_is_rebuilt():
+    topology = lab_topology()
+    assert link_ends(topology, "r1-r2") == (("r1", "eth1"), ("r2", "eth0"))
+    assert link_ends(topology, "farnet") == (("r4", "eth2"), ("far", "eth0"))
+    phases = splice.link_splice_in("nplab", topology, "r1-r2")
+    steps = [step for phase in phases for step in phase]
+    assert steps[0].argv == ("ip", "netns", "add", "nplab-dl-r1-r2")
+    moved = next(step for step in steps if "netns" in step.argv and "set" in step.argv)
+    assert moved.argv == ("ip", "-n", "nplab-r2", "link", "set", "eth0", "netns",
+                          "nplab-dl-r1-r2")
+    mac = topology.node("r2").interfaces[0].mac
+    assert any(mac in step.argv for step in steps)  # the new eth0 keeps r2's MAC
+    restore = next(step for step in steps if step.label == "restore r2").stdin
+    assert "addr add 198.18.101.2/24 dev eth0" in restore
+    assert "route replace 198.19.2.0/24 nexthop via" in restore  # r2's ECMP route again
+    assert splice.link_name("nplab", "nplab-dl-r1-r2") == "r1-r2"
+    assert splice.link_name("nplab", "nplab-r2") is None
+    out = [step for phase in splice.link_splice_out("nplab", topology, "r1-r2")
+           for step in phase]
+    assert out[-1].argv == ("ip", "netns", "del", "nplab-dl-r1-r2")
+    assert link_delays(topology, {"r1-r2": Delay(5), "lan": Delay(3), "farnet": Delay()}) \
+        == {"r1-r2": Delay(5)}
+    node, script = ruleset(topology, "r1-r2", 20)
+    assert node == "r2" and 'iifname "eth0"' in script and 'oifname "eth0"' in script
 
 
 def test_delay_argument_parsing():
@@ -219,6 +248,33 @@ def test_delay_on_one_cable_slows_that_member_only(real_lab: LabHandle):
     after, _ = _ping(real_lab, real_lab.host("h1")["ipv4"], 4)
     assert statistics.median(after) < 5
     assert real_lab.refresh()["impairments"]["delay_line"]["processes"] == []
+
+
+@pytest.mark.lab
+def test_delay_and_loss_on_a_link_between_routers(real_lab: LabHandle):
+    def routes() -> list[str]:
+        return sorted(real_lab.run(["ip", "route"], node="r2").stdout.splitlines()
+                      + real_lab.run(["ip", "-6", "route"], node="r2").stdout.splitlines())
+
+    before = routes()
+    far = real_lab.host("far")["ipv4"]
+    with real_lab.impaired(on="r1-r2", delay=10):
+        times, _ = _ping(real_lab, far, 6)
+        near, _ = _ping(real_lab, real_lab.host("h1")["ipv4"], 3)
+        assert 19.5 <= statistics.median(times) <= 35  # r1-r2 is crossed once each way
+        assert statistics.median(near) < 5
+        times6, _ = _ping(real_lab, real_lab.host("far")["ipv6"], 4)
+        assert 19.5 <= statistics.median(times6) <= 35
+        assert real_lab.refresh()["impairments"]["links"]["r1-r2"]["delay_ms"] == 10
+        with real_lab.impaired(on="r1-r2", loss=30):
+            _, received = _ping(real_lab, far, 300, interval=0.002)
+        assert 0.35 * 300 <= received <= 0.63 * 300
+    assert routes() == before  # r2 has its interface, addresses and routes back
+    namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
+                                check=False).stdout
+    assert f"{real_lab.name}-dl-r1-r2" not in namespaces
+    times, _ = _ping(real_lab, far, 3)
+    assert statistics.median(times) < 5
 
 
 @pytest.mark.lab
@@ -382,8 +438,10 @@ def test_down_removes_delay_lines_and_namespaces():
     try:
         lifecycle.impair(name, delay=5, jitter=1)
         lifecycle.impair(name, target="scan", delay=2, loss=5)
+        lifecycle.impair(name, target="r2-r3b", delay=1)
         relays = state.load(name).relays
-        assert relays and all(processes.is_running(r) for r in relays)
+        assert len(relays) == 9 and all(processes.is_running(r) for r in relays)
+        assert f"{name}-dl-r2-r3b" in state.load(name).namespaces
     finally:
         report = lifecycle.down(name)
     assert {r.pid for r in relays} <= set(report["processes"])

@@ -3,8 +3,16 @@
 Entry point (group ``netprobe.plugins``): ``lab = netprobe.plugins.lab:command``.
 The topology (``topology.py``) is the single source of truth; ``lab status
 --json`` publishes what probes must find there (``truth.py``).
+
+``command`` is imported on first use, so the processes the lab runs inside its
+namespaces (``services``, ``delayline``) start without loading click.
 """
 
-from netprobe.plugins.lab.commands import command
-
 __all__ = ["command"]
+
+
+def __getattr__(name: str):
+    if name == "command":
+        from netprobe.plugins.lab.commands import command
+        return command
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from netprobe.plugins.lab.routing import Route, routes
-from netprobe.plugins.lab.topology import Node, Topology
+from netprobe.plugins.lab.topology import Interface, Node, Topology
 
 BRIDGE = "br0"
 TABLE = "netprobe_lab"
@@ -188,14 +188,23 @@ def _cable_lines(lab: str, topology: Topology, nodes: list[Node],
     return lines
 
 
-def _route_line(route: Route) -> str:
+def route_line(route: Route, verb: str = "add") -> str:
+    """The ``ip -batch`` line for ``route`` (``verb`` ``replace`` to restore one)."""
     # "default" rather than 0.0.0.0/0: ip takes the family from the gateway.
     prefix = "default" if route.prefix.prefixlen == 0 else str(route.prefix)
     if route.multipath:
         hops = " ".join(f"nexthop via {gw} dev {dev}" for gw, dev in route.nexthops)
-        return f"route add {prefix} {hops}"
+        return f"route {verb} {prefix} {hops}"
     gw, dev = route.nexthops[0]
-    return f"route add {prefix} via {gw} dev {dev}"
+    return f"route {verb} {prefix} via {gw} dev {dev}"
+
+
+def interface_lines(topology: Topology, iface: Interface) -> list[str]:
+    """``ip -batch`` lines giving ``iface`` its addresses and bringing it up."""
+    net = topology.network(iface.network)
+    return [f"addr add {iface.ipv4}/{net.ipv4.prefixlen} dev {iface.name}",
+            f"addr add {iface.ipv6}/{net.ipv6.prefixlen} dev {iface.name} nodad",
+            f"link set {iface.name} up"]
 
 
 def plan(lab: str, topology: Topology, only: Iterable[str] | None = None,
@@ -225,11 +234,7 @@ def plan(lab: str, topology: Topology, only: Iterable[str] | None = None,
         if node.role == "switch":
             lines.append(f"link set {BRIDGE} up")
         for iface in node.interfaces:
-            lines.append(f"addr add {iface.ipv4}/{topology.network(iface.network).ipv4.prefixlen}"
-                         f" dev {iface.name}")
-            lines.append(f"addr add {iface.ipv6}/{topology.network(iface.network).ipv6.prefixlen}"
-                         f" dev {iface.name} nodad")
-            lines.append(f"link set {iface.name} up")
+            lines += interface_lines(topology, iface)
         addressing.append(_batch(f"addresses {node.name}", lines, namespace(lab, node.name)))
     ports = []
     for net in topology.networks:
@@ -248,7 +253,7 @@ def plan(lab: str, topology: Topology, only: Iterable[str] | None = None,
 
     routing = []
     for node in nodes:
-        lines = [_route_line(route) for route in routes(topology, node.name)]
+        lines = [route_line(route) for route in routes(topology, node.name)]
         if lines:
             routing.append(_batch(f"routes {node.name}", lines, namespace(lab, node.name)))
 

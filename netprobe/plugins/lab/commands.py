@@ -129,8 +129,9 @@ def run_command(ctx: click.Context, name: str, args: tuple[str, ...]) -> None:
                    "(kernel default 1000; 0: unlimited)")
 @click.option("--on", "target", default=LAN, show_default=True,
               help="lan (the switch, every frame once), a LAN member's cable (scan, h1..h6, "
-                   "r1: both directions), or for --loss a router (what it forwards); "
-                   "--icmp-ratelimit: a node, or lan for every node")
+                   "r1), a link between routers (r1-r2, r2-r3a, r2-r3b, r3a-r4, r3b-r4, "
+                   "farnet), both directions; for --loss also a router (what it forwards); "
+                   "for --icmp-ratelimit a node, or lan for every node")
 @click.pass_context
 def impair_command(ctx: click.Context, name: str, as_json: bool, loss: int | None,
                    delay: float | None, jitter: float | None, icmp_ratelimit: int | None,

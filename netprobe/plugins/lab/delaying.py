@@ -1,9 +1,15 @@
 """Put the delays a lab's state asks for into force (netem where it exists, else delay lines).
 
-Every change starts from a clean switch: running delay lines are stopped (by
-PID) and their ports spliced out, then the ports that need a delay now are
-spliced in and get a fresh delay line each. Delay-line processes are recorded
-in the state file as soon as they have a PID, so ``down`` stops them even
+Switch ports: every change starts from a clean switch. Running port delay
+lines are stopped (by PID) and their ports spliced out, then the ports that
+need a delay now are spliced in and get a fresh delay line each.
+
+Links between routers: a link keeps its delay namespace while it stays
+delayed (only its delay line is restarted when the delay changes), and is
+spliced out when its delay goes to 0.
+
+Delay-line processes are recorded in the state file as soon as they have a
+PID, and a link's namespace before it exists, so ``down`` removes them even
 after a crash half-way.
 """
 
@@ -13,7 +19,14 @@ import subprocess
 
 from netprobe.errors import RuntimeProblem
 from netprobe.plugins.lab import build, execute, processes, splice, state
-from netprobe.plugins.lab.impair import Delay, PortDelay, port_delays
+from netprobe.plugins.lab.impair import (
+    Delay,
+    PortDelay,
+    link_delays,
+    link_ends,
+    links,
+    port_delays,
+)
 from netprobe.plugins.lab.state import LabState, ProcessRecord
 from netprobe.plugins.lab.topology import Topology
 
@@ -36,24 +49,56 @@ def has_netem(switch_ns: str) -> bool:
     return True
 
 
-def stop_relays(current: LabState) -> list[int]:
-    """Stop every delay line of ``current`` and splice its port out; their PIDs."""
-    # PID 0 marks a port spliced in whose delay line has not started yet.
-    stopped = [record.pid for record in current.relays
-               if record.pid and processes.stop(record)]
-    ports = [record.node for record in current.relays]
-    switch_ns = current.relays[0].namespace if current.relays else ""
-    current.relays = []
-    state.save(current)
-    if ports:
-        lines = "".join(f"{line}\n" for port in ports for line in splice.splice_out(port))
+def _switch_ns(current: LabState) -> str:
+    return build.namespace(current.name, "sw")
+
+
+def _quietly(phases: list[list[build.Step]]) -> None:
+    """Run every phase, going on after failures (repairing what can be repaired)."""
+    for phase in phases:
         try:
-            execute.run_phase([build.Step("splice out delay lines",
-                                          ("ip", "-n", switch_ns, "-force", "-batch", "-"),
-                                          lines)])
+            execute.run_phase(phase)
         except RuntimeProblem:
-            pass  # a port whose member is gone (the duplicate host) has nothing to re-attach
+            pass
+
+
+def stop_relays(current: LabState) -> list[int]:
+    """Stop the switch ports' delay lines and splice their ports out; their PIDs."""
+    switch_ns = _switch_ns(current)
+    mine = [record for record in current.relays if record.namespace == switch_ns]
+    # PID 0 marks a port spliced in whose delay line has not started yet.
+    stopped = [record.pid for record in mine if record.pid and processes.stop(record)]
+    current.relays = [record for record in current.relays if record.namespace != switch_ns]
+    state.save(current)
+    if mine:
+        lines = "".join(f"{line}\n" for record in mine for line in splice.splice_out(record.node))
+        # A port whose member is gone (the duplicate host) has nothing to re-attach.
+        _quietly([[build.Step("splice out delay lines",
+                              ("ip", "-n", switch_ns, "-force", "-batch", "-"), lines)]])
     return stopped
+
+
+def unsplice_link(current: LabState, topology: Topology, link: str) -> None:
+    """Stop ``link``'s delay line, join its cable again, delete its namespace."""
+    ns = splice.link_namespace(current.name, link)
+    for record in [r for r in current.relays if r.namespace == ns]:
+        if record.pid:
+            processes.stop(record)
+        current.relays.remove(record)
+    state.save(current)
+    _quietly(splice.link_splice_out(current.name, topology, link))
+    if processes.namespace_inode(ns) is None and ns in current.namespaces:
+        current.namespaces.remove(ns)
+    state.save(current)
+
+
+def clear(current: LabState, topology: Topology) -> None:
+    """Take every delay out (after a failure): no delay line, no spliced link."""
+    stop_relays(current)
+    for link in {splice.link_name(current.name, ns) for ns in current.namespaces} - {None}:
+        unsplice_link(current, topology, link)
+    current.delays.clear()
+    state.save(current)
 
 
 def _member_device(topology: Topology, port: str) -> str:
@@ -63,67 +108,109 @@ def _member_device(topology: Topology, port: str) -> str:
     return iface.name
 
 
-def _apply_netem(current: LabState, topology: Topology, entries: list[PortDelay]) -> None:
-    switch_ns = build.namespace(current.name, topology.switch)
-    now = {entry.port: entry for entry in entries}
-    cleared = [PortDelay(port, Delay(), Delay()) for port in current.netem_ports
-               if port not in now]
-    for entry in cleared:  # a qdisc already gone is fine
-        for step in splice.netem_steps(switch_ns, build.namespace(current.name, entry.port),
-                                       _member_device(topology, entry.port), entry):
-            subprocess.run(list(step.argv), capture_output=True, timeout=10, check=False)
+def _netem_steps(current: LabState, topology: Topology, target: str,
+                 delay: PortDelay | Delay) -> list[build.Step]:
+    lab = current.name
+    if isinstance(delay, PortDelay):
+        return splice.netem_steps(_switch_ns(current), build.namespace(lab, target),
+                                  _member_device(topology, target), delay)
+    (near, near_dev), (far, far_dev) = link_ends(topology, target)
+    return [build.Step(f"netem {target} {node}", build.in_namespace(
+        build.namespace(lab, node), "tc", *splice.netem_qdisc(dev, delay)))
+        for node, dev in ((near, near_dev), (far, far_dev))]
+
+
+def _apply_netem(current: LabState, topology: Topology, entries: list[PortDelay],
+                 link_wants: dict[str, Delay]) -> None:
+    now: dict[str, PortDelay | Delay] = {entry.port: entry for entry in entries}
+    now.update(link_wants)
+    for target in current.netem_ports:
+        if target not in now:  # a qdisc already gone is fine
+            off = Delay() if target in links(topology) else PortDelay(target, Delay(), Delay())
+            for step in _netem_steps(current, topology, target, off):
+                subprocess.run(list(step.argv), capture_output=True, timeout=10, check=False)
     current.netem_ports = list(now)
     state.save(current)
-    steps = [step for entry in entries for step in splice.netem_steps(
-        switch_ns, build.namespace(current.name, entry.port),
-        _member_device(topology, entry.port), entry)]
+    steps = [step for target, delay in now.items()
+             for step in _netem_steps(current, topology, target, delay)]
     if steps:
         execute.run_phase(steps)
 
 
-def _apply_relays(current: LabState, topology: Topology, entries: list[PortDelay]) -> None:
-    switch_ns = build.namespace(current.name, topology.switch)
+def _start(current: LabState, argv: list[str], node: str, ns: str, index: int,
+           launched: list) -> None:
+    proc, record = processes.spawn(argv, node, ns, [], f"delay line on {node}")
+    current.relays[index] = record
+    state.save(current)
+    launched.append((proc, record))
+
+
+def _close(launched: list) -> None:
+    for proc, _ in launched:
+        if proc.stdout and not proc.stdout.closed:
+            proc.stdout.close()
+
+
+def _apply_ports(current: LabState, entries: list[PortDelay], launched: list) -> None:
+    switch_ns = _switch_ns(current)
     stop_relays(current)
     if not entries:
         return
-    launched = []
-    try:
-        lines = "".join(f"{line}\n" for entry in entries for line in splice.splice_in(entry.port))
-        # Recorded before the splice (PID 0), so a failure half-way is undone from the state.
-        for entry in entries:
-            current.relays.append(ProcessRecord(entry.port, switch_ns, [], 0, 0, []))
-        state.save(current)
-        execute.run_phase([build.Step("splice in delay lines",
-                                      ("ip", "-n", switch_ns, "-batch", "-"), lines)])
-        for index, entry in enumerate(entries):
-            proc, record = processes.spawn(splice.relay_argv(current.name, switch_ns, entry),
-                                           entry.port, switch_ns, [],
-                                           f"delay line on {entry.port}")
-            current.relays[index] = record
+    lines = "".join(f"{line}\n" for entry in entries for line in splice.splice_in(entry.port))
+    # Recorded before the splice (PID 0), so a failure half-way is undone from the state.
+    first = len(current.relays)
+    current.relays += [ProcessRecord(entry.port, switch_ns, [], 0, 0, []) for entry in entries]
+    state.save(current)
+    execute.run_phase([build.Step("splice in delay lines",
+                                  ("ip", "-n", switch_ns, "-batch", "-"), lines)])
+    for offset, entry in enumerate(entries):
+        _start(current, splice.relay_argv(current.name, switch_ns, entry), entry.port,
+               switch_ns, first + offset, launched)
+
+
+def _apply_links(current: LabState, topology: Topology, link_wants: dict[str, Delay],
+                 launched: list) -> None:
+    lab = current.name
+    spliced = {splice.link_name(lab, ns) for ns in current.namespaces} - {None}
+    for link in sorted(spliced - set(link_wants)):
+        unsplice_link(current, topology, link)
+    for link, delay in sorted(link_wants.items()):
+        ns = splice.link_namespace(lab, link)
+        argv = splice.link_relay_argv(lab, link, delay)
+        running = [r for r in current.relays if r.namespace == ns]
+        if running and running[0].argv == argv and processes.is_running(running[0]):
+            continue
+        for record in running:
+            processes.stop(record)
+            current.relays.remove(record)
+        if link not in spliced:
+            current.namespaces.append(ns)
             state.save(current)
-            launched.append((proc, record))
-        for proc, record in launched:
-            processes.wait_ready(proc, record)
-    except BaseException:
-        for proc, _ in launched:
-            if proc.stdout and not proc.stdout.closed:
-                proc.stdout.close()
-        stop_relays(current)
-        raise
+            execute.run_plan(splice.link_splice_in(lab, topology, link))
+        current.relays.append(ProcessRecord(link, ns, [], 0, 0, []))
+        _start(current, argv, link, ns, len(current.relays) - 1, launched)
 
 
 def apply(current: LabState, topology: Topology) -> str:
     """Make the lab's delays what ``current.delays`` says; the backend used."""
-    entries = port_delays(topology, wanted(current))
+    delays = wanted(current)
+    entries = port_delays(topology, delays)
+    link_wants = link_delays(topology, delays)
     if not current.delay_backend:
-        if not entries:
+        if not entries and not link_wants:
             return ""
-        current.delay_backend = (splice.NETEM
-                                 if has_netem(build.namespace(current.name, topology.switch))
+        current.delay_backend = (splice.NETEM if has_netem(_switch_ns(current))
                                  else splice.USERSPACE)
         state.save(current)
     if current.delay_backend == splice.NETEM:
-        _apply_netem(current, topology, entries)
-    else:
-        _apply_relays(current, topology, entries)
+        _apply_netem(current, topology, entries, link_wants)
+        return current.delay_backend
+    launched: list = []
+    try:
+        _apply_ports(current, entries, launched)
+        _apply_links(current, topology, link_wants, launched)
+        for proc, record in launched:
+            processes.wait_ready(proc, record)
+    finally:
+        _close(launched)
     return current.delay_backend

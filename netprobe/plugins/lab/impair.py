@@ -21,8 +21,12 @@ Targets:
   ``--icmp-ratelimit`` on ``lan`` sets every node.
 - a LAN member (``scan``, ``h1`` ... ``h6``, ``r1``, ``dup``): its cable to
   the switch, both directions (``--delay 12.5`` adds 25 ms to its round trips).
+- a link between routers, named like its network (``r1-r2``, ``r2-r3a``,
+  ``r2-r3b``, ``r3a-r4``, ``r3b-r4``, ``farnet``): both directions. Loss
+  is an nft table in the far end's namespace; delay splices a delay line in
+  its own small namespace into the cable (``splice.py``).
 - a router (``r1`` ... ``r4``): ``--loss`` applies to the traffic it forwards
-  (``inet`` forward hook, both directions); delay applies only to LAN cables.
+  (``inet`` forward hook, both directions).
 
 ``PCT`` 0 and ``MS`` 0 remove loss and delay (``--icmp-ratelimit 0`` means no
 limit; 1000 is the kernel default). Tables live inside the lab's
@@ -75,15 +79,29 @@ def routers(topology: Topology) -> list[str]:
     return [node.name for node in topology.by_role("router")]
 
 
+def links(topology: Topology) -> list[str]:
+    """Every cable between two routed nodes, named after its network."""
+    return [net.name for net in topology.networks if not net.bridged]
+
+
+def link_ends(topology: Topology, link: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """((near node, its interface), (far node, its interface)) of ``link``.
+
+    The far end is the one declared later: always the one further from the scanner.
+    """
+    (a, ia), (b, ib) = topology.members(link)
+    return (a.name, ia.name), (b.name, ib.name)
+
+
 def targets(topology: Topology) -> list[str]:
-    """Where loss can be applied: ``lan``, every LAN member's cable, every router."""
+    """Where loss can be applied: ``lan``, every LAN member's cable, router, and link."""
     return [LAN] + [p for p in lan_ports(topology) if p not in routers(topology)] \
-        + routers(topology)
+        + routers(topology) + links(topology)
 
 
 def delay_targets(topology: Topology) -> list[str]:
-    """Where delay and jitter can be applied: ``lan`` and every LAN member's cable."""
-    return [LAN, *lan_ports(topology)]
+    """Where delay and jitter can be applied: ``lan``, LAN members' cables, links."""
+    return [LAN, *lan_ports(topology), *links(topology)]
 
 
 def ratelimit_targets(topology: Topology) -> list[str]:
@@ -122,6 +140,11 @@ def check_ratelimit(milliseconds: int) -> int:
     return milliseconds
 
 
+def link_delays(topology: Topology, delays: dict[str, Delay]) -> dict[str, Delay]:
+    """The links of ``delays`` that need a delay line, with their delay (each way)."""
+    return {link: delays[link] for link in links(topology) if delays.get(link)}
+
+
 def port_delays(topology: Topology, delays: dict[str, Delay]) -> list[PortDelay]:
     """The delay every switch port must add for ``delays`` (target → delay).
 
@@ -150,6 +173,22 @@ def ruleset(topology: Topology, target: str, percent: int) -> tuple[str, str]:
         node, family, match = topology.switch, "bridge", "ether type { ip, ip6 } "
     elif target in routers(topology):
         node, family, match = target, "inet", ""
+    elif target in links(topology):
+        # Both directions at the far end's interface, forwarded or local alike.
+        _, (node, dev) = link_ends(topology, target)
+        table = f"{TABLE}_{target.replace('-', '_')}"
+        script = f"table inet {table}\ndelete table inet {table}\n"
+        if percent:
+            script += (f"table inet {table} {{\n"
+                       "  chain ingress {\n"
+                       "    type filter hook prerouting priority -300; policy accept;\n"
+                       f'    iifname "{dev}" {drop}\n'
+                       "  }\n"
+                       "  chain egress {\n"
+                       "    type filter hook postrouting priority 300; policy accept;\n"
+                       f'    oifname "{dev}" {drop}\n'
+                       "  }\n}\n")
+        return node, script
     else:
         # A member's cable: its switch port, and the delay line's port when spliced.
         node, family, match = topology.switch, "bridge", "ether type { ip, ip6 } "

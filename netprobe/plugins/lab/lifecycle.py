@@ -19,6 +19,7 @@ from netprobe.plugins.lab.impair import (
     Delay,
     check_delay,
     delay_targets,
+    links,
     ratelimit_sysctls,
     ratelimit_targets,
     ruleset,
@@ -70,6 +71,14 @@ def topology_of(lab_state: LabState | None) -> Topology:
     return topology
 
 
+def _named_like(lab: str) -> list[str]:
+    """Every namespace lab ``lab`` can have: nodes, the duplicate, links' delay lines."""
+    topology = lab_topology()
+    return [*(build.namespace(lab, node.name) for node in topology.nodes),
+            build.namespace(lab, DUPLICATE),
+            *(splice.link_namespace(lab, link) for link in links(topology))]
+
+
 def _exists(ns: str) -> bool:
     return processes.namespace_inode(ns) is not None
 
@@ -119,7 +128,7 @@ def up(lab: str = DEFAULT_NAME, ratelimit: bool = True) -> LabState:
     if previous is not None:
         raise UsageError(f"lab {lab} is already up (netprobe lab down --name {lab} first)")
     names = [build.namespace(lab, node.name) for node in topology.nodes]
-    leftovers = [ns for ns in [*names, build.namespace(lab, DUPLICATE)] if _exists(ns)]
+    leftovers = [ns for ns in _named_like(lab) if _exists(ns)]
     if leftovers:
         raise UsageError(f"lab {lab} has no state but namespace {leftovers[0]} exists "
                          f"(netprobe lab down --force --name {lab} removes it)")
@@ -213,8 +222,7 @@ def down(lab: str = DEFAULT_NAME, force: bool = False) -> dict:
     lab = _name(lab)
     current = _load(lab)
     if current is None:
-        names = [build.namespace(lab, node.name) for node in lab_topology().nodes]
-        leftovers = [ns for ns in [*names, build.namespace(lab, DUPLICATE)] if _exists(ns)]
+        leftovers = [ns for ns in _named_like(lab) if _exists(ns)]
         if not leftovers:
             raise UsageError(f"lab {lab} is not up")
         if not force:
@@ -342,6 +350,8 @@ def impair(lab: str, loss: int | None = None, target: str = LAN, *,
                 raise ValueError(f"cannot delay {target!r}: choose one of "
                                  f"{', '.join(delay_targets(topology))}")
             old = Delay(*current.delays.get(target, (0.0, 0.0)))
+            if delay == 0 and jitter is None:
+                jitter = 0.0  # --delay 0 clears the delay, its jitter with it
             new = check_delay(Delay(old.delay_ms if delay is None else float(delay),
                                     old.jitter_ms if jitter is None else float(jitter)))
         if icmp_ratelimit is not None:
@@ -371,9 +381,7 @@ def impair(lab: str, loss: int | None = None, target: str = LAN, *,
         try:
             delaying.apply(current, topology)
         except BaseException:
-            delaying.stop_relays(current)
-            current.delays.clear()  # the state tells what is in force: no delay now
-            state.save(current)
+            delaying.clear(current, topology)  # the state tells what is in force: no delay
             raise
     report = {"lab": lab, "target": target, "loss_percent": current.impair.get(target, 0)}
     report.update(impairments(current)["links"].get(target, {}))
@@ -438,7 +446,7 @@ def _remove_duplicate(current: LabState) -> None:
     current.delays.pop(DUPLICATE, None)
     current.impair.pop(DUPLICATE, None)
     state.save(current)
-    if current.delays and not current.relays and current.delay_backend == splice.USERSPACE:
+    if current.delays and current.delay_backend == splice.USERSPACE:
         delaying.apply(current, topology_of(current))
 
 

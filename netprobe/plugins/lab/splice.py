@@ -11,18 +11,41 @@ the bridge for ``to_lan`` and those towards the member for ``from_lan``. The
 member keeps its interface, addresses and MAC; the bridge learns the MAC on
 ``dlb-P`` instead. Splicing out deletes the pair and puts ``P`` back.
 
-With ``sch_netem`` the same delays become two qdiscs instead: ``to_lan`` on
-the member's own interface (its egress), ``from_lan`` on ``P`` (the bridge's
-egress towards the member).
+A link between routers (network ``N`` from ``A``:``ia`` to ``B``:``ib``) has
+no switch to splice into, so it gets a namespace of its own, ``LAB-dl-N``::
+
+    A ia ══ side-a ── [delay line] ── side-b ══ ib B        (in LAB-dl-N)
+
+``B``'s interface moves into that namespace (as ``side-a``, still joined to
+``A``), and ``B`` gets a new ``ib`` with the same name and MAC, whose peer is
+``side-b``; its addresses and routes are put back on it. Splicing out moves
+``side-a`` back into ``B`` as ``ib`` and deletes the namespace. ``A`` sees
+nothing change.
+
+With ``sch_netem`` the same delays become qdiscs instead: ``to_lan`` on the
+member's own interface (its egress), ``from_lan`` on ``P`` (the bridge's
+egress towards the member); a link gets one on each end.
 """
 
 from __future__ import annotations
 
 import sys
 
-from netprobe.plugins.lab.build import BRIDGE, Step, in_namespace
-from netprobe.plugins.lab.impair import Delay, PortDelay, bridge_side, relay_side
+from netprobe.plugins.lab.build import (
+    BRIDGE,
+    Step,
+    in_namespace,
+    interface_lines,
+    namespace,
+    route_line,
+)
+from netprobe.plugins.lab.impair import Delay, PortDelay, bridge_side, link_ends, relay_side
 from netprobe.plugins.lab.processes import DELAYLINE_MODULE
+from netprobe.plugins.lab.routing import routes
+from netprobe.plugins.lab.topology import Topology
+
+SIDE_A = "side-a"
+SIDE_B = "side-b"
 
 USERSPACE = "userspace delay line"
 NETEM = "netem"
@@ -81,3 +104,67 @@ def netem_probe(switch_ns: str) -> list[tuple[str, ...]]:
     return [in_namespace(switch_ns, "tc", "qdisc", "add", "dev", "lo", "root", "netem",
                          "delay", "1ms"),
             in_namespace(switch_ns, "tc", "qdisc", "del", "dev", "lo", "root")]
+
+
+def link_namespace(lab: str, link: str) -> str:
+    """The namespace holding the delay line of ``link``."""
+    return namespace(lab, f"dl-{link}")
+
+
+def link_name(lab: str, ns: str) -> str | None:
+    """The link whose delay namespace ``ns`` is, or None for any other namespace."""
+    prefix = link_namespace(lab, "")
+    return ns[len(prefix):] if ns.startswith(prefix) and len(ns) > len(prefix) else None
+
+
+def _restore(topology: Topology, node: str, dev: str) -> list[str]:
+    """Lines giving ``node``'s interface ``dev`` back its addresses and every route."""
+    iface = next(i for i in topology.node(node).interfaces if i.name == dev)
+    return [*interface_lines(topology, iface),
+            *(route_line(route, "replace") for route in routes(topology, node))]
+
+
+def link_splice_in(lab: str, topology: Topology, link: str) -> list[list[Step]]:
+    """The phases that put a delay line's namespace into ``link`` (see the module doc)."""
+    _, (far, dev) = link_ends(topology, link)
+    relay, far_ns = link_namespace(lab, link), namespace(lab, far)
+    mac = next(i.mac for i in topology.node(far).interfaces if i.name == dev)
+    return [
+        [Step(f"namespace {relay}", ("ip", "netns", "add", relay))],
+        [Step(f"quiet {relay}", in_namespace(relay, "sysctl", "-q", "-w",
+                                              "net.ipv6.conf.all.disable_ipv6=1",
+                                              "net.ipv6.conf.default.disable_ipv6=1"))],
+        [Step(f"move {far} {dev}", ("ip", "-n", far_ns, "link", "set", dev, "netns", relay))],
+        [Step(f"rename {dev}", ("ip", "-n", relay, "link", "set", dev, "name", SIDE_A)),
+         Step(f"new {far} {dev}", ("ip", "link", "add", dev, "netns", far_ns, "address", mac,
+                                   "type", "veth", "peer", "name", SIDE_B, "netns", relay))],
+        [Step(f"restore {far}", ("ip", "-n", far_ns, "-batch", "-"),
+              "".join(f"{line}\n" for line in _restore(topology, far, dev))),
+         Step(f"up {relay}", ("ip", "-n", relay, "-batch", "-"),
+              f"link set lo up\nlink set {SIDE_A} up\nlink set {SIDE_B} up\n")],
+    ]
+
+
+def link_splice_out(lab: str, topology: Topology, link: str) -> list[list[Step]]:
+    """The phases that take ``link``'s delay line out and join the cable again.
+
+    Each runs with ``ip -force`` where it can: a half-spliced link is repaired
+    as far as it can be.
+    """
+    _, (far, dev) = link_ends(topology, link)
+    relay, far_ns = link_namespace(lab, link), namespace(lab, far)
+    restore = [f"link set {SIDE_A} name {dev}", *_restore(topology, far, dev)]
+    return [
+        [Step(f"remove new {far} {dev}", ("ip", "-n", far_ns, "link", "del", dev))],
+        [Step(f"move back {dev}", ("ip", "-n", relay, "link", "set", SIDE_A, "netns", far_ns))],
+        [Step(f"restore {far}", ("ip", "-n", far_ns, "-force", "-batch", "-"),
+              "".join(f"{line}\n" for line in restore))],
+        [Step(f"delete {relay}", ("ip", "netns", "del", relay))],
+    ]
+
+
+def link_relay_argv(lab: str, link: str, delay: Delay) -> list[str]:
+    """The delay line of ``link``: the same delay both ways."""
+    spec = _spec(delay)
+    return [*in_namespace(link_namespace(lab, link), sys.executable, "-m", DELAYLINE_MODULE),
+            "--lab", lab, "--a", SIDE_A, "--b", SIDE_B, "--ab", spec, "--ba", spec]
