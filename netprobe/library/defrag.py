@@ -73,7 +73,12 @@ def _reassembled(frags: list[tuple[int, Any, bytes, bytes]]) -> Any | None:
     if ip is None:
         return None
     first = min(frags, key=lambda f: (f[3][6] << 8 | f[3][7]) & 0x1FFF)
-    return _rebuilt(first[1], first[2], ip)
+    pkt = _rebuilt(first[1], first[2], ip)
+    # as in Scapy: the length and checksum are left to be computed (to the same values)
+    hdr = pkt.getlayer("IP")
+    if hdr is not None:
+        hdr.len = hdr.chksum = None
+    return pkt
 
 
 def defrag(plist: Iterable[Any]) -> tuple[PacketList, PacketList, PacketList]:
