@@ -100,8 +100,10 @@ class TraceOptions:
 
     @property
     def engine_retries(self) -> int:
-        """Retries the engine makes per probe (none over rounds: loss is what they measure)."""
-        return 0 if self.rounds > 1 else self.retries
+        """Retries the engine makes per hop probe: none over rounds (loss is what they
+        measure) nor under MDA (it counts answered flows and sends new ones where
+        answers are missing: a retry would only repeat a flow, after one more RTO)."""
+        return 0 if self.rounds > 1 or self.multipath else self.retries
 
 
 @dataclass(frozen=True)

@@ -140,10 +140,11 @@ def test_waves_wait_an_rto_from_the_round_trips_within_bounds() -> None:
     assert plan.rto([]) is None
 
 
-def test_options_round_trip_and_rounds_never_retry() -> None:
+def test_options_round_trip_and_rounds_and_mda_never_retry() -> None:
     o = opts(method="tcp", port=443, rounds=5, retries=2)
     assert TraceOptions.from_dict({**o.to_dict(), "unknown": 1}) == o
     assert o.engine_retries == 0 and opts(retries=2).engine_retries == 2
+    assert opts(retries=2, multipath=True).engine_retries == 0
 
 
 def test_a_destination_silent_to_the_path_probes_is_asked_again_after_a_pause() -> None:
