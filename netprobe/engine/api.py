@@ -59,12 +59,12 @@ def link_filler(iface_name: str | None) -> Callable[[Layer], Layer]:
             if name not in macs:
                 macs[name] = iface_mod.interface(name).mac or "00:00:00:00:00:00"
             p.src = macs[name]
-        arp = p.payload
+        arp = p._payload
         if type(arp).__name__ == "ARP" and arp.hwsrc is None and p.src is not None:
             # a request saying "00:00:00:00:00:00 has my address" would poison the
             # neighbour caches of every host that hears it
             arp.hwsrc = p.src
-        if p.dst is None and dst_ip and type(p.payload).__name__ in ("IP", "IPv6"):
+        if p.dst is None and dst_ip and type(p._payload).__name__ in ("IP", "IPv6"):
             hop = neighbour.next_hop_mac(dst_ip)
             if hop is None:
                 raise UsageError(f"no link-layer address for the next hop towards {dst_ip}")
@@ -139,8 +139,10 @@ def run(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | N
         counters: Counters | None = None,
         on_progress: Callable[[Counters], None] | None = None,
         rate_control: Callable[[Counters], float | None] | None = None,
-        stop_when_answered: bool = True) -> Iterator[Result]:
+        stop_when_answered: bool = True, capture_class: Any = None) -> Iterator[Result]:
     """Stream a Result per probe (answered as they match, unanswered at the end).
+
+    ``capture_class`` reads the answers instead of a live capture (see ``Session``).
 
     ``rate_control`` (congestion control) is called about every 50 ms with the
     counters so far; a number it returns becomes the send rate.
@@ -166,7 +168,7 @@ def run(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | N
         return
     dst = _destination(first.match_layer)
     with Session(iface=iface, layer2=layer2, first_dst=dst, capture_filter=filter,
-                 scope=scope) as session:
+                 scope=scope, capture_class=capture_class) as session:
         loop = SendReceiveLoop(session.sender, session.capture, options, counters, on_progress)
         yield from loop.run(stream)
 
@@ -188,7 +190,7 @@ def _framed(probes: Probes, iface: str | None) -> tuple[Layer, str] | None:
     if not isinstance(probes, Layer) or type(probes).__name__ not in ("IP", "IPv6"):
         return None
     dst = probes.dst
-    if not isinstance(dst, str) or len(probes) < FRAME_MIN:
+    if not isinstance(dst, str) or probes.set_size() < FRAME_MIN:
         return None
     from netprobe.packet import Ether
 
@@ -209,10 +211,10 @@ def _framed(probes: Probes, iface: str | None) -> tuple[Layer, str] | None:
 def _count(probes: Probes) -> int | None:
     """How many probes, when that is cheap to know (packet sets know their size)."""
     if isinstance(probes, (Layer, bytes)):
-        return len(probes) if isinstance(probes, Layer) else 1
+        return probes.set_size() if isinstance(probes, Layer) else 1
     if isinstance(probes, (list, tuple)):
         try:
-            return sum(len(p) if isinstance(p, Layer) else 1 for p in probes)
+            return sum(p.set_size() if isinstance(p, Layer) else 1 for p in probes)
         except TypeError:
             return None
     return None

@@ -31,6 +31,8 @@ from netprobe.plugins.portscan.verdict import SHORT_ICMP4_UNREACH, SHORT_ICMP6_U
 
 #: the tag every discovery result carries in ``Result.extra``
 TAG = "discovery"
+#: at most this many discovery probes read their answers without a capture ring
+LIGHT_CAPTURE_MAX = 1024
 #: nmap's default TCP ping ports
 SYN_PORT = 443
 ACK_PORT = 80
@@ -154,7 +156,8 @@ def discover(hosts: list[str], *, timeout: float, retries: int, rate: float | No
     try:
         for name, probes, layer2 in groups:
             for r in run(probes, timeout=timeout, retry=retries, rate=rate, iface=name,
-                         layer2=layer2, counters=counters):
+                         layer2=layer2, counters=counters,
+                         capture_class=_light_capture(probes, layer2)):
                 r.extra = TAG
                 results.append(r)
     except KeyboardInterrupt:
@@ -162,11 +165,26 @@ def discover(hosts: list[str], *, timeout: float, retries: int, rate: float | No
     return results
 
 
+def _light_capture(probes: list[object], layer2: bool) -> object | None:
+    """A capture without a ring for a few hosts (nothing to wait for at open and close:
+    ``wire.lightcapture``): a packet socket for ARP and neighbour solicitations, raw
+    IPv4 sockets for IPv4 probes; None (a live capture) for many, or IPv6 IP probes."""
+    if len(probes) > LIGHT_CAPTURE_MAX:
+        return None
+    from netprobe.wire.lightcapture import IpCapture, LinkCapture
+
+    if layer2:
+        return LinkCapture
+    if all(type(p).__name__ == "IP" for p in probes):
+        return IpCapture
+    return None
+
+
 # -- interpretation (pure) ----------------------------------------------------------------------
 def probe_host(result: Result) -> str | None:
     """The address a discovery probe asked about."""
     dst = None
-    for layer in result.probe.layers():  # type: ignore[attr-defined]
+    for layer in result.probe.chain():  # type: ignore[attr-defined]
         kind = type(layer).__name__
         if kind == "ARP":
             return str(ip_address(layer.pdst))
@@ -190,7 +208,7 @@ def read_answer(result: Result, host: str) -> tuple[bool, str, int | None] | Non
     if answer is None:
         return None
     net = None
-    for layer in answer.layers():
+    for layer in answer.chain():
         kind = type(layer).__name__
         if kind == "ARP":
             return (layer.op == 2 and _same(layer.psrc, host), "arp-response", None)
@@ -202,7 +220,7 @@ def read_answer(result: Result, host: str) -> tuple[bool, str, int | None] | Non
     ttl = net.ttl if type(net).__name__ == "IP" else net.hlim
     ttl = int(ttl) if ttl is not None else None
     own = _same(net.src, host)
-    top = net.payload
+    top = net._payload
     kind = type(top).__name__
     if kind == "ICMPv6ND_NA":
         return (_same(top.tgt, host), "nd-response", None)

@@ -225,10 +225,10 @@ class GroupScan:
 
         reader: Any = functools.partial(Capture, snaplen=CAPTURE_SNAPLEN,
                                         buffer_size=CAPTURE_BUFFER)
-        if self.small and self.family == 4:
-            from netprobe.wire.ipcapture import IpCapture
+        if self.small:
+            from netprobe.wire.lightcapture import IpCapture, LinkCapture
 
-            reader = IpCapture
+            reader = IpCapture if self.family == 4 else LinkCapture
         self.session = Session(iface=self.iface, layer2=self.link is not None,
                                capture_class=reader,
                                first_dst=self.space.targets.address(self.family, 0),
