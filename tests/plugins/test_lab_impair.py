@@ -29,9 +29,11 @@ import pytest
 
 try:
     from tests.labfixture import (
+        REFILL_SECONDS,
         TEST_PREFIX,
         WAN_ROUND_TRIP_MS,
         LabHandle,
+        lab,
         real_lab,
         require_lab_environment,
         wan_lab,
@@ -39,9 +41,11 @@ try:
 except ModuleNotFoundError:  # plain `pytest` without the repository root on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from tests.labfixture import (  # noqa: F401
+        REFILL_SECONDS,
         TEST_PREFIX,
         WAN_ROUND_TRIP_MS,
         LabHandle,
+        lab,
         real_lab,
         require_lab_environment,
         wan_lab,
@@ -230,6 +234,26 @@ def test_wan_lab_adds_the_round_trip_it_promises(wan_lab: LabHandle):
     assert impairments["icmp_ratelimit"] == "stock"
 
 
+def _limits(handle: LabHandle, node: str) -> tuple[str, str]:
+    done = handle.run(["sysctl", "-n", "net.ipv4.icmp_ratelimit", "net.ipv6.icmp.ratelimit"],
+                      node=node)
+    return tuple(done.stdout.split())
+
+
+@pytest.mark.lab
+def test_up_keeps_stock_rate_limits_and_no_ratelimit_lifts_the_routers(
+        real_lab: LabHandle, lab: LabHandle):
+    # stock: what the kernel gives any new namespace (h1 is never changed by up)
+    stock = _limits(real_lab, "h1")
+    assert stock != ("0", "0")
+    assert all(_limits(real_lab, r) == stock for r in ("r1", "r2", "r4"))
+    assert real_lab.truth["impairments"]["icmp_ratelimit"] == "stock"
+    # lab up --no-ratelimit (the session's fast lab): routers unlimited, hosts stock
+    assert all(_limits(lab, r) == ("0", "0") for r in ("r1", "r2", "r4"))
+    assert _limits(lab, "h1") == stock
+    assert lab.truth["impairments"]["icmp_ratelimit"] == "off on routers"
+
+
 @pytest.mark.lab
 def test_real_lab_is_fast_without_delay(real_lab: LabHandle):
     assert real_lab.refresh()["impairments"]["links"] == {}
@@ -347,7 +371,7 @@ def _ttl_probe(handle: LabHandle, burst: int, gap: float, spread: float) -> dict
 
 @pytest.mark.lab
 def test_stock_icmp_rate_limit_is_a_burst_then_one_a_second(real_lab: LabHandle):
-    time.sleep(1.5)  # whatever ran before, r1's bucket holds a burst again
+    time.sleep(REFILL_SECONDS)  # whatever ran before, r1's bucket is full again
     got = _ttl_probe(real_lab, burst=30, gap=0.05, spread=4.0)
     # a burst of about 6 of 30 at once, then about one a second (not 80 for 80 probes)
     assert 3 <= got["burst"] <= 12
