@@ -13,6 +13,10 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+#: installs the route lookup that fills unset source addresses (floor 2); floor 1 runs
+#: it on its first need, so that building anywhere fills them (packet/route.py)
+_SOURCE_HOOK = "netprobe.wire.route:install_source_hook"
+
 #: module -> the public names it defines (each loaded on first access). Every module
 #: listed here defines ``__all__`` with at least these names (a test checks it).
 #: Sections are kept apart so that each part of the library face adds its own rows.
@@ -55,6 +59,7 @@ _FACE: dict[str, tuple[str, ...]] = {
                                 "linehexdump"),
     "netprobe.library.defrag": ("defrag", "defragment", "defragment6", "fragment6"),
     # -- more layers --
+    "netprobe.library.layer_modules": ("load_contrib", "load_layer"),
 }
 
 

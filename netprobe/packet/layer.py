@@ -738,14 +738,14 @@ class Layer(metaclass=LayerMeta):
         m = self._meta
         if m is None or m[0] is None:
             t = _now()
-            self._meta = (t, None, False) if m is None else (t, m[1], m[2])
+            self._meta = (t, None, False) if m is None else (t, *m[1:])
             return t
         return m[0]
 
     @time.setter
     def time(self, value: Any) -> None:
         m = self._meta
-        self._meta = (value, None, False) if m is None else (value, m[1], m[2])
+        self._meta = (value, None, False) if m is None else (value, *m[1:])
 
     @property
     def wirelen(self) -> int | None:
@@ -756,7 +756,7 @@ class Layer(metaclass=LayerMeta):
     @wirelen.setter
     def wirelen(self, value: int | None) -> None:
         m = self._meta
-        self._meta = (None, value, False) if m is None else (m[0], value, m[2])
+        self._meta = (None, value, False) if m is None else (m[0], value, *m[2:])
 
     def __getattr__(self, name: str) -> Any:
         # only reached when normal lookup fails: a layer made without __init__ (by a
@@ -911,9 +911,9 @@ class Layer(metaclass=LayerMeta):
             cur = cur._payload
         return None
 
-    def haslayer(self, cls: type[Layer] | str) -> bool:
-        """True when a layer of class ``cls`` is in the packet."""
-        return self.getlayer(cls) is not None
+    def haslayer(self, cls: type[Layer] | str) -> bool | int:
+        """True when a layer of class ``cls`` is in the packet, else 0 (as Scapy prints it)."""
+        return True if self.getlayer(cls) is not None else 0
 
     def __contains__(self, cls: type[Layer] | str) -> bool:
         return self.getlayer(cls) is not None
@@ -1111,15 +1111,121 @@ class Layer(metaclass=LayerMeta):
         return [layer.to_dict() for layer in self.chain()]
 
     def summary_part(self) -> str:
-        """Short text for this layer in a one-line summary."""
+        """Short text for this layer in netprobe's own one-line summary (``brief``)."""
         return type(self).__name__
 
-    def summary(self) -> str:
-        """One line describing the packet, Scapy style: ``Ether / IP / TCP ...``."""
+    def brief(self) -> str:
+        """netprobe's one line, every layer saying something: ``Ether a > b / IP ...``."""
         return " / ".join(layer.summary_part() for layer in self.chain())
 
+    def summary(self) -> str:
+        """Scapy's one line: ``Ether / IP / TCP 198.18.0.2:ftp_data > 198.18.0.1:http S``."""
+        from netprobe.packet.present import summary
+
+        return summary(self)
+
+    def mysummary(self) -> str:
+        """What this layer says in ``summary()`` (empty: its class name is shown)."""
+        return ""
+
+    # -- how Scapy shows fields: layers override these ----------------------------------------
+    #: fields shown in hex (Scapy's X...Field)
+    hex_fields: ClassVar[frozenset[str]] = frozenset()
+    #: field -> function giving the names its values are shown with, when they are not
+    #: the field's own (the system's port, protocol and EtherType names, as Scapy's)
+    shown_tables: ClassVar[dict[str, Any]] = {}
+    #: list fields shown as lists of packets (a heading, then each packet)
+    packet_lists: ClassVar[frozenset[str]] = frozenset()
+
+    def shown_names(self, name: str) -> Any:
+        """The names shown for field ``name``'s values ({value: name}), or None."""
+        table = type(self).shown_tables.get(name)
+        if table is not None:
+            return table()
+        f = type(self).fields_by_name.get(name)
+        return None if f is None else f.names
+
+    def shown_fields(self) -> Any:
+        """The fields ``show()`` and ``repr()`` list (a layer whose fields depend on its
+        type, as ICMP, leaves the others out)."""
+        return type(self).fields_desc
+
+    def shown_default(self, name: str) -> Any:
+        """What ``show()`` prints for an unset field that fills itself when built (None)."""
+        return None
+
+    def overloaded_by(self, upper: Layer) -> dict[str, Any]:
+        """Fields of this layer that ``upper`` fills when stacked on it, beyond the
+        bindings (Scapy's overloaded fields); shown by ``show()`` and ``repr()``."""
+        return {}
+
+    def show(self, dump: bool = False, indent: int = 3, lvl: str = "",
+             label_lvl: str = "") -> str | None:
+        """Print every layer's fields in Scapy's layout; ``dump=True`` returns the text."""
+        from netprobe.packet.present import show_text
+
+        text = show_text(self, indent, lvl, label_lvl)
+        if dump:
+            return text
+        print(text)
+        return None
+
+    def show2(self, dump: bool = False, indent: int = 3, lvl: str = "",
+              label_lvl: str = "") -> str | None:
+        """``show()`` of the packet as built (lengths and checksums filled)."""
+        from netprobe.packet.dissect import dissect_as
+
+        return dissect_as(type(self), self.build()).show(dump, indent, lvl, label_lvl)
+
+    def display(self, *args: Any, **kwargs: Any) -> str | None:
+        """The same as ``show()``."""
+        return self.show(*args, **kwargs)
+
+    def sprintf(self, fmt: str, relax: bool = True) -> str:
+        """Scapy's format strings: ``pkt.sprintf("%IP.src%:%TCP.sport%")``."""
+        from netprobe.packet.present import sprintf
+
+        return sprintf(self, fmt, relax)
+
+    def command(self) -> str:
+        """Python text that makes this packet again."""
+        from netprobe.packet.present import command
+
+        return command(self)
+
+    def hide_defaults(self) -> None:
+        """Forget the fields that hold their default value (a dissected packet's ``repr``
+        then lists only the others)."""
+        for layer in self.chain():
+            m = layer._meta
+            if m is not None and m[2]:
+                layer._meta = (m[0], m[1], False, *m[3:])
+
+    def dissect(self, s: bytes) -> None:
+        """Read this layer (and what follows) again from the bytes ``s``, in place."""
+        self._init_from_bytes(s)
+
+    @property
+    def original(self) -> bytes | None:
+        """The bytes this packet was dissected from (None when made in code)."""
+        m = self._meta
+        return m[3] if m is not None and len(m) > 3 else None
+
+    def hashret(self) -> bytes:
+        """A key equal for a request and its answers (Scapy's name for ``hashkey``)."""
+        return self.hashkey()
+
+    def decode_payload_as(self, cls: type[Layer]) -> None:
+        """Dissect what is above this layer again, as a ``cls`` layer, in place."""
+        from netprobe.packet.dissect import dissect_as
+
+        p = self._payload
+        data = b"" if p is None else p.build()
+        self.remove_payload()
+        self.add_payload(dissect_as(cls, data))
+
     def show_text(self) -> str:
-        """The field tree as text."""
+        """netprobe's own field tree (``craft`` prints it); ``show()`` prints Scapy's."""
         lines = []
         for depth, layer in enumerate(self.chain()):
             pad = "  " * depth
@@ -1129,21 +1235,10 @@ class Layer(metaclass=LayerMeta):
                 lines.append(f"{pad}  {f.name:<{width}} = {f.text(getattr(layer, f.name))}")
         return "\n".join(lines)
 
-    def show(self) -> None:
-        """Print the field tree."""
-        print(self.show_text())
-
     def __repr__(self) -> str:
-        parts = []
-        for layer in self.chain():
-            args = []
-            for f in layer.fields_desc:
-                v = getattr(layer, f.name)
-                if v is not None and v != f.default:
-                    args.append(f"{f.name}={v!r}" if not isinstance(v, F.FlagValue)
-                                else f"{f.name}={str(v)!r}")
-            parts.append(f"{type(layer).__name__}({', '.join(args)})")
-        return " / ".join(parts)
+        from netprobe.packet.present import repr_packet
+
+        return repr_packet(self)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Layer):
