@@ -323,14 +323,26 @@ class IPField(ScapyField, F.IPv4Field):
     def __init__(self, name: str, default: Any) -> None:
         F.IPv4Field.__init__(self, name, default)
         self.owners = []
-        #: text already checked as an address -> its bytes
+        #: text already checked as an address -> its bytes, and bytes read -> their text
         self.known: dict[str, bytes] = {}
+        self.texts: dict[bytes, str] = {}
 
     # addresses already checked are remembered with their bytes (``_known_NAME`` in the
     # generated code): building many packets to few hosts checks and converts each once
     def code_globals(self) -> dict[str, Any]:
         """Names the generated code of a layer with this field uses."""
-        return {f"_known_{self.name}": self.known}
+        return {f"_known_{self.name}": self.known, f"_text_{self.name}": self.texts,
+                f"_totext_{self.name}": self._to_text}
+
+    def _to_text(self, raw: bytes) -> str:
+        text = socket.inet_ntoa(raw)
+        if len(self.texts) < 65536:
+            self.texts[raw] = text
+        return text
+
+    def unpack_expr(self, w: str) -> str:
+        # dissected addresses too: each one's text is made once
+        return f"(_text_{self.name}.get({w}) or _totext_{self.name}({w}))"
 
     def pack_expr(self, v: str) -> str:
         return f"(_known_{self.name}.get({v}) or _ip4('0.0.0.0' if {v} is None else {v}))"
