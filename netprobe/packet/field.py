@@ -25,6 +25,15 @@ class SetValue(list):
     """A field value that stands for several values: the packet becomes a set."""
 
 
+class Volatile:
+    """Base of values drawn afresh each time a packet is built (``packet/randval.py``).
+
+    Any field accepts one as it is; building draws a value and checks that instead.
+    """
+
+    __slots__ = ()
+
+
 class FlagValue(int):
     """An int that prints and compares as flag names (``TCP.flags == "SA"``, ``"DF"``)."""
 
@@ -157,6 +166,8 @@ class Field:
             if not items:
                 raise UsageError(f"{self.name}: empty list of values")
             return SetValue(items)
+        if isinstance(value, Volatile):  # drawn when built
+            return value
         return self.check_one(value)
 
     def check_one(self, value: Any) -> Any:
