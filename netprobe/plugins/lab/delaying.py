@@ -122,17 +122,18 @@ def _netem_steps(current: LabState, topology: Topology, target: str,
 
 def _apply_netem(current: LabState, topology: Topology, entries: list[PortDelay],
                  link_wants: dict[str, Delay]) -> None:
+    """Clear every qdisc the lab set (quietly: some are not there), then set the new ones."""
     now: dict[str, PortDelay | Delay] = {entry.port: entry for entry in entries}
     now.update(link_wants)
-    for target in current.netem_ports:
-        if target not in now:  # a qdisc already gone is fine
-            off = Delay() if target in links(topology) else PortDelay(target, Delay(), Delay())
-            for step in _netem_steps(current, topology, target, off):
-                subprocess.run(list(step.argv), capture_output=True, timeout=10, check=False)
-    current.netem_ports = list(now)
+    for target in {*current.netem_ports, *now}:
+        off = Delay() if target in links(topology) else PortDelay(target, Delay(), Delay())
+        for step in _netem_steps(current, topology, target, off):
+            subprocess.run(list(step.argv), capture_output=True, timeout=10, check=False)
+    current.netem_ports = sorted(now)
     state.save(current)
     steps = [step for target, delay in now.items()
-             for step in _netem_steps(current, topology, target, delay)]
+             for step in _netem_steps(current, topology, target, delay)
+             if "replace" in step.argv]  # a direction without delay keeps no qdisc
     if steps:
         execute.run_phase(steps)
 

@@ -328,7 +328,7 @@ def _set_delay(current: LabState, target: str, delay: Delay) -> None:
 def impair(lab: str, loss: int | None = None, target: str = LAN, *,
            delay: float | None = None, jitter: float | None = None,
            icmp_ratelimit: int | None = None) -> dict:
-    """Impair ``target`` (``lan``, a LAN member's cable, a router): see ``impair.py``.
+    """Impair ``target`` (``lan``, a member's cable, a link, a router): see ``impair.py``.
 
     ``loss`` percent of packets dropped at random, ``delay`` ± ``jitter``
     milliseconds added to each direction, ``icmp_ratelimit`` milliseconds
