@@ -117,8 +117,8 @@ def answers_all_nodes(probe_bytes: bytes, answer_bytes: bytes) -> bool:
     problem = _layer(answer, "ICMPv6ParamProblem")
     if problem is None:
         return False
-    quoted = problem.payload
-    if quoted is None or type(quoted).__name__ != "IPv6":
+    quoted = problem._payload
+    if quoted is None or type(quoted).__name__ not in ("IPerror6", "IPv6"):  # the quote
         return False
     if quoted.src != p6.src or quoted.dst != p6.dst:
         return False

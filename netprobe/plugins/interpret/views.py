@@ -19,7 +19,7 @@ from netprobe.packet.layer import Layer
 
 
 def _network(pkt: Layer) -> Layer | None:
-    for layer in pkt.layers():
+    for layer in pkt.chain():
         if type(layer).__name__ in ("IP", "IPv6", "ARP"):
             return layer
     return None
@@ -34,11 +34,15 @@ def _source(pkt: Layer) -> str | None:
 
 def answer_kind(answer: Layer) -> str:
     """A short name for what an answer is: syn-ack, reset, echo-reply, port-unreach..."""
-    names = [type(layer).__name__ for layer in answer.layers()]
-    if "ICMP" in names or "ICMPv6" in names:
-        icmp = answer.getlayer("ICMP") or answer.getlayer("ICMPv6")
+    names = [type(layer).__name__ for layer in answer.chain()]
+    # the first ICMP or ICMPv6 message (ICMPv6's classes are ICMPv6EchoReply,
+    # ICMPv6TimeExceeded...); a packet an error quotes comes after it (IPerror...)
+    icmp = next((layer for layer in answer.chain()
+                 if type(layer).__name__ == "ICMP" or type(layer).__name__.startswith("ICMPv6")),
+                None)
+    if icmp is not None:
         t, code = int(icmp.type), int(icmp.code)
-        v6 = "ICMPv6" in names
+        v6 = type(icmp).__name__ != "ICMP"
         table = ({1: "unreach", 3: "time-exceeded", 129: "echo-reply", 136: "neighbor-advert"}
                  if v6 else {0: "echo-reply", 3: "unreach", 11: "time-exceeded",
                              14: "timestamp-reply"})
