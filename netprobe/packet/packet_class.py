@@ -23,7 +23,13 @@ from typing import Any
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
 from netprobe.packet import layer as _layer
 from netprobe.packet.layer import BUILD_BINDINGS, Layer, LayerMeta, Truncated
-from netprobe.packet.scapy_fields import BitRun, FieldLenField, LenField, PacketField
+from netprobe.packet.scapy_fields import (
+    BitRun,
+    FieldLenField,
+    LenField,
+    PacketField,
+    PacketListField,
+)
 
 __all__ = ["Packet", "split_layers"]
 
@@ -86,6 +92,10 @@ def _prepare(cls: Any, own_fields: bool) -> None:
     cls._extract = _overrides(cls, "extract_padding")
     cls._guess = _overrides(cls, "guess_payload_class")
     cls._conditional = tuple(f.name for f in fields if hasattr(f, "cond"))
+    cls.packet_lists = frozenset(f.name for f in fields if isinstance(f, PacketListField))
+    own_summary = vars(cls).get("mysummary")
+    if own_summary is not None and not getattr(own_summary, "_text_only", False):
+        cls.mysummary = _summary_text(own_summary)
     if own_fields:  # names some fields' code templates use, in the generated code's globals
         extra: dict[str, Any] = {}
         for f in fields:
@@ -114,6 +124,17 @@ def _prepare(cls: Any, own_fields: bool) -> None:
     nested = tuple(f.name for f in fields if isinstance(f, PacketField))
     if nested and own_fields:
         _copy_nested(cls, nested)
+
+
+def _summary_text(own: Any) -> Any:
+    """A ``mysummary`` that may answer Scapy's (text, [layers]) pair, answering the text."""
+    def mysummary(self: Any) -> str:
+        text = own(self)
+        return text[0] if isinstance(text, tuple) else text
+
+    mysummary._text_only = True  # type: ignore[attr-defined]
+    mysummary.__doc__ = own.__doc__
+    return mysummary
 
 
 def _build_fixed(self: Any, payload: bytes) -> bytes:
@@ -307,19 +328,13 @@ class Packet(Layer, metaclass=PacketMeta):
         return Layer.hashkey(self)
 
     # -- presentation -------------------------------------------------------------------------
-    def mysummary(self) -> str:
-        """Scapy's hook: this layer's part of ``summary()`` (the class name by default)."""
-        return type(self).__name__
-
-    def summary_part(self) -> str:
-        text = self.mysummary()
-        return text[0] if isinstance(text, tuple) else str(text)
-
-    def field_present(self, name: str) -> bool:
-        """False for a ``ConditionalField`` whose condition does not hold."""
-        if name not in self._conditional:
-            return True
-        return bool(type(self).fields_by_name[name].cond(self))
+    def shown_fields(self) -> Any:
+        """The fields ``show()`` and ``repr()`` list: a ``ConditionalField`` whose
+        condition does not hold is left out, as in Scapy."""
+        fields = type(self).fields_desc
+        if not self._conditional:
+            return fields
+        return [f for f in fields if f.name not in self._conditional or f.cond(self)]
 
 
 def _hashret(layer: Any) -> bytes:
@@ -347,7 +362,8 @@ def _as_layer(cls: Any) -> type[Layer] | None:
 def _on_stack(lower: Layer, upper: Layer) -> None:
     """Scapy's overloads: a bound field of ``lower`` still at its default takes the value
     ``bind_layers`` gave it, when a user layer is one of the two."""
-    if not (isinstance(upper, Packet) or isinstance(lower, Packet)):
+    if not (isinstance(upper, Packet) or isinstance(lower, Packet)
+            or getattr(upper, "overloads_lower", False)):  # BOOTP, VXLAN, HTTP: as Scapy
         return
     values = BUILD_BINDINGS.get((type(lower), type(upper)))
     if not values:

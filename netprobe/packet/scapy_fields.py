@@ -288,6 +288,11 @@ class BitField(ScapyField, F.BitField):
     def i2len(self, pkt: Any, value: Any) -> int:
         return self.bits // 8
 
+    @property
+    def ls_kind(self) -> str:
+        """How ``ls()`` names the field's kind."""
+        return f"{type(self).__name__}  ({self.bits} bits)"
+
 
 class XBitField(_HexMixin, BitField):
     """A bit field shown in hex."""
@@ -715,6 +720,11 @@ class ConditionalField(_Wrapper):
     def __init__(self, fld: Any, cond: Callable[[Any], bool]) -> None:
         super().__init__(fld)
         self.cond = cond
+
+    @property
+    def ls_kind(self) -> str:
+        """How ``ls()`` names the field's kind: the wrapped field's, marked."""
+        return f"{getattr(self.fld, 'ls_kind', type(self.fld).__name__)} (Cond)"
 
     def put(self, pkt: Any, value: Any) -> bytes:
         return self.fld.put(pkt, value) if self.cond(pkt) else b""
