@@ -25,10 +25,12 @@ from netprobe.packet import layer as _layer
 from netprobe.packet.layer import BUILD_BINDINGS, Layer, LayerMeta, Truncated
 from netprobe.packet.scapy_fields import (
     BitRun,
+    CustomField,
     FieldLenField,
     LenField,
     PacketField,
     PacketListField,
+    is_custom,
 )
 
 __all__ = ["Packet", "split_layers"]
@@ -42,7 +44,8 @@ class PacketMeta(LayerMeta):
         if desc is not None:
             desc = list(desc)
             ns["fields_desc"] = desc
-            ns["fields"] = tuple(desc)
+            # a user's field class with its own conversions goes through them
+            ns["fields"] = tuple(CustomField(f) if is_custom(f) else f for f in desc)
         ns.setdefault("name", name)
         cls = super().__new__(mcs, name, bases, ns)
         _prepare(cls, desc is not None)

@@ -74,6 +74,13 @@ def test_odd_options_read_as_scapy_reads_them(blob: str) -> None:
     assert bytes(dissect_as(DHCP, raw)) == raw
 
 
+def test_default_ports_are_filled_as_scapy_fills_them() -> None:
+    ours = IP(src="198.18.0.1", dst="198.18.0.2") / UDP() / BOOTP() / DHCP(options=["end"])
+    theirs = S_IP(src="198.18.0.1", dst="198.18.0.2") / S_UDP() / S_BOOTP() / S_DHCP(
+        options=["end"])
+    assert bytes(ours) == bytes(theirs)
+
+
 def test_bootp_fields_and_defaults_as_scapy() -> None:
     for kw in ({}, {"op": 2, "htype": 6, "hops": 3, "giaddr": "198.18.0.1"},
                {"sname": b"server", "file": b"/boot/pxe"}, {"chaddr": b"\x01" * 16},

@@ -37,6 +37,8 @@ SPECS = {
                                             Unknown_Headers={"X-Foo": "bar", b"X-B": b"c"}),
     "request-in-tcp": lambda m: m.IP(src="198.18.0.1", dst="198.18.0.2")
     / m.TCP(sport=40000, dport=80) / m.HTTP() / m.HTTPRequest(Host="h", Http_Version="HTTP/1.0"),
+    "request-default-ports": lambda m: m.IP(src="198.18.0.1", dst="198.18.0.2") / m.TCP()
+    / m.HTTP() / m.HTTPRequest(Host="h"),
     "response-dated": lambda m: m.HTTP() / m.HTTPResponse(Date=b"Mon, 07 Dec 2026 10:00:00 GMT"),
     "response-404": lambda m: m.HTTPResponse(Status_Code="404", Reason_Phrase="Not Found",
                                              Date="x", Server="netprobe") / b"gone",

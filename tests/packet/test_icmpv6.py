@@ -23,7 +23,6 @@ from netprobe.errors import UsageError
 from netprobe.packet import (
     TCP,
     UDP,
-    UDPerror,
     Ether,
     ICMPExtension,
     ICMPExtensionObject,
@@ -33,6 +32,7 @@ from netprobe.packet import (
     MPLSLabel,
     Raw,
     RouterAlert,
+    UDPerror,
     dissect,
     dissect_as,
 )

@@ -76,7 +76,9 @@ def test_lazy_package_exports_stay_lazy() -> None:
 
 # -- the laziness does not show -------------------------------------------------------------------
 ORDER_REPORT = """
-import json, sys
+import json, sys, time
+# a fixed clock: an unset HTTPResponse Date is the current time, as in Scapy
+time.gmtime = lambda *args: time.struct_time((2026, 1, 1, 0, 0, 0, 3, 1, 0))
 from netprobe.packet import layer_classes
 from netprobe.packet.dissect import dissect_as
 from netprobe.packet.layer import _WRITERS
@@ -213,7 +215,7 @@ def test_new_class_copied_and_stacked_first() -> None:
     base = probe(items=[b"a", (1, 2)])
     pkt = base / UDP(sport=1, dport=2)
     assert pkt.items == [b"a", (1, 2)] and pkt.items is not base.items
-    assert pkt[UDP].dport == 2 and base.payload is None
+    assert pkt[UDP].dport == 2 and not base.payload
 
 
 def test_class_level_lookup_gives_the_generated_function() -> None:

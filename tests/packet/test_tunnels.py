@@ -90,6 +90,7 @@ SPECS = {
     "vxlan-group": lambda m: _ip(m) / m.UDP(sport=1, dport=4789)
     / m.VXLAN(flags=0x88, gpflags=0x40, gpid=77, vni=0xFFFFFF),
     "vxlan-alone": lambda m: _ip(m) / m.UDP(sport=1, dport=4789) / m.VXLAN(),
+    "vxlan-default-ports": lambda m: _ip(m) / m.UDP() / m.VXLAN(vni=9) / m.Ether(**MAC),
     "vxlan-reserved": lambda m: _ip(m) / m.UDP(sport=1, dport=4789)
     / m.VXLAN(flags=0, reserved1=0x123456, reserved2=9, vni=3),
 }

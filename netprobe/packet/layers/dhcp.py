@@ -15,6 +15,7 @@ import socket
 from struct import Struct
 from typing import Any
 
+import netprobe.packet.packet_class  # noqa: F401 - stacking fills default ports (overloads)
 from netprobe.errors import UsageError
 from netprobe.packet.field import (
     ByteField,
@@ -67,6 +68,9 @@ class HardwareAddressField(BytesField):
 
 class BOOTP(Layer):
     """A BOOTP message; DHCP rides on it when ``options`` is the magic cookie."""
+
+    #: stacked on UDP/TCP left at its default ports, it sets them as Scapy does
+    overloads_lower = True
 
     fields = (
         ByteField("op", 1, names=BOOTP_OPS),

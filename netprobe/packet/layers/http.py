@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import netprobe.packet.packet_class  # noqa: F401 - stacking fills default ports (overloads)
 from netprobe.errors import UsageError
 from netprobe.packet.field import TailField
 from netprobe.packet.layer import Layer, bind_layers
@@ -169,6 +170,9 @@ def status_line(line: bytes) -> list[bytes] | None:
 class HTTP(Layer):
     """The marker Scapy puts under every HTTP/1 message."""
 
+    #: stacked on UDP/TCP left at its default ports, it sets them as Scapy does
+    overloads_lower = True
+
     fields = ()
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
@@ -303,6 +307,7 @@ class HTTPResponse(_Message):
         return f"{_text(self.Status_Code)} {_text(self.Reason_Phrase)}"
 
 
+bind_layers(TCP, HTTP, dport=80, sport=80)  # what building fills, as Scapy does
 for _port in HTTP_PORTS:
-    bind_layers(TCP, HTTP, dport=_port)
+    TCP._dissect_table.setdefault(("dport", _port), HTTP)
     TCP._dissect_table.setdefault(("sport", _port), HTTP)

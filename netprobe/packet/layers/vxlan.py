@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import netprobe.packet.packet_class  # noqa: F401 - stacking fills default ports (overloads)
 from netprobe.packet.field import FlagsField, TailField, UIntField
 from netprobe.packet.layer import Layer, Truncated, bind_layers
 from netprobe.packet.layers.ether import Ether
@@ -45,6 +46,9 @@ class _Middle(UIntField, TailField):
 
 class VXLAN(Layer):
     """A VXLAN header: flags, the flag-dependent middle, the 24-bit ``vni``."""
+
+    #: stacked on UDP/TCP left at its default ports, it sets them as Scapy does
+    overloads_lower = True
 
     fields = (
         FlagsField("flags", None, 8, VXLAN_FLAGS),
@@ -132,8 +136,9 @@ class VXLAN(Layer):
 
 _BY_NEXT_PROTOCOL: dict[int, type[Layer]] = {1: IP, 2: IPv6, 3: Ether}
 
+bind_layers(UDP, VXLAN, dport=4789, sport=4789)  # what building fills, as Scapy does
 for _port in VXLAN_PORTS:
-    bind_layers(UDP, VXLAN, dport=_port)
+    UDP._dissect_table.setdefault(("dport", _port), VXLAN)
     UDP._dissect_table.setdefault(("sport", _port), VXLAN)
 for _next, _cls in _BY_NEXT_PROTOCOL.items():
     bind_layers(VXLAN, _cls, dissect=False, flags=0x0C, NextProtocol=_next)
