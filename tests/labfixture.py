@@ -46,7 +46,11 @@ Any handle can be impaired for the length of a ``with`` block (restored after)::
     with real_lab.impaired(on="r2-r3a", delay=5):            # a link between routers
         ...
 
-or for good with ``handle.impair(...)`` (same keywords as ``lab impair``:
+The fast ``lab`` can have stock limits on its routers for a block too, without
+a second lab: ``with lab.impaired(icmp_ratelimit=1000):`` (the kernel's default,
+every node; each node gets its own value back afterwards).
+
+Or for good with ``handle.impair(...)`` (same keywords as ``lab impair``:
 ``on``, ``delay``, ``jitter`` in ms each direction, ``loss`` in percent,
 ``icmp_ratelimit`` in ms). Impair only ``real_lab``/``wan_lab`` or restore
 what you change: other tests share the lab. Time one stock ICMP burst per
@@ -98,8 +102,11 @@ class LabHandle:
 
     def impair(self, on: str = "lan", *, delay: float | None = None,
                jitter: float | None = None, loss: int | None = None,
-               icmp_ratelimit: int | None = None) -> dict:
-        """Like ``netprobe lab impair --on ON ...``: None leaves a setting, 0 clears it."""
+               icmp_ratelimit: int | str | None = None) -> dict:
+        """Like ``netprobe lab impair --on ON ...``: None leaves a setting, 0 clears it.
+
+        ``icmp_ratelimit="stock"`` puts back the node's limits as ``up`` left them.
+        """
         report = lifecycle.impair(self.name, loss, on, delay=delay, jitter=jitter,
                                   icmp_ratelimit=icmp_ratelimit)
         self.refresh()
@@ -108,7 +115,7 @@ class LabHandle:
     @contextmanager
     def impaired(self, on: str = "lan", *, delay: float | None = None,
                  jitter: float | None = None, loss: int | None = None,
-                 icmp_ratelimit: int | None = None) -> Iterator[LabHandle]:
+                 icmp_ratelimit: int | str | None = None) -> Iterator[LabHandle]:
         """Impair ``on`` for the ``with`` block, then put back what was there before."""
         before = self.refresh()["impairments"]
         link = before["links"].get(on, {})
@@ -126,21 +133,10 @@ class LabHandle:
             if undo:
                 self.impair(on, **undo)
             if icmp_ratelimit is not None:
-                nodes = [n for n in self._kernel_nodes() if on in ("lan", n)]
-                for node in nodes:
-                    self.impair(node, icmp_ratelimit=node_limit.get(
-                        node, self._stock_limit(node)))
-
-    def _kernel_nodes(self) -> list[str]:
-        names = [h["name"] for h in self.truth["hosts"]] + [self.truth["far"]["name"]]
-        names += [r["name"] for r in self.truth["routers"]] + ["scan"]
-        if self.truth.get("duplicate"):
-            names.append("dup")
-        return names
-
-    def _stock_limit(self, node: str) -> int:
-        kind = "routers" if node in {r["name"] for r in self.truth["routers"]} else "hosts"
-        return int(self.truth["kernel"][kind]["net.ipv4.icmp_ratelimit"])
+                self.impair(on, icmp_ratelimit="stock")  # as up left them, then any set before
+                for node, milliseconds in node_limit.items():
+                    if on in ("lan", node):
+                        self.impair(node, icmp_ratelimit=milliseconds)
 
     def refresh(self) -> dict:
         """Re-read ``status`` (after impair, restart-service, add-duplicate...)."""

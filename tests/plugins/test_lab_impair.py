@@ -61,6 +61,7 @@ from netprobe.plugins.lab.impair import (
     lan_ports,
     link_delays,
     link_ends,
+    parse_ratelimit,
     port_delays,
     ratelimit_sysctls,
     ruleset,
@@ -90,8 +91,15 @@ def test_delay_values_are_checked():
             check_delay(bad)
     assert ratelimit_sysctls(250) == ["net.ipv4.icmp_ratelimit=250",
                                       "net.ipv6.icmp.ratelimit=250"]
+    built = {"net.ipv4.icmp_ratelimit": 1000, "net.ipv6.icmp.ratelimit": 100}
+    assert ratelimit_sysctls("stock", built) == ["net.ipv4.icmp_ratelimit=1000",
+                                                 "net.ipv6.icmp.ratelimit=100"]
     with pytest.raises(ValueError):
         ratelimit_sysctls(-1)
+    assert parse_ratelimit("250") == 250 and parse_ratelimit("stock") == "stock"
+    for bad in ("-5", "fast", "70000"):
+        with pytest.raises(ValueError):
+            parse_ratelimit(bad)
 
 
 def test_stock_rate_limits_unless_asked_for_none():
@@ -255,6 +263,17 @@ def test_up_keeps_stock_rate_limits_and_no_ratelimit_lifts_the_routers(
 
 
 @pytest.mark.lab
+def test_the_fast_lab_gets_stock_router_limits_for_a_block_and_its_own_back(
+        real_lab: LabHandle, lab: LabHandle):
+    stock = _limits(real_lab, "r1")
+    with lab.impaired(icmp_ratelimit=1000):
+        assert _limits(lab, "r1") == ("1000", "1000") == _limits(lab, "r4")
+        assert lab.truth["impairments"]["icmp_ratelimit_ms"]["r4"] == 1000
+    assert _limits(lab, "r1") == ("0", "0") and _limits(lab, "h2") == stock
+    assert lab.refresh()["impairments"]["icmp_ratelimit_ms"] == {}
+
+
+@pytest.mark.lab
 def test_real_lab_is_fast_without_delay(real_lab: LabHandle):
     assert real_lab.refresh()["impairments"]["links"] == {}
     times, _ = _ping(real_lab, real_lab.host("h2")["ipv4"], 5)
@@ -386,7 +405,7 @@ def test_icmp_ratelimit_can_be_changed_per_node(real_lab: LabHandle):
         assert got["burst"] == 30 and got["later"] == got["later_sent"]
         doc = real_lab.refresh()
         assert doc["impairments"]["icmp_ratelimit_ms"]["r1"] == 0
-    assert real_lab.refresh()["impairments"]["icmp_ratelimit_ms"]["r1"] == 1000
+    assert "r1" not in real_lab.refresh()["impairments"]["icmp_ratelimit_ms"]  # stock again
     time.sleep(1.5)
     with real_lab.impaired(on="r1", icmp_ratelimit=250):
         got = _ttl_probe(real_lab, burst=30, gap=0.02, spread=3.0)

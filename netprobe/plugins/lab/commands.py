@@ -124,9 +124,9 @@ def run_command(ctx: click.Context, name: str, args: tuple[str, ...]) -> None:
                    "gives a 25 ms round trip")
 @click.option("--jitter", type=click.FloatRange(0, 10_000), default=None, metavar="MS",
               help="spread of the delay, uniform +/- MS (order is kept)")
-@click.option("--icmp-ratelimit", type=click.IntRange(0, 60_000), default=None, metavar="MS",
-              help="the node's ICMP rate limit: one error per MS per peer "
-                   "(kernel default 1000; 0: unlimited)")
+@click.option("--icmp-ratelimit", default=None, metavar="MS|stock",
+              help="the node's ICMP rate limits (IPv4 and IPv6): one error per MS per peer "
+                   "(0: unlimited; stock: as lab up left them)")
 @click.option("--on", "target", default=LAN, show_default=True,
               help="lan (the switch, every frame once), a LAN member's cable (scan, h1..h6, "
                    "r1), a link between routers (r1-r2, r2-r3a, r2-r3b, r3a-r4, r3b-r4, "
@@ -134,7 +134,7 @@ def run_command(ctx: click.Context, name: str, args: tuple[str, ...]) -> None:
                    "for --icmp-ratelimit a node, or lan for every node")
 @click.pass_context
 def impair_command(ctx: click.Context, name: str, as_json: bool, loss: int | None,
-                   delay: float | None, jitter: float | None, icmp_ratelimit: int | None,
+                   delay: float | None, jitter: float | None, icmp_ratelimit: str | None,
                    target: str) -> None:
     """Make the lab less kind: loss (nftables), delay and jitter, ICMP rate limits.
 
@@ -147,7 +147,8 @@ def impair_command(ctx: click.Context, name: str, as_json: bool, loss: int | Non
     if "delay_ms" in report:
         parts.append(f"{report['delay_ms']:g} ms delay +/- {report['jitter_ms']:g} ms")
     if icmp_ratelimit is not None:
-        parts.append(f"ICMP rate limit {icmp_ratelimit} ms")
+        parts.append(f"ICMP rate limit {report['icmp_ratelimit_ms']}"
+                     + ("" if report["icmp_ratelimit_ms"] == "stock" else " ms"))
     emit(ctx, as_json, report, f"lab {name}: {', '.join(parts)} on {target}")
 
 

@@ -28,8 +28,9 @@ Targets:
 - a router (``r1`` ... ``r4``): ``--loss`` applies to the traffic it forwards
   (``inet`` forward hook, both directions).
 
-``PCT`` 0 and ``MS`` 0 remove loss and delay (``--icmp-ratelimit 0`` means no
-limit; 1000 is the kernel default). Tables live inside the lab's
+``PCT`` 0 and ``MS`` 0 remove loss and delay. ``--icmp-ratelimit 0`` means no
+limit; ``--icmp-ratelimit stock`` puts back what ``up`` set (the kernel's
+defaults differ: 1000 ms for IPv4, 100 ms for IPv6 on recent kernels). Tables live inside the lab's
 namespaces, so ``down`` removes them with the namespaces.
 """
 
@@ -43,6 +44,7 @@ from netprobe.plugins.lab.topology import Topology
 TABLE = "netprobe_impair"
 LAN = "lan"
 MAX_DELAY_MS = 10_000.0
+STOCK = "stock"  # --icmp-ratelimit stock: the node's limits as up left them
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,17 @@ def check_ratelimit(milliseconds: int) -> int:
     return milliseconds
 
 
+def parse_ratelimit(text: str | int) -> int | str:
+    """``--icmp-ratelimit`` as milliseconds, or ``stock`` (as ``up`` left the node)."""
+    if text == STOCK:
+        return STOCK
+    try:
+        return check_ratelimit(int(text))
+    except ValueError as exc:
+        raise ValueError(f"icmp rate limit {text!r}: expected 0 to 60000 ms, "
+                         f"or {STOCK}") from exc
+
+
 def link_delays(topology: Topology, delays: dict[str, Delay]) -> dict[str, Delay]:
     """The links of ``delays`` that need a delay line, with their delay (each way)."""
     return {link: delays[link] for link in links(topology) if delays.get(link)}
@@ -207,8 +220,14 @@ def ruleset(topology: Topology, target: str, percent: int) -> tuple[str, str]:
     return node, script
 
 
-def ratelimit_sysctls(milliseconds: int) -> list[str]:
-    """``sysctl -w`` arguments setting the ICMP rate limits to ``milliseconds``."""
+def ratelimit_sysctls(milliseconds: int, built: dict | None = None) -> list[str]:
+    """``sysctl -w`` arguments setting the ICMP rate limits to ``milliseconds``.
+
+    ``milliseconds`` ``stock`` writes back what ``built`` (the node's sysctls
+    as ``up`` left them) holds for each key: IPv4 and IPv6 defaults differ.
+    """
+    if milliseconds == STOCK:
+        return [f"{key}={(built or {})[key]}" for key in RATELIMIT_KEYS]
     return [f"{key}={check_ratelimit(milliseconds)}" for key in RATELIMIT_KEYS]
 
 

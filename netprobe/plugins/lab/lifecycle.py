@@ -16,10 +16,12 @@ from netprobe.errors import EnvironmentProblem, RuntimeProblem, UsageError
 from netprobe.plugins.lab import build, delaying, execute, processes, splice, state, truth
 from netprobe.plugins.lab.impair import (
     LAN,
+    STOCK,
     Delay,
     check_delay,
     delay_targets,
     links,
+    parse_ratelimit,
     ratelimit_sysctls,
     ratelimit_targets,
     ruleset,
@@ -317,6 +319,12 @@ def impairments(current: LabState) -> dict:
     }
 
 
+def _built_sysctls(current: LabState, topology: Topology, node: str) -> dict:
+    """The ICMP sysctls of ``node`` as ``up`` left them (read from a node of its kind)."""
+    kind = "routers" if topology.node(node).role == "router" else "hosts"
+    return current.kernel.get(kind, {})
+
+
 def _set_delay(current: LabState, target: str, delay: Delay) -> None:
     if delay:
         current.delays[target] = [delay.delay_ms, delay.jitter_ms]
@@ -327,13 +335,14 @@ def _set_delay(current: LabState, target: str, delay: Delay) -> None:
 
 def impair(lab: str, loss: int | None = None, target: str = LAN, *,
            delay: float | None = None, jitter: float | None = None,
-           icmp_ratelimit: int | None = None) -> dict:
+           icmp_ratelimit: int | str | None = None) -> dict:
     """Impair ``target`` (``lan``, a member's cable, a link, a router): see ``impair.py``.
 
     ``loss`` percent of packets dropped at random, ``delay`` ± ``jitter``
     milliseconds added to each direction, ``icmp_ratelimit`` milliseconds
-    between ICMP errors (the node's sysctl). None leaves a setting as it is;
-    0 removes it. UsageError (exit 2) for a target or value that does not fit.
+    between ICMP errors (the node's sysctls, IPv4 and IPv6), or ``stock``
+    for what ``up`` set. None leaves a setting as it is; 0 removes loss and
+    delay. UsageError (exit 2) for a target or value that does not fit.
     """
     current = _require_up(lab)
     topology = topology_of(current)
@@ -358,11 +367,13 @@ def impair(lab: str, loss: int | None = None, target: str = LAN, *,
             if target not in ratelimit_targets(topology):
                 raise ValueError(f"cannot rate-limit {target!r}: choose one of "
                                  f"{', '.join(ratelimit_targets(topology))}")
+            icmp_ratelimit = parse_ratelimit(icmp_ratelimit)
             nodes = [n.name for n in topology.nodes if n.role != "switch"] \
                 if target == LAN else [target]
             steps += [build.Step(f"icmp rate limit {node}", build.in_namespace(
                 build.namespace(lab, node), "sysctl", "-q", "-w",
-                *ratelimit_sysctls(icmp_ratelimit))) for node in nodes]
+                *ratelimit_sysctls(icmp_ratelimit, _built_sysctls(current, topology, node))))
+                for node in nodes]
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     if steps:
@@ -374,7 +385,10 @@ def impair(lab: str, loss: int | None = None, target: str = LAN, *,
             current.impair.pop(target, None)
     if icmp_ratelimit is not None:
         for node in nodes:
-            current.icmp_ratelimit[node] = icmp_ratelimit
+            if icmp_ratelimit == STOCK:
+                current.icmp_ratelimit.pop(node, None)
+            else:
+                current.icmp_ratelimit[node] = icmp_ratelimit
     state.save(current)
     if delay is not None or jitter is not None:
         _set_delay(current, target, new)
