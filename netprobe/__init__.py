@@ -36,11 +36,12 @@ _FACE: dict[str, tuple[str, ...]] = {
     "netprobe.library.capture_errors": ("Scapy_Exception",),
     "netprobe.library.timestamps": ("EDecimal",),
     # -- packet presentation and inspection --
+    "netprobe.packet.scapy_functions": ("NoPayload", "fragment", "fuzz", "ls", "raw"),
     # -- user-defined protocols (fields_desc) --
     "netprobe.packet.packet_class": ("Packet", "split_layers"),
     "netprobe.packet.scapy_fields": (
         "BitEnumField", "BitField", "ByteEnumField", "ByteField", "ConditionalField",
-        "EnumField", "FieldLenField", "FlagsField", "IP6Field", "IPField", "IntEnumField",
+        "EnumField", "Field", "FieldLenField", "FlagsField", "IP6Field", "IPField", "IntEnumField",
         "IntField", "LEIntField", "LELongField", "LEShortEnumField", "LEShortField", "LenField",
         "LongField", "MACField", "PacketField", "PacketLenField", "PacketListField", "PadField",
         "ShortEnumField", "ShortField", "SignedByteField", "SignedIntField", "SignedLongField",

@@ -66,7 +66,7 @@ def _prepare(cls: Any, own_fields: bool) -> None:
         return
     fields = cls.fields
     if own_fields:
-        for f in fields:
+        for f in (*fields, *cls.fields_desc, *(getattr(f, "fld", None) for f in fields)):
             owners = getattr(f, "owners", None)
             if owners is not None and cls not in owners:
                 owners.append(cls)

@@ -25,7 +25,7 @@ from netprobe.packet.layer import Truncated
 
 __all__ = [
     "BitEnumField", "BitField", "ByteEnumField", "ByteField", "ConditionalField",
-    "EnumField", "FieldLenField", "FlagsField", "IP6Field", "IPField", "IntEnumField",
+    "EnumField", "Field", "FieldLenField", "FlagsField", "IP6Field", "IPField", "IntEnumField",
     "IntField", "LEIntField", "LELongField", "LEShortEnumField", "LEShortField", "LenField",
     "LongField", "MACField", "PacketField", "PacketLenField", "PacketListField", "PadField",
     "ShortEnumField", "ShortField", "SignedByteField", "SignedIntField", "SignedLongField",
@@ -98,6 +98,38 @@ class ScapyField:
         """How many bytes ``value`` takes (what ``FieldLenField(length_of=...)`` counts)."""
         return len(self.put(pkt, value))
 
+    # Scapy's conversions between the user's value (h), the stored one (i) and the
+    # wire's (m). A field class of a user's that overrides any of them (or addfield /
+    # getfield) is written and read through them (see ``custom_field``).
+    def i2m(self, pkt: Any, x: Any) -> Any:
+        """Stored value -> the value put on the wire."""
+        return x
+
+    def m2i(self, pkt: Any, x: Any) -> Any:
+        """Value read from the wire -> the stored value."""
+        return x
+
+    def i2h(self, pkt: Any, x: Any) -> Any:
+        """Stored value -> the value a user reads."""
+        return x
+
+    def h2i(self, pkt: Any, x: Any) -> Any:
+        """Value a user gives -> the stored value."""
+        return x
+
+    def any2i(self, pkt: Any, x: Any) -> Any:
+        """Any value a user gives -> the stored value."""
+        return self.h2i(pkt, x)
+
+    def addfield(self, pkt: Any, s: bytes, val: Any) -> bytes:
+        """``s`` with this field's bytes for ``val`` added."""
+        return s + self.put(pkt, self.i2m(pkt, val))
+
+    def getfield(self, pkt: Any, s: bytes) -> tuple[bytes, Any]:
+        """(what is left of ``s``, the value read from its start)."""
+        value, used = self.take(pkt, s, 0, len(s))
+        return s[used:], self.m2i(pkt, value)
+
     def __repr__(self) -> str:
         owners = ",".join(c.__name__ for c in getattr(self, "owners", ()))
         return f"<{type(self).__name__} ({owners}).{self.name}>"  # type: ignore[attr-defined]
@@ -167,6 +199,15 @@ class _NumField(ScapyField, F.UIntField):
     def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
         _need(off, self.size, end, self.name)
         return self.st.unpack_from(buf, off)[0], off + self.size
+
+    def i2m(self, pkt: Any, x: Any) -> Any:
+        return 0 if x is None else x
+
+    def addfield(self, pkt: Any, s: bytes, val: Any) -> bytes:
+        return s + self.st.pack(self.i2m(pkt, val))
+
+    def getfield(self, pkt: Any, s: bytes) -> tuple[bytes, Any]:
+        return s[self.size:], self.m2i(pkt, self.st.unpack_from(s)[0])
 
     def i2len(self, pkt: Any, value: Any) -> int:
         return self.size
@@ -757,6 +798,107 @@ class PadField(_Wrapper):
 
     def i2len(self, pkt: Any, value: Any) -> int:
         return len(self.put(pkt, value))
+
+
+# -- fields of the user's own -------------------------------------------------------------------
+class Field(ScapyField, F.TailField):
+    """Scapy's base field: a value packed with ``struct`` format ``fmt``; subclass it and
+    override ``i2m``/``m2i``/``addfield``/``getfield``/``i2repr`` as in Scapy."""
+
+    def __init__(self, name: str, default: Any, fmt: str = "H") -> None:
+        F.TailField.__init__(self, name, default)
+        self.auto = False
+        self.fmt = fmt if fmt[:1] in "@=<>!" else "!" + fmt
+        self.st = struct.Struct(self.fmt)
+        self.sz = self.st.size
+        self.owners = []
+
+    def check(self, value: Any) -> Any:
+        if isinstance(value, F.Volatile):
+            return value
+        return self.any2i(None, value)
+
+    def i2m(self, pkt: Any, x: Any) -> Any:
+        return 0 if x is None else x
+
+    def addfield(self, pkt: Any, s: bytes, val: Any) -> bytes:
+        return s + self.st.pack(self.i2m(pkt, val))
+
+    def getfield(self, pkt: Any, s: bytes) -> tuple[bytes, Any]:
+        if len(s) < self.sz:
+            raise Truncated(f"{self.name}: {self.sz} bytes needed, {len(s)} left")
+        return s[self.sz:], self.m2i(pkt, self.st.unpack_from(s)[0])
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        return self.addfield(pkt, b"", value)
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        rest, value = self.getfield(pkt, buf[off:end])
+        return value, end - len(rest)
+
+    def i2len(self, pkt: Any, value: Any) -> int:
+        return len(self.addfield(pkt, b"", value))
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        return _plain(self.i2h(pkt, value))
+
+
+#: Scapy's hooks a user's field class may override
+_CUSTOM_HOOKS = ("i2m", "m2i", "h2i", "any2i", "addfield", "getfield")
+
+
+def is_custom(f: Any) -> bool:
+    """True when ``f``'s class is a user's that overrides one of Scapy's conversion hooks
+    (its values then go through them, after the fixed part of the header)."""
+    if isinstance(f, Field):  # Scapy's base: written and read through its hooks already
+        return False
+    for klass in type(f).__mro__:
+        if klass.__module__ == __name__ or klass.__module__.startswith("netprobe."):
+            return False
+        if any(h in vars(klass) for h in _CUSTOM_HOOKS):
+            return True
+    return False
+
+
+class CustomField(ScapyField, F.TailField):
+    """A user's subclass of one of this module's fields that overrides Scapy's hooks,
+    written and read through them (``addfield``/``getfield``) instead of generated code."""
+
+    def __init__(self, fld: Any) -> None:
+        F.TailField.__init__(self, fld.name, fld.default)
+        self.auto = False
+        self.fld = fld
+        self.names = getattr(fld, "names", None)
+        self.owners = []
+
+    def check(self, value: Any) -> Any:
+        if isinstance(value, F.Volatile) or value is None:
+            return value
+        return self.fld.any2i(None, value)
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        return self.fld.addfield(pkt, b"", value)
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        rest, value = self.fld.getfield(pkt, buf[off:end])
+        return value, end - len(rest)
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        return self.fld.i2repr(pkt, value)
+
+    @property
+    def ls_kind(self) -> str:
+        """How ``ls()`` names the field's kind: the user's class."""
+        return type(self.fld).__name__
+
+    def __repr__(self) -> str:
+        owners = ",".join(c.__name__ for c in self.owners)
+        return f"<{type(self.fld).__name__} ({owners}).{self.name}>"
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__") or attr == "fld":
+            raise AttributeError(attr)
+        return getattr(self.fld, attr)
 
 
 # -- bit fields after a variable-length field ---------------------------------------------------

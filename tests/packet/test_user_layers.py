@@ -235,8 +235,42 @@ out.append(bytes(IP(src="198.18.0.1", dst="198.18.0.2", id=RandShort()) / UDP(sp
                  / R(c=RandByte())).hex())
 '''
 
+CUSTOM = '''
+class LEThree(Field):
+    def __init__(self, name, default):
+        Field.__init__(self, name, default, "<I")
+    def i2repr(self, pkt, x):
+        return "v%d" % x
+class Upper(StrLenField):
+    def i2m(self, pkt, x):
+        return x.upper()
+    def m2i(self, pkt, x):
+        return x.lower()
+class Doubled(ByteField):
+    def i2m(self, pkt, x):
+        return 2 * x
+    def m2i(self, pkt, x):
+        return x // 2
+class OneByte(Field):
+    def addfield(self, pkt, s, val):
+        return s + bytes([val & 0x7F])
+    def getfield(self, pkt, s):
+        return s[1:], s[0]
+class Cus(Packet):
+    fields_desc = [ByteField("n", 3), Doubled("d", 4), LEThree("le", 7),
+                   Upper("s", b"abc", length_from=lambda p: p.n), ShortField("z", 9),
+                   OneByte("o", 1)]
+out = []
+out.append(bytes(Cus()).hex())
+out.append(bytes(Cus(o=0x85, d=100)).hex())
+d = Cus(bytes(Cus(d=10, s=b"xyz", o=5)))
+out.append((d.n, d.d, d.le, d.s, d.z, d.o))
+out.append([f.i2repr(d, getattr(d, f.name)) for f in Cus.fields_desc])
+out.append([(f.name, type(f).__name__) for f in Cus.fields_desc])
+'''
+
 CASES = {"disney": DISNEY, "bind": BIND, "fields": FIELDS, "hooks": HOOKS,
-         "inherit": INHERIT, "random": RANDOM}
+         "inherit": INHERIT, "random": RANDOM, "custom": CUSTOM}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
