@@ -211,6 +211,40 @@ def test_relay_keeps_every_frame_in_order_and_never_early(kind, delay, jitter):
     assert result and result[0][:2] == (frames, 0) and result[0][2] == 0
 
 
+@pytest.mark.parametrize("kind", RELAYS)
+def test_relay_carries_more_than_its_ring_holds_intact(kind):
+    # 14,000 frames of up to 1,500 bytes (~20 MB, more than twice the C ring) through
+    # a 2 ms line: the ring wraps many times while frames are held
+    outer_a, inner_a = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    inner_b, outer_b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    for sock in (inner_a, inner_b):
+        sock.setblocking(False)
+    frames = 14_000
+    worker = threading.Thread(target=_run_relay,
+                              args=(kind, inner_a, inner_b, 0.002, 0.001, frames))
+    worker.start()
+    received: list[bytes] = []
+
+    def read() -> None:
+        outer_b.settimeout(10)
+        while len(received) < frames:
+            received.append(outer_b.recv(2048))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for number in range(frames):
+            outer_a.send(number.to_bytes(4, "big") * (1 + number % 375))
+    finally:
+        reader.join(60)
+        worker.join(60)
+        for sock in (outer_a, inner_a, inner_b, outer_b):
+            sock.close()
+    assert len(received) == frames
+    for number, data in enumerate(received):
+        assert data == number.to_bytes(4, "big") * (1 + number % 375), number
+
+
 # -- in the lab ---------------------------------------------------------------------------
 
 

@@ -32,7 +32,7 @@
 
 #define BATCH 64
 #define SLOT (65536 + 64)          /* the largest GSO frame plus its virtio header */
-#define RING (32u << 20)           /* bytes queued per direction */
+#define RING (8u << 20)            /* bytes queued per direction: ~80k small frames */
 #define WRAP 0xffffffffu           /* header length meaning "continue at offset 0" */
 #define HDR 16
 
