@@ -247,6 +247,8 @@ def decode_dhcp_options(raw: bytes) -> list[Any]:
 class DHCP(Layer):
     """DHCP options, after BOOTP's magic cookie."""
 
+    name = "DHCP options"
+
     fields = (ListField("options", [], item_check=check_dhcp_option),)
 
     def build_tail(self) -> bytes:

@@ -170,6 +170,8 @@ def status_line(line: bytes) -> list[bytes] | None:
 class HTTP(Layer):
     """The marker Scapy puts under every HTTP/1 message."""
 
+    name = "HTTP 1"
+
     #: stacked on UDP/TCP left at its default ports, it sets them as Scapy does
     overloads_lower = True
 
@@ -275,6 +277,8 @@ def _message_fields(start: tuple[tuple[str, bytes], ...],
 class HTTPRequest(_Message):
     """An HTTP/1 request: start line, headers; the body rides above as ``Raw``."""
 
+    name = "HTTP Request"
+
     fields = _message_fields((("Method", b"GET"), ("Path", b"/"),
                               ("Http_Version", b"HTTP/1.1")), REQUEST_HEADERS)
     start = ("Method", "Path", "Http_Version")
@@ -290,6 +294,8 @@ class HTTPRequest(_Message):
 
 class HTTPResponse(_Message):
     """An HTTP/1 response: status line, headers; the body rides above as ``Raw``."""
+
+    name = "HTTP Response"
 
     fields = _message_fields((("Http_Version", b"HTTP/1.1"), ("Status_Code", b"200"),
                               ("Reason_Phrase", b"OK")), RESPONSE_HEADERS)

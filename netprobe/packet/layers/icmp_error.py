@@ -18,7 +18,7 @@ class ICMPerror(ICMP):
     """An ICMP message quoted by an ICMP error (Scapy's ``ICMPerror``)."""
 
     fields = ICMP.fields
-    display_name = "ICMP in ICMP"
+    name = "ICMP in ICMP"
     summary_part = Layer.summary_part  # the class name alone, as Scapy prints it
 
 

@@ -36,7 +36,7 @@ class IPerror(IP):
     """The IPv4 header of a packet quoted by an ICMP error (Scapy's ``IPerror``)."""
 
     fields = IP.fields
-    display_name = "IP in ICMP"
+    name = "IP in ICMP"
     summary_part = Layer.summary_part  # the class name alone, as Scapy prints it
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
@@ -50,7 +50,7 @@ class TCPerror(TCP):
     """The TCP header of a packet quoted by an ICMP error (often only its first 8 bytes)."""
 
     fields = TCP.fields
-    display_name = "TCP in ICMP"
+    name = "TCP in ICMP"
     summary_part = Layer.summary_part  # the class name alone, as Scapy prints it
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
@@ -61,7 +61,7 @@ class UDPerror(UDP):
     """The UDP header of a packet quoted by an ICMP error."""
 
     fields = UDP.fields
-    display_name = "UDP in ICMP"
+    name = "UDP in ICMP"
     summary_part = Layer.summary_part  # the class name alone, as Scapy prints it
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
@@ -82,7 +82,7 @@ class IPerror6(IPv6):
     """The IPv6 header of a packet quoted by an ICMPv6 error (Scapy's ``IPerror6``)."""
 
     fields = IPv6.fields
-    display_name = "IPv6 in ICMPv6"
+    name = "IPv6 in ICMPv6"
     summary_part = Layer.summary_part  # the class name alone, as Scapy prints it
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
