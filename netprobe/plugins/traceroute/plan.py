@@ -30,8 +30,8 @@ from what came back:
    loss and RTT statistics.
 
 Each wave waits for its answers an RTO computed from the round trips
-measured so far (SRTT + 4 RTTVAR, RFC 6298; at least ``FLOOR`` and a quarter
-more than the slowest, at most ``--wait``), or ``BLIND_WAIT`` while none is
+measured so far (SRTT + 4 RTTVAR, RFC 6298, one sample per wave; at least
+``FLOOR`` and twice the slowest, at most ``--wait``), or ``BLIND_WAIT`` while none is
 known; the engine retries unanswered probes ``--retries`` times within the
 wave, and a wave whose probes are all answered ends at once.
 """
@@ -49,8 +49,8 @@ from netprobe.plugins.traceroute.replies import hops_back
 
 #: a wave waits at least this (s): routers answer from their slow path
 FLOOR = 0.03
-#: ... and a quarter more than the slowest round trip seen (farther hops are slower)
-SLOWEST_MARGIN = 1.25
+#: ... and twice the slowest round trip seen (queues and slow paths jitter)
+SLOWEST_FACTOR = 2.0
 #: RFC 6298's clock granularity G (ms) in SRTT + max(G, 4 RTTVAR)
 GRANULARITY_MS = 1.0
 #: how long (s) a wave waits before any round trip was measured (RFC 6298's first RTO)
@@ -184,6 +184,10 @@ def next_wave(opts: TraceOptions, outcomes: Sequence[Outcome]) -> list[Wanted]:
             fresh[ttl] = max(0, opts.queries - t.sent)
         else:
             _mda_more(opts, t, state, spent, fresh, paced)
+    if paced and not any(fresh.values()):
+        # the pause is paid anyway: silent TTLs below an answer ride along, once
+        for ttl in ratelimit.recheckable(tally, opts.family, end, end is not None):
+            paced.setdefault(ttl, opts.queries if ttl == end else 1)
     chosen, is_paced = (fresh, False) if any(fresh.values()) else (paced, True)
     wave: list[Wanted] = []
     # the first probe of every TTL, then the second ...: a rate-limited hop loses its last
@@ -256,12 +260,20 @@ def rto(samples_ms: Sequence[float]) -> float | None:
 
 
 def wave_wait(opts: TraceOptions, outcomes: Sequence[Outcome], distance: bool = False) -> float:
-    """How long a wave waits for answers (s): the RTO of the round trips measured so far
-    (and at least a quarter more than the slowest), never under ``FLOOR`` nor over
-    ``--wait``; ``BLIND_WAIT`` (RFC 6298's first RTO) before any was measured."""
-    ordered = sorted((o for o in outcomes if o.rtt_ms is not None), key=lambda o: o.n)
-    samples = [o.rtt_ms for o in ordered]
-    timeout = rto(samples)  # type: ignore[arg-type]
+    """How long a wave waits for answers (s): the RTO of the round trips measured so far,
+    never under ``FLOOR`` nor ``SLOWEST_FACTOR`` times the slowest, nor over ``--wait``;
+    ``BLIND_WAIT`` (RFC 6298's first RTO) before any was measured.
+
+    The RTO takes one sample per wave (its slowest answer), in wave order: the
+    answers of one wave come back together, and fed one by one they would
+    shrink the variance to nothing within a single round trip.
+    """
+    slowest: dict[int, float] = {}
+    for o in outcomes:
+        if o.rtt_ms is not None:
+            slowest[o.wave] = max(o.rtt_ms, slowest.get(o.wave, 0.0))
+    samples = [slowest[w] for w in sorted(slowest)]
+    timeout = rto(samples)
     if distance or timeout is None:
         return min(opts.wait, BLIND_WAIT)
-    return min(opts.wait, max(FLOOR, timeout, SLOWEST_MARGIN * max(samples) / 1000.0))  # type: ignore[type-var]
+    return min(opts.wait, max(FLOOR, timeout, SLOWEST_FACTOR * max(samples) / 1000.0))

@@ -20,11 +20,16 @@ tokens (another trace just spent them). A hop is read as:
 ``silent``     no answer, and no reason to think it is only limited (or
                asked again after every pause of the schedule).
 
-The trace shows rate limiting when a router answered only part of the probes
-of its first wave (which never exceeds a full burst), when a hop answered
-only after a pause, or when two TTLs or more below the last answer are
-silent (one silent router on a path is common; two are rare, and exhausted
-routers look like that). With none of these, a silent hop costs no pause.
+The routers of the trace show they are out of tokens when one of them
+answered only after a pause, or when two TTLs or more below the last answer
+are silent (one silent router on a path is common; two are rare, and dry
+routers look like that). With neither, a silent hop costs no pause. Answers
+that stop after a burst mark their own hop limited but are no such sign: a
+trace sends every router on its path as many probes, so routers that still
+had a token or two show that a completely silent one is silent, not dry.
+When a pause is paid anyway (a silent destination, a limited MDA hop), the
+silent TTLs below an answer are asked again in the same wave
+(:func:`recheckable`).
 """
 
 from __future__ import annotations
@@ -62,14 +67,6 @@ class Tally:
     waves: dict[int, list[int]] = field(default_factory=dict)
     #: the waves sent after a pause (rate-limit rechecks) that probed this TTL
     paced: set[int] = field(default_factory=set)
-
-    @property
-    def first_wave_partial(self) -> bool:
-        """True when the first wave at this TTL got some answers but not all."""
-        if not self.waves:
-            return False
-        sent, answered = self.waves[min(self.waves)]
-        return 0 < answered < sent
 
     @property
     def answered_after_pause(self) -> bool:
@@ -121,7 +118,7 @@ def evidence(tally: dict[int, Tally], end: int | None, end_known: bool = False) 
     routers': it is left out.
     """
     routers = {ttl: t for ttl, t in tally.items() if ttl != end}
-    if any(t.first_wave_partial or t.answered_after_pause for t in routers.values()):
+    if any(t.answered_after_pause for t in routers.values()):
         return True
     deepest = deepest_answer(tally, end, end_known)
     if deepest is None:
@@ -135,6 +132,25 @@ def rechecks(t: Tally) -> int:
     return len(t.paced)
 
 
+def recheckable(tally: dict[int, Tally], family: int, end: int | None = None,
+                end_known: bool = False) -> list[int]:
+    """The silent TTLs worth asking again after a pause: below a hop that answers (or
+    the destination, known to answer), with a pause of the schedule left for them."""
+    deepest = deepest_answer(tally, end, end_known)
+    if deepest is None:
+        return []
+    schedule = RECHECK_PAUSES.get(family, RECHECK_PAUSES[4])
+    # a longer pause of the schedule is worth it only when the shorter brought nothing
+    paced_answered = any(t.waves[w][1] for t in tally.values() for w in t.paced)
+    out = []
+    for ttl, t in tally.items():
+        done = rechecks(t)
+        if (t.sent and not t.answered and (ttl < deepest or (ttl == end and end_known))
+                and done < len(schedule) and not (done and paced_answered)):
+            out.append(ttl)
+    return out
+
+
 def classify(outcomes: Iterable[Outcome], family: int, end: int | None = None,
              end_known: bool = False) -> dict[int, str]:
     """Each probed TTL's state: ``answering``, ``limited``, ``suspect`` or ``silent``.
@@ -144,23 +160,9 @@ def classify(outcomes: Iterable[Outcome], family: int, end: int | None = None,
     limited (its ICMP errors) or lossy.
     """
     tally = tallies(outcomes)
-    deepest = deepest_answer(tally, end, end_known)
-    schedule = RECHECK_PAUSES.get(family, RECHECK_PAUSES[4])
-    states: dict[int, str] = {}
-    candidates = []
-    # a longer pause of the schedule is worth it only when the shorter brought nothing
-    paced_answered = any(t.waves[w][1] for t in tally.values() for w in t.paced)
-    for ttl, t in tally.items():
-        if t.answered == t.sent:
-            states[ttl] = ANSWERING
-        elif t.answered:
-            states[ttl] = LIMITED
-        else:
-            states[ttl] = SILENT
-            below = deepest is not None and (ttl < deepest or (ttl == end and end_known))
-            done = rechecks(t)
-            if below and done < len(schedule) and not (done and paced_answered):
-                candidates.append(ttl)
+    states = {ttl: ANSWERING if t.answered == t.sent else LIMITED if t.answered else SILENT
+              for ttl, t in tally.items()}
+    candidates = recheckable(tally, family, end, end_known)
     # a silent destination that answered the distance probe is asked again in any case;
     # silent routers go with it (the pause is paid anyway), or when the routers show limits
     if candidates and (evidence(tally, end, end_known) or (end_known and end in candidates)):

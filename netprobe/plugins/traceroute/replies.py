@@ -104,16 +104,16 @@ def _network_layer(packet: Layer) -> Layer | None:
 
 def _transport(net: Layer) -> Layer | None:
     """The first layer above ``net`` that is not an IPv6 extension header."""
-    layer = net.payload
+    layer = net._payload
     while isinstance(layer, ExtensionHeader):
-        layer = layer.payload
+        layer = layer._payload
     return layer
 
 
 def _quoted_ttl(error: Layer) -> int | None:
     from netprobe.packet import IP, IPv6
 
-    quoted = error.payload  # IPerror / IPerror6 (subclasses of IP / IPv6)
+    quoted = error._payload  # IPerror / IPerror6 (subclasses of IP / IPv6)
     if isinstance(quoted, IP):
         return int(quoted.ttl)
     if isinstance(quoted, IPv6):

@@ -134,9 +134,12 @@ def test_waves_wait_an_rto_from_the_round_trips_within_bounds() -> None:
     slow = Outcome(ttl=1, addr="r1", kind=TE, rtt_ms=150.0)
     assert wave_wait(o, [slow]) == 0.45
     assert wave_wait(opts(wait=0.3), [slow]) == 0.3
-    # steady samples shrink RTTVAR: the wait comes down to a quarter over the slowest
-    steady = [Outcome(ttl=1, n=i, addr="r1", kind=TE, rtt_ms=100.0) for i in range(40)]
-    assert wave_wait(o, steady) == 0.125
+    # a wave's answers are one sample (its slowest): 40 of them in one wave are one
+    one_wave = [Outcome(ttl=1, n=i, addr="r1", kind=TE, rtt_ms=100.0) for i in range(40)]
+    assert wave_wait(o, one_wave) == 0.3
+    # steady waves shrink RTTVAR: the wait comes down to twice the slowest
+    steady = [Outcome(ttl=1, wave=i, addr="r1", kind=TE, rtt_ms=100.0) for i in range(40)]
+    assert wave_wait(o, steady) == 0.2
     assert plan.rto([]) is None
 
 

@@ -30,10 +30,11 @@ LAB = {1: {"198.18.1.1"}, 2: {"198.18.101.2"}, 3: {"198.18.102.2", "198.18.103.2
 
 
 def o(ttl: int, addr: str | None, wave: int = 1, paced: bool = False, n: int = 0,
-      kind: str = TE) -> Outcome:
+      kind: str = TE, role: str = "hop", quoted: int | None = None) -> Outcome:
     if addr is None:
-        return Outcome(ttl=ttl, wave=wave, paced=paced, n=n)
-    return Outcome(ttl=ttl, wave=wave, paced=paced, n=n, addr=addr, kind=kind, rtt_ms=1.0)
+        return Outcome(ttl=ttl, wave=wave, paced=paced, n=n, role=role)
+    return Outcome(ttl=ttl, wave=wave, paced=paced, n=n, addr=addr, kind=kind, rtt_ms=1.0,
+                   role=role, quoted_ttl=quoted)
 
 
 def path(*hops: tuple[int, list[str | None]]) -> list[Outcome]:
@@ -46,13 +47,39 @@ def test_a_lone_silent_router_is_silent_and_costs_no_pause() -> None:
     assert states == {1: ANSWERING, 2: ANSWERING, 3: SILENT, 4: ANSWERING}
 
 
-def test_answers_that_stop_after_a_burst_mark_the_hop_and_the_silent_one_suspect() -> None:
+def test_answers_that_stop_after_a_burst_mark_the_hop_and_leave_a_silent_one_silent() -> None:
+    """Every router of the path got as many probes: r1 had a token left, so r3, which
+    answered none, is silent rather than dry."""
     found = path((1, ["r1", None, None]), (2, ["r2"] * 3), (3, [None] * 3), (4, ["dst"] * 3))
     states = ratelimit.classify(found, 4, end=4, end_known=True)
-    assert states == {1: LIMITED, 2: ANSWERING, 3: SUSPECT, 4: ANSWERING}
-    # asked once after the pause and still silent: silent (IPv4 has one pause)
-    found.append(o(3, None, wave=2, paced=True))
-    assert ratelimit.classify(found, 4, end=4, end_known=True)[3] == SILENT
+    assert states == {1: LIMITED, 2: ANSWERING, 3: SILENT, 4: ANSWERING}
+    # ... but worth asking again when a pause is paid anyway
+    assert ratelimit.recheckable(ratelimit.tallies(found), 4, 4, True) == [3]
+    far = o(30, "dst", role="distance", kind="port-unreach", quoted=27)  # 4 hops away
+    assert plan.next_wave(TraceOptions(dst="dst"), [far, *found]) == []
+
+
+def test_a_silent_router_asked_again_after_the_pause_stays_silent() -> None:
+    found = path((1, [None] * 3), (2, ["r2"] * 3), (3, [None] * 3), (4, ["dst"] * 3))
+    assert ratelimit.classify(found, 4, end=4, end_known=True)[3] == SUSPECT
+    found += [o(1, "r1", wave=2, paced=True), o(3, None, wave=2, paced=True)]
+    assert ratelimit.classify(found, 4, end=4, end_known=True) == {
+        1: LIMITED, 2: ANSWERING, 3: SILENT, 4: ANSWERING}
+
+
+def test_a_paced_mda_wave_takes_the_silent_hops_along() -> None:
+    opts = TraceOptions(dst="dst", multipath=True)
+    found = [o(30, "dst", role="distance", kind="port-unreach", quoted=26)]
+    found += [o(1, a, n=i) for i, a in enumerate(["r1", "r1", None, None, None, None])]
+    found += [o(2, "r2", n=i) for i in range(6)]
+    found += [o(3, None, n=i) for i in range(6)]
+    found += [o(4, None, n=i) for i in range(6)]  # r4: silent like r3
+    found += [o(5, "dst", n=i, kind="port-unreach") for i in range(3)]
+    # r1 is dry, yet r3 and r4 silent: two silent routers, they may be dry too
+    wave = plan.next_wave(opts, found)
+    assert {w.ttl for w in wave} == {1, 3, 4} and all(w.paced for w in wave)
+    assert sum(w.ttl == 1 for w in wave) == 1  # one token refilled, one flow
+    assert plan.pause_before(opts, found, wave) == 1.0
 
 
 def test_two_silent_routers_below_an_answer_are_suspect() -> None:
@@ -144,10 +171,13 @@ def test_recorded_answers_that_stop_after_a_burst() -> None:
     check_lab_path(records)
     states = ratelimit.classify(found, 4, 5, True)
     assert states[1] == states[2] == LIMITED and states[4] == SILENT
-    # r4 was asked again (the routers showed limits) and stayed silent: it is
     r4 = [x for x in found if x.ttl == 4 and x.role == "hop"]
-    assert any(x.paced for x in r4) and not any(x.answered for x in r4)
+    assert not any(x.answered for x in r4)
     assert plan.next_wave(opts, found) == []
+    # r1 and r2 still had a token: the silent r4, probed as often, is not dry
+    first = [x for x in found if x.wave <= 1]
+    assert ratelimit.classify(first, 4, 5, True)[4] == SILENT
+    assert plan.next_wave(opts, first) == []
 
 
 def test_recorded_destination_limit_costs_no_pause() -> None:
