@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from netprobe.packet.layer import Layer, LayerMeta, LengthNote, ParseError, Truncated
+from netprobe.packet.layer import DISSECTED, Layer, LayerMeta, LengthNote, ParseError, Truncated
 from netprobe.packet.layers.raw import Padding, Raw
 
 #: link type number -> layer class, or a function choosing one from the first bytes
@@ -35,12 +35,14 @@ def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None) -> Laye
     nxt: type[Layer] | None = cls
     depth = 0
     while True:
-        layer._errors = layer._meta = None
+        layer._errors = None
+        layer._meta = DISSECTED
         try:
             poff, pend = layer.parse(buf, off, end)
             nxt = (layer.next_layer(buf, poff, pend) or Raw) if poff < pend else None
             # after next_layer: if it fails, the Raw that replaces this layer holds these bytes
-            if pend < end:
+            # a layer that reads its own trailer (802.11's FCS) keeps it as a field
+            if pend < end and not getattr(type(layer), "owns_trailer", False):
                 if trailers is None:
                     trailers = []
                 trailers.append((buf[pend:end], depth))
@@ -100,6 +102,7 @@ def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None) -> Laye
             prev._payload = pad
             prev = pad
     top._errors = errors or None
+    top._meta = (None, None, True, buf)
     return top
 
 

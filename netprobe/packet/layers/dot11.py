@@ -21,21 +21,28 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
+from netprobe.errors import UsageError
 from netprobe.packet.dissect import LINKTYPES
 from netprobe.packet.field import (
     BitField,
     ByteField,
     FlagsField,
-    MACField,
+    ListField,
     RawBytesField,
 )
 from netprobe.packet.layer import Layer, Truncated, _upper_value, bind_layers
-from netprobe.packet.layers.dot11_fields import LEUIntField, OptField, OptMACField
+from netprobe.packet.layers.dot11_fields import (
+    Dot11MACField,
+    LEUIntField,
+    OptField,
+    OptMACField,
+)
 from netprobe.packet.layers.link import LLC
 from netprobe.packet.layers.radiotap import RadioTap
 
 __all__ = ["Dot11", "Dot11AssoReq", "Dot11Auth", "Dot11Beacon", "Dot11Deauth", "Dot11Disas",
-           "Dot11Elt", "Dot11FCS", "Dot11ProbeReq", "Dot11ProbeResp", "Dot11QoS", "RadioTap"]
+           "Dot11Elt", "Dot11EltDSSSet", "Dot11EltRates", "Dot11FCS", "Dot11ProbeReq",
+           "Dot11ProbeResp", "Dot11QoS", "RadioTap"]
 
 TYPES = {0: "Management", 1: "Control", 2: "Data", 3: "Extension"}
 #: (type, subtype) names as Scapy shows them
@@ -75,6 +82,19 @@ ELEMENT_IDS = {0: "SSID", 1: "Supported Rates", 2: "FHset", 3: "DSSS Set", 4: "C
                107: "Interworking", 127: "Extendend Capabilities",
                191: "VHT Capabilities", 192: "VHT Operation", 221: "Vendor Specific"}
 _MGMT, _CTRL, _DATA = 0, 1, 2
+#: frame type -> address field -> its role, as Scapy shows it (data frames: DATA_ROLES)
+ADDRESS_ROLES = {
+    _MGMT: {"addr1": "RA=DA", "addr2": "TA=SA", "addr3": "BSSID/STA"},
+    _CTRL: {"addr1": "RA", "addr2": "TA"},
+    3: {"addr1": "BSSID"},
+}
+#: data frames: to-DS/from-DS bits -> address field -> its role
+DATA_ROLES = (
+    {"addr1": "RA=DA", "addr2": "TA=SA", "addr3": "BSSID"},
+    {"addr1": "RA=BSSID", "addr2": "TA=SA", "addr3": "DA"},
+    {"addr1": "RA=DA", "addr2": "TA=BSSID", "addr3": "SA"},
+    {"addr1": "RA", "addr2": "TA", "addr3": "DA", "addr4": "BSSID"},
+)
 _CTS, _ACK = 12, 13
 _QOS_BIT = 8
 
@@ -89,7 +109,7 @@ class Dot11(Layer):
         BitField("proto", 0, 2),
         FlagsField("FCfield", 0, 8, FC_FLAGS),
         LEUIntField("ID", 0, 2),
-        MACField("addr1", "00:00:00:00:00:00"),
+        Dot11MACField("addr1", "00:00:00:00:00:00"),
         OptMACField("addr2", "00:00:00:00:00:00"),
         OptMACField("addr3", "00:00:00:00:00:00"),
         OptField("SC", "H", 0),
@@ -189,25 +209,38 @@ class Dot11(Layer):
             return mine is not None and theirs is not None and mine.answers(theirs)
         return False
 
-    def _roles(self) -> tuple[str, str]:
+    def address_role(self, name: str) -> str:
+        """What address field ``name`` stands for in this frame (``RA=DA``, ``TA``...), as
+        Scapy names it; empty when it has no role here."""
         t = self.kind()[0]
-        if t == _CTRL:
-            return " (TA)", " (RA)"
-        if t == _DATA:
-            ds = int(self.FCfield) & 3
-            return ((" (TA=SA)", " (RA=DA)"), (" (TA=SA)", " (RA=BSSID)"),
-                    (" (TA=BSSID)", " (RA=DA)"), (" (TA)", " (RA)"))[ds]
-        if t == _MGMT:
-            return " (TA=SA)", " (RA=DA)"
-        return "", " (BSSID)"
+        roles = DATA_ROLES[int(self.FCfield or 0) & 3] if t == _DATA else ADDRESS_ROLES.get(t, {})
+        return roles.get(name, "")
 
-    def summary_part(self) -> str:
+    def shown_fields(self) -> Any:
+        """The header's fields, without the addresses this frame type does not carry."""
+        skip = set()
+        if not self.has_addr2():
+            skip.add("addr2")
+        if not self.has_addr3():
+            skip.update(("addr3", "SC"))
+        if not self.has_addr4():
+            skip.add("addr4")
+        return [f for f in self.fields_desc if f.name not in skip]
+
+    def shown_names(self, name: str) -> Any:
+        if name == "subtype":
+            return SUBTYPES.get(self.kind()[0], {})
+        return super().shown_names(name)
+
+    def mysummary(self) -> str:
         t, st = self.kind()
         sub = SUBTYPES.get(t, {}).get(st, str(st))
-        src_role, dst_role = self._roles()
         src = self.addr2 if self.addr2 is not None else "00:00:00:00:00:00"
-        return (f"802.11 {TYPES.get(t, t)} {sub} {src}{src_role} > "
-                f"{self.addr1}{dst_role}")
+        src_role, dst_role = self.address_role("addr2"), self.address_role("addr1")
+        return (f"802.11 {TYPES.get(t, t)} {sub} {src}{f' ({src_role})' if src_role else ''}"
+                f" > {self.addr1}{f' ({dst_role})' if dst_role else ''}")
+
+    summary_part = mysummary
 
 
 
@@ -218,17 +251,14 @@ class Dot11FCS(Dot11):
     fields = (*Dot11.fields, OptField("fcs", "I", None))
     __slots__ = ()
 
+    #: the 4 bytes after the body are this layer's ``fcs`` (not a Padding trailer)
+    owns_trailer = True
+    hex_fields = frozenset({"fcs"})
+
     def build_layer(self, payload: bytes) -> bytes:
-        # A dissected frame's FCS comes back as the trailer (Padding) after the body:
-        # it goes where it was, holding this layer's ``fcs``.
-        outside = self.outside_bytes()
-        trailer = b""
-        if outside >= 4:
-            cut = len(payload) - outside
-            payload, trailer = payload[:cut], payload[cut + 4:]
         frame = self._pack_fixed() + self.build_tail() + payload
         fcs = self.fcs if self.fcs is not None else zlib.crc32(frame)
-        return frame + (fcs & 0xFFFFFFFF).to_bytes(4, "little") + trailer
+        return frame + (fcs & 0xFFFFFFFF).to_bytes(4, "little")
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
         if end - off < 14:
@@ -250,7 +280,7 @@ class _Body(Layer):
     __slots__ = ()
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
-        return Dot11Elt
+        return element_class(buf, off, end)
 
     def summary_part(self) -> str:
         return type(self).__name__
@@ -337,7 +367,9 @@ class Dot11Disas(_Body):
 class Dot11Elt(Layer):
     """An information element: ``ID``, ``len`` (filled when unset) and ``info``.
 
-    ``rates`` (Supported Rates) and ``channel`` (DSSS Set) read ``info``.
+    ``rates`` (Supported Rates) and ``channel`` (DSSS Set) read ``info``. Dissected,
+    rates and DSSS elements become ``Dot11EltRates`` and ``Dot11EltDSSSet`` (as in
+    Scapy), which ``pkt[Dot11Elt]`` finds too.
     """
 
     name = "802.11 Information Element"
@@ -346,12 +378,18 @@ class Dot11Elt(Layer):
         ByteField("len", None),
         RawBytesField("info", b""),
     )
+    #: Scapy's elements do not indent the element after them in ``show()``
+    show_indent = 0
     __slots__ = ()
 
+    def element_body(self) -> bytes:
+        """The element's bytes after ID and length."""
+        return self.info or b""
+
     def build_layer(self, payload: bytes) -> bytes:
-        info = self.info or b""
-        n = self.len if self.len is not None else len(info) & 0xFF
-        return bytes((self.ID, n)) + info + payload
+        body = self.element_body()
+        n = self.len if self.len is not None else len(body) & 0xFF
+        return bytes((self.ID, n)) + body + payload
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
         if end - off < 2:
@@ -361,27 +399,124 @@ class Dot11Elt(Layer):
         if stop > end:
             self.note(f"element length {self.len} exceeds the {end - off - 2} bytes left")
             stop = end
-        self.info = buf[off + 2:stop]
+        self.read_body(buf[off + 2:stop])
         return stop, end
 
+    def read_body(self, body: bytes) -> None:
+        """Set the fields after ID and length from the element's bytes."""
+        self.info = body
+
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
-        return Dot11Elt
+        return element_class(buf, off, end)
 
     @property
     def rates(self) -> list[int]:
         """Supported rates as on the wire (500 kb/s units, 0x80 marking a basic rate)."""
-        return list(self.info or b"")
+        return list(self.element_body())
 
     @property
     def channel(self) -> int | None:
         """The DSSS Set's channel number, or None for another element."""
-        return self.info[0] if self.ID == 3 and self.info else None
+        body = self.element_body()
+        return body[0] if self.ID == 3 and body else None
+
+    def mysummary(self) -> Any:
+        if self.ID == 0:
+            # Scapy: the SSID shown as its bytes' repr, and the 802.11 header speaks too
+            return f"SSID='{repr(bytes(self.info or b''))[2:-1]}'", [Dot11]
+        return ""
 
     def summary_part(self) -> str:
-        if self.ID == 0:
-            return f"SSID={self.info.decode('utf-8', 'replace')!r}"
-        return "Dot11Elt"
+        text = self.mysummary()
+        return text[0] if isinstance(text, tuple) else text or type(self).__name__
 
+
+def _check_rate(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 255:
+        raise UsageError(f"{name}: {value!r} is not a rate byte (0..255, 500 kb/s units, "
+                         "0x80 for a basic rate)")
+    return value
+
+
+class RatesField(ListField):
+    """Rate bytes, shown as Scapy does: ``[1.0(B) Mbps, 6.0 Mbps]``."""
+
+    __slots__ = ()
+
+    def i2repr(self, layer: Any, value: Any) -> str:
+        """Each rate in Mb/s, ``(B)`` marking a basic rate."""
+        if value is None:
+            return "None"
+        return "[" + ", ".join(f"{(b & 0x7F) / 2}{'(B)' if b & 0x80 else ''} Mbps"
+                               for b in value) + "]"
+
+
+class Dot11EltRates(Dot11Elt):
+    """Supported Rates (ID 1) or Extended Supported Rates (ID 50), as a list of rate bytes."""
+
+    name = "802.11 Rates"
+    fields = (
+        ByteField("ID", 1, names=ELEMENT_IDS),
+        ByteField("len", None),
+        RatesField("rates", [130], item_check=_check_rate),
+    )
+    found_as = (Dot11Elt,)
+    __slots__ = ()
+
+    def element_body(self) -> bytes:
+        return bytes(self.rates or ())
+
+    def read_body(self, body: bytes) -> None:
+        self.rates = list(body)
+
+    def mysummary(self) -> Any:
+        return ""
+
+    @property
+    def info(self) -> bytes:
+        """The rate bytes, as ``Dot11Elt.info``."""
+        return self.element_body()
+
+
+class Dot11EltDSSSet(Dot11Elt):
+    """DSSS Parameter Set (ID 3): the channel."""
+
+    name = "802.11 DSSS Parameter Set"
+    fields = (
+        ByteField("ID", 3, names=ELEMENT_IDS),
+        ByteField("len", 1),
+        ByteField("channel", 0),
+    )
+    found_as = (Dot11Elt,)
+    __slots__ = ()
+
+    def element_body(self) -> bytes:
+        return bytes((self.channel,))
+
+    def read_body(self, body: bytes) -> None:
+        self.channel = body[0]
+
+    def mysummary(self) -> Any:
+        return ""
+
+    @property
+    def info(self) -> bytes:
+        """The channel byte, as ``Dot11Elt.info``."""
+        return self.element_body()
+
+
+#: element ID -> the class dissection gives it (Scapy's)
+ELEMENT_CLASSES: dict[int, type[Layer]] = {1: Dot11EltRates, 3: Dot11EltDSSSet,
+                                           50: Dot11EltRates}
+
+
+def element_class(buf: bytes, off: int, end: int) -> type[Layer]:
+    """The element class for the bytes at ``off`` (by its ID; a plain ``Dot11Elt`` when
+    its length does not fit that class)."""
+    cls = ELEMENT_CLASSES.get(buf[off]) if off < end else None
+    if cls is Dot11EltDSSSet and not (off + 2 < end and buf[off + 1] == 1):
+        cls = None  # a channel byte, and nothing else, or the bytes are kept as info
+    return cls or Dot11Elt
 
 
 def network_stats(body: Layer) -> dict[str, Any]:
@@ -390,7 +525,7 @@ def network_stats(body: Layer) -> dict[str, Any]:
     crypto: set[str] = set()
     cur = body._payload
     while isinstance(cur, Dot11Elt):
-        info = cur.info or b""
+        info = cur.element_body()
         if cur.ID == 0:
             out["ssid"] = info.decode("utf-8", "replace")
         elif cur.ID in (1, 50):

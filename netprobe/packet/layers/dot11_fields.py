@@ -46,7 +46,7 @@ class OptField(TailField):
 
     __slots__ = ("code", "hi", "lo", "st")
 
-    def __init__(self, name: str, code: str, default: Any = None,
+    def __init__(self, name: str, code: str, default: Any = 0,
                  names: Mapping[int, str] | None = None) -> None:
         super().__init__(name, default, names)
         self.code = code
@@ -84,11 +84,16 @@ class OptField(TailField):
 class OptScaledField(OptField):
     """A number kept in units of ``scale`` on the wire (radiotap's Rate: 500 kb/s units)."""
 
-    __slots__ = ("scale",)
+    __slots__ = ("scale", "unit")
 
-    def __init__(self, name: str, code: str, scale: float) -> None:
+    def __init__(self, name: str, code: str, scale: float, unit: str = "") -> None:
         super().__init__(name, code)
         self.scale = scale
+        self.unit = unit
+
+    def i2repr(self, layer: Any, value: Any) -> str:
+        """The value and its unit, as Scapy shows it (``2 Mbps``)."""
+        return "None" if value is None else f"{value} {self.unit}".rstrip()
 
     def check_one(self, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -105,13 +110,27 @@ class OptScaledField(OptField):
         return self.st.unpack_from(buf, off)[0] * self.scale
 
 
+class OptUnitField(OptField):
+    """A number shown with its unit (radiotap's ``-40 dBm``)."""
+
+    __slots__ = ("unit",)
+
+    def __init__(self, name: str, code: str, unit: str) -> None:
+        super().__init__(name, code)
+        self.unit = unit
+
+    def i2repr(self, layer: Any, value: Any) -> str:
+        """The value and its unit."""
+        return "None" if value is None else f"{value} {self.unit}"
+
+
 class OptFlagsField(OptField):
     """Little-endian flags named by ``letters`` (bit 0 first), shown joined by ``+``."""
 
     __slots__ = ("letters", "valuetype")
 
     def __init__(self, name: str, code: str, letters: tuple[str, ...]) -> None:
-        super().__init__(name, code)
+        super().__init__(name, code, None)
         self.letters = letters
         self.valuetype = type(f"{name}Flags", (FlagValue,), {"letters": letters,
                                                             "__slots__": ()})
@@ -152,6 +171,10 @@ class OptMACField(TailField):
         """The address at ``buf[off:]`` as text."""
         return buf[off:off + 6].hex(":")
 
+    def i2repr(self, layer: Any, value: Any) -> str:
+        """The address and its role in this frame, as ``Dot11MACField``."""
+        return _with_role(layer, self.name, value)
+
 
 class OptBitField(OptField):
     """``bits`` bits of a byte shared with its neighbours, high bits first (radiotap MCS)."""
@@ -167,3 +190,20 @@ class OptBitField(OptField):
     @property
     def size(self) -> int:
         return 0
+
+
+class Dot11MACField(MACField):
+    """``addr1``: a MAC address that ``show()`` follows with its role, as Scapy does."""
+
+    __slots__ = ()
+
+    def i2repr(self, layer: Any, value: Any) -> str:
+        """The address and its role in this frame: ``ff:ff:ff:ff:ff:ff (RA=DA)``."""
+        return _with_role(layer, self.name, value)
+
+
+def _with_role(layer: Any, name: str, value: Any) -> str:
+    if value is None:
+        return "None"
+    role = layer.address_role(name) if hasattr(layer, "address_role") else ""
+    return f"{value} ({role})" if role else str(value)

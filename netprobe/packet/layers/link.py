@@ -36,6 +36,7 @@ from netprobe.packet.layer import Layer, LengthNote, ParseError, Truncated, bind
 from netprobe.packet.layers.ether import ETHER_TYPES, Ether
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.raw import Padding, Raw
+from netprobe.packet.ouinames import OUIField
 
 __all__ = ["HDLC", "LLC", "NFLOG", "PPP", "SLL", "SLL2", "SNAP", "CookedLinux", "CookedLinuxV2",
            "Dot1AD", "Dot1Q", "Dot3", "Loopback"]
@@ -147,6 +148,7 @@ class Dot1Q(Layer):
     with LLC after it; left unset over ``LLC`` it is filled with that length.
     """
 
+    name = '802.1Q'
     fields = (
         BitField("prio", 0, 3),
         BitField("dei", 0, 1),
@@ -242,6 +244,7 @@ Dot1Q.__init__ = _init_checking_each(Dot1Q.__init__, {"id": "dei"})  # type: ign
 class Dot1AD(Dot1Q):
     """An 802.1ad service tag (S-tag, ethertype 0x88a8): a Dot1Q that providers add outside."""
 
+    name = '802_1AD'
     fields = Dot1Q.fields
     __slots__ = ()
 
@@ -262,6 +265,7 @@ class Dot3(Layer):
     holds the length); ``Dot3`` is for building them.
     """
 
+    name = '802.3'
     fields = (
         MACField("dst", None, fallback="ff:ff:ff:ff:ff:ff"),
         MACField("src", None),
@@ -306,7 +310,12 @@ class LLC(Layer):
     )
     payload_fields = ("dsap", "ssap", "ctrl")
     payload_defaults = {"dsap": 0, "ssap": 0, "ctrl": 0}
+    #: Scapy shows the SAPs as hex numbers, without names
+    hex_fields = frozenset({"dsap", "ssap"})
     __slots__ = ()
+
+    def shown_names(self, name: str) -> Any:
+        return None if name in ("dsap", "ssap") else super().shown_names(name)
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         return self._dissect_table.get(("saps", (self.dsap, self.ssap)))
@@ -323,7 +332,7 @@ class SNAP(Layer):
     """
 
     fields = (
-        BitField("OUI", 0, 24),
+        OUIField("OUI", 0),
         ShortField("code", None, names=ETHER_TYPES),
     )
     payload_fields = ("code",)
@@ -371,6 +380,7 @@ class _Cooked(Layer):
 class CookedLinux(_Cooked):
     """Linux cooked capture v1 (SLL, link type 113): what ``tcpdump -i any`` records."""
 
+    name = 'cooked linux'
     fields = (
         ShortField("pkttype", 0, names=COOKED_PACKET_TYPES),
         ShortField("lladdrtype", 512, names=ARPHRD_TYPES),
@@ -485,6 +495,7 @@ class PPP(Layer):
     """A PPP protocol field (RFC 1661). A dissected one-byte (compressed) field stays one
     byte when rebuilt; new headers use two bytes."""
 
+    name = 'PPP Link Layer'
     fields = (ShortField("proto", None, names=PPP_PROTOCOLS),)
     payload_fields = ("proto",)
     payload_defaults = {"proto": 0x0021}

@@ -12,6 +12,8 @@ value without its bit is left out, as in Scapy).
 
 from __future__ import annotations
 
+from typing import Any
+
 from netprobe.packet.field import ByteField, RawBytesField
 from netprobe.packet.layer import Layer, ParseError, Truncated
 from netprobe.packet.layers.dot11_fields import (
@@ -20,6 +22,7 @@ from netprobe.packet.layers.dot11_fields import (
     OptField,
     OptFlagsField,
     OptScaledField,
+    OptUnitField,
 )
 
 __all__ = ["RadioTap"]
@@ -55,12 +58,12 @@ FLAG_FCS = 0x10
 PARTS: dict[int, tuple[int, tuple[OptField, ...]]] = {
     0: (8, (OptField("mac_timestamp", "Q"),)),
     1: (1, (OptFlagsField("Flags", "B", FLAGS_NAMES),)),
-    2: (1, (OptScaledField("Rate", "B", 0.5),)),
+    2: (1, (OptScaledField("Rate", "B", 0.5, "Mbps"),)),
     3: (2, (OptField("ChannelFrequency", "H"), OptFlagsField("ChannelFlags", "H",
                                                                CHANNEL_FLAGS))),
     4: (1, (OptField("FHSS_hopset", "B"), OptField("FHSS_pattern", "B"))),
-    5: (1, (OptField("dBm_AntSignal", "b"),)),
-    6: (1, (OptField("dBm_AntNoise", "b"),)),
+    5: (1, (OptUnitField("dBm_AntSignal", "b", "dBm"),)),
+    6: (1, (OptUnitField("dBm_AntNoise", "b", "dBm"),)),
     7: (2, (OptField("Lock_Quality", "H"),)),
     8: (2, (OptField("TX_Attenuation", "H"),)),
     9: (2, (OptField("dB_TX_Attenuation", "H"),)),
@@ -82,6 +85,8 @@ PARTS: dict[int, tuple[int, tuple[OptField, ...]]] = {
     20: (4, (OptField("A_MPDU_ref", "I"), OptFlagsField("A_MPDU_flags", "I", A_MPDU_FLAGS))),
 }
 _DECODED = (1 << 21) - 1
+#: read and written (radiotap.org's layout) but not among Scapy's fields, so not shown
+_NOT_SHOWN = frozenset({"ChannelPlusMaxPower"})
 _EXT = 1 << 31
 
 def _part_size(fs: tuple[OptField, ...]) -> int:
@@ -110,19 +115,37 @@ class RadioTap(Layer):
     keep_slots = ("_wire",)
     __slots__ = ("_wire",)
 
+    def shown_fields(self) -> Any:
+        """As Scapy: the header, the fields its ``present`` bits announce, ``notdecoded``."""
+        present = self.present
+        if present is None and self._payload is not None:
+            present = self.overloaded_by(self._payload).get("present")
+        present = int(present or 0)
+        out = list(self.fields_desc[:4])
+        for bit, (_align, fs) in PARTS.items():
+            if present >> bit & 1:
+                out.extend(f for f in fs if f.name not in _NOT_SHOWN)
+        out.append(self.fields_desc[-1])
+        return out
+
     def _values(self) -> tuple[object, ...]:
         return tuple(getattr(self, n) for n in self.field_names)
+
+    def overloaded_by(self, upper: Layer) -> dict[str, Any]:
+        """As Scapy: an 802.11 frame with its FCS makes an unset bitmap announce it."""
+        if self.present is None and type(upper).__name__ == "Dot11FCS":
+            by_name = self.fields_by_name
+            return {"present": by_name["present"].valuetype(1 << 1),
+                    "Flags": by_name["Flags"].valuetype(int(self.Flags or 0) | FLAG_FCS)}
+        return {}
 
     def build_layer(self, payload: bytes) -> bytes:
         wire = getattr(self, "_wire", None)
         if wire is not None and wire[0] == self._values():
             return wire[1] + payload
-        present = int(self.present or 0)
-        flags = self.Flags
-        if self.present is None and type(self._payload).__name__ == "Dot11FCS":
-            # as Scapy: a frame with its FCS makes an unset bitmap announce it
-            present |= 1 << 1
-            flags = FLAG_FCS if flags is None else flags | FLAG_FCS
+        over = self.overloaded_by(self._payload) if self._payload is not None else {}
+        present = int(over.get("present", self.present) or 0)
+        flags = over.get("Flags", self.Flags)
         if present & ~_DECODED:
             # later or extended fields: the bytes after the bitmap are kept as read
             body = bytes(self.notdecoded or b"")
