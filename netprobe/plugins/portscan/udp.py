@@ -50,14 +50,19 @@ PROBES_PER_TOKEN = 4
 PACED_WINDOW = 2.0
 #: the closest spacing between two probes to one limited host
 MIN_SPACING = 0.002
-#: spacing while a limited host's interval is not measured yet (20 probes/s)
-EXPLORE_SPACING = 0.05
+#: spacing while a limited host's interval is not measured yet: the prior interval's
+#: pace (Linux's IPv4 default, 1 s a token), halved each round that measures nothing,
+#: so that a faster limiter is found without spending probes on a slow one
+EXPLORE_SPACING = 0.25
 #: shortest and extra wait for answers after round one (on top of 3 round trips):
 #: captured packets can sit up to 20 ms in the capture's block before we see them
 MIN_WAIT = 0.05
 DELIVERY_SLACK = 0.03
 #: probes to one port at most (silences that do not count included)
 MAX_SENDS = 60
+#: a limited host with at most this many ports left is probed once a token is sure
+#: (the prior's interval until one is measured), not paced
+FEW_PORTS = PROBES_PER_TOKEN
 
 
 
@@ -74,7 +79,7 @@ class ScanInterrupted(KeyboardInterrupt):
 
 
 def _network_layer(packet: object) -> object | None:
-    for layer in packet.layers():  # type: ignore[attr-defined]
+    for layer in packet.chain():  # type: ignore[attr-defined]
         if type(layer).__name__ in ("IP", "IPv6"):
             return layer
     return None
@@ -101,7 +106,7 @@ def udp_verdict(result: Result) -> tuple[str, str, int | None]:
     if net is None:
         return "filtered", "unknown-response", None
     ttl = _ttl(net)
-    transport = net.payload  # type: ignore[attr-defined]
+    transport = net._payload  # type: ignore[attr-defined]
     kind = type(transport).__name__
     if kind == "UDP":
         return "open", "udp-response", ttl
@@ -163,7 +168,7 @@ def _outcome(result: Result, host: str) -> str:
     net = _network_layer(answer)
     if net is None:
         return "reply"
-    kind = type(net.payload).__name__  # type: ignore[attr-defined]
+    kind = type(net._payload).__name__  # type: ignore[attr-defined]
     if kind == "ICMP" or kind.startswith("ICMPv6"):
         return "error" if _same_address(str(net.src), host) else "reply"  # type: ignore[attr-defined]
     return "reply"
@@ -196,6 +201,8 @@ def loss_estimate(ports: Sequence[_Port], credit: dict[int, list[bool]]) -> floa
     count (for open ports every silence: they cost the host no token). A prior
     of a quarter of a loss in one probe keeps a scan with few answers from
     claiming a clean path: two answers and no loss give 1/12, twenty give 1/84.
+    With no answer at all there is nothing measured: no loss (two counted
+    silences make a port ``open|filtered``, as nmap's one retry does).
     """
     lost = answered = 0
     for idx, p in enumerate(ports):
@@ -206,6 +213,8 @@ def loss_estimate(ports: Sequence[_Port], credit: dict[int, list[bool]]) -> floa
         for a, counts in zip(p.attempts, flags, strict=False):
             if a.outcome == "none" and (counts or _replied(p)):
                 lost += 1
+    if not answered:
+        return 0.0
     return min(0.99, (lost + 0.25) / (lost + answered + 1))
 
 
@@ -406,7 +415,11 @@ class _Scan:
         sleep = math.inf
         for host, idxs in todo.items():
             limit = limits[host]
-            if not limit.effective:
+            # A few ports are probed when a token is sure (each such round spends at most
+            # the one token on a closed port, and every silence before it counts); many
+            # are paced so that each token the host grows back meets a probe. Probing
+            # densely to measure the interval costs more probes than a few ports need.
+            if not limit.effective or len(idxs) <= FEW_PORTS:
                 attempts = [a for i in self.by_host[host] for a in self.ports[i].attempts]
                 wait = ratelimit.token_wait(attempts, limit, now)
                 canary = self._canary(host) if wait > 0 else None

@@ -117,4 +117,5 @@ def test_loss_estimate_counts_silences_before_answers() -> None:
     assert loss_estimate(ports, credit) == pytest.approx(1.25 / 4)
     credit[0] = [True, False]
     assert loss_estimate(ports, credit) == pytest.approx(2.25 / 5)
-    assert loss_estimate([silent], {0: [True]}) == pytest.approx(0.25)
+    # nothing answered: nothing measured, so no loss to plan more resends with
+    assert loss_estimate([silent], {0: [True]}) == 0.0
