@@ -68,6 +68,12 @@ FRAMES = [
     'Dot11Elt(ID=221, info=b"\\x00\\x50\\xf2\\x01")',
     'Dot11Elt(ID=0, info="abc", len=10)',
     'Dot11QoS(A_MSDU_Present=1, Ack_Policy=2, EOSP=1, TID=7, TXOP=9)',
+    'Dot11(type=2, FCfield="protected", addr1="02:00:00:00:00:01")/Dot11WEP(iv=b"abc", keyid=1, '
+    'wepdata=b"hello")',
+    'Dot11(type=2, FCfield="protected")/Raw(b"\\x01\\x02\\x03\\x20" + b"x" * 20)',
+    'Dot11(type=2, subtype=8, FCfield="protected")/Dot11QoS()/Raw(b"\\x01\\x02\\x03\\x00" + '
+    'b"x" * 20)',
+    'Dot11(type=0, subtype=11, FCfield="protected")/Raw(b"ab")',
 ]
 
 NP_NAMES = {**np_packet.layer_classes()}

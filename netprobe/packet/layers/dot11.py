@@ -37,12 +37,13 @@ from netprobe.packet.layers.dot11_fields import (
     OptField,
     OptMACField,
 )
+from netprobe.packet.layers.dot11_protected import Dot11Encrypted, Dot11WEP, protected_body
 from netprobe.packet.layers.link import LLC
 from netprobe.packet.layers.radiotap import RadioTap
 
 __all__ = ["Dot11", "Dot11AssoReq", "Dot11Auth", "Dot11Beacon", "Dot11Deauth", "Dot11Disas",
-           "Dot11Elt", "Dot11EltDSSSet", "Dot11EltRates", "Dot11FCS", "Dot11ProbeReq",
-           "Dot11ProbeResp", "Dot11QoS", "RadioTap"]
+           "Dot11Elt", "Dot11EltDSSSet", "Dot11EltRates", "Dot11Encrypted", "Dot11FCS",
+           "Dot11ProbeReq", "Dot11ProbeResp", "Dot11QoS", "Dot11WEP", "RadioTap"]
 
 TYPES = {0: "Management", 1: "Control", 2: "Data", 3: "Extension"}
 #: (type, subtype) names as Scapy shows them
@@ -82,6 +83,7 @@ ELEMENT_IDS = {0: "SSID", 1: "Supported Rates", 2: "FHset", 3: "DSSS Set", 4: "C
                107: "Interworking", 127: "Extendend Capabilities",
                191: "VHT Capabilities", 192: "VHT Operation", 221: "Vendor Specific"}
 _MGMT, _CTRL, _DATA = 0, 1, 2
+_PROTECTED = 0x40
 #: frame type -> address field -> its role, as Scapy shows it (data frames: DATA_ROLES)
 ADDRESS_ROLES = {
     _MGMT: {"addr1": "RA=DA", "addr2": "TA=SA", "addr3": "BSSID/STA"},
@@ -180,14 +182,15 @@ class Dot11(Layer):
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         t, st = self.type, self.subtype
+        protected = int(self.FCfield) & _PROTECTED
+        if t == _DATA and st & _QOS_BIT:
+            return Dot11QoS
+        if protected:  # as Scapy, whatever the frame type: the body is encrypted
+            return protected_body(buf, off, end)
         if t == _MGMT:
             return MANAGEMENT_BODIES.get(st)
-        if t == _DATA:
-            if int(self.FCfield) & 0x40:  # protected: encrypted body
-                return None
-            if st & 4:  # no data
-                return None
-            return Dot11QoS if st & _QOS_BIT else LLC
+        if t == _DATA and not st & 4:  # subtypes with bit 2 carry no data
+            return LLC
         return None
 
     # -- matching and presentation ---------------------------------------------------------------
@@ -560,6 +563,11 @@ class Dot11QoS(Layer):
     __slots__ = ()
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        under = self._under
+        if isinstance(under, Dot11) and int(under.FCfield) & _PROTECTED:
+            return protected_body(buf, off, end)
+        if isinstance(under, Dot11) and under.subtype & 4:
+            return None  # QoS Null: no data
         return LLC
 
     def summary_part(self) -> str:

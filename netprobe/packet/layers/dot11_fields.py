@@ -41,7 +41,8 @@ class LEUIntField(UIntField):
 class OptField(TailField):
     """A number that is on the wire only when its layer says so; ``None`` when absent.
 
-    ``code`` is its little-endian ``struct`` code (``"H"``, ``"b"`` signed, ...).
+    ``code`` is its ``struct`` code, little-endian unless it says otherwise (``"H"``,
+    ``"b"`` signed, ``">I"`` big-endian).
     """
 
     __slots__ = ("code", "hi", "lo", "st")
@@ -50,9 +51,9 @@ class OptField(TailField):
                  names: Mapping[int, str] | None = None) -> None:
         super().__init__(name, default, names)
         self.code = code
-        self.st = Struct("<" + code)
+        self.st = Struct(code if code[0] in "<>!" else "<" + code)
         bits = 8 * self.st.size
-        signed = code.islower()
+        signed = code[-1].islower()
         self.lo = -(1 << (bits - 1)) if signed else 0
         self.hi = (1 << (bits - 1)) - 1 if signed else (1 << bits) - 1
 
