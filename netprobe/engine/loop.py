@@ -251,15 +251,16 @@ class SendReceiveLoop:
                 c.capture_dropped = st[1] + st[2]
             except Exception:
                 pass
-            unanswered = self._unanswered(flights) if finished else []
             # The run's own bookkeeping goes before the collector is back: its first
             # pass walks every container object made since it stopped, and the
-            # flights, prepared probes and tables are most of them.
-            flights.clear()
+            # flights, prepared probes and tables are most of them. The tables go
+            # before the unanswered results are made (a sweep's memory peaks there).
             inflight.clear()
             retry_q.clear()
             self._table.clear()
             self._strict.clear()
+            unanswered = self._unanswered(flights) if finished else []
+            flights.clear()
             if gc_was_enabled:
                 gc.enable()
         yield from unanswered

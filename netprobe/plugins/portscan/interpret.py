@@ -117,9 +117,12 @@ def probe_target(data: bytes, linktype: int) -> tuple[str, str, int] | None:
     return dst, name, data[t + 2] << 8 | data[t + 3]
 
 
-@cache
-def _ntop(version: int, packed: bytes) -> str:
+def _address_text(version: int, packed: bytes) -> str:
     return socket.inet_ntop(socket.AF_INET if version == 4 else socket.AF_INET6, packed)
+
+
+#: the same, remembered: a host's many ports ask for its name again and again
+_ntop = cache(_address_text)
 
 
 @cache
@@ -161,7 +164,7 @@ def _tally_raw_tcp(results: Iterable[Result], scan: str) -> tuple[PerHost, list[
     no tuple for its host (the table of the last host is at hand), one
     dictionary operation for its port in the common case.
     """
-    by_packed: dict[bytes, dict[tuple[str, int], Verdict]] = {}
+    by_packed: PerHost = {}
     rest: list[Result] = []
     silent = tcp_verdict(scan, None)
     shapes: dict[int, Verdict] = {}
@@ -189,9 +192,11 @@ def _tally_raw_tcp(results: Iterable[Result], scan: str) -> tuple[PerHost, list[
             continue
         if packed != last:
             last = packed
-            ports = by_packed.get(packed)  # type: ignore[assignment]
+            # 4 and 16 bytes: the length of a packed address tells its version
+            host = (4 if len(packed) == 4 else 6, packed)
+            ports = by_packed.get(host)  # type: ignore[assignment]
             if ports is None:
-                ports = by_packed[packed] = {}
+                ports = by_packed[host] = {}
         answer = r.answer_bytes
         if answer is None:
             verdict = silent
@@ -209,8 +214,7 @@ def _tally_raw_tcp(results: Iterable[Result], scan: str) -> tuple[PerHost, list[
         old = ports.setdefault(key, verdict)
         if old is not verdict and old[1] == "no-response":
             ports[key] = verdict
-    # 4 and 16 bytes: the length of a packed address tells its version
-    return {(4 if len(k) == 4 else 6, k): v for k, v in by_packed.items()}, rest
+    return by_packed, rest
 
 
 def build(results: Iterable[Result], options: dict[str, Any]) -> dict[str, HostReport]:
@@ -223,7 +227,9 @@ def build(results: Iterable[Result], options: dict[str, Any]) -> dict[str, HostR
     if scan in ("syn", "fin", "null", "xmas", "ack"):
         per_host, results = _tally_raw_tcp(results, scan)
         for (version, packed), ports in per_host.items():
-            hosts[_ntop(version, packed)] = HostReport(_ntop(version, packed), ports=ports)
+            name = _address_text(version, packed)  # once per host: nothing to remember
+            hosts[name] = HostReport(name, ports=ports)
+        del per_host
     for r in results:
         tag = r.extra
         phase = _phase(tag)
