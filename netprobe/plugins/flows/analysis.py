@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 
 from netprobe.errors import CaptureFileError
 from netprobe.npimport import np
-from netprobe.plugins.flows.capture_file import PCAP_HEADER_LEN, Batch, CaptureFile, is_pcap
 from netprobe.plugins.flows.events import REASON_LINKTYPE, REASON_SLOW, Events
 from netprobe.plugins.flows.flow_table import FlowTable
 from netprobe.plugins.flows.header_decode import decode_batch
 from netprobe.plugins.flows.packet_decode import decode_packet
+from netprobe.wire.pcapfile.batch import PCAP_HEADER_LEN, Batch, BatchReader, is_pcap
 
 #: a classic pcap larger than this is split into byte ranges under --jobs
 SPLIT_MIN = 64 << 20
@@ -117,7 +117,7 @@ def analyse_part(part: Part, progress: Callable[[int], None] | None = None,
     """Read one part into a partial table (picklable in, picklable out)."""
     table = FlowTable()
     try:
-        capture = CaptureFile(part.path)
+        capture = BatchReader(part.path)
     except CaptureFileError as exc:
         return PartResult(part, table, error=str(exc), error_offset=exc.offset)
     except OSError as exc:

@@ -20,7 +20,7 @@ total length bounds the payload unless the frame is shorter.
 from __future__ import annotations
 
 from netprobe.npimport import np
-from netprobe.plugins.flows.byte_rows import be16, gather_rows
+from netprobe.packet.byte_rows import be16, gather_rows
 from netprobe.plugins.flows.events import (
     REASON_FRAGMENT,
     REASON_LINKTYPE,

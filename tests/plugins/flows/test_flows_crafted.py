@@ -90,7 +90,7 @@ def test_port_reuse_in_a_later_batch_and_after_a_midstream_start(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The SYN that reuses the ports comes in another batch than the first conversation;
     that one started mid-stream (its base sequence number is the first one minus one)."""
-    import netprobe.plugins.flows.capture_file as capture_file
+    import netprobe.wire.pcapfile.batch as capture_file
 
     frames = [tcp(A, B, 40001, 443, "A", 500, 77)] * 3 + [
         tcp(A, B, 40001, 443, "S", 499),  # the base: 500 - 1, so no new conversation

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import netprobe.plugins.flows.capture_file as capture_file
+import netprobe.wire.pcapfile.batch as capture_file
 from netprobe.plugins.flows.analysis import Part, analyse_part
 from netprobe.plugins.flows.interpret import Options, flow_records, summary_record
 
@@ -34,7 +34,7 @@ def table(path: Path, *, slow: bool = False) -> tuple[list[dict], dict, str | No
 def test_decoders_and_readers_agree(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     usual = table(path)
     assert table(path, slow=True) == usual
-    monkeypatch.setattr(capture_file.CaptureFile, "batches",
+    monkeypatch.setattr(capture_file.BatchReader, "batches",
                         lambda self, *a, **k: self._stream_batches())
     streamed = table(path)
     assert streamed[:2] == usual[:2]

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from netprobe.npimport import np
-from netprobe.plugins.flows.byte_rows import gather_rows, row_view
+from netprobe.packet.byte_rows import gather_rows, row_view
 
 #: bytes between two resync points: about 70 typical records (fewer points
 #: cost less searching than the longer lockstep walk they bring)
@@ -42,6 +42,9 @@ WINDOW = 2048
 DEPTH = 4
 #: below this many live chains the rest is walked record by record
 MIN_LOCKSTEP = 24
+#: captured lengths a resync accepts (larger records are real but rare: a
+#: segment that starts inside one is simply joined to the segment before)
+RESYNC_MAX_CAPLEN = 262144
 #: bytes copied from each record by the walk: its header and the packet's first
 #: bytes (enough for Ethernet, two VLAN tags, IPv6 and TCP: no second trip)
 ROW = 112

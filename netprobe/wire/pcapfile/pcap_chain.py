@@ -20,13 +20,8 @@ from dataclasses import dataclass
 from numpy.lib.stride_tricks import as_strided
 
 from netprobe.npimport import np
-from netprobe.plugins.flows.chain_walk import ROW
-
-#: a record longer than this is damage, not data (the project reader's bound)
-MAX_RECORD_LEN = 1 << 28
-#: captured lengths a resync accepts (larger records are real but rare: a
-#: segment that starts inside one is simply joined to the segment before)
-RESYNC_MAX_CAPLEN = 262144
+from netprobe.wire.pcapfile.chain_walk import RESYNC_MAX_CAPLEN, ROW
+from netprobe.wire.pcapfile.pcap_format import MAX_RECORD_LEN
 
 
 @dataclass(frozen=True)

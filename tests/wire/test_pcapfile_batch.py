@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import netprobe.plugins.flows.chain_walk as chain_walk
+import netprobe.wire.pcapfile.chain_walk as chain_walk
 from netprobe.errors import CaptureFileError
-from netprobe.plugins.flows.capture_file import CaptureFile
 from netprobe.wire.pcapfile import open_capture
+from netprobe.wire.pcapfile.batch import BatchReader
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 CORPUS = (REPO / ".." / "shared" / "pcaps" / "corpus").resolve()
 MAKE_TRACE = (REPO / ".." / "shared" / "tools" / "make_trace.py").resolve()
 
@@ -51,9 +51,9 @@ def reference(path: Path) -> tuple[list[tuple[bytes, int, int, int]], str | None
 
 
 def batched(path: Path) -> tuple[list[tuple[bytes, int, int, int]], str | None, bool]:
-    """The same through :class:`CaptureFile` batches (and whether it memory-mapped)."""
+    """The same through :class:`BatchReader` batches (and whether it memory-mapped)."""
     out = []
-    with CaptureFile(str(path)) as capture:
+    with BatchReader(str(path)) as capture:
         for b in capture.batches():
             # a batch may hold its packets in walk order: its rank gives file order
             order = np.argsort(b.rank) if b.rank is not None else np.arange(len(b))
@@ -155,7 +155,7 @@ def test_byte_ranges_join_exactly(trace: Path) -> None:
     bounds = [24, *sorted(random.Random(3).sample(range(25, size), 7)), size]
     got: list = []
     nxt = 24
-    with CaptureFile(str(trace)) as capture:
+    with BatchReader(str(trace)) as capture:
         for lo, hi in itertools.pairwise(bounds):
             if nxt >= hi:
                 continue

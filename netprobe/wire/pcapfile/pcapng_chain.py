@@ -11,7 +11,7 @@ Whatever this fast path does not expect (a section in the other byte order,
 a block whose trailing length disagrees, a packet that names an interface
 not described yet, a length that does not fit) is left to the project's
 streaming reader, which reads and reports every pcapng detail: the caller
-switches to it at that block (see ``capture_file``).
+switches to it at that block (see ``batch``).
 """
 
 from __future__ import annotations
@@ -22,17 +22,26 @@ from dataclasses import dataclass, field
 from numpy.lib.stride_tricks import as_strided
 
 from netprobe.npimport import np
-from netprobe.plugins.flows.byte_rows import gather_rows
+from netprobe.packet.byte_rows import gather_rows
+from netprobe.wire.pcapfile.chain_walk import RESYNC_MAX_CAPLEN
+from netprobe.wire.pcapfile.file_info import CUSTOM_BLOCK_COPY, CUSTOM_BLOCK_NOCOPY
+from netprobe.wire.pcapfile.pcapng_format import (
+    BLOCK_EPB,
+    BLOCK_IDB,
+    BLOCK_ISB,
+    BLOCK_NRB,
+    BLOCK_PB,
+    BLOCK_SHB,
+    BLOCK_SPB,
+    MAX_BLOCK_LEN,
+    MIN_BLOCK_LEN,
+)
 
-BLOCK_SHB = 0x0A0D0D0A
-BLOCK_IDB = 1
-BLOCK_PB = 2
-BLOCK_SPB = 3
-BLOCK_EPB = 6
+#: decryption secrets block (read past, as the project reader does)
+BLOCK_DSB = 0x0000000A
 #: block types a resync accepts, besides packet blocks
-KNOWN_BLOCKS = (BLOCK_IDB, 4, 5, 0x0BAD, 0x40000BAD, 0x0000000A)
-MAX_BLOCK_LEN = (1 << 28) + (1 << 16)
-RESYNC_MAX_CAPLEN = 262144
+KNOWN_BLOCKS = (BLOCK_IDB, BLOCK_NRB, BLOCK_ISB, CUSTOM_BLOCK_COPY, CUSTOM_BLOCK_NOCOPY,
+                BLOCK_DSB)
 _TS_MAX = (1 << 63) - 1
 #: bytes before the packet in each packet block
 DATA_OFFSET = {BLOCK_EPB: 28, BLOCK_PB: 28, BLOCK_SPB: 12}
@@ -68,13 +77,13 @@ class PcapngFormat:
     def lengths(self, rows: np.ndarray) -> np.ndarray:
         """Each block's total length; -1 where it cannot be a block's."""
         blen = rows[:, 4:8].view(self.u32)[:, 0].astype(np.int64)
-        bad = (blen < 12) | ((blen & 3) != 0) | (blen > MAX_BLOCK_LEN)
+        bad = (blen < MIN_BLOCK_LEN) | ((blen & 3) != 0) | (blen > MAX_BLOCK_LEN)
         return np.where(bad, -1, blen)
 
     def length_at(self, a: np.ndarray, pos: int) -> int:
         """The total length of the block at ``pos`` (-1 if impossible)."""
         blen = struct.unpack_from(self.order + "I", a, pos + 4)[0]
-        return -1 if blen < 12 or blen & 3 or blen > MAX_BLOCK_LEN else blen
+        return -1 if blen < MIN_BLOCK_LEN or blen & 3 or blen > MAX_BLOCK_LEN else blen
 
     def candidates(self, a: np.ndarray, points: np.ndarray,
                    window: int) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +112,7 @@ class PcapngFormat:
         btype = r[:, 0].astype(np.int64)
         blen = r[:, 1].astype(np.int64)
         ok = np.isin(btype, (BLOCK_EPB, BLOCK_SPB, BLOCK_PB, *KNOWN_BLOCKS))
-        ok &= (blen >= 12) & ((blen & 3) == 0) & (pos + blen <= len(a))
+        ok &= (blen >= MIN_BLOCK_LEN) & ((blen & 3) == 0) & (pos + blen <= len(a))
         epb = btype == BLOCK_EPB
         ok &= ~epb | ((r[:, 5] <= RESYNC_MAX_CAPLEN) & (r[:, 5] + 32 <= blen))
         tail = gather_rows(a, np.where(ok, pos + blen - 4, 0), 4).view(self.u32)[:, 0]

@@ -13,7 +13,7 @@ timestamps in microseconds and the captured length but not the length on
 the wire, which the byte counts need, and ``loop_to_buffer`` returns neither.
 
 Damage stops a file where it is: the packets before it are delivered, and
-:attr:`CaptureFile.error` says what and where.
+:attr:`BatchReader.error` says what and where.
 """
 
 from __future__ import annotations
@@ -27,9 +27,18 @@ from dataclasses import dataclass
 
 from netprobe.errors import CaptureFileError
 from netprobe.npimport import np
-from netprobe.plugins.flows.chain_walk import file_view, resync, walk_records
-from netprobe.plugins.flows.pcap_walk import PcapFormat, packet_head
-from netprobe.plugins.flows.pcapng_walk import PcapngFormat, Unexpected, packet_blocks
+from netprobe.wire.pcapfile.chain_walk import file_view, resync, walk_records
+from netprobe.wire.pcapfile.pcap_chain import PcapFormat, packet_head
+from netprobe.wire.pcapfile.pcap_format import (
+    HEADER_LEN,
+    LINKTYPE_MASK,
+    MAGIC_BYTES,
+    MODIFIED_RECORD_HEADER_LEN,
+    RECORD_HEADER_LEN,
+    VERSION,
+)
+from netprobe.wire.pcapfile.pcapng_chain import PcapngFormat, Unexpected, packet_blocks
+from netprobe.wire.pcapfile.pcapng_format import BYTE_ORDER_MAGIC
 
 #: bytes of a file walked per batch
 CHUNK = 32 << 20
@@ -38,16 +47,8 @@ RECORDS_PER_BATCH = 32768
 #: bytes searched for the first record of a byte range that starts mid-file
 RESYNC_LIMIT = 1 << 20
 
-_PCAP_MAGICS = {
-    b"\xd4\xc3\xb2\xa1": ("<", 16, 10**6),
-    b"\xa1\xb2\xc3\xd4": (">", 16, 10**6),
-    b"\x4d\x3c\xb2\xa1": ("<", 16, 10**9),
-    b"\xa1\xb2\x3c\x4d": (">", 16, 10**9),
-    b"\x34\xcd\xb2\xa1": ("<", 24, 10**6),
-    b"\xa1\xb2\xcd\x34": (">", 24, 10**6),
-}
-_SHB_MAGIC = b"\x0a\x0d\x0d\x0a"
-PCAP_HEADER_LEN = 24
+#: where the first record of a classic pcap starts
+PCAP_HEADER_LEN = HEADER_LEN
 #: times are int64 nanoseconds: from 1678 to 2262 (a damaged time is clamped)
 _TS_LIMIT = 1 << 63
 
@@ -82,12 +83,12 @@ def is_pcap(path: str) -> bool:
     """Whether ``path`` starts like a classic pcap file (the format cut into byte ranges)."""
     try:
         with open(path, "rb") as f:
-            return f.read(4) in _PCAP_MAGICS
+            return f.read(4) in MAGIC_BYTES
     except OSError:
         return False
 
 
-class CaptureFile:
+class BatchReader:
     """One capture file, read in batches.
 
     After :meth:`batches` has run, ``first_offset`` is where the first
@@ -128,7 +129,7 @@ class CaptureFile:
             raise CaptureFileError(self.path, None, f"cannot open: {exc.strerror or exc}") from exc
         try:
             header = f.read(PCAP_HEADER_LEN)
-            kind = _PCAP_MAGICS.get(header[:4])
+            kind = MAGIC_BYTES.get(header[:4])
             if kind is None or len(header) < PCAP_HEADER_LEN:
                 f.close()
                 # the project reader judges (and words the complaint about) the rest;
@@ -137,9 +138,11 @@ class CaptureFile:
                 if self.format == "pcapng":
                     self._map_pcapng()
                 return
-            order, hlen, units = kind
+            byte_order, units, modified = kind
+            order = "<" if byte_order == "little" else ">"
+            hlen = MODIFIED_RECORD_HEADER_LEN if modified else RECORD_HEADER_LEN
             major, minor, snaplen, linktype = struct.unpack_from(order + "HH8xII", header, 4)
-            if (major, minor) != (2, 4):
+            if (major, minor) != VERSION:
                 raise CaptureFileError(self.path, 4, f"unsupported pcap version {major}.{minor} "
                                        "(only 2.4 is defined)")
             mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
@@ -151,7 +154,7 @@ class CaptureFile:
             raise
         top = mm[PCAP_HEADER_LEN + (3 if order == "<" else 0)] if len(mm) > PCAP_HEADER_LEN + 4 \
             else 0
-        self.pcap = PcapFormat(order, hlen, units, linktype & 0xFFFF, snaplen, top)
+        self.pcap = PcapFormat(order, hlen, units, linktype & LINKTYPE_MASK, snaplen, top)
         self._mm, self._file, self.size = mm, f, len(mm)
 
     def _check_with_reader(self) -> None:
@@ -166,8 +169,7 @@ class CaptureFile:
             mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError):
             return
-        bom = mm[8:12]
-        order = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
+        order = "<" if struct.unpack_from("<I", mm, 8)[0] == BYTE_ORDER_MAGIC else ">"
         self.pcapng = PcapngFormat(order)
         self._mm, self._file, self.size = mm, f, len(mm)
 
@@ -188,7 +190,7 @@ class CaptureFile:
             self._file.close()
             self._file = None
 
-    def __enter__(self) -> CaptureFile:
+    def __enter__(self) -> BatchReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
