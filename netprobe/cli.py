@@ -379,7 +379,9 @@ def _env_flag(name: str) -> bool:
     callback=_print_version,
     help="Show the version and exit.",
 )
-@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.option("--debug", is_flag=True,
+              help="Show full tracebacks on errors, and at the end where the command's "
+                   "time went (stderr).")
 @click.option(
     "--json/--no-json",
     "json_output",

@@ -169,3 +169,29 @@ def test_add_many_is_one_add_per_answer():
     at_once.add_many(3, 6)
     assert at_once == one_by_one
     assert at_once.loss == one_by_one.loss and at_once.cautious_loss == one_by_one.cautious_loss
+
+
+def test_a_sweep_where_nothing_answers_sends_once():
+    """A large pass: no answer at all, or a few clean ones among 65,534 silent, is no
+    reason to resend them all; --max-retries still asks for resends."""
+    nothing = LossEstimate()
+    assert not should_resend(nothing, 1, 65534, T3)
+    few = LossEstimate()
+    few.add_many(2, 2)
+    assert not should_resend(few, 1, 65534, T3)
+    assert next_pass(few, 1, 65534, T3, 1.0) is None
+    assert should_resend(nothing, 1, 65534, T3.with_limits(max_retries=2))
+    assert not should_resend(nothing, 3, 65534, T3.with_limits(max_retries=2))
+    # a few silent probes are cheap: the one resend nmap makes too
+    assert should_resend(nothing, 1, 3, T3)
+
+
+def test_a_large_lossy_pass_is_resent():
+    """Every port of a host at 10 % loss per frame (19 % per exchange): the answers are
+    many next to the silent, so the first resend is worth it, and so are the next ones
+    while the measured loss says answers are missing."""
+    est = LossEstimate()
+    est.add_many(53_000, 53_000)
+    assert should_resend(est, 1, 12_500, T3)
+    est.add_many(10_000, 20_000)  # pass two: 10,000 answered at their second send
+    assert should_resend(est, 2, 2_500, T3)
