@@ -44,7 +44,7 @@ def test_probes_vary_with_the_check_number():
     m = parse_monitor("udp:9999:6869")
     a, b = m.probe(DST, 0), m.probe(DST, 1)
     assert a[UDP].dport == 9999 and a[Raw].load == b"hi" and a[UDP].sport != b[UDP].sport
-    assert parse_monitor("icmp").probe("2001:db8::1", 3).summary().startswith("IPv6")
+    assert parse_monitor("icmp").probe("2001:db8::1", 3).brief().startswith("IPv6")
 
 
 def test_udp_alive_only_with_a_datagram_back():
@@ -57,7 +57,8 @@ def test_udp_alive_only_with_a_datagram_back():
     assert m.alive(_result(probe, echo))
     assert not m.alive(_result(probe, unreachable))
     assert not m.alive(_result(probe))
-    assert dissect(bytes(unreachable), 101).getlayer("UDP") is not None  # quoted, not an answer
+    quoted = dissect(bytes(unreachable), 101)
+    assert quoted.getlayer("UDPerror") is not None and quoted.getlayer("UDP") is None
 
 
 def test_tcp_alive_only_with_a_syn_ack():
