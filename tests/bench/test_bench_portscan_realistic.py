@@ -46,6 +46,16 @@ SWEEP_PROBES_PER_ADDRESS = 1.2
 SWEEP_RSS_MB = 100.0
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _byte_compiled() -> None:
+    """Measure netprobe as installed: its modules byte-compiled (setup does it; a working
+    tree edited under PYTHONDONTWRITEBYTECODE would compile them on every start)."""
+    import netprobe
+
+    subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.dirname(netprobe.__file__)],
+                   capture_output=True, timeout=300, check=False)
+
+
 def _env() -> dict[str, str]:
     env = processes.child_environment()
     env.setdefault("NETPROBE_SCOPE", "198.18.0.0/15,2001:db8::/32,127.0.0.0/8,::1/128")
@@ -109,7 +119,7 @@ def _best(runs: list[tuple[float, Any]]) -> tuple[float, Any]:
 
 
 # -- one host, three ports ------------------------------------------------------------------------
-def test_three_ports_of_one_host(real_lab_rtt: Any, bench_report: BenchReport) -> None:
+def test_three_ports_of_one_host(real_lab_rtt: Any, bench_report: BenchReport) -> None:  # noqa: F811
     lab = real_lab_rtt
     address = lab.host("h1")["ipv4"]
     ports = _ports(SMALL_PORTS)
@@ -137,7 +147,7 @@ def test_three_ports_of_one_host(real_lab_rtt: Any, bench_report: BenchReport) -
 
 
 # -- every TCP port of one host -------------------------------------------------------------------
-def test_every_tcp_port(real_lab_rtt: Any, bench_report: BenchReport) -> None:
+def test_every_tcp_port(real_lab_rtt: Any, bench_report: BenchReport) -> None:  # noqa: F811
     lab = real_lab_rtt
     address = lab.host("h5")["ipv4"]
     all_ports = list(range(1, 65536))
@@ -170,7 +180,7 @@ def test_every_tcp_port(real_lab_rtt: Any, bench_report: BenchReport) -> None:
 
 
 # -- UDP, ten ports, rate limits on ---------------------------------------------------------------
-def test_udp_ten_ports(real_lab_rtt: Any, bench_report: BenchReport) -> None:
+def test_udp_ten_ports(real_lab_rtt: Any, bench_report: BenchReport) -> None:  # noqa: F811
     lab = real_lab_rtt
     address = lab.host("h1")["ipv4"]
     ports = _ports(UDP_PORTS)
@@ -205,7 +215,7 @@ def test_udp_ten_ports(real_lab_rtt: Any, bench_report: BenchReport) -> None:
 
 
 # -- a sweep where nothing answers ----------------------------------------------------------------
-def test_sweep_where_nothing_answers(real_lab: Any, bench_report: BenchReport) -> None:
+def test_sweep_where_nothing_answers(real_lab: Any, bench_report: BenchReport) -> None:  # noqa: F811
     argv = ["/usr/bin/time", "-f", "RSS_KB %M", *_netprobe("-Pn", "-p", "80", SWEEP)]
     wall, done = _timed(argv, real_lab, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
