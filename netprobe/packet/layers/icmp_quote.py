@@ -94,6 +94,18 @@ class IPerror6(IPv6):
 _V6_TWINS: dict[type[Layer] | None, type[Layer]] = {TCP: TCPerror, UDP: UDPerror}
 
 
+def quote_twin(header: Layer, cls: type[Layer] | None) -> type[Layer] | None:
+    """``cls`` as it dissects above IPv6 extension header ``header``: its twin
+    (``TCPerror``...) when the headers belong to a packet an ICMPv6 error quotes."""
+    twin = _V6_TWINS.get(cls)
+    if twin is None:
+        return cls
+    under = header._under
+    while under is not None and not isinstance(under, IPv6):
+        under = under._under
+    return twin if type(under) is IPerror6 else cls
+
+
 bind_layers(IPerror, TCPerror, proto=6)
 bind_layers(IPerror, UDPerror, proto=17)
 bind_layers(IPerror, IP, proto=4)

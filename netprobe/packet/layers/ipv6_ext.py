@@ -24,6 +24,7 @@ from netprobe.packet.field import (
     TailField,
 )
 from netprobe.packet.layer import Layer, ParseError, Truncated
+from netprobe.packet.layers.icmp_quote import quote_twin
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.ipv6_header import (
     IPV6_NH,
@@ -62,7 +63,8 @@ class ExtensionHeader(Layer):
         return None
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
-        return next_header_class(self.nh, buf, off, end)
+        # inside a packet an ICMPv6 error quotes, TCP is TCPerror... (as in Scapy)
+        return quote_twin(self, next_header_class(self.nh, buf, off, end))
 
     def _nh(self) -> int:
         return self.nh if self.nh is not None else upper_nh(self)
@@ -117,6 +119,7 @@ class _OptionsHeader(ExtensionHeader):
 class IPv6ExtHdrHopByHop(_OptionsHeader):
     """Hop-by-Hop Options (nh 0): options every router on the path reads."""
 
+    name = 'IPv6 Extension Header - Hop-by-Hop Options Header'
     fields = (
         ByteField("nh", None, names=IPV6_NH),
         ByteField("len", None),
@@ -128,6 +131,7 @@ class IPv6ExtHdrHopByHop(_OptionsHeader):
 class IPv6ExtHdrDestOpt(_OptionsHeader):
     """Destination Options (nh 60): options for the destination."""
 
+    name = 'IPv6 Extension Header - Destination Options Header'
     fields = (
         ByteField("nh", None, names=IPV6_NH),
         ByteField("len", None),
@@ -155,6 +159,7 @@ class IPv6ExtHdrRouting(ExtensionHeader):
     ``len`` and ``segleft`` left unset follow the number of addresses.
     """
 
+    name = 'IPv6 Option Header Routing'
     fields = (
         ByteField("nh", None, names=IPV6_NH),
         ByteField("len", None),
@@ -201,6 +206,7 @@ class IPv6ExtHdrRouting(ExtensionHeader):
 class IPv6ExtHdrFragment(ExtensionHeader):
     """A Fragment header (nh 44). Bytes of a later fragment (offset > 0) stay Raw."""
 
+    name = 'IPv6 Extension Header - Fragmentation header'
     fields = (
         ByteField("nh", None, names=IPV6_NH),
         BitField("res1", 0, 8),
@@ -217,7 +223,7 @@ class IPv6ExtHdrFragment(ExtensionHeader):
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         if self.offset:
             return None
-        return next_header_class(self.nh, buf, off, end)
+        return quote_twin(self, next_header_class(self.nh, buf, off, end))
 
     def summary_part(self) -> str:
         return f"IPv6ExtHdrFragment off={self.offset} m={self.m} id={self.id}"
