@@ -24,6 +24,43 @@ _AF6 = socket.AF_INET6
 class SetValue(list):
     """A field value that stands for several values: the packet becomes a set."""
 
+    #: how an address block given as the value shows (Scapy's ``Net("198.18.0.0/30")``,
+    #: which prints as its first address); None for a plain list
+    shown_as: str | None = None
+
+    def __repr__(self) -> str:
+        return self.shown_as or list.__repr__(self)
+
+    def __str__(self) -> str:
+        return str(self[0]) if self.shown_as and self else self.__repr__()
+
+
+def _block(value: Any, name: str, family: int) -> SetValue | None:
+    """The addresses of a block given as ``"net/len"`` text or a ``Net``/``Net6`` (at most
+    65536), shown as Scapy's ``Net``; None when ``value`` is no block."""
+    if not isinstance(value, str):
+        from netprobe.packet.addresses import Net
+
+        if not isinstance(value, Net):
+            return None
+        if value.family != family:
+            raise UsageError(f"{name}: {value!r} is not a block of this address family")
+        value = f"{value.net}/{value.mask}"
+    if "/" not in value:
+        return None
+    kind = ipaddress.IPv4Network if family == _AF4 else ipaddress.IPv6Network
+    try:
+        net = kind(value, strict=False)
+    except ValueError:
+        raise UsageError(f"{name}: {value!r} is not an IPv{4 if family == _AF4 else 6} "
+                         "network") from None
+    if net.num_addresses > 1 << 16:
+        raise UsageError(f"{name}: {value} has {net.num_addresses} addresses; "
+                         "at most 65536 per field")
+    out = SetValue(str(a) if family == _AF4 else _ip6_text(a.packed) for a in net)
+    out.shown_as = f'{"Net" if family == _AF4 else "Net6"}("{value}")'
+    return out
+
 
 class Volatile:
     """Base of values drawn afresh each time a packet is built (``packet/randval.py``).
@@ -62,6 +99,40 @@ class FlagValue(int):
     def __contains__(self, flag: str) -> bool:
         want = letters_to_int(flag, self.letters, "flags")
         return int(self) & want == want
+
+    def __getattr__(self, name: str) -> bool:
+        # one attribute per flag, as Scapy's: pkt[TCP].flags.S, pkt[IP].flags.DF
+        letters = type(self).letters
+        if name in letters and (isinstance(letters, tuple) or len(name) == 1):
+            return bool(int(self) >> letters.index(name) & 1)
+        raise AttributeError(name)
+
+    @property
+    def value(self) -> int:
+        """The flags as a number (Scapy's ``flags.value``)."""
+        return int(self)
+
+    def __reduce__(self) -> Any:
+        # the class is made per field: pickles name it by its letters
+        return (flag_value, (type(self).__name__, type(self).letters, int(self)))
+
+
+#: (class name, letters) -> the flag value class, so that pickles find the same class
+_FLAG_TYPES: dict[tuple[str, Any], type[FlagValue]] = {}
+
+
+def flag_type(name: str, letters: str | tuple[str, ...]) -> type[FlagValue]:
+    """The flag value class for these letters (made once)."""
+    key = (name, letters)
+    t = _FLAG_TYPES.get(key)
+    if t is None:
+        t = _FLAG_TYPES[key] = type(name, (FlagValue,), {"letters": letters, "__slots__": ()})
+    return t
+
+
+def flag_value(name: str, letters: str | tuple[str, ...], value: int) -> FlagValue:
+    """A flag value from its class name, letters and number (what pickles store)."""
+    return flag_type(name, letters)(value)
 
 
 def letters_to_int(text: str, letters: str | tuple[str, ...], name: str) -> int:
@@ -274,8 +345,7 @@ class FlagsField(BitField):
                  letters: str | tuple[str, ...]) -> None:
         super().__init__(name, default, bits)
         self.letters = letters
-        self.valuetype = type(f"{name.title()}Flags", (FlagValue,), {"letters": letters,
-                                                                      "__slots__": ()})
+        self.valuetype = flag_type(f"{name.title()}Flags", letters)
         if isinstance(default, (int, str)):
             self.default = self.check_one(default)
 
@@ -363,15 +433,9 @@ class IPv4Field(Field):
         return f"_ntoa({w})"
 
     def check_one(self, value: Any) -> Any:
-        if isinstance(value, str) and "/" in value:
-            try:
-                net = ipaddress.IPv4Network(value, strict=False)
-            except ValueError:
-                raise UsageError(f"{self.name}: {value!r} is not an IPv4 network") from None
-            if net.num_addresses > 1 << 16:
-                raise UsageError(f"{self.name}: {value} has {net.num_addresses} addresses; "
-                                 "at most 65536 per field")
-            return SetValue(str(a) for a in net)
+        block = _block(value, self.name, _AF4)
+        if block is not None:
+            return block
         try:
             return str(ipaddress.IPv4Address(value))
         except (ValueError, TypeError):
@@ -385,7 +449,7 @@ class IPv4Field(Field):
             except OSError:
                 pass
         v = super().check(value)
-        if isinstance(v, SetValue):  # a list of CIDRs flattens into one set
+        if type(v) is SetValue and v.shown_as is None:  # a list of CIDRs flattens into one set
             flat = SetValue()
             for x in v:
                 flat.extend(x) if isinstance(x, SetValue) else flat.append(x)
@@ -406,6 +470,9 @@ class IPv6Field(Field):
         return f"_ntop6({w})"
 
     def check_one(self, value: Any) -> Any:
+        block = _block(value, self.name, _AF6)
+        if block is not None:
+            return block
         try:
             return _ip6_text(ipaddress.IPv6Address(value).packed)
         except (ValueError, TypeError):

@@ -150,3 +150,24 @@ def sc_udp_bytes() -> object:
     from netprobe.packet import UDP
 
     return UDP(sport=1, dport=2) / (b"y" * 200)
+
+
+NET_FIELD_CASES = [
+    ('IP(dst="198.18.0.0/30")', "IP"), ('IP(dst=Net("198.18.0.5/30"))', "IP"),
+    ('IP(dst=Net("198.18.0.9"))', "IP"), ('IPv6(dst=Net6("2001:db8::/127"))', "IPv6"),
+    ('IPv6(dst="2001:db8::4/126")', "IPv6"),
+    ('IP(dst=["198.18.0.0/31", "198.18.1.0/31"])/ICMP()', "IP"),
+]
+
+
+@pytest.mark.parametrize(("expr", "first"), NET_FIELD_CASES)
+def test_address_blocks_as_field_values(expr: str, first: str) -> None:
+    """A block makes a packet set; it shows as Scapy's ``Net`` and prints its first address."""
+    import netprobe
+
+    mine = eval(expr, {n: getattr(netprobe, n) for n in ("IP", "IPv6", "ICMP", "Net", "Net6")})
+    theirs = eval(expr, {n: getattr(sc, n) for n in ("IP", "IPv6", "ICMP", "Net", "Net6")})
+    assert [bytes(x) for x in mine] == [bytes(x) for x in theirs]
+    if "[" not in expr:
+        assert repr(mine) == repr(theirs)
+        assert str(mine.dst) == str(theirs.dst)
