@@ -56,8 +56,3 @@ def be16(rows: np.ndarray, col: int) -> np.ndarray:
     """Big-endian 16-bit fields at column ``col`` of ``rows`` (as int64)."""
     return (rows[:, col].astype(np.int64) << 8) | rows[:, col + 1]
 
-
-def be32(rows: np.ndarray, col: int) -> np.ndarray:
-    """Big-endian 32-bit fields at column ``col`` of ``rows`` (as int64)."""
-    r = rows[:, col:col + 4].astype(np.int64)
-    return (r[:, 0] << 24) | (r[:, 1] << 16) | (r[:, 2] << 8) | r[:, 3]

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 from netprobe.errors import CaptureFileError
 from netprobe.npimport import np
-from netprobe.plugins.flows.events import REASON_LINKTYPE, REASON_SLOW, Events
+from netprobe.packet.columns import decode_batch
+from netprobe.packet.flow_events import REASON_LINKTYPE, REASON_SLOW, Events
 from netprobe.plugins.flows.flow_table import FlowTable
-from netprobe.plugins.flows.header_decode import decode_batch
 from netprobe.plugins.flows.packet_decode import decode_packet
 from netprobe.wire.pcapfile.batch import PCAP_HEADER_LEN, Batch, BatchReader, is_pcap
 

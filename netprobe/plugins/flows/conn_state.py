@@ -20,7 +20,7 @@ both sides sent, S0 when only the originator did.
 
 from __future__ import annotations
 
-from netprobe.plugins.flows.events import (
+from netprobe.packet.flow_events import (
     TCP_FIN,
     TCP_PLAIN,
     TCP_RST,

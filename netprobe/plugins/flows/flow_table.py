@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from netprobe.npimport import np
-from netprobe.plugins.flows.events import (
+from netprobe.packet.flow_events import (
     REASON_NAMES,
     TCP_ACK,
     TCP_SEQOK,

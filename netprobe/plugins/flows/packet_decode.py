@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import struct
 
-from netprobe.plugins.flows.events import (
+from netprobe.packet.flow_events import (
     REASON_FRAGMENT,
     REASON_LINKTYPE,
     REASON_MALFORMED,
@@ -24,14 +24,12 @@ from netprobe.plugins.flows.events import (
     REASON_TRUNCATED,
     tcp_bits_one,
 )
+from netprobe.packet.shape import LOOPBACK_IPV6, NON_IP_LINKS, VLAN_TPIDS
 
 _BE16 = struct.Struct("!H").unpack_from
 _BE32 = struct.Struct("!I").unpack_from
 _V4_PREFIX = bytes(12)
 
-VLAN_TYPES = (0x8100, 0x88A8, 0x9100)
-#: link types that never carry IP (netlink)
-NON_IP_LINKTYPES = (253,)
 IPV6_EXTENSIONS = (0, 43, 60, 135, 139, 140, 253, 254)
 #: how deep tunnels may nest before the decoder stops following them
 MAX_DEPTH = 8
@@ -94,7 +92,7 @@ def _link(pkt: _Packet, linktype: int) -> int:
             fam = _BE32(d, 0)[0]
         if fam == 2:
             return _ipv4(pkt, 4, end, 0)
-        if fam in (24, 28, 30):
+        if fam in LOOPBACK_IPV6:
             return _ipv6(pkt, 4, end, 0)
         return REASON_NOT_IP
     if linktype in (12, 14, 101):
@@ -119,7 +117,7 @@ def _link(pkt: _Packet, linktype: int) -> int:
         return _wlan(pkt, struct.unpack_from("<H", d, 2)[0], end)
     if linktype == 105:
         return _wlan(pkt, 0, end)
-    if linktype in NON_IP_LINKTYPES:
+    if linktype in NON_IP_LINKS:
         return REASON_NOT_IP
     return REASON_LINKTYPE
 
@@ -141,7 +139,7 @@ def _ethertype(pkt: _Packet, et: int, off: int, end: int, depth: int, llc: bool 
     if llc:
         return _llc(pkt, off, end, depth)
     tags = 0
-    while et in VLAN_TYPES:
+    while et in VLAN_TPIDS:
         if len(d) < off + 4:
             return REASON_TRUNCATED
         tags += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from netprobe.plugins.flows.conn_state import conn_state
-from netprobe.plugins.flows.events import TCP_ACK, TCP_DATA, tcp_bits_one
+from netprobe.packet.flow_events import TCP_ACK, TCP_DATA, tcp_bits_one
 
 S, SA, A, PA, FA, R, RA = 0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0x14
 

@@ -1,27 +1,28 @@
-"""Decode the headers of a whole batch of packets at once (numpy).
+"""Decode the headers of a whole batch of packets at once (numpy columns).
 
-The common packets (Ethernet with up to two VLAN tags, Linux cooked SLL and
-SLL2, BSD loopback, raw IP; then IPv4 or IPv6 without extension headers;
-then TCP, UDP, ICMP or any other protocol) are decoded here with fixed
-offsets over the whole batch. Everything else (tunnels, IPv6 extension
-headers, MPLS, PPPoE, 802.11, LLC/SNAP, NFLOG, IPv4 with total length 0...)
-is marked for :mod:`packet_decode`, which follows the same rules one packet
-at a time; the tests hold the two to the same results.
+The plain shapes of :mod:`netprobe.packet.shape` (a link type of
+:data:`~netprobe.packet.shape.LINKS`, up to two VLAN tags, then IPv4 or IPv6
+without extension headers, then TCP, UDP, ICMP or any other protocol) are
+decoded here with offsets over the whole batch. Everything else (rare
+shapes: tunnels, IPv6 extension headers, MPLS, PPPoE, 802.11, LLC/SNAP,
+NFLOG, IPv4 with total length 0...) is marked ``REASON_SLOW``, for a
+per-packet reader that follows the same rules; the flows tests hold the two
+to the same results.
 
-The rules are tshark's with reassembly off, so that the conversation table
-is tshark's: a TCP segment counts when its whole header (options included)
-was captured and fits in the IP payload; a UDP datagram when its 8-byte
-header was captured; an IPv4 fragment after the first has no ports, so a
-TCP or UDP one belongs to no flow; an ICMP error is counted in the ICMP flow
-only, never in the flow it quotes. Lengths follow tshark's tvbuffs: the IP
-total length bounds the payload unless the frame is shorter.
+The rules are tshark's with reassembly off, so that a conversation table
+built on them is tshark's: a TCP segment counts when its whole header
+(options included) was captured and fits in the IP payload; a UDP datagram
+when its 8-byte header was captured; an IPv4 fragment after the first has no
+ports, so a TCP or UDP one belongs to no flow; an ICMP error is counted in
+the ICMP flow only, never in the flow it quotes. Lengths follow tshark's
+tvbuffs: the IP total length bounds the payload unless the frame is shorter.
 """
 
 from __future__ import annotations
 
 from netprobe.npimport import np
 from netprobe.packet.byte_rows import be16, gather_rows
-from netprobe.plugins.flows.events import (
+from netprobe.packet.flow_events import (
     REASON_FRAGMENT,
     REASON_LINKTYPE,
     REASON_MALFORMED,
@@ -31,23 +32,27 @@ from netprobe.plugins.flows.events import (
     Events,
     tcp_bits,
 )
-from netprobe.plugins.flows.packet_decode import NON_IP_LINKTYPES
+from netprobe.packet.shape import (
+    ETHERTYPE_IPV4,
+    ETHERTYPE_IPV6,
+    LINKS,
+    LOOPBACK_IPV4,
+    LOOPBACK_IPV6,
+    MAX_8023_LENGTH,
+    MAX_VLAN_TAGS,
+    NON_IP_LINKS,
+    RARE_ETHERTYPES,
+    RARE_LINKS,
+    SLL_HATYPES_NOT_ETHERTYPE,
+    VLAN_TAG_LEN,
+    VLAN_TPIDS,
+    LinkShape,
+)
 
-ETHERTYPE_IPV4 = 0x0800
-ETHERTYPE_IPV6 = 0x86DD
-VLAN_TYPES = (0x8100, 0x88A8, 0x9100)
-#: ethertypes the per-packet decoder follows (MPLS, PPPoE session, 802.1ah)
-SLOW_ETHERTYPES = (0x8847, 0x8848, 0x8864, 0x88E7)
 #: IP protocols that carry IP again, or IPv6 extension headers
 SLOW_PROTOCOLS = (0, 4, 41, 43, 44, 47, 51, 60, 135, 139, 140, 253, 254)
 #: UDP ports of tunnels (Teredo, L2TP, VXLAN, GTP-U)
 TUNNEL_PORTS = (3544, 1701, 4789, 2152)
-#: link types decoded here; every other one goes packet by packet
-FAST_LINKTYPES = (0, 1, 12, 14, 101, 108, 113, 228, 229, 276)
-#: link types the per-packet decoder knows besides those
-SLOW_LINKTYPES = (9, 50, 51, 104, 105, 127, 239)
-#: SLL hardware types whose protocol field is not an ethertype
-SLL_SPECIAL_HATYPES = (778, 824)
 
 
 def _table(size: int, members: tuple[int, ...]) -> np.ndarray:
@@ -57,15 +62,12 @@ def _table(size: int, members: tuple[int, ...]) -> np.ndarray:
     return t
 
 
-_SLOW_ETHERTYPE = _table(65536, SLOW_ETHERTYPES)
+_SLOW_ETHERTYPE = _table(65536, RARE_ETHERTYPES)
+_VLAN = _table(65536, VLAN_TPIDS)
 _SLOW_PROTOCOL = _table(256, SLOW_PROTOCOLS)
 _V4_SLOW_PROTOCOL = _table(256, (4, 41, 47, 51))
 _PORT_PROTOCOL = _table(256, (6, 17, 132))
 _TUNNEL_PORT = _table(65536, TUNNEL_PORTS)
-
-
-def _is_vlan(et: np.ndarray) -> np.ndarray:
-    return (et == 0x8100) | (et == 0x88A8) | (et == 0x9100)
 
 
 #: bytes of each packet the batch decoder reads from (beyond the capture: garbage)
@@ -87,83 +89,71 @@ def decode_batch(buf: np.ndarray, off: np.ndarray, caplen: np.ndarray, wirelen: 
     reason = np.zeros(n, dtype=np.int8)
     if n == 0:
         return Events.empty(), reason
-    if linktype not in FAST_LINKTYPES:
-        reason[:] = (REASON_SLOW if linktype in SLOW_LINKTYPES
-                     else REASON_NOT_IP if linktype in NON_IP_LINKTYPES else REASON_LINKTYPE)
+    shape = LINKS.get(linktype)
+    if shape is None:
+        reason[:] = (REASON_SLOW if linktype in RARE_LINKS
+                     else REASON_NOT_IP if linktype in NON_IP_LINKS else REASON_LINKTYPE)
         return Events.empty(), reason
     if head is None:
         head = gather_rows(buf, off, HEAD)
-    l3off, kind = _link(head, caplen, linktype, reason)
+    l3off, kind = _link(head, caplen, shape, reason)
     ip = np.flatnonzero(kind != 0)
     if len(ip) == 0:
         return Events.empty(), reason
     return _ip(buf, off, head, caplen, wirelen, l3off, kind, ip, reason), reason
 
 
-def _link(head: np.ndarray, caplen: np.ndarray, linktype: int,
+def _link(head: np.ndarray, caplen: np.ndarray, shape: LinkShape,
           reason: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where the IP header starts and its version (4, 6; 0 when not IP)."""
     n = len(head)
     kind = np.zeros(n, dtype=np.int8)
-    if linktype == 1:
-        et = be16(head, 12)
-        l3off = np.full(n, 14, dtype=np.int64)
-        tagged = _is_vlan(et)
-        if tagged.any():
-            et2 = be16(head, 16)
-            twice = tagged & _is_vlan(et2)
-            et3 = be16(head, 20)
-            et = np.where(twice, et3, np.where(tagged, et2, et))
-            l3off += 4 * tagged + 4 * twice
-            reason[twice & _is_vlan(et3)] = REASON_SLOW
-        _by_ethertype(et, kind, reason, slow_llc=True)
-    elif linktype in (113, 276):
-        width = 16 if linktype == 113 else 20
-        if linktype == 113:
-            hatype, et = be16(head, 2), be16(head, 14)
-        else:
-            et, hatype = be16(head, 0), be16(head, 8)
-        l3off = np.full(n, width, dtype=np.int64)
-        special = np.isin(hatype, SLL_SPECIAL_HATYPES)
-        _by_ethertype(et, kind, reason, slow_llc=True)
-        reason[special & (reason == 0)] = REASON_SLOW
-        kind[special] = 0
-        reason[_is_vlan(et) & ~special] = REASON_SLOW
-    elif linktype in (0, 108):
-        four = np.ascontiguousarray(head[:, :4])
-        if linktype == 0:
+    l3off = np.full(n, shape.header_len, dtype=np.int64)
+    if shape.told_by == "ethertype":
+        et = be16(head, shape.proto_at)
+        tagged = _VLAN.take(et)
+        for k in range(MAX_VLAN_TAGS):
+            if not tagged.any():
+                break
+            # the next ethertype ends the k-th tag (every tagged packet has k tags here)
+            et = np.where(tagged, be16(head, shape.header_len + k * VLAN_TAG_LEN + 2), et)
+            l3off += VLAN_TAG_LEN * tagged
+            tagged &= _VLAN.take(et)
+        reason[tagged] = REASON_SLOW  # more tags than a fixed reader follows
+        _by_ethertype(et, kind, reason)
+        if shape.hatype_at is not None:
+            special = np.isin(be16(head, shape.hatype_at), SLL_HATYPES_NOT_ETHERTYPE)
+            reason[special] = REASON_SLOW  # not an ethertype: the per-packet reader's
+            kind[special] = 0
+    elif shape.told_by == "family":
+        four = np.ascontiguousarray(head[:, shape.proto_at:shape.proto_at + 4])
+        if shape.family_order == "host":
             fam = four.view("<u4").ravel().astype(np.int64)
             fam = np.where(fam > 0xFFFF, four.view(">u4").ravel().astype(np.int64), fam)
         else:
-            fam = four.view(">u4").ravel().astype(np.int64)
-        l3off = np.full(n, 4, dtype=np.int64)
-        kind[fam == 2] = 4
-        kind[np.isin(fam, (24, 28, 30))] = 6
+            fam = four.view(shape.family_order + "u4").ravel().astype(np.int64)
+        kind[np.isin(fam, LOOPBACK_IPV4)] = 4
+        kind[np.isin(fam, LOOPBACK_IPV6)] = 6
         reason[kind == 0] = REASON_NOT_IP
-    else:  # raw IP: 12, 14, 101 (version nibble), 228 (IPv4), 229 (IPv6)
-        l3off = np.zeros(n, dtype=np.int64)
-        if linktype == 228:
-            kind[:] = 4
-        elif linktype == 229:
-            kind[:] = 6
-        else:
-            first = head[:, 0] >> 4
-            kind[first == 4] = 4
-            kind[first == 6] = 6
-            reason[kind == 0] = REASON_NOT_IP
+    elif shape.told_by == "ipv4":
+        kind[:] = 4
+    elif shape.told_by == "ipv6":
+        kind[:] = 6
+    else:  # the version nibble
+        first = head[:, 0] >> 4
+        kind[first == 4] = 4
+        kind[first == 6] = 6
+        reason[kind == 0] = REASON_NOT_IP
     # the link header (and, on raw links, the version nibble) must have been captured
     reason[caplen < np.maximum(l3off, 1)] = REASON_TRUNCATED
     kind[reason != 0] = 0
     return l3off, kind
 
 
-def _by_ethertype(et: np.ndarray, kind: np.ndarray, reason: np.ndarray, *,
-                  slow_llc: bool) -> None:
+def _by_ethertype(et: np.ndarray, kind: np.ndarray, reason: np.ndarray) -> None:
     kind[et == ETHERTYPE_IPV4] = 4
     kind[et == ETHERTYPE_IPV6] = 6
-    slow = _SLOW_ETHERTYPE.take(et)
-    if slow_llc:
-        slow |= et <= 1500
+    slow = _SLOW_ETHERTYPE.take(et) | (et <= MAX_8023_LENGTH)
     rest = (kind == 0) & (reason == 0)
     reason[rest & slow] = REASON_SLOW
     reason[rest & ~slow] = REASON_NOT_IP
