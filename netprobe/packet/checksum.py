@@ -10,23 +10,11 @@ from __future__ import annotations
 from struct import Struct
 from typing import Any
 
-__all__ = ["checksum", "in4_chksum", "in6_chksum", "ones_sum", "pseudo_header_v4",
-           "pseudo_header_v6"]
+__all__ = ["checksum", "in4_chksum", "in6_chksum", "pseudo_header_v4", "pseudo_header_v6"]
 
 _from_bytes = int.from_bytes
 _PH4 = Struct("!4s4sxBH")
 _PH6 = Struct("!16s16sI3xB")
-
-
-def ones_sum(data: bytes) -> int:
-    """Return the 16-bit ones'-complement sum of ``data`` (odd length padded with zero)."""
-    if len(data) & 1:
-        data = bytes(data) + b"\x00"
-    n = _from_bytes(data, "big")
-    if not n:
-        return 0
-    r = n % 0xFFFF
-    return r or 0xFFFF
 
 
 def checksum(data: bytes) -> int:

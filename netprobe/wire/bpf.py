@@ -46,10 +46,6 @@ class CompiledFilter:
         # The program answers with the number of bytes to keep: 0 is "no".
         return self._run(packet) != 0
 
-    def instructions(self) -> list[tuple[int, int, int, int]]:
-        """The compiled program as (code, jt, jf, k) tuples, for debugging."""
-        return list(self._program.get_bpf())
-
     def __repr__(self) -> str:
         return f"CompiledFilter({self.expression!r}, linktype={self.linktype})"
 

@@ -31,11 +31,6 @@ def effective_capabilities() -> int:
     return 0
 
 
-def has_capability(cap: int) -> bool:
-    """True when capability number ``cap`` is in the effective set."""
-    return bool(effective_capabilities() >> cap & 1)
-
-
 def can_open_raw_sockets() -> bool:
     """True when a raw IPv4 socket can be opened (nothing is sent)."""
     try:

@@ -102,11 +102,10 @@ def run(output: Any, files: list[str], *, top: int, by: str, per_file: bool, plo
         merge_files,
         plan_parts,
     )
-    from netprobe.plugins.flows.progress import ByteProgress
 
     parts = plan_parts(files, jobs if not scheduler else max(jobs, 2))
     total = sum(p.size for p in parts)
-    with ByteProgress(total, "reading") as bar:
+    with output.progress(total or None, "reading") as bar:
         if jobs == 1 and not scheduler:
             results = [analyse_part(p, bar.advance) for p in parts]
         else:

@@ -64,11 +64,6 @@ def selected(table: FlowTable, options: Options) -> np.ndarray:
     return order if options.top == 0 else order[: options.top]
 
 
-def flow_record(table: FlowTable, i: int) -> dict:
-    """The record of conversation ``i``."""
-    return next(_records(table, np.array([i])))
-
-
 def flow_records(table: FlowTable, options: Options) -> Iterator[dict]:
     """The records of the conversations shown, in order."""
     return _records(table, selected(table, options))

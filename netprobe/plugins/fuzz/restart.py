@@ -80,11 +80,6 @@ class Restarter:
             interactive = _isatty(self.prompt_in) and _isatty(self.prompt_out)
         self.interactive = interactive
 
-    @property
-    def can_restart(self) -> bool:
-        """True when a restart can be asked for (a command or a person), not only awaited."""
-        return self.command is not None or self.interactive
-
     def restart(self, note: dict[str, Any] | None = None) -> RestartOutcome:
         """Restart the target (as configured) and wait for it to answer.
 

@@ -89,11 +89,6 @@ class AtomicOutput:
         else:
             raise UsageError(f"not a path or a binary file object: {dest!r}")
 
-    @property
-    def temp_path(self) -> str | None:
-        """The temporary file being written (None when not writing to a path)."""
-        return self._temp
-
     def commit(self) -> None:
         """Flush and, for a path, move the finished file into place."""
         if self.closed:

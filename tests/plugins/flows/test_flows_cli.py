@@ -229,25 +229,22 @@ def test_standard_input(small: Path) -> None:
     assert json.loads(done.stdout.splitlines()[-1])["packets"] == 4
 
 
-def test_progress_bar_on_a_terminal(small: Path) -> None:
-    """Over a second of work on a terminal, a byte progress bar shows on stderr."""
+def test_progress_bar_on_a_terminal(small: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over a second of work on a terminal, the shared progress bar shows on stderr."""
     from io import StringIO
 
-    from netprobe.plugins.flows.progress import ByteProgress
+    import netprobe.output as output_module
+    from netprobe.output import Output
+    from netprobe.plugins.flows.command import run
 
     class Tty(StringIO):
         def isatty(self) -> bool:
             return True
 
-    stream = Tty()
-    bar = ByteProgress(10_000_000, "reading", stream=stream, delay=0.0)
-    bar.advance(2_500_000)
-    bar.advance(2_500_000)
-    bar.close()
-    shown = stream.getvalue()
-    assert "reading" in shown and "MB" in shown
-    quiet = StringIO()
-    bar = ByteProgress(10, "reading", stream=quiet, delay=0.0)
-    bar.advance(5)
-    bar.close()
-    assert quiet.getvalue() == ""
+    monkeypatch.setattr(output_module, "PROGRESS_DELAY", 0.0)
+    monkeypatch.delenv("TERM", raising=False)
+    for stream, shown in ((Tty(), True), (StringIO(), False)):
+        out = Output(json=True, stdout=StringIO(), stderr=stream)
+        run(out, [str(small)], top=1, by="bytes", per_file=False, plot=None, jobs=1,
+            scheduler=None)
+        assert ("reading" in stream.getvalue()) is shown
