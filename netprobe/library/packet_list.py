@@ -28,7 +28,7 @@ def _has(pkt: Any, name: str) -> bool:
     while cur is not None:
         if type(cur).__name__ == name:
             return True
-        cur = getattr(cur, "payload", None)
+        cur = getattr(cur, "_payload", None)  # ``payload`` of the last layer is NoPayload
     return False
 
 

@@ -21,7 +21,7 @@ def _find(pkt: Any, name: str) -> Any:
     while cur is not None:
         if type(cur).__name__ == name:
             return cur
-        cur = cur.payload
+        cur = cur._payload  # ``payload`` of the last layer is NoPayload, never None
     return None
 
 
