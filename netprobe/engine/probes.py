@@ -135,7 +135,7 @@ def _filled_once(item: Layer | bytes, fill: Callable[[Layer], Layer]) -> Layer |
     """
     if not isinstance(item, Layer):
         return None
-    net = item.payload if item.payload is not None else None
+    net = item._payload if item._payload is not None else None
     dst = getattr(net, "pdst", None) if type(net).__name__ == "ARP" else getattr(net, "dst", 0)
     if isinstance(getattr(item, "src", None), SetValue) or isinstance(
             getattr(item, "dst", None), SetValue) or isinstance(dst, SetValue):
@@ -150,7 +150,7 @@ def prepare(packets: Iterable[Layer | bytes] | Layer, layer2: bool = False,
         packets = [packets]
     for item in packets:
         base = item if fill is None else _filled_once(item, fill)
-        if base is not None and isinstance(base, Layer) and len(base) >= TEMPLATE_MIN:
+        if base is not None and isinstance(base, Layer) and base.set_size() >= TEMPLATE_MIN:
             from netprobe.engine.template import ProbeTemplate, TemplateUnsupported
 
             try:

@@ -121,13 +121,13 @@ class ProbeTemplate:
         if not sets:
             raise TemplateUnsupported("not a packet set")
         first = packet.copy()
-        layers = first.layers()
+        layers = first.chain()
         for i, name, values in sets:
             setattr(layers[i], name, values[0])
         _require_one_source(layers, sets)
         self.cls = type(packet)
         self.base = first.build()
-        built = dissect_as(self.cls, self.base).layers()
+        built = dissect_as(self.cls, self.base).chain()
         if len(built) != len(layers):
             raise TemplateUnsupported("the built packet dissects differently")
         # layer start offsets in the built bytes
@@ -206,7 +206,7 @@ class ProbeTemplate:
             stride *= radix
         for index in sorted(picks):
             probe = packet.copy()
-            layers = probe.layers()
+            layers = probe.chain()
             rest = index
             digits = []
             for radix in reversed(self.radices):

@@ -20,7 +20,7 @@ def _find(pkt: Any, name: str) -> Any:
     while cur is not None:
         if type(cur).__name__ == name:
             return cur
-        cur = cur.payload
+        cur = cur._payload
     return None
 
 

@@ -157,7 +157,10 @@ def answers_parsed(a: tuple[int, int, int, int, int] | None, answer: bytes,
     psport, pdport, pseq, _pack = _TCP_SEQ.unpack_from(probe, pt)
     if asport != pdport or adport != psport:
         return False
-    # a SYN is answered with ack = seq + 1 when the answer carries ACK
+    # a bare SYN answers nothing (TCP.answers); a SYN is answered with ack = seq + 1
+    # when the answer carries ACK
+    if answer[at + 13] & 0x12 == 0x02:
+        return False
     if probe[pt + 13] & 0x02 and answer[at + 13] & 0x10:
         return aack == (pseq + 1) & 0xFFFFFFFF
     return True

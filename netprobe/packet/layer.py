@@ -310,7 +310,7 @@ def _namespace(cls: Any, fields: tuple[F.Field, ...]) -> dict[str, Any]:
             g[f"_flagtab_{f.name}"] = tuple(f.valuetype(i) for i in range(1 << f.bits))
             g[f"_flagcache_{f.name}"] = _FlagCache(f)
         g[f"_chk_{f.name}"] = f.check
-        g[f"_def_{f.name}"] = f.default
+        g[f"_def_{f.name}"] = as_default(f.default)
     return g
 
 
@@ -488,6 +488,26 @@ def _bad_kw(layer: Layer, extra: dict[str, Any]) -> None:
     name = next(iter(extra))
     known = ", ".join(type(layer).field_names)
     raise UsageError(f"{type(layer).__name__} has no field {name!r} (fields: {known})")
+
+
+class _DefaultInt(int):
+    """A field's default number as a field holds it until given a value: equal to the
+    number, but told apart from the same number given by hand (Scapy's ``repr`` lists
+    the fields given, ``TCP(dport=80)`` shows ``dport=http`` though 80 is the default)."""
+
+    __slots__ = ()
+
+
+def as_default(value: Any) -> Any:
+    """``value`` marked as a default when it is a number (text and bytes defaults are
+    told apart by identity: a field holding the default object was not given one)."""
+    return _DefaultInt(value) if type(value) is int else value
+
+
+def is_default_value(value: Any, default: Any) -> bool:
+    """True when a field holds its default, never given a value."""
+    t = type(value)
+    return t is _DefaultInt or (value is default and t is not int and value is not None)
 
 
 #: ``_meta`` of a dissected layer: (time, wirelen, dissected); every field counts as given
@@ -675,7 +695,7 @@ class Layer(metaclass=LayerMeta):
         for name in self.field_names:
             setattr(self, name, getattr(parsed, name))
         self._errors = parsed._errors
-        self._meta = DISSECTED
+        self._meta = parsed._meta
         p = parsed._payload
         parsed._payload = None
         if p is not None:
@@ -774,6 +794,33 @@ class Layer(metaclass=LayerMeta):
             return d
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    def __getstate__(self) -> Any:
+        # every slot's value, and which fields hold their default (never given): a pickle
+        # keeps that, so the unpickled packet prints as the original (``repr``)
+        state: dict[str, Any] = {}
+        for k in type(self).__mro__:
+            for s in k.__dict__.get("__slots__", ()):
+                if s == "__dict__" or s in state:
+                    continue
+                try:
+                    state[s] = object.__getattribute__(self, s)
+                except AttributeError:
+                    continue
+        extra = dict(object.__getattribute__(self, "__dict__"))
+        defaults = [f.name for f in type(self).fields_desc
+                    if is_default_value(getattr(self, f.name, None), f.default)]
+        return state, extra, defaults
+
+    def __setstate__(self, st: Any) -> None:
+        state, extra, defaults = st
+        for k, v in state.items():
+            object.__setattr__(self, k, v)
+        self.__dict__.update(extra)
+        by_name = type(self).fields_by_name
+        for name in defaults:
+            f = by_name[name]
+            object.__setattr__(self, slot_name(f), as_default(f.default))
+
     # -- Scapy's field access -------------------------------------------------------------------
     def fields_given(self) -> dict[str, Any]:
         """Scapy's ``pkt.fields``: the fields given a value (every field once dissected)."""
@@ -784,12 +831,9 @@ class Layer(metaclass=LayerMeta):
             v = getattr(self, f.name)
             if v is None:
                 continue
-            if not dissected:
-                try:
-                    if v == f.default and type(v) is not F.SetValue:
-                        continue
-                except Exception:  # a value that does not compare (numpy, odd objects)
-                    pass
+            if not dissected and (is_default_value(v, f.default)
+                                  or (isinstance(v, list) and not v and f.default == [])):
+                continue
             out[f.name] = v
         return out
 
@@ -1043,12 +1087,12 @@ class Layer(metaclass=LayerMeta):
             for f in layer.fields_desc:
                 value = getattr(layer, f.name)
                 if value is None and not f.auto and not isinstance(f, F.TailField):
-                    return UsageError(f"{layer.name}.{f.name}: needs a value (None is only "
-                                      "for fields that fill themselves)")
+                    return UsageError(f"{type(layer).__name__}.{f.name}: needs a value (None "
+                                      "is only for fields that fill themselves)")
                 try:
                     f.check(value)
                 except UsageError as e:
-                    return UsageError(f"{layer.name}.{e}")
+                    return UsageError(f"{type(layer).__name__}.{e}")
         return UsageError(f"cannot build {self.summary()}: {exc}")
 
     def build_layer(self, payload: bytes) -> bytes:
@@ -1197,6 +1241,15 @@ class Layer(metaclass=LayerMeta):
         """Forget the fields that hold their default value (a dissected packet's ``repr``
         then lists only the others)."""
         for layer in self.chain():
+            for f in type(layer).fields_desc:
+                v = getattr(layer, f.name)
+                try:
+                    same = v is not None and v == f.default
+                except Exception:  # a value that does not compare
+                    same = False
+                if same:
+                    setattr(layer, f.name, as_default(v) if type(f.default) is int
+                            else f.default)
             m = layer._meta
             if m is not None and m[2]:
                 layer._meta = (m[0], m[1], False, *m[3:])

@@ -1,7 +1,11 @@
 """The hook through which building asks floor 2 for a source address.
 
 Floor 1 never opens a socket: ``netprobe.wire.route`` installs a resolver here,
-and an IP/IPv6 layer with no ``src`` asks it while building.
+and an IP/IPv6 layer with no ``src`` asks it while building. When none is
+installed yet, the first lookup installs the one the library face names
+(``netprobe._SOURCE_HOOK``, "module:function"), so that ``bytes(IP(dst=...))``
+fills its source anywhere, not only inside ``sr()``; floor 1 names no module
+of the floors above it.
 """
 
 from __future__ import annotations
@@ -18,10 +22,45 @@ _cache: dict[str, str] = {}
 
 
 def set_source_resolver(fn: SourceResolver | None) -> None:
-    """Install (or remove, with None) the function mapping a destination to a source."""
-    global _resolver
+    """Install (or remove, with None) the function mapping a destination to a source.
+
+    Once set (or removed) here, the library face's default is never installed.
+    """
+    global _resolver, _tried
     _resolver = fn
+    _tried = True
     _cache.clear()
+
+
+def _install_named_hook() -> None:
+    """Run the installer the library face names, once; quietly nothing if it cannot."""
+    global _tried
+    if _tried:
+        return
+    _tried = True
+    import importlib
+
+    import netprobe
+
+    spec = getattr(netprobe, "_SOURCE_HOOK", None)
+    if not spec:
+        return
+    module, _, func = spec.partition(":")
+    try:
+        getattr(importlib.import_module(module), func)()
+    except (ImportError, AttributeError, OSError):
+        return
+
+
+_tried = False
+
+
+def source_or_none(dst: str) -> str | None:
+    """The source address for ``dst``, or None when none can be found (for display)."""
+    try:
+        return resolve_source(dst)
+    except UsageError:
+        return None
 
 
 def resolve_source(dst: str) -> str:
@@ -29,6 +68,8 @@ def resolve_source(dst: str) -> str:
     src = _cache.get(dst)
     if src is not None:
         return src
+    if _resolver is None:
+        _install_named_hook()
     if _resolver is None:
         raise UsageError(f"no source address for {dst}: set src= explicitly "
                          "(no route lookup is installed)")

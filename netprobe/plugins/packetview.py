@@ -30,7 +30,7 @@ def packet_record(n: int, ts: str | None, wirelen: int, caplen: int, linktype: i
 
 def packet_text(pkt: Layer) -> str:
     """A one-line description of what the packet is, tcpdump style."""
-    layers = pkt.layers()
+    layers = pkt.chain()
     net = next((x for x in layers if type(x).__name__ in _NET), None)
     top = None
     if net is not None:
@@ -52,9 +52,9 @@ def packet_text(pkt: Layer) -> str:
             text += f" [{top.flags}] seq={top.seq}"
             if top.flags & 0x10:
                 text += f" ack={top.ack}"
-        rest = top.payload
+        rest = top._payload
         while rest is not None and type(rest).__name__ in ("Raw", "Padding"):
-            rest = rest.payload
+            rest = rest._payload
         if rest is not None:
             text += " " + rest.summary_part()
         return text

@@ -35,7 +35,7 @@ def reason(r):
     if icmp is not None:
         return {(3, 13): "admin-prohibited", (3, 3): "port-unreach",
                 (0, 0): "echo-reply"}.get((icmp.type, icmp.code), f"icmp {icmp.type}/{icmp.code}")
-    for layer in a.layers():
+    for layer in a.chain():
         if type(layer).__name__.startswith("ICMPv6"):
             return {(1, 1): "admin-prohibited", (1, 4): "port-unreach",
                     (129, 0): "echo-reply"}.get((layer.type, layer.code),

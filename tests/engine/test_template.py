@@ -52,7 +52,7 @@ def stamped(template: ProbeTemplate, batch_size: int = 4096) -> list[bytes]:
 def assert_template_matches(packet_set: Layer, batch_size: int = 4096) -> ProbeTemplate:
     template = ProbeTemplate(packet_set)
     want = expected_bytes(packet_set)
-    assert len(template) == len(want) == len(packet_set)
+    assert len(template) == len(want) == packet_set.set_size()
     got = stamped(template, batch_size)
     assert len(got) == len(want)
     for i, (g, w) in enumerate(zip(got, want, strict=True)):
@@ -242,9 +242,9 @@ def test_prepare_falls_back_to_building_one_by_one(name: str,
     # prepare() imports the template module when a set is large enough: patch it there
     monkeypatch.setattr(template_mod, "ProbeTemplate", spy)
     padded = packet_set
-    while len(padded) < TEMPLATE_MIN:  # large enough that prepare() tries a template
+    while padded.set_size() < TEMPLATE_MIN:  # large enough that prepare() tries a template
         padded = padded.copy()
-        padded[IP].ttl = list(range(1, 1 + -(-TEMPLATE_MIN // len(packet_set))))
+        padded[IP].ttl = list(range(1, 1 + -(-TEMPLATE_MIN // packet_set.set_size())))
     assert _prepared_bytes(padded) == expected_bytes(padded)
     assert tried, "prepare() never tried a template, so the fallback was not exercised"
 

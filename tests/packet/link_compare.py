@@ -130,7 +130,7 @@ def compare(mine: Layer, theirs: Packet) -> tuple[list[str], tuple[str, str] | N
     """
     compared: list[str] = []
     s: Packet | None = theirs
-    for n in mine.layers():
+    for n in mine.chain():
         if s is None or type(s).__name__ == "NoPayload":
             return compared, (type(n).__name__, "-")
         nname, sname = type(n).__name__, type(s).__name__
@@ -152,7 +152,7 @@ def link_headers_round_trip(mine: Layer, data: bytes) -> int:
     """
     off = 0
     checked = 0
-    for layer in mine.layers():
+    for layer in mine.chain():
         if type(layer).__name__ not in LINK_LAYERS:
             break
         alone = layer._copy_one()  # this header only: the public copy() takes the payload too

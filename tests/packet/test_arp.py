@@ -226,7 +226,7 @@ def test_address_checks() -> None:
 
 def test_network_makes_a_set_for_arp_scans() -> None:
     pkt = _e() / ARP(hwsrc=M1, psrc=A1, pdst="198.18.0.0/30")
-    assert len(pkt) == 4
+    assert pkt.set_size() == 4
     targets = [dissect(bytes(p))[ARP].pdst for p in pkt]
     assert targets == ["198.18.0.0", "198.18.0.1", "198.18.0.2", "198.18.0.3"]
     both = ARP(psrc=A1, pdst=["198.18.1.0/31", "198.18.2.7"])
@@ -310,9 +310,9 @@ def test_presentation() -> None:
     d = pkt[ARP].to_dict()
     assert d["hwsrc"] == "01" * 8 and d["psrc"] == A1
     json.dumps(pkt.to_dicts())
-    assert "who has 198.18.0.2 says 198.18.0.1" in pkt.summary()
-    assert "is at 02:00:00:00:00:02" in ARP(op=2, hwsrc=M2, psrc=A2).summary()
-    assert "RARP-req" in ARP(op=3, psrc=A1).summary()
+    assert "who has 198.18.0.2 says 198.18.0.1" in pkt.brief()
+    assert "is at 02:00:00:00:00:02" in ARP(op=2, hwsrc=M2, psrc=A2).brief()
+    assert "RARP-req" in ARP(op=3, psrc=A1).brief()
     assert "hwsrc" in pkt.show_text()
 
 

@@ -459,9 +459,9 @@ def test_to_dict_nests_records_and_is_json() -> None:
 
 def test_summary_and_show() -> None:
     q = dissect(bytes(SPECS["udp stack"][0](NP)), 228)
-    assert q.summary().endswith("DNS Qry example.com. A")
+    assert q.brief().endswith("DNS Qry example.com. A")
     r = dissect(bytes(SPECS["udp response stack"][0](NP)))
-    assert r.summary().endswith("DNS Ans 198.18.9.9")
+    assert r.brief().endswith("DNS Ans 198.18.9.9")
     assert "qd" in r.show_text() and "DNSQR" in r.show_text()
 
 

@@ -253,7 +253,7 @@ def test_extension_from_scapy_is_decoded(length):
     # the quoted probe is still there, and the whole thing builds back byte for byte
     assert d[UDPerror].dport == 33434 and UDP not in d  # a quote, as in Scapy
     assert bytes(d) == raw
-    assert "mpls=16005,24000" in d.summary()
+    assert "mpls=16005,24000" in d.brief()
     j = icmp.to_dict()["ext"]
     assert j["objects"][0]["labels"][1] == {"label": 24000, "tc": 5, "s": 1, "ttl": 254}
 

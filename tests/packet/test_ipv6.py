@@ -186,7 +186,7 @@ def _compare_layer(ours, theirs):
 
 
 def _family_layers(pkt):
-    return [x for x in pkt.layers() if type(x) in _SCAPY_CLASS.values()]
+    return [x for x in pkt.chain() if type(x) in _SCAPY_CLASS.values()]
 
 
 def _scapy_family_layers(spkt):
@@ -249,8 +249,8 @@ def test_nh_fills_from_the_layer_above_through_every_header():
     pkt = (IPv6(src=A, dst=B) / IPv6ExtHdrHopByHop() / IPv6ExtHdrRouting(addresses=[C])
            / IPv6ExtHdrFragment() / IPv6ExtHdrDestOpt() / AH() / ICMPv6EchoRequest())
     d = dissect_as(IPv6, bytes(pkt))
-    assert [getattr(x, "nh", None) for x in d.layers()] == [0, 43, 44, 60, 51, 58, None]
-    assert isinstance(d.layers()[-1], ICMPv6EchoRequest)
+    assert [getattr(x, "nh", None) for x in d.chain()] == [0, 43, 44, 60, 51, 58, None]
+    assert isinstance(d.chain()[-1], ICMPv6EchoRequest)
     assert d[AH].payloadlen == 1
     assert bytes(IPv6(src=A) / IPv6ExtHdrFragment())[40] == 59
 
@@ -275,7 +275,7 @@ def test_jumbo_length_bounds_the_payload():
     raw = bytes(pkt / Raw(load=b"abcd")) + b"TRAILER!"
     d = dissect_as(IPv6, raw)
     assert bytes(d) == raw
-    assert d.layers()[-1].load == b"TRAILER!"
+    assert d.chain()[-1].load == b"TRAILER!"
     # plen 0 with no Jumbo option: noted, the payload runs to the end
     odd = bytes(IPv6(src=A, dst=B, plen=0) / IPv6ExtHdrHopByHop() / UDP())
     d = dissect_as(IPv6, odd)
@@ -286,7 +286,7 @@ def test_jumbo_length_bounds_the_payload():
 def test_trailing_bytes_after_payload_length_are_padding():
     raw = bytes(IPv6(src=A, dst=B) / UDP()) + b"\x00" * 6
     d = dissect_as(IPv6, raw)
-    assert type(d.layers()[-1]).__name__ == "Padding"
+    assert type(d.chain()[-1]).__name__ == "Padding"
     assert bytes(d) == raw and d.errors == []
 
 
@@ -296,7 +296,7 @@ def test_later_fragments_stay_raw_first_fragments_dissect():
     assert first[UDP].sport == 9
     later = dissect_as(IPv6, bytes(IPv6(src=A, dst=B) / IPv6ExtHdrFragment(offset=1, nh=17)
                                    / Raw(load=bytes(UDP()))))
-    assert UDP not in later and later.layers()[-1].load == bytes(UDP())
+    assert UDP not in later and later.chain()[-1].load == bytes(UDP())
 
 
 def test_option_alignment_follows_scapy_and_wire_misalignment_is_kept():
@@ -527,7 +527,7 @@ def test_random_bytes_after_an_ipv6_header_never_raise(nh, data, honest_length):
     plen = len(data) if honest_length else (len(data) * 7) % 65536
     raw = bytes(IPv6(src=A, dst=B, nh=nh, plen=plen)) + data
     d = dissect_as(IPv6, raw)
-    if not any(type(x).__name__ in _OTHER_ENGINEERS for x in d.layers()):
+    if not any(type(x).__name__ in _OTHER_ENGINEERS for x in d.chain()):
         assert bytes(d) == raw
     d.summary()
     d.to_dicts()

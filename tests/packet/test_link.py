@@ -253,9 +253,9 @@ def test_reads_scapy_bytes_like_scapy(name, mine, theirs, linktype) -> None:
     assert gap in (None, IPV6_GAP, LOOP6_GAP, SPEC_GAPS.get(name)), gap
     # every link header the spec built was read (802.3 reads as Ether), and compared
     # with Scapy's up to where Scapy stops decoding
-    built = [type(x).__name__.replace("Dot3", "Ether") for x in mine().layers()
+    built = [type(x).__name__.replace("Dot3", "Ether") for x in mine().chain()
              if type(x).__name__ in LINK_LAYERS]
-    read = [x.name for x in got.layers() if x.name in LINK_LAYERS]
+    read = [type(x).__name__ for x in got.chain() if type(x).__name__ in LINK_LAYERS]
     assert read == built
     assert compared[:len(read)] == (read if gap is None else read[:len(compared)])
     assert link_headers_round_trip(got, data) == len(read)
@@ -268,7 +268,7 @@ def test_dot1q_fills_8023_length_over_llc() -> None:
     tag = got[Dot1Q]
     assert tag.type == 13
     assert got[LLC].payload.load == b"x" * 10
-    assert got.layers()[-1].name == "Padding" and got.layers()[-1].load == b"\x00" * 7
+    assert type(got.chain()[-1]).__name__ == "Padding" and got.chain()[-1].load == b"\x00" * 7
 
 
 def test_dot1q_type_from_upper_layer() -> None:
@@ -281,7 +281,7 @@ def test_dot1q_type_from_upper_layer() -> None:
 
 def test_dot1ad_survives_stacking_and_copy() -> None:
     pkt = (_e() / Dot1AD(vlan=4)) / Dot1Q(vlan=5) / _ip()
-    assert [x.name for x in pkt.layers()][:3] == ["Ether", "Dot1AD", "Dot1Q"]
+    assert [type(x).__name__ for x in pkt.chain()][:3] == ["Ether", "Dot1AD", "Dot1Q"]
     assert type(pkt.copy()[Dot1AD]) is Dot1AD
 
 
@@ -311,7 +311,7 @@ def test_truncated_tag_becomes_raw(cut: int) -> None:
     got = dissect(data)
     assert bytes(got) == data
     assert any(e.startswith("Dot1Q:") for e in got.errors)
-    assert got.payload.name == "Raw" and got.payload.load == data[14:]
+    assert type(got.payload).__name__ == "Raw" and got.payload.load == data[14:]
     # a snap length explains a cut header: no complaint then
     assert dissect(data, wirelen=100).errors == []
 
@@ -327,7 +327,7 @@ def test_llc_snap_only_for_aa_aa() -> None:
     assert dissect_as(LLC, bytes(LLC(dsap=0xAA, ssap=0xAA, ctrl=3)) + body).payload.name \
         == "SNAP"
     other = dissect_as(LLC, bytes(LLC(dsap=0xAA, ssap=0x42, ctrl=3)) + body)
-    assert other.payload.name == "Raw"
+    assert type(other.payload).__name__ == "Raw"
 
 
 def test_llc_fields_fill_from_snap_and_default_to_zero() -> None:
@@ -338,17 +338,17 @@ def test_llc_fields_fill_from_snap_and_default_to_zero() -> None:
 def test_snap_vendor_code_is_not_an_ethertype() -> None:
     data = bytes(LLC() / SNAP(OUI=0x00000C, code=0x0800) / _ip())
     got = dissect_as(LLC, data)
-    assert got[SNAP].payload.name == "Raw"
-    assert dissect_as(LLC, bytes(LLC() / SNAP() / _ip()))[SNAP].payload.name == "IP"
+    assert type(got[SNAP].payload).__name__ == "Raw"
+    assert type(dissect_as(LLC, bytes(LLC() / SNAP() / _ip()))[SNAP].payload).__name__ == "IP"
 
 
 def test_cooked_llc_and_netlink() -> None:
     llc = dissect(bytes(CookedLinux(proto=4) / LLC(dsap=0x42, ssap=0x42, ctrl=3)
                         / Raw(STP_BYTES)), 113)
-    assert llc.payload.name == "LLC" and llc[LLC].dsap == 0x42
+    assert type(llc.payload).__name__ == "LLC" and llc[LLC].dsap == 0x42
     assert bytes(SLL2() / LLC())[0:2] == b"\x00\x04"
     netlink = dissect(bytes(CookedLinux(lladdrtype=824, proto=0x0800) / _ip()), 113)
-    assert netlink.payload.name == "Raw"
+    assert type(netlink.payload).__name__ == "Raw"
 
 
 def test_cooked_address_text() -> None:
@@ -357,7 +357,7 @@ def test_cooked_address_text() -> None:
     got = dissect(bytes(sll / _ip()), 113)
     assert got.lladdr == "02:00:00:00:00:0a"
     assert got.src == b"\x02\x00\x00\x00\x00\x0a\x00\x00"
-    assert "02:00:00:00:00:0a" in got.summary()
+    assert "02:00:00:00:00:0a" in got.brief()
     with pytest.raises(UsageError):
         CookedLinux(src=b"123456789")
     with pytest.raises(UsageError):
@@ -380,7 +380,7 @@ def test_loopback_byte_order_read_from_the_value(family: int, wire: str) -> None
     assert bytes(got.copy()) == data
     assert bytes(Loopback(data)) == data
     expect = "IP" if family == 2 else ("IPv6" if HAVE_IPV6 else "Raw")
-    assert got.payload.name == expect
+    assert type(got.payload).__name__ == expect
 
 
 def test_loopback_byteorder_setting() -> None:
@@ -395,12 +395,12 @@ def test_loopback_byteorder_setting() -> None:
 def test_ppp_compressed_protocol_round_trip() -> None:
     data = b"\x21" + bytes(_ip() / UDP())
     got = dissect(data, 9)
-    assert got.proto == 0x21 and got.payload.name == "IP"
+    assert got.proto == 0x21 and type(got.payload).__name__ == "IP"
     assert bytes(got) == data and bytes(got.copy()) == data
     assert bytes(PPP(data)) == data
     assert bytes(PPP() / _ip())[:2] == b"\x00\x21"
     hdlc = dissect(b"\xff\x03" + data, 9)
-    assert [x.name for x in hdlc.layers()][:3] == ["HDLC", "PPP", "IP"]
+    assert [type(x).__name__ for x in hdlc.chain()][:3] == ["HDLC", "PPP", "IP"]
 
 
 def test_nflog_builds_and_reads_back() -> None:
@@ -416,12 +416,12 @@ def test_nflog_builds_and_reads_back() -> None:
     got = dissect(data, 239)
     assert got.tlvs == [(10, b"abc\x00"), (5, b"\x00\x00\x00\x02")]
     assert got.payload_len == 4 + len(inner)
-    assert got.payload.name == "IP" and got.errors == [] and bytes(got) == data
+    assert type(got.payload).__name__ == "IP" and got.errors == [] and bytes(got) == data
     # an odd-sized packet is padded to 4 bytes; the padding reads back as Padding
     odd = bytes(NFLOG() / _ip() / UDP() / Raw(b"xyz"))
     assert len(odd) % 4 == 0
     back = dissect(odd, 239)
-    assert back.layers()[-1].name == "Padding" and bytes(back) == odd
+    assert back.chain()[-1].name == "Padding" and bytes(back) == odd
 
 
 def test_nflog_big_endian_attributes_kept() -> None:
@@ -429,7 +429,7 @@ def test_nflog_big_endian_attributes_kept() -> None:
     data = (b"\x02\x00\x00\x01" + b"\x00\x08\x00\x0b" + b"\x00" * 4
             + (4 + len(inner)).to_bytes(2, "big") + b"\x00\x09" + inner)
     got = dissect(data, 239)
-    assert got.tlvs == [(11, b"\x00" * 4)] and got.payload.name == "IP"
+    assert got.tlvs == [(11, b"\x00" * 4)] and type(got.payload).__name__ == "IP"
     assert bytes(got) == data and bytes(got.copy()) == data and bytes(NFLOG(data)) == data
 
 
@@ -540,7 +540,7 @@ _OWN = LINK_LAYERS | {"Raw", "Padding"}
     max_size=80))
 def test_arbitrary_bytes_never_raise(linktype: int, data: bytes) -> None:
     got = dissect(data, linktype)
-    if all(x.name in _OWN for x in got.layers()):
+    if all(type(x).__name__ in _OWN for x in got.chain()):
         assert bytes(got) == data
 
 
@@ -553,7 +553,7 @@ _TYPES = [0x8100, 0x88A8, 0x9100, 0x0806, 0x8035, 0, 3, 46, 1500]
 def test_arbitrary_frames_never_raise(etype: int, tail: bytes, wirelen: int | None) -> None:
     data = bytes(_e(type=etype)) + tail
     got = dissect(data, 1, wirelen)
-    if all(x.name in _OWN for x in got.layers()):
+    if all(type(x).__name__ in _OWN for x in got.chain()):
         assert bytes(got) == data
 
 
@@ -608,7 +608,7 @@ def test_corpus_reads_like_scapy(corpus_dir: Path, filename: str) -> None:
     for linktype, data, wirelen in frames(corpus_dir / filename):
         got = dissect(data, linktype, wirelen)
         count += 1
-        names = [x.name for x in got.layers()]
+        names = [type(x).__name__ for x in got.chain()]
         seen.update(names)
         assert not [e for e in got.errors if e.startswith(_MINE)], (count, got.errors)
         _, gap = compare(got, scapy_dissect(linktype, data))

@@ -144,9 +144,9 @@ def test_core_stack_round_trip(stack: list[tuple[type[Layer], dict[str, Any]]]) 
     data = bytes(pkt)
     got = dissect(data, 1 if stack[0][0] is Ether else 228)
     assert bytes(got) == data
-    assert [type(x) for x in got.layers()] == [cls for cls, _ in stack]
+    assert [type(x) for x in got.chain()] == [cls for cls, _ in stack]
     assert got.errors == []
-    for layer, (cls, values) in zip(got.layers(), stack):
+    for layer, (cls, values) in zip(got.chain(), stack):
         want = _expected(cls, values)
         if cls is TCP and "options" in values:
             # what was set, then the EOL the padding reads as
@@ -265,7 +265,7 @@ def test_mangled_real_packets_under_any_link_type(linktype: int, data: st.DataOb
     pkt.to_dicts()
     # nothing is lost, however damaged: the dissection builds back the same bytes
     # (except DNS, whose names are rebuilt without compression, as Scapy does)
-    if not any(x.name.startswith("DNS") for x in pkt.layers()):
+    if not any(x.name.startswith("DNS") for x in pkt.chain()):
         assert bytes(pkt) == bytes(raw)
 
 

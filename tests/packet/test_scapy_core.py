@@ -261,7 +261,7 @@ def test_dissect_gives_back_the_packet(name: str) -> None:
     got = netprobe_dissect(spec, data)
     assert bytes(got) == data
     # every value set in the spec is read back, where the layer was recognised
-    for want, layer in zip(spec, got.layers()):
+    for want, layer in zip(spec, got.chain()):
         if type(layer).__name__ != want.name:
             break
         for key, value in {**want.kw, **want.netprobe}.items():
@@ -297,7 +297,7 @@ def _ip_options_bytes(options: list[Any], scapy_side: bool) -> bytes:
 def test_dissection_agrees_with_scapy(name: str) -> None:
     spec = SPECS[name]
     data = bytes(build_scapy(spec))
-    mine = netprobe_dissect(spec, data).layers()
+    mine = netprobe_dissect(spec, data).chain()
     theirs = []
     cur = scapy_dissect(spec, data)
     while cur is not None and type(cur).__name__ != "NoPayload":
@@ -314,7 +314,7 @@ def test_dissection_agrees_with_scapy(name: str) -> None:
     assert [type(x).__name__ for x in mine] == [type(x).__name__ for x in theirs]
     compared = 0
     for a, b in zip(mine, theirs):
-        for f in a.fields:
+        for f in a.fields_desc:
             if f.name not in b.fields:
                 continue
             compared += 1
@@ -336,8 +336,8 @@ def test_recomputed_fields_match_the_originals(name: str) -> None:
     spec = SPECS[name]
     data = bytes(build_scapy(spec))
     pkt = netprobe_dissect(spec, data)
-    for layer in pkt.layers():
-        for f in layer.fields:
+    for layer in pkt.chain():
+        for f in layer.fields_desc:
             if f.name in ("len", "chksum", "ihl", "dataofs"):
                 setattr(layer, f.name, None)
     assert bytes(pkt) == data
@@ -349,7 +349,7 @@ def test_nested_trailers_stay_where_they_were() -> None:
                                raw(b"abcdef")]))
     data = inner + bytes(10)
     pkt = dissect(data, 1)
-    assert [x.name for x in pkt.layers()] == ["Ether", "IP", "UDP", "Raw", "Padding",
+    assert [x.name for x in pkt.chain()] == ["Ether", "IP", "UDP", "Raw", "Padding",
                                               "Padding"]
     assert bytes(pkt) == data
     pkt[IP].len = None

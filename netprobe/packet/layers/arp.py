@@ -32,6 +32,31 @@ HARDWARE_TYPES = {1: "ethernet", 2: "experimental-ethernet", 3: "ax25", 6: "ieee
 ARP_OPS = {1: "who-has", 2: "is-at", 3: "RARP-req", 4: "RARP-rep", 5: "Dyn-RARP-req",
            6: "Dyn-RARP-rep", 7: "Dyn-RARP-err", 8: "InARP-req", 9: "InARP-rep"}
 
+#: hardware type names as Scapy shows them
+HARDWARE_TYPE_NAMES = {1: "Ethernet (10Mb)", 2: "Ethernet (3Mb)", 3: "AX.25",
+                       4: "Proteon ProNET Token Ring", 5: "Chaos", 6: "IEEE 802 Networks",
+                       7: "ARCNET", 8: "Hyperchannel", 9: "Lanstar",
+                       10: "Autonet Short Address", 11: "LocalTalk", 12: "LocalNet",
+                       13: "Ultra link", 14: "SMDS", 15: "Frame relay", 16: "ATM", 17: "HDLC",
+                       18: "Fibre Channel", 19: "ATM", 20: "Serial Line", 21: "ATM"}
+#: operation names as Scapy shows them (its sixth is spelled so)
+_SHOWN_OPS = {**ARP_OPS, 6: "Dyn-RAR-rep"}
+
+
+def _hw_names() -> dict[int, str]:
+    return HARDWARE_TYPE_NAMES
+
+
+def _op_names() -> dict[int, str]:
+    return _SHOWN_OPS
+
+
+def _ptype_names() -> dict[int, str]:
+    from netprobe.packet.sysnames import ether_type_names
+
+    return ether_type_names()
+
+
 #: reply operation -> the request it answers
 _REQUEST_OF = {2: 1, 4: 3, 6: 5, 7: 5, 9: 8}
 
@@ -147,6 +172,8 @@ class ARP(Layer):
     asked about); ``answers`` pairs who-has/is-at, RARP, dynamic RARP and InARP.
     """
 
+    hex_fields = frozenset(("hwtype", "ptype"))
+    shown_tables = {"hwtype": _hw_names, "ptype": _ptype_names, "op": _op_names}
     fields = (
         ShortField("hwtype", 1, names=HARDWARE_TYPES),
         ShortField("ptype", 0x0800, names=ETHER_TYPES),
@@ -254,6 +281,24 @@ class ARP(Layer):
     def gratuitous(self) -> bool:
         """True for a gratuitous ARP: an announcement whose sender and target address agree."""
         return self.op in (1, 2) and self.psrc is not None and self.psrc == self.pdst
+
+    def shown_default(self, name: str) -> Any:
+        if name == "psrc" and isinstance(self.pdst, str):
+            from netprobe.packet.route import source_or_none
+
+            return source_or_none(self.pdst) or "0.0.0.0"
+        if name == "hwsrc":
+            return "00:00:00:00:00:00"
+        return None
+
+    def mysummary(self) -> str:
+        psrc = self.psrc if self.psrc is not None else self.shown_default("psrc")
+        hwsrc = self.hwsrc if self.hwsrc is not None else self.shown_default("hwsrc")
+        if self.op == 1:
+            return f"ARP who has {self.pdst} says {psrc}"
+        if self.op == 2:
+            return f"ARP is at {hwsrc} says {psrc}"
+        return f"ARP {_SHOWN_OPS.get(self.op, self.op)} {psrc} > {self.pdst}"
 
     def summary_part(self) -> str:
         if self.op == 1:

@@ -104,6 +104,7 @@ def _item_bytes(item: Any) -> bytes:
 class DNS(Layer):
     """A DNS message; counts left unset are the lengths of ``qd``, ``an``, ``ns``, ``ar``."""
 
+    packet_lists = frozenset(("qd", "an", "ns", "ar"))
     fields = (
         ShortField("id", 0),
         BitField("qr", 0, 1),
@@ -222,6 +223,18 @@ class DNS(Layer):
         return True
 
     # -- presentation ---------------------------------------------------------------------------
+    def mysummary(self) -> str:
+        from netprobe.packet.present import field_text
+
+        if self.qr:
+            first = self.an[0] if self.an else None
+            if first is not None and "rdata" in type(first).fields_by_name:
+                f = type(first).fields_by_name["rdata"]
+                return f"DNS Ans {field_text(first, f, first.rdata)}"
+            return "DNS Ans"
+        q = self.qd[0] if self.qd else None
+        return f"DNS Qry {q.qname!r}" if q is not None else "DNS Qry"
+
     def summary_part(self) -> str:
         if self.qr:
             first = self.an[0] if self.an else None
@@ -272,3 +285,43 @@ for _port in (5355, 5353, 53):
     bind_layers(UDP, DNS, dport=_port)
 bind_layers(TCP, DNSTCP, sport=53)
 bind_layers(TCP, DNSTCP, dport=53)
+
+
+class Section(list):
+    """A DNS section (``qd``, ``an``, ``ns``, ``ar``): a list of records that also reads
+    as its first record, as in Scapy 2.8 (``pkt.qd.qname``, ``pkt.an.rdata``)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or not self:
+            raise AttributeError(name)
+        return getattr(self[0], name)
+
+
+class _SectionAttr:
+    """A section field's attribute: the stored list, made a ``Section`` when read."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: Any) -> None:
+        self.slot = slot
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        if obj is None:
+            return self
+        v = self.slot.__get__(obj, objtype)
+        if type(v) is list:
+            v = Section(v)
+            self.slot.__set__(obj, v)
+        return v
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        self.slot.__set__(obj, value)
+
+    def __delete__(self, obj: Any) -> None:
+        self.slot.__delete__(obj)
+
+
+for _sec in ("qd", "an", "ns", "ar"):
+    setattr(DNS, _sec, _SectionAttr(DNS.__dict__[_sec]))

@@ -25,6 +25,7 @@ _HH = Struct("!HH")
 class EDNS0TLV(Layer):
     """One EDNS(0) option: code, length (computed when unset) and data."""
 
+    name = 'DNS EDNS0 TLV'
     fields = (
         ShortField("optcode", 0, names=EDNS0_TYPES),
         ShortField("optlen", None),
@@ -65,6 +66,7 @@ def check_edns_option(name: str, value: Any) -> EDNS0TLV | bytes:
 class DNSRROPT(ResourceRecord):
     """The OPT pseudo-record (type 41) carrying EDNS(0) options in ``rdata``."""
 
+    name = 'DNS OPT Resource Record'
     fields = (
         DNSNameField("rrname", ""),
         ShortField("type", 41, names=DNS_TYPES),

@@ -134,6 +134,7 @@ def _as_parse_error(stop: _Stop) -> ParseError:
 class DNSQR(Layer):
     """A question: name, type and class (with mDNS's unicast-response bit, RFC 6762)."""
 
+    name = 'DNS Question Record'
     fields = (
         DNSNameField("qname", "www.example.com"),
         ShortField("qtype", 1, names=DNS_QTYPES),
@@ -304,6 +305,7 @@ class DNSRR(ResourceRecord):
     string, nothing). ``RawRData`` bytes are written as they are.
     """
 
+    name = 'DNS Resource Record'
     fields = (*_header(1), RDataField("rdata", None))
 
     def build_rdata(self) -> bytes:
@@ -398,6 +400,7 @@ class DNSRR(ResourceRecord):
 class DNSRRMX(ResourceRecord):
     """An MX record (RFC 1035): preference and mail exchange."""
 
+    name = 'DNS MX Resource Record'
     fields = (*_header(15), ShortField("preference", 0), DNSNameField("exchange", ""))
 
     def build_rdata(self) -> bytes:
@@ -420,6 +423,7 @@ class DNSRRMX(ResourceRecord):
 class DNSRRSOA(ResourceRecord):
     """An SOA record (RFC 1035). As in Scapy, its class is 16 bits (no cache-flush bit)."""
 
+    name = 'DNS SOA Resource Record'
     fields = (
         DNSNameField("rrname", ""),
         ShortField("type", 6, names=DNS_TYPES),
@@ -467,6 +471,7 @@ class DNSRRSOA(ResourceRecord):
 class DNSRRSRV(ResourceRecord):
     """An SRV record (RFC 2782): priority, weight, port and target."""
 
+    name = 'DNS SRV Resource Record'
     fields = (*_header(33), ShortField("priority", 0), ShortField("weight", 0),
               ShortField("port", 0), DNSNameField("target", ""))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from netprobe.packet.field import MACField, ShortField
 from netprobe.packet.layer import Layer, LengthNote, Truncated
+from netprobe.packet.sysnames import ether_type_names
 
 ETHER_TYPES = {0x0800: "IPv4", 0x0806: "ARP", 0x86DD: "IPv6", 0x8100: "802.1Q",
                0x88A8: "802.1ad", 0x9100: "QinQ", 0x8035: "RARP", 0x9000: "LOOP",
@@ -13,11 +14,14 @@ ETHER_TYPES = {0x0800: "IPv4", 0x0806: "ARP", 0x86DD: "IPv6", 0x8100: "802.1Q",
 class Ether(Layer):
     """An Ethernet II frame header; a type of 1500 or less is an 802.3 length."""
 
+    name = 'Ethernet'
     fields = (
         MACField("dst", None, fallback="ff:ff:ff:ff:ff:ff"),
         MACField("src", None),
         ShortField("type", None, names=ETHER_TYPES),
     )
+    hex_fields = frozenset(("type",))
+    shown_tables = {"type": ether_type_names}
     payload_fields = ("type",)
     payload_defaults = {"type": 0x9000}
     dissect_keys = ("type",)
@@ -45,6 +49,11 @@ class Ether(Layer):
 
     def summary_part(self) -> str:
         return f"Ether {self.src} > {self.dst}"
+
+    def mysummary(self) -> str:
+        from netprobe.packet.present import value_text
+
+        return f"{self.src or '00:00:00:00:00:00'} > {self.dst} ({value_text(self, 'type')})"
 
     def answers(self, other: Layer) -> bool:
         if not isinstance(other, Ether):

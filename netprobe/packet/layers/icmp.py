@@ -15,9 +15,11 @@ from socket import AF_INET, inet_ntoa, inet_pton
 from struct import Struct
 from typing import Any
 
+from netprobe.errors import UsageError
 from netprobe.packet.checksum import checksum
 from netprobe.packet.field import (
     ByteField,
+    Field,
     IPv4Field,
     ShortField,
     TailField,
@@ -70,6 +72,39 @@ EXTENSIBLE_TYPES = frozenset((3, 11, 12))
 ANSWER_PAIRS = frozenset(((8, 0), (13, 14), (15, 16), (17, 18), (33, 34), (35, 36), (37, 38)))
 #: types carrying an identifier and a sequence number
 ID_SEQ_TYPES = frozenset((0, 8, 13, 14, 15, 16, 17, 18, 37, 38))
+
+
+class _CodeField(UIntField):
+    """ICMP's code: a number, or a name any type gives it (``code="port-unreachable"``)."""
+
+    __slots__ = ()
+
+    def check_one(self, value: Any) -> Any:
+        if isinstance(value, str):
+            for codes in ICMP_CODES.values():
+                for k, n in codes.items():
+                    if n == value:
+                        return k
+            raise UsageError(f"{self.name}: unknown ICMP code name {value!r}")
+        return super().check_one(value)
+
+
+class _Shown(Field):
+    """A field Scapy shows for some ICMP types that holds no bytes here (``unused`` of
+    zero bytes, ``extpad``): ``show()`` and ``repr()`` print its fixed text."""
+
+    __slots__ = ("shown",)
+
+    def __init__(self, name: str, shown: str) -> None:
+        super().__init__(name, None)
+        self.shown = shown
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        return self.shown
+
+
+_EMPTY_UNUSED = _Shown("unused", "b''")
+_EXTPAD = _Shown("extpad", "b''")
 
 
 class _RestField(TailField):
@@ -132,9 +167,10 @@ class ICMP(Layer):
     an extension structure ``ext`` is attached.
     """
 
+    hex_fields = frozenset(("chksum", "id", "seq"))
     fields = (
         ByteField("type", 8, names=ICMP_TYPES),
-        ByteField("code", 0),
+        _CodeField("code", 0, "B"),
         ShortField("chksum", None),
         _RestUInt("id", 0, "H"),
         _RestUInt("seq", 0, "H"),
@@ -239,6 +275,39 @@ class ICMP(Layer):
         t = self.type
         names = (*_HEAD, *_LAYOUTS.get(t, _OTHER)[1])
         return (*names, "ext") if t in EXTENSIBLE_TYPES else names
+
+    def shown_names(self, name: str) -> Any:
+        if name == "code":
+            return ICMP_CODES.get(self.type)
+        return super().shown_names(name)
+
+    def shown_fields(self) -> Any:
+        # Scapy's: the type's own fields, an empty ``unused`` when the type has none,
+        # and ``extpad`` before the extension of the types that may carry one
+        by_name = type(self).fields_by_name
+        t = self.type
+        layout = _LAYOUTS.get(t, _OTHER)[1]
+        out = [by_name[n] for n in (*_HEAD, *layout)]
+        if "unused" not in layout:
+            out.append(_EMPTY_UNUSED)
+        if t in EXTENSIBLE_TYPES:
+            out += [_EXTPAD, by_name["ext"]]
+        return out
+
+    def shown_default(self, name: str) -> Any:
+        return 0 if name == "length" else None
+
+    def mysummary(self) -> str:
+        from netprobe.packet.present import value_text
+
+        if type(self) is not ICMP:
+            return ""
+        text = f"{value_text(self, 'type')} {value_text(self, 'code')}"
+        under = self._under
+        if under is not None and type(under).__name__ == "IP":
+            src = under.src if under.src is not None else under.shown_default("src")
+            return f"ICMP {src} > {under.dst} {text}"
+        return f"ICMP {text}"
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"layer": type(self).__name__}

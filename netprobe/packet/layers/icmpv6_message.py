@@ -72,6 +72,7 @@ class ICMPv6Message(Layer):
 class ICMPv6Unknown(ICMPv6Message):
     """A message of a type without a class of its own; its body kept as bytes."""
 
+    name = 'Scapy6 ICMPv6 fallback class'
     fields = (
         ByteField("type", 1, names=ICMPV6_TYPES),
         ByteField("code", 0),

@@ -49,6 +49,7 @@ class NDMessage(ICMPv6Message):
 class ICMPv6ND_RS(NDMessage):  # noqa: N801 - Scapy's name
     """Router Solicitation (133)."""
 
+    name = 'ICMPv6 Neighbor Discovery - Router Solicitation'
     fields = (
         ByteField("type", 133, names=ICMPV6_TYPES),
         ByteField("code", 0),
@@ -61,6 +62,7 @@ class ICMPv6ND_RS(NDMessage):  # noqa: N801 - Scapy's name
 class ICMPv6ND_RA(NDMessage):  # noqa: N801 - Scapy's name
     """Router Advertisement (134); answers a Router Solicitation."""
 
+    name = 'ICMPv6 Neighbor Discovery - Router Advertisement'
     fields = (
         ByteField("type", 134, names=ICMPV6_TYPES),
         ByteField("code", 0),
@@ -88,6 +90,7 @@ class ICMPv6ND_RA(NDMessage):  # noqa: N801 - Scapy's name
 class ICMPv6ND_NS(NDMessage):  # noqa: N801 - Scapy's name
     """Neighbor Solicitation (135) for ``tgt``."""
 
+    name = 'ICMPv6 Neighbor Discovery - Neighbor Solicitation'
     fields = (
         ByteField("type", 135, names=ICMPV6_TYPES),
         ByteField("code", 0),
@@ -108,6 +111,7 @@ class ICMPv6ND_NS(NDMessage):  # noqa: N801 - Scapy's name
 class ICMPv6ND_NA(NDMessage):  # noqa: N801 - Scapy's name
     """Neighbor Advertisement (136) for ``tgt``; answers the solicitation for it."""
 
+    name = 'ICMPv6 Neighbor Discovery - Neighbor Advertisement'
     fields = (
         ByteField("type", 136, names=ICMPV6_TYPES),
         ByteField("code", 0),
@@ -132,6 +136,7 @@ class ICMPv6ND_NA(NDMessage):  # noqa: N801 - Scapy's name
 class ICMPv6ND_Redirect(NDMessage):  # noqa: N801 - Scapy's name
     """Redirect (137): a better first hop ``tgt`` for ``dst``."""
 
+    name = 'ICMPv6 Neighbor Discovery - Redirect'
     fields = (
         ByteField("type", 137, names=ICMPV6_TYPES),
         ByteField("code", 0),
@@ -176,6 +181,7 @@ class ICMPv6NDOptUnknown(NDOption):
     ``data`` is zero-padded to fill whole 8-byte units; ``len`` follows it.
     """
 
+    name = 'ICMPv6 Neighbor Discovery Option - Scapy Unimplemented'
     fields = (
         ByteField("type", 0),
         ByteField("len", None),
@@ -198,6 +204,7 @@ class ICMPv6NDOptUnknown(NDOption):
 class ICMPv6NDOptSrcLLAddr(NDOption):
     """Source Link-Layer Address (1)."""
 
+    name = 'ICMPv6 Neighbor Discovery Option - Source Link-Layer Address'
     fields = (ByteField("type", 1), ByteField("len", 1), MACField("lladdr", None))
 
     def summary_part(self) -> str:
@@ -207,6 +214,7 @@ class ICMPv6NDOptSrcLLAddr(NDOption):
 class ICMPv6NDOptDstLLAddr(NDOption):
     """Target Link-Layer Address (2)."""
 
+    name = 'ICMPv6 Neighbor Discovery Option - Destination Link-Layer Address'
     fields = (ByteField("type", 2), ByteField("len", 1), MACField("lladdr", None))
 
     summary_part = ICMPv6NDOptSrcLLAddr.summary_part
@@ -215,6 +223,7 @@ class ICMPv6NDOptDstLLAddr(NDOption):
 class ICMPv6NDOptPrefixInfo(NDOption):
     """Prefix Information (3): an on-link / autoconfiguration prefix."""
 
+    name = 'ICMPv6 Neighbor Discovery Option - Prefix Information'
     fields = (
         ByteField("type", 3),
         ByteField("len", 4),
@@ -236,6 +245,7 @@ class ICMPv6NDOptPrefixInfo(NDOption):
 class ICMPv6NDOptMTU(NDOption):
     """MTU (5): the link's MTU."""
 
+    name = 'ICMPv6 Neighbor Discovery Option - MTU'
     fields = (
         ByteField("type", 5),
         ByteField("len", 1),

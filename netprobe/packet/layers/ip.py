@@ -16,8 +16,9 @@ from netprobe.packet.field import (
     ListField,
     ShortField,
 )
-from netprobe.packet.layer import Layer, LengthNote, ParseError, Truncated
-from netprobe.packet.route import resolve_source
+from netprobe.packet.layer import BUILD_BINDINGS, Layer, LengthNote, ParseError, Truncated
+from netprobe.packet.route import resolve_source, source_or_none
+from netprobe.packet.sysnames import ip_proto_names
 
 IP_PROTOS = {0: "hopopt", 1: "icmp", 2: "igmp", 4: "ipip", 6: "tcp", 17: "udp", 41: "ipv6",
              43: "ipv6-route", 44: "ipv6-frag", 47: "gre", 50: "esp", 51: "ah", 58: "icmpv6",
@@ -122,10 +123,31 @@ class IP(Layer):
     dissect_keys = ("proto",)
     checksum = ("chksum", "header")
     __slots__ = ("_key",)
+    hex_fields = frozenset(("tos", "chksum"))
+    shown_tables = {"proto": ip_proto_names}
+    packet_lists = frozenset(("options",))
 
     def auto_src(self) -> str:
         """The source address the route hook gives for ``dst``."""
         return resolve_source(self.dst)
+
+    def shown_default(self, name: str) -> Any:
+        if name == "src" and isinstance(self.dst, str):
+            return source_or_none(self.dst) or "0.0.0.0"
+        return None
+
+    def overloaded_by(self, upper: Layer) -> dict[str, Any]:
+        # a protocol bound on IP fills ``frag`` too (Scapy's overloaded fields)
+        return {"frag": 0} if BUILD_BINDINGS.get((type(self), type(upper))) else {}
+
+    def mysummary(self) -> str:
+        from netprobe.packet.present import value_text
+
+        if type(self) is not IP:  # a quoted header (IPerror) says nothing, as in Scapy
+            return ""
+        src = self.src if self.src is not None else self.shown_default("src")
+        frag = f" frag:{self.frag}" if self.frag else ""
+        return f"{src} > {self.dst} {value_text(self, 'proto')}{frag}"
 
     def build_tail(self) -> bytes:
         return encode_ip_options(self.options)

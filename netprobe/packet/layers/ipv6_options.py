@@ -73,6 +73,7 @@ class PadN(_LengthData):
 class HBHOptUnknown(_LengthData):
     """An option of any other kind, kept as its bytes."""
 
+    name = 'Scapy6 Unknown Option'
     fields = (ByteField("otype", 0x01, names=HBH_OPTIONS), ByteField("optlen", None),
               RawBytesField("optdata", b""))
 
@@ -80,6 +81,7 @@ class HBHOptUnknown(_LengthData):
 class RouterAlert(IPv6Option):
     """Router Alert (RFC 2711): routers look inside (MLD, RSVP)."""
 
+    name = 'Router Alert'
     fields = (ByteField("otype", 0x05, names=HBH_OPTIONS), ByteField("optlen", 2),
               ShortField("value", None))
     align = (2, 0)
@@ -88,6 +90,7 @@ class RouterAlert(IPv6Option):
 class Jumbo(IPv6Option):
     """Jumbo Payload (RFC 2675). ``jumboplen`` left None is filled by the header."""
 
+    name = 'Jumbo Payload'
     fields = (ByteField("otype", 0xC2, names=HBH_OPTIONS), ByteField("optlen", 4),
               IntField("jumboplen", None))
     align = (4, 2)
@@ -96,6 +99,7 @@ class Jumbo(IPv6Option):
 class HAO(IPv6Option):
     """Home Address (RFC 6275), in a Destination Options header."""
 
+    name = 'Home Address Option'
     fields = (ByteField("otype", 0xC9, names=HBH_OPTIONS), ByteField("optlen", 16),
               IPv6Field("hoa", "::"))
     align = (8, 6)

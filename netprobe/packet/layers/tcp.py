@@ -155,9 +155,22 @@ def decode_tcp_options(raw: bytes) -> tuple[list[Any], str | None]:
     return out, None
 
 
+def _src_text(net: Layer) -> str:
+    """The source address a network layer shows (filled from the route when unset)."""
+    return net.src if net.src is not None else str(net.shown_default("src"))
+
+
+def _tcp_services() -> dict[int, str]:
+    from netprobe.packet.sysnames import service_names
+
+    return service_names("tcp")
+
+
 class TCP(Layer):
     """A TCP header. ``dataofs`` and ``chksum`` (with the IP pseudo-header) fill themselves."""
 
+    hex_fields = frozenset(("chksum",))
+    shown_tables = {"sport": _tcp_services, "dport": _tcp_services}
     fields = (
         ShortField("sport", 20, names=SERVICES),
         ShortField("dport", 80, names=SERVICES),
@@ -252,9 +265,25 @@ class TCP(Layer):
             return False
         if self.sport != other.dport or self.dport != other.sport:
             return False
-        if other.flags & 0x02 and self.flags & 0x10:  # a SYN is answered with ack = seq + 1
+        mine, theirs = int(self.flags or 0), int(other.flags or 0)
+        if mine & 0x02 and not mine & 0x10:
+            return False  # a bare SYN opens; it answers nothing
+        if theirs & 0x02 and mine & 0x10:  # a SYN is answered with ack = seq + 1
             return self.ack == (other.seq + 1) & 0xFFFFFFFF
         return True
+
+    def mysummary(self) -> str:
+        from netprobe.packet.present import port_text
+
+        if type(self) is not TCP:  # a quoted header (TCPerror) says nothing, as in Scapy
+            return ""
+        ports = f"{port_text(self, 'sport')} > {port_text(self, 'dport')}"
+        under = self._under
+        flags = "" if self.flags is None else str(self.flags)
+        if under is not None and type(under).__name__ in ("IP", "IPv6"):
+            return (f"TCP {_src_text(under)}:{port_text(self, 'sport')} > {under.dst}:"
+                    f"{port_text(self, 'dport')} {flags}")
+        return f"TCP {ports} {flags}"
 
     def same_probe(self, probe: Layer) -> bool:
         """True when this quoted header is ``probe``'s (ports and sequence number)."""

@@ -12,9 +12,17 @@ from netprobe.packet.layer import Layer, LengthNote, Truncated
 _HH = Struct("!HH")
 
 
+def _udp_services() -> dict[int, str]:
+    from netprobe.packet.sysnames import service_names
+
+    return service_names("udp")
+
+
 class UDP(Layer):
     """A UDP header. ``len`` and ``chksum`` (0 is sent as 0xffff) fill themselves."""
 
+    hex_fields = frozenset(("chksum",))
+    shown_tables = {"sport": _udp_services, "dport": _udp_services}
     fields = (
         ShortField("sport", 53),
         ShortField("dport", 53),
@@ -85,3 +93,15 @@ class UDP(Layer):
 
     def summary_part(self) -> str:
         return f"UDP {self.sport} > {self.dport}"
+
+    def mysummary(self) -> str:
+        from netprobe.packet.present import port_text
+
+        if type(self) is not UDP:  # a quoted header (UDPerror) says nothing, as in Scapy
+            return ""
+        under = self._under
+        if under is not None and type(under).__name__ in ("IP", "IPv6"):
+            src = under.src if under.src is not None else under.shown_default("src")
+            return (f"UDP {src}:{port_text(self, 'sport')} > {under.dst}:"
+                    f"{port_text(self, 'dport')}")
+        return f"UDP {port_text(self, 'sport')} > {port_text(self, 'dport')}"

@@ -206,8 +206,8 @@ def apply_edits(packet: Layer, edits: Edits, refill: bool,
         explicit.add((id(target), change.field))
     if refill:
         gap_ids = {id(x) for x in gaps}
-        for layer in top.layers():
-            for f in layer.fields:
+        for layer in top.chain():
+            for f in layer.fields_desc:
                 if not f.auto or (id(layer), f.name) in explicit:
                     continue
                 if f.name in DERIVED_FIELDS or (id(layer) in gap_ids
@@ -238,7 +238,7 @@ def break_checksums(packet: Layer, only: Iterable[str] | None = None) -> Layer:
 
     built = dissect_as(type(packet), packet.build())
     wanted = set(only) if only is not None else None
-    for mine, theirs in zip(packet.layers(), built.layers()):
+    for mine, theirs in zip(packet.chain(), built.chain()):
         if type(mine) is not type(theirs):
             break
         if wanted is None or type(mine).__name__ in wanted:

@@ -61,7 +61,7 @@ def expand(sources: Iterable[Source], edits: Edits, limit: int,
         refill = src.from_bytes and edits.edits_fields
         packet = apply_edits(src.layer, edits, refill, report) if (
             edits.changes or edits.deletions or refill) else src.layer
-        total += len(packet)
+        total += packet.set_size()
         if total > limit:
             raise UsageError(f"{total} packets to craft (or more), more than --limit {limit}")
         for one in packet:
@@ -105,7 +105,7 @@ def craft(sources: Iterable[Source], edits: Edits, *, fragment_size: int | None 
                 keep_unset_addresses(packet, piece)
                 exact: bytes | None = data
                 if edits.badsum:  # each piece has its own IP header checksum, computed anew
-                    for layer in piece.layers():
+                    for layer in piece.chain():
                         if type(layer).__name__ == "IP":
                             layer.chksum = None
                             break
@@ -123,7 +123,7 @@ def craft(sources: Iterable[Source], edits: Edits, *, fragment_size: int | None 
 
 
 def _has_ip(packet: Layer) -> bool:
-    return any(type(x).__name__ in _NETWORK for x in packet.layers())
+    return any(type(x).__name__ in _NETWORK for x in packet.chain())
 
 
 @dataclass
@@ -159,7 +159,7 @@ def send_plan(crafted: list[Crafted]) -> SendPlan:
             kinds.add(False)
             layers.append(c.probe)
             continue
-        inner = next((x for x in p.layers() if type(x).__name__ in _NETWORK), None)
+        inner = next((x for x in p.chain() if type(x).__name__ in _NETWORK), None)
         if c.linktype is not None and inner is not None:
             kinds.add(False)
             layers.append(inner.copy())  # its link header is dropped: the kernel adds one

@@ -131,7 +131,7 @@ class Template:
 
 def resolve_sources(packet: Layer) -> None:
     """Fill unset IP/IPv6 sources from the route once, so cases never ask again."""
-    for layer in packet.layers():
+    for layer in packet.chain():
         auto = getattr(layer, "auto_src", None)
         if auto is not None and getattr(layer, "src", "") is None:
             layer.src = auto()
@@ -147,11 +147,11 @@ def load_template(expression: str, packet: Layer | None = None) -> Template:
         from netprobe.packet.expr import parse_packet
 
         packet = parse_packet(expression)
-    if len(packet) != 1:
-        raise UsageError(f"the template is a set of {len(packet)} packets; fuzz takes one "
+    if packet.set_size() != 1:
+        raise UsageError(f"the template is a set of {packet.set_size()} packets; fuzz takes one "
                          "packet (give each field a single value)")
     resolve_sources(packet)
-    chain = packet.layers()
+    chain = packet.chain()
     try:
         data, starts = build_spans(chain)
     except UsageError:
@@ -161,7 +161,7 @@ def load_template(expression: str, packet: Layer | None = None) -> Template:
 
     def changes_bytes(index: int, name: str) -> bool:
         copy = packet.copy()
-        layer = copy.layers()[index]
+        layer = copy.chain()[index]
         f = type(layer).fields_by_name[name]
         now = getattr(layer, name)
         top = getattr(f, "maxval", 1)
@@ -281,7 +281,7 @@ class CaseMaker:
         chain = self.chain
         data, starts = self.base, self.starts
         if objects:
-            chain = self.template.packet.copy().layers()
+            chain = self.template.packet.copy().chain()
             grown = 0
             for n, (t, strategy, mode) in enumerate(picks):
                 if mode != "patch":

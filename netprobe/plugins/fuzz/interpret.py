@@ -99,7 +99,7 @@ class Reporter:
             rtt = r.rtt
             answer = r.answer
             per.append({"monitor": spec, "alive": monitor.alive(r),
-                        "answer": None if answer is None else answer.summary(),
+                        "answer": None if answer is None else answer.brief(),
                         "rtt_ms": None if rtt is None else round(rtt * 1000, 3)})
         alive = all(m["alive"] for m in per)
         rec: dict[str, Any] = {"type": "check", "phase": phase, "alive": alive}

@@ -89,7 +89,7 @@ class Monitor:
 
 def _transport(packet: Layer) -> Layer | None:
     """The first transport-level layer (TCP, UDP or an ICMP message) of a packet."""
-    for layer in packet.layers():
+    for layer in packet.chain():
         name = type(layer).__name__
         if name in ("TCP", "UDP") or name.startswith("ICMP"):
             return layer

@@ -77,8 +77,8 @@ def sr_view(results: Iterable[Result]) -> Iterator[dict[str, Any]]:
             answered += 1
         else:
             unanswered += 1
-        yield {"type": "probe", "sent": r.probe.summary(),
-               "answer": None if r.answer is None else r.answer.summary(),
+        yield {"type": "probe", "sent": r.probe.brief(),
+               "answer": None if r.answer is None else r.answer.brief(),
                "rtt_ms": None if rtt is None else round(rtt * 1000, 3)}
     yield {"type": "summary", "probes": answered + unanswered, "answered": answered,
            "unanswered": unanswered}

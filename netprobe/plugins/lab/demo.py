@@ -29,7 +29,7 @@ def verdict(answer: Any) -> tuple[str, str]:
         reasons = {1: "host-unreach", 3: "port-unreach", 9: "net-prohibited",
                    10: "host-prohibited", 13: "admin-prohibited"}
         return "filtered", reasons.get(icmp.code, f"unreach-{icmp.code}")
-    return "unknown", answer.summary()
+    return "unknown", answer.brief()
 
 
 def _order(row: dict[str, Any]) -> tuple[Any, ...]:

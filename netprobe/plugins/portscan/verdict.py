@@ -124,9 +124,9 @@ def _dissected_fields(answer: Any) -> tuple[str, int, int, int] | None:
         return None
     ttl = int(net.ttl if isinstance(net, IP) else net.hlim)
     tcp = net.getlayer(TCP)
-    top = net.payload
+    top = net._payload
     while top is not None and type(top).__name__.startswith("IPv6Ext"):
-        top = top.payload
+        top = top._payload
     name = type(top).__name__ if top is not None else ""
     if name.startswith("ICMP") and hasattr(top, "type"):
         return "icmp", ttl, int(top.type), int(getattr(top, "code", 0) or 0)

@@ -56,7 +56,7 @@ def test_link_probes() -> None:
 
 def test_ip_probes_are_nmaps_defaults() -> None:
     v4 = ip_probes("198.19.2.10")
-    assert [p.summary().split(" / ", 1)[1] for p in v4] == [
+    assert [p.brief().split(" / ", 1)[1] for p in v4] == [
         "ICMP echo-request id=0x7 seq=0", "TCP 45000 > 443 S", "TCP 45000 > 80 A",
         "ICMP timestamp-request id=0x7 seq=0"]
     v6 = ip_probes("2001:db8:2::10")

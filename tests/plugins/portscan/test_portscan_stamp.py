@@ -79,7 +79,7 @@ def test_frames_for_a_layer2_sender(family):
                    np.array([3306], dtype=np.uint64))
     frame = rows[0].tobytes()
     pkt = dissect(frame, 1)
-    assert pkt.summary().startswith("Ether 02:00:c6:12:01:02 > 02:00:c6:12:01:0f")
+    assert pkt.brief().startswith("Ether 02:00:c6:12:01:02 > 02:00:c6:12:01:0f")
     assert st.keys(rows)[0] == pkt.hashkey()
     (probe,) = st.prepared(rows)
     assert probe.linktype == 1 and probe.data == frame

@@ -1,0 +1,342 @@
+"""Looking at packets as Scapy prints them: ``show()``, ``summary()``, ``repr()``,
+``sprintf()``, ``command()`` and ``ls()``.
+
+Every function here reads the layers' declarations (fields, ``hex_fields``,
+``shown_names``, ``shown_fields``, ``mysummary``) and writes Scapy 2.x's text
+layout, so that a script printing packets prints what it printed under Scapy.
+Names of ports, IP protocols and EtherTypes come from the system's files, as in
+Scapy (``sysnames.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
+from netprobe.packet.layer import BUILD_BINDINGS, Layer, NoPayload
+
+__all__ = ["command", "field_text", "ls", "repr_packet", "show_text", "sprintf", "summary"]
+
+
+# -- one value ------------------------------------------------------------------------------------
+def field_text(layer: Layer, f: F.Field, value: Any) -> str:
+    """A field's value as Scapy shows it (its ``i2repr``): names for enumerations, hex for
+    the ``X`` fields, flags as letters, addresses as text, bytes as ``b'..'``."""
+    own = getattr(f, "i2repr", None)
+    if own is not None:
+        return own(layer, value)
+    if value is None:
+        return "None"
+    if isinstance(value, F.Volatile):  # a random value shows as its kind: <RandShort>
+        return repr(value)
+    if isinstance(value, F.FlagValue):
+        return str(value)
+    if isinstance(f, F.FlagsField) and isinstance(value, int):
+        return str(f.valuetype(value))
+    if isinstance(value, Layer):
+        return repr_packet(value)
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        names = layer.shown_names(f.name)
+        if names:
+            name = names.get(value)
+            if name is not None:
+                return name
+        return hex(value) if f.name in type(layer).hex_fields else str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return repr(bytes(value))
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        if value and all(isinstance(x, int) and not isinstance(x, bool) for x in value):
+            return "[" + ", ".join(field_text(layer, f, x) for x in value) + "]"
+        return repr(value)
+    return repr(value) if isinstance(value, tuple) else str(value)
+
+
+def _overloads(layer: Layer) -> dict[str, Any]:
+    """The fields the layer above fills in this one when it is built (Scapy's overloaded
+    fields): shown by ``show()`` and ``repr()`` while they are unset."""
+    upper = layer._payload
+    if upper is None:
+        return {}
+    out = dict(layer.overloaded_by(upper))
+    d = BUILD_BINDINGS.get((type(layer), type(upper)))
+    if d:
+        for k, v in d.items():
+            out.setdefault(k, v)
+    return out
+
+
+def _shown_value(layer: Layer, f: F.Field, over: dict[str, Any]) -> Any:
+    """What ``show()`` prints for a field: its value, else what will fill it."""
+    v = getattr(layer, f.name, None)
+    if v is not None:
+        return v
+    if f.name in over:
+        return over[f.name]
+    if f.name in type(layer).payload_fields:
+        return type(layer).payload_defaults.get(f.name, 0)
+    return layer.shown_default(f.name)
+
+
+# -- show() ---------------------------------------------------------------------------------------
+def show_text(pkt: Layer, indent: int = 3, lvl: str = "", label_lvl: str = "") -> str:
+    """The text ``show()`` prints (without its final empty line)."""
+    lines: list[str] = []
+    _show_into(lines, pkt, indent, lvl, label_lvl)
+    return "\n".join(lines) + "\n"
+
+
+def _show_into(lines: list[str], pkt: Layer, indent: int, lvl: str, label_lvl: str) -> None:
+    cur: Layer | None = pkt
+    while cur is not None:
+        lines.append(f"{label_lvl}###[ {cur.name} ]###")
+        over = _overloads(cur)
+        for f in cur.shown_fields():
+            v = _shown_value(cur, f, over)
+            if _is_packet_list(v, f) or (f.name in type(cur).packet_lists
+                                              and isinstance(v, list) and not v):
+                lines.append(f"{label_lvl}{lvl}  \\{f.name:<10}\\")
+                for sub in v or ():
+                    _show_into(lines, sub, indent, "", f"{label_lvl}{lvl}   |")
+                continue
+            if isinstance(v, Layer):
+                lines.append(f"{label_lvl}{lvl}  \\{f.name:<10}\\")
+                _show_into(lines, v, indent, "", f"{label_lvl}{lvl}   |")
+                continue
+            text = field_text(cur, f, v)
+            lines.append(f"{label_lvl}{lvl}  {f.name:<10}= {text}")
+        step = getattr(type(cur), "show_indent", 1)  # 0: 802.11 elements stay level
+        cur = cur._payload
+        lvl += " " * indent * step
+
+
+def _is_packet_list(v: Any, f: F.Field) -> bool:
+    # an empty list of packets (IP options, DNS sections) shows as a heading alone
+    return isinstance(v, list) and bool(v) and all(isinstance(x, Layer) for x in v)
+
+
+# -- repr() ---------------------------------------------------------------------------------------
+def repr_packet(pkt: Layer) -> str:
+    """Scapy's ``repr``: ``<IP  frag=0 proto=tcp dst=198.18.0.1 |<TCP  dport=http |>>``."""
+    parts = []
+    closing = 0
+    cur: Layer | None = pkt
+    while cur is not None:
+        given = cur.fields_given()
+        over = _overloads(cur)
+        args = []
+        for f in cur.shown_fields():
+            if f.name in given:
+                v = given[f.name]
+                if isinstance(v, (list, dict, set)) and not v:
+                    continue
+            elif f.name in over:
+                v = over[f.name]
+            else:
+                continue
+            args.append(f"{f.name}={field_text(cur, f, v)}")
+        parts.append(f"<{type(cur).__name__}  {' '.join(args)}{' ' if args else ''}|")
+        closing += 1
+        cur = cur._payload
+    return "".join(parts) + ">" * closing
+
+
+# -- summary() ------------------------------------------------------------------------------------
+def summary(pkt: Layer) -> str:
+    """Scapy's one line: the innermost layer that has something to say says it, the
+    others give their class name (``Ether / IP / TCP 198.18.0.2:ftp_data > ... S``)."""
+    chain = pkt.chain()
+    texts = [type(x).__name__ for x in chain]
+    # A mysummary may be (text, [classes]): those layers below say their text too
+    # (802.11's SSID element makes the 802.11 header speak), as in Scapy.
+    found = False
+    needed: list[Any] = []
+    for i in range(len(chain) - 1, -1, -1):
+        if found and type(chain[i]) not in needed:
+            continue
+        text = chain[i].mysummary()
+        if isinstance(text, tuple):
+            text, more = text
+            needed.extend(more)
+        if text:
+            texts[i] = text
+        found = found or bool(text) or bool(needed)
+    return " / ".join(texts)
+
+
+def port_text(layer: Layer, name: str) -> str:
+    """A port as Scapy names it (``http``), or its number."""
+    v = getattr(layer, name)
+    if v is None:
+        return "None"
+    names = layer.shown_names(name)
+    return names.get(v, str(v)) if names else str(v)
+
+
+def value_text(layer: Layer, name: str) -> str:
+    """One field's shown text, by name (what ``sprintf`` and the summaries print)."""
+    f = type(layer).fields_by_name[name]
+    return field_text(layer, f, _shown_value(layer, f, _overloads(layer)))
+
+
+# -- sprintf() ------------------------------------------------------------------------------------
+_FORMAT = re.compile(r"%([^%{}]*?)%")
+
+
+def sprintf(pkt: Layer, fmt: str, relax: bool = True) -> str:
+    """Scapy's ``sprintf``: ``%IP.src%``, ``%TCP.sport%``, ``%r,IP.proto%`` (the raw value),
+    ``%-15s,IP.src%`` (a width), ``%IP:2.src%`` (the second IP layer), ``%.time%``;
+    ``{IP:text}`` is kept when the packet has IP, ``{!IP:text}`` when it has not.
+    A field the packet lacks prints ``??``."""
+    return _FORMAT.sub(lambda m: _directive(pkt, m.group(1), relax), _conditionals(pkt, fmt))
+
+
+def _conditionals(pkt: Layer, fmt: str) -> str:
+    out = []
+    i = 0
+    while i < len(fmt):
+        c = fmt[i]
+        if c != "{":
+            out.append(c)
+            i += 1
+            continue
+        depth, j = 1, i + 1
+        while j < len(fmt) and depth:
+            depth += {"{": 1, "}": -1}.get(fmt[j], 0)
+            j += 1
+        body = fmt[i + 1:j - 1]
+        cond, _, text = body.partition(":")
+        negate = cond.startswith("!")
+        cls = cond[1:] if negate else cond
+        if (pkt.getlayer(cls) is not None) != negate:
+            out.append(_conditionals(pkt, text))
+        i = j
+    return "".join(out)
+
+
+def _directive(pkt: Layer, spec: str, relax: bool) -> str:
+    if spec == "":
+        return "%"
+    fmt, _, what = spec.rpartition(",")
+    raw = fmt.endswith("r")
+    if raw:
+        fmt = fmt[:-1]
+    cls, dot, fname = what.rpartition(".")
+    num = 1
+    if ":" in cls:
+        cls, _, n = cls.partition(":")
+        num = int(n) if n.isdigit() else 1
+    if not dot:
+        fname, cls = what, ""
+    if cls == "" and fname == "time" and dot:
+        value: Any = pkt.time
+        return ("%" + (fmt or "s")) % value
+    layer = pkt.getlayer(cls, num) if cls else _first_with(pkt, fname)
+    if layer is None or fname not in type(layer).fields_by_name:
+        if fname in ("time", "name") and layer is not None:
+            return ("%" + (fmt or "s")) % getattr(layer, fname)
+        return "??"
+    f = type(layer).fields_by_name[fname]
+    v = _shown_value(layer, f, _overloads(layer))
+    value = v if raw else field_text(layer, f, v)
+    try:
+        return ("%" + (fmt or "s")) % value
+    except TypeError:
+        return ("%" + (fmt.rstrip("xXdiouc") or "") + "s") % value
+
+
+def _first_with(pkt: Layer, fname: str) -> Layer | None:
+    cur: Layer | None = pkt
+    while cur is not None:
+        if fname in type(cur).fields_by_name:
+            return cur
+        cur = cur._payload
+    return None
+
+
+# -- command() ------------------------------------------------------------------------------------
+def command(pkt: Layer) -> str:
+    """Python that makes this packet again: ``IP(dst='198.18.0.1')/TCP(dport=80, flags=18)``."""
+    parts = []
+    cur: Layer | None = pkt
+    while cur is not None:
+        args = []
+        for name, v in cur.fields_given().items():
+            if isinstance(v, F.FlagValue):
+                v = int(v)
+            if isinstance(v, list) and v and all(isinstance(x, Layer) for x in v):
+                text = "[" + ", ".join(command(x) for x in v) + "]"
+            elif isinstance(v, Layer):
+                text = command(v)
+            else:
+                text = repr(v)
+            args.append(f"{name}={text}")
+        parts.append(f"{type(cur).__name__}({', '.join(args)})")
+        cur = cur._payload
+    return "/".join(parts)
+
+
+# -- ls() -----------------------------------------------------------------------------------------
+def _kind_name(f: F.Field) -> str:
+    """The Scapy field class a netprobe field stands for, for ``ls()``."""
+    own = getattr(f, "ls_kind", None) or type(f).__name__
+    if hasattr(f, "i2repr"):
+        return own
+    if isinstance(f, F.FlagsField):
+        return "FlagsField"
+    if isinstance(f, F.BitField):
+        return f"BitField  ({f.bits} bits)"
+    if isinstance(f, F.UIntField):
+        base = {"B": "Byte", "H": "Short", "I": "Int", "Q": "Long"}.get(f.fmt, "Short")
+        return f"{base}{'Enum' if f.names else ''}Field"
+    if isinstance(f, F.IPv4Field):
+        return "IPField"
+    if isinstance(f, F.IPv6Field):
+        return "IP6Field"
+    if isinstance(f, F.MACField):
+        return "MACField"
+    if isinstance(f, F.ListField):
+        return "PacketListField"
+    return "StrField"
+
+
+def ls(obj: Any = None, verbose: bool = False) -> None:
+    """Print a layer class's fields with their defaults, or a packet's with its values
+    (Scapy's ``ls``); with no argument, every layer class and its name."""
+    if obj is None:
+        from netprobe.packet import layer_classes
+
+        for name, cls in sorted(layer_classes().items(), key=lambda kv: kv[0].lower()):
+            print(f"{name:<10}: {cls.name}")
+        return
+    if isinstance(obj, type) and issubclass(obj, Layer):
+        for f in obj.fields_desc:
+            d = f.default
+            print(f"{f.name:<10} : {_kind_name(f):<35} = ({str(_plain(d))!r})")
+        return
+    if isinstance(obj, Layer):
+        cur: Layer | None = obj
+        while cur is not None:
+            for f in type(cur).fields_desc:
+                v = getattr(cur, f.name)
+                cur_text = repr(v)
+                print(f"{f.name:<10} : {_kind_name(f):<35} = {cur_text:<15} "
+                      f"({str(_plain(f.default))!r})")
+            cur = cur._payload
+            if cur is not None:
+                print("--")
+        return
+    raise TypeError(f"ls() takes a layer class or a packet, not {type(obj).__name__}")
+
+
+def _plain(v: Any) -> Any:
+    return repr(v) if isinstance(v, (F.FlagValue, bytes, str)) else v
+
+
+def is_nopayload(x: Any) -> bool:
+    """True for the empty payload of a last layer."""
+    return isinstance(x, NoPayload)

@@ -1,0 +1,82 @@
+"""Scapy's functions on packets: ``raw``, ``fuzz``, ``fragment`` (and ``ls`` from
+``present.py``), written on netprobe's layers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netprobe.errors import UsageError
+from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
+from netprobe.packet.layer import NoPayload
+from netprobe.packet.present import ls
+
+__all__ = ["NoPayload", "fragment", "fuzz", "ls", "raw"]
+
+
+def raw(pkt: Any) -> bytes:
+    """The packet's bytes (Scapy's ``raw``; the same as ``bytes(pkt)``)."""
+    return bytes(pkt)
+
+
+def fuzz(pkt: Any) -> Any:
+    """A copy whose fields left at their default take a random value each time it is built
+    (fields that fill themselves, lengths and checksums, stay computed), as Scapy's
+    ``fuzz``. Random values come from ``random`` (``random.seed`` repeats them)."""
+    from netprobe.packet import randval as R  # noqa: N812
+
+    out = pkt.copy()
+    for layer in out.chain():
+        given = layer.fields_given()
+        for f in type(layer).fields_desc:
+            if f.name in given or f.default is None or isinstance(f, F.TailField):
+                continue
+            value: Any = None
+            if isinstance(f, F.UIntField):
+                value = R.RandNum(0, f.maxval)
+            elif isinstance(f, F.IPv4Field):
+                value = R.RandIP()
+            elif isinstance(f, F.IPv6Field):
+                value = R.RandIP6()
+            elif isinstance(f, F.MACField):
+                value = R.RandMAC()
+            if value is not None:
+                setattr(layer, f.name, value)
+    return out
+
+
+def fragment(pkt: Any, fragsize: int = 1480) -> list[Any]:
+    """IPv4 fragments of each packet (Scapy's ``fragment``): ``fragsize`` payload bytes
+    each (rounded down to a multiple of 8), the IP header copied, ``MF`` set on all
+    but the last; each fragment's payload is ``Raw``."""
+    from netprobe.packet.layers.ip import IP
+    from netprobe.packet.layers.raw import Raw
+
+    fragsize -= fragsize % 8
+    if fragsize < 8:
+        raise UsageError("fragment size must be at least 8 bytes")
+    out: list[Any] = []
+    for p in pkt:
+        ip = p.getlayer(IP)
+        if ip is None:
+            raise UsageError("fragment() takes IPv4 packets")
+        built = ip.build()
+        hl = (built[0] & 0x0F) * 4
+        total = int.from_bytes(built[2:4], "big") or len(built)
+        data = built[hl:total]
+        proto = built[9]
+        base_off = ip.frag or 0
+        pieces = [data[i:i + fragsize] for i in range(0, len(data), fragsize)] or [b""]
+        for i, piece in enumerate(pieces):
+            q = ip.copy()
+            q.remove_payload()
+            q.proto = proto
+            q.len = None
+            q.chksum = None
+            q.ihl = None
+            flags = int(q.flags or 0)
+            if i < len(pieces) - 1:
+                flags |= 1  # MF
+            q.flags = flags
+            q.frag = base_off + i * fragsize // 8
+            out.append(q / Raw(load=piece))
+    return out
