@@ -143,7 +143,9 @@ def fragment6(pkt: Any, fragSize: int) -> list[Any]:  # noqa: N803 - Scapy's key
 
     The packet may carry an ``IPv6ExtHdrFragment`` marking where to cut (its ``id``
     is used when set, else a random one); without one the Fragment header goes
-    after the unfragmentable part. A packet that fits comes back alone.
+    after the unfragmentable part (Hop-by-Hop and Routing headers, RFC 8200). A
+    packet that fits comes back alone (given an atomic Fragment header if it had
+    none), and so does one that leaves no room for data, as in Scapy.
     """
     split = _ip_split(pkt, "IPv6")
     if split is None:
@@ -153,16 +155,30 @@ def fragment6(pkt: Any, fragSize: int) -> list[Any]:  # noqa: N803 - Scapy's key
     ident = getattr(frag_hdr, "id", None) if frag_hdr is not None else None
     if frag_hdr is not None:
         ip = _without_fragment_header(ip)
-    if len(link) + len(ip) <= fragSize:
-        return [pkt]
     unfrag = _unfragmentable_length(ip)
-    size = (fragSize - len(link) - unfrag - 8) // 8 * 8
+    if len(link) + len(ip) + 8 <= fragSize:  # fits, Fragment header included
+        if frag_hdr is not None:
+            return [pkt]
+        return [_rebuilt(pkt, link, _with_fragment_header(ip, unfrag))]
+    room = fragSize - len(link) - unfrag - 8
+    size = room // 8 * 8
     if size < 8:
-        raise UsageError(f"fragment6: {fragSize} bytes leave no room for data after the "
-                         f"{len(link) + unfrag + 8} bytes of headers")
+        return [pkt]  # as Scapy: no room for data, the packet goes as it is
     if ident is None:
-        ident = random.getrandbits(32)
-    return [_rebuilt(pkt, link, piece) for piece in fragment_ipv6(ip, size, ident=ident)]
+        ident = random.randrange(0, 1 << 32)  # the draw Scapy makes (its RandInt)
+    pieces = fragment_ipv6(ip, size, ident=ident)
+    if len(pieces) > 1 and len(pieces[-2]) - unfrag - 8 + len(pieces[-1]) - unfrag - 8 <= room:
+        pieces[-2:] = [_joined(pieces[-2], pieces[-1], unfrag)]
+    return [_rebuilt(pkt, link, piece) for piece in pieces]
+
+
+def _joined(before: bytes, last: bytes, unfrag: int) -> bytes:
+    """The last two fragments as one (as Scapy, the last one may carry up to the whole
+    room left, not only a multiple of 8 bytes)."""
+    out = bytearray(before + last[unfrag + 8:])
+    out[4:6] = ((len(out) - 40) & 0xFFFF).to_bytes(2, "big")
+    out[unfrag + 3] &= 0xFE  # no more fragments
+    return bytes(out)
 
 
 def _without_fragment_header(ip: bytes) -> bytes:
@@ -173,6 +189,20 @@ def _without_fragment_header(ip: bytes) -> bytes:
     out = bytearray(ip[:pos] + ip[pos + 8:])
     out[nh_at] = ip[pos]
     out[4:6] = (max(len(out) - 40, 0) & 0xFFFF).to_bytes(2, "big")
+    return bytes(out)
+
+
+def _with_fragment_header(ip: bytes, unfrag: int) -> bytes:
+    """``ip`` with an atomic Fragment header (offset 0, no more, ID 0) after its
+    unfragmentable part, as Scapy's ``fragment6`` gives a packet that needs no cutting."""
+    nh_at = 6
+    pos, cur = 40, ip[6]
+    while pos < unfrag:
+        nh_at, cur = pos, ip[pos]
+        pos += (ip[pos + 1] + 1) * 8
+    out = bytearray(ip[:unfrag] + bytes((cur, 0, 0, 0, 0, 0, 0, 0)) + ip[unfrag:])
+    out[nh_at] = 44
+    out[4:6] = ((len(out) - 40) & 0xFFFF).to_bytes(2, "big")
     return bytes(out)
 
 
