@@ -18,9 +18,10 @@ from typing import Any
 from netprobe.packet import layer as _layer
 from netprobe.packet.field import Volatile
 
-__all__ = ["RandBin", "RandByte", "RandIP", "RandIP6", "RandInt", "RandLong", "RandMAC",
-           "RandNum", "RandSByte", "RandSInt", "RandSLong", "RandSShort", "RandShort",
-           "RandString", "VolatileValue", "draw_volatiles"]
+__all__ = ["RandBin", "RandByte", "RandChoice", "RandIP", "RandIP6", "RandInt", "RandLong",
+           "RandMAC", "RandNum", "RandNumExpo", "RandNumGamma", "RandNumGauss", "RandSByte",
+           "RandSInt", "RandSLong", "RandSShort", "RandShort", "RandString", "RandTermString",
+           "VolatileValue", "draw_volatiles"]
 
 
 class VolatileValue(Volatile):
@@ -118,6 +119,72 @@ RandSInt = _numeral("RandSInt", -2**31, 2**31 - 1, "A random signed 32-bit integ
 RandLong = _numeral("RandLong", 0, 2**64 - 1, "A random unsigned 64-bit integer.")
 RandSLong = _numeral("RandSLong", -2**63, 2**63 - 1, "A random signed 64-bit integer.")
 
+class RandChoice(VolatileValue):
+    """One of the values given, at random."""
+
+    __slots__ = ("choices",)
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__()
+        if not args:
+            raise TypeError("RandChoice needs at least one value")
+        self.choices = args
+
+    def _fix(self) -> Any:
+        return random.choice(self.choices)
+
+
+class _RandDistribution(RandNum):
+    """An integer drawn from a distribution (rounded), plus ``base``."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        VolatileValue.__init__(self)
+
+
+class RandNumExpo(_RandDistribution):
+    """``base`` plus an exponentially distributed integer of rate ``lambd``."""
+
+    __slots__ = ("base", "lambd")
+
+    def __init__(self, lambd: float, base: int = 0) -> None:
+        super().__init__()
+        self.lambd = lambd
+        self.base = base
+
+    def _fix(self) -> int:
+        return self.base + round(random.expovariate(self.lambd))
+
+
+class RandNumGauss(_RandDistribution):
+    """A normally distributed integer (mean ``mu``, deviation ``sigma``)."""
+
+    __slots__ = ("mu", "sigma")
+
+    def __init__(self, mu: float, sigma: float) -> None:
+        super().__init__()
+        self.mu = mu
+        self.sigma = sigma
+
+    def _fix(self) -> int:
+        return round(random.gauss(self.mu, self.sigma))
+
+
+class RandNumGamma(_RandDistribution):
+    """A gamma-distributed integer (shape ``alpha``, scale ``beta``)."""
+
+    __slots__ = ("alpha", "beta")
+
+    def __init__(self, alpha: float, beta: float) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.beta = beta
+
+    def _fix(self) -> int:
+        return round(random.gammavariate(self.alpha, self.beta))
+
+
 #: the characters ``RandString`` draws from by default
 _LETTERS = (string.ascii_uppercase + string.ascii_lowercase + string.digits).encode()
 
@@ -150,6 +217,20 @@ class RandBin(RandString):
 
     def __init__(self, size: Any = None) -> None:
         super().__init__(size, bytes(range(256)))
+
+
+class RandTermString(RandString):
+    """Random bytes (``size`` of them, none of them a byte of ``term``), then ``term``."""
+
+    __slots__ = ("term",)
+
+    def __init__(self, size: Any, term: bytes) -> None:
+        term = term.encode() if isinstance(term, str) else bytes(term)
+        super().__init__(size, bytes(b for b in range(256) if b not in term))
+        self.term = term
+
+    def _fix(self) -> bytes:
+        return super()._fix() + self.term
 
 
 class RandIP(VolatileValue):

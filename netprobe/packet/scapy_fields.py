@@ -24,14 +24,15 @@ from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind
 from netprobe.packet.layer import Truncated
 
 __all__ = [
-    "BitEnumField", "BitField", "ByteEnumField", "ByteField", "ConditionalField",
-    "EnumField", "Field", "FieldLenField", "FlagsField", "IP6Field", "IPField", "IntEnumField",
-    "IntField", "LEIntField", "LELongField", "LEShortEnumField", "LEShortField", "LenField",
-    "LongField", "MACField", "PacketField", "PacketLenField", "PacketListField", "PadField",
-    "ShortEnumField", "ShortField", "SignedByteField", "SignedIntField", "SignedLongField",
-    "SignedShortField", "StrField", "StrFixedLenField", "StrLenField", "StrNullField",
-    "XBitField", "XByteEnumField", "XByteField", "XIntField", "XLongField", "XShortEnumField",
-    "XShortField", "XStrField", "XStrFixedLenField", "XStrLenField",
+    "BitEnumField", "BitField", "ByteEnumField", "ByteField", "ConditionalField", "EnumField",
+    "Field", "FieldLenField", "FieldListField", "FlagsField", "IP6Field", "IPField",
+    "IntEnumField", "IntField", "LEIntField", "LELongField", "LEShortEnumField", "LEShortField",
+    "LenField", "LongField", "MACField", "PacketField", "PacketLenField", "PacketListField",
+    "PadField", "ShortEnumField", "ShortField", "SignedByteField", "SignedIntField",
+    "SignedLongField", "SignedShortField", "StrField", "StrFixedLenField", "StrLenField",
+    "StrNullField", "ThreeBytesField", "X3BytesField", "XBitField", "XByteEnumField",
+    "XByteField", "XIntField", "XLongField", "XShortEnumField", "XShortField", "XStrField",
+    "XStrFixedLenField", "XStrLenField",
 ]
 
 _SIZES = {"B": 1, "H": 2, "I": 4, "Q": 8, "b": 1, "h": 2, "i": 4, "q": 8}
@@ -337,6 +338,22 @@ class BitField(ScapyField, F.BitField):
 
 class XBitField(_HexMixin, BitField):
     """A bit field shown in hex."""
+
+
+class ThreeBytesField(BitField):
+    """An unsigned 24-bit integer."""
+
+    def __init__(self, name: str, default: Any) -> None:
+        BitField.__init__(self, name, default, 24)
+
+    @property
+    def ls_kind(self) -> str:
+        """How ``ls()`` names the field's kind."""
+        return type(self).__name__
+
+
+class X3BytesField(_HexMixin, ThreeBytesField):
+    """A 24-bit integer shown in hex."""
 
 
 class BitEnumField(_EnumMixin, BitField):
@@ -717,6 +734,56 @@ class PacketListField(ScapyField, F.ListField):
 
     def i2repr(self, pkt: Any, value: Any) -> str:
         return repr(value)
+
+
+class FieldListField(ScapyField, F.ListField):
+    """Values of one field kind (``field``) one after another: ``count_from(pkt)`` of
+    them, or ``length_from(pkt)`` bytes of them, or up to the end of the layer."""
+
+    def __init__(self, name: str, default: Any, field: Any,
+                 length_from: Callable[[Any], int] | None = None,
+                 count_from: Callable[[Any], int] | None = None,
+                 max_count: int | None = None) -> None:
+        F.ListField.__init__(self, name, [] if default is None else default)
+        self.field = field
+        self.length_from = length_from
+        self.count_from = count_from
+        self.max_count = max_count
+        self.owners = []
+
+    def check_one(self, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+            value = [value]
+        return [v if isinstance(v, F.Volatile) else self.field.check(v) for v in value]
+
+    def check(self, value: Any) -> Any:
+        return self.check_one(value)
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        return b"".join(self.field.put(pkt, v) for v in value or ())
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        stop = end
+        if self.length_from is not None:
+            stop = min(end, off + max(int(self.length_from(pkt)), 0))
+        count = None if self.count_from is None else int(self.count_from(pkt))
+        items: list[Any] = []
+        while off < stop and (count is None or len(items) < count):
+            if self.max_count is not None and len(items) >= self.max_count:
+                break
+            value, nxt = self.field.take(pkt, buf, off, stop)
+            items.append(value)
+            if nxt <= off:
+                break
+            off = nxt
+        return items, off
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        if not isinstance(value, list):
+            return _plain(value)
+        return "[" + ", ".join(self.field.i2repr(pkt, v) for v in value) + "]"
 
 
 # -- wrappers -----------------------------------------------------------------------------------

@@ -30,6 +30,9 @@ SIMPLE = [
     ("RandNum", (10, 20)), ("RandNum", (-5, 5)), ("RandIP", ()), ("RandIP", ("10.0.0.0/8",)),
     ("RandIP", ("198.18.0.0/30",)), ("RandMAC", ()), ("RandMAC", ("00:11:*:*:*:*",)),
     ("RandString", ()), ("RandString", (5,)), ("RandBin", (4,)), ("RandBin", ()),
+    ("RandChoice", (1, 2, 3)), ("RandChoice", ("a", "b")), ("RandNumExpo", (0.5,)),
+    ("RandNumExpo", (0.01, 5)), ("RandNumGauss", (10, 2)), ("RandNumGamma", (2, 3)),
+    ("RandTermString", (4, b"!")), ("RandTermString", (3, b"ab")),
 ]
 
 

@@ -269,7 +269,22 @@ out.append([f.i2repr(d, getattr(d, f.name)) for f in Cus.fields_desc])
 out.append([(f.name, type(f).__name__) for f in Cus.fields_desc])
 '''
 
-CASES = {"disney": DISNEY, "bind": BIND, "fields": FIELDS, "hooks": HOOKS,
+LISTS = '''
+class T(Packet):
+    fields_desc = [FieldLenField("n", None, count_of="v"),
+                   FieldListField("v", ["1.2.3.4"], IPField("", "0.0.0.0"),
+                                  count_from=lambda p: p.n),
+                   ThreeBytesField("t", 5), X3BytesField("x", 6),
+                   FieldLenField("bl", None, length_of="b", fmt="B"),
+                   FieldListField("b", [1, 2], ShortField("", 0), length_from=lambda p: p.bl),
+                   FieldListField("rest", [], ByteField("", 0))]
+out = [bytes(T()).hex()]
+q = T(bytes(T(v=["1.1.1.1", "2.2.2.2"], b=[7, 8, 9], t=0x123456, rest=[4, 5])))
+out.append((q.n, q.v, q.t, q.x, q.bl, q.b, q.rest))
+out.append([f.i2repr(q, getattr(q, f.name)) for f in T.fields_desc])
+'''
+
+CASES = {"lists": LISTS, "disney": DISNEY, "bind": BIND, "fields": FIELDS, "hooks": HOOKS,
          "inherit": INHERIT, "random": RANDOM, "custom": CUSTOM}
 
 
