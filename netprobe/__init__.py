@@ -61,6 +61,14 @@ _FACE: dict[str, tuple[str, ...]] = {
                                   "mac2str", "str2mac", "valid_ip", "valid_ip6"),
     "netprobe.packet.hexview": ("chexdump", "hexdiff", "hexdump", "hexstr", "import_hexcap",
                                 "linehexdump"),
+    "netprobe.packet.addresses6": (
+        "IPV6_ADDR_GLOBAL", "IPV6_ADDR_LINKLOCAL", "IPV6_ADDR_LOOPBACK", "IPV6_ADDR_MULTICAST",
+        "IPV6_ADDR_SITELOCAL", "IPV6_ADDR_UNICAST",
+        "in6_and", "in6_addrtomac", "in6_cidr2mask", "in6_get_common_plen", "in6_getscope",
+        "in6_ifaceidtomac", "in6_isaddr6to4", "in6_isdocaddr", "in6_isgladdr", "in6_isincluded",
+        "in6_islladdr", "in6_isllsnmaddr", "in6_ismaddr", "in6_ismgladdr", "in6_ismnladdr",
+        "in6_issladdr", "in6_isuladdr", "in6_isvalid", "in6_mactoifaceid", "in6_or", "in6_xor",
+        "valid_mac", "valid_net", "valid_net6"),
     "netprobe.library.defrag": ("defrag", "defragment", "defragment6", "fragment6"),
     # -- more layers --
     "netprobe.library.layer_modules": ("load_contrib", "load_layer"),

@@ -199,3 +199,59 @@ def test_fragment6_without_fragment_header() -> None:
             p = lib.IPv6(src="2001:db8::1", dst="2001:db8::2") / lib.UDP() / (b"z" * n)
             out.append([bytes(x) for x in lib.fragment6(p, size)])
         assert out[0] == out[1]
+
+
+V6_ADDRS = ["fe80::1", "fec0::1", "fd00::1", "2001:db8::1", "2002:c612:1::1", "ff02::1",
+            "ff01::1", "ff0e::1", "ff05::2", "ff08::2", "ff02::1:ff00:1", "::1", "::", "3fff::1",
+            "e000::1", "::ffff:198.18.0.1", "fe80::21e:c2ff:fe9e:dd74"]
+V6_KINDS = ["in6_islladdr", "in6_issladdr", "in6_isuladdr", "in6_isgladdr", "in6_ismaddr",
+            "in6_ismnladdr", "in6_ismgladdr", "in6_isllsnmaddr", "in6_isdocaddr",
+            "in6_isaddr6to4", "in6_getscope", "in6_isvalid", "in6_addrtomac"]
+
+
+@pytest.mark.parametrize("name", V6_KINDS)
+def test_ipv6_address_kinds(name: str) -> None:
+    from netprobe.packet import addresses6 as n6
+
+    assert [getattr(n6, name)(a) for a in V6_ADDRS] == [getattr(sc, name)(a) for a in V6_ADDRS]
+
+
+V6_CALLS = [
+    ("in6_isincluded", ("2001:db8::1", "2001:db8::", 32)),
+    ("in6_isincluded", ("2001:db9::1", "2001:db8::", 32)),
+    ("in6_isincluded", ("2001:db8::1", "2001:db8::", 128)),
+    ("in6_cidr2mask", (0,)), ("in6_cidr2mask", (1,)), ("in6_cidr2mask", (64,)),
+    ("in6_cidr2mask", (128,)),
+    ("in6_and", (bytes(range(16)), b"\xf0" * 16)), ("in6_or", (bytes(range(16)), b"\x0f" * 16)),
+    ("in6_xor", (bytes(range(16)), b"\xff" * 16)),
+    ("in6_mactoifaceid", ("00:1e:c2:9e:dd:74",)), ("in6_mactoifaceid", ("00:1e:c2:9e:dd:74", 0)),
+    ("in6_mactoifaceid", ("02:1e:c2:9e:dd:74", 1)),
+    ("in6_ifaceidtomac", ("021e:c2ff:fe9e:dd74",)), ("in6_ifaceidtomac", ("0:0:0:1",)),
+    ("in6_get_common_plen", ("2001:db8::1", "2001:db8::2")),
+    ("in6_get_common_plen", ("2001:db8::", "3001::")),
+    ("valid_mac", ("00:11:22:33:44:55",)), ("valid_mac", ("00:11:22:33:44",)),
+    ("valid_mac", ("zz:11:22:33:44:55",)), ("valid_mac", ("0:1:2:3:4:5",)),
+    ("valid_net", ("198.18.0.0/24",)), ("valid_net", ("198.18.0.0/33",)), ("valid_net", ("x/24",)),
+    ("valid_net6", ("2001:db8::/32",)), ("valid_net6", ("2001:db8::/129",)),
+]
+
+
+@pytest.mark.parametrize(("name", "args"), V6_CALLS, ids=lambda v: str(v))
+def test_ipv6_address_helpers(name: str, args: tuple) -> None:
+    from netprobe.packet import addresses6 as n6
+
+    assert getattr(n6, name)(*args) == getattr(sc, name)(*args)
+
+
+def test_in6_chksum_with_a_routing_header() -> None:
+    from netprobe.packet import UDP
+    from netprobe.packet.layers.ipv6 import IPv6, IPv6ExtHdrRouting
+
+    mine = (IPv6(src="2001:db8::1", dst="2001:db8::2")
+            / IPv6ExtHdrRouting(addresses=["2001:db8::3", "2001:db8::4"])
+            / UDP(sport=1, dport=2, chksum=0) / b"route")
+    theirs = (sc.IPv6(src="2001:db8::1", dst="2001:db8::2")
+              / sc.IPv6ExtHdrRouting(addresses=["2001:db8::3", "2001:db8::4"])
+              / sc.UDP(sport=1, dport=2, chksum=0) / b"route")
+    assert nc.in6_chksum(17, mine.getlayer(IPv6ExtHdrRouting), bytes(mine.getlayer(UDP))) == \
+        sc.in6_chksum(17, theirs[sc.IPv6ExtHdrRouting], bytes(theirs[sc.UDP]))
