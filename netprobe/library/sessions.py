@@ -55,6 +55,9 @@ def session_key(pkt: Any) -> str:
             return f"IPv6 {src} > {dst} nh={_named(ip6, 'nh')}"
         return f"IP {src} > {dst} proto={_named(ip, 'proto')}"
     arp = _find(pkt, "ARP")
-    if arp is not None:
+    # RARP (EtherType 0x8035) has ARP's layout, but Scapy keys it by its EtherType
+    if arp is not None and getattr(arp.underlayer, "type", None) in (None, 0x0806):
         return f"ARP {arp.psrc} > {arp.pdst}"
-    return f"Ethernet type={int(_find(pkt, 'Ether').type or 0):04x}"
+    ether = _find(pkt, "Ether")
+    kind = ether.type if ether.type is not None else int.from_bytes(bytes(ether)[12:14], "big")
+    return f"Ethernet type={kind:04x}"
