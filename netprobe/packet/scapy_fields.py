@@ -161,6 +161,8 @@ class _NumField(ScapyField, F.UIntField):
             self.minval = 0
         self.st = struct.Struct(("<" if little else "!") + code)
         self.owners = []
+        if isinstance(default, str) and self.names:  # a default given by its name
+            self.default = self.check_one(default)
 
     # generated code: little-endian values are swapped into the big-endian header struct
     def pack_expr(self, v: str) -> str:
@@ -260,6 +262,14 @@ class EnumField(_EnumMixin, _NumField):
 
     def __init__(self, name: str, default: Any, enum: Any, fmt: str = "H") -> None:
         _NumField.__init__(self, name, default, fmt, enum)
+
+    def pack_expr(self, v: str) -> str:
+        # a name assigned after the packet was made (``pkt.code = "bye"``) is read here
+        v = f"({v} if {v}.__class__ is int else 0 if {v} is None else _chk_{self.name}({v}))"
+        return super().pack_expr(v)
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        return super().put(pkt, self.check(value) if isinstance(value, str) else value)
 
 
 def _enum(cls_name: str, fmt: str, doc: str, hexa: bool = False) -> type:
@@ -487,7 +497,8 @@ class StrFixedLenField(ScapyField, F.BytesField):
 
     def __init__(self, name: str, default: Any, length: int | None = None,
                  length_from: Callable[[Any], int] | None = None) -> None:
-        F.BytesField.__init__(self, name, default, length or 0)
+        F.BytesField.__init__(self, name, default.encode() if isinstance(default, str) else default,
+                              length or 0)
         self.length = length
         self.length_from = length_from
         self.owners = []
@@ -530,7 +541,7 @@ _StrFixedLenTail.__name__ = _StrFixedLenTail.__qualname__ = "StrFixedLenField"
 # A tail field whose value is bytes.
 class _StrTail(ScapyField, F.TailField):
     def __init__(self, name: str, default: Any) -> None:
-        F.TailField.__init__(self, name, default)
+        F.TailField.__init__(self, name, default.encode() if isinstance(default, str) else default)
         self.auto = False
         self.owners = []
 

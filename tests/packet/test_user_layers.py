@@ -284,8 +284,31 @@ out.append((q.n, q.v, q.t, q.x, q.bl, q.b, q.rest))
 out.append([f.i2repr(q, getattr(q, f.name)) for f in T.fields_desc])
 '''
 
-CASES = {"lists": LISTS, "disney": DISNEY, "bind": BIND, "fields": FIELDS, "hooks": HOOKS,
-         "inherit": INHERIT, "random": RANDOM, "custom": CUSTOM}
+EDGES = '''
+class E(Packet):
+    fields_desc = [StrLenField("s2", "ab", length_from=lambda p: 2), StrFixedLenField("f", "x", 3),
+                   ShortField("n", None), IPField("ip", None), MACField("m", None),
+                   ByteEnumField("e", "zero", {0: "zero", 1: "one"}), StrField("data", "")]
+out = [bytes(E()), E().data, E().f, E().s2, E().e, E(data="hi").data]
+out.append(E(bytes(E(data="yo"))).data)
+x = E(n=3)
+x.n = 7
+x.e = "one"
+out.append(bytes(x))
+class T(Packet):
+    fields_desc = [ShortField("a", 1)]
+out.append(bytes(T() / b"yy"))
+out.append(T(b"\\x00\\x05extra").payload.load)
+t = T(a=1)
+t2 = t.copy()
+t2.a = 9
+out.append((t.a, t2.a, t == T(a=1), t == t2))
+out.append((T in (T() / Raw()), bool((T() / Raw()).haslayer(T)), (T() / T(a=2))[T:2].a))
+out.append((T().getlayer(T).a, len(T() / T()), T(a=3).getfieldval("a")))
+'''
+
+CASES = {"edges": EDGES, "lists": LISTS, "disney": DISNEY, "bind": BIND, "fields": FIELDS,
+         "hooks": HOOKS, "inherit": INHERIT, "random": RANDOM, "custom": CUSTOM}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
