@@ -230,6 +230,15 @@ class Dot11(Layer):
             skip.add("addr4")
         return [f for f in self.fields_desc if f.name not in skip]
 
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as JSON; an address this frame type does not carry is null."""
+        d = super().to_dict()
+        shown = {f.name for f in self.shown_fields()}
+        for name in ("addr2", "addr3", "SC", "addr4"):
+            if name not in shown:
+                d[name] = None
+        return d
+
     def shown_names(self, name: str) -> Any:
         if name == "subtype":
             return SUBTYPES.get(self.kind()[0], {})

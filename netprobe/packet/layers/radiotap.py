@@ -128,6 +128,16 @@ class RadioTap(Layer):
         out.append(self.fields_desc[-1])
         return out
 
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as JSON; those whose present bit is clear are null."""
+        d = super().to_dict()
+        present = int(self.present or 0)
+        for bit, (_align, fs) in PARTS.items():
+            if not present >> bit & 1:
+                for f in fs:
+                    d[f.name] = None
+        return d
+
     def _values(self) -> tuple[object, ...]:
         return tuple(getattr(self, n) for n in self.field_names)
 
