@@ -104,7 +104,8 @@ class _Shown(Field):
 
 
 _EMPTY_UNUSED = _Shown("unused", "b''")
-_EXTPAD = _Shown("extpad", "b''")
+#: Scapy's ``extpad`` before an RFC 4884 extension (ICMPv6 errors show it too)
+EXTPAD_SHOWN = _EXTPAD = _Shown("extpad", "b''")
 
 
 class _RestField(TailField):

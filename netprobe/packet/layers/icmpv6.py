@@ -8,10 +8,12 @@ may carry an RFC 4884 extension structure (MPLS label stacks) after the quote.
 from __future__ import annotations
 
 from struct import Struct
+from typing import Any
 
 from netprobe.packet.field import BitField, ByteField, IntField, RawBytesField, ShortField
 from netprobe.packet.fragment import in_first_fragment
 from netprobe.packet.layer import Layer, Truncated, bind_layers
+from netprobe.packet.layers.icmp import EXTPAD_SHOWN
 from netprobe.packet.layers.icmp_extension import (
     ExtensionField,
     attach_extension,
@@ -77,6 +79,10 @@ class _ExtensibleError(ICMPv6Error):
     ``length`` counts the quoted data in 8-byte units; left None it is 0, or
     filled when an extension ``ext`` is attached.
     """
+
+    def shown_fields(self) -> Any:
+        out = list(type(self).fields_desc)
+        return [*out[:-1], EXTPAD_SHOWN, out[-1]] if out and out[-1].name == "ext" else out
 
     def build_layer(self, payload: bytes) -> bytes:
         length = self.length
@@ -184,6 +190,9 @@ class _Echo(ICMPv6Message):
 
     def summary_part(self) -> str:
         return f"{type(self).__name__} id={self.id:#x} seq={self.seq}"
+
+    def mysummary(self) -> str:
+        return f"{self.name} (id: {self.id:#x} seq: {self.seq:#x})"
 
 
 class ICMPv6EchoRequest(_Echo):

@@ -39,6 +39,8 @@ _H = Struct("!H")
 class ICMPv6Message(Layer):
     """Base of the ICMPv6 classes. ``cksum`` fills itself from the pseudo-header below."""
 
+    hex_fields = frozenset(("cksum", "id", "seq", "unused", "res"))
+
     #: the payload is a quoted packet (error messages)
     quotes_packet = False
     #: matching ignores IPv6 addresses (Neighbor Discovery: groups asked, members answer)

@@ -42,6 +42,12 @@ def choose_nd_option(buf: bytes, off: int, end: int) -> type[Layer] | None:
 class NDMessage(ICMPv6Message):
     """Base of the Neighbor Discovery messages: options follow as layers."""
 
+    hex_fields = frozenset(("cksum",))
+
+    def mysummary(self) -> str:
+        tgt = getattr(self, "tgt", None) if "tgt" in type(self).fields_by_name else None
+        return f"{self.name} (tgt: {tgt})" if tgt is not None else ""
+
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         return choose_nd_option(buf, off, end)
 

@@ -69,6 +69,9 @@ class ExtensionHeader(Layer):
     def _nh(self) -> int:
         return self.nh if self.nh is not None else upper_nh(self)
 
+    def overloaded_by(self, upper: Layer) -> dict[str, Any]:
+        return {"nh": upper_nh(self)}
+
     def summary_part(self) -> str:
         return type(self).__name__
 

@@ -19,7 +19,7 @@ from netprobe.packet.checksum import pseudo_header_v6
 from netprobe.packet.field import BitField, ByteField, IPv6Field, ShortField
 from netprobe.packet.layer import BUILD_BINDINGS, Layer, LengthNote, Truncated
 from netprobe.packet.layers.ip import IP
-from netprobe.packet.route import resolve_source
+from netprobe.packet.route import resolve_source, source_or_none
 
 IPV6_NH = {0: "Hop-by-Hop Option Header", 4: "IP", 6: "TCP", 17: "UDP", 41: "IPv6",
            43: "Routing Header", 44: "Fragment Header", 47: "GRE", 50: "ESP Header",
@@ -148,6 +148,21 @@ class IPv6(Layer):
     def auto_src(self) -> str:
         """The source address the route hook gives for ``dst``."""
         return resolve_source(self.dst)
+
+    def shown_default(self, name: str) -> Any:
+        if name == "src" and isinstance(self.dst, str):
+            return source_or_none(self.dst) or "::"
+        return None
+
+    def overloaded_by(self, upper: Layer) -> dict[str, Any]:
+        return {"nh": upper_nh(self)}
+
+    def mysummary(self) -> str:
+        if type(self) is not IPv6:  # a quoted header (IPerror6) says nothing, as in Scapy
+            return ""
+        src = self.src if self.src is not None else self.shown_default("src")
+        nh = self.nh if self.nh is not None else upper_nh(self)
+        return f"{src} > {self.dst} ({nh})"
 
     # -- building -------------------------------------------------------------------------------
     def build_layer(self, payload: bytes) -> bytes:
