@@ -128,13 +128,17 @@ def _link(head: np.ndarray, caplen: np.ndarray, shape: LinkShape,
     elif shape.told_by == "family":
         four = np.ascontiguousarray(head[:, shape.proto_at:shape.proto_at + 4])
         if shape.family_order == "host":
-            fam = four.view("<u4").ravel().astype(np.int64)
-            fam = np.where(fam > 0xFFFF, four.view(">u4").ravel().astype(np.int64), fam)
+            fam = _null_header_values(four.view("<u4").ravel().astype(np.int64))
+            # PPP in HDLC framing, or an ethertype of a rare shape: per packet
+            reason[((head[:, 0] == 0xFF) & (head[:, 1] == 0x03))
+                   | ((fam > MAX_8023_LENGTH) & (fam <= 0xFFFF)
+                      & (_SLOW_ETHERTYPE | _VLAN).take(fam & 0xFFFF))] = REASON_SLOW
         else:
             fam = four.view(shape.family_order + "u4").ravel().astype(np.int64)
-        kind[np.isin(fam, LOOPBACK_IPV4)] = 4
-        kind[np.isin(fam, LOOPBACK_IPV6)] = 6
-        reason[kind == 0] = REASON_NOT_IP
+        kind[np.isin(fam, LOOPBACK_IPV4) | (fam == ETHERTYPE_IPV4)] = 4
+        kind[np.isin(fam, LOOPBACK_IPV6) | (fam == ETHERTYPE_IPV6)] = 6
+        kind[reason != 0] = 0
+        reason[(kind == 0) & (reason == 0)] = REASON_NOT_IP
     elif shape.told_by == "ipv4":
         kind[:] = 4
     elif shape.told_by == "ipv6":
@@ -148,6 +152,16 @@ def _link(head: np.ndarray, caplen: np.ndarray, shape: LinkShape,
     reason[caplen < np.maximum(l3off, 1)] = REASON_TRUNCATED
     kind[reason != 0] = 0
     return l3off, kind
+
+
+def _null_header_values(raw: np.ndarray) -> np.ndarray:
+    """:func:`netprobe.packet.shape.null_header_value` of many headers."""
+    high = (raw & 0xFFFF0000) != 0
+    shifted = high & ((raw & 0xFF000000) == 0) & ((raw & 0x00FF0000) < 0x00060000)
+    swapped = ((raw & 0xFF) << 24) | ((raw & 0xFF00) << 8) | ((raw >> 8) & 0xFF00) | (raw >> 24)
+    short = ~high & ((raw & 0xFF) == 0) & ((raw & 0xFF00) < 0x0600)
+    return np.where(shifted, raw >> 16, np.where(high, swapped, np.where(
+        short, ((raw & 0xFF) << 8) | (raw >> 8), raw)))
 
 
 def _by_ethertype(et: np.ndarray, kind: np.ndarray, reason: np.ndarray) -> None:

@@ -24,8 +24,10 @@ __all__ = [
     "LINKS",
     "LOOPBACK_IPV4",
     "LOOPBACK_IPV6",
+    "MAX_8023_LENGTH",
     "MAX_VLAN_TAGS",
     "NON_IP_LINKS",
+    "PPP_HDLC_PREFIX",
     "RARE_ETHERTYPES",
     "RARE_LINKS",
     "SLL_HATYPES_NOT_ETHERTYPE",
@@ -33,6 +35,7 @@ __all__ = [
     "VLAN_TPIDS",
     "LinkShape",
     "network_start",
+    "null_header_value",
 ]
 
 ETHERTYPE_IPV4 = 0x0800
@@ -64,7 +67,8 @@ class LinkShape:
     first VLAN tag). ``told_by`` says how the network protocol is told:
     ``"ethertype"`` (a big-endian ethertype at ``proto_at``), ``"family"``
     (a 4-byte BSD address family at ``proto_at``, in ``family_order``:
-    ``">"``, or ``"host"`` for the writer's order, either one), ``"version"``
+    ``">"``, or ``"host"`` for the writer's order, read by
+    :func:`null_header_value`), ``"version"``
     (the IP version nibble), ``"ipv4"`` or ``"ipv6"``. ``hatype_at`` is
     where a Linux cooked header keeps its hardware type.
     """
@@ -96,8 +100,30 @@ RARE_LINKS = (9, 50, 51, 104, 105, 127, 239)
 #: link types that never carry IP (netlink)
 NON_IP_LINKS = (253,)
 
+#: the first bytes of a DLT_NULL frame that is PPP in HDLC framing instead
+PPP_HDLC_PREFIX = b"\xff\x03"
+
 _BE16 = struct.Struct("!H").unpack_from
 _FAMILY = {">": struct.Struct(">I").unpack_from, "<": struct.Struct("<I").unpack_from}
+
+
+def null_header_value(raw: int) -> int:
+    """What the 4-byte header of a DLT_NULL frame says, ``raw`` being it read little-endian.
+
+    The header is an address family in the byte order of the machine that
+    wrote it (or, from some old Linux captures, an ethertype). As Wireshark
+    reads it: a value whose high half is set is a 16-bit value in the high
+    half, or the other byte order; one whose low byte is zero is a 16-bit
+    value in the other byte order. At most ``MAX_8023_LENGTH`` it is an
+    address family, above it an ethertype.
+    """
+    if raw & 0xFFFF0000:
+        if not raw & 0xFF000000 and (raw & 0x00FF0000) < 0x00060000:
+            return raw >> 16
+        return int.from_bytes(raw.to_bytes(4, "little"), "big")
+    if not raw & 0xFF and (raw & 0xFF00) < 0x0600:
+        return ((raw & 0xFF) << 8) | (raw >> 8)
+    return raw
 
 
 def network_start(data: bytes, linktype: int) -> tuple[int, int] | None:
@@ -118,11 +144,17 @@ def network_start(data: bytes, linktype: int) -> tuple[int, int] | None:
     if shape.told_by in ("ipv4", "ipv6"):
         return 0, 4 if shape.told_by == "ipv4" else 6
     if shape.told_by == "family":
-        family = _FAMILY[">" if shape.family_order == ">" else "<"](data, shape.proto_at)[0]
-        if shape.family_order == "host" and family > 0xFFFF:
+        if shape.family_order == "host":
+            if data[:2] == PPP_HDLC_PREFIX:
+                return None  # PPP in HDLC framing: a rare shape
+            family = null_header_value(_FAMILY["<"](data, shape.proto_at)[0])
+        else:
             family = _FAMILY[">"](data, shape.proto_at)[0]
-        return (off, 4) if family in LOOPBACK_IPV4 else (off, 6) if family in LOOPBACK_IPV6 \
-            else None
+        if family in LOOPBACK_IPV4 or family == ETHERTYPE_IPV4:
+            return off, 4
+        if family in LOOPBACK_IPV6 or family == ETHERTYPE_IPV6:
+            return off, 6
+        return None
     if shape.hatype_at is not None and \
             _BE16(data, shape.hatype_at)[0] in SLL_HATYPES_NOT_ETHERTYPE:
         return None

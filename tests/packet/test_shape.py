@@ -136,3 +136,15 @@ def test_not_ip_and_unknown_links() -> None:
     assert reason.tolist() == [REASON_NOT_IP]
     assert network_start(arp, 1) is None
     assert network_start(arp, 147) is None  # a user link type: no shape
+
+
+def test_null_header_rule_is_one_rule() -> None:
+    """The column decoder's DLT_NULL rule is the scalar one, on every kind of value."""
+    from netprobe.packet.columns import _null_header_values
+    from netprobe.packet.shape import null_header_value
+
+    rng = np.random.default_rng(7)
+    values = [0, 2, 24, 0x0800, 0x00020000, 0x0200, 0x02000000, 0x00080000, 0xFFFFFFFF,
+              *rng.integers(0, 1 << 32, 2000).tolist(), *rng.integers(0, 1 << 16, 500).tolist()]
+    got = _null_header_values(np.array(values, dtype=np.int64)).tolist()
+    assert got == [null_header_value(v) for v in values]

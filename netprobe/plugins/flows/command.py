@@ -52,8 +52,10 @@ def command(ctx: click.Context, files: tuple[str, ...], top: int, by: str, per_f
       {"type": "flow", "proto", "a", "a_port", "b", "b_port", "packets",
        "bytes", "a_to_b": {"packets", "bytes"}, "b_to_a": {...}, "start",
        "duration", "community_id", "state"}
-      {"type": "summary", "packets", "bytes", "flows", "top_bytes_share",
-       "no_flow": {"not_ip", "truncated", ...}, ...}
+      {"type": "summary", "packets", "bytes", "flows", "flow_bytes",
+       "flow_packets", "top_bytes_share", "no_flow": {"not_ip", "truncated", ...}, ...}
+      flow_bytes/flow_packets: what the flows hold; a tunnelled packet counts
+      in each of its flows (as in tshark's conversations), and shares are of these
       state: Zeek's conn_state (S0, SF, REJ, RSTO, ...)
       community_id: the Community ID v1 (seed 0), to join Zeek and Suricata logs
 
@@ -154,7 +156,7 @@ def _report(output: Any, tables: list, *, top: int, by: str, per_file: bool,
             from netprobe.plugins.flows.plot import PlotData
 
             sizes = table.column("by_lo") + table.column("by_hi")
-            plots.append(PlotData(name, records, sizes, by, summary["bytes"]))
+            plots.append(PlotData(name, records, sizes, by, summary["flow_bytes"]))
     if plot and plot != "-":
         from netprobe.plugins.flows.plot import write_plot
 

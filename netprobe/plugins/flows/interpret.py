@@ -131,6 +131,10 @@ def summary_record(table: FlowTable, options: Options) -> dict:
     flow_pkts = table.column("pk_lo") + table.column("pk_hi")
     top_bytes = int(flow_bytes[shown].sum()) if len(shown) else 0
     top_pkts = int(flow_pkts[shown].sum()) if len(shown) else 0
+    # a tunnelled packet counts in each of its conversations (as tshark's): shares are of
+    # what the flows hold, which can be more than the capture's own bytes
+    all_bytes = int(flow_bytes.sum())
+    all_pkts = int(flow_pkts.sum())
     span = (t.tmax - t.tmin) / 1e9 if t.tmin is not None and t.tmax is not None else 0.0
     no_flow = dict(sorted(t.no_flow.items()))
     return {
@@ -140,8 +144,10 @@ def summary_record(table: FlowTable, options: Options) -> dict:
         "flows": table.n,
         "top": len(shown),
         "by": options.by,
-        "top_bytes_share": _share(top_bytes, t.bytes),
-        "top_packets_share": _share(top_pkts, t.packets),
+        "flow_bytes": all_bytes,
+        "flow_packets": all_pkts,
+        "top_bytes_share": _share(top_bytes, all_bytes),
+        "top_packets_share": _share(top_pkts, all_pkts),
         "start": None if t.first_ts is None else t.first_ts / 1e9,
         "duration": span,
         "no_flow_packets": sum(no_flow.values()),

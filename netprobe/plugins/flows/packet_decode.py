@@ -24,7 +24,14 @@ from netprobe.packet.flow_events import (
     REASON_TRUNCATED,
     tcp_bits_one,
 )
-from netprobe.packet.shape import LOOPBACK_IPV6, NON_IP_LINKS, VLAN_TPIDS
+from netprobe.packet.shape import (
+    LOOPBACK_IPV6,
+    MAX_8023_LENGTH,
+    NON_IP_LINKS,
+    PPP_HDLC_PREFIX,
+    VLAN_TPIDS,
+    null_header_value,
+)
 
 _BE16 = struct.Struct("!H").unpack_from
 _BE32 = struct.Struct("!I").unpack_from
@@ -85,9 +92,11 @@ def _link(pkt: _Packet, linktype: int) -> int:
         if n < 4:
             return REASON_TRUNCATED
         if linktype == 0:
-            fam = struct.unpack_from("<I", d, 0)[0]
-            if fam > 0xFFFF:
-                fam = _BE32(d, 0)[0]
+            if d[:2] == PPP_HDLC_PREFIX:
+                return _ppp(pkt, 0, end, 0)
+            fam = null_header_value(struct.unpack_from("<I", d, 0)[0])
+            if fam > MAX_8023_LENGTH:
+                return _ethertype(pkt, fam, 4, end, 0)
         else:
             fam = _BE32(d, 0)[0]
         if fam == 2:

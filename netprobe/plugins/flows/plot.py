@@ -29,7 +29,7 @@ class PlotData:
     records: list[dict]
     sizes: np.ndarray  # bytes of every flow
     by: str = "bytes"
-    total_bytes: int = 0  # of every packet (shares are of this)
+    total_bytes: int = 0  # of every flow (shares are of this, as the summary's)
 
 
 def check_destination(path: str) -> None:

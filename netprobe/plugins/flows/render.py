@@ -54,7 +54,8 @@ def table_rows(records: list[dict], summary: dict) -> list[list[Any]]:
         rows.append([
             rank, r["proto"], endpoint(r["a"], r["a_port"]), endpoint(r["b"], r["b_port"]),
             f"{r['packets']:,}", human_bytes(r["bytes"]),
-            _percent(r["bytes"], summary["bytes"]), _percent(r["packets"], summary["packets"]),
+            _percent(r["bytes"], summary.get("flow_bytes", summary["bytes"])),
+            _percent(r["packets"], summary.get("flow_packets", summary["packets"])),
             human_bytes(ab["bytes"]), human_bytes(ba["bytes"]),
             f"{r['start'] - base:.3f}", f"{r['duration']:.3f}", r["state"],
         ])
@@ -68,6 +69,10 @@ def summary_lines(summary: dict) -> list[str]:
         f"({summary['bytes']:,} bytes), {summary['flows']:,} flows over "
         f"{summary['duration']:.3f} s",
     ]
+    if summary.get("flow_bytes", 0) > summary["bytes"]:
+        lines.append(f"tunnelled packets count in each of their flows: "
+                     f"{human_bytes(summary['flow_bytes'])} in flows, "
+                     f"{summary['flow_packets']:,} packets (shares are of these)")
     if summary["flows"]:
         lines.append(
             f"top {summary['top']} by {summary['by']}: "

@@ -143,8 +143,10 @@ class BatchReader:
             hlen = MODIFIED_RECORD_HEADER_LEN if modified else RECORD_HEADER_LEN
             major, minor, snaplen, linktype = struct.unpack_from(order + "HH8xII", header, 4)
             if (major, minor) != VERSION:
-                raise CaptureFileError(self.path, 4, f"unsupported pcap version {major}.{minor} "
-                                       "(only 2.4 is defined)")
+                # whether (and how) another version is read is the streaming reader's call
+                f.close()
+                self._check_with_reader()
+                return
             mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError):
             f.close()

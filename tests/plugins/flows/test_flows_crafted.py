@@ -170,3 +170,25 @@ def test_tunnels_count_in_both_conversations(tmp_path: Path,
     assert kinds == [("gre", 1), ("ipip", 1), ("tcp", 2), ("udp", 1)]
     assert records[-1]["packets"] == 3
     check_with_tshark(path, records)
+
+
+def test_null_loopback_headers_as_tshark_reads_them(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """DLT_NULL frames whose header is a family in either byte order, a 16-bit family in
+    either half, or an ethertype (old Linux captures), each its own UDP conversation."""
+    import struct
+
+    headers = [struct.pack("<I", 2), struct.pack(">I", 2), b"\x00\x00\x02\x00",
+               b"\x00\x02\x00\x00", struct.pack(">I", 0x0800), struct.pack("<I", 30),
+               struct.pack(">I", 24), struct.pack("<I", 7)]
+    writer = PcapWriter(str(tmp_path / "null.pcap"), 0)
+    for i, head in enumerate(headers):
+        layer = IPv6(src="2001:db8::1", dst="2001:db8::2") if i in (5, 6) else IP(src=A, dst=B)
+        data = head + bytes(layer / UDP(sport=1000 + i, dport=53) / Raw(b"x" * i))
+        writer.write(data, 1_700_000_000, i * 1000, 10**6, len(data))
+    writer.close()
+    code, records, err = flows(capsys, tmp_path / "null.pcap")
+    assert code == 0, err
+    udp = sorted(r["a_port"] for r in records if r["type"] == "flow")
+    assert udp == [1000, 1001, 1002, 1003, 1004, 1005, 1006]
+    check_with_tshark(tmp_path / "null.pcap", records)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from netprobe.plugins.flows.conn_state import conn_state
 from netprobe.packet.flow_events import TCP_ACK, TCP_DATA, tcp_bits_one
+from netprobe.plugins.flows.conn_state import conn_state
 
 S, SA, A, PA, FA, R, RA = 0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0x14
 

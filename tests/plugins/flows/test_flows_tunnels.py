@@ -83,3 +83,29 @@ def test_flows_inside_tunnels_are_tsharks(name: str, tmp_path: Path,
     rc, text, err = run_tshark(path)
     assert rc == 0, err
     assert from_records(flows) == parse_conversations(text)
+
+
+def test_shares_of_tunnelled_traffic_add_up(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """A GRE packet counts in its outer and inner flows: shares are of what the flows
+    hold (never over 100%), and the summary says how much that is, as the plot does."""
+    frames = [bytes(TUNNELS["gre"](_inner(i, reply=bool(k)))) for i in range(3) for k in (0, 1)]
+    path = _write(tmp_path / "gre.pcap", frames)
+    assert main(["flows", str(path), "--top", "1", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert main(["flows", str(path), "--top", "0", "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    flows = [r for r in records if r["type"] == "flow"]
+    assert summary["bytes"] == sum(len(f) for f in frames)
+    assert summary["flow_bytes"] == sum(f["bytes"] for f in flows) > summary["bytes"]
+    assert summary["flow_packets"] == sum(f["packets"] for f in flows)
+    largest = max(f["bytes"] for f in flows)
+    assert summary["top_bytes_share"] == pytest.approx(largest / summary["flow_bytes"],
+                                                       abs=1e-6)
+    from netprobe.plugins.flows.render import summary_lines
+
+    text = "\n".join(summary_lines(summary))
+    assert "tunnelled packets count in each of their flows" in text
+    share = float(text.split("% of bytes")[0].rsplit(" ", 1)[-1])
+    assert share == pytest.approx(100 * largest / summary["flow_bytes"], abs=0.05)
+    assert share <= 100
