@@ -295,3 +295,30 @@ def test_corpus_views_match_scapy() -> None:
             mine.remove_payload()
             theirs.remove_payload()
             assert _views(mine) == _views(theirs), name
+
+
+_RSN = "0100000fac040100000fac0401"
+SECURITY_ELEMENTS = {
+    "open": [], "wep": None,
+    "wpa2-psk": [(48, _RSN + "00000fac020c00")], "wpa2-1x": [(48, _RSN + "00000fac010000")],
+    "wpa2-sae": [(48, _RSN + "00000fac080000")], "wpa2-owe": [(48, _RSN + "00000fac120000")],
+    "wpa2-two-akms": [(48, "0100000fac040100000fac040200000fac02000fac080000")],
+    "wpa": [(221, "0050f20101000050f20201000050f20201000050f202")],
+    "both": [(48, _RSN + "00000fac020c00"), (221, "0050f20101000050f20201000050f20201000050f202")],
+    "rsn-cut": [(48, "01")], "wmm-not-wpa": [(221, "0050f20201")],
+    "rates-and-channel": [(1, "82848b96"), (50, "0c121824"), (3, "0b")],
+}
+
+
+@pytest.mark.parametrize("case", sorted(SECURITY_ELEMENTS))
+def test_network_stats_match_scapy(case: str) -> None:
+    elts = SECURITY_ELEMENTS[case]
+    stats = []
+    for names in (NP_NAMES, SC_NAMES):
+        cap = "ESS+privacy" if case != "open" and case != "rates-and-channel" else "ESS"
+        f = names["Dot11"]() / names["Dot11Beacon"](cap=cap) / names["Dot11Elt"](ID=0, info="x")
+        for ident, hexinfo in elts or []:
+            f = f / names["Dot11Elt"](ID=ident, info=bytes.fromhex(hexinfo))
+        p = names["Dot11"](bytes(f))
+        stats.append(p.getlayer(names["Dot11Beacon"]).network_stats())
+    assert stats[0] == stats[1]

@@ -311,6 +311,8 @@ class Dot11Beacon(_Body):
 
     def network_stats(self) -> dict[str, Any]:
         """What the beacon tells of its network: ssid, rates, channel and crypto."""
+        from netprobe.packet.layers.dot11_netstats import network_stats
+
         return network_stats(self)
 
 
@@ -331,6 +333,8 @@ class Dot11ProbeResp(_Body):
 
     def network_stats(self) -> dict[str, Any]:
         """As ``Dot11Beacon.network_stats``."""
+        from netprobe.packet.layers.dot11_netstats import network_stats
+
         return network_stats(self)
 
 
@@ -529,33 +533,6 @@ def element_class(buf: bytes, off: int, end: int) -> type[Layer]:
     if cls is Dot11EltDSSSet and not (off + 2 < end and buf[off + 1] == 1):
         cls = None  # a channel byte, and nothing else, or the bytes are kept as info
     return cls or Dot11Elt
-
-
-def network_stats(body: Layer) -> dict[str, Any]:
-    """ssid, rates, channel and crypto of a beacon or probe response's elements."""
-    out: dict[str, Any] = {}
-    crypto: set[str] = set()
-    cur = body._payload
-    while isinstance(cur, Dot11Elt):
-        info = cur.element_body()
-        if cur.ID == 0:
-            out["ssid"] = info.decode("utf-8", "replace")
-        elif cur.ID in (1, 50):
-            out.setdefault("rates", []).extend((b & 0x7F) / 2 for b in cur.rates)
-        elif cur.ID == 3 and info:
-            out["channel"] = info[0]
-        elif cur.ID == 48:
-            crypto.add("WPA2")
-        elif cur.ID == 221 and info[:4] == b"\x00\x50\xf2\x01":
-            crypto.add("WPA")
-        cur = cur._payload
-    privacy = CAPABILITIES.index("privacy")
-    if not crypto and int(getattr(body, "cap", 0) or 0) >> privacy & 1:
-        crypto.add("WEP")
-    if not crypto:
-        crypto.add("OPN")
-    out["crypto"] = crypto
-    return out
 
 
 class Dot11QoS(Layer):
