@@ -110,7 +110,7 @@ class PacketList:
             return self._derived(self._res[item], f"mod {self.listname}")
         if isinstance(item, int):
             return self._at(item)
-        if isinstance(item, (str, type)):
+        if isinstance(item, type):
             name = _layer_name(item)
             return self._derived([p for p in self if _has(self._packet(p), name)],
                                  f"{name} from {self.listname}")

@@ -35,7 +35,9 @@ def _named(layer: Any, field: str) -> str:
 
 def session_key(pkt: Any) -> str:
     """The session a packet belongs to (Scapy's default session extractor's keys)."""
-    if _find(pkt, "Ether") is None:
+    ether = _find(pkt, "Ether")
+    if ether is None or (ether.type is not None and ether.type < 0x600):
+        # an 802.3 frame (a length where the EtherType goes) is not Ethernet II to Scapy
         return "Other"
     ip, ip6 = _find(pkt, "IP"), _find(pkt, "IPv6")
     if ip is not None or ip6 is not None:
@@ -58,6 +60,5 @@ def session_key(pkt: Any) -> str:
     # RARP (EtherType 0x8035) has ARP's layout, but Scapy keys it by its EtherType
     if arp is not None and getattr(arp.underlayer, "type", None) in (None, 0x0806):
         return f"ARP {arp.psrc} > {arp.pdst}"
-    ether = _find(pkt, "Ether")
     kind = ether.type if ether.type is not None else int.from_bytes(bytes(ether)[12:14], "big")
     return f"Ethernet type={kind:04x}"

@@ -1,0 +1,58 @@
+"""``sr()``'s answer lists read as Scapy's, without a network: results made from bytes."""
+
+from __future__ import annotations
+
+import pytest
+
+from netprobe.engine.results import Counters, Result, SendReceive
+from netprobe.packet import ICMP, IP, TCP
+
+
+def _run() -> SendReceive:
+    syn = IP(src="198.18.0.1", dst="198.18.1.10") / TCP(sport=4000, dport=80, flags="S")
+    synack = IP(src="198.18.1.10", dst="198.18.0.1") / TCP(sport=80, dport=4000, flags="SA")
+    quiet = IP(src="198.18.0.1", dst="198.18.1.11") / ICMP()
+    results = [Result(bytes(syn), 228, 1.0, answer_bytes=bytes(synack), answer_linktype=228,
+                      received=1.5),
+               Result(bytes(quiet), 228, 1.0)]
+    return SendReceive(results, Counters(sent=2, received=1, matched=1))
+
+
+def test_unpacks_into_answered_and_unanswered() -> None:
+    ans, unans = _run()
+    assert len(ans) == 1 and len(unans) == 1
+    sent, received = ans[0]
+    assert sent[TCP].flags == "S" and received[TCP].flags == "SA"
+    assert ans[0][1] is received and ans[0].query is sent
+    for s, r in ans:
+        assert r.getlayer(IP).src == s.getlayer(IP).dst
+
+
+def test_unanswered_items_read_as_the_probes() -> None:
+    _, unans = _run()
+    probe = unans[0]
+    assert probe[IP].dst == "198.18.1.11" and ICMP in probe
+    assert probe.summary() == probe.probe.summary()
+    assert repr(unans) == "<Unanswered: TCP:0 UDP:0 ICMP:1 Other:0>"
+
+
+def test_answer_list_prints_pairs(capsys: pytest.CaptureFixture[str]) -> None:
+    ans, _ = _run()
+    assert repr(ans) == "<Results: TCP:1 UDP:0 ICMP:0 Other:0>"
+    ans.summary()
+    ans.nsummary()
+    lines = capsys.readouterr().out.splitlines()
+    pair = f"{ans[0].probe.summary()} ==> {ans[0].answer.summary()}"
+    assert lines == [pair, f"0000 {pair}"]
+    ans.make_table(lambda s, r: (s[IP].dst, s[TCP].dport, r[TCP].flags))
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["198.18.1.10"] and table[1].split() == ["80", "SA"]
+    assert len(ans.filter(lambda pair: pair[1][TCP].flags == "SA")) == 1
+    assert len(ans[TCP]) == 1
+
+
+def test_results_keep_times_and_retries() -> None:
+    ans, unans = _run()
+    assert ans[0].rtt == 0.5 and ans[0].retries == 0 and unans[0].answer is None
+    res = _run()
+    assert res[0] is res.answered and len(res) == 2
