@@ -56,8 +56,6 @@ SMALL_JOB = 4096
 #: the reader (8 MB: about 300 ms of answers at 100,000 a second); every page of it is
 #: resident, and a sweep's memory matters
 CAPTURE_BUFFER = 8 << 20
-#: an answer to a scan probe is short (an ICMP error quotes at most 1,280 bytes)
-CAPTURE_SNAPLEN = 2048
 
 
 def source_port(seed: int, family: int) -> int:
@@ -223,8 +221,7 @@ class GroupScan:
         from netprobe.engine.api import Session
         from netprobe.wire.capture import Capture
 
-        reader: Any = functools.partial(Capture, snaplen=CAPTURE_SNAPLEN,
-                                        buffer_size=CAPTURE_BUFFER)
+        reader: Any = functools.partial(Capture, buffer_size=CAPTURE_BUFFER)
         if self.small:
             from netprobe.wire.lightcapture import IpCapture, LinkCapture
 
