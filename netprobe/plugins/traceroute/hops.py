@@ -149,7 +149,8 @@ def assemble(outcomes: Iterable[Outcome], dst: str, first: int = 1) -> Path:
     The end is :func:`terminal_ttl`. When no hop probe ended the path but
     the destination answered the distance probe with an ICMP error, its
     quote places the destination (whose answers to the hop probes were lost
-    or rate-limited): the path ends there. Otherwise it ends at the first
+    or rate-limited): the path ends there, and that answer is shown as the
+    last hop's, after its unanswered probes. Otherwise it ends at the first
     silent TTL after the last one that answered (the TTLs after it are left
     out, and ``reached`` is False). Within a hop, probes keep their planned
     order (round, then ``n``).
@@ -159,11 +160,12 @@ def assemble(outcomes: Iterable[Outcome], dst: str, first: int = 1) -> Path:
                     key=lambda o: (o.round, o.n))
     end = terminal_ttl(probes)
     distance_reached = False
+    stand_in = None
     if end is None:
         for o in outcomes:
             where = quoted_distance(o) if o.role == "distance" else None
             if where is not None and where >= first and from_destination(o, dst):
-                end, distance_reached = where, True
+                end, distance_reached, stand_in = where, True, o
                 break
     if end is not None:
         last = end
@@ -177,6 +179,10 @@ def assemble(outcomes: Iterable[Outcome], dst: str, first: int = 1) -> Path:
         hop = by_ttl.get(o.ttl)
         if hop is not None:
             hop.probes.append(o)
+    if stand_in is not None and end is not None and not by_ttl[end].answered:
+        # the destination's answer to the distance probe is its line's answer: the
+        # same node, the same round trip (the path's own probes found it out of tokens)
+        by_ttl[end].probes.append(stand_in)
     reached = distance_reached or (
         end is not None and any(from_destination(o, dst) for o in by_ttl[end].probes))
     return Path(dst, list(by_ttl.values()), reached, end)

@@ -20,12 +20,12 @@ from what came back:
    over the tokens :mod:`ratelimit` thinks they have left).
 4. **paced** waves, once nothing else is left to send: routers run out of
    ICMP tokens (:mod:`ratelimit`). A hop that is silent below a hop that
-   answers, in a trace that shows rate limiting (or a destination that
-   answered the distance probe but none of the path's), is asked again
+   answers, in a trace whose routers show they are dry, is asked again
    after its limiter has refilled; a limited MDA hop gets its next flows one
    refill later, as many as one token per router answers, while each pause
    still brings answers. A silent hop in a trace without rate limiting costs
-   no pause.
+   no pause, nor does a destination that answered the distance probe but
+   none of the path's probes (that answer stands for its line).
 5. **rounds** (``--rounds N``): the path wave again, N times in all, for
    loss and RTT statistics.
 

@@ -12,11 +12,12 @@ tokens (another trace just spent them). A hop is read as:
 
 ``answering``  every probe sent to it was answered;
 ``limited``    answers that stop after a burst (some of its probes answered,
-               others not), or answers that came only after a pause;
+               others not), answers that came only after a pause, or a
+               destination that answered the distance probe and none of
+               the path's;
 ``suspect``    no answer, below a hop that answers (a deeper TTL, or the
-               destination), while the trace shows rate limiting (or a
-               pause is due anyway, for the destination): worth probing
-               again once the limiter has refilled;
+               destination), while the trace shows rate limiting: worth
+               probing again once the limiter has refilled;
 ``silent``     no answer, and no reason to think it is only limited (or
                asked again after every pause of the schedule).
 
@@ -27,9 +28,8 @@ routers look like that). With neither, a silent hop costs no pause. Answers
 that stop after a burst mark their own hop limited but are no such sign: a
 trace sends every router on its path as many probes, so routers that still
 had a token or two show that a completely silent one is silent, not dry.
-When a pause is paid anyway (a silent destination, a limited MDA hop), the
-silent TTLs below an answer are asked again in the same wave
-(:func:`recheckable`).
+When a pause is paid anyway (a limited MDA hop), the silent TTLs below an
+answer are asked again in the same wave (:func:`recheckable`).
 """
 
 from __future__ import annotations
@@ -135,7 +135,9 @@ def rechecks(t: Tally) -> int:
 def recheckable(tally: dict[int, Tally], family: int, end: int | None = None,
                 end_known: bool = False) -> list[int]:
     """The silent TTLs worth asking again after a pause: below a hop that answers (or
-    the destination, known to answer), with a pause of the schedule left for them."""
+    the destination, known to answer), with a pause of the schedule left for them.
+    Never the destination's own TTL: when it is known to answer, its answer to the
+    distance probe stands for that line (:func:`hops.assemble`)."""
     deepest = deepest_answer(tally, end, end_known)
     if deepest is None:
         return []
@@ -145,7 +147,7 @@ def recheckable(tally: dict[int, Tally], family: int, end: int | None = None,
     out = []
     for ttl, t in tally.items():
         done = rechecks(t)
-        if (t.sent and not t.answered and (ttl < deepest or (ttl == end and end_known))
+        if (t.sent and not t.answered and ttl < deepest and ttl != end
                 and done < len(schedule) and not (done and paced_answered)):
             out.append(ttl)
     return out
@@ -162,10 +164,10 @@ def classify(outcomes: Iterable[Outcome], family: int, end: int | None = None,
     tally = tallies(outcomes)
     states = {ttl: ANSWERING if t.answered == t.sent else LIMITED if t.answered else SILENT
               for ttl, t in tally.items()}
+    if end_known and states.get(end) == SILENT:
+        states[end] = LIMITED  # it answered the distance probe, not these: out of tokens
     candidates = recheckable(tally, family, end, end_known)
-    # a silent destination that answered the distance probe is asked again in any case;
-    # silent routers go with it (the pause is paid anyway), or when the routers show limits
-    if candidates and (evidence(tally, end, end_known) or (end_known and end in candidates)):
+    if candidates and evidence(tally, end, end_known):
         for ttl in candidates:
             states[ttl] = SUSPECT
     return states

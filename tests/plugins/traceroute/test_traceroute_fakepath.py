@@ -195,7 +195,7 @@ def test_icmp_errors_about_other_probes_are_not_taken(vt: VirtualTime) -> None:
     assert all(dissect(r.probe_bytes, 101)[UDP].chksum != 0xFFF0 for r in ttl1)
 
 
-def test_a_rate_limited_destination_is_asked_again_after_a_pause(vt: VirtualTime) -> None:
+def test_a_rate_limited_destination_costs_no_pause(vt: VirtualTime) -> None:
     a = ADDRS[4]
     opts = TraceOptions(dst=a["dst"], method="udp")
     maker = ProbeMaker("udp", 4, a["src"], a["dst"], opts.sport, opts.port)
@@ -206,10 +206,13 @@ def test_a_rate_limited_destination_is_asked_again_after_a_pause(vt: VirtualTime
                                    counters=run.counters.to_dict(), results=run.results), {}))
     by_ttl = hops(records)
     assert sorted(by_ttl) == [1, 2, 3, 4, 5]
-    assert by_ttl[5]["addrs"] == [a["dst"]] and len(by_ttl[5]["probes"]) == 6
+    # its answer to the distance probe stands for its line, after the 3 unanswered
+    assert by_ttl[5]["addrs"] == [a["dst"]] and len(by_ttl[5]["probes"]) == 4
+    assert [p["reply"] for p in by_ttl[5]["probes"]] == [None] * 3 + ["port-unreach"]
+    assert by_ttl[5]["rate_limited"] is True
     assert records[-1]["reached"]
-    assert run.waves == 3
-    assert vt.now >= 1.0  # the pause before asking again
+    assert run.waves == 2
+    assert vt.now < 0.5  # no pause for it
 
 
 def limited_trace(vt: VirtualTime, path: FakePath, method: str, **options: object):

@@ -150,21 +150,28 @@ def test_options_round_trip_and_rounds_and_mda_never_retry() -> None:
     assert opts(retries=2, multipath=True).engine_retries == 0
 
 
-def test_a_destination_silent_to_the_path_probes_is_asked_again_after_a_pause() -> None:
+def test_a_destination_silent_to_the_path_probes_is_not_asked_again() -> None:
     o = opts(retries=1)
     found = [distance("port-unreach", quoted=26)]
     found += [hop(t, f"r{t}") for t in (1, 2, 3) for _ in range(3)]
     found += [hop(t, None) for t in (4, 5) for _ in range(3)]  # 5: rate-limited
     assert path_limit(o, found) == (5, 5)  # the quote placed it: no spraying up to 30
-    again = next_wave(o, found)
-    # the destination's q probes, and the silent r4 once: the pause is paid anyway
-    assert Counter(w.ttl for w in again) == {5: 3, 4: 1}
-    assert all(w.paced for w in again)
-    assert plan.pause_before(o, found, again) == ratelimit.RECHECK_PAUSES[4][0] == 1.0
-    found += [Outcome(ttl=w.ttl, wave=1, paced=True) for w in again]
-    assert next_wave(o, found) == []  # the recheck schedule is used up
-    assert plan.pause_before(o, found, [Wanted("hop", 3, 0)]) == 0.0  # not paced
+    # its answer to the distance probe stands for its line: no pause for it
+    assert next_wave(o, found) == []
+    assert ratelimit.classify(found, 4, 5, True)[5] == ratelimit.LIMITED
+
+
+def test_paced_waves_wait_for_the_refill_their_ttls_need() -> None:
+    found = [hop(t, None) for t in (1, 2) for _ in range(3)] + [hop(3, "r3")]
+    again = [Wanted("hop", 1, 0, paced=True), Wanted("hop", 2, 0, paced=True)]
+    assert plan.pause_before(opts(), found, again) == ratelimit.RECHECK_PAUSES[4][0] == 1.0
+    assert plan.pause_before(opts(family=6), found, again) == ratelimit.RECHECK_PAUSES[6][0]
+    found += [Outcome(ttl=t, wave=1, paced=True) for t in (1, 2)]
     assert plan.pause_before(opts(family=6), found, again) == ratelimit.RECHECK_PAUSES[6][1]
+    assert plan.pause_before(opts(), found, [Wanted("hop", 3, 0)]) == 0.0  # not paced
+    # a limited hop (it answered) waits one token's refill
+    limited = [Wanted("hop", 3, 0, paced=True)]
+    assert plan.pause_before(opts(family=6), found, limited) == ratelimit.REFILL_S[6]
 
 
 def test_an_answer_to_the_recheck_ends_the_trace() -> None:
@@ -175,7 +182,7 @@ def test_an_answer_to_the_recheck_ends_the_trace() -> None:
     assert next_wave(opts(), found) == []
 
 
-def test_multipath_flows_go_before_asking_a_silent_destination_again() -> None:
+def test_multipath_flows_then_nothing_for_a_silent_destination() -> None:
     o = opts(multipath=True)
     found = [distance("port-unreach", quoted=27)]  # end at 4
     found += [hop(1, "r1", TE, f) for f in range(6)]
@@ -187,6 +194,4 @@ def test_multipath_flows_go_before_asking_a_silent_destination_again() -> None:
     assert plan.pause_before(o, found, first) == 0.0
     found += [Outcome(ttl=2, flow=w.flow, wave=1, addr="a", kind=TE, rtt_ms=1.0)
               for w in first]
-    second = next_wave(o, found)
-    assert Counter(w.ttl for w in second) == {4: 3, 3: 1}
-    assert plan.pause_before(o, found, second) == 1.0
+    assert next_wave(o, found) == []
