@@ -148,8 +148,11 @@ class _Forward:
     def __get__(self, obj: Any, objtype: type | None = None) -> Any:
         if obj is None:
             raise AttributeError(self.name)
-        cur = obj._payload
         name = self.name
+        own = obj.__dict__
+        if name in own:  # an attribute of the packet's own (set when no layer had the field)
+            return own[name]
+        cur = obj._payload
         while cur is not None:
             if name in type(cur).fields_by_name:
                 return getattr(cur, name)
@@ -164,8 +167,9 @@ class _Forward:
                 setattr(cur, name, value)
                 return
             cur = cur._payload
-        raise AttributeError(f"{type(obj).__name__} has no field {name!r} (nor any layer "
-                             "above it)")
+        # no layer above has the field: a plain attribute of this packet, as in Scapy
+        # (a user layer's __init__ may keep its own state under any name)
+        obj.__dict__[name] = value
 
 
 #: every layer class, and every field name some layer has (the names that fall through)
@@ -304,6 +308,7 @@ def _namespace(cls: Any, fields: tuple[F.Field, ...]) -> dict[str, Any]:
         "_ntoa": _ntoa, "_ntop6": F._ip6_text, "_upper": _upper_value, "_bad_kw": _bad_kw,
         "_i2b24": _i2b24, "_b2i24": _b2i24, "_MAC_OK": F._MAC_OK,
         "_names": tuple(f.name for f in fields), "_new": object.__new__, "cls": cls,
+        "_UNSET_T": (type(None), _DefaultInt),
     }
     for f in fields:
         if isinstance(f, F.FlagsField):
@@ -348,7 +353,9 @@ def _write_pack_fixed(cls: Any, spec: _CodeSpec) -> str:
             f = u[0]
             v = f"self.{slot_name(f)}"
             if f.name in from_payload:
-                v = f"(_upper(self, {f.name!r}) if {v} is None else {v})"
+                # unset (None, or a default never given: IPv6's hlim 64) takes the binding
+                unset = f"{v} is None" if f.default is None else f"{v}.__class__ in _UNSET_T"
+                v = f"(_upper(self, {f.name!r}) if {unset} else {v})"
                 exprs.append(f.pack_expr(v) if not isinstance(f, F.UIntField) else v)
             else:
                 exprs.append(f.pack_expr(v))
@@ -829,13 +836,18 @@ class Layer(metaclass=LayerMeta):
         out: dict[str, Any] = {}
         for f in type(self).fields_desc:
             v = getattr(self, f.name)
-            if v is None:
+            if v is None or (dissected and f.name in type(self).forgotten_when_read):
                 continue
-            if not dissected and (is_default_value(v, f.default)
+            if not dissected and (is_default_value(v, f.default) or isinstance(v, F.Volatile)
                                   or (isinstance(v, list) and not v and f.default == [])):
                 continue
             out[f.name] = v
         return out
+
+    def is_dissected(self) -> bool:
+        """True for a layer read from bytes (every field counts as given)."""
+        m = self._meta
+        return m is not None and bool(m[2])
 
     def getfieldval(self, name: str) -> Any:
         """The value of field ``name`` of this layer or, failing that, of a layer above."""
@@ -1180,6 +1192,8 @@ class Layer(metaclass=LayerMeta):
     shown_tables: ClassVar[dict[str, Any]] = {}
     #: list fields shown as lists of packets (a heading, then each packet)
     packet_lists: ClassVar[frozenset[str]] = frozenset()
+    #: fields a dissected layer shows as unset, as Scapy does (it recomputes them)
+    forgotten_when_read: ClassVar[frozenset[str]] = frozenset()
 
     def shown_names(self, name: str) -> Any:
         """The names shown for field ``name``'s values ({value: name}), or None."""

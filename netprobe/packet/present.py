@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
-from netprobe.packet.layer import BUILD_BINDINGS, Layer, NoPayload
+from netprobe.packet.layer import BUILD_BINDINGS, Layer, NoPayload, is_default_value
 
 __all__ = ["command", "field_text", "ls", "repr_packet", "show_text", "sprintf", "summary"]
 
@@ -73,7 +73,9 @@ def _overloads(layer: Layer) -> dict[str, Any]:
 def _shown_value(layer: Layer, f: F.Field, over: dict[str, Any]) -> Any:
     """What ``show()`` prints for a field: its value, else what will fill it."""
     v = getattr(layer, f.name, None)
-    if v is not None:
+    if f.name in type(layer).forgotten_when_read and layer.is_dissected():
+        v = None
+    if v is not None and not (is_default_value(v, f.default) and f.name in over):
         return v
     if f.name in over:
         return over[f.name]
@@ -266,6 +268,8 @@ def command(pkt: Layer) -> str:
     while cur is not None:
         args = []
         for name, v in cur.fields_given().items():
+            if isinstance(v, (list, dict)) and not v:
+                continue
             if isinstance(v, F.FlagValue):
                 v = int(v)
             if isinstance(v, list) and v and all(isinstance(x, Layer) for x in v):
@@ -281,18 +285,20 @@ def command(pkt: Layer) -> str:
 
 
 # -- ls() -----------------------------------------------------------------------------------------
-def _kind_name(f: F.Field) -> str:
+def _kind_name(cls: Any, f: F.Field) -> str:
     """The Scapy field class a netprobe field stands for, for ``ls()``."""
     own = getattr(f, "ls_kind", None) or type(f).__name__
     if hasattr(f, "i2repr"):
         return own
     if isinstance(f, F.FlagsField):
         return "FlagsField"
+    enum = "Enum" if f.names or f.name in cls.shown_tables else ""
+    x = "X" if f.name in cls.hex_fields else ""
     if isinstance(f, F.BitField):
-        return f"BitField  ({f.bits} bits)"
+        return f"{x}Bit{enum}Field  ({f.bits} bits)"
     if isinstance(f, F.UIntField):
         base = {"B": "Byte", "H": "Short", "I": "Int", "Q": "Long"}.get(f.fmt, "Short")
-        return f"{base}{'Enum' if f.names else ''}Field"
+        return f"{x}{base}{enum}Field"
     if isinstance(f, F.IPv4Field):
         return "IPField"
     if isinstance(f, F.IPv6Field):
@@ -316,7 +322,7 @@ def ls(obj: Any = None, verbose: bool = False) -> None:
     if isinstance(obj, type) and issubclass(obj, Layer):
         for f in obj.fields_desc:
             d = f.default
-            print(f"{f.name:<10} : {_kind_name(f):<35} = ({str(_plain(d))!r})")
+            print(f"{f.name:<10} : {_kind_name(obj, f):<35} = ({str(_plain(d))!r})")
         return
     if isinstance(obj, Layer):
         cur: Layer | None = obj
@@ -324,7 +330,7 @@ def ls(obj: Any = None, verbose: bool = False) -> None:
             for f in type(cur).fields_desc:
                 v = getattr(cur, f.name)
                 cur_text = repr(v)
-                print(f"{f.name:<10} : {_kind_name(f):<35} = {cur_text:<15} "
+                print(f"{f.name:<10} : {_kind_name(type(cur), f):<35} = {cur_text:<15} "
                       f"({str(_plain(f.default))!r})")
             cur = cur._payload
             if cur is not None:

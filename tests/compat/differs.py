@@ -9,7 +9,6 @@ DIFFERS: dict[tuple[str, str], str] = {
     ("answers", "tcp_syn_synack"): "answers() returns True/False; Scapy's TCP and IP give 1/0",
     ("answers", "icmp_echo"): "answers() returns True/False; Scapy's ICMP and IP give 1/0",
     ("answers", "icmpv6_echo"): "answers() returns True/False; Scapy's IPv6 gives 0 for no",
-    ("semantics", "plain_defaults"): "IPv6 hlim is filled when built (None before); Scapy: 64",
     ("semantics", "fields_dict"): "pkt.fields of a packet made in code leaves out IP's empty "
                                   "options, which Scapy 2.8 lists",
     ("semantics", "hide_defaults"): "IP proto is filled when built (no default of 0 to hide)",

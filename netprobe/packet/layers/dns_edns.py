@@ -14,7 +14,7 @@ from typing import Any
 
 from netprobe.errors import UsageError
 from netprobe.packet.field import ByteField, ListField, RawBytesField, ShortField
-from netprobe.packet.layer import Layer, LengthNote, Truncated
+from netprobe.packet.layer import DISSECTED, Layer, LengthNote, Truncated
 from netprobe.packet.layers.dns_name import DNSNameField, NameCache
 from netprobe.packet.layers.dns_records import RECORD_CLASSES, ResourceRecord
 from netprobe.packet.layers.dns_types import DNS_CLASSES, DNS_TYPES, EDNS0_TYPES
@@ -113,7 +113,8 @@ class DNSRROPT(ResourceRecord):
                 opts.append(buf[pos:rdend])
                 break
             opt = _new(EDNS0TLV)
-            opt._payload = opt._under = opt._errors = opt._meta = None
+            opt._payload = opt._under = opt._errors = None
+            opt._meta = DISSECTED
             opt.optcode, opt.optlen, opt.optdata = code, length, buf[pos + 4:nxt]
             opts.append(opt)
             pos = nxt

@@ -16,7 +16,7 @@ from typing import Any
 
 from netprobe.errors import UsageError
 from netprobe.packet.field import BitField, IntField, ShortField, TailField, _ip6_text
-from netprobe.packet.layer import Layer, LengthNote, ParseError, Truncated
+from netprobe.packet.layer import DISSECTED, Layer, LengthNote, ParseError, Truncated
 from netprobe.packet.layers.dns_name import (
     DNSNameField,
     NameCache,
@@ -119,7 +119,7 @@ def _blank(cls: type[Layer]) -> Any:
     obj._payload = None
     obj._under = None
     obj._errors = None
-    obj._meta = None
+    obj._meta = DISSECTED
     return obj
 
 
@@ -216,6 +216,9 @@ class ResourceRecord(Layer):
     read, except when the RDATA held compressed names: a rebuilt record writes
     them in full, so ``rdlen`` is then None and is recomputed.
     """
+
+    #: Scapy forgets the RDATA length it read (it is recomputed): shown as None
+    forgotten_when_read = frozenset(("rdlen",))
 
     def _class_word(self) -> int:
         return (self.cacheflush & 1) << 15 | self.rclass & 0x7FFF

@@ -137,7 +137,7 @@ class IPv6(Layer):
         BitField("fl", 0, 20),
         ShortField("plen", None),
         ByteField("nh", None, names=IPV6_NH),
-        ByteField("hlim", None),
+        ByteField("hlim", 64),
         IPv6Field("src", None),
         IPv6Field("dst", "::1"),
     )

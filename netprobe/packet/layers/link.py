@@ -37,6 +37,7 @@ from netprobe.packet.layers.ether import ETHER_TYPES, Ether
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.raw import Padding, Raw
 from netprobe.packet.ouinames import OUIField
+from netprobe.packet.sysnames import ether_type_names
 
 __all__ = ["HDLC", "LLC", "NFLOG", "PPP", "SLL", "SLL2", "SNAP", "CookedLinux", "CookedLinuxV2",
            "Dot1AD", "Dot1Q", "Dot3", "Loopback"]
@@ -155,6 +156,8 @@ class Dot1Q(Layer):
         BitField("vlan", 1, 12),
         ShortField("type", None, names=ETHER_TYPES),
     )
+    hex_fields = frozenset(("type",))
+    shown_tables = {"type": ether_type_names}
     payload_fields = ("type",)
     payload_defaults = {"type": 0}
     __slots__ = ()
@@ -191,6 +194,15 @@ class Dot1Q(Layer):
         if t <= 1500:
             return LLC
         return _ethertype_next(self, "type", t)
+
+    def mysummary(self) -> str:
+        from netprobe.packet.present import value_text
+
+        text = f"({value_text(self, 'type')}) vlan {self.vlan}"
+        under = self._under
+        if type(self) is Dot1Q and isinstance(under, Ether):
+            return f"802.1q {under.src or '00:00:00:00:00:00'} > {under.dst} {text}"
+        return f"802.1q {text}"
 
     def answers(self, other: Layer) -> bool:
         if isinstance(other, Dot1Q):
