@@ -47,8 +47,21 @@ class PacketMeta(LayerMeta):
             # a user's field class with its own conversions goes through them
             ns["fields"] = tuple(CustomField(f) if is_custom(f) else f for f in desc)
         ns.setdefault("name", name)
+        own_init = ns.pop("__init__", None)  # LayerMeta writes __init__: the user's goes on top
         cls = super().__new__(mcs, name, bases, ns)
+        user_init = own_init is not None or getattr(cls, "_user_init", False)
+        if user_init:
+            cls._user_init = True
         _prepare(cls, desc is not None)
+        if user_init:
+            # the generated __init__ is kept for Packet.__init__ (the user's super() call);
+            # the class uses the user's own, or the one it inherits
+            made = cls.__dict__.get("__init__")
+            if made is not None:
+                cls._made_init = made
+                delattr(cls, "__init__")
+            if own_init is not None:
+                cls.__init__ = own_init
         return cls
 
 
@@ -117,14 +130,15 @@ def _prepare(cls: Any, own_fields: bool) -> None:
         cls.build_layer = _build_fixed
         if "__bytes__" not in vars(cls):
             cls.__bytes__ = _bytes_fixed
-    if not (cls._steps or cls._extract) and "parse" not in vars(cls):
+    if not (cls._steps or cls._extract or cls._user_init) and "parse" not in vars(cls):
         cls.parse = Layer.parse
     if own_fields and not cls._steps and cls.parse is Layer.parse:
         made = cls.__dict__.get("__init__")
         if isinstance(made, _layer._CodeOnFirstUse):
             cls.__init__ = _InitReadingBytes(cls, made)
     # nested packets are values of their own: copies and new packets get their own
-    nested = tuple(f.name for f in fields if isinstance(f, PacketField))
+    nested = tuple(f.name for f in fields if isinstance(f, PacketField)
+                   or isinstance(getattr(f, "fld", None), PacketField))  # a wrapped one too
     if nested and own_fields:
         _copy_nested(cls, nested)
 
@@ -226,14 +240,39 @@ def _copy_nested(cls: Any, names: tuple[str, ...]) -> None:
     cls._copy_one = _copy_one
 
 
+#: class -> the generated ``__init__`` its instances are made with, when a user's class
+#: defines its own ``__init__`` (which calls ``super().__init__``, reaching ``Packet``'s)
+_MADE_INITS: dict[type, Any] = {}
+
+
+def _made_init(cls: type) -> Any:
+    func = _MADE_INITS.get(cls)
+    if func is None:
+        for klass in cls.__mro__:
+            made = vars(klass).get("_made_init") or (
+                vars(klass).get("__init__") if "fields" in vars(klass) else None)
+            if made is not None:
+                func = made.generate() if hasattr(made, "generate") else made
+                break
+        _MADE_INITS[cls] = func
+    return func
+
+
 class Packet(Layer, metaclass=PacketMeta):
     """Base class of protocols declared as in Scapy.
 
     ``name`` is what ``show()`` titles the layer with (the class name by default);
-    ``fields_desc`` lists the fields in wire order. Override the hooks as in Scapy.
+    ``fields_desc`` lists the fields in wire order. Override the hooks as in Scapy,
+    ``__init__`` included (calling ``super().__init__(*args, **kargs)``).
     """
 
     __slots__ = ()
+    _user_init = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # reached only from a user's own __init__: make the packet as the class's
+        # generated __init__ does
+        _made_init(type(self))(self, *args, **kwargs)
     name: Any = "Packet"
     _steps: tuple[Any, ...] = ()
     _computed: tuple[Any, ...] = ()
@@ -272,6 +311,10 @@ class Packet(Layer, metaclass=PacketMeta):
     # -- dissection ---------------------------------------------------------------------------
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
         """The fixed part (generated code), the tail fields in order, ``extract_padding``."""
+        if self._user_init:  # a dissected layer is made by the user's __init__ too, as in Scapy
+            under, meta = self._under, self._meta
+            type(self).__init__(self)
+            self._under, self._meta = under, meta
         n = self.fixed_len
         if end - off < n:
             raise Truncated(f"truncated header ({end - off} of {n} bytes)")

@@ -307,8 +307,33 @@ out.append((T in (T() / Raw()), bool((T() / Raw()).haslayer(T)), (T() / T(a=2))[
 out.append((T().getlayer(T).a, len(T() / T()), T(a=3).getfieldval("a")))
 '''
 
-CASES = {"edges": EDGES, "lists": LISTS, "disney": DISNEY, "bind": BIND, "fields": FIELDS,
-         "hooks": HOOKS, "inherit": INHERIT, "random": RANDOM, "custom": CUSTOM}
+INIT = '''
+class P(Packet):
+    fields_desc = [ShortField("a", 1)]
+    def __init__(self, *args, **kargs):
+        extra = kargs.pop("extra", 5)
+        Packet.__init__(self, *args, **kargs)
+        self.extra = extra
+class Q(P):
+    fields_desc = [ShortField("a", 1), ByteField("b", 2)]
+class R(Q):
+    pass
+out = []
+p = P(a=3, extra=7)
+out.append((p.extra, bytes(p)))
+q = P(bytes(P(a=9) / b"zz"))
+out.append((q.extra, q.a, bytes(q.payload)))
+r = Q(b=4, extra=1)
+out.append((r.extra, bytes(r)))
+out.append((R(b"\\x00\\x07\\x08").extra, R(b"\\x00\\x07\\x08").b))
+bind_layers(UDP, P, dport=999)
+u = UDP(bytes(UDP(sport=1, dport=999) / P(a=2)))
+out.append((u[P].extra, u[P].a))
+split_layers(UDP, P, dport=999)
+'''
+
+CASES = {"init": INIT, "edges": EDGES, "lists": LISTS, "disney": DISNEY, "bind": BIND,
+         "fields": FIELDS, "hooks": HOOKS, "inherit": INHERIT, "random": RANDOM, "custom": CUSTOM}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
