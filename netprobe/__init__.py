@@ -70,6 +70,10 @@ _FACE: dict[str, tuple[str, ...]] = {
         "in6_issladdr", "in6_isuladdr", "in6_isvalid", "in6_mactoifaceid", "in6_or", "in6_xor",
         "valid_mac", "valid_net", "valid_net6"),
     "netprobe.library.defrag": ("defrag", "defragment", "defragment6", "fragment6"),
+    # (802.11's security and vendor elements, declared Scapy-style, loaded on first use)
+    "netprobe.packet.layers.dot11_rsn": ("AKMSuite", "Dot11EltMicrosoftWPA", "Dot11EltRSN",
+                                         "Dot11EltVendorSpecific", "PMKIDListPacket",
+                                         "RSNCipherSuite"),
     # -- more layers --
     "netprobe.library.layer_modules": ("load_contrib", "load_layer"),
 }

@@ -322,3 +322,53 @@ def test_network_stats_match_scapy(case: str) -> None:
         p = names["Dot11"](bytes(f))
         stats.append(p.getlayer(names["Dot11Beacon"]).network_stats())
     assert stats[0] == stats[1]
+
+
+RSN_FRAMES = [
+    'Dot11(addr1="ff:ff:ff:ff:ff:ff", addr2="02:00:00:00:00:01", addr3="02:00:00:00:00:01")'
+    '/Dot11Beacon(cap="ESS+privacy")/Dot11Elt(ID="SSID", info="wpa-lab")/Dot11EltRSN()',
+    'Dot11()/Dot11Beacon(cap="ESS+privacy")/Dot11Elt(ID=0, info="x")/Dot11EltRSN('
+    'akm_suites=[AKMSuite(suite=2)], group_management_cipher_suite=None, pmkids=None, '
+    'mfp_capable=0, mfp_required=0)',
+    'Dot11()/Dot11Beacon(cap="ESS+privacy")/Dot11Elt(ID=0, info="x")/Dot11EltMicrosoftWPA('
+    'akm_suites=[AKMSuite(oui=0x0050f2, suite=2)])/Dot11EltVendorSpecific(oui=0x0050f2, '
+    'info=b"\\x02\\x01\\x01\\x00")',
+    'Dot11()/Dot11Beacon()/Dot11Elt(ID=0, info="x")/Dot11Elt(ID=48, info=bytes.fromhex('
+    '"0100000fac040100000fac040100000fac020c00"))',
+    'Dot11()/Dot11Beacon()/Dot11Elt(ID=0, info="x")/Dot11Elt(ID=48, info=bytes.fromhex('
+    '"0100000fac040100000fac040100000fac020c000000"))',
+    'Dot11()/Dot11Beacon()/Dot11Elt(ID=0, info="x")/Dot11Elt(ID=48, info=bytes.fromhex('
+    '"0100000fac040200000fac04000fac020100000fac020c000100" + "11" * 16 + "000fac06"))',
+]
+
+
+@pytest.mark.parametrize("expr", RSN_FRAMES)
+def test_security_elements_match_scapy(expr: str) -> None:
+    """RSN, WPA and vendor elements: the same bytes, read back as Scapy reads them."""
+    import netprobe
+
+    names = {n: getattr(netprobe, n) for n in ("AKMSuite", "Dot11EltMicrosoftWPA",
+                                              "Dot11EltRSN", "Dot11EltVendorSpecific")}
+    mine = eval(expr, {"__builtins__": {}, "bytes": bytes}, {**NP_NAMES, **names})
+    theirs = eval(expr, {"__builtins__": {}, "bytes": bytes}, SC_NAMES)
+    assert bytes(mine) == bytes(theirs)
+    back, sc_back = NP_NAMES["Dot11"](bytes(mine)), sc.Dot11(bytes(theirs))
+    assert _views(back) == _views(sc_back)
+    assert (back.getlayer(NP_NAMES["Dot11Beacon"]).network_stats()
+            == sc_back[sc.Dot11Beacon].network_stats())
+
+
+@settings(max_examples=300, deadline=None)
+@given(ident=st.sampled_from([48, 221, 1, 3, 0]), body=st.binary(max_size=60),
+       lie=st.integers(-3, 3))
+def test_malformed_elements_never_raise(ident: int, body: bytes, lie: int) -> None:
+    """Elements with any body and a length that may lie: dissected, shown, rebuilt."""
+    head = bytes(sc.Dot11() / sc.Dot11Beacon())
+    n = max(0, min(255, len(body) + lie))
+    raw = head + bytes((ident, n)) + body
+    pkt = dissect(raw, 105)
+    pkt.summary()
+    pkt.show(dump=True)
+    repr(pkt)
+    pkt.to_dicts()
+    assert bytes(pkt) == raw

@@ -521,6 +521,8 @@ class Dot11EltDSSSet(Dot11Elt):
         return self.element_body()
 
 
+#: element IDs whose classes live in ``dot11_rsn.py`` (RSN, vendor-specific)
+_DECLARED_ELEMENTS = frozenset({48, 221})
 #: element ID -> the class dissection gives it (Scapy's)
 ELEMENT_CLASSES: dict[int, type[Layer]] = {1: Dot11EltRates, 3: Dot11EltDSSSet,
                                            50: Dot11EltRates}
@@ -529,7 +531,14 @@ ELEMENT_CLASSES: dict[int, type[Layer]] = {1: Dot11EltRates, 3: Dot11EltDSSSet,
 def element_class(buf: bytes, off: int, end: int) -> type[Layer]:
     """The element class for the bytes at ``off`` (by its ID; a plain ``Dot11Elt`` when
     its length does not fit that class)."""
-    cls = ELEMENT_CLASSES.get(buf[off]) if off < end else None
+    ident = buf[off] if off < end else None
+    if ident in _DECLARED_ELEMENTS:
+        # RSN and vendor elements are declared Scapy-style in their own module, loaded
+        # the first time a capture has one
+        from netprobe.packet.layers.dot11_rsn import element_class_for
+
+        return element_class_for(buf, off, end) or Dot11Elt
+    cls = ELEMENT_CLASSES.get(ident) if ident is not None else None
     if cls is Dot11EltDSSSet and not (off + 2 < end and buf[off + 1] == 1):
         cls = None  # a channel byte, and nothing else, or the bytes are kept as info
     return cls or Dot11Elt

@@ -11,15 +11,10 @@ from typing import Any
 
 from netprobe.packet.layer import Layer
 from netprobe.packet.layers.dot11 import CAPABILITIES, Dot11Elt
+from netprobe.packet.layers.dot11_rsn import AKM_SUITES
 
-__all__ = ["AKM_SUITES", "network_stats"]
+__all__ = ["network_stats"]
 
-#: AKM suite types (IEEE 802.11 table 9-151) under Scapy's names
-AKM_SUITES = {0: "Reserved", 1: "802.1X", 2: "PSK", 3: "FT-802.1X", 4: "FT-PSK",
-              5: "WPA-SHA256", 6: "PSK-SHA256", 7: "TDLS", 8: "SAE", 9: "FT-SAE",
-              10: "AP-PEER-KEY", 11: "WPA-SHA256-SUITE-B", 12: "WPA-SHA384-SUITE-B",
-              13: "FT-802.1X-SHA384", 14: "FILS-SHA256", 15: "FILS-SHA384",
-              16: "FT-FILS-SHA256", 17: "FT-FILS-SHA384", 18: "OWE"}
 #: Microsoft's OUI and the vendor type of its WPA element
 _WPA_ELEMENT = b"\x00\x50\xf2\x01"
 _RSN, _VENDOR = 48, 221
@@ -45,7 +40,7 @@ def network_stats(body: Layer) -> dict[str, Any]:
     out: dict[str, Any] = {}
     crypto: set[str] = set()
     cur = body._payload
-    while isinstance(cur, Dot11Elt):
+    while isinstance(cur, Dot11Elt) or Dot11Elt in getattr(type(cur), "found_as", ()):
         info = cur.element_body()
         if cur.ID == 0:
             out["ssid"] = info.decode("utf-8", "replace")
