@@ -96,10 +96,18 @@ def traceroute(target: Any, dport: int = 80, minttl: int = 1, maxttl: int = 30,
     from netprobe.packet import IP, TCP
 
     targets = target if isinstance(target, list) else [target]
+    ident = random.randint(1, 65535)
     if l4 is None:
-        l4 = TCP(sport=sport if sport is not None else random.randint(1025, 65535),
-                 dport=dport, flags="S", seq=random.getrandbits(32))
-    probes = IP(dst=targets, id=random.randint(1, 65535), ttl=(minttl, maxttl)) / l4
+        # one sequence number per TTL: the answers (the SYN-ACK's ack, the quoted
+        # header in an ICMP error) then say which probe they answer
+        port = sport if sport is not None else random.randint(1025, 65535)
+        base = random.getrandbits(31)
+        probes = [IP(dst=dst, id=ident, ttl=ttl) / TCP(sport=port, dport=dport, flags="S",
+                                                       seq=base + ttl)
+                  for dst in targets for ttl in range(minttl, maxttl + 1)]
+    else:
+        probes = [IP(dst=dst, id=ident, ttl=ttl) / l4 for dst in targets
+                  for ttl in range(minttl, maxttl + 1)]
     ans, unans = sr(probes, filter=filter, timeout=timeout, verbose=verbose, **kwargs)
     result = TracerouteResult(ans.res)
     if verbose:
