@@ -838,7 +838,8 @@ class Layer(metaclass=LayerMeta):
             v = getattr(self, f.name)
             if v is None or (dissected and f.name in type(self).forgotten_when_read):
                 continue
-            if not dissected and (is_default_value(v, f.default) or isinstance(v, F.Volatile)
+            if not dissected and (is_default_value(v, f.default)
+                                  or (isinstance(v, F.Volatile) and getattr(v, "fuzzed", False))
                                   or (isinstance(v, list) and not v and f.default == [])):
                 continue
             out[f.name] = v

@@ -22,7 +22,7 @@ from typing import Any
 
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
 from netprobe.packet import layer as _layer
-from netprobe.packet.layer import BUILD_BINDINGS, Layer, LayerMeta, Truncated
+from netprobe.packet.layer import BUILD_BINDINGS, Layer, LayerMeta, Truncated, is_default_value
 from netprobe.packet.scapy_fields import (
     BitRun,
     CustomField,
@@ -419,7 +419,7 @@ def _on_stack(lower: Layer, upper: Layer) -> None:
         f = by_name.get(key)
         if f is not None:
             cur = getattr(lower, key)
-            if cur is f.default or (not isinstance(cur, F.Volatile) and cur == f.default):
+            if cur is None or is_default_value(cur, f.default):  # never given a value
                 setattr(lower, key, f.check(value))
 
 

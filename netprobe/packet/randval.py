@@ -25,11 +25,16 @@ __all__ = ["RandBin", "RandByte", "RandChoice", "RandIP", "RandIP6", "RandInt", 
 
 
 class VolatileValue(Volatile):
-    """A value drawn anew each time it is used: as a field value, printed, or computed with."""
+    """A value drawn anew each time it is used: as a field value, printed, or computed with.
 
-    __slots__ = ()
+    ``fuzzed`` is true for the values ``fuzz()`` put in a packet (which ``repr`` leaves
+    out, as Scapy does; values a user gave are shown).
+    """
+
+    __slots__ = ("fuzzed",)
 
     def __init__(self) -> None:
+        self.fuzzed = False
         if _layer.DRAW_VOLATILES is None:  # building looks for random values from now on
             _layer.DRAW_VOLATILES = draw_volatiles
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from netprobe.errors import UsageError
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
+from netprobe.packet import randval as R  # noqa: N812 - R.RandShort reads as what it is
 from netprobe.packet.layer import Truncated
 
 __all__ = [
@@ -131,9 +132,30 @@ class ScapyField:
         value, used = self.take(pkt, s, 0, len(s))
         return s[used:], self.m2i(pkt, value)
 
+    def randval(self) -> Any:
+        """A random value of this field's kind (what ``fuzz()`` puts in it), or None."""
+        return None
+
     def __repr__(self) -> str:
         owners = ",".join(c.__name__ for c in getattr(self, "owners", ()))
         return f"<{type(self).__name__} ({owners}).{self.name}>"  # type: ignore[attr-defined]
+
+
+#: struct code -> the random value of its size (as Scapy's fields draw them)
+_RAND_BY_CODE = {"B": "RandByte", "H": "RandShort", "I": "RandInt", "Q": "RandLong",
+                 "b": "RandSByte", "h": "RandSShort", "i": "RandSInt", "q": "RandSLong"}
+
+
+def _rand_num(code: str) -> Any:
+    return getattr(R, _RAND_BY_CODE[code])()
+
+
+def _rand_bits(bits: int) -> Any:
+    return R.RandNum(0, (1 << bits) - 1)
+
+
+def _rand_bytes() -> Any:
+    return R.RandBin(R.RandNum(0, 1200))
 
 
 def _need(off: int, size: int, end: int, name: str) -> None:
@@ -215,6 +237,9 @@ class _NumField(ScapyField, F.UIntField):
     def i2len(self, pkt: Any, value: Any) -> int:
         return self.size
 
+    def randval(self) -> Any:
+        return _rand_num(self.fmt)
+
 
 class _HexMixin:
     def i2repr(self, pkt: Any, value: Any) -> str:
@@ -265,7 +290,7 @@ class EnumField(_EnumMixin, _NumField):
 
     def pack_expr(self, v: str) -> str:
         # a name assigned after the packet was made (``pkt.code = "bye"``) is read here
-        v = f"({v} if {v}.__class__ is int else 0 if {v} is None else _chk_{self.name}({v}))"
+        v = f"({v} if isinstance({v}, int) else 0 if {v} is None else _chk_{self.name}({v}))"
         return super().pack_expr(v)
 
     def put(self, pkt: Any, value: Any) -> bytes:
@@ -345,6 +370,9 @@ class BitField(ScapyField, F.BitField):
         """How ``ls()`` names the field's kind."""
         return f"{type(self).__name__}  ({self.bits} bits)"
 
+    def randval(self) -> Any:
+        return _rand_bits(self.bits)
+
 
 class XBitField(_HexMixin, BitField):
     """A bit field shown in hex."""
@@ -387,6 +415,9 @@ class FlagsField(ScapyField, F.FlagsField):
         if value is None or isinstance(value, F.Volatile):
             return _plain(value)
         return str(self.valuetype(value))
+
+    def randval(self) -> Any:
+        return _rand_bits(self.bits)
 
 
 # -- addresses ----------------------------------------------------------------------------------
@@ -437,6 +468,9 @@ class IPField(ScapyField, F.IPv4Field):
         _need(off, 4, end, self.name)
         return socket.inet_ntoa(buf[off:off + 4]), off + 4
 
+    def randval(self) -> Any:
+        return R.RandIP()
+
 
 class IP6Field(ScapyField, F.IPv6Field):
     """An IPv6 address; unset, it is ``::``."""
@@ -455,6 +489,9 @@ class IP6Field(ScapyField, F.IPv6Field):
         _need(off, 16, end, self.name)
         return F._ip6_text(buf[off:off + 16]), off + 16
 
+    def randval(self) -> Any:
+        return R.RandIP6()
+
 
 class MACField(ScapyField, F.MACField):
     """A MAC address; unset, it is ``00:00:00:00:00:00``."""
@@ -469,6 +506,9 @@ class MACField(ScapyField, F.MACField):
     def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
         _need(off, 6, end, self.name)
         return buf[off:off + 6].hex(":"), off + 6
+
+    def randval(self) -> Any:
+        return R.RandMAC()
 
 
 # -- strings ------------------------------------------------------------------------------------
@@ -527,6 +567,9 @@ class StrFixedLenField(ScapyField, F.BytesField):
             return repr(value.rstrip(b"\x00"))
         return _plain(value)
 
+    def randval(self) -> Any:
+        return R.RandBin(self.length) if self.length_from is None else _rand_bytes()
+
 
 class _StrFixedLenTail(StrFixedLenField, F.TailField):
     """A ``StrFixedLenField`` whose length comes from the packet: read after the fixed part."""
@@ -553,6 +596,9 @@ class _StrTail(ScapyField, F.TailField):
 
     def to_json(self, value: Any) -> Any:
         return None if value is None else bytes(value).hex()
+
+    def randval(self) -> Any:
+        return _rand_bytes()
 
 
 class StrField(_StrTail):
@@ -826,6 +872,9 @@ class _Wrapper(ScapyField, F.TailField):
     def to_json(self, value: Any) -> Any:
         return self.fld.to_json(value)
 
+    def randval(self) -> Any:
+        return self.fld.randval()
+
     def __getattr__(self, attr: str) -> Any:
         if attr.startswith("__") or attr == "fld":
             raise AttributeError(attr)
@@ -920,6 +969,10 @@ class Field(ScapyField, F.TailField):
     def i2repr(self, pkt: Any, value: Any) -> str:
         return _plain(self.i2h(pkt, value))
 
+    def randval(self) -> Any:
+        code = self.fmt.lstrip("@=<>!")
+        return _rand_num(code) if code in _RAND_BY_CODE else None
+
 
 #: Scapy's hooks a user's field class may override
 _CUSTOM_HOOKS = ("i2m", "m2i", "h2i", "any2i", "addfield", "getfield")
@@ -963,6 +1016,9 @@ class CustomField(ScapyField, F.TailField):
 
     def i2repr(self, pkt: Any, value: Any) -> str:
         return self.fld.i2repr(pkt, value)
+
+    def randval(self) -> Any:
+        return self.fld.randval()
 
     @property
     def ls_kind(self) -> str:

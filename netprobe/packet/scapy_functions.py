@@ -28,10 +28,15 @@ def fuzz(pkt: Any) -> Any:
     for layer in out.chain():
         given = layer.fields_given()
         for f in type(layer).fields_desc:
-            if f.name in given or f.default is None or isinstance(f, F.TailField):
+            if f.name in given or f.default is None:
                 continue
             value: Any = None
-            if isinstance(f, F.UIntField):
+            own = getattr(f, "randval", None)  # a field that says (Scapy's field classes)
+            if own is not None:
+                value = own()
+            elif isinstance(f, F.TailField):
+                continue
+            elif isinstance(f, F.UIntField):
                 value = R.RandNum(0, f.maxval)
             elif isinstance(f, F.IPv4Field):
                 value = R.RandIP()
@@ -40,6 +45,7 @@ def fuzz(pkt: Any) -> Any:
             elif isinstance(f, F.MACField):
                 value = R.RandMAC()
             if value is not None:
+                value.fuzzed = True  # not shown by repr(), as in Scapy
                 setattr(layer, f.name, value)
     return out
 
