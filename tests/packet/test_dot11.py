@@ -74,6 +74,13 @@ FRAMES = [
     'Dot11(type=2, subtype=8, FCfield="protected")/Dot11QoS()/Raw(b"\\x01\\x02\\x03\\x00" + '
     'b"x" * 20)',
     'Dot11(type=0, subtype=11, FCfield="protected")/Raw(b"ab")',
+    'Dot11(addr1="02:00:00:00:00:01")/Dot11AssoResp(cap="ESS", status=1, AID=0xc001)'
+    '/Dot11Elt(ID=0, info="x")',
+    'Dot11(addr1="02:00:00:00:00:01")/Dot11ReassoReq(current_AP="02:00:00:00:00:09")'
+    '/Dot11Elt(ID=0, info="x")',
+    'Dot11()/Dot11ReassoResp()/Dot11Elt(ID=0, info="x")',
+    'Dot11(addr1="02:00:00:00:00:01")/Dot11ATIM()',
+    'Dot11(addr1="02:00:00:00:00:01")/Dot11Action(category=3)',
 ]
 
 NP_NAMES = {**np_packet.layer_classes()}
@@ -372,3 +379,18 @@ def test_malformed_elements_never_raise(ident: int, body: bytes, lie: int) -> No
     repr(pkt)
     pkt.to_dicts()
     assert bytes(pkt) == raw
+
+
+@pytest.mark.parametrize("expr", FRAMES + RSN_FRAMES)
+def test_frames_pickle(expr: str) -> None:
+    """Built and dissected 802.11 frames pickle and unpickle to the same bytes."""
+    import pickle
+
+    import netprobe
+
+    names = {**NP_NAMES, **{n: getattr(netprobe, n) for n in (
+        "AKMSuite", "Dot11EltMicrosoftWPA", "Dot11EltRSN", "Dot11EltVendorSpecific")}}
+    built = eval(expr, {"__builtins__": {}, "bytes": bytes}, names)
+    again = type(built)(bytes(built))
+    for pkt in (built, again):
+        assert bytes(pickle.loads(pickle.dumps(pkt))) == bytes(pkt)

@@ -28,6 +28,7 @@ from netprobe.packet.field import (
     ByteField,
     FlagsField,
     ListField,
+    MACField,
     RawBytesField,
 )
 from netprobe.packet.layer import Layer, Truncated, _upper_value, bind_layers
@@ -41,9 +42,10 @@ from netprobe.packet.layers.dot11_protected import Dot11Encrypted, Dot11WEP, pro
 from netprobe.packet.layers.link import LLC
 from netprobe.packet.layers.radiotap import RadioTap
 
-__all__ = ["Dot11", "Dot11AssoReq", "Dot11Auth", "Dot11Beacon", "Dot11Deauth", "Dot11Disas",
-           "Dot11Elt", "Dot11EltDSSSet", "Dot11EltRates", "Dot11Encrypted", "Dot11FCS",
-           "Dot11ProbeReq", "Dot11ProbeResp", "Dot11QoS", "Dot11WEP", "RadioTap"]
+__all__ = ["Dot11", "Dot11ATIM", "Dot11Action", "Dot11AssoReq", "Dot11AssoResp", "Dot11Auth",
+           "Dot11Beacon", "Dot11Deauth", "Dot11Disas", "Dot11Elt", "Dot11EltDSSSet",
+           "Dot11EltRates", "Dot11Encrypted", "Dot11FCS", "Dot11ProbeReq", "Dot11ProbeResp",
+           "Dot11QoS", "Dot11ReassoReq", "Dot11ReassoResp", "Dot11WEP", "RadioTap"]
 
 TYPES = {0: "Management", 1: "Control", 2: "Data", 3: "Extension"}
 #: (type, subtype) names as Scapy shows them
@@ -73,6 +75,12 @@ STATUS_CODES = {0: "success", 1: "failure", 10: "cannot-support-all-cap", 11: "i
 REASON_CODES = {0: "reserved", 1: "unspec", 2: "auth-expired", 3: "deauth-ST-leaving",
                 4: "inactivity", 5: "AP-full", 6: "class2-from-nonauth",
                 7: "class3-from-nonass", 8: "disas-ST-leaving", 9: "ST-not-auth"}
+ACTION_CATEGORIES = {0: "Spectrum Management", 1: "QoS", 2: "DLS", 3: "Block", 4: "Public",
+                     5: "Radio Measurement", 6: "Fast BSS Transition", 7: "HT", 8: "SA Query",
+                     9: "Protected Dual of Public Action", 10: "WNM", 11: "Unprotected WNM",
+                     12: "TDLS", 13: "Mesh", 14: "Multihop", 15: "Self-protected", 16: "DMG",
+                     17: "Reserved Wi-Fi Alliance", 18: "Fast Session Transfer",
+                     19: "Robust AV Streaming", 20: "Unprotected DMG", 21: "VHT"}
 #: information element IDs, Scapy's names
 ELEMENT_IDS = {0: "SSID", 1: "Supported Rates", 2: "FHset", 3: "DSSS Set", 4: "CFset",
                5: "TIM", 6: "IBSSset", 7: "Country", 10: "Request", 16: "challenge",
@@ -349,6 +357,60 @@ class Dot11AssoReq(_Body):
     __slots__ = ()
 
 
+class Dot11AssoResp(_Body):
+    """An association response: capabilities, status code, association ID."""
+
+    name = "802.11 Association Response"
+    fields = (
+        FlagsField("cap", 0, 16, CAPABILITIES),
+        LEUIntField("status", 0, 2),
+        LEUIntField("AID", 0, 2),
+    )
+    __slots__ = ()
+
+
+class Dot11ReassoReq(_Body):
+    """A reassociation request: capabilities, listen interval, the current AP."""
+
+    name = "802.11 Reassociation Request"
+    fields = (
+        FlagsField("cap", 0, 16, CAPABILITIES),
+        LEUIntField("listen_interval", 200, 2),
+        MACField("current_AP", "00:00:00:00:00:00"),
+    )
+    __slots__ = ()
+
+
+class Dot11ReassoResp(_Body):
+    """A reassociation response: as an association response."""
+
+    name = "802.11 Reassociation Response"
+    fields = Dot11AssoResp.fields
+    __slots__ = ()
+
+
+class Dot11ATIM(Layer):
+    """An announcement traffic indication message: no body."""
+
+    name = "802.11 ATIM"
+    fields = ()
+    __slots__ = ()
+
+    def summary_part(self) -> str:
+        return "Dot11ATIM"
+
+
+class Dot11Action(Layer):
+    """An action frame: the category; what follows is the category's own (``Raw``)."""
+
+    name = "802.11 Action"
+    fields = (ByteField("category", 0, names=ACTION_CATEGORIES),)
+    __slots__ = ()
+
+    def summary_part(self) -> str:
+        return "Dot11Action"
+
+
 class Dot11Auth(_Body):
     """An authentication frame: algorithm, transaction sequence number, status."""
 
@@ -397,6 +459,20 @@ class Dot11Elt(Layer):
     #: Scapy's elements do not indent the element after them in ``show()``
     show_indent = 0
     __slots__ = ()
+
+    def __new__(cls, _raw: Any = None, *args: Any, **kwargs: Any) -> Any:
+        """``Dot11Elt(raw)`` reads the bytes as the element class their ID names
+        (``Dot11EltRates``, ``Dot11EltRSN``...), as Scapy's does."""
+        if cls is Dot11Elt and isinstance(_raw, (bytes, bytearray)) and _raw and not kwargs:
+            raw = bytes(_raw)
+            target = element_class(raw, 0, len(raw))
+            if target is not Dot11Elt:
+                if issubclass(target, Dot11Elt):
+                    return object.__new__(target)  # its __init__ reads the bytes
+                from netprobe.packet.dissect import dissect_as
+
+                return dissect_as(target, raw)
+        return object.__new__(cls)
 
     def element_body(self) -> bytes:
         """The element's bytes after ID and length."""
@@ -493,6 +569,11 @@ class Dot11EltRates(Dot11Elt):
         """The rate bytes, as ``Dot11Elt.info``."""
         return self.element_body()
 
+    @info.setter
+    def info(self, value: bytes | None) -> None:
+        if value is not None:
+            self.rates = list(bytes(value))
+
 
 class Dot11EltDSSSet(Dot11Elt):
     """DSSS Parameter Set (ID 3): the channel."""
@@ -519,6 +600,11 @@ class Dot11EltDSSSet(Dot11Elt):
     def info(self) -> bytes:
         """The channel byte, as ``Dot11Elt.info``."""
         return self.element_body()
+
+    @info.setter
+    def info(self, value: bytes | None) -> None:
+        if value:
+            self.channel = bytes(value)[0]
 
 
 #: element IDs whose classes live in ``dot11_rsn.py`` (RSN, vendor-specific)
@@ -570,9 +656,10 @@ class Dot11QoS(Layer):
 
 
 #: management subtype -> the body class that follows the header
-MANAGEMENT_BODIES: dict[int, type[Layer]] = {0: Dot11AssoReq, 4: Dot11ProbeReq,
-                                             5: Dot11ProbeResp, 8: Dot11Beacon, 10: Dot11Disas,
-                                             11: Dot11Auth, 12: Dot11Deauth}
+MANAGEMENT_BODIES: dict[int, type[Layer]] = {
+    0: Dot11AssoReq, 1: Dot11AssoResp, 2: Dot11ReassoReq, 3: Dot11ReassoResp, 4: Dot11ProbeReq,
+    5: Dot11ProbeResp, 8: Dot11Beacon, 9: Dot11ATIM, 10: Dot11Disas, 11: Dot11Auth,
+    12: Dot11Deauth, 13: Dot11Action}
 
 # Building: a body under Dot11 sets the frame's type and subtype (as in Scapy).
 for _st, _body in MANAGEMENT_BODIES.items():
