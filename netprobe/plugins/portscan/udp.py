@@ -261,6 +261,8 @@ class _Scan:
         self.last_answer: float | None = None
         self.limits: dict[str, ratelimit.Limit] = {}
         self.spacing: dict[str, float] = {}
+        #: per host, whether its last round left a probe unanswered
+        self.round_silent: dict[str, bool] = {}
 
     # -- running one round ----------------------------------------------------------------------
     def remaining(self) -> float | None:
@@ -331,6 +333,12 @@ class _Scan:
             if resend:
                 c.retries += c.sent - before
             c.elapsed = self.base_elapsed + (time.monotonic() - self.start)
+            for h in hosts:
+                self.round_silent[h] = False
+            for i in indices:
+                p = self.ports[i]
+                if p.attempts and p.attempts[-1].outcome == "none":
+                    self.round_silent[p.host] = True
 
     def _take(self, r: Result, seq: int) -> None:
         key = _probe_target(r.probe_bytes)
@@ -465,15 +473,20 @@ class _Scan:
     def _spacing(self, host: str, limit: ratelimit.Limit) -> float:
         """Seconds between probes to a limited host: a fraction of its measured interval.
 
-        Before an interval is measured, probe densely (every ``EXPLORE_SPACING``
-        seconds, halved each round that still measures nothing): once probes
-        come faster than tokens, refusals appear and measure the interval.
+        Before an interval is measured, probe at the prior's pace (every
+        ``EXPLORE_SPACING`` seconds), twice as fast after each round the host
+        answered in full (its tokens come faster than that): once probes come
+        faster than tokens, refusals appear and measure the interval. A round
+        with silences keeps the pace (faster would only spend probes).
         """
         if limit.interval is not None:
             spacing = limit.interval / PROBES_PER_TOKEN
         else:
             previous = self.spacing.get(host)
-            spacing = EXPLORE_SPACING if previous is None else previous / 2
+            if previous is None:
+                spacing = EXPLORE_SPACING
+            else:
+                spacing = previous if self.round_silent.get(host, True) else previous / 2
         spacing = max(MIN_SPACING, spacing)
         self.spacing[host] = spacing
         return spacing
