@@ -187,6 +187,7 @@ class PluginGroup(click.Group):
             else:
                 error = TypeError(f"{type(loaded).__name__} object is not a click command")
                 command = UnavailablePlugin(cmd_name, entry_point.value, error)
+        add_global_options(command)
         self._loaded[cmd_name] = command
         return command
 
@@ -411,12 +412,123 @@ def root(ctx: click.Context, debug: bool, json_output: bool | None, scope_file: 
     settings.scope_env = os.environ.get(SCOPE_ENV)
 
 
-def _error_line(kind: str, message: object) -> None:
+GLOBAL_OPTIONS: tuple[str, ...] = ("--debug", "--json", "--no-json", "--scope")
+"""Root options every subcommand also accepts after its name (``netprobe X --json``)."""
+
+
+def _settings_of(ctx: click.Context) -> Settings | None:
+    found = ctx.find_object(Settings)
+    return found if isinstance(found, Settings) else None
+
+
+def _late_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    settings = _settings_of(ctx)
+    if value and settings is not None:
+        settings.debug = True
+
+
+def _late_json(ctx: click.Context, _param: click.Parameter, value: bool | None) -> None:
+    settings = _settings_of(ctx)
+    if value is None or settings is None:
+        return
+    settings.json = value
+    settings.color = not value and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _late_scope(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    settings = _settings_of(ctx)
+    if value is None or settings is None:
+        return
+    settings.scope_file = value
+    settings.__dict__.pop("scope", None)  # forget a scope built from the earlier source
+
+
+def _global_option_copies(taken: set[str]) -> list[click.Option]:
+    """The root options a subcommand lacks, as options that update ``Settings``."""
+    extra: list[click.Option] = []
+    if "--debug" not in taken:
+        extra.append(click.Option(["--debug"], is_flag=True, expose_value=False,
+                                  hidden=True, callback=_late_debug))
+    if "--json" not in taken and "--no-json" not in taken:
+        extra.append(click.Option(["--json/--no-json"], default=None, expose_value=False,
+                                  callback=_late_json,
+                                  help="JSON Lines (the default when stdout is not a "
+                                       "terminal)."))
+    if "--scope" not in taken:
+        extra.append(click.Option(["--scope"], type=click.Path(exists=True, dir_okay=False),
+                                  metavar="FILE", expose_value=False, hidden=True,
+                                  callback=_late_scope))
+    return extra
+
+
+def add_global_options(command: click.Command) -> None:
+    """Let ``command`` (and, for a group, each of its subcommands) take the root options.
+
+    ``--debug``, ``--json/--no-json`` and ``--scope`` then work before or after
+    the subcommand's name; a command that declares one of these names itself
+    keeps its own (its ``--json`` then overrides the root's as before).
+    """
+    if getattr(command, "_netprobe_globals", False):
+        return
+    taken = {name for param in command.params
+             for name in (*param.opts, *param.secondary_opts)}
+    command.params.extend(_global_option_copies(taken))
+    command._netprobe_globals = True  # type: ignore[attr-defined]
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            add_global_options(sub)
+
+
+def _option_name(param: click.Parameter | None) -> str:
+    if param is None:
+        return "a value"
+    if isinstance(param, click.Option):
+        names = sorted(param.opts, key=len, reverse=True)
+        return names[0] if names else str(param.name)
+    return (param.human_readable_name or str(param.name)).upper()
+
+
+def usage_message(exc: click.UsageError) -> str:
+    """click's usage error as netprobe's one line: which option, what it accepts.
+
+    ``"traceroute --queries: '0' is not a whole number from 1 to 10"`` instead
+    of click's four-line block with ``x>=1`` or "not a valid float range".
+    """
+    import re
+
+    from netprobe.cli_types import accepts
+
+    ctx = exc.ctx
+    where = ctx.command_path.removeprefix("netprobe").strip() if ctx is not None else ""
+    prefix = f"{where}: " if where else ""
+    help_hint = f" (see 'netprobe {where} --help')" if where else " (see 'netprobe --help')"
+    if isinstance(exc, click.MissingParameter):
+        kind = "argument" if isinstance(exc.param, click.Argument) else "option"
+        words = accepts(exc.param.type) if exc.param is not None else None
+        tail = f", {words}" if words else ""
+        return f"{prefix}missing {kind} {_option_name(exc.param)}{tail}{help_hint}"
+    if isinstance(exc, click.BadParameter):
+        name = _option_name(exc.param)
+        words = accepts(exc.param.type) if exc.param is not None else None
+        message = exc.message.rstrip(".")
+        quoted = re.match(r"^('.*?'|\S+) is not ", message)
+        if quoted and words and not message.endswith(words):
+            message = f"{quoted.group(1)} is not {words}"
+        return f"{prefix}{name}: {message}"
+    if isinstance(exc, click.NoSuchOption):
+        text = f"{prefix}No such option {exc.option_name}"
+        if exc.possibilities:
+            text += " (did you mean " + " or ".join(sorted(exc.possibilities)) + "?)"
+        return text + help_hint
+    message = exc.message.rstrip(".")
+    return f"{prefix}{message}{help_hint}"
+
+
+def _error_text(kind: str, message: object) -> str:
     # One line, whatever the message holds: a multi-line error would look
     # like several errors in logs.
     text = " ".join(str(message).split()) or "(no message)"
-    sys.stderr.write(f"netprobe: {kind}: {text}\n")
-    sys.stderr.flush()
+    return f"netprobe: {kind}: {text}\n"
 
 
 def _silence_stdout() -> None:
@@ -446,16 +558,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         costs.add("interpreter start + cli", costs.process_age() or 0.0)
         costs.time_imports()
+    last: list[str] = []
     try:
-        return _main(args, settings)
+        return _main(args, settings, last)
     finally:
         if timed and settings.debug:
             sys.stderr.write("".join(f"netprobe: {line}\n"
                                      for line in costs.table(costs.process_age())))
+        # The error line is the last line of stderr, after the --debug costs.
+        for line in last:
+            sys.stderr.write(line)
+        sys.stderr.flush()
 
 
-def _main(args: list[str], settings: Settings) -> int:
-    """``main`` for parsed-out ``args``: run the command, map exceptions to exit codes."""
+def _main(args: list[str], settings: Settings, last: list[str]) -> int:
+    """``main`` for parsed-out ``args``: run the command, map exceptions to exit codes.
+
+    The one error line is appended to ``last`` (written after everything else).
+    """
     try:
         with root.make_context("netprobe", args, obj=settings) as ctx:
             result = root.invoke(ctx)
@@ -466,6 +586,12 @@ def _main(args: list[str], settings: Settings) -> int:
         reason = "interrupted" if isinstance(exc.__context__, KeyboardInterrupt) else "aborted"
         sys.stderr.write(f"netprobe: {reason}\n")
         return EXIT_INTERRUPTED
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()
+        return EXIT_USAGE
+    except click.UsageError as exc:
+        last.append(_error_text("error", usage_message(exc)))
+        return EXIT_USAGE
     except click.ClickException as exc:
         exc.show()
         # click's generic exit code 1 would read as "findings"; its usage
@@ -481,12 +607,12 @@ def _main(args: list[str], settings: Settings) -> int:
     except NetprobeError as exc:
         if settings.debug:
             _print_traceback(exc)
-        _error_line("error", exc)
+        last.append(_error_text("error", exc))
         return exc.exit_code
     except Exception as exc:
         if settings.debug:
             _print_traceback(exc)
-        _error_line("internal error", f"{type(exc).__name__}: {exc}")
+        last.append(_error_text("internal error", f"{type(exc).__name__}: {exc}"))
         return EXIT_RUNTIME
     if isinstance(result, int) and not isinstance(result, bool):
         return result
@@ -527,14 +653,17 @@ __all__ = [
     "ENVIRONMENT",
     "EPILOG",
     "EXIT_STATUS",
+    "GLOBAL_OPTIONS",
     "PLUGIN_GROUP",
     "PluginGroup",
     "PluginLoadError",
     "Settings",
     "UnavailablePlugin",
+    "add_global_options",
     "console",
     "main",
     "package_version",
     "plugin_summary",
     "root",
+    "usage_message",
 ]
