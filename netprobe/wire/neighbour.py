@@ -10,11 +10,8 @@ an answer appears or the wait runs out. Found MACs are cached for the run.
 
 from __future__ import annotations
 
-import json
-import shutil
 import socket
 import struct
-import subprocess
 import time
 from dataclasses import dataclass
 
@@ -246,6 +243,11 @@ def _proc_net_arp() -> list[Neighbour]:
 
 
 def _ip_neigh(family: int) -> list[Neighbour]:
+    # the fallback without netlink: its modules are loaded only when it runs
+    import json
+    import shutil
+    import subprocess
+
     ip = shutil.which("ip")
     if ip is None:
         return []

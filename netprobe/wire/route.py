@@ -10,11 +10,8 @@ the source address. Answers are cached for the run.
 from __future__ import annotations
 
 import errno
-import json
-import shutil
 import socket
 import struct
-import subprocess
 from dataclasses import dataclass
 
 from netprobe import costs
@@ -183,6 +180,11 @@ def _gateway(attrs: dict[int, bytes], af: int) -> str | None:
 
 
 def _lookup_ip_command(address: str, family: int, scope_index: int) -> Route:
+    # the fallback without netlink: its modules are loaded only when it runs
+    import json
+    import shutil
+    import subprocess
+
     ip = shutil.which("ip")
     if ip is None:
         raise EnvironmentProblem(
