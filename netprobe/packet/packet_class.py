@@ -47,7 +47,8 @@ class PacketMeta(LayerMeta):
             # a user's field class with its own conversions goes through them
             ns["fields"] = tuple(CustomField(f) if is_custom(f) else f for f in desc)
         ns.setdefault("name", name)
-        own_init = ns.pop("__init__", None)  # LayerMeta writes __init__: the user's goes on top
+        # LayerMeta writes __init__: a user's own goes on top (Packet's own is the base's)
+        own_init = ns.pop("__init__", None) if "Packet" in globals() else None
         cls = super().__new__(mcs, name, bases, ns)
         user_init = own_init is not None or getattr(cls, "_user_init", False)
         if user_init:

@@ -501,3 +501,9 @@ def test_fixed_strings_pad_and_cut() -> None:
 
     assert bytes(S(s=b"ab")) == b"ab\x00\x00"
     assert bytes(S(s=b"abcdef")) == b"abcd"
+
+
+def test_layers_without_their_own_init_keep_the_generated_one() -> None:
+    """Only a class (or the subclass of one) that defines __init__ goes through Packet's."""
+    assert "__init__" in vars(Fixed) and not Fixed._user_init
+    assert "__init__" in vars(Var) and not Var._user_init
