@@ -394,3 +394,22 @@ def test_frames_pickle(expr: str) -> None:
     again = type(built)(bytes(built))
     for pkt in (built, again):
         assert bytes(pickle.loads(pickle.dumps(pkt))) == bytes(pkt)
+
+
+def test_link_type_105_read_by_tshark(tmp_path: Path) -> None:
+    """Frames without radiotap (link type 105) written, read back by tshark and netprobe."""
+    if shutil.which("tshark") is None:
+        pytest.fail("tshark is required")
+    from netprobe.library.pcap_read import rdpcap
+    from netprobe.library.pcap_write import wrpcap
+
+    frames = [_np(FRAMES[14]), _np(FRAMES[16])]
+    path = tmp_path / "dot11.pcap"
+    wrpcap(str(path), frames)
+    assert [bytes(p) for p in rdpcap(str(path))] == [bytes(p) for p in frames]
+    out = subprocess.run(["tshark", "-n", "-r", str(path), "-T", "fields", "-e",
+                          "frame.encap_type", "-e", "wlan.fc.type_subtype", "-e", "ip.dst",
+                          "-e", "wlan.fixed.auth_seq"],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0].split("\t")[1:3] == ["0x0028", "198.18.0.2"]
+    assert out[1].split("\t")[1] == "0x000b" and out[1].split("\t")[3] == "0x0001"
