@@ -78,6 +78,9 @@ def _prepare(cls: Any, own_fields: bool) -> None:
         cls._dissect_table = {}
     if "Packet" not in globals():  # the base class itself
         return
+    # Scapy's older way to bind for building only: overload_fields = {UDP: {"dport": 2000}}
+    for lower, values in (vars(cls).get("overload_fields") or {}).items():
+        BUILD_BINDINGS.setdefault((lower, cls), {}).update(values)
     fields = cls.fields
     if own_fields:
         for f in (*fields, *cls.fields_desc, *(getattr(f, "fld", None) for f in fields)):

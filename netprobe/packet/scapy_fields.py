@@ -888,6 +888,7 @@ class ConditionalField(_Wrapper):
     def __init__(self, fld: Any, cond: Callable[[Any], bool]) -> None:
         super().__init__(fld)
         self.cond = cond
+        self.bits = fld.bits  # a conditional bit field is read and written with its neighbours
 
     @property
     def ls_kind(self) -> str:
@@ -1037,27 +1038,45 @@ class CustomField(ScapyField, F.TailField):
 
 # -- bit fields after a variable-length field ---------------------------------------------------
 class BitRun:
-    """Bit fields read and written together after the fixed part (whole bytes)."""
+    """Bit fields read and written together after the fixed part (whole bytes); a
+    ``ConditionalField`` among them takes its bits only when its condition holds."""
 
     def __init__(self, fields: list[Any]) -> None:
         self.fields = fields
         self.size = sum(f.bits for f in fields) // 8
+        self.conditional = any(hasattr(f, "cond") for f in fields)
+
+    def _present(self, pkt: Any) -> list[Any]:
+        if not self.conditional:
+            return self.fields
+        return [f for f in self.fields if not hasattr(f, "cond") or f.cond(pkt)]
 
     def put(self, pkt: Any) -> bytes:
         """The run's bytes from ``pkt``'s values."""
-        acc = 0
-        for f in self.fields:
+        acc = total = 0
+        for f in self._present(pkt):
             v = getattr(pkt, f.name)
             acc = (acc << f.bits) | ((v or 0) & ((1 << f.bits) - 1))
-        return acc.to_bytes(self.size, "big")
+            total += f.bits
+        if total % 8:
+            raise ValueError(f"{self.fields[0].name}: the bit fields present do not fill "
+                             "whole bytes")
+        return acc.to_bytes(total // 8, "big")
 
     def take(self, pkt: Any, buf: bytes, off: int, end: int) -> int:
         """Read the run into ``pkt``; return where it ends."""
-        _need(off, self.size, end, self.fields[0].name)
-        acc = int.from_bytes(buf[off:off + self.size], "big")
-        shift = self.size * 8
-        for f in self.fields:
+        present = self._present(pkt)
+        if self.conditional:
+            for f in self.fields:
+                if f not in present:
+                    setattr(pkt, f.name, None)
+        total = sum(f.bits for f in present)
+        size = total // 8
+        _need(off, size, end, self.fields[0].name)
+        acc = int.from_bytes(buf[off:off + size], "big")
+        shift = total
+        for f in present:
             shift -= f.bits
             v = (acc >> shift) & ((1 << f.bits) - 1)
             setattr(pkt, f.name, f.check_one(v) if isinstance(f, F.FlagsField) else v)
-        return off + self.size
+        return off + size
