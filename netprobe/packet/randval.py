@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ipaddress
 import random
-import string
 from typing import Any
 
 from netprobe.packet import layer as _layer
@@ -191,7 +190,7 @@ class RandNumGamma(_RandDistribution):
 
 
 #: the characters ``RandString`` draws from by default
-_LETTERS = (string.ascii_uppercase + string.ascii_lowercase + string.digits).encode()
+_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
 class RandString(VolatileValue):

@@ -21,7 +21,6 @@ from typing import Any
 
 from netprobe.errors import UsageError
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
-from netprobe.packet import randval as R  # noqa: N812 - R.RandShort reads as what it is
 from netprobe.packet.layer import Truncated
 
 __all__ = [
@@ -146,16 +145,24 @@ _RAND_BY_CODE = {"B": "RandByte", "H": "RandShort", "I": "RandInt", "Q": "RandLo
                  "b": "RandSByte", "h": "RandSShort", "i": "RandSInt", "q": "RandSLong"}
 
 
+def _rand(kind: str, *args: Any) -> Any:
+    # random values are loaded when first asked for (``fuzz``): importing the fields
+    # pulls in neither ``random`` nor ``randval``
+    from netprobe.packet import randval
+
+    return getattr(randval, kind)(*args)
+
+
 def _rand_num(code: str) -> Any:
-    return getattr(R, _RAND_BY_CODE[code])()
+    return _rand(_RAND_BY_CODE[code])
 
 
 def _rand_bits(bits: int) -> Any:
-    return R.RandNum(0, (1 << bits) - 1)
+    return _rand("RandNum", 0, (1 << bits) - 1)
 
 
 def _rand_bytes() -> Any:
-    return R.RandBin(R.RandNum(0, 1200))
+    return _rand("RandBin", _rand("RandNum", 0, 1200))
 
 
 def _need(off: int, size: int, end: int, name: str) -> None:
@@ -469,7 +476,7 @@ class IPField(ScapyField, F.IPv4Field):
         return socket.inet_ntoa(buf[off:off + 4]), off + 4
 
     def randval(self) -> Any:
-        return R.RandIP()
+        return _rand("RandIP")
 
 
 class IP6Field(ScapyField, F.IPv6Field):
@@ -490,7 +497,7 @@ class IP6Field(ScapyField, F.IPv6Field):
         return F._ip6_text(buf[off:off + 16]), off + 16
 
     def randval(self) -> Any:
-        return R.RandIP6()
+        return _rand("RandIP6")
 
 
 class MACField(ScapyField, F.MACField):
@@ -508,7 +515,7 @@ class MACField(ScapyField, F.MACField):
         return buf[off:off + 6].hex(":"), off + 6
 
     def randval(self) -> Any:
-        return R.RandMAC()
+        return _rand("RandMAC")
 
 
 # -- strings ------------------------------------------------------------------------------------
@@ -568,7 +575,7 @@ class StrFixedLenField(ScapyField, F.BytesField):
         return _plain(value)
 
     def randval(self) -> Any:
-        return R.RandBin(self.length) if self.length_from is None else _rand_bytes()
+        return _rand("RandBin", self.length) if self.length_from is None else _rand_bytes()
 
 
 class _StrFixedLenTail(StrFixedLenField, F.TailField):
