@@ -127,15 +127,15 @@ def _prepare(cls: Any, own_fields: bool) -> None:
             if spec.namespace is None:
                 spec.namespace = _layer._namespace(cls, spec.fields)
             spec.namespace.update(extra)
-    # the fast forms, when nothing but the generated code is needed
-    cls._solo_build = not (cls._steps or cls._computed or cls._post_build) and (
-        "build_layer" not in vars(cls) and "build" not in vars(cls))
-    if cls._solo_build:
-        cls.build_layer = _build_fixed
-        if "__bytes__" not in vars(cls):
-            cls.__bytes__ = _bytes_fixed
-    if not (cls._steps or cls._extract or cls._user_init) and "parse" not in vars(cls):
-        cls.parse = Layer.parse
+    # the fast forms, when nothing but the generated code is needed; a class that does not
+    # qualify gets the general forms back (it may inherit a fast form from its base)
+    cls._solo_build = bool(fields) and not (cls._steps or cls._computed or cls._post_build)
+    if not any(_own_def(cls, n) for n in ("build_layer", "build", "__bytes__")):
+        cls.build_layer = _build_fixed if cls._solo_build else Packet.build_layer
+        cls.__bytes__ = _bytes_fixed if cls._solo_build else Layer.__bytes__
+    if not _own_def(cls, "parse"):
+        plain = bool(fields) and not (cls._steps or cls._extract or cls._user_init)
+        cls.parse = Layer.parse if plain else Packet.parse
     if own_fields and not cls._steps and cls.parse is Layer.parse:
         made = cls.__dict__.get("__init__")
         if isinstance(made, _layer._CodeOnFirstUse):
@@ -156,6 +156,20 @@ def _summary_text(own: Any) -> Any:
     mysummary._text_only = True  # type: ignore[attr-defined]
     mysummary.__doc__ = own.__doc__
     return mysummary
+
+
+def _own_def(cls: type, name: str) -> bool:
+    """True when ``cls`` or a user's class it derives from defines method ``name``
+    (not one of the forms ``_prepare`` installs)."""
+    mine = (_build_fixed, _bytes_fixed, Layer.parse, Layer.__bytes__,
+            Packet.build_layer, Packet.parse)
+    for klass in cls.__mro__:
+        if klass is Packet:
+            return False
+        v = vars(klass).get(name)
+        if v is not None and v not in mine:
+            return True
+    return False
 
 
 def _build_fixed(self: Any, payload: bytes) -> bytes:

@@ -507,3 +507,25 @@ def test_layers_without_their_own_init_keep_the_generated_one() -> None:
     """Only a class (or the subclass of one) that defines __init__ goes through Packet's."""
     assert "__init__" in vars(Fixed) and not Fixed._user_init
     assert "__init__" in vars(Var) and not Var._user_init
+
+
+def test_subclass_of_a_fieldless_base_reads_its_variable_fields() -> None:
+    """A base with hooks but no fields (a family's common class) must not hand its
+    subclasses the fixed-header-only forms of building and reading."""
+
+    class Base(Packet):
+        def extract_padding(self, s: bytes) -> tuple[bytes, bytes]:
+            return b"", s
+
+    class Fixedish(Base):
+        fields_desc = [ByteField("a", 1)]
+
+    class Varied(Base):
+        fields_desc = [FieldLenField("n", None, length_of="s", fmt="B"),
+                       StrLenField("s", b"", length_from=lambda p: p.n)]
+
+    assert Fixedish(bytes(Fixedish(a=7))).a == 7
+    raw = bytes(Varied(s=b"hello")) + b"tail"
+    v = dissect_as(Varied, raw)
+    assert (v.n, v.s) == (5, b"hello")
+    assert bytes(v.payload) == b"tail"
