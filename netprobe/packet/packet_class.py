@@ -26,8 +26,6 @@ from netprobe.packet.layer import BUILD_BINDINGS, Layer, LayerMeta, Truncated, i
 from netprobe.packet.scapy_fields import (
     BitRun,
     CustomField,
-    FieldLenField,
-    LenField,
     PacketField,
     PacketListField,
     is_custom,
@@ -107,7 +105,7 @@ def _prepare(cls: Any, own_fields: bool) -> None:
     if run:
         raise TypeError(f"{cls.__name__}: trailing bit fields do not fill whole bytes")
     cls._steps = tuple(steps)
-    cls._computed = tuple(f for f in fields if isinstance(f, (FieldLenField, LenField)))
+    cls._computed = tuple(f for f in fields if hasattr(f, "compute"))
     cls._post_build = _overrides(cls, "post_build")
     cls._extract = _overrides(cls, "extract_padding")
     cls._guess = _overrides(cls, "guess_payload_class")

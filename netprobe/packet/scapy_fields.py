@@ -24,15 +24,17 @@ from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind
 from netprobe.packet.layer import Truncated
 
 __all__ = [
-    "BitEnumField", "BitField", "ByteEnumField", "ByteField", "ConditionalField", "EnumField",
-    "Field", "FieldLenField", "FieldListField", "FlagsField", "IP6Field", "IPField",
-    "IntEnumField", "IntField", "LEIntField", "LELongField", "LEShortEnumField", "LEShortField",
-    "LenField", "LongField", "MACField", "PacketField", "PacketLenField", "PacketListField",
-    "PadField", "ShortEnumField", "ShortField", "SignedByteField", "SignedIntField",
+    "BitEnumField", "BitField", "BitFieldLenField", "ByteEnumField", "ByteField",
+    "ConditionalField", "Emph", "EnumField", "Field", "FieldLenField", "FieldListField",
+    "FlagsField", "IP6Field", "IPField", "IntEnumField", "IntField", "LEIntEnumField",
+    "LEIntField", "LELongField", "LEShortEnumField", "LEShortField", "LESignedIntField",
+    "LESignedLongField", "LESignedShortField", "LenField", "LongField", "MACField",
+    "NBytesField", "PacketField", "PacketLenField", "PacketListField", "PadField",
+    "ShortEnumField", "ShortField", "SignedByteField", "SignedIntEnumField", "SignedIntField",
     "SignedLongField", "SignedShortField", "StrField", "StrFixedLenField", "StrLenField",
     "StrNullField", "ThreeBytesField", "X3BytesField", "XBitField", "XByteEnumField",
-    "XByteField", "XIntField", "XLongField", "XShortEnumField", "XShortField", "XStrField",
-    "XStrFixedLenField", "XStrLenField",
+    "XByteField", "XIntField", "XLEIntField", "XLEShortField", "XLongField", "XNBytesField",
+    "XShortEnumField", "XShortField", "XStrField", "XStrFixedLenField", "XStrLenField",
 ]
 
 _SIZES = {"B": 1, "H": 2, "I": 4, "Q": 8, "b": 1, "h": 2, "i": 4, "q": 8}
@@ -287,6 +289,13 @@ XByteField = _num("XByteField", "B", "An 8-bit integer shown in hex.", (_HexMixi
 XShortField = _num("XShortField", "H", "A 16-bit integer shown in hex.", (_HexMixin, _NumField))
 XIntField = _num("XIntField", "I", "A 32-bit integer shown in hex.", (_HexMixin, _NumField))
 XLongField = _num("XLongField", "Q", "A 64-bit integer shown in hex.", (_HexMixin, _NumField))
+LESignedShortField = _num("LESignedShortField", "<h", "A signed 16-bit little-endian integer.")
+LESignedIntField = _num("LESignedIntField", "<i", "A signed 32-bit little-endian integer.")
+LESignedLongField = _num("LESignedLongField", "<q", "A signed 64-bit little-endian integer.")
+XLEShortField = _num("XLEShortField", "<H", "A little-endian 16-bit integer shown in hex.",
+                     (_HexMixin, _NumField))
+XLEIntField = _num("XLEIntField", "<I", "A little-endian 32-bit integer shown in hex.",
+                   (_HexMixin, _NumField))
 
 
 class EnumField(_EnumMixin, _NumField):
@@ -318,22 +327,20 @@ ByteEnumField = _enum("ByteEnumField", "B", "An 8-bit integer with named values.
 ShortEnumField = _enum("ShortEnumField", "H", "A 16-bit integer with named values.")
 IntEnumField = _enum("IntEnumField", "I", "A 32-bit integer with named values.")
 LEShortEnumField = _enum("LEShortEnumField", "<H", "A little-endian 16-bit named integer.")
+LEIntEnumField = _enum("LEIntEnumField", "<I", "A little-endian 32-bit named integer.")
+SignedIntEnumField = _enum("SignedIntEnumField", "i", "A signed 32-bit named integer.")
 XByteEnumField = _enum("XByteEnumField", "B", "An 8-bit named integer, hex when unnamed.", True)
 XShortEnumField = _enum("XShortEnumField", "H", "A 16-bit named integer, hex when unnamed.",
                         True)
 
 
-class FieldLenField(_NumField):
-    """An integer that, left unset (None), is the length of field ``length_of`` (or the
+class _LengthOf:
+    """A number that, left unset (None), is the length of field ``length_of`` (or the
     number of items of ``count_of``), passed through ``adjust(pkt, x)``."""
 
-    def __init__(self, name: str, default: Any, length_of: str | None = None, fmt: str = "H",
-                 count_of: str | None = None,
-                 adjust: Callable[[Any, int], int] = lambda pkt, x: x) -> None:
-        _NumField.__init__(self, name, default, fmt)
-        self.length_of = length_of
-        self.count_of = count_of
-        self.adjust = adjust
+    length_of: str | None
+    count_of: str | None
+    adjust: Callable[[Any, int], int]
 
     def compute(self, pkt: Any, payload: bytes) -> int:
         """The value building uses when the field is unset."""
@@ -346,6 +353,19 @@ class FieldLenField(_NumField):
         else:
             return 0
         return self.adjust(pkt, x)
+
+
+class FieldLenField(_LengthOf, _NumField):
+    """An integer that, left unset (None), is the length of field ``length_of`` (or the
+    number of items of ``count_of``), passed through ``adjust(pkt, x)``."""
+
+    def __init__(self, name: str, default: Any, length_of: str | None = None, fmt: str = "H",
+                 count_of: str | None = None,
+                 adjust: Callable[[Any, int], int] = lambda pkt, x: x) -> None:
+        _NumField.__init__(self, name, default, fmt)
+        self.length_of = length_of
+        self.count_of = count_of
+        self.adjust = adjust
 
 
 class LenField(_NumField):
@@ -383,6 +403,19 @@ class BitField(ScapyField, F.BitField):
 
 class XBitField(_HexMixin, BitField):
     """A bit field shown in hex."""
+
+
+class BitFieldLenField(_LengthOf, BitField):
+    """A bit field that, left unset (None), is the length of field ``length_of`` (or the
+    number of items of ``count_of``), passed through ``adjust(pkt, x)``."""
+
+    def __init__(self, name: str, default: Any, size: int, length_of: str | None = None,
+                 count_of: str | None = None,
+                 adjust: Callable[[Any, int], int] = lambda pkt, x: x) -> None:
+        BitField.__init__(self, name, default, size)
+        self.length_of = length_of
+        self.count_of = count_of
+        self.adjust = adjust
 
 
 class ThreeBytesField(BitField):
@@ -848,6 +881,42 @@ class FieldListField(ScapyField, F.ListField):
         if not isinstance(value, list):
             return _plain(value)
         return "[" + ", ".join(self.field.i2repr(pkt, v) for v in value) + "]"
+
+
+class NBytesField(ScapyField, F.TailField):
+    """An unsigned integer of ``sz`` bytes, big-endian."""
+
+    def __init__(self, name: str, default: Any, sz: int) -> None:
+        F.TailField.__init__(self, name, default)
+        self.auto = False
+        self.sz = sz
+        self.owners = []
+
+    def check_one(self, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UsageError(f"{self.name}: expected an integer, got {value!r}")
+        if not 0 <= value < 1 << (8 * self.sz):
+            raise UsageError(f"{self.name}: {value} does not fit in {self.sz} bytes")
+        return value
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        return (value or 0).to_bytes(self.sz, "big")
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        _need(off, self.sz, end, self.name)
+        return int.from_bytes(buf[off:off + self.sz], "big"), off + self.sz
+
+    def randval(self) -> Any:
+        return _rand("RandNum", 0, (1 << (8 * self.sz)) - 1)
+
+
+class XNBytesField(_HexMixin, NBytesField):
+    """An ``NBytesField`` shown in hex."""
+
+
+def Emph(fld: Any) -> Any:  # noqa: N802 - Scapy's name
+    """Scapy's emphasis on a field in ``show()``: the field itself here (no colours)."""
+    return fld
 
 
 # -- wrappers -----------------------------------------------------------------------------------
