@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import ip_address
 
+from netprobe import costs
 from netprobe.engine.results import Counters, Result
 from netprobe.plugins.portscan.verdict import SHORT_ICMP4_UNREACH, SHORT_ICMP6_UNREACH
 
@@ -118,7 +119,8 @@ def _link_of(host: str, iface: str | None) -> Link | None:
         return None
     name = iface or r.iface
     try:
-        mac = iface_mod.interface(name).mac
+        with costs.span("interface lookup"):
+            mac = iface_mod.interface(name).mac
     except Exception:
         return None
     if not mac or mac == "00:00:00:00:00:00":

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from netprobe import costs
 from netprobe.engine.loop import RunOptions, SendReceiveLoop
 from netprobe.engine.probes import PreparedProbe
 from netprobe.engine.results import Counters, Result
@@ -163,7 +164,8 @@ def link_for(space: ScanSpace, iface: str, gateway: str | None) -> tuple[str, st
         return None
     try:
         hop = next_hop_mac(space.targets.address(space.family, 0), timeout=1.0)
-        ours = iface_mod.interface(iface).mac
+        with costs.span("interface lookup"):
+            ours = iface_mod.interface(iface).mac
     except Exception:
         return None
     if hop is None or not ours:
