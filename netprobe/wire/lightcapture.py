@@ -108,11 +108,26 @@ def _prepare(sock: socket.socket) -> None:
             break
 
 
+#: ARPHRD_* (linux/if_arp.h) of interfaces whose frames carry an Ethernet header
+_ETHERNET_LIKE = {1, 772}  # ARPHRD_ETHER, ARPHRD_LOOPBACK
+
+
 class LinkCapture:
     """Frames arriving on ``iface`` through the kernel filter ``bpf`` (pcap-filter(7)),
-    from a packet socket without a ring."""
+    from a packet socket without a ring. Ethernet (and loopback) interfaces only:
+    see :meth:`supports`."""
 
     linktype = LINKTYPE_ETHERNET
+
+    @staticmethod
+    def supports(iface: str) -> bool:
+        """Whether ``iface``'s frames start with an Ethernet header (else use ``Capture``,
+        which reads the interface's own link type)."""
+        try:
+            with open(f"/sys/class/net/{iface}/type", encoding="ascii") as handle:
+                return int(handle.read().strip()) in _ETHERNET_LIKE
+        except (OSError, ValueError):
+            return False
 
     def __init__(self, iface: str, bpf: str | None = None, **_ignored: object) -> None:
         """Open the socket; the keywords ``Capture`` takes need nothing here (it never

@@ -82,3 +82,8 @@ def test_filter_and_interface_errors_are_usage_errors() -> None:
         LinkCapture("lo", "port nonsense")
     with pytest.raises(UsageError, match="no such interface"):
         LinkCapture("npnosuch0", "tcp")
+
+
+def test_link_capture_knows_its_interfaces() -> None:
+    assert LinkCapture.supports("lo")
+    assert not LinkCapture.supports("npnosuch0")

@@ -159,7 +159,7 @@ def discover(hosts: list[str], *, timeout: float, retries: int, rate: float | No
         for name, probes, layer2 in groups:
             for r in run(probes, timeout=timeout, retry=retries, rate=rate, iface=name,
                          layer2=layer2, counters=counters,
-                         capture_class=_light_capture(probes, layer2)):
+                         capture_class=_light_capture(probes, layer2, name)):
                 r.extra = TAG
                 results.append(r)
     except KeyboardInterrupt:
@@ -167,7 +167,7 @@ def discover(hosts: list[str], *, timeout: float, retries: int, rate: float | No
     return results
 
 
-def _light_capture(probes: list[object], layer2: bool) -> object | None:
+def _light_capture(probes: list[object], layer2: bool, iface: str) -> object | None:
     """A capture without a ring for a few hosts (nothing to wait for at open and close:
     ``wire.lightcapture``): a packet socket for ARP and neighbour solicitations, raw
     IPv4 sockets for IPv4 probes; None (a live capture) for many, or IPv6 IP probes."""
@@ -176,7 +176,7 @@ def _light_capture(probes: list[object], layer2: bool) -> object | None:
     from netprobe.wire.lightcapture import IpCapture, LinkCapture
 
     if layer2:
-        return LinkCapture
+        return LinkCapture if LinkCapture.supports(iface) else None
     if all(type(p).__name__ == "IP" for p in probes):
         return IpCapture
     return None

@@ -227,7 +227,10 @@ class GroupScan:
         if self.small:
             from netprobe.wire.lightcapture import IpCapture, LinkCapture
 
-            reader = IpCapture if self.family == 4 else LinkCapture
+            if self.family == 4:
+                reader = IpCapture
+            elif LinkCapture.supports(self.iface):
+                reader = LinkCapture
         self.session = Session(iface=self.iface, layer2=self.link is not None,
                                capture_class=reader,
                                first_dst=self.space.targets.address(self.family, 0),
