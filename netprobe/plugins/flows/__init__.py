@@ -6,12 +6,13 @@ speed near that of ``tcpdump -r``: capture files are memory-mapped and their
 records found and decoded a whole batch at a time with numpy, so Python
 runs per flow, not per packet.
 
-Modules: ``chain_walk`` (finding records many chains at a time, with
-``pcap_walk`` and ``pcapng_walk`` for the two formats), ``byte_rows``,
-``capture_file`` (batches), ``header_decode`` / ``packet_decode`` (batch and
-per-packet decoders), ``events``, ``flow_table`` (aggregation), ``analysis``
-(parts, jobs, merging), ``interpret`` (records), ``conn_state``,
-``community_id``, ``render``, ``plot``, ``progress``, ``command``. The
+Capture files are read in batches by the capture floor
+(``netprobe.wire.pcapfile.batch``); the headers of a batch are decoded by
+floor 1's column decoder (``netprobe.packet.columns``, on the frame shapes of
+``netprobe.packet.shape``) into ``netprobe.packet.flow_events``. Here:
+``packet_decode`` (the rare shapes, one packet at a time), ``flow_table``
+(aggregation), ``analysis`` (parts, jobs, merging), ``interpret`` (records),
+``conn_state``, ``community_id``, ``render``, ``plot``, ``command``. The
 generic runner for local processes and Dask is ``netprobe.plugins.cluster``.
 """
 

@@ -7,8 +7,12 @@ tunnels: IP in IP (4, 41), GRE, and UDP tunnels (Teredo 3544, L2TP 1701,
 VXLAN 4789, GTP-U 2152). A tunnelled packet gives an event for the outer
 flow and one for the inner flow, as tshark counts it in both conversations.
 
-The rules for what counts are those of :mod:`header_decode`, packet by
+The rules for what counts are those of :mod:`netprobe.packet.columns`, packet by
 packet; the tests run whole captures through both and compare.
+
+Not yet :func:`netprobe.packet.dissect.dissect`: dissect has no PPPoE,
+Teredo, L2TP or GTP-U layers, and its layers do not keep where they start in
+the frame, which the truncation rules here need.
 """
 
 from __future__ import annotations

@@ -7,6 +7,11 @@ whatever the size of the file.  Damage is reported as
 good record before it.  Writing (``PcapWriter``, ``PcapngWriter``) is atomic
 when the destination is a path.  Timestamps are exact integers throughout.
 
+Batch mode (:class:`netprobe.wire.pcapfile.batch.BatchReader`, numpy, not
+imported here): a file is memory-mapped and its records found many at a time,
+as arrays of offsets, lengths and times; what it does not expect goes through
+``open_capture``, so both read the same files the same way.
+
 A file of zero bytes is not a capture file and is refused (as tcpdump does;
 tshark shows it as empty); a pcap of only its header is a valid empty capture.
 """
