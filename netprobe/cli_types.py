@@ -19,26 +19,33 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
-def parse_duration(text: str) -> float | None:
-    """``90``, ``1.5s``, ``250ms``, ``30m``, ``2h`` as seconds; None when not a duration."""
+def parse_duration(text: str, bare: str = "s") -> float | None:
+    """``90``, ``1.5s``, ``250ms``, ``30m``, ``2h`` as seconds; None when not a duration.
+
+    A number without a unit is in ``bare`` units (seconds unless said otherwise).
+    """
     match = _DURATION.match(text)
     if not match:
         return None
-    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    return float(match.group(1)) * _UNITS[match.group(2) or bare]
 
 
 class Duration(click.ParamType):
     """A length of time: a number with ``ms``, ``s``, ``m`` or ``h``; a bare number is seconds.
 
-    ``minimum`` is the smallest value allowed (``min_open``: the value must
-    be larger than it); the option receives seconds as a float.
+    ``minimum``/``maximum`` bound the value in seconds (``min_open``: it must
+    be larger than ``minimum``); the option receives seconds as a float. An
+    option whose old bare numbers were milliseconds says ``bare="ms"``.
     """
 
     name = "duration"
 
-    def __init__(self, minimum: float = 0.0, min_open: bool = True) -> None:
+    def __init__(self, minimum: float = 0.0, min_open: bool = True,
+                 maximum: float | None = None, bare: str = "s") -> None:
         self.minimum = minimum
         self.min_open = min_open
+        self.maximum = maximum
+        self.bare = bare
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
         """DURATION in help, unless the option names its own metavar."""
@@ -47,20 +54,51 @@ class Duration(click.ParamType):
     def describe(self) -> str:
         """What the option accepts, in plain words."""
         bound = "more than" if self.min_open else "at least"
-        limit = f"{self.minimum:g}s"
-        return f"a duration {bound} {limit} (500ms, 2s, 5m, 1h; a plain number is seconds)"
+        words = f"a duration {bound} {self.minimum:g}s"
+        if self.maximum is not None:
+            words += f" and at most {self.maximum:g}s"
+        plain = {"s": "seconds", "ms": "milliseconds"}.get(self.bare, self.bare)
+        return f"{words} (500ms, 2s, 5m, 1h; a plain number is {plain})"
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> float:
         """Seconds, or click's failure with the plain words of ``describe``."""
         if isinstance(value, int | float) and not isinstance(value, bool):
-            seconds: float | None = float(value)
+            seconds: float | None = float(value) * _UNITS[self.bare]
         else:
-            seconds = parse_duration(str(value))
-        if seconds is None or seconds < self.minimum or (
-                self.min_open and seconds == self.minimum):
+            seconds = parse_duration(str(value), self.bare)
+        if (seconds is None or seconds < self.minimum
+                or (self.min_open and seconds == self.minimum)
+                or (self.maximum is not None and seconds > self.maximum)):
             self.fail(f"{value!r} is not {self.describe()}", param, ctx)
         return seconds  # type: ignore[return-value]
+
+
+class AliasedOption(click.Option):
+    """An option whose old spellings still parse but are left out of ``--help``.
+
+    ``@click.option("-i", "--iface", "-I", "--interface", cls=AliasedOption,
+    hidden_names=("-I", "--interface"))``: one option, one value, and the help
+    (and the vocabulary test) shows only the names of the vocabulary.
+    """
+
+    def __init__(self, *args: Any, hidden_names: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hidden_names = tuple(hidden_names)
+
+    @property
+    def visible_opts(self) -> list[str]:
+        """The names ``--help`` shows."""
+        return [name for name in self.opts if name not in self.hidden_names]
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        """click's help line, written with the visible names only."""
+        kept = self.opts
+        self.opts = self.visible_opts or kept
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = kept
 
 
 def _bounds(kind: str, low: Any, high: Any, low_open: bool, high_open: bool) -> str:
@@ -98,4 +136,4 @@ def accepts(kind: click.ParamType) -> str | None:
     return simple.get(getattr(kind, "name", ""))
 
 
-__all__ = ["Duration", "accepts", "parse_duration"]
+__all__ = ["AliasedOption", "Duration", "accepts", "parse_duration"]

@@ -64,10 +64,96 @@ def packet_text(pkt: Layer) -> str:
     return text
 
 
-def packet_line(n: int, ts: str | None, wirelen: int, pkt: Layer) -> str:
-    """``n ts description length N`` plus any dissection problems."""
-    line = f"{n} {ts or '-'} {packet_text(pkt)} length {wirelen}"
+def packet_line(n: int, ts: str | None, wirelen: int, pkt: Layer, link: bool = False) -> str:
+    """``n ts description length N`` plus any dissection problems.
+
+    ``ts`` ``""`` leaves the time out (``-t``); ``link`` starts the description
+    with the link-level header (``-e``).
+    """
+    head = f"{n} " if ts == "" else f"{n} {ts or '-'} "
+    if link:
+        head += link_header_text(pkt, wirelen)
+    line = f"{head}{packet_text(pkt)} length {wirelen}"
     errs = pkt.errors
     if errs:
         line += "  [" + "; ".join(errs) + "]"
     return line
+
+
+# -- tcpdump's habits: time stamps (-t .. -ttttt), the link header (-e), hex (-X, -XX) --
+
+#: ``-t`` given this many times: what the time column shows (tcpdump's meanings)
+TIME_FORMATS = ("time of day", "none", "seconds since the epoch",
+                "delta since the previous packet", "date and time of day",
+                "delta since the first packet")
+
+_LINK_NAMES = ("Ether", "Dot3", "Dot1Q", "Dot1AD", "CookedLinux", "CookedLinuxV2",
+               "Loopback", "Null", "PPPoE", "PPPoED", "PPP", "LLC", "SNAP")
+_NETWORK_NAMES = ("IP", "IPv6", "ARP")
+
+
+def _clock(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def time_stamp(ts_ns: int, mode: int, previous_ns: int | None, first_ns: int | None) -> str:
+    """The time column as tcpdump prints it for ``-t`` given ``mode`` times (microseconds).
+
+    0: ``22:45:17.270862`` (local time of day, the default); 1: nothing;
+    2: ``1369953917.270862``; 3: delta since the previous packet
+    ``00:00:00.005783``; 4: ``2013-05-30 22:45:17.270862``; 5: delta since the
+    first packet. Times are cut to microseconds, as tcpdump prints them.
+    """
+    import time
+
+    micros = ts_ns // 1000
+    seconds, frac = divmod(micros, 1_000_000)
+    if mode == 1:
+        return ""
+    if mode == 2:
+        return f"{seconds}.{frac:06d}"
+    if mode in (3, 5):
+        base = previous_ns if mode == 3 else first_ns
+        delta = max(0, micros - (ts_ns if base is None else base) // 1000)
+        whole, part = divmod(delta, 1_000_000)
+        return f"{_clock(whole)}.{part:06d}"
+    local = time.localtime(seconds)
+    day = time.strftime("%Y-%m-%d ", local) if mode >= 4 else ""
+    return f"{day}{local.tm_hour:02d}:{local.tm_min:02d}:{local.tm_sec:02d}.{frac:06d}"
+
+
+def link_header_length(pkt: Layer, data: bytes) -> int:
+    """Bytes of ``data`` before the network header (what ``-X`` leaves out)."""
+    layers = pkt.chain()
+    for layer in layers:
+        if type(layer).__name__ in _NETWORK_NAMES:
+            try:
+                return max(0, len(data) - len(layer.build()))
+            except Exception:  # a layer that cannot build again: show everything
+                return 0
+        if type(layer).__name__ not in _LINK_NAMES:
+            break
+    return 0
+
+
+def link_header_text(pkt: Layer, wirelen: int) -> str:
+    """What ``-e`` puts before the description: tcpdump's link-level header."""
+    if type(pkt).__name__ == "Ether":
+        above = pkt._payload
+        kind = "Unknown" if above is None else type(above).__name__
+        kind = {"IP": "IPv4", "Dot1Q": "802.1Q"}.get(kind, kind)
+        return (f"{pkt.src} > {pkt.dst}, ethertype {kind} (0x{pkt.type:04x}), "
+                f"length {wirelen}: ")
+    return f"{pkt.summary_part()}, length {wirelen}: "
+
+
+def hex_lines(data: bytes) -> list[str]:
+    """tcpdump's ``-X`` dump: offset, 16 bytes as 2-byte groups, then their ASCII."""
+    lines = []
+    for start in range(0, len(data), 16):
+        chunk = data[start:start + 16]
+        groups = " ".join(chunk[i:i + 2].hex() for i in range(0, len(chunk), 2))
+        text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
+        lines.append(f"\t0x{start:04x}:  {groups:<39}  {text}")
+    return lines

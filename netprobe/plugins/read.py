@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import re
+import sys
 from typing import Any
 
 import click
 
+from netprobe.cli_types import AliasedOption
 from netprobe.errors import (
     EXIT_RUNTIME,
     CaptureFileError,
@@ -14,37 +18,77 @@ from netprobe.errors import (
     UsageError,
 )
 
+_CAPTURE_NAME = re.compile(r"\.(pcap|pcapng|cap|dmp|trace|ntar|erf)(\.gz)?$", re.IGNORECASE)
+
+
+def split_words(words: tuple[str, ...], from_r: bool) -> tuple[list[str], str | None]:
+    """(capture files, trailing filter expression) from the positional words.
+
+    With ``-r`` every word is the expression, as in tcpdump. Without it the
+    first word is a file, and so is each next word that names an existing
+    path, ``-`` or looks like a capture file's name (``x.pcap``, ``dir/x``);
+    the first other word starts the expression (``read a.pcap tcp port 80``).
+    """
+    if from_r:
+        return [], " ".join(words) or None
+    files: list[str] = []
+    for i, word in enumerate(words):
+        if i == 0 or word == "-" or "/" in word or _CAPTURE_NAME.search(word) or (
+                os.path.exists(word)):
+            files.append(word)
+            continue
+        return files, " ".join(words[i:])
+    return files, None
+
 
 @click.command("read")
 # No checks by click: a missing, unreadable or wrong file is an error of that file
 # (one line, exit 4) and the other files are still read.
-@click.argument("files", nargs=-1, required=True, type=click.Path(readable=False,
-                                                                  allow_dash=True))
+@click.argument("words", nargs=-1, metavar="[FILE]... [EXPRESSION]")
+@click.option("-r", "--read", "read_files", multiple=True, metavar="FILE",
+              help="Read this capture file ('-' for stdin), as tcpdump -r; repeatable. "
+                   "The words after the options are then all the filter expression.")
 @click.option("-c", "--count", type=click.IntRange(min=1), default=None,
               help="Stop after N packets (over all files).")
-@click.option("-f", "--filter", "bpf", metavar="BPF", default=None,
-              help="Keep only packets matching this pcap-filter(7) expression.")
+@click.option("--filter", "-f", "bpf", metavar="BPF", default=None, cls=AliasedOption,
+              hidden_names=("-f",),
+              help="Keep only packets matching this pcap-filter(7) expression (or give it "
+                   "as the trailing words, as tcpdump).")
 @click.option("-w", "--write", "out", metavar="OUT", default=None,
-              help="Write the packets read (after --filter) to OUT: pcapng if it ends in "
+              help="Write the packets read (after the filter) to OUT: pcapng if it ends in "
                    ".pcapng, else pcap (one link type only). Written atomically: after a "
                    "failure nothing is left at OUT.")
+@click.option("-n", "numeric", is_flag=True,
+              help="Numeric addresses (always so: netprobe never looks names up).")
+@click.option("-e", "link", is_flag=True, help="Print the link-level header on each line.")
+@click.option("-X", "hexdump", count=True,
+              help="Print each packet in hex and ASCII after its line; -XX with its "
+                   "link-level header.")
+@click.option("-t", "tstamp", count=True,
+              help="Time format, as tcpdump: none (-t), seconds since the epoch (-tt), delta "
+                   "since the previous packet (-ttt), date and time (-tttt), delta since the "
+                   "first (-ttttt); default: time of day.")
 @click.option("--json/--no-json", "as_json", default=None,
               help="JSON Lines, one object per packet (the default on a pipe).")
 @click.pass_context
-def command(ctx: click.Context, files: tuple[str, ...], count: int | None, bpf: str | None,
-            out: str | None, as_json: bool | None) -> None:
+def command(ctx: click.Context, words: tuple[str, ...], read_files: tuple[str, ...],
+            count: int | None, bpf: str | None, out: str | None, numeric: bool, link: bool,
+            hexdump: int, tstamp: int, as_json: bool | None) -> None:
     """Dissect and print the packets of capture FILES (pcap or pcapng, by magic number).
 
     \b
-    On a terminal: one tcpdump-like line per packet.
+    On a terminal: one tcpdump-like line per packet; at the end "N packets"
+    on stderr (as tcpdump counts). '-' reads the capture from stdin.
     With --json or on a pipe, one JSON object per packet:
       {"n", "ts", "len", "caplen", "linktype", "layers": [{"layer": ...}], "errors"}
 
     \b
     Examples:
       netprobe read trace.pcap -c 10
-      netprobe read trace.pcapng -f 'tcp port 443' --json | jq .layers
-      netprobe read a.pcap b.pcap -f icmp -w icmp-only.pcapng
+      netprobe read -r trace.pcapng -tttt -e tcp port 443
+      netprobe read trace.pcapng --filter 'tcp port 443' --json | jq .layers
+      netprobe read a.pcap b.pcap icmp -w icmp-only.pcapng
+      tcpdump -w - -i eth0 | netprobe read -
 
     A damaged file gives one error line naming the file and the offset; the
     packets before the damage are printed first (and written, with -w: a
@@ -54,9 +98,27 @@ def command(ctx: click.Context, files: tuple[str, ...], count: int | None, bpf: 
     """
     from netprobe.output import Output
     from netprobe.packet import LINKTYPES, dissect
-    from netprobe.plugins.packetview import packet_line, packet_record
+    from netprobe.packet.optional_layers import load_all
+    from netprobe.plugins.packetview import (
+        hex_lines,
+        link_header_length,
+        packet_line,
+        packet_record,
+        time_stamp,
+    )
     from netprobe.wire.pcapfile import open_capture
 
+    load_all()  # what Scapy dissects only once loaded (HTTP, MPLS): all of it here
+
+    files, expression = split_words(words, bool(read_files))
+    files = list(read_files) + files
+    if not files:
+        raise UsageError("read: no capture file: give FILE or -r FILE ('-' for stdin)")
+    if expression is not None:
+        if bpf is not None:
+            raise UsageError(f"read: two filters, --filter {bpf!r} and {expression!r}: "
+                             "give one")
+        bpf = expression
     output = Output.current()
     if as_json is not None:
         output.json = as_json
@@ -67,10 +129,13 @@ def command(ctx: click.Context, files: tuple[str, ...], count: int | None, bpf: 
     n = 0
     failed = False
     unknown: set[tuple[str, int]] = set()
+    first_ns: int | None = None
+    previous_ns: int | None = None
     try:
         for path in files:
             try:
                 with open_capture(path) as reader:
+                    _warn_reserved_bits(path, reader)
                     for rec in reader:
                         if bpf is not None:
                             flt = filters.get(rec.linktype)
@@ -89,12 +154,19 @@ def command(ctx: click.Context, files: tuple[str, ...], count: int | None, bpf: 
                                        f"{rec.linktype}; its packets are shown as Raw",
                                        err=True)
                         pkt = dissect(rec.data, rec.linktype, rec.wirelen)
-                        ts = rec.ts_str
                         if output.json:
-                            output.emit(packet_record(n, ts, rec.wirelen, rec.caplen,
+                            output.emit(packet_record(n, rec.ts_str, rec.wirelen, rec.caplen,
                                                       rec.linktype, pkt))
                         else:
-                            output.line(packet_line(n, ts, rec.wirelen, pkt))
+                            ts_ns = rec.ts_ns
+                            first_ns = ts_ns if first_ns is None else first_ns
+                            ts = time_stamp(ts_ns, tstamp, previous_ns, first_ns)
+                            previous_ns = ts_ns
+                            output.line(packet_line(n, ts, rec.wirelen, pkt, link))
+                            if hexdump:
+                                skip = 0 if hexdump > 1 else link_header_length(pkt, rec.data)
+                                for text in hex_lines(rec.data[skip:]):
+                                    output.line(text)
                         if count is not None and n >= count:
                             break
             except CaptureFileError as exc:
@@ -113,8 +185,24 @@ def command(ctx: click.Context, files: tuple[str, ...], count: int | None, bpf: 
         if writer is not None:
             writer.abort()
         raise
+    sys.stdout.flush()
+    click.echo(f"{n} packet{'' if n == 1 else 's'}", err=True)
     if failed:
         ctx.exit(EXIT_RUNTIME)
+
+
+#: bits of a pcap header's link-type field that must be zero (pcap spec: 16-25)
+_RESERVED_LINKTYPE_BITS = 0x03FF0000
+
+
+def _warn_reserved_bits(path: str, reader: Any) -> None:
+    """Say so when a pcap's link-type field has reserved bits set (read as its low 16 bits)."""
+    header = getattr(reader, "header", None)
+    field = getattr(header, "linktype_field", None)
+    if isinstance(field, int) and field & _RESERVED_LINKTYPE_BITS:
+        click.echo(f"netprobe: warning: {path}: the link-type field 0x{field:08x} has "
+                   f"reserved bits set (0x{field & _RESERVED_LINKTYPE_BITS:08x}); read as "
+                   f"link type {field & 0xFFFF}", err=True)
 
 
 def _check_syntax(expr: str) -> None:

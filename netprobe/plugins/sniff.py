@@ -2,44 +2,77 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import click
 
+from netprobe.cli_types import AliasedOption, Duration
+from netprobe.errors import UsageError
+
 
 @click.command("sniff")
+@click.argument("expression", nargs=-1, metavar="[EXPRESSION]")
 @click.option("-i", "--iface", default=None, metavar="IFACE",
               help="Interface to capture on (default: the default route's; 'any' for all).")
-@click.option("-f", "--filter", "bpf", default=None, metavar="BPF",
-              help="Kernel capture filter, pcap-filter(7) syntax: 'tcp port 80'.")
+@click.option("--filter", "-f", "bpf", default=None, metavar="BPF", cls=AliasedOption,
+              hidden_names=("-f",),
+              help="Kernel capture filter, pcap-filter(7) syntax: 'tcp port 80' (or give it "
+                   "as the trailing words, as tcpdump).")
 @click.option("-c", "--count", type=click.IntRange(min=1), default=None,
               help="Stop after N packets.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
-              metavar="SECONDS", help="Stop after this many seconds.")
+@click.option("--max-time", "--timeout", "max_time", type=Duration(), default=None,
+              metavar="DURATION", cls=AliasedOption, hidden_names=("--timeout",),
+              help="Stop after this long (500ms, 2s, 5m).")
 @click.option("-w", "--write", "out", default=None, metavar="OUT.pcapng",
               help="Also save the packets (pcapng), written atomically when the capture ends.")
+@click.option("-n", "numeric", is_flag=True,
+              help="Numeric addresses (always so: netprobe never looks names up).")
+@click.option("-e", "link", is_flag=True, help="Print the link-level header on each line.")
+@click.option("-X", "hexdump", count=True,
+              help="Print each packet in hex and ASCII after its line; -XX with its "
+                   "link-level header.")
+@click.option("-t", "tstamp", count=True,
+              help="Time format, as tcpdump: none (-t), seconds since the epoch (-tt), delta "
+                   "since the previous packet (-ttt), date and time (-tttt), delta since the "
+                   "first (-ttttt); default: time of day.")
 @click.option("--json/--no-json", "as_json", default=None,
               help="JSON Lines, one object per packet (the default on a pipe).")
-def command(iface: str | None, bpf: str | None, count: int | None, timeout: float | None,
-            out: str | None, as_json: bool | None) -> None:
+def command(expression: tuple[str, ...], iface: str | None, bpf: str | None,
+            count: int | None, max_time: float | None, out: str | None, numeric: bool,
+            link: bool, hexdump: int, tstamp: int, as_json: bool | None) -> None:
     """Capture live packets and print them like `netprobe read` (needs root).
 
     \b
     Examples:
-      netprobe sniff -i eth0 -f 'icmp or arp' -c 10
-      netprobe sniff -i any --timeout 5 -w five-seconds.pcapng --json | jq .layers[1]
+      netprobe sniff -i eth0 -c 10 icmp or arp
+      netprobe sniff -i any --max-time 5s -w five-seconds.pcapng --json | jq .layers[1]
 
-    Without --count or --timeout it runs until Ctrl-C; the packets captured so
-    far are printed (and saved with -w) before it exits. Drop counts from the
-    kernel are reported on stderr at the end.
+    Without --count or --max-time it runs until Ctrl-C; the packets captured
+    so far are printed (and saved with -w), then the exit status is 130. At
+    the end, on stderr, as tcpdump: "N packets captured", "N packets received
+    by filter", "N packets dropped by kernel".
     """
     from netprobe.output import Output
     from netprobe.packet import dissect
-    from netprobe.plugins.packetview import packet_line, packet_record
+    from netprobe.packet.optional_layers import load_all
+    from netprobe.plugins.packetview import (
+        hex_lines,
+        link_header_length,
+        packet_line,
+        packet_record,
+        time_stamp,
+    )
     from netprobe.wire import iface as iface_mod
     from netprobe.wire.capture import Capture
     from netprobe.wire.privileges import require_raw_sockets
 
+    load_all()  # what Scapy dissects only once loaded (HTTP, MPLS): all of it here
+    if expression:
+        if bpf is not None:
+            raise UsageError(f"sniff: two filters, --filter {bpf!r} and "
+                             f"{' '.join(expression)!r}: give one")
+        bpf = " ".join(expression)
     output = Output.current()
     if as_json is not None:
         output.json = as_json
@@ -52,7 +85,10 @@ def command(iface: str | None, bpf: str | None, count: int | None, timeout: floa
         iface_mod.require_interface(name) if name != "any" else None
     writer = None
     n = 0
-    deadline = None if timeout is None else time.monotonic() + timeout
+    interrupted = False
+    first_ns: int | None = None
+    previous_ns: int | None = None
+    deadline = None if max_time is None else time.monotonic() + max_time
     with Capture(name, bpf, timeout_ms=20) as cap:
         if out:
             from netprobe.wire.pcapfile import PcapngWriter
@@ -64,22 +100,29 @@ def command(iface: str | None, bpf: str | None, count: int | None, timeout: floa
                 for ts, frame in cap.read_batch(256):
                     n += 1
                     ns = round(ts * 1e9)
-                    ts_str = f"{ns // 10**9}.{ns % 10**9 // 1000:06d}"
                     if writer is not None:
                         writer.write(frame, ns // 10**9, ns % 10**9, 10**9)
                     pkt = dissect(frame, cap.linktype)
                     if output.json:
+                        ts_str = f"{ns // 10**9}.{ns % 10**9 // 1000:06d}"
                         output.emit(packet_record(n, ts_str, len(frame), len(frame),
                                                   cap.linktype, pkt))
                     else:
-                        output.line(packet_line(n, ts_str, len(frame), pkt))
+                        first_ns = ns if first_ns is None else first_ns
+                        stamp = time_stamp(ns, tstamp, previous_ns, first_ns)
+                        previous_ns = ns
+                        output.line(packet_line(n, stamp, len(frame), pkt, link))
+                        if hexdump:
+                            skip = 0 if hexdump > 1 else link_header_length(pkt, frame)
+                            for text in hex_lines(frame[skip:]):
+                                output.line(text)
                     if count is not None and n >= count:
                         break
                 else:
                     continue
                 break
         except KeyboardInterrupt:
-            pass
+            interrupted = True
         except BaseException:
             if writer is not None:
                 writer.abort()
@@ -87,6 +130,18 @@ def command(iface: str | None, bpf: str | None, count: int | None, timeout: floa
         if writer is not None:
             writer.close()
         stats = cap.stats()
-    if stats.dropped or stats.if_dropped:
-        output.warn(f"the kernel dropped {stats.dropped + stats.if_dropped} packets "
-                    "(capture buffer full)")
+    sys.stdout.flush()
+    for line in count_lines(n, stats.received, stats.dropped + stats.if_dropped):
+        output.stderr.write(line + "\n")
+    output.stderr.flush()
+    if interrupted:
+        raise KeyboardInterrupt  # the root command's Ctrl-C ending: one line, exit 130
+
+
+def count_lines(captured: int, received: int, dropped: int) -> list[str]:
+    """tcpdump's three closing lines: captured, received by filter, dropped by kernel."""
+    def plural(k: int) -> str:
+        return "packet" if k == 1 else "packets"
+    return [f"{captured} {plural(captured)} captured",
+            f"{received} {plural(received)} received by filter",
+            f"{dropped} {plural(dropped)} dropped by kernel"]

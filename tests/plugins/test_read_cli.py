@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import shutil
 import subprocess
@@ -47,8 +48,12 @@ def records(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
+COUNT_LINE = re.compile(r"^\d+ packets?$")
+
+
 def one_error_line(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
+    """The one error line (the "N packets" line at the end, as tcpdump's, set aside)."""
+    lines = [line for line in stderr.strip().splitlines() if not COUNT_LINE.match(line)]
     assert len(lines) == 1, f"expected one error line: {stderr!r}"
     assert lines[0].startswith("netprobe: error: "), lines[0]
     return lines[0]
@@ -104,7 +109,7 @@ def eth_pcapng(tmp_path: Path) -> Path:
 # -- output forms --------------------------------------------------------------------------------
 def test_json_on_a_pipe_one_object_per_packet(eth_pcap: Path) -> None:
     done = run(str(eth_pcap))
-    assert done.returncode == 0 and done.stderr == ""
+    assert done.returncode == 0 and done.stderr == f"{len(mixed_packets())} packets\n"
     recs = records(done.stdout)
     want = mixed_packets()
     assert [r["n"] for r in recs] == list(range(1, len(want) + 1))
@@ -123,7 +128,7 @@ def test_json_on_a_pipe_one_object_per_packet(eth_pcap: Path) -> None:
 
 
 def test_no_json_prints_one_line_per_packet(eth_pcap: Path) -> None:
-    done = run(str(eth_pcap), "--no-json")
+    done = run(str(eth_pcap), "--no-json", "-tt")
     assert done.returncode == 0
     lines = done.stdout.splitlines()
     assert len(lines) == len(mixed_packets())
@@ -163,7 +168,8 @@ def test_a_terminal_gets_text_by_default(eth_pcap: Path) -> None:
     assert os.waitstatus_to_exitcode(status) == 0
     text = out.decode().replace("\r\n", "\n")
     lines = [x for x in text.splitlines() if x.strip()]
-    assert len(lines) == len(mixed_packets())
+    assert lines[-1] == f"{len(mixed_packets())} packets"  # stderr's count line, as tcpdump's
+    assert len(lines[:-1]) == len(mixed_packets())
     assert lines[0].startswith("1 ") and not lines[0].startswith("{")
 
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import shlex
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -29,7 +32,9 @@ ECHO_REQUESTS = "icmp and icmp[icmptype] == icmp-echo"
 
 def _ping_later(target: str, delay: float = 0.7) -> str:
     """A shell command pinging ``target`` after ``delay`` seconds (the capture is open by then)."""
-    return (f"(sleep {delay}; ping -n -q -c {PINGS} -i 0.2 -W 1 {shlex.quote(target)} "
+    # More pings than the capture waits for: a slow start of netprobe (a loaded
+    # machine) misses the first ones, and the capture still gets its PINGS.
+    return (f"(sleep {delay}; ping -n -q -c {PINGS * 10} -i 0.2 -W 1 {shlex.quote(target)} "
             ">/dev/null 2>&1) &")
 
 
@@ -84,7 +89,8 @@ def test_sniff_command_json_lists_the_pings(lab: LabHandle) -> None:
     scanner = lab.truth["scanner"]
     target = lab.host("h1")["ipv4"]
     script = _ping_later(target) + " exec " + _netprobe(
-        "sniff", "-i", scanner["interface"], "-f", ECHO_REQUESTS, "-c", str(PINGS),
+        "sniff", "-i", scanner["interface"], "-f", f"{ECHO_REQUESTS} and dst host {target}",
+        "-c", str(PINGS),
         "--timeout", "15", "--json")
     proc = _in_scanner_shell(lab, script)
     assert proc.returncode == 0, proc.stderr
@@ -106,7 +112,8 @@ def test_sniff_command_writes_a_capture_file(lab: LabHandle, tmp_path) -> None:
     out = tmp_path / "pings.pcapng"
     target = lab.host("h2")["ipv4"]
     script = _ping_later(target) + " exec " + _netprobe(
-        "sniff", "-i", "eth0", "-f", ECHO_REQUESTS, "-c", str(PINGS), "--timeout", "15",
+        "sniff", "-i", "eth0", "-f", f"{ECHO_REQUESTS} and dst host {target}", "-c",
+        str(PINGS), "--timeout", "15",
         "--json", "-w", str(out))
     proc = _in_scanner_shell(lab, script)
     assert proc.returncode == 0, proc.stderr
@@ -116,6 +123,48 @@ def test_sniff_command_writes_a_capture_file(lab: LabHandle, tmp_path) -> None:
     assert len(records) == PINGS
     assert {next(x["dst"] for x in r["layers"] if x["layer"] == "IP") for r in records} == {
         target}
+
+
+def test_sniff_tcpdump_habits_trailing_filter_and_count_lines(lab: LabHandle) -> None:
+    """tcpdump's order: options, then the filter as trailing words; its closing counts."""
+    target = lab.host("h1")["ipv4"]
+    script = _ping_later(target) + " exec " + _netprobe(
+        "sniff", "-i", "eth0", "-c", str(PINGS), "--max-time", "15s", "--no-json", "-n",
+        "-tt", "-e", *ECHO_REQUESTS.split(), "and", "dst", "host", target)
+    proc = _in_scanner_shell(lab, script)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == PINGS
+    for line in lines:
+        _n, stamp, *_ = line.split()
+        assert float(stamp) > 1e9  # -tt: seconds since the epoch
+        assert ", ethertype IPv4 (0x0800), length " in line  # -e
+        assert f"> {target} ICMP echo-request" in line
+    closing = proc.stderr.splitlines()[-3:]
+    assert closing[0] == f"{PINGS} packets captured"
+    assert closing[1].endswith("received by filter")
+    assert closing[2].endswith("packets dropped by kernel")
+
+
+def test_sniff_ctrl_c_prints_what_it_has_and_exits_130(lab: LabHandle) -> None:
+    # Not through `sh -c '... &'`: a shell's background job starts with SIGINT ignored.
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", lab.scanner_ns, sys.executable, "-m", "netprobe", "sniff",
+         "-i", "eth0", "--no-json", "udp", "port", "9"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=processes.child_environment())
+    try:
+        time.sleep(3)  # started and capturing (no packet is expected)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    lines = err.splitlines()
+    assert lines[-1] == "netprobe: interrupted"
+    assert "0 packets captured" in lines
+    assert "Traceback" not in err
 
 
 def _one_line_error(proc, code: int) -> str:

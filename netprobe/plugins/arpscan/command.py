@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from netprobe.cli_types import AliasedOption, Duration
 from netprobe.plugins.history.recorder import db_option
 
 if TYPE_CHECKING:
@@ -20,7 +21,8 @@ DEFAULT_RETRY = 2
 
 @click.command("arpscan")
 @click.argument("targets", nargs=-1, metavar="[TARGETS]...")
-@click.option("-I", "--interface", "iface", metavar="IFACE", default=None,
+@click.option("-i", "--iface", "-I", "--interface", "iface", metavar="IFACE", default=None,
+              cls=AliasedOption, hidden_names=("-I", "--interface"),
               help="Interface to sweep (default: the one with the default route, else the "
                    "only one that is not loopback).")
 @click.option("-l", "--localnet", is_flag=True,
@@ -31,11 +33,12 @@ DEFAULT_RETRY = 2
                    "them, probes to all nodes (ff02::1) and solicitations to whoever answers.")
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_RATE,
               show_default=True, help="Probes per second.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+@click.option("-W", "--timeout", type=Duration(), metavar="DURATION",
               default=DEFAULT_TIMEOUT, show_default=True,
-              help="Seconds to wait for an answer before trying again (slow links, e.g. "
+              help="How long to wait for an answer before trying again (slow links, e.g. "
                    "Wi-Fi in power save, want 0.5).")
-@click.option("--retry", type=click.IntRange(0, 20), default=DEFAULT_RETRY, show_default=True,
+@click.option("--retries", "--retry", "retry", type=click.IntRange(0, 20), default=DEFAULT_RETRY,
+              show_default=True, cls=AliasedOption, hidden_names=("--retry",),
               help="Tries after the first for addresses that stay silent.")
 @click.option("--force", is_flag=True, help="Allow sweeps larger than a /16 (65536 addresses).")
 @click.option("--fail-on-conflict", is_flag=True,

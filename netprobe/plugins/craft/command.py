@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from netprobe.cli_types import AliasedOption, Duration
 from netprobe.errors import UsageError
 
 #: options that only mean something when packets are sent
@@ -46,15 +47,18 @@ _MATCHING = ("timeout", "retry", "save")
               help="Send the packets and show each with its answer, or 'no answer'.")
 @click.option("-c", "--count", type=click.IntRange(min=1), default=None, metavar="N",
               help="Send each packet N times (default 1).")
-@click.option("--interval", type=click.FloatRange(min=0, min_open=True), default=None,
-              metavar="SECONDS", help="Wait this long between two packets.")
+@click.option("--interval", type=Duration(), default=None,
+              metavar="DURATION", help="Wait this long between two packets.")
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=None,
               metavar="PPS", help="Send at most this many packets per second.")
-@click.option("--timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+@click.option("-W", "--timeout", type=Duration(min_open=False), default=None,
+              metavar="DURATION",
               help="--sr: wait this long for an answer after the last send (default 2).")
-@click.option("--retry", type=click.IntRange(min=0), default=None, metavar="N",
+@click.option("--retries", "--retry", "retry", type=click.IntRange(min=0), default=None,
+              metavar="N", cls=AliasedOption, hidden_names=("--retry",),
               help="--sr: send unanswered probes again this many times (default 0).")
-@click.option("-I", "--iface", default=None, metavar="IFACE",
+@click.option("-i", "--iface", "-I", "iface", default=None, metavar="IFACE",
+              cls=AliasedOption, hidden_names=("-I",),
               help="Send on this interface (default: the route's).")
 @click.option("--save", "save", metavar="RUN.pcapng", default=None,
               help="--sr: keep probes, answers and the run's description in a pcapng file "

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import click
 
+from netprobe.cli_types import AliasedOption, Duration
+
 _STRATEGY_HELP = ("Mutation strategies, comma-separated (repeatable): boundary, random, "
                   "bitflip, lie, truncate, grow, shuffle. Default: all.")
 
 
 @click.command("fuzz")
 @click.argument("expression", required=False)
-@click.option("--count", type=click.IntRange(min=1), default=1000, show_default=True,
+@click.option("-c", "--count", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Number of cases to send.")
 @click.option("--seed", type=click.IntRange(min=0, max=2**64 - 1), default=None,
               help="Seed of the cases (default: a random one, reported in the start record).")
@@ -36,8 +38,8 @@ _STRATEGY_HELP = ("Mutation strategies, comma-separated (repeatable): boundary, 
                    "target is alive when every monitor answers).")
 @click.option("--monitor-every", type=click.IntRange(min=1), default=10, show_default=True,
               help="Check the monitors after every K cases.")
-@click.option("--monitor-timeout", type=click.FloatRange(min=0.01), default=1.0,
-              show_default=True, metavar="SECONDS", help="Wait this long for a monitor's answer.")
+@click.option("--monitor-timeout", type=Duration(0.01, min_open=False), default=1.0,
+              show_default=True, metavar="DURATION", help="Wait this long for a monitor's answer.")
 @click.option("--monitor-retry", type=click.IntRange(min=0, max=10), default=2,
               show_default=True, help="Send an unanswered monitor probe again this many times.")
 @click.option("--restart-cmd", default=None, metavar="CMD",
@@ -45,8 +47,9 @@ _STRATEGY_HELP = ("Mutation strategies, comma-separated (repeatable): boundary, 
                    "end), split like a shell would but run without one; e.g. "
                    "'netprobe lab restart-service h2 9999'. Without it: a prompt on a "
                    "terminal, else a wait for the target to come back by itself.")
-@click.option("--restart-wait", type=click.FloatRange(min=0), default=10.0, show_default=True,
-              metavar="SECONDS", help="How long a restarted target may take to answer again.")
+@click.option("--restart-wait", type=Duration(min_open=False), default=10.0,
+              show_default=True, metavar="DURATION",
+              help="How long a restarted target may take to answer again.")
 @click.option("--max-bisect", type=click.IntRange(min=1), default=32, show_default=True,
               help="Most minimisation steps (each: restart, send, check).")
 @click.option("--out", "out_dir", default="netprobe-fuzz", show_default=True, metavar="DIR",
@@ -57,14 +60,16 @@ _STRATEGY_HELP = ("Mutation strategies, comma-separated (repeatable): boundary, 
               help="Print the cases (number, mutations, bytes) without sending anything.")
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=1000.0,
               show_default=True, metavar="PPS", help="Packets per second at most.")
-@click.option("--timeout", type=click.FloatRange(min=0), default=0.2, show_default=True,
-              metavar="SECONDS", help="Wait this long for answers to each batch of cases.")
-@click.option("--max-time", type=click.FloatRange(min=0, min_open=True), default=None,
-              metavar="SECONDS", help="Stop sending cases after this many seconds.")
+@click.option("-W", "--timeout", type=Duration(min_open=False), default=0.2,
+              show_default=True, metavar="DURATION",
+              help="Wait this long for answers to each batch of cases.")
+@click.option("--max-time", type=Duration(), default=None,
+              metavar="DURATION", help="Stop sending cases after this long.")
 @click.option("--save", "save_path", default=None, metavar="RUN.pcapng",
               help="Save every probe and answer with the run's description "
                    "(netprobe interpret RUN.pcapng prints the records again).")
-@click.option("-I", "--iface", default=None, metavar="IFACE",
+@click.option("-i", "--iface", "-I", "iface", default=None, metavar="IFACE",
+              cls=AliasedOption, hidden_names=("-I",),
               help="Interface to send on (default: the route's).")
 @click.option("--json/--no-json", "as_json", default=None,
               help="JSON Lines, one record per event (the default on a pipe).")

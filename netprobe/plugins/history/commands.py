@@ -44,7 +44,7 @@ def _json_option(function: F) -> F:
 
 
 def _filter_options(function: F) -> F:
-    function = click.option("--port", "port_text", metavar="PORTS", default=None,
+    function = click.option("-p", "--port", "port_text", metavar="PORTS", default=None,
                             help="only findings about these ports: 22 | 22,80 | 1000-2000"
                             )(function)
     return click.option("--host", "host_texts", metavar="HOST", multiple=True,

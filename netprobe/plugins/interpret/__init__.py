@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from netprobe.cli_types import Duration
 from netprobe.errors import UsageError
 
 #: views every run can be seen through (``--as``); plugin names work too
@@ -20,8 +21,9 @@ GENERIC_VIEWS = ("sr", "hosts", "routers")
               help="Interpret with another view: sr (every probe and its answer), hosts "
                    "(who answered), routers (who sent time-exceeded), or a plugin name. "
                    "Needed for captures netprobe did not write.")
-@click.option("--timeout", type=click.FloatRange(min=0), default=None,
-              help="Count answers that came more than S seconds after their probe as "
+@click.option("-W", "--timeout", type=Duration(min_open=False), default=None,
+              metavar="DURATION",
+              help="Count answers that came more than this long after their probe as "
                    "unanswered (a shorter cut-off than the live run's).")
 @click.option("--all-states", is_flag=True, default=None,
               help="Port scans: list every port, not only those outside the host's "

@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from netprobe.cli_types import Duration
 from netprobe.plugins.lab import lifecycle
 from netprobe.plugins.lab.impair import LAN
 
@@ -23,16 +24,20 @@ def _name_option(function):
 
 
 def _json_option(function):
-    return click.option("--json", "as_json", is_flag=True,
+    return click.option("--json/--no-json", "as_json", default=None,
                         help="print JSON (the default when stdout is not a terminal)")(function)
 
 
-def wants_json(ctx: click.Context, as_json: bool = False) -> bool:
-    """JSON when asked here or on the root command, or when stdout is not a tty."""
-    return as_json or bool(getattr(ctx.obj, "json", False)) or not sys.stdout.isatty()
+def wants_json(ctx: click.Context, as_json: bool | None = None) -> bool:
+    """JSON when asked here (--json/--no-json), else as the root command decided
+    (--json/--no-json there, else: stdout is not a terminal)."""
+    if as_json is not None:
+        return as_json
+    root_json = getattr(ctx.obj, "json", None)
+    return bool(root_json) if root_json is not None else not sys.stdout.isatty()
 
 
-def emit(ctx: click.Context, as_json: bool, data: dict, line: str) -> None:
+def emit(ctx: click.Context, as_json: bool | None, data: dict, line: str) -> None:
     """Print ``data`` as one JSON line, or ``line`` for a human."""
     if wants_json(ctx, as_json):
         click.echo(json.dumps(data, sort_keys=True))
@@ -57,7 +62,7 @@ def command() -> None:
                    "theirs). By default every node keeps the kernel's: ~1 error/s per peer "
                    "after a burst of ~6, like a real router")
 @click.pass_context
-def up_command(ctx: click.Context, name: str, as_json: bool, no_ratelimit: bool) -> None:
+def up_command(ctx: click.Context, name: str, as_json: bool | None, no_ratelimit: bool) -> None:
     """Build the lab and start its services."""
     built = lifecycle.up(name, ratelimit=not no_ratelimit)
     emit(ctx, as_json,
@@ -75,7 +80,7 @@ def up_command(ctx: click.Context, name: str, as_json: bool, no_ratelimit: bool)
 @click.option("--force", is_flag=True,
               help="without a state file, remove namespaces named like this lab's")
 @click.pass_context
-def down_command(ctx: click.Context, name: str, as_json: bool, force: bool) -> None:
+def down_command(ctx: click.Context, name: str, as_json: bool | None, force: bool) -> None:
     """Remove exactly what up created: its processes, then its namespaces."""
     report = lifecycle.down(name, force=force)
     emit(ctx, as_json, report,
@@ -90,7 +95,7 @@ def down_command(ctx: click.Context, name: str, as_json: bool, force: bool) -> N
 @_name_option
 @_json_option
 @click.pass_context
-def status_command(ctx: click.Context, name: str, as_json: bool) -> None:
+def status_command(ctx: click.Context, name: str, as_json: bool | None) -> None:
     """Describe the lab and the results a correct probe must find (the truth)."""
     doc = lifecycle.status(name)
     if wants_json(ctx, as_json):
@@ -119,11 +124,13 @@ def run_command(ctx: click.Context, name: str, args: tuple[str, ...]) -> None:
 @_json_option
 @click.option("--loss", type=click.IntRange(0, 100), default=None,
               help="percent of packets to drop at random, each direction (0 clears)")
-@click.option("--delay", type=click.FloatRange(0, 10_000), default=None, metavar="MS",
-              help="milliseconds added to each direction (0 clears): 12.5 on lan "
-                   "gives a 25 ms round trip")
-@click.option("--jitter", type=click.FloatRange(0, 10_000), default=None, metavar="MS",
-              help="spread of the delay, uniform +/- MS (order is kept)")
+@click.option("--delay", type=Duration(0, min_open=False, maximum=10, bare="ms"), default=None,
+              metavar="DURATION", callback=lambda _c, _p, v: None if v is None else v * 1000,
+              help="time added to each direction (0 clears; a plain number is ms): 12.5 on "
+                   "lan gives a 25 ms round trip")
+@click.option("--jitter", type=Duration(0, min_open=False, maximum=10, bare="ms"), default=None,
+              metavar="DURATION", callback=lambda _c, _p, v: None if v is None else v * 1000,
+              help="spread of the delay, uniform +/- (a plain number is ms; order is kept)")
 @click.option("--icmp-ratelimit", default=None, metavar="MS|stock",
               help="the node's ICMP rate limits (IPv4 and IPv6): one error per MS per peer "
                    "(0: unlimited; stock: as lab up left them)")
@@ -133,7 +140,7 @@ def run_command(ctx: click.Context, name: str, args: tuple[str, ...]) -> None:
                    "farnet), both directions; for --loss also a router (what it forwards); "
                    "for --icmp-ratelimit a node, or lan for every node")
 @click.pass_context
-def impair_command(ctx: click.Context, name: str, as_json: bool, loss: int | None,
+def impair_command(ctx: click.Context, name: str, as_json: bool | None, loss: int | None,
                    delay: float | None, jitter: float | None, icmp_ratelimit: str | None,
                    target: str) -> None:
     """Make the lab less kind: loss (nftables), delay and jitter, ICMP rate limits.
@@ -159,7 +166,7 @@ def impair_command(ctx: click.Context, name: str, as_json: bool, loss: int | Non
 @click.argument("host")
 @click.argument("port", type=click.IntRange(1, 65535))
 @click.pass_context
-def restart_service_command(ctx: click.Context, name: str, as_json: bool,
+def restart_service_command(ctx: click.Context, name: str, as_json: bool | None,
                             proto: str | None, host: str, port: int) -> None:
     """(Re)start the service process serving HOST PORT, e.g. after crashing it."""
     report = lifecycle.restart_service(name, host, port, proto)
@@ -174,7 +181,7 @@ def restart_service_command(ctx: click.Context, name: str, as_json: bool,
 @click.option("--of", "of", default=lifecycle.DEFAULT_DUPLICATE_OF, show_default=True,
               help="LAN host whose IPv4 and IPv6 addresses the new host claims")
 @click.pass_context
-def add_duplicate_command(ctx: click.Context, name: str, as_json: bool, of: str) -> None:
+def add_duplicate_command(ctx: click.Context, name: str, as_json: bool | None, of: str) -> None:
     """Plug a host 'dup' into the LAN with another host's addresses (a conflict)."""
     report = lifecycle.add_duplicate(name, of)
     emit(ctx, as_json, report, f"lab {name}: dup claims {report['ipv4']} and "
@@ -185,7 +192,7 @@ def add_duplicate_command(ctx: click.Context, name: str, as_json: bool, of: str)
 @_name_option
 @_json_option
 @click.pass_context
-def remove_duplicate_command(ctx: click.Context, name: str, as_json: bool) -> None:
+def remove_duplicate_command(ctx: click.Context, name: str, as_json: bool | None) -> None:
     """Remove the host added by add-duplicate."""
     report = lifecycle.remove_duplicate(name)
     emit(ctx, as_json, report, f"lab {name}: duplicate host removed")
@@ -196,7 +203,7 @@ def remove_duplicate_command(ctx: click.Context, name: str, as_json: bool) -> No
               help="Name of the throw-away lab the demo builds.")
 @_json_option
 @click.pass_context
-def demo_command(ctx: click.Context, name: str, as_json: bool) -> None:
+def demo_command(ctx: click.Context, name: str, as_json: bool | None) -> None:
     """Build a lab, probe its LAN through the engine, show the answers, take it down.
 
     One sr() run sends a SYN to a few ports and an ICMP echo to every LAN

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from netprobe.cli_types import AliasedOption, Duration
 from netprobe.plugins.history.recorder import db_option
 
 
@@ -21,8 +22,11 @@ from netprobe.plugins.history.recorder import db_option
               help="First TTL probed.")
 @click.option("-m", "--max-ttl", "max_ttl", type=int, default=30, show_default=True,
               help="Highest TTL probed (at most 255).")
-@click.option("-w", "--wait", type=float, default=5.0, show_default=True,
-              help="Longest wait for an answer (s); waves wait an RTO from the RTTs seen.")
+@click.option("-W", "--timeout", "--wait", "wait", type=Duration(), default=5.0,
+              show_default=True, metavar="DURATION", cls=AliasedOption,
+              hidden_names=("--wait",),
+              help="Longest wait for an answer; waves wait an RTO from the RTTs seen "
+                   "(traceroute's -w: here -w writes a file, as in tcpdump).")
 @click.option("--retries", type=int, default=1, show_default=True,
               help="Times an unanswered probe is sent again.")
 @click.option("--sport", type=int, default=33456, show_default=True,
@@ -35,8 +39,10 @@ from netprobe.plugins.history.recorder import db_option
               help="MDA's confidence that no branch was missed.")
 @click.option("--rounds", type=int, default=1, show_default=True,
               help="Trace N times (mtr style): loss % and RTT statistics per hop.")
-@click.option("--interval", type=float, default=1.0, show_default=True,
-              help="Seconds between rounds.")
+@click.option("--interval", type=Duration(min_open=False), default=1.0, show_default=True,
+              metavar="DURATION", help="Pause between rounds.")
+@click.option("-n", "numeric", is_flag=True, expose_value=False,
+              help="Numeric addresses (always: netprobe never looks names up).")
 @click.option("--save", "save_path", metavar="RUN.pcapng",
               help="Save probes, answers and options (netprobe interpret reprints them).")
 @db_option
