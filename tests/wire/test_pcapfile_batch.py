@@ -171,3 +171,21 @@ def test_byte_ranges_join_exactly(trace: Path) -> None:
                                           lo, size)
                 assert found is None or found >= lo
     assert got == [r[0] for r in expected]
+
+
+@pytest.mark.parametrize("version", [(2, 2), (2, 5), (3, 0), (1, 4)])
+def test_other_versions_are_the_streaming_readers_call(trace: Path, tmp_path: Path,
+                                                       version: tuple[int, int]) -> None:
+    """A pcap version other than 2.4 is read (or refused, in the same words) as the
+    streaming reader reads it: the two readers accept the same files."""
+    data = bytearray(trace.read_bytes()[:4096])
+    order = "<" if data[:4] == b"\xd4\xc3\xb2\xa1" else ">"
+    struct.pack_into(order + "HH", data, 4, *version)
+    path = tmp_path / "version.pcap"
+    path.write_bytes(bytes(data))
+    want = reference(path)
+    try:
+        got = batched(path)
+    except CaptureFileError as exc:
+        got = ([], str(exc), False)
+    assert (got[0], got[1]) == want

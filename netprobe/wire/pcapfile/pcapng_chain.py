@@ -33,8 +33,11 @@ from netprobe.wire.pcapfile.pcapng_format import (
     BLOCK_PB,
     BLOCK_SHB,
     BLOCK_SPB,
+    BYTE_ORDER_MAGIC,
     MAX_BLOCK_LEN,
     MIN_BLOCK_LEN,
+    MIN_IDB_LEN,
+    MIN_SHB_LEN,
 )
 
 #: decryption secrets block (read past, as the project reader does)
@@ -185,39 +188,35 @@ class _Partial(Unexpected):
 
 def _control(a: np.ndarray, fmt: PcapngFormat, pos: int, btype: int, blen: int) -> None:
     """Read a non-packet block: a new section, a new interface, or nothing."""
-    from netprobe.wire.pcapfile.pcapng_options import IF_TSOFFSET, IF_TSRESOL
+    from netprobe.errors import CaptureFileError
+    from netprobe.wire.pcapfile.pcapng_options import IF_TSOFFSET, IF_TSRESOL, iter_options
     from netprobe.wire.pcapfile.timestamp import DEFAULT_TSRESOL, units_from_tsresol
 
     if btype == BLOCK_SHB:
-        if blen < 28:
+        if blen < MIN_SHB_LEN:
             raise Unexpected(pos)
-        bom = bytes(a[pos + 8:pos + 12])
-        order = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">" if bom == b"\x1a\x2b\x3c\x4d" else ""
+        bom = struct.unpack_from(fmt.order + "I", a, pos + 8)[0]
         major = struct.unpack_from(fmt.order + "H", a, pos + 12)[0]
-        if order != fmt.order or major != 1:
-            raise Unexpected(pos)
+        if bom != BYTE_ORDER_MAGIC or major != 1:
+            raise Unexpected(pos)  # the other byte order, or a version to explain
         fmt.sections.append([])
         return
     if btype != BLOCK_IDB:
         return
-    if blen < 20 or not fmt.sections:
+    if blen < MIN_IDB_LEN or not fmt.sections:
         raise Unexpected(pos)
     linktype, snaplen = struct.unpack_from(fmt.order + "H2xI", a, pos + 8)
     tsresol, tsoffset = DEFAULT_TSRESOL, 0
-    p, end = pos + 16, pos + blen - 4
-    while p + 4 <= end:
-        code, length = struct.unpack_from(fmt.order + "HH", a, p)
-        if code == 0:
-            break
-        if p + 4 + length > end:
-            raise Unexpected(pos)
-        if code == IF_TSRESOL and length >= 1:
-            tsresol = int(a[p + 4])
-        elif code == IF_TSOFFSET and length >= 8:
-            tsoffset = struct.unpack_from(fmt.order + "q", a, p + 4)[0]
-        p += 4 + ((length + 3) & ~3)
-    units = units_from_tsresol(tsresol)
-    fmt.sections[-1].append(Interface(linktype, snaplen, units, tsoffset))
+    order = "little" if fmt.order == "<" else "big"
+    try:
+        for code, value in iter_options(a, pos + 16, pos + blen - 4, order, "", 0):
+            if code == IF_TSRESOL and len(value):
+                tsresol = int(value[0])
+            elif code == IF_TSOFFSET and len(value) >= 8:
+                tsoffset = struct.unpack_from(fmt.order + "q", value)[0]
+    except CaptureFileError:
+        raise Unexpected(pos) from None  # the streaming reader words the damage
+    fmt.sections[-1].append(Interface(linktype, snaplen, units_from_tsresol(tsresol), tsoffset))
 
 
 def _packets(a: np.ndarray, fmt: PcapngFormat, starts: np.ndarray, rows: np.ndarray,
