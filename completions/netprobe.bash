@@ -20,7 +20,7 @@ _netprobe() {
         word="${COMP_WORDS[i]}"
         if [[ $word == "=" ]]; then i=$((i + 2)); continue; fi
         case "$path:$word" in
-            ":--scope"|"arpscan:-I"|"arpscan:--interface"|"arpscan:--rate"|"arpscan:--timeout"|"arpscan:--retry"|"arpscan:--save"|"arpscan:--db"|"craft:--from"|"craft:--from-hex"|"craft:--linktype"|"craft:--set"|"craft:--del"|"craft:--flags"|"craft:--fragment"|"craft:-c"|"craft:--count"|"craft:--interval"|"craft:--rate"|"craft:--timeout"|"craft:--retry"|"craft:-I"|"craft:--iface"|"craft:--save"|"craft:-w"|"craft:--write"|"craft:--limit"|"flows:--top"|"flows:--by"|"flows:--plot"|"flows:--jobs"|"flows:-j"|"flows:--scheduler"|"fuzz:--count"|"fuzz:--seed"|"fuzz:--start"|"fuzz:--fields"|"fuzz:--strategy"|"fuzz:--max-size"|"fuzz:--monitor"|"fuzz:--monitor-every"|"fuzz:--monitor-timeout"|"fuzz:--monitor-retry"|"fuzz:--restart-cmd"|"fuzz:--restart-wait"|"fuzz:--max-bisect"|"fuzz:--out"|"fuzz:--replay"|"fuzz:--rate"|"fuzz:--timeout"|"fuzz:--max-time"|"fuzz:--save"|"fuzz:-I"|"fuzz:--iface"|"history:--db"|"history diff:--db"|"history diff:--scan"|"history diff:--since"|"history diff:--host"|"history diff:--port"|"history list:--db"|"history list:--since"|"history list:--host"|"history list:--port"|"history list:--scan"|"history list:--kind"|"history prune:--db"|"history prune:--keep"|"history show:--db"|"history show:--host"|"history show:--port"|"interpret:--as"|"interpret:--timeout"|"interpret:--top"|"lab add-duplicate:--name"|"lab add-duplicate:--of"|"lab demo:--name"|"lab down:--name"|"lab impair:--name"|"lab impair:--loss"|"lab impair:--on"|"lab remove-duplicate:--name"|"lab restart-service:--name"|"lab restart-service:--proto"|"lab run:--name"|"lab status:--name"|"lab up:--name"|"portscan:-p"|"portscan:--top-ports"|"portscan:-iL"|"portscan:--exclude"|"portscan:--exclude-file"|"portscan:-T"|"portscan:--rate"|"portscan:--min-rate"|"portscan:--max-rate"|"portscan:--max-retries"|"portscan:--max-time"|"portscan:--seed"|"portscan:--shard"|"portscan:-i"|"portscan:--iface"|"portscan:-o"|"portscan:--output"|"portscan:--diff"|"portscan:--save"|"portscan:--scheduler"|"portscan:--tasks"|"portscan:--db"|"read:-c"|"read:--count"|"read:-f"|"read:--filter"|"read:-w"|"read:--write"|"sniff:-i"|"sniff:--iface"|"sniff:-f"|"sniff:--filter"|"sniff:-c"|"sniff:--count"|"sniff:--timeout"|"sniff:-w"|"sniff:--write"|"traceroute:-P"|"traceroute:--method"|"traceroute:-p"|"traceroute:--port"|"traceroute:-q"|"traceroute:--queries"|"traceroute:-f"|"traceroute:--first-ttl"|"traceroute:-m"|"traceroute:--max-ttl"|"traceroute:-w"|"traceroute:--wait"|"traceroute:--retries"|"traceroute:--sport"|"traceroute:--flow"|"traceroute:--confidence"|"traceroute:--rounds"|"traceroute:--interval"|"traceroute:--save"|"traceroute:--db") i=$((i + 1)) ;;
+            ":--scope"|"arpscan:-i"|"arpscan:--iface"|"arpscan:--rate"|"arpscan:-W"|"arpscan:--timeout"|"arpscan:--retries"|"arpscan:--save"|"arpscan:--db"|"craft:--from"|"craft:--from-hex"|"craft:--linktype"|"craft:--set"|"craft:--del"|"craft:--flags"|"craft:--fragment"|"craft:-c"|"craft:--count"|"craft:--interval"|"craft:--rate"|"craft:-W"|"craft:--timeout"|"craft:--retries"|"craft:-i"|"craft:--iface"|"craft:--save"|"craft:-w"|"craft:--write"|"craft:--limit"|"flows:--top"|"flows:--by"|"flows:--plot"|"flows:--jobs"|"flows:-j"|"flows:--scheduler"|"fuzz:-c"|"fuzz:--count"|"fuzz:--seed"|"fuzz:--start"|"fuzz:--fields"|"fuzz:--strategy"|"fuzz:--max-size"|"fuzz:--monitor"|"fuzz:--monitor-every"|"fuzz:--monitor-timeout"|"fuzz:--monitor-retry"|"fuzz:--restart-cmd"|"fuzz:--restart-wait"|"fuzz:--max-bisect"|"fuzz:--out"|"fuzz:--replay"|"fuzz:--rate"|"fuzz:-W"|"fuzz:--timeout"|"fuzz:--max-time"|"fuzz:--save"|"fuzz:-i"|"fuzz:--iface"|"history:--db"|"history diff:--db"|"history diff:--scan"|"history diff:--since"|"history diff:--host"|"history diff:-p"|"history diff:--port"|"history list:--db"|"history list:--since"|"history list:--host"|"history list:-p"|"history list:--port"|"history list:--scan"|"history list:--kind"|"history prune:--db"|"history prune:--keep"|"history show:--db"|"history show:--host"|"history show:-p"|"history show:--port"|"interpret:--as"|"interpret:-W"|"interpret:--timeout"|"interpret:--top"|"lab add-duplicate:--name"|"lab add-duplicate:--of"|"lab demo:--name"|"lab down:--name"|"lab impair:--name"|"lab impair:--loss"|"lab impair:--delay"|"lab impair:--jitter"|"lab impair:--icmp-ratelimit"|"lab impair:--on"|"lab remove-duplicate:--name"|"lab restart-service:--name"|"lab restart-service:--proto"|"lab run:--name"|"lab status:--name"|"lab up:--name"|"portscan:-p"|"portscan:--top-ports"|"portscan:-iL"|"portscan:--exclude"|"portscan:--exclude-file"|"portscan:-T"|"portscan:--rate"|"portscan:--min-rate"|"portscan:--max-rate"|"portscan:--max-retries"|"portscan:--max-time"|"portscan:--seed"|"portscan:--shard"|"portscan:-i"|"portscan:--iface"|"portscan:-o"|"portscan:--output"|"portscan:--diff"|"portscan:--save"|"portscan:--scheduler"|"portscan:--tasks"|"portscan:--db"|"read:-r"|"read:--read"|"read:-c"|"read:--count"|"read:--filter"|"read:-w"|"read:--write"|"sniff:-i"|"sniff:--iface"|"sniff:--filter"|"sniff:-c"|"sniff:--count"|"sniff:--max-time"|"sniff:-w"|"sniff:--write"|"traceroute:-P"|"traceroute:--method"|"traceroute:-p"|"traceroute:--port"|"traceroute:-q"|"traceroute:--queries"|"traceroute:-f"|"traceroute:--first-ttl"|"traceroute:-m"|"traceroute:--max-ttl"|"traceroute:-W"|"traceroute:--timeout"|"traceroute:--retries"|"traceroute:--sport"|"traceroute:--flow"|"traceroute:--confidence"|"traceroute:--rounds"|"traceroute:--interval"|"traceroute:--save"|"traceroute:--db") i=$((i + 1)) ;;
             ":arpscan") path="arpscan" ;;
             ":craft") path="craft" ;;
             ":flows") path="flows" ;;
@@ -51,11 +51,12 @@ _netprobe() {
 
     case "$path:$prev" in
         ":--scope") :; return 0 ;;
-        "arpscan:-I") :; return 0 ;;
-        "arpscan:--interface") :; return 0 ;;
+        "arpscan:-i") :; return 0 ;;
+        "arpscan:--iface") :; return 0 ;;
         "arpscan:--rate") :; return 0 ;;
+        "arpscan:-W") :; return 0 ;;
         "arpscan:--timeout") :; return 0 ;;
-        "arpscan:--retry") :; return 0 ;;
+        "arpscan:--retries") :; return 0 ;;
         "arpscan:--save") :; return 0 ;;
         "arpscan:--db") :; return 0 ;;
         "craft:--from") :; return 0 ;;
@@ -69,9 +70,10 @@ _netprobe() {
         "craft:--count") :; return 0 ;;
         "craft:--interval") :; return 0 ;;
         "craft:--rate") :; return 0 ;;
+        "craft:-W") :; return 0 ;;
         "craft:--timeout") :; return 0 ;;
-        "craft:--retry") :; return 0 ;;
-        "craft:-I") :; return 0 ;;
+        "craft:--retries") :; return 0 ;;
+        "craft:-i") :; return 0 ;;
         "craft:--iface") :; return 0 ;;
         "craft:--save") :; return 0 ;;
         "craft:-w") :; return 0 ;;
@@ -83,6 +85,7 @@ _netprobe() {
         "flows:--jobs") :; return 0 ;;
         "flows:-j") :; return 0 ;;
         "flows:--scheduler") :; return 0 ;;
+        "fuzz:-c") :; return 0 ;;
         "fuzz:--count") :; return 0 ;;
         "fuzz:--seed") :; return 0 ;;
         "fuzz:--start") :; return 0 ;;
@@ -99,20 +102,23 @@ _netprobe() {
         "fuzz:--out") :; return 0 ;;
         "fuzz:--replay") :; return 0 ;;
         "fuzz:--rate") :; return 0 ;;
+        "fuzz:-W") :; return 0 ;;
         "fuzz:--timeout") :; return 0 ;;
         "fuzz:--max-time") :; return 0 ;;
         "fuzz:--save") :; return 0 ;;
-        "fuzz:-I") :; return 0 ;;
+        "fuzz:-i") :; return 0 ;;
         "fuzz:--iface") :; return 0 ;;
         "history:--db") :; return 0 ;;
         "history diff:--db") :; return 0 ;;
         "history diff:--scan") :; return 0 ;;
         "history diff:--since") :; return 0 ;;
         "history diff:--host") :; return 0 ;;
+        "history diff:-p") :; return 0 ;;
         "history diff:--port") :; return 0 ;;
         "history list:--db") :; return 0 ;;
         "history list:--since") :; return 0 ;;
         "history list:--host") :; return 0 ;;
+        "history list:-p") :; return 0 ;;
         "history list:--port") :; return 0 ;;
         "history list:--scan") :; return 0 ;;
         "history list:--kind") :; return 0 ;;
@@ -120,8 +126,10 @@ _netprobe() {
         "history prune:--keep") :; return 0 ;;
         "history show:--db") :; return 0 ;;
         "history show:--host") :; return 0 ;;
+        "history show:-p") :; return 0 ;;
         "history show:--port") :; return 0 ;;
         "interpret:--as") :; return 0 ;;
+        "interpret:-W") :; return 0 ;;
         "interpret:--timeout") :; return 0 ;;
         "interpret:--top") :; return 0 ;;
         "lab add-duplicate:--name") :; return 0 ;;
@@ -130,6 +138,9 @@ _netprobe() {
         "lab down:--name") :; return 0 ;;
         "lab impair:--name") :; return 0 ;;
         "lab impair:--loss") :; return 0 ;;
+        "lab impair:--delay") :; return 0 ;;
+        "lab impair:--jitter") :; return 0 ;;
+        "lab impair:--icmp-ratelimit") :; return 0 ;;
         "lab impair:--on") :; return 0 ;;
         "lab remove-duplicate:--name") :; return 0 ;;
         "lab restart-service:--name") :; return 0 ;;
@@ -159,19 +170,19 @@ _netprobe() {
         "portscan:--scheduler") :; return 0 ;;
         "portscan:--tasks") :; return 0 ;;
         "portscan:--db") :; return 0 ;;
+        "read:-r") :; return 0 ;;
+        "read:--read") :; return 0 ;;
         "read:-c") :; return 0 ;;
         "read:--count") :; return 0 ;;
-        "read:-f") :; return 0 ;;
         "read:--filter") :; return 0 ;;
         "read:-w") :; return 0 ;;
         "read:--write") :; return 0 ;;
         "sniff:-i") :; return 0 ;;
         "sniff:--iface") :; return 0 ;;
-        "sniff:-f") :; return 0 ;;
         "sniff:--filter") :; return 0 ;;
         "sniff:-c") :; return 0 ;;
         "sniff:--count") :; return 0 ;;
-        "sniff:--timeout") :; return 0 ;;
+        "sniff:--max-time") :; return 0 ;;
         "sniff:-w") :; return 0 ;;
         "sniff:--write") :; return 0 ;;
         "traceroute:-P") COMPREPLY=($(compgen -W 'udp icmp tcp' -- "$cur")); return 0 ;;
@@ -184,8 +195,8 @@ _netprobe() {
         "traceroute:--first-ttl") :; return 0 ;;
         "traceroute:-m") :; return 0 ;;
         "traceroute:--max-ttl") :; return 0 ;;
-        "traceroute:-w") :; return 0 ;;
-        "traceroute:--wait") :; return 0 ;;
+        "traceroute:-W") :; return 0 ;;
+        "traceroute:--timeout") :; return 0 ;;
         "traceroute:--retries") :; return 0 ;;
         "traceroute:--sport") :; return 0 ;;
         "traceroute:--flow") :; return 0 ;;
@@ -200,30 +211,30 @@ _netprobe() {
     if [[ $cur == -* ]]; then
         case "$path" in
             "") words='--version --debug --json --no-json --scope -h --help' ;;
-            "arpscan") words='-I --interface -l --localnet -4 -6 --rate --timeout --retry --force --fail-on-conflict --save --db --json --no-json -h --help' ;;
-            "craft") words='--from --from-hex --linktype --set --del --flags --badsum --fragment --send --sr -c --count --interval --rate --timeout --retry -I --iface --save --show --hex --json --no-json -w --write --limit -h --help' ;;
+            "arpscan") words='-i --iface -l --localnet -4 -6 --rate -W --timeout --retries --force --fail-on-conflict --save --db --json --no-json -h --help' ;;
+            "craft") words='--from --from-hex --linktype --set --del --flags --badsum --fragment --send --sr -c --count --interval --rate -W --timeout --retries -i --iface --save --show --hex --json --no-json -w --write --limit -h --help' ;;
             "flows") words='--top --by --per-file --plot --jobs -j --scheduler --json --no-json -h --help' ;;
-            "fuzz") words='--count --seed --start --fields --strategy --keep-invalid --max-size --monitor --monitor-every --monitor-timeout --monitor-retry --restart-cmd --restart-wait --max-bisect --out --replay --dry-run --rate --timeout --max-time --save -I --iface --json --no-json -h --help' ;;
-            "history") words='--db -h --help' ;;
-            "history diff") words='--db --json --no-json --scan --since --host --port -h --help' ;;
-            "history list") words='--db --json --no-json --since --host --port --scan --kind -h --help' ;;
+            "fuzz") words='-c --count --seed --start --fields --strategy --keep-invalid --max-size --monitor --monitor-every --monitor-timeout --monitor-retry --restart-cmd --restart-wait --max-bisect --out --replay --dry-run --rate -W --timeout --max-time --save -i --iface --json --no-json -h --help' ;;
+            "history") words='--db --json --no-json -h --help' ;;
+            "history diff") words='--db --json --no-json --scan --since --host -p --port -h --help' ;;
+            "history list") words='--db --json --no-json --since --host -p --port --scan --kind -h --help' ;;
             "history prune") words='--db --json --no-json --keep --dry-run -h --help' ;;
-            "history show") words='--db --json --no-json --host --port -h --help' ;;
-            "interpret") words='--as --timeout --all-states --top --json --no-json -h --help' ;;
-            "lab") words='-h --help' ;;
-            "lab add-duplicate") words='--name --json --of -h --help' ;;
-            "lab demo") words='--name --json -h --help' ;;
-            "lab down") words='--name --json --force -h --help' ;;
-            "lab impair") words='--name --json --loss --on -h --help' ;;
-            "lab remove-duplicate") words='--name --json -h --help' ;;
-            "lab restart-service") words='--name --json --proto -h --help' ;;
-            "lab run") words='--name -h --help' ;;
-            "lab status") words='--name --json -h --help' ;;
-            "lab up") words='--name --json -h --help' ;;
+            "history show") words='--db --json --no-json --host -p --port -h --help' ;;
+            "interpret") words='--as -W --timeout --all-states --top --json --no-json -h --help' ;;
+            "lab") words='--json --no-json -h --help' ;;
+            "lab add-duplicate") words='--name --json --no-json --of -h --help' ;;
+            "lab demo") words='--name --json --no-json -h --help' ;;
+            "lab down") words='--name --json --no-json --force -h --help' ;;
+            "lab impair") words='--name --json --no-json --loss --delay --jitter --icmp-ratelimit --on -h --help' ;;
+            "lab remove-duplicate") words='--name --json --no-json -h --help' ;;
+            "lab restart-service") words='--name --json --no-json --proto -h --help' ;;
+            "lab run") words='--name --json --no-json -h --help' ;;
+            "lab status") words='--name --json --no-json -h --help' ;;
+            "lab up") words='--name --json --no-json --no-ratelimit -h --help' ;;
             "portscan") words='-sS -sT -sF -sN -sX -sA -sU -sn -Pn -6 -p --top-ports -iL --exclude --exclude-file -T --rate --min-rate --max-rate --max-retries --max-time --seed --shard -i --iface --all-states -o --output --diff --save --json --no-json --scheduler --tasks --db -h --help' ;;
-            "read") words='-c --count -f --filter -w --write --json --no-json -h --help' ;;
-            "sniff") words='-i --iface -f --filter -c --count --timeout -w --write --json --no-json -h --help' ;;
-            "traceroute") words='-P --method -p --port -4 -6 -q --queries -f --first-ttl -m --max-ttl -w --wait --retries --sport --flow --multipath --confidence --rounds --interval --save --db -h --help' ;;
+            "read") words='-r --read -c --count --filter -w --write -n -e -X -t --json --no-json -h --help' ;;
+            "sniff") words='-i --iface --filter -c --count --max-time -w --write -n -e -X -t --json --no-json -h --help' ;;
+            "traceroute") words='-P --method -p --port -4 -6 -q --queries -f --first-ttl -m --max-ttl -W --timeout --retries --sport --flow --multipath --confidence --rounds --interval -n --save --db --json --no-json -h --help' ;;
         esac
         COMPREPLY=($(compgen -W "$words" -- "$cur"))
         return 0

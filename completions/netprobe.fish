@@ -5,7 +5,7 @@ complete -c netprobe -f
 
 # netprobe
 complete -c netprobe -n '__fish_use_subcommand' -l version -d 'Show the version and exit.'
-complete -c netprobe -n '__fish_use_subcommand' -l debug -d 'Show full tracebacks on errors.'
+complete -c netprobe -n '__fish_use_subcommand' -l debug -d 'Show full tracebacks on errors, and at the end where the command\'s time went (stderr).'
 complete -c netprobe -n '__fish_use_subcommand' -l json -d 'Write JSON Lines instead of tables (default: when stdout is not a terminal).'
 complete -c netprobe -n '__fish_use_subcommand' -l no-json -d 'Write JSON Lines instead of tables (default: when stdout is not a terminal).'
 complete -c netprobe -n '__fish_use_subcommand' -l scope -r -F -d 'File of networks (CIDR) that probes may reach; overrides NETPROBE_SCOPE.'
@@ -24,15 +24,16 @@ complete -c netprobe -n '__fish_use_subcommand' -a 'sniff' -d 'Capture live pack
 complete -c netprobe -n '__fish_use_subcommand' -a 'traceroute' -d 'Trace the route to TARGET, probing every TTL at once (Paris traceroute).'
 
 # netprobe arpscan
-complete -c netprobe -n '__fish_seen_subcommand_from arpscan' -s I -x -d 'Interface to sweep (default: the one with the default route, else the only one that is not loopback).'
-complete -c netprobe -n '__fish_seen_subcommand_from arpscan' -l interface -x -d 'Interface to sweep (default: the one with the default route, else the only one that is not loopback).'
+complete -c netprobe -n '__fish_seen_subcommand_from arpscan' -s i -x -d 'Interface to sweep (default: the one with the default route, else the only one that is not loopback).'
+complete -c netprobe -n '__fish_seen_subcommand_from arpscan' -l iface -x -d 'Interface to sweep (default: the one with the default route, else the only one that is not loopback).'
 complete -c netprobe -n '__fish_seen_subcommand_from arpscan' -s l -d 'Sweep the interface\'s own IPv4 networks (the default without TARGETS).'
 complete -c netprobe -n '__fish_seen_subcommand_from arpscan' -l localnet -d 'Sweep the interface\'s own IPv4 networks (the default without TARGETS).'
 complete -c netprobe -n '__fish_seen_subcommand_from arpscan' -s 4 -d 'IPv4: ARP (the default).'
 complete -c netprobe -n '__fish_seen_subcommand_from arpscan' -s 6 -d 'IPv6 neighbour discovery: solicitations to the IPv6 TARGETS, or without them, probes to all nodes (ff02::1) and solicitations to whoever answers.'
 complete -c netprobe -n '__fish_seen_subcommand_from arpscan' -l rate -x -d 'Probes per second.'
-complete -c netprobe -n '__fish_seen_subcommand_from arpscan' -l timeout -x -d 'Seconds to wait for an answer before trying again (slow links, e.g.'
-complete -c netprobe -n '__fish_seen_subcommand_from arpscan' -l retry -x -d 'Tries after the first for addresses that stay silent.'
+complete -c netprobe -n '__fish_seen_subcommand_from arpscan' -s W -x -d 'How long to wait for an answer before trying again (slow links, e.g.'
+complete -c netprobe -n '__fish_seen_subcommand_from arpscan' -l timeout -x -d 'How long to wait for an answer before trying again (slow links, e.g.'
+complete -c netprobe -n '__fish_seen_subcommand_from arpscan' -l retries -x -d 'Tries after the first for addresses that stay silent.'
 complete -c netprobe -n '__fish_seen_subcommand_from arpscan' -l force -d 'Allow sweeps larger than a /16 (65536 addresses).'
 complete -c netprobe -n '__fish_seen_subcommand_from arpscan' -l fail-on-conflict -d 'Exit 1 when an address answers from several MACs (for cron).'
 complete -c netprobe -n '__fish_seen_subcommand_from arpscan' -l save -x -d 'Save probes and answers (pcapng, atomically); \'netprobe interpret\' prints the same records again.'
@@ -58,9 +59,10 @@ complete -c netprobe -n '__fish_seen_subcommand_from craft' -s c -x -d 'Send eac
 complete -c netprobe -n '__fish_seen_subcommand_from craft' -l count -x -d 'Send each packet N times (default 1).'
 complete -c netprobe -n '__fish_seen_subcommand_from craft' -l interval -x -d 'Wait this long between two packets.'
 complete -c netprobe -n '__fish_seen_subcommand_from craft' -l rate -x -d 'Send at most this many packets per second.'
+complete -c netprobe -n '__fish_seen_subcommand_from craft' -s W -x -d '--sr: wait this long for an answer after the last send (default 2).'
 complete -c netprobe -n '__fish_seen_subcommand_from craft' -l timeout -x -d '--sr: wait this long for an answer after the last send (default 2).'
-complete -c netprobe -n '__fish_seen_subcommand_from craft' -l retry -x -d '--sr: send unanswered probes again this many times (default 0).'
-complete -c netprobe -n '__fish_seen_subcommand_from craft' -s I -x -d 'Send on this interface (default: the route\'s).'
+complete -c netprobe -n '__fish_seen_subcommand_from craft' -l retries -x -d '--sr: send unanswered probes again this many times (default 0).'
+complete -c netprobe -n '__fish_seen_subcommand_from craft' -s i -x -d 'Send on this interface (default: the route\'s).'
 complete -c netprobe -n '__fish_seen_subcommand_from craft' -l iface -x -d 'Send on this interface (default: the route\'s).'
 complete -c netprobe -n '__fish_seen_subcommand_from craft' -l save -x -d '--sr: keep probes, answers and the run\'s description in a pcapng file (netprobe interpret RUN.pcapng prints the results again).'
 complete -c netprobe -n '__fish_seen_subcommand_from craft' -l show -d 'Print every field, layer by layer.'
@@ -89,6 +91,7 @@ complete -c netprobe -n '__fish_seen_subcommand_from flows' -l help -d 'Show thi
 complete -c netprobe -n '__fish_seen_subcommand_from flows' -F
 
 # netprobe fuzz
+complete -c netprobe -n '__fish_seen_subcommand_from fuzz' -s c -x -d 'Number of cases to send.'
 complete -c netprobe -n '__fish_seen_subcommand_from fuzz' -l count -x -d 'Number of cases to send.'
 complete -c netprobe -n '__fish_seen_subcommand_from fuzz' -l seed -x -d 'Seed of the cases (default: a random one, reported in the start record).'
 complete -c netprobe -n '__fish_seen_subcommand_from fuzz' -l start -x -d 'First case number: case I of a seed is the same bytes on every run.'
@@ -107,10 +110,11 @@ complete -c netprobe -n '__fish_seen_subcommand_from fuzz' -l out -x -d 'Where c
 complete -c netprobe -n '__fish_seen_subcommand_from fuzz' -l replay -x -d 'Send the cases of a crash file again and tell whether the target dies.'
 complete -c netprobe -n '__fish_seen_subcommand_from fuzz' -l dry-run -d 'Print the cases (number, mutations, bytes) without sending anything.'
 complete -c netprobe -n '__fish_seen_subcommand_from fuzz' -l rate -x -d 'Packets per second at most.'
+complete -c netprobe -n '__fish_seen_subcommand_from fuzz' -s W -x -d 'Wait this long for answers to each batch of cases.'
 complete -c netprobe -n '__fish_seen_subcommand_from fuzz' -l timeout -x -d 'Wait this long for answers to each batch of cases.'
-complete -c netprobe -n '__fish_seen_subcommand_from fuzz' -l max-time -x -d 'Stop sending cases after this many seconds.'
+complete -c netprobe -n '__fish_seen_subcommand_from fuzz' -l max-time -x -d 'Stop sending cases after this long.'
 complete -c netprobe -n '__fish_seen_subcommand_from fuzz' -l save -x -d 'Save every probe and answer with the run\'s description (netprobe interpret RUN.pcapng prints the records again).'
-complete -c netprobe -n '__fish_seen_subcommand_from fuzz' -s I -x -d 'Interface to send on (default: the route\'s).'
+complete -c netprobe -n '__fish_seen_subcommand_from fuzz' -s i -x -d 'Interface to send on (default: the route\'s).'
 complete -c netprobe -n '__fish_seen_subcommand_from fuzz' -l iface -x -d 'Interface to send on (default: the route\'s).'
 complete -c netprobe -n '__fish_seen_subcommand_from fuzz' -l json -d 'JSON Lines, one record per event (the default on a pipe).'
 complete -c netprobe -n '__fish_seen_subcommand_from fuzz' -l no-json -d 'JSON Lines, one record per event (the default on a pipe).'
@@ -120,6 +124,8 @@ complete -c netprobe -n '__fish_seen_subcommand_from fuzz' -F
 
 # netprobe history
 complete -c netprobe -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from diff list prune show' -l db -r -F -d 'history database written by --db runs (env NETPROBE_DB)'
+complete -c netprobe -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from diff list prune show' -l json -d 'JSON Lines (the default when stdout is not a terminal).'
+complete -c netprobe -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from diff list prune show' -l no-json -d 'JSON Lines (the default when stdout is not a terminal).'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from diff list prune show' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from diff list prune show' -l help -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from diff list prune show' -a 'diff' -d 'What changed between two runs; exit 1 when something did (for cron).'
@@ -134,6 +140,7 @@ complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_su
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from diff' -l scan -x -d 'compare the last two runs of this scan (default: the scan of the latest run)'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from diff' -l since -x -d 'compare the scan as it was at WHEN (its last run started before) with its latest run: 1d, 2024-05-01...'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from diff' -l host -x -d 'only findings about this address, CIDR block or MAC (repeatable)'
+complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from diff' -s p -x -d 'only findings about these ports: 22 | 22,80 | 1000-2000'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from diff' -l port -x -d 'only findings about these ports: 22 | 22,80 | 1000-2000'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from diff' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from diff' -l help -d 'Show this message and exit.'
@@ -145,6 +152,7 @@ complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_su
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from list' -l no-json -d 'JSON Lines (the default on a pipe) or tables'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from list' -l since -x -d 'runs started since WHEN: 2h, 7d, 2024-05-01, 2024-05-01T08:00, @EPOCH'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from list' -l host -x -d 'only findings about this address, CIDR block or MAC (repeatable)'
+complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from list' -s p -x -d 'only findings about these ports: 22 | 22,80 | 1000-2000'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from list' -l port -x -d 'only findings about these ports: 22 | 22,80 | 1000-2000'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from list' -l scan -x -d 'only runs of this scan (its key, or the beginning of it or of the SCAN column)'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from list' -l kind -x -d 'only runs of this command (portscan, arpscan, traceroute...)'
@@ -165,6 +173,7 @@ complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_su
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l json -d 'JSON Lines (the default on a pipe) or tables'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l no-json -d 'JSON Lines (the default on a pipe) or tables'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l host -x -d 'only findings about this address, CIDR block or MAC (repeatable)'
+complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -s p -x -d 'only findings about these ports: 22 | 22,80 | 1000-2000'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l port -x -d 'only findings about these ports: 22 | 22,80 | 1000-2000'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l help -d 'Show this message and exit.'
@@ -172,7 +181,8 @@ complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_su
 
 # netprobe interpret
 complete -c netprobe -n '__fish_seen_subcommand_from interpret' -l as -x -d 'Interpret with another view: sr (every probe and its answer), hosts (who answered), routers (who sent time-exceeded), or a plugin name.'
-complete -c netprobe -n '__fish_seen_subcommand_from interpret' -l timeout -x -d 'Count answers that came more than S seconds after their probe as unanswered (a shorter cut-off than the live run\'s).'
+complete -c netprobe -n '__fish_seen_subcommand_from interpret' -s W -x -d 'Count answers that came more than this long after their probe as unanswered (a shorter cut-off than the live run\'s).'
+complete -c netprobe -n '__fish_seen_subcommand_from interpret' -l timeout -x -d 'Count answers that came more than this long after their probe as unanswered (a shorter cut-off than the live run\'s).'
 complete -c netprobe -n '__fish_seen_subcommand_from interpret' -l all-states -d 'Port scans: list every port, not only those outside the host\'s dominant state.'
 complete -c netprobe -n '__fish_seen_subcommand_from interpret' -l top -x -d 'Plugins with a top-N view: how many to list.'
 complete -c netprobe -n '__fish_seen_subcommand_from interpret' -l json -d 'JSON Lines (the default on a pipe).'
@@ -182,12 +192,14 @@ complete -c netprobe -n '__fish_seen_subcommand_from interpret' -l help -d 'Show
 complete -c netprobe -n '__fish_seen_subcommand_from interpret' -F
 
 # netprobe lab
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and not __fish_seen_subcommand_from add-duplicate demo down impair remove-duplicate restart-service run status up' -l json -d 'JSON Lines (the default when stdout is not a terminal).'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and not __fish_seen_subcommand_from add-duplicate demo down impair remove-duplicate restart-service run status up' -l no-json -d 'JSON Lines (the default when stdout is not a terminal).'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and not __fish_seen_subcommand_from add-duplicate demo down impair remove-duplicate restart-service run status up' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and not __fish_seen_subcommand_from add-duplicate demo down impair remove-duplicate restart-service run status up' -l help -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and not __fish_seen_subcommand_from add-duplicate demo down impair remove-duplicate restart-service run status up' -a 'add-duplicate' -d 'Plug a host \'dup\' into the LAN with another host\'s addresses (a conflict).'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and not __fish_seen_subcommand_from add-duplicate demo down impair remove-duplicate restart-service run status up' -a 'demo' -d 'Build a lab, probe its LAN through the engine, show the answers, take it down.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and not __fish_seen_subcommand_from add-duplicate demo down impair remove-duplicate restart-service run status up' -a 'down' -d 'Remove exactly what up created: its processes, then its namespaces.'
-complete -c netprobe -n '__fish_seen_subcommand_from lab; and not __fish_seen_subcommand_from add-duplicate demo down impair remove-duplicate restart-service run status up' -a 'impair' -d 'Drop a share of packets at random (nftables numgen; no netem here).'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and not __fish_seen_subcommand_from add-duplicate demo down impair remove-duplicate restart-service run status up' -a 'impair' -d 'Make the lab less kind: loss (nftables), delay and jitter, ICMP rate limits.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and not __fish_seen_subcommand_from add-duplicate demo down impair remove-duplicate restart-service run status up' -a 'remove-duplicate' -d 'Remove the host added by add-duplicate.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and not __fish_seen_subcommand_from add-duplicate demo down impair remove-duplicate restart-service run status up' -a 'restart-service' -d '(Re)start the service process serving HOST PORT, e.g.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and not __fish_seen_subcommand_from add-duplicate demo down impair remove-duplicate restart-service run status up' -a 'run' -d 'Run netprobe ARGS inside the scanner namespace; its exit code passes through.'
@@ -197,6 +209,7 @@ complete -c netprobe -n '__fish_seen_subcommand_from lab; and not __fish_seen_su
 # netprobe lab add-duplicate
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from add-duplicate' -l name -x -d 'lab name, prefix of every namespace (env NETPROBE_LAB_NAME) [default: nplab]'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from add-duplicate' -l json -d 'print JSON (the default when stdout is not a terminal)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from add-duplicate' -l no-json -d 'print JSON (the default when stdout is not a terminal)'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from add-duplicate' -l of -x -d 'LAN host whose IPv4 and IPv6 addresses the new host claims [default: h5]'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from add-duplicate' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from add-duplicate' -l help -d 'Show this message and exit.'
@@ -204,12 +217,14 @@ complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcom
 # netprobe lab demo
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from demo' -l name -x -d 'Name of the throw-away lab the demo builds.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from demo' -l json -d 'print JSON (the default when stdout is not a terminal)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from demo' -l no-json -d 'print JSON (the default when stdout is not a terminal)'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from demo' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from demo' -l help -d 'Show this message and exit.'
 
 # netprobe lab down
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from down' -l name -x -d 'lab name, prefix of every namespace (env NETPROBE_LAB_NAME) [default: nplab]'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from down' -l json -d 'print JSON (the default when stdout is not a terminal)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from down' -l no-json -d 'print JSON (the default when stdout is not a terminal)'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from down' -l force -d 'without a state file, remove namespaces named like this lab\'s'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from down' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from down' -l help -d 'Show this message and exit.'
@@ -217,20 +232,26 @@ complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcom
 # netprobe lab impair
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -l name -x -d 'lab name, prefix of every namespace (env NETPROBE_LAB_NAME) [default: nplab]'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -l json -d 'print JSON (the default when stdout is not a terminal)'
-complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -l loss -x -d 'percent of packets to drop at random (0 clears)'
-complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -l on -x -d 'lan (the switch, both directions) or a router name (its forwarding) [default: lan]'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -l no-json -d 'print JSON (the default when stdout is not a terminal)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -l loss -x -d 'percent of packets to drop at random, each direction (0 clears)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -l delay -x -d 'time added to each direction (0 clears; a plain number is ms): 12.5 on lan gives a 25 ms round trip'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -l jitter -x -d 'spread of the delay, uniform +/- (a plain number is ms; order is kept)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -l icmp-ratelimit -x -d 'the node\'s ICMP rate limits (IPv4 and IPv6): one error per MS per peer (0: unlimited; stock: as lab up left them)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -l on -x -d 'lan (the switch, every frame once), a LAN member\'s cable (scan, h1..h6, r1), a link between routers (r1-r2, r2-r3a, r2-r3b, r3a-r4, r3b-r4, farnet), both directions; for --loss also a router (what it forwards); for --icmp-ratelimit a node, or lan for every node [default: lan]'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -l help -d 'Show this message and exit.'
 
 # netprobe lab remove-duplicate
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from remove-duplicate' -l name -x -d 'lab name, prefix of every namespace (env NETPROBE_LAB_NAME) [default: nplab]'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from remove-duplicate' -l json -d 'print JSON (the default when stdout is not a terminal)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from remove-duplicate' -l no-json -d 'print JSON (the default when stdout is not a terminal)'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from remove-duplicate' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from remove-duplicate' -l help -d 'Show this message and exit.'
 
 # netprobe lab restart-service
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from restart-service' -l name -x -d 'lab name, prefix of every namespace (env NETPROBE_LAB_NAME) [default: nplab]'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from restart-service' -l json -d 'print JSON (the default when stdout is not a terminal)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from restart-service' -l no-json -d 'print JSON (the default when stdout is not a terminal)'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from restart-service' -l proto -x -a 'tcp udp'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from restart-service' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from restart-service' -l help -d 'Show this message and exit.'
@@ -238,6 +259,8 @@ complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcom
 
 # netprobe lab run
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from run' -l name -x -d 'lab name, prefix of every namespace (env NETPROBE_LAB_NAME) [default: nplab]'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from run' -l json -d 'JSON Lines (the default when stdout is not a terminal).'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from run' -l no-json -d 'JSON Lines (the default when stdout is not a terminal).'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from run' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from run' -l help -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from run' -F
@@ -245,12 +268,15 @@ complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcom
 # netprobe lab status
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from status' -l name -x -d 'lab name, prefix of every namespace (env NETPROBE_LAB_NAME) [default: nplab]'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from status' -l json -d 'print JSON (the default when stdout is not a terminal)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from status' -l no-json -d 'print JSON (the default when stdout is not a terminal)'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from status' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from status' -l help -d 'Show this message and exit.'
 
 # netprobe lab up
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from up' -l name -x -d 'lab name, prefix of every namespace (env NETPROBE_LAB_NAME) [default: nplab]'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from up' -l json -d 'print JSON (the default when stdout is not a terminal)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from up' -l no-json -d 'print JSON (the default when stdout is not a terminal)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from up' -l no-ratelimit -d 'routers send ICMP errors without rate limit (fast tests; hosts keep theirs).'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from up' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from up' -l help -d 'Show this message and exit.'
 
@@ -295,12 +321,17 @@ complete -c netprobe -n '__fish_seen_subcommand_from portscan' -l help -d 'Show 
 complete -c netprobe -n '__fish_seen_subcommand_from portscan' -F
 
 # netprobe read
+complete -c netprobe -n '__fish_seen_subcommand_from read' -s r -x -d 'Read this capture file (\'-\' for stdin), as tcpdump -r; repeatable.'
+complete -c netprobe -n '__fish_seen_subcommand_from read' -l read -x -d 'Read this capture file (\'-\' for stdin), as tcpdump -r; repeatable.'
 complete -c netprobe -n '__fish_seen_subcommand_from read' -s c -x -d 'Stop after N packets (over all files).'
 complete -c netprobe -n '__fish_seen_subcommand_from read' -l count -x -d 'Stop after N packets (over all files).'
-complete -c netprobe -n '__fish_seen_subcommand_from read' -s f -x -d 'Keep only packets matching this pcap-filter(7) expression.'
-complete -c netprobe -n '__fish_seen_subcommand_from read' -l filter -x -d 'Keep only packets matching this pcap-filter(7) expression.'
-complete -c netprobe -n '__fish_seen_subcommand_from read' -s w -x -d 'Write the packets read (after --filter) to OUT: pcapng if it ends in .pcapng, else pcap (one link type only).'
-complete -c netprobe -n '__fish_seen_subcommand_from read' -l write -x -d 'Write the packets read (after --filter) to OUT: pcapng if it ends in .pcapng, else pcap (one link type only).'
+complete -c netprobe -n '__fish_seen_subcommand_from read' -l filter -x -d 'Keep only packets matching this pcap-filter(7) expression (or give it as the trailing words, as tcpdump).'
+complete -c netprobe -n '__fish_seen_subcommand_from read' -s w -x -d 'Write the packets read (after the filter) to OUT: pcapng if it ends in .pcapng, else pcap (one link type only).'
+complete -c netprobe -n '__fish_seen_subcommand_from read' -l write -x -d 'Write the packets read (after the filter) to OUT: pcapng if it ends in .pcapng, else pcap (one link type only).'
+complete -c netprobe -n '__fish_seen_subcommand_from read' -s n -d 'Numeric addresses (always so: netprobe never looks names up).'
+complete -c netprobe -n '__fish_seen_subcommand_from read' -s e -d 'Print the link-level header on each line.'
+complete -c netprobe -n '__fish_seen_subcommand_from read' -s X -d 'Print each packet in hex and ASCII after its line; -XX with its link-level header.'
+complete -c netprobe -n '__fish_seen_subcommand_from read' -s t -d 'Time format, as tcpdump: none (-t), seconds since the epoch (-tt), delta since the previous packet (-ttt), date and time (-tttt), delta since the first (-ttttt); default: time of day.'
 complete -c netprobe -n '__fish_seen_subcommand_from read' -l json -d 'JSON Lines, one object per packet (the default on a pipe).'
 complete -c netprobe -n '__fish_seen_subcommand_from read' -l no-json -d 'JSON Lines, one object per packet (the default on a pipe).'
 complete -c netprobe -n '__fish_seen_subcommand_from read' -s h -d 'Show this message and exit.'
@@ -310,17 +341,21 @@ complete -c netprobe -n '__fish_seen_subcommand_from read' -F
 # netprobe sniff
 complete -c netprobe -n '__fish_seen_subcommand_from sniff' -s i -x -d 'Interface to capture on (default: the default route\'s; \'any\' for all).'
 complete -c netprobe -n '__fish_seen_subcommand_from sniff' -l iface -x -d 'Interface to capture on (default: the default route\'s; \'any\' for all).'
-complete -c netprobe -n '__fish_seen_subcommand_from sniff' -s f -x -d 'Kernel capture filter, pcap-filter(7) syntax: \'tcp port 80\'.'
-complete -c netprobe -n '__fish_seen_subcommand_from sniff' -l filter -x -d 'Kernel capture filter, pcap-filter(7) syntax: \'tcp port 80\'.'
+complete -c netprobe -n '__fish_seen_subcommand_from sniff' -l filter -x -d 'Kernel capture filter, pcap-filter(7) syntax: \'tcp port 80\' (or give it as the trailing words, as tcpdump).'
 complete -c netprobe -n '__fish_seen_subcommand_from sniff' -s c -x -d 'Stop after N packets.'
 complete -c netprobe -n '__fish_seen_subcommand_from sniff' -l count -x -d 'Stop after N packets.'
-complete -c netprobe -n '__fish_seen_subcommand_from sniff' -l timeout -x -d 'Stop after this many seconds.'
+complete -c netprobe -n '__fish_seen_subcommand_from sniff' -l max-time -x -d 'Stop after this long (500ms, 2s, 5m).'
 complete -c netprobe -n '__fish_seen_subcommand_from sniff' -s w -x -d 'Also save the packets (pcapng), written atomically when the capture ends.'
 complete -c netprobe -n '__fish_seen_subcommand_from sniff' -l write -x -d 'Also save the packets (pcapng), written atomically when the capture ends.'
+complete -c netprobe -n '__fish_seen_subcommand_from sniff' -s n -d 'Numeric addresses (always so: netprobe never looks names up).'
+complete -c netprobe -n '__fish_seen_subcommand_from sniff' -s e -d 'Print the link-level header on each line.'
+complete -c netprobe -n '__fish_seen_subcommand_from sniff' -s X -d 'Print each packet in hex and ASCII after its line; -XX with its link-level header.'
+complete -c netprobe -n '__fish_seen_subcommand_from sniff' -s t -d 'Time format, as tcpdump: none (-t), seconds since the epoch (-tt), delta since the previous packet (-ttt), date and time (-tttt), delta since the first (-ttttt); default: time of day.'
 complete -c netprobe -n '__fish_seen_subcommand_from sniff' -l json -d 'JSON Lines, one object per packet (the default on a pipe).'
 complete -c netprobe -n '__fish_seen_subcommand_from sniff' -l no-json -d 'JSON Lines, one object per packet (the default on a pipe).'
 complete -c netprobe -n '__fish_seen_subcommand_from sniff' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from sniff' -l help -d 'Show this message and exit.'
+complete -c netprobe -n '__fish_seen_subcommand_from sniff' -F
 
 # netprobe traceroute
 complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -s P -x -a 'udp icmp tcp' -d 'Probe with UDP datagrams, ICMP echo or TCP SYNs.'
@@ -335,17 +370,20 @@ complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -s f -x -d 'Fir
 complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -l first-ttl -x -d 'First TTL probed.'
 complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -s m -x -d 'Highest TTL probed (at most 255).'
 complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -l max-ttl -x -d 'Highest TTL probed (at most 255).'
-complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -s w -x -d 'Longest wait for an answer (s); waves wait 10x the slowest RTT seen.'
-complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -l wait -x -d 'Longest wait for an answer (s); waves wait 10x the slowest RTT seen.'
+complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -s W -x -d 'Longest wait for an answer; waves wait an RTO from the RTTs seen (traceroute\'s -w: here -w writes a file, as in tcpdump).'
+complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -l timeout -x -d 'Longest wait for an answer; waves wait an RTO from the RTTs seen (traceroute\'s -w: here -w writes a file, as in tcpdump).'
 complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -l retries -x -d 'Times an unanswered probe is sent again.'
 complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -l sport -x -d 'Source port of flow 0 (UDP, TCP) or ICMP identifier.'
 complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -l flow -x -d 'Paris flow to follow (another flow may take another branch).'
 complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -l multipath -d 'Find every branch of load-balanced hops (MDA: more flows per hop).'
 complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -l confidence -x -d 'MDA\'s confidence that no branch was missed.'
 complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -l rounds -x -d 'Trace N times (mtr style): loss % and RTT statistics per hop.'
-complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -l interval -x -d 'Seconds between rounds.'
+complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -l interval -x -d 'Pause between rounds.'
+complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -s n -d 'Numeric addresses (always: netprobe never looks names up).'
 complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -l save -x -d 'Save probes, answers and options (netprobe interpret reprints them).'
 complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -l db -r -F -d 'Append this run and its findings to the history database FILE (SQLite, created if missing; env NETPROBE_DB); see `netprobe history`.'
+complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -l json -d 'JSON Lines (the default when stdout is not a terminal).'
+complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -l no-json -d 'JSON Lines (the default when stdout is not a terminal).'
 complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -l help -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from traceroute' -F

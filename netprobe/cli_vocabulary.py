@@ -54,7 +54,7 @@ WORDS: tuple[Word, ...] = (
     Word("write the packets to a capture file", ("-w", "--write"), "FILE",
          {"craft": "out", "read": "out", "sniff": "out"}),
     Word("read packets from a capture file", ("-r", "--read"), "FILE",
-         {"read": "read_files", "sniff": "read_file"}),
+         {"read": "read_files"}),
     Word("capture filter (pcap-filter(7)); also the trailing words", ("--filter",), "BPF",
          {"read": "bpf", "sniff": "bpf"}, old=("-f (read, sniff)",)),
     Word("numeric addresses (netprobe never looks names up)", ("-n",), "",

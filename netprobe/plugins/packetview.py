@@ -93,7 +93,8 @@ _NETWORK_NAMES = ("IP", "IPv6", "ARP")
 
 
 def _clock(seconds: int) -> str:
-    hours, rest = divmod(seconds, 3600)
+    """HH:MM:SS of a delta; as tcpdump, whole days are dropped (a clock, not a count)."""
+    hours, rest = divmod(seconds % 86400, 3600)
     return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
 
 
@@ -154,6 +155,6 @@ def hex_lines(data: bytes) -> list[str]:
     for start in range(0, len(data), 16):
         chunk = data[start:start + 16]
         groups = " ".join(chunk[i:i + 2].hex() for i in range(0, len(chunk), 2))
-        text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
+        text = "".join(chr(b) if 0x20 < b < 0x7F else "." for b in chunk)  # no space
         lines.append(f"\t0x{start:04x}:  {groups:<39}  {text}")
     return lines

@@ -139,7 +139,8 @@ def _option(opt: click.Option, ctx: click.Context) -> OptionInfo:
         shown = opt.show_default if isinstance(opt.show_default, str) else default
         help_text = f"{help_text} [default: {shown}]".strip()
     return OptionInfo(
-        flags=tuple(opt.opts),
+        # the vocabulary's names only: old spellings (AliasedOption) stay out of sight
+        flags=tuple(getattr(opt, "visible_opts", None) or opt.opts),
         negations=tuple(opt.secondary_opts),
         help=help_text,
         value=_value(opt, ctx) if takes_value else None,

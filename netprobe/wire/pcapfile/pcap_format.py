@@ -96,11 +96,13 @@ def parse_pcap_header(src: ChunkedInput) -> PcapHeader:
     _, major, minor, thiszone, sigfigs, snaplen, linktype = HEADER_STRUCT[order].unpack_from(
         buf, pos
     )
-    if (major, minor) != VERSION:
+    if major != VERSION[0] or minor > VERSION[1]:
+        # 2.0 to 2.3 are older libpcap's writing of the same format (libpcap and
+        # tshark read them); anything else is refused, as libpcap does.
         raise CaptureFileError(
             src.path,
             src.offset(pos + 4),
-            f"unsupported pcap version {major}.{minor} (only 2.4 is defined)",
+            f"unsupported pcap version {major}.{minor} (2.4 is defined; 2.0-2.3 are read)",
         )
     src.pos = pos + HEADER_LEN
     return PcapHeader(order, (major, minor), units, modified, thiszone, sigfigs, snaplen, linktype)
@@ -121,6 +123,9 @@ def iter_pcap_records(
     path = src.path
     new = tuple.__new__
     rec_type = CaptureRecord
+    # Before 2.3 libpcap wrote the two lengths the other way round; 2.3 files
+    # hold either order (libpcap's rule: swapped when caplen > len).
+    swapped = {0: 2, 1: 2, 2: 2, 3: 1}.get(header.version[1], 0)
 
     buf, pos = src.buf, src.pos
     end = len(buf)
@@ -135,6 +140,8 @@ def iter_pcap_records(
                     path, src.base, f"truncated record header: {end} of {hlen} bytes at end of file"
                 )
         sec, frac, caplen, wirelen = unpack(buf, pos)
+        if swapped and (swapped == 2 or caplen > wirelen):
+            caplen, wirelen = wirelen, caplen
         start = pos + hlen
         nxt = start + caplen
         if nxt > end:

@@ -1,0 +1,157 @@
+"""One vocabulary across subcommands (issue 19): a walk of the whole click tree.
+
+Every plugin command is loaded and its options compared with the vocabulary
+(``netprobe/cli_vocabulary.py``, the README's table): one name means one thing
+everywhere, one meaning has one spelling everywhere, and the root options
+work after any subcommand. Where a subcommand does not follow it yet, the
+pair is listed in ``KNOWN_EXCEPTIONS`` with the reason, and this test says so.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pytest
+
+from netprobe import cli
+from netprobe.cli_vocabulary import GLOBAL, KNOWN_EXCEPTIONS, WORDS, markdown_table
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _commands() -> Iterator[tuple[str, click.Command]]:
+    """(path, command) for every command and group under the root, plugins loaded."""
+    ctx = click.Context(cli.root)
+
+    def walk(group: click.Group, prefix: str) -> Iterator[tuple[str, click.Command]]:
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            assert command is not None, name
+            assert not isinstance(command, cli.UnavailablePlugin), command.help
+            path = f"{prefix} {name}".strip()
+            yield path, command
+            if isinstance(command, click.Group):
+                yield from walk(command, path)
+
+    yield from walk(cli.root, "")
+
+
+COMMANDS = dict(_commands())
+
+
+def _visible(param: click.Option) -> list[str]:
+    hidden = set(getattr(param, "hidden_names", ()))
+    return [n for n in (*param.opts, *param.secondary_opts) if n not in hidden]
+
+
+def _options(command: click.Command) -> Iterator[click.Option]:
+    """The command's own options (not the root options copied onto it, not --help)."""
+    for param in command.params:
+        if not isinstance(param, click.Option) or param.hidden:
+            continue
+        names = set(param.opts) | set(param.secondary_opts)
+        if names & set(cli.GLOBAL_OPTIONS) or names == {"--help"}:
+            continue
+        yield param
+
+
+def _family(path: str) -> str:
+    return path.split()[0]
+
+
+def test_every_plugin_loads() -> None:
+    assert {"read", "sniff", "portscan", "traceroute", "arpscan", "craft", "fuzz", "flows",
+            "history", "lab", "interpret"} <= set(COMMANDS)
+
+
+def test_each_word_is_spelt_the_same_by_each_of_its_users() -> None:
+    wrong = []
+    for word in WORDS:
+        for path, dest in word.users.items():
+            if (path, word.meaning) in KNOWN_EXCEPTIONS:
+                continue
+            command = COMMANDS.get(path)
+            assert command is not None, f"{word.meaning}: no subcommand {path!r}"
+            carriers = [p for p in _options(command) if p.name == dest]
+            if not any(set(_visible(p)) == set(word.names) for p in carriers):
+                found = [_visible(p) for p in carriers]
+                wrong.append(f"{path}: {word.meaning} is {found or 'missing'}, "
+                             f"the vocabulary says {list(word.names)}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_a_name_shared_by_subcommands_means_one_thing() -> None:
+    uses: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for path, command in COMMANDS.items():
+        for param in _options(command):
+            for name in _visible(param):
+                uses[name].add((path, str(param.name)))
+    problems = []
+    for name, users in sorted(uses.items()):
+        if len({_family(path) for path, _ in users}) < 2:
+            continue  # one subcommand (or one group's subcommands): its own business
+        meanings = {next((w.meaning for w in WORDS
+                          if word_users_has(w, use) and name in w.names), None)
+                    for use in users}
+        if None in meanings or len(meanings) > 1:
+            unlisted = sorted(f"{p}:{d}" for p, d in users
+                              if not any(word_users_has(w, (p, d)) for w in WORDS))
+            problems.append(f"{name}: meanings {sorted(map(str, meanings))}; "
+                            f"not in the vocabulary: {unlisted}")
+    assert not problems, "\n".join(problems)
+
+
+def word_users_has(word: object, use: tuple[str, str]) -> bool:
+    path, dest = use
+    return getattr(word, "users", {}).get(path) == dest
+
+
+def test_one_meaning_has_no_second_visible_name() -> None:
+    # Old spellings stay usable (scripts) but must never show in --help.
+    # "NAME (subcommands)": an old name of those subcommands only, free elsewhere.
+    old = {name: word.meaning for word in WORDS for name in word.old if " " not in name}
+    seen = []
+    for path, command in COMMANDS.items():
+        for param in _options(command):
+            for name in _visible(param):
+                meaning = old.get(name)
+                if meaning and (path, meaning) not in KNOWN_EXCEPTIONS and (
+                        name not in next(w.names for w in WORDS if w.meaning == meaning)):
+                    seen.append(f"{path}: {name} (say {meaning!r} with the vocabulary's name)")
+    assert not seen, "\n".join(seen)
+
+
+@pytest.mark.parametrize("path", sorted(COMMANDS))
+def test_root_options_work_after_every_subcommand(path: str) -> None:
+    command = COMMANDS[path]
+    names = {n for p in command.params for n in (*p.opts, *p.secondary_opts)}
+    assert set(cli.GLOBAL_OPTIONS) <= names, path
+
+
+def test_old_spellings_still_parse() -> None:
+    for path, old, new in (("arpscan", "-I", "-i"), ("arpscan", "--retry", "--retries"),
+                           ("craft", "-I", "--iface"), ("traceroute", "--wait", "-W"),
+                           ("sniff", "--timeout", "--max-time"), ("read", "-f", "--filter")):
+        param = next(p for p in COMMANDS[path].params
+                     if old in p.opts and isinstance(p, click.Option))
+        assert new in _visible(param) and old not in _visible(param), (path, old)
+
+
+def test_known_exceptions_are_still_exceptions() -> None:
+    # When portscan follows the vocabulary, its exception must go (the test says so).
+    for (path, meaning), _why in KNOWN_EXCEPTIONS.items():
+        word = next(w for w in WORDS if w.meaning == meaning)
+        dest = word.users[path]
+        carriers = [p for p in _options(COMMANDS[path]) if p.name == dest]
+        assert not any(set(_visible(p)) == set(word.names) for p in carriers), (
+            f"{path} now follows {meaning!r}: remove it from KNOWN_EXCEPTIONS")
+
+
+def test_the_readme_table_is_the_vocabulary() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert markdown_table() in readme
+    for names, _meaning in GLOBAL:
+        assert names in readme
