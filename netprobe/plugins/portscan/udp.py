@@ -218,6 +218,11 @@ def loss_estimate(ports: Sequence[_Port], credit: dict[int, list[bool]]) -> floa
     return min(0.99, (lost + 0.25) / (lost + answered + 1))
 
 
+def _sent_errors(attempts: Iterable[Attempt]) -> bool:
+    """Whether any of ``attempts`` drew an ICMP error from the host itself."""
+    return any(a.outcome == "error" for a in attempts)
+
+
 def _replied(p: _Port) -> bool:
     return any(a.outcome == "reply" for a in p.attempts)
 
@@ -263,6 +268,8 @@ class _Scan:
         self.spacing: dict[str, float] = {}
         #: per host, whether its last round left a probe unanswered
         self.round_silent: dict[str, bool] = {}
+        #: per port still waiting, how many more counted silences it needs
+        self.missing: dict[int, int] = {}
 
     # -- running one round ----------------------------------------------------------------------
     def remaining(self) -> float | None:
@@ -402,6 +409,7 @@ class _Scan:
                 if p.answered or counted >= need or len(p.attempts) >= MAX_SENDS:
                     continue
                 waiting.append((counted, len(p.attempts), i))
+                self.missing[i] = need - counted
             if waiting:
                 todo[host] = [i for _, _, i in sorted(waiting)]
         return todo, limits
@@ -431,7 +439,13 @@ class _Scan:
                 attempts = [a for i in self.by_host[host] for a in self.ports[i].attempts]
                 wait = ratelimit.token_wait(attempts, limit, now)
                 canary = self._canary(host) if wait > 0 else None
-                if wait <= 0 or canary is not None:
+                if wait <= 0 and (len(idxs) == 1 or not _sent_errors(attempts)):
+                    # a token is sure, and the round is one port (closed, its first probe
+                    # is answered) or a host that never sent an error (its ports are
+                    # likely all silent): the silences each port still needs go out
+                    # together, each counted while the token stays unspent
+                    at_once += [i for i in idxs for _ in range(max(1, self.missing.get(i, 1)))]
+                elif wait <= 0 or canary is not None:
                     at_once += idxs
                     if canary is not None:
                         canaries.append(canary)

@@ -119,3 +119,43 @@ def test_loss_estimate_counts_silences_before_answers() -> None:
     assert loss_estimate(ports, credit) == pytest.approx(2.25 / 5)
     # nothing answered: nothing measured, so no loss to plan more resends with
     assert loss_estimate([silent], {0: [True]}) == 0.0
+
+
+def _scan_with(attempts: dict[int, list[Attempt]]) -> object:
+    import time
+
+    from netprobe.engine.results import Counters
+    from netprobe.plugins.portscan.udp import _Scan
+
+    scan = _Scan([(HOST, port) for port in attempts], timeout=1.0, retries=10, rate=None,
+                 max_time=None, iface=None, counters=Counters(), on_progress=None)
+    now = time.time()
+    for p in scan.ports:
+        p.attempts = [Attempt(a.port, now + a.sent, a.outcome,
+                              None if a.received is None else now + a.received, a.seq)
+                      for a in attempts[p.port]]
+        p.answered = any(a.outcome != "none" for a in p.attempts)
+    return scan
+
+
+def test_a_sure_token_takes_every_missing_silence_at_once() -> None:
+    """A host that never sent an error, probed 5 s ago: its limiter surely holds a token
+    now, so each silent port gets the two counted silences it needs in one round."""
+    scan = _scan_with({7: [Attempt(7, -5.0, "none")], 9: [Attempt(9, -5.0, "none", seq=1)]})
+    todo, limits = scan.pending()
+    at_once, paced, _rate, sleep = scan.plan(todo, limits)
+    assert sleep == 0 and not paced
+    assert sorted(at_once) == [0, 0, 1, 1]
+
+
+def test_a_host_that_sent_errors_gets_one_probe_per_port() -> None:
+    """Where a closed port may spend the round's token, the ports go once each."""
+    scan = _scan_with({
+        7: [Attempt(7, -5.0, "none")],
+        9: [Attempt(9, -5.0, "none", seq=1)],
+        11: [Attempt(11, -5.0, "error", -4.999, seq=2)],
+    })
+    todo, limits = scan.pending()
+    at_once, _paced, _rate, sleep = scan.plan(todo, limits)
+    assert sleep == 0
+    assert sorted(at_once) == [0, 1]
