@@ -1,9 +1,11 @@
 """``load_layer`` and ``load_contrib``: Scapy's way of loading a layer module, accepted.
 
-netprobe's layers are all loaded with the package (``from netprobe import *``
+netprobe's layer classes all come with the package (``from netprobe import *``
 gives every one), so loading one of Scapy's modules here checks that netprobe
-has its layers and, as Scapy does, puts their names in ``globals_dict`` (the
-builtins when none is given). A module netprobe has no layers for raises one
+has its layers, makes the ports or ethertypes that Scapy dissects only once
+loaded (HTTP, MPLS) dissected from then on (``packet/optional_layers.py``) and,
+as Scapy does, puts the names in ``globals_dict`` (the builtins when none is
+given). A module netprobe has no layers for raises one
 clear ``ImportError`` (Scapy logs the failure and carries on; the script would
 then fail later, further from the cause).
 """
@@ -13,6 +15,8 @@ from __future__ import annotations
 import builtins
 import importlib
 from typing import Any
+
+from netprobe.packet import optional_layers
 
 __all__ = ["load_contrib", "load_layer"]
 
@@ -53,6 +57,7 @@ def _load(kind: str, table: dict[str, tuple[str, ...]], name: str,
     if names is None:
         known = ", ".join(sorted(n for n, f in table.items() if _names(f) is not None))
         raise ImportError(f"netprobe has no {kind} module {name!r} (it has: {known})")
+    optional_layers.load(name)  # HTTP, MPLS: dissected from now on, as in Scapy
     target = builtins.__dict__ if globals_dict is None else globals_dict
     target.update(names)
     if symb_list is not None:

@@ -4,17 +4,25 @@ Scapy reads them (layer names, start line, headers), bytes kept."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 
 import pytest
 from link_compare import frames, scapy_dissect
-from scapy.layers.http import HTTP as S_HTTP
-from scapy.layers.http import HTTPRequest as S_HTTPRequest
-from scapy.layers.http import HTTPResponse as S_HTTPResponse
 from scapy.layers.inet import IP as S_IP
 from scapy.layers.inet import TCP as S_TCP
 
 from netprobe.errors import UsageError
-from netprobe.packet import HTTP, IP, TCP, HTTPRequest, HTTPResponse, Raw, dissect, dissect_as
+from netprobe.packet import (
+    HTTP,
+    IP,
+    TCP,
+    HTTPRequest,
+    HTTPResponse,
+    Raw,
+    dissect,
+    dissect_as,
+    optional_layers,
+)
 
 
 class NP:
@@ -22,8 +30,25 @@ class NP:
 
 
 class SC:
-    HTTP, HTTPRequest, HTTPResponse, IP, TCP = S_HTTP, S_HTTPRequest, S_HTTPResponse, S_IP, \
-        S_TCP
+    """Scapy's classes; its HTTP layers are set by the fixture below."""
+
+    IP, TCP = S_IP, S_TCP
+    HTTP = HTTPRequest = HTTPResponse = None
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _loaded() -> Iterator[None]:
+    """HTTP is dissected once loaded, in Scapy (importing its module binds it) as in
+    netprobe; both are unloaded after, so that the tests that follow see the default."""
+    from scapy.layers import http as s_http
+    from scapy.packet import split_layers
+
+    SC.HTTP, SC.HTTPRequest, SC.HTTPResponse = (s_http.HTTP, s_http.HTTPRequest,
+                                                 s_http.HTTPResponse)
+    optional_layers.load("http")
+    yield
+    optional_layers.unload("http")
+    split_layers(S_TCP, s_http.HTTP)
 
 
 SPECS = {
@@ -54,7 +79,7 @@ def test_builds_like_scapy(name: str) -> None:
 
 
 def test_undated_response_gets_the_current_date_as_scapy_does() -> None:
-    ours, theirs = bytes(HTTPResponse()), bytes(S_HTTPResponse())
+    ours, theirs = bytes(HTTPResponse()), bytes(SC.HTTPResponse())
     assert ours.split(b"Date: ")[0] == theirs.split(b"Date: ")[0]
     assert len(ours) == len(theirs) and ours.endswith(b" GMT\r\n\r\n")
 
@@ -122,9 +147,9 @@ def test_corpus_http_as_scapy_reads_it(corpus_dir, name: str) -> None:
         if not ours.haslayer(HTTP):
             continue
         theirs = scapy_dissect(linktype, data)
-        if not theirs.haslayer(S_HTTP):
+        if not theirs.haslayer(SC.HTTP):
             continue
         seen += ours.haslayer(HTTPRequest) or ours.haslayer(HTTPResponse)
-        _same_as_scapy(ours[HTTP], theirs[S_HTTP])
+        _same_as_scapy(ours[HTTP], theirs[SC.HTTP])
         assert bytes(ours) == data
     assert seen

@@ -96,9 +96,12 @@ def core_stacks(draw: st.DrawFn) -> list[tuple[type[Layer], dict[str, Any]]]:
         values = draw(field_values(upper))
         if upper is TCP and draw(st.booleans()):
             values["options"] = draw(tcp_options())
-        # ports that no other protocol is bound to: the upper layer stays Raw
-        values["sport"] = draw(st.integers(1024, 5000))
-        values["dport"] = draw(st.integers(1024, 5000))
+        # ports that no other protocol is bound to (VXLAN has 4789): the upper layer
+        # stays Raw
+        free = st.integers(1024, 5000).filter(lambda p: not ({("sport", p), ("dport", p)}
+                                                             & set(upper._dissect_table)))
+        values["sport"] = draw(free)
+        values["dport"] = draw(free)
         stack.append((upper, values))
     stack.append((Raw, {"load": draw(st.binary(min_size=1, max_size=40))}))
     return stack

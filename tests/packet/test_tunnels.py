@@ -3,6 +3,8 @@ tunnels dissected to the end, and bad bytes never raising."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -33,6 +35,7 @@ from netprobe.packet import (
     Raw,
     dissect,
     dissect_as,
+    optional_layers,
 )
 
 
@@ -44,6 +47,16 @@ class NP:
 class SC:
     MPLS, GRE, VXLAN, IP, IPv6, TCP, UDP, ICMP, Ether, Dot1Q = (
         S_MPLS, S_GRE, S_VXLAN, S_IP, S_IPv6, S_TCP, S_UDP, S_ICMP, S_Ether, S_Dot1Q)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _loaded() -> Iterator[None]:
+    """MPLS: dissected once loaded, as in Scapy; unloaded after, for the tests that follow."""
+    for name in ("mpls",):
+        optional_layers.load(name)
+    yield
+    for name in ("mpls",):
+        optional_layers.unload(name)
 
 
 MAC = {"src": "02:00:00:00:00:01", "dst": "02:00:00:00:00:02"}

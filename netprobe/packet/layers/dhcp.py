@@ -265,6 +265,15 @@ class DHCP(Layer):
                 return o[1] if isinstance(o[1], int) else _TYPE_CODES.get(o[1])
         return None
 
+    def mysummary(self) -> str:
+        """As Scapy says it: ``DHCP Discover`` when read, ``DHCP `` when the type was
+        given by name (Scapy looks names up as numbers), nothing without a type."""
+        for o in self.options or ():
+            if isinstance(o, tuple) and o[0] == "message-type" and len(o) > 1:
+                name = DHCP_TYPES.get(o[1], "") if isinstance(o[1], int) else ""
+                return f"DHCP {name.capitalize()}"
+        return ""
+
     def summary_part(self) -> str:
         t = self.message_type()
         return "DHCP" if t is None else f"DHCP {DHCP_TYPES.get(t, t)}"

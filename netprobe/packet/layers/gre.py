@@ -27,6 +27,7 @@ from netprobe.packet.layers.ether import ETHER_TYPES, Ether
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.ipv6_header import IPv6
 from netprobe.packet.layers.mpls import MPLS
+from netprobe.packet.optional_layers import register
 
 __all__ = ["GRE"]
 
@@ -133,4 +134,5 @@ bind_layers(IPv6, GRE, nh=47)
 bind_layers(GRE, IP, proto=0x0800)
 bind_layers(GRE, IPv6, proto=0x86DD)
 bind_layers(GRE, Ether, proto=0x6558)
-bind_layers(GRE, MPLS, proto=0x8847)
+bind_layers(GRE, MPLS, dissect=False, proto=0x8847)
+register("mpls", [(GRE, ("proto", 0x8847), MPLS)])  # dissected once MPLS is loaded

@@ -1,5 +1,8 @@
 """HTTP/1 requests and responses on TCP ports 80 and 8080, as Scapy models them.
 
+As in Scapy, the ports are dissected as HTTP once ``load_layer("http")`` has
+run (the command line always does it); building needs no loading.
+
 ``HTTP`` is an empty marker layer; above it a message that starts with a
 request line is an ``HTTPRequest`` (``Method``, ``Path``, ``Http_Version``), one
 that starts with ``HTTP/`` an ``HTTPResponse`` (``Http_Version``,
@@ -26,6 +29,7 @@ from netprobe.errors import UsageError
 from netprobe.packet.field import TailField
 from netprobe.packet.layer import Layer, bind_layers
 from netprobe.packet.layers.tcp import TCP
+from netprobe.packet.optional_layers import register
 
 __all__ = ["HTTP", "HTTPRequest", "HTTPResponse"]
 
@@ -288,8 +292,10 @@ class HTTPRequest(_Message):
     def _start_parts(self, line: bytes) -> list[bytes] | None:
         return request_line(line)
 
-    def summary_part(self) -> str:
+    def mysummary(self) -> str:
         return f"{_text(self.Method)} '{_text(self.Path)}' "
+
+    summary_part = mysummary
 
 
 class HTTPResponse(_Message):
@@ -309,11 +315,13 @@ class HTTPResponse(_Message):
     def _start_parts(self, line: bytes) -> list[bytes] | None:
         return status_line(line)
 
-    def summary_part(self) -> str:
+    def mysummary(self) -> str:
         return f"{_text(self.Status_Code)} {_text(self.Reason_Phrase)}"
 
+    summary_part = mysummary
 
-bind_layers(TCP, HTTP, dport=80, sport=80)  # what building fills, as Scapy does
-for _port in HTTP_PORTS:
-    TCP._dissect_table.setdefault(("dport", _port), HTTP)
-    TCP._dissect_table.setdefault(("sport", _port), HTTP)
+
+# what building fills, as Scapy does; dissecting waits for load_layer("http"), as in Scapy
+bind_layers(TCP, HTTP, dissect=False, dport=80, sport=80)
+register("http", [(TCP, (key, port), HTTP) for port in HTTP_PORTS
+                  for key in ("dport", "sport")])

@@ -19,7 +19,7 @@ class ICMPerror(ICMP):
 
     fields = ICMP.fields
     name = "ICMP in ICMP"
-    summary_part = Layer.summary_part  # the class name alone, as Scapy prints it
+    mysummary = Layer.mysummary  # summary() shows the class name alone, as Scapy's
 
 
 bind_layers(IPerror, ICMPerror, proto=1)

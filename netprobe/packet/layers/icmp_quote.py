@@ -37,7 +37,7 @@ class IPerror(IP):
 
     fields = IP.fields
     name = "IP in ICMP"
-    summary_part = Layer.summary_part  # the class name alone, as Scapy prints it
+    mysummary = Layer.mysummary  # summary() shows the class name alone, as Scapy's
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         if self._key is None:
@@ -51,7 +51,7 @@ class TCPerror(TCP):
 
     fields = TCP.fields
     name = "TCP in ICMP"
-    summary_part = Layer.summary_part  # the class name alone, as Scapy prints it
+    mysummary = Layer.mysummary  # summary() shows the class name alone, as Scapy's
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         return _by_ports(TCP, self)
@@ -62,7 +62,7 @@ class UDPerror(UDP):
 
     fields = UDP.fields
     name = "UDP in ICMP"
-    summary_part = Layer.summary_part  # the class name alone, as Scapy prints it
+    mysummary = Layer.mysummary  # summary() shows the class name alone, as Scapy's
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         return _by_ports(UDP, self)
@@ -83,7 +83,7 @@ class IPerror6(IPv6):
 
     fields = IPv6.fields
     name = "IPv6 in ICMPv6"
-    summary_part = Layer.summary_part  # the class name alone, as Scapy prints it
+    mysummary = Layer.mysummary  # summary() shows the class name alone, as Scapy's
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         cls = next_header_class(self.nh, buf, off, end)

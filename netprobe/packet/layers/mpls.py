@@ -6,7 +6,9 @@ defaults. ``s`` left unset is 0 under another entry and 1 otherwise, as Scapy
 builds it. Under the bottom entry the first nibble says what rides: 4 IPv4, 6
 IPv6, 0 an Ethernet pseudowire control word (``EoMCW``), anything else an
 Ethernet frame without one. Ethertypes 0x8847 (unicast) and 0x8848 (multicast)
-carry it; building under Ethernet or a VLAN tag fills 0x8847.
+carry it; building under Ethernet or a VLAN tag fills 0x8847. As in Scapy,
+those ethertypes are dissected as MPLS once ``load_contrib("mpls")`` has run
+(the command line always does it); GRE's MPLS payload too.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from netprobe.packet.layers.ether import ETHER_TYPES, Ether
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.ipv6_header import IPv6
 from netprobe.packet.layers.link import Dot1AD, Dot1Q
+from netprobe.packet.optional_layers import register
 
 __all__ = ["MPLS", "EoMCW"]
 
@@ -68,7 +71,9 @@ class EoMCW(Layer):
 
 
 bind_layers(MPLS, MPLS, s=0)
+# building fills 0x8847; dissecting waits for load_contrib("mpls"), as in Scapy, and then
+# takes multicast MPLS (0x8848) too, as tshark does (Scapy leaves it Raw)
 for _lower in (Ether, Dot1Q, Dot1AD):
-    bind_layers(_lower, MPLS, type=0x8847)
-    # multicast MPLS: dissected (as tshark does; Scapy leaves it Raw), never chosen to build
-    _lower._dissect_table.setdefault(("type", 0x8848), MPLS)
+    bind_layers(_lower, MPLS, dissect=False, type=0x8847)
+register("mpls", [(lower, ("type", t), MPLS) for lower in (Ether, Dot1Q)
+                  for t in (0x8847, 0x8848)])

@@ -130,8 +130,12 @@ class VXLAN(Layer):
             return _BY_NEXT_PROTOCOL.get(self.NextProtocol)
         return Ether
 
-    def summary_part(self) -> str:
+    def mysummary(self) -> str:
+        if self.flags is not None and self.flags & _GROUP:
+            return f"VXLAN (vni={self.vni:#x} gpid={self.gpid})"
         return f"VXLAN (vni={self.vni:#x})"
+
+    summary_part = mysummary
 
 
 _BY_NEXT_PROTOCOL: dict[int, type[Layer]] = {1: IP, 2: IPv6, 3: Ether}
