@@ -25,11 +25,21 @@ def _has(pkt: Any, name: str) -> bool:
     """True when a layer called exactly ``name`` is in the packet (a quoted
     ``UDPerror`` inside an ICMP error is not ``UDP``)."""
     cur = pkt
-    while cur is not None:
+    while cur:  # the last layer's payload is an empty, falsy one
         if type(cur).__name__ == name:
             return True
         cur = getattr(cur, "_payload", None)  # ``payload`` of the last layer is NoPayload
     return False
+
+
+def _load(pkt: Any, name: str) -> bytes | None:
+    """The bytes of the packet's first layer called ``name`` (``Raw``, ``Padding``)."""
+    cur = pkt
+    while cur:  # the last layer's payload is an empty, falsy one
+        if type(cur).__name__ == name:
+            return bytes(cur.load)
+        cur = cur.payload
+    return None
 
 
 def _layer_name(cls: Any) -> str:
@@ -199,7 +209,7 @@ class PacketList:
             layer = p.getlayer(cls) if nb is None else p.getlayer(cls, nb)
             if layer is not None:
                 found.append(layer)
-        return PacketList(found, name=f"{name} from {self.listname}", stats=self.stats)
+        return PacketList(found, name=f"{self.listname} layer {name}", stats=self.stats)
 
     def sessions(self, session_extractor: Callable[[Any], str] | None = None,
                  ) -> dict[str, PacketList]:
@@ -223,18 +233,51 @@ class PacketList:
         """:meth:`make_table` as LaTeX."""
         table.make_tex_table(self, fn)
 
-    def hexdump(self, lfilter: Callable[[Any], bool] | None = None) -> None:
-        """Each packet's index, time and summary, then its bytes as a hex dump."""
+    def _dump(self, lfilter: Callable[[Any], bool] | None, part: Callable[[Any], Any],
+              always: bool) -> None:
+        """For each packet: its index, time and summary, then ``part(packet)`` (bytes or
+        None) as a hex dump; packets whose part is None are left out unless ``always``."""
         from netprobe.packet.hexview import hexdump
 
         for i, item in enumerate(self):
             if lfilter is not None and not lfilter(item):
                 continue
             pkt = self._packet(item)
+            data = part(pkt)
+            if data is None and not always:
+                continue
             t = float(pkt.time)
             clock = time.strftime("%H:%M:%S", time.localtime(t))
             print(f"{i:04d} {clock}.{round(t % 1 * 1e6) % 1000000:06d} {pkt.summary()}")
-            hexdump(pkt)
+            if data is not None:
+                hexdump(data)
+
+    def hexdump(self, lfilter: Callable[[Any], bool] | None = None) -> None:
+        """Each packet's index, time and summary, then its bytes as a hex dump."""
+        self._dump(lfilter, bytes, True)
+
+    def hexraw(self, lfilter: Callable[[Any], bool] | None = None) -> None:
+        """Like :meth:`hexdump`, dumping only each packet's ``Raw`` payload."""
+        self._dump(lfilter, lambda p: _load(p, "Raw"), True)
+
+    def padding(self, lfilter: Callable[[Any], bool] | None = None) -> None:
+        """The packets with trailing padding, and the padding as a hex dump."""
+        self._dump(lfilter, lambda p: _load(p, "Padding"), False)
+
+    def nzpadding(self, lfilter: Callable[[Any], bool] | None = None) -> None:
+        """Like :meth:`padding`, for padding that is not all zero bytes."""
+        def nonzero(p: Any) -> bytes | None:
+            pad = _load(p, "Padding")
+            return pad if pad is not None and pad.strip(b"\x00") else None
+
+        self._dump(lfilter, nonzero, False)
+
+    def rawhexdump(self) -> None:
+        """Every packet's bytes as a hex dump, with nothing else."""
+        from netprobe.packet.hexview import hexdump
+
+        for item in self:
+            hexdump(bytes(self._packet(item)))
 
     def plot(self, f: Callable[[Any], Any], lfilter: Callable[[Any], bool] | None = None,
              plot_xy: bool = False, **kwargs: Any) -> Any:

@@ -17,7 +17,7 @@ __all__ = ["session_key"]
 def _find(pkt: Any, name: str) -> Any:
     """The layer called exactly ``name`` (a quoted ``UDPerror`` is not ``UDP``)."""
     cur = pkt
-    while cur is not None:
+    while cur:  # the last layer's payload is an empty, falsy one
         if type(cur).__name__ == name:
             return cur
         cur = cur._payload

@@ -18,7 +18,7 @@ __all__ = ["ARPingResult", "TracerouteResult", "arping", "traceroute"]
 
 def _find(pkt: Any, name: str) -> Any:
     cur = pkt
-    while cur is not None:
+    while cur:  # the last layer's payload is an empty, falsy one
         if type(cur).__name__ == name:
             return cur
         cur = cur._payload  # ``payload`` of the last layer is NoPayload, never None
