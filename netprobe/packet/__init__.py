@@ -24,7 +24,7 @@ __all__ = ["IP", "LINKTYPES", "TCP", "UDP", "Ether", "Layer", "Padding", "Raw", 
 
 #: layer family modules; each defines ``__all__`` with its public layer classes
 FAMILIES = ("link", "arp", "icmp", "ipv6", "icmpv6", "dns", "dot11", "icmp_error",
-            "mpls", "gre", "vxlan", "dhcp", "http")
+            "mpls", "gre", "vxlan", "dhcp", "http", "pppoe")
 
 for _family in FAMILIES:
     _modname = f"netprobe.packet.layers.{_family}"

@@ -177,6 +177,9 @@ def test_read_matches_tshark(path: Path) -> None:
     stderr = done.stderr.decode("utf-8", "replace")
     assert "Traceback" not in stderr, stderr
     records = _records(done.stdout)
+    count_line = f"{len(records)} packet{'' if len(records) == 1 else 's'}\n"
+    assert stderr.endswith(count_line), stderr  # the closing count, as tcpdump's
+    stderr = stderr[: -len(count_line)]
 
     if path.name in REJECTED:
         assert tshark.returncode != 0 and not tshark.frames, tshark.stderr
