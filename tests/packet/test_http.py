@@ -129,6 +129,9 @@ def test_changed_fields_build_anew() -> None:
     pkt[HTTPRequest].Path = "/b"
     assert bytes(pkt[HTTPRequest]).startswith(b"GET /b HTTP/1.1\r\n")
     assert b"Host: h\r\n" in bytes(pkt) and b"X-Foo: bar\r\n" in bytes(pkt)
+    again = dissect_as(TCP, raw)
+    again[HTTPRequest].Unknown_Headers[b"X-Foo"] = b"baz"  # changed in place
+    assert b"X-Foo: baz\r\n" in bytes(again)
 
 
 def test_bad_values_are_refused_clearly() -> None:

@@ -211,7 +211,9 @@ class _Message(Layer):
     keep_slots = ("_wire",)
 
     def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, n) for n in self.field_names)
+        # a dict is taken as its items, so that changing it in place counts as a change
+        return tuple(tuple(v.items()) if isinstance(v, dict) else v
+                     for v in (getattr(self, n) for n in self.field_names))
 
     def _auto(self, payload: bytes) -> dict[str, bytes]:
         return {"Content_Length": str(len(payload)).encode()}
