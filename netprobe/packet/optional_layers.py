@@ -29,8 +29,16 @@ def register(name: str, entries: list[Entry]) -> None:
     _REGISTERED.setdefault(name, []).extend(entries)
 
 
+def _families() -> None:
+    """Import the layer families (they register here when imported, on first need)."""
+    from netprobe.packet import load_families
+
+    load_families()
+
+
 def known() -> tuple[str, ...]:
     """The names that can be loaded."""
+    _families()
     return tuple(sorted(_REGISTERED))
 
 
@@ -43,6 +51,7 @@ def load(name: str) -> None:
     """Add module ``name``'s dissection entries (no effect when already loaded)."""
     if name in _LOADED:
         return
+    _families()
     added = []
     for lower, key, upper in _REGISTERED.get(name, ()):
         if key not in lower._dissect_table:
