@@ -94,6 +94,7 @@ def _layer_names() -> list[str]:
     """Every layer family's public names (importing floor 1 is cheap: no code generated)."""
     import netprobe.packet as packet
 
+    packet.load_families()
     return list(packet.__all__)
 
 
@@ -106,6 +107,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         import netprobe.packet as packet
 
+        packet.load_families()
         if name in packet.__all__:
             return getattr(packet, name)
         raise AttributeError(f"module 'netprobe' has no attribute {name!r}")

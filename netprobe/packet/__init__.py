@@ -1,14 +1,19 @@
 """Floor 1: the packet-crafting engine (pure: no sockets, no files).
 
-Importing this package registers every layer family; each family's module
-binds itself to its neighbours at its end (``bind_layers``). The import is
-kept cheap for the command line's sake: the layer classes' generated code is
-written on first use (see ``layer.py``), not here.
+Importing this package registers the core layers (Ethernet, IPv4, TCP, UDP, Raw)
+and their bindings. The other layer families are imported on first need: when
+one of their names is asked of this package, when
+``layer_classes()`` is asked, or when dissection meets a binding or a link type
+not known yet (``load_families``). Each family's module binds itself to its
+neighbours at its end (``bind_layers``). This keeps the command line's start-up
+cheap: a port scan pays for the layers it uses, not for 802.11 or HTTP; and the
+layer classes' generated code is written on first use (see ``layer.py``).
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from netprobe.packet import bindings as _bindings  # noqa: F401 - registers the core tables
 from netprobe.packet.dissect import LINKTYPES, dissect, dissect_as
@@ -19,30 +24,60 @@ from netprobe.packet.layers.raw import Padding, Raw
 from netprobe.packet.layers.tcp import TCP
 from netprobe.packet.layers.udp import UDP
 
+#: the public names: the core's now, each family's added when the families are imported
+#: (``from netprobe.packet import *`` gives every layer after ``load_families()``)
 __all__ = ["IP", "LINKTYPES", "TCP", "UDP", "Ether", "Layer", "Padding", "Raw", "bind_layers",
-           "dissect", "dissect_as", "layer_classes"]
+           "dissect", "dissect_as", "layer_classes", "load_families"]
 
 #: layer family modules; each defines ``__all__`` with its public layer classes
 FAMILIES = ("link", "arp", "icmp", "ipv6", "icmpv6", "dns", "dot11", "icmp_error",
             "mpls", "gre", "vxlan", "dhcp", "http", "pppoe")
 
-for _family in FAMILIES:
-    _modname = f"netprobe.packet.layers.{_family}"
+_families_loaded = False
+
+
+def load_families() -> bool:
+    """Import every layer family, adding its public names to this package.
+
+    Returns True when the families were imported by this call, False when they
+    already were (so a lookup that missed knows whether trying again can help).
+    """
+    global _families_loaded
+    if _families_loaded:
+        return False
+    # set first: a family that asks this package for a name must not import them again
+    _families_loaded = True
+    names = __all__
+    for family in FAMILIES:
+        modname = f"netprobe.packet.layers.{family}"
+        try:
+            # __import__, not importlib.import_module: ``python -X importtime`` then charges
+            # each family its own time instead of counting it as this package's
+            __import__(modname)
+        except ModuleNotFoundError as exc:  # a family not written yet
+            if exc.name != modname:
+                raise
+            continue
+        mod = sys.modules[modname]
+        for name in getattr(mod, "__all__", ()):
+            globals()[name] = getattr(mod, name)
+            if name not in names:
+                names.append(name)
+    return True
+
+
+def __getattr__(name: str) -> Any:
+    """A layer family's public name, importing the families on first need."""
+    if name.startswith("__") or not load_families():
+        raise AttributeError(f"module 'netprobe.packet' has no attribute {name!r}")
     try:
-        # __import__, not importlib.import_module: ``python -X importtime`` then charges
-        # each family its own time instead of counting it as this package's
-        __import__(_modname)
-    except ModuleNotFoundError as _exc:  # a family not written yet
-        if _exc.name != _modname:
-            raise
-        continue
-    _mod = sys.modules[_modname]
-    for _name in getattr(_mod, "__all__", ()):
-        globals()[_name] = getattr(_mod, _name)
-        __all__.append(_name)
+        return globals()[name]
+    except KeyError:
+        raise AttributeError(f"module 'netprobe.packet' has no attribute {name!r}") from None
 
 
 def layer_classes() -> dict[str, type[Layer]]:
     """Every public layer class by name (what ``craft`` expressions may use)."""
+    load_families()
     return {n: v for n, v in globals().items()
             if isinstance(v, type) and issubclass(v, Layer) and v is not Layer and n in __all__}

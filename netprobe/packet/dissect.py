@@ -7,13 +7,72 @@ the length a header announces become ``Padding``.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from netprobe.packet.layer import DISSECTED, Layer, LayerMeta, LengthNote, ParseError, Truncated
 from netprobe.packet.layers.raw import Padding, Raw
 
+
+def _load_families() -> bool:
+    """Import every layer family once (their link types and bindings register on import).
+
+    Returns True when that was done just now: a lookup that missed is worth trying again.
+    """
+    import netprobe.packet as packet
+
+    return packet.load_families()
+
+
+class _LinkTypes(dict):
+    """Link type number -> layer class, or a function choosing one from the first bytes.
+
+    Layer families register their link types when imported, and ``netprobe.packet``
+    imports families on first need: a lookup that misses, or a walk of the whole
+    table, first makes sure that every family has been imported.
+    """
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        value = dict.get(self, key, _MISSING)
+        if value is _MISSING and _load_families():
+            value = dict.get(self, key, _MISSING)
+        return default if value is _MISSING else value
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or (
+            _load_families() and dict.__contains__(self, key))
+
+    def __missing__(self, key: Any) -> Any:
+        if _load_families() and dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[Any]:
+        _load_families()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        _load_families()
+        return dict.__len__(self)
+
+    def items(self) -> Any:
+        _load_families()
+        return dict.items(self)
+
+    def keys(self) -> Any:
+        _load_families()
+        return dict.keys(self)
+
+    def values(self) -> Any:
+        _load_families()
+        return dict.values(self)
+
+
+_MISSING = object()
+
+
 #: link type number -> layer class, or a function choosing one from the first bytes
-LINKTYPES: dict[int, type[Layer] | Callable[[bytes], type[Layer]]] = {}
+LINKTYPES: dict[int, type[Layer] | Callable[[bytes], type[Layer]]] = _LinkTypes()
 
 #: layers dissected at most in one packet (stacked extension headers, tunnels)
 MAX_DEPTH = 256
@@ -39,7 +98,14 @@ def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None) -> Laye
         layer._meta = DISSECTED
         try:
             poff, pend = layer.parse(buf, off, end)
-            nxt = (layer.next_layer(buf, poff, pend) or Raw) if poff < pend else None
+            if poff < pend:
+                nxt = layer.next_layer(buf, poff, pend)
+                # a binding not known yet may belong to a family not imported yet
+                if nxt is None and _load_families():
+                    nxt = layer.next_layer(buf, poff, pend)
+                nxt = nxt or Raw
+            else:
+                nxt = None
             # after next_layer: if it fails, the Raw that replaces this layer holds these bytes
             # a layer that reads its own trailer (802.11's FCS) keeps it as a field
             if pend < end and not getattr(type(layer), "owns_trailer", False):
