@@ -20,8 +20,9 @@ _netprobe() {
         word="${COMP_WORDS[i]}"
         if [[ $word == "=" ]]; then i=$((i + 2)); continue; fi
         case "$path:$word" in
-            ":--scope"|"arpscan:-i"|"arpscan:--iface"|"arpscan:--rate"|"arpscan:-W"|"arpscan:--timeout"|"arpscan:--retries"|"arpscan:--save"|"arpscan:--db"|"craft:--from"|"craft:--from-hex"|"craft:--linktype"|"craft:--set"|"craft:--del"|"craft:--flags"|"craft:--fragment"|"craft:-c"|"craft:--count"|"craft:--interval"|"craft:--rate"|"craft:-W"|"craft:--timeout"|"craft:--retries"|"craft:-i"|"craft:--iface"|"craft:--save"|"craft:-w"|"craft:--write"|"craft:--limit"|"flows:--top"|"flows:--by"|"flows:--plot"|"flows:--jobs"|"flows:-j"|"flows:--scheduler"|"fuzz:-c"|"fuzz:--count"|"fuzz:--seed"|"fuzz:--start"|"fuzz:--fields"|"fuzz:--strategy"|"fuzz:--max-size"|"fuzz:--monitor"|"fuzz:--monitor-every"|"fuzz:--monitor-timeout"|"fuzz:--monitor-retry"|"fuzz:--restart-cmd"|"fuzz:--restart-wait"|"fuzz:--max-bisect"|"fuzz:--out"|"fuzz:--replay"|"fuzz:--rate"|"fuzz:-W"|"fuzz:--timeout"|"fuzz:--max-time"|"fuzz:--save"|"fuzz:-i"|"fuzz:--iface"|"history:--db"|"history diff:--db"|"history diff:--scan"|"history diff:--since"|"history diff:--host"|"history diff:-p"|"history diff:--port"|"history list:--db"|"history list:--since"|"history list:--host"|"history list:-p"|"history list:--port"|"history list:--scan"|"history list:--kind"|"history prune:--db"|"history prune:--keep"|"history show:--db"|"history show:--host"|"history show:-p"|"history show:--port"|"interpret:--as"|"interpret:-W"|"interpret:--timeout"|"interpret:--top"|"lab add-duplicate:--name"|"lab add-duplicate:--of"|"lab demo:--name"|"lab down:--name"|"lab impair:--name"|"lab impair:--loss"|"lab impair:--delay"|"lab impair:--jitter"|"lab impair:--icmp-ratelimit"|"lab impair:--on"|"lab remove-duplicate:--name"|"lab restart-service:--name"|"lab restart-service:--proto"|"lab run:--name"|"lab status:--name"|"lab up:--name"|"portscan:-p"|"portscan:--top-ports"|"portscan:-iL"|"portscan:--exclude"|"portscan:--exclude-file"|"portscan:-T"|"portscan:--rate"|"portscan:--min-rate"|"portscan:--max-rate"|"portscan:--max-retries"|"portscan:--max-time"|"portscan:--seed"|"portscan:--shard"|"portscan:-i"|"portscan:--iface"|"portscan:-o"|"portscan:--output"|"portscan:--diff"|"portscan:--save"|"portscan:--scheduler"|"portscan:--tasks"|"portscan:--db"|"read:-r"|"read:--read"|"read:-c"|"read:--count"|"read:--filter"|"read:-w"|"read:--write"|"sniff:-i"|"sniff:--iface"|"sniff:--filter"|"sniff:-c"|"sniff:--count"|"sniff:--max-time"|"sniff:-w"|"sniff:--write"|"traceroute:-P"|"traceroute:--method"|"traceroute:-p"|"traceroute:--port"|"traceroute:-q"|"traceroute:--queries"|"traceroute:-f"|"traceroute:--first-ttl"|"traceroute:-m"|"traceroute:--max-ttl"|"traceroute:-W"|"traceroute:--timeout"|"traceroute:--retries"|"traceroute:--sport"|"traceroute:--flow"|"traceroute:--confidence"|"traceroute:--rounds"|"traceroute:--interval"|"traceroute:--save"|"traceroute:--db") i=$((i + 1)) ;;
+            ":--scope"|"arpscan:-i"|"arpscan:--iface"|"arpscan:--rate"|"arpscan:-W"|"arpscan:--timeout"|"arpscan:--retries"|"arpscan:--save"|"arpscan:--db"|"craft:--from"|"craft:--from-hex"|"craft:--linktype"|"craft:--set"|"craft:--del"|"craft:--flags"|"craft:--fragment"|"craft:-c"|"craft:--count"|"craft:--interval"|"craft:--rate"|"craft:-W"|"craft:--timeout"|"craft:--retries"|"craft:-i"|"craft:--iface"|"craft:--save"|"craft:-w"|"craft:--write"|"craft:--limit"|"flows:--top"|"flows:--by"|"flows:--plot"|"flows:--jobs"|"flows:-j"|"flows:--scheduler"|"fuzz:-c"|"fuzz:--count"|"fuzz:--seed"|"fuzz:--start"|"fuzz:--fields"|"fuzz:--strategy"|"fuzz:--max-size"|"fuzz:--monitor"|"fuzz:--monitor-every"|"fuzz:--monitor-timeout"|"fuzz:--monitor-retry"|"fuzz:--restart-cmd"|"fuzz:--restart-wait"|"fuzz:--max-bisect"|"fuzz:--out"|"fuzz:--replay"|"fuzz:--rate"|"fuzz:-W"|"fuzz:--timeout"|"fuzz:--max-time"|"fuzz:--save"|"fuzz:-i"|"fuzz:--iface"|"history:--db"|"history diff:--db"|"history diff:--scan"|"history diff:--since"|"history diff:--host"|"history diff:-p"|"history diff:--port"|"history list:--db"|"history list:--since"|"history list:--host"|"history list:-p"|"history list:--port"|"history list:--scan"|"history list:--kind"|"history prune:--db"|"history prune:--keep"|"history show:--db"|"history show:--host"|"history show:-p"|"history show:--port"|"interpret:--as"|"interpret:-W"|"interpret:--timeout"|"interpret:--top"|"lab add-duplicate:--name"|"lab add-duplicate:--of"|"lab demo:--name"|"lab down:--name"|"lab impair:--name"|"lab impair:--loss"|"lab impair:--delay"|"lab impair:--jitter"|"lab impair:--icmp-ratelimit"|"lab impair:--on"|"lab remove-duplicate:--name"|"lab restart-service:--name"|"lab restart-service:--proto"|"lab run:--name"|"lab status:--name"|"lab up:--name"|"portscan:-p"|"portscan:--top-ports"|"portscan:-iL"|"portscan:--exclude"|"portscan:--exclude-file"|"portscan:-T"|"portscan:--rate"|"portscan:--min-rate"|"portscan:--max-rate"|"portscan:--max-retries"|"portscan:--max-time"|"portscan:--seed"|"portscan:--shard"|"portscan:-i"|"portscan:--iface"|"portscan:-o"|"portscan:--output"|"portscan:--output-normal"|"portscan:--output-xml"|"portscan:--output-grepable"|"portscan:--output-all"|"portscan:--diff"|"portscan:--save"|"portscan:--scheduler"|"portscan:--tasks"|"portscan:--db"|"read:-r"|"read:--read"|"read:-c"|"read:--count"|"read:--filter"|"read:-w"|"read:--write"|"sniff:-i"|"sniff:--iface"|"sniff:--filter"|"sniff:-c"|"sniff:--count"|"sniff:--max-time"|"sniff:-w"|"sniff:--write"|"traceroute:-P"|"traceroute:--method"|"traceroute:-p"|"traceroute:--port"|"traceroute:-q"|"traceroute:--queries"|"traceroute:-f"|"traceroute:--first-ttl"|"traceroute:-m"|"traceroute:--max-ttl"|"traceroute:-W"|"traceroute:--timeout"|"traceroute:--retries"|"traceroute:--sport"|"traceroute:--flow"|"traceroute:--confidence"|"traceroute:--rounds"|"traceroute:--interval"|"traceroute:--save"|"traceroute:--db") i=$((i + 1)) ;;
             ":arpscan") path="arpscan" ;;
+            ":completion") path="completion" ;;
             ":craft") path="craft" ;;
             ":flows") path="flows" ;;
             ":fuzz") path="fuzz" ;;
@@ -51,8 +52,8 @@ _netprobe() {
 
     case "$path:$prev" in
         ":--scope") :; return 0 ;;
-        "arpscan:-i") :; return 0 ;;
-        "arpscan:--iface") :; return 0 ;;
+        "arpscan:-i") COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null) any" -- "$cur")); return 0 ;;
+        "arpscan:--iface") COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null) any" -- "$cur")); return 0 ;;
         "arpscan:--rate") :; return 0 ;;
         "arpscan:-W") :; return 0 ;;
         "arpscan:--timeout") :; return 0 ;;
@@ -63,8 +64,8 @@ _netprobe() {
         "craft:--from-hex") :; return 0 ;;
         "craft:--linktype") :; return 0 ;;
         "craft:--set") :; return 0 ;;
-        "craft:--del") :; return 0 ;;
-        "craft:--flags") :; return 0 ;;
+        "craft:--del") COMPREPLY=($(compgen -W 'AH ARP BOOTP CookedLinux CookedLinuxV2 DHCP DNS DNSQR DNSRR DNSRRMX DNSRROPT DNSRRSOA DNSRRSRV DNSTCP Dot11 Dot11ATIM Dot11Action Dot11AssoReq Dot11AssoResp Dot11Auth Dot11Beacon Dot11Deauth Dot11Disas Dot11Elt Dot11EltDSSSet Dot11EltRates Dot11Encrypted Dot11FCS Dot11ProbeReq Dot11ProbeResp Dot11QoS Dot11ReassoReq Dot11ReassoResp Dot11WEP Dot1AD Dot1Q Dot3 EDNS0TLV EoMCW Ether GRE HAO HBHOptUnknown HDLC HTTP HTTPRequest HTTPResponse ICMP ICMPerror ICMPv6DestUnreach ICMPv6EchoReply ICMPv6EchoRequest ICMPv6NDOptDstLLAddr ICMPv6NDOptMTU ICMPv6NDOptPrefixInfo ICMPv6NDOptSrcLLAddr ICMPv6NDOptUnknown ICMPv6ND_NA ICMPv6ND_NS ICMPv6ND_RA ICMPv6ND_RS ICMPv6ND_Redirect ICMPv6PacketTooBig ICMPv6ParamProblem ICMPv6TimeExceeded ICMPv6Unknown IP IPerror IPerror6 IPv6 IPv6ExtHdrDestOpt IPv6ExtHdrFragment IPv6ExtHdrHopByHop IPv6ExtHdrRouting Jumbo LLC Loopback MPLS NFLOG PPP PPPoE PPPoED Pad1 PadN Padding RadioTap Raw RouterAlert SLL SLL2 SNAP TCP TCPerror UDP UDPerror VXLAN' -- "$cur")); return 0 ;;
+        "craft:--flags") COMPREPLY=($(compgen -W 'syn synack ack fin rst psh xmas null maimon S SA A F R PA FA' -- "$cur")); return 0 ;;
         "craft:--fragment") :; return 0 ;;
         "craft:-c") :; return 0 ;;
         "craft:--count") :; return 0 ;;
@@ -73,8 +74,8 @@ _netprobe() {
         "craft:-W") :; return 0 ;;
         "craft:--timeout") :; return 0 ;;
         "craft:--retries") :; return 0 ;;
-        "craft:-i") :; return 0 ;;
-        "craft:--iface") :; return 0 ;;
+        "craft:-i") COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null) any" -- "$cur")); return 0 ;;
+        "craft:--iface") COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null) any" -- "$cur")); return 0 ;;
         "craft:--save") :; return 0 ;;
         "craft:-w") :; return 0 ;;
         "craft:--write") :; return 0 ;;
@@ -106,8 +107,8 @@ _netprobe() {
         "fuzz:--timeout") :; return 0 ;;
         "fuzz:--max-time") :; return 0 ;;
         "fuzz:--save") :; return 0 ;;
-        "fuzz:-i") :; return 0 ;;
-        "fuzz:--iface") :; return 0 ;;
+        "fuzz:-i") COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null) any" -- "$cur")); return 0 ;;
+        "fuzz:--iface") COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null) any" -- "$cur")); return 0 ;;
         "history:--db") :; return 0 ;;
         "history diff:--db") :; return 0 ;;
         "history diff:--scan") :; return 0 ;;
@@ -128,7 +129,7 @@ _netprobe() {
         "history show:--host") :; return 0 ;;
         "history show:-p") :; return 0 ;;
         "history show:--port") :; return 0 ;;
-        "interpret:--as") :; return 0 ;;
+        "interpret:--as") COMPREPLY=($(compgen -W 'sr hosts routers portscan traceroute arpscan craft' -- "$cur")); return 0 ;;
         "interpret:-W") :; return 0 ;;
         "interpret:--timeout") :; return 0 ;;
         "interpret:--top") :; return 0 ;;
@@ -161,10 +162,14 @@ _netprobe() {
         "portscan:--max-time") :; return 0 ;;
         "portscan:--seed") :; return 0 ;;
         "portscan:--shard") :; return 0 ;;
-        "portscan:-i") :; return 0 ;;
-        "portscan:--iface") :; return 0 ;;
+        "portscan:-i") COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null) any" -- "$cur")); return 0 ;;
+        "portscan:--iface") COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null) any" -- "$cur")); return 0 ;;
         "portscan:-o") :; return 0 ;;
         "portscan:--output") :; return 0 ;;
+        "portscan:--output-normal") :; return 0 ;;
+        "portscan:--output-xml") :; return 0 ;;
+        "portscan:--output-grepable") :; return 0 ;;
+        "portscan:--output-all") :; return 0 ;;
         "portscan:--diff") :; return 0 ;;
         "portscan:--save") :; return 0 ;;
         "portscan:--scheduler") :; return 0 ;;
@@ -177,8 +182,8 @@ _netprobe() {
         "read:--filter") :; return 0 ;;
         "read:-w") :; return 0 ;;
         "read:--write") :; return 0 ;;
-        "sniff:-i") :; return 0 ;;
-        "sniff:--iface") :; return 0 ;;
+        "sniff:-i") COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null) any" -- "$cur")); return 0 ;;
+        "sniff:--iface") COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null) any" -- "$cur")); return 0 ;;
         "sniff:--filter") :; return 0 ;;
         "sniff:-c") :; return 0 ;;
         "sniff:--count") :; return 0 ;;
@@ -212,6 +217,7 @@ _netprobe() {
         case "$path" in
             "") words='--version --debug --json --no-json --scope -h --help' ;;
             "arpscan") words='-i --iface -l --localnet -4 -6 --rate -W --timeout --retries --force --fail-on-conflict --save --db --json --no-json -h --help' ;;
+            "completion") words='--json --no-json -h --help' ;;
             "craft") words='--from --from-hex --linktype --set --del --flags --badsum --fragment --send --sr -c --count --interval --rate -W --timeout --retries -i --iface --save --show --hex --json --no-json -w --write --limit -h --help' ;;
             "flows") words='--top --by --per-file --plot --jobs -j --scheduler --json --no-json -h --help' ;;
             "fuzz") words='-c --count --seed --start --fields --strategy --keep-invalid --max-size --monitor --monitor-every --monitor-timeout --monitor-retry --restart-cmd --restart-wait --max-bisect --out --replay --dry-run --rate -W --timeout --max-time --save -i --iface --json --no-json -h --help' ;;
@@ -231,7 +237,7 @@ _netprobe() {
             "lab run") words='--name --json --no-json -h --help' ;;
             "lab status") words='--name --json --no-json -h --help' ;;
             "lab up") words='--name --json --no-json --no-ratelimit -h --help' ;;
-            "portscan") words='-sS -sT -sF -sN -sX -sA -sU -sn -Pn -6 -p --top-ports -iL --exclude --exclude-file -T --rate --min-rate --max-rate --max-retries --max-time --seed --shard -i --iface --all-states -o --output --diff --save --json --no-json --scheduler --tasks --db -h --help' ;;
+            "portscan") words='-sS -sT -sF -sN -sX -sA -sU -sn -Pn -6 -p --top-ports -F -n --open --reason -v -iL --exclude --exclude-file -T --rate --min-rate --max-rate --max-retries --max-time --seed --shard -i --iface --all-states -o --output --output-normal --output-xml --output-grepable --output-all --diff --save --json --no-json --scheduler --tasks --db -h --help' ;;
             "read") words='-r --read -c --count --filter -w --write -n -e -X -t --json --no-json -h --help' ;;
             "sniff") words='-i --iface --filter -c --count --max-time -w --write -n -e -X -t --json --no-json -h --help' ;;
             "traceroute") words='-P --method -p --port -4 -6 -q --queries -f --first-ttl -m --max-ttl -W --timeout --retries --sport --flow --multipath --confidence --rounds --interval -n --save --db --json --no-json -h --help' ;;
@@ -240,7 +246,8 @@ _netprobe() {
         return 0
     fi
     case "$path" in
-        "") words='arpscan craft flows fuzz history interpret lab portscan read sniff traceroute' ;;
+        "") words='arpscan completion craft flows fuzz history interpret lab portscan read sniff traceroute' ;;
+        "completion") words='bash fish zsh' ;;
         "history") words='diff list prune show' ;;
         "lab") words='add-duplicate demo down impair remove-duplicate restart-service run status up' ;;
     esac

@@ -170,6 +170,7 @@ class PluginGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """Load and return one subcommand; a broken plugin yields ``UnavailablePlugin``."""
         if cmd_name in self.commands:
+            add_global_options(self.commands[cmd_name])
             return self.commands[cmd_name]
         if cmd_name in self._loaded:
             return self._loaded[cmd_name]
@@ -410,6 +411,30 @@ def root(ctx: click.Context, debug: bool, json_output: bool | None, scope_file: 
     settings.color = not settings.json and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     settings.scope_file = scope_file
     settings.scope_env = os.environ.get(SCOPE_ENV)
+
+
+#: the completion script each shell gets, rendered by netprobe.reference (module name)
+COMPLETION_SHELLS = {"bash": "bash", "zsh": "zsh", "fish": "fish"}
+
+
+@root.command("completion")
+@click.argument("shell", type=click.Choice(sorted(COMPLETION_SHELLS)))
+def completion(shell: str) -> None:
+    """Print the shell completion script for SHELL (bash, zsh or fish).
+
+    \b
+    The same scripts pip installs (share/bash-completion/completions,
+    share/zsh/site-functions, share/fish/vendor_completions.d); by hand:
+      netprobe completion bash > ~/.local/share/bash-completion/completions/netprobe
+      netprobe completion zsh > ~/.zfunc/_netprobe      # fpath+=(~/.zfunc)
+      netprobe completion fish > ~/.config/fish/completions/netprobe.fish
+    """
+    from importlib import import_module
+
+    from netprobe.reference.tree import netprobe_tree
+
+    renderer = import_module(f"netprobe.reference.{COMPLETION_SHELLS[shell]}")
+    click.echo(renderer.render(netprobe_tree()), nl=False)
 
 
 GLOBAL_OPTIONS: tuple[str, ...] = ("--debug", "--json", "--no-json", "--scope")
@@ -660,6 +685,7 @@ __all__ = [
     "Settings",
     "UnavailablePlugin",
     "add_global_options",
+    "completion",
     "console",
     "main",
     "package_version",

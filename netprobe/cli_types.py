@@ -11,6 +11,7 @@ root command uses it on every error.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -136,4 +137,21 @@ def accepts(kind: click.ParamType) -> str | None:
     return simple.get(getattr(kind, "name", ""))
 
 
-__all__ = ["AliasedOption", "Duration", "accepts", "parse_duration"]
+__all__ = ["AliasedOption", "Duration", "Suggest", "accepts", "parse_duration"]
+
+
+class Suggest(click.types.StringParamType):
+    """Free text, with values shell completion offers (a tuple, or a function giving one).
+
+    For options that accept more than a fixed list (``interpret --as`` takes
+    plugin names too): ``click.Choice`` would refuse the others.
+    """
+
+    def __init__(self, values: tuple[str, ...] | Callable[[], tuple[str, ...]]) -> None:
+        self._values = values
+
+    @property
+    def suggestions(self) -> tuple[str, ...]:
+        """The values to offer (computed on first use when given as a function)."""
+        values = self._values
+        return tuple(values() if callable(values) else values)

@@ -59,7 +59,7 @@ WORDS: tuple[Word, ...] = (
          {"read": "bpf", "sniff": "bpf"}, old=("-f (read, sniff)",)),
     Word("numeric addresses (netprobe never looks names up)", ("-n",), "",
          {"read": "numeric", "sniff": "numeric", "traceroute": "numeric",
-          "portscan": "numeric"}),
+          "portscan": "no_resolve"}),
     Word("print the link-level header", ("-e",), "", {"read": "link", "sniff": "link"}),
     Word("hex and ASCII of each packet (-XX: with the link header)", ("-X",), "",
          {"read": "hexdump", "sniff": "hexdump"}),
@@ -96,7 +96,6 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
     # portscan: issue 19 item 2 (a later change gives portscan nmap's habits)
     ("portscan", "resends of an unanswered probe"): "--max-retries (nmap's name) for now",
     ("portscan", "IPv4 only"): "no -4 yet",
-    ("portscan", "numeric addresses (netprobe never looks names up)"): "no -n yet",
     ("portscan", "destination port(s), or the ports to show"): "-p only (as nmap)",
 }
 """(subcommand, meaning) pairs that do not follow the vocabulary yet, and why."""

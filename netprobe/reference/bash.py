@@ -45,6 +45,9 @@ def render(tree: CommandInfo) -> str:
                 if opt.value.kind == "choice":
                     choices = _words(list(opt.value.choices))
                     action = f'COMPREPLY=($(compgen -W {choices} -- "$cur"))'
+                elif opt.value.kind == "iface":
+                    action = ('COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null) any"'
+                              ' -- "$cur"))')
                 elif opt.value.kind == "dir":
                     action = 'COMPREPLY=($(compgen -d -- "$cur"))'
                 else:

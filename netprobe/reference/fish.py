@@ -38,6 +38,8 @@ def _value_flags(value: ValueInfo) -> str:
         return f"-x -a {_words(value.choices)}"
     if value.kind == "dir":
         return "-x -a '(__fish_complete_directories)'"
+    if value.kind == "iface":
+        return "-x -a '(__fish_print_interfaces)'"
     if value.kind in ("file", "path"):
         return "-r -F"
     return "-x"

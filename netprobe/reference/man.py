@@ -132,12 +132,19 @@ def render_root(
 
 
 def render_subcommand(cmd: CommandInfo, version: str) -> str:
-    """``netprobe-<sub>.1``: one subcommand, its own subcommands described inside."""
+    """``netprobe-<sub>.1``: one subcommand, its own subcommands described inside,
+    and its exit codes."""
+    from netprobe.cli import EXIT_STATUS
+    from netprobe.reference.exit_codes import exit_table
+
     lines = _title(cmd, version) + _body(cmd, nested=False)
     nested = cmd.walk()[1:]
     if nested:
         lines.append(".SH COMMANDS")
         for sub in nested:
             lines += _body(sub, nested=True)
+    lines.append(".SH EXIT STATUS")
+    for code, meaning in exit_table(cmd.path[-1], EXIT_STATUS):
+        lines += [".TP", f"\\fB{code}\\fR", escape(meaning)]
     lines += [".SH SEE ALSO", "\\fBnetprobe\\fR(1)"]
     return "\n".join(lines) + "\n"

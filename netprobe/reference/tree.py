@@ -123,11 +123,16 @@ def _value(param: click.Parameter, ctx: click.Context) -> ValueInfo:
             kind = "dir"
         else:
             kind = "path"
+    suggestions = getattr(ptype, "suggestions", None)
+    if kind == "text" and suggestions:
+        kind, choices = "choice", tuple(suggestions)
     if isinstance(param, click.Argument):
         # Just the name: click's "[FILES]..." decoration is kept apart (variadic, required).
         metavar = param.metavar or (param.name or "ARG").upper()
     else:
         metavar = param.make_metavar(ctx)
+    if kind == "text" and metavar == "IFACE":
+        kind = "iface"  # the shell offers the machine's interfaces
     return ValueInfo(kind=kind, metavar=metavar, choices=choices)
 
 

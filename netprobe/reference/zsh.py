@@ -37,6 +37,8 @@ def _action(value: ValueInfo) -> str:
         return "(" + " ".join(escaped) + ")"
     if value.kind == "dir":
         return "_files -/"
+    if value.kind == "iface":
+        return "_net_interfaces"
     if value.kind in ("file", "path"):
         return "_files"
     return " "  # free text: show the message, offer nothing

@@ -7,8 +7,16 @@ from typing import Any
 
 import click
 
-from netprobe.cli_types import AliasedOption, Duration
+from netprobe.cli_types import AliasedOption, Duration, Suggest
 from netprobe.errors import UsageError
+
+
+def _layer_names() -> tuple[str, ...]:
+    """Every layer's name (for shell completion; imports the packet floor only then)."""
+    from netprobe.packet import layer_classes
+
+    return tuple(sorted(layer_classes()))
+
 
 #: options that only mean something when packets are sent
 _SENDING = ("count", "interval", "rate", "iface")
@@ -30,9 +38,11 @@ _MATCHING = ("timeout", "retry", "save")
               help="Change a field of the first LAYER of each packet, e.g. TCP.dport=443, "
                    "IP.ttl=5, IP.dst=198.18.1.11, TCP.dport=[80,443]; None recomputes it. "
                    "Repeatable.")
-@click.option("--del", "dels", metavar="LAYER", multiple=True,
+@click.option("--del", "dels", metavar="LAYER", multiple=True, type=Suggest(_layer_names),
               help="Remove every LAYER of each packet (e.g. Raw, Padding, Dot1Q). Repeatable.")
 @click.option("--flags", "flags", metavar="FLAGS", default=None,
+              type=Suggest(("syn", "synack", "ack", "fin", "rst", "psh", "xmas", "null",
+                            "maimon", "S", "SA", "A", "F", "R", "PA", "FA")),
               help="TCP flags: letters (S, SA, FPU, '') or a name (syn, synack, ack, fin, "
                    "rst, psh, xmas, null, maimon).")
 @click.option("--badsum", is_flag=True,

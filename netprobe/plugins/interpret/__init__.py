@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from netprobe.cli_types import Duration
+from netprobe.cli_types import Duration, Suggest
 from netprobe.errors import UsageError
 
 #: views every run can be seen through (``--as``); plugin names work too
@@ -18,6 +18,7 @@ GENERIC_VIEWS = ("sr", "hosts", "routers")
 @click.command("interpret")
 @click.argument("run_file", metavar="RUN.pcapng", type=click.Path(readable=False))
 @click.option("--as", "view", metavar="VIEW", default=None,
+              type=Suggest((*GENERIC_VIEWS, "portscan", "traceroute", "arpscan", "craft")),
               help="Interpret with another view: sr (every probe and its answer), hosts "
                    "(who answered), routers (who sent time-exceeded), or a plugin name. "
                    "Needed for captures netprobe did not write.")
