@@ -413,3 +413,51 @@ def test_link_type_105_read_by_tshark(tmp_path: Path) -> None:
                          capture_output=True, text=True, check=True).stdout.splitlines()
     assert out[0].split("\t")[1:3] == ["0x0028", "198.18.0.2"]
     assert out[1].split("\t")[1] == "0x000b" and out[1].split("\t")[3] == "0x0001"
+
+
+_A, _B = "02:00:00:00:00:01", "02:00:00:00:00:02"
+ANSWER_PAIRS = {
+    "probe": ('Dot11(addr1="ff:ff:ff:ff:ff:ff", addr2=A, addr3="ff:ff:ff:ff:ff:ff")'
+              '/Dot11ProbeReq()/Dot11Elt(ID=0, info="x")',
+              'Dot11(addr1=A, addr2=B, addr3=B)/Dot11ProbeResp()/Dot11Elt(ID=0, info="x")'),
+    "probe-other-station": ('Dot11(addr1="ff:ff:ff:ff:ff:ff", addr2=A)/Dot11ProbeReq()',
+                            'Dot11(addr1=B, addr2=B, addr3=B)/Dot11ProbeResp()'),
+    "association": ('Dot11(addr1=B, addr2=A, addr3=B)/Dot11AssoReq()',
+                    'Dot11(addr1=A, addr2=B, addr3=B)/Dot11AssoResp()'),
+    "reassociation": ('Dot11(addr1=B, addr2=A, addr3=B)/Dot11ReassoReq()',
+                      'Dot11(addr1=A, addr2=B, addr3=B)/Dot11ReassoResp()'),
+    "authentication": ('Dot11(addr1=B, addr2=A, addr3=B)/Dot11Auth(seqnum=1)',
+                       'Dot11(addr1=A, addr2=B, addr3=B)/Dot11Auth(seqnum=2)'),
+    "authentication-same-step": ('Dot11(addr1=B, addr2=A, addr3=B)/Dot11Auth(seqnum=1)',
+                                 'Dot11(addr1=A, addr2=B, addr3=B)/Dot11Auth(seqnum=1)'),
+    "deauthentication": ('Dot11(addr1=B, addr2=A, addr3=B)/Dot11Deauth()',
+                         'Dot11(addr1=A, addr2=B, addr3=B)/Dot11Deauth()'),
+    "data-icmp": ('Dot11(type=2, FCfield="to_DS", addr1=B, addr2=A, addr3=B)/LLC()/SNAP()'
+                  '/IP(src="198.18.0.1", dst="198.18.0.2")/ICMP()',
+                  'Dot11(type=2, FCfield="from_DS", addr1=A, addr2=B, addr3=B)/LLC()/SNAP()'
+                  '/IP(src="198.18.0.2", dst="198.18.0.1")/ICMP(type=0)'),
+    "qos-icmp": ('Dot11(type=2, subtype=8, addr1=B, addr2=A, addr3=B)/Dot11QoS()/LLC()/SNAP()'
+                 '/IP(src="198.18.0.1", dst="198.18.0.2")/ICMP()',
+                 'Dot11(type=2, subtype=8, addr1=A, addr2=B, addr3=B)/Dot11QoS()/LLC()/SNAP()'
+                 '/IP(src="198.18.0.2", dst="198.18.0.1")/ICMP(type=0)'),
+    "rts-cts": ('Dot11(type=1, subtype=11, addr1=B, addr2=A)',
+                'Dot11(type=1, subtype=12, addr1=A)'),
+    "radiotap": ('RadioTap()/Dot11(addr1="ff:ff:ff:ff:ff:ff", addr2=A)/Dot11ProbeReq()',
+                 'RadioTap()/Dot11(addr1=A, addr2=B, addr3=B)/Dot11ProbeResp()'),
+    "radiotap-and-plain": ('Dot11(addr1="ff:ff:ff:ff:ff:ff", addr2=A)/Dot11ProbeReq()',
+                           'RadioTap()/Dot11(addr1=A, addr2=B, addr3=B)/Dot11ProbeResp()'),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ANSWER_PAIRS))
+def test_answers_both_ways_as_scapy(name: str) -> None:
+    """``answers()`` (and equal hash keys) on dissected request/response pairs, both ways."""
+    req_text, resp_text = ANSWER_PAIRS[name]
+    got = []
+    for names in (NP_NAMES, SC_NAMES):
+        env = {**names, "A": _A, "B": _B}
+        req = eval(req_text, {"__builtins__": {}}, env)
+        resp = eval(resp_text, {"__builtins__": {}}, env)
+        req, resp = type(req)(bytes(req)), type(resp)(bytes(resp))
+        got.append((bool(resp.answers(req)), bool(req.answers(resp))))
+    assert got[0] == got[1]

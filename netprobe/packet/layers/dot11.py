@@ -92,6 +92,9 @@ ELEMENT_IDS = {0: "SSID", 1: "Supported Rates", 2: "FHset", 3: "DSSS Set", 4: "C
                191: "VHT Capabilities", 192: "VHT Operation", 221: "Vendor Specific"}
 _MGMT, _CTRL, _DATA = 0, 1, 2
 _PROTECTED = 0x40
+#: management (request, response) subtypes: association, reassociation, probe
+_REQUEST_RESPONSE = frozenset({(0, 1), (2, 3), (4, 5)})
+_AUTH = 11
 #: frame type -> address field -> its role, as Scapy shows it (data frames: DATA_ROLES)
 ADDRESS_ROLES = {
     _MGMT: {"addr1": "RA=DA", "addr2": "TA=SA", "addr3": "BSSID/STA"},
@@ -209,12 +212,12 @@ class Dot11(Layer):
         if self.type == _MGMT and other.type == _MGMT:
             if self.addr1 != other.addr2:
                 return False
-            pairs = {(5, 4), (1, 0), (3, 2), (11, 11)}
-            if (self.subtype, other.subtype) not in pairs:
-                return False
-            if self._payload is None or other._payload is None:
+            if (other.subtype, self.subtype) in _REQUEST_RESPONSE:
                 return True
-            return self._payload.answers(other._payload)
+            if self.subtype == other.subtype == _AUTH:  # the next step of the exchange
+                mine, theirs = self._payload, other._payload
+                return mine is not None and theirs is not None and mine.answers(theirs)
+            return False
         if self.type == _DATA and other.type == _DATA:
             mine, theirs = self._payload, other._payload
             return mine is not None and theirs is not None and mine.answers(theirs)

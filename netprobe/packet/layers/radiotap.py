@@ -235,11 +235,12 @@ class RadioTap(Layer):
         return dot11.Dot11FCS if flags is not None and flags & FLAG_FCS else dot11.Dot11
 
     def answers(self, other: Layer) -> bool:
-        # radio metadata says how a frame was received, not what was sent
+        """As Scapy: a radiotap frame answers a radiotap frame whose 802.11 frame its own
+        answers (the radio metadata itself says nothing of it)."""
+        if not isinstance(other, RadioTap):
+            return False
         p = self._payload
-        if isinstance(other, RadioTap):
-            return p is None or other._payload is None or p.answers(other._payload)
-        return p is not None and p.answers(other)
+        return p is None or other._payload is None or p.answers(other._payload)
 
     def summary_part(self) -> str:
         return "RadioTap"
