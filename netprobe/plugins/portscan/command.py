@@ -25,7 +25,18 @@ def _template(ctx: click.Context, param: click.Parameter, value: str | None) -> 
                              f"({', '.join(_TEMPLATE_NAMES)})")
 
 
-@click.command("portscan")
+class NmapStyleCommand(click.Command):
+    """A click command that first turns nmap's ``-oX FILE`` forms into long options and
+    refuses nmap's options netprobe does not have (see ``nmap_argv``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Rewrite nmap's spellings, then parse as click does."""
+        from netprobe.plugins.portscan.nmap_argv import rewrite
+
+        return super().parse_args(ctx, rewrite(list(args)))
+
+
+@click.command("portscan", cls=NmapStyleCommand)
 @click.argument("targets", nargs=-1)
 @click.option("-sS", "syn", is_flag=True, help="TCP SYN scan (default when privileged).")
 @click.option("-sT", "connect", is_flag=True,
@@ -44,6 +55,16 @@ def _template(ctx: click.Context, param: click.Parameter, value: str | None) -> 
               help="Ports: 22,80,1000-2000; - or -p- for all; T:80,U:53 per protocol.")
 @click.option("--top-ports", "top", type=click.IntRange(1, 65535), metavar="N",
               help="The N most common ports (default: 1000).")
+@click.option("-F", "fast", is_flag=True, help="Fast mode: the 100 most common ports.")
+@click.option("-n", "no_resolve", is_flag=True,
+              help="No reverse DNS (accepted for nmap's habit: netprobe never resolves "
+                   "addresses to names).")
+@click.option("--open", "only_open", is_flag=True,
+              help="Show only open (or possibly open) ports, and only hosts with some.")
+@click.option("--reason", is_flag=True, help="Add the REASON and TTL columns to the table.")
+@click.option("-v", "verbose", count=True,
+              help="More detail: with -v, hosts found down are listed too (-vv: and "
+                   "every port, as --all-states).")
 @click.option("-iL", "input_file", metavar="FILE",
               help="Read targets from FILE (- for stdin), blank- or line-separated.")
 @click.option("--exclude", "excludes", multiple=True, metavar="TARGETS",
@@ -69,7 +90,15 @@ def _template(ctx: click.Context, param: click.Parameter, value: str | None) -> 
               help="List every port (and down hosts), not only those outside each host's "
                    "dominant state.")
 @click.option("-o", "--output", "out_file", metavar="FILE",
-              help="Also write the JSON Lines records to FILE (atomically).")
+              help="Also write the JSON Lines records to FILE (atomically; also -oJ FILE).")
+@click.option("--output-normal", "normal_file", metavar="FILE",
+              help="-oN FILE: nmap's normal text output (- for standard output).")
+@click.option("--output-xml", "xml_file", metavar="FILE",
+              help="-oX FILE: nmap's XML (nmap.dtd; ndiff reads it; - for standard output).")
+@click.option("--output-grepable", "grepable_file", metavar="FILE",
+              help="-oG FILE: nmap's grepable output (- for standard output).")
+@click.option("--output-all", "all_base", metavar="BASENAME",
+              help="-oA BASENAME: BASENAME.nmap, BASENAME.xml and BASENAME.gnmap at once.")
 @click.option("--diff", "diff_file", metavar="PREV.jsonl",
               help="Show what changed since a previous run's records; exit 1 if anything did.")
 @click.option("--save", metavar="RUN.pcapng",
@@ -87,11 +116,14 @@ def _template(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 def command(ctx: click.Context, targets: tuple[str, ...], syn: bool, connect: bool,
             fin: bool, null: bool, xmas: bool, ack: bool, udp: bool, ping_only: bool,
             skip_discovery: bool, ipv6: bool, ports: str | None, top: int | None,
+            fast: bool, no_resolve: bool, only_open: bool, reason: bool, verbose: int,
             input_file: str | None, excludes: tuple[str, ...], exclude_file: str | None,
             template: int | None, rate: float | None, min_rate: float | None,
             max_rate: float | None, max_retries: int | None, max_time: str | None,
             seed: int | None, shard: str | None, iface: str | None, all_states: bool,
-            out_file: str | None, diff_file: str | None, save: str | None,
+            out_file: str | None, normal_file: str | None, xml_file: str | None,
+            grepable_file: str | None, all_base: str | None, diff_file: str | None,
+            save: str | None,
             as_json: bool | None, scheduler: str | None = None, tasks: int | None = None,
             db: str | None = None) -> None:
     """Scan TCP and UDP ports: nmap's states and reasons, fast and exact under loss.
@@ -106,19 +138,30 @@ def command(ctx: click.Context, targets: tuple[str, ...], syn: bool, connect: bo
       netprobe portscan -sU -sS -p T:22,80,U:53,161 198.18.1.0/24
       netprobe portscan -p 1-1024 --shard 2/4 --seed 7 198.18.0.0/16
       netprobe portscan 198.18.1.0/24 -o now.jsonl --diff last.jsonl
+      netprobe portscan -F --open -oX scan.xml 198.18.1.0/24  # then: ndiff old.xml scan.xml
       netprobe portscan 198.18.1.0/24 --db scans.db  # then: netprobe history diff
       netprobe portscan 198.18.0.0/16 --scheduler tcp://10.0.0.5:8786
 
     \b
     On a terminal: a table per host up, hiding the host's dominant state
-    ("Not shown: 995 closed tcp ports (reset)"). With --json or on a pipe,
-    JSON Lines, per host:
-      {"type": "host", "host", "state", "reason", "ports": {state: count}}
+    ("Not shown: 995 closed tcp ports (reset)"); --reason adds REASON and TTL.
+    With --json or on a pipe, JSON Lines (netprobe/schemas/portscan.json), per host:
+      {"type": "host", "host", "state", "reason", "ports": {state: count},
+       "not_shown": [{"state", "proto", "reason", "count"}]}
       {"type": "port", "host", "proto", "port", "state", "reason", "ttl", "service"}
-    then {"type": "summary", "scan", "hosts", "ports", "duration", "sent",
-    "received", "retries", "rate", "seed", "shard"}. With --diff, stdout gets
-    {"type": "change", "change": opened|gone|changed|host-up|host-down, "host",
-    "proto", "port", "was", "now"} records and the summary instead.
+    then {"type": "summary", "scan", "hosts", "ports", "ts", "elapsed_s", "scanned",
+    "sent", "received", "retries", "rate", "seed", "shard"}. With --diff, stdout gets
+    the changes as `netprobe history diff` gives them ({"type": "host-change" or
+    "port-change", "change": up|gone|opened|closed|changed..., "host", "proto",
+    "port", "before", "after"}) and the summary instead.
+
+    \b
+    nmap's output files (written when the scan completes; - is standard output):
+      -oN FILE  normal text     -oX FILE  XML (nmap.dtd; ndiff reads it)
+      -oG FILE  grepable        -oJ FILE  JSON Lines (as -o)
+      -oA BASE  BASE.nmap, BASE.xml and BASE.gnmap
+    nmap options netprobe does not have (-sV, -A, -O, -sC, --script...) are
+    refused with a one-line reason (exit 2).
 
     Probes go out in a random order of (host, port); lost probes are resent
     as long as the measured loss says answers may still be missing, and the
@@ -138,6 +181,14 @@ def command(ctx: click.Context, targets: tuple[str, ...], syn: bool, connect: bo
     flags = [name for name, on in (("sS", syn), ("sT", connect), ("sF", fin), ("sN", null),
                                    ("sX", xmas), ("sA", ack), ("sU", udp), ("sn", ping_only))
              if on]
+    if fast:
+        if ports is not None or top is not None:
+            from netprobe.errors import UsageError
+
+            raise UsageError("-F, -p and --top-ports all choose the ports: give one of them")
+        top = 100
+    if verbose >= 2:
+        all_states = True
     privileged = can_open_raw_sockets()
     plan = make_plan(targets=list(targets), input_file=input_file, excludes=list(excludes),
                      exclude_file=exclude_file, ports=ports, top=top, scan_flags=flags,
@@ -165,10 +216,21 @@ def command(ctx: click.Context, targets: tuple[str, ...], syn: bool, connect: bo
         from netprobe.errors import UsageError
 
         raise UsageError("--tasks needs --scheduler")
-    changed = _scan_and_report(plan, scope, privileged, output, out_file, save, previous,
+    from netprobe.plugins.portscan.nmap_files import NmapFiles
+
+    nmap_files = NmapFiles.from_options(normal=normal_file, xml=xml_file,
+                                        grepable=grepable_file, all_base=all_base,
+                                        jsonl=out_file, argv=sys.argv, reason=reason,
+                                        verbose=verbose)
+    view = {"only_open": only_open, "reason": reason, "stdout_taken": nmap_files.to_stdout}
+    if verbose:
+        output.stderr.write(f"netprobe portscan: scanning {plan.targets.count():,} target(s): "
+                    f"{len(plan.tcp_ports):,} TCP and {len(plan.udp_ports):,} UDP ports "
+                    f"({plan.scan or 'no TCP'} scan{', UDP' if plan.udp else ''})\n")
+    changed = _scan_and_report(plan, scope, privileged, output, nmap_files, save, previous,
                                db=db, given=[*targets, *([f"-iL {input_file}"] if input_file
                                                           else [])],
-                               scheduler=scheduler, tasks=tasks)
+                               scheduler=scheduler, tasks=tasks, view=view)
     if changed:
         ctx.exit(EXIT_FINDINGS)
 
@@ -189,10 +251,10 @@ def _check_scope(plan: Any, scope: Any) -> None:
 
 
 def _scan_and_report(plan: Any, scope: Any, privileged: bool, output: Any,
-                     out_file: str | None, save: str | None,
+                     out_file: Any, save: str | None,
                      previous: list[dict[str, Any]] | None, db: str | None = None,
                      given: list[str] | None = None, scheduler: str | None = None,
-                     tasks: int | None = None) -> bool:
+                     tasks: int | None = None, view: dict[str, Any] | None = None) -> bool:
     """Run the scan, print its records; return whether --diff found changes."""
     from netprobe.plugins.history.recorder import make_scan_key, recording
 
@@ -204,24 +266,24 @@ def _scan_and_report(plan: Any, scope: Any, privileged: bool, output: Any,
     with recording(db, kind="portscan", scan_key=key, targets=given or []) as history:
         interrupted, changed = _scan_and_print(plan, scope, privileged, output, out_file, save,
                                                previous, history, scheduler, tasks,
-                                               keep=db is not None)
+                                               keep=db is not None, view=view)
     if interrupted:
         raise KeyboardInterrupt
     return changed
 
 
 def _scan_and_print(plan: Any, scope: Any, privileged: bool, output: Any,
-                    out_file: str | None, save: str | None,
+                    out_file: Any, save: str | None,
                     previous: list[dict[str, Any]] | None, history: Any,
                     scheduler: str | None, tasks: int | None,
-                    keep: bool = True) -> tuple[bool, bool]:
+                    keep: bool = True, view: dict[str, Any] | None = None,
+                    ) -> tuple[bool, bool]:
     """Scan, print and add to ``history`` every record; (interrupted?, --diff changes?).
 
     ``keep=False`` (no history database): JSON Lines with nothing else wanting the
     records (-o, --diff) are written as they are made, not held (a sweep's records).
     """
     from netprobe.engine.runfile import SavedRun, save_run
-    from netprobe.output import atomic_text_file, json_line
     from netprobe.plugins.portscan import interpret, render
     from netprobe.plugins.portscan.diff import changes
     from netprobe.plugins.portscan.run import ScanRun
@@ -232,17 +294,27 @@ def _scan_and_print(plan: Any, scope: Any, privileged: bool, output: Any,
         scan: Any = DistributedScan(plan, scheduler=scheduler, tasks=tasks, warn=output.warn)
     else:
         scan = ScanRun(plan, scope=scope, privileged=privileged, warn=output.warn)
+    import time
+
+    from netprobe.plugins.portscan.interpret import only_open
+    from netprobe.plugins.portscan.ports import describe
+
+    view = view or {}
+    files = out_file
     interrupted = False
+    started = round(time.time(), 6)
     try:
         scan.run()
     except KeyboardInterrupt:
         interrupted = True
-    extra: dict[str, Any] = {"targets": plan.targets.count()}
+    extra: dict[str, Any] = {"targets": plan.targets.count(), "started": started}
     if interrupted:
         extra["interrupted"] = True
     if scan.max_time_reached:
         extra["max_time_reached"] = True
     options = scan.options()
+    options["scanned"] = {proto: describe(ports) for proto, ports
+                          in (("tcp", plan.tcp_ports), ("udp", plan.udp_ports)) if ports}
     saved = SavedRun(plugin="portscan", argv=sys.argv[1:], options=options,
                      counters=scan.counters(), extra=extra, results=scan.collector.results())
     every = {**interpret.DEFAULT_OPTIONS, **options}
@@ -254,7 +326,9 @@ def _scan_and_print(plan: Any, scope: Any, privileged: bool, output: Any,
         # nothing needs the probes any more: a sweep's results go before its records come
         saved.results = []
     made = interpret.records(hosts, every, dict(saved.counters), extra)
-    if output.json and not keep and previous is None and not out_file and not save:
+    if view.get("only_open"):
+        made = only_open(made)
+    if output.json and not keep and previous is None and not files and not save:
         for rec in made:
             output.emit(rec)
         return interrupted, False
@@ -263,18 +337,18 @@ def _scan_and_print(plan: Any, scope: Any, privileged: bool, output: Any,
     found = changes(previous, records) if previous is not None else None
     if not interrupted:
         # -o and --save appear complete or not at all; an interrupted scan leaves them be
-        if out_file:
-            with atomic_text_file(out_file) as handle:
-                handle.writelines(json_line(r) for r in records)
+        files.write(records, output.stdout)
         if save:
             save_run(save, saved.results, plugin="portscan", argv=saved.argv,
                      options=options, counters=saved.counters, extra=extra)
     summary = records[-1]
-    if output.json:
+    if view.get("stdout_taken"):
+        pass  # an nmap output file (-oX -) has standard output
+    elif output.json:
         for rec in (records if found is None else [*found, summary]):
             output.emit(rec)
     elif found is None:
-        render.render_records(records, output)
+        render.render_records(records, output, reason=bool(view.get("reason")))
     else:
         render.change_table(output, found)
         output.line(render.summary_line(summary))

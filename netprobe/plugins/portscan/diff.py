@@ -5,10 +5,8 @@ records hide it; the host record's counts say which state that is), so a
 port is compared with its explicit state where there is one and with its
 host's dominant state otherwise. Changes:
 
-* ``opened``: open now, not open before (a new open port, or a new host's);
-* ``gone``: open before, not now (closed, filtered, or its host is down or gone);
-* ``changed``: another state change between explicitly listed states;
-* ``host-up`` / ``host-down``: a host appeared or disappeared.
+``host-change`` (``up``, ``gone``...) and ``port-change`` (``opened``, ``closed``,
+``changed``) records, as ``netprobe history diff`` gives them (its module makes both).
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netprobe.errors import UsageError
-from netprobe.plugins.portscan.interpret import dominant_state, host_key
+from netprobe.plugins.portscan.interpret import dominant_state
 
 
 @dataclass
@@ -76,29 +74,13 @@ def read_records(path: str) -> list[dict[str, Any]]:
 
 def changes(previous: Iterable[dict[str, Any]],
             current: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The change records from ``previous`` to ``current`` (empty: nothing changed)."""
-    before, now = view(previous), view(current)
-    out: list[dict[str, Any]] = []
-    for host in sorted(set(before.hosts) | set(now.hosts), key=host_key):
-        was, is_ = before.hosts.get(host, "absent"), now.hosts.get(host, "absent")
-        if (was == "up") != (is_ == "up"):
-            out.append({"type": "change", "change": "host-up" if is_ == "up" else "host-down",
-                        "host": host, "proto": None, "port": None, "was": was, "now": is_})
-    keys = {k for k in before.ports} | {k for k in now.ports}
-    for host, proto, port in sorted(keys, key=lambda k: (host_key(k[0]), k[1] != "tcp",
-                                                           k[1], k[2])):
-        was = before.state(host, proto, port)
-        is_ = now.state(host, proto, port)
-        if was == is_:
-            continue
-        if is_ == "open":
-            change = "opened"
-        elif was == "open":
-            change = "gone"
-        elif was is None or is_ is None:
-            continue  # the host came or went: its host record says so
-        else:
-            change = "changed"
-        out.append({"type": "change", "change": change, "host": host, "proto": proto,
-                    "port": port, "was": was, "now": is_})
-    return out
+    """The change records from ``previous`` to ``current`` (empty: nothing changed).
+
+    The same records as ``netprobe history diff`` (one vocabulary): ``host-change``
+    (``up``/``gone``/``dominant``...) then ``port-change`` (``opened``/``closed``/
+    ``changed``, with ``before`` and ``after`` states).
+    """
+    from netprobe.plugins.history.diff import host_changes, port_changes
+
+    before, after = list(previous), list(current)
+    return host_changes(before, after) + port_changes(before, after)

@@ -309,10 +309,24 @@ def port_record(host: str, proto: str, port: int, verdict: Verdict) -> dict[str,
             "reason": reason, "ttl": ttl, "service": service_name(proto, port)}
 
 
-def host_record(rep: HostReport) -> dict[str, Any]:
-    """The JSON Lines record of one host."""
+def host_record(rep: HostReport, hide: str | None = None) -> dict[str, Any]:
+    """The JSON Lines record of one host.
+
+    ``not_shown``: the ports in the hidden state ``hide`` that get no record of
+    their own, by protocol and reason, as nmap's "Not shown" line groups them
+    (``[{"state": "closed", "proto": "tcp", "reason": "reset", "count": 995}]``).
+    """
+    groups: Counter[tuple[str, str]] = Counter()
+    if hide is not None:
+        for (proto, _port), verdict in rep.ports.items():
+            if verdict[0] == hide:
+                groups[(proto, verdict[1])] += 1
     return {"type": "host", "host": rep.host, "state": rep.state, "reason": rep.reason,
-            "ports": rep.counts()}
+            "ports": rep.counts(),
+            "not_shown": [{"state": hide, "proto": proto, "reason": reason, "count": n}
+                          for (proto, reason), n in sorted(groups.items(),
+                                                           key=lambda kv: (kv[0][0],
+                                                                           -kv[1]))]}
 
 
 def summary_record(hosts: dict[str, HostReport], options: dict[str, Any],
@@ -330,7 +344,8 @@ def summary_record(hosts: dict[str, HostReport], options: dict[str, Any],
     record: dict[str, Any] = {
         "type": "summary", "scan": scan or "discovery",
         "hosts": {"up": up, "down": len(hosts) - up}, "ports": ports,
-        "duration": counters.get("elapsed"), "sent": counters.get("sent", 0),
+        "ts": extra.get("started"), "elapsed_s": counters.get("elapsed"),
+        "scanned": dict(options.get("scanned") or {}), "sent": counters.get("sent", 0),
         "received": counters.get("received", 0), "retries": counters.get("retries", 0),
         "rate": counters.get("rate"), "seed": options.get("seed"),
         "shard": options.get("shard", "1/1"),
@@ -349,8 +364,8 @@ def records(hosts: dict[str, HostReport], options: dict[str, Any],
     for rep in hosts.values():
         if rep.state != "up" and not all_states:
             continue
-        yield host_record(rep)
         hide = None if all_states else rep.dominant()
+        yield host_record(rep, hide)
         # ("tcp", port) sorts before ("udp", port): TCP first, then by port
         ports = rep.ports
         shown = [k for k, v in ports.items() if v[0] != hide] if hide else list(ports)
@@ -358,6 +373,28 @@ def records(hosts: dict[str, HostReport], options: dict[str, Any],
         for proto, port in shown:
             yield port_record(rep.host, proto, port, ports[(proto, port)])
     yield summary_record(hosts, options, counters, extra)
+
+
+#: the states ``--open`` shows (nmap: "open or possibly open")
+OPEN_STATES = ("open", "open|filtered", "unfiltered")
+
+
+def only_open(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """``--open``: the port records in an open state, the host records of the hosts with
+    one, and every other record (the summary)."""
+    host: dict[str, Any] | None = None
+    for rec in records:
+        kind = rec.get("type")
+        if kind == "host":
+            host = rec
+        elif kind == "port":
+            if rec.get("state") in OPEN_STATES:
+                if host is not None:
+                    yield host
+                    host = None
+                yield rec
+        else:
+            yield rec
 
 
 def interpret(saved: Any, overrides: dict[str, Any] | None = None,

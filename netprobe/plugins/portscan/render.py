@@ -13,27 +13,44 @@ from typing import Any
 from netprobe.output import Column, Output
 from netprobe.plugins.portscan.interpret import dominant_state
 
-PORT_COLUMNS = [Column("port", "PORT"), Column("state", "STATE"), Column("service", "SERVICE"),
-                Column("reason", "REASON"), Column("ttl", "TTL", justify="right")]
+PORT_COLUMNS = [Column("port", "PORT"), Column("state", "STATE"), Column("service", "SERVICE")]
+REASON_COLUMNS = [Column("reason", "REASON"), Column("ttl", "TTL", justify="right")]
 CHANGE_COLUMNS = [Column("change", "CHANGE"), Column("host", "HOST"), Column("port", "PORT"),
-                  Column("was", "WAS"), Column("now", "NOW")]
+                  Column("before", "BEFORE"), Column("after", "AFTER")]
+
+
+def not_shown_line(host: dict[str, Any]) -> str | None:
+    """nmap's "Not shown: 995 closed tcp ports (reset)" for a host record (None: nothing
+    hidden); one group per protocol and reason, the largest first."""
+    groups = host.get("not_shown") or []
+    if not groups:
+        return None
+    parts = [f"{g['count']:,} {g['state']} {g['proto']} port{'s' if g['count'] != 1 else ''}"
+             f" ({g['reason']})" for g in sorted(groups, key=lambda g: -g["count"])]
+    return "Not shown: " + ", ".join(parts)
 
 
 def _host_lines(host: dict[str, Any], ports: list[dict[str, Any]]) -> list[str]:
     lines = [f"{host['host']} is {host['state']} ({host['reason']})"]
-    counts = host.get("ports") or {}
-    hide = dominant_state(counts)
-    if hide is not None:
-        # records list every port with --all-states: then nothing is hidden
-        hidden = counts[hide] - sum(1 for p in ports if p["state"] == hide)
+    line = not_shown_line(host)
+    if line is None and "not_shown" not in host:
+        # records of an older netprobe: counts only
+        counts = host.get("ports") or {}
+        hide = dominant_state(counts)
+        hidden = counts[hide] - sum(1 for p in ports if p["state"] == hide) if hide else 0
         if hidden:
-            lines.append(f"Not shown: {hidden:,} {hide} ports")
+            line = f"Not shown: {hidden:,} {hide} ports"
+    if line is not None:
+        lines.append(line)
     return lines
 
 
-def _port_rows(ports: list[dict[str, Any]]) -> list[list[Any]]:
-    return [[f"{p['port']}/{p['proto']}", p["state"], p.get("service") or "", p["reason"],
-             "" if p.get("ttl") is None else p["ttl"]] for p in ports]
+def _port_rows(ports: list[dict[str, Any]], reason: bool) -> list[list[Any]]:
+    rows = [[f"{p['port']}/{p['proto']}", p["state"], p.get("service") or ""] for p in ports]
+    if reason:
+        for row, p in zip(rows, ports, strict=True):
+            row += [p["reason"], "" if p.get("ttl") is None else p["ttl"]]
+    return rows
 
 
 def summary_line(summary: dict[str, Any]) -> str:
@@ -42,7 +59,7 @@ def summary_line(summary: dict[str, Any]) -> str:
     n_hosts = hosts["up"] + hosts["down"]
     ports = ", ".join(f"{n:,} {state}" for state, n in summary["ports"].items())
     total = sum(summary["ports"].values())
-    duration = summary.get("duration") or 0.0
+    duration = summary.get("elapsed_s", summary.get("duration")) or 0.0
     rate = summary.get("rate")
     parts = [f"{n_hosts:,} host{'s' if n_hosts != 1 else ''} ({hosts['up']:,} up)",
              f"{total:,} ports" + (f" ({ports})" if ports else ""),
@@ -57,8 +74,12 @@ def summary_line(summary: dict[str, Any]) -> str:
     return text
 
 
-def render_records(records: Iterable[dict[str, Any]], out: Output) -> None:
-    """Tables for the host and port records, the changes, then the summary line."""
+def render_records(records: Iterable[dict[str, Any]], out: Output, *, reason: bool = True,
+                   ) -> None:
+    """Tables for the host and port records, the changes, then the summary line.
+
+    ``reason``: the REASON and TTL columns (portscan shows them with --reason, as nmap).
+    """
     host: dict[str, Any] | None = None
     ports: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
@@ -72,7 +93,8 @@ def render_records(records: Iterable[dict[str, Any]], out: Output) -> None:
         for line in _host_lines(host, ports):
             out.line(line)
         if ports:
-            out.table(PORT_COLUMNS, _port_rows(ports))
+            out.table(PORT_COLUMNS + (REASON_COLUMNS if reason else []),
+                      _port_rows(ports, reason))
         out.line("")
         shown += 1
         host, ports = None, []
@@ -84,7 +106,7 @@ def render_records(records: Iterable[dict[str, Any]], out: Output) -> None:
             host = rec
         elif kind == "port":
             ports.append(rec)
-        elif kind == "change":
+        elif kind in ("change", "port-change", "host-change"):
             changes.append(rec)
         elif kind == "summary":
             summary = rec
@@ -99,8 +121,9 @@ def render_records(records: Iterable[dict[str, Any]], out: Output) -> None:
 
 def change_table(out: Output, changes: Iterable[dict[str, Any]]) -> None:
     """The --diff changes as a table (or a line saying there are none)."""
-    rows = [[c["change"], c["host"], "" if c["port"] is None else f"{c['port']}/{c['proto']}",
-             c["was"] or "", c["now"] or ""] for c in changes]
+    rows = [[c["change"], c["host"],
+             "" if c.get("port") is None else f"{c['port']}/{c['proto']}",
+             c.get("before") or "", c.get("after") or ""] for c in changes]
     if rows:
         out.table(CHANGE_COLUMNS, rows, title="Changes since the previous scan")
     else:

@@ -1,4 +1,4 @@
-"""--diff: changes between two runs' records (pure)."""
+"""--diff: changes between two runs' records (pure), in ``history diff``'s vocabulary."""
 
 from __future__ import annotations
 
@@ -35,9 +35,10 @@ def test_opened_gone_changed():
              port("198.18.1.11", 22, "open"), port("198.18.1.11", 443, "open"),
              host("198.18.1.12", {"open": 1, "closed": 999}), port("198.18.1.12", 25, "open")]
     got = changes(BEFORE, after)
-    assert [(c["change"], c["port"], c["was"], c["now"]) for c in got] == [
-        ("gone", 80, "open", "closed"), ("opened", 443, "closed", "open"),
-        ("changed", 8080, "filtered", "closed")]
+    assert [(c["type"], c["change"], c["port"], c["before"], c["after"]) for c in got] == [
+        ("port-change", "closed", 80, "open", "closed"),
+        ("port-change", "opened", 443, "closed", "open"),
+        ("port-change", "changed", 8080, "filtered", "closed")]
 
 
 def test_hosts_coming_and_going():
@@ -46,9 +47,19 @@ def test_hosts_coming_and_going():
              port("198.18.1.11", 8080, "filtered"),
              host("198.18.1.13", {"open": 1, "filtered": 999}), port("198.18.1.13", 22, "open")]
     got = changes(BEFORE, after)
-    assert [(c["change"], c["host"], c["port"]) for c in got] == [
-        ("host-down", "198.18.1.12", None), ("host-up", "198.18.1.13", None),
-        ("gone", "198.18.1.12", 25), ("opened", "198.18.1.13", 22)]
+    assert [(c["type"], c["change"], c["host"], c.get("port")) for c in got] == [
+        ("host-change", "gone", "198.18.1.12", None), ("host-change", "up", "198.18.1.13", None),
+        ("port-change", "closed", "198.18.1.12", 25), ("port-change", "opened", "198.18.1.13", 22)]
+
+
+def test_the_same_records_as_history_diff():
+    from netprobe.plugins.history.diff import diff_records
+
+    after = [host("198.18.1.11", {"open": 1, "closed": 999}), port("198.18.1.11", 22, "open")]
+    mine = changes(BEFORE, after)
+    theirs = [c for c in diff_records(BEFORE, after)
+              if c["type"] in ("host-change", "port-change")]
+    assert mine == theirs and mine
 
 
 def test_read_records(tmp_path):

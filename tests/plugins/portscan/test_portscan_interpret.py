@@ -49,14 +49,16 @@ def test_records_hide_the_dominant_state():
     kinds = [r["type"] for r in recs]
     assert kinds == ["host", "port", "port", "port", "host", "port", "summary"]
     assert recs[0] == {"type": "host", "host": "198.18.1.11", "state": "up",
-                       "reason": "user-set", "ports": {"open": 1, "closed": 27, "filtered": 2}}
+                       "reason": "user-set", "ports": {"open": 1, "closed": 27, "filtered": 2},
+                       "not_shown": [{"state": "closed", "proto": "tcp", "reason": "reset",
+                                      "count": 27}]}
     assert recs[1] == {"type": "port", "host": "198.18.1.11", "proto": "tcp", "port": 22,
                        "state": "open", "reason": "syn-ack", "ttl": 64, "service": "ssh"}
     assert [r["port"] for r in recs[1:4]] == [22, 23, 25]
     assert recs[5]["port"] == 80 and recs[5]["ttl"] == 60
     assert recs[-1] == {"type": "summary", "scan": "syn", "hosts": {"up": 2, "down": 0},
-                        "ports": {"open": 2, "closed": 27, "filtered": 5}, "duration": 0.5,
-                        "sent": 40, "received": 36, "retries": 3, "rate": 80.0, "seed": 7,
+                        "ports": {"open": 2, "closed": 27, "filtered": 5}, "ts": None,
+                        "elapsed_s": 0.5, "scanned": {}, "sent": 40, "received": 36, "retries": 3, "rate": 80.0, "seed": 7,
                         "shard": "1/1"}
 
 
@@ -115,7 +117,7 @@ def test_interrupted_summary_and_terminal_tables(capsys):
     render_records(recs, Output(json=False))
     text = capsys.readouterr().out
     assert "198.18.1.11 is up (user-set)" in text
-    assert "Not shown: 27 closed ports" in text
+    assert "Not shown: 27 closed tcp ports (reset)" in text
     assert "22/tcp" in text and "admin-prohibited" in text
     assert "interrupted" in text.splitlines()[-1]
 

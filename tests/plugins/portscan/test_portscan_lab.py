@@ -223,9 +223,9 @@ def test_diff_exits_1_only_when_something_changed(lab: LabHandle, tmp_path: Path
     prev.write_text("".join(json_line(r) for r in edited))
     changed = lab.netprobe(*args, "--diff", str(prev))
     assert changed.returncode == 1, changed.stderr
-    change = [r for r in records(changed) if r["type"] == "change"]
-    assert change == [{"type": "change", "change": "opened", "host": target, "proto": "tcp",
-                       "port": 22, "was": "closed", "now": "open"}]
+    change = [r for r in records(changed) if r["type"] == "port-change"]
+    assert [(c["change"], c["host"], c["proto"], c["port"], c["before"], c["after"])
+            for c in change] == [("opened", target, "tcp", 22, "closed", "open")]
 
 
 def test_ctrl_c_prints_what_it_has_and_leaves_output_alone(lab: LabHandle,
