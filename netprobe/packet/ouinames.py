@@ -13,42 +13,45 @@ from typing import Any
 
 from netprobe.packet.field import BitField
 
-__all__ = ["OUIField", "oui_names", "oui_text"]
+__all__ = ["OUIField", "oui_name", "oui_text"]
 
 #: where Wireshark's manufacturer table lives on the systems netprobe runs on
 MANUF_PATHS = ("/usr/share/wireshark/manuf", "/usr/local/share/wireshark/manuf", "/etc/manuf")
 
 
 @functools.cache
-def oui_names() -> dict[int, str]:
-    """24-bit OUI -> organisation name (the long name, else the short one)."""
+def _manuf_text() -> str:
+    """The manufacturer file's text (with a newline in front), or "" without one."""
     for path in MANUF_PATHS:
         try:
-            text = Path(path).read_text(errors="replace")
+            return "\n" + Path(path).read_text(errors="replace")
         except OSError:
             continue
-        out: dict[int, str] = {}
-        for line in text.splitlines():
-            if not line or line[0] == "#":
-                continue
-            parts = line.split("\t")
-            prefix = parts[0].strip()
-            if len(parts) < 2 or "/" in prefix or len(prefix) != 8:
-                continue  # longer (/28, /36) blocks belong to no whole OUI
-            try:
-                oui = int(prefix.replace(":", "").replace("-", ""), 16)
-            except ValueError:
-                continue
-            name = (parts[2] if len(parts) > 2 and parts[2].strip() else parts[1]).strip()
-            out.setdefault(oui, name)
-        return out
-    return {}
+    return ""
+
+
+@functools.cache
+def oui_name(oui: int) -> str | None:
+    """The organisation of a 24-bit OUI (the long name, else the short one), or None.
+
+    One lookup finds the OUI's line in the file's text, rather than reading every
+    one of its tens of thousands of lines into a table.
+    """
+    text = _manuf_text()
+    key = "\n" + (oui & 0xFFFFFF).to_bytes(3, "big").hex(":").upper() + "\t"
+    at = text.find(key)
+    if at < 0:
+        return None
+    end = text.find("\n", at + 1)
+    parts = text[at + 1:end if end >= 0 else len(text)].split("\t")
+    name = (parts[2] if len(parts) > 2 and parts[2].strip() else parts[1]).strip()
+    return name or None
 
 
 def oui_text(oui: int) -> str:
     """``name (xx:xx:xx)``, or ``xx:xx:xx`` for an OUI without a known name."""
     raw = (oui & 0xFFFFFF).to_bytes(3, "big").hex(":")
-    name = oui_names().get(oui)
+    name = oui_name(oui)
     return f"{name} ({raw})" if name else raw
 
 
