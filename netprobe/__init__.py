@@ -28,6 +28,8 @@ _FACE: dict[str, tuple[str, ...]] = {
     "netprobe.engine.results": ("QueryAnswer", "SndRcvList"),
     "netprobe.library.config": ("conf",),
     "netprobe.library.tools": ("arping", "traceroute"),
+    "netprobe.library.interfaces": ("get_if_addr", "get_if_addr6", "get_if_hwaddr",
+                                    "get_if_list", "get_working_if"),
     # -- capture files and packet lists --
     "netprobe.library.packet_list": ("PacketList",),
     "netprobe.library.pcap_read": ("PcapNgReader", "PcapReader", "RawPcapNgReader",
@@ -98,6 +100,15 @@ def _layer_names() -> list[str]:
     return list(packet.__all__)
 
 
+def _is_submodule(name: str) -> bool:
+    """True when ``name`` is a module or package of this package (not imported yet)."""
+    import os
+
+    here = os.path.dirname(__file__)
+    return os.path.exists(os.path.join(here, name + ".py")) or os.path.isdir(
+        os.path.join(here, name))
+
+
 def __getattr__(name: str) -> Any:
     if name == "__all__":
         names = sorted(set(_EXPORTS) | set(_layer_names()))
@@ -105,6 +116,10 @@ def __getattr__(name: str) -> Any:
         return names
     module = _EXPORTS.get(name)
     if module is None:
+        if name.startswith("__") or _is_submodule(name):
+            # ``from netprobe import costs`` asks here before importing the submodule:
+            # answer at once, without importing every layer family
+            raise AttributeError(f"module 'netprobe' has no attribute {name!r}")
         import netprobe.packet as packet
 
         packet.load_families()

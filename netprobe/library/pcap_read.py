@@ -10,6 +10,7 @@ first looked at. A damaged file gives every packet before the damage, then
 
 from __future__ import annotations
 
+import gzip
 import os
 from collections.abc import Callable, Iterator
 from types import TracebackType
@@ -61,6 +62,8 @@ def packet_from_record(rec: CaptureRecord) -> Any:
 #: how a PacketList turns the records it holds into packets
 LAZY_RECORDS: tuple[type, Callable[[Any], Any]] = (CaptureRecord, packet_from_record)
 
+_GZIP_MAGIC = b"\x1f\x8b"
+
 _NOT_CAPTURE = ("empty file", "only ", "not a pcap or pcapng", "gzip-compressed",
                 "not a classic pcap")
 
@@ -85,6 +88,12 @@ class RawPcapReader:
         if isinstance(filename, (str, os.PathLike)):
             self.filename = os.fspath(filename)
             self._own = open(self.filename, "rb")  # noqa: SIM115 - closed by close()
+            if self._own.read(2) == _GZIP_MAGIC:
+                # a gzip-compressed capture is read through as Scapy reads it
+                self._own.close()
+                self._own = gzip.open(self.filename, "rb")  # noqa: SIM115
+            else:
+                self._own.seek(0)
             source: Any = self._own
         else:
             source = filename

@@ -10,6 +10,7 @@ the existing file's records into the new one first, so appending is atomic too.
 
 from __future__ import annotations
 
+import gzip
 import os
 import weakref
 from collections.abc import Iterable
@@ -22,6 +23,7 @@ from netprobe.library.pcap_read import _damage
 from netprobe.packet.dissect import LINKTYPES
 from netprobe.packet.layer import Layer
 from netprobe.wire import pcapfile
+from netprobe.wire.pcapfile.atomic_output import AtomicOutput
 
 __all__ = ["PcapNgWriter", "PcapWriter", "linktype_of", "wrpcap", "wrpcapng"]
 
@@ -68,17 +70,28 @@ def _packets(pkt: Any) -> Iterable[Any]:
     return (p for item in pkt for p in _packets(item))
 
 
-def _commit(writer: Any) -> None:
-    if not writer.closed:
-        writer.close()
+def _finish(out: Any, gz: Any, atomic: Any) -> None:
+    """Close the capture writer, then the gzip stream and its atomic file, if any."""
+    if not out.closed:
+        out.close()
+    if gz is not None:
+        gz.close()
+        atomic.commit()
+
+
+def _discard(out: Any, gz: Any, atomic: Any) -> None:
+    """Give up the capture writer and, for a gzip file, its atomic file."""
+    out.abort()
+    if gz is not None:
+        atomic.abort()
 
 
 class PcapWriter:
     """Write packets to a classic pcap file (``nano=True``: nanosecond timestamps).
 
     Scapy's arguments; ``endianness``, ``sync`` and ``bufsz`` are accepted and have
-    no effect (the file is little-endian and appears whole at close). ``gz`` is
-    refused: compress the finished file instead.
+    no effect (the file is little-endian and appears whole at close). ``gz=True``
+    compresses the file (with gzip, as Scapy does); it cannot be appended to.
     """
 
     #: True for the pcapng writer
@@ -88,9 +101,11 @@ class PcapWriter:
                  gz: bool = False, endianness: str = "", append: bool = False,
                  sync: bool = False, nano: bool = False, snaplen: int = DEFAULT_SNAPLEN,
                  bufsz: int = 4096) -> None:
-        if gz:
-            raise UsageError("gzip-compressed capture files are not written: compress the "
-                             "file after writing it")
+        if gz and append:
+            raise UsageError("cannot append to a gzip-compressed capture: write a new file")
+        self.gz = gz
+        self._gz: Any = None
+        self._atomic: Any = None
         self.filename = filename if not isinstance(filename, os.PathLike) else os.fspath(filename)
         self.linktype = linktype
         self.nano = nano
@@ -113,6 +128,10 @@ class PcapWriter:
             except CaptureFileError as exc:
                 raise _damage(exc) from None
         try:
+            self._dest: Any = self.filename
+            if self.gz:
+                self._atomic = AtomicOutput(self.filename)
+                self._dest = self._gz = gzip.GzipFile(fileobj=self._atomic.file, mode="wb")
             self._out = self._make(existing, first)
             if existing is not None:
                 with existing:
@@ -120,25 +139,25 @@ class PcapWriter:
                         self._write_record(rec)
         except CaptureFileError as exc:
             if self._out is not None:
-                self._out.abort()
+                _discard(self._out, self._gz, self._atomic)
             raise _damage(exc) from None
         # committed when the writer goes away unclosed (at the latest at exit), as a
         # Scapy script that never closes its writer still finds its file complete
-        self._finalizer = weakref.finalize(self, _commit, self._out)
+        self._finalizer = weakref.finalize(self, _finish, self._out, self._gz, self._atomic)
 
     def _make(self, existing: Any, first: Any) -> Any:
         if existing is not None and existing.format == "pcap" and not self._pcapng:
             header = existing.header
             self.linktype = header.linktype_field
             self._units = header.ts_units
-            return pcapfile.PcapWriter(self.filename, header.linktype_field,
+            return pcapfile.PcapWriter(self._dest, header.linktype_field,
                                        nanosecond=header.ts_units == 10**9,
                                        snaplen=header.snaplen)
         if existing is not None or self._pcapng:
             # appending to a pcapng (even through PcapWriter) keeps it a pcapng
             self._ng = True
             self._units = 10**9
-            out = pcapfile.PcapngWriter(self.filename)
+            out = pcapfile.PcapngWriter(self._dest)
             if existing is not None:
                 for iface in existing.interfaces:
                     out.add_interface(iface.linktype, iface.name, iface.tsresol, iface.snaplen,
@@ -146,7 +165,7 @@ class PcapWriter:
             return out
         if self.linktype is None:
             self.linktype = linktype_of(first)
-        return pcapfile.PcapWriter(self.filename, self.linktype, nanosecond=self.nano,
+        return pcapfile.PcapWriter(self._dest, self.linktype, nanosecond=self.nano,
                                    snaplen=self.snaplen)
 
     def _write_record(self, rec: Any) -> None:
@@ -216,7 +235,7 @@ class PcapWriter:
         if self._finalizer is not None:
             self._finalizer.detach()
         try:
-            self._out.close()
+            _finish(self._out, self._gz, self._atomic)
         except CaptureFileError as exc:
             raise _damage(exc) from None
 
@@ -225,7 +244,7 @@ class PcapWriter:
         if self._finalizer is not None:
             self._finalizer.detach()
         if self._out is not None:
-            self._out.abort()
+            _discard(self._out, self._gz, self._atomic)
 
     def __enter__(self) -> Any:
         return self

@@ -266,3 +266,15 @@ def test_unclosed_writer_still_leaves_its_file(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
     assert struct.unpack("<I", path.read_bytes()[:4])[0] == 0xA1B2C3D4
     assert len(rdpcap(str(path))) == 1
+
+
+def test_gzip_captures_both_ways(tmp_path: Path) -> None:
+    sc = scapy()
+    ours, theirs = tmp_path / "ours.pcap.gz", tmp_path / "theirs.pcap.gz"
+    wrpcap(str(ours), _packets(), gz=True)
+    assert ours.read_bytes()[:2] == b"\x1f\x8b"
+    assert [bytes(p) for p in sc.rdpcap(str(ours))] == [bytes(p) for p in _packets()]
+    sc.wrpcap(str(theirs), [sc.IP(bytes(p)) for p in _packets()], gz=True)
+    assert [bytes(p) for p in rdpcap(str(theirs))] == [bytes(p) for p in _packets()]
+    with pytest.raises(Exception, match="append"):
+        PcapWriter(str(ours), gz=True, append=True)
