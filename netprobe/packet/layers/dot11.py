@@ -209,16 +209,17 @@ class Dot11(Layer):
         """An 802.11 frame answers one sent to its transmitter (Auth, Asso, Probe exchanges)."""
         if not isinstance(other, Dot11):
             return False
-        if self.type == _MGMT and other.type == _MGMT:
+        (t, st), (ot, ost) = self.kind(), other.kind()  # a crafted probe's may be unset
+        if t == _MGMT and ot == _MGMT:
             if self.addr1 != other.addr2:
                 return False
-            if (other.subtype, self.subtype) in _REQUEST_RESPONSE:
+            if (ost, st) in _REQUEST_RESPONSE:
                 return True
-            if self.subtype == other.subtype == _AUTH:  # the next step of the exchange
+            if st == ost == _AUTH:  # the next step of the exchange
                 mine, theirs = self._payload, other._payload
                 return mine is not None and theirs is not None and mine.answers(theirs)
             return False
-        if self.type == _DATA and other.type == _DATA:
+        if t == _DATA and ot == _DATA:
             mine, theirs = self._payload, other._payload
             return mine is not None and theirs is not None and mine.answers(theirs)
         return False
