@@ -45,7 +45,7 @@ def _names(library: str) -> dict[str, Any]:
     if library == "scapy":
         exec("from scapy.all import *", ns)
     else:
-        exec("from netprobe.packet import *\n"
+        exec("from netprobe import *\n"
              "from netprobe.packet.packet_class import *\n"
              "from netprobe.packet.scapy_fields import *\n"
              "from netprobe.packet.randval import *\n", ns)
