@@ -7,8 +7,9 @@ as for netprobe's own layers. Fields from the first variable-length one on are
 written and read in order by the field objects themselves. Scapy's hooks are
 honoured when a class defines them: ``post_build(pkt, pay)``,
 ``extract_padding(s)``, ``guess_payload_class(payload)``, ``answers(other)``,
-``hashret()``, ``mysummary()``. A class that defines none of them and has only
-fixed-size fields builds and dissects through the generated code alone.
+``hashret()``, ``mysummary()``, ``overload_fields``, and an ``__init__`` of the
+class's own. A class that defines none of them and has only fixed-size fields
+builds and dissects through the generated code alone.
 
 ``bind_layers`` (``layer.py``) ties a user layer to the layer under it both ways;
 as in Scapy, stacking with ``/`` then fills the lower layer's bound fields that
@@ -62,8 +63,6 @@ class PacketMeta(LayerMeta):
             if own_init is not None:
                 cls.__init__ = own_init
         return cls
-
-
 
 
 def _overrides(cls: type, method: str) -> bool:
