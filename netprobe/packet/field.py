@@ -323,6 +323,28 @@ def IntField(name: str, default: Any, names: Mapping[int, str] | None = None,  #
     return UIntField(name, default, "I", names, auto)
 
 
+class NamedByTableField(UIntField):
+    """A 16-bit field whose values a system table names (ports by ``/etc/services``):
+    a name given as the value is looked up there (``TCP(dport="http")``)."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, name: str, default: Any, table: Any,
+                 names: Mapping[int, str] | None = None) -> None:
+        super().__init__(name, default, "H", names)
+        self.table = table
+
+    def check_one(self, value: Any) -> Any:
+        if isinstance(value, str):
+            for k, n in self.table().items():
+                if n == value:
+                    return k
+            if self.names and value in self.names.values():
+                return super().check_one(value)
+            raise UsageError(f"{self.name}: unknown name {value!r}")
+        return super().check_one(value)
+
+
 class BitField(UIntField):
     """An unsigned field of ``bits`` bits sharing a struct unit with its neighbours."""
 

@@ -335,6 +335,9 @@ def _write_init(cls: Any, spec: _CodeSpec) -> str:
             + "\n".join(body) + "\n"
             "    self._payload = None\n    self._under = None\n    self._errors = None\n"
             "    self._meta = None\n"
+            # private wire slots start empty: reading them never misses (a miss would
+            # go through ``__getattr__``, in Python)
+            + "".join(f"    self.{slot} = None\n" for slot in spec.keep_slots) +
             "    if _extra: _bad_kw(self, _extra)\n"
             # fields given by keyword win over the bytes, as in Scapy's IP(raw, ttl=1)
             "    if _raw is not None:\n"
@@ -711,6 +714,14 @@ class Layer(metaclass=LayerMeta):
 
     def copy(self) -> Layer:
         """A deep copy of this layer and everything above it."""
+        try:
+            return self._copy_chain()
+        except AttributeError:
+            if not self._refill():
+                raise
+            return self._copy_chain()
+
+    def _copy_chain(self) -> Layer:
         top = self._copy_one()
         cur = top
         src = self._payload
@@ -762,7 +773,7 @@ class Layer(metaclass=LayerMeta):
         a time takes the moment its time is first asked for (Scapy: the moment it was
         made; asking the clock for every packet built would slow building down).
         """
-        m = self._meta
+        m = getattr(self, "_meta", None)
         if m is None or m[0] is None:
             t = _now()
             self._meta = (t, None, False) if m is None else (t, *m[1:])
@@ -771,35 +782,44 @@ class Layer(metaclass=LayerMeta):
 
     @time.setter
     def time(self, value: Any) -> None:
-        m = self._meta
+        m = getattr(self, "_meta", None)
         self._meta = (value, None, False) if m is None else (value, *m[1:])
 
     @property
     def wirelen(self) -> int | None:
         """The packet's length on the wire when read or sniffed (None for a packet made in code)."""
-        m = self._meta
+        m = getattr(self, "_meta", None)
         return None if m is None else m[1]
 
     @wirelen.setter
     def wirelen(self, value: int | None) -> None:
-        m = self._meta
+        m = getattr(self, "_meta", None)
         self._meta = (None, value, False) if m is None else (m[0], value, *m[2:])
 
-    def __getattr__(self, name: str) -> Any:
-        # only reached when normal lookup fails: a layer made without __init__ (by a
-        # dissector) that never set its metadata slot, or a field emptied by ``del``
-        if name == "_meta":
-            return None
-        f = type(self).fields_by_name.get(name)
-        if f is not None:
-            # ``del pkt[IP].chksum``: the field goes back to its default (computed when
-            # built). Done here, not in a ``__delattr__``: defining one makes every
-            # attribute store of every layer go through Python (about 8x slower)
-            d = f.default
-            d = list(d) if isinstance(d, list) else d
-            setattr(self, name, d)
-            return d
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    # No ``__getattr__``/``__delattr__`` here: defining either makes every attribute read
+    # or write of every layer go through Python (building 35% slower). ``del pkt.chksum``
+    # empties the field's slot; building and copying find the empty slots and put the
+    # defaults back (``_refill``), so the field is computed again, as in Scapy.
+    def _refill(self) -> bool:
+        """Give every emptied field (``del``) of this packet its default again, and a
+        layer made without ``__init__`` its metadata slot; True if anything was empty."""
+        refilled = False
+        for layer in self.firstlayer().chain():
+            for f in type(layer).fields_desc:
+                slot = slot_name(f)
+                try:
+                    object.__getattribute__(layer, slot)
+                except AttributeError:
+                    d = f.default
+                    object.__setattr__(layer, slot, list(d) if isinstance(d, list)
+                                       else as_default(d))
+                    refilled = True
+            try:
+                object.__getattribute__(layer, "_meta")
+            except AttributeError:
+                layer._meta = None
+                refilled = True
+        return refilled
 
     def __getstate__(self) -> Any:
         # every slot's value, and which fields hold their default (never given): a pickle
@@ -831,11 +851,11 @@ class Layer(metaclass=LayerMeta):
     # -- Scapy's field access -------------------------------------------------------------------
     def fields_given(self) -> dict[str, Any]:
         """Scapy's ``pkt.fields``: the fields given a value (every field once dissected)."""
-        m = self._meta
+        m = getattr(self, "_meta", None)
         dissected = m is not None and m[2]
         out: dict[str, Any] = {}
         for f in type(self).fields_desc:
-            v = getattr(self, f.name)
+            v = getattr(self, f.name, None)
             if v is None or (dissected and f.name in type(self).forgotten_when_read):
                 continue
             if not dissected and (is_default_value(v, f.default)
@@ -847,7 +867,7 @@ class Layer(metaclass=LayerMeta):
 
     def is_dissected(self) -> bool:
         """True for a layer read from bytes (every field counts as given)."""
-        m = self._meta
+        m = getattr(self, "_meta", None)
         return m is not None and bool(m[2])
 
     def getfieldval(self, name: str) -> Any:
@@ -976,6 +996,14 @@ class Layer(metaclass=LayerMeta):
         return self.getlayer(cls) is not None
 
     def __getitem__(self, cls: Any) -> Any:
+        if cls.__class__ is LayerMeta or isinstance(cls, LayerMeta):  # pkt[TCP]: the hot path
+            cur: Layer | None = self
+            while cur is not None:
+                t = type(cur)
+                if t is cls or cls in t.found_as:
+                    return cur
+                cur = cur._payload
+            raise IndexError(f"Layer [{cls.__name__}] not found")
         nb = 1
         if isinstance(cls, slice):  # pkt[IP:2], the second IP layer
             cls, nb = cls.start, (1 if cls.stop is None else cls.stop)
@@ -1073,6 +1101,8 @@ class Layer(metaclass=LayerMeta):
             for layer in reversed(chain):
                 out = layer.build_layer(out)
         except (struct.error, TypeError, ValueError, AttributeError, OSError) as exc:
+            if isinstance(exc, AttributeError) and self._refill():
+                return self.build()  # a field emptied by ``del``: its default, then again
             raise self._explain_build_error(exc) from None
         finally:
             if marks:
@@ -1193,6 +1223,8 @@ class Layer(metaclass=LayerMeta):
     shown_tables: ClassVar[dict[str, Any]] = {}
     #: list fields shown as lists of packets (a heading, then each packet)
     packet_lists: ClassVar[frozenset[str]] = frozenset()
+    #: stacking a user layer's binding fills this layer's fields (``packet_class.py``)
+    overloads_lower: ClassVar[bool] = False
     #: fields a dissected layer shows as unset, as Scapy does (it recomputes them)
     forgotten_when_read: ClassVar[frozenset[str]] = frozenset()
 
@@ -1265,7 +1297,7 @@ class Layer(metaclass=LayerMeta):
                 if same:
                     setattr(layer, f.name, as_default(v) if type(f.default) is int
                             else f.default)
-            m = layer._meta
+            m = getattr(layer, "_meta", None)
             if m is not None and m[2]:
                 layer._meta = (m[0], m[1], False, *m[3:])
 
@@ -1276,7 +1308,7 @@ class Layer(metaclass=LayerMeta):
     @property
     def original(self) -> bytes | None:
         """The bytes this packet was dissected from (None when made in code)."""
-        m = self._meta
+        m = getattr(self, "_meta", None)
         return m[3] if m is not None and len(m) > 3 else None
 
     def hashret(self) -> bytes:

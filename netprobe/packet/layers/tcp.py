@@ -8,7 +8,14 @@ from typing import Any
 
 from netprobe.errors import UsageError
 from netprobe.packet.checksum import checksum
-from netprobe.packet.field import BitField, FlagsField, IntField, ListField, ShortField
+from netprobe.packet.field import (
+    BitField,
+    FlagsField,
+    IntField,
+    ListField,
+    NamedByTableField,
+    ShortField,
+)
 from netprobe.packet.layer import Layer, LengthNote, ParseError, Truncated
 
 _H = Struct("!H")
@@ -172,8 +179,8 @@ class TCP(Layer):
     hex_fields = frozenset(("chksum",))
     shown_tables = {"sport": _tcp_services, "dport": _tcp_services}
     fields = (
-        ShortField("sport", 20, names=SERVICES),
-        ShortField("dport", 80, names=SERVICES),
+        NamedByTableField("sport", 20, _tcp_services, names=SERVICES),
+        NamedByTableField("dport", 80, _tcp_services, names=SERVICES),
         IntField("seq", 0),
         IntField("ack", 0),
         BitField("dataofs", None, 4),

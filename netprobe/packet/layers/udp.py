@@ -5,7 +5,7 @@ from __future__ import annotations
 from struct import Struct
 
 from netprobe.packet.checksum import checksum
-from netprobe.packet.field import ShortField
+from netprobe.packet.field import NamedByTableField, ShortField
 from netprobe.packet.fragment import in_first_fragment
 from netprobe.packet.layer import Layer, LengthNote, Truncated
 
@@ -24,8 +24,8 @@ class UDP(Layer):
     hex_fields = frozenset(("chksum",))
     shown_tables = {"sport": _udp_services, "dport": _udp_services}
     fields = (
-        ShortField("sport", 53),
-        ShortField("dport", 53),
+        NamedByTableField("sport", 53, _udp_services),
+        NamedByTableField("dport", 53, _udp_services),
         ShortField("len", None),
         ShortField("chksum", None),
     )
