@@ -47,6 +47,21 @@ class Conf:
         return self._iface
 
     @property
+    def raw_layer(self) -> Any:
+        """The class of bytes no layer claims (``Raw``): what a user layer's
+        ``guess_payload_class`` answers for "nothing I know"."""
+        from netprobe.packet.layers.raw import Raw
+
+        return Raw
+
+    @property
+    def padding_layer(self) -> Any:
+        """The class of trailing bytes outside a layer (``Padding``)."""
+        from netprobe.packet.layers.raw import Padding
+
+        return Padding
+
+    @property
     def route(self) -> RouteTable:
         """The kernel's IPv4 routing table (read-only)."""
         return RouteTable()
