@@ -17,7 +17,14 @@ import click
 import pytest
 
 from netprobe import cli
-from netprobe.cli_vocabulary import GLOBAL, KNOWN_EXCEPTIONS, WORDS, markdown_table
+from netprobe.cli_types import Duration
+from netprobe.cli_vocabulary import (
+    GLOBAL,
+    KNOWN_EXCEPTIONS,
+    KNOWN_TIME_TYPES,
+    WORDS,
+    markdown_table,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -148,6 +155,23 @@ def test_known_exceptions_are_still_exceptions() -> None:
         carriers = [p for p in _options(COMMANDS[path]) if p.name == dest]
         assert not any(set(_visible(p)) == set(word.names) for p in carriers), (
             f"{path} now follows {meaning!r}: remove it from KNOWN_EXCEPTIONS")
+
+
+def test_every_time_option_takes_a_duration() -> None:
+    # a time option is one the vocabulary says takes DURATION, or whose help speaks of
+    # seconds or a wait: each must take 500ms, 2s, 5m alike
+    timed = {(path, dest) for word in WORDS if word.accepts == "DURATION"
+             for path, dest in word.users.items()}
+    wrong = []
+    for path, command in COMMANDS.items():
+        for param in _options(command):
+            text = f"{param.help or ''} {param.metavar or ''}".lower()
+            is_time = (path, param.name) in timed or "seconds" in text or (
+                param.metavar or "") in ("SECONDS", "DURATION", "MS")
+            if is_time and not param.count and not isinstance(param.type, Duration) and (
+                    (path, param.name) not in KNOWN_TIME_TYPES):
+                wrong.append(f"{path} {_visible(param)}: {type(param.type).__name__}")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_the_readme_table_is_the_vocabulary() -> None:
