@@ -37,6 +37,11 @@ _FACE: dict[str, tuple[str, ...]] = {
     "netprobe.library.pcap_write": ("PcapNgWriter", "PcapWriter", "wrpcap", "wrpcapng"),
     "netprobe.library.capture_errors": ("Scapy_Exception",),
     "netprobe.library.timestamps": ("EDecimal",),
+    "netprobe.library.link_constants": ("DLT_EN10MB", "DLT_IEEE802_11", "DLT_IEEE802_11_RADIO",
+                                        "DLT_IPV4", "DLT_IPV6", "DLT_LINUX_SLL",
+                                        "DLT_LINUX_SLL2", "DLT_LOOP", "DLT_NULL", "DLT_PPP",
+                                        "DLT_RAW", "DLT_RAW_ALT", "ETH_P_8021Q", "ETH_P_ALL",
+                                        "ETH_P_ARP", "ETH_P_IP", "ETH_P_IPV6", "MTU"),
     # -- packet presentation and inspection --
     "netprobe.packet.scapy_functions": ("NoPayload", "fragment", "fuzz", "ls", "raw"),
     # -- user-defined protocols (fields_desc) --

@@ -55,3 +55,12 @@ def test_import_netprobe_loads_no_face_module() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_link_constants_are_scapys() -> None:
+    from netprobe.library import link_constants
+    from tests.library.scapy_peer import scapy
+
+    sc = scapy()
+    for name in link_constants.__all__:
+        assert getattr(link_constants, name) == getattr(sc, name), name
