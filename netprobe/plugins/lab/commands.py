@@ -23,6 +23,11 @@ def _name_option(function):
                         envvar="NETPROBE_LAB_NAME", help=_NAME_HELP)(function)
 
 
+def _in_ms(_ctx: click.Context, _param: click.Parameter, seconds: float | None) -> float | None:
+    """A Duration option's seconds as the milliseconds the lab's impairments take."""
+    return None if seconds is None else round(seconds * 1000, 6)
+
+
 def _json_option(function):
     return click.option("--json/--no-json", "as_json", default=None,
                         help="print JSON (the default when stdout is not a terminal)")(function)
@@ -125,11 +130,11 @@ def run_command(ctx: click.Context, name: str, args: tuple[str, ...]) -> None:
 @click.option("--loss", type=click.IntRange(0, 100), default=None,
               help="percent of packets to drop at random, each direction (0 clears)")
 @click.option("--delay", type=Duration(0, min_open=False, maximum=10, bare="ms"), default=None,
-              metavar="DURATION", callback=lambda _c, _p, v: None if v is None else v * 1000,
+              metavar="DURATION", callback=_in_ms,
               help="time added to each direction (0 clears; a plain number is ms): 12.5 on "
                    "lan gives a 25 ms round trip")
 @click.option("--jitter", type=Duration(0, min_open=False, maximum=10, bare="ms"), default=None,
-              metavar="DURATION", callback=lambda _c, _p, v: None if v is None else v * 1000,
+              metavar="DURATION", callback=_in_ms,
               help="spread of the delay, uniform +/- (a plain number is ms; order is kept)")
 @click.option("--icmp-ratelimit", default=None, metavar="MS|stock",
               help="the node's ICMP rate limits (IPv4 and IPv6): one error per MS per peer "
