@@ -31,6 +31,8 @@ __all__ = [
     "RARE_ETHERTYPES",
     "RARE_LINKS",
     "SLL_HATYPES_NOT_ETHERTYPE",
+    "SLL_HATYPE_GRE",
+    "SLL_HATYPE_NETLINK",
     "VLAN_TAG_LEN",
     "VLAN_TPIDS",
     "LinkShape",
@@ -56,7 +58,9 @@ LOOPBACK_IPV4 = (2,)
 LOOPBACK_IPV6 = (24, 28, 30)
 #: Linux cooked hardware types whose protocol field is not an ethertype
 #: (778: GRE tunnel device, a GRE protocol type; 824: netlink)
-SLL_HATYPES_NOT_ETHERTYPE = (778, 824)
+SLL_HATYPE_GRE = 778
+SLL_HATYPE_NETLINK = 824
+SLL_HATYPES_NOT_ETHERTYPE = (SLL_HATYPE_GRE, SLL_HATYPE_NETLINK)
 
 
 @dataclass(frozen=True)

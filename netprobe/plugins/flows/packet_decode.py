@@ -29,17 +29,27 @@ from netprobe.packet.flow_events import (
     tcp_bits_one,
 )
 from netprobe.packet.shape import (
+    ETHERTYPE_IPV4,
+    ETHERTYPE_IPV6,
+    LINKS,
+    LOOPBACK_IPV4,
     LOOPBACK_IPV6,
     MAX_8023_LENGTH,
     NON_IP_LINKS,
     PPP_HDLC_PREFIX,
+    SLL_HATYPE_GRE,
+    SLL_HATYPE_NETLINK,
+    VLAN_TAG_LEN,
     VLAN_TPIDS,
+    LinkShape,
     null_header_value,
 )
 
 _BE16 = struct.Struct("!H").unpack_from
 _BE32 = struct.Struct("!I").unpack_from
 _V4_PREFIX = bytes(12)
+#: the Ethernet header, also inside tunnels (VXLAN, GRE bridging, 802.1ah)
+_ETHER = LINKS[1]
 
 IPV6_EXTENSIONS = (0, 43, 60, 135, 139, 140, 253, 254)
 #: how deep tunnels may nest before the decoder stops following them
@@ -77,43 +87,9 @@ def _link(pkt: _Packet, linktype: int) -> int:
     d = pkt.data
     n = len(d)
     end = pkt.wire_end
-    if linktype == 1:
-        return _ethernet(pkt, 0, end, 0)
-    if linktype in (113, 276):
-        hl = 16 if linktype == 113 else 20
-        if n < hl:
-            return REASON_TRUNCATED
-        if linktype == 113:
-            hatype, proto = _BE16(d, 2)[0], _BE16(d, 14)[0]
-        else:
-            proto, hatype = _BE16(d, 0)[0], _BE16(d, 8)[0]
-        if hatype == 824:  # netlink
-            return REASON_NOT_IP
-        if hatype == 778:  # GRE tunnel device: the protocol is a GRE protocol type
-            return _gre_payload(pkt, proto, hl, end, 0)
-        return _ethertype(pkt, proto, hl, end, 0, llc=proto <= 1500)
-    if linktype in (0, 108):
-        if n < 4:
-            return REASON_TRUNCATED
-        if linktype == 0:
-            if d[:2] == PPP_HDLC_PREFIX:
-                return _ppp(pkt, 0, end, 0)
-            fam = null_header_value(struct.unpack_from("<I", d, 0)[0])
-            if fam > MAX_8023_LENGTH:
-                return _ethertype(pkt, fam, 4, end, 0)
-        else:
-            fam = _BE32(d, 0)[0]
-        if fam == 2:
-            return _ipv4(pkt, 4, end, 0)
-        if fam in LOOPBACK_IPV6:
-            return _ipv6(pkt, 4, end, 0)
-        return REASON_NOT_IP
-    if linktype in (12, 14, 101):
-        return _ip_by_version(pkt, 0, end, 0)
-    if linktype == 228:
-        return _ipv4(pkt, 0, end, 0)
-    if linktype == 229:
-        return _ipv6(pkt, 0, end, 0)
+    shape = LINKS.get(linktype)
+    if shape is not None:
+        return _plain_link(pkt, shape, end)
     if linktype in (9, 50):  # PPP, PPP in HDLC framing
         return _ppp(pkt, 0, end, 0)
     if linktype == 51:  # PPPoE without Ethernet
@@ -135,13 +111,50 @@ def _link(pkt: _Packet, linktype: int) -> int:
     return REASON_LINKTYPE
 
 
+def _plain_link(pkt: _Packet, shape: LinkShape, end: int) -> int:
+    """A link type of the shape table: its fixed header, then what the header says."""
+    d = pkt.data
+    hl = shape.header_len
+    if shape.told_by == "version":
+        return _ip_by_version(pkt, 0, end, 0)
+    if shape.told_by == "ipv4":
+        return _ipv4(pkt, 0, end, 0)
+    if shape.told_by == "ipv6":
+        return _ipv6(pkt, 0, end, 0)
+    if shape.told_by == "ethertype" and shape.hatype_at is None:
+        return _ethernet(pkt, 0, end, 0)
+    if len(d) < hl:
+        return REASON_TRUNCATED
+    if shape.told_by == "family":
+        if shape.family_order == "host":
+            if d[:2] == PPP_HDLC_PREFIX:
+                return _ppp(pkt, 0, end, 0)
+            fam = null_header_value(struct.unpack_from("<I", d, shape.proto_at)[0])
+            if fam > MAX_8023_LENGTH:
+                return _ethertype(pkt, fam, hl, end, 0)
+        else:
+            fam = _BE32(d, shape.proto_at)[0]
+        if fam in LOOPBACK_IPV4:
+            return _ipv4(pkt, hl, end, 0)
+        if fam in LOOPBACK_IPV6:
+            return _ipv6(pkt, hl, end, 0)
+        return REASON_NOT_IP
+    proto = _BE16(d, shape.proto_at)[0]
+    hatype = _BE16(d, shape.hatype_at)[0] if shape.hatype_at is not None else None
+    if hatype == SLL_HATYPE_NETLINK:
+        return REASON_NOT_IP
+    if hatype == SLL_HATYPE_GRE:  # the protocol is a GRE protocol type
+        return _gre_payload(pkt, proto, hl, end, 0)
+    return _ethertype(pkt, proto, hl, end, 0, llc=proto <= MAX_8023_LENGTH)
+
+
 def _ethernet(pkt: _Packet, off: int, end: int, depth: int) -> int:
     d = pkt.data
-    if len(d) < off + 14:
+    if len(d) < off + _ETHER.header_len:
         return REASON_TRUNCATED
-    et = _BE16(d, off + 12)[0]
-    off += 14
-    if et <= 1500:
+    et = _BE16(d, off + _ETHER.proto_at)[0]
+    off += _ETHER.header_len
+    if et <= MAX_8023_LENGTH:
         # 802.3: the length field bounds the payload (the rest is padding)
         return _llc(pkt, off, min(end, off + et), depth)
     return _ethertype(pkt, et, off, end, depth)
@@ -153,16 +166,16 @@ def _ethertype(pkt: _Packet, et: int, off: int, end: int, depth: int, llc: bool 
         return _llc(pkt, off, end, depth)
     tags = 0
     while et in VLAN_TPIDS:
-        if len(d) < off + 4:
+        if len(d) < off + VLAN_TAG_LEN:
             return REASON_TRUNCATED
         tags += 1
         if tags > 8:
             return REASON_MALFORMED
         et = _BE16(d, off + 2)[0]
-        off += 4
-    if et == 0x0800:
+        off += VLAN_TAG_LEN
+    if et == ETHERTYPE_IPV4:
         return _ipv4(pkt, off, end, depth)
-    if et == 0x86DD:
+    if et == ETHERTYPE_IPV6:
         return _ipv6(pkt, off, end, depth)
     if et in (0x8847, 0x8848):
         return _mpls(pkt, off, end, depth)
@@ -170,7 +183,7 @@ def _ethertype(pkt: _Packet, et: int, off: int, end: int, depth: int, llc: bool 
         return _pppoe(pkt, off, end, depth)
     if et == 0x88E7:  # 802.1ah: I-tag, then a whole Ethernet frame
         return _ethernet(pkt, off + 4, end, depth + 1) if depth < MAX_DEPTH else REASON_NOT_IP
-    if et <= 1500 and tags:
+    if et <= MAX_8023_LENGTH and tags:
         return _llc(pkt, off, min(end, off + et), depth)
     return REASON_NOT_IP
 
@@ -477,9 +490,9 @@ def _gre(pkt: _Packet, off: int, end: int, depth: int) -> int:
 
 
 def _gre_payload(pkt: _Packet, proto: int, off: int, end: int, depth: int) -> int:
-    if proto == 0x0800:
+    if proto == ETHERTYPE_IPV4:
         return _ipv4(pkt, off, end, depth)
-    if proto == 0x86DD:
+    if proto == ETHERTYPE_IPV6:
         return _ipv6(pkt, off, end, depth)
     if proto == 0x880B:
         return _ppp(pkt, off, end, depth)
