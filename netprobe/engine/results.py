@@ -52,16 +52,20 @@ class Result:
 
     @property
     def probe(self) -> Layer:
-        """The probe as sent (dissected from its bytes, so every field is filled)."""
+        """The probe as sent (dissected from its bytes, so every field is filled); its
+        ``time`` is when it was (last) sent."""
         if self._probe is None:
             self._probe = dissect(self.probe_bytes, self.probe_linktype)
+            self._probe.time = self.sent
         return self._probe
 
     @property
     def answer(self) -> Layer | None:
-        """The matched answer, or None."""
+        """The matched answer, or None; its ``time`` is when it was received."""
         if self._answer is None and self.answer_bytes is not None:
             self._answer = dissect(self.answer_bytes, self.answer_linktype)
+            if self.received is not None:
+                self._answer.time = self.received
         return self._answer
 
     @property

@@ -62,7 +62,10 @@ def _timestamp(pkt: Any, units: int) -> tuple[int, int]:
 
 
 def _packets(pkt: Any) -> Iterable[Any]:
-    """One packet, bytes, a packet set (each of its packets) or a list of those."""
+    """One packet, bytes, a packet set (each of its packets) or a list of those (an
+    ``sr()`` pair gives its probe and its answer, when there is one)."""
+    if pkt is None:
+        return ()
     if isinstance(pkt, (bytes, bytearray, memoryview)):
         return (bytes(pkt),)
     if isinstance(pkt, Layer):

@@ -56,3 +56,17 @@ def test_results_keep_times_and_retries() -> None:
     assert ans[0].rtt == 0.5 and ans[0].retries == 0 and unans[0].answer is None
     res = _run()
     assert res[0] is res.answered and len(res) == 2
+
+
+def test_pairs_carry_their_times_and_write_to_captures(tmp_path) -> None:
+    from netprobe.library.pcap_read import rdpcap
+    from netprobe.library.pcap_write import wrpcap
+
+    ans, unans = _run()
+    assert ans[0][0].time == 1.0 and ans[0][1].time == 1.5
+    wrpcap(str(tmp_path / "ans.pcap"), ans)  # each pair: the probe, then its answer
+    wrpcap(str(tmp_path / "unans.pcap"), unans)  # the probes
+    pairs = rdpcap(str(tmp_path / "ans.pcap"))
+    assert [bytes(p) for p in pairs] == [ans[0].probe_bytes, ans[0].answer_bytes]
+    assert [float(p.time) for p in pairs] == [1.0, 1.5]
+    assert [bytes(p) for p in rdpcap(str(tmp_path / "unans.pcap"))] == [unans[0].probe_bytes]
