@@ -223,8 +223,8 @@ def _count(probes: Probes) -> int | None:
 #: Scapy keywords of sr()/send() that change nothing here (socket and threading
 #: choices Scapy offers; netprobe's loop makes its own)
 _IGNORED = frozenset({"promisc", "nofilter", "chainCC", "threaded", "prebuild", "rcv_pks",
-                      "session", "chainEX", "socket", "realtime", "_flood", "monitor",
-                      "started_callback", "quiet"})
+                      "chainEX", "socket", "realtime", "_flood", "monitor",
+                      "quiet"})
 
 
 def _ignore(kwargs: dict[str, Any], where: str) -> None:
@@ -446,7 +446,8 @@ def sniff(count: int = 0, store: bool = True, offline: Any = None,
           prn: Callable[[Layer], Any] | None = None,
           lfilter: Callable[[Layer], bool] | None = None,
           timeout: float | None = None, stop_filter: Callable[[Layer], bool] | None = None,
-          iface: str | None = None, filter: str | None = None, **ignored: Any) -> Any:
+          iface: str | None = None, filter: str | None = None,
+          started_callback: Callable[[], Any] | None = None, **ignored: Any) -> Any:
     """Capture packets (or read them: ``offline=`` a file, files or packets) into a
     ``PacketList``.
 
@@ -454,8 +455,9 @@ def sniff(count: int = 0, store: bool = True, offline: Any = None,
     (False: keep none, for ``prn`` only), ``prn`` (called on each packet; what it
     returns is printed), ``lfilter`` (packets it refuses are dropped), ``stop_filter``
     (a packet for which it is true ends the capture), ``timeout`` (seconds),
-    ``iface``, ``filter`` (pcap-filter(7), compiled by libpcap, on files too). A live
-    capture needs ``count`` or ``timeout`` so that it ends.
+    ``iface``, ``filter`` (pcap-filter(7), compiled by libpcap, on files too),
+    ``started_callback`` (called once the capture is open). A live capture needs
+    ``count`` or ``timeout`` so that it ends.
     """
     _ignore(ignored, "sniff")
     if isinstance(count, str) and iface is None:  # sniff("eth0"): old positional habit
@@ -465,6 +467,8 @@ def sniff(count: int = 0, store: bool = True, offline: Any = None,
     if offline is not None:
         from netprobe.library.sniff_offline import sniff_offline
 
+        if started_callback is not None:
+            started_callback()
         return sniff_offline(offline, count=count, store=store, prn=prn, lfilter=lfilter,
                              stop_filter=stop_filter, filter=filter)
     capture, iface_mod, *_ = _wire()
@@ -477,6 +481,8 @@ def sniff(count: int = 0, store: bool = True, offline: Any = None,
     loop = SniffLoop(count, store, prn, lfilter, stop_filter)
     deadline = None if timeout is None else time.monotonic() + timeout
     with capture.Capture(name, filter, nonblocking=False, timeout_ms=20) as cap:
+        if started_callback is not None:
+            started_callback()
         while not loop.done:
             if deadline is not None and time.monotonic() >= deadline:
                 break

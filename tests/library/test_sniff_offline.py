@@ -85,3 +85,12 @@ def test_bad_filter_is_one_clear_error(corpus_dir: Path) -> None:
 def test_live_sniff_needs_an_end() -> None:
     with pytest.raises(UsageError, match="count= or timeout="):
         sniff(iface="lo")
+
+
+def test_started_callback_and_unknown_keywords(corpus_dir: Path) -> None:
+    started = []
+    got = sniff(offline=str(corpus_dir / "pcapplusplus__example.pcap"), count=1,
+                started_callback=lambda: started.append(True), quiet=True)
+    assert started == [True] and len(got) == 1
+    with pytest.raises(TypeError, match="session"):
+        sniff(offline=str(corpus_dir / "pcapplusplus__example.pcap"), session=object)
