@@ -1,8 +1,12 @@
 """How one packet is shown by ``read``, ``sniff`` and ``craft``: pure functions.
 
 ``packet_line`` gives a tcpdump-like summary; ``packet_record`` the JSON object
-documented in the README (``n``, ``ts``, ``len``, ``caplen``, ``linktype``,
-``layers``, ``errors``).
+documented in the README (``type: "packet"``, ``n``, ``ts``, ``len``, ``caplen``,
+``linktype``, ``layers``, ``errors``); ``probe_record`` the one probe record of
+``craft --sr`` and ``interpret --as sr`` (netprobe/schemas/records.json).
+
+``ts`` is a number of seconds since the epoch (microseconds kept; a file's
+nanoseconds are rounded to what a JSON number carries).
 """
 
 from __future__ import annotations
@@ -21,11 +25,42 @@ def _between(name: str) -> bool:
     return name in _FILLER or name.startswith("IPv6ExtHdr") or name == "AH"
 
 
-def packet_record(n: int, ts: str | None, wirelen: int, caplen: int, linktype: int,
+def _seconds(ts: str | float | None) -> float | None:
+    return None if ts is None else round(float(ts), 6)
+
+
+def packet_record(n: int, ts: str | float | None, wirelen: int, caplen: int, linktype: int,
                   pkt: Layer) -> dict[str, Any]:
-    """The JSON object for one packet."""
-    return {"n": n, "ts": ts, "len": wirelen, "caplen": caplen, "linktype": linktype,
-            "layers": pkt.to_dicts(), "errors": pkt.errors}
+    """The JSON object for one packet (``ts``: seconds, as a number or its text)."""
+    return {"type": "packet", "n": n, "ts": _seconds(ts), "len": wirelen, "caplen": caplen,
+            "linktype": linktype, "layers": pkt.to_dicts(), "errors": pkt.errors}
+
+
+def packet_fields(data: bytes, linktype: int, ts: float | None, with_hex: bool = True,
+                  layer: Layer | None = None) -> dict[str, Any]:
+    """One packet inside a probe record: a packet record without ``type`` and ``n``."""
+    from netprobe.packet.dissect import dissect
+
+    pkt = layer if layer is not None else dissect(data, linktype)
+    rec: dict[str, Any] = {"ts": _seconds(ts), "len": len(data), "caplen": len(data),
+                           "linktype": linktype, "layers": pkt.to_dicts(), "errors": pkt.errors}
+    if with_hex:
+        rec["hex"] = data.hex()
+    return rec
+
+
+def probe_record(n: int | None, result: Any, with_hex: bool = True) -> dict[str, Any]:
+    """``{"type": "probe", "n", "sent", "answer", "rtt_ms", "sends"}`` for one engine
+    result (``sent``/``answer``: :func:`packet_fields`; ``answer`` null when none came)."""
+    rtt = result.rtt
+    return {
+        "type": "probe", "n": n,
+        "sent": packet_fields(result.probe_bytes, result.probe_linktype, result.sent, with_hex),
+        "answer": None if result.answer_bytes is None else packet_fields(
+            result.answer_bytes, result.answer_linktype, result.received, with_hex),
+        "rtt_ms": None if rtt is None else round(rtt * 1000, 3),
+        "sends": result.sends,
+    }
 
 
 def packet_text(pkt: Layer) -> str:

@@ -28,15 +28,9 @@ def options_of(saved: Mapping[str, Any], overrides: Mapping[str, Any] | None) ->
 def packet_dict(data: bytes, linktype: int, ts: float | None, with_hex: bool,
                 layer: Any = None) -> dict[str, Any]:
     """One packet of a probe record: like ``netprobe read``'s records, without ``n``."""
-    from netprobe.packet.dissect import dissect
+    from netprobe.plugins.packetview import packet_fields
 
-    pkt = layer if layer is not None else dissect(data, linktype)
-    rec: dict[str, Any] = {"ts": None if ts is None else f"{ts:.6f}", "len": len(data),
-                           "caplen": len(data), "linktype": linktype,
-                           "layers": pkt.to_dicts(), "errors": pkt.errors}
-    if with_hex:
-        rec["hex"] = data.hex()
-    return rec
+    return packet_fields(data, linktype, ts, with_hex, layer)
 
 
 def tag_of(result: Result) -> dict[str, Any]:
@@ -55,17 +49,10 @@ def probe_record(result: Result, options: Mapping[str, Any]) -> dict[str, Any]:
     A probe sent as fragments shows its first fragment (the one its answer is
     matched to) and ``"fragments"``: how many there were.
     """
+    from netprobe.plugins.packetview import probe_record as shared_probe_record
+
     tag = tag_of(result)
-    with_hex = bool(options.get("hex", True))
-    rtt = result.rtt
-    rec: dict[str, Any] = {
-        "type": "probe", "n": tag.get("n"),
-        "sent": packet_dict(result.probe_bytes, result.probe_linktype, result.sent, with_hex),
-        "answer": None if result.answer_bytes is None else packet_dict(
-            result.answer_bytes, result.answer_linktype, result.received, with_hex),
-        "rtt_ms": None if rtt is None else round(rtt * 1000, 3),
-        "sends": result.sends,
-    }
+    rec = shared_probe_record(tag.get("n"), result, bool(options.get("hex", True)))
     if tag.get("frags", 1) > 1:
         rec["fragments"] = tag["frags"]
     return rec

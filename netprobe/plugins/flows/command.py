@@ -50,8 +50,8 @@ def command(ctx: click.Context, files: tuple[str, ...], top: int, by: str, per_f
     \b
     With --json or on a pipe, one object per flow, then a summary:
       {"type": "flow", "proto", "a", "a_port", "b", "b_port", "packets",
-       "bytes", "a_to_b": {"packets", "bytes"}, "b_to_a": {...}, "start",
-       "duration", "community_id", "state"}
+       "bytes", "a_to_b": {"packets", "bytes"}, "b_to_a": {...}, "ts",
+       "duration_s", "community_id", "state"}
       {"type": "summary", "packets", "bytes", "flows", "flow_bytes",
        "flow_packets", "top_bytes_share", "no_flow": {"not_ip", "truncated", ...}, ...}
       flow_bytes/flow_packets: what the flows hold; a tunnelled packet counts

@@ -6,7 +6,7 @@ one ``{"type": "summary", ...}``::
     {"type": "flow", "proto": "tcp", "a": "198.18.0.1", "a_port": 40000,
      "b": "198.19.0.1", "b_port": 443, "packets": 12, "bytes": 9000,
      "a_to_b": {"packets": 6, "bytes": 700}, "b_to_a": {"packets": 6, "bytes": 8300},
-     "start": 1704067200.123456, "duration": 0.25,
+     "ts": 1704067200.123456, "duration_s": 0.25,
      "community_id": "1:...", "state": "SF"}
 
 ``a`` is the sender of the conversation's first packet; bytes are frame
@@ -110,8 +110,8 @@ def _records(table: FlowTable, idx: np.ndarray) -> Iterator[dict]:
             "bytes": ab["bytes"] + ba["bytes"],
             "a_to_b": ab,
             "b_to_a": ba,
-            "start": c["tmin"] / 1e9,
-            "duration": (c["tmax"] - c["tmin"]) / 1e9,
+            "ts": c["tmin"] / 1e9,
+            "duration_s": (c["tmax"] - c["tmin"]) / 1e9,
             "community_id": cid,
             "state": conn_state(proto, bits_a, bits_b, ab["packets"], ba["packets"], pay_a,
                                 pay_b),
@@ -148,8 +148,8 @@ def summary_record(table: FlowTable, options: Options) -> dict:
         "flow_packets": all_pkts,
         "top_bytes_share": _share(top_bytes, all_bytes),
         "top_packets_share": _share(top_pkts, all_pkts),
-        "start": None if t.first_ts is None else t.first_ts / 1e9,
-        "duration": span,
+        "ts": None if t.first_ts is None else t.first_ts / 1e9,
+        "duration_s": span,
         "no_flow_packets": sum(no_flow.values()),
         "no_flow": no_flow,
     }

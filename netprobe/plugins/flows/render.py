@@ -47,7 +47,7 @@ def flow_label(record: dict) -> str:
 
 def table_rows(records: list[dict], summary: dict) -> list[list[Any]]:
     """Rows of the terminal table (start times relative to the capture's first packet)."""
-    base = summary.get("start") or 0.0
+    base = summary.get("ts") or 0.0
     rows = []
     for rank, r in enumerate(records, 1):
         ab, ba = r["a_to_b"], r["b_to_a"]
@@ -57,7 +57,7 @@ def table_rows(records: list[dict], summary: dict) -> list[list[Any]]:
             _percent(r["bytes"], summary.get("flow_bytes", summary["bytes"])),
             _percent(r["packets"], summary.get("flow_packets", summary["packets"])),
             human_bytes(ab["bytes"]), human_bytes(ba["bytes"]),
-            f"{r['start'] - base:.3f}", f"{r['duration']:.3f}", r["state"],
+            f"{r['ts'] - base:.3f}", f"{r['duration_s']:.3f}", r["state"],
         ])
     return rows
 
@@ -67,7 +67,7 @@ def summary_lines(summary: dict) -> list[str]:
     lines = [
         f"{summary['packets']:,} packets, {human_bytes(summary['bytes'])} "
         f"({summary['bytes']:,} bytes), {summary['flows']:,} flows over "
-        f"{summary['duration']:.3f} s",
+        f"{summary['duration_s']:.3f} s",
     ]
     if summary.get("flow_bytes", 0) > summary["bytes"]:
         lines.append(f"tunnelled packets count in each of their flows: "

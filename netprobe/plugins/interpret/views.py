@@ -69,17 +69,17 @@ def answer_kind(answer: Layer) -> str:
 
 
 def sr_view(results: Iterable[Result]) -> Iterator[dict[str, Any]]:
-    """One record per probe: what was sent, what answered (or null), the RTT."""
+    """One record per probe: what was sent, what answered (or null), the RTT; the same
+    ``probe`` record as ``craft --sr`` prints (packetview.probe_record)."""
+    from netprobe.plugins.packetview import probe_record
+
     answered = unanswered = 0
-    for r in results:
-        rtt = r.rtt
+    for n, r in enumerate(results, 1):
         if r.answered:
             answered += 1
         else:
             unanswered += 1
-        yield {"type": "probe", "sent": r.probe.brief(),
-               "answer": None if r.answer is None else r.answer.brief(),
-               "rtt_ms": None if rtt is None else round(rtt * 1000, 3)}
+        yield probe_record(n, r)
     yield {"type": "summary", "probes": answered + unanswered, "answered": answered,
            "unanswered": unanswered}
 

@@ -154,7 +154,7 @@ def test_probe_records() -> None:
     assert rec["rtt_ms"] == 1.25
     assert rec["sent"]["linktype"] == 101 and rec["answer"]["linktype"] == 1
     assert [x["layer"] for x in rec["answer"]["layers"]] == ["Ether", "IP", "TCP"]
-    assert rec["sent"]["ts"] == "1001.000000"
+    assert rec["sent"]["ts"] == 1001.0
     assert "hex" in rec["sent"]
     rec = probe_record(_result(2, answered=False), {"hex": False})
     assert rec["answer"] is None and rec["rtt_ms"] is None and "hex" not in rec["sent"]

@@ -19,7 +19,7 @@ EXAMPLE = CORPUS / "pcapplusplus__example.pcap"
 needs_corpus = pytest.mark.skipif(not EXAMPLE.is_file(), reason="capture corpus not found")
 
 FLOW_KEYS = ["type", "proto", "a", "a_port", "b", "b_port", "packets", "bytes", "a_to_b",
-             "b_to_a", "start", "duration", "community_id", "state"]
+             "b_to_a", "ts", "duration_s", "community_id", "state"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -61,14 +61,14 @@ def test_record_shapes(small: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert (dns["a"], dns["a_port"], dns["b"], dns["b_port"]) == ("198.18.0.1", 1000,
                                                                   "198.18.0.2", 53)
     assert dns["a_to_b"] == {"packets": 1, "bytes": 43} and dns["b_to_a"]["packets"] == 1
-    assert dns["start"] == 1_700_000_000.0 and dns["duration"] == 1.0
+    assert dns["ts"] == 1_700_000_000.0 and dns["duration_s"] == 1.0
     assert dns["state"] == "SF" and recs[0]["state"] == "S0"
     assert dns["community_id"].startswith("1:")
     summary = recs[-1]
     assert summary["type"] == "summary"
     assert (summary["packets"], summary["flows"], summary["no_flow"]) == (4, 2, {"not_ip": 1})
     assert summary["no_flow_packets"] == 1
-    assert summary["start"] == 1_700_000_000.0 and summary["duration"] == 3.0
+    assert summary["ts"] == 1_700_000_000.0 and summary["duration_s"] == 3.0
 
 
 def test_top_zero_negative_and_one(small: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -103,7 +103,7 @@ def test_largest_flow_first(traces: dict, capsys: pytest.CaptureFixture[str]) ->
     pk = sorted((f["c2s_packets"] + f["s2c_packets"] for f in truth["flows"]), reverse=True)
     assert [r["packets"] for r in records if r["type"] == "flow"] == pk[:3]
     code, records, _ = flows_json(capsys, str(trace), "--top", "3", "--by", "duration")
-    durations = [r["duration"] for r in records if r["type"] == "flow"]
+    durations = [r["duration_s"] for r in records if r["type"] == "flow"]
     assert durations == sorted(durations, reverse=True) and len(durations) == 3
 
 

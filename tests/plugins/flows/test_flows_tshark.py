@@ -119,9 +119,9 @@ def test_conversations_match_tshark(path: Path, capsys: pytest.CaptureFixture[st
             continue
         start, duration = times[key][0]
         if offset is None:
-            offset = r["start"] - start
-        assert abs(r["start"] - offset - start) < 2e-6, (key, r["start"], start)
-        assert abs(r["duration"] - duration) <= 0.00005 + 1e-9, (key, r["duration"], duration)
+            offset = r["ts"] - start
+        assert abs(r["ts"] - offset - start) < 2e-6, (key, r["ts"], start)
+        assert abs(r["duration_s"] - duration) <= 0.00005 + 1e-9, (key, r["duration_s"], duration)
 
 
 def test_corpus_has_conversations() -> None:

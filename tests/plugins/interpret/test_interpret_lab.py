@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -26,6 +25,11 @@ from netprobe.plugins.lab import processes
 pytestmark = pytest.mark.lab
 
 PORTS = [22, 23, 80, 443, 8080, 8443]
+
+
+def _layer(packet: dict, name: str) -> dict | None:
+    """One layer of a probe record's packet (``sent``/``answer``), as ``read`` prints it."""
+    return next((x for x in packet["layers"] if x["layer"] == name), None)
 
 
 @pytest.mark.skipif(shutil.which("nmap") is None or shutil.which("tcpdump") is None,
@@ -51,14 +55,15 @@ def test_a_tcpdump_of_an_nmap_scan_reads_as_nmap_saw_it(lab: LabHandle, tmp_path
     records = [json.loads(line) for line in got.stdout.splitlines()]
     # each SYN nmap sent to an open port found its SYN-ACK; closed ones their RST
     answered: dict[int, set[str]] = {}
-    sent_by_us = f"IP {lab.truth['scanner']['ipv4']} > {host['ipv4']} "
     for r in records:
-        if r["type"] != "probe" or sent_by_us not in r["sent"]:
+        if r["type"] != "probe" or r["answer"] is None:
             continue
-        m = re.search(r"TCP (\d+) > (\d+) (\S+)$", r["sent"])
-        if m is None or m.group(3) != "S" or r["answer"] is None:
+        ip, tcp = _layer(r["sent"], "IP"), _layer(r["sent"], "TCP")
+        if (ip is None or tcp is None or ip["src"] != lab.truth["scanner"]["ipv4"]
+                or ip["dst"] != host["ipv4"] or tcp["flags"] != "S"):
             continue
-        answered.setdefault(int(m.group(2)), set()).add(r["answer"].split()[-1])
+        answer = _layer(r["answer"], "TCP")
+        answered.setdefault(tcp["dport"], set()).add(answer["flags"] if answer else "")
     for port in PORTS:
         state, _reason = lab.expected("h1", "tcp", port)
         if state == "open":
@@ -95,7 +100,7 @@ print(json.dumps(sorted([r.probe.payload.dport, r.answer is not None] for r in a
     got = lab.netprobe("--json", "interpret", str(out), "--as", "sr")
     assert got.returncode == 0, got.stderr
     records = [json.loads(line) for line in got.stdout.splitlines()]
-    offline = sorted([int(r["sent"].split(" > ")[2].split()[0]), r["answer"] is not None]
+    offline = sorted([_layer(r["sent"], "TCP")["dport"], r["answer"] is not None]
                      for r in records if r["type"] == "probe")
     assert offline == live
     assert records[-1]["probes"] == len(PORTS)

@@ -130,8 +130,8 @@ def test_foreign_capture_needs_a_view_and_is_matched(tmp_path: Path) -> None:
     records = [json.loads(line) for line in result.stdout.splitlines()]
     probes = [r for r in records if r["type"] == "probe"]
     assert len(probes) == 5
-    answered = {r["sent"]: r["answer"] for r in probes}
-    assert sum(a is not None for a in answered.values()) == 3
+    answered = {r["sent"]["hex"]: r["answer"] for r in probes}
+    assert len(answered) == 5 and sum(a is not None for a in answered.values()) == 3
     assert records[-1] == {"type": "summary", "probes": 5, "answered": 3, "unanswered": 2}
     # a 5 s cut-off: every answer came 10 s after its probe
     late = netprobe(["--json", "interpret", str(path), "--as", "sr",
