@@ -433,7 +433,7 @@ def _on_stack(lower: Layer, upper: Layer) -> None:
     for key, value in values.items():
         f = by_name.get(key)
         if f is not None:
-            cur = getattr(lower, key)
+            cur = getattr(lower, key, None)  # (a field emptied by ``del`` is unset too)
             if cur is None or is_default_value(cur, f.default):  # never given a value
                 setattr(lower, key, f.check(value))
 

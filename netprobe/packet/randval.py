@@ -304,7 +304,7 @@ def draw_volatiles(pkt: Any) -> Any:
     cur = pkt
     while cur is not None:
         for name in cur.field_names:
-            if isinstance(getattr(cur, name), Volatile):
+            if isinstance(getattr(cur, name, None), Volatile):  # (a field emptied by del: None)
                 break
         else:
             cur = cur._payload
@@ -312,7 +312,12 @@ def draw_volatiles(pkt: Any) -> Any:
         break
     if cur is None:
         return pkt
-    top = pkt.copy()
+    try:
+        top = pkt.copy()
+    except AttributeError:  # a field emptied by ``del``: its default again, then copy
+        if not pkt._refill():
+            raise
+        top = pkt.copy()
     chain = top.chain()
     for layer in reversed(chain):
         by_name = layer.fields_by_name
