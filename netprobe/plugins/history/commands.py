@@ -154,8 +154,8 @@ def list_command(ctx: click.Context, db: str | None, as_json: bool | None,
                  scan_text: str | None, kind: str | None) -> None:
     """The recorded runs, oldest first, with what each found.
 
-    JSON Lines: one {"type": "run", "run", "kind", "scan", "started", "ended",
-    "duration", "partial", "targets", "argv", "counts", "summary", "version"}
+    JSON Lines: one {"type": "run", "run", "kind", "scan", "ts", "ended_ts",
+    "elapsed_s", "partial", "targets", "argv", "counts", "summary", "version"}
     per run. --host/--port keep the runs with a finding about them.
     """
     from netprobe.plugins.history.filters import keep_record
@@ -368,7 +368,7 @@ def prune_command(ctx: click.Context, db: str | None, as_json: bool | None, keep
                   dry_run: bool) -> None:
     """Delete old runs: all but the N most recent of each scan, in one transaction.
 
-    JSON Lines: one {"type": "pruned", "run", "kind", "scan", "started"} per run
+    JSON Lines: one {"type": "pruned", "run", "kind", "scan", "ts"} per run
     deleted (or that would be, with --dry-run), then {"type": "summary",
     "pruned", "kept", "dry_run"}.
     """
@@ -382,7 +382,7 @@ def prune_command(ctx: click.Context, db: str | None, as_json: bool | None, keep
     if output.json:
         for run in doomed:
             output.emit({"type": "pruned", "run": run.id, "kind": run.kind,
-                         "scan": run.scan_key, "started": run.started})
+                         "scan": run.scan_key, "ts": run.started})
         output.emit(summary)
         return
     verb = "would delete" if dry_run else "deleted"

@@ -127,8 +127,8 @@ class Run:
     def to_record(self) -> dict[str, Any]:
         """The run as a JSON Lines record (``{"type": "run", ...}``)."""
         return {"type": "run", "run": self.id, "kind": self.kind, "scan": self.scan_key,
-                "started": self.started, "ended": self.ended,
-                "duration": round(self.ended - self.started, 6), "partial": self.partial,
+                "ts": self.started, "ended_ts": self.ended,
+                "elapsed_s": round(self.ended - self.started, 6), "partial": self.partial,
                 "targets": self.targets, "argv": self.argv, "counts": self.counts,
                 "summary": self.summary, "version": self.version}
 

@@ -99,7 +99,7 @@ def test_list_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first = runs[0]
     assert first["type"] == "run" and first["scan"] == PORTSCAN
     assert first["targets"] == LAN and first["argv"] == ["portscan", *LAN]
-    assert first["duration"] == 2.5
+    assert first["elapsed_s"] == 2.5
     assert first["counts"]["open"] == 6 and first["counts"]["up"] == 5
     assert first["summary"] == portscan_records()[-1]
 
