@@ -596,7 +596,7 @@ def test_up_status_down_leaves_nothing():
         result = runner.invoke(command, ["up", "--name", name])
         assert result.exit_code == 0, result.output
         report = json.loads(result.output)  # not a tty: JSON
-        assert report["up"] and report["seconds"] < 10
+        assert report["up"] and report["elapsed_s"] < 10
         pids = report["processes"]
         assert pids and all(Path(f"/proc/{pid}").exists() for pid in pids)
         assert len(_lab_namespaces(name)) == len(report["namespaces"])

@@ -70,7 +70,8 @@ def command(ctx: click.Context, targets: tuple[str, ...], iface: str | None, loc
 
     \b
     With --json or on a pipe, JSON Lines:
-      {"type": "host", "ip", "mac", "vendor", "rtt_ms", "flags": [...]} per host,
+      {"type": "host", "host", "state", "reason", "mac", "vendor", "rtt_ms",
+       "flags": [...]} per host,
       {"type": "summary", "interface", "scanned", "multicast", "responded",
        "hosts", "conflicts", "proxies", "sent", "retries", "elapsed_s"} last.
     Vendors come from the IEEE registries of the ieee-data package (or

@@ -189,7 +189,8 @@ def flag_duplicates(hosts: Sequence[Neighbour]) -> None:
 
 def host_record(n: Neighbour, vendor: str) -> dict[str, Any]:
     """The JSON Lines record of one host."""
-    return {"type": "host", "ip": n.ip, "mac": n.mac, "vendor": vendor,
+    return {"type": "host", "host": n.ip, "state": "up", "reason": "arp-response",
+            "mac": n.mac, "vendor": vendor,
             "rtt_ms": None if n.rtt is None else round(n.rtt * 1000, 3),
             "flags": list(n.flags)}
 

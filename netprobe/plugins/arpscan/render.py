@@ -67,7 +67,7 @@ def host_lines(hosts: Sequence[Mapping[str, Any]]) -> list[str]:
     """
     if not hosts:
         return []
-    rows = [(h["ip"], h["mac"], "-" if h["rtt_ms"] is None else f"{h['rtt_ms']:.3f}",
+    rows = [(h["host"], h["mac"], "-" if h["rtt_ms"] is None else f"{h['rtt_ms']:.3f}",
              h["vendor"], " ".join(f.upper() if f == "conflict" else f for f in h["flags"]))
             for h in hosts]
     heads = ("IP", "MAC", "RTT MS", "VENDOR", "FLAGS")

@@ -43,9 +43,12 @@ def wants_json(ctx: click.Context, as_json: bool | None = None) -> bool:
 
 
 def emit(ctx: click.Context, as_json: bool | None, data: dict, line: str) -> None:
-    """Print ``data`` as one JSON line, or ``line`` for a human."""
+    """Print ``data`` as one JSON line, or ``line`` for a human.
+
+    The record's ``type`` is ``lab-<subcommand>`` (``lab-up``, ``lab-impair``...).
+    """
     if wants_json(ctx, as_json):
-        click.echo(json.dumps(data, sort_keys=True))
+        click.echo(json.dumps({**data, "type": f"lab-{ctx.info_name}"}, sort_keys=True))
     else:
         click.echo(line)
 
@@ -71,7 +74,7 @@ def up_command(ctx: click.Context, name: str, as_json: bool | None, no_ratelimit
     """Build the lab and start its services."""
     built = lifecycle.up(name, ratelimit=not no_ratelimit)
     emit(ctx, as_json,
-         {"lab": built.name, "up": True, "seconds": built.built_seconds,
+         {"lab": built.name, "up": True, "elapsed_s": built.built_seconds,
           "namespaces": built.namespaces, "processes": [p.pid for p in built.processes],
           "icmp_ratelimit": "stock" if built.ratelimit else "off on routers"},
          f"lab {built.name} up in {built.built_seconds:.2f} s: {len(built.namespaces)} "
@@ -104,7 +107,7 @@ def status_command(ctx: click.Context, name: str, as_json: bool | None) -> None:
     """Describe the lab and the results a correct probe must find (the truth)."""
     doc = lifecycle.status(name)
     if wants_json(ctx, as_json):
-        click.echo(json.dumps(doc, sort_keys=True))
+        click.echo(json.dumps({**doc, "type": "lab-status"}, sort_keys=True))
         return
     from netprobe.plugins.lab.display import show_status
     show_status(doc)

@@ -61,13 +61,13 @@ def main(argv: list[str]) -> int:
                                                                             "no-response")
             what = "icmp echo"
         rtt = None if r.rtt is None else round(r.rtt * 1000, 3)
-        rows.append({"type": "probe", "host": dst, "probe": what, "state": state,
+        rows.append({"type": "demo", "host": dst, "probe": what, "state": state,
                      "reason": reason, "rtt_ms": rtt})
     rows.sort(key=_order)
     c = res.counters
     summary = {"type": "summary", "probes": len(rows), "sent": c.sent, "retries": c.retries,
                "answered": len(res.answered), "unanswered": len(res.unanswered),
-               "seconds": round(c.elapsed, 3)}
+               "elapsed_s": round(c.elapsed, 3)}
     if as_json:
         for row in rows:
             print(json.dumps(row))
@@ -87,7 +87,7 @@ def main(argv: list[str]) -> int:
     console.print(f"{summary['probes']} probes ({summary['sent']} packets sent, "
                   f"{summary['retries']} retries), "
                   f"{summary['answered']} answered, {summary['unanswered']} unanswered "
-                  f"in {summary['seconds']} s")
+                  f"in {summary['elapsed_s']} s")
     return 0
 
 

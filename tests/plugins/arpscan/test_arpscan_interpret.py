@@ -187,7 +187,8 @@ def test_report_records_and_summary():
                               "02:00:c6:12:01:0f": "(unknown: locally administered)",
                               "02:01:c6:12:01:0f": "(unknown: locally administered)"}
     records = list(report(saved, {}))
-    assert records[0] == {"type": "host", "ip": "198.18.1.11", "mac": "00:22:72:00:00:01",
+    assert records[0] == {"type": "host", "host": "198.18.1.11", "state": "up",
+                          "reason": "arp-response", "mac": "00:22:72:00:00:01",
                           "vendor": "American Micro-Fuel Device Corp.", "rtt_ms": 0.9,
                           "flags": []}
     assert [r["flags"] for r in records[1:3]] == [[CONFLICT], [CONFLICT]]
@@ -221,7 +222,7 @@ def test_recorded_lab_run_with_a_duplicate():
     saved = load_run(str(RECORDED))
     assert saved.plugin == "arpscan"
     records = list(report(saved, {}))
-    hosts = [(r["ip"], r["mac"]) for r in records if r["type"] == "host"]
+    hosts = [(r["host"], r["mac"]) for r in records if r["type"] == "host"]
     lan = [(f"198.18.1.{n}", f"02:00:c6:12:01:{n:02x}") for n in range(11, 17)]
     lan6 = [(f"2001:db8:1::{n}", f"02:00:c6:12:01:{n:02x}") for n in range(11, 17)]
     twin = "02:01:c6:12:01:0f"  # the duplicate of h5
@@ -230,11 +231,11 @@ def test_recorded_lab_run_with_a_duplicate():
     summary = records[-1]
     assert summary["conflicts"] == ["198.18.1.15", "2001:db8:1::15"]
     assert summary["multicast"] and summary["scanned"] == 9
-    flagged = {(r["ip"], r["mac"]) for r in records if CONFLICT in r.get("flags", ())}
+    flagged = {(r["host"], r["mac"]) for r in records if CONFLICT in r.get("flags", ())}
     assert flagged == {("198.18.1.15", "02:00:c6:12:01:0f"), ("198.18.1.15", twin),
                        ("2001:db8:1::15", "02:00:c6:12:01:0f"), ("2001:db8:1::15", twin)}
     router = [r for r in records if ROUTER in r.get("flags", ())]
-    assert [r["ip"] for r in router] == ["2001:db8:1::1"]
+    assert [r["host"] for r in router] == ["2001:db8:1::1"]
     # the multicast answers are tagged, and each matches its probe by the pure rule
     multicast = [r for r in saved.results if r.extra == interpret.TAG_MULTICAST]
     assert multicast and all(answers_all_nodes(r.probe_bytes, r.answer_bytes)

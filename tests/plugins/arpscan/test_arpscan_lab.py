@@ -37,7 +37,7 @@ def arpscan(lab, *args: str, timeout: float = 120.0, **kwargs):
 
 
 def pairs(records) -> set[tuple[str, str]]:
-    return {(r["ip"], r["mac"]) for r in records if r["type"] == "host"}
+    return {(r["host"], r["mac"]) for r in records if r["type"] == "host"}
 
 
 def lan_neighbours(lab, family: str) -> set[tuple[str, str]]:
@@ -73,7 +73,7 @@ def test_ipv6_all_nodes_discovery_finds_every_lan_host(lab):
     # h4 drops echo requests and h3 everything but echo and ND: each is found by one
     # of the two all-nodes probes
     assert pairs(records) == lan_neighbours(lab, "ipv6")
-    routers = [r["ip"] for r in records if "router" in r.get("flags", ())]
+    routers = [r["host"] for r in records if "router" in r.get("flags", ())]
     assert routers == [ip for ip, _ in lan_neighbours(lab, "ipv6") if ip.endswith("::1")]
     assert records[-1]["multicast"] is True
 
@@ -103,7 +103,7 @@ def test_a_duplicate_address_is_a_conflict_and_fails_on_request(lab):
         assert pairs(records) == (lan_neighbours(lab, "ipv4") | lan_neighbours(lab, "ipv6")
                                   | {(twin["ipv4"], twin["mac"]), (twin["ipv6"], twin["mac"])})
         assert records[-1]["conflicts"] == [h5["ipv4"], h5["ipv6"]]
-        flagged = {(r["ip"], r["mac"]) for r in records
+        flagged = {(r["host"], r["mac"]) for r in records
                    if r["type"] == "host" and "conflict" in r["flags"]}
         assert flagged == {(h5["ipv4"], h5["mac"]), (h5["ipv4"], twin["mac"]),
                            (h5["ipv6"], h5["mac"]), (h5["ipv6"], twin["mac"])}

@@ -9,9 +9,9 @@ from netprobe.output import Output
 from netprobe.plugins.arpscan import render
 
 HOSTS = [
-    {"type": "host", "ip": "198.18.1.15", "mac": "02:00:c6:12:01:0f",
+    {"type": "host", "host": "198.18.1.15", "mac": "02:00:c6:12:01:0f",
      "vendor": "(unknown: locally administered)", "rtt_ms": 0.455, "flags": ["conflict"]},
-    {"type": "host", "ip": "198.18.1.100", "mac": "00:22:72:00:00:01",
+    {"type": "host", "host": "198.18.1.100", "mac": "00:22:72:00:00:01",
      "vendor": "American Micro-Fuel Device Corp.", "rtt_ms": None, "flags": ["proxy"]},
 ]
 SUMMARY = {"type": "summary", "interface": "eth0", "scanned": 253, "multicast": False,
