@@ -108,6 +108,7 @@ def _prepare(cls: Any, own_fields: bool) -> None:
     cls._post_build = _overrides(cls, "post_build")
     cls._extract = _overrides(cls, "extract_padding")
     cls._guess = _overrides(cls, "guess_payload_class")
+    cls._default_class = _overrides(cls, "default_payload_class")
     cls._conditional = tuple(f.name for f in fields if hasattr(f, "cond"))
     cls.packet_lists = frozenset(f.name for f in fields if isinstance(f, PacketListField))
     own_summary = vars(cls).get("mysummary")
@@ -291,7 +292,7 @@ class Packet(Layer, metaclass=PacketMeta):
     name: Any = "Packet"
     _steps: tuple[Any, ...] = ()
     _computed: tuple[Any, ...] = ()
-    _post_build = _extract = _guess = _solo_build = False
+    _post_build = _extract = _guess = _default_class = _solo_build = False
     _conditional: tuple[str, ...] = ()
 
     # -- building -----------------------------------------------------------------------------
@@ -354,7 +355,10 @@ class Packet(Layer, metaclass=PacketMeta):
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         if self._guess:
             return _as_layer(self.guess_payload_class(buf[off:end]))
-        return self._bound_upper()
+        upper = self._bound_upper()
+        if upper is None and self._default_class:
+            return _as_layer(self.default_payload_class(buf[off:end]))
+        return upper
 
     def _bound_upper(self) -> type[Layer] | None:
         for (key, value), upper in self._dissect_table.items():
@@ -367,9 +371,7 @@ class Packet(Layer, metaclass=PacketMeta):
 
         The default asks the bindings (``bind_layers``) and answers ``Raw`` when none fits.
         """
-        from netprobe.packet.layers.raw import Raw
-
-        return self._bound_upper() or Raw
+        return self._bound_upper() or self.default_payload_class(payload)
 
     def default_payload_class(self, payload: bytes) -> type[Layer]:
         """The class for a payload no binding claims: ``Raw``."""
