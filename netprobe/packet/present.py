@@ -87,6 +87,7 @@ def _shown_value(layer: Layer, f: F.Field, over: dict[str, Any]) -> Any:
 # -- show() ---------------------------------------------------------------------------------------
 def show_text(pkt: Layer, indent: int = 3, lvl: str = "", label_lvl: str = "") -> str:
     """The text ``show()`` prints (without its final empty line)."""
+    pkt._refill()  # fields emptied by ``del`` show their default
     lines: list[str] = []
     _show_into(lines, pkt, indent, lvl, label_lvl)
     return "\n".join(lines) + "\n"
@@ -151,6 +152,7 @@ def repr_packet(pkt: Layer) -> str:
 def summary(pkt: Layer) -> str:
     """Scapy's one line: the innermost layer that has something to say says it, the
     others give their class name (``Ether / IP / TCP 198.18.0.2:ftp_data > ... S``)."""
+    pkt._refill()
     chain = pkt.chain()
     texts = [type(x).__name__ for x in chain]
     # A mysummary may be (text, [classes]): those layers below say their text too
@@ -288,6 +290,9 @@ def command(pkt: Layer) -> str:
 def _kind_name(cls: Any, f: F.Field) -> str:
     """The Scapy field class a netprobe field stands for, for ``ls()``."""
     own = getattr(f, "ls_kind", None) or type(f).__name__
+    declared = cls.ls_kinds.get(f.name)
+    if declared is not None:
+        return declared
     if hasattr(f, "i2repr"):
         return own
     if isinstance(f, F.FlagsField):
@@ -295,7 +300,9 @@ def _kind_name(cls: Any, f: F.Field) -> str:
     enum = "Enum" if f.names or f.name in cls.shown_tables else ""
     x = "X" if f.name in cls.hex_fields else ""
     if isinstance(f, F.BitField):
-        return f"{x}Bit{enum}Field  ({f.bits} bits)"
+        if enum:
+            return f"{x}BitEnumField"
+        return f"{x}BitField  ({f.bits} bit{'s' if f.bits > 1 else ''})"
     if isinstance(f, F.UIntField):
         base = {"B": "Byte", "H": "Short", "I": "Int", "Q": "Long"}.get(f.fmt, "Short")
         return f"{x}{base}{enum}Field"
@@ -321,7 +328,7 @@ def ls(obj: Any = None, verbose: bool = False) -> None:
         return
     if isinstance(obj, type) and issubclass(obj, Layer):
         for f in obj.fields_desc:
-            d = f.default
+            d = obj.ls_defaults.get(f.name, f.default)
             print(f"{f.name:<10} : {_kind_name(obj, f):<35} = ({str(_plain(d))!r})")
         return
     if isinstance(obj, Layer):
@@ -330,8 +337,9 @@ def ls(obj: Any = None, verbose: bool = False) -> None:
             for f in type(cur).fields_desc:
                 v = getattr(cur, f.name)
                 cur_text = repr(v)
+                d = type(cur).ls_defaults.get(f.name, f.default)
                 print(f"{f.name:<10} : {_kind_name(type(cur), f):<35} = {cur_text:<15} "
-                      f"({str(_plain(f.default))!r})")
+                      f"({str(_plain(d))!r})")
             cur = cur._payload
             if cur is not None:
                 print("--")
@@ -340,7 +348,8 @@ def ls(obj: Any = None, verbose: bool = False) -> None:
 
 
 def _plain(v: Any) -> Any:
-    return repr(v) if isinstance(v, (F.FlagValue, bytes, str)) else v
+    # a packet default shows as its repr (its str() is now its summary line)
+    return repr(v) if isinstance(v, (F.FlagValue, bytes, str, Layer)) else v
 
 
 def is_nopayload(x: Any) -> bool:
