@@ -53,7 +53,7 @@ def test_arping_finds_the_lan_hosts(lab: LabHandle) -> None:
     net = ipaddress.ip_network(hosts[0]["ipv4"] + "/24", strict=False)
     got = in_scanner(lab, f"""
         from netprobe import arping
-        ans, unans = arping({str(net)!r}, timeout=1, verbose=0)
+        ans, unans = arping({str(net)!r}, timeout=1, retry=2, verbose=0)
         print(json.dumps([[r[1].getlayer("ARP").psrc, r[1].src] for r in ans]))
     """, timeout=180)
     answered = {ip: mac for ip, mac in got}
