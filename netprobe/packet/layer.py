@@ -851,6 +851,7 @@ class Layer(metaclass=LayerMeta):
     # -- Scapy's field access -------------------------------------------------------------------
     def fields_given(self) -> dict[str, Any]:
         """Scapy's ``pkt.fields``: the fields given a value (every field once dissected)."""
+        self._refill()  # fields emptied by ``del`` read their default again
         m = getattr(self, "_meta", None)
         dissected = m is not None and m[2]
         out: dict[str, Any] = {}
@@ -1223,6 +1224,10 @@ class Layer(metaclass=LayerMeta):
     shown_tables: ClassVar[dict[str, Any]] = {}
     #: list fields shown as lists of packets (a heading, then each packet)
     packet_lists: ClassVar[frozenset[str]] = frozenset()
+    #: ``ls()``: the Scapy field kind shown for a field, where netprobe's kind differs
+    ls_kinds: ClassVar[dict[str, str]] = {}
+    #: ``ls()``: the default Scapy shows for a field, where netprobe's differs
+    ls_defaults: ClassVar[dict[str, Any]] = {}
     #: stacking a user layer's binding fills this layer's fields (``packet_class.py``)
     overloads_lower: ClassVar[bool] = False
     #: fields a dissected layer shows as unset, as Scapy does (it recomputes them)
@@ -1339,6 +1344,10 @@ class Layer(metaclass=LayerMeta):
         from netprobe.packet.present import repr_packet
 
         return repr_packet(self)
+
+    def __str__(self) -> str:
+        # print(pkt) prints the summary line, as Scapy's
+        return self.summary()
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Layer):

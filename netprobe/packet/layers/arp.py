@@ -174,6 +174,12 @@ class ARP(Layer):
 
     hex_fields = frozenset(("hwtype", "ptype"))
     shown_tables = {"hwtype": _hw_names, "ptype": _ptype_names, "op": _op_names}
+    ls_kinds = {"hwlen": "FieldLenField", "plen": "FieldLenField",
+                "hwsrc": "MultipleTypeField (SourceMACField, StrFixedLenField)",
+                "psrc": "MultipleTypeField (SourceIPField, SourceIP6Field, StrFixedLenField)",
+                "hwdst": "MultipleTypeField (MACField, StrFixedLenField)",
+                "pdst": "MultipleTypeField (IPField, IP6Field, StrFixedLenField)"}
+    ls_defaults = {"hwdst": None, "pdst": None}
     fields = (
         ShortField("hwtype", 1, names=HARDWARE_TYPES),
         ShortField("ptype", 0x0800, names=ETHER_TYPES),

@@ -105,6 +105,10 @@ class DNS(Layer):
     """A DNS message; counts left unset are the lengths of ``qd``, ``an``, ``ns``, ``ar``."""
 
     packet_lists = frozenset(("qd", "an", "ns", "ar"))
+    ls_kinds = {"qdcount": "FieldLenField", "ancount": "FieldLenField",
+                "nscount": "FieldLenField", "arcount": "FieldLenField",
+                "qd": "_DNSPacketListField", "an": "_DNSPacketListField",
+                "ns": "_DNSPacketListField", "ar": "_DNSPacketListField"}
     fields = (
         ShortField("id", 0),
         BitField("qr", 0, 1),

@@ -135,6 +135,8 @@ class DNSQR(Layer):
     """A question: name, type and class (with mDNS's unicast-response bit, RFC 6762)."""
 
     name = 'DNS Question Record'
+    ls_kinds = {"qname": "DNSStrField"}
+    ls_defaults = {"qname": b"www.example.com."}
     fields = (
         DNSNameField("qname", "www.example.com"),
         ShortField("qtype", 1, names=DNS_QTYPES),

@@ -15,6 +15,8 @@ class Ether(Layer):
     """An Ethernet II frame header; a type of 1500 or less is an 802.3 length."""
 
     name = 'Ethernet'
+    ls_kinds = {"dst": "DestMACField", "src": "SourceMACField"}
+    ls_defaults = {"type": 0x9000}
     fields = (
         MACField("dst", None, fallback="ff:ff:ff:ff:ff:ff"),
         MACField("src", None),

@@ -169,6 +169,15 @@ class ICMP(Layer):
     """
 
     hex_fields = frozenset(("chksum", "id", "seq"))
+    ls_kinds = {"code": "MultiEnumField (Depends on 8)", "id": "XShortField (Cond)",
+                "seq": "XShortField (Cond)", "ts_ori": "ICMPTimeStampField (Cond)",
+                "ts_rx": "ICMPTimeStampField (Cond)", "ts_tx": "ICMPTimeStampField (Cond)",
+                "gw": "IPField (Cond)", "ptr": "ByteField (Cond)",
+                "reserved": "ByteField (Cond)", "length": "ByteField (Cond)",
+                "addr_mask": "IPField (Cond)", "nexthopmtu": "ShortField (Cond)",
+                "unused": "MultipleTypeField (ShortField, IntField, StrFixedLenField)",
+                "ext": "_ICMPExtensionField (Cond)"}
+    ls_defaults = {"length": 0, "unused": b""}
     fields = (
         ByteField("type", 8, names=ICMP_TYPES),
         _CodeField("code", 0, "B"),

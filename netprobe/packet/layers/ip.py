@@ -104,6 +104,8 @@ def decode_ip_options(raw: bytes) -> tuple[list[tuple[int, bytes]], str | None]:
 class IP(Layer):
     """An IPv4 header. ``ihl``, ``len``, ``proto``, ``chksum`` and ``src`` fill themselves."""
 
+    ls_kinds = {"src": "SourceIPField", "dst": "DestIPField"}
+    ls_defaults = {"proto": 0, "dst": None}
     fields = (
         BitField("version", 4, 4),
         BitField("ihl", None, 4),

@@ -131,6 +131,8 @@ class IPv6(Layer):
     ``plen`` 0 (a jumbogram, RFC 2675).
     """
 
+    ls_kinds = {"src": "SourceIP6Field", "dst": "DestIP6Field"}
+    ls_defaults = {"nh": 59, "dst": None}
     fields = (
         BitField("version", 6, 4),
         BitField("tc", 0, 8),

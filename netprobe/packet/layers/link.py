@@ -150,6 +150,7 @@ class Dot1Q(Layer):
     """
 
     name = '802.1Q'
+    ls_defaults = {"type": 0}
     fields = (
         BitField("prio", 0, 3),
         BitField("dei", 0, 1),
@@ -687,16 +688,6 @@ class NFLOG(Layer):
 
 
 # -- link-type choosers ---------------------------------------------------------------------------
-def raw_ip_class(data: bytes) -> type[Layer]:
-    """Raw-IP link types (101, 12): IPv6 when the version nibble says 6, IPv4 otherwise.
-
-    Anything that is not 6 goes to IPv4, whose dissector notes a wrong version.
-    """
-    if data and data[0] >> 4 == 6:
-        return ipv6_class() or Raw
-    return IP
-
-
 def ipv6_linktype_class(data: bytes) -> type[Layer]:
     """Link type 229 (IPv6 only): the IPv6 class, or Raw while it does not exist."""
     return ipv6_class() or Raw
@@ -758,9 +749,7 @@ bind_layers(PPP, IP, proto=0x0021)
 
 LINKTYPES[0] = Loopback      # DLT_NULL
 LINKTYPES[9] = ppp_class     # DLT_PPP
-LINKTYPES[12] = raw_ip_class  # DLT_RAW on most systems
 LINKTYPES[50] = HDLC         # DLT_PPP_SERIAL: always HDLC-framed
-LINKTYPES[101] = raw_ip_class  # LINKTYPE_RAW
 LINKTYPES[108] = Loopback    # DLT_LOOP (OpenBSD): network byte order, detected all the same
 LINKTYPES[113] = CookedLinux  # DLT_LINUX_SLL
 LINKTYPES[239] = NFLOG       # DLT_NFLOG

@@ -178,6 +178,8 @@ class TCP(Layer):
 
     hex_fields = frozenset(("chksum",))
     shown_tables = {"sport": _tcp_services, "dport": _tcp_services}
+    ls_kinds = {"options": "TCPOptionsField"}
+    ls_defaults = {"options": b""}
     fields = (
         NamedByTableField("sport", 20, _tcp_services, names=SERVICES),
         NamedByTableField("dport", 80, _tcp_services, names=SERVICES),
