@@ -31,7 +31,7 @@ __all__ = ["IP", "LINKTYPES", "TCP", "UDP", "Ether", "Layer", "Padding", "Raw", 
 
 #: layer family modules; each defines ``__all__`` with its public layer classes
 FAMILIES = ("link", "arp", "icmp", "ipv6", "icmpv6", "dns", "dot11", "icmp_error",
-            "mpls", "gre", "vxlan", "dhcp", "http", "pppoe")
+            "mpls", "gre", "vxlan", "dhcp", "http", "pppoe", "teredo")
 
 _families_loaded = False
 
@@ -66,9 +66,19 @@ def load_families() -> bool:
     return True
 
 
+def _is_submodule(name: str) -> bool:
+    """True when ``name`` is a module or package of this package (not imported yet)."""
+    import os
+
+    here = os.path.dirname(__file__)
+    return os.path.exists(os.path.join(here, name + ".py")) or os.path.isdir(
+        os.path.join(here, name))
+
+
 def __getattr__(name: str) -> Any:
     """A layer family's public name, importing the families on first need."""
-    if name.startswith("__") or not load_families():
+    # ``from netprobe.packet import fastpath`` asks here before importing the submodule
+    if name.startswith("__") or _is_submodule(name) or not load_families():
         raise AttributeError(f"module 'netprobe.packet' has no attribute {name!r}")
     try:
         return globals()[name]
