@@ -26,11 +26,13 @@ Probes = Layer | bytes | Iterable[Layer | bytes]
 
 def _wire() -> Any:
     """The wire modules, imported on first use (``import netprobe`` must stay cheap),
-    with the route hook installed so that probes without a source get one."""
-    from netprobe.wire import capture, iface, neighbour, privileges, route, scope, sockets
+    with the route hook installed so that probes without a source get one. (The
+    libpcap capture is imported where it is used: a small scan reads its answers
+    without it, and pcapy alone costs 2 ms of its start.)"""
+    from netprobe.wire import iface, neighbour, privileges, route, scope, sockets
 
     route.install_source_hook()
-    return capture, iface, neighbour, privileges, route, scope, sockets
+    return iface, neighbour, privileges, route, scope, sockets
 
 
 def _destination(p: Layer) -> str | None:
@@ -47,7 +49,7 @@ def _destination(p: Layer) -> str | None:
 def link_filler(iface_name: str | None) -> Callable[[Layer], Layer]:
     """Fill unset Ether addresses (our MAC, and the next hop's MAC by ARP/NDP) and an
     ARP payload's unset sender hardware address (our MAC)."""
-    _, iface_mod, neighbour, _, route, _, _ = _wire()
+    iface_mod, neighbour, _, route, _, _ = _wire()
     macs: dict[str, str] = {}
 
     def fill(p: Layer) -> Layer:
@@ -88,7 +90,7 @@ class Session:
         """``capture_class`` reads the answers instead of a live capture on the interface
         (``wire.ipcapture.IpCapture``: raw IP sockets, nothing to wait for at open or
         close); it is called as ``Capture`` is."""
-        capture, iface_mod, _, privileges, route, scope_mod, sockets = _wire()
+        iface_mod, _, privileges, route, scope_mod, sockets = _wire()
         privileges.require_raw_sockets("sending probes", "run as root or use a connect scan")
         self.scope = scope or scope_mod.Scope.from_environment()
         if first_dst is not None:
@@ -104,8 +106,12 @@ class Session:
         self.sender = (sockets.L2Sender(name, scope=self.scope) if layer2
                        else sockets.L3Sender(None, scope=self.scope))
         try:
-            self.capture = (capture_class or capture.Capture)(
-                name, capture_filter, nonblocking=True, direction="in")
+            if capture_class is None:
+                from netprobe.wire import capture
+
+                capture_class = capture.Capture
+            self.capture = capture_class(name, capture_filter, nonblocking=True,
+                                         direction="in")
         except BaseException:
             self.sender.close()
             raise
@@ -194,7 +200,7 @@ def _framed(probes: Probes, iface: str | None) -> tuple[Layer, str] | None:
         return None
     from netprobe.packet import Ether
 
-    _, iface_mod, neighbour, _, route, _, _ = _wire()
+    iface_mod, neighbour, _, route, _, _ = _wire()
     try:
         hop = route.route_to(dst)
         if hop.iface == "lo" or (iface is not None and iface != hop.iface):
@@ -364,7 +370,7 @@ def srp1(probes: Probes, *args: Any, **kwargs: Any) -> Layer | None:
 
 def _send(probes: Probes, layer2: bool, iface: str | None, count: int, interval: float,
           scope: Any) -> tuple[int, list[PreparedProbe]]:
-    _, _, _, privileges, route, scope_mod, sockets = _wire()
+    _, _, privileges, route, scope_mod, sockets = _wire()
     privileges.require_raw_sockets("sending packets", "run as root")
     scope = scope or scope_mod.Scope.from_environment()
     fill = link_filler(iface) if layer2 else None
@@ -471,7 +477,9 @@ def sniff(count: int = 0, store: bool = True, offline: Any = None,
             started_callback()
         return sniff_offline(offline, count=count, store=store, prn=prn, lfilter=lfilter,
                              stop_filter=stop_filter, filter=filter)
-    capture, iface_mod, *_ = _wire()
+    from netprobe.wire import capture
+
+    iface_mod, *_ = _wire()
     if (count or 0) <= 0 and timeout is None:
         raise UsageError("sniff needs count= or timeout= (or both) so that it ends")
     name = _iface_or_conf(iface)

@@ -106,8 +106,10 @@ def command(ctx: click.Context, targets: tuple[str, ...], iface: str | None, loc
                     "link answer ARP and neighbour solicitations")
 
     options = sweep.options()
-    key = make_scan_key("arpscan", targets or [f"localnet:{sweep.iface}"],
-                        {"v4": want4 or not want6, "v6": want6})
+    # the key only names a recorded run (hashing it loads OpenSSL: 2 ms of a small job)
+    key = "" if db is None else make_scan_key(
+        "arpscan", targets or [f"localnet:{sweep.iface}"], {"v4": want4 or not want6,
+                                                            "v6": want6})
     with recording(db, kind="arpscan", scan_key=key,
                    targets=list(targets) or [sweep.iface]) as history:
         bar = RunProgress(options["scanned"] or None, "arpscan")

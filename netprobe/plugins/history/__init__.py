@@ -6,6 +6,18 @@ The probing plugins record through ``recorder.py`` (``db_option``,
 ``diff.py`` compares two runs with pure functions.
 """
 
-from netprobe.plugins.history.commands import command
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["command"]
+
+
+def __getattr__(name: str) -> Any:
+    """``command`` on first use: a probing plugin imports ``recorder`` through this
+    package, and must not pay for the history commands when it records nothing."""
+    if name == "command":
+        from netprobe.plugins.history.commands import command
+
+        return command
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import time
@@ -30,6 +29,8 @@ class ScanLocked(EnvironmentProblem):
 
 def lock_path(db_path: str | os.PathLike[str], scan_key: str) -> Path:
     """The lock file of one scan beside the database ``db_path``."""
+    import hashlib  # on first use: OpenSSL costs a small scan 2 ms to load
+
     digest = hashlib.sha256(scan_key.encode("utf-8")).hexdigest()[:12]
     db = Path(db_path)
     return db.with_name(f"{db.name}.{digest}.lock")

@@ -28,7 +28,6 @@ themselves.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sys
@@ -68,6 +67,8 @@ def make_scan_key(kind: str, targets: Iterable[str],
     canonical = json.dumps({"kind": kind, "targets": sorted(str(t) for t in targets),
                             "options": dict(options or {})},
                            sort_keys=True, separators=(",", ":"), default=str)
+    import hashlib  # on first use: OpenSSL costs a small scan 2 ms to load
+
     return f"{kind}:{hashlib.sha256(canonical.encode('utf-8')).hexdigest()[:12]}"
 
 

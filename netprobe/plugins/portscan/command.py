@@ -258,7 +258,9 @@ def _scan_and_report(plan: Any, scope: Any, privileged: bool, output: Any,
     """Run the scan, print its records; return whether --diff found changes."""
     from netprobe.plugins.history.recorder import make_scan_key, recording
 
-    key = make_scan_key("portscan", [f"{f}:{a}-{b}" for f, rs in plan.targets.ranges.items()
+    # the key only names a recorded run (hashing it loads OpenSSL: 2 ms of a small scan)
+    key = "" if db is None else make_scan_key("portscan", [
+                                     f"{f}:{a}-{b}" for f, rs in plan.targets.ranges.items()
                                      for a, b in rs],
                         {"scan": plan.scan, "udp": plan.udp, "sn": plan.discovery_only,
                          "tcp": plan.tcp_ports, "udp_ports": plan.udp_ports,

@@ -19,8 +19,12 @@ importing numpy (a tenth of a second of a small command's start).
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING
+
+try:  # hashlib's own BLAKE2b, without hashlib loading OpenSSL (3 ms of a small scan)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - other interpreters
+    from hashlib import blake2b
 
 if TYPE_CHECKING:
     import numpy as np
@@ -64,7 +68,7 @@ class Permutation:
         bits = max(2, (max(size, 1) - 1).bit_length())
         self.half = (bits + 1) // 2
         self.int_mask = (1 << self.half) - 1
-        digest = hashlib.blake2b(f"netprobe-permutation:{seed}:{size}".encode(),
+        digest = blake2b(f"netprobe-permutation:{seed}:{size}".encode(),
                                  digest_size=8 * ROUNDS).digest()
         self.int_keys = [int.from_bytes(digest[8 * r:8 * r + 8], "big") for r in range(ROUNDS)]
 

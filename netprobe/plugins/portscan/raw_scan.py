@@ -221,9 +221,8 @@ class GroupScan:
     def open(self, scope: object) -> None:
         """Open the raw socket and the capture (kept across passes: late answers wait)."""
         from netprobe.engine.api import Session
-        from netprobe.wire.capture import Capture
 
-        reader: Any = functools.partial(Capture, buffer_size=CAPTURE_BUFFER)
+        reader: Any = None
         if self.small:
             from netprobe.wire.lightcapture import IpCapture, LinkCapture
 
@@ -231,6 +230,10 @@ class GroupScan:
                 reader = IpCapture
             elif LinkCapture.supports(self.iface):
                 reader = LinkCapture
+        if reader is None:  # libpcap (pcapy: 2 ms of imports) only where it is used
+            from netprobe.wire.capture import Capture
+
+            reader = functools.partial(Capture, buffer_size=CAPTURE_BUFFER)
         self.session = Session(iface=self.iface, layer2=self.link is not None,
                                capture_class=reader,
                                first_dst=self.space.targets.address(self.family, 0),

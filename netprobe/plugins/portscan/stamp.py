@@ -117,7 +117,6 @@ class TcpStamper:
         sender instead of bare IP packets for a raw IP socket."""
         from netprobe.packet.layers.ether import Ether
         from netprobe.packet.layers.ip import IP
-        from netprobe.packet.layers.ipv6 import IPv6
         from netprobe.packet.layers.tcp import TCP
 
         self.family = family
@@ -127,8 +126,12 @@ class TcpStamper:
         options = [("MSS", 1460)] if flags & 0x02 else []
         placeholder = "0.0.0.0" if family == 4 else "::"
         tcp = TCP(sport=sport, dport=1, flags=flags, seq=0, window=window, options=options)
-        net: Layer = (IP(src=src, dst=placeholder, ttl=ttl, id=secret & 0xFFFF) if family == 4
-                      else IPv6(src=src, dst=placeholder, hlim=ttl))
+        if family == 4:
+            net: Layer = IP(src=src, dst=placeholder, ttl=ttl, id=secret & 0xFFFF)
+        else:  # the IPv6 layers only for an IPv6 scan (2 ms of an IPv4 one's start)
+            from netprobe.packet.layers.ipv6 import IPv6
+
+            net = IPv6(src=src, dst=placeholder, hlim=ttl)
         self.link = link
         self.head: Layer | None = Ether(dst=link[0], src=link[1]) if link else None
         top = net if self.head is None else self.head / net

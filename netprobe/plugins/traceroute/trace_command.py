@@ -66,9 +66,10 @@ def execute(settings: Any, *, target: str, method: str, port: int | None, family
     dst, fam = resolve(target, family)
     opts = TraceOptions.from_dict({**draft.to_dict(), "dst": dst, "family": fam,
                                    "target": target})
-    key = make_scan_key("traceroute", [target], {"method": method, "port": opts.port,
-                                                  "family": fam, "multipath": multipath,
-                                                  "flow": flow})
+    # the key only names a recorded run (hashing it loads OpenSSL: 2 ms of a small job)
+    key = "" if db is None else make_scan_key(
+        "traceroute", [target], {"method": method, "port": opts.port, "family": fam,
+                                 "multipath": multipath, "flow": flow})
     with recording(db, kind="traceroute", scan_key=key, targets=[target]) as history:
         run = _trace(opts, settings)
         for record in _report(settings, opts, run, save_path):
