@@ -208,6 +208,16 @@ class PluginGroup(click.Group):
             raise click.UsageError(message, ctx)
         return super().resolve_command(ctx, args)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Invoke as click does; a usage error click raised without its context
+        (``--flag=value`` on a flag) learns which subcommand it belongs to."""
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            if exc.ctx is None and ctx.invoked_subcommand:
+                exc.netprobe_where = ctx.invoked_subcommand  # type: ignore[attr-defined]
+            raise
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List subcommands with their summaries, importing no plugin."""
         names = self.list_commands(ctx)
@@ -524,7 +534,8 @@ def usage_message(exc: click.UsageError) -> str:
     from netprobe.cli_types import accepts
 
     ctx = exc.ctx
-    where = ctx.command_path.removeprefix("netprobe").strip() if ctx is not None else ""
+    where = (ctx.command_path.removeprefix("netprobe").strip() if ctx is not None
+             else getattr(exc, "netprobe_where", ""))
     prefix = f"{where}: " if where else ""
     help_hint = f" (see 'netprobe {where} --help')" if where else " (see 'netprobe --help')"
     if isinstance(exc, click.MissingParameter):

@@ -112,7 +112,8 @@ def _bounds(kind: str, low: Any, high: Any, low_open: bool, high_open: bool) -> 
         words.append(f"{'less than' if high_open else 'at most'} {high:g}")
     if not words:
         return kind
-    return f"{kind} of " + " and ".join(words)
+    first = f"of {words[0]}" if words[0].startswith("at ") else words[0]
+    return " ".join((kind, first, *(f"and {w}" for w in words[1:])))
 
 
 def accepts(kind: click.ParamType) -> str | None:
