@@ -413,7 +413,8 @@ def root(ctx: click.Context, debug: bool, json_output: bool | None, scope_file: 
 
     Every subcommand writes a table on a terminal and JSON Lines (one object
     per finding) on a pipe or with --json. Probes are only sent to networks in
-    the scope (--scope or NETPROBE_SCOPE).
+    the scope (--scope or NETPROBE_SCOPE). --json/--no-json, --debug and
+    --scope work before or after the subcommand's name.
     """
     settings = ctx.ensure_object(Settings)
     settings.debug = settings.debug or debug
