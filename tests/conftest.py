@@ -13,6 +13,7 @@ import functools
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,20 @@ def corpus_dir() -> Path:
     if not CORPUS_DIR.is_dir():
         pytest.skip(f"capture corpus not found at {CORPUS_DIR}")
     return CORPUS_DIR
+
+
+@pytest.fixture(autouse=True)
+def _source_route_hook_restored() -> Iterator[None]:
+    """Each test finds floor 1's source-address hook as the one before it left it.
+
+    Tests that install their own resolver put the previous one back, but not
+    whether the library face's default had been tried yet; without this, a test
+    that builds ``IP(dst=...)`` with no ``src`` would depend on which tests ran first.
+    """
+    from netprobe.packet import route
+
+    saved = (route._resolver, route._tried)
+    yield
+    if (route._resolver, route._tried) != saved:
+        route._resolver, route._tried = saved
+        route._cache.clear()

@@ -7,7 +7,7 @@ add their lines here, next to their neighbours.
 from __future__ import annotations
 
 from netprobe.packet.dissect import LINKTYPES
-from netprobe.packet.layer import bind_layers
+from netprobe.packet.layer import Layer, bind_layers
 from netprobe.packet.layers.ether import Ether
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.tcp import TCP
@@ -20,3 +20,20 @@ bind_layers(IP, IP, proto=4)
 
 LINKTYPES[1] = Ether
 LINKTYPES[228] = IP
+
+
+def raw_ip_class(data: bytes) -> type[Layer]:
+    """Raw-IP link types (101, 12): IPv6 when the version nibble says 6, IPv4 otherwise.
+
+    Anything that is not 6 goes to IPv4, whose dissector notes a wrong version. Here
+    with the core, so that reading raw-IP frames imports no other layer family.
+    """
+    if data and data[0] >> 4 == 6:
+        from netprobe.packet.layers.ipv6 import IPv6
+
+        return IPv6
+    return IP
+
+
+LINKTYPES[12] = raw_ip_class  # DLT_RAW on most systems
+LINKTYPES[101] = raw_ip_class  # LINKTYPE_RAW
