@@ -95,3 +95,30 @@ def test_usage_errors_are_one_plain_line_and_exit_2(args: list[str], says: str) 
     for jargon in ("x>=", "x>", "valid float range", "valid integer range", "Usage:",
                    "Try '"):
         assert jargon not in done.stderr
+
+
+def test_ctrl_c_in_read_is_130_and_one_line() -> None:
+    import signal
+    import time
+
+    from scapy.layers.inet import IP, UDP
+    from scapy.utils import PcapWriter
+
+    proc = subprocess.Popen([sys.executable, "-m", "netprobe", "read", "-", "--no-json"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=ENV)
+    assert proc.stdin is not None
+    try:
+        writer = PcapWriter(proc.stdin, linktype=101)  # header and one packet, then nothing
+        writer.write(IP(dst="198.18.0.1") / UDP())
+        writer.flush()
+        time.sleep(3)  # netprobe is waiting for more of the capture
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert err.decode().splitlines()[-1] == "netprobe: interrupted"
+    assert b"Traceback" not in err
+    assert b"{" not in out  # --no-json: nothing but text lines, if any came through
