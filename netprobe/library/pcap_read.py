@@ -19,7 +19,7 @@ from typing import Any, BinaryIO, NamedTuple
 from netprobe.errors import CaptureFileError
 from netprobe.library.capture_errors import CaptureDamaged, NotACaptureFile
 from netprobe.library.packet_list import PacketList
-from netprobe.library.timestamps import exact_time
+from netprobe.library.timestamps import exact_time, quotient_time
 from netprobe.packet.dissect import dissect
 from netprobe.wire.pcapfile import CaptureRecord, open_capture
 from netprobe.wire.pcapfile.timestamp import NANO
@@ -52,15 +52,27 @@ class PacketMetadataNg(NamedTuple):
 
 
 def packet_from_record(rec: CaptureRecord) -> Any:
-    """A record dissected, with its ``time`` and ``wirelen``."""
+    """A classic pcap record dissected, with its ``time`` and ``wirelen``."""
     pkt = dissect(rec.data, rec.linktype, rec.wirelen)
     pkt.time = exact_time(rec.ts_sec, rec.ts_frac, rec.ts_units)
     pkt.wirelen = rec.wirelen
     return pkt
 
 
-#: how a PacketList turns the records it holds into packets
-LAZY_RECORDS: tuple[type, Callable[[Any], Any]] = (CaptureRecord, packet_from_record)
+def packet_from_ng_record(rec: CaptureRecord) -> Any:
+    """A pcapng record dissected, with its ``time`` (written as Scapy writes a pcapng
+    packet's) and ``wirelen``."""
+    pkt = dissect(rec.data, rec.linktype, rec.wirelen)
+    pkt.time = quotient_time(rec.ts_sec, rec.ts_frac, rec.ts_units)
+    pkt.wirelen = rec.wirelen
+    return pkt
+
+
+#: how a PacketList turns the records it holds into packets, per file format
+LAZY_RECORDS: dict[str, tuple[type, Callable[[Any], Any]]] = {
+    "pcap": (CaptureRecord, packet_from_record),
+    "pcapng": (CaptureRecord, packet_from_ng_record),
+}
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -203,7 +215,7 @@ class PcapReader(RawPcapReader):
     (``for pkt in PcapReader(path)``), in constant memory whatever the file's size."""
 
     def _convert(self, rec: CaptureRecord) -> Any:
-        return packet_from_record(rec)
+        return LAZY_RECORDS[self.format][1](rec)
 
     def read_all(self, count: int = -1) -> PacketList:
         """The remaining packets (at most ``count``), as a ``PacketList``."""
@@ -214,7 +226,8 @@ class PcapReader(RawPcapReader):
             except StopIteration:
                 break
             count -= 1
-        return PacketList(records, name=os.path.basename(self.filename), lazy=LAZY_RECORDS)
+        return PacketList(records, name=os.path.basename(self.filename),
+                          lazy=LAZY_RECORDS[self.format])
 
 
 class RawPcapNgReader(RawPcapReader):
@@ -233,6 +246,7 @@ def rdpcap(filename: str | os.PathLike | BinaryIO, count: int = -1) -> PacketLis
     """
     with RawPcapReader(filename) as reader:
         name = os.path.basename(reader.filename)
+        lazy = LAZY_RECORDS[reader.format]
         records: list[CaptureRecord] = []
         append = records.append
         it = reader._records
@@ -244,5 +258,5 @@ def rdpcap(filename: str | os.PathLike | BinaryIO, count: int = -1) -> PacketLis
                 for rec, _ in zip(it, range(count), strict=False):
                     append(rec)
         except CaptureFileError as exc:
-            raise _damage(exc, PacketList(records, name=name, lazy=LAZY_RECORDS)) from None
-    return PacketList(records, name=name, lazy=LAZY_RECORDS)
+            raise _damage(exc, PacketList(records, name=name, lazy=lazy)) from None
+    return PacketList(records, name=name, lazy=lazy)

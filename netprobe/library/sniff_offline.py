@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from netprobe.library.packet_list import PacketList
-from netprobe.library.pcap_read import RawPcapReader, packet_from_record
+from netprobe.library.pcap_read import LAZY_RECORDS, RawPcapReader
 from netprobe.library.pcap_write import linktype_of
 from netprobe.library.sniff_loop import SniffLoop
 from netprobe.packet.layer import Layer
@@ -42,6 +42,7 @@ def _is_file(source: Any) -> bool:
 
 def _from_file(source: Any, bpf: _Filters | None) -> Iterator[Any]:
     with RawPcapReader(source) as reader:
+        packet_from_record = LAZY_RECORDS[reader.format][1]
         while True:
             try:
                 rec = reader._next_record()

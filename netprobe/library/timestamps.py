@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["EDecimal", "exact_time"]
+__all__ = ["EDecimal", "exact_time", "quotient_time"]
 
 
 def _coerce(other: Any) -> Any:
@@ -89,3 +89,9 @@ def exact_time(sec: int, frac: int, units: int) -> EDecimal:
     if k is not None:
         return EDecimal(Decimal(sec * units + frac).scaleb(-k))
     return EDecimal(Decimal(sec) + Decimal(frac) / Decimal(units))
+
+
+def quotient_time(sec: int, frac: int, units: int) -> EDecimal:
+    """``sec + frac / units`` as the quotient of the count of units by the units, as
+    Scapy gives the time of a pcapng packet (``951619590.81597``: no trailing zeros)."""
+    return EDecimal(Decimal(sec * units + frac) / Decimal(units))
