@@ -143,6 +143,10 @@ class ResultList(PacketList):
         a = item.answer
         return f"{item.probe.summary()} ==> {'None' if a is None else a.summary()}"
 
+    def _args(self, item: Any) -> tuple[Any, ...]:
+        # Scapy calls prn, lfilter and filter's function with the pair's two packets
+        return (item.probe, item.answer)
+
     def make_table(self, fn: Any) -> None:
         """Print a table of ``fn(sent, received) -> (column, row, cell)``."""
         from netprobe.library import table
@@ -197,6 +201,9 @@ class Unanswered(ResultList):
 
     def _summary(self, item: Any) -> str:
         return item.probe.summary()
+
+    def _args(self, item: Any) -> tuple[Any, ...]:
+        return (item,)
 
     make_table = PacketList.make_table
     make_lined_table = PacketList.make_lined_table

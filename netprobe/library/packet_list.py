@@ -161,6 +161,11 @@ class PacketList:
     def _summary(self, item: Any) -> str:
         return self._packet(item).summary()
 
+    def _args(self, item: Any) -> tuple[Any, ...]:
+        """What the caller's functions (``prn``, ``lfilter``, ``filter``'s) are given for
+        an item: the packet (a pair's two packets, in an answer list)."""
+        return (item,)
+
     def _counts(self) -> str:
         counts = dict.fromkeys(self.stats, 0)
         other = 0
@@ -181,17 +186,17 @@ class PacketList:
                 lfilter: Callable[[Any], bool] | None = None) -> None:
         """Print one line per packet (``prn(p)`` instead of its summary when given)."""
         for item in self:
-            if lfilter is not None and not lfilter(item):
+            if lfilter is not None and not lfilter(*self._args(item)):
                 continue
-            print(self._summary(item) if prn is None else prn(item))
+            print(self._summary(item) if prn is None else prn(*self._args(item)))
 
     def nsummary(self, prn: Callable[[Any], Any] | None = None,
                  lfilter: Callable[[Any], bool] | None = None) -> None:
         """Like :meth:`summary`, each line after the packet's index in the list."""
         for i, item in enumerate(self):
-            if lfilter is not None and not lfilter(item):
+            if lfilter is not None and not lfilter(*self._args(item)):
                 continue
-            print(f"{i:04d}", self._summary(item) if prn is None else prn(item))
+            print(f"{i:04d}", self._summary(item) if prn is None else prn(*self._args(item)))
 
     def show(self, *args: Any, **kwargs: Any) -> None:
         """Same as :meth:`nsummary`."""
@@ -199,7 +204,8 @@ class PacketList:
 
     def filter(self, func: Callable[[Any], bool]) -> PacketList:
         """The packets for which ``func`` is true, as a new list."""
-        return self._derived([p for p in self if func(p)], f"filtered {self.listname}")
+        return self._derived([p for p in self if func(*self._args(p))],
+                             f"filtered {self.listname}")
 
     def getlayer(self, cls: Any, nb: int | None = None) -> PacketList:
         """The layer ``cls`` of every packet that has it."""
@@ -240,7 +246,7 @@ class PacketList:
         from netprobe.packet.hexview import hexdump
 
         for i, item in enumerate(self):
-            if lfilter is not None and not lfilter(item):
+            if lfilter is not None and not lfilter(*self._args(item)):
                 continue
             pkt = self._packet(item)
             data = part(pkt)
@@ -248,7 +254,7 @@ class PacketList:
                 continue
             t = float(pkt.time)
             clock = time.strftime("%H:%M:%S", time.localtime(t))
-            print(f"{i:04d} {clock}.{round(t % 1 * 1e6) % 1000000:06d} {pkt.summary()}")
+            print(f"{i:04d} {clock}.{round(t % 1 * 1e6) % 1000000:06d} {self._summary(item)}")
             if data is not None:
                 hexdump(data)
 
@@ -287,7 +293,8 @@ class PacketList:
         except ImportError:
             raise ImportError("PacketList.plot needs matplotlib: pip install netprobe[plot]"
                               ) from None
-        values = [f(p) for p in self if lfilter is None or lfilter(p)]
+        values = [f(*self._args(p)) for p in self
+                  if lfilter is None or lfilter(*self._args(p))]
         if plot_xy:
             return plt.plot(*zip(*values, strict=True), **kwargs)
         return plt.plot(values, **kwargs)

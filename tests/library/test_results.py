@@ -47,7 +47,9 @@ def test_answer_list_prints_pairs(capsys: pytest.CaptureFixture[str]) -> None:
     ans.make_table(lambda s, r: (s[IP].dst, s[TCP].dport, r[TCP].flags))
     table = capsys.readouterr().out.splitlines()
     assert table[0].split() == ["198.18.1.10"] and table[1].split() == ["80", "SA"]
-    assert len(ans.filter(lambda pair: pair[1][TCP].flags == "SA")) == 1
+    assert len(ans.filter(lambda s, r: r[TCP].flags == "SA")) == 1
+    ans.summary(lambda s, r: f"{s[TCP].dport} {r[TCP].flags}", lfilter=lambda s, r: True)
+    assert capsys.readouterr().out == "80 SA\n"
     assert len(ans[TCP]) == 1
 
 
@@ -70,3 +72,25 @@ def test_pairs_carry_their_times_and_write_to_captures(tmp_path) -> None:
     assert [bytes(p) for p in pairs] == [ans[0].probe_bytes, ans[0].answer_bytes]
     assert [float(p.time) for p in pairs] == [1.0, 1.5]
     assert [bytes(p) for p in rdpcap(str(tmp_path / "unans.pcap"))] == [unans[0].probe_bytes]
+
+
+def test_answer_lists_print_as_scapys(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.library.scapy_peer import scapy
+
+    sc = scapy()
+    from scapy.plist import QueryAnswer, SndRcvList
+
+    ans, unans = _run()
+    theirs = SndRcvList([QueryAnswer(sc.IP(ans[0].probe_bytes), sc.IP(ans[0].answer_bytes))])
+    their_unans = sc.PacketList([sc.IP(unans[0].probe_bytes)], name="Unanswered")
+
+    def show(answers: object, unanswered: object) -> str:
+        print(repr(answers), repr(unanswered))
+        answers.summary(lambda s, r: (s.dport, int(r.getlayer("TCP").flags)))  # type: ignore[attr-defined]
+        answers.nsummary(lambda s, r: r.src, lfilter=lambda s, r: r.ttl > 0)  # type: ignore[attr-defined]
+        answers.make_table(lambda s, r: (s.dst, s.dport, r.src))  # type: ignore[attr-defined]
+        print(repr(answers.filter(lambda s, r: r.src == s.dst)))  # type: ignore[attr-defined]
+        unanswered.nsummary(lambda p: p.dst)  # type: ignore[attr-defined]
+        return capsys.readouterr().out
+
+    assert show(ans, unans) == show(theirs, their_unans)
