@@ -58,8 +58,8 @@ def test_records_hide_the_dominant_state():
     assert recs[5]["port"] == 80 and recs[5]["ttl"] == 60
     assert recs[-1] == {"type": "summary", "scan": "syn", "hosts": {"up": 2, "down": 0},
                         "ports": {"open": 2, "closed": 27, "filtered": 5}, "ts": None,
-                        "elapsed_s": 0.5, "scanned": {}, "sent": 40, "received": 36, "retries": 3, "rate": 80.0, "seed": 7,
-                        "shard": "1/1"}
+                        "elapsed_s": 0.5, "scanned": {}, "sent": 40, "received": 36,
+                        "retries": 3, "rate": 80.0, "seed": 7, "shard": "1/1"}
 
 
 def test_all_states_lists_every_port():
