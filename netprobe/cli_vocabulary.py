@@ -95,7 +95,6 @@ WORDS: tuple[Word, ...] = (
 KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
     # portscan: issue 19 item 2 (a later change gives portscan nmap's habits)
     ("portscan", "resends of an unanswered probe"): "--max-retries (nmap's name) for now",
-    ("portscan", "IPv4 only"): "no -4 yet",
     ("portscan", "destination port(s), or the ports to show"): "-p only (as nmap)",
 }
 """(subcommand, meaning) pairs that do not follow the vocabulary yet, and why."""

@@ -50,6 +50,8 @@ class NmapStyleCommand(click.Command):
 @click.option("-sn", "ping_only", is_flag=True, help="Host discovery only, no port scan.")
 @click.option("-Pn", "skip_discovery", is_flag=True,
               help="Skip host discovery: treat every target as up.")
+@click.option("-4", "ipv4", is_flag=True,
+              help="IPv4 only (the default for names; IPv6 targets are refused).")
 @click.option("-6", "ipv6", is_flag=True, help="IPv6 (implied by IPv6 targets).")
 @click.option("-p", "ports", metavar="PORTS",
               help="Ports: 22,80,1000-2000; - or -p- for all; T:80,U:53 per protocol.")
@@ -115,7 +117,7 @@ class NmapStyleCommand(click.Command):
 @click.pass_context
 def command(ctx: click.Context, targets: tuple[str, ...], syn: bool, connect: bool,
             fin: bool, null: bool, xmas: bool, ack: bool, udp: bool, ping_only: bool,
-            skip_discovery: bool, ipv6: bool, ports: str | None, top: int | None,
+            skip_discovery: bool, ipv4: bool, ipv6: bool, ports: str | None, top: int | None,
             fast: bool, no_resolve: bool, only_open: bool, reason: bool, verbose: int,
             input_file: str | None, excludes: tuple[str, ...], exclude_file: str | None,
             template: int | None, rate: float | None, min_rate: float | None,
@@ -195,7 +197,7 @@ def command(ctx: click.Context, targets: tuple[str, ...], syn: bool, connect: bo
                      privileged=privileged, skip_discovery=skip_discovery, template=template,
                      seed=seed, shard=shard, rate=rate, min_rate=min_rate, max_rate=max_rate,
                      max_retries=max_retries, max_time=max_time, all_states=all_states,
-                     iface=iface, ipv6=ipv6)
+                     iface=iface, ipv6=ipv6, ipv4=ipv4)
     if plan.needs_raw and not privileged and not scheduler:
         kind = "a UDP scan (-sU)" if plan.scan in (None, "connect") else \
             f"a {plan.scan.upper()} scan"

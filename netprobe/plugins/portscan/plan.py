@@ -118,7 +118,7 @@ def make_plan(*, targets: list[str], input_file: str | None, excludes: list[str]
               template: int | None, seed: int | None, shard: str | None,
               rate: float | None, min_rate: float | None, max_rate: float | None,
               max_retries: int | None, max_time: str | None, all_states: bool,
-              iface: str | None, ipv6: bool) -> ScanPlan:
+              iface: str | None, ipv6: bool, ipv4: bool = False) -> ScanPlan:
     """Check every argument and resolve the targets; UsageError on the first mistake."""
     scan, udp, only_discovery = choose_scans(scan_flags, privileged)
     specs = list(targets)
@@ -145,7 +145,10 @@ def make_plan(*, targets: list[str], input_file: str | None, excludes: list[str]
         raise UsageError("--max-retries must be 0 or more")
     timing = TEMPLATES[DEFAULT_TEMPLATE if template is None else template]
     timing = timing.with_limits(max_retries=max_retries)
-    target_set = TargetSet.parse(specs, excluded, family=6 if ipv6 else None)
+    if ipv4 and ipv6:
+        raise UsageError("-4 and -6 contradict each other: give one of them")
+    family = 6 if ipv6 else 4 if ipv4 else None
+    target_set = TargetSet.parse(specs, excluded, family=family)
     if target_set.count() == 0:
         raise UsageError("no targets left after the exclusions" if excluded
                          else "no targets given")
@@ -164,7 +167,7 @@ def make_plan(*, targets: list[str], input_file: str | None, excludes: list[str]
                     rate=rate, min_rate=min_rate, max_rate=max_rate,
                     max_time=parse_duration(max_time) if max_time else None,
                     max_retries=max_retries, all_states=all_states, iface=iface,
-                    family=6 if ipv6 else None)
+                    family=family)
 
 
 def _ports_for(proto: str, spec: PortSpec | None, top: int | None) -> list[int]:

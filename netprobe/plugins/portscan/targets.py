@@ -180,13 +180,15 @@ class TargetSet:
         """Targets from specifications minus exclusions; UsageError for bad input.
 
         ``family`` 6 (``-6``) makes host names resolve to IPv6; an IPv4 literal
-        with ``-6`` is a contradiction and refused.
+        with ``-6`` (an IPv6 one with ``-4``) is a contradiction and refused.
         """
         found: dict[int, list[Range]] = {4: [], 6: []}
         for spec in specs:
             fam, rng = parse_spec(spec, prefer=family, resolver=resolver)
             if family == 6 and fam == 4:
                 raise UsageError(f"target {spec!r} is IPv4 but -6 asks for IPv6 targets")
+            if family == 4 and fam == 6:
+                raise UsageError(f"target {spec!r} is IPv6 but -4 asks for IPv4 targets")
             found[fam].append(rng)
         holes: dict[int, list[Range]] = {4: [], 6: []}
         for spec in excludes:

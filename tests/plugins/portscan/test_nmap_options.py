@@ -87,3 +87,11 @@ def test_loopback_open_reason_fast_and_stdout_files(tmp_path):
                 .stdout.splitlines()]
         assert sum(fast[-1]["ports"].values()) == 100
     assert Path(tmp_path).exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["-4", "::1"], "is IPv6 but -4 asks for IPv4 targets"),
+    (["-4", "-6", "::1"], "-4 and -6 contradict each other")])
+def test_address_family_options(args, message):
+    done = _netprobe("-sT", "-p", "22", *args)
+    assert done.returncode == 2 and message in done.stderr, done
