@@ -24,11 +24,11 @@ _cache: dict[str, str] = {}
 def set_source_resolver(fn: SourceResolver | None) -> None:
     """Install (or remove, with None) the function mapping a destination to a source.
 
-    Once set (or removed) here, the library face's default is never installed.
+    Removed, the library face's default is installed again on the next need.
     """
     global _resolver, _tried
     _resolver = fn
-    _tried = True
+    _tried = fn is not None
     _cache.clear()
 
 

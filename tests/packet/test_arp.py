@@ -197,7 +197,7 @@ def test_targets_fitted_to_the_source_lengths() -> None:
 def test_source_address_from_the_route_hook() -> None:
     saved = packet_route._resolver
     try:
-        packet_route.set_source_resolver(None)
+        packet_route.set_source_resolver(lambda dst: None)  # a lookup that finds no route
         with pytest.raises(UsageError):
             bytes(ARP(pdst=A2))
         packet_route.set_source_resolver(lambda dst: A1 if dst == A2 else None)

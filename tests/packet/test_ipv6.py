@@ -420,10 +420,11 @@ def test_probe_without_source_asks_the_route_hook():
         assert bytes(probe)[8:24] == bytes(IPv6(src=A))[8:24]
         reply = IPv6(src=B, dst=A) / UDP(sport=2, dport=1)
         assert probe.hashkey() == _key(reply)
+        route.set_source_resolver(lambda dst: None)  # a lookup that finds no route
+        with pytest.raises(UsageError):
+            bytes(IPv6(dst=B) / UDP())
     finally:
         route.set_source_resolver(None)
-    with pytest.raises(UsageError):
-        bytes(IPv6(dst=B) / UDP())
 
 
 # -- captures ---------------------------------------------------------------------------------
