@@ -330,18 +330,18 @@ def _scan_and_print(plan: Any, scope: Any, privileged: bool, output: Any,
         # nothing needs the probes any more: a sweep's results go before its records come
         saved.results = []
     made = interpret.records(hosts, every, dict(saved.counters), extra)
-    if view.get("only_open"):
-        made = only_open(made)
     if output.json and not keep and previous is None and not files and not save:
-        for rec in made:
+        for rec in (only_open(made) if view.get("only_open") else made):
             output.emit(rec)
         return interrupted, False
     records = list(made)
     del hosts
+    # --diff and the history compare whole scans; --open narrows what is shown and written
     found = changes(previous, records) if previous is not None else None
+    shown = list(only_open(records)) if view.get("only_open") else records
     if not interrupted:
         # -o and --save appear complete or not at all; an interrupted scan leaves them be
-        files.write(records, output.stdout)
+        files.write(shown, output.stdout)
         if save:
             save_run(save, saved.results, plugin="portscan", argv=saved.argv,
                      options=options, counters=saved.counters, extra=extra)
@@ -349,10 +349,10 @@ def _scan_and_print(plan: Any, scope: Any, privileged: bool, output: Any,
     if view.get("stdout_taken"):
         pass  # an nmap output file (-oX -) has standard output
     elif output.json:
-        for rec in (records if found is None else [*found, summary]):
+        for rec in (shown if found is None else [*found, summary]):
             output.emit(rec)
     elif found is None:
-        render.render_records(records, output, reason=bool(view.get("reason")))
+        render.render_records(shown, output, reason=bool(view.get("reason")))
     else:
         render.change_table(output, found)
         output.line(render.summary_line(summary))

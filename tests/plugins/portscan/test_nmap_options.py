@@ -95,3 +95,26 @@ def test_loopback_open_reason_fast_and_stdout_files(tmp_path):
 def test_address_family_options(args, message):
     done = _netprobe("-sT", "-p", "22", *args)
     assert done.returncode == 2 and message in done.stderr, done
+
+
+def test_reason_column_only_with_reason_and_diff_table(capsys):
+    from netprobe.output import Output
+    from netprobe.plugins.portscan.render import change_table, render_records
+
+    recs = [{"type": "host", "host": "198.18.1.11", "state": "up", "reason": "user-set",
+             "ports": {"open": 1, "closed": 9},
+             "not_shown": [{"state": "closed", "proto": "tcp", "reason": "reset", "count": 9}]},
+            {"type": "port", "host": "198.18.1.11", "proto": "tcp", "port": 22,
+             "state": "open", "reason": "syn-ack", "ttl": 64, "service": "ssh"}]
+    render_records(recs, Output(json=False), reason=False)
+    plain = capsys.readouterr().out
+    render_records(recs, Output(json=False), reason=True)
+    reasons = capsys.readouterr().out
+    assert "Not shown: 9 closed tcp ports (reset)" in plain
+    assert "syn-ack" not in plain and "REASON" not in plain
+    assert "syn-ack" in reasons and "REASON" in reasons
+    change_table(Output(json=False), [{"type": "port-change", "change": "opened",
+                                       "host": "198.18.1.11", "proto": "tcp", "port": 22,
+                                       "before": "closed", "after": "open"}])
+    text = capsys.readouterr().out
+    assert "opened" in text and "22/tcp" in text and "closed" in text
