@@ -238,6 +238,11 @@ class Output:
 
         JSON mode: one JSON Lines object, keys in the given order. Terminal
         mode: ``key=value`` pairs on one line, for commands without a table.
+
+        A record follows ``netprobe/schemas/records.json``: ``type`` first, one
+        shape per type across subcommands, times as numbers with the unit in
+        the key (``ts``/``*_ts`` epoch seconds, ``*_s`` seconds, ``*_ms``
+        milliseconds); ``tests/test_schemas.py`` holds every subcommand to it.
         """
         if self.json:
             self._write(json_line(obj))
