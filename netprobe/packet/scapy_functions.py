@@ -79,10 +79,8 @@ def fragment(pkt: Any, fragsize: int = 1480) -> list[Any]:
             q.len = None
             q.chksum = None
             q.ihl = None
-            flags = int(q.flags or 0)
             if i < len(pieces) - 1:
-                flags |= 1  # MF
-            q.flags = flags
+                q.flags = int(q.flags or 0) | 1  # MF
             q.frag = base_off + i * fragsize // 8
             out.append(q / Raw(load=piece))
     return out
