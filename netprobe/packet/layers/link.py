@@ -624,6 +624,8 @@ class NFLOG(Layer):
     def build_layer(self, payload: bytes) -> bytes:
         hdr = self._pack_fixed() + self.build_tail()
         if self._payload is None:
+            if self.payload_len is not None:  # a payload attribute read with nothing in it
+                return hdr + self._tlv_head(self.payload_len, _NFULA_PAYLOAD) + payload
             return hdr + payload
         # Padding at the top of the packet is what followed the logged packet in the
         # capture (its alignment, later attributes): outside the attribute.
@@ -666,6 +668,9 @@ class NFLOG(Layer):
                 self.payload_len = length
                 return i + 4, i + length
             tlvs.append((kind, buf[i + 4:i + length]))
+            pad = buf[i + length:i + length + (-length % 4)]
+            if pad.count(0) != len(pad):  # the kernel pads with zeros; building does too
+                raise ParseError(f"attribute {kind} is followed by non-zero padding")
             i += length + (-length % 4)
         if i != end:
             raise ParseError(f"{end - i} bytes after the last attribute")
