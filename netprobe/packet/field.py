@@ -112,6 +112,10 @@ class FlagValue(int):
         """The flags as a number (Scapy's ``flags.value``)."""
         return int(self)
 
+    def flagrepr(self) -> str:
+        """The flags as letters (Scapy's ``flagrepr()``)."""
+        return str(self)
+
     def __reduce__(self) -> Any:
         # the class is made per field: pickles name it by its letters
         return (flag_value, (type(self).__name__, type(self).letters, int(self)))

@@ -987,6 +987,22 @@ class Layer(metaclass=LayerMeta):
                 if nb == 0:
                     return cur
             cur = cur._payload
+        if nb == 1 and getattr(cls, "held_in_fields", False):
+            return self._in_fields(cls)  # DNS records live in DNS's sections
+        return None
+
+    def _in_fields(self, cls: Any) -> Layer | None:
+        """The first layer of class ``cls`` held in a field (DNS records), as Scapy's
+        lookup finds it; None if none."""
+        for layer in self.chain():
+            for f in type(layer).fields_desc:
+                v = getattr(layer, f.name, None)
+                items = v if isinstance(v, list) else (v,) if isinstance(v, Layer) else ()
+                for x in items:
+                    if isinstance(x, Layer):
+                        found = x.getlayer(cls)
+                        if found is not None:
+                            return found
         return None
 
     def haslayer(self, cls: type[Layer] | str) -> bool | int:
@@ -1004,6 +1020,9 @@ class Layer(metaclass=LayerMeta):
                 if t is cls or cls in t.found_as:
                     return cur
                 cur = cur._payload
+            inner = self._in_fields(cls)  # a record inside a field: pkt[DNSQR]
+            if inner is not None:
+                return inner
             raise IndexError(f"Layer [{cls.__name__}] not found")
         nb = 1
         if isinstance(cls, slice):  # pkt[IP:2], the second IP layer
@@ -1224,6 +1243,8 @@ class Layer(metaclass=LayerMeta):
     shown_tables: ClassVar[dict[str, Any]] = {}
     #: list fields shown as lists of packets (a heading, then each packet)
     packet_lists: ClassVar[frozenset[str]] = frozenset()
+    #: layers that live inside another layer's fields (DNS records): lookups search there
+    held_in_fields: ClassVar[bool] = False
     #: ``ls()``: the Scapy field kind shown for a field, where netprobe's kind differs
     ls_kinds: ClassVar[dict[str, str]] = {}
     #: ``ls()``: the default Scapy shows for a field, where netprobe's differs

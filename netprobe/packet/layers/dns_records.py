@@ -137,6 +137,7 @@ class DNSQR(Layer):
     name = 'DNS Question Record'
     ls_kinds = {"qname": "DNSStrField"}
     ls_defaults = {"qname": b"www.example.com."}
+    held_in_fields = True
     fields = (
         DNSNameField("qname", "www.example.com"),
         ShortField("qtype", 1, names=DNS_QTYPES),
@@ -221,6 +222,7 @@ class ResourceRecord(Layer):
 
     #: Scapy forgets the RDATA length it read (it is recomputed): shown as None
     forgotten_when_read = frozenset(("rdlen",))
+    held_in_fields = True
 
     def _class_word(self) -> int:
         return (self.cacheflush & 1) << 15 | self.rclass & 0x7FFF
