@@ -22,7 +22,11 @@ from netprobe.packet import (
     Ether,
     ICMPv6EchoReply,
     ICMPv6EchoRequest,
+    ICMPv6ND_NA,
+    ICMPv6ND_NS,
+    IPerror,
     IPv6,
+    UDPerror,
     dissect,
 )
 
@@ -54,13 +58,24 @@ def _pairs(lib: object) -> dict:
                 lib.ARP(op=1, psrc=A, pdst=B)),
         "echo6": (lib.IPv6(src=B6, dst=A6) / lib.ICMPv6EchoReply(id=3, seq=4),
                   lib.IPv6(src=A6, dst=B6) / lib.ICMPv6EchoRequest(id=3, seq=4)),
+        "ether-synack": (lib.Ether() / ip(src=B, dst=A)
+                         / tcp(sport=80, dport=1000, flags="SA", seq=9, ack=101),
+                         lib.Ether() / syn),
+        "synack6": (lib.IPv6(src=B6, dst=A6) / tcp(sport=80, dport=1000, flags="SA", ack=101),
+                    lib.IPv6(src=A6, dst=B6) / tcp(sport=1000, dport=80, flags="S", seq=100)),
+        "nd": (lib.IPv6(src=B6, dst=A6) / lib.ICMPv6ND_NA(tgt=B6),
+               lib.IPv6(src=A6, dst="ff02::1:ff00:2") / lib.ICMPv6ND_NS(tgt=B6)),
+        "port-unreachable": (ip(src=B, dst=A) / icmp(type=3, code=3)
+                             / lib.IPerror(src=A, dst=B) / lib.UDPerror(sport=3333, dport=53),
+                             ip(src=A, dst=B) / udp(sport=3333, dport=53)),
     }
     return out
 
 
 class _Ours:
-    IP, TCP, UDP, ICMP, DNS, ARP, IPv6 = IP, TCP, UDP, ICMP, DNS, ARP, IPv6
+    IP, TCP, UDP, ICMP, DNS, ARP, IPv6, Ether = IP, TCP, UDP, ICMP, DNS, ARP, IPv6, Ether
     ICMPv6EchoReply, ICMPv6EchoRequest = ICMPv6EchoReply, ICMPv6EchoRequest
+    ICMPv6ND_NA, ICMPv6ND_NS, IPerror, UDPerror = ICMPv6ND_NA, ICMPv6ND_NS, IPerror, UDPerror
 
 
 @pytest.mark.parametrize("name", sorted(_pairs(_Ours)))
