@@ -510,13 +510,19 @@ def _encap(linktype: Any) -> int | None:
 
 
 def _check_time(number: int, mine: Any, theirs: Any, out: list[Mismatch]) -> bool:
-    if not isinstance(mine, str) or not isinstance(theirs, str) or not theirs:
+    if not isinstance(theirs, str) or not theirs:
         return False
-    exact = Fraction(Decimal(mine))
     ts = frame_time(theirs)
-    digits = len(mine.partition(".")[2])
-    # tshark shows nanoseconds; finer units (2^-n resolutions) are rounded there.
-    ok = abs(exact - ts) < Fraction(1, 10**9) if digits > 9 else exact == ts
+    if isinstance(mine, (int, float)) and not isinstance(mine, bool):
+        # a JSON number: a double holds an epoch time to about a quarter of a microsecond
+        ok = abs(Fraction(mine) - ts) < Fraction(1, 10**6)
+    elif isinstance(mine, str):
+        exact = Fraction(Decimal(mine))
+        digits = len(mine.partition(".")[2])
+        # tshark shows nanoseconds; finer units (2^-n resolutions) are rounded there.
+        ok = abs(exact - ts) < Fraction(1, 10**9) if digits > 9 else exact == ts
+    else:
+        return False
     if not ok:
         out.append(Mismatch(number, "frame.time_epoch", mine, theirs))
     return True
