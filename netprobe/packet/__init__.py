@@ -31,7 +31,29 @@ __all__ = ["IP", "LINKTYPES", "TCP", "UDP", "Ether", "Layer", "Padding", "Raw", 
 
 #: layer family modules; each defines ``__all__`` with its public layer classes
 FAMILIES = ("link", "arp", "icmp", "ipv6", "icmpv6", "dns", "dot11", "icmp_error",
-            "mpls", "gre", "vxlan", "dhcp", "http", "pppoe", "teredo")
+            "mpls", "gre", "vxlan", "dhcp", "http", "pppoe", "teredo", "l2tp")
+
+#: the families whose import binds a layer above each of these classes (module.name), or
+#: for a class keyed by ports, above each port: a dissection that finds nothing above one
+#: of them imports only these, not every family (a traceroute's UDP probe to port 33434,
+#: or the payload an ICMP error quotes, would otherwise cost a small command 45 ms of
+#: imports); a class not listed imports them all. Only classes that choose the next layer
+#: from their binding table (or from nothing a family can extend) are listed: IPv6 asks
+#: the next-header registry the families fill. Checked against the families' own
+#: bindings in tests/packet/test_import_cost.py.
+FAMILIES_BINDING_UNDER: dict[str, tuple[str, ...] | dict[int, tuple[str, ...]]] = {
+    "netprobe.packet.layers.ether.Ether": ("link", "arp", "pppoe"),
+    "netprobe.packet.layers.ip.IP": {1: ("icmp",), 41: ("link",), 47: ("gre",), 51: ("link",)},
+    "netprobe.packet.layers.tcp.TCP": {53: ("dns",)},
+    "netprobe.packet.layers.udp.UDP": {53: ("dns",), 5353: ("dns",), 5355: ("dns",),
+                                       67: ("dhcp",), 68: ("dhcp",), 1701: ("l2tp",),
+                                       4789: ("vxlan",), 4790: ("vxlan",), 8472: ("vxlan",)},
+    "netprobe.packet.layers.icmp.ICMP": (),
+    "netprobe.packet.layers.icmp_quote.IPerror": ("icmp_error",),
+    "netprobe.packet.layers.icmp_quote.TCPerror": (),
+    "netprobe.packet.layers.icmp_quote.UDPerror": (),
+    "netprobe.packet.layers.icmp_error.ICMPerror": (),
+}
 
 _families_loaded = False
 

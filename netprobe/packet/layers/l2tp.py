@@ -1,0 +1,122 @@
+"""L2TP version 2 (RFC 2661) on UDP port 1701, as Scapy declares it.
+
+Scapy's names and layout: ``hdr`` (12 flag bits, Scapy's names: ``priority``,
+``offset``, ``sequence``, ``length``, ``control`` among reserved ones),
+``version`` (4 bits, 2), then ``len`` when the length flag is set,
+``tunnel_id`` and ``session_id``, ``ns`` and ``nr`` when the sequence flag is
+set, ``offset`` and its ``pad`` when the offset flag is set. As in Scapy a PPP
+frame follows (a data message's; a control message's AVPs read as PPP too),
+and building over UDP fills both ports with 1701.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import netprobe.packet.packet_class  # noqa: F401 - stacking fills default ports (overloads)
+from netprobe.packet.field import BitField, FlagsField, ShortField, TailField, UIntField
+from netprobe.packet.layer import Layer, Truncated, bind_layers
+from netprobe.packet.layers.link import PPP
+from netprobe.packet.layers.udp import UDP
+
+__all__ = ["L2TP"]
+
+L2TP_FLAGS = ("res00", "res01", "res02", "res03", "priority", "offset", "res06", "sequence",
+              "res08", "res09", "length", "control")
+_OFFSET, _SEQUENCE, _LENGTH = 0x020, 0x080, 0x400
+L2TP_PORT = 1701
+
+
+class _Conditional(UIntField, TailField):
+    """A 16-bit field on the wire only when its flag is set."""
+
+    __slots__ = ()
+    settable = True
+
+    def __init__(self, name: str, default: Any) -> None:
+        super().__init__(name, default, "H")
+
+
+class L2TP(Layer):
+    """An L2TPv2 header: flags, version, the optional length, tunnel and session ids,
+    the optional sequence numbers and offset."""
+
+    overloads_lower = True
+
+    fields = (
+        FlagsField("hdr", 0, 12, L2TP_FLAGS),
+        BitField("version", 2, 4),
+        _Conditional("len", None),
+        ShortField("tunnel_id", 0),
+        ShortField("session_id", 0),
+        _Conditional("ns", 0),
+        _Conditional("nr", 0),
+        _Conditional("offset", 0),
+    )
+    __slots__ = ("pad",)
+    keep_slots = ("pad",)
+
+    def present_fields(self) -> tuple[str, ...]:
+        """The names of the fields on the wire for these flags (Scapy shows these)."""
+        flags = int(self.hdr or 0)
+        names = ["hdr", "version"]
+        if flags & _LENGTH:
+            names.append("len")
+        names += ["tunnel_id", "session_id"]
+        if flags & _SEQUENCE:
+            names += ["ns", "nr"]
+        if flags & _OFFSET:
+            names.append("offset")
+        return tuple(names)
+
+    def build_layer(self, payload: bytes) -> bytes:
+        flags = int(self.hdr or 0)
+        fields = self.present_fields()
+        pad = getattr(self, "pad", None) or b""
+        size = 2 + 2 * (len(fields) - 2) + len(pad)
+        out = (((flags & 0xFFF) << 4) | (self.version & 0xF)).to_bytes(2, "big")
+        for name in fields[2:]:
+            value = getattr(self, name)
+            if name == "len" and value is None:
+                value = size + len(payload)
+            out += (value & 0xFFFF).to_bytes(2, "big")
+        return out + pad + payload
+
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 2:
+            raise Truncated(f"truncated header ({end - off} of 2 bytes)")
+        word = int.from_bytes(buf[off:off + 2], "big")
+        self.hdr = type(self).fields_by_name["hdr"].check(word >> 4)
+        self.version = word & 0xF
+        self.len, self.ns, self.nr, self.offset, self.pad = None, 0, 0, 0, b""
+        fields = self.present_fields()[2:]
+        need = 2 + 2 * len(fields)
+        if end - off < need:
+            raise Truncated(f"truncated header ({end - off} of {need} bytes)")
+        at = off + 2
+        for name in fields:
+            setattr(self, name, int.from_bytes(buf[at:at + 2], "big"))
+            at += 2
+        if int(self.hdr) & _OFFSET:
+            pad_end = min(end, at + self.offset)
+            self.pad = bytes(buf[at:pad_end])
+            at = pad_end
+        return at, end
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        return PPP if end > off else None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"layer": "L2TP"}
+        by_name = self.fields_by_name
+        for name in self.present_fields():
+            d[name] = by_name[name].to_json(getattr(self, name))
+        return d
+
+    def summary_part(self) -> str:
+        return "L2TP"
+
+
+bind_layers(UDP, L2TP, dport=L2TP_PORT, sport=L2TP_PORT)
+UDP._dissect_table.setdefault(("dport", L2TP_PORT), L2TP)
+UDP._dissect_table.setdefault(("sport", L2TP_PORT), L2TP)
