@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+__all__ = ["face_subset"]
+
 
 def face_subset(names: Iterable[str] = (), prefixes: tuple[str, ...] = ()) -> dict[str, Any]:
     """The public names of ``netprobe`` among ``names`` or starting with ``prefixes``."""
