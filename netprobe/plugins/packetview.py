@@ -11,6 +11,8 @@ nanoseconds are rounded to what a JSON number carries).
 
 from __future__ import annotations
 
+import functools
+import time
 from typing import Any
 
 from netprobe.packet.layer import Layer
@@ -141,8 +143,6 @@ def time_stamp(ts_ns: int, mode: int, previous_ns: int | None, first_ns: int | N
     ``00:00:00.005783``; 4: ``2013-05-30 22:45:17.270862``; 5: delta since the
     first packet. Times are cut to microseconds, as tcpdump prints them.
     """
-    import time
-
     micros = ts_ns // 1000
     seconds, frac = divmod(micros, 1_000_000)
     if mode == 1:
@@ -154,9 +154,16 @@ def time_stamp(ts_ns: int, mode: int, previous_ns: int | None, first_ns: int | N
         delta = max(0, micros - (ts_ns if base is None else base) // 1000)
         whole, part = divmod(delta, 1_000_000)
         return f"{_clock(whole)}.{part:06d}"
+    return f"{_local_clock(seconds, mode >= 4)}.{frac:06d}"
+
+
+@functools.lru_cache(maxsize=4)
+def _local_clock(seconds: int, with_date: bool) -> str:
+    """``HH:MM:SS`` (after ``YYYY-MM-DD `` with the date) of local time; packets in
+    the same second share one call to the C library."""
     local = time.localtime(seconds)
-    day = time.strftime("%Y-%m-%d ", local) if mode >= 4 else ""
-    return f"{day}{local.tm_hour:02d}:{local.tm_min:02d}:{local.tm_sec:02d}.{frac:06d}"
+    day = time.strftime("%Y-%m-%d ", local) if with_date else ""
+    return f"{day}{local.tm_hour:02d}:{local.tm_min:02d}:{local.tm_sec:02d}"
 
 
 def link_header_length(pkt: Layer, data: bytes) -> int:
