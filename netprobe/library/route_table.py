@@ -1,7 +1,7 @@
 """The kernel's routing tables as Scapy prints them (``conf.route``, ``conf.route6``).
 
-Read from ``/proc/net/route`` and ``/proc/net/ipv6_route`` (the main table), each
-time they are shown, so they are never stale. Read-only: netprobe asks the kernel
+The kernel's main and local tables (an rtnetlink dump, as Scapy reads them),
+read each time they are shown, so they are never stale. Read-only: netprobe asks the kernel
 for every route it uses (``route(dst)``), so a change here could not take effect;
 change the kernel's tables with ``ip route`` instead.
 """
@@ -16,9 +16,6 @@ from typing import Any
 from netprobe.errors import UsageError
 
 __all__ = ["RouteTable", "RouteTable6"]
-
-_RTF_UP = 0x0001
-_RTF_REJECT = 0x0200
 
 
 def _text_table(header: list[str], rows: list[list[str]]) -> str:
@@ -47,6 +44,63 @@ def _ipv6_of(iface: str) -> list[str]:
         return []
 
 
+def _sources6(iface: str, dst: ipaddress.IPv6Address) -> list[str]:
+    """The interface's addresses a route to ``dst`` may leave from: those of its scope
+    (link-local for a link-local destination, global otherwise), all for multicast."""
+    addrs = _ipv6_of(iface)
+    if dst.is_multicast:
+        return addrs
+    local = dst.is_link_local
+    return [a for a in addrs if ipaddress.IPv6Address(a).is_link_local == local]
+
+
+_MAIN, _LOCAL = 254, 255
+#: route types shown: unicast, local, broadcast
+_SHOWN = (1, 2, 3)
+_RTMSG = struct.Struct("=BBBBBBBBI")  # family, dst_len, src_len, tos, table, proto, scope, type
+_RTA_DST, _RTA_OIF, _RTA_GATEWAY, _RTA_PRIORITY, _RTA_PREFSRC, _RTA_TABLE = 1, 4, 5, 6, 7, 15
+
+
+def _dump(family: int) -> list[dict[str, Any]]:
+    """Every route of every table, as the kernel lists them (rtnetlink dump)."""
+    from netprobe.wire import netlink
+
+    header = _RTMSG.pack(family, 0, 0, 0, 0, 0, 0, 0, 0)
+    out = []
+    try:
+        messages = list(netlink.request(netlink.RTM_GETROUTE, netlink.NLM_F_DUMP, header))
+    except OSError:
+        return out
+    for m in messages:
+        if m.type != netlink.RTM_NEWROUTE:
+            continue
+        _, dst_len, _, _, table, _, _, rtype, _ = _RTMSG.unpack(m.header[:_RTMSG.size])
+        a = m.attrs
+        if _RTA_TABLE in a:
+            table = struct.unpack("=I", a[_RTA_TABLE])[0]
+        oif = struct.unpack("=I", a[_RTA_OIF])[0] if _RTA_OIF in a else 0
+        try:
+            name = socket.if_indextoname(oif) if oif else ""
+        except OSError:
+            name = ""
+        out.append({"dst": a.get(_RTA_DST), "dst_len": dst_len, "table": table,
+                    "type": rtype, "iface": name, "gateway": a.get(_RTA_GATEWAY),
+                    "prefsrc": a.get(_RTA_PREFSRC),
+                    "priority": struct.unpack("=I", a[_RTA_PRIORITY])[0]
+                    if _RTA_PRIORITY in a else 0})
+    return out
+
+
+def _default_iface() -> str | None:
+    from netprobe.wire import iface as iface_mod
+
+    try:
+        gw = iface_mod.default_gateway(4) or iface_mod.default_gateway(6)
+    except Exception:  # no netifaces answer: no default interface
+        return None
+    return gw.iface if gw is not None else None
+
+
 class _ReadOnly:
     """Refuses Scapy's table-editing calls with the reason."""
 
@@ -62,25 +116,21 @@ class RouteTable(_ReadOnly):
 
     @property
     def routes(self) -> list[tuple[int, int, str, str, str, int]]:
-        """Scapy's tuples: network and netmask as integers, then the texts and metric."""
+        """Scapy's tuples, network and netmask as integers: the kernel's main and local
+        tables (unicast, local and broadcast routes), and the multicast route Scapy adds
+        on the default interface."""
         out = []
-        try:
-            with open("/proc/net/route", encoding="ascii") as f:
-                lines = f.read().splitlines()[1:]
-        except OSError:
-            return out
-        for line in lines:
-            parts = line.split()
-            if len(parts) < 8:
+        for r in _dump(socket.AF_INET):
+            if r["table"] not in (_MAIN, _LOCAL) or r["type"] not in _SHOWN:
                 continue
-            flags = int(parts[3], 16)
-            if not flags & _RTF_UP or flags & _RTF_REJECT:
-                continue
-            # each address is the kernel's u32 in host (little-endian) order
-            net, gw, netmask = (struct.unpack("!I", struct.pack("<I", int(p, 16)))[0]
-                                for p in (parts[1], parts[2], parts[7]))
-            gateway = socket.inet_ntoa(struct.pack("!I", gw))
-            out.append((net, netmask, gateway, parts[0], _ipv4_of(parts[0]), int(parts[6])))
+            net = struct.unpack("!I", r["dst"] or bytes(4))[0]
+            mask = (0xFFFFFFFF << (32 - r["dst_len"])) & 0xFFFFFFFF
+            gw = socket.inet_ntoa(r["gateway"]) if r["gateway"] else "0.0.0.0"
+            src = socket.inet_ntoa(r["prefsrc"]) if r["prefsrc"] else "0.0.0.0"
+            out.append((net, mask, gw, r["iface"], src, r["priority"]))
+        default = _default_iface()
+        if default is not None:
+            out.append((0xE0000000, 0xF0000000, "0.0.0.0", default, _ipv4_of(default), 250))
         out.sort(key=lambda r: (r[0], r[1]))
         return out
 
@@ -103,25 +153,20 @@ class RouteTable6(_ReadOnly):
 
     @property
     def routes(self) -> list[tuple[str, int, str, str, list[str], int]]:
-        """Scapy's tuples."""
+        """Scapy's tuples: the kernel's main and local tables (the multicast route at
+        Scapy's metric 250), longest prefixes first, each with the interface's addresses
+        of the destination's scope (link-local, global; all for multicast)."""
         out = []
-        try:
-            with open("/proc/net/ipv6_route", encoding="ascii") as f:
-                lines = f.read().splitlines()
-        except OSError:
-            return out
-        for line in lines:
-            parts = line.split()
-            if len(parts) < 10:
+        for r in _dump(socket.AF_INET6):
+            if r["table"] not in (_MAIN, _LOCAL) or r["type"] not in (1, 2, 5):
                 continue
-            flags = int(parts[8], 16)
-            if not flags & _RTF_UP or flags & _RTF_REJECT:
-                continue
-            dst = str(ipaddress.IPv6Address(bytes.fromhex(parts[0])))
-            hop = str(ipaddress.IPv6Address(bytes.fromhex(parts[4])))
-            out.append((dst, int(parts[1], 16), hop, parts[9], _ipv6_of(parts[9]),
-                        int(parts[5], 16)))
-        return out
+            dst = ipaddress.IPv6Address(r["dst"] or bytes(16))
+            hop = str(ipaddress.IPv6Address(r["gateway"])) if r["gateway"] else "::"
+            metric = 250 if r["type"] == 5 else r["priority"]
+            out.append((dst, r["dst_len"], hop, r["iface"], _sources6(r["iface"], dst),
+                        metric))
+        out.sort(key=lambda r: (-r[1], int(r[0])))
+        return [(str(d), n, h, i, src, m) for d, n, h, i, src, m in out]
 
     def route(self, dst: str | None = None, verbose: Any = None) -> tuple[str, str, str]:
         """(interface, source address, next hop) the kernel would use for ``dst``."""
