@@ -49,9 +49,13 @@ FAMILIES_BINDING_UNDER: dict[str, tuple[str, ...] | dict[int, tuple[str, ...]]] 
                                        67: ("dhcp",), 68: ("dhcp",), 1701: ("l2tp",),
                                        4789: ("vxlan",), 4790: ("vxlan",), 8472: ("vxlan",)},
     "netprobe.packet.layers.icmp.ICMP": (),
-    "netprobe.packet.layers.icmp_quote.IPerror": ("icmp_error",),
-    "netprobe.packet.layers.icmp_quote.TCPerror": (),
-    "netprobe.packet.layers.icmp_quote.UDPerror": (),
+    "netprobe.packet.layers.icmp_quote.IPerror": {1: ("icmp", "icmp_error"), 41: ("link",),
+                                                  47: ("gre",), 51: ("link",)},
+    "netprobe.packet.layers.icmp_quote.TCPerror": {53: ("dns",)},
+    "netprobe.packet.layers.icmp_quote.UDPerror": {53: ("dns",), 5353: ("dns",), 5355: ("dns",),
+                                                   67: ("dhcp",), 68: ("dhcp",),
+                                                   1701: ("l2tp",), 4789: ("vxlan",),
+                                                   4790: ("vxlan",), 8472: ("vxlan",)},
     "netprobe.packet.layers.icmp_error.ICMPerror": (),
 }
 

@@ -7,11 +7,33 @@ the length a header announces become ``Padding``.
 from __future__ import annotations
 
 import struct
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from netprobe.packet.layer import DISSECTED, Layer, LayerMeta, LengthNote, ParseError, Truncated
 from netprobe.packet.layers.raw import Padding, Raw
+
+
+def _load_binders(layer: Layer) -> bool:
+    """Import the layer families that may bind a layer above ``layer`` (every family for a
+    class ``FAMILIES_BINDING_UNDER`` does not list); True when any was imported just now."""
+    from netprobe.packet import FAMILIES_BINDING_UNDER
+
+    cls = type(layer)
+    families = FAMILIES_BINDING_UNDER.get(f"{cls.__module__}.{cls.__qualname__}")
+    if families is None:
+        return _load_families()
+    if isinstance(families, dict):  # keyed by the values of the class's dissect keys
+        families = tuple(f for key in cls.dissect_keys
+                         for f in families.get(getattr(layer, key, None), ()))
+    new = False
+    for family in families:
+        name = f"netprobe.packet.layers.{family}"
+        if name not in sys.modules:
+            __import__(name)
+            new = True
+    return new
 
 
 def _load_families() -> bool:
@@ -101,7 +123,7 @@ def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None) -> Laye
             if poff < pend:
                 nxt = layer.next_layer(buf, poff, pend)
                 # a binding not known yet may belong to a family not imported yet
-                if nxt is None and _load_families():
+                if nxt is None and _load_binders(layer):
                     nxt = layer.next_layer(buf, poff, pend)
                 nxt = nxt or Raw
             else:

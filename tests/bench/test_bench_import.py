@@ -104,3 +104,49 @@ def test_import_and_first_packet(bench_report: BenchReport) -> None:
             rows.append(_row("import, netprobe compiled from source", IMPORTS, uncached))
     bench_report.section("packet engine start-up: import, then one packet built and dissected",
                          rows, f"fresh interpreters, median of {RUNS}, taking turns")
+
+
+# -- small probing commands: CPU of the whole command against nmap's -------------------------
+#: (what, netprobe's arguments, nmap's arguments): the same job, to loopback
+SMALL_JOBS = [
+    ("portscan -p 22,80,443 (SYN)", ["portscan", "-p", "22,80,443", "127.0.0.1"],
+     ["-sS", "-n", "-Pn", "-p", "22,80,443", "127.0.0.1"]),
+    ("portscan -p 1-100,8765 (SYN)", ["portscan", "-p", "1-100,8765", "127.0.0.1"],
+     ["-sS", "-n", "-Pn", "-p", "1-100,8765", "127.0.0.1"]),
+]
+
+
+def _cpu(argv: list[str], env: dict[str, str]) -> float:
+    """User + system CPU seconds of one run of ``argv`` (wall time is the load's, not ours)."""
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert os.waitstatus_to_exitcode(status) in (0, 1), proc.stderr.read() if proc.stderr else ""
+    return usage.ru_utime + usage.ru_stime
+
+
+def test_small_probing_commands_cpu(bench_report: BenchReport) -> None:
+    """CPU of a whole small command (interpreter start, imports, the scan), median of RUNS,
+    netprobe and nmap taking turns; ``netprobe --help`` against a bare interpreter."""
+    import shutil
+
+    nmap = shutil.which("nmap")
+    netprobe_bin = str(Path(sys.executable).with_name("netprobe"))
+    env = {**os.environ, "NETPROBE_SCOPE": "127.0.0.0/8"}
+    rows = []
+    for what, ours, theirs in SMALL_JOBS:
+        mine, peer = [], []
+        for _ in range(RUNS):
+            mine.append(_cpu([netprobe_bin, *ours], env))
+            if nmap:
+                peer.append(_cpu([nmap, *theirs], env))
+        peers = {"nmap": statistics.median(peer)} if peer else {}
+        rows.append(Row(what, "s CPU", statistics.median(mine), peers, higher_is_better=False,
+                        target="whole command within nmap's wall time (issue 16)",
+                        note=f"user+sys, median of {RUNS}"))
+    helps = [_cpu([netprobe_bin, "--help"], env) for _ in range(RUNS)]
+    bare = [_cpu([sys.executable, "-c", "pass"], env) for _ in range(RUNS)]
+    rows.append(Row("netprobe --help", "s CPU", statistics.median(helps),
+                    {"bare python": statistics.median(bare)}, higher_is_better=False,
+                    target="<= 0.1 s (issue 15)", note=f"user+sys, median of {RUNS}"))
+    bench_report.section("small probing commands: CPU of the whole command", rows,
+                         f"loopback, median of {RUNS}, taking turns")

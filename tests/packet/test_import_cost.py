@@ -11,7 +11,9 @@ The start-up figures themselves are in ``tests/bench/test_bench_import.py``.
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import subprocess
 import sys
 import types
@@ -19,7 +21,7 @@ import types
 import pytest
 
 from netprobe.errors import UsageError
-from netprobe.packet import IP, TCP, UDP, Ether, Raw, dissect, layer_classes
+from netprobe.packet import FAMILIES_BINDING_UNDER, IP, TCP, UDP, Ether, Raw, dissect, layer_classes
 from netprobe.packet.dissect import dissect_as
 from netprobe.packet.field import BitField, ByteField, FlagsField, IPv4Field, ListField, ShortField
 from netprobe.packet.layer import _WRITERS, Layer
@@ -226,3 +228,140 @@ def test_class_level_lookup_gives_the_generated_function() -> None:
     layer = object.__new__(probe)
     init(layer, kind=3)
     assert layer.kind == 3 and layer.ver == 4
+
+
+# -- a dissection miss imports only the families that bind there -----------------------------------
+BINDERS_REPORT = """
+import importlib, json, sys
+import netprobe.packet as packet
+def cls_of(qualname):
+    mod, _, name = qualname.rpartition(".")
+    return getattr(importlib.import_module(mod), name)
+cls = cls_of(sys.argv[1])
+tables = [c._dissect_table for c in (cls, *map(cls_of, sys.argv[2:]))]  # what it consults
+seen, step = {k: True for t in tables for k in t}, cls.next_layer
+found = {}  # table key (or "next_layer") -> the first family whose import added it
+for family in packet.FAMILIES:
+    try:
+        importlib.import_module("netprobe.packet.layers." + family)
+    except ModuleNotFoundError as exc:  # a family not written yet
+        if exc.name != "netprobe.packet.layers." + family:
+            raise
+        continue
+    for key in [k for t in tables for k in t]:
+        if key not in seen:
+            seen[key] = True
+            found[repr(key)] = [family, key[1] if isinstance(key[1], int) else None]
+    if cls.next_layer is not step:
+        found["next_layer"], step = [family, None], cls.next_layer
+print(json.dumps(found))
+"""
+
+
+@pytest.mark.parametrize("qualname", sorted(FAMILIES_BINDING_UNDER))
+def test_families_binding_under_lists_every_binder(qualname: str) -> None:
+    """Every binding a family adds above a listed class is found by importing only the
+    families ``FAMILIES_BINDING_UNDER`` names for it (for the whole class, or for the port
+    or protocol number the binding is keyed on): what dissection imports on a miss.
+
+    In a fresh interpreter with the class's own module imported, the families are imported
+    one at a time; each new binding is credited to the family whose import added it (its
+    own code or a module it imports), which alone therefore adds it.
+    """
+    listed = FAMILIES_BINDING_UNDER[qualname]
+    # the check below sees binding tables only: a listed class must choose the next layer
+    # from binding tables, not from a registry families fill (as IPv6's next-header table):
+    # Layer's own choice, or an override read and found so, with the tables it consults
+    from netprobe.packet.layers.icmp import ICMP
+    from netprobe.packet.layers.icmp_quote import IPerror, TCPerror, UDPerror
+
+    reviewed = {Layer.next_layer: [], Ether.next_layer: [], IP.next_layer: [], ICMP.next_layer: [],
+                IPerror.next_layer: [IP], TCPerror.next_layer: [TCP],
+                UDPerror.next_layer: [UDP]}
+    module, _, name = qualname.rpartition(".")
+    cls = getattr(importlib.import_module(module), name)
+    assert cls.next_layer in reviewed, f"{qualname}: read its next_layer before listing it"
+    consulted = [f"{c.__module__}.{c.__qualname__}" for c in reviewed[cls.next_layer]]
+    found = json.loads(run_python(BINDERS_REPORT, qualname, *consulted))
+    for key, (family, value) in found.items():
+        if isinstance(listed, dict):
+            assert key != "next_layer", f"{family} replaces {qualname}.next_layer"
+            assert family in listed.get(value, ()), (
+                f"{family} binds {key} above {qualname}: list it for {value}")
+        else:
+            assert family in listed, f"{family} binds {key} above {qualname}: list it"
+
+
+def test_quoted_payload_and_unbound_port_import_no_family() -> None:
+    """Dissecting a UDP datagram to an unbound port, and an ICMP error quoting one, imports
+    only ICMP: not DNS, DHCP, VXLAN, 802.11 or the rest."""
+    out = run_python("""
+import json, sys
+from netprobe.packet import IP, UDP, Raw, dissect_as
+probe = bytes(IP(src="198.18.0.1", dst="198.18.0.2", ttl=1) / UDP(sport=40000, dport=33434)
+              / Raw(load=b"netprobe"))
+quote = bytes(IP(src="198.18.0.9", dst="198.18.0.1", proto=1)
+              / Raw(load=bytes.fromhex("0b000000" "00000000") + probe))
+a, b = dissect_as(IP, probe), dissect_as(IP, quote)
+print(json.dumps([sorted(m.rsplit(".", 1)[1] for m in sys.modules
+                         if m.startswith("netprobe.packet.layers.")),
+                  [type(x).__name__ for x in a.chain()], [type(x).__name__ for x in b.chain()]]))
+""")
+    families, plain, error = json.loads(out)
+    assert plain == ["IP", "UDP", "Raw"]
+    assert error[:5] == ["IP", "ICMP", "IPerror", "UDPerror", "Raw"]
+    assert {"dns", "dhcp", "vxlan", "dot11", "http", "link", "gre"}.isdisjoint(families), families
+
+
+# -- what a probing subcommand imports -------------------------------------------------------------
+COMMAND_MODULES = """
+import atexit, json, sys
+atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))
+sys.argv = ["netprobe", *sys.argv[1:]]
+from netprobe.cli import console
+console()
+"""
+
+#: modules a small probing job has no use for: recording (without --db), OpenSSL
+#: (through hashlib, hmac or secrets), numpy (large runs only), the terminal's rich
+UNUSED_BY_SMALL_JOBS = {"netprobe.plugins.history.commands", "netprobe.plugins.history.store",
+                        "sqlite3", "_hashlib", "secrets", "numpy", "rich"}
+#: layer families no port scan or traceroute of IPv4 reads
+UNREAD_FAMILIES = {"dns", "dhcp", "vxlan", "dot11", "radiotap", "http", "pppoe", "teredo",
+                   "l2tp", "mpls", "gre", "arp", "link"}
+
+
+def command_modules(*argv: str) -> set[str]:
+    """The modules imported by the end of ``netprobe ARGV`` (loopback only, in scope)."""
+    env = {**os.environ, "NETPROBE_SCOPE": "127.0.0.0/8,::1/128"}
+    done = subprocess.run([sys.executable, "-c", COMMAND_MODULES, *argv], capture_output=True,
+                          text=True, timeout=120, check=False, env=env)
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+def _families(modules: set[str]) -> set[str]:
+    return {m.rsplit(".", 1)[1] for m in modules if m.startswith("netprobe.packet.layers.")}
+
+
+@pytest.mark.parametrize("argv", [
+    ("portscan", "-p", "22,80,443", "127.0.0.1"),
+    ("portscan", "-p", "1-100,8765", "127.0.0.1"),
+    ("traceroute", "127.0.0.1"),
+    ("traceroute", "--multipath", "127.0.0.1"),
+], ids=" ".join)
+def test_small_probing_job_imports_only_what_it_uses(argv: tuple[str, ...]) -> None:
+    """A few probes to one host: no history, OpenSSL, numpy or unread layer families."""
+    modules = command_modules(*argv)
+    assert "netprobe.plugins.portscan" in modules or "netprobe.plugins.traceroute" in modules
+    assert not UNUSED_BY_SMALL_JOBS & modules, sorted(UNUSED_BY_SMALL_JOBS & modules)
+    assert not UNREAD_FAMILIES & _families(modules), sorted(UNREAD_FAMILIES & _families(modules))
+    if argv[0] == "portscan":  # a TCP scan of IPv4 reads neither ICMP nor IPv6 layers
+        assert _families(modules) <= {"ether", "ip", "tcp", "udp", "raw"}, _families(modules)
+
+
+def test_help_imports_no_plugin_and_no_packet_engine() -> None:
+    """``netprobe --help`` lists the subcommands from their sources, importing none."""
+    modules = command_modules("--help")
+    assert not {m for m in modules if m.startswith(("netprobe.plugins.", "netprobe.packet",
+                                                    "netprobe.engine", "netprobe.wire"))}

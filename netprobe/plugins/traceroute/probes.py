@@ -108,11 +108,12 @@ class ProbeMaker:
             return _set_checksum(packet.build(), header_len + 6, header_len + 8, ident)
         if self.method == "icmp":
             if self.family == 4:
-                from netprobe.packet import ICMP, Raw
+                from netprobe.packet import Raw
+                from netprobe.packet.layers.icmp import ICMP
 
                 packet = head / ICMP(type=8, id=self.sport, seq=ident) / Raw(load=b"\0\0" + TAG)
             else:
-                from netprobe.packet import ICMPv6EchoRequest
+                from netprobe.packet.layers.icmpv6 import ICMPv6EchoRequest
 
                 packet = head / ICMPv6EchoRequest(id=self.sport, seq=ident, data=b"\0\0" + TAG)
             return _set_checksum(packet.build(), header_len + 2, header_len + 8,
@@ -124,7 +125,7 @@ class ProbeMaker:
             from netprobe.packet import IP
 
             return IP(src=self.src, dst=self.dst, ttl=ttl, id=ident)
-        from netprobe.packet import IPv6
+        from netprobe.packet.layers.ipv6 import IPv6
 
         return IPv6(src=self.src, dst=self.dst, hlim=ttl, fl=flow_label(flow))
 

@@ -111,7 +111,8 @@ def _transport(net: Layer) -> Layer | None:
 
 
 def _quoted_ttl(error: Layer) -> int | None:
-    from netprobe.packet import IP, IPv6
+    from netprobe.packet import IP
+    from netprobe.packet.layers.ipv6 import IPv6
 
     quoted = error._payload  # IPerror / IPerror6 (subclasses of IP / IPv6)
     if isinstance(quoted, IP):

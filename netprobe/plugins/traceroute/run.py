@@ -81,6 +81,12 @@ class Tracer:
     def trace(self) -> TraceRun:
         """Every wave of the trace, then the extra rounds; counters cover them all."""
         opts = self.options
+        # the answers' layers, imported here: a dissection that met them unknown would
+        # import every layer family (45 ms of a small trace's start)
+        if opts.family == 6:
+            from netprobe.packet.layers import icmpv6  # noqa: F401
+        else:
+            from netprobe.packet.layers import icmp  # noqa: F401
         run = self.run
         start = self.clock()
         for _ in range(MAX_WAVES):
