@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from netprobe.packet.layer import DISSECTED, Layer, LayerMeta, LengthNote, ParseError, Truncated
+from netprobe.packet.layer import Layer, LayerMeta, LengthNote, ParseError, Truncated
 from netprobe.packet.layers.raw import Padding, Raw
 
 
@@ -117,7 +117,6 @@ def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None) -> Laye
     depth = 0
     while True:
         layer._errors = None
-        layer._meta = DISSECTED
         try:
             poff, pend = layer.parse(buf, off, end)
             if poff < pend:

@@ -524,6 +524,19 @@ def is_default_value(value: Any, default: Any) -> bool:
 DISSECTED = (None, None, True)
 
 
+def _meta_of(layer: Any) -> Any:
+    """A layer's metadata. Dissection sets it on the outermost layer only (one store per
+    packet, not per layer): a layer without its own is dissected when that one is."""
+    try:
+        return layer._meta
+    except AttributeError:
+        top = layer
+        while top._under is not None:
+            top = top._under
+        m = getattr(top, "_meta", None)
+        return DISSECTED if m is not None and m[2] else None
+
+
 def _is_kind(layer: Any, cls: Any) -> bool:
     """True when ``layer`` is what a lookup for ``cls`` (a class or a name) finds."""
     if isinstance(cls, str):
@@ -817,7 +830,7 @@ class Layer(metaclass=LayerMeta):
             try:
                 object.__getattribute__(layer, "_meta")
             except AttributeError:
-                layer._meta = None
+                layer._meta = _meta_of(layer)
                 refilled = True
         return refilled
 
@@ -852,7 +865,7 @@ class Layer(metaclass=LayerMeta):
     def fields_given(self) -> dict[str, Any]:
         """Scapy's ``pkt.fields``: the fields given a value (every field once dissected)."""
         self._refill()  # fields emptied by ``del`` read their default again
-        m = getattr(self, "_meta", None)
+        m = _meta_of(self)
         dissected = m is not None and m[2]
         out: dict[str, Any] = {}
         for f in type(self).fields_desc:
@@ -868,7 +881,7 @@ class Layer(metaclass=LayerMeta):
 
     def is_dissected(self) -> bool:
         """True for a layer read from bytes (every field counts as given)."""
-        m = getattr(self, "_meta", None)
+        m = _meta_of(self)
         return m is not None and bool(m[2])
 
     def getfieldval(self, name: str) -> Any:
@@ -1323,7 +1336,7 @@ class Layer(metaclass=LayerMeta):
                 if same:
                     setattr(layer, f.name, as_default(v) if type(f.default) is int
                             else f.default)
-            m = getattr(layer, "_meta", None)
+            m = _meta_of(layer)
             if m is not None and m[2]:
                 layer._meta = (m[0], m[1], False, *m[3:])
 
