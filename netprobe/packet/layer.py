@@ -308,7 +308,7 @@ def _namespace(cls: Any, fields: tuple[F.Field, ...]) -> dict[str, Any]:
         "_ntoa": _ntoa, "_ntop6": F._ip6_text, "_upper": _upper_value, "_bad_kw": _bad_kw,
         "_i2b24": _i2b24, "_b2i24": _b2i24, "_MAC_OK": F._MAC_OK,
         "_names": tuple(f.name for f in fields), "_new": object.__new__, "cls": cls,
-        "_UNSET_T": (type(None), _DefaultInt),
+        "_UNSET_T": (type(None), _DefaultInt), "_meta_of": _meta_of,
     }
     for f in fields:
         if isinstance(f, F.FlagsField):
@@ -417,7 +417,9 @@ def _write_copy_one(cls: Any, spec: _CodeSpec) -> str:
     for slot in spec.keep_slots:
         lines.append(f"    n.{slot} = getattr(self, {slot!r}, None)")
     lines.append("    n._payload = None\n    n._under = None\n    n._errors = self._errors")
-    lines.append("    n._meta = self._meta")
+    # a dissected packet's inner layers take their metadata from the outermost one
+    lines.append("    try:\n        n._meta = self._meta\n    except AttributeError:\n"
+                 "        n._meta = _meta_of(self)")
     lines.append("    return n")
     return "def _copy_one(self):\n" + "\n".join(lines) + "\n"
 

@@ -328,9 +328,13 @@ class Packet(Layer, metaclass=PacketMeta):
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
         """The fixed part (generated code), the tail fields in order, ``extract_padding``."""
         if self._user_init:  # a dissected layer is made by the user's __init__ too, as in Scapy
-            under, meta = self._under, self._meta
+            under, meta = self._under, getattr(self, "_meta", _layer)
             type(self).__init__(self)
-            self._under, self._meta = under, meta
+            self._under = under
+            if meta is _layer:  # dissection marks the outermost layer only (layer._meta_of)
+                del self._meta
+            else:
+                self._meta = meta
         n = self.fixed_len
         if end - off < n:
             raise Truncated(f"truncated header ({end - off} of {n} bytes)")
