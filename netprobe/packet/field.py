@@ -282,8 +282,8 @@ class UIntField(Field):
         return (f"({v} if {v}.__class__ is int and 0 <= {v} <= {self.maxval} "
                 f"else _chk_{self.name}({v}))")
 
-    def check(self, value: Any) -> Any:
-        # Scapy's convention: a pair of numbers is an inclusive range, TCP(dport=(1, 1024)).
+    def _pair_range(self, value: Any) -> Any:
+        """A pair of numbers as the inclusive range it stands for; anything else as it is."""
         if (type(value) is tuple and len(value) == 2
                 and all(isinstance(x, int) and not isinstance(x, bool) for x in value)):
             lo, hi = value
@@ -291,7 +291,15 @@ class UIntField(Field):
                 raise UsageError(f"{self.name}: empty range {value!r} (low, high)")
             if lo < 0 or hi > self.maxval:
                 raise UsageError(f"{self.name}: range {value!r} goes beyond 0..{self.maxval}")
-            value = range(lo, hi + 1)
+            return range(lo, hi + 1)
+        return value
+
+    def check(self, value: Any) -> Any:
+        # Scapy's convention: a pair of numbers is an inclusive range, TCP(dport=(1, 1024)),
+        # alone or in a list, IP(ttl=[1, 2, (5, 9)]).
+        value = self._pair_range(value)
+        if type(value) is list:
+            value = [self._pair_range(v) for v in value]
         return super().check(value)
 
     def check_one(self, value: Any) -> Any:

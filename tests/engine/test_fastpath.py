@@ -281,11 +281,11 @@ def _synack(ack: int = 1001) -> Layer:
 def test_syn_answers(answer: Layer, expected: bool) -> None:
     for wrapped, alt in [(bytes(answer), RAW_IP), (bytes(Ether() / answer), ETHERNET)]:
         assert fastpath.answers(wrapped, alt, bytes(_syn()), RAW_IP) is expected
-        assert layers_verdict(wrapped, alt, bytes(_syn()), RAW_IP) is expected
+        assert bool(layers_verdict(wrapped, alt, bytes(_syn()), RAW_IP)) is expected
     # VLAN-tagged frames are left to the layers (Dot1Q.answers compares the tags)
     tagged = bytes(Ether() / Dot1Q(vlan=5) / answer)
     assert fastpath.answers(tagged, ETHERNET, bytes(_syn()), RAW_IP) is None
-    assert layers_verdict(tagged, ETHERNET, bytes(_syn()), RAW_IP) is expected
+    assert bool(layers_verdict(tagged, ETHERNET, bytes(_syn()), RAW_IP)) is expected
 
 
 def test_keys_of_a_probe_and_its_answer_agree() -> None:

@@ -265,11 +265,12 @@ class ICMP(Layer):
             return _HH.pack(self.id, self.seq)
         return b""
 
-    def answers(self, other: Layer) -> bool:
+    def answers(self, other: Layer) -> int:
+        # 1 or 0, not True or False: Scapy's ICMP answers with numbers, and scripts print them
         if not isinstance(other, ICMP):
-            return False
-        return ((other.type, self.type) in ANSWER_PAIRS and self.id == other.id
-                and self.seq == other.seq)
+            return 0
+        return int((other.type, self.type) in ANSWER_PAIRS and self.id == other.id
+                   and self.seq == other.seq)
 
     def same_probe(self, probe: Layer) -> bool:
         """True when this quoted ICMP header is ``probe``'s (type, and id/seq if it has them)."""

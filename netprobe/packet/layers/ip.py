@@ -252,15 +252,16 @@ class IP(Layer):
 
         return _upper_value(self, "proto")
 
-    def answers(self, other: Layer) -> bool:
+    def answers(self, other: Layer) -> bool | int:
+        # 0 where the IP header itself rules an answer out, as Scapy's IP says it
         if not isinstance(other, IP):
-            return False
+            return 0
         p = self._payload
         if p is not None and getattr(p, "quotes_packet", False):
             quoted = p._payload
             return isinstance(quoted, IP) and quoted.same_probe(other)
         if other.dst != self.src:
-            return False
+            return 0
         if p is None or other._payload is None:
             return True
         return p.answers(other._payload)

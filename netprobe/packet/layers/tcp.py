@@ -269,17 +269,18 @@ class TCP(Layer):
     def hashkey(self) -> bytes:
         return _H.pack(self.sport ^ self.dport)
 
-    def answers(self, other: Layer) -> bool:
+    def answers(self, other: Layer) -> int:
+        # 1 or 0, not True or False: Scapy's TCP answers with numbers, and scripts print them
         if not isinstance(other, TCP):
-            return False
+            return 0
         if self.sport != other.dport or self.dport != other.sport:
-            return False
+            return 0
         mine, theirs = int(self.flags or 0), int(other.flags or 0)
         if mine & 0x02 and not mine & 0x10:
-            return False  # a bare SYN opens; it answers nothing
+            return 0  # a bare SYN opens; it answers nothing
         if theirs & 0x02 and mine & 0x10:  # a SYN is answered with ack = seq + 1
-            return self.ack == (other.seq + 1) & 0xFFFFFFFF
-        return True
+            return int(self.ack == (other.seq + 1) & 0xFFFFFFFF)
+        return 1
 
     def mysummary(self) -> str:
         from netprobe.packet.present import port_text
