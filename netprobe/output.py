@@ -278,7 +278,8 @@ class Output:
 
         table = Table(title=title, header_style="bold", box=None, pad_edge=False)
         for col in cols:
-            table.add_column(col.heading, justify=col.justify)
+            # fold, never cut: an address or a name is whole in the table at any width
+            table.add_column(col.heading, justify=col.justify, overflow="fold")
         for row in rows:
             if len(row) != len(keys):
                 raise ValueError(f"row has {len(row)} values for {len(keys)} columns")

@@ -348,3 +348,28 @@ def test_atomic_text_file_dash_means_stdout(capsys: pytest.CaptureFixture[str]) 
     with atomic_text_file("-") as handle:
         handle.write("to stdout\n")
     assert capsys.readouterr().out == "to stdout\n"
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_terminal_table_folds_long_cells_and_never_cuts_them(
+        width: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", str(width))
+    a, b = "[2001:db8:4000:1234:5678:9abc:def0:1]:35995", "[2001:db8:1:8000::5]:443"
+    out = io.StringIO()
+    Output(json=False, stdout=out).table(
+        ["proto", "a", "b", Column("packets", justify="right"), Column("bytes", justify="right"),
+         Column("a to b", justify="right"), Column("b to a", justify="right"), "state"],
+        [["tcp", a, b, 28, "15.5 kB", "2.32 kB", "13.2 kB", "S1"]])
+    text = out.getvalue()
+    assert "…" not in text
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= width
+    # a folded cell reads back whole from its column, line after line
+    header = lines[0]
+    for heading, nxt, value in (("A", "B", a), ("B", "PACKETS", b)):
+        start = header.index(f" {heading} ") + 1 if f" {heading} " in header else header.index(
+            heading)
+        end = header.index(nxt, start + len(heading))
+        column = "".join(line[start:end].strip() for line in lines[1:])
+        assert column == value
+    assert all(part in text for part in ("28", "15.5 kB", "S1"))

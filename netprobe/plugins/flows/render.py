@@ -109,7 +109,8 @@ def draw_bars(output: Output, records: list[dict], title: str, *, width: int = 4
         return
     biggest = max(r["bytes"] for r in records) or 1
     table = Table(title=title, box=None, show_header=False, pad_edge=False)
-    table.add_column("flow", no_wrap=True, overflow="ellipsis", max_width=56)
+    # fold, never cut: both addresses and ports stay whole however narrow the terminal
+    table.add_column("flow", overflow="fold", max_width=56)
     table.add_column("bar", no_wrap=True)
     table.add_column("bytes", justify="right", no_wrap=True)
     for r in records:
