@@ -238,7 +238,13 @@ def _directive(pkt: Layer, spec: str, relax: bool) -> str:
         fname, cls = what, ""
     if cls == "" and fname == "time" and dot:
         value: Any = pkt.time
-        return ("%" + (fmt or "s")) % value
+        import time as _time
+
+        # as Scapy shows it: the local time of day, to the microsecond (``r``: its repr)
+        seconds = float(value)
+        value = _time.strftime("%H:%M:%S", _time.localtime(seconds)) + (
+            f".{int((seconds - int(seconds)) * 1_000_000):06d}")
+        return ("%" + (fmt or "s")) % (repr(value) if raw else value)
     layer = pkt.getlayer(cls, num) if cls else _first_with(pkt, fname)
     if layer is None or fname not in type(layer).fields_by_name:
         if fname in ("time", "name") and layer is not None:
