@@ -216,6 +216,10 @@ class ICMPv6NDOptSrcLLAddr(NDOption):
     def summary_part(self) -> str:
         return f"{type(self).__name__} {self.lladdr}"
 
+    def mysummary(self) -> str:
+        """Scapy's summary: the option's name and the address."""
+        return f"{self.name} {self.lladdr or '00:00:00:00:00:00'}"
+
 
 class ICMPv6NDOptDstLLAddr(NDOption):
     """Target Link-Layer Address (2)."""
@@ -224,6 +228,7 @@ class ICMPv6NDOptDstLLAddr(NDOption):
     fields = (ByteField("type", 2), ByteField("len", 1), MACField("lladdr", None))
 
     summary_part = ICMPv6NDOptSrcLLAddr.summary_part
+    mysummary = ICMPv6NDOptSrcLLAddr.mysummary
 
 
 class ICMPv6NDOptPrefixInfo(NDOption):
@@ -247,6 +252,11 @@ class ICMPv6NDOptPrefixInfo(NDOption):
     def summary_part(self) -> str:
         return f"ICMPv6NDOptPrefixInfo {self.prefix}/{self.prefixlen}"
 
+    def mysummary(self) -> str:
+        """Scapy's summary: the prefix and its three flags."""
+        return (f"{self.name} {self.prefix}/{self.prefixlen} On-link {self.L} "
+                f"Autonomous Address {self.A} Router Address {self.R}")
+
 
 class ICMPv6NDOptMTU(NDOption):
     """MTU (5): the link's MTU."""
@@ -258,6 +268,10 @@ class ICMPv6NDOptMTU(NDOption):
         ShortField("res", 0),
         IntField("mtu", 1280),
     )
+
+    def mysummary(self) -> str:
+        """Scapy's summary: the option's name and the MTU."""
+        return f"{self.name} {self.mtu}"
 
     def summary_part(self) -> str:
         return f"ICMPv6NDOptMTU {self.mtu}"
