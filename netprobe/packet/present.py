@@ -340,8 +340,13 @@ def ls(obj: Any = None, verbose: bool = False) -> None:
     if isinstance(obj, Layer):
         cur: Layer | None = obj
         while cur is not None:
+            over = _overloads(cur)
             for f in type(cur).fields_desc:
                 v = getattr(cur, f.name)
+                if v is None and f.name in over:  # filled by the layer above, as in Scapy
+                    v = over[f.name]
+                elif v is None and f.name in type(cur).payload_fields:
+                    v = type(cur).payload_defaults.get(f.name, 0)
                 cur_text = repr(v)
                 d = type(cur).ls_defaults.get(f.name, f.default)
                 print(f"{f.name:<10} : {_kind_name(type(cur), f):<35} = {cur_text:<15} "
