@@ -156,3 +156,26 @@ class Suggest(click.types.StringParamType):
         """The values to offer (computed on first use when given as a function)."""
         values = self._values
         return tuple(values() if callable(values) else values)
+
+
+def packet_view_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """tcpdump's display options, shared by ``read`` and ``sniff``: -n, -e, -X/-XX,
+    -t..-ttttt and --json/--no-json (parameters numeric, link, hexdump, tstamp, as_json)."""
+    options = [
+        click.option("-n", "numeric", is_flag=True,
+                     help="Numeric addresses (always so: netprobe never looks names up)."),
+        click.option("-e", "link", is_flag=True,
+                     help="Print the link-level header on each line."),
+        click.option("-X", "hexdump", count=True,
+                     help="Print each packet in hex and ASCII after its line; -XX with its "
+                          "link-level header."),
+        click.option("-t", "tstamp", count=True,
+                     help="Time format, as tcpdump: none (-t), seconds since the epoch (-tt), "
+                          "delta since the previous packet (-ttt), date and time (-tttt), "
+                          "delta since the first (-ttttt); default: time of day."),
+        click.option("--json/--no-json", "as_json", default=None,
+                     help="JSON Lines, one object per packet (the default on a pipe)."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from netprobe.cli_types import AliasedOption
+from netprobe.cli_types import AliasedOption, packet_view_options
 from netprobe.errors import (
     EXIT_RUNTIME,
     CaptureFileError,
@@ -58,18 +58,7 @@ def split_words(words: tuple[str, ...], from_r: bool) -> tuple[list[str], str | 
               help="Write the packets read (after the filter) to OUT: pcapng if it ends in "
                    ".pcapng, else pcap (one link type only). Written atomically: after a "
                    "failure nothing is left at OUT.")
-@click.option("-n", "numeric", is_flag=True,
-              help="Numeric addresses (always so: netprobe never looks names up).")
-@click.option("-e", "link", is_flag=True, help="Print the link-level header on each line.")
-@click.option("-X", "hexdump", count=True,
-              help="Print each packet in hex and ASCII after its line; -XX with its "
-                   "link-level header.")
-@click.option("-t", "tstamp", count=True,
-              help="Time format, as tcpdump: none (-t), seconds since the epoch (-tt), delta "
-                   "since the previous packet (-ttt), date and time (-tttt), delta since the "
-                   "first (-ttttt); default: time of day.")
-@click.option("--json/--no-json", "as_json", default=None,
-              help="JSON Lines, one object per packet (the default on a pipe).")
+@packet_view_options
 @click.pass_context
 def command(ctx: click.Context, words: tuple[str, ...], read_files: tuple[str, ...],
             count: int | None, bpf: str | None, out: str | None, numeric: bool, link: bool,

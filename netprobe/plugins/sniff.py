@@ -7,7 +7,7 @@ import time
 
 import click
 
-from netprobe.cli_types import AliasedOption, Duration
+from netprobe.cli_types import AliasedOption, Duration, packet_view_options
 from netprobe.errors import UsageError
 
 
@@ -26,18 +26,7 @@ from netprobe.errors import UsageError
               help="Stop after this long (500ms, 2s, 5m).")
 @click.option("-w", "--write", "out", default=None, metavar="OUT.pcapng",
               help="Also save the packets (pcapng), written atomically when the capture ends.")
-@click.option("-n", "numeric", is_flag=True,
-              help="Numeric addresses (always so: netprobe never looks names up).")
-@click.option("-e", "link", is_flag=True, help="Print the link-level header on each line.")
-@click.option("-X", "hexdump", count=True,
-              help="Print each packet in hex and ASCII after its line; -XX with its "
-                   "link-level header.")
-@click.option("-t", "tstamp", count=True,
-              help="Time format, as tcpdump: none (-t), seconds since the epoch (-tt), delta "
-                   "since the previous packet (-ttt), date and time (-tttt), delta since the "
-                   "first (-ttttt); default: time of day.")
-@click.option("--json/--no-json", "as_json", default=None,
-              help="JSON Lines, one object per packet (the default on a pipe).")
+@packet_view_options
 def command(expression: tuple[str, ...], iface: str | None, bpf: str | None,
             count: int | None, max_time: float | None, out: str | None, numeric: bool,
             link: bool, hexdump: int, tstamp: int, as_json: bool | None) -> None:

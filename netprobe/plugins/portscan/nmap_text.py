@@ -12,22 +12,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from netprobe.plugins.portscan.records import split_records
 from netprobe.plugins.portscan.render import not_shown_line
-
-
-def _split(records: Iterable[dict[str, Any]],
-           ) -> tuple[list[tuple[dict[str, Any], list[dict[str, Any]]]], dict[str, Any]]:
-    hosts: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
-    summary: dict[str, Any] = {}
-    for rec in records:
-        kind = rec.get("type")
-        if kind == "host":
-            hosts.append((rec, []))
-        elif kind == "port" and hosts:
-            hosts[-1][1].append(rec)
-        elif kind == "summary":
-            summary = rec
-    return hosts, summary
 
 
 def _times(summary: dict[str, Any]) -> tuple[str, str, str]:
@@ -49,7 +35,7 @@ def _columns(rows: list[list[str]]) -> list[str]:
 
 def to_normal(records: Iterable[dict[str, Any]], args: str, *, reason: bool = False) -> str:
     """nmap's normal output (-oN) of a scan's records; ``reason``: the REASON column."""
-    hosts, summary = _split(records)
+    hosts, summary = split_records(records)
     began, ended, done = _times(summary)
     lines = [f"# netprobe scan initiated {began} as: {args}"]
     for host, ports in hosts:
@@ -73,7 +59,7 @@ def to_normal(records: Iterable[dict[str, Any]], args: str, *, reason: bool = Fa
 
 def to_grepable(records: Iterable[dict[str, Any]], args: str) -> str:
     """nmap's grepable output (-oG) of a scan's records."""
-    hosts, summary = _split(records)
+    hosts, summary = split_records(records)
     began, ended, done = _times(summary)
     lines = [f"# netprobe scan initiated {began} as: {args}"]
     for host, ports in hosts:

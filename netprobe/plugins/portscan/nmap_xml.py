@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from netprobe.plugins.portscan.records import split_records
+
 #: netprobe's scan names -> nmap's scaninfo types
 SCAN_TYPES = {"syn": "syn", "connect": "connect", "fin": "fin", "null": "null", "xmas": "xmas",
               "ack": "ack", "udp": "udp"}
@@ -96,16 +98,7 @@ def to_xml(records: Iterable[dict[str, Any]], args: str, *, verbose: int = 0,
 
     ``args``: the command line, as nmap's ``args`` attribute; ``verbose``: -v's level.
     """
-    hosts: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
-    summary: dict[str, Any] = {}
-    for rec in records:
-        kind = rec.get("type")
-        if kind == "host":
-            hosts.append((rec, []))
-        elif kind == "port" and hosts:
-            hosts[-1][1].append(rec)
-        elif kind == "summary":
-            summary = rec
+    hosts, summary = split_records(records)
     ts = float(summary.get("ts") or time.time())
     elapsed = float(summary.get("elapsed_s") or 0.0)
     start, end = int(ts), int(ts + elapsed)
