@@ -12,6 +12,7 @@ netprobe understands every protocol on the way to it.
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -514,8 +515,9 @@ def _check_time(number: int, mine: Any, theirs: Any, out: list[Mismatch]) -> boo
         return False
     ts = frame_time(theirs)
     if isinstance(mine, (int, float)) and not isinstance(mine, bool):
-        # a JSON number: a double holds an epoch time to about a quarter of a microsecond
-        ok = abs(Fraction(mine) - ts) < Fraction(1, 10**6)
+        # a JSON number is a double: it must be the double nearest the exact time (within
+        # one unit in the last place: a quarter of a microsecond for today's epoch times)
+        ok = abs(Fraction(mine) - ts) <= Fraction(math.ulp(mine))
     elif isinstance(mine, str):
         exact = Fraction(Decimal(mine))
         digits = len(mine.partition(".")[2])
