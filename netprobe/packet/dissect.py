@@ -14,10 +14,22 @@ from typing import Any
 from netprobe.packet.layer import Layer, LayerMeta, LengthNote, ParseError, Truncated
 from netprobe.packet.layers.raw import Padding, Raw
 
+#: every layer family imported (then no lookup can gain from importing more): checked first,
+#: since dissection asks after every payload it leaves as Raw
+_all_loaded = False
+
+
+def _families_done() -> bool:
+    global _all_loaded
+    _all_loaded = getattr(sys.modules.get("netprobe.packet"), "_families_loaded", False)
+    return _all_loaded
+
 
 def _load_binders(layer: Layer) -> bool:
     """Import the layer families that may bind a layer above ``layer`` (every family for a
     class ``FAMILIES_BINDING_UNDER`` does not list); True when any was imported just now."""
+    if _all_loaded or _families_done():
+        return False
     from netprobe.packet import FAMILIES_BINDING_UNDER
 
     cls = type(layer)
@@ -201,7 +213,8 @@ def dissect(data: bytes, linktype: int = 1, wirelen: int | None = None) -> Layer
     """
     if type(data) is not bytes:
         data = bytes(data)
-    chooser = LINKTYPES.get(linktype)
+    # the plain dict's lookup first: the table's own get() is for a miss
+    chooser = dict.get(LINKTYPES, linktype) or LINKTYPES.get(linktype)
     if chooser is None:
         pkt = Raw(load=data)
         pkt._errors = [f"unknown link type {linktype}"]
