@@ -11,6 +11,13 @@ the 802.1Q / 802.1ad tags (:data:`VLAN_TPIDS`, 4 bytes each). Anything else
 
 Readers at fixed offsets (the numpy column decoder, :mod:`netprobe.packet.columns`)
 take their offsets from here; :func:`network_start` is the same rule for one frame.
+The answer matchers (:mod:`netprobe.packet.fastpath`, the engine's strict keys in
+Python, numpy and C) read :data:`MATCH_LINKS`: the same offsets, without tags.
+
+It is also the one table of ICMP and ICMPv6 names (:data:`ICMP`): for each type
+and code, Scapy's name, nmap's reason and traceroute's mark
+(:func:`icmp_reason`, :func:`icmp_error_reason`, :func:`trace_mark`,
+:func:`scapy_code_names`).
 """
 
 from __future__ import annotations
@@ -21,9 +28,11 @@ from dataclasses import dataclass
 __all__ = [
     "ETHERTYPE_IPV4",
     "ETHERTYPE_IPV6",
+    "ICMP",
     "LINKS",
     "LOOPBACK_IPV4",
     "LOOPBACK_IPV6",
+    "MATCH_LINKS",
     "MAX_8023_LENGTH",
     "MAX_VLAN_TAGS",
     "NON_IP_LINKS",
@@ -33,11 +42,23 @@ __all__ = [
     "SLL_HATYPES_NOT_ETHERTYPE",
     "SLL_HATYPE_GRE",
     "SLL_HATYPE_NETLINK",
+    "UNKNOWN_TYPE_MARK",
+    "UNKNOWN_TYPE_REASON",
+    "UNKNOWN_UNREACH_MARK",
+    "UNKNOWN_UNREACH_REASON",
+    "UNREACH_TYPE",
     "VLAN_TAG_LEN",
     "VLAN_TPIDS",
+    "IcmpCode",
+    "IcmpType",
     "LinkShape",
+    "c_link_table",
+    "icmp_error_reason",
+    "icmp_reason",
     "network_start",
     "null_header_value",
+    "scapy_code_names",
+    "trace_mark",
 ]
 
 ETHERTYPE_IPV4 = 0x0800
@@ -175,3 +196,190 @@ def network_start(data: bytes, linktype: int) -> tuple[int, int] | None:
     if ethertype == ETHERTYPE_IPV6:
         return off, 6
     return None
+
+
+#: link type -> (where the IP header starts, where its ethertype is or -1) for the readers
+#: that follow no VLAN tag and no address family: the answer matchers (fastpath, the
+#: engine's strict keys in Python, numpy and C). A tagged frame goes to dissection there,
+#: because ``Dot1Q.answers`` compares the tags.
+MATCH_LINKS: dict[int, tuple[int, int]] = {
+    linktype: (shape.header_len, shape.proto_at if shape.told_by == "ethertype" else -1)
+    for linktype, shape in LINKS.items() if shape.told_by != "family"
+}
+
+
+def c_link_table() -> str:
+    """:data:`MATCH_LINKS` as the C table ``netprobe/engine/_batch.c`` holds (generated text;
+    a test checks the C file holds exactly this)."""
+    rows = "".join(f"    {{{lt}, {at}, {et}}},\n" for lt, (at, et) in sorted(MATCH_LINKS.items()))
+    return ("/* generated from netprobe.packet.shape.MATCH_LINKS (c_link_table()): do not edit */\n"
+            "static const struct { int linktype, ip_at, ethertype_at; } match_links[] = {\n"
+            f"{rows}}};\n")
+
+
+# -- ICMP and ICMPv6 messages -------------------------------------------------------------------
+# One table says what each message is called: Scapy's name of its code (what ``show()`` prints;
+# the layers' field names are made from it), the reason nmap gives for it, and what traceroute
+# prints for it. Every other module asks here.
+
+
+@dataclass(frozen=True)
+class IcmpCode:
+    """The names of one code of one ICMP or ICMPv6 type.
+
+    ``scapy`` is Scapy's name of the code (None where Scapy names none),
+    ``reason`` the nmap-style reason of a port or host state, ``mark``
+    what traceroute prints for it (``!H``, ``!N``...; the reason itself
+    when the message comes from the destination). ``reason`` and ``mark``
+    are None where the type's own names apply.
+    """
+
+    scapy: str | None
+    reason: str | None = None
+    mark: str | None = None
+
+
+@dataclass(frozen=True)
+class IcmpType:
+    """The names of one ICMP or ICMPv6 type.
+
+    ``reason`` names the message as an answer (None: the codes name it, or
+    nothing does); ``error`` says it reports a packet that failed (a probe's
+    answer, for nmap's reasons); ``mark`` is what traceroute prints (None:
+    ``icmp-T/C`` or ``icmpv6-T/C``); ``codes`` names its codes.
+    """
+
+    reason: str | None = None
+    error: bool = False
+    mark: str | None = None
+    codes: dict[int, IcmpCode] | None = None
+
+
+_C = IcmpCode
+#: a destination unreachable code the table does not list: its reason and traceroute mark
+UNKNOWN_UNREACH_REASON = "unreach-code-{code}"
+UNKNOWN_UNREACH_MARK = "!{code}"
+#: the reason of a message type the table does not name
+UNKNOWN_TYPE_REASON = {4: "icmp-type-{type}", 6: "icmpv6-type-{type}"}
+#: traceroute's kind of a message it has no mark for
+UNKNOWN_TYPE_MARK = {4: "icmp-{type}/{code}", 6: "icmpv6-{type}/{code}"}
+
+#: IP version -> ICMP type -> names (ICMPv4: RFC 792, 1812; ICMPv6: RFC 4443)
+ICMP: dict[int, dict[int, IcmpType]] = {
+    4: {
+        0: IcmpType("echo-reply", mark="echo-reply"),
+        3: IcmpType(error=True, codes={
+            0: _C("network-unreachable", "net-unreach", "!N"),
+            1: _C("host-unreachable", "host-unreach", "!H"),
+            2: _C("protocol-unreachable", "proto-unreach", "!P"),
+            3: _C("port-unreachable", "port-unreach", "port-unreach"),
+            4: _C("fragmentation-needed", "frag-needed", "!F"),
+            5: _C("source-route-failed", "source-route-failed", "!S"),
+            6: _C("network-unknown", "net-unknown", "!N"),
+            7: _C("host-unknown", "host-unknown", "!H"),
+            8: _C(None, "host-isolated", "!N"),
+            9: _C("network-prohibited", "net-prohibited", "!X"),
+            10: _C("host-prohibited", "host-prohibited", "!X"),
+            11: _C("TOS-network-unreachable", "net-tos-unreach", "!N"),
+            12: _C("TOS-host-unreachable", "host-tos-unreach", "!H"),
+            13: _C("communication-prohibited", "admin-prohibited", "!X"),
+            14: _C("host-precedence-violation", "host-precedence-violation", "!V"),
+            15: _C("precedence-cutoff", "precedence-cutoff", "!C"),
+        }),
+        4: IcmpType("source-quench", error=True),
+        5: IcmpType(codes={0: _C("network-redirect"), 1: _C("host-redirect"),
+                           2: _C("TOS-network-redirect"), 3: _C("TOS-host-redirect")}),
+        11: IcmpType("time-exceeded", error=True, mark="time-exceeded",
+                     codes={0: _C("ttl-zero-during-transit"),
+                            1: _C("ttl-zero-during-reassembly")}),
+        12: IcmpType("param-problem", error=True, mark="param-problem",
+                     codes={0: _C("ip-header-bad"), 1: _C("required-option-missing")}),
+        14: IcmpType("timestamp-reply"),
+        40: IcmpType(codes={0: _C("bad-spi"), 1: _C("authentication-failed"),
+                            2: _C("decompression-failed"), 3: _C("decryption-failed"),
+                            4: _C("need-authentification"), 5: _C("need-authorization")}),
+    },
+    6: {
+        1: IcmpType(error=True, codes={
+            0: _C("No route to destination", "no-route", "!N"),
+            1: _C("Communication with destination administratively prohibited",
+                  "admin-prohibited", "!X"),
+            2: _C("Beyond scope of source address", "beyond-scope", "!S"),
+            3: _C("Address unreachable", "addr-unreach", "!H"),
+            4: _C("Port unreachable", "port-unreach", "port-unreach"),
+            5: _C(None, "source-policy", "!X"),
+            6: _C(None, "reject-route", "!X"),
+        }),
+        2: IcmpType("packet-too-big", error=True, mark="!F"),
+        3: IcmpType("time-exceeded", error=True, mark="time-exceeded",
+                    codes={0: _C("hop limit exceeded in transit"),
+                           1: _C("fragment reassembly time exceeded")}),
+        4: IcmpType("param-problem", error=True, mark="param-problem",
+                    codes={0: _C("erroneous header field encountered"),
+                           1: _C("unrecognized Next Header type encountered"),
+                           2: _C("unrecognized IPv6 option encountered"),
+                           3: _C("first fragment has incomplete header chain")}),
+        129: IcmpType("echo-reply", mark="echo-reply"),
+        136: IcmpType("neighbor-advert"),
+    },
+}
+#: the destination unreachable type of each IP version
+UNREACH_TYPE = {4: 3, 6: 1}
+
+
+def scapy_code_names(version: int, icmp_type: int) -> dict[int, str]:
+    """Scapy's names of the codes of one type (what its ``code`` field shows)."""
+    entry = ICMP[version].get(icmp_type)
+    codes = entry.codes if entry is not None and entry.codes else {}
+    return {code: c.scapy for code, c in codes.items() if c.scapy is not None}
+
+
+def _code(version: int, icmp_type: int, code: int) -> tuple[IcmpType | None, IcmpCode | None]:
+    entry = ICMP[4 if version == 4 else 6].get(icmp_type)
+    if entry is None or not entry.codes:
+        return entry, None
+    return entry, entry.codes.get(code)
+
+
+def icmp_error_reason(version: int, icmp_type: int, code: int) -> str | None:
+    """nmap's reason for an ICMP error about a probe; None when the message is no such error.
+
+    A destination unreachable code the table does not list is
+    ``unreach-code-N`` (:data:`UNKNOWN_UNREACH_REASON`).
+    """
+    entry, names = _code(version, icmp_type, code)
+    if entry is None or not entry.error:
+        return None
+    if names is not None and names.reason is not None:
+        return names.reason
+    if icmp_type == UNREACH_TYPE[4 if version == 4 else 6]:
+        return UNKNOWN_UNREACH_REASON.format(code=code)
+    return entry.reason
+
+
+def icmp_reason(version: int, icmp_type: int, code: int) -> str:
+    """What an ICMP message means as an answer: its error reason, its own name
+    (``echo-reply``...), or ``icmp-type-N`` / ``icmpv6-type-N``."""
+    v = 4 if version == 4 else 6
+    reason = icmp_error_reason(v, icmp_type, code)
+    if reason is None:
+        entry = ICMP[v].get(icmp_type)
+        reason = entry.reason if entry is not None else None
+    return reason or UNKNOWN_TYPE_REASON[v].format(type=icmp_type)
+
+
+def trace_mark(version: int, icmp_type: int, code: int) -> str:
+    """What traceroute prints for an ICMP answer to a probe (``!H``, ``time-exceeded``...).
+
+    A destination unreachable code the table does not list is ``!N``
+    (:data:`UNKNOWN_UNREACH_MARK`); a type without a mark ``icmp-T/C``.
+    """
+    v = 4 if version == 4 else 6
+    entry, names = _code(v, icmp_type, code)
+    if names is not None and names.mark is not None:
+        return names.mark
+    if icmp_type == UNREACH_TYPE[v]:
+        return UNKNOWN_UNREACH_MARK.format(code=code)
+    if entry is not None and entry.mark is not None:
+        return entry.mark
+    return UNKNOWN_TYPE_MARK[v].format(type=icmp_type, code=code)
