@@ -30,6 +30,7 @@ from netprobe.errors import (
     NetprobeError,
     RuntimeProblem,
 )
+from netprobe.version import package_version
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
@@ -348,22 +349,6 @@ def _shorten(doc: str, limit: int) -> str:
         return sentence
     cut = sentence[: max(limit - 3, 1)].rsplit(" ", 1)[0]
     return cut + "..."
-
-
-def package_version() -> str:
-    """The installed version of netprobe (from its metadata, else the package)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("netprobe")
-    except PackageNotFoundError:
-        pass
-    try:  # running from a source tree that is not installed
-        from netprobe import __version__
-
-        return str(__version__)
-    except ImportError:
-        return "unknown"
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

@@ -56,7 +56,7 @@ def command(settings, what):
             "rich": "rich" in sys.modules,
         }))
     elif what == "table":
-        from netprobe.output import Output
+        from netprobe.services.output import Output
         Output.current().table(["port", "state"], [[22, "open"]], kind="port")
     elif what == "usage-error":
         raise UsageError("bad target 'x'")
@@ -72,7 +72,7 @@ def command(settings, what):
         for i in range(2_000_000):
             print(f"line {i}")
     elif what == "big-table":
-        from netprobe.output import Output
+        from netprobe.services.output import Output
         rows = ([f"line {i}", "x" * 60] for i in range(20_000))
         Output(json=False).table(["name", "filler"], rows)
 '''

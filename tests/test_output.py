@@ -1,4 +1,4 @@
-"""Tests for netprobe.output: JSON Lines shape, terminal tables, colours, files."""
+"""Tests for netprobe.services.output: JSON Lines shape, terminal tables, colours, files."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-import netprobe.output as output
+import netprobe.services.output as output
 from netprobe.errors import RuntimeProblem
-from netprobe.output import Column, Output, ProgressReporter, atomic_text_file
+from netprobe.services.output import Column, Output, ProgressReporter, atomic_text_file
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

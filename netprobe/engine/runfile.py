@@ -47,7 +47,7 @@ class SavedRun:
 
 def _version() -> str:
     try:
-        from netprobe.cli import package_version
+        from netprobe.version import package_version
 
         return package_version()
     except Exception:  # pragma: no cover - version is informative only

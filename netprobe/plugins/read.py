@@ -85,10 +85,10 @@ def command(ctx: click.Context, words: tuple[str, ...], read_files: tuple[str, .
     the exit status is then 4. A failure to write OUT stops the command and
     leaves nothing at OUT.
     """
-    from netprobe.output import Output
     from netprobe.packet import LINKTYPES, dissect
     from netprobe.packet.optional_layers import load_all
-    from netprobe.plugins.packetview import (
+    from netprobe.services.output import Output
+    from netprobe.services.packetview import (
         hex_lines,
         link_header_length,
         packet_line,

@@ -42,10 +42,10 @@ def command(expression: tuple[str, ...], iface: str | None, bpf: str | None,
     the end, on stderr, as tcpdump: "N packets captured", "N packets received
     by filter", "N packets dropped by kernel".
     """
-    from netprobe.output import Output
     from netprobe.packet import dissect
     from netprobe.packet.optional_layers import load_all
-    from netprobe.plugins.packetview import (
+    from netprobe.services.output import Output
+    from netprobe.services.packetview import (
         hex_lines,
         link_header_length,
         packet_line,

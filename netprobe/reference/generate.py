@@ -17,7 +17,8 @@ def reference_files(tree: CommandInfo | None = None) -> dict[str, str]:
     ``tree`` defaults to the installed netprobe with all plugins loaded
     (raising ``PluginLoadFailures`` if any cannot be).
     """
-    from netprobe.cli import ENVIRONMENT, EXIT_STATUS, package_version
+    from netprobe.cli import ENVIRONMENT, EXIT_STATUS
+    from netprobe.version import package_version
 
     if tree is None:
         tree = netprobe_tree()
@@ -41,7 +42,7 @@ def stale_files(out_dir: Path, files: dict[str, str]) -> list[Path]:
 
 def write_reference(out_dir: Path, files: dict[str, str]) -> list[Path]:
     """Write ``files`` under ``out_dir``, drop stale man pages; return what changed."""
-    from netprobe.output import atomic_text_file
+    from netprobe.services.output import atomic_text_file
 
     changed = []
     for name, text in files.items():

@@ -11,7 +11,7 @@ from netprobe.plugins.history.recorder import db_option
 
 if TYPE_CHECKING:
     from netprobe.engine.results import Result
-    from netprobe.output import Output
+    from netprobe.services.output import Output
 
 #: the defaults: a /24 takes about a third of a second, three tries per address
 DEFAULT_RATE = 4000.0
@@ -87,12 +87,12 @@ def command(ctx: click.Context, targets: tuple[str, ...], iface: str | None, loc
 
     from netprobe.engine.progress import RunProgress
     from netprobe.engine.runfile import SavedRun, save_run
-    from netprobe.output import Output
     from netprobe.plugins.arpscan import interpret, render
     from netprobe.plugins.arpscan.plan import off_link
     from netprobe.plugins.arpscan.run import execute
     from netprobe.plugins.arpscan.sweep import prepare_sweep
     from netprobe.plugins.history.recorder import make_scan_key, recording
+    from netprobe.services.output import Output
 
     output = Output.current()
     if as_json is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from netprobe.output import Output
+from netprobe.services.output import Output
 
 
 def header(options: Mapping[str, Any]) -> str:

@@ -121,9 +121,9 @@ def command(ctx: click.Context, expression: str | None, from_file: str | None,
     ({"type": "probe", "n", "sent", "answer" or null, "rtt_ms", "sends"})
     and a summary ({"type": "summary", ...}).
     """
-    from netprobe.output import Output
     from netprobe.plugins.craft import plan as planning
     from netprobe.plugins.craft import source
+    from netprobe.services.output import Output
     from netprobe.wire.route import install_source_hook
 
     given = {"count": count, "interval": interval, "rate": rate, "iface": iface,
@@ -223,7 +223,7 @@ def _scope(ctx: click.Context) -> Any:
 def _print_packets(output: Any, crafted: list[Any], mode: str | None) -> None:
     from netprobe.packet import dissect_as
     from netprobe.plugins.craft.render import packet_line
-    from netprobe.plugins.packetview import packet_record
+    from netprobe.services.packetview import packet_record
     from netprobe.wire.pcapfile import format_timestamp
 
     for n, c in enumerate(crafted, 1):

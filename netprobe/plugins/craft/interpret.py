@@ -28,7 +28,7 @@ def options_of(saved: Mapping[str, Any], overrides: Mapping[str, Any] | None) ->
 def packet_dict(data: bytes, linktype: int, ts: float | None, with_hex: bool,
                 layer: Any = None) -> dict[str, Any]:
     """One packet of a probe record: like ``netprobe read``'s records, without ``n``."""
-    from netprobe.plugins.packetview import packet_fields
+    from netprobe.services.packetview import packet_fields
 
     return packet_fields(data, linktype, ts, with_hex, layer)
 
@@ -49,7 +49,7 @@ def probe_record(result: Result, options: Mapping[str, Any]) -> dict[str, Any]:
     A probe sent as fragments shows its first fragment (the one its answer is
     matched to) and ``"fragments"``: how many there were.
     """
-    from netprobe.plugins.packetview import probe_record as shared_probe_record
+    from netprobe.services.packetview import probe_record as shared_probe_record
 
     tag = tag_of(result)
     rec = shared_probe_record(tag.get("n"), result, bool(options.get("hex", True)))

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from netprobe.packet.layer import Layer
-from netprobe.plugins.packetview import packet_text
+from netprobe.services.packetview import packet_text
 
 
 def packet_line(n: int, packet: Layer, length: int, frag: tuple[int, int] | None = None) -> str:

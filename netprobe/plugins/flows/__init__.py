@@ -13,7 +13,7 @@ floor 1's column decoder (``netprobe.packet.columns``, on the frame shapes of
 ``packet_decode`` (the rare shapes, one packet at a time), ``flow_table``
 (aggregation), ``analysis`` (parts, jobs, merging), ``interpret`` (records),
 ``conn_state``, ``community_id``, ``render``, ``plot``, ``command``. The
-generic runner for local processes and Dask is ``netprobe.plugins.cluster``.
+generic runner for local processes and Dask is ``netprobe.services.cluster``.
 """
 
 from netprobe.plugins.flows.command import command

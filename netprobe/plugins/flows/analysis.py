@@ -4,7 +4,7 @@ The work is cut into *parts*: a whole file, or (``--jobs``) a byte range of
 a large classic pcap. :func:`analyse_part` turns one part into a partial
 :class:`FlowTable`; it is a plain picklable function of a picklable
 :class:`Part`, so the same parts run in this process, on local processes or
-on a Dask cluster (:mod:`netprobe.plugins.cluster`).
+on a Dask cluster (:mod:`netprobe.services.cluster`).
 
 A byte range that starts in the middle of a file begins at the first
 plausible record it finds; :func:`join_parts` keeps it only if the part

@@ -71,7 +71,7 @@ def command(ctx: click.Context, files: tuple[str, ...], top: int, by: str, per_f
     damage); the packets before the damage are counted, the other files
     analysed, and the exit status is 4.
     """
-    from netprobe.output import Output
+    from netprobe.services.output import Output
 
     if top < 0:
         raise UsageError(f"--top must be 0 (every flow) or more, not {top}")
@@ -97,13 +97,13 @@ def run(output: Any, files: list[str], *, top: int, by: str, per_file: bool, plo
 
     # numpy's BLAS is never used here: its idle threads would only take CPU
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from netprobe.plugins.cluster import run_tasks
     from netprobe.plugins.flows.analysis import (
         analyse_part,
         join_parts,
         merge_files,
         plan_parts,
     )
+    from netprobe.services.cluster import run_tasks
 
     parts = plan_parts(files, jobs if not scheduler else max(jobs, 2))
     total = sum(p.size for p in parts)

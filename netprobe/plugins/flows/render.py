@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netprobe.output import Column, Output
+from netprobe.services.output import Column, Output
 
 COLUMNS = [
     Column("rank", "#", "right"),

@@ -56,7 +56,7 @@ def crash_name(seed: int, cases: list[int]) -> str:
 def write_crash(out_dir: str, doc: dict[str, Any], packets: list[bytes], linktype: int
                 ) -> tuple[str, str]:
     """Write ``doc`` as JSON and ``packets`` as pcapng into ``out_dir``; return both paths."""
-    from netprobe.output import atomic_text_file
+    from netprobe.services.output import atomic_text_file
     from netprobe.wire.pcapfile import PcapngWriter
 
     folder = Path(out_dir)

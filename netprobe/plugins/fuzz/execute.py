@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from netprobe.errors import UsageError
-from netprobe.output import Output
 from netprobe.plugins.fuzz.targets import STRATEGIES
+from netprobe.services.output import Output
 
 
 def parse_strategies(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -137,8 +137,8 @@ def _fuzz(output: Output, expression: str, *, seed: int, start: int, count: int,
                    "monitor_every": settings.monitor_every if settings.monitors else None}
 
         def describe() -> dict[str, Any]:
-            from netprobe.cli import package_version
             from netprobe.plugins.fuzz.crashfile import FORMAT
+            from netprobe.version import package_version
 
             return {"format": FORMAT, "netprobe": package_version(), "target": dst,
                     "layer2": template.layer2, "expression": expression,

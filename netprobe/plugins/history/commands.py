@@ -16,9 +16,10 @@ from netprobe.errors import UsageError
 from netprobe.plugins.history.recorder import DB_ENV
 
 if TYPE_CHECKING:
-    from netprobe.output import Output
     from netprobe.plugins.history.filters import HostMatch, PortSet
-    from netprobe.plugins.history.store import HistoryStore, Run
+    from netprobe.plugins.history.pick import Comparison
+    from netprobe.plugins.history.store import HistoryStore
+    from netprobe.services.output import Output
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DB_KEY = "netprobe.history.db"
@@ -63,7 +64,8 @@ def command(ctx: click.Context, db: str | None) -> None:
     Examples:
       netprobe history --db lab.db list --since 1d
       netprobe history --db lab.db show last --port 22
-      netprobe history --db lab.db diff            # the last two runs of the last scan
+      netprobe history --db lab.db diff            # each scan of the latest round
+      netprobe history --db lab.db diff --scan traceroute
       netprobe history --db lab.db diff 12 15 --host 198.18.1.0/24
       netprobe history --db lab.db prune --keep 100
     """
@@ -81,7 +83,7 @@ def _open(ctx: click.Context, db: str | None) -> HistoryStore:
 
 
 def _output(as_json: bool | None) -> Output:
-    from netprobe.output import Output
+    from netprobe.services.output import Output
 
     output = Output.current()
     if as_json is not None:
@@ -220,15 +222,23 @@ def show_command(ctx: click.Context, run_text: str, db: str | None, as_json: boo
 
 
 # -- diff ----------------------------------------------------------------------------------
-def _pick_runs(store: HistoryStore, run_a: str | None, run_b: str | None,
-               scan_text: str | None, since: float | None, output: Output
-               ) -> tuple[Run | None, Run | None, str | None]:
-    """The two runs to compare (before, after), or (None, latest, note) when there are not
-    two yet. See ``diff_command`` for the rules."""
-    if run_a is not None and (scan_text is not None or since is not None):
+def _comparisons(store: HistoryStore, first: str | None, second: str | None,
+                 scan_text: str | None, since: float | None, output: Output
+                 ) -> list[Comparison]:
+    """What ``diff`` compares (see ``diff_command`` and ``pick.py`` for the rules)."""
+    from netprobe.plugins.history.pick import choose, is_run_id, named_pair
+
+    target = None
+    if first is not None and not is_run_id(first):
+        if second is not None:
+            raise UsageError(f"give two runs to compare, or one TARGET, not {first!r} and "
+                             f"{second!r}")
+        target, first = first, None
+    if first is not None and (scan_text is not None or since is not None):
         raise UsageError("give runs to compare, or --scan/--since to pick them, not both")
-    if run_a is not None and run_b is not None:
-        before, after = store.run(_run_id(run_a, store)), store.run(_run_id(run_b, store))
+    if first is not None and second is not None:
+        before, after = store.run(_run_id(first, store)), store.run(_run_id(second, store))
+        comparison = named_pair(before, after)
         if before.scan_key != after.scan_key:
             output.warn(f"runs {before.id} and {after.id} are of different scans "
                         f"({before.scan_key}, {after.scan_key}): what only one of them "
@@ -237,122 +247,137 @@ def _pick_runs(store: HistoryStore, run_a: str | None, run_b: str | None,
             if run.partial:
                 output.warn(f"run {run.id} is partial (stopped early): what it did not reach "
                             "shows as changed")
-        return before, after, None
-    if run_a is not None:
-        before = store.run(_run_id(run_a, store))
+        return [comparison]
+    if first is not None:
+        before = store.run(_run_id(first, store))
         later = [r for r in store.scan_runs(before.scan_key) if r.id > before.id]
         if not later:
             raise UsageError(f"run {before.id} is the latest complete run of its scan: give "
                              "a second run to compare it with")
-        return before, later[-1], None
+        return [named_pair(before, later[-1])]
+    runs = store.runs()
+    kind = scan_key = None
     if scan_text is not None:
-        scan_key = _scan_key(scan_text, store)
-    else:
-        latest = store.latest()
-        if latest is None:
-            return None, None, "no runs recorded yet: nothing to compare"
-        scan_key = latest.scan_key
-    every = store.scan_runs(scan_key, complete=False)
-    runs = [r for r in every if not r.partial]
-    if not runs:
-        return None, None, f"no complete run of scan {scan_key} yet: nothing to compare"
-    if since is None and every[-1].partial:
-        # Comparing the two complete runs before it would report, again, what the
-        # previous diff reported; the next complete run is compared with runs[-1].
-        return None, every[-1], (f"the latest run of scan {scan_key} (run {every[-1].id}) "
-                                 f"is partial (stopped early): not compared; the next "
-                                 f"complete run will be compared with run {runs[-1].id}")
-    if since is not None:
-        earlier = [r for r in runs if r.started <= since]
-        if not earlier:
-            raise UsageError(f"no complete run of scan {scan_key} started before --since")
-        before = earlier[-1]
-        if before.id == runs[-1].id:
-            return None, runs[-1], (f"no run of scan {scan_key} since run {before.id}: "
-                                    "nothing to compare")
-        return before, runs[-1], None
-    if len(runs) < 2:
-        return None, runs[-1], (f"only one complete run of scan {scan_key} (run "
-                                f"{runs[-1].id}): nothing to compare yet")
-    return runs[-2], runs[-1], None
+        if scan_text in {run.kind for run in runs}:
+            kind = scan_text
+        else:
+            scan_key = _scan_key(scan_text, store)
+    return choose(runs, kind=kind, scan_key=scan_key, target=target, since=since)
+
+
+def _summary(comparison: Comparison, changes: list[dict[str, Any]] | None) -> dict[str, Any]:
+    from netprobe.plugins.history.diff import change_counts
+
+    summary: dict[str, Any] = {
+        "type": "summary", "kind": comparison.kind, "scan": comparison.scan,
+        "before": comparison.before.id if comparison.before is not None else None,
+        "after": comparison.after.id if comparison.after is not None else None,
+        "changes": len(changes or ()), "counts": change_counts(changes or ())}
+    if comparison.note is not None:
+        summary["note"] = comparison.note
+    return summary
 
 
 @command.command("diff")
-@click.argument("run_a", metavar="[RUN_A]", required=False)
-@click.argument("run_b", metavar="[RUN_B]", required=False)
+@click.argument("first", metavar="[RUN_A|TARGET]", required=False)
+@click.argument("second", metavar="[RUN_B]", required=False)
 @_db_option
 @_json_option
-@click.option("--scan", "scan_text", metavar="SCAN", default=None,
-              help="compare the last two runs of this scan (default: the scan of the "
-                   "latest run)")
+@click.option("--scan", "scan_text", metavar="KIND|SCAN", default=None,
+              help="compare the last two runs of the latest scan of this kind (portscan, "
+                   "traceroute, arpscan...), or of this scan (the SCAN column of `history "
+                   "list`)")
 @click.option("--since", "since_text", metavar="WHEN", default=None,
-              help="compare the scan as it was at WHEN (its last run started before) with "
+              help="compare each scan as it was at WHEN (its last run started before) with "
                    "its latest run: 1d, 2024-05-01...")
 @_filter_options
 @click.pass_context
-def diff_command(ctx: click.Context, run_a: str | None, run_b: str | None, db: str | None,
+def diff_command(ctx: click.Context, first: str | None, second: str | None, db: str | None,
                  as_json: bool | None, scan_text: str | None, since_text: str | None,
                  host_texts: tuple[str, ...], port_text: str | None) -> None:
-    """What changed between two runs; exit 1 when something did (for cron).
+    """What changed between two runs of one scan; exit 1 when something did (for cron).
 
     \b
+    A scan is one kind of run (portscan, traceroute, arpscan...) of the same
+    targets with the same ports or method; runs of different kinds are never
+    compared (exit 2 when named).
+    \b
     Which runs:
-      diff                the last two runs of the latest run's scan
-      diff --scan SCAN    the last two runs of SCAN
-      diff --since 1d     the scan's last run before WHEN against its latest run
-      diff RUN_A          RUN_A against the latest complete run of the same scan
-      diff RUN_A RUN_B    these two (`last` names the latest run)
-    Partial runs (stopped by --max-time) are skipped unless named: when the
-    latest run is partial, `diff` compares nothing (exit 0) and the next
+      diff                  every scan of the latest round (walking back from the
+                            latest run, until a scan repeats): its last two runs
+      diff --scan KIND      the last two runs of the latest scan of KIND
+                            (portscan, traceroute, arpscan...) or of scan SCAN
+      diff TARGET           the last two runs of the latest scan of TARGET
+                            (with --scan KIND: of that kind)
+      diff --since 1d       each scan run since WHEN: its last run before WHEN
+                            against its latest run
+      diff RUN_A            RUN_A against the latest complete run of its scan
+      diff RUN_A RUN_B      these two (`last` names the latest run)
+    Partial runs (stopped by --max-time) are skipped unless named: when a
+    scan's latest run is partial, that scan is not compared and its next
     complete run is compared with the last complete one, so a cron job sees
     every change once.
 
     \b
-    JSON Lines, one per change, then a summary:
+    JSON Lines: for each pair of runs compared, one record per change, then
+    a summary (with a "note" and "before": null when there was nothing to
+    compare). The change records are those of `portscan --diff`:
       {"type": "host-change", "change": "up|gone|mac|dominant", "host", "before", "after"}
       {"type": "port-change", "change": "opened|closed|changed", "host", "proto", "port",
        "before", "after", "reason", "service"}
       {"type": "hop-change", "change": "changed|added|removed", "dst", "ttl", "before", "after"}
       {"type": "path-change", "change": "reached|unreached", "dst", "before", "after"}
       {"type": "mac-move", "mac", "before", "after"}
-      {"type": "summary", "before", "after", "scan", "changes", "counts"}
+      {"type": "summary", "kind", "scan", "before", "after", "changes", "counts"}
     """
-    from netprobe.plugins.history.diff import change_counts, diff_records
+    from netprobe.plugins.history.diff import diff_records
     from netprobe.plugins.history.filters import keep_record
     from netprobe.plugins.history.render import change_table, run_heading
 
     hosts, ports = _filters(host_texts, port_text)
     since = _since(since_text)
     output = _output(as_json)
+    found: list[tuple[Comparison, list[dict[str, Any]] | None]] = []
     with _open(ctx, db) as store:
-        before, after, note = _pick_runs(store, run_a, run_b, scan_text, since, output)
-        if before is None or after is None:
-            summary = {"type": "summary", "before": None,
-                       "after": after.id if after is not None else None,
-                       "scan": after.scan_key if after is not None else None,
-                       "changes": 0, "counts": {}, "note": note}
-            if output.json:
-                output.emit(summary)
-            else:
-                output.line(str(note))
-            return
-        changes = diff_records(store.records(before.id), store.records(after.id))
-    if hosts or ports is not None:
-        changes = [c for c in changes if keep_record(c, hosts, ports)]
-    summary = {"type": "summary", "before": before.id, "after": after.id,
-               "scan": after.scan_key, "changes": len(changes),
-               "counts": change_counts(changes)}
-    if output.json:
-        for change in changes:
-            output.emit(change)
-        output.emit(summary)
-    else:
-        output.line(f"before: {run_heading(before)}")
-        output.line(f"after:  {run_heading(after)}")
+        comparisons = _comparisons(store, first, second, scan_text, since, output)
+        for comparison in comparisons:
+            if comparison.before is None or comparison.after is None:
+                found.append((comparison, None))
+                continue
+            changes = diff_records(store.records(comparison.before.id),
+                                   store.records(comparison.after.id))
+            if hosts or ports is not None:
+                changes = [c for c in changes if keep_record(c, hosts, ports)]
+            found.append((comparison, changes))
+    if not found:
+        note = ("no runs recorded yet: nothing to compare" if since is None
+                else "no run since --since: nothing to compare")
+        if output.json:
+            output.emit({"type": "summary", "kind": None, "scan": None, "before": None,
+                         "after": None, "changes": 0, "counts": {}, "note": note})
+        else:
+            output.line(note)
+        return
+    total = 0
+    for position, (comparison, changes) in enumerate(found):
+        total += len(changes or ())
+        if output.json:
+            for change in changes or ():
+                output.emit(change)
+            output.emit(_summary(comparison, changes))
+            continue
+        if position:
+            output.line("")
+        if changes is None:
+            output.line(str(comparison.note))
+            continue
+        assert comparison.before is not None and comparison.after is not None
+        output.line(f"before: {run_heading(comparison.before)}")
+        output.line(f"after:  {run_heading(comparison.after)}")
         if changes:
             change_table(output, changes)
         output.line(f"{len(changes)} change{'' if len(changes) == 1 else 's'}")
-    if changes:
+    if total:
         ctx.exit(1)
 
 

@@ -10,9 +10,9 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from netprobe.output import Column, Output, json_line
 from netprobe.plugins.history.records import record_type
 from netprobe.plugins.history.store import Run
+from netprobe.services.output import Column, Output, json_line
 
 
 def local_time(seconds: float, *, precise: bool = True) -> str:

@@ -39,8 +39,8 @@ from typing import Any
 from urllib.parse import quote
 
 from netprobe.errors import EnvironmentProblem, RuntimeProblem, UsageError
-from netprobe.output import json_line
 from netprobe.plugins.history.records import record_type, with_destinations
+from netprobe.services.output import json_line
 
 APPLICATION = "netprobe-history"
 """The marker in ``meta`` that says "this database is netprobe's history"."""
@@ -145,7 +145,7 @@ def _run(row: tuple[Any, ...]) -> Run:
 
 def _netprobe_version() -> str:
     try:
-        from netprobe.cli import package_version
+        from netprobe.version import package_version
 
         return package_version()
     except Exception:  # pragma: no cover - informative only

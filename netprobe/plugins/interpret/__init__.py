@@ -59,7 +59,7 @@ def command(run_file: str, view: str | None, timeout: float | None, all_states: 
     a capture or is damaged (with the offset).
     """
     from netprobe.engine.runfile import load_run
-    from netprobe.output import Output
+    from netprobe.services.output import Output
 
     output = Output.current()
     if as_json is not None:

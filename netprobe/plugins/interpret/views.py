@@ -71,7 +71,7 @@ def answer_kind(answer: Layer) -> str:
 def sr_view(results: Iterable[Result]) -> Iterator[dict[str, Any]]:
     """One record per probe: what was sent, what answered (or null), the RTT; the same
     ``probe`` record as ``craft --sr`` prints (packetview.probe_record)."""
-    from netprobe.plugins.packetview import probe_record
+    from netprobe.services.packetview import probe_record
 
     answered = unanswered = 0
     for n, r in enumerate(results, 1):

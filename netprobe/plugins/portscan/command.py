@@ -172,8 +172,8 @@ def command(ctx: click.Context, targets: tuple[str, ...], syn: bool, connect: bo
     what was found so far and leaves -o and --save untouched (exit 130).
     """
     from netprobe.errors import EXIT_FINDINGS, EnvironmentProblem
-    from netprobe.output import Output
     from netprobe.plugins.portscan.plan import make_plan
+    from netprobe.services.output import Output
     from netprobe.wire.privileges import can_open_raw_sockets, raw_denied_message
 
     settings = ctx.obj

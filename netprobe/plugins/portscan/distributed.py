@@ -1,6 +1,6 @@
 """``portscan --scheduler tcp://HOST:PORT``: one scan run as tasks on a Dask cluster.
 
-The scan is cut into tasks that :func:`netprobe.plugins.cluster.run_tasks`
+The scan is cut into tasks that :func:`netprobe.services.cluster.run_tasks`
 runs on the cluster's workers; each worker probes from its own machine, with
 its own privileges and its own scope (``NETPROBE_SCOPE`` there). Two rounds:
 
@@ -222,7 +222,7 @@ class DistributedScan:
         return any(o.max_time_reached for o in self.outcomes.values())
 
     def _round(self, specs: list[TaskSpec]) -> list[TaskOutcome]:
-        from netprobe.plugins.cluster import run_tasks
+        from netprobe.services.cluster import run_tasks
 
         def done(_i: int, outcome: TaskOutcome) -> None:
             self.outcomes[(outcome.phase, outcome.index)] = outcome
@@ -236,7 +236,7 @@ class DistributedScan:
 
     def run(self) -> None:
         """Both rounds on the cluster, then the merge into ``collector``."""
-        from netprobe.plugins.cluster import worker_count
+        from netprobe.services.cluster import worker_count
 
         plan = self.plan
         scanned = 0

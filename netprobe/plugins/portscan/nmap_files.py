@@ -18,9 +18,9 @@ from netprobe.errors import UsageError
 def _formatters(args: str, reason: bool, verbose: int,
                 ) -> dict[str, Callable[[list[dict[str, Any]]], str]]:
     from netprobe import __version__
-    from netprobe.output import json_line
     from netprobe.plugins.portscan.nmap_text import to_grepable, to_normal
     from netprobe.plugins.portscan.nmap_xml import to_xml
+    from netprobe.services.output import json_line
 
     return {
         "normal": lambda r: to_normal(r, args, reason=reason),
@@ -67,7 +67,7 @@ class NmapFiles:
 
     def write(self, records: list[dict[str, Any]], stdout: IO[str]) -> None:
         """Write every file (atomically) and the standard-output one."""
-        from netprobe.output import atomic_text_file
+        from netprobe.services.output import atomic_text_file
 
         make = _formatters(self.args, self.reason, self.verbose)
         for kind, path in self.files:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from netprobe.output import Column, Output
 from netprobe.plugins.portscan.interpret import dominant_state
+from netprobe.services.output import Column, Output
 
 PORT_COLUMNS = [Column("port", "PORT"), Column("state", "STATE"), Column("service", "SERVICE")]
 REASON_COLUMNS = [Column("reason", "REASON"), Column("ttl", "TTL", justify="right")]

@@ -47,9 +47,10 @@ def check(opts: TraceOptions) -> None:
 def execute(settings: Any, *, target: str, method: str, port: int | None, family: int | None,
             queries: int, first: int, max_ttl: int, wait: float, retries: int, sport: int,
             flow: int, multipath: bool, confidence: float, rounds: int, interval: float,
-            save_path: str | None, db: str | None = None) -> None:
+            save_path: str | None, db: str | None = None, iface: str | None = None) -> None:
     """Run one trace and write its records (JSON Lines or traceroute's lines).
 
+    ``iface`` (``-i``): the probes leave by it and the answers are read there.
     With ``db``, the run and its records go into that history database.
     """
     from netprobe.plugins.history.recorder import make_scan_key, recording
@@ -61,6 +62,10 @@ def execute(settings: Any, *, target: str, method: str, port: int | None, family
                          retries=retries, multipath=multipath, confidence=confidence,
                          rounds=rounds, interval=interval)
     check(draft)
+    if iface is not None:
+        from netprobe.plugins.traceroute.source import check_interface
+
+        check_interface(iface)
     if save_path:
         _check_save_path(save_path)
     dst, fam = resolve(target, family)
@@ -71,7 +76,7 @@ def execute(settings: Any, *, target: str, method: str, port: int | None, family
         "traceroute", [target], {"method": method, "port": opts.port, "family": fam,
                                  "multipath": multipath, "flow": flow})
     with recording(db, kind="traceroute", scan_key=key, targets=[target]) as history:
-        run = _trace(opts, settings)
+        run = _trace(opts, settings, iface)
         for record in _report(settings, opts, run, save_path):
             history.add(record)
 
@@ -87,26 +92,28 @@ def _check_save_path(path: str) -> None:
         raise UsageError(f"--save {path}: is a directory")
 
 
-def _trace(opts: TraceOptions, settings: Any) -> Any:
+def _trace(opts: TraceOptions, settings: Any, iface: str | None = None) -> Any:
     from netprobe.engine.api import Session
     from netprobe.plugins.traceroute.probes import ProbeMaker
     from netprobe.plugins.traceroute.run import Tracer
+    from netprobe.plugins.traceroute.source import source
     from netprobe.wire import privileges, route
 
     privileges.require_raw_sockets("traceroute", "run it as root or with CAP_NET_RAW")
     route.install_source_hook()
-    src = route.route_to(opts.dst).src
-    maker = ProbeMaker(opts.method, opts.family, src, opts.dst, opts.sport, opts.port)
+    where = source(opts.dst, opts.family, iface)
+    maker = ProbeMaker(opts.method, opts.family, where.src, opts.dst, opts.sport, opts.port)
     scope = getattr(settings, "scope", None)
-    with Session(iface=None, layer2=False, first_dst=opts.dst, scope=scope) as session:
+    with Session(iface=where.iface, layer2=False, first_dst=opts.dst, scope=scope,
+                 pin=where.iface is not None) as session:
         return Tracer(opts, maker, session.sender, session.capture).trace()
 
 
 def _report(settings: Any, opts: TraceOptions, run: Any,
             save_path: str | None) -> list[dict[str, Any]]:
     from netprobe.engine.runfile import SavedRun, save_run
-    from netprobe.output import Output
     from netprobe.plugins.traceroute.interpret import PLUGIN, render, report
+    from netprobe.services.output import Output
 
     argv = sys.argv[1:]
     counters = run.counters.to_dict()

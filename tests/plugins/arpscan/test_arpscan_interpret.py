@@ -14,7 +14,6 @@ import pytest
 
 from netprobe.engine.results import Counters, Result
 from netprobe.engine.runfile import SavedRun, load_run, save_run
-from netprobe.output import json_line
 from netprobe.packet import (
     ARP,
     Ether,
@@ -38,6 +37,7 @@ from netprobe.plugins.arpscan.interpret import (
     report,
     sighting,
 )
+from netprobe.services.output import json_line
 
 MAC = "02:00:c6:12:01:02"
 ME4, ME6 = "198.18.1.2", "2001:db8:1::2"

@@ -18,10 +18,10 @@ import sys
 import pytest
 
 from netprobe.engine.runfile import load_run
-from netprobe.output import json_line
 from netprobe.plugins.arpscan import report
 from netprobe.plugins.arpscan.vendors import LOCAL, is_local
 from netprobe.plugins.lab import lifecycle, processes
+from netprobe.services.output import json_line
 
 pytestmark = pytest.mark.lab
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import json
 
-from netprobe.output import Output
 from netprobe.plugins.arpscan import render
+from netprobe.services.output import Output
 
 HOSTS = [
     {"type": "host", "host": "198.18.1.15", "mac": "02:00:c6:12:01:0f",

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 
 from netprobe.engine.runfile import load_run
-from netprobe.output import json_line
 from netprobe.plugins.craft.interpret import report
 from netprobe.plugins.lab import processes
+from netprobe.services.output import json_line
 from tests.labfixture import LabHandle
 
 pytestmark = pytest.mark.lab

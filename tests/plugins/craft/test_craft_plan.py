@@ -10,7 +10,6 @@ import pytest
 from netprobe.engine.results import Counters, Result
 from netprobe.engine.runfile import SavedRun, load_run, save_run
 from netprobe.errors import UsageError
-from netprobe.output import json_line
 from netprobe.packet import IP, TCP, UDP, Ether, dissect
 from netprobe.packet.layers.arp import ARP
 from netprobe.packet.layers.icmp import ICMP
@@ -21,6 +20,7 @@ from netprobe.plugins.craft.interpret import probe_record, report, summary_recor
 from netprobe.plugins.craft.plan import craft, send_plan
 from netprobe.plugins.craft.run import match_key
 from netprobe.plugins.craft.source import Source, guess_linktype, linktype_of, parse_hex
+from netprobe.services.output import json_line
 
 ADDR = {"src": "198.18.1.2", "dst": "198.18.1.11"}
 ADDR6 = {"src": "2001:db8:1::2", "dst": "2001:db8:1::11"}

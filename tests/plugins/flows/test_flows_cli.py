@@ -206,7 +206,7 @@ def test_unreachable_scheduler(small: Path, capsys: pytest.CaptureFixture[str],
                                monkeypatch: pytest.MonkeyPatch) -> None:
     import socket
 
-    import netprobe.plugins.cluster as cluster
+    import netprobe.services.cluster as cluster
 
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 2.0)
     with socket.socket() as s:  # a port nobody listens on
@@ -233,9 +233,9 @@ def test_progress_bar_on_a_terminal(small: Path, monkeypatch: pytest.MonkeyPatch
     """Over a second of work on a terminal, the shared progress bar shows on stderr."""
     from io import StringIO
 
-    import netprobe.output as output_module
-    from netprobe.output import Output
+    import netprobe.services.output as output_module
     from netprobe.plugins.flows.command import run
+    from netprobe.services.output import Output
 
     class Tty(StringIO):
         def isatty(self) -> bool:

@@ -1,4 +1,4 @@
-"""The runner (netprobe.plugins.cluster) and the distributed flow analysis.
+"""The runner (netprobe.services.cluster) and the distributed flow analysis.
 
 The Dask path runs on a LocalCluster bound to 127.0.0.1 and must give the
 same records as one process, byte for byte; so must local processes.
@@ -15,7 +15,7 @@ import pytest
 
 from netprobe.cli import main
 from netprobe.errors import UsageError
-from netprobe.plugins.cluster import run_tasks
+from netprobe.services.cluster import run_tasks
 
 REPO = Path(__file__).resolve().parents[3]
 MAKE_TRACE = (REPO / ".." / "shared" / "tools" / "make_trace.py").resolve()

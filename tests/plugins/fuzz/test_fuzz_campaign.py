@@ -18,7 +18,6 @@ import pytest
 from netprobe.engine.results import Counters, Result
 from netprobe.engine.runfile import load_run, save_run
 from netprobe.errors import RuntimeProblem
-from netprobe.output import json_line
 from netprobe.packet import IP, UDP, Raw, dissect
 from netprobe.packet.layers.icmp import ICMP
 from netprobe.plugins.fuzz.campaign import Runner, Settings
@@ -28,6 +27,7 @@ from netprobe.plugins.fuzz.interpret import Reporter, report
 from netprobe.plugins.fuzz.monitor import parse_monitor
 from netprobe.plugins.fuzz.targets import STRATEGIES, select
 from netprobe.plugins.lab.services import is_fatal
+from netprobe.services.output import json_line
 
 SRC, DST = "198.18.1.2", "198.18.1.12"
 PAYLOAD = "\\xde\\xad" + "A" * 98  # 100 bytes: one byte short of fatal

@@ -29,12 +29,12 @@ except ModuleNotFoundError:  # plain `pytest` without the repository root on sys
     from tests.labfixture import LabHandle, lab  # noqa: F401
 
 from netprobe.engine.runfile import load_run
-from netprobe.output import json_line
 from netprobe.plugins.fuzz.cases import CaseMaker, load_template
 from netprobe.plugins.fuzz.interpret import report
 from netprobe.plugins.fuzz.targets import STRATEGIES, select
 from netprobe.plugins.lab import lifecycle
 from netprobe.plugins.lab.services import FRAGILE_MIN_LENGTH, is_fatal
+from netprobe.services.output import json_line
 
 pytestmark = pytest.mark.lab
 

@@ -23,9 +23,9 @@ from history_samples import (
 )
 
 from netprobe.cli import main
-from netprobe.output import json_line
 from netprobe.plugins.history import store as store_module
 from netprobe.plugins.history.recorder import DB_ENV, make_scan_key, record_run
+from netprobe.services.output import json_line
 
 NOW = time.time()
 LAN = ["198.18.1.0/24"]

@@ -11,7 +11,6 @@ import pytest
 from history_samples import arpscan_records, portscan_records, traceroute_records
 
 from netprobe.errors import EXIT_ENVIRONMENT, EXIT_RUNTIME, EXIT_USAGE, RuntimeProblem
-from netprobe.output import json_line
 from netprobe.plugins.history import store as store_module
 from netprobe.plugins.history.store import (
     APPLICATION,
@@ -23,6 +22,7 @@ from netprobe.plugins.history.store import (
     NotHistoryDatabase,
     UnknownRun,
 )
+from netprobe.services.output import json_line
 
 
 def add(store: HistoryStore, records: list[dict], *, scan: str = "portscan:lan",

@@ -98,8 +98,8 @@ def test_address_family_options(args, message):
 
 
 def test_reason_column_only_with_reason_and_diff_table(capsys):
-    from netprobe.output import Output
     from netprobe.plugins.portscan.render import change_table, render_records
+    from netprobe.services.output import Output
 
     recs = [{"type": "host", "host": "198.18.1.11", "state": "up", "reason": "user-set",
              "ports": {"open": 1, "closed": 9},

@@ -6,11 +6,11 @@ import pytest
 
 from netprobe.engine.results import Result
 from netprobe.engine.runfile import SavedRun, load_run, save_run
-from netprobe.output import Output, json_line
 from netprobe.plugins.portscan import interpret
 from netprobe.plugins.portscan.interpret import build, dominant_state, records, report
 from netprobe.plugins.portscan.render import render_records
 from netprobe.plugins.portscan.verdict import tcp_verdict
+from netprobe.services.output import Output, json_line
 from tests.plugins.portscan.portscan_samples import probe, result
 
 COUNTERS = {"sent": 40, "received": 36, "retries": 3, "elapsed": 0.5, "rate": 80.0}

@@ -22,9 +22,9 @@ except ModuleNotFoundError:  # plain `pytest` without the repository root on sys
     from tests.labfixture import LabHandle, lab  # noqa: F401
 
 from netprobe.engine.runfile import load_run
-from netprobe.output import json_line
 from netprobe.plugins.lab import lifecycle, processes
 from netprobe.plugins.portscan.interpret import report
+from netprobe.services.output import json_line
 
 pytestmark = pytest.mark.lab
 

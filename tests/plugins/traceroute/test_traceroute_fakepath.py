@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from netprobe.engine.runfile import SavedRun, load_run, save_run
-from netprobe.output import Output, json_line
 from netprobe.packet import ICMP, IP, TCP, UDP, IPv6, dissect
 from netprobe.plugins.traceroute.interpret import PLUGIN, render, report
 from netprobe.plugins.traceroute.plan import TraceOptions
 from netprobe.plugins.traceroute.probes import ProbeMaker
 from netprobe.plugins.traceroute.render import text_lines
 from netprobe.plugins.traceroute.run import Tracer
+from netprobe.services.output import Output, json_line
 from tests.plugins.traceroute.fakepath import ADDRS, R2_LABELS, FakePath, VirtualTime
 
 METHODS = ("udp", "icmp", "tcp")

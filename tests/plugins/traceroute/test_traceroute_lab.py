@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from netprobe.engine.runfile import load_run
-from netprobe.output import json_line
 from netprobe.plugins.lab import lifecycle
 from netprobe.plugins.traceroute.interpret import report
+from netprobe.services.output import json_line
 from tests.labfixture import LabHandle
 
 pytestmark = pytest.mark.lab

@@ -1,0 +1,13 @@
+"""The services floor: what several subcommands share, between the engine and the plugins.
+
+* ``output``: tables on a terminal, JSON Lines on a pipe, progress bars, atomic files;
+* ``packetview``: how one packet is shown (a tcpdump-like line, the JSON record);
+* ``cluster``: run independent tasks here, on local processes or on a Dask cluster;
+* ``plugin_record`` / ``plugin_index``: the plugin contract (``Plugin``, the
+  entry-point group ``netprobe.plugins``) and finding installed plugins by it.
+
+Modules here import the engine, wire and packet floors and the basement modules
+(``errors``, ``version``, ``costs``...), never a plugin or the command line; a
+plugin, built in or third-party, imports them and no other plugin. Nothing is
+imported by this package itself: each service is imported where it is used.
+"""

@@ -1,0 +1,27 @@
+"""netprobe's version, for every floor that writes it down (saved runs, history,
+crash files, nmap's XML, ``--version``).
+
+A basement module: it imports no other netprobe module, so the engine can
+stamp a saved run without importing the command line. The version itself lives
+in ``pyproject.toml`` only and is read back from the installed metadata.
+"""
+
+from __future__ import annotations
+
+__all__ = ["package_version"]
+
+
+def package_version() -> str:
+    """The installed version of netprobe (from its metadata, else the package)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("netprobe")
+    except PackageNotFoundError:
+        pass
+    try:  # running from a source tree that is not installed
+        from netprobe import __version__
+
+        return str(__version__)
+    except ImportError:
+        return "unknown"
