@@ -36,6 +36,7 @@ __all__ = [
     "MAX_8023_LENGTH",
     "MAX_VLAN_TAGS",
     "NON_IP_LINKS",
+    "PORT_UNREACH",
     "PPP_HDLC_PREFIX",
     "RARE_ETHERTYPES",
     "RARE_LINKS",
@@ -320,11 +321,13 @@ ICMP: dict[int, dict[int, IcmpType]] = {
                            2: _C("unrecognized IPv6 option encountered"),
                            3: _C("first fragment has incomplete header chain")}),
         129: IcmpType("echo-reply", mark="echo-reply"),
-        136: IcmpType("neighbor-advert"),
+        136: IcmpType("nd-response"),
     },
 }
 #: the destination unreachable type of each IP version
 UNREACH_TYPE = {4: 3, 6: 1}
+#: the reason of a port unreachable (the same for both versions): a closed port's
+PORT_UNREACH = ICMP[4][3].codes[3].reason  # type: ignore[index]
 
 
 def scapy_code_names(version: int, icmp_type: int) -> dict[int, str]:

@@ -28,7 +28,7 @@ from ipaddress import ip_address
 
 from netprobe import costs
 from netprobe.engine.results import Counters, Result
-from netprobe.plugins.portscan.verdict import SHORT_ICMP4_UNREACH, SHORT_ICMP6_UNREACH
+from netprobe.packet.shape import icmp_reason
 
 #: the tag every discovery result carries in ``Result.extra``
 TAG = "discovery"
@@ -225,7 +225,7 @@ def read_answer(result: Result, host: str) -> tuple[bool, str, int | None] | Non
     top = net._payload
     kind = type(top).__name__
     if kind == "ICMPv6ND_NA":
-        return (_same(top.tgt, host), "nd-response", None)
+        return (_same(top.tgt, host), icmp_reason(6, top.type, top.code), None)
     if kind == "TCP":
         flags = int(top.flags)
         if flags & 0x04:
@@ -234,21 +234,9 @@ def read_answer(result: Result, host: str) -> tuple[bool, str, int | None] | Non
             return own, "syn-ack", ttl
         return own, "tcp-response", ttl
     if kind == "ICMP":
-        if top.type == 0:
-            return own, "echo-reply", ttl
-        if top.type == 14:
-            return own, "timestamp-reply", ttl
-        if top.type == 3:
-            return own, SHORT_ICMP4_UNREACH.get(top.code, "unreach"), ttl
-        if top.type == 11:
-            return False, "time-exceeded", ttl
-        return own, f"icmp-type-{top.type}", ttl
-    if kind == "ICMPv6EchoReply":
-        return own, "echo-reply", ttl
-    if kind == "ICMPv6DestUnreach":
-        return own, SHORT_ICMP6_UNREACH.get(top.code, "unreach"), ttl
-    if kind == "ICMPv6TimeExceeded":
-        return False, "time-exceeded", ttl
+        return own and top.type != 11, icmp_reason(4, top.type, top.code), ttl
+    if kind in ("ICMPv6EchoReply", "ICMPv6DestUnreach", "ICMPv6TimeExceeded"):
+        return own and top.type != 3, icmp_reason(6, top.type, top.code), ttl
     return own, "response", ttl
 
 

@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 from ipaddress import ip_address
 
 from netprobe.engine.results import Counters, Result
+from netprobe.packet.shape import PORT_UNREACH, icmp_reason
 from netprobe.plugins.portscan import ratelimit
 from netprobe.plugins.portscan.ratelimit import Attempt
 from netprobe.plugins.portscan.udp_payloads import payload_for
-from netprobe.plugins.portscan.verdict import SHORT_ICMP4_UNREACH, SHORT_ICMP6_UNREACH
 
 #: link type of the probes (bare IP packets)
 LINKTYPE_RAW = 101
@@ -112,24 +112,11 @@ def udp_verdict(result: Result) -> tuple[str, str, int | None]:
         return "open", "udp-response", ttl
     target = _target(result)
     from_target = target is not None and _same_address(str(net.src), target)  # type: ignore[attr-defined]
-    if kind == "ICMP":
-        if transport.type == 3:
-            reason = SHORT_ICMP4_UNREACH.get(transport.code, "unreach")
-        elif transport.type == 11:
-            reason = "time-exceeded"
-        else:
-            return "filtered", f"icmp-type-{transport.type}", ttl
-    elif kind.startswith("ICMPv6"):
-        if transport.type == 1:
-            reason = SHORT_ICMP6_UNREACH.get(transport.code, "unreach")
-        elif transport.type == 3:
-            reason = "time-exceeded"
-        else:
-            return "filtered", f"icmpv6-type-{transport.type}", ttl
-    else:
+    if kind != "ICMP" and not kind.startswith("ICMPv6"):
         return "filtered", "unknown-response", ttl
-    if reason == "port-unreach" and from_target:
-        return "closed", "port-unreach", ttl
+    reason = icmp_reason(4 if kind == "ICMP" else 6, transport.type, transport.code)
+    if reason == PORT_UNREACH and from_target:
+        return "closed", reason, ttl
     return "filtered", reason, ttl
 
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from netprobe.packet.shape import PORT_UNREACH, icmp_error_reason, icmp_reason, network_start
+
 Verdict = tuple[str, str, int | None]
 
 #: scan type -> (state for a RST, state without any answer)
@@ -29,62 +31,12 @@ _RST_STATE = {"syn": "closed", "fin": "closed", "null": "closed", "xmas": "close
 _SILENT_STATE = {"syn": "filtered", "fin": "open|filtered", "null": "open|filtered",
                  "xmas": "open|filtered", "ack": "filtered", "connect": "filtered"}
 
-#: ICMP destination unreachable codes (RFC 792, 1812) as nmap names them
-ICMP4_UNREACH = {0: "net-unreach", 1: "host-unreach", 2: "proto-unreach", 3: "port-unreach",
-                 4: "frag-needed", 5: "source-route-failed", 6: "net-unknown",
-                 7: "host-unknown", 8: "host-isolated", 9: "net-prohibited",
-                 10: "host-prohibited", 11: "net-tos-unreach", 12: "host-tos-unreach",
-                 13: "admin-prohibited", 14: "host-precedence-violation",
-                 15: "precedence-cutoff"}
-#: ICMPv6 destination unreachable codes (RFC 4443)
-ICMP6_UNREACH = {0: "no-route", 1: "admin-prohibited", 2: "beyond-scope", 3: "host-unreach",
-                 4: "port-unreach", 5: "source-addr-failed", 6: "reject-route"}
-
-#: the shorter tables of host discovery and UDP verdicts (a code not listed: "unreach")
-SHORT_ICMP4_UNREACH = {0: "net-unreach", 1: "host-unreach", 2: "proto-unreach",
-                       3: "port-unreach", 9: "net-prohibited", 10: "host-prohibited",
-                       13: "admin-prohibited"}
-SHORT_ICMP6_UNREACH = {0: "no-route", 1: "admin-prohibited", 2: "beyond-scope",
-                       3: "addr-unreach", 4: "port-unreach", 5: "source-policy",
-                       6: "reject-route"}
-
-_ETH_V4, _ETH_V6 = 0x0800, 0x86DD
-
 
 def network_offset(frame: bytes, linktype: int) -> int | None:
-    """Where the IP (v4 or v6) header starts in a captured frame, or None."""
-    if linktype == 1:
-        off = 12
-        while off + 2 <= len(frame):
-            etype = frame[off] << 8 | frame[off + 1]
-            if etype in (0x8100, 0x88A8, 0x9100):
-                off += 4
-                continue
-            return off + 2 if etype in (_ETH_V4, _ETH_V6) else None
-        return None
-    if linktype in (101, 12, 228, 229):
-        return 0
-    if linktype == 113:
-        return 16
-    if linktype == 276:
-        return 20
-    return None
-
-
-#: per IP version: the unreachable message's type and its codes' reasons, and the reasons
-#: of the other ICMP errors about a probe
-_ICMP_ERRORS = {
-    4: (3, ICMP4_UNREACH, {11: "time-exceeded", 12: "param-problem", 4: "source-quench"}),
-    6: (1, ICMP6_UNREACH, {3: "time-exceeded", 4: "param-problem", 2: "packet-too-big"}),
-}
-
-
-def _icmp_reason(version: int, icmp_type: int, code: int) -> str | None:
-    """The reason an ICMP error gives (None when the message is no error about a probe)."""
-    unreach, codes, others = _ICMP_ERRORS[4 if version == 4 else 6]
-    if icmp_type == unreach:
-        return codes.get(code, f"unreach-code-{code}")
-    return others.get(icmp_type)
+    """Where the IP (v4 or v6) header starts in a captured frame, or None
+    (:func:`netprobe.packet.shape.network_start`: a rare shape is dissected)."""
+    start = network_start(frame, linktype)
+    return None if start is None else start[0]
 
 
 def answer_fields(frame: bytes, linktype: int) -> tuple[str, int, int, int] | None:
@@ -152,7 +104,7 @@ def tcp_verdict(scan: str, answer: bytes | None, linktype: int = 1,
     kind, ttl, a, b = fields
     if kind == "icmp":
         version = 6 if _is_v6(answer, linktype) else 4
-        reason = _icmp_reason(version, a, b)
+        reason = icmp_error_reason(version, a, b)
         if reason is None:
             return _SILENT_STATE[scan], "no-response", None
         return "filtered", reason, ttl
@@ -172,6 +124,11 @@ def _is_v6(frame: bytes, linktype: int) -> bool:
     return off is not None and len(frame) > off and frame[off] >> 4 == 6
 
 
+#: a connect attempt the local rules refused (EACCES, EPERM) without an ICMP message:
+#: reported as an administratively prohibited destination unreachable
+_DENIED = icmp_error_reason(4, 3, 13)
+
+
 def connect_verdict(outcome: dict[str, Any]) -> Verdict:
     """State, reason and TTL of a connect scan attempt (the tag ``wire.connect`` gives)."""
     status = outcome.get("status")
@@ -180,13 +137,12 @@ def connect_verdict(outcome: dict[str, Any]) -> Verdict:
     icmp = outcome.get("icmp")
     if icmp:
         version, icmp_type, code = int(icmp[0]), int(icmp[1]), int(icmp[2])
-        reason = _icmp_reason(version, icmp_type, code) or "host-unreach"
-        if reason == "port-unreach":
+        reason = icmp_reason(version, icmp_type, code)
+        if reason == PORT_UNREACH:
             return "closed", reason, None
         return "filtered", reason, None
     if status == "refused":
         return "closed", "reset", None
     if status == "timeout":
         return "filtered", "no-response", None
-    return "filtered", {"host-unreach": "host-unreach", "net-unreach": "net-unreach",
-                        "denied": "admin-prohibited"}.get(str(status), "no-response"), None
+    return "filtered", _DENIED if status == "denied" else "no-response", None

@@ -34,7 +34,8 @@ def test_tcp_answers_and_silence(scan, host):
 @pytest.mark.parametrize("host,code,reason", [
     (H4, 13, "admin-prohibited"), (H4, 1, "host-unreach"), (H4, 3, "port-unreach"),
     (H4, 10, "host-prohibited"), (H4, 9, "net-prohibited"), (H4, 0, "net-unreach"),
-    (H6, 1, "admin-prohibited"), (H6, 4, "port-unreach"), (H6, 3, "host-unreach"),
+    (H6, 1, "admin-prohibited"), (H6, 4, "port-unreach"), (H6, 3, "addr-unreach"),
+    (H6, 5, "source-policy"), (H6, 6, "reject-route"), (H4, 99, "unreach-code-99"),
     (H6, 0, "no-route")])
 def test_icmp_unreachable_is_filtered_with_its_reason(scan, host, code, reason):
     answer = icmp_answer(host, code, probe(host, 8443, scan), ttl=62)

@@ -52,7 +52,8 @@ def test_udp_answer_is_open_with_its_ttl() -> None:
     (3, "closed", "port-unreach"), (13, "filtered", "admin-prohibited"),
     (1, "filtered", "host-unreach"), (0, "filtered", "net-unreach"),
     (2, "filtered", "proto-unreach"), (9, "filtered", "net-prohibited"),
-    (10, "filtered", "host-prohibited"), (4, "filtered", "unreach"),
+    (10, "filtered", "host-prohibited"), (4, "filtered", "frag-needed"),
+    (8, "filtered", "host-isolated"), (99, "filtered", "unreach-code-99"),
 ])
 def test_icmp_unreachables(code: int, state: str, reason: str) -> None:
     assert udp_verdict(result(v4_probe(), v4_error(code, ttl=63))) == (state, reason, 63)
