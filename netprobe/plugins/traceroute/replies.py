@@ -6,7 +6,8 @@ traceroute(8) users read it: ``time-exceeded`` from a router on the way,
 from the destination, and traceroute's flags for the other unreachables
 (``!N`` network, ``!H`` host, ``!P`` protocol, ``!F`` fragmentation needed,
 ``!S`` source route, ``!X`` administratively prohibited, ``!V`` precedence
-violation, ``!C`` precedence cut-off, ``!<code>`` anything else).
+violation, ``!C`` precedence cut-off, ``!<code>`` anything else), all read
+from the one ICMP table, :data:`netprobe.packet.shape.ICMP`.
 """
 
 from __future__ import annotations
@@ -16,18 +17,12 @@ from typing import Any
 
 from netprobe.packet.layer import Layer
 from netprobe.packet.layers.ipv6_ext import ExtensionHeader
+from netprobe.packet.shape import PORT_UNREACH, trace_mark
 
-TIME_EXCEEDED = "time-exceeded"
+TIME_EXCEEDED = trace_mark(4, 11, 0)
 #: kinds only the destination itself sends back to a probe
-DESTINATION_KINDS = frozenset(("port-unreach", "echo-reply", "syn-ack", "reset", "udp-reply"))
-
-# ICMPv4 destination unreachable codes as traceroute(8) flags them (3 = port: the end)
-_V4_UNREACH = {0: "!N", 1: "!H", 2: "!P", 3: "port-unreach", 4: "!F", 5: "!S", 6: "!N",
-               7: "!H", 8: "!N", 9: "!X", 10: "!X", 11: "!N", 12: "!H", 13: "!X", 14: "!V",
-               15: "!C"}
-# ICMPv6 destination unreachable codes (RFC 4443): 4 = port: the end
-_V6_UNREACH = {0: "!N", 1: "!X", 2: "!S", 3: "!H", 4: "port-unreach", 5: "!X", 6: "!X"}
-
+DESTINATION_KINDS = frozenset((PORT_UNREACH, trace_mark(4, 0, 0), "syn-ack", "reset",
+                               "udp-reply"))
 
 @dataclass(frozen=True)
 class Reply:
@@ -52,31 +47,13 @@ class Reply:
 
 
 def icmp_kind(type_: int, code: int) -> str:
-    """The kind of an ICMPv4 message answering a probe."""
-    if type_ == 11:
-        return TIME_EXCEEDED
-    if type_ == 0:
-        return "echo-reply"
-    if type_ == 3:
-        return _V4_UNREACH.get(code, f"!{code}")
-    if type_ == 12:
-        return "param-problem"
-    return f"icmp-{type_}/{code}"
+    """The kind of an ICMPv4 message answering a probe (``shape.trace_mark``)."""
+    return trace_mark(4, type_, code)
 
 
 def icmpv6_kind(type_: int, code: int) -> str:
-    """The kind of an ICMPv6 message answering a probe."""
-    if type_ == 3:
-        return TIME_EXCEEDED
-    if type_ == 129:
-        return "echo-reply"
-    if type_ == 1:
-        return _V6_UNREACH.get(code, f"!{code}")
-    if type_ == 2:
-        return "!F"
-    if type_ == 4:
-        return "param-problem"
-    return f"icmpv6-{type_}/{code}"
+    """The kind of an ICMPv6 message answering a probe (``shape.trace_mark``)."""
+    return trace_mark(6, type_, code)
 
 
 def tcp_kind(flags: int) -> str:
