@@ -31,7 +31,13 @@ __all__ = ["IP", "LINKTYPES", "TCP", "UDP", "Ether", "Layer", "Padding", "Raw", 
 
 #: layer family modules; each defines ``__all__`` with its public layer classes
 FAMILIES = ("link", "arp", "icmp", "ipv6", "icmpv6", "dns", "dot11", "icmp_error",
-            "mpls", "gre", "vxlan", "dhcp", "http", "pppoe", "teredo", "l2tp")
+            "mpls", "gre", "vxlan", "dhcp", "http", "pppoe", "teredo", "l2tp",
+            "ntp", "snmp", "tftp", "rip", "vrrp", "hsrp", "igmp")
+
+#: the UDP ports and IP protocols of NTP, SNMP, TFTP, RIP, HSRP, VRRP and IGMP
+_UDP_PORTS_A = {123: ("ntp",), 161: ("snmp",), 162: ("snmp",), 69: ("tftp",),
+                520: ("rip",), 1985: ("hsrp",), 2029: ("hsrp",)}
+_IP_PROTOS_A = {2: ("igmp",), 112: ("vrrp",)}
 
 #: the families whose import binds a layer above each of these classes (module.name), or
 #: for a class keyed by ports, above each port: a dissection that finds nothing above one
@@ -43,19 +49,22 @@ FAMILIES = ("link", "arp", "icmp", "ipv6", "icmpv6", "dns", "dot11", "icmp_error
 #: bindings in tests/packet/test_import_cost.py.
 FAMILIES_BINDING_UNDER: dict[str, tuple[str, ...] | dict[int, tuple[str, ...]]] = {
     "netprobe.packet.layers.ether.Ether": ("link", "arp", "pppoe"),
-    "netprobe.packet.layers.ip.IP": {1: ("icmp",), 41: ("link",), 47: ("gre",), 51: ("link",)},
+    "netprobe.packet.layers.ip.IP": {1: ("icmp",), 41: ("link",), 47: ("gre",), 51: ("link",),
+                                     **_IP_PROTOS_A},
     "netprobe.packet.layers.tcp.TCP": {53: ("dns",)},
     "netprobe.packet.layers.udp.UDP": {53: ("dns",), 5353: ("dns",), 5355: ("dns",),
                                        67: ("dhcp",), 68: ("dhcp",), 1701: ("l2tp",),
-                                       4789: ("vxlan",), 4790: ("vxlan",), 8472: ("vxlan",)},
+                                       4789: ("vxlan",), 4790: ("vxlan",), 8472: ("vxlan",),
+                                       **_UDP_PORTS_A},
     "netprobe.packet.layers.icmp.ICMP": (),
     "netprobe.packet.layers.icmp_quote.IPerror": {1: ("icmp", "icmp_error"), 41: ("link",),
-                                                  47: ("gre",), 51: ("link",)},
+                                                  47: ("gre",), 51: ("link",), **_IP_PROTOS_A},
     "netprobe.packet.layers.icmp_quote.TCPerror": {53: ("dns",)},
     "netprobe.packet.layers.icmp_quote.UDPerror": {53: ("dns",), 5353: ("dns",), 5355: ("dns",),
                                                    67: ("dhcp",), 68: ("dhcp",),
                                                    1701: ("l2tp",), 4789: ("vxlan",),
-                                                   4790: ("vxlan",), 8472: ("vxlan",)},
+                                                   4790: ("vxlan",), 8472: ("vxlan",),
+                                                   **_UDP_PORTS_A},
     "netprobe.packet.layers.icmp_error.ICMPerror": (),
 }
 
