@@ -1,6 +1,6 @@
 """``netprobe history``: scans recorded with ``--db FILE`` in SQLite; list, show, diff, prune.
 
-Entry point (group ``netprobe.plugins``): ``history = netprobe.plugins.history:command``.
+Entry point (group ``netprobe.plugins``): ``history = netprobe.plugins.history:plugin``.
 The probing plugins record through ``recorder.py`` (``db_option``,
 ``recording``, ``record_run``, ``run_lock``); ``store.py`` owns the database,
 ``diff.py`` compares two runs with pure functions.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["command"]
+__all__ = ["command", "plugin"]
 
 
 def __getattr__(name: str) -> Any:
@@ -20,4 +20,9 @@ def __getattr__(name: str) -> Any:
         from netprobe.plugins.history.commands import command
 
         return command
+    if name == "plugin":  # the plugin record (entry point ``netprobe.plugins``)
+        from netprobe.plugins.history.commands import command
+        from netprobe.services.plugin_record import Plugin
+
+        return Plugin(command=command)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -196,29 +196,35 @@ def show_command(ctx: click.Context, run_text: str, db: str | None, as_json: boo
                  host_texts: tuple[str, ...], port_text: str | None) -> None:
     """The findings of RUN (a run id, or `last`) as the probing command printed them.
 
-    JSON Lines: the run's records, byte for byte the shapes of the live run
-    (port, host, hop, path, summary...). With --host or --port only the
+    On a terminal, the command's own table (portscan's port table, traceroute's
+    hops, arpscan's hosts...), drawn by that command's renderer from the
+    recorded records. With --host or --port, the findings about those hosts or
+    ports, under their host and above the run's summary line.
+
+    JSON Lines: the run's records, byte for byte as the live run printed
+    them (port, host, hop, path, summary...). With --host or --port only the
     records about those hosts or ports.
     """
-    from netprobe.plugins.history.filters import keep_record
-    from netprobe.plugins.history.render import records_tables, run_heading
+    from netprobe.plugins.history.filters import framed, is_finding, keep_record
+    from netprobe.plugins.history.render import draw_records, run_heading
 
     hosts, ports = _filters(host_texts, port_text)
+    filtered = bool(hosts) or ports is not None
     output = _output(as_json)
     with _open(ctx, db) as store:
         run = store.run(_run_id(run_text, store))
         records = store.records(run.id)
-    if hosts or ports is not None:
-        records = [r for r in records if keep_record(r, hosts, ports)]
     if output.json:
         for record in records:
-            output.emit(record)
+            if not filtered or keep_record(record, hosts, ports):
+                output.emit(record)
         return
     output.line(run_heading(run))
-    if records:
-        records_tables(output, records)
+    shown = framed(records, hosts, ports) if filtered else records
+    if any(is_finding(r) for r in shown):
+        draw_records(output, run.kind, shown)
     else:
-        output.line("no findings" + (" matching the filters" if hosts or ports else ""))
+        output.line("no findings" + (" matching the filters" if filtered else ""))
 
 
 # -- diff ----------------------------------------------------------------------------------

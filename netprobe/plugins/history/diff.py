@@ -59,9 +59,15 @@ class _Hosts:
     state: dict[str, str | None] = field(default_factory=dict)
     macs: dict[str, set[str]] = field(default_factory=dict)
     dominant: dict[str, str | None] = field(default_factory=dict)
+    #: host -> (state, proto) -> reason of the ports not listed (nmap's "Not shown")
+    hidden: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)
 
     def up(self) -> set[str]:
         return {h for h, s in self.state.items() if s in (None, "up")}
+
+    def hidden_reason(self, host: str, state: str | None, proto: str) -> str | None:
+        """Why the host's unlisted ports of ``proto`` are in ``state`` (None: not said)."""
+        return self.hidden.get(host, {}).get((str(state), proto))
 
 
 def _is_up(state: object) -> bool:
@@ -87,6 +93,10 @@ def _hosts(records: Iterable[Record]) -> _Hosts:
             hosts.macs.setdefault(host, set()).add(str(mac).lower())
         if host not in hosts.dominant or hosts.dominant[host] is None:
             hosts.dominant[host] = dominant_state(rec)
+        for group in rec.get("not_shown") or ():
+            if isinstance(group, Mapping) and group.get("reason"):
+                hosts.hidden.setdefault(host, {})[
+                    (str(group.get("state")), str(group.get("proto")))] = str(group["reason"])
     return hosts
 
 
@@ -137,7 +147,8 @@ def host_changes(before: Iterable[Record], after: Iterable[Record]) -> list[dict
 
 
 def _port_change(key: tuple[str, str, int], state_a: str | None, state_b: str | None,
-                 rec_a: Record | None, rec_b: Record | None) -> dict[str, Any]:
+                 rec_a: Record | None, rec_b: Record | None,
+                 hidden_reason: str | None = None) -> dict[str, Any]:
     if state_b == "open":
         change = "opened"
     elif state_a == "open":
@@ -148,7 +159,8 @@ def _port_change(key: tuple[str, str, int], state_a: str | None, state_b: str | 
                     if r is not None and r.get("service") is not None), None)
     return {"type": "port-change", "change": change, "host": key[0], "proto": key[1],
             "port": key[2], "before": state_a, "after": state_b,
-            "reason": rec_b.get("reason") if rec_b is not None else None, "service": service}
+            "reason": rec_b.get("reason") if rec_b is not None else hidden_reason,
+            "service": service}
 
 
 def port_changes(before: Iterable[Record], after: Iterable[Record]) -> list[dict[str, Any]]:
@@ -173,7 +185,8 @@ def port_changes(before: Iterable[Record], after: Iterable[Record]) -> list[dict
         state_b = str(rec_b["state"]) if rec_b is not None else hosts_b.dominant.get(host)
         if state_a == state_b or (state_a is None and state_b is None):
             continue
-        changes.append(_port_change(key, state_a, state_b, rec_a, rec_b))
+        changes.append(_port_change(key, state_a, state_b, rec_a, rec_b,
+                                    hosts_b.hidden_reason(host, state_b, key[1])))
     return changes
 
 

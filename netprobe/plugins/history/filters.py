@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,4 +143,28 @@ def keep_record(record: Mapping[str, Any], hosts: list[HostMatch],
     return ports is None or record_has_port(record, ports)
 
 
-__all__ = ["HostMatch", "PortSet", "keep_record", "parse_since", "record_has_port"]
+FRAME_TYPES = ("summary", "path")
+"""Records that say what a run was rather than what it found: a plugin's table needs them
+(the summary line, a trace's options), so a filtered table keeps them."""
+
+
+def framed(records: Sequence[Mapping[str, Any]], hosts: list[HostMatch],
+           ports: PortSet | None) -> list[Mapping[str, Any]]:
+    """The records a filtered table shows, in their order: those the filters keep, the
+    run's ``summary`` and ``path`` records, and the ``host`` record of every host with a
+    port kept (a port scan's table lists ports under their host)."""
+    kept = [keep_record(r, hosts, ports) for r in records]
+    with_ports = {record_host(r) for r, keep in zip(records, kept, strict=True)
+                  if keep and record_type(r) == "port"}
+    return [r for r, keep in zip(records, kept, strict=True)
+            if keep or record_type(r) in FRAME_TYPES
+            or (record_type(r) == "host" and record_host(r) in with_ports)]
+
+
+def is_finding(record: Mapping[str, Any]) -> bool:
+    """True for a record about something found (not a ``summary`` or ``path`` frame)."""
+    return record_type(record) not in FRAME_TYPES
+
+
+__all__ = ["FRAME_TYPES", "HostMatch", "PortSet", "framed", "is_finding", "keep_record",
+           "parse_since", "record_has_port"]

@@ -1,13 +1,18 @@
 """How ``netprobe history`` prints runs, findings and changes on a terminal.
 
 JSON Lines need no help (the records are emitted as they are); this module
-turns them into rich tables for a human.
+turns them into tables for a human. A run's findings are drawn by the
+probing plugin that recorded them (its ``interpret.render``, the function
+``netprobe interpret`` calls), so ``history show`` prints the command's own
+table; records no plugin here can draw get one generic table per record type.
 """
 
 from __future__ import annotations
 
+import importlib
+import io
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from netprobe.plugins.history.records import record_type
@@ -41,16 +46,15 @@ def found(counts: Mapping[str, int]) -> str:
     if "port" in counts or "open" in counts:
         parts.append(f"{counts.get('open', 0)} open")
     if "hop" in counts:
-        parts.append(f"{counts['hop']} hops")
+        parts.append(f"{counts['hop']} hop{'' if counts['hop'] == 1 else 's'}")
     if "path" in counts:
         parts.append(f"{counts['path']} path{'' if counts['path'] == 1 else 's'}")
     return ", ".join(parts) or f"{sum(counts.values())} records"
 
 
-def targets_text(targets: Sequence[str], limit: int = 40) -> str:
-    """Targets joined, cut to ``limit`` characters."""
-    text = " ".join(targets)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def targets_text(targets: Sequence[str]) -> str:
+    """Targets joined by spaces, whole (a table folds them, it never cuts them)."""
+    return " ".join(targets)
 
 
 def run_table(output: Output, runs: Iterable[Run]) -> None:
@@ -61,7 +65,7 @@ def run_table(output: Output, runs: Iterable[Run]) -> None:
                Column("took", "TOOK", "right"), Column("kind", "KIND"),
                Column("targets", "TARGETS"), Column("found", "FOUND")]
     rows = [[run.id, local_time(run.started, precise=False), duration(run.ended - run.started),
-             run.kind, targets_text(run.targets, 30),
+             run.kind, targets_text(run.targets),
              found(run.counts) + (" (partial)" if run.partial else "")] for run in runs]
     if len({run.scan_key for run in runs}) > 1:
         columns.append(Column("scan", "SCAN"))
@@ -73,7 +77,7 @@ def run_table(output: Output, runs: Iterable[Run]) -> None:
 def run_heading(run: Run) -> str:
     """One line naming a run: id, kind, time, duration, targets."""
     partial = " (partial)" if run.partial else ""
-    return (f"run {run.id}{partial}: {run.kind} {targets_text(run.targets, 80)} at "
+    return (f"run {run.id}{partial}: {run.kind} {targets_text(run.targets)} at "
             f"{local_time(run.started)}, {duration(run.ended - run.started)}")
 
 
@@ -107,6 +111,49 @@ def records_tables(output: Output, records: Sequence[Mapping[str, Any]]) -> None
             keys += [k for k in record if k not in ("type", "kind") and k not in keys]
         rows = [[_cell(k, record.get(k)) for k in keys] for record in group]
         output.table([Column(k) for k in keys], rows, title=f"{kind} ({len(group)})")
+
+
+Renderer = Callable[[Sequence[Mapping[str, Any]], Any], None]
+
+#: what a renderer raises on records of a shape it does not know (an older netprobe's)
+_SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, StopIteration)
+
+
+def plugin_renderer(kind: str) -> Renderer | None:
+    """The terminal renderer of the plugin that records runs of ``kind``, or None.
+
+    The lookup ``netprobe interpret`` uses: ``render(records, output)`` in the
+    plugin's ``interpret`` module.
+    """
+    if not kind.isidentifier():
+        return None
+    try:
+        module = importlib.import_module(f"netprobe.plugins.{kind}.interpret")
+    except ImportError:
+        return None
+    render = getattr(module, "render", None)
+    return render if callable(render) else None
+
+
+def draw_records(output: Output, kind: str, records: Sequence[Mapping[str, Any]]) -> None:
+    """A run's records as the command that recorded them prints them on a terminal.
+
+    The plugin's renderer writes to a buffer first (tables as wide as the
+    terminal): records it cannot draw, written by an older netprobe, get the
+    generic tables and a warning instead of a half-drawn table and a traceback.
+    """
+    render = plugin_renderer(kind)
+    if render is not None:
+        buffer = io.StringIO()
+        try:
+            render(list(records), Output(json=False, color=output.color, stdout=buffer))
+        except _SHAPE_ERRORS as exc:
+            output.warn(f"these {kind} records are not in the shape this netprobe's {kind} "
+                        f"draws ({type(exc).__name__}: {exc}); shown as generic tables")
+        else:
+            output.stdout.write(buffer.getvalue())
+            return
+    records_tables(output, records)
 
 
 def _where(change: Mapping[str, Any]) -> str:
@@ -144,9 +191,11 @@ def change_table(output: Output, changes: Iterable[Mapping[str, Any]]) -> None:
 
 __all__ = [
     "change_table",
+    "draw_records",
     "duration",
     "found",
     "local_time",
+    "plugin_renderer",
     "records_tables",
     "run_heading",
     "run_table",

@@ -166,9 +166,15 @@ def test_show_filters(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert show("1", "--host", "198.18.1.99") == []
 
 
-def test_show_table(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "--no-json", "history", "--db", str(db), "show", "1")
+def test_show_table_of_records_the_plugin_cannot_draw(
+        db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The samples' summary records have an older shape than portscan's renderer
+    # draws ("hosts_up", not "hosts": {"up"}): generic tables and a warning, no traceback.
+    code, out, err = run(capsys, "--no-json", "history", "--db", str(db), "show", "1")
     assert code == 0
+    assert err.splitlines() == ["netprobe: warning: these portscan records are not in the "
+                                "shape this netprobe's portscan draws (KeyError: 'hosts'); "
+                                "shown as generic tables"]
     assert out.startswith("run 1: portscan 198.18.1.0/24 at ")
     assert "port (8)" in out and "host (5)" in out and "summary (1)" in out
     assert "syn-ack" in out and "http-proxy" in out
@@ -198,30 +204,36 @@ def test_diff_compares_runs_1_and_3(db: Path, capsys: pytest.CaptureFixture[str]
     assert code == 1 and err == ""
     changes, summary = _changes(out)
     assert changes == EXPECTED_SCAN_CHANGES
-    assert summary == {"type": "summary", "before": 1, "after": 3, "scan": PORTSCAN,
-                       "changes": 5, "counts": {"host-change:gone": 1, "port-change:changed": 1,
+    assert summary == {"type": "summary", "kind": "portscan", "scan": PORTSCAN, "before": 1,
+                       "after": 3, "changes": 5, "counts": {"host-change:gone": 1, "port-change:changed": 1,
                                                 "port-change:closed": 2,
                                                 "port-change:opened": 1}}
 
 
-def test_diff_default_after_a_partial_run_compares_nothing_then_skips_it(
+def test_diff_default_compares_every_scan_of_the_latest_round_and_skips_a_partial_one(
         db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # The latest run (6) is a partial port scan: runs 1 and 3 were compared by
+    # Walking back from run 6 (a partial port scan): run 5 (traceroute), then run 4 of
+    # the same trace ends the round. The trace's last two runs are compared (a hop
+    # changed); the port scan's latest run is partial: runs 1 and 3 were compared by
     # the previous diff already, so a cron job must not hear about them again.
     code, out, _ = run(capsys, "history", "--db", str(db), "diff")
-    assert code == 0
-    (summary,) = lines(out)
-    assert (summary["before"], summary["after"], summary["changes"]) == (None, 6, 0)
-    assert "run 6) is partial" in summary["note"]
-    assert "compared with run 3" in summary["note"]
-    # The next complete run is compared with run 3, the partial one left out.
+    assert code == 1
+    records = lines(out)
+    assert [(r["type"], r.get("kind")) for r in records] == [
+        ("hop-change", None), ("summary", "traceroute"), ("summary", "portscan")]
+    trace, scan = records[1], records[2]
+    assert (trace["before"], trace["after"], trace["changes"]) == (4, 5, 1)
+    assert (scan["before"], scan["after"], scan["changes"]) == (None, 6, 0)
+    assert "run 6) is partial" in scan["note"] and "compared with run 3" in scan["note"]
+    # The next complete run is compared with run 3, the partial one left out; the
+    # round is now the port scan alone (runs 7 and 6 are of one scan).
     back = portscan_records(changed_ports(h198_18_1_12={("tcp", 80): None}))
     record_run(db, kind="portscan", argv=[], scan_key=PORTSCAN, targets=LAN, started=NOW,
                ended=NOW + 2, records=back, summary=back[-1], partial=False)
     code, out, _ = run(capsys, "history", "--db", str(db), "diff")
     assert code == 1
     changes, summary = _changes(out)
-    assert (summary["before"], summary["after"]) == (3, 7)
+    assert (summary["kind"], summary["before"], summary["after"]) == ("portscan", 3, 7)
     assert changes == [("host-change", "up", "198.18.1.14", None),
                        ("port-change", "closed", "198.18.1.11", 8080),
                        ("port-change", "changed", "198.18.1.13", 443),
@@ -239,14 +251,14 @@ def test_diff_port_change_record(db: Path, capsys: pytest.CaptureFixture[str]) -
 def test_diff_run_choices(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     def pair(*args: str) -> tuple[int, int, int]:
         code, out, _ = run(capsys, "history", "--db", str(db), "diff", *args)
-        summary = lines(out)[-1]
+        (summary,) = [r for r in lines(out) if r["type"] == "summary"]
         return code, summary["before"], summary["after"]
 
     assert pair("1", "3") == (1, 1, 3)
     assert pair("1") == (1, 1, 3)  # run 1 against the latest complete run of its scan
     assert pair("--scan", "portscan")[1:] == (None, 6)  # its latest run is partial
     assert pair("--scan", "traceroute") == (1, 4, 5)
-    assert pair("--since", "30h") == (1, 1, 3)  # the scan as it was 30 h ago, and now
+    assert pair("--since", "30h", "--scan", "portscan") == (1, 1, 3)  # as 30 h ago, and now
     assert pair("3", "3") == (0, 3, 3)
     assert pair("--scan", "traceroute", "--since", "150m") == (1, 4, 5)
 
@@ -268,8 +280,8 @@ def test_diff_filters_and_exit_0_when_nothing_is_left(db: Path,
     code, out, _ = run(capsys, "history", "--db", str(db), "diff", "1", "3", "--host",
                        "198.18.1.15")
     assert code == 0
-    assert _changes(out) == ([], {"type": "summary", "before": 1, "after": 3,
-                                  "scan": PORTSCAN, "changes": 0, "counts": {}})
+    assert _changes(out) == ([], {"type": "summary", "kind": "portscan", "scan": PORTSCAN,
+                                  "before": 1, "after": 3, "changes": 0, "counts": {}})
 
 
 def test_diff_table(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -394,5 +406,17 @@ def test_diff_of_named_runs_warns_about_partial_and_different_scans(
     assert code == 1
     assert err.splitlines() == ["netprobe: warning: run 6 is partial (stopped early): what it "
                                 "did not reach shows as changed"]
-    code, _, err = run(capsys, "history", "--db", str(db), "diff", "1", "2")
-    assert "are of different scans" in err
+    other = make_scan_key("portscan", ["198.18.1.11"], {"ports": "22", "scan": "S"})
+    record_run(db, kind="portscan", argv=[], scan_key=other, targets=["198.18.1.11"],
+               started=NOW, ended=NOW + 1, records=portscan_records(), summary={})
+    code, _, err = run(capsys, "history", "--db", str(db), "diff", "1", "7")
+    assert code == 0 and "are of different scans" in err  # same records: no change
+
+
+def test_diff_of_runs_of_different_kinds_is_a_usage_error(
+        db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "history", "--db", str(db), "diff", "1", "4")
+    assert code == 2 and out == ""
+    assert error_line(err) == ("netprobe: error: runs 1 (portscan) and 4 (traceroute) are of "
+                               "different kinds: diff compares runs of one kind (try --scan "
+                               "traceroute)")
