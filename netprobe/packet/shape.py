@@ -43,6 +43,7 @@ __all__ = [
     "SLL_HATYPES_NOT_ETHERTYPE",
     "SLL_HATYPE_GRE",
     "SLL_HATYPE_NETLINK",
+    "TIME_EXCEEDED",
     "UNKNOWN_TYPE_MARK",
     "UNKNOWN_TYPE_REASON",
     "UNKNOWN_UNREACH_MARK",
@@ -328,6 +329,8 @@ ICMP: dict[int, dict[int, IcmpType]] = {
 UNREACH_TYPE = {4: 3, 6: 1}
 #: the reason of a port unreachable (the same for both versions): a closed port's
 PORT_UNREACH = ICMP[4][3].codes[3].reason  # type: ignore[index]
+#: the reason (and traceroute's kind) of a time exceeded message
+TIME_EXCEEDED = ICMP[4][11].reason
 
 
 def scapy_code_names(version: int, icmp_type: int) -> dict[int, str]:

@@ -36,6 +36,8 @@ from netprobe.packet.layers.icmp_extension import (
 )
 from netprobe.packet.layers.icmp_quote import IPerror, quoted_hashkey
 from netprobe.packet.layers.ip import IP
+from netprobe.packet.shape import ICMP as ICMP_NAMES
+from netprobe.packet.shape import scapy_code_names
 
 __all__ = ["ICMP", "ICMPExtension", "ICMPExtensionObject", "MPLSLabel"]
 
@@ -49,20 +51,8 @@ ICMP_TYPES = {0: "echo-reply", 3: "dest-unreach", 4: "source-quench", 5: "redire
               35: "mobile-registration-request", 36: "mobile-registration-reply",
               37: "domain-name-request", 38: "domain-name-reply", 39: "skip", 40: "photuris"}
 
-ICMP_CODES = {
-    3: {0: "network-unreachable", 1: "host-unreachable", 2: "protocol-unreachable",
-        3: "port-unreachable", 4: "fragmentation-needed", 5: "source-route-failed",
-        6: "network-unknown", 7: "host-unknown", 9: "network-prohibited",
-        10: "host-prohibited", 11: "TOS-network-unreachable", 12: "TOS-host-unreachable",
-        13: "communication-prohibited", 14: "host-precedence-violation",
-        15: "precedence-cutoff"},
-    5: {0: "network-redirect", 1: "host-redirect", 2: "TOS-network-redirect",
-        3: "TOS-host-redirect"},
-    11: {0: "ttl-zero-during-transit", 1: "ttl-zero-during-reassembly"},
-    12: {0: "ip-header-bad", 1: "required-option-missing"},
-    40: {0: "bad-spi", 1: "authentication-failed", 2: "decompression-failed",
-         3: "decryption-failed", 4: "need-authentification", 5: "need-authorization"},
-}
+#: type -> code -> Scapy's name of the code (from the one ICMP table, packet/shape.py)
+ICMP_CODES = {t: names for t in ICMP_NAMES[4] if (names := scapy_code_names(4, t))}
 
 #: error types: the payload is the start of the packet that caused the error
 ERROR_TYPES = frozenset((3, 4, 5, 11, 12))

@@ -36,6 +36,7 @@ from netprobe.packet.layers.icmpv6_nd import (
 )
 from netprobe.packet.layers.ipv6 import IPv6
 from netprobe.packet.layers.ipv6_header import NH_CHOOSERS
+from netprobe.packet.shape import scapy_code_names
 
 __all__ = ["ICMPv6DestUnreach", "ICMPv6EchoReply", "ICMPv6EchoRequest", "ICMPv6NDOptDstLLAddr",
            "ICMPv6NDOptMTU", "ICMPv6NDOptPrefixInfo", "ICMPv6NDOptSrcLLAddr",
@@ -45,16 +46,10 @@ __all__ = ["ICMPv6DestUnreach", "ICMPv6EchoReply", "ICMPv6EchoRequest", "ICMPv6N
 
 _HH = Struct("!HH")
 
-UNREACH_CODES = {0: "No route to destination",
-                 1: "Communication with destination administratively prohibited",
-                 2: "Beyond scope of source address", 3: "Address unreachable",
-                 4: "Port unreachable"}
-TIME_EXCEEDED_CODES = {0: "hop limit exceeded in transit",
-                       1: "fragment reassembly time exceeded"}
-PARAM_PROBLEM_CODES = {0: "erroneous header field encountered",
-                       1: "unrecognized Next Header type encountered",
-                       2: "unrecognized IPv6 option encountered",
-                       3: "first fragment has incomplete header chain"}
+# Scapy's names of the codes, from the one ICMP table (packet/shape.py)
+UNREACH_CODES = scapy_code_names(6, 1)
+TIME_EXCEEDED_CODES = scapy_code_names(6, 3)
+PARAM_PROBLEM_CODES = scapy_code_names(6, 4)
 
 
 # -- errors -----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 
 from netprobe.engine.results import Result
 from netprobe.packet.layer import Layer
+from netprobe.packet.shape import TIME_EXCEEDED, icmp_reason
 
 
 def _network(pkt: Layer) -> Layer | None:
@@ -33,7 +34,8 @@ def _source(pkt: Layer) -> str | None:
 
 
 def answer_kind(answer: Layer) -> str:
-    """A short name for what an answer is: syn-ack, reset, echo-reply, port-unreach..."""
+    """A short name for what an answer is: syn-ack, reset, echo-reply, port-unreach...
+    (an ICMP message's is :func:`netprobe.packet.shape.icmp_reason`)."""
     names = [type(layer).__name__ for layer in answer.chain()]
     # the first ICMP or ICMPv6 message (ICMPv6's classes are ICMPv6EchoReply,
     # ICMPv6TimeExceeded...); a packet an error quotes comes after it (IPerror...)
@@ -41,19 +43,8 @@ def answer_kind(answer: Layer) -> str:
                  if type(layer).__name__ == "ICMP" or type(layer).__name__.startswith("ICMPv6")),
                 None)
     if icmp is not None:
-        t, code = int(icmp.type), int(icmp.code)
-        v6 = type(icmp).__name__ != "ICMP"
-        table = ({1: "unreach", 3: "time-exceeded", 129: "echo-reply", 136: "neighbor-advert"}
-                 if v6 else {0: "echo-reply", 3: "unreach", 11: "time-exceeded",
-                             14: "timestamp-reply"})
-        kind = table.get(t, f"icmp-{t}")
-        if kind == "unreach":
-            codes = ({1: "admin-prohibited", 3: "addr-unreach", 4: "port-unreach"} if v6 else
-                     {0: "net-unreach", 1: "host-unreach", 2: "proto-unreach",
-                      3: "port-unreach", 9: "net-prohibited", 10: "host-prohibited",
-                      13: "admin-prohibited"})
-            kind = codes.get(code, f"unreach-{code}")
-        return kind
+        return icmp_reason(4 if type(icmp).__name__ == "ICMP" else 6, int(icmp.type),
+                           int(icmp.code))
     if "TCP" in names:
         flags = int(answer.getlayer("TCP").flags)
         if flags & 0x04:
@@ -110,7 +101,7 @@ def routers_view(results: Iterable[Result]) -> Iterator[dict[str, Any]]:
     """Addresses that sent time-exceeded, with the TTLs of the probes that expired there."""
     routers: dict[str, set[int]] = {}
     for r in results:
-        if r.answer is None or answer_kind(r.answer) != "time-exceeded":
+        if r.answer is None or answer_kind(r.answer) != TIME_EXCEEDED:
             continue
         src = _source(r.answer)
         net = _network(r.probe)

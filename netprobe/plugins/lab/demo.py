@@ -11,6 +11,8 @@ import json
 import sys
 from typing import Any
 
+from netprobe.packet.shape import icmp_error_reason
+
 DEMO_PORTS = (22, 23, 53, 80, 139, 443, 8080, 8443)
 
 
@@ -25,10 +27,9 @@ def verdict(answer: Any) -> tuple[str, str]:
         if tcp.flags & 0x04:
             return "closed", "reset"
     icmp = answer.getlayer("ICMP")
-    if icmp is not None and icmp.type == 3:
-        reasons = {1: "host-unreach", 3: "port-unreach", 9: "net-prohibited",
-                   10: "host-prohibited", 13: "admin-prohibited"}
-        return "filtered", reasons.get(icmp.code, f"unreach-{icmp.code}")
+    reason = None if icmp is None else icmp_error_reason(4, icmp.type, icmp.code)
+    if reason is not None:
+        return "filtered", reason
     return "unknown", answer.brief()
 
 

@@ -17,9 +17,8 @@ from typing import Any
 
 from netprobe.packet.layer import Layer
 from netprobe.packet.layers.ipv6_ext import ExtensionHeader
-from netprobe.packet.shape import PORT_UNREACH, trace_mark
+from netprobe.packet.shape import PORT_UNREACH, TIME_EXCEEDED, trace_mark
 
-TIME_EXCEEDED = trace_mark(4, 11, 0)
 #: kinds only the destination itself sends back to a probe
 DESTINATION_KINDS = frozenset((PORT_UNREACH, trace_mark(4, 0, 0), "syn-ack", "reset",
                                "udp-reply"))
