@@ -28,17 +28,15 @@ from netprobe.errors import (
     EXIT_RUNTIME,
     EXIT_USAGE,
     NetprobeError,
-    RuntimeProblem,
 )
+from netprobe.services.plugin_index import PluginLoadError, as_plugin
+from netprobe.services.plugin_record import PLUGIN_GROUP
 from netprobe.version import package_version
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
     from netprobe.wire.scope import Scope
-
-PLUGIN_GROUP = "netprobe.plugins"
-"""Entry-point group under which subcommands are registered."""
 
 SCOPE_ENV = "NETPROBE_SCOPE"
 DEBUG_ENV = "NETPROBE_DEBUG"
@@ -94,10 +92,6 @@ class Settings:
         from netprobe.wire.scope import Scope
 
         return Scope.from_sources(self.scope_file, self.scope_env)
-
-
-class PluginLoadError(RuntimeProblem):
-    """A subcommand's plugin could not be imported or is not a click command (exit 4)."""
 
 
 class UnavailablePlugin(click.Command):
@@ -180,15 +174,10 @@ class PluginGroup(click.Group):
             return None
         command: click.Command
         try:
-            loaded = entry_point.load()
+            # a Plugin record (services.plugin_record), or a bare click command
+            command = as_plugin(entry_point.load()).command
         except Exception as exc:
             command = UnavailablePlugin(cmd_name, entry_point.value, exc)
-        else:
-            if isinstance(loaded, click.Command):
-                command = loaded
-            else:
-                error = TypeError(f"{type(loaded).__name__} object is not a click command")
-                command = UnavailablePlugin(cmd_name, entry_point.value, error)
         add_global_options(command)
         self._loaded[cmd_name] = command
         return command
@@ -302,6 +291,10 @@ def _docstring_in(
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             if node.name == attr and ast.get_docstring(node):
                 return ast.get_docstring(node) or ""
+        elif _record_of(node, attr) and hops > 0:
+            # ``plugin = Plugin(command=command, ...)``: the command's docstring
+            return _docstring_in(tree, module, is_package, _record_of(node, attr), home,
+                                 hops - 1)
         elif isinstance(node, ast.ImportFrom) and hops > 0:
             for alias in node.names:
                 if (alias.asname or alias.name) != attr:
@@ -323,6 +316,21 @@ def _docstring_in(
                 if found:
                     return found
     return ast.get_docstring(tree) or ""
+
+
+def _record_of(node: Any, attr: str) -> str:
+    """The name given as ``command=`` when ``node`` assigns a plugin record to ``attr``."""
+    import ast
+
+    if not (isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call)):
+        return ""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    if not any(isinstance(t, ast.Name) and t.id == attr for t in targets):
+        return ""
+    for keyword in node.value.keywords:
+        if keyword.arg == "command" and isinstance(keyword.value, ast.Name):
+            return keyword.value.id
+    return ""
 
 
 def _file_in_home(module: str, home: tuple[str, list[str]]) -> str | None:

@@ -17,6 +17,7 @@ from netprobe.errors import (
     RuntimeProblem,
     UsageError,
 )
+from netprobe.services.plugin_record import Plugin
 
 _CAPTURE_NAME = re.compile(r"\.(pcap|pcapng|cap|dmp|trace|ntar|erf)(\.gz)?$", re.IGNORECASE)
 
@@ -289,3 +290,7 @@ def _output_problem(path: str, exc: BaseException) -> str:
         return str(exc)
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     return f"{path}: cannot write: {reason}"
+
+
+#: the plugin record (entry point ``netprobe.plugins``)
+plugin = Plugin(command=command)

@@ -9,6 +9,7 @@ import click
 
 from netprobe.cli_types import AliasedOption, Duration, packet_view_options
 from netprobe.errors import UsageError
+from netprobe.services.plugin_record import Plugin
 
 
 @click.command("sniff")
@@ -134,3 +135,7 @@ def count_lines(captured: int, received: int, dropped: int) -> list[str]:
     return [f"{captured} {plural(captured)} captured",
             f"{received} {plural(received)} received by filter",
             f"{dropped} {plural(dropped)} dropped by kernel"]
+
+
+#: the plugin record (entry point ``netprobe.plugins``)
+plugin = Plugin(command=command)

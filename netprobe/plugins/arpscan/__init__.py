@@ -6,8 +6,17 @@ a saved run's records.
 """
 
 from netprobe.plugins.arpscan.command import command
+from netprobe.services.plugin_record import Plugin, deferred
 
-__all__ = ["command", "report"]
+__all__ = ["command", "plugin", "report"]
+
+#: the plugin record (entry point ``netprobe.plugins``)
+plugin = Plugin(
+    command=command,
+    report=deferred("netprobe.plugins.arpscan.interpret:report"),
+    render=deferred("netprobe.plugins.arpscan.interpret:render"),
+    history_kind="arpscan",
+)
 
 
 def __getattr__(name: str) -> object:

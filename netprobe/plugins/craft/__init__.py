@@ -8,5 +8,13 @@ Only the click command is imported here, so ``netprobe --help`` stays fast.
 """
 
 from netprobe.plugins.craft.command import command
+from netprobe.services.plugin_record import Plugin, deferred
 
-__all__ = ["command"]
+__all__ = ["command", "plugin"]
+
+#: the plugin record (entry point ``netprobe.plugins``)
+plugin = Plugin(
+    command=command,
+    report=deferred("netprobe.plugins.craft.interpret:report"),
+    render=deferred("netprobe.plugins.craft.interpret:render"),
+)

@@ -17,5 +17,9 @@ generic runner for local processes and Dask is ``netprobe.services.cluster``.
 """
 
 from netprobe.plugins.flows.command import command
+from netprobe.services.plugin_record import Plugin
 
-__all__ = ["command"]
+__all__ = ["command", "plugin"]
+
+#: the plugin record (entry point ``netprobe.plugins``): flows saves no runs
+plugin = Plugin(command=command)

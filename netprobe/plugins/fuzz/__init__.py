@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from netprobe.cli_types import AliasedOption, Duration
+from netprobe.services.plugin_record import Plugin, deferred
 
 _STRATEGY_HELP = ("Mutation strategies, comma-separated (repeatable): boundary, random, "
                   "bitflip, lie, truncate, grow, shuffle. Default: all.")
@@ -116,3 +117,11 @@ def command(ctx: click.Context, **options: object) -> None:
     code = run_command(ctx, **options)  # type: ignore[arg-type]
     if code:
         ctx.exit(code)
+
+
+#: the plugin record (entry point ``netprobe.plugins``)
+plugin = Plugin(
+    command=command,
+    report=deferred("netprobe.plugins.fuzz.interpret:report"),
+    render=deferred("netprobe.plugins.fuzz.interpret:render"),
+)

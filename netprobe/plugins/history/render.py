@@ -9,7 +9,6 @@ table; records no plugin here can draw get one generic table per record type.
 
 from __future__ import annotations
 
-import importlib
 import io
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -122,17 +121,13 @@ _SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, St
 def plugin_renderer(kind: str) -> Renderer | None:
     """The terminal renderer of the plugin that records runs of ``kind``, or None.
 
-    The lookup ``netprobe interpret`` uses: ``render(records, output)`` in the
-    plugin's ``interpret`` module.
+    Found through the plugin records (``netprobe.services.plugin_index``), as
+    ``netprobe interpret`` finds it: third-party plugins' runs are drawn too.
     """
-    if not kind.isidentifier():
-        return None
-    try:
-        module = importlib.import_module(f"netprobe.plugins.{kind}.interpret")
-    except ImportError:
-        return None
-    render = getattr(module, "render", None)
-    return render if callable(render) else None
+    from netprobe.services.plugin_index import history_plugin
+
+    record = history_plugin(kind)
+    return None if record is None else record.render
 
 
 def draw_records(output: Output, kind: str, records: Sequence[Mapping[str, Any]]) -> None:

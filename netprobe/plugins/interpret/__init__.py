@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,15 +9,23 @@ import click
 
 from netprobe.cli_types import Duration, Suggest
 from netprobe.errors import UsageError
+from netprobe.services.plugin_record import Plugin
 
 #: views every run can be seen through (``--as``); plugin names work too
 GENERIC_VIEWS = ("sr", "hosts", "routers")
 
 
+def _views() -> tuple[str, ...]:
+    """What ``--as`` offers: the generic views, then every plugin that interprets runs."""
+    from netprobe.services.plugin_index import interpreting_plugins
+
+    return (*GENERIC_VIEWS, *interpreting_plugins())
+
+
 @click.command("interpret")
 @click.argument("run_file", metavar="RUN.pcapng", type=click.Path(readable=False))
 @click.option("--as", "view", metavar="VIEW", default=None,
-              type=Suggest((*GENERIC_VIEWS, "portscan", "traceroute", "arpscan", "craft")),
+              type=Suggest(_views),
               help="Interpret with another view: sr (every probe and its answer), hosts "
                    "(who answered), routers (who sent time-exceeded), or a plugin name. "
                    "Needed for captures netprobe did not write.")
@@ -88,11 +95,10 @@ def command(run_file: str, view: str | None, timeout: float | None, all_states: 
         _print(output, _generic(view, saved.results))
         return
     if view is None or view == saved.plugin:
-        module = _plugin_module(saved.plugin or "")
-        records = list(module.report(saved, overrides))
-        render = getattr(module, "render", None)
-        if render is not None and not output.json:
-            render(records, output)
+        record = _interpreting(saved.plugin or "")
+        records = list(record.report(saved, overrides))  # type: ignore[misc]
+        if record.render is not None and not output.json:
+            record.render(records, output)
         else:
             _print(output, iter(records))
         return
@@ -100,15 +106,20 @@ def command(run_file: str, view: str | None, timeout: float | None, all_states: 
                      f"{', '.join(GENERIC_VIEWS)}")
 
 
-def _plugin_module(plugin: str) -> Any:
-    try:
-        module = importlib.import_module(f"netprobe.plugins.{plugin}.interpret")
-    except ImportError:
-        module = None
-    if module is None or not hasattr(module, "report"):
-        raise UsageError(f"the run was made by {plugin!r}, which cannot interpret saved runs "
-                         f"here; try --as {', '.join(GENERIC_VIEWS)}")
-    return module
+def _interpreting(name: str) -> Plugin:
+    """The record of the plugin that saved the run, when it interprets saved runs.
+
+    Found through the plugin records (entry points ``netprobe.plugins``), so a
+    third-party plugin's runs are read back as a built-in one's.
+    """
+    from netprobe.services.plugin_index import load_plugin
+
+    record = load_plugin(name)
+    if record is None or record.report is None:
+        why = "is not installed" if record is None else "does not interpret saved runs"
+        raise UsageError(f"the run was made by {name!r}, which {why}; try --as "
+                         f"{', '.join(GENERIC_VIEWS)}")
+    return record
 
 
 def _cut(result: Any, timeout: float) -> Any:
@@ -149,3 +160,7 @@ def _cell(value: Any) -> Any:
     if isinstance(value, list):
         return ",".join(str(v) for v in value)
     return value
+
+
+#: the plugin record (entry point ``netprobe.plugins``)
+plugin = Plugin(command=command)

@@ -1,6 +1,6 @@
 """``netprobe lab``: a disposable practice network built from network namespaces.
 
-Entry point (group ``netprobe.plugins``): ``lab = netprobe.plugins.lab:command``.
+Entry point (group ``netprobe.plugins``): ``lab = netprobe.plugins.lab:plugin``.
 The topology (``topology.py``) is the single source of truth; ``lab status
 --json`` publishes what probes must find there (``truth.py``).
 
@@ -8,11 +8,16 @@ The topology (``topology.py``) is the single source of truth; ``lab status
 namespaces (``services``, ``delayline``) start without loading click.
 """
 
-__all__ = ["command"]
+__all__ = ["command", "plugin"]
 
 
 def __getattr__(name: str):
     if name == "command":
         from netprobe.plugins.lab.commands import command
         return command
+    if name == "plugin":  # the plugin record (entry point ``netprobe.plugins``)
+        from netprobe.plugins.lab.commands import command
+        from netprobe.services.plugin_record import Plugin
+
+        return Plugin(command=command)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,6 +6,7 @@ import click
 
 from netprobe.cli_types import AliasedOption, Duration
 from netprobe.plugins.history.recorder import db_option
+from netprobe.services.plugin_record import Plugin, deferred
 
 
 @click.command("traceroute")
@@ -41,6 +42,8 @@ from netprobe.plugins.history.recorder import db_option
               help="Trace N times (mtr style): loss % and RTT statistics per hop.")
 @click.option("--interval", type=Duration(min_open=False), default=1.0, show_default=True,
               metavar="DURATION", help="Pause between rounds.")
+@click.option("-i", "--iface", metavar="IFACE",
+              help="Send and capture on this interface, whatever the routes say.")
 @click.option("-n", "numeric", is_flag=True, expose_value=False,
               help="Numeric addresses (always: netprobe never looks names up).")
 @click.option("--save", "save_path", metavar="RUN.pcapng",
@@ -50,7 +53,8 @@ from netprobe.plugins.history.recorder import db_option
 def command(ctx: click.Context, target: str, method: str, port: int | None,
             family: int | None, queries: int, first: int, max_ttl: int, wait: float,
             retries: int, sport: int, flow: int, multipath: bool, confidence: float,
-            rounds: int, interval: float, save_path: str | None, db: str | None) -> None:
+            rounds: int, interval: float, iface: str | None, save_path: str | None,
+            db: str | None) -> None:
     """Trace the route to TARGET, probing every TTL at once (Paris traceroute).
 
     \b
@@ -74,4 +78,13 @@ def command(ctx: click.Context, target: str, method: str, port: int | None,
     execute(ctx.obj, target=target, method=method, port=port, family=family, queries=queries,
             first=first, max_ttl=max_ttl, wait=wait, retries=retries, sport=sport, flow=flow,
             multipath=multipath, confidence=confidence, rounds=rounds, interval=interval,
-            save_path=save_path, db=db)
+            iface=iface, save_path=save_path, db=db)
+
+
+#: the plugin record (entry point ``netprobe.plugins``)
+plugin = Plugin(
+    command=command,
+    report=deferred("netprobe.plugins.traceroute.interpret:report"),
+    render=deferred("netprobe.plugins.traceroute.interpret:render"),
+    history_kind="traceroute",
+)
