@@ -53,7 +53,7 @@ import json, sys, time
 import netprobe.plugins.portscan.command  # loaded by every portscan run, --db or not
 records = [json.loads(line) for line in open(sys.argv[1])]
 start = time.perf_counter()
-from netprobe.plugins.history.recorder import make_scan_key, recording
+from netprobe.services.history.recorder import make_scan_key, recording
 with recording(sys.argv[2], kind="portscan", scan_key=make_scan_key("portscan", ["x"]),
                targets=["x"]) as history:
     for record in records:

@@ -324,7 +324,7 @@ console()
 
 #: modules a small probing job has no use for: recording (without --db), OpenSSL
 #: (through hashlib, hmac or secrets), numpy (large runs only), the terminal's rich
-UNUSED_BY_SMALL_JOBS = {"netprobe.plugins.history.commands", "netprobe.plugins.history.store",
+UNUSED_BY_SMALL_JOBS = {"netprobe.plugins.history.commands", "netprobe.services.history.store",
                         "sqlite3", "_hashlib", "secrets", "numpy", "rich"}
 #: layer families no port scan or traceroute of IPv4 reads
 UNREAD_FAMILIES = {"dns", "dhcp", "vxlan", "dot11", "radiotap", "http", "pppoe", "teredo",

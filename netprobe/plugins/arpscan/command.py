@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from netprobe.cli_types import AliasedOption, Duration
-from netprobe.plugins.history.recorder import db_option
+from netprobe.services.history.recorder import db_option
 
 if TYPE_CHECKING:
     from netprobe.engine.results import Result
@@ -91,7 +91,7 @@ def command(ctx: click.Context, targets: tuple[str, ...], iface: str | None, loc
     from netprobe.plugins.arpscan.plan import off_link
     from netprobe.plugins.arpscan.run import execute
     from netprobe.plugins.arpscan.sweep import prepare_sweep
-    from netprobe.plugins.history.recorder import make_scan_key, recording
+    from netprobe.services.history.recorder import make_scan_key, recording
     from netprobe.services.output import Output
 
     output = Output.current()

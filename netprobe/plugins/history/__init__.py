@@ -1,9 +1,10 @@
 """``netprobe history``: scans recorded with ``--db FILE`` in SQLite; list, show, diff, prune.
 
 Entry point (group ``netprobe.plugins``): ``history = netprobe.plugins.history:plugin``.
-The probing plugins record through ``recorder.py`` (``db_option``,
-``recording``, ``record_run``, ``run_lock``); ``store.py`` owns the database,
-``diff.py`` compares two runs with pure functions.
+The probing plugins record through ``netprobe.services.history`` (its ``recorder``:
+``db_option``, ``recording``, ``record_run``, ``run_lock``), whose ``store`` owns
+the database and ``diff`` compares two runs with pure functions; this package
+holds the subcommand (``commands``, ``filters``, ``pick``, ``render``).
 """
 
 from __future__ import annotations

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from netprobe.errors import UsageError
-from netprobe.plugins.history.recorder import DB_ENV
+from netprobe.services.history.recorder import DB_ENV
 
 if TYPE_CHECKING:
     from netprobe.plugins.history.filters import HostMatch, PortSet
     from netprobe.plugins.history.pick import Comparison
-    from netprobe.plugins.history.store import HistoryStore
+    from netprobe.services.history.store import HistoryStore
     from netprobe.services.output import Output
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,7 +74,7 @@ def command(ctx: click.Context, db: str | None) -> None:
 
 # -- shared plumbing -----------------------------------------------------------------------
 def _open(ctx: click.Context, db: str | None) -> HistoryStore:
-    from netprobe.plugins.history.store import HistoryStore
+    from netprobe.services.history.store import HistoryStore
 
     path = db or ctx.meta.get(_DB_KEY)
     if not path:
@@ -272,7 +272,7 @@ def _comparisons(store: HistoryStore, first: str | None, second: str | None,
 
 
 def _summary(comparison: Comparison, changes: list[dict[str, Any]] | None) -> dict[str, Any]:
-    from netprobe.plugins.history.diff import change_counts
+    from netprobe.services.history.diff import change_counts
 
     summary: dict[str, Any] = {
         "type": "summary", "kind": comparison.kind, "scan": comparison.scan,
@@ -336,9 +336,9 @@ def diff_command(ctx: click.Context, first: str | None, second: str | None, db: 
       {"type": "mac-move", "mac", "before", "after"}
       {"type": "summary", "kind", "scan", "before", "after", "changes", "counts"}
     """
-    from netprobe.plugins.history.diff import diff_records
     from netprobe.plugins.history.filters import keep_record
     from netprobe.plugins.history.render import change_table, run_heading
+    from netprobe.services.history.diff import diff_records
 
     hosts, ports = _filters(host_texts, port_text)
     since = _since(since_text)

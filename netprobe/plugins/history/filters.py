@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netprobe.errors import UsageError
-from netprobe.plugins.history.records import hop_addrs, record_host, record_type
+from netprobe.services.history.records import hop_addrs, record_host, record_type
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from netprobe.errors import UsageError
-from netprobe.plugins.history.store import Run
+from netprobe.services.history.store import Run
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from netprobe.plugins.history.records import record_type
-from netprobe.plugins.history.store import Run
+from netprobe.services.history.records import record_type
+from netprobe.services.history.store import Run
 from netprobe.services.output import Column, Output, json_line
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from netprobe.plugins.history.recorder import db_option
+from netprobe.services.history.recorder import db_option
 
 _TEMPLATE_NAMES = {"paranoid": 0, "sneaky": 1, "polite": 2, "normal": 3, "aggressive": 4,
                    "insane": 5}
@@ -258,7 +258,7 @@ def _scan_and_report(plan: Any, scope: Any, privileged: bool, output: Any,
                      given: list[str] | None = None, scheduler: str | None = None,
                      tasks: int | None = None, view: dict[str, Any] | None = None) -> bool:
     """Run the scan, print its records; return whether --diff found changes."""
-    from netprobe.plugins.history.recorder import make_scan_key, recording
+    from netprobe.services.history.recorder import make_scan_key, recording
 
     # the key only names a recorded run (hashing it loads OpenSSL: 2 ms of a small scan)
     key = "" if db is None else make_scan_key("portscan", [

@@ -80,7 +80,7 @@ def changes(previous: Iterable[dict[str, Any]],
     (``up``/``gone``/``dominant``...) then ``port-change`` (``opened``/``closed``/
     ``changed``, with ``before`` and ``after`` states).
     """
-    from netprobe.plugins.history.diff import host_changes, port_changes
+    from netprobe.services.history.diff import host_changes, port_changes
 
     before, after = list(previous), list(current)
     return host_changes(before, after) + port_changes(before, after)

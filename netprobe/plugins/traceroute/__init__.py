@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from netprobe.cli_types import AliasedOption, Duration
-from netprobe.plugins.history.recorder import db_option
+from netprobe.services.history.recorder import db_option
 from netprobe.services.plugin_record import Plugin, deferred
 
 

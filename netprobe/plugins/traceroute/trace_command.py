@@ -53,8 +53,8 @@ def execute(settings: Any, *, target: str, method: str, port: int | None, family
     ``iface`` (``-i``): the probes leave by it and the answers are read there.
     With ``db``, the run and its records go into that history database.
     """
-    from netprobe.plugins.history.recorder import make_scan_key, recording
     from netprobe.plugins.traceroute.target import resolve
+    from netprobe.services.history.recorder import make_scan_key, recording
 
     draft = TraceOptions(dst="0.0.0.0", method=method,
                          port=DEFAULT_PORTS[method] if port is None else port, sport=sport,

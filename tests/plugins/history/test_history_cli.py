@@ -23,8 +23,8 @@ from history_samples import (
 )
 
 from netprobe.cli import main
-from netprobe.plugins.history import store as store_module
-from netprobe.plugins.history.recorder import DB_ENV, make_scan_key, record_run
+from netprobe.services.history import store as store_module
+from netprobe.services.history.recorder import DB_ENV, make_scan_key, record_run
 from netprobe.services.output import json_line
 
 NOW = time.time()

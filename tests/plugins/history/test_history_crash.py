@@ -18,8 +18,8 @@ from pathlib import Path
 
 from history_samples import portscan_records
 
-from netprobe.plugins.history.recorder import record_run, recording
-from netprobe.plugins.history.store import HistoryStore
+from netprobe.services.history.recorder import record_run, recording
+from netprobe.services.history.store import HistoryStore
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
@@ -31,7 +31,7 @@ SCAN = "portscan:lan-all-states"
 WRITE_BIG_RUN = """
 import sys, time
 from history_samples import big_portscan
-from netprobe.plugins.history.recorder import record_run, run_lock
+from netprobe.services.history.recorder import record_run, run_lock
 
 db = sys.argv[1]
 with run_lock(db, sys.argv[2]):

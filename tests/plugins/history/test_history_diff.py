@@ -12,7 +12,7 @@ from history_samples import (
     traceroute_records,
 )
 
-from netprobe.plugins.history.diff import (
+from netprobe.services.history.diff import (
     change_counts,
     diff_records,
     hop_changes,
@@ -21,7 +21,7 @@ from netprobe.plugins.history.diff import (
     path_changes,
     port_changes,
 )
-from netprobe.plugins.history.records import dominant_state, with_destinations
+from netprobe.services.history.records import dominant_state, with_destinations
 
 
 def test_identical_runs_have_no_changes() -> None:

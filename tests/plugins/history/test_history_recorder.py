@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from history_samples import portscan_records
 
 from netprobe.errors import EXIT_ENVIRONMENT, RuntimeProblem
-from netprobe.plugins.history.recorder import (
+from netprobe.services.history.recorder import (
     DB_ENV,
     ScanLocked,
     db_option,
@@ -24,7 +24,7 @@ from netprobe.plugins.history.recorder import (
     recording,
     run_lock,
 )
-from netprobe.plugins.history.store import HistoryStore, NotHistoryDatabase
+from netprobe.services.history.store import HistoryStore, NotHistoryDatabase
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
@@ -166,7 +166,7 @@ def test_an_overlapping_run_of_the_same_scan_is_refused(tmp_path: Path) -> None:
 
 HOLD_LOCK = """
 import sys, time
-from netprobe.plugins.history.recorder import run_lock
+from netprobe.services.history.recorder import run_lock
 with run_lock(sys.argv[1], "lan"):
     print("locked", flush=True)
     time.sleep(60)
@@ -194,7 +194,7 @@ def test_the_lock_of_a_killed_run_is_free_at_once(tmp_path: Path) -> None:
 WRITE_RUN = """
 import sys
 from history_samples import big_portscan
-from netprobe.plugins.history.recorder import recording
+from netprobe.services.history.recorder import recording
 with recording(sys.argv[1], kind="portscan", scan_key=sys.argv[2], targets=[]) as history:
     for record in big_portscan(1, 20000):
         history.add(record)

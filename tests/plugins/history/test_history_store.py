@@ -11,8 +11,8 @@ import pytest
 from history_samples import arpscan_records, portscan_records, traceroute_records
 
 from netprobe.errors import EXIT_ENVIRONMENT, EXIT_RUNTIME, EXIT_USAGE, RuntimeProblem
-from netprobe.plugins.history import store as store_module
-from netprobe.plugins.history.store import (
+from netprobe.services.history import store as store_module
+from netprobe.services.history.store import (
     APPLICATION,
     SCHEMA_VERSION,
     DatabaseBusy,

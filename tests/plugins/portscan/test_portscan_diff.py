@@ -53,7 +53,7 @@ def test_hosts_coming_and_going():
 
 
 def test_the_same_records_as_history_diff():
-    from netprobe.plugins.history.diff import diff_records
+    from netprobe.services.history.diff import diff_records
 
     after = [host("198.18.1.11", {"open": 1, "closed": 999}), port("198.18.1.11", 22, "open")]
     mine = changes(BEFORE, after)

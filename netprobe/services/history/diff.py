@@ -37,7 +37,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from netprobe.plugins.history.records import (
+from netprobe.services.history.records import (
     address_key,
     dominant_state,
     hop_addrs,

@@ -2,7 +2,7 @@
 
 A probing plugin adds the option and wraps its run in ``recording``::
 
-    from netprobe.plugins.history.recorder import db_option, make_scan_key, recording
+    from netprobe.services.history.recorder import db_option, make_scan_key, recording
 
     @db_option
     def command(..., db: str | None) -> None:
@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 
 import click
 
-from netprobe.plugins.history.lock import ScanLocked, lock_path, run_lock
+from netprobe.services.history.lock import ScanLocked, lock_path, run_lock
 
 DB_ENV = "NETPROBE_DB"
 """Environment variable giving ``--db`` its default."""
@@ -83,7 +83,7 @@ def record_run(db_path: str | os.PathLike[str], *, kind: str, argv: list[str], s
     new, ``DatabaseBusy`` (exit 3) when another process keeps it locked; the
     database is then unchanged.
     """
-    from netprobe.plugins.history.store import HistoryStore
+    from netprobe.services.history.store import HistoryStore
 
     with HistoryStore.open(db_path, create=True) as store:
         return store.add_run(kind=kind, argv=argv, scan_key=scan_key, targets=targets,
@@ -125,7 +125,7 @@ def recording(db_path: str | os.PathLike[str] | None, *, kind: str, scan_key: st
     if db_path is None:
         yield history
         return
-    from netprobe.plugins.history.store import HistoryStore
+    from netprobe.services.history.store import HistoryStore
 
     HistoryStore.open(db_path, create=True).close()  # fail before probing, not after
     targets = [str(t) for t in targets]

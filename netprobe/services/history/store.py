@@ -39,7 +39,7 @@ from typing import Any
 from urllib.parse import quote
 
 from netprobe.errors import EnvironmentProblem, RuntimeProblem, UsageError
-from netprobe.plugins.history.records import record_type, with_destinations
+from netprobe.services.history.records import record_type, with_destinations
 from netprobe.services.output import json_line
 
 APPLICATION = "netprobe-history"
