@@ -57,12 +57,12 @@ def link_filler(iface_name: str | None) -> Callable[[Layer], Layer]:
             return p
         dst_ip = _destination(p)
         name = iface_name or (route.route_to(dst_ip).iface if dst_ip else None)
-        if p.src is None and name:
+        if p.is_unset("src") and name:
             if name not in macs:
                 macs[name] = iface_mod.interface(name).mac or "00:00:00:00:00:00"
             p.src = macs[name]
         arp = p._payload
-        if type(arp).__name__ == "ARP" and arp.hwsrc is None and p.src is not None:
+        if type(arp).__name__ == "ARP" and arp.is_unset("hwsrc") and not p.is_unset("src"):
             # a request saying "00:00:00:00:00:00 has my address" would poison the
             # neighbour caches of every host that hears it
             arp.hwsrc = p.src
@@ -86,10 +86,12 @@ class Session:
 
     def __init__(self, *, iface: str | None, layer2: bool, first_dst: str | None,
                  capture_filter: str | None = None, scope: Any = None,
-                 capture_class: Any = None) -> None:
+                 capture_class: Any = None, pin: bool = False) -> None:
         """``capture_class`` reads the answers instead of a live capture on the interface
         (``wire.ipcapture.IpCapture``: raw IP sockets, nothing to wait for at open or
-        close); it is called as ``Capture`` is."""
+        close); it is called as ``Capture`` is. ``pin`` binds the layer-3 sockets to
+        ``iface`` too (SO_BINDTODEVICE): probes leave by it whatever the routes say, as
+        ``traceroute -i`` sends them (without it the kernel's route picks the way out)."""
         iface_mod, _, privileges, route, scope_mod, sockets = _wire()
         privileges.require_raw_sockets("sending probes", "run as root or use a connect scan")
         self.scope = scope or scope_mod.Scope.from_environment()
@@ -104,7 +106,7 @@ class Session:
             iface_mod.require_interface(name)
         self.iface = name
         self.sender = (sockets.L2Sender(name, scope=self.scope) if layer2
-                       else sockets.L3Sender(None, scope=self.scope))
+                       else sockets.L3Sender(name if pin else None, scope=self.scope))
         try:
             if capture_class is None:
                 from netprobe.wire import capture

@@ -87,11 +87,16 @@ class Hop:
         return sum(1 for p in self.probes if p.answered)
 
     def stats(self) -> dict[str, Any]:
-        """Loss and RTT statistics over every probe of the hop (mtr's columns)."""
+        """Loss and RTT statistics over every probe of the hop (mtr's columns).
+
+        ``rounds`` is how many rounds probed the hop (mtr's SNT: one per round,
+        whatever ``--queries``); ``sent``, ``received`` and ``loss_pct`` count probes.
+        """
         sent = len(self.probes)
         rtts = [p.rtt_ms for p in self.probes if p.rtt_ms is not None]
         received = len(rtts)
-        out: dict[str, Any] = {"sent": sent, "received": received,
+        out: dict[str, Any] = {"rounds": len({p.round for p in self.probes}),
+                               "sent": sent, "received": received,
                                "loss_pct": round(100.0 * (sent - received) / sent, 1)
                                if sent else None}
         if rtts:

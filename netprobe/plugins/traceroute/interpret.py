@@ -98,7 +98,7 @@ def render(records: Iterable[Mapping[str, Any]], output: Any) -> None:
     Everything it needs is in the records (the path record repeats the options
     that shape the output), so ``netprobe interpret`` shows what the live run did.
     """
-    from netprobe.plugins.traceroute.render import ROUND_COLUMNS, header, round_row, text_lines
+    from netprobe.plugins.traceroute.render import rounds_view, text_lines
 
     records = list(records)
     path = next((r for r in records if r.get("type") == "path"), None)
@@ -107,7 +107,6 @@ def render(records: Iterable[Mapping[str, Any]], output: Any) -> None:
     names = TraceOptions.__dataclass_fields__
     options = TraceOptions.from_dict({k: v for k, v in path.items() if k in names})
     if options.rounds > 1:
-        output.line(header(options))
-        output.table(ROUND_COLUMNS, [round_row(r) for r in records if r["type"] == "hop"])
+        output.console.print(rounds_view(records, options))
     else:
         output.lines(text_lines(records, options))

@@ -73,16 +73,57 @@ def multipath_line(hop: Mapping[str, Any]) -> str:
     return "".join(parts) + _limited_text(hop)
 
 
+#: the columns mtr right-aligns (all but the host)
+_NUMERIC = frozenset(ROUND_COLUMNS) - {"host"}
+
+
 def round_row(hop: Mapping[str, Any]) -> list[Any]:
-    """One hop of a ``--rounds`` trace as mtr's report shows it."""
+    """One hop of a ``--rounds`` trace as mtr's report shows it: SNT is the rounds that
+    probed the hop (mtr sends one probe per hop and round), loss is over the probes;
+    several addresses (a load balancer) one per line, so each stays whole."""
 
     def ms(key: str) -> str:
         value = hop.get(key)
         return "" if value is None else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
-    host = ", ".join(hop["addrs"]) or "???"
-    return [hop["ttl"], host, f"{hop['loss_pct']:.1f}%", hop["sent"], ms("rtt_last_ms"),
+    host = "\n".join(hop["addrs"]) or "???"
+    # records saved before rounds were counted give their probes (what SNT said then)
+    sent = hop.get("rounds", hop["sent"])
+    return [hop["ttl"], host, f"{hop['loss_pct']:.1f}%", sent, ms("rtt_last_ms"),
             ms("rtt_avg_ms"), ms("rtt_min_ms"), ms("rtt_max_ms"), ms("rtt_stddev_ms")]
+
+
+def rounds_heading(options: TraceOptions, done: int | None = None) -> str:
+    """The line above the ``--rounds`` table; ``done`` rounds of a trace still running."""
+    head = header(options)
+    return head if done is None else f"{head}, round {done} of {options.rounds}"
+
+
+def rounds_view(records: Iterable[Mapping[str, Any]], options: TraceOptions,
+                done: int | None = None) -> Any:
+    """mtr's table of a ``--rounds`` trace as one rich renderable (the heading, then a
+    row per hop): what the terminal shows after each round and at the end. Pure.
+
+    Nothing is cut at any width: each address of a hop has its own line and
+    keeps it whole (the host column is never narrower than the longest one),
+    and a number too wide for its column folds onto a second line.
+    """
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    rows = [round_row(r) for r in records if r.get("type") == "hop"]
+    longest = max((len(line) for row in rows for line in str(row[1]).split("\n")),
+                  default=4)
+    table = Table(header_style="bold", box=None, pad_edge=False, padding=(0, 1, 0, 0))
+    for name in ROUND_COLUMNS:
+        if name == "host":
+            table.add_column(name, no_wrap=True, min_width=longest)
+        else:
+            table.add_column(name, justify="right", overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(str(v)) for v in row))
+    return Group(Text(rounds_heading(options, done)), table)
 
 
 def text_lines(records: Iterable[Mapping[str, Any]], options: TraceOptions) -> list[str]:

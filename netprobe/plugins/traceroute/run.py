@@ -44,12 +44,18 @@ class TraceRun:
 
 
 class Tracer:
-    """Sends the waves of one trace through ``sender`` and ``capture`` (an engine session)."""
+    """Sends the waves of one trace through ``sender`` and ``capture`` (an engine session).
+
+    ``on_round(run, done)`` is called each time a round is complete (``done``
+    rounds so far: 1 once round 0's waves are over), for a live display.
+    """
 
     def __init__(self, options: TraceOptions, maker: ProbeMaker, sender: Any, capture: Any,
                  *, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 on_round: Callable[[TraceRun, int], None] | None = None) -> None:
         self.options = options
+        self.on_round = on_round
         self.maker = maker
         self.sender = sender
         self.capture = capture
@@ -100,10 +106,16 @@ class Tracer:
             # the distance probe is no hop's sample: it may be retried even over rounds
             self.wave(wanted, wave_wait(opts, run.outcomes, distance),
                       opts.retries if distance else opts.engine_retries)
+        self._round_done(1)
         for round_ in range(1, opts.rounds):
             if opts.interval:
                 self.sleep(opts.interval)
             self.wave(round_wave(opts, run.outcomes, round_), wave_wait(opts, run.outcomes), 0)
+            self._round_done(round_ + 1)
         # the loop counts each wave's own time; the trace's is from first wave to last
         run.counters.elapsed = self.clock() - start
         return run
+
+    def _round_done(self, done: int) -> None:
+        if self.on_round is not None:
+            self.on_round(self.run, done)

@@ -75,10 +75,29 @@ def execute(settings: Any, *, target: str, method: str, port: int | None, family
     key = "" if db is None else make_scan_key(
         "traceroute", [target], {"method": method, "port": opts.port, "family": fam,
                                  "multipath": multipath, "flow": flow})
-    with recording(db, kind="traceroute", scan_key=key, targets=[target]) as history:
-        run = _trace(opts, settings, iface)
-        for record in _report(settings, opts, run, save_path):
-            history.add(record)
+    output = _output(settings)
+    live = _live(opts, output)
+    try:
+        with recording(db, kind="traceroute", scan_key=key, targets=[target]) as history:
+            run = _trace(opts, settings, iface, None if live is None else live.round_done)
+            for record in _report(output, opts, run, save_path, live):
+                history.add(record)
+    finally:
+        if live is not None:
+            live.close()
+
+
+def _output(settings: Any) -> Any:
+    from netprobe.services.output import Output
+
+    return Output.from_settings(settings) if settings is not None else Output.current()
+
+
+def _live(opts: TraceOptions, output: Any) -> Any:
+    """The live table of ``--rounds`` on a terminal, or None (one table at the end)."""
+    from netprobe.plugins.traceroute import live
+
+    return live.LiveRounds(output.console, opts) if live.wanted(opts, output) else None
 
 
 def _check_save_path(path: str) -> None:
@@ -92,11 +111,12 @@ def _check_save_path(path: str) -> None:
         raise UsageError(f"--save {path}: is a directory")
 
 
-def _trace(opts: TraceOptions, settings: Any, iface: str | None = None) -> Any:
+def _trace(opts: TraceOptions, settings: Any, iface: str | None = None,
+           on_round: Any = None) -> Any:
     from netprobe.engine.api import Session
     from netprobe.plugins.traceroute.probes import ProbeMaker
     from netprobe.plugins.traceroute.run import Tracer
-    from netprobe.plugins.traceroute.source import source
+    from netprobe.plugins.traceroute.source import answer_capture, answer_filter, source
     from netprobe.wire import privileges, route
 
     privileges.require_raw_sockets("traceroute", "run it as root or with CAP_NET_RAW")
@@ -104,16 +124,18 @@ def _trace(opts: TraceOptions, settings: Any, iface: str | None = None) -> Any:
     where = source(opts.dst, opts.family, iface)
     maker = ProbeMaker(opts.method, opts.family, where.src, opts.dst, opts.sport, opts.port)
     scope = getattr(settings, "scope", None)
-    with Session(iface=where.iface, layer2=False, first_dst=opts.dst, scope=scope,
-                 pin=where.iface is not None) as session:
-        return Tracer(opts, maker, session.sender, session.capture).trace()
+    pinned = where.iface is not None
+    with Session(iface=where.iface, layer2=False, first_dst=opts.dst, scope=scope, pin=pinned,
+                 capture_filter=answer_filter(opts.family, opts.dst),
+                 capture_class=answer_capture(opts.family, opts.method, pinned)) as session:
+        return Tracer(opts, maker, session.sender, session.capture,
+                      on_round=on_round).trace()
 
 
-def _report(settings: Any, opts: TraceOptions, run: Any,
-            save_path: str | None) -> list[dict[str, Any]]:
+def _report(output: Any, opts: TraceOptions, run: Any, save_path: str | None,
+            live: Any = None) -> list[dict[str, Any]]:
     from netprobe.engine.runfile import SavedRun, save_run
     from netprobe.plugins.traceroute.interpret import PLUGIN, render, report
-    from netprobe.services.output import Output
 
     argv = sys.argv[1:]
     counters = run.counters.to_dict()
@@ -123,10 +145,11 @@ def _report(settings: Any, opts: TraceOptions, run: Any,
     if save_path:
         save_run(save_path, run.results, plugin=PLUGIN, argv=argv, options=opts.to_dict(),
                  counters=counters)
-    output = Output.from_settings(settings) if settings is not None else Output.current()
     if output.json:
         for rec in records:
             output.emit(rec)
+    elif live is not None:
+        live.show(records)  # the last frame: the finished trace's table
     else:
         render(records, output)
     return records

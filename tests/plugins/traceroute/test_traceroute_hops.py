@@ -83,7 +83,7 @@ def test_rounds_statistics() -> None:
     out = [o(1, "r1", rtt=r, n=i, round=i) for i, r in enumerate((1.0, 2.0, 3.0))]
     out += [o(1, None, n=9, round=3)]
     stats = assemble(out, DST).hops[0].stats()
-    assert stats == {"sent": 4, "received": 3, "loss_pct": 25.0, "rtt_min_ms": 1.0,
+    assert stats == {"rounds": 4, "sent": 4, "received": 3, "loss_pct": 25.0, "rtt_min_ms": 1.0,
                      "rtt_avg_ms": 2.0, "rtt_max_ms": 3.0, "rtt_stddev_ms": 0.816,
                      "rtt_last_ms": 3.0}
 
