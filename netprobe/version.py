@@ -19,9 +19,18 @@ def package_version() -> str:
         return version("netprobe")
     except PackageNotFoundError:
         pass
-    try:  # running from a source tree that is not installed
-        from netprobe import __version__
+    return _source_tree_version() or "unknown"
 
-        return str(__version__)
-    except ImportError:
-        return "unknown"
+
+def _source_tree_version() -> str | None:
+    """The version in ``pyproject.toml`` beside the package (a source tree that is not
+    installed), or None."""
+    import tomllib
+    from pathlib import Path
+
+    try:
+        with open(Path(__file__).resolve().parent.parent / "pyproject.toml", "rb") as handle:
+            version = tomllib.load(handle)["project"]["version"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return version if isinstance(version, str) else None

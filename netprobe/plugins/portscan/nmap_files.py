@@ -17,14 +17,14 @@ from netprobe.errors import UsageError
 
 def _formatters(args: str, reason: bool, verbose: int,
                 ) -> dict[str, Callable[[list[dict[str, Any]]], str]]:
-    from netprobe import __version__
     from netprobe.plugins.portscan.nmap_text import to_grepable, to_normal
     from netprobe.plugins.portscan.nmap_xml import to_xml
     from netprobe.services.output import json_line
+    from netprobe.version import package_version
 
     return {
         "normal": lambda r: to_normal(r, args, reason=reason),
-        "xml": lambda r: to_xml(r, args, verbose=verbose, version=__version__),
+        "xml": lambda r: to_xml(r, args, verbose=verbose, version=package_version()),
         "grepable": lambda r: to_grepable(r, args),
         "jsonl": lambda r: "".join(json_line(x) for x in r),
     }
