@@ -246,16 +246,33 @@ done:
     return result;
 }
 
-/* IP header offset per link type, as strictkeys._IP_AT */
+/* generated from netprobe.packet.shape.MATCH_LINKS (c_link_table()): do not edit */
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_IPV6 0x86dd
+static const struct { int linktype, ip_at, ethertype_at, version; } match_links[] = {
+    {1, 14, 12, 0},
+    {12, 0, -1, 0},
+    {101, 0, -1, 0},
+    {113, 16, 14, 0},
+    {228, 0, -1, 4},
+    {229, 0, -1, 6},
+    {276, 20, 0, 0},
+};
+
+/* where the IP header starts on a link type (-1: not read here), where its
+ * ethertype is (-1: none) and the one IP version it carries (0: either), from
+ * match_links */
 static int
-ip_at(int linktype)
+ip_at(int linktype, int *ethertype_at, int *version)
 {
-    switch (linktype) {
-    case 1: return 14;
-    case 101: case 12: case 228: return 0;
-    case 113: return 16;
-    default: return -1;
+    for (size_t i = 0; i < sizeof match_links / sizeof match_links[0]; i++) {
+        if (match_links[i].linktype == linktype) {
+            *ethertype_at = match_links[i].ethertype_at;
+            *version = match_links[i].version;
+            return match_links[i].ip_at;
+        }
     }
+    return -1;
 }
 
 static PyObject *
@@ -266,7 +283,8 @@ answer_keys(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "y*y*i", &buf, &meta, &linktype))
         return NULL;
     PyObject *out = NULL;
-    int base = ip_at(linktype);
+    int et = -1, version = 0;
+    int base = ip_at(linktype, &et, &version);
     if (base < 0) {
         out = Py_NewRef(Py_None);
         goto done;
@@ -285,13 +303,11 @@ answer_keys(PyObject *self, PyObject *args)
         if ((Py_ssize_t)off + (Py_ssize_t)caplen <= buf.len && caplen >= (uint32_t)base + 40) {
             const unsigned char *f = a + off;
             const unsigned char *h = f + base;
-            int v4 = 1, v6 = 1;
-            if (linktype == 1) {
-                v4 = f[12] == 0x08 && f[13] == 0x00;
-                v6 = f[12] == 0x86 && f[13] == 0xDD;
-            } else if (linktype == 113) {
-                v4 = f[14] == 0x08 && f[15] == 0x00;
-                v6 = f[14] == 0x86 && f[15] == 0xDD;
+            int v4 = version != 6, v6 = version != 4;
+            if (et >= 0) {
+                unsigned type = (unsigned)f[et] << 8 | f[et + 1];
+                v4 = v4 && type == ETHERTYPE_IPV4;
+                v6 = v6 && type == ETHERTYPE_IPV6;
             }
             if (v4 && h[0] == 0x45 && h[9] == 6 && (h[6] & 0x3F) == 0 && h[7] == 0) {
                 unsigned tl = (unsigned)h[2] << 8 | h[3];

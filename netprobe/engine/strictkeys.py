@@ -34,6 +34,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from netprobe.engine.compiled import batch as cbatch
+from netprobe.packet.shape import ETHERTYPE_IPV4, ETHERTYPE_IPV6, MATCH_LINKS
 
 if TYPE_CHECKING:  # numpy is imported when a batch is large enough to need it
     import numpy as np
@@ -53,9 +54,9 @@ PREFIX6 = 36
 #: lengths of keys that end with an acknowledgement number (IPv4, IPv6): without its
 #: last 4 bytes such a key is the key of a non-SYN probe
 WITH_ACK = frozenset({PREFIX + 4, PREFIX6 + 4})
-#: IP header offset per link type, for the link types the fast path reads
-_IP_AT = {1: 14, 101: 0, 12: 0, 228: 0, 113: 16}
 _MASK32 = 0xFFFFFFFF
+_V4_TYPE = ETHERTYPE_IPV4.to_bytes(2, "big")
+_V6_TYPE = ETHERTYPE_IPV6.to_bytes(2, "big")
 
 
 def probe_key(data: bytes, fast: tuple | None) -> bytes | None:
@@ -99,11 +100,12 @@ def probe_key6(data: bytes, ip: int) -> bytes | None:
 
 def probe_ip6(data: bytes, linktype: int) -> int | None:
     """Where an IPv6 header starts in a probe of this link type (untagged), or None."""
-    if linktype == 1:
-        return 14 if data[12:14] == b"\x86\xdd" else None
-    if linktype == 101:
-        return 0 if data[:1] and data[0] >> 4 == 6 else None
-    return None
+    ip, et, version = MATCH_LINKS.get(linktype, (-1, -1, 4))
+    if version == 4 or len(data) <= ip:
+        return None
+    if et >= 0:
+        return ip if data[et:et + 2] == _V6_TYPE else None
+    return ip if data[ip] >> 4 == 6 else None
 
 
 def template_keys6(arr: np.ndarray, ip: int) -> list[bytes | None]:
@@ -153,7 +155,7 @@ def capture_keys(buf: bytes, meta: bytes, linktype: int,
 
         return answer_keys(buf, np.frombuffer(meta, dtype=np.uint32, count=n * 4).reshape(n, 4),
                            linktype)
-    if linktype not in _IP_AT:
+    if linktype not in MATCH_LINKS:
         return None
     return [answer_key(buf[off:off + caplen], linktype)
             for _s, _u, off, caplen in META.iter_unpack(meta)]
@@ -164,15 +166,16 @@ def answer_keys(buf: bytes, meta: np.ndarray, linktype: int) -> list[bytes | Non
 
     ``meta`` is the batch's (n, 4) uint32 matrix of sec, usec, offset, caplen.
     A packet has a key when it is a plain IPv4 TCP segment (no IP options, not
-    a fragment, lengths consistent) on a link type the fast path reads; the
-    key ends with its ACK number when it carries the ACK flag.
+    a fragment, lengths consistent) on a link type of
+    :data:`~netprobe.packet.shape.MATCH_LINKS`, untagged; the key ends with
+    its ACK number when it carries the ACK flag.
     Returns None for link types it does not read.
     """
     from netprobe.npimport import np
 
-    base = _IP_AT.get(linktype)
-    if base is None:
+    if linktype not in MATCH_LINKS:
         return None
+    base, et, version = MATCH_LINKS[linktype]
     n = meta.shape[0]
     need = base + 60  # an IPv6 header and a TCP header (IPv4 needs less)
     a = np.frombuffer(buf, dtype=np.uint8)
@@ -184,12 +187,10 @@ def answer_keys(buf: bytes, meta: np.ndarray, linktype: int) -> list[bytes | Non
     np.minimum(idx, len(a) - 1, out=idx)
     h = a[idx]
     inside = offs + caplen <= len(a)
-    keys6 = _answer_keys6(np, h, caplen, base, linktype, inside)
-    ok = (caplen >= base + 40) & inside
-    if linktype == 1:
-        ok &= (h[:, 12] == 0x08) & (h[:, 13] == 0x00)
-    elif linktype == 113:
-        ok &= (h[:, 14] == 0x08) & (h[:, 15] == 0x00)
+    keys6 = (_answer_keys6(np, h, caplen, base, et, inside) if version != 4 else [None] * n)
+    ok = (caplen >= base + 40) & inside & (version != 6)
+    if et >= 0:
+        ok &= (h[:, et] == _V4_TYPE[0]) & (h[:, et + 1] == _V4_TYPE[1])
     ok &= (h[:, base] == 0x45) & (h[:, base + 9] == 6)
     ok &= ((h[:, base + 6] & 0x3F) | h[:, base + 7]) == 0  # not a fragment
     tl = (h[:, base + 2].astype(np.int64) << 8) | h[:, base + 3]
@@ -208,16 +209,15 @@ def answer_keys(buf: bytes, meta: np.ndarray, linktype: int) -> list[bytes | Non
             for i in range(n)]
 
 
-def _answer_keys6(np: Any, h: np.ndarray, caplen: np.ndarray, base: int, linktype: int,
+def _answer_keys6(np: Any, h: np.ndarray, caplen: np.ndarray, base: int, et: int,
                   inside: np.ndarray) -> list[bytes | None]:
     """The IPv6 part of :func:`answer_keys`: a key per row of the gathered headers ``h``
-    that is a plain IPv6 TCP segment (TCP right after the fixed header), else None."""
+    that is a plain IPv6 TCP segment (TCP right after the fixed header), else None.
+    ``et`` is where the link header's ethertype is (-1: none)."""
     n = h.shape[0]
     ok = (caplen >= base + 60) & inside
-    if linktype == 1:
-        ok &= (h[:, 12] == 0x86) & (h[:, 13] == 0xDD)
-    elif linktype == 113:
-        ok &= (h[:, 14] == 0x86) & (h[:, 15] == 0xDD)
+    if et >= 0:
+        ok &= (h[:, et] == _V6_TYPE[0]) & (h[:, et + 1] == _V6_TYPE[1])
     ok &= ((h[:, base] >> 4) == 6) & (h[:, base + 6] == 6)
     if not ok.any():
         return [None] * n
@@ -236,15 +236,11 @@ def _answer_keys6(np: Any, h: np.ndarray, caplen: np.ndarray, base: int, linktyp
 
 def answer_key(frame: bytes, linktype: int) -> bytes | None:
     """:func:`answer_keys` for one packet, in plain Python (small batches)."""
-    base = _IP_AT.get(linktype)
-    if base is None or len(frame) < base + 40:
+    base, et, version = MATCH_LINKS.get(linktype, (-1, -1, 0))
+    if base < 0 or len(frame) < base + 40:
         return None
-    if linktype == 1 and frame[12:14] != b"\x08\x00":
-        return _answer_key6(frame, linktype, base)
-    if linktype == 113 and frame[14:16] != b"\x08\x00":
-        return _answer_key6(frame, linktype, base)
-    if frame[base] >> 4 == 6:
-        return _answer_key6(frame, linktype, base)
+    if (et >= 0 and frame[et:et + 2] != _V4_TYPE) or frame[base] >> 4 == 6 or version == 6:
+        return _answer_key6(frame, base, et) if version != 4 else None
     if frame[base] != 0x45 or frame[base + 9] != 6 or (frame[base + 6] & 0x3F) or frame[base + 7]:
         return None
     tl = frame[base + 2] << 8 | frame[base + 3]
@@ -256,13 +252,11 @@ def answer_key(frame: bytes, linktype: int) -> bytes | None:
     return key + frame[t + 8:t + 12] if frame[t + 13] & 0x10 else key
 
 
-def _answer_key6(frame: bytes, linktype: int, base: int) -> bytes | None:
+def _answer_key6(frame: bytes, base: int, et: int) -> bytes | None:
     """:func:`answer_key` of an IPv6 packet (None unless a plain IPv6 TCP segment)."""
     if len(frame) < base + 60:
         return None
-    if linktype == 1 and frame[12:14] != b"\x86\xdd":
-        return None
-    if linktype == 113 and frame[14:16] != b"\x86\xdd":
+    if et >= 0 and frame[et:et + 2] != _V6_TYPE:
         return None
     if frame[base] >> 4 != 6 or frame[base + 6] != 6:
         return None

@@ -2,8 +2,9 @@
 
 ``hashkey(frame, linktype)`` and ``answers(answer, probe)`` give exactly what
 ``dissect(...).hashkey()`` and ``dissect(a).answers(dissect(p))`` give, for
-IPv4 TCP and UDP packets on Ethernet (with VLAN tags), raw-IP and Linux cooked
-links, without building packet objects. Any other shape returns None and the
+IPv4 TCP and UDP packets on the link types of
+:data:`netprobe.packet.shape.MATCH_LINKS` (Ethernet, raw IP, Linux cooked),
+untagged, without building packet objects. Any other shape returns None and the
 caller dissects: the layers stay the authority, and tests check that the
 shortcut never disagrees with them.
 """
@@ -13,9 +14,12 @@ from __future__ import annotations
 from struct import Struct
 
 from netprobe.packet.layers.udp import UDP
+from netprobe.packet.shape import ETHERTYPE_IPV4, MATCH_LINKS
 
 _from_bytes = int.from_bytes
-_VLAN = (0x8100, 0x88A8, 0x9100)
+_V4_TYPE = ETHERTYPE_IPV4.to_bytes(2, "big")
+#: Ethernet's: where the IP header starts and where the ethertype is (the hottest case)
+_ETH_IP, _ETH_TYPE, _ = MATCH_LINKS[1]
 
 
 class _UdpBoundPorts:
@@ -31,26 +35,13 @@ _UDP_KEYED_PORTS = _UdpBoundPorts()
 
 
 def ip_offset(frame: bytes, linktype: int) -> int | None:
-    """Where the IPv4 header starts in ``frame``, or None for other shapes."""
-    if linktype == 1:
-        off = 12
-        n = len(frame)
-        while off + 2 <= n:
-            t = frame[off] << 8 | frame[off + 1]
-            if t == 0x0800:
-                off += 2
-                break
-            # VLAN-tagged frames: Dot1Q.answers compares the tags, so the layers decide
-            return None
-        else:
-            return None
-    elif linktype in (101, 12, 228):
-        off = 0
-    elif linktype == 113:
-        if len(frame) < 16 or frame[14] != 0x08 or frame[15] != 0x00:
-            return None
-        off = 16
-    else:
+    """Where the IPv4 header starts in ``frame``, or None for other shapes.
+
+    A VLAN-tagged frame is another shape: ``Dot1Q.answers`` compares the
+    tags, so the layers decide.
+    """
+    off, et, version = MATCH_LINKS.get(linktype, (-1, -1, 6))
+    if version == 6 or (et >= 0 and frame[et:et + 2] != _V4_TYPE):
         return None
     if len(frame) < off + 20 or frame[off] != 0x45:
         return None  # not IPv4 or with options: let the layers decide
@@ -65,8 +56,8 @@ _TCP_FLAGS = Struct("!H")
 
 def _ipv4(frame: bytes, linktype: int) -> tuple[int, int, int, int, int] | None:
     """(offset, proto, src, dst, end of IP payload) of a plain IPv4 packet, else None."""
-    if linktype == 1 and len(frame) >= 34 and frame[12] == 8 and frame[13] == 0:
-        off = 14
+    if linktype == 1 and frame[_ETH_TYPE:_ETH_TYPE + 2] == _V4_TYPE:
+        off = _ETH_IP
     else:
         off = ip_offset(frame, linktype)
         if off is None:

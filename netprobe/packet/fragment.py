@@ -17,14 +17,12 @@ from struct import Struct
 
 from netprobe.errors import UsageError
 from netprobe.packet.checksum import checksum
+from netprobe.packet.shape import LINKS, network_start
 
 __all__ = ["fragment", "fragment_ipv4", "fragment_ipv6", "in_first_fragment", "network_offset"]
 
 _H = Struct("!H")
 _FRAG6 = Struct("!BBHI")
-_VLAN_TYPES = (0x8100, 0x88A8, 0x9100)
-#: link types whose packets start with the IP header
-_RAW_IP = (12, 101, 228, 229)
 #: IPv6 headers that sit in the unfragmentable part (Hop-by-Hop, Routing) and
 #: the one that may precede a Routing header there (Destination Options)
 _HOP_BY_HOP, _ROUTING, _FRAGMENT, _DEST_OPTS = 0, 43, 44, 60
@@ -32,25 +30,22 @@ _MF = 0x2000
 
 
 def network_offset(frame: bytes, linktype: int) -> int:
-    """Where the IP header starts in ``frame``: after the link header and VLAN tags.
+    """Where the IP header starts in ``frame``: after the link header and VLAN tags
+    (:func:`netprobe.packet.shape.network_start`).
 
     Raises UsageError when the frame carries no IPv4 or IPv6 packet that can be
     found at a fixed place (only raw-IP and Ethernet link types are read).
     """
-    if linktype in _RAW_IP:
-        return 0
+    shape = LINKS.get(linktype)
+    if shape is not None and shape.header_len == 0:
+        return 0  # raw IP: the caller reads the version
     if linktype != 1:
         raise UsageError(f"cannot fragment packets of link type {linktype}: only Ethernet "
                          "frames and IP packets")
-    off = 12
-    while off + 2 <= len(frame):
-        kind = frame[off] << 8 | frame[off + 1]
-        if kind in (0x0800, 0x86DD):
-            return off + 2
-        if kind not in _VLAN_TYPES:
-            break
-        off += 4
-    raise UsageError("only IPv4 and IPv6 packets can be fragmented")
+    start = network_start(frame, linktype)
+    if start is None:
+        raise UsageError("only IPv4 and IPv6 packets can be fragmented")
+    return start[0]
 
 
 def fragment(frame: bytes, size: int, *, linktype: int = 101,

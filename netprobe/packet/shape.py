@@ -33,6 +33,7 @@ __all__ = [
     "LOOPBACK_IPV4",
     "LOOPBACK_IPV6",
     "MATCH_LINKS",
+    "MATCH_LINKTYPES",
     "MAX_8023_LENGTH",
     "MAX_VLAN_TAGS",
     "NON_IP_LINKS",
@@ -200,22 +201,31 @@ def network_start(data: bytes, linktype: int) -> tuple[int, int] | None:
     return None
 
 
-#: link type -> (where the IP header starts, where its ethertype is or -1) for the readers
-#: that follow no VLAN tag and no address family: the answer matchers (fastpath, the
-#: engine's strict keys in Python, numpy and C). A tagged frame goes to dissection there,
-#: because ``Dot1Q.answers`` compares the tags.
-MATCH_LINKS: dict[int, tuple[int, int]] = {
-    linktype: (shape.header_len, shape.proto_at if shape.told_by == "ethertype" else -1)
-    for linktype, shape in LINKS.items() if shape.told_by != "family"
+#: link types whose answers are matched at fixed offsets (:data:`MATCH_LINKS`): the
+#: ones the engine captures on, which the layers dissect with the shape of :data:`LINKS`
+MATCH_LINKTYPES = (1, 12, 101, 113, 228, 229, 276)
+#: link type -> (where the IP header starts, where its ethertype is or -1, the one IP
+#: version it carries or 0 for either) for the readers that follow no VLAN tag: the
+#: answer matchers (fastpath, the engine's strict keys in Python, numpy and C). A
+#: tagged frame goes to dissection there, because ``Dot1Q.answers`` compares the tags.
+MATCH_LINKS: dict[int, tuple[int, int, int]] = {
+    linktype: (LINKS[linktype].header_len,
+               LINKS[linktype].proto_at if LINKS[linktype].told_by == "ethertype" else -1,
+               {"ipv4": 4, "ipv6": 6}.get(LINKS[linktype].told_by, 0))
+    for linktype in MATCH_LINKTYPES
 }
 
 
 def c_link_table() -> str:
     """:data:`MATCH_LINKS` as the C table ``netprobe/engine/_batch.c`` holds (generated text;
     a test checks the C file holds exactly this)."""
-    rows = "".join(f"    {{{lt}, {at}, {et}}},\n" for lt, (at, et) in sorted(MATCH_LINKS.items()))
+    rows = "".join(f"    {{{lt}, {at}, {et}, {v}}},\n"
+                   for lt, (at, et, v) in sorted(MATCH_LINKS.items()))
     return ("/* generated from netprobe.packet.shape.MATCH_LINKS (c_link_table()): do not edit */\n"
-            "static const struct { int linktype, ip_at, ethertype_at; } match_links[] = {\n"
+            f"#define ETHERTYPE_IPV4 {ETHERTYPE_IPV4:#06x}\n"
+            f"#define ETHERTYPE_IPV6 {ETHERTYPE_IPV6:#06x}\n"
+            "static const struct { int linktype, ip_at, ethertype_at, version; } "
+            "match_links[] = {\n"
             f"{rows}}};\n")
 
 
