@@ -12,6 +12,7 @@ for every protocol.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import socket
 import struct
@@ -82,6 +83,7 @@ class LayerMeta(type):
             for k in getattr(b, "__mro__", ()):
                 inherited.update(getattr(k, "__slots__", ()))
         if fields is not None:
+            fields = ns["fields"] = _mark_computed(fields, _computed_names(ns, bases))
             own = [slot_name(f) for f in fields if slot_name(f) not in inherited]
             ns["__slots__"] = tuple(own) + tuple(ns.get("__slots__", ()))
         else:
@@ -94,10 +96,51 @@ class LayerMeta(type):
         return cls
 
 
+#: id -> field, for the fields whose unset value reads as what fills it when built
+_COMPUTED: dict[int, F.Field] = {}
+
+
+def _computed_names(ns: dict[str, Any], bases: tuple[type, ...]) -> set[str]:
+    """The fields of a class being made that read as their build-time value while unset:
+    its ``payload_fields`` and ``computed_fields``, declared or inherited."""
+    names: set[str] = set()
+    for attr in ("payload_fields", "computed_fields"):
+        if attr in ns:
+            names.update(ns[attr])
+        else:
+            for b in bases:
+                names.update(getattr(b, attr, ()))
+                break
+    return names
+
+
+def _mark_computed(fields: Any, names: set[str]) -> tuple[F.Field, ...]:
+    """``fields`` with the ones named in ``names`` (and only those) marked computed; a
+    field shared with a class that marks it otherwise is copied first."""
+    out = []
+    for f in fields:
+        want = f.name in names
+        if (id(f) in _COMPUTED) != want:
+            f = copy.copy(f)
+            if want:
+                _COMPUTED[id(f)] = f
+        out.append(f)
+    return tuple(out)
+
+
 def slot_name(f: F.Field) -> str:
     """Where a field's value is stored: its name, or ``_f_NAME`` for a field whose
-    attribute converts what is assigned (flags given as text: ``pkt.flags = "SA"``)."""
-    return f"_f_{f.name}" if isinstance(f, F.FlagsField) else f.name
+    attribute converts what is assigned (flags given as text: ``pkt.flags = "SA"``) or
+    reads as what fills it while unset (``IP().proto`` is 0, ``IP().src`` the route's)."""
+    if isinstance(f, F.FlagsField) or id(f) in _COMPUTED:
+        return f"_f_{f.name}"
+    return f.name
+
+
+def raw_value(layer: Any, f: F.Field) -> Any:
+    """The value stored for field ``f`` (None while an automatic field is unset), without
+    the build-time value an unset computed field reads as."""
+    return getattr(layer, slot_name(f), None)
 
 
 class _FieldsAttr:
@@ -134,6 +177,42 @@ class _FlagSlot:
 
     def __delete__(self, obj: Any) -> None:
         self.slot.__set__(obj, self.field.default)
+
+
+class _ComputedSlot:
+    """A field that fills itself when built reads, while unset, as Scapy's does: the value
+    the layer above or the route gives (``(IP()/TCP()).proto`` is 6, ``IP().src`` the
+    source address of the route to ``dst``); the stored value stays None."""
+
+    __slots__ = ("field", "slot")
+
+    def __init__(self, field: F.Field, slot: Any) -> None:
+        self.field = field
+        self.slot = slot
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        if obj is None:
+            return self
+        v = self.slot.__get__(obj, objtype)
+        return obj.unset_value(self.field.name) if v is None else v
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        self.slot.__set__(obj, value)
+
+    def __delete__(self, obj: Any) -> None:
+        self.slot.__set__(obj, as_default(self.field.default))
+
+
+class _ComputedFlagSlot(_FlagSlot):
+    """A flags field that is also computed while unset (VXLAN's flags)."""
+
+    __slots__ = ()
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        if obj is None:
+            return self
+        v = self.slot.__get__(obj, objtype)
+        return obj.unset_value(self.field.name) if v is None else v
 
 
 class _Forward:
@@ -208,8 +287,14 @@ def _derive(cls: Any) -> None:
     if "fields_desc" not in cls.__dict__:
         cls.fields_desc = list(fields)
     for f in fields:
-        if isinstance(f, F.FlagsField) and slot_name(f) in cls.__dict__:
-            setattr(cls, f.name, _FlagSlot(f, cls.__dict__[slot_name(f)]))
+        member = cls.__dict__.get(slot_name(f))
+        if member is None or slot_name(f) == f.name:
+            continue
+        if isinstance(f, F.FlagsField):
+            kind = _ComputedFlagSlot if id(f) in _COMPUTED else _FlagSlot
+            setattr(cls, f.name, kind(f, member))
+        else:
+            setattr(cls, f.name, _ComputedSlot(f, member))
     cls.field_names = tuple(f.name for f in fields)
     cls.fields_by_name = {f.name: f for f in fields}
     units = _group_fixed(fields)
@@ -684,6 +769,8 @@ class Layer(metaclass=LayerMeta):
     payload_fields: ClassVar[tuple[str, ...]] = ()
     #: values of payload_fields when no binding applies
     payload_defaults: ClassVar[dict[str, int]] = {}
+    #: other fields that read, while unset, as ``shown_default`` gives (source addresses)
+    computed_fields: ClassVar[tuple[str, ...]] = ()
     #: private slots (wire details that are not fields) that copies keep
     keep_slots: ClassVar[tuple[str, ...]] = ()
     #: fields tried in order to choose the next layer while dissecting
@@ -871,7 +958,7 @@ class Layer(metaclass=LayerMeta):
         dissected = m is not None and m[2]
         out: dict[str, Any] = {}
         for f in type(self).fields_desc:
-            v = getattr(self, f.name, None)
+            v = getattr(self, slot_name(f), None)
             if v is None or (dissected and f.name in type(self).forgotten_when_read):
                 continue
             if not dissected and (is_default_value(v, f.default)
@@ -1220,6 +1307,17 @@ class Layer(metaclass=LayerMeta):
             return True
         return self._payload.answers(other._payload)
 
+    # Scapy's comparisons: ``a < b`` is true when ``a`` answers ``b`` (and ``b > a`` too).
+    def __lt__(self, other: Any) -> bool:
+        if not isinstance(other, Layer):
+            return NotImplemented
+        return self.answers(other)
+
+    def __gt__(self, other: Any) -> bool:
+        if not isinstance(other, Layer):
+            return NotImplemented
+        return other.answers(self)
+
     # -- presentation -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """This layer's fields as JSON-ready values, with ``layer`` first."""
@@ -1285,6 +1383,26 @@ class Layer(metaclass=LayerMeta):
     def shown_default(self, name: str) -> Any:
         """What ``show()`` prints for an unset field that fills itself when built (None)."""
         return None
+
+    def is_unset(self, name: str) -> bool:
+        """True while field ``name`` holds no value of its own (an automatic field that
+        fills itself when built: reading it gives what it will be filled with)."""
+        return getattr(self, slot_name(type(self).fields_by_name[name]), None) is None
+
+    def unset_value(self, name: str) -> Any:
+        """What computed field ``name`` reads as while unset: what the layer above fills
+        in when built, else its default for no payload, else ``shown_default``."""
+        upper = self._payload
+        if upper is not None:
+            over = self.overloaded_by(upper)
+            if name in over:
+                return over[name]
+            d = BUILD_BINDINGS.get((type(self), type(upper)))
+            if d and name in d:
+                return d[name]
+        if name in type(self).payload_fields:
+            return type(self).payload_defaults.get(name, 0)
+        return self.shown_default(name)
 
     def overloaded_by(self, upper: Layer) -> dict[str, Any]:
         """Fields of this layer that ``upper`` fills when stacked on it, beyond the

@@ -17,6 +17,8 @@ from netprobe.errors import UsageError
 SourceResolver = Callable[[str], "str | None"]
 
 _resolver: SourceResolver | None = None
+#: destination -> the MAC address of the interface its route leaves by (or None)
+_mac_resolver: SourceResolver | None = None
 #: answers of the resolver, so that building a million probes asks once per destination
 _cache: dict[str, str] = {}
 
@@ -30,6 +32,39 @@ def set_source_resolver(fn: SourceResolver | None) -> None:
     _resolver = fn
     _tried = fn is not None
     _cache.clear()
+    _mac_cache.clear()
+
+
+def set_mac_resolver(fn: SourceResolver | None) -> None:
+    """Install (or remove) the function mapping a destination to the MAC address of the
+    interface its route leaves by (what an unset Ethernet or ARP source reads as)."""
+    global _mac_resolver
+    _mac_resolver = fn
+    _mac_cache.clear()
+
+
+_mac_cache: dict[str, str] = {}
+_ZERO_MAC = "00:00:00:00:00:00"
+
+
+def source_mac(dst: object) -> str:
+    """The MAC address of the interface the route to ``dst`` leaves by, as Scapy fills an
+    unset Ethernet source; all zeros when there is none (loopback, no route, no hook)."""
+    if not isinstance(dst, str):
+        return _ZERO_MAC
+    mac = _mac_cache.get(dst)
+    if mac is not None:
+        return mac
+    if _resolver is None:
+        _install_named_hook()
+    try:
+        mac = (_mac_resolver(dst) if _mac_resolver is not None else None) or _ZERO_MAC
+    except (UsageError, OSError, ValueError):
+        mac = _ZERO_MAC
+    if len(_mac_cache) > 10_000:
+        _mac_cache.clear()
+    _mac_cache[dst] = mac
+    return mac
 
 
 def _install_named_hook() -> None:

@@ -99,7 +99,30 @@ def source_for(dst: str) -> str | None:
     addresses; it never raises for an unroutable destination.
     """
     try:
+        if dst in _UNSPECIFIED:
+            return _default_route_source(_UNSPECIFIED[dst]) or route_to(dst).src or None
         return route_to(dst).src or None
+    except UsageError:
+        return None
+
+
+#: the unspecified addresses, by family: as in Scapy, they take the default route's source
+_UNSPECIFIED = {"0.0.0.0": 4, "::": 6}
+
+
+def _default_route_source(family: int) -> str | None:
+    """The source address of the default route (what a longest-prefix match of the
+    unspecified address finds), or None without one."""
+    from netprobe.wire import iface as iface_mod
+
+    try:
+        gw = iface_mod.default_gateway(family)
+    except (OSError, ValueError):
+        return None
+    if gw is None:
+        return None
+    try:
+        return route_to(gw.address).src or None
     except UsageError:
         return None
 
@@ -113,6 +136,23 @@ def install_source_hook() -> None:
     from netprobe.packet import route as packet_route
 
     packet_route.set_source_resolver(source_for)
+    packet_route.set_mac_resolver(source_mac_for)
+
+
+def source_mac_for(dst: str) -> str | None:
+    """The MAC address of the interface the route to ``dst`` leaves by (the unspecified
+    address takes the default route's), or None: loopback, no route, no address."""
+    from netprobe.wire import iface as iface_mod
+
+    try:
+        if dst in _UNSPECIFIED:
+            gw = iface_mod.default_gateway(_UNSPECIFIED[dst])
+            name = gw.iface if gw is not None else route_to(dst).iface
+        else:
+            name = route_to(dst).iface
+        return iface_mod.interface(name).mac
+    except (UsageError, OSError, ValueError, KeyError):
+        return None
 
 
 def clear_route_cache() -> None:

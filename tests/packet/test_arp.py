@@ -179,10 +179,12 @@ def test_defaults_follow_scapy() -> None:
     a = ARP()
     assert (a.hwtype, a.ptype, a.op, a.hwdst, a.pdst) == (1, 0x0800, 1, "00:00:00:00:00:00",
                                                            "0.0.0.0")
-    assert a.hwsrc is None and a.psrc is None and a.hwlen is None and a.plen is None
-    ours = bytes(ARP(psrc=A1))
-    theirs = bytes(sc.ARP(psrc=A1, hwsrc="00:00:00:00:00:00"))
-    assert ours == theirs
+    assert a.is_unset("hwsrc") and a.is_unset("psrc") and a.hwlen is None and a.plen is None
+    # unset sources read as Scapy's do: the route's address and interface MAC
+    scapy = pytest.importorskip("scapy.all")
+    theirs = scapy.ARP()
+    assert (a.psrc, a.hwsrc) == (theirs.psrc, theirs.hwsrc)
+    assert bytes(ARP(psrc=A1)) == bytes(sc.ARP(psrc=A1))
 
 
 def test_targets_fitted_to_the_source_lengths() -> None:

@@ -191,6 +191,7 @@ class ARP(Layer):
         HwAddrField("hwdst", "00:00:00:00:00:00"),
         ProtoAddrField("pdst", "0.0.0.0"),
     )
+    computed_fields = ("psrc", "hwsrc")
     __slots__ = ()
 
     def auto_src(self) -> str:
@@ -201,8 +202,8 @@ class ARP(Layer):
 
     # -- building -------------------------------------------------------------------------------
     def build_layer(self, payload: bytes) -> bytes:
-        hs = _ZERO_MAC if self.hwsrc is None else _hw_bytes(self.hwsrc)
-        ps = _proto_bytes(self.psrc if self.psrc is not None else self.auto_src())
+        hs = _hw_bytes(self.hwsrc)
+        ps = _proto_bytes(self._f_psrc if self._f_psrc is not None else self.auto_src())
         hl = len(hs) if self.hwlen is None else self.hwlen
         pl = len(ps) if self.plen is None else self.plen
         return b"".join((_HDR.pack(self.hwtype, self.ptype, hl, pl, self.op),
@@ -286,7 +287,7 @@ class ARP(Layer):
     @property
     def gratuitous(self) -> bool:
         """True for a gratuitous ARP: an announcement whose sender and target address agree."""
-        return self.op in (1, 2) and self.psrc is not None and self.psrc == self.pdst
+        return self.op in (1, 2) and self._f_psrc is not None and self._f_psrc == self.pdst
 
     def shown_default(self, name: str) -> Any:
         if name == "psrc" and isinstance(self.pdst, str):
@@ -294,7 +295,9 @@ class ARP(Layer):
 
             return source_or_none(self.pdst) or "0.0.0.0"
         if name == "hwsrc":
-            return "00:00:00:00:00:00"
+            from netprobe.packet.route import source_mac
+
+            return source_mac(self.pdst)
         return None
 
     def mysummary(self) -> str:

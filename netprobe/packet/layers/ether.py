@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from netprobe.packet.field import MACField, ShortField
 from netprobe.packet.layer import Layer, LengthNote, Truncated
+from netprobe.packet.route import source_mac
 from netprobe.packet.sysnames import ether_type_names
+
+#: payloads whose destination chooses the interface (and so the unset source MAC)
+_ROUTED = frozenset(("IP", "IPv6", "ARP"))
 
 ETHER_TYPES = {0x0800: "IPv4", 0x0806: "ARP", 0x86DD: "IPv6", 0x8100: "802.1Q",
                0x88A8: "802.1ad", 0x9100: "QinQ", 0x8035: "RARP", 0x9000: "LOOP",
@@ -26,8 +32,25 @@ class Ether(Layer):
     shown_tables = {"type": ether_type_names}
     payload_fields = ("type",)
     payload_defaults = {"type": 0x9000}
+    computed_fields = ("src",)
     dissect_keys = ("type",)
     __slots__ = ("_type",)
+
+    def shown_default(self, name: str) -> Any:
+        if name == "src":  # the interface the payload's destination is routed by
+            p = self._payload
+            kind = type(p).__name__
+            dst = getattr(p, "pdst" if kind == "ARP" else "dst", None) if kind in _ROUTED else None
+            return source_mac(dst)
+        return None
+
+    def build_layer(self, payload: bytes) -> bytes:
+        hdr = self._pack_fixed()
+        if self._f_src is None and self._payload is not None:
+            mac = self.src
+            if mac != "00:00:00:00:00:00":
+                hdr = hdr[:6] + bytes.fromhex(mac.replace(":", "")) + hdr[12:]
+        return hdr + payload
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
         if end - off < 14:
@@ -55,7 +78,7 @@ class Ether(Layer):
     def mysummary(self) -> str:
         from netprobe.packet.present import value_text
 
-        return f"{self.src or '00:00:00:00:00:00'} > {self.dst} ({value_text(self, 'type')})"
+        return f"{self.src} > {self.dst} ({value_text(self, 'type')})"
 
     def answers(self, other: Layer) -> bool:
         if not isinstance(other, Ether):

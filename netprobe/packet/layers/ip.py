@@ -122,6 +122,7 @@ class IP(Layer):
         ListField("options", [], item_check=check_ip_option),
     )
     payload_fields = ("proto",)
+    computed_fields = ("src",)
     dissect_keys = ("proto",)
     checksum = ("chksum", "header")
     __slots__ = ("_key",)
@@ -174,7 +175,9 @@ class IP(Layer):
         receiver will assume (total length less the header), and with one source
         route option the destination is the route's final address (RFC 791).
         """
-        src = self.src if self.src is not None else self.auto_src()
+        src = self._f_src
+        if src is None:
+            src = self.auto_src()
         if self.len is not None:
             ihl = self.ihl
             if ihl is None:
@@ -241,9 +244,9 @@ class IP(Layer):
         p = self._payload
         if p is not None and getattr(p, "quotes_packet", False):
             return p.hashkey()
-        key = (_from_bytes(inet_pton(AF_INET, self.src or self.auto_src()), "big")
+        key = (_from_bytes(inet_pton(AF_INET, self._f_src or self.auto_src()), "big")
                ^ _from_bytes(inet_pton(AF_INET, self.dst), "big"))
-        proto = self.proto if self.proto is not None else (
+        proto = self._f_proto if self._f_proto is not None else (
             0 if p is None else self._auto_proto())
         return key.to_bytes(4, "big") + bytes((proto,)) + (p.hashkey() if p is not None else b"")
 

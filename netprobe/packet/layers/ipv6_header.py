@@ -144,6 +144,7 @@ class IPv6(Layer):
         IPv6Field("dst", "::1"),
     )
     payload_fields = ("nh", "hlim")
+    computed_fields = ("src",)
     payload_defaults = {"nh": NO_NEXT_HEADER, "hlim": 64}
     dissect_keys = ("nh",)
 
@@ -172,7 +173,7 @@ class IPv6(Layer):
         if self.plen is None:
             n = len(payload)
             _H.pack_into(hdr, 4, n if n <= 0xFFFF else 0)
-        if self.nh is None:
+        if self._f_nh is None:
             hdr[6] = upper_nh(self)
         return bytes(hdr) + payload
 
@@ -184,7 +185,7 @@ class IPv6(Layer):
         destination, a Home Address option); extension headers pass them.
         """
         if src is None:
-            src = self.src if self.src is not None else self.auto_src()
+            src = self._f_src if self._f_src is not None else self.auto_src()
         return pseudo_header_v6(inet_pton(AF_INET6, src),
                                 inet_pton(AF_INET6, dst or self.dst), proto, length)
 
@@ -247,7 +248,7 @@ class IPv6(Layer):
             # Neighbor Discovery goes to multicast groups and is answered from
             # unicast addresses: only the message itself can pair them
             return bytes((nh,)) + up.hashkey()
-        src = self.src if self.src is not None else self.auto_src()
+        src = self._f_src if self._f_src is not None else self.auto_src()
         key = (_from_bytes(inet_pton(AF_INET6, src), "big")
                ^ _from_bytes(inet_pton(AF_INET6, self.final_destination()), "big"))
         return key.to_bytes(16, "big") + bytes((nh,)) + (up.hashkey() if up is not None

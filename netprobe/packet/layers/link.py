@@ -174,7 +174,7 @@ class Dot1Q(Layer):
 
     def build_layer(self, payload: bytes) -> bytes:
         hdr = self._pack_fixed()
-        if self.type is None and isinstance(self._payload, LLC):
+        if self._f_type is None and isinstance(self._payload, LLC):
             hdr = hdr[:2] + _H.pack(len(payload) & 0xFFFF)
         return hdr + payload
 
@@ -334,7 +334,7 @@ class LLC(Layer):
         return self._dissect_table.get(("saps", (self.dsap, self.ssap)))
 
     def summary_part(self) -> str:
-        return f"LLC {self.dsap:#04x} > {self.ssap:#04x}" if self.dsap is not None else "LLC"
+        return f"LLC {self.dsap:#04x} > {self.ssap:#04x}" if self._f_dsap is not None else "LLC"
 
 
 class SNAP(Layer):
@@ -358,7 +358,7 @@ class SNAP(Layer):
         return _ethertype_next(self, "code", self.code)
 
     def summary_part(self) -> str:
-        return f"SNAP {self.OUI:06x} {self.code:#06x}" if self.code is not None else "SNAP"
+        return f"SNAP {self.OUI:06x} {self.code:#06x}" if self._f_code is not None else "SNAP"
 
 
 # -- Linux cooked capture -------------------------------------------------------------------------

@@ -112,7 +112,7 @@ def craft(sources: Iterable[Source], edits: Edits, *, fragment_size: int | None 
                     piece = break_checksums(piece, only=_NETWORK)
                     exact = None
                 if type(piece).__name__ in _ETHERNET_STARTS and (
-                        piece.src is None or piece.dst is None):
+                        piece.is_unset("src") or piece.dst is None):
                     exact = None  # the sender fills the addresses in: it needs the packet
                 out.append(Crafted(piece, linktype, unit, k, len(pieces), src.ts, exact))
                 if len(out) > limit:

@@ -67,7 +67,7 @@ def _repeat(items: list[Any], count: int) -> Any:
 
 def _fills_addresses(packet: Any) -> bool:
     """True for a frame with an Ethernet address left for the sender to fill in."""
-    return type(packet).__name__ in ("Ether", "Dot3") and (packet.src is None
+    return type(packet).__name__ in ("Ether", "Dot3") and (packet.is_unset("src")
                                                            or packet.dst is None)
 
 
