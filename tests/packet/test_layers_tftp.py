@@ -1,0 +1,58 @@
+"""TFTP: bytes, reading back and printing as Scapy's TFTP layers (same process)."""
+
+from __future__ import annotations
+
+import pytest
+import scapy.all as scapy_all
+
+import netprobe.packet.layers.tftp as ours_mod
+from netprobe.packet import IP, UDP, Raw, dissect
+from netprobe.packet.dissect import dissect_as
+from tests.packet.layers_compare import mutations, never_raises, same_face
+
+OURS = {**vars(ours_mod), "IP": IP, "UDP": UDP, "Raw": Raw}
+HOSTS = 'IP(src="198.18.0.2", dst="198.18.0.1")/UDP(sport=1024)/'
+PACKETS = [
+    'TFTP()', 'TFTP()/TFTP_RRQ(filename="boot.img")', 'TFTP()/TFTP_RRQ()',
+    'TFTP()/TFTP_WRQ(filename=b"x", mode=b"netascii")/TFTP_Options(options=['
+    'TFTP_Option(oname="blksize", value="1428"), TFTP_Option(oname="tsize", value="0")])',
+    'TFTP()/TFTP_DATA(block=3)/Raw(b"abc")', 'TFTP()/TFTP_DATA(block=65535)',
+    'TFTP()/TFTP_ACK(block=4)', 'TFTP()/TFTP_ERROR(errorcode=1, errormsg="File not found")',
+    'TFTP(op=5)/TFTP_ERROR(errorcode=9, errormsg="x")', 'TFTP()/TFTP_ERROR()',
+    'TFTP()/TFTP_OACK()/TFTP_Options(options=[TFTP_Option(oname="blksize", value="512")])',
+    'TFTP(op=9)/Raw(b"xx")', 'TFTP_Option(oname="a", value="b")', 'TFTP_Options()',
+    HOSTS + 'TFTP()/TFTP_RRQ(filename="a")', HOSTS + 'TFTP()/TFTP_WRQ(filename="a")',
+    HOSTS + 'TFTP()/TFTP_ACK(block=9)', HOSTS + 'TFTP()/TFTP_DATA(block=1)/Raw(b"x" * 512)',
+    HOSTS + 'TFTP()/TFTP_ERROR(errorcode=2, errormsg="no")', HOSTS + 'TFTP()/TFTP_OACK()',
+]
+WIRE = ["0006626c6b73697a6500353132007473697a6500", "000166696c65006f6374657400626c6b7300",
+        "000166696c65", "000500096f6f7073", "000300", "0001", "0002006f637465740061",
+        "00040001ffff"]
+
+
+@pytest.mark.parametrize("expr", PACKETS)
+def test_packet_is_scapys(expr: str) -> None:
+    same_face(eval(expr, OURS), eval(expr, vars(scapy_all)))
+
+
+@pytest.mark.parametrize("hexdata", WIRE)
+def test_odd_bytes_read_as_scapy_reads_them(hexdata: str) -> None:
+    data = bytes.fromhex(hexdata)
+    ours, theirs = dissect_as(ours_mod.TFTP, data), scapy_all.TFTP(data)
+    assert repr(ours) == repr(theirs)
+
+
+def test_only_port_69_reads_as_tftp() -> None:
+    for sport, dport, tftp in ((1024, 69, True), (69, 1024, False)):
+        data = bytes(scapy_all.IP(src="198.18.0.2", dst="198.18.0.1")
+                     / scapy_all.UDP(sport=sport, dport=dport) / scapy_all.TFTP()
+                     / scapy_all.TFTP_ACK(block=1))
+        read = dissect(data, 228)
+        assert read.haslayer(ours_mod.TFTP) == tftp
+        assert repr(read) == repr(scapy_all.IP(data))
+
+
+def test_malformed_tftp_never_raises() -> None:
+    data = bytes(eval(HOSTS + 'TFTP()/TFTP_WRQ(filename="a")/TFTP_Options(options=['
+                      'TFTP_Option(oname="blksize", value="512")])', vars(scapy_all)))
+    never_raises(mutations(data), lambda b: dissect(b, 228))
