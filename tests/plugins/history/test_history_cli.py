@@ -205,9 +205,9 @@ def test_diff_compares_runs_1_and_3(db: Path, capsys: pytest.CaptureFixture[str]
     changes, summary = _changes(out)
     assert changes == EXPECTED_SCAN_CHANGES
     assert summary == {"type": "summary", "kind": "portscan", "scan": PORTSCAN, "before": 1,
-                       "after": 3, "changes": 5, "counts": {"host-change:gone": 1, "port-change:changed": 1,
-                                                "port-change:closed": 2,
-                                                "port-change:opened": 1}}
+                       "after": 3, "changes": 5,
+                       "counts": {"host-change:gone": 1, "port-change:changed": 1,
+                                  "port-change:closed": 2, "port-change:opened": 1}}
 
 
 def test_diff_default_compares_every_scan_of_the_latest_round_and_skips_a_partial_one(

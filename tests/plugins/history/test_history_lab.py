@@ -121,3 +121,63 @@ def test_a_scan_cut_by_max_time_or_ctrl_c_is_recorded_as_partial(lab, tmp_path):
     # a partial run is not compared: diff has nothing to say
     code, changes, _summary = diff(lab, db)
     assert (code, changes) == (0, [])
+
+
+def _terminal(lab: LabHandle, columns: int, *args: str) -> subprocess.CompletedProcess[str]:
+    """netprobe in the scanner's namespace, printing for a terminal ``columns`` wide."""
+    env = {**processes.child_environment(), "COLUMNS": str(columns), "NO_COLOR": "1"}
+    return lab.run([sys.executable, "-m", "netprobe", "--no-json", *args], timeout=300,
+                   env=env)
+
+
+def _fits(text: str, columns: int) -> None:
+    """Every line of a table fits (the commands' header and summary lines are prose: a
+    terminal wraps them, as it wraps traceroute(8)'s and nmap's)."""
+    for line in text.splitlines():
+        if not line.startswith(("netprobe portscan (", "traceroute to ", "run ", "before: ",
+                                "after:  ")):
+            assert len(line) <= columns, (columns, line)
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_show_prints_each_lab_runs_own_table_and_diff_sees_every_kind(lab, tmp_path, columns):
+    """A port scan of the LAN over IPv4 and IPv6 and traceroutes to the far host, recorded;
+    history show prints what each printed live (full addresses, within the width), and
+    history diff without arguments looks at every scan of the round, whatever ran last."""
+    db = str(tmp_path / "round.db")
+    hosts = [h for h in lab.truth["hosts"] if h["name"] in ("h2", "h6")]
+    far = lab.truth["far"]
+    commands = [
+        ("portscan", "--reason", "-p", "22,25,53,80,443,8080", *(h["ipv4"] for h in hosts)),
+        # -Pn: the first IPv6 host can miss neighbour discovery (a portscan matter)
+        ("portscan", "-6", "-Pn", "--reason", "-p", "22,80", *(h["ipv6"] for h in hosts)),
+        ("traceroute", far["ipv4"]),
+        ("traceroute", far["ipv6"]),
+    ]
+    live = []
+    for command in commands:
+        done = _terminal(lab, columns, *command, "--db", db)
+        assert done.returncode == 0, (command, done.stderr[-2000:])
+        live.append(done.stdout)
+    for run, (command, printed) in enumerate(zip(commands, live, strict=True), start=1):
+        shown = _terminal(lab, columns, "history", "--db", db, "show", str(run))
+        assert shown.returncode == 0 and "warning" not in shown.stderr, shown.stderr
+        heading, _, body = shown.stdout.partition("\n")
+        assert heading.startswith(f"run {run}: {command[0]} ")
+        assert body == printed and body.strip()
+        _fits(body, columns)
+        addresses = [a for a in command[1:] if ":" in a or a.count(".") == 3]
+        assert len(addresses) == (2 if command[0] == "portscan" else 1)
+        if command[0] == "portscan":
+            for address in addresses:
+                assert f"{address} is up" in body
+        else:
+            assert f"({addresses[0]})" in body.splitlines()[0]  # the header names it whole
+            assert any(line.split()[1:2] == [addresses[0]] for line in body.splitlines()[1:])
+    # the traceroutes came last: diff still looks at both port scans (one run each yet)
+    done = history(lab, Path(db), "diff")
+    assert done.returncode == 0, done.stderr
+    summaries = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(s["kind"], s["before"], s["after"]) for s in summaries] == [
+        ("portscan", None, 1), ("portscan", None, 2), ("traceroute", None, 3),
+        ("traceroute", None, 4)]
