@@ -24,15 +24,16 @@ __all__ = ["Session", "run", "send", "sendp", "sniff", "sr", "sr1", "srp", "srp1
 Probes = Layer | bytes | Iterable[Layer | bytes]
 
 
-def _wire() -> Any:
-    """The wire modules, imported on first use (``import netprobe`` must stay cheap),
-    with the route hook installed so that probes without a source get one. (The
-    libpcap capture is imported where it is used: a small scan reads its answers
-    without it, and pcapy alone costs 2 ms of its start.)"""
-    from netprobe.wire import iface, neighbour, privileges, route, scope, sockets
+def _route_hook() -> None:
+    """Install the route hook, so that probes without a source get one from the routes.
+
+    The wire modules are imported by name where they are used, on first use
+    (``import netprobe`` must stay cheap; the libpcap capture, 2 ms of a small
+    scan's start, only where a live capture is opened).
+    """
+    from netprobe.wire import route
 
     route.install_source_hook()
-    return iface, neighbour, privileges, route, scope, sockets
 
 
 def _destination(p: Layer) -> str | None:
@@ -49,7 +50,10 @@ def _destination(p: Layer) -> str | None:
 def link_filler(iface_name: str | None) -> Callable[[Layer], Layer]:
     """Fill unset Ether addresses (our MAC, and the next hop's MAC by ARP/NDP) and an
     ARP payload's unset sender hardware address (our MAC)."""
-    iface_mod, neighbour, _, route, _, _ = _wire()
+    from netprobe.wire import iface as iface_mod
+    from netprobe.wire import neighbour, route
+
+    _route_hook()
     macs: dict[str, str] = {}
 
     def fill(p: Layer) -> Layer:
@@ -78,7 +82,7 @@ def link_filler(iface_name: str | None) -> Callable[[Layer], Layer]:
 
 def prepare_wire() -> None:
     """Get the wire ready for building probes: source addresses come from the routes."""
-    _wire()
+    _route_hook()
 
 
 class Session:
@@ -92,7 +96,11 @@ class Session:
         close); it is called as ``Capture`` is. ``pin`` binds the layer-3 sockets to
         ``iface`` too (SO_BINDTODEVICE): probes leave by it whatever the routes say, as
         ``traceroute -i`` sends them (without it the kernel's route picks the way out)."""
-        iface_mod, _, privileges, route, scope_mod, sockets = _wire()
+        from netprobe.wire import iface as iface_mod
+        from netprobe.wire import privileges, route, sockets
+        from netprobe.wire import scope as scope_mod
+
+        _route_hook()
         privileges.require_raw_sockets("sending probes", "run as root or use a connect scan")
         self.scope = scope or scope_mod.Scope.from_environment()
         if first_dst is not None:
@@ -161,7 +169,7 @@ def run(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | N
                          capture_filter=filter, multi=multi, max_time=max_time,
                          rate_control=rate_control, stop_when_answered=stop_when_answered)
     options.check()
-    _wire()
+    _route_hook()
     framed = None if layer2 else _framed(probes, iface)
     if framed is not None:
         # the caller sent IP packets: results hold the packet, not our frame
@@ -201,8 +209,10 @@ def _framed(probes: Probes, iface: str | None) -> tuple[Layer, str] | None:
     if not isinstance(dst, str) or probes.set_size() < FRAME_MIN:
         return None
     from netprobe.packet import Ether
+    from netprobe.wire import iface as iface_mod
+    from netprobe.wire import neighbour, route
 
-    iface_mod, neighbour, _, route, _, _ = _wire()
+    _route_hook()
     try:
         hop = route.route_to(dst)
         if hop.iface == "lo" or (iface is not None and iface != hop.iface):
@@ -372,7 +382,10 @@ def srp1(probes: Probes, *args: Any, **kwargs: Any) -> Layer | None:
 
 def _send(probes: Probes, layer2: bool, iface: str | None, count: int, interval: float,
           scope: Any) -> tuple[int, list[PreparedProbe]]:
-    _, _, privileges, route, scope_mod, sockets = _wire()
+    from netprobe.wire import privileges, route, sockets
+    from netprobe.wire import scope as scope_mod
+
+    _route_hook()
     privileges.require_raw_sockets("sending packets", "run as root")
     scope = scope or scope_mod.Scope.from_environment()
     fill = link_filler(iface) if layer2 else None
@@ -480,8 +493,9 @@ def sniff(count: int = 0, store: bool = True, offline: Any = None,
         return sniff_offline(offline, count=count, store=store, prn=prn, lfilter=lfilter,
                              stop_filter=stop_filter, filter=filter)
     from netprobe.wire import capture
+    from netprobe.wire import iface as iface_mod
 
-    iface_mod, *_ = _wire()
+    _route_hook()
     if (count or 0) <= 0 and timeout is None:
         raise UsageError("sniff needs count= or timeout= (or both) so that it ends")
     name = _iface_or_conf(iface)
