@@ -18,17 +18,21 @@ The firewall acts before any socket, so a rule on a port wins over its service.
 
 from __future__ import annotations
 
+from netprobe.packet.shape import PORT_UNREACH, icmp_error_reason
 from netprobe.plugins.lab.build import namespace
 from netprobe.plugins.lab.routing import path, routes
 from netprobe.plugins.lab.topology import LAB_IPV4, LAB_IPV6, Node, Topology
 
+#: the reason of what nft's ``reject with icmpx type admin-prohibited`` sends (ICMP code 13,
+#: ICMPv6 code 1: the same name)
+_ADMIN = icmp_error_reason(4, 3, 13)
 _BY_ACTION = {
     ("tcp", "drop"): ("filtered", "no-response"),
     ("udp", "drop"): ("open|filtered", "no-response"),
-    ("tcp", "reject-admin"): ("filtered", "admin-prohibited"),
-    ("udp", "reject-admin"): ("filtered", "admin-prohibited"),
+    ("tcp", "reject-admin"): ("filtered", _ADMIN),
+    ("udp", "reject-admin"): ("filtered", _ADMIN),
     ("tcp", "reject-reset"): ("closed", "reset"),
-    ("udp", "reject-port-unreach"): ("closed", "port-unreach"),
+    ("udp", "reject-port-unreach"): ("closed", PORT_UNREACH),
 }
 
 
@@ -36,7 +40,7 @@ def default_state(node: Node, proto: str) -> tuple[str, str]:
     """State and reason of a port ``node`` neither serves nor filters by rule."""
     if node.inbound == "ping-only":
         return ("filtered", "no-response") if proto == "tcp" else ("open|filtered", "no-response")
-    return ("closed", "reset") if proto == "tcp" else ("closed", "port-unreach")
+    return ("closed", "reset") if proto == "tcp" else ("closed", PORT_UNREACH)
 
 
 def port_state(node: Node, proto: str, port: int) -> tuple[str, str]:

@@ -29,6 +29,7 @@ from operator import itemgetter
 from typing import Any
 
 from netprobe.engine.results import Result
+from netprobe.packet.shape import ETHERTYPE_IPV4, MATCH_LINKS
 from netprobe.plugins.portscan.verdict import Verdict, connect_verdict, network_offset, tcp_verdict
 
 #: states in the order records and tables list them (and break ties for "dominant")
@@ -146,10 +147,15 @@ def _phase(tag: Any) -> str:
     return str(tag) if tag is not None else "tcp"
 
 
+#: Ethernet's IP header and ethertype offsets (packet/shape.py), and what the hot path
+#: reads of a plain Ethernet/IPv4/TCP answer: the TTL, the protocol, the TCP flags
+_ETH_IP, _ETH_TYPE, _ = MATCH_LINKS[1]
+_TTL_AT, _PROTO_AT, _FLAGS_AT, _TCP_END = _ETH_IP + 8, _ETH_IP + 9, _ETH_IP + 33, _ETH_IP + 40
 #: an IPv4 answer in an Ethernet frame, from the EtherType to the IHL byte (no IP options)
-_ETH_IPV4 = b"\x08\x00\x45"
-#: where the IP header of a probe starts, per link type (Ethernet, raw IP)
-_PROBE_IP = {1: 14, 101: 0}
+_ETH_IPV4 = ETHERTYPE_IPV4.to_bytes(2, "big") + b"\x45"
+#: where the IP header of a probe starts, per link type probes are sent with (Ethernet,
+#: raw IP)
+_PROBE_IP = {linktype: MATCH_LINKS[linktype][0] for linktype in (1, 101)}
 PerHost = dict[tuple[int, bytes], dict[tuple[str, int], Verdict]]
 
 
@@ -200,9 +206,9 @@ def _tally_raw_tcp(results: Iterable[Result], scan: str) -> tuple[PerHost, list[
         answer = r.answer_bytes
         if answer is None:
             verdict = silent
-        elif (r.answer_linktype == 1 and len(answer) >= 54
-              and answer.startswith(_ETH_IPV4, 12) and answer[23] == 6):
-            shape = answer[22] << 8 | answer[47]  # TTL, TCP flags
+        elif (r.answer_linktype == 1 and len(answer) >= _TCP_END
+              and answer.startswith(_ETH_IPV4, _ETH_TYPE) and answer[_PROTO_AT] == 6):
+            shape = answer[_TTL_AT] << 8 | answer[_FLAGS_AT]  # TTL, TCP flags
             verdict = shapes.get(shape)  # type: ignore[assignment]
             if verdict is None:
                 verdict = shapes[shape] = tcp_verdict(scan, answer, 1)
