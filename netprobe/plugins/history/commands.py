@@ -303,10 +303,10 @@ def diff_command(ctx: click.Context, first: str | None, second: str | None, db: 
                  host_texts: tuple[str, ...], port_text: str | None) -> None:
     """What changed between two runs of one scan; exit 1 when something did (for cron).
 
-    \b
     A scan is one kind of run (portscan, traceroute, arpscan...) of the same
     targets with the same ports or method; runs of different kinds are never
     compared (exit 2 when named).
+
     \b
     Which runs:
       diff                  every scan of the latest round (walking back from the
