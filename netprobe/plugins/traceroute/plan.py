@@ -31,7 +31,8 @@ from what came back:
 
 Each wave waits for its answers an RTO computed from the round trips
 measured so far (SRTT + 4 RTTVAR, RFC 6298, one sample per wave; at least
-``FLOOR`` and twice the slowest, at most ``--wait``), or ``BLIND_WAIT`` while none is
+twice the slowest and a floor, ``FLOOR`` until a router's answer was timed
+and ``MEASURED_FLOOR`` after; at most ``--wait``), or ``BLIND_WAIT`` while none is
 known; the engine retries unanswered probes ``--retries`` times within the
 wave, and a wave whose probes are all answered ends at once.
 """
@@ -45,10 +46,15 @@ from typing import Any
 
 from netprobe.plugins.traceroute import mda, ratelimit
 from netprobe.plugins.traceroute.hops import Outcome, quoted_distance, terminal_ttl
-from netprobe.plugins.traceroute.replies import hops_back
+from netprobe.plugins.traceroute.replies import TIME_EXCEEDED, hops_back
 
-#: a wave waits at least this (s): routers answer from their slow path
+#: a wave waits at least this (s) until a router's answer was timed: routers answer
+#: from their slow path, which a destination's answer (the first sample) may not show
 FLOOR = 0.03
+#: ... and at least this (s) once one was: the RTO then covers the slow path, and the
+#: floor is only for the clock and the scheduler (answers land in the socket buffer
+#: meanwhile, and the loop reads them before it gives a probe up)
+MEASURED_FLOOR = 0.01
 #: ... and twice the slowest round trip seen (queues and slow paths jitter)
 SLOWEST_FACTOR = 2.0
 #: RFC 6298's clock granularity G (ms) in SRTT + max(G, 4 RTTVAR)
@@ -261,7 +267,8 @@ def rto(samples_ms: Sequence[float]) -> float | None:
 
 def wave_wait(opts: TraceOptions, outcomes: Sequence[Outcome], distance: bool = False) -> float:
     """How long a wave waits for answers (s): the RTO of the round trips measured so far,
-    never under ``FLOOR`` nor ``SLOWEST_FACTOR`` times the slowest, nor over ``--wait``;
+    never under ``SLOWEST_FACTOR`` times the slowest nor the floor (``FLOOR``, or
+    ``MEASURED_FLOOR`` once a router's time-exceeded was timed), nor over ``--wait``;
     ``BLIND_WAIT`` (RFC 6298's first RTO) before any was measured.
 
     The RTO takes one sample per wave (its slowest answer), in wave order: the
@@ -269,11 +276,14 @@ def wave_wait(opts: TraceOptions, outcomes: Sequence[Outcome], distance: bool = 
     shrink the variance to nothing within a single round trip.
     """
     slowest: dict[int, float] = {}
+    routers = False
     for o in outcomes:
         if o.rtt_ms is not None:
             slowest[o.wave] = max(o.rtt_ms, slowest.get(o.wave, 0.0))
+            routers = routers or o.kind == TIME_EXCEEDED
     samples = [slowest[w] for w in sorted(slowest)]
     timeout = rto(samples)
     if distance or timeout is None:
         return min(opts.wait, BLIND_WAIT)
-    return min(opts.wait, max(FLOOR, timeout, SLOWEST_FACTOR * max(samples) / 1000.0))
+    floor = MEASURED_FLOOR if routers else FLOOR
+    return min(opts.wait, max(floor, timeout, SLOWEST_FACTOR * max(samples) / 1000.0))

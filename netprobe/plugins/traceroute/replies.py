@@ -88,11 +88,13 @@ def _transport(net: Layer) -> Layer | None:
 
 def _quoted_ttl(error: Layer) -> int | None:
     from netprobe.packet import IP
-    from netprobe.packet.layers.ipv6 import IPv6
 
     quoted = error._payload  # IPerror / IPerror6 (subclasses of IP / IPv6)
     if isinstance(quoted, IP):
         return int(quoted.ttl)
+    # imported only here: an IPv4 trace has no use for the IPv6 layers
+    from netprobe.packet.layers.ipv6 import IPv6
+
     if isinstance(quoted, IPv6):
         return int(quoted.hlim) if quoted.hlim is not None else None
     return None

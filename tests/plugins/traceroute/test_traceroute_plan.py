@@ -129,7 +129,9 @@ def test_waves_wait_an_rto_from_the_round_trips_within_bounds() -> None:
     assert wave_wait(o, []) == plan.BLIND_WAIT == 1.0
     assert wave_wait(o, [hop(1, "r1")], distance=True) == plan.BLIND_WAIT
     assert wave_wait(opts(wait=0.2), []) == 0.2
-    assert wave_wait(o, [hop(1, "r1")]) == plan.FLOOR  # 1 ms: the floor
+    # 1 ms: the floor; the long one while only the destination's answer was timed
+    assert wave_wait(o, [hop(4, DST, "port-unreach")]) == plan.FLOOR
+    assert wave_wait(o, [hop(1, "r1")]) == plan.MEASURED_FLOOR < plan.FLOOR
     # one 150 ms sample: SRTT 150, RTTVAR 75 -> RTO 150 + 4 x 75 = 450 ms (RFC 6298)
     slow = Outcome(ttl=1, addr="r1", kind=TE, rtt_ms=150.0)
     assert wave_wait(o, [slow]) == 0.45
