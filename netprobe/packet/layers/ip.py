@@ -140,7 +140,10 @@ class IP(Layer):
         return None
 
     def overloaded_by(self, upper: Layer) -> dict[str, Any]:
-        # a protocol bound on IP fills ``frag`` too (Scapy's overloaded fields)
+        # a protocol bound on IP fills ``frag`` too (Scapy's overloaded fields), unless
+        # Scapy binds it by ``proto`` alone (VRRP, IGMP: ``ip_frag_bound = False``)
+        if not getattr(upper, "ip_frag_bound", True):
+            return {}
         return {"frag": 0} if BUILD_BINDINGS.get((type(self), type(upper))) else {}
 
     def mysummary(self) -> str:

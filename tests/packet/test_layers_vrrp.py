@@ -1,0 +1,51 @@
+"""VRRP and VRRPv3: bytes, reading back and printing as Scapy's (same process)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import scapy.all as scapy_all
+
+import netprobe.packet.layers.vrrp as ours_mod
+from netprobe.packet import IP, Ether, dissect
+from netprobe.packet.layers.ipv6 import IPv6
+from tests.packet.layers_compare import mutations, never_raises, same_face
+
+logging.getLogger("scapy").setLevel(logging.ERROR)  # VRRPv3 alone warns of its checksum
+OURS = {**vars(ours_mod), "IP": IP, "IPv6": IPv6, "Ether": Ether}
+V4 = 'IP(src="198.18.0.2", dst="224.0.0.18")/'
+V6 = 'IPv6(src="fe80::1", dst="ff02::12")/'
+PACKETS = [
+    'VRRP()', 'VRRP(vrid=5, priority=200, addrlist=["198.18.0.1", "198.18.0.2"], auth1=1, '
+    'auth2=2)', 'VRRPv3()', 'VRRPv3(vrid=3, adv=4095, res=15)',
+    'IP(src="198.18.0.2", dst="224.0.0.18", ttl=255)/VRRP(vrid=1, addrlist=["198.18.0.1"])',
+    V4 + 'VRRPv3(vrid=9, priority=150, adv=200, addrlist=["198.18.0.1"])',
+    V4 + 'VRRPv3(addrlist=["198.18.0.1", "198.18.0.3", "198.18.0.4"], priority=255)',
+    V6 + 'VRRPv3(vrid=9, ipcount=1, addrlist=["2001:db8::1"])',
+    V6 + 'VRRPv3(vrid=9, addrlist=["2001:db8::1", "2001:db8::2"])',
+    V4 + 'VRRP(version=3, addrlist=["198.18.0.1"])',
+    V4 + 'VRRP(version=4, addrlist=["198.18.0.1"])',
+    V4 + 'VRRP(chksum=0x1234, type=2, authtype=1)',
+    V4 + 'VRRP(ipcount=0, priority=0)', V4 + 'VRRPv3()', V6 + 'VRRPv3()',
+    'Ether(src="00:00:5e:00:01:01", dst="01:00:5e:00:00:12")/' + V4
+    + 'VRRP(vrid=1, addrlist=["198.18.0.1"])',
+]
+
+
+@pytest.mark.parametrize("expr", PACKETS)
+def test_packet_is_scapys(expr: str) -> None:
+    same_face(eval(expr, OURS), eval(expr, vars(scapy_all)))
+
+
+def test_vrrp_over_ipv6_is_read_as_v3_only() -> None:
+    data = bytes(eval(V6 + 'VRRPv3(addrlist=["2001:db8::1"])', vars(scapy_all)))
+    pkt = dissect(data, 101)
+    assert type(pkt.payload) is ours_mod.VRRPv3
+    assert pkt[ours_mod.VRRPv3].addrlist == ["2001:db8::1"]
+
+
+def test_malformed_vrrp_never_raises() -> None:
+    for expr in (PACKETS[-1], 'Ether()/' + V4 + 'VRRPv3(addrlist=["198.18.0.1"])',
+                 'Ether()/' + V6 + 'VRRPv3(addrlist=["2001:db8::1"])'):
+        never_raises(mutations(bytes(eval(expr, vars(scapy_all)))))
