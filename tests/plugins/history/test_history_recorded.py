@@ -224,3 +224,14 @@ def test_diff_table_fits(evening: Evening, columns: int) -> None:
     assert lines[4] == "1 change" and lines[5] == ""
     assert lines[6].startswith("only one complete run of scan traceroute:")
     assert max(len(line) for line in lines[2:5]) <= columns
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_list_table_fits(evening: Evening, columns: int) -> None:
+    out = netprobe("--no-json", "history", "--db", evening.db, "list", columns=columns).stdout
+    lines = out.splitlines()
+    assert lines[0].split() == ["RUN", "STARTED", "TOOK", "KIND", "TARGETS", "FOUND", "SCAN"]
+    assert max(len(line) for line in lines) <= columns
+    rows = [line.split() for line in lines[1:] if line.split() and line.split()[0].isdigit()]
+    assert [row[0] for row in rows] == ["1", "2", "3"]
+    assert all("127.0.0.1" in row for row in rows)  # the target whole on its row
