@@ -127,6 +127,8 @@ class AddressListField(ScapyField, F.ListField):
         out = []
         for _ in range(pkt.ipcount or 0):
             if off + size > end:
+                if size == 16:  # Scapy keeps what IPv6 addresses there are
+                    break
                 raise Truncated(f"{self.name}: {pkt.ipcount} addresses announced, "
                                 f"{len(out)} present")
             out.append(socket.inet_ntop(fam, bytes(buf[off:off + size])))
