@@ -115,30 +115,32 @@ _FAILURES = (ParseError, struct.error, ValueError, IndexError, KeyError, TypeErr
              UnicodeError, OverflowError, RecursionError)
 
 
-def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None) -> Layer:
-    """Dissect ``buf`` starting with layer class ``cls``; never raises on bad bytes."""
+#: where one dissected layer lay in the frame: (start, end, the failure it was replaced for)
+Span = tuple[int, int, BaseException | None]
+
+
+def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None,
+               spans: list[Span] | None = None) -> Layer:
+    """Dissect ``buf`` starting with layer class ``cls``; never raises on bad bytes.
+
+    ``spans``, when given, receives one :data:`Span` per layer of the chain, in order
+    (not the ``Padding`` of trailers): where it started and ended in ``buf`` and, for a
+    ``Raw`` that stands for a layer that failed to parse, that failure.
+    """
     errors: list[str] | None = None
     #: (bytes after the end a layer announced, that layer's depth)
     trailers: list[tuple[bytes, int]] | None = None
     off, end = 0, len(buf)
     new = object.__new__
-    top = prev = new(cls)
+    top = prev = layer = new(cls)
     top._under = None
-    layer = top
-    nxt: type[Layer] | None = cls
     depth = 0
     while True:
         layer._errors = None
+        failure = None
         try:
             poff, pend = layer.parse(buf, off, end)
-            if poff < pend:
-                nxt = layer.next_layer(buf, poff, pend)
-                # a binding not known yet may belong to a family not imported yet
-                if nxt is None and _load_binders(layer):
-                    nxt = layer.next_layer(buf, poff, pend)
-                nxt = nxt or Raw
-            else:
-                nxt = None
+            nxt = _next_class(layer, buf, poff, pend) if poff < pend else None
             # after next_layer: if it fails, the Raw that replaces this layer holds these bytes
             # a layer that reads its own trailer (802.11's FCS) keeps it as a field
             if pend < end and not getattr(type(layer), "owns_trailer", False):
@@ -146,39 +148,23 @@ def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None) -> Laye
                     trailers = []
                 trailers.append((buf[pend:end], depth))
         except _FAILURES as exc:
-            if not (isinstance(exc, Truncated) and wirelen is not None and wirelen > len(buf)):
-                if errors is None:
-                    errors = []
-                errors.append(f"{type(layer).__name__}: {exc}")
-            raw = Raw(load=buf[off:end])
-            under = layer._under
-            raw._under = under
-            if under is None:
-                top = raw
-            else:
-                under._payload = raw
-            layer = raw
+            errors = _note_failure(errors, layer, exc, wirelen, len(buf))
+            failure = exc
+            layer = _replace_with_raw(layer, buf[off:end])
+            if layer._under is None:
+                top = layer
             nxt = None
+        if spans is not None:
+            spans.append((off, end, failure))
         if layer._errors:
-            if errors is None:
-                errors = []
-            snapped = wirelen is not None and wirelen > len(buf)
-            errors.extend(f"{type(layer).__name__}: {e}" for e in layer._errors
-                          if not (snapped and isinstance(e, LengthNote)))
-            layer._errors = None
+            errors = _note_layer_errors(errors, layer, wirelen, len(buf))
         prev = layer
         if nxt is None:
             break
         depth += 1
         if depth > MAX_DEPTH:
-            # Keep the bytes: what is left becomes Raw, with a note.
-            if errors is None:
-                errors = []
-            errors.append(f"more than {MAX_DEPTH} nested layers; the rest is left as Raw")
-            raw = Raw(load=buf[poff:pend])
-            raw._under = prev
-            prev._payload = raw
-            prev = raw
+            errors = _too_deep(errors, prev, buf[poff:pend])
+            prev = prev._payload
             break
         layer = new(nxt)
         layer._under = prev
@@ -186,30 +172,90 @@ def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None) -> Laye
         off, end = poff, pend
     prev._payload = None
     if trailers:
-        n = 0
-        cur: Layer | None = top
-        while cur is not None:
-            n += 1
-            cur = cur._payload
-        for t, owner in reversed(trailers):
-            pad = Padding(load=t)
-            # where the trailer belongs, counted back from itself: building puts it right
-            # after that layer, outside its lengths and checksums, inside those below
-            pad._back = n - owner
-            n += 1
-            pad._under = prev
-            prev._payload = pad
-            prev = pad
+        _add_trailers(top, prev, trailers)
     top._errors = errors or None
     top._meta = (None, None, True, buf)
     return top
 
 
-def dissect(data: bytes, linktype: int = 1, wirelen: int | None = None) -> Layer:
+def _next_class(layer: Layer, buf: bytes, poff: int, pend: int) -> type[Layer]:
+    """The class of the layer above ``layer``, whose bytes are ``buf[poff:pend]``."""
+    nxt = layer.next_layer(buf, poff, pend)
+    # a binding not known yet may belong to a family not imported yet
+    if nxt is None and _load_binders(layer):
+        nxt = layer.next_layer(buf, poff, pend)
+    return nxt or Raw
+
+
+def _note_failure(errors: list[str] | None, layer: Layer, exc: BaseException,
+                  wirelen: int | None, caplen: int) -> list[str] | None:
+    """Add why ``layer`` failed to parse, unless the snap length explains it."""
+    if isinstance(exc, Truncated) and wirelen is not None and wirelen > caplen:
+        return errors
+    if errors is None:
+        errors = []
+    errors.append(f"{type(layer).__name__}: {exc}")
+    return errors
+
+
+def _replace_with_raw(layer: Layer, data: bytes) -> Raw:
+    """A ``Raw`` holding ``data`` in the place of ``layer`` in its chain."""
+    raw = Raw(load=data)
+    under = layer._under
+    raw._under = under
+    if under is not None:
+        under._payload = raw
+    return raw
+
+
+def _note_layer_errors(errors: list[str] | None, layer: Layer, wirelen: int | None,
+                       caplen: int) -> list[str]:
+    """Move the notes ``layer`` made while parsing to the packet's list."""
+    if errors is None:
+        errors = []
+    snapped = wirelen is not None and wirelen > caplen
+    errors.extend(f"{type(layer).__name__}: {e}" for e in layer._errors
+                  if not (snapped and isinstance(e, LengthNote)))
+    layer._errors = None
+    return errors
+
+
+def _too_deep(errors: list[str] | None, prev: Layer, rest: bytes) -> list[str]:
+    """Keep the bytes past ``MAX_DEPTH`` layers as ``Raw`` above ``prev``, with a note."""
+    if errors is None:
+        errors = []
+    errors.append(f"more than {MAX_DEPTH} nested layers; the rest is left as Raw")
+    raw = Raw(load=rest)
+    raw._under = prev
+    prev._payload = raw
+    return errors
+
+
+def _add_trailers(top: Layer, prev: Layer, trailers: list[tuple[bytes, int]]) -> None:
+    """Put the bytes after each layer's announced end on top of the chain, as ``Padding``."""
+    n = 0
+    cur: Layer | None = top
+    while cur is not None:
+        n += 1
+        cur = cur._payload
+    for t, owner in reversed(trailers):
+        pad = Padding(load=t)
+        # where the trailer belongs, counted back from itself: building puts it right
+        # after that layer, outside its lengths and checksums, inside those below
+        pad._back = n - owner
+        n += 1
+        pad._under = prev
+        prev._payload = pad
+        prev = pad
+
+
+def dissect(data: bytes, linktype: int = 1, wirelen: int | None = None,
+            spans: list[Span] | None = None) -> Layer:
     """Dissect a frame captured on ``linktype`` (1 = Ethernet). Never raises on bad bytes.
 
     ``wirelen`` (the length on the wire) lets notes about lengths that the
-    capture's snap length explains be left out.
+    capture's snap length explains be left out; ``spans`` receives where each layer
+    lay (see :func:`dissect_as`).
     """
     if type(data) is not bytes:
         data = bytes(data)
@@ -220,4 +266,4 @@ def dissect(data: bytes, linktype: int = 1, wirelen: int | None = None) -> Layer
         pkt._errors = [f"unknown link type {linktype}"]
         return pkt
     cls = chooser if chooser.__class__ is LayerMeta else chooser(data)
-    return dissect_as(cls, data, wirelen)
+    return dissect_as(cls, data, wirelen, spans)

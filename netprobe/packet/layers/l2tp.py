@@ -5,8 +5,8 @@ Scapy's names and layout: ``hdr`` (12 flag bits, Scapy's names: ``priority``,
 ``version`` (4 bits, 2), then ``len`` when the length flag is set,
 ``tunnel_id`` and ``session_id``, ``ns`` and ``nr`` when the sequence flag is
 set, ``offset`` and its ``pad`` when the offset flag is set. As in Scapy a PPP
-frame follows (a data message's; a control message's AVPs read as PPP too),
-and building over UDP fills both ports with 1701.
+frame follows (HDLC / PPP when it starts FF 03; a data message's; a control
+message's AVPs read as PPP too), and building over UDP fills both ports with 1701.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import netprobe.packet.packet_class  # noqa: F401 - stacking fills default ports (overloads)
 from netprobe.packet.field import BitField, FlagsField, ShortField, TailField, UIntField
 from netprobe.packet.layer import Layer, Truncated, bind_layers
-from netprobe.packet.layers.link import PPP
+from netprobe.packet.layers.link import HDLC, PPP
 from netprobe.packet.layers.udp import UDP
 
 __all__ = ["L2TP"]
@@ -104,7 +104,10 @@ class L2TP(Layer):
         return at, end
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
-        return PPP if end > off else None
+        if end <= off:
+            return None
+        # PPP in HDLC-like framing (FF 03 first) as Scapy reads it: HDLC / PPP
+        return HDLC if buf[off] == 0xFF else PPP
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"layer": "L2TP"}

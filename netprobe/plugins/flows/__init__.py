@@ -10,7 +10,7 @@ Capture files are read in batches by the capture floor
 (``netprobe.wire.pcapfile.batch``); the headers of a batch are decoded by
 floor 1's column decoder (``netprobe.packet.columns``, on the frame shapes of
 ``netprobe.packet.shape``) into ``netprobe.packet.flow_events``. Here:
-``packet_decode`` (the rare shapes, one packet at a time), ``flow_table``
+``packet_events`` (the rare shapes, one packet at a time through ``dissect``), ``flow_table``
 (aggregation), ``analysis`` (parts, jobs, merging), ``interpret`` (records),
 ``conn_state``, ``community_id``, ``render``, ``plot``, ``command``. The
 generic runner for local processes and Dask is ``netprobe.services.cluster``.

@@ -23,7 +23,7 @@ from netprobe.npimport import np
 from netprobe.packet.columns import decode_batch
 from netprobe.packet.flow_events import REASON_LINKTYPE, REASON_SLOW, Events
 from netprobe.plugins.flows.flow_table import FlowTable
-from netprobe.plugins.flows.packet_decode import decode_packet
+from netprobe.plugins.flows.packet_events import decode_packet
 from netprobe.wire.pcapfile.batch import PCAP_HEADER_LEN, Batch, BatchReader, is_pcap
 
 #: a classic pcap larger than this is split into byte ranges under --jobs
