@@ -8,13 +8,22 @@ live table is drawn on a rich console writing to a string, as a terminal of
 
 from __future__ import annotations
 
+import fcntl
 import io
+import os
+import pty
 import re
+import select
+import struct
+import subprocess
+import sys
+import termios
 
 import pytest
 from rich.console import Console
 
 from netprobe.engine.runfile import SavedRun
+from netprobe.plugins.lab import processes
 from netprobe.plugins.traceroute import live
 from netprobe.plugins.traceroute.interpret import PLUGIN, render, report
 from netprobe.plugins.traceroute.plan import TraceOptions
@@ -22,7 +31,9 @@ from netprobe.plugins.traceroute.probes import ProbeMaker
 from netprobe.plugins.traceroute.render import round_row, rounds_view
 from netprobe.plugins.traceroute.run import Tracer
 from netprobe.services.output import Output
+from tests.labfixture import LabHandle
 from tests.plugins.traceroute.fakepath import ADDRS, FakePath, VirtualTime
+from tests.test_schemas import check
 
 #: one hop line of the table: TTL, host, loss, SNT (then the RTT columns)
 _ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+([\d.]+%)\s+(\d+)\b", re.MULTILINE)
@@ -171,3 +182,75 @@ def test_nothing_is_cut_at_80_and_120_columns(width: int) -> None:
 def test_the_longest_ipv6_address_stays_whole_at_80_columns() -> None:
     lines = draw([hop(1, [LONGEST6], 0.0, 0.25), hop(2, ["198.19.2.10"], 0.0, 1.5)], 80)
     assert any(LONGEST6 in line for line in lines)
+
+
+# -- in the lab: a real terminal, and a pipe --------------------------------------------------
+def on_a_terminal(lab: LabHandle, *args: str, columns: int = 80) -> tuple[int, str]:
+    """Run netprobe in the scanner's namespace with its stdout on a pseudo-terminal of
+    ``columns``; (exit code, everything the terminal received)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = {**processes.child_environment(), "TERM": "xterm"}
+    env.pop("COLUMNS", None)
+    proc = subprocess.Popen(["ip", "netns", "exec", lab.scanner_ns, sys.executable, "-m",
+                             "netprobe", *args], stdin=subprocess.DEVNULL, stdout=slave,
+                            stderr=subprocess.PIPE, env=env)
+    os.close(slave)
+    chunks = []
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 60)
+            if not ready:
+                break
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(master)
+        code = proc.wait(timeout=60)
+    assert proc.stderr is not None and proc.stderr.read() == b""
+    return code, b"".join(chunks).decode()
+
+
+@pytest.mark.lab
+def test_rounds_are_drawn_live_on_a_terminal(lab: LabHandle) -> None:
+    far4 = lab.truth["path"]["ipv4"]
+    code, screen = on_a_terminal(lab, "--no-json", "traceroute", "-P", "icmp", "--rounds",
+                                 "3", "--interval", "50ms", far4)
+    assert code == 0
+    text = screen.replace("\r", "")
+    marks = [text.index(f"round {k} of 3") for k in (1, 2, 3)]
+    assert marks == sorted(marks)
+    last = text[marks[-1]:]
+    assert "\x1b[1A" in text[marks[0]:marks[1]]  # the second frame over the first
+    want = [h["ttl"] for h in lab.truth["path"]["hops"]]
+    for k, start in enumerate(marks, 1):
+        frame = text[start:marks[k] if k < 3 else None]
+        snt = {int(m[0]): int(m[3]) for m in _ROW.findall(frame)}
+        assert sorted(snt) == want and set(snt.values()) == {k}, frame
+    # the finished table stays: the last frame, every hop sent 3 rounds
+    final = last[last.rindex("traceroute to"):]
+    assert "round" not in final
+    assert {int(m[3]) for m in _ROW.findall(final)} == {3}
+    assert far4 in final
+
+
+@pytest.mark.lab
+def test_rounds_piped_or_json_give_one_record_per_hop(lab: LabHandle) -> None:
+    far4 = lab.truth["path"]["ipv4"]
+    proc = lab.netprobe("traceroute", "--rounds", "3", "--interval", "50ms", far4)
+    assert proc.returncode == 0, proc.stderr
+    records = check(proc.stdout, "hop", "path")  # the published schema
+    hops = [r for r in records if r["type"] == "hop"]
+    assert [h["ttl"] for h in hops] == [h["ttl"] for h in lab.truth["path"]["hops"]]
+    assert all(h["rounds"] == 3 and h["sent"] == 9 for h in hops)
+    assert records[-1]["type"] == "path" and records[-1]["rounds"] == 3
+    table = lab.netprobe("--no-json", "traceroute", "--rounds", "3", "--interval", "50ms",
+                         far4)
+    assert table.returncode == 0, table.stderr
+    assert "round" not in table.stdout and "\x1b" not in table.stdout  # one table, at the end
+    assert {int(m[3]) for m in _ROW.findall(table.stdout)} == {3}
