@@ -27,7 +27,6 @@ ALLOWED: dict[str, str] = {
     "netprobe/engine/loop.py:SendReceiveLoop._drain": "not split yet",
     "netprobe/engine/loop.py:SendReceiveLoop.run": "not split yet",
     "netprobe/packet/columns.py:_ip": "not split yet",
-    "netprobe/packet/dissect.py:dissect_as": "not split yet",
     "netprobe/plugins/flows/flow_table.py:FlowTable._add": "not split yet",
     "netprobe/plugins/flows/flow_table.py:FlowTable._tcp_reuse": "not split yet",
     "netprobe/plugins/portscan/command.py:_scan_and_print": "not split yet",
