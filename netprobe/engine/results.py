@@ -12,7 +12,7 @@ item is a :class:`Result`, which also keeps the times, the retries and the bytes
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,47 @@ from netprobe.packet.dissect import dissect
 from netprobe.packet.layer import Layer
 
 __all__ = ["Counters", "QueryAnswer", "Result", "ResultList", "SendReceive", "SndRcvList",
-           "Unanswered"]
+           "Tag", "Unanswered"]
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """What the plugin that sent a probe says about it, for interpreting its answer later.
+
+    ``phase`` names the part of the run the probe belongs to (``"tcp"``,
+    ``"discovery"``, ``"connect"``, ``"arp"``, ``"hop"``...); ``details`` holds
+    what else the interpretation needs (a connect's status, a hop's TTL), JSON
+    values only, because a saved run keeps them. One tag is shared by every
+    result of a phase that has no details.
+    """
+
+    phase: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """One detail, or ``default``."""
+        return self.details.get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.details[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.details
+
+    def to_json(self) -> str | dict[str, Any]:
+        """The form a saved run keeps: the phase alone, or ``{"phase", **details}``."""
+        return {"phase": self.phase, **self.details} if self.details else self.phase
+
+    @classmethod
+    def from_json(cls, value: Any) -> Tag | None:
+        """Read back :meth:`to_json`'s form (None stays None; a mapping without a
+        ``phase``, as older traceroute runs saved, gets the phase ``""``)."""
+        if isinstance(value, str):
+            return cls(value)
+        if isinstance(value, Mapping):
+            details = {str(k): v for k, v in value.items() if k != "phase"}
+            return cls(str(value.get("phase") or ""), details)
+        return None
 
 
 class Result:
@@ -32,8 +72,8 @@ class Result:
     itself: any other attribute, ``result[TCP]`` and ``TCP in result`` are the probe's.
     """
 
-    __slots__ = ("_answer", "_probe", "answer_bytes", "answer_linktype", "extra", "probe_bytes",
-                 "probe_linktype", "received", "sends", "sent")
+    __slots__ = ("_answer", "_probe", "answer_bytes", "answer_linktype", "probe_bytes",
+                 "probe_linktype", "received", "sends", "sent", "tag")
 
     def __init__(self, probe_bytes: bytes, probe_linktype: int, sent: float, sends: int = 1,
                  answer_bytes: bytes | None = None, answer_linktype: int = 1,
@@ -48,7 +88,8 @@ class Result:
         self.received = received
         self._probe = probe
         self._answer = answer
-        self.extra: Any = None
+        #: what the plugin that sent the probe said about it (see :class:`Tag`)
+        self.tag: Tag | None = None
 
     @property
     def probe(self) -> Layer:

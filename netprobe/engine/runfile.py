@@ -5,10 +5,11 @@ its send time and every answer at its receive time, on one interface per link
 type. A netprobe custom block (``NETPROBE_PEN``) written before the packets
 describes the run: the subcommand, its arguments and interpretation options,
 netprobe's version, the engine's counters, and the pairing of each probe with
-its answer (packet indexes, exact float times, number of sends and the tag a
-plugin gave the result, e.g. the scan phase). Reading it back gives the same
-:class:`Result` stream the live run had, so a plugin's interpretation, a pure
-function of results and options, prints the same thing again.
+its answer (packet indexes, exact float times, number of sends and the
+:class:`~netprobe.engine.results.Tag` a plugin gave the result, e.g. the scan
+phase). Reading it back gives the same :class:`Result` stream the live run had,
+so a plugin's interpretation, a pure function of results and options, prints
+the same thing again.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from netprobe.engine.results import Counters, Result
+from netprobe.engine.results import Counters, Result, Tag
 from netprobe.errors import CaptureFileError
 
 #: the ``kind`` of the metadata block; bumped when the layout changes incompatibly
@@ -54,8 +55,11 @@ def _version() -> str:
         return ""
 
 
-def _tag(value: Any) -> Any:
-    """A result's ``extra`` as JSON can keep it (plain values only)."""
+def _tag(tag: Tag | None) -> Any:
+    """A result's tag as JSON keeps it (None when its details are not JSON values)."""
+    if tag is None:
+        return None
+    value = tag.to_json()
     try:
         json.dumps(value)
     except (TypeError, ValueError):
@@ -71,8 +75,8 @@ def save_run(path: str, results: Iterable[Result], *, plugin: str, argv: list[st
 
     ``options`` are the interpretation options a later ``netprobe interpret``
     needs (JSON values); ``extra`` anything else the plugin wants back (JSON
-    values). Each result's ``extra`` attribute, when JSON-able, is kept as its
-    tag. The file appears complete or not at all.
+    values). Each result's ``tag``, when its details are JSON values, is kept.
+    The file appears complete or not at all.
     """
     from netprobe.wire.pcapfile import NETPROBE_PEN, PcapngWriter
 
@@ -90,7 +94,7 @@ def save_run(path: str, results: Iterable[Result], *, plugin: str, argv: list[st
     pairs = []
     for i, r in enumerate(results):
         pairs.append([index[(i, 0)], index.get((i, 1), -1), r.sends, r.sent, r.received,
-                      _tag(r.extra)])
+                      _tag(r.tag)])
     meta = {"kind": FORMAT, "plugin": plugin, "argv": list(argv),
             "options": dict(options or {}), "counters": counter_dict,
             "extra": dict(extra or {}), "version": _version(), "pairs": pairs}
@@ -160,7 +164,7 @@ def load_run(path: str) -> SavedRun:
                    answer_bytes=None if answer is None else answer[0],
                    answer_linktype=1 if answer is None else answer[1],
                    received=None if received is None else float(received))
-        r.extra = tag
+        r.tag = Tag.from_json(tag)
         run.results.append(r)
     run.packets = packets
     return run

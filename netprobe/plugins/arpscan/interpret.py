@@ -24,14 +24,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from netprobe.engine.results import Result
+from netprobe.engine.results import Result, Tag
 from netprobe.engine.runfile import SavedRun
 from netprobe.plugins.arpscan.plan import PROBE_OPTION
 
-#: ``Result.extra`` tags: which phase a result belongs to
-TAG_ARP = "arp"
-TAG_NS = "ns"
-TAG_MULTICAST = "multicast"
+#: ``Result.tag``: which phase a result belongs to
+TAG_ARP = Tag("arp")
+TAG_NS = Tag("ns")
+TAG_MULTICAST = Tag("multicast")
 
 CONFLICT = "conflict"
 PROXY = "proxy"

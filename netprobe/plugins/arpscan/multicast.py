@@ -132,5 +132,5 @@ def discover(iface: str, probes: Sequence[bytes], *, tries: int, interval: float
             sender.close()
             counters.elapsed += time.monotonic() - start
     for r in seen.results:
-        r.extra = TAG_MULTICAST
+        r.tag = TAG_MULTICAST
     return seen.results

@@ -1,6 +1,6 @@
 """Hand a sweep's probes to the engine (and the all-nodes probes to the wire).
 
-Phases, in order, each tagging its results (``Result.extra``):
+Phases, in order, each tagging its results (``Result.tag``):
 
 1. ``arp``: who-has to every IPv4 target, one engine run at layer 2 with
    retries for the silent and ``multi=True`` so that a second MAC answering
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields
 from typing import Any
 
-from netprobe.engine.results import Counters, Result
+from netprobe.engine.results import Counters, Result, Tag
 from netprobe.plugins.arpscan import plan
 from netprobe.plugins.arpscan.interpret import TAG_ARP, TAG_NS, sighting
 from netprobe.plugins.arpscan.sweep import Pacing, Sweep
@@ -37,7 +37,7 @@ def add_counters(total: Counters, part: Counters) -> None:
 
 
 def _engine_phase(frames: Iterable[bytes], sweep: Sweep, pacing: Pacing, capture_filter: str,
-                  scope: Any, tag: str, progress: Callable[[Counters], None] | None,
+                  scope: Any, tag: Tag, progress: Callable[[Counters], None] | None,
                   total: Counters) -> Iterator[Result]:
     from netprobe.engine.api import run
 
@@ -49,7 +49,7 @@ def _engine_phase(frames: Iterable[bytes], sweep: Sweep, pacing: Pacing, capture
                      # an answered address stays open for its timeout: a second MAC
                      # answering a little later is a conflict to report
                      stop_when_answered=False):
-            r.extra = tag
+            r.tag = tag
             yield r
     finally:
         add_counters(total, counters)

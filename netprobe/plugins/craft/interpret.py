@@ -1,6 +1,6 @@
 """``craft --sr`` results as records: one per probe with its answer, then a summary.
 
-Pure functions of the results (each tagged in ``Result.extra`` with its probe
+Pure functions of the results (each tagged in ``Result.tag`` with its probe
 number and fragment place) and the run's counters, so that ``netprobe
 interpret RUN.pcapng`` prints from a saved run exactly what the live run printed.
 """
@@ -34,8 +34,8 @@ def packet_dict(data: bytes, linktype: int, ts: float | None, with_hex: bool,
 
 
 def tag_of(result: Result) -> dict[str, Any]:
-    """The result's tag (probe number, fragment place), or an empty one."""
-    return result.extra if isinstance(result.extra, dict) else {}
+    """The result's tag details (probe number, fragment place), or none."""
+    return {} if result.tag is None else dict(result.tag.details)
 
 
 def is_shown(result: Result) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from netprobe.engine.results import Counters, Result
+from netprobe.engine.results import Counters, Result, Tag
 from netprobe.plugins.craft.plan import Crafted, SendPlan
 
 
@@ -118,7 +118,7 @@ def send_receive(crafted: list[Crafted], plan: SendPlan, pacing: Pacing, *,
                           layer2=plan.layer2, scope=scope, counters=outcome.counters,
                           on_progress=bar):
             waiting = slots.get(match_key(result.probe_bytes, plan.layer2))
-            result.extra = waiting.popleft() if waiting else {"n": None}
+            result.tag = Tag("probe", waiting.popleft() if waiting else {"n": None})
             outcome.results.append(result)
             if on_result is not None:
                 on_result(result)

@@ -2,11 +2,11 @@
 target stops answering, minimisation and the crash file. Also ``--replay``.
 
 Every probe and answer of the run is kept in ``Runner.log`` as an engine
-``Result`` tagged (``Result.extra``) with what it was:
+``Result`` tagged (``Result.tag``) with what it was:
 
-* a case: ``{"k": "case", "case": 17, "ph": "run"}`` (``ph``: run, bisect or replay;
-  ``step`` for bisect);
-* a monitor probe: ``{"k": "check", "round": 4, "ph": "run", "after": 19,
+* a case: phase ``case``, details ``{"case": 17, "ph": "run"}`` (``ph``: run,
+  bisect or replay; ``step`` for bisect);
+* a monitor probe: phase ``check``, details ``{"round": 4, "ph": "run", "after": 19,
   "mon": "udp:9999"}`` (``ph``: start, run, restart, bisect, before, after;
   ``restart`` holds how a restart went, on the checks that wait for it).
 
@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from netprobe.engine.results import Result
+from netprobe.engine.results import Result, Tag
 from netprobe.errors import RuntimeProblem
 from netprobe.plugins.fuzz.cases import Case, CaseMaker
 from netprobe.plugins.fuzz.crashfile import CrashFile, write_crash
@@ -93,14 +93,14 @@ class Runner:
         probes = [self.link.frame(m.probe(self.dst, number)) for m in s.monitors]
         tags = []
         for m in s.monitors:
-            tag: dict[str, Any] = {"k": "check", "round": number, "ph": phase, "mon": m.spec}
+            tag: dict[str, Any] = {"round": number, "ph": phase, "mon": m.spec}
             if after is not None:
                 tag["after"] = after
             if step is not None:
                 tag["step"] = step
             if restart is not None:
                 tag["restart"] = restart
-            tags.append(tag)
+            tags.append(Tag("check", tag))
         results = self.link.exchange(probes, tags, timeout=s.monitor_timeout,
                                      retry=0 if quick else s.monitor_retry)
         self._logged(results, True)
@@ -111,10 +111,10 @@ class Runner:
         """Send ``cases`` (one engine turn) and log them."""
         tags = []
         for c in cases:
-            tag: dict[str, Any] = {"k": "case", "case": c.number, "ph": phase}
+            tag: dict[str, Any] = {"case": c.number, "ph": phase}
             if step is not None:
                 tag["step"] = step
-            tags.append(tag)
+            tags.append(Tag("case", tag))
         results = self.link.exchange([c.data for c in cases], tags,
                                      timeout=self.settings.timeout, max_time=max_time)
         self._logged(results, False)

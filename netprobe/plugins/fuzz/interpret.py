@@ -26,9 +26,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from netprobe.engine.results import Result
+from netprobe.engine.results import Result, Tag
 from netprobe.engine.runfile import SavedRun
 from netprobe.plugins.fuzz.monitor import Monitor, parse_monitor
+
+_UNTAGGED = Tag("")
+
+
+def _kind(tag: Tag) -> str:
+    """``case`` or ``check``: the tag's phase (runs saved before tags were typed: ``k``)."""
+    return tag.phase or str(tag.get("k", ""))
+
+
+def _round(result: Result) -> Any:
+    return (result.tag or _UNTAGGED).get("round")
 
 
 class Reporter:
@@ -63,14 +74,15 @@ class Reporter:
         """Records that the next results complete (a check round ends at its last probe)."""
         out: list[dict[str, Any]] = []
         for r in results:
-            tag = r.extra if isinstance(r.extra, dict) else {}
-            if tag.get("k") == "check":
-                if self.pending and self.pending[0].extra.get("round") != tag.get("round"):
+            tag = r.tag or _UNTAGGED
+            kind = _kind(tag)
+            if kind == "check":
+                if self.pending and _round(self.pending[0]) != tag.get("round"):
                     out += self.flush()
                 self.pending.append(r)
                 continue
             out += self.flush()
-            if tag.get("k") != "case" or not r.sends:
+            if kind != "case" or not r.sends:
                 continue
             phase = tag.get("ph")
             if phase == "run":
@@ -88,11 +100,11 @@ class Reporter:
             return []
         results, self.pending = self.pending, []
         self.rounds += 1
-        tag = results[0].extra
+        tag = results[0].tag or _UNTAGGED
         phase = tag.get("ph")
         per = []
         for r in results:
-            spec = r.extra.get("mon", "")
+            spec = (r.tag or _UNTAGGED).get("mon", "")
             monitor = self.monitors.get(spec)
             if monitor is None:
                 monitor = self.monitors[spec] = parse_monitor(spec)

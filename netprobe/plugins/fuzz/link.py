@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from netprobe.engine.results import Counters, Result
+from netprobe.engine.results import Counters, Result, Tag
 from netprobe.packet.layer import Layer
 
 #: counters that add up over the turns of a run
@@ -52,7 +52,7 @@ class Link:
 
         return Ether() / probe
 
-    def exchange(self, probes: Sequence[bytes | Layer], tags: Sequence[Any], *,
+    def exchange(self, probes: Sequence[bytes | Layer], tags: Sequence[Tag], *,
                  timeout: float, retry: int = 0, max_time: float | None = None
                  ) -> list[Result]:
         """Send ``probes``, wait up to ``timeout`` for answers; results in the given order."""
@@ -73,14 +73,14 @@ class Link:
             if not waiting:
                 continue
             i = waiting.pop(0)
-            result.extra = tags[i]
+            result.tag = tags[i]
             out[i] = result
         self._add(turn)
         missing = [i for i, r in enumerate(out) if r is None]
         for i in missing:  # cut short by max_time before it was sent
             p = prepared[i]
             r = Result(p.data, p.linktype, 0.0, 0)
-            r.extra = tags[i]
+            r.tag = tags[i]
             out[i] = r
         return [r for r in out if r is not None]
 

@@ -129,7 +129,7 @@ def _cut(result: Any, timeout: float) -> Any:
     if result.received is None or result.received - result.sent <= timeout:
         return result
     cut = Result(result.probe_bytes, result.probe_linktype, result.sent, result.sends)
-    cut.extra = result.extra
+    cut.tag = result.tag
     return cut
 
 

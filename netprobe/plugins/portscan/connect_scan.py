@@ -6,7 +6,7 @@ interpretation, ``--save`` and ``netprobe interpret`` treat every scan alike:
 the probe is a stand-in SYN stamped like a SYN scan's (the kernel sent the
 real one, with its own sequence number and options), there is no answer
 packet, and the outcome (connected, refused, the ICMP error, timeout) is the
-result's tag: ``{"phase": "connect", "status", "errno", "icmp"}``.
+result's tag: phase ``connect``, details ``status``, ``errno``, ``icmp``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from netprobe.engine.probes import LINKTYPE_RAW
-from netprobe.engine.results import Result
+from netprobe.engine.results import Result, Tag
 from netprobe.plugins.portscan.collect import Collector, Totals
 from netprobe.plugins.portscan.raw_scan import ScanSpace, secret_of, source_port
 from netprobe.plugins.portscan.stamp import SCAN_FLAGS, TcpStamper
@@ -90,8 +90,8 @@ def connect_scan(spaces: list[tuple[ScanSpace, str]], *, seed: int, timing: Timi
             answered = out.status != "timeout"
             result = Result(probe, LINKTYPE_RAW, out.started, sends,
                             received=out.finished if answered else None)
-            result.extra = {"phase": PHASE, "status": out.status, "errno": out.errno,
-                            "icmp": list(out.icmp) if out.icmp else None}
+            result.tag = Tag(PHASE, {"status": out.status, "errno": out.errno,
+                                     "icmp": list(out.icmp) if out.icmp else None})
             totals.sent += 1
             if sends > 1:
                 totals.retries += 1
@@ -130,7 +130,7 @@ def connect_ping(hosts: list[str], *, timing: Timing, rate: float | None, scope:
     """Unprivileged host discovery: connect to ports 80 and 443 of each host, twice at most.
 
     A host that accepts or refuses either connection is up. Results are tagged
-    ``{"phase": "connect-ping", "host", "port", "status", "errno", "icmp"}``.
+    ``connect-ping`` with details ``host``, ``port``, ``status``, ``errno``, ``icmp``.
     """
     from netprobe.wire.connect import connect_many
     from netprobe.wire.route import route_to
@@ -158,9 +158,9 @@ def connect_ping(hosts: list[str], *, timing: Timing, rate: float | None, scope:
             answered = out.status not in ("timeout",)
             r = Result(probe, LINKTYPE_RAW, out.started, attempt,
                        received=out.finished if answered else None)
-            r.extra = {"phase": "connect-ping", "host": out.host, "port": out.port,
-                       "status": out.status, "errno": out.errno,
-                       "icmp": list(out.icmp) if out.icmp else None}
+            r.tag = Tag("connect-ping", {"host": out.host, "port": out.port,
+                                         "status": out.status, "errno": out.errno,
+                                         "icmp": list(out.icmp) if out.icmp else None})
             totals.sent += 1
             totals.retries += attempt - 1
             if answered:

@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from ipaddress import ip_address
 
 from netprobe import costs
-from netprobe.engine.results import Counters, Result
+from netprobe.engine.results import Counters, Result, Tag
 from netprobe.packet.shape import icmp_reason
 
-#: the tag every discovery result carries in ``Result.extra``
-TAG = "discovery"
+#: the tag every discovery result carries in ``Result.tag``
+TAG = Tag("discovery")
 #: at most this many discovery probes read their answers without a capture ring
 LIGHT_CAPTURE_MAX = 1024
 #: nmap's default TCP ping ports
@@ -130,7 +130,7 @@ def _link_of(host: str, iface: str | None) -> Link | None:
 
 def discover(hosts: list[str], *, timeout: float, retries: int, rate: float | None,
              iface: str | None, counters: Counters, arp: bool = True) -> list[Result]:
-    """Probe ``hosts`` for life; every result is tagged ``extra="discovery"``.
+    """Probe ``hosts`` for life; every result is tagged ``discovery`` (``Result.tag``).
 
     Neighbours on our Ethernet link are asked by ARP / neighbour solicitation
     (``arp=False`` sends them the IP probes instead, nmap's ``--disable-arp-ping``);
@@ -160,7 +160,7 @@ def discover(hosts: list[str], *, timeout: float, retries: int, rate: float | No
             for r in run(probes, timeout=timeout, retry=retries, rate=rate, iface=name,
                          layer2=layer2, counters=counters,
                          capture_class=_light_capture(probes, layer2, name)):
-                r.extra = TAG
+                r.tag = TAG
                 results.append(r)
     except KeyboardInterrupt:
         raise DiscoveryInterrupted(results) from None
@@ -251,7 +251,7 @@ def hosts_up(results: Iterable[Result]) -> dict[str, HostVerdict]:
     negatives: dict[str, tuple[float, str, int | None]] = {}
     order: list[str] = []
     for r in results:
-        if r.extra not in (TAG, None):
+        if r.tag is not None and r.tag.phase != TAG.phase:
             continue
         host = probe_host(r)
         if host is None:

@@ -5,10 +5,10 @@ The live command and ``netprobe interpret RUN.pcapng`` both call
 file), so both print the same records byte for byte: durations and rates
 come from the saved counters, never from the wall clock.
 
-Results are told apart by their tag (``Result.extra``): ``"tcp"`` raw TCP
-probes (the scan type is in the options), ``{"phase": "connect", ...}``
-connect attempts, ``{"phase": "connect-ping", ...}`` unprivileged host
-discovery, ``"discovery"`` and ``"udp"`` the results of the discovery and UDP
+Results are told apart by the phase of their tag (``Result.tag``): ``tcp`` raw TCP
+probes (the scan type is in the options), ``connect`` connect attempts (their
+outcome in the details), ``connect-ping`` unprivileged host
+discovery, ``discovery`` and ``udp`` the results of the discovery and UDP
 modules, which also interpret them (``hosts_up``, ``udp_verdict``).
 
 Records, in order: per host (address order), one ``host`` record, then one
@@ -22,13 +22,13 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from operator import itemgetter
 from typing import Any
 
-from netprobe.engine.results import Result
+from netprobe.engine.results import Result, Tag
 from netprobe.packet.shape import ETHERTYPE_IPV4, MATCH_LINKS
 from netprobe.plugins.portscan.verdict import Verdict, connect_verdict, network_offset, tcp_verdict
 
@@ -141,10 +141,9 @@ def service_name(proto: str, port: int) -> str | None:
         return None
 
 
-def _phase(tag: Any) -> str:
-    if isinstance(tag, dict):
-        return str(tag.get("phase", ""))
-    return str(tag) if tag is not None else "tcp"
+def _phase(tag: Tag | None) -> str:
+    # an untagged result is a raw TCP probe's (the first scans saved no tag)
+    return "tcp" if tag is None else tag.phase
 
 
 #: Ethernet's IP header and ethertype offsets (packet/shape.py), and what the hot path
@@ -178,7 +177,7 @@ def _tally_raw_tcp(results: Iterable[Result], scan: str) -> tuple[PerHost, list[
     last: bytes | None = None  # the packed host of ``ports``
     ports: dict[tuple[str, int], Verdict] = {}
     for r in results:
-        if r.extra != "tcp":
+        if r.tag is None or r.tag.phase != "tcp":
             rest.append(r)
             continue
         data = r.probe_bytes
@@ -237,13 +236,13 @@ def build(results: Iterable[Result], options: dict[str, Any]) -> dict[str, HostR
             hosts[name] = HostReport(name, ports=ports)
         del per_host
     for r in results:
-        tag = r.extra
+        tag = r.tag
         phase = _phase(tag)
         if phase == "discovery":
             discovery.append(r)
             continue
         if phase == "connect-ping":
-            pings.setdefault(str(tag.get("host")), []).append(tag)
+            pings.setdefault(str(tag.get("host")), []).append(tag.details)  # type: ignore[union-attr]
             continue
         target = probe_target(r.probe_bytes, r.probe_linktype)
         if target is None:
@@ -254,7 +253,7 @@ def build(results: Iterable[Result], options: dict[str, Any]) -> dict[str, HostR
                 from netprobe.plugins.portscan.udp import udp_verdict
             verdict = udp_verdict(r)
         elif phase == "connect":
-            verdict = connect_verdict(tag)
+            verdict = connect_verdict(dict(tag.details))  # type: ignore[union-attr]
         else:
             verdict = tcp_verdict(scan, r.answer_bytes, r.answer_linktype)
         rep = hosts.get(host)
@@ -289,7 +288,7 @@ def build(results: Iterable[Result], options: dict[str, Any]) -> dict[str, HostR
     return dict(sorted(hosts.items(), key=lambda kv: host_key(kv[0])))
 
 
-def ping_verdict(tags: list[dict[str, Any]]) -> tuple[str, str]:
+def ping_verdict(tags: list[Mapping[str, Any]]) -> tuple[str, str]:
     """Host state from unprivileged connect pings (to 80 and 443).
 
     Up when a connection was accepted or refused, or when the host itself sent

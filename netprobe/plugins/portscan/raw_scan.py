@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from netprobe import costs
 from netprobe.engine.loop import RunOptions, SendReceiveLoop
 from netprobe.engine.probes import PreparedProbe
-from netprobe.engine.results import Counters, Result
+from netprobe.engine.results import Counters, Result, Tag
 from netprobe.plugins.portscan.collect import Collector
 from netprobe.plugins.portscan.congestion import RateController
 from netprobe.plugins.portscan.permutation import Permutation, Shard
@@ -42,6 +42,8 @@ from netprobe.plugins.portscan.timing import (
 if TYPE_CHECKING:
     import numpy as np
 
+#: the tag of every raw TCP scan result (``Result.tag``)
+TAG = Tag("tcp")
 #: probes stamped at a time
 CHUNK = 4096
 #: source ports the passes take in turn (base port + pass number, modulo this)
@@ -186,7 +188,7 @@ class GroupScan:
     def __init__(self, space: ScanSpace, *, scan: str, iface: str, src: str, seed: int,
                  timing: Timing, controller: RateController, collector: Collector,
                  rtt: RttEstimator, gateway: str | None = None, layer2: bool = True,
-                 tag: str = "tcp") -> None:
+                 tag: Tag = TAG) -> None:
         self.space = space
         self.scan = scan
         self.iface = iface
@@ -274,7 +276,7 @@ class GroupScan:
         tag, target_key = self.tag, self.target_key
         try:
             for r in loop.run(self.probes):
-                r.extra = tag
+                r.tag = tag
                 if r.answer_bytes is None:
                     r.sends = sends
                     silent[target_key(r.probe_bytes)] = r

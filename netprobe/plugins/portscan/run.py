@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from netprobe import costs
@@ -125,9 +125,10 @@ class ScanRun:
                                    stop_at=self.stop_at)
             self.collector.other.extend(results)
             self._learn_rtt(results)
-            tags: dict[str, list[dict[str, Any]]] = {}
+            tags: dict[str, list[Mapping[str, Any]]] = {}
             for r in results:
-                tags.setdefault(r.extra["host"], []).append(r.extra)
+                if r.tag is not None:
+                    tags.setdefault(r.tag["host"], []).append(r.tag.details)
             up = [h for h, t in tags.items() if ping_verdict(t)[0] == "up"] + self.local_hosts
         return addresses_to_targets(up)
 

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from ipaddress import ip_address
 
-from netprobe.engine.results import Counters, Result
+from netprobe.engine.results import Counters, Result, Tag
 from netprobe.packet.shape import PORT_UNREACH, icmp_reason
 from netprobe.plugins.portscan import ratelimit
 from netprobe.plugins.portscan.ratelimit import Attempt
@@ -39,8 +39,8 @@ from netprobe.plugins.portscan.udp_payloads import payload_for
 
 #: link type of the probes (bare IP packets)
 LINKTYPE_RAW = 101
-#: the tag every UDP scan result carries in ``Result.extra``
-TAG = "udp"
+#: the tag every UDP scan result carries in ``Result.tag``
+TAG = Tag("udp")
 #: the chance, per port, of calling a port that answers ``open|filtered`` because
 #: every counted probe or its answer was lost
 MISS_CHANCE = 0.001
@@ -342,7 +342,7 @@ class _Scan:
         p = self.ports[idx]
         outcome = _outcome(r, p.host)
         p.attempts.append(Attempt(p.port, r.sent, outcome, r.received, seq))
-        r.extra = TAG
+        r.tag = TAG
         if outcome != "none" and r.rtt is not None:
             self.rtt[p.host] = max(r.rtt, self.rtt.get(p.host, 0.0))
             self.last_answer = time.monotonic()
@@ -501,7 +501,7 @@ def scan_udp(targets: list[tuple[str, int]], *, timeout: float, retries: int,
              counters: Counters, on_progress: Callable[[Counters], None] | None = None,
              ) -> list[Result]:
     """UDP-scan (host, port) ``targets``; one Result per distinct target, in their order,
-    tagged ``extra="udp"``.
+    tagged ``udp`` (``Result.tag``).
 
     ``timeout`` is the first round's wait for answers (later rounds wait a few
     measured round trips, never longer); ``retries`` caps the extra probes that

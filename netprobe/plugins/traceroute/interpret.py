@@ -1,6 +1,6 @@
 """Engine results → traceroute records. Pure: the live run and ``netprobe interpret`` share it.
 
-Each result carries the tag the run gave it (``Result.extra``: role, TTL,
+Each result carries the tag the run gave it (``Result.tag``: role, TTL,
 flow, round and planned order, saved with ``--save``); its answer is decoded
 by :mod:`replies`. The records are JSON Lines objects:
 
@@ -42,7 +42,9 @@ def _probe_ttl(r: Result) -> int:
 
 def outcome(r: Result) -> Outcome:
     """What one engine result says, with the run's tag (or the probe's own TTL without one)."""
-    tag = r.extra if isinstance(r.extra, Mapping) else {}
+    # the role is the tag's phase (runs saved before tags were typed: its "role")
+    tag = {} if r.tag is None else {"role": r.tag.phase or r.tag.get("role", "hop"),
+                                    **r.tag.details}
     ttl = int(tag["ttl"]) if "ttl" in tag else _probe_ttl(r)
     base = {"ttl": ttl, "flow": int(tag.get("flow", 0)), "round": int(tag.get("round", 0)),
             "n": int(tag.get("n", 0)), "role": str(tag.get("role", "hop")),

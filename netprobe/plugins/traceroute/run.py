@@ -4,8 +4,8 @@ One engine session (raw socket and capture) serves every wave, so a wave
 costs its own round trips and nothing more. Each wave's probes go out at
 once, whatever their TTL; the loop matches ICMP errors to the probe they
 quote through the layers' ``hashkey``/``answers`` and retries the
-unanswered. Every result is tagged (``Result.extra``) with the probe's role,
-TTL, flow, round and planned order, which ``--save`` keeps.
+unanswered. Every result is tagged (``Result.tag``) with the probe's role (the
+tag's phase), TTL, flow, round and planned order, which ``--save`` keeps.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from netprobe.engine.loop import RunOptions, SendReceiveLoop
 from netprobe.engine.probes import prepare
-from netprobe.engine.results import Counters, Result
+from netprobe.engine.results import Counters, Result, Tag
 from netprobe.plugins.traceroute.hops import Outcome
 from netprobe.plugins.traceroute.interpret import outcome
 from netprobe.plugins.traceroute.plan import (
@@ -78,8 +78,8 @@ class Tracer:
                                RunOptions(timeout=wait, retries=retries), run.counters)
         for r in loop.run(prepare(datas)):
             w, n = planned[r.probe_bytes]
-            r.extra = {"role": w.role, "ttl": w.ttl, "flow": w.flow, "round": w.round, "n": n,
-                       "wave": run.waves, "paced": w.paced}
+            r.tag = Tag(w.role, {"ttl": w.ttl, "flow": w.flow, "round": w.round, "n": n,
+                                 "wave": run.waves, "paced": w.paced})
             run.results.append(r)
             run.outcomes.append(outcome(r))
         run.waves += 1

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from netprobe.engine.results import Counters, Result
+from netprobe.engine.results import Counters, Result, Tag
 from netprobe.engine.runfile import SavedRun, load_run, save_run
 from netprobe.packet import (
     ARP,
@@ -207,14 +207,14 @@ def test_saved_and_reread_runs_give_the_same_records(tmp_path):
                na_result("2001:db8:1::1", "02:00:c6:12:01:01", router=True),
                Result(next(plan.arp_frames(MAC, ME4, [99])), 1, 1.0, 3)]
     for r, tag in zip(results, ("arp", "ns", "arp"), strict=True):
-        r.extra = tag
+        r.tag = Tag(tag)
     saved = _saved(results)
     live = [json_line(r) for r in report(saved, {})]
     path = tmp_path / "run.pcapng"
     save_run(str(path), results, plugin="arpscan", argv=["arpscan"], options=saved.options,
              counters=saved.counters, extra=saved.extra)
     again = load_run(str(path))
-    assert [r.extra for r in again.results] == ["arp", "ns", "arp"]
+    assert [r.tag for r in again.results] == [Tag("arp"), Tag("ns"), Tag("arp")]
     assert [json_line(r) for r in report(again, {})] == live
 
 
@@ -237,6 +237,6 @@ def test_recorded_lab_run_with_a_duplicate():
     router = [r for r in records if ROUTER in r.get("flags", ())]
     assert [r["host"] for r in router] == ["2001:db8:1::1"]
     # the multicast answers are tagged, and each matches its probe by the pure rule
-    multicast = [r for r in saved.results if r.extra == interpret.TAG_MULTICAST]
+    multicast = [r for r in saved.results if r.tag == interpret.TAG_MULTICAST]
     assert multicast and all(answers_all_nodes(r.probe_bytes, r.answer_bytes)
                              for r in multicast)

@@ -109,7 +109,7 @@ def test_probes_and_the_advertisement_go_out_each_try(wire_for):
     assert wire.sent == [[*PROBES, HELPER]] * 3
     assert (counters.sent, counters.retries, counters.matched) == (6, 4, 1)
     (r,) = results
-    assert r.extra == TAG_MULTICAST and r.probe_bytes == PROBES[0] and r.sends == 1
+    assert r.tag == TAG_MULTICAST and r.probe_bytes == PROBES[0] and r.sends == 1
     assert r.answer_bytes == echo_reply("2001:db8:1::11", A)
 
 

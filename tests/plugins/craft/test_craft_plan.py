@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from netprobe.engine.results import Counters, Result
+from netprobe.engine.results import Counters, Result, Tag
 from netprobe.engine.runfile import SavedRun, load_run, save_run
 from netprobe.errors import UsageError
 from netprobe.packet import IP, TCP, UDP, Ether, dissect
@@ -144,7 +144,7 @@ def _result(n: int, frag: int = 0, frags: int = 1, answered: bool = True) -> Res
     r = Result(probe, 101, 1000.0 + n, sends=1,
                answer_bytes=answer if answered else None, answer_linktype=1,
                received=1000.0 + n + 0.00125 if answered else None)
-    r.extra = {"n": n, "round": 0, "unit": n - 1, "frag": frag, "frags": frags}
+    r.tag = Tag("probe", {"n": n, "round": 0, "unit": n - 1, "frag": frag, "frags": frags})
     return r
 
 

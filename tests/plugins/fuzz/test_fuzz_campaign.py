@@ -76,7 +76,7 @@ class FragileLink:
             self.clock += 0.001
             r = Result(data, 101, self.clock, 1, answer_bytes=answer, answer_linktype=101,
                        received=None if answer is None else self.clock + 0.0004)
-            r.extra = tag
+            r.tag = tag
             out.append(r)
             self.counters.sent += 1
         return out
@@ -173,7 +173,7 @@ def test_no_failure_without_the_fatal_input(tmp_path):
     outcome = runner.fuzz(CaseMaker(template, targets, 4), 0, 50, dict)
     assert outcome.stopped == "count" and outcome.crash is None and link.deaths == 0
     assert outcome.next_case == 50 and runner.cases_sent == 50
-    checks = [r for r in runner.log if r.extra["k"] == "check"]
+    checks = [r for r in runner.log if r.tag.phase == "check"]
     assert len(checks) == 1 + 8  # the start check and one after every 7 cases
 
 

@@ -106,8 +106,8 @@ def test_fuzz_finds_minimises_and_replays_the_crash(lab: LabHandle, tmp_path: Pa
         assert summary["stopped"] == "dead" and summary["next_case"] == failure["last_case"] + 1
         assert summary["cases"] == failure["last_case"] + 1
         run = load_run(str(saved))
-        sent = [r.extra["case"] for r in run.results
-                if r.extra["k"] == "case" and r.extra["ph"] == "run"]
+        sent = [r.tag["case"] for r in run.results
+                if r.tag.phase == "case" and r.tag["ph"] == "run"]
         assert sent == list(range(failure["last_case"] + 1))
         # the records print again from the saved run, byte for byte
         assert "".join(json_line(r) for r in report(run, {})) == proc.stdout

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from netprobe.engine.results import Counters, Result
+from netprobe.engine.results import Counters, Result, Tag
 from netprobe.engine.runfile import load_run, save_run
 from netprobe.errors import CaptureFileError
 from netprobe.packet import IP, TCP, UDP, Ether
@@ -51,7 +51,7 @@ def _results() -> list[Result]:
                 sport=port, dport=40000, ack=1001 + i, flags=flags)
             r.answer_bytes, r.answer_linktype = bytes(ans), 1
             r.received = sent + 0.0004 + i * 1e-6
-        r.extra = {"phase": "scan", "i": i}
+        r.tag = Tag("scan", {"i": i}) if i else Tag("scan")
         out.append(r)
     return out
 
@@ -75,7 +75,7 @@ def test_round_trip_keeps_everything(tmp_path: Path) -> None:
         assert got.sent == want.sent  # exact floats, not rounded by the capture format
         assert got.received == want.received
         assert got.sends == want.sends
-        assert got.extra == want.extra
+        assert got.tag == want.tag
         assert (got.answer is None) == (want.answer_bytes is None)
 
 
@@ -157,3 +157,19 @@ def test_unknown_view_is_a_usage_error(tmp_path: Path) -> None:
     save_run(str(path), _results(), plugin="craft", argv=["craft"], counters={})
     result = netprobe(["interpret", str(path), "--as", "nonsense"])
     assert result.exit_code == 2
+
+
+def test_tags_of_every_form_are_read_back(tmp_path: Path) -> None:
+    """A phase alone, a phase with details, a mapping without a phase (traceroute runs
+    saved before tags were typed) and no tag; details JSON cannot keep are dropped."""
+    results = _results()
+    results[0].tag = None
+    results[1].tag = Tag("hop", {"ttl": 3, "flow": [1, 2]})
+    results[2].tag = Tag("scan", {"when": object()})
+    path = tmp_path / "run.pcapng"
+    save_run(str(path), results, plugin="sr", argv=[])
+    got = [r.tag for r in load_run(str(path)).results]
+    assert got == [None, Tag("hop", {"ttl": 3, "flow": [1, 2]}), None, Tag("scan", {"i": 3})]
+    assert Tag.from_json({"role": "hop", "ttl": 2}) == Tag("", {"role": "hop", "ttl": 2})
+    assert Tag.from_json("udp") == Tag("udp") and Tag.from_json(7) is None
+    assert Tag("hop", {"ttl": 3}).to_json() == {"phase": "hop", "ttl": 3}

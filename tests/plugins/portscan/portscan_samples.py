@@ -8,7 +8,7 @@ import socket
 import numpy as np
 
 from netprobe import ICMP, IP, TCP, Ether, ICMPv6DestUnreach, IPv6, Raw
-from netprobe.engine.results import Result
+from netprobe.engine.results import Result, Tag
 from netprobe.plugins.portscan.stamp import SCAN_FLAGS, TcpStamper
 
 SCANNER4, SCANNER6 = "198.18.1.2", "2001:db8:1::2"
@@ -62,5 +62,5 @@ def result(host: str, port: int, answer: str | None, *, scan: str = "syn", ttl: 
         data = tcp_answer(host, port, answer, p, ttl)
     r = Result(p, 101, 1000.0, sends, answer_bytes=data, answer_linktype=1,
                received=None if data is None else 1000.001)
-    r.extra = tag
+    r.tag = None if tag is None else Tag(tag)
     return r

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netprobe import ARP, ICMP, IP, TCP, Ether, IPv6
-from netprobe.engine.results import Result
+from netprobe.engine.results import Result, Tag
 from netprobe.packet.layers.icmpv6 import ICMPv6EchoReply
 from netprobe.packet.layers.icmpv6_nd import ICMPv6ND_NA
 from netprobe.plugins.portscan.discovery import (
@@ -28,11 +28,11 @@ def frame(payload: object) -> bytes:
 
 
 def result(probe: object, answer: object | None, received: float = 100.001,
-           linktype: int = 101, tag: str | None = TAG) -> Result:
+           linktype: int = 101, tag: str | None = TAG.phase) -> Result:
     r = Result(bytes(probe), linktype, 100.0,
                answer_bytes=None if answer is None else frame(answer), answer_linktype=1,
                received=None if answer is None else received)
-    r.extra = tag
+    r.tag = None if tag is None else Tag(tag)
     return r
 
 

@@ -7,6 +7,7 @@ import pickle
 
 import numpy as np
 
+from netprobe.engine.results import Tag
 from netprobe.engine.runfile import SavedRun
 from netprobe.plugins.portscan import interpret
 from netprobe.plugins.portscan.distributed import (
@@ -87,4 +88,4 @@ def test_an_outcome_travels_by_pickle():
     back = pickle.loads(pickle.dumps(outcome))
     assert back.results[0].probe_bytes == outcome.results[0].probe_bytes
     assert back.results[0].answer_bytes == outcome.results[0].answer_bytes
-    assert back.results[0].extra == "tcp" and back.index == 3
+    assert back.results[0].tag == Tag("tcp") and back.index == 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from netprobe.engine.results import Result
+from netprobe.engine.results import Result, Tag
 from netprobe.engine.runfile import SavedRun, load_run, save_run
 from netprobe.plugins.portscan import interpret
 from netprobe.plugins.portscan.interpret import build, dominant_state, records, report
@@ -86,13 +86,13 @@ def test_saved_run_gives_the_same_records(tmp_path):
 def test_connect_and_ping_tags():
     def connect(host, port, status, icmp=None):
         r = result(host, port, None)
-        r.extra = {"phase": "connect", "status": status, "errno": 0, "icmp": icmp}
+        r.tag = Tag("connect", {"status": status, "errno": 0, "icmp": icmp})
         return r
 
     def ping(host, status):
         r = result(host, 80, None)
-        r.extra = {"phase": "connect-ping", "host": host, "port": 80, "status": status,
-                   "errno": 0, "icmp": None}
+        r.tag = Tag("connect-ping", {"host": host, "port": 80, "status": status,
+                                     "errno": 0, "icmp": None})
         return r
 
     rs = [connect("198.18.1.11", 22, "open"), connect("198.18.1.11", 23, "refused"),
@@ -139,7 +139,7 @@ def _framed(r):
     head = bytes.fromhex("02c612010b0002c6120102") + b"\x00\x08\x00"
     framed = Result(head + r.probe_bytes, 1, r.sent, r.sends, answer_bytes=r.answer_bytes,
                     answer_linktype=r.answer_linktype, received=r.received)
-    framed.extra = r.extra
+    framed.tag = r.tag
     return framed
 
 
@@ -148,7 +148,7 @@ def _bare_answer(r):
     bare = Result(r.probe_bytes, r.probe_linktype, r.sent, r.sends,
                   answer_bytes=None if r.answer_bytes is None else r.answer_bytes[14:],
                   answer_linktype=101, received=r.received)
-    bare.extra = r.extra
+    bare.tag = r.tag
     return bare
 
 
@@ -156,7 +156,7 @@ def _one_by_one(rs, scan):
     """The reference: ``tcp_verdict`` per result, the first answered verdict per port kept."""
     tables = {}
     for r in rs:
-        if r.extra != "tcp":
+        if r.tag is None or r.tag.phase != "tcp":
             continue
         host, proto, port = interpret.probe_target(r.probe_bytes, r.probe_linktype)
         ports = tables.setdefault(host, {})
@@ -189,7 +189,7 @@ def test_tally_gives_each_result_its_own_verdict(case):
     rs.insert(5, result("198.18.1.11", 99, "RA", tag="discovery"))
     per_host, rest = interpret._tally_raw_tcp(rs, scan)
     assert _tables(per_host) == _one_by_one(rs, scan)
-    assert len(rest) == 1 and rest[0].extra == "discovery"
+    assert len(rest) == 1 and rest[0].tag == Tag("discovery")
 
 
 def test_tally_of_mixed_and_repeated_probes():

@@ -35,7 +35,7 @@ out = []
 for r in results:
     host, port = _probe_target(r.probe_bytes)
     state, reason, ttl = udp_verdict(r)
-    out.append([host, port, state, reason, ttl, r.sends, r.extra])
+    out.append([host, port, state, reason, ttl, r.sends, r.tag.phase])
 print(json.dumps({{"ports": out, "seconds": seconds, "counters": counters.to_dict()}}))
 """
 
@@ -46,7 +46,7 @@ from netprobe.plugins.portscan.discovery import discover, hosts_up
 counters = Counters()
 results = discover(json.loads({hosts!r}), timeout={timeout!r}, retries={retries!r}, rate=None,
                    iface=None, counters=counters, arp={arp!r})
-assert all(r.extra == "discovery" for r in results)
+assert all(r.tag.phase == "discovery" for r in results)
 print(json.dumps({{h: v.to_dict() for h, v in hosts_up(results).items()}}))
 """
 

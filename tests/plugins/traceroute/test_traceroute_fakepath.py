@@ -69,7 +69,7 @@ def test_paris_trace_gives_the_path_and_matches_every_answer(vt: VirtualTime, me
     assert c.matched == c.received
     # matched to the right probe: the answer quotes exactly the probe it is paired with
     for r in run.results:
-        if r.answer is None or r.extra["role"] != "hop" or r.extra["ttl"] >= 5:
+        if r.answer is None or r.tag.phase != "hop" or r.tag["ttl"] >= 5:
             continue
         # the second network header is the quote (IPerror / IPerror6: subclasses)
         quoted = [la for la in r.answer.chain() if isinstance(la, IP if family == 4 else IPv6)][1]
@@ -190,7 +190,7 @@ def test_icmp_errors_about_other_probes_are_not_taken(vt: VirtualTime) -> None:
     path.pending.append((0.0001, -1, reply[1]))
     run = Tracer(opts, maker, path, path, sleep=vt.sleep, clock=vt.monotonic).trace()
     assert run.counters.related_unmatched == 1
-    ttl1 = [r for r in run.results if r.extra["ttl"] == 1 and r.extra["role"] == "hop"]
+    ttl1 = [r for r in run.results if r.tag["ttl"] == 1 and r.tag.phase == "hop"]
     assert all(r.answer[ICMP].type == 11 for r in ttl1)
     assert all(dissect(r.probe_bytes, 101)[UDP].chksum != 0xFFF0 for r in ttl1)
 
