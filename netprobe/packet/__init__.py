@@ -32,12 +32,17 @@ __all__ = ["IP", "LINKTYPES", "TCP", "UDP", "Ether", "Layer", "Padding", "Raw", 
 #: layer family modules; each defines ``__all__`` with its public layer classes
 FAMILIES = ("link", "arp", "icmp", "ipv6", "icmpv6", "dns", "dot11", "icmp_error",
             "mpls", "gre", "vxlan", "dhcp", "http", "pppoe", "teredo", "l2tp",
-            "ntp", "snmp", "tftp", "rip", "vrrp", "hsrp", "igmp")
+            "ntp", "snmp", "tftp", "rip", "vrrp", "hsrp", "igmp",
+            "sctp", "stp", "eap", "dhcp6", "ipsec", "ppp_control", "radius", "nbns", "llmnr",
+            "rtp")
 
 #: the UDP ports and IP protocols of NTP, SNMP, TFTP, RIP, HSRP, VRRP and IGMP
 _UDP_PORTS_A = {123: ("ntp",), 161: ("snmp",), 162: ("snmp",), 69: ("tftp",),
                 520: ("rip",), 1985: ("hsrp",), 2029: ("hsrp",)}
 _IP_PROTOS_A = {2: ("igmp",), 112: ("vrrp",)}
+#: the UDP ports and IP protocols of SCTP, DHCPv6, ESP, RADIUS, NBNS and LLMNR
+_UDP_PORTS_B: dict[int, tuple[str, ...]] = {}
+_IP_PROTOS_B: dict[int, tuple[str, ...]] = {132: ("sctp",)}
 
 #: the families whose import binds a layer above each of these classes (module.name), or
 #: for a class keyed by ports, above each port: a dissection that finds nothing above one
@@ -50,21 +55,22 @@ _IP_PROTOS_A = {2: ("igmp",), 112: ("vrrp",)}
 FAMILIES_BINDING_UNDER: dict[str, tuple[str, ...] | dict[int, tuple[str, ...]]] = {
     "netprobe.packet.layers.ether.Ether": ("link", "arp", "pppoe"),
     "netprobe.packet.layers.ip.IP": {1: ("icmp",), 41: ("link",), 47: ("gre",), 51: ("link",),
-                                     **_IP_PROTOS_A},
+                                     **_IP_PROTOS_A, **_IP_PROTOS_B},
     "netprobe.packet.layers.tcp.TCP": {53: ("dns",)},
     "netprobe.packet.layers.udp.UDP": {53: ("dns",), 5353: ("dns",), 5355: ("dns",),
                                        67: ("dhcp",), 68: ("dhcp",), 1701: ("l2tp",),
                                        4789: ("vxlan",), 4790: ("vxlan",), 8472: ("vxlan",),
-                                       **_UDP_PORTS_A},
+                                       **_UDP_PORTS_A, **_UDP_PORTS_B},
     "netprobe.packet.layers.icmp.ICMP": (),
     "netprobe.packet.layers.icmp_quote.IPerror": {1: ("icmp", "icmp_error"), 41: ("link",),
-                                                  47: ("gre",), 51: ("link",), **_IP_PROTOS_A},
+                                                  47: ("gre",), 51: ("link",), **_IP_PROTOS_A,
+                                                  **_IP_PROTOS_B},
     "netprobe.packet.layers.icmp_quote.TCPerror": {53: ("dns",)},
     "netprobe.packet.layers.icmp_quote.UDPerror": {53: ("dns",), 5353: ("dns",), 5355: ("dns",),
                                                    67: ("dhcp",), 68: ("dhcp",),
                                                    1701: ("l2tp",), 4789: ("vxlan",),
                                                    4790: ("vxlan",), 8472: ("vxlan",),
-                                                   **_UDP_PORTS_A},
+                                                   **_UDP_PORTS_A, **_UDP_PORTS_B},
     "netprobe.packet.layers.icmp_error.ICMPerror": (),
 }
 
