@@ -38,7 +38,7 @@ FAMILIES = ("link", "arp", "icmp", "ipv6", "icmpv6", "dns", "dot11", "icmp_error
 
 #: the UDP ports and IP protocols of NTP, SNMP, TFTP, RIP, HSRP, VRRP and IGMP
 _UDP_PORTS_A = {123: ("ntp",), 161: ("snmp",), 162: ("snmp",), 69: ("tftp",),
-                520: ("rip",), 1985: ("hsrp",), 2029: ("hsrp",)}
+                520: ("rip",), 1985: ("hsrp",)}
 _IP_PROTOS_A = {2: ("igmp",), 112: ("vrrp",)}
 #: the UDP ports and IP protocols of SCTP, DHCPv6, ESP, RADIUS, NBNS and LLMNR
 _UDP_PORTS_B: dict[int, tuple[str, ...]] = {}

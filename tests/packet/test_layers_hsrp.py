@@ -1,0 +1,41 @@
+"""HSRP: bytes, reading back and printing as Scapy's HSRP and HSRPmd5 (same process)."""
+
+from __future__ import annotations
+
+import pytest
+import scapy.all as scapy_all
+
+import netprobe.packet.layers.hsrp as ours_mod
+from netprobe.packet import IP, UDP, Ether, dissect
+from tests.packet.layers_compare import mutations, never_raises, same_face
+
+OURS = {**vars(ours_mod), "IP": IP, "UDP": UDP, "Ether": Ether}
+HOSTS = 'IP(src="198.18.0.2", dst="224.0.0.2")/UDP()/'
+PACKETS = [
+    'HSRP()',
+    'HSRP(opcode=1, state=16, hellotime=3, holdtime=10, priority=110, group=5, '
+    'auth=b"secret", virtualIP="198.18.0.1")',
+    HOSTS + 'HSRP(virtualIP="198.18.0.1")', 'HSRP(auth=b"x" * 10)',
+    'HSRP(opcode="Resign", state="Standby")', 'HSRP(opcode=2, state=3, reserved=9)',
+    'HSRPmd5(sourceip="198.18.0.9", keyid=5, authdigest=b"a" * 16, flags=3)',
+    'HSRP()/HSRPmd5(sourceip="198.18.0.9")',
+    HOSTS + 'HSRP(virtualIP="198.18.0.1")/HSRPmd5(sourceip="198.18.0.2", keyid=1)',
+    'Ether(src="00:00:0c:07:ac:01", dst="01:00:5e:00:00:02")/' + HOSTS
+    + 'HSRP(group=1, priority=255, state="Speak")',
+]
+
+
+@pytest.mark.parametrize("expr", PACKETS)
+def test_packet_is_scapys(expr: str) -> None:
+    same_face(eval(expr, OURS), eval(expr, vars(scapy_all)))
+
+
+def test_port_1985_on_either_side_reads_as_hsrp() -> None:
+    for sport, dport in ((1985, 4000), (4000, 1985)):
+        data = bytes(scapy_all.IP(src="198.18.0.2", dst="224.0.0.2")
+                     / scapy_all.UDP(sport=sport, dport=dport) / scapy_all.HSRP())
+        assert repr(dissect(data, 228)) == repr(scapy_all.IP(data))
+
+
+def test_malformed_hsrp_never_raises() -> None:
+    never_raises(mutations(bytes(eval('Ether()/' + PACKETS[8], vars(scapy_all)))))
