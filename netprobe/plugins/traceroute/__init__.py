@@ -67,11 +67,14 @@ def command(ctx: click.Context, target: str, method: str, port: int | None,
     quoted in ICMP extensions (RFC 4884/4950). A hop whose ICMP rate limit
     cut its answers short is marked (rate-limited); a hop that is silent
     below one that answers, in a trace that shows rate limiting, is asked
-    again once its limiter has refilled (about 1 s for IPv4).
+    again once its limiter has refilled (about 1 s for IPv4). --rounds N
+    redraws mtr's table after each round on a terminal; SNT counts rounds.
+    -i IFACE sends and reads there, whatever the routes say.
     \b
     JSON Lines: {"type": "hop", "ttl", "probes": [{"addr", "rtt_ms", "reply"}],
-    "addrs", "mpls", "rate_limited"} per hop (with loss_pct and rtt_*_ms over --rounds), then
-    {"type": "path", "dst", "reached", "hops", ...}.
+    "addrs", "mpls", "rate_limited"} per hop (with rounds, sent, loss_pct and
+    rtt_*_ms over --rounds), then {"type": "path", "dst", "reached", "hops", ...},
+    once the trace is done.
     """
     from netprobe.plugins.traceroute.trace_command import execute
 
