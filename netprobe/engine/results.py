@@ -24,7 +24,6 @@ __all__ = ["Counters", "QueryAnswer", "Result", "ResultList", "SendReceive", "Sn
            "Tag", "Unanswered"]
 
 
-@dataclass(frozen=True, slots=True)
 class Tag:
     """What the plugin that sent a probe says about it, for interpreting its answer later.
 
@@ -32,11 +31,36 @@ class Tag:
     ``"discovery"``, ``"connect"``, ``"arp"``, ``"hop"``...); ``details`` holds
     what else the interpretation needs (a connect's status, a hop's TTL), JSON
     values only, because a saved run keeps them. One tag is shared by every
-    result of a phase that has no details.
+    result of a phase that has no details. Immutable; equal when phase and
+    details are. (A plain class: defining a dataclass would cost every probing
+    command's start-up about a millisecond.)
     """
 
+    __slots__ = ("details", "phase")
+
     phase: str
-    details: Mapping[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any]
+
+    def __init__(self, phase: str, details: Mapping[str, Any] | None = None) -> None:
+        object.__setattr__(self, "phase", phase)
+        object.__setattr__(self, "details", {} if details is None else details)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a Tag is immutable (cannot set {name!r})")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Tag):
+            return NotImplemented
+        return self.phase == other.phase and dict(self.details) == dict(other.details)
+
+    __hash__ = None  # type: ignore[assignment]  # details are a mutable mapping
+
+    def __repr__(self) -> str:
+        details = f", {dict(self.details)!r}" if self.details else ""
+        return f"Tag({self.phase!r}{details})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Tag, (self.phase, dict(self.details)))
 
     def get(self, key: str, default: Any = None) -> Any:
         """One detail, or ``default``."""

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -69,24 +68,32 @@ class Render(Protocol):
         ...
 
 
-@dataclass(frozen=True)
 class Plugin:
     """A subcommand's declaration: its click command, interpretation and history kind.
 
     ``report`` is None for a plugin that saves no runs (``read``, ``flows``);
     ``render`` None for one whose records print as a generic table;
     ``history_kind`` None for one that records nothing in a history database.
+    (A plain class: defining a dataclass would cost ``netprobe --help`` about a millisecond.)
     """
 
-    command: click.Command
-    report: Report | None = None
-    render: Render | None = None
-    history_kind: str | None = None
+    __slots__ = ("command", "history_kind", "render", "report")
+
+    def __init__(self, command: click.Command, report: Report | None = None,
+                 render: Render | None = None, history_kind: str | None = None) -> None:
+        self.command = command
+        self.report = report
+        self.render = render
+        self.history_kind = history_kind
 
     @property
     def name(self) -> str:
         """The command's own name (the entry point's name is the subcommand's)."""
         return str(self.command.name)
+
+    def __repr__(self) -> str:
+        return (f"Plugin(command={self.name!r}, report={self.report!r}, "
+                f"render={self.render!r}, history_kind={self.history_kind!r})")
 
 
 class _Deferred:
