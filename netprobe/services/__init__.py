@@ -3,6 +3,7 @@
 * ``output``: tables on a terminal, JSON Lines on a pipe, progress bars, atomic files;
 * ``packetview``: how one packet is shown (a tcpdump-like line, the JSON record);
 * ``cluster``: run independent tasks here, on local processes or on a Dask cluster;
+* ``history``: the database of recorded runs (``--db``): recorder, lock, store, diff;
 * ``plugin_record`` / ``plugin_index``: the plugin contract (``Plugin``, the
   entry-point group ``netprobe.plugins``) and finding installed plugins by it.
 
