@@ -594,7 +594,7 @@ CORPUS = {
     "zeek__nmap-vsn.pcap": ({"ARP"}, set()),
 }
 #: layers whose whole packets come back exactly (others' may normalise, e.g. DNS names)
-_EXACT = _OWN | {"IP", "TCP", "UDP", "IPv6"}
+_EXACT = _OWN | {"IP", "TCP", "UDP", "IPv6", "STP"}
 _MINE = tuple(f"{n}:" for n in LINK_LAYERS)
 
 

@@ -308,6 +308,10 @@ class Dot3(Layer):
     def summary_part(self) -> str:
         return f"802.3 {self.src} > {self.dst}"
 
+    def mysummary(self) -> str:
+        """Scapy's: ``802.3 src > dst``."""
+        return self.summary_part()
+
 
 class LLC(Layer):
     """An IEEE 802.2 LLC header: destination and source SAP, one control byte.
