@@ -32,7 +32,7 @@ __all__ = ["IP", "LINKTYPES", "TCP", "UDP", "Ether", "Layer", "Padding", "Raw", 
 #: layer family modules; each defines ``__all__`` with its public layer classes
 FAMILIES = ("link", "arp", "icmp", "ipv6", "icmpv6", "dns", "dot11", "icmp_error",
             "mpls", "gre", "vxlan", "dhcp", "http", "pppoe", "teredo", "l2tp",
-            "ntp", "snmp", "tftp", "rip", "vrrp", "hsrp", "igmp",
+            "ntp", "snmp", "tftp", "rip", "vrrp", "hsrp", "igmp", "ip_options",
             "sctp", "stp", "eap", "dhcp6", "ipsec", "ppp_control", "radius", "nbns", "llmnr",
             "rtp")
 
@@ -53,7 +53,7 @@ _IP_PROTOS_B: dict[int, tuple[str, ...]] = {132: ("sctp",)}
 #: the next-header registry the families fill. Checked against the families' own
 #: bindings in tests/packet/test_import_cost.py.
 FAMILIES_BINDING_UNDER: dict[str, tuple[str, ...] | dict[int, tuple[str, ...]]] = {
-    "netprobe.packet.layers.ether.Ether": ("link", "arp", "pppoe"),
+    "netprobe.packet.layers.ether.Ether": ("link", "arp", "pppoe", "eap"),
     "netprobe.packet.layers.ip.IP": {1: ("icmp",), 41: ("link",), 47: ("gre",), 51: ("link",),
                                      **_IP_PROTOS_A, **_IP_PROTOS_B},
     "netprobe.packet.layers.tcp.TCP": {53: ("dns",)},

@@ -1,0 +1,210 @@
+"""802.1X: EAPOL (EtherType 0x888E) and the EAP packets it carries, as Scapy declares them.
+
+``EAPOL`` has ``version`` (802.1X-2001 by default), ``type`` (EAP-Packet, EAPOL-Start...)
+and ``len`` (its payload's length, filled). ``EAP`` has ``code``, ``id``, ``len``
+(filled) and, by code and type, ``type``, ``identity`` (a response's), ``message``
+(a request's identity prompt) or ``desired_auth_types`` (a legacy NAK's).
+``EAP_MD5`` is an MD5-Challenge (type 4): ``value_size``, ``value``,
+``optional_name``; dissection gives EAP type 4 as ``EAP_MD5``. Other EAP methods
+(TLS, TTLS, PEAP...) stay in ``EAP`` with their data as ``Raw``.
+
+Where netprobe differs: Scapy fills an unset Ethernet destination under EAPOL with
+the PAE group address 01:80:c2:00:00:03; netprobe leaves it to ``Ether``'s
+broadcast, as for every other payload (give ``dst`` to choose).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netprobe.packet.layer import Layer, bind_layers
+from netprobe.packet.layers.ether import Ether
+from netprobe.packet.layers.link import SNAP, CookedLinux
+from netprobe.packet.layers.raw import Raw
+from netprobe.packet.packet_class import Packet
+from netprobe.packet.scapy_fields import (
+    ByteEnumField,
+    ByteField,
+    ConditionalField,
+    FieldLenField,
+    FieldListField,
+    LenField,
+    ShortField,
+    StrLenField,
+    XStrLenField,
+)
+
+__all__ = ["EAP", "EAPOL", "EAP_MD5"]
+
+ETH_P_PAE = 0x888E
+
+EAPOL_VERSIONS = {1: "802.1X-2001", 2: "802.1X-2004", 3: "802.1X-2010"}
+EAPOL_TYPES = {0: "EAP-Packet", 1: "EAPOL-Start", 2: "EAPOL-Logoff", 3: "EAPOL-Key",
+               4: "EAPOL-Encapsulated-ASF-Alert", 5: "EAPOL-MKA",
+               6: "EAPOL-Announcement (Generic)", 7: "EAPOL-Announcement (Specific)",
+               8: "EAPOL-Announcement-Req"}
+EAP_CODES = {1: "Request", 2: "Response", 3: "Success", 4: "Failure", 5: "Initiate",
+             6: "Finish"}
+#: EAP method types (IANA), under Scapy's names
+EAP_TYPES = {
+    0: "Reserved", 1: "Identity", 2: "Notification", 3: "Legacy Nak", 4: "MD5-Challenge",
+    5: "One-Time Password (OTP)", 6: "Generic Token Card (GTC)", 7: "Allocated - RFC3748",
+    8: "Allocated - RFC3748", 9: "RSA Public Key Authentication", 10: "DSS Unilateral",
+    11: "KEA", 12: "KEA-VALIDATE", 13: "EAP-TLS", 14: "Defender Token (AXENT)",
+    15: "RSA Security SecurID EAP", 16: "Arcot Systems EAP", 17: "EAP-Cisco Wireless",
+    18: "GSM Subscriber Identity Modules (EAP-SIM)", 19: "SRP-SHA1", 20: "Unassigned",
+    21: "EAP-TTLS", 22: "Remote Access Service", 23: "EAP-AKA Authentication",
+    24: "EAP-3Com Wireless", 25: "PEAP", 26: "MS-EAP-Authentication",
+    27: "Mutual Authentication w/Key Exchange (MAKE)", 28: "CRYPTOCard",
+    29: "EAP-MSCHAP-V2", 30: "DynamID", 31: "Rob EAP", 32: "Protected One-Time Password",
+    33: "MS-Authentication-TLV", 34: "SentriNET", 35: "EAP-Actiontec Wireless",
+    36: "Cogent Systems Biometrics Authentication EAP", 37: "AirFortress EAP",
+    38: "EAP-HTTP Digest", 39: "SecureSuite EAP", 40: "DeviceConnect EAP", 41: "EAP-SPEKE",
+    42: "EAP-MOBAC", 43: "EAP-FAST", 44: "ZoneLabs EAP (ZLXEAP)", 45: "EAP-Link",
+    46: "EAP-PAX", 47: "EAP-PSK", 48: "EAP-SAKE", 49: "EAP-IKEv2", 50: "EAP-AKA",
+    51: "EAP-GPSK", 52: "EAP-pwd", 53: "EAP-EKE Version 1",
+    54: "EAP Method Type for PT-EAP", 55: "TEAP", 254: "Reserved for the Expanded Type",
+    255: "Experimental"}
+_REQUEST, _RESPONSE, _SUCCESS, _FAILURE = 1, 2, 3, 4
+_IDENTITY, _LEGACY_NAK, _MD5 = 1, 3, 4
+
+
+class EAPOL(Packet):
+    """An EAPOL frame header; an EAP packet follows when ``type`` is EAP-Packet."""
+
+    fields_desc = [
+        ByteEnumField("version", 1, EAPOL_VERSIONS),
+        ByteEnumField("type", 0, EAPOL_TYPES),
+        LenField("len", None, "H"),
+    ]
+
+    def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
+        n = self.len if self.len is not None else len(s)
+        return s[:n], s[n:]
+
+    def guess_payload_class(self, payload: bytes) -> type[Layer]:
+        if self.type == 0 and len(payload) >= 4:
+            return eap_class(payload)
+        return Raw
+
+    def mysummary(self) -> str:
+        return f"EAPOL {EAPOL_TYPES.get(self.type, self.type)}"
+
+    def hashret(self) -> bytes:
+        return bytes((self.type,)) + self.payload.hashret()
+
+    def answers(self, other: Any) -> bool:
+        """An EAPOL frame answers another of the same type whose payload it answers."""
+        if isinstance(other, EAPOL) and other.type == self.type:
+            return self.payload.answers(other.payload)
+        return False
+
+
+def eap_class(data: bytes) -> type[Layer]:
+    """The class an EAP packet's bytes read as: ``EAP_MD5`` for an MD5-Challenge."""
+    if len(data) >= 5 and data[0] in (_REQUEST, _RESPONSE) and data[4] == _MD5:
+        return EAP_MD5
+    return EAP
+
+
+def _has_type(pkt: Any) -> bool:
+    return pkt.code not in (_SUCCESS, _FAILURE)
+
+
+def _rest(pkt: Any) -> int:
+    return (pkt.len or 0) - 5
+
+
+class EAP(Packet):
+    """An EAP packet (RFC 3748)."""
+
+    fields_desc = [
+        ByteEnumField("code", 4, EAP_CODES),
+        ByteField("id", 0),
+        ShortField("len", None),
+        ConditionalField(ByteEnumField("type", 0, EAP_TYPES), _has_type),
+        ConditionalField(FieldListField("desired_auth_types", [],
+                                        ByteEnumField("auth_type", 0, EAP_TYPES),
+                                        length_from=_rest),
+                         lambda pkt: pkt.code == _RESPONSE and pkt.type == _LEGACY_NAK),
+        ConditionalField(StrLenField("identity", b"", length_from=_rest),
+                         lambda pkt: pkt.code == _RESPONSE and pkt.type == _IDENTITY),
+        ConditionalField(StrLenField("message", b"", length_from=_rest),
+                         lambda pkt: pkt.code == _REQUEST and pkt.type == _IDENTITY),
+    ]
+
+    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
+        if self.len is None:
+            n = len(pkt) + len(pay)
+            pkt = pkt[:2] + (n & 0xFFFF).to_bytes(2, "big") + pkt[4:]
+        return pkt + pay
+
+    def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
+        if self.len is None:
+            return s, None
+        used = 4 + (1 if _has_type(self) else 0)
+        for name in ("desired_auth_types", "identity", "message"):
+            f = type(self).fields_by_name[name]
+            if f.cond(self):
+                used += f.i2len(self, getattr(self, name))
+        n = max(self.len - used, 0)
+        return s[:n], s[n:]
+
+    def mysummary(self) -> str:
+        code = EAP_CODES.get(self.code, self.code)
+        kind = EAP_TYPES.get(self.type if self.type is not None else 0, self.type)
+        text = f"EAP {code} {kind}"
+        if self.code == _RESPONSE and self.type == _IDENTITY:
+            text += f" {self.identity!r}"
+        return text
+
+    def hashret(self) -> bytes:
+        return bytes((self.id & 0xFF,))
+
+    def answers(self, other: Any) -> bool:
+        """A response answers the request with its ``id``; success and failure answer a
+        response."""
+        if not isinstance(other, EAP):
+            return False
+        if self.code == _REQUEST:
+            return False
+        if self.code == _RESPONSE:
+            return other.code == _REQUEST and other.type == self.type
+        return other.code == _RESPONSE
+
+
+def _value_size(pkt: Any) -> int:
+    return pkt.value_size or 0
+
+
+def _name_size(pkt: Any) -> int:
+    return (pkt.len or 0) - 6 - (pkt.value_size or 0)
+
+
+class EAP_MD5(EAP):  # noqa: N801 - Scapy's name
+    """An EAP MD5-Challenge request or response."""
+
+    name = "EAP-MD5"
+    fields_desc = [
+        ByteEnumField("code", 1, EAP_CODES),
+        ByteField("id", 0),
+        FieldLenField("len", None, fmt="H", length_of="optional_name",
+                      adjust=lambda pkt, x: x + 6 + len(pkt.value or b"")),
+        ByteEnumField("type", 4, EAP_TYPES),
+        FieldLenField("value_size", None, fmt="B", length_of="value"),
+        XStrLenField("value", b"", length_from=_value_size),
+        XStrLenField("optional_name", b"", length_from=_name_size),
+    ]
+
+    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
+        return pkt + pay
+
+    def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
+        return b"", s
+
+
+for _lower in (Ether, CookedLinux):
+    bind_layers(_lower, EAPOL, **{"type" if _lower is Ether else "proto": ETH_P_PAE})
+bind_layers(SNAP, EAPOL, code=ETH_P_PAE)
+bind_layers(EAPOL, EAP, type=0)
+bind_layers(EAPOL, EAP_MD5, dissect=False, type=0)
