@@ -43,7 +43,10 @@ _FACE: dict[str, tuple[str, ...]] = {
                                         "DLT_RAW", "DLT_RAW_ALT", "ETH_P_8021Q", "ETH_P_ALL",
                                         "ETH_P_ARP", "ETH_P_IP", "ETH_P_IPV6", "MTU"),
     # -- packet presentation and inspection --
-    "netprobe.packet.scapy_functions": ("NoPayload", "fragment", "fuzz", "ls", "raw"),
+    "netprobe.packet.scapy_functions": ("NoPayload", "bytes_encode", "bytes_hex", "chb",
+                                        "crc32", "fragment", "fuzz", "hex_bytes", "inet_aton",
+                                        "inet_ntoa", "lhex", "ls", "plain_str", "raw",
+                                        "strxor"),
     # -- user-defined protocols (fields_desc) --
     "netprobe.packet.packet_class": ("Packet", "split_layers"),
     "netprobe.packet.scapy_fields": (
@@ -58,7 +61,9 @@ _FACE: dict[str, tuple[str, ...]] = {
         "StrLenField", "StrNullField", "ThreeBytesField", "X3BytesField", "XBitField",
         "XByteEnumField", "XByteField", "XIntField", "XLEIntField", "XLEShortField",
         "XLongField", "XNBytesField", "XShortEnumField", "XShortField", "XStrField",
-        "XStrFixedLenField", "XStrLenField"),
+        "XStrFixedLenField", "XStrLenField", "DestIPField", "DestMACField", "IEEEDoubleField",
+        "IEEEFloatField", "LEFieldLenField", "LongEnumField", "SourceIP6Field", "SourceIPField",
+        "SourceMACField", "XLELongField"),
     "netprobe.packet.randval": ("RandBin", "RandByte", "RandChoice", "RandIP", "RandIP6",
                                 "RandInt", "RandLong", "RandMAC", "RandNum", "RandNumExpo",
                                 "RandNumGamma", "RandNumGauss", "RandSByte", "RandSInt",

@@ -147,6 +147,13 @@ class PacketList:
         """Add packets at the end."""
         self._res.extend(pkts)
 
+    def __getattr__(self, name: str) -> Any:
+        # the list's own methods (``sort``, ``reverse``, ``index``, ``pop``...), as Scapy's
+        # PacketList hands them to its ``res``
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._load_all(), name)
+
     def __getstate__(self) -> dict[str, Any]:
         return {"res": self.res, "listname": self.listname, "stats": self.stats}
 

@@ -107,6 +107,36 @@ class FlagValue(int):
             return bool(int(self) >> letters.index(name) & 1)
         raise AttributeError(name)
 
+    def _bits(self, other: Any) -> int:
+        if isinstance(other, str):
+            return letters_to_int(other, type(self).letters, "flags")
+        return int(other)
+
+    # Set operations keep the flag type and take letters too, as Scapy's
+    # (``flags |= "A"``, ``flags & "S"``); ``+`` adds flags and ``-`` removes them.
+    def __or__(self, other: Any) -> FlagValue:
+        return type(self)(int(self) | self._bits(other))
+
+    def __and__(self, other: Any) -> FlagValue:
+        return type(self)(int(self) & self._bits(other))
+
+    def __xor__(self, other: Any) -> FlagValue:
+        return type(self)(int(self) ^ self._bits(other))
+
+    def __add__(self, other: Any) -> FlagValue:
+        return type(self)(int(self) | self._bits(other))
+
+    def __sub__(self, other: Any) -> FlagValue:
+        return type(self)(int(self) & ~self._bits(other))
+
+    __ror__, __rand__, __rxor__, __radd__ = __or__, __and__, __xor__, __add__
+
+    @property
+    def names(self) -> str | list[str]:
+        """Every flag name, bit 0 first (Scapy's ``flags.names``)."""
+        letters = type(self).letters
+        return letters if isinstance(letters, str) else list(letters)
+
     @property
     def value(self) -> int:
         """The flags as a number (Scapy's ``flags.value``)."""

@@ -977,6 +977,12 @@ class Layer(metaclass=LayerMeta):
         """The value of field ``name`` of this layer or, failing that, of a layer above."""
         return getattr(self, name)
 
+    @property
+    def default_fields(self) -> dict[str, Any]:
+        """Every field's default value, by name (Scapy's ``default_fields``)."""
+        shown = type(self).ls_defaults
+        return {f.name: shown.get(f.name, f.default) for f in type(self).fields_desc}
+
     def setfieldval(self, name: str, value: Any) -> None:
         """Set field ``name`` (of this layer or of the first layer above that has it)."""
         setattr(self, name, value)

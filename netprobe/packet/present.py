@@ -132,6 +132,11 @@ def repr_packet(pkt: Layer) -> str:
         given = cur.fields_given()
         over = _overloads(cur)
         args = []
+        # a dissected layer lists every field Scapy read, also those shown only (ICMP's
+        # ``extpad``) and those read as None that Scapy keeps (ICMPv6's ``ext``)
+        dissected = cur.is_dissected()
+        real = type(cur).fields_by_name
+        kept_none = getattr(type(cur), "repr_none_fields", ())
         for f in cur.shown_fields():
             if f.name in given:
                 v = given[f.name]
@@ -139,6 +144,8 @@ def repr_packet(pkt: Layer) -> str:
                     continue
             elif f.name in over:
                 v = over[f.name]
+            elif dissected and (f.name not in real or f.name in kept_none):
+                v = getattr(cur, f.name, None) if f.name in real else None
             else:
                 continue
             args.append(f"{f.name}={field_text(cur, f, v)}")

@@ -25,16 +25,18 @@ from netprobe.packet.layer import Truncated
 
 __all__ = [
     "BitEnumField", "BitField", "BitFieldLenField", "ByteEnumField", "ByteField",
-    "ConditionalField", "Emph", "EnumField", "Field", "FieldLenField", "FieldListField",
-    "FlagsField", "IP6Field", "IPField", "IntEnumField", "IntField", "LEIntEnumField",
+    "ConditionalField", "DestIPField", "DestMACField", "Emph", "EnumField", "Field",
+    "FieldLenField", "FieldListField", "FlagsField", "IEEEDoubleField", "IEEEFloatField",
+    "IP6Field", "IPField", "IntEnumField", "IntField", "LEFieldLenField", "LEIntEnumField",
     "LEIntField", "LELongField", "LEShortEnumField", "LEShortField", "LESignedIntField",
-    "LESignedLongField", "LESignedShortField", "LenField", "LongField", "MACField",
-    "NBytesField", "PacketField", "PacketLenField", "PacketListField", "PadField",
+    "LESignedLongField", "LESignedShortField", "LenField", "LongEnumField", "LongField",
+    "MACField", "NBytesField", "PacketField", "PacketLenField", "PacketListField", "PadField",
     "ShortEnumField", "ShortField", "SignedByteField", "SignedIntEnumField", "SignedIntField",
-    "SignedLongField", "SignedShortField", "StrField", "StrFixedLenField", "StrLenField",
-    "StrNullField", "ThreeBytesField", "X3BytesField", "XBitField", "XByteEnumField",
-    "XByteField", "XIntField", "XLEIntField", "XLEShortField", "XLongField", "XNBytesField",
-    "XShortEnumField", "XShortField", "XStrField", "XStrFixedLenField", "XStrLenField",
+    "SignedLongField", "SignedShortField", "SourceIP6Field", "SourceIPField", "SourceMACField",
+    "StrField", "StrFixedLenField", "StrLenField", "StrNullField", "ThreeBytesField",
+    "X3BytesField", "XBitField", "XByteEnumField", "XByteField", "XIntField", "XLEIntField",
+    "XLELongField", "XLEShortField", "XLongField", "XNBytesField", "XShortEnumField",
+    "XShortField", "XStrField", "XStrFixedLenField", "XStrLenField",
 ]
 
 _SIZES = {"B": 1, "H": 2, "I": 4, "Q": 8, "b": 1, "h": 2, "i": 4, "q": 8}
@@ -1156,3 +1158,67 @@ class BitRun:
             v = (acc >> shift) & ((1 << f.bits) - 1)
             setattr(pkt, f.name, f.check_one(v) if isinstance(f, F.FlagsField) else v)
         return off + size
+
+
+# -- more of Scapy's field names, on the kinds above --------------------------------------------
+class SourceIPField(IPField):
+    """An IPv4 source address (Scapy's; unset, it builds as ``0.0.0.0`` here)."""
+
+    def __init__(self, name: str, dstname: str | None = None) -> None:
+        IPField.__init__(self, name, None)
+
+
+class DestIPField(IPField):
+    """An IPv4 destination address (Scapy's name for an ``IPField``)."""
+
+    def __init__(self, name: str, default: Any) -> None:
+        IPField.__init__(self, name, default)
+
+
+class SourceIP6Field(IP6Field):
+    """An IPv6 source address (Scapy's; unset, it builds as ``::`` here)."""
+
+    def __init__(self, name: str, dstname: str | None = None) -> None:
+        IP6Field.__init__(self, name, None)
+
+
+class SourceMACField(MACField):
+    """A source MAC address (Scapy's; unset, it builds as ``00:00:00:00:00:00`` here)."""
+
+    def __init__(self, name: str, getif: Any = None) -> None:
+        MACField.__init__(self, name, None)
+
+
+class DestMACField(MACField):
+    """A destination MAC address (Scapy's; unset, it builds as ``00:00:00:00:00:00``)."""
+
+    def __init__(self, name: str) -> None:
+        MACField.__init__(self, name, None)
+
+
+class LEFieldLenField(FieldLenField):
+    """A little-endian ``FieldLenField``."""
+
+    def __init__(self, name: str, default: Any, length_of: str | None = None, fmt: str = "<H",
+                 count_of: str | None = None,
+                 adjust: Callable[[Any, int], int] = lambda pkt, x: x) -> None:
+        FieldLenField.__init__(self, name, default, length_of, fmt, count_of, adjust)
+
+
+class IEEEFloatField(Field):
+    """A 32-bit IEEE 754 number, big-endian."""
+
+    def __init__(self, name: str, default: Any) -> None:
+        Field.__init__(self, name, default, "!f")
+
+
+class IEEEDoubleField(Field):
+    """A 64-bit IEEE 754 number, big-endian."""
+
+    def __init__(self, name: str, default: Any) -> None:
+        Field.__init__(self, name, default, "!d")
+
+
+LongEnumField = _enum("LongEnumField", "Q", "A 64-bit integer with named values.")
+XLELongField = _num("XLELongField", "<Q", "A little-endian 64-bit integer shown in hex.",
+                    (_HexMixin, _NumField))

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import socket
+import zlib
 from typing import Any
 
 from netprobe.errors import UsageError
@@ -10,7 +12,66 @@ from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind
 from netprobe.packet.layer import NoPayload
 from netprobe.packet.present import ls
 
-__all__ = ["NoPayload", "fragment", "fuzz", "ls", "raw"]
+__all__ = ["NoPayload", "bytes_encode", "bytes_hex", "chb", "crc32", "fragment", "fuzz",
+           "hex_bytes", "inet_aton", "inet_ntoa", "lhex", "ls", "plain_str", "raw", "strxor"]
+
+
+def bytes_encode(x: Any) -> bytes:
+    """``x`` as bytes: text encoded as UTF-8, a packet built (Scapy's ``bytes_encode``)."""
+    return x.encode() if isinstance(x, str) else bytes(x)
+
+
+def bytes_hex(x: Any) -> bytes:
+    """The hex digits of ``x``'s bytes, as bytes (``b'4500...'``)."""
+    return bytes_encode(x).hex().encode()
+
+
+def hex_bytes(x: Any) -> bytes:
+    """The bytes written by hex digits ``x`` (text or bytes)."""
+    return bytes.fromhex(x.decode() if isinstance(x, bytes) else x)
+
+
+def chb(x: int) -> bytes:
+    """One byte of value ``x``."""
+    return bytes((x,))
+
+
+def plain_str(x: Any) -> str:
+    """Bytes as text, undecodable bytes as ``\\xNN``; anything else as ``str()``."""
+    if isinstance(x, (bytes, bytearray)):
+        return bytes(x).decode("utf8", "backslashreplace")
+    return str(x)
+
+
+def lhex(x: Any) -> Any:
+    """Numbers as hex text, inside lists and tuples too (``[0x1, (0x2, 0x3)]``)."""
+    if isinstance(x, int):
+        return hex(x)
+    if isinstance(x, tuple):
+        return "(" + ", ".join(lhex(v) for v in x) + ")"
+    if isinstance(x, list):
+        return "[" + ", ".join(lhex(v) for v in x) + "]"
+    return x
+
+
+def strxor(s1: bytes, s2: bytes) -> bytes:
+    """The two byte strings xor-ed byte by byte (as long as the shorter)."""
+    return bytes(a ^ b for a, b in zip(s1, s2))
+
+
+def crc32(data: bytes) -> int:
+    """The CRC-32 of ``data`` (zlib's)."""
+    return zlib.crc32(data)
+
+
+def inet_aton(text: str) -> bytes:
+    """A dotted-quad IPv4 address as its 4 bytes."""
+    return socket.inet_aton(text)
+
+
+def inet_ntoa(packed: bytes) -> str:
+    """4 bytes as a dotted-quad IPv4 address."""
+    return socket.inet_ntoa(packed)
 
 
 def raw(pkt: Any) -> bytes:

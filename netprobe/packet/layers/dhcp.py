@@ -244,12 +244,40 @@ def decode_dhcp_options(raw: bytes) -> list[Any]:
     return out
 
 
+class DHCPOptionsField(ListField):
+    """The options list, shown as Scapy shows it: ``[message-type=offer server_id=1.2.3.4
+    name_server=1.1.1.1,8.8.8.8 hostname=b'x' end]``."""
+
+    __slots__ = ()
+
+    def i2repr(self, layer: Any, value: Any) -> str:
+        return "[" + " ".join(_option_text(o) for o in value or ()) + "]"
+
+
+def _option_text(option: Any) -> str:
+    if not isinstance(option, tuple) or not option:
+        return option if isinstance(option, str) else repr(option)
+    name, values = option[0], option[1:]
+    code = DHCP_OPTION_CODES.get(name) if isinstance(name, str) else name
+    kind = DHCP_OPTIONS.get(code, ("", ""))[1]
+    texts = []
+    for v in values:
+        if kind == "type" and isinstance(v, int):
+            texts.append(DHCP_TYPES.get(v, str(v)))
+        elif kind == "ip" and isinstance(v, str):
+            texts.append(v)
+        else:
+            texts.append(repr(v))
+    return f"{name}={','.join(texts)}"
+
+
 class DHCP(Layer):
     """DHCP options, after BOOTP's magic cookie."""
 
     name = "DHCP options"
 
-    fields = (ListField("options", [], item_check=check_dhcp_option),)
+    ls_defaults = {"options": b""}
+    fields = (DHCPOptionsField("options", [], item_check=check_dhcp_option),)
 
     def build_tail(self) -> bytes:
         return b"".join(encode_dhcp_option(o) for o in self.options or ())

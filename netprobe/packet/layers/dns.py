@@ -146,8 +146,23 @@ class DNS(Layer):
         msg += b"".join(body)
         return msg
 
+    def _as_read(self, msg: bytes | bytearray) -> bytes | bytearray:
+        """The bytes this message was read from, when it still says what they say.
+
+        Names are written without compression: a message read with compressed names
+        builds longer. As Scapy keeps a dissected packet's bytes until it is changed,
+        an unchanged message builds as read (``len(pkt)`` and ``raw(pkt)`` as captured).
+        """
+        wire = self.__dict__.get("_wire")
+        if wire is None or len(wire) == len(msg):
+            return msg
+        from netprobe.packet.dissect import dissect_as
+
+        again = dissect_as(type(self), wire)
+        return wire if isinstance(again, DNS) and again._message() == msg else msg
+
     def build_layer(self, payload: bytes) -> bytes:
-        msg = self._message()
+        msg = self._as_read(self._message())
         if isinstance(self._under, TCP):
             # DNS over TCP: the message goes behind its length (RFC 1035 4.2.2), as in Scapy.
             return _H.pack(len(msg) & 0xFFFF) + msg + payload
@@ -158,7 +173,9 @@ class DNS(Layer):
         if end - off < 12:
             raise Truncated(f"truncated header ({end - off} of 12 bytes)")
         self._unpack_fixed(buf, off)
-        return self._read_sections(buf, off, end, end)
+        span = self._read_sections(buf, off, end, end)
+        self.__dict__["_wire"] = buf[off:span[0]]
+        return span
 
     def _read_sections(self, buf: bytes, base: int, mend: int, end: int) -> tuple[int, int]:
         """Read the four lists from the message ``buf[base:mend]``; return the payload span.
@@ -230,14 +247,21 @@ class DNS(Layer):
     def mysummary(self) -> str:
         from netprobe.packet.present import field_text
 
+        # as Scapy: "mDNS" for a message sent to port 5353 over UDP; the first answer's
+        # data, else the response code when not ok (names for codes 1-5 only)
+        under = self._under
+        kind = "mDNS" if isinstance(under, UDP) and under.dport == 5353 else "DNS"
         if self.qr:
             first = self.an[0] if self.an else None
             if first is not None and "rdata" in type(first).fields_by_name:
                 f = type(first).fields_by_name["rdata"]
-                return f"DNS Ans {field_text(first, f, first.rdata)}"
-            return "DNS Ans"
+                return f"{kind} Ans {field_text(first, f, first.rdata)}"
+            if self.rcode:
+                code = DNS_RCODES[self.rcode] if self.rcode <= 5 else str(self.rcode)
+                return f"{kind} Ans {code}"
+            return f"{kind} Ans"
         q = self.qd[0] if self.qd else None
-        return f"DNS Qry {q.qname!r}" if q is not None else "DNS Qry"
+        return f"{kind} Qry {q.qname!r}" if q is not None else f"{kind} Qry"
 
     def summary_part(self) -> str:
         if self.qr:
@@ -264,7 +288,7 @@ class DNSTCP(DNS):
         msg = self._message()
         if self.length is None:
             _H.pack_into(msg, 0, (len(msg) - 2) & 0xFFFF)
-        return bytes(msg) + payload
+        return bytes(self._as_read(msg)) + payload
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
         if end - off < 14:
@@ -280,7 +304,9 @@ class DNSTCP(DNS):
         elif self.length < 12:
             self.note(f"length {self.length} is less than the 12-byte header")
             mend = end
-        return self._read_sections(buf, base, mend, end)
+        span = self._read_sections(buf, base, mend, end)
+        self.__dict__["_wire"] = buf[off:span[0]]
+        return span
 
 
 # Build bindings are registered last for port 53, so a plain UDP()/DNS() stays on 53.

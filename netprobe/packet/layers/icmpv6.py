@@ -75,6 +75,9 @@ class _ExtensibleError(ICMPv6Error):
     filled when an extension ``ext`` is attached.
     """
 
+    #: a dissected error's ``repr`` lists ``ext`` even when None, as Scapy's
+    repr_none_fields = ("ext",)
+
     def shown_fields(self) -> Any:
         out = list(type(self).fields_desc)
         return [*out[:-1], EXTPAD_SHOWN, out[-1]] if out and out[-1].name == "ext" else out

@@ -128,6 +128,7 @@ class ICMPv6ND_NA(NDMessage):  # noqa: N801 - Scapy's name
         BitField("res", 0, 29),
         IPv6Field("tgt", "::"),
     )
+    hex_fields = frozenset(("cksum", "res"))
     ignores_addresses = True
 
     hashkey = ICMPv6ND_NS.hashkey
@@ -151,6 +152,7 @@ class ICMPv6ND_Redirect(NDMessage):  # noqa: N801 - Scapy's name
         IPv6Field("tgt", "::"),
         IPv6Field("dst", "::"),
     )
+    hex_fields = frozenset(("cksum", "res"))
 
 
 # -- options ----------------------------------------------------------------------------------

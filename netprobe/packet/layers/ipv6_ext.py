@@ -48,6 +48,8 @@ class ExtensionHeader(Layer):
     """Base of the headers that sit between IPv6 and its upper layer."""
 
     is_extension_header = True
+    #: ``ls()`` shows Scapy's default next header: 59, nothing follows
+    ls_defaults = {"nh": 59}
 
     @property
     def pseudo_header(self) -> Any:
@@ -80,6 +82,10 @@ class _AutoPadField(TailField):
     """Scapy's phantom ``autopad``: 1 aligns options and pads the header; not on the wire."""
 
     __slots__ = ()
+    ls_kind = "_PhantomAutoPadField"
+
+    def i2repr(self, layer: Any, value: Any) -> str:
+        return "On" if value else "Off"
 
     def check_one(self, value: Any) -> Any:
         if value not in (0, 1, True, False):
@@ -89,6 +95,9 @@ class _AutoPadField(TailField):
 
 class _OptionsHeader(ExtensionHeader):
     """Hop-by-Hop and Destination Options: a list of options padded to 8-byte units."""
+
+    packet_lists = frozenset(("options",))
+    ls_kinds = {"len": "FieldLenField", "options": "_OptionsField"}
 
     def build_layer(self, payload: bytes) -> bytes:
         opts = self.options
@@ -149,6 +158,16 @@ class IPv6ExtHdrDestOpt(_OptionsHeader):
         return None
 
 
+class _AddressListField(ListField):
+    """The Routing header's addresses, shown as Scapy shows them: ``[ a, b ]``."""
+
+    __slots__ = ()
+    ls_kind = "IP6ListField"
+
+    def i2repr(self, layer: Any, value: Any) -> str:
+        return f"[ {', '.join(value or ())} ]"
+
+
 def _check_address(name: str, value: Any) -> str:
     try:
         return _ADDR.check_one(value)
@@ -163,13 +182,14 @@ class IPv6ExtHdrRouting(ExtensionHeader):
     """
 
     name = 'IPv6 Option Header Routing'
+    ls_kinds = {"len": "FieldLenField", "reserved": "BitField  (32 bits)"}
     fields = (
         ByteField("nh", None, names=IPV6_NH),
         ByteField("len", None),
         ByteField("type", 0),
         ByteField("segleft", None),
         IntField("reserved", 0),
-        ListField("addresses", [], item_check=_check_address),
+        _AddressListField("addresses", [], item_check=_check_address),
     )
 
     def build_layer(self, payload: bytes) -> bytes:

@@ -13,7 +13,14 @@ from struct import Struct
 from typing import Any, ClassVar
 
 from netprobe.errors import UsageError
-from netprobe.packet.field import ByteField, IntField, IPv6Field, RawBytesField, ShortField
+from netprobe.packet.field import (
+    ByteField,
+    IntField,
+    IPv6Field,
+    RawBytesField,
+    ShortField,
+    UIntField,
+)
 from netprobe.packet.layer import Layer, ParseError, Truncated
 
 HBH_OPTIONS = {0x00: "Pad1", 0x01: "PadN", 0x04: "Tunnel Encapsulation Limit",
@@ -22,6 +29,31 @@ HBH_OPTIONS = {0x00: "Pad1", 0x01: "PadN", 0x04: "Tunnel Encapsulation Limit",
 
 _H = Struct("!H")
 _I = Struct("!I")
+
+#: Scapy's names for Router Alert values (RFC 2711 and later)
+ROUTER_ALERTS = {0: "Datagram contains a MLD message", 1: "Datagram contains RSVP message",
+                 2: "Datagram contains an Active Network message", 68: "NSIS NATFW NSLP",
+                 69: "MPLS OAM", 65535: "Reserved"}
+#: what the two high bits of an option type ask of a node that does not know it
+_ACTIONS = ("00: skip", "01: discard", "10: discard+ICMP", "11: discard+ICMP not mcast")
+_CHANGES = ("0: Don't change en-route", "1: May change en-route")
+
+
+class OptionTypeField(UIntField):
+    """An option's type (one byte), shown as Scapy shows it: its name, then what its
+    high bits say (``PadN [00: skip, 0: Don't change en-route]``)."""
+
+    __slots__ = ()
+    ls_kind = "_OTypeField"
+
+    def __init__(self, name: str, default: int) -> None:
+        super().__init__(name, default, "B", HBH_OPTIONS)
+
+    def i2repr(self, layer: Any, value: Any) -> str:
+        if not isinstance(value, int):
+            return str(value)
+        name = HBH_OPTIONS.get(value, str(value))
+        return f"{name} [{_ACTIONS[value >> 6 & 3]}, {_CHANGES[value >> 5 & 1]}]"
 
 
 class IPv6Option(Layer):
@@ -40,6 +72,8 @@ class IPv6Option(Layer):
 
 class _LengthData(IPv6Option):
     """An option whose ``optlen`` (None: computed) counts ``optdata``."""
+
+    ls_kinds = {"optlen": "FieldLenField", "optdata": "StrLenField"}
 
     def build_layer(self, payload: bytes) -> bytes:
         data = self.optdata or b""
@@ -60,13 +94,13 @@ class _LengthData(IPv6Option):
 class Pad1(IPv6Option):
     """One byte of padding."""
 
-    fields = (ByteField("otype", 0x00, names=HBH_OPTIONS),)
+    fields = (OptionTypeField("otype", 0x00),)
 
 
 class PadN(_LengthData):
     """Two or more bytes of padding."""
 
-    fields = (ByteField("otype", 0x01, names=HBH_OPTIONS), ByteField("optlen", None),
+    fields = (OptionTypeField("otype", 0x01), ByteField("optlen", None),
               RawBytesField("optdata", b""))
 
 
@@ -74,7 +108,7 @@ class HBHOptUnknown(_LengthData):
     """An option of any other kind, kept as its bytes."""
 
     name = 'Scapy6 Unknown Option'
-    fields = (ByteField("otype", 0x01, names=HBH_OPTIONS), ByteField("optlen", None),
+    fields = (OptionTypeField("otype", 0x01), ByteField("optlen", None),
               RawBytesField("optdata", b""))
 
 
@@ -82,8 +116,8 @@ class RouterAlert(IPv6Option):
     """Router Alert (RFC 2711): routers look inside (MLD, RSVP)."""
 
     name = 'Router Alert'
-    fields = (ByteField("otype", 0x05, names=HBH_OPTIONS), ByteField("optlen", 2),
-              ShortField("value", None))
+    fields = (OptionTypeField("otype", 0x05), ByteField("optlen", 2),
+              ShortField("value", None, names=ROUTER_ALERTS))
     align = (2, 0)
 
 
@@ -91,7 +125,7 @@ class Jumbo(IPv6Option):
     """Jumbo Payload (RFC 2675). ``jumboplen`` left None is filled by the header."""
 
     name = 'Jumbo Payload'
-    fields = (ByteField("otype", 0xC2, names=HBH_OPTIONS), ByteField("optlen", 4),
+    fields = (OptionTypeField("otype", 0xC2), ByteField("optlen", 4),
               IntField("jumboplen", None))
     align = (4, 2)
 
@@ -100,10 +134,13 @@ class HAO(IPv6Option):
     """Home Address (RFC 6275), in a Destination Options header."""
 
     name = 'Home Address Option'
-    fields = (ByteField("otype", 0xC9, names=HBH_OPTIONS), ByteField("optlen", 16),
+    fields = (OptionTypeField("otype", 0xC9), ByteField("optlen", 16),
               IPv6Field("hoa", "::"))
     align = (8, 6)
 
+
+#: ``_meta`` of an option read from bytes (time, wirelen, dissected)
+_READ = (None, None, True)
 
 #: option kind -> (class, the optlen that class's fixed layout has)
 _KNOWN = {0x05: (RouterAlert, 2), 0xC2: (Jumbo, 4), 0xC9: (HAO, 16)}
@@ -164,7 +201,9 @@ def decode_options(raw: bytes, start: int = 2) -> tuple[list[IPv6Option], bool, 
     while i < n:  # each pass consumes at least one byte
         kind = raw[i]
         if kind == 0:
-            out.append(Pad1())
+            pad = Pad1()
+            pad._meta = _READ
+            out.append(pad)
             i += 1
             continue
         if i + 1 >= n:
@@ -172,7 +211,9 @@ def decode_options(raw: bytes, start: int = 2) -> tuple[list[IPv6Option], bool, 
         olen = raw[i + 1]
         data = raw[i + 2:i + 2 + olen]
         if i + 2 + olen > n:
-            out.append(HBHOptUnknown(otype=kind, optlen=olen, optdata=data))
+            cut = HBHOptUnknown(otype=kind, optlen=olen, optdata=data)
+            cut._meta = _READ
+            out.append(cut)
             return out, False, f"option {kind} has length {olen}, beyond its header"
         known = _KNOWN.get(kind)
         if kind == 1:
@@ -188,6 +229,7 @@ def decode_options(raw: bytes, start: int = 2) -> tuple[list[IPv6Option], bool, 
             opt = HBHOptUnknown(otype=kind, optlen=olen, optdata=data)
         if aligned and opt.alignment_delta(start + i):
             aligned = False
+        opt._meta = _READ  # read from bytes: every field counts as given (repr lists them)
         out.append(opt)
         i += 2 + olen
     return out, aligned, None

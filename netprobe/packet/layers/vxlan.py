@@ -62,6 +62,12 @@ class VXLAN(Layer):
     )
     payload_fields = ("flags",)
     payload_defaults = {"flags": 0x08}
+    hex_fields = frozenset(("vni", "reserved2"))
+
+    def shown_fields(self) -> Any:
+        # as Scapy's show() and repr(): only the fields these flags put on the wire
+        by_name = type(self).fields_by_name
+        return [by_name[n] for n in self.present_fields()]
 
     def present_fields(self) -> tuple[str, ...]:
         """The names of the fields on the wire for these flags (Scapy shows these)."""
