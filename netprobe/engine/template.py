@@ -66,7 +66,8 @@ def _require_one_source(layers: list[Layer], sets: list[tuple[int, str, list[Any
     for i, name, values in sets:
         layer = layers[i]
         auto_src = getattr(layer, "auto_src", None)
-        if auto_src is None or not any(getattr(layer, n, "") is None for n in ("src", "psrc")):
+        if auto_src is None or not any(n in layer.fields_by_name and layer.is_unset(n)
+                                       for n in ("src", "psrc")):
             continue
         step = max(1, len(values) // SOURCE_SAMPLE)
         sample = [*values[::step], values[-1]]

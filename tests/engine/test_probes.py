@@ -13,7 +13,7 @@ GW = "02:00:c6:12:01:01"
 
 def _fill(p: Layer) -> Layer:
     """What the API's link filler does: our MAC and the next hop's, when unset."""
-    if p.src is None:
+    if p.is_unset("src"):
         p.src = MAC
     if p.dst is None:
         p.dst = GW
@@ -31,7 +31,7 @@ def test_a_filled_single_destination_set_uses_a_template(monkeypatch) -> None:
                         lambda p, layer2: built.append(1) or real(p, layer2))
     assert len(list(prepare(frames, layer2=True, fill=_fill))) == 100
     assert not built  # no member was built on its own
-    assert frames.src is None  # the caller's set is left as it was
+    assert frames.is_unset("src")  # the caller's set is left as it was
 
 
 def test_a_set_of_destinations_is_filled_member_by_member(monkeypatch) -> None:

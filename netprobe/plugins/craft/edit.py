@@ -260,5 +260,5 @@ def keep_unset_addresses(original: Layer, built: Layer) -> None:
     if type(mine) is not type(theirs) or type(mine).__name__ not in ("Ether", "Dot3"):
         return
     for name in ("src", "dst"):
-        if getattr(mine, name) is None:
+        if mine.is_unset(name):
             setattr(theirs, name, None)

@@ -49,7 +49,7 @@ def test_fragments_belong_to_their_packet() -> None:
 def test_fragments_of_a_frame_keep_unset_link_addresses() -> None:
     out = craft(sources(Ether() / IP(**ADDR) / ICMP() / (b"x" * 40)), Edits(), fragment_size=16)
     assert len(out) == 3
-    assert all(c.layer.src is None and c.layer.dst is None for c in out)
+    assert all(c.layer.is_unset("src") and c.layer.dst is None for c in out)
     assert all(c.linktype == 1 for c in out)
 
 
