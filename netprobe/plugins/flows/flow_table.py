@@ -218,22 +218,38 @@ class FlowTable:
 
     def _add(self, ev: Events, ts: np.ndarray, wirelen: np.ndarray,
              rank: np.ndarray | None) -> None:
-        src, dst = ev.src, ev.dst
-        sp, dp = ev.sport.astype(np.int64), ev.dport.astype(np.int64)
-        s0, s1, d0, d1 = src[:, 0], src[:, 1], dst[:, 0], dst[:, 1]
-        src_gt = (s0 > d0) | ((s0 == d0) & ((s1 > d1) | ((s1 == d1) & (sp > dp))))
-        dir_lo = ~src_gt  # the sender is the lower endpoint (both, for a talk to itself)
-        lo = np.where(dir_lo[:, None], src, dst)
-        hi = np.where(dir_lo[:, None], dst, src)
-        swap = (sp - dp) * dir_lo
-        lo_port = dp + swap
-        hi_port = sp - swap
-        keys = _key_words(ev.ver, ev.proto, lo, hi, lo_port, hi_port)
+        ends = _Ends.of(ev)
+        keys = _key_words(ev.ver, ev.proto, ends.lo, ends.hi, ends.lo_port, ends.hi_port)
+        grp = self._group(keys, ev.pkt, rank)
+        first = grp.order.take(grp.starts)  # each group's first event, in packet order
+        # the current conversation of each key, or a new one
+        found, at = self._lookup(grp.hashes)
+        cid_g = np.where(found, self._hcid.take(np.minimum(at, max(len(self._hcid) - 1, 0)))
+                         if len(self._hcid) else 0, -1)
+        if found.any():
+            fc = cid_g[found]
+            if not np.array_equal(self._stored_keys(fc), grp.keys.take(grp.starts, axis=0)[found]):
+                raise _Collision
+        first_new_cid = self.n
+        self._open(ev, ends, first, cid_g, np.flatnonzero(~found))
+        # sorted event columns
+        dl = ends.dir_lo.take(grp.order)
+        bits = ev.bits.take(grp.order)
+        cid_s = cid_g.take(grp.gid)
+        cid_s = self._tcp_reuse(ev, grp.order, grp.starts, grp.gid, cid_g, dl, bits,
+                                first_new_cid, cid_s)
+        self._count(ev, grp.order, dl, bits, cid_s, ts, wirelen, first_new_cid)
+        # the index: each key's current conversation (the last one of its group)
+        last = cid_s.take(np.r_[grp.starts[1:], len(cid_s)] - 1)
+        self._index_set(grp.hashes, found, at, last)
+
+    def _group(self, keys: np.ndarray, pkt: np.ndarray, rank: np.ndarray | None) -> _Groups:
+        """The events grouped by key, in packet order within each group."""
         n = len(keys)
         # Group by hash with one plain sort: the low bits of the sort key are the
         # event's index, so the sort is stable and gives the permutation.
         h = self._hash(keys)
-        place = _event_order(ev.pkt, rank)
+        place = _event_order(pkt, rank)
         if int(place.max()) > int(_INDEX_BITS):
             raise ValueError("too many events in one batch")
         packed = np.sort(h | place.astype(np.uint64))
@@ -250,40 +266,32 @@ class FlowTable:
         gid = np.cumsum(edge) - 1
         if not np.array_equal(ks, ks.take(starts, axis=0).take(gid, axis=0)):
             raise _Collision
-        ugh = hs.take(starts)
-        first = order.take(starts)  # the group's first event, in packet order
-        # the current conversation of each key, or a new one
-        found, at = self._lookup(ugh)
-        cid_g = np.where(found, self._hcid.take(np.minimum(at, max(len(self._hcid) - 1, 0)))
-                         if len(self._hcid) else 0, -1)
-        if found.any():
-            fc = cid_g[found]
-            if not np.array_equal(self._stored_keys(fc), ks.take(starts, axis=0)[found]):
-                raise _Collision
-        new_g = np.flatnonzero(~found)
-        first_new_cid = self.n
-        if len(new_g):
-            cids = self._allocate(len(new_g))
-            cid_g[new_g] = cids
-            e = first.take(new_g)
-            c = self.cols
-            c["ver"][cids] = ev.ver.take(e)
-            c["proto"][cids] = ev.proto.take(e)
-            c["lo"][cids] = lo.take(e, axis=0)
-            c["hi"][cids] = hi.take(e, axis=0)
-            c["lo_port"][cids] = lo_port.take(e)
-            c["hi_port"][cids] = hi_port.take(e)
+        return _Groups(order, ks, starts, gid, hs.take(starts))
 
-        # sorted event columns
-        dl = dir_lo.take(order)
-        bits = ev.bits.take(order)
+    def _open(self, ev: Events, ends: _Ends, first: np.ndarray, cid_g: np.ndarray,
+              new_g: np.ndarray) -> None:
+        """New conversations for the groups ``new_g``, keyed by their first events."""
+        if not len(new_g):
+            return
+        cids = self._allocate(len(new_g))
+        cid_g[new_g] = cids
+        e = first.take(new_g)
+        c = self.cols
+        c["ver"][cids] = ev.ver.take(e)
+        c["proto"][cids] = ev.proto.take(e)
+        c["lo"][cids] = ends.lo.take(e, axis=0)
+        c["hi"][cids] = ends.hi.take(e, axis=0)
+        c["lo_port"][cids] = ends.lo_port.take(e)
+        c["hi_port"][cids] = ends.hi_port.take(e)
+
+    def _count(self, ev: Events, order: np.ndarray, dl: np.ndarray, bits: np.ndarray,
+               cid_s: np.ndarray, ts: np.ndarray, wirelen: np.ndarray,
+               first_new_cid: int) -> None:
+        """Add the sorted events to their conversations: one run per conversation."""
+        n = len(cid_s)
         pkt = ev.pkt.take(order)
         ets = ts.take(pkt)
         ewl = wirelen.take(pkt).astype(np.int64)
-        cid_s = cid_g.take(gid)
-        cid_s = self._tcp_reuse(ev, order, starts, gid, cid_g, dl, bits, first_new_cid, cid_s)
-
-        # one run of events per conversation
         change = np.empty(n, dtype=bool)
         change[0] = True
         np.not_equal(cid_s[1:], cid_s[:-1], out=change[1:])
@@ -321,9 +329,6 @@ class FlowTable:
         self.counters[rc] += np.stack((pk_lo, by_lo, lens - pk_lo, by_all - by_lo, pay_lo,
                                        pay_all - pay_lo), axis=1)
         self.bits[rc] |= np.stack((b_lo, b_hi), axis=1)
-        # the index: each key's current conversation (the last one of its group)
-        last = cid_s.take(np.r_[starts[1:], n] - 1)
-        self._index_set(ugh, found, at, last)
 
     def _tcp_reuse(self, ev: Events, order: np.ndarray, starts: np.ndarray, gid: np.ndarray,
                    cid_g: np.ndarray, dl: np.ndarray, bits: np.ndarray, first_new: int,
@@ -343,9 +348,27 @@ class FlowTable:
         groups = np.flatnonzero(need)
         if len(groups) == 0:
             return cid_s
+        bounds = np.r_[starts, len(order)]
+        replay = self._tcp_bases(ev, order, bounds, groups, cid_g, bs_g, dl, bits)
+        if not replay.any():
+            return cid_s
+        cid_s = cid_s.copy()
+        seqs = ev.seq.take(order)
+        acks = ev.ack.take(order)
+        for k in np.flatnonzero(replay).tolist():
+            g = int(groups[k])
+            self._replay(int(cid_g[g]), range(int(bounds[g]), int(bounds[g + 1])), dl, bits,
+                         seqs, acks, cid_s)
+        return cid_s
+
+    def _tcp_bases(self, ev: Events, order: np.ndarray, bounds: np.ndarray,
+                   groups: np.ndarray, cid_g: np.ndarray, bs_g: np.ndarray, dl: np.ndarray,
+                   bits: np.ndarray) -> np.ndarray:
+        """Find the base sequence numbers of ``groups`` (runs ``bounds`` of the sorted
+        events) and store those of the groups where no SYN reuses the ports; True for
+        the groups where one does (they are replayed event by event)."""
+        c = self.cols
         # the events of those groups (contiguous runs of the sorted order)
-        n = len(order)
-        bounds = np.r_[starts, n]
         glen = bounds[groups + 1] - bounds[groups]
         shift = bounds[groups] - np.cumsum(np.r_[0, glen[:-1]])
         sub = np.repeat(shift, glen) + np.arange(glen.sum())
@@ -390,40 +413,38 @@ class FlowTable:
         c["base_hi"][cur[upd_hi]] = v_hi[upd_hi]
         c["base_set"][cur[plain]] = (bs[plain] | np.where(upd_lo[plain], 1, 0)
                                      | np.where(upd_hi[plain], 2, 0))
-        if not replay.any():
-            return cid_s
-        cid_s = cid_s.copy()
-        seqs = ev.seq.take(order)
-        acks = ev.ack.take(order)
-        for k in np.flatnonzero(replay).tolist():
-            g = int(groups[k])
-            cid = int(cid_g[g])
-            state = [bool(c["base_set"][cid] & 1), int(c["base_lo"][cid]),
-                     bool(c["base_set"][cid] & 2), int(c["base_hi"][cid])]
-            for i in range(int(bounds[g]), int(bounds[g + 1])):
-                b = int(bits[i])
-                mine_lo = bool(dl[i])
-                sq = int(seqs[i])
-                if b & TCP_SYN:
-                    known, val = (state[0], state[1]) if mine_lo else (state[2], state[3])
-                    if known and sq != val:
-                        self._store_base(cid, state)
-                        cid = int(self._allocate(1)[0])
-                        for name in _KEY_COLUMNS:
-                            c[name][cid] = c[name][int(cid_g[g])]
-                        state = [False, 0, False, 0]
-                if b & TCP_SEQOK:
-                    own_v = sq if b & (TCP_SYN | TCP_SYNACK) else (sq - 1) & 0xFFFFFFFF
-                    j = 0 if mine_lo else 2
+        return replay
+
+    def _replay(self, cid: int, events: range, dl: np.ndarray, bits: np.ndarray,
+                seqs: np.ndarray, acks: np.ndarray, cid_s: np.ndarray) -> None:
+        """One group's events in order: a SYN with another base opens a new conversation."""
+        c = self.cols
+        key_cid = cid
+        state = [bool(c["base_set"][cid] & 1), int(c["base_lo"][cid]),
+                 bool(c["base_set"][cid] & 2), int(c["base_hi"][cid])]
+        for i in events:
+            b = int(bits[i])
+            mine_lo = bool(dl[i])
+            sq = int(seqs[i])
+            if b & TCP_SYN:
+                known, val = (state[0], state[1]) if mine_lo else (state[2], state[3])
+                if known and sq != val:
+                    self._store_base(cid, state)
+                    cid = int(self._allocate(1)[0])
+                    for name in _KEY_COLUMNS:
+                        c[name][cid] = c[name][key_cid]
+                    state = [False, 0, False, 0]
+            if b & TCP_SEQOK:
+                own_v = sq if b & (TCP_SYN | TCP_SYNACK) else (sq - 1) & 0xFFFFFFFF
+                j = 0 if mine_lo else 2
+                if not state[j]:
+                    state[j], state[j + 1] = True, own_v
+                if b & TCP_ACK:
+                    j = 2 if mine_lo else 0
                     if not state[j]:
-                        state[j], state[j + 1] = True, own_v
-                    if b & TCP_ACK:
-                        j = 2 if mine_lo else 0
-                        if not state[j]:
-                            state[j], state[j + 1] = True, (int(acks[i]) - 1) & 0xFFFFFFFF
-                cid_s[i] = cid
-            self._store_base(cid, state)
-        return cid_s
+                        state[j], state[j + 1] = True, (int(acks[i]) - 1) & 0xFFFFFFFF
+            cid_s[i] = cid
+        self._store_base(cid, state)
 
     def _store_base(self, cid: int, state: list) -> None:
         c = self.cols
@@ -607,6 +628,39 @@ def _event_order(pkt: np.ndarray, rank: np.ndarray | None) -> np.ndarray:
 
 class _Collision(Exception):
     """Two different keys with one hash: the table re-salts and tries again."""
+
+
+@dataclass
+class _Ends:
+    """The two ends of each event's conversation, the lower address (then port) first."""
+
+    dir_lo: np.ndarray  # the sender is the lower end (both, for a host talking to itself)
+    lo: np.ndarray
+    hi: np.ndarray
+    lo_port: np.ndarray
+    hi_port: np.ndarray
+
+    @classmethod
+    def of(cls, ev: Events) -> _Ends:
+        src, dst = ev.src, ev.dst
+        sp, dp = ev.sport.astype(np.int64), ev.dport.astype(np.int64)
+        s0, s1, d0, d1 = src[:, 0], src[:, 1], dst[:, 0], dst[:, 1]
+        src_gt = (s0 > d0) | ((s0 == d0) & ((s1 > d1) | ((s1 == d1) & (sp > dp))))
+        dir_lo = ~src_gt
+        swap = (sp - dp) * dir_lo
+        return cls(dir_lo, np.where(dir_lo[:, None], src, dst), np.where(dir_lo[:, None], dst, src),
+                   dp + swap, sp - swap)
+
+
+@dataclass
+class _Groups:
+    """Events sorted into groups of one key each (packet order inside a group)."""
+
+    order: np.ndarray  # event index of each sorted position
+    keys: np.ndarray  # the sorted events' keys
+    starts: np.ndarray  # where each group starts
+    gid: np.ndarray  # the group of each sorted position
+    hashes: np.ndarray  # each group's hash
 
 
 def _key_words(ver: np.ndarray, proto: np.ndarray, lo: np.ndarray, hi: np.ndarray,
