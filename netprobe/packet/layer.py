@@ -956,6 +956,7 @@ class Layer(metaclass=LayerMeta):
         self._refill()  # fields emptied by ``del`` read their default again
         m = _meta_of(self)
         dissected = m is not None and m[2]
+        packets = type(self).packet_lists
         out: dict[str, Any] = {}
         for f in type(self).fields_desc:
             v = getattr(self, slot_name(f), None)
@@ -964,6 +965,8 @@ class Layer(metaclass=LayerMeta):
             if not dissected and (is_default_value(v, f.default)
                                   or (isinstance(v, F.Volatile) and getattr(v, "fuzzed", False))
                                   or (isinstance(v, list) and not v and f.default == [])):
+                if f.name in packets and isinstance(v, list) and v is not f.default:
+                    out[f.name] = v  # Scapy's list of packets is in ``fields`` from the start
                 continue
             out[f.name] = v
         return out
@@ -1368,6 +1371,9 @@ class Layer(metaclass=LayerMeta):
     ls_kinds: ClassVar[dict[str, str]] = {}
     #: ``ls()``: the default Scapy shows for a field, where netprobe's differs
     ls_defaults: ClassVar[dict[str, Any]] = {}
+    #: ``ls()``: (name, kind, default) of Scapy fields listed before the layer's own, that
+    #: netprobe keeps elsewhere (DNS's ``length``, which only DNS over TCP has)
+    ls_leading: ClassVar[tuple[tuple[str, str, Any], ...]] = ()
     #: stacking a user layer's binding fills this layer's fields (``packet_class.py``)
     overloads_lower: ClassVar[bool] = False
     #: fields a dissected layer shows as unset, as Scapy does (it recomputes them)
@@ -1389,6 +1395,13 @@ class Layer(metaclass=LayerMeta):
     def shown_default(self, name: str) -> Any:
         """What ``show()`` prints for an unset field that fills itself when built (None)."""
         return None
+
+    def get_field(self, name: str) -> F.Field:
+        """The field declared under ``name`` (Scapy's ``get_field``)."""
+        try:
+            return type(self).fields_by_name[name]
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__} has no field {name!r}") from None
 
     def is_unset(self, name: str) -> bool:
         """True while field ``name`` holds no value of its own (an automatic field that
