@@ -217,9 +217,43 @@ def _ip(buf: np.ndarray, off: np.ndarray, head: np.ndarray, caplen: np.ndarray,
     cap3 = (caplen if everyone else caplen.take(ip)) - l3
     rep3 = (wirelen if everyone else wirelen.take(ip)) - l3
     rows = _ip_rows(buf, off, head, l3off, ip)
-    m = len(ip)
     v6 = (kind if everyone else kind.take(ip)) == 6
-    any6 = bool(v6.any())
+    net = _ip_headers(rows, cap3, rep3, v6)
+    why = net.why
+    # a fragment after the first has no transport header
+    later = (net.fragoff > 0) & (why == 0)
+    if later.any():
+        why[later & _PORT_PROTOCOL.take(net.proto)] = REASON_FRAGMENT
+    rep4 = net.iplen - net.hlen
+    cap4 = np.minimum(cap3, net.iplen) - net.hlen
+    t = _l4_rows(buf, rows, start, net.hlen)
+    thl = _transport_reasons(why, net.proto, t, rep4, cap4, later)
+    reason[ip] = why
+    return _events(ip, net, v6, t, thl, rep4, cap4, later)
+
+
+class _IPColumns:
+    """What the IP headers of a batch say, one row per IP packet."""
+
+    __slots__ = ("dst", "fragmented", "fragoff", "hlen", "iplen", "proto", "src", "why")
+
+    def __init__(self, why: np.ndarray, proto: np.ndarray, hlen: np.ndarray,
+                 iplen: np.ndarray, fragoff: np.ndarray, fragmented: np.ndarray,
+                 src: np.ndarray, dst: np.ndarray) -> None:
+        self.why = why  # the reason a packet has no flow (REASON_*), 0 when it has one
+        self.proto = proto
+        self.hlen = hlen  # the IP header's length (40 for IPv6)
+        self.iplen = iplen  # the datagram's length on the wire
+        self.fragoff = fragoff
+        self.fragmented = fragmented
+        self.src = src  # addresses as two 64-bit halves
+        self.dst = dst
+
+
+def _ip_headers(rows: np.ndarray, cap3: np.ndarray, rep3: np.ndarray,
+                v6: np.ndarray) -> _IPColumns:
+    """Read the IPv4 and IPv6 headers of ``rows``; mark the shapes left to ``dissect``."""
+    m = len(rows)
     b0 = rows[:, 0]
     ver = b0 >> 4
     ihl = (b0 & 15).astype(np.int64) * 4
@@ -239,7 +273,7 @@ def _ip(buf: np.ndarray, off: np.ndarray, head: np.ndarray, caplen: np.ndarray,
     dst = np.zeros((m, 2), dtype=np.uint64)
     src[:, 1] = _u32(rows, 12)
     dst[:, 1] = _u32(rows, 16)
-    if any6:
+    if v6.any():
         i6 = np.flatnonzero(v6)
         r = rows.take(i6, axis=0)
         c3 = cap3.take(i6)
@@ -260,19 +294,16 @@ def _ip(buf: np.ndarray, off: np.ndarray, head: np.ndarray, caplen: np.ndarray,
     slow_p = _SLOW_PROTOCOL.take(proto)
     if slow_p.any():
         why[(why == 0) & slow_p & (v6 | _V4_SLOW_PROTOCOL.take(proto))] = REASON_SLOW
-    # a fragment after the first has no transport header
-    later = (fragoff > 0) & (why == 0)
-    if later.any():
-        why[later & _PORT_PROTOCOL.take(proto)] = REASON_FRAGMENT
+    return _IPColumns(why, proto, hlen, iplen, fragoff, fragmented, src, dst)
 
-    rep4 = iplen - hlen
-    cap4 = np.minimum(cap3, iplen) - hlen
-    t = _l4_rows(buf, rows, start, hlen)
+
+def _transport_reasons(why: np.ndarray, proto: np.ndarray, t: np.ndarray, rep4: np.ndarray,
+                       cap4: np.ndarray, later: np.ndarray) -> np.ndarray:
+    """Mark (in ``why``) the transport headers cut or malformed, and the UDP tunnels left
+    to ``dissect``; the TCP header lengths."""
     tcp = proto == 6
     udp = proto == 17
-    sctp = proto == 132
-    ports = (tcp | udp | sctp) & ~later
-    need = tcp * 20 + udp * 8 + sctp * 4
+    need = tcp * 20 + udp * 8 + (proto == 132) * 4
     cut = (cap4 < need) & ~later & (why == 0)
     if cut.any():
         why[cut] = np.where(rep4[cut] < need[cut], REASON_MALFORMED, REASON_TRUNCATED)
@@ -280,12 +311,23 @@ def _ip(buf: np.ndarray, off: np.ndarray, head: np.ndarray, caplen: np.ndarray,
     seg = tcp & (why == 0)
     why[seg & (thl > cap4)] = REASON_TRUNCATED
     why[seg & ((thl > rep4) | (thl < 20))] = REASON_MALFORMED
-    sp = _u16(t, 0)
-    dp = _u16(t, 2)
-    tun = udp & (why == 0) & (_TUNNEL_PORT.take(sp) | _TUNNEL_PORT.take(dp))
+    tun = udp & (why == 0) & (_TUNNEL_PORT.take(_u16(t, 0)) | _TUNNEL_PORT.take(_u16(t, 2)))
     if tun.any():
         why[tun] = REASON_SLOW
-    reason[ip] = why
+    return thl
+
+
+def _events(ip: np.ndarray, net: _IPColumns, v6: np.ndarray, t: np.ndarray, thl: np.ndarray,
+            rep4: np.ndarray, cap4: np.ndarray, later: np.ndarray) -> Events:
+    """The events of the packets that have a flow (``net.why`` is 0)."""
+    why, proto = net.why, net.proto
+    m = len(why)
+    tcp = proto == 6
+    udp = proto == 17
+    sctp = proto == 132
+    ports = (tcp | udp | sctp) & ~later
+    sp = _u16(t, 0)
+    dp = _u16(t, 2)
     ok = np.flatnonzero(why == 0)
     every = len(ok) == m
     tcp_ok = tcp if every else tcp.take(ok)
@@ -295,14 +337,14 @@ def _ip(buf: np.ndarray, off: np.ndarray, head: np.ndarray, caplen: np.ndarray,
 
     pay = pick((rep4 - (tcp * thl + udp * 8 + sctp * 12)) * (ports | tcp))
     flags = pick(_u16(t, 12) & 0x1FF)
-    bits = tcp_bits(flags, pay, ~pick(fragmented)) * tcp_ok
+    bits = tcp_bits(flags, pay, ~pick(net.fragmented)) * tcp_ok
     icmp_like = (proto == 1) | (proto == 58)
     has_type = icmp_like & (cap4 >= 2) & ~later
     icmp = ((sp + 1) * has_type - 1).astype(np.int32)
     keep_ports = pick(ports)
     return Events(
         ip if every else ip.take(ok), (pick(v6) * np.uint8(2) + np.uint8(4)).astype(np.uint8),
-        pick(proto).astype(np.uint8), pick(src), pick(dst),
+        pick(proto).astype(np.uint8), pick(net.src), pick(net.dst),
         ((pick(sp) + 1) * keep_ports - 1).astype(np.int32),
         ((pick(dp) + 1) * keep_ports - 1).astype(np.int32), bits,
         (pick(_u32(t, 4)) * tcp_ok).astype(np.uint32),
