@@ -30,7 +30,10 @@ _from_bytes = int.from_bytes
 
 
 def check_ip_option(name: str, value: Any) -> tuple[int, bytes]:
-    """An IPv4 option as (type, data): from raw bytes, an int (EOL 0, NOP 1) or a pair."""
+    """An IPv4 option: an option layer (``IPOption_RR()``, kept as it is), or (type, data)
+    from raw bytes, an int (EOL 0, NOP 1) or a pair."""
+    if isinstance(value, Layer) and getattr(value, "is_ip_option", False):
+        return value
     if isinstance(value, int) and not isinstance(value, bool) and value in (0, 1):
         return (value, b"")
     if isinstance(value, (bytes, bytearray)):
@@ -58,7 +61,11 @@ def encode_ip_options(options: list[tuple[int, bytes]] | None) -> bytes:
     if not options:
         return b""
     out = bytearray()
-    for kind, data in options:
+    for item in options:
+        if not isinstance(item, tuple):  # an option layer
+            out += item.build()
+            continue
+        kind, data = item
         if kind < 0:  # bytes that did not read as options: kept as they were
             out += data
         elif kind in (0, 1) and not data:
@@ -73,7 +80,15 @@ def encode_ip_options(options: list[tuple[int, bytes]] | None) -> bytes:
 def _options_length(options: list[tuple[int, bytes]] | None) -> int:
     """Bytes the options take before padding."""
     return sum(1 if kind in (0, 1) and not data else len(data) if kind < 0 else len(data) + 2
-               for kind, data in options or ())
+               for kind, data in map(option_pair, options or ()))
+
+
+def option_pair(option: Any) -> tuple[int, bytes]:
+    """An option as (type, data), whether a layer or already a pair."""
+    if isinstance(option, tuple):
+        return option
+    raw = option.build()
+    return (raw[0], raw[2:]) if raw and raw[0] not in (0, 1) else (raw[0] if raw else 0, b"")
 
 
 def decode_ip_options(raw: bytes) -> tuple[list[tuple[int, bytes]], str | None]:
@@ -187,7 +202,8 @@ class IP(Layer):
                 ihl = 5 + (_options_length(self.options) + 3) // 4
             length = max(self.len - 4 * ihl, 0)
         dst = inet_pton(AF_INET, self.dst)
-        routes = [data for kind, data in self.options or () if kind in (131, 137)]
+        routes = [data for kind, data in map(option_pair, self.options or ())
+                  if kind in (131, 137)]
         if len(routes) == 1 and len(routes[0]) >= 5:
             last = (len(routes[0]) - 1) // 4 * 4 + 1
             dst = routes[0][last - 4:last]
@@ -230,7 +246,11 @@ class IP(Layer):
     def decode_tail(self, buf: bytes, off: int) -> None:
         hl = (buf[off] & 0x0F) * 4
         if hl > 20:
-            opts, problem = decode_ip_options(buf[off + 20:off + hl])
+            # options read as option layers (IPOption_RR...), as Scapy reads them; their
+            # module is imported only when a header has options
+            from netprobe.packet.layers.ip_options import read_ip_options
+
+            opts, problem = read_ip_options(bytes(buf[off + 20:off + hl]))
             self.options = opts
             if problem:
                 self.note(problem)
