@@ -340,6 +340,8 @@ def ls(obj: Any = None, verbose: bool = False) -> None:
             print(f"{name:<10}: {cls.name}")
         return
     if isinstance(obj, type) and issubclass(obj, Layer):
+        for name, kind, d in obj.ls_leading:  # Scapy's fields kept elsewhere here
+            print(f"{name:<10} : {kind:<35} = ({str(_plain(d))!r})")
         for f in obj.fields_desc:
             d = obj.ls_defaults.get(f.name, f.default)
             print(f"{f.name:<10} : {_kind_name(obj, f):<35} = ({str(_plain(d))!r})")
@@ -348,6 +350,8 @@ def ls(obj: Any = None, verbose: bool = False) -> None:
         cur: Layer | None = obj
         while cur is not None:
             over = _overloads(cur)
+            for name, kind, d in type(cur).ls_leading:
+                print(f"{name:<10} : {kind:<35} = {d!r:<15} ({str(_plain(d))!r})")
             for f in type(cur).fields_desc:
                 v = getattr(cur, f.name)
                 if v is None and f.name in over:  # filled by the layer above, as in Scapy

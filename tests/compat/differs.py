@@ -12,6 +12,9 @@ DIFFERS: dict[tuple[str, str], str] = {
     ("semantics", "fields_dict"): "pkt.fields of a packet made in code leaves out IP's empty "
                                   "options, which Scapy 2.8 lists",
     ("semantics", "hide_defaults"): "IP proto is filled when built (no default of 0 to hide)",
+    ("fresh_tools", "fragment_reassemble"): "a reassembled IPv4 packet keeps its protocol "
+                                            "and upper layer (Scapy 2.8's comes back with "
+                                            "proto=0 and Raw)",
     ("semantics", "add_remove_payload"): "a payload assigned to ``pkt.payload`` knows the layer "
                                          "under it (Scapy's does not, and its summary loses "
                                          "the addresses)",

@@ -105,6 +105,7 @@ class DNS(Layer):
     """A DNS message; counts left unset are the lengths of ``qd``, ``an``, ``ns``, ``ar``."""
 
     packet_lists = frozenset(("qd", "an", "ns", "ar"))
+    ls_leading = (("length", "ShortField (Cond)", None),)
     ls_kinds = {"qdcount": "FieldLenField", "ancount": "FieldLenField",
                 "nscount": "FieldLenField", "arcount": "FieldLenField",
                 "qd": "_DNSPacketListField", "an": "_DNSPacketListField",
@@ -281,6 +282,8 @@ class DNSTCP(DNS):
     """A DNS message over TCP: ``length`` (computed when unset) then the message."""
 
     name = 'DNS'
+    ls_leading = ()
+    ls_kinds = {**DNS.ls_kinds, "length": "ShortField (Cond)"}
     fields = (ShortField("length", None), *DNS.fields)
     found_as = (DNS,)  # Scapy has one DNS class for both: pkt[DNS] finds this one
 

@@ -78,6 +78,10 @@ class Ether(Layer):
     def mysummary(self) -> str:
         from netprobe.packet.present import value_text
 
+        t = self.type
+        if isinstance(t, int) and t <= 1500 and self.is_dissected():
+            # an 802.3 length: Scapy reads such a frame as Dot3 and says so
+            return f"802.3 {self.src} > {self.dst}"
         return f"{self.src} > {self.dst} ({value_text(self, 'type')})"
 
     def answers(self, other: Layer) -> bool:
