@@ -162,6 +162,8 @@ class NTP(Packet):
     """What Scapy users type: ``NTP()`` is an ``NTPHeader``; ``pkt[NTP]`` finds one."""
 
     name = "NTP"
+    #: fields whose default is the time of building
+    clock_fields: tuple[str, ...] = ("orig", "sent")
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         if cls is NTP:

@@ -295,6 +295,8 @@ class SNMPtrapv1(ASN1Packet):
     """Trap-PDU of SNMPv1."""
 
     asn1_tag = 0xA4
+    #: fields whose default is the time of building
+    clock_fields = ("time_stamp",)
     fields_desc = [
         ASN1Field("enterprise", ASN1_OID("1.3"), ASN1_OID),
         ASN1Field("agent_addr", ASN1_IPADDRESS("0.0.0.0"), ASN1_IPADDRESS),
