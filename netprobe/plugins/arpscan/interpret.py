@@ -22,11 +22,14 @@ import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netprobe.engine.results import Result, Tag
 from netprobe.engine.runfile import SavedRun
 from netprobe.plugins.arpscan.plan import PROBE_OPTION
+
+if TYPE_CHECKING:
+    from netprobe.services.output import Output
 
 #: ``Result.tag``: which phase a result belongs to
 TAG_ARP = Tag("arp")
@@ -231,7 +234,7 @@ def report(saved: SavedRun, overrides: Mapping[str, Any] | None = None) -> Itera
     yield summary_record(hosts, options, saved.counters)
 
 
-def render(records: Sequence[Mapping[str, Any]], output: Any) -> None:
+def render(records: Sequence[Mapping[str, Any]], output: Output) -> None:
     """The terminal table of saved records (``netprobe interpret`` calls this)."""
     from netprobe.plugins.arpscan.render import show
 

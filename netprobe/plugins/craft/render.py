@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netprobe.packet.layer import Layer
 from netprobe.services.packetview import packet_text
+
+if TYPE_CHECKING:
+    from netprobe.services.output import Output
 
 
 def packet_line(n: int, packet: Layer, length: int, frag: tuple[int, int] | None = None) -> str:
@@ -52,7 +55,7 @@ def record_line(record: Mapping[str, Any]) -> str:
     return text + (f"  ({rtt:.3f} ms)" if isinstance(rtt, (int, float)) else "")
 
 
-def render(records: Iterable[Mapping[str, Any]], output: Any) -> None:
+def render(records: Iterable[Mapping[str, Any]], output: Output) -> None:
     """Print ``craft --sr`` records as text lines (the live run's terminal form)."""
     for record in records:
         if record.get("type") == "summary":

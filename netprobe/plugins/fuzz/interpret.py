@@ -24,11 +24,14 @@ Records, in order (``type`` first):
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netprobe.engine.results import Result, Tag
 from netprobe.engine.runfile import SavedRun
 from netprobe.plugins.fuzz.monitor import Monitor, parse_monitor
+
+if TYPE_CHECKING:
+    from netprobe.services.output import Output
 
 _UNTAGGED = Tag("")
 
@@ -170,7 +173,7 @@ def report(saved: SavedRun, overrides: dict[str, Any] | None = None) -> Iterator
     yield from reporter.finish(saved.counters, saved.extra)
 
 
-def render(records: Iterable[dict[str, Any]], output: Any) -> None:
+def render(records: Iterable[dict[str, Any]], output: Output) -> None:
     """Print records for a person, as the live run printed them on a terminal."""
     from netprobe.plugins.fuzz.render import record_line
 

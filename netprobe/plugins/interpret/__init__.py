@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from netprobe.cli_types import Duration, Suggest
 from netprobe.errors import UsageError
 from netprobe.services.plugin_record import Plugin
+
+if TYPE_CHECKING:
+    from netprobe.engine.results import Result
+    from netprobe.services.output import Output
 
 #: views every run can be seen through (``--as``); plugin names work too
 GENERIC_VIEWS = ("sr", "hosts", "routers")
@@ -122,7 +126,7 @@ def _interpreting(name: str) -> Plugin:
     return record
 
 
-def _cut(result: Any, timeout: float) -> Any:
+def _cut(result: Result, timeout: float) -> Result:
     """The result with an answer later than ``timeout`` turned into no answer."""
     from netprobe.engine.results import Result
 
@@ -133,13 +137,13 @@ def _cut(result: Any, timeout: float) -> Any:
     return cut
 
 
-def _generic(view: str, results: list) -> Iterator[dict[str, Any]]:
+def _generic(view: str, results: list[Result]) -> Iterator[dict[str, Any]]:
     from netprobe.plugins.interpret.views import VIEWS
 
     return VIEWS[view](results)
 
 
-def _print(output: Any, records: Iterator[dict[str, Any]]) -> None:
+def _print(output: Output, records: Iterator[dict[str, Any]]) -> None:
     if output.json:
         for record in records:
             output.emit(record)

@@ -26,11 +26,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netprobe.engine.results import Result, Tag
 from netprobe.packet.shape import ETHERTYPE_IPV4, MATCH_LINKS
 from netprobe.plugins.portscan.verdict import Verdict, connect_verdict, network_offset, tcp_verdict
+
+if TYPE_CHECKING:
+    from netprobe.engine.runfile import SavedRun
+    from netprobe.services.output import Output
 
 #: states in the order records and tables list them (and break ties for "dominant")
 STATE_ORDER = ("open", "closed", "filtered", "unfiltered", "open|filtered", "closed|filtered")
@@ -402,7 +406,7 @@ def only_open(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
             yield rec
 
 
-def interpret(saved: Any, overrides: dict[str, Any] | None = None,
+def interpret(saved: SavedRun, overrides: dict[str, Any] | None = None,
               ) -> tuple[dict[str, HostReport], list[dict[str, Any]]]:
     """The host reports and the records of a saved run (what both faces need)."""
     options = {**DEFAULT_OPTIONS, **(saved.options or {}), **(overrides or {})}
@@ -411,12 +415,12 @@ def interpret(saved: Any, overrides: dict[str, Any] | None = None,
                                dict(saved.extra or {})))
 
 
-def report(saved: Any, overrides: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+def report(saved: SavedRun, overrides: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
     """The records of a saved run (``netprobe interpret``), options overridden as asked."""
     yield from interpret(saved, overrides)[1]
 
 
-def render(records: list[dict[str, Any]], output: Any) -> None:
+def render(records: list[dict[str, Any]], output: Output) -> None:
     """Draw the records as tables on a terminal (``netprobe interpret`` calls this)."""
     from netprobe.plugins.portscan.render import render_records
 
