@@ -396,8 +396,10 @@ class BitField(ScapyField, F.BitField):
 
     @property
     def ls_kind(self) -> str:
-        """How ``ls()`` names the field's kind."""
-        return f"{type(self).__name__}  ({self.bits} bits)"
+        """How ``ls()`` names the field's kind (an enumerated one without its width)."""
+        if isinstance(self, BitEnumField):
+            return type(self).__name__
+        return f"{type(self).__name__}  ({self.bits} bit{'s' if self.bits > 1 else ''})"
 
     def randval(self) -> Any:
         return _rand_bits(self.bits)

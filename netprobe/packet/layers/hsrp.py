@@ -61,6 +61,7 @@ class HSRPmd5(Packet):
     """HSRP's MD5 authentication TLV; ``len`` left unset is the length after it (28)."""
 
     name = "HSRP MD5 Authentication"
+    ls_kinds = {"sourceip": "SourceIPField"}
     fields_desc = [
         ByteEnumField("type", 4, {4: "MD5 authentication"}),
         ByteField("len", None),

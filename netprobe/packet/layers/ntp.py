@@ -180,6 +180,7 @@ class NTPHeader(NTP):
 
     name = "NTPHeader"
     found_as = (NTP,)
+    ls_kinds = {"ref_id": "StrFixedLenEnumField (Cond)"}
     overloads_lower = True
     fields_desc = [
         BitEnumField("leap", 0, 2, LEAP_INDICATORS),

@@ -180,10 +180,27 @@ class ExceptionField(ASN1Field):
 _EXCEPTION_TAGS = (0x80, 0x81, 0x82)
 
 
+class _Shown:
+    """A default as ``ls()`` prints it (an ASN.1 value's repr, as Scapy's ``ls`` does)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return repr(self.value)
+
+
 class ASN1Packet(Packet):
     """A layer that is one BER encoding: its fields' encodings inside tag ``asn1_tag``."""
 
     asn1_tag = 0x30
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        desc = cls.__dict__.get("fields_desc")
+        if desc is not None:
+            cls.ls_defaults = {f.name: _Shown(f.default) for f in desc
+                               if isinstance(f.default, ASN1_Object)}
 
     def build_layer(self, payload: bytes) -> bytes:
         return encode_tlv(self.asn1_tag, super().build_layer(b"")) + payload
