@@ -23,6 +23,7 @@ import click
 import pytest
 
 from netprobe.services.plugin_index import (
+    PluginLoadError,
     as_plugin,
     history_plugin,
     interpreting_plugins,
@@ -87,6 +88,20 @@ def test_a_bare_click_command_is_a_plugin_with_a_command_only() -> None:
     assert (record.report, record.render, record.history_kind) == (None, None, None)
     with pytest.raises(TypeError, match="not a click command"):
         as_plugin(42)
+
+
+def test_a_broken_plugin_is_named_and_left_out_of_listings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dist = tmp_path / "np_broken-0.1.dist-info"
+    dist.mkdir()
+    (dist / "entry_points.txt").write_text("[netprobe.plugins]\nbroken = np_absent_mod:plugin\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "broken" in plugin_entry_points()
+    with pytest.raises(PluginLoadError, match="np_absent_mod") as caught:
+        load_plugin("broken")
+    assert caught.value.exit_code == 4
+    assert "broken" not in interpreting_plugins() and "portscan" in interpreting_plugins()
+    assert history_plugin("portscan") is not None
 
 
 # -- a third-party plugin, installed with pip ----------------------------------------------

@@ -8,6 +8,7 @@ plugins interpret saved runs, which one files history runs under a kind).
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from netprobe.errors import RuntimeProblem
@@ -24,14 +25,26 @@ class PluginLoadError(RuntimeProblem):
     """A subcommand's plugin could not be imported or is not a plugin record (exit 4)."""
 
 
-def plugin_entry_points() -> dict[str, IndexedEntryPoint]:
-    """Entry points by subcommand name; the first registration of a name wins."""
-    from netprobe.entry_index import entry_points
+#: the last scan of the installed distributions, for the ``sys.path`` it was made on
+_scanned: tuple[tuple[str, ...], dict[str, IndexedEntryPoint]] | None = None
 
-    found: dict[str, IndexedEntryPoint] = {}
-    for entry_point in entry_points(PLUGIN_GROUP):
-        found.setdefault(entry_point.name, entry_point)
-    return found
+
+def plugin_entry_points() -> dict[str, IndexedEntryPoint]:
+    """Entry points by subcommand name; the first registration of a name wins.
+
+    The distributions are read once per ``sys.path`` (a process installs no
+    plugin while it runs).
+    """
+    global _scanned
+    key = tuple(sys.path)
+    if _scanned is None or _scanned[0] != key:
+        from netprobe.entry_index import entry_points
+
+        found: dict[str, IndexedEntryPoint] = {}
+        for entry_point in entry_points(PLUGIN_GROUP):
+            found.setdefault(entry_point.name, entry_point)
+        _scanned = (key, found)
+    return dict(_scanned[1])
 
 
 def as_plugin(loaded: object) -> Plugin:
@@ -53,8 +66,10 @@ def load_plugin(name: str) -> Plugin | None:
     Raises :class:`PluginLoadError` (chained to the cause) when it cannot be loaded.
     """
     entry_point = plugin_entry_points().get(name)
-    if entry_point is None:
-        return None
+    return None if entry_point is None else _load(name, entry_point)
+
+
+def _load(name: str, entry_point: IndexedEntryPoint) -> Plugin:
     try:
         return as_plugin(entry_point.load())
     except Exception as exc:
@@ -65,13 +80,11 @@ def load_plugin(name: str) -> Plugin | None:
 def _loadable() -> dict[str, Plugin]:
     """Every record that loads, by subcommand name (broken plugins are left out)."""
     records: dict[str, Plugin] = {}
-    for name in plugin_entry_points():
+    for name, entry_point in plugin_entry_points().items():
         try:
-            record = load_plugin(name)
+            records[name] = _load(name, entry_point)
         except PluginLoadError:
             continue
-        if record is not None:
-            records[name] = record
     return records
 
 
