@@ -31,6 +31,17 @@ PACKETS = [
     'IP(src="198.18.0.2", dst="224.0.0.1", options=[IPOption_NOP()])/IGMP()',
     'Ether(src="02:00:00:00:00:01", dst="01:00:5e:01:02:03")/IP(src="198.18.0.2", '
     'dst="224.1.2.3")/IGMP(type=0x16, gaddr="224.1.2.3")',
+    # version 3 and router discovery
+    'IGMPv3_MQ()', 'IGMPv3_MQ(gaddr="224.1.2.3", s=1, qrv=2, qqic=125, srcaddrs=['
+    '"198.18.0.1", "198.18.0.2"], mrcode=100)', 'IGMPv3_MQ(mrcode=200)',
+    'IGMPv3_MQ(mrcode=40000, flags=8)',
+    'IGMPv3_MR(records=[IGMPv3_MR_Group(rtype=2, maddr="239.1.1.1", srcaddrs=["198.18.0.9"]), '
+    'IGMPv3_MR_Group(maddr="239.2.2.2")])', 'IGMPv3_MR(flags=0x8001)',
+    'IP(src="198.18.0.2", dst="224.0.0.22")/IGMPv3_MR(records=[IGMPv3_MR_Group('
+    'maddr="239.1.1.1")])', HOSTS + 'IGMPv3_MQ()',
+    'IGMPv3_MRA(advIntvl=20, qryIntvl=125, robust=2)', 'IGMPv3_MRS()', 'IGMPv3_MRT()',
+    'IGMPv3_MR_Group(auxdlen=1, maddr="239.1.1.1")', 'IGMPv3()', 'IGMPv3(type=0x22)',
+    'IGMP(type=0x30)', 'IGMPv3(type=0x32)',
 ]
 
 
@@ -39,9 +50,21 @@ def test_packet_is_scapys(expr: str) -> None:
     same_face(eval(expr, OURS), eval(expr, vars(scapy_all)))
 
 
-@pytest.mark.parametrize("kind", [0x11, 0x12, 0x16, 0x17, 0x99])
-def test_the_type_byte_chooses_the_class(kind: int) -> None:
-    data = bytes([kind, 0, 0, 0, 224, 0, 0, 9])
+@pytest.mark.parametrize("mrcode", [0, 127, 128, 129, 200, 255, 1000, 3000, 31744, 31745,
+                                    40000])
+def test_v3_query_codes_long_times_as_scapy(mrcode: int) -> None:
+    ours, theirs = ours_mod.IGMPv3_MQ(mrcode=mrcode), scapy_all.IGMPv3_MQ(mrcode=mrcode)
+    assert ours.mrcode == theirs.mrcode and bytes(ours) == bytes(theirs)
+
+
+@pytest.mark.parametrize(("kind", "size"), [(0x11, 8), (0x12, 8), (0x16, 8), (0x17, 8),
+                                            (0x99, 8), (0x11, 11), (0x11, 12), (0x11, 20),
+                                            (0x22, 8), (0x22, 16), (0x30, 8), (0x31, 4),
+                                            (0x32, 4)])
+def test_the_type_byte_chooses_the_class(kind: int, size: int) -> None:
+    data = bytes([kind, 0, 0, 0, 224, 0, 0, 9] + [0] * 12)[:size]
+    if kind == 0x22 and size == 16:
+        data = bytes.fromhex("220000000000000104010000ef010101")
     ours, theirs = ours_mod.IGMP(data), scapy_all.IGMP(data)
     assert type(ours).__name__ == type(theirs).__name__ and repr(ours) == repr(theirs)
     ip = bytes(scapy_all.IP(src="198.18.0.2", dst="224.0.0.9", proto=2) / data)
@@ -68,3 +91,7 @@ def test_malformed_igmp_never_raises() -> None:
     data = bytes(eval('Ether()/' + HOSTS + 'IGMP(type=0x16, gaddr="224.1.2.3")',
                       vars(scapy_all)))
     never_raises(mutations(data))
+    v3 = bytes(eval('Ether()/' + HOSTS + 'IGMPv3_MR(records=[IGMPv3_MR_Group(maddr="239.1.1.1", '
+                    'srcaddrs=["198.18.0.1", "198.18.0.2"]), IGMPv3_MR_Group()])',
+                    vars(scapy_all)))
+    never_raises(mutations(v3, count=500))

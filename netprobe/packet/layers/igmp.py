@@ -26,7 +26,8 @@ from netprobe.packet.layers.ip_options import IPOption_Router_Alert
 from netprobe.packet.packet_class import Packet
 from netprobe.packet.scapy_fields import ByteEnumField, ByteField, IPField, XShortField
 
-__all__ = ["IGMP", "IGMP_MQ", "IGMP_MR", "IGMPv2_LG", "IGMPv2_MR"]
+__all__ = ["IGMP", "IGMP_MQ", "IGMP_MR", "IGMPv2_LG", "IGMPv2_MR", "IGMPv3", "IGMPv3_MQ",
+           "IGMPv3_MR", "IGMPv3_MRA", "IGMPv3_MRS", "IGMPv3_MRT", "IGMPv3_MR_Group"]
 
 IGMP_PROTO = 2
 IGMP_TYPES = {0x11: "Group Membership Query", 0x12: "Version 1 - Membership Report",
@@ -57,6 +58,22 @@ class IGMP(Packet):
 
     name = "IGMPv1/v2 Membership Query"
     ip_frag_bound = False  # Scapy binds it on IP by proto alone: ``frag`` is not shown
+    # the version 3 classes' values (igmp_v3) live in these slots too: every IGMP class
+    # has one layout, so that a message read as IGMP can become the class its bytes name
+    __slots__ = (
+        "_f_flags",
+        "advIntvl",
+        "numgrp",
+        "numsrc",
+        "qqic",
+        "qrv",
+        "qryIntvl",
+        "records",
+        "reserved",
+        "robust",
+        "s",
+        "srcaddrs",
+    )
     fields_desc = [
         ByteEnumField("type", 0x11, IGMP_TYPES),
         MRCodeField("mrcode", None),
@@ -65,11 +82,11 @@ class IGMP(Packet):
     ]
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        if cls is IGMP:
-            kind = kwargs.get("type")
+        if cls.__name__ in ("IGMP", "IGMPv3"):
             if args and isinstance(args[0], (bytes, bytearray)) and args[0]:
-                kind = args[0][0]
-            cls = _BY_TYPE.get(kind, IGMP_MQ)  # a type given by name: a query, as Scapy
+                cls = class_for(args[0][0], len(args[0]))
+            else:  # a type given by name: a query, as in Scapy
+                cls = class_for(kwargs.get("type"), 8)
         return object.__new__(cls)
 
     def unset_mrcode(self) -> int:
@@ -77,7 +94,7 @@ class IGMP(Packet):
         return DEFAULT_QUERY_MRCODE if _type_number(self.type) == 0x11 else 0
 
     def build_layer(self, payload: bytes) -> bytes:
-        if self.mrcode is None:
+        if "mrcode" in type(self).fields_by_name and self.mrcode is None:
             self.mrcode = self.unset_mrcode()
             try:
                 return self.build_layer(payload)
@@ -91,9 +108,10 @@ class IGMP(Packet):
         return pkt + pay
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        # read as IGMP (IP's binding): become the class the type byte names
-        if type(self) is IGMP and end > off:
-            self.__class__ = _BY_TYPE.get(buf[off], IGMP_MQ)
+        # read as IGMP (IP's binding): become the class the type byte (and length) names
+        if type(self).__name__ in ("IGMP", "IGMPv3") and end > off:
+            self.__class__ = class_for(buf[off], end - off)
+            return self.parse(buf, off, end)
         return super().parse(buf, off, end)
 
     def mysummary(self) -> str:
@@ -115,6 +133,25 @@ class IGMP(Packet):
             ip.options = [IPOption_Router_Alert()]
 
 
+def mysummary_v3(self: Any) -> str:
+    """A version 3 message's summary: with the addresses of the IP header under it."""
+    from netprobe.packet.layers.igmp_v3 import IGMPV3_TYPES
+
+    kind = IGMPV3_TYPES.get(_type_number(self.type), str(self.type))
+    under = self._under
+    if isinstance(under, IP):
+        src = under.src if under.src is not None else under.shown_default("src")
+        return f"IGMPv3: {src} > {under.dst} {kind}"
+    return f"IGMPv3 {kind}"
+
+
+def class_for(kind: Any, length: int) -> type[IGMP]:
+    """The class for a message of this type (a query of 12 bytes or more is version 3)."""
+    if kind == 0x11 and length >= 12:
+        return IGMPv3_MQ
+    return _BY_TYPE.get(kind) or V3_BY_TYPE.get(kind) or IGMP_MQ
+
+
 def _type_number(kind: Any) -> Any:
     if isinstance(kind, str):
         for k, v in IGMP_TYPES.items():
@@ -127,12 +164,14 @@ class IGMP_MQ(IGMP):  # noqa: N801 - Scapy's names
     """A membership query (v1 or v2)."""
 
     name = "IGMPv1/v2 Membership Query"
+    found_as = (IGMP,)
 
 
 class IGMP_MR(IGMP):  # noqa: N801
     """A version 1 membership report."""
 
     name = "IGMPv1 Membership Report"
+    found_as = (IGMP,)
     fields_desc = [ByteEnumField("type", 0x12, IGMP_TYPES), *IGMP.fields_desc[1:]]
 
 
@@ -140,6 +179,7 @@ class IGMPv2_MR(IGMP):  # noqa: N801
     """A version 2 membership report."""
 
     name = "IGMPv2 Membership Report"
+    found_as = (IGMP,)
     fields_desc = [ByteEnumField("type", 0x16, IGMP_TYPES), *IGMP.fields_desc[1:]]
 
 
@@ -147,6 +187,7 @@ class IGMPv2_LG(IGMP):  # noqa: N801
     """A version 2 leave group message."""
 
     name = "IGMPv2 Leave Group"
+    found_as = (IGMP,)
     fields_desc = [ByteEnumField("type", 0x17, IGMP_TYPES), *IGMP.fields_desc[1:]]
 
 
@@ -166,6 +207,18 @@ def _on_stack(lower: Layer, upper: Layer) -> None:
 
 _layer.ON_STACK = _on_stack
 
+from netprobe.packet.layers.igmp_v3 import (  # noqa: E402 - they build on the classes above
+    V3_BY_TYPE,
+    IGMPv3,
+    IGMPv3_MQ,
+    IGMPv3_MR,
+    IGMPv3_MR_Group,
+    IGMPv3_MRA,
+    IGMPv3_MRS,
+    IGMPv3_MRT,
+)
+
 bind_layers(IP, IGMP, proto=IGMP_PROTO)
-for _cls in (IGMP_MQ, IGMP_MR, IGMPv2_MR, IGMPv2_LG):
+for _cls in (IGMP_MQ, IGMP_MR, IGMPv2_MR, IGMPv2_LG, IGMPv3, IGMPv3_MQ, IGMPv3_MR, IGMPv3_MRA,
+             IGMPv3_MRS, IGMPv3_MRT):
     bind_layers(IP, _cls, proto=IGMP_PROTO)
