@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +18,12 @@ from netprobe.errors import (
     UsageError,
 )
 from netprobe.services.plugin_record import Plugin
+
+if TYPE_CHECKING:  # imported when the command runs, not when the CLI starts
+    from netprobe.services.packet_show import PacketShow
+    from netprobe.wire.bpf import CompiledFilter
+    from netprobe.wire.pcapfile.reader import CaptureReader
+    from netprobe.wire.pcapfile.record import CaptureRecord
 
 _CAPTURE_NAME = re.compile(r"\.(pcap|pcapng|cap|dmp|trace|ntar|erf)(\.gz)?$", re.IGNORECASE)
 
@@ -86,17 +92,9 @@ def command(ctx: click.Context, words: tuple[str, ...], read_files: tuple[str, .
     the exit status is then 4. A failure to write OUT stops the command and
     leaves nothing at OUT.
     """
-    from netprobe.packet import LINKTYPES, dissect
     from netprobe.packet.optional_layers import load_all
     from netprobe.services.output import Output
-    from netprobe.services.packetview import (
-        hex_lines,
-        link_header_length,
-        packet_line,
-        packet_record,
-        time_stamp,
-    )
-    from netprobe.wire.pcapfile import open_capture
+    from netprobe.services.packet_show import PacketShow
 
     load_all()  # what Scapy dissects only once loaded (HTTP, MPLS): all of it here
 
@@ -112,80 +110,104 @@ def command(ctx: click.Context, words: tuple[str, ...], read_files: tuple[str, .
     output = Output.current()
     if as_json is not None:
         output.json = as_json
-    filters: dict[int, Any] = {}
     if bpf is not None:
         _check_syntax(bpf)
-    writer = _Writer(out) if out else None
-    n = 0
-    failed = False
-    unknown: set[tuple[str, int]] = set()
-    first_ns: int | None = None
-    previous_ns: int | None = None
-    try:
-        for path in files:
-            try:
-                with open_capture(path) as reader:
-                    _warn_reserved_bits(path, reader)
-                    for rec in reader:
-                        if bpf is not None:
-                            flt = filters.get(rec.linktype)
-                            if flt is None:
-                                flt = filters[rec.linktype] = _compile(bpf, rec.linktype)
-                            if not flt.matches(rec.data):
-                                continue
-                        n += 1
-                        if writer is not None:
-                            writer.add(rec)
-                        if rec.linktype not in LINKTYPES and (path, rec.linktype) not in unknown:
-                            # shown as Raw all the same; said once per file, and exit 4
-                            unknown.add((path, rec.linktype))
-                            failed = True
-                            click.echo(f"netprobe: error: {path}: unknown link type "
-                                       f"{rec.linktype}; its packets are shown as Raw",
-                                       err=True)
-                        pkt = dissect(rec.data, rec.linktype, rec.wirelen)
-                        if output.json:
-                            output.emit(packet_record(n, rec.ts_str, rec.wirelen, rec.caplen,
-                                                      rec.linktype, pkt))
-                        else:
-                            ts_ns = rec.ts_ns
-                            first_ns = ts_ns if first_ns is None else first_ns
-                            ts = time_stamp(ts_ns, tstamp, previous_ns, first_ns)
-                            previous_ns = ts_ns
-                            output.line(packet_line(n, ts, rec.wirelen, pkt, link))
-                            if hexdump:
-                                skip = 0 if hexdump > 1 else link_header_length(pkt, rec.data)
-                                for text in hex_lines(rec.data[skip:]):
-                                    output.line(text)
-                        if count is not None and n >= count:
-                            break
-            except CaptureFileError as exc:
-                failed = True
-                click.echo(f"netprobe: error: {exc}", err=True)
-            except BrokenPipeError:
-                raise  # our reader (head, less) went away: the CLI ends quietly
-            except OSError as exc:
-                failed = True
-                click.echo(f"netprobe: error: {path}: {exc.strerror or exc}", err=True)
-            if count is not None and n >= count:
-                break
-        if writer is not None:
-            writer.close()
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
+    view = PacketShow(output, link, hexdump, tstamp)
+    reading = _Reading(view, bpf, count, _Writer(out) if out else None)
+    reading.run(files)
     sys.stdout.flush()
+    n = reading.n
     click.echo(f"{n} packet{'' if n == 1 else 's'}", err=True)
-    if failed:
+    if reading.failed:
         ctx.exit(EXIT_RUNTIME)
+
+
+class _Reading:
+    """Reads the files in turn: filters, writes, shows; counts packets and failures."""
+
+    def __init__(self, view: PacketShow, bpf: str | None, count: int | None,
+                 writer: _Writer | None) -> None:
+        from netprobe.packet import LINKTYPES, dissect
+
+        self.linktypes = LINKTYPES
+        self.dissect = dissect
+        self.view = view
+        self.bpf = bpf
+        self.count = count
+        self.writer = writer
+        self.filters: dict[int, CompiledFilter] = {}
+        self.unknown: set[tuple[str, int]] = set()
+        self.n = 0
+        self.failed = False
+
+    def run(self, files: list[str]) -> None:
+        """Read every file (until ``count`` packets); OUT is finished, or left empty."""
+        writer = self.writer
+        try:
+            for path in files:
+                self._read_file(path)
+                if self.count is not None and self.n >= self.count:
+                    break
+            if writer is not None:
+                writer.close()
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
+
+    def _read_file(self, path: str) -> None:
+        """One file's packets; a damaged or unreadable file is one error line."""
+        from netprobe.wire.pcapfile import open_capture
+
+        try:
+            with open_capture(path) as reader:
+                _warn_reserved_bits(path, reader)
+                for rec in reader:
+                    if self._keep(rec):
+                        self._take(path, rec)
+                        if self.count is not None and self.n >= self.count:
+                            break
+        except CaptureFileError as exc:
+            self.failed = True
+            click.echo(f"netprobe: error: {exc}", err=True)
+        except BrokenPipeError:
+            raise  # our reader (head, less) went away: the CLI ends quietly
+        except OSError as exc:
+            self.failed = True
+            click.echo(f"netprobe: error: {path}: {exc.strerror or exc}", err=True)
+
+    def _keep(self, rec: CaptureRecord) -> bool:
+        """Whether ``rec`` passes the filter (compiled once per link type)."""
+        if self.bpf is None:
+            return True
+        flt = self.filters.get(rec.linktype)
+        if flt is None:
+            flt = self.filters[rec.linktype] = _compile(self.bpf, rec.linktype)
+        return flt.matches(rec.data)
+
+    def _take(self, path: str, rec: CaptureRecord) -> None:
+        """Write, dissect and show one packet that passed the filter."""
+        self.n += 1
+        if self.writer is not None:
+            self.writer.add(rec)
+        if rec.linktype not in self.linktypes and (path, rec.linktype) not in self.unknown:
+            # shown as Raw all the same; said once per file, and exit 4
+            self.unknown.add((path, rec.linktype))
+            self.failed = True
+            click.echo(f"netprobe: error: {path}: unknown link type "
+                       f"{rec.linktype}; its packets are shown as Raw", err=True)
+        pkt = self.dissect(rec.data, rec.linktype, rec.wirelen)
+        if self.view.json:
+            self.view.record(self.n, rec.ts_str, rec.wirelen, rec.caplen, rec.linktype, pkt)
+        else:
+            self.view.line(self.n, rec.ts_ns, rec.wirelen, rec.data, pkt)
 
 
 #: bits of a pcap header's link-type field that must be zero (pcap spec: 16-25)
 _RESERVED_LINKTYPE_BITS = 0x03FF0000
 
 
-def _warn_reserved_bits(path: str, reader: Any) -> None:
+def _warn_reserved_bits(path: str, reader: CaptureReader) -> None:
     """Say so when a pcap's link-type field has reserved bits set (read as its low 16 bits)."""
     header = getattr(reader, "header", None)
     field = getattr(header, "linktype_field", None)
@@ -211,7 +233,7 @@ def _check_syntax(expr: str) -> None:
         compile_filter(expr, 101)
 
 
-def _compile(expr: str, linktype: int) -> Any:
+def _compile(expr: str, linktype: int) -> CompiledFilter:
     from netprobe.wire.bpf import compile_filter
 
     try:
@@ -240,14 +262,14 @@ class _Writer:
         self.ifaces: dict[int, int] = {}
         self.pcapng = path.endswith(".pcapng")
 
-    def add(self, rec: Any) -> None:
+    def add(self, rec: CaptureRecord) -> None:
         """Write one record (opening OUT on the first)."""
         try:
             self._add(rec)
         except (OSError, CaptureFileError) as exc:
             raise OutputFileError(_output_problem(self.path, exc)) from exc
 
-    def _add(self, rec: Any) -> None:
+    def _add(self, rec: CaptureRecord) -> None:
         from netprobe.wire.pcapfile import PcapngWriter, PcapWriter
 
         if self.writer is None:

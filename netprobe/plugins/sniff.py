@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
 from netprobe.cli_types import AliasedOption, Duration, packet_view_options
 from netprobe.errors import UsageError
 from netprobe.services.plugin_record import Plugin
+
+if TYPE_CHECKING:  # imported when the command runs, not when the CLI starts
+    from netprobe.services.packet_show import PacketShow
+    from netprobe.wire.capture import Capture
+    from netprobe.wire.pcapfile import PcapngWriter
 
 
 @click.command("sniff")
@@ -43,17 +49,9 @@ def command(expression: tuple[str, ...], iface: str | None, bpf: str | None,
     the end, on stderr, as tcpdump: "N packets captured", "N packets received
     by filter", "N packets dropped by kernel".
     """
-    from netprobe.packet import dissect
     from netprobe.packet.optional_layers import load_all
     from netprobe.services.output import Output
-    from netprobe.services.packetview import (
-        hex_lines,
-        link_header_length,
-        packet_line,
-        packet_record,
-        time_stamp,
-    )
-    from netprobe.wire import iface as iface_mod
+    from netprobe.services.packet_show import PacketShow
     from netprobe.wire.capture import Capture
     from netprobe.wire.privileges import require_raw_sockets
 
@@ -67,58 +65,17 @@ def command(expression: tuple[str, ...], iface: str | None, bpf: str | None,
     if as_json is not None:
         output.json = as_json
     require_raw_sockets("capturing packets", "run as root")
-    name = iface
-    if name is None:
-        gw = iface_mod.default_gateway(4) or iface_mod.default_gateway(6)
-        name = getattr(gw, "iface", None) or "any"
-    else:
-        iface_mod.require_interface(name) if name != "any" else None
-    writer = None
-    n = 0
-    interrupted = False
-    first_ns: int | None = None
-    previous_ns: int | None = None
+    name = _interface(iface)
+    show = PacketShow(output, link, hexdump, tstamp)
     deadline = None if max_time is None else time.monotonic() + max_time
     with Capture(name, bpf, timeout_ms=20) as cap:
+        writer = None
         if out:
             from netprobe.wire.pcapfile import PcapngWriter
 
             writer = PcapngWriter(out)
             writer.add_interface(cap.linktype, name=name)
-        try:
-            while deadline is None or time.monotonic() < deadline:
-                for ts, frame in cap.read_batch(256):
-                    n += 1
-                    ns = round(ts * 1e9)
-                    if writer is not None:
-                        writer.write(frame, ns // 10**9, ns % 10**9, 10**9)
-                    pkt = dissect(frame, cap.linktype)
-                    if output.json:
-                        ts_str = f"{ns // 10**9}.{ns % 10**9 // 1000:06d}"
-                        output.emit(packet_record(n, ts_str, len(frame), len(frame),
-                                                  cap.linktype, pkt))
-                    else:
-                        first_ns = ns if first_ns is None else first_ns
-                        stamp = time_stamp(ns, tstamp, previous_ns, first_ns)
-                        previous_ns = ns
-                        output.line(packet_line(n, stamp, len(frame), pkt, link))
-                        if hexdump:
-                            skip = 0 if hexdump > 1 else link_header_length(pkt, frame)
-                            for text in hex_lines(frame[skip:]):
-                                output.line(text)
-                    if count is not None and n >= count:
-                        break
-                else:
-                    continue
-                break
-        except KeyboardInterrupt:
-            interrupted = True
-        except BaseException:
-            if writer is not None:
-                writer.abort()
-            raise
-        if writer is not None:
-            writer.close()
+        n, interrupted = _capture(cap, show, writer, count, deadline)
         stats = cap.stats()
     sys.stdout.flush()
     for line in count_lines(n, stats.received, stats.dropped + stats.if_dropped):
@@ -126,6 +83,57 @@ def command(expression: tuple[str, ...], iface: str | None, bpf: str | None,
     output.stderr.flush()
     if interrupted:
         raise KeyboardInterrupt  # the root command's Ctrl-C ending: one line, exit 130
+
+
+def _interface(name: str | None) -> str:
+    """The interface to capture on: the one asked for, else the default route's, else any."""
+    from netprobe.wire import iface as iface_mod
+
+    if name is None:
+        gw = iface_mod.default_gateway(4) or iface_mod.default_gateway(6)
+        return getattr(gw, "iface", None) or "any"
+    if name != "any":
+        iface_mod.require_interface(name)
+    return name
+
+
+def _capture(cap: Capture, show: PacketShow, writer: PcapngWriter | None, count: int | None,
+             deadline: float | None) -> tuple[int, bool]:
+    """Show (and write) packets until ``count``, ``deadline`` or Ctrl-C: (packets, Ctrl-C).
+
+    The capture file is finished, or left out when anything but Ctrl-C ends it.
+    """
+    from netprobe.packet import dissect
+
+    n = 0
+    interrupted = False
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            for ts, frame in cap.read_batch(256):
+                n += 1
+                ns = round(ts * 1e9)
+                if writer is not None:
+                    writer.write(frame, ns // 10**9, ns % 10**9, 10**9)
+                pkt = dissect(frame, cap.linktype)
+                if show.json:
+                    ts_str = f"{ns // 10**9}.{ns % 10**9 // 1000:06d}"
+                    show.record(n, ts_str, len(frame), len(frame), cap.linktype, pkt)
+                else:
+                    show.line(n, ns, len(frame), frame, pkt)
+                if count is not None and n >= count:
+                    break
+            else:
+                continue
+            break
+    except KeyboardInterrupt:
+        interrupted = True
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if writer is not None:
+        writer.close()
+    return n, interrupted
 
 
 def count_lines(captured: int, received: int, dropped: int) -> list[str]:
