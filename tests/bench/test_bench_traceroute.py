@@ -25,7 +25,9 @@ after the routers' limiters have refilled (``REFILL_SECONDS``):
 
 Wall time is the whole command (interpreter start and imports included, which
 is what a user waits for); an interpreter that only imports what a trace
-imports shows how much of netprobe's is start-up.
+imports shows how much of netprobe's is start-up, and one more ``--multipath``
+run with ``--debug`` (limiters refilled) shows the fixed costs the command
+counts itself: capture open and close, final waits (``netprobe/costs.py``).
 """
 
 from __future__ import annotations
@@ -60,6 +62,10 @@ IMPORTS = ("import netprobe.cli, netprobe.plugins.traceroute.trace_command, "
 _ADDR = re.compile(r"\d+\.\d+\.\d+\.\d+|[0-9a-f]*:[0-9a-f:]+")
 _MTR_HOP = re.compile(r"^\s*(\d+)\.\|--\s+(\S+)")
 _MTR_MORE = re.compile(r"^\s+(\d+\.\d+\.\d+\.\d+)\s*$")
+#: one row of --debug's fixed-cost table: "netprobe:   final wait   36.1  3"
+_COST = re.compile(r"^netprobe:\s+(\S[^\d]*?)\s+([\d.]+)\s+(\d+)$")
+#: the fixed costs of a trace that are not start-up (what the probing itself pays)
+PROBING_COSTS = ("capture open", "capture close", "final wait")
 
 
 def timed(work: Callable[[], subprocess.CompletedProcess]) -> tuple[float, Any]:
@@ -76,6 +82,18 @@ def netprobe_hops(out: str) -> dict[int, set[str]]:
 def netprobe_probing(out: str) -> float:
     """The probing time netprobe reports (all waves and pauses, no start-up)."""
     return float(json.loads(out.splitlines()[-1])["elapsed_s"])
+
+
+def fixed_costs(lab: LabHandle, dst: str) -> dict[str, float]:
+    """ms per fixed cost of one ``--multipath`` trace, as its ``--debug`` table says."""
+    done = lab.netprobe("--debug", "--json", "traceroute", "--multipath", dst)
+    assert done.returncode == 0, done.stderr
+    costs = {}
+    for line in done.stderr.splitlines():
+        row = _COST.match(line)
+        if row:
+            costs[row.group(1)] = float(row.group(2))
+    return costs
 
 
 def traceroute8_hops(out: str) -> dict[int, set[str]]:
@@ -171,6 +189,8 @@ def test_traceroute_with_rate_limits_against_traceroute8_and_mtr(
             multipath[tool].append({"wall": wall, "exact": exact(lab, hops), "traces": 1,
                                     "branches": len(hops.get(ecmp, ())), "probing": inproc})
     imports = min(timed(lambda: lab.python(IMPORTS))[0] for _ in range(REPEATS))
+    time.sleep(REFILL_SECONDS)
+    costs = fixed_costs(lab, dst)
 
     b2b = {t: figures(r) for t, r in triples.items()}
     mp = {t: figures(r) for t, r in multipath.items()}
@@ -199,6 +219,10 @@ def test_traceroute_with_rate_limits_against_traceroute8_and_mtr(
             higher_is_better=False, target=f"<= {TARGET_S} s",
             met=ours_mp["probing"] <= TARGET_S,
             note="elapsed_s; the wall time above adds the interpreter's start-up"),
+        Row("multipath, full limiters: fixed costs of the probing", "ms",
+            sum(costs.get(name, 0.0) for name in PROBING_COSTS), {}, higher_is_better=False,
+            note="--debug: " + ", ".join(f"{name} {costs.get(name, 0.0):.1f} ms"
+                                         for name in PROBING_COSTS)),
         Row("multipath, full limiters: ECMP branches, worst run", "branches",
             ours_mp["branches"], {t: mp[t]["branches"] for t in peers},
             target="2 in every run", met=ours_mp["branches"] == 2),
