@@ -140,6 +140,10 @@ class LinkAddrField(BytesField):
             raise UsageError(f"{self.name}: {len(value)} bytes do not fit in {size}")
         return value
 
+    def i2repr(self, layer: Any, value: Any) -> str:
+        # Scapy's fixed-size string: shown without the zero bytes that pad it
+        return repr(bytes(value).rstrip(b"\x00")) if isinstance(value, bytes) else repr(value)
+
 
 # -- VLAN tags ------------------------------------------------------------------------------------
 class Dot1Q(Layer):
@@ -370,6 +374,15 @@ class _Cooked(Layer):
     """What SLL and SLL2 share: the protocol dispatch and the sender's address."""
 
     __slots__ = ()
+    # as Scapy shows them: the hardware type as a number in hex, the protocol in hex
+    # when it has no name
+    hex_fields = frozenset(("lladdrtype", "proto"))
+    ls_kinds = {"lladdrtype": "XShortField", "proto": "XShortEnumField",
+                "src": "StrFixedLenField"}
+    ls_defaults = {"proto": 0x0800}
+
+    def shown_names(self, name: str) -> Any:
+        return None if name == "lladdrtype" else super().shown_names(name)
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         if self.lladdrtype == _ARPHRD_NETLINK:
@@ -498,6 +511,12 @@ Loopback.__init__ = _init_checking_each(Loopback.__init__)  # type: ignore[metho
 
 
 # -- PPP ------------------------------------------------------------------------------------------
+def _ppp_protocol_names() -> dict[int, str]:
+    from netprobe.packet.layers.ppp_control import PPP_PROTOCOL_NAMES
+
+    return PPP_PROTOCOL_NAMES
+
+
 class HDLC(Layer):
     """The HDLC-like address and control bytes in front of PPP (RFC 1662): FF 03."""
 
@@ -514,6 +533,8 @@ class PPP(Layer):
 
     name = 'PPP Link Layer'
     fields = (ShortField("proto", None, names=PPP_PROTOCOLS),)
+    #: Scapy shows IANA's names for the protocol numbers (``ppp_control.py`` holds them)
+    shown_tables = {"proto": lambda: _ppp_protocol_names()}
     payload_fields = ("proto",)
     payload_defaults = {"proto": 0x0021}
     __slots__ = ("_short",)
