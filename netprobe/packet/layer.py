@@ -732,10 +732,30 @@ ON_STACK: Any = None
 BUILD_BINDINGS: dict[tuple[type, type], dict[str, int]] = {}
 
 
+#: classes whose ``bound_in`` module has been imported (or that have none)
+_BOUND_TRIED: set[type] = set()
+
+
+def bindings_of(lower: type, upper: type) -> dict[str, int] | None:
+    """The values ``upper`` fills in ``lower`` when built (None if unbound). A class
+    bound in its family module (``bound_in``) has that module imported first, so that
+    a program importing the class's own module builds what ``netprobe.all`` builds."""
+    d = BUILD_BINDINGS.get((lower, upper))
+    if d is None and (lower not in _BOUND_TRIED or upper not in _BOUND_TRIED):
+        for cls in (lower, upper):
+            if cls not in _BOUND_TRIED:
+                _BOUND_TRIED.add(cls)
+                module = getattr(cls, "bound_in", "")
+                if module:
+                    __import__(module)
+        d = BUILD_BINDINGS.get((lower, upper))
+    return d
+
+
 def _upper_value(layer: Layer, name: str) -> int:
     p = layer._payload
     if p is not None:
-        d = BUILD_BINDINGS.get((type(layer), type(p)))
+        d = bindings_of(type(layer), type(p))
         if d is not None and name in d:
             return d[name]
     return type(layer).payload_defaults.get(name, 0)
@@ -771,6 +791,9 @@ class Layer(metaclass=LayerMeta):
     payload_defaults: ClassVar[dict[str, int]] = {}
     #: other fields that read, while unset, as ``shown_default`` gives (source addresses)
     computed_fields: ClassVar[tuple[str, ...]] = ()
+    #: the module whose ``bind_layers`` calls bind this class, when not its own (imported
+    #: before a binding lookup misses: see ``bindings_of``)
+    bound_in: ClassVar[str] = ""
     #: private slots (wire details that are not fields) that copies keep
     keep_slots: ClassVar[tuple[str, ...]] = ()
     #: fields tried in order to choose the next layer while dissecting
@@ -1416,7 +1439,7 @@ class Layer(metaclass=LayerMeta):
             over = self.overloaded_by(upper)
             if name in over:
                 return over[name]
-            d = BUILD_BINDINGS.get((type(self), type(upper)))
+            d = bindings_of(type(self), type(upper))
             if d and name in d:
                 return d[name]
         if name in type(self).payload_fields:

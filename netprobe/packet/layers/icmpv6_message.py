@@ -40,6 +40,7 @@ class ICMPv6Message(Layer):
     """Base of the ICMPv6 classes. ``cksum`` fills itself from the pseudo-header below."""
 
     hex_fields = frozenset(("cksum", "id", "seq", "unused", "res"))
+    bound_in = "netprobe.packet.layers.icmpv6"
 
     #: the payload is a quoted packet (error messages)
     quotes_packet = False

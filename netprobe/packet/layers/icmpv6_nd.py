@@ -9,6 +9,7 @@ class's layout is kept whole as ``ICMPv6NDOptUnknown``.
 from __future__ import annotations
 
 from socket import AF_INET6, inet_pton
+from typing import Any
 
 from netprobe.packet.field import (
     BitField,
@@ -89,6 +90,12 @@ class ICMPv6ND_RA(NDMessage):  # noqa: N801 - Scapy's name
     def answers(self, other: Layer) -> bool:
         return isinstance(other, ICMPv6ND_RS)
 
+    def mysummary(self) -> str:
+        """Scapy's summary: lifetime, hop limit, preference and the M, O, H flags."""
+        prf = RA_PREFERENCES.get(self.prf, self.prf)
+        return (f"{self.name} Lifetime {self.routerlifetime} Hop Limit {self.chlim} "
+                f"Preference {prf} Managed {self.M} Other {self.O} Home {self.H}")
+
     def summary_part(self) -> str:
         return f"ICMPv6ND_RA lifetime={self.routerlifetime}"
 
@@ -154,6 +161,9 @@ class ICMPv6ND_Redirect(NDMessage):  # noqa: N801 - Scapy's name
     )
     hex_fields = frozenset(("cksum", "res"))
 
+    def mysummary(self) -> str:
+        return ""  # Scapy's Redirect says only its class name
+
 
 # -- options ----------------------------------------------------------------------------------
 class NDOption(Layer):
@@ -214,6 +224,10 @@ class ICMPv6NDOptSrcLLAddr(NDOption):
 
     name = 'ICMPv6 Neighbor Discovery Option - Source Link-Layer Address'
     fields = (ByteField("type", 1), ByteField("len", 1), MACField("lladdr", None))
+    ls_kinds = {"lladdr": "SourceMACField"}
+
+    def shown_default(self, name: str) -> Any:
+        return "00:00:00:00:00:00" if name == "lladdr" else None
 
     def summary_part(self) -> str:
         return f"{type(self).__name__} {self.lladdr}"
@@ -229,6 +243,8 @@ class ICMPv6NDOptDstLLAddr(NDOption):
     name = 'ICMPv6 Neighbor Discovery Option - Destination Link-Layer Address'
     fields = (ByteField("type", 2), ByteField("len", 1), MACField("lladdr", None))
 
+    ls_kinds = ICMPv6NDOptSrcLLAddr.ls_kinds
+    shown_default = ICMPv6NDOptSrcLLAddr.shown_default
     summary_part = ICMPv6NDOptSrcLLAddr.summary_part
     mysummary = ICMPv6NDOptSrcLLAddr.mysummary
 
@@ -250,6 +266,7 @@ class ICMPv6NDOptPrefixInfo(NDOption):
         IntField("res2", 0),
         IPv6Field("prefix", "::"),
     )
+    hex_fields = frozenset(("validlifetime", "preferredlifetime", "res2"))
 
     def summary_part(self) -> str:
         return f"ICMPv6NDOptPrefixInfo {self.prefix}/{self.prefixlen}"
@@ -270,6 +287,7 @@ class ICMPv6NDOptMTU(NDOption):
         ShortField("res", 0),
         IntField("mtu", 1280),
     )
+    hex_fields = frozenset(("res",))
 
     def mysummary(self) -> str:
         """Scapy's summary: the option's name and the MTU."""

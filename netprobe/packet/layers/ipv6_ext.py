@@ -48,6 +48,7 @@ class ExtensionHeader(Layer):
     """Base of the headers that sit between IPv6 and its upper layer."""
 
     is_extension_header = True
+    bound_in = "netprobe.packet.layers.ipv6"
     #: ``ls()`` shows Scapy's default next header: 59, nothing follows
     ls_defaults = {"nh": 59}
 

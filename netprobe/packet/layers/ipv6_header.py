@@ -17,7 +17,7 @@ from typing import Any
 
 from netprobe.packet.checksum import pseudo_header_v6
 from netprobe.packet.field import BitField, ByteField, IPv6Field, ShortField
-from netprobe.packet.layer import BUILD_BINDINGS, Layer, LengthNote, Truncated
+from netprobe.packet.layer import BUILD_BINDINGS, Layer, LengthNote, Truncated, bindings_of
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.route import resolve_source, source_or_none
 
@@ -56,7 +56,7 @@ def upper_nh(layer: Layer) -> int:
         return NO_NEXT_HEADER
     up = type(p)
     for key in ((type(layer), up), (IPv6, up)):
-        d = BUILD_BINDINGS.get(key)
+        d = bindings_of(*key)
         if d is not None and "nh" in d:
             return d["nh"]
     d = BUILD_BINDINGS.get((IP, up))
@@ -143,6 +143,7 @@ class IPv6(Layer):
         IPv6Field("src", None),
         IPv6Field("dst", "::1"),
     )
+    bound_in = "netprobe.packet.layers.ipv6"
     payload_fields = ("nh", "hlim")
     computed_fields = ("src",)
     payload_defaults = {"nh": NO_NEXT_HEADER, "hlim": 64}

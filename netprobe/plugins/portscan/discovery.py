@@ -80,7 +80,7 @@ def plan_link(host: str, link: Link) -> object:
     """The layer-2 probe of a host on our link: ARP request or neighbour solicitation."""
     from netprobe.packet.layers.arp import ARP
     from netprobe.packet.layers.ether import Ether
-    from netprobe.packet.layers.icmpv6_nd import ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr
+    from netprobe.packet.layers.icmpv6 import ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr
     from netprobe.packet.layers.ipv6 import IPv6
 
     if ip_address(host).version == 4:
