@@ -35,7 +35,7 @@ GLOBAL: tuple[tuple[str, str], ...] = (
 WORDS: tuple[Word, ...] = (
     Word("interface to send or capture on", ("-i", "--iface"), "IFACE",
          {"arpscan": "iface", "craft": "iface", "fuzz": "iface", "portscan": "iface",
-          "sniff": "iface"}, old=("-I", "--interface")),
+          "sniff": "iface", "traceroute": "iface"}, old=("-I", "--interface")),
     Word("how long to wait for an answer", ("-W", "--timeout"), "DURATION",
          {"arpscan": "timeout", "craft": "timeout", "fuzz": "timeout",
           "interpret": "timeout", "traceroute": "wait"}, old=("--wait",)),
