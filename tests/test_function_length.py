@@ -32,7 +32,6 @@ ALLOWED: dict[str, str] = {
     "netprobe/plugins/portscan/command.py:_scan_and_print": "not split yet",
     "netprobe/plugins/portscan/command.py:command": "not split yet",
     "netprobe/plugins/portscan/connect_scan.py:connect_scan": "not split yet",
-    "netprobe/reference/bash.py:render": "not split yet",
     "netprobe/wire/connect.py:connect_many": "not split yet",
 }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shlex
 
-from netprobe.reference.tree import CommandInfo
+from netprobe.reference.tree import CommandInfo, ValueInfo
 
 HEADER = """\
 # bash completion for netprobe
@@ -27,44 +27,58 @@ def _words(words: list[str]) -> str:
     return shlex.quote(" ".join(shlex.quote(word) for word in words))
 
 
-def render(tree: CommandInfo) -> str:
-    """The completion script for ``tree`` (the root command)."""
-    commands = tree.walk()
-    value_options = []  # case patterns "path:option" for options that take a value
-    value_cases = []
-    option_cases = []
-    word_cases = []
-    step_cases = []
-    for cmd in commands:
+class _Cases:
+    """The ``case`` lines of the script, gathered command by command."""
+
+    def __init__(self) -> None:
+        self.value_options: list[str] = []  # patterns "path:option" of options with a value
+        self.value_cases: list[str] = []
+        self.option_cases: list[str] = []
+        self.word_cases: list[str] = []
+        self.step_cases: list[str] = []
+
+    def add(self, cmd: CommandInfo) -> None:
+        """The cases of one (sub)command: its options' values, its flags, its words."""
         key = _key(cmd)
         for opt in cmd.options:
             if opt.value is None:
                 continue
+            action = _value_action(opt.value)
             for flag in opt.all_flags:
-                value_options.append(f'"{key}:{flag}"')
-                if opt.value.kind == "choice":
-                    choices = _words(list(opt.value.choices))
-                    action = f'COMPREPLY=($(compgen -W {choices} -- "$cur"))'
-                elif opt.value.kind == "iface":
-                    action = ('COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null) any"'
-                              ' -- "$cur"))')
-                elif opt.value.kind == "dir":
-                    action = 'COMPREPLY=($(compgen -d -- "$cur"))'
-                else:
-                    action = ":"  # files or free text: bash's default completion
-                value_cases.append(f'        "{key}:{flag}") {action}; return 0 ;;')
+                self.value_options.append(f'"{key}:{flag}"')
+                self.value_cases.append(f'        "{key}:{flag}") {action}; return 0 ;;')
         flags = [flag for opt in cmd.options for flag in opt.all_flags]
-        option_cases.append(f'            "{key}") words={_words(flags)} ;;')
+        self.option_cases.append(f'            "{key}") words={_words(flags)} ;;')
         if cmd.is_group:
             names = [sub.path[-1] for sub in cmd.subcommands]
-            word_cases.append(f'        "{key}") words={_words(names)} ;;')
+            self.word_cases.append(f'        "{key}") words={_words(names)} ;;')
             for sub in cmd.subcommands:
-                step_cases.append(f'            "{key}:{sub.path[-1]}") path="{_key(sub)}" ;;')
+                self.step_cases.append(
+                    f'            "{key}:{sub.path[-1]}") path="{_key(sub)}" ;;')
         else:
             choices = [c for arg in cmd.arguments for c in arg.value.choices]
             if choices:
-                word_cases.append(f'        "{key}") words={_words(choices)} ;;')
+                self.word_cases.append(f'        "{key}") words={_words(choices)} ;;')
 
+
+def _value_action(value: ValueInfo) -> str:
+    """What completing an option's value does: its choices, interfaces, directories."""
+    if value.kind == "choice":
+        return f'COMPREPLY=($(compgen -W {_words(list(value.choices))} -- "$cur"))'
+    if value.kind == "iface":
+        return 'COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null) any" -- "$cur"))'
+    if value.kind == "dir":
+        return 'COMPREPLY=($(compgen -d -- "$cur"))'
+    return ":"  # files or free text: bash's default completion
+
+
+def render(tree: CommandInfo) -> str:
+    """The completion script for ``tree`` (the root command)."""
+    cases = _Cases()
+    for cmd in tree.walk():
+        cases.add(cmd)
+    value_options, value_cases = cases.value_options, cases.value_cases
+    option_cases, word_cases, step_cases = cases.option_cases, cases.word_cases, cases.step_cases
     value_pattern = "|".join(value_options) or '"-:-"'
     lines = [
         HEADER,
