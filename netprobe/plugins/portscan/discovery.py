@@ -78,14 +78,16 @@ def solicited_node_mac(address: str) -> str:
 
 def plan_link(host: str, link: Link) -> object:
     """The layer-2 probe of a host on our link: ARP request or neighbour solicitation."""
-    from netprobe.packet.layers.arp import ARP
     from netprobe.packet.layers.ether import Ether
+
+    if ip_address(host).version == 4:
+        from netprobe.packet.layers.arp import ARP
+
+        return (Ether(src=link.mac, dst="ff:ff:ff:ff:ff:ff") /
+                ARP(hwsrc=link.mac, psrc=link.src, pdst=host))
     from netprobe.packet.layers.icmpv6 import ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr
     from netprobe.packet.layers.ipv6 import IPv6
 
-    if ip_address(host).version == 4:
-        return (Ether(src=link.mac, dst="ff:ff:ff:ff:ff:ff") /
-                ARP(hwsrc=link.mac, psrc=link.src, pdst=host))
     return (Ether(src=link.mac, dst=solicited_node_mac(host)) /
             IPv6(src=link.src, dst=host, hlim=255) /
             ICMPv6ND_NS(tgt=host) / ICMPv6NDOptSrcLLAddr(lladdr=link.mac))

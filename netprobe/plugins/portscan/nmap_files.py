@@ -67,6 +67,8 @@ class NmapFiles:
 
     def write(self, records: list[dict[str, Any]], stdout: IO[str]) -> None:
         """Write every file (atomically) and the standard-output one."""
+        if not self.files:
+            return  # nothing asked: not even the formatters are imported
         from netprobe.services.output import atomic_text_file
 
         make = _formatters(self.args, self.reason, self.verbose)
