@@ -92,17 +92,10 @@ WORDS: tuple[Word, ...] = (
 )
 """Every option that more than one subcommand has, one meaning each."""
 
-KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    # portscan: issue 19 item 2 (a later change gives portscan nmap's habits)
-    ("portscan", "resends of an unanswered probe"): "--max-retries (nmap's name) for now",
-    ("portscan", "destination port(s), or the ports to show"): "-p only (as nmap)",
-}
+KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {}
 """(subcommand, meaning) pairs that do not follow the vocabulary yet, and why."""
 
-KNOWN_TIME_TYPES: dict[tuple[str, str], str] = {
-    # portscan: issue 19 item 2 (portscan's options are changed by that item)
-    ("portscan", "max_time"): "parsed by portscan's own parse_duration (the same syntax)",
-}
+KNOWN_TIME_TYPES: dict[tuple[str, str], str] = {}
 """(subcommand, option) time options not yet of the shared Duration type, and why."""
 
 

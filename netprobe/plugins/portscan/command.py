@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from netprobe.cli_types import AliasedOption, Duration
 from netprobe.services.history.recorder import db_option
 
 _TEMPLATE_NAMES = {"paranoid": 0, "sneaky": 1, "polite": 2, "normal": 3, "aggressive": 4,
@@ -36,99 +37,8 @@ class NmapStyleCommand(click.Command):
         return super().parse_args(ctx, rewrite(list(args)))
 
 
-@click.command("portscan", cls=NmapStyleCommand)
-@click.argument("targets", nargs=-1)
-@click.option("-sS", "syn", is_flag=True, help="TCP SYN scan (default when privileged).")
-@click.option("-sT", "connect", is_flag=True,
-              help="TCP connect scan (default without privileges; needs none).")
-@click.option("-sF", "fin", is_flag=True, help="TCP FIN scan.")
-@click.option("-sN", "null", is_flag=True, help="TCP NULL scan (no flags).")
-@click.option("-sX", "xmas", is_flag=True, help="TCP Xmas scan (FIN, PSH, URG).")
-@click.option("-sA", "ack", is_flag=True, help="TCP ACK scan (firewall rules: unfiltered or "
-              "filtered).")
-@click.option("-sU", "udp", is_flag=True, help="UDP scan (may join one TCP scan type).")
-@click.option("-sn", "ping_only", is_flag=True, help="Host discovery only, no port scan.")
-@click.option("-Pn", "skip_discovery", is_flag=True,
-              help="Skip host discovery: treat every target as up.")
-@click.option("-4", "ipv4", is_flag=True,
-              help="IPv4 only (the default for names; IPv6 targets are refused).")
-@click.option("-6", "ipv6", is_flag=True, help="IPv6 (implied by IPv6 targets).")
-@click.option("-p", "ports", metavar="PORTS",
-              help="Ports: 22,80,1000-2000; - or -p- for all; T:80,U:53 per protocol.")
-@click.option("--top-ports", "top", type=click.IntRange(1, 65535), metavar="N",
-              help="The N most common ports (default: 1000).")
-@click.option("-F", "fast", is_flag=True, help="Fast mode: the 100 most common ports.")
-@click.option("-n", "no_resolve", is_flag=True,
-              help="No reverse DNS (accepted for nmap's habit: netprobe never resolves "
-                   "addresses to names).")
-@click.option("--open", "only_open", is_flag=True,
-              help="Show only open (or possibly open) ports, and only hosts with some.")
-@click.option("--reason", is_flag=True, help="Add the REASON and TTL columns to the table.")
-@click.option("-v", "verbose", count=True,
-              help="More detail: with -v, hosts found down are listed too (-vv: and "
-                   "every port, as --all-states).")
-@click.option("-iL", "input_file", metavar="FILE",
-              help="Read targets from FILE (- for stdin), blank- or line-separated.")
-@click.option("--exclude", "excludes", multiple=True, metavar="TARGETS",
-              help="Leave out these targets (comma-separated; repeatable).")
-@click.option("--exclude-file", metavar="FILE", help="Leave out the targets listed in FILE.")
-@click.option("-T", "template", callback=_template, metavar="0-5",
-              help="Timing template: 0 paranoid .. 3 normal (default) .. 5 insane.")
-@click.option("--rate", type=float, metavar="PPS",
-              help="Send at this fixed rate (packets per second; no congestion control).")
-@click.option("--min-rate", type=float, metavar="PPS", help="Never send slower than this.")
-@click.option("--max-rate", type=float, metavar="PPS", help="Never send faster than this.")
-@click.option("--max-retries", type=int, metavar="N",
-              help="Resend a silent probe at most N times (default: as measured loss "
-                   "requires, up to the template's bound).")
-@click.option("--max-time", metavar="DURATION",
-              help="Stop the whole scan after this long (90, 30s, 5m, 1h) and report it.")
-@click.option("--seed", type=click.IntRange(min=0), metavar="N",
-              help="Seed of the random probe order (the same seed, the same order).")
-@click.option("--shard", metavar="K/N",
-              help="Scan only part K of N disjoint parts of the same (seeded) order.")
-@click.option("-i", "--iface", metavar="IFACE", help="Send from this interface.")
-@click.option("--all-states", is_flag=True,
-              help="List every port (and down hosts), not only those outside each host's "
-                   "dominant state.")
-@click.option("-o", "--output", "out_file", metavar="FILE",
-              help="Also write the JSON Lines records to FILE (atomically; also -oJ FILE).")
-@click.option("--output-normal", "normal_file", metavar="FILE",
-              help="-oN FILE: nmap's normal text output (- for standard output).")
-@click.option("--output-xml", "xml_file", metavar="FILE",
-              help="-oX FILE: nmap's XML (nmap.dtd; ndiff reads it; - for standard output).")
-@click.option("--output-grepable", "grepable_file", metavar="FILE",
-              help="-oG FILE: nmap's grepable output (- for standard output).")
-@click.option("--output-all", "all_base", metavar="BASENAME",
-              help="-oA BASENAME: BASENAME.nmap, BASENAME.xml and BASENAME.gnmap at once.")
-@click.option("--diff", "diff_file", metavar="PREV.jsonl",
-              help="Show what changed since a previous run's records; exit 1 if anything did.")
-@click.option("--save", metavar="RUN.pcapng",
-              help="Save probes, answers and the run's description (netprobe interpret).")
-@click.option("--json/--no-json", "as_json", default=None,
-              help="JSON Lines (the default on a pipe).")
-@click.option("--scheduler", metavar="tcp://HOST:PORT",
-              help="Run the scan as tasks on this Dask cluster and merge their results "
-                   "(each worker scans from its own machine, with its own privileges and "
-                   "scope).")
-@click.option("--tasks", type=click.IntRange(min=1), metavar="N",
-              help="With --scheduler: cut the scan into N shards (default: one per worker).")
-@db_option
-@click.pass_context
-def command(ctx: click.Context, targets: tuple[str, ...], syn: bool, connect: bool,
-            fin: bool, null: bool, xmas: bool, ack: bool, udp: bool, ping_only: bool,
-            skip_discovery: bool, ipv4: bool, ipv6: bool, ports: str | None, top: int | None,
-            fast: bool, no_resolve: bool, only_open: bool, reason: bool, verbose: int,
-            input_file: str | None, excludes: tuple[str, ...], exclude_file: str | None,
-            template: int | None, rate: float | None, min_rate: float | None,
-            max_rate: float | None, max_retries: int | None, max_time: str | None,
-            seed: int | None, shard: str | None, iface: str | None, all_states: bool,
-            out_file: str | None, normal_file: str | None, xml_file: str | None,
-            grepable_file: str | None, all_base: str | None, diff_file: str | None,
-            save: str | None,
-            as_json: bool | None, scheduler: str | None = None, tasks: int | None = None,
-            db: str | None = None) -> None:
-    """Scan TCP and UDP ports: nmap's states and reasons, fast and exact under loss.
+#: the command's help (its first line is the summary ``netprobe --help`` lists)
+_HELP = """Scan TCP and UDP ports: nmap's states and reasons, fast and exact under loss.
 
     \b
     TARGETS: addresses, prefixes (198.18.1.0/24, 2001:db8:1::/120), ranges
@@ -171,6 +81,102 @@ def command(ctx: click.Context, targets: tuple[str, ...], syn: bool, connect: bo
     -sX -sA -sU) need root or CAP_NET_RAW; -sT needs nothing. Ctrl-C prints
     what was found so far and leaves -o and --save untouched (exit 130).
     """
+
+
+@click.command("portscan", cls=NmapStyleCommand, help=_HELP)
+@click.argument("targets", nargs=-1)
+@click.option("-sS", "syn", is_flag=True, help="TCP SYN scan (default when privileged).")
+@click.option("-sT", "connect", is_flag=True,
+              help="TCP connect scan (default without privileges; needs none).")
+@click.option("-sF", "fin", is_flag=True, help="TCP FIN scan.")
+@click.option("-sN", "null", is_flag=True, help="TCP NULL scan (no flags).")
+@click.option("-sX", "xmas", is_flag=True, help="TCP Xmas scan (FIN, PSH, URG).")
+@click.option("-sA", "ack", is_flag=True, help="TCP ACK scan (firewall rules: unfiltered or "
+              "filtered).")
+@click.option("-sU", "udp", is_flag=True, help="UDP scan (may join one TCP scan type).")
+@click.option("-sn", "ping_only", is_flag=True, help="Host discovery only, no port scan.")
+@click.option("-Pn", "skip_discovery", is_flag=True,
+              help="Skip host discovery: treat every target as up.")
+@click.option("-4", "ipv4", is_flag=True,
+              help="IPv4 only (the default for names; IPv6 targets are refused).")
+@click.option("-6", "ipv6", is_flag=True, help="IPv6 (implied by IPv6 targets).")
+@click.option("-p", "--port", "ports", metavar="PORTS",
+              help="Ports: 22,80,1000-2000; - or -p- for all; T:80,U:53 per protocol.")
+@click.option("--top-ports", "top", type=click.IntRange(1, 65535), metavar="N",
+              help="The N most common ports (default: 1000).")
+@click.option("-F", "fast", is_flag=True, help="Fast mode: the 100 most common ports.")
+@click.option("-n", "no_resolve", is_flag=True,
+              help="No reverse DNS (accepted for nmap's habit: netprobe never resolves "
+                   "addresses to names).")
+@click.option("--open", "only_open", is_flag=True,
+              help="Show only open (or possibly open) ports, and only hosts with some.")
+@click.option("--reason", is_flag=True, help="Add the REASON and TTL columns to the table.")
+@click.option("-v", "verbose", count=True,
+              help="More detail: with -v, hosts found down are listed too (-vv: and "
+                   "every port, as --all-states).")
+@click.option("-iL", "input_file", metavar="FILE",
+              help="Read targets from FILE (- for stdin), blank- or line-separated.")
+@click.option("--exclude", "excludes", multiple=True, metavar="TARGETS",
+              help="Leave out these targets (comma-separated; repeatable).")
+@click.option("--exclude-file", metavar="FILE", help="Leave out the targets listed in FILE.")
+@click.option("-T", "template", callback=_template, metavar="0-5",
+              help="Timing template: 0 paranoid .. 3 normal (default) .. 5 insane.")
+@click.option("--rate", type=float, metavar="PPS",
+              help="Send at this fixed rate (packets per second; no congestion control).")
+@click.option("--min-rate", type=float, metavar="PPS", help="Never send slower than this.")
+@click.option("--max-rate", type=float, metavar="PPS", help="Never send faster than this.")
+@click.option("--retries", "--max-retries", "max_retries", type=click.IntRange(min=0),
+              metavar="N", cls=AliasedOption, hidden_names=("--max-retries",),
+              help="Resend a silent probe at most N times (default: as measured loss "
+                   "requires, up to the template's bound; nmap's --max-retries works too).")
+@click.option("--max-time", type=Duration(), metavar="DURATION",
+              help="Stop the whole scan after this long (90, 30s, 5m, 1h) and report it.")
+@click.option("--seed", type=click.IntRange(min=0), metavar="N",
+              help="Seed of the random probe order (the same seed, the same order).")
+@click.option("--shard", metavar="K/N",
+              help="Scan only part K of N disjoint parts of the same (seeded) order.")
+@click.option("-i", "--iface", metavar="IFACE", help="Send from this interface.")
+@click.option("--all-states", is_flag=True,
+              help="List every port (and down hosts), not only those outside each host's "
+                   "dominant state.")
+@click.option("-o", "--output", "out_file", metavar="FILE",
+              help="Also write the JSON Lines records to FILE (atomically; also -oJ FILE).")
+@click.option("--output-normal", "normal_file", metavar="FILE",
+              help="-oN FILE: nmap's normal text output (- for standard output).")
+@click.option("--output-xml", "xml_file", metavar="FILE",
+              help="-oX FILE: nmap's XML (nmap.dtd; ndiff reads it; - for standard output).")
+@click.option("--output-grepable", "grepable_file", metavar="FILE",
+              help="-oG FILE: nmap's grepable output (- for standard output).")
+@click.option("--output-all", "all_base", metavar="BASENAME",
+              help="-oA BASENAME: BASENAME.nmap, BASENAME.xml and BASENAME.gnmap at once.")
+@click.option("--diff", "diff_file", metavar="PREV.jsonl",
+              help="Show what changed since a previous run's records; exit 1 if anything did.")
+@click.option("--save", metavar="RUN.pcapng",
+              help="Save probes, answers and the run's description (netprobe interpret).")
+@click.option("--json/--no-json", "as_json", default=None,
+              help="JSON Lines (the default on a pipe).")
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="Run the scan as tasks on this Dask cluster and merge their results "
+                   "(each worker scans from its own machine, with its own privileges and "
+                   "scope).")
+@click.option("--tasks", type=click.IntRange(min=1), metavar="N",
+              help="With --scheduler: cut the scan into N shards (default: one per worker).")
+@db_option
+@click.pass_context
+def command(ctx: click.Context, targets: tuple[str, ...], syn: bool, connect: bool,
+            fin: bool, null: bool, xmas: bool, ack: bool, udp: bool, ping_only: bool,
+            skip_discovery: bool, ipv4: bool, ipv6: bool, ports: str | None, top: int | None,
+            fast: bool, no_resolve: bool, only_open: bool, reason: bool, verbose: int,
+            input_file: str | None, excludes: tuple[str, ...], exclude_file: str | None,
+            template: int | None, rate: float | None, min_rate: float | None,
+            max_rate: float | None, max_retries: int | None, max_time: float | None,
+            seed: int | None, shard: str | None, iface: str | None, all_states: bool,
+            out_file: str | None, normal_file: str | None, xml_file: str | None,
+            grepable_file: str | None, all_base: str | None, diff_file: str | None,
+            save: str | None,
+            as_json: bool | None, scheduler: str | None = None, tasks: int | None = None,
+            db: str | None = None) -> None:
+    """Scan TCP and UDP ports: nmap's states and reasons, fast and exact under loss."""
     from netprobe.errors import EXIT_FINDINGS, EnvironmentProblem
     from netprobe.plugins.portscan.plan import make_plan
     from netprobe.services.output import Output

@@ -117,7 +117,7 @@ def make_plan(*, targets: list[str], input_file: str | None, excludes: list[str]
               scan_flags: list[str], privileged: bool, skip_discovery: bool,
               template: int | None, seed: int | None, shard: str | None,
               rate: float | None, min_rate: float | None, max_rate: float | None,
-              max_retries: int | None, max_time: str | None, all_states: bool,
+              max_retries: int | None, max_time: str | float | None, all_states: bool,
               iface: str | None, ipv6: bool, ipv4: bool = False) -> ScanPlan:
     """Check every argument and resolve the targets; UsageError on the first mistake."""
     scan, udp, only_discovery = choose_scans(scan_flags, privileged)
@@ -165,7 +165,8 @@ def make_plan(*, targets: list[str], input_file: str | None, excludes: list[str]
                     udp_ports=udp_ports, timing=timing,
                     seed=_random_seed() if seed is None else seed, shard=parts,
                     rate=rate, min_rate=min_rate, max_rate=max_rate,
-                    max_time=parse_duration(max_time) if max_time else None,
+                    max_time=(parse_duration(max_time) if isinstance(max_time, str)
+                              else max_time) if max_time else None,
                     max_retries=max_retries, all_states=all_states, iface=iface,
                     family=family)
 
