@@ -45,8 +45,9 @@ _FACE: dict[str, tuple[str, ...]] = {
     # -- packet presentation and inspection --
     "netprobe.packet.scapy_functions": ("NoPayload", "bytes_encode", "bytes_hex", "chb",
                                         "crc32", "fragment", "fuzz", "hex_bytes", "inet_aton",
-                                        "inet_ntoa", "lhex", "ls", "plain_str", "raw",
-                                        "strxor"),
+                                        "inet_ntoa", "lhex", "ls", "os", "plain_str",
+                                        "random", "raw", "socket", "strxor", "struct",
+                                        "time"),
     # -- user-defined protocols (fields_desc) --
     "netprobe.packet.packet_class": ("Packet", "split_layers"),
     "netprobe.packet.scapy_fields": (

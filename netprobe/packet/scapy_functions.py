@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import os
+import random
 import socket
+import struct
+import time
 import zlib
 from typing import Any
 
@@ -13,7 +17,10 @@ from netprobe.packet.layer import NoPayload
 from netprobe.packet.present import ls
 
 __all__ = ["NoPayload", "bytes_encode", "bytes_hex", "chb", "crc32", "fragment", "fuzz",
-           "hex_bytes", "inet_aton", "inet_ntoa", "lhex", "ls", "plain_str", "raw", "strxor"]
+           "hex_bytes", "inet_aton", "inet_ntoa", "lhex", "ls", "os", "plain_str", "random",
+           "raw", "socket", "struct", "strxor", "time"]
+#: ``os``, ``random``, ``socket``, ``struct`` and ``time`` are here because scripts rely on
+#: Scapy's ``*`` bringing them (``struct.pack`` in a user layer's ``post_build``)
 
 
 def bytes_encode(x: Any) -> bytes:

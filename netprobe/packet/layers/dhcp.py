@@ -56,6 +56,7 @@ class HardwareAddressField(BytesField):
     """``chaddr``: 16 bytes; a MAC address given as text is written as its 6 bytes."""
 
     __slots__ = ()
+    ls_kind = "_BOOTP_chaddr"
 
     def check_one(self, value: Any) -> Any:
         if isinstance(value, str) and len(value.replace(":", "").replace("-", "")) % 2 == 0:
@@ -65,12 +66,46 @@ class HardwareAddressField(BytesField):
                 pass
         return super().check_one(value)
 
+    def i2repr(self, layer: Any, value: Any) -> str:
+        """As Scapy shows it: the MAC address, then what pads the 16 bytes."""
+        if not isinstance(value, (bytes, bytearray)) or getattr(layer, "htype", 1) != 1:
+            return repr(value)
+        mac, rest = bytes(value[:6]).hex(":"), bytes(value[6:])
+        if rest and not rest.strip(b"\x00"):
+            return f"{mac} (+ {len(rest)} nul pad)"
+        return f"{mac} (pad: {rest!r})"
+
+
+class _NulPaddedField(BytesField):
+    """``sname`` and ``file``: fixed-size text, shown without the NULs that pad it."""
+
+    __slots__ = ()
+    ls_kind = "StrFixedLenField"
+
+    def i2repr(self, layer: Any, value: Any) -> str:
+        if isinstance(value, (bytes, bytearray)):
+            return repr(bytes(value).rstrip(b"\x00"))
+        return repr(value)
+
+
+class _VendorOptionsField(RawBytesField):
+    """BOOTP's ``options``: the DHCP magic cookie is shown as such, as Scapy shows it."""
+
+    __slots__ = ()
+    ls_kind = "StrEnumField"
+
+    def i2repr(self, layer: Any, value: Any) -> str:
+        text = repr(value)
+        return f"{text} (DHCP magic)" if value == DHCP_MAGIC else text
+
 
 class BOOTP(Layer):
     """A BOOTP message; DHCP rides on it when ``options`` is the magic cookie."""
 
     #: stacked on UDP/TCP left at its default ports, it sets them as Scapy does
     overloads_lower = True
+    hex_fields = frozenset(("xid",))
+    ls_kinds = {"xid": "XIntField", "chaddr": "_BOOTP_chaddr", "options": "StrEnumField"}
 
     fields = (
         ByteField("op", 1, names=BOOTP_OPS),
@@ -85,9 +120,9 @@ class BOOTP(Layer):
         IPv4Field("siaddr", "0.0.0.0"),
         IPv4Field("giaddr", "0.0.0.0"),
         HardwareAddressField("chaddr", b"", 16),
-        BytesField("sname", b"", 64),
-        BytesField("file", b"", 128),
-        RawBytesField("options", b""),
+        _NulPaddedField("sname", b"", 64),
+        _NulPaddedField("file", b"", 128),
+        _VendorOptionsField("options", b""),
     )
 
     #: (bytes read, field values then) of a message cut short by the capture, else None

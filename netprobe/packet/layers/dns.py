@@ -155,7 +155,7 @@ class DNS(Layer):
         an unchanged message builds as read (``len(pkt)`` and ``raw(pkt)`` as captured).
         """
         wire = self.__dict__.get("_wire")
-        if wire is None or len(wire) == len(msg):
+        if wire is None or msg == wire:
             return msg
         from netprobe.packet.dissect import dissect_as
 
@@ -312,10 +312,11 @@ class DNSTCP(DNS):
         return span
 
 
-# Build bindings are registered last for port 53, so a plain UDP()/DNS() stays on 53.
+# The last binding of a pair is what building fills: sport 53, as Scapy's (UDP's own
+# default dport is 53 already), so a plain UDP()/DNS() stays on 53.
 for _port in (5355, 5353, 53):
-    bind_layers(UDP, DNS, sport=_port)
     bind_layers(UDP, DNS, dport=_port)
+    bind_layers(UDP, DNS, sport=_port)
 bind_layers(TCP, DNSTCP, sport=53)
 bind_layers(TCP, DNSTCP, dport=53)
 

@@ -77,6 +77,7 @@ class DNSRROPT(ResourceRecord):
         ShortField("rdlen", None),
         ListField("rdata", [], item_check=check_edns_option),
     )
+    packet_lists = frozenset(("rdata",))
 
     def _class_word(self) -> int:
         return self.rclass

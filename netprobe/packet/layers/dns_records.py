@@ -220,8 +220,6 @@ class ResourceRecord(Layer):
     them in full, so ``rdlen`` is then None and is recomputed.
     """
 
-    #: Scapy forgets the RDATA length it read (it is recomputed): shown as None
-    forgotten_when_read = frozenset(("rdlen",))
     held_in_fields = True
 
     def _class_word(self) -> int:
@@ -314,6 +312,20 @@ class DNSRR(ResourceRecord):
 
     name = 'DNS Resource Record'
     fields = (*_header(1), RDataField("rdata", None))
+    #: unset, ``rdata`` reads as the type's empty value, as Scapy's
+    computed_fields = ("rdata",)
+
+    def shown_default(self, name: str) -> Any:
+        if name != "rdata":
+            return None
+        t = self.type
+        if t == 1:
+            return "0.0.0.0"
+        if t == 28:
+            return "::"
+        if t in NAME_RDATA_TYPES:
+            return b"."
+        return [""] if t == 16 else b""
 
     def build_rdata(self) -> bytes:
         v, t = self.rdata, self.type
@@ -526,6 +538,9 @@ def read_record(buf: bytes, off: int, base: int, end: int, cache: NameCache | No
         notes = [*(notes or ()), f"{DNS_TYPES.get(rtype, rtype)} RDATA kept raw: {bad}"]
     else:
         rec._errors = None
+    # As Scapy's, a record read inside a message forgets its RDATA length (rebuilt, it is
+    # computed); the message's bytes stay as read while nothing changes (DNS._as_read).
+    rec.rdlen = None
     if problem is None and not notes:
         return rec, rdend, _NO_PROBLEMS
     return rec, rdend, tuple(p for p in (problem, *(notes or ())) if p)

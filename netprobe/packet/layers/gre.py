@@ -68,6 +68,16 @@ class GRE(Layer):
     payload_fields = ("proto",)
     payload_defaults = {"proto": 0}
     dissect_keys = ("proto",)
+    hex_fields = frozenset(("proto", "chksum", "offset", "key", "sequence_number"))
+    ls_kinds = {"proto": "XShortEnumField", "chksum": "XShortField (Cond)",
+                "offset": "XShortField (Cond)", "key": "XIntField (Cond)",
+                "sequence_number": "XIntField (Cond)"}
+    ls_defaults = {"proto": 0}
+
+    def shown_fields(self) -> Any:
+        # as Scapy's show() and repr(): the optional fields only when their bits are set
+        by_name = type(self).fields_by_name
+        return [by_name[n] for n in self.present_fields()]
 
     def present_fields(self) -> tuple[str, ...]:
         """The names of the fields on the wire for these flag bits (Scapy shows these)."""

@@ -40,6 +40,7 @@ class PPPoED(Layer):
         ShortField("sessionid", 0),
         ShortField("len", None),
     )
+    hex_fields = frozenset(("sessionid",))
     __slots__ = ()
 
     def build_layer(self, payload: bytes) -> bytes:
