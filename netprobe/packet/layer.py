@@ -768,7 +768,9 @@ def bind_layers(lower: type[Layer], upper: type[Layer], dissect: bool = True,
     Used both ways: building fills the unset fields of ``lower``; dissecting
     picks ``upper`` when one of the field values is seen.
     """
-    BUILD_BINDINGS.setdefault((lower, upper), {}).update(values)
+    # the last declaration for a pair is what building fills (Scapy's overload fields):
+    # bind_layers(UDP, DNS, dport=53) then (..., sport=53) fills sport only
+    BUILD_BINDINGS[(lower, upper)] = dict(values)
     if dissect:
         for k, v in values.items():
             lower._dissect_table.setdefault((k, v), upper)

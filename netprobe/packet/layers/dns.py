@@ -314,9 +314,10 @@ class DNSTCP(DNS):
 
 # The last binding of a pair is what building fills: sport 53, as Scapy's (UDP's own
 # default dport is 53 already), so a plain UDP()/DNS() stays on 53.
+# LLMNR's port 5355 is read by llmnr.py (LLMNRQuery/LLMNRResponse, as Scapy reads it).
 for _port in (5355, 5353, 53):
-    bind_layers(UDP, DNS, dport=_port)
-    bind_layers(UDP, DNS, sport=_port)
+    bind_layers(UDP, DNS, dissect=_port != 5355, dport=_port)
+    bind_layers(UDP, DNS, dissect=_port != 5355, sport=_port)
 bind_layers(TCP, DNSTCP, sport=53)
 bind_layers(TCP, DNSTCP, dport=53)
 

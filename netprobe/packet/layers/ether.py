@@ -37,11 +37,13 @@ class Ether(Layer):
     __slots__ = ("_type",)
 
     def shown_default(self, name: str) -> Any:
-        if name == "src":  # the interface the payload's destination is routed by
+        if name == "src":  # the interface the network destination above is routed by
             p = self._payload
-            kind = type(p).__name__
-            dst = getattr(p, "pdst" if kind == "ARP" else "dst", None) if kind in _ROUTED else None
-            return source_mac(dst)
+            while p is not None and type(p).__name__ not in _ROUTED:
+                p = p._payload  # past VLAN tags and the like
+            if p is None:
+                return source_mac(None)
+            return source_mac(p.pdst if type(p).__name__ == "ARP" else p.dst)
         return None
 
     def build_layer(self, payload: bytes) -> bytes:
