@@ -83,7 +83,8 @@ def test_every_layer_class_is_known() -> None:
         except UsageError:
             # a layer with no default for a required field; its name was still known
             continue
-        assert type(p) is cls
+        # a class standing for several (Scapy's NTP(), IGMP()) makes the one its values name
+        assert type(p) is cls or cls.__dict__.get("dispatches", False)
 
 
 @pytest.mark.parametrize(("text", "words"), [

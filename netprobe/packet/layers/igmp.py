@@ -58,6 +58,8 @@ class IGMP(Packet):
 
     name = "IGMPv1/v2 Membership Query"
     ip_frag_bound = False  # Scapy binds it on IP by proto alone: ``frag`` is not shown
+    #: ``IGMP(...)`` makes the class its type names, as in Scapy
+    dispatches = True
     # the version 3 classes' values (igmp_v3) live in these slots too: every IGMP class
     # has one layout, so that a message read as IGMP can become the class its bytes name
     __slots__ = (

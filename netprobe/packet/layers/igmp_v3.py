@@ -70,6 +70,7 @@ class IGMPv3(IGMP):
 
     name = "IGMPv1/v2 Membership Query"
     found_as = (IGMP,)
+    dispatches = True
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         obj = IGMP.__new__(cls, *args, **kwargs)

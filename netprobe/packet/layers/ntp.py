@@ -162,6 +162,8 @@ class NTP(Packet):
     """What Scapy users type: ``NTP()`` is an ``NTPHeader``; ``pkt[NTP]`` finds one."""
 
     name = "NTP"
+    #: ``NTP(...)`` makes another class (the one its mode names), as in Scapy
+    dispatches = True
     #: fields whose default is the time of building
     clock_fields: tuple[str, ...] = ("orig", "sent")
 
