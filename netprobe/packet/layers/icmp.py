@@ -112,6 +112,21 @@ class _RestUInt(UIntField, _RestField):
     settable = True
 
 
+class _Timestamp(_RestUInt):
+    """An RFC 792 timestamp (milliseconds since midnight UT), shown as Scapy shows it:
+    ``h:m:s.ms``."""
+
+    __slots__ = ()
+
+    def i2repr(self, layer: Any, value: Any) -> str:
+        if not isinstance(value, int):
+            return str(value)
+        sec, ms = divmod(value, 1000)
+        minute, sec = divmod(sec, 60)
+        hour, minute = divmod(minute, 60)
+        return f"{hour}:{minute}:{sec}.{ms}"
+
+
 class _RestIPv4(IPv4Field, _RestField):
     """An IPv4 address of the type-dependent part."""
 
@@ -174,9 +189,9 @@ class ICMP(Layer):
         ShortField("chksum", None),
         _RestUInt("id", 0, "H"),
         _RestUInt("seq", 0, "H"),
-        _RestUInt("ts_ori", None, "I"),
-        _RestUInt("ts_rx", None, "I"),
-        _RestUInt("ts_tx", None, "I"),
+        _Timestamp("ts_ori", None, "I"),
+        _Timestamp("ts_rx", None, "I"),
+        _Timestamp("ts_tx", None, "I"),
         _RestIPv4("gw", "0.0.0.0"),
         _RestUInt("ptr", 0, "B"),
         _RestUInt("reserved", 0, "B"),

@@ -77,6 +77,12 @@ class _ExtensibleError(ICMPv6Error):
 
     #: a dissected error's ``repr`` lists ``ext`` even when None, as Scapy's
     repr_none_fields = ("ext",)
+    ls_defaults = {"length": 0}
+    ls_kinds = {"unused": "X3BytesField", "ext": "_ICMPExtensionField"}
+
+    def shown_default(self, name: str) -> Any:
+        # unset, the length is 0 unless an extension is attached (Scapy shows 0)
+        return 0 if name == "length" else super().shown_default(name)
 
     def shown_fields(self) -> Any:
         out = list(type(self).fields_desc)

@@ -55,6 +55,12 @@ class L2TP(Layer):
     )
     __slots__ = ("pad",)
     keep_slots = ("pad",)
+    shown_tables = {"version": lambda: {2: "L2TPv2"}}
+
+    def shown_fields(self) -> Any:
+        # as Scapy's show() and repr(): the optional fields only when their flags are set
+        by_name = type(self).fields_by_name
+        return [by_name[n] for n in self.present_fields()]
 
     def present_fields(self) -> tuple[str, ...]:
         """The names of the fields on the wire for these flags (Scapy shows these)."""

@@ -358,6 +358,8 @@ class SNAP(Layer):
     )
     payload_fields = ("code",)
     payload_defaults = {"code": 0}
+    hex_fields = frozenset(("code",))
+    ls_defaults = {"code": 0}
     __slots__ = ()
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
@@ -521,6 +523,7 @@ class HDLC(Layer):
     """The HDLC-like address and control bytes in front of PPP (RFC 1662): FF 03."""
 
     fields = (ByteField("address", 0xFF), ByteField("control", 0x03))
+    hex_fields = frozenset(("address", "control"))
     __slots__ = ()
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
