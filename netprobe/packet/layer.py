@@ -892,6 +892,12 @@ class Layer(metaclass=LayerMeta):
         return NotImplemented
 
     # -- capture metadata ---------------------------------------------------------------------
+    #: Scapy's other capture attributes: None until set (kept in the packet's ``__dict__``)
+    sent_time: Any = None
+    direction: Any = None
+    sniffed_on: Any = None
+    comment: Any = None
+
     @property
     def time(self) -> Any:
         """When the packet was captured (read or sniffed) or made: seconds since the epoch.
