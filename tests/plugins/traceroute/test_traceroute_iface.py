@@ -99,6 +99,11 @@ def test_iface_sends_where_the_routes_do_not(lab: LabHandle, detour: str) -> Non
     # and -i the dead end itself: dark again
     pinned = trace(lab, "--iface", detour, "-m", "2", "-W", "300ms", dst)
     assert pinned[-1]["reached"] is False
+    # an interface that is down: one line, exit 2, nothing sent
+    assert lab.run(["ip", "link", "set", detour, "down"]).returncode == 0
+    proc = lab.netprobe("traceroute", "-i", detour, dst)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == f"netprobe: error: interface {detour} is down\n"
 
 
 @pytest.mark.lab
