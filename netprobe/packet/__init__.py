@@ -43,7 +43,7 @@ _IP_PROTOS_A = {2: ("igmp",), 112: ("vrrp",)}
 #: the UDP ports and IP protocols of SCTP, DHCPv6, ESP, RADIUS, NBNS and LLMNR
 _UDP_PORTS_B: dict[int, tuple[str, ...]] = {
     137: ("nbns",), 546: ("dhcp6",), 547: ("dhcp6",), 4500: ("ipsec",), 1812: ("radius",),
-    1813: ("radius",), 3799: ("radius",)}
+    1813: ("radius",), 3799: ("radius",), 5355: ("llmnr",)}
 _IP_PROTOS_B: dict[int, tuple[str, ...]] = {50: ("ipsec",), 132: ("sctp",)}
 
 #: the families whose import binds a layer above each of these classes (module.name), or

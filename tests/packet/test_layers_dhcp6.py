@@ -66,6 +66,15 @@ def test_over_udp_and_ipv6_is_scapys(expr: str) -> None:
               S.Ether(**macs) / S.IPv6(**addrs) / S.UDP() / theirs)
 
 
+@pytest.mark.parametrize("expr", [*CASES, "DUID_UUID(uuid='1ed56250-2373-bf2c-996b-483a98488e9e')"])
+def test_json_of_what_is_built_and_read(expr: str) -> None:
+    import json
+
+    ours = eval(expr, dict(vars(N)))
+    json.dumps(ours.to_dicts())
+    json.dumps(dissect_as(type(ours), bytes(ours)).to_dicts())
+
+
 def test_a_message_type_not_declared_stays_raw() -> None:
     data = bytes(S.UDP(sport=546, dport=547) / S.Raw(bytes.fromhex("cc000001")))
     assert repr(dissect_as(UDP, data)) == repr(S.UDP(data))

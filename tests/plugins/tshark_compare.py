@@ -354,7 +354,8 @@ PSEUDO_PROTOCOLS = frozenset({"ethertype", "wlan_radio"})
 NETPROBE_CLASSES: dict[str, tuple[str, ...]] = {
     "eth": ("Ether",), "vlan": ("Dot1Q",), "ieee8021ad": ("Dot1AD",), "ip": ("IP",),
     "ipv6": ("IPv6",), "tcp": ("TCP",), "udp": ("UDP",), "icmp": ("ICMP",),
-    "arp": ("ARP",), "dns": ("DNS", "DNSTCP"), "mdns": ("DNS",), "llmnr": ("DNS",),
+    "arp": ("ARP",), "dns": ("DNS", "DNSTCP"), "mdns": ("DNS",),
+    "llmnr": ("DNS", "LLMNRQuery", "LLMNRResponse"),
     "sll": ("CookedLinux", "SLL2"), "null": ("Loopback",), "ppp": ("PPP",),
     "llc": ("LLC",), "mpls": ("MPLS",), "gre": ("GRE",), "dhcp": ("BOOTP",),
     "radiotap": ("RadioTap",), "wlan": ("Dot11", "Dot11FCS"),
@@ -376,7 +377,7 @@ def kind_of(layer: dict[str, Any]) -> str | None:
         return "ieee8021ad"
     if name in ("IP", "IPv6", "TCP", "UDP", "ICMP", "ARP"):
         return name.lower()
-    if name in ("DNS", "DNSTCP"):
+    if name in ("DNS", "DNSTCP", "LLMNRQuery", "LLMNRResponse"):
         return "dns"
     if name in QUOTED_KINDS:
         return QUOTED_KINDS[name]

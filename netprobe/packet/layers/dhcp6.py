@@ -345,6 +345,9 @@ class _UUIDField(StrFixedLenField):
     def i2repr(self, pkt: Any, value: Any) -> str:
         return repr(value) if value is not None else "None"
 
+    def to_json(self, value: Any) -> Any:
+        return None if value is None else str(value)
+
 
 class DUID_UUID(_DUID):  # noqa: N801 - Scapy's name
     """A DUID made of a UUID (RFC 6355)."""
