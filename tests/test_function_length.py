@@ -29,10 +29,6 @@ ALLOWED: dict[str, str] = {
     # still to split
     "netprobe/engine/loop.py:SendReceiveLoop._drain": "not split yet",
     "netprobe/engine/loop.py:SendReceiveLoop.run": "not split yet",
-    "netprobe/plugins/portscan/command.py:_scan_and_print": "not split yet",
-    "netprobe/plugins/portscan/command.py:command": "not split yet",
-    "netprobe/plugins/portscan/connect_scan.py:connect_scan": "not split yet",
-    "netprobe/wire/connect.py:connect_many": "not split yet",
 }
 
 

@@ -124,109 +124,140 @@ def connect_many(targets: Iterable[tuple[str, int]], *, timeout: float | Callabl
     outside ``scope`` raises ScopeError before anything is sent to it.
     """
     timeout_of = timeout if callable(timeout) else (lambda: float(timeout))  # type: ignore[misc]
-    scope = scope or Scope.from_environment()
+    attempts = _Attempts(scope or Scope.from_environment(), timeout_of)
     parallel = _raise_fd_limit(max(1, parallel))
-    allowed: set[str] = set()
-    ep = select.epoll()
-    live: dict[int, _Attempt] = {}
-    deadlines: list[tuple[float, int, int]] = []  # (deadline, seq, fd)
-    seq = 0
     source = iter(targets)
     exhausted = False
     interval = 1.0 / rate if rate else 0.0
     next_start = time.monotonic()
     stop_at = None if max_time is None else time.monotonic() + max_time
     last_tick = time.monotonic()
-    wall0, mono0 = time.time(), time.monotonic()
-
-    def wall(mono: float) -> float:
-        return wall0 + (mono - mono0)
-
-    def finish(att: _Attempt, status: str, err: int = 0,
-               icmp: tuple[int, int, int, str] | None = None) -> ConnectOutcome:
-        fd = att.sock.fileno()
-        live.pop(fd, None)
-        try:
-            ep.unregister(fd)
-        except (OSError, ValueError):
-            pass
-        att.sock.close()
-        return ConnectOutcome(att.host, att.port, status, err, icmp, wall(att.started),
-                              wall(time.monotonic()))
-
     try:
         while True:
             now = time.monotonic()
             if stop_at is not None and now >= stop_at:
-                for att in list(live.values()):
-                    yield finish(att, "cancelled")
+                yield from attempts.cancel_all()
                 return
             # start attempts while there is room (and the pacing allows)
-            while not exhausted and len(live) < parallel and now >= next_start:
+            while not exhausted and len(attempts.live) < parallel and now >= next_start:
                 item = next(source, None)
                 if item is None:
                     exhausted = True
                     break
-                host, port = item
-                if host not in allowed:
-                    if not scope.contains(host):
-                        raise ScopeError(scope.refusal(host))
-                    allowed.add(host)
-                family = socket.AF_INET6 if ":" in host else socket.AF_INET
-                sock = socket.socket(family, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
-                try:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
-                    if family == socket.AF_INET:
-                        sock.setsockopt(socket.SOL_IP, IP_RECVERR, 1)
-                    else:
-                        sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
-                    started = time.monotonic()
-                    err = sock.connect_ex((host, port))
-                except BaseException:
-                    sock.close()
-                    raise
-                att = _Attempt(sock, host, port, started, started + timeout_of())
-                fd = sock.fileno()
-                live[fd] = att
-                if err == errno.EINPROGRESS:
-                    ep.register(fd, select.EPOLLOUT | select.EPOLLERR | select.EPOLLHUP)
-                    seq += 1
-                    heapq.heappush(deadlines, (att.deadline, seq, fd))
-                else:
-                    yield finish(att, _status_of(err), err, _icmp_detail(sock))
+                outcome = attempts.start(*item)
+                if outcome is not None:
+                    yield outcome
                 if interval:
                     next_start = max(next_start + interval, now - 0.025)
                     now = time.monotonic()
-            if exhausted and not live:
+            if exhausted and not attempts.live:
                 return
             # outcomes the kernel knows now
             wait = 0.05
-            if deadlines:
-                wait = min(wait, max(0.0, deadlines[0][0] - now))
-            if not exhausted and len(live) < parallel and interval:
+            if attempts.deadlines:
+                wait = min(wait, max(0.0, attempts.deadlines[0][0] - now))
+            if not exhausted and len(attempts.live) < parallel and interval:
                 wait = min(wait, max(0.0, next_start - now))
-            for fd, _events in ep.poll(wait, 1024):
-                att = live.get(fd)
-                if att is None:
-                    continue
-                err = att.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                icmp = _icmp_detail(att.sock) if err else None
-                yield finish(att, _status_of(err), err, icmp)
-            # attempts whose time is up
+            yield from attempts.known(wait)
             now = time.monotonic()
-            while deadlines and deadlines[0][0] <= now:
-                _, _, fd = heapq.heappop(deadlines)
-                att = live.get(fd)
-                if att is not None and att.deadline <= now:
-                    yield finish(att, "timeout", errno.ETIMEDOUT)
+            yield from attempts.expired(now)
             if on_tick is not None and now - last_tick >= 0.05:
                 last_tick = now
                 on_tick()
     finally:
-        for att in list(live.values()):
+        attempts.close()
+
+
+class _Attempts:
+    """The attempts in flight: their sockets, the epoll set and the deadlines."""
+
+    def __init__(self, scope: Scope, timeout_of: Callable[[], float]) -> None:
+        self.scope = scope
+        self.timeout_of = timeout_of
+        self.allowed: set[str] = set()
+        self.ep = select.epoll()
+        self.live: dict[int, _Attempt] = {}
+        self.deadlines: list[tuple[float, int, int]] = []  # (deadline, seq, fd)
+        self.seq = 0
+        self.wall0, self.mono0 = time.time(), time.monotonic()
+
+    def start(self, host: str, port: int) -> ConnectOutcome | None:
+        """Start connecting to ``host`` ``port``; its outcome when the kernel knows it at once.
+
+        ``host`` is checked against the scope first (ScopeError when outside).
+        """
+        if host not in self.allowed:
+            if not self.scope.contains(host):
+                raise ScopeError(self.scope.refusal(host))
+            self.allowed.add(host)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+            if family == socket.AF_INET:
+                sock.setsockopt(socket.SOL_IP, IP_RECVERR, 1)
+            else:
+                sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
+            started = time.monotonic()
+            err = sock.connect_ex((host, port))
+        except BaseException:
+            sock.close()
+            raise
+        att = _Attempt(sock, host, port, started, started + self.timeout_of())
+        fd = sock.fileno()
+        self.live[fd] = att
+        if err != errno.EINPROGRESS:
+            return self.finish(att, _status_of(err), err, _icmp_detail(sock))
+        self.ep.register(fd, select.EPOLLOUT | select.EPOLLERR | select.EPOLLHUP)
+        self.seq += 1
+        heapq.heappush(self.deadlines, (att.deadline, self.seq, fd))
+        return None
+
+    def known(self, wait: float) -> Iterator[ConnectOutcome]:
+        """The outcomes the kernel knows within ``wait`` seconds."""
+        for fd, _events in self.ep.poll(wait, 1024):
+            att = self.live.get(fd)
+            if att is None:
+                continue
+            err = att.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            icmp = _icmp_detail(att.sock) if err else None
+            yield self.finish(att, _status_of(err), err, icmp)
+
+    def expired(self, now: float) -> Iterator[ConnectOutcome]:
+        """The attempts whose time is up at ``now``: timeouts."""
+        deadlines = self.deadlines
+        while deadlines and deadlines[0][0] <= now:
+            _, _, fd = heapq.heappop(deadlines)
+            att = self.live.get(fd)
+            if att is not None and att.deadline <= now:
+                yield self.finish(att, "timeout", errno.ETIMEDOUT)
+
+    def cancel_all(self) -> Iterator[ConnectOutcome]:
+        """Every attempt in flight, cancelled."""
+        for att in list(self.live.values()):
+            yield self.finish(att, "cancelled")
+
+    def finish(self, att: _Attempt, status: str, err: int = 0,
+               icmp: tuple[int, int, int, str] | None = None) -> ConnectOutcome:
+        """Close ``att``'s socket; its outcome."""
+        fd = att.sock.fileno()
+        self.live.pop(fd, None)
+        try:
+            self.ep.unregister(fd)
+        except (OSError, ValueError):
+            pass
+        att.sock.close()
+        return ConnectOutcome(att.host, att.port, status, err, icmp, self._wall(att.started),
+                              self._wall(time.monotonic()))
+
+    def _wall(self, mono: float) -> float:
+        return self.wall0 + (mono - self.mono0)
+
+    def close(self) -> None:
+        """Close what is still open."""
+        for att in list(self.live.values()):
             try:
                 att.sock.close()
             except OSError:
                 pass
-        ep.close()
-
+        self.ep.close()

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from netprobe.cli_types import AliasedOption, Duration
 from netprobe.services.history.recorder import db_option
+
+if TYPE_CHECKING:  # imported when a scan runs, not when the CLI starts
+    from netprobe.engine.runfile import SavedRun
+    from netprobe.plugins.portscan.distributed import DistributedScan
+    from netprobe.plugins.portscan.nmap_files import NmapFiles
+    from netprobe.plugins.portscan.plan import ScanPlan
+    from netprobe.plugins.portscan.run import ScanRun
+    from netprobe.services.history.recorder import Recording
+    from netprobe.services.output import Output
+    from netprobe.wire.scope import Scope
 
 _TEMPLATE_NAMES = {"paranoid": 0, "sneaky": 1, "polite": 2, "normal": 3, "aggressive": 4,
                    "insane": 5}
@@ -243,7 +253,7 @@ def command(ctx: click.Context, targets: tuple[str, ...], syn: bool, connect: bo
         ctx.exit(EXIT_FINDINGS)
 
 
-def _check_scope(plan: Any, scope: Any) -> None:
+def _check_scope(plan: ScanPlan, scope: Scope) -> None:
     """Refuse, before sending anything, targets whose first or last address is out of scope."""
     import ipaddress
 
@@ -258,8 +268,8 @@ def _check_scope(plan: Any, scope: Any) -> None:
                     raise ScopeError(scope.refusal(addr))
 
 
-def _scan_and_report(plan: Any, scope: Any, privileged: bool, output: Any,
-                     out_file: Any, save: str | None,
+def _scan_and_report(plan: ScanPlan, scope: Scope, privileged: bool, output: Output,
+                     out_file: NmapFiles, save: str | None,
                      previous: list[dict[str, Any]] | None, db: str | None = None,
                      given: list[str] | None = None, scheduler: str | None = None,
                      tasks: int | None = None, view: dict[str, Any] | None = None) -> bool:
@@ -282,9 +292,9 @@ def _scan_and_report(plan: Any, scope: Any, privileged: bool, output: Any,
     return changed
 
 
-def _scan_and_print(plan: Any, scope: Any, privileged: bool, output: Any,
-                    out_file: Any, save: str | None,
-                    previous: list[dict[str, Any]] | None, history: Any,
+def _scan_and_print(plan: ScanPlan, scope: Scope, privileged: bool, output: Output,
+                    out_file: NmapFiles, save: str | None,
+                    previous: list[dict[str, Any]] | None, history: Recording,
                     scheduler: str | None, tasks: int | None,
                     keep: bool = True, view: dict[str, Any] | None = None,
                     ) -> tuple[bool, bool]:
@@ -293,30 +303,56 @@ def _scan_and_print(plan: Any, scope: Any, privileged: bool, output: Any,
     ``keep=False`` (no history database): JSON Lines with nothing else wanting the
     records (-o, --diff) are written as they are made, not held (a sweep's records).
     """
-    from netprobe.engine.runfile import SavedRun, save_run
-    from netprobe.plugins.portscan import interpret, render
-    from netprobe.plugins.portscan.diff import changes
-    from netprobe.plugins.portscan.run import ScanRun
+    import time
+
+    from netprobe.plugins.portscan import interpret
+    from netprobe.plugins.portscan.interpret import only_open
 
     if scheduler:
         from netprobe.plugins.portscan.distributed import DistributedScan
 
-        scan: Any = DistributedScan(plan, scheduler=scheduler, tasks=tasks, warn=output.warn)
+        scan: ScanRun | DistributedScan = DistributedScan(plan, scheduler=scheduler,
+                                                          tasks=tasks, warn=output.warn)
     else:
+        from netprobe.plugins.portscan.run import ScanRun
+
         scan = ScanRun(plan, scope=scope, privileged=privileged, warn=output.warn)
-    import time
-
-    from netprobe.plugins.portscan.interpret import only_open
-    from netprobe.plugins.portscan.ports import describe
-
     view = view or {}
-    files = out_file
     interrupted = False
     started = round(time.time(), 6)
     try:
         scan.run()
     except KeyboardInterrupt:
         interrupted = True
+    saved = _saved_run(scan, plan, started, interrupted)
+    every = {**interpret.DEFAULT_OPTIONS, **saved.options}
+    unsaved = not save or interrupted
+    if unsaved:
+        scan.collector.clear()  # its tables: the list has every result
+    hosts = interpret.build(saved.results, every)
+    if unsaved:
+        # nothing needs the probes any more: a sweep's results go before its records come
+        saved.results = []
+    made = interpret.records(hosts, every, dict(saved.counters), saved.extra)
+    if output.json and not keep and previous is None and not out_file and not save:
+        for rec in (only_open(made) if view.get("only_open") else made):
+            output.emit(rec)
+        return interrupted, False
+    records = list(made)
+    del hosts
+    found = _write_and_show(records, saved, output, out_file, save, previous, view,
+                            interrupted)
+    for rec in records:  # the run's findings, whatever --diff showed
+        history.add(rec)
+    return interrupted, bool(found)
+
+
+def _saved_run(scan: ScanRun | DistributedScan, plan: ScanPlan, started: float,
+               interrupted: bool) -> SavedRun:
+    """What ``--save`` keeps of a finished (or interrupted) scan."""
+    from netprobe.engine.runfile import SavedRun
+    from netprobe.plugins.portscan.ports import describe
+
     extra: dict[str, Any] = {"targets": plan.targets.count(), "started": started}
     if interrupted:
         extra["interrupted"] = True
@@ -325,23 +361,21 @@ def _scan_and_print(plan: Any, scope: Any, privileged: bool, output: Any,
     options = scan.options()
     options["scanned"] = {proto: describe(ports) for proto, ports
                           in (("tcp", plan.tcp_ports), ("udp", plan.udp_ports)) if ports}
-    saved = SavedRun(plugin="portscan", argv=sys.argv[1:], options=options,
-                     counters=scan.counters(), extra=extra, results=scan.collector.results())
-    every = {**interpret.DEFAULT_OPTIONS, **options}
-    unsaved = not save or interrupted
-    if unsaved:
-        scan.collector.clear()  # its tables: the list has every result
-    hosts = interpret.build(saved.results, every)
-    if unsaved:
-        # nothing needs the probes any more: a sweep's results go before its records come
-        saved.results = []
-    made = interpret.records(hosts, every, dict(saved.counters), extra)
-    if output.json and not keep and previous is None and not files and not save:
-        for rec in (only_open(made) if view.get("only_open") else made):
-            output.emit(rec)
-        return interrupted, False
-    records = list(made)
-    del hosts
+    return SavedRun(plugin="portscan", argv=sys.argv[1:], options=options,
+                    counters=scan.counters(), extra=extra, results=scan.collector.results())
+
+
+def _write_and_show(records: list[dict[str, Any]], saved: SavedRun, output: Output,
+                    files: NmapFiles, save: str | None,
+                    previous: list[dict[str, Any]] | None, view: dict[str, Any],
+                    interrupted: bool) -> list[dict[str, Any]] | None:
+    """Write -o and --save (a whole scan only) and show the records, or the changes since
+    ``previous`` (--diff): those changes, or None without --diff."""
+    from netprobe.engine.runfile import save_run
+    from netprobe.plugins.portscan import render
+    from netprobe.plugins.portscan.diff import changes
+    from netprobe.plugins.portscan.interpret import only_open
+
     # --diff and the history compare whole scans; --open narrows what is shown and written
     found = changes(previous, records) if previous is not None else None
     shown = list(only_open(records)) if view.get("only_open") else records
@@ -350,7 +384,7 @@ def _scan_and_print(plan: Any, scope: Any, privileged: bool, output: Any,
         files.write(shown, output.stdout)
         if save:
             save_run(save, saved.results, plugin="portscan", argv=saved.argv,
-                     options=options, counters=saved.counters, extra=extra)
+                     options=saved.options, counters=saved.counters, extra=saved.extra)
     summary = records[-1]
     if view.get("stdout_taken"):
         pass  # an nmap output file (-oX -) has standard output
@@ -362,6 +396,4 @@ def _scan_and_print(plan: Any, scope: Any, privileged: bool, output: Any,
     else:
         render.change_table(output, found)
         output.line(render.summary_line(summary))
-    for rec in records:  # the run's findings, whatever --diff showed
-        history.add(rec)
-    return interrupted, bool(found)
+    return found

@@ -14,6 +14,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from netprobe.engine.probes import LINKTYPE_RAW
 from netprobe.engine.results import Result, Tag
@@ -21,6 +22,10 @@ from netprobe.plugins.portscan.collect import Collector, Totals
 from netprobe.plugins.portscan.raw_scan import ScanSpace, secret_of, source_port
 from netprobe.plugins.portscan.stamp import SCAN_FLAGS, TcpStamper
 from netprobe.plugins.portscan.timing import LossEstimate, RttEstimator, Timing, next_pass
+
+if TYPE_CHECKING:  # the wire is imported when a scan runs
+    from netprobe.wire.connect import ConnectOutcome
+    from netprobe.wire.scope import Scope
 
 PHASE = "connect"
 
@@ -34,7 +39,7 @@ def _pairs(spaces: list[tuple[ScanSpace, str]]) -> Iterator[tuple[str, int, byte
 
 
 def connect_scan(spaces: list[tuple[ScanSpace, str]], *, seed: int, timing: Timing,
-                 rate: float | None, scope: object, collector: Collector,
+                 rate: float | None, scope: Scope | None, collector: Collector,
                  stop_at: float | None = None,
                  on_progress: Callable[[int, int, int], None] | None = None,
                  rtt: RttEstimator | None = None) -> None:
@@ -43,89 +48,112 @@ def connect_scan(spaces: list[tuple[ScanSpace, str]], *, seed: int, timing: Timi
 
     ``on_progress(first_tries_done, attempts, answered)`` is called as attempts end.
     """
-    from netprobe.wire.connect import connect_many
-
     spaces = [(space, src) for space, src in spaces if space.count()]
     if not spaces:
         return
-    # stand-in probes, stamped as a SYN scan's from each family's source
-    stampers = {space.family: TcpStamper(space.family, src, source_port(seed, space.family),
-                                         SCAN_FLAGS["syn"], secret_of(seed))
-                for space, src in spaces}
-    rtt = rtt or RttEstimator(timing)
-    loss = LossEstimate()
-    totals = collector.totals
-    packed_of: dict[tuple[str, int], bytes] = {}
+    scan = _ConnectScan(spaces, seed, rtt or RttEstimator(timing), collector, on_progress)
     todo: Iterator[tuple[str, int, bytes]] = _pairs(spaces)
-    sends = 0
-    first_done = 0
-    least_wait = 0.0
     started = time.monotonic()
-    answered_hosts: set[str] = set()
-
-    def timeout() -> float:
-        return max(least_wait, rtt.timeout())
-
-    def targets(items: Iterator[tuple[str, int, bytes]]) -> Iterator[tuple[str, int]]:
-        for host, port, packed in items:
-            packed_of[(host, port)] = packed
-            yield host, port
-
     while True:
-        sends += 1
+        scan.sends += 1
         remaining = None if stop_at is None else stop_at - time.monotonic()
         if remaining is not None and remaining <= 0:
             break
-        silent: dict[tuple[str, int], Result] = {}
-        attempts = 0
-        for out in connect_many(targets(todo), timeout=timeout, rate=rate,
-                                scope=scope, max_time=remaining):  # type: ignore[arg-type]
-            if out.status == "cancelled":
-                continue
-            attempts += 1
-            key = (out.host, out.port)
-            packed = packed_of[key]
-            stamper = stampers[4 if len(packed) == 4 else 6]
-            probe = stamper.stamp_int(packed, out.port)
-            answered = out.status != "timeout"
-            result = Result(probe, LINKTYPE_RAW, out.started, sends,
-                            received=out.finished if answered else None)
-            result.tag = Tag(PHASE, {"status": out.status, "errno": out.errno,
-                                     "icmp": list(out.icmp) if out.icmp else None})
-            totals.sent += 1
-            if sends > 1:
-                totals.retries += 1
-            else:
-                first_done += 1
-            if answered:
-                totals.received += 1
-                totals.matched += 1
-                rtt.add(out.finished - out.started)
-                loss.add(sends)
-                answered_hosts.add(out.host)
-                collector.answer(PHASE, key, result)
-            else:
-                silent[key] = result
-            if on_progress is not None:
-                on_progress(first_done, totals.sent, totals.matched)
-        totals.passes += 1
+        attempts, silent = scan.one_pass(todo, rate, scope, remaining)
+        collector.totals.passes += 1
         if attempts == 0:
             break
         collector.pass_done(PHASE, silent)
-        dark = bool({h for h, _ in silent} - answered_hosts)
-        wait = next_pass(loss, sends, len(silent), timing, time.monotonic() - started, dark)
+        dark = bool({h for h, _ in silent} - scan.answered_hosts)
+        wait = next_pass(scan.loss, scan.sends, len(silent), timing,
+                         time.monotonic() - started, dark)
         if wait is None:
             break
-        least_wait = wait
-        todo = iter([(h, p, packed_of[(h, p)]) for h, p in silent])
+        scan.least_wait = wait
+        todo = iter([(h, p, scan.packed_of[(h, p)]) for h, p in silent])
     collector.group_done(PHASE)
+
+
+class _ConnectScan:
+    """One connect scan's state across its passes: stand-in stamps, times, counts."""
+
+    def __init__(self, spaces: list[tuple[ScanSpace, str]], seed: int, rtt: RttEstimator,
+                 collector: Collector,
+                 on_progress: Callable[[int, int, int], None] | None) -> None:
+        # stand-in probes, stamped as a SYN scan's from each family's source
+        self.stampers = {space.family: TcpStamper(space.family, src,
+                                                  source_port(seed, space.family),
+                                                  SCAN_FLAGS["syn"], secret_of(seed))
+                         for space, src in spaces}
+        self.rtt = rtt
+        self.loss = LossEstimate()
+        self.collector = collector
+        self.on_progress = on_progress
+        self.packed_of: dict[tuple[str, int], bytes] = {}
+        self.sends = 0  # the pass under way (1: first tries)
+        self.first_done = 0
+        self.least_wait = 0.0
+        self.answered_hosts: set[str] = set()
+
+    def timeout(self) -> float:
+        """How long an attempt waits: the round-trip estimate, at least the last pass's wait."""
+        return max(self.least_wait, self.rtt.timeout())
+
+    def _targets(self, items: Iterator[tuple[str, int, bytes]]) -> Iterator[tuple[str, int]]:
+        for host, port, packed in items:
+            self.packed_of[(host, port)] = packed
+            yield host, port
+
+    def one_pass(self, todo: Iterator[tuple[str, int, bytes]], rate: float | None,
+                 scope: Scope | None, remaining: float | None,
+                 ) -> tuple[int, dict[tuple[str, int], Result]]:
+        """Try every pair of ``todo``: (attempts that ended, results of the silent ones)."""
+        from netprobe.wire.connect import connect_many
+
+        silent: dict[tuple[str, int], Result] = {}
+        attempts = 0
+        for out in connect_many(self._targets(todo), timeout=self.timeout, rate=rate,
+                                scope=scope, max_time=remaining):
+            if out.status == "cancelled":
+                continue
+            attempts += 1
+            self._take(out, silent)
+        return attempts, silent
+
+    def _take(self, out: ConnectOutcome, silent: dict[tuple[str, int], Result]) -> None:
+        """Count one outcome and hand its result on (answered) or keep it (``silent``)."""
+        key = (out.host, out.port)
+        packed = self.packed_of[key]
+        probe = self.stampers[4 if len(packed) == 4 else 6].stamp_int(packed, out.port)
+        answered = out.status != "timeout"
+        result = Result(probe, LINKTYPE_RAW, out.started, self.sends,
+                        received=out.finished if answered else None)
+        result.tag = Tag(PHASE, {"status": out.status, "errno": out.errno,
+                                 "icmp": list(out.icmp) if out.icmp else None})
+        totals = self.collector.totals
+        totals.sent += 1
+        if self.sends > 1:
+            totals.retries += 1
+        else:
+            self.first_done += 1
+        if answered:
+            totals.received += 1
+            totals.matched += 1
+            self.rtt.add(out.finished - out.started)
+            self.loss.add(self.sends)
+            self.answered_hosts.add(out.host)
+            self.collector.answer(PHASE, key, result)
+        else:
+            silent[key] = result
+        if self.on_progress is not None:
+            self.on_progress(self.first_done, totals.sent, totals.matched)
 
 
 #: ports an unprivileged host discovery connects to (nmap's choice)
 PING_PORTS = (80, 443)
 
 
-def connect_ping(hosts: list[str], *, timing: Timing, rate: float | None, scope: object,
+def connect_ping(hosts: list[str], *, timing: Timing, rate: float | None, scope: Scope | None,
                  totals: Totals, stop_at: float | None = None) -> list[Result]:
     """Unprivileged host discovery: connect to ports 80 and 443 of each host, twice at most.
 
