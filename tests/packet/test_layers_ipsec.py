@@ -64,3 +64,28 @@ def test_tshark_reads_what_netprobe_builds(tmp_path) -> None:
         spi, seq = line.split("|")
         esp = pkt[N.ESP]
         assert (int(spi, 16), int(seq)) == (esp.spi, esp.seq)
+
+
+def test_ls_is_scapys() -> None:
+    """``ls(Class)`` prints what Scapy's prints, for every class of the family Scapy has."""
+    import contextlib
+    import io
+
+    import scapy.all as scapy_all
+
+    from netprobe.packet.layers import ipsec as family
+    from netprobe.packet.present import ls
+
+    compared = 0
+    for name in family.__all__:
+        cls = getattr(family, name)
+        if not isinstance(cls, type) or not hasattr(scapy_all, name):
+            continue
+        theirs, ours = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(theirs):
+            scapy_all.ls(getattr(scapy_all, name))
+        with contextlib.redirect_stdout(ours):
+            ls(cls)
+        assert ours.getvalue() == theirs.getvalue(), name
+        compared += 1
+    assert compared

@@ -73,3 +73,28 @@ def test_corpus_bpdus_are_tsharks(corpus_dir, name: str) -> None:
         assert (stp.pathcost, stp.portid) == (int(cost), int(port, 16))
         assert [stp.age, stp.maxage, stp.hellotime, stp.fwddelay] == [
             float(age), float(maxage), float(hello), float(fwd)]
+
+
+def test_ls_is_scapys() -> None:
+    """``ls(Class)`` prints what Scapy's prints, for every class of the family Scapy has."""
+    import contextlib
+    import io
+
+    import scapy.all as scapy_all
+
+    from netprobe.packet.layers import stp as family
+    from netprobe.packet.present import ls
+
+    compared = 0
+    for name in family.__all__:
+        cls = getattr(family, name)
+        if not isinstance(cls, type) or not hasattr(scapy_all, name):
+            continue
+        theirs, ours = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(theirs):
+            scapy_all.ls(getattr(scapy_all, name))
+        with contextlib.redirect_stdout(ours):
+            ls(cls)
+        assert ours.getvalue() == theirs.getvalue(), name
+        compared += 1
+    assert compared

@@ -124,6 +124,8 @@ DUID_EPOCH = 946684800
 class _DUIDTimeField(IntField):
     """Seconds since 2000-01-01 UTC, shown as a date and the Unix time, as Scapy shows it."""
 
+    ls_kind = "_UTCTimeField"
+
     def i2repr(self, pkt: Any, value: Any) -> str:
         if not isinstance(value, int):
             return super().i2repr(pkt, value)
@@ -183,6 +185,8 @@ def enterprise_names() -> dict[int, str]:
 class _EnterpriseField(IntField):
     """An IANA private enterprise number, shown by its organisation's name."""
 
+    ls_kind = "IntEnumField"
+
     def i2repr(self, pkt: Any, value: Any) -> str:
         if isinstance(value, int):
             return enterprise_names().get(value, str(value))
@@ -203,6 +207,8 @@ class _ElapsedTimeField(ShortField):
 class _OptCodeListField(FieldListField):
     """A list of option codes, shown by their names."""
 
+    ls_kind = "_OptReqListField"
+
     def i2repr(self, pkt: Any, value: Any) -> str:
         if not isinstance(value, list):
             return super().i2repr(pkt, value)
@@ -211,6 +217,8 @@ class _OptCodeListField(FieldListField):
 
 class _IP6ListField(FieldListField):
     """IPv6 addresses one after another, shown ``[ a, b ]`` as Scapy shows them."""
+
+    ls_kind = "IP6ListField"
 
     def i2repr(self, pkt: Any, value: Any) -> str:
         if not isinstance(value, list):
@@ -224,6 +232,8 @@ def _optlen(pkt: Any) -> int:
 
 class _OptionListField(PacketListField):
     """Options inside an option, each read from exactly its own bytes."""
+
+    ls_kind = "PacketListField"
 
     def __init__(self, name: str, head: int) -> None:
         super().__init__(name, [], None, length_from=lambda pkt: _optlen(pkt) - head)
@@ -243,6 +253,8 @@ class _OptionListField(PacketListField):
 
 class _DUIDField(PacketField):
     """The DUID of a client or server identifier: a packet chosen by its type."""
+
+    ls_kind = "PacketLenField"
 
     def __init__(self, name: str) -> None:
         super().__init__(name, None, None)
@@ -312,6 +324,8 @@ class DUID_LL(_DUID):  # noqa: N801 - Scapy's name
 class _UUIDField(StrFixedLenField):
     """A 16-byte UUID, given as a ``uuid.UUID`` or text, shown as ``UUID('...')``."""
 
+    ls_kind = "UUIDField"
+
     def __init__(self, name: str, default: Any) -> None:
         super().__init__(name, default, 16)
         self.default = default
@@ -374,6 +388,9 @@ def duid_class(data: bytes) -> type[Layer]:
 # -- options ------------------------------------------------------------------------------
 class _Option(Packet):
     """An option: code, length (filled), value; the next option is its payload."""
+
+    ls_kinds = {"optlen": "FieldLenField"}
+    ls_defaults = {"duid": b""}
 
     def post_build(self, pkt: bytes, pay: bytes) -> bytes:
         if self.optlen is None:
@@ -455,12 +472,16 @@ class DHCP6OptOptReq(_Option):
 class DHCP6OptPref(_Option):
     """The server's preference."""
 
+    ls_kinds: dict[str, str] = {}
+
     name = "DHCP6 Preference Option"
     fields_desc = [*_head(7, 1), ByteField("prefval", 255)]
 
 
 class DHCP6OptElapsedTime(_Option):
     """How long the client has been trying (hundredths of a second)."""
+
+    ls_kinds: dict[str, str] = {}
 
     name = "DHCP6 Elapsed Time Option"
     fields_desc = [*_head(8, 2), _ElapsedTimeField("elapsedtime", 0)]
@@ -476,6 +497,8 @@ class DHCP6OptStatusCode(_Option):
 
 class DHCP6OptRapidCommit(_Option):
     """Rapid commit (no value)."""
+
+    ls_kinds: dict[str, str] = {}
 
     name = "DHCP6 Rapid Commit Option"
     fields_desc = _head(14, 0)

@@ -28,6 +28,7 @@ class LLMNRQuery(DNS):
     name = "Link Local Multicast Node Resolution - Query"
     #: stacked on UDP left at its default ports, it sets them as Scapy does
     overloads_lower = True
+    ls_leading = ()
     fields = (
         ShortField("id", 0),
         BitField("qr", 0, 1),

@@ -240,6 +240,8 @@ class _Option(Packet):
 class _OptionList(PacketListField):
     """Options one after another, each chosen by its type, to the end of the packet."""
 
+    ls_kind = "PacketListField"
+
     def __init__(self, name: str, choose: Any) -> None:
         super().__init__(name, [], None, length_from=_after(4))
         self.choose = choose

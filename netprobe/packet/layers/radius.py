@@ -201,7 +201,18 @@ class _Specific(RadiusAttribute):
             Packet.__init__(self, _raw, **kwargs)
 
 
+#: ``ls()``: the type Scapy's classes declare, by the kind of their value (a made attribute
+#: takes its own type; Scapy's declarations share a handful of templates)
+_LS_TYPE = {"StrLenField": 1, "XStrLenField": 24, "IPField": 4, "IntField": 5,
+            "IntEnumField": 6, "XStrFixedLenField": 24}
+
+
 def _specific(cls_name: str, kind: int, value: Any, fixed: int | None = None) -> type:
+    ls_kinds = {}
+    if type(value).__name__ == "IntEnumField":
+        ls_kinds["value"] = f"MultiEnumField (Depends on {kind})"
+    if kind == 80:
+        ls_kinds["len"] = "FieldLenField"
     if fixed is None:
         size = FieldLenField("len", None, fmt="B", length_of="value",
                              adjust=lambda pkt, x: x + 2)
@@ -210,6 +221,7 @@ def _specific(cls_name: str, kind: int, value: Any, fixed: int | None = None) ->
     fields = [ByteEnumField("type", kind, ATTRIBUTE_TYPES), size, value]
     return type(cls_name, (_Specific,), {
         "name": ATTRIBUTE_TYPES[kind], "fields_desc": fields, "attr_type": kind,
+        "ls_kinds": ls_kinds, "ls_defaults": {"type": _LS_TYPE[type(value).__name__]},
         "__doc__": f"The {ATTRIBUTE_TYPES[kind]} attribute.", "__module__": __name__})
 
 
@@ -249,6 +261,8 @@ class RadiusAttr_Vendor_Specific(RadiusAttribute):  # noqa: N801 - Scapy's name
     """A vendor's attribute: vendor id (an IANA enterprise number), type, length, value."""
 
     name = "Vendor-Specific"
+    ls_kinds = {"vendor_id": "IntEnumField", "vendor_type": "MultiEnumField (Depends on 0)",
+                "value": "MultipleTypeField (_RadiusVendorValueField, StrLenField)"}
     fields_desc = [
         ByteEnumField("type", 26, ATTRIBUTE_TYPES),
         FieldLenField("len", None, fmt="B", length_of="value", adjust=lambda pkt, x: x + 8),
@@ -262,6 +276,8 @@ class RadiusAttr_Vendor_Specific(RadiusAttribute):  # noqa: N801 - Scapy's name
 
 class _EAPField(PacketField):
     """An EAP packet as an attribute's value (``EAP_MD5`` for an MD5-Challenge)."""
+
+    ls_kind = "_EAPPacketField"
 
     def __init__(self, name: str) -> None:
         super().__init__(name, b"", EAP)
@@ -304,6 +320,8 @@ ATTRIBUTE_CLASSES: dict[int, type[Layer]] = {
 
 class _AttributeList(PacketListField):
     """Attributes one after another, each read from exactly its own bytes."""
+
+    ls_kind = "PacketListField"
 
     def __init__(self, name: str) -> None:
         super().__init__(name, [], RadiusAttribute, length_from=lambda pkt: (pkt.len or 20) - 20)

@@ -114,6 +114,8 @@ def _pad4(n: int) -> int:
 class _PortField(ShortEnumField):
     """A port, shown by the system's SCTP service name (``/etc/services``) as Scapy does."""
 
+    ls_kind = "ShortEnumField"
+
     def __init__(self, name: str, default: Any) -> None:
         super().__init__(name, default, {})
 
@@ -223,6 +225,8 @@ class _Chunk(Packet):
     padded: str | None = None
     #: bytes of the header before the padded field
     head = 4
+    #: how ``ls()`` names the length (a fixed-size chunk's is a plain ``ShortField``)
+    ls_kinds = {"len": "FieldLenField"}
 
     def post_build(self, pkt: bytes, pay: bytes) -> bytes:
         if self.len is None:
@@ -255,6 +259,8 @@ def _params_size(pkt: Any) -> int:
 
 class _ParamListField(PacketListField):
     """Chunk parameters, each chosen by its type (``Raw`` for an unknown one)."""
+
+    ls_kind = "ChunkParamField"
 
     def __init__(self, name: str) -> None:
         super().__init__(name, [], _read_param, length_from=_params_size)
@@ -338,6 +344,8 @@ def _dup_count(pkt: Any) -> int:
 class SCTPChunkSACK(_Chunk):
     """SACK: cumulative TSN, window, gap blocks (``"start:end"``) and duplicate TSNs."""
 
+    ls_kinds: dict[str, str] = {}
+
     head = 16
     fields_desc = [
         *_chunk_head(3),
@@ -382,11 +390,15 @@ class SCTPChunkAbort(_Chunk):
 class SCTPChunkShutdown(_Chunk):
     """SHUTDOWN: the cumulative TSN acknowledged."""
 
+    ls_kinds: dict[str, str] = {}
+
     fields_desc = [*_chunk_head(7)[:2], ShortField("len", 8), XIntField("cumul_tsn_ack", None)]
 
 
 class SCTPChunkShutdownAck(_Chunk):
     """SHUTDOWN ACK."""
+
+    ls_kinds: dict[str, str] = {}
 
     fields_desc = [*_chunk_head(8)[:2], ShortField("len", 4)]
 
@@ -414,11 +426,15 @@ class SCTPChunkCookieEcho(_Chunk):
 class SCTPChunkCookieAck(_Chunk):
     """COOKIE ACK."""
 
+    ls_kinds: dict[str, str] = {}
+
     fields_desc = [*_chunk_head(11)[:2], ShortField("len", 4)]
 
 
 class SCTPChunkShutdownComplete(_Chunk):
     """SHUTDOWN COMPLETE: the ``TCB`` flag (T bit)."""
+
+    ls_kinds: dict[str, str] = {}
 
     fields_desc = [
         ByteEnumField("type", 14, CHUNK_TYPES),
@@ -441,6 +457,7 @@ class _Param(Packet):
     """A chunk parameter: type, length, value padded to 4 bytes; what follows is not its own."""
 
     padded: str | None = None
+    ls_kinds = {"len": "FieldLenField"}
 
     def post_build(self, pkt: bytes, pay: bytes) -> bytes:
         if self.len is None:
@@ -473,11 +490,15 @@ class SCTPChunkParamHeartbeatInfo(_Param):
 class SCTPChunkParamIPv4Addr(_Param):
     """An IPv4 address of the endpoint."""
 
+    ls_kinds: dict[str, str] = {}
+
     fields_desc = [*_param_head(5, 8), IPField("addr", "127.0.0.1")]
 
 
 class SCTPChunkParamIPv6Addr(_Param):
     """An IPv6 address of the endpoint."""
+
+    ls_kinds: dict[str, str] = {}
 
     fields_desc = [*_param_head(6, 20), IP6Field("addr", "::1")]
 
@@ -500,6 +521,8 @@ class SCTPChunkParamUnrocognizedParam(_Param):
 
 class SCTPChunkParamCookiePreservative(_Param):
     """A suggested cookie life-span increment."""
+
+    ls_kinds: dict[str, str] = {}
 
     fields_desc = [*_param_head(9, 8), XIntField("sug_cookie_inc", None)]
 
@@ -527,6 +550,8 @@ class SCTPChunkParamSupportedAddrTypes(_Param):
 class SCTPChunkParamECNCapable(_Param):
     """ECN capable (no value)."""
 
+    ls_kinds: dict[str, str] = {}
+
     fields_desc = _param_head(0x8000, 4)
 
 
@@ -543,11 +568,15 @@ class SCTPChunkParamSupportedExtensions(_Param):
 class SCTPChunkParamFwdTSN(_Param):
     """Forward-TSN supported (no value)."""
 
+    ls_kinds: dict[str, str] = {}
+
     fields_desc = _param_head(0xC000, 4)
 
 
 class SCTPChunkParamAdaptationLayer(_Param):
     """The adaptation layer indication."""
+
+    ls_kinds: dict[str, str] = {}
 
     fields_desc = [*_param_head(0xC006, 8), XIntField("indication", None)]
 
