@@ -302,12 +302,14 @@ def command(pkt: Layer) -> str:
 # -- ls() -----------------------------------------------------------------------------------------
 def _kind_name(cls: Any, f: F.Field) -> str:
     """The Scapy field class a netprobe field stands for, for ``ls()``."""
-    own = getattr(f, "ls_kind", None) or type(f).__name__
+    kind = getattr(f, "ls_kind", None)
     declared = cls.ls_kinds.get(f.name)
     if declared is not None:
         return declared
+    if kind:
+        return kind
     if hasattr(f, "i2repr"):
-        return own
+        return type(f).__name__
     if isinstance(f, F.FlagsField):
         return "FlagsField"
     enum = "Enum" if f.names or f.name in cls.shown_tables else ""

@@ -177,6 +177,7 @@ class DNSNameField(TailField):
     """A domain name (``b"example.com."``); given as text or bytes, stored as bytes."""
 
     __slots__ = ()
+    ls_kind = "DNSStrField"
 
     def __init__(self, name: str, default: Any) -> None:
         super().__init__(name, normalise_name(default, name))

@@ -62,6 +62,7 @@ class RDataField(TailField):
     """
 
     __slots__ = ()
+    ls_kind = "MultipleTypeField (IPField, IP6Field, DNSStrField, DNSTextField, StrLenField)"
 
     def check_one(self, value: Any) -> Any:
         if value is None or isinstance(value, (str, bytes)):
@@ -71,18 +72,28 @@ class RDataField(TailField):
         if isinstance(value, (list, tuple)):
             out = []
             for item in value:
-                if isinstance(item, str):
-                    item = item.encode()
-                if not isinstance(item, (bytes, bytearray)):
+                if not isinstance(item, (str, bytes, bytearray)):
                     raise UsageError(f"{self.name}: TXT strings are text or bytes, got "
                                      f"{item!r}")
-                out.append(bytes(item))
+                # text stays text, as in Scapy; it is encoded when built
+                out.append(item if isinstance(item, str) else bytes(item))
             return out
         raise UsageError(f"{self.name}: expected an address, a name, TXT strings or bytes, "
                          f"got {type(value).__name__} {value!r}")
 
     def check(self, value: Any) -> Any:
         return self.check_one(value)
+
+    def i2repr(self, layer: Any, value: Any) -> str:
+        """As Scapy shows it: a name given as text in its stored form (``b'ns.example.'``),
+        an address as text, anything else as its Python value."""
+        if isinstance(value, str):
+            if getattr(layer, "type", None) in NAME_RDATA_TYPES:
+                return repr(normalise_name(value, "rdata"))
+            return value
+        if value is None:
+            return "None"
+        return repr(bytes(value)) if isinstance(value, (bytes, bytearray)) else repr(value)
 
 
 def encode_txt(strings: list[Any]) -> bytes:
@@ -314,6 +325,8 @@ class DNSRR(ResourceRecord):
     fields = (*_header(1), RDataField("rdata", None))
     #: unset, ``rdata`` reads as the type's empty value, as Scapy's
     computed_fields = ("rdata",)
+    ls_kinds = {"rrname": "DNSStrField", "rdlen": "FieldLenField"}
+    ls_defaults = {"rdata": b""}
 
     def shown_default(self, name: str) -> Any:
         if name != "rdata":
