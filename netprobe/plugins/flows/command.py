@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from netprobe.errors import EXIT_RUNTIME, UsageError
+
+if TYPE_CHECKING:  # imported when the command runs
+    from netprobe.plugins.flows.flow_table import FlowTable
+    from netprobe.services.output import Output
 
 
 @click.command("flows")
@@ -90,7 +94,7 @@ def command(ctx: click.Context, files: tuple[str, ...], top: int, by: str, per_f
         ctx.exit(EXIT_RUNTIME)
 
 
-def run(output: Any, files: list[str], *, top: int, by: str, per_file: bool, plot: str | None,
+def run(output: Output, files: list[str], *, top: int, by: str, per_file: bool, plot: str | None,
         jobs: int, scheduler: str | None) -> bool:
     """Analyse, print, plot; True when some file was bad."""
     import os
@@ -132,8 +136,8 @@ def run(output: Any, files: list[str], *, top: int, by: str, per_file: bool, plo
     return failed
 
 
-def _report(output: Any, tables: list, *, top: int, by: str, per_file: bool,
-            plot: str | None) -> None:
+def _report(output: Output, tables: list[tuple[str, FlowTable]], *, top: int, by: str,
+            per_file: bool, plot: str | None) -> None:
     from netprobe.plugins.flows import render
     from netprobe.plugins.flows.interpret import Options, flow_records, summary_record
 
