@@ -28,6 +28,7 @@ _FACE: dict[str, tuple[str, ...]] = {
     "netprobe.engine.results": ("QueryAnswer", "SndRcvList"),
     "netprobe.library.config": ("conf",),
     "netprobe.library.tools": ("arping", "traceroute"),
+    "netprobe.library.commands": ("lsc",),
     "netprobe.library.interfaces": ("get_if_addr", "get_if_addr6", "get_if_hwaddr",
                                     "get_if_list", "get_working_if"),
     # -- capture files and packet lists --

@@ -891,6 +891,21 @@ class Layer(metaclass=LayerMeta):
             return Raw(load=other) / self
         return NotImplemented
 
+    def __mul__(self, count: Any) -> list[Layer]:
+        """``pkt * 3``: a list of the packet three times, as Scapy's."""
+        if not isinstance(count, int):
+            return NotImplemented
+        return [self] * count
+
+    __rmul__ = __mul__
+
+    def iterpayloads(self) -> Iterator[Layer]:
+        """This layer, then each layer above it (Scapy's ``iterpayloads``)."""
+        cur: Layer | None = self
+        while cur is not None:
+            yield cur
+            cur = cur._payload
+
     # -- capture metadata ---------------------------------------------------------------------
     #: Scapy's other capture attributes: None until set (kept in the packet's ``__dict__``)
     sent_time: Any = None

@@ -243,7 +243,7 @@ def _directive(pkt: Layer, spec: str, relax: bool) -> str:
         num = int(n) if n.isdigit() else 1
     if not dot:
         fname, cls = what, ""
-    if cls == "" and fname == "time" and dot:
+    if cls == "" and fname == "time" and (dot or _first_with(pkt, "time") is None):
         value: Any = pkt.time
         import time as _time
 
