@@ -2,25 +2,16 @@
 
 For scripts ported from ``from scapy.all import *`` by changing one word: the same
 names as ``from netprobe import *`` (every layer, ``sr``/``sniff``, ``rdpcap``,
-``PacketList``, the helpers, ``conf``), imported eagerly, plus the standard modules
-Scapy's ``*`` is relied on to bring: ``socket``, ``struct``, ``os``, ``time`` and
-``random``. ``netprobe`` itself stays lazy, for the command line's start-up.
+``PacketList``, the helpers, ``conf``, and the standard modules Scapy's ``*`` is
+relied on to bring: ``socket``, ``struct``, ``os``, ``time`` and ``random``),
+imported eagerly. ``netprobe`` itself stays lazy, for the command line's start-up.
 """
 
 from __future__ import annotations
 
-import os
-import random
-import socket
-import struct
-import time
-
 import netprobe as _netprobe
-
-#: the standard modules scripts expect from Scapy's ``*``
-_STANDARD = {"os": os, "random": random, "socket": socket, "struct": struct, "time": time}
 
 for _name in _netprobe.__all__:
     globals()[_name] = getattr(_netprobe, _name)
 
-__all__ = sorted(set(_netprobe.__all__) | set(_STANDARD))
+__all__ = sorted(_netprobe.__all__)
