@@ -44,10 +44,11 @@ _FACE: dict[str, tuple[str, ...]] = {
                                         "DLT_RAW", "DLT_RAW_ALT", "ETH_P_8021Q", "ETH_P_ALL",
                                         "ETH_P_ARP", "ETH_P_IP", "ETH_P_IPV6", "MTU"),
     # -- packet presentation and inspection --
-    "netprobe.packet.scapy_functions": ("NoPayload", "bytes_encode", "bytes_hex", "chb",
-                                        "crc32", "fragment", "fuzz", "hex_bytes", "inet_aton",
-                                        "inet_ntoa", "lhex", "ls", "os", "plain_str",
-                                        "random", "raw", "socket", "strxor", "struct",
+    "netprobe.packet.scapy_functions": ("NoPayload", "bind_bottom_up", "bind_top_down",
+                                        "bytes_encode", "bytes_hex", "chb", "crc32", "fragment",
+                                        "fuzz", "hex_bytes", "inet_aton", "inet_ntoa", "lhex",
+                                        "ls", "os", "plain_str", "random", "raw", "socket",
+                                        "split_bottom_up", "split_top_down", "struct", "strxor",
                                         "time"),
     # -- user-defined protocols (fields_desc) --
     "netprobe.packet.packet_class": ("Packet", "split_layers"),

@@ -13,12 +13,13 @@ from typing import Any
 
 from netprobe.errors import UsageError
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
-from netprobe.packet.layer import NoPayload
+from netprobe.packet.layer import BUILD_BINDINGS, NoPayload, bind_layers
 from netprobe.packet.present import ls
 
-__all__ = ["NoPayload", "bytes_encode", "bytes_hex", "chb", "crc32", "fragment", "fuzz",
-           "hex_bytes", "inet_aton", "inet_ntoa", "lhex", "ls", "os", "plain_str", "random",
-           "raw", "socket", "struct", "strxor", "time"]
+__all__ = ["NoPayload", "bind_bottom_up", "bind_top_down", "bytes_encode", "bytes_hex", "chb",
+           "crc32", "fragment", "fuzz", "hex_bytes", "inet_aton", "inet_ntoa", "lhex", "ls", "os",
+           "plain_str", "random", "raw", "socket", "split_bottom_up", "split_top_down", "struct",
+           "strxor", "time"]
 #: ``os``, ``random``, ``socket``, ``struct`` and ``time`` are here because scripts rely on
 #: Scapy's ``*`` bringing them (``struct.pack`` in a user layer's ``post_build``)
 
@@ -152,3 +153,37 @@ def fragment(pkt: Any, fragsize: int = 1480) -> list[Any]:
             q.frag = base_off + i * fragsize // 8
             out.append(q / Raw(load=piece))
     return out
+
+
+# -- one-way bindings (Scapy's bind_bottom_up / bind_top_down and their undoing) ----------------
+def bind_bottom_up(lower: Any, upper: Any, **values: Any) -> None:
+    """Dissect ``upper`` above ``lower`` when ``lower``'s fields have ``values``; building
+    ``lower / upper`` does not set them."""
+    for key, value in values.items():
+        lower._dissect_table.setdefault((key, value), upper)
+
+
+def bind_top_down(lower: Any, upper: Any, **values: Any) -> None:
+    """Building ``lower / upper`` sets ``lower``'s unset fields to ``values``; dissecting
+    does not choose ``upper`` from them."""
+    bind_layers(lower, upper, dissect=False, **values)
+
+
+def split_bottom_up(lower: Any, upper: Any, **values: Any) -> None:
+    """Undo ``bind_bottom_up`` (the dissection side of ``bind_layers``)."""
+    table = lower._dissect_table
+    for key, value in values.items():
+        if table.get((key, value)) is upper:
+            del table[(key, value)]
+
+
+def split_top_down(lower: Any, upper: Any, **values: Any) -> None:
+    """Undo ``bind_top_down`` (the building side of ``bind_layers``)."""
+    bound = BUILD_BINDINGS.get((lower, upper))
+    if bound is None:
+        return
+    for key, value in values.items():
+        if bound.get(key) == value:
+            del bound[key]
+    if not bound:
+        del BUILD_BINDINGS[(lower, upper)]

@@ -15,6 +15,8 @@ DIFFERS: dict[tuple[str, str], str] = {
     ("fresh_tools", "fragment_reassemble"): "a reassembled IPv4 packet keeps its protocol "
                                             "and upper layer (Scapy 2.8's comes back with "
                                             "proto=0 and Raw)",
+    ("fresh_api", "lsc_runs"): "lsc() lists netprobe's commands (fewer than Scapy's, no "
+                               "attack or GUI helpers), each with its own docstring",
     ("semantics", "add_remove_payload"): "a payload assigned to ``pkt.payload`` knows the layer "
                                          "under it (Scapy's does not, and its summary loses "
                                          "the addresses)",
