@@ -79,3 +79,15 @@ def corpus_packets(path: Any) -> dict[int, Any]:
     from link_compare import frames
 
     return {i: dissect(data, lt, wl) for i, (lt, data, wl) in enumerate(frames(path), 1)}
+
+
+def write_pcap(path: Any, frames: list[bytes]) -> Any:
+    """A classic pcap of Ethernet ``frames`` at ``path`` (for tshark to read)."""
+    import struct
+
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i, frame in enumerate(frames):
+            f.write(struct.pack("<IIII", 1_700_000_000 + i, 0, len(frame), len(frame)))
+            f.write(frame)
+    return path

@@ -7,7 +7,7 @@ import scapy.all as scapy_all
 
 import netprobe.packet.layers.hsrp as ours_mod
 from netprobe.packet import IP, UDP, Ether, dissect
-from tests.packet.layers_compare import mutations, never_raises, same_face
+from tests.packet.layers_compare import mutations, never_raises, same_face, tshark_rows, write_pcap
 
 OURS = {**vars(ours_mod), "IP": IP, "UDP": UDP, "Ether": Ether}
 HOSTS = 'IP(src="198.18.0.2", dst="224.0.0.2")/UDP()/'
@@ -39,3 +39,17 @@ def test_port_1985_on_either_side_reads_as_hsrp() -> None:
 
 def test_malformed_hsrp_never_raises() -> None:
     never_raises(mutations(bytes(eval('Ether()/' + PACKETS[8], vars(scapy_all)))))
+
+
+def test_fields_are_tsharks(tmp_path) -> None:
+    """HSRP made by netprobe, read by tshark and by netprobe: the same values."""
+    frame = bytes(eval('Ether()/' + HOSTS + 'HSRP(opcode=1, state=8, priority=110, group=5, '
+                       'virtualIP="198.18.0.1", auth=b"lab")', OURS))
+    rows = tshark_rows(write_pcap(tmp_path / "hsrp.pcap", [frame]), "hsrp",
+                       ["hsrp.version", "hsrp.opcode", "hsrp.state", "hsrp.hellotime",
+                        "hsrp.holdtime", "hsrp.priority", "hsrp.group", "hsrp.auth_data",
+                        "hsrp.virt_ip"])
+    h = dissect(frame)[ours_mod.HSRP]
+    assert rows[1] == [str(v) for v in (h.version, h.opcode, h.state, h.hellotime,
+                                        h.holdtime, h.priority, h.group)] + [
+        h.auth.rstrip(b"\0").decode(), h.virtualIP]

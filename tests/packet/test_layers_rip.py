@@ -6,9 +6,9 @@ import pytest
 import scapy.all as scapy_all
 
 import netprobe.packet.layers.rip as ours_mod
-from netprobe.packet import IP, UDP, Raw, dissect
+from netprobe.packet import IP, UDP, Ether, Raw, dissect
 from netprobe.packet.dissect import dissect_as
-from tests.packet.layers_compare import mutations, never_raises, same_face
+from tests.packet.layers_compare import mutations, never_raises, same_face, tshark_rows, write_pcap
 
 OURS = {**vars(ours_mod), "IP": IP, "UDP": UDP, "Raw": Raw}
 PACKETS = [
@@ -54,3 +54,25 @@ def test_port_520_on_either_side_reads_as_rip() -> None:
 def test_malformed_rip_never_raises() -> None:
     data = bytes(eval(PACKETS[8], vars(scapy_all)))
     never_raises(mutations(data), lambda b: dissect_as(ours_mod.RIP, b))
+
+
+def test_fields_are_tsharks(tmp_path) -> None:
+    """RIP made by netprobe, read by tshark and by netprobe: the same values."""
+    head = 'Ether()/IP(src="198.18.0.2", dst="224.0.0.9")/UDP()/RIP(cmd=2, version=2)/'
+    exprs = [head + 'RIPEntry(addr="198.18.0.0", mask="255.255.0.0", nextHop="198.18.0.1", '
+             'metric=3, RouteTag=7)/RIPEntry(addr="198.19.0.0", mask="255.255.255.0", metric=16)',
+             head + 'RIPAuth(password="secret")/RIPEntry(addr="198.18.0.0", mask="255.254.0.0")']
+    frames = [bytes(eval(e, {**OURS, "Ether": Ether})) for e in exprs]
+    rows = tshark_rows(write_pcap(tmp_path / "rip.pcap", frames), "rip",
+                       ["rip.command", "rip.version", "rip.route_tag", "rip.ip", "rip.netmask",
+                        "rip.next_hop", "rip.metric", "rip.auth.passwd"])
+    assert len(rows) == len(frames)
+    for number, row in rows.items():
+        pkt = dissect(frames[number - 1])
+        entries = [x for x in pkt.chain() if type(x) is ours_mod.RIPEntry]
+        auth = pkt.getlayer(ours_mod.RIPAuth)
+        mine = [str(pkt[ours_mod.RIP].cmd), str(pkt[ours_mod.RIP].version)] + [
+            ",".join(str(getattr(e, n)) for e in entries)
+            for n in ("RouteTag", "addr", "mask", "nextHop", "metric")] + [
+            auth.password.rstrip(b"\0").decode() if auth is not None else ""]
+        assert mine == row

@@ -13,7 +13,13 @@ from netprobe.errors import UsageError
 from netprobe.packet import IP, UDP, Ether, dissect
 from netprobe.packet.layers.asn1_ber import encode_length, read_tlv, read_value
 from netprobe.packet.layers.snmp import SNMP, SNMPresponse, SNMPvarbind
-from tests.packet.layers_compare import mutations, never_raises, same_face
+from tests.packet.layers_compare import (
+    mutations,
+    never_raises,
+    same_face,
+    tshark_rows,
+    write_pcap,
+)
 
 VALUES = ["ASN1_INTEGER(5)", "ASN1_INTEGER(-3)", "ASN1_INTEGER(-128)", "ASN1_INTEGER(128)",
           "ASN1_INTEGER(-32768)", "ASN1_INTEGER(2**31)", "ASN1_STRING(b'hello')",
@@ -130,3 +136,54 @@ def test_malformed_snmp_never_raises() -> None:
                                     "SNMPvarbind(oid='1.3.6.1', value=ASN1_COUNTER64(9))]"))
     data = bytes(SEther() / SIP() / SUDP() / s)
     never_raises(mutations(data, count=600))
+
+
+def test_fields_are_tsharks(tmp_path) -> None:
+    """SNMP made by netprobe, read by tshark and by netprobe: the same values."""
+    def udp(dport: int) -> str:
+        return f'Ether()/IP(src="198.18.0.2", dst="198.18.0.10")/UDP(sport=40000, dport={dport})/'
+    exprs = [
+        udp(161) + 'SNMP(community="lab", PDU=SNMPget(id=77, varbindlist=[SNMPvarbind('
+        'oid="1.3.6.1.2.1.1.1.0"), SNMPvarbind(oid="1.3.6.1.2.1.1.5.0")]))',
+        udp(161) + 'SNMP(version=0, community="lab", PDU=SNMPresponse(id=70000, error=2, '
+        'error_index=1, varbindlist=[SNMPvarbind(oid="1.3.6.1.2.1.1.1.0", '
+        'value=ASN1_STRING(b"router"))]))',
+        udp(161) + 'SNMP(PDU=SNMPbulk(id=5, non_repeaters=1, max_repetitions=9, varbindlist=['
+        'SNMPvarbind(oid="1.3.6.1.4.1.2021.200.1")]))',
+        udp(162) + 'SNMP(version=0, PDU=SNMPtrapv1(enterprise="1.3.6.1.4.1.8072", agent_addr='
+        '"198.18.0.10", generic_trap=6, specific_trap=3, time_stamp=4242))',
+    ]
+    names = {**vars(ours_mod), "Ether": Ether, "IP": IP, "UDP": UDP}
+    frames = [bytes(eval(e, names)) for e in exprs]
+    path = write_pcap(tmp_path / "snmp.pcap", frames)
+    rows = tshark_rows(path, "snmp", ["snmp.version", "snmp.community", "snmp.request_id",
+                                      "snmp.error_status", "snmp.error_index", "snmp.name",
+                                      "snmp.non_repeaters", "snmp.max_repetitions",
+                                      "snmp.enterprise", "snmp.agent_addr",
+                                      "snmp.generic_trap", "snmp.specific_trap",
+                                      "snmp.time_stamp", "snmp.value.octets"])
+    assert len(rows) == len(frames)
+
+    def val(v: object) -> str:
+        v = getattr(v, "val", v)
+        return v.hex() if isinstance(v, bytes) else str(v)
+
+    for number, row in rows.items():
+        msg = dissect(frames[number - 1])[SNMP]
+        pdu = msg.PDU
+        fields = pdu.fields_by_name
+        mine = [val(msg.version), msg.community.val.decode(),
+                val(pdu.id) if "id" in fields else "",
+                val(pdu.error) if "error" in fields else "",
+                val(pdu.error_index) if "error_index" in fields else "",
+                ",".join(v.oid.val for v in pdu.varbindlist),
+                val(pdu.non_repeaters) if "non_repeaters" in fields else "",
+                val(pdu.max_repetitions) if "max_repetitions" in fields else "",
+                val(pdu.enterprise.val) if "enterprise" in fields else "",
+                val(pdu.agent_addr) if "agent_addr" in fields else "",
+                val(pdu.generic_trap) if "generic_trap" in fields else "",
+                val(pdu.specific_trap) if "specific_trap" in fields else "",
+                val(pdu.time_stamp) if "time_stamp" in fields else "",
+                ",".join(val(v.value) for v in pdu.varbindlist
+                         if isinstance(v.value, ours_mod.ASN1_STRING))]
+        assert mine == row, number

@@ -8,7 +8,7 @@ import scapy.all as scapy_all
 import netprobe.packet.layers.tftp as ours_mod
 from netprobe.packet import IP, UDP, Raw, dissect
 from netprobe.packet.dissect import dissect_as
-from tests.packet.layers_compare import mutations, never_raises, same_face
+from tests.packet.layers_compare import mutations, never_raises, same_face, tshark_rows, write_pcap
 
 OURS = {**vars(ours_mod), "IP": IP, "UDP": UDP, "Raw": Raw}
 HOSTS = 'IP(src="198.18.0.2", dst="198.18.0.1")/UDP(sport=1024)/'
@@ -56,3 +56,36 @@ def test_malformed_tftp_never_raises() -> None:
     data = bytes(eval(HOSTS + 'TFTP()/TFTP_WRQ(filename="a")/TFTP_Options(options=['
                       'TFTP_Option(oname="blksize", value="512")])', vars(scapy_all)))
     never_raises(mutations(data), lambda b: dissect(b, 228))
+
+
+def test_fields_are_tsharks(tmp_path) -> None:
+    """TFTP made by netprobe, read by tshark and by netprobe: the same values."""
+    # one source port each: tshark ties the datagrams of one port pair into one transfer
+    head = 'Ether()/IP(src="198.18.0.2", dst="198.18.0.1")/UDP(sport={})/TFTP()/'
+    exprs = [head.format(1069) + 'TFTP_RRQ(filename="boot.img", mode="netascii")',
+             head.format(1070) + 'TFTP_WRQ(filename="up.bin")/TFTP_Options(options=['
+             'TFTP_Option(oname="blksize", value="1428"), TFTP_Option(oname="tsize", '
+             'value="0")])',
+             head.format(1071) + 'TFTP_ERROR(errorcode=2, errormsg="denied")']
+    from netprobe.packet import Ether
+
+    frames = [bytes(eval(e, {**OURS, "Ether": Ether})) for e in exprs]
+    rows = tshark_rows(write_pcap(tmp_path / "tftp.pcap", frames), "tftp",
+                       ["tftp.opcode", "tftp.source_file", "tftp.destination_file",
+                        "tftp.type", "tftp.error.code", "tftp.error.message",
+                        "tftp.option.name", "tftp.option.value"])
+    assert len(rows) == len(frames)
+    for number, row in rows.items():
+        pkt = dissect(frames[number - 1])
+        op = pkt[ours_mod.TFTP].op
+        req = pkt.getlayer(ours_mod.TFTP_RRQ) or pkt.getlayer(ours_mod.TFTP_WRQ)
+        err = pkt.getlayer(ours_mod.TFTP_ERROR)
+        opts = pkt.getlayer(ours_mod.TFTP_Options)
+        opts = opts.options if opts is not None else []
+        mine = [str(op), req.filename.decode() if op == 1 else "",
+                req.filename.decode() if op == 2 else "",
+                req.mode.decode() if req is not None else "",
+                str(err.errorcode) if err is not None else "",
+                err.errormsg.decode() if err is not None else "",
+                ",".join(o.oname.decode() for o in opts), ",".join(o.value.decode() for o in opts)]
+        assert mine == row

@@ -10,7 +10,7 @@ import scapy.all as scapy_all
 import netprobe.packet.layers.vrrp as ours_mod
 from netprobe.packet import IP, Ether, dissect
 from netprobe.packet.layers.ipv6 import IPv6
-from tests.packet.layers_compare import mutations, never_raises, same_face
+from tests.packet.layers_compare import mutations, never_raises, same_face, tshark_rows, write_pcap
 
 logging.getLogger("scapy").setLevel(logging.ERROR)  # VRRPv3 alone warns of its checksum
 OURS = {**vars(ours_mod), "IP": IP, "IPv6": IPv6, "Ether": Ether}
@@ -49,3 +49,24 @@ def test_malformed_vrrp_never_raises() -> None:
     for expr in (PACKETS[-1], 'Ether()/' + V4 + 'VRRPv3(addrlist=["198.18.0.1"])',
                  'Ether()/' + V6 + 'VRRPv3(addrlist=["2001:db8::1"])'):
         never_raises(mutations(bytes(eval(expr, vars(scapy_all)))))
+
+
+def test_fields_are_tsharks(tmp_path) -> None:
+    """VRRP made by netprobe, read by tshark and by netprobe: the same values."""
+    exprs = ['Ether()/IP(src="198.18.0.2", dst="224.0.0.18", ttl=255)/VRRP(vrid=10, '
+             'priority=200, adv=3, addrlist=["198.18.0.1", "198.18.0.5"])',
+             'Ether()/IP(src="198.18.0.2", dst="224.0.0.18", ttl=255)/VRRPv3(vrid=4, '
+             'priority=90, adv=150, addrlist=["198.18.0.1"])']
+    frames = [bytes(eval(e, OURS)) for e in exprs]
+    rows = tshark_rows(write_pcap(tmp_path / "vrrp.pcap", frames), "vrrp",
+                       ["vrrp.version", "vrrp.type", "vrrp.virt_rtr_id", "vrrp.prio",
+                        "vrrp.addr_count", "vrrp.checksum", "vrrp.adver_int",
+                        "vrrp.short_adver_int", "vrrp.ip_addr"])
+    assert len(rows) == len(frames)
+    for number, row in rows.items():
+        v = dissect(frames[number - 1]).payload.payload
+        v2 = v.version == 2
+        mine = [str(v.version), str(v.type), str(v.vrid), str(v.priority), str(v.ipcount),
+                f"0x{v.chksum:04x}", str(v.adv) if v2 else "", "" if v2 else str(v.adv),
+                ",".join(v.addrlist)]
+        assert mine == row
