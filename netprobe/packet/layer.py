@@ -772,8 +772,23 @@ def bind_layers(lower: type[Layer], upper: type[Layer], dissect: bool = True,
     # bind_layers(UDP, DNS, dport=53) then (..., sport=53) fills sport only
     BUILD_BINDINGS[(lower, upper)] = dict(values)
     if dissect:
+        table = dissect_table_for(lower, upper)
         for k, v in values.items():
-            lower._dissect_table.setdefault((k, v), upper)
+            table.setdefault((k, v), upper)
+
+
+def dissect_table_for(lower: type[Layer], upper: type[Layer]) -> dict[tuple[str, Any], Any]:
+    """Where a dissection binding goes. A user's layer bound on one of netprobe's layers
+    that chooses by several fields (UDP and TCP: dport, then sport) is looked at after
+    netprobe's own bindings have all missed: as in Scapy, where bindings are tried in the
+    order they were made, ``UDP(sport=53, dport=9999)`` still reads as DNS."""
+    if (upper.__module__.startswith("netprobe.") or len(lower.dissect_keys) < 2
+            or lower.next_layer is not Layer.next_layer
+            or not lower.__module__.startswith("netprobe.")):
+        return lower._dissect_table
+    if "_late_dissect_table" not in lower.__dict__:
+        lower._late_dissect_table = {}
+    return lower._late_dissect_table
 
 
 class Layer(metaclass=LayerMeta):
@@ -806,6 +821,8 @@ class Layer(metaclass=LayerMeta):
     #: to the end) or "pseudo" (segment plus the IP pseudo-header); None if none
     checksum: ClassVar[tuple[str, str] | None] = None
     _dissect_table: ClassVar[dict[tuple[str, Any], type[Layer]]] = {}
+    #: user layers' bindings, looked at after ``_dissect_table`` missed (``bind_layers``)
+    _late_dissect_table: ClassVar[dict[tuple[str, Any], type[Layer]]] = {}
     #: trailing bytes outside the headers' lengths and checksums (``Padding``)
     is_padding: ClassVar[bool] = False
     #: other classes a lookup by class finds this layer as (layer lookup is by exact
@@ -1347,6 +1364,12 @@ class Layer(metaclass=LayerMeta):
             cls = table.get((key, getattr(self, key)))
             if cls is not None:
                 return cls
+        late = self._late_dissect_table
+        if late:
+            for key in self.dissect_keys:
+                cls = late.get((key, getattr(self, key)))
+                if cls is not None:
+                    return cls
         return None
 
     # -- matching probes and answers ------------------------------------------------------------

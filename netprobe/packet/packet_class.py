@@ -454,12 +454,14 @@ def split_layers(lower: type[Layer], upper: type[Layer], **values: Any) -> None:
     fields for it.
     """
     bound = BUILD_BINDINGS.get((lower, upper))
-    table = lower._dissect_table
-    items = list(values.items()) if values else [k for k, v in table.items() if v is upper]
-    for key, value in items:
-        if table.get((key, value)) is upper:
-            del table[(key, value)]
-        if bound is not None and bound.get(key) == value:
-            del bound[key]
+    # a user layer's binding may sit in the table looked at last (layer.bind_layers)
+    for table in (lower._dissect_table, lower.__dict__.get("_late_dissect_table", {})):
+        items = (list(values.items()) if values
+                 else [k for k, v in table.items() if v is upper])
+        for key, value in items:
+            if table.get((key, value)) is upper:
+                del table[(key, value)]
+            if bound is not None and bound.get(key) == value:
+                del bound[key]
     if bound is not None and (not values or not bound):
         BUILD_BINDINGS.pop((lower, upper), None)

@@ -13,7 +13,7 @@ from typing import Any
 
 from netprobe.errors import UsageError
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
-from netprobe.packet.layer import BUILD_BINDINGS, NoPayload, bind_layers
+from netprobe.packet.layer import BUILD_BINDINGS, NoPayload, bind_layers, dissect_table_for
 from netprobe.packet.present import ls
 
 __all__ = ["NoPayload", "bind_bottom_up", "bind_top_down", "bytes_encode", "bytes_hex", "chb",
@@ -159,8 +159,9 @@ def fragment(pkt: Any, fragsize: int = 1480) -> list[Any]:
 def bind_bottom_up(lower: Any, upper: Any, **values: Any) -> None:
     """Dissect ``upper`` above ``lower`` when ``lower``'s fields have ``values``; building
     ``lower / upper`` does not set them."""
+    table = dissect_table_for(lower, upper)
     for key, value in values.items():
-        lower._dissect_table.setdefault((key, value), upper)
+        table.setdefault((key, value), upper)
 
 
 def bind_top_down(lower: Any, upper: Any, **values: Any) -> None:
@@ -171,10 +172,10 @@ def bind_top_down(lower: Any, upper: Any, **values: Any) -> None:
 
 def split_bottom_up(lower: Any, upper: Any, **values: Any) -> None:
     """Undo ``bind_bottom_up`` (the dissection side of ``bind_layers``)."""
-    table = lower._dissect_table
-    for key, value in values.items():
-        if table.get((key, value)) is upper:
-            del table[(key, value)]
+    for table in (lower._dissect_table, lower.__dict__.get("_late_dissect_table", {})):
+        for key, value in values.items():
+            if table.get((key, value)) is upper:
+                del table[(key, value)]
 
 
 def split_top_down(lower: Any, upper: Any, **values: Any) -> None:
