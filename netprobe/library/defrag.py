@@ -169,7 +169,20 @@ def fragment6(pkt: Any, fragSize: int) -> list[Any]:  # noqa: N803 - Scapy's key
     pieces = fragment_ipv6(ip, size, ident=ident)
     if len(pieces) > 1 and len(pieces[-2]) - unfrag - 8 + len(pieces[-1]) - unfrag - 8 <= room:
         pieces[-2:] = [_joined(pieces[-2], pieces[-1], unfrag)]
-    return [_rebuilt(pkt, link, piece) for piece in pieces]
+    return [_raw_after_fragment_header(_rebuilt(pkt, link, piece)) for piece in pieces]
+
+
+def _raw_after_fragment_header(frag: Any) -> Any:
+    """The fragment with what follows its Fragment header as ``Raw``, as Scapy's
+    ``fragment6`` gives it (the first fragment's transport header is not read)."""
+    hdr = frag.getlayer("IPv6ExtHdrFragment")
+    if hdr is not None and hdr.payload and type(hdr.payload).__name__ != "Raw":
+        from netprobe.packet.layers.raw import Raw
+
+        data = bytes(hdr.payload)
+        hdr.remove_payload()
+        hdr.add_payload(Raw(load=data))
+    return frag
 
 
 def _joined(before: bytes, last: bytes, unfrag: int) -> bytes:
