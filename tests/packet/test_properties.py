@@ -212,6 +212,10 @@ def _layers_param() -> list[Any]:
 READS_BACK_DIFFERENTLY = {
     "ICMPv6NDOptUnknown": "data is padded to a multiple of 8 bytes when built; the padding "
                           "reads back as data",
+    **{n: "NetBIOS names are space-padded to 15 bytes on the wire; trailing spaces (and "
+          "bytes past 15) do not read back, as in Scapy"
+       for n in ("NBNSQueryRequest", "NBNSQueryResponse", "NBNSNodeStatusRequest",
+                 "NBNSRegistrationRequest", "NBNSWackResponse")},
 }
 
 

@@ -205,9 +205,10 @@ class _Control(Packet):
             self.__class__ = cls
         size = int.from_bytes(buf[off + 2:off + 4], "big")
         stop = off + size if 4 <= size <= end - off else end
-        Packet.parse(self, buf, off, stop)
-        # IPCP's trailing bytes are its payload (Raw) in Scapy; the others' are padding
-        return stop, (end if type(self).trailer_is_payload else stop)
+        pos, _ = Packet.parse(self, buf, off, stop)
+        # bytes inside the length after the fields are the payload (Raw); IPCP's trailing
+        # bytes are its payload too in Scapy, the others' are padding
+        return pos, (end if type(self).trailer_is_payload else stop)
 
     def post_build(self, pkt: bytes, pay: bytes) -> bytes:
         if self.len is None:

@@ -280,18 +280,20 @@ class _EAPField(PacketField):
     ls_kind = "_EAPPacketField"
 
     def __init__(self, name: str) -> None:
-        super().__init__(name, b"", EAP)
+        super().__init__(name, None, EAP)
 
     def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
         from netprobe.packet.dissect import dissect_as
 
         stop = min(end, off + max((pkt.len or 2) - 2, 0))
         if stop <= off:
-            return b"", off
+            return None, off
         data = bytes(buf[off:stop])
         return dissect_as(eap_class(data), data), stop
 
     def i2repr(self, pkt: Any, value: Any) -> str:
+        if value is None:  # Scapy's default is b''
+            return "None" if pkt is None or pkt.is_dissected() else "b''"
         return repr(value)
 
 
@@ -299,6 +301,9 @@ class RadiusAttr_EAP_Message(RadiusAttribute):  # noqa: N801 - Scapy's name
     """An EAP packet carried in RADIUS (RFC 3579)."""
 
     name = "EAP-Message"
+    ls_defaults = {"value": b""}
+    #: an empty value reads as None, which Scapy's ``repr`` shows
+    repr_none_fields = ("value",)
     fields_desc = [
         ByteEnumField("type", 79, ATTRIBUTE_TYPES),
         FieldLenField("len", None, fmt="B", length_of="value", adjust=lambda pkt, x: x + 2),

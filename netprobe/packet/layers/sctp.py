@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netprobe.packet.layer import Layer, Truncated, bind_layers
+from netprobe.packet.layer import Layer, ParseError, Truncated, bind_layers
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.ipv6_header import IPv6
 from netprobe.packet.layers.raw import Raw
@@ -243,7 +243,10 @@ class _Chunk(Packet):
         size = int.from_bytes(buf[off + 2:off + 4], "big")
         if size < self.head or off + size > end:
             raise Truncated(f"chunk length {size} does not fit the {end - off} bytes left")
-        Packet.parse(self, buf, off, off + size)
+        pos, _ = Packet.parse(self, buf, off, off + size)
+        if pos != off + size:  # the rest reads as Raw, so that it builds back as it was
+            raise ParseError(f"chunk length {size} is not what its fields take "
+                             f"({pos - off} bytes)")
         return min(end, off + _pad4(size)), end
 
     def guess_payload_class(self, payload: bytes) -> type[Layer]:

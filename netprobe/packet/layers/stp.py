@@ -29,6 +29,7 @@ class BCDFloatField(ShortField):
 
     def __init__(self, name: str, default: Any) -> None:
         super().__init__(name, default)
+        self.maxval = 255  # whole seconds that fit; fractions below 256 are accepted too
 
     def pack_expr(self, v: str) -> str:
         return f"(int({v} * 256) & 0xFFFF)"
