@@ -95,3 +95,14 @@ def test_malformed_igmp_never_raises() -> None:
                     'srcaddrs=["198.18.0.1", "198.18.0.2"]), IGMPv3_MR_Group()])',
                     vars(scapy_all)))
     never_raises(mutations(v3, count=500))
+
+
+KINDS = ['IGMP()', 'IGMP(type=0x16)', 'IGMP(type=0x17)', 'IGMP(type=0x12)', 'IGMPv3_MQ()',
+         'IGMPv3_MR()', 'IGMPv3_MRA()']
+
+
+@pytest.mark.parametrize("reply", KINDS)
+def test_answers_as_scapy(reply: str) -> None:
+    for probe in KINDS:
+        ours = eval(reply, OURS).answers(eval(probe, OURS))
+        assert ours == eval(reply, vars(scapy_all)).answers(eval(probe, vars(scapy_all)))

@@ -187,3 +187,12 @@ def test_fields_are_tsharks(tmp_path) -> None:
                 ",".join(val(v.value) for v in pdu.varbindlist
                          if isinstance(v.value, ours_mod.ASN1_STRING))]
         assert mine == row, number
+
+
+@pytest.mark.parametrize("request_pdu", ["SNMPget", "SNMPnext", "SNMPset", "SNMPbulk",
+                                         "SNMPinform", "SNMPresponse", "SNMPtrapv2"])
+def test_answers_as_scapy(request_pdu: str) -> None:
+    for rid in (5, 6):
+        ours, theirs = both(f"SNMP(PDU=SNMPresponse(id=5)).answers(SNMP(PDU={request_pdu}("
+                            f"id={rid})))")
+        assert ours == theirs

@@ -89,3 +89,18 @@ def test_fields_are_tsharks(tmp_path) -> None:
                 err.errormsg.decode() if err is not None else "",
                 ",".join(o.oname.decode() for o in opts), ",".join(o.value.decode() for o in opts)]
         assert mine == row
+
+
+MESSAGES = ['TFTP_RRQ(filename="a")', 'TFTP_WRQ(filename="a")', 'TFTP_DATA(block=1)',
+            'TFTP_DATA(block=2)', 'TFTP_ACK(block=1)', 'TFTP_ACK(block=0)', 'TFTP_ACK(block=2)',
+            'TFTP_ERROR()', 'TFTP_OACK()']
+
+
+@pytest.mark.parametrize("reply", MESSAGES)
+def test_answers_as_scapy(reply: str) -> None:
+    for probe in MESSAGES:
+        for head in ("", "TFTP()/"):
+            ours = eval(head + reply, OURS).answers(eval(head + probe, OURS))
+            theirs = eval(head + reply, vars(scapy_all)).answers(eval(head + probe,
+                                                                      vars(scapy_all)))
+            assert repr(ours) == repr(theirs), (reply, probe, head)

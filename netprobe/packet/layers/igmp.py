@@ -124,6 +124,11 @@ class IGMP(Packet):
             return f"IGMP: {src} > {under.dst} {kind} {self.gaddr}"
         return f"IGMP {kind} {self.gaddr}"
 
+    def answers(self, other: Layer) -> bool:
+        """A membership report (v1, v2 or v3) answers a query (v1/v2 or v3)."""
+        return (isinstance(other, IGMP) and _type_number(other.type) == 0x11
+                and _type_number(self.type) in (0x12, 0x16, 0x22))
+
     def prepare_ip(self, ip: IP) -> None:
         """What an IP header carrying IGMP gets, where it was not given (RFC 2236 2)."""
         fields = type(ip).fields_by_name

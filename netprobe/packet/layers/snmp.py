@@ -393,12 +393,13 @@ class SNMP(ASN1Packet):
     ]
 
     def answers(self, other: Layer) -> bool:
-        """A response answers a request with the same request ID."""
+        """A response answers a get, get-next or set request with the same request ID."""
         if not isinstance(other, SNMP):
             return False
         mine, theirs = self.PDU, other.PDU
-        if not isinstance(mine, SNMPresponse) or isinstance(theirs, (SNMPresponse, SNMPtrapv1,
-                                                                     SNMPtrapv2)):
+        # as Scapy matches them: get, get-next and set requests only
+        if not isinstance(mine, SNMPresponse) or not isinstance(theirs, (SNMPget, SNMPnext,
+                                                                         SNMPset)):
             return False
         return _number(mine.id) == _number(theirs.id)
 

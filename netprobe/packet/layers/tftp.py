@@ -75,6 +75,9 @@ class TFTP_RRQ(_WithOptions):  # noqa: N801
     name = "TFTP Read Request"
     fields_desc = [StrNullField("filename", ""), StrNullField("mode", "octet")]
 
+    def answers(self, other: Layer) -> Any:
+        return 0  # a request answers nothing (0, as Scapy says it)
+
     @_says_udp_too
     def mysummary(self) -> Any:
         return _with_udp(f"RRQ {self.filename!r}")
@@ -85,6 +88,9 @@ class TFTP_WRQ(_WithOptions):  # noqa: N801
 
     name = "TFTP Write Request"
     fields_desc = [StrNullField("filename", ""), StrNullField("mode", "octet")]
+
+    def answers(self, other: Layer) -> Any:
+        return 0
 
     @_says_udp_too
     def mysummary(self) -> Any:
@@ -97,6 +103,10 @@ class TFTP_DATA(Packet):  # noqa: N801
     name = "TFTP Data"
     fields_desc = [ShortField("block", 0)]
 
+    def answers(self, other: Layer) -> bool:
+        """The first block answers a read request (the rest answer nothing, as in Scapy)."""
+        return isinstance(other, TFTP_RRQ) and self.block == 1
+
     @_says_udp_too
     def mysummary(self) -> Any:
         return _with_udp(f"DATA {self.block}")
@@ -107,6 +117,12 @@ class TFTP_ACK(Packet):  # noqa: N801
 
     name = "TFTP Ack"
     fields_desc = [ShortField("block", 0)]
+
+    def answers(self, other: Layer) -> bool:
+        """An ack answers the block it names; block 0 answers a request or its options."""
+        if isinstance(other, TFTP_DATA):
+            return self.block == other.block
+        return isinstance(other, (TFTP_RRQ, TFTP_WRQ, TFTP_OACK)) and self.block == 0
 
     @_says_udp_too
     def mysummary(self) -> Any:
@@ -119,6 +135,10 @@ class TFTP_ERROR(Packet):  # noqa: N801
     name = "TFTP Error"
     fields_desc = [ShortEnumField("errorcode", 0, TFTP_ERRORS), StrNullField("errormsg", "")]
 
+    def answers(self, other: Layer) -> bool:
+        """An error answers a request, a block or an ack."""
+        return isinstance(other, (TFTP_RRQ, TFTP_WRQ, TFTP_DATA, TFTP_ACK))
+
     @_says_udp_too
     def mysummary(self) -> Any:
         code = TFTP_ERRORS.get(self.errorcode, self.errorcode)
@@ -130,6 +150,10 @@ class TFTP_OACK(_WithOptions):  # noqa: N801
 
     name = "TFTP Option Ack"
     fields_desc: list[Any] = []
+
+    def answers(self, other: Layer) -> bool:
+        """Acknowledged options answer a request."""
+        return isinstance(other, (TFTP_RRQ, TFTP_WRQ))
 
 
 bind_layers(UDP, TFTP, dport=TFTP_PORT)
