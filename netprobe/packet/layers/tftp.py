@@ -118,11 +118,14 @@ class TFTP_ACK(Packet):  # noqa: N801
     name = "TFTP Ack"
     fields_desc = [ShortField("block", 0)]
 
-    def answers(self, other: Layer) -> bool:
-        """An ack answers the block it names; block 0 answers a request or its options."""
+    def answers(self, other: Layer) -> Any:
+        """An ack answers the block it names; block 0 answers a request or its options
+        (anything else: 0, as Scapy says it)."""
         if isinstance(other, TFTP_DATA):
             return self.block == other.block
-        return isinstance(other, (TFTP_RRQ, TFTP_WRQ, TFTP_OACK)) and self.block == 0
+        if isinstance(other, (TFTP_RRQ, TFTP_WRQ, TFTP_OACK)):
+            return self.block == 0
+        return 0
 
     @_says_udp_too
     def mysummary(self) -> Any:
