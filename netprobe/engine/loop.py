@@ -84,6 +84,26 @@ class _Flight:
         self.done = False
 
 
+class _RunState:
+    """One run's probes in their stages: to send, in flight, to retry; and its clocks."""
+
+    __slots__ = ("bucket", "exhausted", "flights", "inflight", "last_answer", "open_count",
+                 "retry_q", "source", "start", "wall0")
+
+    def __init__(self, bucket: TokenBucket, source: Iterator[PreparedProbe]) -> None:
+        self.bucket = bucket
+        self.source = source
+        self.exhausted = False  # every probe of the source taken
+        # one entry per sent batch: its members share the deadline
+        self.inflight: deque[tuple[float, list[_Flight]]] = deque()
+        self.retry_q: deque[_Flight] = deque()
+        self.flights: list[_Flight] = []
+        self.open_count = 0  # probes neither answered nor given up
+        self.start = time.monotonic()
+        self.wall0 = time.time()
+        self.last_answer = self.start
+
+
 class SendReceiveLoop:
     """Runs probes through a sender and a capture and yields results as they settle.
 
@@ -116,20 +136,9 @@ class SendReceiveLoop:
         """
         opt = self.options
         c = self.counters
-        bucket = TokenBucket(opt.rate)
-        source = iter(probes)
-        exhausted = False
-        # one entry per sent batch: its members share the deadline
-        inflight: deque[tuple[float, list[_Flight]]] = deque()
-        retry_q: deque[_Flight] = deque()
-        flights: list[_Flight] = []
-        open_count = 0  # probes neither answered nor given up
-        send_many = self.sender.send_many  # type: ignore[attr-defined]
-        start = time.monotonic()
-        wall0 = time.time()
-        mono0 = start
-        last_progress = start
-        last_control = start
+        st = _RunState(TokenBucket(opt.rate), iter(probes))
+        start = st.start
+        last_progress = last_control = start
         rate_control = opt.rate_control
         stop_at = start + opt.max_time if opt.max_time else None
         # The run makes objects by the hundred thousand and no reference cycles; the
@@ -138,132 +147,159 @@ class SendReceiveLoop:
         gc_was_enabled = gc.isenabled()
         gc.disable()
         finished = False
-        last_answer = start
         try:
             while True:
                 # 1. drain the capture and match first: answers that came in time (during
                 # a stall, say) must settle their probes before those are given up
                 answered = self._drain()
                 if answered:
-                    last_answer = time.monotonic()
+                    st.last_answer = time.monotonic()
                     yield from answered
                 if self._answered_new:
-                    open_count -= self._answered_new
+                    st.open_count -= self._answered_new
                     self._answered_new = 0
                 now = time.monotonic()
                 # 2. probes whose wait is over: retry, or give up
-                while inflight and inflight[0][0] <= now:
-                    deadline, sent_batch = inflight.popleft()
-                    for f in sent_batch:
-                        if f.done or deadline != f.deadline:
-                            continue  # answered, or sent again since
-                        if f.result is not None:  # answered, and its wait for more is over
-                            f.done = True
-                            open_count -= 1
-                        elif f.sends <= opt.retries:
-                            retry_q.append(f)
-                        else:
-                            f.done = True
-                            open_count -= 1
+                self._expire(st, now)
                 # 3. send what the pacer allows
                 if stop_at is not None and now >= stop_at:
-                    exhausted = True
-                    retry_q.clear()
+                    st.exhausted = True
+                    st.retry_q.clear()
                     break
-                want = bucket.take(BATCH) if (retry_q or not exhausted) else 0
+                want = st.bucket.take(BATCH) if (st.retry_q or not st.exhausted) else 0
                 if want:
-                    batch: list[_Flight] = []
-                    while retry_q and len(batch) < want:
-                        f = retry_q.popleft()
-                        if not f.done:
-                            batch.append(f)
-                            c.retries += 1
-                    if not exhausted and len(batch) < want:
-                        need = want - len(batch)
-                        fresh = [_Flight(p) for p in islice(source, need)]
-                        if len(fresh) < need:
-                            exhausted = True
-                        table = self._table
-                        strict = self._strict
-                        for f in fresh:
-                            entry = table.get(f.key)
-                            if entry is None:
-                                table[f.key] = f
-                            elif type(entry) is _Flight:
-                                table[f.key] = [entry, f]
-                            else:
-                                entry.append(f)  # type: ignore[union-attr]
-                            sk = f.prepared.strict
-                            if sk is not None:
-                                strict[sk] = None if sk in strict else f
-                        flights += fresh
-                        batch += fresh
-                        open_count += len(fresh)
-                    if batch:
-                        # stamped before sending: an answer can beat send_many's return
-                        tmono = time.monotonic()
-                        twall = wall0 + (tmono - mono0)
-                        if not c.sent:
-                            c.first_send = tmono
-                        ok = send_many([f.prepared.data for f in batch])
-                        c.last_send = tmono
-                        c.sent += len(batch)
-                        c.refused += len(batch) - ok
-                        deadline = tmono + opt.timeout
-                        for f in batch:
-                            f.sends += 1
-                            f.sent = twall
-                            f.deadline = deadline
-                        inflight.append((deadline, batch))
+                    self._send(st, want)
                 # 4. finished?
-                if exhausted and not retry_q and open_count <= 0:
+                if st.exhausted and not st.retry_q and st.open_count <= 0:
                     break
                 if rate_control is not None and now - last_control > 0.05:
                     last_control = now
                     c.elapsed = now - start
                     new_rate = rate_control(c)
                     if new_rate is not None:
-                        bucket.set_rate(new_rate)
+                        st.bucket.set_rate(new_rate)
                 if self.on_progress is not None and now - last_progress > 0.1:
                     c.elapsed = now - start
                     self.on_progress(c)
                     last_progress = now
                 # 5. nothing to do right now: wait for packets, a token or a deadline
-                if not want or (exhausted and not retry_q):
-                    waits = [0.05]
-                    if inflight:
-                        waits.append(max(0.0, inflight[0][0] - time.monotonic()))
-                    if retry_q or not exhausted:
-                        waits.append(bucket.wait_time())
-                    delay = min(waits)
-                    if delay > 0:
-                        select.select([self.capture.fileno()], [], [], delay)  # type: ignore[attr-defined]
+                if not want or (st.exhausted and not st.retry_q):
+                    self._wait(st)
             yield from self._drain()
             finished = True
         finally:
-            end = time.monotonic()
-            c.elapsed = end - start
-            # the time spent after the last send and the last answer: waiting for
-            # answers that did not come (what a command with every answer never pays)
-            costs.add("final wait", max(0.0, end - max(last_answer, c.last_send or start)))
-            try:
-                st = self.capture.stats()  # type: ignore[attr-defined]
-                c.capture_dropped = st[1] + st[2]
-            except Exception:
-                pass
-            # The run's own bookkeeping goes before the collector is back: its first
-            # pass walks every container object made since it stopped, and the
-            # flights, prepared probes and tables are most of them. The tables go
-            # before the unanswered results are made (a sweep's memory peaks there).
-            inflight.clear()
-            retry_q.clear()
-            self._table.clear()
-            self._strict.clear()
-            unanswered = self._unanswered(flights) if finished else []
-            flights.clear()
+            unanswered = self._end_run(st, finished)
             if gc_was_enabled:
                 gc.enable()
         yield from unanswered
+
+    def _expire(self, st: _RunState, now: float) -> None:
+        """The sent batches whose wait is over at ``now``: their probes retried or given up."""
+        inflight = st.inflight
+        retries = self.options.retries
+        while inflight and inflight[0][0] <= now:
+            deadline, sent_batch = inflight.popleft()
+            for f in sent_batch:
+                if f.done or deadline != f.deadline:
+                    continue  # answered, or sent again since
+                if f.result is not None:  # answered, and its wait for more is over
+                    f.done = True
+                    st.open_count -= 1
+                elif f.sends <= retries:
+                    st.retry_q.append(f)
+                else:
+                    f.done = True
+                    st.open_count -= 1
+
+    def _send(self, st: _RunState, want: int) -> None:
+        """Send up to ``want`` probes: retries first, then new ones from the source."""
+        c = self.counters
+        batch: list[_Flight] = []
+        retry_q = st.retry_q
+        while retry_q and len(batch) < want:
+            f = retry_q.popleft()
+            if not f.done:
+                batch.append(f)
+                c.retries += 1
+        if not st.exhausted and len(batch) < want:
+            need = want - len(batch)
+            fresh = [_Flight(p) for p in islice(st.source, need)]
+            if len(fresh) < need:
+                st.exhausted = True
+            self._register(fresh)
+            st.flights += fresh
+            batch += fresh
+            st.open_count += len(fresh)
+        if not batch:
+            return
+        # stamped before sending: an answer can beat send_many's return
+        tmono = time.monotonic()
+        twall = st.wall0 + (tmono - st.start)
+        if not c.sent:
+            c.first_send = tmono
+        ok = self.sender.send_many([f.prepared.data for f in batch])  # type: ignore[attr-defined]
+        c.last_send = tmono
+        c.sent += len(batch)
+        c.refused += len(batch) - ok
+        deadline = tmono + self.options.timeout
+        for f in batch:
+            f.sends += 1
+            f.sent = twall
+            f.deadline = deadline
+        st.inflight.append((deadline, batch))
+
+    def _register(self, fresh: list[_Flight]) -> None:
+        """Put new probes in the match tables: by hash key, and by strict key if they have one."""
+        table = self._table
+        strict = self._strict
+        for f in fresh:
+            entry = table.get(f.key)
+            if entry is None:
+                table[f.key] = f
+            elif type(entry) is _Flight:
+                table[f.key] = [entry, f]
+            else:
+                entry.append(f)  # type: ignore[union-attr]
+            sk = f.prepared.strict
+            if sk is not None:
+                strict[sk] = None if sk in strict else f
+
+    def _wait(self, st: _RunState) -> None:
+        """Wait for packets, a token or the next deadline (50 ms at most)."""
+        waits = [0.05]
+        if st.inflight:
+            waits.append(max(0.0, st.inflight[0][0] - time.monotonic()))
+        if st.retry_q or not st.exhausted:
+            waits.append(st.bucket.wait_time())
+        delay = min(waits)
+        if delay > 0:
+            select.select([self.capture.fileno()], [], [], delay)  # type: ignore[attr-defined]
+
+    def _end_run(self, st: _RunState, finished: bool) -> list[Result]:
+        """Count the run's times and drops and let go of its tables; the unanswered results
+        (none when the run did not finish)."""
+        c = self.counters
+        end = time.monotonic()
+        c.elapsed = end - st.start
+        # the time spent after the last send and the last answer: waiting for
+        # answers that did not come (what a command with every answer never pays)
+        costs.add("final wait", max(0.0, end - max(st.last_answer, c.last_send or st.start)))
+        try:
+            stats = self.capture.stats()  # type: ignore[attr-defined]
+            c.capture_dropped = stats[1] + stats[2]
+        except Exception:
+            pass
+        # The run's own bookkeeping goes before the collector is back: its first
+        # pass walks every container object made since it stopped, and the
+        # flights, prepared probes and tables are most of them. The tables go
+        # before the unanswered results are made (a sweep's memory peaks there).
+        st.inflight.clear()
+        st.retry_q.clear()
+        self._table.clear()
+        self._strict.clear()
+        unanswered = self._unanswered(st.flights) if finished else []
+        st.flights.clear()
+        return unanswered
 
     def _sent_as(self, prep: PreparedProbe) -> tuple[bytes, int, Layer | None]:
         """The probe as results hold it (bytes, link type, layer if built): as sent, or
@@ -308,10 +344,8 @@ class SendReceiveLoop:
         cap = self.capture
         linktype = cap.linktype  # type: ignore[attr-defined]
         c = self.counters
-        table = self._table
         strict = self._strict
         strict_get = strict.get
-        settle = self._settle
         answered_new = 0
         stop_when_answered = self.options.stop_when_answered
         strip = self.options.strip_ether
@@ -349,51 +383,57 @@ class SendReceiveLoop:
                                 answered_new += 1
                             out.append(res)
                             continue
-                pkt = None
-                fast = fast_parse(frame, linktype)
-                key = fast_key(fast, frame)
-                if key is None:
-                    pkt = dissect(frame, linktype)
-                    try:
-                        key = pkt.hashkey()
-                    except Exception:
-                        continue
-                entry = table.get(key)
-                if entry is None:
-                    continue
-                bucket = (entry,) if type(entry) is _Flight else entry
-                matched = False
-                duplicate = False
-                for f in bucket:
-                    prep = f.prepared
-                    verdict = fast_answers(fast, frame, prep.fast, prep.data)
-                    if verdict is None:
-                        if pkt is None:
-                            pkt = dissect(frame, linktype)
-                        probe = prep.match_layer
-                        ans = pkt if type(pkt) is type(probe) else pkt.getlayer(type(probe))
-                        verdict = ans is not None and ans.answers(probe)
-                    if not verdict:
-                        continue
-                    matched = True
-                    if f.result is not None and not self.options.multi:
-                        # Answered already. Another probe with the same key may still be
-                        # waiting for this packet; only if none takes it is it a duplicate.
-                        duplicate = True
-                        continue
-                    duplicate = False
-                    settle(f, frame, linktype, sec + usec / 1e6, pkt, out)
-                    break
-                if duplicate:
-                    c.duplicates += 1
-                if not matched:
-                    c.related_unmatched += 1
-                    if len(c.stray) < STRAY_KEEP:
-                        c.stray.append(frame)
+                self._match(frame, linktype, sec + usec / 1e6, out)
             if n < BATCH:
                 break
         self._answered_new += answered_new
         return out
+
+
+    def _match(self, frame: bytes, linktype: int, recv: float, out: list[Result]) -> None:
+        """Match ``frame`` through the hash table (the layers' keys and ``answers``)."""
+        c = self.counters
+        pkt = None
+        fast = fast_parse(frame, linktype)
+        key = fast_key(fast, frame)
+        if key is None:
+            pkt = dissect(frame, linktype)
+            try:
+                key = pkt.hashkey()
+            except Exception:
+                return
+        entry = self._table.get(key)
+        if entry is None:
+            return
+        bucket = (entry,) if type(entry) is _Flight else entry
+        matched = False
+        duplicate = False
+        for f in bucket:
+            prep = f.prepared
+            verdict = fast_answers(fast, frame, prep.fast, prep.data)
+            if verdict is None:
+                if pkt is None:
+                    pkt = dissect(frame, linktype)
+                probe = prep.match_layer
+                ans = pkt if type(pkt) is type(probe) else pkt.getlayer(type(probe))
+                verdict = ans is not None and ans.answers(probe)
+            if not verdict:
+                continue
+            matched = True
+            if f.result is not None and not self.options.multi:
+                # Answered already. Another probe with the same key may still be
+                # waiting for this packet; only if none takes it is it a duplicate.
+                duplicate = True
+                continue
+            duplicate = False
+            self._settle(f, frame, linktype, recv, pkt, out)
+            break
+        if duplicate:
+            c.duplicates += 1
+        if not matched:
+            c.related_unmatched += 1
+            if len(c.stray) < STRAY_KEEP:
+                c.stray.append(frame)
 
 
 def run_probes(packets: Iterable[Layer | bytes], sender: object, capture: object,
