@@ -40,6 +40,15 @@ def test_stp_over_llc_and_802_3_is_scapys(kw: dict) -> None:
     same_face(Dot3(**MACS) / LLC() / STP(**kw), SDot3(**MACS) / SLLC() / SSTP(**kw))
 
 
+@pytest.mark.parametrize("kw", KWARGS[:2])
+def test_stp_over_llc_in_ethernet_ii_is_scapys(kw: dict) -> None:
+    from scapy.layers.l2 import Ether as SEther
+
+    from netprobe.packet import Ether
+
+    same_face(Ether(**MACS) / LLC() / STP(**kw), SEther(**MACS) / SLLC() / SSTP(**kw))
+
+
 def test_llc_takes_the_stp_saps() -> None:
     assert bytes(LLC() / STP())[:3] == b"\x42\x42\x03"
 

@@ -519,6 +519,19 @@ def _ppp_protocol_names() -> dict[int, str]:
     return PPP_PROTOCOL_NAMES
 
 
+class CHDLC(Layer):
+    """Cisco HDLC (link type 104): address (0x0F unicast, 0x8F broadcast), control, and an
+    ethertype, as Scapy's contrib layer declares it; what follows is what Ethernet carries
+    under that type."""
+
+    fields = (ByteField("address", 0x0F), ByteField("control", 0),
+              ShortField("proto", 0x0800, names=ETHER_TYPES))
+    __slots__ = ()
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        return Ether._dissect_table.get(("type", self.proto))
+
+
 class HDLC(Layer):
     """The HDLC-like address and control bytes in front of PPP (RFC 1662): FF 03."""
 
@@ -763,6 +776,8 @@ for _tag in _TAGS:
     bind_layers(_tag, IP, type=0x0800)
 Dot1Q._dissect_table.setdefault(("type", 0x9100), Dot1Q)
 
+# LLC in an Ethernet II frame (EtherType 0x8870, jumbo LLC), as Scapy builds Ether()/LLC()
+bind_layers(Ether, LLC, type=0x8870)
 # SNAP is chosen by the SAP pair alone: the control byte varies, and keying on it
 # (as bind_layers would) would send every unnumbered frame to SNAP.
 bind_layers(LLC, SNAP, dissect=False, dsap=0xAA, ssap=0xAA, ctrl=0x03)
@@ -783,6 +798,7 @@ bind_layers(PPP, IP, proto=0x0021)
 LINKTYPES[0] = Loopback      # DLT_NULL
 LINKTYPES[9] = ppp_class     # DLT_PPP
 LINKTYPES[50] = HDLC         # DLT_PPP_SERIAL: always HDLC-framed
+LINKTYPES[104] = CHDLC       # DLT_C_HDLC
 LINKTYPES[108] = Loopback    # DLT_LOOP (OpenBSD): network byte order, detected all the same
 LINKTYPES[113] = CookedLinux  # DLT_LINUX_SLL
 LINKTYPES[239] = NFLOG       # DLT_NFLOG
