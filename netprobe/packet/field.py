@@ -235,6 +235,12 @@ class Field:
         self.names = dict(names) if names else None
         self.auto = auto or default is None
 
+    def __repr__(self) -> str:
+        # Scapy's: <ShortEnumField (TCP,TCPerror).sport>, the layers that declare it
+        from netprobe.packet.present import field_repr
+
+        return field_repr(self)
+
     # -- templates for generated code -------------------------------------------------------
     def pack_expr(self, v: str) -> str:
         """Python expression turning stored value ``v`` into the struct value."""

@@ -332,6 +332,16 @@ def _kind_name(cls: Any, f: F.Field) -> str:
     return "StrField"
 
 
+def field_repr(f: F.Field) -> str:
+    """A field as Scapy's ``repr`` shows it: ``<IntField (TCP,TCPerror).seq>``, its kind
+    as ``ls()`` names it and every layer class that declares it."""
+    from netprobe.packet.layer import _ALL_CLASSES
+
+    owners = [c for c in _ALL_CLASSES if any(x is f for x in getattr(c, "fields_desc", ()))]
+    kind = _kind_name(owners[0], f).split(" ")[0] if owners else type(f).__name__
+    return f"<{kind} ({','.join(c.__name__ for c in owners)}).{f.name}>"
+
+
 def ls(obj: Any = None, verbose: bool = False) -> None:
     """Print a layer class's fields with their defaults, or a packet's with its values
     (Scapy's ``ls``); with no argument, every layer class and its name."""
