@@ -91,3 +91,24 @@ def write_pcap(path: Any, frames: list[bytes]) -> Any:
             f.write(struct.pack("<IIII", 1_700_000_000 + i, 0, len(frame), len(frame)))
             f.write(frame)
     return path
+
+
+def random_kwargs(rnd: random.Random, spec: dict[str, Any]) -> dict[str, Any]:
+    """Random field values: ``spec`` maps a field to (low, high) numbers, a list to pick
+    from, or a function of ``rnd``; each field is given or left out at random."""
+    out: dict[str, Any] = {}
+    for name, kind in spec.items():
+        if rnd.random() < 0.25:
+            continue
+        if isinstance(kind, tuple):
+            out[name] = rnd.randint(*kind)
+        elif isinstance(kind, list):
+            out[name] = rnd.choice(kind)
+        else:
+            out[name] = kind(rnd)
+    return out
+
+
+def random_ip(rnd: random.Random) -> str:
+    """A random address in the lab's range."""
+    return f"198.{rnd.randint(18, 19)}.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}"

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 import scapy.all as scapy_all
 
 import netprobe.packet.layers.hsrp as ours_mod
 from netprobe.packet import IP, UDP, Ether, dissect
-from tests.packet.layers_compare import mutations, never_raises, same_face, tshark_rows, write_pcap
+from tests.packet.layers_compare import (
+    mutations,
+    never_raises,
+    random_ip,
+    random_kwargs,
+    same_face,
+    tshark_rows,
+    write_pcap,
+)
 
 OURS = {**vars(ours_mod), "IP": IP, "UDP": UDP, "Ether": Ether}
 HOSTS = 'IP(src="198.18.0.2", dst="224.0.0.2")/UDP()/'
@@ -53,3 +63,15 @@ def test_fields_are_tsharks(tmp_path) -> None:
     assert rows[1] == [str(v) for v in (h.version, h.opcode, h.state, h.hellotime,
                                         h.holdtime, h.priority, h.group)] + [
         h.auth.rstrip(b"\0").decode(), h.virtualIP]
+
+
+def test_random_fields_are_scapys() -> None:
+    rnd = random.Random(1985)
+    spec = {"version": (0, 255), "opcode": (0, 2), "state": [0, 1, 2, 4, 8, 16, 3],
+            "hellotime": (0, 255), "holdtime": (0, 255), "priority": (0, 255),
+            "group": (0, 255), "reserved": (0, 255),
+            "auth": lambda r: bytes(r.randint(97, 122) for _ in range(r.randint(0, 8))),
+            "virtualIP": random_ip}
+    for _ in range(100):
+        kw = random_kwargs(rnd, spec)
+        same_face(ours_mod.HSRP(**kw), scapy_all.HSRP(**kw))

@@ -3,6 +3,8 @@ and fields as tshark reads them from a real capture."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 import scapy.all as scapy_all
 
@@ -14,6 +16,8 @@ from tests.packet.layers_compare import (
     corpus_packets,
     mutations,
     never_raises,
+    random_ip,
+    random_kwargs,
     same_face,
     tshark_rows,
 )
@@ -106,3 +110,22 @@ def test_answers_as_scapy(reply: str) -> None:
     for probe in KINDS:
         ours = eval(reply, OURS).answers(eval(probe, OURS))
         assert ours == eval(reply, vars(scapy_all)).answers(eval(probe, vars(scapy_all)))
+
+
+def test_random_fields_are_scapys() -> None:
+    rnd = random.Random(2)
+    group = lambda r: f"{r.randint(224, 239)}.{r.randint(0, 255)}.{r.randint(0, 255)}.1"  # noqa: E731
+    v2 = {"type": [0x11, 0x12, 0x16, 0x17], "mrcode": (0, 255), "gaddr": group}
+    v3q = {"mrcode": (0, 40000), "gaddr": group, "s": (0, 1), "qrv": (0, 7), "qqic": (0, 255),
+           "srcaddrs": lambda r: [random_ip(r) for _ in range(r.randint(0, 3))]}
+    rec = {"rtype": (1, 6), "maddr": group,
+           "srcaddrs": lambda r: [random_ip(r) for _ in range(r.randint(0, 3))]}
+    for _ in range(60):
+        kw = random_kwargs(rnd, v2)
+        same_face(eval(HOSTS + "IGMP(**kw)", {**OURS, "kw": kw}),
+                  eval(HOSTS + "IGMP(**kw)", {**vars(scapy_all), "kw": kw}))
+        kw = random_kwargs(rnd, v3q)
+        same_face(ours_mod.IGMPv3_MQ(**kw), scapy_all.IGMPv3_MQ(**kw))
+        recs = [random_kwargs(rnd, rec) for _ in range(rnd.randint(0, 3))]
+        same_face(ours_mod.IGMPv3_MR(records=[ours_mod.IGMPv3_MR_Group(**r) for r in recs]),
+                  scapy_all.IGMPv3_MR(records=[scapy_all.IGMPv3_MR_Group(**r) for r in recs]))

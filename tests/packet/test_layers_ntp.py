@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import struct
 
@@ -18,6 +19,8 @@ from tests.packet.layers_compare import (
     corpus_packets,
     mutations,
     never_raises,
+    random_ip,
+    random_kwargs,
     same_face,
     tshark_rows,
 )
@@ -124,3 +127,16 @@ def test_corpus_ntp_fields_are_tsharks(corpus_dir) -> None:
         assert ntp.poll & 0xFF == int(poll) and ntp.precision & 0xFF == int(precision)
         ref = ntp.ref_id if ntp.stratum <= 1 else socket.inet_aton(ntp.id)
         assert ref.ljust(4, b"\0").hex() == refid
+
+
+def test_random_fields_are_scapys() -> None:
+    rnd = random.Random(123)
+    spec = {"leap": (0, 3), "version": (0, 7), "mode": (0, 5), "stratum": (0, 255),
+            "poll": (-128, 127), "precision": (-128, 127),
+            "delay": lambda r: round(r.uniform(0, 65535), 6),
+            "dispersion": lambda r: round(r.uniform(0, 100), 3), "id": random_ip,
+            "ref": lambda r: r.uniform(0, 2**32 - 1), "recv": lambda r: r.randint(0, 2**32 - 1)}
+    for _ in range(150):
+        kw = {"orig": rnd.uniform(0, 2**32 - 1), "sent": rnd.randint(0, 2**32 - 1),
+              **random_kwargs(rnd, spec)}
+        same_face(NTPHeader(**kw), SNTPHeader(**kw))

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 import scapy.all as scapy_all
 
 import netprobe.packet.layers.rip as ours_mod
 from netprobe.packet import IP, UDP, Ether, Raw, dissect
 from netprobe.packet.dissect import dissect_as
-from tests.packet.layers_compare import mutations, never_raises, same_face, tshark_rows, write_pcap
+from tests.packet.layers_compare import (
+    mutations,
+    never_raises,
+    random_ip,
+    random_kwargs,
+    same_face,
+    tshark_rows,
+    write_pcap,
+)
 
 OURS = {**vars(ours_mod), "IP": IP, "UDP": UDP, "Raw": Raw}
 PACKETS = [
@@ -76,3 +86,17 @@ def test_fields_are_tsharks(tmp_path) -> None:
             for n in ("RouteTag", "addr", "mask", "nextHop", "metric")] + [
             auth.password.rstrip(b"\0").decode() if auth is not None else ""]
         assert mine == row
+
+
+def test_random_entries_are_scapys() -> None:
+    rnd = random.Random(520)
+    entry = {"AF": [0, 2, 2, 2], "RouteTag": (0, 65535), "addr": random_ip,
+             "mask": lambda r: ["255.255.255.0", "255.255.0.0", "0.0.0.0"][r.randint(0, 2)],
+             "nextHop": random_ip, "metric": (0, 16)}
+    for _ in range(60):
+        head = random_kwargs(rnd, {"cmd": (1, 11), "version": (1, 2), "null": (0, 65535)})
+        entries = [random_kwargs(rnd, entry) for _ in range(rnd.randint(0, 4))]
+        ours, theirs = ours_mod.RIP(**head), scapy_all.RIP(**head)
+        for e in entries:
+            ours, theirs = ours / ours_mod.RIPEntry(**e), theirs / scapy_all.RIPEntry(**e)
+        same_face(ours, theirs)

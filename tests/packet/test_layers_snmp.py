@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 import scapy.all as scapy_all
 from scapy.layers.inet import IP as SIP
@@ -196,3 +198,31 @@ def test_answers_as_scapy(request_pdu: str) -> None:
         ours, theirs = both(f"SNMP(PDU=SNMPresponse(id=5)).answers(SNMP(PDU={request_pdu}("
                             f"id={rid})))")
         assert ours == theirs
+
+
+def test_random_messages_are_scapys() -> None:
+    rnd = random.Random(161)
+
+    def oid(r: random.Random) -> str:
+        return "1.3.6.1." + ".".join(str(r.choice([0, 1, 2, 127, 128, 300, 2**20, 2**31]))
+                                     for _ in range(r.randint(1, 8)))
+
+    values = [lambda r: f"ASN1_INTEGER({r.randint(-2**40, 2**40)})",
+              lambda r: f"ASN1_STRING({r.randbytes(r.randint(0, 200))!r})",
+              lambda r: f"ASN1_OID({oid(r)!r})", lambda r: "ASN1_NULL(0)",
+              lambda r: f"ASN1_COUNTER32({r.randint(0, 2**32 - 1)})",
+              lambda r: f"ASN1_GAUGE32({r.randint(0, 2**32 - 1)})",
+              lambda r: f"ASN1_TIME_TICKS({r.randint(0, 2**32 - 1)})",
+              lambda r: f"ASN1_COUNTER64({r.randint(0, 2**64 - 1)})",
+              lambda r: f"ASN1_IPADDRESS('198.18.{r.randint(0, 255)}.{r.randint(0, 255)}')",
+              lambda r: str(r.randint(-1000, 10**6))]
+    for _ in range(80):
+        binds = ", ".join(f"SNMPvarbind(oid={oid(rnd)!r}, value={rnd.choice(values)(rnd)})"
+                          for _ in range(rnd.randint(0, 5)))
+        pdu = rnd.choice(["SNMPget", "SNMPnext", "SNMPresponse", "SNMPset", "SNMPinform",
+                          "SNMPtrapv2"])
+        extra = f", error={rnd.randint(0, 18)}, error_index={rnd.randint(0, 9)}"
+        community = rnd.choice(["public", b"x" * 130])
+        expr = (f"SNMP(version={rnd.randint(0, 3)}, community={community!r}, "
+                f"PDU={pdu}(id={rnd.randint(-2**31, 2**31 - 1)}{extra}, varbindlist=[{binds}]))")
+        same_face(*both(expr))

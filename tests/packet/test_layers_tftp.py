@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 import scapy.all as scapy_all
 
@@ -104,3 +106,23 @@ def test_answers_as_scapy(reply: str) -> None:
             theirs = eval(head + reply, vars(scapy_all)).answers(eval(head + probe,
                                                                       vars(scapy_all)))
             assert repr(ours) == repr(theirs), (reply, probe, head)
+
+
+def test_random_messages_are_scapys() -> None:
+    rnd = random.Random(69)
+
+    def text(r: random.Random) -> str:
+        # not empty: an empty value given by hand is the default object (b"" is one object),
+        # which repr() does not list; Scapy lists it
+        return "".join(r.choice("abcxyz./-_09") for _ in range(r.randint(1, 40)))
+
+    for _ in range(80):
+        kind = rnd.choice([
+            f'TFTP_RRQ(filename={text(rnd)!r}, mode={rnd.choice(["octet", "netascii", "mail"])!r})',
+            f'TFTP_WRQ(filename={text(rnd)!r})/TFTP_Options(options=[TFTP_Option(oname='
+            f'{text(rnd)!r}, value={text(rnd)!r})])',
+            f'TFTP_DATA(block={rnd.randint(0, 65535)})/Raw({text(rnd).encode()!r})',
+            f'TFTP_ACK(block={rnd.randint(0, 65535)})',
+            f'TFTP_ERROR(errorcode={rnd.randint(0, 9)}, errormsg={text(rnd)!r})'])
+        expr = HOSTS + "TFTP()/" + kind
+        same_face(eval(expr, OURS), eval(expr, vars(scapy_all)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 
 import pytest
 import scapy.all as scapy_all
@@ -10,7 +11,15 @@ import scapy.all as scapy_all
 import netprobe.packet.layers.vrrp as ours_mod
 from netprobe.packet import IP, Ether, dissect
 from netprobe.packet.layers.ipv6 import IPv6
-from tests.packet.layers_compare import mutations, never_raises, same_face, tshark_rows, write_pcap
+from tests.packet.layers_compare import (
+    mutations,
+    never_raises,
+    random_ip,
+    random_kwargs,
+    same_face,
+    tshark_rows,
+    write_pcap,
+)
 
 logging.getLogger("scapy").setLevel(logging.ERROR)  # VRRPv3 alone warns of its checksum
 OURS = {**vars(ours_mod), "IP": IP, "IPv6": IPv6, "Ether": Ether}
@@ -70,3 +79,18 @@ def test_fields_are_tsharks(tmp_path) -> None:
                 f"0x{v.chksum:04x}", str(v.adv) if v2 else "", "" if v2 else str(v.adv),
                 ",".join(v.addrlist)]
         assert mine == row
+
+
+def test_random_fields_are_scapys() -> None:
+    rnd = random.Random(112)
+    v2 = {"type": (0, 15), "vrid": (0, 255), "priority": (0, 255), "authtype": (0, 255),
+          "adv": (0, 255), "auth1": (0, 2**32 - 1), "auth2": (0, 2**32 - 1),
+          "addrlist": lambda r: [random_ip(r) for _ in range(r.randint(0, 4))]}
+    # (types 10-15 are undefined: Scapy reads those headers as version 2, netprobe as 3)
+    v3 = {"type": (0, 9), "vrid": (0, 255), "priority": (0, 255), "res": (0, 15),
+          "adv": (0, 4095), "addrlist": lambda r: [random_ip(r) for _ in range(r.randint(1, 4))]}
+    for _ in range(60):
+        for cls, spec in (("VRRP", v2), ("VRRPv3", v3)):
+            kw = random_kwargs(rnd, spec)
+            expr = V4 + f"{cls}(**kw)"
+            same_face(eval(expr, {**OURS, "kw": kw}), eval(expr, {**vars(scapy_all), "kw": kw}))
