@@ -842,7 +842,8 @@ class Layer(metaclass=LayerMeta):
     def _init_from_bytes(self, raw: bytes) -> None:
         from netprobe.packet.dissect import dissect_as
 
-        parsed = dissect_as(type(self), bytes(raw))
+        # text is read as its UTF-8 bytes, as Scapy reads it (``Raw("abc")``)
+        parsed = dissect_as(type(self), raw.encode() if isinstance(raw, str) else bytes(raw))
         if type(parsed) is not type(self):
             why = "; ".join(parsed._errors or ()) or "not enough bytes"
             raise UsageError(f"cannot read {len(raw)} bytes as {type(self).__name__}: {why}")
