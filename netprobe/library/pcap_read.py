@@ -127,6 +127,9 @@ class RawPcapReader:
         self.nano = iface is not None and iface.ts_units == NANO
         self.snaplen = iface.snaplen if iface is not None else 0
         self.format = self._reader.format
+        # as Scapy's: a reader opened on a pcapng file is its pcapng reader
+        if self.format == "pcapng" and type(self) in _NG_CLASSES:
+            self.__class__ = _NG_CLASSES[type(self)]
 
     # -- records --------------------------------------------------------------------------------
     def _next_record(self) -> CaptureRecord:
@@ -236,6 +239,10 @@ class RawPcapNgReader(RawPcapReader):
 
 class PcapNgReader(PcapReader):
     """Scapy's name for the reader of pcapng files (this one reads both formats)."""
+
+
+#: the reader a pcapng file's reader becomes (``type(PcapReader("x.pcapng"))``)
+_NG_CLASSES: dict[type, type] = {RawPcapReader: RawPcapNgReader, PcapReader: PcapNgReader}
 
 
 def rdpcap(filename: str | os.PathLike | BinaryIO, count: int = -1) -> PacketList:
