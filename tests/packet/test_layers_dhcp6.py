@@ -45,6 +45,15 @@ CASES = [
     "DUID_LL()",
     "DUID_LLT(timeval=12345678)",
     "DUID_EN(enterprisenum=9, id=b'xy')",
+    "DHCP6_Reply()/DHCP6OptIA_PD(iaid=1, T1=2, T2=3, iapdopt=[DHCP6OptIAPrefix("
+    "prefix='2001:db8:1::', plen=48, preflft=10, validlft=20)])",
+    "DHCP6_RelayForward(linkaddr='2001:db8::1', peeraddr='fe80::1')"
+    "/DHCP6OptRelayMsg(message=DHCP6_Solicit()/DHCP6OptClientId())",
+    "DHCP6_RelayReply(hopcount=2)/DHCP6OptIfaceId(ifaceid=b'eth0')/DHCP6OptRelayMsg("
+    "message=DHCP6_Reply(trid=5)/DHCP6OptReconfAccept()/DHCP6OptInfoRefreshTime())",
+    "DHCP6OptRelayMsg()",
+    "DHCP6_InfoRequest()/DHCP6OptIA_PD(iapdopt=[DHCP6OptIAPrefix(iaprefopts=["
+    "DHCP6OptStatusCode(statuscode=6)])])",
 ]
 
 

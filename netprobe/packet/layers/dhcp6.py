@@ -51,11 +51,17 @@ __all__ = [
     "DHCP6OptDNSServers",
     "DHCP6OptElapsedTime",
     "DHCP6OptIAAddress",
+    "DHCP6OptIAPrefix",
     "DHCP6OptIA_NA",
+    "DHCP6OptIA_PD",
     "DHCP6OptIA_TA",
+    "DHCP6OptIfaceId",
+    "DHCP6OptInfoRefreshTime",
     "DHCP6OptOptReq",
     "DHCP6OptPref",
     "DHCP6OptRapidCommit",
+    "DHCP6OptReconfAccept",
+    "DHCP6OptRelayMsg",
     "DHCP6OptServerId",
     "DHCP6OptStatusCode",
     "DHCP6OptUnknown",
@@ -65,6 +71,8 @@ __all__ = [
     "DHCP6_InfoRequest",
     "DHCP6_Rebind",
     "DHCP6_Reconf",
+    "DHCP6_RelayForward",
+    "DHCP6_RelayReply",
     "DHCP6_Release",
     "DHCP6_Renew",
     "DHCP6_Reply",
@@ -512,10 +520,52 @@ class DHCP6OptDNSServers(_Option):
                                              length_from=_optlen)]
 
 
+class DHCP6OptIfaceId(_Option):
+    """The relay agent's interface id."""
+
+    name = "DHCP6 Interface-Id Option"
+    fields_desc = [*_head(18), StrLenField("ifaceid", b"", length_from=_optlen)]
+
+
+class DHCP6OptReconfAccept(_Option):
+    """The client accepts Reconfigure messages (no value)."""
+
+    name = "DHCP6 Reconfigure Accept Option"
+    ls_kinds: dict[str, str] = {}
+    fields_desc = _head(20, 0)
+
+
+class DHCP6OptIA_PD(_Option):  # noqa: N801 - Scapy's name
+    """An identity association for prefix delegation: IAID, T1, T2, its prefixes."""
+
+    name = "DHCP6 Option - Identity Association for Prefix Delegation"
+    fields_desc = [*_head(25), XIntField("iaid", None), IntField("T1", None),
+                   IntField("T2", None), _OptionListField("iapdopt", 12)]
+
+
+class DHCP6OptIAPrefix(_Option):
+    """A delegated prefix, with its lifetimes and options."""
+
+    name = "DHCP6 Option - IA Prefix option"
+    fields_desc = [*_head(26), IntEnumField("preflft", 0, LIFETIMES),
+                   IntEnumField("validlft", 0, LIFETIMES), ByteField("plen", 48),
+                   IP6Field("prefix", "2001:db8::"), _OptionListField("iaprefopts", 25)]
+
+
+class DHCP6OptInfoRefreshTime(_Option):
+    """How long the client may keep the information it got."""
+
+    name = "DHCP6 Option - Information Refresh Time"
+    ls_kinds: dict[str, str] = {}
+    fields_desc = [*_head(32, 4), IntField("reftime", 86400)]
+
+
 OPTION_CLASSES: dict[int, type[Layer]] = {
     1: DHCP6OptClientId, 2: DHCP6OptServerId, 3: DHCP6OptIA_NA, 4: DHCP6OptIA_TA,
     5: DHCP6OptIAAddress, 6: DHCP6OptOptReq, 7: DHCP6OptPref, 8: DHCP6OptElapsedTime,
-    13: DHCP6OptStatusCode, 14: DHCP6OptRapidCommit, 23: DHCP6OptDNSServers,
+    13: DHCP6OptStatusCode, 14: DHCP6OptRapidCommit,
+    18: DHCP6OptIfaceId, 20: DHCP6OptReconfAccept, 23: DHCP6OptDNSServers,
+    25: DHCP6OptIA_PD, 26: DHCP6OptIAPrefix, 32: DHCP6OptInfoRefreshTime,
 }
 
 
@@ -535,6 +585,8 @@ class DHCP6(Packet):
     """
 
     name = "DHCPv6 Generic Message"
+    #: the relay messages' fields: every message class shares one layout (see parse)
+    __slots__ = ("hopcount", "linkaddr", "peeraddr")
     fields_desc = [ByteEnumField("msgtype", None, MESSAGE_TYPES), X3BytesField("trid", 0)]
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
@@ -573,15 +625,61 @@ DHCP6_Reconf = _message("DHCP6_Reconf", 10, "Reconfigure", "A server asking the 
 DHCP6_InfoRequest = _message("DHCP6_InfoRequest", 11, "Information Request",
                              "A client asking for configuration only.")
 
+def _relay(cls_name: str, kind: int, title: str, doc: str) -> type[DHCP6]:
+    fields = [ByteEnumField("msgtype", kind, MESSAGE_TYPES), ByteField("hopcount", None),
+              IP6Field("linkaddr", "::"), IP6Field("peeraddr", "::")]
+    return type(cls_name, (DHCP6,), {
+        "name": f"DHCPv6 Relay {title} Message (Relay Agent/Server Message)",
+        "fields_desc": fields, "__doc__": doc, "__module__": __name__, "__slots__": ()})
+
+
+DHCP6_RelayForward = _relay("DHCP6_RelayForward", 12, "Forward",
+                            "A relay agent forwarding a client's message.")
+DHCP6_RelayReply = _relay("DHCP6_RelayReply", 13, "Reply",
+                          "A server's reply for a relay agent to pass on.")
+
 MESSAGE_CLASSES: dict[int, type[Layer]] = {
     1: DHCP6_Solicit, 2: DHCP6_Advertise, 3: DHCP6_Request, 4: DHCP6_Confirm, 5: DHCP6_Renew,
     6: DHCP6_Rebind, 7: DHCP6_Reply, 8: DHCP6_Release, 9: DHCP6_Decline, 10: DHCP6_Reconf,
-    11: DHCP6_InfoRequest,
+    11: DHCP6_InfoRequest, 12: DHCP6_RelayForward, 13: DHCP6_RelayReply,
 }
 _FROM_SERVER = (DHCP6_Advertise, DHCP6_Reply, DHCP6_Reconf)
+_RELAYS = (DHCP6_RelayForward, DHCP6_RelayReply)
+
+
+class _MessageField(PacketField):
+    """A whole DHCPv6 message inside a Relay Message option (read as the class of its type)."""
+
+    ls_kind = "PacketLenField"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, DHCP6(), DHCP6)
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        from netprobe.packet.dissect import dissect_as
+
+        stop = min(end, off + _optlen(pkt))
+        if stop <= off:
+            return None, off
+        return dissect_as(DHCP6, bytes(buf[off:stop])), stop
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        return repr(value)
+
+
+class DHCP6OptRelayMsg(_Option):
+    """The message a relay agent forwards (or the server's reply to forward back)."""
+
+    name = "DHCP6 Relay Message Option"
+    fields_desc = [*_head(9), _MessageField("message")]
+
+
+OPTION_CLASSES[9] = DHCP6OptRelayMsg
 
 for _cls in MESSAGE_CLASSES.values():
-    if _cls in _FROM_SERVER:
+    if _cls in _RELAYS:  # between relay agents and servers
+        bind_layers(UDP, _cls, dissect=False, sport=SERVER_PORT, dport=SERVER_PORT)
+    elif _cls in _FROM_SERVER:
         bind_layers(UDP, _cls, dissect=False, sport=SERVER_PORT, dport=CLIENT_PORT)
     else:
         bind_layers(UDP, _cls, dissect=False, sport=CLIENT_PORT, dport=SERVER_PORT)
