@@ -21,7 +21,13 @@ class Conf:
 
     def __init__(self) -> None:
         self.verb = 2
-        self.checkIPaddr = True  # Scapy's names, which scripts set
+        self.checkIPaddr = True  # Scapy's names and defaults, which scripts set
+        self.checkIPsrc = True
+        self.checkIPinIP = True
+        self.checkIPID = False
+        self.padding = 1
+        self.except_filter = ""
+        self.debug_match = False
         self.promisc = True
         self.sniff_promisc = True
         self.use_pcap = True
