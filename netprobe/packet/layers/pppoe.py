@@ -11,6 +11,7 @@ are the Ethernet frame's padding.
 
 from __future__ import annotations
 
+from netprobe.packet.dissect import LINKTYPES
 from netprobe.packet.field import BitField, ByteField, ShortField
 from netprobe.packet.layer import Layer, Truncated, bind_layers
 from netprobe.packet.layers.ether import Ether
@@ -90,3 +91,4 @@ for _lower in (Ether, Dot1Q):
     bind_layers(_lower, PPPoED, type=0x8863)
     bind_layers(_lower, PPPoE, type=0x8864)
 bind_layers(PPPoE, PPP)
+LINKTYPES[51] = PPPoE  # DLT_PPP_ETHER: the PPPoE session header first, as Scapy reads it
