@@ -32,6 +32,15 @@ CASES = [
     "EAPOL()/EAP(code=2, type=1, identity=b'u')",
     "EAPOL(version=2)/EAP(code=3, id=4)",
     "EAPOL(version=3)/EAP(code=1, type=1)",
+    "EAP_TLS(id=1, L=1, M=0, S=1, tls_message_len=10, tls_data=b'abc')",
+    "EAP_TLS()",
+    "EAP_TTLS(S=1)",
+    "EAP_PEAP(code=2, tls_data=b'xy')",
+    "EAP_FAST()",
+    "EAPOL()/EAP_TLS(tls_data=b'hello')",
+    "EAPOL()/EAP_PEAP(L=1, tls_message_len=5, tls_data=b'hello')",
+    "EAPOL()/EAP_TTLS(L=1, M=1, message_len=100, data=b'x' * 30, version=1)",
+    "EAPOL()/EAP_FAST(code=2, data=b'abc')",
 ]
 MACS = {"src": "02:00:00:00:00:01", "dst": "01:80:c2:00:00:03"}
 

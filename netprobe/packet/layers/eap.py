@@ -5,8 +5,10 @@ and ``len`` (its payload's length, filled). ``EAP`` has ``code``, ``id``, ``len`
 (filled) and, by code and type, ``type``, ``identity`` (a response's), ``message``
 (a request's identity prompt) or ``desired_auth_types`` (a legacy NAK's).
 ``EAP_MD5`` is an MD5-Challenge (type 4): ``value_size``, ``value``,
-``optional_name``; dissection gives EAP type 4 as ``EAP_MD5``. Other EAP methods
-(TLS, TTLS, PEAP...) stay in ``EAP`` with their data as ``Raw``.
+``optional_name``; ``EAP_TLS``, ``EAP_TTLS``, ``EAP_PEAP`` and ``EAP_FAST`` carry TLS
+records (the L, M, S flags, the total length when L is set, the data). Dissection
+gives a request or response of those types as those classes; other methods (LEAP...)
+stay in ``EAP`` with their data as ``Raw``.
 
 Where netprobe differs: Scapy fills an unset Ethernet destination under EAPOL with
 the PAE group address 01:80:c2:00:00:03; netprobe leaves it to ``Ether``'s
@@ -23,18 +25,20 @@ from netprobe.packet.layers.link import SNAP, CookedLinux
 from netprobe.packet.layers.raw import Raw
 from netprobe.packet.packet_class import Packet
 from netprobe.packet.scapy_fields import (
+    BitField,
     ByteEnumField,
     ByteField,
     ConditionalField,
     FieldLenField,
     FieldListField,
+    IntField,
     LenField,
     ShortField,
     StrLenField,
     XStrLenField,
 )
 
-__all__ = ["EAP", "EAPOL", "EAP_MD5"]
+__all__ = ["EAP", "EAPOL", "EAP_FAST", "EAP_MD5", "EAP_PEAP", "EAP_TLS", "EAP_TTLS"]
 
 ETH_P_PAE = 0x888E
 
@@ -102,8 +106,8 @@ class EAPOL(Packet):
 
 def eap_class(data: bytes) -> type[Layer]:
     """The class an EAP packet's bytes read as: ``EAP_MD5`` for an MD5-Challenge."""
-    if len(data) >= 5 and data[0] in (_REQUEST, _RESPONSE) and data[4] == _MD5:
-        return EAP_MD5
+    if len(data) >= 5 and data[0] in (_REQUEST, _RESPONSE):
+        return _BY_TYPE.get(data[4], EAP)
     return EAP
 
 
@@ -203,8 +207,51 @@ class EAP_MD5(EAP):  # noqa: N801 - Scapy's name
         return b"", s
 
 
+def _tls_rest(pkt: Any) -> int:
+    return (pkt.len or 0) - 6 - (4 if pkt.L else 0)
+
+
+def _tls_method(cls_name: str, kind: int, title: str, low: tuple[tuple[str, int, int], ...],
+                length: str, data: str, doc: str) -> type[EAP]:
+    """An EAP method carrying TLS records: the L, M, S flags, ``low`` bits, the total
+    length when L is set, the data."""
+    fields = [ByteEnumField("code", 1, EAP_CODES), ByteField("id", 0),
+              FieldLenField("len", None, fmt="H", length_of=data,
+                            adjust=lambda pkt, x: x + 6 + (4 if pkt.L else 0)),
+              ByteEnumField("type", kind, EAP_TYPES),
+              BitField("L", 0, 1), BitField("M", 0, 1), BitField("S", 0, 1),
+              *(BitField(n, d, b) for n, b, d in low),
+              ConditionalField(IntField(length, 0), lambda pkt: pkt.L == 1),
+              XStrLenField(data, b"", length_from=_tls_rest)]
+    return type(cls_name, (EAP,), {
+        "name": title, "fields_desc": fields, "__doc__": doc, "__module__": __name__,
+        "post_build": _as_built, "extract_padding": _nothing_after})
+
+
+def _as_built(self: Any, pkt: bytes, pay: bytes) -> bytes:
+    # the length is the method's own FieldLenField (EAP's hook would count the payload)
+    return pkt + pay
+
+
+def _nothing_after(self: Any, s: bytes) -> tuple[bytes, bytes | None]:
+    return b"", s
+
+
+EAP_TLS = _tls_method("EAP_TLS", 13, "EAP-TLS", (("reserved", 5, 0),), "tls_message_len",
+                      "tls_data", "EAP-TLS (RFC 5216): TLS records in EAP.")
+EAP_TTLS = _tls_method("EAP_TTLS", 21, "EAP-TTLS", (("reserved", 2, 0), ("version", 3, 0)),
+                       "message_len", "data", "EAP-TTLS (RFC 5281).")
+EAP_PEAP = _tls_method("EAP_PEAP", 25, "PEAP", (("reserved", 3, 0), ("version", 2, 1)),
+                       "tls_message_len", "tls_data", "PEAP (Microsoft's protected EAP).")
+EAP_FAST = _tls_method("EAP_FAST", 43, "EAP-FAST", (("reserved", 2, 0), ("version", 3, 0)),
+                       "message_len", "data", "EAP-FAST (RFC 4851).")
+_BY_TYPE: dict[int, type[Layer]] = {_MD5: EAP_MD5, 13: EAP_TLS, 21: EAP_TTLS, 25: EAP_PEAP,
+                                    43: EAP_FAST}
+
+
 for _lower in (Ether, CookedLinux):
     bind_layers(_lower, EAPOL, **{"type" if _lower is Ether else "proto": ETH_P_PAE})
 bind_layers(SNAP, EAPOL, code=ETH_P_PAE)
 bind_layers(EAPOL, EAP, type=0)
-bind_layers(EAPOL, EAP_MD5, dissect=False, type=0)
+for _method in _BY_TYPE.values():
+    bind_layers(EAPOL, _method, dissect=False, type=0)
