@@ -39,7 +39,18 @@ CASES = [
     "RadiusAttr_User_Name(value=b'bob')",
     "RadiusAttr_Service_Type()",
     "RadiusAttr_Vendor_Specific(vendor_id=9, vendor_type=2, value=b'zz')",
+    "Radius(code=4, attributes=[RadiusAttr_Acct_Terminate_Cause(value=1),"
+    " RadiusAttr_Acct_Authentic(value=1), RadiusAttr_Framed_Protocol(value=1),"
+    " RadiusAttr_Acct_Input_Octets(value=5), RadiusAttr_Framed_IP_Netmask(value='255.255.255.0'),"
+    " RadiusAttr_WLAN_RF_Band(value=3), RadiusAttr_PMIP6_Visited_IPv4_Gateway(value='198.18.0.1'),"
+    " RadiusAttr_Login_TCP_Port(value=23)])",
 ]
+
+
+def test_every_attribute_class_scapy_has() -> None:
+    import netprobe.packet.layers.radius as R  # noqa: N812
+
+    assert {n for n in dir(S) if n.startswith("RadiusAttr")} <= set(R.__all__)
 
 
 def _both(expr: str) -> tuple:

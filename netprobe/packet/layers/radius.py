@@ -8,13 +8,13 @@ classes, as Scapy does: ``RadiusAttr_User_Name``, ``..._User_Password``,
 ``..._Framed_IP_Address``, ``..._Framed_MTU``, ``..._State``, ``..._Session_Timeout``,
 ``..._Idle_Timeout``, ``..._Acct_Status_Type``, ``..._Acct_Session_Time``,
 ``..._NAS_Port_Type``, ``..._Vendor_Specific``, ``..._EAP_Message`` (its value an
-``EAP`` packet) and ``..._Message_Authenticator``. Building over UDP fills Scapy's
+``EAP`` packet), ``..._Message_Authenticator`` and the rest of Scapy's
+``RadiusAttr_...`` classes (numbers and addresses). Building over UDP fills Scapy's
 ports (1812 both ways). Nothing is hashed: the authenticator, User-Password and the
 Message-Authenticator are the bytes given.
 
-Where netprobe differs: Scapy has a class for every attribute; the ones not listed
-above read as ``RadiusAttribute`` here. Vendor ids and vendor types show as numbers
-(Scapy names a few vendors' attributes, Microsoft's among them).
+Where netprobe differs: vendor ids and vendor types show as numbers (Scapy names a few
+vendors' attributes, Microsoft's among them).
 """
 
 from __future__ import annotations
@@ -257,6 +257,51 @@ RadiusAttr_Message_Authenticator = _specific(
     "RadiusAttr_Message_Authenticator", 80, XStrFixedLenField("value", b"\x00" * 16, 16), 18)
 
 
+FRAMED_PROTOCOLS = {1: "PPP", 2: "SLIP", 3: "AppleTalk Remote Access Protocol (ARAP)",
+                    4: "Gandalf proprietary SingleLink/MultiLink protocol",
+                    5: "Xylogics proprietary IPX/SLIP", 6: "X.75 Synchronous",
+                    7: "GPRS PDP Context"}
+ACCT_AUTHENTIC = {1: "RADIUS", 2: "Local", 3: "Remote", 4: "Diameter"}
+ACCT_TERMINATE_CAUSES = {
+    1: "User Request", 2: "Lost Carrier", 3: "Lost Service", 4: "Idle Timeout",
+    5: "Session Timeout", 6: "Admin Reset", 7: "Admin Reboot", 8: "Port Error",
+    9: "NAS Error", 10: "NAS Request", 11: "NAS Reboot", 12: "Port Unneeded",
+    13: "Port Preempted", 14: "Port Suspended", 15: "Service Unavailable", 16: "Callback",
+    17: "User Error", 18: "Host Request", 19: "Supplicant Restart",
+    20: "Reauthentication Failure", 21: "Port Reinitialized",
+    22: "Port Administratively Disabled", 23: "Lost Power"}
+RadiusAttr_Framed_Protocol = _specific("RadiusAttr_Framed_Protocol", 7,
+                                       IntEnumField("value", 0, FRAMED_PROTOCOLS), 6)
+RadiusAttr_Acct_Authentic = _specific("RadiusAttr_Acct_Authentic", 45,
+                                      IntEnumField("value", 0, ACCT_AUTHENTIC), 6)
+RadiusAttr_Acct_Terminate_Cause = _specific("RadiusAttr_Acct_Terminate_Cause", 49,
+                                            IntEnumField("value", 0, ACCT_TERMINATE_CAUSES), 6)
+#: the other attributes Scapy has a class for: a 32-bit number or an IPv4 address
+_NUMBERS = {37: "Framed_AppleTalk_Link", 38: "Framed_AppleTalk_Network",
+            16: "Login_TCP_Port", 41: "Acct_Delay_Time", 42: "Acct_Input_Octets",
+            43: "Acct_Output_Octets", 47: "Acct_Input_Packets", 48: "Acct_Output_Packets",
+            51: "Acct_Link_Count", 52: "Acct_Input_Gigawords", 53: "Acct_Output_Gigawords",
+            55: "Event_Timestamp", 56: "Egress_VLANID", 62: "Port_Limit",
+            73: "ARAP_Security", 75: "Password_Retry", 83: "Tunnel_Preference",
+            85: "Acct_Interim_Interval", 86: "Acct_Tunnel_Packets_Lost",
+            136: "Management_Privilege_Level", 177: "Mobility_Domain_Id",
+            178: "Preauth_Timeout", 182: "WLAN_Venue_Info", 185: "WLAN_Reason_Code",
+            186: "WLAN_Pairwise_Cipher", 187: "WLAN_Group_Cipher", 188: "WLAN_AKM_Suite",
+            189: "WLAN_Group_Mgmt_Cipher", 190: "WLAN_RF_Band"}
+_ADDRESSES = {9: "Framed_IP_Netmask", 14: "Login_IP_Host", 23: "Framed_IPX_Network",
+              149: "PMIP6_Home_LMA_IPv4_Address", 150: "PMIP6_Visited_LMA_IPv4_Address",
+              157: "PMIP6_Home_DHCP4_Server_Address",
+              158: "PMIP6_Visited_DHCP4_Server_Address", 161: "PMIP6_Home_IPv4_Gateway",
+              162: "PMIP6_Visited_IPv4_Gateway"}
+_MORE: list[type] = [RadiusAttr_Framed_Protocol, RadiusAttr_Acct_Authentic,
+                     RadiusAttr_Acct_Terminate_Cause]
+for _kind, _name in _NUMBERS.items():
+    _MORE.append(_specific(f"RadiusAttr_{_name}", _kind, IntField("value", 0), 6))
+for _kind, _name in _ADDRESSES.items():
+    _MORE.append(_specific(f"RadiusAttr_{_name}", _kind, IPField("value", "0.0.0.0"), 6))
+globals().update({c.__name__: c for c in _MORE})
+
+
 class RadiusAttr_Vendor_Specific(RadiusAttribute):  # noqa: N801 - Scapy's name
     """A vendor's attribute: vendor id (an IANA enterprise number), type, length, value."""
 
@@ -319,7 +364,7 @@ ATTRIBUTE_CLASSES: dict[int, type[Layer]] = {
               RadiusAttr_Idle_Timeout, RadiusAttr_Acct_Status_Type,
               RadiusAttr_Acct_Session_Time, RadiusAttr_NAS_Port_Type,
               RadiusAttr_Message_Authenticator, RadiusAttr_Vendor_Specific,
-              RadiusAttr_EAP_Message)
+              RadiusAttr_EAP_Message, *_MORE)
 }
 
 
@@ -402,3 +447,5 @@ bind_layers(UDP, Radius, dissect=False, sport=AUTH_PORT, dport=AUTH_PORT)
 for _port in RADIUS_PORTS:
     UDP._dissect_table.setdefault(("dport", _port), Radius)
     UDP._dissect_table.setdefault(("sport", _port), Radius)
+
+__all__ += [c.__name__ for c in _MORE]  # the classes made from the tables above
