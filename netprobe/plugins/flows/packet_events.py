@@ -41,7 +41,6 @@ from netprobe.packet.layers.ipv6_ext import (
 )
 from netprobe.packet.layers.ipv6_header import IPv6
 from netprobe.packet.layers.l2tp import L2TP
-from netprobe.packet.layers.raw import Raw
 from netprobe.packet.layers.tcp import TCP
 from netprobe.packet.layers.teredo import Teredo
 from netprobe.packet.layers.udp import UDP
@@ -86,11 +85,6 @@ def decode_packet(data: bytes, linktype: int, wirelen: int) -> tuple[list[Event]
     if pkt.events:
         return pkt.events, REASON_NONE
     return [], why or REASON_NOT_IP
-
-
-def _failure(pkt: _Packet, i: int) -> BaseException | None:
-    """Why the layer at ``i`` is a ``Raw``: the failure of the layer it replaced."""
-    return pkt.spans[i][2] if i < len(pkt.layers) else None
 
 
 def _walk(pkt: _Packet, i: int, end: int, depth: int) -> int:
@@ -304,7 +298,7 @@ def _transport(pkt: _Packet, i: int, flow: _Flow) -> int:
     icmp = -1
     if flow.proto in (1, 58) and flow.cap >= 2:
         icmp = (layer.type << 8) | layer.code if hasattr(layer, "code") else \
-            int.from_bytes(bytes(layer)[:2], "big")
+            _word(pkt, flow.off)  # a message no layer reads: its type and code
     _add(pkt, flow, -1, -1, icmp=icmp)
     if flow.depth < MAX_DEPTH and layer is not None and flow.proto in (*IP_IN_IP, 47):
         _inner(pkt, i, flow)
@@ -358,9 +352,8 @@ def _udp(pkt: _Packet, i: int, layer: Layer | None, flow: _Flow) -> int:
         return flow.cut(8 if udp else 4)
     if isinstance(layer, UDP):
         sport, dport = layer.sport, layer.dport
-    else:
-        head = pkt_bytes(pkt, i)
-        sport, dport = int.from_bytes(head[:2], "big"), int.from_bytes(head[2:4], "big")
+    else:  # SCTP has no layer: its common header starts with the two ports
+        sport, dport = _word(pkt, flow.off), _word(pkt, flow.off + 2)
     _add(pkt, flow, sport, dport, paylen=flow.rep - (8 if udp else 12))
     if udp and flow.depth < MAX_DEPTH:
         low, high = sorted((sport, dport))  # tshark tries the lower port's dissector first
@@ -379,10 +372,9 @@ def _carries_data(tunnel: Layer) -> bool:
     return True
 
 
-def pkt_bytes(pkt: _Packet, i: int) -> bytes:
-    """The bytes of the layer at ``i`` (a ``Raw``)."""
-    layer = pkt.layers[i]
-    return layer.load if isinstance(layer, Raw) else bytes(layer)
+def _word(pkt: _Packet, off: int) -> int:
+    """The big-endian 16-bit number at ``off`` in the frame."""
+    return int.from_bytes(pkt.data[off:off + 2], "big")
 
 
 def _inner(pkt: _Packet, i: int, flow: _Flow) -> None:
