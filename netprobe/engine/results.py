@@ -199,6 +199,10 @@ class ResultList(PacketList):
 
     def __init__(self, res: Any = None, name: str = "Results", stats: Any = None,
                  lazy: Any = None) -> None:
+        if res is not None and not isinstance(res, PacketList):
+            # pairs made by the script (Scapy's SndRcvList([(sent, received), ...]))
+            res = [Result(b"", 1, 0.0, probe=x[0], answer=x[1])
+                   if isinstance(x, tuple) and len(x) == 2 else x for x in res]
         super().__init__(res, name=name, stats=stats, lazy=lazy)
 
     def _packet(self, item: Any) -> Any:
