@@ -41,7 +41,27 @@ CASES = [
     "EAPOL()/EAP_PEAP(L=1, tls_message_len=5, tls_data=b'hello')",
     "EAPOL()/EAP_TTLS(L=1, M=1, message_len=100, data=b'x' * 30, version=1)",
     "EAPOL()/EAP_FAST(code=2, data=b'abc')",
+    "EAPOL(type=3)/EAPOL_KEY(key_descriptor_type=2, has_key_mic=1, key_ack=0, key_length=16,"
+    " key_replay_counter=1, key_nonce=b'N' * 32, key_mic=b'M' * 16,"
+    " key_data=b'\\x30\\x14' + b'x' * 20)",
+    "EAPOL_KEY()",
+    "EAPOL_KEY(key_nonce=b'ab')",
+    "EAPOL(type=3)/EAPOL_KEY(key_type=1, key_descriptor_type_version=2, install=1, secure=1)",
 ]
+
+
+@pytest.mark.parametrize("expr", [
+    "RadioTap()/Dot11(type=2, addr1='02:00:00:00:00:01', addr2='02:00:00:00:00:02',"
+    " addr3='02:00:00:00:00:02')/LLC()/SNAP()/EAPOL(type=3)/EAPOL_KEY(key_descriptor_type=2,"
+    " key_type=1, key_nonce=b'n' * 32)",
+    "Dot11(type=2)/LLC()/SNAP()/EAPOL()/EAP(code=1, type=1)",
+])
+def test_over_802_11_llc_snap_is_scapys(expr: str) -> None:
+    import netprobe.packet as P  # noqa: N812
+
+    P.load_families()
+    ours = eval(expr, {n: getattr(P, n) for n in P.__all__})
+    same_face(ours, eval(expr, dict(vars(__import__("scapy.all").all))))
 MACS = {"src": "02:00:00:00:00:01", "dst": "01:80:c2:00:00:03"}
 
 

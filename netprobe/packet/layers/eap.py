@@ -8,7 +8,8 @@ and ``len`` (its payload's length, filled). ``EAP`` has ``code``, ``id``, ``len`
 ``optional_name``; ``EAP_TLS``, ``EAP_TTLS``, ``EAP_PEAP`` and ``EAP_FAST`` carry TLS
 records (the L, M, S flags, the total length when L is set, the data). Dissection
 gives a request or response of those types as those classes; other methods (LEAP...)
-stay in ``EAP`` with their data as ``Raw``.
+stay in ``EAP`` with their data as ``Raw``. ``EAPOL_KEY`` is an EAPOL-Key frame (type
+3: the 802.11 four-way handshake's key descriptor, nonce, MIC and key data).
 
 Where netprobe differs: Scapy fills an unset Ethernet destination under EAPOL with
 the PAE group address 01:80:c2:00:00:03; netprobe leaves it to ``Ether``'s
@@ -25,6 +26,7 @@ from netprobe.packet.layers.link import SNAP, CookedLinux
 from netprobe.packet.layers.raw import Raw
 from netprobe.packet.packet_class import Packet
 from netprobe.packet.scapy_fields import (
+    BitEnumField,
     BitField,
     ByteEnumField,
     ByteField,
@@ -33,12 +35,15 @@ from netprobe.packet.scapy_fields import (
     FieldListField,
     IntField,
     LenField,
+    LongField,
     ShortField,
     StrLenField,
+    XStrFixedLenField,
     XStrLenField,
 )
 
-__all__ = ["EAP", "EAPOL", "EAP_FAST", "EAP_MD5", "EAP_PEAP", "EAP_TLS", "EAP_TTLS"]
+__all__ = ["EAP", "EAPOL", "EAPOL_KEY", "EAP_FAST", "EAP_MD5", "EAP_PEAP", "EAP_TLS",
+           "EAP_TTLS"]
 
 ETH_P_PAE = 0x888E
 
@@ -71,6 +76,7 @@ EAP_TYPES = {
     255: "Experimental"}
 _REQUEST, _RESPONSE, _SUCCESS, _FAILURE = 1, 2, 3, 4
 _IDENTITY, _LEGACY_NAK, _MD5 = 1, 3, 4
+_EAPOL_KEY = 3
 
 
 class EAPOL(Packet):
@@ -89,6 +95,8 @@ class EAPOL(Packet):
     def guess_payload_class(self, payload: bytes) -> type[Layer]:
         if self.type == 0 and len(payload) >= 4:
             return eap_class(payload)
+        if self.type == _EAPOL_KEY:
+            return EAPOL_KEY
         return Raw
 
     def mysummary(self) -> str:
@@ -102,6 +110,44 @@ class EAPOL(Packet):
         if isinstance(other, EAPOL) and other.type == self.type:
             return self.payload.answers(other.payload)
         return False
+
+
+class EAPOL_KEY(Packet):  # noqa: N801 - Scapy's name
+    """An EAPOL-Key frame (802.11i's four-way and group handshakes): descriptor type, key
+    information bits, lengths, replay counter, nonce, IV, RSC, id, MIC and key data."""
+
+    fields_desc = [
+        ByteEnumField("key_descriptor_type", 1, {1: "RC4", 2: "RSN"}),
+        BitField("res2", 0, 2),
+        BitField("smk_message", 0, 1),
+        BitField("encrypted_key_data", 0, 1),
+        BitField("request", 0, 1),
+        BitField("error", 0, 1),
+        BitField("secure", 0, 1),
+        BitField("has_key_mic", 1, 1),
+        BitField("key_ack", 0, 1),
+        BitField("install", 0, 1),
+        BitField("res", 0, 2),
+        BitEnumField("key_type", 0, 1, {0: "Group/SMK", 1: "Pairwise"}),
+        BitEnumField("key_descriptor_type_version", 0, 3,
+                     {1: "HMAC-MD5+ARC4", 2: "HMAC-SHA1-128+AES-128",
+                      3: "AES-128-CMAC+AES-128"}),
+        LenField("key_length", None, "H"),
+        LongField("key_replay_counter", 0),
+        XStrFixedLenField("key_nonce", b"", 32),
+        XStrFixedLenField("key_iv", b"", 16),
+        XStrFixedLenField("key_rsc", b"", 8),
+        XStrFixedLenField("key_id", b"", 8),
+        XStrFixedLenField("key_mic", b"", 16),
+        FieldLenField("key_data_length", None, length_of="key_data", fmt="H"),
+        XStrLenField("key_data", b"", length_from=lambda pkt: pkt.key_data_length or 0),
+    ]
+
+    def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
+        return b"", s
+
+    def hashret(self) -> bytes:
+        return (self.key_replay_counter or 0).to_bytes(8, "big")
 
 
 def eap_class(data: bytes) -> type[Layer]:
@@ -253,5 +299,6 @@ for _lower in (Ether, CookedLinux):
     bind_layers(_lower, EAPOL, **{"type" if _lower is Ether else "proto": ETH_P_PAE})
 bind_layers(SNAP, EAPOL, code=ETH_P_PAE)
 bind_layers(EAPOL, EAP, type=0)
+bind_layers(EAPOL, EAPOL_KEY, dissect=False, type=_EAPOL_KEY)
 for _method in _BY_TYPE.values():
     bind_layers(EAPOL, _method, dissect=False, type=0)

@@ -356,6 +356,8 @@ class SNAP(Layer):
         OUIField("OUI", 0),
         ShortField("code", None, names=ETHER_TYPES),
     )
+    #: the system's EtherType names, as Scapy shows them (``code=EAPOL``)
+    shown_tables = {"code": ether_type_names}
     payload_fields = ("code",)
     payload_defaults = {"code": 0}
     hex_fields = frozenset(("code",))
