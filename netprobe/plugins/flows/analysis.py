@@ -23,7 +23,6 @@ from netprobe.npimport import np
 from netprobe.packet.columns import decode_batch
 from netprobe.packet.flow_events import REASON_LINKTYPE, REASON_SLOW, Events
 from netprobe.plugins.flows.flow_table import FlowTable
-from netprobe.plugins.flows.packet_events import decode_packet
 from netprobe.wire.pcapfile.batch import PCAP_HEADER_LEN, Batch, BatchReader, is_pcap
 
 #: a classic pcap larger than this is split into byte ranges under --jobs
@@ -94,6 +93,9 @@ def analyse_batch(table: FlowTable, batch: Batch, slow_only: bool = False) -> No
             parts.append(ev)
         slow = np.flatnonzero(why == REASON_SLOW)
         if len(slow):
+            # dissect and its layer families load only for captures that need them
+            from netprobe.plugins.flows.packet_events import decode_packet
+
             rows = []
             buf = batch.buf
             for j in slow.tolist():
