@@ -42,8 +42,8 @@ _UDP_PORTS_A = {123: ("ntp",), 161: ("snmp",), 162: ("snmp",), 69: ("tftp",),
 _IP_PROTOS_A = {2: ("igmp",), 112: ("vrrp",)}
 #: the UDP ports and IP protocols of SCTP, DHCPv6, ESP, RADIUS, NBNS and LLMNR
 _UDP_PORTS_B: dict[int, tuple[str, ...]] = {
-    137: ("nbns",), 546: ("dhcp6",), 547: ("dhcp6",), 4500: ("ipsec",), 1812: ("radius",),
-    1813: ("radius",), 3799: ("radius",), 5355: ("llmnr",)}
+    137: ("nbns",), 138: ("nbns",), 546: ("dhcp6",), 547: ("dhcp6",), 4500: ("ipsec",),
+    1812: ("radius",), 1813: ("radius",), 3799: ("radius",), 5355: ("llmnr",)}
 _IP_PROTOS_B: dict[int, tuple[str, ...]] = {50: ("ipsec",), 132: ("sctp",)}
 
 #: the families whose import binds a layer above each of these classes (module.name), or
@@ -58,7 +58,7 @@ FAMILIES_BINDING_UNDER: dict[str, tuple[str, ...] | dict[int, tuple[str, ...]]] 
     "netprobe.packet.layers.ether.Ether": ("link", "arp", "pppoe", "eap"),
     "netprobe.packet.layers.ip.IP": {1: ("icmp",), 41: ("link",), 47: ("gre",), 51: ("link",),
                                      **_IP_PROTOS_A, **_IP_PROTOS_B},
-    "netprobe.packet.layers.tcp.TCP": {53: ("dns",)},
+    "netprobe.packet.layers.tcp.TCP": {53: ("dns",), 139: ("nbns",)},
     "netprobe.packet.layers.udp.UDP": {53: ("dns",), 5353: ("dns",), 5355: ("dns",),
                                        67: ("dhcp",), 68: ("dhcp",), 1701: ("l2tp",),
                                        4789: ("vxlan",), 4790: ("vxlan",), 8472: ("vxlan",),
@@ -67,7 +67,7 @@ FAMILIES_BINDING_UNDER: dict[str, tuple[str, ...] | dict[int, tuple[str, ...]]] 
     "netprobe.packet.layers.icmp_quote.IPerror": {1: ("icmp", "icmp_error"), 41: ("link",),
                                                   47: ("gre",), 51: ("link",), **_IP_PROTOS_A,
                                                   **_IP_PROTOS_B},
-    "netprobe.packet.layers.icmp_quote.TCPerror": {53: ("dns",)},
+    "netprobe.packet.layers.icmp_quote.TCPerror": {53: ("dns",), 139: ("nbns",)},
     "netprobe.packet.layers.icmp_quote.UDPerror": {53: ("dns",), 5353: ("dns",), 5355: ("dns",),
                                                    67: ("dhcp",), 68: ("dhcp",),
                                                    1701: ("l2tp",), 4789: ("vxlan",),

@@ -32,7 +32,39 @@ CASES = [
     "NBNSHeader()/NBNSRegistrationRequest(QUESTION_NAME='PC1', NB_ADDRESS='198.18.0.7', G=1)",
     "NBNSHeader()/NBNSWackResponse()",
     "NBNSHeader(RESPONSE=1, OPCODE=0, NM_FLAGS='RD+AA', ANCOUNT=1, RCODE=3)",
+    "IP(src='198.18.0.1', dst='198.18.0.255')/UDP(sport=138, dport=138)/NBTDatagram("
+    "SourceName='HOST', DestinationName='WORKGROUP', SourceIP='198.18.0.1')",
+    "NBTDatagram()",
+    "UDP()/NBTDatagram()",
+    "TCP()/NBTSession()",
+    "NBTSession(TYPE=0x85)",
+    "IP(src='198.18.0.1', dst='198.18.0.2')/TCP(sport=139, dport=1234)/NBTSession(TYPE=0x81)",
 ]
+
+
+@pytest.mark.parametrize("name", ["pcapparser__wireshark_samples-test.pcapng", "zeek__Teredo.pcap"])
+def test_corpus_datagram_and_session_headers_are_tsharks(corpus_dir, name: str) -> None:
+    from netprobe.packet.layers.nbns import NBTDatagram, NBTSession
+
+    path = corpus_dir / name
+    rows = tshark_rows(path, "nbdgm or nbss", ["nbdgm.type", "nbdgm.dgram_id", "nbdgm.src.ip",
+                                               "nbdgm.src.port", "nbss.type", "nbss.length"])
+    assert rows
+    pkts = corpus_packets(path)
+    for number, (kind, ident, src, sport, stype, slen) in rows.items():
+        if kind:
+            d = pkts[number][NBTDatagram]
+            assert (d.Type, d.ID, d.SourceIP, d.SourcePort) == (
+                _num(kind), _num(ident), src, int(sport))
+        if stype:
+            sess = pkts[number][NBTSession]
+            want = (_num(stype.split(",")[0]), int(slen.split(",")[0]))
+            assert want == (sess.TYPE, sess.LENGTH)
+
+
+def _num(text: str) -> int:
+    """A number as tshark prints it: hex with 0x, else decimal."""
+    return int(text, 16) if text.startswith("0x") else int(text)
 
 
 def _both(expr: str) -> tuple:

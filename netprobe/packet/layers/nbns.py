@@ -1,4 +1,4 @@
-"""NetBIOS name service (RFC 1002) on UDP port 137, as Scapy declares and prints it.
+"""NetBIOS over TCP/IP (RFC 1002): the name service on UDP port 137, as Scapy declares it.
 
 ``NBNSHeader`` is the header (transaction id, ``RESPONSE``, ``OPCODE``, the
 ``NM_FLAGS`` ``B``, ``RA``, ``RD``, ``TC``, ``AA``, ``RCODE`` and the four counts);
@@ -9,8 +9,12 @@ Stacking a message on the header fills the header's opcode, flags and counts.
 Names are up to 15 bytes, first-level encoded (RFC 1001 section 14.1) with the
 service suffix as the 16th character (``SUFFIX``).
 
+``NBTDatagram`` (UDP 138) and ``NBTSession`` (TCP 139) are the datagram and session
+services' headers.
+
 Where netprobe differs: node status responses (``NBNSNodeStatusResponse``) are not
-declared; they read as ``Raw``.
+declared (they read as ``Raw``), and what the datagram and session services carry
+(SMB) reads as ``Raw``, where Scapy reads its SMB layers.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ from typing import Any
 
 from netprobe.packet.layer import Layer, bind_layers
 from netprobe.packet.layers.raw import Raw
+from netprobe.packet.layers.tcp import TCP
 from netprobe.packet.layers.udp import UDP
 from netprobe.packet.packet_class import Packet
 from netprobe.packet.scapy_fields import (
     BitEnumField,
     BitField,
+    ByteEnumField,
     ByteField,
     FieldLenField,
     FlagsField,
@@ -43,9 +49,11 @@ __all__ = [
     "NBNSQueryResponse",
     "NBNSRegistrationRequest",
     "NBNSWackResponse",
+    "NBTDatagram",
+    "NBTSession",
 ]
 
-NBNS_PORT = 137
+NBNS_PORT, NBDS_PORT, NBSS_PORT = 137, 138, 139
 NM_FLAGS = ("B", "res1", "res0", "RA", "RD", "TC", "AA")
 #: the 16th character of a name: the service (as Scapy names the common ones)
 SUFFIXES = {
@@ -246,6 +254,60 @@ class NBNSWackResponse(Packet):
     ]
 
 
+class NBTDatagram(Packet):
+    """A NetBIOS datagram service header (UDP 138): the SMB data follows, as ``Raw``."""
+
+    name = "NBT Datagram Packet"
+    fields_desc = [
+        ByteField("Type", 0x10),
+        ByteField("Flags", 0x02),
+        ShortField("ID", 0),
+        IPField("SourceIP", "127.0.0.1"),
+        ShortField("SourcePort", NBDS_PORT),
+        ShortField("Length", None),
+        ShortField("Offset", 0),
+        NetBIOSNameField("SourceName", b"windows"),
+        ShortEnumField("SUFFIX1", 0x4141, SUFFIXES),
+        ByteField("NULL1", 0),
+        NetBIOSNameField("DestinationName", b"windows"),
+        ShortEnumField("SUFFIX2", 0x4141, SUFFIXES),
+        ByteField("NULL2", 0),
+    ]
+
+    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
+        if self.Length is None:  # what follows the 14-byte header: the names and the data
+            pkt = pkt[:10] + ((len(pkt) - 14 + len(pay)) & 0xFFFF).to_bytes(2, "big") + pkt[12:]
+        return pkt + pay
+
+
+#: NetBIOS session packet types (RFC 1002 section 4.3.1), under Scapy's names
+SESSION_TYPES = {0: "Session Message", 0x81: "Session Request",
+                 0x82: "Positive Session Response", 0x83: "Negative Session Response",
+                 0x84: "Retarget Session Response", 0x85: "Session Keepalive"}
+
+
+class NBTSession(Packet):
+    """A NetBIOS session service header (TCP 139): type and the length of what follows
+    (SMB, read as ``Raw``); bytes after that length are padding."""
+
+    name = "NBT Session Packet"
+    fields_desc = [
+        ByteEnumField("TYPE", 0, SESSION_TYPES),
+        BitField("RESERVED", 0, 7),
+        BitField("LENGTH", None, 17),
+    ]
+
+    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
+        if self.LENGTH is None:
+            word = (int.from_bytes(pkt[1:4], "big") & ~0x1FFFF) | (len(pay) & 0x1FFFF)
+            pkt = pkt[:1] + word.to_bytes(3, "big") + pkt[4:]
+        return pkt + pay
+
+    def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
+        n = self.LENGTH or 0
+        return s[:n], s[n:]
+
+
 #: header values -> the message they announce, in the order they are tried
 _MESSAGES: list[tuple[dict[str, int], type[Layer]]] = [
     ({"OPCODE": 0, "NM_FLAGS": 0x11, "QDCOUNT": 1}, NBNSQueryRequest),
@@ -260,6 +322,8 @@ _MESSAGES: list[tuple[dict[str, int], type[Layer]]] = [
 ]
 
 bind_layers(UDP, NBNSHeader, sport=NBNS_PORT, dport=NBNS_PORT)
+bind_layers(UDP, NBTDatagram, sport=NBDS_PORT, dport=NBDS_PORT)
+bind_layers(TCP, NBTSession, sport=NBSS_PORT, dport=NBSS_PORT)
 # what stacking a message on the header fills, as in Scapy
 for _cls, _values in (
         (NBNSQueryRequest, {"OPCODE": 0, "NM_FLAGS": 0x11, "QDCOUNT": 1}),
