@@ -94,9 +94,17 @@ class HeaderField(TailField):
     def text(self, value: Any) -> str:
         return "None" if value is None else value.decode("latin-1")
 
+    ls_kind = "_HTTPHeaderField"
+
+    def i2repr(self, layer: Any, value: Any) -> str:
+        """As Scapy shows it: the text, without quotes."""
+        return self.text(value)
+
 
 class HeaderDictField(TailField):
     """``Unknown_Headers``: header name -> value, both bytes."""
+
+    ls_kind = "_HTTPHeaderField"
 
     __slots__ = ()
     settable = False
