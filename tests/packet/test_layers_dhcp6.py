@@ -54,6 +54,18 @@ CASES = [
     "DHCP6OptRelayMsg()",
     "DHCP6_InfoRequest()/DHCP6OptIA_PD(iapdopt=[DHCP6OptIAPrefix(iaprefopts=["
     "DHCP6OptStatusCode(statuscode=6)])])",
+    "DHCP6OptDNSDomains(dnsdomains=['example.com', 'lab.test.'])",
+    "DHCP6OptDNSDomains()",
+    "DHCP6_InfoRequest()/DHCP6OptOptReq(reqopts=[])",
+    "DHCP6OptReconfMsg()",
+    "DHCP6_Reconf()/DHCP6OptReconfMsg(msgtype=5)",
+    "DHCP6OptBootFileUrl(optdata=b'tftp://x')",
+    "DHCP6_Reply()/DHCP6OptDNSServers(dnsservers=['2001:db8::53'])/DHCP6OptDNSDomains("
+    "dnsdomains=['lab.example'])/DHCP6OptSNTPServers(sntpservers=['2001:db8::123',"
+    " '2001:db8::124'])/DHCP6OptSubscriberID(subscriberid=b'sub')/DHCP6OptNISPServers()"
+    "/DHCP6OptPanaAuthAgent(paaaddr=['2001:db8::9'])/DHCP6OptBCMCSDomains(bcmcsdomains=['a.b'])"
+    "/DHCP6OptSIPDomains(sipdomains=['sip.test'])/DHCP6OptNISServers()/DHCP6OptBCMCSServers()"
+    "/DHCP6OptSIPServers(sipservers=['2001:db8::5'])",
 ]
 
 

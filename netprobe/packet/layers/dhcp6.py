@@ -47,6 +47,7 @@ __all__ = [
     "DUID_LL",
     "DUID_LLT",
     "DUID_UUID",
+    "DHCP6OptBootFileUrl",
     "DHCP6OptClientId",
     "DHCP6OptDNSServers",
     "DHCP6OptElapsedTime",
@@ -61,9 +62,11 @@ __all__ = [
     "DHCP6OptPref",
     "DHCP6OptRapidCommit",
     "DHCP6OptReconfAccept",
+    "DHCP6OptReconfMsg",
     "DHCP6OptRelayMsg",
     "DHCP6OptServerId",
     "DHCP6OptStatusCode",
+    "DHCP6OptSubscriberID",
     "DHCP6OptUnknown",
     "DHCP6_Advertise",
     "DHCP6_Confirm",
@@ -212,6 +215,34 @@ class _ElapsedTimeField(ShortField):
         return super().i2repr(pkt, value)
 
 
+class _ReadEmpty:
+    """An empty list read from the wire, which Scapy's ``repr`` shows (``reqopts=[]``):
+    ``repr`` leaves out the empty lists it takes for unset ones, so this one is no list
+    (it iterates, compares and prints as ``[]``)."""
+
+    __slots__ = ()
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __eq__(self, other: object) -> bool:
+        return other == [] or isinstance(other, _ReadEmpty)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "[]"
+
+    __str__ = __repr__
+
+
 class _OptCodeListField(FieldListField):
     """A list of option codes, shown by their names."""
 
@@ -221,6 +252,10 @@ class _OptCodeListField(FieldListField):
         if not isinstance(value, list):
             return super().i2repr(pkt, value)
         return "[" + ", ".join(OPTION_CODES.get(v, str(v)) for v in value) + "]"
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        values, stop = super().take(pkt, buf, off, end)
+        return values or _ReadEmpty(), stop
 
 
 class _IP6ListField(FieldListField):
@@ -647,6 +682,110 @@ _FROM_SERVER = (DHCP6_Advertise, DHCP6_Reply, DHCP6_Reconf)
 _RELAYS = (DHCP6_RelayForward, DHCP6_RelayReply)
 
 
+class _DomainListField(FieldListField):
+    """Domain names one after another in DNS label form (RFC 1035 3.1, no compression)."""
+
+    ls_kind = "DomainNameListField"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, [], None, length_from=_optlen)
+
+    def check_one(self, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, (str, bytes)):
+            value = [value]
+        return [v.decode() if isinstance(v, bytes) else str(v) for v in value]
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        out = b""
+        for name in value or ():
+            for label in name.encode().rstrip(b".").split(b"."):
+                if label:
+                    out += bytes((len(label) & 0x3F,)) + label[:63]
+            out += b"\x00"
+        return out
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        stop = min(end, off + _optlen(pkt))
+        names, labels, at = [], [], off
+        while at < stop:
+            size = buf[at]
+            at += 1
+            if size == 0:
+                names.append(".".join(labels) + ".")
+                labels = []
+                continue
+            labels.append(bytes(buf[at:at + size]).decode("latin-1"))
+            at += size
+        if labels:  # a name the option cuts short
+            names.append(".".join(labels) + ".")
+        return names or _ReadEmpty(), stop
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        return repr(value)
+
+    def i2len(self, pkt: Any, value: Any) -> int:
+        return len(self.put(pkt, value))
+
+
+def _list_option(cls_name: str, code: int, title: str, field: str, kind: str) -> type:
+    value: Any = (_DomainListField(field) if kind == "names" else
+                  _IP6ListField(field, [], IP6Field("", "::"), length_from=_optlen))
+    return type(cls_name, (_Option,), {"name": title, "fields_desc": [*_head(code), value],
+                                        "__doc__": f"{title[15:]}.", "__module__": __name__})
+
+
+#: the options that are a list of addresses or of domain names, as Scapy names them
+_LISTS = (("DHCP6OptSIPDomains", 21, "DHCP6 Option - SIP Servers Domain Name List",
+           "sipdomains", "names"),
+          ("DHCP6OptSIPServers", 22, "DHCP6 Option - SIP Servers IPv6 Address List",
+           "sipservers", "addresses"),
+          ("DHCP6OptDNSDomains", 24, "DHCP6 Option - Domain Search List option",
+           "dnsdomains", "names"),
+          ("DHCP6OptNISServers", 27, "DHCP6 Option - NIS Servers", "nisservers", "addresses"),
+          ("DHCP6OptNISPServers", 28, "DHCP6 Option - NIS+ Servers", "nispservers",
+           "addresses"),
+          ("DHCP6OptSNTPServers", 31, "DHCP6 option - SNTP Servers", "sntpservers",
+           "addresses"),
+          ("DHCP6OptBCMCSDomains", 33, "DHCP6 Option - BCMCS Domain Name List",
+           "bcmcsdomains", "names"),
+          ("DHCP6OptBCMCSServers", 34, "DHCP6 Option - BCMCS Addresses List", "bcmcsservers",
+           "addresses"),
+          ("DHCP6OptPanaAuthAgent", 40, "DHCP6 PANA Authentication Agent Option", "paaaddr",
+           "addresses"))
+_LIST_OPTIONS = [_list_option(*row) for row in _LISTS]
+globals().update({c.__name__: c for c in _LIST_OPTIONS})
+
+
+class DHCP6OptReconfMsg(_Option):
+    """The message type a Reconfigure asks for."""
+
+    name = "DHCP6 Reconfigure Message Option"
+    ls_kinds: dict[str, str] = {}
+    fields_desc = [*_head(19, 1), ByteEnumField("msgtype", 11, {5: "Renew Message",
+                                                               11: "Information Request"})]
+
+
+class DHCP6OptBootFileUrl(_Option):
+    """The URL of a boot file (RFC 5970)."""
+
+    name = "DHCP6 Boot File URL Option"
+    fields_desc = [*_head(59), StrLenField("optdata", b"", length_from=_optlen)]
+
+
+class DHCP6OptSubscriberID(_Option):
+    """The relay agent's subscriber id (RFC 4580)."""
+
+    name = "DHCP6 Option - Subscriber ID"
+    fields_desc = [*_head(38), StrLenField("subscriberid", b"", length_from=_optlen)]
+
+
+OPTION_CLASSES.update({19: DHCP6OptReconfMsg, 38: DHCP6OptSubscriberID,
+                       59: DHCP6OptBootFileUrl,
+                       **{c.fields_by_name["optcode"].default: c for c in _LIST_OPTIONS}})
+
+
 class _MessageField(PacketField):
     """A whole DHCPv6 message inside a Relay Message option (read as the class of its type)."""
 
@@ -686,3 +825,5 @@ for _cls in MESSAGE_CLASSES.values():
 for _port in (CLIENT_PORT, SERVER_PORT):
     UDP._dissect_table.setdefault(("dport", _port), DHCP6)
     UDP._dissect_table.setdefault(("sport", _port), DHCP6)
+
+__all__ += [c.__name__ for c in _LIST_OPTIONS]  # the options made from the table above
