@@ -28,7 +28,7 @@ LAYER_MODULES: dict[str, tuple[str, ...]] = {
     "dot11": ("dot11",), "dot11_radiotap": ("dot11",),
 }
 #: Scapy contrib module -> netprobe's family modules holding its layers
-CONTRIB_MODULES: dict[str, tuple[str, ...]] = {"mpls": ("mpls",)}
+CONTRIB_MODULES: dict[str, tuple[str, ...]] = {"mpls": ("mpls",), "gtp": ("gtp",)}
 
 
 def _names(families: tuple[str, ...]) -> dict[str, Any] | None:

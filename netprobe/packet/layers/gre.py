@@ -9,10 +9,14 @@ are on the wire when ``chksum_present`` (or ``routing_present``) is set,
 unset checksum is computed over the GRE header and its payload; an unset
 ``proto`` comes from the layer above.
 
-Version 1 (PPTP's enhanced GRE, RFC 2637) puts a payload length and call id
-where the key is, then an acknowledgment number when the top bit of ``flags``
-is set; Scapy has a class of its own for it. Here such a packet reads with the
-fields above and what follows stays ``Raw``, so nothing is misread.
+Version 1 (PPTP's enhanced GRE, RFC 2637) is Scapy's ``GRE_PPTP``: the key
+bit set, ``acknum_present`` and 4 bits of ``flags``, ``version`` 1, ``proto``
+0x880B (PPP), then ``payload_len`` (unset: the length of what follows) and
+``call_id`` where the key is, ``sequence_number`` when ``seqnum_present`` and
+``ack_number`` when ``acknum_present``; a PPP frame follows. As in Scapy, a
+GRE header with version 1 and protocol 0x880B is read as ``GRE_PPTP`` (the
+header read as GRE becomes one in place); another version 1 header stays GRE
+with the rest ``Raw``.
 """
 
 from __future__ import annotations
@@ -26,12 +30,16 @@ from netprobe.packet.layer import Layer, Truncated, bind_layers
 from netprobe.packet.layers.ether import ETHER_TYPES, Ether
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.ipv6_header import IPv6
+from netprobe.packet.layers.link import PPP
 from netprobe.packet.layers.mpls import MPLS
 from netprobe.packet.optional_layers import register
 
-__all__ = ["GRE"]
+__all__ = ["GRE", "GRE_PPTP"]
 
 ETHER_TYPES.setdefault(0x6558, "TEB")
+ETHER_TYPES.setdefault(0x880B, "PPP")
+#: the protocol of PPTP's enhanced GRE (PPP)
+PPTP_PROTO = 0x880B
 _H = Struct("!H")
 _HH = Struct("!HH")
 _I = Struct("!I")
@@ -73,6 +81,8 @@ class GRE(Layer):
                 "offset": "XShortField (Cond)", "key": "XIntField (Cond)",
                 "sequence_number": "XIntField (Cond)"}
     ls_defaults = {"proto": 0}
+    # GRE_PPTP's own fields: a header read as GRE that says PPTP becomes one in place
+    __slots__ = ("ack_number", "acknum_present", "call_id", "payload_len")
 
     def shown_fields(self) -> Any:
         # as Scapy's show() and repr(): the optional fields only when their bits are set
@@ -112,6 +122,10 @@ class GRE(Layer):
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
         if end - off < 4:
             raise Truncated(f"truncated header ({end - off} of 4 bytes)")
+        if type(self) is GRE and buf[off + 1] & 7 == 1 \
+                and _H.unpack_from(buf, off + 2)[0] == PPTP_PROTO:
+            self.__class__ = GRE_PPTP
+            return GRE_PPTP.parse(self, buf, off, end)
         self._unpack_fixed(buf, off)
         need = 4 + 4 * (bool(self.chksum_present or self.routing_present)
                         + bool(self.key_present) + bool(self.seqnum_present))
@@ -139,6 +153,83 @@ class GRE(Layer):
         return "GRE"
 
 
+class GRE_PPTP(GRE):  # noqa: N801 - Scapy's name
+    """PPTP's enhanced GRE header (version 1): payload length, call id, the optional
+    sequence and acknowledgment numbers; PPP follows."""
+
+    name = "GRE PPTP"
+    fields = (
+        BitField("chksum_present", 0, 1),
+        BitField("routing_present", 0, 1),
+        BitField("key_present", 1, 1),
+        BitField("seqnum_present", 0, 1),
+        BitField("strict_route_source", 0, 1),
+        BitField("recursion_control", 0, 3),
+        BitField("acknum_present", 0, 1),
+        BitField("flags", 0, 4),
+        BitField("version", 1, 3),
+        ShortField("proto", PPTP_PROTO, names=ETHER_TYPES),
+        ShortField("payload_len", None),
+        ShortField("call_id", None),
+        OptionalUInt("sequence_number", None, "I"),
+        OptionalUInt("ack_number", None, "I"),
+    )
+    __slots__ = ()
+    payload_defaults = {"proto": PPTP_PROTO}
+    dissect_keys = ("proto",)
+    hex_fields = frozenset(("proto", "sequence_number", "ack_number"))
+    ls_kinds = {"proto": "XShortEnumField", "sequence_number": "XIntField (Cond)",
+                "ack_number": "XIntField (Cond)"}
+    ls_defaults = {"proto": PPTP_PROTO}
+
+    def present_fields(self) -> tuple[str, ...]:
+        """The names of the fields on the wire for these flag bits (Scapy shows these)."""
+        names = list(self.field_names[:12])
+        if self.seqnum_present:
+            names.append("sequence_number")
+        if self.acknum_present:
+            names.append("ack_number")
+        return tuple(names)
+
+    def build_layer(self, payload: bytes) -> bytes:
+        length = len(payload) if self.payload_len is None else self.payload_len
+        call_id = self.call_id or 0
+        saved = self.payload_len, self.call_id
+        self.payload_len, self.call_id = length & 0xFFFF, call_id
+        try:
+            hdr = bytearray(self._pack_fixed())
+        finally:
+            self.payload_len, self.call_id = saved
+        if self.seqnum_present:
+            hdr += _I.pack(self.sequence_number or 0)
+        if self.acknum_present:
+            hdr += _I.pack(self.ack_number or 0)
+        return bytes(hdr) + payload
+
+    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < 8:
+            raise Truncated(f"truncated header ({end - off} of 8 bytes)")
+        self._unpack_fixed(buf, off)
+        need = 8 + 4 * (bool(self.seqnum_present) + bool(self.acknum_present))
+        if end - off < need:
+            raise Truncated(f"truncated header ({end - off} of {need} bytes)")
+        pos = off + 8
+        self.sequence_number = self.ack_number = None
+        if self.seqnum_present:
+            self.sequence_number = _I.unpack_from(buf, pos)[0]
+            pos += 4
+        if self.acknum_present:
+            self.ack_number = _I.unpack_from(buf, pos)[0]
+            pos += 4
+        return pos, end
+
+    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        return self._dissect_table.get(("proto", self.proto))
+
+    def summary_part(self) -> str:
+        return "GRE_PPTP"
+
+
 bind_layers(IP, GRE, proto=47)
 bind_layers(IPv6, GRE, nh=47)
 bind_layers(GRE, IP, proto=0x0800)
@@ -146,3 +237,6 @@ bind_layers(GRE, IPv6, proto=0x86DD)
 bind_layers(GRE, Ether, proto=0x6558)
 bind_layers(GRE, MPLS, dissect=False, proto=0x8847)
 register("mpls", [(GRE, ("proto", 0x8847), MPLS)])  # dissected once MPLS is loaded
+bind_layers(IP, GRE_PPTP, dissect=False, proto=47)
+bind_layers(IPv6, GRE_PPTP, dissect=False, nh=47)
+bind_layers(GRE_PPTP, PPP, proto=PPTP_PROTO)

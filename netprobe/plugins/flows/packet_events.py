@@ -2,8 +2,8 @@
 
 The packet is dissected by :func:`netprobe.packet.dissect.dissect` (every link
 type and tunnel the layers know: PPP, NFLOG, 802.11, LLC/SNAP, MPLS, PPPoE,
-GRE, IP in IP, Teredo, L2TP, VXLAN, IPv6 extension headers), which says
-where each layer lay in the frame. Here are only the counting rules, the same
+GRE and PPTP's enhanced GRE, IP in IP, Teredo, L2TP, VXLAN, GTP-U, IPv6 extension
+headers), which says where each layer lay in the frame. Here are only the counting rules, the same
 as :mod:`netprobe.packet.columns` applies to whole batches (the tests run
 captures through both and compare): which layers make a flow, what is
 truncated (cut by the snap length) and what is malformed (cut or contradicted
@@ -31,6 +31,7 @@ from netprobe.packet.flow_events import (
 )
 from netprobe.packet.layer import Layer, LayerMeta, Truncated
 from netprobe.packet.layers.gre import GRE
+from netprobe.packet.layers.gtp import G_PDU, GTP_U_PORT, GTP_U_Header
 from netprobe.packet.layers.icmp_quote import IPerror, IPerror6
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.ipv6_ext import (
@@ -54,7 +55,8 @@ _V4_PREFIX = bytes(12)
 #: how deep tunnels may nest before they are no longer followed
 MAX_DEPTH = 8
 #: the UDP ports whose tunnels are followed, and the layer dissection finds there
-UDP_TUNNELS: dict[int, type[Layer]] = {3544: Teredo, 1701: L2TP, 4789: VXLAN}
+UDP_TUNNELS: dict[int, type[Layer]] = {3544: Teredo, 1701: L2TP, 4789: VXLAN,
+                                       GTP_U_PORT: GTP_U_Header}
 #: IP protocols that carry IP without a header of their own
 IP_IN_IP = (4, 41)
 #: IP protocols whose flows have ports; a later fragment of one belongs to no flow
@@ -366,9 +368,12 @@ def _udp(pkt: _Packet, i: int, layer: Layer | None, flow: _Flow) -> int:
 
 
 def _carries_data(tunnel: Layer) -> bool:
-    """Whether a tunnel header carries a packet: an L2TP control message or version does not."""
+    """Whether a tunnel header carries a packet: an L2TP control message or version does not,
+    nor a GTP-U message other than a version 1 G-PDU."""
     if type(tunnel) is L2TP:
         return tunnel.version == 2 and not tunnel.hdr.control
+    if type(tunnel) is GTP_U_Header:
+        return tunnel.version == 1 and tunnel.PT == 1 and tunnel.gtp_type == G_PDU
     return True
 
 
