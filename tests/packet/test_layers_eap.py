@@ -82,6 +82,19 @@ def test_over_ethernet_is_scapys(expr: str) -> None:
     same_face(Ether(**MACS) / ours, SEther(**MACS) / theirs)
 
 
+@pytest.mark.parametrize("expr", [
+    "Ether()/EAPOL()",
+    "Ether(src='02:00:00:00:00:01')/EAPOL()/EAP(code=1, type=1)",
+    "Ether(dst='ff:ff:ff:ff:ff:ff')/EAPOL(type=1)",
+])
+def test_ethernet_destination_is_the_pae_group_as_in_scapy(expr: str) -> None:
+    import netprobe.packet as P  # noqa: N812
+
+    P.load_families()
+    ours = eval(expr, {n: getattr(P, n) for n in P.__all__})
+    same_face(ours, eval(expr, dict(vars(__import__("scapy.all").all))))
+
+
 def test_trailing_bytes_are_padding_as_in_scapy() -> None:
     for expr in ("EAPOL()/EAP(code=2, type=1, identity=b'u')", "EAPOL()/EAP(code=3)"):
         _ours, theirs = _both(expr)

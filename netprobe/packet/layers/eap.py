@@ -11,9 +11,7 @@ gives a request or response of those types as those classes; other methods (LEAP
 stay in ``EAP`` with their data as ``Raw``. ``EAPOL_KEY`` is an EAPOL-Key frame (type
 3: the 802.11 four-way handshake's key descriptor, nonce, MIC and key data).
 
-Where netprobe differs: Scapy fills an unset Ethernet destination under EAPOL with
-the PAE group address 01:80:c2:00:00:03; netprobe leaves it to ``Ether``'s
-broadcast, as for every other payload (give ``dst`` to choose).
+``Ether() / EAPOL()`` sends to the PAE group address 01:80:c2:00:00:03, as in Scapy.
 """
 
 from __future__ import annotations
@@ -46,6 +44,7 @@ __all__ = ["EAP", "EAPOL", "EAPOL_KEY", "EAP_FAST", "EAP_MD5", "EAP_PEAP", "EAP_
            "EAP_TTLS"]
 
 ETH_P_PAE = 0x888E
+PAE_GROUP = "01:80:c2:00:00:03"
 
 EAPOL_VERSIONS = {1: "802.1X-2001", 2: "802.1X-2004", 3: "802.1X-2010"}
 EAPOL_TYPES = {0: "EAP-Packet", 1: "EAPOL-Start", 2: "EAPOL-Logoff", 3: "EAPOL-Key",
@@ -295,8 +294,11 @@ _BY_TYPE: dict[int, type[Layer]] = {_MD5: EAP_MD5, 13: EAP_TLS, 21: EAP_TTLS, 25
                                     43: EAP_FAST}
 
 
-for _lower in (Ether, CookedLinux):
-    bind_layers(_lower, EAPOL, **{"type" if _lower is Ether else "proto": ETH_P_PAE})
+# stacked on an Ethernet header whose destination is unset, EAPOL sends to the PAE group
+# address (IEEE 802.1X), as Scapy does; dissection goes by the type alone
+bind_layers(Ether, EAPOL, dissect=False, type=ETH_P_PAE, dst=PAE_GROUP)
+Ether._dissect_table.setdefault(("type", ETH_P_PAE), EAPOL)
+bind_layers(CookedLinux, EAPOL, proto=ETH_P_PAE)
 bind_layers(SNAP, EAPOL, code=ETH_P_PAE)
 bind_layers(EAPOL, EAP, type=0)
 bind_layers(EAPOL, EAPOL_KEY, dissect=False, type=_EAPOL_KEY)
