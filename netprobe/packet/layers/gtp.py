@@ -108,13 +108,14 @@ class GTPHeader(Packet):
     name = "GTP-C Header"
     overloads_lower = True
     fields_desc = _header_fields()
+    ls_kinds = {"seq": "XBitField (Cond) (16 bits)"}
 
     def post_build(self, pkt: bytes, pay: bytes) -> bytes:
         if self.gtp_type is None and isinstance(self._payload, (IP, IPv6)) \
                 and type(self) is GTP_U_Header:  # a G-PDU, as Scapy's binding fills it
             pkt = pkt[:1] + bytes((G_PDU,)) + pkt[2:]
-        if self.length is None:
-            size = (len(pkt) + len(pay) - 8) & 0xFFFF
+        if self.length is None:  # what follows the first 8 bytes (Scapy adds 4 for version 2)
+            size = (len(pkt) + len(pay) - 8 + (4 if self.version == 2 else 0)) & 0xFFFF
             pkt = pkt[:2] + size.to_bytes(2, "big") + pkt[4:]
         return pkt + pay
 
@@ -221,7 +222,8 @@ _CONTAINER: tuple[tuple[str, int, Any, bool], ...] = (
     ("N3N9DelayRslt", 32, lambda p: _ul(p) and p.N3N9DelayInd == 1, True),
     ("NextExtHdr", 8, _always, False),
 )
-_KINDS = {"type": "BitEnumField", "dlQFISeqNum": "X3BytesField", "NextExtHdr": "ByteEnumField"}
+_KINDS = {"type": "BitEnumField", "dlQFISeqNum": "X3BytesField (Cond)",
+          "NextExtHdr": "ByteEnumField"}
 
 
 class GTPPDUSessionContainer(_Extension, Layer):
@@ -240,7 +242,7 @@ class GTPPDUSessionContainer(_Extension, Layer):
     hex_fields = frozenset(n for n, _, _, x in _CONTAINER if x)
     ls_kinds = {"ExtHdrLen": "ByteField", "padding": "StrLenField (Cond)",
                 **{n: (_KINDS.get(n) or
-                       f"{'X' if x else ''}BitField{' (Cond)' if cond is not _always else ''} "
+                       f"{'X' if x else ''}BitField{' (Cond)' if cond is not _always else ' '}"
                        f" ({bits} bit{'s' if bits > 1 else ''})")
                    for n, bits, cond, x in _CONTAINER}}
 
