@@ -212,6 +212,8 @@ def _layers_param() -> list[Any]:
 READS_BACK_DIFFERENTLY = {
     "ICMPv6NDOptUnknown": "data is padded to a multiple of 8 bytes when built; the padding "
                           "reads back as data",
+    "GTPPDUSessionContainer": "padded to whole 4-byte words when built (ExtHdrLen unset); "
+                              "the zeros read back as padding, as in Scapy",
     **{n: "NetBIOS names are space-padded to 15 bytes on the wire; trailing spaces (and "
           "bytes past 15) do not read back, as in Scapy"
        for n in ("NBNSQueryRequest", "NBNSQueryResponse", "NBNSNodeStatusRequest",
