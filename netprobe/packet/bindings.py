@@ -18,7 +18,19 @@ bind_layers(IP, TCP, proto=6)
 bind_layers(IP, UDP, proto=17)
 bind_layers(IP, IP, proto=4)
 
-LINKTYPES[1] = Ether
+
+
+def ethernet_class(data: bytes) -> type[Layer]:
+    """Link type 1: an 802.3 frame (the type field a length, 1500 or less) is ``Dot3``,
+    as Scapy reads it; anything else ``Ether``."""
+    if len(data) >= 14 and data[12] < 6 and (data[12] << 8 | data[13]) <= 1500:
+        from netprobe.packet.layers.link import Dot3
+
+        return Dot3
+    return Ether
+
+
+LINKTYPES[1] = ethernet_class
 LINKTYPES[228] = IP
 
 

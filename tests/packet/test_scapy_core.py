@@ -209,8 +209,6 @@ DISSECTION_DIFFERS = {
     "udp-len-too-small": "UDP length 3: netprobe notes it and keeps the payload to the end; "
                          "Scapy cuts len - 8 = -5 bytes (all but the last five) and calls "
                          "the rest padding",
-    "ether-8023-length": "Scapy dissects an 802.3 length as the Dot3 class; netprobe keeps "
-                         "Ether (type is the length) over LLC",
 }
 
 

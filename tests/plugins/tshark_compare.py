@@ -196,7 +196,8 @@ SPECS: dict[str, LayerSpec] = {
         ("eth.dst", key("dst"), mac),
         ("eth.src", key("src"), mac),
         ("eth.type", key("type"), num),
-        ("eth.len", key("type"), num),  # 802.3: the same two bytes are a length
+        # 802.3 (Dot3, as Scapy reads it): the same two bytes are a length
+        ("eth.len", lambda layer: layer.get("len", layer.get("type")), num),
     )),
     "vlan": LayerSpec(("vlan",), ("vlan.id", "vlan.etype"), (
         ("vlan.id", key("vlan"), num),
@@ -352,7 +353,7 @@ PSEUDO_PROTOCOLS = frozenset({"ethertype", "wlan_radio"})
 #: tshark protocol -> netprobe layer class names that decode it (link layers included,
 #: so that the chain of understood protocols can be followed)
 NETPROBE_CLASSES: dict[str, tuple[str, ...]] = {
-    "eth": ("Ether",), "vlan": ("Dot1Q",), "ieee8021ad": ("Dot1AD",), "ip": ("IP",),
+    "eth": ("Ether", "Dot3"), "vlan": ("Dot1Q",), "ieee8021ad": ("Dot1AD",), "ip": ("IP",),
     "ipv6": ("IPv6",), "tcp": ("TCP",), "udp": ("UDP",), "icmp": ("ICMP",),
     "arp": ("ARP",), "dns": ("DNS", "DNSTCP"), "mdns": ("DNS",),
     "llmnr": ("DNS", "LLMNRQuery", "LLMNRResponse"),
@@ -369,7 +370,7 @@ QUOTED_KINDS = {"IPerror": "ip", "IPerror6": "ipv6", "TCPerror": "tcp", "UDPerro
 def kind_of(layer: dict[str, Any]) -> str | None:
     """The SPECS key a netprobe layer object lines up with, or None."""
     name = layer.get("layer", "")
-    if name == "Ether":
+    if name in ("Ether", "Dot3"):
         return "eth"
     if name == "Dot1Q":
         return "vlan"

@@ -278,8 +278,8 @@ Dot1AD._dissect_table = Dot1Q._dissect_table
 class Dot3(Layer):
     """An IEEE 802.3 header: addresses and the length of the LLC payload (filled when unset).
 
-    Dissecting link type 1 gives ``Ether`` for these frames too (its ``type`` then
-    holds the length); ``Dot3`` is for building them.
+    Dissecting link type 1 gives ``Dot3`` for a frame whose type field is a length
+    (1500 or less), as Scapy does.
     """
 
     name = '802.3'
