@@ -28,6 +28,7 @@ CASES = [
     "GRE_PPTP(seqnum_present=1, sequence_number=0xFFFFFFFF, payload_len=1)/PPP()/IP()",
     "GRE_PPTP(call_id=7)/PPP(proto=0xc021)/Raw(b'xx')",
     "GRE_PPTP()/PPP()/IPv6()/UDP()",
+    "GRE_PPTP(seqnum_present=1)/HDLC()/PPP()/IP()/UDP()",
 ]
 
 
@@ -80,6 +81,23 @@ def test_read_as_gre_becomes_gre_pptp() -> None:
     assert type(read) is GRE_PPTP and read.call_id == 9 and read.payload_len == 22
     assert bytes(read) == data
     assert isinstance(read, GRE)  # a GRE_PPTP is a GRE subclass, as in Scapy
+
+
+def test_a_real_pptp_capture_reads_as_in_scapy() -> None:
+    """tcpdump's PPTP capture: its enhanced GRE packet (PPP in HDLC framing) has Scapy's
+    layers and fields."""
+    path = Path("/work/shared/pcaps/corpus/tcpdump__pptp.pcap")
+    if not path.exists():
+        pytest.skip(f"capture corpus not found at {path.parent}")
+    frames = [p for p in scapy_all.rdpcap(str(path)) if scapy_all.GRE_PPTP in p]
+    assert frames
+    for theirs in frames:
+        ours = dissect_as(P.Ether, bytes(theirs))
+        names = [type(x).__name__ for x in ours.chain()][:6]
+        assert names == [x.__name__ for x in theirs.layers()][:6]
+        assert repr(ours[GRE_PPTP]).split(" |<PPP ")[0] == \
+            repr(theirs[scapy_all.GRE_PPTP]).split(" |<PPP ")[0]
+        assert bytes(ours) == bytes(theirs)
 
 
 def test_ls_is_scapys() -> None:

@@ -13,7 +13,8 @@ Version 1 (PPTP's enhanced GRE, RFC 2637) is Scapy's ``GRE_PPTP``: the key
 bit set, ``acknum_present`` and 4 bits of ``flags``, ``version`` 1, ``proto``
 0x880B (PPP), then ``payload_len`` (unset: the length of what follows) and
 ``call_id`` where the key is, ``sequence_number`` when ``seqnum_present`` and
-``ack_number`` when ``acknum_present``; a PPP frame follows. As in Scapy, a
+``ack_number`` when ``acknum_present``; a PPP frame follows (``HDLC`` /
+``PPP`` when it starts FF 03, as Scapy reads it). As in Scapy, a
 GRE header with version 1 and protocol 0x880B is read as ``GRE_PPTP`` (the
 header read as GRE becomes one in place); another version 1 header stays GRE
 with the rest ``Raw``.
@@ -30,7 +31,7 @@ from netprobe.packet.layer import Layer, Truncated, bind_layers
 from netprobe.packet.layers.ether import ETHER_TYPES, Ether
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.ipv6_header import IPv6
-from netprobe.packet.layers.link import PPP
+from netprobe.packet.layers.link import HDLC, PPP
 from netprobe.packet.layers.mpls import MPLS
 from netprobe.packet.optional_layers import register
 
@@ -224,6 +225,8 @@ class GRE_PPTP(GRE):  # noqa: N801 - Scapy's name
         return pos, end
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
+        if self.proto == PPTP_PROTO and off < end and buf[off] == 0xFF:
+            return HDLC  # PPP in HDLC-like framing (FF 03 first), read as Scapy reads it
         return self._dissect_table.get(("proto", self.proto))
 
     def summary_part(self) -> str:

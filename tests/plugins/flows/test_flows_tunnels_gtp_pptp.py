@@ -72,6 +72,8 @@ TUNNELS: dict[str, Callable[[int, bool], Any]] = {
     "pptp-seq-ack": lambda i, r: _outer_gre(r)
     / S.GRE_PPTP(seqnum_present=1, sequence_number=i, acknum_present=1, ack_number=i,
                  call_id=4) / S.PPP() / _inner(i, r),
+    "pptp-hdlc": lambda i, r: _outer_gre(r) / S.GRE_PPTP(seqnum_present=1, sequence_number=i)
+    / S.HDLC() / S.PPP() / _inner(i, r),
     "pptp-ipv6-inner": lambda i, r: _outer_gre(r) / S.GRE_PPTP(call_id=1) / S.PPP()
     / _inner(i, r, six=True),
 }
@@ -145,7 +147,7 @@ def test_gtpu_messages_that_carry_no_packet_count_only_outside(
     assert from_records(flows) == parse_conversations(text)
 
 
-@pytest.mark.parametrize("name", ["gtpu", "gtpu-pdu-session", "pptp-seq-ack"])
+@pytest.mark.parametrize("name", ["gtpu", "gtpu-pdu-session", "pptp-seq-ack", "pptp-hdlc"])
 def test_every_cut_of_a_tunnelled_frame_agrees_with_tshark(
         name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Each frame cut at every length (the snap length a capture could have had):
