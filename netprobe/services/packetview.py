@@ -190,6 +190,8 @@ def link_header_text(pkt: Layer, wirelen: int) -> str:
         kind = {"IP": "IPv4", "Dot1Q": "802.1Q"}.get(kind, kind)
         return (f"{pkt.src} > {pkt.dst}, ethertype {kind} (0x{pkt.type:04x}), "
                 f"length {wirelen}: ")
+    if type(pkt).__name__ == "Dot3":  # tcpdump gives the 802.3 length field
+        return f"{pkt.src} > {pkt.dst}, 802.3, length {pkt.len}: "
     return f"{pkt.summary_part()}, length {wirelen}: "
 
 
