@@ -117,9 +117,13 @@ def tcp_option_kinds(layer: dict[str, Any]) -> list[int] | None:
 
 def gre_flags_and_version(layer: dict[str, Any]) -> int | None:
     """GRE's first 16 bits, from the flag fields Scapy names one by one."""
-    names = ("chksum_present", "routing_present", "key_present", "seqnum_present",
-             "strict_route_source", "recursion_control", "flags", "version")
-    widths = (1, 1, 1, 1, 1, 3, 5, 3)
+    names: tuple[str, ...] = ("chksum_present", "routing_present", "key_present",
+                              "seqnum_present", "strict_route_source", "recursion_control",
+                              "flags", "version")
+    widths: tuple[int, ...] = (1, 1, 1, 1, 1, 3, 5, 3)
+    if "acknum_present" in layer:  # GRE_PPTP: the top flag bit is acknum_present
+        names = (*names[:6], "acknum_present", "flags", "version")
+        widths = (*widths[:6], 1, 4, 3)
     if any(layer.get(n) is None for n in names):
         return None
     value = 0
@@ -357,8 +361,8 @@ NETPROBE_CLASSES: dict[str, tuple[str, ...]] = {
     "ipv6": ("IPv6",), "tcp": ("TCP",), "udp": ("UDP",), "icmp": ("ICMP",),
     "arp": ("ARP",), "dns": ("DNS", "DNSTCP"), "mdns": ("DNS",),
     "llmnr": ("DNS", "LLMNRQuery", "LLMNRResponse"),
-    "sll": ("CookedLinux", "SLL2"), "null": ("Loopback",), "ppp": ("PPP",),
-    "llc": ("LLC",), "mpls": ("MPLS",), "gre": ("GRE",), "dhcp": ("BOOTP",),
+    "sll": ("CookedLinux", "CookedLinuxV2"), "null": ("Loopback",), "ppp": ("PPP",),
+    "llc": ("LLC",), "mpls": ("MPLS",), "gre": ("GRE", "GRE_PPTP"), "dhcp": ("BOOTP",),
     "radiotap": ("RadioTap",), "wlan": ("Dot11", "Dot11FCS"),
 }
 
@@ -384,6 +388,8 @@ def kind_of(layer: dict[str, Any]) -> str | None:
         return QUOTED_KINDS[name]
     if name in ("MPLS", "GRE"):
         return name.lower()
+    if name == "GRE_PPTP":
+        return "gre"
     if name == "BOOTP":
         return "dhcp"
     if name == "RadioTap":
