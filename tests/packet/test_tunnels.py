@@ -194,11 +194,17 @@ def test_corpus_tunnels_dissect_past_the_tunnel(corpus_dir) -> None:
         assert bytes(p) == data
 
 
-def test_pptp_gre_version_1_is_read_without_guessing(corpus_dir) -> None:
+def test_pptp_gre_version_1_is_gre_pptp(corpus_dir) -> None:
+    """PPTP's enhanced GRE reads as Scapy's GRE_PPTP, then PPP in HDLC framing
+    (field values compared with Scapy in tests/packet/test_layers_gre_pptp.py)."""
+    from netprobe.packet.layers.gre import GRE_PPTP
+
     pkts = [dissect(d, lt, wl) for lt, d, wl in frames(corpus_dir / "tcpdump__pptp.pcap")]
-    (gre,) = [p for p in pkts if p.haslayer(GRE)]
-    assert gre[GRE].version == 1 and gre[GRE].key_present == 1
-    assert type(gre[GRE].payload) is Raw
+    assert not [p for p in pkts if p.haslayer(GRE)]  # lookup by exact class, as in Scapy
+    (gre,) = [p for p in pkts if p.haslayer(GRE_PPTP)]
+    assert gre[GRE_PPTP].version == 1 and gre[GRE_PPTP].key_present == 1
+    assert gre[GRE_PPTP].payload_len == len(bytes(gre[GRE_PPTP].payload))
+    assert type(gre[GRE_PPTP].payload).__name__ == "HDLC"
 
 
 @settings(max_examples=300, deadline=None)
