@@ -22,11 +22,11 @@ from scapy.utils import RawPcapReader
 from netprobe.packet import Layer
 
 #: netprobe layer classes this comparison knows field by field
-LINK_LAYERS = {"Ether", "Dot3", "Dot1Q", "Dot1AD", "LLC", "SNAP", "CookedLinux", "SLL2",
+LINK_LAYERS = {"Ether", "Dot3", "Dot1Q", "Dot1AD", "LLC", "SNAP", "CookedLinux", "CookedLinuxV2",
                "Loopback", "HDLC", "PPP", "NFLOG", "ARP"}
 
 #: netprobe name -> Scapy names that stand for the same header
-SCAPY_NAMES = {"Ether": {"Ether", "Dot3"}, "SLL2": {"CookedLinuxV2"},
+SCAPY_NAMES = {"Ether": {"Ether", "Dot3"},
                "Loopback": {"Loopback", "LoopbackOpenBSD"}}
 
 
@@ -111,7 +111,7 @@ CHECKS: dict[str, Callable[[Layer, Packet], None]] = {
     "LLC": _same_ints(("dsap", "ssap", "ctrl")),
     "SNAP": _same_ints(("OUI", "code")),
     "CookedLinux": _check_cooked(("pkttype", "lladdrtype", "lladdrlen", "proto")),
-    "SLL2": _check_cooked(("proto", "reserved", "ifindex", "lladdrtype", "pkttype",
+    "CookedLinuxV2": _check_cooked(("proto", "reserved", "ifindex", "lladdrtype", "pkttype",
                            "lladdrlen")),
     "Loopback": _check_loopback,
     "HDLC": _same_ints(("address", "control")),

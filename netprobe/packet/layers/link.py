@@ -427,9 +427,9 @@ class CookedLinux(_Cooked):
     __slots__ = ()
 
 
-class SLL2(_Cooked):
-    """Linux cooked capture v2 (link type 276): SLL with the interface index (Scapy's
-    CookedLinuxV2)."""
+class CookedLinuxV2(_Cooked):
+    """Linux cooked capture v2 (link type 276, libpcap's SLL2): SLL with the interface
+    index."""
 
     fields = (
         ShortField("proto", None, names=ETHER_TYPES),
@@ -446,10 +446,10 @@ class SLL2(_Cooked):
 
 
 # Both versions carry the same protocol numbers.
-SLL2._dissect_table = CookedLinux._dissect_table
-#: the names Scapy and libpcap use
+CookedLinuxV2._dissect_table = CookedLinux._dissect_table
+#: the names libpcap uses
 SLL = CookedLinux
-CookedLinuxV2 = SLL2
+SLL2 = CookedLinuxV2
 
 
 # -- BSD loopback ---------------------------------------------------------------------------------
