@@ -112,3 +112,29 @@ def random_kwargs(rnd: random.Random, spec: dict[str, Any]) -> dict[str, Any]:
 def random_ip(rnd: random.Random) -> str:
     """A random address in the lab's range."""
     return f"198.{rnd.randint(18, 19)}.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}"
+
+
+def ls_matches_scapy(family: Any) -> int:
+    """``ls(Class)`` prints what Scapy's prints for every class of a layer family module
+    that Scapy has too; the number of classes compared (at least one, or it fails)."""
+    import contextlib
+    import io
+
+    import scapy.all as scapy_all
+
+    from netprobe.packet.present import ls
+
+    compared = 0
+    for name in family.__all__:
+        cls = getattr(family, name)
+        if not isinstance(cls, type) or not hasattr(scapy_all, name):
+            continue
+        theirs, ours = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(theirs):
+            scapy_all.ls(getattr(scapy_all, name))
+        with contextlib.redirect_stdout(ours):
+            ls(cls)
+        assert ours.getvalue() == theirs.getvalue(), name
+        compared += 1
+    assert compared, f"no class of {family.__name__} is Scapy's"
+    return compared

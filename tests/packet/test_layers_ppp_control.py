@@ -11,6 +11,7 @@ from netprobe.packet.layers import ppp_control as C  # noqa: N812
 from netprobe.packet.layers.link import PPP
 from tests.packet.layers_compare import (
     corpus_packets,
+    ls_matches_scapy,
     mutations,
     never_raises,
     same_face,
@@ -146,24 +147,6 @@ def test_corpus_control_packets_read_as_scapy_reads_them(corpus_dir, name: str) 
 
 def test_ls_is_scapys() -> None:
     """``ls(Class)`` prints what Scapy's prints, for every class of the family Scapy has."""
-    import contextlib
-    import io
-
-    import scapy.all as scapy_all
-
     from netprobe.packet.layers import ppp_control as family
-    from netprobe.packet.present import ls
 
-    compared = 0
-    for name in family.__all__:
-        cls = getattr(family, name)
-        if not isinstance(cls, type) or not hasattr(scapy_all, name):
-            continue
-        theirs, ours = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(theirs):
-            scapy_all.ls(getattr(scapy_all, name))
-        with contextlib.redirect_stdout(ours):
-            ls(cls)
-        assert ours.getvalue() == theirs.getvalue(), name
-        compared += 1
-    assert compared
+    assert ls_matches_scapy(family)

@@ -10,7 +10,7 @@ import scapy.all as S  # noqa: N812 - S for Scapy, N for netprobe
 
 import netprobe.packet as N  # noqa: N812
 from netprobe.packet.dissect import dissect_as
-from tests.packet.layers_compare import mutations, never_raises, same_face
+from tests.packet.layers_compare import ls_matches_scapy, mutations, never_raises, same_face
 
 CASES = [
     "RTP()",
@@ -80,24 +80,6 @@ def test_tshark_reads_what_netprobe_builds(tmp_path) -> None:
 
 def test_ls_is_scapys() -> None:
     """``ls(Class)`` prints what Scapy's prints, for every class of the family Scapy has."""
-    import contextlib
-    import io
-
-    import scapy.all as scapy_all
-
     from netprobe.packet.layers import rtp as family
-    from netprobe.packet.present import ls
 
-    compared = 0
-    for name in family.__all__:
-        cls = getattr(family, name)
-        if not isinstance(cls, type) or not hasattr(scapy_all, name):
-            continue
-        theirs, ours = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(theirs):
-            scapy_all.ls(getattr(scapy_all, name))
-        with contextlib.redirect_stdout(ours):
-            ls(cls)
-        assert ours.getvalue() == theirs.getvalue(), name
-        compared += 1
-    assert compared
+    assert ls_matches_scapy(family)
