@@ -39,8 +39,10 @@ def _layer_linktypes() -> dict[str, int]:
     IPv6 as their own link types (228, 229), as Scapy writes them."""
     out: dict[str, int] = {"IP": 228, "IPv6": 229}
     for number, chooser in sorted(LINKTYPES.items()):
-        if isinstance(chooser, type):
-            out.setdefault(chooser.__name__, number)
+        names = (chooser.__name__,) if isinstance(chooser, type) else getattr(
+            chooser, "layer_names", ())
+        for name in names:
+            out.setdefault(name, number)
     return out
 
 

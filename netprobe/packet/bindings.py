@@ -30,6 +30,8 @@ def ethernet_class(data: bytes) -> type[Layer]:
     return Ether
 
 
+#: the classes a capture of this link type starts with (for writers: link type of a class)
+ethernet_class.layer_names = ("Ether", "Dot3")  # type: ignore[attr-defined]
 LINKTYPES[1] = ethernet_class
 LINKTYPES[228] = IP
 

@@ -83,7 +83,9 @@ class LayerMeta(type):
             for k in getattr(b, "__mro__", ()):
                 inherited.update(getattr(k, "__slots__", ()))
         if fields is not None:
-            fields = ns["fields"] = _mark_computed(fields, _computed_names(ns, bases))
+            fields = _mark_computed(fields, _computed_names(ns, bases))
+            fields = ns["fields"] = _mark(fields, _deletable_names(ns, bases, fields),
+                                          _DELETABLE)
             own = [slot_name(f) for f in fields if slot_name(f) not in inherited]
             ns["__slots__"] = tuple(own) + tuple(ns.get("__slots__", ()))
         else:
@@ -98,6 +100,22 @@ class LayerMeta(type):
 
 #: id -> field, for the fields whose unset value reads as what fills it when built
 _COMPUTED: dict[int, F.Field] = {}
+#: id -> field, for the fields ``del`` resets to their default (see ``_deletable_names``)
+_DELETABLE: dict[int, F.Field] = {}
+
+
+def _deletable_names(ns: dict[str, Any], bases: tuple[type, ...], fields: Any) -> set[str]:
+    """The fields of a class being made that ``del`` resets to their default, readable
+    at once (Scapy's ``del pkt.chksum`` then ``pkt.chksum`` is None): the class's
+    ``deletable_fields``, declared or inherited."""
+    names: set[str] = set()
+    if "deletable_fields" in ns:
+        names.update(ns["deletable_fields"])
+    else:
+        for b in bases:
+            names.update(getattr(b, "deletable_fields", ()))
+            break
+    return names
 
 
 def _computed_names(ns: dict[str, Any], bases: tuple[type, ...]) -> set[str]:
@@ -114,25 +132,34 @@ def _computed_names(ns: dict[str, Any], bases: tuple[type, ...]) -> set[str]:
     return names
 
 
-def _mark_computed(fields: Any, names: set[str]) -> tuple[F.Field, ...]:
-    """``fields`` with the ones named in ``names`` (and only those) marked computed; a
-    field shared with a class that marks it otherwise is copied first."""
+def _mark(fields: Any, names: set[str], table: dict[int, F.Field]) -> tuple[F.Field, ...]:
+    """``fields`` with the ones named in ``names`` (and only those) in ``table``; a field
+    shared with a class that marks it otherwise is copied first (its other marks kept)."""
     out = []
     for f in fields:
         want = f.name in names
-        if (id(f) in _COMPUTED) != want:
+        if (id(f) in table) != want:
+            old = f
             f = copy.copy(f)
+            for other in (_COMPUTED, _DELETABLE):
+                if other is not table and id(old) in other:
+                    other[id(f)] = f
             if want:
-                _COMPUTED[id(f)] = f
+                table[id(f)] = f
         out.append(f)
     return tuple(out)
+
+
+def _mark_computed(fields: Any, names: set[str]) -> tuple[F.Field, ...]:
+    """``fields`` with the ones named in ``names`` (and only those) marked computed."""
+    return _mark(fields, names, _COMPUTED)
 
 
 def slot_name(f: F.Field) -> str:
     """Where a field's value is stored: its name, or ``_f_NAME`` for a field whose
     attribute converts what is assigned (flags given as text: ``pkt.flags = "SA"``) or
     reads as what fills it while unset (``IP().proto`` is 0, ``IP().src`` the route's)."""
-    if isinstance(f, F.FlagsField) or id(f) in _COMPUTED:
+    if isinstance(f, F.FlagsField) or id(f) in _COMPUTED or id(f) in _DELETABLE:
         return f"_f_{f.name}"
     return f.name
 
@@ -201,6 +228,27 @@ class _ComputedSlot:
 
     def __delete__(self, obj: Any) -> None:
         self.slot.__set__(obj, as_default(self.field.default))
+
+
+class _ResetSlot:
+    """A field ``del`` resets to its default rather than empties (Scapy's ``del
+    pkt.chksum`` leaves None, to be computed when built; ``del pkt.ttl`` leaves 64)."""
+
+    __slots__ = ("default", "slot")
+
+    def __init__(self, field: F.Field, slot: Any) -> None:
+        self.default = field.default
+        self.slot = slot
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        return self if obj is None else self.slot.__get__(obj, objtype)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        self.slot.__set__(obj, value)
+
+    def __delete__(self, obj: Any) -> None:
+        d = self.default
+        self.slot.__set__(obj, list(d) if isinstance(d, list) else as_default(d))
 
 
 class _ComputedFlagSlot(_FlagSlot):
@@ -293,8 +341,10 @@ def _derive(cls: Any) -> None:
         if isinstance(f, F.FlagsField):
             kind = _ComputedFlagSlot if id(f) in _COMPUTED else _FlagSlot
             setattr(cls, f.name, kind(f, member))
-        else:
+        elif id(f) in _COMPUTED:
             setattr(cls, f.name, _ComputedSlot(f, member))
+        else:
+            setattr(cls, f.name, _ResetSlot(f, member))
     cls.field_names = tuple(f.name for f in fields)
     cls.fields_by_name = {f.name: f for f in fields}
     units = _group_fixed(fields)
@@ -808,6 +858,12 @@ class Layer(metaclass=LayerMeta):
     payload_defaults: ClassVar[dict[str, int]] = {}
     #: other fields that read, while unset, as ``shown_default`` gives (source addresses)
     computed_fields: ClassVar[tuple[str, ...]] = ()
+    #: fields ``del`` resets to their default, readable at once (checksums and lengths
+    #: read None and are computed when built; IP's ttl 64, as the Scapy tutorial's
+    #: ``del(a.ttl)``). Others are plain slots: ``del`` empties them until the packet is
+    #: next built, copied or printed. Not for a class that changes ``__class__`` in place
+    #: (the slots' layout must stay its family's).
+    deletable_fields: ClassVar[tuple[str, ...]] = ()
     #: the module whose ``bind_layers`` calls bind this class, when not its own (imported
     #: before a binding lookup misses: see ``bindings_of``)
     bound_in: ClassVar[str] = ""

@@ -236,6 +236,14 @@ def lab_source_addresses() -> Iterator[None]:
 def test_every_layer_round_trips(name: str, data: st.DataObject) -> None:
     cls = layer_classes()[name]
     values = data.draw(field_values(cls))
+    if "type" in values:
+        # a class that dispatches on its type when made (IGMP, as Scapy's dispatch_hook)
+        # makes the class the type names: only that class's fields are given
+        try:
+            made = type(cls(type=values["type"]))
+        except Exception:  # a type the class refuses: built as drawn, below
+            made = cls
+        values = {k: v for k, v in values.items() if k in made.fields_by_name}
     try:
         layer = cls(**values)
         built = bytes(layer)

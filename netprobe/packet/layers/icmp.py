@@ -201,6 +201,7 @@ class ICMP(Layer):
         _RestUInt("unused", 0, "I"),
         ExtensionField("ext", None),
     )
+    deletable_fields = ("chksum",)
 
     @property
     def quotes_packet(self) -> bool:

@@ -138,6 +138,7 @@ class IP(Layer):
     )
     payload_fields = ("proto",)
     computed_fields = ("src",)
+    deletable_fields = ("ttl", "ihl", "len", "chksum")
     dissect_keys = ("proto",)
     checksum = ("chksum", "header")
     __slots__ = ("_key",)
@@ -177,12 +178,12 @@ class IP(Layer):
         hdr = bytearray(self._pack_fixed())
         if self.options:
             hdr += encode_ip_options(self.options)
-        if self.ihl is None:
+        if self._f_ihl is None:
             hdr[0] = (hdr[0] & 0xF0) | ((len(hdr) >> 2) & 0x0F)
-        if self.len is None:
+        if self._f_len is None:
             # trailing padding (the frame's, not ours) is outside the total length
             _H.pack_into(hdr, 2, (len(hdr) + len(payload) - self.outside_bytes()) & 0xFFFF)
-        if self.chksum is None:
+        if self._f_chksum is None:
             _H.pack_into(hdr, 10, checksum(hdr))
         return bytes(hdr) + payload
 

@@ -195,6 +195,7 @@ class TCP(Layer):
     )
     dissect_keys = ("dport", "sport")
     checksum = ("chksum", "pseudo")
+    deletable_fields = ("dataofs", "chksum")
     #: the bytes of a header read cut short: quoted in an ICMP error, or ending inside
     #: its options (None otherwise)
     __slots__ = ("_cut",)
@@ -212,9 +213,9 @@ class TCP(Layer):
         hdr = bytearray(self._pack_fixed())
         if self.options:
             hdr += encode_tcp_options(self.options)
-        if self.dataofs is None:
+        if self._f_dataofs is None:
             hdr[12] |= (len(hdr) >> 2) << 4
-        if self.chksum is None:
+        if self._f_chksum is None:
             ph = getattr(self._under, "pseudo_header", None)
             if ph is not None:
                 outside = self.outside_bytes()  # trailing padding is not in the segment

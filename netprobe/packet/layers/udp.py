@@ -31,14 +31,15 @@ class UDP(Layer):
     )
     dissect_keys = ("dport", "sport")
     checksum = ("chksum", "pseudo")
+    deletable_fields = ("len", "chksum")
 
     def build_layer(self, payload: bytes) -> bytes:
         hdr = self._pack_fixed()
-        if self.len is None or self.chksum is None:
+        if self._f_len is None or self._f_chksum is None:
             outside = self.outside_bytes()  # trailing padding is not in the datagram
             inside = payload[:len(payload) - outside] if outside else payload
-            length = self.len if self.len is not None else (8 + len(inside)) & 0xFFFF
-            cs = self.chksum
+            length = self._f_len if self._f_len is not None else (8 + len(inside)) & 0xFFFF
+            cs = self._f_chksum
             if cs is None:
                 ph = getattr(self._under, "pseudo_header", None)
                 if ph is None:
@@ -53,7 +54,7 @@ class UDP(Layer):
         if end - off < 8:
             raise Truncated(f"truncated header ({end - off} of 8 bytes)")
         self._unpack_fixed(buf, off)
-        ln = self.len
+        ln = self._f_len
         quoted = self._under is not None and self._under._under is not None and getattr(
             self._under._under, "quotes_packet", False)
         if ln < 8:

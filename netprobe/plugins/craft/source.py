@@ -52,7 +52,8 @@ def linktype_of(layer: Layer) -> int | None:
     cls = type(layer)
     if cls.__name__ in ("IP", "IPv6"):
         return LINKTYPE_RAW
-    found = [n for n, c in LINKTYPES.items() if c is cls]
+    found = [n for n, c in LINKTYPES.items()
+             if c is cls or cls.__name__ in getattr(c, "layer_names", ())]
     return min(found) if found else None
 
 
