@@ -6,7 +6,7 @@ add their lines here, next to their neighbours.
 
 from __future__ import annotations
 
-from netprobe.packet.dissect import LINKTYPES
+from netprobe.packet.dissect import ETHERNET, LINKTYPES
 from netprobe.packet.layer import Layer, bind_layers
 from netprobe.packet.layers.ether import Ether
 from netprobe.packet.layers.ip import IP
@@ -33,6 +33,7 @@ def ethernet_class(data: bytes) -> type[Layer]:
 #: the classes a capture of this link type starts with (for writers: link type of a class)
 ethernet_class.layer_names = ("Ether", "Dot3")  # type: ignore[attr-defined]
 LINKTYPES[1] = ethernet_class
+ETHERNET[:] = [ethernet_class, Ether]
 LINKTYPES[228] = IP
 
 

@@ -140,7 +140,10 @@ def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None,
         failure = None
         try:
             poff, pend = layer.parse(buf, off, end)
-            nxt = _next_class(layer, buf, poff, pend) if poff < pend else None
+            if poff < pend:  # the usual case inline: a layer that names the next one
+                nxt = layer.next_layer(buf, poff, pend) or _next_class(layer, buf, poff, pend)
+            else:
+                nxt = None
             # after next_layer: if it fails, the Raw that replaces this layer holds these bytes
             # a layer that reads its own trailer (802.11's FCS) keeps it as a field
             if pend < end and not getattr(type(layer), "owns_trailer", False):
@@ -265,5 +268,15 @@ def dissect(data: bytes, linktype: int = 1, wirelen: int | None = None,
         pkt = Raw(load=data)
         pkt._errors = [f"unknown link type {linktype}"]
         return pkt
-    cls = chooser if chooser.__class__ is LayerMeta else chooser(data)
+    if chooser.__class__ is LayerMeta:
+        cls = chooser
+    elif chooser is ETHERNET[0] and len(data) > 13 and data[12] >= 6:
+        cls = ETHERNET[1]  # an Ethernet II frame: the chooser's answer, without the call
+    else:
+        cls = chooser(data)
     return dissect_as(cls, data, wirelen, spans)
+
+
+#: link type 1's chooser and the class it gives a frame whose type field is 0x0600 or more
+#: (set by ``netprobe.packet.bindings``; the hottest case of ``dissect`` skips the call)
+ETHERNET: list[Any] = [None, None]

@@ -443,7 +443,7 @@ def _namespace(cls: Any, fields: tuple[F.Field, ...]) -> dict[str, Any]:
         "_ntoa": _ntoa, "_ntop6": F._ip6_text, "_upper": _upper_value, "_bad_kw": _bad_kw,
         "_i2b24": _i2b24, "_b2i24": _b2i24, "_MAC_OK": F._MAC_OK,
         "_names": tuple(f.name for f in fields), "_new": object.__new__, "cls": cls,
-        "_UNSET_T": (type(None), _DefaultInt), "_meta_of": _meta_of,
+        "_UNSET_T": (type(None), _DefaultInt), "_meta_of": _meta_of, "_iand": int.__and__,
     }
     for f in fields:
         if isinstance(f, F.FlagsField):
@@ -509,7 +509,9 @@ def _write_pack_fixed(cls: Any, spec: _CodeSpec) -> str:
             elif f.auto:
                 v = f"(0 if {v} is None else {v})"
             mask = (1 << f.bits) - 1
-            parts.append(f"(({v} & {mask}) << {shift})" if shift else f"({v} & {mask})")
+            # flag values are ints whose ``&`` also takes letters (in Python): int's own
+            masked = f"_iand({v}, {mask})" if isinstance(f, F.FlagsField) else f"({v} & {mask})"
+            parts.append(f"({masked} << {shift})" if shift else masked)
         e = " | ".join(parts)
         exprs.append(f"_i2b24({e})" if total == 24 else e)
     return f"def _pack_fixed(self):\n    return _S_pack({', '.join(exprs)})\n"
@@ -805,7 +807,7 @@ def bindings_of(lower: type, upper: type) -> dict[str, int] | None:
 def _upper_value(layer: Layer, name: str) -> int:
     p = layer._payload
     if p is not None:
-        d = bindings_of(type(layer), type(p))
+        d = BUILD_BINDINGS.get((type(layer), type(p))) or bindings_of(type(layer), type(p))
         if d is not None and name in d:
             return d[name]
     return type(layer).payload_defaults.get(name, 0)

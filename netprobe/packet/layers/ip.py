@@ -197,17 +197,18 @@ class IP(Layer):
         src = self._f_src
         if src is None:
             src = self.auto_src()
-        if self.len is not None:
-            ihl = self.ihl
+        options = self.options
+        if self._f_len is not None:
+            ihl = self._f_ihl
             if ihl is None:
-                ihl = 5 + (_options_length(self.options) + 3) // 4
-            length = max(self.len - 4 * ihl, 0)
+                ihl = 5 + (_options_length(options) + 3) // 4
+            length = max(self._f_len - 4 * ihl, 0)
         dst = inet_pton(AF_INET, self.dst)
-        routes = [data for kind, data in map(option_pair, self.options or ())
-                  if kind in (131, 137)]
-        if len(routes) == 1 and len(routes[0]) >= 5:
-            last = (len(routes[0]) - 1) // 4 * 4 + 1
-            dst = routes[0][last - 4:last]
+        if options:
+            routes = [data for kind, data in map(option_pair, options) if kind in (131, 137)]
+            if len(routes) == 1 and len(routes[0]) >= 5:
+                last = (len(routes[0]) - 1) // 4 * 4 + 1
+                dst = routes[0][last - 4:last]
         return pseudo_header_v4(inet_pton(AF_INET, src), dst, proto, length)
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
