@@ -8,6 +8,7 @@ file's raw IP is 101) keep Scapy's values, which the dissector reads as well.
 
 from __future__ import annotations
 
+from netprobe.packet.shape import ETHERTYPE_IPV4, ETHERTYPE_IPV6, VLAN_TPIDS
 from netprobe.wire.pcapfile import linktypes as _lt
 
 __all__ = ["DLT_EN10MB", "DLT_IEEE802_11", "DLT_IEEE802_11_RADIO", "DLT_IPV4", "DLT_IPV6",
@@ -31,10 +32,10 @@ DLT_IPV6 = _lt.LINKTYPE_IPV6
 
 #: EtherTypes (and ``ETH_P_ALL``, every protocol, for packet sockets)
 ETH_P_ALL = 0x0003
-ETH_P_IP = 0x0800
+ETH_P_IP = ETHERTYPE_IPV4
 ETH_P_ARP = 0x0806
-ETH_P_8021Q = 0x8100
-ETH_P_IPV6 = 0x86DD
+ETH_P_8021Q = VLAN_TPIDS[0]
+ETH_P_IPV6 = ETHERTYPE_IPV6
 
 #: Scapy's largest packet a socket reads (its snap length)
 MTU = 0xFFFF

@@ -12,6 +12,7 @@ from netprobe.packet.layers.ether import Ether
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.tcp import TCP
 from netprobe.packet.layers.udp import UDP
+from netprobe.packet.shape import MAX_8023_LENGTH
 
 bind_layers(Ether, IP, type=0x0800)
 bind_layers(IP, TCP, proto=6)
@@ -23,7 +24,7 @@ bind_layers(IP, IP, proto=4)
 def ethernet_class(data: bytes) -> type[Layer]:
     """Link type 1: an 802.3 frame (the type field a length, 1500 or less) is ``Dot3``,
     as Scapy reads it; anything else ``Ether``."""
-    if len(data) >= 14 and data[12] < 6 and (data[12] << 8 | data[13]) <= 1500:
+    if len(data) >= 14 and (data[12] << 8 | data[13]) <= MAX_8023_LENGTH:
         from netprobe.packet.layers.link import Dot3
 
         return Dot3

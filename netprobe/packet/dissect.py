@@ -271,7 +271,7 @@ def dissect(data: bytes, linktype: int = 1, wirelen: int | None = None,
     if chooser.__class__ is LayerMeta:
         cls = chooser
     elif chooser is ETHERNET[0] and len(data) > 13 and data[12] >= 6:
-        cls = ETHERNET[1]  # an Ethernet II frame: the chooser's answer, without the call
+        cls = ETHERNET[1]  # a type of 0x0600 or more (above MAX_8023_LENGTH): Ethernet II
     else:
         cls = chooser(data)
     return dissect_as(cls, data, wirelen, spans)

@@ -83,7 +83,7 @@ class LayerMeta(type):
             for k in getattr(b, "__mro__", ()):
                 inherited.update(getattr(k, "__slots__", ()))
         if fields is not None:
-            fields = _mark_computed(fields, _computed_names(ns, bases))
+            fields = _mark(fields, _computed_names(ns, bases), _COMPUTED)
             fields = ns["fields"] = _mark(fields, _deletable_names(ns, bases, fields),
                                           _DELETABLE)
             own = [slot_name(f) for f in fields if slot_name(f) not in inherited]
@@ -150,11 +150,6 @@ def _mark(fields: Any, names: set[str], table: dict[int, F.Field]) -> tuple[F.Fi
     return tuple(out)
 
 
-def _mark_computed(fields: Any, names: set[str]) -> tuple[F.Field, ...]:
-    """``fields`` with the ones named in ``names`` (and only those) marked computed."""
-    return _mark(fields, names, _COMPUTED)
-
-
 def slot_name(f: F.Field) -> str:
     """Where a field's value is stored: its name, or ``_f_NAME`` for a field whose
     attribute converts what is assigned (flags given as text: ``pkt.flags = "SA"``) or
@@ -162,12 +157,6 @@ def slot_name(f: F.Field) -> str:
     if isinstance(f, F.FlagsField) or id(f) in _COMPUTED or id(f) in _DELETABLE:
         return f"_f_{f.name}"
     return f.name
-
-
-def raw_value(layer: Any, f: F.Field) -> Any:
-    """The value stored for field ``f`` (None while an automatic field is unset), without
-    the build-time value an unset computed field reads as."""
-    return getattr(layer, slot_name(f), None)
 
 
 class _FieldsAttr:

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
-from netprobe.packet.layer import BUILD_BINDINGS, Layer, NoPayload, is_default_value
+from netprobe.packet.layer import Layer, NoPayload, bindings_of, is_default_value
 
 __all__ = ["command", "field_text", "ls", "repr_packet", "show_text", "sprintf", "summary"]
 
@@ -63,7 +63,7 @@ def _overloads(layer: Layer) -> dict[str, Any]:
     if upper is None:
         return {}
     out = dict(layer.overloaded_by(upper))
-    d = BUILD_BINDINGS.get((type(layer), type(upper)))
+    d = bindings_of(type(layer), type(upper))
     if d:
         for k, v in d.items():
             out.setdefault(k, v)
@@ -79,9 +79,7 @@ def _shown_value(layer: Layer, f: F.Field, over: dict[str, Any]) -> Any:
         return v
     if f.name in over:
         return over[f.name]
-    if f.name in type(layer).payload_fields:
-        return type(layer).payload_defaults.get(f.name, 0)
-    return layer.shown_default(f.name)
+    return layer.unset_value(f.name)  # the no-payload default, or the route's value
 
 
 # -- show() ---------------------------------------------------------------------------------------
@@ -365,11 +363,9 @@ def ls(obj: Any = None, verbose: bool = False) -> None:
             for name, kind, d in type(cur).ls_leading:
                 print(f"{name:<10} : {kind:<35} = {d!r:<15} ({str(_plain(d))!r})")
             for f in type(cur).fields_desc:
-                v = getattr(cur, f.name)
+                v = getattr(cur, f.name)  # a protocol number reads what will fill it
                 if v is None and f.name in over:  # filled by the layer above, as in Scapy
                     v = over[f.name]
-                elif v is None and f.name in type(cur).payload_fields:
-                    v = type(cur).payload_defaults.get(f.name, 0)
                 cur_text = repr(v)
                 d = type(cur).ls_defaults.get(f.name, f.default)
                 print(f"{f.name:<10} : {_kind_name(type(cur), f):<35} = {cur_text:<15} "

@@ -7,6 +7,7 @@ from typing import Any
 from netprobe.packet.field import MACField, ShortField
 from netprobe.packet.layer import Layer, LengthNote, Truncated
 from netprobe.packet.route import source_mac
+from netprobe.packet.shape import MAX_8023_LENGTH
 from netprobe.packet.sysnames import ether_type_names
 
 #: payloads whose destination chooses the interface (and so the unset source MAC)
@@ -60,7 +61,7 @@ class Ether(Layer):
         self._type = t = buf[off + 12] << 8 | buf[off + 13]
         self._unpack_fixed(buf, off)
         poff, pend = off + 14, end
-        if t <= 1500:
+        if t <= MAX_8023_LENGTH:
             # 802.3: the field is the length of the LLC payload; the rest is padding.
             if poff + t > end:
                 self.note(LengthNote(f"802.3 length {t} exceeds the {end - poff} bytes "
@@ -70,7 +71,7 @@ class Ether(Layer):
         return poff, pend
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
-        if self._type <= 1500:
+        if self._type <= MAX_8023_LENGTH:
             return self._dissect_table.get(("type", "llc"))
         return self._dissect_table.get(("type", self._type))
 
@@ -81,7 +82,7 @@ class Ether(Layer):
         from netprobe.packet.present import value_text
 
         t = self.type
-        if isinstance(t, int) and t <= 1500 and self.is_dissected():
+        if isinstance(t, int) and t <= MAX_8023_LENGTH and self.is_dissected():
             # an 802.3 length: Scapy reads such a frame as Dot3 and says so
             return f"802.3 {self.src} > {self.dst}"
         return f"{self.src} > {self.dst} ({value_text(self, 'type')})"

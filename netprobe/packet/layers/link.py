@@ -37,6 +37,7 @@ from netprobe.packet.layers.ether import ETHER_TYPES, Ether
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.raw import Padding, Raw
 from netprobe.packet.ouinames import OUIField
+from netprobe.packet.shape import MAX_8023_LENGTH
 from netprobe.packet.sysnames import ether_type_names
 
 __all__ = ["HDLC", "LLC", "NFLOG", "PPP", "SLL", "SLL2", "SNAP", "CookedLinux", "CookedLinuxV2",
@@ -188,7 +189,7 @@ class Dot1Q(Layer):
         self._unpack_fixed(buf, off)
         poff = off + 4
         t = self.type
-        if t <= 1500:
+        if t <= MAX_8023_LENGTH:
             if poff + t <= end:
                 return poff, poff + t
             self.note(LengthNote(f"802.3 length {t} exceeds the {end - poff} bytes captured"))
@@ -196,7 +197,7 @@ class Dot1Q(Layer):
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         t = self.type
-        if t <= 1500:
+        if t <= MAX_8023_LENGTH:
             return LLC
         return _ethertype_next(self, "type", t)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -58,3 +59,17 @@ def test_ip_probes_find_hosts_that_ignore_ping(lab: LabHandle, family: str) -> N
             assert got["reason"] != "echo-reply", host["name"]
         if host["name"] == "h3":  # its firewall lets only echo requests in
             assert got["reason"] == "echo-reply"
+
+
+def test_the_command_finds_the_first_ipv6_neighbour_too(lab: LabHandle) -> None:
+    # the command imports only the layers it uses: its neighbour solicitation once went out
+    # with next header 59 (no binding loaded), and the first IPv6 target was reported down
+    hosts = [h["ipv6"] for h in lab.truth["hosts"][:2]]
+    lab.run(["ip", "-6", "neigh", "flush", "all"])
+    done = lab.netprobe("portscan", "-6", "-p", "22", *hosts, "--json")
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    up = {r["host"]: r for r in records if r.get("type") == "host"}
+    for host in hosts:
+        assert host in up, f"{host} not reported up"
+        assert up[host]["state"] == "up" and up[host]["reason"] == "nd-response", up[host]
