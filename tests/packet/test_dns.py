@@ -46,6 +46,7 @@ from netprobe.packet import (
 )
 from netprobe.packet.layers.dns_name import MAX_POINTER_JUMPS, decode_name
 from netprobe.packet.layers.dns_records import RawRData
+from netprobe.packet.layers.dns_sec import DNSRRDNSKEY, DNSRRDS, DNSRRNSEC, DNSRRNSEC3, DNSRRRSIG
 from netprobe.packet.layers.dns_types import NAME_RDATA_TYPES
 
 logging.getLogger("scapy").setLevel(logging.ERROR)
@@ -100,12 +101,12 @@ def record_diffs(ours: Any, theirs: Any, where: str) -> list[str]:
     if isinstance(ours, DNSRROPT):
         for k in ("rclass", "extrcode", "version", "z"):
             same(k, getattr(ours, k), getattr(theirs, k))
-        mine = [(o.optcode, o.optdata) for o in ours.rdata]
+        mine = [(o.optcode, bytes(o)[4:]) for o in ours.rdata]  # EDNS0TLV or its code's class
         scapy_opts = [(o.optcode, bytes(o)[4:]) for o in theirs.rdata]
         same("options", mine, scapy_opts)
         return out
     same("ttl", ours.ttl, theirs.ttl)
-    if isinstance(ours, (DNSRRMX, DNSRRSOA, DNSRRSRV)):
+    if isinstance(ours, (DNSRRMX, DNSRRSOA, DNSRRSRV, *DNSSEC_RECORDS)):
         same("class name", type(ours).__name__, sname)
         for f in type(ours).fields[6:] if not isinstance(ours, DNSRRSOA) else type(ours).fields[5:]:
             same(f.name, getattr(ours, f.name), getattr(theirs, f.name))
@@ -117,6 +118,10 @@ def record_diffs(ours: Any, theirs: Any, where: str) -> list[str]:
     elif sname == "DNSRR":
         same("rdata", ours.rdata, theirs.rdata)
     return out
+
+
+#: the DNSSEC records compared field by field (NSEC3PARAM: Scapy reads its salt as padding)
+DNSSEC_RECORDS = (DNSRRRSIG, DNSRRNSEC, DNSRRNSEC3, DNSRRDNSKEY, DNSRRDS)
 
 
 def dns_diffs(ours: Any, theirs: Any, complete: bool = True) -> list[str]:

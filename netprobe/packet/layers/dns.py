@@ -31,6 +31,16 @@ from netprobe.errors import UsageError
 from netprobe.packet.field import BitField, ListField, ShortField
 from netprobe.packet.layer import Layer, LengthNote, Truncated, bind_layers
 from netprobe.packet.layers.dns_edns import DNSRROPT, EDNS0TLV
+from netprobe.packet.layers.dns_edns_options import (
+    EDNS0COOKIE,
+    EDNS0DAU,
+    EDNS0DHU,
+    EDNS0N3U,
+    EDNS0OWN,
+    EDNS0PADDING,
+    EDNS0ClientSubnet,
+    EDNS0ExtendedDNSError,
+)
 from netprobe.packet.layers.dns_name import NameCache, name_text
 from netprobe.packet.layers.dns_records import (
     DNSQR,
@@ -42,12 +52,23 @@ from netprobe.packet.layers.dns_records import (
     read_question,
     read_record,
 )
+from netprobe.packet.layers.dns_sec import (
+    DNSRRDLV,
+    DNSRRDNSKEY,
+    DNSRRDS,
+    DNSRRNSEC,
+    DNSRRNSEC3,
+    DNSRRNSEC3PARAM,
+    DNSRRRSIG,
+)
 from netprobe.packet.layers.dns_types import DNS_OPCODES, DNS_QTYPES, DNS_RCODES
 from netprobe.packet.layers.tcp import TCP
 from netprobe.packet.layers.udp import UDP
 
-__all__ = ["DNS", "DNSQR", "DNSRR", "DNSRRMX", "DNSRROPT", "DNSRRSOA", "DNSRRSRV", "DNSTCP",
-           "EDNS0TLV"]
+__all__ = ["DNS", "DNSQR", "DNSRR", "DNSRRDLV", "DNSRRDNSKEY", "DNSRRDS", "DNSRRMX",
+           "DNSRRNSEC", "DNSRRNSEC3", "DNSRRNSEC3PARAM", "DNSRROPT", "DNSRRRSIG", "DNSRRSOA",
+           "DNSRRSRV", "DNSTCP", "EDNS0COOKIE", "EDNS0DAU", "EDNS0DHU", "EDNS0N3U", "EDNS0OWN",
+           "EDNS0PADDING", "EDNS0TLV", "EDNS0ClientSubnet", "EDNS0ExtendedDNSError"]
 
 _H = Struct("!H")
 _SECTIONS = ("qd", "an", "ns", "ar")

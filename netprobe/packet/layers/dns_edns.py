@@ -15,6 +15,7 @@ from typing import Any
 from netprobe.errors import UsageError
 from netprobe.packet.field import ByteField, ListField, RawBytesField, ShortField
 from netprobe.packet.layer import DISSECTED, Layer, LengthNote, Truncated
+from netprobe.packet.layers.dns_edns_options import OPTION_CLASSES, _EDNS0Option, read_option
 from netprobe.packet.layers.dns_name import DNSNameField, NameCache
 from netprobe.packet.layers.dns_records import RECORD_CLASSES, ResourceRecord
 from netprobe.packet.layers.dns_types import DNS_CLASSES, DNS_TYPES, EDNS0_TYPES
@@ -26,6 +27,7 @@ class EDNS0TLV(Layer):
     """One EDNS(0) option: code, length (computed when unset) and data."""
 
     name = 'DNS EDNS0 TLV'
+    ls_kinds = {"optlen": "FieldLenField", "optdata": "StrLenField"}
     fields = (
         ShortField("optcode", 0, names=EDNS0_TYPES),
         ShortField("optlen", None),
@@ -53,7 +55,7 @@ class EDNS0TLV(Layer):
 
 def check_edns_option(name: str, value: Any) -> EDNS0TLV | bytes:
     """An OPT option: an ``EDNS0TLV``, a ``(code, data)`` pair, or raw bytes sent as they are."""
-    if isinstance(value, EDNS0TLV):
+    if isinstance(value, (EDNS0TLV, _EDNS0Option)):
         return value
     if isinstance(value, (bytes, bytearray)):
         return bytes(value)
@@ -67,6 +69,7 @@ class DNSRROPT(ResourceRecord):
     """The OPT pseudo-record (type 41) carrying EDNS(0) options in ``rdata``."""
 
     name = 'DNS OPT Resource Record'
+    ls_kinds = {"z": "BitEnumField", "rdlen": "FieldLenField"}
     fields = (
         DNSNameField("rrname", ""),
         ShortField("type", 41, names=DNS_TYPES),
@@ -113,10 +116,12 @@ class DNSRROPT(ResourceRecord):
                                      "RDATA"))
                 opts.append(buf[pos:rdend])
                 break
-            opt = _new(EDNS0TLV)
-            opt._payload = opt._under = opt._errors = None
-            opt._meta = DISSECTED
-            opt.optcode, opt.optlen, opt.optdata = code, length, buf[pos + 4:nxt]
+            opt = read_option(buf[pos:nxt]) if code in OPTION_CLASSES else None
+            if opt is None:
+                opt = _new(EDNS0TLV)
+                opt._payload = opt._under = opt._errors = None
+                opt._meta = DISSECTED
+                opt.optcode, opt.optlen, opt.optdata = code, length, buf[pos + 4:nxt]
             opts.append(opt)
             pos = nxt
         self.rdata = opts
