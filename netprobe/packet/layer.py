@@ -1069,6 +1069,9 @@ class Layer(metaclass=LayerMeta):
         dissected = m is not None and m[2]
         packets = type(self).packet_lists
         out: dict[str, Any] = {}
+        # a packet made in code holds its lists of packets first, in ``fields`` from the
+        # start (Scapy's order, which ``command()`` follows)
+        lists: dict[str, Any] = {}
         for f in type(self).fields_desc:
             v = getattr(self, slot_name(f), None)
             if v is None or (dissected and f.name in type(self).forgotten_when_read):
@@ -1077,10 +1080,13 @@ class Layer(metaclass=LayerMeta):
                                   or (isinstance(v, F.Volatile) and getattr(v, "fuzzed", False))
                                   or (isinstance(v, list) and not v and f.default == [])):
                 if f.name in packets and isinstance(v, list) and v is not f.default:
-                    out[f.name] = v  # Scapy's list of packets is in ``fields`` from the start
+                    lists[f.name] = v
+                continue
+            if not dissected and f.name in packets and isinstance(v, list):
+                lists[f.name] = v
                 continue
             out[f.name] = v
-        return out
+        return {**lists, **out} if lists else out
 
     def is_dissected(self) -> bool:
         """True for a layer read from bytes (every field counts as given)."""
@@ -1640,8 +1646,21 @@ class Layer(metaclass=LayerMeta):
         return self.summary()
 
     def __eq__(self, other: object) -> bool:
+        # Scapy's equality: same class, every field holding the same value (an unset
+        # length or checksum is None, so a packet made in code differs from its own
+        # dissection), then equal payloads
         if not isinstance(other, Layer):
             return NotImplemented
-        return type(self) is type(other) and bytes(self) == bytes(other)
+        a: Any = self
+        b: Any = other
+        while True:
+            if not isinstance(b, type(a)):
+                return False
+            for f in type(a).fields_desc:
+                if getattr(a, f.name) != getattr(b, f.name):
+                    return False
+            a, b = a.payload, b.payload
+            if isinstance(a, NoPayload) or isinstance(b, NoPayload):
+                return a == b
 
     __hash__ = None  # type: ignore[assignment]

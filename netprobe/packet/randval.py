@@ -253,22 +253,62 @@ class RandIP(VolatileValue):
 
 
 class RandIP6(VolatileValue):
-    """A random IPv6 address inside ``ip6template`` (a network, by default all of them).
+    """A random IPv6 address: by default any (``"**"``, eight random groups, drawn as
+    Scapy draws them), or inside a network (``"2001:db8::/64"``), or after a template
+    of groups, each a number, a range ``"1-ff"`` or ``"*"`` (``"2001:db8::*"``).
 
-    Drawn differently from Scapy's (which also takes ``*`` templates): the same
-    seed gives other addresses.
+    A template's text is written as Scapy writes it (``2001:0db8::0a1b``); its random
+    groups are drawn differently from Scapy's, so the same seed gives other addresses.
     """
 
-    __slots__ = ("base", "count")
+    __slots__ = ("base", "count", "groups")
 
-    def __init__(self, ip6template: str = "::/0") -> None:
+    def __init__(self, ip6template: str = "**") -> None:
         super().__init__()
-        net = ipaddress.IPv6Network(ip6template, strict=False)
-        self.base = int(net.network_address)
-        self.count = net.num_addresses
+        self.base = self.count = 0
+        self.groups: list[tuple[int, int, bool] | None] | None = None
+        if ip6template == "**":
+            self.groups = [(0, 0xFFFF, False)] * 8
+        elif "/" in ip6template or not any(c in ip6template for c in "*-"):
+            net = ipaddress.IPv6Network(ip6template, strict=False)
+            self.base = int(net.network_address)
+            self.count = net.num_addresses
+        else:
+            self.groups = _ip6_template_groups(ip6template)
 
     def _fix(self) -> str:
-        return str(ipaddress.IPv6Address(self.base + random.randrange(self.count)))
+        if self.groups is None:
+            return str(ipaddress.IPv6Address(self.base + random.randrange(self.count)))
+        out = []
+        for i, g in enumerate(self.groups):
+            if g is None:  # the "::" of the template, kept; a last empty group reads 0
+                out.append("0" if i == len(self.groups) - 1 else "")
+                continue
+            lo, hi, literal = g
+            v = random.randint(lo, hi) if not literal else lo
+            out.append("0" if literal and v == 0 else f"{v:04x}")
+        return ":".join(out)
+
+
+def _ip6_template_groups(template: str) -> list[tuple[int, int, bool] | None]:
+    """(low, high, literal) for each group of a ``RandIP6`` template; None for ``::``'s."""
+    groups: list[tuple[int, int, bool] | None] = []
+    try:
+        for piece in template.split(":"):
+            if piece == "":
+                groups.append(None)
+            elif piece == "*":
+                groups.append((0, 0xFFFF, False))
+            elif "-" in piece:
+                lo, hi = (int(x, 16) for x in piece.split("-", 1))
+                groups.append((min(lo, hi), max(lo, hi), False))
+            else:
+                v = int(piece, 16)
+                groups.append((v, v, True))
+    except ValueError:
+        raise ValueError(f"RandIP6: {template!r} is not an IPv6 template "
+                         "(like 2001:db8::* or 2001:db8::1-ff)") from None
+    return groups
 
 
 class RandMAC(VolatileValue):
