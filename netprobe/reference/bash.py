@@ -61,15 +61,20 @@ class _Cases:
                 self.word_cases.append(f'        "{key}") words={_words(choices)} ;;')
 
 
+_KIND_ACTIONS = {
+    "iface": 'COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null) any" -- "$cur"))',
+    "dir": 'COMPREPLY=($(compgen -d -- "$cur"))',
+}
+
+
 def _value_action(value: ValueInfo) -> str:
-    """What completing an option's value does: its choices, interfaces, directories."""
-    if value.kind == "choice":
-        return f'COMPREPLY=($(compgen -W {_words(list(value.choices))} -- "$cur"))'
-    if value.kind == "iface":
-        return 'COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null) any" -- "$cur"))'
-    if value.kind == "dir":
-        return 'COMPREPLY=($(compgen -d -- "$cur"))'
-    return ":"  # files or free text: bash's default completion
+    """What completing an option's value does: its choices, interfaces, directories.
+
+    Files and free text get ``:``, bash's default completion.
+    """
+    return value.completion(
+        lambda choices: f'COMPREPLY=($(compgen -W {_words(list(choices))} -- "$cur"))',
+        _KIND_ACTIONS, ":")
 
 
 def render(tree: CommandInfo) -> str:

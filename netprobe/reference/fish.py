@@ -33,16 +33,16 @@ def _words(words: tuple[str, ...] | list[str]) -> str:
     return _quote(" ".join(re.sub(r"([^\w.,:/@%+=-])", r"\\\1", w) for w in words))
 
 
+_KIND_FLAGS = {
+    "dir": "-x -a '(__fish_complete_directories)'",
+    "iface": "-x -a '(__fish_print_interfaces)'",
+    "file": "-r -F",
+    "path": "-r -F",
+}
+
+
 def _value_flags(value: ValueInfo) -> str:
-    if value.kind == "choice":
-        return f"-x -a {_words(value.choices)}"
-    if value.kind == "dir":
-        return "-x -a '(__fish_complete_directories)'"
-    if value.kind == "iface":
-        return "-x -a '(__fish_print_interfaces)'"
-    if value.kind in ("file", "path"):
-        return "-r -F"
-    return "-x"
+    return value.completion(lambda choices: f"-x -a {_words(choices)}", _KIND_FLAGS, "-x")
 
 
 def _option_line(cmd: CommandInfo, opt: OptionInfo, flag: str) -> str:

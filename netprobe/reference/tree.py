@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import inspect
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import click
@@ -35,6 +36,14 @@ class ValueInfo:
     kind: ValueKind
     metavar: str
     choices: tuple[str, ...] = ()
+
+    def completion(self, choices: Callable[[tuple[str, ...]], str],
+                   by_kind: Mapping[ValueKind, str], default: str) -> str:
+        """What a shell completes here: ``choices(...)`` of a choice list, else the
+        shell's completion for the kind, else ``default`` (free text)."""
+        if self.kind == "choice":
+            return choices(self.choices)
+        return by_kind.get(self.kind, default)
 
 
 @dataclass(frozen=True)

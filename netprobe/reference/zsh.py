@@ -31,17 +31,17 @@ def _function(cmd: CommandInfo) -> str:
     return "_" + "_".join(re.sub(r"\W", "_", part) for part in ("netprobe", *cmd.path))
 
 
+_KIND_ACTIONS = {"dir": "_files -/", "iface": "_net_interfaces", "file": "_files", "path": "_files"}
+
+
+def _choices(choices: tuple[str, ...]) -> str:
+    escaped = [re.sub(r"([\s()\\:'\"])", r"\\\1", c) for c in choices]
+    return "(" + " ".join(escaped) + ")"
+
+
 def _action(value: ValueInfo) -> str:
-    if value.kind == "choice":
-        escaped = [re.sub(r"([\s()\\:'\"])", r"\\\1", c) for c in value.choices]
-        return "(" + " ".join(escaped) + ")"
-    if value.kind == "dir":
-        return "_files -/"
-    if value.kind == "iface":
-        return "_net_interfaces"
-    if value.kind in ("file", "path"):
-        return "_files"
-    return " "  # free text: show the message, offer nothing
+    # Free text: " " shows the message and offers nothing.
+    return value.completion(_choices, _KIND_ACTIONS, " ")
 
 
 def _option_specs(opt: OptionInfo) -> list[str]:

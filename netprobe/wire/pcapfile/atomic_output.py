@@ -16,12 +16,13 @@ import tempfile
 import weakref
 from typing import BinaryIO
 
-from netprobe.errors import CaptureFileError, UsageError
+from netprobe.errors import CaptureFileError
+from netprobe.wire.pcapfile.capture_path import CaptureTarget, capture_path
 
 #: Output buffer: records are small, so write system calls are batched.
 WRITE_BUFFER = 1 << 20
 
-CaptureDestination = str | os.PathLike | BinaryIO
+CaptureDestination = CaptureTarget
 
 
 def _current_umask() -> int:
@@ -56,14 +57,13 @@ class AtomicOutput:
         self._temp: str | None = None
         self._finalizer: weakref.finalize | None = None
         self.closed = False
-        if isinstance(dest, (str, os.PathLike)):
-            path = os.fspath(dest)
-            if isinstance(path, bytes):
-                path = os.fsdecode(path)
-            self.path = path
-            if path == "-":
-                self.file: BinaryIO = sys.stdout.buffer
-                return
+        self.path, given = capture_path(dest, "write")
+        if given is not None:
+            self.file: BinaryIO = given
+        elif self.path == "-":
+            self.file = sys.stdout.buffer
+        else:
+            path = self.path
             directory = os.path.dirname(os.path.abspath(path))
             try:
                 fd, temp = tempfile.mkstemp(
@@ -82,12 +82,6 @@ class AtomicOutput:
             except OSError:
                 pass
             self.file = os.fdopen(fd, "wb", buffering=WRITE_BUFFER)
-        elif hasattr(dest, "write"):
-            name = getattr(dest, "name", None)
-            self.path = name if isinstance(name, str) else "<stream>"
-            self.file = dest
-        else:
-            raise UsageError(f"not a path or a binary file object: {dest!r}")
 
     def commit(self) -> None:
         """Flush and, for a path, move the finished file into place."""

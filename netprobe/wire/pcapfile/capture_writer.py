@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Self
-
 from netprobe.errors import CaptureFileError, UsageError
 from netprobe.wire.pcapfile.atomic_output import AtomicOutput, CaptureDestination
+from netprobe.wire.pcapfile.capture_file import CaptureFile
+from netprobe.wire.pcapfile.record import CaptureRecord
 
 
-class CaptureWriter:
+class CaptureWriter(CaptureFile):
     """Base of :class:`PcapWriter` and :class:`PcapngWriter`.
 
     Used as a context manager, the file is committed when the block ends
@@ -47,6 +46,43 @@ class CaptureWriter:
     def _out_of_range(self, what: str) -> CaptureFileError:
         return CaptureFileError(self.path, self.offset, what)
 
+    def write(
+        self,
+        data: bytes,
+        ts_sec: int,
+        ts_frac: int,
+        ts_units: int,
+        wirelen: int | None = None,
+        ifindex: int = 0,
+    ) -> None:
+        """Append one packet on interface ``ifindex``; ``wirelen`` defaults to ``len(data)``.
+
+        A timestamp in other units is converted exactly to the file's (rounded
+        down where they are coarser).
+        """
+        caplen = len(data)
+        head, tail = self._framing(
+            caplen, caplen if wirelen is None else wirelen, ts_sec, ts_frac, ts_units, ifindex
+        )
+        self._emit(head, data, tail)
+        self.packets_written += 1
+
+    def write_record(self, rec: CaptureRecord) -> None:
+        """Append a record read from another file (its interface must fit this file)."""
+        self.write(
+            rec.data, rec.ts_sec, rec.ts_frac, rec.ts_units, rec.wirelen, self._interface_of(rec)
+        )
+
+    def _framing(
+        self, caplen: int, wirelen: int, ts_sec: int, ts_frac: int, ts_units: int, ifindex: int
+    ) -> tuple[bytes, bytes]:
+        """The format's bytes before and after a packet's data (checked to fit)."""
+        raise NotImplementedError
+
+    def _interface_of(self, rec: CaptureRecord) -> int:
+        """The interface here for a record read elsewhere; refuse one that does not fit."""
+        raise NotImplementedError
+
     @property
     def closed(self) -> bool:
         """True once the writer has been closed or aborted."""
@@ -59,17 +95,3 @@ class CaptureWriter:
     def abort(self) -> None:
         """Give up: nothing is left at the destination path (a stream just stops)."""
         self._out.abort()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()

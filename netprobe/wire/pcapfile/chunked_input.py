@@ -9,17 +9,16 @@ largest record, whatever the size of the file.
 from __future__ import annotations
 
 import io
-import os
 import sys
-from typing import BinaryIO
 
 from netprobe.errors import CaptureFileError, UsageError
+from netprobe.wire.pcapfile.capture_path import CaptureTarget, capture_path
 
 #: Bytes asked from the operating system per read: large enough that the read
 #: system call disappears from profiles, small enough to keep memory flat.
 CHUNK_SIZE = 1 << 20
 
-CaptureSource = str | os.PathLike | BinaryIO
+CaptureSource = CaptureTarget
 
 
 class ChunkedInput:
@@ -34,31 +33,22 @@ class ChunkedInput:
     def __init__(self, source: CaptureSource) -> None:
         self._owned = False
         self._eof = False
-        if isinstance(source, (str, os.PathLike)):
-            path = os.fspath(source)
-            if isinstance(path, bytes):
-                path = os.fsdecode(path)
-            self.path = path
-            if path == "-":
-                self._file = sys.stdin.buffer
-            else:
-                try:
-                    # Unbuffered: we do our own (larger) buffering, so a
-                    # BufferedReader would only add a copy.
-                    self._file = open(path, "rb", buffering=0)  # noqa: SIM115
-                except OSError as exc:
-                    raise CaptureFileError(
-                        path, None, f"cannot open: {exc.strerror or exc}"
-                    ) from exc
-                self._owned = True
-        elif hasattr(source, "read"):
-            if isinstance(source, io.TextIOBase):
+        self.path, given = capture_path(source, "read")
+        path = self.path
+        if given is not None:
+            if isinstance(given, io.TextIOBase):
                 raise UsageError("capture files must be opened in binary mode ('rb')")
-            name = getattr(source, "name", None)
-            self.path = name if isinstance(name, str) else "<stream>"
-            self._file = source
+            self._file = given
+        elif path == "-":
+            self._file = sys.stdin.buffer
         else:
-            raise UsageError(f"not a path or a binary file object: {source!r}")
+            try:
+                # Unbuffered: we do our own (larger) buffering, so a
+                # BufferedReader would only add a copy.
+                self._file = open(path, "rb", buffering=0)  # noqa: SIM115
+            except OSError as exc:
+                raise CaptureFileError(path, None, f"cannot open: {exc.strerror or exc}") from exc
+            self._owned = True
         #: The bytes read but not yet consumed start at ``buf[pos]``.
         self.buf = b""
         self.pos = 0

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from netprobe.wire.pcapfile.timestamp import units_from_tsresol
+
 #: netprobe's Private Enterprise Number for its pcapng custom blocks.  This is
 #: a made-up private value (not an IANA assignment); readers that do not know
 #: it skip the blocks, as the pcapng specification requires.
@@ -40,6 +42,23 @@ class InterfaceInfo:
     description: str | None = None
     section: int = 0
     local_id: int = 0
+
+    @classmethod
+    def from_idb(
+        cls,
+        linktype: int,
+        snaplen: int,
+        tsresol: int,
+        tsoffset: int,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        section: int = 0,
+        local_id: int = 0,
+    ) -> InterfaceInfo:
+        """The interface a pcapng IDB describes; its time units follow from ``tsresol``."""
+        return cls(linktype, snaplen, units_from_tsresol(tsresol), tsresol, tsoffset,
+                   name, description, section, local_id)
 
 
 @dataclass(slots=True)

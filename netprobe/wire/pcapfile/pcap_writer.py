@@ -50,19 +50,10 @@ class PcapWriter(CaptureWriter):
         magic = MAGIC_NANO if nanosecond else MAGIC_MICRO
         self._emit(HEADER_STRUCT["little"].pack(magic, *VERSION, 0, 0, snaplen, linktype))
 
-    def write(
-        self,
-        data: bytes,
-        ts_sec: int,
-        ts_frac: int,
-        ts_units: int,
-        wirelen: int | None = None,
-        ifindex: int = 0,
-    ) -> None:
-        """Append one record; ``wirelen`` defaults to ``len(data)``.
-
-        A classic pcap has a single interface, so ``ifindex`` must be 0.
-        """
+    def _framing(
+        self, caplen: int, wirelen: int, ts_sec: int, ts_frac: int, ts_units: int, ifindex: int
+    ) -> tuple[bytes, bytes]:
+        """The record header: a classic pcap has a single interface, so ``ifindex`` must be 0."""
         if ifindex != 0:
             raise UsageError(
                 f"a classic pcap has one interface; cannot write to interface {ifindex}"
@@ -70,23 +61,19 @@ class PcapWriter(CaptureWriter):
         units = self.ts_units
         if ts_units != units or not 0 <= ts_frac < _U32:
             ts_sec, ts_frac = convert_timestamp(ts_sec, ts_frac, ts_units, units)
-        caplen = len(data)
-        if wirelen is None:
-            wirelen = caplen
         if not (0 <= ts_sec < _U32 and 0 <= wirelen < _U32 and caplen < _U32):
             raise self._out_of_range(
                 f"record does not fit classic pcap "
                 f"(timestamp {ts_sec} s, {caplen}/{wirelen} bytes); "
                 "use pcapng for timestamps before 1970 or after 2106"
             )
-        self._emit(self._pack(ts_sec, ts_frac, caplen, wirelen), data)
-        self.packets_written += 1
+        return self._pack(ts_sec, ts_frac, caplen, wirelen), b""
 
-    def write_record(self, rec: CaptureRecord) -> None:
-        """Append a record read from another file; its link type must be this file's."""
+    def _interface_of(self, rec: CaptureRecord) -> int:
+        """Interface 0, for a record of this file's link type only."""
         if rec.linktype != self.linktype:
             raise UsageError(
                 f"record has link type {rec.linktype}, this pcap holds link type {self.linktype}; "
                 "use pcapng for several link types"
             )
-        self.write(rec.data, rec.ts_sec, rec.ts_frac, rec.ts_units, rec.wirelen)
+        return 0

@@ -28,19 +28,15 @@ from netprobe.wire.pcapfile.file_info import (
 )
 from netprobe.wire.pcapfile.pcap_format import MAX_RECORD_LEN
 from netprobe.wire.pcapfile.pcapng_options import (
-    IF_DESCRIPTION,
-    IF_NAME,
+    IDB_TEXTS,
     IF_TSOFFSET,
     IF_TSRESOL,
-    OPT_COMMENT,
-    SHB_HARDWARE,
-    SHB_OS,
-    SHB_USERAPPL,
+    SHB_TEXTS,
     iter_options,
-    option_text,
+    keep_text,
 )
 from netprobe.wire.pcapfile.record import CaptureRecord
-from netprobe.wire.pcapfile.timestamp import DEFAULT_TSRESOL, units_from_tsresol
+from netprobe.wire.pcapfile.timestamp import DEFAULT_TSRESOL
 
 if TYPE_CHECKING:
     from netprobe.wire.pcapfile.chunked_input import ChunkedInput
@@ -75,6 +71,10 @@ MAX_CUSTOM_BYTES = 4 << 20
 PACKET_BLOCKS = (BLOCK_EPB, BLOCK_SPB, BLOCK_PB)
 
 _EOF = object()
+
+#: Where a packet block's record is: its interface's table entry ``(index,
+#: linktype, units, tsoffset, snaplen)``, timestamp count, data start, caplen, wirelen.
+_Place = tuple[tuple[int, int, int, int, int], int, int, int, int]
 
 
 class _Structs:
@@ -127,8 +127,8 @@ class PcapngParser:
     def _read_block(self, buf: bytes, pos: int) -> tuple[bytes, int, object]:
         """Handle the block at ``buf[pos]``; return the new buffer, position and result.
 
-        The result is a :class:`CaptureRecord`, ``None`` for a block that holds
-        no packet, or ``_EOF`` at a clean end of file.
+        The result is a packet's place (see :meth:`_timed_packet`), ``None``
+        for a block that holds no packet, or ``_EOF`` at a clean end of file.
         """
         src = self.src
         if len(buf) - pos < MIN_BLOCK_LEN:
@@ -210,18 +210,12 @@ class PcapngParser:
                 pos, f"section header block of {blen} bytes is shorter than {MIN_SHB_LEN}"
             )
         _, major, minor = s.shb(buf, pos + 8)
-        info = SectionInfo(self.src.base + pos, s.order, (major, minor))
+        texts: dict[str, str] = {}
         for code, value in iter_options(
             buf, pos + 24, pos + blen - 4, s.order, self.path, self.src.base
         ):
-            if code == OPT_COMMENT and info.comment is None:
-                info.comment = option_text(value)
-            elif code == SHB_HARDWARE:
-                info.hardware = option_text(value)
-            elif code == SHB_OS:
-                info.os = option_text(value)
-            elif code == SHB_USERAPPL:
-                info.application = option_text(value)
+            keep_text(SHB_TEXTS, texts, code, value)
+        info = SectionInfo(self.src.base + pos, s.order, (major, minor), **texts)
         self.s = s
         self.table = []
         self.reader.sections.append(info)
@@ -235,7 +229,7 @@ class PcapngParser:
         linktype, _, snaplen = s.idb(buf, pos + 8)
         tsresol = DEFAULT_TSRESOL
         tsoffset = 0
-        name = description = None
+        texts: dict[str, str] = {}
         for code, value in iter_options(
             buf, pos + 16, pos + blen - 4, s.order, self.path, self.src.base
         ):
@@ -243,27 +237,14 @@ class PcapngParser:
                 tsresol = value[0]
             elif code == IF_TSOFFSET and len(value) >= 8:
                 tsoffset = s.i64(value, 0)[0]
-            elif code == IF_NAME and name is None:
-                name = option_text(value)
-            elif code == IF_DESCRIPTION and description is None:
-                description = option_text(value)
-        units = units_from_tsresol(tsresol)
+            else:
+                keep_text(IDB_TEXTS, texts, code, value)
         interfaces = self.reader.interfaces
-        index = len(interfaces)
-        interfaces.append(
-            InterfaceInfo(
-                linktype=linktype,
-                snaplen=snaplen,
-                ts_units=units,
-                tsresol=tsresol,
-                tsoffset=tsoffset,
-                name=name,
-                description=description,
-                section=len(self.reader.sections) - 1,
-                local_id=len(self.table),
-            )
-        )
-        self.table.append((index, linktype, units, tsoffset, snaplen))
+        info = InterfaceInfo.from_idb(linktype, snaplen, tsresol, tsoffset, **texts,
+                                      section=len(self.reader.sections) - 1,
+                                      local_id=len(self.table))
+        self.table.append((len(interfaces), linktype, info.ts_units, tsoffset, snaplen))
+        interfaces.append(info)
 
     def _lookup(self, pos: int, ifid: int, kind: str) -> tuple[int, int, int, int, int]:
         try:
@@ -274,43 +255,33 @@ class PcapngParser:
                 f"{kind} refers to interface {ifid}, but its section describes {len(self.table)}",
             ) from None
 
-    def _enhanced_packet(self, buf: bytes, pos: int, blen: int) -> CaptureRecord:
+    # A packet block's place: (interface table entry, timestamp count, data start,
+    # caplen, wirelen); :meth:`records` makes the record, in one place.
+
+    def _enhanced_packet(self, buf: bytes, pos: int, blen: int) -> _Place:
         if blen < MIN_EPB_LEN:
             raise self._damage(
                 pos, f"enhanced packet block of {blen} bytes is shorter than {MIN_EPB_LEN}"
             )
         _, _, ifid, high, low, caplen, wirelen = self.s.epb(buf, pos)
-        return self._timed_record(buf, pos, blen, "enhanced packet block", ifid, high, low,
+        return self._timed_packet(pos, blen, "enhanced packet block", ifid, high, low,
                                   caplen, wirelen)
 
-    def _timed_record(self, buf: bytes, pos: int, blen: int, what: str, ifid: int,
-                      high: int, low: int, caplen: int, wirelen: int) -> CaptureRecord:
-        """The record of an enhanced or obsolete packet block (same layout after the
+    def _timed_packet(self, pos: int, blen: int, what: str, ifid: int,
+                      high: int, low: int, caplen: int, wirelen: int) -> _Place:
+        """The place of an enhanced or obsolete packet block (same layout after the
         interface id: timestamp, lengths, data at offset 28)."""
         if caplen + MIN_EPB_LEN > blen:
             raise self._damage(pos, f"{what} of {blen} bytes cannot hold {caplen} captured bytes")
-        index, linktype, units, tsoffset, _ = self._lookup(pos, ifid, what)
-        sec, frac = divmod((high << 32) | low, units)
-        start = pos + 28
-        return CaptureRecord(
-            buf[start : start + caplen],
-            caplen,
-            wirelen,
-            linktype,
-            sec + tsoffset,
-            frac,
-            units,
-            index,
-        )
+        return self._lookup(pos, ifid, what), (high << 32) | low, pos + 28, caplen, wirelen
 
-    def _obsolete_packet(self, buf: bytes, pos: int, blen: int) -> CaptureRecord:
+    def _obsolete_packet(self, buf: bytes, pos: int, blen: int) -> _Place:
         if blen < MIN_EPB_LEN:
             raise self._damage(pos, f"packet block of {blen} bytes is shorter than {MIN_EPB_LEN}")
         ifid, _, high, low, caplen, wirelen = self.s.pb(buf, pos + 8)
-        return self._timed_record(buf, pos, blen, "packet block", ifid, high, low, caplen,
-                                  wirelen)
+        return self._timed_packet(pos, blen, "packet block", ifid, high, low, caplen, wirelen)
 
-    def _simple_packet(self, buf: bytes, pos: int, blen: int) -> CaptureRecord:
+    def _simple_packet(self, buf: bytes, pos: int, blen: int) -> _Place:
         if blen < MIN_SPB_LEN:
             raise self._damage(
                 pos, f"simple packet block of {blen} bytes is shorter than {MIN_SPB_LEN}"
@@ -323,11 +294,8 @@ class PcapngParser:
             raise self._damage(
                 pos, f"simple packet block of {blen} bytes cannot hold {caplen} captured bytes"
             )
-        start = pos + 12
-        # An SPB has no timestamp: report the epoch, in the interface's units.
-        return CaptureRecord(
-            buf[start : start + caplen], caplen, wirelen, linktype, 0, 0, units, index
-        )
+        # An SPB has no timestamp: report the epoch (no offset), in the interface's units.
+        return (index, linktype, units, 0, snaplen), 0, pos + 12, caplen, wirelen
 
     def _custom(self, buf: bytes, pos: int, blen: int, copyable: bool) -> None:
         if blen < MIN_CUSTOM_LEN:
@@ -382,6 +350,7 @@ class PcapngParser:
             return
         epb, tail, table = s.epb, s.u32, self.table
         while True:
+            inline = False
             if end - pos >= 28:
                 btype, blen, ifid, high, low, caplen, wirelen = epb(buf, pos)
                 nxt = pos + blen
@@ -393,32 +362,27 @@ class PcapngParser:
                     and ifid < len(table)
                     and tail(buf, nxt - 4)[0] == blen
                 ):
-                    index, linktype, units, tsoffset, _ = table[ifid]
-                    sec, frac = divmod((high << 32) | low, units)
+                    entry = table[ifid]
+                    stamp = (high << 32) | low
                     start = pos + 28
                     pos = nxt
-                    reader.packets_read += 1
-                    yield new(
-                        rec_type,
-                        (
-                            buf[start : start + caplen],
-                            caplen,
-                            wirelen,
-                            linktype,
-                            sec + tsoffset,
-                            frac,
-                            units,
-                            index,
-                        ),
-                    )
+                    inline = True
+            if not inline:
+                buf, pos, place = self._read_block(buf, pos)
+                end = len(buf)
+                s = self.s
+                epb, tail, table = s.epb, s.u32, self.table
+                if place is None:
                     continue
-            buf, pos, result = self._read_block(buf, pos)
-            end = len(buf)
-            s = self.s
-            epb, tail, table = s.epb, s.u32, self.table
-            if result is None:
-                continue
-            if result is _EOF:
-                return
+                if place is _EOF:
+                    return
+                # The place is in the buffer _read_block returns.
+                entry, stamp, start, caplen, wirelen = place  # type: ignore[misc]
+            index, linktype, units, tsoffset, _ = entry
+            sec, frac = divmod(stamp, units)
             reader.packets_read += 1
-            yield result  # type: ignore[misc]
+            yield new(
+                rec_type,
+                (buf[start : start + caplen], caplen, wirelen, linktype, sec + tsoffset, frac,
+                 units, index),
+            )

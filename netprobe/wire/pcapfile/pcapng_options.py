@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from netprobe.errors import CaptureFileError
 
@@ -20,6 +20,13 @@ IF_NAME = 2
 IF_DESCRIPTION = 3
 IF_TSRESOL = 9
 IF_TSOFFSET = 14
+
+#: The text options a writer sets and a reader reports, by the attribute of
+#: :class:`~netprobe.wire.pcapfile.file_info.SectionInfo` (SHB) and
+#: :class:`~netprobe.wire.pcapfile.file_info.InterfaceInfo` (IDB) that holds them.
+SHB_TEXTS = {"comment": OPT_COMMENT, "hardware": SHB_HARDWARE, "os": SHB_OS,
+             "application": SHB_USERAPPL}
+IDB_TEXTS = {"name": IF_NAME, "description": IF_DESCRIPTION}
 
 OPTION_HEADER = {"little": struct.Struct("<HH"), "big": struct.Struct(">HH")}
 
@@ -56,6 +63,21 @@ def iter_options(
 def option_text(value: bytes) -> str:
     """Decode a UTF-8 string option (tolerating bad bytes and trailing NULs)."""
     return value.rstrip(b"\0").decode("utf-8", "replace")
+
+
+def text_options(table: Mapping[str, int], texts: Mapping[str, str | None]
+                 ) -> list[tuple[int, bytes]]:
+    """The ``(code, UTF-8 value)`` options of the non-empty ``texts``, in ``table``'s order."""
+    return [(code, text.encode("utf-8")) for attr, code in table.items()
+            if (text := texts.get(attr))]
+
+
+def keep_text(table: Mapping[str, int], texts: dict[str, str], code: int, value: bytes) -> None:
+    """Record in ``texts`` the option ``code`` if ``table`` names it (the first one wins)."""
+    for attr, wanted in table.items():
+        if code == wanted:
+            texts.setdefault(attr, option_text(value))
+            return
 
 
 def build_option(code: int, value: bytes, order: str = "little") -> bytes:

@@ -14,18 +14,15 @@ from netprobe.wire.pcapfile.file_info import (
 )
 from netprobe.wire.pcapfile.pcapng_format import BLOCK_EPB, BLOCK_IDB, BLOCK_SHB, BYTE_ORDER_MAGIC
 from netprobe.wire.pcapfile.pcapng_options import (
-    IF_DESCRIPTION,
-    IF_NAME,
+    IDB_TEXTS,
     IF_TSOFFSET,
     IF_TSRESOL,
-    OPT_COMMENT,
-    SHB_HARDWARE,
-    SHB_OS,
-    SHB_USERAPPL,
+    SHB_TEXTS,
     build_options,
+    text_options,
 )
 from netprobe.wire.pcapfile.record import CaptureRecord
-from netprobe.wire.pcapfile.timestamp import timestamp_count, units_from_tsresol
+from netprobe.wire.pcapfile.timestamp import timestamp_count
 
 _EPB_HEAD = struct.Struct("<IIIIIII")
 _U32 = struct.Struct("<I")
@@ -59,15 +56,8 @@ class PcapngWriter(CaptureWriter):
         os_name: str | None = None,
     ) -> None:
         super().__init__(dest)
-        options = []
-        for code, text in (
-            (OPT_COMMENT, comment),
-            (SHB_HARDWARE, hardware),
-            (SHB_OS, os_name),
-            (SHB_USERAPPL, application),
-        ):
-            if text:
-                options.append((code, text.encode("utf-8")))
+        options = text_options(SHB_TEXTS, {"comment": comment, "hardware": hardware,
+                                           "os": os_name, "application": application})
         # Section length -1: unknown, since we stream.
         body = struct.pack("<IHHq", BYTE_ORDER_MAGIC, 1, 0, -1) + build_options(options)
         self._emit(_block(BLOCK_SHB, body))
@@ -97,75 +87,43 @@ class PcapngWriter(CaptureWriter):
             raise UsageError(f"if_tsresol must be one byte, got {tsresol}")
         if not 0 <= snaplen < _U32_LIMIT:
             raise UsageError(f"snaplen {snaplen} does not fit a pcapng interface")
-        options = []
-        if name:
-            options.append((IF_NAME, name.encode("utf-8")))
-        if description:
-            options.append((IF_DESCRIPTION, description.encode("utf-8")))
+        options = text_options(IDB_TEXTS, {"name": name, "description": description})
         options.append((IF_TSRESOL, bytes([tsresol])))
         if tsoffset:
             options.append((IF_TSOFFSET, struct.pack("<q", tsoffset)))
         body = struct.pack("<HHI", linktype, 0, snaplen) + build_options(options)
         self._emit(_block(BLOCK_IDB, body))
-        units = units_from_tsresol(tsresol)
-        self.interfaces.append(
-            InterfaceInfo(
-                linktype=linktype,
-                snaplen=snaplen,
-                ts_units=units,
-                tsresol=tsresol,
-                tsoffset=tsoffset,
-                name=name,
-                description=description,
-                local_id=len(self.interfaces),
-            )
-        )
-        self._iface_units.append((units, linktype, tsoffset))
+        info = InterfaceInfo.from_idb(linktype, snaplen, tsresol, tsoffset, name=name,
+                                      description=description, local_id=len(self.interfaces))
+        self.interfaces.append(info)
+        self._iface_units.append((info.ts_units, linktype, tsoffset))
         return len(self.interfaces) - 1
 
-    def write(
-        self,
-        data: bytes,
-        ts_sec: int,
-        ts_frac: int,
-        ts_units: int,
-        wirelen: int | None = None,
-        ifindex: int = 0,
-    ) -> None:
-        """Append one packet (an EPB) on interface ``ifindex``; ``wirelen`` defaults to len(data).
-
-        The timestamp is converted exactly to the interface's units (rounded
-        down where they are coarser).
-        """
+    def _framing(
+        self, caplen: int, wirelen: int, ts_sec: int, ts_frac: int, ts_units: int, ifindex: int
+    ) -> tuple[bytes, bytes]:
+        """An EPB's head and tail on interface ``ifindex``, in that interface's time units."""
         ifaces = self._iface_units
         if not 0 <= ifindex < len(ifaces):
             raise UsageError(f"no interface {ifindex} in this pcapng writer ({len(ifaces)} added)")
         units, _, tsoffset = ifaces[ifindex]
         count = timestamp_count(ts_sec - tsoffset, ts_frac, ts_units, units)
-        caplen = len(data)
-        if wirelen is None:
-            wirelen = caplen
         if not (0 <= count < _U64_LIMIT and 0 <= wirelen < _U32_LIMIT and caplen < _U32_LIMIT - 64):
             raise self._out_of_range(
                 f"record does not fit pcapng (timestamp {ts_sec} s, {caplen}/{wirelen} bytes)"
             )
         pad = _PADS[caplen & 3]
         length = 32 + caplen + len(pad)
-        self._emit(
-            _EPB_HEAD.pack(
-                BLOCK_EPB, length, ifindex, count >> 32, count & 0xFFFFFFFF, caplen, wirelen
-            ),
-            data,
-            pad + _U32.pack(length),
+        head = _EPB_HEAD.pack(
+            BLOCK_EPB, length, ifindex, count >> 32, count & 0xFFFFFFFF, caplen, wirelen
         )
-        self.packets_written += 1
+        return head, pad + _U32.pack(length)
 
-    def write_record(self, rec: CaptureRecord) -> None:
-        """Append a record read from another file, on the interface of the same index.
+    def _interface_of(self, rec: CaptureRecord) -> int:
+        """The interface of the same index, which must exist here with the record's link type.
 
-        That interface must exist here with the record's link type; mirror a
-        reader's :attr:`~CaptureReader.interfaces` with :meth:`add_interface`
-        to copy a file.
+        Mirror a reader's :attr:`~CaptureReader.interfaces` with
+        :meth:`add_interface` to copy a file.
         """
         if (
             not 0 <= rec.ifindex < len(self._iface_units)
@@ -175,7 +133,7 @@ class PcapngWriter(CaptureWriter):
                 f"record is on interface {rec.ifindex} with link type {rec.linktype}; "
                 "add a matching interface first"
             )
-        self.write(rec.data, rec.ts_sec, rec.ts_frac, rec.ts_units, rec.wirelen, rec.ifindex)
+        return rec.ifindex
 
     def write_custom_block(self, pen: int, data: bytes, copyable: bool = True) -> None:
         """Append a custom block of vendor ``pen`` (e.g. :data:`NETPROBE_PEN`) carrying ``data``.

@@ -10,9 +10,9 @@ valid capture with zero packets.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from types import TracebackType
 
 from netprobe.errors import CaptureFileError
+from netprobe.wire.pcapfile.capture_file import CaptureFile
 from netprobe.wire.pcapfile.chunked_input import CaptureSource, ChunkedInput
 from netprobe.wire.pcapfile.file_info import CustomBlock, InterfaceInfo, SectionInfo
 from netprobe.wire.pcapfile.pcap_format import (
@@ -27,7 +27,7 @@ from netprobe.wire.pcapfile.record import CaptureRecord
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-class CaptureReader:
+class CaptureReader(CaptureFile):
     """A capture file opened for reading: a one-pass iterable of :class:`CaptureRecord`.
 
     Attributes:
@@ -118,17 +118,6 @@ class CaptureReader:
         """Stop reading and release the file (when this reader opened it)."""
         self._records.close()
         self._src.close()
-
-    def __enter__(self) -> CaptureReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def open_capture(source: CaptureSource) -> CaptureReader:
