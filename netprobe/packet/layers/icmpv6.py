@@ -36,9 +36,22 @@ from netprobe.packet.layers.icmpv6_nd import (
 )
 from netprobe.packet.layers.ipv6 import IPv6
 from netprobe.packet.layers.ipv6_header import NH_CHOOSERS
+from netprobe.packet.layers.mld import (
+    MLD_DESTINATIONS,
+    MLD_MESSAGES,
+    ICMPv6MLDMultAddrRec,
+    ICMPv6MLDone,
+    ICMPv6MLQuery,
+    ICMPv6MLQuery2,
+    ICMPv6MLReport,
+    ICMPv6MLReport2,
+    choose_query,
+)
 from netprobe.packet.shape import scapy_code_names
 
-__all__ = ["ICMPv6DestUnreach", "ICMPv6EchoReply", "ICMPv6EchoRequest", "ICMPv6NDOptDstLLAddr",
+__all__ = ["ICMPv6DestUnreach", "ICMPv6EchoReply", "ICMPv6EchoRequest", "ICMPv6MLDMultAddrRec",
+           "ICMPv6MLDone", "ICMPv6MLQuery", "ICMPv6MLQuery2", "ICMPv6MLReport", "ICMPv6MLReport2",
+           "ICMPv6NDOptDstLLAddr",
            "ICMPv6NDOptMTU", "ICMPv6NDOptPrefixInfo", "ICMPv6NDOptSrcLLAddr",
            "ICMPv6NDOptUnknown", "ICMPv6ND_NA", "ICMPv6ND_NS", "ICMPv6ND_RA", "ICMPv6ND_RS",
            "ICMPv6ND_Redirect", "ICMPv6PacketTooBig", "ICMPv6ParamProblem",
@@ -240,17 +253,24 @@ class ICMPv6EchoReply(_Echo):
 #: type -> class, for dissection
 ICMPV6_CLASSES: dict[int, type[ICMPv6Message]] = {
     1: ICMPv6DestUnreach, 2: ICMPv6PacketTooBig, 3: ICMPv6TimeExceeded, 4: ICMPv6ParamProblem,
-    128: ICMPv6EchoRequest, 129: ICMPv6EchoReply, **ND_MESSAGES}
+    128: ICMPv6EchoRequest, 129: ICMPv6EchoReply, **ND_MESSAGES, **MLD_MESSAGES}
 
 
 def choose_icmpv6(buf: bytes, off: int, end: int) -> type[Layer] | None:
     """The ICMPv6 class for the message at ``off``, chosen by its type byte."""
-    return ICMPV6_CLASSES.get(buf[off], ICMPv6Unknown)
+    t = buf[off]
+    if t == 130:
+        return choose_query(buf, off, end)
+    return ICMPV6_CLASSES.get(t, ICMPv6Unknown)
 
 
 NH_CHOOSERS[58] = choose_icmpv6
-for _cls in (*ICMPV6_CLASSES.values(), ICMPv6Unknown):
-    if _cls in ND_MESSAGES.values():
+for _cls in (*ICMPV6_CLASSES.values(), ICMPv6Unknown, ICMPv6MLQuery2):
+    if _cls in (*MLD_MESSAGES.values(), ICMPv6MLQuery2):
+        # RFC 3810 5: hop limit 1; Scapy also sends to the message's group where dst is unset
+        _dst = MLD_DESTINATIONS.get(_cls.__name__)
+        bind_layers(IPv6, _cls, dissect=False, nh=58, hlim=1, **({"dst": _dst} if _dst else {}))
+    elif _cls in ND_MESSAGES.values():
         # RFC 4861: Neighbor Discovery is sent, and only accepted, with hop limit 255
         bind_layers(IPv6, _cls, dissect=False, nh=58, hlim=255)
     else:
