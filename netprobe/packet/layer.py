@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from netprobe.errors import UsageError
+from netprobe.packet import code_cache
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
 
 _UNSET = object()
@@ -156,6 +157,8 @@ def slot_name(f: F.Field) -> str:
     reads as what fills it while unset (``IP().proto`` is 0, ``IP().src`` the route's)."""
     if isinstance(f, F.FlagsField) or id(f) in _COMPUTED or id(f) in _DELETABLE:
         return f"_f_{f.name}"
+    if f.name == "name":  # the class's own ``name`` (its title) keeps the attribute
+        return "_f_name"
     return f.name
 
 
@@ -238,6 +241,20 @@ class _ResetSlot:
     def __delete__(self, obj: Any) -> None:
         d = self.default
         self.slot.__set__(obj, list(d) if isinstance(d, list) else as_default(d))
+
+
+class _NameSlot(_ResetSlot):
+    """A field called ``name``: on the class, ``name`` is still the layer's title (what
+    ``show()`` heads it with); on a packet, the field's value."""
+
+    __slots__ = ("title",)
+
+    def __init__(self, field: F.Field, slot: Any, title: Any) -> None:
+        super().__init__(field, slot)
+        self.title = title.title if isinstance(title, _NameSlot) else title
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        return self.title if obj is None else self.slot.__get__(obj, objtype)
 
 
 class _ComputedFlagSlot(_FlagSlot):
@@ -330,6 +347,8 @@ def _derive(cls: Any) -> None:
         if isinstance(f, F.FlagsField):
             kind = _ComputedFlagSlot if id(f) in _COMPUTED else _FlagSlot
             setattr(cls, f.name, kind(f, member))
+        elif f.name == "name":
+            cls.name = _NameSlot(f, member, cls.__dict__.get("name", cls.__name__))
         elif id(f) in _COMPUTED:
             setattr(cls, f.name, _ComputedSlot(f, member))
         else:
@@ -408,14 +427,19 @@ class _CodeOnFirstUse:
         func = self.generate()
         return func if obj is None else func.__get__(obj, objtype)
 
-    def generate(self) -> Any:
-        """Write, compile and install the method in its class; return the function."""
+    def generate(self, write: bool | None = None) -> Any:
+        """Write, compile and install the method in its class; return the function.
+
+        The compiled code comes from ``code_cache`` when it holds this source
+        (``write``: whether a fresh compilation is kept there, as ``code_cache.compiled``).
+        """
         cls, name, spec = self.owner, self.name, self.spec
         g = spec.namespace
         if g is None:
             g = spec.namespace = _namespace(cls, spec.fields)
         src = _WRITERS[name](cls, spec)
-        exec(compile(src, f"<{cls.__module__}.{cls.__qualname__}.{name}>", "exec"), g)
+        exec(code_cache.compiled(src, f"<{cls.__module__}.{cls.__qualname__}.{name}>",
+                                 write=write), g)
         func = g[name]
         func.__qualname__ = f"{cls.__qualname__}.{name}"
         func.__module__ = cls.__module__
@@ -455,7 +479,12 @@ def _write_init(cls: Any, spec: _CodeSpec) -> str:
             dflt = f"_def_{f.name}"
         body.append(f"    self.{slot_name(f)} = {dflt} if {f.name} is _U else "
                     f"{f.check_expr(f.name)}")
+    # ``Hdr(raw)`` alone (the commonest dissection): the bytes fill every field, and what
+    # follows becomes the payload; nothing to set first
+    alone = "".join(f" and {f.name} is _U" for f in fields)
     return (f"def __init__(self, _raw=None, /{', *, ' + params if params else ''}, **_extra):\n"
+            f"    if _raw is not None{alone} and not _extra:\n"
+            "        self._under = None\n        self._init_from_bytes(_raw)\n        return\n"
             + "\n".join(body) + "\n"
             "    self._payload = None\n    self._under = None\n    self._errors = None\n"
             "    self._meta = None\n"
@@ -768,6 +797,9 @@ DRAW_VOLATILES: Any = None
 #: set by ``packet/packet_class.py``: called with (lower, upper) when ``/`` stacks two
 #: layers, so that a user layer's bindings fill the lower layer's fields (Scapy's overloads)
 ON_STACK: Any = None
+#: set by ``packet/dissect.py`` (imported with ``netprobe.packet``): ``dissect_into``, which
+#: ``Hdr(raw)`` reads the bytes with (an import statement per packet would cost a tenth)
+DISSECT_INTO: Any = None
 
 #: (lower class, upper class) -> {field: value} filled in the lower layer when building
 BUILD_BINDINGS: dict[tuple[type, type], dict[str, int]] = {}
@@ -814,8 +846,20 @@ def bind_layers(lower: type[Layer], upper: type[Layer], dissect: bool = True,
     BUILD_BINDINGS[(lower, upper)] = dict(values)
     if dissect:
         table = dissect_table_for(lower, upper)
+        if not values:
+            # bound with no field: ``upper`` follows ``lower`` whatever it holds, once no
+            # other binding fits (looked at last, in the table for users' bindings)
+            if lower.__module__.startswith("netprobe."):
+                if "_late_dissect_table" not in lower.__dict__:
+                    lower._late_dissect_table = {}
+                table = lower._late_dissect_table
+            table.setdefault(ANY_VALUE, upper)
         for k, v in values.items():
             table.setdefault((k, v), upper)
+
+
+#: the key of a binding made with no field (``bind_layers(Lower, Upper)``): always fits
+ANY_VALUE = ("", None)
 
 
 def dissect_table_for(lower: type[Layer], upper: type[Layer]) -> dict[tuple[str, Any], Any]:
@@ -887,22 +931,16 @@ class Layer(metaclass=LayerMeta):
 
     # -- construction -------------------------------------------------------------------------
     def _init_from_bytes(self, raw: bytes) -> None:
-        from netprobe.packet.dissect import dissect_as
-
+        dissect_into = DISSECT_INTO
+        if dissect_into is None:
+            from netprobe.packet.dissect import dissect_into
+        cls = type(self)
         # text is read as its UTF-8 bytes, as Scapy reads it (``Raw("abc")``)
-        parsed = dissect_as(type(self), raw.encode() if isinstance(raw, str) else bytes(raw))
-        if type(parsed) is not type(self):
+        parsed = dissect_into(self, raw if raw.__class__ is bytes else
+                              raw.encode() if isinstance(raw, str) else bytes(raw))
+        if parsed is not self or type(self) is not cls:
             why = "; ".join(parsed._errors or ()) or "not enough bytes"
-            raise UsageError(f"cannot read {len(raw)} bytes as {type(self).__name__}: {why}")
-        for name in self.field_names:
-            setattr(self, name, getattr(parsed, name))
-        self._errors = parsed._errors
-        self._meta = parsed._meta
-        p = parsed._payload
-        parsed._payload = None
-        if p is not None:
-            p._under = self
-        self._payload = p
+            raise UsageError(f"cannot read {len(raw)} bytes as {cls.__name__}: {why}")
 
     def copy(self) -> Layer:
         """A deep copy of this layer and everything above it."""
@@ -1201,13 +1239,15 @@ class Layer(metaclass=LayerMeta):
                 cur = cur._payload
             return None
         if isinstance(cls, str):
+            first = nb == 1
             while cur is not None:
                 if type(cur).__name__ == cls or type(cur).name == cls:
                     nb -= 1
                     if nb == 0:
                         return cur
                 cur = cur._payload
-            return None
+            # a record held in a field answers to its name too (``haslayer("DNSQR")``)
+            return self._in_fields(cls) if first else None
         while cur is not None:
             # the exact class, as in Scapy: TCPerror (a quote) is not TCP, Dot1AD not Dot1Q
             if type(cur) is cls or cls in type(cur).found_as:
@@ -1424,6 +1464,7 @@ class Layer(metaclass=LayerMeta):
                 cls = late.get((key, getattr(self, key)))
                 if cls is not None:
                     return cls
+            return late.get(ANY_VALUE)
         return None
 
     # -- matching probes and answers ------------------------------------------------------------

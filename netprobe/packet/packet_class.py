@@ -21,12 +21,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from netprobe.packet import code_cache
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
 from netprobe.packet import layer as _layer
 from netprobe.packet.layer import BUILD_BINDINGS, Layer, LayerMeta, Truncated, is_default_value
 from netprobe.packet.scapy_fields import (
     BitRun,
     CustomField,
+    MultipleTypeField,
     PacketField,
     PacketListField,
     is_custom,
@@ -39,16 +41,32 @@ class PacketMeta(LayerMeta):
     """``LayerMeta`` reading Scapy's ``fields_desc`` (and giving ``name`` a default)."""
 
     def __new__(mcs, name: str, bases: tuple[type, ...], ns: dict[str, Any]) -> PacketMeta:
+        if "dispatch_hook" in ns and not issubclass(mcs, DispatchingMeta):
+            mcs = DispatchingMeta  # the class picks, from the bytes, the class it makes
         desc = ns.get("fields_desc")
         if desc is not None:
             desc = list(desc)
             ns["fields_desc"] = desc
             # a user's field class with its own conversions goes through them
             ns["fields"] = tuple(CustomField(f) if is_custom(f) else f for f in desc)
+            # a field of several kinds reads, while unset, as the chosen kind's default
+            chosen = tuple(f.name for f in desc if isinstance(f, MultipleTypeField))
+            if chosen:
+                ns["computed_fields"] = (*ns.get("computed_fields", ()), *chosen)
         ns.setdefault("name", name)
         # LayerMeta writes __init__: a user's own goes on top (Packet's own is the base's)
         own_init = ns.pop("__init__", None) if "Packet" in globals() else None
         cls = super().__new__(mcs, name, bases, ns)
+        if desc is not None:
+            # fields the class marked (copied) stand in fields_desc too, so that reads
+            # through either list find the same slots
+            for i, (f, made) in enumerate(zip(desc, cls.fields)):
+                if made is not f and type(made) is type(f):
+                    desc[i] = made
+            ls_defaults = {f.name: f.dflt.default for f in desc
+                           if isinstance(f, MultipleTypeField)}
+            if ls_defaults:
+                cls.ls_defaults = {**cls.ls_defaults, **ls_defaults}
         user_init = own_init is not None or getattr(cls, "_user_init", False)
         if user_init:
             cls._user_init = True
@@ -63,6 +81,25 @@ class PacketMeta(LayerMeta):
             if own_init is not None:
                 cls.__init__ = own_init
         return cls
+
+
+class DispatchingMeta(PacketMeta):
+    """The metaclass of a class with its own ``dispatch_hook``: ``Base(raw)`` makes the
+    class the hook answers (Scapy's ``dispatch_hook(cls, _pkt=None, *args, **kargs)``)."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - a metaclass's
+        if "dispatch_hook" in cls.__dict__:
+            chosen = cls.dispatch_hook(*args, **kwargs)
+            if chosen is not None and chosen is not cls:
+                return type.__call__(chosen, *args, **kwargs)
+        return super().__call__(*args, **kwargs)
+
+
+def _dispatched(cls: Any, payload: bytes) -> Any:
+    """The class a user layer class's ``dispatch_hook`` picks for ``payload``."""
+    if isinstance(cls, DispatchingMeta) and "dispatch_hook" in cls.__dict__:
+        return cls.dispatch_hook(payload) or cls
+    return cls
 
 
 def _overrides(cls: type, method: str) -> bool:
@@ -111,9 +148,6 @@ def _prepare(cls: Any, own_fields: bool) -> None:
     cls._default_class = _overrides(cls, "default_payload_class")
     cls._conditional = tuple(f.name for f in fields if hasattr(f, "cond"))
     cls.packet_lists = frozenset(f.name for f in fields if isinstance(f, PacketListField))
-    own_summary = vars(cls).get("mysummary")
-    if own_summary is not None and not getattr(own_summary, "_text_only", False):
-        cls.mysummary = _summary_text(own_summary)
     if own_fields:  # names some fields' code templates use, in the generated code's globals
         extra: dict[str, Any] = {}
         for f in fields:
@@ -132,7 +166,8 @@ def _prepare(cls: Any, own_fields: bool) -> None:
         cls.build_layer = _build_fixed if cls._solo_build else Packet.build_layer
         cls.__bytes__ = _bytes_fixed if cls._solo_build else Layer.__bytes__
     if not _own_def(cls, "parse"):
-        plain = bool(fields) and not (cls._steps or cls._extract or cls._user_init)
+        plain = bool(fields) and not (cls._steps or cls._extract or cls._user_init
+                                      or _overrides(cls, "pre_dissect"))
         cls.parse = Layer.parse if plain else Packet.parse
     if own_fields and not cls._steps and cls.parse is Layer.parse:
         made = cls.__dict__.get("__init__")
@@ -143,17 +178,6 @@ def _prepare(cls: Any, own_fields: bool) -> None:
                    or isinstance(getattr(f, "fld", None), PacketField))  # a wrapped one too
     if nested and own_fields:
         _copy_nested(cls, nested)
-
-
-def _summary_text(own: Any) -> Any:
-    """A ``mysummary`` that may answer Scapy's (text, [layers]) pair, answering the text."""
-    def mysummary(self: Any) -> str:
-        text = own(self)
-        return text[0] if isinstance(text, tuple) else text
-
-    mysummary._text_only = True  # type: ignore[attr-defined]
-    mysummary.__doc__ = own.__doc__
-    return mysummary
 
 
 def _own_def(cls: type, name: str) -> bool:
@@ -199,8 +223,9 @@ class _InitReadingBytes:
         func = self.generate()
         return func if obj is None else func.__get__(obj, objtype)
 
-    def generate(self) -> Any:
-        """Write, compile and install the method; return the function."""
+    def generate(self, write: bool | None = None) -> Any:
+        """Write, compile (or read from ``code_cache``) and install the method; return
+        the function."""
         cls, spec = self.owner, self.made.spec
         g = spec.namespace
         if g is None:
@@ -222,7 +247,8 @@ class _InitReadingBytes:
                 "        self._meta = _DISSECTED\n"
                 "        return\n")
         src = head + "\n" + fast + body
-        exec(compile(src, f"<{cls.__module__}.{cls.__qualname__}.__init__>", "exec"), g)
+        exec(code_cache.compiled(src, f"<{cls.__module__}.{cls.__qualname__}.__init__>",
+                                 write=write), g)
         func = g["__init__"]
         func.__qualname__ = f"{cls.__qualname__}.__init__"
         func.__module__ = cls.__module__
@@ -295,6 +321,29 @@ class Packet(Layer, metaclass=PacketMeta):
     _post_build = _extract = _guess = _default_class = _solo_build = False
     _conditional: tuple[str, ...] = ()
 
+    def __getattr__(self, name: str) -> Any:
+        # a field emptied by ``del pkt.x`` reads its default again, as in Scapy
+        if name in type(self).fields_by_name and self._refill():
+            return getattr(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _init_from_bytes(self, raw: bytes) -> None:
+        # Scapy's pre_dissect hook: the bytes as the class wants to read them (a layer
+        # made from bytes by hand, ``Obf(data)``; not one found while dissecting below)
+        if type(self).pre_dissect is not Packet.pre_dissect:
+            raw = self.pre_dissect(raw if isinstance(raw, bytes) else bytes(raw))
+        Layer._init_from_bytes(self, raw)
+
+    def shown_default(self, name: str) -> Any:
+        f = type(self).fields_by_name.get(name)
+        if isinstance(f, MultipleTypeField):
+            return f.chosen_default(self)
+        return Layer.shown_default(self, name)
+
+    def pre_dissect(self, s: bytes) -> bytes:
+        """Scapy's hook: the bytes this layer is read from, before they are read."""
+        return s
+
     # -- building -----------------------------------------------------------------------------
     def build_layer(self, payload: bytes) -> bytes:
         """The fixed part (generated code), then the tail fields, then ``post_build``."""
@@ -358,15 +407,16 @@ class Packet(Layer, metaclass=PacketMeta):
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         if self._guess:
-            return _as_layer(self.guess_payload_class(buf[off:end]))
-        upper = self._bound_upper()
-        if upper is None and self._default_class:
-            return _as_layer(self.default_payload_class(buf[off:end]))
-        return upper
+            upper = self.guess_payload_class(buf[off:end])
+        else:
+            upper = self._bound_upper()
+            if upper is None and self._default_class:
+                upper = self.default_payload_class(buf[off:end])
+        return _as_layer(_dispatched(upper, buf[off:end]))
 
     def _bound_upper(self) -> type[Layer] | None:
         for (key, value), upper in self._dissect_table.items():
-            if getattr(self, key, None) == value:
+            if (key, value) == _layer.ANY_VALUE or getattr(self, key, None) == value:
                 return upper
         return None
 

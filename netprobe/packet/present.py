@@ -94,7 +94,7 @@ def show_text(pkt: Layer, indent: int = 3, lvl: str = "", label_lvl: str = "") -
 def _show_into(lines: list[str], pkt: Layer, indent: int, lvl: str, label_lvl: str) -> None:
     cur: Layer | None = pkt
     while cur is not None:
-        lines.append(f"{label_lvl}###[ {cur.name} ]###")
+        lines.append(f"{label_lvl}###[ {type(cur).name} ]###")
         over = _overloads(cur)
         for f in cur.shown_fields():
             v = _shown_value(cur, f, over)

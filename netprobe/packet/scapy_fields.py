@@ -30,7 +30,8 @@ __all__ = [
     "IP6Field", "IPField", "IntEnumField", "IntField", "LEFieldLenField", "LEIntEnumField",
     "LEIntField", "LELongField", "LEShortEnumField", "LEShortField", "LESignedIntField",
     "LESignedLongField", "LESignedShortField", "LenField", "LongEnumField", "LongField",
-    "MACField", "NBytesField", "PacketField", "PacketLenField", "PacketListField", "PadField",
+    "MACField", "MultipleTypeField", "NBytesField", "PacketField", "PacketLenField",
+    "PacketListField", "PadField",
     "ShortEnumField", "ShortField", "SignedByteField", "SignedIntEnumField", "SignedIntField",
     "SignedLongField", "SignedShortField", "SourceIP6Field", "SourceIPField", "SourceMACField",
     "StrField", "StrFixedLenField", "StrLenField", "StrNullField", "ThreeBytesField",
@@ -73,6 +74,8 @@ def _enum_table(enum: Any) -> dict[int, str] | None:
                 k, v = v, k
             out[k] = v
         return out
+    if hasattr(enum, "keys") and hasattr(enum, "__getitem__"):  # IP_PROTOS, TCP_SERVICES...
+        return {k: enum[k] for k in enum.keys()}  # noqa: SIM118 - not a dict
     return dict(enumerate(enum))
 
 
@@ -541,6 +544,8 @@ class MACField(ScapyField, F.MACField):
     """A MAC address; unset, it is ``00:00:00:00:00:00``."""
 
     def __init__(self, name: str, default: Any) -> None:
+        if isinstance(default, bytes) and len(default) == 6:  # ETHER_ANY, mac2str(...)
+            default = default.hex(":")
         F.MACField.__init__(self, name, default)
         self.owners = []
 
@@ -985,6 +990,72 @@ class ConditionalField(_Wrapper):
 
     def i2len(self, pkt: Any, value: Any) -> int:
         return len(self.put(pkt, value))
+
+
+class MultipleTypeField(ScapyField, F.TailField):
+    """One field of several kinds: the first of ``flds`` (``(field, cond)`` pairs) whose
+    ``cond(pkt)`` holds, else ``dflt`` (an address read as IPv4 or IPv6 by a family
+    field). ``cond`` may be a pair (``cond(pkt)`` for reading, ``cond(pkt, value)`` for
+    building). Unset, the field reads as the chosen kind's default."""
+
+    def __init__(self, flds: list[tuple[Any, Any]], dflt: Any) -> None:
+        F.TailField.__init__(self, dflt.name, None)
+        self.auto = False
+        self.flds = list(flds)
+        self.dflt = dflt
+        self.names = None
+        self.owners = []
+
+    def _pick(self, pkt: Any, value: Any = None, building: bool = False) -> Any:
+        for fld, cond in self.flds:
+            if isinstance(cond, tuple):
+                ok = cond[1](pkt, value) if building else cond[0](pkt)
+            else:
+                ok = cond(pkt)
+            if ok:
+                return fld
+        return self.dflt
+
+    def chosen_default(self, pkt: Any) -> Any:
+        """The default of the kind ``pkt`` chooses (what the field reads as while unset)."""
+        return self._pick(pkt).default
+
+    def check(self, value: Any) -> Any:
+        if value is None or isinstance(value, F.Volatile):
+            return value
+        # no packet to choose by yet: the value is kept as the first kind that takes it
+        for fld in [f for f, _ in self.flds] + [self.dflt]:
+            try:
+                return fld.check(value)
+            except (UsageError, ValueError, TypeError, OSError):
+                continue
+        return self.dflt.check(value)
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        fld = self._pick(pkt, value, building=True)
+        return fld.put(pkt, fld.default if value is None else value)
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        return self._pick(pkt).take(pkt, buf, off, end)
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        fld = self._pick(pkt)
+        if value is None:
+            value = fld.default
+        show = getattr(fld, "i2repr", None)
+        return show(pkt, value) if show is not None else fld.text(value)
+
+    def i2len(self, pkt: Any, value: Any) -> int:
+        return len(self.put(pkt, value))
+
+    def randval(self) -> Any:
+        return self.dflt.randval()
+
+    @property
+    def ls_kind(self) -> str:
+        """How ``ls()`` names the field's kind: every kind it may be, the default last."""
+        kinds = [getattr(f, "ls_kind", type(f).__name__) for f, _ in self.flds]
+        return f"MultipleTypeField ({', '.join([*kinds, type(self.dflt).__name__])})"
 
 
 class PadField(_Wrapper):
