@@ -131,18 +131,23 @@ class _ExtensibleError(ICMPv6Error):
         return text
 
 
-class ICMPv6DestUnreach(_ExtensibleError):
-    """Destination Unreachable (1)."""
-
-    name = 'ICMPv6 Destination Unreachable'
-    fields = (
-        ByteField("type", 1, names=ICMPV6_TYPES),
-        ByteField("code", 0, names=UNREACH_CODES),
+def _extensible_fields(kind: int, codes: dict[int, str]) -> tuple[Any, ...]:
+    """The layout of both extensible errors: RFC 4884's length, then the extension."""
+    return (
+        ByteField("type", kind, names=ICMPV6_TYPES),
+        ByteField("code", 0, names=codes),
         ShortField("cksum", None),
         ByteField("length", None),
         BitField("unused", 0, 24),
         ExtensionField("ext", None),
     )
+
+
+class ICMPv6DestUnreach(_ExtensibleError):
+    """Destination Unreachable (1)."""
+
+    name = 'ICMPv6 Destination Unreachable'
+    fields = _extensible_fields(1, UNREACH_CODES)
 
 
 class ICMPv6PacketTooBig(ICMPv6Error):
@@ -161,14 +166,7 @@ class ICMPv6TimeExceeded(_ExtensibleError):
     """Time Exceeded (3): hop limit reached (traceroute's answer) or reassembly timed out."""
 
     name = 'ICMPv6 Time Exceeded'
-    fields = (
-        ByteField("type", 3, names=ICMPV6_TYPES),
-        ByteField("code", 0, names=TIME_EXCEEDED_CODES),
-        ShortField("cksum", None),
-        ByteField("length", None),
-        BitField("unused", 0, 24),
-        ExtensionField("ext", None),
-    )
+    fields = _extensible_fields(3, TIME_EXCEEDED_CODES)
 
 
 class ICMPv6ParamProblem(ICMPv6Error):

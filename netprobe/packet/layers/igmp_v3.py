@@ -176,11 +176,7 @@ class IGMPv3_MRT(IGMPv3):  # noqa: N801
 
     name = "IGMPv3_MRT"
     found_as = (IGMP, IGMPv3)
-    fields_desc = [
-        ByteEnumField("type", 0x31, IGMPV3_TYPES),
-        ByteField("reserved", 0),
-        XShortField("chksum", None),
-    ]
+    fields_desc = IGMPv3_MRS.fields_desc
 
     mysummary = mysummary_v3
 

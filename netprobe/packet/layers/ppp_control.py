@@ -17,6 +17,7 @@ Where netprobe differs: the protocol a Protocol-Reject returns
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from netprobe.packet.layer import Layer, Truncated, bind_layers
@@ -32,13 +33,13 @@ from netprobe.packet.scapy_fields import (
     IntField,
     IPField,
     PacketField,
-    PacketListField,
     ShortEnumField,
     ShortField,
     StrLenField,
     XByteField,
     XStrLenField,
 )
+from netprobe.packet.tlv_list import TLVListField
 
 __all__ = [
     "PPP_CHAP",
@@ -220,10 +221,20 @@ def _after(head: int) -> Any:
     return lambda pkt: (pkt.len or 0) - head
 
 
-def _lcp_head(code: int) -> list[Any]:
-    return [ByteEnumField("code", code, LCP_CODES), XByteField("id", 0),
-            FieldLenField("len", None, fmt="H", length_of="data",
-                          adjust=lambda pkt, x: x + 4)]
+def _head(code: int, codes: dict[int, str], length_of: str = "data", before: int = 4,
+          after: Callable[[Any], int] | None = None) -> list[Any]:
+    """Code, identifier and the length of a control packet (RFC 1661 5): the length
+    counts the ``before`` bytes up to ``length_of``, that field, and ``after(pkt)``."""
+    return [ByteEnumField("code", code, codes), XByteField("id", 0),
+            FieldLenField("len", None, fmt="H", length_of=length_of,
+                          adjust=lambda pkt, x: x + before + (after(pkt) if after else 0))]
+
+
+def _unknown_option(types: dict[int, str], data_default: bytes | None) -> list[Any]:
+    """Type, length and value: an option without a class of its own."""
+    return [ByteEnumField("type", None, types),
+            FieldLenField("len", None, fmt="B", length_of="data", adjust=lambda pkt, x: x + 2),
+            StrLenField("data", data_default, length_from=lambda pkt: (pkt.len or 2) - 2)]
 
 
 class _Option(Packet):
@@ -238,38 +249,12 @@ class _Option(Packet):
         return b"", s
 
 
-class _OptionList(PacketListField):
-    """Options one after another, each chosen by its type, to the end of the packet."""
-
-    ls_kind = "PacketListField"
-
-    def __init__(self, name: str, choose: Any) -> None:
-        super().__init__(name, [], None, length_from=_after(4))
-        self.choose = choose
-
-    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
-        from netprobe.packet.dissect import dissect_as
-
-        stop = min(end, off + max(int(self.length_from(pkt)), 0)) if pkt.len else end
-        items = []
-        while off < stop:
-            size = buf[off + 1] if stop - off >= 2 else 0
-            item_end = min(stop, off + size) if size >= 2 else stop
-            data = bytes(buf[off:item_end])
-            items.append(dissect_as(self.choose(data), data))
-            off = item_end
-        return items, stop
-
-
 # -- LCP --------------------------------------------------------------------------------------
 class PPP_LCP_Option(_Option):  # noqa: N801 - Scapy's name
     """An LCP option netprobe has no class for: type, length, value."""
 
     name = "PPP LCP Option"
-    fields_desc = [ByteEnumField("type", None, LCP_OPTION_TYPES),
-                   FieldLenField("len", None, fmt="B", length_of="data",
-                                 adjust=lambda pkt, x: x + 2),
-                   StrLenField("data", None, length_from=lambda pkt: (pkt.len or 2) - 2)]
+    fields_desc = _unknown_option(LCP_OPTION_TYPES, None)
 
 
 class PPP_LCP_MRU_Option(_Option):  # noqa: N801 - Scapy's name
@@ -305,11 +290,6 @@ class PPP_LCP_Auth_Protocol_Option(_Option):  # noqa: N801 - Scapy's name
         ConditionalField(ByteEnumField("algorithm", 5, CHAP_ALGORITHMS), _is_chap),
     ]
 
-    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
-        if self.len is None:
-            pkt = pkt[:1] + bytes((len(pkt) & 0xFF,)) + pkt[2:]
-        return pkt + pay
-
 
 class PPP_LCP_Magic_Number_Option(_Option):  # noqa: N801 - Scapy's name
     """The magic number."""
@@ -323,6 +303,11 @@ _LCP_OPTIONS = {1: PPP_LCP_MRU_Option, 2: PPP_LCP_ACCM_Option,
                 3: PPP_LCP_Auth_Protocol_Option, 5: PPP_LCP_Magic_Number_Option}
 
 
+def _options(choose: Callable[[bytes], type[Layer]]) -> TLVListField:
+    """A control packet's options, each read as the class ``choose`` names for it."""
+    return TLVListField("options", choose, length_from=_after(4))
+
+
 def _lcp_option(data: bytes) -> type[Layer]:
     return _LCP_OPTIONS.get(data[0], PPP_LCP_Option) if data else Raw
 
@@ -333,7 +318,7 @@ class PPP_LCP(_Control):  # noqa: N801 - Scapy's name
     __slots__ = ("magic_number", "options", "rejected_information", "rejected_packet",
                  "rejected_protocol")
     name = "PPP Link Control Protocol"
-    fields_desc = [*_lcp_head(5), StrLenField("data", b"", length_from=_after(4))]
+    fields_desc = [*_head(5, LCP_CODES), StrLenField("data", b"", length_from=_after(4))]
 
     def mysummary(self) -> str:
         return f"LCP {LCP_CODES.get(self.code, self.code)}"
@@ -344,10 +329,7 @@ class PPP_LCP_Configure(PPP_LCP):  # noqa: N801 - Scapy's name
 
     __slots__ = ()
     name = PPP_LCP.name
-    fields_desc = [ByteEnumField("code", 1, LCP_CODES), XByteField("id", 0),
-                   FieldLenField("len", None, fmt="H", length_of="options",
-                                 adjust=lambda pkt, x: x + 4),
-                   _OptionList("options", _lcp_option)]
+    fields_desc = [*_head(1, LCP_CODES, "options"), _options(_lcp_option)]
 
 
 class PPP_LCP_Terminate(PPP_LCP):  # noqa: N801 - Scapy's name
@@ -363,9 +345,7 @@ class PPP_LCP_Code_Reject(PPP_LCP):  # noqa: N801 - Scapy's name
 
     __slots__ = ()
     name = PPP_LCP.name
-    fields_desc = [ByteEnumField("code", 7, LCP_CODES), XByteField("id", 0),
-                   FieldLenField("len", None, fmt="H", length_of="rejected_packet",
-                                 adjust=lambda pkt, x: x + 4),
+    fields_desc = [*_head(7, LCP_CODES, "rejected_packet"),
                    PacketField("rejected_packet", None, PPP_LCP)]
 
 
@@ -374,9 +354,7 @@ class PPP_LCP_Protocol_Reject(PPP_LCP):  # noqa: N801 - Scapy's name
 
     __slots__ = ()
     name = PPP_LCP.name
-    fields_desc = [ByteEnumField("code", 8, LCP_CODES), XByteField("id", 0),
-                   FieldLenField("len", None, fmt="H", length_of="rejected_information",
-                                 adjust=lambda pkt, x: x + 6),
+    fields_desc = [*_head(8, LCP_CODES, "rejected_information", 6),
                    ShortEnumField("rejected_protocol", None, PPP_PROTOCOL_NAMES),
                    PacketField("rejected_information", None, Raw)]
 
@@ -386,9 +364,7 @@ class PPP_LCP_Echo(PPP_LCP):  # noqa: N801 - Scapy's name
 
     __slots__ = ()
     name = PPP_LCP.name
-    fields_desc = [ByteEnumField("code", 9, LCP_CODES), XByteField("id", 0),
-                   FieldLenField("len", None, fmt="H", length_of="data",
-                                 adjust=lambda pkt, x: x + 8),
+    fields_desc = [*_head(9, LCP_CODES, "data", 8),
                    IntField("magic_number", None),
                    StrLenField("data", b"", length_from=_after(8))]
 
@@ -412,10 +388,7 @@ class PPP_IPCP_Option(_Option):  # noqa: N801 - Scapy's name
     """An IPCP option netprobe has no class for: type, length, value."""
 
     name = "PPP IPCP Option"
-    fields_desc = [ByteEnumField("type", None, IPCP_OPTION_TYPES),
-                   FieldLenField("len", None, fmt="B", length_of="data",
-                                 adjust=lambda pkt, x: x + 2),
-                   StrLenField("data", b"", length_from=lambda pkt: (pkt.len or 2) - 2)]
+    fields_desc = _unknown_option(IPCP_OPTION_TYPES, b"")
 
 
 def _address_option(cls_name: str, kind: int, title: str) -> type[_Option]:
@@ -448,10 +421,7 @@ class PPP_IPCP(_Control):  # noqa: N801 - Scapy's name
 
     trailer_is_payload = True
 
-    fields_desc = [ByteEnumField("code", 1, LCP_CODES), XByteField("id", 0),
-                   FieldLenField("len", None, fmt="H", length_of="options",
-                                 adjust=lambda pkt, x: x + 4),
-                   _OptionList("options", _ipcp_option)]
+    fields_desc = [*_head(1, LCP_CODES, "options"), _options(_ipcp_option)]
 
 
 # -- PAP --------------------------------------------------------------------------------------
@@ -460,10 +430,7 @@ class PPP_PAP(_Control):  # noqa: N801 - Scapy's name
 
     __slots__ = ("message", "msg_len", "passwd_len", "password", "username", "username_len")
     name = "PPP Password Authentication Protocol"
-    fields_desc = [ByteEnumField("code", 1, PAP_CODES), XByteField("id", 0),
-                   FieldLenField("len", None, fmt="H", length_of="data",
-                                 adjust=lambda pkt, x: x + 4),
-                   StrLenField("data", b"", length_from=_after(4))]
+    fields_desc = [*_head(1, PAP_CODES), StrLenField("data", b"", length_from=_after(4))]
 
 
 class PPP_PAP_Request(PPP_PAP):  # noqa: N801 - Scapy's name
@@ -472,9 +439,7 @@ class PPP_PAP_Request(PPP_PAP):  # noqa: N801 - Scapy's name
     __slots__ = ()
     name = PPP_PAP.name
     fields_desc = [
-        ByteEnumField("code", 1, PAP_CODES), XByteField("id", 0),
-        FieldLenField("len", None, fmt="H", length_of="username",
-                      adjust=lambda pkt, x: x + 6 + len(pkt.password or b"")),
+        *_head(1, PAP_CODES, "username", 6, lambda pkt: len(pkt.password or b"")),
         FieldLenField("username_len", None, fmt="B", length_of="username"),
         StrLenField("username", None, length_from=lambda pkt: pkt.username_len or 0),
         FieldLenField("passwd_len", None, fmt="B", length_of="password"),
@@ -491,8 +456,7 @@ class PPP_PAP_Response(PPP_PAP):  # noqa: N801 - Scapy's name
     __slots__ = ()
     name = PPP_PAP.name
     fields_desc = [
-        ByteEnumField("code", 2, PAP_CODES), XByteField("id", 0),
-        FieldLenField("len", None, fmt="H", length_of="message", adjust=lambda pkt, x: x + 5),
+        *_head(2, PAP_CODES, "message", 5),
         FieldLenField("msg_len", None, fmt="B", length_of="message"),
         StrLenField("message", b"", length_from=lambda pkt: pkt.msg_len or 0),
     ]
@@ -512,10 +476,7 @@ class PPP_CHAP(_Control):  # noqa: N801 - Scapy's name
 
     __slots__ = ("optional_name", "value", "value_size")
     name = "PPP Challenge Handshake Authentication Protocol"
-    fields_desc = [ByteEnumField("code", 1, CHAP_CODES), XByteField("id", 0),
-                   FieldLenField("len", None, fmt="H", length_of="data",
-                                 adjust=lambda pkt, x: x + 4),
-                   StrLenField("data", b"", length_from=_after(4))]
+    fields_desc = [*_head(1, CHAP_CODES), StrLenField("data", b"", length_from=_after(4))]
 
     def mysummary(self) -> str:
         if self.code in (3, 4):
@@ -529,9 +490,7 @@ class PPP_CHAP_ChallengeResponse(PPP_CHAP):  # noqa: N801 - Scapy's name
     __slots__ = ()
     name = PPP_CHAP.name
     fields_desc = [
-        ByteEnumField("code", 1, CHAP_CODES), XByteField("id", 0),
-        FieldLenField("len", None, fmt="H", length_of="value",
-                      adjust=lambda pkt, x: x + 5 + len(pkt.optional_name or b"")),
+        *_head(1, CHAP_CODES, "value", 5, lambda pkt: len(pkt.optional_name or b"")),
         FieldLenField("value_size", None, fmt="B", length_of="value"),
         XStrLenField("value", b"\x00" * 8, length_from=lambda pkt: pkt.value_size or 0),
         StrLenField("optional_name", b"",

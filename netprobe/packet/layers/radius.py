@@ -33,11 +33,11 @@ from netprobe.packet.scapy_fields import (
     IntField,
     IPField,
     PacketField,
-    PacketListField,
     StrLenField,
     XStrFixedLenField,
     XStrLenField,
 )
+from netprobe.packet.tlv_list import TLVListField
 
 __all__ = [
     "Radius", "RadiusAttr_Acct_Session_Time", "RadiusAttr_Acct_Status_Type",
@@ -225,16 +225,13 @@ def _specific(cls_name: str, kind: int, value: Any, fixed: int | None = None) ->
         "__doc__": f"The {ATTRIBUTE_TYPES[kind]} attribute.", "__module__": __name__})
 
 
-def _text(name: str = "value") -> Any:
-    return StrLenField(name, b"", length_from=lambda pkt: (pkt.len or 2) - 2)
+def _rest(kind: type = StrLenField) -> Any:
+    """A ``value`` of bytes to the end of the attribute (its length counts 2 more)."""
+    return kind("value", b"", length_from=lambda pkt: (pkt.len or 2) - 2)
 
 
-def _hex(name: str = "value") -> Any:
-    return XStrLenField(name, b"", length_from=lambda pkt: (pkt.len or 2) - 2)
-
-
-RadiusAttr_User_Name = _specific("RadiusAttr_User_Name", 1, _text())
-RadiusAttr_User_Password = _specific("RadiusAttr_User_Password", 2, _hex())
+RadiusAttr_User_Name = _specific("RadiusAttr_User_Name", 1, _rest())
+RadiusAttr_User_Password = _specific("RadiusAttr_User_Password", 2, _rest(XStrLenField))
 RadiusAttr_NAS_IP_Address = _specific("RadiusAttr_NAS_IP_Address", 4,
                                       IPField("value", "0.0.0.0"), 6)
 RadiusAttr_NAS_Port = _specific("RadiusAttr_NAS_Port", 5, IntField("value", 0), 6)
@@ -243,7 +240,7 @@ RadiusAttr_Service_Type = _specific("RadiusAttr_Service_Type", 6,
 RadiusAttr_Framed_IP_Address = _specific("RadiusAttr_Framed_IP_Address", 8,
                                          IPField("value", "0.0.0.0"), 6)
 RadiusAttr_Framed_MTU = _specific("RadiusAttr_Framed_MTU", 12, IntField("value", 0), 6)
-RadiusAttr_State = _specific("RadiusAttr_State", 24, _hex())
+RadiusAttr_State = _specific("RadiusAttr_State", 24, _rest(XStrLenField))
 RadiusAttr_Session_Timeout = _specific("RadiusAttr_Session_Timeout", 27,
                                        IntField("value", 0), 6)
 RadiusAttr_Idle_Timeout = _specific("RadiusAttr_Idle_Timeout", 28, IntField("value", 0), 6)
@@ -368,30 +365,8 @@ ATTRIBUTE_CLASSES: dict[int, type[Layer]] = {
 }
 
 
-class _AttributeList(PacketListField):
-    """Attributes one after another, each read from exactly its own bytes."""
-
-    ls_kind = "PacketListField"
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name, [], RadiusAttribute, length_from=lambda pkt: (pkt.len or 20) - 20)
-
-    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
-        from netprobe.packet.dissect import dissect_as
-
-        stop = min(end, off + max(int(self.length_from(pkt)), 0)) if pkt.len else end
-        items = []
-        while off < stop:
-            size = buf[off + 1] if stop - off >= 2 else 0
-            item_end = min(stop, off + size) if size >= 2 else stop
-            data = bytes(buf[off:item_end])
-            cls = ATTRIBUTE_CLASSES.get(data[0], RadiusAttribute)
-            item = dissect_as(cls, data)
-            if type(item) is not cls:  # did not fit its type: the generic form
-                item = dissect_as(RadiusAttribute, data)
-            items.append(item)
-            off = item_end
-        return items, stop
+def _attribute_class(data: bytes) -> type[Layer]:
+    return ATTRIBUTE_CLASSES.get(data[0], RadiusAttribute)
 
 
 class Radius(Packet):
@@ -404,7 +379,10 @@ class Radius(Packet):
         FieldLenField("len", None, fmt="H", length_of="attributes",
                       adjust=lambda pkt, x: x + 20),
         XStrFixedLenField("authenticator", b"", 16),
-        _AttributeList("attributes"),
+        # an attribute that does not fit its type is read in the generic form
+        TLVListField("attributes", _attribute_class,
+                     length_from=lambda pkt: (pkt.len or 20) - 20,
+                     item_cls=RadiusAttribute, fallback=RadiusAttribute),
     ]
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
