@@ -92,6 +92,7 @@ _FACE: dict[str, tuple[str, ...]] = {
         "in6_issladdr", "in6_isuladdr", "in6_isvalid", "in6_mactoifaceid", "in6_or", "in6_xor",
         "valid_mac", "valid_net", "valid_net6"),
     "netprobe.library.defrag": ("defrag", "defragment", "defragment6", "fragment6"),
+    "netprobe.packet.layers.dns_functions": ("dns_compress", "dns_encode", "dns_get_str"),
     "netprobe.packet.name_tables": ("ETHER_ANY", "ETHER_BROADCAST", "ETHER_TYPES", "IP_PROTOS",
                                     "TCP_SERVICES", "UDP_SERVICES"),
     # (802.11's security and vendor elements, declared Scapy-style, loaded on first use)

@@ -227,6 +227,17 @@ def _conditionals(pkt: Layer, fmt: str) -> str:
     return "".join(out)
 
 
+def _chain_layer(pkt: Layer, cls: str, num: int) -> Layer | None:
+    """The ``num``-th layer named ``cls`` among the packet's layers (not the records a
+    field holds: Scapy's ``%DNSQR.qname%`` prints ``??``)."""
+    for layer in pkt.chain():
+        if type(layer).__name__ == cls or type(layer).name == cls:
+            num -= 1
+            if num == 0:
+                return layer
+    return None
+
+
 def _directive(pkt: Layer, spec: str, relax: bool) -> str:
     if spec == "":
         return "%"
@@ -250,7 +261,7 @@ def _directive(pkt: Layer, spec: str, relax: bool) -> str:
         value = _time.strftime("%H:%M:%S", _time.localtime(seconds)) + (
             f".{int((seconds - int(seconds)) * 1_000_000):06d}")
         return ("%" + (fmt or "s")) % (repr(value) if raw else value)
-    layer = pkt.getlayer(cls, num) if cls else _first_with(pkt, fname)
+    layer = _chain_layer(pkt, cls, num) if cls else _first_with(pkt, fname)
     if layer is None or fname not in type(layer).fields_by_name:
         if fname in ("time", "name") and layer is not None:
             return ("%" + (fmt or "s")) % getattr(layer, fname)

@@ -87,6 +87,8 @@ class RDataField(TailField):
     def i2repr(self, layer: Any, value: Any) -> str:
         """As Scapy shows it: a name given as text in its stored form (``b'ns.example.'``),
         an address as text, anything else as its Python value."""
+        if isinstance(value, (str, bytes)) and getattr(layer, "type", None) == 16:
+            return repr([value])  # one TXT string given alone is a list of one, as Scapy's
         if isinstance(value, str):
             if getattr(layer, "type", None) in NAME_RDATA_TYPES:
                 return repr(normalise_name(value, "rdata"))
