@@ -5,7 +5,7 @@ them: ``ICMPv6MLQuery``, ``ICMPv6MLReport`` and ``ICMPv6MLDone`` (version 1, typ
 
 As in Scapy, stacking one on ``IPv6`` gives the header hop limit 1 and, where it was
 not given, the destination the message goes to: ff02::1 (queries), ff02::2 (done),
-ff02::16 (version 2 reports). A version 1 report answers a query.
+ff02::16 (version 2 reports). A report answers a query of its version.
 
 Scapy reads the records of a version 2 report in a way of its own: the first record
 takes the others as its payload (``records=[<rec1 |<rec2 |>>]``); netprobe reads them
@@ -141,6 +141,9 @@ class ICMPv6MLReport2(_MLDMessage):
                         count_from=lambda p: p.records_number),
     ]
     ls_kinds = {"records_number": "ShortField"}
+
+    def answers(self, other: Layer) -> bool:
+        return isinstance(other, ICMPv6MLQuery2)
 
 
 #: type -> class, for dissection (130 is chosen by length: see ``choose_query``)
