@@ -14,6 +14,11 @@
  *       the strict key of every packet (IPv4 or IPv6 TCP) of a pcapy-ng
  *       next_batch buffer (strictkeys.answer_keys)
  *
+ * The header offsets and the exact-match key's fields come from the layers'
+ * declarations (netprobe.packet.matchkey.c_key_table), the link table from
+ * netprobe.packet.shape (c_link_table): both blocks are generated text, and
+ * tests compare them with their source.
+ *
  * Built at install time (pyproject.toml, ext-modules, optional): where it
  * cannot be built, the engine uses the twins.
  */
@@ -181,6 +186,117 @@ done:
     return out;
 }
 
+/* generated from netprobe.packet.matchkey (c_key_table()): do not edit */
+#define HEADER_WORD 4
+#define PROTO_TCP 6
+#define MULTICAST6_FIRST 0xff
+#define IP4_HEADER 20
+#define IP4_VERSION 0
+#define IP4_FIRST 0x45
+#define IP4_LEN 2
+#define IP4_FRAG 6
+#define IP4_FRAG_MASK 0x3fff
+#define IP4_PROTO 9
+#define IP4_SRC 12
+#define IP4_DST 16
+#define IP6_HEADER 40
+#define IP6_VERSION 0
+#define IP6_VERSION_SHIFT 4
+#define IP6_VERSION_VALUE 6
+#define IP6_PLEN 4
+#define IP6_NH 6
+#define IP6_DST 24
+#define TCP_HEADER 20
+#define TCP_SPORT 0
+#define TCP_DPORT 2
+#define TCP_DATAOFS 12
+#define TCP_DATAOFS_SHIFT 4
+#define TCP_FLAGS 13
+#define TCP_SYN 0x2
+#define TCP_ACK 0x10
+#define TCP_BARE 0x2
+#define TCP_BARE_UNLESS 0x10
+#define KEY_ACK_SIZE 4
+#define KEY4_PREFIX 8
+#define KEY4_ACK_AT 28
+#define KEY4_SEQ_AT 24
+#define KEY6_PREFIX 36
+#define KEY6_ACK_AT 48
+#define KEY6_SEQ_AT 44
+/* a key's fields: (offset in the answer, offset in the probe, length) from the
+ * IP header's start, in key order (netprobe.packet.matchkey.KeyPart) */
+typedef struct { int answer_at, probe_at, size; } key_part_t;
+static const key_part_t key4_parts[] = {
+    {12, 16, 4},
+    {20, 22, 2},
+    {22, 20, 2},
+};
+static const key_part_t key6_parts[] = {
+    {8, 24, 16},
+    {24, 8, 16},
+    {40, 42, 2},
+    {42, 40, 2},
+};
+/* end of generated text */
+
+/* the big-endian 16-bit word at p */
+static inline unsigned
+be16(const unsigned char *p)
+{
+    return (unsigned)p[0] << 8 | p[1];
+}
+
+#define KEY4_PARTS (sizeof key4_parts / sizeof key4_parts[0])
+#define KEY6_PARTS (sizeof key6_parts / sizeof key6_parts[0])
+
+_Static_assert(KEY_ACK_SIZE == 4, "the key's acknowledgement number is a uint32_t");
+
+/* a probe's strict key into k (its IP header at ip, TCP at ip + tcp_at): the parts read
+ * at the probe's offsets, and the sequence number + 1 when it is a SYN; returns the
+ * key's length */
+static Py_ssize_t
+probe_key(const unsigned char *ip, int tcp_at, const key_part_t *parts, size_t nparts,
+          int seq_at, unsigned char *k)
+{
+    Py_ssize_t size = 0;
+    for (size_t j = 0; j < nparts; j++) {
+        memcpy(k + size, ip + parts[j].probe_at, parts[j].size);
+        size += parts[j].size;
+    }
+    if (ip[tcp_at + TCP_FLAGS] & TCP_SYN) {
+        uint32_t seq = 0;
+        for (int j = 0; j < KEY_ACK_SIZE; j++)
+            seq = seq << 8 | ip[seq_at + j];
+        uint32_t ack = seq + 1;
+        for (int j = KEY_ACK_SIZE - 1; j >= 0; j--, ack >>= 8)
+            k[size + j] = (unsigned char)ack;
+        size += KEY_ACK_SIZE;
+    }
+    return size;
+}
+
+/* an answer's strict key into k (its IP header at ip, its TCP header at tcp, a plain
+ * segment): the parts read at the answer's offsets, and the acknowledgement number
+ * when it carries ACK; 0 for a bare SYN, which answers nothing */
+static Py_ssize_t
+answer_key(const unsigned char *ip, const unsigned char *tcp, const key_part_t *parts,
+           size_t nparts, int ack_at, unsigned char *k)
+{
+    unsigned flags = tcp[TCP_FLAGS];
+    if ((flags & TCP_BARE) && !(flags & TCP_BARE_UNLESS))
+        return 0;
+    Py_ssize_t size = 0;
+    for (size_t j = 0; j < nparts; j++) {
+        memcpy(k + size, ip + parts[j].answer_at, parts[j].size);
+        size += parts[j].size;
+    }
+    if (flags & TCP_ACK) {
+        memcpy(k + size, ip + ack_at, KEY_ACK_SIZE);
+        size += KEY_ACK_SIZE;
+    }
+    return size;
+}
+
 static PyObject *
 ipv4_keys(PyObject *self, PyObject *args)
 {
@@ -189,7 +305,8 @@ ipv4_keys(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "y*nn", &raw, &width, &ip))
         return NULL;
     PyObject *keys = NULL, *stricts = NULL, *result = NULL;
-    if (width <= 0 || ip < 0 || ip + 24 > width || raw.len % width != 0) {
+    if (width <= 0 || ip < 0 || ip + IP4_HEADER + TCP_DPORT + 2 > width
+        || raw.len % width != 0) {
         PyErr_SetString(PyExc_ValueError, "ipv4_keys: rows too short for IPv4 + ports");
         goto done;
     }
@@ -199,37 +316,25 @@ ipv4_keys(PyObject *self, PyObject *args)
     if (keys == NULL || stricts == NULL)
         goto done;
     const unsigned char *p = raw.buf;
-    Py_ssize_t t = ip + 20;
+    Py_ssize_t t = ip + IP4_HEADER;
     for (Py_ssize_t i = 0; i < n; i++) {
         const unsigned char *row = p + i * width;
-        unsigned char k[12];
+        unsigned char k[KEY4_PREFIX + KEY_ACK_SIZE];
+        /* the fast path's hash key: addresses and ports xored, the protocol between */
         for (int j = 0; j < 4; j++)
-            k[j] = row[ip + 12 + j] ^ row[ip + 16 + j];
-        k[4] = row[ip + 9];
-        k[5] = row[t] ^ row[t + 2];
-        k[6] = row[t + 1] ^ row[t + 3];
+            k[j] = row[ip + IP4_SRC + j] ^ row[ip + IP4_DST + j];
+        k[4] = row[ip + IP4_PROTO];
+        k[5] = row[t + TCP_SPORT] ^ row[t + TCP_DPORT];
+        k[6] = row[t + TCP_SPORT + 1] ^ row[t + TCP_DPORT + 1];
         PyObject *key = PyBytes_FromStringAndSize((const char *)k, 7);
         if (key == NULL)
             goto done;
         PyList_SET_ITEM(keys, i, key);
         PyObject *strict;
-        if (row[ip + 9] == 6 && ip + 40 <= width && (row[t + 12] >> 4) >= 5) {
-            memcpy(k, row + ip + 16, 4);
-            k[4] = row[t + 2];
-            k[5] = row[t + 3];
-            k[6] = row[t];
-            k[7] = row[t + 1];
-            Py_ssize_t size = 8;
-            if (row[t + 13] & 0x02) {
-                uint32_t seq = (uint32_t)row[t + 4] << 24 | (uint32_t)row[t + 5] << 16
-                               | (uint32_t)row[t + 6] << 8 | row[t + 7];
-                uint32_t ack = seq + 1;
-                k[8] = (unsigned char)(ack >> 24);
-                k[9] = (unsigned char)(ack >> 16);
-                k[10] = (unsigned char)(ack >> 8);
-                k[11] = (unsigned char)ack;
-                size = 12;
-            }
+        if (row[ip + IP4_PROTO] == PROTO_TCP && ip + IP4_HEADER + TCP_HEADER <= width
+            && (row[t + TCP_DATAOFS] >> TCP_DATAOFS_SHIFT) * HEADER_WORD >= TCP_HEADER) {
+            Py_ssize_t size = probe_key(row + ip, IP4_HEADER, key4_parts, KEY4_PARTS,
+                                        KEY4_SEQ_AT, k);
             strict = PyBytes_FromStringAndSize((const char *)k, size);
             if (strict == NULL)
                 goto done;
@@ -298,42 +403,35 @@ answer_keys(PyObject *self, PyObject *args)
         uint32_t off, caplen;
         memcpy(&off, (const char *)meta.buf + i * 16 + 8, 4);
         memcpy(&caplen, (const char *)meta.buf + i * 16 + 12, 4);
-        unsigned char k[40];
+        unsigned char k[KEY6_PREFIX + KEY_ACK_SIZE];
         Py_ssize_t size = 0;
-        if ((Py_ssize_t)off + (Py_ssize_t)caplen <= buf.len && caplen >= (uint32_t)base + 40) {
+        if ((Py_ssize_t)off + (Py_ssize_t)caplen <= buf.len
+            && caplen >= (uint32_t)base + IP4_HEADER + TCP_HEADER) {
             const unsigned char *f = a + off;
             const unsigned char *h = f + base;
             int v4 = version != 6, v6 = version != 4;
             if (et >= 0) {
-                unsigned type = (unsigned)f[et] << 8 | f[et + 1];
+                unsigned type = be16(f + et);
                 v4 = v4 && type == ETHERTYPE_IPV4;
                 v6 = v6 && type == ETHERTYPE_IPV6;
             }
-            if (v4 && h[0] == 0x45 && h[9] == 6 && (h[6] & 0x3F) == 0 && h[7] == 0) {
-                unsigned tl = (unsigned)h[2] << 8 | h[3];
-                unsigned thl = (unsigned)(h[32] >> 4) * 4;
-                if (tl >= 40 && base + tl <= caplen && thl >= 20 && 20 + thl <= tl) {
-                    /* IPv4: source address, ports, and the ACK number when ACK is set */
-                    memcpy(k, h + 12, 4);
-                    memcpy(k + 4, h + 20, 4);
-                    size = 8;
-                    if (h[33] & 0x10) {
-                        memcpy(k + 8, h + 28, 4);
-                        size = 12;
-                    }
-                }
-            } else if (v6 && caplen >= (uint32_t)base + 60 && h[0] >> 4 == 6 && h[6] == 6) {
-                unsigned plen = (unsigned)h[4] << 8 | h[5];
-                unsigned thl = (unsigned)(h[52] >> 4) * 4;
-                if (plen >= 20 && base + 40 + plen <= caplen && thl >= 20 && thl <= plen) {
-                    /* IPv6: both addresses, ports, and the ACK number when ACK is set */
-                    memcpy(k, h + 8, 36);
-                    size = 36;
-                    if (h[53] & 0x10) {
-                        memcpy(k + 36, h + 48, 4);
-                        size = 40;
-                    }
-                }
+            if (v4 && h[IP4_VERSION] == IP4_FIRST && h[IP4_PROTO] == PROTO_TCP
+                && (be16(h + IP4_FRAG) & IP4_FRAG_MASK) == 0) {
+                unsigned tl = be16(h + IP4_LEN);
+                const unsigned char *tcp = h + IP4_HEADER;
+                unsigned thl = (unsigned)(tcp[TCP_DATAOFS] >> TCP_DATAOFS_SHIFT) * HEADER_WORD;
+                if (tl >= IP4_HEADER + TCP_HEADER && base + tl <= caplen && thl >= TCP_HEADER
+                    && IP4_HEADER + thl <= tl)
+                    size = answer_key(h, tcp, key4_parts, KEY4_PARTS, KEY4_ACK_AT, k);
+            } else if (v6 && caplen >= (uint32_t)base + IP6_HEADER + TCP_HEADER
+                       && h[IP6_VERSION] >> IP6_VERSION_SHIFT == IP6_VERSION_VALUE
+                       && h[IP6_NH] == PROTO_TCP) {
+                unsigned plen = be16(h + IP6_PLEN);
+                const unsigned char *tcp = h + IP6_HEADER;
+                unsigned thl = (unsigned)(tcp[TCP_DATAOFS] >> TCP_DATAOFS_SHIFT) * HEADER_WORD;
+                if (plen >= TCP_HEADER && base + IP6_HEADER + plen <= caplen
+                    && thl >= TCP_HEADER && thl <= plen)
+                    size = answer_key(h, tcp, key6_parts, KEY6_PARTS, KEY6_ACK_AT, k);
             }
         }
         PyObject *key;

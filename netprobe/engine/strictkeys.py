@@ -18,13 +18,17 @@ the general path. The answer side is computed with numpy over a whole
 ``next_batch`` buffer: one gather and a few column operations per batch
 instead of per-packet parsing.
 
-Key layout, IPv4: answer source address (= probe destination), answer source
-port (= probe destination port), answer destination port (= probe source
-port): 8 bytes; then, for SYN probes and answers carrying ACK, the
-acknowledgement number (= probe sequence + 1): 12 bytes. IPv6 (whose
-``answers()`` also checks the answer's destination): answer source and
-destination addresses (= probe destination and source), the ports: 36 bytes,
-40 with the acknowledgement number. Keys of different lengths never meet.
+The key's fields are what the layers declare beside ``hashkey``
+(``match_fields``, ``match_next``, ``match_never``), turned into byte offsets
+by :mod:`netprobe.packet.matchkey` (:data:`~netprobe.packet.matchkey.KEY4`,
+:data:`~netprobe.packet.matchkey.KEY6`); the C twins in ``_batch.c`` read the
+same offsets, generated from there. IPv4: the answer's source address and
+ports (= the probe's destination and ports, swapped): 8 bytes, then for SYN
+probes and answers carrying ACK the acknowledgement number (= the probe's
+sequence number + 1): 12 bytes. IPv6 (whose ``answers()`` also checks the
+answer's destination) adds the destination address: 36 bytes, 40 with the
+acknowledgement number. Keys of different lengths never meet. An answer
+with SYN and no ACK has no key (``answers()``: a bare SYN answers nothing).
 """
 
 from __future__ import annotations
@@ -34,6 +38,37 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from netprobe.engine.compiled import batch as cbatch
+from netprobe.packet.matchkey import (
+    ACK_SIZE,
+    HEADER_WORD,
+    IP4_FIRST,
+    IP4_FRAG,
+    IP4_FRAG_MASK,
+    IP4_HEADER,
+    IP4_LEN,
+    IP4_PROTO,
+    IP4_VERSION,
+    IP6_DST,
+    IP6_HEADER,
+    IP6_NH,
+    IP6_PLEN,
+    IP6_VERSION,
+    IP6_VERSION_SHIFT,
+    IP6_VERSION_VALUE,
+    KEY4,
+    KEY6,
+    MULTICAST6_FIRST,
+    PROTO_TCP,
+    TCP_ACK,
+    TCP_BARE,
+    TCP_BARE_UNLESS,
+    TCP_DATAOFS,
+    TCP_DATAOFS_SHIFT,
+    TCP_FLAGS,
+    TCP_HEADER,
+    TCP_SYN,
+    KeyLayout,
+)
 from netprobe.packet.shape import ETHERTYPE_IPV4, ETHERTYPE_IPV6, MATCH_LINKS
 
 if TYPE_CHECKING:  # numpy is imported when a batch is large enough to need it
@@ -48,15 +83,32 @@ NUMPY_RUN = 4096
 META = struct.Struct("=IIII")
 
 #: length of an IPv4 key that ends before the acknowledgement number
-PREFIX = 8
+PREFIX = KEY4.prefix
 #: the same for IPv6
-PREFIX6 = 36
+PREFIX6 = KEY6.prefix
 #: lengths of keys that end with an acknowledgement number (IPv4, IPv6): without its
-#: last 4 bytes such a key is the key of a non-SYN probe
-WITH_ACK = frozenset({PREFIX + 4, PREFIX6 + 4})
-_MASK32 = 0xFFFFFFFF
+#: last ACK_SIZE bytes such a key is the key of a non-SYN probe
+WITH_ACK = frozenset({PREFIX + ACK_SIZE, PREFIX6 + ACK_SIZE})
+_WRAP = (1 << 8 * ACK_SIZE) - 1
 _V4_TYPE = ETHERTYPE_IPV4.to_bytes(2, "big")
 _V6_TYPE = ETHERTYPE_IPV6.to_bytes(2, "big")
+_be16 = struct.Struct("!H").unpack_from
+#: the data offset of a TCP header without options
+_MIN_DATAOFS = TCP_HEADER // HEADER_WORD
+#: the answer's bytes of each prefix: (start, end) from the IP header
+_RUNS4 = tuple((at, at + size) for at, size in KEY4.answer_runs)
+_RUNS6 = tuple((at, at + size) for at, size in KEY6.answer_runs)
+#: the probe's bytes of each prefix, in key order: (start, end) from the IP header
+_PROBE4 = tuple((p.probe_at, p.probe_at + p.size) for p in KEY4.parts)
+_PROBE6 = tuple((p.probe_at, p.probe_at + p.size) for p in KEY6.parts)
+
+
+def _syn_key(data: bytes, ip: int, prefix: bytes, key: KeyLayout) -> bytes:
+    """``prefix``, and the probe's sequence number + 1 when it is a SYN."""
+    if data[ip + key.tcp_at + TCP_FLAGS] & TCP_SYN:  # SYN: the answer's ACK number decides
+        seq = int.from_bytes(data[ip + key.seq_at:ip + key.seq_at + ACK_SIZE], "big")
+        return prefix + ((seq + 1) & _WRAP).to_bytes(ACK_SIZE, "big")
+    return prefix
 
 
 def probe_key(data: bytes, fast: tuple | None) -> bytes | None:
@@ -68,34 +120,28 @@ def probe_key(data: bytes, fast: tuple | None) -> bytes | None:
     if fast is None:
         return None
     off, proto, _src, _dst, end = fast
-    t = off + 20
-    if proto != 6 or end - t < 20:
+    t = off + KEY4.tcp_at
+    if proto != PROTO_TCP or end - t < TCP_HEADER:
         return None
-    hl = (data[t + 12] >> 4) * 4
-    if hl < 20 or t + hl > end:
+    hl = (data[t + TCP_DATAOFS] >> TCP_DATAOFS_SHIFT) * HEADER_WORD
+    if hl < TCP_HEADER or t + hl > end:
         return None
-    prefix = data[off + 16:off + 20] + data[t + 2:t + 4] + data[t:t + 2]
-    if data[t + 13] & 0x02:  # SYN: the answer's ACK number decides
-        seq = int.from_bytes(data[t + 4:t + 8], "big")
-        return prefix + ((seq + 1) & _MASK32).to_bytes(4, "big")
-    return prefix
+    return _syn_key(data, off, b"".join([data[off + a:off + b] for a, b in _PROBE4]), KEY4)
 
 
 def probe_key6(data: bytes, ip: int) -> bytes | None:
     """:func:`probe_key` of an IPv6 TCP probe whose header starts at ``ip`` (TCP right
     after the fixed header, a unicast destination), or None."""
-    t = ip + 40
-    if len(data) < t + 20 or data[ip] >> 4 != 6 or data[ip + 6] != 6 or data[ip + 24] == 0xFF:
+    t = ip + KEY6.tcp_at
+    if (len(data) < t + TCP_HEADER
+            or data[ip + IP6_VERSION] >> IP6_VERSION_SHIFT != IP6_VERSION_VALUE
+            or data[ip + IP6_NH] != PROTO_TCP or data[ip + IP6_DST] == MULTICAST6_FIRST):
         return None
-    plen = data[ip + 4] << 8 | data[ip + 5]
-    hl = (data[t + 12] >> 4) * 4
-    if plen < 20 or t + plen > len(data) or hl < 20 or hl > plen:
+    plen = _be16(data, ip + IP6_PLEN)[0]
+    hl = (data[t + TCP_DATAOFS] >> TCP_DATAOFS_SHIFT) * HEADER_WORD
+    if plen < TCP_HEADER or t + plen > len(data) or hl < TCP_HEADER or hl > plen:
         return None
-    prefix = data[ip + 24:ip + 40] + data[ip + 8:ip + 24] + data[t + 2:t + 4] + data[t:t + 2]
-    if data[t + 13] & 0x02:
-        seq = int.from_bytes(data[t + 4:t + 8], "big")
-        return prefix + ((seq + 1) & _MASK32).to_bytes(4, "big")
-    return prefix
+    return _syn_key(data, ip, b"".join([data[ip + a:ip + b] for a, b in _PROBE6]), KEY6)
 
 
 def probe_ip6(data: bytes, linktype: int) -> int | None:
@@ -104,8 +150,8 @@ def probe_ip6(data: bytes, linktype: int) -> int | None:
     if version == 4 or len(data) <= ip:
         return None
     if et >= 0:
-        return ip if data[et:et + 2] == _V6_TYPE else None
-    return ip if data[ip] >> 4 == 6 else None
+        return ip if _be16(data, et)[0] == ETHERTYPE_IPV6 else None
+    return ip if data[ip + IP6_VERSION] >> IP6_VERSION_SHIFT == IP6_VERSION_VALUE else None
 
 
 def template_keys6(arr: np.ndarray, ip: int) -> list[bytes | None]:
@@ -121,23 +167,21 @@ def template_keys(arr: np.ndarray, ip: int) -> list[bytes | None]:
     """
     from netprobe.npimport import np
 
-    t = ip + 20
+    t = ip + KEY4.tcp_at
     n = arr.shape[0]
-    out = np.empty((n, 12), dtype=np.uint8)
-    out[:, 0:4] = arr[:, ip + 16:ip + 20]
-    out[:, 4:6] = arr[:, t + 2:t + 4]
-    out[:, 6:8] = arr[:, t:t + 2]
-    seq = ((arr[:, t + 4].astype(np.uint64) << np.uint64(24))
-           | (arr[:, t + 5].astype(np.uint64) << np.uint64(16))
-           | (arr[:, t + 6].astype(np.uint64) << np.uint64(8))
-           | arr[:, t + 7].astype(np.uint64))
-    ack = (seq + np.uint64(1)) & np.uint64(_MASK32)
-    for b in range(4):
-        out[:, 8 + b] = (ack >> np.uint64(24 - 8 * b)) & np.uint64(0xFF)
-    syn = ((arr[:, t + 13] & 0x02) != 0).tolist()
-    ok = ((arr[:, t + 12] >> 4) >= 5).tolist()
+    width = PREFIX + ACK_SIZE
+    out = np.empty((n, width), dtype=np.uint8)
+    col = 0
+    for a, b in _PROBE4:
+        out[:, col:col + b - a] = arr[:, ip + a:ip + b]
+        col += b - a
+    seq = np.ascontiguousarray(arr[:, ip + KEY4.seq_at:ip + KEY4.seq_at + ACK_SIZE])
+    ack = seq.view(f">u{ACK_SIZE}").ravel() + np.uint32(1)  # wraps, as seq + 1 does
+    out[:, PREFIX:] = ack.astype(f">u{ACK_SIZE}").view(np.uint8).reshape(n, ACK_SIZE)
+    syn = ((arr[:, t + TCP_FLAGS] & TCP_SYN) != 0).tolist()
+    ok = ((arr[:, t + TCP_DATAOFS] >> TCP_DATAOFS_SHIFT) >= _MIN_DATAOFS).tolist()
     raw = out.tobytes()
-    return [None if not ok[i] else raw[i * 12:i * 12 + (12 if syn[i] else PREFIX)]
+    return [None if not ok[i] else raw[i * width:i * width + (width if syn[i] else PREFIX)]
             for i in range(n)]
 
 
@@ -149,7 +193,7 @@ def capture_keys(buf: bytes, meta: bytes, linktype: int,
     else Python per packet. None for link types the keys are not read from."""
     if cbatch is not None:
         return cbatch.answer_keys(buf, meta, linktype)
-    n = len(meta) // 16
+    n = len(meta) // META.size
     if n >= NUMPY_BATCH and (large_run or "numpy" in sys.modules):
         from netprobe.npimport import np
 
@@ -161,14 +205,43 @@ def capture_keys(buf: bytes, meta: bytes, linktype: int,
             for _s, _u, off, caplen in META.iter_unpack(meta)]
 
 
+def _col16(np: Any, h: np.ndarray, at: int) -> np.ndarray:
+    """The big-endian 16-bit column at ``at`` of the gathered headers ``h``."""
+    return (h[:, at].astype(np.int64) << 8) | h[:, at + 1]
+
+
+def _flags_ok(np: Any, flags: np.ndarray) -> np.ndarray:
+    """Rows whose TCP flags are not a bare SYN (which answers nothing)."""
+    return ((flags & TCP_BARE) == 0) | ((flags & TCP_BARE_UNLESS) != 0)
+
+
+def _gather(np: Any, h: np.ndarray, base: int, runs: tuple[tuple[int, int], ...],
+            width: int, ok: np.ndarray, with_ack: np.ndarray, ack_at: int) -> list[bytes | None]:
+    """The keys of the rows of ``h`` that are ``ok``: the prefix ``runs``, and the
+    acknowledgement number at ``ack_at`` where ``with_ack``."""
+    n = h.shape[0]
+    size = width + ACK_SIZE
+    key = np.empty((n, size), dtype=np.uint8)
+    col = 0
+    for a, b in runs:
+        key[:, col:col + b - a] = h[:, base + a:base + b]
+        col += b - a
+    key[:, width:] = h[:, base + ack_at:base + ack_at + ACK_SIZE]
+    raw = key.tobytes()
+    flags = ok.tolist()
+    acks = with_ack.tolist()
+    return [None if not flags[i] else raw[i * size:i * size + (size if acks[i] else width)]
+            for i in range(n)]
+
+
 def answer_keys(buf: bytes, meta: np.ndarray, linktype: int) -> list[bytes | None] | None:
     """The strict key of every packet of a capture batch (None where it has none).
 
     ``meta`` is the batch's (n, 4) uint32 matrix of sec, usec, offset, caplen.
     A packet has a key when it is a plain IPv4 TCP segment (no IP options, not
     a fragment, lengths consistent) on a link type of
-    :data:`~netprobe.packet.shape.MATCH_LINKS`, untagged; the key ends with
-    its ACK number when it carries the ACK flag.
+    :data:`~netprobe.packet.shape.MATCH_LINKS`, untagged, and not a bare SYN;
+    the key ends with its ACK number when it carries the ACK flag.
     Returns None for link types it does not read.
     """
     from netprobe.npimport import np
@@ -177,7 +250,7 @@ def answer_keys(buf: bytes, meta: np.ndarray, linktype: int) -> list[bytes | Non
         return None
     base, et, version = MATCH_LINKS[linktype]
     n = meta.shape[0]
-    need = base + 60  # an IPv6 header and a TCP header (IPv4 needs less)
+    need = base + IP6_HEADER + TCP_HEADER  # an IPv6 header and a TCP header (IPv4 needs less)
     a = np.frombuffer(buf, dtype=np.uint8)
     if not len(a):
         return [None] * n
@@ -188,25 +261,20 @@ def answer_keys(buf: bytes, meta: np.ndarray, linktype: int) -> list[bytes | Non
     h = a[idx]
     inside = offs + caplen <= len(a)
     keys6 = (_answer_keys6(np, h, caplen, base, et, inside) if version != 4 else [None] * n)
-    ok = (caplen >= base + 40) & inside & (version != 6)
+    ok = (caplen >= base + IP4_HEADER + TCP_HEADER) & inside & (version != 6)
     if et >= 0:
         ok &= (h[:, et] == _V4_TYPE[0]) & (h[:, et + 1] == _V4_TYPE[1])
-    ok &= (h[:, base] == 0x45) & (h[:, base + 9] == 6)
-    ok &= ((h[:, base + 6] & 0x3F) | h[:, base + 7]) == 0  # not a fragment
-    tl = (h[:, base + 2].astype(np.int64) << 8) | h[:, base + 3]
-    ok &= (tl >= 40) & (base + tl <= caplen)
-    thl = (h[:, base + 32] >> 4).astype(np.int64) * 4
-    ok &= (thl >= 20) & (20 + thl <= tl)
-    t = base + 20
-    key = np.empty((n, 12), dtype=np.uint8)
-    key[:, 0:4] = h[:, base + 12:base + 16]
-    key[:, 4:8] = h[:, t:t + 4]
-    key[:, 8:12] = h[:, t + 8:t + 12]
-    raw = key.tobytes()
-    flags = ok.tolist()
-    acks = ((h[:, t + 13] & 0x10) != 0).tolist()
-    return [keys6[i] if not flags[i] else raw[i * 12:i * 12 + (12 if acks[i] else PREFIX)]
-            for i in range(n)]
+    ok &= (h[:, base + IP4_VERSION] == IP4_FIRST) & (h[:, base + IP4_PROTO] == PROTO_TCP)
+    ok &= (_col16(np, h, base + IP4_FRAG) & IP4_FRAG_MASK) == 0  # not a fragment
+    tl = _col16(np, h, base + IP4_LEN)
+    ok &= (tl >= IP4_HEADER + TCP_HEADER) & (base + tl <= caplen)
+    t = base + KEY4.tcp_at
+    thl = (h[:, t + TCP_DATAOFS] >> TCP_DATAOFS_SHIFT).astype(np.int64) * HEADER_WORD
+    ok &= (thl >= TCP_HEADER) & (IP4_HEADER + thl <= tl)
+    flags = h[:, t + TCP_FLAGS]
+    ok &= _flags_ok(np, flags)
+    keys4 = _gather(np, h, base, _RUNS4, PREFIX, ok, (flags & TCP_ACK) != 0, KEY4.ack_at)
+    return [k if k is not None else keys6[i] for i, k in enumerate(keys4)]
 
 
 def _answer_keys6(np: Any, h: np.ndarray, caplen: np.ndarray, base: int, et: int,
@@ -215,54 +283,68 @@ def _answer_keys6(np: Any, h: np.ndarray, caplen: np.ndarray, base: int, et: int
     that is a plain IPv6 TCP segment (TCP right after the fixed header), else None.
     ``et`` is where the link header's ethertype is (-1: none)."""
     n = h.shape[0]
-    ok = (caplen >= base + 60) & inside
+    ok = (caplen >= base + IP6_HEADER + TCP_HEADER) & inside
     if et >= 0:
         ok &= (h[:, et] == _V6_TYPE[0]) & (h[:, et + 1] == _V6_TYPE[1])
-    ok &= ((h[:, base] >> 4) == 6) & (h[:, base + 6] == 6)
+    ok &= ((h[:, base + IP6_VERSION] >> IP6_VERSION_SHIFT) == IP6_VERSION_VALUE)
+    ok &= h[:, base + IP6_NH] == PROTO_TCP
     if not ok.any():
         return [None] * n
-    plen = (h[:, base + 4].astype(np.int64) << 8) | h[:, base + 5]
-    thl = (h[:, base + 52] >> 4).astype(np.int64) * 4
-    ok &= (plen >= 20) & (base + 40 + plen <= caplen) & (thl >= 20) & (thl <= plen)
-    key = np.empty((n, 40), dtype=np.uint8)
-    key[:, 0:36] = h[:, base + 8:base + 44]
-    key[:, 36:40] = h[:, base + 48:base + 52]
-    raw = key.tobytes()
-    flags = ok.tolist()
-    acks = ((h[:, base + 53] & 0x10) != 0).tolist()
-    return [None if not flags[i] else raw[i * 40:i * 40 + (40 if acks[i] else PREFIX6)]
-            for i in range(n)]
+    plen = _col16(np, h, base + IP6_PLEN)
+    t = base + KEY6.tcp_at
+    thl = (h[:, t + TCP_DATAOFS] >> TCP_DATAOFS_SHIFT).astype(np.int64) * HEADER_WORD
+    ok &= (plen >= TCP_HEADER) & (base + IP6_HEADER + plen <= caplen)
+    ok &= (thl >= TCP_HEADER) & (thl <= plen)
+    flags = h[:, t + TCP_FLAGS]
+    ok &= _flags_ok(np, flags)
+    return _gather(np, h, base, _RUNS6, PREFIX6, ok, (flags & TCP_ACK) != 0, KEY6.ack_at)
+
+
+def _answer_prefix(frame: bytes, base: int, runs: tuple[tuple[int, int], ...],
+                   key: KeyLayout) -> bytes | None:
+    """The key of a plain TCP segment whose IP header starts at ``base`` (checked)."""
+    flags = frame[base + key.tcp_at + TCP_FLAGS]
+    if flags & TCP_BARE and not flags & TCP_BARE_UNLESS:
+        return None  # a bare SYN answers nothing
+    out = frame[base + runs[0][0]:base + runs[0][1]]
+    for a, b in runs[1:]:
+        out += frame[base + a:base + b]
+    if flags & TCP_ACK:
+        return out + frame[base + key.ack_at:base + key.ack_at + ACK_SIZE]
+    return out
 
 
 def answer_key(frame: bytes, linktype: int) -> bytes | None:
     """:func:`answer_keys` for one packet, in plain Python (small batches)."""
     base, et, version = MATCH_LINKS.get(linktype, (-1, -1, 0))
-    if base < 0 or len(frame) < base + 40:
+    if base < 0 or len(frame) < base + IP4_HEADER + TCP_HEADER:
         return None
-    if (et >= 0 and frame[et:et + 2] != _V4_TYPE) or frame[base] >> 4 == 6 or version == 6:
+    if ((et >= 0 and _be16(frame, et)[0] != ETHERTYPE_IPV4) or version == 6
+            or frame[base + IP6_VERSION] >> IP6_VERSION_SHIFT == IP6_VERSION_VALUE):
         return _answer_key6(frame, base, et) if version != 4 else None
-    if frame[base] != 0x45 or frame[base + 9] != 6 or (frame[base + 6] & 0x3F) or frame[base + 7]:
+    if (frame[base + IP4_VERSION] != IP4_FIRST or frame[base + IP4_PROTO] != PROTO_TCP
+            or _be16(frame, base + IP4_FRAG)[0] & IP4_FRAG_MASK):
         return None
-    tl = frame[base + 2] << 8 | frame[base + 3]
-    thl = (frame[base + 32] >> 4) * 4
-    if tl < 40 or base + tl > len(frame) or thl < 20 or 20 + thl > tl:
+    tl = _be16(frame, base + IP4_LEN)[0]
+    thl = (frame[base + KEY4.tcp_at + TCP_DATAOFS] >> TCP_DATAOFS_SHIFT) * HEADER_WORD
+    if (tl < IP4_HEADER + TCP_HEADER or base + tl > len(frame) or thl < TCP_HEADER
+            or IP4_HEADER + thl > tl):
         return None
-    t = base + 20
-    key = frame[base + 12:base + 16] + frame[t:t + 4]
-    return key + frame[t + 8:t + 12] if frame[t + 13] & 0x10 else key
+    return _answer_prefix(frame, base, _RUNS4, KEY4)
 
 
 def _answer_key6(frame: bytes, base: int, et: int) -> bytes | None:
     """:func:`answer_key` of an IPv6 packet (None unless a plain IPv6 TCP segment)."""
-    if len(frame) < base + 60:
+    if len(frame) < base + IP6_HEADER + TCP_HEADER:
         return None
-    if et >= 0 and frame[et:et + 2] != _V6_TYPE:
+    if et >= 0 and _be16(frame, et)[0] != ETHERTYPE_IPV6:
         return None
-    if frame[base] >> 4 != 6 or frame[base + 6] != 6:
+    if (frame[base + IP6_VERSION] >> IP6_VERSION_SHIFT != IP6_VERSION_VALUE
+            or frame[base + IP6_NH] != PROTO_TCP):
         return None
-    plen = frame[base + 4] << 8 | frame[base + 5]
-    thl = (frame[base + 52] >> 4) * 4
-    if plen < 20 or base + 40 + plen > len(frame) or thl < 20 or thl > plen:
+    plen = _be16(frame, base + IP6_PLEN)[0]
+    thl = (frame[base + KEY6.tcp_at + TCP_DATAOFS] >> TCP_DATAOFS_SHIFT) * HEADER_WORD
+    if (plen < TCP_HEADER or base + IP6_HEADER + plen > len(frame) or thl < TCP_HEADER
+            or thl > plen):
         return None
-    key = frame[base + 8:base + 44]
-    return key + frame[base + 48:base + 52] if frame[base + 53] & 0x10 else key
+    return _answer_prefix(frame, base, _RUNS6, KEY6)

@@ -265,6 +265,10 @@ class IP(Layer):
         return self._dissect_table.get(("proto", self._key))
 
     # -- matching -------------------------------------------------------------------------------
+    #: the exact-match key (``netprobe.packet.matchkey``), what ``answers`` compares: the
+    #: answer comes from the probe's destination (its own destination is not checked)
+    match_fields = (("src", "dst"),)
+
     def hashkey(self) -> bytes:
         p = self._payload
         if p is not None and getattr(p, "quotes_packet", False):

@@ -240,6 +240,10 @@ class IPv6(Layer):
             p = p._payload
         return self.dst
 
+    #: the exact-match key (``netprobe.packet.matchkey``), what ``answers`` compares for a
+    #: unicast probe without a Routing header: the addresses, swapped
+    match_fields = (("src", "dst"), ("dst", "src"))
+
     def hashkey(self) -> bytes:
         up, below = self._upper()
         if up is not None and getattr(up, "quotes_packet", False):

@@ -267,6 +267,15 @@ class TCP(Layer):
             self.options = []
 
     # -- matching -----------------------------------------------------------------------------
+    #: the exact-match key (``netprobe.packet.matchkey``), what ``answers`` compares: pairs
+    #: (the answer's field, the probe's field) that are equal: the ports, swapped
+    match_fields = (("sport", "dport"), ("dport", "sport"))
+    #: (probe flag, answer flag, answer field, probe field): a SYN answered with ACK
+    #: is answered with ack = seq + 1
+    match_next = ("S", "A", "ack", "seq")
+    #: (flag, unless flag): a bare SYN answers nothing
+    match_never = ("S", "A")
+
     def hashkey(self) -> bytes:
         return _H.pack(self.sport ^ self.dport)
 
