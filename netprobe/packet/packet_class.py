@@ -19,6 +19,7 @@ still hold their defaults (``UDP()/Disney()`` has the bound ``dport``).
 
 from __future__ import annotations
 
+from types import MemberDescriptorType
 from typing import Any
 
 from netprobe.packet import code_cache
@@ -63,6 +64,11 @@ class PacketMeta(LayerMeta):
             for i, (f, made) in enumerate(zip(desc, cls.fields)):
                 if made is not f and type(made) is type(f):
                     desc[i] = made
+            for f in cls.fields:
+                member = cls.__dict__.get(f.name)
+                if (getattr(f, "names", None) and isinstance(member, MemberDescriptorType)
+                        and not isinstance(f, F.FlagsField)):
+                    setattr(cls, f.name, _NamedValueSlot(f, member))
             ls_defaults = {f.name: f.dflt.default for f in desc
                            if isinstance(f, MultipleTypeField)}
             if ls_defaults:
@@ -81,6 +87,28 @@ class PacketMeta(LayerMeta):
             if own_init is not None:
                 cls.__init__ = own_init
         return cls
+
+
+class _NamedValueSlot:
+    """An enumerated field of an own layer: a name assigned (``pkt.code = "WRITE"``) is
+    stored as its number, as Scapy stores it."""
+
+    __slots__ = ("field", "slot")
+
+    def __init__(self, field: Any, slot: Any) -> None:
+        self.field = field
+        self.slot = slot
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        return self if obj is None else self.slot.__get__(obj, objtype)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        if isinstance(value, str):
+            value = self.field.check(value)
+        self.slot.__set__(obj, value)
+
+    def __delete__(self, obj: Any) -> None:
+        self.slot.__delete__(obj)
 
 
 class DispatchingMeta(PacketMeta):
