@@ -216,6 +216,8 @@ class _ComputedSlot:
         return obj.unset_value(self.field.name) if v is None else v
 
     def __set__(self, obj: Any, value: Any) -> None:
+        if value.__class__ is str and self.field.names:  # p.proto = "udp": stored as 17
+            value = self.field.check(value)
         self.slot.__set__(obj, value)
 
     def __delete__(self, obj: Any) -> None:
@@ -453,7 +455,8 @@ def _namespace(cls: Any, fields: tuple[F.Field, ...]) -> dict[str, Any]:
     g: dict[str, Any] = {
         "_U": _UNSET, "_S_pack": cls._struct.pack, "_S_unpack_from": cls._struct.unpack_from,
         "_mac2b": F._mac_to_bytes, "_ip4": F._ip4_to_bytes, "_ip6": F._ip6_to_bytes,
-        "_ntoa": _ntoa, "_ntop6": F._ip6_text, "_upper": _upper_value, "_bad_kw": _bad_kw,
+        "_ntoa": _ntoa, "_ntop6": F._ip6_text, "_ip4_texts": F.IP4_TEXTS,
+        "_ip6_texts": F.IP6_TEXTS, "_upper": _upper_value, "_bad_kw": _bad_kw,
         "_i2b24": _i2b24, "_b2i24": _b2i24, "_MAC_OK": F._MAC_OK,
         "_names": tuple(f.name for f in fields), "_new": object.__new__, "cls": cls,
         "_UNSET_T": (type(None), _DefaultInt), "_meta_of": _meta_of, "_iand": int.__and__,

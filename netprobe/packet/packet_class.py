@@ -39,7 +39,21 @@ __all__ = ["Packet", "split_layers"]
 
 
 class PacketMeta(LayerMeta):
-    """``LayerMeta`` reading Scapy's ``fields_desc`` (and giving ``name`` a default)."""
+    """``LayerMeta`` reading Scapy's ``fields_desc`` (and giving ``name`` a default).
+
+    ``Packet`` itself stands for every layer in ``isinstance``/``issubclass``, as Scapy's
+    base class does (``isinstance(IP(), Packet)``).
+    """
+
+    def __instancecheck__(cls, obj: Any) -> bool:  # noqa: N805 - a metaclass
+        if cls.__dict__.get("_is_base"):
+            return isinstance(obj, Layer)
+        return type.__instancecheck__(cls, obj)
+
+    def __subclasscheck__(cls, sub: Any) -> bool:  # noqa: N805 - a metaclass
+        if cls.__dict__.get("_is_base"):
+            return isinstance(sub, type) and issubclass(sub, Layer)
+        return type.__subclasscheck__(cls, sub)
 
     def __new__(mcs, name: str, bases: tuple[type, ...], ns: dict[str, Any]) -> PacketMeta:
         if "dispatch_hook" in ns and not issubclass(mcs, DispatchingMeta):
@@ -338,6 +352,7 @@ class Packet(Layer, metaclass=PacketMeta):
 
     __slots__ = ()
     _user_init = False
+    _is_base = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # reached only from a user's own __init__: make the packet as the class's
@@ -507,7 +522,7 @@ def _as_layer(cls: Any) -> type[Layer] | None:
 def _on_stack(lower: Layer, upper: Layer) -> None:
     """Scapy's overloads: a bound field of ``lower`` still at its default takes the value
     ``bind_layers`` gave it, when a user layer is one of the two."""
-    if not (isinstance(upper, Packet) or isinstance(lower, Packet)
+    if not (isinstance(type(upper), PacketMeta) or isinstance(type(lower), PacketMeta)
             or getattr(upper, "overloads_lower", False)):  # BOOTP, VXLAN, HTTP: as Scapy
         return
     values = BUILD_BINDINGS.get((type(lower), type(upper)))
