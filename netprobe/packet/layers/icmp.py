@@ -254,6 +254,10 @@ class ICMP(Layer):
         pend = end
         if t in EXTENSIBLE_TYPES and end - body > 4:
             ext, pend, problem = locate_extension(buf, body, end, self.length, 4, True)
+            if ext is not None:  # held as layers, as Scapy holds it (icmp_ext_layers)
+                from netprobe.packet.layers.icmp_ext_layers import extension_layers
+
+                ext = extension_layers(buf[pend:end])
             self.ext = ext
             if problem:
                 self.note(problem)
@@ -323,6 +327,10 @@ class ICMP(Layer):
         under = self._under
         if under is not None and type(under).__name__ == "IP":
             src = under.src if under.src is not None else under.shown_default("src")
+            if self.ext is not None and self.type in EXTENSIBLE_TYPES:
+                from netprobe.packet.layers.icmp_ext_layers import summary_text
+
+                text += summary_text(self.ext)
             return f"ICMP {src} > {under.dst} {text}"
         return f"ICMP {text}"
 

@@ -207,6 +207,10 @@ def check_extension(name: str, value: Any) -> ICMPExtension | None:
     """Accept an ICMPExtension, one object or a list of objects (wrapped in a structure)."""
     if value is None or isinstance(value, ICMPExtension):
         return value
+    from netprobe.packet.layers.icmp_ext_layers import ICMPExtension_Header
+
+    if isinstance(value, ICMPExtension_Header):  # written as Scapy users write it
+        return value
     if isinstance(value, ICMPExtensionObject):
         return ICMPExtension((value,))
     if isinstance(value, (list, tuple)) and all(isinstance(o, ICMPExtensionObject)
@@ -275,6 +279,8 @@ def attach_extension(payload: bytes, ext: ICMPExtension, length: int | None,
     own trailer); those are not appended twice.
     """
     raw = ext.encode()
+    if length is None and not isinstance(ext, ICMPExtension):
+        length = 0  # given as Scapy's layers (icmp_ext_layers): sent as Scapy sends it
     if length:
         region = length * unit
     elif length == 0:

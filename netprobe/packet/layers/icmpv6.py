@@ -122,6 +122,10 @@ class _ExtensibleError(ICMPv6Error):
                                                        False)
             if problem:
                 self.note(problem)
+            if self.ext is not None:  # held as layers, as Scapy holds it (icmp_ext_layers)
+                from netprobe.packet.layers.icmp_ext_layers import extension_layers
+
+                self.ext = extension_layers(buf[pend:end])
         return off + 8, pend
 
     def summary_part(self) -> str:
