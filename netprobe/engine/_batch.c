@@ -223,19 +223,23 @@ done:
 #define KEY6_PREFIX 36
 #define KEY6_ACK_AT 48
 #define KEY6_SEQ_AT 44
-/* a key's fields: (offset in the answer, offset in the probe, length) from the
- * IP header's start, in key order (netprobe.packet.matchkey.KeyPart) */
+/* the IPv4 key's fields: (offset in the answer, offset in the probe, length)
+ * from the IP header's start, in key order (netprobe.packet.matchkey.KeyPart,
+ * for the probes' keys); the answer's bytes of each key, adjacent fields
+ * joined (KeyLayout.answer_runs) */
 typedef struct { int answer_at, probe_at, size; } key_part_t;
+typedef struct { int at, size; } key_run_t;
 static const key_part_t key4_parts[] = {
     {12, 16, 4},
     {20, 22, 2},
     {22, 20, 2},
 };
-static const key_part_t key6_parts[] = {
-    {8, 24, 16},
-    {24, 8, 16},
-    {40, 42, 2},
-    {42, 40, 2},
+static const key_run_t key4_runs[] = {
+    {12, 4},
+    {20, 4},
+};
+static const key_run_t key6_runs[] = {
+    {8, 36},
 };
 /* end of generated text */
 
@@ -246,49 +250,63 @@ be16(const unsigned char *p)
     return (unsigned)p[0] << 8 | p[1];
 }
 
+/* the big-endian 32-bit word at p, and v written there */
+static inline uint32_t
+be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void
+put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
 #define KEY4_PARTS (sizeof key4_parts / sizeof key4_parts[0])
-#define KEY6_PARTS (sizeof key6_parts / sizeof key6_parts[0])
+#define KEY4_RUNS (sizeof key4_runs / sizeof key4_runs[0])
+#define KEY6_RUNS (sizeof key6_runs / sizeof key6_runs[0])
 
 _Static_assert(KEY_ACK_SIZE == 4, "the key's acknowledgement number is a uint32_t");
 
 /* a probe's strict key into k (its IP header at ip, TCP at ip + tcp_at): the parts read
  * at the probe's offsets, and the sequence number + 1 when it is a SYN; returns the
  * key's length */
-static Py_ssize_t
+static inline __attribute__((always_inline)) Py_ssize_t
 probe_key(const unsigned char *ip, int tcp_at, const key_part_t *parts, size_t nparts,
           int seq_at, unsigned char *k)
 {
     Py_ssize_t size = 0;
+#pragma GCC unroll 8
     for (size_t j = 0; j < nparts; j++) {
         memcpy(k + size, ip + parts[j].probe_at, parts[j].size);
         size += parts[j].size;
     }
     if (ip[tcp_at + TCP_FLAGS] & TCP_SYN) {
-        uint32_t seq = 0;
-        for (int j = 0; j < KEY_ACK_SIZE; j++)
-            seq = seq << 8 | ip[seq_at + j];
-        uint32_t ack = seq + 1;
-        for (int j = KEY_ACK_SIZE - 1; j >= 0; j--, ack >>= 8)
-            k[size + j] = (unsigned char)ack;
+        put_be32(k + size, be32(ip + seq_at) + 1);
         size += KEY_ACK_SIZE;
     }
     return size;
 }
 
 /* an answer's strict key into k (its IP header at ip, its TCP header at tcp, a plain
- * segment): the parts read at the answer's offsets, and the acknowledgement number
+ * segment): the parts read at the answer's offsets (joined in runs), and the acknowledgement number
  * when it carries ACK; 0 for a bare SYN, which answers nothing */
-static Py_ssize_t
-answer_key(const unsigned char *ip, const unsigned char *tcp, const key_part_t *parts,
-           size_t nparts, int ack_at, unsigned char *k)
+static inline __attribute__((always_inline)) Py_ssize_t
+answer_key(const unsigned char *ip, const unsigned char *tcp, const key_run_t *runs,
+           size_t nruns, int ack_at, unsigned char *k)
 {
     unsigned flags = tcp[TCP_FLAGS];
     if ((flags & TCP_BARE) && !(flags & TCP_BARE_UNLESS))
         return 0;
     Py_ssize_t size = 0;
-    for (size_t j = 0; j < nparts; j++) {
-        memcpy(k + size, ip + parts[j].answer_at, parts[j].size);
-        size += parts[j].size;
+#pragma GCC unroll 8
+    for (size_t j = 0; j < nruns; j++) {
+        memcpy(k + size, ip + runs[j].at, runs[j].size);
+        size += runs[j].size;
     }
     if (flags & TCP_ACK) {
         memcpy(k + size, ip + ack_at, KEY_ACK_SIZE);
@@ -422,7 +440,7 @@ answer_keys(PyObject *self, PyObject *args)
                 unsigned thl = (unsigned)(tcp[TCP_DATAOFS] >> TCP_DATAOFS_SHIFT) * HEADER_WORD;
                 if (tl >= IP4_HEADER + TCP_HEADER && base + tl <= caplen && thl >= TCP_HEADER
                     && IP4_HEADER + thl <= tl)
-                    size = answer_key(h, tcp, key4_parts, KEY4_PARTS, KEY4_ACK_AT, k);
+                    size = answer_key(h, tcp, key4_runs, KEY4_RUNS, KEY4_ACK_AT, k);
             } else if (v6 && caplen >= (uint32_t)base + IP6_HEADER + TCP_HEADER
                        && h[IP6_VERSION] >> IP6_VERSION_SHIFT == IP6_VERSION_VALUE
                        && h[IP6_NH] == PROTO_TCP) {
@@ -431,7 +449,7 @@ answer_keys(PyObject *self, PyObject *args)
                 unsigned thl = (unsigned)(tcp[TCP_DATAOFS] >> TCP_DATAOFS_SHIFT) * HEADER_WORD;
                 if (plen >= TCP_HEADER && base + IP6_HEADER + plen <= caplen
                     && thl >= TCP_HEADER && thl <= plen)
-                    size = answer_key(h, tcp, key6_parts, KEY6_PARTS, KEY6_ACK_AT, k);
+                    size = answer_key(h, tcp, key6_runs, KEY6_RUNS, KEY6_ACK_AT, k);
             }
         }
         PyObject *key;

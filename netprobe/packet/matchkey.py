@@ -231,14 +231,18 @@ def c_key_table() -> str:
     (generated text; a test checks the C file holds exactly this)."""
     defines = "".join(f"#define {name} {value:#x}\n" if name in _C_HEX
                       else f"#define {name} {value}\n" for name, value in C_CONSTANTS.items())
-    tables = "".join(
-        f"static const key_part_t key{k.version}_parts[] = {{\n"
-        + "".join(f"    {{{p.answer_at}, {p.probe_at}, {p.size}}},\n" for p in k.parts)
-        + "};\n"
-        for k in (KEY4, KEY6))
+    parts = ("static const key_part_t key4_parts[] = {\n"
+             + "".join(f"    {{{p.answer_at}, {p.probe_at}, {p.size}}},\n" for p in KEY4.parts)
+             + "};\n")
+    runs = "".join(f"static const key_run_t key{k.version}_runs[] = {{\n"
+                   + "".join(f"    {{{at}, {size}}},\n" for at, size in k.answer_runs)
+                   + "};\n" for k in (KEY4, KEY6))
     return (f"{C_MARK}\n{defines}"
-            "/* a key's fields: (offset in the answer, offset in the probe, length) from the\n"
-            " * IP header's start, in key order (netprobe.packet.matchkey.KeyPart) */\n"
+            "/* the IPv4 key's fields: (offset in the answer, offset in the probe, length)\n"
+            " * from the IP header's start, in key order (netprobe.packet.matchkey.KeyPart,\n"
+            " * for the probes' keys); the answer's bytes of each key, adjacent fields\n"
+            " * joined (KeyLayout.answer_runs) */\n"
             "typedef struct { int answer_at, probe_at, size; } key_part_t;\n"
-            f"{tables}"
+            "typedef struct { int at, size; } key_run_t;\n"
+            f"{parts}{runs}"
             f"{C_END}\n")

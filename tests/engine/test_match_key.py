@@ -224,7 +224,7 @@ PY_FRAMES = {"frame", "data", "h", "arr", "a", "row"}
 
 
 def _c_function(source: str, name: str) -> str:
-    m = re.search(rf"^\w[\w ]*\*?\n{name}\(.*?^}}\n", source, re.MULTILINE | re.DOTALL)
+    m = re.search(rf"^static[^\n]*\n{name}\(.*?^}}\n", source, re.MULTILINE | re.DOTALL)
     assert m is not None, name
     return m.group(0)
 
