@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +18,9 @@ from netprobe.errors import (
     UsageError,
 )
 from netprobe.services.plugin_record import Plugin
+
+if TYPE_CHECKING:
+    from netprobe.wire.pcapfile import PcapngWriter, PcapWriter
 
 if TYPE_CHECKING:  # imported when the command runs, not when the CLI starts
     from netprobe.services.packet_show import PacketShow
@@ -257,8 +260,8 @@ class _Writer:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.records: list[Any] = []
-        self.writer: Any = None
+        self.records: list[CaptureRecord] = []
+        self.writer: PcapWriter | PcapngWriter | None = None
         self.ifaces: dict[int, int] = {}
         self.pcapng = path.endswith(".pcapng")
 

@@ -4,6 +4,7 @@
 * ``packetview``: how one packet is shown (a tcpdump-like line, the JSON record);
 * ``cluster``: run independent tasks here, on local processes or on a Dask cluster;
 * ``history``: the database of recorded runs (``--db``): recorder, lock, store, diff;
+* ``json_value``: the types of the JSON records plugins emit (``JSONValue``, ``JSONRecord``);
 * ``plugin_record`` / ``plugin_index``: the plugin contract (``Plugin``, the
   entry-point group ``netprobe.plugins``) and finding installed plugins by it.
 

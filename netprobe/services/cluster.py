@@ -28,9 +28,12 @@ reached or a missing ``distributed`` package raise
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from netprobe.errors import EnvironmentProblem, RuntimeProblem, UsageError
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -71,7 +74,7 @@ def _run_local(func: Callable[[T], R], tasks: Sequence[T], jobs: int,
     else:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([func.__module__])
-    results: list[Any] = [None] * len(tasks)
+    results: dict[int, R] = {}
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
         futures = {pool.submit(func, task): i for i, task in enumerate(tasks)}
         pending = set(futures)
@@ -87,10 +90,10 @@ def _run_local(func: Callable[[T], R], tasks: Sequence[T], jobs: int,
             for fut in pending:
                 fut.cancel()
             raise
-    return results
+    return [results[i] for i in range(len(tasks))]
 
 
-def connect(scheduler: str) -> Any:
+def connect(scheduler: str) -> Client:
     """A ``distributed.Client`` of the cluster at ``scheduler`` (close it when done).
 
     Missing package: EnvironmentProblem; unreachable: RuntimeProblem; a
@@ -132,13 +135,13 @@ def _run_dask(func: Callable[[T], R], tasks: Sequence[T], scheduler: str,
         # pure=False: two equal tasks are still two pieces of work
         futures = client.map(func, list(tasks), pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
-        results: list[Any] = [None] * len(tasks)
+        results: dict[int, R] = {}
         for fut in as_completed(futures, loop=client.loop):
             i = index[fut.key]
             results[i] = fut.result()
             if on_done is not None:
                 on_done(i, results[i])
-        return results
+        return [results[i] for i in range(len(tasks))]
     except (OSError, TimeoutError) as exc:
         raise RuntimeProblem(f"the Dask cluster at {scheduler} failed: {_reason(exc)}") from exc
     finally:

@@ -25,15 +25,17 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Literal, NamedTuple
 
 from netprobe.errors import RuntimeProblem
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
+
+    from netprobe.services.json_value import JSONValue
+    from netprobe.services.root_settings import RootSettings
 
 PROGRESS_DELAY = 1.0
 """Seconds of work before a progress bar appears; quick jobs never flash one."""
@@ -49,7 +51,7 @@ _IP_TYPES = (
 )
 
 
-def _json_default(value: Any) -> Any:
+def _json_default(value: object) -> JSONValue:
     """Turn the few non-JSON types findings commonly hold into JSON values."""
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).hex()
@@ -75,13 +77,15 @@ _ENCODER = json.JSONEncoder(
 )
 
 
-def json_line(obj: Mapping[str, Any]) -> str:
-    """One finding as a compact JSON text line (with the trailing newline)."""
+def json_line(obj: Mapping[str, object]) -> str:
+    """One finding as a compact JSON text line (with the trailing newline).
+
+    Values are JSON, or one of the few types :func:`_json_default` turns into JSON.
+    """
     return _ENCODER.encode(obj) + "\n"
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """A table column: ``key`` names the JSON field, ``header`` the terminal heading."""
 
     key: str
@@ -187,8 +191,8 @@ class Output:
         self._progress: list[ProgressReporter] = []
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Output:
-        """Build from the root ``Settings`` (anything with ``json`` and ``color``)."""
+    def from_settings(cls, settings: RootSettings) -> Output:
+        """Build from the root ``Settings`` (``json`` and ``color``)."""
         return cls(json=bool(settings.json), color=bool(getattr(settings, "color", False)))
 
     @classmethod
@@ -233,7 +237,7 @@ class Output:
             )
         return self._console
 
-    def emit(self, obj: Mapping[str, Any]) -> None:
+    def emit(self, obj: Mapping[str, object]) -> None:
         """Write one finding.
 
         JSON mode: one JSON Lines object, keys in the given order. Terminal
@@ -252,7 +256,7 @@ class Output:
     def table(
         self,
         columns: Sequence[str | Column],
-        rows: Iterable[Sequence[Any]],
+        rows: Iterable[Sequence[object]],
         *,
         title: str | None = None,
         kind: str | None = None,
@@ -269,7 +273,7 @@ class Output:
             for row in rows:
                 if len(row) != len(keys):
                     raise ValueError(f"row has {len(row)} values for {len(keys)} columns")
-                obj: dict[str, Any] = {"kind": kind} if kind is not None else {}
+                obj: dict[str, object] = {"kind": kind} if kind is not None else {}
                 obj.update(zip(keys, row))
                 self.emit(obj)
             return
@@ -373,7 +377,7 @@ def _isatty(stream: IO[str]) -> bool:
         return False
 
 
-def _plain(value: Any) -> str:
+def _plain(value: object) -> str:
     """A value for ``key=value`` text: strings bare unless they hold spaces."""
     if value is None:
         return "-"

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.packet.layer import Layer
+
+if TYPE_CHECKING:
+    from netprobe.engine.results import Result
+    from netprobe.services.json_value import JSONRecord
 
 _NET = ("IP", "IPv6")
 _PORTS = ("TCP", "UDP")
@@ -34,26 +38,26 @@ def _seconds(ts: str | float | None) -> float | None:
 
 
 def packet_record(n: int, ts: str | float | None, wirelen: int, caplen: int, linktype: int,
-                  pkt: Layer) -> dict[str, Any]:
+                  pkt: Layer) -> JSONRecord:
     """The JSON object for one packet (``ts``: seconds, as a number or its text)."""
     return {"type": "packet", "n": n, "ts": _seconds(ts), "len": wirelen, "caplen": caplen,
             "linktype": linktype, "layers": pkt.to_dicts(), "errors": pkt.errors}
 
 
 def packet_fields(data: bytes, linktype: int, ts: float | None, with_hex: bool = True,
-                  layer: Layer | None = None) -> dict[str, Any]:
+                  layer: Layer | None = None) -> JSONRecord:
     """One packet inside a probe record: a packet record without ``type`` and ``n``."""
     from netprobe.packet.dissect import dissect
 
     pkt = layer if layer is not None else dissect(data, linktype)
-    rec: dict[str, Any] = {"ts": _seconds(ts), "len": len(data), "caplen": len(data),
+    rec: JSONRecord = {"ts": _seconds(ts), "len": len(data), "caplen": len(data),
                            "linktype": linktype, "layers": pkt.to_dicts(), "errors": pkt.errors}
     if with_hex:
         rec["hex"] = data.hex()
     return rec
 
 
-def probe_record(n: int | None, result: Any, with_hex: bool = True) -> dict[str, Any]:
+def probe_record(n: int | None, result: Result, with_hex: bool = True) -> JSONRecord:
     """``{"type": "probe", "n", "sent", "answer", "rtt_ms", "sends"}`` for one engine
     result (``sent``/``answer``: :func:`packet_fields`; ``answer`` null when none came)."""
     rtt = result.rtt

@@ -29,8 +29,10 @@ commands).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
+
+from netprobe.services.json_value import JSONRecord, JSONValue
 
 if TYPE_CHECKING:
     import click
@@ -43,7 +45,7 @@ __all__ = ["PLUGIN_GROUP", "Plugin", "Render", "Report", "deferred"]
 PLUGIN_GROUP = "netprobe.plugins"
 """Entry-point group under which subcommands register their :class:`Plugin` record."""
 
-Record = dict[str, Any]
+Record = JSONRecord
 """One JSON Lines record (a finding, a summary), keys in the order they are printed."""
 
 
@@ -55,7 +57,7 @@ class Report(Protocol):
     from a file, and both print the same records.
     """
 
-    def __call__(self, saved: SavedRun, overrides: Mapping[str, Any], /) -> Iterable[Record]:
+    def __call__(self, saved: SavedRun, overrides: Mapping[str, JSONValue], /) -> Iterable[Record]:
         """The records of ``saved``, interpreted with ``overrides`` (e.g. ``timeout``)."""
         ...
 
@@ -106,16 +108,16 @@ class _Deferred:
         if not sep or not module or not name:
             raise ValueError(f"deferred({target!r}): give 'module:function'")
         self.target = target
-        self._function: Any = None
+        self._function: Callable[..., object] | None = None
 
-    def resolve(self) -> Any:
+    def resolve(self) -> Callable[..., object]:
         """Import the module and return the function (once)."""
         if self._function is None:
             module, _, name = self.target.partition(":")
             self._function = getattr(importlib.import_module(module), name)
         return self._function
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: object, **kwargs: object) -> object:
         return self.resolve()(*args, **kwargs)
 
     def __repr__(self) -> str:

@@ -22,13 +22,15 @@ import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from netprobe.engine.results import Result, Tag
 from netprobe.engine.runfile import SavedRun
 from netprobe.plugins.arpscan.plan import PROBE_OPTION
 
 if TYPE_CHECKING:
+    from netprobe.packet.layer import Layer
+    from netprobe.services.json_value import JSONRecord, JSONValue
     from netprobe.services.output import Output
 
 #: ``Result.tag``: which phase a result belongs to
@@ -63,7 +65,7 @@ class Neighbour:
     flags: list[str] = field(default_factory=list)
 
 
-def _layer(pkt: Any, name: str) -> Any:
+def _layer(pkt: Layer | None, name: str) -> Layer | None:
     return pkt.getlayer(name) if pkt is not None else None
 
 
@@ -190,7 +192,7 @@ def flag_duplicates(hosts: Sequence[Neighbour]) -> None:
             n.flags.append(PROXY)
 
 
-def host_record(n: Neighbour, vendor: str) -> dict[str, Any]:
+def host_record(n: Neighbour, vendor: str) -> JSONRecord:
     """The JSON Lines record of one host."""
     return {"type": "host", "host": n.ip, "state": "up", "reason": "arp-response",
             "mac": n.mac, "vendor": vendor,
@@ -198,8 +200,8 @@ def host_record(n: Neighbour, vendor: str) -> dict[str, Any]:
             "flags": list(n.flags)}
 
 
-def summary_record(hosts: Sequence[Neighbour], options: Mapping[str, Any],
-                   counters: Mapping[str, Any]) -> dict[str, Any]:
+def summary_record(hosts: Sequence[Neighbour], options: Mapping[str, JSONValue],
+                   counters: Mapping[str, JSONValue]) -> JSONRecord:
     """The closing record: what was swept, what answered, what the engine did."""
     conflicts = sorted({n.ip for n in hosts if CONFLICT in n.flags})
     proxies = sorted({n.mac for n in hosts if PROXY in n.flags})
@@ -213,7 +215,8 @@ def summary_record(hosts: Sequence[Neighbour], options: Mapping[str, Any],
             "elapsed_s": round(float(elapsed), 3)}
 
 
-def report(saved: SavedRun, overrides: Mapping[str, Any] | None = None) -> Iterator[dict]:
+def report(saved: SavedRun, overrides: Mapping[str, JSONValue] | None = None
+           ) -> Iterator[JSONRecord]:
     """The run's JSON Lines records: one per host, then the summary.
 
     Vendors come from the names saved with the run (the registry at the time
@@ -234,13 +237,13 @@ def report(saved: SavedRun, overrides: Mapping[str, Any] | None = None) -> Itera
     yield summary_record(hosts, options, saved.counters)
 
 
-def render(records: Sequence[Mapping[str, Any]], output: Output) -> None:
+def render(records: Sequence[Mapping[str, JSONValue]], output: Output) -> None:
     """The terminal table of saved records (``netprobe interpret`` calls this)."""
     from netprobe.plugins.arpscan.render import show
 
     show(output, records, None)
 
 
-def has_conflict(records: Iterable[Mapping[str, Any]]) -> bool:
+def has_conflict(records: Iterable[Mapping[str, JSONValue]]) -> bool:
     """True when a host record is flagged ``conflict`` (for --fail-on-conflict)."""
     return any(r.get("type") == "host" and CONFLICT in r.get("flags", ()) for r in records)

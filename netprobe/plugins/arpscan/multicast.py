@@ -28,10 +28,14 @@ from __future__ import annotations
 import select
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.engine.results import Counters, Result
 from netprobe.plugins.arpscan.interpret import TAG_MULTICAST, answers_all_nodes, resolver_of
+
+if TYPE_CHECKING:
+    from netprobe.wire.capture import Capture
+    from netprobe.wire.scope import Scope
 
 #: only ICMPv6 can answer (echo replies and parameter problems) or resolve us
 CAPTURE_FILTER = "icmp6"
@@ -54,7 +58,7 @@ class _Listening:
         """MACs that resolved our address and have not answered since."""
         return self.resolvers - self.answered
 
-    def drain(self, cap: Any, last_sent: list[float], sends: int, counters: Counters) -> None:
+    def drain(self, cap: Capture, last_sent: list[float], sends: int, counters: Counters) -> None:
         for _ in range(64):  # bounded, like the engine's drain
             batch = cap.read_batch(256)
             if not batch:
@@ -78,7 +82,7 @@ class _Listening:
 
 
 def discover(iface: str, probes: Sequence[bytes], *, tries: int, interval: float,
-             wait: float, scope: Any, counters: Counters, ours: set[str] | None = None,
+             wait: float, scope: Scope, counters: Counters, ours: set[str] | None = None,
              helpers: Sequence[bytes] = ()) -> list[Result]:
     """Send ``probes`` ``tries`` times, ``interval`` seconds apart, and keep listening
     ``wait`` seconds after the last; return one Result per answer.

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.errors import EnvironmentProblem, UsageError
+
+if TYPE_CHECKING:
+    from netprobe.wire.iface import Gateway, Interface
 
 #: more addresses than a /16 need --force
 LIMIT = 1 << 16
@@ -132,8 +135,8 @@ def check_size(blocks: Sequence[Block], force: bool) -> int:
 
 
 # -- the interface ------------------------------------------------------------------------------
-def choose_interface(requested: str | None, interfaces: Sequence[Any],
-                     gateways: dict[int, Any], family: int) -> Any:
+def choose_interface(requested: str | None, interfaces: Sequence[Interface],
+                     gateways: Mapping[int, Gateway], family: int) -> Interface:
     """The interface to sweep (a ``wire.iface.Interface``).
 
     ``requested`` when given (UsageError if there is none of that name); else
@@ -159,7 +162,7 @@ def choose_interface(requested: str | None, interfaces: Sequence[Any],
     raise UsageError(f"no default route and several interfaces ({names}): choose one with -I")
 
 
-def check_interface(iface: Any) -> Any:
+def check_interface(iface: Interface) -> Interface:
     """``iface`` if it can carry ARP / neighbour discovery, else UsageError."""
     if iface.is_loopback:
         raise UsageError(f"{iface.name} is the loopback interface: it has no neighbours")
@@ -171,7 +174,7 @@ def check_interface(iface: Any) -> Any:
     return iface
 
 
-def interface_networks(iface: Any, version: int) -> list[ipaddress.IPv4Interface
+def interface_networks(iface: Interface, version: int) -> list[ipaddress.IPv4Interface
                                                        | ipaddress.IPv6Interface]:
     """The interface's addresses of one family with their prefixes."""
     out = []
@@ -181,7 +184,7 @@ def interface_networks(iface: Any, version: int) -> list[ipaddress.IPv4Interface
     return out
 
 
-def local_blocks(iface: Any) -> list[Block]:
+def local_blocks(iface: Interface) -> list[Block]:
     """Each IPv4 network of the interface as a block (point-to-point /32s have none).
 
     UsageError when the interface has no IPv4 address: ARP needs one to send from.

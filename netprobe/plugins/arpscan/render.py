@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.services.output import Output
 
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONValue
 
-def header(options: Mapping[str, Any]) -> str:
+
+def header(options: Mapping[str, JSONValue]) -> str:
     """``Interface: eth0, MAC: …, IPv4: …, IPv6: …`` and what is swept."""
     parts = [f"Interface: {options.get('iface')}", f"MAC: {options.get('mac')}"]
     ipv4 = [a.split("/")[0] for a in options.get("ipv4", [])]
@@ -26,7 +29,7 @@ def header(options: Mapping[str, Any]) -> str:
     return ", ".join(parts) + "\nSweeping " + " and ".join(what)
 
 
-def summary_line(summary: Mapping[str, Any]) -> str:
+def summary_line(summary: Mapping[str, JSONValue]) -> str:
     """``253 addresses swept in 0.36 s (745 probes, 492 retries): 7 responded, …``."""
     swept = f"{summary['scanned']} addresses"
     if summary.get("multicast"):
@@ -41,8 +44,8 @@ def summary_line(summary: Mapping[str, Any]) -> str:
     return text
 
 
-def show(output: Output, records: Sequence[Mapping[str, Any]],
-         options: Mapping[str, Any] | None) -> None:
+def show(output: Output, records: Sequence[Mapping[str, JSONValue]],
+         options: Mapping[str, JSONValue] | None) -> None:
     """Write the records: JSON Lines, or the header, the host table and the summary.
 
     Without ``options`` (a saved run shown again) the header names the interface only.
@@ -59,7 +62,7 @@ def show(output: Output, records: Sequence[Mapping[str, Any]],
     output.line(summary_line(summary))
 
 
-def host_lines(hosts: Sequence[Mapping[str, Any]]) -> list[str]:
+def host_lines(hosts: Sequence[Mapping[str, JSONValue]]) -> list[str]:
     """Aligned lines as arp-scan prints them: IP, MAC, RTT, vendor, then any flags.
 
     Plain text rather than a rich table: vendor names are long, and a table

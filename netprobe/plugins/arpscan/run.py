@@ -15,21 +15,23 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import fields
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.engine.results import Counters, Result, Tag
 from netprobe.plugins.arpscan import plan
 from netprobe.plugins.arpscan.interpret import TAG_ARP, TAG_NS, sighting
 from netprobe.plugins.arpscan.sweep import Pacing, Sweep
 
+if TYPE_CHECKING:
+    from netprobe.wire.scope import Scope
+
 
 def add_counters(total: Counters, part: Counters) -> None:
     """Add one phase's counters to the run's (times add up too)."""
-    for f in fields(Counters):
-        if f.name in ("stray", "first_send", "last_send"):
+    for name, value in vars(part).items():
+        if name in ("stray", "first_send", "last_send"):
             continue
-        setattr(total, f.name, getattr(total, f.name) + getattr(part, f.name))
+        setattr(total, name, getattr(total, name) + value)
     if part.sent:
         if not total.first_send:
             total.first_send = part.first_send
@@ -37,7 +39,7 @@ def add_counters(total: Counters, part: Counters) -> None:
 
 
 def _engine_phase(frames: Iterable[bytes], sweep: Sweep, pacing: Pacing, capture_filter: str,
-                  scope: Any, tag: Tag, progress: Callable[[Counters], None] | None,
+                  scope: Scope, tag: Tag, progress: Callable[[Counters], None] | None,
                   total: Counters) -> Iterator[Result]:
     from netprobe.engine.api import run
 
@@ -55,7 +57,7 @@ def _engine_phase(frames: Iterable[bytes], sweep: Sweep, pacing: Pacing, capture
         add_counters(total, counters)
 
 
-def execute(sweep: Sweep, pacing: Pacing, *, scope: Any, link_scope: Any,
+def execute(sweep: Sweep, pacing: Pacing, *, scope: Scope, link_scope: Scope,
             progress: Callable[[Counters], None] | None = None) -> tuple[list[Result], Counters]:
     """Run every phase of the sweep; return all results and the summed counters."""
     total = Counters()
@@ -77,7 +79,7 @@ def execute(sweep: Sweep, pacing: Pacing, *, scope: Any, link_scope: Any,
     return results, total
 
 
-def _all_nodes(sweep: Sweep, pacing: Pacing, scope: Any, link_scope: Any,
+def _all_nodes(sweep: Sweep, pacing: Pacing, scope: Scope, link_scope: Scope,
                progress: Callable[[Counters], None] | None, total: Counters) -> list[Result]:
     import random
 

@@ -6,10 +6,15 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.errors import UsageError
 from netprobe.plugins.arpscan import plan
+
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONRecord
+    from netprobe.services.root_settings import RootSettings
+    from netprobe.wire.scope import Scope
 
 
 @dataclass
@@ -35,7 +40,7 @@ class Sweep:
         return (sum(sum(1 for _ in b.hosts(skip4)) for b in self.arp_blocks)
                 + sum(sum(1 for _ in b.hosts(skip6)) for b in self.ns_blocks))
 
-    def options(self) -> dict[str, Any]:
+    def options(self) -> JSONRecord:
         """The run's description, saved with it and shown in the summary."""
         return {"iface": self.iface, "mac": self.mac,
                 "ipv4": [str(a) for a in self.ipv4], "ipv6": [str(a) for a in self.ipv6],
@@ -66,7 +71,7 @@ def families(blocks: Sequence[plan.Block], want4: bool, want6: bool) -> set[int]
     return asked
 
 
-def check_scope(scope: Any, sweep: Sweep) -> None:
+def check_scope(scope: Scope, sweep: Sweep) -> None:
     """Refuse (ScopeError, exit 2) targets outside the scope, before sending anything.
 
     The all-nodes probes reach every host of the link: the networks of the
@@ -87,16 +92,16 @@ def check_scope(scope: Any, sweep: Sweep) -> None:
                                  f"{scope.refusal(str(end))}")
 
 
-def link_scope(scope: Any) -> Any:
+def link_scope(scope: Scope) -> Scope:
     """The scope plus the link-local groups neighbour discovery is sent to."""
     from netprobe.wire.scope import Scope
 
     return Scope([*scope.user_networks, *plan.link_scope_networks()], origin=scope.origin)
 
 
-def prepare_sweep(settings: Any, targets: Sequence[str], *, iface: str | None, localnet: bool,
-                  want4: bool, want6: bool, rate: float, timeout: float, retry: int,
-                  force: bool) -> tuple[Sweep, Pacing, Any, Any]:
+def prepare_sweep(settings: RootSettings, targets: Sequence[str], *, iface: str | None,
+                  localnet: bool, want4: bool, want6: bool, rate: float, timeout: float, retry: int,
+                  force: bool) -> tuple[Sweep, Pacing, Scope, Scope]:
     """Check everything and return (sweep, pacing, scope, scope with the link groups)."""
     from netprobe.wire import iface as iface_mod
     from netprobe.wire import privileges

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.errors import UsageError
 from netprobe.plugins.craft.plan import Crafted
+
+if TYPE_CHECKING:
+    from netprobe.wire.pcapfile.capture_writer import CaptureWriter
 
 
 def write_capture(path: str, crafted: list[Crafted]) -> None:
@@ -30,7 +33,7 @@ def write_capture(path: str, crafted: list[Crafted]) -> None:
     if not pcapng and len(linktypes) > 1:
         raise UsageError(f"{path}: the packets have several link types "
                          f"({', '.join(map(str, linktypes))}); write a .pcapng file instead")
-    writer: Any
+    writer: CaptureWriter
     ifaces: dict[int, int] = {}
     if pcapng:
         writer = PcapngWriter(path)

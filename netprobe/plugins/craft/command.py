@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 import click
 
 from netprobe.cli_types import AliasedOption, Duration, Suggest
 from netprobe.errors import UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from netprobe.engine.results import Result
+    from netprobe.plugins.craft.edit import Edits
+    from netprobe.plugins.craft.plan import Crafted, SendPlan
+    from netprobe.plugins.craft.source import Source
+    from netprobe.services.output import Output
+    from netprobe.wire.scope import Scope
 
 
 def _layer_names() -> tuple[str, ...]:
@@ -19,6 +29,18 @@ def _layer_names() -> tuple[str, ...]:
 
 
 #: options that only mean something when packets are sent
+class SendOptions(TypedDict):
+    """The options of ``--send`` and ``--sr``, as given (None: not given)."""
+
+    count: int | None
+    interval: float | None
+    rate: float | None
+    iface: str | None
+    timeout: float | None
+    retry: int | None
+    save: str | None
+
+
 _SENDING = ("count", "interval", "rate", "iface")
 _MATCHING = ("timeout", "retry", "save")
 
@@ -126,8 +148,8 @@ def command(ctx: click.Context, expression: str | None, from_file: str | None,
     from netprobe.services.output import Output
     from netprobe.wire.route import install_source_hook
 
-    given = {"count": count, "interval": interval, "rate": rate, "iface": iface,
-             "timeout": timeout, "retry": retry, "save": save}
+    given: SendOptions = {"count": count, "interval": interval, "rate": rate, "iface": iface,
+                          "timeout": timeout, "retry": retry, "save": save}
     _check_combinations(expression, from_file, from_hex, linktype, action, given)
     edits = _edits(sets, dels, flags, badsum)
     install_source_hook()
@@ -138,7 +160,7 @@ def command(ctx: click.Context, expression: str | None, from_file: str | None,
         output.json = False  # --hex / --show asked for that form, also on a pipe
 
     if from_file is not None:
-        sources: Any = source.from_capture(from_file)
+        sources: Iterable[Source] = source.from_capture(from_file)
     elif from_hex:
         sources = source.from_hex(from_hex, linktype)
     else:
@@ -168,7 +190,7 @@ def command(ctx: click.Context, expression: str | None, from_file: str | None,
 
 def _check_combinations(expression: str | None, from_file: str | None,
                         from_hex: tuple[str, ...], linktype: int | None, action: str | None,
-                        given: dict[str, Any]) -> None:
+                        given: SendOptions) -> None:
     """Refuse option combinations that cannot mean anything, before any work."""
     inputs = [x for x, on in (("EXPRESSION", expression is not None),
                               ("--from", from_file is not None),
@@ -192,7 +214,7 @@ def _check_combinations(expression: str | None, from_file: str | None,
 
 
 def _edits(sets: tuple[str, ...], dels: tuple[str, ...], flags: str | None,
-           badsum: bool) -> Any:
+           badsum: bool) -> Edits:
     from netprobe.plugins.craft.edit import Edits, flags_change, parse_del, parse_set
 
     changes = [parse_set(s) for s in sets]
@@ -214,13 +236,13 @@ def _check_writable(path: str) -> None:
         raise RuntimeProblem(f"cannot write {path}: directory {folder} is not writable")
 
 
-def _scope(ctx: click.Context) -> Any:
+def _scope(ctx: click.Context) -> Scope | None:
     """The root command's scope (--scope FILE or NETPROBE_SCOPE), when run from the CLI."""
     settings = ctx.find_root().obj
     return getattr(settings, "scope", None)
 
 
-def _print_packets(output: Any, crafted: list[Any], mode: str | None) -> None:
+def _print_packets(output: Output, crafted: list[Crafted], mode: str | None) -> None:
     from netprobe.packet import dissect_as
     from netprobe.plugins.craft.render import packet_line
     from netprobe.services.packetview import packet_record
@@ -244,8 +266,8 @@ def _print_packets(output: Any, crafted: list[Any], mode: str | None) -> None:
             output.line(packet_line(n, built, len(data), (c.frag, c.frags)))
 
 
-def _send(ctx: click.Context, output: Any, crafted: list[Any], send_plan: Any,
-          given: dict[str, Any], mode: str | None) -> None:
+def _send(ctx: click.Context, output: Output, crafted: list[Crafted], send_plan: SendPlan,
+          given: SendOptions, mode: str | None) -> None:
     """--send: send, then print the packets and how many went out."""
     from netprobe.plugins.craft.render import plural
     from netprobe.plugins.craft.run import Pacing, send_packets
@@ -262,8 +284,8 @@ def _send(ctx: click.Context, output: Any, crafted: list[Any], send_plan: Any,
         output.warn(f"the kernel refused {total - accepted} of {total} packets")
 
 
-def _send_receive(ctx: click.Context, output: Any, crafted: list[Any], send_plan: Any,
-                  given: dict[str, Any], save: str | None) -> None:
+def _send_receive(ctx: click.Context, output: Output, crafted: list[Crafted],
+                  send_plan: SendPlan, given: SendOptions, save: str | None) -> None:
     from netprobe.engine.runfile import save_run
     from netprobe.plugins.craft.interpret import (
         DEFAULT_OPTIONS,
@@ -277,7 +299,7 @@ def _send_receive(ctx: click.Context, output: Any, crafted: list[Any], send_plan
     options = dict(DEFAULT_OPTIONS)
     pacing = Pacing(given["count"] or 1, given["interval"], given["rate"])
 
-    def show(result: Any) -> None:
+    def show(result: Result) -> None:
         if not is_shown(result):
             return
         record = probe_record(result, options)

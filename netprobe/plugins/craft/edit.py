@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from netprobe.errors import UsageError
 from netprobe.packet.layer import Layer
@@ -40,7 +39,7 @@ class FieldChange:
 
     layer: str
     field: str
-    value: Any
+    value: object  # as the layer's parser read it: a literal, a list, a range
     spec: str
 
 

@@ -8,32 +8,37 @@ interpret RUN.pcapng`` prints from a saved run exactly what the live run printed
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.engine.results import Result
 from netprobe.engine.runfile import SavedRun
 from netprobe.plugins.craft.render import render
 
+if TYPE_CHECKING:
+    from netprobe.packet.layer import Layer
+    from netprobe.services.json_value import JSONRecord, JSONValue
+
 __all__ = ["DEFAULT_OPTIONS", "probe_record", "render", "report", "summary_record"]
 
 #: interpretation options and their defaults
-DEFAULT_OPTIONS: dict[str, Any] = {"hex": True}
+DEFAULT_OPTIONS: JSONRecord = {"hex": True}
 
 
-def options_of(saved: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+def options_of(saved: Mapping[str, JSONValue], overrides: Mapping[str, JSONValue] | None
+               ) -> JSONRecord:
     """The saved options with ``overrides`` on top (unknown keys are kept, harmless)."""
     return {**DEFAULT_OPTIONS, **dict(saved), **dict(overrides or {})}
 
 
 def packet_dict(data: bytes, linktype: int, ts: float | None, with_hex: bool,
-                layer: Any = None) -> dict[str, Any]:
+                layer: Layer | None = None) -> JSONRecord:
     """One packet of a probe record: like ``netprobe read``'s records, without ``n``."""
     from netprobe.services.packetview import packet_fields
 
     return packet_fields(data, linktype, ts, with_hex, layer)
 
 
-def tag_of(result: Result) -> dict[str, Any]:
+def tag_of(result: Result) -> JSONRecord:
     """The result's tag details (probe number, fragment place), or none."""
     return {} if result.tag is None else dict(result.tag.details)
 
@@ -43,7 +48,7 @@ def is_shown(result: Result) -> bool:
     return not tag_of(result).get("frag")
 
 
-def probe_record(result: Result, options: Mapping[str, Any]) -> dict[str, Any]:
+def probe_record(result: Result, options: Mapping[str, JSONValue]) -> JSONRecord:
     """``{"type": "probe", "n", "sent", "answer", "rtt_ms", "sends"}`` for one probe.
 
     A probe sent as fragments shows its first fragment (the one its answer is
@@ -58,7 +63,7 @@ def probe_record(result: Result, options: Mapping[str, Any]) -> dict[str, Any]:
     return rec
 
 
-def summary_record(results: Iterable[Result], counters: Mapping[str, Any]) -> dict[str, Any]:
+def summary_record(results: Iterable[Result], counters: Mapping[str, JSONValue]) -> JSONRecord:
     """``{"type": "summary", ...}``: probes, answered, unanswered, packets sent, time."""
     shown = [r for r in results if is_shown(r)]
     answered = sum(r.answer_bytes is not None for r in shown)
@@ -69,7 +74,7 @@ def summary_record(results: Iterable[Result], counters: Mapping[str, Any]) -> di
             "elapsed_s": None if elapsed is None else round(float(elapsed), 3)}
 
 
-def report(saved: SavedRun, overrides: dict) -> Iterator[dict]:
+def report(saved: SavedRun, overrides: Mapping[str, JSONValue] | None) -> Iterator[JSONRecord]:
     """The JSON Lines records of a ``craft --sr`` run, live or read back from ``--save``."""
     options = options_of(saved.options, overrides)
     for result in saved.results:

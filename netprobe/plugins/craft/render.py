@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from netprobe.packet.layer import Layer
 from netprobe.services.packetview import packet_text
 
 if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONValue
     from netprobe.services.output import Output
 
 
@@ -24,7 +25,7 @@ def packet_line(n: int, packet: Layer, length: int, frag: tuple[int, int] | None
     return line
 
 
-def _packet_text(packet: Mapping[str, Any]) -> str:
+def _packet_text(packet: Mapping[str, JSONValue]) -> str:
     """A packet of a probe record as one line: dissected again from its hex when the
     record has it, else the names of its layers."""
     data = packet.get("hex")
@@ -38,7 +39,7 @@ def _packet_text(packet: Mapping[str, Any]) -> str:
     return " / ".join(str(x.get("layer")) for x in packet.get("layers") or ())
 
 
-def record_line(record: Mapping[str, Any]) -> str:
+def record_line(record: Mapping[str, JSONValue]) -> str:
     """A probe record as ``n probe ==> answer (rtt ms)``, or ``==> no answer``."""
     n = record.get("n")
     sent = _packet_text(record["sent"])
@@ -55,7 +56,7 @@ def record_line(record: Mapping[str, Any]) -> str:
     return text + (f"  ({rtt:.3f} ms)" if isinstance(rtt, (int, float)) else "")
 
 
-def render(records: Iterable[Mapping[str, Any]], output: Output) -> None:
+def render(records: Iterable[Mapping[str, JSONValue]], output: Output) -> None:
     """Print ``craft --sr`` records as text lines (the live run's terminal form)."""
     for record in records:
         if record.get("type") == "summary":
@@ -64,7 +65,7 @@ def render(records: Iterable[Mapping[str, Any]], output: Output) -> None:
             output.line(record_line(record))
 
 
-def summary_line(summary: Mapping[str, Any]) -> str:
+def summary_line(summary: Mapping[str, JSONValue]) -> str:
     """The summary record as one sentence."""
     elapsed = summary.get("elapsed_s")
     took = f" in {elapsed:.3f} s" if isinstance(elapsed, (int, float)) else ""

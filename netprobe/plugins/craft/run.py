@@ -12,10 +12,17 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.engine.results import Counters, Result, Tag
 from netprobe.plugins.craft.plan import Crafted, SendPlan
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from netprobe.packet.layer import Layer
+    from netprobe.services.json_value import JSONRecord
+    from netprobe.wire.scope import Scope
 
 
 @dataclass
@@ -37,7 +44,7 @@ class Pacing:
 
 
 def send_packets(plan: SendPlan, pacing: Pacing, *, iface: str | None,
-                 scope: Any = None) -> int:
+                 scope: Scope | None = None) -> int:
     """Send every packet ``pacing.count`` times; return how many the kernel accepted.
 
     Without pacing, each round goes out as one batch (``api.send``/``sendp``).
@@ -52,7 +59,7 @@ def send_packets(plan: SendPlan, pacing: Pacing, *, iface: str | None,
         return send(plan.packets, iface=iface, count=pacing.count, scope=scope)
     # bytes built once, so the engine builds nothing per packet; a frame whose link
     # addresses the sender fills in must stay a packet
-    distinct: list[Any] = [p if _fills_addresses(p) else _bytes(p) for p in plan.packets]
+    distinct: list[Layer | bytes] = [p if _fills_addresses(p) else _bytes(p) for p in plan.packets]
     counters = Counters()
     for _ in api.run(_repeat(distinct, pacing.count), timeout=0.0, rate=1.0 / gap,
                      iface=iface, layer2=plan.layer2, scope=scope, counters=counters):
@@ -60,18 +67,18 @@ def send_packets(plan: SendPlan, pacing: Pacing, *, iface: str | None,
     return counters.sent - counters.refused
 
 
-def _repeat(items: list[Any], count: int) -> Any:
+def _repeat(items: list[Layer | bytes], count: int) -> Iterator[Layer | bytes]:
     for _ in range(count):
         yield from items
 
 
-def _fills_addresses(packet: Any) -> bool:
+def _fills_addresses(packet: Layer | bytes) -> bool:
     """True for a frame with an Ethernet address left for the sender to fill in."""
     return type(packet).__name__ in ("Ether", "Dot3") and (packet.is_unset("src")
                                                            or packet.dst is None)
 
 
-def _bytes(packet: Any) -> bytes:
+def _bytes(packet: Layer | bytes) -> bytes:
     return packet if isinstance(packet, bytes) else packet.build()
 
 
@@ -89,7 +96,7 @@ class SendReceiveRun:
 
 
 def send_receive(crafted: list[Crafted], plan: SendPlan, pacing: Pacing, *,
-                 timeout: float, retry: int, iface: str | None, scope: Any = None,
+                 timeout: float, retry: int, iface: str | None, scope: Scope | None = None,
                  on_result: Callable[[Result], None] | None = None) -> SendReceiveRun:
     """Send the probes and match answers; call ``on_result`` as each result settles.
 
@@ -103,7 +110,7 @@ def send_receive(crafted: list[Crafted], plan: SendPlan, pacing: Pacing, *,
     units = max((c.unit for c in crafted), default=-1) + 1
     sendable = [p if _fills_addresses(p) else _bytes(p) for p in plan.packets]
     keys = [match_key(_bytes(p), plan.layer2) for p in plan.packets]
-    slots: dict[bytes, deque[dict[str, Any]]] = defaultdict(deque)
+    slots: dict[bytes, deque[JSONRecord]] = defaultdict(deque)
     probes = []
     for r in range(pacing.count):
         for c, packet, key in zip(crafted, sendable, keys):

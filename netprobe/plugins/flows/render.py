@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from netprobe.services.output import Column, Output
+
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONValue
 
 COLUMNS = [
     Column("rank", "#", "right"),
@@ -45,7 +49,8 @@ def flow_label(record: dict) -> str:
             f"{endpoint(record['b'], record['b_port'])}")
 
 
-def table_rows(records: list[dict], summary: dict) -> list[list[Any]]:
+def table_rows(records: Sequence[Mapping[str, JSONValue]], summary: Mapping[str, JSONValue]
+               ) -> list[list[JSONValue]]:
     """Rows of the terminal table (start times relative to the capture's first packet)."""
     base = summary.get("ts") or 0.0
     rows = []

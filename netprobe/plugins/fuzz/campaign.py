@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.engine.results import Result, Tag
 from netprobe.errors import RuntimeProblem
@@ -29,6 +29,9 @@ from netprobe.plugins.fuzz.link import Link
 from netprobe.plugins.fuzz.minimise import minimise
 from netprobe.plugins.fuzz.monitor import Monitor
 from netprobe.plugins.fuzz.restart import Restarter, RestartOutcome
+
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONRecord
 
 #: cases per engine turn when no monitor asks for checks in between
 BATCH = 64
@@ -56,7 +59,7 @@ class Outcome:
 
     stopped: str                 # count, max-time, dead, interrupted
     next_case: int               # where a later run could go on (--start)
-    crash: dict[str, Any] | None = None
+    crash: JSONRecord | None = None
     elapsed: float = 0.0
     failures: int = 0
     sent_cases: list[int] = field(default_factory=list)
@@ -85,7 +88,7 @@ class Runner:
 
     # -- the two kinds of turns -----------------------------------------------------------------
     def check(self, phase: str, *, after: int | None = None, step: int | None = None,
-              restart: dict[str, Any] | None = None, quick: bool = False) -> bool:
+              restart: JSONRecord | None = None, quick: bool = False) -> bool:
         """One monitor round: every monitor's probe; True when every one is answered."""
         s = self.settings
         number = self.rounds
@@ -93,7 +96,7 @@ class Runner:
         probes = [self.link.frame(m.probe(self.dst, number)) for m in s.monitors]
         tags = []
         for m in s.monitors:
-            tag: dict[str, Any] = {"round": number, "ph": phase, "mon": m.spec}
+            tag: JSONRecord = {"round": number, "ph": phase, "mon": m.spec}
             if after is not None:
                 tag["after"] = after
             if step is not None:
@@ -111,7 +114,7 @@ class Runner:
         """Send ``cases`` (one engine turn) and log them."""
         tags = []
         for c in cases:
-            tag: dict[str, Any] = {"case": c.number, "ph": phase}
+            tag: JSONRecord = {"case": c.number, "ph": phase}
             if step is not None:
                 tag["step"] = step
             tags.append(Tag("case", tag))
@@ -129,7 +132,7 @@ class Runner:
 
     def restart(self, step: int | None) -> RestartOutcome:
         """Restart the target and wait for it; how it was done goes into the checks' tags."""
-        note: dict[str, Any] = {}
+        note: JSONRecord = {}
 
         def alive() -> bool:
             return self.check("restart", step=step, restart=note, quick=True)
@@ -139,7 +142,7 @@ class Runner:
 
     # -- a campaign -----------------------------------------------------------------------------
     def fuzz(self, maker: CaseMaker, start: int, count: int,
-             describe: Callable[[], dict[str, Any]]) -> Outcome:
+             describe: Callable[[], JSONRecord]) -> Outcome:
         """Send cases ``start .. start+count-1``, checking the target every few cases.
 
         When a check fails, the cases since the last good check are minimised
@@ -201,13 +204,13 @@ class Runner:
             self.progress(self.cases_sent, self.failures, self.elapsed)
 
     def _minimise(self, window: list[Case], seed: int,
-                  describe: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+                  describe: Callable[[], JSONRecord]) -> JSONRecord:
         s = self.settings
         by_number = {c.number: c for c in window}
         steps = {"n": 0}
         restart_every_time = s.restart_command is not None
         state = {"alive": False}
-        failed: list[dict[str, Any]] = []
+        failed: list[JSONRecord] = []
 
         def kills(subset: list[int]) -> bool | None:
             steps["n"] += 1
@@ -234,7 +237,7 @@ class Runner:
         linktype = 1 if doc.get("layer2") else 101
         json_path, pcap_path = write_crash(s.out_dir, doc, [by_number[n].data
                                                             for n in found.cases], linktype)
-        crash: dict[str, Any] = {
+        crash: JSONRecord = {
             "seed": seed, "cases": found.cases, "window": doc["window"],
             "reproduced": found.reproduced, "minimal": found.minimal, "steps": found.steps,
             "mutations": [by_number[n].mutations for n in found.cases],
@@ -246,7 +249,7 @@ class Runner:
         return crash
 
     # -- a replay -------------------------------------------------------------------------------
-    def replay(self, crash: CrashFile) -> dict[str, Any]:
+    def replay(self, crash: CrashFile) -> JSONRecord:
         """Send a crash file's cases again; say whether the target died."""
         s = self.settings
         before = self.check("before")
@@ -259,7 +262,7 @@ class Runner:
         cases = [Case(number, data, ()) for number, data in crash.cases]
         self.send(cases, "replay")
         died = not self.check("after", after=cases[-1].number)
-        result: dict[str, Any] = {"died": died}
+        result: JSONRecord = {"died": died}
         if died and s.restart_command is not None:
             result["restarted"] = self.restart(None).to_dict()
         return result

@@ -19,7 +19,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.errors import UsageError
 from netprobe.packet import field as F  # noqa: N812
@@ -39,6 +39,9 @@ from netprobe.plugins.fuzz.strategies import (
 )
 from netprobe.plugins.fuzz.targets import PSEUDO_PROTOCOLS, Target, discover, refillable
 
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONRecord
+
 #: tries per case before giving up on mutating it (a mutation may not build)
 MAX_ATTEMPTS = 8
 #: the largest header that IP's ihl and TCP's data offset can express
@@ -57,12 +60,12 @@ class Case:
 
     __slots__ = ("data", "mutations", "number")
 
-    def __init__(self, number: int, data: bytes, mutations: tuple[dict[str, Any], ...]) -> None:
+    def __init__(self, number: int, data: bytes, mutations: tuple[JSONRecord, ...]) -> None:
         self.number = number
         self.data = data
         self.mutations = mutations
 
-    def to_dict(self, seed: int) -> dict[str, Any]:
+    def to_dict(self, seed: int) -> JSONRecord:
         """JSON form (the crash file's and the dry run's)."""
         return {"case": self.number, "seed": seed, "length": len(self.data),
                 "mutations": list(self.mutations), "hex": self.data.hex()}
@@ -176,7 +179,7 @@ def load_template(expression: str, packet: Layer | None = None) -> Template:
                     discover(chain, data, starts, changes_bytes))
 
 
-def _copy_item(item: Any) -> Any:
+def _copy_item(item: object) -> object:
     return item.copy() if isinstance(item, Layer) else item
 
 
@@ -329,7 +332,7 @@ class CaseMaker:
 
     # -- mutations on layer objects -----------------------------------------------------------
     def _object_op(self, chain: list[Layer], t: Target, strategy: str, mode: str,
-                   rng: CaseRandom, grown: int, out: dict[str, Any]) -> int:
+                   rng: CaseRandom, grown: int, out: JSONRecord) -> int:
         """Change a field of the copy ``chain``; describe it in ``out``; return bytes added."""
         layer = chain[t.layer]
         current = getattr(layer, t.field)
@@ -383,7 +386,7 @@ class CaseMaker:
 
     # -- mutations on the built bytes ----------------------------------------------------------
     def _patch_op(self, buf: bytearray, starts: list[int], chain: list[Layer], t: Target,
-                  strategy: str, rng: CaseRandom, out: dict[str, Any]) -> None:
+                  strategy: str, rng: CaseRandom, out: JSONRecord) -> None:
         """Change the built bytes ``buf`` in place; describe the change in ``out``."""
         where = t.where
         if where is not None:

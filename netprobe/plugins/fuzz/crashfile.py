@@ -25,10 +25,13 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.errors import RuntimeProblem, UsageError
 from netprobe.plugins.fuzz.monitor import Monitor, parse_monitor
+
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONRecord
 
 FORMAT = "netprobe-fuzz-crash/1"
 #: the most cases a crash file may hold (a replay sends them all)
@@ -45,7 +48,7 @@ class CrashFile:
     cases: list[tuple[int, bytes]]
     monitors: list[Monitor]
     seed: int | None
-    doc: dict[str, Any]
+    doc: JSONRecord
 
 
 def crash_name(seed: int, cases: list[int]) -> str:
@@ -53,7 +56,7 @@ def crash_name(seed: int, cases: list[int]) -> str:
     return f"crash-s{seed}-c{cases[-1]}"
 
 
-def write_crash(out_dir: str, doc: dict[str, Any], packets: list[bytes], linktype: int
+def write_crash(out_dir: str, doc: JSONRecord, packets: list[bytes], linktype: int
                 ) -> tuple[str, str]:
     """Write ``doc`` as JSON and ``packets`` as pcapng into ``out_dir``; return both paths."""
     from netprobe.services.output import atomic_text_file

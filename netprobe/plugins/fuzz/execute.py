@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from netprobe.errors import UsageError
 from netprobe.plugins.fuzz.targets import STRATEGIES
 from netprobe.services.output import Output
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from netprobe.packet.layer import Layer
+    from netprobe.plugins.fuzz.campaign import Outcome, Runner, Settings
+    from netprobe.plugins.fuzz.cases import Template
+    from netprobe.plugins.fuzz.link import Link
+    from netprobe.services.json_value import JSONRecord
+    from netprobe.wire.scope import Scope
 
 
 def parse_strategies(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -31,7 +41,7 @@ def _output(as_json: bool | None) -> Output:
     return output
 
 
-def _show(output: Output, records: list[dict[str, Any]]) -> None:
+def _show(output: Output, records: list[JSONRecord]) -> None:
     from netprobe.plugins.fuzz.render import record_line
 
     for rec in records:
@@ -81,7 +91,8 @@ def run_command(ctx: click.Context, *, expression: str | None, count: int, seed:
                  save_path=save_path)
 
 
-def _template(expression: str, layer2_fill: Any = None) -> Any:
+def _template(expression: str,
+              layer2_fill: Callable[[Layer], Layer] | None = None) -> Template:
     from netprobe.packet.expr import parse_packet
     from netprobe.plugins.fuzz.cases import load_template
 
@@ -93,7 +104,7 @@ def _template(expression: str, layer2_fill: Any = None) -> Any:
 
 def _fuzz(output: Output, expression: str, *, seed: int, start: int, count: int,
           fields: tuple[str, ...], strategies: tuple[str, ...], keep_invalid: bool,
-          max_size: int, settings: Any, dry_run: bool, scope: Any, iface: str | None,
+          max_size: int, settings: Settings, dry_run: bool, scope: Scope, iface: str | None,
           rate: float, save_path: str | None) -> int:
     from netprobe.plugins.fuzz.cases import CaseMaker
     from netprobe.plugins.fuzz.targets import parse_field_specs, select
@@ -136,7 +147,7 @@ def _fuzz(output: Output, expression: str, *, seed: int, start: int, count: int,
                    "monitors": [m.spec for m in settings.monitors],
                    "monitor_every": settings.monitor_every if settings.monitors else None}
 
-        def describe() -> dict[str, Any]:
+        def describe() -> JSONRecord:
             from netprobe.plugins.fuzz.crashfile import FORMAT
             from netprobe.version import package_version
 
@@ -150,7 +161,7 @@ def _fuzz(output: Output, expression: str, *, seed: int, start: int, count: int,
                       lambda runner: runner.fuzz(maker, start, count, describe), count)
 
 
-def _replay(output: Output, path: str, settings: Any, scope: Any, iface: str | None,
+def _replay(output: Output, path: str, settings: Settings, scope: Scope, iface: str | None,
             rate: float, save_path: str | None) -> int:
     from netprobe.plugins.fuzz.crashfile import read_crash
     from netprobe.plugins.fuzz.link import Link
@@ -170,8 +181,9 @@ def _replay(output: Output, path: str, settings: Any, scope: Any, iface: str | N
                       lambda runner: runner.replay(crash), len(crash.cases))
 
 
-def _drive(output: Output, link: Any, dst: str, settings: Any, options: dict[str, Any],
-           save_path: str | None, work: Any, total: int) -> int:
+def _drive(output: Output, link: Link, dst: str, settings: Settings, options: JSONRecord,
+           save_path: str | None, work: Callable[[Runner], Outcome | JSONRecord],
+           total: int) -> int:
     """Run ``work(runner)`` with live records and progress; save; return the exit code."""
     from netprobe.plugins.fuzz.campaign import Outcome, Runner
     from netprobe.plugins.fuzz.interpret import Reporter
@@ -201,7 +213,7 @@ def _drive(output: Output, link: Any, dst: str, settings: Any, options: dict[str
     counters["elapsed"] = runner.elapsed
     counters["fuzzing"] = runner.fuzzing if runner.fuzzing is not None else runner.elapsed
     if isinstance(result, Outcome):
-        extra: dict[str, Any] = {"stopped": result.stopped, "next_case": result.next_case,
+        extra: JSONRecord = {"stopped": result.stopped, "next_case": result.next_case,
                                  "crash": result.crash}
         code = 1 if result.crash is not None or result.stopped == "dead" else 0
     else:

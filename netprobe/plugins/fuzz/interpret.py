@@ -24,13 +24,14 @@ Records, in order (``type`` first):
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from netprobe.engine.results import Result, Tag
 from netprobe.engine.runfile import SavedRun
 from netprobe.plugins.fuzz.monitor import Monitor, parse_monitor
 
 if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONRecord, JSONValue
     from netprobe.services.output import Output
 
 _UNTAGGED = Tag("")
@@ -41,14 +42,14 @@ def _kind(tag: Tag) -> str:
     return tag.phase or str(tag.get("k", ""))
 
 
-def _round(result: Result) -> Any:
+def _round(result: Result) -> JSONValue:
     return (result.tag or _UNTAGGED).get("round")
 
 
 class Reporter:
     """Turns the run's results, fed in order, into records."""
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: JSONRecord) -> None:
         self.options = options
         self.monitors: dict[str, Monitor] = {}
         self.pending: list[Result] = []
@@ -61,7 +62,7 @@ class Reporter:
         self.replayed: list[int] = []
 
     # -- records --------------------------------------------------------------------------------
-    def start(self) -> list[dict[str, Any]]:
+    def start(self) -> list[JSONRecord]:
         """The first record: what the run is."""
         o = self.options
         if o.get("mode") == "replay":
@@ -73,9 +74,9 @@ class Reporter:
                  "monitors": o.get("monitors", []), "monitor_every": o.get("monitor_every"),
                  "keep_invalid": bool(o.get("keep_invalid"))}]
 
-    def feed(self, results: Iterable[Result]) -> list[dict[str, Any]]:
+    def feed(self, results: Iterable[Result]) -> list[JSONRecord]:
         """Records that the next results complete (a check round ends at its last probe)."""
-        out: list[dict[str, Any]] = []
+        out: list[JSONRecord] = []
         for r in results:
             tag = r.tag or _UNTAGGED
             kind = _kind(tag)
@@ -97,7 +98,7 @@ class Reporter:
                 self.replayed.append(tag["case"])
         return out
 
-    def flush(self) -> list[dict[str, Any]]:
+    def flush(self) -> list[JSONRecord]:
         """The record of the check round fed so far (and what it implies)."""
         if not self.pending:
             return []
@@ -117,7 +118,7 @@ class Reporter:
                         "answer": None if answer is None else answer.brief(),
                         "rtt_ms": None if rtt is None else round(rtt * 1000, 3)})
         alive = all(m["alive"] for m in per)
-        rec: dict[str, Any] = {"type": "check", "phase": phase, "alive": alive}
+        rec: JSONRecord = {"type": "check", "phase": phase, "alive": alive}
         if "after" in tag:
             rec["after_case"] = tag["after"]
         if "step" in tag:
@@ -138,7 +139,7 @@ class Reporter:
                         "cases": self.step_cases.get(step, []), "dead": not alive})
         return out
 
-    def finish(self, counters: dict[str, Any], extra: dict[str, Any]) -> list[dict[str, Any]]:
+    def finish(self, counters: JSONRecord, extra: JSONRecord) -> list[JSONRecord]:
         """The last records: the crash found (if any) and the summary."""
         out = self.flush()
         if self.options.get("mode") == "replay":
@@ -160,7 +161,7 @@ class Reporter:
         return out
 
 
-def report(saved: SavedRun, overrides: dict[str, Any] | None = None) -> Iterator[dict]:
+def report(saved: SavedRun, overrides: JSONRecord | None = None) -> Iterator[JSONRecord]:
     """The JSON records of a saved fuzz run, as the live run printed them.
 
     ``overrides`` replace interpretation options of the saved run (none
@@ -173,7 +174,7 @@ def report(saved: SavedRun, overrides: dict[str, Any] | None = None) -> Iterator
     yield from reporter.finish(saved.counters, saved.extra)
 
 
-def render(records: Iterable[dict[str, Any]], output: Output) -> None:
+def render(records: Iterable[JSONRecord], output: Output) -> None:
     """Print records for a person, as the live run printed them on a terminal."""
     from netprobe.plugins.fuzz.render import record_line
 

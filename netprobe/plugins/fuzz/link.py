@@ -9,10 +9,13 @@ Results come back in the order the probes were given, each tagged.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.engine.results import Counters, Result, Tag
 from netprobe.packet.layer import Layer
+
+if TYPE_CHECKING:
+    from netprobe.wire.scope import Scope
 
 #: counters that add up over the turns of a run
 _SUMMED = ("sent", "retries", "received", "matched", "late", "duplicates",
@@ -22,7 +25,7 @@ _SUMMED = ("sent", "retries", "received", "matched", "late", "duplicates",
 class Link:
     """Sends probes to one destination and matches their answers, turn after turn."""
 
-    def __init__(self, *, dst: str, layer2: bool, iface: str | None, scope: Any,
+    def __init__(self, *, dst: str, layer2: bool, iface: str | None, scope: Scope,
                  rate: float | None) -> None:
         from netprobe.engine import api
 

@@ -6,7 +6,7 @@ rich is imported only then.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO
 
 from netprobe.engine.progress import DelayedBar
 
@@ -14,7 +14,7 @@ from netprobe.engine.progress import DelayedBar
 class FuzzProgress(DelayedBar):
     """Called with (cases sent, failures, seconds elapsed); ``close()`` at the end."""
 
-    def __init__(self, total: int, stream: Any = None) -> None:
+    def __init__(self, total: int, stream: IO[str] | None = None) -> None:
         super().__init__(total, "fuzzing",
                          "{task.completed}/{task.total} cases, {task.fields[rate]} cases/s, "
                          "{task.fields[failures]} failures", ("rate", "failures"), stream)

@@ -7,7 +7,10 @@ stops answering, each minimisation step, the crash and the summary.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONRecord
 
 
 def _cases(numbers: list[int]) -> str:
@@ -32,7 +35,7 @@ def _answer(summary: str | None) -> str:
     return parts[-1]
 
 
-def mutation_text(m: dict[str, Any]) -> str:
+def mutation_text(m: JSONRecord) -> str:
     """One mutation in a few words: ``Raw.load grow append +7 bytes``."""
     field = m.get("field", "?")
     strategy = m.get("strategy", "?")
@@ -63,13 +66,13 @@ def mutation_text(m: dict[str, Any]) -> str:
     return f"{field} {strategy}"
 
 
-def case_line(rec: dict[str, Any]) -> str:
+def case_line(rec: JSONRecord) -> str:
     """A dry-run case: number, length, mutations."""
     muts = "; ".join(mutation_text(m) for m in rec.get("mutations", ()))
     return f"case {rec['case']}  {rec['length']} bytes  {muts}"
 
 
-def record_line(rec: dict[str, Any]) -> str | None:
+def record_line(rec: JSONRecord) -> str | None:
     """The text of a record, or None for records not shown on a terminal."""
     kind = rec.get("type")
     if kind == "start":

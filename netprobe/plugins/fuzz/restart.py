@@ -23,9 +23,12 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from netprobe.errors import UsageError
+
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONRecord
 
 #: seconds between two liveness checks while waiting for the target
 POLL = 0.2
@@ -54,9 +57,9 @@ class RestartOutcome:
     status: int | None = None  # the command's exit status
     error: str | None = None  # why the command could not run, or its last error line
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONRecord:
         """JSON form."""
-        d: dict[str, Any] = {"how": self.how, "back": self.back,
+        d: JSONRecord = {"how": self.how, "back": self.back,
                              "seconds": round(self.seconds, 3)}
         if self.status is not None:
             d["status"] = self.status
@@ -80,7 +83,7 @@ class Restarter:
             interactive = _isatty(self.prompt_in) and _isatty(self.prompt_out)
         self.interactive = interactive
 
-    def restart(self, note: dict[str, Any] | None = None) -> RestartOutcome:
+    def restart(self, note: JSONRecord | None = None) -> RestartOutcome:
         """Restart the target (as configured) and wait for it to answer.
 
         ``note``, when given, receives how the restart was done (and the
@@ -136,7 +139,7 @@ class Restarter:
             time.sleep(POLL)
 
 
-def _isatty(stream: Any) -> bool:
+def _isatty(stream: object) -> bool:
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):

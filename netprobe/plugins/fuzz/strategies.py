@@ -21,9 +21,13 @@ did, which goes into the case's record (and its crash file) as it is.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from netprobe.plugins.fuzz.rng import CaseRandom
+
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONRecord
 
 #: interesting values per width in bytes: what overflows signed and unsigned types
 INTERESTING: dict[int, tuple[int, ...]] = {
@@ -34,6 +38,9 @@ INTERESTING: dict[int, tuple[int, ...]] = {
 }
 #: at most this many bytes are added by one ``grow``
 GROW_MAX = 64
+
+#: An item of a list field (a layer, an address, a number).
+T = TypeVar("T")
 
 
 class NotApplicable(Exception):
@@ -72,7 +79,7 @@ def _checksum_lies(bits: int, truth: int | None) -> tuple[int, ...]:
 
 
 def int_value(strategy: str, rng: CaseRandom, bits: int, current: int | None, kind: str
-              ) -> tuple[int, dict[str, Any]]:
+              ) -> tuple[int, JSONRecord]:
     """A new value for an integer field of ``bits`` bits; ``current`` is its value now."""
     top = (1 << bits) - 1
     if strategy == "random":
@@ -98,7 +105,7 @@ def int_value(strategy: str, rng: CaseRandom, bits: int, current: int | None, ki
     return value, {"value": value, "was": current}
 
 
-def fixed_bytes(strategy: str, rng: CaseRandom, data: bytes) -> tuple[bytes, dict[str, Any]]:
+def fixed_bytes(strategy: str, rng: CaseRandom, data: bytes) -> tuple[bytes, JSONRecord]:
     """New contents of a fixed-size byte string (same size)."""
     n = len(data)
     if not n:
@@ -114,7 +121,7 @@ def fixed_bytes(strategy: str, rng: CaseRandom, data: bytes) -> tuple[bytes, dic
     raise NotApplicable(strategy)
 
 
-def _flip(rng: CaseRandom, data: bytes) -> tuple[bytes, dict[str, Any]]:
+def _flip(rng: CaseRandom, data: bytes) -> tuple[bytes, JSONRecord]:
     total = 8 * len(data)
     if not total:
         raise NotApplicable("bitflip")
@@ -126,7 +133,7 @@ def _flip(rng: CaseRandom, data: bytes) -> tuple[bytes, dict[str, Any]]:
     return bytes(buf), {"bits": bits}
 
 
-def same_size(strategy: str, rng: CaseRandom, data: bytes) -> tuple[bytes, dict[str, Any]]:
+def same_size(strategy: str, rng: CaseRandom, data: bytes) -> tuple[bytes, JSONRecord]:
     """``bitflip``, ``boundary`` or ``random`` on a byte string, keeping its size."""
     n = len(data)
     if not n:
@@ -149,7 +156,7 @@ def same_size(strategy: str, rng: CaseRandom, data: bytes) -> tuple[bytes, dict[
 
 
 def resized(strategy: str, rng: CaseRandom, data: bytes, room: int
-            ) -> tuple[bytes, dict[str, Any]]:
+            ) -> tuple[bytes, JSONRecord]:
     """``truncate`` or ``grow`` a byte string; ``room`` is how much it may grow."""
     n = len(data)
     if strategy == "truncate":
@@ -178,7 +185,7 @@ def resized(strategy: str, rng: CaseRandom, data: bytes, room: int
                  "from": n, "to": len(new)}
 
 
-def list_order(rng: CaseRandom, items: list) -> tuple[list, dict[str, Any]]:
+def list_order(rng: CaseRandom, items: list[T]) -> tuple[list[T], JSONRecord]:
     """The items in another order (``shuffle``); needs two items or more."""
     n = len(items)
     if n < 2:
@@ -193,7 +200,7 @@ def list_order(rng: CaseRandom, items: list) -> tuple[list, dict[str, Any]]:
     return [items[i] for i in order], {"order": order}
 
 
-def list_cut(rng: CaseRandom, items: list) -> tuple[list, dict[str, Any]]:
+def list_cut(rng: CaseRandom, items: list[T]) -> tuple[list[T], JSONRecord]:
     """Drop one item, or keep only a prefix (``truncate``)."""
     n = len(items)
     if not n:
@@ -205,7 +212,8 @@ def list_cut(rng: CaseRandom, items: list) -> tuple[list, dict[str, Any]]:
     return items[:keep], {"kept": keep, "from": n}
 
 
-def list_grow(rng: CaseRandom, items: list, copy: Any) -> tuple[list, dict[str, Any]]:
+def list_grow(rng: CaseRandom, items: list[T], copy: Callable[[T], T]
+              ) -> tuple[list[T], JSONRecord]:
     """Duplicate one item at some place (``grow``); ``copy`` copies an item."""
     n = len(items)
     if not n:
@@ -217,7 +225,7 @@ def list_grow(rng: CaseRandom, items: list, copy: Any) -> tuple[list, dict[str, 
     return new, {"duplicated": which, "times": times, "at": at, "from": n}
 
 
-def tlv_lie(rng: CaseRandom, region: bytes) -> tuple[bytes, dict[str, Any]]:
+def tlv_lie(rng: CaseRandom, region: bytes) -> tuple[bytes, JSONRecord]:
     """Make the length byte of one option lie (IP and TCP options: kind, length, data)."""
     lengths = []  # (offset of the length byte, its value)
     i, n = 0, len(region)

@@ -9,12 +9,17 @@ holds the subcommand (``commands``, ``filters``, ``pick``, ``render``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import click
+
+    from netprobe.services.plugin_record import Plugin
 
 __all__ = ["command", "plugin"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> click.Command | Plugin:
     """``command`` on first use: a probing plugin imports ``recorder`` through this
     package, and must not pay for the history commands when it records nothing."""
     if name == "command":

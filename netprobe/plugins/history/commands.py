@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -19,9 +19,10 @@ if TYPE_CHECKING:
     from netprobe.plugins.history.filters import HostMatch, PortSet
     from netprobe.plugins.history.pick import Comparison
     from netprobe.services.history.store import HistoryStore
+    from netprobe.services.json_value import JSONRecord, JSONValue
     from netprobe.services.output import Output
 
-F = TypeVar("F", bound=Callable[..., Any])
+F = TypeVar("F", bound=Callable[..., object])
 _DB_KEY = "netprobe.history.db"
 
 _EPILOG = """\b
@@ -169,7 +170,7 @@ def list_command(ctx: click.Context, db: str | None, as_json: bool | None,
     with _open(ctx, db) as store:
         scan_key = _scan_key(scan_text, store) if scan_text is not None else None
 
-        def having(record: Mapping[str, Any]) -> bool:
+        def having(record: Mapping[str, JSONValue]) -> bool:
             return keep_record(record, hosts, ports)
 
         runs = store.runs(since=since, scan_key=scan_key,
@@ -271,10 +272,10 @@ def _comparisons(store: HistoryStore, first: str | None, second: str | None,
     return choose(runs, kind=kind, scan_key=scan_key, target=target, since=since)
 
 
-def _summary(comparison: Comparison, changes: list[dict[str, Any]] | None) -> dict[str, Any]:
+def _summary(comparison: Comparison, changes: list[JSONRecord] | None) -> JSONRecord:
     from netprobe.services.history.diff import change_counts
 
-    summary: dict[str, Any] = {
+    summary: JSONRecord = {
         "type": "summary", "kind": comparison.kind, "scan": comparison.scan,
         "before": comparison.before.id if comparison.before is not None else None,
         "after": comparison.after.id if comparison.after is not None else None,
@@ -343,7 +344,7 @@ def diff_command(ctx: click.Context, first: str | None, second: str | None, db: 
     hosts, ports = _filters(host_texts, port_text)
     since = _since(since_text)
     output = _output(as_json)
-    found: list[tuple[Comparison, list[dict[str, Any]] | None]] = []
+    found: list[tuple[Comparison, list[JSONRecord] | None]] = []
     with _open(ctx, db) as store:
         comparisons = _comparisons(store, first, second, scan_text, since, output)
         for comparison in comparisons:

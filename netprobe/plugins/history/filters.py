@@ -13,10 +13,13 @@ import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.errors import UsageError
 from netprobe.services.history.records import hop_addrs, record_host, record_type
+
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONValue
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -115,7 +118,7 @@ class HostMatch:
             return text.lower().replace("-", ":") == self.mac
         return text.lower() == self.text
 
-    def matches(self, record: Mapping[str, Any]) -> bool:
+    def matches(self, record: Mapping[str, JSONValue]) -> bool:
         """True when a finding or a change concerns this host."""
         candidates: list[object] = [record_host(record)]
         kind = record_type(record)
@@ -130,12 +133,12 @@ class HostMatch:
         return any(self.matches_address(c) for c in candidates)
 
 
-def record_has_port(record: Mapping[str, Any], ports: PortSet) -> bool:
+def record_has_port(record: Mapping[str, JSONValue], ports: PortSet) -> bool:
     """True when the record is about one of ``ports`` (port findings and port changes)."""
     return record.get("port") in ports
 
 
-def keep_record(record: Mapping[str, Any], hosts: list[HostMatch],
+def keep_record(record: Mapping[str, JSONValue], hosts: list[HostMatch],
                 ports: PortSet | None) -> bool:
     """The ``--host`` (any of them) and ``--port`` filters together; no filter keeps all."""
     if hosts and not any(h.matches(record) for h in hosts):
@@ -148,8 +151,8 @@ FRAME_TYPES = ("summary", "path")
 (the summary line, a trace's options), so a filtered table keeps them."""
 
 
-def framed(records: Sequence[Mapping[str, Any]], hosts: list[HostMatch],
-           ports: PortSet | None) -> list[Mapping[str, Any]]:
+def framed(records: Sequence[Mapping[str, JSONValue]], hosts: list[HostMatch],
+           ports: PortSet | None) -> list[Mapping[str, JSONValue]]:
     """The records a filtered table shows, in their order: those the filters keep, the
     run's ``summary`` and ``path`` records, and the ``host`` record of every host with a
     port kept (a port scan's table lists ports under their host)."""
@@ -161,7 +164,7 @@ def framed(records: Sequence[Mapping[str, Any]], hosts: list[HostMatch],
             or (record_type(r) == "host" and record_host(r) in with_ports)]
 
 
-def is_finding(record: Mapping[str, Any]) -> bool:
+def is_finding(record: Mapping[str, JSONValue]) -> bool:
     """True for a record about something found (not a ``summary`` or ``path`` frame)."""
     return record_type(record) not in FRAME_TYPES
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
 
 from netprobe.services.history.records import record_type
 from netprobe.services.history.store import Run
+from netprobe.services.json_value import JSONValue
 from netprobe.services.output import Column, Output, json_line
 
 
@@ -80,7 +80,7 @@ def run_heading(run: Run) -> str:
             f"{local_time(run.started)}, {duration(run.ended - run.started)}")
 
 
-def _cell(key: str, value: Any) -> str:
+def _cell(key: str, value: JSONValue) -> str:
     if value is None:
         return ""
     if isinstance(value, list | tuple):
@@ -99,9 +99,9 @@ def _cell(key: str, value: Any) -> str:
     return json_line(value)[:-1]
 
 
-def records_tables(output: Output, records: Sequence[Mapping[str, Any]]) -> None:
+def records_tables(output: Output, records: Sequence[Mapping[str, JSONValue]]) -> None:
     """A table per record type, columns in the order the records give their keys."""
-    groups: dict[str, list[Mapping[str, Any]]] = {}
+    groups: dict[str, list[Mapping[str, JSONValue]]] = {}
     for record in records:
         groups.setdefault(record_type(record) or "other", []).append(record)
     for kind, group in groups.items():
@@ -112,7 +112,7 @@ def records_tables(output: Output, records: Sequence[Mapping[str, Any]]) -> None
         output.table([Column(k) for k in keys], rows, title=f"{kind} ({len(group)})")
 
 
-Renderer = Callable[[Sequence[Mapping[str, Any]], Any], None]
+Renderer = Callable[[Sequence[Mapping[str, JSONValue]], Output], None]
 
 #: what a renderer raises on records of a shape it does not know (an older netprobe's)
 _SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, StopIteration)
@@ -130,7 +130,7 @@ def plugin_renderer(kind: str) -> Renderer | None:
     return None if record is None else record.render
 
 
-def draw_records(output: Output, kind: str, records: Sequence[Mapping[str, Any]]) -> None:
+def draw_records(output: Output, kind: str, records: Sequence[Mapping[str, JSONValue]]) -> None:
     """A run's records as the command that recorded them prints them on a terminal.
 
     The plugin's renderer writes to a buffer first (tables as wide as the
@@ -151,7 +151,7 @@ def draw_records(output: Output, kind: str, records: Sequence[Mapping[str, Any]]
     records_tables(output, records)
 
 
-def _where(change: Mapping[str, Any]) -> str:
+def _where(change: Mapping[str, JSONValue]) -> str:
     kind = change.get("type")
     if kind == "port-change":
         service = f" ({change['service']})" if change.get("service") else ""
@@ -165,7 +165,7 @@ def _where(change: Mapping[str, Any]) -> str:
     return str(change.get("host"))
 
 
-def _state(value: Any) -> str:
+def _state(value: JSONValue) -> str:
     if value is None:
         return "-"
     if isinstance(value, list):
@@ -175,7 +175,7 @@ def _state(value: Any) -> str:
     return str(value)
 
 
-def change_table(output: Output, changes: Iterable[Mapping[str, Any]]) -> None:
+def change_table(output: Output, changes: Iterable[Mapping[str, JSONValue]]) -> None:
     """The table of ``history diff``: what, where, before -> after."""
     columns = [Column("change", "CHANGE"), Column("what", "WHAT"), Column("where", "WHERE"),
                Column("before", "BEFORE"), Column("after", "AFTER")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +13,7 @@ from netprobe.services.plugin_record import Plugin
 
 if TYPE_CHECKING:
     from netprobe.engine.results import Result
+    from netprobe.services.json_value import JSONRecord, JSONValue
     from netprobe.services.output import Output
 
 #: views every run can be seen through (``--as``); plugin names work too
@@ -76,7 +77,7 @@ def command(run_file: str, view: str | None, timeout: float | None, all_states: 
     if as_json is not None:
         output.json = as_json
     saved = load_run(run_file)
-    overrides: dict[str, Any] = {k: v for k, v in (("timeout", timeout),
+    overrides: JSONRecord = {k: v for k, v in (("timeout", timeout),
                                                     ("all_states", all_states),
                                                     ("top", top)) if v is not None}
     if not saved.has_metadata:
@@ -137,13 +138,13 @@ def _cut(result: Result, timeout: float) -> Result:
     return cut
 
 
-def _generic(view: str, results: list[Result]) -> Iterator[dict[str, Any]]:
+def _generic(view: str, results: list[Result]) -> Iterator[JSONRecord]:
     from netprobe.plugins.interpret.views import VIEWS
 
     return VIEWS[view](results)
 
 
-def _print(output: Output, records: Iterator[dict[str, Any]]) -> None:
+def _print(output: Output, records: Iterator[JSONRecord]) -> None:
     if output.json:
         for record in records:
             output.emit(record)
@@ -158,7 +159,7 @@ def _print(output: Output, records: Iterator[dict[str, Any]]) -> None:
         output.line("  ".join(f"{k}: {v}" for k, v in s.items() if k != "type"))
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: JSONValue) -> JSONValue:
     if value is None:
         return "-"
     if isinstance(value, list):

@@ -12,11 +12,14 @@ Each view is a pure function of results to JSON-ready records:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.engine.results import Result
 from netprobe.packet.layer import Layer
 from netprobe.packet.shape import TIME_EXCEEDED, icmp_reason
+
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONRecord
 
 
 def _network(pkt: Layer) -> Layer | None:
@@ -59,7 +62,7 @@ def answer_kind(answer: Layer) -> str:
     return "response"
 
 
-def sr_view(results: Iterable[Result]) -> Iterator[dict[str, Any]]:
+def sr_view(results: Iterable[Result]) -> Iterator[JSONRecord]:
     """One record per probe: what was sent, what answered (or null), the RTT; the same
     ``probe`` record as ``craft --sr`` prints (packetview.probe_record)."""
     from netprobe.services.packetview import probe_record
@@ -75,9 +78,9 @@ def sr_view(results: Iterable[Result]) -> Iterator[dict[str, Any]]:
            "unanswered": unanswered}
 
 
-def hosts_view(results: Iterable[Result]) -> Iterator[dict[str, Any]]:
+def hosts_view(results: Iterable[Result]) -> Iterator[JSONRecord]:
     """The addresses that answered, first answer's kind and TTL, in order of first answer."""
-    seen: dict[str, dict[str, Any]] = {}
+    seen: dict[str, JSONRecord] = {}
     for r in results:
         if r.answer is None:
             continue
@@ -97,7 +100,7 @@ def hosts_view(results: Iterable[Result]) -> Iterator[dict[str, Any]]:
     yield {"type": "summary", "hosts_up": len(seen)}
 
 
-def routers_view(results: Iterable[Result]) -> Iterator[dict[str, Any]]:
+def routers_view(results: Iterable[Result]) -> Iterator[JSONRecord]:
     """Addresses that sent time-exceeded, with the TTLs of the probes that expired there."""
     routers: dict[str, set[int]] = {}
     for r in results:
@@ -115,7 +118,7 @@ def routers_view(results: Iterable[Result]) -> Iterator[dict[str, Any]]:
     yield {"type": "summary", "routers": len(routers)}
 
 
-VIEWS: dict[str, Callable[[Iterable[Result]], Iterator[dict[str, Any]]]] = {
+VIEWS: dict[str, Callable[[Iterable[Result]], Iterator[JSONRecord]]] = {
     "sr": sr_view,
     "hosts": hosts_view,
     "routers": routers_view,

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.packet.shape import icmp_error_reason
+
+if TYPE_CHECKING:
+    from netprobe.packet.layer import Layer
+    from netprobe.services.json_value import JSONRecord
 
 DEMO_PORTS = (22, 23, 53, 80, 139, 443, 8080, 8443)
 
 
-def verdict(answer: Any) -> tuple[str, str]:
+def verdict(answer: Layer | None) -> tuple[str, str]:
     """(state, reason) that an answer to a TCP SYN means, nmap's words."""
     if answer is None:
         return "filtered", "no-response"
@@ -33,7 +37,7 @@ def verdict(answer: Any) -> tuple[str, str]:
     return "unknown", answer.brief()
 
 
-def _order(row: dict[str, Any]) -> tuple[Any, ...]:
+def _order(row: JSONRecord) -> tuple[tuple[int, ...], int, int]:
     host = tuple(int(x) for x in row["host"].split("."))
     probe = row["probe"]
     return (host, 0, 0) if probe.startswith("icmp") else (host, 1, int(probe.split("/")[1]))

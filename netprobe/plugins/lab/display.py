@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-def show_status(doc: dict) -> None:
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from netprobe.services.json_value import JSONValue
+
+
+def show_status(doc: Mapping[str, JSONValue]) -> None:
     """Print the status document as tables: hosts, ports, path, processes."""
     from rich.console import Console
     from rich.table import Table

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from netprobe.errors import EnvironmentProblem, RuntimeProblem, UsageError
 from netprobe.plugins.lab import build, delaying, execute, processes, splice, state, truth
@@ -35,6 +36,9 @@ from netprobe.plugins.lab.topology import (
     duplicate_of,
     lab_topology,
 )
+
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONRecord
 
 DEFAULT_NAME = "nplab"
 DUPLICATE = "dup"
@@ -175,7 +179,7 @@ def up(lab: str = DEFAULT_NAME, ratelimit: bool = True) -> LabState:
     return current
 
 
-def teardown(current: LabState) -> dict:
+def teardown(current: LabState) -> JSONRecord:
     """Remove what ``current`` lists: its processes, then its namespaces.
 
     Processes inside the lab that the lab did not start are left alone and
@@ -214,7 +218,7 @@ def teardown(current: LabState) -> dict:
             "left_running": strangers}
 
 
-def down(lab: str = DEFAULT_NAME, force: bool = False) -> dict:
+def down(lab: str = DEFAULT_NAME, force: bool = False) -> JSONRecord:
     """Take lab ``lab`` down: exactly what its state file lists.
 
     Without a state file: UsageError, unless ``force`` and namespaces named
@@ -234,7 +238,7 @@ def down(lab: str = DEFAULT_NAME, force: bool = False) -> dict:
     return teardown(current)
 
 
-def status(lab: str = DEFAULT_NAME) -> dict:
+def status(lab: str = DEFAULT_NAME) -> JSONRecord:
     """The lab's truth (``status --json``): topology-derived plus live checks."""
     lab = _name(lab)
     current = _load(lab)
@@ -293,7 +297,7 @@ def run_in_scanner(lab: str, python_args: list[str]) -> int:
         raise RuntimeProblem(f"cannot run in the lab: {exc}") from exc
 
 
-def impairments(current: LabState) -> dict:
+def impairments(current: LabState) -> JSONRecord:
     """The impairments in force (``status --json`` key ``impairments``).
 
     ``icmp_ratelimit`` is how ``up`` left the nodes (``stock``, or ``off on
@@ -319,7 +323,7 @@ def impairments(current: LabState) -> dict:
     }
 
 
-def _built_sysctls(current: LabState, topology: Topology, node: str) -> dict:
+def _built_sysctls(current: LabState, topology: Topology, node: str) -> JSONRecord:
     """The ICMP sysctls of ``node`` as ``up`` left them (read from a node of its kind)."""
     kind = "routers" if topology.node(node).role == "router" else "hosts"
     return current.kernel.get(kind, {})
@@ -335,7 +339,7 @@ def _set_delay(current: LabState, target: str, delay: Delay) -> None:
 
 def impair(lab: str, loss: int | None = None, target: str = LAN, *,
            delay: float | None = None, jitter: float | None = None,
-           icmp_ratelimit: int | str | None = None) -> dict:
+           icmp_ratelimit: int | str | None = None) -> JSONRecord:
     """Impair ``target`` (``lan``, a member's cable, a link, a router): see ``impair.py``.
 
     ``loss`` percent of packets dropped at random, ``delay`` ± ``jitter``
@@ -404,7 +408,7 @@ def impair(lab: str, loss: int | None = None, target: str = LAN, *,
     return report
 
 
-def restart_service(lab: str, node_name: str, port: int, proto: str | None = None) -> dict:
+def restart_service(lab: str, node_name: str, port: int, proto: str | None = None) -> JSONRecord:
     """(Re)start the process serving ``port`` on ``node_name`` (e.g. after a crash)."""
     current = _require_up(lab)
     for index, record in enumerate(current.processes):
@@ -421,7 +425,7 @@ def restart_service(lab: str, node_name: str, port: int, proto: str | None = Non
     raise UsageError(f"no lab service on {node_name} port {port} (services: {served})")
 
 
-def add_duplicate(lab: str, of: str = DEFAULT_DUPLICATE_OF) -> dict:
+def add_duplicate(lab: str, of: str = DEFAULT_DUPLICATE_OF) -> JSONRecord:
     """Plug host ``dup`` into the LAN with the addresses of ``of`` and its own MAC."""
     current = _require_up(lab)
     if current.duplicate:
@@ -464,7 +468,7 @@ def _remove_duplicate(current: LabState) -> None:
         delaying.apply(current, topology_of(current))
 
 
-def remove_duplicate(lab: str) -> dict:
+def remove_duplicate(lab: str) -> JSONRecord:
     """Unplug and delete the duplicate host."""
     current = _require_up(lab)
     if not current.duplicate:

@@ -18,10 +18,15 @@ The firewall acts before any socket, so a rule on a port wins over its service.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from netprobe.packet.shape import PORT_UNREACH, icmp_error_reason
 from netprobe.plugins.lab.build import namespace
 from netprobe.plugins.lab.routing import path, routes
 from netprobe.plugins.lab.topology import LAB_IPV4, LAB_IPV6, Node, Topology
+
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONRecord
 
 #: the reason of what nft's ``reject with icmpx type admin-prohibited`` sends (ICMP code 13,
 #: ICMPv6 code 1: the same name)
@@ -66,14 +71,14 @@ def interesting_ports(node: Node) -> list[tuple[str, int]]:
     return sorted(ports)
 
 
-def _iface(lab: str, node: Node) -> dict:
+def _iface(lab: str, node: Node) -> JSONRecord:
     iface = node.interfaces[0]
     return {"name": node.name, "namespace": namespace(lab, node.name),
             "interface": iface.name, "network": iface.network,
             "ipv4": str(iface.ipv4), "ipv6": str(iface.ipv6), "mac": iface.mac}
 
 
-def host_truth(lab: str, node: Node) -> dict:
+def host_truth(lab: str, node: Node) -> JSONRecord:
     """One host as ``status`` describes it: addresses, ping, every listed port."""
     listening = {(s.proto, s.port): s.kind for s in node.services}
     ports = []
@@ -90,7 +95,7 @@ def host_truth(lab: str, node: Node) -> dict:
             "gateway": node.gateway, "ports": ports, "default": defaults}
 
 
-def router_truth(lab: str, topology: Topology, node: Node) -> dict:
+def router_truth(lab: str, topology: Topology, node: Node) -> JSONRecord:
     """One router: interfaces, routes (ECMP shown as several next hops), silence."""
     return {
         "name": node.name, "namespace": namespace(lab, node.name), "note": node.note,
@@ -103,7 +108,7 @@ def router_truth(lab: str, topology: Topology, node: Node) -> dict:
     }
 
 
-def document(lab: str, topology: Topology) -> dict:
+def document(lab: str, topology: Topology) -> JSONRecord:
     """The static part of ``status --json``: everything the topology implies."""
     scanner = topology.node(topology.scanner)
     far = topology.node(topology.far)

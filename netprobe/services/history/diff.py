@@ -35,7 +35,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from netprobe.services.history.records import (
     address_key,
@@ -45,8 +44,9 @@ from netprobe.services.history.records import (
     record_type,
     with_destinations,
 )
+from netprobe.services.json_value import JSONRecord, JSONValue
 
-Record = Mapping[str, Any]
+Record = Mapping[str, JSONValue]
 
 CHANGE_TYPES = ("host-change", "port-change", "hop-change", "path-change", "mac-move")
 """Every ``type`` a change record can have, in the order ``diff_records`` gives them."""
@@ -113,11 +113,11 @@ def _ports(records: Iterable[Record]) -> dict[tuple[str, str, int], Record]:
     return ports
 
 
-def _port_key(key: tuple[str, str, int]) -> tuple[Any, ...]:
+def _port_key(key: tuple[str, str, int]) -> tuple[tuple[int, int, str], str, int]:
     return (address_key(key[0]), key[1], key[2])
 
 
-def host_changes(before: Iterable[Record], after: Iterable[Record]) -> list[dict[str, Any]]:
+def host_changes(before: Iterable[Record], after: Iterable[Record]) -> list[JSONRecord]:
     """Hosts up or gone, addresses answered by another MAC, dominant port states changed."""
     before, after = list(before), list(after)
     a, b = _hosts(before), _hosts(after)
@@ -126,7 +126,7 @@ def host_changes(before: Iterable[Record], after: Iterable[Record]) -> list[dict
         for host, _proto, _port in ports:
             hosts.state.setdefault(host, "up")
     up_a, up_b = a.up(), b.up()
-    changes: list[dict[str, Any]] = []
+    changes: list[JSONRecord] = []
     for host in sorted(set(a.state) | set(b.state), key=address_key):
         if host in up_b and host not in up_a:
             changes.append({"type": "host-change", "change": "up", "host": host,
@@ -148,7 +148,7 @@ def host_changes(before: Iterable[Record], after: Iterable[Record]) -> list[dict
 
 def _port_change(key: tuple[str, str, int], state_a: str | None, state_b: str | None,
                  rec_a: Record | None, rec_b: Record | None,
-                 hidden_reason: str | None = None) -> dict[str, Any]:
+                 hidden_reason: str | None = None) -> JSONRecord:
     if state_b == "open":
         change = "opened"
     elif state_a == "open":
@@ -163,14 +163,14 @@ def _port_change(key: tuple[str, str, int], state_a: str | None, state_b: str | 
             "service": service}
 
 
-def port_changes(before: Iterable[Record], after: Iterable[Record]) -> list[dict[str, Any]]:
+def port_changes(before: Iterable[Record], after: Iterable[Record]) -> list[JSONRecord]:
     """Ports opened, closed or in another state (see the module docstring for the rules)."""
     before, after = list(before), list(after)
     ports_a, ports_b = _ports(before), _ports(after)
     hosts_a, hosts_b = _hosts(before), _hosts(after)
     up_a = hosts_a.up() | {k[0] for k in ports_a}
     up_b = hosts_b.up() | {k[0] for k in ports_b}
-    changes: list[dict[str, Any]] = []
+    changes: list[JSONRecord] = []
     for key in sorted(set(ports_a) | set(ports_b), key=_port_key):
         host = key[0]
         rec_a, rec_b = ports_a.get(key), ports_b.get(key)
@@ -204,11 +204,11 @@ def _hops(records: Iterable[Record]) -> tuple[dict[tuple[str | None, int], list[
     return {k: sorted(v, key=address_key) for k, v in hops.items()}, reached
 
 
-def hop_changes(before: Iterable[Record], after: Iterable[Record]) -> list[dict[str, Any]]:
+def hop_changes(before: Iterable[Record], after: Iterable[Record]) -> list[JSONRecord]:
     """Path hops whose set of answering addresses changed, appeared or disappeared."""
     hops_a, _ = _hops(before)
     hops_b, _ = _hops(after)
-    changes: list[dict[str, Any]] = []
+    changes: list[JSONRecord] = []
     for key in sorted(set(hops_a) | set(hops_b), key=lambda k: (address_key(k[0]), k[1])):
         a, b = hops_a.get(key), hops_b.get(key)
         if a == b:
@@ -219,11 +219,11 @@ def hop_changes(before: Iterable[Record], after: Iterable[Record]) -> list[dict[
     return changes
 
 
-def path_changes(before: Iterable[Record], after: Iterable[Record]) -> list[dict[str, Any]]:
+def path_changes(before: Iterable[Record], after: Iterable[Record]) -> list[JSONRecord]:
     """Destinations reached now and not before, or the reverse."""
     _, reached_a = _hops(before)
     _, reached_b = _hops(after)
-    changes: list[dict[str, Any]] = []
+    changes: list[JSONRecord] = []
     for dst in sorted(set(reached_a) & set(reached_b), key=address_key):
         a, b = reached_a[dst], reached_b[dst]
         if a != b:
@@ -243,10 +243,10 @@ def _mac_addresses(records: Iterable[Record]) -> dict[str, set[str]]:
     return found
 
 
-def mac_moves(before: Iterable[Record], after: Iterable[Record]) -> list[dict[str, Any]]:
+def mac_moves(before: Iterable[Record], after: Iterable[Record]) -> list[JSONRecord]:
     """MACs seen in both runs whose addresses changed (a host that moved, or spoofing)."""
     a, b = _mac_addresses(before), _mac_addresses(after)
-    changes: list[dict[str, Any]] = []
+    changes: list[JSONRecord] = []
     for mac in sorted(set(a) & set(b)):
         if a[mac] != b[mac]:
             changes.append({"type": "mac-move", "mac": mac,
@@ -255,7 +255,7 @@ def mac_moves(before: Iterable[Record], after: Iterable[Record]) -> list[dict[st
     return changes
 
 
-def diff_records(before: Iterable[Record], after: Iterable[Record]) -> list[dict[str, Any]]:
+def diff_records(before: Iterable[Record], after: Iterable[Record]) -> list[JSONRecord]:
     """Every change between two runs: hosts, ports, hops, paths, MACs, in that order."""
     before, after = list(before), list(after)
     return (host_changes(before, after) + port_changes(before, after)

@@ -33,16 +33,19 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from netprobe.services.history.lock import ScanLocked, lock_path, run_lock
 
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONRecord, JSONValue
+
 DB_ENV = "NETPROBE_DB"
 """Environment variable giving ``--db`` its default."""
 
-F = TypeVar("F", bound=Callable[..., Any])
+F = TypeVar("F", bound=Callable[..., object])
 
 
 def db_option(function: F) -> F:
@@ -57,7 +60,7 @@ def db_option(function: F) -> F:
 
 
 def make_scan_key(kind: str, targets: Iterable[str],
-                  options: Mapping[str, Any] | None = None) -> str:
+                  options: Mapping[str, JSONValue] | None = None) -> str:
     """The identity of "the same scan": ``<kind>:<12 hex digits>``.
 
     Give the options that change *what* is probed (ports, scan type, address
@@ -74,8 +77,8 @@ def make_scan_key(kind: str, targets: Iterable[str],
 
 def record_run(db_path: str | os.PathLike[str], *, kind: str, argv: list[str], scan_key: str,
                targets: list[str], started: float, ended: float,
-               records: Iterable[Mapping[str, Any]], summary: Mapping[str, Any] | None = None,
-               partial: bool = False) -> int:
+               records: Iterable[Mapping[str, JSONValue]],
+               summary: Mapping[str, JSONValue] | None = None, partial: bool = False) -> int:
     """Store one run and its records (as printed) in one transaction; returns the run id.
 
     Creates the database on first use. Raises ``NotHistoryDatabase`` /
@@ -95,14 +98,14 @@ class Recording:
     """What a probing command hands to ``recording``'s block: its records and how it ended."""
 
     def __init__(self) -> None:
-        self.records: list[Mapping[str, Any]] = []
-        self.summary: dict[str, Any] = {}
+        self.records: list[Mapping[str, JSONValue]] = []
+        self.summary: JSONRecord = {}
         #: set True when the run stopped early on purpose (``--max-time``)
         self.partial = False
         #: the id of the recorded run, once recorded
         self.run_id: int | None = None
 
-    def add(self, record: Mapping[str, Any]) -> None:
+    def add(self, record: Mapping[str, JSONValue]) -> None:
         """Keep one record the command printed; a ``summary`` record also becomes the
         run's summary."""
         self.records.append(record)

@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONValue
 
 
-def record_type(record: Mapping[str, Any]) -> str | None:
+def record_type(record: Mapping[str, JSONValue]) -> str | None:
     """The record's sort (``port``, ``host``, ``hop``, ``path``, ``summary``...)."""
     value = record.get("type", record.get("kind"))
     return value if isinstance(value, str) else None
 
 
-def record_host(record: Mapping[str, Any]) -> str | None:
+def record_host(record: Mapping[str, JSONValue]) -> str | None:
     """The address a host, port or path record is about (``host``, ``ip`` or ``dst``)."""
     for key in ("host", "ip", "dst"):
         value = record.get(key)
@@ -35,7 +38,7 @@ def record_host(record: Mapping[str, Any]) -> str | None:
     return None
 
 
-def hop_addrs(record: Mapping[str, Any]) -> list[str]:
+def hop_addrs(record: Mapping[str, JSONValue]) -> list[str]:
     """The addresses that answered at one hop, without silent markers (``*``, null)."""
     addrs = record.get("addrs")
     if not isinstance(addrs, list | tuple):
@@ -43,8 +46,8 @@ def hop_addrs(record: Mapping[str, Any]) -> list[str]:
     return [str(a) for a in addrs if a not in (None, "*", "")]
 
 
-def with_destinations(records: Iterable[Mapping[str, Any]], default: str | None = None
-                      ) -> Iterator[tuple[int, Mapping[str, Any], str | None]]:
+def with_destinations(records: Iterable[Mapping[str, JSONValue]], default: str | None = None
+                      ) -> Iterator[tuple[int, Mapping[str, JSONValue], str | None]]:
     """Each record as ``(position, record, address)``; hops get their trace's destination.
 
     ``position`` counts the input from 0; ``address`` is what the record is
@@ -54,7 +57,7 @@ def with_destinations(records: Iterable[Mapping[str, Any]], default: str | None 
     record, else ``default``. Such hops are held back until their path
     arrives, so the output order can differ from the input order.
     """
-    held: list[tuple[int, Mapping[str, Any]]] = []
+    held: list[tuple[int, Mapping[str, JSONValue]]] = []
     for position, record in enumerate(records):
         kind = record_type(record)
         if kind == "hop" and record.get("dst") is None:
@@ -74,7 +77,7 @@ PORT_STATES = ("open", "closed", "filtered", "unfiltered", "open|filtered", "clo
 """The port scanner's states, in the order that breaks ties between equal counts."""
 
 
-def dominant_state(host_record: Mapping[str, Any]) -> str | None:
+def dominant_state(host_record: Mapping[str, JSONValue]) -> str | None:
     """The state of the ports a host record does not list one by one (nmap's "Not shown").
 
     The port scanner's rule: the state other than ``open`` with the most ports

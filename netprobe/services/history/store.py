@@ -35,12 +35,17 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from netprobe.errors import EnvironmentProblem, RuntimeProblem, UsageError
 from netprobe.services.history.records import record_type, with_destinations
 from netprobe.services.output import json_line
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from netprobe.services.json_value import JSONRecord, JSONValue
 
 APPLICATION = "netprobe-history"
 """The marker in ``meta`` that says "this database is netprobe's history"."""
@@ -50,6 +55,9 @@ SCHEMA_VERSION = 1
 
 BUSY_TIMEOUT = 30.0
 """Seconds to wait for another process's write transaction before giving up."""
+
+#: What SQLite stores and returns in a column.
+SQLValue = None | int | float | str | bytes
 
 
 class NotHistoryDatabase(RuntimeProblem):
@@ -120,11 +128,11 @@ class Run:
     started: float
     ended: float
     partial: bool
-    summary: dict[str, Any]
+    summary: JSONRecord
     counts: dict[str, int]
     version: str
 
-    def to_record(self) -> dict[str, Any]:
+    def to_record(self) -> JSONRecord:
         """The run as a JSON Lines record (``{"type": "run", ...}``)."""
         return {"type": "run", "run": self.id, "kind": self.kind, "scan": self.scan_key,
                 "ts": self.started, "ended_ts": self.ended,
@@ -137,7 +145,7 @@ _RUN_COLUMNS = ("id, kind, scan_key, argv, targets, started, ended, partial, sum
                 "version")
 
 
-def _run(row: tuple[Any, ...]) -> Run:
+def _run(row: tuple[SQLValue, ...]) -> Run:
     return Run(id=row[0], kind=row[1], scan_key=row[2], argv=json.loads(row[3]),
                targets=json.loads(row[4]), started=row[5], ended=row[6], partial=bool(row[7]),
                summary=json.loads(row[8]), counts=json.loads(row[9]), version=row[10])
@@ -152,11 +160,11 @@ def _netprobe_version() -> str:
         return ""
 
 
-def _json_text(value: Any) -> str:
+def _json_text(value: JSONValue) -> str:
     return json_line(value)[:-1]
 
 
-def _objects(records: Iterable[Any]) -> Iterator[Mapping[str, Any]]:
+def _objects(records: Iterable[object]) -> Iterator[Mapping[str, JSONValue]]:
     for position, rec in enumerate(records, start=1):
         if not isinstance(rec, Mapping):
             raise RuntimeProblem(f"cannot record record {position}: not a JSON object")
@@ -322,7 +330,7 @@ class HistoryStore:
                 raise _problem(self.store.path, exc, "nothing was written") from exc
 
         def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                     tb: Any) -> None:
+                     tb: TracebackType | None) -> None:
             db = self.store._db
             if kind is None:
                 try:
@@ -341,8 +349,8 @@ class HistoryStore:
 
     # -- writing ---------------------------------------------------------------------------
     def add_run(self, *, kind: str, argv: Iterable[str], scan_key: str, targets: Iterable[str],
-                started: float, ended: float, records: Iterable[Mapping[str, Any]],
-                summary: Mapping[str, Any] | None = None, partial: bool = False) -> int:
+                started: float, ended: float, records: Iterable[Mapping[str, JSONValue]],
+                summary: Mapping[str, JSONValue] | None = None, partial: bool = False) -> int:
         """Store a run and its records in one transaction; returns the new run's id.
 
         ``records`` may be a generator: it is consumed inside the transaction,
@@ -352,7 +360,7 @@ class HistoryStore:
         default_dst = targets[0] if len(targets) == 1 else None
         counts: dict[str, int] = {}
 
-        def rows(run_id: int) -> Iterator[tuple[Any, ...]]:
+        def rows(run_id: int) -> Iterator[tuple[SQLValue, ...]]:
             for position, rec, host in with_destinations(_objects(records), default_dst):
                 kind_ = record_type(rec)
                 counts[kind_ or "other"] = counts.get(kind_ or "other", 0) + 1
@@ -411,14 +419,14 @@ class HistoryStore:
         return doomed
 
     # -- reading ---------------------------------------------------------------------------
-    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+    def _query(self, sql: str, params: Iterable[SQLValue] = ()) -> list[tuple[SQLValue, ...]]:
         try:
             return self._db.execute(sql, tuple(params)).fetchall()
         except sqlite3.Error as exc:
             raise _problem(self.path, exc, "cannot read it") from exc
 
     def runs(self, *, since: float | None = None, scan_key: str | None = None,
-             having: Callable[[Mapping[str, Any]], bool] | None = None) -> list[Run]:
+             having: Callable[[Mapping[str, JSONValue]], bool] | None = None) -> list[Run]:
         """Runs, oldest first: started at or after ``since``, of one scan, and (``having``)
         with at least one finding the predicate accepts."""
         where, params = [], []
@@ -460,7 +468,7 @@ class HistoryStore:
         """Every scan key in the database."""
         return [key for (key,) in self._query("SELECT DISTINCT scan_key FROM runs")]
 
-    def records(self, run_id: int) -> list[dict[str, Any]]:
+    def records(self, run_id: int) -> list[JSONRecord]:
         """A run's records as the probing command printed them, in the same order."""
         rows = self._query("SELECT record FROM findings WHERE run_id = ? ORDER BY seq",
                            (run_id,))
