@@ -107,14 +107,10 @@ def time_imports() -> None:
 
 def peak_memory() -> int | None:
     """The process's peak resident set so far (bytes; ``VmHWM``), or None if unknown."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
+    from netprobe.proc_status import proc_status
+
+    kib = proc_status("VmHWM")
+    return int(kib) * 1024 if kib is not None and kib.isdigit() else None
 
 
 def table(total: float | None = None) -> list[str]:

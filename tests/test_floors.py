@@ -45,6 +45,7 @@ FLOORS: dict[str, float] = {
     "netprobe.errors": BASEMENT,
     "netprobe.version": BASEMENT,
     "netprobe.costs": BASEMENT,
+    "netprobe.proc_status": BASEMENT,  # /proc/self/status, read by several floors
     "netprobe.npimport": BASEMENT,
     "netprobe.entry_index": BASEMENT,
     "netprobe.cli_types": BASEMENT,  # click parameter types every subcommand takes

@@ -12,6 +12,7 @@ import os
 import socket
 
 from netprobe.errors import EnvironmentProblem
+from netprobe.proc_status import proc_status
 
 CAP_NET_RAW = 13
 CAP_NET_ADMIN = 12
@@ -21,14 +22,11 @@ _DEFAULT_HINT = "try a connect scan (-sT), or run as root or with CAP_NET_RAW"
 
 def effective_capabilities() -> int:
     """The CapEff bit mask of this process (0 when it cannot be read)."""
+    bits = proc_status("CapEff")
     try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("CapEff:"):
-                    return int(line.split()[1], 16)
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
+        return int(bits, 16) if bits is not None else 0
+    except ValueError:
+        return 0
 
 
 def can_open_raw_sockets() -> bool:

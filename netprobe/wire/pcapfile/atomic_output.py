@@ -17,6 +17,7 @@ import weakref
 from typing import BinaryIO
 
 from netprobe.errors import CaptureFileError
+from netprobe.proc_status import proc_status
 from netprobe.wire.pcapfile.capture_path import CaptureTarget, capture_path
 
 #: Output buffer: records are small, so write system calls are batched.
@@ -27,13 +28,12 @@ CaptureDestination = CaptureTarget
 
 def _current_umask() -> int:
     """The process umask, read without changing it where the OS allows."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
+    mask_text = proc_status("Umask")
+    if mask_text is not None:
+        try:
+            return int(mask_text, 8)
+        except ValueError:
+            pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
