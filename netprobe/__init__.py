@@ -49,7 +49,8 @@ _FACE: dict[str, tuple[str, ...]] = {
                                         "ETH_P_ARP", "ETH_P_IP", "ETH_P_IPV6", "MTU"),
     # -- packet presentation and inspection --
     "netprobe.packet.scapy_functions": ("NoPayload", "bind_bottom_up", "bind_top_down",
-                                        "bytes_encode", "bytes_hex", "chb", "crc32", "fragment",
+                                        "bytes_encode", "bytes_hex", "chb", "corrupt_bits",
+                                        "corrupt_bytes", "crc32", "fragment",
                                         "fuzz", "hex_bytes", "inet_aton", "inet_ntoa", "lhex",
                                         "ls", "os", "plain_str", "random", "raw", "socket",
                                         "split_bottom_up", "split_top_down", "struct", "strxor",

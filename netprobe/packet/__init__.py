@@ -34,7 +34,7 @@ FAMILIES = ("link", "arp", "icmp", "ipv6", "icmpv6", "dns", "dot11", "icmp_error
             "mpls", "gre", "vxlan", "dhcp", "http", "pppoe", "teredo", "l2tp",
             "ntp", "snmp", "tftp", "rip", "vrrp", "hsrp", "igmp", "ip_options",
             "sctp", "stp", "eap", "dhcp6", "ipsec", "ppp_control", "radius", "nbns", "llmnr",
-            "rtp", "gtp", "icmp_ext_layers")
+            "rtp", "gtp", "icmp_ext_layers", "ipv46")
 
 #: the UDP ports and IP protocols of NTP, SNMP, TFTP, RIP, HSRP, VRRP and IGMP
 _UDP_PORTS_A = {123: ("ntp",), 161: ("snmp",), 162: ("snmp",), 69: ("tftp",),

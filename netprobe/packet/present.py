@@ -366,6 +366,8 @@ def ls(obj: Any = None, verbose: bool = False) -> None:
         for f in obj.fields_desc:
             d = obj.ls_defaults.get(f.name, f.default)
             print(f"{f.name:<10} : {_kind_name(obj, f):<35} = ({str(_plain(d))!r})")
+            if verbose:
+                _ls_flag_names(f)
         return
     if isinstance(obj, Layer):
         cur: Layer | None = obj
@@ -381,11 +383,20 @@ def ls(obj: Any = None, verbose: bool = False) -> None:
                 d = type(cur).ls_defaults.get(f.name, f.default)
                 print(f"{f.name:<10} : {_kind_name(type(cur), f):<35} = {cur_text:<15} "
                       f"({str(_plain(d))!r})")
+                if verbose:
+                    _ls_flag_names(f)
             cur = cur._payload
             if cur is not None:
                 print("--")
         return
     raise TypeError(f"ls() takes a layer class or a packet, not {type(obj).__name__}")
+
+
+def _ls_flag_names(f: F.Field) -> None:
+    """``ls(..., verbose=True)``'s line under a flags field: its flags' names."""
+    letters = getattr(getattr(f, "fld", f), "letters", None)
+    if isinstance(f, F.FlagsField) and letters:
+        print("               " + ", ".join(letters))
 
 
 def _plain(v: Any) -> Any:

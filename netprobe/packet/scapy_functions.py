@@ -17,9 +17,9 @@ from netprobe.packet.layer import BUILD_BINDINGS, NoPayload, bind_layers, dissec
 from netprobe.packet.present import ls
 
 __all__ = ["NoPayload", "bind_bottom_up", "bind_top_down", "bytes_encode", "bytes_hex", "chb",
-           "crc32", "fragment", "fuzz", "hex_bytes", "inet_aton", "inet_ntoa", "lhex", "ls", "os",
-           "plain_str", "random", "raw", "socket", "split_bottom_up", "split_top_down", "struct",
-           "strxor", "time"]
+           "corrupt_bits", "corrupt_bytes", "crc32", "fragment", "fuzz", "hex_bytes",
+           "inet_aton", "inet_ntoa", "lhex", "ls", "os", "plain_str", "random", "raw", "socket",
+           "split_bottom_up", "split_top_down", "struct", "strxor", "time"]
 #: ``os``, ``random``, ``socket``, ``struct`` and ``time`` are here because scripts rely on
 #: Scapy's ``*`` bringing them (``struct.pack`` in a user layer's ``post_build``)
 
@@ -65,6 +65,31 @@ def lhex(x: Any) -> Any:
 def strxor(s1: bytes, s2: bytes) -> bytes:
     """The two byte strings xor-ed byte by byte (as long as the shorter)."""
     return bytes(a ^ b for a, b in zip(s1, s2))
+
+
+def corrupt_bytes(data: bytes, p: float = 0.01, n: int | None = None) -> bytes:
+    """``data`` with ``n`` of its bytes (by default a share ``p``, at least one) changed
+    to other random values, at random places (``random`` module: seedable)."""
+    buf = bytearray(bytes(data))
+    if not buf:
+        return b""
+    count = max(1, int(len(buf) * p)) if n is None else min(n, len(buf))
+    for i in random.sample(range(len(buf)), count):
+        buf[i] = (buf[i] + random.randint(1, 255)) % 256
+    return bytes(buf)
+
+
+def corrupt_bits(data: bytes, p: float = 0.01, n: int | None = None) -> bytes:
+    """``data`` with ``n`` of its bits (by default a share ``p``, at least one) flipped,
+    at random places (``random`` module: seedable)."""
+    buf = bytearray(bytes(data))
+    if not buf:
+        return b""
+    bits = len(buf) * 8
+    count = max(1, int(bits * p)) if n is None else min(n, bits)
+    for i in random.sample(range(bits), count):
+        buf[i // 8] ^= 1 << (i % 8)
+    return bytes(buf)
 
 
 def crc32(data: bytes) -> int:
