@@ -1564,14 +1564,11 @@ class Layer(metaclass=LayerMeta):
         return None
 
     def getfield_and_val(self, name: str) -> tuple[F.Field, Any]:
-        """(field, value) of field ``name`` of this layer or, failing that, a layer above."""
-        cur: Layer | None = self
-        while cur is not None:
-            f = type(cur).fields_by_name.get(name)
-            if f is not None:
-                return f, getattr(cur, name)
-            cur = cur._payload
-        raise ValueError(f"no field {name!r} in {type(self).__name__} or above")
+        """(field, value) of field ``name`` of this layer (ValueError for another's)."""
+        f = type(self).fields_by_name.get(name)
+        if f is None:
+            raise ValueError(f"{type(self).__name__} has no field {name!r}")
+        return f, getattr(self, name)
 
     def get_field(self, name: str) -> F.Field:
         """The field declared under ``name`` (Scapy's ``get_field``)."""

@@ -383,7 +383,7 @@ def ls(obj: Any = None, verbose: bool = False) -> None:
                 d = type(cur).ls_defaults.get(f.name, f.default)
                 print(f"{f.name:<10} : {_kind_name(type(cur), f):<35} = {cur_text:<15} "
                       f"({str(_plain(d))!r})")
-                if verbose:
+                if verbose and cur is obj:  # (Scapy's verbose reaches the first layer only)
                     _ls_flag_names(f)
             cur = cur._payload
             if cur is not None:
