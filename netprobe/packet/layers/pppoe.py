@@ -25,6 +25,8 @@ PPPOE_CODES = {0x00: "Session", 0x07: "PPPoE Active Discovery Offer (PADO)",
                0x19: "PPPoE Active Discovery Request (PADR)",
                0x65: "PPPoE Active Discovery Session-confirmation (PADS)",
                0xA7: "PPPoE Active Discovery Terminate (PADT)"}
+#: the discovery header names code 0 otherwise (Scapy's two tables)
+_DISCOVERY_CODES = {**PPPOE_CODES, 0x00: "PPP Session Stage"}
 _SHORT_CODES = {0x00: "Session", 0x07: "PADO", 0x09: "PADI", 0x19: "PADR", 0x65: "PADS",
                 0xA7: "PADT"}
 _HEADER = 6
@@ -37,12 +39,16 @@ class PPPoED(Layer):
     fields = (
         BitField("version", 1, 4),
         BitField("type", 1, 4),
-        ByteField("code", 0x09, names=PPPOE_CODES),
+        ByteField("code", 0x09, names=_DISCOVERY_CODES),
         ShortField("sessionid", 0),
         ShortField("len", None),
     )
     hex_fields = frozenset(("sessionid",))
     __slots__ = ()
+
+    def mysummary(self) -> str:
+        """The code's name (``PPPoE Active Discovery Initiation (PADI)``), as Scapy's."""
+        return _DISCOVERY_CODES.get(self.code, str(self.code))
 
     def build_layer(self, payload: bytes) -> bytes:
         length = len(payload) if self.len is None else self.len
@@ -79,6 +85,10 @@ class PPPoE(PPPoED):
         ShortField("len", None),
     )
     __slots__ = ()
+
+    def mysummary(self) -> str:
+        """Nothing: the class name is shown, as Scapy's."""
+        return ""
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         return PPP if self.code == 0 else None
