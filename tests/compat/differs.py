@@ -20,4 +20,10 @@ DIFFERS: dict[tuple[str, str], str] = {
     ("semantics", "add_remove_payload"): "a payload assigned to ``pkt.payload`` knows the layer "
                                          "under it (Scapy's does not, and its summary loses "
                                          "the addresses)",
+    ("fresh3_fields", "str_fixed_and_null"): "a field called ``name`` reads as its value "
+                                             "(Scapy's ``pkt.name`` is the layer's title, and "
+                                             "builds as the title when unset)",
+    ("fresh3_hooks", "init_with_kwargs_and_defaults"): "``pkt.fields`` lists fields in the "
+                                                       "layer's order, not the order they "
+                                                       "were assigned",
 }
