@@ -169,21 +169,39 @@ def template_keys(arr: np.ndarray, ip: int) -> list[bytes | None]:
 
     t = ip + KEY4.tcp_at
     n = arr.shape[0]
-    width = PREFIX + ACK_SIZE
-    out = np.empty((n, width), dtype=np.uint8)
-    col = 0
-    for a, b in _PROBE4:
-        out[:, col:col + b - a] = arr[:, ip + a:ip + b]
-        col += b - a
+    out = _prefix_matrix(np, arr, ip, _PROBE4)
     seq = np.ascontiguousarray(arr[:, ip + KEY4.seq_at:ip + KEY4.seq_at + ACK_SIZE])
     ack = seq.view(f">u{ACK_SIZE}").ravel() + np.uint32(1)  # wraps, as seq + 1 does
     out[:, PREFIX:] = ack.astype(f">u{ACK_SIZE}").view(np.uint8).reshape(n, ACK_SIZE)
-    syn = ((arr[:, t + TCP_FLAGS] & TCP_SYN) != 0).tolist()
-    ok = ((arr[:, t + TCP_DATAOFS] >> TCP_DATAOFS_SHIFT) >= _MIN_DATAOFS).tolist()
-    raw = out.tobytes()
-    return [None if not ok[i] else raw[i * width:i * width + (width if syn[i] else PREFIX)]
-            for i in range(n)]
+    syn = (arr[:, t + TCP_FLAGS] & TCP_SYN) != 0
+    ok = (arr[:, t + TCP_DATAOFS] >> TCP_DATAOFS_SHIFT) >= _MIN_DATAOFS
+    return _split(out, ok, syn)
 
+
+def _prefix_matrix(np: Any, rows: np.ndarray, base: int,
+                   runs: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """A (count, prefix + ACK_SIZE) uint8 matrix: the key prefix read from the columns
+    ``base + start:base + end`` of ``rows`` for each run, in order; the last ACK_SIZE
+    columns are left for the acknowledgement number."""
+    width = sum(b - a for a, b in runs)
+    out = np.empty((rows.shape[0], width + ACK_SIZE), dtype=np.uint8)
+    col = 0
+    for a, b in runs:
+        out[:, col:col + b - a] = rows[:, base + a:base + b]
+        col += b - a
+    return out
+
+
+def _split(out: np.ndarray, ok: np.ndarray, whole: np.ndarray) -> list[bytes | None]:
+    """Each row of :func:`_prefix_matrix`'s ``out`` as a key: None where not ``ok``,
+    with its acknowledgement number where ``whole``, else the prefix alone."""
+    size = out.shape[1]
+    width = size - ACK_SIZE
+    raw = out.tobytes()
+    flags = ok.tolist()
+    full = whole.tolist()
+    return [None if not flags[i] else raw[i * size:i * size + (size if full[i] else width)]
+            for i in range(len(flags))]
 
 def capture_keys(buf: bytes, meta: bytes, linktype: int,
                  large_run: bool = False) -> list[bytes | None] | None:
@@ -216,23 +234,12 @@ def _flags_ok(np: Any, flags: np.ndarray) -> np.ndarray:
 
 
 def _gather(np: Any, h: np.ndarray, base: int, runs: tuple[tuple[int, int], ...],
-            width: int, ok: np.ndarray, with_ack: np.ndarray, ack_at: int) -> list[bytes | None]:
+            ok: np.ndarray, with_ack: np.ndarray, ack_at: int) -> list[bytes | None]:
     """The keys of the rows of ``h`` that are ``ok``: the prefix ``runs``, and the
     acknowledgement number at ``ack_at`` where ``with_ack``."""
-    n = h.shape[0]
-    size = width + ACK_SIZE
-    key = np.empty((n, size), dtype=np.uint8)
-    col = 0
-    for a, b in runs:
-        key[:, col:col + b - a] = h[:, base + a:base + b]
-        col += b - a
-    key[:, width:] = h[:, base + ack_at:base + ack_at + ACK_SIZE]
-    raw = key.tobytes()
-    flags = ok.tolist()
-    acks = with_ack.tolist()
-    return [None if not flags[i] else raw[i * size:i * size + (size if acks[i] else width)]
-            for i in range(n)]
-
+    out = _prefix_matrix(np, h, base, runs)
+    out[:, -ACK_SIZE:] = h[:, base + ack_at:base + ack_at + ACK_SIZE]
+    return _split(out, ok, with_ack)
 
 def answer_keys(buf: bytes, meta: np.ndarray, linktype: int) -> list[bytes | None] | None:
     """The strict key of every packet of a capture batch (None where it has none).
@@ -273,7 +280,7 @@ def answer_keys(buf: bytes, meta: np.ndarray, linktype: int) -> list[bytes | Non
     ok &= (thl >= TCP_HEADER) & (IP4_HEADER + thl <= tl)
     flags = h[:, t + TCP_FLAGS]
     ok &= _flags_ok(np, flags)
-    keys4 = _gather(np, h, base, _RUNS4, PREFIX, ok, (flags & TCP_ACK) != 0, KEY4.ack_at)
+    keys4 = _gather(np, h, base, _RUNS4, ok, (flags & TCP_ACK) != 0, KEY4.ack_at)
     return [k if k is not None else keys6[i] for i, k in enumerate(keys4)]
 
 
@@ -297,7 +304,7 @@ def _answer_keys6(np: Any, h: np.ndarray, caplen: np.ndarray, base: int, et: int
     ok &= (thl >= TCP_HEADER) & (thl <= plen)
     flags = h[:, t + TCP_FLAGS]
     ok &= _flags_ok(np, flags)
-    return _gather(np, h, base, _RUNS6, PREFIX6, ok, (flags & TCP_ACK) != 0, KEY6.ack_at)
+    return _gather(np, h, base, _RUNS6, ok, (flags & TCP_ACK) != 0, KEY6.ack_at)
 
 
 def _answer_prefix(frame: bytes, base: int, runs: tuple[tuple[int, int], ...],
