@@ -4,16 +4,20 @@ the answers netprobe's own ICMPExtension gives (labels, objects, JSON), mutation
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import scapy.all as scapy_all
+import scapy.contrib.mpls as scapy_mpls  # Scapy reads MPLS objects as ICMPExtension_MPLS now
 
 import netprobe.packet.layers.icmp_ext_layers as ext_mod
-from netprobe.packet import IP, UDP, Ether, Raw
+from netprobe.packet import IP, UDP, Ether, Raw, optional_layers
 from netprobe.packet.dissect import dissect_as
 from netprobe.packet.layers.icmp import ICMP, ICMPExtension, ICMPExtensionObject, MPLSLabel
 from netprobe.packet.layers.icmp_quote import IPerror, IPerror6, UDPerror
 from netprobe.packet.layers.icmpv6 import ICMPv6DestUnreach, ICMPv6TimeExceeded
 from netprobe.packet.layers.ipv6 import IPv6
+from netprobe.packet.layers.mpls import MPLS
 from tests.packet.layers_compare import (
     ls_matches_scapy,
     mutations,
@@ -23,9 +27,10 @@ from tests.packet.layers_compare import (
     write_pcap,
 )
 
-OURS = {**vars(ext_mod), "IP": IP, "UDP": UDP, "Ether": Ether, "Raw": Raw, "ICMP": ICMP,
-        "IPerror": IPerror, "UDPerror": UDPerror, "IPv6": IPv6, "IPerror6": IPerror6,
+OURS = {**vars(ext_mod), "MPLS": MPLS, "IP": IP, "UDP": UDP, "Ether": Ether, "Raw": Raw,
+        "ICMP": ICMP, "IPerror": IPerror, "UDPerror": UDPerror, "IPv6": IPv6, "IPerror6": IPerror6,
         "ICMPv6TimeExceeded": ICMPv6TimeExceeded, "ICMPv6DestUnreach": ICMPv6DestUnreach}
+SCAPY = {**vars(scapy_all), **vars(scapy_mpls)}
 MPLS = 'ICMPExtension_Object(classnum=1, classtype=1)/Raw(b"\\x03\\xe8\\x01\\x01")'
 IFINFO = ('ICMPExtension_InterfaceInformation(has_ifindex=1, ifindex=5, has_ipaddr=1, afi=1, '
           'ip4="198.18.0.1", has_mtu=1, mtu=1500)')
@@ -39,7 +44,9 @@ LAYERS = [
     'ICMPExtension_InterfaceInformation(has_ipaddr=1, ip4="198.18.0.9")',
     'ICMPExtension_InterfaceInformation(has_ifindex=1, ifindex=5, has_ipaddr=1, afi=1, '
     'ip4="198.18.0.1", has_ifname=1, ifname=b"eth0", has_mtu=1, mtu=1500)',
-    'ICMPExtension_Header()/' + MPLS + '/' + IFINFO,
+    'ICMPExtension_MPLS()', 'ICMPExtension_MPLS(stack=[MPLS(label=16005, s=0, ttl=1), '
+    'MPLS(label=24000, cos=5, s=1, ttl=254)])', 'ICMPExtension_Header()/ICMPExtension_MPLS('
+    'stack=[MPLS(label=299776, ttl=1)])',
 ]
 QUOTE = '/IPerror(src="198.18.0.2", dst="198.18.9.9")/UDPerror(sport=40000, dport=33434)'
 ERRORS = [
@@ -54,25 +61,47 @@ ERRORS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _mpls_loaded() -> Iterator[None]:
+    """As with Scapy's contrib loaded (above): MPLS objects read as ICMPExtension_MPLS."""
+    was = optional_layers.is_loaded("mpls")
+    optional_layers.load("mpls")
+    yield
+    if not was:
+        optional_layers.unload("mpls")
+
+
+def test_mpls_objects_are_raw_until_mpls_is_loaded() -> None:
+    optional_layers.unload("mpls")
+    data = bytes(eval('ICMPExtension_Header()/' + MPLS, OURS))
+    assert type(dissect_as(ext_mod.ICMPExtension_Header, data).payload).__name__ == \
+        "ICMPExtension_Object"
+    optional_layers.load("mpls")
+    read = dissect_as(ext_mod.ICMPExtension_Header, data)
+    assert type(read.payload) is ext_mod.ICMPExtension_MPLS
+    assert read.payload.stack[0].label == read.labels[0].label == 16000
+
+
 @pytest.mark.parametrize("expr", LAYERS)
 def test_layers_are_scapys(expr: str) -> None:
-    same_face(eval(expr, OURS), eval(expr, vars(scapy_all)))
+    same_face(eval(expr, OURS), eval(expr, SCAPY))
 
 
 @pytest.mark.parametrize("expr", ERRORS)
 def test_errors_carrying_them_build_and_print_as_scapy(expr: str) -> None:
-    ours, theirs = eval(expr, OURS), eval(expr, vars(scapy_all))
+    ours, theirs = eval(expr, OURS), eval(expr, SCAPY)
     data = bytes(theirs)
     assert bytes(ours) == data
     assert repr(ours) == repr(theirs)
     assert ours.summary() == theirs.summary()
     assert ours.show(dump=True) == theirs.show(dump=True)
-    # read back: the extension is the same layers (Scapy also prints how the quote was
-    # padded, netprobe keeps the padding and the extension's bytes as trailing Padding)
+    # read back: the same layers, the quote's padding shown as Scapy shows it
     read, sread = dissect_as(type(ours), data), type(theirs)(data)
     err = read.payload
     if isinstance(err, ICMP):
-        assert repr(err.ext) == repr(sread.payload.ext)
+        assert repr(read) == repr(sread)
+        assert read.summary() == sread.summary()
+        assert read.show(dump=True) == sread.show(dump=True)
     else:
         # ICMPv6 errors announce their quote's length (RFC 4884 5.1): netprobe reads an
         # extension only after one that does, Scapy also guesses one after 128 bytes
@@ -80,8 +109,15 @@ def test_errors_carrying_them_build_and_print_as_scapy(expr: str) -> None:
     assert bytes(read) == data
 
 
+def test_two_objects_build_as_scapy() -> None:
+    # (read back, the MPLS object takes the rest as its label stack in both; what the
+    # stack's last entry is followed by is guessed differently)
+    expr = 'ICMPExtension_Header()/' + MPLS + '/' + IFINFO
+    assert bytes(eval(expr, OURS)) == bytes(eval(expr, SCAPY))
+
+
 def test_ls_is_scapys() -> None:
-    assert ls_matches_scapy(ext_mod) == 3
+    assert ls_matches_scapy(ext_mod) == 3  # (ICMPExtension_MPLS is Scapy's contrib's)
 
 
 def test_layers_answer_what_icmpextension_answers() -> None:
@@ -105,7 +141,7 @@ def test_layers_answer_what_icmpextension_answers() -> None:
 
 
 def test_fields_are_tsharks(tmp_path) -> None:
-    frames = [bytes(scapy_all.Ether() / eval(e, vars(scapy_all))) for e in ERRORS[:2]]
+    frames = [bytes(scapy_all.Ether() / eval(e, SCAPY)) for e in ERRORS[:2]]
     path = write_pcap(tmp_path / "ext.pcap", frames)
     rows = tshark_rows(path, "icmp.ext", ["icmp.ext.version", "icmp.ext.checksum",
                                           "icmp.ext.length", "icmp.ext.class", "icmp.ext.ctype",
@@ -126,9 +162,9 @@ def test_fields_are_tsharks(tmp_path) -> None:
 
 def test_malformed_extensions_never_raise() -> None:
     for expr in ERRORS:
-        data = bytes(scapy_all.Ether() / eval(expr, vars(scapy_all)))
+        data = bytes(scapy_all.Ether() / eval(expr, SCAPY))
         never_raises(mutations(data, count=300))
     for expr in LAYERS:
-        data = bytes(eval(expr, vars(scapy_all)))
+        data = bytes(eval(expr, SCAPY))
         never_raises(mutations(data, count=60),
                      lambda b: dissect_as(ext_mod.ICMPExtension_Header, b))

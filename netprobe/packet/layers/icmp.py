@@ -95,7 +95,18 @@ class _Shown(Field):
 
 _EMPTY_UNUSED = _Shown("unused", "b''")
 #: Scapy's ``extpad`` before an RFC 4884 extension (ICMPv6 errors show it too)
-EXTPAD_SHOWN = _EXTPAD = _Shown("extpad", "b''")
+class _ExtPad(_Shown):
+    """``extpad``: Scapy's text, with the zero bytes that padded a quote read before its
+    extension (``b'' (100 octets)``)."""
+
+    __slots__ = ()
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        n = pkt.__dict__.get("_extpad") if pkt is not None else None
+        return f"{self.shown} ({n} octets)" if n else self.shown
+
+
+EXTPAD_SHOWN = _EXTPAD = _ExtPad("extpad", "b''")
 
 
 class _RestField(TailField):
@@ -174,6 +185,8 @@ class ICMP(Layer):
     """
 
     hex_fields = frozenset(("chksum", "id", "seq"))
+    #: what follows a quote padded for its extension is the extension, not a trailer
+    owns_trailer = True
     ls_kinds = {"code": "MultiEnumField (Depends on 8)", "id": "XShortField (Cond)",
                 "seq": "XShortField (Cond)", "ts_ori": "ICMPTimeStampField (Cond)",
                 "ts_rx": "ICMPTimeStampField (Cond)", "ts_tx": "ICMPTimeStampField (Cond)",
@@ -224,7 +237,8 @@ class ICMP(Layer):
     def build_layer(self, payload: bytes) -> bytes:
         length = self.length
         if self.ext is not None and self.type in EXTENSIBLE_TYPES:
-            payload, length = attach_extension(payload, self.ext, length, 4)
+            payload, length = attach_extension(payload, self.ext, length, 4,
+                                               self.__dict__.get("_quoted"))
         rest = self._rest()
         if length is not None and self.type in (3, 11, 12):
             rest = rest[:1] + bytes((length & 0xFF,)) + rest[2:]
@@ -255,9 +269,10 @@ class ICMP(Layer):
         if t in EXTENSIBLE_TYPES and end - body > 4:
             ext, pend, problem = locate_extension(buf, body, end, self.length, 4, True)
             if ext is not None:  # held as layers, as Scapy holds it (icmp_ext_layers)
-                from netprobe.packet.layers.icmp_ext_layers import extension_layers
+                from netprobe.packet.layers.icmp_ext_layers import extension_layers, quote_end
 
                 ext = extension_layers(buf[pend:end])
+                pend = quote_end(self, buf, body, pend)
             self.ext = ext
             if problem:
                 self.note(problem)

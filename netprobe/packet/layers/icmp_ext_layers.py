@@ -1,6 +1,10 @@
 """RFC 4884 ICMP extension structures as layers, with Scapy 2.8's names:
-``ICMPExtension_Header`` carrying ``ICMPExtension_Object`` or
-``ICMPExtension_InterfaceInformation`` (RFC 5837) as its payload.
+``ICMPExtension_Header`` carrying ``ICMPExtension_Object``,
+``ICMPExtension_InterfaceInformation`` (RFC 5837) or ``ICMPExtension_MPLS`` (RFC 4950)
+as its payload. As in Scapy, an MPLS object is read as ``ICMPExtension_MPLS`` (its
+``stack`` of ``MPLS`` entries) once ``load_contrib("mpls")`` is done, and as an
+``ICMPExtension_Object`` with the label stack as ``Raw`` before; the command line
+reads it as ``ICMPExtension_MPLS``.
 
 They are what ``ICMP(ext=...)`` (and the ICMPv6 errors' ``ext``) take and hold when
 written as Scapy users write them, ``ICMPExtension_Header()/ICMPExtension_Object(...)``,
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from netprobe.packet import optional_layers
 from netprobe.packet.checksum import checksum
 from netprobe.packet.layer import Layer
 from netprobe.packet.layers.icmp_extension import (
@@ -28,6 +33,7 @@ from netprobe.packet.layers.icmp_extension import (
     ICMPExtensionObject,
     MPLSLabel,
 )
+from netprobe.packet.layers.mpls import MPLS
 from netprobe.packet.packet_class import Packet
 from netprobe.packet.scapy_fields import (
     BitField,
@@ -38,12 +44,13 @@ from netprobe.packet.scapy_fields import (
     IntField,
     IP6Field,
     IPField,
+    PacketListField,
     ShortField,
     StrLenField,
     XShortField,
 )
 
-__all__ = ["ICMPExtension_Header", "ICMPExtension_InterfaceInformation",
+__all__ = ["ICMPExtension_Header", "ICMPExtension_InterfaceInformation", "ICMPExtension_MPLS",
            "ICMPExtension_Object"]
 
 
@@ -66,7 +73,9 @@ class ICMPExtension_Header(Packet):  # noqa: N801 - Scapy's name
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         if end - off < 4:
             return None
-        return OBJECT_CLASSES.get(buf[off + 2], ICMPExtension_Object)
+        num = buf[off + 2]
+        loaded = self._dissect_table.get(("classnum", num))  # MPLS, once its module is loaded
+        return loaded or OBJECT_CLASSES.get(num, ICMPExtension_Object)
 
     # -- what netprobe's ICMPExtension answers ------------------------------------------------
     def encode(self) -> bytes:
@@ -147,8 +156,24 @@ class ICMPExtension_InterfaceInformation(ICMPExtension_Object):  # noqa: N801
     ]
 
 
+class ICMPExtension_MPLS(ICMPExtension_Object):  # noqa: N801
+    """An MPLS label stack object (RFC 4950, class 1, C-type 1): the ``MPLS`` entries
+    the probe carried when its TTL ran out (read as Scapy reads them: an entry with
+    ``s`` 0 carries the next one as its payload)."""
+
+    name = "ICMP Extension Object - MPLS (RFC4950)"
+    fields_desc = [
+        ShortField("len", None),
+        ByteEnumField("classnum", 1, EXTENSION_CLASSES),
+        ByteField("classtype", 1),
+        PacketListField("stack", [], MPLS, length_from=lambda p: (p.len or 4) - 4),
+    ]
+
+
 #: class number -> object class, for what follows an extension header
 OBJECT_CLASSES: dict[int, type[Packet]] = {2: ICMPExtension_InterfaceInformation}
+
+optional_layers.register("mpls", [(ICMPExtension_Header, ("classnum", 1), ICMPExtension_MPLS)])
 
 
 def extension_layers(raw: bytes) -> ICMPExtension_Header:
@@ -156,6 +181,25 @@ def extension_layers(raw: bytes) -> ICMPExtension_Header:
     from netprobe.packet.dissect import dissect_as
 
     return dissect_as(ICMPExtension_Header, raw)
+
+
+def quote_end(msg: Layer, buf: bytes, body: int, pend: int) -> int:
+    """Where the datagram quoted in ``buf[body:pend]`` ends, when zero bytes pad it to
+    ``pend`` (its extension's start); else ``pend``. The padding's length is kept on the
+    message for ``extpad``'s text, as Scapy shows it, and the quote's bytes for building
+    (which pads the quote again, the frame's trailer after the extension)."""
+    n = pend - body
+    if n >= 20 and buf[body] >> 4 == 4:
+        size = int.from_bytes(buf[body + 2:body + 4], "big")
+    elif n >= 40 and buf[body] >> 4 == 6:
+        size = 40 + int.from_bytes(buf[body + 4:body + 6], "big")
+    else:
+        return pend
+    if not 0 < size < n or buf[body + size:pend].count(0) != n - size:
+        return pend
+    msg.__dict__["_extpad"] = n - size
+    msg.__dict__["_quoted"] = buf[body:body + size]
+    return body + size
 
 
 def summary_text(ext: Any) -> str:

@@ -271,13 +271,18 @@ def locate_extension(buf: bytes, body: int, end: int, length: int, unit: int,
 
 
 def attach_extension(payload: bytes, ext: ICMPExtension, length: int | None,
-                     unit: int) -> tuple[bytes, int]:
+                     unit: int, quoted: bytes | None = None) -> tuple[bytes, int]:
     """Pad the quoted ``payload`` and append ``ext``; returns (bytes, length to put).
 
     A dissected message already carries the extension's bytes after its quoted
     data (they come back as trailing padding, possibly followed by the frame's
-    own trailer); those are not appended twice.
+    own trailer); those are not appended twice. ``quoted`` is the quote as read
+    when the message was read without its padding (``icmp_ext_layers.quote_end``):
+    what follows it in ``payload`` is then the frame's trailer, put back after.
     """
+    if quoted is not None and len(payload) > len(quoted) and payload.startswith(quoted):
+        built, words = attach_extension(payload[:len(quoted)], ext, length, unit)
+        return built + payload[len(quoted):], words
     raw = ext.encode()
     if length is None and not isinstance(ext, ICMPExtension):
         length = 0  # given as Scapy's layers (icmp_ext_layers): sent as Scapy sends it

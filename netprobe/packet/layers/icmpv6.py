@@ -90,6 +90,8 @@ class _ExtensibleError(ICMPv6Error):
 
     #: a dissected error's ``repr`` lists ``ext`` even when None, as Scapy's
     repr_none_fields = ("ext",)
+    #: what follows a quote padded for its extension is the extension, not a trailer
+    owns_trailer = True
     ls_defaults = {"length": 0}
     ls_kinds = {"unused": "X3BytesField", "ext": "_ICMPExtensionField"}
 
@@ -104,7 +106,8 @@ class _ExtensibleError(ICMPv6Error):
     def build_layer(self, payload: bytes) -> bytes:
         length = self.length
         if self.ext is not None:
-            payload, length = attach_extension(payload, self.ext, length, 8)
+            payload, length = attach_extension(payload, self.ext, length, 8,
+                                               self.__dict__.get("_quoted"))
         msg = bytearray(self._pack_fixed())
         if length is not None:
             msg[4] = length & 0xFF
@@ -123,9 +126,10 @@ class _ExtensibleError(ICMPv6Error):
             if problem:
                 self.note(problem)
             if self.ext is not None:  # held as layers, as Scapy holds it (icmp_ext_layers)
-                from netprobe.packet.layers.icmp_ext_layers import extension_layers
+                from netprobe.packet.layers.icmp_ext_layers import extension_layers, quote_end
 
                 self.ext = extension_layers(buf[pend:end])
+                pend = quote_end(self, buf, off + 8, pend)
         return off + 8, pend
 
     def summary_part(self) -> str:
