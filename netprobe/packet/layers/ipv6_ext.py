@@ -51,6 +51,9 @@ class ExtensionHeader(Layer):
     bound_in = "netprobe.packet.layers.ipv6"
     #: ``ls()`` shows Scapy's default next header: 59, nothing follows
     ls_defaults = {"nh": 59}
+    #: unset, ``nh`` reads what the header above fills in (59 with none), as Scapy's
+    payload_fields = ("nh",)
+    payload_defaults = {"nh": 59}
 
     @property
     def pseudo_header(self) -> Any:
@@ -255,6 +258,10 @@ class IPv6ExtHdrFragment(ExtensionHeader):
 
 class AH(ExtensionHeader):
     """The IPsec Authentication Header (proto 51). ``nh`` and ``payloadlen`` fill themselves."""
+
+    #: unset, ``nh`` reads None (it is filled when built), as Scapy's AH shows it
+    payload_fields = ()
+    payload_defaults: dict[str, int] = {}
 
     fields = (
         ByteField("nh", None, names=IPV6_NH),

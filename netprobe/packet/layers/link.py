@@ -224,18 +224,25 @@ class Dot1Q(Layer):
         return f"802.1Q vlan {self.vlan}"
 
 
-def _init_checking_each(init: Any, aliases: dict[str, str] | None = None) -> Any:
-    """Wrap a generated ``__init__``: defaults from it, then each given value checked apart.
+def _init_checking_each(cls: type[Layer], aliases: dict[str, str] | None = None) -> Any:
+    """Wrap a class's generated ``__init__``: defaults from it, then each given value
+    checked apart.
 
     Why: the generated code checks integers with ``type(v)``, and a field named
     ``type`` shadows that builtin inside it, so any keyword fails there. Setting
     the values one by one through each field's ``check`` sidesteps that (and
-    lets ``Dot1Q(id=1)`` mean ``dei=1``, Scapy's old name).
+    lets ``Dot1Q(id=1)`` mean ``dei=1``, Scapy's old name). The generated
+    ``__init__`` is written on the first call, not when this module is imported.
     """
+    stand_in = cls.__dict__["__init__"]  # layer.py's code-on-first-use, or a function
+    made: list[Any] = []
     by_name = None
 
     def __init__(self: Layer, _raw: Any = None, /, **kwargs: Any) -> None:  # noqa: N807
         nonlocal by_name
+        if not made:
+            made.append(stand_in.generate() if hasattr(stand_in, "generate") else stand_in)
+        init = made[0]
         init(self)
         if by_name is None:
             by_name = type(self).fields_by_name
@@ -252,11 +259,11 @@ def _init_checking_each(init: Any, aliases: dict[str, str] | None = None) -> Any
         if _raw is not None:
             self._init_from_bytes(_raw)
 
-    __init__.__doc__ = init.__doc__
+    __init__.__doc__ = f"A {cls.__name__} layer: keyword arguments set its fields."
     return __init__
 
 
-Dot1Q.__init__ = _init_checking_each(Dot1Q.__init__, {"id": "dei"})  # type: ignore[method-assign]
+Dot1Q.__init__ = _init_checking_each(Dot1Q, {"id": "dei"})  # type: ignore[method-assign]
 
 
 class Dot1AD(Dot1Q):
@@ -270,7 +277,7 @@ class Dot1AD(Dot1Q):
         return f"802.1ad vlan {self.vlan}"
 
 
-Dot1AD.__init__ = _init_checking_each(Dot1AD.__init__, {"id": "dei"})  # type: ignore[method-assign]
+Dot1AD.__init__ = _init_checking_each(Dot1AD, {"id": "dei"})  # type: ignore[method-assign]
 # One table for both tags: what may follow a tag does not depend on its kind.
 Dot1AD._dissect_table = Dot1Q._dissect_table
 
@@ -432,6 +439,7 @@ class CookedLinuxV2(_Cooked):
     """Linux cooked capture v2 (link type 276, libpcap's SLL2): SLL with the interface
     index."""
 
+    name = "cooked linux v2"
     fields = (
         ShortField("proto", None, names=ETHER_TYPES),
         ShortField("reserved", 0),
@@ -512,7 +520,7 @@ class Loopback(Layer):
         return f"Loopback {LOOPBACK_TYPES.get(self.type, self.type)}"
 
 
-Loopback.__init__ = _init_checking_each(Loopback.__init__)  # type: ignore[method-assign]
+Loopback.__init__ = _init_checking_each(Loopback)  # type: ignore[method-assign]
 
 
 # -- PPP ------------------------------------------------------------------------------------------
