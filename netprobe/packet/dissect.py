@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from netprobe.packet import layer as _layer
 from netprobe.packet.layer import Layer, LayerMeta, LengthNote, ParseError, Truncated
 from netprobe.packet.layers.raw import Padding, Raw
 
@@ -127,14 +128,31 @@ def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None,
     (not the ``Padding`` of trailers): where it started and ended in ``buf`` and, for a
     ``Raw`` that stands for a layer that failed to parse, that failure.
     """
-    errors: list[str] | None = None
-    #: (bytes after the end a layer announced, that layer's depth)
-    trailers: list[tuple[bytes, int]] | None = None
-    off, end = 0, len(buf)
-    new = object.__new__
-    top = prev = layer = new(cls)
+    if spans is None:
+        return _dissect_chain(cls, buf, wirelen, None)
+    top = object.__new__(cls)
     top._under = None
-    depth = 0
+    return _walk(top, top, buf, 0, len(buf), 0, None, None, wirelen, spans)
+
+
+def dissect_into(layer: Layer, buf: bytes) -> Layer:
+    """Dissect ``buf`` as ``layer``'s class into ``layer`` itself (``Ether(raw)``), what
+    follows it becoming its payload; ``layer._under`` must be set. Returns ``layer``, or
+    the ``Raw`` that stands for it when its bytes do not parse as its class."""
+    return _dissect_chain(type(layer), buf, None, layer)
+
+
+def _walk(top: Layer, layer: Layer, buf: bytes, off: int, end: int, depth: int,
+          errors: list[str] | None, trailers: list[tuple[bytes, int]] | None,
+          wirelen: int | None, spans: list[Span] | None) -> Layer:
+    """Dissect from ``layer`` (made, linked under, not parsed; ``depth`` layers above
+    ``top``), whose bytes are ``buf[off:end]``, to the end of the chain; return ``top``.
+
+    ``errors`` and ``trailers`` are what the layers under ``layer`` noted: the notes for
+    ``packet.errors`` and (bytes after the end a layer announced, that layer's depth).
+    """
+    new = object.__new__
+    prev = layer
     while True:
         layer._errors = None
         failure = None
@@ -153,9 +171,10 @@ def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None,
         except _FAILURES as exc:
             errors = _note_failure(errors, layer, exc, wirelen, len(buf))
             failure = exc
-            layer = _replace_with_raw(layer, buf[off:end])
-            if layer._under is None:
-                top = layer
+            raw = _replace_with_raw(layer, buf[off:end], layer is not top)
+            if layer is top:
+                top = raw
+            layer = raw
             nxt = None
         if spans is not None:
             spans.append((off, end, failure))
@@ -173,12 +192,91 @@ def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None,
         layer._under = prev
         prev._payload = layer
         off, end = poff, pend
-    prev._payload = None
+    return _finish(top, prev, buf, errors, trailers)
+
+
+def _finish(top: Layer, last: Layer, buf: bytes, errors: list[str] | None,
+            trailers: list[tuple[bytes, int]] | None) -> Layer:
+    """End the chain at ``last``, put the trailers on it, note the errors; return ``top``."""
+    last._payload = None
     if trailers:
-        _add_trailers(top, prev, trailers)
+        _add_trailers(top, last, trailers)
     top._errors = errors or None
     top._meta = (None, None, True, buf)
     return top
+
+
+def _trailer(trailers: list[tuple[bytes, int]] | None, layer: Layer, buf: bytes, pend: int,
+             end: int, depth: int) -> list[tuple[bytes, int]] | None:
+    """``trailers`` with the bytes after the end ``layer`` announced (``buf[pend:end]``),
+    unless the layer reads its own trailer (802.11's FCS keeps it as a field)."""
+    if getattr(type(layer), "owns_trailer", False):
+        return trailers
+    if trailers is None:
+        trailers = []
+    trailers.append((buf[pend:end], depth))
+    return trailers
+
+
+#: layers read by the straight-line code of ``_dissect_chain`` before ``_walk`` takes over
+_UNROLLED = 6
+
+#: one layer of ``_dissect_chain`` (DEPTH is its depth): parse it, note what it says, make
+#: the next one. Anything unusual (a failure) goes to ``_walk``, which parses it again.
+_STEP = """
+    layer._errors = None
+    try:
+        poff, pend = layer.parse(buf, off, end)
+        nxt = (layer.next_layer(buf, poff, pend) or _next_class(layer, buf, poff, pend)
+               ) if poff < pend else None
+    except _FAILURES:
+        return _walk(top, layer, buf, off, end, DEPTH, errors, trailers, wirelen, None)
+    if pend < end:
+        trailers = _trailer(trailers, layer, buf, pend, end, DEPTH)
+    if layer._errors:
+        errors = _note_layer_errors(errors, layer, wirelen, len(buf))
+    if nxt is None:
+        layer._payload = None
+        if trailers:
+            _add_trailers(top, layer, trailers)
+        top._errors = errors or None
+        top._meta = (None, None, True, buf)
+        return top
+    up = _new(nxt)
+    up._under = layer
+    layer._payload = up
+    layer = up
+    off = poff
+    end = pend
+"""
+
+
+def _write_chain() -> Callable[..., Layer]:
+    """``_dissect_chain(cls, buf, wirelen, top)``: ``dissect_as`` without spans, into
+    ``top`` when given (its ``_under`` set), else into a new ``cls`` layer.
+
+    The same step is written out once per layer depth rather than looped over: CPython
+    specializes each attribute access and method call for the one class it keeps seeing,
+    and a loop's one call site sees every class of the chain (Ether, IP, TCP), so it gets
+    none (the loop took a fifth more time per frame). Deeper layers go to ``_walk``.
+    """
+    src = ("def _dissect_chain(cls, buf, wirelen, top):\n"
+           "    if top is None:\n"
+           "        top = _new(cls)\n"
+           "        top._under = None\n"
+           "    layer = top\n    off = 0\n    end = len(buf)\n"
+           "    errors = trailers = None\n"
+           + "".join(_STEP.replace("DEPTH", str(d)) for d in range(_UNROLLED))
+           + f"    return _walk(top, layer, buf, off, end, {_UNROLLED}, errors, trailers, "
+           "wirelen, None)\n")
+    g: dict[str, Any] = {
+        "_new": object.__new__, "_FAILURES": _FAILURES, "_walk": _walk,
+        "_trailer": _trailer, "_note_layer_errors": _note_layer_errors,
+        "_add_trailers": _add_trailers,
+        "_next_class": _next_class,
+    }
+    exec(compile(src, f"<{__name__}._dissect_chain>", "exec"), g)
+    return g["_dissect_chain"]
 
 
 def _next_class(layer: Layer, buf: bytes, poff: int, pend: int) -> type[Layer]:
@@ -201,12 +299,13 @@ def _note_failure(errors: list[str] | None, layer: Layer, exc: BaseException,
     return errors
 
 
-def _replace_with_raw(layer: Layer, data: bytes) -> Raw:
-    """A ``Raw`` holding ``data`` in the place of ``layer`` in its chain."""
+def _replace_with_raw(layer: Layer, data: bytes, linked: bool) -> Raw:
+    """A ``Raw`` holding ``data`` in the place of ``layer``: in its chain when ``linked``,
+    else (the chain's first layer) on its own."""
     raw = Raw(load=data)
-    under = layer._under
-    raw._under = under
-    if under is not None:
+    if linked:
+        under = layer._under
+        raw._under = under
         under._payload = raw
     return raw
 
@@ -274,8 +373,13 @@ def dissect(data: bytes, linktype: int = 1, wirelen: int | None = None,
         cls = ETHERNET[1]  # a type of 0x0600 or more (above MAX_8023_LENGTH): Ethernet II
     else:
         cls = chooser(data)
+    if spans is None:
+        return _dissect_chain(cls, data, wirelen, None)
     return dissect_as(cls, data, wirelen, spans)
 
+
+_dissect_chain = _write_chain()
+_layer.DISSECT_INTO = dissect_into
 
 #: link type 1's chooser and the class it gives a frame whose type field is 0x0600 or more
 #: (set by ``netprobe.packet.bindings``; the hottest case of ``dissect`` skips the call)

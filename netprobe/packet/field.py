@@ -213,6 +213,33 @@ def _ip6_text(raw: bytes) -> str:
     return socket.inet_ntop(_AF6, raw)
 
 
+#: entries an :class:`AddressTexts` holds at most before it starts again
+ADDRESS_TEXTS_MAX = 8192
+
+
+class AddressTexts(dict):
+    """Address bytes -> their text, made on first sight: a dissected address then costs
+    a lookup, not ``inet_ntoa``'s formatting (each took a twentieth of an Ether/IP/TCP
+    dissection). Emptied when full, so that a capture of many hosts stays bounded."""
+
+    __slots__ = ("convert",)
+
+    def __init__(self, convert: Any) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, raw: bytes) -> str:
+        if len(self) >= ADDRESS_TEXTS_MAX:
+            self.clear()
+        text = self[raw] = self.convert(raw)
+        return text
+
+
+#: the text of the IPv4 and IPv6 addresses dissected (read by the generated unpack code)
+IP4_TEXTS = AddressTexts(socket.inet_ntoa)
+IP6_TEXTS = AddressTexts(_ip6_text)
+
+
 class Field:
     """One header field. Subclasses say how the value is checked and encoded.
 
@@ -500,7 +527,7 @@ class IPv4Field(Field):
         return f"_ip4({v} if {v} is not None else self.auto_src())" if self.auto else f"_ip4({v})"
 
     def unpack_expr(self, w: str) -> str:
-        return f"_ntoa({w})"
+        return f"_ip4_texts[{w}]"
 
     def check_one(self, value: Any) -> Any:
         block = _block(value, self.name, _AF4)
@@ -537,7 +564,7 @@ class IPv6Field(Field):
         return f"_ip6({v} if {v} is not None else self.auto_src())" if self.auto else f"_ip6({v})"
 
     def unpack_expr(self, w: str) -> str:
-        return f"_ntop6({w})"
+        return f"_ip6_texts[{w}]"
 
     def check_one(self, value: Any) -> Any:
         block = _block(value, self.name, _AF6)
