@@ -79,7 +79,11 @@ def _shown_value(layer: Layer, f: F.Field, over: dict[str, Any]) -> Any:
         return v
     if f.name in over:
         return over[f.name]
-    return layer.unset_value(f.name)  # the no-payload default, or the route's value
+    u = layer.unset_value(f.name)  # the no-payload default, or the route's value
+    if (u is None and f.default is not None and not f.auto and layer.is_dissected()
+            and f.name not in type(layer).forgotten_when_read):
+        return f.default  # cut off before this field (a quote's 8 bytes): its default
+    return u
 
 
 # -- show() ---------------------------------------------------------------------------------------
@@ -147,7 +151,8 @@ def repr_packet(pkt: Layer) -> str:
             else:
                 continue
             args.append(f"{f.name}={field_text(cur, f, v)}")
-        parts.append(f"<{type(cur).__name__}  {' '.join(args)}{' ' if args else ''}|")
+        shown = getattr(type(cur), "repr_class_name", "") or type(cur).__name__
+        parts.append(f"<{shown}  {' '.join(args)}{' ' if args else ''}|")
         closing += 1
         cur = cur._payload
     return "".join(parts) + ">" * closing

@@ -307,6 +307,7 @@ class DNSTCP(DNS):
     ls_kinds = {**DNS.ls_kinds, "length": "ShortField (Cond)"}
     fields = (ShortField("length", None), *DNS.fields)
     found_as = (DNS,)  # Scapy has one DNS class for both: pkt[DNS] finds this one
+    repr_class_name = "DNS"  # ... and repr() names it so
 
     def build_layer(self, payload: bytes) -> bytes:
         msg = self._message()
