@@ -1,6 +1,6 @@
 """``python -m netprobe``: the same as the ``netprobe`` console script."""
 
-from netprobe.cli import console
+from netprobe.console import console
 
 if __name__ == "__main__":
     raise SystemExit(console())

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -69,7 +68,6 @@ EPILOG = (
 )
 
 
-@dataclass
 class Settings:
     """What the root options decided; every subcommand receives it as ``ctx.obj``.
 
@@ -77,11 +75,13 @@ class Settings:
     (``netprobe read``) is not stopped by a broken ``NETPROBE_SCOPE``.
     """
 
-    json: bool = False
-    debug: bool = False
-    color: bool = False
-    scope_file: str | None = None
-    scope_env: str | None = None
+    def __init__(self, json: bool = False, debug: bool = False, color: bool = False,
+                 scope_file: str | None = None, scope_env: str | None = None) -> None:
+        self.json = json
+        self.debug = debug
+        self.color = color
+        self.scope_file = scope_file
+        self.scope_env = scope_env
 
     @cached_property
     def scope(self) -> Scope:
@@ -649,29 +649,6 @@ def _main(args: list[str], settings: Settings, last: list[str]) -> int:
     return EXIT_OK
 
 
-#: the cyclic collector's thresholds for a netprobe process (Python's default: 700, 10, 10)
-GC_THRESHOLDS = (50_000, 20, 100)
-
-
-def console() -> int:
-    """The ``netprobe`` command (console script and ``python -m netprobe``): ``main``
-    in a process whose cyclic garbage collector runs less often.
-
-    A scan makes objects by the hundred thousand (results, bytes, tuples) and
-    almost no reference cycles; with the default thresholds the collector
-    walks them again and again, about a tenth of a 65,535-port scan's CPU
-    time. The objects alive at start (modules, classes) are frozen out of its
-    walks altogether. Cycles still get collected, in larger batches. Only the
-    command's own process is tuned: ``main`` called from other code leaves the
-    caller's collector alone.
-    """
-    import gc
-
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-    return main()
-
-
 def _print_traceback(exc: BaseException) -> None:
     import traceback
 
@@ -691,7 +668,6 @@ __all__ = [
     "UnavailablePlugin",
     "add_global_options",
     "completion",
-    "console",
     "main",
     "package_version",
     "plugin_summary",

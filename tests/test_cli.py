@@ -507,7 +507,8 @@ def test_report_startup_time(fake_dist: Path) -> None:
 def test_the_command_process_tunes_the_collector_and_main_leaves_it_alone() -> None:
     script = (
         "import gc\n"
-        "from netprobe.cli import GC_THRESHOLDS, console, main\n"
+        "from netprobe.cli import main\n"
+        "from netprobe.console import GC_THRESHOLDS, console\n"
         "before = gc.get_threshold()\n"
         "main(['--version'])\n"
         "after_main = gc.get_threshold()\n"

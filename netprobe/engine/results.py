@@ -13,7 +13,6 @@ item is a :class:`Result`, which also keeps the times, the retries and the bytes
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from netprobe.library.packet_list import PacketList
@@ -279,24 +278,41 @@ class Unanswered(ResultList):
     make_tex_table = PacketList.make_tex_table
 
 
-@dataclass
 class Counters:
-    """What the run did, for reports and the summary line."""
+    """What the run did, for reports and the summary line: counts of packets, the run's
+    ``elapsed`` seconds, the monotonic times of its first and last send (the paced part
+    of the run), and the ``stray`` packets kept (``STRAY_KEEP``).
 
-    sent: int = 0
-    retries: int = 0
-    received: int = 0
-    matched: int = 0
-    late: int = 0
-    duplicates: int = 0
-    related_unmatched: int = 0
-    refused: int = 0
-    capture_dropped: int = 0
-    elapsed: float = 0.0
-    #: monotonic times of the first and the last send (the paced part of the run)
-    first_send: float = 0.0
-    last_send: float = 0.0
-    stray: list[bytes] = field(default_factory=list)
+    A plain class, not a dataclass: every probing command makes this class at start-up,
+    and a dataclass costs about 1 ms to make (see README, "Start-up")."""
+
+    def __init__(self, sent: int = 0, retries: int = 0, received: int = 0, matched: int = 0,
+                 late: int = 0, duplicates: int = 0, related_unmatched: int = 0,
+                 refused: int = 0, capture_dropped: int = 0, elapsed: float = 0.0,
+                 first_send: float = 0.0, last_send: float = 0.0,
+                 stray: list[bytes] | None = None) -> None:
+        self.sent = sent
+        self.retries = retries
+        self.received = received
+        self.matched = matched
+        self.late = late
+        self.duplicates = duplicates
+        self.related_unmatched = related_unmatched
+        self.refused = refused
+        self.capture_dropped = capture_dropped
+        self.elapsed = elapsed
+        self.first_send = first_send
+        self.last_send = last_send
+        self.stray: list[bytes] = [] if stray is None else stray
+
+    def __repr__(self) -> str:
+        return "Counters(" + ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items()
+                                       if k != "stray") + ")"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Counters) and self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a dataclass's is
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (without the stray packets themselves)."""

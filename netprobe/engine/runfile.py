@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from netprobe.engine.results import Counters, Result, Tag
@@ -26,19 +25,29 @@ from netprobe.errors import CaptureFileError
 FORMAT = "netprobe-run/1"
 
 
-@dataclass
 class SavedRun:
-    """A run read back from a file (or about to be written to one)."""
+    """A run read back from a file (or about to be written to one); ``packets`` holds
+    every packet of a file without netprobe's metadata, as (data, linktype, time).
+    (A plain class: a dataclass costs every probing command about 1 ms to make.)"""
 
-    plugin: str | None
-    argv: list[str] = field(default_factory=list)
-    options: dict[str, Any] = field(default_factory=dict)
-    counters: dict[str, Any] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-    version: str = ""
-    results: list[Result] = field(default_factory=list)
-    #: every packet of a file without netprobe's metadata, as (data, linktype, time)
-    packets: list[tuple[bytes, int, float]] = field(default_factory=list)
+    def __init__(self, plugin: str | None, argv: list[str] | None = None,
+                 options: dict[str, Any] | None = None,
+                 counters: dict[str, Any] | None = None,
+                 extra: dict[str, Any] | None = None, version: str = "",
+                 results: list[Result] | None = None,
+                 packets: list[tuple[bytes, int, float]] | None = None) -> None:
+        self.plugin = plugin
+        self.argv: list[str] = argv if argv is not None else []
+        self.options: dict[str, Any] = options if options is not None else {}
+        self.counters: dict[str, Any] = counters if counters is not None else {}
+        self.extra: dict[str, Any] = extra if extra is not None else {}
+        self.version = version
+        self.results: list[Result] = results if results is not None else []
+        self.packets: list[tuple[bytes, int, float]] = packets if packets is not None else []
+
+    def __repr__(self) -> str:
+        return (f"SavedRun(plugin={self.plugin!r}, argv={self.argv!r}, "
+                f"results={len(self.results)}, packets={len(self.packets)})")
 
     @property
     def has_metadata(self) -> bool:

@@ -23,7 +23,7 @@ and code, Scapy's name, nmap's reason and traceroute's mark
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "ETHERTYPE_IPV4",
@@ -87,8 +87,7 @@ SLL_HATYPE_NETLINK = 824
 SLL_HATYPES_NOT_ETHERTYPE = (SLL_HATYPE_GRE, SLL_HATYPE_NETLINK)
 
 
-@dataclass(frozen=True)
-class LinkShape:
+class LinkShape(NamedTuple):
     """The fixed header of one link type.
 
     ``header_len`` bytes come before the network header (or before the
@@ -235,8 +234,7 @@ def c_link_table() -> str:
 # prints for it. Every other module asks here.
 
 
-@dataclass(frozen=True)
-class IcmpCode:
+class IcmpCode(NamedTuple):
     """The names of one code of one ICMP or ICMPv6 type.
 
     ``scapy`` is Scapy's name of the code (None where Scapy names none),
@@ -251,8 +249,7 @@ class IcmpCode:
     mark: str | None = None
 
 
-@dataclass(frozen=True)
-class IcmpType:
+class IcmpType(NamedTuple):
     """The names of one ICMP or ICMPv6 type.
 
     ``reason`` names the message as an answer (None: the codes name it, or

@@ -8,18 +8,16 @@ does not report.
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
-from pathlib import Path
+from typing import NamedTuple
 
 import netifaces
 
 from netprobe.errors import UsageError
 
-_SYS_NET = Path("/sys/class/net")
+_SYS_NET = "/sys/class/net"
 
 
-@dataclass(frozen=True)
-class Address:
+class Address(NamedTuple):
     """One address on an interface, with its netmask and prefix length."""
 
     address: str
@@ -28,8 +26,7 @@ class Address:
     broadcast: str | None = None
 
 
-@dataclass(frozen=True)
-class Interface:
+class Interface(NamedTuple):
     """An interface as the kernel sees it now."""
 
     name: str
@@ -46,8 +43,7 @@ class Interface:
         return self.name == "lo" or any(a.address.startswith("127.") for a in self.ipv4)
 
 
-@dataclass(frozen=True)
-class Gateway:
+class Gateway(NamedTuple):
     """A default gateway: the router's address and the interface it is on."""
 
     address: str
@@ -112,7 +108,7 @@ def _describe(name: str) -> Interface:
         name=name,
         index=socket.if_nametoindex(name),
         mac=mac or None,
-        mtu=_read_int(_SYS_NET / name / "mtu"),
+        mtu=_read_int(f"{_SYS_NET}/{name}/mtu"),
         up=_is_up(name),
         ipv4=tuple(_address4(a) for a in addrs.get(netifaces.AF_INET, [])),
         ipv6=tuple(_address6(a) for a in addrs.get(netifaces.AF_INET6, [])),
@@ -149,17 +145,21 @@ def _strip_scope(address: str) -> str:
     return address.split("%", 1)[0]
 
 
-def _read_int(path: Path) -> int | None:
+def _read_text(path: str) -> str:
+    with open(path, encoding="ascii") as handle:
+        return handle.read()
+
+
+def _read_int(path: str) -> int | None:
     try:
-        return int(path.read_text().strip())
+        return int(_read_text(path).strip())
     except (OSError, ValueError):
         return None
 
 
 def _is_up(name: str) -> bool:
     # IFF_UP (0x1) in the flags word: administratively up, whatever the carrier.
-    flags = _SYS_NET / name / "flags"
     try:
-        return bool(int(flags.read_text().strip(), 16) & 0x1)
+        return bool(int(_read_text(f"{_SYS_NET}/{name}/flags").strip(), 16) & 0x1)
     except (OSError, ValueError):
         return False

@@ -13,7 +13,7 @@ from __future__ import annotations
 import socket
 import struct
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from netprobe import costs
 from netprobe.errors import UsageError
@@ -45,8 +45,7 @@ _RETRIGGER_S = 0.25
 _cache: dict[tuple[str, str], str] = {}
 
 
-@dataclass(frozen=True)
-class Neighbour:
+class Neighbour(NamedTuple):
     """One entry of the kernel's neighbour table."""
 
     ip: str

@@ -12,7 +12,7 @@ import os
 import socket
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Message types and flags from <linux/netlink.h> and <linux/rtnetlink.h>.
 NLMSG_ERROR = 2
@@ -37,8 +37,7 @@ _RECV_SIZE = 1 << 16
 _TIMEOUT_S = 2.0
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):
     """One netlink answer: its type, fixed family header and attributes."""
 
     type: int

@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import socket
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from netprobe import costs
 from netprobe.errors import EnvironmentProblem, UsageError
@@ -39,8 +39,7 @@ _NO_ROUTE_ERRNOS = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EACCES, errno.E
 _cache: dict[str, Route] = {}
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     """The kernel's route to one destination."""
 
     dst: str

@@ -20,7 +20,6 @@ import os
 import struct
 import time
 from array import array
-from dataclasses import dataclass
 from itertools import accumulate
 
 # struct mmsghdr on 64-bit Linux: msghdr (name, namelen, iov, iovlen,
@@ -34,14 +33,17 @@ _FIRST_SLEEP_S = 0.0002
 _MAX_SLEEP_S = 0.02
 
 
-@dataclass
 class SendStats:
-    """What a sender did so far in this run."""
+    """What a sender did so far in this run: packets sent, ``retries`` (waits for buffer
+    space, ENOBUFS/EAGAIN), packets ``failed`` (given up on) and the last error."""
 
-    sent: int = 0
-    retries: int = 0  # waits for buffer space (ENOBUFS/EAGAIN)
-    failed: int = 0  # packets given up on
-    last_error: str | None = None
+    __slots__ = ("failed", "last_error", "retries", "sent")
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.retries = 0
+        self.failed = 0
+        self.last_error: str | None = None
 
     def record_failure(self, err: int, count: int = 1) -> None:
         """Count ``count`` packets lost to errno ``err``."""

@@ -319,7 +319,7 @@ COMMAND_MODULES = """
 import atexit, json, sys
 atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))
 sys.argv = ["netprobe", *sys.argv[1:]]
-from netprobe.cli import console
+from netprobe.console import console
 console()
 """
 

@@ -49,9 +49,12 @@ class TestInNamespace:
         got = pair.run_py(
             NS_A,
             f"""
-            import json, dataclasses
+            import json
             from netprobe.wire import iface
-            print(json.dumps(dataclasses.asdict(iface.interface({IF_A!r}))))
+            got = iface.interface({IF_A!r})._asdict()
+            for family in ("ipv4", "ipv6"):
+                got[family] = [a._asdict() for a in got[family]]
+            print(json.dumps(got))
             """,
         )
         link = json.loads(pair.sh(NS_A, "ip", "-j", "addr", "show", "dev", IF_A).stdout)[0]
@@ -75,10 +78,10 @@ class TestInNamespace:
         got = pair.run_py(
             NS_A,
             """
-            import json, dataclasses
+            import json
             from netprobe.wire import iface
             gws = iface.default_gateways()
-            print(json.dumps({k: dataclasses.asdict(v) for k, v in gws.items()}))
+            print(json.dumps({k: v._asdict() for k, v in gws.items()}))
             """,
         )
         assert got["4"] == {"address": B4, "iface": IF_A, "family": 4}

@@ -51,12 +51,12 @@ def test_kernel_table_agrees_with_ip_neigh(pair: NamespacePair) -> None:
     got = pair.run_py(
         NS_A,
         """
-        import json, dataclasses
+        import json
         from netprobe.wire import neighbour
         netlink = neighbour.neighbour_table(4)
         fallback = neighbour._table_fallback(4)
-        print(json.dumps({"netlink": [dataclasses.asdict(n) for n in netlink],
-                          "fallback": [dataclasses.asdict(n) for n in fallback]}))
+        print(json.dumps({"netlink": [n._asdict() for n in netlink],
+                          "fallback": [n._asdict() for n in fallback]}))
         """,
     )
     for source in ("netlink", "fallback"):

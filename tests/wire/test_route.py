@@ -55,13 +55,13 @@ def pair():
 
 
 _LOOKUP = """
-import json, dataclasses, sys
+import json, sys
 from netprobe.errors import NetprobeError
 from netprobe.wire import route
 out = {}
 for dst in sys.argv[1:] or DSTS:
     try:
-        out[dst] = dataclasses.asdict(route.route_to(dst))
+        out[dst] = route.route_to(dst)._asdict()
     except NetprobeError as exc:
         out[dst] = {"error": type(exc).__name__, "message": str(exc), "exit": exc.exit_code}
 print(json.dumps(out))
@@ -132,13 +132,13 @@ class TestInNamespace:
         got = pair.run_py(
             NS_A,
             f"""
-            import json, dataclasses
+            import json
             from netprobe.wire import route
             out = []
             for dst in {[B4, "198.18.99.1", B6, "2001:db8:99::1", A4]!r}:
                 parsed = route._parse(dst)
-                out.append([dataclasses.asdict(route._lookup_netlink(*parsed)),
-                            dataclasses.asdict(route._lookup_ip_command(*parsed))])
+                out.append([route._lookup_netlink(*parsed)._asdict(),
+                            route._lookup_ip_command(*parsed)._asdict()])
             print(json.dumps(out))
             """,
         )

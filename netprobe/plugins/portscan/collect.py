@@ -9,26 +9,18 @@ answer), and probes never sent are not reported at all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from netprobe.engine.results import Counters, Result
 
 
-@dataclass
 class Totals:
     """The counters of every engine run and connect phase of one scan, added up."""
 
-    sent: int = 0
-    retries: int = 0
-    received: int = 0
-    matched: int = 0
-    late: int = 0
-    duplicates: int = 0
-    refused: int = 0
-    capture_dropped: int = 0
-    passes: int = 0
-    backoffs: int = 0
+    def __init__(self) -> None:
+        self.sent = self.retries = self.received = self.matched = self.late = 0
+        self.duplicates = self.refused = self.capture_dropped = 0
+        self.passes = self.backoffs = 0
 
     def add(self, c: Counters, resend: bool = False) -> None:
         """Add the counters of one finished engine run (``resend``: all its sends resend)."""
@@ -49,7 +41,6 @@ _FROM_COUNTERS = ("sent", "received", "matched", "late", "duplicates", "refused"
                   "capture_dropped")
 
 
-@dataclass
 class Collector:
     """Results of a scan as they settle; ``results()`` gives what is known now.
 
@@ -57,13 +48,14 @@ class Collector:
     here after each pass, so that an interrupted scan still reports them.
     """
 
-    #: final results: answered probes, and silent ones of finished groups
-    settled: list[Result] = field(default_factory=list)
-    #: per group, its silent probes after its last complete pass, by key
-    pending: dict[Any, dict[Any, Result]] = field(default_factory=dict)
-    #: results of other phases (discovery, UDP) as their modules return them
-    other: list[Result] = field(default_factory=list)
-    totals: Totals = field(default_factory=Totals)
+    def __init__(self) -> None:
+        #: final results: answered probes, and silent ones of finished groups
+        self.settled: list[Result] = []
+        #: per group, its silent probes after its last complete pass, by key
+        self.pending: dict[Any, dict[Any, Result]] = {}
+        #: results of other phases (discovery, UDP) as their modules return them
+        self.other: list[Result] = []
+        self.totals = Totals()
 
     def answer(self, owner: Any, key: Any, result: Result) -> None:
         """A probe got its answer (final)."""

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass
 from ipaddress import ip_address
+from typing import NamedTuple
 
 from netprobe import costs
 from netprobe.engine.results import Counters, Result, Tag
@@ -40,8 +40,7 @@ ACK_PORT = 80
 
 
 
-@dataclass(frozen=True)
-class HostVerdict:
+class HostVerdict(NamedTuple):
     """Whether a host is up, the answer that decided it, and that answer's TTL."""
 
     state: str  # "up" or "down"
@@ -61,8 +60,7 @@ class DiscoveryInterrupted(KeyboardInterrupt):
         self.results = results
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     """How to reach a host at layer 2: the interface and our addresses on it."""
 
     iface: str

@@ -26,7 +26,6 @@ group, so workers that group the targets differently could leave pairs out;
 
 from __future__ import annotations
 
-import dataclasses
 import socket
 import time
 from collections.abc import Callable, Sequence
@@ -246,8 +245,8 @@ class DistributedScan:
             targets = plan.targets
             if not plan.skip_discovery or plan.discovery_only:
                 hosts = [a for f in targets.families() for a in targets.addresses(f)]
-                specs = [TaskSpec(dataclasses.replace(
-                    plan, targets=_target_set(part), discovery_only=True,
+                specs = [TaskSpec(plan._replace(
+                    targets=_target_set(part), discovery_only=True,
                     skip_discovery=False, max_time=self._remaining()), "discovery", i)
                     for i, part in enumerate(host_slices(hosts, count))]
                 found = self._round(specs)
@@ -255,8 +254,8 @@ class DistributedScan:
                 targets = _target_set(sorted({a for o in found for a in o.up},
                                              key=_address_key))
             if not plan.discovery_only and targets.count() and not self.max_time_reached:
-                specs = [TaskSpec(dataclasses.replace(
-                    plan, targets=targets, skip_discovery=True, discovery_only=False,
+                specs = [TaskSpec(plan._replace(
+                    targets=targets, skip_discovery=True, discovery_only=False,
                     shard=shard, max_time=self._remaining()), "ports", i, rtts)
                     for i, shard in enumerate(sub_shards(plan.shard, count))]
                 self._round(specs)

@@ -23,7 +23,6 @@ import ipaddress
 import socket
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import cache
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
@@ -45,16 +44,24 @@ DEFAULT_OPTIONS: dict[str, Any] = {"scan": "syn", "udp": False, "all_states": Fa
                                    "discovery": "none", "seed": None, "shard": "1/1"}
 
 
-@dataclass(slots=True)
 class HostReport:
     """One host: up or down (and why), and the verdict of every port scanned."""
 
-    host: str
-    state: str = "up"
-    reason: str = "user-set"
-    ttl: int | None = None
-    ports: dict[tuple[str, int], Verdict] = field(default_factory=dict)
-    _counts: dict[str, int] | None = field(default=None, repr=False, compare=False)
+    __slots__ = ("_counts", "host", "ports", "reason", "state", "ttl")
+
+    def __init__(self, host: str, state: str = "up", reason: str = "user-set",
+                 ttl: int | None = None,
+                 ports: dict[tuple[str, int], Verdict] | None = None) -> None:
+        self.host = host
+        self.state = state
+        self.reason = reason
+        self.ttl = ttl
+        self.ports: dict[tuple[str, int], Verdict] = {} if ports is None else ports
+        self._counts: dict[str, int] | None = None
+
+    def __repr__(self) -> str:
+        return (f"HostReport(host={self.host!r}, state={self.state!r}, "
+                f"reason={self.reason!r}, ttl={self.ttl!r}, ports={self.ports!r})")
 
     def counts(self) -> dict[str, int]:
         """Ports per state, in ``STATE_ORDER`` (states with none left out).

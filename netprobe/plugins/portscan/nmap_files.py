@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import IO, Any
 
 from netprobe.errors import UsageError
@@ -30,14 +29,15 @@ def _formatters(args: str, reason: bool, verbose: int,
     }
 
 
-@dataclass
 class NmapFiles:
     """The output files asked for: (format, path) pairs, and how to write them."""
 
-    files: list[tuple[str, str]] = field(default_factory=list)
-    args: str = ""
-    reason: bool = False
-    verbose: int = 0
+    def __init__(self, files: list[tuple[str, str]] | None = None, args: str = "",
+                 reason: bool = False, verbose: int = 0) -> None:
+        self.files: list[tuple[str, str]] = [] if files is None else files
+        self.args = args
+        self.reason = reason
+        self.verbose = verbose
 
     @classmethod
     def from_options(cls, *, normal: str | None, xml: str | None, grepable: str | None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from netprobe.errors import UsageError
 from netprobe.plugins.portscan.permutation import Shard, parse_shard
@@ -58,8 +58,7 @@ def choose_scans(flags: list[str], privileged: bool) -> tuple[str | None, bool, 
     return (tcp[0] if tcp else None), udp, False
 
 
-@dataclass
-class ScanPlan:
+class ScanPlan(NamedTuple):
     """Everything a scan needs, checked."""
 
     scan: str | None

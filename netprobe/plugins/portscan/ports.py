@@ -8,21 +8,21 @@ every protocol the scan uses. Port 0 and ports above 65535 are refused.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from netprobe.errors import UsageError
 
 MAX_PORT = 65535
 
 
-@dataclass
 class PortSpec:
-    """The ports a spec names, per protocol; ``None`` for a protocol means "unprefixed"."""
+    """The ports a spec names, per protocol; ``any`` holds the entries without T:/U:
+    (they go to every scanned protocol)."""
 
-    tcp: list[int] = field(default_factory=list)
-    udp: list[int] = field(default_factory=list)
-    #: entries without T:/U: (they go to every scanned protocol)
-    any: list[int] = field(default_factory=list)
+    __slots__ = ("any", "tcp", "udp")
+
+    def __init__(self) -> None:
+        self.tcp: list[int] = []
+        self.udp: list[int] = []
+        self.any: list[int] = []
 
     def for_proto(self, proto: str) -> list[int]:
         """The sorted ports to scan with ``proto`` ("tcp" or "udp")."""

@@ -16,7 +16,7 @@ scan measures the rest:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 #: the expected number of responsive ports a scan may still miss when it stops retrying
 MISS_BUDGET = 0.001
@@ -45,8 +45,7 @@ FIRST_RESEND_LOSS = 0.2
 DELIVERY_SLACK = 0.025
 
 
-@dataclass(frozen=True)
-class Timing:
+class Timing(NamedTuple):
     """One template's bounds: pacing, patience and retries."""
 
     name: str
@@ -69,7 +68,7 @@ class Timing:
         """A copy with ``--max-retries`` applied."""
         if max_retries is None:
             return self
-        return replace(self, max_retries=max_retries, retries_asked=True)
+        return self._replace(max_retries=max_retries, retries_asked=True)
 
 
 #: -T0 .. -T5, after nmap's templates (nmap's max-retries 10 is a ceiling here: the
@@ -114,13 +113,24 @@ class RttEstimator:
         return min(t.max_timeout, max(t.min_timeout, wanted))
 
 
-@dataclass
 class LossEstimate:
-    """What the sends so far say about loss: answered probes and their sends."""
+    """What the sends so far say about loss: answered probes and their sends
+    (``sends``: what it took to get those answers, 1 each when nothing is lost)."""
 
-    answered: int = 0
-    #: sends it took to get those answers (1 each when nothing is lost)
-    sends: int = 0
+    __slots__ = ("answered", "sends")
+
+    def __init__(self, answered: int = 0, sends: int = 0) -> None:
+        self.answered = answered
+        self.sends = sends
+
+    def __repr__(self) -> str:
+        return f"LossEstimate(answered={self.answered}, sends={self.sends})"
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, LossEstimate) and self.answered == other.answered
+                and self.sends == other.sends)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
 
     def add(self, sends: int) -> None:
         """One probe answered after ``sends`` sends."""
