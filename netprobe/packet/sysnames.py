@@ -10,7 +10,6 @@ import). A missing file gives an empty table: numbers are then shown as numbers.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 __all__ = ["ether_type_names", "ip_proto_names", "service_names"]
 
@@ -20,7 +19,8 @@ _ETHER_OVERRIDES = {0x88A8: "802_1AD", 0x88E5: "802_1AE", 0x88E7: "802_1AH"}
 
 def _lines(path: str) -> list[list[str]]:
     try:
-        text = Path(path).read_text(errors="replace")
+        with open(path, errors="replace") as handle:
+            text = handle.read()
     except OSError:
         return []
     out = []

@@ -25,12 +25,13 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal, NamedTuple
 
 from netprobe.errors import RuntimeProblem
 
 if TYPE_CHECKING:
+    from pathlib import Path  # imported by the commands that write files
+
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
@@ -61,7 +62,9 @@ def _json_default(value: object) -> JSONValue:
         return value.value
     if isinstance(value, datetime.datetime):
         return value.timestamp()  # times are seconds since the epoch (README)
-    if isinstance(value, Path | _IP_TYPES):
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, _IP_TYPES):
         return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable: {value!r}")
 
@@ -403,7 +406,8 @@ def atomic_text_file(path: str | os.PathLike[str], *, encoding: str = "utf-8") -
     if os.fspath(path) == "-":
         yield sys.stdout
         return
-    import tempfile  # only commands that write files pay for it
+    import tempfile  # only commands that write files pay for them
+    from pathlib import Path
 
     target = Path(path)
     try:

@@ -324,9 +324,12 @@ console()
 """
 
 #: modules a small probing job has no use for: recording (without --db), OpenSSL
-#: (through hashlib, hmac or secrets), numpy (large runs only), the terminal's rich
+#: (through hashlib, hmac or secrets), numpy (large runs only), the terminal's rich;
+#: dataclasses (making a dataclass costs ~1 ms: the records on this path are NamedTuples
+#: or plain classes) and pathlib (with urllib.parse, ~3 ms of imports)
 UNUSED_BY_SMALL_JOBS = {"netprobe.plugins.history.commands", "netprobe.services.history.store",
-                        "sqlite3", "_hashlib", "secrets", "numpy", "rich"}
+                        "sqlite3", "_hashlib", "secrets", "numpy", "rich", "dataclasses",
+                        "pathlib"}
 #: layer families no port scan or traceroute of IPv4 reads
 UNREAD_FAMILIES = {"dns", "dhcp", "vxlan", "dot11", "radiotap", "http", "pppoe", "teredo",
                    "l2tp", "mpls", "gre", "arp", "link"}

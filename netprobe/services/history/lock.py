@@ -18,9 +18,12 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from netprobe.errors import EnvironmentProblem
+
+if TYPE_CHECKING:  # pathlib (with urllib.parse) is imported by a run that records only
+    from pathlib import Path
 
 
 class ScanLocked(EnvironmentProblem):
@@ -30,6 +33,7 @@ class ScanLocked(EnvironmentProblem):
 def lock_path(db_path: str | os.PathLike[str], scan_key: str) -> Path:
     """The lock file of one scan beside the database ``db_path``."""
     import hashlib  # on first use: OpenSSL costs a small scan 2 ms to load
+    from pathlib import Path
 
     digest = hashlib.sha256(scan_key.encode("utf-8")).hexdigest()[:12]
     db = Path(db_path)
