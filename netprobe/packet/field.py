@@ -27,6 +27,9 @@ class SetValue(list):
     #: how an address block given as the value shows (Scapy's ``Net("198.18.0.0/30")``,
     #: which prints as its first address); None for a plain list
     shown_as: str | None = None
+    #: the value as given (``[1, 2, (5, 9)]``, ``(20, 23)``, ``range(1, 4)``), which
+    #: ``repr()``, ``show()`` and the summaries print, as Scapy keeps and prints it
+    given: Any = None
 
     def __repr__(self) -> str:
         return self.shown_as or list.__repr__(self)
@@ -303,7 +306,9 @@ class Field:
                     items.append(self.check_one(item))
             if not items:
                 raise UsageError(f"{self.name}: empty list of values")
-            return SetValue(items)
+            out = SetValue(items)
+            out.given = value
+            return out
         if isinstance(value, Volatile):  # drawn when built
             return value
         return self.check_one(value)
@@ -360,10 +365,14 @@ class UIntField(Field):
     def check(self, value: Any) -> Any:
         # Scapy's convention: a pair of numbers is an inclusive range, TCP(dport=(1, 1024)),
         # alone or in a list, IP(ttl=[1, 2, (5, 9)]).
+        given = value
         value = self._pair_range(value)
         if type(value) is list:
             value = [self._pair_range(v) for v in value]
-        return super().check(value)
+        out = super().check(value)
+        if type(out) is SetValue:
+            out.given = given
+        return out
 
     def check_one(self, value: Any) -> Any:
         if isinstance(value, str) and self.names:
@@ -550,6 +559,7 @@ class IPv4Field(Field):
             flat = SetValue()
             for x in v:
                 flat.extend(x) if isinstance(x, SetValue) else flat.append(x)
+            flat.given = v.given
             return flat
         return v
 

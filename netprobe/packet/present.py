@@ -28,6 +28,8 @@ def field_text(layer: Layer, f: F.Field, value: Any) -> str:
         return own(layer, value)
     if value is None:
         return "None"
+    if type(value) is F.SetValue and value.given is not None:
+        return _given_text(layer, f, value.given)
     if isinstance(value, F.Volatile):  # a random value shows as its kind: <RandShort>
         return repr(value)
     if isinstance(value, F.FlagValue):
@@ -54,6 +56,29 @@ def field_text(layer: Layer, f: F.Field, value: Any) -> str:
             return "[" + ", ".join(field_text(layer, f, x) for x in value) + "]"
         return repr(value)
     return repr(value) if isinstance(value, tuple) else str(value)
+
+
+def _given_text(layer: Layer, f: F.Field, given: Any) -> str:
+    """A set's value as the user gave it, as Scapy prints it: names of an enumeration
+    (quoted inside a list), hex numbers of an ``X`` field, address blocks as ``Net``."""
+    names = layer.shown_names(f.name) if not isinstance(f, F.FlagsField) else None
+    if names:
+        def one(x: Any) -> str:
+            try:
+                return names[x] if x in names else repr(x)
+            except TypeError:  # unhashable
+                return repr(x)
+
+        return repr([one(x) for x in given]) if isinstance(given, list) else one(given)
+    if f.name in type(layer).hex_fields:
+        from netprobe.packet.scapy_functions import lhex
+
+        return str(lhex(given))
+    if isinstance(f, (F.IPv4Field, F.IPv6Field)) and isinstance(given, (list, tuple)):
+        kind = "Net" if isinstance(f, F.IPv4Field) else "Net6"
+        parts = [f'{kind}("{x}")' if isinstance(x, str) and "/" in x else repr(x) for x in given]
+        return "[" + ", ".join(parts) + "]" if isinstance(given, list) else repr(given)
+    return repr(given)
 
 
 def _overloads(layer: Layer) -> dict[str, Any]:
@@ -187,6 +212,8 @@ def port_text(layer: Layer, name: str) -> str:
     v = getattr(layer, name)
     if v is None:
         return "None"
+    if type(v) is F.SetValue:  # a set of ports: as given (``['http', 'https']``)
+        return field_text(layer, type(layer).fields_by_name[name], v)
     names = layer.shown_names(name)
     return names.get(v, str(v)) if names else str(v)
 

@@ -44,7 +44,10 @@ class Ether(Layer):
                 p = p._payload  # past VLAN tags and the like
             if p is None:
                 return source_mac(None)
-            return source_mac(p.pdst if type(p).__name__ == "ARP" else p.dst)
+            dst = p.pdst if type(p).__name__ == "ARP" else p.dst
+            if isinstance(dst, list) and dst:  # a set of destinations: the first one's
+                dst = dst[0]
+            return source_mac(dst)
         return None
 
     def build_layer(self, payload: bytes) -> bytes:

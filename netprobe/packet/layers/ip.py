@@ -151,8 +151,11 @@ class IP(Layer):
         return resolve_source(self.dst)
 
     def shown_default(self, name: str) -> Any:
-        if name == "src" and isinstance(self.dst, str):
-            return source_or_none(self.dst) or "0.0.0.0"
+        dst = self.dst
+        if isinstance(dst, list) and dst:  # a set of destinations: the route to the first
+            dst = dst[0]
+        if name == "src" and isinstance(dst, str):
+            return source_or_none(dst) or "0.0.0.0"
         return None
 
     def overloaded_by(self, upper: Layer) -> dict[str, Any]:
