@@ -14,8 +14,10 @@ enumerations).
 
 from __future__ import annotations
 
+import datetime
 import socket
 import struct
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,20 +26,22 @@ from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind
 from netprobe.packet.layer import Truncated
 
 __all__ = [
-    "BitEnumField", "BitField", "BitFieldLenField", "ByteEnumField", "ByteField",
-    "ConditionalField", "DestIPField", "DestMACField", "Emph", "EnumField", "Field",
+    "BitEnumField", "BitField", "BitFieldLenField", "ByteEnumField", "ByteEnumKeysField",
+    "ByteField", "ConditionalField", "DestIPField", "DestMACField", "Emph", "EnumField", "Field",
     "FieldLenField", "FieldListField", "FlagsField", "IEEEDoubleField", "IEEEFloatField",
-    "IP6Field", "IPField", "IntEnumField", "IntField", "LEFieldLenField", "LEIntEnumField",
-    "LEIntField", "LELongField", "LEShortEnumField", "LEShortField", "LESignedIntField",
-    "LESignedLongField", "LESignedShortField", "LenField", "LongEnumField", "LongField",
-    "MACField", "MultipleTypeField", "NBytesField", "PacketField", "PacketLenField",
-    "PacketListField", "PadField",
-    "ShortEnumField", "ShortField", "SignedByteField", "SignedIntEnumField", "SignedIntField",
-    "SignedLongField", "SignedShortField", "SourceIP6Field", "SourceIPField", "SourceMACField",
-    "StrField", "StrFixedLenField", "StrLenField", "StrNullField", "ThreeBytesField",
-    "X3BytesField", "XBitField", "XByteEnumField", "XByteField", "XIntField", "XLEIntField",
-    "XLELongField", "XLEShortField", "XLongField", "XNBytesField", "XShortEnumField",
-    "XShortField", "XStrField", "XStrFixedLenField", "XStrLenField",
+    "IP6Field", "IPField", "IntEnumField", "IntEnumKeysField", "IntField", "LEFieldLenField",
+    "LEIntEnumField", "LEIntField", "LELongEnumField", "LELongField", "LEShortEnumField",
+    "LEShortField", "LESignedIntField", "LESignedLongField", "LESignedShortField",
+    "LEThreeBytesField", "LEX3BytesField", "LenField", "LongEnumField", "LongField", "MACField",
+    "MultipleTypeField", "NBytesField", "OUIField", "PacketField", "PacketLenField",
+    "PacketListField", "PadField", "ScalingField", "ShortEnumField", "ShortEnumKeysField",
+    "ShortField", "SignedByteField", "SignedIntEnumField", "SignedIntField", "SignedLongField",
+    "SignedShortField", "SourceIP6Field", "SourceIPField", "SourceMACField", "StrField",
+    "StrFixedLenField", "StrLenField", "StrNullField", "StrStopField", "ThreeBytesField",
+    "UTCTimeField", "X3BytesField", "XBitField", "XByteEnumField", "XByteField", "XIntField",
+    "XLE3BytesField", "XLEIntEnumField", "XLEIntField", "XLELongField", "XLEShortField",
+    "XLongField", "XNBytesField", "XShortEnumField", "XShortField", "XStrField",
+    "XStrFixedLenField", "XStrLenField", "YesNoByteField",
 ]
 
 _SIZES = {"B": 1, "H": 2, "I": 4, "Q": 8, "b": 1, "h": 2, "i": 4, "q": 8}
@@ -1295,3 +1299,143 @@ class IEEEDoubleField(Field):
 LongEnumField = _enum("LongEnumField", "Q", "A 64-bit integer with named values.")
 XLELongField = _num("XLELongField", "<Q", "A little-endian 64-bit integer shown in hex.",
                     (_HexMixin, _NumField))
+
+
+# -- more of Scapy's field kinds ----------------------------------------------------------------
+LELongEnumField = _enum("LELongEnumField", "<Q", "A little-endian 64-bit named integer.")
+XLEIntEnumField = _enum("XLEIntEnumField", "<I",
+                        "A little-endian 32-bit named integer, hex when unnamed.", True)
+#: Scapy's ``...EnumKeysField``: an enumeration whose random values are its keys
+ByteEnumKeysField = _enum("ByteEnumKeysField", "B", "An 8-bit named integer (fuzzed by its keys).")
+ShortEnumKeysField = _enum("ShortEnumKeysField", "H",
+                           "A 16-bit named integer (fuzzed by its keys).")
+IntEnumKeysField = _enum("IntEnumKeysField", "I", "A 32-bit named integer (fuzzed by its keys).")
+
+
+class LEThreeBytesField(Field):
+    """An unsigned 24-bit little-endian integer."""
+
+    def __init__(self, name: str, default: Any) -> None:
+        Field.__init__(self, name, default, "!B")
+        self.sz = 3
+
+    def addfield(self, pkt: Any, s: bytes, val: Any) -> bytes:
+        return s + int(self.i2m(pkt, val)).to_bytes(3, "little")
+
+    def getfield(self, pkt: Any, s: bytes) -> tuple[bytes, Any]:
+        if len(s) < 3:
+            raise Truncated(f"{self.name}: 3 bytes needed, {len(s)} left")
+        return s[3:], self.m2i(pkt, int.from_bytes(s[:3], "little"))
+
+    def randval(self) -> Any:
+        return _rand("RandNum", 0, 0xFFFFFF)
+
+
+class XLE3BytesField(_HexMixin, LEThreeBytesField):
+    """A 24-bit little-endian integer shown in hex."""
+
+
+LEX3BytesField = XLE3BytesField
+
+
+class OUIField(X3BytesField):
+    """A 24-bit organisation identifier, shown with its organisation's name."""
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        from netprobe.packet.ouinames import oui_text
+
+        return "None" if value is None else oui_text(int(value))
+
+
+class StrStopField(_StrTail):
+    """Bytes up to and with ``stop`` (and ``additional`` bytes after it); to the end of
+    the layer when ``stop`` is not found. Built as given."""
+
+    def __init__(self, name: str, default: Any, stop: bytes, additional: int = 0) -> None:
+        super().__init__(name, default)
+        self.stop = stop
+        self.additional = additional
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        i = buf.find(self.stop, off, end)
+        if i < 0:
+            return buf[off:end], end
+        stop = min(i + len(self.stop) + self.additional, end)
+        return buf[off:stop], stop
+
+
+class YesNoByteField(ByteField):
+    """A byte shown ``no`` (0) or ``yes``; ``config`` names values or ranges otherwise
+    (``{"no": 0, "yes": 1, "maybe": (2, 9)}``)."""
+
+    def __init__(self, name: str, default: Any, config: dict[str, Any] | None = None) -> None:
+        ByteField.__init__(self, name, default)
+        self.config = config
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        if not isinstance(value, int):
+            return _plain(value)
+        if self.config is None:
+            return "no" if value == 0 else "yes"
+        for text, v in self.config.items():
+            if (isinstance(v, tuple) and v[0] <= value <= v[1]) or v == value:
+                return text
+        return str(value)
+
+
+class UTCTimeField(Field):
+    """A time in seconds (or milli-, micro-, nanoseconds) since 1970, shown as a date
+    and the seconds (``Tue, 14 Nov 2023 22:13:20  (1700000000)``); unset, now."""
+
+    def __init__(self, name: str, default: Any, use_msec: bool = False, use_micro: bool = False,
+                 use_nano: bool = False, epoch: Any = None,
+                 strf: str = "%a, %d %b %Y %H:%M:%S %z", fmt: str = "I") -> None:
+        Field.__init__(self, name, default, fmt)
+        self.delta = 0 if epoch is None else int(
+            (epoch - datetime.datetime(1970, 1, 1)).total_seconds()
+            if isinstance(epoch, datetime.datetime) else epoch)
+        self.div = 1e9 if use_nano else 1e6 if use_micro else 1e3 if use_msec else 1
+        self.strf = strf
+
+    def _now(self) -> int:
+        return int((time.time() - self.delta) * self.div)
+
+    def i2m(self, pkt: Any, x: Any) -> Any:
+        return self._now() if x is None else int(x)
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        if value is None:
+            value = self._now()
+        seconds = int(value / self.div) + self.delta
+        when = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=seconds)
+        return f"{when.strftime(self.strf)} ({int(value / self.div)})"
+
+
+class ScalingField(Field):
+    """A number sent scaled: the wire holds ``round((value - offset) / scaling)``, read
+    back as ``raw * scaling + offset`` (``ndigits`` decimals); shown with its unit."""
+
+    def __init__(self, name: str, default: Any, scaling: float = 1, unit: str = "",
+                 offset: float = 0, ndigits: int = 3, fmt: str = "B") -> None:
+        Field.__init__(self, name, default, fmt)
+        self.scaling = scaling
+        self.unit = unit
+        self.offset = offset
+        self.ndigits = ndigits
+
+    def check(self, value: Any) -> Any:
+        if value is None or isinstance(value, F.Volatile):
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise UsageError(f"{self.name}: expected a number, got {value!r}")
+        return value
+
+    def i2m(self, pkt: Any, x: Any) -> Any:
+        return round(((0 if x is None else x) - self.offset) / self.scaling)
+
+    def m2i(self, pkt: Any, x: Any) -> Any:
+        v = x * self.scaling + self.offset
+        return round(v, self.ndigits)
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        return f"{value} {self.unit}".rstrip() if self.unit else _plain(value)
