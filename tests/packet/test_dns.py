@@ -730,8 +730,11 @@ def test_single_record_dissection() -> None:
     assert (back.priority, back.weight, back.port, back.target) == (1, 2, 3, b"t.example.")
     q = DNSQR(bytes(DNSQR(qname="a.b", qtype=28)))
     assert (q.qname, q.qtype) == (b"a.b.", 28)
-    assert EDNS0TLV(bytes(EDNS0TLV(optcode=8, optdata=b"\x00\x01\x18\x00\xc6\x12\x00"))
+    assert EDNS0TLV(bytes(EDNS0TLV(optcode=99, optdata=b"\x00\x01\x18\x00\xc6\x12\x00"))
                     ).optdata == b"\x00\x01\x18\x00\xc6\x12\x00"
+    # as Scapy's, an option whose code has a class of its own reads as that class
+    ecs = EDNS0TLV(bytes(EDNS0TLV(optcode=8, optdata=b"\x00\x01\x18\x00\xc6\x12\x00")))
+    assert type(ecs).__name__ == "EDNS0ClientSubnet" and ecs.address == "198.18.0.0"
 
 
 # -- the capture corpus -------------------------------------------------------------------------

@@ -5,6 +5,7 @@ tshark reads them (Scapy-built messages and the corpus's mDNS); mutated bytes ne
 from __future__ import annotations
 
 import base64
+import ipaddress
 import random
 
 import pytest
@@ -71,6 +72,9 @@ OPTION_BYTES = [
     ('EDNS0DHU', '0006000201020304'), ('EDNS0ExtendedDNSError', '000f000600120102030405'),
     ('EDNS0ClientSubnet', '000800070001180001020304'),
     ('EDNS0ClientSubnet', '000800060002200020010db8'),
+    # EDNS0TLV(raw) is the class of the option's code, when it has one
+    ('EDNS0TLV', '000a00023132'), ('EDNS0TLV', '00030003616263'),
+    ('EDNS0TLV', '000800070001180001020304'), ('EDNS0COOKIE', '000a0002313233'),
 ]
 
 
@@ -82,7 +86,8 @@ def test_layer_is_scapys(expr: str) -> None:
 @pytest.mark.parametrize(("name", "hexdata"), OPTION_BYTES)
 def test_option_read_from_bytes_as_scapy(name: str, hexdata: str) -> None:
     data = bytes.fromhex(hexdata)
-    ours, theirs = dissect_as(getattr(dns_mod, name), data), getattr(scapy_all, name)(data)
+    ours, theirs = getattr(dns_mod, name)(data), getattr(scapy_all, name)(data)
+    assert type(ours).__name__ == type(theirs).__name__
     assert repr(ours) == repr(theirs)
     assert ours.show(dump=True) == theirs.show(dump=True)
 
@@ -188,13 +193,18 @@ def test_fields_are_tsharks(tmp_path) -> None:
     assert row["dns.rr.udp_payload_size"] in (str(d.ar[0].rclass), hex(d.ar[0].rclass))
 
 
+def _opt(pkt: object) -> dns_mod.DNSRROPT:
+    """The OPT record of a packet's DNS message."""
+    return next(r for r in pkt[dns_mod.DNS].ar if isinstance(r, dns_mod.DNSRROPT))
+
+
 def test_corpus_mdns_owner_options_and_nsec_are_tsharks(corpus_dir) -> None:
     path = corpus_dir / "pcapplusplus__DnsPackets.pcap"
     rows = tshark_rows(path, "dns.opt", ["dns.opt.code", "dns.opt.len", "dns.opt.data"])
     assert rows
     pkts = corpus_packets(path)
     for number, (codes, lens, data) in rows.items():
-        opts = pkts[number][dns_mod.DNSRROPT].rdata
+        opts = _opt(pkts[number]).rdata
         assert [str(o.optcode) for o in opts] == codes.split(",")
         assert [str(o.optlen) for o in opts] == lens.split(",")
         for o, raw in zip(opts, data.split(",")):
@@ -212,6 +222,44 @@ def test_corpus_mdns_owner_options_and_nsec_are_tsharks(corpus_dir) -> None:
         assert [r.nextname.decode().rstrip(".") for r in nsecs] == names.split(",")
         for r in nsecs:
             assert bitmap_to_types(r.typebitmaps)  # each lists the types at its name
+
+
+def test_corpus_edns_options_are_tsharks(corpus_dir) -> None:
+    path = corpus_dir / "tcpdump__edns-opts.pcap"
+    fields = ["dns.opt.code", "dns.opt.len", "dns.opt.client.family", "dns.opt.client.netmask",
+              "dns.opt.client.scope", "dns.opt.client.addr4", "dns.opt.client.addr6",
+              "dns.opt.cookie.client", "dns.opt.cookie.server", "dns.opt.dau", "dns.opt.dhu",
+              "dns.opt.n3u", "dns.opt.padding"]
+    rows = tshark_rows(path, "dns.opt", fields)
+    pkts = corpus_packets(path)
+    kinds: set[str] = set()
+    for number, cells in rows.items():
+        row = dict(zip(fields, cells))
+        opts = _opt(pkts[number]).rdata
+        assert [str(o.optcode) for o in opts] == row["dns.opt.code"].split(",")
+        assert [str(o.optlen) for o in opts] == row["dns.opt.len"].split(",")
+        for o in opts:
+            kinds.add(type(o).__name__)
+            if isinstance(o, dns_mod.EDNS0ClientSubnet):
+                assert (str(o.family), str(o.source_plen), str(o.scope_plen)) == (
+                    row["dns.opt.client.family"], row["dns.opt.client.netmask"],
+                    row["dns.opt.client.scope"])
+                addr = row["dns.opt.client.addr4"] or row["dns.opt.client.addr6"]
+                assert ipaddress.ip_address(o.address) == ipaddress.ip_address(addr)
+            elif isinstance(o, dns_mod.EDNS0COOKIE):
+                assert o.client_cookie.hex() == row["dns.opt.cookie.client"]
+                assert o.server_cookie.hex() == row["dns.opt.cookie.server"].replace(
+                    "<MISSING>", "")
+            elif isinstance(o, (dns_mod.EDNS0DAU, dns_mod.EDNS0DHU, dns_mod.EDNS0N3U)):
+                key = {"EDNS0DAU": "dns.opt.dau", "EDNS0DHU": "dns.opt.dhu",
+                       "EDNS0N3U": "dns.opt.n3u"}[type(o).__name__]
+                assert ",".join(str(a) for a in o.alg_code) == row[key]
+            elif isinstance(o, dns_mod.EDNS0PADDING):
+                assert o.padding.hex() == row["dns.opt.padding"]
+    # the capture has client subnets, cookies, DAU/DHU/N3U, padding and options without a
+    # class of their own (NSID, keepalive, chain...)
+    assert {"EDNS0ClientSubnet", "EDNS0COOKIE", "EDNS0DAU", "EDNS0DHU", "EDNS0N3U",
+            "EDNS0PADDING", "EDNS0TLV"} <= kinds
 
 
 @pytest.mark.parametrize("types", [[1], [0, 255, 256, 65535], list(range(0, 600, 7)), [46, 1]])

@@ -34,6 +34,13 @@ class EDNS0TLV(Layer):
         RawBytesField("optdata", b""),
     )
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # As Scapy's: EDNS0TLV(raw) of an option whose code has a class is that class
+        if (cls is EDNS0TLV and args and isinstance(args[0], (bytes, bytearray))
+                and len(args[0]) >= 2 and int.from_bytes(args[0][:2], "big") in OPTION_CLASSES):
+            return OPTION_CLASSES[int.from_bytes(args[0][:2], "big")](*args, **kwargs)
+        return object.__new__(cls)
+
     def build_layer(self, payload: bytes) -> bytes:
         data = self.optdata or b""
         length = len(data) if self.optlen is None else self.optlen

@@ -56,6 +56,7 @@ EXTENDED_ERRORS: dict[int, str] = {
     27: "Unsupported NSEC3 Iterations Value", 28: "Unable to conform to policy",
     29: "Synthesized"}
 
+_HH = struct.Struct("!HH")
 _DEFAULT_V4 = b"192.168.0.0"
 _DEFAULT_V6 = b"2001:db8::"
 
@@ -202,7 +203,7 @@ class EDNS0COOKIE(_EDNS0Option):
         # what the fields' own reading gives, without its steps
         if end - off < 4:
             raise Truncated(f"truncated option ({end - off} of 4 bytes)")
-        self._unpack_fixed(buf, off)
+        self.optcode, self.optlen = _HH.unpack_from(buf, off)
         mid = min(end, off + 12)
         stop = min(end, max(mid, off + 4 + self.optlen))
         self.client_cookie = buf[off + 4:mid]
