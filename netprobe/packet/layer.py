@@ -939,8 +939,8 @@ class Layer(metaclass=LayerMeta):
             from netprobe.packet.dissect import dissect_into
         cls = type(self)
         # text is read as its UTF-8 bytes, as Scapy reads it (``Raw("abc")``)
-        parsed = dissect_into(self, raw if raw.__class__ is bytes else
-                              raw.encode() if isinstance(raw, str) else bytes(raw))
+        parsed = dissect_into(cls, raw if raw.__class__ is bytes else
+                              raw.encode() if isinstance(raw, str) else bytes(raw), None, self)
         if parsed is not self or type(self) is not cls:
             why = "; ".join(parsed._errors or ()) or "not enough bytes"
             raise UsageError(f"cannot read {len(raw)} bytes as {cls.__name__}: {why}")
@@ -1453,6 +1453,29 @@ class Layer(metaclass=LayerMeta):
         if self._errors is None:
             self._errors = []
         self._errors.append(text)
+
+    def guess_payload_class(self, payload: bytes) -> type[Layer]:
+        """Scapy's hook, asked here: the class ``payload`` would be read as above this
+        layer (its bindings' choice, else ``Raw``)."""
+        # the bindings first, by the fields that choose (a layer's own ``next_layer`` may
+        # need what reading it noted)
+        cls = Layer.next_layer(self, payload, 0, len(payload))
+        if cls is None and type(self).next_layer is not Layer.next_layer:
+            try:
+                cls = self.next_layer(payload, 0, len(payload))
+            except (AttributeError, TypeError, IndexError):
+                cls = None
+        return cls if cls is not None else self.default_payload_class(payload)
+
+    def default_payload_class(self, payload: bytes) -> type[Layer]:
+        """The class for a payload no binding claims: ``Raw``."""
+        from netprobe.packet.layers.raw import Raw
+
+        return Raw
+
+    def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
+        """Scapy's hook: what follows the fields as (payload, padding); all payload here."""
+        return s, None
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         """The class of the layer above, chosen from the binding table; None for Raw."""
