@@ -26,15 +26,22 @@ def _families_done() -> bool:
     return _all_loaded
 
 
+#: layer class -> what ``FAMILIES_BINDING_UNDER`` says of it (None: not listed)
+_BINDERS: dict[type, Any] = {}
+
+
 def _load_binders(layer: Layer) -> bool:
     """Import the layer families that may bind a layer above ``layer`` (every family for a
     class ``FAMILIES_BINDING_UNDER`` does not list); True when any was imported just now."""
     if _all_loaded or _families_done():
         return False
-    from netprobe.packet import FAMILIES_BINDING_UNDER
-
     cls = type(layer)
-    families = FAMILIES_BINDING_UNDER.get(f"{cls.__module__}.{cls.__qualname__}")
+    families = _BINDERS.get(cls, _MISSING)
+    if families is _MISSING:  # asked once per class (a TCP payload on no known port: each)
+        from netprobe.packet import FAMILIES_BINDING_UNDER
+
+        families = _BINDERS[cls] = FAMILIES_BINDING_UNDER.get(
+            f"{cls.__module__}.{cls.__qualname__}")
     if families is None:
         return _load_families()
     if isinstance(families, dict):  # keyed by the values of the class's dissect keys
@@ -129,17 +136,10 @@ def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None,
     ``Raw`` that stands for a layer that failed to parse, that failure.
     """
     if spans is None:
-        return _dissect_chain(cls, buf, wirelen, None)
+        return dissect_into(cls, buf, wirelen, None)
     top = object.__new__(cls)
     top._under = None
     return _walk(top, top, buf, 0, len(buf), 0, None, None, wirelen, spans)
-
-
-def dissect_into(layer: Layer, buf: bytes) -> Layer:
-    """Dissect ``buf`` as ``layer``'s class into ``layer`` itself (``Ether(raw)``), what
-    follows it becoming its payload; ``layer._under`` must be set. Returns ``layer``, or
-    the ``Raw`` that stands for it when its bytes do not parse as its class."""
-    return _dissect_chain(type(layer), buf, None, layer)
 
 
 def _walk(top: Layer, layer: Layer, buf: bytes, off: int, end: int, depth: int,
@@ -218,10 +218,10 @@ def _trailer(trailers: list[tuple[bytes, int]] | None, layer: Layer, buf: bytes,
     return trailers
 
 
-#: layers read by the straight-line code of ``_dissect_chain`` before ``_walk`` takes over
+#: layers read by the straight-line code of ``dissect_into`` before ``_walk`` takes over
 _UNROLLED = 6
 
-#: one layer of ``_dissect_chain`` (DEPTH is its depth): parse it, note what it says, make
+#: one layer of ``dissect_into`` (DEPTH is its depth): parse it, note what it says, make
 #: the next one. Anything unusual (a failure) goes to ``_walk``, which parses it again.
 _STEP = """
     layer._errors = None
@@ -252,15 +252,18 @@ _STEP = """
 
 
 def _write_chain() -> Callable[..., Layer]:
-    """``_dissect_chain(cls, buf, wirelen, top)``: ``dissect_as`` without spans, into
-    ``top`` when given (its ``_under`` set), else into a new ``cls`` layer.
+    """Write :func:`dissect_into`.
 
     The same step is written out once per layer depth rather than looped over: CPython
     specializes each attribute access and method call for the one class it keeps seeing,
     and a loop's one call site sees every class of the chain (Ether, IP, TCP), so it gets
     none (the loop took a fifth more time per frame). Deeper layers go to ``_walk``.
     """
-    src = ("def _dissect_chain(cls, buf, wirelen, top):\n"
+    src = ("def dissect_into(cls, buf, wirelen=None, top=None):\n"
+           '    """Dissect ``buf`` as a ``cls`` layer (``dissect_as`` without spans): into\n'
+           "    ``top`` itself when given (``Ether(raw)``: a ``cls`` layer whose ``_under`` is\n"
+           "    set), what follows becoming its payload. Returns ``top``, or the ``Raw`` that\n"
+           '    stands for it when the bytes do not parse as ``cls``."""\n'
            "    if top is None:\n"
            "        top = _new(cls)\n"
            "        top._under = None\n"
@@ -275,8 +278,10 @@ def _write_chain() -> Callable[..., Layer]:
         "_add_trailers": _add_trailers,
         "_next_class": _next_class,
     }
-    exec(compile(src, f"<{__name__}._dissect_chain>", "exec"), g)
-    return g["_dissect_chain"]
+    exec(compile(src, f"<{__name__}.dissect_into>", "exec"), g)
+    func = g["dissect_into"]
+    func.__module__ = __name__
+    return func
 
 
 def _next_class(layer: Layer, buf: bytes, poff: int, pend: int) -> type[Layer]:
@@ -374,11 +379,12 @@ def dissect(data: bytes, linktype: int = 1, wirelen: int | None = None,
     else:
         cls = chooser(data)
     if spans is None:
-        return _dissect_chain(cls, data, wirelen, None)
+        return dissect_into(cls, data, wirelen, None)
     return dissect_as(cls, data, wirelen, spans)
 
 
-_dissect_chain = _write_chain()
+#: ``dissect_into(cls, buf, wirelen=None, top=None)``: see ``_write_chain``
+dissect_into = _write_chain()
 _layer.DISSECT_INTO = dissect_into
 
 #: link type 1's chooser and the class it gives a frame whose type field is 0x0600 or more
