@@ -494,7 +494,7 @@ def _write_init(cls: Any, spec: _CodeSpec) -> str:
             # private wire slots start empty: reading them never misses (a miss would
             # go through ``__getattr__``, in Python)
             + "".join(f"    self.{slot} = None\n" for slot in spec.keep_slots) +
-            "    if _extra: _bad_kw(self, _extra)\n"
+            "    if _extra: _raw = _bad_kw(self, _extra, _raw)\n"
             # fields given by keyword win over the bytes, as in Scapy's IP(raw, ttl=1)
             "    if _raw is not None:\n"
             "        _given = [(n, getattr(self, n)) for n, v in zip(_names, ("
@@ -654,10 +654,22 @@ _ntoa = socket.inet_ntoa
 _now = _time.time
 
 
-def _bad_kw(layer: Layer, extra: dict[str, Any]) -> None:
-    name = next(iter(extra))
-    known = ", ".join(type(layer).field_names)
-    raise UsageError(f"{type(layer).__name__} has no field {name!r} (fields: {known})")
+#: Scapy's own keywords of a packet's constructor that are not fields (taken, unused)
+_SCAPY_INIT_KEYWORDS = ("_internal", "_underlayer", "_parent", "post_transform",
+                        "stop_dissection_after")
+
+
+def _bad_kw(layer: Layer, extra: dict[str, Any], raw: Any = None) -> Any:
+    """The keywords that are not fields: Scapy's ``_pkt`` (the bytes to read: returned)
+    and its other private keywords are taken; any other is refused."""
+    pkt = extra.pop("_pkt", None)
+    for k in _SCAPY_INIT_KEYWORDS:
+        extra.pop(k, None)
+    if extra:
+        name = next(iter(extra))
+        known = ", ".join(type(layer).field_names)
+        raise UsageError(f"{type(layer).__name__} has no field {name!r} (fields: {known})")
+    return pkt if pkt else raw
 
 
 class _DefaultInt(int):
