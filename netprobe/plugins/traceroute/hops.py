@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from netprobe.plugins.traceroute.replies import DESTINATION_KINDS, TIME_EXCEEDED
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """One probe and what came back.
 
     ``role`` is ``hop`` for the probes that make the path, ``distance`` for
@@ -27,6 +25,9 @@ class Outcome:
     destination is. ``n`` orders probes as they were planned; ``wave`` is the
     wave that sent it, ``paced`` True when that wave waited for ICMP rate
     limiters to refill first.
+
+    A NamedTuple, not a dataclass, as every record on a small trace's path:
+    making a dataclass costs about 1 ms of start-up (see README, "Start-up").
     """
 
     ttl: int
@@ -54,12 +55,14 @@ class Outcome:
         return self.kind is not None and self.kind != TIME_EXCEEDED
 
 
-@dataclass
 class Hop:
-    """One TTL of the path."""
+    """One TTL of the path: its ``ttl`` and the ``probes`` sent with it, in planned order."""
 
-    ttl: int
-    probes: list[Outcome] = field(default_factory=list)
+    __slots__ = ("probes", "ttl")
+
+    def __init__(self, ttl: int, probes: list[Outcome] | None = None) -> None:
+        self.ttl = ttl
+        self.probes: list[Outcome] = [] if probes is None else probes
 
     @property
     def addrs(self) -> list[str]:
@@ -116,14 +119,17 @@ def _last_rtt(probes: list[Outcome]) -> float:
     return next(p.rtt_ms for p in reversed(probes) if p.rtt_ms is not None)  # type: ignore[misc]
 
 
-@dataclass
 class Path:
-    """The assembled trace: hops from the first TTL to the end, and whether it arrived."""
+    """The assembled trace: ``hops`` from the first TTL to the end, whether it ``reached``
+    ``dst``, and ``end``, the TTL of the answer that ended it (None: none did)."""
 
-    dst: str
-    hops: list[Hop]
-    reached: bool
-    end: int | None
+    __slots__ = ("dst", "end", "hops", "reached")
+
+    def __init__(self, dst: str, hops: list[Hop], reached: bool, end: int | None) -> None:
+        self.dst = dst
+        self.hops = hops
+        self.reached = reached
+        self.end = end
 
 
 def quoted_distance(o: Outcome) -> int | None:

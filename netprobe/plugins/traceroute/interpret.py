@@ -106,7 +106,7 @@ def render(records: Iterable[Mapping[str, Any]], output: Any) -> None:
     path = next((r for r in records if r.get("type") == "path"), None)
     if path is None:
         return
-    names = TraceOptions.__dataclass_fields__
+    names = TraceOptions._fields
     options = TraceOptions.from_dict({k: v for k, v in path.items() if k in names})
     if options.rounds > 1:
         output.console.print(rounds_view(records, options))

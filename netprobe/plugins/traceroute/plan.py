@@ -41,8 +41,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from netprobe.plugins.traceroute import mda, ratelimit
 from netprobe.plugins.traceroute.hops import Outcome, quoted_distance, terminal_ttl
@@ -70,11 +69,11 @@ MDA_MAX_PROBES = 96
 MAX_WAVES = 32
 
 
-@dataclass(frozen=True)
-class TraceOptions:
+class TraceOptions(NamedTuple):
     """Everything that decides what a trace sends and how its answers read.
 
-    Saved with ``--save`` as the run's interpretation options.
+    Saved with ``--save`` as the run's interpretation options (:meth:`to_dict`: a
+    NamedTuple is a tuple, which JSON would write as a list).
     """
 
     dst: str
@@ -96,12 +95,12 @@ class TraceOptions:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (what ``--save`` stores)."""
-        return asdict(self)
+        return self._asdict()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TraceOptions:
         """Read back :meth:`to_dict` (unknown keys are ignored)."""
-        names = cls.__dataclass_fields__
+        names = cls._fields
         return cls(**{k: v for k, v in d.items() if k in names})
 
     @property
@@ -112,8 +111,7 @@ class TraceOptions:
         return 0 if self.rounds > 1 or self.multipath else self.retries
 
 
-@dataclass(frozen=True)
-class Wanted:
+class Wanted(NamedTuple):
     """A probe to send: its role, TTL, flow and round."""
 
     role: str

@@ -23,8 +23,8 @@ or to the checksum (ICMP), and to the IPv6 flow label.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from struct import Struct
+from typing import NamedTuple
 
 from netprobe.packet.layer import Layer
 
@@ -74,8 +74,7 @@ def flow_port(base: int, flow: int) -> int:
     return (base - 1 + flow) % 65535 + 1
 
 
-@dataclass(frozen=True)
-class ProbeMaker:
+class ProbeMaker(NamedTuple):
     """Builds the bytes of one probe: ``build(ttl, flow, ident)``.
 
     ``sport`` is flow 0's source port (UDP, TCP) or ICMP identifier; ``dport``

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from netprobe.plugins.traceroute.hops import Outcome
 
@@ -55,18 +54,20 @@ SUSPECT = "suspect"
 SILENT = "silent"
 
 
-@dataclass
 class Tally:
-    """What the probes of one TTL (round 0) got, wave by wave."""
+    """What the probes of one TTL (round 0) got, wave by wave: probes ``sent`` and
+    ``answered``, answers ``by_addr``, ``waves`` (wave -> [sent, answered]) and the
+    ``paced`` waves (sent after a pause: rate-limit rechecks) that probed this TTL."""
 
-    ttl: int
-    sent: int = 0
-    answered: int = 0
-    by_addr: Counter = field(default_factory=Counter)
-    #: wave -> [sent, answered]
-    waves: dict[int, list[int]] = field(default_factory=dict)
-    #: the waves sent after a pause (rate-limit rechecks) that probed this TTL
-    paced: set[int] = field(default_factory=set)
+    __slots__ = ("answered", "by_addr", "paced", "sent", "ttl", "waves")
+
+    def __init__(self, ttl: int) -> None:
+        self.ttl = ttl
+        self.sent = 0
+        self.answered = 0
+        self.by_addr: Counter = Counter()
+        self.waves: dict[int, list[int]] = {}
+        self.paced: set[int] = set()
 
     @property
     def answered_after_pause(self) -> bool:

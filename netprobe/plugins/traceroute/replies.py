@@ -12,8 +12,7 @@ from the one ICMP table, :data:`netprobe.packet.shape.ICMP`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from netprobe.packet.layer import Layer
 from netprobe.packet.layers.ipv6_ext import ExtensionHeader
@@ -23,8 +22,7 @@ from netprobe.packet.shape import PORT_UNREACH, TIME_EXCEEDED, trace_mark
 DESTINATION_KINDS = frozenset((PORT_UNREACH, trace_mark(4, 0, 0), "syn-ack", "reset",
                                "udp-reply"))
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(NamedTuple):
     """One decoded answer.
 
     ``quoted_ttl`` is the TTL (hop limit) of the probe as quoted by an ICMP

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from netprobe.engine.loop import RunOptions, SendReceiveLoop
@@ -32,15 +31,18 @@ from netprobe.plugins.traceroute.plan import (
 from netprobe.plugins.traceroute.probes import ProbeMaker, ident_of
 
 
-@dataclass
 class TraceRun:
-    """What a trace produced: tagged results, their outcomes and the engine's counters."""
+    """What a trace produced: tagged ``results``, their ``outcomes``, the engine's
+    ``counters`` and how many ``waves`` were sent, under ``options``."""
 
-    options: TraceOptions
-    results: list[Result] = field(default_factory=list)
-    outcomes: list[Outcome] = field(default_factory=list)
-    counters: Counters = field(default_factory=Counters)
-    waves: int = 0
+    __slots__ = ("counters", "options", "outcomes", "results", "waves")
+
+    def __init__(self, options: TraceOptions) -> None:
+        self.options = options
+        self.results: list[Result] = []
+        self.outcomes: list[Outcome] = []
+        self.counters = Counters()
+        self.waves = 0
 
 
 class Tracer:

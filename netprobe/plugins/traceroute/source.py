@@ -20,8 +20,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from netprobe.errors import UsageError
 
@@ -29,8 +28,7 @@ from netprobe.errors import UsageError
 _PROTOCOL = {"udp": socket.IPPROTO_UDP, "tcp": socket.IPPROTO_TCP}
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """The interface to pin the probes to (None: the route's) and their source address."""
 
     iface: str | None
