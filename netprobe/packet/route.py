@@ -10,6 +10,7 @@ of the floors above it.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 
 from netprobe.errors import UsageError
@@ -33,6 +34,7 @@ def set_source_resolver(fn: SourceResolver | None) -> None:
     _tried = fn is not None
     _cache.clear()
     _mac_cache.clear()
+    _dst_mac_cache.clear()
 
 
 def set_mac_resolver(fn: SourceResolver | None) -> None:
@@ -45,6 +47,62 @@ def set_mac_resolver(fn: SourceResolver | None) -> None:
 
 _mac_cache: dict[str, str] = {}
 _ZERO_MAC = "00:00:00:00:00:00"
+
+#: IP destination -> the MAC address of its next hop that the kernel already knows
+_dst_mac_resolver: SourceResolver | None = None
+#: its answers ("" for none), so that building many frames asks once per destination
+_dst_mac_cache: dict[str, str] = {}
+
+
+def set_dst_mac_resolver(fn: SourceResolver | None) -> None:
+    """Install (or remove) the function mapping an IP destination to the MAC address of
+    its next hop, as the kernel's neighbour table knows it (what an unset Ethernet
+    destination is built with)."""
+    global _dst_mac_resolver
+    _dst_mac_resolver = fn
+    _dst_mac_cache.clear()
+
+
+def multicast_mac(dst: str) -> str | None:
+    """The MAC address of an IPv4 or IPv6 multicast group (``01:00:5e:...``,
+    ``33:33:...``), or None for another address."""
+    try:
+        if ":" in dst:
+            if not dst.lower().startswith("ff"):
+                return None
+            packed = socket.inet_pton(socket.AF_INET6, dst)
+            return "33:33:" + packed[12:].hex(":")
+        packed = socket.inet_aton(dst)
+    except (OSError, ValueError):
+        return None
+    if 224 <= packed[0] <= 239:
+        return f"01:00:5e:{packed[1] & 0x7F:02x}:{packed[2]:02x}:{packed[3]:02x}"
+    return None
+
+
+def destination_mac(dst: object) -> str | None:
+    """The MAC address an unset Ethernet destination takes for IP destination ``dst``,
+    as Scapy fills it: a multicast group's own, else the next hop's (the gateway's, or
+    ``dst``'s on a link) when the kernel already knows it; else None (broadcast).
+    Nothing is sent to learn an address."""
+    if not isinstance(dst, str):
+        return None
+    mac = multicast_mac(dst)
+    if mac is not None:
+        return mac
+    known = _dst_mac_cache.get(dst)
+    if known is not None:
+        return known or None
+    if _resolver is None:
+        _install_named_hook()
+    try:
+        mac = _dst_mac_resolver(dst) if _dst_mac_resolver is not None else None
+    except (UsageError, OSError, ValueError):
+        mac = None
+    if len(_dst_mac_cache) > 10_000:
+        _dst_mac_cache.clear()
+    _dst_mac_cache[dst] = mac or ""
+    return mac
 
 
 def source_mac(dst: object) -> str:

@@ -131,6 +131,16 @@ def next_hop_mac(dst: str, *, timeout: float = 1.0) -> tuple[str, str] | None:
     return (route.iface, mac) if mac is not None else None
 
 
+def known_next_hop_mac(dst: str) -> str | None:
+    """The MAC the kernel already knows for the next hop towards ``dst`` (its gateway,
+    or ``dst`` on a link), or None; nothing is sent to learn it (what an unset Ethernet
+    destination is built with, as Scapy fills it from its ARP cache)."""
+    route = route_to(dst)
+    if not has_neighbours(route.iface):
+        return None
+    return lookup(route.next_hop, route.iface)
+
+
 #: interface flags (linux/if.h) that mean "no link-layer neighbours": IFF_LOOPBACK, IFF_NOARP
 _NO_NEIGHBOURS = 0x8 | 0x80
 

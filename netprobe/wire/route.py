@@ -133,9 +133,11 @@ def install_source_hook() -> None:
     to import and does not depend on the packet floor at import time.
     """
     from netprobe.packet import route as packet_route
+    from netprobe.wire.neighbour import known_next_hop_mac
 
     packet_route.set_source_resolver(source_for)
     packet_route.set_mac_resolver(source_mac_for)
+    packet_route.set_dst_mac_resolver(known_next_hop_mac)
 
 
 def source_mac_for(dst: str) -> str | None:

@@ -52,9 +52,7 @@ def dns_get_str(s: bytes, full: Any = None, _ignore_compression: bool = False
     first = _first_pointer(s)
     if first is not None and (_ignore_compression or buf is s):
         if not _ignore_compression:
-            from netprobe.library.capture_errors import Scapy_Exception
-
-            raise Scapy_Exception("DNS message can't be compressed at this point!")
+            raise UsageError("DNS message can't be compressed at this point!")
         name, _, _, _ = decode_name(s[:first] + b"\x00", 0, 0, first + 1)
         return name, s[first + 2:]
     name, nxt, _, _ = decode_name(buf, at, 0, len(buf))

@@ -6,7 +6,7 @@ from typing import Any
 
 from netprobe.packet.field import MACField, ShortField
 from netprobe.packet.layer import Layer, LengthNote, Truncated
-from netprobe.packet.route import source_mac
+from netprobe.packet.route import destination_mac, source_mac
 from netprobe.packet.shape import MAX_8023_LENGTH
 from netprobe.packet.sysnames import ether_type_names
 
@@ -56,7 +56,24 @@ class Ether(Layer):
             mac = self.src
             if mac != "00:00:00:00:00:00":
                 hdr = hdr[:6] + bytes.fromhex(mac.replace(":", "")) + hdr[12:]
+        if self.dst is None and self._payload is not None:
+            mac = self._destination_mac()
+            if mac is not None:
+                hdr = bytes.fromhex(mac.replace(":", "")) + hdr[6:]
         return hdr + payload
+
+    def _destination_mac(self) -> str | None:
+        """What an unset destination is built with, as Scapy fills it: the MAC of the IP
+        destination's multicast group or next hop (None: broadcast; ARP stays broadcast)."""
+        p = self._payload
+        while p is not None and type(p).__name__ not in _ROUTED:
+            p = p._payload  # past VLAN tags and the like
+        if p is None or type(p).__name__ == "ARP":
+            return None
+        dst = p.dst
+        if isinstance(dst, list) and dst:
+            dst = dst[0]
+        return destination_mac(dst)
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
         if end - off < 14:
