@@ -136,7 +136,7 @@ def dissect_as(cls: type[Layer], buf: bytes, wirelen: int | None = None,
     ``Raw`` that stands for a layer that failed to parse, that failure.
     """
     if spans is None:
-        return dissect_into(cls, buf, wirelen, None)
+        return _chain(cls, buf, wirelen, None)
     top = object.__new__(cls)
     top._under = None
     return _walk(top, top, buf, 0, len(buf), 0, None, None, wirelen, spans)
@@ -252,7 +252,7 @@ _STEP = """
 
 
 def _write_chain() -> Callable[..., Layer]:
-    """Write :func:`dissect_into`.
+    """Write the walk of :func:`dissect_into`.
 
     The same step is written out once per layer depth rather than looped over: CPython
     specializes each attribute access and method call for the one class it keeps seeing,
@@ -379,13 +379,31 @@ def dissect(data: bytes, linktype: int = 1, wirelen: int | None = None,
     else:
         cls = chooser(data)
     if spans is None:
-        return dissect_into(cls, data, wirelen, None)
+        return _chain(cls, data, wirelen, None)
     return dissect_as(cls, data, wirelen, spans)
 
 
-#: ``dissect_into(cls, buf, wirelen=None, top=None)``: see ``_write_chain``
-dissect_into = _write_chain()
-_layer.DISSECT_INTO = dissect_into
+def dissect_into(cls: type[Layer], buf: bytes, wirelen: int | None = None,
+                 top: Layer | None = None) -> Layer:
+    """Dissect ``buf`` as a ``cls`` layer (``dissect_as`` without spans): into ``top``
+    itself when given (``Ether(raw)``: a ``cls`` layer whose ``_under`` is set), what
+    follows becoming its payload. Returns ``top``, or the ``Raw`` that stands for it
+    when the bytes do not parse as ``cls``."""
+    return _chain(cls, buf, wirelen, top)
+
+
+def _write_on_first_use(cls: type[Layer], buf: bytes, wirelen: int | None = None,
+                        top: Layer | None = None) -> Layer:
+    """``_chain``'s first call: write it (compiling costs 2 ms, which importing the
+    package does not pay), put it in its places, and call it."""
+    global _chain
+    func = _chain = _layer.DISSECT_INTO = _write_chain()
+    return func(cls, buf, wirelen, top)
+
+
+#: ``dissect_into``'s written-out walk (see ``_write_chain``), written on first use
+_chain: Callable[..., Layer] = _write_on_first_use
+_layer.DISSECT_INTO = _write_on_first_use
 
 #: link type 1's chooser and the class it gives a frame whose type field is 0x0600 or more
 #: (set by ``netprobe.packet.bindings``; the hottest case of ``dissect`` skips the call)
