@@ -81,6 +81,11 @@ def _given_text(layer: Layer, f: F.Field, given: Any) -> str:
     return repr(given)
 
 
+def overloads(layer: Layer) -> dict[str, Any]:
+    """The fields the layer above fills in this one (Scapy's overloaded fields)."""
+    return _overloads(layer)
+
+
 def _overloads(layer: Layer) -> dict[str, Any]:
     """The fields the layer above fills in this one when it is built (Scapy's overloaded
     fields): shown by ``show()`` and ``repr()`` while they are unset."""

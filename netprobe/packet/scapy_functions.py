@@ -117,12 +117,20 @@ def fuzz(pkt: Any) -> Any:
     (fields that fill themselves, lengths and checksums, stay computed), as Scapy's
     ``fuzz``. Random values come from ``random`` (``random.seed`` repeats them)."""
     from netprobe.packet import randval as R  # noqa: N812
+    from netprobe.packet.present import overloads
 
     out = pkt.copy()
     for layer in out.chain():
         given = layer.fields_given()
+        filled = overloads(layer)  # what the layer above puts in: kept, as Scapy's
         for f in type(layer).fields_desc:
-            if f.name in given or f.default is None:
+            if f.name in given or f.name in filled:
+                continue
+            default = f.default
+            if default is None and f.name in type(layer).payload_fields:
+                # a protocol number filled from above, with none: Scapy's default
+                default = type(layer).payload_defaults.get(f.name, 0)
+            if default is None:
                 continue
             value: Any = None
             own = getattr(f, "randval", None)  # a field that says (Scapy's field classes)
