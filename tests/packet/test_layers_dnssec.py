@@ -14,6 +14,7 @@ import scapy.all as scapy_all
 import netprobe.packet.layers.dns as dns_mod
 import netprobe.packet.layers.dns_edns_options as options_mod
 import netprobe.packet.layers.dns_sec as sec_mod
+import netprobe.packet.layers.dns_string_records as strings_mod
 from netprobe.packet import IP, UDP, Ether
 from netprobe.packet.dissect import dissect_as
 from netprobe.packet.layers.dns_sec import bitmap_to_types, types_to_bitmap
@@ -45,6 +46,14 @@ RECORDS = [
     'DNSRRDNSKEY(flags="S")', 'DNSRRDNSKEY(flags=3)', 'DNSRRDNSKEY(flags=0, protocol=2)',
     'DNSRRDS(rrname="example", keytag=20326, algorithm=8, digesttype=2, digest=b"\\x12" * 32)',
     'DNSRRDLV(keytag=1, digesttype=1, digest=b"z")',
+    'DNSRRTSIG()', 'DNSRRHINFO()', 'DNSRRNAPTR()',
+    'DNSRRTSIG(rrname="key.", time_signed=1700000000, fudge=300, mac_data=b"m" * 16, '
+    'original_id=7, error=16, other_data=b"ab")',
+    'DNSRRTSIG(algo_name="hmac-sha256", time_signed=4000000000)',
+    'DNSRRHINFO(rrname="h.example", cpu="x86", os="linux", ttl=60)',
+    'DNSRRNAPTR(rrname="4.3.2.1.e164.arpa", order=10, preference=20, flags="U", '
+    'services="E2U+sip", regexp="!^.*$!sip:info@example.com!", replacement=".")',
+    'DNSRRNAPTR(order=1, flags_len=3, flags=b"S", replacement="_sip._udp.example")',
 ]
 OPTIONS = [
     'EDNS0ClientSubnet()', 'EDNS0COOKIE()', 'EDNS0DAU()', 'EDNS0DHU()', 'EDNS0N3U()',
@@ -105,7 +114,8 @@ def test_lengths_left_none_are_computed_as_scapy() -> None:
 
 
 def test_ls_is_scapys() -> None:
-    assert ls_matches_scapy(sec_mod) == 7
+    assert ls_matches_scapy(sec_mod) == 8
+    assert ls_matches_scapy(strings_mod) == 2
     assert ls_matches_scapy(options_mod) == 8
 
 
@@ -145,6 +155,19 @@ def test_message_with_dnssec_and_options_is_scapys() -> None:
     assert bytes(read) == data
     udp = Ether() / IP(src="198.18.0.53", dst="198.18.0.2") / UDP(sport=53, dport=40000) / read
     assert bytes(dissect_as(Ether, bytes(udp))) == bytes(udp)
+
+
+def test_string_records_and_tsig_in_a_message_read_as_scapy() -> None:
+    expr = ('DNS(id=5, qr=1, an=[DNSRRHINFO(rrname="h.example", cpu="x86", os="linux"), '
+            'DNSRRNAPTR(rrname="n.example", order=10, preference=20, flags="U", '
+            'services="E2U+sip", regexp="!^.*$!sip:a@example.com!", replacement=".")], '
+            'ar=DNSRRTSIG(rrname="key.", time_signed=1700000000, fudge=300, '
+            'mac_data=b"m" * 16, original_id=5))')
+    data = bytes(eval(expr, vars(scapy_all)))
+    assert bytes(eval(expr, OURS)) == data
+    read, sread = dissect_as(dns_mod.DNS, data), scapy_all.DNS(data)
+    assert repr(read) == repr(sread)
+    assert read.show(dump=True) == sread.show(dump=True)
 
 
 def test_fields_are_tsharks(tmp_path) -> None:

@@ -60,15 +60,18 @@ from netprobe.packet.layers.dns_sec import (
     DNSRRNSEC3,
     DNSRRNSEC3PARAM,
     DNSRRRSIG,
+    DNSRRTSIG,
 )
+from netprobe.packet.layers.dns_string_records import DNSRRHINFO, DNSRRNAPTR
 from netprobe.packet.layers.dns_types import DNS_OPCODES, DNS_QTYPES, DNS_RCODES
 from netprobe.packet.layers.tcp import TCP
 from netprobe.packet.layers.udp import UDP
 
-__all__ = ["DNS", "DNSQR", "DNSRR", "DNSRRDLV", "DNSRRDNSKEY", "DNSRRDS", "DNSRRMX",
-           "DNSRRNSEC", "DNSRRNSEC3", "DNSRRNSEC3PARAM", "DNSRROPT", "DNSRRRSIG", "DNSRRSOA",
-           "DNSRRSRV", "DNSTCP", "EDNS0COOKIE", "EDNS0DAU", "EDNS0DHU", "EDNS0N3U", "EDNS0OWN",
-           "EDNS0PADDING", "EDNS0TLV", "EDNS0ClientSubnet", "EDNS0ExtendedDNSError"]
+__all__ = ["DNS", "DNSQR", "DNSRR", "DNSRRDLV", "DNSRRDNSKEY", "DNSRRDS", "DNSRRHINFO",
+           "DNSRRMX", "DNSRRNAPTR", "DNSRRNSEC", "DNSRRNSEC3", "DNSRRNSEC3PARAM", "DNSRROPT",
+           "DNSRRRSIG", "DNSRRSOA", "DNSRRSRV", "DNSRRTSIG", "DNSTCP", "EDNS0COOKIE", "EDNS0DAU",
+           "EDNS0DHU", "EDNS0N3U", "EDNS0OWN", "EDNS0PADDING", "EDNS0TLV", "EDNS0ClientSubnet",
+           "EDNS0ExtendedDNSError"]
 
 _H = Struct("!H")
 _SECTIONS = ("qd", "an", "ns", "ar")

@@ -1,5 +1,6 @@
 """DNSSEC resource records (RFC 4034, 5155, 4431): RRSIG, NSEC, NSEC3, NSEC3PARAM, DNSKEY,
-DS and DLV, with Scapy 2.8's class names, field names and defaults.
+DS and DLV, and the transaction signature TSIG (RFC 8945), with Scapy 2.8's class
+names, field names and defaults.
 
 They are ``ResourceRecord`` layers like ``DNSRRMX`` (``dns_records``): put in a DNS
 section's list, read from a message by their type. Three of Scapy's behaviours are
@@ -34,10 +35,10 @@ from netprobe.packet.field import (
 )
 from netprobe.packet.layers.dns_name import DNSNameField, NameCache, encode_name
 from netprobe.packet.layers.dns_records import RECORD_CLASSES, ResourceRecord, _header
-from netprobe.packet.layers.dns_types import DNS_TYPES
+from netprobe.packet.layers.dns_types import DNS_CLASSES, DNS_TYPES
 
 __all__ = ["DNSRRDLV", "DNSRRDNSKEY", "DNSRRDS", "DNSRRNSEC", "DNSRRNSEC3", "DNSRRNSEC3PARAM",
-           "DNSRRRSIG"]
+           "DNSRRRSIG", "DNSRRTSIG"]
 
 #: DNSSEC algorithm numbers (IANA), named as Scapy names them
 DNSSEC_ALGORITHMS: dict[int, str] = {
@@ -60,6 +61,8 @@ _RRSIG = Struct("!HBBIIIH")
 _NSEC3 = Struct("!BBH")
 _DS = Struct("!HBB")
 _DNSKEY = Struct("!HBB")
+_TSIG_MID = Struct("!HH")
+_TSIG_END = Struct("!HHH")
 
 
 # -- the field kinds Scapy shows its own way ---------------------------------------------------
@@ -154,14 +157,15 @@ class TypeBitmapField(TailField):
         return [DNS_TYPES.get(t, str(t)) for t in types]
 
 
-def _raw(value: Any) -> bytes:
+def raw_bytes(value: Any) -> bytes:
+    """A string field's value as bytes (text is encoded; None is empty)."""
     if value is None:
         return b""
     return value.encode() if isinstance(value, str) else bytes(value)
 
 
-class _BytesTail(TailField):
-    """Bytes (text is encoded), shown as ``b'..'``."""
+class BytesTail(TailField):
+    """Bytes (text is encoded), shown as ``b'..'``; ``kind`` is Scapy's field class."""
 
     __slots__ = ("kind",)
 
@@ -179,21 +183,21 @@ class _BytesTail(TailField):
         if value is None or isinstance(value, bytes):
             return value
         if isinstance(value, (str, bytearray, memoryview)):
-            return _raw(value)
+            return raw_bytes(value)
         raise UsageError(f"{self.name}: expected bytes, got {type(value).__name__}")
 
     def check(self, value: Any) -> Any:
         return self.check_one(value)
 
     def i2repr(self, pkt: Any, value: Any) -> str:
-        return repr(_raw(value))
+        return repr(raw_bytes(value))
 
     def to_json(self, value: Any) -> Any:
-        return None if value is None else _raw(value).hex()
+        return None if value is None else raw_bytes(value).hex()
 
 
 def _len_or(value: int | None, data: Any) -> int:
-    return len(_raw(data)) if value is None else value
+    return len(raw_bytes(data)) if value is None else value
 
 
 # -- records ------------------------------------------------------------------------------------
@@ -212,13 +216,13 @@ class DNSRRRSIG(ResourceRecord):
         UTCTimeField("inception", 0),
         ShortField("keytag", 0),
         DNSNameField("signersname", ""),
-        _BytesTail("signature", b"", "StrField"),
+        BytesTail("signature", b"", "StrField"),
     )
 
     def build_rdata(self) -> bytes:
         return (_RRSIG.pack(self.typecovered, self.algorithm, self.labels, self.originalttl,
                             self.expiration, self.inception, self.keytag)
-                + encode_name(self.signersname) + _raw(self.signature))
+                + encode_name(self.signersname) + raw_bytes(self.signature))
 
     def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int,
                      cache: NameCache | None = None) -> str | None:
@@ -242,7 +246,7 @@ class DNSRRNSEC(ResourceRecord):
     fields = (*_header(47), DNSNameField("nextname", ""), TypeBitmapField("typebitmaps", []))
 
     def build_rdata(self) -> bytes:
-        return encode_name(self.nextname) + _raw(self.typebitmaps or b"")
+        return encode_name(self.nextname) + raw_bytes(self.typebitmaps or b"")
 
     def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int,
                      cache: NameCache | None = None) -> str | None:
@@ -266,18 +270,18 @@ class DNSRRNSEC3(ResourceRecord):
         BitField("flags", 0, 8, names={1: "Opt-Out"}),
         ShortField("iterations", 0),
         ByteField("saltlength", 0),
-        _BytesTail("salt", b"", "StrLenField"),
+        BytesTail("salt", b"", "StrLenField"),
         ByteField("hashlength", 0),
-        _BytesTail("nexthashedownername", b"", "StrLenField"),
+        BytesTail("nexthashedownername", b"", "StrLenField"),
         TypeBitmapField("typebitmaps", []),
     )
 
     def build_rdata(self) -> bytes:
-        salt, nxt = _raw(self.salt), _raw(self.nexthashedownername)
+        salt, nxt = raw_bytes(self.salt), raw_bytes(self.nexthashedownername)
         return (_NSEC3.pack(self.hashalg, self.flags, self.iterations)
                 + bytes((_len_or(self.saltlength, salt) & 0xFF,)) + salt
                 + bytes((_len_or(self.hashlength, nxt) & 0xFF,)) + nxt
-                + _raw(self.typebitmaps or b""))
+                + raw_bytes(self.typebitmaps or b""))
 
     def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int,
                      cache: NameCache | None = None) -> str | None:
@@ -307,11 +311,11 @@ class DNSRRNSEC3PARAM(ResourceRecord):
         ByteField("flags", 0),
         ShortField("iterations", 0),
         ByteField("saltlength", 0),
-        _BytesTail("salt", b"", "StrLenField"),
+        BytesTail("salt", b"", "StrLenField"),
     )
 
     def build_rdata(self) -> bytes:
-        salt = _raw(self.salt)
+        salt = raw_bytes(self.salt)
         return (_NSEC3.pack(self.hashalg, self.flags, self.iterations)
                 + bytes((_len_or(self.saltlength, salt) & 0xFF,)) + salt)
 
@@ -335,11 +339,11 @@ class DNSRRDNSKEY(ResourceRecord):
         FlagsField("flags", 256, 16, DNSKEY_FLAGS),
         ByteField("protocol", 3),
         ByteField("algorithm", 5, names=DNSSEC_ALGORITHMS),
-        _BytesTail("publickey", b"", "StrField"),
+        BytesTail("publickey", b"", "StrField"),
     )
 
     def build_rdata(self) -> bytes:
-        return _DNSKEY.pack(self.flags, self.protocol, self.algorithm) + _raw(self.publickey)
+        return _DNSKEY.pack(self.flags, self.protocol, self.algorithm) + raw_bytes(self.publickey)
 
     def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int,
                      cache: NameCache | None = None) -> str | None:
@@ -361,11 +365,11 @@ class DNSRRDS(ResourceRecord):
         ShortField("keytag", 0),
         ByteField("algorithm", 5, names=DNSSEC_ALGORITHMS),
         ByteField("digesttype", 5, names=DNSSEC_DIGESTS),
-        _BytesTail("digest", b"", "StrField"),
+        BytesTail("digest", b"", "StrField"),
     )
 
     def build_rdata(self) -> bytes:
-        return _DS.pack(self.keytag, self.algorithm, self.digesttype) + _raw(self.digest)
+        return _DS.pack(self.keytag, self.algorithm, self.digesttype) + raw_bytes(self.digest)
 
     def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int,
                      cache: NameCache | None = None) -> str | None:
@@ -394,5 +398,80 @@ def _dlv_init(self: DNSRRDLV, *args: Any, **kwargs: Any) -> None:
 
 DNSRRDLV.__init__ = _dlv_init  # type: ignore[method-assign]
 
+class TimeSignedField(UIntField):
+    """TSIG's 48-bit time signed, shown as Scapy shows it: ``Tue Nov 14 22:13:20 2023``."""
+
+    __slots__ = ()
+    ls_kind = "TimeSignedField"
+
+    def __init__(self, name: str, default: Any) -> None:
+        super().__init__(name, default, "Q")
+        self.maxval = (1 << 48) - 1
+
+    def i2repr(self, pkt: Any, value: Any) -> str:
+        if not isinstance(value, int):
+            return repr(value)
+        return time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime(value))
+
+
+class DNSRRTSIG(ResourceRecord):
+    """A TSIG record (RFC 8945): the signature of a message with a shared key. As in
+    Scapy, its class is 16 bits (no cache-flush bit)."""
+
+    name = 'DNS TSIG Resource Record'
+    ls_kinds = {"rrname": "DNSStrField", "rdlen": "ShortField", "mac_len": "FieldLenField",
+                "other_len": "FieldLenField"}
+    fields = (
+        DNSNameField("rrname", ""),
+        ShortField("type", 250, names=DNS_TYPES),
+        ShortField("rclass", 1, names=DNS_CLASSES),
+        IntField("ttl", 0),
+        ShortField("rdlen", None),
+        DNSNameField("algo_name", "hmac-sha1"),
+        TimeSignedField("time_signed", 0),
+        ShortField("fudge", 0),
+        ShortField("mac_len", None),
+        BytesTail("mac_data", b"", "StrLenField"),
+        ShortField("original_id", 0),
+        ShortField("error", 0),
+        ShortField("other_len", None),
+        BytesTail("other_data", b"", "StrLenField"),
+    )
+
+    def _class_word(self) -> int:
+        return self.rclass
+
+    def _set_class_word(self, word: int) -> None:
+        self.rclass = word
+
+    def build_rdata(self) -> bytes:
+        mac, other = raw_bytes(self.mac_data), raw_bytes(self.other_data)
+        return (encode_name(self.algo_name) + (self.time_signed & 0xFFFFFFFFFFFF).to_bytes(6, "big")
+                + _TSIG_MID.pack(self.fudge, _len_or(self.mac_len, mac)) + mac
+                + _TSIG_END.pack(self.original_id, self.error, _len_or(self.other_len, other))
+                + other)
+
+    def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int,
+                     cache: NameCache | None = None) -> str | None:
+        got = self._name_rdata(buf, rd, rdend, base, end, cache, "algo_name")
+        if isinstance(got, str):
+            return got
+        algo, pos = got
+        if rdend - pos < 10:
+            return "TSIG RDATA cut short after its algorithm"
+        fudge, mac_len = _TSIG_MID.unpack_from(buf, pos + 6)
+        mac_end = pos + 10 + mac_len
+        if rdend - mac_end < 6:
+            return "TSIG MAC runs past the RDATA"
+        original_id, error, other_len = _TSIG_END.unpack_from(buf, mac_end)
+        if mac_end + 6 + other_len != rdend:
+            return "TSIG other data does not fill the RDATA"
+        self.algo_name, self.time_signed = algo, int.from_bytes(buf[pos:pos + 6], "big")
+        self.fudge, self.mac_len, self.mac_data = fudge, mac_len, buf[pos + 10:mac_end]
+        self.original_id, self.error, self.other_len = original_id, error, other_len
+        self.other_data = buf[mac_end + 6:rdend]
+        return None
+
+
 RECORD_CLASSES.update({46: DNSRRRSIG, 47: DNSRRNSEC, 50: DNSRRNSEC3, 51: DNSRRNSEC3PARAM,
-                       48: DNSRRDNSKEY, 43: DNSRRDS, 32769: DNSRRDLV})
+                       48: DNSRRDNSKEY, 43: DNSRRDS, 32769: DNSRRDLV, 250: DNSRRTSIG})
