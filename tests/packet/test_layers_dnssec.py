@@ -323,3 +323,14 @@ def test_random_options_are_scapys() -> None:
         else:
             kw = {"padding": bytes(rnd.randint(1, 30))}
         same_face(getattr(dns_mod, kind)(**kw), getattr(scapy_all, kind)(**kw))
+
+
+def test_options_and_records_are_found_as_scapy_finds_them() -> None:
+    expr = ('IP(src="198.18.0.1", dst="198.18.0.2")/UDP()/DNS(qd=DNSQR(qname="a.example"), '
+            'an=DNSRRRSIG(), ar=DNSRROPT(rdata=[EDNS0COOKIE(), EDNS0TLV(optcode=3)]))')
+    data = bytes(eval(expr, vars(scapy_all)))
+    ours, theirs = dissect_as(IP, data), scapy_all.IP(data)
+    for name in ("DNSQR", "DNSRRRSIG", "DNSRROPT", "EDNS0COOKIE", "EDNS0TLV", "EDNS0PADDING"):
+        assert ours.haslayer(getattr(dns_mod, name)) == theirs.haslayer(getattr(scapy_all, name))
+        if theirs.haslayer(getattr(scapy_all, name)):
+            assert repr(ours[getattr(dns_mod, name)]) == repr(theirs[getattr(scapy_all, name)])

@@ -168,3 +168,13 @@ def test_malformed_extensions_never_raise() -> None:
         data = bytes(eval(expr, SCAPY))
         never_raises(mutations(data, count=60),
                      lambda b: dissect_as(ext_mod.ICMPExtension_Header, b))
+
+
+def test_extension_layers_are_found_as_scapy_finds_them() -> None:
+    data = bytes(eval(ERRORS[1], SCAPY))
+    ours, theirs = dissect_as(IP, data), scapy_all.IP(data)
+    for name in ("ICMPExtension_Header", "ICMPExtension_InterfaceInformation",
+                 "ICMPExtension_Object", "UDPerror"):
+        assert ours.haslayer(OURS[name]) == theirs.haslayer(SCAPY[name])
+        if theirs.haslayer(SCAPY[name]):  # (a subclass is not its base: Object is not found)
+            assert repr(ours[OURS[name]]) == repr(theirs[SCAPY[name]])

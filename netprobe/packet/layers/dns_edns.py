@@ -27,6 +27,7 @@ class EDNS0TLV(Layer):
     """One EDNS(0) option: code, length (computed when unset) and data."""
 
     name = 'DNS EDNS0 TLV'
+    held_in_fields = True  # pkt[EDNS0TLV] finds it in its OPT record, as Scapy's lookup
     ls_kinds = {"optlen": "FieldLenField", "optdata": "StrLenField"}
     fields = (
         ShortField("optcode", 0, names=EDNS0_TYPES),

@@ -68,6 +68,8 @@ def _optlen(pkt: Any) -> int:
 class _EDNS0Option(Packet):
     """What every option shares: its code, then its length (computed when unset)."""
 
+    held_in_fields = True  # pkt[EDNS0COOKIE] finds it in its OPT record, as Scapy's lookup
+
     def post_build(self, pkt: bytes, pay: bytes) -> bytes:
         if self.optlen is None:
             pkt = pkt[:2] + (len(pkt) - 4).to_bytes(2, "big") + pkt[4:]

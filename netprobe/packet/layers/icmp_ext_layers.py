@@ -59,6 +59,7 @@ class ICMPExtension_Header(Packet):  # noqa: N801 - Scapy's name
 
     name = "ICMP Extension Header (RFC4884)"
     show_indent = 0  # show() prints the objects under it at its own level, as Scapy's
+    held_in_fields = True  # pkt[ICMPExtension_Header] finds it in ICMP's ext, as in Scapy
     fields_desc = [
         BitField("version", 2, 4),
         BitField("reserved", 0, 12),
@@ -113,6 +114,7 @@ class ICMPExtension_Object(Packet):  # noqa: N801
 
     name = "ICMP Extension Object"
     show_indent = 0
+    held_in_fields = True
     fields_desc = [
         ShortField("len", None),
         ByteEnumField("classnum", 0, EXTENSION_CLASSES),
