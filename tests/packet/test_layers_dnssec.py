@@ -10,11 +10,13 @@ import random
 
 import pytest
 import scapy.all as scapy_all
+import scapy.layers.dns as scapy_dns
 
 import netprobe.packet.layers.dns as dns_mod
 import netprobe.packet.layers.dns_edns_options as options_mod
 import netprobe.packet.layers.dns_sec as sec_mod
 import netprobe.packet.layers.dns_string_records as strings_mod
+import netprobe.packet.layers.dns_svcb as svcb_mod
 from netprobe.packet import IP, UDP, Ether
 from netprobe.packet.dissect import dissect_as
 from netprobe.packet.layers.dns_sec import bitmap_to_types, types_to_bitmap
@@ -116,6 +118,7 @@ def test_lengths_left_none_are_computed_as_scapy() -> None:
 def test_ls_is_scapys() -> None:
     assert ls_matches_scapy(sec_mod) == 8
     assert ls_matches_scapy(strings_mod) == 2
+    assert ls_matches_scapy(svcb_mod) == 3
     assert ls_matches_scapy(options_mod) == 8
 
 
@@ -334,3 +337,65 @@ def test_options_and_records_are_found_as_scapy_finds_them() -> None:
         assert ours.haslayer(getattr(dns_mod, name)) == theirs.haslayer(getattr(scapy_all, name))
         if theirs.haslayer(getattr(scapy_all, name)):
             assert repr(ours[getattr(dns_mod, name)]) == repr(theirs[getattr(scapy_all, name)])
+
+
+SCAPY_DNS = {**vars(scapy_all), "SvcParam": scapy_dns.SvcParam}
+SVCB = [
+    'DNSRRSVCB()', 'DNSRRHTTPS()', 'SvcParam()', 'SvcParam(key="port")', 'SvcParam(key="alpn")',
+    'SvcParam(key="mandatory", value=["alpn", "port"])', 'SvcParam(key=7, value=b"/q{?dns}")',
+    'SvcParam(key="ipv4hint", value=["198.18.0.1", "198.18.0.2"])',
+    'SvcParam(key="ipv6hint", value=["2001:db8::1"])', 'SvcParam(key=99, value=b"ab")',
+    'DNSRRSVCB(rrname="_dns.example", svc_priority=1, target_name="dns.example", svc_params=['
+    'SvcParam(key="alpn", value=[b"h2", b"h3"]), SvcParam(key="port", value=853), '
+    'SvcParam(key="ipv4hint", value=["198.18.0.1"]), SvcParam(key="mandatory", value=["alpn"]),'
+    ' SvcParam(key="no-default-alpn"), SvcParam(key="ech", value=b"xyz"), '
+    'SvcParam(key="ipv6hint", value=["2001:db8::1"])])',
+    'DNSRRHTTPS(rrname="example.com", svc_priority=1, target_name=".", '
+    'svc_params=SvcParam(key="alpn", value=[b"h3"]))',
+]
+
+
+@pytest.mark.parametrize("expr", SVCB)
+def test_service_binding_is_scapys(expr: str) -> None:
+    same_face(eval(expr, OURS), eval(expr, SCAPY_DNS))
+
+
+@pytest.mark.parametrize("hexdata", ["000300040001", "0001000302683201", "0000000400010003",
+                                     "00040008c6120001c6120002", "000100020168"])
+def test_service_parameter_read_from_bytes_as_scapy(hexdata: str) -> None:
+    data = bytes.fromhex(hexdata)
+    assert repr(dns_mod.SvcParam(data)) == repr(scapy_dns.SvcParam(data))
+
+
+def test_https_record_in_a_message_is_scapys_and_tsharks(tmp_path) -> None:
+    expr = ('DNS(id=3, qr=1, qd=DNSQR(qname="example.com", qtype="HTTPS"), an=DNSRRHTTPS('
+            'rrname="example.com", svc_priority=1, target_name=".", svc_params=['
+            'SvcParam(key="alpn", value=[b"h2", b"h3"]), SvcParam(key="port", value=8443), '
+            'SvcParam(key="ipv4hint", value=["198.18.0.7"])]))')
+    data = bytes(eval(expr, SCAPY_DNS))
+    assert bytes(eval(expr, OURS)) == data
+    read, sread = dissect_as(dns_mod.DNS, data), scapy_all.DNS(data)
+    assert repr(read) == repr(sread) and read.show(dump=True) == sread.show(dump=True)
+    assert read.haslayer(dns_mod.SvcParam) and repr(read[dns_mod.SvcParam]) == repr(
+        sread[scapy_dns.SvcParam])
+    frame = bytes(scapy_all.Ether() / scapy_all.IP(src="198.18.0.53", dst="198.18.0.2")
+                  / scapy_all.UDP(sport=53, dport=40000) / sread)
+    path = write_pcap(tmp_path / "https.pcap", [frame])
+    fields = ["dns.svcb.svcpriority", "dns.svcb.targetname", "dns.svcb.svcparam.key",
+              "dns.svcb.svcparam.alpn.length", "dns.svcb.svcparam.port",
+              "dns.svcb.svcparam.ipv4hint.ip"]
+    row = dict(zip(fields, tshark_rows(path, "dns", fields)[1]))
+    rec = dissect_as(Ether, frame)[dns_mod.DNSRRHTTPS]
+    assert int(row["dns.svcb.svcpriority"]) == rec.svc_priority
+    assert row["dns.svcb.svcparam.key"].split(",") == [str(p.key) for p in rec.svc_params]
+    assert row["dns.svcb.svcparam.alpn.length"].split(",") == [
+        str(len(a)) for a in rec.svc_params[0].value]
+    assert int(row["dns.svcb.svcparam.port"]) == rec.svc_params[1].value
+    assert row["dns.svcb.svcparam.ipv4hint.ip"].split(",") == rec.svc_params[2].value
+
+
+def test_malformed_service_bindings_never_raise() -> None:
+    for expr in SVCB:
+        data = bytes(eval(expr, SCAPY_DNS))
+        cls = type(eval(expr, OURS))
+        never_raises(mutations(data, count=60), lambda b, c=cls: dissect_as(c, b))

@@ -63,15 +63,16 @@ from netprobe.packet.layers.dns_sec import (
     DNSRRTSIG,
 )
 from netprobe.packet.layers.dns_string_records import DNSRRHINFO, DNSRRNAPTR
+from netprobe.packet.layers.dns_svcb import DNSRRHTTPS, DNSRRSVCB, SvcParam
 from netprobe.packet.layers.dns_types import DNS_OPCODES, DNS_QTYPES, DNS_RCODES
 from netprobe.packet.layers.tcp import TCP
 from netprobe.packet.layers.udp import UDP
 
 __all__ = ["DNS", "DNSQR", "DNSRR", "DNSRRDLV", "DNSRRDNSKEY", "DNSRRDS", "DNSRRHINFO",
-           "DNSRRMX", "DNSRRNAPTR", "DNSRRNSEC", "DNSRRNSEC3", "DNSRRNSEC3PARAM", "DNSRROPT",
-           "DNSRRRSIG", "DNSRRSOA", "DNSRRSRV", "DNSRRTSIG", "DNSTCP", "EDNS0COOKIE", "EDNS0DAU",
-           "EDNS0DHU", "EDNS0N3U", "EDNS0OWN", "EDNS0PADDING", "EDNS0TLV", "EDNS0ClientSubnet",
-           "EDNS0ExtendedDNSError"]
+           "DNSRRHTTPS", "DNSRRMX", "DNSRRNAPTR", "DNSRRNSEC", "DNSRRNSEC3", "DNSRRNSEC3PARAM",
+           "DNSRROPT", "DNSRRRSIG", "DNSRRSOA", "DNSRRSRV", "DNSRRSVCB", "DNSRRTSIG", "DNSTCP",
+           "EDNS0COOKIE", "EDNS0DAU", "EDNS0DHU", "EDNS0N3U", "EDNS0OWN", "EDNS0PADDING",
+           "EDNS0TLV", "EDNS0ClientSubnet", "EDNS0ExtendedDNSError", "SvcParam"]
 
 _H = Struct("!H")
 _SECTIONS = ("qd", "an", "ns", "ar")
