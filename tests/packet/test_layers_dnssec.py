@@ -54,7 +54,7 @@ RECORDS = [
     'DNSRRTSIG(algo_name="hmac-sha256", time_signed=4000000000)',
     'DNSRRHINFO(rrname="h.example", cpu="x86", os="linux", ttl=60)',
     'DNSRRNAPTR(rrname="4.3.2.1.e164.arpa", order=10, preference=20, flags="U", '
-    'services="E2U+sip", regexp="!^.*$!sip:info@example.com!", replacement=".")',
+    'services="E2U+sip", regexp="!^.*$!sip:info@example.com!", replacement="sip.example")',
     'DNSRRNAPTR(order=1, flags_len=3, flags=b"S", replacement="_sip._udp.example")',
 ]
 OPTIONS = [
@@ -350,7 +350,7 @@ SVCB = [
     'SvcParam(key="ipv4hint", value=["198.18.0.1"]), SvcParam(key="mandatory", value=["alpn"]),'
     ' SvcParam(key="no-default-alpn"), SvcParam(key="ech", value=b"xyz"), '
     'SvcParam(key="ipv6hint", value=["2001:db8::1"])])',
-    'DNSRRHTTPS(rrname="example.com", svc_priority=1, target_name=".", '
+    'DNSRRHTTPS(rrname="example.com", svc_priority=1, target_name="svc.example", '
     'svc_params=SvcParam(key="alpn", value=[b"h3"]))',
 ]
 
