@@ -228,16 +228,19 @@ class _ResetSlot:
     """A field ``del`` resets to its default rather than empties (Scapy's ``del
     pkt.chksum`` leaves None, to be computed when built; ``del pkt.ttl`` leaves 64)."""
 
-    __slots__ = ("default", "slot")
+    __slots__ = ("default", "field", "slot")
 
     def __init__(self, field: F.Field, slot: Any) -> None:
         self.default = field.default
+        self.field = field
         self.slot = slot
 
     def __get__(self, obj: Any, objtype: type | None = None) -> Any:
         return self if obj is None else self.slot.__get__(obj, objtype)
 
     def __set__(self, obj: Any, value: Any) -> None:
+        if value.__class__ is str and self.field.names:  # a.op = "is-at": stored as 2
+            value = self.field.check(value)
         self.slot.__set__(obj, value)
 
     def __delete__(self, obj: Any) -> None:

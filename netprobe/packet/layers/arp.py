@@ -192,6 +192,8 @@ class ARP(Layer):
         ProtoAddrField("pdst", "0.0.0.0"),
     )
     computed_fields = ("psrc", "hwsrc")
+    #: ``a.op = "is-at"`` is stored as 2, and ``del a.op`` gives 1 back, as in Scapy
+    deletable_fields = ("op",)
     __slots__ = ()
 
     def auto_src(self) -> str:

@@ -214,7 +214,8 @@ class ICMP(Layer):
         _RestUInt("unused", 0, "I"),
         ExtensionField("ext", None),
     )
-    deletable_fields = ("chksum",)
+    #: (``type``: a name assigned is stored as its number, ``del`` gives 8 back, as Scapy)
+    deletable_fields = ("chksum", "type")
 
     @property
     def quotes_packet(self) -> bool:
