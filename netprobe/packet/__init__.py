@@ -55,8 +55,8 @@ _IP_PROTOS_B: dict[int, tuple[str, ...]] = {50: ("ipsec",), 132: ("sctp",)}
 #: the next-header registry the families fill. Checked against the families' own
 #: bindings in tests/packet/test_import_cost.py.
 FAMILIES_BINDING_UNDER: dict[str, tuple[str, ...] | dict[int, tuple[str, ...]]] = {
-    "netprobe.packet.layers.ether.Ether": ("link", "arp", "pppoe", "eap"),
-    "netprobe.packet.layers.ip.IP": {1: ("icmp",), 41: ("link",), 47: ("gre",), 51: ("link",),
+    "netprobe.packet.layers.ether.Ether": ("link", "arp", "pppoe", "eap", "ipv6"),
+    "netprobe.packet.layers.ip.IP": {1: ("icmp",), 41: ("ipv6",), 47: ("gre",), 51: ("ipv6",),
                                      **_IP_PROTOS_A, **_IP_PROTOS_B},
     "netprobe.packet.layers.tcp.TCP": {53: ("dns",), 139: ("nbns",)},
     "netprobe.packet.layers.udp.UDP": {53: ("dns",), 5353: ("dns",), 5355: ("dns",),
@@ -64,8 +64,8 @@ FAMILIES_BINDING_UNDER: dict[str, tuple[str, ...] | dict[int, tuple[str, ...]]] 
                                        4789: ("vxlan",), 4790: ("vxlan",), 8472: ("vxlan",),
                                        **_UDP_PORTS_A, **_UDP_PORTS_B},
     "netprobe.packet.layers.icmp.ICMP": (),
-    "netprobe.packet.layers.icmp_quote.IPerror": {1: ("icmp", "icmp_error"), 41: ("link",),
-                                                  47: ("gre",), 51: ("link",), **_IP_PROTOS_A,
+    "netprobe.packet.layers.icmp_quote.IPerror": {1: ("icmp", "icmp_error"), 41: ("ipv6",),
+                                                  47: ("gre",), 51: ("ipv6",), **_IP_PROTOS_A,
                                                   **_IP_PROTOS_B},
     "netprobe.packet.layers.icmp_quote.TCPerror": {53: ("dns",), 139: ("nbns",)},
     "netprobe.packet.layers.icmp_quote.UDPerror": {53: ("dns",), 5353: ("dns",), 5355: ("dns",),

@@ -8,7 +8,6 @@ it an OUI shows as its three bytes alone.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 from typing import Any
 
 from netprobe.packet.field import BitField
@@ -24,7 +23,8 @@ def _manuf_text() -> str:
     """The manufacturer file's text (with a newline in front), or "" without one."""
     for path in MANUF_PATHS:
         try:
-            return "\n" + Path(path).read_text(errors="replace")
+            with open(path, errors="replace") as handle:
+                return "\n" + handle.read()
         except OSError:
             continue
     return ""

@@ -360,8 +360,11 @@ def test_small_probing_job_imports_only_what_it_uses(argv: tuple[str, ...]) -> N
     assert "netprobe.plugins.portscan" in modules or "netprobe.plugins.traceroute" in modules
     assert not UNUSED_BY_SMALL_JOBS & modules, sorted(UNUSED_BY_SMALL_JOBS & modules)
     assert not UNREAD_FAMILIES & _families(modules), sorted(UNREAD_FAMILIES & _families(modules))
-    if argv[0] == "portscan":  # a TCP scan of IPv4 reads neither ICMP nor IPv6 layers
-        assert _families(modules) <= {"ether", "ip", "tcp", "udp", "raw"}, _families(modules)
+    if argv[0] == "portscan":  # a TCP scan of IPv4 reads neither ICMP nor IPv6 layers;
+        # the IPv6 header's class is there for its field offsets alone (the exact-match
+        # keys of both versions are laid out from the layers: packet/matchkey.py)
+        assert _families(modules) <= {"ether", "ip", "tcp", "udp", "raw", "ipv6_header"}, \
+            _families(modules)
 
 
 def test_help_imports_no_plugin_and_no_packet_engine() -> None:

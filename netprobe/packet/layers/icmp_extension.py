@@ -6,12 +6,13 @@ routers put the label stack a probe travelled with in it, which traceroute shows
 
 The structure is kept as small immutable values (not layers): it sits *after*
 the quoted packet, while a layer's payload is the quoted packet itself. Being
-immutable, a value can be shared by every copy of a packet template.
+immutable, a value can be shared by every copy of a packet template. They are
+plain classes (:class:`_Value`), not dataclasses: an ICMP trace imports this module,
+and making a dataclass costs about 1 ms of start-up.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from struct import Struct
 from typing import Any
 
@@ -30,16 +31,58 @@ _I = Struct("!I")
 ORIGINAL_DATAGRAM_MIN = 128
 
 
-@dataclass(frozen=True)
-class MPLSLabel:
+class _Value:
+    """An immutable value with the fields ``_fields`` (its ``__slots__``, in order):
+    compared, hashed and shown by them (``Name(field=value, ...)``), as a frozen
+    dataclass is."""
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._fields)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {name!r} of {type(self).__name__}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r} of {type(self).__name__}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # copy, deepcopy and pickle call the class again (the fields cannot be set)
+        return type(self), self._values()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(" + ", ".join(
+            f"{name}={getattr(self, name)!r}" for name in self._fields) + ")"
+
+
+_set = object.__setattr__
+
+
+class MPLSLabel(_Value):
     """One MPLS label stack entry (RFC 3032) as quoted by RFC 4950."""
 
+    _fields = ("label", "tc", "s", "ttl")
+    __slots__ = ("label", "s", "tc", "ttl")
     label: int
-    tc: int = 0
-    s: int = 1
-    ttl: int = 0
+    tc: int
+    s: int
+    ttl: int
 
-    def __post_init__(self) -> None:
+    def __init__(self, label: int, tc: int = 0, s: int = 1, ttl: int = 0) -> None:
+        _set(self, "label", label)
+        _set(self, "tc", tc)
+        _set(self, "s", s)
+        _set(self, "ttl", ttl)
         for name, bits in (("label", 20), ("tc", 3), ("s", 1), ("ttl", 8)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 1 << bits:
@@ -65,8 +108,7 @@ class MPLSLabel:
         return {"label": self.label, "tc": self.tc, "s": self.s, "ttl": self.ttl}
 
 
-@dataclass(frozen=True)
-class ICMPExtensionObject:
+class ICMPExtensionObject(_Value):
     """One extension object: class number, C-type and its data.
 
     ``len`` left None is computed (4 + data length) when building. MPLS
@@ -74,19 +116,25 @@ class ICMPExtensionObject:
     ``ICMPExtensionObject.mpls([...])``.
     """
 
-    classnum: int = 0
-    classtype: int = 0
-    data: bytes = b""
-    len: int | None = None
+    _fields = __slots__ = ("classnum", "classtype", "data", "len")
+    classnum: int
+    classtype: int
+    data: bytes
+    len: int | None
 
-    def __post_init__(self) -> None:
+    def __init__(self, classnum: int = 0, classtype: int = 0, data: bytes = b"",
+                 len: int | None = None) -> None:  # the RFC's field name
+        _set(self, "classnum", classnum)
+        _set(self, "classtype", classtype)
+        _set(self, "data", data)
+        _set(self, "len", len)
         for name in ("classnum", "classtype"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 255:
                 raise UsageError(f"ICMPExtensionObject.{name}: {v!r} is not a byte")
         if not isinstance(self.data, (bytes, bytearray)):
             raise UsageError(f"ICMPExtensionObject.data: expected bytes, got {self.data!r}")
-        object.__setattr__(self, "data", bytes(self.data))
+        _set(self, "data", bytes(self.data))
         if self.len is not None and (isinstance(self.len, bool) or not isinstance(self.len, int)
                                      or not 0 <= self.len <= 0xFFFF):
             raise UsageError(f"ICMPExtensionObject.len: {self.len!r} is not a 16-bit value")
@@ -126,27 +174,32 @@ class ICMPExtensionObject:
         return d
 
 
-@dataclass(frozen=True)
-class ICMPExtension:
+class ICMPExtension(_Value):
     """An RFC 4884 extension structure: a header and its objects.
 
     ``chksum`` left None is computed over the structure when building.
     """
 
-    objects: tuple[ICMPExtensionObject, ...] = field(default_factory=tuple)
-    version: int = 2
-    reserved: int = 0
-    chksum: int | None = None
+    _fields = ("objects", "version", "reserved", "chksum")
+    __slots__ = ("chksum", "objects", "reserved", "version")
+    objects: tuple[ICMPExtensionObject, ...]
+    version: int
+    reserved: int
+    chksum: int | None
 
-    def __post_init__(self) -> None:
-        objs = self.objects
+    def __init__(self, objects: tuple[ICMPExtensionObject, ...] | ICMPExtensionObject = (),
+                 version: int = 2, reserved: int = 0, chksum: int | None = None) -> None:
+        _set(self, "version", version)
+        _set(self, "reserved", reserved)
+        _set(self, "chksum", chksum)
+        objs = objects
         if isinstance(objs, ICMPExtensionObject):
             objs = (objs,)
         objs = tuple(objs)
         for o in objs:
             if not isinstance(o, ICMPExtensionObject):
                 raise UsageError(f"ICMPExtension.objects: {o!r} is not an ICMPExtensionObject")
-        object.__setattr__(self, "objects", objs)
+        _set(self, "objects", objs)
         for name, bits in (("version", 4), ("reserved", 12)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 1 << bits:

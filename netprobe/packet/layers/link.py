@@ -18,6 +18,7 @@ headers here, so this family works (IPv6 payloads stay ``Raw``) while it is abse
 from __future__ import annotations
 
 import importlib
+import sys
 from struct import Struct
 from typing import Any
 
@@ -816,4 +817,8 @@ LINKTYPES[239] = NFLOG       # DLT_NFLOG
 LINKTYPES[276] = SLL2        # DLT_LINUX_SLL2
 LINKTYPES.setdefault(229, ipv6_linktype_class)  # LINKTYPE_IPV6 (the IPv6 module may own it)
 
-ipv6_class()  # bind IPv6 now when its module is there, so that building finds the bindings
+if _IPV6_MODULE in sys.modules:
+    # IPv6 came first: bind it under these headers now (building finds its type there);
+    # otherwise the IPv6 module does it when it is imported (an IPv4 job never imports
+    # it: 4 ms of a small scan), and dissection finds it through ipv6_class()
+    ipv6_class()
