@@ -47,7 +47,7 @@ class PacketMeta(LayerMeta):
 
     def __instancecheck__(cls, obj: Any) -> bool:  # noqa: N805 - a metaclass
         if cls.__dict__.get("_is_base"):
-            return isinstance(obj, Layer)
+            return isinstance(obj, (Layer, _layer.NoPayload))
         return type.__instancecheck__(cls, obj)
 
     def __subclasscheck__(cls, sub: Any) -> bool:  # noqa: N805 - a metaclass
