@@ -200,6 +200,42 @@ def network_start(data: bytes, linktype: int) -> tuple[int, int] | None:
     return None
 
 
+class IpHeader(NamedTuple):
+    """The fixed facts of an IP header: its version, the protocol of what follows it
+    (IPv6: the next header; extension headers are not followed), the TTL or hop limit,
+    where the addresses are, and where the following header starts."""
+
+    version: int
+    proto: int
+    ttl: int
+    src_at: int
+    dst_at: int
+    transport_at: int
+
+
+#: IP version -> (protocol, TTL, source, destination) offsets in its header
+_IP_FIELD_AT = {4: (9, 8, 12, 16), 6: (6, 7, 8, 24)}
+#: IP version -> its address length
+IP_ADDRESS_LEN = {4: 4, 6: 16}
+
+
+def ip_header(data: bytes, off: int) -> IpHeader | None:
+    """The IP header that starts at ``off`` of ``data`` (IPv4's length read from the
+    header), or None when the bytes are too short for it or are neither version."""
+    if len(data) < off + 20:
+        return None
+    version = data[off] >> 4
+    if version == 4:
+        end = off + (data[off] & 0x0F) * 4
+    elif version == 6 and len(data) >= off + 40:
+        end = off + 40
+    else:
+        return None
+    proto_at, ttl_at, src_at, dst_at = _IP_FIELD_AT[version]
+    return IpHeader(version, data[off + proto_at], data[off + ttl_at], off + src_at,
+                    off + dst_at, end)
+
+
 #: link types whose answers are matched at fixed offsets (:data:`MATCH_LINKS`): the
 #: ones the engine captures on, which the layers dissect with the shape of :data:`LINKS`
 MATCH_LINKTYPES = (1, 12, 101, 113, 228, 229, 276)

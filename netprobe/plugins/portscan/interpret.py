@@ -28,7 +28,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from netprobe.engine.results import Result, Tag
-from netprobe.packet.shape import ETHERTYPE_IPV4, MATCH_LINKS
+from netprobe.packet.shape import ETHERTYPE_IPV4, IP_ADDRESS_LEN, MATCH_LINKS, ip_header
 from netprobe.plugins.portscan.verdict import Verdict, connect_verdict, network_offset, tcp_verdict
 
 if TYPE_CHECKING:
@@ -111,18 +111,11 @@ def host_key(host: str) -> tuple[int, int]:
 def probe_target(data: bytes, linktype: int) -> tuple[str, str, int] | None:
     """(destination address, "tcp"/"udp", destination port) of a probe, from its bytes."""
     off = network_offset(data, linktype)
-    if off is None or len(data) < off + 20:
+    ip = None if off is None else ip_header(data, off)
+    if ip is None:
         return None
-    version = data[off] >> 4
-    if version == 4:
-        ihl = (data[off] & 0x0F) * 4
-        proto, t = data[off + 9], off + ihl
-        dst = _ntop(4, data[off + 16:off + 20])
-    elif version == 6 and len(data) >= off + 40:
-        proto, t = data[off + 6], off + 40
-        dst = _ntop(6, data[off + 24:off + 40])
-    else:
-        return None
+    proto, t = ip.proto, ip.transport_at
+    dst = _ntop(ip.version, data[ip.dst_at:ip.dst_at + IP_ADDRESS_LEN[ip.version]])
     name = _PROTO_NAMES.get(proto)
     if name is None or len(data) < t + 4:
         return None

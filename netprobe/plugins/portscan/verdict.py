@@ -21,7 +21,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from netprobe.packet.shape import PORT_UNREACH, icmp_error_reason, icmp_reason, network_start
+from netprobe.packet.shape import (
+    PORT_UNREACH,
+    icmp_error_reason,
+    icmp_reason,
+    ip_header,
+    network_start,
+)
 
 Verdict = tuple[str, str, int | None]
 
@@ -46,18 +52,11 @@ def answer_fields(frame: bytes, linktype: int) -> tuple[str, int, int, int] | No
     right after the IP header (the caller then dissects).
     """
     off = network_offset(frame, linktype)
-    if off is None or len(frame) < off + 20:
+    ip = None if off is None else ip_header(frame, off)
+    if ip is None:
         return None
-    version = frame[off] >> 4
-    if version == 4:
-        ihl = (frame[off] & 0x0F) * 4
-        proto, ttl, t = frame[off + 9], frame[off + 8], off + ihl
-        icmp_proto = 1
-    elif version == 6 and len(frame) >= off + 40:
-        proto, ttl, t = frame[off + 6], frame[off + 7], off + 40
-        icmp_proto = 58
-    else:
-        return None
+    proto, ttl, t = ip.proto, ip.ttl, ip.transport_at
+    icmp_proto = 1 if ip.version == 4 else 58
     if proto == 6 and len(frame) >= t + 14:
         return "tcp", ttl, frame[t + 13], 0
     if proto == icmp_proto and len(frame) >= t + 2:
