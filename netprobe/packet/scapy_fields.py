@@ -1316,7 +1316,7 @@ class LEThreeBytesField(Field):
     """An unsigned 24-bit little-endian integer."""
 
     def __init__(self, name: str, default: Any) -> None:
-        Field.__init__(self, name, default, "!B")
+        Field.__init__(self, name, default, "B")
         self.sz = 3
 
     def addfield(self, pkt: Any, s: bytes, val: Any) -> bytes:

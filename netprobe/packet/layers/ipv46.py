@@ -21,6 +21,8 @@ class IPv46(IP):
 
     __slots__ = ()
     name = "Dummy class that implements guess_payload_class() for IPv6"
+    #: making one makes an ``IP`` or an ``IPv6`` packet instead
+    dispatches = True
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         data = args[0] if args else kwargs.get("_pkt")
