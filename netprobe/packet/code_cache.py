@@ -74,10 +74,12 @@ def fill() -> int:
     """Compile every generated function of every layer class into the cache (the install
     step runs this); the number of functions."""
     from netprobe.packet import Layer, load_families
+    from netprobe.packet.dissect import _write_chain
     from netprobe.packet.layer import _WRITERS
 
     load_families()
-    count = 0
+    _write_chain(write=True)  # dissect's written-out walk
+    count = 1
     seen: set[type] = set()
     todo = [Layer]
     while todo:

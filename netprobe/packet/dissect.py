@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from netprobe.packet import code_cache
 from netprobe.packet import layer as _layer
 from netprobe.packet.layer import Layer, LayerMeta, LengthNote, ParseError, Truncated
 from netprobe.packet.layers.raw import Padding, Raw
@@ -251,8 +252,9 @@ _STEP = """
 """
 
 
-def _write_chain() -> Callable[..., Layer]:
-    """Write the walk of :func:`dissect_into`.
+def _write_chain(write: bool | None = None) -> Callable[..., Layer]:
+    """Write the walk of :func:`dissect_into` (compiled code from ``code_cache`` when it
+    holds it; ``write`` as ``code_cache.compiled``).
 
     The same step is written out once per layer depth rather than looped over: CPython
     specializes each attribute access and method call for the one class it keeps seeing,
@@ -278,7 +280,7 @@ def _write_chain() -> Callable[..., Layer]:
         "_add_trailers": _add_trailers,
         "_next_class": _next_class,
     }
-    exec(compile(src, f"<{__name__}.dissect_into>", "exec"), g)
+    exec(code_cache.compiled(src, f"<{__name__}.dissect_into>", write=write), g)
     func = g["dissect_into"]
     func.__module__ = __name__
     return func
@@ -395,7 +397,8 @@ def dissect_into(cls: type[Layer], buf: bytes, wirelen: int | None = None,
 def _write_on_first_use(cls: type[Layer], buf: bytes, wirelen: int | None = None,
                         top: Layer | None = None) -> Layer:
     """``_chain``'s first call: write it (compiling costs 2 ms, which importing the
-    package does not pay), put it in its places, and call it."""
+    package does not pay; ``code_cache`` keeps it compiled), put it in its places,
+    and call it."""
     global _chain
     func = _chain = _layer.DISSECT_INTO = _write_chain()
     return func(cls, buf, wirelen, top)
