@@ -54,6 +54,9 @@ def _byte_compiled() -> None:
 
     subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.dirname(netprobe.__file__)],
                    capture_output=True, timeout=300, check=False)
+    # and the layers' generated functions compiled into their cache, as setup leaves them
+    subprocess.run([sys.executable, "-c", "from netprobe.packet.code_cache import fill; fill()"],
+                   capture_output=True, timeout=300, check=False)
 
 
 def _env() -> dict[str, str]:
