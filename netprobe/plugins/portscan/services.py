@@ -43,10 +43,9 @@ from __future__ import annotations
 
 import functools
 import os
-from pathlib import Path
 
 #: the services file read for names
-SERVICES_FILE = Path("/etc/services")
+SERVICES_FILE = "/etc/services"
 #: environment variable naming a user-supplied frequency table (see the module doc)
 FREQUENCIES_ENV = "NETPROBE_PORT_FREQUENCIES"
 MAX_PORT = 65535
@@ -172,10 +171,15 @@ def parse_frequencies(text: str) -> dict[str, list[tuple[int, float]]]:
     return table
 
 
+def _read_text(path: str) -> str:
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.read()
+
+
 @functools.cache
 def _system_names() -> dict[tuple[str, int], str]:
     try:
-        return parse_services(SERVICES_FILE.read_text(encoding="utf-8", errors="replace"))
+        return parse_services(_read_text(SERVICES_FILE))
     except OSError:
         return {}
 
@@ -225,7 +229,7 @@ def _user_frequencies(path: str) -> dict[str, list[tuple[int, float]]]:
     from netprobe.errors import UsageError
 
     try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        text = _read_text(path)
     except OSError as exc:
         raise UsageError(f"{FREQUENCIES_ENV}={path}: cannot read it: "
                          f"{exc.strerror or exc}") from None
