@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import os
 import struct
 import time
 from array import array
 from itertools import accumulate
+
+from netprobe.wire.send_stats import FIRST_SLEEP_S as _FIRST_SLEEP_S
+from netprobe.wire.send_stats import MAX_RETRIES, SendStats
+from netprobe.wire.send_stats import MAX_SLEEP_S as _MAX_SLEEP_S
 
 # struct mmsghdr on 64-bit Linux: msghdr (name, namelen, iov, iovlen,
 # control, controllen, flags) followed by msg_len, padded to 64 bytes.
@@ -28,27 +31,6 @@ _MMSGHDR = struct.Struct("=QI4xQQQQi4xI4x")
 _IOVEC_WORDS = 2  # iov_base, iov_len
 
 _RETRY_ERRNOS = {errno.ENOBUFS, errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR}
-MAX_RETRIES = 20
-_FIRST_SLEEP_S = 0.0002
-_MAX_SLEEP_S = 0.02
-
-
-class SendStats:
-    """What a sender did so far in this run: packets sent, ``retries`` (waits for buffer
-    space, ENOBUFS/EAGAIN), packets ``failed`` (given up on) and the last error."""
-
-    __slots__ = ("failed", "last_error", "retries", "sent")
-
-    def __init__(self) -> None:
-        self.sent = 0
-        self.retries = 0
-        self.failed = 0
-        self.last_error: str | None = None
-
-    def record_failure(self, err: int, count: int = 1) -> None:
-        """Count ``count`` packets lost to errno ``err``."""
-        self.failed += count
-        self.last_error = os.strerror(err)
 
 
 def _load_sendmmsg():

@@ -6,7 +6,8 @@ bytes 16-19, IPv6 bytes 24-39), which is where the kernel needs it.
 
 Sockets are opened once per sender and kept for the run. ``send_many``
 hands whole batches to ``sendmmsg(2)`` (see :mod:`netprobe.wire.sendmmsg`)
-and falls back to one ``sendto`` per packet where that is unavailable.
+and sends one ``sendto`` per packet where that is unavailable, and for runs
+shorter than ``SMALL_BATCH`` (a small job then never imports ctypes).
 When a scope is given, every destination is checked before anything of a
 batch is sent.
 """
@@ -19,13 +20,28 @@ import struct
 import threading
 import time
 from collections.abc import Sequence
-from typing import Self
+from types import ModuleType
+from typing import TYPE_CHECKING, Self
 
 from netprobe.errors import EnvironmentProblem, ScopeError, UsageError
-from netprobe.wire import sendmmsg
 from netprobe.wire.privileges import raw_denied_message
 from netprobe.wire.scope import Scope
-from netprobe.wire.sendmmsg import SendStats
+from netprobe.wire.send_stats import MAX_RETRIES, SendStats
+
+if TYPE_CHECKING:
+    from netprobe.wire.sendmmsg import MessageBatch
+
+#: a run of fewer packets goes out one ``sendto`` each: ``sendmmsg(2)`` is reached
+#: through ctypes, whose import (and its 44 classes) costs a small job more than the
+#: system calls a batch saves
+SMALL_BATCH = 16
+
+
+def _sendmmsg() -> ModuleType:
+    """The batching module, imported when a batch first needs it."""
+    from netprobe.wire import sendmmsg
+
+    return sendmmsg
 
 __all__ = ["L2Sender", "L3Sender", "SendStats"]
 
@@ -69,7 +85,7 @@ class _Sender:
     def _send_one(self, sock: socket.socket, frame: bytes, address: tuple | None) -> bool:
         """One packet with the same bounded retry as the batches."""
         sleep = 0.0002
-        for _ in range(sendmmsg.MAX_RETRIES + 1):
+        for _ in range(MAX_RETRIES + 1):
             try:
                 if address is None:
                     sock.send(frame)
@@ -139,7 +155,7 @@ class L3Sender(_Sender):
         self._sndbuf = sndbuf
         self._ifindex = _ifindex(iface) if iface else 0
         self._sockets: dict[int, socket.socket] = {}
-        self._batches: dict[int, sendmmsg.MessageBatch] = {}
+        self._batches: dict[int, MessageBatch] = {}
         self._socket(4)
 
     def send(self, packet: bytes) -> bool:
@@ -163,10 +179,10 @@ class L3Sender(_Sender):
         sent = 0
         for version, run in runs:
             sock = self._socket(version)
-            batch = self._batch(version)
+            batch = self._batch(version) if len(run) >= SMALL_BATCH else None
             for start in range(0, len(run), self._batch_size):
                 chunk = run[start : start + self._batch_size]
-                if batch is None:
+                if batch is None or len(chunk) < SMALL_BATCH:
                     sent += sum(self._send_one(sock, p, self._address(version, p)) for p in chunk)
                 else:
                     sent += batch.send(
@@ -176,8 +192,9 @@ class L3Sender(_Sender):
 
     @property
     def batching(self) -> bool:
-        """True when ``send_many`` goes through ``sendmmsg(2)``."""
-        return sendmmsg.AVAILABLE
+        """True when ``send_many`` goes through ``sendmmsg(2)`` (batches of
+        ``SMALL_BATCH`` packets or more)."""
+        return _sendmmsg().AVAILABLE
 
     def close(self, wait: bool = True) -> None:
         """Close the raw sockets (quick: ``wait`` changes nothing)."""
@@ -220,7 +237,8 @@ class L3Sender(_Sender):
         self._sockets[version] = sock
         return sock
 
-    def _batch(self, version: int) -> sendmmsg.MessageBatch | None:
+    def _batch(self, version: int) -> MessageBatch | None:
+        sendmmsg = _sendmmsg()
         if not sendmmsg.AVAILABLE:
             return None
         batch = self._batches.get(version)
@@ -282,7 +300,8 @@ class L2Sender(_Sender):
             self._sock.close()
             raise UsageError(f"cannot send on interface {iface!r}: {exc.strerror}") from None
         _tune(self._sock, sndbuf)
-        self._batcher = sendmmsg.MessageBatch(self._batch_size, 0) if sendmmsg.AVAILABLE else None
+        #: made by the first batch of ``SMALL_BATCH`` frames or more (False: not yet)
+        self._batcher: MessageBatch | bool | None = False
         #: destinations already found inside the scope
         self._allowed: set[bytes] = set()
 
@@ -297,16 +316,25 @@ class L2Sender(_Sender):
         sent = 0
         for start in range(0, len(frames), self._batch_size):
             chunk = list(frames[start : start + self._batch_size])
-            if self._batcher is None:
+            batcher = self._frame_batch() if len(chunk) >= SMALL_BATCH else None
+            if batcher is None:
                 sent += sum(self._send_one(self._sock, f, None) for f in chunk)
             else:
-                sent += self._batcher.send(self._sock.fileno(), chunk, b"", self.stats)
+                sent += batcher.send(self._sock.fileno(), chunk, b"", self.stats)
         return sent
+
+    def _frame_batch(self) -> MessageBatch | None:
+        if self._batcher is False:
+            sendmmsg = _sendmmsg()
+            self._batcher = (sendmmsg.MessageBatch(self._batch_size, 0)
+                             if sendmmsg.AVAILABLE else None)
+        return self._batcher  # type: ignore[return-value]
 
     @property
     def batching(self) -> bool:
-        """True when ``send_many`` goes through ``sendmmsg(2)``."""
-        return self._batcher is not None
+        """True when ``send_many`` goes through ``sendmmsg(2)`` (batches of
+        ``SMALL_BATCH`` frames or more)."""
+        return self._frame_batch() is not None
 
     def close(self, wait: bool = True) -> None:
         """Close the packet socket (with ``wait=False``, in a background thread: the

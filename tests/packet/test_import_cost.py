@@ -360,6 +360,8 @@ def test_small_probing_job_imports_only_what_it_uses(argv: tuple[str, ...]) -> N
     assert "netprobe.plugins.portscan" in modules or "netprobe.plugins.traceroute" in modules
     assert not UNUSED_BY_SMALL_JOBS & modules, sorted(UNUSED_BY_SMALL_JOBS & modules)
     assert not UNREAD_FAMILIES & _families(modules), sorted(UNREAD_FAMILIES & _families(modules))
+    if argv[:3] == ("portscan", "-p", "22,80,443"):  # a few probes: sendto, not sendmmsg
+        assert "ctypes" not in modules
     if argv[0] == "portscan":  # a TCP scan of IPv4 reads neither ICMP nor IPv6 layers;
         # the IPv6 header's class is there for its field offsets alone (the exact-match
         # keys of both versions are laid out from the layers: packet/matchkey.py)
