@@ -9,6 +9,7 @@ target addresses are fitted (zero-padded or cut) to those lengths.
 from __future__ import annotations
 
 import ipaddress
+import sys
 from socket import AF_INET, AF_INET6, inet_ntoa, inet_pton
 from struct import Struct
 from typing import Any
@@ -18,7 +19,6 @@ from netprobe.packet import field
 from netprobe.packet.field import ByteField, ShortField, TailField
 from netprobe.packet.layer import Layer, Truncated, bind_layers
 from netprobe.packet.layers.ether import ETHER_TYPES, Ether
-from netprobe.packet.layers.link import SLL2, SNAP, CookedLinux, Dot1AD, Dot1Q
 from netprobe.packet.route import resolve_source
 
 __all__ = ["ARP"]
@@ -319,9 +319,23 @@ class ARP(Layer):
         return f"ARP {ARP_OPS.get(self.op, self.op)} {self.psrc} > {self.pdst}"
 
 
-# Ethernet and every header that carries ethertypes; RARP (0x8035) is the same
-# message and is dissected alike, but building picks 0x0806 unless told otherwise.
-for _lower, _key in ((Ether, "type"), (Dot1Q, "type"), (Dot1AD, "type"), (SNAP, "code"),
-                     (CookedLinux, "proto"), (SLL2, "proto")):
-    bind_layers(_lower, ARP, **{_key: 0x0806})
-    _lower._dissect_table.setdefault((_key, 0x8035), ARP)
+def _bind_under(lower: type[Layer], key: str) -> None:
+    # RARP (0x8035) is the same message and is dissected alike, but building picks 0x0806
+    # unless told otherwise
+    bind_layers(lower, ARP, **{key: 0x0806})
+    lower._dissect_table.setdefault((key, 0x8035), ARP)
+
+
+def bind_under_link(link: Any) -> None:
+    """Bind ARP under the link family's headers that carry ethertypes (802.1Q/ad tags,
+    SNAP, Linux cooked): called by whichever of the two modules is imported second, so
+    that an ARP on Ethernet (a LAN scan's discovery) does not import the link family."""
+    for lower, key in ((link.Dot1Q, "type"), (link.Dot1AD, "type"), (link.SNAP, "code"),
+                       (link.CookedLinux, "proto"), (link.SLL2, "proto")):
+        _bind_under(lower, key)
+
+
+_bind_under(Ether, "type")
+_link = sys.modules.get("netprobe.packet.layers.link")
+if _link is not None and hasattr(_link, "SLL2"):
+    bind_under_link(_link)

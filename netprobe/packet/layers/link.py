@@ -822,3 +822,7 @@ if _IPV6_MODULE in sys.modules:
     # otherwise the IPv6 module does it when it is imported (an IPv4 job never imports
     # it: 4 ms of a small scan), and dissection finds it through ipv6_class()
     ipv6_class()
+
+_arp = sys.modules.get("netprobe.packet.layers.arp")
+if _arp is not None and hasattr(_arp, "bind_under_link"):
+    _arp.bind_under_link(sys.modules[__name__])  # ARP came first: bind it under these headers
