@@ -9,9 +9,13 @@ answer), and probes never sent are not reported at all.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Hashable
 
 from netprobe.engine.results import Counters, Result
+
+#: a scan's counters as a saved run keeps them (``Totals.to_dict``): numbers by name,
+#: ``rate`` None when no time passed
+SavedCounters = dict[str, int | float | None]
 
 
 class Totals:
@@ -28,7 +32,7 @@ class Totals:
             setattr(self, name, getattr(self, name) + getattr(c, name))
         self.retries += c.sent if resend else c.retries
 
-    def to_dict(self, elapsed: float) -> dict[str, Any]:
+    def to_dict(self, elapsed: float) -> SavedCounters:
         """JSON form, with the scan's duration and average send rate."""
         d = dict(self.__dict__)
         d["elapsed"] = round(elapsed, 6)
@@ -44,31 +48,33 @@ _FROM_COUNTERS = ("sent", "received", "matched", "late", "duplicates", "refused"
 class Collector:
     """Results of a scan as they settle; ``results()`` gives what is known now.
 
-    Each scan group (an ``owner``: one family and route) keeps its silent probes
-    here after each pass, so that an interrupted scan still reports them.
+    Each scan group (an ``owner``: one family and route, or the connect scan's phase
+    name) keeps its silent probes here after each pass, by a key of its own (a raw
+    scan's packed address and port, a connect scan's (host, port)), so that an
+    interrupted scan still reports them.
     """
 
     def __init__(self) -> None:
         #: final results: answered probes, and silent ones of finished groups
         self.settled: list[Result] = []
         #: per group, its silent probes after its last complete pass, by key
-        self.pending: dict[Any, dict[Any, Result]] = {}
+        self.pending: dict[Hashable, dict[Hashable, Result]] = {}
         #: results of other phases (discovery, UDP) as their modules return them
         self.other: list[Result] = []
         self.totals = Totals()
 
-    def answer(self, owner: Any, key: Any, result: Result) -> None:
+    def answer(self, owner: Hashable, key: Hashable, result: Result) -> None:
         """A probe got its answer (final)."""
         silent = self.pending.get(owner)
         if silent:
             silent.pop(key, None)
         self.settled.append(result)
 
-    def pass_done(self, owner: Any, silent: dict[Any, Result]) -> None:
+    def pass_done(self, owner: Hashable, silent: dict[Hashable, Result]) -> None:
         """A group's pass ended: these probes are still silent."""
         self.pending[owner] = silent
 
-    def group_done(self, owner: Any) -> None:
+    def group_done(self, owner: Hashable) -> None:
         """A group ended: its silent probes are final."""
         self.settled.extend(self.pending.pop(owner, {}).values())
 

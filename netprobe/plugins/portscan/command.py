@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # imported when a scan runs, not when the CLI starts
     from netprobe.plugins.portscan.plan import ScanPlan
     from netprobe.plugins.portscan.run import ScanRun
     from netprobe.services.history.recorder import Recording
+    from netprobe.services.json_value import JSONRecord
     from netprobe.services.output import Output
     from netprobe.wire.scope import Scope
 
@@ -270,9 +271,9 @@ def _check_scope(plan: ScanPlan, scope: Scope) -> None:
 
 def _scan_and_report(plan: ScanPlan, scope: Scope, privileged: bool, output: Output,
                      out_file: NmapFiles, save: str | None,
-                     previous: list[dict[str, Any]] | None, db: str | None = None,
+                     previous: list[JSONRecord] | None, db: str | None = None,
                      given: list[str] | None = None, scheduler: str | None = None,
-                     tasks: int | None = None, view: dict[str, Any] | None = None) -> bool:
+                     tasks: int | None = None, view: dict[str, bool] | None = None) -> bool:
     """Run the scan, print its records; return whether --diff found changes."""
     from netprobe.services.history.recorder import make_scan_key, recording
 
@@ -294,9 +295,9 @@ def _scan_and_report(plan: ScanPlan, scope: Scope, privileged: bool, output: Out
 
 def _scan_and_print(plan: ScanPlan, scope: Scope, privileged: bool, output: Output,
                     out_file: NmapFiles, save: str | None,
-                    previous: list[dict[str, Any]] | None, history: Recording,
+                    previous: list[JSONRecord] | None, history: Recording,
                     scheduler: str | None, tasks: int | None,
-                    keep: bool = True, view: dict[str, Any] | None = None,
+                    keep: bool = True, view: dict[str, bool] | None = None,
                     ) -> tuple[bool, bool]:
     """Scan, print and add to ``history`` every record; (interrupted?, --diff changes?).
 
@@ -353,7 +354,7 @@ def _saved_run(scan: ScanRun | DistributedScan, plan: ScanPlan, started: float,
     from netprobe.engine.runfile import SavedRun
     from netprobe.plugins.portscan.ports import describe
 
-    extra: dict[str, Any] = {"targets": plan.targets.count(), "started": started}
+    extra: JSONRecord = {"targets": plan.targets.count(), "started": started}
     if interrupted:
         extra["interrupted"] = True
     if scan.max_time_reached:
@@ -365,10 +366,10 @@ def _saved_run(scan: ScanRun | DistributedScan, plan: ScanPlan, started: float,
                     counters=scan.counters(), extra=extra, results=scan.collector.results())
 
 
-def _write_and_show(records: list[dict[str, Any]], saved: SavedRun, output: Output,
+def _write_and_show(records: list[JSONRecord], saved: SavedRun, output: Output,
                     files: NmapFiles, save: str | None,
-                    previous: list[dict[str, Any]] | None, view: dict[str, Any],
-                    interrupted: bool) -> list[dict[str, Any]] | None:
+                    previous: list[JSONRecord] | None, view: dict[str, bool],
+                    interrupted: bool) -> list[JSONRecord] | None:
     """Write -o and --save (a whole scan only) and show the records, or the changes since
     ``previous`` (--diff): those changes, or None without --diff."""
     from netprobe.engine.runfile import save_run

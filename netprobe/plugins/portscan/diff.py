@@ -14,10 +14,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.errors import UsageError
 from netprobe.plugins.portscan.interpret import dominant_state
+
+if TYPE_CHECKING:
+    from netprobe.plugins.portscan.records import Record
+    from netprobe.services.json_value import JSONRecord
 
 
 @dataclass
@@ -35,7 +39,7 @@ class ScanView:
         return self.ports.get((host, proto, port), self.dominant.get(host))
 
 
-def view(records: Iterable[dict[str, Any]]) -> ScanView:
+def view(records: Iterable[Record]) -> ScanView:
     """A scan's view from its records (other record types are ignored)."""
     v = ScanView()
     for rec in records:
@@ -51,7 +55,7 @@ def view(records: Iterable[dict[str, Any]]) -> ScanView:
     return v
 
 
-def read_records(path: str) -> list[dict[str, Any]]:
+def read_records(path: str) -> list[JSONRecord]:
     """The JSON Lines records of a previous run's output; UsageError when unreadable."""
     out = []
     try:
@@ -72,8 +76,7 @@ def read_records(path: str) -> list[dict[str, Any]]:
     return out
 
 
-def changes(previous: Iterable[dict[str, Any]],
-            current: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def changes(previous: Iterable[Record], current: Iterable[Record]) -> list[JSONRecord]:
     """The change records from ``previous`` to ``current`` (empty: nothing changed).
 
     The same records as ``netprobe history diff`` (one vocabulary): ``host-change``

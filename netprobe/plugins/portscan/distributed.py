@@ -28,14 +28,19 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.engine.results import Result
 from netprobe.plugins.portscan.collect import Collector
 from netprobe.plugins.portscan.permutation import Shard
 from netprobe.plugins.portscan.plan import ScanPlan
+
+if TYPE_CHECKING:
+    from netprobe.plugins.portscan.collect import SavedCounters
+    from netprobe.plugins.portscan.targets import TargetSet
+    from netprobe.services.json_value import JSONRecord
 
 #: round trips a discovery task hands to the port round (a sample is enough)
 MAX_RTTS = 64
@@ -64,7 +69,7 @@ class TaskOutcome:
     phase: str
     index: int
     results: list[Result] = field(default_factory=list)
-    counters: dict[str, Any] = field(default_factory=dict)
+    counters: SavedCounters = field(default_factory=dict)
     discovery_mode: str = "none"
     #: round 1: the hosts of its slice found up
     up: list[str] = field(default_factory=list)
@@ -143,9 +148,10 @@ def run_task(spec: TaskSpec) -> TaskOutcome:
                        rtts=rtts[:MAX_RTTS])
 
 
-def merge_counters(parts: Sequence[dict[str, Any]], elapsed: float) -> dict[str, Any]:
-    """The tasks' counters added up; the duration is the whole run's, the rate over it."""
-    total: dict[str, Any] = {}
+def merge_counters(parts: Sequence[Mapping[str, object]], elapsed: float) -> SavedCounters:
+    """The tasks' counters added up (numbers only); the duration is the whole run's, the
+    rate over it."""
+    total: SavedCounters = {}
     for counters in parts:
         for key, value in counters.items():
             if key in _NOT_SUMMED or not isinstance(value, int | float):
@@ -157,7 +163,7 @@ def merge_counters(parts: Sequence[dict[str, Any]], elapsed: float) -> dict[str,
     return total
 
 
-def merge_parts(outcomes: Sequence[TaskOutcome]) -> tuple[list[Result], list[dict[str, Any]]]:
+def merge_parts(outcomes: Sequence[TaskOutcome]) -> tuple[list[Result], list[SavedCounters]]:
     """Results and counters of one outcome per (round, task): the first kept, others dropped.
 
     ``run_tasks`` already gives one outcome per task; keeping the first per
@@ -165,7 +171,7 @@ def merge_parts(outcomes: Sequence[TaskOutcome]) -> tuple[list[Result], list[dic
     """
     seen: set[tuple[str, int]] = set()
     results: list[Result] = []
-    counters: list[dict[str, Any]] = []
+    counters: list[SavedCounters] = []
     for outcome in sorted(outcomes, key=lambda o: (o.phase != "discovery", o.index)):
         key = (outcome.phase, outcome.index)
         if key in seen:
@@ -213,7 +219,7 @@ class DistributedScan:
         self.outcomes: dict[tuple[str, int], TaskOutcome] = {}
         self.started = time.monotonic()
         self.ended: float | None = None
-        self._counters: list[dict[str, Any]] = []
+        self._counters: list[SavedCounters] = []
 
     @property
     def max_time_reached(self) -> bool:
@@ -273,14 +279,14 @@ class DistributedScan:
         self.collector.other = results
         self._counters = counters
 
-    def options(self) -> dict[str, Any]:
+    def options(self) -> JSONRecord:
         """The interpretation options of the merged run (as ``ScanRun.options``)."""
         plan = self.plan
         return {"scan": plan.scan or "", "udp": plan.udp, "all_states": plan.all_states,
                 "discovery": discovery_mode(list(self.outcomes.values())),
                 "seed": plan.seed, "shard": str(plan.shard)}
 
-    def counters(self) -> dict[str, Any]:
+    def counters(self) -> SavedCounters:
         """The tasks' counters added up, over the whole run's duration."""
         end = self.ended if self.ended is not None else time.monotonic()
         return merge_counters(self._counters, end - self.started)
@@ -293,7 +299,7 @@ def _address_key(address: str) -> tuple[int, int]:
     return (ip.version, int(ip))
 
 
-def _target_set(addresses: Sequence[str]) -> Any:
+def _target_set(addresses: Sequence[str]) -> TargetSet:
     from netprobe.plugins.portscan.run import addresses_to_targets
 
     return addresses_to_targets(list(addresses))

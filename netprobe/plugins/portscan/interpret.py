@@ -22,10 +22,10 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from netprobe.engine.results import Result, Tag
 from netprobe.packet.shape import ETHERTYPE_IPV4, IP_ADDRESS_LEN, MATCH_LINKS, ip_header
@@ -33,6 +33,8 @@ from netprobe.plugins.portscan.verdict import Verdict, connect_verdict, network_
 
 if TYPE_CHECKING:
     from netprobe.engine.runfile import SavedRun
+    from netprobe.plugins.portscan.verdict import ConnectTag
+    from netprobe.services.json_value import JSONRecord, JSONValue
     from netprobe.services.output import Output
 
 #: states in the order records and tables list them (and break ties for "dominant")
@@ -40,7 +42,7 @@ STATE_ORDER = ("open", "closed", "filtered", "unfiltered", "open|filtered", "clo
 _PROTO_NAMES = {6: "tcp", 17: "udp"}
 
 #: interpretation options a saved run carries, and their defaults
-DEFAULT_OPTIONS: dict[str, Any] = {"scan": "syn", "udp": False, "all_states": False,
+DEFAULT_OPTIONS: JSONRecord = {"scan": "syn", "udp": False, "all_states": False,
                                    "discovery": "none", "seed": None, "shard": "1/1"}
 
 
@@ -226,12 +228,12 @@ def _tally_raw_tcp(results: Iterable[Result], scan: str) -> tuple[PerHost, list[
     return by_packed, rest
 
 
-def build(results: Iterable[Result], options: dict[str, Any]) -> dict[str, HostReport]:
+def build(results: Iterable[Result], options: Mapping[str, JSONValue]) -> dict[str, HostReport]:
     """Every host's report from a scan's results and its interpretation options."""
     scan = options.get("scan", "syn")
     hosts: dict[str, HostReport] = {}
     discovery: list[Result] = []
-    pings: dict[str, list[dict[str, Any]]] = {}
+    pings: dict[str, list[ConnectTag]] = {}
     udp_verdict = None
     if scan in ("syn", "fin", "null", "xmas", "ack"):
         per_host, results = _tally_raw_tcp(results, scan)
@@ -292,7 +294,7 @@ def build(results: Iterable[Result], options: dict[str, Any]) -> dict[str, HostR
     return dict(sorted(hosts.items(), key=lambda kv: host_key(kv[0])))
 
 
-def ping_verdict(tags: list[Mapping[str, Any]]) -> tuple[str, str]:
+def ping_verdict(tags: Iterable[ConnectTag]) -> tuple[str, str]:
     """Host state from unprivileged connect pings (to 80 and 443).
 
     Up when a connection was accepted or refused, or when the host itself sent
@@ -311,14 +313,14 @@ def ping_verdict(tags: list[Mapping[str, Any]]) -> tuple[str, str]:
     return ("up", reason) if reason else ("down", "no-response")
 
 
-def port_record(host: str, proto: str, port: int, verdict: Verdict) -> dict[str, Any]:
+def port_record(host: str, proto: str, port: int, verdict: Verdict) -> JSONRecord:
     """The JSON Lines record of one port."""
     state, reason, ttl = verdict
     return {"type": "port", "host": host, "proto": proto, "port": port, "state": state,
             "reason": reason, "ttl": ttl, "service": service_name(proto, port)}
 
 
-def host_record(rep: HostReport, hide: str | None = None) -> dict[str, Any]:
+def host_record(rep: HostReport, hide: str | None = None) -> JSONRecord:
     """The JSON Lines record of one host.
 
     ``not_shown``: the ports in the hidden state ``hide`` that get no record of
@@ -338,8 +340,9 @@ def host_record(rep: HostReport, hide: str | None = None) -> dict[str, Any]:
                                                                            -kv[1]))]}
 
 
-def summary_record(hosts: dict[str, HostReport], options: dict[str, Any],
-                   counters: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+def summary_record(hosts: dict[str, HostReport], options: Mapping[str, JSONValue],
+                   counters: Mapping[str, JSONValue], extra: Mapping[str, JSONValue]
+                   ) -> JSONRecord:
     """The closing record: what was scanned, what was found, what it cost."""
     up = sum(1 for h in hosts.values() if h.state == "up")
     totals: Counter[str] = Counter()
@@ -350,7 +353,7 @@ def summary_record(hosts: dict[str, HostReport], options: dict[str, Any],
     scan = str(options.get("scan") or "")
     if options.get("udp"):
         scan = f"{scan}+udp" if scan else "udp"
-    record: dict[str, Any] = {
+    record: JSONRecord = {
         "type": "summary", "scan": scan or "discovery",
         "hosts": {"up": up, "down": len(hosts) - up}, "ports": ports,
         "ts": extra.get("started"), "elapsed_s": counters.get("elapsed"),
@@ -366,8 +369,9 @@ def summary_record(hosts: dict[str, HostReport], options: dict[str, Any],
     return record
 
 
-def records(hosts: dict[str, HostReport], options: dict[str, Any],
-            counters: dict[str, Any], extra: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def records(hosts: dict[str, HostReport], options: Mapping[str, JSONValue],
+            counters: Mapping[str, JSONValue], extra: Mapping[str, JSONValue]
+            ) -> Iterator[JSONRecord]:
     """The JSON Lines records of a scan, in order (see the module docstring)."""
     all_states = bool(options.get("all_states"))
     for rep in hosts.values():
@@ -388,10 +392,10 @@ def records(hosts: dict[str, HostReport], options: dict[str, Any],
 OPEN_STATES = ("open", "open|filtered", "unfiltered")
 
 
-def only_open(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def only_open(records: Iterable[JSONRecord]) -> Iterator[JSONRecord]:
     """``--open``: the port records in an open state, the host records of the hosts with
     one, and every other record (the summary)."""
-    host: dict[str, Any] | None = None
+    host: JSONRecord | None = None
     for rec in records:
         kind = rec.get("type")
         if kind == "host":
@@ -406,8 +410,8 @@ def only_open(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
             yield rec
 
 
-def interpret(saved: SavedRun, overrides: dict[str, Any] | None = None,
-              ) -> tuple[dict[str, HostReport], list[dict[str, Any]]]:
+def interpret(saved: SavedRun, overrides: Mapping[str, JSONValue] | None = None,
+              ) -> tuple[dict[str, HostReport], list[JSONRecord]]:
     """The host reports and the records of a saved run (what both faces need)."""
     options = {**DEFAULT_OPTIONS, **(saved.options or {}), **(overrides or {})}
     hosts = build(saved.results, options)
@@ -415,12 +419,13 @@ def interpret(saved: SavedRun, overrides: dict[str, Any] | None = None,
                                dict(saved.extra or {})))
 
 
-def report(saved: SavedRun, overrides: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+def report(saved: SavedRun, overrides: Mapping[str, JSONValue] | None = None
+           ) -> Iterator[JSONRecord]:
     """The records of a saved run (``netprobe interpret``), options overridden as asked."""
     yield from interpret(saved, overrides)[1]
 
 
-def render(records: list[dict[str, Any]], output: Output) -> None:
+def render(records: Sequence[Mapping[str, JSONValue]], output: Output) -> None:
     """Draw the records as tables on a terminal (``netprobe interpret`` calls this)."""
     from netprobe.plugins.portscan.render import render_records
 

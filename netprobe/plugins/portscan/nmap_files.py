@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
 
 from netprobe.errors import UsageError
 
+if TYPE_CHECKING:
+    from netprobe.plugins.portscan.records import Record
+
 
 def _formatters(args: str, reason: bool, verbose: int,
-                ) -> dict[str, Callable[[list[dict[str, Any]]], str]]:
+                ) -> dict[str, Callable[[list[Record]], str]]:
     from netprobe.plugins.portscan.nmap_text import to_grepable, to_normal
     from netprobe.plugins.portscan.nmap_xml import to_xml
     from netprobe.services.output import json_line
@@ -65,7 +68,7 @@ class NmapFiles:
         """Whether one of the files is standard output (the table then stays away)."""
         return any(path == "-" for _kind, path in self.files)
 
-    def write(self, records: list[dict[str, Any]], stdout: IO[str]) -> None:
+    def write(self, records: list[Record], stdout: IO[str]) -> None:
         """Write every file (atomically) and the standard-output one."""
         if not self.files:
             return  # nothing asked: not even the formatters are imported

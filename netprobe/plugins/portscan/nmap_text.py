@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.plugins.portscan.records import split_records
 from netprobe.plugins.portscan.render import not_shown_line
 
+if TYPE_CHECKING:
+    from netprobe.plugins.portscan.records import Record
 
-def _times(summary: dict[str, Any]) -> tuple[str, str, str]:
+
+def _times(summary: Record) -> tuple[str, str, str]:
     ts = float(summary.get("ts") or time.time())
     elapsed = float(summary.get("elapsed_s") or 0.0)
     counts = summary.get("hosts") or {}
@@ -33,7 +36,7 @@ def _columns(rows: list[list[str]]) -> list[str]:
     return [" ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
 
 
-def to_normal(records: Iterable[dict[str, Any]], args: str, *, reason: bool = False) -> str:
+def to_normal(records: Iterable[Record], args: str, *, reason: bool = False) -> str:
     """nmap's normal output (-oN) of a scan's records; ``reason``: the REASON column."""
     hosts, summary = split_records(records)
     began, ended, done = _times(summary)
@@ -57,7 +60,7 @@ def to_normal(records: Iterable[dict[str, Any]], args: str, *, reason: bool = Fa
     return "\n".join(lines) + "\n"
 
 
-def to_grepable(records: Iterable[dict[str, Any]], args: str) -> str:
+def to_grepable(records: Iterable[Record], args: str) -> str:
     """nmap's grepable output (-oG) of a scan's records."""
     hosts, summary = split_records(records)
     began, ended, done = _times(summary)

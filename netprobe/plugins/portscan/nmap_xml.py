@@ -13,10 +13,14 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import quoteattr
 
 from netprobe.plugins.portscan.records import split_records
+
+if TYPE_CHECKING:
+    from netprobe.plugins.portscan.records import Record
+    from netprobe.services.json_value import JSONValue
 
 #: netprobe's scan names -> nmap's scaninfo types
 SCAN_TYPES = {"syn": "syn", "connect": "connect", "fin": "fin", "null": "null", "xmas": "xmas",
@@ -24,7 +28,7 @@ SCAN_TYPES = {"syn": "syn", "connect": "connect", "fin": "fin", "null": "null", 
 XML_OUTPUT_VERSION = "1.05"
 
 
-def _attrs(**values: Any) -> str:
+def _attrs(**values: JSONValue) -> str:
     return "".join(f" {k}={quoteattr(str(v))}" for k, v in values.items() if v is not None)
 
 
@@ -48,7 +52,7 @@ def _count(services: str) -> int:
     return total
 
 
-def _scaninfo(summary: dict[str, Any]) -> list[str]:
+def _scaninfo(summary: Record) -> list[str]:
     lines = []
     kinds = [k for k in str(summary.get("scan") or "").split("+") if k in SCAN_TYPES]
     scanned = summary.get("scanned") or {}
@@ -61,7 +65,7 @@ def _scaninfo(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _host(host: dict[str, Any], ports: list[dict[str, Any]], start: int, end: int) -> list[str]:
+def _host(host: Record, ports: list[Record], start: int, end: int) -> list[str]:
     state = host.get("state") if host.get("state") in ("up", "down") else "unknown"
     status = _attrs(state=state, reason=host.get("reason") or "unknown", reason_ttl=0)
     out = [f"<host{_attrs(starttime=start, endtime=end)}><status{status}/>",
@@ -69,7 +73,7 @@ def _host(host: dict[str, Any], ports: list[dict[str, Any]], start: int, end: in
            "<hostnames>", "</hostnames>"]
     if state == "up":
         out.append("<ports>")
-        by_state: dict[str, list[dict[str, Any]]] = {}
+        by_state: dict[str, list[Record]] = {}
         for group in host.get("not_shown") or []:
             by_state.setdefault(group["state"], []).append(group)
         for hidden, groups in by_state.items():
@@ -92,7 +96,7 @@ def _host(host: dict[str, Any], ports: list[dict[str, Any]], start: int, end: in
     return out
 
 
-def to_xml(records: Iterable[dict[str, Any]], args: str, *, verbose: int = 0,
+def to_xml(records: Iterable[Record], args: str, *, verbose: int = 0,
            version: str = "") -> str:
     """The nmap XML document of a scan's records (host, port and summary records).
 

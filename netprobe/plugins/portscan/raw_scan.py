@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from netprobe import costs
 from netprobe.engine.loop import RunOptions, SendReceiveLoop
@@ -41,6 +41,8 @@ from netprobe.plugins.portscan.timing import (
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from netprobe.engine.api import Session
 
 #: the tag of every raw TCP scan result (``Result.tag``)
 TAG = Tag("tcp")
@@ -212,7 +214,7 @@ class GroupScan:
         self.started = time.monotonic()
         self.answered_hosts: set[bytes] = set()
         self.done = space.count() == 0
-        self.session: Any = None
+        self.session: Session | None = None
 
     def stamper_for(self, send: int) -> TcpStamper:
         """The stamper of pass ``send`` (its own source port)."""
@@ -224,7 +226,7 @@ class GroupScan:
         """Open the raw socket and the capture (kept across passes: late answers wait)."""
         from netprobe.engine.api import Session
 
-        reader: Any = None
+        reader: Callable[..., object] | None = None
         if self.small:
             from netprobe.wire.lightcapture import IpCapture, LinkCapture
 

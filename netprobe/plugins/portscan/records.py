@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
-HostRecords = tuple[dict[str, Any], list[dict[str, Any]]]
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONValue
+
+#: one JSON Lines record of a scan (host, port, summary, change), as made or read back
+Record = Mapping[str, "JSONValue"]
+
+#: a host record and the port records that follow it
+HostRecords = tuple[Record, list[Record]]
 
 
-def split_records(records: Iterable[dict[str, Any]]) -> tuple[list[HostRecords], dict[str, Any]]:
+def split_records(records: Iterable[Record]) -> tuple[list[HostRecords], Record]:
     """(each host record with its port records, the summary record) of a scan, in order."""
     hosts: list[HostRecords] = []
-    summary: dict[str, Any] = {}
+    summary: Record = {}
     for rec in records:
         kind = rec.get("type")
         if kind == "host":

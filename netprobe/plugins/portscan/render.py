@@ -8,10 +8,14 @@ RUN.pcapng`` show the same tables.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.plugins.portscan.interpret import dominant_state
 from netprobe.services.output import Column, Output
+
+if TYPE_CHECKING:
+    from netprobe.plugins.portscan.records import Record
+    from netprobe.services.json_value import JSONValue
 
 PORT_COLUMNS = [Column("port", "PORT"), Column("state", "STATE"), Column("service", "SERVICE")]
 REASON_COLUMNS = [Column("reason", "REASON"), Column("ttl", "TTL", justify="right")]
@@ -19,7 +23,7 @@ CHANGE_COLUMNS = [Column("change", "CHANGE"), Column("host", "HOST"), Column("po
                   Column("before", "BEFORE"), Column("after", "AFTER")]
 
 
-def not_shown_line(host: dict[str, Any]) -> str | None:
+def not_shown_line(host: Record) -> str | None:
     """nmap's "Not shown: 995 closed tcp ports (reset)" for a host record (None: nothing
     hidden); one group per protocol and reason, the largest first."""
     groups = host.get("not_shown") or []
@@ -30,7 +34,7 @@ def not_shown_line(host: dict[str, Any]) -> str | None:
     return "Not shown: " + ", ".join(parts)
 
 
-def _host_lines(host: dict[str, Any], ports: list[dict[str, Any]]) -> list[str]:
+def _host_lines(host: Record, ports: list[Record]) -> list[str]:
     lines = [f"{host['host']} is {host['state']} ({host['reason']})"]
     line = not_shown_line(host)
     if line is None and "not_shown" not in host:
@@ -45,7 +49,7 @@ def _host_lines(host: dict[str, Any], ports: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _port_rows(ports: list[dict[str, Any]], reason: bool) -> list[list[Any]]:
+def _port_rows(ports: list[Record], reason: bool) -> list[list[JSONValue]]:
     rows = [[f"{p['port']}/{p['proto']}", p["state"], p.get("service") or ""] for p in ports]
     if reason:
         for row, p in zip(rows, ports, strict=True):
@@ -53,7 +57,7 @@ def _port_rows(ports: list[dict[str, Any]], reason: bool) -> list[list[Any]]:
     return rows
 
 
-def summary_line(summary: dict[str, Any]) -> str:
+def summary_line(summary: Record) -> str:
     """The closing line: hosts, port states, time, packets."""
     hosts = summary["hosts"]
     n_hosts = hosts["up"] + hosts["down"]
@@ -74,16 +78,16 @@ def summary_line(summary: dict[str, Any]) -> str:
     return text
 
 
-def render_records(records: Iterable[dict[str, Any]], out: Output, *, reason: bool = True,
+def render_records(records: Iterable[Record], out: Output, *, reason: bool = True,
                    ) -> None:
     """Tables for the host and port records, the changes, then the summary line.
 
     ``reason``: the REASON and TTL columns (portscan shows them with --reason, as nmap).
     """
-    host: dict[str, Any] | None = None
-    ports: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
-    summary: dict[str, Any] | None = None
+    host: Record | None = None
+    ports: list[Record] = []
+    changes: list[Record] = []
+    summary: Record | None = None
     shown = 0
 
     def flush() -> None:
@@ -119,7 +123,7 @@ def render_records(records: Iterable[dict[str, Any]], out: Output, *, reason: bo
         out.line(summary_line(summary))
 
 
-def change_table(out: Output, changes: Iterable[dict[str, Any]]) -> None:
+def change_table(out: Output, changes: Iterable[Record]) -> None:
     """The --diff changes as a table (or a line saying there are none)."""
     rows = [[c["change"], c["host"],
              "" if c.get("port") is None else f"{c['port']}/{c['proto']}",

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from netprobe import costs
 from netprobe.engine.results import Counters, Result
@@ -24,6 +24,12 @@ from netprobe.plugins.portscan.raw_scan import ScanSpace
 from netprobe.plugins.portscan.targets import Range, TargetSet
 from netprobe.plugins.portscan.timing import RttEstimator
 
+if TYPE_CHECKING:
+    from netprobe.plugins.portscan.collect import SavedCounters
+    from netprobe.plugins.portscan.verdict import ConnectTag
+    from netprobe.services.json_value import JSONRecord
+    from netprobe.wire.scope import Scope
+
 #: discovery retries (each host gets several probe kinds; a retry covers loss)
 DISCOVERY_RETRIES = 2
 
@@ -31,7 +37,7 @@ DISCOVERY_RETRIES = 2
 class ScanRun:
     """One scan in progress: its plan, collector, progress and deadline."""
 
-    def __init__(self, plan: ScanPlan, *, scope: Any, privileged: bool,
+    def __init__(self, plan: ScanPlan, *, scope: Scope, privileged: bool,
                  warn: Callable[[str], None]) -> None:
         self.plan = plan
         self.scope = scope
@@ -125,14 +131,14 @@ class ScanRun:
                                    stop_at=self.stop_at)
             self.collector.other.extend(results)
             self._learn_rtt(results)
-            tags: dict[str, list[Mapping[str, Any]]] = {}
+            tags: dict[str, list[ConnectTag]] = {}
             for r in results:
                 if r.tag is not None:
                     tags.setdefault(r.tag["host"], []).append(r.tag.details)
             up = [h for h, t in tags.items() if ping_verdict(t)[0] == "up"] + self.local_hosts
         return addresses_to_targets(up)
 
-    def _learn_rtt(self, results: list[Any]) -> None:
+    def _learn_rtt(self, results: list[Result]) -> None:
         for r in results:
             if r.received is not None and r.sends == 1:
                 self.rtt.add(r.received - r.sent)
@@ -217,7 +223,7 @@ class ScanRun:
         return results
 
     # -- what to save -----------------------------------------------------------------------------
-    def options(self) -> dict[str, Any]:
+    def options(self) -> JSONRecord:
         """The interpretation options a saved run keeps."""
         plan = self.plan
         return {"scan": plan.scan or "", "udp": plan.udp, "all_states": plan.all_states,
@@ -225,7 +231,7 @@ class ScanRun:
                 **({"local_hosts": self.local_hosts} if self.local_hosts else {}),
                 "shard": str(plan.shard)}
 
-    def counters(self) -> dict[str, Any]:
+    def counters(self) -> SavedCounters:
         """The scan's counters as saved (duration included)."""
         return self.collector.totals.to_dict(self.elapsed)
 

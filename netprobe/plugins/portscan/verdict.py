@@ -19,7 +19,8 @@ options, IPv6 extension headers, unusual link types) go through dissection.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypedDict
 
 from netprobe.packet.shape import (
     PORT_UNREACH,
@@ -29,7 +30,25 @@ from netprobe.packet.shape import (
     network_start,
 )
 
+if TYPE_CHECKING:
+    from netprobe.packet.layer import Layer
+
 Verdict = tuple[str, str, int | None]
+
+
+class ConnectTag(TypedDict, total=False):
+    """The details of a connect attempt's tag (phase ``connect`` or ``connect-ping``), as
+    ``connect_scan`` writes them from a ``wire.connect.ConnectOutcome`` and a saved run
+    reads them back (JSON: ``icmp`` is then a list)."""
+
+    #: open, refused, timeout, unreachable, denied or cancelled
+    status: str
+    errno: int
+    #: (IP version, ICMP type, code, sender address) of the ICMP error, if the kernel told
+    icmp: Sequence[int | str] | None
+    #: connect-ping only: the host and port tried
+    host: str
+    port: int
 
 #: scan type -> (state for a RST, state without any answer)
 _RST_STATE = {"syn": "closed", "fin": "closed", "null": "closed", "xmas": "closed",
@@ -64,7 +83,7 @@ def answer_fields(frame: bytes, linktype: int) -> tuple[str, int, int, int] | No
     return None
 
 
-def _dissected_fields(answer: Any) -> tuple[str, int, int, int] | None:
+def _dissected_fields(answer: Layer) -> tuple[str, int, int, int] | None:
     """The same as :func:`answer_fields`, from a dissected packet."""
     from netprobe.packet.layers.ip import IP
     from netprobe.packet.layers.ipv6 import IPv6
@@ -87,7 +106,7 @@ def _dissected_fields(answer: Any) -> tuple[str, int, int, int] | None:
 
 
 def tcp_verdict(scan: str, answer: bytes | None, linktype: int = 1,
-                dissected: Any = None) -> Verdict:
+                dissected: Layer | None = None) -> Verdict:
     """State, reason and TTL of a raw TCP scan probe (``scan``: syn fin null xmas ack)."""
     if answer is None:
         return _SILENT_STATE[scan], "no-response", None
@@ -128,7 +147,7 @@ def _is_v6(frame: bytes, linktype: int) -> bool:
 _DENIED = icmp_error_reason(4, 3, 13)
 
 
-def connect_verdict(outcome: dict[str, Any]) -> Verdict:
+def connect_verdict(outcome: ConnectTag) -> Verdict:
     """State, reason and TTL of a connect scan attempt (the tag ``wire.connect`` gives)."""
     status = outcome.get("status")
     if status == "open":

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from netprobe.plugins.traceroute.replies import DESTINATION_KINDS, TIME_EXCEEDED
+
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONRecord
 
 
 class Outcome(NamedTuple):
@@ -74,9 +77,9 @@ class Hop:
         return list(seen)
 
     @property
-    def mpls(self) -> list[dict[str, Any]]:
+    def mpls(self) -> list[JSONRecord]:
         """Distinct (address, label stack) pairs quoted by this hop's answers."""
-        out: list[dict[str, Any]] = []
+        out: list[JSONRecord] = []
         for p in self.probes:
             if p.mpls:
                 entry = {"addr": p.addr, "labels": [dict(label) for label in p.mpls]}
@@ -89,7 +92,7 @@ class Hop:
         """How many probes were answered."""
         return sum(1 for p in self.probes if p.answered)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, int | float | None]:
         """Loss and RTT statistics over every probe of the hop (mtr's columns).
 
         ``rounds`` is how many rounds probed the hop (mtr's SNT: one per round,
@@ -98,7 +101,7 @@ class Hop:
         sent = len(self.probes)
         rtts = [p.rtt_ms for p in self.probes if p.rtt_ms is not None]
         received = len(rtts)
-        out: dict[str, Any] = {"rounds": len({p.round for p in self.probes}),
+        out: dict[str, int | float | None] = {"rounds": len({p.round for p in self.probes}),
                                "sent": sent, "received": received,
                                "loss_pct": round(100.0 * (sent - received) / sent, 1)
                                if sent else None}
@@ -199,18 +202,18 @@ def assemble(outcomes: Iterable[Outcome], dst: str, first: int = 1) -> Path:
     return Path(dst, list(by_ttl.values()), reached, end)
 
 
-def probe_record(o: Outcome, with_flow: bool) -> dict[str, Any]:
+def probe_record(o: Outcome, with_flow: bool) -> JSONRecord:
     """One probe as the JSON hop record lists it."""
-    rec: dict[str, Any] = {"addr": o.addr, "rtt_ms": o.rtt_ms, "reply": o.kind}
+    rec: JSONRecord = {"addr": o.addr, "rtt_ms": o.rtt_ms, "reply": o.kind}
     if with_flow:
         rec["flow"] = o.flow
     return rec
 
 
 def hop_record(hop: Hop, *, with_flow: bool = False, with_stats: bool = False,
-               rate_limited: bool = False) -> dict[str, Any]:
+               rate_limited: bool = False) -> JSONRecord:
     """The JSON Lines record of one hop (``rate_limited`` as the classifier read it)."""
-    rec: dict[str, Any] = {"type": "hop", "ttl": hop.ttl,
+    rec: JSONRecord = {"type": "hop", "ttl": hop.ttl,
                            "probes": [probe_record(p, with_flow) for p in hop.probes],
                            "addrs": hop.addrs, "mpls": hop.mpls, "rate_limited": rate_limited}
     if with_stats:

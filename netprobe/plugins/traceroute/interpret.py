@@ -15,7 +15,7 @@ by :mod:`replies`. The records are JSON Lines objects:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.engine.results import Result
 from netprobe.engine.runfile import SavedRun
@@ -23,6 +23,10 @@ from netprobe.plugins.traceroute.hops import Outcome, assemble, hop_record
 from netprobe.plugins.traceroute.plan import TraceOptions
 from netprobe.plugins.traceroute.ratelimit import LIMITED, classify
 from netprobe.plugins.traceroute.replies import decode_reply
+
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONRecord, JSONValue
+    from netprobe.services.output import Output
 
 PLUGIN = "traceroute"
 
@@ -65,7 +69,7 @@ def outcomes(results: Iterable[Result]) -> list[Outcome]:
 
 
 def records(found: Iterable[Outcome], options: TraceOptions,
-            counters: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+            counters: Mapping[str, JSONValue]) -> Iterator[JSONRecord]:
     """The hop records, then the path record."""
     found = list(found)
     path = assemble(found, options.dst, options.first)
@@ -87,14 +91,14 @@ def records(found: Iterable[Outcome], options: TraceOptions,
            "elapsed_s": None if elapsed is None else round(float(elapsed), 3)}
 
 
-def report(saved: SavedRun, overrides: Mapping[str, Any] | None = None
-           ) -> Iterator[dict[str, Any]]:
+def report(saved: SavedRun, overrides: Mapping[str, JSONValue] | None = None
+           ) -> Iterator[JSONRecord]:
     """The records of a saved run (``overrides`` replace saved interpretation options)."""
     options = TraceOptions.from_dict({**saved.options, **dict(overrides or {})})
     yield from records(outcomes(saved.results), options, saved.counters)
 
 
-def render(records: Iterable[Mapping[str, Any]], output: Any) -> None:
+def render(records: Iterable[Mapping[str, JSONValue]], output: Output) -> None:
     """Write the records for a terminal: traceroute(8)'s lines, or mtr's table over rounds.
 
     Everything it needs is in the records (the path record repeats the options

@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.plugins.traceroute.plan import TraceOptions
 
+if TYPE_CHECKING:
+    from rich.console import Console
 
-def wanted(options: TraceOptions, output: Any) -> bool:
+    from netprobe.plugins.traceroute.run import TraceRun
+    from netprobe.services.json_value import JSONValue
+    from netprobe.services.output import Output
+
+
+def wanted(options: TraceOptions, output: Output) -> bool:
     """True when the rounds of this trace are shown live: several rounds, a table (not
     JSON) and standard output a terminal that can redraw."""
     if options.rounds < 2 or output.json or os.environ.get("TERM") == "dumb":
@@ -29,7 +36,7 @@ def wanted(options: TraceOptions, output: Any) -> bool:
 class LiveRounds:
     """The live table of one ``--rounds`` trace on ``console`` (a rich Console)."""
 
-    def __init__(self, console: Any, options: TraceOptions) -> None:
+    def __init__(self, console: Console, options: TraceOptions) -> None:
         from rich.live import Live
 
         self.options = options
@@ -37,13 +44,13 @@ class LiveRounds:
         self.live = Live(console=console, auto_refresh=False, transient=False)
         self.started = False
 
-    def round_done(self, run: Any, done: int) -> None:
+    def round_done(self, run: TraceRun, done: int) -> None:
         """``Tracer``'s ``on_round``: draw the table of the rounds so far."""
         from netprobe.plugins.traceroute.interpret import records
 
         self.show(list(records(run.outcomes, self.options, {})), done)
 
-    def show(self, records: Sequence[Mapping[str, Any]], done: int | None = None) -> None:
+    def show(self, records: Sequence[Mapping[str, JSONValue]], done: int | None = None) -> None:
         """Draw ``records`` (``done``: rounds so far; None for the finished trace)."""
         from netprobe.plugins.traceroute.render import rounds_view
 

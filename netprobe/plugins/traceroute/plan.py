@@ -40,12 +40,15 @@ wave, and a wave whose probes are all answered ends at once.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 from netprobe.plugins.traceroute import mda, ratelimit
 from netprobe.plugins.traceroute.hops import Outcome, quoted_distance, terminal_ttl
 from netprobe.plugins.traceroute.replies import TIME_EXCEEDED, hops_back
+
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONValue
 
 #: a wave waits at least this (s) until a router's answer was timed: routers answer
 #: from their slow path, which a destination's answer (the first sample) may not show
@@ -93,12 +96,12 @@ class TraceOptions(NamedTuple):
     rounds: int = 1
     interval: float = 1.0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, str | int | float | bool]:
         """JSON form (what ``--save`` stores)."""
         return self._asdict()
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TraceOptions:
+    def from_dict(cls, d: Mapping[str, JSONValue]) -> TraceOptions:
         """Read back :meth:`to_dict` (unknown keys are ignored)."""
         names = cls._fields
         return cls(**{k: v for k, v in d.items() if k in names})

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netprobe.plugins.traceroute.plan import TraceOptions
+
+if TYPE_CHECKING:
+    from rich.console import Group
+
+    from netprobe.services.json_value import JSONValue
+
+#: one JSON Lines record of a trace (hop or path), as made or read back
+Record = Mapping[str, "JSONValue"]
 
 ROUND_COLUMNS = ("hop", "host", "loss%", "snt", "last", "avg", "best", "wrst", "stdev")
 
@@ -24,14 +32,14 @@ def header(options: TraceOptions) -> str:
             f"{what}, {mode}")
 
 
-def _mpls_text(hop: Mapping[str, Any], addr: str) -> str:
+def _mpls_text(hop: Record, addr: str) -> str:
     stacks = [m["labels"] for m in hop.get("mpls") or () if m.get("addr") == addr]
     return "".join(" <MPLS:" + "/".join(f"L={lab['label']},E={lab['tc']},S={lab['s']},"
                                          f"T={lab['ttl']}" for lab in labels) + ">"
                    for labels in stacks)
 
 
-def hop_line(hop: Mapping[str, Any]) -> str:
+def hop_line(hop: Record) -> str:
     """One hop as traceroute(8) prints it: address when it changes, RTTs, ``*``, flags."""
     parts = [f"{hop['ttl']:2d} "]
     last = None
@@ -49,11 +57,11 @@ def hop_line(hop: Mapping[str, Any]) -> str:
     return "".join(parts) + _limited_text(hop)
 
 
-def _limited_text(hop: Mapping[str, Any]) -> str:
+def _limited_text(hop: Record) -> str:
     return "  (rate-limited)" if hop.get("rate_limited") else ""
 
 
-def multipath_line(hop: Mapping[str, Any]) -> str:
+def multipath_line(hop: Record) -> str:
     """One hop of a multipath trace: every address with its probe count, then the RTT range."""
     counts: dict[str | None, int] = {}
     for p in hop["probes"]:
@@ -77,7 +85,7 @@ def multipath_line(hop: Mapping[str, Any]) -> str:
 _NUMERIC = frozenset(ROUND_COLUMNS) - {"host"}
 
 
-def round_row(hop: Mapping[str, Any]) -> list[Any]:
+def round_row(hop: Record) -> list[JSONValue]:
     """One hop of a ``--rounds`` trace as mtr's report shows it: SNT is the rounds that
     probed the hop (mtr sends one probe per hop and round), loss is over the probes;
     several addresses (a load balancer) one per line, so each stays whole."""
@@ -99,8 +107,8 @@ def rounds_heading(options: TraceOptions, done: int | None = None) -> str:
     return head if done is None else f"{head}, round {done} of {options.rounds}"
 
 
-def rounds_view(records: Iterable[Mapping[str, Any]], options: TraceOptions,
-                done: int | None = None) -> Any:
+def rounds_view(records: Iterable[Record], options: TraceOptions,
+                done: int | None = None) -> Group:
     """mtr's table of a ``--rounds`` trace as one rich renderable (the heading, then a
     row per hop): what the terminal shows after each round and at the end. Pure.
 
@@ -126,7 +134,7 @@ def rounds_view(records: Iterable[Mapping[str, Any]], options: TraceOptions,
     return Group(Text(rounds_heading(options, done)), table)
 
 
-def text_lines(records: Iterable[Mapping[str, Any]], options: TraceOptions) -> list[str]:
+def text_lines(records: Iterable[Record], options: TraceOptions) -> list[str]:
     """Every line of the terminal form of a plain or multipath trace."""
     lines = [header(options)]
     for rec in records:

@@ -12,11 +12,15 @@ from the one ICMP table, :data:`netprobe.packet.shape.ICMP`.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from netprobe.packet.layer import Layer
 from netprobe.packet.layers.ipv6_ext import ExtensionHeader
 from netprobe.packet.shape import PORT_UNREACH, TIME_EXCEEDED, trace_mark
+
+if TYPE_CHECKING:
+    from netprobe.packet.layers.icmp_ext_layers import ICMPExtension_Header
+    from netprobe.packet.layers.icmp_extension import ICMPExtension
 
 #: kinds only the destination itself sends back to a probe
 DESTINATION_KINDS = frozenset((PORT_UNREACH, trace_mark(4, 0, 0), "syn-ack", "reset",
@@ -62,7 +66,7 @@ def tcp_kind(flags: int) -> str:
     return f"tcp-{flags:#x}"
 
 
-def mpls_stack(ext: Any) -> tuple[dict[str, int], ...]:
+def mpls_stack(ext: ICMPExtension | ICMPExtension_Header | None) -> tuple[dict[str, int], ...]:
     """The MPLS label stack entries of an RFC 4884 extension structure (or none)."""
     if ext is None:
         return ()

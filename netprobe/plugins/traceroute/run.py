@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from netprobe.engine.loop import RunOptions, SendReceiveLoop
 from netprobe.engine.probes import prepare
@@ -52,7 +51,7 @@ class Tracer:
     rounds so far: 1 once round 0's waves are over), for a live display.
     """
 
-    def __init__(self, options: TraceOptions, maker: ProbeMaker, sender: Any, capture: Any,
+    def __init__(self, options: TraceOptions, maker: ProbeMaker, sender: object, capture: object,
                  *, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic,
                  on_round: Callable[[TraceRun, int], None] | None = None) -> None:

@@ -20,9 +20,13 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from netprobe.errors import UsageError
+
+if TYPE_CHECKING:
+    from netprobe.wire.capture import Capture
+    from netprobe.wire.lightcapture import IpCapture, LinkCapture
 
 #: the IP protocol of each method's probes (what the destination answers in, besides ICMP)
 _PROTOCOL = {"udp": socket.IPPROTO_UDP, "tcp": socket.IPPROTO_TCP}
@@ -90,7 +94,8 @@ def answer_filter(family: int, dst: str) -> str:
     return f"icmp or src host {dst}" if family == 4 else f"icmp6 or (ip6 and src host {dst})"
 
 
-def answer_capture(family: int, method: str, pinned: bool) -> Callable[..., Any]:
+def answer_capture(family: int, method: str, pinned: bool
+                   ) -> Callable[..., IpCapture | LinkCapture | Capture]:
     """The engine ``Session``'s ``capture_class`` for a trace, called as ``Capture`` is:
     ``(iface, bpf, **keywords)``. Unless ``pinned`` (``-i``), the IPv4 sockets read
     answers from every interface (a path back may come in by another); IPv6 reads the
@@ -105,7 +110,8 @@ def answer_capture(family: int, method: str, pinned: bool) -> Callable[..., Any]
 
         return ip_capture
 
-    def link_capture(iface: str, bpf: str | None = None, **keywords: object) -> Any:
+    def link_capture(iface: str, bpf: str | None = None, **keywords: object
+                     ) -> LinkCapture | Capture:
         if LinkCapture.supports(iface):
             return LinkCapture(iface, bpf)
         from netprobe.wire.capture import Capture

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from netprobe.errors import UsageError
 from netprobe.plugins.traceroute.plan import TraceOptions
+
+if TYPE_CHECKING:
+    from netprobe.plugins.traceroute.live import LiveRounds
+    from netprobe.plugins.traceroute.run import TraceRun
+    from netprobe.services.json_value import JSONRecord
+    from netprobe.services.output import Output
+    from netprobe.services.root_settings import RootSettings
 
 DEFAULT_PORTS = {"udp": 33434, "tcp": 80, "icmp": 0}
 #: probes per hop at most (traceroute(8)'s limit)
@@ -44,9 +52,10 @@ def check(opts: TraceOptions) -> None:
         raise UsageError("--multipath and --rounds do not go together: rounds follow one flow")
 
 
-def execute(settings: Any, *, target: str, method: str, port: int | None, family: int | None,
-            queries: int, first: int, max_ttl: int, wait: float, retries: int, sport: int,
-            flow: int, multipath: bool, confidence: float, rounds: int, interval: float,
+def execute(settings: RootSettings | None, *, target: str, method: str, port: int | None,
+            family: int | None, queries: int, first: int, max_ttl: int, wait: float,
+            retries: int, sport: int, flow: int, multipath: bool, confidence: float,
+            rounds: int, interval: float,
             save_path: str | None, db: str | None = None, iface: str | None = None) -> None:
     """Run one trace and write its records (JSON Lines or traceroute's lines).
 
@@ -87,13 +96,13 @@ def execute(settings: Any, *, target: str, method: str, port: int | None, family
             live.close()
 
 
-def _output(settings: Any) -> Any:
+def _output(settings: RootSettings | None) -> Output:
     from netprobe.services.output import Output
 
     return Output.from_settings(settings) if settings is not None else Output.current()
 
 
-def _live(opts: TraceOptions, output: Any) -> Any:
+def _live(opts: TraceOptions, output: Output) -> LiveRounds | None:
     """The live table of ``--rounds`` on a terminal, or None (one table at the end)."""
     from netprobe.plugins.traceroute import live
 
@@ -111,8 +120,8 @@ def _check_save_path(path: str) -> None:
         raise UsageError(f"--save {path}: is a directory")
 
 
-def _trace(opts: TraceOptions, settings: Any, iface: str | None = None,
-           on_round: Any = None) -> Any:
+def _trace(opts: TraceOptions, settings: RootSettings | None, iface: str | None = None,
+           on_round: Callable[[TraceRun, int], None] | None = None) -> TraceRun:
     from netprobe.engine.api import Session
     from netprobe.plugins.traceroute.probes import ProbeMaker
     from netprobe.plugins.traceroute.run import Tracer
@@ -132,8 +141,8 @@ def _trace(opts: TraceOptions, settings: Any, iface: str | None = None,
                       on_round=on_round).trace()
 
 
-def _report(output: Any, opts: TraceOptions, run: Any, save_path: str | None,
-            live: Any = None) -> list[dict[str, Any]]:
+def _report(output: Output, opts: TraceOptions, run: TraceRun, save_path: str | None,
+            live: LiveRounds | None = None) -> list[JSONRecord]:
     from netprobe.engine.runfile import SavedRun, save_run
     from netprobe.plugins.traceroute.interpret import PLUGIN, render, report
 
