@@ -15,6 +15,7 @@ import re
 import sys
 from typing import Any
 
+_DIST_SUFFIXES = (".dist-info", ".egg-info")
 _DIST_DIR = re.compile(r"^([A-Za-z0-9_.\-]+?)(?:-[^-]+)?\.(?:dist-info|egg-info)$")
 
 
@@ -55,6 +56,8 @@ def entry_points(group: str) -> list[IndexedEntryPoint]:
         except OSError:
             continue
         for entry in sorted(names):
+            if not entry.endswith(_DIST_SUFFIXES):
+                continue  # most entries are packages: no regular expression for them
             m = _DIST_DIR.match(entry)
             if m is None:
                 continue
