@@ -27,13 +27,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Literal, NamedTuple
 
+from netprobe.engine.progress import DelayedBar
 from netprobe.errors import RuntimeProblem
 
 if TYPE_CHECKING:
     from pathlib import Path  # imported by the commands that write files
 
     from rich.console import Console
-    from rich.progress import Progress, TaskID
 
     from netprobe.services.json_value import JSONValue
     from netprobe.services.root_settings import RootSettings
@@ -101,11 +101,13 @@ class Column(NamedTuple):
         return self.header if self.header is not None else self.key.replace("_", " ").upper()
 
 
-class ProgressReporter:
-    """Counts work done and shows a progress bar once the work has run a while.
+class ProgressReporter(DelayedBar):
+    """Counts work done (``advance``) and shows netprobe's one progress bar
+    (:class:`netprobe.engine.progress.DelayedBar`) once the work has run a while.
 
-    The bar is drawn on stderr only when stderr is a terminal and the work has
-    lasted ``PROGRESS_DELAY`` seconds; otherwise ``advance`` just counts.
+    The bar is drawn on ``stream`` only when ``enabled`` (stderr is a terminal) and
+    the work has lasted ``delay`` seconds; otherwise ``advance`` just counts. What
+    others write to stderr meanwhile is printed above the bar.
     """
 
     def __init__(
@@ -118,56 +120,8 @@ class ProgressReporter:
         delay: float = PROGRESS_DELAY,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.total = total
-        self.description = description
-        self.completed = 0
-        self._enabled = enabled
-        self._stream = stream
-        self._delay = delay
-        self._clock = clock
-        self._started_at = clock()
-        self._bar: Progress | None = None
-        self._task: TaskID | None = None
-
-    @property
-    def visible(self) -> bool:
-        """Whether a progress bar is currently drawn."""
-        return self._bar is not None
-
-    def advance(self, amount: int = 1) -> None:
-        """Record ``amount`` more units of work done."""
-        self.completed += amount
-        if self._bar is not None:
-            self._bar.update(self._task, completed=self.completed)
-        elif self._enabled and self._clock() - self._started_at >= self._delay:
-            self._show()
-
-    def _show(self) -> None:
-        from rich.console import Console
-        from rich.progress import Progress
-
-        console = Console(file=self._stream)
-        # transient: the bar disappears at the end and leaves only results.
-        # redirect_stdout=False: rich would send stdout through this console,
-        # i.e. to stderr, and results must stay on stdout.
-        self._bar = Progress(
-            console=console, transient=True, redirect_stdout=False, redirect_stderr=True
-        )
-        self._bar.start()
-        self._task = self._bar.add_task(
-            self.description, total=self.total, completed=self.completed
-        )
-
-    @property
-    def console(self) -> Console | None:
-        """The console the bar is drawn on, while it is drawn."""
-        return self._bar.console if self._bar is not None else None
-
-    def close(self) -> None:
-        """Remove the bar, if one was drawn."""
-        if self._bar is not None:
-            self._bar.stop()
-            self._bar = None
+        super().__init__(total, description, stream=stream, enabled=enabled, delay=delay,
+                         clock=clock, redirect_stderr=True)
 
 
 class Output:
