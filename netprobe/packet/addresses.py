@@ -96,6 +96,22 @@ def in6_getnsmac(addr: bytes) -> str:
     return (b"\x33\x33" + bytes(addr)[-4:]).hex(":")
 
 
+def multicast_mac(dst: str) -> str | None:
+    """The Ethernet MAC of an IPv4 or IPv6 multicast group (``01:00:5e`` and the group's
+    low 23 bits, RFC 1112; ``33:33`` and its last 32 bits, RFC 2464), or None for an
+    address that is not a multicast group."""
+    try:
+        if ":" in dst:
+            packed = socket.inet_pton(socket.AF_INET6, dst)
+            return in6_getnsmac(packed) if packed[0] == 0xFF else None
+        packed = socket.inet_aton(dst)
+    except (OSError, ValueError):
+        return None
+    if 224 <= packed[0] <= 239:
+        return f"01:00:5e:{packed[1] & 0x7F:02x}:{packed[2]:02x}:{packed[3]:02x}"
+    return None
+
+
 class Net:
     """An IPv4 address block, ``Net("198.18.0.0/30")``: iterable, sized, comparable.
 

@@ -10,7 +10,6 @@ of the floors above it.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 
 from netprobe.errors import UsageError
@@ -63,23 +62,6 @@ def set_dst_mac_resolver(fn: SourceResolver | None) -> None:
     _dst_mac_cache.clear()
 
 
-def multicast_mac(dst: str) -> str | None:
-    """The MAC address of an IPv4 or IPv6 multicast group (``01:00:5e:...``,
-    ``33:33:...``), or None for another address."""
-    try:
-        if ":" in dst:
-            if not dst.lower().startswith("ff"):
-                return None
-            packed = socket.inet_pton(socket.AF_INET6, dst)
-            return "33:33:" + packed[12:].hex(":")
-        packed = socket.inet_aton(dst)
-    except (OSError, ValueError):
-        return None
-    if 224 <= packed[0] <= 239:
-        return f"01:00:5e:{packed[1] & 0x7F:02x}:{packed[2]:02x}:{packed[3]:02x}"
-    return None
-
-
 def destination_mac(dst: object) -> str | None:
     """The MAC address an unset Ethernet destination takes for IP destination ``dst``,
     as Scapy fills it: a multicast group's own, else the next hop's (the gateway's, or
@@ -87,6 +69,8 @@ def destination_mac(dst: object) -> str | None:
     Nothing is sent to learn an address."""
     if not isinstance(dst, str):
         return None
+    from netprobe.packet.addresses import multicast_mac  # only frames built with no dst
+
     mac = multicast_mac(dst)
     if mac is not None:
         return mac

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
+import socket
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -269,3 +270,45 @@ def test_the_names_the_old_tables_disagreed_on(version: int, icmp_type: int, cod
     assert answer_kind(dissect(bytes(packet), 101)) == reason
     readme = (PACKAGE.parent / "README.md").read_text()
     assert f"`{written}`" in readme
+
+
+# -- the fixed facts of an IP header (shape.ip_header) ---------------------------------------------
+def test_ip_header_offsets_are_the_layers_own() -> None:
+    """shape's table of protocol, TTL and address offsets says what IP's and IPv6's field
+    lists say (the layers import shape, so shape keeps its copy; this keeps them one)."""
+    from netprobe.packet.layers.ip import IP
+    from netprobe.packet.layers.ipv6_header import IPv6
+
+    for version, cls, names in ((4, IP, ("proto", "ttl", "src", "dst")),
+                                (6, IPv6, ("nh", "hlim", "src", "dst"))):
+        assert shape._IP_FIELD_AT[version] == tuple(cls.field_offsets[n][0] for n in names)
+        assert shape.IP_ADDRESS_LEN[version] == cls.field_offsets["src"][1]
+
+
+def test_ip_header_reads_what_dissection_reads() -> None:
+    from netprobe.packet.layers.ip import IP
+    from netprobe.packet.layers.ipv6_header import IPv6
+    from netprobe.packet.layers.tcp import TCP
+    from netprobe.packet.layers.udp import UDP
+
+    packets = [
+        IP(src="198.18.0.1", dst="198.18.0.2", ttl=9) / TCP(dport=80),
+        IP(src="198.18.0.1", dst="198.18.0.2", options=[(7, b"\x04" + bytes(4))]) / UDP(),
+        IPv6(src="2001:db8::1", dst="2001:db8::2", hlim=3) / UDP(dport=53),
+    ]
+    for pkt in packets:
+        data = b"\x00" * 14 + bytes(pkt)
+        got = shape.ip_header(data, 14)
+        assert got is not None
+        ip = dissect(bytes(pkt), 101)
+        assert got.version == ip.version
+        assert got.ttl == (ip.ttl if got.version == 4 else ip.hlim)
+        assert got.proto == (ip.proto if got.version == 4 else ip.nh)
+        size = shape.IP_ADDRESS_LEN[got.version]
+        family = socket.AF_INET if got.version == 4 else socket.AF_INET6
+        assert data[got.src_at:got.src_at + size] == socket.inet_pton(family, ip.src)
+        assert data[got.dst_at:got.dst_at + size] == socket.inet_pton(family, ip.dst)
+        assert data[got.transport_at:] == bytes(ip.payload)
+    assert shape.ip_header(b"\x45" + bytes(18), 0) is None  # too short
+    assert shape.ip_header(bytes(40), 0) is None  # version 0
+    assert shape.ip_header(b"\x60" + bytes(30), 0) is None  # IPv6 cut short

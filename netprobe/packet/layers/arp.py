@@ -12,6 +12,7 @@ import ipaddress
 import sys
 from socket import AF_INET, AF_INET6, inet_ntoa, inet_pton
 from struct import Struct
+from types import ModuleType
 from typing import Any
 
 from netprobe.errors import UsageError
@@ -326,7 +327,7 @@ def _bind_under(lower: type[Layer], key: str) -> None:
     lower._dissect_table.setdefault((key, 0x8035), ARP)
 
 
-def bind_under_link(link: Any) -> None:
+def bind_under_link(link: ModuleType) -> None:
     """Bind ARP under the link family's headers that carry ethertypes (802.1Q/ad tags,
     SNAP, Linux cooked): called by whichever of the two modules is imported second, so
     that an ARP on Ethernet (a LAN scan's discovery) does not import the link family."""

@@ -70,8 +70,9 @@ class Link(NamedTuple):
 
 def solicited_node_mac(address: str) -> str:
     """The Ethernet multicast MAC of ``address``'s solicited-node group (RFC 2464 7)."""
-    low = ip_address(address).packed[-3:]
-    return "33:33:ff:" + ":".join(f"{b:02x}" for b in low)
+    from netprobe.packet.addresses import in6_getnsma, in6_getnsmac  # IPv6 discovery only
+
+    return in6_getnsmac(in6_getnsma(ip_address(address).packed))
 
 
 def plan_link(host: str, link: Link) -> object:
