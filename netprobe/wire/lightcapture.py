@@ -28,6 +28,7 @@ import select
 import socket
 import struct
 import threading
+from typing import Self
 
 import pcapy
 
@@ -112,7 +113,37 @@ def _prepare(sock: socket.socket) -> None:
 _ETHERNET_LIKE = {1, 772}  # ARPHRD_ETHER, ARPHRD_LOOPBACK
 
 
-class LinkCapture:
+class _SocketCapture:
+    """What both light captures share: reading every socket, counting, the context."""
+
+    _sockets: list[socket.socket]
+    received: int
+
+    def read_raw_batch(self, max_n: int = 1024, timeout_ms: int | None = None
+                       ) -> tuple[bytes, bytes]:
+        """Up to ``max_n`` packets as (packet bytes, packed meta), as ``Capture`` gives
+        them: native uint32 sec, usec, offset, caplen per packet. Never waits."""
+        buf, meta = _read(self._sockets, max_n)
+        self.received += len(meta) // _META.size
+        return buf, meta
+
+    next_batch = read_raw_batch
+
+    def stats(self) -> tuple[int, int, int]:
+        """(packets read, 0, 0): these sockets keep no drop counter to read."""
+        return (self.received, 0, 0)
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class LinkCapture(_SocketCapture):
     """Frames arriving on ``iface`` through the kernel filter ``bpf`` (pcap-filter(7)),
     from a packet socket without a ring. Ethernet (and loopback) interfaces only:
     see :meth:`supports`."""
@@ -143,6 +174,7 @@ class LinkCapture:
                 raise EnvironmentProblem(raw_denied_message(
                     f"capturing on {iface}", "run as root or with CAP_NET_RAW")) from None
             self._sock = sock
+            self._sockets = [sock]
             try:
                 if bpf:
                     attach_filter(sock, bpf, _DLT_EN10MB)
@@ -159,22 +191,9 @@ class LinkCapture:
                 sock.close()
                 raise
 
-    def read_raw_batch(self, max_n: int = 1024, timeout_ms: int | None = None
-                       ) -> tuple[bytes, bytes]:
-        """Up to ``max_n`` frames as (bytes, packed meta), as ``Capture`` gives them."""
-        buf, meta = _read([self._sock], max_n)
-        self.received += len(meta) // _META.size
-        return buf, meta
-
-    next_batch = read_raw_batch
-
     def fileno(self) -> int:
         """The socket, for select/poll."""
         return self._sock.fileno()
-
-    def stats(self) -> tuple[int, int, int]:
-        """(frames read, 0, 0)."""
-        return (self.received, 0, 0)
 
     def close(self) -> None:
         """Close the socket in the background (the kernel's release waits for an RCU grace
@@ -184,14 +203,8 @@ class LinkCapture:
         self._closed = True
         threading.Thread(target=self._sock.close, name="capture-close").start()
 
-    def __enter__(self) -> LinkCapture:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class IpCapture:
+class IpCapture(_SocketCapture):
     """Packets of ``protocols`` (IP protocol numbers) delivered to this host, through
     the kernel filter ``bpf``; ``iface`` limits them to those arriving on it."""
 
@@ -236,23 +249,9 @@ class IpCapture:
             raise
         return sock
 
-    def read_raw_batch(self, max_n: int = 1024, timeout_ms: int | None = None
-                       ) -> tuple[bytes, bytes]:
-        """Up to ``max_n`` packets as (packet bytes, packed meta), as ``Capture`` gives
-        them: native uint32 sec, usec, offset, caplen per packet. Never waits."""
-        buf, meta = _read(self._sockets, max_n)
-        self.received += len(meta) // _META.size
-        return buf, meta
-
-    next_batch = read_raw_batch
-
     def fileno(self) -> int:
         """A descriptor that polls readable when any socket holds a packet."""
         return self._poll.fileno()
-
-    def stats(self) -> tuple[int, int, int]:
-        """(packets read, 0, 0): raw sockets keep no drop counter to read."""
-        return (self.received, 0, 0)
 
     def close(self) -> None:
         """Close the sockets; safe to call twice."""
@@ -264,12 +263,6 @@ class IpCapture:
             poll.close()
         for sock in self._sockets:
             sock.close()
-
-    def __enter__(self) -> IpCapture:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 __all__ = ["IpCapture", "LinkCapture", "attach_filter"]

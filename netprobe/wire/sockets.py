@@ -19,7 +19,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Self
 
@@ -64,9 +64,12 @@ _ETH_VLAN = (b"\x81\x00", b"\x88\xa8")
 class _Sender:
     """What both senders share: stats, batching, retries, closing."""
 
-    def __init__(self, batch: int) -> None:
+    def __init__(self, batch: int, scope: Scope | None) -> None:
         self.stats = SendStats()
         self._batch_size = max(1, batch)
+        self.scope = scope
+        #: destinations found inside the scope (a scan sends to few, many times)
+        self._allowed: set[bytes] = set()
 
     def close(self, wait: bool = True) -> None:
         """Close the socket(s); the sender cannot be used afterwards.
@@ -81,6 +84,22 @@ class _Sender:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def _check_scope(self, dsts: Iterable[bytes | None]) -> None:
+        """Raise ScopeError at the first packed destination outside the scope (None:
+        a packet with no IP destination to judge)."""
+        if self.scope is None:
+            return
+        contains = self.scope.contains_packed
+        allowed = self._allowed
+        for dst in dsts:
+            if dst is None or dst in allowed:
+                continue  # nothing to check, or checked already in this run
+            if not contains(dst):
+                af = socket.AF_INET if len(dst) == 4 else socket.AF_INET6
+                raise ScopeError(self.scope.refusal(socket.inet_ntop(af, dst)))
+            if len(allowed) < 65536:
+                allowed.add(dst)
 
     def _send_one(self, sock: socket.socket, frame: bytes, address: tuple | None) -> bool:
         """One packet with the same bounded retry as the batches."""
@@ -147,11 +166,8 @@ class L3Sender(_Sender):
         """``iface`` pins the sockets to one interface (and gives IPv6
         link-local destinations their scope); ``scope`` refuses packets to
         destinations outside it."""
-        super().__init__(batch)
+        super().__init__(batch, scope)
         self.iface = iface
-        self.scope = scope
-        #: destinations found inside the scope (a scan sends to few, many times)
-        self._allowed: set[bytes] = set()
         self._sndbuf = sndbuf
         self._ifindex = _ifindex(iface) if iface else 0
         self._sockets: dict[int, socket.socket] = {}
@@ -201,21 +217,6 @@ class L3Sender(_Sender):
         for sock in self._sockets.values():
             sock.close()
         self._sockets.clear()
-
-    def _check_scope(self, dsts: list[bytes]) -> None:
-        """Raise ScopeError at the first packed destination outside the scope."""
-        if self.scope is None:
-            return
-        contains = self.scope.contains_packed
-        allowed = self._allowed
-        for dst in dsts:
-            if dst in allowed:
-                continue  # checked already in this run
-            if not contains(dst):
-                af = socket.AF_INET if len(dst) == 4 else socket.AF_INET6
-                raise ScopeError(self.scope.refusal(socket.inet_ntop(af, dst)))
-            if len(allowed) < 65536:
-                allowed.add(dst)
 
     def _socket(self, version: int) -> socket.socket:
         sock = self._sockets.get(version)
@@ -287,9 +288,8 @@ class L2Sender(_Sender):
         refused when their destination address is outside it; other frames
         have no IP destination to judge and pass.
         """
-        super().__init__(batch)
+        super().__init__(batch, scope)
         self.iface = iface
-        self.scope = scope
         self.ifindex = _ifindex(iface)
         # Protocol 0: this socket only sends, so the kernel queues nothing
         # received to it.
@@ -302,17 +302,15 @@ class L2Sender(_Sender):
         _tune(self._sock, sndbuf)
         #: made by the first batch of ``SMALL_BATCH`` frames or more (False: not yet)
         self._batcher: MessageBatch | bool | None = False
-        #: destinations already found inside the scope
-        self._allowed: set[bytes] = set()
 
     def send(self, frame: bytes) -> bool:
         """Send one frame; False (and counted in ``stats``) if the kernel refused it."""
-        self._check_scope((frame,))
+        self._check_frames((frame,))
         return self._send_one(self._sock, frame, None)
 
     def send_many(self, frames: Sequence[bytes]) -> int:
         """Send frames in batches; return how many the kernel accepted."""
-        self._check_scope(frames)
+        self._check_frames(frames)
         sent = 0
         for start in range(0, len(frames), self._batch_size):
             chunk = list(frames[start : start + self._batch_size])
@@ -344,22 +342,11 @@ class L2Sender(_Sender):
         else:
             threading.Thread(target=self._sock.close, name="sender-close").start()
 
-    def _check_scope(self, frames: Sequence[bytes]) -> None:
-        if self.scope is None:
-            return
-        contains = self.scope.contains_packed
-        allowed = self._allowed
-        for frame in frames:
+    def _check_frames(self, frames: Sequence[bytes]) -> None:
+        if self.scope is not None:
             # untagged IPv4, the common case, without a call per frame
-            dst = (frame[30:34] if frame[12:14] == b"\x08\x00" and len(frame) >= 34
-                   else _frame_destination(frame))
-            if dst is None or dst in allowed:
-                continue  # nothing to check, or checked already in this run
-            if not contains(dst):
-                af = socket.AF_INET if len(dst) == 4 else socket.AF_INET6
-                raise ScopeError(self.scope.refusal(socket.inet_ntop(af, dst)))
-            if len(allowed) < 65536:
-                allowed.add(dst)
+            self._check_scope(frame[30:34] if frame[12:14] == b"\x08\x00" and len(frame) >= 34
+                              else _frame_destination(frame) for frame in frames)
 
 
 def _ifindex(iface: str) -> int:
