@@ -13,6 +13,7 @@ not in it fails the test, and so does an entry that is no longer needed.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,44 @@ def test_the_count(tmp_path: Path, body: int, expected: dict[str, int]) -> None:
     nested += ["            y = 2"] * (LIMIT + 1)
     (pkg / "m.py").write_text("\n".join(nested) + "\n")
     assert set(long_functions(pkg)) == {"pkg/m.py:C.g", "pkg/m.py:C.g.h"}
+
+
+#: a C function's signature line ends with ``)``; its body opens with ``{`` at column 0
+#: and closes with ``}`` at column 0 (the layout of every C file in netprobe/)
+C_SIGNATURE = re.compile(r"^(?:[A-Za-z_][\w\s*]*?[\s*])?(\w+)\s*\([^;]*\)\s*$")
+
+
+def long_c_functions(root: Path = PACKAGE, limit: int = LIMIT) -> dict[str, int]:
+    """``"path:name" -> lines`` for every C function in ``root`` longer than ``limit``,
+    counted from its name's line to its closing brace."""
+    out: dict[str, int] = {}
+    for path in sorted(root.rglob("*.c")):
+        rel = path.relative_to(root.parent).as_posix()
+        name, start = None, 0
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            match = C_SIGNATURE.match(line)
+            if match and not line.startswith((" ", "\t")):
+                name, start = match.group(1), number
+            elif line.startswith("}") and name is not None:
+                if number - start + 1 > limit:
+                    out[f"{rel}:{name}"] = number - start + 1
+                name = None
+    return out
+
+
+def test_no_c_function_over_the_limit() -> None:
+    offenders = long_c_functions()
+    listing = "\n".join(f"  {k}: {n} lines" for k, n in sorted(offenders.items()))
+    assert not offenders, f"C functions over {LIMIT} lines:\n{listing}"
+
+
+def test_the_c_count(tmp_path: Path) -> None:
+    """A C function of 81 lines (name to closing brace) is found, one of 80 is not."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    body = ["    x++;"] * (LIMIT - 3)
+    short = ["static PyObject *", "shorter(PyObject *self)", "{", *body, "}"]
+    long_ = ["static int", "longer(int x, int y)", "{", *body, "    y++;", "}"]
+    table = ["", "static PyMethodDef m[] = {", "};"]
+    (pkg / "m.c").write_text("\n".join([*short, *table, *long_]) + "\n")
+    assert long_c_functions(pkg) == {"pkg/m.c:longer": LIMIT + 1}

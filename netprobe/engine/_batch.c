@@ -45,6 +45,103 @@ typedef struct {
     int zero_as_ffff;
 } checksum_t;
 
+/* Reads one varying field's tuple (offset, size, shift, bits, values) into *v;
+ * 0 on success (values then holds a buffer to release), -1 with an exception
+ * set and no buffer held. */
+static int
+parse_varying(PyObject *vt, long long radix, Py_ssize_t len, varying_t *v, Py_buffer *values)
+{
+    long long off, size;
+    int shift, bits;
+    if (!PyArg_ParseTuple(vt, "LLiiy*", &off, &size, &shift, &bits, values))
+        return -1;
+    if (off < 0 || size < 1 || size > 8 || off + size > len || shift < 0 || bits < 1
+        || shift + bits > 64 || values->len % 8 != 0 || values->len / 8 < radix) {
+        PyErr_SetString(PyExc_ValueError, "stamp: bad varying field");
+        PyBuffer_Release(values);
+        return -1;
+    }
+    v->offset = off;
+    v->size = size;
+    v->shift = shift;
+    v->bits = bits;
+    v->values = values->buf;
+    v->nvalues = values->len / 8;
+    return 0;
+}
+
+/* Reads one checksum's tuple (offset, base, words, zero_as_ffff) into *c;
+ * 0 on success, -1 with an exception set. */
+static int
+parse_checksum(PyObject *ct, Py_ssize_t len, checksum_t *c)
+{
+    long long off;
+    unsigned cbase;
+    PyObject *words;
+    int zero;
+    if (!PyArg_ParseTuple(ct, "LIO!p", &off, &cbase, &PyTuple_Type, &words, &zero))
+        return -1;
+    Py_ssize_t nw = PyTuple_GET_SIZE(words);
+    if (off < 0 || off + 2 > len || nw > MAX_WORDS) {
+        PyErr_SetString(PyExc_ValueError, "stamp: bad checksum");
+        return -1;
+    }
+    c->offset = off;
+    c->base = cbase & 0xFFFF;
+    c->nwords = nw;
+    c->zero_as_ffff = zero;
+    for (Py_ssize_t w = 0; w < nw; w++) {
+        Py_ssize_t at = PyLong_AsSsize_t(PyTuple_GET_ITEM(words, w));
+        if (at == -1 && PyErr_Occurred())
+            return -1;
+        if (at < 0 || at + 2 > len) {
+            PyErr_SetString(PyExc_ValueError, "stamp: checksum word out of range");
+            return -1;
+        }
+        c->words[w] = at;
+    }
+    return 0;
+}
+
+/* Writes the value of digit into field v of row (whole bytes, or bits within them). */
+static void
+put_varying(unsigned char *row, const varying_t *v, long long digit)
+{
+    uint64_t val = v->values[digit];
+    if (v->bits == 8 * v->size) {
+        for (Py_ssize_t i = 0; i < v->size; i++)
+            row[v->offset + i] = (unsigned char)(val >> (8 * (v->size - 1 - i)));
+        return;
+    }
+    uint64_t unit = 0;
+    for (Py_ssize_t i = 0; i < v->size; i++)
+        unit = (unit << 8) | row[v->offset + i];
+    uint64_t mask = (v->bits == 64 ? ~(uint64_t)0 : (((uint64_t)1 << v->bits) - 1)) << v->shift;
+    unit = (unit & ~mask) | ((val << v->shift) & mask);
+    for (Py_ssize_t i = 0; i < v->size; i++)
+        row[v->offset + i] = (unsigned char)(unit >> (8 * (v->size - 1 - i)));
+}
+
+/* Updates checksum c of row incrementally from the base packet b (RFC 1624). */
+static void
+put_checksum(unsigned char *row, const unsigned char *b, const checksum_t *c)
+{
+    uint64_t acc = (~c->base) & 0xFFFF;
+    for (Py_ssize_t w = 0; w < c->nwords; w++) {
+        Py_ssize_t at = c->words[w];
+        unsigned old = (unsigned)b[at] << 8 | b[at + 1];
+        unsigned new = (unsigned)row[at] << 8 | row[at + 1];
+        acc += ((~old) & 0xFFFF) + new;
+    }
+    for (int i = 0; i < 3; i++)
+        acc = (acc & 0xFFFF) + (acc >> 16);
+    unsigned sum = (unsigned)(~acc) & 0xFFFF;
+    if (c->zero_as_ffff && sum == 0)
+        sum = 0xFFFF;
+    row[c->offset] = (unsigned char)(sum >> 8);
+    row[c->offset + 1] = (unsigned char)sum;
+}
+
 static PyObject *
 stamp(PyObject *self, PyObject *args)
 {
@@ -80,53 +177,13 @@ stamp(PyObject *self, PyObject *args)
             PyErr_SetString(PyExc_ValueError, "stamp: radix must be positive");
             goto done;
         }
-        long long off, size;
-        int shift, bits;
-        PyObject *vt = PyTuple_GET_ITEM(varying, k);
-        if (!PyArg_ParseTuple(vt, "LLiiy*", &off, &size, &shift, &bits, &vbufs[nbufs]))
+        if (parse_varying(PyTuple_GET_ITEM(varying, k), rad[k], len, &vs[k], &vbufs[k]))
             goto done;
-        nbufs++;
-        if (off < 0 || size < 1 || size > 8 || off + size > len || shift < 0 || bits < 1
-            || shift + bits > 64 || vbufs[k].len % 8 != 0
-            || vbufs[k].len / 8 < rad[k]) {
-            PyErr_SetString(PyExc_ValueError, "stamp: bad varying field");
-            goto done;
-        }
-        vs[k].offset = off;
-        vs[k].size = size;
-        vs[k].shift = shift;
-        vs[k].bits = bits;
-        vs[k].values = vbufs[k].buf;
-        vs[k].nvalues = vbufs[k].len / 8;
+        nbufs++;  /* the values buffer is held until the end */
     }
-    for (Py_ssize_t k = 0; k < nc; k++) {
-        long long off;
-        unsigned cbase;
-        PyObject *words;
-        int zero;
-        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(checksums, k), "LIO!p", &off, &cbase,
-                              &PyTuple_Type, &words, &zero))
+    for (Py_ssize_t k = 0; k < nc; k++)
+        if (parse_checksum(PyTuple_GET_ITEM(checksums, k), len, &cs[k]))
             goto done;
-        Py_ssize_t nw = PyTuple_GET_SIZE(words);
-        if (off < 0 || off + 2 > len || nw > MAX_WORDS) {
-            PyErr_SetString(PyExc_ValueError, "stamp: bad checksum");
-            goto done;
-        }
-        cs[k].offset = off;
-        cs[k].base = cbase & 0xFFFF;
-        cs[k].nwords = nw;
-        cs[k].zero_as_ffff = zero;
-        for (Py_ssize_t w = 0; w < nw; w++) {
-            Py_ssize_t at = PyLong_AsSsize_t(PyTuple_GET_ITEM(words, w));
-            if (at == -1 && PyErr_Occurred())
-                goto done;
-            if (at < 0 || at + 2 > len) {
-                PyErr_SetString(PyExc_ValueError, "stamp: checksum word out of range");
-                goto done;
-            }
-            cs[k].words[w] = at;
-        }
-    }
     if (len && count > PY_SSIZE_T_MAX / len) {
         PyErr_NoMemory();
         goto done;
@@ -144,40 +201,10 @@ stamp(PyObject *self, PyObject *args)
             digit[k] = index % rad[k];
             index /= rad[k];
         }
-        for (Py_ssize_t k = 0; k < nv; k++) {
-            const varying_t *v = &vs[k];
-            uint64_t val = v->values[digit[k]];
-            if (v->bits == 8 * v->size) {
-                for (Py_ssize_t i = 0; i < v->size; i++)
-                    row[v->offset + i] = (unsigned char)(val >> (8 * (v->size - 1 - i)));
-            } else {
-                uint64_t unit = 0;
-                for (Py_ssize_t i = 0; i < v->size; i++)
-                    unit = (unit << 8) | row[v->offset + i];
-                uint64_t mask = (v->bits == 64 ? ~(uint64_t)0 : (((uint64_t)1 << v->bits) - 1))
-                                << v->shift;
-                unit = (unit & ~mask) | ((val << v->shift) & mask);
-                for (Py_ssize_t i = 0; i < v->size; i++)
-                    row[v->offset + i] = (unsigned char)(unit >> (8 * (v->size - 1 - i)));
-            }
-        }
-        for (Py_ssize_t k = 0; k < nc; k++) {
-            const checksum_t *c = &cs[k];
-            uint64_t acc = (~c->base) & 0xFFFF;
-            for (Py_ssize_t w = 0; w < c->nwords; w++) {
-                Py_ssize_t at = c->words[w];
-                unsigned old = (unsigned)b[at] << 8 | b[at + 1];
-                unsigned new = (unsigned)row[at] << 8 | row[at + 1];
-                acc += ((~old) & 0xFFFF) + new;
-            }
-            for (int i = 0; i < 3; i++)
-                acc = (acc & 0xFFFF) + (acc >> 16);
-            unsigned sum = (unsigned)(~acc) & 0xFFFF;
-            if (c->zero_as_ffff && sum == 0)
-                sum = 0xFFFF;
-            row[c->offset] = (unsigned char)(sum >> 8);
-            row[c->offset + 1] = (unsigned char)sum;
-        }
+        for (Py_ssize_t k = 0; k < nv; k++)
+            put_varying(row, &vs[k], digit[k]);
+        for (Py_ssize_t k = 0; k < nc; k++)
+            put_checksum(row, b, &cs[k]);
     }
 done:
     for (Py_ssize_t k = 0; k < nbufs; k++)

@@ -409,9 +409,14 @@ def templatable_sets(draw: st.DrawFn) -> tuple[Layer, bool]:
         ip_kwargs["options"] = draw(st.lists(st.one_of(
             st.just(1), st.tuples(st.integers(2, 255), st.binary(max_size=6))), max_size=3))
     ip = IP(**ip_kwargs)
+    payload = draw(st.binary(max_size=24))
+    # a payload behind a port with an application binding (UDP 520 is RIP) dissects
+    # as that layer, not as the Raw it was crafted as, and a template rightly refuses
+    # it: with a payload, ports come from the dynamic range, where nothing is bound
+    ports = st.integers(49152, 65535) if payload else st.integers(0, 65535)
     l4_kwargs: dict[str, object] = {
-        "sport": value("l4.sport", st.integers(0, 65535)),
-        "dport": value("l4.dport", st.integers(0, 65535)),
+        "sport": value("l4.sport", ports),
+        "dport": value("l4.dport", ports),
     }
     if draw(st.integers(0, 4)) == 0:
         l4_kwargs["chksum"] = draw(st.integers(0, 65535))
@@ -431,7 +436,6 @@ def templatable_sets(draw: st.DrawFn) -> tuple[Layer, bool]:
     else:
         l4 = UDP(**l4_kwargs)
     packet = ip / l4
-    payload = draw(st.binary(max_size=24))
     if payload:
         packet = packet / Raw(payload)
     if link != "none":
