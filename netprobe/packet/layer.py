@@ -1753,3 +1753,38 @@ class Layer(metaclass=LayerMeta):
                 return a == b
 
     __hash__ = None  # type: ignore[assignment]
+
+
+class ConditionalLayer(Layer):
+    """A layer whose fields on the wire depend on its flags or type (GRE, VXLAN, ICMP...):
+    ``present_fields()`` names them, and ``show()``, ``repr()`` and ``to_dict()`` list
+    only those, as Scapy shows them."""
+
+    def present_fields(self) -> tuple[str, ...]:
+        """The names of the fields on the wire, in order."""
+        return self.field_names
+
+    def shown_fields(self) -> Any:
+        by_name = type(self).fields_by_name
+        return [by_name[n] for n in self.present_fields()]
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"layer": type(self).__name__}
+        by_name = type(self).fields_by_name
+        for n in self.present_fields():
+            d[n] = by_name[n].to_json(getattr(self, n))
+        return d
+
+
+class OptionalUInt(F.UIntField, F.TailField):
+    """An unsigned field its layer puts on the wire only when a flag or its type says so
+    (the layer builds and reads it); ``bits`` narrower than ``fmt`` bounds its values."""
+
+    __slots__ = ()
+    settable = True
+
+    def __init__(self, name: str, default: Any, fmt: str = "H", names: Any = None,
+                 bits: int = 0) -> None:
+        F.UIntField.__init__(self, name, default, fmt, names)
+        if bits:
+            self.maxval = (1 << bits) - 1

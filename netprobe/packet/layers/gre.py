@@ -23,11 +23,10 @@ with the rest ``Raw``.
 from __future__ import annotations
 
 from struct import Struct
-from typing import Any
 
 from netprobe.packet.checksum import checksum
-from netprobe.packet.field import BitField, ShortField, TailField, UIntField
-from netprobe.packet.layer import Layer, Truncated, bind_layers
+from netprobe.packet.field import BitField, ShortField
+from netprobe.packet.layer import ConditionalLayer, Layer, OptionalUInt, Truncated, bind_layers
 from netprobe.packet.layers.ether import ETHER_TYPES, Ether
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.ipv6_header import IPv6
@@ -46,17 +45,7 @@ _HH = Struct("!HH")
 _I = Struct("!I")
 
 
-class OptionalUInt(UIntField, TailField):
-    """An unsigned field on the wire only when a flag of its layer says so (None: 0)."""
-
-    __slots__ = ()
-    settable = True
-
-    def __init__(self, name: str, default: Any, fmt: str, names: Any = None) -> None:
-        UIntField.__init__(self, name, default, fmt, names)
-
-
-class GRE(Layer):
+class GRE(ConditionalLayer):
     """A GRE header with its optional checksum, key and sequence number."""
 
     fields = (
@@ -85,11 +74,6 @@ class GRE(Layer):
     # GRE_PPTP's own fields: a header read as GRE that says PPTP becomes one in place
     __slots__ = ("ack_number", "acknum_present", "call_id", "payload_len")
 
-    def shown_fields(self) -> Any:
-        # as Scapy's show() and repr(): the optional fields only when their bits are set
-        by_name = type(self).fields_by_name
-        return [by_name[n] for n in self.present_fields()]
-
     def present_fields(self) -> tuple[str, ...]:
         """The names of the fields on the wire for these flag bits (Scapy shows these)."""
         names = list(self.field_names[:9])
@@ -100,13 +84,6 @@ class GRE(Layer):
         if self.seqnum_present:
             names.append("sequence_number")
         return tuple(names)
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"layer": type(self).__name__}
-        by_name = self.fields_by_name
-        for n in self.present_fields():
-            d[n] = by_name[n].to_json(getattr(self, n))
-        return d
 
     def build_layer(self, payload: bytes) -> bytes:
         hdr = bytearray(self._pack_fixed())

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from netprobe.packet.field import RawBytesField, TailField, UIntField
-from netprobe.packet.layer import Layer, Truncated, bind_layers
+from netprobe.packet.field import RawBytesField
+from netprobe.packet.layer import ConditionalLayer, Layer, OptionalUInt, Truncated, bind_layers
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.ipv6_header import IPv6
 from netprobe.packet.layers.link import PPP
@@ -178,18 +178,6 @@ class GTP_PDCP_PDU_ExtensionHeader(_Extension, Packet):  # noqa: N801 - Scapy's 
     ]
 
 
-class _Value(UIntField, TailField):
-    """A container field of ``bits`` bits, on the wire when its condition holds."""
-
-    __slots__ = ()
-    settable = True
-
-    def __init__(self, name: str, default: Any, bits: int,
-                 names: dict[int, str] | None = None) -> None:
-        super().__init__(name, default, "Q", names)
-        self.maxval = (1 << bits) - 1
-
-
 def _always(p: Any) -> bool:
     return True
 
@@ -226,15 +214,15 @@ _KINDS = {"type": "BitEnumField", "dlQFISeqNum": "X3BytesField (Cond)",
           "NextExtHdr": "ByteEnumField"}
 
 
-class GTPPDUSessionContainer(_Extension, Layer):
+class GTPPDUSessionContainer(_Extension, ConditionalLayer):
     """The PDU session container extension header (type 133, 5G): ``ExtHdrLen`` words;
     which fields are on the wire depends on ``type`` (downlink 0, uplink 1) and the flags."""
 
     name = "GTP PDU Session Container"
     overloads_lower = True
     fields = (
-        _Value("ExtHdrLen", None, 8),
-        *(_Value(n, 0, bits, PDU_SESSION_TYPES if n == "type" else
+        OptionalUInt("ExtHdrLen", None, "Q", bits=8),
+        *(OptionalUInt(n, 0, "Q", bits=bits, names=PDU_SESSION_TYPES if n == "type" else
                  EXTENSION_HEADER_TYPES if n == "NextExtHdr" else None)
           for n, bits, _, _ in _CONTAINER),
         RawBytesField("padding", b""),
@@ -249,17 +237,6 @@ class GTPPDUSessionContainer(_Extension, Layer):
     def present_fields(self) -> tuple[str, ...]:
         """The names of the fields on the wire for this type and these flags."""
         return ("ExtHdrLen", *(n for n, _, cond, _ in _CONTAINER if cond(self)), "padding")
-
-    def shown_fields(self) -> Any:
-        by_name = type(self).fields_by_name
-        return [by_name[n] for n in self.present_fields()]
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"layer": type(self).__name__}
-        by_name = self.fields_by_name
-        for n in self.present_fields():
-            d[n] = by_name[n].to_json(getattr(self, n))
-        return d
 
     def _bits(self) -> tuple[int, int]:
         """The fields after ``ExtHdrLen`` as one number, and its width in bits."""

@@ -25,7 +25,7 @@ from netprobe.packet.field import (
     TailField,
     UIntField,
 )
-from netprobe.packet.layer import Layer, Truncated, bind_layers
+from netprobe.packet.layer import ConditionalLayer, Layer, Truncated, bind_layers
 from netprobe.packet.layers.icmp_extension import (
     ExtensionField,
     ICMPExtension,
@@ -173,7 +173,7 @@ def _now_ms() -> int:
     return int(time.time() % 86400 * 1000)
 
 
-class ICMP(Layer):
+class ICMP(ConditionalLayer):
     """An ICMP message. ``chksum`` fills itself; errors quote the offending IP packet.
 
     Which fields go on the wire depends on ``type`` (as in Scapy): ``id``/``seq``
@@ -349,13 +349,6 @@ class ICMP(Layer):
                 text += summary_text(self.ext)
             return f"ICMP {src} > {under.dst} {text}"
         return f"ICMP {text}"
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"layer": type(self).__name__}
-        by_name = self.fields_by_name
-        for n in self.present_fields():
-            d[n] = by_name[n].to_json(getattr(self, n))
-        return d
 
     def summary_part(self) -> str:
         t = self.type

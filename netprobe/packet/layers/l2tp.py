@@ -11,11 +11,9 @@ message's AVPs read as PPP too), and building over UDP fills both ports with 170
 
 from __future__ import annotations
 
-from typing import Any
-
 import netprobe.packet.packet_class  # noqa: F401 - stacking fills default ports (overloads)
-from netprobe.packet.field import BitField, FlagsField, ShortField, TailField, UIntField
-from netprobe.packet.layer import Layer, Truncated, bind_layers
+from netprobe.packet.field import BitField, FlagsField, ShortField
+from netprobe.packet.layer import ConditionalLayer, Layer, OptionalUInt, Truncated, bind_layers
 from netprobe.packet.layers.link import HDLC, PPP
 from netprobe.packet.layers.udp import UDP
 
@@ -27,17 +25,7 @@ _OFFSET, _SEQUENCE, _LENGTH = 0x020, 0x080, 0x400
 L2TP_PORT = 1701
 
 
-class _Conditional(UIntField, TailField):
-    """A 16-bit field on the wire only when its flag is set."""
-
-    __slots__ = ()
-    settable = True
-
-    def __init__(self, name: str, default: Any) -> None:
-        super().__init__(name, default, "H")
-
-
-class L2TP(Layer):
+class L2TP(ConditionalLayer):
     """An L2TPv2 header: flags, version, the optional length, tunnel and session ids,
     the optional sequence numbers and offset."""
 
@@ -46,21 +34,16 @@ class L2TP(Layer):
     fields = (
         FlagsField("hdr", 0, 12, L2TP_FLAGS),
         BitField("version", 2, 4),
-        _Conditional("len", None),
+        OptionalUInt("len", None),
         ShortField("tunnel_id", 0),
         ShortField("session_id", 0),
-        _Conditional("ns", 0),
-        _Conditional("nr", 0),
-        _Conditional("offset", 0),
+        OptionalUInt("ns", 0),
+        OptionalUInt("nr", 0),
+        OptionalUInt("offset", 0),
     )
     __slots__ = ("pad",)
     keep_slots = ("pad",)
     shown_tables = {"version": lambda: {2: "L2TPv2"}}
-
-    def shown_fields(self) -> Any:
-        # as Scapy's show() and repr(): the optional fields only when their flags are set
-        by_name = type(self).fields_by_name
-        return [by_name[n] for n in self.present_fields()]
 
     def present_fields(self) -> tuple[str, ...]:
         """The names of the fields on the wire for these flags (Scapy shows these)."""
@@ -114,13 +97,6 @@ class L2TP(Layer):
             return None
         # PPP in HDLC-like framing (FF 03 first) as Scapy reads it: HDLC / PPP
         return HDLC if buf[off] == 0xFF else PPP
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"layer": "L2TP"}
-        by_name = self.fields_by_name
-        for name in self.present_fields():
-            d[name] = by_name[name].to_json(getattr(self, name))
-        return d
 
     def summary_part(self) -> str:
         return "L2TP"

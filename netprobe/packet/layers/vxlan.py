@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 import netprobe.packet.packet_class  # noqa: F401 - stacking fills default ports (overloads)
-from netprobe.packet.field import FlagsField, TailField, UIntField
-from netprobe.packet.layer import Layer, Truncated, bind_layers
+from netprobe.packet.field import FlagsField
+from netprobe.packet.layer import ConditionalLayer, Layer, OptionalUInt, Truncated, bind_layers
 from netprobe.packet.layers.ether import Ether
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.ipv6_header import IPv6
@@ -32,19 +32,12 @@ _NEXT = 0x04
 _GROUP = 0x80
 
 
-class _Middle(UIntField, TailField):
+def _middle(name: str, default: Any, bits: int, names: dict[int, str] | None = None) -> Any:
     """One of the flag-dependent fields after the flags, or the VNI (``bits`` wide)."""
-
-    __slots__ = ()
-    settable = True
-
-    def __init__(self, name: str, default: Any, bits: int,
-                 names: dict[int, str] | None = None) -> None:
-        super().__init__(name, default, "I", names)
-        self.maxval = (1 << bits) - 1
+    return OptionalUInt(name, default, "I", names, bits)
 
 
-class VXLAN(Layer):
+class VXLAN(ConditionalLayer):
     """A VXLAN header: flags, the flag-dependent middle, the 24-bit ``vni``."""
 
     #: stacked on UDP/TCP left at its default ports, it sets them as Scapy does
@@ -52,22 +45,17 @@ class VXLAN(Layer):
 
     fields = (
         FlagsField("flags", None, 8, VXLAN_FLAGS),
-        _Middle("reserved0", 0, 16),
-        _Middle("NextProtocol", None, 8, NEXT_PROTOCOLS),
-        _Middle("reserved1", 0, 24),
-        _Middle("gpflags", 0, 8),
-        _Middle("gpid", 0, 16),
-        _Middle("vni", 0, 24),
-        _Middle("reserved2", 0, 8),
+        _middle("reserved0", 0, 16),
+        _middle("NextProtocol", None, 8, NEXT_PROTOCOLS),
+        _middle("reserved1", 0, 24),
+        _middle("gpflags", 0, 8),
+        _middle("gpid", 0, 16),
+        _middle("vni", 0, 24),
+        _middle("reserved2", 0, 8),
     )
     payload_fields = ("flags",)
     payload_defaults = {"flags": 0x08}
     hex_fields = frozenset(("vni", "reserved2"))
-
-    def shown_fields(self) -> Any:
-        # as Scapy's show() and repr(): only the fields these flags put on the wire
-        by_name = type(self).fields_by_name
-        return [by_name[n] for n in self.present_fields()]
 
     def present_fields(self) -> tuple[str, ...]:
         """The names of the fields on the wire for these flags (Scapy shows these)."""
@@ -79,13 +67,6 @@ class VXLAN(Layer):
         else:
             mid = ("reserved1",)
         return ("flags", *mid, "vni", "reserved2")
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"layer": type(self).__name__}
-        by_name = self.fields_by_name
-        for n in self.present_fields():
-            d[n] = by_name[n].to_json(getattr(self, n))
-        return d
 
     def _flags(self) -> int:
         if self.flags is not None:
