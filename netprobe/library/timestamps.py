@@ -8,6 +8,7 @@ plain ``Decimal`` refuses floats.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -25,57 +26,35 @@ class EDecimal(Decimal):
 
     __slots__ = ()
 
-    def __add__(self, other: Any) -> Any:
-        return EDecimal(Decimal.__add__(self, _coerce(other)))
-
-    __radd__ = __add__
-
-    def __sub__(self, other: Any) -> Any:
-        return EDecimal(Decimal.__sub__(self, _coerce(other)))
-
-    def __rsub__(self, other: Any) -> Any:
-        return EDecimal(Decimal.__rsub__(self, _coerce(other)))
-
-    def __mul__(self, other: Any) -> Any:
-        return EDecimal(Decimal.__mul__(self, _coerce(other)))
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, other: Any) -> Any:
-        return EDecimal(Decimal.__truediv__(self, _coerce(other)))
-
-    def __rtruediv__(self, other: Any) -> Any:
-        return EDecimal(Decimal.__rtruediv__(self, _coerce(other)))
-
-    def __floordiv__(self, other: Any) -> Any:
-        return EDecimal(Decimal.__floordiv__(self, _coerce(other)))
-
-    def __mod__(self, other: Any) -> Any:
-        return EDecimal(Decimal.__mod__(self, _coerce(other)))
-
-    def __neg__(self) -> Any:  # type: ignore[override]
-        return EDecimal(Decimal.__neg__(self))
-
-    def __abs__(self) -> Any:  # type: ignore[override]
-        return EDecimal(Decimal.__abs__(self))
-
-    def __eq__(self, other: object) -> bool:
-        return Decimal.__eq__(self, _coerce(other))
-
     def __hash__(self) -> int:
         return Decimal.__hash__(self)
 
-    def __lt__(self, other: Any) -> bool:
-        return Decimal.__lt__(self, _coerce(other))
 
-    def __le__(self, other: Any) -> bool:
-        return Decimal.__le__(self, _coerce(other))
+def _arithmetic(name: str) -> Callable[..., Any]:
+    """``Decimal``'s operator ``name`` taking floats and giving an EDecimal."""
+    base = getattr(Decimal, name)
 
-    def __gt__(self, other: Any) -> bool:
-        return Decimal.__gt__(self, _coerce(other))
+    def operator(self: EDecimal, *other: Any) -> Any:
+        return EDecimal(base(self, *map(_coerce, other)))
+    return operator
 
-    def __ge__(self, other: Any) -> bool:
-        return Decimal.__ge__(self, _coerce(other))
+
+def _comparison(name: str) -> Callable[..., Any]:
+    """``Decimal``'s comparison ``name`` taking floats."""
+    base = getattr(Decimal, name)
+
+    def compare(self: EDecimal, other: Any) -> Any:
+        return base(self, _coerce(other))
+    return compare
+
+
+for _name in ("add", "sub", "rsub", "mul", "truediv", "rtruediv", "floordiv", "mod", "neg",
+              "abs"):
+    setattr(EDecimal, f"__{_name}__", _arithmetic(f"__{_name}__"))
+EDecimal.__radd__ = EDecimal.__add__  # type: ignore[method-assign]
+EDecimal.__rmul__ = EDecimal.__mul__  # type: ignore[method-assign]
+for _name in ("eq", "lt", "le", "gt", "ge"):
+    setattr(EDecimal, f"__{_name}__", _comparison(f"__{_name}__"))
 
 
 #: units per second -> decimal places (10**6 -> 6); other units use a division
