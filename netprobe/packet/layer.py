@@ -16,8 +16,9 @@ import copy
 import itertools
 import socket
 import struct
+import sys
 import time as _time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from netprobe.errors import UsageError
@@ -892,6 +893,30 @@ def dissect_table_for(lower: type[Layer], upper: type[Layer]) -> dict[tuple[str,
     if "_late_dissect_table" not in lower.__dict__:
         lower._late_dissect_table = {}
     return lower._late_dissect_table
+
+
+#: module name -> the bindings waiting for that layer family to be imported
+_WAITING: dict[str, list[Callable[[Any], None]]] = {}
+#: the layer families whose module has said it is imported (``imported``)
+_IMPORTED: set[str] = set()
+
+
+def when_imported(module: str, bind: Callable[[Any], None]) -> None:
+    """Run ``bind(module)`` once the layer family ``module`` is imported: now if it is,
+    else when it calls ``imported(__name__)`` at its end. Two families that must not
+    import each other (IPv6 or ARP under the link family's headers: an IPv4 job or a
+    LAN scan imports only what it needs) are bound by whichever is imported second."""
+    if module in _IMPORTED:
+        bind(sys.modules[module])
+    else:
+        _WAITING.setdefault(module, []).append(bind)
+
+
+def imported(module: str) -> None:
+    """Said at the end of a layer family's module: run the bindings waiting for it."""
+    _IMPORTED.add(module)
+    for bind in _WAITING.pop(module, ()):
+        bind(sys.modules[module])
 
 
 class Layer(metaclass=LayerMeta):

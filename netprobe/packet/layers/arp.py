@@ -9,7 +9,6 @@ target addresses are fitted (zero-padded or cut) to those lengths.
 from __future__ import annotations
 
 import ipaddress
-import sys
 from socket import AF_INET, AF_INET6, inet_ntoa, inet_pton
 from struct import Struct
 from types import ModuleType
@@ -18,7 +17,7 @@ from typing import Any
 from netprobe.errors import UsageError
 from netprobe.packet import field
 from netprobe.packet.field import ByteField, ShortField, TailField
-from netprobe.packet.layer import Layer, Truncated, bind_layers
+from netprobe.packet.layer import Layer, Truncated, bind_layers, when_imported
 from netprobe.packet.layers.ether import ETHER_TYPES, Ether
 from netprobe.packet.route import resolve_source
 
@@ -329,14 +328,12 @@ def _bind_under(lower: type[Layer], key: str) -> None:
 
 def bind_under_link(link: ModuleType) -> None:
     """Bind ARP under the link family's headers that carry ethertypes (802.1Q/ad tags,
-    SNAP, Linux cooked): called by whichever of the two modules is imported second, so
-    that an ARP on Ethernet (a LAN scan's discovery) does not import the link family."""
+    SNAP, Linux cooked), once that family is imported: an ARP on Ethernet (a LAN
+    scan's discovery) does not import it."""
     for lower, key in ((link.Dot1Q, "type"), (link.Dot1AD, "type"), (link.SNAP, "code"),
                        (link.CookedLinux, "proto"), (link.SLL2, "proto")):
         _bind_under(lower, key)
 
 
 _bind_under(Ether, "type")
-_link = sys.modules.get("netprobe.packet.layers.link")
-if _link is not None and hasattr(_link, "SLL2"):
-    bind_under_link(_link)
+when_imported("netprobe.packet.layers.link", bind_under_link)

@@ -6,9 +6,7 @@ module binds them to their neighbours and names the public ones.
 
 from __future__ import annotations
 
-import sys
-
-from netprobe.packet.layer import bind_layers
+from netprobe.packet.layer import bind_layers, imported
 from netprobe.packet.layers.ether import Ether
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.ipv6_ext import (
@@ -38,7 +36,5 @@ for _upper, _nh in ((IPv6ExtHdrHopByHop, 0), (IP, 4), (TCP, 6), (UDP, 17), (IPv6
     bind_layers(IPv6, _upper, nh=_nh)
 
 # Under the link layers' headers (802.1Q, SNAP, cooked, loopback, PPP) IPv6 is bound by
-# the link module; when that module was imported first, it waits for this one.
-_link = sys.modules.get("netprobe.packet.layers.link")
-if _link is not None:
-    _link.ipv6_class()
+# the link module, now or when it is imported (``when_imported``).
+imported(__name__)

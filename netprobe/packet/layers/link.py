@@ -18,7 +18,6 @@ headers here, so this family works (IPv6 payloads stay ``Raw``) while it is abse
 from __future__ import annotations
 
 import importlib
-import sys
 from struct import Struct
 from typing import Any
 
@@ -33,7 +32,15 @@ from netprobe.packet.field import (
     MACField,
     ShortField,
 )
-from netprobe.packet.layer import Layer, LengthNote, ParseError, Truncated, bind_layers
+from netprobe.packet.layer import (
+    Layer,
+    LengthNote,
+    ParseError,
+    Truncated,
+    bind_layers,
+    imported,
+    when_imported,
+)
 from netprobe.packet.layers.ether import ETHER_TYPES, Ether
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.raw import Padding, Raw
@@ -81,10 +88,9 @@ _ipv6_found: list[type[Layer] | None] = []
 
 
 def ipv6_class() -> type[Layer] | None:
-    """The IPv6 layer class from ``layers/ipv6.py``, or None while it does not exist.
-
-    The first successful call binds IPv6 under this module's headers. A module
-    still being imported (an import cycle through this one) is asked again later.
+    """The IPv6 layer class from ``layers/ipv6.py`` (imported on first need), or None
+    while it does not exist; its import binds IPv6 under this module's headers. A
+    module still being imported (an import cycle through this one) is asked again later.
     """
     if _ipv6_found:
         return _ipv6_found[0]
@@ -100,7 +106,6 @@ def ipv6_class() -> type[Layer] | None:
     cls = getattr(mod, "IPv6", None)
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
         return None
-    _bind_ipv6(cls)
     _ipv6_found.append(cls)
     return cls
 
@@ -817,12 +822,8 @@ LINKTYPES[239] = NFLOG       # DLT_NFLOG
 LINKTYPES[276] = SLL2        # DLT_LINUX_SLL2
 LINKTYPES.setdefault(229, ipv6_linktype_class)  # LINKTYPE_IPV6 (the IPv6 module may own it)
 
-if _IPV6_MODULE in sys.modules:
-    # IPv6 came first: bind it under these headers now (building finds its type there);
-    # otherwise the IPv6 module does it when it is imported (an IPv4 job never imports
-    # it: 4 ms of a small scan), and dissection finds it through ipv6_class()
-    ipv6_class()
-
-_arp = sys.modules.get("netprobe.packet.layers.arp")
-if _arp is not None and hasattr(_arp, "bind_under_link"):
-    _arp.bind_under_link(sys.modules[__name__])  # ARP came first: bind it under these headers
+# IPv6 under these headers (building finds its type there), once the IPv6 family is
+# imported: an IPv4 job never imports it (4 ms of a small scan); dissection finds it
+# through ipv6_class()
+when_imported(_IPV6_MODULE, lambda ipv6: _bind_ipv6(ipv6.IPv6))
+imported(__name__)
