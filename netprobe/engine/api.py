@@ -318,13 +318,34 @@ def _report(res: SendReceive, verbose: int) -> None:
               f"remaining {len(unans)} packets", file=sys.stderr)
 
 
-def sr(probes: Probes, filter: str | None = None, iface: str | None = None, *,
-       timeout: float | None = 2.0, retry: int = 0, inter: float = 0.0,
-       verbose: int | None = None, multi: bool = False, rate: float | None = None,
-       prn: Callable[[Any], Any] | None = None, lfilter: Callable[[Any], bool] | None = None,
-       stop_filter: Callable[[Any], bool] | None = None, max_time: float | None = None,
-       scope: Any = None, progress: bool | None = None, **ignored: Any) -> SendReceive:
-    """Send layer-3 probes and match answers: ``ans, unans = sr(...)``.
+def _send_receive(layer2: bool, name: str, doc: str) -> Callable[..., SendReceive]:
+    """``sr`` (layer 3) or ``srp`` (layer 2): one signature, Scapy's keywords."""
+
+    def send_receive(probes: Probes, filter: str | None = None, iface: str | None = None, *,
+                     timeout: float | None = 2.0, retry: int = 0, inter: float = 0.0,
+                     verbose: int | None = None, multi: bool = False,
+                     rate: float | None = None, prn: Callable[[Any], Any] | None = None,
+                     lfilter: Callable[[Any], bool] | None = None,
+                     stop_filter: Callable[[Any], bool] | None = None,
+                     max_time: float | None = None, scope: Any = None,
+                     progress: bool | None = None, **ignored: Any) -> SendReceive:
+        _ignore(ignored, name)
+        level = _verbosity(verbose)
+        res = _collect(probes, layer2, level > 0 if progress is None else progress,
+                       filter=filter, iface=_iface_or_conf(iface),
+                       timeout=2.0 if timeout is None else timeout,
+                       retry=abs(int(retry or 0)), rate=_rate(inter, rate), multi=multi,
+                       prn=prn, lfilter=lfilter, stop_filter=stop_filter,
+                       max_time=max_time, scope=scope)
+        _report(res, level if verbose is not None else 0)
+        return res
+
+    send_receive.__name__ = send_receive.__qualname__ = name
+    send_receive.__doc__ = doc
+    return send_receive
+
+
+sr = _send_receive(False, "sr", """Send layer-3 probes and match answers: ``ans, unans = sr(...)``.
 
     Scapy's keywords: ``timeout`` (seconds to wait after the last send; None is the
     default 2 s: a run always ends), ``retry`` (times an unanswered probe is sent
@@ -334,38 +355,9 @@ def sr(probes: Probes, filter: str | None = None, iface: str | None = None, *,
     ``stop_filter`` (an answer for which it is true ends the run). A progress bar
     shows on stderr for runs over a second when it is a terminal (``verbose=0``:
     none).
-    """
-    _ignore(ignored, "sr")
-    return _send_receive(probes, False, filter=filter, iface=iface, timeout=timeout,
-                         retry=retry, inter=inter, verbose=verbose, multi=multi, rate=rate,
-                         prn=prn, lfilter=lfilter, stop_filter=stop_filter,
-                         max_time=max_time, scope=scope, progress=progress)
-
-
-def srp(probes: Probes, filter: str | None = None, iface: str | None = None, *,
-        timeout: float | None = 2.0, retry: int = 0, inter: float = 0.0,
-        verbose: int | None = None, multi: bool = False, rate: float | None = None,
-        prn: Callable[[Any], Any] | None = None, lfilter: Callable[[Any], bool] | None = None,
-        stop_filter: Callable[[Any], bool] | None = None, max_time: float | None = None,
-        scope: Any = None, progress: bool | None = None, **ignored: Any) -> SendReceive:
-    """Send layer-2 frames and match answers: ``ans, unans = srp(...)`` (``sr``'s keywords)."""
-    _ignore(ignored, "srp")
-    return _send_receive(probes, True, filter=filter, iface=iface, timeout=timeout,
-                         retry=retry, inter=inter, verbose=verbose, multi=multi, rate=rate,
-                         prn=prn, lfilter=lfilter, stop_filter=stop_filter,
-                         max_time=max_time, scope=scope, progress=progress)
-
-
-def _send_receive(probes: Probes, layer2: bool, *, timeout: float | None, retry: int,
-                  inter: float, verbose: int | None, rate: float | None,
-                  progress: bool | None, **kwargs: Any) -> SendReceive:
-    level = _verbosity(verbose)
-    kwargs["iface"] = _iface_or_conf(kwargs.get("iface"))
-    res = _collect(probes, layer2, level > 0 if progress is None else progress,
-                   timeout=2.0 if timeout is None else timeout, retry=abs(int(retry or 0)),
-                   rate=_rate(inter, rate), **kwargs)
-    _report(res, level if verbose is not None else 0)
-    return res
+    """)
+srp = _send_receive(True, "srp", "Send layer-2 frames and match answers: "
+                    "``ans, unans = srp(...)`` (``sr``'s keywords).")
 
 
 def sr1(probes: Probes, *args: Any, **kwargs: Any) -> Layer | None:
@@ -417,50 +409,43 @@ def _send(probes: Probes, layer2: bool, iface: str | None, count: int, interval:
     return sent, prepared
 
 
-def _sends(probes: Probes, layer2: bool, iface: str | None, count: int | None,
-           inter: float, interval: float, loop: int, verbose: int | None,
-           return_packets: bool, scope: Any) -> Any:
-    if loop and count is None:
-        raise UsageError("loop= without count= would send for ever: give count=")
-    sent, prepared = _send(probes, layer2, _iface_or_conf(iface),
-                           1 if count is None else int(count),
-                           inter or interval, scope)
-    if verbose:
-        import sys
+def _sender(layer2: bool, name: str, doc: str) -> Callable[..., Any]:
+    """``send`` (layer 3) or ``sendp`` (layer 2): one signature, Scapy's keywords."""
 
-        print(f"Sent {sent} packets.", file=sys.stderr)
-    if return_packets:
-        from netprobe.library.packet_list import PacketList
+    def send(probes: Probes, iface: str | None = None, *, count: int | None = None,
+             inter: float = 0.0, loop: int = 0, verbose: int | None = None,
+             return_packets: bool = False, interval: float = 0.0, scope: Any = None,
+             **ignored: Any) -> Any:
+        _ignore(ignored, name)
+        if loop and count is None:
+            raise UsageError("loop= without count= would send for ever: give count=")
+        sent, prepared = _send(probes, layer2, _iface_or_conf(iface),
+                               1 if count is None else int(count), inter or interval, scope)
+        if verbose:
+            import sys
 
-        return PacketList([dissect(p.data, 1 if layer2 else 228) for p in prepared],
-                          name="PacketList")
-    return sent
+            print(f"Sent {sent} packets.", file=sys.stderr)
+        if return_packets:
+            from netprobe.library.packet_list import PacketList
+
+            return PacketList([dissect(p.data, 1 if layer2 else 228) for p in prepared],
+                              name="PacketList")
+        return sent
+
+    send.__name__ = send.__qualname__ = name
+    send.__doc__ = doc
+    return send
 
 
-def send(probes: Probes, iface: str | None = None, *, count: int | None = None,
-         inter: float = 0.0, loop: int = 0, verbose: int | None = None,
-         return_packets: bool = False, interval: float = 0.0, scope: Any = None,
-         **ignored: Any) -> Any:
-    """Send layer-3 packets; return how many the kernel accepted.
+send = _sender(False, "send", """Send layer-3 packets; return how many the kernel accepted.
 
     Scapy's keywords: ``count`` (times the whole set is sent), ``inter`` (seconds
     between packets; ``interval`` is the same), ``loop`` (with ``count`` only: a
     loop without end is refused), ``verbose`` (a ``Sent N packets.`` line on stderr),
     ``return_packets`` (return the packets sent, as a ``PacketList``).
-    """
-    _ignore(ignored, "send")
-    return _sends(probes, False, iface, count, inter, interval, loop, verbose,
-                  return_packets, scope)
-
-
-def sendp(probes: Probes, iface: str | None = None, *, count: int | None = None,
-          inter: float = 0.0, loop: int = 0, verbose: int | None = None,
-          return_packets: bool = False, interval: float = 0.0, scope: Any = None,
-          **ignored: Any) -> Any:
-    """Send layer-2 frames; return how many the kernel accepted (``send``'s keywords)."""
-    _ignore(ignored, "sendp")
-    return _sends(probes, True, iface, count, inter, interval, loop, verbose,
-                  return_packets, scope)
+    """)
+sendp = _sender(True, "sendp",
+                "Send layer-2 frames; return how many the kernel accepted (``send``'s keywords).")
 
 
 def sniff(count: int = 0, store: bool = True, offline: Any = None,

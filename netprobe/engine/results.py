@@ -195,9 +195,13 @@ class ResultList(PacketList):
     capture file with :meth:`save`."""
 
     __slots__ = ()
+    #: the list's name when none is given (Scapy's ``listname``)
+    default_name = "Results"
 
-    def __init__(self, res: Any = None, name: str = "Results", stats: Any = None,
+    def __init__(self, res: Any = None, name: str | None = None, stats: Any = None,
                  lazy: Any = None) -> None:
+        if name is None:
+            name = self.default_name
         if res is not None and not isinstance(res, PacketList):
             # pairs made by the script (Scapy's SndRcvList([(sent, received), ...]))
             res = [Result(b"", 1, 0.0, probe=x[0], answer=x[1])
@@ -259,10 +263,7 @@ class Unanswered(ResultList):
     """The probes that got no answer (Scapy's ``unans``): a packet list of the probes."""
 
     __slots__ = ()
-
-    def __init__(self, res: Any = None, name: str = "Unanswered", stats: Any = None,
-                 lazy: Any = None) -> None:
-        super().__init__(res, name=name, stats=stats, lazy=lazy)
+    default_name = "Unanswered"
 
     def _packet(self, item: Any) -> Any:
         return item.probe

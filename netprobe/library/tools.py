@@ -53,10 +53,7 @@ class TracerouteResult(ResultList):
     """A traceroute's answered probes; :meth:`show` prints the hop table."""
 
     __slots__ = ()
-
-    def __init__(self, res: Any = None, name: str = "Traceroute", stats: Any = None,
-                 lazy: Any = None) -> None:
-        super().__init__(res, name=name, stats=stats, lazy=lazy)
+    default_name = "Traceroute"
 
     def show(self, *args: Any, **kwargs: Any) -> None:
         """The hops: one column per target, one row per TTL."""
@@ -76,10 +73,7 @@ class ARPingResult(ResultList):
     """The hosts that answered an ARP ping; :meth:`show` lists their MAC and address."""
 
     __slots__ = ()
-
-    def __init__(self, res: Any = None, name: str = "ARPing", stats: Any = None,
-                 lazy: Any = None) -> None:
-        super().__init__(res, name=name, stats=stats, lazy=lazy)
+    default_name = "ARPing"
 
     def show(self, *args: Any, **kwargs: Any) -> None:
         """One line per answer: the MAC, then the IP address."""
