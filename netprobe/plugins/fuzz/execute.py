@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import closing
 from typing import TYPE_CHECKING
 
 import click
@@ -135,7 +136,8 @@ def _fuzz(output: Output, expression: str, *, seed: int, start: int, count: int,
         raise UsageError("the template has no IP or IPv6 destination to fuzz")
     from netprobe.plugins.fuzz.link import Link
 
-    with Link(dst=dst, layer2=template.layer2, iface=iface, scope=scope, rate=rate) as link:
+    with closing(Link(dst=dst, layer2=template.layer2, iface=iface, scope=scope,
+                      rate=rate)) as link:
         if template.layer2:
             template = _template(expression, link.fill)
         targets = select(template.chain, template.targets, names, keep_invalid=keep_invalid,
@@ -175,8 +177,8 @@ def _replay(output: Output, path: str, settings: Settings, scope: Scope, iface: 
     options = {"mode": "replay", "file": path, "target": crash.target,
                "cases": [n for n, _ in crash.cases],
                "monitors": [m.spec for m in settings.monitors]}
-    with Link(dst=crash.target, layer2=crash.layer2, iface=iface, scope=scope,
-              rate=rate) as link:
+    with closing(Link(dst=crash.target, layer2=crash.layer2, iface=iface, scope=scope,
+                      rate=rate)) as link:
         return _drive(output, link, crash.target, settings, options, save_path,
                       lambda runner: runner.replay(crash), len(crash.cases))
 

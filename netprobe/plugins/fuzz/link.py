@@ -41,12 +41,6 @@ class Link:
         """Close the capture and the socket."""
         self.session.close()
 
-    def __enter__(self) -> Link:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def frame(self, probe: Layer) -> Layer:
         """A layer-3 probe made ready for this link (an Ethernet header when it sends frames)."""
         if not self.layer2:
