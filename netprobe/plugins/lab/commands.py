@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 
 import click
 
@@ -53,6 +54,14 @@ def emit(ctx: click.Context, as_json: bool | None, data: dict, line: str) -> Non
         click.echo(line)
 
 
+def _lab_command(name: str) -> Callable[[Callable[..., None]], click.Command]:
+    """A lab subcommand taking ``--name`` and ``--json/--no-json`` (before its own options)
+    and the click context."""
+    def decorate(function: Callable[..., None]) -> click.Command:
+        return command.command(name)(_name_option(_json_option(click.pass_context(function))))
+    return decorate
+
+
 @click.group("lab")
 def command() -> None:
     """A disposable practice network of namespaces (198.18.0.0/15, 2001:db8::/32).
@@ -62,14 +71,11 @@ def command() -> None:
     """
 
 
-@command.command("up")
-@_name_option
-@_json_option
+@_lab_command("up")
 @click.option("--no-ratelimit", is_flag=True,
               help="routers send ICMP errors without rate limit (fast tests; hosts keep "
                    "theirs). By default every node keeps the kernel's: ~1 error/s per peer "
                    "after a burst of ~6, like a real router")
-@click.pass_context
 def up_command(ctx: click.Context, name: str, as_json: bool | None, no_ratelimit: bool) -> None:
     """Build the lab and start its services."""
     built = lifecycle.up(name, ratelimit=not no_ratelimit)
@@ -82,12 +88,9 @@ def up_command(ctx: click.Context, name: str, as_json: bool | None, no_ratelimit
          f"(netprobe lab status --name {built.name})")
 
 
-@command.command("down")
-@_name_option
-@_json_option
+@_lab_command("down")
 @click.option("--force", is_flag=True,
               help="without a state file, remove namespaces named like this lab's")
-@click.pass_context
 def down_command(ctx: click.Context, name: str, as_json: bool | None, force: bool) -> None:
     """Remove exactly what up created: its processes, then its namespaces."""
     report = lifecycle.down(name, force=force)
@@ -99,10 +102,7 @@ def down_command(ctx: click.Context, name: str, as_json: bool | None, force: boo
                    f"{' '.join(map(str, pids))}", err=True)
 
 
-@command.command("status")
-@_name_option
-@_json_option
-@click.pass_context
+@_lab_command("status")
 def status_command(ctx: click.Context, name: str, as_json: bool | None) -> None:
     """Describe the lab and the results a correct probe must find (the truth)."""
     doc = lifecycle.status(name)
@@ -127,9 +127,7 @@ def run_command(ctx: click.Context, name: str, args: tuple[str, ...]) -> None:
     ctx.exit(lifecycle.run_in_scanner(name, ["-m", "netprobe", *args]))
 
 
-@command.command("impair")
-@_name_option
-@_json_option
+@_lab_command("impair")
 @click.option("--loss", type=click.IntRange(0, 100), default=None,
               help="percent of packets to drop at random, each direction (0 clears)")
 @click.option("--delay", type=Duration(0, min_open=False, maximum=10, bare="ms"), default=None,
@@ -147,7 +145,6 @@ def run_command(ctx: click.Context, name: str, args: tuple[str, ...]) -> None:
                    "r1), a link between routers (r1-r2, r2-r3a, r2-r3b, r3a-r4, r3b-r4, "
                    "farnet), both directions; for --loss also a router (what it forwards); "
                    "for --icmp-ratelimit a node, or lan for every node")
-@click.pass_context
 def impair_command(ctx: click.Context, name: str, as_json: bool | None, loss: int | None,
                    delay: float | None, jitter: float | None, icmp_ratelimit: str | None,
                    target: str) -> None:
@@ -167,13 +164,10 @@ def impair_command(ctx: click.Context, name: str, as_json: bool | None, loss: in
     emit(ctx, as_json, report, f"lab {name}: {', '.join(parts)} on {target}")
 
 
-@command.command("restart-service")
-@_name_option
-@_json_option
+@_lab_command("restart-service")
 @click.option("--proto", type=click.Choice(["tcp", "udp"]), default=None)
 @click.argument("host")
 @click.argument("port", type=click.IntRange(1, 65535))
-@click.pass_context
 def restart_service_command(ctx: click.Context, name: str, as_json: bool | None,
                             proto: str | None, host: str, port: int) -> None:
     """(Re)start the service process serving HOST PORT, e.g. after crashing it."""
@@ -183,12 +177,9 @@ def restart_service_command(ctx: click.Context, name: str, as_json: bool | None,
                                f"(pid {report['pid']})")
 
 
-@command.command("add-duplicate")
-@_name_option
-@_json_option
+@_lab_command("add-duplicate")
 @click.option("--of", "of", default=lifecycle.DEFAULT_DUPLICATE_OF, show_default=True,
               help="LAN host whose IPv4 and IPv6 addresses the new host claims")
-@click.pass_context
 def add_duplicate_command(ctx: click.Context, name: str, as_json: bool | None, of: str) -> None:
     """Plug a host 'dup' into the LAN with another host's addresses (a conflict)."""
     report = lifecycle.add_duplicate(name, of)
@@ -196,10 +187,7 @@ def add_duplicate_command(ctx: click.Context, name: str, as_json: bool | None, o
                                f"{report['ipv6']} with MAC {report['mac']}")
 
 
-@command.command("remove-duplicate")
-@_name_option
-@_json_option
-@click.pass_context
+@_lab_command("remove-duplicate")
 def remove_duplicate_command(ctx: click.Context, name: str, as_json: bool | None) -> None:
     """Remove the host added by add-duplicate."""
     report = lifecycle.remove_duplicate(name)
