@@ -497,6 +497,22 @@ class Packet(Layer, metaclass=PacketMeta):
         return [f for f in fields if f.name not in self._conditional or f.cond(self)]
 
 
+def fills_length(name: str, at: int, size: int = 2, uncounted: int = 0,
+                 payload: bool = False) -> Any:
+    """A ``post_build`` that writes field ``name`` (``size`` bytes big-endian at byte
+    ``at``) while it is unset: the layer's length less ``uncounted`` bytes, plus its
+    payload's when ``payload`` (the length of a type-length-value item or header)."""
+    mask = (1 << 8 * size) - 1
+
+    def post_build(self: Any, pkt: bytes, pay: bytes) -> bytes:
+        if getattr(self, name) is None:
+            n = len(pkt) - uncounted + (len(pay) if payload else 0)
+            pkt = pkt[:at] + (n & mask).to_bytes(size, "big") + pkt[at + size:]
+        return pkt + pay
+
+    return post_build
+
+
 def _hashret(layer: Any) -> bytes:
     fn = getattr(layer, "hashret", None)
     return _to_key(fn()) if fn is not None else layer.hashkey()

@@ -21,7 +21,7 @@ from typing import Any
 from netprobe.packet.layer import Layer, ParseError, Truncated, bind_layers
 from netprobe.packet.layers.raw import Raw
 from netprobe.packet.layers.udp import UDP
-from netprobe.packet.packet_class import Packet
+from netprobe.packet.packet_class import Packet, fills_length
 from netprobe.packet.scapy_fields import (
     ByteEnumField,
     ByteField,
@@ -435,10 +435,7 @@ class _Option(Packet):
     ls_kinds = {"optlen": "FieldLenField"}
     ls_defaults = {"duid": b""}
 
-    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
-        if self.optlen is None:
-            pkt = pkt[:2] + ((len(pkt) - 4) & 0xFFFF).to_bytes(2, "big") + pkt[4:]
-        return pkt + pay
+    post_build = fills_length("optlen", 2, uncounted=4)
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
         if end - off < 4:

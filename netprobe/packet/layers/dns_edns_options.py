@@ -24,7 +24,7 @@ from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind
 from netprobe.packet.layer import DISSECTED, ParseError, Truncated
 from netprobe.packet.layers.dns_sec import DNSSEC_ALGORITHMS, DNSSEC_DIGESTS, NSEC3_HASHES
 from netprobe.packet.layers.dns_types import EDNS0_TYPES
-from netprobe.packet.packet_class import Packet
+from netprobe.packet.packet_class import Packet, fills_length
 from netprobe.packet.scapy_fields import (
     ByteEnumField,
     ByteField,
@@ -70,10 +70,7 @@ class _EDNS0Option(Packet):
 
     held_in_fields = True  # pkt[EDNS0COOKIE] finds it in its OPT record, as Scapy's lookup
 
-    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
-        if self.optlen is None:
-            pkt = pkt[:2] + (len(pkt) - 4).to_bytes(2, "big") + pkt[4:]
-        return pkt + pay
+    post_build = fills_length("optlen", 2, uncounted=4)
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
         # as Scapy: the fields are read whatever the length says; what follows them is

@@ -21,7 +21,7 @@ from netprobe.packet.layer import DISSECTED, Layer, ParseError, Truncated
 from netprobe.packet.layers.dns_name import DNSNameField, NameCache, encode_name
 from netprobe.packet.layers.dns_records import RECORD_CLASSES, ResourceRecord, _header
 from netprobe.packet.layers.dns_types import DNS_TYPES
-from netprobe.packet.packet_class import Packet
+from netprobe.packet.packet_class import Packet, fills_length
 from netprobe.packet.scapy_fields import FieldLenField, ScapyField, ShortEnumField
 
 __all__ = ["DNSRRHTTPS", "DNSRRSVCB", "SvcParam"]
@@ -169,10 +169,7 @@ class SvcParam(Packet):
         SvcValueField("value", None),
     ]
 
-    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
-        if self.len is None:
-            pkt = pkt[:2] + _H.pack(len(pkt) - 4) + pkt[4:]
-        return pkt + pay
+    post_build = fills_length("len", 2, uncounted=4)
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
         if end - off < 4:

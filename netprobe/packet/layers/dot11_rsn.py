@@ -14,7 +14,7 @@ from typing import Any
 
 from netprobe.packet.layers.dot11 import ELEMENT_IDS, Dot11Elt
 from netprobe.packet.ouinames import oui_text
-from netprobe.packet.packet_class import Packet
+from netprobe.packet.packet_class import Packet, fills_length
 from netprobe.packet.scapy_fields import (
     BitField,
     ByteEnumField,
@@ -132,10 +132,7 @@ class _Element(Packet):
     found_as = (Dot11Elt,)
     show_indent = 0
 
-    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
-        if self.len is None:
-            pkt = pkt[:1] + bytes(((len(pkt) - 2) & 0xFF,)) + pkt[2:]
-        return pkt + pay
+    post_build = fills_length("len", 1, 1, uncounted=2)
 
     def guess_payload_class(self, payload: bytes) -> Any:
         from netprobe.packet.layers.dot11 import element_class

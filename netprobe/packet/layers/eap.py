@@ -22,7 +22,7 @@ from netprobe.packet.layer import Layer, bind_layers
 from netprobe.packet.layers.ether import Ether
 from netprobe.packet.layers.link import SNAP, CookedLinux
 from netprobe.packet.layers.raw import Raw
-from netprobe.packet.packet_class import Packet
+from netprobe.packet.packet_class import Packet, fills_length
 from netprobe.packet.scapy_fields import (
     BitEnumField,
     BitField,
@@ -182,11 +182,7 @@ class EAP(Packet):
                          lambda pkt: pkt.code == _REQUEST and pkt.type == _IDENTITY),
     ]
 
-    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
-        if self.len is None:
-            n = len(pkt) + len(pay)
-            pkt = pkt[:2] + (n & 0xFFFF).to_bytes(2, "big") + pkt[4:]
-        return pkt + pay
+    post_build = fills_length("len", 2, payload=True)
 
     def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
         if self.len is None:

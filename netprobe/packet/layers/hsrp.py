@@ -12,7 +12,7 @@ from typing import Any
 
 from netprobe.packet.layer import Layer, bind_layers
 from netprobe.packet.layers.udp import UDP
-from netprobe.packet.packet_class import Packet
+from netprobe.packet.packet_class import Packet, fills_length
 from netprobe.packet.route import resolve_source
 from netprobe.packet.scapy_fields import (
     ByteEnumField,
@@ -73,10 +73,7 @@ class HSRPmd5(Packet):
         StrFixedLenField("authdigest", b"\x00" * 16, 16),
     ]
 
-    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
-        if self.len is None:
-            pkt = pkt[:1] + bytes(((len(pkt) - 2) & 0xFF,)) + pkt[2:]
-        return pkt + pay
+    post_build = fills_length("len", 1, 1, uncounted=2)
 
     def build_layer(self, payload: bytes) -> bytes:
         if self.sourceip is None:

@@ -34,7 +34,7 @@ from netprobe.packet.layers.icmp_extension import (
     MPLSLabel,
 )
 from netprobe.packet.layers.mpls import MPLS
-from netprobe.packet.packet_class import Packet
+from netprobe.packet.packet_class import Packet, fills_length
 from netprobe.packet.scapy_fields import (
     BitField,
     ByteEnumField,
@@ -121,10 +121,7 @@ class ICMPExtension_Object(Packet):  # noqa: N801
         ByteField("classtype", 0),
     ]
 
-    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
-        if self.len is None:
-            pkt = (len(pkt) + len(pay)).to_bytes(2, "big") + pkt[2:]
-        return pkt + pay
+    post_build = fills_length("len", 0, payload=True)
 
 
 def _afi(pkt: Any) -> int:

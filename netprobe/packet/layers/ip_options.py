@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from netprobe.packet.layer import Layer
-from netprobe.packet.packet_class import Packet
+from netprobe.packet.packet_class import Packet, fills_length
 from netprobe.packet.scapy_fields import (
     BitEnumField,
     BitField,
@@ -150,10 +150,7 @@ class IPOption_Timestamp(IPOption):  # noqa: N801
                                     lambda pkt: pkt.flg != 0),
                    IntField("timestamp", 0)]
 
-    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
-        if self.length is None:
-            pkt = pkt[:1] + bytes((len(pkt) & 0xFF,)) + pkt[2:]
-        return pkt + pay
+    post_build = fills_length("length", 1, 1)
 
 
 class IPOption_Stream_Id(IPOption):  # noqa: N801

@@ -25,7 +25,7 @@ from netprobe.packet.layer import Layer, bind_layers
 from netprobe.packet.layers.raw import Raw
 from netprobe.packet.layers.tcp import TCP
 from netprobe.packet.layers.udp import UDP
-from netprobe.packet.packet_class import Packet
+from netprobe.packet.packet_class import Packet, fills_length
 from netprobe.packet.scapy_fields import (
     BitEnumField,
     BitField,
@@ -274,10 +274,8 @@ class NBTDatagram(Packet):
         ByteField("NULL2", 0),
     ]
 
-    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
-        if self.Length is None:  # what follows the 14-byte header: the names and the data
-            pkt = pkt[:10] + ((len(pkt) - 14 + len(pay)) & 0xFFFF).to_bytes(2, "big") + pkt[12:]
-        return pkt + pay
+    #: what follows the 14-byte header: the names and the data
+    post_build = fills_length("Length", 10, uncounted=14, payload=True)
 
 
 #: NetBIOS session packet types (RFC 1002 section 4.3.1), under Scapy's names

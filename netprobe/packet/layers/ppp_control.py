@@ -23,7 +23,7 @@ from typing import Any
 from netprobe.packet.layer import Layer, Truncated, bind_layers
 from netprobe.packet.layers.link import PPP
 from netprobe.packet.layers.raw import Raw
-from netprobe.packet.packet_class import Packet
+from netprobe.packet.packet_class import Packet, fills_length
 from netprobe.packet.scapy_fields import (
     BitField,
     ByteEnumField,
@@ -211,10 +211,7 @@ class _Control(Packet):
         # bytes are its payload too in Scapy, the others' are padding
         return pos, (end if type(self).trailer_is_payload else stop)
 
-    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
-        if self.len is None:
-            pkt = pkt[:2] + (len(pkt) & 0xFFFF).to_bytes(2, "big") + pkt[4:]
-        return pkt + pay
+    post_build = fills_length("len", 2)
 
 
 def _after(head: int) -> Any:
@@ -240,10 +237,7 @@ def _unknown_option(types: dict[int, str], data_default: bytes | None) -> list[A
 class _Option(Packet):
     """An option: type, length (filled), value; read from exactly its own bytes."""
 
-    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
-        if self.len is None:
-            pkt = pkt[:1] + bytes((len(pkt) & 0xFF,)) + pkt[2:]
-        return pkt + pay
+    post_build = fills_length("len", 1, 1)
 
     def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
         return b"", s

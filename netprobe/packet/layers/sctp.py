@@ -256,7 +256,8 @@ class _Chunk(Packet):
         return ""
 
 
-def _params_size(pkt: Any) -> int:
+def _value_size(pkt: Any) -> int:
+    """The bytes of a chunk or parameter after its header, as its length says."""
     return (pkt.len or 0) - pkt.head
 
 
@@ -266,7 +267,7 @@ class _ParamListField(PacketListField):
     ls_kind = "ChunkParamField"
 
     def __init__(self, name: str) -> None:
-        super().__init__(name, [], _read_param, length_from=_params_size)
+        super().__init__(name, [], _read_param, length_from=_value_size)
 
     def i2repr(self, pkt: Any, value: Any) -> str:
         return repr(value)
@@ -309,10 +310,6 @@ class SCTPChunkInitAck(_InitChunk):
     fields_desc = [*_chunk_head(2), *_InitChunk.fields_desc[3:]]
 
 
-def _data_size(pkt: Any) -> int:
-    return (pkt.len or 0) - 16
-
-
 class SCTPChunkData(_Chunk):
     """DATA: the flags (``unordered``, ``beginning``, ``ending``...), TSN, stream and user data."""
 
@@ -332,7 +329,7 @@ class SCTPChunkData(_Chunk):
         XShortField("stream_id", None),
         XShortField("stream_seq", None),
         IntEnumField("proto_id", None, PAYLOAD_PROTOCOLS),
-        PadField(_DataField("data", None, length_from=_data_size), 4),
+        PadField(_DataField("data", None, length_from=_value_size), 4),
     ]
 
 
@@ -373,10 +370,6 @@ class SCTPChunkHeartbeatAck(_Chunk):
     fields_desc = [*_chunk_head(5), _ParamListField("params")]
 
 
-def _causes_size(pkt: Any) -> int:
-    return (pkt.len or 0) - 4
-
-
 class SCTPChunkAbort(_Chunk):
     """ABORT: the ``TCB`` flag (T bit) and the error causes, as bytes."""
 
@@ -386,7 +379,7 @@ class SCTPChunkAbort(_Chunk):
         BitField("reserved", None, 7),
         BitField("TCB", 0, 1),
         ShortField("len", None),
-        PadField(StrLenField("error_causes", b"", length_from=_causes_size), 4),
+        PadField(StrLenField("error_causes", b"", length_from=_value_size), 4),
     ]
 
 
@@ -411,11 +404,7 @@ class SCTPChunkError(_Chunk):
 
     padded = "error_causes"
     fields_desc = [*_chunk_head(9),
-                   PadField(StrLenField("error_causes", b"", length_from=_causes_size), 4)]
-
-
-def _cookie_size(pkt: Any) -> int:
-    return (pkt.len or 0) - 4
+                   PadField(StrLenField("error_causes", b"", length_from=_value_size), 4)]
 
 
 class SCTPChunkCookieEcho(_Chunk):
@@ -423,7 +412,7 @@ class SCTPChunkCookieEcho(_Chunk):
 
     padded = "cookie"
     fields_desc = [*_chunk_head(10),
-                   PadField(StrLenField("cookie", b"", length_from=_cookie_size), 4)]
+                   PadField(StrLenField("cookie", b"", length_from=_value_size), 4)]
 
 
 class SCTPChunkCookieAck(_Chunk):
@@ -460,23 +449,12 @@ class _Param(Packet):
     """A chunk parameter: type, length, value padded to 4 bytes; what follows is not its own."""
 
     padded: str | None = None
+    head = 4
     ls_kinds = {"len": "FieldLenField"}
-
-    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
-        if self.len is None:
-            size = len(pkt)
-            if self.padded is not None:
-                size = 4 + len(type(self).fields_by_name[self.padded].fld.put(
-                    self, getattr(self, self.padded)))
-            pkt = pkt[:2] + (size & 0xFFFF).to_bytes(2, "big") + pkt[4:]
-        return pkt + pay
+    post_build = _Chunk.post_build
 
     def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
         return b"", s
-
-
-def _value_size(pkt: Any) -> int:
-    return (pkt.len or 0) - 4
 
 
 def _param_head(kind: int, length: int | None = None) -> list[Any]:
