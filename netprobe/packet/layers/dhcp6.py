@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from netprobe.packet.layer import Layer, ParseError, Truncated, bind_layers
+from netprobe.packet.layers.mld import IP6ListField
 from netprobe.packet.layers.raw import Raw
 from netprobe.packet.layers.udp import UDP
 from netprobe.packet.packet_class import Packet, fills_length
@@ -256,17 +257,6 @@ class _OptCodeListField(FieldListField):
     def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
         values, stop = super().take(pkt, buf, off, end)
         return values or _ReadEmpty(), stop
-
-
-class _IP6ListField(FieldListField):
-    """IPv6 addresses one after another, shown ``[ a, b ]`` as Scapy shows them."""
-
-    ls_kind = "IP6ListField"
-
-    def i2repr(self, pkt: Any, value: Any) -> str:
-        if not isinstance(value, list):
-            return super().i2repr(pkt, value)
-        return "[ " + ", ".join(value) + " ]"
 
 
 def _optlen(pkt: Any) -> int:
@@ -548,7 +538,7 @@ class DHCP6OptDNSServers(_Option):
     """Recursive DNS servers (RFC 3646)."""
 
     name = "DHCP6 Option - DNS Recursive Name Server"
-    fields_desc = [*_head(23), _IP6ListField("dnsservers", [], IP6Field("", "::"),
+    fields_desc = [*_head(23), IP6ListField("dnsservers", [], IP6Field("", "::"),
                                              length_from=_optlen)]
 
 
@@ -728,7 +718,7 @@ class _DomainListField(FieldListField):
 
 def _list_option(cls_name: str, code: int, title: str, field: str, kind: str) -> type:
     value: Any = (_DomainListField(field) if kind == "names" else
-                  _IP6ListField(field, [], IP6Field("", "::"), length_from=_optlen))
+                  IP6ListField(field, [], IP6Field("", "::"), length_from=_optlen))
     return type(cls_name, (_Option,), {"name": title, "fields_desc": [*_head(code), value],
                                         "__doc__": f"{title[15:]}.", "__module__": __name__})
 

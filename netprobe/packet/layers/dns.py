@@ -28,7 +28,7 @@ from struct import Struct
 from typing import Any
 
 from netprobe.errors import UsageError
-from netprobe.packet.field import BitField, ListField, ShortField
+from netprobe.packet.field import BitField, ShortField
 from netprobe.packet.layer import Layer, LengthNote, Truncated, bind_layers
 from netprobe.packet.layers.dns_edns import DNSRROPT, EDNS0TLV
 from netprobe.packet.layers.dns_edns_options import (
@@ -48,6 +48,7 @@ from netprobe.packet.layers.dns_records import (
     DNSRRMX,
     DNSRRSOA,
     DNSRRSRV,
+    LayerListField,
     ResourceRecord,
     read_question,
     read_record,
@@ -98,18 +99,6 @@ def check_record(name: str, value: Any) -> ResourceRecord | bytes:
                      f"DNSRRSRV(...), DNSRROPT(...) or raw bytes; got {value!r}")
 
 
-class RecordListField(ListField):
-    """One of the DNS sections: a list of record layers (a single one is made a list)."""
-
-    __slots__ = ()
-
-    def check_one(self, value: Any) -> Any:
-        # A layer is iterable (packet sets), so wrap it before ListField iterates it.
-        if isinstance(value, Layer):
-            value = [value]
-        return super().check_one(value)
-
-
 class _FreshDefault(list):
     """A default list that hands out copies of its items.
 
@@ -151,10 +140,10 @@ class DNS(Layer):
         ShortField("ancount", None),
         ShortField("nscount", None),
         ShortField("arcount", None),
-        RecordListField("qd", _FreshDefault([DNSQR()]), item_check=check_question),
-        RecordListField("an", [], item_check=check_record),
-        RecordListField("ns", [], item_check=check_record),
-        RecordListField("ar", [], item_check=check_record),
+        LayerListField("qd", _FreshDefault([DNSQR()]), item_check=check_question),
+        LayerListField("an", [], item_check=check_record),
+        LayerListField("ns", [], item_check=check_record),
+        LayerListField("ar", [], item_check=check_record),
     )
 
     # -- building -------------------------------------------------------------------------------

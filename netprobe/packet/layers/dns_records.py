@@ -15,7 +15,14 @@ from struct import Struct
 from typing import Any
 
 from netprobe.errors import UsageError
-from netprobe.packet.field import BitField, IntField, ShortField, TailField, _ip6_text
+from netprobe.packet.field import (
+    BitField,
+    IntField,
+    ListField,
+    ShortField,
+    TailField,
+    _ip6_text,
+)
 from netprobe.packet.layer import DISSECTED, Layer, LengthNote, ParseError, Truncated
 from netprobe.packet.layers.dns_name import (
     DNSNameField,
@@ -52,6 +59,18 @@ class RawRData(bytes):
     """
 
     __slots__ = ()
+
+
+class LayerListField(ListField):
+    """A list of layers (a DNS section, SVCB's parameters): a single one is made a list."""
+
+    __slots__ = ()
+
+    def check_one(self, value: Any) -> Any:
+        # A layer is iterable (packet sets), so wrap it before ListField iterates it.
+        if isinstance(value, Layer):
+            value = [value]
+        return super().check_one(value)
 
 
 class RDataField(TailField):

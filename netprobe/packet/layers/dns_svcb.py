@@ -16,10 +16,15 @@ from typing import Any
 
 from netprobe.errors import UsageError
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
-from netprobe.packet.field import ListField, ShortField
-from netprobe.packet.layer import DISSECTED, Layer, ParseError, Truncated
+from netprobe.packet.field import ShortField
+from netprobe.packet.layer import DISSECTED, ParseError, Truncated
 from netprobe.packet.layers.dns_name import DNSNameField, NameCache, encode_name
-from netprobe.packet.layers.dns_records import RECORD_CLASSES, ResourceRecord, _header
+from netprobe.packet.layers.dns_records import (
+    RECORD_CLASSES,
+    LayerListField,
+    ResourceRecord,
+    _header,
+)
 from netprobe.packet.layers.dns_types import DNS_TYPES
 from netprobe.packet.packet_class import Packet, fills_length
 from netprobe.packet.scapy_fields import FieldLenField, ScapyField, ShortEnumField
@@ -185,17 +190,6 @@ def check_param(name: str, value: Any) -> SvcParam:
     raise UsageError(f"{name}: a service parameter is SvcParam(...); got {value!r}")
 
 
-class ParamListField(ListField):
-    """``svc_params``: a list of ``SvcParam`` (a single one is made a list)."""
-
-    __slots__ = ()
-
-    def check_one(self, value: Any) -> Any:
-        if isinstance(value, Layer):
-            value = [value]
-        return super().check_one(value)
-
-
 _new = object.__new__
 
 
@@ -209,7 +203,7 @@ class DNSRRSVCB(ResourceRecord):
         *_header(64),
         ShortField("svc_priority", 0),
         DNSNameField("target_name", ""),
-        ParamListField("svc_params", [], item_check=check_param),
+        LayerListField("svc_params", [], item_check=check_param),
     )
 
     def build_rdata(self) -> bytes:

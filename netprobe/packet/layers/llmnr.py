@@ -13,7 +13,8 @@ from typing import Any
 
 from netprobe.packet.field import BitField, ShortField
 from netprobe.packet.layer import bind_layers
-from netprobe.packet.layers.dns import DNS, RecordListField, check_question, check_record
+from netprobe.packet.layers.dns import DNS, check_question, check_record
+from netprobe.packet.layers.dns_records import LayerListField
 from netprobe.packet.layers.dns_types import DNS_OPCODES, DNS_RCODES
 from netprobe.packet.layers.udp import UDP
 
@@ -42,10 +43,10 @@ class LLMNRQuery(DNS):
         ShortField("ancount", None),
         ShortField("nscount", None),
         ShortField("arcount", None),
-        RecordListField("qd", [], item_check=check_question),
-        RecordListField("an", [], item_check=check_record),
-        RecordListField("ns", [], item_check=check_record),
-        RecordListField("ar", [], item_check=check_record),
+        LayerListField("qd", [], item_check=check_question),
+        LayerListField("an", [], item_check=check_record),
+        LayerListField("ns", [], item_check=check_record),
+        LayerListField("ar", [], item_check=check_record),
     )
 
     def mysummary(self) -> Any:
