@@ -117,12 +117,17 @@ class IGMP(Packet):
         return super().parse(buf, off, end)
 
     def mysummary(self) -> str:
-        kind = IGMP_TYPES.get(_type_number(self.type), str(self.type))
+        return self.summary_of("IGMP", IGMP_TYPES, f" {self.gaddr}")
+
+    def summary_of(self, label: str, kinds: dict[int, str], tail: str = "") -> str:
+        """Scapy's summary of an IGMP message: ``label``, the addresses of the IP header
+        under it, the type's name in ``kinds``, ``tail``."""
+        kind = kinds.get(_type_number(self.type), str(self.type))
         under = self._under
         if isinstance(under, IP):
             src = under.src if under.src is not None else under.shown_default("src")
-            return f"IGMP: {src} > {under.dst} {kind} {self.gaddr}"
-        return f"IGMP {kind} {self.gaddr}"
+            return f"{label}: {src} > {under.dst} {kind}{tail}"
+        return f"{label} {kind}{tail}"
 
     def answers(self, other: Layer) -> bool:
         """A membership report (v1, v2 or v3) answers a query (v1/v2 or v3)."""
@@ -138,18 +143,6 @@ class IGMP(Packet):
             ip.ttl = 1
         if not ip.options:
             ip.options = [IPOption_Router_Alert()]
-
-
-def mysummary_v3(self: Any) -> str:
-    """A version 3 message's summary: with the addresses of the IP header under it."""
-    from netprobe.packet.layers.igmp_v3 import IGMPV3_TYPES
-
-    kind = IGMPV3_TYPES.get(_type_number(self.type), str(self.type))
-    under = self._under
-    if isinstance(under, IP):
-        src = under.src if under.src is not None else under.shown_default("src")
-        return f"IGMPv3: {src} > {under.dst} {kind}"
-    return f"IGMPv3 {kind}"
 
 
 def class_for(kind: Any, length: int) -> type[IGMP]:

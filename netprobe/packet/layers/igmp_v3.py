@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from netprobe.packet.layer import _FlagSlot
-from netprobe.packet.layers.igmp import IGMP, MRCodeField, mysummary_v3
+from netprobe.packet.layers.igmp import IGMP, MRCodeField
 from netprobe.packet.packet_class import Packet
 from netprobe.packet.scapy_fields import (
     BitField,
@@ -81,11 +81,19 @@ class IGMPv3(IGMP):
         return obj
 
 
-class IGMPv3_MQ(IGMPv3):  # noqa: N801 - Scapy's names
+class _Version3(IGMPv3):
+    """What the version 3 messages share: found as ``IGMP`` and ``IGMPv3``, their summary."""
+
+    found_as = (IGMP, IGMPv3)
+
+    def mysummary(self) -> str:
+        return self.summary_of("IGMPv3", IGMPV3_TYPES)
+
+
+class IGMPv3_MQ(_Version3):  # noqa: N801 - Scapy's names
     """A version 3 membership query, with its sources."""
 
     name = "IGMPv3 Membership Query"
-    found_as = (IGMP, IGMPv3)
     fields_desc = [
         ByteEnumField("type", 0x11, IGMPV3_TYPES),
         FloatMRCodeField("mrcode", 20),
@@ -99,8 +107,6 @@ class IGMPv3_MQ(IGMPv3):  # noqa: N801 - Scapy's names
         FieldListField("srcaddrs", [], IPField("", "0.0.0.0"),
                        count_from=lambda pkt: pkt.numsrc),
     ]
-
-    mysummary = mysummary_v3
 
 
 class IGMPv3_MR_Group(Packet):  # noqa: N801
@@ -124,11 +130,10 @@ class IGMPv3_MR_Group(Packet):  # noqa: N801
         return "IGMPv3 Group Record ?? ??"
 
 
-class IGMPv3_MR(IGMPv3):  # noqa: N801
+class IGMPv3_MR(_Version3):  # noqa: N801
     """A version 3 membership report."""
 
     name = "IGMPv3 Membership Report"
-    found_as = (IGMP, IGMPv3)
     fields_desc = [
         ByteEnumField("type", 0x22, IGMPV3_TYPES),
         ByteField("reserved", 0),
@@ -138,14 +143,11 @@ class IGMPv3_MR(IGMPv3):  # noqa: N801
         PacketListField("records", [], IGMPv3_MR_Group, count_from=lambda pkt: pkt.numgrp),
     ]
 
-    mysummary = mysummary_v3
 
-
-class IGMPv3_MRA(IGMPv3):  # noqa: N801
+class IGMPv3_MRA(_Version3):  # noqa: N801
     """A multicast router advertisement."""
 
     name = "IGMPv3_MRA"
-    found_as = (IGMP, IGMPv3)
     fields_desc = [
         ByteEnumField("type", 0x30, IGMPV3_TYPES),
         ByteField("advIntvl", 0),
@@ -154,31 +156,23 @@ class IGMPv3_MRA(IGMPv3):  # noqa: N801
         ShortField("robust", 0),
     ]
 
-    mysummary = mysummary_v3
 
-
-class IGMPv3_MRS(IGMPv3):  # noqa: N801
+class IGMPv3_MRS(_Version3):  # noqa: N801
     """A multicast router solicitation."""
 
     name = "IGMPv3_MRS"
-    found_as = (IGMP, IGMPv3)
     fields_desc = [
         ByteEnumField("type", 0x31, IGMPV3_TYPES),
         ByteField("reserved", 0),
         XShortField("chksum", None),
     ]
 
-    mysummary = mysummary_v3
 
-
-class IGMPv3_MRT(IGMPv3):  # noqa: N801
+class IGMPv3_MRT(_Version3):  # noqa: N801
     """A multicast router termination (its default type is 0x31, as in Scapy 2.8)."""
 
     name = "IGMPv3_MRT"
-    found_as = (IGMP, IGMPv3)
     fields_desc = IGMPv3_MRS.fields_desc
-
-    mysummary = mysummary_v3
 
 
 # the flags live in IGMP's slot: give the classes the attribute that converts what is set

@@ -266,32 +266,17 @@ def _pdu_fields() -> list[Any]:
     ]
 
 
-class SNMPget(ASN1Packet):
-    """GetRequest-PDU."""
-
-    asn1_tag = 0xA0
-    fields_desc = _pdu_fields()
-
-
-class SNMPnext(ASN1Packet):
-    """GetNextRequest-PDU."""
-
-    asn1_tag = 0xA1
-    fields_desc = _pdu_fields()
+def _pdu(name: str, tag: int, title: str) -> Any:
+    """A PDU class of the common layout: request id, error status and index, varbinds."""
+    return type(name, (ASN1Packet,), {"__doc__": f"{title}-PDU.", "asn1_tag": tag,
+                                      "fields_desc": _pdu_fields(), "__module__": __name__,
+                                      "__qualname__": name})
 
 
-class SNMPresponse(ASN1Packet):
-    """Response-PDU."""
-
-    asn1_tag = 0xA2
-    fields_desc = _pdu_fields()
-
-
-class SNMPset(ASN1Packet):
-    """SetRequest-PDU."""
-
-    asn1_tag = 0xA3
-    fields_desc = _pdu_fields()
+SNMPget = _pdu("SNMPget", 0xA0, "GetRequest")
+SNMPnext = _pdu("SNMPnext", 0xA1, "GetNextRequest")
+SNMPresponse = _pdu("SNMPresponse", 0xA2, "Response")
+SNMPset = _pdu("SNMPset", 0xA3, "SetRequest")
 
 
 def _uptime_ticks() -> ASN1_TIME_TICKS:
@@ -336,18 +321,8 @@ class SNMPbulk(ASN1Packet):
     ]
 
 
-class SNMPinform(ASN1Packet):
-    """InformRequest-PDU."""
-
-    asn1_tag = 0xA6
-    fields_desc = _pdu_fields()
-
-
-class SNMPtrapv2(ASN1Packet):
-    """SNMPv2-Trap-PDU."""
-
-    asn1_tag = 0xA7
-    fields_desc = _pdu_fields()
+SNMPinform = _pdu("SNMPinform", 0xA6, "InformRequest")
+SNMPtrapv2 = _pdu("SNMPtrapv2", 0xA7, "SNMPv2-Trap")
 
 
 _PDUS: dict[int, type[ASN1Packet]] = {c.asn1_tag: c for c in (
