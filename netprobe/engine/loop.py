@@ -21,7 +21,7 @@ from itertools import islice
 
 from netprobe import costs
 from netprobe.engine.pacer import TokenBucket
-from netprobe.engine.probes import LINKTYPE_RAW, PreparedProbe, prepare
+from netprobe.engine.probes import LINKTYPE_RAW, PreparedProbe
 from netprobe.engine.results import Counters, Result
 from netprobe.engine.strictkeys import META, NUMPY_RUN, WITH_ACK, capture_keys
 from netprobe.errors import UsageError
@@ -135,7 +135,6 @@ class SendReceiveLoop:
         self._table: dict[bytes, _Flight | list[_Flight]] = {}
         # strict key -> the one probe it identifies (None: several do, ask the table)
         self._strict: dict[bytes, _Flight | None] = {}
-        self._match_cls: type[Layer] | None = None
 
     # -- the loop -------------------------------------------------------------------------------
     def run(self, probes: Iterable[PreparedProbe]) -> Iterator[Result]:
@@ -444,11 +443,3 @@ class SendReceiveLoop:
             c.related_unmatched += 1
             if len(c.stray) < STRAY_KEEP:
                 c.stray.append(frame)
-
-
-def run_probes(packets: Iterable[Layer | bytes], sender: object, capture: object,
-               options: RunOptions, counters: Counters | None = None,
-               on_progress: Callable[[Counters], None] | None = None) -> Iterator[Result]:
-    """Prepare ``packets`` (layers, packet sets or bytes) and run them through the loop."""
-    loop = SendReceiveLoop(sender, capture, options, counters, on_progress)
-    return loop.run(prepare(packets, layer2=options.layer2))

@@ -237,16 +237,6 @@ class ResultList(PacketList):
 
         table.make_tex_table([(r.probe, r.answer) for r in self], fn)
 
-    def summary_rows(self) -> list[list[str]]:
-        """Rows of (probe summary, answer summary, rtt ms)."""
-        rows = []
-        for r in self:
-            a = r.answer
-            rtt = r.rtt
-            rows.append([r.probe.summary(), "no answer" if a is None else a.summary(),
-                         "" if rtt is None else f"{rtt * 1000:.2f}"])
-        return rows
-
     def show(self, *args: Any, **kwargs: Any) -> None:
         """Print one numbered line per result: ``0000 sent ==> received``."""
         self.nsummary(*args, **kwargs)

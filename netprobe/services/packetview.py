@@ -125,11 +125,6 @@ def packet_line(n: int, ts: str | None, wirelen: int, pkt: Layer, link: bool = F
 
 # -- tcpdump's habits: time stamps (-t .. -ttttt), the link header (-e), hex (-X, -XX) --
 
-#: ``-t`` given this many times: what the time column shows (tcpdump's meanings)
-TIME_FORMATS = ("time of day", "none", "seconds since the epoch",
-                "delta since the previous packet", "date and time of day",
-                "delta since the first packet")
-
 _LINK_NAMES = ("Ether", "Dot3", "Dot1Q", "Dot1AD", "CookedLinux", "CookedLinuxV2",
                "Loopback", "Null", "PPPoE", "PPPoED", "PPP", "LLC", "SNAP")
 _NETWORK_NAMES = ("IP", "IPv6", "ARP")

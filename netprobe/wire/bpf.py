@@ -38,8 +38,7 @@ class CompiledFilter:
         """Wrap an already compiled program; use :func:`compile_filter` to make one."""
         self.expression = expression
         self.linktype = linktype
-        self._program = program
-        self._run = program.filter
+        self._run = program.filter  # the bound method keeps the program alive
 
     def matches(self, packet: bytes) -> bool:
         """True when the filter accepts ``packet`` (the bytes as captured)."""

@@ -33,7 +33,6 @@ DEFAULT_SNAPLEN = 262144  # what tcpdump uses: whole packets, even with offloads
 DEFAULT_TIMEOUT_MS = 20
 DEFAULT_BUFFER = 32 << 20
 DEFAULT_BATCH = 1024
-META_RECORD_SIZE = 16  # four native uint32: sec, usec, offset, caplen
 
 LINKTYPE_ETHERNET = 1
 LINKTYPE_RAW = 101

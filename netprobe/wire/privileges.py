@@ -2,8 +2,7 @@
 
 Raw IP sockets, AF_PACKET sockets and live capture all need root or the
 CAP_NET_RAW capability. The decisive test is to try opening a raw socket
-(that sends nothing); the capability bits from ``/proc/self/status`` are
-read only to explain the refusal.
+(that sends nothing).
 """
 
 from __future__ import annotations
@@ -12,21 +11,8 @@ import os
 import socket
 
 from netprobe.errors import EnvironmentProblem
-from netprobe.proc_status import proc_status
-
-CAP_NET_RAW = 13
-CAP_NET_ADMIN = 12
 
 _DEFAULT_HINT = "try a connect scan (-sT), or run as root or with CAP_NET_RAW"
-
-
-def effective_capabilities() -> int:
-    """The CapEff bit mask of this process (0 when it cannot be read)."""
-    bits = proc_status("CapEff")
-    try:
-        return int(bits, 16) if bits is not None else 0
-    except ValueError:
-        return 0
 
 
 def can_open_raw_sockets() -> bool:

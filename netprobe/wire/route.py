@@ -156,11 +156,6 @@ def source_mac_for(dst: str) -> str | None:
         return None
 
 
-def clear_route_cache() -> None:
-    """Forget cached routes (after the routing table changed)."""
-    _cache.clear()
-
-
 def _parse(dst: str) -> tuple[str, int, int]:
     """Split ``dst`` into (address, family 4/6, scope interface index or 0)."""
     address, _, scope = dst.partition("%")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from netprobe.engine.loop import RunOptions, SendReceiveLoop, run_probes
+from netprobe.engine.loop import RunOptions, SendReceiveLoop
 from netprobe.engine.probes import prepare
 from netprobe.engine.results import Counters, Result
 from netprobe.errors import UsageError
@@ -108,7 +108,8 @@ def run(network: FakeNetwork, packets: Layer | list, **options: object
         ) -> tuple[list[Result], Counters]:
     counters = Counters()
     opts = RunOptions(**options)  # type: ignore[arg-type]
-    results = list(run_probes(packets, network, network, opts, counters))
+    loop = SendReceiveLoop(network, network, opts, counters)
+    results = list(loop.run(prepare(packets, layer2=opts.layer2)))
     return results, counters
 
 

@@ -15,7 +15,6 @@ from netprobe.engine.runfile import SavedRun
 from netprobe.plugins.craft.render import render
 
 if TYPE_CHECKING:
-    from netprobe.packet.layer import Layer
     from netprobe.services.json_value import JSONRecord, JSONValue
 
 __all__ = ["DEFAULT_OPTIONS", "probe_record", "render", "report", "summary_record"]
@@ -28,14 +27,6 @@ def options_of(saved: Mapping[str, JSONValue], overrides: Mapping[str, JSONValue
                ) -> JSONRecord:
     """The saved options with ``overrides`` on top (unknown keys are kept, harmless)."""
     return {**DEFAULT_OPTIONS, **dict(saved), **dict(overrides or {})}
-
-
-def packet_dict(data: bytes, linktype: int, ts: float | None, with_hex: bool,
-                layer: Layer | None = None) -> JSONRecord:
-    """One packet of a probe record: like ``netprobe read``'s records, without ``n``."""
-    from netprobe.services.packetview import packet_fields
-
-    return packet_fields(data, linktype, ts, with_hex, layer)
 
 
 def tag_of(result: Result) -> JSONRecord:

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from netprobe.errors import UsageError
 from netprobe.packet.layer import Layer
 
-#: link types whose packets start with an IP header
-RAW_IP_LINKTYPES = (12, 101, 228, 229)
 LINKTYPE_ETHERNET = 1
 LINKTYPE_RAW = 101
 #: how many packets a --from file or --from-hex may hold

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from netprobe.engine.results import Result, Tag
@@ -62,7 +62,6 @@ class Outcome:
     crash: JSONRecord | None = None
     elapsed: float = 0.0
     failures: int = 0
-    sent_cases: list[int] = field(default_factory=list)
 
 
 class Runner:

@@ -59,10 +59,6 @@ class CaseRandom:
         pool = self.pool
         return ((pool.pop() if pool else self.next64()) * n) >> 64
 
-    def between(self, low: int, high: int) -> int:
-        """A number in ``low .. high`` (both included)."""
-        return low + self.below(high - low + 1)
-
     def chance(self, numerator: int, denominator: int) -> bool:
         """True with probability ``numerator / denominator``."""
         return self.below(denominator) < numerator

@@ -85,13 +85,6 @@ class ScanPlan(NamedTuple):
         """Whether the port scan needs raw sockets (every type but connect)."""
         return self.scan not in (None, "connect") or self.udp
 
-    def probe_count(self) -> int:
-        """(host, port) pairs the port scan holds (this shard's share)."""
-        n_hosts = self.targets.count()
-        tcp = self.shard.size(n_hosts * len(self.tcp_ports)) if self.scan else 0
-        udp = self.shard.size(n_hosts * len(self.udp_ports)) if self.udp else 0
-        return tcp + udp
-
 
 def top_ports(proto: str, n: int) -> list[int]:
     """The ``n`` most common ``proto`` ports (from the services module's frequency data)."""

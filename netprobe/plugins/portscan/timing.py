@@ -222,10 +222,3 @@ def next_pass(estimate: LossEstimate, sends_done: int, silent: int, timing: Timi
         return 0.0 if numeric else None
     passes_left = timing.max_retries + 1 - sends_done
     return (patience - waited) / max(1, passes_left)
-
-
-def passes_needed(loss: float, responsive: int) -> int:
-    """How many sends bring the expected misses under the budget (for documentation)."""
-    if loss <= 0 or responsive <= 0:
-        return 1
-    return max(1, math.ceil(math.log(MISS_BUDGET / responsive) / math.log(loss)))

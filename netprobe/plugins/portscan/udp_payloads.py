@@ -95,27 +95,9 @@ def _snmpv3_discovery() -> bytes:
     return ber_seq(ber_int(3), global_data, ber_str(usm), scoped_pdu)
 
 
-def _snmpv2c_get(community: bytes, oid: tuple[int, ...]) -> bytes:
-    """An SNMPv2c GetRequest (RFC 3416) of one object, with ``community``."""
-    first = bytes([40 * oid[0] + oid[1]])
-    rest = b""
-    for arc in oid[2:]:
-        chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
-        rest += bytes(reversed(chunk))
-    varbind = ber_seq(ber(0x06, first + rest), b"\x05\x00")
-    pdu = ber(0xA0, ber_int(_ID) + ber_int(0) + ber_int(0) + ber_seq(varbind))
-    return ber_seq(ber_int(1), ber_str(community), pdu)
-
-
 #: SNMP: the v3 discovery request, which agents answer whatever their
 #: communities and users are
 SNMP = _snmpv3_discovery()
-#: SNMPv2c "public" get of sysDescr.0 (1.3.6.1.2.1.1.1.0), for callers that want it
-SNMPV2C_PUBLIC_SYSDESCR = _snmpv2c_get(b"public", (1, 3, 6, 1, 2, 1, 1, 1, 0))
 
 
 def rpc_null_call(program: int, version: int, xid: int = _ID) -> bytes:

@@ -50,22 +50,11 @@ def _needed(k: int, alpha_scaled: int) -> int:
         n += 1
 
 
-def hop_done(seen: int, answered: int, sent: int,
-             confidence: float = DEFAULT_CONFIDENCE) -> bool:
-    """True when a hop needs no more probes.
-
-    With answers, the answered flows must reach :func:`probes_needed` for
-    the branches seen; a hop that never answered is done (silent) once as
-    many probes as one branch would need have gone out.
-    """
-    if seen == 0:
-        return sent >= probes_needed(1, confidence)
-    return answered >= probes_needed(seen, confidence)
-
-
 def more_probes(seen: int, answered: int, sent: int,
                 confidence: float = DEFAULT_CONFIDENCE) -> int:
-    """How many more probes a hop needs before :func:`hop_done` can hold."""
+    """How many more probes a hop needs: with answers, the answered flows must reach
+    :func:`probes_needed` for the branches seen; a hop that never answered is done
+    (silent) once as many probes as one branch would need have gone out."""
     if seen == 0:
         return max(0, probes_needed(1, confidence) - sent)
     return max(0, probes_needed(seen, confidence) - answered)

@@ -46,8 +46,6 @@ BLOCK_DSB = 0x0000000A
 KNOWN_BLOCKS = (BLOCK_IDB, BLOCK_NRB, BLOCK_ISB, CUSTOM_BLOCK_COPY, CUSTOM_BLOCK_NOCOPY,
                 BLOCK_DSB)
 _TS_MAX = (1 << 63) - 1
-#: bytes before the packet in each packet block
-DATA_OFFSET = {BLOCK_EPB: 28, BLOCK_PB: 28, BLOCK_SPB: 12}
 
 
 @dataclass

@@ -41,8 +41,3 @@ class CaptureRecord(NamedTuple):
         if units == NANO:
             return self.ts_sec * NANO + self.ts_frac
         return (self.ts_sec * units + self.ts_frac) * NANO // units
-
-    @property
-    def ts_float(self) -> float:
-        """Seconds since the epoch as a float (loses sub-microsecond precision)."""
-        return self.ts_sec + self.ts_frac / self.ts_units

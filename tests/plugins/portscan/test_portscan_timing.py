@@ -12,7 +12,6 @@ from netprobe.plugins.portscan.timing import (
     LossEstimate,
     RttEstimator,
     next_pass,
-    passes_needed,
     should_resend,
 )
 
@@ -76,11 +75,6 @@ def test_nothing_answered_means_one_resend():
     est = LossEstimate()
     assert should_resend(est, 1, 100, T3)
     assert not should_resend(est, 2, 100, T3)
-
-
-def test_passes_needed():
-    assert passes_needed(0.19, 65535) == 11
-    assert passes_needed(0.0, 10) == 1
 
 
 def counters(sent, matched, elapsed, refused=0):

@@ -92,15 +92,6 @@ def test_snmpv3_payload_is_an_engine_discovery() -> None:
     assert ber_items(pdu[1])[3] == (0x30, b"")  # no variable bindings
 
 
-def test_snmpv2c_public_get() -> None:
-    _, message, _ = ber_read(up.SNMPV2C_PUBLIC_SYSDESCR)
-    version, community, pdu = ber_items(message)
-    assert version == (0x02, b"\x01") and community == (0x04, b"public")
-    bindings = ber_items(ber_items(pdu[1])[3][1])
-    oid = ber_items(bindings[0][1])[0]
-    assert oid == (0x06, bytes([43, 6, 1, 2, 1, 1, 1, 0]))
-
-
 @pytest.mark.parametrize("payload,program,version", [(up.PORTMAP, 100000, 2),
                                                      (up.NFS, 100003, 3)])
 def test_rpc_payloads_are_null_calls(payload: bytes, program: int, version: int) -> None:

@@ -48,23 +48,14 @@ def test_confidence_must_be_a_probability(bad: float) -> None:
         mda.probes_needed(1, bad)
 
 
-def test_hop_done_and_more_probes_agree() -> None:
-    for seen in range(0, 6):
-        for answered in range(0, 40):
-            for sent in range(answered, answered + 8):
-                more = mda.more_probes(seen, answered, sent)
-                assert (more == 0) == mda.hop_done(seen, answered, sent)
-
-
 def test_a_silent_hop_is_done_after_six_probes() -> None:
-    assert not mda.hop_done(0, 0, 5)
-    assert mda.hop_done(0, 0, 6)
+    assert mda.more_probes(0, 0, 5) == 1
+    assert mda.more_probes(0, 0, 6) == 0
     assert mda.more_probes(0, 0, 2) == 4
 
 
 def test_a_second_branch_asks_for_eleven_answers() -> None:
-    assert mda.hop_done(1, 6, 6)
-    assert not mda.hop_done(2, 6, 6)
+    assert mda.more_probes(1, 6, 6) == 0
     assert mda.more_probes(2, 6, 6) == 5
     # lost probes do not count: only answered flows inform the rule
     assert mda.more_probes(2, 9, 11) == 2
