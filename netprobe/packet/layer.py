@@ -433,6 +433,10 @@ class _CodeOnFirstUse:
         func = self.generate()
         return func if obj is None else func.__get__(obj, objtype)
 
+    def source(self, g: dict[str, Any]) -> str:
+        """The method's source; ``g``, the globals it runs in, may be added to."""
+        return _WRITERS[self.name](self.owner, self.spec)
+
     def generate(self, write: bool | None = None) -> Any:
         """Write, compile and install the method in its class; return the function.
 
@@ -443,7 +447,7 @@ class _CodeOnFirstUse:
         g = spec.namespace
         if g is None:
             g = spec.namespace = _namespace(cls, spec.fields)
-        src = _WRITERS[name](cls, spec)
+        src = self.source(g)
         exec(code_cache.compiled(src, f"<{cls.__module__}.{cls.__qualname__}.{name}>",
                                  write=write), g)
         func = g[name]

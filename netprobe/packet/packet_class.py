@@ -22,7 +22,6 @@ from __future__ import annotations
 from types import MemberDescriptorType
 from typing import Any
 
-from netprobe.packet import code_cache
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
 from netprobe.packet import layer as _layer
 from netprobe.packet.layer import BUILD_BINDINGS, Layer, LayerMeta, Truncated, is_default_value
@@ -213,7 +212,7 @@ def _prepare(cls: Any, own_fields: bool) -> None:
         cls.parse = Layer.parse if plain else Packet.parse
     if own_fields and not cls._steps and cls.parse is Layer.parse:
         made = cls.__dict__.get("__init__")
-        if isinstance(made, _layer._CodeOnFirstUse):
+        if type(made) is _layer._CodeOnFirstUse:
             cls.__init__ = _InitReadingBytes(cls, made)
     # nested packets are values of their own: copies and new packets get their own
     nested = tuple(f.name for f in fields if isinstance(f, PacketField)
@@ -249,7 +248,7 @@ def _bytes_fixed(self: Any) -> bytes:
     return self.build()
 
 
-class _InitReadingBytes:
+class _InitReadingBytes(_layer._CodeOnFirstUse):
     """The generated ``__init__`` of a fixed-size layer, with a short way for the commonest
     dissection, ``Hdr(raw)`` with exactly the header's bytes: one ``struct`` unpack.
 
@@ -257,21 +256,13 @@ class _InitReadingBytes:
     own source with the short way put first; anything else takes the usual way.
     """
 
+    __slots__ = ()
+
     def __init__(self, owner: Any, made: Any) -> None:
-        self.owner = owner
-        self.made = made
+        super().__init__(owner, "__init__", made.spec)
 
-    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
-        func = self.generate()
-        return func if obj is None else func.__get__(obj, objtype)
-
-    def generate(self, write: bool | None = None) -> Any:
-        """Write, compile (or read from ``code_cache``) and install the method; return
-        the function."""
-        cls, spec = self.owner, self.made.spec
-        g = spec.namespace
-        if g is None:
-            g = spec.namespace = _layer._namespace(cls, spec.fields)
+    def source(self, g: dict[str, Any]) -> str:
+        cls, spec = self.owner, self.spec
         g["_FIXED"] = cls.fixed_len
         g["_rawlen"] = len  # a field may be called ``len``
         g["_DISSECTED"] = getattr(_layer, "DISSECTED", None)
@@ -288,15 +279,7 @@ class _InitReadingBytes:
                 "        self._payload = self._under = self._errors = None\n"
                 "        self._meta = _DISSECTED\n"
                 "        return\n")
-        src = head + "\n" + fast + body
-        exec(code_cache.compiled(src, f"<{cls.__module__}.{cls.__qualname__}.__init__>",
-                                 write=write), g)
-        func = g["__init__"]
-        func.__qualname__ = f"{cls.__qualname__}.__init__"
-        func.__module__ = cls.__module__
-        if cls.__dict__.get("__init__") is self:
-            cls.__init__ = func
-        return func
+        return head + "\n" + fast + body
 
 
 def _copy_nested(cls: Any, names: tuple[str, ...]) -> None:
