@@ -338,7 +338,6 @@ def diff_command(ctx: click.Context, first: str | None, second: str | None, db: 
       {"type": "summary", "kind", "scan", "before", "after", "changes", "counts"}
     """
     from netprobe.plugins.history.filters import keep_record
-    from netprobe.plugins.history.render import change_table, run_heading
     from netprobe.services.history.diff import diff_records
 
     hosts, ports = _filters(host_texts, port_text)
@@ -346,8 +345,7 @@ def diff_command(ctx: click.Context, first: str | None, second: str | None, db: 
     output = _output(as_json)
     found: list[tuple[Comparison, list[JSONRecord] | None]] = []
     with _open(ctx, db) as store:
-        comparisons = _comparisons(store, first, second, scan_text, since, output)
-        for comparison in comparisons:
+        for comparison in _comparisons(store, first, second, scan_text, since, output):
             if comparison.before is None or comparison.after is None:
                 found.append((comparison, None))
                 continue
@@ -365,6 +363,16 @@ def diff_command(ctx: click.Context, first: str | None, second: str | None, db: 
         else:
             output.line(note)
         return
+    if _show_changes(output, found):
+        ctx.exit(1)
+
+
+def _show_changes(output: Output,
+                  found: list[tuple[Comparison, list[JSONRecord] | None]]) -> int:
+    """Print each comparison's changes (JSON records and a summary, or a table); the
+    number of changes."""
+    from netprobe.plugins.history.render import change_table, run_heading
+
     total = 0
     for position, (comparison, changes) in enumerate(found):
         total += len(changes or ())
@@ -384,8 +392,7 @@ def diff_command(ctx: click.Context, first: str | None, second: str | None, db: 
         if changes:
             change_table(output, changes)
         output.line(f"{len(changes)} change{'' if len(changes) == 1 else 's'}")
-    if total:
-        ctx.exit(1)
+    return total
 
 
 # -- prune ---------------------------------------------------------------------------------
