@@ -450,27 +450,55 @@ class DNSRR(ResourceRecord):
         return f"{super().summary_part()} {v}" if v is not None else super().summary_part()
 
 
-class DNSRRMX(ResourceRecord):
+def raw_bytes(value: Any) -> bytes:
+    """A string field's value as bytes (text is encoded; None is empty)."""
+    if value is None:
+        return b""
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+class FixedThenTail(ResourceRecord):
+    """A record whose RDATA is fixed-size numbers, then one name or bytes that end it
+    (MX, SRV, DS, DNSKEY)."""
+
+    #: (the type as notes name it, the numbers' struct, their fields, the last field)
+    rdata_layout: tuple[str, Struct, tuple[str, ...], str]
+
+    def _ends_with_name(self) -> bool:
+        return isinstance(type(self).fields_by_name[self.rdata_layout[3]], DNSNameField)
+
+    def build_rdata(self) -> bytes:
+        _, fmt, numbers, last = self.rdata_layout
+        value = getattr(self, last)
+        return (fmt.pack(*(getattr(self, n) for n in numbers))
+                + (encode_name(value) if self._ends_with_name() else raw_bytes(value)))
+
+    def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int,
+                     cache: NameCache | None = None) -> str | None:
+        kind, fmt, numbers, last = self.rdata_layout
+        name = self._ends_with_name()
+        if rdend - rd < fmt.size + name:
+            return f"{kind} RDATA of {rdend - rd} bytes is too short"
+        value: Any = buf[rd + fmt.size:rdend]
+        if name:
+            got = self._name_rdata(buf, rd + fmt.size, rdend, base, end, cache, last)
+            if isinstance(got, str):
+                return got
+            if got[1] != rdend:
+                return f"{kind} {last} ends before the RDATA does"
+            value = got[0]
+        for n, v in zip(numbers, fmt.unpack_from(buf, rd)):
+            setattr(self, n, v)
+        setattr(self, last, value)
+        return None
+
+
+class DNSRRMX(FixedThenTail):
     """An MX record (RFC 1035): preference and mail exchange."""
 
     name = 'DNS MX Resource Record'
     fields = (*_header(15), ShortField("preference", 0), DNSNameField("exchange", ""))
-
-    def build_rdata(self) -> bytes:
-        return _H.pack(self.preference) + encode_name(self.exchange)
-
-    def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int,
-                     cache: NameCache | None = None) -> str | None:
-        if rdend - rd < 3:
-            return f"MX RDATA of {rdend - rd} bytes is too short"
-        got = self._name_rdata(buf, rd + 2, rdend, base, end, cache, "exchange")
-        if isinstance(got, str):
-            return got
-        if got[1] != rdend:
-            return "MX exchange ends before the RDATA does"
-        self.preference = _H.unpack_from(buf, rd)[0]
-        self.exchange = got[0]
-        return None
+    rdata_layout = ("MX", _H, ("preference",), "exchange")
 
 
 class DNSRRSOA(ResourceRecord):
@@ -521,28 +549,13 @@ class DNSRRSOA(ResourceRecord):
         return None
 
 
-class DNSRRSRV(ResourceRecord):
+class DNSRRSRV(FixedThenTail):
     """An SRV record (RFC 2782): priority, weight, port and target."""
 
     name = 'DNS SRV Resource Record'
     fields = (*_header(33), ShortField("priority", 0), ShortField("weight", 0),
               ShortField("port", 0), DNSNameField("target", ""))
-
-    def build_rdata(self) -> bytes:
-        return _HHH.pack(self.priority, self.weight, self.port) + encode_name(self.target)
-
-    def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int,
-                     cache: NameCache | None = None) -> str | None:
-        if rdend - rd < 7:
-            return f"SRV RDATA of {rdend - rd} bytes is too short"
-        got = self._name_rdata(buf, rd + 6, rdend, base, end, cache, "target")
-        if isinstance(got, str):
-            return got
-        if got[1] != rdend:
-            return "SRV target ends before the RDATA does"
-        self.priority, self.weight, self.port = _HHH.unpack_from(buf, rd)
-        self.target = got[0]
-        return None
+    rdata_layout = ("SRV", _HHH, ("priority", "weight", "port"), "target")
 
 
 #: record type -> class used when reading it (others read as DNSRR); dns_edns adds OPT

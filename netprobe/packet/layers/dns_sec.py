@@ -34,7 +34,13 @@ from netprobe.packet.field import (
     UIntField,
 )
 from netprobe.packet.layers.dns_name import DNSNameField, NameCache, encode_name
-from netprobe.packet.layers.dns_records import RECORD_CLASSES, ResourceRecord, _header
+from netprobe.packet.layers.dns_records import (
+    RECORD_CLASSES,
+    FixedThenTail,
+    ResourceRecord,
+    _header,
+    raw_bytes,
+)
 from netprobe.packet.layers.dns_types import DNS_CLASSES, DNS_TYPES
 
 __all__ = ["DNSRRDLV", "DNSRRDNSKEY", "DNSRRDS", "DNSRRNSEC", "DNSRRNSEC3", "DNSRRNSEC3PARAM",
@@ -59,8 +65,7 @@ DNSKEY_FLAGS = "S???????Z???????"
 
 _RRSIG = Struct("!HBBIIIH")
 _NSEC3 = Struct("!BBH")
-_DS = Struct("!HBB")
-_DNSKEY = Struct("!HBB")
+_HBB = Struct("!HBB")
 _TSIG_MID = Struct("!HH")
 _TSIG_END = Struct("!HHH")
 
@@ -155,13 +160,6 @@ class TypeBitmapField(TailField):
         if types is None:
             return bytes(value).hex()
         return [DNS_TYPES.get(t, str(t)) for t in types]
-
-
-def raw_bytes(value: Any) -> bytes:
-    """A string field's value as bytes (text is encoded; None is empty)."""
-    if value is None:
-        return b""
-    return value.encode() if isinstance(value, str) else bytes(value)
 
 
 class BytesTail(TailField):
@@ -329,7 +327,7 @@ class DNSRRNSEC3PARAM(ResourceRecord):
         return None
 
 
-class DNSRRDNSKEY(ResourceRecord):
+class DNSRRDNSKEY(FixedThenTail):
     """A DNSKEY record (RFC 4034 2): a zone's public key; flag S is SEP, Z the zone key."""
 
     name = 'DNS DNSKEY Resource Record'
@@ -341,21 +339,10 @@ class DNSRRDNSKEY(ResourceRecord):
         ByteField("algorithm", 5, names=DNSSEC_ALGORITHMS),
         BytesTail("publickey", b"", "StrField"),
     )
-
-    def build_rdata(self) -> bytes:
-        return _DNSKEY.pack(self.flags, self.protocol, self.algorithm) + raw_bytes(self.publickey)
-
-    def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int,
-                     cache: NameCache | None = None) -> str | None:
-        if rdend - rd < _DNSKEY.size:
-            return f"DNSKEY RDATA of {rdend - rd} bytes is too short"
-        flags, self.protocol, self.algorithm = _DNSKEY.unpack_from(buf, rd)
-        self.flags = type(self).fields_by_name["flags"].check_one(flags)
-        self.publickey = buf[rd + _DNSKEY.size:rdend]
-        return None
+    rdata_layout = ("DNSKEY", _HBB, ("flags", "protocol", "algorithm"), "publickey")
 
 
-class DNSRRDS(ResourceRecord):
+class DNSRRDS(FixedThenTail):
     """A DS record (RFC 4034 5): the digest of a child zone's key."""
 
     name = 'DNS DS Resource Record'
@@ -367,17 +354,7 @@ class DNSRRDS(ResourceRecord):
         ByteField("digesttype", 5, names=DNSSEC_DIGESTS),
         BytesTail("digest", b"", "StrField"),
     )
-
-    def build_rdata(self) -> bytes:
-        return _DS.pack(self.keytag, self.algorithm, self.digesttype) + raw_bytes(self.digest)
-
-    def decode_rdata(self, buf: bytes, rd: int, rdend: int, base: int, end: int,
-                     cache: NameCache | None = None) -> str | None:
-        if rdend - rd < _DS.size:
-            return f"DS RDATA of {rdend - rd} bytes is too short"
-        self.keytag, self.algorithm, self.digesttype = _DS.unpack_from(buf, rd)
-        self.digest = buf[rd + _DS.size:rdend]
-        return None
+    rdata_layout = ("DS", _HBB, ("keytag", "algorithm", "digesttype"), "digest")
 
 
 class DNSRRDLV(DNSRRDS):

@@ -69,10 +69,11 @@ class _WithOptions(Packet):
         return TFTP_Options if end > off else None
 
 
-class TFTP_RRQ(_WithOptions):  # noqa: N801
-    """A read request."""
+class _Request(_WithOptions):
+    """A read or write request: the file and the transfer mode."""
 
-    name = "TFTP Read Request"
+    #: what the summary calls it
+    word = ""
     fields_desc = [StrNullField("filename", ""), StrNullField("mode", "octet")]
 
     def answers(self, other: Layer) -> Any:
@@ -80,21 +81,23 @@ class TFTP_RRQ(_WithOptions):  # noqa: N801
 
     @_says_udp_too
     def mysummary(self) -> Any:
-        return _with_udp(f"RRQ {self.filename!r}")
+        return _with_udp(f"{self.word} {self.filename!r}")
 
 
-class TFTP_WRQ(_WithOptions):  # noqa: N801
+class TFTP_RRQ(_Request):  # noqa: N801
+    """A read request."""
+
+    name = "TFTP Read Request"
+    word = "RRQ"
+    fields_desc = _Request.fields_desc
+
+
+class TFTP_WRQ(_Request):  # noqa: N801
     """A write request."""
 
     name = "TFTP Write Request"
-    fields_desc = [StrNullField("filename", ""), StrNullField("mode", "octet")]
-
-    def answers(self, other: Layer) -> Any:
-        return 0
-
-    @_says_udp_too
-    def mysummary(self) -> Any:
-        return _with_udp(f"WRQ {self.filename!r}")
+    word = "WRQ"
+    fields_desc = _Request.fields_desc
 
 
 class TFTP_DATA(Packet):  # noqa: N801
