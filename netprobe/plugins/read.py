@@ -110,9 +110,7 @@ def command(ctx: click.Context, words: tuple[str, ...], read_files: tuple[str, .
             raise UsageError(f"read: two filters, --filter {bpf!r} and {expression!r}: "
                              "give one")
         bpf = expression
-    output = Output.current()
-    if as_json is not None:
-        output.json = as_json
+    output = Output.current(as_json)
     if bpf is not None:
         _check_syntax(bpf)
     view = PacketShow(output, link, hexdump, tstamp)

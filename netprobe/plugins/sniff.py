@@ -61,9 +61,7 @@ def command(expression: tuple[str, ...], iface: str | None, bpf: str | None,
             raise UsageError(f"sniff: two filters, --filter {bpf!r} and "
                              f"{' '.join(expression)!r}: give one")
         bpf = " ".join(expression)
-    output = Output.current()
-    if as_json is not None:
-        output.json = as_json
+    output = Output.current(as_json)
     require_raw_sockets("capturing packets", "run as root")
     name = _interface(iface)
     show = PacketShow(output, link, hexdump, tstamp)

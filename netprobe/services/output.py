@@ -153,8 +153,9 @@ class Output:
         return cls(json=bool(settings.json), color=bool(getattr(settings, "color", False)))
 
     @classmethod
-    def current(cls) -> Output:
-        """Build from the settings of the running click command.
+    def current(cls, as_json: bool | None = None) -> Output:
+        """Build from the settings of the running click command; ``as_json`` (a
+        subcommand's own ``--json/--no-json``), when given, overrides the root's.
 
         Outside a netprobe command (a plain script, a test) it falls back to
         the same defaults as the root command: JSON when stdout is not a terminal.
@@ -164,9 +165,13 @@ class Output:
         ctx = click.get_current_context(silent=True)
         settings = ctx.obj if ctx is not None else None
         if settings is not None and hasattr(settings, "json"):
-            return cls.from_settings(settings)
-        tty = sys.stdout.isatty()
-        return cls(json=not tty, color=tty)
+            output = cls.from_settings(settings)
+        else:
+            tty = sys.stdout.isatty()
+            output = cls(json=not tty, color=tty)
+        if as_json is not None:
+            output.json = as_json
+        return output
 
     @property
     def stdout(self) -> IO[str]:

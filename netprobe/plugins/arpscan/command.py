@@ -94,9 +94,7 @@ def command(ctx: click.Context, targets: tuple[str, ...], iface: str | None, loc
     from netprobe.services.history.recorder import make_scan_key, recording
     from netprobe.services.output import Output
 
-    output = Output.current()
-    if as_json is not None:
-        output.json = as_json
+    output = Output.current(as_json)
     sweep, pacing, scope, link_scope = prepare_sweep(
         ctx.obj, targets, iface=iface, localnet=localnet, want4=want4, want6=want6,
         rate=rate, timeout=timeout, retry=retry, force=force)

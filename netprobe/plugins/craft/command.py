@@ -153,10 +153,8 @@ def command(ctx: click.Context, expression: str | None, from_file: str | None,
     _check_combinations(expression, from_file, from_hex, linktype, action, given)
     edits = _edits(sets, dels, flags, badsum)
     install_source_hook()
-    output = Output.current()
-    if as_json is not None:
-        output.json = as_json
-    elif mode is not None:
+    output = Output.current(as_json)
+    if as_json is None and mode is not None:
         output.json = False  # --hex / --show asked for that form, also on a pipe
 
     if from_file is not None:

@@ -35,13 +35,6 @@ def parse_strategies(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(s for s in STRATEGIES if s in names)
 
 
-def _output(as_json: bool | None) -> Output:
-    output = Output.current()
-    if as_json is not None:
-        output.json = as_json
-    return output
-
-
 def _show(output: Output, records: list[JSONRecord]) -> None:
     from netprobe.plugins.fuzz.render import record_line
 
@@ -80,7 +73,7 @@ def run_command(ctx: click.Context, *, expression: str | None, count: int, seed:
                         max_time=max_time, max_bisect=max_bisect,
                         restart_command=parse_command(restart_cmd), restart_wait=restart_wait,
                         out_dir=out_dir)
-    output = _output(as_json)
+    output = Output.current(as_json)
     scope = getattr(ctx.obj, "scope", None) if ctx.obj is not None else None
     if replay_file is not None:
         return _replay(output, replay_file, settings, scope, iface, rate, save_path)

@@ -83,15 +83,6 @@ def _open(ctx: click.Context, db: str | None) -> HistoryStore:
     return HistoryStore.open(path)
 
 
-def _output(as_json: bool | None) -> Output:
-    from netprobe.services.output import Output
-
-    output = Output.current()
-    if as_json is not None:
-        output.json = as_json
-    return output
-
-
 def _filters(host_texts: tuple[str, ...], port_text: str | None
              ) -> tuple[list[HostMatch], PortSet | None]:
     from netprobe.plugins.history.filters import HostMatch, PortSet
@@ -163,10 +154,11 @@ def list_command(ctx: click.Context, db: str | None, as_json: bool | None,
     """
     from netprobe.plugins.history.filters import keep_record
     from netprobe.plugins.history.render import run_table
+    from netprobe.services.output import Output
 
     since = _since(since_text)
     hosts, ports = _filters(host_texts, port_text)
-    output = _output(as_json)
+    output = Output.current(as_json)
     with _open(ctx, db) as store:
         scan_key = _scan_key(scan_text, store) if scan_text is not None else None
 
@@ -208,10 +200,11 @@ def show_command(ctx: click.Context, run_text: str, db: str | None, as_json: boo
     """
     from netprobe.plugins.history.filters import framed, is_finding, keep_record
     from netprobe.plugins.history.render import draw_records, run_heading
+    from netprobe.services.output import Output
 
     hosts, ports = _filters(host_texts, port_text)
     filtered = bool(hosts) or ports is not None
-    output = _output(as_json)
+    output = Output.current(as_json)
     with _open(ctx, db) as store:
         run = store.run(_run_id(run_text, store))
         records = store.records(run.id)
@@ -339,10 +332,11 @@ def diff_command(ctx: click.Context, first: str | None, second: str | None, db: 
     """
     from netprobe.plugins.history.filters import keep_record
     from netprobe.services.history.diff import diff_records
+    from netprobe.services.output import Output
 
     hosts, ports = _filters(host_texts, port_text)
     since = _since(since_text)
-    output = _output(as_json)
+    output = Output.current(as_json)
     found: list[tuple[Comparison, list[JSONRecord] | None]] = []
     with _open(ctx, db) as store:
         for comparison in _comparisons(store, first, second, scan_text, since, output):
@@ -412,8 +406,9 @@ def prune_command(ctx: click.Context, db: str | None, as_json: bool | None, keep
     "pruned", "kept", "dry_run"}.
     """
     from netprobe.plugins.history.render import local_time
+    from netprobe.services.output import Output
 
-    output = _output(as_json)
+    output = Output.current(as_json)
     with _open(ctx, db) as store:
         doomed = store.prune(keep, dry_run=dry_run)
         kept = len(store.runs()) - (len(doomed) if dry_run else 0)

@@ -73,9 +73,7 @@ def command(run_file: str, view: str | None, timeout: float | None, all_states: 
     from netprobe.engine.runfile import load_run
     from netprobe.services.output import Output
 
-    output = Output.current()
-    if as_json is not None:
-        output.json = as_json
+    output = Output.current(as_json)
     saved = load_run(run_file)
     overrides: JSONRecord = {k: v for k, v in (("timeout", timeout),
                                                     ("all_states", all_states),

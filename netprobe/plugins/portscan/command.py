@@ -194,9 +194,7 @@ def command(ctx: click.Context, targets: tuple[str, ...], syn: bool, connect: bo
     from netprobe.wire.privileges import can_open_raw_sockets, raw_denied_message
 
     settings = ctx.obj
-    output = Output.current()
-    if as_json is not None:
-        output.json = as_json
+    output = Output.current(as_json)
     flags = [name for name, on in (("sS", syn), ("sT", connect), ("sF", fin), ("sN", null),
                                    ("sX", xmas), ("sA", ack), ("sU", udp), ("sn", ping_only))
              if on]
