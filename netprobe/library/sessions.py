@@ -14,7 +14,7 @@ from typing import Any
 __all__ = ["session_key"]
 
 
-def _find(pkt: Any, name: str) -> Any:
+def layer_named(pkt: Any, name: str) -> Any:
     """The layer called exactly ``name`` (a quoted ``UDPerror`` is not ``UDP``)."""
     cur = pkt
     while cur:  # the last layer's payload is an empty, falsy one
@@ -35,20 +35,20 @@ def _named(layer: Any, field: str) -> str:
 
 def session_key(pkt: Any) -> str:
     """The session a packet belongs to (Scapy's default session extractor's keys)."""
-    ether = _find(pkt, "Ether")
+    ether = layer_named(pkt, "Ether")
     if ether is None or (ether.type is not None and ether.type < 0x600):
         # an 802.3 frame (a length where the EtherType goes) is not Ethernet II to Scapy
         return "Other"
-    ip, ip6 = _find(pkt, "IP"), _find(pkt, "IPv6")
+    ip, ip6 = layer_named(pkt, "IP"), layer_named(pkt, "IPv6")
     if ip is not None or ip6 is not None:
         # both when tunnelled, one after the other, as Scapy writes them
         src = (str(ip.src) if ip is not None else "") + (str(ip6.src) if ip6 is not None else "")
         dst = (str(ip.dst) if ip is not None else "") + (str(ip6.dst) if ip6 is not None else "")
         for proto in ("TCP", "UDP"):
-            l4 = _find(pkt, proto)
+            l4 = layer_named(pkt, proto)
             if l4 is not None:
                 return f"{proto} {src}:{int(l4.sport)} > {dst}:{int(l4.dport)}"
-        icmp = _find(pkt, "ICMP")
+        icmp = layer_named(pkt, "ICMP")
         if icmp is not None:
             ident = getattr(icmp, "id", None) or 0
             return (f"ICMP {src} > {dst} type={int(icmp.type)} code={int(icmp.code)} "
@@ -56,7 +56,7 @@ def session_key(pkt: Any) -> str:
         if ip6 is not None:
             return f"IPv6 {src} > {dst} nh={_named(ip6, 'nh')}"
         return f"IP {src} > {dst} proto={_named(ip, 'proto')}"
-    arp = _find(pkt, "ARP")
+    arp = layer_named(pkt, "ARP")
     # RARP (EtherType 0x8035) has ARP's layout, but Scapy keys it by its EtherType
     if arp is not None and getattr(arp.underlayer, "type", None) in (None, 0x0806):
         return f"ARP {arp.psrc} > {arp.pdst}"

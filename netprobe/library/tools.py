@@ -12,41 +12,33 @@ from typing import Any
 
 from netprobe.engine.api import sr, srp
 from netprobe.engine.results import ResultList
+from netprobe.library.sessions import layer_named
 
 __all__ = ["ARPingResult", "TracerouteResult", "arping", "traceroute"]
 
 
-def _find(pkt: Any, name: str) -> Any:
-    cur = pkt
-    while cur:  # the last layer's payload is an empty, falsy one
-        if type(cur).__name__ == name:
-            return cur
-        cur = cur._payload  # ``payload`` of the last layer is NoPayload, never None
-    return None
-
-
 def _target(probe: Any) -> str:
     """``198.18.1.10:tcp80``: where a traceroute probe went, as Scapy labels it."""
-    ip = _find(probe, "IP") or _find(probe, "IPv6")
+    ip = layer_named(probe, "IP") or layer_named(probe, "IPv6")
     for name, label in (("TCP", "tcp"), ("UDP", "udp")):
-        l4 = _find(probe, name)
+        l4 = layer_named(probe, name)
         if l4 is not None:
             return f"{ip.dst}:{label}{int(l4.dport)}"
-    return f"{ip.dst}:ICMP" if _find(probe, "ICMP") is not None else str(ip.dst)
+    return f"{ip.dst}:ICMP" if layer_named(probe, "ICMP") is not None else str(ip.dst)
 
 
 def _hop_text(answer: Any) -> str:
     """The answering address, then TCP flags or the ICMP type (``11`` on the way)."""
-    ip = _find(answer, "IP") or _find(answer, "IPv6")
-    tcp, icmp = _find(answer, "TCP"), _find(answer, "ICMP")
+    ip = layer_named(answer, "IP") or layer_named(answer, "IPv6")
+    tcp, icmp = layer_named(answer, "TCP"), layer_named(answer, "ICMP")
     what = str(tcp.flags) if tcp is not None else (str(int(icmp.type)) if icmp is not None
                                                     else "")
     return f"{ip.src!s:<15} {what}"
 
 
 def _ttl(probe: Any) -> int:
-    ip = _find(probe, "IP")
-    return int(ip.ttl) if ip is not None else int(_find(probe, "IPv6").hlim)
+    ip = layer_named(probe, "IP")
+    return int(ip.ttl) if ip is not None else int(layer_named(probe, "IPv6").hlim)
 
 
 class TracerouteResult(ResultList):
@@ -63,8 +55,8 @@ class TracerouteResult(ResultList):
         """``{target: {ttl: (address, reached the target)}}``."""
         trace: dict[str, dict[int, tuple[str, bool]]] = {}
         for r in self:
-            ip = _find(r.probe, "IP") or _find(r.probe, "IPv6")
-            src = (_find(r.answer, "IP") or _find(r.answer, "IPv6")).src
+            ip = layer_named(r.probe, "IP") or layer_named(r.probe, "IPv6")
+            src = (layer_named(r.answer, "IP") or layer_named(r.answer, "IPv6")).src
             trace.setdefault(str(ip.dst), {})[_ttl(r.probe)] = (str(src), str(src) == str(ip.dst))
         return trace
 
@@ -78,7 +70,7 @@ class ARPingResult(ResultList):
     def show(self, *args: Any, **kwargs: Any) -> None:
         """One line per answer: the MAC, then the IP address."""
         for r in self:
-            print(f"{_find(r.answer, 'Ether').src}  {_find(r.answer, 'ARP').psrc}")
+            print(f"{layer_named(r.answer, 'Ether').src}  {layer_named(r.answer, 'ARP').psrc}")
 
 
 def traceroute(target: Any, dport: int = 80, minttl: int = 1, maxttl: int = 30,
