@@ -194,7 +194,6 @@ class ARP(Layer):
     computed_fields = ("psrc", "hwsrc")
     #: ``a.op = "is-at"`` is stored as 2, and ``del a.op`` gives 1 back, as in Scapy
     deletable_fields = ("op",)
-    __slots__ = ()
 
     def auto_src(self) -> str:
         """The source address the route hook gives for ``pdst``."""

@@ -130,7 +130,6 @@ class Dot11(Layer):
     )
     payload_fields = ("subtype", "type")
     payload_defaults = {"subtype": 0, "type": 0}
-    __slots__ = ()
 
     # -- which fields the frame carries --------------------------------------------------------
     def kind(self) -> tuple[int, int]:
@@ -273,7 +272,6 @@ class Dot11FCS(Dot11):
 
     name = "802.11-FCS"
     fields = (*Dot11.fields, OptField("fcs", "I", None))
-    __slots__ = ()
 
     #: the 4 bytes after the body are this layer's ``fcs`` (not a Padding trailer)
     owns_trailer = True
@@ -301,8 +299,6 @@ class Dot11FCS(Dot11):
 class _Body(Layer):
     """A management body: fixed fields, then information elements."""
 
-    __slots__ = ()
-
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         return element_class(buf, off, end)
 
@@ -319,7 +315,6 @@ class Dot11Beacon(_Body):
         LEUIntField("beacon_interval", 100, 2),
         FlagsField("cap", 0, 16, CAPABILITIES),
     )
-    __slots__ = ()
 
     def network_stats(self) -> dict[str, Any]:
         """What the beacon tells of its network: ssid, rates, channel and crypto."""
@@ -333,7 +328,6 @@ class Dot11ProbeReq(_Body):
 
     name = "802.11 Probe Request"
     fields = ()
-    __slots__ = ()
 
 
 class Dot11ProbeResp(_Body):
@@ -341,13 +335,7 @@ class Dot11ProbeResp(_Body):
 
     name = "802.11 Probe Response"
     fields = Dot11Beacon.fields
-    __slots__ = ()
-
-    def network_stats(self) -> dict[str, Any]:
-        """As ``Dot11Beacon.network_stats``."""
-        from netprobe.packet.layers.dot11_netstats import network_stats
-
-        return network_stats(self)
+    network_stats = Dot11Beacon.network_stats
 
 
 class Dot11AssoReq(_Body):
@@ -358,7 +346,6 @@ class Dot11AssoReq(_Body):
         FlagsField("cap", 0, 16, CAPABILITIES),
         LEUIntField("listen_interval", 200, 2),
     )
-    __slots__ = ()
 
 
 class Dot11AssoResp(_Body):
@@ -370,7 +357,6 @@ class Dot11AssoResp(_Body):
         LEUIntField("status", 0, 2),
         LEUIntField("AID", 0, 2),
     )
-    __slots__ = ()
 
 
 class Dot11ReassoReq(_Body):
@@ -382,7 +368,6 @@ class Dot11ReassoReq(_Body):
         LEUIntField("listen_interval", 200, 2),
         MACField("current_AP", "00:00:00:00:00:00"),
     )
-    __slots__ = ()
 
 
 class Dot11ReassoResp(_Body):
@@ -390,7 +375,6 @@ class Dot11ReassoResp(_Body):
 
     name = "802.11 Reassociation Response"
     fields = Dot11AssoResp.fields
-    __slots__ = ()
 
 
 class Dot11ATIM(Layer):
@@ -398,7 +382,6 @@ class Dot11ATIM(Layer):
 
     name = "802.11 ATIM"
     fields = ()
-    __slots__ = ()
 
     def summary_part(self) -> str:
         return "Dot11ATIM"
@@ -409,7 +392,6 @@ class Dot11Action(Layer):
 
     name = "802.11 Action"
     fields = (ByteField("category", 0, names=ACTION_CATEGORIES),)
-    __slots__ = ()
 
     def summary_part(self) -> str:
         return "Dot11Action"
@@ -424,7 +406,6 @@ class Dot11Auth(_Body):
         LEUIntField("seqnum", 0, 2),
         LEUIntField("status", 0, 2, names=STATUS_CODES),
     )
-    __slots__ = ()
 
     def answers(self, other: Layer) -> bool:
         return isinstance(other, Dot11Auth) and self.seqnum == other.seqnum + 1
@@ -435,7 +416,6 @@ class Dot11Deauth(_Body):
 
     name = "802.11 Deauthentication"
     fields = (LEUIntField("reason", 1, 2, names=REASON_CODES),)
-    __slots__ = ()
 
 
 class Dot11Disas(_Body):
@@ -443,7 +423,6 @@ class Dot11Disas(_Body):
 
     name = "802.11 Disassociation"
     fields = (LEUIntField("reason", 1, 2, names=REASON_CODES),)
-    __slots__ = ()
 
 
 class Dot11Elt(Layer):
@@ -462,7 +441,6 @@ class Dot11Elt(Layer):
     )
     #: Scapy's elements do not indent the element after them in ``show()``
     show_indent = 0
-    __slots__ = ()
 
     def __new__(cls, _raw: Any = None, *args: Any, **kwargs: Any) -> Any:
         """``Dot11Elt(raw)`` reads the bytes as the element class their ID names
@@ -557,7 +535,6 @@ class Dot11EltRates(Dot11Elt):
         RatesField("rates", [130], item_check=_check_rate),
     )
     found_as = (Dot11Elt,)
-    __slots__ = ()
 
     def element_body(self) -> bytes:
         return bytes(self.rates or ())
@@ -589,7 +566,6 @@ class Dot11EltDSSSet(Dot11Elt):
         ByteField("channel", 0),
     )
     found_as = (Dot11Elt,)
-    __slots__ = ()
 
     def element_body(self) -> bytes:
         return bytes((self.channel,))
@@ -645,7 +621,6 @@ class Dot11QoS(Layer):
         BitField("TID", 0, 4),
         ByteField("TXOP", 0),
     )
-    __slots__ = ()
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         under = self._under

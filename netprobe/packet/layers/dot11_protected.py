@@ -31,7 +31,6 @@ class Dot11WEP(Layer):
         RawBytesField("wepdata", None),
         OptField("icv", ">I", None),
     )
-    __slots__ = ()
 
     def build_layer(self, payload: bytes) -> bytes:
         icv = self.fields_by_name["icv"].encode(self.icv)
@@ -51,7 +50,6 @@ class Dot11Encrypted(Layer):
 
     name = "802.11 Encrypted (unknown algorithm)"
     fields = (RawBytesField("data", None),)
-    __slots__ = ()
 
     def build_layer(self, payload: bytes) -> bytes:
         return (self.data or b"") + payload

@@ -152,7 +152,6 @@ class GRE_PPTP(GRE):  # noqa: N801 - Scapy's name
         OptionalUInt("sequence_number", None, "I"),
         OptionalUInt("ack_number", None, "I"),
     )
-    __slots__ = ()
     payload_defaults = {"proto": PPTP_PROTO}
     dissect_keys = ("proto",)
     hex_fields = frozenset(("proto", "sequence_number", "ack_number"))

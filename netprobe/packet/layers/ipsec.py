@@ -52,7 +52,6 @@ class _NATTraversal(Packet):
 class ESP(_NATTraversal):
     """An ESP header and its (encrypted, opaque) rest."""
 
-    __slots__ = ()
     #: Scapy binds ESP under IP by ``proto`` alone (``frag`` is not filled)
     ip_frag_bound = False
     fields_desc = [XIntField("spi", 1), IntField("seq", 0), XStrField("data", None)]
@@ -64,14 +63,12 @@ class ESP(_NATTraversal):
 class NON_ESP(_NATTraversal):  # noqa: N801 - Scapy's name
     """The non-ESP marker of UDP port 4500: four zero bytes, then IKE."""
 
-    __slots__ = ()
     fields_desc = [XIntField("non_esp", 0)]
 
 
 class NAT_KEEPALIVE(_NATTraversal):  # noqa: N801 - Scapy's name
     """A NAT-T keep-alive: one 0xFF byte."""
 
-    __slots__ = ()
     fields_desc = [XByteField("nat_keepalive", 0xFF)]
 
 

@@ -19,7 +19,6 @@ __all__ = ["IPv46"]
 class IPv46(IP):
     """Reads IPv4 or IPv6 by the version in the first byte (makes ``IP`` or ``IPv6``)."""
 
-    __slots__ = ()
     name = "Dummy class that implements guess_payload_class() for IPv6"
     #: making one makes an ``IP`` or an ``IPv6`` packet instead
     dispatches = True

@@ -172,7 +172,6 @@ class Dot1Q(Layer):
     shown_tables = {"type": ether_type_names}
     payload_fields = ("type",)
     payload_defaults = {"type": 0}
-    __slots__ = ()
 
     @property
     def id(self) -> int:
@@ -277,7 +276,6 @@ class Dot1AD(Dot1Q):
 
     name = '802_1AD'
     fields = Dot1Q.fields
-    __slots__ = ()
 
     def summary_part(self) -> str:
         return f"802.1ad vlan {self.vlan}"
@@ -302,7 +300,6 @@ class Dot3(Layer):
         MACField("src", None),
         ShortField("len", None),
     )
-    __slots__ = ()
 
     def build_layer(self, payload: bytes) -> bytes:
         hdr = self._pack_fixed()
@@ -347,7 +344,6 @@ class LLC(Layer):
     payload_defaults = {"dsap": 0, "ssap": 0, "ctrl": 0}
     #: Scapy shows the SAPs as hex numbers, without names
     hex_fields = frozenset({"dsap", "ssap"})
-    __slots__ = ()
 
     def shown_names(self, name: str) -> Any:
         return None if name in ("dsap", "ssap") else super().shown_names(name)
@@ -376,7 +372,6 @@ class SNAP(Layer):
     payload_defaults = {"code": 0}
     hex_fields = frozenset(("code",))
     ls_defaults = {"code": 0}
-    __slots__ = ()
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         if self.OUI and self.OUI != _OUI_BRIDGE_TUNNEL:
@@ -391,7 +386,6 @@ class SNAP(Layer):
 class _Cooked(Layer):
     """What SLL and SLL2 share: the protocol dispatch and the sender's address."""
 
-    __slots__ = ()
     # as Scapy shows them: the hardware type as a number in hex, the protocol in hex
     # when it has no name
     hex_fields = frozenset(("lladdrtype", "proto"))
@@ -438,7 +432,6 @@ class CookedLinux(_Cooked):
     )
     payload_fields = ("proto",)
     payload_defaults = {"proto": 0x0800}
-    __slots__ = ()
 
 
 class CookedLinuxV2(_Cooked):
@@ -457,7 +450,6 @@ class CookedLinuxV2(_Cooked):
     )
     payload_fields = ("proto",)
     payload_defaults = {"proto": 0x0800}
-    __slots__ = ()
 
 
 # Both versions carry the same protocol numbers.
@@ -543,7 +535,6 @@ class CHDLC(Layer):
 
     fields = (ByteField("address", 0x0F), ByteField("control", 0),
               ShortField("proto", 0x0800, names=ETHER_TYPES))
-    __slots__ = ()
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         return Ether._dissect_table.get(("type", self.proto))
@@ -554,7 +545,6 @@ class HDLC(Layer):
 
     fields = (ByteField("address", 0xFF), ByteField("control", 0x03))
     hex_fields = frozenset(("address", "control"))
-    __slots__ = ()
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         return PPP

@@ -321,7 +321,6 @@ class PPP_LCP(_Control):  # noqa: N801 - Scapy's name
 class PPP_LCP_Configure(PPP_LCP):  # noqa: N801 - Scapy's name
     """Configure-Request, -Ack, -Nak or -Reject, with its options."""
 
-    __slots__ = ()
     name = PPP_LCP.name
     fields_desc = [*_head(1, LCP_CODES, "options"), _options(_lcp_option)]
 
@@ -329,7 +328,6 @@ class PPP_LCP_Configure(PPP_LCP):  # noqa: N801 - Scapy's name
 class PPP_LCP_Terminate(PPP_LCP):  # noqa: N801 - Scapy's name
     """Terminate-Request or -Ack."""
 
-    __slots__ = ()
     name = PPP_LCP.name
     fields_desc = PPP_LCP.fields_desc
 
@@ -337,7 +335,6 @@ class PPP_LCP_Terminate(PPP_LCP):  # noqa: N801 - Scapy's name
 class PPP_LCP_Code_Reject(PPP_LCP):  # noqa: N801 - Scapy's name
     """Code-Reject: the rejected packet."""
 
-    __slots__ = ()
     name = PPP_LCP.name
     fields_desc = [*_head(7, LCP_CODES, "rejected_packet"),
                    PacketField("rejected_packet", None, PPP_LCP)]
@@ -346,7 +343,6 @@ class PPP_LCP_Code_Reject(PPP_LCP):  # noqa: N801 - Scapy's name
 class PPP_LCP_Protocol_Reject(PPP_LCP):  # noqa: N801 - Scapy's name
     """Protocol-Reject: the rejected protocol and the start of its packet."""
 
-    __slots__ = ()
     name = PPP_LCP.name
     fields_desc = [*_head(8, LCP_CODES, "rejected_information", 6),
                    ShortEnumField("rejected_protocol", None, PPP_PROTOCOL_NAMES),
@@ -356,7 +352,6 @@ class PPP_LCP_Protocol_Reject(PPP_LCP):  # noqa: N801 - Scapy's name
 class PPP_LCP_Echo(PPP_LCP):  # noqa: N801 - Scapy's name
     """Echo-Request or -Reply: magic number and data."""
 
-    __slots__ = ()
     name = PPP_LCP.name
     fields_desc = [*_head(9, LCP_CODES, "data", 8),
                    IntField("magic_number", None),
@@ -366,7 +361,6 @@ class PPP_LCP_Echo(PPP_LCP):  # noqa: N801 - Scapy's name
 class PPP_LCP_Discard_Request(PPP_LCP):  # noqa: N801 - Scapy's name
     """Discard-Request: magic number and data."""
 
-    __slots__ = ()
     name = PPP_LCP.name
     fields_desc = [ByteEnumField("code", 11, LCP_CODES), *PPP_LCP_Echo.fields_desc[1:]]
 
@@ -430,7 +424,6 @@ class PPP_PAP(_Control):  # noqa: N801 - Scapy's name
 class PPP_PAP_Request(PPP_PAP):  # noqa: N801 - Scapy's name
     """Authenticate-Request: the peer id and password."""
 
-    __slots__ = ()
     name = PPP_PAP.name
     fields_desc = [
         *_head(1, PAP_CODES, "username", 6, lambda pkt: len(pkt.password or b"")),
@@ -447,7 +440,6 @@ class PPP_PAP_Request(PPP_PAP):  # noqa: N801 - Scapy's name
 class PPP_PAP_Response(PPP_PAP):  # noqa: N801 - Scapy's name
     """Authenticate-Ack or -Nak, with a message."""
 
-    __slots__ = ()
     name = PPP_PAP.name
     fields_desc = [
         *_head(2, PAP_CODES, "message", 5),
@@ -481,7 +473,6 @@ class PPP_CHAP(_Control):  # noqa: N801 - Scapy's name
 class PPP_CHAP_ChallengeResponse(PPP_CHAP):  # noqa: N801 - Scapy's name
     """A Challenge or a Response: the value and the sender's name."""
 
-    __slots__ = ()
     name = PPP_CHAP.name
     fields_desc = [
         *_head(1, CHAP_CODES, "value", 5, lambda pkt: len(pkt.optional_name or b"")),

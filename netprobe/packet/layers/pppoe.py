@@ -44,7 +44,6 @@ class PPPoED(Layer):
         ShortField("len", None),
     )
     hex_fields = frozenset(("sessionid",))
-    __slots__ = ()
 
     def mysummary(self) -> str:
         """The code's name (``PPPoE Active Discovery Initiation (PADI)``), as Scapy's."""
@@ -84,7 +83,6 @@ class PPPoE(PPPoED):
         ShortField("sessionid", 0),
         ShortField("len", None),
     )
-    __slots__ = ()
 
     def mysummary(self) -> str:
         """Nothing: the class name is shown, as Scapy's."""
