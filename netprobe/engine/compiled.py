@@ -8,19 +8,21 @@ or test the twins).
 
 from __future__ import annotations
 
+import importlib
 import os
 from types import ModuleType
 
 
-def _load() -> ModuleType | None:
+def load(name: str) -> ModuleType | None:
+    """The compiled module ``name``, or None when it was not built or ``NETPROBE_PURE``
+    is set (the caller then uses its Python twin)."""
     if os.environ.get("NETPROBE_PURE", "") not in ("", "0"):
         return None
     try:
-        from netprobe.engine import _batch
+        return importlib.import_module(name)
     except ImportError:
         return None
-    return _batch
 
 
 #: ``netprobe.engine._batch`` (stamp, ipv4_keys, answer_keys), or None: use the twins
-batch = _load()
+batch = load("netprobe.engine._batch")

@@ -64,13 +64,10 @@ def open_port(interface: str) -> socket.socket:
 
 def compiled_relay():
     """``_delayline.relay`` when the C module was built, else None."""
-    if os.environ.get("NETPROBE_PURE", "") not in ("", "0"):
-        return None
-    try:
-        from netprobe.plugins.lab import _delayline
-    except ImportError:
-        return None
-    return _delayline.relay
+    from netprobe.engine.compiled import load
+
+    module = load("netprobe.plugins.lab._delayline")
+    return module.relay if module is not None else None
 
 
 def relay_python(a: socket.socket, b: socket.socket, delay_ab: float, jitter_ab: float,
