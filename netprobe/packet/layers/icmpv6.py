@@ -20,7 +20,11 @@ from netprobe.packet.layers.icmp_extension import (
     locate_extension,
 )
 from netprobe.packet.layers.icmp_quote import IPerror6, quoted_hashkey
-from netprobe.packet.layers.icmpv6_message import ICMPV6_TYPES, ICMPv6Message, ICMPv6Unknown
+from netprobe.packet.layers.icmpv6_message import (
+    ICMPv6Message,
+    ICMPv6Unknown,
+    icmpv6_head,
+)
 from netprobe.packet.layers.icmpv6_nd import (
     ND_MESSAGES,
     ICMPv6ND_NA,
@@ -142,9 +146,7 @@ class _ExtensibleError(ICMPv6Error):
 def _extensible_fields(kind: int, codes: dict[int, str]) -> tuple[Any, ...]:
     """The layout of both extensible errors: RFC 4884's length, then the extension."""
     return (
-        ByteField("type", kind, names=ICMPV6_TYPES),
-        ByteField("code", 0, names=codes),
-        ShortField("cksum", None),
+        *icmpv6_head(kind, codes),
         ByteField("length", None),
         BitField("unused", 0, 24),
         ExtensionField("ext", None),
@@ -163,9 +165,7 @@ class ICMPv6PacketTooBig(ICMPv6Error):
 
     name = 'ICMPv6 Packet Too Big'
     fields = (
-        ByteField("type", 2, names=ICMPV6_TYPES),
-        ByteField("code", 0),
-        ShortField("cksum", None),
+        *icmpv6_head(2),
         IntField("mtu", 1280),
     )
 
@@ -182,9 +182,7 @@ class ICMPv6ParamProblem(ICMPv6Error):
 
     name = 'ICMPv6 Parameter Problem'
     fields = (
-        ByteField("type", 4, names=ICMPV6_TYPES),
-        ByteField("code", 0, names=PARAM_PROBLEM_CODES),
-        ShortField("cksum", None),
+        *icmpv6_head(4, PARAM_PROBLEM_CODES),
         IntField("ptr", 6),
     )
 
@@ -223,9 +221,7 @@ class ICMPv6EchoRequest(_Echo):
 
     name = 'ICMPv6 Echo Request'
     fields = (
-        ByteField("type", 128, names=ICMPV6_TYPES),
-        ByteField("code", 0),
-        ShortField("cksum", None),
+        *icmpv6_head(128),
         ShortField("id", 0),
         ShortField("seq", 0),
         RawBytesField("data", b""),
@@ -237,9 +233,7 @@ class ICMPv6EchoReply(_Echo):
 
     name = 'ICMPv6 Echo Reply'
     fields = (
-        ByteField("type", 129, names=ICMPV6_TYPES),
-        ByteField("code", 0),
-        ShortField("cksum", None),
+        *icmpv6_head(129),
         ShortField("id", 0),
         ShortField("seq", 0),
         RawBytesField("data", b""),

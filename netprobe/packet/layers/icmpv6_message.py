@@ -10,7 +10,7 @@ from __future__ import annotations
 from struct import Struct
 
 from netprobe.packet.checksum import checksum
-from netprobe.packet.field import ByteField, RawBytesField, ShortField
+from netprobe.packet.field import ByteField, RawBytesField, ShortField, UIntField
 from netprobe.packet.layer import Layer
 
 ICMPV6_TYPES = {1: "Destination unreachable", 2: "Packet too big", 3: "Time exceeded",
@@ -34,6 +34,12 @@ ICMPV6_TYPES = {1: "Destination unreachable", 2: "Packet too big", 3: "Time exce
                 200: "Private Experimentation", 201: "Private Experimentation"}
 
 _H = Struct("!H")
+
+
+def icmpv6_head(kind: int, codes: dict[int, str] | None = None) -> tuple[UIntField, ...]:
+    """The fields every ICMPv6 message starts with: its type, code and checksum."""
+    return (ByteField("type", kind, names=ICMPV6_TYPES), ByteField("code", 0, names=codes),
+            ShortField("cksum", None))
 
 
 class ICMPv6Message(Layer):
@@ -77,9 +83,7 @@ class ICMPv6Unknown(ICMPv6Message):
 
     name = 'Scapy6 ICMPv6 fallback class'
     fields = (
-        ByteField("type", 1, names=ICMPV6_TYPES),
-        ByteField("code", 0),
-        ShortField("cksum", None),
+        *icmpv6_head(1),
         RawBytesField("msgbody", b""),
     )
 

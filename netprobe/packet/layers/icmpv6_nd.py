@@ -21,7 +21,7 @@ from netprobe.packet.field import (
     ShortField,
 )
 from netprobe.packet.layer import Layer, ParseError, Truncated
-from netprobe.packet.layers.icmpv6_message import ICMPV6_TYPES, ICMPv6Message
+from netprobe.packet.layers.icmpv6_message import ICMPv6Message, icmpv6_head
 
 ND_OPTION_TYPES = {1: "Source Link-Layer Address", 2: "Target Link-Layer Address",
                    3: "Prefix Information", 4: "Redirected Header", 5: "MTU",
@@ -58,9 +58,7 @@ class ICMPv6ND_RS(NDMessage):  # noqa: N801 - Scapy's name
 
     name = 'ICMPv6 Neighbor Discovery - Router Solicitation'
     fields = (
-        ByteField("type", 133, names=ICMPV6_TYPES),
-        ByteField("code", 0),
-        ShortField("cksum", None),
+        *icmpv6_head(133),
         IntField("res", 0),
     )
     ignores_addresses = True
@@ -71,9 +69,7 @@ class ICMPv6ND_RA(NDMessage):  # noqa: N801 - Scapy's name
 
     name = 'ICMPv6 Neighbor Discovery - Router Advertisement'
     fields = (
-        ByteField("type", 134, names=ICMPV6_TYPES),
-        ByteField("code", 0),
-        ShortField("cksum", None),
+        *icmpv6_head(134),
         ByteField("chlim", 0),
         BitField("M", 0, 1),
         BitField("O", 0, 1),
@@ -105,9 +101,7 @@ class ICMPv6ND_NS(NDMessage):  # noqa: N801 - Scapy's name
 
     name = 'ICMPv6 Neighbor Discovery - Neighbor Solicitation'
     fields = (
-        ByteField("type", 135, names=ICMPV6_TYPES),
-        ByteField("code", 0),
-        ShortField("cksum", None),
+        *icmpv6_head(135),
         IntField("res", 0),
         IPv6Field("tgt", "::"),
     )
@@ -126,9 +120,7 @@ class ICMPv6ND_NA(NDMessage):  # noqa: N801 - Scapy's name
 
     name = 'ICMPv6 Neighbor Discovery - Neighbor Advertisement'
     fields = (
-        ByteField("type", 136, names=ICMPV6_TYPES),
-        ByteField("code", 0),
-        ShortField("cksum", None),
+        *icmpv6_head(136),
         BitField("R", 1, 1),
         BitField("S", 0, 1),
         BitField("O", 1, 1),
@@ -152,9 +144,7 @@ class ICMPv6ND_Redirect(NDMessage):  # noqa: N801 - Scapy's name
 
     name = 'ICMPv6 Neighbor Discovery - Redirect'
     fields = (
-        ByteField("type", 137, names=ICMPV6_TYPES),
-        ByteField("code", 0),
-        ShortField("cksum", None),
+        *icmpv6_head(137),
         IntField("res", 0),
         IPv6Field("tgt", "::"),
         IPv6Field("dst", "::"),
