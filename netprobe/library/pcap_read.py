@@ -13,7 +13,6 @@ from __future__ import annotations
 import gzip
 import os
 from collections.abc import Callable, Iterator
-from types import TracebackType
 from typing import Any, BinaryIO, NamedTuple
 
 from netprobe.errors import CaptureFileError
@@ -22,6 +21,7 @@ from netprobe.library.packet_list import PacketList
 from netprobe.library.timestamps import exact_time, quotient_time
 from netprobe.packet.dissect import dissect
 from netprobe.wire.pcapfile import CaptureRecord, open_capture
+from netprobe.wire.pcapfile.capture_file import CaptureFile
 from netprobe.wire.pcapfile.timestamp import NANO
 
 __all__ = ["PcapNgReader", "PcapReader", "RawPcapNgReader", "RawPcapReader", "rdpcap"]
@@ -87,7 +87,7 @@ def _damage(exc: CaptureFileError, packets: Any = None) -> CaptureDamaged:
     return CaptureDamaged(exc.path, exc.offset, exc.message, packets)
 
 
-class RawPcapReader:
+class RawPcapReader(CaptureFile):
     """A pcap or pcapng file's records as ``(bytes, metadata)``; iterate it, or use
     ``read_packet()`` (``EOFError`` at the end). A context manager.
 
@@ -198,13 +198,6 @@ class RawPcapReader:
         if self._own is not None:
             self._own.close()
             self._own = None
-
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
 
     def __del__(self) -> None:
         try:

@@ -15,7 +15,6 @@ import os
 import weakref
 from collections.abc import Iterable
 from decimal import ROUND_FLOOR, Decimal
-from types import TracebackType
 from typing import Any, BinaryIO
 
 from netprobe.errors import CaptureFileError, UsageError
@@ -24,6 +23,7 @@ from netprobe.packet.dissect import LINKTYPES
 from netprobe.packet.layer import Layer
 from netprobe.wire import pcapfile
 from netprobe.wire.pcapfile.atomic_output import AtomicOutput
+from netprobe.wire.pcapfile.capture_file import CaptureFile
 
 __all__ = ["PcapNgWriter", "PcapWriter", "linktype_of", "wrpcap", "wrpcapng"]
 
@@ -91,7 +91,7 @@ def _discard(out: Any, gz: Any, atomic: Any) -> None:
         atomic.abort()
 
 
-class PcapWriter:
+class PcapWriter(CaptureFile):
     """Write packets to a classic pcap file (``nano=True``: nanosecond timestamps).
 
     Scapy's arguments; ``endianness``, ``sync`` and ``bufsz`` are accepted and have
@@ -250,16 +250,6 @@ class PcapWriter:
             self._finalizer.detach()
         if self._out is not None:
             _discard(self._out, self._gz, self._atomic)
-
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 class _Now:

@@ -43,7 +43,8 @@ class Scope:
 
     def __init__(self, networks: Iterable[Network | str], origin: str = "given") -> None:
         """Allow loopback plus ``networks``; ``origin`` says where they came from."""
-        given = [n if not isinstance(n, str) else _network(n, origin) for n in networks]
+        given = [n if not isinstance(n, str)
+                 else _network(n, f"scope {origin}: {n!r} is not a network") for n in networks]
         self.user_networks: tuple[Network, ...] = tuple(given)
         self.origin = origin
         all_networks = [ipaddress.ip_network(n) for n in LOOPBACK] + given
@@ -80,16 +81,9 @@ class Scope:
             value = env.strip()
             if os.path.isfile(value):
                 return cls(_read_file(value), origin=f"from {ENV_VAR}={value}")
-            items = [item.strip() for item in value.split(",") if item.strip()]
-            networks = []
-            for item in items:
-                try:
-                    networks.append(ipaddress.ip_network(item, strict=False))
-                except ValueError:
-                    raise UsageError(
-                        f"{ENV_VAR}={value!r} is neither a file nor a comma-separated "
-                        f"list of CIDRs ({item!r} is not a network)"
-                    ) from None
+            networks = [_network(item, f"{ENV_VAR}={value!r} is neither a file nor a "
+                                 f"comma-separated list of CIDRs ({item.strip()!r} is not a "
+                                 "network)") for item in value.split(",") if item.strip()]
             return cls(networks, origin=f"from {ENV_VAR}")
         return cls([], origin="default")
 
@@ -184,11 +178,12 @@ def _address_key(dst: str) -> tuple[int, int]:
         raise UsageError(f"not an IP address: {dst!r}") from None
 
 
-def _network(text: str, origin: str) -> Network:
+def _network(text: str, complaint: str) -> Network:
+    """``text`` as a network (host bits allowed); UsageError ``complaint`` if it is none."""
     try:
         return ipaddress.ip_network(text.strip(), strict=False)
     except ValueError:
-        raise UsageError(f"scope {origin}: {text!r} is not a network") from None
+        raise UsageError(complaint) from None
 
 
 def _read_file(path: str) -> list[Network]:
@@ -199,17 +194,10 @@ def _read_file(path: str) -> list[Network]:
         raise UsageError(f"cannot read scope file {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise UsageError(f"scope file {path} is not text") from None
-    networks = []
-    for lineno, line in enumerate(lines, 1):
-        # Several entries on one line (spaces or commas) are accepted too.
-        for item in line.split("#", 1)[0].replace(",", " ").split():
-            try:
-                networks.append(ipaddress.ip_network(item, strict=False))
-            except ValueError:
-                raise UsageError(
-                    f"{path}:{lineno}: {item!r} is not a network (one CIDR per line)"
-                ) from None
-    return networks
+    # Several entries on one line (spaces or commas) are accepted too.
+    return [_network(item, f"{path}:{lineno}: {item!r} is not a network (one CIDR per line)")
+            for lineno, line in enumerate(lines, 1)
+            for item in line.split("#", 1)[0].replace(",", " ").split()]
 
 
 def _example(dst: str) -> str:

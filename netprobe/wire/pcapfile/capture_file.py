@@ -7,7 +7,8 @@ from typing import Self
 
 
 class CaptureFile:
-    """Base of :class:`CaptureReader` and :class:`CaptureWriter`.
+    """Base of :class:`CaptureReader` and :class:`CaptureWriter` (and of the library's
+    ``PcapReader`` and ``PcapWriter``).
 
     A ``with`` block that ends normally calls :meth:`close`; one that raises
     calls :meth:`abort`, which a writer overrides to discard its file (a
