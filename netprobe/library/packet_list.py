@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from netprobe.library import table
-from netprobe.library.sessions import session_key
+from netprobe.library.sessions import layer_named, session_key
 
 __all__ = ["PacketList"]
 
@@ -22,24 +22,14 @@ DEFAULT_STATS = ("TCP", "UDP", "ICMP")
 
 
 def _has(pkt: Any, name: str) -> bool:
-    """True when a layer called exactly ``name`` is in the packet (a quoted
-    ``UDPerror`` inside an ICMP error is not ``UDP``)."""
-    cur = pkt
-    while cur:  # the last layer's payload is an empty, falsy one
-        if type(cur).__name__ == name:
-            return True
-        cur = getattr(cur, "_payload", None)  # ``payload`` of the last layer is NoPayload
-    return False
+    """True when a layer called exactly ``name`` is in the packet."""
+    return layer_named(pkt, name) is not None
 
 
 def _load(pkt: Any, name: str) -> bytes | None:
     """The bytes of the packet's first layer called ``name`` (``Raw``, ``Padding``)."""
-    cur = pkt
-    while cur:  # the last layer's payload is an empty, falsy one
-        if type(cur).__name__ == name:
-            return bytes(cur.load)
-        cur = cur.payload
-    return None
+    layer = layer_named(pkt, name)
+    return None if layer is None else bytes(layer.load)
 
 
 def _layer_name(cls: Any) -> str:

@@ -20,7 +20,7 @@ def layer_named(pkt: Any, name: str) -> Any:
     while cur:  # the last layer's payload is an empty, falsy one
         if type(cur).__name__ == name:
             return cur
-        cur = cur._payload
+        cur = getattr(cur, "_payload", None)  # a list may hold what is no layer
     return None
 
 
