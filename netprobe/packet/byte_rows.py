@@ -54,5 +54,10 @@ def gather_rows(buf: np.ndarray, pos: np.ndarray, width: int,
 
 def be16(rows: np.ndarray, col: int) -> np.ndarray:
     """Big-endian 16-bit fields at column ``col`` of ``rows`` (as int64)."""
-    return (rows[:, col].astype(np.int64) << 8) | rows[:, col + 1]
+    return rows[:, col:col + 2].view(">u2")[:, 0].astype(np.int64)
+
+
+def be32(rows: np.ndarray, col: int) -> np.ndarray:
+    """Big-endian 32-bit fields at column ``col`` of ``rows`` (as int64)."""
+    return rows[:, col:col + 4].view(">u4")[:, 0].astype(np.int64)
 

@@ -21,8 +21,10 @@ tvbuffs: the IP total length bounds the payload unless the frame is shorter.
 from __future__ import annotations
 
 from netprobe.npimport import np
-from netprobe.packet.byte_rows import be16, gather_rows
+from netprobe.packet import matchkey as mk
+from netprobe.packet.byte_rows import be16, be32, gather_rows
 from netprobe.packet.flow_events import (
+    PORT_PROTOCOLS,
     REASON_FRAGMENT,
     REASON_LINKTYPE,
     REASON_MALFORMED,
@@ -41,6 +43,7 @@ from netprobe.packet.shape import (
     MAX_8023_LENGTH,
     MAX_VLAN_TAGS,
     NON_IP_LINKS,
+    PPP_HDLC_PREFIX,
     RARE_ETHERTYPES,
     RARE_LINKS,
     SLL_HATYPES_NOT_ETHERTYPE,
@@ -66,14 +69,16 @@ _SLOW_ETHERTYPE = _table(65536, RARE_ETHERTYPES)
 _VLAN = _table(65536, VLAN_TPIDS)
 _SLOW_PROTOCOL = _table(256, SLOW_PROTOCOLS)
 _V4_SLOW_PROTOCOL = _table(256, (4, 41, 47, 51))
-_PORT_PROTOCOL = _table(256, (6, 17, 132))
+_PORT_PROTOCOL = _table(256, PORT_PROTOCOLS)
 _TUNNEL_PORT = _table(65536, TUNNEL_PORTS)
 
 
 #: bytes of each packet the batch decoder reads from (beyond the capture: garbage)
 HEAD = 96
-#: bytes from the start of the IP header
-IP_ROW = 64
+#: bytes read after each IP header: TCP's fixed header, the longest one read
+L4_ROW = mk.TCP_HEADER
+#: bytes from the start of the IP header (an IPv6 header and those after it)
+IP_ROW = mk.IP6_HEADER + L4_ROW
 
 
 def decode_batch(buf: np.ndarray, off: np.ndarray, caplen: np.ndarray, wirelen: np.ndarray,
@@ -130,7 +135,7 @@ def _link(head: np.ndarray, caplen: np.ndarray, shape: LinkShape,
         if shape.family_order == "host":
             fam = _null_header_values(four.view("<u4").ravel().astype(np.int64))
             # PPP in HDLC framing, or an ethertype of a rare shape: per packet
-            reason[((head[:, 0] == 0xFF) & (head[:, 1] == 0x03))
+            reason[(be16(head, 0) == int.from_bytes(PPP_HDLC_PREFIX, "big"))
                    | ((fam > MAX_8023_LENGTH) & (fam <= 0xFFFF)
                       & (_SLOW_ETHERTYPE | _VLAN).take(fam & 0xFFFF))] = REASON_SLOW
         else:
@@ -187,23 +192,13 @@ def _ip_rows(buf: np.ndarray, off: np.ndarray, head: np.ndarray, l3off: np.ndarr
         view = head[:, first:first + IP_ROW]
         return view if len(ip) == len(head) else view.take(ip, axis=0)
     rows = np.empty((len(ip), IP_ROW), dtype=np.uint8)
-    for value in np.unique(l3).tolist():
+    for value in np.flatnonzero(np.bincount(l3)).tolist():
         sel = np.flatnonzero(l3 == value)
         if value + IP_ROW <= width:
             rows[sel] = head.take(ip[sel], axis=0)[:, value:value + IP_ROW]
         else:
             rows[sel] = gather_rows(buf, off[ip[sel]] + value, IP_ROW)
     return rows
-
-
-def _u16(rows: np.ndarray, col: int) -> np.ndarray:
-    """Big-endian 16-bit fields at column ``col`` (as int64)."""
-    return rows[:, col:col + 2].view(">u2")[:, 0].astype(np.int64)
-
-
-def _u32(rows: np.ndarray, col: int) -> np.ndarray:
-    """Big-endian 32-bit fields at column ``col`` (as int64)."""
-    return rows[:, col:col + 4].view(">u4")[:, 0].astype(np.int64)
 
 
 def _ip(buf: np.ndarray, off: np.ndarray, head: np.ndarray, caplen: np.ndarray,
@@ -254,42 +249,41 @@ def _ip_headers(rows: np.ndarray, cap3: np.ndarray, rep3: np.ndarray,
                 v6: np.ndarray) -> _IPColumns:
     """Read the IPv4 and IPv6 headers of ``rows``; mark the shapes left to ``dissect``."""
     m = len(rows)
-    b0 = rows[:, 0]
-    ver = b0 >> 4
-    ihl = (b0 & 15).astype(np.int64) * 4
-    tot = _u16(rows, 2)
-    frag = _u16(rows, 6)
-    proto = rows[:, 9].astype(np.int64)
+    b0 = rows[:, mk.IP4_VERSION]
+    ihl = (b0 & mk.IP4_IHL_MASK).astype(np.int64) * mk.HEADER_WORD
+    tot = be16(rows, mk.IP4_LEN)
+    frag = be16(rows, mk.IP4_FRAG)
+    proto = rows[:, mk.IP4_PROTO].astype(np.int64)
     # IPv4: the reason a packet has no flow, the weakest first
     why = (tot < ihl).astype(np.int8) * np.int8(REASON_MALFORMED)
     why[tot == 0] = REASON_SLOW
-    why[(cap3 < ihl) | (cap3 < 20)] = REASON_TRUNCATED
-    why[(ihl < 20) | (ver != 4)] = REASON_MALFORMED
+    why[(cap3 < ihl) | (cap3 < mk.IP4_HEADER)] = REASON_TRUNCATED
+    why[(ihl < mk.IP4_HEADER) | (b0 >> mk.IP4_VERSION_SHIFT != 4)] = REASON_MALFORMED
     hlen = ihl
     iplen = np.minimum(tot, rep3)
-    fragoff = frag & 0x1FFF
-    fragmented = (frag & 0x3FFF) != 0
+    fragoff = frag & mk.IP4_FRAG_OFFSET
+    fragmented = (frag & mk.IP4_FRAG_MASK) != 0
     src = np.zeros((m, 2), dtype=np.uint64)
     dst = np.zeros((m, 2), dtype=np.uint64)
-    src[:, 1] = _u32(rows, 12)
-    dst[:, 1] = _u32(rows, 16)
+    src[:, 1] = be32(rows, mk.IP4_SRC)
+    dst[:, 1] = be32(rows, mk.IP4_DST)
     if v6.any():
         i6 = np.flatnonzero(v6)
         r = rows.take(i6, axis=0)
         c3 = cap3.take(i6)
-        plen = _u16(r, 4)
+        plen = be16(r, mk.IP6_PLEN)
         x = np.where(plen == 0, REASON_SLOW, 0).astype(np.int8)
-        x[c3 < 40] = REASON_TRUNCATED
-        x[ver.take(i6) != 6] = REASON_MALFORMED
+        x[c3 < mk.IP6_HEADER] = REASON_TRUNCATED
+        x[r[:, mk.IP6_VERSION] >> mk.IP6_VERSION_SHIFT != mk.IP6_VERSION_VALUE] = REASON_MALFORMED
         why[i6] = x
-        proto[i6] = r[:, 6]
+        proto[i6] = r[:, mk.IP6_NH]
         hlen = ihl.copy()
-        hlen[i6] = 40
-        iplen[i6] = np.minimum(40 + plen, rep3.take(i6))
+        hlen[i6] = mk.IP6_HEADER
+        iplen[i6] = np.minimum(mk.IP6_HEADER + plen, rep3.take(i6))
         fragoff[i6] = 0
         fragmented[i6] = False
-        src[i6] = r[:, 8:24].copy().view(">u8")
-        dst[i6] = r[:, 24:40].copy().view(">u8")
+        for col, at in ((src, mk.IP6_SRC), (dst, mk.IP6_DST)):
+            col[i6] = r[:, at:at + mk.IP6_ADDRESS].copy().view(">u8")
     why[cap3 < 1] = REASON_TRUNCATED
     slow_p = _SLOW_PROTOCOL.take(proto)
     if slow_p.any():
@@ -303,15 +297,16 @@ def _transport_reasons(why: np.ndarray, proto: np.ndarray, t: np.ndarray, rep4: 
     to ``dissect``; the TCP header lengths."""
     tcp = proto == 6
     udp = proto == 17
-    need = tcp * 20 + udp * 8 + (proto == 132) * 4
+    need = tcp * mk.TCP_HEADER + udp * mk.UDP_HEADER + (proto == 132) * 4
     cut = (cap4 < need) & ~later & (why == 0)
     if cut.any():
         why[cut] = np.where(rep4[cut] < need[cut], REASON_MALFORMED, REASON_TRUNCATED)
-    thl = (t[:, 12] >> 4).astype(np.int64) * 4
+    thl = (t[:, mk.TCP_DATAOFS] >> mk.TCP_DATAOFS_SHIFT).astype(np.int64) * mk.HEADER_WORD
     seg = tcp & (why == 0)
     why[seg & (thl > cap4)] = REASON_TRUNCATED
-    why[seg & ((thl > rep4) | (thl < 20))] = REASON_MALFORMED
-    tun = udp & (why == 0) & (_TUNNEL_PORT.take(_u16(t, 0)) | _TUNNEL_PORT.take(_u16(t, 2)))
+    why[seg & ((thl > rep4) | (thl < mk.TCP_HEADER))] = REASON_MALFORMED
+    tun = udp & (why == 0) & (_TUNNEL_PORT.take(be16(t, mk.TCP_SPORT))
+                              | _TUNNEL_PORT.take(be16(t, mk.TCP_DPORT)))
     if tun.any():
         why[tun] = REASON_SLOW
     return thl
@@ -326,8 +321,8 @@ def _events(ip: np.ndarray, net: _IPColumns, v6: np.ndarray, t: np.ndarray, thl:
     udp = proto == 17
     sctp = proto == 132
     ports = (tcp | udp | sctp) & ~later
-    sp = _u16(t, 0)
-    dp = _u16(t, 2)
+    sp = be16(t, mk.TCP_SPORT)  # the ports of TCP, UDP and SCTP; ICMP's type and code
+    dp = be16(t, mk.TCP_DPORT)
     ok = np.flatnonzero(why == 0)
     every = len(ok) == m
     tcp_ok = tcp if every else tcp.take(ok)
@@ -335,8 +330,8 @@ def _events(ip: np.ndarray, net: _IPColumns, v6: np.ndarray, t: np.ndarray, thl:
     def pick(values: np.ndarray) -> np.ndarray:
         return values if every else values.take(ok, axis=0)
 
-    pay = pick((rep4 - (tcp * thl + udp * 8 + sctp * 12)) * (ports | tcp))
-    flags = pick(_u16(t, 12) & 0x1FF)
+    pay = pick((rep4 - (tcp * thl + udp * mk.UDP_HEADER + sctp * 12)) * (ports | tcp))
+    flags = pick(t[:, mk.TCP_FLAGS])
     bits = tcp_bits(flags, pay, ~pick(net.fragmented)) * tcp_ok
     icmp_like = (proto == 1) | (proto == 58)
     has_type = icmp_like & (cap4 >= 2) & ~later
@@ -347,26 +342,21 @@ def _events(ip: np.ndarray, net: _IPColumns, v6: np.ndarray, t: np.ndarray, thl:
         pick(proto).astype(np.uint8), pick(net.src), pick(net.dst),
         ((pick(sp) + 1) * keep_ports - 1).astype(np.int32),
         ((pick(dp) + 1) * keep_ports - 1).astype(np.int32), bits,
-        (pick(_u32(t, 4)) * tcp_ok).astype(np.uint32),
-        (pick(_u32(t, 8)) * tcp_ok).astype(np.uint32), pay, pick(icmp))
+        (pick(be32(t, mk.TCP_SEQ_AT)) * tcp_ok).astype(np.uint32),
+        (pick(be32(t, mk.TCP_ACK_AT)) * tcp_ok).astype(np.uint32), pay, pick(icmp))
 
 
 def _l4_rows(buf: np.ndarray, rows: np.ndarray, start: np.ndarray,
              hlen: np.ndarray) -> np.ndarray:
-    """The 20 bytes after each IP header (a view when all headers are 20 bytes long)."""
-    width = rows.shape[1]
-    plain = hlen == 20
-    if plain.all():
-        return rows[:, 20:40]
-    out = np.ascontiguousarray(rows[:, 20:40])
-    six = np.flatnonzero(hlen == 40)
-    if len(six):
-        out[six] = rows.take(six, axis=0)[:, 40:60]
-    other = np.flatnonzero(~plain & (hlen != 40))
-    for value in np.unique(hlen.take(other)).tolist():
-        sel = other[hlen.take(other) == value]
-        if value >= 0 and value + 20 <= width:
-            out[sel] = rows.take(sel, axis=0)[:, value:value + 20]
+    """The ``L4_ROW`` bytes after each IP header (a view when all are IPv4's without
+    options)."""
+    if (hlen == mk.IP4_HEADER).all():
+        return rows[:, mk.IP4_HEADER:mk.IP4_HEADER + L4_ROW]
+    out = np.empty((len(rows), L4_ROW), dtype=np.uint8)
+    for value in np.flatnonzero(np.bincount(hlen)).tolist():
+        sel = np.flatnonzero(hlen == value)
+        if value + L4_ROW <= rows.shape[1]:
+            out[sel] = rows[sel, value:value + L4_ROW]
         else:
-            out[sel] = gather_rows(buf, start.take(sel) + max(value, 0), 20)
+            out[sel] = gather_rows(buf, start.take(sel) + value, L4_ROW)
     return out

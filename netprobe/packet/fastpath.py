@@ -11,15 +11,41 @@ shortcut never disagrees with them.
 
 from __future__ import annotations
 
-from struct import Struct
-
+from netprobe.packet.layers.ip import IP
+from netprobe.packet.layers.tcp import TCP
 from netprobe.packet.layers.udp import UDP
+from netprobe.packet.matchkey import (
+    HEADER_WORD,
+    IP4_FIRST,
+    IP4_FRAG_MASK,
+    IP4_HEADER,
+    IP4_VERSION,
+    PROTO_TCP,
+    PROTO_UDP,
+    TCP_ACK,
+    TCP_BARE,
+    TCP_BARE_UNLESS,
+    TCP_DATAOFS,
+    TCP_DATAOFS_SHIFT,
+    TCP_HEADER,
+    TCP_SYN,
+    UDP_HEADER,
+    field_bits,
+    flag_bits,
+    header_struct,
+)
 from netprobe.packet.shape import ETHERTYPE_IPV4, MATCH_LINKS
 
-_from_bytes = int.from_bytes
 _V4_TYPE = ETHERTYPE_IPV4.to_bytes(2, "big")
 #: Ethernet's: where the IP header starts and where the ethertype is (the hottest case)
 _ETH_IP, _ETH_TYPE, _ = MATCH_LINKS[1]
+#: what the shortcuts read of each header, laid out from the layers' fields
+_IPH = header_struct(*(field_bits(IP, n) for n in ("version", "len", "frag", "proto", "src",
+                                                    "dst")))
+_TCPH = header_struct(*(field_bits(TCP, n) for n in ("sport", "dport", "seq", "ack",
+                                                      "dataofs")), flag_bits(TCP, "flags", "S"))
+_UDPH = header_struct(*(field_bits(UDP, n) for n in ("sport", "dport", "len")))
+_PORTS = header_struct(*(field_bits(UDP, n) for n in ("sport", "dport")))
 
 
 class _UdpBoundPorts:
@@ -43,15 +69,9 @@ def ip_offset(frame: bytes, linktype: int) -> int | None:
     off, et, version = MATCH_LINKS.get(linktype, (-1, -1, 6))
     if version == 6 or (et >= 0 and frame[et:et + 2] != _V4_TYPE):
         return None
-    if len(frame) < off + 20 or frame[off] != 0x45:
+    if len(frame) < off + IP4_HEADER or frame[off + IP4_VERSION] != IP4_FIRST:
         return None  # not IPv4 or with options: let the layers decide
     return off
-
-
-_IPH = Struct("!BxHxxHxBxxII")  # version/IHL, total length, flags/fragment, proto, src, dst
-_HH = Struct("!HH")
-_TCP_SEQ = Struct("!HHII")
-_TCP_FLAGS = Struct("!H")
 
 
 def _ipv4(frame: bytes, linktype: int) -> tuple[int, int, int, int, int] | None:
@@ -62,10 +82,10 @@ def _ipv4(frame: bytes, linktype: int) -> tuple[int, int, int, int, int] | None:
         off = ip_offset(frame, linktype)
         if off is None:
             return None
-    if len(frame) < off + 20:
+    if len(frame) < off + IP4_HEADER:
         return None
-    vihl, tl, fragw, proto, src, dst = _IPH.unpack_from(frame, off)
-    if vihl != 0x45 or tl < 20 or off + tl > len(frame) or fragw & 0x3FFF:
+    first, tl, fragw, proto, src, dst = _IPH.unpack_from(frame, off)
+    if first != IP4_FIRST or tl < IP4_HEADER or off + tl > len(frame) or fragw & IP4_FRAG_MASK:
         return None  # options, odd length or a fragment: let the layers decide
     return off, proto, src, dst, off + tl
 
@@ -83,24 +103,17 @@ def key_of(parsed: tuple[int, int, int, int, int] | None, frame: bytes) -> bytes
     if parsed is None:
         return None
     off, proto, src, dst, end = parsed
-    t = off + 20
-    if proto == 6:
-        if end - t < 20:
-            return None
-        hl = (frame[t + 12] >> 4) * 4
-        if hl < 20 or t + hl > end:
-            return None
-        sport, dport = _HH.unpack_from(frame, t)
-        return ((src ^ dst) << 24 | 6 << 16 | (sport ^ dport)).to_bytes(7, "big")
-    if proto == 17:
-        if end - t < 8:
-            return None
-        sport, dport = _HH.unpack_from(frame, t)
-        ulen = frame[t + 4] << 8 | frame[t + 5]
-        if ulen < 8 or t + ulen > end:
-            return None
-        return ((src ^ dst) << 24 | 17 << 16 | (sport ^ dport)).to_bytes(7, "big")
-    return None
+    t = off + IP4_HEADER
+    room = end - t
+    if proto == PROTO_TCP:
+        if room < TCP_HEADER or not (
+                TCP_HEADER <= (frame[t + TCP_DATAOFS] >> TCP_DATAOFS_SHIFT) * HEADER_WORD <= room):
+            return None  # a header the layers would not parse as TCP
+    elif proto != PROTO_UDP or room < UDP_HEADER or not (
+            UDP_HEADER <= _UDPH.unpack_from(frame, t)[2] <= room):
+        return None
+    sport, dport = _PORTS.unpack_from(frame, t)
+    return ((src ^ dst) << 24 | proto << 16 | (sport ^ dport)).to_bytes(7, "big")
 
 
 def hashkey(frame: bytes, linktype: int) -> bytes | None:
@@ -122,36 +135,32 @@ def answers_parsed(a: tuple[int, int, int, int, int] | None, answer: bytes,
         return None
     ao, aproto, asrc, _adst, aend = a
     po, pproto, _psrc, pdst, pend = p
-    if aproto != pproto or aproto not in (6, 17):
+    at, pt = ao + IP4_HEADER, po + IP4_HEADER
+    if aproto != pproto:
         return None
-    at, pt = ao + 20, po + 20
-    need = 20 if aproto == 6 else 8
-    if aend - at < need or pend - pt < need:
+    if aproto == PROTO_UDP:
+        if aend - at < UDP_HEADER or pend - pt < UDP_HEADER:
+            return None
+        asport, adport, alen = _UDPH.unpack_from(answer, at)
+        psport, pdport, _plen = _UDPH.unpack_from(probe, pt)
+        if alen < UDP_HEADER:
+            return None
+        if asrc != pdst or asport != pdport or adport != psport:
+            return False  # the answer comes from where the probe went, to its port
+        return None if asport in _UDP_KEYED_PORTS or adport in _UDP_KEYED_PORTS else True
+    if aproto != PROTO_TCP or aend - at < TCP_HEADER or pend - pt < TCP_HEADER:
         return None
-    if asrc != pdst:
-        return False  # the answer comes from where the probe went
-    if aproto == 17:
-        if (answer[at + 4] << 8 | answer[at + 5]) < 8:
-            return None
-        asport, adport = _HH.unpack_from(answer, at)
-        psport, pdport = _HH.unpack_from(probe, pt)
-        if asport != pdport or adport != psport:
-            return False
-        if asport in _UDP_KEYED_PORTS or adport in _UDP_KEYED_PORTS:
-            return None
-        return True
-    for frame, t, end in ((answer, at, aend), (probe, pt, pend)):
-        hl = (frame[t + 12] >> 4) * 4
-        if hl < 20 or t + hl > end:
-            return None  # a header the layers would not parse as TCP
-    asport, adport, _aseq, aack = _TCP_SEQ.unpack_from(answer, at)
-    psport, pdport, pseq, _pack = _TCP_SEQ.unpack_from(probe, pt)
-    if asport != pdport or adport != psport:
+    asport, adport, _aseq, aack, aoff, aflags = _TCPH.unpack_from(answer, at)
+    psport, pdport, pseq, _pack, poff, pflags = _TCPH.unpack_from(probe, pt)
+    if not (TCP_HEADER <= (aoff >> TCP_DATAOFS_SHIFT) * HEADER_WORD <= aend - at
+            and TCP_HEADER <= (poff >> TCP_DATAOFS_SHIFT) * HEADER_WORD <= pend - pt):
+        return None  # a header the layers would not parse as TCP
+    if asrc != pdst or asport != pdport or adport != psport:
         return False
     # a bare SYN answers nothing (TCP.answers); a SYN is answered with ack = seq + 1
     # when the answer carries ACK
-    if answer[at + 13] & 0x12 == 0x02:
+    if aflags & (TCP_BARE | TCP_BARE_UNLESS) == TCP_BARE:
         return False
-    if probe[pt + 13] & 0x02 and answer[at + 13] & 0x10:
+    if pflags & TCP_SYN and aflags & TCP_ACK:
         return aack == (pseq + 1) & 0xFFFFFFFF
     return True

@@ -19,7 +19,11 @@ This module turns them into byte offsets (from the layers' fields, through
 batches: the engine's strict keys in Python and numpy
 (:mod:`netprobe.engine.strictkeys`) and in C (``netprobe/engine/_batch.c``,
 whose constants :func:`c_key_table` writes; a test checks the C file holds
-exactly that text).
+exactly that text). The other IPv4, IPv6, TCP and UDP facts that readers at
+fixed offsets need (header sizes, lengths, fragments, addresses, ports,
+sequence numbers) are made here the same way, once at import: the answer
+shortcuts (:mod:`netprobe.packet.fastpath`, through :func:`header_struct`)
+and the flows' column decoder (:mod:`netprobe.packet.columns`) read only these.
 
 A key is the bytes of the ``match_fields`` in order (IP's, then TCP's), read
 from the answer at the answer's offsets, or from the probe at the probe's: the
@@ -32,15 +36,17 @@ after it.
 
 from __future__ import annotations
 
+from struct import Struct
 from typing import NamedTuple
 
 from netprobe.packet.layer import Layer, bindings_of
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.ipv6_header import IPv6
 from netprobe.packet.layers.tcp import TCP
+from netprobe.packet.layers.udp import UDP
 
 __all__ = ["KEY4", "KEY6", "Bits", "KeyLayout", "KeyPart", "c_key_table", "field_bits",
-           "flag_bits"]
+           "flag_bits", "header_struct"]
 
 #: IPv4's header length and TCP's data offset count 32-bit words
 HEADER_WORD = 4
@@ -114,6 +120,19 @@ def flag_bits(cls: type[Layer], name: str, letter: str) -> Bits:
     return Bits(pos + unit - 1 - bit // 8, 1, bit % 8, 1 << (bit % 8))
 
 
+def header_struct(*fields: Bits) -> Struct:
+    """A struct reading ``fields`` (in header order) from a header's start: each one's
+    bytes as one big-endian number, the bytes between them skipped."""
+    fmt, pos = "!", 0
+    for b in fields:
+        fmt += f"{b.at - pos}x{_STRUCT_CODES[b.size]}"
+        pos = b.at + b.size
+    return Struct(fmt)
+
+
+_STRUCT_CODES = {1: "B", 2: "H", 4: "I"}
+
+
 def _whole(cls: type[Layer], name: str) -> int:
     """Offset of a field made of whole bytes."""
     b = field_bits(cls, name)
@@ -159,15 +178,20 @@ _IHL = field_bits(IP, "ihl")
 IP4_VERSION = _V4.at
 IP4_FIRST = ((IP.fields_by_name["version"].default << _V4.shift)
              | (IP.fixed_len // HEADER_WORD) << _IHL.shift)
+#: the shift of the version in that byte, and the bits of the header length (in words)
+IP4_VERSION_SHIFT = _V4.shift
+IP4_IHL_MASK = _IHL.mask
 IP4_LEN = _whole(IP, "len")
 IP4_PROTO = _whole(IP, "proto")
 IP4_SRC = _whole(IP, "src")
 IP4_DST = _whole(IP, "dst")
 _MF = flag_bits(IP, "flags", "MF")
 _FRAG = field_bits(IP, "frag")
-#: the 16-bit word of IPv4's flags and fragment offset, and the bits that make a fragment
+#: the 16-bit word of IPv4's flags and fragment offset, the bits that make a fragment,
+#: and those of the offset (a fragment after the first)
 IP4_FRAG = _FRAG.at
 IP4_FRAG_MASK = _FRAG.mask | _MF.mask << 8 * (_FRAG.at + _FRAG.size - 1 - _MF.at)
+IP4_FRAG_OFFSET = _FRAG.mask
 _V6 = field_bits(IPv6, "version")
 #: the byte of IPv6's version, its shift, and the version
 IP6_VERSION = _V6.at
@@ -175,9 +199,20 @@ IP6_VERSION_SHIFT = _V6.shift
 IP6_VERSION_VALUE = IPv6.fields_by_name["version"].default
 IP6_PLEN = _whole(IPv6, "plen")
 IP6_NH = _whole(IPv6, "nh")
+IP6_SRC = _whole(IPv6, "src")
 IP6_DST = _whole(IPv6, "dst")
+#: bytes of an IPv6 address
+IP6_ADDRESS = field_bits(IPv6, "src").size
 TCP_SPORT = _whole(TCP, "sport")
 TCP_DPORT = _whole(TCP, "dport")
+TCP_SEQ_AT = _whole(TCP, "seq")
+TCP_ACK_AT = _whole(TCP, "ack")
+#: UDP: its header, its length field and its protocol number
+UDP_HEADER = UDP.fixed_len
+UDP_LEN = _whole(UDP, "len")
+PROTO_UDP = bindings_of(IP, UDP)["proto"]  # type: ignore[index]
+if (_whole(UDP, "sport"), _whole(UDP, "dport")) != (TCP_SPORT, TCP_DPORT):
+    raise TypeError("the column decoder reads TCP's and UDP's ports at the same place")
 _DATAOFS = field_bits(TCP, "dataofs")
 #: the byte of TCP's data offset and its shift (the value counts words)
 TCP_DATAOFS = _DATAOFS.at
