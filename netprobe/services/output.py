@@ -199,11 +199,13 @@ class Output:
             )
         return self._console
 
-    def emit(self, obj: Mapping[str, object]) -> None:
+    def emit(self, obj: Mapping[str, object],
+             text: Callable[..., str] | None = None) -> None:
         """Write one finding.
 
         JSON mode: one JSON Lines object, keys in the given order. Terminal
-        mode: ``key=value`` pairs on one line, for commands without a table.
+        mode: the line ``text(obj)`` draws, or ``key=value`` pairs on one line
+        for commands without a table.
 
         A record follows ``netprobe/schemas/records.json``: ``type`` first, one
         shape per type across subcommands, times as numbers with the unit in
@@ -212,6 +214,8 @@ class Output:
         """
         if self.json:
             self._write(json_line(obj))
+        elif text is not None:
+            self._write(text(obj) + "\n")
         else:
             self._write(" ".join(f"{k}={_plain(v)}" for k, v in obj.items()) + "\n")
 

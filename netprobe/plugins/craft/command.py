@@ -300,11 +300,7 @@ def _send_receive(ctx: click.Context, output: Output, crafted: list[Crafted],
     def show(result: Result) -> None:
         if not is_shown(result):
             return
-        record = probe_record(result, options)
-        if output.json:
-            output.emit(record)
-        else:
-            output.line(record_line(record))
+        output.emit(probe_record(result, options), record_line)
 
     timeout = 2.0 if given["timeout"] is None else given["timeout"]
     retry = given["retry"] or 0
@@ -312,10 +308,7 @@ def _send_receive(ctx: click.Context, output: Output, crafted: list[Crafted],
                            iface=given["iface"], scope=_scope(ctx), on_result=show)
     counters = outcome.counters.to_dict()
     summary = summary_record(outcome.results, counters)
-    if output.json:
-        output.emit(summary)
-    else:
-        output.line(summary_line(summary))
+    output.emit(summary, summary_line)
     if save:
         save_run(save, outcome.results, plugin="craft", argv=sys.argv[1:], options=options,
                  counters=counters)

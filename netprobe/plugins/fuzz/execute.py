@@ -114,11 +114,7 @@ def _fuzz(output: Output, expression: str, *, seed: int, start: int, count: int,
         from netprobe.plugins.fuzz.render import case_line
 
         for case in maker.cases(start, count):
-            rec = {"type": "case", **case.to_dict(seed)}
-            if output.json:
-                output.emit(rec)
-            else:
-                output.line(case_line(rec))
+            output.emit({"type": "case", **case.to_dict(seed)}, case_line)
         return 0
     # check what can be checked before any socket is opened
     template = _template(expression)
