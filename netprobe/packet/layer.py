@@ -178,17 +178,34 @@ class _FieldsAttr:
         return obj.fields_given()
 
 
-class _FlagSlot:
-    """A flags field's attribute: text or numbers assigned become flag values."""
+class _Slot:
+    """A field's attribute over its slot; subclasses say what setting and ``del`` do."""
 
     __slots__ = ("field", "slot")
 
-    def __init__(self, field: F.FlagsField, slot: Any) -> None:
+    def __init__(self, field: F.Field, slot: Any) -> None:
         self.field = field
         self.slot = slot
 
     def __get__(self, obj: Any, objtype: type | None = None) -> Any:
         return self if obj is None else self.slot.__get__(obj, objtype)
+
+
+class _NamedSlot(_Slot):
+    """A field whose values have names: a name assigned is stored as its number."""
+
+    __slots__ = ()
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        if value.__class__ is str and self.field.names:  # p.proto = "udp": stored as 17
+            value = self.field.check(value)
+        self.slot.__set__(obj, value)
+
+
+class _FlagSlot(_Slot):
+    """A flags field's attribute: text or numbers assigned become flag values."""
+
+    __slots__ = ()
 
     def __set__(self, obj: Any, value: Any) -> None:
         if value is not None and type(value) is not self.field.valuetype:
@@ -199,16 +216,12 @@ class _FlagSlot:
         self.slot.__set__(obj, self.field.default)
 
 
-class _ComputedSlot:
+class _ComputedSlot(_NamedSlot):
     """A field that fills itself when built reads, while unset, as Scapy's does: the value
     the layer above or the route gives (``(IP()/TCP()).proto`` is 6, ``IP().src`` the
     source address of the route to ``dst``); the stored value stays None."""
 
-    __slots__ = ("field", "slot")
-
-    def __init__(self, field: F.Field, slot: Any) -> None:
-        self.field = field
-        self.slot = slot
+    __slots__ = ()
 
     def __get__(self, obj: Any, objtype: type | None = None) -> Any:
         if obj is None:
@@ -216,33 +229,19 @@ class _ComputedSlot:
         v = self.slot.__get__(obj, objtype)
         return obj.unset_value(self.field.name) if v is None else v
 
-    def __set__(self, obj: Any, value: Any) -> None:
-        if value.__class__ is str and self.field.names:  # p.proto = "udp": stored as 17
-            value = self.field.check(value)
-        self.slot.__set__(obj, value)
-
     def __delete__(self, obj: Any) -> None:
         self.slot.__set__(obj, as_default(self.field.default))
 
 
-class _ResetSlot:
+class _ResetSlot(_NamedSlot):
     """A field ``del`` resets to its default rather than empties (Scapy's ``del
     pkt.chksum`` leaves None, to be computed when built; ``del pkt.ttl`` leaves 64)."""
 
-    __slots__ = ("default", "field", "slot")
+    __slots__ = ("default",)
 
     def __init__(self, field: F.Field, slot: Any) -> None:
+        super().__init__(field, slot)
         self.default = field.default
-        self.field = field
-        self.slot = slot
-
-    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
-        return self if obj is None else self.slot.__get__(obj, objtype)
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        if value.__class__ is str and self.field.names:  # a.op = "is-at": stored as 2
-            value = self.field.check(value)
-        self.slot.__set__(obj, value)
 
     def __delete__(self, obj: Any) -> None:
         d = self.default
@@ -267,12 +266,7 @@ class _ComputedFlagSlot(_FlagSlot):
     """A flags field that is also computed while unset (VXLAN's flags)."""
 
     __slots__ = ()
-
-    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
-        if obj is None:
-            return self
-        v = self.slot.__get__(obj, objtype)
-        return obj.unset_value(self.field.name) if v is None else v
+    __get__ = _ComputedSlot.__get__
 
 
 class _Forward:

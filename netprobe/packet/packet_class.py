@@ -480,6 +480,12 @@ class Packet(Layer, metaclass=PacketMeta):
         return [f for f in fields if f.name not in self._conditional or f.cond(self)]
 
 
+def item_padding(self: Any, s: bytes) -> tuple[bytes, bytes | None]:
+    """``extract_padding`` of a list item (Scapy's idiom): nothing inside it is a payload;
+    what follows it is the next item."""
+    return b"", s
+
+
 def fills_length(name: str, at: int, size: int = 2, uncounted: int = 0,
                  payload: bool = False) -> Any:
     """A ``post_build`` that writes field ``name`` (``size`` bytes big-endian at byte

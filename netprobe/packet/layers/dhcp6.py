@@ -22,7 +22,7 @@ from netprobe.packet.layer import Layer, ParseError, Truncated, bind_layers
 from netprobe.packet.layers.mld import IP6ListField
 from netprobe.packet.layers.raw import Raw
 from netprobe.packet.layers.udp import UDP
-from netprobe.packet.packet_class import Packet, fills_length
+from netprobe.packet.packet_class import Packet, fills_length, item_padding
 from netprobe.packet.scapy_fields import (
     ByteEnumField,
     ByteField,
@@ -316,8 +316,7 @@ class _DUIDField(PacketField):
 
 # -- DUIDs ------------------------------------------------------------------------------
 class _DUID(Packet):
-    def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
-        return b"", s
+    extract_padding = item_padding
 
 
 class DUID_LLT(_DUID):  # noqa: N801 - Scapy's name

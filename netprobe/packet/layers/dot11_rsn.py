@@ -14,7 +14,7 @@ from typing import Any
 
 from netprobe.packet.layers.dot11 import ELEMENT_IDS, Dot11Elt
 from netprobe.packet.ouinames import oui_text
-from netprobe.packet.packet_class import Packet, fills_length
+from netprobe.packet.packet_class import Packet, fills_length, item_padding
 from netprobe.packet.scapy_fields import (
     BitField,
     ByteEnumField,
@@ -61,8 +61,7 @@ class OUIField(X3BytesField):
 class _Suite(Packet):
     """A 4-byte suite: what follows it is not part of it."""
 
-    def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
-        return b"", s
+    extract_padding = item_padding
 
 
 class RSNCipherSuite(_Suite):

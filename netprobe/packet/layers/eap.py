@@ -22,7 +22,7 @@ from netprobe.packet.layer import Layer, bind_layers
 from netprobe.packet.layers.ether import Ether
 from netprobe.packet.layers.link import SNAP, CookedLinux
 from netprobe.packet.layers.raw import Raw
-from netprobe.packet.packet_class import Packet, fills_length
+from netprobe.packet.packet_class import Packet, fills_length, item_padding
 from netprobe.packet.scapy_fields import (
     BitEnumField,
     BitField,
@@ -142,8 +142,7 @@ class EAPOL_KEY(Packet):  # noqa: N801 - Scapy's name
         XStrLenField("key_data", b"", length_from=lambda pkt: pkt.key_data_length or 0),
     ]
 
-    def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
-        return b"", s
+    extract_padding = item_padding
 
     def hashret(self) -> bytes:
         return (self.key_replay_counter or 0).to_bytes(8, "big")
@@ -244,8 +243,7 @@ class EAP_MD5(EAP):  # noqa: N801 - Scapy's name
     def post_build(self, pkt: bytes, pay: bytes) -> bytes:
         return pkt + pay
 
-    def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
-        return b"", s
+    extract_padding = item_padding
 
 
 def _tls_rest(pkt: Any) -> int:

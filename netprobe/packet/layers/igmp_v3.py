@@ -16,7 +16,7 @@ from typing import Any
 
 from netprobe.packet.layer import _FlagSlot
 from netprobe.packet.layers.igmp import IGMP, MRCodeField
-from netprobe.packet.packet_class import Packet
+from netprobe.packet.packet_class import Packet, item_padding
 from netprobe.packet.scapy_fields import (
     BitField,
     ByteEnumField,
@@ -122,8 +122,7 @@ class IGMPv3_MR_Group(Packet):  # noqa: N801
                        count_from=lambda pkt: pkt.numsrc),
     ]
 
-    def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
-        return b"", s
+    extract_padding = item_padding
 
     def mysummary(self) -> str:
         # Scapy 2.8 prints this, its format naming fields the record does not have

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from netprobe.packet.layer import Layer
-from netprobe.packet.packet_class import Packet, fills_length
+from netprobe.packet.packet_class import Packet, fills_length, item_padding
 from netprobe.packet.scapy_fields import (
     BitEnumField,
     BitField,
@@ -83,8 +83,7 @@ class IPOption(Packet):
             cls = BY_NUMBER.get(args[0][0] & 0x1F, IPOption)
         return object.__new__(cls)
 
-    def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
-        return b"", s
+    extract_padding = item_padding
 
     def __getitem__(self, key: Any) -> Any:
         # the (type, data) pair an option was before it was a layer

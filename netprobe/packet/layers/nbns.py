@@ -25,7 +25,7 @@ from netprobe.packet.layer import Layer, bind_layers
 from netprobe.packet.layers.raw import Raw
 from netprobe.packet.layers.tcp import TCP
 from netprobe.packet.layers.udp import UDP
-from netprobe.packet.packet_class import Packet, fills_length
+from netprobe.packet.packet_class import Packet, fills_length, item_padding
 from netprobe.packet.scapy_fields import (
     BitEnumField,
     BitField,
@@ -180,8 +180,7 @@ class NBNS_ADD_ENTRY(Packet):  # noqa: N801 - Scapy's name
         IPField("NB_ADDRESS", "127.0.0.1"),
     ]
 
-    def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
-        return b"", s
+    extract_padding = item_padding
 
 
 class NBNSQueryResponse(Packet):

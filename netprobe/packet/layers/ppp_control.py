@@ -23,7 +23,7 @@ from typing import Any
 from netprobe.packet.layer import Layer, Truncated, bind_layers
 from netprobe.packet.layers.link import PPP
 from netprobe.packet.layers.raw import Raw
-from netprobe.packet.packet_class import Packet, fills_length
+from netprobe.packet.packet_class import Packet, fills_length, item_padding
 from netprobe.packet.scapy_fields import (
     BitField,
     ByteEnumField,
@@ -239,8 +239,7 @@ class _Option(Packet):
 
     post_build = fills_length("len", 1, 1)
 
-    def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
-        return b"", s
+    extract_padding = item_padding
 
 
 # -- LCP --------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import Any
 from netprobe.packet.layer import Layer, Truncated, bind_layers
 from netprobe.packet.layers.eap import EAP, eap_class
 from netprobe.packet.layers.udp import UDP
-from netprobe.packet.packet_class import Packet
+from netprobe.packet.packet_class import Packet, item_padding
 from netprobe.packet.scapy_fields import (
     ByteEnumField,
     ByteField,
@@ -183,8 +183,7 @@ class RadiusAttribute(Packet):
         StrLenField("value", b"", length_from=lambda pkt: (pkt.len or 2) - 2),
     ]
 
-    def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
-        return b"", s
+    extract_padding = item_padding
 
 
 class _Specific(RadiusAttribute):

@@ -18,7 +18,7 @@ from netprobe.packet.layer import Layer, ParseError, Truncated, bind_layers
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.ipv6_header import IPv6
 from netprobe.packet.layers.raw import Raw
-from netprobe.packet.packet_class import Packet
+from netprobe.packet.packet_class import Packet, item_padding
 from netprobe.packet.scapy_fields import (
     BitField,
     ByteEnumField,
@@ -453,8 +453,7 @@ class _Param(Packet):
     ls_kinds = {"len": "FieldLenField"}
     post_build = _Chunk.post_build
 
-    def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
-        return b"", s
+    extract_padding = item_padding
 
 
 def _param_head(kind: int, length: int | None = None) -> list[Any]:

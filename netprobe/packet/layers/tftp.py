@@ -14,7 +14,7 @@ from typing import Any
 
 from netprobe.packet.layer import Layer, bind_layers
 from netprobe.packet.layers.udp import UDP
-from netprobe.packet.packet_class import Packet
+from netprobe.packet.packet_class import Packet, item_padding
 from netprobe.packet.scapy_fields import PacketListField, ShortEnumField, ShortField, StrNullField
 
 __all__ = ["TFTP", "TFTP_ACK", "TFTP_DATA", "TFTP_ERROR", "TFTP_OACK", "TFTP_RRQ", "TFTP_WRQ",
@@ -52,8 +52,7 @@ class TFTP_Option(Packet):  # noqa: N801 - Scapy's name
 
     fields_desc = [StrNullField("oname", ""), StrNullField("value", "")]
 
-    def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
-        return b"", s
+    extract_padding = item_padding
 
 
 class TFTP_Options(Packet):  # noqa: N801
