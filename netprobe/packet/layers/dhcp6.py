@@ -31,7 +31,6 @@ from netprobe.packet.scapy_fields import (
     IntField,
     IP6Field,
     PacketField,
-    PacketListField,
     ShortEnumField,
     ShortField,
     StrField,
@@ -41,6 +40,7 @@ from netprobe.packet.scapy_fields import (
     XIntField,
     XShortEnumField,
 )
+from netprobe.packet.tlv_list import TLVListField
 
 __all__ = [
     "DHCP6",
@@ -263,25 +263,11 @@ def _optlen(pkt: Any) -> int:
     return pkt.optlen or 0
 
 
-class _OptionListField(PacketListField):
-    """Options inside an option, each read from exactly its own bytes."""
-
-    ls_kind = "PacketListField"
-
-    def __init__(self, name: str, head: int) -> None:
-        super().__init__(name, [], None, length_from=lambda pkt: _optlen(pkt) - head)
-
-    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
-        from netprobe.packet.dissect import dissect_as
-
-        stop = min(end, off + max(int(self.length_from(pkt)), 0))
-        items = []
-        while off < stop:
-            size = 4 + int.from_bytes(buf[off + 2:off + 4], "big") if stop - off >= 4 else 0
-            item_end = min(stop, off + size) if size else stop
-            items.append(dissect_as(option_class(buf[off:item_end]), buf[off:item_end]))
-            off = item_end
-        return items, stop
+def _option_list(name: str, head: int) -> TLVListField:
+    """Options inside an option (after its ``head`` bytes), each read from its own bytes."""
+    return TLVListField(name, lambda data: option_class(data),
+                        length_from=lambda pkt: _optlen(pkt) - head, head=4,
+                        to_end_unless_len=False)
 
 
 class _DUIDField(PacketField):
@@ -472,14 +458,14 @@ class DHCP6OptIA_NA(_Option):  # noqa: N801 - Scapy's name
 
     name = "DHCP6 Identity Association for Non-temporary Addresses Option"
     fields_desc = [*_head(3), XIntField("iaid", None), IntField("T1", None),
-                   IntField("T2", None), _OptionListField("ianaopts", 12)]
+                   IntField("T2", None), _option_list("ianaopts", 12)]
 
 
 class DHCP6OptIA_TA(_Option):  # noqa: N801 - Scapy's name
     """An identity association for temporary addresses: IAID and its options."""
 
     name = "DHCP6 Identity Association for Temporary Addresses Option"
-    fields_desc = [*_head(4), XIntField("iaid", None), _OptionListField("iataopts", 4)]
+    fields_desc = [*_head(4), XIntField("iaid", None), _option_list("iataopts", 4)]
 
 
 class DHCP6OptIAAddress(_Option):
@@ -487,7 +473,7 @@ class DHCP6OptIAAddress(_Option):
 
     name = "DHCP6 IA Address Option (IA_TA or IA_NA suboption)"
     fields_desc = [*_head(5), IP6Field("addr", "::"), IntEnumField("preflft", 0, LIFETIMES),
-                   IntEnumField("validlft", 0, LIFETIMES), _OptionListField("iaaddropts", 24)]
+                   IntEnumField("validlft", 0, LIFETIMES), _option_list("iaaddropts", 24)]
 
 
 class DHCP6OptOptReq(_Option):
@@ -561,7 +547,7 @@ class DHCP6OptIA_PD(_Option):  # noqa: N801 - Scapy's name
 
     name = "DHCP6 Option - Identity Association for Prefix Delegation"
     fields_desc = [*_head(25), XIntField("iaid", None), IntField("T1", None),
-                   IntField("T2", None), _OptionListField("iapdopt", 12)]
+                   IntField("T2", None), _option_list("iapdopt", 12)]
 
 
 class DHCP6OptIAPrefix(_Option):
@@ -570,7 +556,7 @@ class DHCP6OptIAPrefix(_Option):
     name = "DHCP6 Option - IA Prefix option"
     fields_desc = [*_head(26), IntEnumField("preflft", 0, LIFETIMES),
                    IntEnumField("validlft", 0, LIFETIMES), ByteField("plen", 48),
-                   IP6Field("prefix", "2001:db8::"), _OptionListField("iaprefopts", 25)]
+                   IP6Field("prefix", "2001:db8::"), _option_list("iaprefopts", 25)]
 
 
 class DHCP6OptInfoRefreshTime(_Option):
