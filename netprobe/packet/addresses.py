@@ -192,10 +192,6 @@ class Net:
     def __repr__(self) -> str:
         return f'{self.name}("{self.net}/{self.mask}")'
 
-    def cidr(self) -> str:
-        """The block as ``network/prefix`` text (what a field set is made of)."""
-        return f"{self.int2ip(self.start)}/{self.mask}"
-
 
 class Net6(Net):
     """An IPv6 address block, ``Net6("2001:db8::/126")``: as ``Net``, for IPv6."""

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable
 from typing import Any
+
+from netprobe.packet.addresses import valid_ip6
 
 __all__ = [
     "IPV6_ADDR_GLOBAL",
@@ -71,54 +74,31 @@ def in6_isincluded(addr: str, prefix: str, plen: int) -> bool:
     return _in(addr, _int(prefix), plen)
 
 
-def in6_islladdr(str: str) -> bool:
-    """A link-local unicast address (fe80::/10)."""
-    return _in(str, 0xFE80 << 112, 10)
+def _prefix_test(name: str, prefix: str, plen: int, what: str) -> Callable[[str], bool]:
+    """Scapy's ``name``: true when an address lies in ``prefix``/``plen`` (``what``)."""
+    start = _int(prefix)
+
+    def test(str: str) -> bool:  # Scapy's argument name
+        return _in(str, start, plen)
+
+    test.__name__ = test.__qualname__ = name
+    test.__doc__ = f"{what} ({prefix}/{plen})."
+    return test
 
 
-def in6_issladdr(str: str) -> bool:
-    """A site-local unicast address (fec0::/10, deprecated)."""
-    return _in(str, 0xFEC0 << 112, 10)
-
-
-def in6_isuladdr(str: str) -> bool:
-    """A unique local address (fc00::/7)."""
-    return _in(str, 0xFC00 << 112, 7)
-
-
-def in6_isgladdr(str: str) -> bool:
-    """A global unicast address (2000::/3)."""
-    return _in(str, 0x2000 << 112, 3)
-
-
-def in6_ismaddr(str: str) -> bool:
-    """A multicast address (ff00::/8)."""
-    return _in(str, 0xFF00 << 112, 8)
-
-
-def in6_ismnladdr(str: str) -> bool:
-    """A node-local (interface-local) multicast address (ff01::/16)."""
-    return _in(str, 0xFF01 << 112, 16)
-
-
-def in6_ismgladdr(str: str) -> bool:
-    """A global multicast address (ff0e::/16)."""
-    return _in(str, 0xFF0E << 112, 16)
-
-
-def in6_isllsnmaddr(str: str) -> bool:
-    """A solicited-node multicast address (ff02::1:ff00:0/104)."""
-    return _in(str, (0xFF02 << 112) | (0x1FF << 24), 104)
-
-
-def in6_isdocaddr(str: str) -> bool:
-    """A documentation address (2001:db8::/32)."""
-    return _in(str, 0x20010DB8 << 96, 32)
-
-
-def in6_isaddr6to4(x: str) -> bool:
-    """A 6to4 address (2002::/16)."""
-    return _in(x, 0x2002 << 112, 16)
+in6_islladdr = _prefix_test("in6_islladdr", "fe80::", 10, "A link-local unicast address")
+in6_issladdr = _prefix_test("in6_issladdr", "fec0::", 10,
+                            "A site-local unicast address (deprecated)")
+in6_isuladdr = _prefix_test("in6_isuladdr", "fc00::", 7, "A unique local address")
+in6_isgladdr = _prefix_test("in6_isgladdr", "2000::", 3, "A global unicast address")
+in6_ismaddr = _prefix_test("in6_ismaddr", "ff00::", 8, "A multicast address")
+in6_ismnladdr = _prefix_test("in6_ismnladdr", "ff01::", 16,
+                             "A node-local (interface-local) multicast address")
+in6_ismgladdr = _prefix_test("in6_ismgladdr", "ff0e::", 16, "A global multicast address")
+in6_isllsnmaddr = _prefix_test("in6_isllsnmaddr", "ff02::1:ff00:0", 104,
+                               "A solicited-node multicast address")
+in6_isdocaddr = _prefix_test("in6_isdocaddr", "2001:db8::", 32, "A documentation address")
+in6_isaddr6to4 = _prefix_test("in6_isaddr6to4", "2002::", 16, "A 6to4 address")
 
 
 def in6_getscope(addr: str) -> int:
@@ -136,13 +116,8 @@ def in6_getscope(addr: str) -> int:
     return _NO_SCOPE
 
 
-def in6_isvalid(address: Any) -> bool:
-    """True when ``address`` is IPv6 text."""
-    try:
-        socket.inet_pton(socket.AF_INET6, address)
-    except (OSError, TypeError, ValueError):
-        return False
-    return True
+#: Scapy's name for ``valid_ip6``: true when an address is IPv6 text
+in6_isvalid = valid_ip6
 
 
 def in6_cidr2mask(m: int) -> bytes:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import struct
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from netprobe.packet import code_cache
@@ -90,25 +90,20 @@ class _LinkTypes(dict):
             return dict.__getitem__(self, key)
         raise KeyError(key)
 
-    def __iter__(self) -> Iterator[Any]:
-        _load_families()
-        return dict.__iter__(self)
+    def _whole(name: str) -> Any:  # noqa: N805 - makes a method while the class is made
+        """``dict``'s method ``name``, on the whole table: every family imported first."""
+        plain = getattr(dict, name)
 
-    def __len__(self) -> int:
-        _load_families()
-        return dict.__len__(self)
+        def method(self: dict) -> Any:
+            _load_families()
+            return plain(self)
 
-    def items(self) -> Any:
-        _load_families()
-        return dict.items(self)
+        method.__name__ = name
+        return method
 
-    def keys(self) -> Any:
-        _load_families()
-        return dict.keys(self)
-
-    def values(self) -> Any:
-        _load_families()
-        return dict.values(self)
+    __iter__, __len__, items, keys, values = map(_whole, (
+        "__iter__", "__len__", "items", "keys", "values"))
+    del _whole
 
 
 _MISSING = object()

@@ -37,6 +37,15 @@ class SetValue(list):
     def __str__(self) -> str:
         return str(self[0]) if self.shown_as and self else self.__repr__()
 
+    def flattened(self) -> SetValue:
+        """The set with the blocks in it opened (``["198.18.0.0/31", "198.18.1.1"]``
+        gives three addresses), as given."""
+        flat = SetValue()
+        for x in self:
+            flat.extend(x) if isinstance(x, SetValue) else flat.append(x)
+        flat.given = self.given
+        return flat
+
 
 def _block(value: Any, name: str, family: int) -> SetValue | None:
     """The addresses of a block given as ``"net/len"`` text or a ``Net``/``Net6`` (at most
@@ -335,6 +344,8 @@ class UIntField(Field):
     """An unsigned integer of 8, 16, 32 or 64 bits; names accepted for enumerations."""
 
     __slots__ = ("fmt", "maxval")
+    #: the smallest value (a signed kind of Scapy's sets its own)
+    minval = 0
 
     def __init__(self, name: str, default: Any, fmt: str = "H", names: Mapping[int, str] | None
                  = None, auto: bool = False) -> None:
@@ -347,7 +358,7 @@ class UIntField(Field):
 
     def check_expr(self, v: str) -> str:
         # ``__class__``, not ``type()``: a field may itself be named ``type``
-        return (f"({v} if {v}.__class__ is int and 0 <= {v} <= {self.maxval} "
+        return (f"({v} if {v}.__class__ is int and {self.minval} <= {v} <= {self.maxval} "
                 f"else _chk_{self.name}({v}))")
 
     def _pair_range(self, value: Any) -> Any:
@@ -525,27 +536,39 @@ class MACField(Field):
         raise UsageError(f"{self.name}: {value!r} is not a MAC address (aa:bb:cc:dd:ee:ff)")
 
 
-class IPv4Field(Field):
+class _AddressField(Field):
+    """An IP address in text (IPv4 dotted quad, IPv6 in RFC 5952 form): ``version`` says
+    which, and the names the generated code packs (``_ip4``) and shows (``_ip4_texts``) by."""
+
+    __slots__ = ()
+    version = 4
+
+    def pack_expr(self, v: str) -> str:
+        # an unset source is asked of the route hook (see packet/route.py)
+        value = f"{v} if {v} is not None else self.auto_src()" if self.auto else v
+        return f"_ip{self.version}({value})"
+
+    def unpack_expr(self, w: str) -> str:
+        return f"_ip{self.version}_texts[{w}]"
+
+    def check_one(self, value: Any) -> Any:
+        v4 = self.version == 4
+        block = _block(value, self.name, _AF4 if v4 else _AF6)
+        if block is not None:
+            return block
+        try:
+            packed = (ipaddress.IPv4Address if v4 else ipaddress.IPv6Address)(value).packed
+        except (ValueError, TypeError):
+            raise UsageError(f"{self.name}: {value!r} is not an IPv{self.version} address"
+                             ) from None
+        return socket.inet_ntoa(packed) if v4 else _ip6_text(packed)
+
+
+class IPv4Field(_AddressField):
     """An IPv4 address in dotted-quad text."""
 
     __slots__ = ()
     fmt = "4s"
-
-    def pack_expr(self, v: str) -> str:
-        # an unset source is asked of the route hook (see packet/route.py)
-        return f"_ip4({v} if {v} is not None else self.auto_src())" if self.auto else f"_ip4({v})"
-
-    def unpack_expr(self, w: str) -> str:
-        return f"_ip4_texts[{w}]"
-
-    def check_one(self, value: Any) -> Any:
-        block = _block(value, self.name, _AF4)
-        if block is not None:
-            return block
-        try:
-            return str(ipaddress.IPv4Address(value))
-        except (ValueError, TypeError):
-            raise UsageError(f"{self.name}: {value!r} is not an IPv4 address") from None
 
     def check(self, value: Any) -> Any:
         if type(value) is str:
@@ -556,34 +579,16 @@ class IPv4Field(Field):
                 pass
         v = super().check(value)
         if type(v) is SetValue and v.shown_as is None:  # a list of CIDRs flattens into one set
-            flat = SetValue()
-            for x in v:
-                flat.extend(x) if isinstance(x, SetValue) else flat.append(x)
-            flat.given = v.given
-            return flat
+            return v.flattened()
         return v
 
 
-class IPv6Field(Field):
+class IPv6Field(_AddressField):
     """An IPv6 address, shown in RFC 5952 form."""
 
     __slots__ = ()
     fmt = "16s"
-
-    def pack_expr(self, v: str) -> str:
-        return f"_ip6({v} if {v} is not None else self.auto_src())" if self.auto else f"_ip6({v})"
-
-    def unpack_expr(self, w: str) -> str:
-        return f"_ip6_texts[{w}]"
-
-    def check_one(self, value: Any) -> Any:
-        block = _block(value, self.name, _AF6)
-        if block is not None:
-            return block
-        try:
-            return _ip6_text(ipaddress.IPv6Address(value).packed)
-        except (ValueError, TypeError):
-            raise UsageError(f"{self.name}: {value!r} is not an IPv6 address") from None
+    version = 6
 
 
 class BytesField(Field):
@@ -603,7 +608,7 @@ class BytesField(Field):
         return bytes(value)
 
     def to_json(self, value: Any) -> Any:
-        return None if value is None else value.hex()
+        return None if value is None else bytes(value).hex()
 
 
 class TailField(Field):
@@ -625,8 +630,7 @@ class RawBytesField(TailField):
             return bytes(value)
         raise UsageError(f"{self.name}: expected bytes or text, got {type(value).__name__}")
 
-    def to_json(self, value: Any) -> Any:
-        return None if value is None else bytes(value).hex()
+    to_json = BytesField.to_json
 
 
 class ListField(TailField):

@@ -36,6 +36,14 @@ def _hex(data: bytes) -> str:
     return " ".join(f"{b:02X}" for b in data)
 
 
+def _dumped(text: str, dump: bool) -> str | None:
+    """``text`` when ``dump``; else print it (and None), as Scapy's dump functions do."""
+    if dump:
+        return text
+    print(text)
+    return None
+
+
 def hexdump(p: Any, dump: bool = False) -> str | None:
     """Print (or with ``dump=True`` return) a classic hex dump: offset, 16 bytes, text."""
     data = _raw(p)
@@ -43,11 +51,7 @@ def hexdump(p: Any, dump: bool = False) -> str | None:
     for off in range(0, len(data), 16):
         row = data[off:off + 16]
         lines.append(f"{off:04x}  {(_hex(row) + ' ') if row else '':<48} {_ascii(row)}")
-    text = "\n".join(lines)
-    if dump:
-        return text
-    print(text)
-    return None
+    return _dumped("\n".join(lines), dump)
 
 
 def hexstr(p: Any, onlyasc: int = 0, onlyhex: int = 0, color: bool = False) -> str:
@@ -62,20 +66,12 @@ def hexstr(p: Any, onlyasc: int = 0, onlyhex: int = 0, color: bool = False) -> s
 
 def linehexdump(p: Any, onlyasc: int = 0, onlyhex: int = 0, dump: bool = False) -> str | None:
     """Print (or with ``dump=True`` return) ``hexstr``'s one-line form."""
-    text = hexstr(p, onlyasc=onlyasc, onlyhex=onlyhex)
-    if dump:
-        return text
-    print(text)
-    return None
+    return _dumped(hexstr(p, onlyasc=onlyasc, onlyhex=onlyhex), dump)
 
 
 def chexdump(p: Any, dump: bool = False) -> str | None:
     """Print (or return) the bytes as a C array's body: ``0x61, 0x62``."""
-    text = ", ".join(f"{b:#04x}" for b in _raw(p))
-    if dump:
-        return text
-    print(text)
-    return None
+    return _dumped(", ".join(f"{b:#04x}" for b in _raw(p)), dump)
 
 
 _HEX_PAIR = re.compile(r"[0-9a-fA-F]{2}")

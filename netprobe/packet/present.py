@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
-from netprobe.packet.layer import Layer, NoPayload, bindings_of, is_default_value
+from netprobe.packet.layer import Layer, bindings_of, is_default_value
 
 __all__ = ["command", "field_text", "ls", "repr_packet", "show_text", "sprintf", "summary"]
 
@@ -82,11 +82,6 @@ def _given_text(layer: Layer, f: F.Field, given: Any) -> str:
 
 
 def overloads(layer: Layer) -> dict[str, Any]:
-    """The fields the layer above fills in this one (Scapy's overloaded fields)."""
-    return _overloads(layer)
-
-
-def _overloads(layer: Layer) -> dict[str, Any]:
     """The fields the layer above fills in this one when it is built (Scapy's overloaded
     fields): shown by ``show()`` and ``repr()`` while they are unset."""
     upper = layer._payload
@@ -129,7 +124,7 @@ def _show_into(lines: list[str], pkt: Layer, indent: int, lvl: str, label_lvl: s
     cur: Layer | None = pkt
     while cur is not None:
         lines.append(f"{label_lvl}###[ {type(cur).name} ]###")
-        over = _overloads(cur)
+        over = overloads(cur)
         for f in cur.shown_fields():
             v = _shown_value(cur, f, over)
             if _is_packet_list(v, f) or (f.name in type(cur).packet_lists
@@ -162,7 +157,7 @@ def repr_packet(pkt: Layer) -> str:
     cur: Layer | None = pkt
     while cur is not None:
         given = cur.fields_given()
-        over = _overloads(cur)
+        over = overloads(cur)
         args = []
         # a dissected layer lists every field Scapy read, also those shown only (ICMP's
         # ``extpad``) and those read as None that Scapy keeps (ICMPv6's ``ext``)
@@ -226,7 +221,7 @@ def port_text(layer: Layer, name: str) -> str:
 def value_text(layer: Layer, name: str) -> str:
     """One field's shown text, by name (what ``sprintf`` and the summaries print)."""
     f = type(layer).fields_by_name[name]
-    return field_text(layer, f, _shown_value(layer, f, _overloads(layer)))
+    return field_text(layer, f, _shown_value(layer, f, overloads(layer)))
 
 
 # -- sprintf() ------------------------------------------------------------------------------------
@@ -304,7 +299,7 @@ def _directive(pkt: Layer, spec: str, relax: bool) -> str:
             return ("%" + (fmt or "s")) % getattr(layer, fname)
         return "??"
     f = type(layer).fields_by_name[fname]
-    v = _shown_value(layer, f, _overloads(layer))
+    v = _shown_value(layer, f, overloads(layer))
     value = v if raw else field_text(layer, f, v)
     try:
         return ("%" + (fmt or "s")) % value
@@ -378,13 +373,19 @@ def _kind_name(cls: Any, f: F.Field) -> str:
     return "StrField"
 
 
-def field_repr(f: F.Field) -> str:
-    """A field as Scapy's ``repr`` shows it: ``<IntField (TCP,TCPerror).seq>``, its kind
-    as ``ls()`` names it and every layer class that declares it."""
+def field_owners(f: Any) -> list[type]:
+    """Every layer class that declares field ``f`` (Scapy's ``owners``), oldest first."""
     from netprobe.packet.layer import _ALL_CLASSES
 
-    owners = [c for c in _ALL_CLASSES if any(x is f for x in getattr(c, "fields_desc", ()))]
-    kind = _kind_name(owners[0], f).split(" ")[0] if owners else type(f).__name__
+    return [c for c in _ALL_CLASSES if any(x is f for x in getattr(c, "fields_desc", ()))]
+
+
+def field_repr(f: F.Field, kind: str = "") -> str:
+    """A field as Scapy's ``repr`` shows it: ``<IntField (TCP,TCPerror).seq>``, its kind
+    (``kind``, else as ``ls()`` names it) and every layer class that declares it."""
+    owners = field_owners(f)
+    if not kind:
+        kind = _kind_name(owners[0], f).split(" ")[0] if owners else type(f).__name__
     return f"<{kind} ({','.join(c.__name__ for c in owners)}).{f.name}>"
 
 
@@ -409,7 +410,7 @@ def ls(obj: Any = None, verbose: bool = False) -> None:
     if isinstance(obj, Layer):
         cur: Layer | None = obj
         while cur is not None:
-            over = _overloads(cur)
+            over = overloads(cur)
             for name, kind, d in type(cur).ls_leading:
                 print(f"{name:<10} : {kind:<35} = {d!r:<15} ({str(_plain(d))!r})")
             for f in type(cur).fields_desc:
@@ -439,8 +440,3 @@ def _ls_flag_names(f: F.Field) -> None:
 def _plain(v: Any) -> Any:
     # a packet default shows as its repr (its str() is now its summary line)
     return repr(v) if isinstance(v, (F.FlagValue, bytes, str, Layer)) else v
-
-
-def is_nopayload(x: Any) -> bool:
-    """True for the empty payload of a last layer."""
-    return isinstance(x, NoPayload)

@@ -139,12 +139,15 @@ class RandChoice(VolatileValue):
 
 
 class _RandDistribution(RandNum):
-    """An integer drawn from a distribution (rounded), plus ``base``."""
+    """An integer drawn from a distribution (rounded) whose parameters are kept under
+    their Scapy names (the subclass's slots)."""
 
     __slots__ = ()
 
-    def __init__(self) -> None:
+    def __init__(self, **params: float) -> None:
         VolatileValue.__init__(self)
+        for name, value in params.items():
+            setattr(self, name, value)
 
 
 class RandNumExpo(_RandDistribution):
@@ -153,9 +156,7 @@ class RandNumExpo(_RandDistribution):
     __slots__ = ("base", "lambd")
 
     def __init__(self, lambd: float, base: int = 0) -> None:
-        super().__init__()
-        self.lambd = lambd
-        self.base = base
+        super().__init__(lambd=lambd, base=base)
 
     def _fix(self) -> int:
         return self.base + round(random.expovariate(self.lambd))
@@ -167,9 +168,7 @@ class RandNumGauss(_RandDistribution):
     __slots__ = ("mu", "sigma")
 
     def __init__(self, mu: float, sigma: float) -> None:
-        super().__init__()
-        self.mu = mu
-        self.sigma = sigma
+        super().__init__(mu=mu, sigma=sigma)
 
     def _fix(self) -> int:
         return round(random.gauss(self.mu, self.sigma))
@@ -181,9 +180,7 @@ class RandNumGamma(_RandDistribution):
     __slots__ = ("alpha", "beta")
 
     def __init__(self, alpha: float, beta: float) -> None:
-        super().__init__()
-        self.alpha = alpha
-        self.beta = beta
+        super().__init__(alpha=alpha, beta=beta)
 
     def _fix(self) -> int:
         return round(random.gammavariate(self.alpha, self.beta))

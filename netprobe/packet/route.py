@@ -74,19 +74,7 @@ def destination_mac(dst: object) -> str | None:
     mac = multicast_mac(dst)
     if mac is not None:
         return mac
-    known = _dst_mac_cache.get(dst)
-    if known is not None:
-        return known or None
-    if _resolver is None:
-        _install_named_hook()
-    try:
-        mac = _dst_mac_resolver(dst) if _dst_mac_resolver is not None else None
-    except (UsageError, OSError, ValueError):
-        mac = None
-    if len(_dst_mac_cache) > 10_000:
-        _dst_mac_cache.clear()
-    _dst_mac_cache[dst] = mac or ""
-    return mac
+    return _ask(_dst_mac_cache, "_dst_mac_resolver", dst) or None
 
 
 def source_mac(dst: object) -> str:
@@ -94,18 +82,25 @@ def source_mac(dst: object) -> str:
     unset Ethernet source; all zeros when there is none (loopback, no route, no hook)."""
     if not isinstance(dst, str):
         return _ZERO_MAC
-    mac = _mac_cache.get(dst)
-    if mac is not None:
-        return mac
+    return _ask(_mac_cache, "_mac_resolver", dst) or _ZERO_MAC
+
+
+def _ask(cache: dict[str, str], resolver: str, dst: str) -> str:
+    """What the MAC resolver named ``resolver`` (a global of this module, which the named
+    hook may install) answers for ``dst``, "" for nothing; remembered in ``cache``."""
+    known = cache.get(dst)
+    if known is not None:
+        return known
     if _resolver is None:
         _install_named_hook()
+    fn = globals()[resolver]
     try:
-        mac = (_mac_resolver(dst) if _mac_resolver is not None else None) or _ZERO_MAC
+        mac = (fn(dst) if fn is not None else None) or ""
     except (UsageError, OSError, ValueError):
-        mac = _ZERO_MAC
-    if len(_mac_cache) > 10_000:
-        _mac_cache.clear()
-    _mac_cache[dst] = mac
+        mac = ""
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[dst] = mac
     return mac
 
 

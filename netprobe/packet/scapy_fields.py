@@ -87,9 +87,6 @@ class ScapyField:
     """What every field kind of this module adds to netprobe's: Scapy's ways of showing,
     writing and reading one value with the packet at hand."""
 
-    #: the layer classes declaring this field, for ``repr`` (``<ShortField (Disney).mickey>``)
-    owners: list[type]
-
     def i2repr(self, pkt: Any, value: Any) -> str:
         """The text ``show()`` and ``repr()`` print for ``value``."""
         return _plain(value)
@@ -147,8 +144,10 @@ class ScapyField:
         return None
 
     def __repr__(self) -> str:
-        owners = ",".join(c.__name__ for c in getattr(self, "owners", ()))
-        return f"<{type(self).__name__} ({owners}).{self.name}>"  # type: ignore[attr-defined]
+        # Scapy's: <ShortField (Disney).mickey>, the layers that declare it
+        from netprobe.packet.present import field_repr
+
+        return field_repr(self, type(self).__name__)  # type: ignore[arg-type]
 
 
 #: struct code -> the random value of its size (as Scapy's fields draw them)
@@ -181,8 +180,45 @@ def _need(off: int, size: int, end: int, name: str) -> None:
         raise Truncated(f"{name}: {size} bytes needed, {max(end - off, 0)} left")
 
 
+def _limit(length_from: Callable[[Any], int] | None, pkt: Any, off: int, end: int) -> int:
+    """Where a value starting at ``off`` stops: ``length_from(pkt)`` bytes on, not past ``end``."""
+    if length_from is None:
+        return end
+    return min(end, off + max(int(length_from(pkt)), 0))
+
+
+class _Tail(ScapyField, F.TailField):
+    """A field written and read after the fixed part of the header, never computed."""
+
+    def __init__(self, name: str, default: Any) -> None:
+        F.TailField.__init__(self, name, default)
+        self.auto = False
+
+
+class _Packed:
+    """Scapy's hooks for a value packed with the ``struct`` ``st`` (unset: 0)."""
+
+    st: struct.Struct
+    name: str
+
+    def i2m(self, pkt: Any, x: Any) -> Any:
+        return 0 if x is None else x
+
+    def addfield(self, pkt: Any, s: bytes, val: Any) -> bytes:
+        return s + self.st.pack(self.i2m(pkt, val))
+
+    def getfield(self, pkt: Any, s: bytes) -> tuple[bytes, Any]:
+        size = self.st.size
+        if len(s) < size:
+            raise Truncated(f"{self.name}: {size} bytes needed, {len(s)} left")
+        return s[size:], self.m2i(pkt, self.st.unpack_from(s)[0])  # type: ignore[attr-defined]
+
+    def i2len(self, pkt: Any, value: Any) -> int:
+        return self.st.size
+
+
 # -- numbers ------------------------------------------------------------------------------------
-class _NumField(ScapyField, F.UIntField):
+class _NumField(_Packed, ScapyField, F.UIntField):
     """An integer of 1, 2, 4 or 8 bytes, big-endian unless ``fmt`` starts with ``<``."""
 
     def __init__(self, name: str, default: Any, fmt: str = "H", enum: Any = None) -> None:
@@ -197,10 +233,7 @@ class _NumField(ScapyField, F.UIntField):
         self.signed = code.islower()
         if self.signed:
             self.minval, self.maxval = -(1 << (8 * self.size - 1)), (1 << (8 * self.size - 1)) - 1
-        else:
-            self.minval = 0
         self.st = struct.Struct(("<" if little else "!") + code)
-        self.owners = []
         if isinstance(default, str) and self.names:  # a default given by its name
             self.default = self.check_one(default)
 
@@ -217,10 +250,6 @@ class _NumField(ScapyField, F.UIntField):
             return (f"int.from_bytes(({w}).to_bytes({self.size}, 'big', signed={self.signed}),"
                     f" 'little', signed={self.signed})")
         return w
-
-    def check_expr(self, v: str) -> str:
-        return (f"({v} if {v}.__class__ is int and {self.minval} <= {v} <= {self.maxval} "
-                f"else _chk_{self.name}({v}))")
 
     def check_one(self, value: Any) -> Any:
         if isinstance(value, str) and self.names:
@@ -242,18 +271,6 @@ class _NumField(ScapyField, F.UIntField):
     def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
         _need(off, self.size, end, self.name)
         return self.st.unpack_from(buf, off)[0], off + self.size
-
-    def i2m(self, pkt: Any, x: Any) -> Any:
-        return 0 if x is None else x
-
-    def addfield(self, pkt: Any, s: bytes, val: Any) -> bytes:
-        return s + self.st.pack(self.i2m(pkt, val))
-
-    def getfield(self, pkt: Any, s: bytes) -> tuple[bytes, Any]:
-        return s[self.size:], self.m2i(pkt, self.st.unpack_from(s)[0])
-
-    def i2len(self, pkt: Any, value: Any) -> int:
-        return self.size
 
     def randval(self) -> Any:
         return _rand_num(self.fmt)
@@ -347,9 +364,11 @@ class _LengthOf:
     """A number that, left unset (None), is the length of field ``length_of`` (or the
     number of items of ``count_of``), passed through ``adjust(pkt, x)``."""
 
-    length_of: str | None
-    count_of: str | None
-    adjust: Callable[[Any, int], int]
+    def _counts(self, length_of: str | None, count_of: str | None,
+                adjust: Callable[[Any, int], int]) -> None:
+        self.length_of = length_of
+        self.count_of = count_of
+        self.adjust = adjust
 
     def compute(self, pkt: Any, payload: bytes) -> int:
         """The value building uses when the field is unset."""
@@ -372,9 +391,7 @@ class FieldLenField(_LengthOf, _NumField):
                  count_of: str | None = None,
                  adjust: Callable[[Any, int], int] = lambda pkt, x: x) -> None:
         _NumField.__init__(self, name, default, fmt)
-        self.length_of = length_of
-        self.count_of = count_of
-        self.adjust = adjust
+        self._counts(length_of, count_of, adjust)
 
 
 class LenField(_NumField):
@@ -396,7 +413,6 @@ class BitField(ScapyField, F.BitField):
 
     def __init__(self, name: str, default: Any, size: int) -> None:
         F.BitField.__init__(self, name, default, size)
-        self.owners = []
 
     def i2len(self, pkt: Any, value: Any) -> int:
         return self.bits // 8
@@ -424,9 +440,7 @@ class BitFieldLenField(_LengthOf, BitField):
                  count_of: str | None = None,
                  adjust: Callable[[Any, int], int] = lambda pkt, x: x) -> None:
         BitField.__init__(self, name, default, size)
-        self.length_of = length_of
-        self.count_of = count_of
-        self.adjust = adjust
+        self._counts(length_of, count_of, adjust)
 
 
 class ThreeBytesField(BitField):
@@ -460,7 +474,6 @@ class FlagsField(ScapyField, F.FlagsField):
     def __init__(self, name: str, default: Any, size: int, names: Any) -> None:
         letters = names if isinstance(names, str) else tuple(names)
         F.FlagsField.__init__(self, name, default, size, letters)
-        self.owners = []
 
     def i2repr(self, pkt: Any, value: Any) -> str:
         if value is None or isinstance(value, F.Volatile):
@@ -472,32 +485,41 @@ class FlagsField(ScapyField, F.FlagsField):
 
 
 # -- addresses ----------------------------------------------------------------------------------
-class IPField(ScapyField, F.IPv4Field):
+class _Address(ScapyField):
+    """An address of ``size`` bytes: ``encode`` puts its text on the wire, ``decode`` reads
+    it; unset, it is ``unset``; ``fuzz()`` draws it with ``randval``'s ``rand_kind``."""
+
+    size: int
+    unset: str
+    rand_kind: str
+
+    def put(self, pkt: Any, value: Any) -> bytes:
+        return self.encode(value or self.unset)  # type: ignore[attr-defined]
+
+    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
+        _need(off, self.size, end, self.name)  # type: ignore[attr-defined]
+        return self.decode(buf[off:off + self.size]), off + self.size  # type: ignore[attr-defined]
+
+    def randval(self) -> Any:
+        return _rand(self.rand_kind)
+
+
+class IPField(_Address, F.IPv4Field):
     """An IPv4 address (dotted quad); unset, it is ``0.0.0.0``."""
+
+    size, unset, rand_kind = 4, "0.0.0.0", "RandIP"
+    encode, decode = staticmethod(socket.inet_aton), staticmethod(socket.inet_ntoa)
 
     def __init__(self, name: str, default: Any) -> None:
         F.IPv4Field.__init__(self, name, default)
-        self.owners = []
-        #: text already checked as an address -> its bytes, and bytes read -> their text
+        #: text already checked as an address -> its bytes
         self.known: dict[str, bytes] = {}
-        self.texts: dict[bytes, str] = {}
 
     # addresses already checked are remembered with their bytes (``_known_NAME`` in the
     # generated code): building many packets to few hosts checks and converts each once
     def code_globals(self) -> dict[str, Any]:
         """Names the generated code of a layer with this field uses."""
-        return {f"_known_{self.name}": self.known, f"_text_{self.name}": self.texts,
-                f"_totext_{self.name}": self._to_text}
-
-    def _to_text(self, raw: bytes) -> str:
-        text = socket.inet_ntoa(raw)
-        if len(self.texts) < 65536:
-            self.texts[raw] = text
-        return text
-
-    def unpack_expr(self, w: str) -> str:
-        # dissected addresses too: each one's text is made once
-        return f"(_text_{self.name}.get({w}) or _totext_{self.name}({w}))"
+        return {f"_known_{self.name}": self.known}
 
     def pack_expr(self, v: str) -> str:
         return f"(_known_{self.name}.get({v}) or _ip4('0.0.0.0' if {v} is None else {v}))"
@@ -512,56 +534,38 @@ class IPField(ScapyField, F.IPv4Field):
             self.known[v] = socket.inet_aton(v)
         return v
 
-    def put(self, pkt: Any, value: Any) -> bytes:
-        return socket.inet_aton(value or "0.0.0.0")
 
-    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
-        _need(off, 4, end, self.name)
-        return socket.inet_ntoa(buf[off:off + 4]), off + 4
-
-    def randval(self) -> Any:
-        return _rand("RandIP")
-
-
-class IP6Field(ScapyField, F.IPv6Field):
+class IP6Field(_Address, F.IPv6Field):
     """An IPv6 address; unset, it is ``::``."""
+
+    size, unset, rand_kind = 16, "::", "RandIP6"
+    decode = staticmethod(F._ip6_text)
+
+    @staticmethod
+    def encode(text: str) -> bytes:
+        return socket.inet_pton(socket.AF_INET6, text)
 
     def __init__(self, name: str, default: Any) -> None:
         F.IPv6Field.__init__(self, name, default)
-        self.owners = []
 
     def pack_expr(self, v: str) -> str:
         return f"_ip6('::' if {v} is None else {v})"
 
-    def put(self, pkt: Any, value: Any) -> bytes:
-        return socket.inet_pton(socket.AF_INET6, value or "::")
 
-    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
-        _need(off, 16, end, self.name)
-        return F._ip6_text(buf[off:off + 16]), off + 16
-
-    def randval(self) -> Any:
-        return _rand("RandIP6")
-
-
-class MACField(ScapyField, F.MACField):
+class MACField(_Address, F.MACField):
     """A MAC address; unset, it is ``00:00:00:00:00:00``."""
+
+    size, unset, rand_kind = 6, "00:00:00:00:00:00", "RandMAC"
+    encode = staticmethod(F._mac_to_bytes)
+
+    @staticmethod
+    def decode(raw: bytes) -> str:
+        return raw.hex(":")
 
     def __init__(self, name: str, default: Any) -> None:
         if isinstance(default, bytes) and len(default) == 6:  # ETHER_ANY, mac2str(...)
             default = default.hex(":")
         F.MACField.__init__(self, name, default)
-        self.owners = []
-
-    def put(self, pkt: Any, value: Any) -> bytes:
-        return F._mac_to_bytes(value or "00:00:00:00:00:00")
-
-    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
-        _need(off, 6, end, self.name)
-        return buf[off:off + 6].hex(":"), off + 6
-
-    def randval(self) -> Any:
-        return _rand("RandMAC")
 
 
 # -- strings ------------------------------------------------------------------------------------
@@ -594,7 +598,6 @@ class StrFixedLenField(ScapyField, F.BytesField):
                               length or 0)
         self.length = length
         self.length_from = length_from
-        self.owners = []
 
     def pack_expr(self, v: str) -> str:
         return f"(b'' if {v} is None else {v})"
@@ -634,12 +637,11 @@ class _StrFixedLenTail(StrFixedLenField, F.TailField):
 _StrFixedLenTail.__name__ = _StrFixedLenTail.__qualname__ = "StrFixedLenField"
 
 
-# A tail field whose value is bytes.
-class _StrTail(ScapyField, F.TailField):
+class _StrTail(_Tail):
+    """A tail field whose value is bytes."""
+
     def __init__(self, name: str, default: Any) -> None:
-        F.TailField.__init__(self, name, default.encode() if isinstance(default, str) else default)
-        self.auto = False
-        self.owners = []
+        super().__init__(name, default.encode() if isinstance(default, str) else default)
 
     def check_one(self, value: Any) -> Any:
         return _to_bytes(self.name, value)
@@ -647,8 +649,7 @@ class _StrTail(ScapyField, F.TailField):
     def put(self, pkt: Any, value: Any) -> bytes:
         return b"" if value is None else _to_bytes(self.name, value)
 
-    def to_json(self, value: Any) -> Any:
-        return None if value is None else bytes(value).hex()
+    to_json = F.BytesField.to_json
 
     def randval(self) -> Any:
         return _rand_bytes()
@@ -676,8 +677,7 @@ class StrLenField(_StrTail):
         self.max_length = max_length
 
     def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
-        n = end - off if self.length_from is None else int(self.length_from(pkt))
-        stop = min(off + max(n, 0), end)
+        stop = _limit(self.length_from, pkt, off, end)
         return buf[off:stop], stop
 
 
@@ -732,15 +732,13 @@ def read_packet(cls: Any, data: bytes) -> tuple[Any, bytes]:
     return pkt, rest
 
 
-class PacketField(ScapyField, F.TailField):
+class PacketField(_Tail):
     """A whole packet of class ``pkt_cls`` inside this one; it ends where the inner
     packet's ``extract_padding`` says."""
 
     def __init__(self, name: str, default: Any, pkt_cls: Any) -> None:
-        F.TailField.__init__(self, name, default)
-        self.auto = False
+        _Tail.__init__(self, name, default)
         self.cls = pkt_cls
-        self.owners = []
 
     def check_one(self, value: Any) -> Any:
         if isinstance(value, (bytes, bytearray)):
@@ -752,11 +750,11 @@ class PacketField(ScapyField, F.TailField):
     def put(self, pkt: Any, value: Any) -> bytes:
         return b"" if value is None else bytes(value)
 
-    def _limit(self, pkt: Any, off: int, end: int) -> int:
-        return end
+    #: where the inner packet stops (PacketLenField's); None: where it says
+    length_from: Callable[[Any], int] | None = None
 
     def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
-        stop = self._limit(pkt, off, end)
+        stop = _limit(self.length_from, pkt, off, end)
         if stop <= off:
             return None, off
         value, rest = read_packet(self.cls, buf[off:stop])
@@ -777,19 +775,45 @@ class PacketLenField(PacketField):
         super().__init__(name, default, pkt_cls)
         self.length_from = length_from
 
-    def _limit(self, pkt: Any, off: int, end: int) -> int:
-        if self.length_from is None:
-            return end
-        return min(end, off + max(int(self.length_from(pkt)), 0))
-
     def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
-        stop = self._limit(pkt, off, end)
+        stop = _limit(self.length_from, pkt, off, end)
         if stop <= off:
             return None, off
         return read_packet(self.cls, buf[off:stop])[0], stop
 
 
-class PacketListField(ScapyField, F.ListField):
+class _Repeated(ScapyField, F.ListField):
+    """Values one after another: ``count_from(pkt)`` of them, or ``length_from(pkt)``
+    bytes of them, or up to the end of the layer; ``max_count`` at the most."""
+
+    def __init__(self, name: str, default: Any, count_from: Callable[[Any], int] | None,
+                 length_from: Callable[[Any], int] | None, max_count: int | None) -> None:
+        F.ListField.__init__(self, name, [] if default is None else default)
+        self.count_from = count_from
+        self.length_from = length_from
+        self.max_count = max_count
+
+    def _one(self, pkt: Any, buf: bytes, off: int, stop: int) -> tuple[Any, int]:
+        """One value at ``off`` and where it ends."""
+        raise NotImplementedError
+
+    def _items(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[list[Any], int, int]:
+        """The values, where the last one ends, and where ``length_from`` stops them."""
+        stop = _limit(self.length_from, pkt, off, end)
+        count = None if self.count_from is None else int(self.count_from(pkt))
+        items: list[Any] = []
+        while off < stop and (count is None or len(items) < count):
+            if self.max_count is not None and len(items) >= self.max_count:
+                break
+            value, nxt = self._one(pkt, buf, off, stop)
+            items.append(value)
+            if nxt <= off:
+                break
+            off = nxt
+        return items, off, stop
+
+
+class PacketListField(_Repeated):
     """Packets of class ``pkt_cls`` one after another: ``count_from(pkt)`` of them, or
     ``length_from(pkt)`` bytes of them, or up to the end of the layer."""
 
@@ -797,12 +821,8 @@ class PacketListField(ScapyField, F.ListField):
                  count_from: Callable[[Any], int] | None = None,
                  length_from: Callable[[Any], int] | None = None,
                  next_cls_cb: Any = None, max_count: int | None = None) -> None:
-        F.ListField.__init__(self, name, [] if default is None else default)
+        super().__init__(name, default, count_from, length_from, max_count)
         self.cls = pkt_cls
-        self.count_from = count_from
-        self.length_from = length_from
-        self.max_count = max_count
-        self.owners = []
 
     def check_one(self, value: Any) -> Any:
         if value is None:
@@ -818,35 +838,22 @@ class PacketListField(ScapyField, F.ListField):
             out.append(v)
         return out
 
-    def check(self, value: Any) -> Any:
-        return self.check_one(value)
-
     def put(self, pkt: Any, value: Any) -> bytes:
         return b"".join(bytes(p) for p in value or ())
 
+    def _one(self, pkt: Any, buf: bytes, off: int, stop: int) -> tuple[Any, int]:
+        item, rest = read_packet(self.cls, buf[off:stop])
+        return item, stop - len(rest)
+
     def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
-        stop = end
-        if self.length_from is not None:
-            stop = min(end, off + max(int(self.length_from(pkt)), 0))
-        count = None if self.count_from is None else int(self.count_from(pkt))
-        limit = self.max_count
-        items: list[Any] = []
-        while off < stop and (count is None or len(items) < count):
-            if limit is not None and len(items) >= limit:
-                break
-            item, rest = read_packet(self.cls, buf[off:stop])
-            items.append(item)
-            used = (stop - off) - len(rest)
-            if used <= 0:
-                break
-            off += used
-        return items, (off if count is not None or self.length_from is None else stop)
+        items, off, stop = self._items(pkt, buf, off, end)
+        return items, (off if self.count_from is not None or self.length_from is None else stop)
 
     def i2repr(self, pkt: Any, value: Any) -> str:
         return repr(value)
 
 
-class FieldListField(ScapyField, F.ListField):
+class FieldListField(_Repeated):
     """Values of one field kind (``field``) one after another: ``count_from(pkt)`` of
     them, or ``length_from(pkt)`` bytes of them, or up to the end of the layer."""
 
@@ -854,12 +861,8 @@ class FieldListField(ScapyField, F.ListField):
                  length_from: Callable[[Any], int] | None = None,
                  count_from: Callable[[Any], int] | None = None,
                  max_count: int | None = None) -> None:
-        F.ListField.__init__(self, name, [] if default is None else default)
+        super().__init__(name, default, count_from, length_from, max_count)
         self.field = field
-        self.length_from = length_from
-        self.count_from = count_from
-        self.max_count = max_count
-        self.owners = []
 
     def check_one(self, value: Any) -> Any:
         if value is None:
@@ -868,27 +871,14 @@ class FieldListField(ScapyField, F.ListField):
             value = [value]
         return [v if isinstance(v, F.Volatile) else self.field.check(v) for v in value]
 
-    def check(self, value: Any) -> Any:
-        return self.check_one(value)
-
     def put(self, pkt: Any, value: Any) -> bytes:
         return b"".join(self.field.put(pkt, v) for v in value or ())
 
+    def _one(self, pkt: Any, buf: bytes, off: int, stop: int) -> tuple[Any, int]:
+        return self.field.take(pkt, buf, off, stop)
+
     def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
-        stop = end
-        if self.length_from is not None:
-            stop = min(end, off + max(int(self.length_from(pkt)), 0))
-        count = None if self.count_from is None else int(self.count_from(pkt))
-        items: list[Any] = []
-        while off < stop and (count is None or len(items) < count):
-            if self.max_count is not None and len(items) >= self.max_count:
-                break
-            value, nxt = self.field.take(pkt, buf, off, stop)
-            items.append(value)
-            if nxt <= off:
-                break
-            off = nxt
-        return items, off
+        return self._items(pkt, buf, off, end)[:2]
 
     def i2repr(self, pkt: Any, value: Any) -> str:
         if not isinstance(value, list):
@@ -896,14 +886,12 @@ class FieldListField(ScapyField, F.ListField):
         return "[" + ", ".join(self.field.i2repr(pkt, v) for v in value) + "]"
 
 
-class NBytesField(ScapyField, F.TailField):
+class NBytesField(_Tail):
     """An unsigned integer of ``sz`` bytes, big-endian."""
 
     def __init__(self, name: str, default: Any, sz: int) -> None:
-        F.TailField.__init__(self, name, default)
-        self.auto = False
+        _Tail.__init__(self, name, default)
         self.sz = sz
-        self.owners = []
 
     def check_one(self, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -933,15 +921,14 @@ def Emph(fld: Any) -> Any:  # noqa: N802 - Scapy's name
 
 
 # -- wrappers -----------------------------------------------------------------------------------
-class _Wrapper(ScapyField, F.TailField):
+class _Wrapper(_Tail):
     """A field that wraps another (``fld``), under the same name and default."""
 
     def __init__(self, fld: Any) -> None:
-        F.TailField.__init__(self, fld.name, fld.default)
+        _Tail.__init__(self, fld.name, fld.default)
         self.auto = fld.auto
         self.fld = fld
         self.names = getattr(fld, "names", None)
-        self.owners = []
 
     def check(self, value: Any) -> Any:
         return self.fld.check(value)
@@ -996,19 +983,17 @@ class ConditionalField(_Wrapper):
         return len(self.put(pkt, value))
 
 
-class MultipleTypeField(ScapyField, F.TailField):
+class MultipleTypeField(_Tail):
     """One field of several kinds: the first of ``flds`` (``(field, cond)`` pairs) whose
     ``cond(pkt)`` holds, else ``dflt`` (an address read as IPv4 or IPv6 by a family
     field). ``cond`` may be a pair (``cond(pkt)`` for reading, ``cond(pkt, value)`` for
     building). Unset, the field reads as the chosen kind's default."""
 
     def __init__(self, flds: list[tuple[Any, Any]], dflt: Any) -> None:
-        F.TailField.__init__(self, dflt.name, None)
-        self.auto = False
+        _Tail.__init__(self, dflt.name, None)
         self.flds = list(flds)
         self.dflt = dflt
         self.names = None
-        self.owners = []
 
     def _pick(self, pkt: Any, value: Any = None, building: bool = False) -> Any:
         for fld, cond in self.flds:
@@ -1084,33 +1069,21 @@ class PadField(_Wrapper):
 
 
 # -- fields of the user's own -------------------------------------------------------------------
-class Field(ScapyField, F.TailField):
+class Field(_Packed, _Tail):
     """Scapy's base field: a value packed with ``struct`` format ``fmt``; subclass it and
     override ``i2m``/``m2i``/``addfield``/``getfield``/``i2repr`` as in Scapy."""
 
     def __init__(self, name: str, default: Any, fmt: str = "H") -> None:
-        F.TailField.__init__(self, name, default)
-        self.auto = False
+        _Tail.__init__(self, name, default)
         self.fmt = fmt if fmt[:1] in "@=<>!" else "!" + fmt
         self.st = struct.Struct(self.fmt)
         self.sz = self.st.size
-        self.owners = []
 
     def check(self, value: Any) -> Any:
         if isinstance(value, F.Volatile):
             return value
         return self.any2i(None, value)
 
-    def i2m(self, pkt: Any, x: Any) -> Any:
-        return 0 if x is None else x
-
-    def addfield(self, pkt: Any, s: bytes, val: Any) -> bytes:
-        return s + self.st.pack(self.i2m(pkt, val))
-
-    def getfield(self, pkt: Any, s: bytes) -> tuple[bytes, Any]:
-        if len(s) < self.sz:
-            raise Truncated(f"{self.name}: {self.sz} bytes needed, {len(s)} left")
-        return s[self.sz:], self.m2i(pkt, self.st.unpack_from(s)[0])
 
     def put(self, pkt: Any, value: Any) -> bytes:
         return self.addfield(pkt, b"", value)
@@ -1147,16 +1120,14 @@ def is_custom(f: Any) -> bool:
     return False
 
 
-class CustomField(ScapyField, F.TailField):
+class CustomField(_Tail):
     """A user's subclass of one of this module's fields that overrides Scapy's hooks,
     written and read through them (``addfield``/``getfield``) instead of generated code."""
 
     def __init__(self, fld: Any) -> None:
-        F.TailField.__init__(self, fld.name, fld.default)
-        self.auto = False
+        _Tail.__init__(self, fld.name, fld.default)
         self.fld = fld
         self.names = getattr(fld, "names", None)
-        self.owners = []
 
     def check(self, value: Any) -> Any:
         if isinstance(value, F.Volatile) or value is None:
@@ -1182,8 +1153,7 @@ class CustomField(ScapyField, F.TailField):
         return type(self.fld).__name__
 
     def __repr__(self) -> str:
-        owners = ",".join(c.__name__ for c in self.owners)
-        return f"<{type(self.fld).__name__} ({owners}).{self.name}>"
+        return repr(self.fld)
 
     def __getattr__(self, attr: str) -> Any:
         if attr.startswith("__") or attr == "fld":
