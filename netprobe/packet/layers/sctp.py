@@ -221,9 +221,8 @@ class _Chunk(Packet):
     """A chunk: type, flags, length; it ends at its length rounded up to 4 bytes, and the
     next chunk is its payload."""
 
-    #: the trailing field padded to 4 bytes, left out of the length (Scapy's PadField)
-    padded: str | None = None
-    #: bytes of the header before the padded field
+    #: bytes of the header before a trailing field padded to 4 bytes (Scapy's PadField),
+    #: whose padding the length leaves out
     head = 4
     #: how ``ls()`` names the length (a fixed-size chunk's is a plain ``ShortField``)
     ls_kinds = {"len": "FieldLenField"}
@@ -231,9 +230,9 @@ class _Chunk(Packet):
     def post_build(self, pkt: bytes, pay: bytes) -> bytes:
         if self.len is None:
             size = len(pkt)
-            if self.padded is not None:
-                size = self.head + len(type(self).fields_by_name[self.padded].fld.put(
-                    self, getattr(self, self.padded)))
+            last = type(self).fields_desc[-1] if type(self).fields_desc else None
+            if isinstance(last, PadField):
+                size = self.head + len(last.fld.put(self, getattr(self, last.name)))
             pkt = pkt[:2] + (size & 0xFFFF).to_bytes(2, "big") + pkt[4:]
         return pkt + pay
 
@@ -259,6 +258,11 @@ class _Chunk(Packet):
 def _value_size(pkt: Any) -> int:
     """The bytes of a chunk or parameter after its header, as its length says."""
     return (pkt.len or 0) - pkt.head
+
+
+def _padded_bytes(name: str) -> Any:
+    """Bytes to the end of the chunk or parameter, padded to 4 bytes."""
+    return PadField(StrLenField(name, b"", length_from=_value_size), 4)
 
 
 class _ParamListField(PacketListField):
@@ -313,7 +317,6 @@ class SCTPChunkInitAck(_InitChunk):
 class SCTPChunkData(_Chunk):
     """DATA: the flags (``unordered``, ``beginning``, ``ending``...), TSN, stream and user data."""
 
-    padded = "data"
     head = 16
     #: an empty ``data`` reads as None, which Scapy's ``repr`` shows
     repr_none_fields = ("data",)
@@ -373,13 +376,12 @@ class SCTPChunkHeartbeatAck(_Chunk):
 class SCTPChunkAbort(_Chunk):
     """ABORT: the ``TCB`` flag (T bit) and the error causes, as bytes."""
 
-    padded = "error_causes"
     fields_desc = [
         ByteEnumField("type", 6, CHUNK_TYPES),
         BitField("reserved", None, 7),
         BitField("TCB", 0, 1),
         ShortField("len", None),
-        PadField(StrLenField("error_causes", b"", length_from=_value_size), 4),
+        _padded_bytes("error_causes"),
     ]
 
 
@@ -402,17 +404,13 @@ class SCTPChunkShutdownAck(_Chunk):
 class SCTPChunkError(_Chunk):
     """ERROR (operation error): the error causes, as bytes."""
 
-    padded = "error_causes"
-    fields_desc = [*_chunk_head(9),
-                   PadField(StrLenField("error_causes", b"", length_from=_value_size), 4)]
+    fields_desc = [*_chunk_head(9), _padded_bytes("error_causes")]
 
 
 class SCTPChunkCookieEcho(_Chunk):
     """COOKIE ECHO: the state cookie sent back."""
 
-    padded = "cookie"
-    fields_desc = [*_chunk_head(10),
-                   PadField(StrLenField("cookie", b"", length_from=_value_size), 4)]
+    fields_desc = [*_chunk_head(10), _padded_bytes("cookie")]
 
 
 class SCTPChunkCookieAck(_Chunk):
@@ -448,7 +446,6 @@ CHUNK_CLASSES: dict[int, type[Layer]] = {
 class _Param(Packet):
     """A chunk parameter: type, length, value padded to 4 bytes; what follows is not its own."""
 
-    padded: str | None = None
     head = 4
     ls_kinds = {"len": "FieldLenField"}
     post_build = _Chunk.post_build
@@ -463,8 +460,7 @@ def _param_head(kind: int, length: int | None = None) -> list[Any]:
 class SCTPChunkParamHeartbeatInfo(_Param):
     """Heartbeat information (opaque to the receiver)."""
 
-    padded = "data"
-    fields_desc = [*_param_head(1), PadField(StrLenField("data", b"", length_from=_value_size), 4)]
+    fields_desc = [*_param_head(1), _padded_bytes("data")]
 
 
 class SCTPChunkParamIPv4Addr(_Param):
@@ -486,17 +482,13 @@ class SCTPChunkParamIPv6Addr(_Param):
 class SCTPChunkParamStateCookie(_Param):
     """The state cookie (INIT ACK)."""
 
-    padded = "cookie"
-    fields_desc = [*_param_head(7),
-                   PadField(StrLenField("cookie", b"", length_from=_value_size), 4)]
+    fields_desc = [*_param_head(7), _padded_bytes("cookie")]
 
 
 class SCTPChunkParamUnrocognizedParam(_Param):
     """An unrecognized parameter sent back (Scapy's spelling of the class name)."""
 
-    padded = "param"
-    fields_desc = [*_param_head(8),
-                   PadField(StrLenField("param", b"", length_from=_value_size), 4)]
+    fields_desc = [*_param_head(8), _padded_bytes("param")]
 
 
 class SCTPChunkParamCookiePreservative(_Param):
@@ -510,9 +502,7 @@ class SCTPChunkParamCookiePreservative(_Param):
 class SCTPChunkParamHostname(_Param):
     """A host name address."""
 
-    padded = "hostname"
-    fields_desc = [*_param_head(11),
-                   PadField(StrLenField("hostname", b"", length_from=_value_size), 4)]
+    fields_desc = [*_param_head(11), _padded_bytes("hostname")]
 
 
 def _short_list(name: str, default: list[int]) -> Any:
@@ -523,7 +513,6 @@ def _short_list(name: str, default: list[int]) -> Any:
 class SCTPChunkParamSupportedAddrTypes(_Param):
     """The address types supported (parameter types: 5 IPv4, 6 IPv6, 11 hostname)."""
 
-    padded = "addr_type_list"
     fields_desc = [*_param_head(12), _short_list("addr_type_list", [5])]
 
 
@@ -538,7 +527,6 @@ class SCTPChunkParamECNCapable(_Param):
 class SCTPChunkParamSupportedExtensions(_Param):
     """The chunk types supported beyond the base protocol."""
 
-    padded = "supported_extensions"
     fields_desc = [*_param_head(0x8008),
                    PadField(FieldListField("supported_extensions", [15, 193, 128],
                                            ByteEnumField("", None, CHUNK_TYPES),
