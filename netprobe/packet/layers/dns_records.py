@@ -146,6 +146,18 @@ class _Stop(Exception):
         self.problem = problem
 
 
+def _name_then(buf: bytes, off: int, base: int, end: int, cache: NameCache | None, size: int,
+               what: str) -> tuple[bytes, int, str | None]:
+    """A name, then ``size`` bytes of ``what``: (the name, where those bytes start, the
+    name's problem); ``_Stop`` when the name is unreadable or the bytes are cut short."""
+    name, pos, _, problem = decode_name(buf, off, base, end, cache)
+    if pos < 0:
+        raise _Stop(problem or "bad name")
+    if end - pos < size:
+        raise _Stop(LengthNote(f"{what} cut short ({end - pos} of {size} bytes after the name)"))
+    return name, pos, problem
+
+
 def _blank(cls: type[Layer]) -> Any:
     obj = _new(cls)
     obj._payload = None
@@ -193,12 +205,7 @@ class DNSQR(Layer):
 
     def _read(self, buf: bytes, off: int, base: int, end: int, cache: NameCache | None
               ) -> tuple[int, str | None]:
-        name, pos, _, problem = decode_name(buf, off, base, end, cache)
-        if pos < 0:
-            raise _Stop(problem or "bad name")
-        if end - pos < 4:
-            raise _Stop(LengthNote(f"question cut short ({end - pos} of 4 bytes after "
-                                   "the name)"))
+        name, pos, problem = _name_then(buf, off, base, end, cache, 4, "question")
         self.qname = name
         self.qtype, word = _HH.unpack_from(buf, pos)
         self.unicastresponse = word >> 15
@@ -230,12 +237,7 @@ def read_question(buf: bytes, off: int, base: int, end: int, cache: NameCache | 
 def _read_header(buf: bytes, off: int, base: int, end: int, cache: NameCache | None
                  ) -> tuple[bytes, str | None, int, int, int, int, int, int]:
     """The common record header: (name, name problem, type, class word, ttl, rdlen, rd, rdend)."""
-    name, pos, _, problem = decode_name(buf, off, base, end, cache)
-    if pos < 0:
-        raise _Stop(problem or "bad name")
-    if end - pos < 10:
-        raise _Stop(LengthNote(f"record header cut short ({end - pos} of 10 bytes after "
-                               "the name)"))
+    name, pos, problem = _name_then(buf, off, base, end, cache, 10, "record header")
     rtype, cword, ttl, rdlen = _HHIH.unpack_from(buf, pos)
     rd = pos + 10
     if rd + rdlen > end:
