@@ -81,10 +81,6 @@ def multipath_line(hop: Record) -> str:
     return "".join(parts) + _limited_text(hop)
 
 
-#: the columns mtr right-aligns (all but the host)
-_NUMERIC = frozenset(ROUND_COLUMNS) - {"host"}
-
-
 def round_row(hop: Record) -> list[JSONValue]:
     """One hop of a ``--rounds`` trace as mtr's report shows it: SNT is the rounds that
     probed the hop (mtr sends one probe per hop and round), loss is over the probes;
