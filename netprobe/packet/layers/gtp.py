@@ -152,30 +152,21 @@ class _Extension:
         return getattr(self, "next_ex", 0) or 0
 
 
-class GTP_UDPPort_ExtensionHeader(_Extension, Packet):  # noqa: N801 - Scapy's name
-    """The UDP port extension header (type 64)."""
-
-    overloads_lower = True
-
-    name = "GTP_UDPPort_ExtensionHeader"
-    fields_desc = [
-        ByteField("length", 1),
-        ShortField("udp_port", None),
-        ByteEnumField("next_ex", 0, EXTENSION_HEADER_TYPES),
-    ]
+def _one_word_extension(cls_name: str, field: str, doc: str) -> Any:
+    """An extension header of one 4-byte unit: its length (1), a 16-bit ``field``, the
+    next extension's type."""
+    fields = [ByteField("length", 1), ShortField(field, None),
+              ByteEnumField("next_ex", 0, EXTENSION_HEADER_TYPES)]
+    return type(cls_name, (_Extension, Packet), {
+        "name": cls_name, "overloads_lower": True, "fields_desc": fields, "__doc__": doc,
+        "__module__": __name__, "__qualname__": cls_name})
 
 
-class GTP_PDCP_PDU_ExtensionHeader(_Extension, Packet):  # noqa: N801 - Scapy's name
-    """The PDCP PDU number extension header (type 192)."""
-
-    overloads_lower = True
-
-    name = "GTP_PDCP_PDU_ExtensionHeader"
-    fields_desc = [
-        ByteField("length", 1),
-        ShortField("pdcp_pdu", None),
-        ByteEnumField("next_ex", 0, EXTENSION_HEADER_TYPES),
-    ]
+GTP_UDPPort_ExtensionHeader = _one_word_extension(
+    "GTP_UDPPort_ExtensionHeader", "udp_port", "The UDP port extension header (type 64).")
+GTP_PDCP_PDU_ExtensionHeader = _one_word_extension(
+    "GTP_PDCP_PDU_ExtensionHeader", "pdcp_pdu",
+    "The PDCP PDU number extension header (type 192).")
 
 
 def _always(p: Any) -> bool:
