@@ -159,11 +159,8 @@ def _walk(top: Layer, layer: Layer, buf: bytes, off: int, end: int, depth: int,
             else:
                 nxt = None
             # after next_layer: if it fails, the Raw that replaces this layer holds these bytes
-            # a layer that reads its own trailer (802.11's FCS) keeps it as a field
-            if pend < end and not getattr(type(layer), "owns_trailer", False):
-                if trailers is None:
-                    trailers = []
-                trailers.append((buf[pend:end], depth))
+            if pend < end:
+                trailers = _trailer(trailers, layer, buf, pend, end, depth)
         except _FAILURES as exc:
             errors = _note_failure(errors, layer, exc, wirelen, len(buf))
             failure = exc

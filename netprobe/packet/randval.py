@@ -139,15 +139,19 @@ class RandChoice(VolatileValue):
 
 
 class _RandDistribution(RandNum):
-    """An integer drawn from a distribution (rounded) whose parameters are kept under
-    their Scapy names (the subclass's slots)."""
+    """An integer drawn by ``random``'s function ``draw`` from the parameters, rounded; the
+    parameters are kept under Scapy's names for them (the subclass's slots, in order)."""
 
     __slots__ = ()
+    draw = ""
 
-    def __init__(self, **params: float) -> None:
+    def __init__(self, *params: float) -> None:
         VolatileValue.__init__(self)
-        for name, value in params.items():
+        for name, value in zip(self.__slots__, params, strict=True):
             setattr(self, name, value)
+
+    def _fix(self) -> int:
+        return round(getattr(random, self.draw)(*(getattr(self, n) for n in self.__slots__)))
 
 
 class RandNumExpo(_RandDistribution):
@@ -156,7 +160,7 @@ class RandNumExpo(_RandDistribution):
     __slots__ = ("base", "lambd")
 
     def __init__(self, lambd: float, base: int = 0) -> None:
-        super().__init__(lambd=lambd, base=base)
+        super().__init__(base, lambd)
 
     def _fix(self) -> int:
         return self.base + round(random.expovariate(self.lambd))
@@ -166,24 +170,20 @@ class RandNumGauss(_RandDistribution):
     """A normally distributed integer (mean ``mu``, deviation ``sigma``)."""
 
     __slots__ = ("mu", "sigma")
+    draw = "gauss"
 
     def __init__(self, mu: float, sigma: float) -> None:
-        super().__init__(mu=mu, sigma=sigma)
-
-    def _fix(self) -> int:
-        return round(random.gauss(self.mu, self.sigma))
+        super().__init__(mu, sigma)
 
 
 class RandNumGamma(_RandDistribution):
     """A gamma-distributed integer (shape ``alpha``, scale ``beta``)."""
 
     __slots__ = ("alpha", "beta")
+    draw = "gammavariate"
 
     def __init__(self, alpha: float, beta: float) -> None:
-        super().__init__(alpha=alpha, beta=beta)
-
-    def _fix(self) -> int:
-        return round(random.gammavariate(self.alpha, self.beta))
+        super().__init__(alpha, beta)
 
 
 #: the characters ``RandString`` draws from by default
