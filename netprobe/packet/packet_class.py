@@ -480,6 +480,23 @@ class Packet(Layer, metaclass=PacketMeta):
         return [f for f in fields if f.name not in self._conditional or f.cond(self)]
 
 
+class ReadEmpty(tuple):
+    """An empty list read from the wire, which Scapy's ``repr`` shows (``reqopts=[]``,
+    SVCB's ``value=[]``): ``repr`` leaves out the empty lists it takes for unset ones, so
+    this one is no list (it iterates, compares and prints as ``[]``)."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return other == [] or (isinstance(other, tuple) and not other)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "[]"
+
+
 def item_padding(self: Any, s: bytes) -> tuple[bytes, bytes | None]:
     """``extract_padding`` of a list item (Scapy's idiom): nothing inside it is a payload;
     what follows it is the next item."""

@@ -22,7 +22,7 @@ from netprobe.packet.layer import Layer, ParseError, Truncated, bind_layers
 from netprobe.packet.layers.mld import IP6ListField
 from netprobe.packet.layers.raw import Raw
 from netprobe.packet.layers.udp import UDP
-from netprobe.packet.packet_class import Packet, fills_length, item_padding
+from netprobe.packet.packet_class import Packet, ReadEmpty, fills_length, item_padding
 from netprobe.packet.scapy_fields import (
     ByteEnumField,
     ByteField,
@@ -216,34 +216,6 @@ class _ElapsedTimeField(ShortField):
         return super().i2repr(pkt, value)
 
 
-class _ReadEmpty:
-    """An empty list read from the wire, which Scapy's ``repr`` shows (``reqopts=[]``):
-    ``repr`` leaves out the empty lists it takes for unset ones, so this one is no list
-    (it iterates, compares and prints as ``[]``)."""
-
-    __slots__ = ()
-
-    def __iter__(self) -> Any:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
-
-    def __bool__(self) -> bool:
-        return True
-
-    def __eq__(self, other: object) -> bool:
-        return other == [] or isinstance(other, _ReadEmpty)
-
-    def __hash__(self) -> int:
-        return 0
-
-    def __repr__(self) -> str:
-        return "[]"
-
-    __str__ = __repr__
-
-
 class _OptCodeListField(FieldListField):
     """A list of option codes, shown by their names."""
 
@@ -256,7 +228,7 @@ class _OptCodeListField(FieldListField):
 
     def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
         values, stop = super().take(pkt, buf, off, end)
-        return values or _ReadEmpty(), stop
+        return values or ReadEmpty(), stop
 
 
 def _optlen(pkt: Any) -> int:
@@ -692,7 +664,7 @@ class _DomainListField(FieldListField):
             at += size
         if labels:  # a name the option cuts short
             names.append(".".join(labels) + ".")
-        return names or _ReadEmpty(), stop
+        return names or ReadEmpty(), stop
 
     def i2repr(self, pkt: Any, value: Any) -> str:
         return repr(value)

@@ -26,7 +26,7 @@ from netprobe.packet.layers.dns_records import (
     _header,
 )
 from netprobe.packet.layers.dns_types import DNS_TYPES
-from netprobe.packet.packet_class import Packet, fills_length
+from netprobe.packet.packet_class import Packet, ReadEmpty, fills_length
 from netprobe.packet.scapy_fields import FieldLenField, ScapyField, ShortEnumField
 
 __all__ = ["DNSRRHTTPS", "DNSRRSVCB", "SvcParam"]
@@ -39,22 +39,6 @@ _KEY_NUMBERS = {v: k for k, v in SVC_PARAM_KEYS.items()}
 _H = Struct("!H")
 _HH = Struct("!HH")
 _LISTS = (0, 1, 2, 4, 6)
-
-
-class ReadEmpty(tuple):
-    """No protocol ids read (``alpn``, ``no-default-alpn``): Scapy's ``repr`` shows this
-    empty list (``value=[]``), so it is not a list (``repr`` leaves those out)."""
-
-    __slots__ = ()
-
-    def __eq__(self, other: object) -> bool:
-        return other == [] or (isinstance(other, tuple) and not other)
-
-    def __hash__(self) -> int:
-        return 0
-
-    def __repr__(self) -> str:
-        return "[]"
 
 
 def _key_number(key: Any) -> int:
