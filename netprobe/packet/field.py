@@ -346,6 +346,9 @@ class UIntField(Field):
     __slots__ = ("fmt", "maxval")
     #: the smallest value (a signed kind of Scapy's sets its own)
     minval = 0
+    #: whether a value that is no int is taken as ``int()`` reads it (Scapy's kinds take an
+    #: enum member or a float); netprobe's refuse it
+    coerce = False
 
     def __init__(self, name: str, default: Any, fmt: str = "H", names: Mapping[int, str] | None
                  = None, auto: bool = False) -> None:
@@ -393,10 +396,15 @@ class UIntField(Field):
             raise UsageError(f"{self.name}: unknown name {value!r} "
                              f"(known: {', '.join(sorted(self.names.values()))})")
         if isinstance(value, bool) or not isinstance(value, int):
-            raise UsageError(f"{self.name}: expected an integer, got {type(value).__name__} "
-                             f"{value!r}")
-        if not 0 <= value <= self.maxval:
-            raise UsageError(f"{self.name}: {value} is out of range 0..{self.maxval}")
+            try:
+                if not self.coerce:
+                    raise TypeError
+                value = int(value)
+            except (TypeError, ValueError):
+                raise UsageError(f"{self.name}: expected an integer, got "
+                                 f"{type(value).__name__} {value!r}") from None
+        if not self.minval <= value <= self.maxval:
+            raise UsageError(f"{self.name}: {value} is out of range {self.minval}..{self.maxval}")
         return value
 
 

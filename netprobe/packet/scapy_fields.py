@@ -221,6 +221,8 @@ class _Packed:
 class _NumField(_Packed, ScapyField, F.UIntField):
     """An integer of 1, 2, 4 or 8 bytes, big-endian unless ``fmt`` starts with ``<``."""
 
+    coerce = True
+
     def __init__(self, name: str, default: Any, fmt: str = "H", enum: Any = None) -> None:
         little = fmt.startswith("<")
         code = fmt.lstrip("<>!=@")
@@ -250,20 +252,6 @@ class _NumField(_Packed, ScapyField, F.UIntField):
             return (f"int.from_bytes(({w}).to_bytes({self.size}, 'big', signed={self.signed}),"
                     f" 'little', signed={self.signed})")
         return w
-
-    def check_one(self, value: Any) -> Any:
-        if isinstance(value, str) and self.names:
-            return F.UIntField.check_one(self, value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            try:
-                value = int(value)  # Scapy takes what int() takes (an enum member, a float)
-            except (TypeError, ValueError):
-                raise UsageError(f"{self.name}: expected an integer, got "
-                                 f"{type(value).__name__} {value!r}") from None
-        if not self.minval <= value <= self.maxval:
-            raise UsageError(f"{self.name}: {value} is out of range "
-                             f"{self.minval}..{self.maxval}")
-        return value
 
     def put(self, pkt: Any, value: Any) -> bytes:
         return self.st.pack(0 if value is None else value)
