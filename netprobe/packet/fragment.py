@@ -23,10 +23,12 @@ __all__ = ["fragment", "fragment_ipv4", "fragment_ipv6", "in_first_fragment", "n
 
 _H = Struct("!H")
 _FRAG6 = Struct("!BBHI")
-#: IPv6 headers that sit in the unfragmentable part (Hop-by-Hop, Routing) and
-#: the one that may precede a Routing header there (Destination Options)
-_HOP_BY_HOP, _ROUTING, _FRAGMENT, _DEST_OPTS = 0, 43, 44, 60
-_MF = 0x2000
+#: IPv6 headers that sit in the unfragmentable part (Hop-by-Hop, Routing), the
+#: one that may precede a Routing header there (Destination Options), and the
+#: Fragment header (``reassembly.py`` reads the same numbers)
+HOP_BY_HOP, ROUTING, FRAGMENT, DEST_OPTS = 0, 43, 44, 60
+#: IPv4's More Fragments flag, in the flags-and-offset word
+MF = 0x2000
 
 
 def network_offset(frame: bytes, linktype: int) -> int:
@@ -135,7 +137,7 @@ def fragment_ipv4(packet: bytes, size: int, *, ident: int = 1) -> list[bytes]:
     word = _H.unpack_from(packet, 6)[0]
     first_off = word & 0x1FFF
     keep_flags = word & 0xC000  # reserved ("evil") and DF
-    last_mf = word & _MF
+    last_mf = word & MF
     if first_off * 8 + len(payload) > 0xFFFF:
         raise UsageError("fragment offsets would run past 65535 bytes")
     header = bytearray(packet[:hl])
@@ -151,7 +153,7 @@ def fragment_ipv4(packet: bytes, size: int, *, ident: int = 1) -> list[bytes]:
         last = pos + size >= len(payload)
         hdr = bytearray(header if pos == 0 else later)
         _H.pack_into(hdr, 2, len(hdr) + len(chunk))
-        mf = last_mf if last else _MF
+        mf = last_mf if last else MF
         _H.pack_into(hdr, 6, keep_flags | mf | (first_off + pos // 8))
         _H.pack_into(hdr, 10, 0)
         _H.pack_into(hdr, 10, checksum(bytes(hdr)))
@@ -168,8 +170,8 @@ def _unfragmentable_end(packet: bytes, end: int) -> tuple[int, int]:
     """
     unfrag_end, nh_at = 40, 6
     pos, cur, cur_nh_at = 40, packet[6], 6
-    while cur in (_HOP_BY_HOP, _ROUTING, _DEST_OPTS, _FRAGMENT):
-        if cur == _FRAGMENT:
+    while cur in (HOP_BY_HOP, ROUTING, DEST_OPTS, FRAGMENT):
+        if cur == FRAGMENT:
             raise UsageError("the IPv6 packet is a fragment already (it has a Fragment "
                              "header)")
         if pos + 2 > end:
@@ -179,7 +181,7 @@ def _unfragmentable_end(packet: bytes, end: int) -> tuple[int, int]:
             raise UsageError("IPv6 extension headers cut short: cannot fragment")
         cur_nh_at = pos
         pos += hlen
-        if cur in (_HOP_BY_HOP, _ROUTING):
+        if cur in (HOP_BY_HOP, ROUTING):
             unfrag_end, nh_at = pos, cur_nh_at
         cur = packet[cur_nh_at]
     return unfrag_end, nh_at
@@ -207,7 +209,7 @@ def fragment_ipv6(packet: bytes, size: int, *, ident: int) -> list[bytes]:
         raise UsageError("fragment offsets would run past 65535 bytes")
     unfrag = bytearray(packet[:unfrag_end])
     next_header = unfrag[nh_at]
-    unfrag[nh_at] = _FRAGMENT
+    unfrag[nh_at] = FRAGMENT
     out = []
     for pos in range(0, len(rest), size):
         chunk = rest[pos:pos + size]

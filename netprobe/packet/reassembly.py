@@ -13,16 +13,15 @@ from __future__ import annotations
 from struct import Struct
 
 from netprobe.packet.checksum import checksum
+from netprobe.packet.fragment import DEST_OPTS, FRAGMENT, HOP_BY_HOP, MF, ROUTING
 
 __all__ = ["fragment_header_at", "ipv4_fragment_key", "ipv6_fragment_key", "reassemble_ipv4",
            "reassemble_ipv6"]
 
 _H = Struct("!H")
 _I = Struct("!I")
-_MF = 0x2000
-_FRAGMENT = 44
 #: IPv6 extension headers that may come before a Fragment header
-_BEFORE_FRAGMENT = (0, 43, 60)
+_BEFORE_FRAGMENT = (HOP_BY_HOP, ROUTING, DEST_OPTS)
 
 
 def ipv4_fragment_key(packet: bytes) -> tuple[bytes, bytes, int, int] | None:
@@ -31,7 +30,7 @@ def ipv4_fragment_key(packet: bytes) -> tuple[bytes, bytes, int, int] | None:
     if len(packet) < 20 or packet[0] >> 4 != 4:
         return None
     word = _H.unpack_from(packet, 6)[0]
-    if not word & (_MF | 0x1FFF):
+    if not word & (MF | 0x1FFF):
         return None
     return packet[12:16], packet[16:20], packet[9], _H.unpack_from(packet, 4)[0]
 
@@ -42,7 +41,7 @@ def _bits(packet: bytes) -> tuple[int, int, bytes]:
     total = _H.unpack_from(packet, 2)[0]
     end = total if hl <= total <= len(packet) else len(packet)
     word = _H.unpack_from(packet, 6)[0]
-    return (word & 0x1FFF) * 8, word & _MF, packet[hl:end]
+    return (word & 0x1FFF) * 8, word & MF, packet[hl:end]
 
 
 def _join(pieces: list[tuple[int, int, bytes]]) -> bytes | None:
@@ -99,7 +98,7 @@ def fragment_header_at(packet: bytes) -> tuple[int, int] | None:
         nh_at = pos
         cur = packet[pos]
         pos += (packet[pos + 1] + 1) * 8
-    if cur != _FRAGMENT or pos + 8 > len(packet):
+    if cur != FRAGMENT or pos + 8 > len(packet):
         return None
     return pos, nh_at
 

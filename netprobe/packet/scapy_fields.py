@@ -23,6 +23,7 @@ from typing import Any
 
 from netprobe.errors import UsageError
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
+from netprobe.packet import ouinames
 from netprobe.packet.layer import Truncated
 
 __all__ = [
@@ -1299,10 +1300,7 @@ LEX3BytesField = XLE3BytesField
 class OUIField(X3BytesField):
     """A 24-bit organisation identifier, shown with its organisation's name."""
 
-    def i2repr(self, pkt: Any, value: Any) -> str:
-        from netprobe.packet.ouinames import oui_text
-
-        return "None" if value is None else oui_text(int(value))
+    i2repr = ouinames.OUIField.i2repr
 
 
 class StrStopField(_StrTail):
