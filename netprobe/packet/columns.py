@@ -190,7 +190,7 @@ def _ip_rows(buf: np.ndarray, off: np.ndarray, head: np.ndarray, l3off: np.ndarr
     width = head.shape[1]
     if (l3 == first).all() and first + IP_ROW <= width:
         view = head[:, first:first + IP_ROW]
-        return view if len(ip) == len(head) else view.take(ip, axis=0)
+        return view if len(ip) == len(head) else view[ip]  # (faster than take here)
     rows = np.empty((len(ip), IP_ROW), dtype=np.uint8)
     for value in np.flatnonzero(np.bincount(l3)).tolist():
         sel = np.flatnonzero(l3 == value)
@@ -269,7 +269,7 @@ def _ip_headers(rows: np.ndarray, cap3: np.ndarray, rep3: np.ndarray,
     dst[:, 1] = be32(rows, mk.IP4_DST)
     if v6.any():
         i6 = np.flatnonzero(v6)
-        r = rows.take(i6, axis=0)
+        r = rows[i6]
         c3 = cap3.take(i6)
         plen = be16(r, mk.IP6_PLEN)
         x = np.where(plen == 0, REASON_SLOW, 0).astype(np.int8)
@@ -350,11 +350,14 @@ def _l4_rows(buf: np.ndarray, rows: np.ndarray, start: np.ndarray,
              hlen: np.ndarray) -> np.ndarray:
     """The ``L4_ROW`` bytes after each IP header (a view when all are IPv4's without
     options)."""
-    if (hlen == mk.IP4_HEADER).all():
-        return rows[:, mk.IP4_HEADER:mk.IP4_HEADER + L4_ROW]
-    out = np.empty((len(rows), L4_ROW), dtype=np.uint8)
-    for value in np.flatnonzero(np.bincount(hlen)).tolist():
-        sel = np.flatnonzero(hlen == value)
+    out = rows[:, mk.IP4_HEADER:mk.IP4_HEADER + L4_ROW]
+    other = np.flatnonzero(hlen != mk.IP4_HEADER)
+    if len(other) == 0:
+        return out
+    out = np.ascontiguousarray(out)
+    lengths = hlen.take(other)
+    for value in np.flatnonzero(np.bincount(lengths)).tolist():
+        sel = other[lengths == value]
         if value + L4_ROW <= rows.shape[1]:
             out[sel] = rows[sel, value:value + L4_ROW]
         else:

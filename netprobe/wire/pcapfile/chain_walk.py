@@ -179,6 +179,8 @@ class _Chains:
 
 def _result(starts: list[np.ndarray], rows: list[np.ndarray], ranks: list[np.ndarray],
             nxt: int, damage: str | None) -> Walk:
+    if len(starts) == 1:  # the usual case: no copy
+        return Walk(starts[0], rows[0], nxt, damage, ranks[0])
     if starts:
         return Walk(np.concatenate(starts), np.concatenate(rows), nxt, damage,
                     np.concatenate(ranks))
