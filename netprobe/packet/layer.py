@@ -1799,6 +1799,15 @@ class ConditionalLayer(Layer):
         return d
 
 
+class OneValue:
+    """A field kind whose value is never a packet set: ``check`` is ``check_one``."""
+
+    __slots__ = ()
+
+    def check(self, value: Any) -> Any:
+        return self.check_one(value)  # type: ignore[attr-defined]
+
+
 class OptionalUInt(F.UIntField, F.TailField):
     """An unsigned field its layer puts on the wire only when a flag or its type says so
     (the layer builds and reads it); ``bits`` narrower than ``fmt`` bounds its values."""

@@ -23,7 +23,7 @@ from netprobe.packet.field import (
     TailField,
     _ip6_text,
 )
-from netprobe.packet.layer import DISSECTED, Layer, LengthNote, ParseError, Truncated
+from netprobe.packet.layer import DISSECTED, Layer, LengthNote, OneValue, ParseError, Truncated
 from netprobe.packet.layers.dns_name import (
     DNSNameField,
     NameCache,
@@ -73,7 +73,7 @@ class LayerListField(ListField):
         return super().check_one(value)
 
 
-class RDataField(TailField):
+class RDataField(OneValue, TailField):
     """``DNSRR.rdata``: an address, a name, TXT strings or bytes, depending on ``type``.
 
     The value is checked loosely here (the type may be set after it) and
@@ -99,9 +99,6 @@ class RDataField(TailField):
             return out
         raise UsageError(f"{self.name}: expected an address, a name, TXT strings or bytes, "
                          f"got {type(value).__name__} {value!r}")
-
-    def check(self, value: Any) -> Any:
-        return self.check_one(value)
 
     def i2repr(self, layer: Any, value: Any) -> str:
         """As Scapy shows it: a name given as text in its stored form (``b'ns.example.'``),

@@ -33,6 +33,7 @@ from netprobe.packet.field import (
     TailField,
     UIntField,
 )
+from netprobe.packet.layer import OneValue
 from netprobe.packet.layers.dns_name import DNSNameField, NameCache, encode_name
 from netprobe.packet.layers.dns_records import (
     RECORD_CLASSES,
@@ -118,7 +119,7 @@ def bitmap_to_types(raw: bytes) -> list[int] | None:
     return out
 
 
-class TypeBitmapField(TailField):
+class TypeBitmapField(OneValue, TailField):
     """``typebitmaps``: RR types as an RFC 4034 bitmap; given as type numbers or bytes,
     stored as the bitmap's bytes; shown as the list of type names (Scapy's RRlistField)."""
 
@@ -142,9 +143,6 @@ class TypeBitmapField(TailField):
         raise UsageError(f"{self.name}: expected a list of RR type numbers or the bitmap's "
                          f"bytes, got {value!r}")
 
-    def check(self, value: Any) -> Any:
-        return self.check_one(value)
-
     def i2repr(self, pkt: Any, value: Any) -> str:
         if value is None or value == []:
             return "[]"
@@ -162,7 +160,7 @@ class TypeBitmapField(TailField):
         return [DNS_TYPES.get(t, str(t)) for t in types]
 
 
-class BytesTail(TailField):
+class BytesTail(OneValue, TailField):
     """Bytes (text is encoded), shown as ``b'..'``; ``kind`` is Scapy's field class."""
 
     __slots__ = ("kind",)
@@ -183,9 +181,6 @@ class BytesTail(TailField):
         if isinstance(value, (str, bytearray, memoryview)):
             return raw_bytes(value)
         raise UsageError(f"{self.name}: expected bytes, got {type(value).__name__}")
-
-    def check(self, value: Any) -> Any:
-        return self.check_one(value)
 
     def i2repr(self, pkt: Any, value: Any) -> str:
         return repr(raw_bytes(value))

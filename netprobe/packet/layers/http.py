@@ -27,7 +27,7 @@ from typing import Any
 import netprobe.packet.packet_class  # noqa: F401 - stacking fills default ports (overloads)
 from netprobe.errors import UsageError
 from netprobe.packet.field import TailField
-from netprobe.packet.layer import Layer, bind_layers
+from netprobe.packet.layer import Layer, OneValue, bind_layers
 from netprobe.packet.layers.tcp import TCP
 from netprobe.packet.optional_layers import register
 
@@ -68,7 +68,7 @@ _TOKEN_CHARS = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                          b"abcdefghijklmnopqrstuvwxyz")
 
 
-class HeaderField(TailField):
+class HeaderField(OneValue, TailField):
     """A start-line part or header value: bytes, or None when absent."""
 
     __slots__ = ()
@@ -85,9 +85,6 @@ class HeaderField(TailField):
             return str(value).encode()
         raise UsageError(f"{self.name}: expected text or bytes, got {type(value).__name__}")
 
-    def check(self, value: Any) -> Any:
-        return self.check_one(value)
-
     def to_json(self, value: Any) -> Any:
         return None if value is None else value.decode("latin-1")
 
@@ -101,7 +98,7 @@ class HeaderField(TailField):
         return self.text(value)
 
 
-class HeaderDictField(TailField):
+class HeaderDictField(OneValue, TailField):
     """``Unknown_Headers``: header name -> value, both bytes."""
 
     ls_kind = "_HTTPHeaderField"
@@ -115,9 +112,6 @@ class HeaderDictField(TailField):
         if not isinstance(value, dict):
             raise UsageError(f"{self.name}: expected a dict of header name to value")
         return {_as_bytes(k): _as_bytes(v) for k, v in value.items()}
-
-    def check(self, value: Any) -> Any:
-        return self.check_one(value)
 
     def to_json(self, value: Any) -> Any:
         if value is None:

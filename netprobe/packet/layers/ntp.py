@@ -23,7 +23,7 @@ from typing import Any
 
 from netprobe.errors import UsageError
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
-from netprobe.packet.layer import Layer, ParseError, bind_layers
+from netprobe.packet.layer import Layer, OneValue, ParseError, bind_layers
 from netprobe.packet.layers.udp import UDP
 from netprobe.packet.packet_class import Packet
 from netprobe.packet.scapy_fields import (
@@ -96,7 +96,7 @@ def ntp_time_text(value: Any) -> str:
     return str(value)
 
 
-class FixedPointField(ScapyField, F.TailField):
+class FixedPointField(OneValue, ScapyField, F.TailField):
     """An unsigned fixed-point number of ``size`` bits, ``frac_bits`` of them after the point."""
 
     def __init__(self, name: str, default: Any, size: int, frac_bits: int) -> None:
@@ -110,9 +110,6 @@ class FixedPointField(ScapyField, F.TailField):
     def ls_kind(self) -> str:
         """How ``ls()`` names the field's kind."""
         return f"{type(self).__name__}  ({self.size} bits)"
-
-    def check(self, value: Any) -> Any:
-        return self.check_one(value)
 
     def check_one(self, value: Any) -> Any:
         if value is None or isinstance(value, F.Volatile):

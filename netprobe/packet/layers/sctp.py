@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netprobe.packet.layer import Layer, ParseError, Truncated, bind_layers
+from netprobe.packet.layer import Layer, OneValue, ParseError, Truncated, bind_layers
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.ipv6_header import IPv6
 from netprobe.packet.layers.raw import Raw
@@ -125,7 +125,7 @@ class _PortField(ShortEnumField):
         return super().i2repr(pkt, value)
 
 
-class _GapAckField(ShortField):
+class _GapAckField(OneValue, ShortField):
     """A SACK gap block, ``"start:end"`` (two 16-bit offsets)."""
 
     def __init__(self, name: str, default: Any) -> None:
@@ -137,9 +137,6 @@ class _GapAckField(ShortField):
         if isinstance(value, tuple) and len(value) == 2:
             return f"{int(value[0])}:{int(value[1])}"
         return super().check_one(value)
-
-    def check(self, value: Any) -> Any:
-        return self.check_one(value)
 
     def put(self, pkt: Any, value: Any) -> bytes:
         if isinstance(value, str):

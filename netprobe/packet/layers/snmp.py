@@ -23,7 +23,7 @@ from typing import Any
 
 from netprobe.errors import UsageError
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
-from netprobe.packet.layer import Layer, ParseError, bind_layers
+from netprobe.packet.layer import Layer, OneValue, ParseError, bind_layers
 from netprobe.packet.layers.asn1_ber import (
     ASN1_BOOLEAN,
     ASN1_COUNTER32,
@@ -73,7 +73,7 @@ def _asn1_text(value: Any, names: dict[int, str] | None) -> str:
     return repr(value)
 
 
-class ASN1Field(ScapyField, F.TailField):
+class ASN1Field(OneValue, ScapyField, F.TailField):
     """One ASN.1 value of type ``kind``; a plain value given is encoded as that type."""
 
     def __init__(self, name: str, default: Any, kind: type[ASN1_Object],
@@ -87,9 +87,6 @@ class ASN1Field(ScapyField, F.TailField):
     def ls_kind(self) -> str:
         """How ``ls()`` names the field's kind."""
         return f"ASN1F_{'enum_' if self.names else ''}{self.kind.__name__[5:]}"
-
-    def check(self, value: Any) -> Any:
-        return self.check_one(value)
 
     def check_one(self, value: Any) -> Any:
         if value is None or isinstance(value, (ASN1_Object, F.Volatile)):

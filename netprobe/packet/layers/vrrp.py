@@ -17,7 +17,7 @@ from typing import Any
 from netprobe.errors import UsageError
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
 from netprobe.packet.checksum import checksum
-from netprobe.packet.layer import Truncated, bind_layers
+from netprobe.packet.layer import OneValue, Truncated, bind_layers
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.ipv6_header import IPv6, is_extension
 from netprobe.packet.packet_class import Packet
@@ -80,7 +80,7 @@ def _network_under(pkt: Any) -> Any:
     return cur if isinstance(cur, (IP, IPv6)) else None
 
 
-class AddressListField(ScapyField, F.ListField):
+class AddressListField(OneValue, ScapyField, F.ListField):
     """VRRPv3's addresses: IPv4 over IP, IPv6 over IPv6, bytes over anything else."""
 
     def __init__(self, name: str, default: Any) -> None:
@@ -91,9 +91,6 @@ class AddressListField(ScapyField, F.ListField):
     def ls_kind(self) -> str:
         """How ``ls()`` names the field's kind."""
         return "MultipleTypeField (FieldListField, FieldListField, StrField)"
-
-    def check(self, value: Any) -> Any:
-        return self.check_one(value)
 
     def check_one(self, value: Any) -> Any:
         if isinstance(value, (bytes, bytearray)):
