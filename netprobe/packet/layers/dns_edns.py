@@ -17,7 +17,7 @@ from netprobe.packet.field import ByteField, ListField, RawBytesField, ShortFiel
 from netprobe.packet.layer import DISSECTED, Layer, LengthNote, Truncated
 from netprobe.packet.layers.dns_edns_options import OPTION_CLASSES, _EDNS0Option, read_option
 from netprobe.packet.layers.dns_name import DNSNameField, NameCache
-from netprobe.packet.layers.dns_records import RECORD_CLASSES, ResourceRecord
+from netprobe.packet.layers.dns_records import RECORD_CLASSES, PlainClass, ResourceRecord
 from netprobe.packet.layers.dns_types import DNS_CLASSES, DNS_TYPES, EDNS0_TYPES
 
 _HH = Struct("!HH")
@@ -73,7 +73,7 @@ def check_edns_option(name: str, value: Any) -> EDNS0TLV | bytes:
                      f"got {value!r}")
 
 
-class DNSRROPT(ResourceRecord):
+class DNSRROPT(PlainClass, ResourceRecord):
     """The OPT pseudo-record (type 41) carrying EDNS(0) options in ``rdata``."""
 
     name = 'DNS OPT Resource Record'
@@ -89,12 +89,6 @@ class DNSRROPT(ResourceRecord):
         ListField("rdata", [], item_check=check_edns_option),
     )
     packet_lists = frozenset(("rdata",))
-
-    def _class_word(self) -> int:
-        return self.rclass
-
-    def _set_class_word(self, word: int) -> None:
-        self.rclass = word
 
     def _ttl_word(self) -> int:
         return (self.extrcode & 0xFF) << 24 | (self.version & 0xFF) << 16 | self.z & 0xFFFF

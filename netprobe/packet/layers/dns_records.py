@@ -500,7 +500,20 @@ class DNSRRMX(FixedThenTail):
     rdata_layout = ("MX", _H, ("preference",), "exchange")
 
 
-class DNSRRSOA(ResourceRecord):
+class PlainClass:
+    """A record whose class is all 16 bits, no mDNS cache-flush bit (SOA, OPT, TSIG, as
+    Scapy declares them)."""
+
+    __slots__ = ()
+
+    def _class_word(self) -> int:
+        return self.rclass  # type: ignore[attr-defined, no-any-return]
+
+    def _set_class_word(self, word: int) -> None:
+        self.rclass = word
+
+
+class DNSRRSOA(PlainClass, ResourceRecord):
     """An SOA record (RFC 1035). As in Scapy, its class is 16 bits (no cache-flush bit)."""
 
     name = 'DNS SOA Resource Record'
@@ -518,12 +531,6 @@ class DNSRRSOA(ResourceRecord):
         IntField("expire", 0),
         IntField("minimum", 0),
     )
-
-    def _class_word(self) -> int:
-        return self.rclass
-
-    def _set_class_word(self, word: int) -> None:
-        self.rclass = word
 
     def build_rdata(self) -> bytes:
         return (encode_name(self.mname) + encode_name(self.rname)

@@ -38,6 +38,7 @@ from netprobe.packet.layers.dns_name import DNSNameField, NameCache, encode_name
 from netprobe.packet.layers.dns_records import (
     RECORD_CLASSES,
     FixedThenTail,
+    PlainClass,
     ResourceRecord,
     _header,
     raw_bytes,
@@ -386,7 +387,7 @@ class TimeSignedField(UIntField):
         return time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime(value))
 
 
-class DNSRRTSIG(ResourceRecord):
+class DNSRRTSIG(PlainClass, ResourceRecord):
     """A TSIG record (RFC 8945): the signature of a message with a shared key. As in
     Scapy, its class is 16 bits (no cache-flush bit)."""
 
@@ -409,12 +410,6 @@ class DNSRRTSIG(ResourceRecord):
         ShortField("other_len", None),
         BytesTail("other_data", b"", "StrLenField"),
     )
-
-    def _class_word(self) -> int:
-        return self.rclass
-
-    def _set_class_word(self, word: int) -> None:
-        self.rclass = word
 
     def build_rdata(self) -> bytes:
         mac, other = raw_bytes(self.mac_data), raw_bytes(self.other_data)
