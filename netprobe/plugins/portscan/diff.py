@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from netprobe.errors import UsageError
-from netprobe.plugins.portscan.interpret import dominant_state
+from netprobe.services.history.records import dominant_state
 
 if TYPE_CHECKING:
     from netprobe.plugins.portscan.records import Record

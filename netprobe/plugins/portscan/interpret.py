@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from netprobe.engine.results import Result, Tag
 from netprobe.packet.shape import ETHERTYPE_IPV4, IP_ADDRESS_LEN, MATCH_LINKS, ip_header
 from netprobe.plugins.portscan.verdict import Verdict, connect_verdict, network_offset, tcp_verdict
+from netprobe.services.history.records import PORT_STATES, dominant_state
 
 if TYPE_CHECKING:
     from netprobe.engine.runfile import SavedRun
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
     from netprobe.services.json_value import JSONRecord, JSONValue
     from netprobe.services.output import Output
 
-#: states in the order records and tables list them (and break ties for "dominant")
-STATE_ORDER = ("open", "closed", "filtered", "unfiltered", "open|filtered", "closed|filtered")
 _PROTO_NAMES = {6: "tcp", 17: "udp"}
 
 #: interpretation options a saved run carries, and their defaults
@@ -66,16 +65,16 @@ class HostReport:
                 f"reason={self.reason!r}, ttl={self.ttl!r}, ports={self.ports!r})")
 
     def counts(self) -> dict[str, int]:
-        """Ports per state, in ``STATE_ORDER`` (states with none left out).
+        """Ports per state, in ``PORT_STATES`` (states with none left out).
 
         Computed once: call it when ``ports`` is complete. The same dictionary each
         time (a sweep has a host record per address: no copy each): do not change it.
         """
         if self._counts is None:
             c = Counter(map(itemgetter(0), self.ports.values()))
-            known = [s for s in STATE_ORDER if c.get(s)]
+            known = [s for s in PORT_STATES if c.get(s)]
             self._counts = {s: c[s] for s in known + sorted(s for s in c if s not in
-                                                             STATE_ORDER)}
+                                                             PORT_STATES)}
         return self._counts
 
     def dominant(self) -> str | None:
@@ -89,16 +88,6 @@ class HostReport:
             return None
         reasons = Counter(v[1] for v in self.ports.values() if v[0] == dom)
         return reasons.most_common(1)[0][0] if reasons else None
-
-
-def dominant_state(counts: dict[str, int]) -> str | None:
-    """The state to hide for a host with ``counts`` ports per state (None: hide nothing)."""
-    best, best_n = None, 0
-    order = {s: i for i, s in enumerate(STATE_ORDER)}
-    for state, n in sorted(counts.items(), key=lambda kv: order.get(kv[0], len(order))):
-        if state != "open" and n > best_n:
-            best, best_n = state, n
-    return best
 
 
 def host_key(host: str) -> tuple[int, int]:
@@ -348,8 +337,8 @@ def summary_record(hosts: dict[str, HostReport], options: Mapping[str, JSONValue
     totals: Counter[str] = Counter()
     for h in hosts.values():
         totals.update(h.counts())
-    ports = {s: totals[s] for s in STATE_ORDER if totals.get(s)}
-    ports.update({s: totals[s] for s in sorted(totals) if s not in STATE_ORDER})
+    ports = {s: totals[s] for s in PORT_STATES if totals.get(s)}
+    ports.update({s: totals[s] for s in sorted(totals) if s not in PORT_STATES})
     scan = str(options.get("scan") or "")
     if options.get("udp"):
         scan = f"{scan}+udp" if scan else "udp"

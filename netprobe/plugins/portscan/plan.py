@@ -7,9 +7,9 @@ every mistake is one clear usage error (exit 2) before a packet leaves.
 from __future__ import annotations
 
 import os
-import re
 from typing import NamedTuple
 
+from netprobe import cli_types
 from netprobe.errors import UsageError
 from netprobe.plugins.portscan.permutation import Shard, parse_shard
 from netprobe.plugins.portscan.ports import PortSpec, parse_ports
@@ -22,15 +22,11 @@ TCP_SCANS = {"sS": "syn", "sT": "connect", "sF": "fin", "sN": "null", "sX": "xma
 #: how many of the most common ports are scanned when no -p is given
 DEFAULT_TOP_PORTS = 1000
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h)?\s*$")
-
-
 def parse_duration(text: str, what: str = "--max-time") -> float:
     """``90``, ``1.5s``, ``250ms``, ``30m``, ``2h`` as seconds; UsageError otherwise."""
-    m = _DURATION.match(text)
-    if not m:
+    value = cli_types.parse_duration(text)
+    if value is None:
         raise UsageError(f"{what} {text!r}: expected seconds, or a number with ms, s, m or h")
-    value = float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2) or "s"]
     if value <= 0:
         raise UsageError(f"{what} {text!r}: must be more than zero")
     return value

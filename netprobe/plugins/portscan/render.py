@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from netprobe.plugins.portscan.interpret import dominant_state
+from netprobe.services.history.records import dominant_state
 from netprobe.services.output import Column, Output
 
 if TYPE_CHECKING:

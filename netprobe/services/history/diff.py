@@ -92,7 +92,7 @@ def _hosts(records: Iterable[Record]) -> _Hosts:
         if mac and _is_up(state):
             hosts.macs.setdefault(host, set()).add(str(mac).lower())
         if host not in hosts.dominant or hosts.dominant[host] is None:
-            hosts.dominant[host] = dominant_state(rec)
+            hosts.dominant[host] = dominant_state(rec.get("ports"))
         for group in rec.get("not_shown") or ():
             if isinstance(group, Mapping) and group.get("reason"):
                 hosts.hidden.setdefault(host, {})[

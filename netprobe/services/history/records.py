@@ -77,14 +77,14 @@ PORT_STATES = ("open", "closed", "filtered", "unfiltered", "open|filtered", "clo
 """The port scanner's states, in the order that breaks ties between equal counts."""
 
 
-def dominant_state(host_record: Mapping[str, JSONValue]) -> str | None:
-    """The state of the ports a host record does not list one by one (nmap's "Not shown").
+def dominant_state(counts: Mapping[str, JSONValue] | None) -> str | None:
+    """The state of the ports a host does not list one by one (nmap's "Not shown"), from
+    its ports per state (a host record's ``ports``).
 
-    The port scanner's rule: the state other than ``open`` with the most ports
-    in the record's ``ports`` counts, ties going to the state that comes first
-    in ``PORT_STATES``; None when there are no such counts.
+    The port scanner's rule: the state other than ``open`` with the most ports,
+    ties going to the state that comes first in ``PORT_STATES``; None when there
+    are no such counts.
     """
-    counts = host_record.get("ports")
     if not isinstance(counts, Mapping):
         return None
     order = {state: i for i, state in enumerate(PORT_STATES)}

@@ -177,12 +177,12 @@ def test_hops_belong_to_the_path_record_that_follows_them() -> None:
 
 # -- helpers ----------------------------------------------------------------------------------
 def test_dominant_state_follows_the_port_scanners_rule() -> None:
-    assert dominant_state({"ports": {"closed": 997, "open": 3}}) == "closed"
-    assert dominant_state({"ports": {"open": 5, "filtered": 1}}) == "filtered"  # never open
-    assert dominant_state({"ports": {"open": 5}}) is None
-    assert dominant_state({"ports": {"filtered": 2, "closed": 2}}) == "closed"  # tie: order
-    assert dominant_state({"ports": {}}) is None
+    assert dominant_state({"closed": 997, "open": 3}) == "closed"
+    assert dominant_state({"open": 5, "filtered": 1}) == "filtered"  # never open
+    assert dominant_state({"open": 5}) is None
+    assert dominant_state({"filtered": 2, "closed": 2}) == "closed"  # tie: order
     assert dominant_state({}) is None
+    assert dominant_state(None) is None
 
 
 def test_change_counts() -> None:
