@@ -26,6 +26,20 @@ _PORTS = ("TCP", "UDP")
 _FILLER = ("Raw", "Padding")
 
 
+def ip_layer(pkt: Layer) -> Layer | None:
+    """The packet's outermost IP or IPv6 layer (an ICMP error's quote is inside it)."""
+    for layer in pkt.chain():
+        if type(layer).__name__ in ("IP", "IPv6"):
+            return layer
+    return None
+
+
+def hop_limit(net: Layer) -> int | None:
+    """An IP layer's TTL or an IPv6 layer's hop limit (None when unset)."""
+    value = net.ttl if type(net).__name__ == "IP" else net.hlim
+    return None if value is None else int(value)
+
+
 def _between(name: str) -> bool:
     """A layer between the network header and the transport: not what a line shows."""
     return name in _FILLER or name.startswith("IPv6ExtHdr") or name == "AH"

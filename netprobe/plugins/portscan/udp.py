@@ -36,6 +36,7 @@ from netprobe.packet.shape import PORT_UNREACH, icmp_reason
 from netprobe.plugins.portscan import ratelimit
 from netprobe.plugins.portscan.ratelimit import Attempt
 from netprobe.plugins.portscan.udp_payloads import payload_for
+from netprobe.services.packetview import hop_limit, ip_layer
 
 #: link type of the probes (bare IP packets)
 LINKTYPE_RAW = 101
@@ -78,19 +79,6 @@ class ScanInterrupted(KeyboardInterrupt):
         self.results = results
 
 
-def _network_layer(packet: object) -> object | None:
-    for layer in packet.chain():  # type: ignore[attr-defined]
-        if type(layer).__name__ in ("IP", "IPv6"):
-            return layer
-    return None
-
-
-def _ttl(net: object) -> int | None:
-    value = getattr(net, "ttl", None) if type(net).__name__ == "IP" else getattr(net, "hlim",
-                                                                                   None)
-    return int(value) if value is not None else None
-
-
 def udp_verdict(result: Result) -> tuple[str, str, int | None]:
     """nmap's (state, reason, ttl) for one UDP probe's result.
 
@@ -102,10 +90,10 @@ def udp_verdict(result: Result) -> tuple[str, str, int | None]:
     answer = result.answer
     if answer is None:
         return "open|filtered", "no-response", None
-    net = _network_layer(answer)
+    net = ip_layer(answer)
     if net is None:
         return "filtered", "unknown-response", None
-    ttl = _ttl(net)
+    ttl = hop_limit(net)
     transport = net._payload  # type: ignore[attr-defined]
     kind = type(transport).__name__
     if kind == "UDP":
@@ -152,7 +140,7 @@ def _outcome(result: Result, host: str) -> str:
     answer = result.answer
     if answer is None:
         return "none"
-    net = _network_layer(answer)
+    net = ip_layer(answer)
     if net is None:
         return "reply"
     kind = type(net._payload).__name__  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ from netprobe.plugins.traceroute.hops import Outcome, assemble, hop_record
 from netprobe.plugins.traceroute.plan import TraceOptions
 from netprobe.plugins.traceroute.ratelimit import LIMITED, classify
 from netprobe.plugins.traceroute.replies import decode_reply
+from netprobe.services.packetview import hop_limit, ip_layer
 
 if TYPE_CHECKING:
     from netprobe.services.json_value import JSONRecord, JSONValue
@@ -32,16 +33,8 @@ PLUGIN = "traceroute"
 
 
 def _probe_ttl(r: Result) -> int:
-    probe = r.probe
-    net = probe if type(probe).__name__ in ("IP", "IPv6") else None
-    if net is None:
-        for layer in probe.chain():
-            if type(layer).__name__ in ("IP", "IPv6"):
-                net = layer
-                break
-    if net is None:
-        return 0
-    return int(net.ttl if type(net).__name__ == "IP" else net.hlim)
+    net = ip_layer(r.probe)
+    return 0 if net is None else hop_limit(net) or 0
 
 
 def outcome(r: Result) -> Outcome:

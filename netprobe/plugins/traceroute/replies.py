@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from netprobe.packet.layer import Layer
 from netprobe.packet.layers.ipv6_ext import ExtensionHeader
 from netprobe.packet.shape import PORT_UNREACH, TIME_EXCEEDED, trace_mark
+from netprobe.services.packetview import hop_limit, ip_layer
 
 if TYPE_CHECKING:
     from netprobe.packet.layers.icmp_ext_layers import ICMPExtension_Header
@@ -73,13 +74,6 @@ def mpls_stack(ext: ICMPExtension | ICMPExtension_Header | None) -> tuple[dict[s
     return tuple(label.to_dict() for label in ext.labels)
 
 
-def _network_layer(packet: Layer) -> Layer | None:
-    for layer in packet.chain():
-        if type(layer).__name__ in ("IP", "IPv6"):
-            return layer
-    return None
-
-
 def _transport(net: Layer) -> Layer | None:
     """The first layer above ``net`` that is not an IPv6 extension header."""
     layer = net._payload
@@ -104,12 +98,12 @@ def _quoted_ttl(error: Layer) -> int | None:
 
 def decode_reply(answer: Layer) -> Reply | None:
     """Decode an answer (a frame or an IP packet); None when it is nothing a probe gets."""
-    net = _network_layer(answer)
+    net = ip_layer(answer)
     if net is None:
         return None
     v6 = type(net).__name__ == "IPv6"
     addr = str(net.src)
-    ttl = int(net.hlim if v6 else net.ttl)
+    ttl = hop_limit(net) or 0
     top = _transport(net)
     if top is None:
         return None
