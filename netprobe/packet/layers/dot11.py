@@ -525,7 +525,26 @@ class RatesField(ListField):
                                for b in value) + "]"
 
 
-class Dot11EltRates(Dot11Elt):
+class _FieldsElement(Dot11Elt):
+    """An element whose body is read into fields of its own; ``info`` reads and sets them."""
+
+    found_as = (Dot11Elt,)
+
+    def mysummary(self) -> Any:
+        return ""
+
+    @property
+    def info(self) -> bytes:
+        """The body's bytes, as ``Dot11Elt.info``."""
+        return self.element_body()
+
+    @info.setter
+    def info(self, value: bytes | None) -> None:
+        if value is not None:
+            self.read_body(bytes(value))
+
+
+class Dot11EltRates(_FieldsElement):
     """Supported Rates (ID 1) or Extended Supported Rates (ID 50), as a list of rate bytes."""
 
     name = "802.11 Rates"
@@ -534,7 +553,6 @@ class Dot11EltRates(Dot11Elt):
         ByteField("len", None),
         RatesField("rates", [130], item_check=_check_rate),
     )
-    found_as = (Dot11Elt,)
 
     def element_body(self) -> bytes:
         return bytes(self.rates or ())
@@ -542,21 +560,8 @@ class Dot11EltRates(Dot11Elt):
     def read_body(self, body: bytes) -> None:
         self.rates = list(body)
 
-    def mysummary(self) -> Any:
-        return ""
 
-    @property
-    def info(self) -> bytes:
-        """The rate bytes, as ``Dot11Elt.info``."""
-        return self.element_body()
-
-    @info.setter
-    def info(self, value: bytes | None) -> None:
-        if value is not None:
-            self.rates = list(bytes(value))
-
-
-class Dot11EltDSSSet(Dot11Elt):
+class Dot11EltDSSSet(_FieldsElement):
     """DSSS Parameter Set (ID 3): the channel."""
 
     name = "802.11 DSSS Parameter Set"
@@ -565,26 +570,13 @@ class Dot11EltDSSSet(Dot11Elt):
         ByteField("len", 1),
         ByteField("channel", 0),
     )
-    found_as = (Dot11Elt,)
 
     def element_body(self) -> bytes:
         return bytes((self.channel,))
 
     def read_body(self, body: bytes) -> None:
-        self.channel = body[0]
-
-    def mysummary(self) -> Any:
-        return ""
-
-    @property
-    def info(self) -> bytes:
-        """The channel byte, as ``Dot11Elt.info``."""
-        return self.element_body()
-
-    @info.setter
-    def info(self, value: bytes | None) -> None:
-        if value:
-            self.channel = bytes(value)[0]
+        if body:  # an empty info given leaves the channel as it is
+            self.channel = body[0]
 
 
 #: element IDs whose classes live in ``dot11_rsn.py`` (RSN, vendor-specific)
