@@ -1109,14 +1109,13 @@ def is_custom(f: Any) -> bool:
     return False
 
 
-class CustomField(_Tail):
+class CustomField(_Wrapper):
     """A user's subclass of one of this module's fields that overrides Scapy's hooks,
     written and read through them (``addfield``/``getfield``) instead of generated code."""
 
     def __init__(self, fld: Any) -> None:
-        _Tail.__init__(self, fld.name, fld.default)
-        self.fld = fld
-        self.names = getattr(fld, "names", None)
+        super().__init__(fld)
+        self.auto = False
 
     def check(self, value: Any) -> Any:
         if isinstance(value, F.Volatile) or value is None:
@@ -1130,11 +1129,8 @@ class CustomField(_Tail):
         rest, value = self.fld.getfield(pkt, buf[off:end])
         return value, end - len(rest)
 
-    def i2repr(self, pkt: Any, value: Any) -> str:
-        return self.fld.i2repr(pkt, value)
-
-    def randval(self) -> Any:
-        return self.fld.randval()
+    i2len = ScapyField.i2len  # the bytes addfield writes
+    to_json = F.Field.to_json
 
     @property
     def ls_kind(self) -> str:
@@ -1143,11 +1139,6 @@ class CustomField(_Tail):
 
     def __repr__(self) -> str:
         return repr(self.fld)
-
-    def __getattr__(self, attr: str) -> Any:
-        if attr.startswith("__") or attr == "fld":
-            raise AttributeError(attr)
-        return getattr(self.fld, attr)
 
 
 # -- bit fields after a variable-length field ---------------------------------------------------
