@@ -102,18 +102,11 @@ class PacketMeta(LayerMeta):
         return cls
 
 
-class _NamedValueSlot:
+class _NamedValueSlot(_layer._Slot):
     """An enumerated field of an own layer: a name assigned (``pkt.code = "WRITE"``) is
     stored as its number, as Scapy stores it."""
 
-    __slots__ = ("field", "slot")
-
-    def __init__(self, field: Any, slot: Any) -> None:
-        self.field = field
-        self.slot = slot
-
-    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
-        return self if obj is None else self.slot.__get__(obj, objtype)
+    __slots__ = ()
 
     def __set__(self, obj: Any, value: Any) -> None:
         if isinstance(value, str):
