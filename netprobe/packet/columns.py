@@ -31,6 +31,8 @@ from netprobe.packet.flow_events import (
     REASON_NOT_IP,
     REASON_SLOW,
     REASON_TRUNCATED,
+    SCTP_HEADER,
+    SCTP_PORTS,
     Events,
     tcp_bits,
 )
@@ -295,9 +297,9 @@ def _transport_reasons(why: np.ndarray, proto: np.ndarray, t: np.ndarray, rep4: 
                        cap4: np.ndarray, later: np.ndarray) -> np.ndarray:
     """Mark (in ``why``) the transport headers cut or malformed, and the UDP tunnels left
     to ``dissect``; the TCP header lengths."""
-    tcp = proto == 6
-    udp = proto == 17
-    need = tcp * mk.TCP_HEADER + udp * mk.UDP_HEADER + (proto == 132) * 4
+    tcp = proto == mk.PROTO_TCP
+    udp = proto == mk.PROTO_UDP
+    need = tcp * mk.TCP_HEADER + udp * mk.UDP_HEADER + (proto == 132) * SCTP_PORTS
     cut = (cap4 < need) & ~later & (why == 0)
     if cut.any():
         why[cut] = np.where(rep4[cut] < need[cut], REASON_MALFORMED, REASON_TRUNCATED)
@@ -317,8 +319,8 @@ def _events(ip: np.ndarray, net: _IPColumns, v6: np.ndarray, t: np.ndarray, thl:
     """The events of the packets that have a flow (``net.why`` is 0)."""
     why, proto = net.why, net.proto
     m = len(why)
-    tcp = proto == 6
-    udp = proto == 17
+    tcp = proto == mk.PROTO_TCP
+    udp = proto == mk.PROTO_UDP
     sctp = proto == 132
     ports = (tcp | udp | sctp) & ~later
     sp = be16(t, mk.TCP_SPORT)  # the ports of TCP, UDP and SCTP; ICMP's type and code
@@ -330,7 +332,7 @@ def _events(ip: np.ndarray, net: _IPColumns, v6: np.ndarray, t: np.ndarray, thl:
     def pick(values: np.ndarray) -> np.ndarray:
         return values if every else values.take(ok, axis=0)
 
-    pay = pick((rep4 - (tcp * thl + udp * mk.UDP_HEADER + sctp * 12)) * (ports | tcp))
+    pay = pick((rep4 - (tcp * thl + udp * mk.UDP_HEADER + sctp * SCTP_HEADER)) * (ports | tcp))
     flags = pick(t[:, mk.TCP_FLAGS])
     bits = tcp_bits(flags, pay, ~pick(net.fragmented)) * tcp_ok
     icmp_like = (proto == 1) | (proto == 58)

@@ -46,6 +46,8 @@ REASON_SLOW = -1
 
 #: transport protocols whose flows are keyed with ports
 PORT_PROTOCOLS = (6, 17, 132)
+#: SCTP (which no layer reads): the bytes of its two ports, and of its common header
+SCTP_PORTS, SCTP_HEADER = 4, 12
 
 
 def tcp_bits(flags: np.ndarray, paylen: np.ndarray, seqok: np.ndarray) -> np.ndarray:

@@ -17,12 +17,12 @@ import base64
 import hashlib
 import struct
 
+from netprobe.packet.flow_events import PORT_PROTOCOLS
+
 #: ICMP request/response pairs (Zeek's and the spec's mapping)
 ICMP4_PAIRS = {8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 10: 9, 9: 10, 17: 18, 18: 17}
 ICMP6_PAIRS = {128: 129, 129: 128, 130: 131, 131: 130, 133: 134, 134: 133, 135: 136, 136: 135,
                139: 140, 140: 139, 144: 145, 145: 144}
-#: protocols hashed with ports
-PORT_PROTOCOLS = (6, 17, 132)
 
 
 def community_id(proto: int, saddr: bytes, daddr: bytes, sport: int | None = None,

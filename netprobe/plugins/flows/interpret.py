@@ -33,8 +33,6 @@ PROTOCOL_NAMES = {
     50: "esp", 51: "ah", 58: "icmpv6", 59: "ipv6-nonxt", 88: "eigrp", 89: "ospf", 103: "pim",
     112: "vrrp", 132: "sctp", 136: "udplite",
 }
-#: what ``--by`` can sort on
-ORDERS = ("bytes", "packets", "duration")
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,19 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass, field
 
+from netprobe.packet import matchkey as mk
 from netprobe.packet import optional_layers
 from netprobe.packet.dissect import LINKTYPES, Span, dissect
 from netprobe.packet.flow_events import (
+    PORT_PROTOCOLS,
     REASON_FRAGMENT,
     REASON_LINKTYPE,
     REASON_MALFORMED,
     REASON_NONE,
     REASON_NOT_IP,
     REASON_TRUNCATED,
+    SCTP_HEADER,
+    SCTP_PORTS,
     tcp_bits_one,
 )
 from netprobe.packet.layer import Layer, LayerMeta, Truncated
@@ -59,8 +63,6 @@ UDP_TUNNELS: dict[int, type[Layer]] = {3544: Teredo, 1701: L2TP, 4789: VXLAN,
                                        GTP_U_PORT: GTP_U_Header}
 #: IP protocols that carry IP without a header of their own
 IP_IN_IP = (4, 41)
-#: IP protocols whose flows have ports; a later fragment of one belongs to no flow
-PORT_PROTOCOLS = (6, 17, 132)
 
 
 @dataclass
@@ -124,9 +126,11 @@ def _failed_network(pkt: _Packet, i: int) -> int:
     if not isinstance(failure, Truncated):
         return REASON_MALFORMED
     head = pkt.data[start:start + 1]
-    if head and expected is IP and (head[0] >> 4 != 4 or (head[0] & 15) < 5):
+    if head and expected is IP and (head[0] >> mk.IP4_VERSION_SHIFT != 4 or (
+            head[0] & mk.IP4_IHL_MASK) * mk.HEADER_WORD < mk.IP4_HEADER):
         return REASON_MALFORMED
-    if head and expected is not None and issubclass(expected, IPv6) and head[0] >> 4 != 6:
+    if head and expected is not None and issubclass(expected, IPv6) and (
+            head[0] >> mk.IP6_VERSION_SHIFT != mk.IP6_VERSION_VALUE):
         return REASON_MALFORMED
     return REASON_TRUNCATED
 
@@ -158,7 +162,7 @@ def _ipv4(pkt: _Packet, i: int, end: int, depth: int) -> int:
     start, stop, _ = pkt.spans[i]
     if ip.version != 4:
         return REASON_MALFORMED
-    ihl = ip.ihl * 4
+    ihl = ip.ihl * mk.HEADER_WORD
     rep = end - start
     tot = ip.len or rep  # 0: TSO / BIG TCP, the length is the frame's
     if tot < ihl:
@@ -178,7 +182,7 @@ def _ipv6(pkt: _Packet, i: int, end: int, depth: int) -> int:
     if ip.version != 6:
         return REASON_MALFORMED
     rep = end - start
-    hdr = _Headers(pkt, start, min(40 + ip.plen, rep) if ip.plen else rep, stop - start,
+    hdr = _Headers(pkt, start, min(mk.IP6_HEADER + ip.plen, rep) if ip.plen else rep, stop - start,
                    _address(socket.AF_INET6, ip.dst))
     i += 1
     while i < len(pkt.layers) and _extension(pkt, i):
@@ -239,7 +243,7 @@ class _Headers:
         elif isinstance(ext, IPv6ExtHdrHopByHop) and not plen:
             jumbo = _jumbo(ext)
             if jumbo is not None:
-                self.iplen = min(40 + jumbo, rep)
+                self.iplen = min(mk.IP6_HEADER + jumbo, rep)
         if self.iplen < p + length:
             return REASON_MALFORMED
         return REASON_NONE
@@ -293,9 +297,9 @@ def _transport(pkt: _Packet, i: int, flow: _Flow) -> int:
         if flow.proto in PORT_PROTOCOLS:
             return REASON_FRAGMENT
         return _add(pkt, flow, -1, -1)
-    if flow.proto == 6:
+    if flow.proto == mk.PROTO_TCP:
         return _tcp(pkt, i, layer, flow)
-    if flow.proto in (17, 132):
+    if flow.proto in PORT_PROTOCOLS:
         return _udp(pkt, i, layer, flow)
     icmp = -1
     if flow.proto in (1, 58) and flow.cap >= 2:
@@ -332,11 +336,11 @@ def _auth_header(pkt: _Packet, i: int, flow: _Flow) -> int:
 
 
 def _tcp(pkt: _Packet, i: int, layer: Layer | None, flow: _Flow) -> int:
-    if flow.cap < 20:
-        return flow.cut(20)
+    if flow.cap < mk.TCP_HEADER:
+        return flow.cut(mk.TCP_HEADER)
     if not isinstance(layer, TCP):
         return REASON_MALFORMED  # a data offset under 5 words
-    thl = layer.dataofs * 4
+    thl = layer.dataofs * mk.HEADER_WORD
     if thl > flow.rep:
         return REASON_MALFORMED
     if thl > flow.cap:
@@ -349,14 +353,15 @@ def _tcp(pkt: _Packet, i: int, layer: Layer | None, flow: _Flow) -> int:
 
 def _udp(pkt: _Packet, i: int, layer: Layer | None, flow: _Flow) -> int:
     """UDP, or SCTP (its common header starts with the ports too)."""
-    udp = flow.proto == 17
-    if flow.cap < (8 if udp else 4):
-        return flow.cut(8 if udp else 4)
+    udp = flow.proto == mk.PROTO_UDP
+    need = mk.UDP_HEADER if udp else SCTP_PORTS
+    if flow.cap < need:
+        return flow.cut(need)
     if isinstance(layer, UDP):
         sport, dport = layer.sport, layer.dport
     else:  # SCTP has no layer: its common header starts with the two ports
-        sport, dport = _word(pkt, flow.off), _word(pkt, flow.off + 2)
-    _add(pkt, flow, sport, dport, paylen=flow.rep - (8 if udp else 12))
+        sport, dport = _word(pkt, flow.off + mk.TCP_SPORT), _word(pkt, flow.off + mk.TCP_DPORT)
+    _add(pkt, flow, sport, dport, paylen=flow.rep - (mk.UDP_HEADER if udp else SCTP_HEADER))
     if udp and flow.depth < MAX_DEPTH:
         low, high = sorted((sport, dport))  # tshark tries the lower port's dissector first
         port = low if low in UDP_TUNNELS else (high if high in UDP_TUNNELS and low >= 1024
