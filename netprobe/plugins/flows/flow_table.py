@@ -223,9 +223,7 @@ class FlowTable:
         grp = self._group(keys, ev.pkt, rank)
         first = grp.order.take(grp.starts)  # each group's first event, in packet order
         # the current conversation of each key, or a new one
-        found, at = self._lookup(grp.hashes)
-        cid_g = np.where(found, self._hcid.take(np.minimum(at, max(len(self._hcid) - 1, 0)))
-                         if len(self._hcid) else 0, -1)
+        found, at, cid_g = self._lookup(grp.hashes)
         if found.any():
             fc = cid_g[found]
             if not np.array_equal(self._stored_keys(fc), grp.keys.take(grp.starts, axis=0)[found]):
@@ -462,18 +460,14 @@ class FlowTable:
         h = self._hash(keys)
         srt = np.argsort(h, kind="stable")
         hs, ks = h[srt], keys[srt]
-        heads = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
-        if not np.array_equal(ks, ks[heads][np.cumsum(np.r_[True, hs[1:] != hs[:-1]]) - 1]):
+        edge = np.r_[True, hs[1:] != hs[:-1]]
+        heads = np.flatnonzero(edge)
+        if not np.array_equal(ks, ks[heads][np.cumsum(edge) - 1]):
             raise _Collision
         # the first conversation of each key in `other` may continue ours
-        _, first_idx = np.unique(h, return_index=True)
         is_first = np.zeros(m, dtype=bool)
-        is_first[first_idx] = True
-        at = np.searchsorted(self._hkeys, h)
-        at_c = np.minimum(at, max(len(self._hkeys) - 1, 0))
-        found = (at < len(self._hkeys)) & (self._hkeys[at_c] == h) if len(self._hkeys) else \
-            np.zeros(m, dtype=bool)
-        mine = np.where(found, self._hcid[at_c] if len(self._hcid) else 0, -1)
+        is_first[srt[heads]] = True
+        found, _, mine = self._lookup(h)
         if found.any() and not np.array_equal(self._stored_keys(mine[found]), keys[found]):
             raise _Collision
         if len(self.cols["ver"]) == 0:
@@ -513,16 +507,9 @@ class FlowTable:
         target = mine.copy()
         target[rest] = new
         # index: each key's current conversation is the last one of `other`
-        order = np.argsort(h, kind="stable")
-        hs = h[order]
-        last_pos = np.flatnonzero(np.r_[hs[1:] != hs[:-1], True])
+        last_pos = np.flatnonzero(np.r_[edge[1:], True])
         uh = hs[last_pos]
-        last_cid = target[order[last_pos]]
-        at = np.searchsorted(self._hkeys, uh)
-        at_c = np.minimum(at, max(len(self._hkeys) - 1, 0))
-        f = (at < len(self._hkeys)) & (self._hkeys[at_c] == uh) if len(self._hkeys) else \
-            np.zeros(len(uh), dtype=bool)
-        self._index_set(uh, f, at, last_cid)
+        self._index_set(uh, *self._lookup(uh)[:2], target[srt[last_pos]])
 
     # -- storage and index --------------------------------------------------------
 
@@ -568,14 +555,15 @@ class FlowTable:
         return _key_words(c["ver"][cids], c["proto"][cids], c["lo"][cids], c["hi"][cids],
                           c["lo_port"][cids].astype(np.int64), c["hi_port"][cids].astype(np.int64))
 
-    def _lookup(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Whether each hash is indexed, and where it is (or would go)."""
+    def _lookup(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Whether each hash is indexed, where it is (or would go), and its conversation
+        (-1: none)."""
         at = np.searchsorted(self._hkeys, h)
         if len(self._hkeys) == 0:
-            return np.zeros(len(h), dtype=bool), at
-        found = self._hkeys.take(np.minimum(at, len(self._hkeys) - 1)) == h
-        found &= at < len(self._hkeys)
-        return found, at
+            return np.zeros(len(h), dtype=bool), at, np.full(len(h), -1, dtype=np.int64)
+        near = np.minimum(at, len(self._hkeys) - 1)
+        found = (self._hkeys.take(near) == h) & (at < len(self._hkeys))
+        return found, at, np.where(found, self._hcid.take(near), -1)
 
     def _index_set(self, h: np.ndarray, found: np.ndarray, at: np.ndarray,
                    cid: np.ndarray) -> None:
