@@ -541,7 +541,10 @@ class _FieldsElement(Dot11Elt):
     @info.setter
     def info(self, value: bytes | None) -> None:
         if value is not None:
-            self.read_body(bytes(value))
+            try:
+                self.read_body(bytes(value))
+            except IndexError:  # too short for the fields: they stay as they are
+                pass
 
 
 class Dot11EltRates(_FieldsElement):
@@ -575,8 +578,7 @@ class Dot11EltDSSSet(_FieldsElement):
         return bytes((self.channel,))
 
     def read_body(self, body: bytes) -> None:
-        if body:  # an empty info given leaves the channel as it is
-            self.channel = body[0]
+        self.channel = body[0]
 
 
 #: element IDs whose classes live in ``dot11_rsn.py`` (RSN, vendor-specific)
