@@ -217,7 +217,7 @@ READS_BACK_DIFFERENTLY = {
     **{n: "NetBIOS names are space-padded to 15 bytes on the wire; trailing spaces (and "
           "bytes past 15) do not read back, as in Scapy"
        for n in ("NBNSQueryRequest", "NBNSQueryResponse", "NBNSNodeStatusRequest",
-                 "NBNSRegistrationRequest", "NBNSWackResponse")},
+                 "NBNSRegistrationRequest", "NBNSWackResponse", "NBTDatagram")},
 }
 
 
