@@ -45,7 +45,7 @@ _IPH = header_struct(*(field_bits(IP, n) for n in ("version", "len", "frag", "pr
 _TCPH = header_struct(*(field_bits(TCP, n) for n in ("sport", "dport", "seq", "ack",
                                                       "dataofs")), flag_bits(TCP, "flags", "S"))
 _UDPH = header_struct(*(field_bits(UDP, n) for n in ("sport", "dport", "len")))
-_PORTS = header_struct(*(field_bits(UDP, n) for n in ("sport", "dport")))
+_PORTS = header_struct(*(field_bits(TCP, n) for n in ("sport", "dport")))
 
 
 class _UdpBoundPorts:
@@ -74,8 +74,12 @@ def ip_offset(frame: bytes, linktype: int) -> int | None:
     return off
 
 
-def _ipv4(frame: bytes, linktype: int) -> tuple[int, int, int, int, int] | None:
-    """(offset, proto, src, dst, end of IP payload) of a plain IPv4 packet, else None."""
+def parse(frame: bytes, linktype: int) -> tuple[int, int, int, int, int] | None:
+    """The parts of a plain IPv4 packet the shortcuts use, or None: (where its header
+    starts, proto, src, dst, where its payload ends).
+
+    Parse once, then ask :func:`key_of` and :func:`answers_parsed` as often as needed.
+    """
     if linktype == 1 and frame[_ETH_TYPE:_ETH_TYPE + 2] == _V4_TYPE:
         off = _ETH_IP
     else:
@@ -90,14 +94,6 @@ def _ipv4(frame: bytes, linktype: int) -> tuple[int, int, int, int, int] | None:
     return off, proto, src, dst, off + tl
 
 
-def parse(frame: bytes, linktype: int) -> tuple[int, int, int, int, int] | None:
-    """The parts of a plain IPv4 TCP/UDP packet the shortcuts use, or None.
-
-    Parse once, then ask :func:`key_of` and :func:`answers_parsed` as often as needed.
-    """
-    return _ipv4(frame, linktype)
-
-
 def key_of(parsed: tuple[int, int, int, int, int] | None, frame: bytes) -> bytes | None:
     """:func:`hashkey` from a :func:`parse` result."""
     if parsed is None:
@@ -109,23 +105,26 @@ def key_of(parsed: tuple[int, int, int, int, int] | None, frame: bytes) -> bytes
         if room < TCP_HEADER or not (
                 TCP_HEADER <= (frame[t + TCP_DATAOFS] >> TCP_DATAOFS_SHIFT) * HEADER_WORD <= room):
             return None  # a header the layers would not parse as TCP
-    elif proto != PROTO_UDP or room < UDP_HEADER or not (
-            UDP_HEADER <= _UDPH.unpack_from(frame, t)[2] <= room):
+        sport, dport = _PORTS.unpack_from(frame, t)
+    elif proto != PROTO_UDP or room < UDP_HEADER:
         return None
-    sport, dport = _PORTS.unpack_from(frame, t)
+    else:
+        sport, dport, length = _UDPH.unpack_from(frame, t)
+        if not UDP_HEADER <= length <= room:
+            return None
     return ((src ^ dst) << 24 | proto << 16 | (sport ^ dport)).to_bytes(7, "big")
 
 
 def hashkey(frame: bytes, linktype: int) -> bytes | None:
     """The packet's ``hashkey()`` from its bytes, or None when only dissection can tell."""
-    return key_of(_ipv4(frame, linktype), frame)
+    return key_of(parse(frame, linktype), frame)
 
 
 def answers(answer: bytes, answer_linktype: int, probe: bytes,
             probe_linktype: int) -> bool | None:
     """Whether ``answer`` answers ``probe`` (both IPv4 TCP or UDP); None when unsure."""
-    return answers_parsed(_ipv4(answer, answer_linktype), answer,
-                          _ipv4(probe, probe_linktype), probe)
+    return answers_parsed(parse(answer, answer_linktype), answer,
+                          parse(probe, probe_linktype), probe)
 
 
 def answers_parsed(a: tuple[int, int, int, int, int] | None, answer: bytes,

@@ -187,7 +187,7 @@ def test_the_shortcuts_structs_read_scapy_s_fields() -> None:
     assert (sport, dport, seq, ack, offset, flags) == (7, 8, 9, 10, 5 << 4, 0x11)
     udp = bytes(S.UDP(sport=11, dport=12) / S.Raw(b"abc"))
     assert fastpath._UDPH.unpack_from(udp) == (11, 12, 11)
-    assert fastpath._PORTS.unpack_from(udp) == (11, 12)
+    assert fastpath._PORTS.unpack_from(tcp) == (7, 8)
 
 
 @pytest.mark.parametrize("fields", [((0, 1), (2, 2)), ((1, 4), (9, 1), (12, 2))])
