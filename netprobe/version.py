@@ -12,12 +12,13 @@ __all__ = ["package_version"]
 
 
 def package_version() -> str:
-    """The installed version of netprobe (from its metadata, else the package)."""
-    from importlib.metadata import PackageNotFoundError, version
+    """The installed version of netprobe (from its metadata, else the package); never
+    raises (the version is informative only)."""
+    from importlib.metadata import version
 
     try:
         return version("netprobe")
-    except PackageNotFoundError:
+    except Exception:  # not installed, or unreadable metadata
         pass
     return _source_tree_version() or "unknown"
 

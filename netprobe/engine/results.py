@@ -219,24 +219,6 @@ class ResultList(PacketList):
         # Scapy calls prn, lfilter and filter's function with the pair's two packets
         return (item.probe, item.answer)
 
-    def make_table(self, fn: Any) -> None:
-        """Print a table of ``fn(sent, received) -> (column, row, cell)``."""
-        from netprobe.library import table
-
-        table.make_table([(r.probe, r.answer) for r in self], fn)
-
-    def make_lined_table(self, fn: Any) -> None:
-        """:meth:`make_table` with lines between the columns."""
-        from netprobe.library import table
-
-        table.make_lined_table([(r.probe, r.answer) for r in self], fn)
-
-    def make_tex_table(self, fn: Any) -> None:
-        """:meth:`make_table` as LaTeX."""
-        from netprobe.library import table
-
-        table.make_tex_table([(r.probe, r.answer) for r in self], fn)
-
     def show(self, *args: Any, **kwargs: Any) -> None:
         """Print one numbered line per result: ``0000 sent ==> received``."""
         self.nsummary(*args, **kwargs)
@@ -263,10 +245,6 @@ class Unanswered(ResultList):
 
     def _args(self, item: Any) -> tuple[Any, ...]:
         return (item,)
-
-    make_table = PacketList.make_table
-    make_lined_table = PacketList.make_lined_table
-    make_tex_table = PacketList.make_tex_table
 
 
 class Counters:

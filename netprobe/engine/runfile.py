@@ -20,6 +20,7 @@ from typing import Any
 
 from netprobe.engine.results import Counters, Result, Tag
 from netprobe.errors import CaptureFileError
+from netprobe.version import package_version
 
 #: the ``kind`` of the metadata block; bumped when the layout changes incompatibly
 FORMAT = "netprobe-run/1"
@@ -53,15 +54,6 @@ class SavedRun:
     def has_metadata(self) -> bool:
         """True for a file netprobe wrote with ``--save``."""
         return self.plugin is not None
-
-
-def _version() -> str:
-    try:
-        from netprobe.version import package_version
-
-        return package_version()
-    except Exception:  # pragma: no cover - version is informative only
-        return ""
 
 
 def _tag(tag: Tag | None) -> Any:
@@ -106,7 +98,7 @@ def save_run(path: str, results: Iterable[Result], *, plugin: str, argv: list[st
                       _tag(r.tag)])
     meta = {"kind": FORMAT, "plugin": plugin, "argv": list(argv),
             "options": dict(options or {}), "counters": counter_dict,
-            "extra": dict(extra or {}), "version": _version(), "pairs": pairs}
+            "extra": dict(extra or {}), "version": package_version(), "pairs": pairs}
     comment = f"netprobe {plugin} run: " + " ".join(argv)
     with PcapngWriter(path, comment=comment[:1000]) as w:
         ifaces: dict[int, int] = {}

@@ -58,13 +58,9 @@ class PacketList:
 
     # -- the list itself --------------------------------------------------------------------------
     def _load_all(self) -> list[Any]:
-        lazy = self._lazy
-        if lazy is not None:
-            kind, load = lazy
-            res = self._res
-            for i, item in enumerate(res):
-                if type(item) is kind:
-                    res[i] = load(item)
+        if self._lazy is not None:
+            for _ in PacketList.__iter__(self):  # loads each item in place
+                pass
             self._lazy = None
         return self._res
 
@@ -225,16 +221,17 @@ class PacketList:
         return {k: PacketList(v, stats=self.stats) for k, v in groups.items()}
 
     def make_table(self, fn: Callable[..., Any]) -> None:
-        """Print a table of ``fn(p) -> (column, row, cell)`` over the packets."""
-        table.make_table(self, fn)
+        """Print a table of ``fn(p) -> (column, row, cell)`` over the packets (an answer
+        list's ``fn(sent, received)``)."""
+        table.make_table(map(self._args, self), fn)
 
     def make_lined_table(self, fn: Callable[..., Any]) -> None:
         """:meth:`make_table` with lines between the columns."""
-        table.make_lined_table(self, fn)
+        table.make_lined_table(map(self._args, self), fn)
 
     def make_tex_table(self, fn: Callable[..., Any]) -> None:
         """:meth:`make_table` as LaTeX."""
-        table.make_tex_table(self, fn)
+        table.make_tex_table(map(self._args, self), fn)
 
     def _dump(self, lfilter: Callable[[Any], bool] | None, part: Callable[[Any], Any],
               always: bool) -> None:

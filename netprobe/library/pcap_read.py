@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import os
 from collections.abc import Callable, Iterator
+from itertools import islice
 from typing import Any, BinaryIO, NamedTuple
 
 from netprobe.errors import CaptureFileError
@@ -170,14 +171,7 @@ class RawPcapReader(CaptureFile):
 
     def read_all(self, count: int = -1) -> Any:
         """The remaining packets (at most ``count``), as a list."""
-        out = []
-        while count != 0:
-            try:
-                out.append(next(self))
-            except StopIteration:
-                break
-            count -= 1
-        return out
+        return list(islice(self, None if count < 0 else count))
 
     def dispatch(self, callback: Callable[[Any], Any]) -> None:
         """Call ``callback`` on every remaining packet."""
@@ -215,13 +209,7 @@ class PcapReader(RawPcapReader):
 
     def read_all(self, count: int = -1) -> PacketList:
         """The remaining packets (at most ``count``), as a ``PacketList``."""
-        records = []
-        while count != 0:
-            try:
-                records.append(self._next_record())
-            except StopIteration:
-                break
-            count -= 1
+        records = list(islice(iter(self._next_record, None), None if count < 0 else count))
         return PacketList(records, name=os.path.basename(self.filename),
                           lazy=LAZY_RECORDS[self.format])
 

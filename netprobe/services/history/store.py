@@ -41,6 +41,7 @@ from urllib.parse import quote
 from netprobe.errors import EnvironmentProblem, RuntimeProblem, UsageError
 from netprobe.services.history.records import record_type, with_destinations
 from netprobe.services.output import json_line
+from netprobe.version import package_version
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -149,15 +150,6 @@ def _run(row: tuple[SQLValue, ...]) -> Run:
     return Run(id=row[0], kind=row[1], scan_key=row[2], argv=json.loads(row[3]),
                targets=json.loads(row[4]), started=row[5], ended=row[6], partial=bool(row[7]),
                summary=json.loads(row[8]), counts=json.loads(row[9]), version=row[10])
-
-
-def _netprobe_version() -> str:
-    try:
-        from netprobe.version import package_version
-
-        return package_version()
-    except Exception:  # pragma: no cover - informative only
-        return ""
 
 
 def _json_text(value: JSONValue) -> str:
@@ -387,7 +379,7 @@ class HistoryStore:
                     "summary, counts, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', ?)",
                     (kind, scan_key, _json_text([str(a) for a in argv]), _json_text(targets),
                      float(started), float(ended), int(bool(partial)), summary_text,
-                     _netprobe_version()))
+                     package_version()))
                 run_id = int(cursor.lastrowid or 0)
                 self._db.executemany(
                     "INSERT INTO findings (run_id, seq, type, host, proto, port, record) "
