@@ -207,9 +207,8 @@ TCP_SPORT = _whole(TCP, "sport")
 TCP_DPORT = _whole(TCP, "dport")
 TCP_SEQ_AT = _whole(TCP, "seq")
 TCP_ACK_AT = _whole(TCP, "ack")
-#: UDP: its header, its length field and its protocol number
+#: UDP's header and protocol number
 UDP_HEADER = UDP.fixed_len
-UDP_LEN = _whole(UDP, "len")
 PROTO_UDP = bindings_of(IP, UDP)["proto"]  # type: ignore[index]
 if (_whole(UDP, "sport"), _whole(UDP, "dport")) != (TCP_SPORT, TCP_DPORT):
     raise TypeError("the column decoder reads TCP's and UDP's ports at the same place")
