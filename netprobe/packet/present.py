@@ -399,35 +399,38 @@ def ls(obj: Any = None, verbose: bool = False) -> None:
             print(f"{name:<10}: {cls.name}")
         return
     if isinstance(obj, type) and issubclass(obj, Layer):
-        for name, kind, d in obj.ls_leading:  # Scapy's fields kept elsewhere here
-            print(f"{name:<10} : {kind:<35} = ({str(_plain(d))!r})")
-        for f in obj.fields_desc:
-            d = obj.ls_defaults.get(f.name, f.default)
-            print(f"{f.name:<10} : {_kind_name(obj, f):<35} = ({str(_plain(d))!r})")
-            if verbose:
-                _ls_flag_names(f)
+        _ls_layer(obj, None, verbose)
         return
     if isinstance(obj, Layer):
         cur: Layer | None = obj
         while cur is not None:
-            over = overloads(cur)
-            for name, kind, d in type(cur).ls_leading:
-                print(f"{name:<10} : {kind:<35} = {d!r:<15} ({str(_plain(d))!r})")
-            for f in type(cur).fields_desc:
-                v = getattr(cur, f.name)  # a protocol number reads what will fill it
-                if v is None and f.name in over:  # filled by the layer above, as in Scapy
-                    v = over[f.name]
-                cur_text = repr(v)
-                d = type(cur).ls_defaults.get(f.name, f.default)
-                print(f"{f.name:<10} : {_kind_name(type(cur), f):<35} = {cur_text:<15} "
-                      f"({str(_plain(d))!r})")
-                if verbose and cur is obj:  # (Scapy's verbose reaches the first layer only)
-                    _ls_flag_names(f)
+            # (Scapy's verbose reaches the first layer only)
+            _ls_layer(type(cur), cur, verbose and cur is obj)
             cur = cur._payload
             if cur is not None:
                 print("--")
         return
     raise TypeError(f"ls() takes a layer class or a packet, not {type(obj).__name__}")
+
+
+def _ls_layer(cls: Any, layer: Layer | None, verbose: bool) -> None:
+    """``ls()``'s lines for one layer class: each field's kind and default, and with a
+    ``layer`` its value there before the default."""
+    over = overloads(layer) if layer is not None else {}
+    for name, kind, d in cls.ls_leading:  # Scapy's fields kept elsewhere here
+        now = "" if layer is None else f"{d!r:<15} "
+        print(f"{name:<10} : {kind:<35} = {now}({str(_plain(d))!r})")
+    for f in cls.fields_desc:
+        now = ""
+        if layer is not None:
+            v = getattr(layer, f.name)  # a protocol number reads what will fill it
+            if v is None and f.name in over:  # filled by the layer above, as in Scapy
+                v = over[f.name]
+            now = f"{v!r:<15} "
+        d = cls.ls_defaults.get(f.name, f.default)
+        print(f"{f.name:<10} : {_kind_name(cls, f):<35} = {now}({str(_plain(d))!r})")
+        if verbose:
+            _ls_flag_names(f)
 
 
 def _ls_flag_names(f: F.Field) -> None:
