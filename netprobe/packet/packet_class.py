@@ -512,6 +512,20 @@ def fills_length(name: str, at: int, size: int = 2, uncounted: int = 0,
     return post_build
 
 
+def fields_then_trailer(what: str, head: int = 4) -> Any:
+    """A ``parse`` that reads the fields whatever the item's length says, as Scapy reads
+    EDNS options and SVCB parameters: what follows them is trailing (``Padding``); fewer
+    than ``head`` bytes are a truncated ``what``."""
+
+    def parse(self: Any, buf: bytes, off: int, end: int) -> tuple[int, int]:
+        if end - off < head:
+            raise Truncated(f"truncated {what} ({end - off} of {head} bytes)")
+        start, _ = Packet.parse(self, buf, off, end)
+        return start, start
+
+    return parse
+
+
 def _hashret(layer: Any) -> bytes:
     fn = getattr(layer, "hashret", None)
     return _to_key(fn()) if fn is not None else layer.hashkey()

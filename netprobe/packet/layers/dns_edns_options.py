@@ -24,7 +24,7 @@ from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind
 from netprobe.packet.layer import DISSECTED, ParseError, Truncated
 from netprobe.packet.layers.dns_sec import DNSSEC_ALGORITHMS, DNSSEC_DIGESTS, NSEC3_HASHES
 from netprobe.packet.layers.dns_types import EDNS0_TYPES
-from netprobe.packet.packet_class import Packet, fills_length
+from netprobe.packet.packet_class import Packet, fields_then_trailer, fills_length
 from netprobe.packet.scapy_fields import (
     ByteEnumField,
     ByteField,
@@ -72,13 +72,7 @@ class _EDNS0Option(Packet):
 
     post_build = fills_length("optlen", 2, uncounted=4)
 
-    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        # as Scapy: the fields are read whatever the length says; what follows them is
-        # trailing (Padding)
-        if end - off < 4:
-            raise Truncated(f"truncated option ({end - off} of 4 bytes)")
-        start, _ = Packet.parse(self, buf, off, end)
-        return start, start
+    parse = fields_then_trailer("option")
 
 
 def _head(code: int) -> list[Any]:

@@ -26,7 +26,7 @@ from netprobe.packet.layers.dns_records import (
     _header,
 )
 from netprobe.packet.layers.dns_types import DNS_TYPES
-from netprobe.packet.packet_class import Packet, ReadEmpty, fills_length
+from netprobe.packet.packet_class import Packet, ReadEmpty, fields_then_trailer, fills_length
 from netprobe.packet.scapy_fields import FieldLenField, ScapyField, ShortEnumField
 
 __all__ = ["DNSRRHTTPS", "DNSRRSVCB", "SvcParam"]
@@ -160,11 +160,7 @@ class SvcParam(Packet):
 
     post_build = fills_length("len", 2, uncounted=4)
 
-    def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        if end - off < 4:
-            raise Truncated(f"truncated parameter ({end - off} of 4 bytes)")
-        start, _ = Packet.parse(self, buf, off, end)
-        return start, start
+    parse = fields_then_trailer("parameter")
 
 
 def check_param(name: str, value: Any) -> SvcParam:
