@@ -118,6 +118,16 @@ def _ethertype_next(layer: Layer, key: str, value: int) -> type[Layer] | None:
     return cls
 
 
+def _within_length(layer: Layer, poff: int, end: int, length: int,
+                   what: str) -> tuple[int, int]:
+    """Where the payload starts and ends when an 802.3 ``length`` bounds it (noted when
+    the capture holds fewer bytes)."""
+    if poff + length <= end:
+        return poff, poff + length
+    layer.note(LengthNote(f"{what} {length} exceeds the {end - poff} bytes captured"))
+    return poff, end
+
+
 def _link_answers(layer: Layer, other: Layer, same_kind: bool) -> bool:
     """Answers for capture-only link headers: compare what they carry.
 
@@ -192,13 +202,9 @@ class Dot1Q(Layer):
         if end - off < 4:
             raise Truncated(f"truncated tag ({end - off} of 4 bytes)")
         self._unpack_fixed(buf, off)
-        poff = off + 4
-        t = self.type
-        if t <= MAX_8023_LENGTH:
-            if poff + t <= end:
-                return poff, poff + t
-            self.note(LengthNote(f"802.3 length {t} exceeds the {end - poff} bytes captured"))
-        return poff, end
+        if self.type <= MAX_8023_LENGTH:
+            return _within_length(self, off + 4, end, self.type, "802.3 length")
+        return off + 4, end
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         t = self.type
@@ -311,11 +317,7 @@ class Dot3(Layer):
         if end - off < 14:
             raise Truncated(f"truncated header ({end - off} of 14 bytes)")
         self._unpack_fixed(buf, off)
-        poff = off + 14
-        if poff + self.len <= end:
-            return poff, poff + self.len
-        self.note(LengthNote(f"length {self.len} exceeds the {end - poff} bytes captured"))
-        return poff, end
+        return _within_length(self, off + 14, end, self.len, "length")
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         return LLC
