@@ -192,12 +192,12 @@ def _ip_rows(buf: np.ndarray, off: np.ndarray, head: np.ndarray, l3off: np.ndarr
     width = head.shape[1]
     if (l3 == first).all() and first + IP_ROW <= width:
         view = head[:, first:first + IP_ROW]
-        return view if len(ip) == len(head) else view[ip]  # (faster than take here)
+        return view if len(ip) == len(head) else view[ip]  # (take is slow on views)
     rows = np.empty((len(ip), IP_ROW), dtype=np.uint8)
     for value in np.flatnonzero(np.bincount(l3)).tolist():
         sel = np.flatnonzero(l3 == value)
         if value + IP_ROW <= width:
-            rows[sel] = head.take(ip[sel], axis=0)[:, value:value + IP_ROW]
+            rows[sel] = head[ip[sel], value:value + IP_ROW]
         else:
             rows[sel] = gather_rows(buf, off[ip[sel]] + value, IP_ROW)
     return rows
