@@ -57,7 +57,7 @@ class ChainFormat(Protocol):
     min_header: int
 
     def lengths(self, rows: np.ndarray) -> np.ndarray:
-        """The total length (header included) of each record, from its first ``ROW`` bytes;
+        """The total length (header included) of each record, from its first ``min_header`` bytes;
         -1 for a header that cannot be a record's (the walk stops there: damage)."""
 
     def length_at(self, a: np.ndarray, pos: int) -> int:
@@ -135,9 +135,9 @@ def walk_records(a: np.ndarray, fmt: ChainFormat, start: int, end: int) -> Walk:
             return _result(starts, rows, ranks, stop, None)
         # A wrong guess: walk one segment exactly before guessing again, so
         # that a file that defeats the heuristic still makes progress.
-        s, r, stop, broken = _walk_one(a, fmt, stop, min(end, stop + SEGMENT))
+        s, stop, broken = _walk_one(a, fmt, stop, min(end, stop + SEGMENT))
         starts.append(s)
-        rows.append(r)
+        rows.append(gather_rows(a, s, ROW))
         ranks.append(np.arange(found, found + len(s)))
         found += len(s)
         if broken:
@@ -243,7 +243,6 @@ def _lockstep(a: np.ndarray, fmt: ChainFormat, start: int, end: int) -> _Chains:
     stops = np.zeros(n, dtype=np.int64)
     damaged = np.zeros(n, dtype=bool)
     pos_steps: list[np.ndarray] = []
-    row_steps: list[np.ndarray] = []
     id_steps: list[np.ndarray] = []
     # Chains walk together while their records lie well inside the file, so
     # that a step needs no bounds checks; near its end they finish one by one.
@@ -253,19 +252,19 @@ def _lockstep(a: np.ndarray, fmt: ChainFormat, start: int, end: int) -> _Chains:
     tails = list(zip(pos[near].tolist(), lim[near].tolist(), ids[near].tolist()))
     pos, lim, ids = pos[~near], lim[~near], ids[~near]
     lim2 = np.minimum(lim, edge + 1)
-    view = row_view(a, ROW)
+    # a step reads the records' headers only; their rows are gathered once at the end
+    width = fmt.min_header
+    view = row_view(a, width)
     step = 0
     while len(pos) >= MIN_LOCKSTEP:
-        h = view[pos].view(np.uint8).reshape(-1, ROW)
-        length = fmt.lengths(h)
+        length = fmt.lengths(view[pos].view(np.uint8).reshape(-1, width))
         nxt = pos + length
         if length.min() <= 0:  # a header no record can have: damage
             bad = length <= 0
             stops[ids[bad]] = pos[bad]
             damaged[ids[bad]] = True
             keep = ~bad
-            pos, lim, lim2, ids, h, nxt = (pos[keep], lim[keep], lim2[keep], ids[keep],
-                                           h[keep], nxt[keep])
+            pos, lim, lim2, ids, nxt = pos[keep], lim[keep], lim2[keep], ids[keep], nxt[keep]
         live = nxt < lim2
         if not live.all():
             over = nxt > size  # a record that runs past the end of the file
@@ -273,14 +272,13 @@ def _lockstep(a: np.ndarray, fmt: ChainFormat, start: int, end: int) -> _Chains:
                 stops[ids[over]] = pos[over]
                 damaged[ids[over]] = True
                 keep = ~over
-                pos, lim, lim2, ids, h, nxt, live = (pos[keep], lim[keep], lim2[keep],
-                                                     ids[keep], h[keep], nxt[keep], live[keep])
+                pos, lim, lim2, ids, nxt, live = (pos[keep], lim[keep], lim2[keep], ids[keep],
+                                                  nxt[keep], live[keep])
             done = ~live
             late = done & (nxt < lim)  # still short of its limit, but near the end
             stops[ids[done]] = nxt[done]
             tails += zip(nxt[late].tolist(), lim[late].tolist(), ids[late].tolist())
         pos_steps.append(pos)
-        row_steps.append(h)
         id_steps.append(ids)
         step += 1
         if not live.all():
@@ -294,9 +292,8 @@ def _lockstep(a: np.ndarray, fmt: ChainFormat, start: int, end: int) -> _Chains:
         np.zeros(n, dtype=np.int64)
     # the few chains still running finish one record at a time
     for p, lm, i in tails:
-        s, r, stop, broken = _walk_one(a, fmt, p, lm)
+        s, stop, broken = _walk_one(a, fmt, p, lm)
         pos_steps.append(s)
-        row_steps.append(r)
         id_steps.append(np.full(len(s), i))
         step_no.append(np.arange(counts[i], counts[i] + len(s)))
         counts[i] += len(s)
@@ -306,18 +303,18 @@ def _lockstep(a: np.ndarray, fmt: ChainFormat, start: int, end: int) -> _Chains:
         all_ids = np.concatenate(id_steps)
         base = np.concatenate(([0], np.cumsum(counts)[:-1]))
         rank = base.take(all_ids) + np.concatenate(step_no)
-        return _Chains(firsts, stops, damaged, np.concatenate(pos_steps),
-                       np.concatenate(row_steps), all_ids, rank)
+        starts = np.concatenate(pos_steps)
+        return _Chains(firsts, stops, damaged, starts, gather_rows(a, starts, ROW), all_ids,
+                       rank)
     z = np.zeros(0, np.int64)
     return _Chains(firsts, stops, damaged, z, np.zeros((0, ROW), np.uint8), z, z)
 
 
 def _walk_one(a: np.ndarray, fmt: ChainFormat, start: int,
-              end: int) -> tuple[np.ndarray, np.ndarray, int, bool]:
+              end: int) -> tuple[np.ndarray, int, bool]:
     """The exact chain from ``start`` until a record starts at or past ``end``.
 
-    Returns the starts, their rows, where the walk stopped and whether it
-    stopped at damage.
+    Returns the starts, where the walk stopped and whether it stopped at damage.
     """
     size = len(a)
     hl = fmt.min_header
@@ -335,5 +332,4 @@ def _walk_one(a: np.ndarray, fmt: ChainFormat, start: int,
             break
         offs.append(pos)
         pos += length
-    starts = np.array(offs, dtype=np.int64)
-    return starts, gather_rows(a, starts, ROW), pos, broken
+    return np.array(offs, dtype=np.int64), pos, broken
