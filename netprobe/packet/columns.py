@@ -20,6 +20,8 @@ tvbuffs: the IP total length bounds the payload unless the frame is shorter.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from netprobe.npimport import np
 from netprobe.packet import matchkey as mk
 from netprobe.packet.byte_rows import be16, be32, gather_rows
@@ -229,22 +231,17 @@ def _ip(buf: np.ndarray, off: np.ndarray, head: np.ndarray, caplen: np.ndarray,
     return _events(ip, net, v6, t, thl, rep4, cap4, later)
 
 
-class _IPColumns:
+class _IPColumns(NamedTuple):
     """What the IP headers of a batch say, one row per IP packet."""
 
-    __slots__ = ("dst", "fragmented", "fragoff", "hlen", "iplen", "proto", "src", "why")
-
-    def __init__(self, why: np.ndarray, proto: np.ndarray, hlen: np.ndarray,
-                 iplen: np.ndarray, fragoff: np.ndarray, fragmented: np.ndarray,
-                 src: np.ndarray, dst: np.ndarray) -> None:
-        self.why = why  # the reason a packet has no flow (REASON_*), 0 when it has one
-        self.proto = proto
-        self.hlen = hlen  # the IP header's length (40 for IPv6)
-        self.iplen = iplen  # the datagram's length on the wire
-        self.fragoff = fragoff
-        self.fragmented = fragmented
-        self.src = src  # addresses as two 64-bit halves
-        self.dst = dst
+    why: np.ndarray  # the reason a packet has no flow (REASON_*), 0 when it has one
+    proto: np.ndarray
+    hlen: np.ndarray  # the IP header's length (IPv6's fixed header's for IPv6)
+    iplen: np.ndarray  # the datagram's length on the wire
+    fragoff: np.ndarray
+    fragmented: np.ndarray
+    src: np.ndarray  # addresses as two 64-bit halves
+    dst: np.ndarray
 
 
 def _ip_headers(rows: np.ndarray, cap3: np.ndarray, rep3: np.ndarray,

@@ -125,7 +125,7 @@ def keep_freed_memory() -> None:
 
     try:
         mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
+    except (OSError, TypeError, AttributeError):  # no C library by that name, or no mallopt
         return
     mallopt(_M_MMAP_THRESHOLD, KEEP_FREED)
     mallopt(_M_TRIM_THRESHOLD, 2 * KEEP_FREED)
