@@ -5,8 +5,8 @@ shifts) from the layers' field lists; ``packet/fastpath.py`` (the answer
 shortcuts, through ``header_struct``) and ``packet/columns.py`` (the flows'
 column decoder) read only those. A grep of their syntax trees finds no
 literal offset of a header field and no literal header size; then the table
-is held to the bytes Scapy builds, and the shortcuts' structs to Scapy's
-field values.
+is held to the bytes Scapy builds and to those the layers build, and the
+shortcuts' structs to Scapy's field values.
 """
 
 from __future__ import annotations
@@ -173,6 +173,37 @@ def test_tcp_and_udp_offsets_are_where_scapy_puts_the_fields() -> None:
     assert fastpath._UDPH.unpack_from(udp)[2] == len(udp)  # UDP's length field
     assert S.IP(bytes(S.IP() / S.TCP())).proto == mk.PROTO_TCP
     assert S.IP(bytes(S.IP() / S.UDP())).proto == mk.PROTO_UDP
+
+
+@pytest.mark.parametrize(("layer", "values", "offsets"), [
+    ("IP", {"len": 0x1234, "frag": 0x0ABC, "proto": 0x99, "src": "198.18.3.4",
+            "dst": "198.19.5.6"},
+     {"len": ("IP4_LEN", 2), "frag": ("IP4_FRAG", 2), "proto": ("IP4_PROTO", 1),
+      "src": ("IP4_SRC", 4), "dst": ("IP4_DST", 4)}),
+    ("IPv6", {"plen": 0x0102, "nh": 0x3B, "src": "2001:db8::1", "dst": "2001:db8::2"},
+     {"plen": ("IP6_PLEN", 2), "nh": ("IP6_NH", 1), "src": ("IP6_SRC", 16),
+      "dst": ("IP6_DST", 16)}),
+    ("TCP", {"sport": 0x1111, "dport": 0x2222, "seq": 0x33333333, "ack": 0x44444444},
+     {"sport": ("TCP_SPORT", 2), "dport": ("TCP_DPORT", 2), "seq": ("TCP_SEQ_AT", 4),
+      "ack": ("TCP_ACK_AT", 4)}),
+])
+def test_the_table_reads_what_the_layers_build(layer: str, values: dict[str, object],
+                                               offsets: dict[str, tuple[str, int]]) -> None:
+    """netprobe's own layers put each field where the table says (as Scapy does, above)."""
+    import netprobe.packet as packet
+    from netprobe.packet.dissect import dissect_as
+
+    cls = getattr(packet, layer)
+    raw = bytes(cls(**values))
+    assert len(raw) == {"IP": mk.IP4_HEADER, "IPv6": mk.IP6_HEADER, "TCP": mk.TCP_HEADER}[layer]
+    back = dissect_as(cls, raw)
+    for name, (const, size) in offsets.items():
+        at = getattr(mk, const)
+        chunk = raw[at:at + size]
+        value = getattr(back, name)
+        assert chunk == (value.to_bytes(size, "big") if isinstance(value, int)
+                         else S.inet_pton(S.socket.AF_INET6 if ":" in value
+                                          else S.socket.AF_INET, value)), name
 
 
 def test_the_shortcuts_structs_read_scapy_s_fields() -> None:
