@@ -150,11 +150,6 @@ def _prepare(cls: Any, own_fields: bool) -> None:
     for lower, values in (vars(cls).get("overload_fields") or {}).items():
         BUILD_BINDINGS.setdefault((lower, cls), {}).update(values)
     fields = cls.fields
-    if own_fields:
-        for f in (*fields, *cls.fields_desc, *(getattr(f, "fld", None) for f in fields)):
-            owners = getattr(f, "owners", None)
-            if owners is not None and cls not in owners:
-                owners.append(cls)
     # the tail: fields from the first variable-length one on, as steps; bit fields in runs
     first = next((i for i, f in enumerate(fields) if isinstance(f, F.TailField)), len(fields))
     steps: list[Any] = []

@@ -117,7 +117,6 @@ class ClientSubnetField(ScapyField, F.TailField):
     def __init__(self, name: str, default: Any) -> None:
         F.TailField.__init__(self, name, default)
         self.auto = False
-        self.owners = []
 
     ls_kind = "MultipleTypeField (ClientSubnetv4, ClientSubnetv6, ClientSubnetv4)"
 

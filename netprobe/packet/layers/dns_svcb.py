@@ -108,7 +108,6 @@ class SvcValueField(ScapyField, F.TailField):
     def __init__(self, name: str, default: Any) -> None:
         F.TailField.__init__(self, name, default)
         self.auto = False
-        self.owners = []
 
     def check_one(self, value: Any) -> Any:
         return value

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from netprobe.packet.layers.dot11 import ELEMENT_IDS, Dot11Elt
-from netprobe.packet.ouinames import oui_text
 from netprobe.packet.packet_class import Packet, fills_length, item_padding
 from netprobe.packet.scapy_fields import (
     BitField,
@@ -23,10 +22,10 @@ from netprobe.packet.scapy_fields import (
     FieldLenField,
     FieldListField,
     LEShortField,
+    OUIField,
     PacketField,
     PacketListField,
     StrLenField,
-    X3BytesField,
     XByteField,
     XStrFixedLenField,
 )
@@ -48,14 +47,6 @@ AKM_SUITES = {0: "Reserved", 1: "802.1X", 2: "PSK", 3: "FT-802.1X", 4: "FT-PSK",
 #: the IEEE 802.11 OUI that the RSN suites use
 OUI_IEEE80211 = 0x000FAC
 OUI_MICROSOFT = 0x0050F2
-
-
-class OUIField(X3BytesField):
-    """An organisation identifier, shown with its organisation's name."""
-
-    def i2repr(self, pkt: Any, value: Any) -> str:
-        """``Ieee 802.11 (00:0f:ac)``, as Scapy."""
-        return "None" if value is None else oui_text(int(value))
 
 
 class _Suite(Packet):

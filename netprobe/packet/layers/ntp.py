@@ -104,7 +104,6 @@ class FixedPointField(OneValue, ScapyField, F.TailField):
         self.auto = False
         self.size = size
         self.frac_bits = frac_bits
-        self.owners = []
 
     @property
     def ls_kind(self) -> str:

@@ -81,7 +81,6 @@ class ASN1Field(OneValue, ScapyField, F.TailField):
         F.TailField.__init__(self, name, default, names)
         self.auto = False
         self.kind = kind
-        self.owners = []
 
     @property
     def ls_kind(self) -> str:

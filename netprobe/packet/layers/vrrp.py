@@ -85,7 +85,6 @@ class AddressListField(OneValue, ScapyField, F.ListField):
 
     def __init__(self, name: str, default: Any) -> None:
         F.ListField.__init__(self, name, default)
-        self.owners = []
 
     @property
     def ls_kind(self) -> str:
