@@ -60,12 +60,10 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
 """Environment variables netprobe reads."""
 
 # "\b" keeps click from re-wrapping the two tables.
-EPILOG = (
-    "\b\nExit status:\n"
-    + "".join(f"  {code:<4} {meaning}\n" for code, meaning in EXIT_STATUS)
-    + "\n\b\nEnvironment:\n"
-    + "".join(f"  {name:<26} {meaning}\n" for name, meaning in ENVIRONMENT)
-)
+EPILOG = ("\b\nExit status:\n"
+          + "".join(f"  {code:<4} {meaning}\n" for code, meaning in EXIT_STATUS)
+          + "\n\b\nEnvironment:\n"
+          + "".join(f"  {name:<26} {meaning}\n" for name, meaning in ENVIRONMENT))
 
 
 class Settings:
@@ -105,21 +103,16 @@ class UnavailablePlugin(click.Command):
         self.error = error
         self.reason = f"cannot load {target} ({type(error).__name__}: {error})"
         note = f"(unavailable: {type(error).__name__})"
-        super().__init__(
-            name,
-            help=f"This subcommand is unavailable: {self.reason}",
-            short_help=note,
-            # Accept whatever arguments were meant for the real plugin, so the
-            # user sees the load failure rather than a confusing usage error.
-            context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-            add_help_option=True,
-        )
+        # Accept whatever arguments were meant for the real plugin, so the
+        # user sees the load failure rather than a confusing usage error.
+        super().__init__(name, help=f"This subcommand is unavailable: {self.reason}",
+                         short_help=note, add_help_option=True, context_settings={
+                             "ignore_unknown_options": True, "allow_extra_args": True})
 
     def invoke(self, ctx: click.Context) -> Any:
         """Refuse to run: report the load failure as one error line."""
-        raise PluginLoadError(f"subcommand {self.name!r} is unavailable: {self.reason}") from (
-            self.error
-        )
+        raise PluginLoadError(f"subcommand {self.name!r} is unavailable: {self.reason}"
+                              ) from self.error
 
 
 def _installed_plugins() -> Iterable[EntryPoint]:
@@ -137,12 +130,9 @@ class PluginGroup(click.Group):
     from its source without importing it (see ``plugin_summary``).
     """
 
-    def __init__(
-        self,
-        *args: Any,
-        discover: Callable[[], Iterable[EntryPoint]] = _installed_plugins,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *args: Any,
+                 discover: Callable[[], Iterable[EntryPoint]] = _installed_plugins,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._discover = discover
         self._entry_points: dict[str, EntryPoint] | None = None
@@ -182,9 +172,8 @@ class PluginGroup(click.Group):
         self._loaded[cmd_name] = command
         return command
 
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(self, ctx: click.Context, args: list[str],
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
         """Resolve as click does, but suggest plugin names (never loaded) for typos."""
         name = args[0]
         unknown = self.get_command(ctx, name) is None
@@ -275,9 +264,8 @@ def _parse(path: str) -> Any:
         return ast.parse(handle.read(), filename=path)
 
 
-def _docstring_in(
-    tree: Any, module: str, is_package: bool, attr: str, home: tuple[str, list[str]], hops: int
-) -> str:
+def _docstring_in(tree: Any, module: str, is_package: bool, attr: str,
+                  home: tuple[str, list[str]], hops: int) -> str:
     """Docstring of ``attr`` defined in (or imported into) ``tree``, else the module's.
 
     Imports are followed only inside the plugin's own package (``home``), by
@@ -370,36 +358,18 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-@click.group(
-    cls=PluginGroup,
-    epilog=EPILOG,
-    no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-@click.option(
-    "--version",
-    is_flag=True,
-    expose_value=False,
-    is_eager=True,
-    callback=_print_version,
-    help="Show the version and exit.",
-)
+@click.group(cls=PluginGroup, epilog=EPILOG, no_args_is_help=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_version, help="Show the version and exit.")
 @click.option("--debug", is_flag=True,
               help="Show full tracebacks on errors, and at the end where the command's "
                    "time went (stderr).")
-@click.option(
-    "--json/--no-json",
-    "json_output",
-    default=None,
-    help="Write JSON Lines instead of tables (default: when stdout is not a terminal).",
-)
-@click.option(
-    "--scope",
-    "scope_file",
-    type=click.Path(exists=True, dir_okay=False),
-    metavar="FILE",
-    help="File of networks (CIDR) that probes may reach; overrides NETPROBE_SCOPE.",
-)
+@click.option("--json/--no-json", "json_output", default=None,
+              help="Write JSON Lines instead of tables (default: when stdout is not a terminal).")
+@click.option("--scope", "scope_file", type=click.Path(exists=True, dir_okay=False),
+              metavar="FILE",
+              help="File of networks (CIDR) that probes may reach; overrides NETPROBE_SCOPE.")
 @click.pass_context
 def root(ctx: click.Context, debug: bool, json_output: bool | None, scope_file: str | None) -> None:
     """Probe and observe networks with packets you compose.
@@ -656,21 +626,7 @@ def _print_traceback(exc: BaseException) -> None:
     sys.stderr.flush()
 
 
-__all__ = [
-    "ENVIRONMENT",
-    "EPILOG",
-    "EXIT_STATUS",
-    "GLOBAL_OPTIONS",
-    "PLUGIN_GROUP",
-    "PluginGroup",
-    "PluginLoadError",
-    "Settings",
-    "UnavailablePlugin",
-    "add_global_options",
-    "completion",
-    "main",
-    "package_version",
-    "plugin_summary",
-    "root",
-    "usage_message",
-]
+__all__ = ["ENVIRONMENT", "EPILOG", "EXIT_STATUS", "GLOBAL_OPTIONS", "PLUGIN_GROUP",
+           "PluginGroup", "PluginLoadError", "Settings", "UnavailablePlugin",
+           "add_global_options", "completion", "main", "package_version",
+           "plugin_summary", "root", "usage_message"]

@@ -24,8 +24,9 @@ __all__ = ["Session", "run", "send", "sendp", "sniff", "sr", "sr1", "srp", "srp1
 Probes = Layer | bytes | Iterable[Layer | bytes]
 
 
-def _route_hook() -> None:
-    """Install the route hook, so that probes without a source get one from the routes.
+def prepare_wire() -> None:
+    """Get the wire ready for building probes: install the route hook, so that probes
+    without a source get one from the routes.
 
     The wire modules are imported by name where they are used, on first use
     (``import netprobe`` must stay cheap; the libpcap capture, 2 ms of a small
@@ -53,7 +54,7 @@ def link_filler(iface_name: str | None) -> Callable[[Layer], Layer]:
     from netprobe.wire import iface as iface_mod
     from netprobe.wire import neighbour, route
 
-    _route_hook()
+    prepare_wire()
     macs: dict[str, str] = {}
 
     def fill(p: Layer) -> Layer:
@@ -80,11 +81,6 @@ def link_filler(iface_name: str | None) -> Callable[[Layer], Layer]:
     return fill
 
 
-def prepare_wire() -> None:
-    """Get the wire ready for building probes: source addresses come from the routes."""
-    _route_hook()
-
-
 class Session:
     """The sockets, capture and scope of one run; closed with ``close()`` or ``with``."""
 
@@ -100,7 +96,7 @@ class Session:
         from netprobe.wire import privileges, route, sockets
         from netprobe.wire import scope as scope_mod
 
-        _route_hook()
+        prepare_wire()
         privileges.require_raw_sockets("sending probes", "run as root or use a connect scan")
         self.scope = scope or scope_mod.Scope.from_environment()
         if first_dst is not None:
@@ -169,7 +165,7 @@ def run(probes: Probes, *, timeout: float = 2.0, retry: int = 0, rate: float | N
                          capture_filter=filter, multi=multi, max_time=max_time,
                          rate_control=rate_control, stop_when_answered=stop_when_answered)
     options.check()
-    _route_hook()
+    prepare_wire()
     framed = None if layer2 else _framed(probes, iface)
     if framed is not None:
         # the caller sent IP packets: results hold the packet, not our frame
@@ -212,7 +208,7 @@ def _framed(probes: Probes, iface: str | None) -> tuple[Layer, str] | None:
     from netprobe.wire import iface as iface_mod
     from netprobe.wire import neighbour, route
 
-    _route_hook()
+    prepare_wire()
     try:
         hop = route.route_to(dst)
         if hop.iface == "lo" or (iface is not None and iface != hop.iface):
@@ -377,7 +373,7 @@ def _send(probes: Probes, layer2: bool, iface: str | None, count: int, interval:
     from netprobe.wire import privileges, route, sockets
     from netprobe.wire import scope as scope_mod
 
-    _route_hook()
+    prepare_wire()
     privileges.require_raw_sockets("sending packets", "run as root")
     scope = scope or scope_mod.Scope.from_environment()
     fill = link_filler(iface) if layer2 else None
@@ -394,13 +390,10 @@ def _send(probes: Probes, layer2: bool, iface: str | None, count: int, interval:
     try:
         if interval:
             # Scapy's inter: a pause between every two packets, not between rounds
-            first = True
-            for _ in range(count):
-                for p in prepared:
-                    if not first:
-                        time.sleep(interval)
-                    first = False
-                    sent += sender.send_many([p.data])
+            for k, p in enumerate(prepared * count):
+                if k:
+                    time.sleep(interval)
+                sent += sender.send_many([p.data])
         else:
             for _ in range(count):
                 sent += sender.send_many([p.data for p in prepared])
@@ -480,7 +473,7 @@ def sniff(count: int = 0, store: bool = True, offline: Any = None,
     from netprobe.wire import capture
     from netprobe.wire import iface as iface_mod
 
-    _route_hook()
+    prepare_wire()
     if (count or 0) <= 0 and timeout is None:
         raise UsageError("sniff needs count= or timeout= (or both) so that it ends")
     name = _iface_or_conf(iface)

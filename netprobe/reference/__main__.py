@@ -17,14 +17,10 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m netprobe.reference",
         description="Generate netprobe's shell completions and man pages from its commands.",
     )
-    parser.add_argument(
-        "--out-dir", type=Path, default=Path("."), help="repository root to write into"
-    )
-    parser.add_argument(
-        "--check",
-        action="store_true",
-        help="write nothing; exit 1 if any file is missing or differs",
-    )
+    parser.add_argument("--out-dir", type=Path, default=Path("."),
+                        help="repository root to write into")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 if any file is missing or differs")
     args = parser.parse_args(argv)
     try:
         files = reference_files()

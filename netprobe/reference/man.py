@@ -105,12 +105,8 @@ def _page_name(cmd: CommandInfo) -> str:
     return "-".join(("netprobe", *cmd.path[:1]))
 
 
-def render_root(
-    tree: CommandInfo,
-    version: str,
-    exit_status: tuple[tuple[int, str], ...],
-    environment: tuple[tuple[str, str], ...],
-) -> str:
+def render_root(tree: CommandInfo, version: str, exit_status: tuple[tuple[int, str], ...],
+                environment: tuple[tuple[str, str], ...]) -> str:
     """``netprobe.1``: root options, the subcommand list, exit status and environment."""
     lines = _title(tree, version) + _body(tree, nested=False)
     if tree.subcommands:

@@ -162,21 +162,16 @@ def _option(opt: click.Option, ctx: click.Context) -> OptionInfo:
     )
 
 
-def describe(
-    command: click.Command, path: tuple[str, ...] = (), parent: click.Context | None = None
-) -> CommandInfo:
+def describe(command: click.Command, path: tuple[str, ...] = (), parent: click.Context | None = None
+             ) -> CommandInfo:
     """Describe ``command`` (invoked as ``netprobe *path``) and everything below it.
 
     Raises ``PluginLoadFailures`` when a subcommand cannot be loaded: a
     reference that silently lacks a command would be worse than none.
     """
     # No parsing and no callbacks: only what the help output would show.
-    ctx = click.Context(
-        command,
-        info_name=path[-1] if path else "netprobe",
-        parent=parent,
-        **command.context_settings,
-    )
+    ctx = click.Context(command, info_name=path[-1] if path else "netprobe", parent=parent,
+                        **command.context_settings)
     options = []
     arguments = []
     for param in command.get_params(ctx):
@@ -209,15 +204,9 @@ def describe(
         if failures:
             raise PluginLoadFailures(failures)
     usage = " ".join(("netprobe", *path, *command.collect_usage_pieces(ctx)))
-    return CommandInfo(
-        path=path,
-        summary=command.get_short_help_str(limit=80),
-        help=_help_text(command.help),
-        usage=usage,
-        options=tuple(options),
-        arguments=tuple(arguments),
-        subcommands=tuple(subcommands),
-    )
+    return CommandInfo(path=path, summary=command.get_short_help_str(limit=80),
+                       help=_help_text(command.help), usage=usage, options=tuple(options),
+                       arguments=tuple(arguments), subcommands=tuple(subcommands))
 
 
 def netprobe_tree() -> CommandInfo:

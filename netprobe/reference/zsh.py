@@ -55,8 +55,7 @@ def _option_specs(opt: OptionInfo) -> list[str]:
         # "--opt=" takes "--opt value" and "--opt=value"; "-o+" takes "-o value" and "-ovalue".
         joiner = "=" if flag.startswith("--") else "+"
         specs.append(
-            f"{repeat}{flag}{joiner}{described}:{_message(opt.value)}:{_action(opt.value)}"
-        )
+            f"{repeat}{flag}{joiner}{described}:{_message(opt.value)}:{_action(opt.value)}")
     return specs
 
 

@@ -42,14 +42,8 @@ PROGRESS_DELAY = 1.0
 """Seconds of work before a progress bar appears; quick jobs never flash one."""
 
 
-_IP_TYPES = (
-    ipaddress.IPv4Address
-    | ipaddress.IPv6Address
-    | ipaddress.IPv4Network
-    | ipaddress.IPv6Network
-    | ipaddress.IPv4Interface
-    | ipaddress.IPv6Interface
-)
+_IP_TYPES = (ipaddress.IPv4Address | ipaddress.IPv6Address | ipaddress.IPv4Network
+             | ipaddress.IPv6Network | ipaddress.IPv4Interface | ipaddress.IPv6Interface)
 
 
 def _json_default(value: object) -> JSONValue:
@@ -72,12 +66,8 @@ def _json_default(value: object) -> JSONValue:
 # One encoder for the whole process: json.dumps() with options builds a new
 # encoder on every call, which shows on a stream of millions of packets.
 # allow_nan=False: NaN is not JSON, and a consumer's parser would choke on it.
-_ENCODER = json.JSONEncoder(
-    ensure_ascii=False,
-    separators=(",", ":"),
-    allow_nan=False,
-    default=_json_default,
-)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                            default=_json_default)
 
 
 def json_line(obj: Mapping[str, object]) -> str:
@@ -110,16 +100,9 @@ class ProgressReporter(DelayedBar):
     others write to stderr meanwhile is printed above the bar.
     """
 
-    def __init__(
-        self,
-        total: int | None,
-        description: str,
-        *,
-        enabled: bool,
-        stream: IO[str],
-        delay: float = PROGRESS_DELAY,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, total: int | None, description: str, *, enabled: bool, stream: IO[str],
+                 delay: float = PROGRESS_DELAY, clock: Callable[[], float] = time.monotonic,
+                 ) -> None:
         super().__init__(total, description, stream=stream, enabled=enabled, delay=delay,
                          clock=clock, redirect_stderr=True)
 
@@ -131,14 +114,8 @@ class Output:
     at the time of writing, so redirections (tests, rich's live display) apply.
     """
 
-    def __init__(
-        self,
-        *,
-        json: bool,
-        color: bool = False,
-        stdout: IO[str] | None = None,
-        stderr: IO[str] | None = None,
-    ) -> None:
+    def __init__(self, *, json: bool, color: bool = False, stdout: IO[str] | None = None,
+                 stderr: IO[str] | None = None) -> None:
         self.json = json
         # NO_COLOR (https://no-color.org) wins over everything else.
         self.color = color and not os.environ.get("NO_COLOR")
@@ -191,12 +168,8 @@ class Output:
 
             # Without colour, no styling at all (not even bold): plain text
             # is what NO_COLOR users and `| less` readers expect.
-            self._console = Console(
-                file=self.stdout,
-                color_system="auto" if self.color else None,
-                highlight=False,
-                emoji=False,
-            )
+            self._console = Console(file=self.stdout, color_system="auto" if self.color else None,
+                                    highlight=False, emoji=False)
         return self._console
 
     def emit(self, obj: Mapping[str, object],
@@ -219,14 +192,8 @@ class Output:
         else:
             self._write(" ".join(f"{k}={_plain(v)}" for k, v in obj.items()) + "\n")
 
-    def table(
-        self,
-        columns: Sequence[str | Column],
-        rows: Iterable[Sequence[object]],
-        *,
-        title: str | None = None,
-        kind: str | None = None,
-    ) -> None:
+    def table(self, columns: Sequence[str | Column], rows: Iterable[Sequence[object]], *,
+              title: str | None = None, kind: str | None = None) -> None:
         """Write rows: a rich table on a terminal, one JSON object per row in JSON mode.
 
         JSON objects use the column keys (``kind``, when given, comes first so
@@ -307,9 +274,8 @@ class Output:
         """
         stream = self.stderr
         enabled = _isatty(stream) and os.environ.get("TERM") != "dumb"
-        reporter = ProgressReporter(
-            total, description, enabled=enabled, stream=stream, delay=PROGRESS_DELAY
-        )
+        reporter = ProgressReporter(total, description, enabled=enabled, stream=stream,
+                                    delay=PROGRESS_DELAY)
         self._progress.append(reporter)
         try:
             yield reporter
@@ -409,11 +375,5 @@ def _new_file_mode(target: Path) -> int:
     return 0o666 & ~umask
 
 
-__all__ = [
-    "PROGRESS_DELAY",
-    "Column",
-    "Output",
-    "ProgressReporter",
-    "atomic_text_file",
-    "json_line",
-]
+__all__ = ["PROGRESS_DELAY", "Column", "Output", "ProgressReporter", "atomic_text_file",
+           "json_line"]

@@ -49,14 +49,8 @@ class CompiledFilter:
         return f"CompiledFilter({self.expression!r}, linktype={self.linktype})"
 
 
-def compile_filter(
-    expr: str,
-    linktype: int,
-    *,
-    snaplen: int = DEFAULT_SNAPLEN,
-    optimize: bool = True,
-    netmask: int = 0,
-) -> CompiledFilter:
+def compile_filter(expr: str, linktype: int, *, snaplen: int = DEFAULT_SNAPLEN,
+                   optimize: bool = True, netmask: int = 0) -> CompiledFilter:
     """Compile ``expr`` for packets of ``linktype`` (1 Ethernet, 101 raw IP, 113 SLL...).
 
     ``linktype`` is the LINKTYPE number a pcap file records (and what
@@ -68,9 +62,8 @@ def compile_filter(
     makes no sense for the link type.
     """
     try:
-        program = pcapy.compile(
-            dlt_for_linktype(int(linktype)), int(snaplen), expr, 1 if optimize else 0, int(netmask)
-        )
+        program = pcapy.compile(dlt_for_linktype(int(linktype)), int(snaplen), expr,
+                                1 if optimize else 0, int(netmask))
     except pcapy.PcapError as exc:
         raise UsageError(f"bad filter {expr!r}: {exc}") from None
     return CompiledFilter(expr, int(linktype), program)

@@ -65,18 +65,10 @@ class Capture:
     EnvironmentProblem without the privileges to capture.
     """
 
-    def __init__(
-        self,
-        iface: str,
-        bpf: str | None = None,
-        *,
-        snaplen: int = DEFAULT_SNAPLEN,
-        promisc: bool = True,
-        timeout_ms: int = DEFAULT_TIMEOUT_MS,
-        buffer_size: int = DEFAULT_BUFFER,
-        nonblocking: bool = False,
-        direction: str | None = None,
-    ) -> None:
+    def __init__(self, iface: str, bpf: str | None = None, *, snaplen: int = DEFAULT_SNAPLEN,
+                 promisc: bool = True, timeout_ms: int = DEFAULT_TIMEOUT_MS,
+                 buffer_size: int = DEFAULT_BUFFER, nonblocking: bool = False,
+                 direction: str | None = None) -> None:
         """Open and activate the capture; ``bpf`` is a pcap-filter(7) expression."""
         with costs.span("capture open"):
             self._open(iface, bpf, snaplen, promisc, timeout_ms, buffer_size, nonblocking,
@@ -109,10 +101,8 @@ class Capture:
         try:
             if direction is not None:
                 if direction not in _DIRECTIONS:
-                    raise UsageError(
-                        f"capture direction must be one of {', '.join(_DIRECTIONS)}, "
-                        f"not {direction!r}"
-                    )
+                    raise UsageError(f"capture direction must be one of {', '.join(_DIRECTIONS)}, "
+                                     f"not {direction!r}")
                 handle.setdirection(_DIRECTIONS[direction])
                 if direction == "in":
                     _ignore_outgoing(handle.getfd())
@@ -137,9 +127,8 @@ class Capture:
 
     # -- reading ------------------------------------------------------------
 
-    def read_raw_batch(
-        self, max_n: int = DEFAULT_BATCH, timeout_ms: int | None = None
-    ) -> tuple[bytes, bytes]:
+    def read_raw_batch(self, max_n: int = DEFAULT_BATCH, timeout_ms: int | None = None
+                       ) -> tuple[bytes, bytes]:
         """Up to ``max_n`` packets as (packet bytes, packed meta); both empty on timeout.
 
         ``meta`` holds one 16-byte record per packet: native uint32 sec,
@@ -164,9 +153,8 @@ class Capture:
 
     next_batch = read_raw_batch
 
-    def read_batch(
-        self, max_n: int = DEFAULT_BATCH, timeout_ms: int | None = None
-    ) -> list[tuple[float, bytes]]:
+    def read_batch(self, max_n: int = DEFAULT_BATCH, timeout_ms: int | None = None
+                   ) -> list[tuple[float, bytes]]:
         """Up to ``max_n`` packets as (timestamp in seconds, bytes); empty on timeout."""
         buffer, meta = self.read_raw_batch(max_n, timeout_ms)
         return split_batch(buffer, meta)
@@ -202,10 +190,8 @@ class Capture:
 def split_batch(buffer: bytes, meta: bytes) -> list[tuple[float, bytes]]:
     """Turn a raw batch into [(timestamp in seconds, packet bytes)]."""
     words = memoryview(meta).cast("I").tolist()
-    return [
-        (words[i] + words[i + 1] * 1e-6, buffer[words[i + 2] : words[i + 2] + words[i + 3]])
-        for i in range(0, len(words), 4)
-    ]
+    return [(words[i] + words[i + 1] * 1e-6, buffer[words[i + 2] : words[i + 2] + words[i + 3]])
+            for i in range(0, len(words), 4)]
 
 
 def _activate_error(iface: str, status: int) -> Exception:
@@ -213,8 +199,7 @@ def _activate_error(iface: str, status: int) -> Exception:
         return UsageError(f"no such interface: {iface!r}")
     if status in (_PERM_DENIED, _PROMISC_PERM_DENIED):
         return EnvironmentProblem(
-            raw_denied_message(f"capturing on {iface}", "run as root or with CAP_NET_RAW")
-        )
+            raw_denied_message(f"capturing on {iface}", "run as root or with CAP_NET_RAW"))
     if status == _IFACE_NOT_UP:
         return UsageError(f"interface {iface!r} is down; bring it up before capturing")
     return RuntimeProblem(f"cannot capture on {iface}: pcap error {status}")
@@ -224,8 +209,7 @@ def _open_error(iface: str, message: str) -> Exception:
     lowered = message.lower()
     if "permission" in lowered or "not permitted" in lowered:
         return EnvironmentProblem(
-            raw_denied_message(f"capturing on {iface}", "run as root or with CAP_NET_RAW")
-        )
+            raw_denied_message(f"capturing on {iface}", "run as root or with CAP_NET_RAW"))
     if "no such device" in lowered or "doesn't exist" in lowered:
         return UsageError(f"no such interface: {iface!r}")
     return RuntimeProblem(f"cannot capture on {iface}: {message}")

@@ -100,16 +100,13 @@ def _status_of(err: int) -> str:
     return "unreachable"
 
 
+@dataclass(slots=True, eq=False)
 class _Attempt:
-    __slots__ = ("deadline", "host", "port", "sock", "started")
-
-    def __init__(self, sock: socket.socket, host: str, port: int, started: float,
-                 deadline: float) -> None:
-        self.sock = sock
-        self.host = host
-        self.port = port
-        self.started = started
-        self.deadline = deadline
+    sock: socket.socket
+    host: str
+    port: int
+    started: float
+    deadline: float
 
 
 def connect_many(targets: Iterable[tuple[str, int]], *, timeout: float | Callable[[], float],

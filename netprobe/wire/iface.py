@@ -104,15 +104,10 @@ def _describe(name: str) -> Interface:
     addrs = netifaces.ifaddresses(name)
     links = addrs.get(netifaces.AF_PACKET) or addrs.get(netifaces.AF_LINK) or []
     mac = links[0].get("addr") if links else None
-    return Interface(
-        name=name,
-        index=socket.if_nametoindex(name),
-        mac=mac or None,
-        mtu=_read_int(f"{_SYS_NET}/{name}/mtu"),
-        up=_is_up(name),
-        ipv4=tuple(_address4(a) for a in addrs.get(netifaces.AF_INET, [])),
-        ipv6=tuple(_address6(a) for a in addrs.get(netifaces.AF_INET6, [])),
-    )
+    return Interface(name=name, index=socket.if_nametoindex(name), mac=mac or None,
+                     mtu=_read_int(f"{_SYS_NET}/{name}/mtu"), up=_is_up(name),
+                     ipv4=tuple(_address4(a) for a in addrs.get(netifaces.AF_INET, [])),
+                     ipv6=tuple(_address6(a) for a in addrs.get(netifaces.AF_INET6, [])))
 
 
 def _address4(entry: dict[str, str]) -> Address:

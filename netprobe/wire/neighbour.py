@@ -26,16 +26,8 @@ _NDA_LLADDR = 2
 
 # NUD_* states from <linux/neighbour.h>: the ones in which the link-layer
 # address is known and usable.
-_STATE_NAMES = {
-    0x01: "incomplete",
-    0x02: "reachable",
-    0x04: "stale",
-    0x08: "delay",
-    0x10: "probe",
-    0x20: "failed",
-    0x40: "noarp",
-    0x80: "permanent",
-}
+_STATE_NAMES = {0x01: "incomplete", 0x02: "reachable", 0x04: "stale", 0x08: "delay",
+                0x10: "probe", 0x20: "failed", 0x40: "noarp", 0x80: "permanent"}
 _USABLE = {"reachable", "stale", "delay", "probe", "permanent", "noarp"}
 
 _DISCARD_PORT = 9
@@ -87,8 +79,7 @@ def resolve(ip: str, iface: str | None = None, *, timeout: float = 1.0) -> str |
     route = route_to(ip)
     if route.gateway is not None:
         raise UsageError(
-            f"{ip} is not on a directly connected network (it is reached via {route.gateway})"
-        )
+            f"{ip} is not on a directly connected network (it is reached via {route.gateway})")
     iface = iface or route.iface
     key = (ip, iface)
     if key in _cache:
@@ -168,11 +159,8 @@ def _trigger(ip: str, iface: str) -> None:
     starts at once; the datagram itself goes to the discard port.
     """
     af = socket.AF_INET6 if ":" in ip else socket.AF_INET
-    target = (
-        (ip, _DISCARD_PORT)
-        if af == socket.AF_INET
-        else (ip, _DISCARD_PORT, 0, socket.if_nametoindex(iface))
-    )
+    target = ((ip, _DISCARD_PORT) if af == socket.AF_INET
+              else (ip, _DISCARD_PORT, 0, socket.if_nametoindex(iface)))
     try:
         with socket.socket(af, socket.SOCK_DGRAM) as sock:
             try:
@@ -260,13 +248,8 @@ def _ip_neigh(family: int) -> list[Neighbour]:
     ip = shutil.which("ip")
     if ip is None:
         return []
-    done = subprocess.run(
-        [ip, "-j", f"-{family}", "neigh", "show"],
-        capture_output=True,
-        text=True,
-        timeout=5,
-        check=False,
-    )
+    done = subprocess.run([ip, "-j", f"-{family}", "neigh", "show"], capture_output=True, text=True,
+                          timeout=5, check=False)
     try:
         entries = json.loads(done.stdout or "[]")
     except ValueError:
@@ -275,6 +258,5 @@ def _ip_neigh(family: int) -> list[Neighbour]:
     for entry in entries:
         states = [s.lower() for s in entry.get("state", [])] or ["none"]
         found.append(
-            Neighbour(entry.get("dst", ""), entry.get("lladdr"), entry.get("dev", ""), states[0])
-        )
+            Neighbour(entry.get("dst", ""), entry.get("lladdr"), entry.get("dev", ""), states[0]))
     return found

@@ -81,13 +81,8 @@ def _route_to(dst: str) -> Route:
             raise UsageError(f"no route to {dst}") from None
         route = _lookup_ip_command(address, family, scope_index)
     if not route.src:
-        route = Route(
-            route.dst,
-            _source_by_udp(address, family, scope_index),
-            route.iface,
-            route.gateway,
-            family,
-        )
+        route = Route(route.dst, _source_by_udp(address, family, scope_index), route.iface,
+                      route.gateway, family)
     return route
 
 
@@ -224,8 +219,7 @@ def _lookup_ip_command(address: str, family: int, scope_index: int) -> Route:
     ip = shutil.which("ip")
     if ip is None:
         raise EnvironmentProblem(
-            "cannot look up routes: netlink unavailable and no 'ip' command (iproute2)"
-        )
+            "cannot look up routes: netlink unavailable and no 'ip' command (iproute2)")
     cmd = [ip, "-j", f"-{family}", "route", "get", address]
     if scope_index:
         cmd += ["oif", socket.if_indextoname(scope_index)]
@@ -235,14 +229,12 @@ def _lookup_ip_command(address: str, family: int, scope_index: int) -> Route:
     try:
         entry = json.loads(done.stdout)[0]
     except (ValueError, IndexError):
-        raise EnvironmentProblem(
-            f"cannot read 'ip route get' output: {done.stdout[:80]!r}"
-        ) from None
+        raise EnvironmentProblem(f"cannot read 'ip route get' output: {done.stdout[:80]!r}"
+                                 ) from None
     if entry.get("type") in ("unreachable", "blackhole", "prohibit", "throw"):
         raise UsageError(f"no route to {address}")
-    return Route(
-        address, entry.get("prefsrc", ""), entry.get("dev", ""), entry.get("gateway"), family
-    )
+    return Route(address, entry.get("prefsrc", ""), entry.get("dev", ""), entry.get("gateway"),
+                 family)
 
 
 def _source_by_udp(address: str, family: int, scope_index: int) -> str:

@@ -51,11 +51,8 @@ class Scope:
         self._starts: dict[int, list[int]] = {}
         self._ends: dict[int, list[int]] = {}
         for version in (4, 6):
-            spans = sorted(
-                (int(n.network_address), int(n.broadcast_address))
-                for n in all_networks
-                if n.version == version
-            )
+            spans = sorted((int(n.network_address), int(n.broadcast_address)) for n in all_networks
+                           if n.version == version)
             merged: list[list[int]] = []
             for first, last in spans:
                 if merged and first <= merged[-1][1] + 1:
@@ -170,9 +167,8 @@ def _address_key(dst: str) -> tuple[int, int]:
     text = dst if isinstance(dst, str) else str(dst)
     try:
         if ":" in text:
-            return 6, int.from_bytes(
-                socket.inet_pton(socket.AF_INET6, text.split("%", 1)[0]), "big"
-            )
+            return 6, int.from_bytes(socket.inet_pton(socket.AF_INET6, text.split("%", 1)[0]),
+                                     "big")
         return 4, int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big")
     except OSError:
         raise UsageError(f"not an IP address: {dst!r}") from None

@@ -65,18 +65,8 @@ class MessageBatch:
         names_addr = self._names.buffer_info()[0]
         for i in range(capacity):
             name_ptr = names_addr + i * name_size if name_size else 0
-            _MMSGHDR.pack_into(
-                self._headers,
-                i * _MMSGHDR.size,
-                name_ptr,
-                name_size,
-                iov_addr + i * 16,
-                1,
-                0,
-                0,
-                0,
-                0,
-            )
+            _MMSGHDR.pack_into(self._headers, i * _MMSGHDR.size, name_ptr, name_size,
+                               iov_addr + i * 16, 1, 0, 0, 0, 0)
         self._headers_addr = self._headers.buffer_info()[0]
 
     def send(self, fd: int, frames: list[bytes], names: bytes, stats: SendStats) -> int:

@@ -155,14 +155,8 @@ class L3Sender(_Sender):
     construction; the IPv6 one at the first IPv6 packet.
     """
 
-    def __init__(
-        self,
-        iface: str | None = None,
-        *,
-        scope: Scope | None = None,
-        sndbuf: int = DEFAULT_SNDBUF,
-        batch: int = DEFAULT_BATCH,
-    ) -> None:
+    def __init__(self, iface: str | None = None, *, scope: Scope | None = None,
+                 sndbuf: int = DEFAULT_SNDBUF, batch: int = DEFAULT_BATCH) -> None:
         """``iface`` pins the sockets to one interface (and gives IPv6
         link-local destinations their scope); ``scope`` refuses packets to
         destinations outside it."""
@@ -201,9 +195,8 @@ class L3Sender(_Sender):
                 if batch is None or len(chunk) < SMALL_BATCH:
                     sent += sum(self._send_one(sock, p, self._address(version, p)) for p in chunk)
                 else:
-                    sent += batch.send(
-                        sock.fileno(), chunk, self._names(version, chunk), self.stats
-                    )
+                    sent += batch.send(sock.fileno(), chunk, self._names(version, chunk),
+                                       self.stats)
         return sent
 
     @property
@@ -223,14 +216,12 @@ class L3Sender(_Sender):
         if sock is not None:
             return sock
         if version == 4:
-            sock = _open(
-                socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW, "sending raw IPv4 packets"
-            )
+            sock = _open(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW,
+                         "sending raw IPv4 packets")
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
         else:
-            sock = _open(
-                socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW, "sending raw IPv6 packets"
-            )
+            sock = _open(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW,
+                         "sending raw IPv6 packets")
             sock.setsockopt(socket.IPPROTO_IPV6, IPV6_HDRINCL, 1)
         _tune(sock, self._sndbuf)
         if self.iface:
@@ -274,14 +265,8 @@ class L3Sender(_Sender):
 class L2Sender(_Sender):
     """Sends complete link-layer frames on one interface (AF_PACKET)."""
 
-    def __init__(
-        self,
-        iface: str,
-        *,
-        scope: Scope | None = None,
-        sndbuf: int = DEFAULT_SNDBUF,
-        batch: int = DEFAULT_BATCH,
-    ) -> None:
+    def __init__(self, iface: str, *, scope: Scope | None = None, sndbuf: int = DEFAULT_SNDBUF,
+                 batch: int = DEFAULT_BATCH) -> None:
         """Open an AF_PACKET socket bound to ``iface``.
 
         With ``scope``, Ethernet frames carrying IPv4, IPv6 or ARP are
@@ -363,10 +348,8 @@ def _ip_destination(packet: bytes) -> tuple[int, bytes]:
         return 4, packet[16:20]
     if version == 6 and len(packet) >= 40:
         return 6, packet[24:40]
-    raise UsageError(
-        f"not an IPv4/IPv6 packet ({len(packet)} bytes, version nibble {version}); "
-        "cannot send at layer 3"
-    )
+    raise UsageError(f"not an IPv4/IPv6 packet ({len(packet)} bytes, version nibble {version}); "
+                     "cannot send at layer 3")
 
 
 def _runs_by_version(packets: Sequence[bytes]) -> list[tuple[int, list[bytes]]]:
@@ -405,6 +388,5 @@ def _frame_destination(frame: bytes) -> bytes | None:
     if ethertype in (_ETH_IPV4, _ETH_IPV6, _ETH_ARP):
         # Too short to hold a destination: refuse rather than guess.
         raise UsageError(
-            f"truncated frame ({len(frame)} bytes) cannot be checked against the scope"
-        )
+            f"truncated frame ({len(frame)} bytes) cannot be checked against the scope")
     return None

@@ -11,12 +11,9 @@ from netprobe.services.plugin_record import Plugin, deferred
 __all__ = ["command", "plugin", "report"]
 
 #: the plugin record (entry point ``netprobe.plugins``)
-plugin = Plugin(
-    command=command,
-    report=deferred("netprobe.plugins.arpscan.interpret:report"),
-    render=deferred("netprobe.plugins.arpscan.interpret:render"),
-    history_kind="arpscan",
-)
+plugin = Plugin(command=command, report=deferred("netprobe.plugins.arpscan.interpret:report"),
+                render=deferred("netprobe.plugins.arpscan.interpret:render"),
+                history_kind="arpscan")
 
 
 def __getattr__(name: str) -> object:

@@ -13,8 +13,5 @@ from netprobe.services.plugin_record import Plugin, deferred
 __all__ = ["command", "plugin"]
 
 #: the plugin record (entry point ``netprobe.plugins``)
-plugin = Plugin(
-    command=command,
-    report=deferred("netprobe.plugins.craft.interpret:report"),
-    render=deferred("netprobe.plugins.craft.interpret:render"),
-)
+plugin = Plugin(command=command, report=deferred("netprobe.plugins.craft.interpret:report"),
+                render=deferred("netprobe.plugins.craft.interpret:render"))

@@ -120,8 +120,5 @@ def command(ctx: click.Context, **options: object) -> None:
 
 
 #: the plugin record (entry point ``netprobe.plugins``)
-plugin = Plugin(
-    command=command,
-    report=deferred("netprobe.plugins.fuzz.interpret:report"),
-    render=deferred("netprobe.plugins.fuzz.interpret:render"),
-)
+plugin = Plugin(command=command, report=deferred("netprobe.plugins.fuzz.interpret:report"),
+                render=deferred("netprobe.plugins.fuzz.interpret:render"))

@@ -55,15 +55,13 @@ class Unbuildable(Exception):
     """The mutated packet does not build, or breaks a limit; the case tries again."""
 
 
+@dataclass(slots=True, eq=False, repr=False)
 class Case:
     """One fuzz case: its number, the bytes to send and what was changed."""
 
-    __slots__ = ("data", "mutations", "number")
-
-    def __init__(self, number: int, data: bytes, mutations: tuple[JSONRecord, ...]) -> None:
-        self.number = number
-        self.data = data
-        self.mutations = mutations
+    number: int
+    data: bytes
+    mutations: tuple[JSONRecord, ...]
 
     def to_dict(self, seed: int) -> JSONRecord:
         """JSON form (the crash file's and the dry run's)."""

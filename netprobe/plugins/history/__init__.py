@@ -27,8 +27,7 @@ def __getattr__(name: str) -> click.Command | Plugin:
 
         return command
     if name == "plugin":  # the plugin record (entry point ``netprobe.plugins``)
-        from netprobe.plugins.history.commands import command
         from netprobe.services.plugin_record import Plugin
 
-        return Plugin(command=command)
+        return Plugin(command=__getattr__("command"))
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

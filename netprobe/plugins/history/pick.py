@@ -167,13 +167,5 @@ def choose(runs: Sequence[Run], *, kind: str | None = None, scan_key: str | None
     return [scan_pair([r for r in runs if r.scan_key == key], since) for key in keys]
 
 
-__all__ = [
-    "Comparison",
-    "choose",
-    "has_target",
-    "is_run_id",
-    "latest_round",
-    "named_pair",
-    "scan_pair",
-    "since_round",
-]
+__all__ = ["Comparison", "choose", "has_target", "is_run_id", "latest_round", "named_pair",
+           "scan_pair", "since_round"]

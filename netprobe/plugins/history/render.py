@@ -184,15 +184,5 @@ def change_table(output: Output, changes: Iterable[Mapping[str, JSONValue]]) -> 
     output.table(columns, rows)
 
 
-__all__ = [
-    "change_table",
-    "draw_records",
-    "duration",
-    "found",
-    "local_time",
-    "plugin_renderer",
-    "records_tables",
-    "run_heading",
-    "run_table",
-    "targets_text",
-]
+__all__ = ["change_table", "draw_records", "duration", "found", "local_time", "plugin_renderer",
+           "records_tables", "run_heading", "run_table", "targets_text"]

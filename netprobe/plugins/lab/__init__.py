@@ -16,8 +16,7 @@ def __getattr__(name: str):
         from netprobe.plugins.lab.commands import command
         return command
     if name == "plugin":  # the plugin record (entry point ``netprobe.plugins``)
-        from netprobe.plugins.lab.commands import command
         from netprobe.services.plugin_record import Plugin
 
-        return Plugin(command=command)
+        return Plugin(command=__getattr__("command"))
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -36,9 +36,8 @@ def show_status(doc: Mapping[str, JSONValue]) -> None:
     for host in everyone:
         console.print(f"  {host['name']} ({host['namespace']}): {host['note']}")
 
-    ports = Table(title="ports (nmap-style truth; other ports: the host's default)")
-    for column in ("host", "port", "state", "reason", "service"):
-        ports.add_column(column)
+    ports = Table("host", "port", "state", "reason", "service",
+                  title="ports (nmap-style truth; other ports: the host's default)")
     for host in [*doc["hosts"], doc["far"]]:
         for port in host["ports"]:
             ports.add_row(host["name"], f"{port['port']}/{port['proto']}", port["state"],
@@ -48,9 +47,8 @@ def show_status(doc: Mapping[str, JSONValue]) -> None:
     console.print(ports)
 
     route = doc["path"]
-    hops = Table(title=f"path {route['from']} → {route['to']} ({route['ipv4']}, {route['ipv6']})")
-    for column in ("ttl", "router", "IPv4", "IPv6", "answers"):
-        hops.add_column(column)
+    hops = Table("ttl", "router", "IPv4", "IPv6", "answers",
+                 title=f"path {route['from']} → {route['to']} ({route['ipv4']}, {route['ipv6']})")
     for hop in route["hops"]:
         hops.add_row(str(hop["ttl"]), " | ".join(hop["nodes"]), " | ".join(hop["ipv4"]),
                      " | ".join(hop["ipv6"]), "yes" if hop["answers"] else "no (*)")

@@ -16,9 +16,6 @@ from netprobe.services.plugin_record import Plugin, deferred
 __all__ = ["command", "plugin"]
 
 #: the plugin record (entry point ``netprobe.plugins``)
-plugin = Plugin(
-    command=command,
-    report=deferred("netprobe.plugins.portscan.interpret:report"),
-    render=deferred("netprobe.plugins.portscan.interpret:render"),
-    history_kind="portscan",
-)
+plugin = Plugin(command=command, report=deferred("netprobe.plugins.portscan.interpret:report"),
+                render=deferred("netprobe.plugins.portscan.interpret:render"),
+                history_kind="portscan")

@@ -30,6 +30,7 @@ import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from netprobe.engine.results import Result
@@ -91,13 +92,8 @@ def host_slices(hosts: Sequence[str], tasks: int) -> list[list[str]]:
     """``hosts`` in at most ``tasks`` contiguous, disjoint, non-empty slices."""
     n = max(1, min(tasks, len(hosts)))
     size, extra = divmod(len(hosts), n)
-    out, start = [], 0
-    for i in range(n):
-        end = start + size + (1 if i < extra else 0)
-        if end > start:
-            out.append(list(hosts[start:end]))
-        start = end
-    return out
+    bounds = [i * size + min(i, extra) for i in range(n + 1)]
+    return [list(hosts[a:b]) for a, b in pairwise(bounds) if b > a]
 
 
 def run_task(spec: TaskSpec) -> TaskOutcome:

@@ -81,14 +81,6 @@ class HostReport:
         """The state most ports share (never ``open``): the one tables and records hide."""
         return dominant_state(self.counts())
 
-    def hidden_reason(self) -> str | None:
-        """The commonest reason among the ports in the dominant state."""
-        dom = self.dominant()
-        if dom is None:
-            return None
-        reasons = Counter(v[1] for v in self.ports.values() if v[0] == dom)
-        return reasons.most_common(1)[0][0] if reasons else None
-
 
 def host_key(host: str) -> tuple[int, int]:
     """Sort key: IPv4 before IPv6, then numerically."""
@@ -123,17 +115,10 @@ _ntop = cache(_address_text)
 
 @cache
 def service_name(proto: str, port: int) -> str | None:
-    """The service usually on ``proto``/``port`` (the services module, else the system's)."""
-    try:
-        from netprobe.plugins.portscan.services import service_name as lookup
-    except ImportError:
-        lookup = None
-    if lookup is not None:
-        return lookup(proto, port)
-    try:
-        return socket.getservbyport(port, proto)
-    except (OSError, OverflowError):
-        return None
+    """The service usually on ``proto``/``port`` (remembered: the services module's)."""
+    from netprobe.plugins.portscan.services import service_name as lookup
+
+    return lookup(proto, port)
 
 
 def _phase(tag: Tag | None) -> str:

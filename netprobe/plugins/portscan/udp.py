@@ -34,6 +34,7 @@ from ipaddress import ip_address
 from netprobe.engine.results import Counters, Result, Tag
 from netprobe.packet.shape import PORT_UNREACH, icmp_reason
 from netprobe.plugins.portscan import ratelimit
+from netprobe.plugins.portscan.interpret import probe_target
 from netprobe.plugins.portscan.ratelimit import Attempt
 from netprobe.plugins.portscan.udp_payloads import payload_for
 from netprobe.services.packetview import hop_limit, ip_layer
@@ -122,17 +123,8 @@ def _target(result: Result) -> str | None:
 
 def _probe_target(data: bytes) -> tuple[str, int] | None:
     """(destination address, destination port) of a raw IPv4/IPv6 UDP probe."""
-    if not data:
-        return None
-    version = data[0] >> 4
-    if version == 4 and len(data) >= 20:
-        ihl = (data[0] & 0x0F) * 4
-        if data[9] != 17 or len(data) < ihl + 4:
-            return None
-        return str(ip_address(data[16:20])), int.from_bytes(data[ihl + 2:ihl + 4], "big")
-    if version == 6 and len(data) >= 44 and data[6] == 17:
-        return str(ip_address(data[24:40])), int.from_bytes(data[42:44], "big")
-    return None
+    found = probe_target(data, LINKTYPE_RAW)
+    return (str(ip_address(found[0])), found[2]) if found and found[1] == "udp" else None
 
 
 def _outcome(result: Result, host: str) -> str:

@@ -85,9 +85,6 @@ def command(ctx: click.Context, target: str, method: str, port: int | None,
 
 
 #: the plugin record (entry point ``netprobe.plugins``)
-plugin = Plugin(
-    command=command,
-    report=deferred("netprobe.plugins.traceroute.interpret:report"),
-    render=deferred("netprobe.plugins.traceroute.interpret:render"),
-    history_kind="traceroute",
-)
+plugin = Plugin(command=command, report=deferred("netprobe.plugins.traceroute.interpret:report"),
+                render=deferred("netprobe.plugins.traceroute.interpret:render"),
+                history_kind="traceroute")

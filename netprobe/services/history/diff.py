@@ -273,13 +273,5 @@ def change_counts(changes: Iterable[Record]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-__all__ = [
-    "CHANGE_TYPES",
-    "change_counts",
-    "diff_records",
-    "hop_changes",
-    "host_changes",
-    "mac_moves",
-    "path_changes",
-    "port_changes",
-]
+__all__ = ["CHANGE_TYPES", "change_counts", "diff_records", "hop_changes", "host_changes",
+           "mac_moves", "path_changes", "port_changes"]

@@ -155,14 +155,5 @@ def _record(db_path: str | os.PathLike[str], history: Recording, kind: str, argv
                           or history.summary.get("interrupted")))
 
 
-__all__ = [
-    "DB_ENV",
-    "Recording",
-    "ScanLocked",
-    "db_option",
-    "lock_path",
-    "make_scan_key",
-    "record_run",
-    "recording",
-    "run_lock",
-]
+__all__ = ["DB_ENV", "Recording", "ScanLocked", "db_option", "lock_path", "make_scan_key",
+           "record_run", "recording", "run_lock"]

@@ -105,12 +105,5 @@ def address_key(value: object) -> tuple[int, int, str]:
     return (address.version, int(address), text)
 
 
-__all__ = [
-    "PORT_STATES",
-    "address_key",
-    "dominant_state",
-    "hop_addrs",
-    "record_host",
-    "record_type",
-    "with_destinations",
-]
+__all__ = ["PORT_STATES", "address_key", "dominant_state", "hop_addrs", "record_host",
+           "record_type", "with_destinations"]

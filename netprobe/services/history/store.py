@@ -33,6 +33,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,8 +45,6 @@ from netprobe.services.output import json_line
 from netprobe.version import package_version
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from netprobe.services.json_value import JSONRecord, JSONValue
 
 APPLICATION = "netprobe-history"
@@ -311,33 +310,26 @@ class HistoryStore:
         return int(value)
 
     # -- transactions ----------------------------------------------------------------------
-    class _Transaction:
-        def __init__(self, store: HistoryStore) -> None:
-            self.store = store
-
-        def __enter__(self) -> None:
-            try:
-                self.store._db.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise _problem(self.store.path, exc, "nothing was written") from exc
-
-        def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                     tb: TracebackType | None) -> None:
-            db = self.store._db
-            if kind is None:
-                try:
-                    db.execute("COMMIT")
-                    return
-                except sqlite3.Error as error:
-                    if db.in_transaction:
-                        db.execute("ROLLBACK")
-                    raise _problem(self.store.path, error, "nothing was written") from error
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """``with store._transaction():`` -- all or nothing, and only one writer at a time."""
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise _problem(self.path, exc, "nothing was written") from exc
+        try:
+            yield
+        except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
-
-    def _transaction(self) -> HistoryStore._Transaction:
-        """``with store._transaction():`` -- all or nothing, and only one writer at a time."""
-        return HistoryStore._Transaction(self)
+            raise
+        try:
+            db.execute("COMMIT")
+        except sqlite3.Error as error:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise _problem(self.path, error, "nothing was written") from error
 
     # -- writing ---------------------------------------------------------------------------
     def add_run(self, *, kind: str, argv: Iterable[str], scan_key: str, targets: Iterable[str],
@@ -477,16 +469,6 @@ class HistoryStore:
         self.close()
 
 
-__all__ = [
-    "APPLICATION",
-    "BUSY_TIMEOUT",
-    "MIGRATIONS",
-    "SCHEMA_VERSION",
-    "DatabaseBusy",
-    "HistoryStore",
-    "MissingDatabase",
-    "NewerSchema",
-    "NotHistoryDatabase",
-    "Run",
-    "UnknownRun",
-]
+__all__ = ["APPLICATION", "BUSY_TIMEOUT", "MIGRATIONS", "SCHEMA_VERSION", "DatabaseBusy",
+           "HistoryStore", "MissingDatabase", "NewerSchema", "NotHistoryDatabase",
+           "Run", "UnknownRun"]

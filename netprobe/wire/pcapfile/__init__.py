@@ -44,27 +44,9 @@ from netprobe.wire.pcapfile.timestamp import (
     units_from_tsresol,
 )
 
-__all__ = [
-    "LINKTYPE_ETHERNET",
-    "LINKTYPE_IPV4",
-    "LINKTYPE_IPV6",
-    "LINKTYPE_LINUX_SLL",
-    "LINKTYPE_LINUX_SLL2",
-    "LINKTYPE_NULL",
-    "LINKTYPE_RAW",
-    "MICRO",
-    "NANO",
-    "NETPROBE_PEN",
-    "CaptureReader",
-    "CaptureRecord",
-    "CustomBlock",
-    "InterfaceInfo",
-    "PcapWriter",
-    "PcapngWriter",
-    "SectionInfo",
-    "convert_timestamp",
-    "format_timestamp",
-    "open_capture",
-    "tsresol_from_units",
-    "units_from_tsresol",
-]
+__all__ = ["LINKTYPE_ETHERNET", "LINKTYPE_IPV4", "LINKTYPE_IPV6", "LINKTYPE_LINUX_SLL",
+           "LINKTYPE_LINUX_SLL2", "LINKTYPE_NULL", "LINKTYPE_RAW", "MICRO", "NANO",
+           "NETPROBE_PEN", "CaptureReader", "CaptureRecord", "CustomBlock",
+           "InterfaceInfo", "PcapWriter", "PcapngWriter", "SectionInfo",
+           "convert_timestamp", "format_timestamp", "open_capture",
+           "tsresol_from_units", "units_from_tsresol"]

@@ -66,9 +66,8 @@ class AtomicOutput:
             path = self.path
             directory = os.path.dirname(os.path.abspath(path))
             try:
-                fd, temp = tempfile.mkstemp(
-                    prefix=f".{os.path.basename(path)}.", suffix=".part", dir=directory
-                )
+                fd, temp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part",
+                                            dir=directory)
             except OSError as exc:
                 raise CaptureFileError(path, None, f"cannot create: {exc.strerror or exc}") from exc
             self._temp = temp

@@ -38,44 +38,33 @@ class CaptureWriter(CaptureFile):
         except OSError as exc:
             offset = self.offset
             self.abort()
-            raise CaptureFileError(
-                self.path, offset, f"cannot write: {exc.strerror or exc}"
-            ) from exc
+            raise CaptureFileError(self.path, offset, f"cannot write: {exc.strerror or exc}"
+                                   ) from exc
         self.offset += len(head) + len(body) + len(tail)
 
     def _out_of_range(self, what: str) -> CaptureFileError:
         return CaptureFileError(self.path, self.offset, what)
 
-    def write(
-        self,
-        data: bytes,
-        ts_sec: int,
-        ts_frac: int,
-        ts_units: int,
-        wirelen: int | None = None,
-        ifindex: int = 0,
-    ) -> None:
+    def write(self, data: bytes, ts_sec: int, ts_frac: int, ts_units: int,
+              wirelen: int | None = None, ifindex: int = 0) -> None:
         """Append one packet on interface ``ifindex``; ``wirelen`` defaults to ``len(data)``.
 
         A timestamp in other units is converted exactly to the file's (rounded
         down where they are coarser).
         """
         caplen = len(data)
-        head, tail = self._framing(
-            caplen, caplen if wirelen is None else wirelen, ts_sec, ts_frac, ts_units, ifindex
-        )
+        head, tail = self._framing(caplen, caplen if wirelen is None else wirelen, ts_sec, ts_frac,
+                                   ts_units, ifindex)
         self._emit(head, data, tail)
         self.packets_written += 1
 
     def write_record(self, rec: CaptureRecord) -> None:
         """Append a record read from another file (its interface must fit this file)."""
-        self.write(
-            rec.data, rec.ts_sec, rec.ts_frac, rec.ts_units, rec.wirelen, self._interface_of(rec)
-        )
+        self.write(rec.data, rec.ts_sec, rec.ts_frac, rec.ts_units, rec.wirelen,
+                   self._interface_of(rec))
 
-    def _framing(
-        self, caplen: int, wirelen: int, ts_sec: int, ts_frac: int, ts_units: int, ifindex: int
-    ) -> tuple[bytes, bytes]:
+    def _framing(self, caplen: int, wirelen: int, ts_sec: int, ts_frac: int, ts_units: int,
+                 ifindex: int) -> tuple[bytes, bytes]:
         """The format's bytes before and after a packet's data (checked to fit)."""
         raise NotImplementedError
 

@@ -44,18 +44,9 @@ class InterfaceInfo:
     local_id: int = 0
 
     @classmethod
-    def from_idb(
-        cls,
-        linktype: int,
-        snaplen: int,
-        tsresol: int,
-        tsoffset: int,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        section: int = 0,
-        local_id: int = 0,
-    ) -> InterfaceInfo:
+    def from_idb(cls, linktype: int, snaplen: int, tsresol: int, tsoffset: int, *,
+                 name: str | None = None, description: str | None = None, section: int = 0,
+                 local_id: int = 0) -> InterfaceInfo:
         """The interface a pcapng IDB describes; its time units follow from ``tsresol``."""
         return cls(linktype, snaplen, units_from_tsresol(tsresol), tsresol, tsoffset,
                    name, description, section, local_id)

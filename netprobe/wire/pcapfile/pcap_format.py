@@ -43,11 +43,8 @@ LINKTYPE_MASK = 0xFFFF
 # The first four bytes of a file, as stored, for each magic in each byte order:
 # (byte order, units per second, modified record headers).
 MAGIC_BYTES: dict[bytes, tuple[str, int, bool]] = {}
-for _magic, _units, _modified in (
-    (MAGIC_MICRO, MICRO, False),
-    (MAGIC_NANO, NANO, False),
-    (MAGIC_MODIFIED, MICRO, True),
-):
+for _magic, _units, _modified in ((MAGIC_MICRO, MICRO, False), (MAGIC_NANO, NANO, False),
+                                  (MAGIC_MODIFIED, MICRO, True)):
     MAGIC_BYTES[struct.pack("<I", _magic)] = ("little", _units, _modified)
     MAGIC_BYTES[struct.pack(">I", _magic)] = ("big", _units, _modified)
 
@@ -85,17 +82,14 @@ def parse_pcap_header(src: ChunkedInput) -> PcapHeader:
     buf, pos = src.buf, src.pos
     kind = MAGIC_BYTES.get(buf[pos : pos + 4])
     if kind is None:
-        raise CaptureFileError(
-            src.path, src.offset(pos), "not a classic pcap file (unknown magic number)"
-        )
+        raise CaptureFileError(src.path, src.offset(pos),
+                               "not a classic pcap file (unknown magic number)")
     if avail < HEADER_LEN:
-        raise CaptureFileError(
-            src.path, src.offset(pos), f"truncated pcap file header: {avail} of {HEADER_LEN} bytes"
-        )
+        raise CaptureFileError(src.path, src.offset(pos),
+                               f"truncated pcap file header: {avail} of {HEADER_LEN} bytes")
     order, units, modified = kind
-    _, major, minor, thiszone, sigfigs, snaplen, linktype = HEADER_STRUCT[order].unpack_from(
-        buf, pos
-    )
+    _, major, minor, thiszone, sigfigs, snaplen, linktype = HEADER_STRUCT[order].unpack_from(buf,
+                                                                                             pos)
     if major != VERSION[0] or minor > VERSION[1]:
         # 2.0 to 2.3 are older libpcap's writing of the same format (libpcap and
         # tshark read them); anything else is refused, as libpcap does.
@@ -108,9 +102,8 @@ def parse_pcap_header(src: ChunkedInput) -> PcapHeader:
     return PcapHeader(order, (major, minor), units, modified, thiszone, sigfigs, snaplen, linktype)
 
 
-def iter_pcap_records(
-    src: ChunkedInput, header: PcapHeader, reader: CaptureReader
-) -> Iterator[CaptureRecord]:
+def iter_pcap_records(src: ChunkedInput, header: PcapHeader, reader: CaptureReader
+                      ) -> Iterator[CaptureRecord]:
     """Yield every record after the header; raise :class:`CaptureFileError` at damage.
 
     Every good record before the damage is yielded first.  ``reader``'s
@@ -137,8 +130,8 @@ def iter_pcap_records(
                 if end == 0:
                     return
                 raise CaptureFileError(
-                    path, src.base, f"truncated record header: {end} of {hlen} bytes at end of file"
-                )
+                    path, src.base,
+                    f"truncated record header: {end} of {hlen} bytes at end of file")
         sec, frac, caplen, wirelen = unpack(buf, pos)
         if swapped and (swapped == 2 or caplen > wirelen):
             caplen, wirelen = wirelen, caplen
@@ -156,12 +149,9 @@ def iter_pcap_records(
             start = hlen
             nxt = start + caplen
             if nxt > end:
-                raise CaptureFileError(
-                    path,
-                    src.base,
-                    f"truncated record: {caplen} captured bytes announced, "
-                    f"{end - hlen} left in file",
-                )
+                raise CaptureFileError(path, src.base,
+                                       f"truncated record: {caplen} captured bytes announced, "
+                                       f"{end - hlen} left in file")
         pos = nxt
         reader.packets_read += 1
         yield new(rec_type, (buf[start:nxt], caplen, wirelen, linktype, sec, frac, units, 0))

@@ -30,13 +30,8 @@ class PcapWriter(CaptureWriter):
     :class:`~netprobe.wire.pcapfile.atomic_output.AtomicOutput`.
     """
 
-    def __init__(
-        self,
-        dest: CaptureDestination,
-        linktype: int,
-        nanosecond: bool = False,
-        snaplen: int = DEFAULT_SNAPLEN,
-    ) -> None:
+    def __init__(self, dest: CaptureDestination, linktype: int, nanosecond: bool = False,
+                 snaplen: int = DEFAULT_SNAPLEN) -> None:
         if not 0 <= linktype < _U32:
             raise UsageError(f"link type {linktype} does not fit a pcap header")
         if not 0 <= snaplen < _U32:
@@ -50,23 +45,19 @@ class PcapWriter(CaptureWriter):
         magic = MAGIC_NANO if nanosecond else MAGIC_MICRO
         self._emit(HEADER_STRUCT["little"].pack(magic, *VERSION, 0, 0, snaplen, linktype))
 
-    def _framing(
-        self, caplen: int, wirelen: int, ts_sec: int, ts_frac: int, ts_units: int, ifindex: int
-    ) -> tuple[bytes, bytes]:
+    def _framing(self, caplen: int, wirelen: int, ts_sec: int, ts_frac: int, ts_units: int,
+                 ifindex: int) -> tuple[bytes, bytes]:
         """The record header: a classic pcap has a single interface, so ``ifindex`` must be 0."""
         if ifindex != 0:
             raise UsageError(
-                f"a classic pcap has one interface; cannot write to interface {ifindex}"
-            )
+                f"a classic pcap has one interface; cannot write to interface {ifindex}")
         units = self.ts_units
         if ts_units != units or not 0 <= ts_frac < _U32:
             ts_sec, ts_frac = convert_timestamp(ts_sec, ts_frac, ts_units, units)
         if not (0 <= ts_sec < _U32 and 0 <= wirelen < _U32 and caplen < _U32):
-            raise self._out_of_range(
-                f"record does not fit classic pcap "
-                f"(timestamp {ts_sec} s, {caplen}/{wirelen} bytes); "
-                "use pcapng for timestamps before 1970 or after 2106"
-            )
+            raise self._out_of_range(f"record does not fit classic pcap "
+                                     f"(timestamp {ts_sec} s, {caplen}/{wirelen} bytes); "
+                                     "use pcapng for timestamps before 1970 or after 2106")
         return self._pack(ts_sec, ts_frac, caplen, wirelen), b""
 
     def _interface_of(self, rec: CaptureRecord) -> int:
@@ -74,6 +65,5 @@ class PcapWriter(CaptureWriter):
         if rec.linktype != self.linktype:
             raise UsageError(
                 f"record has link type {rec.linktype}, this pcap holds link type {self.linktype}; "
-                "use pcapng for several link types"
-            )
+                "use pcapng for several link types")
         return 0

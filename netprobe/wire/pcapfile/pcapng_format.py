@@ -145,30 +145,21 @@ class PcapngParser:
                 raise self._damage(pos, "file does not start with a section header block")
             btype, blen = s.head(buf, pos)
         if blen < MIN_BLOCK_LEN or blen & 3:
-            raise self._damage(
-                pos,
-                f"bad block length {blen} (block type 0x{btype:08x}): "
-                "not a multiple of 4 of at least 12",
-            )
+            raise self._damage(pos, f"bad block length {blen} (block type 0x{btype:08x}): "
+                               "not a multiple of 4 of at least 12")
         if blen > MAX_BLOCK_LEN:
             raise self._damage(
-                pos, f"block length {blen} (block type 0x{btype:08x}) is implausibly large"
-            )
+                pos, f"block length {blen} (block type 0x{btype:08x}) is implausibly large")
         if len(buf) - pos < blen:
             buf, pos = src.refill(buf, pos, blen)
             if len(buf) < blen:
-                raise self._damage(
-                    pos,
-                    f"truncated block: type 0x{btype:08x} announces {blen} bytes, "
-                    f"{len(buf)} left in file",
-                )
+                raise self._damage(pos,
+                                   f"truncated block: type 0x{btype:08x} announces {blen} bytes, "
+                                   f"{len(buf)} left in file")
         trailer = s.u32(buf, pos + blen - 4)[0]
         if trailer != blen:
-            raise self._damage(
-                pos,
-                f"block length {blen} at the start but {trailer} at the end "
-                f"(block type 0x{btype:08x})",
-            )
+            raise self._damage(pos, f"block length {blen} at the start but {trailer} at the end "
+                               f"(block type 0x{btype:08x})")
         result = None
         if btype == BLOCK_EPB:
             result = self._enhanced_packet(buf, pos, blen)
@@ -191,8 +182,7 @@ class PcapngParser:
             buf, pos = self.src.refill(buf, pos, 16)
             if len(buf) < 16:
                 raise self._damage(
-                    pos, f"truncated section header block: {len(buf)} bytes at end of file"
-                )
+                    pos, f"truncated section header block: {len(buf)} bytes at end of file")
         order = _BOM_ORDER.get(buf[pos + 8 : pos + 12])
         if order is None:
             raise self._damage(pos, "section header block has no valid byte-order magic")
@@ -200,20 +190,17 @@ class PcapngParser:
         _, major, minor = s.shb(buf, pos + 8)
         if major != 1:
             raise self._damage(
-                pos, f"unsupported pcapng version {major}.{minor} (major version must be 1)"
-            )
+                pos, f"unsupported pcapng version {major}.{minor} (major version must be 1)")
         return buf, pos, s, BLOCK_SHB, s.u32(buf, pos + 4)[0]
 
     def _start_section(self, s: _Structs, buf: bytes, pos: int, blen: int) -> None:
         if blen < MIN_SHB_LEN:
             raise self._damage(
-                pos, f"section header block of {blen} bytes is shorter than {MIN_SHB_LEN}"
-            )
+                pos, f"section header block of {blen} bytes is shorter than {MIN_SHB_LEN}")
         _, major, minor = s.shb(buf, pos + 8)
         texts: dict[str, str] = {}
-        for code, value in iter_options(
-            buf, pos + 24, pos + blen - 4, s.order, self.path, self.src.base
-        ):
+        for code, value in iter_options(buf, pos + 24, pos + blen - 4, s.order, self.path,
+                                        self.src.base):
             keep_text(SHB_TEXTS, texts, code, value)
         info = SectionInfo(self.src.base + pos, s.order, (major, minor), **texts)
         self.s = s
@@ -224,15 +211,13 @@ class PcapngParser:
         s = self.s
         if blen < MIN_IDB_LEN:
             raise self._damage(
-                pos, f"interface description block of {blen} bytes is shorter than {MIN_IDB_LEN}"
-            )
+                pos, f"interface description block of {blen} bytes is shorter than {MIN_IDB_LEN}")
         linktype, _, snaplen = s.idb(buf, pos + 8)
         tsresol = DEFAULT_TSRESOL
         tsoffset = 0
         texts: dict[str, str] = {}
-        for code, value in iter_options(
-            buf, pos + 16, pos + blen - 4, s.order, self.path, self.src.base
-        ):
+        for code, value in iter_options(buf, pos + 16, pos + blen - 4, s.order, self.path,
+                                        self.src.base):
             if code == IF_TSRESOL and value:
                 tsresol = value[0]
             elif code == IF_TSOFFSET and len(value) >= 8:
@@ -261,8 +246,7 @@ class PcapngParser:
     def _enhanced_packet(self, buf: bytes, pos: int, blen: int) -> _Place:
         if blen < MIN_EPB_LEN:
             raise self._damage(
-                pos, f"enhanced packet block of {blen} bytes is shorter than {MIN_EPB_LEN}"
-            )
+                pos, f"enhanced packet block of {blen} bytes is shorter than {MIN_EPB_LEN}")
         _, _, ifid, high, low, caplen, wirelen = self.s.epb(buf, pos)
         return self._timed_packet(pos, blen, "enhanced packet block", ifid, high, low,
                                   caplen, wirelen)
@@ -283,38 +267,32 @@ class PcapngParser:
 
     def _simple_packet(self, buf: bytes, pos: int, blen: int) -> _Place:
         if blen < MIN_SPB_LEN:
-            raise self._damage(
-                pos, f"simple packet block of {blen} bytes is shorter than {MIN_SPB_LEN}"
-            )
+            raise self._damage(pos,
+                               f"simple packet block of {blen} bytes is shorter than {MIN_SPB_LEN}")
         wirelen = self.s.u32(buf, pos + 8)[0]
         # An SPB belongs to interface 0 and is cut to its snaplen (0: unlimited).
         index, linktype, units, _, snaplen = self._lookup(pos, 0, "simple packet block")
         caplen = min(wirelen, snaplen) if snaplen else wirelen
         if caplen + MIN_SPB_LEN > blen:
             raise self._damage(
-                pos, f"simple packet block of {blen} bytes cannot hold {caplen} captured bytes"
-            )
+                pos, f"simple packet block of {blen} bytes cannot hold {caplen} captured bytes")
         # An SPB has no timestamp: report the epoch (no offset), in the interface's units.
         return (index, linktype, units, 0, snaplen), 0, pos + 12, caplen, wirelen
 
     def _custom(self, buf: bytes, pos: int, blen: int, copyable: bool) -> None:
         if blen < MIN_CUSTOM_LEN:
-            raise self._damage(
-                pos, f"custom block of {blen} bytes is shorter than {MIN_CUSTOM_LEN}"
-            )
+            raise self._damage(pos,
+                               f"custom block of {blen} bytes is shorter than {MIN_CUSTOM_LEN}")
         reader = self.reader
         body = blen - MIN_CUSTOM_LEN
-        if (
-            len(reader.custom_blocks) >= MAX_CUSTOM_BLOCKS
-            or self.custom_bytes + body > MAX_CUSTOM_BYTES
-        ):
+        if (len(reader.custom_blocks) >= MAX_CUSTOM_BLOCKS
+            or self.custom_bytes + body > MAX_CUSTOM_BYTES):
             reader.custom_blocks_dropped += 1
             return
         self.custom_bytes += body
         pen = self.s.u32(buf, pos + 8)[0]
         reader.custom_blocks.append(
-            CustomBlock(pen, buf[pos + 12 : pos + blen - 4], copyable, self.src.base + pos)
-        )
+            CustomBlock(pen, buf[pos + 12 : pos + blen - 4], copyable, self.src.base + pos))
 
     # -- the stream ----------------------------------------------------------
 
@@ -354,14 +332,8 @@ class PcapngParser:
             if end - pos >= 28:
                 btype, blen, ifid, high, low, caplen, wirelen = epb(buf, pos)
                 nxt = pos + blen
-                if (
-                    btype == BLOCK_EPB
-                    and nxt <= end
-                    and caplen + MIN_EPB_LEN <= blen
-                    and not blen & 3
-                    and ifid < len(table)
-                    and tail(buf, nxt - 4)[0] == blen
-                ):
+                if (btype == BLOCK_EPB and nxt <= end and caplen + MIN_EPB_LEN <= blen
+                    and not blen & 3 and ifid < len(table) and tail(buf, nxt - 4)[0] == blen):
                     entry = table[ifid]
                     stamp = (high << 32) | low
                     start = pos + 28
@@ -384,5 +356,5 @@ class PcapngParser:
             yield new(
                 rec_type,
                 (buf[start : start + caplen], caplen, wirelen, linktype, sec + tsoffset, frac,
-                 units, index),
-            )
+                 units,
+                 index),)

@@ -31,9 +31,8 @@ IDB_TEXTS = {"name": IF_NAME, "description": IF_DESCRIPTION}
 OPTION_HEADER = {"little": struct.Struct("<HH"), "big": struct.Struct(">HH")}
 
 
-def iter_options(
-    buf: bytes, start: int, stop: int, order: str, path: str, base: int
-) -> Iterator[tuple[int, bytes]]:
+def iter_options(buf: bytes, start: int, stop: int, order: str, path: str, base: int
+                 ) -> Iterator[tuple[int, bytes]]:
     """Yield ``(code, value)`` for each option in ``buf[start:stop]``.
 
     ``base`` is the file offset of ``buf[0]``, for error messages.  An option
@@ -50,12 +49,9 @@ def iter_options(
         vstart = pos + 4
         vend = vstart + length
         if vend > stop:
-            raise CaptureFileError(
-                path,
-                base + pos,
-                f"option {code} at offset {base + pos} is {length} bytes long "
-                f"but only {stop - vstart} bytes of its block remain",
-            )
+            raise CaptureFileError(path, base + pos,
+                                   f"option {code} at offset {base + pos} is {length} bytes long "
+                                   f"but only {stop - vstart} bytes of its block remain")
         yield code, buf[vstart:vend]
         pos = vstart + ((length + 3) & ~3)
 

@@ -46,15 +46,9 @@ class PcapngWriter(CaptureWriter):
     path is atomic: see :class:`~netprobe.wire.pcapfile.atomic_output.AtomicOutput`.
     """
 
-    def __init__(
-        self,
-        dest: CaptureDestination,
-        *,
-        comment: str | None = None,
-        application: str | None = "netprobe",
-        hardware: str | None = None,
-        os_name: str | None = None,
-    ) -> None:
+    def __init__(self, dest: CaptureDestination, *, comment: str | None = None,
+                 application: str | None = "netprobe", hardware: str | None = None,
+                 os_name: str | None = None) -> None:
         super().__init__(dest)
         options = text_options(SHB_TEXTS, {"comment": comment, "hardware": hardware,
                                            "os": os_name, "application": application})
@@ -65,15 +59,8 @@ class PcapngWriter(CaptureWriter):
         # Per interface: (units per second, link type, tsoffset) for the hot path.
         self._iface_units: list[tuple[int, int, int]] = []
 
-    def add_interface(
-        self,
-        linktype: int,
-        name: str | None = None,
-        tsresol: int = 9,
-        snaplen: int = 0,
-        description: str | None = None,
-        tsoffset: int = 0,
-    ) -> int:
+    def add_interface(self, linktype: int, name: str | None = None, tsresol: int = 9,
+                      snaplen: int = 0, description: str | None = None, tsoffset: int = 0) -> int:
         """Describe an interface (an IDB); return its index for :meth:`write`.
 
         ``tsresol`` is the pcapng ``if_tsresol`` byte: ``k`` for ``10**-k``
@@ -99,9 +86,8 @@ class PcapngWriter(CaptureWriter):
         self._iface_units.append((info.ts_units, linktype, tsoffset))
         return len(self.interfaces) - 1
 
-    def _framing(
-        self, caplen: int, wirelen: int, ts_sec: int, ts_frac: int, ts_units: int, ifindex: int
-    ) -> tuple[bytes, bytes]:
+    def _framing(self, caplen: int, wirelen: int, ts_sec: int, ts_frac: int, ts_units: int,
+                 ifindex: int) -> tuple[bytes, bytes]:
         """An EPB's head and tail on interface ``ifindex``, in that interface's time units."""
         ifaces = self._iface_units
         if not 0 <= ifindex < len(ifaces):
@@ -110,13 +96,11 @@ class PcapngWriter(CaptureWriter):
         count = timestamp_count(ts_sec - tsoffset, ts_frac, ts_units, units)
         if not (0 <= count < _U64_LIMIT and 0 <= wirelen < _U32_LIMIT and caplen < _U32_LIMIT - 64):
             raise self._out_of_range(
-                f"record does not fit pcapng (timestamp {ts_sec} s, {caplen}/{wirelen} bytes)"
-            )
+                f"record does not fit pcapng (timestamp {ts_sec} s, {caplen}/{wirelen} bytes)")
         pad = _PADS[caplen & 3]
         length = 32 + caplen + len(pad)
-        head = _EPB_HEAD.pack(
-            BLOCK_EPB, length, ifindex, count >> 32, count & 0xFFFFFFFF, caplen, wirelen
-        )
+        head = _EPB_HEAD.pack(BLOCK_EPB, length, ifindex, count >> 32, count & 0xFFFFFFFF, caplen,
+                              wirelen)
         return head, pad + _U32.pack(length)
 
     def _interface_of(self, rec: CaptureRecord) -> int:
@@ -125,14 +109,10 @@ class PcapngWriter(CaptureWriter):
         Mirror a reader's :attr:`~CaptureReader.interfaces` with
         :meth:`add_interface` to copy a file.
         """
-        if (
-            not 0 <= rec.ifindex < len(self._iface_units)
-            or self._iface_units[rec.ifindex][1] != rec.linktype
-        ):
-            raise UsageError(
-                f"record is on interface {rec.ifindex} with link type {rec.linktype}; "
-                "add a matching interface first"
-            )
+        if (not 0 <= rec.ifindex < len(self._iface_units)
+            or self._iface_units[rec.ifindex][1] != rec.linktype):
+            raise UsageError(f"record is on interface {rec.ifindex} with link type {rec.linktype}; "
+                             "add a matching interface first")
         return rec.ifindex
 
     def write_custom_block(self, pen: int, data: bytes, copyable: bool = True) -> None:

@@ -94,12 +94,10 @@ class CaptureReader(CaptureFile):
         if magic.startswith(_GZIP_MAGIC):
             raise CaptureFileError(self.path, 0, "gzip-compressed file: decompress it first")
         if avail < 4:
-            raise CaptureFileError(
-                self.path, 0, f"only {avail} bytes: not a pcap or pcapng capture file"
-            )
-        raise CaptureFileError(
-            self.path, 0, f"not a pcap or pcapng capture file (starts with {magic.hex(' ')})"
-        )
+            raise CaptureFileError(self.path, 0,
+                                   f"only {avail} bytes: not a pcap or pcapng capture file")
+        raise CaptureFileError(self.path, 0,
+                               f"not a pcap or pcapng capture file (starts with {magic.hex(' ')})")
 
     @property
     def byte_order(self) -> str:
