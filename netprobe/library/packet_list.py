@@ -155,9 +155,10 @@ class PacketList:
         return self._packet(item).summary()
 
     def _args(self, item: Any) -> tuple[Any, ...]:
-        """What the caller's functions (``prn``, ``lfilter``, ``filter``'s) are given for
-        an item: the packet (a pair's two packets, in an answer list)."""
-        return (item,)
+        """What the caller's functions (``prn``, ``lfilter``, ``filter``'s, ``make_table``'s)
+        are given for an item: the packet; a tuple's members, as Scapy spreads them (a
+        pair's two packets, in an answer list)."""
+        return item if isinstance(item, tuple) else (item,)
 
     def _counts(self) -> str:
         counts = dict.fromkeys(self.stats, 0)

@@ -101,6 +101,29 @@ def test_tables_print_as_scapys(capsys: pytest.CaptureFixture[str]) -> None:
         assert capsys.readouterr().out == want, method
 
 
+def test_tuples_are_spread_into_the_callers_functions_as_scapys(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A plain list of (sent, received) tuples: filter, summary, nsummary and the tables
+    call the caller's function with the tuple's members, as Scapy's do."""
+    sc = scapy()
+    pairs = [(sc.IP(dst=f"198.18.0.{i}") / sc.TCP(dport=20 + i),
+              sc.IP(src=f"198.18.0.{i}") / sc.TCP(sport=20 + i, flags="SA" if i % 2 else "RA"))
+             for i in range(1, 5)]
+    theirs = sc.PacketList([(sc.IP(bytes(s)), sc.IP(bytes(r))) for s, r in pairs])
+    ours = PacketList([(dissect(bytes(s), 228), dissect(bytes(r), 228)) for s, r in pairs])
+    outputs = []
+    for lst in (theirs, ours):
+        kept = lst.filter(lambda s, r: r["TCP"].flags == 0x12)  # type: ignore[index]
+        print(len(kept))
+        lst.summary(prn=lambda s, r: f"{s['IP'].dst} {r['TCP'].flags}")  # type: ignore[index]
+        lst.nsummary(prn=lambda s, r: s["TCP"].dport,  # type: ignore[index]
+                     lfilter=lambda s, r: r["TCP"].flags != 0x12)  # type: ignore[index]
+        lst.make_table(lambda s, r: (s["IP"].dst, s["TCP"].dport,  # type: ignore[index]
+                                     r["TCP"].sport))  # type: ignore[index]
+        outputs.append(capsys.readouterr().out)
+    assert outputs[1] == outputs[0]
+
+
 def test_summary_prn_and_lfilter_print_as_scapys(capsys: pytest.CaptureFixture[str]) -> None:
     sc = scapy()
     theirs = sc.PacketList(_frames(sc))
