@@ -168,9 +168,6 @@ class BOOTP(Layer):
     def answers(self, other: Layer) -> bool:
         return isinstance(other, BOOTP) and self.xid == other.xid
 
-    def summary_part(self) -> str:
-        return "BOOTP"
-
 
 def check_dhcp_option(name: str, value: Any) -> Any:
     """An option as Scapy writes it: ``"end"``, ``"pad"``, or (name or code, values...)."""

@@ -302,9 +302,6 @@ class _Body(Layer):
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         return element_class(buf, off, end)
 
-    def summary_part(self) -> str:
-        return type(self).__name__
-
 
 class Dot11Beacon(_Body):
     """A beacon: timestamp, interval (time units) and capabilities."""
@@ -383,18 +380,12 @@ class Dot11ATIM(Layer):
     name = "802.11 ATIM"
     fields = ()
 
-    def summary_part(self) -> str:
-        return "Dot11ATIM"
-
 
 class Dot11Action(Layer):
     """An action frame: the category; what follows is the category's own (``Raw``)."""
 
     name = "802.11 Action"
     fields = (ByteField("category", 0, names=ACTION_CATEGORIES),)
-
-    def summary_part(self) -> str:
-        return "Dot11Action"
 
 
 class Dot11Auth(_Body):
@@ -623,9 +614,6 @@ class Dot11QoS(Layer):
         if isinstance(under, Dot11) and under.subtype & 4:
             return None  # QoS Null: no data
         return LLC
-
-    def summary_part(self) -> str:
-        return "Dot11QoS"
 
 
 #: management subtype -> the body class that follows the header

@@ -127,9 +127,6 @@ class GRE(ConditionalLayer):
             return None  # PPTP's layout or source routes: the rest stays Raw
         return self._dissect_table.get(("proto", self.proto))
 
-    def summary_part(self) -> str:
-        return "GRE"
-
 
 class GRE_PPTP(GRE):  # noqa: N801 - Scapy's name
     """PPTP's enhanced GRE header (version 1): payload length, call id, the optional
@@ -204,9 +201,6 @@ class GRE_PPTP(GRE):  # noqa: N801 - Scapy's name
         if self.proto == PPTP_PROTO and off < end and buf[off] == 0xFF:
             return HDLC  # PPP in HDLC-like framing (FF 03 first), read as Scapy reads it
         return self._dissect_table.get(("proto", self.proto))
-
-    def summary_part(self) -> str:
-        return "GRE_PPTP"
 
 
 bind_layers(IP, GRE, proto=47)

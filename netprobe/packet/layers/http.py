@@ -195,9 +195,6 @@ class HTTP(Layer):
             return HTTPRequest
         return None
 
-    def summary_part(self) -> str:
-        return "HTTP"
-
 
 class _Message(Layer):
     """What requests and responses share: headers, building, dissecting."""

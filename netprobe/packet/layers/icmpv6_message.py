@@ -74,9 +74,6 @@ class ICMPv6Message(Layer):
     def answers(self, other: Layer) -> bool:
         return False
 
-    def summary_part(self) -> str:
-        return f"{type(self).__name__}"
-
 
 class ICMPv6Unknown(ICMPv6Message):
     """A message of a type without a class of its own; its body kept as bytes."""

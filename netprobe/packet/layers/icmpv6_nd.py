@@ -179,9 +179,6 @@ class NDOption(Layer):
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         return choose_nd_option(buf, off, end)
 
-    def summary_part(self) -> str:
-        return type(self).__name__
-
 
 class ICMPv6NDOptUnknown(NDOption):
     """An option of a kind without a class of its own, kept as bytes.

@@ -78,9 +78,6 @@ class ExtensionHeader(Layer):
     def overloaded_by(self, upper: Layer) -> dict[str, Any]:
         return {"nh": upper_nh(self)}
 
-    def summary_part(self) -> str:
-        return type(self).__name__
-
 
 class _AutoPadField(TailField):
     """Scapy's phantom ``autopad``: 1 aligns options and pads the header; not on the wire."""

@@ -66,9 +66,6 @@ class IPv6Option(Layer):
         x, y = self.align
         return x * ((pos - y + x - 1) // x) + y - pos
 
-    def summary_part(self) -> str:
-        return type(self).__name__
-
 
 class _LengthData(IPv6Option):
     """An option whose ``optlen`` (None: computed) counts ``optdata``."""

@@ -98,9 +98,6 @@ class L2TP(ConditionalLayer):
         # PPP in HDLC-like framing (FF 03 first) as Scapy reads it: HDLC / PPP
         return HDLC if buf[off] == 0xFF else PPP
 
-    def summary_part(self) -> str:
-        return "L2TP"
-
 
 bind_layers(UDP, L2TP, dport=L2TP_PORT, sport=L2TP_PORT)
 UDP._dissect_table.setdefault(("dport", L2TP_PORT), L2TP)

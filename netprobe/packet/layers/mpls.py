@@ -50,9 +50,6 @@ class MPLS(Layer):
             return EoMCW
         return Ether
 
-    def summary_part(self) -> str:
-        return "MPLS"
-
 
 class EoMCW(Layer):
     """The Ethernet-over-MPLS pseudowire control word (RFC 4448): then an Ethernet frame."""
@@ -65,9 +62,6 @@ class EoMCW(Layer):
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         return Ether
-
-    def summary_part(self) -> str:
-        return "EoMCW"
 
 
 bind_layers(MPLS, MPLS, s=0)

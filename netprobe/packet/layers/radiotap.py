@@ -242,9 +242,6 @@ class RadioTap(Layer):
         p = self._payload
         return p is None or other._payload is None or p.answers(other._payload)
 
-    def summary_part(self) -> str:
-        return "RadioTap"
-
 
 #: the fields a present bit governs (None when absent)
 _OPTIONAL = tuple(f for _a, fs in PARTS.values() for f in fs)
