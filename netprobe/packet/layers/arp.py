@@ -216,9 +216,7 @@ class ARP(Layer):
 
     # -- dissection -----------------------------------------------------------------------------
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        if end - off < 8:
-            raise Truncated(f"truncated header ({end - off} of 8 bytes)")
-        self._unpack_fixed(buf, off)
+        Layer.parse(self, buf, off, end)  # the fixed header
         stop = off + 8 + 2 * (self.hwlen + self.plen)
         if stop > end:
             raise Truncated(f"addresses cut short ({end - off} of {stop - off} bytes; "

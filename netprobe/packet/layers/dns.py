@@ -29,7 +29,7 @@ from typing import Any
 
 from netprobe.errors import UsageError
 from netprobe.packet.field import BitField, ShortField
-from netprobe.packet.layer import Layer, LengthNote, Truncated, bind_layers
+from netprobe.packet.layer import Layer, LengthNote, bind_layers
 from netprobe.packet.layers.dns_edns import DNSRROPT, EDNS0TLV
 from netprobe.packet.layers.dns_edns_options import (
     EDNS0COOKIE,
@@ -185,9 +185,7 @@ class DNS(Layer):
 
     # -- dissection -----------------------------------------------------------------------------
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        if end - off < 12:
-            raise Truncated(f"truncated header ({end - off} of 12 bytes)")
-        self._unpack_fixed(buf, off)
+        Layer.parse(self, buf, off, end)  # the fixed header
         span = self._read_sections(buf, off, end, end)
         self.__dict__["_wire"] = buf[off:span[0]]
         return span
@@ -309,9 +307,7 @@ class DNSTCP(DNS):
         return bytes(self._as_read(msg)) + payload
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        if end - off < 14:
-            raise Truncated(f"truncated header ({end - off} of 14 bytes)")
-        self._unpack_fixed(buf, off)
+        Layer.parse(self, buf, off, end)  # the fixed header
         base = off + 2
         mend = base + self.length
         if mend > end:

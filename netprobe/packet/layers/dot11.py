@@ -169,9 +169,7 @@ class Dot11(Layer):
         return out
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        if end - off < 10:
-            raise Truncated(f"truncated header ({end - off} of 10 bytes)")
-        self._unpack_fixed(buf, off)
+        Layer.parse(self, buf, off, end)  # the fixed header
         pos = off + 10
         need = pos + 6 * self.has_addr2() + 8 * self.has_addr3() + 6 * self.has_addr4()
         if need > end:

@@ -181,9 +181,7 @@ class GRE_PPTP(GRE):  # noqa: N801 - Scapy's name
         return bytes(hdr) + payload
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        if end - off < 8:
-            raise Truncated(f"truncated header ({end - off} of 8 bytes)")
-        self._unpack_fixed(buf, off)
+        Layer.parse(self, buf, off, end)  # the fixed header
         need = 8 + 4 * (bool(self.seqnum_present) + bool(self.acknum_present))
         if end - off < need:
             raise Truncated(f"truncated header ({end - off} of {need} bytes)")

@@ -12,7 +12,7 @@ from typing import Any
 
 from netprobe.packet.field import BitField, ByteField, IntField, RawBytesField, ShortField
 from netprobe.packet.fragment import in_first_fragment
-from netprobe.packet.layer import Layer, Truncated, bind_layers
+from netprobe.packet.layer import Layer, bind_layers
 from netprobe.packet.layers.icmp import EXTPAD_SHOWN
 from netprobe.packet.layers.icmp_extension import (
     ExtensionField,
@@ -119,9 +119,7 @@ class _ExtensibleError(ICMPv6Error):
         return self.checksummed(msg)
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        if end - off < 8:
-            raise Truncated(f"truncated header ({end - off} of 8 bytes)")
-        self._unpack_fixed(buf, off)
+        Layer.parse(self, buf, off, end)  # the fixed header
         self.ext = None
         pend = end
         if self.length and end - off > 12:
@@ -195,9 +193,7 @@ class _Echo(ICMPv6Message):
         return self.data or b""
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        if end - off < 8:
-            raise Truncated(f"truncated header ({end - off} of 8 bytes)")
-        self._unpack_fixed(buf, off)
+        Layer.parse(self, buf, off, end)  # the fixed header
         self.data = buf[off + 8:end]
         return end, end
 

@@ -314,9 +314,7 @@ class Dot3(Layer):
         return hdr + payload
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        if end - off < 14:
-            raise Truncated(f"truncated header ({end - off} of 14 bytes)")
-        self._unpack_fixed(buf, off)
+        Layer.parse(self, buf, off, end)  # the fixed header
         return _within_length(self, off + 14, end, self.len, "length")
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
@@ -693,9 +691,7 @@ class NFLOG(Layer):
         return hdr + self._tlv_head(self.payload_len, _NFULA_PAYLOAD) + payload
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        if end - off < 4:
-            raise Truncated(f"truncated header ({end - off} of 4 bytes)")
-        self._unpack_fixed(buf, off)
+        Layer.parse(self, buf, off, end)  # the fixed header
         i = off + 4
         self._big = big = _tlv_big_endian(buf, i, end)
         order = "big" if big else "little"

@@ -7,7 +7,7 @@ from struct import Struct
 from netprobe.packet.checksum import checksum
 from netprobe.packet.field import NamedByTableField, ShortField
 from netprobe.packet.fragment import in_first_fragment
-from netprobe.packet.layer import Layer, LengthNote, Truncated
+from netprobe.packet.layer import Layer, LengthNote
 
 _HH = Struct("!HH")
 
@@ -51,9 +51,7 @@ class UDP(Layer):
         return hdr + payload
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        if end - off < 8:
-            raise Truncated(f"truncated header ({end - off} of 8 bytes)")
-        self._unpack_fixed(buf, off)
+        Layer.parse(self, buf, off, end)  # the fixed header
         ln = self._f_len
         quoted = self._under is not None and self._under._under is not None and getattr(
             self._under._under, "quotes_packet", False)
