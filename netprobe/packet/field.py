@@ -135,8 +135,7 @@ class FlagValue(int):
     def __xor__(self, other: Any) -> FlagValue:
         return type(self)(int(self) ^ self._bits(other))
 
-    def __add__(self, other: Any) -> FlagValue:
-        return type(self)(int(self) | self._bits(other))
+    __add__ = __or__
 
     def __sub__(self, other: Any) -> FlagValue:
         return type(self)(int(self) & ~self._bits(other))
@@ -154,9 +153,7 @@ class FlagValue(int):
         """The flags as a number (Scapy's ``flags.value``)."""
         return int(self)
 
-    def flagrepr(self) -> str:
-        """The flags as letters (Scapy's ``flagrepr()``)."""
-        return str(self)
+    flagrepr = __str__  # the flags as letters (Scapy's ``flagrepr()``)
 
     def __reduce__(self) -> Any:
         # the class is made per field: pickles name it by its letters

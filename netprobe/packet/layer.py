@@ -732,9 +732,6 @@ class NoPayload:
     def __len__(self) -> int:
         return 0
 
-    def __bytes__(self) -> bytes:
-        return b""
-
     def __iter__(self) -> Iterator[Any]:
         return iter(())
 
@@ -743,9 +740,6 @@ class NoPayload:
 
     def __hash__(self) -> int:
         return 0
-
-    def __repr__(self) -> str:
-        return ""
 
     def __reduce__(self) -> str:
         return "NO_PAYLOAD"
@@ -763,11 +757,12 @@ class NoPayload:
         """No bytes."""
         return b""
 
+    __bytes__ = build
+
     def summary(self) -> str:
         return ""
 
-    def mysummary(self) -> str:
-        return ""
+    mysummary = __repr__ = summary
 
     def show(self, *args: Any, **kwargs: Any) -> None:
         """Prints nothing."""
@@ -775,11 +770,10 @@ class NoPayload:
     def copy(self) -> NoPayload:
         return self
 
-    def layers(self) -> list[type]:
+    def layers(self) -> list[Any]:
         return []
 
-    def chain(self) -> list[Any]:
-        return []
+    chain = layers
 
     def getlayer(self, *args: Any, **kwargs: Any) -> None:
         return None
@@ -787,11 +781,10 @@ class NoPayload:
     def haslayer(self, *args: Any, **kwargs: Any) -> bool:
         return False
 
+    __contains__ = haslayer
+
     def lastlayer(self, layer: Any = None) -> Any:
         return layer
-
-    def __contains__(self, cls: Any) -> bool:
-        return False
 
     def __getitem__(self, cls: Any) -> Any:
         raise IndexError(f"Layer [{getattr(cls, '__name__', cls)}] not found")
@@ -820,6 +813,20 @@ DISSECT_INTO: Any = None
 
 #: (lower class, upper class) -> {field: value} filled in the lower layer when building
 BUILD_BINDINGS: dict[tuple[type, type], dict[str, int]] = {}
+
+
+def overloads(layer: Layer) -> dict[str, Any]:
+    """The fields the layer above fills in this one when it is built (Scapy's overloaded
+    fields): shown by ``show()``, ``repr()`` and ``unset_value`` while they are unset."""
+    upper = layer._payload
+    if upper is None:
+        return {}
+    out = dict(layer.overloaded_by(upper))
+    d = bindings_of(type(layer), type(upper))
+    if d:
+        for k, v in d.items():
+            out.setdefault(k, v)
+    return out
 
 
 #: classes whose ``bound_in`` module has been imported (or that have none)
@@ -1271,9 +1278,8 @@ class Layer(metaclass=LayerMeta):
         if flt:
             while cur is not None:
                 if (cls is None or _is_kind(cur, cls)) and all(
-                        getattr(cur, k, _UNSET) == v for k, v in flt.items()
-                        if k in type(cur).fields_by_name) and all(
-                        k in type(cur).fields_by_name for k in flt):
+                        k in type(cur).fields_by_name and getattr(cur, k, _UNSET) == v
+                        for k, v in flt.items()):
                     nb -= 1
                     if nb == 0:
                         return cur
@@ -1646,14 +1652,9 @@ class Layer(metaclass=LayerMeta):
     def unset_value(self, name: str) -> Any:
         """What computed field ``name`` reads as while unset: what the layer above fills
         in when built, else its default for no payload, else ``shown_default``."""
-        upper = self._payload
-        if upper is not None:
-            over = self.overloaded_by(upper)
-            if name in over:
-                return over[name]
-            d = bindings_of(type(self), type(upper))
-            if d and name in d:
-                return d[name]
+        over = overloads(self)
+        if name in over:
+            return over[name]
         if name in type(self).payload_fields:
             return type(self).payload_defaults.get(name, 0)
         return self.shown_default(name)
@@ -1681,9 +1682,7 @@ class Layer(metaclass=LayerMeta):
 
         return dissect_as(type(self), self.build()).show(dump, indent, lvl, label_lvl)
 
-    def display(self, *args: Any, **kwargs: Any) -> str | None:
-        """The same as ``show()``."""
-        return self.show(*args, **kwargs)
+    display = show
 
     def sprintf(self, fmt: str, relax: bool = True) -> str:
         """Scapy's format strings: ``pkt.sprintf("%IP.src%:%TCP.sport%")``."""

@@ -102,16 +102,11 @@ class PacketMeta(LayerMeta):
         return cls
 
 
-class _NamedValueSlot(_layer._Slot):
+class _NamedValueSlot(_layer._NamedSlot):
     """An enumerated field of an own layer: a name assigned (``pkt.code = "WRITE"``) is
-    stored as its number, as Scapy stores it."""
+    stored as its number, as Scapy stores it; ``del`` empties the slot."""
 
     __slots__ = ()
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        if isinstance(value, str):
-            value = self.field.check(value)
-        self.slot.__set__(obj, value)
 
     def __delete__(self, obj: Any) -> None:
         self.slot.__delete__(obj)

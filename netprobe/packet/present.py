@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
-from netprobe.packet.layer import Layer, bindings_of, is_default_value
+from netprobe.packet.layer import Layer, is_default_value, overloads
 
 __all__ = ["command", "field_text", "ls", "repr_packet", "show_text", "sprintf", "summary"]
 
@@ -79,20 +79,6 @@ def _given_text(layer: Layer, f: F.Field, given: Any) -> str:
         parts = [f'{kind}("{x}")' if isinstance(x, str) and "/" in x else repr(x) for x in given]
         return "[" + ", ".join(parts) + "]" if isinstance(given, list) else repr(given)
     return repr(given)
-
-
-def overloads(layer: Layer) -> dict[str, Any]:
-    """The fields the layer above fills in this one when it is built (Scapy's overloaded
-    fields): shown by ``show()`` and ``repr()`` while they are unset."""
-    upper = layer._payload
-    if upper is None:
-        return {}
-    out = dict(layer.overloaded_by(upper))
-    d = bindings_of(type(layer), type(upper))
-    if d:
-        for k, v in d.items():
-            out.setdefault(k, v)
-    return out
 
 
 def _shown_value(layer: Layer, f: F.Field, over: dict[str, Any]) -> Any:

@@ -110,22 +110,13 @@ class ScapyField:
 
     # Scapy's conversions between the user's value (h), the stored one (i) and the
     # wire's (m). A field class of a user's that overrides any of them (or addfield /
-    # getfield) is written and read through them (see ``custom_field``).
+    # getfield) is written and read through them (see ``custom_field``). Here each
+    # leaves the value as it is.
     def i2m(self, pkt: Any, x: Any) -> Any:
-        """Stored value -> the value put on the wire."""
+        """Stored value -> the value put on the wire (the same for m2i, i2h, h2i)."""
         return x
 
-    def m2i(self, pkt: Any, x: Any) -> Any:
-        """Value read from the wire -> the stored value."""
-        return x
-
-    def i2h(self, pkt: Any, x: Any) -> Any:
-        """Stored value -> the value a user reads."""
-        return x
-
-    def h2i(self, pkt: Any, x: Any) -> Any:
-        """Value a user gives -> the stored value."""
-        return x
+    m2i = i2h = h2i = i2m
 
     def any2i(self, pkt: Any, x: Any) -> Any:
         """Any value a user gives -> the stored value."""
@@ -910,6 +901,16 @@ def Emph(fld: Any) -> Any:  # noqa: N802 - Scapy's name
 
 
 # -- wrappers -----------------------------------------------------------------------------------
+def _to_wrapped(name: str) -> Callable[..., Any]:
+    """A method that calls the wrapped field's method ``name`` with the same arguments."""
+
+    def call(self: Any, *args: Any) -> Any:
+        return getattr(self.fld, name)(*args)
+
+    call.__name__ = name
+    return call
+
+
 class _Wrapper(_Tail):
     """A field that wraps another (``fld``), under the same name and default."""
 
@@ -919,26 +920,9 @@ class _Wrapper(_Tail):
         self.fld = fld
         self.names = getattr(fld, "names", None)
 
-    def check(self, value: Any) -> Any:
-        return self.fld.check(value)
-
-    def put(self, pkt: Any, value: Any) -> bytes:
-        return self.fld.put(pkt, value)
-
-    def take(self, pkt: Any, buf: bytes, off: int, end: int) -> tuple[Any, int]:
-        return self.fld.take(pkt, buf, off, end)
-
-    def i2repr(self, pkt: Any, value: Any) -> str:
-        return self.fld.i2repr(pkt, value)
-
-    def i2len(self, pkt: Any, value: Any) -> int:
-        return self.fld.i2len(pkt, value)
-
-    def to_json(self, value: Any) -> Any:
-        return self.fld.to_json(value)
-
-    def randval(self) -> Any:
-        return self.fld.randval()
+    # what the base field class defines is passed on by hand (``__getattr__`` is not asked)
+    check, put, take, i2repr, i2len, to_json, randval = map(
+        _to_wrapped, ("check", "put", "take", "i2repr", "i2len", "to_json", "randval"))
 
     def __getattr__(self, attr: str) -> Any:
         if attr.startswith("__") or attr == "fld":
@@ -968,8 +952,7 @@ class ConditionalField(_Wrapper):
             return None, off
         return self.fld.take(pkt, buf, off, end)
 
-    def i2len(self, pkt: Any, value: Any) -> int:
-        return len(self.put(pkt, value))
+    i2len = ScapyField.i2len  # the bytes put writes
 
 
 class MultipleTypeField(_Tail):
@@ -1023,9 +1006,6 @@ class MultipleTypeField(_Tail):
         show = getattr(fld, "i2repr", None)
         return show(pkt, value) if show is not None else fld.text(value)
 
-    def i2len(self, pkt: Any, value: Any) -> int:
-        return len(self.put(pkt, value))
-
     def randval(self) -> Any:
         return self.dflt.randval()
 
@@ -1053,8 +1033,7 @@ class PadField(_Wrapper):
         value, stop = self.fld.take(pkt, buf, off, end)
         return value, min(stop + (-(stop - off) % self.align), end)
 
-    def i2len(self, pkt: Any, value: Any) -> int:
-        return len(self.put(pkt, value))
+    i2len = ScapyField.i2len  # the bytes put writes
 
 
 # -- fields of the user's own -------------------------------------------------------------------
