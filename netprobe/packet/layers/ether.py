@@ -18,6 +18,18 @@ ETHER_TYPES = {0x0800: "IPv4", 0x0806: "ARP", 0x86DD: "IPv6", 0x8100: "802.1Q",
                0x8847: "MPLS", 0x8863: "PPPoE-D", 0x8864: "PPPoE-S"}
 
 
+def link_answers(layer: Layer, other: Layer, same_kind: bool) -> bool:
+    """Answers for link headers: compare what they carry (the same header above both when
+    ``same_kind``).
+
+    ``other`` (the probe) may have the same header, or be what went inside it.
+    """
+    p = layer._payload
+    if same_kind:
+        return p is None or other._payload is None or p.answers(other._payload)
+    return p is not None and p.answers(other)
+
+
 class Ether(Layer):
     """An Ethernet II frame header; a type of 1500 or less is an 802.3 length."""
 
@@ -108,8 +120,4 @@ class Ether(Layer):
         return f"{self.src} > {self.dst} ({value_text(self, 'type')})"
 
     def answers(self, other: Layer) -> bool:
-        if not isinstance(other, Ether):
-            return False
-        if self._payload is None or other._payload is None:
-            return True
-        return self._payload.answers(other._payload)
+        return isinstance(other, Ether) and link_answers(self, other, True)

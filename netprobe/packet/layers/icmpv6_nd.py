@@ -112,7 +112,7 @@ class ICMPv6ND_NS(NDMessage):  # noqa: N801 - Scapy's name
                                                  is not None else b"")
 
     def summary_part(self) -> str:
-        return f"ICMPv6ND_NS tgt={self.tgt}"
+        return f"{type(self).__name__} tgt={self.tgt}"
 
 
 class ICMPv6ND_NA(NDMessage):  # noqa: N801 - Scapy's name
@@ -131,12 +131,10 @@ class ICMPv6ND_NA(NDMessage):  # noqa: N801 - Scapy's name
     ignores_addresses = True
 
     hashkey = ICMPv6ND_NS.hashkey
+    summary_part = ICMPv6ND_NS.summary_part
 
     def answers(self, other: Layer) -> bool:
         return isinstance(other, ICMPv6ND_NS) and self.tgt == other.tgt
-
-    def summary_part(self) -> str:
-        return f"ICMPv6ND_NA tgt={self.tgt}"
 
 
 class ICMPv6ND_Redirect(NDMessage):  # noqa: N801 - Scapy's name

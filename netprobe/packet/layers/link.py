@@ -41,7 +41,7 @@ from netprobe.packet.layer import (
     imported,
     when_imported,
 )
-from netprobe.packet.layers.ether import ETHER_TYPES, Ether
+from netprobe.packet.layers.ether import ETHER_TYPES, Ether, link_answers
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.raw import Padding, Raw
 from netprobe.packet.ouinames import OUIField
@@ -128,17 +128,6 @@ def _within_length(layer: Layer, poff: int, end: int, length: int,
     return poff, end
 
 
-def _link_answers(layer: Layer, other: Layer, same_kind: bool) -> bool:
-    """Answers for capture-only link headers: compare what they carry.
-
-    ``other`` (the probe) may have the same header, or be what went inside it.
-    """
-    p = layer._payload
-    if same_kind:
-        return p is None or other._payload is None or p.answers(other._payload)
-    return p is not None and p.answers(other)
-
-
 class LinkAddrField(BytesField):
     """A fixed-size link-layer address: bytes, or ``aa:bb:..`` text (zero-padded)."""
 
@@ -223,13 +212,9 @@ class Dot1Q(Layer):
 
     def answers(self, other: Layer) -> bool:
         if isinstance(other, Dot1Q):
-            if other.vlan != self.vlan:
-                return False
-            if self._payload is None or other._payload is None:
-                return True
-            return self._payload.answers(other._payload)
+            return other.vlan == self.vlan and link_answers(self, other, True)
         # A tagged answer to an untagged probe (the tag added on the way) still counts.
-        return self._payload is not None and self._payload.answers(other)
+        return link_answers(self, other, False)
 
     def summary_part(self) -> str:
         return f"802.1Q vlan {self.vlan}"
@@ -412,7 +397,7 @@ class _Cooked(Layer):
 
     def answers(self, other: Layer) -> bool:
         # A cooked header describes how the answer was captured, not what was sent.
-        return _link_answers(self, other, type(other) is type(self))
+        return link_answers(self, other, type(other) is type(self))
 
     def summary_part(self) -> str:
         pkt = COOKED_PACKET_TYPES.get(self.pkttype, str(self.pkttype))
@@ -512,7 +497,7 @@ class Loopback(Layer):
         return cls
 
     def answers(self, other: Layer) -> bool:
-        return _link_answers(self, other, isinstance(other, Loopback))
+        return link_answers(self, other, isinstance(other, Loopback))
 
     def summary_part(self) -> str:
         return f"Loopback {LOOPBACK_TYPES.get(self.type, self.type)}"
@@ -730,7 +715,7 @@ class NFLOG(Layer):
         return None
 
     def answers(self, other: Layer) -> bool:
-        return _link_answers(self, other, isinstance(other, NFLOG))
+        return link_answers(self, other, isinstance(other, NFLOG))
 
     def summary_part(self) -> str:
         return f"NFLOG group {self.resource_id}"

@@ -24,6 +24,7 @@ from netprobe.packet.layers.dot11_fields import (
     OptScaledField,
     OptUnitField,
 )
+from netprobe.packet.layers.ether import link_answers
 
 __all__ = ["RadioTap"]
 
@@ -237,10 +238,7 @@ class RadioTap(Layer):
     def answers(self, other: Layer) -> bool:
         """As Scapy: a radiotap frame answers a radiotap frame whose 802.11 frame its own
         answers (the radio metadata itself says nothing of it)."""
-        if not isinstance(other, RadioTap):
-            return False
-        p = self._payload
-        return p is None or other._payload is None or p.answers(other._payload)
+        return isinstance(other, RadioTap) and link_answers(self, other, True)
 
 
 #: the fields a present bit governs (None when absent)
