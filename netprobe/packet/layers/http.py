@@ -205,6 +205,8 @@ class _Message(Layer):
     headers: tuple[str, ...] = ()
     #: the header fields by lowercase wire name
     by_wire: dict[bytes, str] = {}
+    #: the start line split in its three parts (None: not such a line)
+    _start_parts: Any = staticmethod(lambda line: None)
     #: (bytes read, field values then) of a dissected message, else None
     __slots__ = ("_wire",)
     keep_slots = ("_wire",)
@@ -259,9 +261,6 @@ class _Message(Layer):
         self._wire = (buf[off:off + body], self._values())
         return off + body, end
 
-    def _start_parts(self, line: bytes) -> list[bytes] | None:
-        raise NotImplementedError
-
     def to_dict(self) -> dict[str, Any]:
         """The start line's fields and the headers present (absent ones are left out)."""
         d: dict[str, Any] = {"layer": type(self).__name__}
@@ -289,9 +288,7 @@ class HTTPRequest(_Message):
     start = ("Method", "Path", "Http_Version")
     headers = REQUEST_HEADERS
     by_wire = {_wire_name(n).lower(): n for n in REQUEST_HEADERS}
-
-    def _start_parts(self, line: bytes) -> list[bytes] | None:
-        return request_line(line)
+    _start_parts = staticmethod(request_line)
 
     def mysummary(self) -> str:
         return f"{_text(self.Method)} '{_text(self.Path)}' "
@@ -309,12 +306,10 @@ class HTTPResponse(_Message):
     start = ("Http_Version", "Status_Code", "Reason_Phrase")
     headers = RESPONSE_HEADERS
     by_wire = {_wire_name(n).lower(): n for n in RESPONSE_HEADERS}
+    _start_parts = staticmethod(status_line)
 
     def _auto(self, payload: bytes) -> dict[str, bytes]:
         return {"Content_Length": str(len(payload)).encode(), "Date": _http_date()}
-
-    def _start_parts(self, line: bytes) -> list[bytes] | None:
-        return status_line(line)
 
     def mysummary(self) -> str:
         return f"{_text(self.Status_Code)} {_text(self.Reason_Phrase)}"

@@ -167,28 +167,18 @@ class IGMP_MQ(IGMP):  # noqa: N801 - Scapy's names
     found_as = (IGMP,)
 
 
-class IGMP_MR(IGMP):  # noqa: N801
-    """A version 1 membership report."""
-
-    name = "IGMPv1 Membership Report"
-    found_as = (IGMP,)
-    fields_desc = [ByteEnumField("type", 0x12, IGMP_TYPES), *IGMP.fields_desc[1:]]
-
-
-class IGMPv2_MR(IGMP):  # noqa: N801
-    """A version 2 membership report."""
-
-    name = "IGMPv2 Membership Report"
-    found_as = (IGMP,)
-    fields_desc = [ByteEnumField("type", 0x16, IGMP_TYPES), *IGMP.fields_desc[1:]]
+def _of_type(kind: int, cls_name: str, title: str, doc: str) -> Any:
+    """An IGMP message class that differs from ``IGMP`` by its type's default alone."""
+    return type(cls_name, (IGMP,), {
+        "name": title, "found_as": (IGMP,), "__doc__": doc, "__module__": __name__,
+        "__qualname__": cls_name,
+        "fields_desc": [ByteEnumField("type", kind, IGMP_TYPES), *IGMP.fields_desc[1:]]})
 
 
-class IGMPv2_LG(IGMP):  # noqa: N801
-    """A version 2 leave group message."""
-
-    name = "IGMPv2 Leave Group"
-    found_as = (IGMP,)
-    fields_desc = [ByteEnumField("type", 0x17, IGMP_TYPES), *IGMP.fields_desc[1:]]
+IGMP_MR = _of_type(0x12, "IGMP_MR", "IGMPv1 Membership Report", "A version 1 membership report.")
+IGMPv2_MR = _of_type(0x16, "IGMPv2_MR", "IGMPv2 Membership Report",
+                     "A version 2 membership report.")
+IGMPv2_LG = _of_type(0x17, "IGMPv2_LG", "IGMPv2 Leave Group", "A version 2 leave group message.")
 
 
 _BY_TYPE: dict[Any, type[IGMP]] = {0x11: IGMP_MQ, 0x12: IGMP_MR, 0x16: IGMPv2_MR,

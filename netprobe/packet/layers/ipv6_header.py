@@ -17,7 +17,7 @@ from typing import Any
 
 from netprobe.packet.checksum import pseudo_header_v6
 from netprobe.packet.field import BitField, ByteField, IPv6Field, ShortField
-from netprobe.packet.layer import BUILD_BINDINGS, Layer, LengthNote, Truncated, bindings_of
+from netprobe.packet.layer import BUILD_BINDINGS, Layer, LengthNote, bindings_of
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.route import resolve_source, source_or_none
 
@@ -192,12 +192,9 @@ class IPv6(Layer):
 
     # -- dissection -----------------------------------------------------------------------------
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        if end - off < 40:
-            raise Truncated(f"truncated header ({end - off} of 40 bytes)")
+        poff, _ = Layer.parse(self, buf, off, end)  # the fixed 40 bytes
         if buf[off] >> 4 != 6:
             self.note(f"version is {buf[off] >> 4}, not 6")
-        self._unpack_fixed(buf, off)
-        poff = off + 40
         plen = self.plen
         if plen == 0:
             nh = self.nh

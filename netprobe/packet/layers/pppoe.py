@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from netprobe.packet.dissect import LINKTYPES
 from netprobe.packet.field import BitField, ByteField, ShortField
-from netprobe.packet.layer import Layer, Truncated, bind_layers
+from netprobe.packet.layer import Layer, bind_layers
 from netprobe.packet.layers.ether import Ether
 from netprobe.packet.layers.link import PPP, Dot1Q
 
@@ -29,7 +29,6 @@ PPPOE_CODES = {0x00: "Session", 0x07: "PPPoE Active Discovery Offer (PADO)",
 _DISCOVERY_CODES = {**PPPOE_CODES, 0x00: "PPP Session Stage"}
 _SHORT_CODES = {0x00: "Session", 0x07: "PADO", 0x09: "PADI", 0x19: "PADR", 0x65: "PADS",
                 0xA7: "PADT"}
-_HEADER = 6
 
 
 class PPPoED(Layer):
@@ -56,8 +55,6 @@ class PPPoED(Layer):
                 + (length & 0xFFFF).to_bytes(2, "big") + payload)
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        if end - off < _HEADER:
-            raise Truncated(f"truncated header ({end - off} of {_HEADER} bytes)")
         start, end = super().parse(buf, off, end)
         if self.len is not None and start + self.len <= end:
             return start, start + self.len  # the rest is the frame's padding
