@@ -669,9 +669,6 @@ class _DomainListField(FieldListField):
     def i2repr(self, pkt: Any, value: Any) -> str:
         return repr(value)
 
-    def i2len(self, pkt: Any, value: Any) -> int:
-        return len(self.put(pkt, value))
-
 
 def _list_option(cls_name: str, code: int, title: str, field: str, kind: str) -> type:
     value: Any = (_DomainListField(field) if kind == "names" else
@@ -745,9 +742,6 @@ class _MessageField(PacketField):
         if stop <= off:
             return None, off
         return dissect_as(DHCP6, bytes(buf[off:stop])), stop
-
-    def i2repr(self, pkt: Any, value: Any) -> str:
-        return repr(value)
 
 
 class DHCP6OptRelayMsg(_Option):

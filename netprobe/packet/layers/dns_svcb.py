@@ -109,9 +109,6 @@ class SvcValueField(ScapyField, F.TailField):
         F.TailField.__init__(self, name, default)
         self.auto = False
 
-    def check_one(self, value: Any) -> Any:
-        return value
-
     def check(self, value: Any) -> Any:
         return value
 

@@ -154,9 +154,6 @@ class Dot11(Layer):
         """Data frames between distribution systems (to-DS and from-DS) carry a fourth."""
         return self.kind()[0] == _DATA and int(self.FCfield or 0) & 3 == 3
 
-    def build_layer(self, payload: bytes) -> bytes:
-        return self._pack_fixed() + self.build_tail() + payload
-
     def build_tail(self) -> bytes:
         out = b""
         by_name = self.fields_by_name

@@ -248,9 +248,6 @@ class _Chunk(Packet):
     def guess_payload_class(self, payload: bytes) -> type[Layer]:
         return _chunk_class(payload)
 
-    def mysummary(self) -> str:
-        return ""
-
 
 def _value_size(pkt: Any) -> int:
     """The bytes of a chunk or parameter after its header, as its length says."""
@@ -269,9 +266,6 @@ class _ParamListField(PacketListField):
 
     def __init__(self, name: str) -> None:
         super().__init__(name, [], _read_param, length_from=_value_size)
-
-    def i2repr(self, pkt: Any, value: Any) -> str:
-        return repr(value)
 
 
 def _read_param(data: bytes) -> Layer:

@@ -349,9 +349,6 @@ class PDUField(PacketField):
             raise BERError(f"{self.name}: tag {tag:#x} is no PDU")
         return read_packet(cls, bytes(buf[off:stop]))[0], stop
 
-    def i2repr(self, pkt: Any, value: Any) -> str:
-        return repr(value)
-
 
 class SNMP(ASN1Packet):
     """An SNMP message: version, community and one PDU."""
