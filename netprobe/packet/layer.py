@@ -356,32 +356,29 @@ def _derive(cls: Any) -> None:
     cls.field_names = tuple(f.name for f in fields)
     cls.fields_by_name = {f.name: f for f in fields}
     units = _group_fixed(fields)
+    # the struct of the fixed part, and where each fixed field sits: name -> (byte offset,
+    # unit size, shift, bits); a whole field has shift 0 and bits 8 * size. Templates
+    # patch probes through this table.
     fmt = "!"
-    for u in units:
-        if len(u) == 1 and not u[0].bits:
-            fmt += u[0].fmt
-        else:
-            total = sum(f.bits for f in u)
-            fmt += _UNIT_FMT.get(total, "") or "3s"
-    cls._struct = struct.Struct(fmt)
-    cls.fixed_len = cls._struct.size
-    cls.tail_fields = tuple(f for f in fields if isinstance(f, F.TailField))
-    # where each fixed field sits: name -> (byte offset, unit size, shift, bits); a whole
-    # field has shift 0 and bits 8 * size. Templates patch probes through this table.
     offsets: dict[str, tuple[int, int, int, int]] = {}
     pos = 0
     for u in units:
         if len(u) == 1 and not u[0].bits:
+            fmt += u[0].fmt
             size = struct.calcsize("!" + u[0].fmt)
             offsets[u[0].name] = (pos, size, 0, 8 * size)
             pos += size
             continue
         total = sum(f.bits for f in u)
+        fmt += _UNIT_FMT.get(total, "") or "3s"
         shift = total
         for f in u:
             shift -= f.bits
             offsets[f.name] = (pos, total // 8, shift, f.bits)
         pos += total // 8
+    cls._struct = struct.Struct(fmt)
+    cls.fixed_len = cls._struct.size
+    cls.tail_fields = tuple(f for f in fields if isinstance(f, F.TailField))
     cls.field_offsets = offsets
     # what the code is generated from, as the class stands now (later changes to these
     # class attributes do not reach the code, as when it was generated here)
