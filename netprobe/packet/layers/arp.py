@@ -141,8 +141,7 @@ class ProtoAddrField(TailField):
             raise UsageError(f"{self.name}: {value!r} is not an IPv4 or IPv6 address "
                              "(or bytes)") from None
 
-    def to_json(self, value: Any) -> Any:
-        return bytes(value).hex() if isinstance(value, (bytes, bytearray)) else value
+    to_json = HwAddrField.to_json
 
 
 def _hw_bytes(value: Any) -> bytes:

@@ -576,8 +576,7 @@ class DHCP6(Packet):
             self.__class__ = cls
         return Packet.parse(self, buf, off, end)
 
-    def guess_payload_class(self, payload: bytes) -> type[Layer]:
-        return option_class(payload)
+    guess_payload_class = _Option.guess_payload_class
 
     def hashret(self) -> bytes:
         return (self.trid or 0).to_bytes(3, "big")

@@ -466,8 +466,7 @@ class Dot11Elt(Layer):
         """Set the fields after ID and length from the element's bytes."""
         self.info = body
 
-    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
-        return element_class(buf, off, end)
+    next_layer = _Body.next_layer
 
     @property
     def rates(self) -> list[int]:

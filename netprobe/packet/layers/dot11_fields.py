@@ -198,9 +198,7 @@ class Dot11MACField(MACField):
 
     __slots__ = ()
 
-    def i2repr(self, layer: Any, value: Any) -> str:
-        """The address and its role in this frame: ``ff:ff:ff:ff:ff:ff (RA=DA)``."""
-        return _with_role(layer, self.name, value)
+    i2repr = OptMACField.i2repr  # the address and its role: ``ff:ff:ff:ff:ff:ff (RA=DA)``
 
 
 def _with_role(layer: Any, name: str, value: Any) -> str:

@@ -130,13 +130,10 @@ class _Element(Packet):
         return element_class(payload, 0, len(payload))
 
     def element_body(self) -> bytes:
-        """The element's bytes after ID and length."""
+        """The element's bytes after ID and length (``info``, as ``Dot11Elt.info``)."""
         return _body(self)
 
-    @property
-    def info(self) -> bytes:
-        """The element's bytes after ID and length, as ``Dot11Elt.info``."""
-        return _body(self)
+    info = property(element_body)
 
 
 def _body(elt: Any) -> bytes:

@@ -174,8 +174,7 @@ class NDOption(Layer):
         self.decode_tail(buf, off)
         return off + n, end
 
-    def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
-        return choose_nd_option(buf, off, end)
+    next_layer = NDMessage.next_layer
 
 
 class ICMPv6NDOptUnknown(NDOption):

@@ -410,8 +410,7 @@ class Radius(Packet):
                 break
         return f"{text} ({' '.join(notes)})" if notes else text
 
-    def hashret(self) -> bytes:
-        return bytes((self.id & 0xFF,))
+    hashret = EAP.hashret  # the id
 
     def answers(self, other: Any) -> bool:
         """An answer has the request's id and a code that answers its code."""

@@ -245,8 +245,7 @@ class _Chunk(Packet):
                              f"({pos - off} bytes)")
         return min(end, off + _pad4(size)), end
 
-    def guess_payload_class(self, payload: bytes) -> type[Layer]:
-        return _chunk_class(payload)
+    guess_payload_class = SCTP.guess_payload_class
 
 
 def _value_size(pkt: Any) -> int:
