@@ -514,9 +514,7 @@ class _FieldsElement(Dot11Elt):
     """An element whose body is read into fields of its own; ``info`` reads and sets them."""
 
     found_as = (Dot11Elt,)
-
-    def mysummary(self) -> Any:
-        return ""
+    mysummary = Layer.mysummary
 
     @property
     def info(self) -> bytes:

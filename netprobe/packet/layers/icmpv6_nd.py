@@ -148,9 +148,7 @@ class ICMPv6ND_Redirect(NDMessage):  # noqa: N801 - Scapy's name
         IPv6Field("dst", "::"),
     )
     hex_fields = frozenset(("cksum", "res"))
-
-    def mysummary(self) -> str:
-        return ""  # Scapy's Redirect says only its class name
+    mysummary = Layer.mysummary  # Scapy's Redirect says only its class name
 
 
 # -- options ----------------------------------------------------------------------------------

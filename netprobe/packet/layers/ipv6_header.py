@@ -19,7 +19,7 @@ from netprobe.packet.checksum import pseudo_header_v6
 from netprobe.packet.field import BitField, ByteField, IPv6Field, ShortField
 from netprobe.packet.layer import BUILD_BINDINGS, Layer, LengthNote, bindings_of
 from netprobe.packet.layers.ip import IP
-from netprobe.packet.route import resolve_source, source_or_none
+from netprobe.packet.route import source_or_none
 
 IPV6_NH = {0: "Hop-by-Hop Option Header", 4: "IP", 6: "TCP", 17: "UDP", 41: "IPv6",
            43: "Routing Header", 44: "Fragment Header", 47: "GRE", 50: "ESP Header",
@@ -149,9 +149,7 @@ class IPv6(Layer):
     payload_defaults = {"nh": NO_NEXT_HEADER, "hlim": 64}
     dissect_keys = ("nh",)
 
-    def auto_src(self) -> str:
-        """The source address the route hook gives for ``dst``."""
-        return resolve_source(self.dst)
+    auto_src = IP.auto_src
 
     def shown_default(self, name: str) -> Any:
         if name == "src" and isinstance(self.dst, str):

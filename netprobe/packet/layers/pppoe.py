@@ -80,10 +80,7 @@ class PPPoE(PPPoED):
         ShortField("sessionid", 0),
         ShortField("len", None),
     )
-
-    def mysummary(self) -> str:
-        """Nothing: the class name is shown, as Scapy's."""
-        return ""
+    mysummary = Layer.mysummary  # nothing: the class name is shown, as Scapy's
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         return PPP if self.code == 0 else None
