@@ -39,13 +39,7 @@ DEFAULT_QUERY_MRCODE = 20
 class MRCodeField(ByteField):
     """The maximum response code: tenths of a second; unset, 20 in a query, else 0."""
 
-    def __init__(self, name: str, default: Any) -> None:
-        super().__init__(name, default)
-
-    @property
-    def ls_kind(self) -> str:
-        """How ``ls()`` names the field's kind (Scapy's)."""
-        return "_MRCodeField"
+    ls_kind = "_MRCodeField"
 
     def i2repr(self, pkt: Any, value: Any) -> str:
         if value is None:

@@ -131,10 +131,7 @@ class ASN1Field(OneValue, ScapyField, F.TailField):
 class AnyValueField(ASN1Field):
     """A varbind's value: any ASN.1 value, absent when a v2 exception stands instead."""
 
-    @property
-    def ls_kind(self) -> str:
-        """How ``ls()`` names the field's kind."""
-        return "ASN1F_field"
+    ls_kind = "ASN1F_field"
 
     def as_value(self, value: Any) -> ASN1_Object:
         if isinstance(value, ASN1_Object):
@@ -159,10 +156,7 @@ class ExceptionField(ASN1Field):
         super().__init__(name, None, ASN1_NULL)
         self.tag = tag
 
-    @property
-    def ls_kind(self) -> str:
-        """How ``ls()`` names the field's kind."""
-        return "ASN1F_NULL"
+    ls_kind = "ASN1F_NULL"
 
     def put(self, pkt: Any, value: Any) -> bytes:
         return b"" if value is None else encode_tlv(self.tag, b"")
@@ -233,10 +227,7 @@ class VarbindListField(PacketListField):
     def __init__(self, name: str) -> None:
         super().__init__(name, [], SNMPvarbind)
 
-    @property
-    def ls_kind(self) -> str:
-        """How ``ls()`` names the field's kind."""
-        return "ASN1F_SEQUENCE_OF"
+    ls_kind = "ASN1F_SEQUENCE_OF"
 
     def put(self, pkt: Any, value: Any) -> bytes:
         return encode_tlv(0x30, b"".join(bytes(p) for p in value or ()))
@@ -331,10 +322,7 @@ class PDUField(PacketField):
     def __init__(self, name: str, default: Any) -> None:
         super().__init__(name, default, SNMPget)
 
-    @property
-    def ls_kind(self) -> str:
-        """How ``ls()`` names the field's kind."""
-        return "ASN1F_CHOICE"
+    ls_kind = "ASN1F_CHOICE"
 
     def check_one(self, value: Any) -> Any:
         if not isinstance(value, ASN1Packet) or type(value) not in _PDUS.values():

@@ -86,10 +86,7 @@ class AddressListField(OneValue, ScapyField, F.ListField):
     def __init__(self, name: str, default: Any) -> None:
         F.ListField.__init__(self, name, default)
 
-    @property
-    def ls_kind(self) -> str:
-        """How ``ls()`` names the field's kind."""
-        return "MultipleTypeField (FieldListField, FieldListField, StrField)"
+    ls_kind = "MultipleTypeField (FieldListField, FieldListField, StrField)"
 
     def check_one(self, value: Any) -> Any:
         if isinstance(value, (bytes, bytearray)):
