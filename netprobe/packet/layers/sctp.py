@@ -128,9 +128,6 @@ class _PortField(ShortEnumField):
 class _GapAckField(OneValue, ShortField):
     """A SACK gap block, ``"start:end"`` (two 16-bit offsets)."""
 
-    def __init__(self, name: str, default: Any) -> None:
-        super().__init__(name, default)
-
     def check_one(self, value: Any) -> Any:
         if isinstance(value, str) and ":" in value:
             return value
