@@ -114,9 +114,8 @@ class ProtoAddrField(TailField):
                 pass
         v = super().check(value)
         if isinstance(v, field.SetValue):  # networks inside a list flatten into one set
-            flat = field.SetValue()
-            for x in v:
-                flat.extend(x) if isinstance(x, field.SetValue) else flat.append(x)
+            flat = v.flattened()
+            flat.given = None  # ARP shows the addresses, not the list as given
             return flat
         return v
 
