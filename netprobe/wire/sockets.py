@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Self
 from netprobe.errors import EnvironmentProblem, ScopeError, UsageError
 from netprobe.wire.privileges import raw_denied_message
 from netprobe.wire.scope import Scope
-from netprobe.wire.send_stats import MAX_RETRIES, SendStats
+from netprobe.wire.send_stats import FIRST_SLEEP_S, MAX_RETRIES, MAX_SLEEP_S, SendStats
 
 if TYPE_CHECKING:
     from netprobe.wire.sendmmsg import MessageBatch
@@ -103,7 +103,7 @@ class _Sender:
 
     def _send_one(self, sock: socket.socket, frame: bytes, address: tuple | None) -> bool:
         """One packet with the same bounded retry as the batches."""
-        sleep = 0.0002
+        sleep = FIRST_SLEEP_S
         for _ in range(MAX_RETRIES + 1):
             try:
                 if address is None:
@@ -114,7 +114,7 @@ class _Sender:
                 if exc.errno in (errno.ENOBUFS, errno.EAGAIN, errno.EINTR):
                     self.stats.retries += 1
                     time.sleep(sleep)
-                    sleep = min(sleep * 2, 0.02)
+                    sleep = min(sleep * 2, MAX_SLEEP_S)
                     continue
                 self.stats.record_failure(exc.errno or errno.EIO)
                 return False
@@ -172,12 +172,7 @@ class L3Sender(_Sender):
         """Send one IP packet; False (and counted in ``stats``) if the kernel refused it."""
         version, dst = _ip_destination(packet)
         self._check_scope([dst])
-        sock = self._socket(version)
-        if version == 4:
-            address: tuple = (socket.inet_ntop(socket.AF_INET, dst), 0)
-        else:
-            address = (socket.inet_ntop(socket.AF_INET6, dst), 0, 0, self._scope_id(dst))
-        return self._send_one(sock, packet, address)
+        return self._send_one(self._socket(version), packet, self._address(version, packet))
 
     def send_many(self, packets: Sequence[bytes]) -> int:
         """Send IP packets in batches; return how many the kernel accepted."""
