@@ -29,6 +29,7 @@ from typing import NamedTuple
 from netprobe import costs
 from netprobe.engine.results import Counters, Result, Tag
 from netprobe.packet.shape import icmp_reason
+from netprobe.services.packetview import hop_limit
 
 #: the tag every discovery result carries in ``Result.tag``
 TAG = Tag("discovery")
@@ -220,8 +221,7 @@ def read_answer(result: Result, host: str) -> tuple[bool, str, int | None] | Non
             break
     if net is None:
         return None
-    ttl = net.ttl if type(net).__name__ == "IP" else net.hlim
-    ttl = int(ttl) if ttl is not None else None
+    ttl = hop_limit(net)
     own = _same(net.src, host)
     top = net._payload
     kind = type(top).__name__
