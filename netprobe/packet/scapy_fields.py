@@ -920,9 +920,10 @@ class _Wrapper(_Tail):
         self.fld = fld
         self.names = getattr(fld, "names", None)
 
-    # what the base field class defines is passed on by hand (``__getattr__`` is not asked)
-    check, put, take, i2repr, i2len, to_json, randval = map(
-        _to_wrapped, ("check", "put", "take", "i2repr", "i2len", "to_json", "randval"))
+    # what the base field class defines is passed on by hand (``__getattr__`` is not asked);
+    # i2len is ScapyField's: the bytes put writes
+    check, put, take, i2repr, to_json, randval = map(
+        _to_wrapped, ("check", "put", "take", "i2repr", "to_json", "randval"))
 
     def __getattr__(self, attr: str) -> Any:
         if attr.startswith("__") or attr == "fld":
@@ -951,8 +952,6 @@ class ConditionalField(_Wrapper):
         if not self.cond(pkt):
             return None, off
         return self.fld.take(pkt, buf, off, end)
-
-    i2len = ScapyField.i2len  # the bytes put writes
 
 
 class MultipleTypeField(_Tail):
@@ -1033,8 +1032,6 @@ class PadField(_Wrapper):
         value, stop = self.fld.take(pkt, buf, off, end)
         return value, min(stop + (-(stop - off) % self.align), end)
 
-    i2len = ScapyField.i2len  # the bytes put writes
-
 
 # -- fields of the user's own -------------------------------------------------------------------
 class Field(_Packed, _Tail):
@@ -1108,7 +1105,6 @@ class CustomField(_Wrapper):
         rest, value = self.fld.getfield(pkt, buf[off:end])
         return value, end - len(rest)
 
-    i2len = ScapyField.i2len  # the bytes addfield writes
     to_json = F.Field.to_json
 
     @property
