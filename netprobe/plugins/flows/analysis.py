@@ -121,12 +121,12 @@ def keep_freed_memory() -> None:
     """Have glibc keep the arrays a batch frees for the next one, instead of handing them
     back and faulting fresh zeroed pages in again (a third of the table's time); a no-op
     elsewhere."""
-    import ctypes  # numpy has imported it
-
     try:
+        import ctypes  # numpy has imported it, when the Python build has it
+
         mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, TypeError, AttributeError):  # no C library by that name, or no mallopt
-        return
+    except (ImportError, OSError, TypeError, AttributeError):  # no ctypes, no C library
+        return  # by that name (Windows: TypeError), or no mallopt (macOS, BSDs)
     mallopt(_M_MMAP_THRESHOLD, KEEP_FREED)
     mallopt(_M_TRIM_THRESHOLD, 2 * KEEP_FREED)
 
