@@ -353,8 +353,5 @@ class PcapngParser:
             index, linktype, units, tsoffset, _ = entry
             sec, frac = divmod(stamp, units)
             reader.packets_read += 1
-            yield new(
-                rec_type,
-                (buf[start : start + caplen], caplen, wirelen, linktype, sec + tsoffset, frac,
-                 units,
-                 index),)
+            yield new(rec_type, (buf[start : start + caplen], caplen, wirelen, linktype,
+                                 sec + tsoffset, frac, units, index))
