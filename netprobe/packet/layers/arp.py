@@ -214,8 +214,8 @@ class ARP(Layer):
 
     # -- dissection -----------------------------------------------------------------------------
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        Layer.parse(self, buf, off, end)  # the fixed header
-        stop = off + 8 + 2 * (self.hwlen + self.plen)
+        pos, _ = Layer.parse(self, buf, off, end)  # the fixed header
+        stop = pos + 2 * (self.hwlen + self.plen)
         if stop > end:
             raise Truncated(f"addresses cut short ({end - off} of {stop - off} bytes; "
                             f"hwlen {self.hwlen}, plen {self.plen})")

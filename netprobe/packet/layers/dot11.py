@@ -166,8 +166,7 @@ class Dot11(Layer):
         return out
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        Layer.parse(self, buf, off, end)  # the fixed header
-        pos = off + 10
+        pos, _ = Layer.parse(self, buf, off, end)  # the fixed header
         need = pos + 6 * self.has_addr2() + 8 * self.has_addr3() + 6 * self.has_addr4()
         if need > end:
             raise Truncated(f"truncated header ({end - off} of {need - off} bytes)")

@@ -193,8 +193,8 @@ class _Echo(ICMPv6Message):
         return self.data or b""
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        Layer.parse(self, buf, off, end)  # the fixed header
-        self.data = buf[off + 8:end]
+        pos, _ = Layer.parse(self, buf, off, end)  # the fixed header
+        self.data = buf[pos:end]
         return end, end
 
     def hashkey(self) -> bytes:

@@ -299,8 +299,8 @@ class Dot3(Layer):
         return hdr + payload
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        Layer.parse(self, buf, off, end)  # the fixed header
-        return _within_length(self, off + 14, end, self.len, "length")
+        poff, _ = Layer.parse(self, buf, off, end)  # the fixed header
+        return _within_length(self, poff, end, self.len, "length")
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         return LLC
@@ -676,8 +676,7 @@ class NFLOG(Layer):
         return hdr + self._tlv_head(self.payload_len, _NFULA_PAYLOAD) + payload
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
-        Layer.parse(self, buf, off, end)  # the fixed header
-        i = off + 4
+        i, _ = Layer.parse(self, buf, off, end)  # the fixed header
         self._big = big = _tlv_big_endian(buf, i, end)
         order = "big" if big else "little"
         tlvs: list[tuple[int, bytes]] = []
