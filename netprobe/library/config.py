@@ -39,10 +39,9 @@ class Conf:
         """The default interface: set by the script, else the default route's."""
         if self._iface is not None:
             return self._iface
-        from netprobe.wire import iface as iface_mod
+        from netprobe.library.interfaces import default_iface
 
-        gw = iface_mod.default_gateway(4) or iface_mod.default_gateway(6)
-        return gw.iface if gw is not None else "lo"
+        return default_iface() or "lo"
 
     @iface.setter
     def iface(self, name: Any) -> None:

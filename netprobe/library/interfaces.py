@@ -41,6 +41,17 @@ def get_if_hwaddr(name: Any) -> str:
     return _iface(name).mac or "00:00:00:00:00:00"
 
 
+def default_iface() -> str | None:
+    """The interface of the default route (IPv4's, else IPv6's), or None when there is none."""
+    from netprobe.wire import iface
+
+    try:
+        gw = iface.default_gateway(4) or iface.default_gateway(6)
+    except Exception:  # no netifaces answer: no default interface
+        return None
+    return gw.iface if gw is not None else None
+
+
 def get_working_if() -> str:
     """The interface of the default route (``lo`` when there is none)."""
     from netprobe.library.config import conf

@@ -52,28 +52,21 @@ class PacketMetadataNg(NamedTuple):
     process_information: Any = None
 
 
-def packet_from_record(rec: CaptureRecord) -> Any:
-    """A classic pcap record dissected, with its ``time`` and ``wirelen``."""
-    pkt = dissect(rec.data, rec.linktype, rec.wirelen)
-    pkt.time = exact_time(rec.ts_sec, rec.ts_frac, rec.ts_units)
-    pkt.wirelen = rec.wirelen
-    return pkt
+def _loader(packet_time: Callable[[int, int, int], Any]) -> Callable[[CaptureRecord], Any]:
+    """A record's packet: dissected, with its ``wirelen`` and its ``time`` as
+    ``packet_time(seconds, fraction, units)`` gives it."""
+    def load(rec: CaptureRecord) -> Any:
+        pkt = dissect(rec.data, rec.linktype, rec.wirelen)
+        pkt.time = packet_time(rec.ts_sec, rec.ts_frac, rec.ts_units)
+        pkt.wirelen = rec.wirelen
+        return pkt
+    return load
 
 
-def packet_from_ng_record(rec: CaptureRecord) -> Any:
-    """A pcapng record dissected, with its ``time`` (written as Scapy writes a pcapng
-    packet's) and ``wirelen``."""
-    pkt = dissect(rec.data, rec.linktype, rec.wirelen)
-    pkt.time = quotient_time(rec.ts_sec, rec.ts_frac, rec.ts_units)
-    pkt.wirelen = rec.wirelen
-    return pkt
-
-
-#: how a PacketList turns the records it holds into packets, per file format
-LAZY_RECORDS: dict[str, tuple[type, Callable[[Any], Any]]] = {
-    "pcap": (CaptureRecord, packet_from_record),
-    "pcapng": (CaptureRecord, packet_from_ng_record),
-}
+#: how a record becomes a packet, per file format (a pcapng packet's time is written as
+#: Scapy writes it: no trailing zeros)
+RECORD_LOADERS: dict[str, Callable[[CaptureRecord], Any]] = {
+    "pcap": _loader(exact_time), "pcapng": _loader(quotient_time)}
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -205,13 +198,27 @@ class PcapReader(RawPcapReader):
     (``for pkt in PcapReader(path)``), in constant memory whatever the file's size."""
 
     def _convert(self, rec: CaptureRecord) -> Any:
-        return LAZY_RECORDS[self.format][1](rec)
+        return RECORD_LOADERS[self.format](rec)
 
     def read_all(self, count: int = -1) -> PacketList:
-        """The remaining packets (at most ``count``), as a ``PacketList``."""
-        records = list(islice(iter(self._next_record, None), None if count < 0 else count))
-        return PacketList(records, name=os.path.basename(self.filename),
-                          lazy=LAZY_RECORDS[self.format])
+        """The remaining packets (at most ``count``), as a ``PacketList`` whose packets
+        are dissected when first looked at. A damaged file raises
+        :class:`CaptureDamaged` carrying the packets before the damage."""
+        name = os.path.basename(self.filename)
+        lazy = (CaptureRecord, RECORD_LOADERS[self.format])
+        if self._left >= 0 and (count < 0 or count > self._left):
+            count = self._left
+        records: list[CaptureRecord] = []
+        append = records.append
+        try:
+            for rec in self._records if count < 0 else islice(self._records, count):
+                append(rec)
+        except CaptureFileError as exc:
+            raise _damage(exc, PacketList(records, name=name, lazy=lazy)) from None
+        finally:
+            if self._left > 0:
+                self._left -= len(records)
+        return PacketList(records, name=name, lazy=lazy)
 
 
 class RawPcapNgReader(RawPcapReader):
@@ -232,19 +239,5 @@ def rdpcap(filename: str | os.PathLike | BinaryIO, count: int = -1) -> PacketLis
     A damaged file raises :class:`CaptureDamaged` after reading up to the damage;
     the packets before it are in the exception's ``packets``.
     """
-    with RawPcapReader(filename) as reader:
-        name = os.path.basename(reader.filename)
-        lazy = LAZY_RECORDS[reader.format]
-        records: list[CaptureRecord] = []
-        append = records.append
-        it = reader._records
-        try:
-            if count < 0:
-                for rec in it:
-                    append(rec)
-            else:
-                for rec, _ in zip(it, range(count), strict=False):
-                    append(rec)
-        except CaptureFileError as exc:
-            raise _damage(exc, PacketList(records, name=name, lazy=lazy)) from None
-    return PacketList(records, name=name, lazy=lazy)
+    with PcapReader(filename) as reader:
+        return reader.read_all(count)

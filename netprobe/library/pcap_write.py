@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import time
 import weakref
 from collections.abc import Iterable
 from decimal import ROUND_FLOOR, Decimal
@@ -53,9 +54,8 @@ def linktype_of(pkt: Any) -> int:
     return _layer_linktypes().get(type(pkt).__name__, DEFAULT_LINKTYPE)
 
 
-def _timestamp(pkt: Any, units: int) -> tuple[int, int]:
-    """A packet's ``time`` as (seconds, fraction in ``units``), exactly (rounded down)."""
-    t = pkt.time
+def _timestamp(t: Any, units: int) -> tuple[int, int]:
+    """A time (seconds) as (seconds, fraction in ``units``), exactly (rounded down)."""
     if isinstance(t, int):
         return t, 0
     d = t if isinstance(t, Decimal) else Decimal(repr(float(t)))
@@ -203,24 +203,18 @@ class PcapWriter(CaptureFile):
         """Write one packet (or bytes); ``sec``/``usec`` override its time."""
         if self._out is None:
             self._open(packet)
-        if isinstance(packet, Layer):
-            data = bytes(packet)
+        data = bytes(packet)
+        is_packet = isinstance(packet, Layer)
+        if is_packet:
             linktype = linktype_of(packet)
-            if sec is None:
-                sec, frac = _timestamp(packet, self._units)
-            else:
-                frac = usec or 0
             if wirelen is None:
                 wirelen = packet.wirelen
-        else:
-            data = bytes(packet)
+        else:  # bytes: written on the writer's link type, at the time they are written
             linktype = self.linktype if self.linktype is not None else DEFAULT_LINKTYPE
-            if sec is None:
-                import time
-
-                sec, frac = _timestamp(_Now(time.time()), self._units)
-            else:
-                frac = usec or 0
+        if sec is None:
+            sec, frac = _timestamp(packet.time if is_packet else time.time(), self._units)
+        else:
+            frac = usec or 0
         if caplen is not None:
             data = data[:caplen]
         if wirelen is None or wirelen < len(data):
@@ -250,15 +244,6 @@ class PcapWriter(CaptureFile):
             self._finalizer.detach()
         if self._out is not None:
             _discard(self._out, self._gz, self._atomic)
-
-
-class _Now:
-    """Stands for a packet when bytes are written: their time is now."""
-
-    __slots__ = ("time",)
-
-    def __init__(self, t: float) -> None:
-        self.time = t
 
 
 class PcapNgWriter(PcapWriter):

@@ -14,6 +14,7 @@ import struct
 from typing import Any
 
 from netprobe.errors import UsageError
+from netprobe.library.interfaces import default_iface, get_if_addr
 
 __all__ = ["RouteTable", "RouteTable6"]
 
@@ -26,13 +27,10 @@ def _text_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _ipv4_of(iface: str) -> str:
-    from netprobe.wire import iface as iface_mod
-
     try:
-        addrs = iface_mod.interface(iface).ipv4
+        return get_if_addr(iface)
     except Exception:  # an interface gone since the table was read
         return "0.0.0.0"
-    return addrs[0].address if addrs else "0.0.0.0"
 
 
 def _ipv6_of(iface: str) -> list[str]:
@@ -91,16 +89,6 @@ def _dump(family: int) -> list[dict[str, Any]]:
     return out
 
 
-def _default_iface() -> str | None:
-    from netprobe.wire import iface as iface_mod
-
-    try:
-        gw = iface_mod.default_gateway(4) or iface_mod.default_gateway(6)
-    except Exception:  # no netifaces answer: no default interface
-        return None
-    return gw.iface if gw is not None else None
-
-
 class _ReadOnly:
     """Refuses Scapy's table-editing calls with the reason."""
 
@@ -128,7 +116,7 @@ class RouteTable(_ReadOnly):
             gw = socket.inet_ntoa(r["gateway"]) if r["gateway"] else "0.0.0.0"
             src = socket.inet_ntoa(r["prefsrc"]) if r["prefsrc"] else "0.0.0.0"
             out.append((net, mask, gw, r["iface"], src, r["priority"]))
-        default = _default_iface()
+        default = default_iface()
         if default is not None:
             out.append((0xE0000000, 0xF0000000, "0.0.0.0", default, _ipv4_of(default), 250))
         out.sort(key=lambda r: (r[0], r[1]))

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from netprobe.library.packet_list import PacketList
-from netprobe.library.pcap_read import LAZY_RECORDS, RawPcapReader
+from netprobe.library.pcap_read import RECORD_LOADERS, RawPcapReader
 from netprobe.library.pcap_write import linktype_of
 from netprobe.library.sniff_loop import SniffLoop
 from netprobe.packet.layer import Layer
@@ -42,12 +42,8 @@ def _is_file(source: Any) -> bool:
 
 def _from_file(source: Any, bpf: _Filters | None) -> Iterator[Any]:
     with RawPcapReader(source) as reader:
-        packet_from_record = LAZY_RECORDS[reader.format][1]
-        while True:
-            try:
-                rec = reader._next_record()
-            except StopIteration:
-                return
+        packet_from_record = RECORD_LOADERS[reader.format]
+        for rec in iter(reader._next_record, None):
             if bpf is None or bpf.matches(rec.data, rec.linktype):
                 yield packet_from_record(rec)
 

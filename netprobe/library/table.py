@@ -41,35 +41,28 @@ def _cells(items: Iterable[Any], fn: Callable[..., Any]) -> tuple[list[str], lis
     return sorted(cols, key=_sort_key), sorted(rows, key=_sort_key), cells
 
 
-def _widths(cols: list[str], rows: list[str], cells: dict[tuple[str, str], str],
-            ) -> tuple[int, list[int]]:
-    head = max((len(y) for y in rows), default=0)
-    widths = [max([len(x)] + [len(cells.get((x, y), "-")) for y in rows]) for x in cols]
-    return head, widths
+def _print_grid(items: Iterable[Any], fn: Callable[..., Any], sep: str, ruled: bool) -> None:
+    """The table, every entry left-aligned in its column and followed by ``sep``;
+    ``ruled``: ``-+-`` rules above and below the heading and at the end."""
+    cols, rows, cells = _cells(items, fn)
+    grid = [["", *cols]] + [[y, *(cells.get((x, y), "-") for x in cols)] for y in rows]
+    widths = [max(len(line[i]) for line in grid) for i in range(len(cols) + 1)]
+    lines = ["".join(f"{c:<{w}}{sep}" for c, w in zip(line, widths, strict=True))
+             for line in grid]
+    if ruled:
+        rule = "-" * widths[0] + "-+" + "".join("-" * (w + 2) + "+" for w in widths[1:])
+        lines = [rule, lines[0], rule, *lines[1:], rule]
+    print("\n".join(lines))
 
 
 def make_table(items: Iterable[Any], fn: Callable[..., Any]) -> None:
     """Print the table of ``fn(item) -> (column, row, cell)`` over ``items``."""
-    cols, rows, cells = _cells(items, fn)
-    head, widths = _widths(cols, rows, cells)
-    print(" " * head + " " + "".join(f"{x:<{w}} " for x, w in zip(cols, widths, strict=True)))
-    for y in rows:
-        print(f"{y:<{head}} " + "".join(f"{cells.get((x, y), '-'):<{w}} "
-                                        for x, w in zip(cols, widths, strict=True)))
+    _print_grid(items, fn, " ", False)
 
 
 def make_lined_table(items: Iterable[Any], fn: Callable[..., Any]) -> None:
     """The same table with ``|`` between columns and ``-+-`` rules above and below."""
-    cols, rows, cells = _cells(items, fn)
-    head, widths = _widths(cols, rows, cells)
-    rule = "-" * head + "-+" + "".join("-" * (w + 2) + "+" for w in widths)
-    print(rule)
-    print(" " * head + " | " + "".join(f"{x:<{w}} | " for x, w in zip(cols, widths, strict=True)))
-    print(rule)
-    for y in rows:
-        print(f"{y:<{head}} | " + "".join(f"{cells.get((x, y), '-'):<{w}} | "
-                                          for x, w in zip(cols, widths, strict=True)))
-    print(rule)
+    _print_grid(items, fn, " | ", True)
 
 
 def make_tex_table(items: Iterable[Any], fn: Callable[..., Any]) -> None:

@@ -17,9 +17,14 @@ from netprobe.library.sessions import layer_named
 __all__ = ["ARPingResult", "TracerouteResult", "arping", "traceroute"]
 
 
+def _ip(pkt: Any) -> Any:
+    """The packet's IP layer, else its IPv6 layer."""
+    return layer_named(pkt, "IP") or layer_named(pkt, "IPv6")
+
+
 def _target(probe: Any) -> str:
     """``198.18.1.10:tcp80``: where a traceroute probe went, as Scapy labels it."""
-    ip = layer_named(probe, "IP") or layer_named(probe, "IPv6")
+    ip = _ip(probe)
     for name, label in (("TCP", "tcp"), ("UDP", "udp")):
         l4 = layer_named(probe, name)
         if l4 is not None:
@@ -29,7 +34,7 @@ def _target(probe: Any) -> str:
 
 def _hop_text(answer: Any) -> str:
     """The answering address, then TCP flags or the ICMP type (``11`` on the way)."""
-    ip = layer_named(answer, "IP") or layer_named(answer, "IPv6")
+    ip = _ip(answer)
     tcp, icmp = layer_named(answer, "TCP"), layer_named(answer, "ICMP")
     what = str(tcp.flags) if tcp is not None else (str(int(icmp.type)) if icmp is not None
                                                     else "")
@@ -37,8 +42,8 @@ def _hop_text(answer: Any) -> str:
 
 
 def _ttl(probe: Any) -> int:
-    ip = layer_named(probe, "IP")
-    return int(ip.ttl) if ip is not None else int(layer_named(probe, "IPv6").hlim)
+    ip = _ip(probe)
+    return int(ip.ttl if type(ip).__name__ == "IP" else ip.hlim)
 
 
 class TracerouteResult(ResultList):
@@ -55,9 +60,8 @@ class TracerouteResult(ResultList):
         """``{target: {ttl: (address, reached the target)}}``."""
         trace: dict[str, dict[int, tuple[str, bool]]] = {}
         for r in self:
-            ip = layer_named(r.probe, "IP") or layer_named(r.probe, "IPv6")
-            src = (layer_named(r.answer, "IP") or layer_named(r.answer, "IPv6")).src
-            trace.setdefault(str(ip.dst), {})[_ttl(r.probe)] = (str(src), str(src) == str(ip.dst))
+            dst, src = str(_ip(r.probe).dst), str(_ip(r.answer).src)
+            trace.setdefault(dst, {})[_ttl(r.probe)] = (src, src == dst)
         return trace
 
 

@@ -22,12 +22,11 @@ import ipaddress
 import json
 import os
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Literal, NamedTuple
 
-from netprobe.engine.progress import DelayedBar
+from netprobe.engine.progress import DELAY, DelayedBar
 from netprobe.errors import RuntimeProblem
 
 if TYPE_CHECKING:
@@ -38,8 +37,12 @@ if TYPE_CHECKING:
     from netprobe.services.json_value import JSONValue
     from netprobe.services.root_settings import RootSettings
 
-PROGRESS_DELAY = 1.0
+PROGRESS_DELAY = DELAY
 """Seconds of work before a progress bar appears; quick jobs never flash one."""
+
+ProgressReporter = DelayedBar
+"""What :meth:`Output.progress` yields: netprobe's one progress bar, which counts work
+done (``advance``) and shows once the work has run a while."""
 
 
 _IP_TYPES = (ipaddress.IPv4Address | ipaddress.IPv6Address | ipaddress.IPv4Network
@@ -89,22 +92,6 @@ class Column(NamedTuple):
     def heading(self) -> str:
         """The text shown above the column (default: the key in capitals, like nmap)."""
         return self.header if self.header is not None else self.key.replace("_", " ").upper()
-
-
-class ProgressReporter(DelayedBar):
-    """Counts work done (``advance``) and shows netprobe's one progress bar
-    (:class:`netprobe.engine.progress.DelayedBar`) once the work has run a while.
-
-    The bar is drawn on ``stream`` only when ``enabled`` (stderr is a terminal) and
-    the work has lasted ``delay`` seconds; otherwise ``advance`` just counts. What
-    others write to stderr meanwhile is printed above the bar.
-    """
-
-    def __init__(self, total: int | None, description: str, *, enabled: bool, stream: IO[str],
-                 delay: float = PROGRESS_DELAY, clock: Callable[[], float] = time.monotonic,
-                 ) -> None:
-        super().__init__(total, description, stream=stream, enabled=enabled, delay=delay,
-                         clock=clock, redirect_stderr=True)
 
 
 class Output:
@@ -274,8 +261,9 @@ class Output:
         """
         stream = self.stderr
         enabled = _isatty(stream) and os.environ.get("TERM") != "dumb"
-        reporter = ProgressReporter(total, description, enabled=enabled, stream=stream,
-                                    delay=PROGRESS_DELAY)
+        # what others write to stderr meanwhile is printed above the bar
+        reporter = DelayedBar(total, description, stream=stream, enabled=enabled,
+                              delay=PROGRESS_DELAY, redirect_stderr=True)
         self._progress.append(reporter)
         try:
             yield reporter
