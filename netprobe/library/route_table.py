@@ -90,7 +90,17 @@ def _dump(family: int) -> list[dict[str, Any]]:
 
 
 class _ReadOnly:
-    """Refuses Scapy's table-editing calls with the reason."""
+    """Refuses Scapy's table-editing calls with the reason; asks the kernel for a route."""
+
+    #: the family's unspecified address: the default destination, and "no gateway"
+    _unspecified = "0.0.0.0"
+
+    def route(self, dst: str | None = None, verbose: Any = None) -> tuple[str, str, str]:
+        """(interface, source address, gateway or next hop) the kernel would use for ``dst``."""
+        from netprobe.wire import route
+
+        r = route.route_to(dst or self._unspecified)
+        return r.iface, r.src, r.gateway or self._unspecified
 
     def _refuse(self, *args: Any, **kwargs: Any) -> None:
         raise UsageError("netprobe's route tables are the kernel's, read-only: change them "
@@ -122,13 +132,6 @@ class RouteTable(_ReadOnly):
         out.sort(key=lambda r: (r[0], r[1]))
         return out
 
-    def route(self, dst: str | None = None, verbose: Any = None) -> tuple[str, str, str]:
-        """(interface, source address, gateway) the kernel would use for ``dst``."""
-        from netprobe.wire import route
-
-        r = route.route_to(dst or "0.0.0.0")
-        return r.iface, r.src, r.gateway or "0.0.0.0"
-
     def __repr__(self) -> str:
         rows = [[socket.inet_ntoa(struct.pack("!I", n)), socket.inet_ntoa(struct.pack("!I", m)),
                  gw, iface, src, str(metric)] for n, m, gw, iface, src, metric in self.routes]
@@ -138,6 +141,8 @@ class RouteTable(_ReadOnly):
 
 class RouteTable6(_ReadOnly):
     """IPv6 routes: (destination, prefix length, next hop, interface, sources, metric)."""
+
+    _unspecified = "::"
 
     @property
     def routes(self) -> list[tuple[str, int, str, str, list[str], int]]:
@@ -155,13 +160,6 @@ class RouteTable6(_ReadOnly):
                         metric))
         out.sort(key=lambda r: (-r[1], int(r[0])))
         return [(str(d), n, h, i, src, m) for d, n, h, i, src, m in out]
-
-    def route(self, dst: str | None = None, verbose: Any = None) -> tuple[str, str, str]:
-        """(interface, source address, next hop) the kernel would use for ``dst``."""
-        from netprobe.wire import route
-
-        r = route.route_to(dst or "::")
-        return r.iface, r.src, r.gateway or "::"
 
     def __repr__(self) -> str:
         rows = []

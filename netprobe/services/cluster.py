@@ -27,7 +27,7 @@ reached or a missing ``distributed`` package raise
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from netprobe.errors import EnvironmentProblem, RuntimeProblem, UsageError
@@ -51,14 +51,20 @@ def run_tasks(func: Callable[[T], R], tasks: Sequence[T], *, jobs: int = 1,
     if scheduler:
         return _run_dask(func, tasks, scheduler, on_done)
     if jobs == 1 or len(tasks) <= 1:
-        results = []
-        for i, task in enumerate(tasks):
-            result = func(task)
-            results.append(result)
-            if on_done is not None:
-                on_done(i, result)
-        return results
+        return _in_order(((i, func(task)) for i, task in enumerate(tasks)), len(tasks), on_done)
     return _run_local(func, tasks, jobs, on_done)
+
+
+def _in_order(finished: Iterable[tuple[int, R]], count: int,
+              on_done: Callable[[int, R], None] | None) -> list[R]:
+    """The results of ``count`` tasks, given as ``(index, result)`` in the order they
+    finish (``on_done`` called on each then), back in task order."""
+    results: dict[int, R] = {}
+    for i, result in finished:
+        results[i] = result
+        if on_done is not None:
+            on_done(i, result)
+    return [results[i] for i in range(count)]
 
 
 def _run_local(func: Callable[[T], R], tasks: Sequence[T], jobs: int,
@@ -74,23 +80,23 @@ def _run_local(func: Callable[[T], R], tasks: Sequence[T], jobs: int,
     else:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([func.__module__])
-    results: dict[int, R] = {}
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
         futures = {pool.submit(func, task): i for i, task in enumerate(tasks)}
         pending = set(futures)
-        try:
+
+        def finished() -> Iterator[tuple[int, R]]:
+            nonlocal pending
             while pending:
                 done, pending = wait(pending, return_when=FIRST_EXCEPTION)
                 for fut in done:
-                    i = futures[fut]
-                    results[i] = fut.result()  # raises the task's exception
-                    if on_done is not None:
-                        on_done(i, results[i])
+                    yield futures[fut], fut.result()  # raises the task's exception
+
+        try:
+            return _in_order(finished(), len(tasks), on_done)
         except BaseException:
             for fut in pending:
                 fut.cancel()
             raise
-    return [results[i] for i in range(len(tasks))]
 
 
 def connect(scheduler: str) -> Client:
@@ -135,13 +141,8 @@ def _run_dask(func: Callable[[T], R], tasks: Sequence[T], scheduler: str,
         # pure=False: two equal tasks are still two pieces of work
         futures = client.map(func, list(tasks), pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
-        results: dict[int, R] = {}
-        for fut in as_completed(futures, loop=client.loop):
-            i = index[fut.key]
-            results[i] = fut.result()
-            if on_done is not None:
-                on_done(i, results[i])
-        return [results[i] for i in range(len(tasks))]
+        return _in_order(((index[f.key], f.result())
+                          for f in as_completed(futures, loop=client.loop)), len(tasks), on_done)
     except (OSError, TimeoutError) as exc:
         raise RuntimeProblem(f"the Dask cluster at {scheduler} failed: {_reason(exc)}") from exc
     finally:

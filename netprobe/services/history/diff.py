@@ -233,13 +233,11 @@ def path_changes(before: Iterable[Record], after: Iterable[Record]) -> list[JSON
 
 
 def _mac_addresses(records: Iterable[Record]) -> dict[str, set[str]]:
+    """MAC -> the addresses it answered for, in a run's host records."""
     found: dict[str, set[str]] = {}
-    for rec in records:
-        if record_type(rec) != "host" or not rec.get("mac") or not _is_up(rec.get("state")):
-            continue
-        host = record_host(rec)
-        if host is not None:
-            found.setdefault(str(rec["mac"]).lower(), set()).add(host)
+    for host, macs in _hosts(records).macs.items():
+        for mac in macs:
+            found.setdefault(mac, set()).add(host)
     return found
 
 

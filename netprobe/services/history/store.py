@@ -226,16 +226,13 @@ class HistoryStore:
                 raise _problem(self.path, exc, "cannot open it") from exc
             raise NotHistoryDatabase(
                 f"{self.path} is not a netprobe history database ({exc})") from exc
-        if not tables:
-            if not create:
-                raise MissingDatabase(f"{self.path} holds no netprobe history yet (a probing "
-                                      "command with --db FILE creates it)")
-            self._initialise()
-            return
-        version = self._check_application(tables)
+        if not tables and not create:
+            raise MissingDatabase(f"{self.path} holds no netprobe history yet (a probing "
+                                  "command with --db FILE creates it)")
+        version = self._check_application(tables) if tables else 0
         self._set_modes()
         if version < SCHEMA_VERSION:
-            self._migrate()
+            self._initialise()
 
     def _tables(self) -> set[str]:
         rows = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -277,7 +274,7 @@ class HistoryStore:
             raise _problem(self.path, exc, "cannot open it") from exc
 
     def _initialise(self) -> None:
-        self._set_modes()
+        """Create the tables, or bring an older schema up to date, in one transaction."""
         with self._transaction():
             # Another process may have created it while we waited for the lock.
             tables = self._tables()
@@ -289,11 +286,6 @@ class HistoryStore:
                                      [("application", APPLICATION), ("schema_version", "1"),
                                       ("created", str(time.time()))])
                 version = 1
-            self._apply_migrations(version)
-
-    def _migrate(self) -> None:
-        with self._transaction():
-            version = self._check_application(self._tables())
             self._apply_migrations(version)
 
     def _apply_migrations(self, version: int) -> None:
