@@ -143,8 +143,8 @@ complete -c netprobe -n '__fish_seen_subcommand_from history; and not __fish_see
 
 # netprobe history diff
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from diff' -l db -r -F -d 'history database (default: the group\'s --db, else $NETPROBE_DB)'
-complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from diff' -l json -d 'JSON Lines (the default on a pipe) or tables'
-complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from diff' -l no-json -d 'JSON Lines (the default on a pipe) or tables'
+complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from diff' -l json -d 'JSON Lines or tables (the default on a pipe).'
+complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from diff' -l no-json -d 'JSON Lines or tables (the default on a pipe).'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from diff' -l scan -x -d 'compare the last two runs of the latest scan of this kind (portscan, traceroute, arpscan...), or of this scan (the SCAN column of `history list`)'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from diff' -l since -x -d 'compare each scan as it was at WHEN (its last run started before) with its latest run: 1d, 2024-05-01...'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from diff' -l host -x -d 'only findings about this address, CIDR block or MAC (repeatable)'
@@ -156,8 +156,8 @@ complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_su
 
 # netprobe history list
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from list' -l db -r -F -d 'history database (default: the group\'s --db, else $NETPROBE_DB)'
-complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from list' -l json -d 'JSON Lines (the default on a pipe) or tables'
-complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from list' -l no-json -d 'JSON Lines (the default on a pipe) or tables'
+complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from list' -l json -d 'JSON Lines or tables (the default on a pipe).'
+complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from list' -l no-json -d 'JSON Lines or tables (the default on a pipe).'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from list' -l since -x -d 'runs started since WHEN: 2h, 7d, 2024-05-01, 2024-05-01T08:00, @EPOCH'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from list' -l host -x -d 'only findings about this address, CIDR block or MAC (repeatable)'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from list' -s p -x -d 'only findings about these ports: 22 | 22,80 | 1000-2000'
@@ -169,8 +169,8 @@ complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_su
 
 # netprobe history prune
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from prune' -l db -r -F -d 'history database (default: the group\'s --db, else $NETPROBE_DB)'
-complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from prune' -l json -d 'JSON Lines (the default on a pipe) or tables'
-complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from prune' -l no-json -d 'JSON Lines (the default on a pipe) or tables'
+complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from prune' -l json -d 'JSON Lines or tables (the default on a pipe).'
+complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from prune' -l no-json -d 'JSON Lines or tables (the default on a pipe).'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from prune' -l keep -x -d 'keep the N most recent runs of each scan'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from prune' -l dry-run -d 'say what would be deleted, delete nothing'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from prune' -s h -d 'Show this message and exit.'
@@ -178,8 +178,8 @@ complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_su
 
 # netprobe history show
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l db -r -F -d 'history database (default: the group\'s --db, else $NETPROBE_DB)'
-complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l json -d 'JSON Lines (the default on a pipe) or tables'
-complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l no-json -d 'JSON Lines (the default on a pipe) or tables'
+complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l json -d 'JSON Lines or tables (the default on a pipe).'
+complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l no-json -d 'JSON Lines or tables (the default on a pipe).'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l host -x -d 'only findings about this address, CIDR block or MAC (repeatable)'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -s p -x -d 'only findings about these ports: 22 | 22,80 | 1000-2000'
 complete -c netprobe -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l port -x -d 'only findings about these ports: 22 | 22,80 | 1000-2000'
@@ -216,31 +216,31 @@ complete -c netprobe -n '__fish_seen_subcommand_from lab; and not __fish_seen_su
 
 # netprobe lab add-duplicate
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from add-duplicate' -l name -x -d 'lab name, prefix of every namespace (env NETPROBE_LAB_NAME) [default: nplab]'
-complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from add-duplicate' -l json -d 'print JSON (the default when stdout is not a terminal)'
-complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from add-duplicate' -l no-json -d 'print JSON (the default when stdout is not a terminal)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from add-duplicate' -l json -d 'print JSON (the default on a pipe).'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from add-duplicate' -l no-json -d 'print JSON (the default on a pipe).'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from add-duplicate' -l of -x -d 'LAN host whose IPv4 and IPv6 addresses the new host claims [default: h5]'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from add-duplicate' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from add-duplicate' -l help -d 'Show this message and exit.'
 
 # netprobe lab demo
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from demo' -l name -x -d 'Name of the throw-away lab the demo builds.'
-complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from demo' -l json -d 'print JSON (the default when stdout is not a terminal)'
-complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from demo' -l no-json -d 'print JSON (the default when stdout is not a terminal)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from demo' -l json -d 'print JSON (the default on a pipe).'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from demo' -l no-json -d 'print JSON (the default on a pipe).'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from demo' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from demo' -l help -d 'Show this message and exit.'
 
 # netprobe lab down
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from down' -l name -x -d 'lab name, prefix of every namespace (env NETPROBE_LAB_NAME) [default: nplab]'
-complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from down' -l json -d 'print JSON (the default when stdout is not a terminal)'
-complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from down' -l no-json -d 'print JSON (the default when stdout is not a terminal)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from down' -l json -d 'print JSON (the default on a pipe).'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from down' -l no-json -d 'print JSON (the default on a pipe).'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from down' -l force -d 'without a state file, remove namespaces named like this lab\'s'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from down' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from down' -l help -d 'Show this message and exit.'
 
 # netprobe lab impair
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -l name -x -d 'lab name, prefix of every namespace (env NETPROBE_LAB_NAME) [default: nplab]'
-complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -l json -d 'print JSON (the default when stdout is not a terminal)'
-complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -l no-json -d 'print JSON (the default when stdout is not a terminal)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -l json -d 'print JSON (the default on a pipe).'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -l no-json -d 'print JSON (the default on a pipe).'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -l loss -x -d 'percent of packets to drop at random, each direction (0 clears)'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -l delay -x -d 'time added to each direction (0 clears; a plain number is ms): 12.5 on lan gives a 25 ms round trip'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from impair' -l jitter -x -d 'spread of the delay, uniform +/- (a plain number is ms; order is kept)'
@@ -251,15 +251,15 @@ complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcom
 
 # netprobe lab remove-duplicate
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from remove-duplicate' -l name -x -d 'lab name, prefix of every namespace (env NETPROBE_LAB_NAME) [default: nplab]'
-complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from remove-duplicate' -l json -d 'print JSON (the default when stdout is not a terminal)'
-complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from remove-duplicate' -l no-json -d 'print JSON (the default when stdout is not a terminal)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from remove-duplicate' -l json -d 'print JSON (the default on a pipe).'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from remove-duplicate' -l no-json -d 'print JSON (the default on a pipe).'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from remove-duplicate' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from remove-duplicate' -l help -d 'Show this message and exit.'
 
 # netprobe lab restart-service
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from restart-service' -l name -x -d 'lab name, prefix of every namespace (env NETPROBE_LAB_NAME) [default: nplab]'
-complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from restart-service' -l json -d 'print JSON (the default when stdout is not a terminal)'
-complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from restart-service' -l no-json -d 'print JSON (the default when stdout is not a terminal)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from restart-service' -l json -d 'print JSON (the default on a pipe).'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from restart-service' -l no-json -d 'print JSON (the default on a pipe).'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from restart-service' -l proto -x -a 'tcp udp'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from restart-service' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from restart-service' -l help -d 'Show this message and exit.'
@@ -275,15 +275,15 @@ complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcom
 
 # netprobe lab status
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from status' -l name -x -d 'lab name, prefix of every namespace (env NETPROBE_LAB_NAME) [default: nplab]'
-complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from status' -l json -d 'print JSON (the default when stdout is not a terminal)'
-complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from status' -l no-json -d 'print JSON (the default when stdout is not a terminal)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from status' -l json -d 'print JSON (the default on a pipe).'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from status' -l no-json -d 'print JSON (the default on a pipe).'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from status' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from status' -l help -d 'Show this message and exit.'
 
 # netprobe lab up
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from up' -l name -x -d 'lab name, prefix of every namespace (env NETPROBE_LAB_NAME) [default: nplab]'
-complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from up' -l json -d 'print JSON (the default when stdout is not a terminal)'
-complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from up' -l no-json -d 'print JSON (the default when stdout is not a terminal)'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from up' -l json -d 'print JSON (the default on a pipe).'
+complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from up' -l no-json -d 'print JSON (the default on a pipe).'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from up' -l no-ratelimit -d 'routers send ICMP errors without rate limit (fast tests; hosts keep theirs).'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from up' -s h -d 'Show this message and exit.'
 complete -c netprobe -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from up' -l help -d 'Show this message and exit.'

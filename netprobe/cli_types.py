@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import click
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -102,6 +104,31 @@ class AliasedOption(click.Option):
             self.opts = kept
 
 
+def option(name: str, dest: str, *, old: tuple[str, ...] = (), **kwargs: Any
+           ) -> Callable[[F], F]:
+    """The vocabulary's option spelt ``name`` (``cli_vocabulary.WORDS``), carried by ``dest``.
+
+    Its names and metavar (or, for a word that takes no value, being a flag)
+    are the vocabulary's, so every subcommand spells it alike; ``old``
+    spellings still parse but stay out of ``--help``. Help, type and default
+    are the subcommand's own (``kwargs``, as ``click.option`` takes them).
+    """
+    from netprobe.cli_vocabulary import WORDS
+
+    word = next(w for w in WORDS if name in w.names)
+    if word.accepts:
+        kwargs.setdefault("metavar", word.accepts)
+    elif not kwargs.get("count") and "flag_value" not in kwargs:
+        kwargs.setdefault("is_flag", True)
+    return click.option(*word.names, *old, dest, cls=AliasedOption, hidden_names=old, **kwargs)
+
+
+def json_option(what: str = "JSON Lines") -> Callable[[F], F]:
+    """``--json/--no-json`` (parameter ``as_json``; None: as the root command decided)."""
+    return click.option("--json/--no-json", "as_json", default=None,
+                        help=f"{what} (the default on a pipe).")
+
+
 def _bounds(kind: str, low: Any, high: Any, low_open: bool, high_open: bool) -> str:
     if low is not None and high is not None and not (low_open or high_open):
         return f"{kind} from {low:g} to {high:g}"
@@ -138,7 +165,8 @@ def accepts(kind: click.ParamType) -> str | None:
     return simple.get(getattr(kind, "name", ""))
 
 
-__all__ = ["AliasedOption", "Duration", "Suggest", "accepts", "parse_duration"]
+__all__ = ["AliasedOption", "Duration", "Suggest", "accepts", "json_option", "option",
+           "packet_view_options", "parse_duration"]
 
 
 class Suggest(click.types.StringParamType):
@@ -162,20 +190,18 @@ def packet_view_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """tcpdump's display options, shared by ``read`` and ``sniff``: -n, -e, -X/-XX,
     -t..-ttttt and --json/--no-json (parameters numeric, link, hexdump, tstamp, as_json)."""
     options = [
-        click.option("-n", "numeric", is_flag=True,
-                     help="Numeric addresses (always so: netprobe never looks names up)."),
-        click.option("-e", "link", is_flag=True,
-                     help="Print the link-level header on each line."),
-        click.option("-X", "hexdump", count=True,
-                     help="Print each packet in hex and ASCII after its line; -XX with its "
-                          "link-level header."),
-        click.option("-t", "tstamp", count=True,
-                     help="Time format, as tcpdump: none (-t), seconds since the epoch (-tt), "
-                          "delta since the previous packet (-ttt), date and time (-tttt), "
-                          "delta since the first (-ttttt); default: time of day."),
-        click.option("--json/--no-json", "as_json", default=None,
-                     help="JSON Lines, one object per packet (the default on a pipe)."),
+        option("-n", "numeric",
+               help="Numeric addresses (always so: netprobe never looks names up)."),
+        option("-e", "link", help="Print the link-level header on each line."),
+        option("-X", "hexdump", count=True,
+               help="Print each packet in hex and ASCII after its line; -XX with its "
+                    "link-level header."),
+        option("-t", "tstamp", count=True,
+               help="Time format, as tcpdump: none (-t), seconds since the epoch (-tt), "
+                    "delta since the previous packet (-ttt), date and time (-tttt), "
+                    "delta since the first (-ttttt); default: time of day."),
+        json_option("JSON Lines, one object per packet"),
     ]
-    for option in reversed(options):
-        function = option(function)
+    for decorate in reversed(options):
+        function = decorate(function)
     return function

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from netprobe.cli_types import AliasedOption, packet_view_options
+from netprobe.cli_types import option, packet_view_options
 from netprobe.errors import (
     EXIT_RUNTIME,
     CaptureFileError,
@@ -55,19 +55,18 @@ def split_words(words: tuple[str, ...], from_r: bool) -> tuple[list[str], str | 
 # No checks by click: a missing, unreadable or wrong file is an error of that file
 # (one line, exit 4) and the other files are still read.
 @click.argument("words", nargs=-1, metavar="[FILE]... [EXPRESSION]")
-@click.option("-r", "--read", "read_files", multiple=True, metavar="FILE",
-              help="Read this capture file ('-' for stdin), as tcpdump -r; repeatable. "
-                   "The words after the options are then all the filter expression.")
-@click.option("-c", "--count", type=click.IntRange(min=1), default=None,
-              help="Stop after N packets (over all files).")
-@click.option("--filter", "-f", "bpf", metavar="BPF", default=None, cls=AliasedOption,
-              hidden_names=("-f",),
-              help="Keep only packets matching this pcap-filter(7) expression (or give it "
-                   "as the trailing words, as tcpdump).")
-@click.option("-w", "--write", "out", metavar="OUT", default=None,
-              help="Write the packets read (after the filter) to OUT: pcapng if it ends in "
-                   ".pcapng, else pcap (one link type only). Written atomically: after a "
-                   "failure nothing is left at OUT.")
+@option("--read", "read_files", multiple=True,
+        help="Read this capture file ('-' for stdin), as tcpdump -r; repeatable. "
+             "The words after the options are then all the filter expression.")
+@option("--count", "count", type=click.IntRange(min=1), metavar=None,
+        help="Stop after N packets (over all files).")
+@option("--filter", "bpf", old=("-f",),
+        help="Keep only packets matching this pcap-filter(7) expression (or give it "
+             "as the trailing words, as tcpdump).")
+@option("--write", "out", metavar="OUT",
+        help="Write the packets read (after the filter) to OUT: pcapng if it ends in "
+             ".pcapng, else pcap (one link type only). Written atomically: after a "
+             "failure nothing is left at OUT.")
 @packet_view_options
 @click.pass_context
 def command(ctx: click.Context, words: tuple[str, ...], read_files: tuple[str, ...],

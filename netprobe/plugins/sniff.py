@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from netprobe.cli_types import AliasedOption, Duration, packet_view_options
+from netprobe.cli_types import Duration, option, packet_view_options
 from netprobe.errors import UsageError
 from netprobe.services.plugin_record import Plugin
 
@@ -20,19 +20,17 @@ if TYPE_CHECKING:  # imported when the command runs, not when the CLI starts
 
 @click.command("sniff")
 @click.argument("expression", nargs=-1, metavar="[EXPRESSION]")
-@click.option("-i", "--iface", default=None, metavar="IFACE",
-              help="Interface to capture on (default: the default route's; 'any' for all).")
-@click.option("--filter", "-f", "bpf", default=None, metavar="BPF", cls=AliasedOption,
-              hidden_names=("-f",),
-              help="Kernel capture filter, pcap-filter(7) syntax: 'tcp port 80' (or give it "
-                   "as the trailing words, as tcpdump).")
-@click.option("-c", "--count", type=click.IntRange(min=1), default=None,
-              help="Stop after N packets.")
-@click.option("--max-time", "--timeout", "max_time", type=Duration(), default=None,
-              metavar="DURATION", cls=AliasedOption, hidden_names=("--timeout",),
-              help="Stop after this long (500ms, 2s, 5m).")
-@click.option("-w", "--write", "out", default=None, metavar="OUT.pcapng",
-              help="Also save the packets (pcapng), written atomically when the capture ends.")
+@option("--iface", "iface",
+        help="Interface to capture on (default: the default route's; 'any' for all).")
+@option("--filter", "bpf", old=("-f",),
+        help="Kernel capture filter, pcap-filter(7) syntax: 'tcp port 80' (or give it "
+             "as the trailing words, as tcpdump).")
+@option("--count", "count", type=click.IntRange(min=1), metavar=None,
+        help="Stop after N packets.")
+@option("--max-time", "max_time", old=("--timeout",), type=Duration(),
+        help="Stop after this long (500ms, 2s, 5m).")
+@option("--write", "out", metavar="OUT.pcapng",
+        help="Also save the packets (pcapng), written atomically when the capture ends.")
 @packet_view_options
 def command(expression: tuple[str, ...], iface: str | None, bpf: str | None,
             count: int | None, max_time: float | None, out: str | None, numeric: bool,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from netprobe.cli_types import AliasedOption, Duration
+from netprobe.cli_types import Duration, json_option, option
 from netprobe.services.history.recorder import db_option
 
 if TYPE_CHECKING:
@@ -21,34 +21,31 @@ DEFAULT_RETRY = 2
 
 @click.command("arpscan")
 @click.argument("targets", nargs=-1, metavar="[TARGETS]...")
-@click.option("-i", "--iface", "-I", "--interface", "iface", metavar="IFACE", default=None,
-              cls=AliasedOption, hidden_names=("-I", "--interface"),
-              help="Interface to sweep (default: the one with the default route, else the "
-                   "only one that is not loopback).")
+@option("--iface", "iface", old=("-I", "--interface"),
+        help="Interface to sweep (default: the one with the default route, else the "
+             "only one that is not loopback).")
 @click.option("-l", "--localnet", is_flag=True,
               help="Sweep the interface's own IPv4 networks (the default without TARGETS).")
-@click.option("-4", "want4", is_flag=True, help="IPv4: ARP (the default).")
-@click.option("-6", "want6", is_flag=True,
-              help="IPv6 neighbour discovery: solicitations to the IPv6 TARGETS, or without "
-                   "them, probes to all nodes (ff02::1) and solicitations to whoever answers.")
-@click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_RATE,
-              show_default=True, help="Probes per second.")
-@click.option("-W", "--timeout", type=Duration(), metavar="DURATION",
-              default=DEFAULT_TIMEOUT, show_default=True,
-              help="How long to wait for an answer before trying again (slow links, e.g. "
-                   "Wi-Fi in power save, want 0.5).")
-@click.option("--retries", "--retry", "retry", type=click.IntRange(0, 20), default=DEFAULT_RETRY,
-              show_default=True, cls=AliasedOption, hidden_names=("--retry",),
-              help="Tries after the first for addresses that stay silent.")
-@click.option("--force", is_flag=True, help="Allow sweeps larger than a /16 (65536 addresses).")
+@option("-4", "want4", help="IPv4: ARP (the default).")
+@option("-6", "want6",
+        help="IPv6 neighbour discovery: solicitations to the IPv6 TARGETS, or without "
+             "them, probes to all nodes (ff02::1) and solicitations to whoever answers.")
+@option("--rate", "rate", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_RATE,
+        show_default=True, metavar=None, help="Probes per second.")
+@option("--timeout", "timeout", type=Duration(), default=DEFAULT_TIMEOUT, show_default=True,
+        help="How long to wait for an answer before trying again (slow links, e.g. "
+             "Wi-Fi in power save, want 0.5).")
+@option("--retries", "retry", old=("--retry",), type=click.IntRange(0, 20),
+        default=DEFAULT_RETRY, show_default=True, metavar=None,
+        help="Tries after the first for addresses that stay silent.")
+@option("--force", "force", help="Allow sweeps larger than a /16 (65536 addresses).")
 @click.option("--fail-on-conflict", is_flag=True,
               help="Exit 1 when an address answers from several MACs (for cron).")
-@click.option("--save", "save_path", metavar="RUN.pcapng", default=None,
-              help="Save probes and answers (pcapng, atomically); 'netprobe interpret' "
-                   "prints the same records again.")
+@option("--save", "save_path",
+        help="Save probes and answers (pcapng, atomically); 'netprobe interpret' "
+             "prints the same records again.")
 @db_option
-@click.option("--json/--no-json", "as_json", default=None,
-              help="JSON Lines (the default on a pipe).")
+@json_option()
 @click.pass_context
 def command(ctx: click.Context, targets: tuple[str, ...], iface: str | None, localnet: bool,
             want4: bool, want6: bool, rate: float, timeout: float, retry: int, force: bool,

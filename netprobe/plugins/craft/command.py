@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 import click
 
-from netprobe.cli_types import AliasedOption, Duration, Suggest
+from netprobe.cli_types import Duration, Suggest, json_option, option
 from netprobe.errors import UsageError
 
 if TYPE_CHECKING:
@@ -77,31 +77,25 @@ _MATCHING = ("timeout", "retry", "save")
               help="Send the packets (layer 2 if they start with Ethernet, else layer 3).")
 @click.option("--sr", "action", flag_value="sr",
               help="Send the packets and show each with its answer, or 'no answer'.")
-@click.option("-c", "--count", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Send each packet N times (default 1).")
-@click.option("--interval", type=Duration(), default=None,
-              metavar="DURATION", help="Wait this long between two packets.")
-@click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=None,
-              metavar="PPS", help="Send at most this many packets per second.")
-@click.option("-W", "--timeout", type=Duration(min_open=False), default=None,
-              metavar="DURATION",
-              help="--sr: wait this long for an answer after the last send (default 2).")
-@click.option("--retries", "--retry", "retry", type=click.IntRange(min=0), default=None,
-              metavar="N", cls=AliasedOption, hidden_names=("--retry",),
-              help="--sr: send unanswered probes again this many times (default 0).")
-@click.option("-i", "--iface", "-I", "iface", default=None, metavar="IFACE",
-              cls=AliasedOption, hidden_names=("-I",),
-              help="Send on this interface (default: the route's).")
-@click.option("--save", "save", metavar="RUN.pcapng", default=None,
-              help="--sr: keep probes, answers and the run's description in a pcapng file "
-                   "(netprobe interpret RUN.pcapng prints the results again).")
+@option("--count", "count", type=click.IntRange(min=1),
+        help="Send each packet N times (default 1).")
+@option("--interval", "interval", type=Duration(), help="Wait this long between two packets.")
+@option("--rate", "rate", type=click.FloatRange(min=0, min_open=True),
+        help="Send at most this many packets per second.")
+@option("--timeout", "timeout", type=Duration(min_open=False),
+        help="--sr: wait this long for an answer after the last send (default 2).")
+@option("--retries", "retry", old=("--retry",), type=click.IntRange(min=0),
+        help="--sr: send unanswered probes again this many times (default 0).")
+@option("--iface", "iface", old=("-I",), help="Send on this interface (default: the route's).")
+@option("--save", "save",
+        help="--sr: keep probes, answers and the run's description in a pcapng file "
+             "(netprobe interpret RUN.pcapng prints the results again).")
 @click.option("--show", "mode", flag_value="show", help="Print every field, layer by layer.")
 @click.option("--hex", "mode", flag_value="hex", help="Print each packet as one hex line.")
-@click.option("--json/--no-json", "as_json", default=None,
-              help="JSON Lines, one object per packet (the default on a pipe).")
-@click.option("-w", "--write", "out", metavar="OUT",
-              help="Write the packets to a capture file (pcapng if OUT ends in .pcapng, "
-                   "else pcap), atomically.")
+@json_option("JSON Lines, one object per packet")
+@option("--write", "out", metavar="OUT",
+        help="Write the packets to a capture file (pcapng if OUT ends in .pcapng, "
+             "else pcap), atomically.")
 @click.option("--limit", type=click.IntRange(min=1), default=1_000_000, show_default=True,
               metavar="N",
               help="Refuse to make more packets than this.")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from netprobe.cli_types import json_option, option
 from netprobe.errors import EXIT_RUNTIME, UsageError
 
 if TYPE_CHECKING:  # imported when the command runs
@@ -19,8 +20,8 @@ if TYPE_CHECKING:  # imported when the command runs
 # (one line, exit 4 at the end) and the other files are still analysed.
 @click.argument("files", nargs=-1, required=True, type=click.Path(readable=False,
                                                                   allow_dash=True))
-@click.option("--top", "top", type=int, default=10, show_default=True, metavar="N",
-              help="Show the N largest flows; 0 shows every flow.")
+@option("--top", "top", type=int, default=10, show_default=True,
+        help="Show the N largest flows; 0 shows every flow.")
 @click.option("--by", type=click.Choice(["bytes", "packets", "duration"]), default="bytes",
               show_default=True, help="What makes a flow large.")
 @click.option("--per-file", is_flag=True,
@@ -33,11 +34,10 @@ if TYPE_CHECKING:  # imported when the command runs
 @click.option("--jobs", "-j", type=int, default=1, show_default=True, metavar="N",
               help="Local processes to use: files are shared out, and large pcap files "
                    "cut into byte ranges.")
-@click.option("--scheduler", metavar="tcp://HOST:PORT",
-              help="Run the parts on this Dask distributed cluster (needs the 'distributed' "
-                   "package; the workers must see the same file paths).")
-@click.option("--json/--no-json", "as_json", default=None,
-              help="JSON Lines: one object per flow, then a summary (the default on a pipe).")
+@option("--scheduler", "scheduler",
+        help="Run the parts on this Dask distributed cluster (needs the 'distributed' "
+             "package; the workers must see the same file paths).")
+@json_option("JSON Lines: one object per flow, then a summary")
 @click.pass_context
 def command(ctx: click.Context, files: tuple[str, ...], top: int, by: str, per_file: bool,
             plot: str | None, jobs: int, scheduler: str | None, as_json: bool | None) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from netprobe.cli_types import AliasedOption, Duration
+from netprobe.cli_types import Duration, json_option, option
 from netprobe.services.plugin_record import Plugin, deferred
 
 _STRATEGY_HELP = ("Mutation strategies, comma-separated (repeatable): boundary, random, "
@@ -17,10 +17,10 @@ _STRATEGY_HELP = ("Mutation strategies, comma-separated (repeatable): boundary, 
 
 @click.command("fuzz")
 @click.argument("expression", required=False)
-@click.option("-c", "--count", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="Number of cases to send.")
-@click.option("--seed", type=click.IntRange(min=0, max=2**64 - 1), default=None,
-              help="Seed of the cases (default: a random one, reported in the start record).")
+@option("--count", "count", type=click.IntRange(min=1), default=1000, show_default=True,
+        metavar=None, help="Number of cases to send.")
+@option("--seed", "seed", type=click.IntRange(min=0, max=2**64 - 1), metavar=None,
+        help="Seed of the cases (default: a random one, reported in the start record).")
 @click.option("--start", type=click.IntRange(min=0), default=0, show_default=True,
               help="First case number: case I of a seed is the same bytes on every run.")
 @click.option("--fields", "fields", multiple=True, metavar="LAYER.FIELD,...",
@@ -57,23 +57,18 @@ _STRATEGY_HELP = ("Mutation strategies, comma-separated (repeatable): boundary, 
               help="Where crash files go: crash-s<SEED>-c<CASE>.json and .pcapng.")
 @click.option("--replay", "replay_file", default=None, metavar="CASE.json",
               help="Send the cases of a crash file again and tell whether the target dies.")
-@click.option("--dry-run", is_flag=True,
-              help="Print the cases (number, mutations, bytes) without sending anything.")
-@click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=1000.0,
-              show_default=True, metavar="PPS", help="Packets per second at most.")
-@click.option("-W", "--timeout", type=Duration(min_open=False), default=0.2,
-              show_default=True, metavar="DURATION",
-              help="Wait this long for answers to each batch of cases.")
-@click.option("--max-time", type=Duration(), default=None,
-              metavar="DURATION", help="Stop sending cases after this long.")
-@click.option("--save", "save_path", default=None, metavar="RUN.pcapng",
-              help="Save every probe and answer with the run's description "
-                   "(netprobe interpret RUN.pcapng prints the records again).")
-@click.option("-i", "--iface", "-I", "iface", default=None, metavar="IFACE",
-              cls=AliasedOption, hidden_names=("-I",),
-              help="Interface to send on (default: the route's).")
-@click.option("--json/--no-json", "as_json", default=None,
-              help="JSON Lines, one record per event (the default on a pipe).")
+@option("--dry-run", "dry_run",
+        help="Print the cases (number, mutations, bytes) without sending anything.")
+@option("--rate", "rate", type=click.FloatRange(min=0, min_open=True), default=1000.0,
+        show_default=True, help="Packets per second at most.")
+@option("--timeout", "timeout", type=Duration(min_open=False), default=0.2, show_default=True,
+        help="Wait this long for answers to each batch of cases.")
+@option("--max-time", "max_time", type=Duration(), help="Stop sending cases after this long.")
+@option("--save", "save_path",
+        help="Save every probe and answer with the run's description "
+             "(netprobe interpret RUN.pcapng prints the records again).")
+@option("--iface", "iface", old=("-I",), help="Interface to send on (default: the route's).")
+@json_option("JSON Lines, one record per event")
 @click.pass_context
 def command(ctx: click.Context, **options: object) -> None:
     """Fuzz a service with mutations of the packet EXPRESSION; find what kills it.

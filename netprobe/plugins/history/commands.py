@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
+from netprobe.cli_types import json_option, option
 from netprobe.errors import UsageError
 from netprobe.services.history.recorder import DB_ENV
 
@@ -33,30 +34,22 @@ written by a newer netprobe.
 """
 
 
-def _db_option(function: F) -> F:
-    return click.option("--db", "db", metavar="FILE", type=click.Path(dir_okay=False),
-                        default=None,
-                        help=f"history database (default: the group's --db, else ${DB_ENV})"
-                        )(function)
-
-
-def _json_option(function: F) -> F:
-    return click.option("--json/--no-json", "as_json", default=None,
-                        help="JSON Lines (the default on a pipe) or tables")(function)
+_db_option = option("--db", "db", type=click.Path(dir_okay=False),
+                    help=f"history database (default: the group's --db, else ${DB_ENV})")
+_json_option = json_option("JSON Lines or tables")
 
 
 def _filter_options(function: F) -> F:
-    function = click.option("-p", "--port", "port_text", metavar="PORTS", default=None,
-                            help="only findings about these ports: 22 | 22,80 | 1000-2000"
-                            )(function)
+    function = option("--port", "port_text",
+                      help="only findings about these ports: 22 | 22,80 | 1000-2000")(function)
     return click.option("--host", "host_texts", metavar="HOST", multiple=True,
                         help="only findings about this address, CIDR block or MAC "
                              "(repeatable)")(function)
 
 
 @click.group("history", epilog=_EPILOG)
-@click.option("--db", "db", metavar="FILE", envvar=DB_ENV, type=click.Path(dir_okay=False),
-              default=None, help=f"history database written by --db runs (env {DB_ENV})")
+@option("--db", "db", envvar=DB_ENV, type=click.Path(dir_okay=False),
+        help=f"history database written by --db runs (env {DB_ENV})")
 @click.pass_context
 def command(ctx: click.Context, db: str | None) -> None:
     """Runs recorded with --db: list them, show one, diff two, prune old ones.
@@ -395,7 +388,7 @@ def _show_changes(output: Output,
 @_json_option
 @click.option("--keep", "keep", type=click.IntRange(min=1), required=True, metavar="N",
               help="keep the N most recent runs of each scan")
-@click.option("--dry-run", is_flag=True, help="say what would be deleted, delete nothing")
+@option("--dry-run", "dry_run", help="say what would be deleted, delete nothing")
 @click.pass_context
 def prune_command(ctx: click.Context, db: str | None, as_json: bool | None, keep: int,
                   dry_run: bool) -> None:

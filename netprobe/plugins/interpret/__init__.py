@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from netprobe.cli_types import Duration, Suggest
+from netprobe.cli_types import Duration, Suggest, json_option, option
 from netprobe.errors import UsageError
 from netprobe.services.plugin_record import Plugin
 
@@ -34,17 +34,15 @@ def _views() -> tuple[str, ...]:
               help="Interpret with another view: sr (every probe and its answer), hosts "
                    "(who answered), routers (who sent time-exceeded), or a plugin name. "
                    "Needed for captures netprobe did not write.")
-@click.option("-W", "--timeout", type=Duration(min_open=False), default=None,
-              metavar="DURATION",
-              help="Count answers that came more than this long after their probe as "
-                   "unanswered (a shorter cut-off than the live run's).")
-@click.option("--all-states", is_flag=True, default=None,
-              help="Port scans: list every port, not only those outside the host's "
-                   "dominant state.")
-@click.option("--top", type=click.IntRange(min=0), default=None,
-              help="Plugins with a top-N view: how many to list.")
-@click.option("--json/--no-json", "as_json", default=None,
-              help="JSON Lines (the default on a pipe).")
+@option("--timeout", "timeout", type=Duration(min_open=False),
+        help="Count answers that came more than this long after their probe as "
+             "unanswered (a shorter cut-off than the live run's).")
+@option("--all-states", "all_states", default=None,
+        help="Port scans: list every port, not only those outside the host's "
+             "dominant state.")
+@option("--top", "top", type=click.IntRange(min=0), metavar=None,
+        help="Plugins with a top-N view: how many to list.")
+@json_option()
 def command(run_file: str, view: str | None, timeout: float | None, all_states: bool | None,
             top: int | None, as_json: bool | None) -> None:
     """Interpret a run saved with --save RUN.pcapng again, offline.

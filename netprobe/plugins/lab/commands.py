@@ -7,12 +7,11 @@ exit 3, RuntimeProblem exit 4); the root CLI turns them into one line.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 
 import click
 
-from netprobe.cli_types import Duration
+from netprobe.cli_types import Duration, json_option, option
 from netprobe.plugins.lab import lifecycle
 from netprobe.plugins.lab.impair import LAN
 
@@ -29,18 +28,14 @@ def _in_ms(_ctx: click.Context, _param: click.Parameter, seconds: float | None) 
     return None if seconds is None else round(seconds * 1000, 6)
 
 
-def _json_option(function):
-    return click.option("--json/--no-json", "as_json", default=None,
-                        help="print JSON (the default when stdout is not a terminal)")(function)
+_json_option = json_option("print JSON")
 
 
-def wants_json(ctx: click.Context, as_json: bool | None = None) -> bool:
-    """JSON when asked here (--json/--no-json), else as the root command decided
-    (--json/--no-json there, else: stdout is not a terminal)."""
-    if as_json is not None:
-        return as_json
-    root_json = getattr(ctx.obj, "json", None)
-    return bool(root_json) if root_json is not None else not sys.stdout.isatty()
+def wants_json(as_json: bool | None = None) -> bool:
+    """JSON when asked here (--json/--no-json), else as the root command decided."""
+    from netprobe.services.output import Output
+
+    return Output.current(as_json).json
 
 
 def emit(ctx: click.Context, as_json: bool | None, data: dict, line: str) -> None:
@@ -48,7 +43,7 @@ def emit(ctx: click.Context, as_json: bool | None, data: dict, line: str) -> Non
 
     The record's ``type`` is ``lab-<subcommand>`` (``lab-up``, ``lab-impair``...).
     """
-    if wants_json(ctx, as_json):
+    if wants_json(as_json):
         click.echo(json.dumps({**data, "type": f"lab-{ctx.info_name}"}, sort_keys=True))
     else:
         click.echo(line)
@@ -89,8 +84,7 @@ def up_command(ctx: click.Context, name: str, as_json: bool | None, no_ratelimit
 
 
 @_lab_command("down")
-@click.option("--force", is_flag=True,
-              help="without a state file, remove namespaces named like this lab's")
+@option("--force", "force", help="without a state file, remove namespaces named like this lab's")
 def down_command(ctx: click.Context, name: str, as_json: bool | None, force: bool) -> None:
     """Remove exactly what up created: its processes, then its namespaces."""
     report = lifecycle.down(name, force=force)
@@ -106,7 +100,7 @@ def down_command(ctx: click.Context, name: str, as_json: bool | None, force: boo
 def status_command(ctx: click.Context, name: str, as_json: bool | None) -> None:
     """Describe the lab and the results a correct probe must find (the truth)."""
     doc = lifecycle.status(name)
-    if wants_json(ctx, as_json):
+    if wants_json(as_json):
         click.echo(json.dumps({**doc, "type": "lab-status"}, sort_keys=True))
         return
     from netprobe.plugins.lab.display import show_status
@@ -215,7 +209,7 @@ def demo_command(ctx: click.Context, name: str, as_json: bool | None) -> None:
         hosts = [{"name": h["name"], "ipv4": h["ipv4"]} for h in status(name)["hosts"]
                  if h.get("network") == "lan" and h["name"] != "dup"]
         args = ["-m", "netprobe.plugins.lab.demo", _json.dumps(hosts)]
-        if wants_json(ctx, as_json):
+        if wants_json(as_json):
             args.append("--json")
         code = run_in_scanner(name, args)
     finally:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from netprobe.cli_types import AliasedOption, Duration
+from netprobe.cli_types import Duration, json_option, option
 from netprobe.services.history.recorder import db_option
 
 if TYPE_CHECKING:  # imported when a scan runs, not when the CLI starts
@@ -108,17 +108,16 @@ _HELP = """Scan TCP and UDP ports: nmap's states and reasons, fast and exact und
 @click.option("-sn", "ping_only", is_flag=True, help="Host discovery only, no port scan.")
 @click.option("-Pn", "skip_discovery", is_flag=True,
               help="Skip host discovery: treat every target as up.")
-@click.option("-4", "ipv4", is_flag=True,
-              help="IPv4 only (the default for names; IPv6 targets are refused).")
-@click.option("-6", "ipv6", is_flag=True, help="IPv6 (implied by IPv6 targets).")
-@click.option("-p", "--port", "ports", metavar="PORTS",
-              help="Ports: 22,80,1000-2000; - or -p- for all; T:80,U:53 per protocol.")
+@option("-4", "ipv4", help="IPv4 only (the default for names; IPv6 targets are refused).")
+@option("-6", "ipv6", help="IPv6 (implied by IPv6 targets).")
+@option("--port", "ports",
+        help="Ports: 22,80,1000-2000; - or -p- for all; T:80,U:53 per protocol.")
 @click.option("--top-ports", "top", type=click.IntRange(1, 65535), metavar="N",
               help="The N most common ports (default: 1000).")
 @click.option("-F", "fast", is_flag=True, help="Fast mode: the 100 most common ports.")
-@click.option("-n", "no_resolve", is_flag=True,
-              help="No reverse DNS (accepted for nmap's habit: netprobe never resolves "
-                   "addresses to names).")
+@option("-n", "no_resolve",
+        help="No reverse DNS (accepted for nmap's habit: netprobe never resolves "
+             "addresses to names).")
 @click.option("--open", "only_open", is_flag=True,
               help="Show only open (or possibly open) ports, and only hosts with some.")
 @click.option("--reason", is_flag=True, help="Add the REASON and TTL columns to the table.")
@@ -132,24 +131,23 @@ _HELP = """Scan TCP and UDP ports: nmap's states and reasons, fast and exact und
 @click.option("--exclude-file", metavar="FILE", help="Leave out the targets listed in FILE.")
 @click.option("-T", "template", callback=_template, metavar="0-5",
               help="Timing template: 0 paranoid .. 3 normal (default) .. 5 insane.")
-@click.option("--rate", type=float, metavar="PPS",
-              help="Send at this fixed rate (packets per second; no congestion control).")
+@option("--rate", "rate", type=float,
+        help="Send at this fixed rate (packets per second; no congestion control).")
 @click.option("--min-rate", type=float, metavar="PPS", help="Never send slower than this.")
 @click.option("--max-rate", type=float, metavar="PPS", help="Never send faster than this.")
-@click.option("--retries", "--max-retries", "max_retries", type=click.IntRange(min=0),
-              metavar="N", cls=AliasedOption, hidden_names=("--max-retries",),
-              help="Resend a silent probe at most N times (default: as measured loss "
-                   "requires, up to the template's bound; nmap's --max-retries works too).")
-@click.option("--max-time", type=Duration(), metavar="DURATION",
-              help="Stop the whole scan after this long (90, 30s, 5m, 1h) and report it.")
-@click.option("--seed", type=click.IntRange(min=0), metavar="N",
-              help="Seed of the random probe order (the same seed, the same order).")
+@option("--retries", "max_retries", old=("--max-retries",), type=click.IntRange(min=0),
+        help="Resend a silent probe at most N times (default: as measured loss "
+             "requires, up to the template's bound; nmap's --max-retries works too).")
+@option("--max-time", "max_time", type=Duration(),
+        help="Stop the whole scan after this long (90, 30s, 5m, 1h) and report it.")
+@option("--seed", "seed", type=click.IntRange(min=0),
+        help="Seed of the random probe order (the same seed, the same order).")
 @click.option("--shard", metavar="K/N",
               help="Scan only part K of N disjoint parts of the same (seeded) order.")
-@click.option("-i", "--iface", metavar="IFACE", help="Send from this interface.")
-@click.option("--all-states", is_flag=True,
-              help="List every port (and down hosts), not only those outside each host's "
-                   "dominant state.")
+@option("--iface", "iface", help="Send from this interface.")
+@option("--all-states", "all_states",
+        help="List every port (and down hosts), not only those outside each host's "
+             "dominant state.")
 @click.option("-o", "--output", "out_file", metavar="FILE",
               help="Also write the JSON Lines records to FILE (atomically; also -oJ FILE).")
 @click.option("--output-normal", "normal_file", metavar="FILE",
@@ -162,14 +160,13 @@ _HELP = """Scan TCP and UDP ports: nmap's states and reasons, fast and exact und
               help="-oA BASENAME: BASENAME.nmap, BASENAME.xml and BASENAME.gnmap at once.")
 @click.option("--diff", "diff_file", metavar="PREV.jsonl",
               help="Show what changed since a previous run's records; exit 1 if anything did.")
-@click.option("--save", metavar="RUN.pcapng",
-              help="Save probes, answers and the run's description (netprobe interpret).")
-@click.option("--json/--no-json", "as_json", default=None,
-              help="JSON Lines (the default on a pipe).")
-@click.option("--scheduler", metavar="tcp://HOST:PORT",
-              help="Run the scan as tasks on this Dask cluster and merge their results "
-                   "(each worker scans from its own machine, with its own privileges and "
-                   "scope).")
+@option("--save", "save",
+        help="Save probes, answers and the run's description (netprobe interpret).")
+@json_option()
+@option("--scheduler", "scheduler",
+        help="Run the scan as tasks on this Dask cluster and merge their results "
+             "(each worker scans from its own machine, with its own privileges and "
+             "scope).")
 @click.option("--tasks", type=click.IntRange(min=1), metavar="N",
               help="With --scheduler: cut the scan into N shards (default: one per worker).")
 @db_option

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from netprobe.cli_types import AliasedOption, Duration
+from netprobe.cli_types import Duration, option
 from netprobe.services.history.recorder import db_option
 from netprobe.services.plugin_record import Plugin, deferred
 
@@ -13,23 +13,20 @@ from netprobe.services.plugin_record import Plugin, deferred
 @click.argument("target")
 @click.option("-P", "--method", type=click.Choice(["udp", "icmp", "tcp"]), default="udp",
               show_default=True, help="Probe with UDP datagrams, ICMP echo or TCP SYNs.")
-@click.option("-p", "--port", type=int, default=None,
-              help="Destination port (UDP: 33434, TCP: 80).")
-@click.option("-4", "family", flag_value=4, help="Use IPv4.")
-@click.option("-6", "family", flag_value=6, help="Use IPv6.")
+@option("--port", "port", type=int, metavar=None, help="Destination port (UDP: 33434, TCP: 80).")
+@option("-4", "family", flag_value=4, help="Use IPv4.")
+@option("-6", "family", flag_value=6, help="Use IPv6.")
 @click.option("-q", "--queries", type=int, default=3, show_default=True,
               help="Probes per hop.")
 @click.option("-f", "--first-ttl", "first", type=int, default=1, show_default=True,
               help="First TTL probed.")
 @click.option("-m", "--max-ttl", "max_ttl", type=int, default=30, show_default=True,
               help="Highest TTL probed (at most 255).")
-@click.option("-W", "--timeout", "--wait", "wait", type=Duration(), default=5.0,
-              show_default=True, metavar="DURATION", cls=AliasedOption,
-              hidden_names=("--wait",),
-              help="Longest wait for an answer; waves wait an RTO from the RTTs seen "
-                   "(traceroute's -w: here -w writes a file, as in tcpdump).")
-@click.option("--retries", type=int, default=1, show_default=True,
-              help="Times an unanswered probe is sent again.")
+@option("--timeout", "wait", old=("--wait",), type=Duration(), default=5.0, show_default=True,
+        help="Longest wait for an answer; waves wait an RTO from the RTTs seen "
+             "(traceroute's -w: here -w writes a file, as in tcpdump).")
+@option("--retries", "retries", type=int, default=1, show_default=True, metavar=None,
+        help="Times an unanswered probe is sent again.")
 @click.option("--sport", type=int, default=33456, show_default=True,
               help="Source port of flow 0 (UDP, TCP) or ICMP identifier.")
 @click.option("--flow", type=int, default=0, show_default=True,
@@ -40,14 +37,13 @@ from netprobe.services.plugin_record import Plugin, deferred
               help="MDA's confidence that no branch was missed.")
 @click.option("--rounds", type=int, default=1, show_default=True,
               help="Trace N times (mtr style): loss % and RTT statistics per hop.")
-@click.option("--interval", type=Duration(min_open=False), default=1.0, show_default=True,
-              metavar="DURATION", help="Pause between rounds.")
-@click.option("-i", "--iface", metavar="IFACE",
-              help="Send and capture on this interface, whatever the routes say.")
-@click.option("-n", "numeric", is_flag=True, expose_value=False,
-              help="Numeric addresses (always: netprobe never looks names up).")
-@click.option("--save", "save_path", metavar="RUN.pcapng",
-              help="Save probes, answers and options (netprobe interpret reprints them).")
+@option("--interval", "interval", type=Duration(min_open=False), default=1.0, show_default=True,
+        help="Pause between rounds.")
+@option("--iface", "iface", help="Send and capture on this interface, whatever the routes say.")
+@option("-n", "numeric", expose_value=False,
+        help="Numeric addresses (always: netprobe never looks names up).")
+@option("--save", "save_path",
+        help="Save probes, answers and options (netprobe interpret reprints them).")
 @db_option
 @click.pass_context
 def command(ctx: click.Context, target: str, method: str, port: int | None,
