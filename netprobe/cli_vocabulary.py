@@ -92,13 +92,6 @@ WORDS: tuple[Word, ...] = (
 )
 """Every option that more than one subcommand has, one meaning each."""
 
-KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {}
-"""(subcommand, meaning) pairs that do not follow the vocabulary yet, and why."""
-
-KNOWN_TIME_TYPES: dict[tuple[str, str], str] = {}
-"""(subcommand, option) time options not yet of the shared Duration type, and why."""
-
-
 def markdown_table() -> str:
     """The README's vocabulary table (rows in ``WORDS`` order)."""
     rows = ["| Option | Meaning | Subcommands |", "|---|---|---|"]
@@ -112,4 +105,4 @@ def markdown_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-__all__ = ["GLOBAL", "KNOWN_EXCEPTIONS", "KNOWN_TIME_TYPES", "WORDS", "Word", "markdown_table"]
+__all__ = ["GLOBAL", "WORDS", "Word", "markdown_table"]

@@ -3,8 +3,8 @@
 Every plugin command is loaded and its options compared with the vocabulary
 (``netprobe/cli_vocabulary.py``, the README's table): one name means one thing
 everywhere, one meaning has one spelling everywhere, and the root options
-work after any subcommand. Where a subcommand does not follow it yet, the
-pair is listed in ``KNOWN_EXCEPTIONS`` with the reason, and this test says so.
+work after any subcommand. There are no exceptions: a subcommand declares
+the vocabulary's options through ``cli_types.option``.
 """
 
 from __future__ import annotations
@@ -18,13 +18,7 @@ import pytest
 
 from netprobe import cli
 from netprobe.cli_types import Duration
-from netprobe.cli_vocabulary import (
-    GLOBAL,
-    KNOWN_EXCEPTIONS,
-    KNOWN_TIME_TYPES,
-    WORDS,
-    markdown_table,
-)
+from netprobe.cli_vocabulary import GLOBAL, WORDS, markdown_table
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -78,8 +72,6 @@ def test_each_word_is_spelt_the_same_by_each_of_its_users() -> None:
     wrong = []
     for word in WORDS:
         for path, dest in word.users.items():
-            if (path, word.meaning) in KNOWN_EXCEPTIONS:
-                continue
             command = COMMANDS.get(path)
             assert command is not None, f"{word.meaning}: no subcommand {path!r}"
             carriers = [p for p in _options(command) if p.name == dest]
@@ -125,8 +117,8 @@ def test_one_meaning_has_no_second_visible_name() -> None:
         for param in _options(command):
             for name in _visible(param):
                 meaning = old.get(name)
-                if meaning and (path, meaning) not in KNOWN_EXCEPTIONS and (
-                        name not in next(w.names for w in WORDS if w.meaning == meaning)):
+                if meaning and name not in next(w.names for w in WORDS
+                                                if w.meaning == meaning):
                     seen.append(f"{path}: {name} (say {meaning!r} with the vocabulary's name)")
     assert not seen, "\n".join(seen)
 
@@ -147,16 +139,6 @@ def test_old_spellings_still_parse() -> None:
         assert new in _visible(param) and old not in _visible(param), (path, old)
 
 
-def test_known_exceptions_are_still_exceptions() -> None:
-    # When portscan follows the vocabulary, its exception must go (the test says so).
-    for (path, meaning), _why in KNOWN_EXCEPTIONS.items():
-        word = next(w for w in WORDS if w.meaning == meaning)
-        dest = word.users[path]
-        carriers = [p for p in _options(COMMANDS[path]) if p.name == dest]
-        assert not any(set(_visible(p)) == set(word.names) for p in carriers), (
-            f"{path} now follows {meaning!r}: remove it from KNOWN_EXCEPTIONS")
-
-
 def test_every_time_option_takes_a_duration() -> None:
     # a time option is one the vocabulary says takes DURATION, or whose help speaks of
     # seconds or a wait: each must take 500ms, 2s, 5m alike
@@ -168,8 +150,7 @@ def test_every_time_option_takes_a_duration() -> None:
             text = f"{param.help or ''} {param.metavar or ''}".lower()
             is_time = (path, param.name) in timed or "seconds" in text or (
                 param.metavar or "") in ("SECONDS", "DURATION", "MS")
-            if is_time and not param.count and not isinstance(param.type, Duration) and (
-                    (path, param.name) not in KNOWN_TIME_TYPES):
+            if is_time and not param.count and not isinstance(param.type, Duration):
                 wrong.append(f"{path} {_visible(param)}: {type(param.type).__name__}")
     assert not wrong, "\n".join(wrong)
 

@@ -46,11 +46,7 @@ from netprobe.services.plugin_record import Plugin, deferred
         help="Save probes, answers and options (netprobe interpret reprints them).")
 @db_option
 @click.pass_context
-def command(ctx: click.Context, target: str, method: str, port: int | None,
-            family: int | None, queries: int, first: int, max_ttl: int, wait: float,
-            retries: int, sport: int, flow: int, multipath: bool, confidence: float,
-            rounds: int, interval: float, iface: str | None, save_path: str | None,
-            db: str | None) -> None:
+def command(ctx: click.Context, **options: object) -> None:
     """Trace the route to TARGET, probing every TTL at once (Paris traceroute).
 
     \b
@@ -74,10 +70,7 @@ def command(ctx: click.Context, target: str, method: str, port: int | None,
     """
     from netprobe.plugins.traceroute.trace_command import execute
 
-    execute(ctx.obj, target=target, method=method, port=port, family=family, queries=queries,
-            first=first, max_ttl=max_ttl, wait=wait, retries=retries, sport=sport, flow=flow,
-            multipath=multipath, confidence=confidence, rounds=rounds, interval=interval,
-            iface=iface, save_path=save_path, db=db)
+    execute(ctx.obj, **options)  # type: ignore[arg-type]
 
 
 #: the plugin record (entry point ``netprobe.plugins``)

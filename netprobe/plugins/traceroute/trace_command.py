@@ -64,6 +64,7 @@ def execute(settings: RootSettings | None, *, target: str, method: str, port: in
     """
     from netprobe.plugins.traceroute.target import resolve
     from netprobe.services.history.recorder import make_scan_key, recording
+    from netprobe.services.output import Output
 
     draft = TraceOptions(dst="0.0.0.0", method=method,
                          port=DEFAULT_PORTS[method] if port is None else port, sport=sport,
@@ -84,7 +85,7 @@ def execute(settings: RootSettings | None, *, target: str, method: str, port: in
     key = "" if db is None else make_scan_key(
         "traceroute", [target], {"method": method, "port": opts.port, "family": fam,
                                  "multipath": multipath, "flow": flow})
-    output = _output(settings)
+    output = Output.current()
     live = _live(opts, output)
     try:
         with recording(db, kind="traceroute", scan_key=key, targets=[target]) as history:
@@ -94,12 +95,6 @@ def execute(settings: RootSettings | None, *, target: str, method: str, port: in
     finally:
         if live is not None:
             live.close()
-
-
-def _output(settings: RootSettings | None) -> Output:
-    from netprobe.services.output import Output
-
-    return Output.from_settings(settings) if settings is not None else Output.current()
 
 
 def _live(opts: TraceOptions, output: Output) -> LiveRounds | None:
