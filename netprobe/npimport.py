@@ -9,7 +9,7 @@ the process's environment (and its children's) is left as it was, and a
 thread count already in the environment is respected.
 
 Modules import numpy as ``from netprobe.npimport import np`` (the port scanner always,
-the engine's numpy twins and the flow table when they need it).
+the capture readers' batch walks and the flow table when they need it).
 """
 
 from __future__ import annotations

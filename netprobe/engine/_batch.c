@@ -1,18 +1,20 @@
 /* Batch operations on packet bytes, for the engine's hot paths.
  *
- * Three functions, each over a whole batch of packets at once, each with a
- * pure-Python/numpy twin that gives the same answer (tests compare them):
+ * Three functions, each over a whole batch of packets at once, each doing what
+ * the engine's per-packet Python path does one packet at a time (tests hold
+ * them to the same bytes):
  *
  *   stamp(base, start, count, radices, varying, checksums) -> bytes
  *       probes start..start+count-1 of a packet set, stamped from the first
- *       one's bytes (netprobe.engine.template.ProbeTemplate.batch)
+ *       one's bytes (netprobe.engine.template.ProbeTemplate.stamp): each the
+ *       packet the layers build for that member of the set
  *   ipv4_keys(raw, width, ip) -> (hash keys, strict keys)
  *       the fast path's hash key of every row of same-layout IPv4 TCP/UDP
  *       probes, and the strict (exact-match) key of the TCP ones
- *       (template.fast_keys, strictkeys.template_keys)
+ *       (fastpath.key_of, strictkeys.probe_key)
  *   answer_keys(buf, meta, linktype) -> list | None
  *       the strict key of every packet (IPv4 or IPv6 TCP) of a pcapy-ng
- *       next_batch buffer (strictkeys.answer_keys)
+ *       next_batch buffer (strictkeys.answer_key, per packet)
  *
  * The header offsets and the exact-match key's fields come from the layers'
  * declarations (netprobe.packet.matchkey.c_key_table), the link table from
@@ -20,7 +22,7 @@
  * tests compare them with their source.
  *
  * Built at install time (pyproject.toml, ext-modules, optional): where it
- * cannot be built, the engine uses the twins.
+ * cannot be built, the engine builds and keys packets one by one in Python.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -511,8 +513,8 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_batch",
-    "Batch operations on packet bytes for the engine's hot paths (C twins of "
-    "template and strictkeys functions).",
+    "Batch operations on packet bytes for the engine's hot paths (what the "
+    "per-packet Python path does, a whole batch per call).",
     -1, methods,
 };
 

@@ -23,7 +23,7 @@ from netprobe import costs
 from netprobe.engine.pacer import TokenBucket
 from netprobe.engine.probes import LINKTYPE_RAW, PreparedProbe
 from netprobe.engine.results import Counters, Result
-from netprobe.engine.strictkeys import META, NUMPY_RUN, WITH_ACK, capture_keys
+from netprobe.engine.strictkeys import META, WITH_ACK, capture_keys
 from netprobe.errors import UsageError
 from netprobe.packet.dissect import dissect
 from netprobe.packet.fastpath import answers_parsed as fast_answers
@@ -364,7 +364,7 @@ class SendReceiveLoop:
             if not n:
                 break
             metas = list(META.iter_unpack(meta))
-            skeys = capture_keys(buf, meta, linktype, c.sent >= NUMPY_RUN) if strict else None
+            skeys = capture_keys(buf, meta, linktype) if strict else None
             for i, (sec, usec, off, caplen) in enumerate(metas):
                 frame = buf[off:off + caplen]
                 c.received += 1

@@ -14,7 +14,7 @@ from netprobe.packet.dissect import dissect, dissect_as
 from netprobe.packet.field import SetValue
 from netprobe.packet.layer import Layer
 
-if TYPE_CHECKING:  # templates (numpy) are imported only for sets large enough to use them
+if TYPE_CHECKING:  # templates are imported only for sets large enough to use them
     from netprobe.engine.template import ProbeTemplate
 
 #: link types of what we send: frames (Ethernet) or bare IP packets
@@ -67,11 +67,12 @@ def prepare_one(packet: Layer | bytes, layer2: bool) -> PreparedProbe:
     """Build a packet and derive its key from the built bytes (every field filled)."""
     linktype = LINKTYPE_ETHERNET if layer2 else LINKTYPE_RAW
     if isinstance(packet, (bytes, bytearray)):
-        data = bytes(packet)
-        cls = None
-    else:
-        data = packet.build()
-        cls = type(packet)
+        return _prepared(bytes(packet), linktype, None)
+    return _prepared(packet.build(), linktype, type(packet))
+
+
+def _prepared(data: bytes, linktype: int, cls: type[Layer] | None) -> PreparedProbe:
+    """A built probe keyed by the fast path, else by the layers."""
     fast = fastpath.parse(data, linktype)
     key = fastpath.key_of(fast, data)
     if key is not None:
@@ -99,7 +100,6 @@ def _from_template(template: ProbeTemplate, layer2: bool) -> Iterator[PreparedPr
     cls = template.cls
     width = template.length
     same_link = template.linktype == linktype
-    parse, key_of = fastpath.parse, fastpath.key_of
     for start in range(0, len(template), BATCH):
         raw = template.stamp(start, BATCH)
         keyed = template.keys(raw) if same_link else None
@@ -111,14 +111,7 @@ def _from_template(template: ProbeTemplate, layer2: bool) -> Iterator[PreparedPr
                            repeat(None), repeat(None), stricts)
             continue
         for k in range(0, len(raw), width):
-            data = raw[k:k + width]
-            fast = parse(data, linktype)
-            key = key_of(fast, data)
-            if key is None:
-                yield _prepared_by_layers(data, linktype, cls)
-            else:
-                yield PreparedProbe(data, key, linktype, cls, fast=fast,
-                                    strict=probe_key(data, fast))
+            yield _prepared(raw[k:k + width], linktype, cls)
 
 
 #: probes stamped per template batch

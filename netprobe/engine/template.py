@@ -1,4 +1,4 @@
-"""Probe templates: build a packet once, then stamp out a whole packet set with numpy.
+"""Probe templates: build a packet once, then stamp out a whole packet set in C.
 
 A packet set such as ``IP(dst="198.18.1.0/24")/TCP(dport=range(1, 65536))`` differs
 from probe to probe only in a few fixed-position fields. The template builds
@@ -8,8 +8,11 @@ probes as rows of a byte matrix: the varying fields are written column-wise
 and every automatic checksum is corrected incrementally (RFC 1624) from the
 16-bit words that changed. Per probe there is no Python object at all.
 
-The stamping and keying run in C (``_batch.c``, see ``compiled``) where it was
-built, else in numpy (imported only then); both give the same bytes.
+The stamping and keying run in C (``_batch.c``, see ``compiled``). Where that
+was not built there are no templates: ``ProbeTemplate`` refuses every set, and
+``prepare()`` builds each probe with the layers and keys it with the per-packet
+functions (``fastpath.key_of``, ``strictkeys.probe_key``), which is what the
+tests hold the C functions to, byte for byte.
 """
 
 from __future__ import annotations
@@ -17,16 +20,13 @@ from __future__ import annotations
 import math
 import socket
 from array import array
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from netprobe.engine.compiled import batch as cbatch
 from netprobe.packet import fastpath
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
 from netprobe.packet.dissect import dissect_as
 from netprobe.packet.layer import Layer
-
-if TYPE_CHECKING:
-    import numpy as np
 
 
 class TemplateUnsupported(Exception):
@@ -84,27 +84,6 @@ def _require_one_source(layers: list[Layer], sets: list[tuple[int, str, list[Any
             setattr(layer, name, first)
 
 
-class _Varying:
-    """One varying field: where it goes and its values."""
-
-    def __init__(self, offset: int, size: int, shift: int, bits: int, values: array) -> None:
-        self.offset = offset
-        self.size = size
-        self.shift = shift
-        self.bits = bits
-        self.values = values
-
-
-class _Checksum:
-    """An automatic checksum and the 16-bit words (frame offsets) that feed it."""
-
-    def __init__(self, offset: int, base: int, words: list[int], zero_as_ffff: bool) -> None:
-        self.offset = offset
-        self.base = base
-        self.words = words
-        self.zero_as_ffff = zero_as_ffff
-
-
 #: fields that may vary without changing where the fast path finds the key's parts
 _LAYOUT_NEUTRAL = frozenset({"src", "dst", "ttl", "id", "tos", "sport", "dport", "seq",
                              "ack", "window", "urgptr"})
@@ -118,6 +97,8 @@ class ProbeTemplate:
     """
 
     def __init__(self, packet: Layer) -> None:
+        if cbatch is None:
+            raise TemplateUnsupported("no compiled stamper (not built, or NETPROBE_PURE set)")
         sets = packet._set_fields()
         if not sets:
             raise TemplateUnsupported("not a packet set")
@@ -139,7 +120,9 @@ class ProbeTemplate:
         self.length = total
         self.radices = [len(v) for _, _, v in sets]
         self.count = math.prod(self.radices)
-        self.varying: list[_Varying] = []
+        #: the varying fields, as the compiled stamper takes them: (frame offset, size,
+        #: shift, bits, values) each
+        varying: list[tuple[int, int, int, int, array]] = []
         self.varying_names = [name for _, name, _ in sets]
         #: the link type the bytes start with (Ethernet frames or bare IP)
         self.linktype = 1 if self.cls.__name__ == "Ether" else 101
@@ -150,10 +133,13 @@ class ProbeTemplate:
             if name not in cls.field_offsets or (f.auto and f.name != "src"):
                 raise TemplateUnsupported(f"{cls.__name__}.{name} cannot vary in a template")
             off, size, shift, bits = cls.field_offsets[name]
-            self.varying.append(_Varying(starts[i] + off, size, shift, bits,
-                                         _encode_values(f, list(values))))
+            varying.append((starts[i] + off, size, shift, bits,
+                            _encode_values(f, list(values))))
             changed.update(range(starts[i] + off, starts[i] + off + size))
-        self.checksums: list[_Checksum] = []
+        #: the automatic checksums, as the compiled stamper takes them: (frame offset,
+        #: value in the first probe, the 16-bit words (frame offsets) that feed it,
+        #: whether a sum of 0 goes out as 0xffff) each
+        checksums: list[tuple[int, int, tuple[int, ...], bool]] = []
         for j, layer in enumerate(layers):
             spec = type(layer).checksum
             if spec is None or getattr(layer, spec[0]) is not None:
@@ -182,14 +168,10 @@ class ProbeTemplate:
                 continue
             words = sorted({b - ((b - parity) & 1) for b in feeding})
             base_cs = int.from_bytes(self.base[c_off:c_off + 2], "big")
-            self.checksums.append(_Checksum(c_off, base_cs, words,
-                                            zero_as_ffff=type(layer).__name__ == "UDP"))
+            checksums.append((c_off, base_cs, tuple(words), type(layer).__name__ == "UDP"))
 
         #: ``stamp``'s description of the template for the compiled stamper
-        self._c_args = (
-            tuple(self.radices),
-            tuple((v.offset, v.size, v.shift, v.bits, v.values) for v in self.varying),
-            tuple((c.offset, c.base, tuple(c.words), c.zero_as_ffff) for c in self.checksums))
+        self._c_args = (tuple(self.radices), tuple(varying), tuple(checksums))
         self._spot_check(packet, sets)
 
     def _spot_check(self, packet: Layer, sets: list[tuple[int, str, list[Any]]]) -> None:
@@ -232,8 +214,6 @@ class ProbeTemplate:
     def stamp(self, start: int, count: int) -> bytes:
         """Probes ``start`` .. ``start + count - 1``, ``self.length`` bytes each, end to end."""
         count = max(0, min(count, self.count - start))
-        if cbatch is None:
-            return self.batch(start, count).tobytes()
         return cbatch.stamp(self.base, start, count, *self._c_args)
 
     def keys(self, raw: bytes) -> tuple[list[bytes], list[bytes | None]] | None:
@@ -245,81 +225,7 @@ class ProbeTemplate:
         """
         if self.key_shape is None:
             return None
-        ip = self.key_shape[0]
-        if cbatch is not None:
-            return cbatch.ipv4_keys(raw, self.length, ip)
-        from netprobe.engine.strictkeys import template_keys
-        from netprobe.npimport import np
-
-        arr = np.frombuffer(raw, dtype=np.uint8).reshape(-1, self.length)
-        keys = self.fast_keys(arr) or []
-        tcp = bool((arr[:, ip + 9] == 6).all())
-        return keys, template_keys(arr, ip) if tcp else [None] * len(keys)
-
-    def batch(self, start: int, count: int) -> np.ndarray:
-        """Probes ``start`` .. ``start + count - 1`` as a (count, length) uint8 matrix
-        (the numpy twin of ``stamp``)."""
-        from netprobe.npimport import np
-
-        count = max(0, min(count, self.count - start))
-        arr = np.tile(np.frombuffer(self.base, dtype=np.uint8), (count, 1))
-        if not count:
-            return arr
-        index = np.arange(start, start + count, dtype=np.int64)
-        digits = []
-        for radix in reversed(self.radices):
-            digits.append(index % radix)
-            index //= radix
-        digits.reverse()
-        base_arr = np.frombuffer(self.base, dtype=np.uint8)
-        for v, d in zip(self.varying, digits, strict=True):
-            vals = np.frombuffer(v.values, dtype=np.uint64)[d]
-            cols = slice(v.offset, v.offset + v.size)
-            if v.bits == 8 * v.size:
-                for b in range(v.size):
-                    arr[:, v.offset + b] = (vals >> np.uint64(8 * (v.size - 1 - b))) & 0xFF
-            else:
-                unit = np.zeros(count, dtype=np.uint64)
-                for b in range(v.size):
-                    unit = (unit << np.uint64(8)) | arr[:, v.offset + b].astype(np.uint64)
-                mask = np.uint64(((1 << v.bits) - 1) << v.shift)
-                unit = (unit & ~mask) | ((vals << np.uint64(v.shift)) & mask)
-                for b in range(v.size):
-                    arr[:, v.offset + b] = (unit >> np.uint64(8 * (v.size - 1 - b))) & 0xFF
-            del cols
-        for c in self.checksums:
-            acc = np.full(count, (~c.base) & 0xFFFF, dtype=np.uint64)
-            for w in c.words:
-                old = int(base_arr[w]) << 8 | int(base_arr[w + 1])
-                new = (arr[:, w].astype(np.uint64) << np.uint64(8)) | arr[:, w + 1]
-                acc += np.uint64((~old) & 0xFFFF) + new
-            for _ in range(3):
-                acc = (acc & np.uint64(0xFFFF)) + (acc >> np.uint64(16))
-            cs = (~acc) & np.uint64(0xFFFF)
-            if c.zero_as_ffff:
-                cs[cs == 0] = 0xFFFF
-            arr[:, c.offset] = cs >> np.uint64(8)
-            arr[:, c.offset + 1] = cs & np.uint64(0xFF)
-        return arr
-
-    def fast_keys(self, arr: np.ndarray) -> list[bytes] | None:
-        """The fast path's hash key of every probe in a batch, or None for other shapes.
-
-        For plain IPv4 TCP/UDP probes whose varying fields leave the layout alone,
-        the key (``fastpath.key_of``) is made column-wise: source XOR destination,
-        protocol, source port XOR destination port.
-        """
-        if self.key_shape is None:
-            return None
-        from netprobe.npimport import np
-
-        ip, t = self.key_shape
-        out = np.empty((arr.shape[0], 7), dtype=np.uint8)
-        out[:, 0:4] = arr[:, ip + 12:ip + 16] ^ arr[:, ip + 16:ip + 20]
-        out[:, 4] = arr[:, ip + 9]
-        out[:, 5:7] = arr[:, t:t + 2] ^ arr[:, t + 2:t + 4]
-        raw = out.tobytes()
-        return [raw[i:i + 7] for i in range(0, len(raw), 7)]
+        return cbatch.ipv4_keys(raw, self.length, self.key_shape[0])
 
     def packets(self, batch_size: int = 4096) -> Any:
         """Every probe's bytes, in order."""

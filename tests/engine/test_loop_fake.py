@@ -6,6 +6,11 @@ errors, duplicates, late and unrelated packets). The fake capture hands them
 back when their time has come, packed like pcapy-ng's ``next_batch``. Time is
 virtual: the loop's clock and ``select`` are replaced, so a run of seconds
 takes milliseconds and every count is exact.
+
+Every scenario runs both ways: with the compiled batch operations where they were
+built (templates stamped in C, capture batches keyed in C), and with the
+per-packet Python path that stands in for them (what ``NETPROBE_PURE=1`` gives:
+every probe built by the layers, every captured packet keyed on its own).
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from netprobe.engine import loop as loop_mod
+from netprobe.engine import strictkeys
+from netprobe.engine import template as template_mod
 from netprobe.engine.loop import RunOptions, SendReceiveLoop
 from netprobe.engine.probes import prepare
 from netprobe.engine.results import Counters, Result
@@ -29,6 +37,18 @@ TARGET = "198.18.1.11"
 ROUTER = "198.18.1.1"
 SPORT = 40000
 SEQ = 1000
+
+
+@pytest.fixture(autouse=True, params=["compiled", "per-packet"])
+def engine_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test with the C batch operations, then with the per-packet Python path."""
+    if request.param == "compiled":
+        if template_mod.cbatch is None:
+            pytest.skip("the C extension was not built here (no compiler, or NETPROBE_PURE=1)")
+    else:  # what compiled.batch = None makes of the engine
+        monkeypatch.setattr(template_mod, "cbatch", None)
+        monkeypatch.setattr(loop_mod, "capture_keys", strictkeys.answer_keys)
+    return request.param
 
 
 @pytest.fixture
@@ -318,6 +338,46 @@ def test_rate_limits_in_virtual_time(vt: VirtualTime) -> None:
         while stamps[j] < t - 0.1:
             j += 1
         assert i - j + 1 <= 2000 * 0.1 * 1.1 + 64
+
+
+def test_a_large_set_is_matched_exactly_either_way(vt: VirtualTime, engine_path: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A set large enough for a template (C) or built one by one (per packet): every
+    answer goes to its probe through the strict keys, a wrong ACK number to none."""
+    made: list[object] = []
+    real = template_mod.ProbeTemplate
+
+    def spy(pkt: Layer) -> object:
+        made.append(pkt)
+        return real(pkt)
+
+    monkeypatch.setattr(template_mod, "ProbeTemplate", spy)
+    general_calls = []
+    real_match = SendReceiveLoop._match
+
+    def general(self: SendReceiveLoop, *args: object) -> None:
+        general_calls.append(args)  # the general path: a strict key did not settle it
+        return real_match(self, *args)
+
+    monkeypatch.setattr(SendReceiveLoop, "_match", general)
+
+    def react(p: Layer, sends_before: int, now: float) -> list[tuple[float, bytes]]:
+        port = p[TCP].dport
+        if port % 7 == 0:  # acknowledges the wrong number: answers nothing
+            return [(RTT, tcp_reply(p, "SA", ack=SEQ))]
+        return [(RTT, tcp_reply(p, "SA" if port % 2 else "RA"))]
+
+    net = FakeNetwork(vt, react)
+    results, c = run(net, syns(*range(1, 301)), timeout=TIMEOUT)
+    answered = by_port([r for r in results if r.answered])
+    assert set(answered) == {p for p in range(1, 301) if p % 7}
+    for port, r in answered.items():
+        assert r.answer[TCP].flags == ("SA" if port % 2 else "RA")
+        assert r.answer[TCP].ack == SEQ + 1
+    assert c.matched == len(answered) and c.related_unmatched == 300 // 7
+    # only the wrong answers went down the general path; the rest hit their strict keys
+    assert len(general_calls) == 300 // 7
+    assert len(made) == 1  # prepare() tried a template (refused without the C build)
 
 
 def test_progress_is_reported(vt: VirtualTime) -> None:

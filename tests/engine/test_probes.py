@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from netprobe.engine import probes as probes_mod
+from netprobe.engine.compiled import batch as cbatch
 from netprobe.engine.probes import prepare
 from netprobe.packet import IP, TCP, Ether
 from netprobe.packet.layer import Layer
@@ -20,11 +23,18 @@ def _fill(p: Layer) -> Layer:
     return p
 
 
-def test_a_filled_single_destination_set_uses_a_template(monkeypatch) -> None:
+def test_a_filled_set_gives_the_members_filled_one_by_one() -> None:
     frames = Ether() / IP(src="198.18.1.2", dst="198.18.1.15") / TCP(dport=(1, 100), flags="S")
     stamped = [p.data for p in prepare(frames, layer2=True, fill=_fill)]
     one_by_one = [bytes(_fill(f)) for f in frames]
     assert stamped == one_by_one
+    assert frames.is_unset("src")  # the caller's set is left as it was
+
+
+@pytest.mark.skipif(cbatch is None, reason="templates stamp in C, not built here "
+                                           "(no compiler, or NETPROBE_PURE=1)")
+def test_a_filled_single_destination_set_uses_a_template(monkeypatch) -> None:
+    frames = Ether() / IP(src="198.18.1.2", dst="198.18.1.15") / TCP(dport=(1, 100), flags="S")
     built: list[int] = []
     real = probes_mod.prepare_one
     monkeypatch.setattr(probes_mod, "prepare_one",

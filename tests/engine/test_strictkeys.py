@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import random
+import struct
 
-import numpy as np
 import pytest
 
+from netprobe.engine.compiled import batch as cbatch
 from netprobe.engine.probes import prepare
 from netprobe.engine.strictkeys import (
     WITH_ACK,
     answer_key,
     answer_keys,
+    capture_keys,
     probe_ip6,
     probe_key,
     probe_key6,
     template_keys,
     template_keys6,
 )
-from netprobe.engine.template import ProbeTemplate
 from netprobe.packet import IP, TCP, UDP, Ether, IPv6, IPv6ExtHdrDestOpt, Raw
 from netprobe.packet.dissect import dissect
 from netprobe.packet.fastpath import parse
@@ -27,14 +28,15 @@ from netprobe.packet.layer import Layer
 ADDRS = ["198.18.1.2", "198.18.1.11", "198.18.1.12"]
 
 
-def _batch(frames: list[bytes]) -> tuple[bytes, np.ndarray]:
-    """Frames laid out as pcapy-ng's next_batch gives them: one buffer, (n, 4) meta."""
+def _batch(frames: list[bytes]) -> tuple[bytes, bytes]:
+    """Frames laid out as pcapy-ng's next_batch gives them: one buffer, and packed meta
+    (sec, usec, offset, caplen per packet)."""
     buf = b""
-    meta = []
+    meta = b""
     for i, f in enumerate(frames):
-        meta.append((1700000000 + i, i, len(buf), len(f)))
+        meta += struct.pack("=IIII", 1700000000 + i, i, len(buf), len(f))
         buf += f + b"\0" * (i % 3)  # packets need not be adjacent
-    return buf, np.array(meta, dtype=np.uint32).reshape(len(frames), 4)
+    return buf, meta
 
 
 ADDRS6 = ["2001:db8:1::2", "2001:db8:1::11", "2001:db8:1::12"]
@@ -75,23 +77,25 @@ def test_packets_without_a_strict_key() -> None:
     keys = answer_keys(buf, meta, 101)
     assert keys[:4] == [None, None, None, None]
     assert keys[4] is not None
+    assert capture_keys(buf, meta, 101) == keys  # the compiled one where it was built
     assert answer_keys(buf, meta, 9999) is None
-    assert answer_keys(b"", np.zeros((0, 4), dtype=np.uint32), 101) == []
+    assert capture_keys(buf, meta, 9999) is None
+    assert answer_keys(b"", b"", 101) == [] == capture_keys(b"", b"", 101)
 
 
+@pytest.mark.parametrize("link", ["raw", "ether"])
 @pytest.mark.parametrize("flags", ["S", "A", "SA", "F"])
-def test_template_keys_equal_per_probe_keys(flags: str) -> None:
+def test_template_keys_equal_per_probe_keys(flags: str, link: str) -> None:
     probes = IP(src=ADDRS[0], dst=ADDRS[1:]) / TCP(sport=[20, 0xFFFF], dport=(1, 40),
                                                    seq=[0xFFFFFFFE, 0xFFFFFFFF, 7], flags=flags)
-    template = ProbeTemplate(probes)
-    assert template.key_shape is not None
-    arr = template.batch(0, len(template))
-    keys = template_keys(arr, template.key_shape[0])
-    width = arr.shape[1]
-    raw = arr.tobytes()
-    for i, key in enumerate(keys):
-        data = raw[i * width:(i + 1) * width]
-        assert key == probe_key(data, parse(data, 101))
+    head = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") if link == "ether" else None
+    rows = [bytes(p) if head is None else bytes(head / p) for p in probes]
+    ip, linktype = (0, 101) if head is None else (14, 1)
+    want = [probe_key(data, parse(data, linktype)) for data in rows]
+    assert all(k is not None for k in want)
+    assert template_keys(rows, ip) == want
+    if cbatch is not None:  # the compiled keys of the same rows
+        assert cbatch.ipv4_keys(b"".join(rows), len(rows[0]), ip)[1] == want
 
 
 def test_prepare_gives_strict_keys_to_tcp_only() -> None:
@@ -117,6 +121,7 @@ def test_ipv6_packets_without_a_strict_key() -> None:
     keys = answer_keys(buf, meta, 101)
     assert keys[:4] == [None] * 4 and len(keys[4]) == 40
     assert [answer_key(f, 101) for f in frames] == keys
+    assert capture_keys(buf, meta, 101) == keys
     # probes the strict path leaves alone: to a group, with an extension header
     assert probe_key6(bytes(IPv6(src=b, dst="ff02::1") / TCP(flags="S")), 0) is None
     assert probe_key6(bytes(IPv6(src=b, dst=a) / IPv6ExtHdrDestOpt() / TCP()), 0) is None
@@ -125,9 +130,8 @@ def test_ipv6_packets_without_a_strict_key() -> None:
 def test_ipv6_template_keys_equal_per_probe_keys() -> None:
     probes = [bytes(p) for p in IPv6(src=ADDRS6[0], dst=ADDRS6[1]) / TCP(
         sport=[20, 0xFFFF], dport=(1, 20), seq=[0xFFFFFFFF, 7], flags=["S", "A"])]
-    arr = np.frombuffer(b"".join(probes), dtype=np.uint8).reshape(len(probes), -1)
-    assert template_keys6(arr, 0) == [probe_key6(p, 0) for p in probes]
-    assert all(k is not None for k in template_keys6(arr, 0))
+    assert template_keys6(probes, 0) == [probe_key6(p, 0) for p in probes]
+    assert all(k is not None for k in template_keys6(probes, 0))
 
 
 def test_where_a_probe_s_ipv6_header_starts() -> None:
@@ -173,7 +177,7 @@ def test_a_key_hit_is_exactly_answers(link: str, family: int) -> None:
         else:
             frame, lt = bytes(answer), 101
         buf, meta = _batch([frame])
-        (akey,) = answer_keys(buf, meta, lt)
+        (akey,) = capture_keys(buf, meta, lt)
         assert akey is not None and akey == answer_key(frame, lt)
         hit = akey == pkey or (len(akey) in WITH_ACK and akey[:-4] == pkey)
         truth = dissect(frame, lt).getlayer(ip_class).answers(dissect(pdata, 101))
