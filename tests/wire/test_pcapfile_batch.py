@@ -189,3 +189,46 @@ def test_other_versions_are_the_streaming_readers_call(trace: Path, tmp_path: Pa
     except CaptureFileError as exc:
         got = ([], str(exc), False)
     assert (got[0], got[1]) == want
+
+
+def _pcapng_with(middle: bytes, order: str = "<") -> bytes:
+    """A pcapng: 300 packets on interface 0, then ``middle``, then 300 more."""
+    from test_pcapfile_reader import ng_epb, ng_idb, ng_shb, payload
+
+    first = b"".join(ng_epb(order, 0, 1_700_000_000_000_000 + i, payload(60 + i % 50, i))
+                     for i in range(300))
+    last = b"".join(ng_epb(order, 0, 1_700_000_100_000_000 + i, payload(40 + i % 70, i))
+                    for i in range(300))
+    return ng_shb(order) + ng_idb(order, 1) + first + middle + last
+
+
+def _middles() -> dict[str, bytes]:
+    from test_pcapfile_reader import ng_block, ng_epb, ng_idb, ng_opt, ng_opts, ng_shb, payload
+
+    tsresol = ng_opts(">", ng_opt(">", 9, bytes([9])))
+    return {
+        # new interfaces and sections, read by the streaming reader's parser
+        "interface": ng_idb("<", 101) + ng_epb("<", 1, 5, payload(30)),
+        "custom block": ng_block("<", 0xBAD, struct.pack("<I", 99) + b"hello!!!"),
+        "section": ng_shb("<") + ng_idb("<", 113) + ng_epb("<", 0, 7, payload(20)),
+        "big-endian section": ng_shb(">") + ng_idb(">", 1, options=tsresol)
+        + b"".join(ng_epb(">", 0, 10**18 + i, payload(50, i)) for i in range(200)),
+        # damage the streaming reader words: after every packet before it
+        "unknown interface": ng_epb("<", 5, 9, payload(30)),
+        "trailing length": ng_epb("<", 0, 9, payload(30))[:-4] + struct.pack("<I", 60),
+        "short interface block": ng_block("<", 1, b"\x01\x00"),
+    }
+
+
+@pytest.mark.parametrize("middle", list(_middles()), ids=str)
+def test_pcapng_details_mid_file_as_the_project_reader_reads_them(tmp_path: Path,
+                                                                   middle: str) -> None:
+    """Blocks met mid-file (in a walk, with packets before and after them in the same
+    walk) give the packets and the error of the streaming reader."""
+    path = tmp_path / "mid.pcapng"
+    path.write_bytes(_pcapng_with(_middles()[middle]))
+    expected, error = reference(path)
+    got, got_error, mapped = batched(path)
+    assert mapped
+    assert got == expected
+    assert got_error == error

@@ -70,9 +70,6 @@ class ChainFormat(Protocol):
     def plausible(self, a: np.ndarray, rows: np.ndarray, pos: np.ndarray) -> np.ndarray:
         """Whether each candidate's header looks like a record's."""
 
-    def damage(self, a: np.ndarray, pos: int) -> str:
-        """Why the record at ``pos`` cannot be read."""
-
 
 @dataclass
 class Walk:
@@ -81,18 +78,44 @@ class Walk:
     ``starts`` are the records' file offsets and ``rows`` their first
     ``ROW`` bytes, both in walk order; ``rank`` gives file order.
     ``next_offset`` is where the record after the last one
-    starts (at or past the range's end), or the offset of the damage when
-    ``damage`` says what is wrong there (the records before it are all in
-    ``starts``).
+    starts (at or past the range's end), or, when ``damaged``, the offset of
+    a record that cannot be read (the records before it are all in
+    ``starts``; the streaming reader says what is wrong there).
     """
 
     starts: np.ndarray
     rows: np.ndarray
     next_offset: int
-    damage: str | None = None
+    damaged: bool = False
     #: each record's place in file order (the records themselves are in the
     #: order the chains were walked, which saves sorting them)
     rank: np.ndarray | None = None
+
+
+@dataclass
+class Batch:
+    """Packets as arrays: ``buf[off[i]:off[i] + caplen[i]]`` is packet ``i``.
+
+    ``ts`` is in nanoseconds since the epoch; ``linktype`` is one value per
+    packet; ``head`` (optional) holds each packet's first bytes, one row
+    each; ``rank`` (optional) each packet's place in file order, when the
+    arrays are in the order the records were found. ``consumed`` is how
+    many bytes of the file the batch covers (for progress bars).
+    """
+
+    buf: np.ndarray
+    off: np.ndarray
+    caplen: np.ndarray
+    wirelen: np.ndarray
+    ts: np.ndarray
+    linktype: np.ndarray
+    consumed: int = 0
+    head: np.ndarray | None = None
+    #: each packet's place in file order when the arrays are in another order
+    rank: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.off)
 
 
 def file_view(buffer: object) -> np.ndarray:
@@ -130,9 +153,9 @@ def walk_records(a: np.ndarray, fmt: ChainFormat, start: int, end: int) -> Walk:
         found += len(starts[-1])
         stop = int(ch.stops[good - 1])
         if len(damaged):
-            return _result(starts, rows, ranks, stop, fmt.damage(a, stop))
+            return _result(starts, rows, ranks, stop, True)
         if good == n:
-            return _result(starts, rows, ranks, stop, None)
+            return _result(starts, rows, ranks, stop, False)
         # A wrong guess: walk one segment exactly before guessing again, so
         # that a file that defeats the heuristic still makes progress.
         s, stop, broken = _walk_one(a, fmt, stop, min(end, stop + SEGMENT))
@@ -141,9 +164,9 @@ def walk_records(a: np.ndarray, fmt: ChainFormat, start: int, end: int) -> Walk:
         ranks.append(np.arange(found, found + len(s)))
         found += len(s)
         if broken:
-            return _result(starts, rows, ranks, stop, fmt.damage(a, stop))
+            return _result(starts, rows, ranks, stop, True)
         pos = stop
-    return _result(starts, rows, ranks, pos, None)
+    return _result(starts, rows, ranks, pos, False)
 
 
 def resync(a: np.ndarray, fmt: ChainFormat, offset: int, limit: int) -> int | None:
@@ -178,13 +201,13 @@ class _Chains:
 
 
 def _result(starts: list[np.ndarray], rows: list[np.ndarray], ranks: list[np.ndarray],
-            nxt: int, damage: str | None) -> Walk:
+            nxt: int, damaged: bool) -> Walk:
     if len(starts) == 1:  # the usual case: no copy
-        return Walk(starts[0], rows[0], nxt, damage, ranks[0])
+        return Walk(starts[0], rows[0], nxt, damaged, ranks[0])
     if starts:
-        return Walk(np.concatenate(starts), np.concatenate(rows), nxt, damage,
+        return Walk(np.concatenate(starts), np.concatenate(rows), nxt, damaged,
                     np.concatenate(ranks))
-    return Walk(np.zeros(0, np.int64), np.zeros((0, ROW), np.uint8), nxt, damage,
+    return Walk(np.zeros(0, np.int64), np.zeros((0, ROW), np.uint8), nxt, damaged,
                 np.zeros(0, np.int64))
 
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import io
 import sys
+from typing import TYPE_CHECKING
 
 from netprobe.errors import CaptureFileError, UsageError
 from netprobe.wire.pcapfile.capture_path import CaptureTarget, capture_path
+
+if TYPE_CHECKING:
+    import mmap
 
 #: Bytes asked from the operating system per read: large enough that the read
 #: system call disappears from profiles, small enough to keep memory flat.
@@ -54,6 +58,22 @@ class ChunkedInput:
         self.pos = 0
         #: File offset of ``buf[0]``.
         self.base = 0
+
+    @classmethod
+    def whole(cls, data: bytes | mmap.mmap, path: str) -> ChunkedInput:
+        """An input whose every byte is already in ``data`` (a memory-mapped file).
+
+        Nothing is read and nothing is closed; the parsers read ``data`` in place.
+        """
+        self = cls.__new__(cls)
+        self._owned = False
+        self._eof = True
+        self._file = None
+        self.path = path
+        self.buf = data  # type: ignore[assignment]
+        self.pos = 0
+        self.base = 0
+        return self
 
     def _read(self, size: int, offset: int) -> bytes:
         """Read up to ``size`` bytes (found at file ``offset``); ``b""`` only at end of file."""

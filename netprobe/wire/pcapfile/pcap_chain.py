@@ -1,13 +1,7 @@
-"""Classic pcap as a chain for :mod:`chain_walk`.
+"""Classic pcap as a chain for :mod:`chain_walk` (the layout is :mod:`pcap_format`'s).
 
-Layout (in the writer's byte order, told by the magic number)::
-
-    header:  magic u32, version u16 u16, thiszone i32, sigfigs u32, snaplen u32, linktype u32
-    record:  ts_sec u32, ts_frac u32, caplen u32, wirelen u32, data[caplen]
-
-The "modified" (Kuznetzov) variant has 24-byte record headers. A resync
-candidate is a position whose ``ts_sec`` has the same top byte as the
-file's first record (the same era: 2^24 seconds, about 194 days), whose
+A resync candidate is a position whose ``ts_sec`` has the same top byte as
+the file's first record (the same era: 2^24 seconds, about 194 days), whose
 fraction is below one second, and whose captured length is plausible and no
 larger than its wire length.
 """
@@ -21,24 +15,35 @@ from numpy.lib.stride_tricks import as_strided
 
 from netprobe.npimport import np
 from netprobe.wire.pcapfile.chain_walk import RESYNC_MAX_CAPLEN, ROW
-from netprobe.wire.pcapfile.pcap_format import MAX_RECORD_LEN
+from netprobe.wire.pcapfile.pcap_format import (
+    MAX_RECORD_LEN,
+    MODIFIED_RECORD_HEADER_LEN,
+    RECORD_HEADER_LEN,
+    PcapHeader,
+)
 
 
 @dataclass(frozen=True)
 class PcapFormat:
     """A classic pcap file's record layout (a :class:`chain_walk.ChainFormat`).
 
-    ``order`` is ``"<"`` or ``">"``; ``header_len`` is 16, or 24 for the
-    modified format; ``ts_units`` is 10**6 or 10**9; ``top`` is the top byte
-    of the first record's ``ts_sec``.
+    ``order`` is ``"<"`` or ``">"``; ``header_len`` is a record header's
+    length; ``top`` is the top byte of the first record's ``ts_sec``.
     """
 
     order: str
     header_len: int
     ts_units: int
     linktype: int
-    snaplen: int
     top: int = 0
+
+    @classmethod
+    def of(cls, header: PcapHeader, data: bytes, start: int) -> PcapFormat:
+        """The layout of a file whose header is ``header``, its first record at ``data[start]``."""
+        order = "<" if header.byte_order == "little" else ">"
+        top = data[start + (3 if order == "<" else 0)] if len(data) > start + 4 else 0
+        hlen = MODIFIED_RECORD_HEADER_LEN if header.modified else RECORD_HEADER_LEN
+        return cls(order, hlen, header.ts_units, header.linktype, top)
 
     @property
     def min_header(self) -> int:
@@ -94,18 +99,6 @@ class PcapFormat:
         sec, frac, cap, wire = h[:, 0], h[:, 1], h[:, 2], h[:, 3]
         return ((np.abs((sec >> 24) - self.top) <= 1) & (frac < self.ts_units)
                 & (cap <= RESYNC_MAX_CAPLEN) & (cap <= wire) & (wire < (1 << 24)))
-
-    def damage(self, a: np.ndarray, pos: int) -> str:
-        """Why the record at ``pos`` cannot be read (worded as the project reader words it)."""
-        size = len(a)
-        hl = self.header_len
-        if pos + hl > size:
-            return f"truncated record header: {size - pos} of {hl} bytes at end of file"
-        caplen = struct.unpack_from(self.order + "I", a, pos + 8)[0]
-        if caplen > MAX_RECORD_LEN:
-            return f"record claims {caplen} captured bytes: damaged record header"
-        return (f"truncated record: {caplen} captured bytes announced, "
-                f"{size - pos - hl} left in file")
 
 
 def packet_head(rows: np.ndarray, fmt: PcapFormat) -> np.ndarray:

@@ -137,7 +137,9 @@ def iter_pcap_records(src: ChunkedInput, header: PcapHeader, reader: CaptureRead
             caplen, wirelen = wirelen, caplen
         start = pos + hlen
         nxt = start + caplen
-        if nxt > end:
+        # (the bound holds whatever the buffer: a file read whole, for the batch
+        # mode, is one buffer)
+        if nxt > end or caplen > MAX_RECORD_LEN:
             if caplen > MAX_RECORD_LEN:
                 raise CaptureFileError(
                     path,

@@ -1,29 +1,28 @@
 """pcapng as a chain for :mod:`chain_walk`, and its packet blocks as arrays.
 
-Every block is ``type u32, total length u32, body, total length u32`` in the
-byte order of its section; blocks start on 4-byte boundaries. Packets come
-in enhanced (EPB), simple (SPB) and obsolete (PB) packet blocks, which are
-decoded here a whole walk at a time; section and interface blocks (few) are
-read one by one, in order, so that each packet finds its interface's link
-type and timestamp resolution.
+The blocks are :mod:`pcapng_format`'s. Packet blocks are decoded here a whole
+walk at a time; the few others (sections, interfaces, custom blocks) are read
+one by one, in order, by the streaming reader's parser, so that each packet
+finds its interface's link type and timestamp resolution.
 
 Whatever this fast path does not expect (a section in the other byte order,
 a block whose trailing length disagrees, a packet that names an interface
-not described yet, a length that does not fit) is left to the project's
-streaming reader, which reads and reports every pcapng detail: the caller
-switches to it at that block (see ``batch``).
+not described yet, a length that does not fit) is left to the streaming
+reader, which reads and reports every pcapng detail: the caller hands the
+file over to it at that block (see ``batch``).
 """
 
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from numpy.lib.stride_tricks import as_strided
 
+from netprobe.errors import CaptureFileError
 from netprobe.npimport import np
 from netprobe.packet.byte_rows import gather_rows
-from netprobe.wire.pcapfile.chain_walk import RESYNC_MAX_CAPLEN
+from netprobe.wire.pcapfile.chain_walk import RESYNC_MAX_CAPLEN, Batch
 from netprobe.wire.pcapfile.file_info import CUSTOM_BLOCK_COPY, CUSTOM_BLOCK_NOCOPY
 from netprobe.wire.pcapfile.pcapng_format import (
     BLOCK_EPB,
@@ -31,13 +30,11 @@ from netprobe.wire.pcapfile.pcapng_format import (
     BLOCK_ISB,
     BLOCK_NRB,
     BLOCK_PB,
-    BLOCK_SHB,
     BLOCK_SPB,
-    BYTE_ORDER_MAGIC,
     MAX_BLOCK_LEN,
     MIN_BLOCK_LEN,
-    MIN_IDB_LEN,
-    MIN_SHB_LEN,
+    PACKET_BLOCKS,
+    PcapngParser,
 )
 
 #: decryption secrets block (read past, as the project reader does)
@@ -49,26 +46,22 @@ _TS_MAX = (1 << 63) - 1
 
 
 @dataclass
-class Interface:
-    """What a packet needs of its interface."""
-
-    linktype: int
-    snaplen: int
-    units: int
-    tsoffset: int
-
-
-@dataclass
 class PcapngFormat:
     """A pcapng file's block layout (a :class:`chain_walk.ChainFormat`), one byte order.
 
-    It also keeps the state of the stream: the sections and their
-    interfaces seen so far (``interfaces[section][local_id]``).
+    ``parser`` is the streaming reader's, reading the whole file ``data``: it
+    keeps the sections and interfaces seen so far.
     """
 
-    order: str
+    parser: PcapngParser
+    data: object
     min_header: int = 8
-    sections: list[list[Interface]] = field(default_factory=list)
+
+    @property
+    def order(self) -> str:
+        """``"<"`` or ``">"``: the byte order of the current section."""
+        assert self.parser.s is not None
+        return "<" if self.parser.s.order == "little" else ">"
 
     @property
     def u32(self) -> str:
@@ -112,44 +105,29 @@ class PcapngFormat:
         r = np.ascontiguousarray(rows[:, :28]).view(self.u32)
         btype = r[:, 0].astype(np.int64)
         blen = r[:, 1].astype(np.int64)
-        ok = np.isin(btype, (BLOCK_EPB, BLOCK_SPB, BLOCK_PB, *KNOWN_BLOCKS))
+        ok = np.isin(btype, (*PACKET_BLOCKS, *KNOWN_BLOCKS))
         ok &= (blen >= MIN_BLOCK_LEN) & ((blen & 3) == 0) & (pos + blen <= len(a))
         epb = btype == BLOCK_EPB
         ok &= ~epb | ((r[:, 5] <= RESYNC_MAX_CAPLEN) & (r[:, 5] + 32 <= blen))
         tail = gather_rows(a, np.where(ok, pos + blen - 4, 0), 4).view(self.u32)[:, 0]
         return ok & (tail == blen)
 
-    def damage(self, a: np.ndarray, pos: int) -> str:
-        """A short reason (the streaming reader words the one the user sees)."""
-        return f"unexpected block at offset {pos}"
-
 
 class Unexpected(Exception):
-    """Something the fast path leaves to the streaming reader, at a block offset."""
+    """Something the fast path leaves to the streaming reader, from a block offset on."""
 
     def __init__(self, offset: int) -> None:
         super().__init__(offset)
         self.offset = offset
 
 
-@dataclass
-class Packets:
-    """Packet blocks decoded: data offsets, lengths, times (ns), link types, first bytes."""
-
-    off: np.ndarray
-    caplen: np.ndarray
-    wirelen: np.ndarray
-    ts: np.ndarray
-    linktype: np.ndarray
-    head: np.ndarray
-
-
 def packet_blocks(a: np.ndarray, fmt: PcapngFormat, starts: np.ndarray,
-                  rows: np.ndarray) -> Packets:
-    """The packets among walked blocks, reading section and interface blocks on the way.
+                  rows: np.ndarray) -> tuple[Batch, int | None]:
+    """The packets among walked blocks, reading the other blocks on the way, and the
+    offset of the first block the fast path leaves to the streaming reader (None: none).
 
-    Raises :class:`Unexpected` at the first block the fast path does not
-    handle; ``fmt`` then still describes the stream before that block.
+    The packets are those before that block, which the streaming reader reads
+    on from; ``fmt`` then describes the stream there.
     """
     r32 = np.ascontiguousarray(rows[:, :28]).view(fmt.u32).astype(np.int64)
     btype, blen = r32[:, 0], r32[:, 1]
@@ -157,91 +135,55 @@ def packet_blocks(a: np.ndarray, fmt: PcapngFormat, starts: np.ndarray,
     tail = gather_rows(a, starts + blen - 4, 4).view(fmt.u32)[:, 0].astype(np.int64)
     wrong = np.flatnonzero(tail != blen)
     limit = int(wrong[0]) if len(wrong) else len(starts)
-    control = np.flatnonzero(~np.isin(btype[:limit], (BLOCK_EPB, BLOCK_SPB, BLOCK_PB)))
+    control = np.flatnonzero(~np.isin(btype[:limit], PACKET_BLOCKS))
     # packet blocks between control blocks share a section and an interface table
-    pieces: list[Packets] = []
+    pieces: list[Batch] = []
     prev = 0
-    for c in [*control.tolist(), limit]:
-        if c > prev:
-            pieces.append(_packets(a, fmt, starts[prev:c], rows[prev:c], r32[prev:c]))
-        if c == limit:
-            break
-        _control(a, fmt, int(starts[c]), int(btype[c]), int(blen[c]))
-        prev = c + 1
-    if limit < len(starts):
-        if pieces:
-            # the packets before it are still delivered; the caller stops there
-            raise _Partial(_concat(pieces), int(starts[limit]))
-        raise Unexpected(int(starts[limit]))
-    return _concat(pieces)
-
-
-class _Partial(Unexpected):
-    """Packets decoded before an unexpected block."""
-
-    def __init__(self, packets: Packets, offset: int) -> None:
-        super().__init__(offset)
-        self.packets = packets
-
-
-def _control(a: np.ndarray, fmt: PcapngFormat, pos: int, btype: int, blen: int) -> None:
-    """Read a non-packet block: a new section, a new interface, or nothing."""
-    from netprobe.errors import CaptureFileError
-    from netprobe.wire.pcapfile.pcapng_options import IF_TSOFFSET, IF_TSRESOL, iter_options
-    from netprobe.wire.pcapfile.timestamp import DEFAULT_TSRESOL, units_from_tsresol
-
-    if btype == BLOCK_SHB:
-        if blen < MIN_SHB_LEN:
-            raise Unexpected(pos)
-        bom = struct.unpack_from(fmt.order + "I", a, pos + 8)[0]
-        major = struct.unpack_from(fmt.order + "H", a, pos + 12)[0]
-        if bom != BYTE_ORDER_MAGIC or major != 1:
-            raise Unexpected(pos)  # the other byte order, or a version to explain
-        fmt.sections.append([])
-        return
-    if btype != BLOCK_IDB:
-        return
-    if blen < MIN_IDB_LEN or not fmt.sections:
-        raise Unexpected(pos)
-    linktype, snaplen = struct.unpack_from(fmt.order + "H2xI", a, pos + 8)
-    tsresol, tsoffset = DEFAULT_TSRESOL, 0
-    order = "little" if fmt.order == "<" else "big"
     try:
-        for code, value in iter_options(a, pos + 16, pos + blen - 4, order, "", 0):
-            if code == IF_TSRESOL and len(value):
-                tsresol = int(value[0])
-            elif code == IF_TSOFFSET and len(value) >= 8:
-                tsoffset = struct.unpack_from(fmt.order + "q", value)[0]
+        for c in [*control.tolist(), limit]:
+            if c > prev:
+                pieces.append(_packets(a, fmt, starts[prev:c], rows[prev:c], r32[prev:c]))
+            if c == limit:
+                break
+            _control(fmt, int(starts[c]), int(blen[c]))
+            prev = c + 1
+    except Unexpected as exc:
+        return _concat(a, pieces), exc.offset
+    return _concat(a, pieces), int(starts[limit]) if limit < len(starts) else None
+
+
+def _control(fmt: PcapngFormat, pos: int, blen: int) -> None:
+    """Read a non-packet block with the streaming reader's parser."""
+    order = fmt.order
+    try:
+        fmt.parser.read_block(fmt.data, pos)  # type: ignore[arg-type]
     except CaptureFileError:
-        raise Unexpected(pos) from None  # the streaming reader words the damage
-    fmt.sections[-1].append(Interface(linktype, snaplen, units_from_tsresol(tsresol), tsoffset))
+        raise Unexpected(pos) from None  # the streaming reader reads it again and says why
+    if fmt.order != order:
+        raise Unexpected(pos + blen)  # a section in the other byte order: the rest is its
 
 
 def _packets(a: np.ndarray, fmt: PcapngFormat, starts: np.ndarray, rows: np.ndarray,
-             r32: np.ndarray) -> Packets:
-    """Packet blocks of one section, in order, under its current interfaces."""
-    if not fmt.sections or not fmt.sections[-1]:
+             r32: np.ndarray) -> Batch:
+    """Packet blocks of one section, in order, under its current interfaces (any of them
+    unexpected: :class:`Unexpected` at the first, the streaming reader reads them all)."""
+    table = fmt.parser.table
+    if not table:
         raise Unexpected(int(starts[0]))
-    table = fmt.sections[-1]
     btype, blen = r32[:, 0], r32[:, 1]
     epb = btype != BLOCK_SPB  # EPB and PB share their layout from here on
     ifid = np.where(btype == BLOCK_EPB, r32[:, 2],
                     np.where(btype == BLOCK_PB, r32[:, 2] & 0xFFFF if fmt.order == "<"
                              else r32[:, 2] >> 16, 0))
-    bad = np.flatnonzero(ifid >= len(table))
-    if len(bad):
-        raise Unexpected(int(starts[bad[0]]))
-    links = np.array([i.linktype for i in table], dtype=np.int32)
-    snaps = np.array([i.snaplen for i in table], dtype=np.int64)
-    units = np.array([i.units for i in table], dtype=np.int64)
-    offsets = np.array([i.tsoffset for i in table], dtype=np.int64)
+    if (ifid >= len(table)).any():
+        raise Unexpected(int(starts[0]))
+    _, links, units, offsets, snaps = (np.array(column, dtype=np.int64) for column in zip(*table))
     wirelen = np.where(epb, r32[:, 6], r32[:, 2])
     snap0 = snaps[0]
     caplen = np.where(epb, r32[:, 5], np.minimum(wirelen, snap0) if snap0 else wirelen)
     room = blen - np.where(epb, 32, 16)
-    over = np.flatnonzero(caplen > room)
-    if len(over):
-        raise Unexpected(int(starts[over[0]]))
+    if (caplen > room).any():
+        raise Unexpected(int(starts[0]))
     dataoff = np.where(epb, 28, 12)
     # times: a 64-bit count of the interface's units (none in an SPB: the epoch)
     high = (r32[:, 3] & 0xFFFFFFFF).astype(np.uint64)
@@ -256,7 +198,8 @@ def _packets(a: np.ndarray, fmt: PcapngFormat, starts: np.ndarray, rows: np.ndar
     head[e, :width] = rows.take(e, axis=0)[:, 28:]
     head[e, width:] = 0
     head[s] = rows.take(s, axis=0)[:, 12:]
-    return Packets(starts + dataoff, caplen, wirelen, ts, links.take(ifid), head[:, :width])
+    return Batch(a, starts + dataoff, caplen, wirelen, ts, links.astype(np.int32).take(ifid),
+                 head=head[:, :width])
 
 
 def _nanoseconds(ticks: np.ndarray, units: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -279,11 +222,12 @@ def _nanoseconds(ticks: np.ndarray, units: np.ndarray, offsets: np.ndarray) -> n
     return ns
 
 
-def _concat(pieces: list[Packets]) -> Packets:
+def _concat(a: np.ndarray, pieces: list[Batch]) -> Batch:
     if len(pieces) == 1:
         return pieces[0]
     if not pieces:
         z = np.zeros(0, np.int64)
-        return Packets(z, z, z, z, z.astype(np.int32), np.zeros((0, 84), np.uint8))
-    return Packets(*(np.concatenate([getattr(p, f) for p in pieces])
-                     for f in ("off", "caplen", "wirelen", "ts", "linktype", "head")))
+        return Batch(a, z, z, z, z, z.astype(np.int32), head=np.zeros((0, 84), np.uint8))
+    return Batch(a, *(np.concatenate([getattr(p, f) for p in pieces])
+                      for f in ("off", "caplen", "wirelen", "ts", "linktype")),
+                 head=np.concatenate([p.head for p in pieces]))  # type: ignore[misc]

@@ -124,7 +124,7 @@ class PcapngParser:
 
     # -- one block, slow path -----------------------------------------------
 
-    def _read_block(self, buf: bytes, pos: int) -> tuple[bytes, int, object]:
+    def read_block(self, buf: bytes, pos: int) -> tuple[bytes, int, object]:
         """Handle the block at ``buf[pos]``; return the new buffer, position and result.
 
         The result is a packet's place (see :meth:`_timed_packet`), ``None``
@@ -306,7 +306,7 @@ class PcapngParser:
             s = self.s
             if s is not None and len(buf) - pos >= 8 and s.u32(buf, pos)[0] in PACKET_BLOCKS:
                 break
-            buf, pos, result = self._read_block(buf, pos)
+            buf, pos, result = self.read_block(buf, pos)
             if result is _EOF:
                 break
         src.buf, src.pos = buf, pos
@@ -315,7 +315,7 @@ class PcapngParser:
         """Yield every packet record; raise :class:`CaptureFileError` at damage.
 
         The common case, an EPB wholly inside the buffer, is decoded inline;
-        everything else goes through :meth:`_read_block`.
+        everything else goes through :meth:`read_block`.
         """
         src = self.src
         reader = self.reader
@@ -340,7 +340,7 @@ class PcapngParser:
                     pos = nxt
                     inline = True
             if not inline:
-                buf, pos, place = self._read_block(buf, pos)
+                buf, pos, place = self.read_block(buf, pos)
                 end = len(buf)
                 s = self.s
                 epb, tail, table = s.epb, s.u32, self.table
@@ -348,7 +348,7 @@ class PcapngParser:
                     continue
                 if place is _EOF:
                     return
-                # The place is in the buffer _read_block returns.
+                # The place is in the buffer read_block returns.
                 entry, stamp, start, caplen, wirelen = place  # type: ignore[misc]
             index, linktype, units, tsoffset, _ = entry
             sec, frac = divmod(stamp, units)

@@ -10,6 +10,7 @@ valid capture with zero packets.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from netprobe.errors import CaptureFileError
 from netprobe.wire.pcapfile.capture_file import CaptureFile
@@ -23,6 +24,9 @@ from netprobe.wire.pcapfile.pcap_format import (
 )
 from netprobe.wire.pcapfile.pcapng_format import SHB_MAGIC_BYTES, PcapngParser
 from netprobe.wire.pcapfile.record import CaptureRecord
+
+if TYPE_CHECKING:
+    import mmap
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -52,14 +56,15 @@ class CaptureReader(CaptureFile):
     blocks before the first packet) is raised by :func:`open_capture` itself.
     """
 
-    def __init__(self, source: CaptureSource) -> None:
-        self._src = src = ChunkedInput(source)
+    def __init__(self, source: CaptureSource | ChunkedInput) -> None:
+        self._src = src = source if isinstance(source, ChunkedInput) else ChunkedInput(source)
         self.path = src.path
         self.interfaces: list[InterfaceInfo] = []
         self.sections: list[SectionInfo] = []
         self.custom_blocks: list[CustomBlock] = []
         self.custom_blocks_dropped = 0
         self.header: PcapHeader | None = None
+        self.pcapng: PcapngParser | None = None
         self.packets_read = 0
         try:
             self._records = self._open(src)
@@ -87,7 +92,7 @@ class CaptureReader(CaptureFile):
             return iter_pcap_records(src, header, self)
         if magic == SHB_MAGIC_BYTES:
             self.format = "pcapng"
-            parser = PcapngParser(src, self)
+            parser = self.pcapng = PcapngParser(src, self)
             parser.prime()
             self.linktype = self.interfaces[0].linktype if self.interfaces else None
             return parser.records()
@@ -98,6 +103,26 @@ class CaptureReader(CaptureFile):
                                    f"only {avail} bytes: not a pcap or pcapng capture file")
         raise CaptureFileError(self.path, 0,
                                f"not a pcap or pcapng capture file (starts with {magic.hex(' ')})")
+
+    def resume(self, data: bytes | mmap.mmap, offset: int) -> Iterator[CaptureRecord]:
+        """The records from ``offset`` on, ``data`` being the whole file this reader reads
+        (:meth:`ChunkedInput.whole`) and ``offset`` a record or block boundary in it.
+
+        The batch mode hands its file over here where its walk meets what it
+        leaves to this reader; what the blocks before ``offset`` said (sections,
+        interfaces) holds.
+        """
+        src = self._src
+        src.buf, src.pos, src.base = data, offset, 0  # type: ignore[assignment]
+        if self.pcapng is not None:
+            return self.pcapng.records()
+        assert self.header is not None
+        return iter_pcap_records(src, self.header, self)
+
+    @property
+    def offset(self) -> int:
+        """The file offset of the next record or block to read."""
+        return self._src.offset(self._src.pos)
 
     @property
     def byte_order(self) -> str:
