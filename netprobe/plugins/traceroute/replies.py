@@ -48,16 +48,6 @@ class Reply(NamedTuple):
         return self.kind != TIME_EXCEEDED
 
 
-def icmp_kind(type_: int, code: int) -> str:
-    """The kind of an ICMPv4 message answering a probe (``shape.trace_mark``)."""
-    return trace_mark(4, type_, code)
-
-
-def icmpv6_kind(type_: int, code: int) -> str:
-    """The kind of an ICMPv6 message answering a probe (``shape.trace_mark``)."""
-    return trace_mark(6, type_, code)
-
-
 def tcp_kind(flags: int) -> str:
     """The kind of a TCP segment answering a SYN probe."""
     if flags & 0x04:
@@ -112,13 +102,10 @@ def decode_reply(answer: Layer) -> Reply | None:
         return Reply(addr, tcp_kind(int(top.flags)), ttl)
     if name == "UDP":
         return Reply(addr, "udp-reply", ttl)
-    if name == "ICMP" and not v6:
-        quoted = _quoted_ttl(top) if top.quotes_packet else None
-        return Reply(addr, icmp_kind(top.type, top.code), ttl, quoted,
-                     mpls_stack(getattr(top, "ext", None)))
-    if name.startswith("ICMPv6") and v6:
+    if name.startswith("ICMPv6") if v6 else name == "ICMP":
+        # the kind from the one ICMP table (shape.trace_mark)
         quoted = _quoted_ttl(top) if getattr(top, "quotes_packet", False) else None
-        return Reply(addr, icmpv6_kind(top.type, top.code), ttl, quoted,
+        return Reply(addr, trace_mark(6 if v6 else 4, top.type, top.code), ttl, quoted,
                      mpls_stack(getattr(top, "ext", None)))
     return None
 
