@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from netprobe.errors import EnvironmentProblem, UsageError
-from netprobe.packet.addresses import in6_getnsma, in6_getnsmac
+from netprobe.packet.addresses import in6_getnsma, multicast_mac
 
 if TYPE_CHECKING:
     from netprobe.wire.iface import Gateway, Interface
@@ -272,11 +272,6 @@ def arp_frames(mac: str, psrc: str, targets: Iterable[int]) -> Iterator[bytes]:
 def solicited_node(address: str) -> str:
     """The solicited-node multicast group of an IPv6 address (ff02::1:ffXX:XXXX)."""
     return str(ipaddress.IPv6Address(in6_getnsma(socket.inet_pton(socket.AF_INET6, address))))
-
-
-def multicast_mac(group: str) -> str:
-    """The Ethernet address of an IPv6 multicast group (33:33 and its last 32 bits)."""
-    return in6_getnsmac(socket.inet_pton(socket.AF_INET6, group))
 
 
 def ns_frame(mac: str, src: str, target: str) -> bytes:

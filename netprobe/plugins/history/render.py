@@ -51,11 +51,6 @@ def found(counts: Mapping[str, int]) -> str:
     return ", ".join(parts) or f"{sum(counts.values())} records"
 
 
-def targets_text(targets: Sequence[str]) -> str:
-    """Targets joined by spaces, whole (a table folds them, it never cuts them)."""
-    return " ".join(targets)
-
-
 def run_table(output: Output, runs: Iterable[Run]) -> None:
     """The table of ``history list``. SCAN is the start of the scan key's hash (which
     ``--scan`` accepts), shown when the runs are of more than one scan."""
@@ -64,7 +59,7 @@ def run_table(output: Output, runs: Iterable[Run]) -> None:
                Column("took", "TOOK", "right"), Column("kind", "KIND"),
                Column("targets", "TARGETS"), Column("found", "FOUND")]
     rows = [[run.id, local_time(run.started, precise=False), duration(run.ended - run.started),
-             run.kind, targets_text(run.targets),
+             run.kind, " ".join(run.targets),  # whole: a table folds, never cuts
              found(run.counts) + (" (partial)" if run.partial else "")] for run in runs]
     if len({run.scan_key for run in runs}) > 1:
         columns.append(Column("scan", "SCAN"))
@@ -76,7 +71,7 @@ def run_table(output: Output, runs: Iterable[Run]) -> None:
 def run_heading(run: Run) -> str:
     """One line naming a run: id, kind, time, duration, targets."""
     partial = " (partial)" if run.partial else ""
-    return (f"run {run.id}{partial}: {run.kind} {targets_text(run.targets)} at "
+    return (f"run {run.id}{partial}: {run.kind} {' '.join(run.targets)} at "
             f"{local_time(run.started)}, {duration(run.ended - run.started)}")
 
 
@@ -185,4 +180,4 @@ def change_table(output: Output, changes: Iterable[Mapping[str, JSONValue]]) -> 
 
 
 __all__ = ["change_table", "draw_records", "duration", "found", "local_time", "plugin_renderer",
-           "records_tables", "run_heading", "run_table", "targets_text"]
+           "records_tables", "run_heading", "run_table"]
