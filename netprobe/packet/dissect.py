@@ -229,12 +229,7 @@ _STEP = """
     if layer._errors:
         errors = _note_layer_errors(errors, layer, wirelen, len(buf))
     if nxt is None:
-        layer._payload = None
-        if trailers:
-            _add_trailers(top, layer, trailers)
-        top._errors = errors or None
-        top._meta = (None, None, True, buf)
-        return top
+        return _finish(top, layer, buf, errors, trailers)
     up = _new(nxt)
     up._under = layer
     layer._payload = up
@@ -254,10 +249,6 @@ def _write_chain(write: bool | None = None) -> Callable[..., Layer]:
     none (the loop took a fifth more time per frame). Deeper layers go to ``_walk``.
     """
     src = ("def dissect_into(cls, buf, wirelen=None, top=None):\n"
-           '    """Dissect ``buf`` as a ``cls`` layer (``dissect_as`` without spans): into\n'
-           "    ``top`` itself when given (``Ether(raw)``: a ``cls`` layer whose ``_under`` is\n"
-           "    set), what follows becoming its payload. Returns ``top``, or the ``Raw`` that\n"
-           '    stands for it when the bytes do not parse as ``cls``."""\n'
            "    if top is None:\n"
            "        top = _new(cls)\n"
            "        top._under = None\n"
@@ -269,12 +260,12 @@ def _write_chain(write: bool | None = None) -> Callable[..., Layer]:
     g: dict[str, Any] = {
         "_new": object.__new__, "_FAILURES": _FAILURES, "_walk": _walk,
         "_trailer": _trailer, "_note_layer_errors": _note_layer_errors,
-        "_add_trailers": _add_trailers,
-        "_next_class": _next_class,
+        "_finish": _finish, "_next_class": _next_class,
     }
     exec(code_cache.compiled(src, f"<{__name__}.dissect_into>", write=write), g)
     func = g["dissect_into"]
     func.__module__ = __name__
+    func.__doc__ = dissect_into.__doc__
     return func
 
 

@@ -623,6 +623,29 @@ class TailField(Field):
     settable = False
 
 
+class OneValue:
+    """A field kind whose value is never a packet set: ``check`` is ``check_one``."""
+
+    __slots__ = ()
+
+    def check(self, value: Any) -> Any:
+        return self.check_one(value)  # type: ignore[attr-defined]
+
+
+class OptionalUInt(UIntField, TailField):
+    """An unsigned field its layer puts on the wire only when a flag or its type says so
+    (the layer builds and reads it); ``bits`` narrower than ``fmt`` bounds its values."""
+
+    __slots__ = ()
+    settable = True
+
+    def __init__(self, name: str, default: Any, fmt: str = "H", names: Any = None,
+                 bits: int = 0) -> None:
+        UIntField.__init__(self, name, default, fmt, names)
+        if bits:
+            self.maxval = (1 << bits) - 1
+
+
 class RawBytesField(TailField):
     """Variable-length bytes (payload data, unparsed options)."""
 

@@ -21,11 +21,7 @@ _PRINTABLE = "".join(chr(b) if 32 <= b < 127 else "." for b in range(256))
 
 def _raw(p: Any) -> bytes:
     """The bytes of a packet, bytes-like object or text."""
-    if isinstance(p, str):
-        return p.encode()
-    if isinstance(p, (bytes, bytearray, memoryview)):
-        return bytes(p)
-    return bytes(p)
+    return p.encode() if isinstance(p, str) else bytes(p)
 
 
 def _ascii(data: bytes) -> str:

@@ -24,6 +24,8 @@ from typing import Any, ClassVar
 from netprobe.errors import UsageError
 from netprobe.packet import code_cache
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
+from netprobe.packet.field import OneValue as OneValue  # (the layer families import them here)
+from netprobe.packet.field import OptionalUInt as OptionalUInt
 
 _UNSET = object()
 _SET_TYPES = (F.SetValue, list, range, tuple)
@@ -701,10 +703,7 @@ def _meta_of(layer: Any) -> Any:
     try:
         return layer._meta
     except AttributeError:
-        top = layer
-        while top._under is not None:
-            top = top._under
-        m = getattr(top, "_meta", None)
+        m = getattr(layer.firstlayer(), "_meta", None)
         return DISSECTED if m is not None and m[2] else None
 
 
@@ -1022,9 +1021,7 @@ class Layer(metaclass=LayerMeta):
 
             other = Raw(load=other)
         top = self.copy()
-        last = top
-        while last._payload is not None:
-            last = last._payload
+        last = top.lastlayer()
         add = other if other._under is None else other.copy()
         last._payload = add
         add._under = last
@@ -1214,9 +1211,7 @@ class Layer(metaclass=LayerMeta):
             from netprobe.packet.layers.raw import Raw
 
             payload = Raw(load=payload)
-        last = self
-        while last._payload is not None:
-            last = last._payload
+        last = self.lastlayer()
         if payload._under is not None:
             payload = payload.copy()
         last._payload = payload
@@ -1271,36 +1266,19 @@ class Layer(metaclass=LayerMeta):
             # Scapy: a number is a position (pkt.getlayer(1) is the second layer)
             chain = self.chain()
             return chain[cls] if 0 <= cls < len(chain) else None
-        cur: Layer | None = self
-        if flt:
-            while cur is not None:
-                if (cls is None or _is_kind(cur, cls)) and all(
-                        k in type(cur).fields_by_name and getattr(cur, k, _UNSET) == v
-                        for k, v in flt.items()):
-                    nb -= 1
-                    if nb == 0:
-                        return cur
-                cur = cur._payload
-            return None
-        if isinstance(cls, str):
-            first = nb == 1
-            while cur is not None:
-                if type(cur).__name__ == cls or type(cur).name == cls:
-                    nb -= 1
-                    if nb == 0:
-                        return cur
-                cur = cur._payload
-            # a record held in a field answers to its name too (``haslayer("DNSQR")``)
-            return self._in_fields(cls) if first else None
-        while cur is not None:
+        first = nb == 1
+        for cur in self.iterpayloads():
             # the exact class, as in Scapy: TCPerror (a quote) is not TCP, Dot1AD not Dot1Q
-            if type(cur) is cls or cls in type(cur).found_as:
+            if ((cls is None and flt) or _is_kind(cur, cls)) and all(
+                    k in type(cur).fields_by_name and getattr(cur, k, _UNSET) == v
+                    for k, v in flt.items()):
                 nb -= 1
                 if nb == 0:
                     return cur
-            cur = cur._payload
-        if nb == 1 and getattr(cls, "held_in_fields", False):
-            return self._in_fields(cls)  # DNS records live in DNS's sections
+        # a record held in a field answers to its name too (``haslayer("DNSQR")``): DNS
+        # records live in DNS's sections
+        if first and not flt and (isinstance(cls, str) or getattr(cls, "held_in_fields", False)):
+            return self._in_fields(cls)
         return None
 
     def _in_fields(self, cls: Any) -> Layer | None:
@@ -1364,10 +1342,7 @@ class Layer(metaclass=LayerMeta):
     @property
     def errors(self) -> list[str]:
         """What was wrong while dissecting (empty for a well-formed or crafted packet)."""
-        top = self
-        while top._under is not None:
-            top = top._under
-        return list(top._errors or ())
+        return list(self.firstlayer()._errors or ())
 
     # -- packet sets --------------------------------------------------------------------------
     def _set_fields(self) -> list[tuple[int, str, list[Any]]]:
@@ -1419,11 +1394,7 @@ class Layer(metaclass=LayerMeta):
         """Serialise the packet, filling unset lengths, checksums and protocol numbers."""
         if DRAW_VOLATILES is not None:
             self = DRAW_VOLATILES(self)  # build the copy with values drawn
-        chain = []
-        cur: Layer | None = self
-        while cur is not None:
-            chain.append(cur)
-            cur = cur._payload
+        chain = self.chain()
         out = b""
         # Trailing padding: tell the layers how much of their payload lies outside them.
         marks = _outside_marks(chain) if chain[-1].is_padding else None
@@ -1794,25 +1765,3 @@ class ConditionalLayer(Layer):
             d[n] = by_name[n].to_json(getattr(self, n))
         return d
 
-
-class OneValue:
-    """A field kind whose value is never a packet set: ``check`` is ``check_one``."""
-
-    __slots__ = ()
-
-    def check(self, value: Any) -> Any:
-        return self.check_one(value)  # type: ignore[attr-defined]
-
-
-class OptionalUInt(F.UIntField, F.TailField):
-    """An unsigned field its layer puts on the wire only when a flag or its type says so
-    (the layer builds and reads it); ``bits`` narrower than ``fmt`` bounds its values."""
-
-    __slots__ = ()
-    settable = True
-
-    def __init__(self, name: str, default: Any, fmt: str = "H", names: Any = None,
-                 bits: int = 0) -> None:
-        F.UIntField.__init__(self, name, default, fmt, names)
-        if bits:
-            self.maxval = (1 << bits) - 1

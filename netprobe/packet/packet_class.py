@@ -410,10 +410,6 @@ class Packet(Layer, metaclass=PacketMeta):
             return off, off + len(pay or b"")
         return off, end
 
-    def extract_padding(self, s: bytes) -> tuple[bytes, bytes | None]:
-        """Scapy's hook: split what follows the fields into (payload, padding)."""
-        return s, None
-
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         if self._guess:
             upper = self.guess_payload_class(buf[off:end])
@@ -435,12 +431,6 @@ class Packet(Layer, metaclass=PacketMeta):
         The default asks the bindings (``bind_layers``) and answers ``Raw`` when none fits.
         """
         return self._bound_upper() or self.default_payload_class(payload)
-
-    def default_payload_class(self, payload: bytes) -> type[Layer]:
-        """The class for a payload no binding claims: ``Raw``."""
-        from netprobe.packet.layers.raw import Raw
-
-        return Raw
 
     # -- matching -----------------------------------------------------------------------------
     def hashret(self) -> bytes:

@@ -349,12 +349,7 @@ def draw_volatiles(pkt: Any) -> Any:
         break
     if cur is None:
         return pkt
-    try:
-        top = pkt.copy()
-    except AttributeError:  # a field emptied by ``del``: its default again, then copy
-        if not pkt._refill():
-            raise
-        top = pkt.copy()
+    top = pkt.copy()  # (a field emptied by ``del`` takes its default again)
     chain = top.chain()
     for layer in reversed(chain):
         by_name = layer.fields_by_name
