@@ -8,9 +8,11 @@ good record before it.  Writing (``PcapWriter``, ``PcapngWriter``) is atomic
 when the destination is a path.  Timestamps are exact integers throughout.
 
 Batch mode (:class:`netprobe.wire.pcapfile.batch.BatchReader`, numpy, not
-imported here): a file is memory-mapped and its records found many at a time,
-as arrays of offsets, lengths and times; what it does not expect goes through
-``open_capture``, so both read the same files the same way.
+imported here): the same reader reads a memory-mapped file's headers, sections
+and interfaces, and the records between them are found many at a time, as
+arrays of offsets, lengths and times; from what the walk does not expect on,
+the reader reads the records itself, so both modes read the same files the
+same way.
 
 A file of zero bytes is not a capture file and is refused (as tcpdump does;
 tshark shows it as empty); a pcap of only its header is a valid empty capture.

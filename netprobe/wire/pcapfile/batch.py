@@ -31,7 +31,7 @@ from netprobe.npimport import np
 from netprobe.wire.pcapfile.chain_walk import Batch, Walk, file_view, resync, walk_records
 from netprobe.wire.pcapfile.chunked_input import ChunkedInput
 from netprobe.wire.pcapfile.pcap_chain import PcapFormat, packet_head
-from netprobe.wire.pcapfile.pcap_format import HEADER_LEN, MAGIC_BYTES, VERSION
+from netprobe.wire.pcapfile.pcap_format import HEADER_LEN, VERSION
 from netprobe.wire.pcapfile.pcapng_chain import PcapngFormat, packet_blocks
 from netprobe.wire.pcapfile.reader import CaptureReader, open_capture
 from netprobe.wire.pcapfile.record import CaptureRecord
@@ -50,11 +50,12 @@ _TS_LIMIT = 1 << 63
 
 
 def is_pcap(path: str) -> bool:
-    """Whether ``path`` starts like a classic pcap file (the format cut into byte ranges)."""
+    """Whether ``path`` is a classic pcap the batch mode walks (the format cut into byte
+    ranges)."""
     try:
-        with open(path, "rb") as f:
-            return f.read(4) in MAGIC_BYTES
-    except OSError:
+        with BatchReader(path) as capture:
+            return capture.pcap is not None
+    except (CaptureFileError, OSError):
         return False
 
 

@@ -30,6 +30,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from numpy.lib.stride_tricks import as_strided
+
 from netprobe.npimport import np
 from netprobe.packet.byte_rows import gather_rows, row_view
 
@@ -167,6 +169,26 @@ def walk_records(a: np.ndarray, fmt: ChainFormat, start: int, end: int) -> Walk:
             return _result(starts, rows, ranks, stop, True)
         pos = stop
     return _result(starts, rows, ranks, pos, False)
+
+
+def window_matches(items: np.ndarray, firsts: np.ndarray, width: int,
+                   value: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``value`` is among the ``width`` items from each of ``firsts`` (increasing
+    item indexes): (index into ``firsts``, offset in items), sorted (for
+    :meth:`ChainFormat.candidates`)."""
+    step = int(firsts[1] - firsts[0]) if len(firsts) > 1 else 1
+    if len(firsts) > 1 and np.all(np.diff(firsts) == step):
+        size = items.itemsize
+        win = as_strided(items[int(firsts[0]):], shape=(len(firsts), width),
+                         strides=(step * size, size))
+        flat = np.flatnonzero(win == value)
+        return flat // width, flat % width
+    segs, offs = [], []
+    for i, p in enumerate(firsts.tolist()):
+        o = np.flatnonzero(items[p:p + width] == value)
+        segs.append(np.full(len(o), i))
+        offs.append(o)
+    return np.concatenate(segs), np.concatenate(offs)
 
 
 def resync(a: np.ndarray, fmt: ChainFormat, offset: int, limit: int) -> int | None:

@@ -11,10 +11,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from numpy.lib.stride_tricks import as_strided
-
 from netprobe.npimport import np
-from netprobe.wire.pcapfile.chain_walk import RESYNC_MAX_CAPLEN, ROW
+from netprobe.wire.pcapfile.chain_walk import RESYNC_MAX_CAPLEN, ROW, window_matches
 from netprobe.wire.pcapfile.pcap_format import (
     MAX_RECORD_LEN,
     MODIFIED_RECORD_HEADER_LEN,
@@ -76,19 +74,7 @@ class PcapFormat:
                    window: int) -> tuple[np.ndarray, np.ndarray]:
         """Positions after each point whose ``ts_sec`` top byte is the file's."""
         ti = 3 if self.order == "<" else 0
-        step = int(points[1] - points[0]) if len(points) > 1 else 1
-        if len(points) > 1 and np.all(np.diff(points) == step):
-            win = as_strided(a[int(points[0]):], shape=(len(points), window),
-                             strides=(step, 1))
-            flat = np.flatnonzero(win == self.top)
-            seg, off = flat // window, flat % window
-        else:
-            segs, offs = [], []
-            for i, p in enumerate(points.tolist()):
-                o = np.flatnonzero(a[p:p + window] == self.top)
-                segs.append(np.full(len(o), i))
-                offs.append(o)
-            seg, off = np.concatenate(segs), np.concatenate(offs)
+        seg, off = window_matches(a, points, window, self.top)
         cand = points[seg] + off - ti
         keep = cand >= points[seg]
         return seg[keep], cand[keep]

@@ -17,12 +17,10 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from numpy.lib.stride_tricks import as_strided
-
 from netprobe.errors import CaptureFileError
 from netprobe.npimport import np
 from netprobe.packet.byte_rows import gather_rows
-from netprobe.wire.pcapfile.chain_walk import RESYNC_MAX_CAPLEN, Batch
+from netprobe.wire.pcapfile.chain_walk import RESYNC_MAX_CAPLEN, Batch, window_matches
 from netprobe.wire.pcapfile.file_info import CUSTOM_BLOCK_COPY, CUSTOM_BLOCK_NOCOPY
 from netprobe.wire.pcapfile.pcapng_format import (
     BLOCK_EPB,
@@ -83,21 +81,9 @@ class PcapngFormat:
                    window: int) -> tuple[np.ndarray, np.ndarray]:
         """4-byte aligned positions after each point that hold an EPB's type."""
         points = (points + 3) & ~3
-        words = window // 4
         count = (len(a) - int(points[0])) // 4
-        base = np.ndarray(shape=(count,), dtype=self.u32, buffer=a, offset=int(points[0]))
-        step = int(points[1] - points[0]) if len(points) > 1 else 4
-        if len(points) > 1 and np.all(np.diff(points) == step):
-            win = as_strided(base, shape=(len(points), words), strides=(step, 4))
-            flat = np.flatnonzero(win == BLOCK_EPB)
-            seg, off = flat // words, flat % words
-        else:
-            segs, offs = [], []
-            for i, p in enumerate(points.tolist()):
-                o = np.flatnonzero(base[(p - int(points[0])) // 4:][:words] == BLOCK_EPB)
-                segs.append(np.full(len(o), i))
-                offs.append(o)
-            seg, off = np.concatenate(segs), np.concatenate(offs)
+        words = np.ndarray(shape=(count,), dtype=self.u32, buffer=a, offset=int(points[0]))
+        seg, off = window_matches(words, (points - points[0]) // 4, window // 4, BLOCK_EPB)
         return seg, points[seg] + 4 * off
 
     def plausible(self, a: np.ndarray, rows: np.ndarray, pos: np.ndarray) -> np.ndarray:

@@ -162,7 +162,7 @@ class PcapngParser:
                                f"(block type 0x{btype:08x})")
         result = None
         if btype == BLOCK_EPB:
-            result = self._enhanced_packet(buf, pos, blen)
+            result = self._timed_packet(buf, pos, blen, False)
         elif btype == BLOCK_SPB:
             result = self._simple_packet(buf, pos, blen)
         elif btype == BLOCK_IDB:
@@ -170,7 +170,7 @@ class PcapngParser:
         elif btype == BLOCK_SHB:
             self._start_section(s, buf, pos, blen)
         elif btype == BLOCK_PB:
-            result = self._obsolete_packet(buf, pos, blen)
+            result = self._timed_packet(buf, pos, blen, True)
         elif btype in (CUSTOM_BLOCK_COPY, CUSTOM_BLOCK_NOCOPY):
             self._custom(buf, pos, blen, btype == CUSTOM_BLOCK_COPY)
         # Any other block (NRB, ISB, DSB, unknown) carries nothing we need.
@@ -243,27 +243,19 @@ class PcapngParser:
     # A packet block's place: (interface table entry, timestamp count, data start,
     # caplen, wirelen); :meth:`records` makes the record, in one place.
 
-    def _enhanced_packet(self, buf: bytes, pos: int, blen: int) -> _Place:
+    def _timed_packet(self, buf: bytes, pos: int, blen: int, obsolete: bool) -> _Place:
+        """The place of an enhanced or obsolete packet block (the same layout after the
+        interface id, 32 bits in an EPB, 16 in a PB: timestamp, lengths, data at offset 28)."""
+        what = "packet block" if obsolete else "enhanced packet block"
         if blen < MIN_EPB_LEN:
-            raise self._damage(
-                pos, f"enhanced packet block of {blen} bytes is shorter than {MIN_EPB_LEN}")
-        _, _, ifid, high, low, caplen, wirelen = self.s.epb(buf, pos)
-        return self._timed_packet(pos, blen, "enhanced packet block", ifid, high, low,
-                                  caplen, wirelen)
-
-    def _timed_packet(self, pos: int, blen: int, what: str, ifid: int,
-                      high: int, low: int, caplen: int, wirelen: int) -> _Place:
-        """The place of an enhanced or obsolete packet block (same layout after the
-        interface id: timestamp, lengths, data at offset 28)."""
+            raise self._damage(pos, f"{what} of {blen} bytes is shorter than {MIN_EPB_LEN}")
+        if obsolete:
+            ifid, _, high, low, caplen, wirelen = self.s.pb(buf, pos + 8)
+        else:
+            _, _, ifid, high, low, caplen, wirelen = self.s.epb(buf, pos)
         if caplen + MIN_EPB_LEN > blen:
             raise self._damage(pos, f"{what} of {blen} bytes cannot hold {caplen} captured bytes")
         return self._lookup(pos, ifid, what), (high << 32) | low, pos + 28, caplen, wirelen
-
-    def _obsolete_packet(self, buf: bytes, pos: int, blen: int) -> _Place:
-        if blen < MIN_EPB_LEN:
-            raise self._damage(pos, f"packet block of {blen} bytes is shorter than {MIN_EPB_LEN}")
-        ifid, _, high, low, caplen, wirelen = self.s.pb(buf, pos + 8)
-        return self._timed_packet(pos, blen, "packet block", ifid, high, low, caplen, wirelen)
 
     def _simple_packet(self, buf: bytes, pos: int, blen: int) -> _Place:
         if blen < MIN_SPB_LEN:

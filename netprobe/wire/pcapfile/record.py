@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from netprobe.wire.pcapfile.timestamp import NANO, format_timestamp
+from netprobe.wire.pcapfile.timestamp import NANO, format_timestamp, timestamp_count
 
 
 class CaptureRecord(NamedTuple):
@@ -37,7 +37,4 @@ class CaptureRecord(NamedTuple):
     @property
     def ts_ns(self) -> int:
         """Nanoseconds since the epoch (rounded down when the units are finer)."""
-        units = self.ts_units
-        if units == NANO:
-            return self.ts_sec * NANO + self.ts_frac
-        return (self.ts_sec * units + self.ts_frac) * NANO // units
+        return timestamp_count(self.ts_sec, self.ts_frac, self.ts_units, NANO)

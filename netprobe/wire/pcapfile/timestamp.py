@@ -48,14 +48,12 @@ def convert_timestamp(sec: int, frac: int, from_units: int, to_units: int) -> tu
     """
     if from_units == to_units and 0 <= frac < to_units:
         return sec, frac
-    if from_units < 1 or to_units < 1:
-        raise UsageError(f"timestamp units must be positive, got {from_units} and {to_units}")
-    return divmod((sec * from_units + frac) * to_units // from_units, to_units)
+    return divmod(timestamp_count(sec, frac, from_units, to_units), to_units)
 
 
 def timestamp_count(sec: int, frac: int, from_units: int, to_units: int) -> int:
     """Whole ``to_units`` since the epoch for ``sec + frac/from_units`` (rounded down)."""
-    if from_units == to_units:
+    if from_units == to_units >= 1:
         return sec * to_units + frac
     if from_units < 1 or to_units < 1:
         raise UsageError(f"timestamp units must be positive, got {from_units} and {to_units}")
