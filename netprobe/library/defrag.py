@@ -155,11 +155,12 @@ def fragment6(pkt: Any, fragSize: int) -> list[Any]:  # noqa: N803 - Scapy's key
     ident = getattr(frag_hdr, "id", None) if frag_hdr is not None else None
     if frag_hdr is not None:
         ip = _without_fragment_header(ip)
-    unfrag = _unfragmentable_length(ip)
+    unfrag_part = _unfragmentable(ip)
+    unfrag = unfrag_part[0]
     if len(link) + len(ip) + 8 <= fragSize:  # fits, Fragment header included
         if frag_hdr is not None:
             return [pkt]
-        return [_rebuilt(pkt, link, _with_fragment_header(ip, unfrag))]
+        return [_rebuilt(pkt, link, _with_fragment_header(ip, unfrag_part))]
     room = fragSize - len(link) - unfrag - 8
     size = room // 8 * 8
     if size < 8:
@@ -205,27 +206,24 @@ def _without_fragment_header(ip: bytes) -> bytes:
     return bytes(out)
 
 
-def _with_fragment_header(ip: bytes, unfrag: int) -> bytes:
+def _with_fragment_header(ip: bytes, unfrag: tuple[int, int]) -> bytes:
     """``ip`` with an atomic Fragment header (offset 0, no more, ID 0) after its
     unfragmentable part, as Scapy's ``fragment6`` gives a packet that needs no cutting."""
-    nh_at = 6
-    pos, cur = 40, ip[6]
-    while pos < unfrag:
-        nh_at, cur = pos, ip[pos]
-        pos += (ip[pos + 1] + 1) * 8
-    out = bytearray(ip[:unfrag] + bytes((cur, 0, 0, 0, 0, 0, 0, 0)) + ip[unfrag:])
+    end, nh_at = unfrag
+    out = bytearray(ip[:end] + bytes((ip[nh_at], 0, 0, 0, 0, 0, 0, 0)) + ip[end:])
     out[nh_at] = 44
     out[4:6] = ((len(out) - 40) & 0xFFFF).to_bytes(2, "big")
     return bytes(out)
 
 
-def _unfragmentable_length(ip: bytes) -> int:
-    """The length of the IPv6 header and the extension headers every hop reads."""
-    end, pos, cur = 40, 40, ip[6]
+def _unfragmentable(ip: bytes) -> tuple[int, int]:
+    """(the length of the IPv6 header and the extension headers every hop reads, the
+    offset of the byte that names what follows them)."""
+    end, nh_at, pos, cur = 40, 6, 40, ip[6]
     while cur in (0, 43, 60) and pos + 2 <= len(ip):
         hlen = (ip[pos + 1] + 1) * 8
         if cur in (0, 43):
-            end = pos + hlen
+            end, nh_at = pos + hlen, pos
         cur = ip[pos]
         pos += hlen
-    return end
+    return end, nh_at

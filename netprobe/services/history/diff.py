@@ -48,9 +48,6 @@ from netprobe.services.json_value import JSONRecord, JSONValue
 
 Record = Mapping[str, JSONValue]
 
-CHANGE_TYPES = ("host-change", "port-change", "hop-change", "path-change", "mac-move")
-"""Every ``type`` a change record can have, in the order ``diff_records`` gives them."""
-
 
 @dataclass
 class _Hosts:
@@ -271,5 +268,5 @@ def change_counts(changes: Iterable[Record]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-__all__ = ["CHANGE_TYPES", "change_counts", "diff_records", "hop_changes", "host_changes",
+__all__ = ["change_counts", "diff_records", "hop_changes", "host_changes",
            "mac_moves", "path_changes", "port_changes"]
