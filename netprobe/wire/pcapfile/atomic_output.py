@@ -23,8 +23,6 @@ from netprobe.wire.pcapfile.capture_path import CaptureTarget, capture_path
 #: Output buffer: records are small, so write system calls are batched.
 WRITE_BUFFER = 1 << 20
 
-CaptureDestination = CaptureTarget
-
 
 def _current_umask() -> int:
     """The process umask, read without changing it where the OS allows."""
@@ -53,7 +51,7 @@ class AtomicOutput:
     commit flushes, abort stops writing; the file object is never closed here.
     """
 
-    def __init__(self, dest: CaptureDestination) -> None:
+    def __init__(self, dest: CaptureTarget) -> None:
         self._temp: str | None = None
         self._finalizer: weakref.finalize | None = None
         self.closed = False

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 
 from netprobe.errors import CaptureFileError
 from netprobe.npimport import np
-from netprobe.wire.pcapfile.chain_walk import Batch, Walk, file_view, resync, walk_records
+from netprobe.wire.pcapfile.chain_walk import TS_MAX, Batch, Walk, file_view, resync, walk_records
 from netprobe.wire.pcapfile.chunked_input import ChunkedInput
 from netprobe.wire.pcapfile.pcap_chain import PcapFormat, packet_head
 from netprobe.wire.pcapfile.pcap_format import HEADER_LEN, VERSION
@@ -45,8 +45,6 @@ RESYNC_LIMIT = 1 << 20
 
 #: where the first record of a classic pcap starts
 PCAP_HEADER_LEN = HEADER_LEN
-#: times are int64 nanoseconds: from 1678 to 2262 (a damaged time is clamped)
-_TS_LIMIT = 1 << 63
 
 
 def is_pcap(path: str) -> bool:
@@ -276,7 +274,7 @@ class BatchReader:
             caps.append(rec.caplen)
             wires.append(rec.wirelen)
             ts = rec.ts_ns
-            times.append(ts if -_TS_LIMIT < ts < _TS_LIMIT else _clamp(ts))
+            times.append(ts if -TS_MAX <= ts <= TS_MAX else max(-TS_MAX, min(TS_MAX, ts)))
             links.append(rec.linktype)
             size += rec.caplen
             if len(datas) >= RECORDS_PER_BATCH or size >= CHUNK:
@@ -284,10 +282,6 @@ class BatchReader:
                 datas, caps, wires, times, links, size = [], [], [], [], [], 0
         if datas:
             yield _batch(datas, caps, wires, times, links)
-
-
-def _clamp(ts: int) -> int:
-    return max(-_TS_LIMIT + 1, min(_TS_LIMIT - 1, ts))
 
 
 def _batch(datas: list[bytes], caps: list[int], wires: list[int], times: list[int],

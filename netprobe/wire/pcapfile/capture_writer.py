@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from netprobe.errors import CaptureFileError, UsageError
-from netprobe.wire.pcapfile.atomic_output import AtomicOutput, CaptureDestination
+from netprobe.wire.pcapfile.atomic_output import AtomicOutput
 from netprobe.wire.pcapfile.capture_file import CaptureFile
+from netprobe.wire.pcapfile.capture_path import CaptureTarget
 from netprobe.wire.pcapfile.record import CaptureRecord
 
 
@@ -16,7 +17,7 @@ class CaptureWriter(CaptureFile):
     :meth:`close` (commit) or :meth:`abort` (discard).
     """
 
-    def __init__(self, dest: CaptureDestination) -> None:
+    def __init__(self, dest: CaptureTarget) -> None:
         self._out = AtomicOutput(dest)
         self._file = self._out.file
         self.path = self._out.path

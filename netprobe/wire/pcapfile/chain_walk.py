@@ -94,6 +94,10 @@ class Walk:
     rank: np.ndarray | None = None
 
 
+#: times are int64 nanoseconds: from 1678 to 2262 (a time past them is clamped)
+TS_MAX = (1 << 63) - 1
+
+
 @dataclass
 class Batch:
     """Packets as arrays: ``buf[off[i]:off[i] + caplen[i]]`` is packet ``i``.

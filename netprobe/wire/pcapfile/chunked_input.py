@@ -22,8 +22,6 @@ if TYPE_CHECKING:
 #: system call disappears from profiles, small enough to keep memory flat.
 CHUNK_SIZE = 1 << 20
 
-CaptureSource = CaptureTarget
-
 
 class ChunkedInput:
     """A binary input read in large chunks, tracking the file offset of its buffer.
@@ -34,7 +32,7 @@ class ChunkedInput:
 
     __slots__ = ("_eof", "_file", "_owned", "base", "buf", "path", "pos")
 
-    def __init__(self, source: CaptureSource) -> None:
+    def __init__(self, source: CaptureTarget) -> None:
         self._owned = False
         self._eof = False
         self.path, given = capture_path(source, "read")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netprobe.errors import UsageError
-from netprobe.wire.pcapfile.atomic_output import CaptureDestination
+from netprobe.wire.pcapfile.capture_path import CaptureTarget
 from netprobe.wire.pcapfile.capture_writer import CaptureWriter
 from netprobe.wire.pcapfile.pcap_format import (
     HEADER_STRUCT,
@@ -30,7 +30,7 @@ class PcapWriter(CaptureWriter):
     :class:`~netprobe.wire.pcapfile.atomic_output.AtomicOutput`.
     """
 
-    def __init__(self, dest: CaptureDestination, linktype: int, nanosecond: bool = False,
+    def __init__(self, dest: CaptureTarget, linktype: int, nanosecond: bool = False,
                  snaplen: int = DEFAULT_SNAPLEN) -> None:
         if not 0 <= linktype < _U32:
             raise UsageError(f"link type {linktype} does not fit a pcap header")

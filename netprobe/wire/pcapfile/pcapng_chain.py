@@ -20,27 +20,29 @@ from dataclasses import dataclass
 from netprobe.errors import CaptureFileError
 from netprobe.npimport import np
 from netprobe.packet.byte_rows import gather_rows
-from netprobe.wire.pcapfile.chain_walk import RESYNC_MAX_CAPLEN, Batch, window_matches
+from netprobe.wire.pcapfile.chain_walk import RESYNC_MAX_CAPLEN, TS_MAX, Batch, window_matches
 from netprobe.wire.pcapfile.file_info import CUSTOM_BLOCK_COPY, CUSTOM_BLOCK_NOCOPY
 from netprobe.wire.pcapfile.pcapng_format import (
+    BLOCK_DSB,
     BLOCK_EPB,
     BLOCK_IDB,
     BLOCK_ISB,
     BLOCK_NRB,
     BLOCK_PB,
     BLOCK_SPB,
+    EPB_DATA,
     MAX_BLOCK_LEN,
     MIN_BLOCK_LEN,
+    MIN_EPB_LEN,
+    MIN_SPB_LEN,
     PACKET_BLOCKS,
+    SPB_DATA,
     PcapngParser,
 )
 
-#: decryption secrets block (read past, as the project reader does)
-BLOCK_DSB = 0x0000000A
 #: block types a resync accepts, besides packet blocks
 KNOWN_BLOCKS = (BLOCK_IDB, BLOCK_NRB, BLOCK_ISB, CUSTOM_BLOCK_COPY, CUSTOM_BLOCK_NOCOPY,
                 BLOCK_DSB)
-_TS_MAX = (1 << 63) - 1
 
 
 @dataclass
@@ -94,7 +96,7 @@ class PcapngFormat:
         ok = np.isin(btype, (*PACKET_BLOCKS, *KNOWN_BLOCKS))
         ok &= (blen >= MIN_BLOCK_LEN) & ((blen & 3) == 0) & (pos + blen <= len(a))
         epb = btype == BLOCK_EPB
-        ok &= ~epb | ((r[:, 5] <= RESYNC_MAX_CAPLEN) & (r[:, 5] + 32 <= blen))
+        ok &= ~epb | ((r[:, 5] <= RESYNC_MAX_CAPLEN) & (r[:, 5] + MIN_EPB_LEN <= blen))
         tail = gather_rows(a, np.where(ok, pos + blen - 4, 0), 4).view(self.u32)[:, 0]
         return ok & (tail == blen)
 
@@ -167,10 +169,10 @@ def _packets(a: np.ndarray, fmt: PcapngFormat, starts: np.ndarray, rows: np.ndar
     wirelen = np.where(epb, r32[:, 6], r32[:, 2])
     snap0 = snaps[0]
     caplen = np.where(epb, r32[:, 5], np.minimum(wirelen, snap0) if snap0 else wirelen)
-    room = blen - np.where(epb, 32, 16)
+    room = blen - np.where(epb, MIN_EPB_LEN, MIN_SPB_LEN)
     if (caplen > room).any():
         raise Unexpected(int(starts[0]))
-    dataoff = np.where(epb, 28, 12)
+    dataoff = np.where(epb, EPB_DATA, SPB_DATA)
     # times: a 64-bit count of the interface's units (none in an SPB: the epoch)
     high = (r32[:, 3] & 0xFFFFFFFF).astype(np.uint64)
     low = (r32[:, 4] & 0xFFFFFFFF).astype(np.uint64)
@@ -203,8 +205,8 @@ def _nanoseconds(ticks: np.ndarray, units: np.ndarray, offsets: np.ndarray) -> n
     # past the int64 range (from 1678 to 2262) a time is clamped, as the stream reader does
     edge = 9_223_372_035
     ns = np.clip(sec, -edge, edge) * 10**9 + frac_ns
-    ns[sec > edge] = _TS_MAX
-    ns[sec < -edge] = -_TS_MAX
+    ns[sec > edge] = TS_MAX
+    ns[sec < -edge] = -TS_MAX
     return ns
 
 

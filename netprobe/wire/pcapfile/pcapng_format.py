@@ -49,6 +49,8 @@ BLOCK_SPB = 0x00000003
 BLOCK_NRB = 0x00000004
 BLOCK_ISB = 0x00000005
 BLOCK_EPB = 0x00000006
+#: decryption secrets block (read past: it holds no packet)
+BLOCK_DSB = 0x0000000A
 BYTE_ORDER_MAGIC = 0x1A2B3C4D
 
 SHB_MAGIC_BYTES = b"\x0a\x0d\x0d\x0a"
@@ -60,6 +62,9 @@ MIN_IDB_LEN = 20
 MIN_EPB_LEN = 32
 MIN_SPB_LEN = 16
 MIN_CUSTOM_LEN = 16
+#: where a packet's data starts in an EPB (and an obsolete PB), and in an SPB
+EPB_DATA = 28
+SPB_DATA = 12
 #: Longer blocks are taken as damage (a packet block holds at most one record).
 MAX_BLOCK_LEN = MAX_RECORD_LEN + (1 << 16)
 
@@ -78,27 +83,30 @@ _Place = tuple[tuple[int, int, int, int, int], int, int, int, int]
 
 
 class _Structs:
-    """Precompiled layouts for one byte order."""
+    """The layouts of one byte order (the writer's too: see ``LITTLE``)."""
 
     __slots__ = ("epb", "head", "i64", "idb", "order", "pb", "shb", "u32")
 
     def __init__(self, order: str) -> None:
         e = "<" if order == "little" else ">"
         self.order = order
-        self.u32 = struct.Struct(e + "I").unpack_from
-        self.head = struct.Struct(e + "II").unpack_from
+        self.u32 = struct.Struct(e + "I")
+        # type, length (the start of every block)
+        self.head = struct.Struct(e + "II")
         # type, length, interface id, timestamp high, low, caplen, wirelen
-        self.epb = struct.Struct(e + "IIIIIII").unpack_from
+        self.epb = struct.Struct(e + "IIIIIII")
         # byte-order magic, major, minor (at offset 8 of an SHB)
-        self.shb = struct.Struct(e + "IHH").unpack_from
+        self.shb = struct.Struct(e + "IHH")
         # linktype, reserved, snaplen (at offset 8 of an IDB)
-        self.idb = struct.Struct(e + "HHI").unpack_from
+        self.idb = struct.Struct(e + "HHI")
         # interface id, drops, timestamp high, low, caplen, wirelen (offset 8 of a PB)
-        self.pb = struct.Struct(e + "HHIIII").unpack_from
-        self.i64 = struct.Struct(e + "q").unpack_from
+        self.pb = struct.Struct(e + "HHIIII")
+        self.i64 = struct.Struct(e + "q")
 
 
 _STRUCTS = {"little": _Structs("little"), "big": _Structs("big")}
+#: what the writer writes: one little-endian section
+LITTLE = _STRUCTS["little"]
 
 
 class PcapngParser:
@@ -143,7 +151,7 @@ class PcapngParser:
             s = self.s
             if s is None:
                 raise self._damage(pos, "file does not start with a section header block")
-            btype, blen = s.head(buf, pos)
+            btype, blen = s.head.unpack_from(buf, pos)
         if blen < MIN_BLOCK_LEN or blen & 3:
             raise self._damage(pos, f"bad block length {blen} (block type 0x{btype:08x}): "
                                "not a multiple of 4 of at least 12")
@@ -156,7 +164,7 @@ class PcapngParser:
                 raise self._damage(pos,
                                    f"truncated block: type 0x{btype:08x} announces {blen} bytes, "
                                    f"{len(buf)} left in file")
-        trailer = s.u32(buf, pos + blen - 4)[0]
+        trailer = s.u32.unpack_from(buf, pos + blen - 4)[0]
         if trailer != blen:
             raise self._damage(pos, f"block length {blen} at the start but {trailer} at the end "
                                f"(block type 0x{btype:08x})")
@@ -187,17 +195,17 @@ class PcapngParser:
         if order is None:
             raise self._damage(pos, "section header block has no valid byte-order magic")
         s = _STRUCTS[order]
-        _, major, minor = s.shb(buf, pos + 8)
+        _, major, minor = s.shb.unpack_from(buf, pos + 8)
         if major != 1:
             raise self._damage(
                 pos, f"unsupported pcapng version {major}.{minor} (major version must be 1)")
-        return buf, pos, s, BLOCK_SHB, s.u32(buf, pos + 4)[0]
+        return buf, pos, s, BLOCK_SHB, s.u32.unpack_from(buf, pos + 4)[0]
 
     def _start_section(self, s: _Structs, buf: bytes, pos: int, blen: int) -> None:
         if blen < MIN_SHB_LEN:
             raise self._damage(
                 pos, f"section header block of {blen} bytes is shorter than {MIN_SHB_LEN}")
-        _, major, minor = s.shb(buf, pos + 8)
+        _, major, minor = s.shb.unpack_from(buf, pos + 8)
         texts: dict[str, str] = {}
         for code, value in iter_options(buf, pos + 24, pos + blen - 4, s.order, self.path,
                                         self.src.base):
@@ -212,7 +220,7 @@ class PcapngParser:
         if blen < MIN_IDB_LEN:
             raise self._damage(
                 pos, f"interface description block of {blen} bytes is shorter than {MIN_IDB_LEN}")
-        linktype, _, snaplen = s.idb(buf, pos + 8)
+        linktype, _, snaplen = s.idb.unpack_from(buf, pos + 8)
         tsresol = DEFAULT_TSRESOL
         tsoffset = 0
         texts: dict[str, str] = {}
@@ -221,7 +229,7 @@ class PcapngParser:
             if code == IF_TSRESOL and value:
                 tsresol = value[0]
             elif code == IF_TSOFFSET and len(value) >= 8:
-                tsoffset = s.i64(value, 0)[0]
+                tsoffset = s.i64.unpack_from(value, 0)[0]
             else:
                 keep_text(IDB_TEXTS, texts, code, value)
         interfaces = self.reader.interfaces
@@ -250,18 +258,18 @@ class PcapngParser:
         if blen < MIN_EPB_LEN:
             raise self._damage(pos, f"{what} of {blen} bytes is shorter than {MIN_EPB_LEN}")
         if obsolete:
-            ifid, _, high, low, caplen, wirelen = self.s.pb(buf, pos + 8)
+            ifid, _, high, low, caplen, wirelen = self.s.pb.unpack_from(buf, pos + 8)
         else:
-            _, _, ifid, high, low, caplen, wirelen = self.s.epb(buf, pos)
+            _, _, ifid, high, low, caplen, wirelen = self.s.epb.unpack_from(buf, pos)
         if caplen + MIN_EPB_LEN > blen:
             raise self._damage(pos, f"{what} of {blen} bytes cannot hold {caplen} captured bytes")
-        return self._lookup(pos, ifid, what), (high << 32) | low, pos + 28, caplen, wirelen
+        return self._lookup(pos, ifid, what), (high << 32) | low, pos + EPB_DATA, caplen, wirelen
 
     def _simple_packet(self, buf: bytes, pos: int, blen: int) -> _Place:
         if blen < MIN_SPB_LEN:
             raise self._damage(pos,
                                f"simple packet block of {blen} bytes is shorter than {MIN_SPB_LEN}")
-        wirelen = self.s.u32(buf, pos + 8)[0]
+        wirelen = self.s.u32.unpack_from(buf, pos + 8)[0]
         # An SPB belongs to interface 0 and is cut to its snaplen (0: unlimited).
         index, linktype, units, _, snaplen = self._lookup(pos, 0, "simple packet block")
         caplen = min(wirelen, snaplen) if snaplen else wirelen
@@ -269,7 +277,7 @@ class PcapngParser:
             raise self._damage(
                 pos, f"simple packet block of {blen} bytes cannot hold {caplen} captured bytes")
         # An SPB has no timestamp: report the epoch (no offset), in the interface's units.
-        return (index, linktype, units, 0, snaplen), 0, pos + 12, caplen, wirelen
+        return (index, linktype, units, 0, snaplen), 0, pos + SPB_DATA, caplen, wirelen
 
     def _custom(self, buf: bytes, pos: int, blen: int, copyable: bool) -> None:
         if blen < MIN_CUSTOM_LEN:
@@ -282,7 +290,7 @@ class PcapngParser:
             reader.custom_blocks_dropped += 1
             return
         self.custom_bytes += body
-        pen = self.s.u32(buf, pos + 8)[0]
+        pen = self.s.u32.unpack_from(buf, pos + 8)[0]
         reader.custom_blocks.append(
             CustomBlock(pen, buf[pos + 12 : pos + blen - 4], copyable, self.src.base + pos))
 
@@ -296,7 +304,8 @@ class PcapngParser:
             if len(buf) - pos < 8:
                 buf, pos = src.refill(buf, pos, MIN_BLOCK_LEN)
             s = self.s
-            if s is not None and len(buf) - pos >= 8 and s.u32(buf, pos)[0] in PACKET_BLOCKS:
+            if (s is not None and len(buf) - pos >= 8
+                    and s.u32.unpack_from(buf, pos)[0] in PACKET_BLOCKS):
                 break
             buf, pos, result = self.read_block(buf, pos)
             if result is _EOF:
@@ -318,24 +327,24 @@ class PcapngParser:
         s = self.s
         if s is None:  # empty stream: prime() found nothing
             return
-        epb, tail, table = s.epb, s.u32, self.table
+        epb, tail, table = s.epb.unpack_from, s.u32.unpack_from, self.table
         while True:
             inline = False
-            if end - pos >= 28:
+            if end - pos >= EPB_DATA:
                 btype, blen, ifid, high, low, caplen, wirelen = epb(buf, pos)
                 nxt = pos + blen
                 if (btype == BLOCK_EPB and nxt <= end and caplen + MIN_EPB_LEN <= blen
                     and not blen & 3 and ifid < len(table) and tail(buf, nxt - 4)[0] == blen):
                     entry = table[ifid]
                     stamp = (high << 32) | low
-                    start = pos + 28
+                    start = pos + EPB_DATA
                     pos = nxt
                     inline = True
             if not inline:
                 buf, pos, place = self.read_block(buf, pos)
                 end = len(buf)
                 s = self.s
-                epb, tail, table = s.epb, s.u32, self.table
+                epb, tail, table = s.epb.unpack_from, s.u32.unpack_from, self.table
                 if place is None:
                     continue
                 if place is _EOF:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import struct
-
 from netprobe.errors import UsageError
-from netprobe.wire.pcapfile.atomic_output import CaptureDestination
+from netprobe.wire.pcapfile.capture_path import CaptureTarget
 from netprobe.wire.pcapfile.capture_writer import CaptureWriter
 from netprobe.wire.pcapfile.file_info import (
     CUSTOM_BLOCK_COPY,
     CUSTOM_BLOCK_NOCOPY,
     InterfaceInfo,
 )
-from netprobe.wire.pcapfile.pcapng_format import BLOCK_EPB, BLOCK_IDB, BLOCK_SHB, BYTE_ORDER_MAGIC
+from netprobe.wire.pcapfile.pcapng_format import (
+    BLOCK_EPB,
+    BLOCK_IDB,
+    BLOCK_SHB,
+    BYTE_ORDER_MAGIC,
+    LITTLE,
+)
 from netprobe.wire.pcapfile.pcapng_options import (
     IDB_TEXTS,
     IF_TSOFFSET,
@@ -24,8 +28,6 @@ from netprobe.wire.pcapfile.pcapng_options import (
 from netprobe.wire.pcapfile.record import CaptureRecord
 from netprobe.wire.pcapfile.timestamp import timestamp_count
 
-_EPB_HEAD = struct.Struct("<IIIIIII")
-_U32 = struct.Struct("<I")
 _U32_LIMIT = 1 << 32
 _U64_LIMIT = 1 << 64
 _PADS = tuple(bytes(-n % 4) for n in range(4))
@@ -34,7 +36,7 @@ _PADS = tuple(bytes(-n % 4) for n in range(4))
 def _block(btype: int, body: bytes) -> bytes:
     """A whole block around ``body`` (already padded to a multiple of 4)."""
     length = 12 + len(body)
-    return struct.pack("<II", btype, length) + body + _U32.pack(length)
+    return LITTLE.head.pack(btype, length) + body + LITTLE.u32.pack(length)
 
 
 class PcapngWriter(CaptureWriter):
@@ -46,15 +48,15 @@ class PcapngWriter(CaptureWriter):
     path is atomic: see :class:`~netprobe.wire.pcapfile.atomic_output.AtomicOutput`.
     """
 
-    def __init__(self, dest: CaptureDestination, *, comment: str | None = None,
+    def __init__(self, dest: CaptureTarget, *, comment: str | None = None,
                  application: str | None = "netprobe", hardware: str | None = None,
                  os_name: str | None = None) -> None:
         super().__init__(dest)
         options = text_options(SHB_TEXTS, {"comment": comment, "hardware": hardware,
                                            "os": os_name, "application": application})
         # Section length -1: unknown, since we stream.
-        body = struct.pack("<IHHq", BYTE_ORDER_MAGIC, 1, 0, -1) + build_options(options)
-        self._emit(_block(BLOCK_SHB, body))
+        head = LITTLE.shb.pack(BYTE_ORDER_MAGIC, 1, 0) + LITTLE.i64.pack(-1)
+        self._emit(_block(BLOCK_SHB, head + build_options(options)))
         self.interfaces: list[InterfaceInfo] = []
         # Per interface: (units per second, link type, tsoffset) for the hot path.
         self._iface_units: list[tuple[int, int, int]] = []
@@ -77,8 +79,8 @@ class PcapngWriter(CaptureWriter):
         options = text_options(IDB_TEXTS, {"name": name, "description": description})
         options.append((IF_TSRESOL, bytes([tsresol])))
         if tsoffset:
-            options.append((IF_TSOFFSET, struct.pack("<q", tsoffset)))
-        body = struct.pack("<HHI", linktype, 0, snaplen) + build_options(options)
+            options.append((IF_TSOFFSET, LITTLE.i64.pack(tsoffset)))
+        body = LITTLE.idb.pack(linktype, 0, snaplen) + build_options(options)
         self._emit(_block(BLOCK_IDB, body))
         info = InterfaceInfo.from_idb(linktype, snaplen, tsresol, tsoffset, name=name,
                                       description=description, local_id=len(self.interfaces))
@@ -99,9 +101,9 @@ class PcapngWriter(CaptureWriter):
                 f"record does not fit pcapng (timestamp {ts_sec} s, {caplen}/{wirelen} bytes)")
         pad = _PADS[caplen & 3]
         length = 32 + caplen + len(pad)
-        head = _EPB_HEAD.pack(BLOCK_EPB, length, ifindex, count >> 32, count & 0xFFFFFFFF, caplen,
+        head = LITTLE.epb.pack(BLOCK_EPB, length, ifindex, count >> 32, count & 0xFFFFFFFF, caplen,
                               wirelen)
-        return head, pad + _U32.pack(length)
+        return head, pad + LITTLE.u32.pack(length)
 
     def _interface_of(self, rec: CaptureRecord) -> int:
         """The interface of the same index, which must exist here with the record's link type.
@@ -126,4 +128,4 @@ class PcapngWriter(CaptureWriter):
         if not 0 <= pen < _U32_LIMIT:
             raise UsageError(f"private enterprise number {pen} does not fit 32 bits")
         btype = CUSTOM_BLOCK_COPY if copyable else CUSTOM_BLOCK_NOCOPY
-        self._emit(_block(btype, _U32.pack(pen) + bytes(data) + _PADS[len(data) & 3]))
+        self._emit(_block(btype, LITTLE.u32.pack(pen) + bytes(data) + _PADS[len(data) & 3]))

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from netprobe.errors import CaptureFileError
 from netprobe.wire.pcapfile.capture_file import CaptureFile
-from netprobe.wire.pcapfile.chunked_input import CaptureSource, ChunkedInput
+from netprobe.wire.pcapfile.capture_path import CaptureTarget
+from netprobe.wire.pcapfile.chunked_input import ChunkedInput
 from netprobe.wire.pcapfile.file_info import CustomBlock, InterfaceInfo, SectionInfo
 from netprobe.wire.pcapfile.pcap_format import (
     MAGIC_BYTES,
@@ -56,7 +57,7 @@ class CaptureReader(CaptureFile):
     blocks before the first packet) is raised by :func:`open_capture` itself.
     """
 
-    def __init__(self, source: CaptureSource | ChunkedInput) -> None:
+    def __init__(self, source: CaptureTarget | ChunkedInput) -> None:
         self._src = src = source if isinstance(source, ChunkedInput) else ChunkedInput(source)
         self.path = src.path
         self.interfaces: list[InterfaceInfo] = []
@@ -143,7 +144,7 @@ class CaptureReader(CaptureFile):
         self._src.close()
 
 
-def open_capture(source: CaptureSource) -> CaptureReader:
+def open_capture(source: CaptureTarget) -> CaptureReader:
     """Open a pcap or pcapng file for streaming reads.
 
     ``source`` is a path, ``"-"`` for standard input, or a binary file object
