@@ -52,13 +52,13 @@ def check(opts: TraceOptions) -> None:
         raise UsageError("--multipath and --rounds do not go together: rounds follow one flow")
 
 
-def execute(settings: RootSettings | None, *, target: str, method: str, port: int | None,
-            family: int | None, queries: int, first: int, max_ttl: int, wait: float,
-            retries: int, sport: int, flow: int, multipath: bool, confidence: float,
-            rounds: int, interval: float,
-            save_path: str | None, db: str | None = None, iface: str | None = None) -> None:
+def execute(settings: RootSettings | None, *, target: str, port: int | None,
+            family: int | None, save_path: str | None, db: str | None = None,
+            iface: str | None = None, **fields: object) -> None:
     """Run one trace and write its records (JSON Lines or traceroute's lines).
 
+    ``fields`` are the other :class:`TraceOptions` as the command line gives them
+    (method, queries, first, max_ttl, wait...); ``port`` None is the method's default.
     ``iface`` (``-i``): the probes leave by it and the answers are read there.
     With ``db``, the run and its records go into that history database.
     """
@@ -66,11 +66,9 @@ def execute(settings: RootSettings | None, *, target: str, method: str, port: in
     from netprobe.services.history.recorder import make_scan_key, recording
     from netprobe.services.output import Output
 
-    draft = TraceOptions(dst="0.0.0.0", method=method,
-                         port=DEFAULT_PORTS[method] if port is None else port, sport=sport,
-                         flow=flow, first=first, max_ttl=max_ttl, queries=queries, wait=wait,
-                         retries=retries, multipath=multipath, confidence=confidence,
-                         rounds=rounds, interval=interval)
+    method = str(fields["method"])
+    draft = TraceOptions(dst="0.0.0.0", port=DEFAULT_PORTS[method] if port is None else port,
+                         **fields)  # type: ignore[arg-type]
     check(draft)
     if iface is not None:
         from netprobe.plugins.traceroute.source import check_interface
@@ -79,12 +77,11 @@ def execute(settings: RootSettings | None, *, target: str, method: str, port: in
     if save_path:
         _check_save_path(save_path)
     dst, fam = resolve(target, family)
-    opts = TraceOptions.from_dict({**draft.to_dict(), "dst": dst, "family": fam,
-                                   "target": target})
+    opts = draft._replace(dst=dst, family=fam, target=target)
     # the key only names a recorded run (hashing it loads OpenSSL: 2 ms of a small job)
     key = "" if db is None else make_scan_key(
         "traceroute", [target], {"method": method, "port": opts.port, "family": fam,
-                                 "multipath": multipath, "flow": flow})
+                                 "multipath": opts.multipath, "flow": opts.flow})
     output = Output.current()
     live = _live(opts, output)
     try:
