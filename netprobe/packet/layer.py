@@ -964,14 +964,9 @@ class Layer(metaclass=LayerMeta):
     #: class, as in Scapy; a variant Scapy has no class for names the class it is)
     found_as: ClassVar[tuple[type, ...]] = ()
 
-    # -- decoding -----------------------------------------------------------------------------
-    def decode(self, buf: bytes, off: int) -> None:
-        """Decode every field from ``buf`` at ``off`` (the lazy half of dissection)."""
-        self._unpack_fixed(buf, off)
-        self.decode_tail(buf, off)
-
     def decode_tail(self, buf: bytes, off: int) -> None:
-        """Decode the variable-length fields; layers with options override."""
+        """Decode the variable-length fields (a layer's ``parse`` may call it after the
+        fixed part); layers with options override."""
 
     # -- construction -------------------------------------------------------------------------
     def _init_from_bytes(self, raw: bytes) -> None:

@@ -555,15 +555,13 @@ def split_layers(lower: type[Layer], upper: type[Layer], **values: Any) -> None:
     Dissecting ``lower`` no longer gives ``upper``; building no longer fills ``lower``'s
     fields for it.
     """
-    bound = BUILD_BINDINGS.get((lower, upper))
-    # a user layer's binding may sit in the table looked at last (layer.bind_layers)
-    for table in (lower._dissect_table, lower.__dict__.get("_late_dissect_table", {})):
-        items = (list(values.items()) if values
-                 else [k for k, v in table.items() if v is upper])
-        for key, value in items:
-            if table.get((key, value)) is upper:
-                del table[(key, value)]
-            if bound is not None and bound.get(key) == value:
-                del bound[key]
-    if bound is not None and (not values or not bound):
+    from netprobe.packet.scapy_functions import split_bottom_up, split_top_down
+
+    if not values:  # every binding of the two (a user layer's may sit in the late table)
+        for table in (lower._dissect_table, lower.__dict__.get("_late_dissect_table", {})):
+            for key in [k for k, v in table.items() if v is upper]:
+                del table[key]
         BUILD_BINDINGS.pop((lower, upper), None)
+        return
+    split_bottom_up(lower, upper, **values)
+    split_top_down(lower, upper, **values)

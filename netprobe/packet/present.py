@@ -113,15 +113,13 @@ def _show_into(lines: list[str], pkt: Layer, indent: int, lvl: str, label_lvl: s
         over = overloads(cur)
         for f in cur.shown_fields():
             v = _shown_value(cur, f, over)
-            if _is_packet_list(v, f) or (f.name in type(cur).packet_lists
-                                              and isinstance(v, list) and not v):
+            # a packet, or a list of them (an empty one, as IP options or DNS sections, shows
+            # as a heading alone)
+            if isinstance(v, Layer) or _is_packet_list(v) or (
+                    f.name in type(cur).packet_lists and isinstance(v, list) and not v):
                 lines.append(f"{label_lvl}{lvl}  \\{f.name:<10}\\")
-                for sub in v or ():
+                for sub in [v] if isinstance(v, Layer) else v:
                     _show_into(lines, sub, indent, "", f"{label_lvl}{lvl}   |")
-                continue
-            if isinstance(v, Layer):
-                lines.append(f"{label_lvl}{lvl}  \\{f.name:<10}\\")
-                _show_into(lines, v, indent, "", f"{label_lvl}{lvl}   |")
                 continue
             text = field_text(cur, f, v)
             lines.append(f"{label_lvl}{lvl}  {f.name:<10}= {text}")
@@ -130,8 +128,8 @@ def _show_into(lines: list[str], pkt: Layer, indent: int, lvl: str, label_lvl: s
         lvl += " " * indent * step
 
 
-def _is_packet_list(v: Any, f: F.Field) -> bool:
-    # an empty list of packets (IP options, DNS sections) shows as a heading alone
+def _is_packet_list(v: Any) -> bool:
+    """True for a list of packets (not empty)."""
     return isinstance(v, list) and bool(v) and all(isinstance(x, Layer) for x in v)
 
 
@@ -314,7 +312,7 @@ def command(pkt: Layer) -> str:
                 continue
             if isinstance(v, F.FlagValue):
                 v = int(v)
-            if isinstance(v, list) and v and all(isinstance(x, Layer) for x in v):
+            if _is_packet_list(v):
                 text = "[" + ", ".join(command(x) for x in v) + "]"
             elif isinstance(v, Layer):
                 text = command(v)

@@ -187,31 +187,10 @@ class _Tail(ScapyField, F.TailField):
         self.auto = False
 
 
-class _Packed:
-    """Scapy's hooks for a value packed with the ``struct`` ``st`` (unset: 0)."""
-
-    st: struct.Struct
-    name: str
-
-    def i2m(self, pkt: Any, x: Any) -> Any:
-        return 0 if x is None else x
-
-    def addfield(self, pkt: Any, s: bytes, val: Any) -> bytes:
-        return s + self.st.pack(self.i2m(pkt, val))
-
-    def getfield(self, pkt: Any, s: bytes) -> tuple[bytes, Any]:
-        size = self.st.size
-        if len(s) < size:
-            raise Truncated(f"{self.name}: {size} bytes needed, {len(s)} left")
-        return s[size:], self.m2i(pkt, self.st.unpack_from(s)[0])  # type: ignore[attr-defined]
-
-    def i2len(self, pkt: Any, value: Any) -> int:
-        return self.st.size
-
-
 # -- numbers ------------------------------------------------------------------------------------
-class _NumField(_Packed, ScapyField, F.UIntField):
-    """An integer of 1, 2, 4 or 8 bytes, big-endian unless ``fmt`` starts with ``<``."""
+class _NumField(ScapyField, F.UIntField):
+    """An integer of 1, 2, 4 or 8 bytes, big-endian unless ``fmt`` starts with ``<``;
+    Scapy's hooks write and read it through ``put`` and ``take`` (unset: 0)."""
 
     coerce = True
 
@@ -244,6 +223,9 @@ class _NumField(_Packed, ScapyField, F.UIntField):
             return (f"int.from_bytes(({w}).to_bytes({self.size}, 'big', signed={self.signed}),"
                     f" 'little', signed={self.signed})")
         return w
+
+    def i2m(self, pkt: Any, x: Any) -> Any:
+        return 0 if x is None else x
 
     def put(self, pkt: Any, value: Any) -> bytes:
         return self.st.pack(0 if value is None else value)
@@ -1034,9 +1016,9 @@ class PadField(_Wrapper):
 
 
 # -- fields of the user's own -------------------------------------------------------------------
-class Field(_Packed, _Tail):
-    """Scapy's base field: a value packed with ``struct`` format ``fmt``; subclass it and
-    override ``i2m``/``m2i``/``addfield``/``getfield``/``i2repr`` as in Scapy."""
+class Field(_Tail):
+    """Scapy's base field: a value packed with ``struct`` format ``fmt`` (unset: 0); subclass
+    it and override ``i2m``/``m2i``/``addfield``/``getfield``/``i2repr`` as in Scapy."""
 
     def __init__(self, name: str, default: Any, fmt: str = "H") -> None:
         _Tail.__init__(self, name, default)
@@ -1049,6 +1031,17 @@ class Field(_Packed, _Tail):
             return value
         return self.any2i(None, value)
 
+    def i2m(self, pkt: Any, x: Any) -> Any:
+        return 0 if x is None else x
+
+    def addfield(self, pkt: Any, s: bytes, val: Any) -> bytes:
+        return s + self.st.pack(self.i2m(pkt, val))
+
+    def getfield(self, pkt: Any, s: bytes) -> tuple[bytes, Any]:
+        size = self.st.size
+        if len(s) < size:
+            raise Truncated(f"{self.name}: {size} bytes needed, {len(s)} left")
+        return s[size:], self.m2i(pkt, self.st.unpack_from(s)[0])
 
     def put(self, pkt: Any, value: Any) -> bytes:
         return self.addfield(pkt, b"", value)
@@ -1172,9 +1165,6 @@ class SourceIPField(IPField):
 
 class DestIPField(IPField):
     """An IPv4 destination address (Scapy's name for an ``IPField``)."""
-
-    def __init__(self, name: str, default: Any) -> None:
-        IPField.__init__(self, name, default)
 
 
 class SourceIP6Field(IP6Field):
