@@ -176,20 +176,21 @@ class PacketList:
     def __repr__(self) -> str:
         return f"<{self.listname}: {self._counts()}>"
 
+    def _kept(self, lfilter: Callable[..., bool] | None) -> Iterator[tuple[int, Any]]:
+        """(index, item) of each item ``lfilter`` keeps (every item without one)."""
+        return ((i, item) for i, item in enumerate(self)
+                if lfilter is None or lfilter(*self._args(item)))
+
     def summary(self, prn: Callable[[Any], Any] | None = None,
                 lfilter: Callable[[Any], bool] | None = None) -> None:
         """Print one line per packet (``prn(p)`` instead of its summary when given)."""
-        for item in self:
-            if lfilter is not None and not lfilter(*self._args(item)):
-                continue
+        for _, item in self._kept(lfilter):
             print(self._summary(item) if prn is None else prn(*self._args(item)))
 
     def nsummary(self, prn: Callable[[Any], Any] | None = None,
                  lfilter: Callable[[Any], bool] | None = None) -> None:
         """Like :meth:`summary`, each line after the packet's index in the list."""
-        for i, item in enumerate(self):
-            if lfilter is not None and not lfilter(*self._args(item)):
-                continue
+        for i, item in self._kept(lfilter):
             print(f"{i:04d}", self._summary(item) if prn is None else prn(*self._args(item)))
 
     def show(self, *args: Any, **kwargs: Any) -> None:
@@ -198,7 +199,7 @@ class PacketList:
 
     def filter(self, func: Callable[[Any], bool]) -> PacketList:
         """The packets for which ``func`` is true, as a new list."""
-        return self._derived([p for p in self if func(*self._args(p))],
+        return self._derived([p for _, p in self._kept(func)],
                              f"filtered {self.listname}")
 
     def getlayer(self, cls: Any, nb: int | None = None) -> PacketList:
@@ -240,9 +241,7 @@ class PacketList:
         None) as a hex dump; packets whose part is None are left out unless ``always``."""
         from netprobe.packet.hexview import hexdump
 
-        for i, item in enumerate(self):
-            if lfilter is not None and not lfilter(*self._args(item)):
-                continue
+        for i, item in self._kept(lfilter):
             pkt = self._packet(item)
             data = part(pkt)
             if data is None and not always:
@@ -288,8 +287,7 @@ class PacketList:
         except ImportError:
             raise ImportError("PacketList.plot needs matplotlib: pip install netprobe[plot]"
                               ) from None
-        values = [f(*self._args(p)) for p in self
-                  if lfilter is None or lfilter(*self._args(p))]
+        values = [f(*self._args(p)) for _, p in self._kept(lfilter)]
         if plot_xy:
             return plt.plot(*zip(*values, strict=True), **kwargs)
         return plt.plot(values, **kwargs)

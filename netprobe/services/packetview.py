@@ -28,10 +28,7 @@ _FILLER = ("Raw", "Padding")
 
 def ip_layer(pkt: Layer) -> Layer | None:
     """The packet's outermost IP or IPv6 layer (an ICMP error's quote is inside it)."""
-    for layer in pkt.chain():
-        if type(layer).__name__ in ("IP", "IPv6"):
-            return layer
-    return None
+    return next((x for x in pkt.chain() if type(x).__name__ in _NET), None)
 
 
 def hop_limit(net: Layer) -> int | None:
@@ -96,7 +93,7 @@ def packet_text(pkt: Layer) -> str:
         if top is None:  # only extension headers: show the first of them
             top = next((x for x in after if type(x).__name__ not in _FILLER), None)
     if net is None:
-        inner = [x for x in layers if type(x).__name__ not in ("Raw", "Padding")]
+        inner = [x for x in layers if type(x).__name__ not in _FILLER]
         parts = [x.summary_part() for x in inner[-2:]] or [pkt.summary_part()]
         return " / ".join(parts)
     src, dst = net.src, net.dst
@@ -110,7 +107,7 @@ def packet_text(pkt: Layer) -> str:
             if top.flags & 0x10:
                 text += f" ack={top.ack}"
         rest = top._payload
-        while rest is not None and type(rest).__name__ in ("Raw", "Padding"):
+        while rest is not None and type(rest).__name__ in _FILLER:
             rest = rest._payload
         if rest is not None:
             text += " " + rest.summary_part()
