@@ -27,11 +27,9 @@ from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Literal, NamedTuple
 
 from netprobe.engine.progress import DELAY, DelayedBar
-from netprobe.errors import RuntimeProblem
+from netprobe.errors import CaptureFileError, RuntimeProblem
 
 if TYPE_CHECKING:
-    from pathlib import Path  # imported by the commands that write files
-
     from rich.console import Console
 
     from netprobe.services.json_value import JSONValue
@@ -314,53 +312,51 @@ def _plain(value: object) -> str:
 def atomic_text_file(path: str | os.PathLike[str], *, encoding: str = "utf-8") -> Iterator[IO[str]]:
     """Open ``path`` for writing so that it appears complete or not at all.
 
-    The text goes to a temporary file in the same directory, which replaces
-    ``path`` only when the ``with`` block ends without an exception; on an
-    exception the temporary file is removed and ``path`` is left untouched.
-    ``"-"`` means stdout (no atomicity there). Failing to create or rename the
-    file raises ``RuntimeProblem``.
+    The text goes to a temporary file in the same directory (the capture
+    writers' :class:`~netprobe.wire.pcapfile.atomic_output.AtomicOutput`),
+    which replaces ``path`` only when the ``with`` block ends without an
+    exception, on disk first (fsync) and with the mode the file had, if it
+    existed; on an exception the temporary file is removed and ``path`` is left
+    untouched. ``"-"`` means stdout (no atomicity there). Failing to create or
+    rename the file raises ``RuntimeProblem``.
     """
-    if os.fspath(path) == "-":
+    target = os.fspath(path)
+    if target == "-":
         yield sys.stdout
         return
-    import tempfile  # only commands that write files pay for them
-    from pathlib import Path
+    import io
 
-    target = Path(path)
+    from netprobe.wire.pcapfile.atomic_output import AtomicOutput
+
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise RuntimeProblem(f"cannot write {target}: {exc.strerror or exc}") from exc
-    tmp = Path(tmp_name)
-    handle = os.fdopen(fd, "w", encoding=encoding)
+        mode: int | None = os.stat(target).st_mode & 0o7777
+    except OSError:
+        mode = None  # a new file: the mode open() would give it
+    try:
+        out = AtomicOutput(target)
+    except CaptureFileError as exc:
+        raise _cannot_write(target, exc) from exc
+    handle = io.TextIOWrapper(out.file, encoding=encoding)
     try:
         yield handle
     except BaseException:
-        handle.close()
-        tmp.unlink(missing_ok=True)
+        out.abort()
         raise
     try:
         handle.flush()
-        os.fsync(handle.fileno())  # the data is on disk before the name points at it
-        handle.close()
-        os.chmod(tmp, _new_file_mode(target))
-        os.replace(tmp, target)
-    except OSError as exc:
-        handle.close()
-        tmp.unlink(missing_ok=True)
-        raise RuntimeProblem(f"cannot write {target}: {exc.strerror or exc}") from exc
+        os.fsync(out.file.fileno())  # the data is on disk before the name points at it
+        if mode is not None:
+            os.fchmod(out.file.fileno(), mode)
+        out.commit()
+    except (OSError, CaptureFileError) as exc:
+        out.abort()
+        raise _cannot_write(target, exc) from exc
 
 
-def _new_file_mode(target: Path) -> int:
-    """Keep an existing file's mode; a new file gets what open() would give it."""
-    try:
-        return target.stat().st_mode & 0o7777
-    except OSError:
-        pass
-    # mkstemp creates 0600; a plain open() would honour the umask instead.
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+def _cannot_write(target: str, exc: Exception) -> RuntimeProblem:
+    """The one line that says why ``target`` could not be written."""
+    cause = exc.__cause__ if isinstance(exc, CaptureFileError) else exc
+    return RuntimeProblem(f"cannot write {target}: {getattr(cause, 'strerror', None) or cause}")
 
 
 __all__ = ["PROGRESS_DELAY", "Column", "Output", "ProgressReporter", "atomic_text_file",
