@@ -187,24 +187,25 @@ def port_changes(before: Iterable[Record], after: Iterable[Record]) -> list[JSON
     return changes
 
 
-def _hops(records: Iterable[Record]) -> tuple[dict[tuple[str | None, int], list[str]],
-                                              dict[str | None, bool]]:
+def _hops(records: Iterable[Record]) -> dict[tuple[str | None, int], list[str]]:
+    """(destination, TTL) -> the addresses that answered there, sorted."""
     hops: dict[tuple[str | None, int], list[str]] = {}
-    reached: dict[str | None, bool] = {}
     for _, rec, dst in with_destinations(records):
-        kind = record_type(rec)
-        if kind == "hop" and isinstance(rec.get("ttl"), int):
+        if record_type(rec) == "hop" and isinstance(rec.get("ttl"), int):
             seen = hops.setdefault((dst, rec["ttl"]), [])
             seen.extend(a for a in hop_addrs(rec) if a not in seen)
-        elif kind == "path":
-            reached[dst] = bool(rec.get("reached"))
-    return {k: sorted(v, key=address_key) for k, v in hops.items()}, reached
+    return {k: sorted(v, key=address_key) for k, v in hops.items()}
+
+
+def _reached(records: Iterable[Record]) -> dict[str | None, bool]:
+    """Destination -> whether its path record says it was reached."""
+    return {dst: bool(rec.get("reached")) for _, rec, dst in with_destinations(records)
+            if record_type(rec) == "path"}
 
 
 def hop_changes(before: Iterable[Record], after: Iterable[Record]) -> list[JSONRecord]:
     """Path hops whose set of answering addresses changed, appeared or disappeared."""
-    hops_a, _ = _hops(before)
-    hops_b, _ = _hops(after)
+    hops_a, hops_b = _hops(before), _hops(after)
     changes: list[JSONRecord] = []
     for key in sorted(set(hops_a) | set(hops_b), key=lambda k: (address_key(k[0]), k[1])):
         a, b = hops_a.get(key), hops_b.get(key)
@@ -218,8 +219,7 @@ def hop_changes(before: Iterable[Record], after: Iterable[Record]) -> list[JSONR
 
 def path_changes(before: Iterable[Record], after: Iterable[Record]) -> list[JSONRecord]:
     """Destinations reached now and not before, or the reverse."""
-    _, reached_a = _hops(before)
-    _, reached_b = _hops(after)
+    reached_a, reached_b = _reached(before), _reached(after)
     changes: list[JSONRecord] = []
     for dst in sorted(set(reached_a) & set(reached_b), key=address_key):
         a, b = reached_a[dst], reached_b[dst]
