@@ -209,6 +209,24 @@ def test_damaged_file_gives_the_packets_before_then_one_error(tmp_path: Path) ->
         for p in reader:
             seen.append(p)
     assert len(seen) == 5
+    with pytest.raises(CaptureDamaged) as caught, PcapReader(str(path)) as reader:
+        reader.read_packet()
+        reader.read_all()
+    assert [p.getlayer("IP").dst for p in caught.value.packets] == ["198.18.1.11",
+                                                                     "198.18.1.10"] * 2
+
+
+def test_read_all_honours_both_counts(tmp_path: Path) -> None:
+    path = tmp_path / "c.pcap"
+    wrpcap(str(path), _packets() * 3)
+    assert len(rdpcap(str(path), count=4)) == 4
+    with PcapReader(str(path)) as reader:
+        assert len(reader.read_all(2)) == 2
+        assert len(reader.read_all()) == 4
+    with RawPcapReader(str(path), count=3) as reader:
+        assert len(reader.read_all()) == 3
+    with PcapReader(str(path), count=3) as reader:
+        assert len(reader.read_all(5)) == 3 and len(reader.read_all()) == 0
 
 
 def test_not_a_capture_file_is_scapys_exception(tmp_path: Path) -> None:
