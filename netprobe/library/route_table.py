@@ -33,19 +33,15 @@ def _ipv4_of(iface: str) -> str:
         return "0.0.0.0"
 
 
-def _ipv6_of(iface: str) -> list[str]:
-    from netprobe.wire import iface as iface_mod
-
-    try:
-        return [a.address for a in iface_mod.interface(iface).ipv6]
-    except Exception:
-        return []
-
-
 def _sources6(iface: str, dst: ipaddress.IPv6Address) -> list[str]:
     """The interface's addresses a route to ``dst`` may leave from: those of its scope
     (link-local for a link-local destination, global otherwise), all for multicast."""
-    addrs = _ipv6_of(iface)
+    from netprobe.wire import iface as iface_mod
+
+    try:
+        addrs = [a.address for a in iface_mod.interface(iface).ipv6]
+    except Exception:  # an interface gone since the table was read
+        return []
     if dst.is_multicast:
         return addrs
     local = dst.is_link_local
