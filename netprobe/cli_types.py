@@ -115,7 +115,9 @@ def option(name: str, dest: str, *, old: tuple[str, ...] = (), **kwargs: Any
     """
     from netprobe.cli_vocabulary import WORDS
 
-    word = next(w for w in WORDS if name in w.names)
+    word = next((w for w in WORDS if name in w.names), None)
+    if word is None:
+        raise ValueError(f"{name} is not an option of the vocabulary (cli_vocabulary.WORDS)")
     if word.accepts:
         kwargs.setdefault("metavar", word.accepts)
     elif not kwargs.get("count") and "flag_value" not in kwargs:

@@ -160,3 +160,23 @@ def test_the_readme_table_is_the_vocabulary() -> None:
     assert markdown_table() in readme
     for names, _meaning in GLOBAL:
         assert names in readme
+
+
+def test_an_option_declared_by_name_takes_the_vocabularys_names() -> None:
+    from netprobe.cli_types import option
+
+    @click.command()
+    @option("--retries", "retry", old=("--retry",), type=int, help="tries")
+    @option("-n", "numeric", help="numeric")
+    def probe(retry: int | None, numeric: bool) -> None:
+        click.echo(f"{retry} {numeric}")
+
+    retries, numeric = probe.params
+    assert _visible(retries) == ["--retries"] and "--retry" in retries.opts
+    assert retries.metavar == "N" and numeric.is_flag
+    from click.testing import CliRunner
+
+    assert CliRunner().invoke(probe, ["--retry", "3", "-n"]).output == "3 True\n"
+    assert "--retry " not in probe.get_help(click.Context(probe))
+    with pytest.raises(ValueError, match="--tries is not an option of the vocabulary"):
+        option("--tries", "tries")
