@@ -36,15 +36,12 @@ def parse_strategies(values: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _show(output: Output, records: list[JSONRecord]) -> None:
-    from netprobe.plugins.fuzz.render import record_line
+    from netprobe.plugins.fuzz.interpret import render
 
+    if not output.json:
+        return render(records, output)  # as netprobe interpret shows them again
     for rec in records:
-        if output.json:
-            output.emit(rec)
-        else:
-            line = record_line(rec)
-            if line is not None:
-                output.line(line)
+        output.emit(rec)
 
 
 def run_command(ctx: click.Context, *, expression: str | None, count: int, seed: int | None,
