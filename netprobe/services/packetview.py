@@ -61,8 +61,8 @@ def packet_fields(data: bytes, linktype: int, ts: float | None, with_hex: bool =
     from netprobe.packet.dissect import dissect
 
     pkt = layer if layer is not None else dissect(data, linktype)
-    rec: JSONRecord = {"ts": _seconds(ts), "len": len(data), "caplen": len(data),
-                           "linktype": linktype, "layers": pkt.to_dicts(), "errors": pkt.errors}
+    rec = packet_record(0, ts, len(data), len(data), linktype, pkt)
+    del rec["type"], rec["n"]
     if with_hex:
         rec["hex"] = data.hex()
     return rec
