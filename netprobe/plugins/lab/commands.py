@@ -14,6 +14,7 @@ import click
 from netprobe.cli_types import Duration, json_option, option
 from netprobe.plugins.lab import lifecycle
 from netprobe.plugins.lab.impair import LAN
+from netprobe.services.output import Output
 
 _NAME_HELP = "lab name, prefix of every namespace (env NETPROBE_LAB_NAME)"
 
@@ -31,19 +32,12 @@ def _in_ms(_ctx: click.Context, _param: click.Parameter, seconds: float | None) 
 _json_option = json_option("print JSON")
 
 
-def wants_json(as_json: bool | None = None) -> bool:
-    """JSON when asked here (--json/--no-json), else as the root command decided."""
-    from netprobe.services.output import Output
-
-    return Output.current(as_json).json
-
-
 def emit(ctx: click.Context, as_json: bool | None, data: dict, line: str) -> None:
     """Print ``data`` as one JSON line, or ``line`` for a human.
 
     The record's ``type`` is ``lab-<subcommand>`` (``lab-up``, ``lab-impair``...).
     """
-    if wants_json(as_json):
+    if Output.current(as_json).json:  # --json here, else as the root decided
         click.echo(json.dumps({**data, "type": f"lab-{ctx.info_name}"}, sort_keys=True))
     else:
         click.echo(line)
@@ -100,7 +94,7 @@ def down_command(ctx: click.Context, name: str, as_json: bool | None, force: boo
 def status_command(ctx: click.Context, name: str, as_json: bool | None) -> None:
     """Describe the lab and the results a correct probe must find (the truth)."""
     doc = lifecycle.status(name)
-    if wants_json(as_json):
+    if Output.current(as_json).json:
         click.echo(json.dumps({**doc, "type": "lab-status"}, sort_keys=True))
         return
     from netprobe.plugins.lab.display import show_status
@@ -209,7 +203,7 @@ def demo_command(ctx: click.Context, name: str, as_json: bool | None) -> None:
         hosts = [{"name": h["name"], "ipv4": h["ipv4"]} for h in status(name)["hosts"]
                  if h.get("network") == "lan" and h["name"] != "dup"]
         args = ["-m", "netprobe.plugins.lab.demo", _json.dumps(hosts)]
-        if wants_json(as_json):
+        if Output.current(as_json).json:
             args.append("--json")
         code = run_in_scanner(name, args)
     finally:
