@@ -415,31 +415,19 @@ GLOBAL_OPTIONS: tuple[str, ...] = ("--debug", "--json", "--no-json", "--scope")
 """Root options every subcommand also accepts after its name (``netprobe X --json``)."""
 
 
-def _settings_of(ctx: click.Context) -> Settings | None:
-    found = ctx.find_object(Settings)
-    return found if isinstance(found, Settings) else None
-
-
-def _late_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    settings = _settings_of(ctx)
-    if value and settings is not None:
-        settings.debug = True
-
-
-def _late_json(ctx: click.Context, _param: click.Parameter, value: bool | None) -> None:
-    settings = _settings_of(ctx)
-    if value is None or settings is None:
+def _late(ctx: click.Context, param: click.Parameter, value: bool | str | None) -> None:
+    """Give ``Settings`` a root option written after the subcommand's name."""
+    settings = ctx.find_object(Settings)
+    if value is None or not isinstance(settings, Settings):
         return
-    settings.json = value
-    settings.color = not value and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-
-
-def _late_scope(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
-    settings = _settings_of(ctx)
-    if value is None or settings is None:
-        return
-    settings.scope_file = value
-    settings.__dict__.pop("scope", None)  # forget a scope built from the earlier source
+    if param.name == "debug":
+        settings.debug = settings.debug or bool(value)
+    elif param.name == "json":
+        settings.json = bool(value)
+        settings.color = not value and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    else:
+        settings.scope_file = str(value)
+        settings.__dict__.pop("scope", None)  # forget a scope built from the earlier source
 
 
 def _global_option_copies(taken: set[str]) -> list[click.Option]:
@@ -447,16 +435,16 @@ def _global_option_copies(taken: set[str]) -> list[click.Option]:
     extra: list[click.Option] = []
     if "--debug" not in taken:
         extra.append(click.Option(["--debug"], is_flag=True, expose_value=False,
-                                  hidden=True, callback=_late_debug))
+                                  hidden=True, callback=_late))
     if "--json" not in taken and "--no-json" not in taken:
         extra.append(click.Option(["--json/--no-json"], default=None, expose_value=False,
-                                  callback=_late_json,
+                                  callback=_late,
                                   help="JSON Lines (the default when stdout is not a "
                                        "terminal)."))
     if "--scope" not in taken:
         extra.append(click.Option(["--scope"], type=click.Path(exists=True, dir_okay=False),
                                   metavar="FILE", expose_value=False, hidden=True,
-                                  callback=_late_scope))
+                                  callback=_late))
     return extra
 
 
