@@ -36,15 +36,18 @@ FAMILIES = ("link", "arp", "icmp", "ipv6", "icmpv6", "dns", "dot11", "icmp_error
             "sctp", "stp", "eap", "dhcp6", "ipsec", "ppp_control", "radius", "nbns", "llmnr",
             "rtp", "gtp", "icmp_ext_layers", "ipv46")
 
-#: the UDP ports and IP protocols of NTP, SNMP, TFTP, RIP, HSRP, VRRP and IGMP
-_UDP_PORTS_A = {123: ("ntp",), 161: ("snmp",), 162: ("snmp",), 69: ("tftp",),
-                520: ("rip",), 1985: ("hsrp",)}
-_IP_PROTOS_A = {2: ("igmp",), 112: ("vrrp",)}
-#: the UDP ports and IP protocols of SCTP, DHCPv6, ESP, RADIUS, NBNS and LLMNR
-_UDP_PORTS_B: dict[int, tuple[str, ...]] = {
+#: what each family's import binds above IP (by protocol), TCP and UDP (by port): the
+#: ICMP quotes (IPerror, TCPerror, UDPerror) are read as what they quote
+_ABOVE_IP: dict[int, tuple[str, ...]] = {
+    1: ("icmp",), 2: ("igmp",), 41: ("ipv6",), 47: ("gre",), 50: ("ipsec",), 51: ("ipv6",),
+    112: ("vrrp",), 132: ("sctp",)}
+_ABOVE_TCP: dict[int, tuple[str, ...]] = {53: ("dns",), 139: ("nbns",)}
+_ABOVE_UDP: dict[int, tuple[str, ...]] = {
+    53: ("dns",), 5353: ("dns",), 5355: ("llmnr",), 67: ("dhcp",), 68: ("dhcp",),
+    1701: ("l2tp",), 4789: ("vxlan",), 4790: ("vxlan",), 8472: ("vxlan",), 123: ("ntp",),
+    161: ("snmp",), 162: ("snmp",), 69: ("tftp",), 520: ("rip",), 1985: ("hsrp",),
     137: ("nbns",), 138: ("nbns",), 546: ("dhcp6",), 547: ("dhcp6",), 4500: ("ipsec",),
-    1812: ("radius",), 1813: ("radius",), 3799: ("radius",), 5355: ("llmnr",)}
-_IP_PROTOS_B: dict[int, tuple[str, ...]] = {50: ("ipsec",), 132: ("sctp",)}
+    1812: ("radius",), 1813: ("radius",), 3799: ("radius",)}
 
 #: the families whose import binds a layer above each of these classes (module.name), or
 #: for a class keyed by ports, above each port: a dissection that finds nothing above one
@@ -56,23 +59,13 @@ _IP_PROTOS_B: dict[int, tuple[str, ...]] = {50: ("ipsec",), 132: ("sctp",)}
 #: bindings in tests/packet/test_import_cost.py.
 FAMILIES_BINDING_UNDER: dict[str, tuple[str, ...] | dict[int, tuple[str, ...]]] = {
     "netprobe.packet.layers.ether.Ether": ("link", "arp", "pppoe", "eap", "ipv6"),
-    "netprobe.packet.layers.ip.IP": {1: ("icmp",), 41: ("ipv6",), 47: ("gre",), 51: ("ipv6",),
-                                     **_IP_PROTOS_A, **_IP_PROTOS_B},
-    "netprobe.packet.layers.tcp.TCP": {53: ("dns",), 139: ("nbns",)},
-    "netprobe.packet.layers.udp.UDP": {53: ("dns",), 5353: ("dns",), 5355: ("dns",),
-                                       67: ("dhcp",), 68: ("dhcp",), 1701: ("l2tp",),
-                                       4789: ("vxlan",), 4790: ("vxlan",), 8472: ("vxlan",),
-                                       **_UDP_PORTS_A, **_UDP_PORTS_B},
+    "netprobe.packet.layers.ip.IP": _ABOVE_IP,
+    "netprobe.packet.layers.tcp.TCP": _ABOVE_TCP,
+    "netprobe.packet.layers.udp.UDP": _ABOVE_UDP,
     "netprobe.packet.layers.icmp.ICMP": (),
-    "netprobe.packet.layers.icmp_quote.IPerror": {1: ("icmp", "icmp_error"), 41: ("ipv6",),
-                                                  47: ("gre",), 51: ("ipv6",), **_IP_PROTOS_A,
-                                                  **_IP_PROTOS_B},
-    "netprobe.packet.layers.icmp_quote.TCPerror": {53: ("dns",), 139: ("nbns",)},
-    "netprobe.packet.layers.icmp_quote.UDPerror": {53: ("dns",), 5353: ("dns",), 5355: ("dns",),
-                                                   67: ("dhcp",), 68: ("dhcp",),
-                                                   1701: ("l2tp",), 4789: ("vxlan",),
-                                                   4790: ("vxlan",), 8472: ("vxlan",),
-                                                   **_UDP_PORTS_A, **_UDP_PORTS_B},
+    "netprobe.packet.layers.icmp_quote.IPerror": {**_ABOVE_IP, 1: ("icmp", "icmp_error")},
+    "netprobe.packet.layers.icmp_quote.TCPerror": _ABOVE_TCP,
+    "netprobe.packet.layers.icmp_quote.UDPerror": _ABOVE_UDP,
     "netprobe.packet.layers.icmp_error.ICMPerror": (),
 }
 

@@ -346,14 +346,10 @@ def _kind_name(cls: Any, f: F.Field) -> str:
     if isinstance(f, F.UIntField):
         base = {"B": "Byte", "H": "Short", "I": "Int", "Q": "Long"}.get(f.fmt, "Short")
         return f"{x}{base}{enum}Field"
-    if isinstance(f, F.IPv4Field):
-        return "IPField"
-    if isinstance(f, F.IPv6Field):
-        return "IP6Field"
-    if isinstance(f, F.MACField):
-        return "MACField"
-    if isinstance(f, F.ListField):
-        return "PacketListField"
+    for kind, scapy_kind in ((F.IPv4Field, "IPField"), (F.IPv6Field, "IP6Field"),
+                             (F.MACField, "MACField"), (F.ListField, "PacketListField")):
+        if isinstance(f, kind):
+            return scapy_kind
     return "StrField"
 
 

@@ -592,9 +592,6 @@ class StrFixedLenField(ScapyField, F.BytesField):
 class _StrFixedLenTail(StrFixedLenField, F.TailField):
     """A ``StrFixedLenField`` whose length comes from the packet: read after the fixed part."""
 
-    def pack_expr(self, v: str) -> str:
-        return F.Field.pack_expr(self, v)
-
 
 _StrFixedLenTail.__name__ = _StrFixedLenTail.__qualname__ = "StrFixedLenField"
 
