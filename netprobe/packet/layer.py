@@ -49,18 +49,17 @@ class LengthNote(str):
     __slots__ = ()
 
 
-def _group_fixed(fields: tuple[F.Field, ...]) -> list[list[F.Field]]:
-    """Split the fixed fields into struct units: one field, or a run of bit fields."""
+def bit_units(fields: Any, sizes: tuple[int, ...] | None = None) -> list[list[F.Field]]:
+    """Split ``fields`` into units: one field, or a run of bit fields that fills whole
+    bytes (``sizes`` bits when given: the fixed part's struct units, ``_group_fixed``)."""
     units: list[list[F.Field]] = []
     bits_run: list[F.Field] = []
     total = 0
     for f in fields:
-        if isinstance(f, F.TailField):
-            break
         if f.bits:
             bits_run.append(f)
             total += f.bits
-            if total % 8 == 0 and total in (8, 16, 24, 32, 64):
+            if (total in sizes) if sizes else total % 8 == 0:
                 units.append(bits_run)
                 bits_run, total = [], 0
             continue
@@ -70,6 +69,12 @@ def _group_fixed(fields: tuple[F.Field, ...]) -> list[list[F.Field]]:
     if bits_run:
         raise TypeError("trailing bit fields do not fill whole bytes")
     return units
+
+
+def _group_fixed(fields: tuple[F.Field, ...]) -> list[list[F.Field]]:
+    """Split the fixed fields (those before the first tail field) into struct units."""
+    return bit_units(itertools.takewhile(lambda f: not isinstance(f, F.TailField), fields),
+                     (8, 16, 24, 32, 64))
 
 
 _UNIT_FMT = {8: "B", 16: "H", 32: "I", 64: "Q"}

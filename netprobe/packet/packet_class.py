@@ -147,24 +147,15 @@ def _prepare(cls: Any, own_fields: bool) -> None:
     fields = cls.fields
     # the tail: fields from the first variable-length one on, as steps; bit fields in runs
     first = next((i for i, f in enumerate(fields) if isinstance(f, F.TailField)), len(fields))
-    steps: list[Any] = []
-    run: list[Any] = []
-    for f in fields[first:]:
-        if f.bits:
-            run.append(f)
-            if sum(x.bits for x in run) % 8 == 0:
-                steps.append(BitRun(run))
-                run = []
-            continue
-        if run:
-            raise TypeError(f"{cls.__name__}: bit fields before {f.name} do not fill whole bytes")
-        if not hasattr(f, "take"):
-            raise TypeError(f"{cls.__name__}.{f.name}: {type(f).__name__} cannot follow a "
-                            "variable-length field")
-        steps.append(f)
-    if run:
-        raise TypeError(f"{cls.__name__}: trailing bit fields do not fill whole bytes")
-    cls._steps = tuple(steps)
+    try:
+        units = _layer.bit_units(fields[first:])
+    except TypeError as exc:
+        raise TypeError(f"{cls.__name__}: {exc}") from None
+    bad = next((u[0] for u in units if not u[0].bits and not hasattr(u[0], "take")), None)
+    if bad is not None:
+        raise TypeError(f"{cls.__name__}.{bad.name}: {type(bad).__name__} cannot follow a "
+                        "variable-length field")
+    cls._steps = tuple(BitRun(u) if u[0].bits else u[0] for u in units)
     cls._computed = tuple(f for f in fields if hasattr(f, "compute"))
     cls._post_build = _overrides(cls, "post_build")
     cls._extract = _overrides(cls, "extract_padding")
