@@ -30,7 +30,7 @@ from netprobe.errors import CaptureFileError
 from netprobe.npimport import np
 from netprobe.wire.pcapfile.chain_walk import TS_MAX, Batch, Walk, file_view, resync, walk_records
 from netprobe.wire.pcapfile.chunked_input import ChunkedInput
-from netprobe.wire.pcapfile.pcap_chain import PcapFormat, packet_head
+from netprobe.wire.pcapfile.pcap_chain import PcapFormat
 from netprobe.wire.pcapfile.pcap_format import HEADER_LEN, VERSION
 from netprobe.wire.pcapfile.pcapng_chain import PcapngFormat, packet_blocks
 from netprobe.wire.pcapfile.reader import CaptureReader, open_capture
@@ -209,7 +209,7 @@ class BatchReader:
                 yield Batch(a, walk.starts + fmt.header_len, h[:, 2], h[:, 3],
                             h[:, 0] * 1_000_000_000 + h[:, 1] * frac_ns,
                             np.full(n, fmt.linktype, dtype=np.int32),
-                            consumed=walk.next_offset - at, head=packet_head(walk.rows, fmt),
+                            consumed=walk.next_offset - at, head=walk.rows[:, fmt.header_len:],
                             rank=walk.rank)
             self.next_offset = walk.next_offset
             if walk.damaged:  # the streaming reader says what is wrong there

@@ -12,7 +12,7 @@ import struct
 from dataclasses import dataclass
 
 from netprobe.npimport import np
-from netprobe.wire.pcapfile.chain_walk import RESYNC_MAX_CAPLEN, ROW, window_matches
+from netprobe.wire.pcapfile.chain_walk import RESYNC_MAX_CAPLEN, window_matches
 from netprobe.wire.pcapfile.pcap_format import (
     MAX_RECORD_LEN,
     MODIFIED_RECORD_HEADER_LEN,
@@ -85,8 +85,3 @@ class PcapFormat:
         sec, frac, cap, wire = h[:, 0], h[:, 1], h[:, 2], h[:, 3]
         return ((np.abs((sec >> 24) - self.top) <= 1) & (frac < self.ts_units)
                 & (cap <= RESYNC_MAX_CAPLEN) & (cap <= wire) & (wire < (1 << 24)))
-
-
-def packet_head(rows: np.ndarray, fmt: PcapFormat) -> np.ndarray:
-    """The first bytes of each packet, from the walk's rows."""
-    return rows[:, fmt.header_len:ROW]
