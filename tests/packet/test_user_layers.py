@@ -477,6 +477,20 @@ def test_split_layers_without_values_removes_every_binding() -> None:
     assert type(IP(raw)[UDP].payload) is Raw
 
 
+def test_split_layers_without_values_removes_two_values_of_one_field() -> None:
+    class Twice(Packet):
+        fields_desc = [ByteField("v", 0)]
+
+    bind_layers(UDP, Twice, dport=4003)
+    bind_layers(UDP, Twice, dport=4004)
+    frames = [bytes(IP(src="198.18.0.1", dst="198.18.0.2") / UDP(sport=1, dport=port) / Twice())
+              for port in (4003, 4004)]
+    assert all(IP(raw).haslayer(Twice) for raw in frames)
+    split_layers(UDP, Twice)
+    assert not any(IP(raw).haslayer(Twice) for raw in frames)
+    assert (UDP() / Twice()).dport == 53  # building no longer fills it: UDP's default
+
+
 def test_stacking_fills_bound_field_left_at_default() -> None:
     class Over(Packet):
         fields_desc = [ByteField("v", 0)]
