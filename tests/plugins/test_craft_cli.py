@@ -115,6 +115,20 @@ def test_sets_build_what_scapy_builds(expr: str, scapy_pkt: object) -> None:
     assert sorted(done.stdout.splitlines()) == sorted(bytes(p).hex() for p in scapy_pkt)
 
 
+@pytest.mark.parametrize(("save", "message"), [
+    ("/nonexistent-dir/x.pcapng", "--save /nonexistent-dir/x.pcapng: no directory "
+                                  "/nonexistent-dir"),
+    (".", "--save .: is a directory"),
+])
+def test_unwritable_save_is_a_usage_error_before_sending(tmp_path: Path, save: str,
+                                                         message: str) -> None:
+    """As traceroute: a --save path that cannot be written is a bad argument (exit 2)."""
+    done = craft(SYN, "--sr", "--save", save, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert one_error_line(done.stderr) == f"netprobe: error: {message}"
+    assert done.stdout == ""
+
+
 def test_limit_refuses_big_sets(tmp_path: Path) -> None:
     out = tmp_path / "big.pcap"
     done = craft('IP(dst="198.18.0.0/24")/TCP(dport=range(100))', "--limit", "1000",

@@ -9,6 +9,7 @@ import click
 
 from netprobe.cli_types import Duration, Suggest, json_option, option
 from netprobe.errors import UsageError
+from netprobe.services.save_path import check_save_path
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -165,7 +166,7 @@ def command(ctx: click.Context, expression: str | None, from_file: str | None,
                     "the checksums above it stay wrong (start with Ether()/ to send a wrong "
                     "IPv4 header checksum)")
     if save:
-        _check_writable(save)
+        check_save_path(save)
     if out:
         from netprobe.plugins.craft.capture_out import write_capture
 
@@ -213,19 +214,6 @@ def _edits(sets: tuple[str, ...], dels: tuple[str, ...], flags: str | None,
     if flags is not None:
         changes.append(flags_change(flags))
     return Edits(changes=changes, deletions=[parse_del(d) for d in dels], badsum=badsum)
-
-
-def _check_writable(path: str) -> None:
-    """Refuse before anything is sent when --save could not be written at the end."""
-    import os
-
-    from netprobe.errors import RuntimeProblem
-
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise RuntimeProblem(f"cannot write {path}: no directory {folder}")
-    if not os.access(folder, os.W_OK):
-        raise RuntimeProblem(f"cannot write {path}: directory {folder} is not writable")
 
 
 def _scope(ctx: click.Context) -> Scope | None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from netprobe.errors import UsageError
 from netprobe.plugins.traceroute.plan import TraceOptions
+from netprobe.services.save_path import check_save_path
 
 if TYPE_CHECKING:
     from netprobe.plugins.traceroute.live import LiveRounds
@@ -75,7 +76,7 @@ def execute(settings: RootSettings | None, *, target: str, port: int | None,
 
         check_interface(iface)
     if save_path:
-        _check_save_path(save_path)
+        check_save_path(save_path)
     dst, fam = resolve(target, family)
     opts = draft._replace(dst=dst, family=fam, target=target)
     # the key only names a recorded run (hashing it loads OpenSSL: 2 ms of a small job)
@@ -99,17 +100,6 @@ def _live(opts: TraceOptions, output: Output) -> LiveRounds | None:
     from netprobe.plugins.traceroute import live
 
     return live.LiveRounds(output.console, opts) if live.wanted(opts, output) else None
-
-
-def _check_save_path(path: str) -> None:
-    """Refuse a --save file that could not be written, before anything is sent."""
-    import os
-
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise UsageError(f"--save {path}: no directory {folder}")
-    if os.path.isdir(path):
-        raise UsageError(f"--save {path}: is a directory")
 
 
 def _trace(opts: TraceOptions, settings: RootSettings | None, iface: str | None = None,
