@@ -15,6 +15,7 @@ from typing import Any
 
 from netprobe.errors import UsageError
 from netprobe.library.interfaces import default_iface, get_if_addr
+from netprobe.wire.route import dump_routes
 
 __all__ = ["RouteTable", "RouteTable6"]
 
@@ -51,40 +52,6 @@ def _sources6(iface: str, dst: ipaddress.IPv6Address) -> list[str]:
 _MAIN, _LOCAL = 254, 255
 #: route types shown: unicast, local, broadcast
 _SHOWN = (1, 2, 3)
-_RTMSG = struct.Struct("=BBBBBBBBI")  # family, dst_len, src_len, tos, table, proto, scope, type
-_RTA_DST, _RTA_OIF, _RTA_GATEWAY, _RTA_PRIORITY, _RTA_PREFSRC, _RTA_TABLE = 1, 4, 5, 6, 7, 15
-
-
-def _dump(family: int) -> list[dict[str, Any]]:
-    """Every route of every table, as the kernel lists them (rtnetlink dump)."""
-    from netprobe.wire import netlink
-
-    header = _RTMSG.pack(family, 0, 0, 0, 0, 0, 0, 0, 0)
-    out = []
-    try:
-        messages = list(netlink.request(netlink.RTM_GETROUTE, netlink.NLM_F_DUMP, header))
-    except OSError:
-        return out
-    for m in messages:
-        if m.type != netlink.RTM_NEWROUTE:
-            continue
-        _, dst_len, _, _, table, _, _, rtype, _ = _RTMSG.unpack(m.header[:_RTMSG.size])
-        a = m.attrs
-        if _RTA_TABLE in a:
-            table = struct.unpack("=I", a[_RTA_TABLE])[0]
-        oif = struct.unpack("=I", a[_RTA_OIF])[0] if _RTA_OIF in a else 0
-        try:
-            name = socket.if_indextoname(oif) if oif else ""
-        except OSError:
-            name = ""
-        out.append({"dst": a.get(_RTA_DST), "dst_len": dst_len, "table": table,
-                    "type": rtype, "iface": name, "gateway": a.get(_RTA_GATEWAY),
-                    "prefsrc": a.get(_RTA_PREFSRC),
-                    "priority": struct.unpack("=I", a[_RTA_PRIORITY])[0]
-                    if _RTA_PRIORITY in a else 0})
-    return out
-
-
 class _ReadOnly:
     """Refuses Scapy's table-editing calls with the reason; asks the kernel for a route."""
 
@@ -114,7 +81,7 @@ class RouteTable(_ReadOnly):
         tables (unicast, local and broadcast routes), and the multicast route Scapy adds
         on the default interface."""
         out = []
-        for r in _dump(socket.AF_INET):
+        for r in dump_routes(socket.AF_INET):
             if r["table"] not in (_MAIN, _LOCAL) or r["type"] not in _SHOWN:
                 continue
             net = struct.unpack("!I", r["dst"] or bytes(4))[0]
@@ -146,7 +113,7 @@ class RouteTable6(_ReadOnly):
         Scapy's metric 250), longest prefixes first, each with the interface's addresses
         of the destination's scope (link-local, global; all for multicast)."""
         out = []
-        for r in _dump(socket.AF_INET6):
+        for r in dump_routes(socket.AF_INET6):
             if r["table"] not in (_MAIN, _LOCAL) or r["type"] not in (1, 2, 5):
                 continue
             dst = ipaddress.IPv6Address(r["dst"] or bytes(16))

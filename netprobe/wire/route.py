@@ -22,7 +22,9 @@ from netprobe.wire import netlink
 _RTA_DST = 1
 _RTA_OIF = 4
 _RTA_GATEWAY = 5
+_RTA_PRIORITY = 6
 _RTA_PREFSRC = 7
+_RTA_TABLE = 15
 _RTA_VIA = 18
 _RTMSG = struct.Struct(
     "=BBBBBBBBI"
@@ -197,6 +199,36 @@ def _lookup_netlink(address: str, family: int, scope_index: int) -> Route:
         src = socket.inet_ntop(af, src_raw) if src_raw else ""
         return Route(address, src, iface, gateway, family)
     raise OSError(errno.ENETUNREACH, "no route in the kernel's answer")
+
+
+def dump_routes(family: int) -> list[dict[str, object]]:
+    """Every route of every table of ``family`` (``AF_INET``/``AF_INET6``), as the kernel
+    lists them (an rtnetlink dump): destination and gateway packed, the interface by name.
+    Empty where netlink cannot be asked."""
+    header = _RTMSG.pack(family, 0, 0, 0, 0, 0, 0, 0, 0)
+    try:
+        messages = list(netlink.request(netlink.RTM_GETROUTE, netlink.NLM_F_DUMP, header))
+    except OSError:
+        return []
+    out: list[dict[str, object]] = []
+    for m in messages:
+        if m.type != netlink.RTM_NEWROUTE:
+            continue
+        _, dst_len, _, _, table, _, _, rtype, _ = _RTMSG.unpack(m.header[:_RTMSG.size])
+        a = m.attrs
+        if _RTA_TABLE in a:
+            table = struct.unpack("=I", a[_RTA_TABLE])[0]
+        oif = struct.unpack("=I", a[_RTA_OIF])[0] if _RTA_OIF in a else 0
+        try:
+            name = socket.if_indextoname(oif) if oif else ""
+        except OSError:
+            name = ""
+        out.append({"dst": a.get(_RTA_DST), "dst_len": dst_len, "table": table,
+                    "type": rtype, "iface": name, "gateway": a.get(_RTA_GATEWAY),
+                    "prefsrc": a.get(_RTA_PREFSRC),
+                    "priority": struct.unpack("=I", a[_RTA_PRIORITY])[0]
+                    if _RTA_PRIORITY in a else 0})
+    return out
 
 
 def _gateway(attrs: dict[int, bytes], af: int) -> str | None:
