@@ -24,7 +24,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Literal, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
 
 from netprobe.engine.progress import DELAY, DelayedBar
 from netprobe.errors import CaptureFileError, RuntimeProblem
@@ -309,8 +309,10 @@ def _plain(value: object) -> str:
 
 
 @contextmanager
-def atomic_text_file(path: str | os.PathLike[str], *, encoding: str = "utf-8") -> Iterator[IO[str]]:
-    """Open ``path`` for writing so that it appears complete or not at all.
+def atomic_text_file(path: str | os.PathLike[str], *,
+                     encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
+    """Open ``path`` for writing so that it appears complete or not at all (as
+    bytes, with ``encoding=None``).
 
     The text goes to a temporary file in the same directory (the capture
     writers' :class:`~netprobe.wire.pcapfile.atomic_output.AtomicOutput`),
@@ -322,7 +324,7 @@ def atomic_text_file(path: str | os.PathLike[str], *, encoding: str = "utf-8") -
     """
     target = os.fspath(path)
     if target == "-":
-        yield sys.stdout
+        yield sys.stdout if encoding else sys.stdout.buffer
         return
     import io
 
@@ -336,7 +338,7 @@ def atomic_text_file(path: str | os.PathLike[str], *, encoding: str = "utf-8") -
         out = AtomicOutput(target)
     except CaptureFileError as exc:
         raise _cannot_write(target, exc) from exc
-    handle = io.TextIOWrapper(out.file, encoding=encoding)
+    handle = io.TextIOWrapper(out.file, encoding=encoding) if encoding else out.file
     try:
         yield handle
     except BaseException:

@@ -8,13 +8,13 @@ atomically (a temporary file in the same directory, renamed into place).
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from netprobe.errors import RuntimeProblem, UsageError
+from netprobe.errors import UsageError
 from netprobe.npimport import np
 from netprobe.plugins.flows.render import flow_label, human_bytes
+from netprobe.services.output import atomic_text_file
 
 FORMATS = (".png", ".svg", ".pdf")
 #: bars drawn at most (``--top 0`` asks for every flow; a plot cannot show them all)
@@ -60,24 +60,10 @@ def write_plot(path: str, plots: list[PlotData]) -> None:
     for (bars_ax, ccdf_ax), data in zip(axes, plots):
         _bars(bars_ax, data)
         _ccdf(ccdf_ax, data)
-    suffix = Path(path).suffix.lower()
-    directory = Path(path).parent
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{Path(path).name}.", suffix=suffix, dir=directory)
-    except OSError as exc:
-        raise RuntimeProblem(f"cannot write {path}: {exc.strerror or exc}") from exc
-    try:
-        # svg.fonttype none: an SVG's labels stay text (searchable, selectable, smaller)
-        with os.fdopen(fd, "wb") as handle, matplotlib.rc_context({"svg.fonttype": "none"}):
-            fig.savefig(handle, format=suffix[1:], dpi=120)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise RuntimeProblem(f"cannot write {path}: {exc.strerror or exc}") from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # svg.fonttype none: an SVG's labels stay text (searchable, selectable, smaller)
+    with atomic_text_file(path, encoding=None) as handle, \
+            matplotlib.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(handle, format=Path(path).suffix.lower()[1:], dpi=120)
 
 
 def _bars(ax, data: PlotData) -> None:  # type: ignore[no-untyped-def]
@@ -134,9 +120,3 @@ def _unit(largest: float) -> tuple[float, str]:
 
 def _short(label: str, limit: int = 60) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
