@@ -337,8 +337,6 @@ class ICMP(ConditionalLayer):
     def mysummary(self) -> str:
         from netprobe.packet.present import value_text
 
-        if type(self) is not ICMP:
-            return ""
         text = f"{value_text(self, 'type')} {value_text(self, 'code')}"
         under = self._under
         if under is not None and type(under).__name__ == "IP":

@@ -23,10 +23,6 @@ from netprobe.packet.field import (
 from netprobe.packet.layer import Layer, ParseError, Truncated
 from netprobe.packet.layers.icmpv6_message import ICMPv6Message, icmpv6_head
 
-ND_OPTION_TYPES = {1: "Source Link-Layer Address", 2: "Target Link-Layer Address",
-                   3: "Prefix Information", 4: "Redirected Header", 5: "MTU",
-                   24: "Route Information", 25: "Recursive DNS Server",
-                   31: "DNS Search List", 37: "Captive Portal", 38: "PREF64"}
 RA_PREFERENCES = {0: "Medium (default)", 1: "High", 2: "Reserved", 3: "Low"}
 
 

@@ -77,43 +77,12 @@ def encode_ip_options(options: list[tuple[int, bytes]] | None) -> bytes:
     return bytes(out)
 
 
-def _options_length(options: list[tuple[int, bytes]] | None) -> int:
-    """Bytes the options take before padding."""
-    return sum(1 if kind in (0, 1) and not data else len(data) if kind < 0 else len(data) + 2
-               for kind, data in map(option_pair, options or ()))
-
-
 def option_pair(option: Any) -> tuple[int, bytes]:
     """An option as (type, data), whether a layer or already a pair."""
     if isinstance(option, tuple):
         return option
     raw = option.build()
     return (raw[0], raw[2:]) if raw and raw[0] not in (0, 1) else (raw[0] if raw else 0, b"")
-
-
-def decode_ip_options(raw: bytes) -> tuple[list[tuple[int, bytes]], str | None]:
-    """Parse option bytes; returns (options, problem or None). Never raises."""
-    out: list[tuple[int, bytes]] = []
-    i, n = 0, len(raw)
-    while i < n:
-        kind = raw[i]
-        if kind in (0, 1):
-            out.append((kind, b""))
-            i += 1
-            if kind == 0:
-                # everything after End of Options is padding
-                if raw[i:].strip(b"\x00"):
-                    out.append((-1, raw[i:]))
-                break
-            continue
-        if i + 1 >= n:
-            return [*out, (-1, raw[i:])], "option cut short"
-        olen = raw[i + 1]
-        if olen < 2 or i + olen > n:
-            return [*out, (-1, raw[i:])], f"option {kind} has bad length {olen}"
-        out.append((kind, raw[i + 2:i + olen]))
-        i += olen
-    return out, None
 
 
 class IP(Layer):
@@ -168,8 +137,6 @@ class IP(Layer):
     def mysummary(self) -> str:
         from netprobe.packet.present import value_text
 
-        if type(self) is not IP:  # a quoted header (IPerror) says nothing, as in Scapy
-            return ""
         src = self.src if self.src is not None else self.shown_default("src")
         frag = f" frag:{self.frag}" if self.frag else ""
         return f"{src} > {self.dst} {value_text(self, 'proto')}{frag}"
@@ -204,7 +171,7 @@ class IP(Layer):
         if self._f_len is not None:
             ihl = self._f_ihl
             if ihl is None:
-                ihl = 5 + (_options_length(options) + 3) // 4
+                ihl = 5 + len(encode_ip_options(options)) // 4
             length = max(self._f_len - 4 * ihl, 0)
         dst = inet_pton(AF_INET, self.dst)
         if options:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from netprobe.packet.layer import Layer
 from netprobe.packet.packet_class import Packet, fills_length, item_padding
 from netprobe.packet.scapy_fields import (
     BitEnumField,
@@ -231,7 +230,3 @@ def read_ip_options(raw: bytes) -> tuple[list[Any], str | None]:
         raw = rest
     return out, None
 
-
-def is_option_layer(value: Any) -> bool:
-    """True for an option given as a layer (rather than bytes or a (type, data) pair)."""
-    return isinstance(value, Layer) and getattr(value, "is_ip_option", False)

@@ -160,8 +160,6 @@ class IPv6(Layer):
         return {"nh": upper_nh(self)}
 
     def mysummary(self) -> str:
-        if type(self) is not IPv6:  # a quoted header (IPerror6) says nothing, as in Scapy
-            return ""
         src = self.src if self.src is not None else self.shown_default("src")
         nh = self.nh if self.nh is not None else upper_nh(self)
         return f"{src} > {self.dst} ({nh})"

@@ -183,11 +183,6 @@ _PAP_ANSWERS = {2: "Ack", 3: "Nak"}
 PROTO_LCP, PROTO_IPCP, PROTO_PAP, PROTO_CHAP = 0xC021, 0x8021, 0xC023, 0xC223
 
 
-def ppp_protocol_names() -> dict[int, str]:
-    """PPP protocol number -> Scapy's name (what ``PPP.proto`` shows)."""
-    return PPP_PROTOCOL_NAMES
-
-
 # -- the common shape ---------------------------------------------------------------------
 class _Control(Packet):
     """Code, identifier, length (filled with the packet's own size); what follows the

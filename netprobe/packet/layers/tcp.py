@@ -295,8 +295,6 @@ class TCP(Layer):
     def mysummary(self) -> str:
         from netprobe.packet.present import port_text
 
-        if type(self) is not TCP:  # a quoted header (TCPerror) says nothing, as in Scapy
-            return ""
         ports = f"{port_text(self, 'sport')} > {port_text(self, 'dport')}"
         under = self._under
         flags = "" if self.flags is None else str(self.flags)

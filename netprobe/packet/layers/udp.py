@@ -96,8 +96,6 @@ class UDP(Layer):
     def mysummary(self) -> str:
         from netprobe.packet.present import port_text
 
-        if type(self) is not UDP:  # a quoted header (UDPerror) says nothing, as in Scapy
-            return ""
         under = self._under
         if under is not None and type(under).__name__ in ("IP", "IPv6"):
             src = under.src if under.src is not None else under.shown_default("src")
