@@ -301,6 +301,18 @@ def test_dot1q_id_alias_and_errors() -> None:
         Dot1Q(prio=8)
 
 
+def test_keywords_win_over_bytes_and_pkt_keyword_reads_as_scapy() -> None:
+    tag, loop = b"\x00\x05\x08\x00", b"\x02\x00\x00\x00abcd"
+    for mine, theirs in ((Dot1Q(tag, vlan=7), sc.Dot1Q(tag, vlan=7)),
+                         (Dot1Q(_pkt=tag), sc.Dot1Q(_pkt=tag)),
+                         (Dot1AD(tag, id=1), sc.Dot1AD(tag, dei=1)),
+                         (Loopback(loop, type=24), sc.Loopback(loop, type=24)),
+                         (Loopback(_pkt=loop), sc.Loopback(_pkt=loop))):
+        # (bytes are not compared: Scapy builds such a packet from its cached input)
+        assert [getattr(mine, f.name) for f in mine.fields_desc] == [
+            getattr(theirs, f.name) for f in theirs.fields_desc]
+
+
 def test_dot1q_vlan_list_makes_a_set() -> None:
     pkts = list(_e() / Dot1Q(vlan=[10, range(20, 22)]) / _ip())
     assert [dissect(bytes(p))[Dot1Q].vlan for p in pkts] == [10, 20, 21]

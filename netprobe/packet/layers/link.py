@@ -220,46 +220,28 @@ class Dot1Q(Layer):
         return f"802.1Q vlan {self.vlan}"
 
 
-def _init_checking_each(cls: type[Layer], aliases: dict[str, str] | None = None) -> Any:
-    """Wrap a class's generated ``__init__``: defaults from it, then each given value
-    checked apart.
-
-    Why: the generated code checks integers with ``type(v)``, and a field named
-    ``type`` shadows that builtin inside it, so any keyword fails there. Setting
-    the values one by one through each field's ``check`` sidesteps that (and
-    lets ``Dot1Q(id=1)`` mean ``dei=1``, Scapy's old name). The generated
-    ``__init__`` is written on the first call, not when this module is imported.
-    """
+def _taking_old_id(cls: type[Layer]) -> Any:
+    """Wrap a class's generated ``__init__`` so that it takes ``id``, Scapy's former name
+    of ``dei`` (the bit was once the CFI), as a keyword. The generated ``__init__`` is
+    written on the first call, not when this module is imported."""
     stand_in = cls.__dict__["__init__"]  # layer.py's code-on-first-use, or a function
     made: list[Any] = []
-    by_name = None
 
     def __init__(self: Layer, _raw: Any = None, /, **kwargs: Any) -> None:  # noqa: N807
-        nonlocal by_name
         if not made:
             made.append(stand_in.generate() if hasattr(stand_in, "generate") else stand_in)
-        init = made[0]
-        init(self)
-        if by_name is None:
-            by_name = type(self).fields_by_name
-        for name, value in kwargs.items():
-            if aliases and name in aliases:
-                if aliases[name] in kwargs:
-                    raise UsageError(f"{type(self).__name__}: give {aliases[name]} or its "
-                                     f"old name {name}, not both")
-                name = aliases[name]
-            f = by_name.get(name)
-            if f is None:
-                init(self, **{name: value})  # raises the usual "no field" error
-            setattr(self, name, f.check(value))
-        if _raw is not None:
-            self._init_from_bytes(_raw)
+        if "id" in kwargs:
+            if "dei" in kwargs:
+                raise UsageError(f"{type(self).__name__}: give dei or its old name id, "
+                                 "not both")
+            kwargs["dei"] = kwargs.pop("id")
+        made[0](self, _raw, **kwargs)
 
     __init__.__doc__ = f"A {cls.__name__} layer: keyword arguments set its fields."
     return __init__
 
 
-Dot1Q.__init__ = _init_checking_each(Dot1Q, {"id": "dei"})  # type: ignore[method-assign]
+Dot1Q.__init__ = _taking_old_id(Dot1Q)  # type: ignore[method-assign]
 
 
 class Dot1AD(Dot1Q):
@@ -272,7 +254,7 @@ class Dot1AD(Dot1Q):
         return f"802.1ad vlan {self.vlan}"
 
 
-Dot1AD.__init__ = _init_checking_each(Dot1AD, {"id": "dei"})  # type: ignore[method-assign]
+Dot1AD.__init__ = _taking_old_id(Dot1AD)  # type: ignore[method-assign]
 # One table for both tags: what may follow a tag does not depend on its kind.
 Dot1AD._dissect_table = Dot1Q._dissect_table
 
@@ -502,8 +484,6 @@ class Loopback(Layer):
     def summary_part(self) -> str:
         return f"Loopback {LOOPBACK_TYPES.get(self.type, self.type)}"
 
-
-Loopback.__init__ = _init_checking_each(Loopback)  # type: ignore[method-assign]
 
 
 # -- PPP ------------------------------------------------------------------------------------------
