@@ -28,6 +28,7 @@ from netprobe.packet.field import (
     ShortField,
 )
 from netprobe.packet.layer import Layer, LengthNote, bind_layers
+from netprobe.packet.layers.arp import HARDWARE_TYPE_NAMES
 from netprobe.packet.layers.dhcp_options import (
     DHCP_OPTION_CODES,
     DHCP_OPTIONS,
@@ -40,12 +41,6 @@ __all__ = ["BOOTP", "DHCP"]
 #: the four bytes that say DHCP options follow the BOOTP message
 DHCP_MAGIC = b"c\x82Sc"
 BOOTP_OPS = {1: "BOOTREQUEST", 2: "BOOTREPLY"}
-HARDWARE_TYPES = {1: "Ethernet (10Mb)", 2: "Ethernet (3Mb)", 3: "AX.25",
-                  4: "Proteon ProNET Token Ring", 5: "Chaos", 6: "IEEE 802 Networks",
-                  7: "ARCNET", 8: "Hyperchannel", 9: "Lanstar", 10: "Autonet Short Address",
-                  11: "LocalTalk", 12: "LocalNet", 13: "Ultra link", 14: "SMDS",
-                  15: "Frame relay", 16: "ATM", 17: "HDLC", 18: "Fibre Channel", 19: "ATM",
-                  20: "Serial Line", 21: "ATM"}
 _TYPE_CODES = {v: k for k, v in DHCP_TYPES.items()}
 _FIXED = 236
 _I = Struct("!I")
@@ -109,7 +104,7 @@ class BOOTP(Layer):
 
     fields = (
         ByteField("op", 1, names=BOOTP_OPS),
-        ByteField("htype", 1, names=HARDWARE_TYPES),
+        ByteField("htype", 1, names=HARDWARE_TYPE_NAMES),
         ByteField("hlen", 6),
         ByteField("hops", 0),
         IntField("xid", 0),
