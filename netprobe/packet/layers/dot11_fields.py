@@ -45,7 +45,9 @@ class OptField(TailField):
     ``"b"`` signed, ``">I"`` big-endian).
     """
 
-    __slots__ = ("code", "hi", "lo", "st")
+    __slots__ = ("code", "maxval", "minval", "st")
+    #: a value that is no int is refused (``UIntField.check_one`` reads this)
+    coerce = False
 
     def __init__(self, name: str, code: str, default: Any = 0,
                  names: Mapping[int, str] | None = None) -> None:
@@ -54,24 +56,16 @@ class OptField(TailField):
         self.st = Struct(code if code[0] in "<>!" else "<" + code)
         bits = 8 * self.st.size
         signed = code[-1].islower()
-        self.lo = -(1 << (bits - 1)) if signed else 0
-        self.hi = (1 << (bits - 1)) - 1 if signed else (1 << bits) - 1
+        self.minval = -(1 << (bits - 1)) if signed else 0
+        self.maxval = (1 << (bits - 1)) - 1 if signed else (1 << bits) - 1
 
     @property
     def size(self) -> int:
         """Bytes on the wire."""
         return self.st.size
 
-    def check_one(self, value: Any) -> Any:
-        if isinstance(value, str) and self.names:
-            for k, n in self.names.items():
-                if n == value:
-                    return k
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise UsageError(f"{self.name}: expected an integer, got {value!r}")
-        if not self.lo <= value <= self.hi:
-            raise UsageError(f"{self.name}: {value} is out of range {self.lo}..{self.hi}")
-        return value
+    # a name of ``names`` or an integer within its bounds, as an integer field takes it
+    check_one = UIntField.check_one
 
     def encode(self, value: Any) -> bytes:
         """The wire bytes of ``value`` (None counts as 0)."""
@@ -100,7 +94,7 @@ class OptScaledField(OptField):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise UsageError(f"{self.name}: expected a number, got {value!r}")
         raw = round(value / self.scale)
-        if not self.lo <= raw <= self.hi:
+        if not self.minval <= raw <= self.maxval:
             raise UsageError(f"{self.name}: {value} is out of range")
         return value
 
@@ -180,13 +174,12 @@ class OptMACField(TailField):
 class OptBitField(OptField):
     """``bits`` bits of a byte shared with its neighbours, high bits first (radiotap MCS)."""
 
-    __slots__ = ("bits", "maxval")
+    __slots__ = ("bits",)
 
     def __init__(self, name: str, bits: int, names: Mapping[int, str] | None = None) -> None:
         super().__init__(name, "B", names=names)
         self.bits = bits
         self.maxval = (1 << bits) - 1
-        self.hi = self.maxval
 
     @property
     def size(self) -> int:
