@@ -215,16 +215,12 @@ class ICMPv6NDOptSrcLLAddr(NDOption):
         return f"{self.name} {self.lladdr or '00:00:00:00:00:00'}"
 
 
-class ICMPv6NDOptDstLLAddr(NDOption):
-    """Target Link-Layer Address (2)."""
+class ICMPv6NDOptDstLLAddr(ICMPv6NDOptSrcLLAddr):
+    """Target Link-Layer Address (2): the source option's layout and text (its subclass,
+    as in Scapy)."""
 
     name = 'ICMPv6 Neighbor Discovery Option - Destination Link-Layer Address'
     fields = (ByteField("type", 2), ByteField("len", 1), MACField("lladdr", None))
-
-    ls_kinds = ICMPv6NDOptSrcLLAddr.ls_kinds
-    shown_default = ICMPv6NDOptSrcLLAddr.shown_default
-    summary_part = ICMPv6NDOptSrcLLAddr.summary_part
-    mysummary = ICMPv6NDOptSrcLLAddr.mysummary
 
 
 class ICMPv6NDOptPrefixInfo(NDOption):
