@@ -21,6 +21,7 @@ from netprobe.packet.field import (
     ByteField,
     Field,
     IPv4Field,
+    OptionalUInt,
     ShortField,
     TailField,
     UIntField,
@@ -109,21 +110,7 @@ class _ExtPad(_Shown):
 EXTPAD_SHOWN = _EXTPAD = _ExtPad("extpad", "b''")
 
 
-class _RestField(TailField):
-    """Marks a field of the type-dependent part: kept out of the fixed struct."""
-
-    __slots__ = ()
-    settable = True
-
-
-class _RestUInt(UIntField, _RestField):
-    """An unsigned field of the type-dependent part."""
-
-    __slots__ = ()
-    settable = True
-
-
-class _Timestamp(_RestUInt):
+class _Timestamp(OptionalUInt):
     """An RFC 792 timestamp (milliseconds since midnight UT), shown as Scapy shows it:
     ``h:m:s.ms``."""
 
@@ -138,8 +125,8 @@ class _Timestamp(_RestUInt):
         return f"{hour}:{minute}:{sec}.{ms}"
 
 
-class _RestIPv4(IPv4Field, _RestField):
-    """An IPv4 address of the type-dependent part."""
+class _RestIPv4(IPv4Field, TailField):
+    """An IPv4 address of the type-dependent part (kept out of the fixed struct)."""
 
     __slots__ = ()
     settable = True
@@ -200,18 +187,18 @@ class ICMP(ConditionalLayer):
         ByteField("type", 8, names=ICMP_TYPES),
         _CodeField("code", 0, "B"),
         ShortField("chksum", None),
-        _RestUInt("id", 0, "H"),
-        _RestUInt("seq", 0, "H"),
+        OptionalUInt("id", 0, "H"),
+        OptionalUInt("seq", 0, "H"),
         _Timestamp("ts_ori", None, "I"),
         _Timestamp("ts_rx", None, "I"),
         _Timestamp("ts_tx", None, "I"),
         _RestIPv4("gw", "0.0.0.0"),
-        _RestUInt("ptr", 0, "B"),
-        _RestUInt("reserved", 0, "B"),
-        _RestUInt("length", None, "B"),
+        OptionalUInt("ptr", 0, "B"),
+        OptionalUInt("reserved", 0, "B"),
+        OptionalUInt("length", None, "B"),
         _RestIPv4("addr_mask", "0.0.0.0"),
-        _RestUInt("nexthopmtu", 0, "H"),
-        _RestUInt("unused", 0, "I"),
+        OptionalUInt("nexthopmtu", 0, "H"),
+        OptionalUInt("unused", 0, "I"),
         ExtensionField("ext", None),
     )
     #: (``type``: a name assigned is stored as its number, ``del`` gives 8 back, as Scapy)
