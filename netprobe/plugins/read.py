@@ -10,19 +10,11 @@ from typing import TYPE_CHECKING
 import click
 
 from netprobe.cli_types import option, packet_view_options
-from netprobe.errors import (
-    EXIT_RUNTIME,
-    CaptureFileError,
-    NetprobeError,
-    RuntimeProblem,
-    UsageError,
-)
+from netprobe.errors import EXIT_RUNTIME, CaptureFileError, NetprobeError, UsageError
 from netprobe.services.plugin_record import Plugin
 
-if TYPE_CHECKING:
-    from netprobe.wire.pcapfile import PcapngWriter, PcapWriter
-
 if TYPE_CHECKING:  # imported when the command runs, not when the CLI starts
+    from netprobe.services.capture_out import CaptureOut
     from netprobe.services.packet_show import PacketShow
     from netprobe.wire.bpf import CompiledFilter
     from netprobe.wire.pcapfile.reader import CaptureReader
@@ -95,6 +87,7 @@ def command(ctx: click.Context, words: tuple[str, ...], read_files: tuple[str, .
     leaves nothing at OUT.
     """
     from netprobe.packet.optional_layers import load_all
+    from netprobe.services.capture_out import CaptureOut
     from netprobe.services.output import Output
     from netprobe.services.packet_show import PacketShow
 
@@ -113,7 +106,7 @@ def command(ctx: click.Context, words: tuple[str, ...], read_files: tuple[str, .
     if bpf is not None:
         _check_syntax(bpf)
     view = PacketShow(output, link, hexdump, tstamp)
-    reading = _Reading(view, bpf, count, _Writer(out) if out else None)
+    reading = _Reading(view, bpf, count, CaptureOut(out) if out else None)
     reading.run(files)
     sys.stdout.flush()
     n = reading.n
@@ -126,7 +119,7 @@ class _Reading:
     """Reads the files in turn: filters, writes, shows; counts packets and failures."""
 
     def __init__(self, view: PacketShow, bpf: str | None, count: int | None,
-                 writer: _Writer | None) -> None:
+                 writer: CaptureOut | None) -> None:
         from netprobe.packet import LINKTYPES, dissect
 
         self.linktypes = LINKTYPES
@@ -189,7 +182,8 @@ class _Reading:
         """Write, dissect and show one packet that passed the filter."""
         self.n += 1
         if self.writer is not None:
-            self.writer.add(rec)
+            self.writer.write(rec.data, rec.linktype, rec.ts_sec, rec.ts_frac, rec.ts_units,
+                              rec.wirelen)
         if rec.linktype not in self.linktypes and (path, rec.linktype) not in self.unknown:
             # shown as Raw all the same; said once per file, and exit 4
             self.unknown.add((path, rec.linktype))
@@ -242,76 +236,6 @@ def _compile(expr: str, linktype: int) -> CompiledFilter:
         raise
     except Exception as exc:
         raise UsageError(f"bad filter {expr!r}: {exc}") from None
-
-
-class OutputFileError(RuntimeProblem):
-    """Writing ``-w OUT`` failed: the command stops (an input error lets it go on)."""
-
-
-class _Writer:
-    """Writes records to ``-w OUT``: pcapng if OUT ends in .pcapng, else pcap.
-
-    Its failures are raised as ``OutputFileError``, never as the ``OSError`` or
-    ``CaptureFileError`` that the read loop takes for a damaged input file.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.records: list[CaptureRecord] = []
-        self.writer: PcapWriter | PcapngWriter | None = None
-        self.ifaces: dict[int, int] = {}
-        self.pcapng = path.endswith(".pcapng")
-
-    def add(self, rec: CaptureRecord) -> None:
-        """Write one record (opening OUT on the first)."""
-        try:
-            self._add(rec)
-        except (OSError, CaptureFileError) as exc:
-            raise OutputFileError(_output_problem(self.path, exc)) from exc
-
-    def _add(self, rec: CaptureRecord) -> None:
-        from netprobe.wire.pcapfile import PcapngWriter, PcapWriter
-
-        if self.writer is None:
-            if self.pcapng:
-                self.writer = PcapngWriter(self.path)
-            else:
-                self.writer = PcapWriter(self.path, rec.linktype, nanosecond=rec.ts_units > 10**6)
-        if self.pcapng:
-            idx = self.ifaces.get(rec.linktype)
-            if idx is None:
-                idx = self.ifaces[rec.linktype] = self.writer.add_interface(rec.linktype)
-            self.writer.write(rec.data, rec.ts_sec, rec.ts_frac, rec.ts_units, rec.wirelen, idx)
-        else:
-            if rec.linktype != self.writer.linktype:
-                raise UsageError(f"{self.path}: the packets have several link types; "
-                                 "write a .pcapng file instead")
-            self.writer.write(rec.data, rec.ts_sec, rec.ts_frac, rec.ts_units, rec.wirelen)
-
-    def close(self) -> None:
-        """Finish OUT and move it into place."""
-        try:
-            if self.writer is None:
-                from netprobe.wire.pcapfile import PcapngWriter, PcapWriter
-
-                # no packet: an empty capture, as tcpdump writes
-                self.writer = PcapngWriter(self.path) if self.pcapng else PcapWriter(
-                    self.path, 1)
-            self.writer.close()
-        except (OSError, CaptureFileError) as exc:
-            raise OutputFileError(_output_problem(self.path, exc)) from exc
-
-    def abort(self) -> None:
-        """Give up: nothing is left at OUT."""
-        if self.writer is not None:
-            self.writer.abort()
-
-
-def _output_problem(path: str, exc: BaseException) -> str:
-    if isinstance(exc, CaptureFileError):
-        return str(exc)
-    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return f"{path}: cannot write: {reason}"
 
 
 #: the plugin record (entry point ``netprobe.plugins``)

@@ -13,9 +13,9 @@ from netprobe.errors import UsageError
 from netprobe.services.plugin_record import Plugin
 
 if TYPE_CHECKING:  # imported when the command runs, not when the CLI starts
+    from netprobe.services.capture_out import CaptureOut
     from netprobe.services.packet_show import PacketShow
     from netprobe.wire.capture import Capture
-    from netprobe.wire.pcapfile import PcapngWriter
 
 
 @click.command("sniff")
@@ -48,6 +48,7 @@ def command(expression: tuple[str, ...], iface: str | None, bpf: str | None,
     by filter", "N packets dropped by kernel".
     """
     from netprobe.packet.optional_layers import load_all
+    from netprobe.services.capture_out import CaptureOut
     from netprobe.services.output import Output
     from netprobe.services.packet_show import PacketShow
     from netprobe.wire.capture import Capture
@@ -67,10 +68,8 @@ def command(expression: tuple[str, ...], iface: str | None, bpf: str | None,
     with Capture(name, bpf, timeout_ms=20) as cap:
         writer = None
         if out:
-            from netprobe.wire.pcapfile import PcapngWriter
-
-            writer = PcapngWriter(out)
-            writer.add_interface(cap.linktype, name=name)
+            writer = CaptureOut(out, pcapng=True)
+            writer.interface(cap.linktype, name=name)
         n, interrupted = _capture(cap, show, writer, count, deadline)
         stats = cap.stats()
     sys.stdout.flush()
@@ -93,7 +92,7 @@ def _interface(name: str | None) -> str:
     return name
 
 
-def _capture(cap: Capture, show: PacketShow, writer: PcapngWriter | None, count: int | None,
+def _capture(cap: Capture, show: PacketShow, writer: CaptureOut | None, count: int | None,
              deadline: float | None) -> tuple[int, bool]:
     """Show (and write) packets until ``count``, ``deadline`` or Ctrl-C: (packets, Ctrl-C).
 
@@ -109,7 +108,7 @@ def _capture(cap: Capture, show: PacketShow, writer: PcapngWriter | None, count:
                 n += 1
                 ns = round(ts * 1e9)
                 if writer is not None:
-                    writer.write(frame, ns // 10**9, ns % 10**9, 10**9)
+                    writer.write(frame, cap.linktype, ns // 10**9, ns % 10**9, 10**9)
                 pkt = dissect(frame, cap.linktype)
                 if show.json:
                     ts_str = f"{ns // 10**9}.{ns % 10**9 // 1000:06d}"

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from netprobe.errors import UsageError
 from netprobe.plugins.craft.plan import Crafted
-
-if TYPE_CHECKING:
-    from netprobe.wire.pcapfile.capture_writer import CaptureWriter
 
 
 def write_capture(path: str, crafted: list[Crafted]) -> None:
@@ -19,7 +15,7 @@ def write_capture(path: str, crafted: list[Crafted]) -> None:
     writing. A pcap holds one link type; a pcapng one interface per link type.
     Nothing is written when a packet has no link type (a bare TCP header).
     """
-    from netprobe.wire.pcapfile import PcapngWriter, PcapWriter
+    from netprobe.services.capture_out import CaptureOut
 
     linktypes = []
     for c in crafted:
@@ -29,28 +25,18 @@ def write_capture(path: str, crafted: list[Crafted]) -> None:
                              "link layer)")
         if c.linktype not in linktypes:
             linktypes.append(c.linktype)
-    pcapng = path.endswith(".pcapng")
-    if not pcapng and len(linktypes) > 1:
+    out = CaptureOut(path, nanosecond=True)
+    if not out.pcapng and len(linktypes) > 1:
         raise UsageError(f"{path}: the packets have several link types "
                          f"({', '.join(map(str, linktypes))}); write a .pcapng file instead")
-    writer: CaptureWriter
-    ifaces: dict[int, int] = {}
-    if pcapng:
-        writer = PcapngWriter(path)
-        for lt in linktypes:
-            ifaces[lt] = writer.add_interface(lt)
-    else:
-        writer = PcapWriter(path, linktypes[0] if linktypes else 101, nanosecond=True)
     try:
+        for lt in linktypes if out.pcapng else ():
+            out.interface(lt)  # every interface first, in order of appearance
         now = time.time_ns()
         for c in crafted:
             sec, frac, units = c.ts if c.ts is not None else (now // 10**9, now % 10**9, 10**9)
-            data = c.build()
-            if pcapng:
-                writer.write(data, sec, frac, units, ifindex=ifaces[c.linktype])
-            else:
-                writer.write(data, sec, frac, units)
+            out.write(c.build(), c.linktype or 0, sec, frac, units)
     except BaseException:
-        writer.abort()
+        out.abort()
         raise
-    writer.close()
+    out.close(empty_linktype=101)
