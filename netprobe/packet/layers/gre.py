@@ -33,6 +33,7 @@ from netprobe.packet.layers.ipv6_header import IPv6
 from netprobe.packet.layers.link import HDLC, PPP
 from netprobe.packet.layers.mpls import MPLS
 from netprobe.packet.optional_layers import register
+from netprobe.packet.present_bits import pack_present, unpack_present
 
 __all__ = ["GRE", "GRE_PPTP"]
 
@@ -41,8 +42,6 @@ ETHER_TYPES.setdefault(0x880B, "PPP")
 #: the protocol of PPTP's enhanced GRE (PPP)
 PPTP_PROTO = 0x880B
 _H = Struct("!H")
-_HH = Struct("!HH")
-_I = Struct("!I")
 
 
 class GRE(ConditionalLayer):
@@ -86,13 +85,7 @@ class GRE(ConditionalLayer):
         return tuple(names)
 
     def build_layer(self, payload: bytes) -> bytes:
-        hdr = bytearray(self._pack_fixed())
-        if self.chksum_present or self.routing_present:
-            hdr += _HH.pack(self.chksum or 0, self.offset or 0)
-        if self.key_present:
-            hdr += _I.pack(self.key or 0)
-        if self.seqnum_present:
-            hdr += _I.pack(self.sequence_number or 0)
+        hdr = bytearray(self._pack_fixed() + pack_present(self, self.present_fields()[9:]))
         if self.chksum_present and self.chksum is None:
             _H.pack_into(hdr, 4, checksum(bytes(hdr) + payload))
         return bytes(hdr) + payload
@@ -105,22 +98,8 @@ class GRE(ConditionalLayer):
             self.__class__ = GRE_PPTP
             return GRE_PPTP.parse(self, buf, off, end)
         self._unpack_fixed(buf, off)
-        need = 4 + 4 * (bool(self.chksum_present or self.routing_present)
-                        + bool(self.key_present) + bool(self.seqnum_present))
-        if end - off < need:
-            raise Truncated(f"truncated header ({end - off} of {need} bytes)")
-        pos = off + 4
         self.chksum = self.offset = self.key = self.sequence_number = None
-        if self.chksum_present or self.routing_present:
-            self.chksum, self.offset = _HH.unpack_from(buf, pos)
-            pos += 4
-        if self.key_present:
-            self.key = _I.unpack_from(buf, pos)[0]
-            pos += 4
-        if self.seqnum_present:
-            self.sequence_number = _I.unpack_from(buf, pos)[0]
-            pos += 4
-        return pos, end
+        return unpack_present(self, self.present_fields()[9:], buf, off + 4, end, off), end
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         if self.version != 0 or self.routing_present:
@@ -174,26 +153,12 @@ class GRE_PPTP(GRE):  # noqa: N801 - Scapy's name
             hdr = bytearray(self._pack_fixed())
         finally:
             self.payload_len, self.call_id = saved
-        if self.seqnum_present:
-            hdr += _I.pack(self.sequence_number or 0)
-        if self.acknum_present:
-            hdr += _I.pack(self.ack_number or 0)
-        return bytes(hdr) + payload
+        return bytes(hdr) + pack_present(self, self.present_fields()[12:]) + payload
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
         Layer.parse(self, buf, off, end)  # the fixed header
-        need = 8 + 4 * (bool(self.seqnum_present) + bool(self.acknum_present))
-        if end - off < need:
-            raise Truncated(f"truncated header ({end - off} of {need} bytes)")
-        pos = off + 8
         self.sequence_number = self.ack_number = None
-        if self.seqnum_present:
-            self.sequence_number = _I.unpack_from(buf, pos)[0]
-            pos += 4
-        if self.acknum_present:
-            self.ack_number = _I.unpack_from(buf, pos)[0]
-            pos += 4
-        return pos, end
+        return unpack_present(self, self.present_fields()[12:], buf, off + 8, end, off), end
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         if self.proto == PPTP_PROTO and off < end and buf[off] == 0xFF:

@@ -31,6 +31,7 @@ from netprobe.packet.layers.link import PPP
 from netprobe.packet.layers.udp import UDP
 from netprobe.packet.optional_layers import register
 from netprobe.packet.packet_class import Packet
+from netprobe.packet.present_bits import pack_present, unpack_present
 from netprobe.packet.scapy_fields import (
     BitField,
     ByteEnumField,
@@ -229,18 +230,8 @@ class GTPPDUSessionContainer(_Extension, ConditionalLayer):
         """The names of the fields on the wire for this type and these flags."""
         return ("ExtHdrLen", *(n for n, _, cond, _ in _CONTAINER if cond(self)), "padding")
 
-    def _bits(self) -> tuple[int, int]:
-        """The fields after ``ExtHdrLen`` as one number, and its width in bits."""
-        acc = total = 0
-        for n, bits, cond, _ in _CONTAINER:
-            if cond(self):
-                acc = (acc << bits) | ((getattr(self, n) or 0) & ((1 << bits) - 1))
-                total += bits
-        return acc, total
-
     def build_layer(self, payload: bytes) -> bytes:
-        acc, total = self._bits()
-        body = acc.to_bytes(total // 8, "big") + (self.padding or b"")
+        body = pack_present(self, self.present_fields()[1:-1]) + (self.padding or b"")
         words = self.ExtHdrLen
         if words is None:
             words = (len(body) + 1 + 3) // 4
@@ -254,27 +245,15 @@ class GTPPDUSessionContainer(_Extension, ConditionalLayer):
         self.type = buf[off + 1] >> 4
         for n, _, _, _ in _CONTAINER[1:]:
             setattr(self, n, 0)
-        at, bit = off + 1, 0
-        for n, bits, cond, _ in _CONTAINER:
-            if n == "type":
-                self.QMP = (buf[off + 1] >> 3) & 1  # conditions read it before its turn
-                if _dl(self):
-                    self.PPP = buf[off + 2] >> 7
-                elif _ul(self):
-                    self.dlDelayInd, self.ulDelayInd = (buf[off + 1] >> 2) & 1, \
-                        (buf[off + 1] >> 1) & 1
-                    self.N3N9DelayInd = buf[off + 2] >> 7
-                self.SNP = (buf[off + 1] >> (2 if _dl(self) else 0)) & 1
-            if not cond(self):
-                continue
-            need = (bit + bits + 7) // 8
-            if at + need > end:
-                raise Truncated(f"truncated header (no room for {n})")
-            word = int.from_bytes(buf[at:at + need], "big")
-            setattr(self, n, (word >> (need * 8 - bit - bits)) & ((1 << bits) - 1))
-            bit += bits
-            at += bit // 8
-            bit %= 8
+        # the flags the other fields' presence depends on, before reading them all
+        self.QMP = (buf[off + 1] >> 3) & 1
+        if _dl(self):
+            self.PPP = buf[off + 2] >> 7
+        elif _ul(self):
+            self.dlDelayInd, self.ulDelayInd = (buf[off + 1] >> 2) & 1, (buf[off + 1] >> 1) & 1
+            self.N3N9DelayInd = buf[off + 2] >> 7
+        self.SNP = (buf[off + 1] >> (2 if _dl(self) else 0)) & 1
+        at = unpack_present(self, self.present_fields()[:-1], buf, off, end)
         stop = max(at, min(end, off + self.ExtHdrLen * 4))
         self.padding = bytes(buf[at:stop])
         return stop, end

@@ -16,6 +16,7 @@ from netprobe.packet.field import BitField, FlagsField, ShortField
 from netprobe.packet.layer import ConditionalLayer, Layer, OptionalUInt, Truncated, bind_layers
 from netprobe.packet.layers.link import HDLC, PPP
 from netprobe.packet.layers.udp import UDP
+from netprobe.packet.present_bits import pack_present, unpack_present
 
 __all__ = ["L2TP"]
 
@@ -59,33 +60,18 @@ class L2TP(ConditionalLayer):
         return tuple(names)
 
     def build_layer(self, payload: bytes) -> bytes:
-        flags = int(self.hdr or 0)
         fields = self.present_fields()
         pad = getattr(self, "pad", None) or b""
-        size = 2 + 2 * (len(fields) - 2) + len(pad)
-        out = (((flags & 0xFFF) << 4) | (self.version & 0xF)).to_bytes(2, "big")
-        for name in fields[2:]:
-            value = getattr(self, name)
-            if name == "len" and value is None:
-                value = size + len(payload)
-            out += (value & 0xFFFF).to_bytes(2, "big")
+        size = 2 * (len(fields) - 1) + len(pad)
+        out = pack_present(self, fields, {"len": lambda: size + len(payload)})
         return out + pad + payload
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
         if end - off < 2:
             raise Truncated(f"truncated header ({end - off} of 2 bytes)")
-        word = int.from_bytes(buf[off:off + 2], "big")
-        self.hdr = type(self).fields_by_name["hdr"].check(word >> 4)
-        self.version = word & 0xF
+        self.hdr = buf[off] << 4 | buf[off + 1] >> 4
         self.len, self.ns, self.nr, self.offset, self.pad = None, 0, 0, 0, b""
-        fields = self.present_fields()[2:]
-        need = 2 + 2 * len(fields)
-        if end - off < need:
-            raise Truncated(f"truncated header ({end - off} of {need} bytes)")
-        at = off + 2
-        for name in fields:
-            setattr(self, name, int.from_bytes(buf[at:at + 2], "big"))
-            at += 2
+        at = unpack_present(self, self.present_fields(), buf, off, end)
         if int(self.hdr) & _OFFSET:
             pad_end = min(end, at + self.offset)
             self.pad = bytes(buf[at:pad_end])

@@ -21,6 +21,7 @@ from netprobe.packet.layers.ether import Ether
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.ipv6_header import IPv6
 from netprobe.packet.layers.udp import UDP
+from netprobe.packet.present_bits import pack_present, unpack_present
 
 __all__ = ["VXLAN"]
 
@@ -83,34 +84,16 @@ class VXLAN(ConditionalLayer):
         return _upper_value(self, "NextProtocol") if self._payload is not None else 0
 
     def build_layer(self, payload: bytes) -> bytes:
-        f = self._flags()
-        if f & _NEXT:
-            mid = ((self.reserved0 & 0xFFFF) << 8) | (self._next_protocol() & 0xFF)
-        elif f & _GROUP:
-            mid = ((self.gpflags & 0xFF) << 16) | (self.gpid & 0xFFFF)
-        else:
-            mid = self.reserved1 & 0xFFFFFF
-        word2 = ((self.vni & 0xFFFFFF) << 8) | (self.reserved2 & 0xFF)
-        return (bytes((f & 0xFF,)) + mid.to_bytes(3, "big") + word2.to_bytes(4, "big")
-                + payload)
+        auto = {"flags": self._flags, "NextProtocol": self._next_protocol}
+        return pack_present(self, self.present_fields(), auto) + payload
 
     def parse(self, buf: bytes, off: int, end: int) -> tuple[int, int]:
         if end - off < 8:
             raise Truncated(f"truncated header ({end - off} of 8 bytes)")
-        f = buf[off]
-        self.flags = type(self).fields_by_name["flags"].check(f)
-        mid = int.from_bytes(buf[off + 1:off + 4], "big")
+        self.flags = buf[off]
         self.reserved0, self.NextProtocol, self.reserved1 = 0, 0, 0
         self.gpflags, self.gpid = 0, 0
-        if f & _NEXT:
-            self.reserved0, self.NextProtocol = mid >> 8, mid & 0xFF
-        elif f & _GROUP:
-            self.gpflags, self.gpid = mid >> 16, mid & 0xFFFF
-        else:
-            self.reserved1 = mid
-        word2 = int.from_bytes(buf[off + 4:off + 8], "big")
-        self.vni, self.reserved2 = word2 >> 8, word2 & 0xFF
-        return off + 8, end
+        return unpack_present(self, self.present_fields(), buf, off, end), end
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
         if self.flags & _NEXT:
