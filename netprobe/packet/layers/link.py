@@ -45,7 +45,7 @@ from netprobe.packet.layers.ether import ETHER_TYPES, Ether, link_answers
 from netprobe.packet.layers.ip import IP
 from netprobe.packet.layers.raw import Padding, Raw
 from netprobe.packet.ouinames import OUIField
-from netprobe.packet.shape import MAX_8023_LENGTH
+from netprobe.packet.shape import ETHERTYPE_IPV6, MAX_8023_LENGTH, SLL_HATYPE_NETLINK
 from netprobe.packet.sysnames import ether_type_names
 
 __all__ = ["HDLC", "LLC", "NFLOG", "PPP", "SLL", "SLL2", "SNAP", "CookedLinux", "CookedLinuxV2",
@@ -75,10 +75,8 @@ PPP_PROTOCOLS = {0x0021: "IPv4", 0x0057: "IPv6", 0x002B: "IPX", 0x0031: "bridgin
                  0x00FD: "compressed", 0x8021: "IPCP", 0x8057: "IPv6CP", 0xC021: "LCP",
                  0xC023: "PAP", 0xC223: "CHAP"}
 
-_ARPHRD_NETLINK = 824
 #: a cooked-capture ``proto`` of 4 means an 802.2 LLC header follows (not an ethertype)
 _COOKED_LLC = 0x0004
-_ETH_P_IPV6 = 0x86DD
 #: 802.1H bridge-tunnel OUI; like OUI 0 (RFC 1042) its SNAP code is an ethertype
 _OUI_BRIDGE_TUNNEL = 0x0000F8
 
@@ -113,7 +111,7 @@ def ipv6_class() -> type[Layer] | None:
 def _ethertype_next(layer: Layer, key: str, value: int) -> type[Layer] | None:
     """The class bound to an ethertype in ``layer``'s table, IPv6 found lazily."""
     cls = layer._dissect_table.get((key, value))
-    if cls is None and value == _ETH_P_IPV6:
+    if cls is None and value == ETHERTYPE_IPV6:
         return ipv6_class()
     return cls
 
@@ -364,7 +362,7 @@ class _Cooked(Layer):
         return None if name == "lladdrtype" else super().shown_names(name)
 
     def next_layer(self, buf: bytes, off: int, end: int) -> type[Layer] | None:
-        if self.lladdrtype == _ARPHRD_NETLINK:
+        if self.lladdrtype == SLL_HATYPE_NETLINK:
             return None  # proto is a netlink family, not an ethertype
         p = self.proto
         if p == _COOKED_LLC:
@@ -721,10 +719,10 @@ _COOKED = (CookedLinux, SLL2)
 def _bind_ipv6(ipv6: type[Layer]) -> None:
     """Put IPv6 under every header here that can carry it."""
     for tag in _TAGS:
-        bind_layers(tag, ipv6, type=_ETH_P_IPV6)
-    bind_layers(SNAP, ipv6, code=_ETH_P_IPV6)
+        bind_layers(tag, ipv6, type=ETHERTYPE_IPV6)
+    bind_layers(SNAP, ipv6, code=ETHERTYPE_IPV6)
     for cooked in _COOKED:
-        bind_layers(cooked, ipv6, proto=_ETH_P_IPV6)
+        bind_layers(cooked, ipv6, proto=ETHERTYPE_IPV6)
     # New loopback headers say 24 (NetBSD/OpenBSD); FreeBSD writes 28, macOS 30.
     bind_layers(Loopback, ipv6, type=24)
     Loopback._dissect_table.setdefault(("type", 28), ipv6)
