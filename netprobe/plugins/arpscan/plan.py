@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from netprobe.errors import EnvironmentProblem, UsageError
 from netprobe.packet.addresses import in6_getnsma, multicast_mac
+from netprobe.services.targets import SpanError, address_text, parse_span
 
 if TYPE_CHECKING:
     from netprobe.wire.iface import Gateway, Interface
@@ -70,44 +71,21 @@ class Block:
                 yield value
 
 
-def address_text(value: int, version: int) -> str:
-    """An integer address as text (IPv4 dotted, IPv6 compressed)."""
-    return str(ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value))
-
-
 def parse_target(text: str) -> Block:
     """A block from ``198.18.1.0/24``, ``198.18.1.5``, ``198.18.1.10-20``,
     ``198.18.1.10-198.18.1.20`` or the IPv6 forms; UsageError otherwise."""
-    spec = text.strip()
     try:
-        if "/" in spec:
-            net = ipaddress.ip_network(spec, strict=False)
-            return Block(text, net.version, int(net.network_address),
-                         int(net.broadcast_address), network=True)
-        if "-" in spec:
-            return _parse_range(text, spec)
-        addr = ipaddress.ip_address(spec)
-        return Block(text, addr.version, int(addr), int(addr))
-    except ValueError:
+        span = parse_span(text)
+    except SpanError as exc:
+        if exc.kind == "families":
+            raise UsageError(f"{text!r}: a range's two ends must be of one IP version") from None
+        if exc.kind in ("order", "octet-order"):
+            raise UsageError(f"{text!r}: the range ends before it starts") from None
+        span = None
+    if span is None:
         raise UsageError(f"{text!r} is not an address, a network (CIDR) or a range "
-                         "(A-B) of IPv4 or IPv6 addresses") from None
-
-
-def _parse_range(text: str, spec: str) -> Block:
-    start_text, _, end_text = spec.partition("-")
-    start = ipaddress.ip_address(start_text.strip())
-    end_text = end_text.strip()
-    if start.version == 4 and end_text.isdigit():
-        # 198.18.1.10-20: the end replaces the last octet
-        octets = str(start).split(".")
-        end = ipaddress.ip_address(".".join([*octets[:3], end_text]))
-    else:
-        end = ipaddress.ip_address(end_text)
-    if end.version != start.version:
-        raise UsageError(f"{text!r}: a range's two ends must be of one IP version")
-    if int(end) < int(start):
-        raise UsageError(f"{text!r}: the range ends before it starts")
-    return Block(text, start.version, int(start), int(end))
+                         "(A-B) of IPv4 or IPv6 addresses")
+    return Block(text, span.version, span.first, span.last, network=span.network)
 
 
 def parse_targets(texts: Sequence[str]) -> list[Block]:

@@ -37,10 +37,10 @@ from netprobe.engine.results import Result
 from netprobe.plugins.portscan.collect import Collector
 from netprobe.plugins.portscan.permutation import Shard
 from netprobe.plugins.portscan.plan import ScanPlan
+from netprobe.plugins.portscan.targets import TargetSet
 
 if TYPE_CHECKING:
     from netprobe.plugins.portscan.collect import SavedCounters
-    from netprobe.plugins.portscan.targets import TargetSet
     from netprobe.services.json_value import JSONRecord
 
 #: round trips a discovery task hands to the port round (a sample is enough)
@@ -248,13 +248,12 @@ class DistributedScan:
             if not plan.skip_discovery or plan.discovery_only:
                 hosts = [a for f in targets.families() for a in targets.addresses(f)]
                 specs = [TaskSpec(plan._replace(
-                    targets=_target_set(part), discovery_only=True,
+                    targets=TargetSet.of_addresses(part), discovery_only=True,
                     skip_discovery=False, max_time=self._remaining()), "discovery", i)
                     for i, part in enumerate(host_slices(hosts, count))]
                 found = self._round(specs)
                 rtts = [x for o in found for x in o.rtts][:4 * MAX_RTTS]
-                targets = _target_set(sorted({a for o in found for a in o.up},
-                                             key=_address_key))
+                targets = TargetSet.of_addresses([a for o in found for a in o.up])
             if not plan.discovery_only and targets.count() and not self.max_time_reached:
                 specs = [TaskSpec(plan._replace(
                     targets=targets, skip_discovery=True, discovery_only=False,
@@ -286,16 +285,3 @@ class DistributedScan:
         """The tasks' counters added up, over the whole run's duration."""
         end = self.ended if self.ended is not None else time.monotonic()
         return merge_counters(self._counters, end - self.started)
-
-
-def _address_key(address: str) -> tuple[int, int]:
-    import ipaddress
-
-    ip = ipaddress.ip_address(address)
-    return (ip.version, int(ip))
-
-
-def _target_set(addresses: Sequence[str]) -> TargetSet:
-    from netprobe.plugins.portscan.run import addresses_to_targets
-
-    return addresses_to_targets(list(addresses))

@@ -8,7 +8,6 @@ when the scan ends, runs out of ``--max-time`` or is interrupted.
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -21,7 +20,7 @@ from netprobe.plugins.portscan.interpret import ping_verdict
 from netprobe.plugins.portscan.plan import ScanPlan
 from netprobe.plugins.portscan.progress import ScanProgress
 from netprobe.plugins.portscan.raw_scan import ScanSpace
-from netprobe.plugins.portscan.targets import Range, TargetSet
+from netprobe.plugins.portscan.targets import TargetSet
 from netprobe.plugins.portscan.timing import RttEstimator
 
 if TYPE_CHECKING:
@@ -107,7 +106,7 @@ class ScanRun:
             hosts = [h for h in hosts if h not in local]
             if not hosts:
                 self.discovery_mode = "ping" if self.privileged else "connect"
-                return addresses_to_targets(self.local_hosts)
+                return TargetSet.of_addresses(self.local_hosts)
         if self.privileged:
             try:
                 from netprobe.plugins.portscan import discovery
@@ -136,7 +135,7 @@ class ScanRun:
                 if r.tag is not None:
                     tags.setdefault(r.tag["host"], []).append(r.tag.details)
             up = [h for h, t in tags.items() if ping_verdict(t)[0] == "up"] + self.local_hosts
-        return addresses_to_targets(up)
+        return TargetSet.of_addresses(up)
 
     def _learn_rtt(self, results: list[Result]) -> None:
         for r in results:
@@ -245,13 +244,4 @@ def is_local(address: str) -> bool:
         return route_to(address).iface == "lo"
     except UsageError:
         return False
-
-
-def addresses_to_targets(addresses: list[str]) -> TargetSet:
-    """A target set of exactly ``addresses``."""
-    ranges: dict[int, list[Range]] = {4: [], 6: []}
-    for a in addresses:
-        ip = ipaddress.ip_address(a)
-        ranges[ip.version].append((int(ip), int(ip)))
-    return TargetSet(ranges)
 

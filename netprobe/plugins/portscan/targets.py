@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from netprobe.errors import UsageError
+from netprobe.services.targets import SpanError, address_text, parse_span
 
 if TYPE_CHECKING:
     import numpy as np
@@ -32,7 +33,18 @@ MAX_ADDRESSES = 1 << 24
 
 Range = tuple[int, int]  # first, last (inclusive)
 
-_LAST_OCTET_RANGE = re.compile(r"^(\d{1,3}\.\d{1,3}\.\d{1,3}\.)(\d{1,3})-(\d{1,3})$")
+#: each malformed address form's error line (nmap's forms: services.targets)
+_SPAN_ERRORS = {
+    "prefix": "bad target {spec!r}: not an address/prefix (e.g. 198.18.1.0/24)",
+    "octets": "bad target range {spec!r}: octets must be 0-255, low to high",
+    "octet-order": "bad target range {spec!r}: octets must be 0-255, low to high",
+    "head": "bad target {spec!r}: not an IPv4 address range",
+    "range": "bad target range {spec!r}: expected FIRST-LAST addresses or 198.18.1.1-20",
+    "families": "bad target range {spec!r}: the first address must come before the last, "
+                "in one family",
+    "order": "bad target range {spec!r}: the first address must come before the last, "
+             "in one family",
+}
 
 
 def _merge(ranges: Iterable[Range]) -> list[Range]:
@@ -92,39 +104,12 @@ def parse_spec(spec: str, *, prefer: int | None = None,
     text = spec.strip()
     if not text:
         raise UsageError("empty target")
-    if "/" in text:
-        try:
-            net = ipaddress.ip_network(text, strict=False)
-        except ValueError:
-            raise UsageError(f"bad target {spec!r}: not an address/prefix "
-                             "(e.g. 198.18.1.0/24)") from None
-        return net.version, (int(net.network_address), int(net.broadcast_address))
-    m = _LAST_OCTET_RANGE.match(text)
-    if m:
-        head, lo, hi = m.group(1), int(m.group(2)), int(m.group(3))
-        if lo > hi or hi > 255:
-            raise UsageError(f"bad target range {spec!r}: octets must be 0-255, low to high")
-        try:
-            first = ipaddress.IPv4Address(f"{head}{lo}")
-        except ValueError:
-            raise UsageError(f"bad target {spec!r}: not an IPv4 address range") from None
-        return 4, (int(first), int(first) + hi - lo)
-    if "-" in text and (text.count(".") >= 3 or ":" in text):
-        left, _, right = text.partition("-")
-        try:
-            a, b = ipaddress.ip_address(left), ipaddress.ip_address(right)
-        except ValueError:
-            raise UsageError(f"bad target range {spec!r}: expected FIRST-LAST addresses "
-                             "or 198.18.1.1-20") from None
-        if a.version != b.version or int(a) > int(b):
-            raise UsageError(f"bad target range {spec!r}: the first address must come "
-                             "before the last, in one family")
-        return a.version, (int(a), int(b))
     try:
-        addr = ipaddress.ip_address(text.split("%", 1)[0])
-        return addr.version, (int(addr), int(addr))
-    except ValueError:
-        pass
+        span = parse_span(text)
+    except SpanError as exc:
+        raise UsageError(_SPAN_ERRORS[exc.kind].format(spec=spec)) from None
+    if span is not None:
+        return span.version, (span.first, span.last)
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", text) or text.startswith("-") or ".." in text:
         raise UsageError(f"bad target {spec!r}: not an address, prefix, range or host name")
     if re.fullmatch(r"[0-9.]+", text):
@@ -201,6 +186,15 @@ class TargetSet:
                              f"{MAX_ADDRESSES:,} per scan (split it, or use --shard)")
         return targets
 
+    @classmethod
+    def of_addresses(cls, addresses: Iterable[str]) -> TargetSet:
+        """A target set of exactly ``addresses`` (in any order)."""
+        ranges: dict[int, list[Range]] = {4: [], 6: []}
+        for a in addresses:
+            ip = ipaddress.ip_address(a)
+            ranges[ip.version].append((int(ip), int(ip)))
+        return cls(ranges)
+
     def families(self) -> list[int]:
         """The address families present (4 before 6)."""
         return sorted(self.ranges)
@@ -219,9 +213,7 @@ class TargetSet:
         if not 0 <= index < starts[-1]:
             raise IndexError(index)
         k = bisect.bisect_right(starts, index) - 1
-        value = self.ranges[family][k][0] + index - starts[k]
-        return str(ipaddress.ip_address(value) if family == 4
-                   else ipaddress.IPv6Address(value))
+        return address_text(self.ranges[family][k][0] + index - starts[k], family)
 
     def addresses(self, family: int) -> list[str]:
         """Every address of ``family`` as text (for small sets: discovery, reports)."""
@@ -273,9 +265,7 @@ class TargetSet:
         groups: dict[object, list[Range]] = {}
         order: list[object] = []
         for first, last in self.ranges.get(family, []):
-            text = str(ipaddress.ip_address(first) if family == 4
-                       else ipaddress.IPv6Address(first))
-            k = key(text)
+            k = key(address_text(first, family))
             if k not in groups:
                 groups[k] = []
                 order.append(k)

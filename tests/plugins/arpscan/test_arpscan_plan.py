@@ -65,6 +65,35 @@ def test_bad_targets_are_usage_errors(text):
         plan.parse_target(text)
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("198.18.1.20-10", "'198.18.1.20-10': the range ends before it starts"),
+    ("198.18.1.20-198.18.1.10", "'198.18.1.20-198.18.1.10': the range ends before it starts"),
+    ("198.18.1.1-::1", "'198.18.1.1-::1': a range's two ends must be of one IP version"),
+    ("198.18.1.0/33", "'198.18.1.0/33' is not an address, a network (CIDR) or a range (A-B) "
+                      "of IPv4 or IPv6 addresses"),
+    ("198.18.1.5-300", "'198.18.1.5-300' is not an address, a network (CIDR) or a range (A-B) "
+                       "of IPv4 or IPv6 addresses"),
+])
+def test_bad_targets_say_what_is_wrong(text, message):
+    with pytest.raises(UsageError) as caught:
+        plan.parse_target(text)
+    assert str(caught.value) == message
+
+
+def test_the_forms_are_portscans_with_arp_scans_network_rule():
+    """The same text is the same addresses in both commands; only a CIDR block's
+    network and broadcast addresses are left out here (arp-scan), kept there (nmap)."""
+    from netprobe.plugins.portscan.targets import TargetSet
+
+    for text in ("198.18.1.0/29", "198.18.1.10-20", "198.18.1.10 - 198.18.1.20",
+                 "2001:db8:1::10-2001:db8:1::1f", "198.18.1.7"):
+        block = plan.parse_target(text)
+        ts = TargetSet.parse([text.replace(" ", "")])
+        assert ts.ranges[block.version] == [(block.first, block.last)]
+    assert [plan.address_text(v, 4) for v in plan.parse_target("198.18.1.0/29").hosts()] == [
+        f"198.18.1.{i}" for i in range(1, 7)]
+
+
 def test_sixteen_bits_is_the_limit_without_force():
     assert plan.check_size([plan.parse_target("10.0.0.0/16")], force=False) == 65536
     with pytest.raises(UsageError, match="more than a /16"):

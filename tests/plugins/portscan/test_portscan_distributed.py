@@ -20,7 +20,7 @@ from netprobe.plugins.portscan.distributed import (
 )
 from netprobe.plugins.portscan.permutation import Shard, order
 from netprobe.plugins.portscan.plan import ScanPlan
-from netprobe.plugins.portscan.run import addresses_to_targets
+from netprobe.plugins.portscan.targets import TargetSet
 from netprobe.plugins.portscan.timing import TEMPLATES
 from tests.plugins.portscan.portscan_samples import result
 
@@ -76,7 +76,7 @@ def test_merged_counters_add_up_over_the_whole_duration():
 def test_missing_pairs_counts_what_no_task_scanned():
     hosts = ["198.18.1.11", "198.18.1.12"]
     plan = ScanPlan(scan="syn", udp=False, discovery_only=False, skip_discovery=True,
-                    targets=addresses_to_targets(hosts), tcp_ports=[22, 80], udp_ports=[],
+                    targets=TargetSet.of_addresses(hosts), tcp_ports=[22, 80], udp_ports=[],
                     timing=TEMPLATES[3], seed=1, shard=Shard())
     full = [result(h, p, "R") for h in hosts for p in (22, 80)]
     assert missing_pairs(plan, 2, full) == 0

@@ -65,6 +65,39 @@ def test_malformed_targets_are_usage_errors(spec):
         parse_spec(spec, resolver=stub_resolver)
 
 
+@pytest.mark.parametrize(("spec", "message"), [
+    ("198.18.1.0/33", "bad target '198.18.1.0/33': not an address/prefix (e.g. 198.18.1.0/24)"),
+    ("198.18.1.1-300", "bad target range '198.18.1.1-300': octets must be 0-255, low to high"),
+    ("198.18.1.9-3", "bad target range '198.18.1.9-3': octets must be 0-255, low to high"),
+    ("300.1.1.1-5", "bad target '300.1.1.1-5': not an IPv4 address range"),
+    ("198.18.1.1-1000", "bad target range '198.18.1.1-1000': expected FIRST-LAST addresses "
+                        "or 198.18.1.1-20"),
+    ("198.18.1.1-2001:db8::1", "bad target range '198.18.1.1-2001:db8::1': the first address "
+                               "must come before the last, in one family"),
+    ("198.18.1.9-198.18.1.3", "bad target range '198.18.1.9-198.18.1.3': the first address "
+                              "must come before the last, in one family"),
+    ("bad name!", "bad target 'bad name!': not an address, prefix, range or host name"),
+    ("1.2.3", "bad target '1.2.3': not a valid IPv4 address"),
+    ("", "empty target"),
+])
+def test_each_malformed_form_has_its_own_line(spec, message):
+    with pytest.raises(UsageError) as caught:
+        parse_spec(spec, resolver=stub_resolver)
+    assert str(caught.value) == message
+
+
+def test_ranges_may_have_blanks_around_the_dash_as_in_arpscan():
+    assert addrs(TargetSet.parse(["198.18.1.10 - 12"])) == ["198.18.1.10", "198.18.1.11",
+                                                           "198.18.1.12"]
+
+
+def test_of_addresses_is_exactly_those_addresses_in_any_order():
+    ts = TargetSet.of_addresses(["2001:db8::2", "198.18.1.9", "198.18.1.7", "198.18.1.8"])
+    assert addrs(ts) == ["198.18.1.7", "198.18.1.8", "198.18.1.9", "2001:db8::2"]
+    assert ts.ranges[4] == [(int(ipaddress.ip_address("198.18.1.7")),
+                             int(ipaddress.ip_address("198.18.1.9")))]
+
+
 def test_minus_six_refuses_ipv4_literals():
     with pytest.raises(UsageError, match="IPv4"):
         TargetSet.parse(["198.18.1.1"], family=6)
