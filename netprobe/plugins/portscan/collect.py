@@ -18,6 +18,14 @@ from netprobe.engine.results import Counters, Result
 SavedCounters = dict[str, int | float | None]
 
 
+class PhaseInterrupted(KeyboardInterrupt):
+    """Ctrl-C during discovery or the UDP scan; ``results`` holds what came back so far."""
+
+    def __init__(self, results: list[Result]) -> None:
+        super().__init__("interrupted")
+        self.results = results
+
+
 class Totals:
     """The counters of every engine run and connect phase of one scan, added up."""
 

@@ -29,6 +29,7 @@ from typing import NamedTuple
 from netprobe import costs
 from netprobe.engine.results import Counters, Result, Tag
 from netprobe.packet.shape import icmp_reason
+from netprobe.plugins.portscan.collect import PhaseInterrupted
 from netprobe.services.packetview import hop_limit
 
 #: the tag every discovery result carries in ``Result.tag``
@@ -51,14 +52,6 @@ class HostVerdict(NamedTuple):
     def to_dict(self) -> dict:
         """JSON form."""
         return {"state": self.state, "reason": self.reason, "ttl": self.ttl}
-
-
-class DiscoveryInterrupted(KeyboardInterrupt):
-    """Ctrl-C during discovery; ``results`` holds what came back so far."""
-
-    def __init__(self, results: list[Result]) -> None:
-        super().__init__("interrupted")
-        self.results = results
 
 
 class Link(NamedTuple):
@@ -136,7 +129,7 @@ def discover(hosts: list[str], *, timeout: float, retries: int, rate: float | No
 
     Neighbours on our Ethernet link are asked by ARP / neighbour solicitation
     (``arp=False`` sends them the IP probes instead, nmap's ``--disable-arp-ping``);
-    the others get the IP probes. Ctrl-C raises ``DiscoveryInterrupted`` (a
+    the others get the IP probes. Ctrl-C raises ``PhaseInterrupted`` (a
     KeyboardInterrupt) carrying the results so far.
     """
     from netprobe.engine.api import run
@@ -165,7 +158,7 @@ def discover(hosts: list[str], *, timeout: float, retries: int, rate: float | No
                 r.tag = TAG
                 results.append(r)
     except KeyboardInterrupt:
-        raise DiscoveryInterrupted(results) from None
+        raise PhaseInterrupted(results) from None
     return results
 
 

@@ -276,10 +276,7 @@ class DistributedScan:
 
     def options(self) -> JSONRecord:
         """The interpretation options of the merged run (as ``ScanRun.options``)."""
-        plan = self.plan
-        return {"scan": plan.scan or "", "udp": plan.udp, "all_states": plan.all_states,
-                "discovery": discovery_mode(list(self.outcomes.values())),
-                "seed": plan.seed, "shard": str(plan.shard)}
+        return self.plan.options(discovery_mode(list(self.outcomes.values())))
 
     def counters(self) -> SavedCounters:
         """The tasks' counters added up, over the whole run's duration."""

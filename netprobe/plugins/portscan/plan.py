@@ -7,7 +7,7 @@ every mistake is one clear usage error (exit 2) before a packet leaves.
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from netprobe import cli_types
 from netprobe.errors import UsageError
@@ -15,6 +15,9 @@ from netprobe.plugins.portscan.permutation import Shard, parse_shard
 from netprobe.plugins.portscan.ports import PortSpec, parse_ports
 from netprobe.plugins.portscan.targets import TargetSet, read_spec_file, split_specs
 from netprobe.plugins.portscan.timing import DEFAULT_TEMPLATE, TEMPLATES, Timing
+
+if TYPE_CHECKING:
+    from netprobe.services.json_value import JSONRecord
 
 #: TCP scan types by their nmap flag
 TCP_SCANS = {"sS": "syn", "sT": "connect", "sF": "fin", "sN": "null", "sX": "xmas",
@@ -80,6 +83,13 @@ class ScanPlan(NamedTuple):
     def needs_raw(self) -> bool:
         """Whether the port scan needs raw sockets (every type but connect)."""
         return self.scan not in (None, "connect") or self.udp
+
+    def options(self, discovery: str, local_hosts: list[str] | None = None) -> JSONRecord:
+        """The interpretation options a saved run keeps (``interpret.DEFAULT_OPTIONS``)."""
+        return {"scan": self.scan or "", "udp": self.udp, "all_states": self.all_states,
+                "discovery": discovery, "seed": self.seed,
+                **({"local_hosts": local_hosts} if local_hosts else {}),
+                "shard": str(self.shard)}
 
 
 def top_ports(proto: str, n: int) -> list[int]:

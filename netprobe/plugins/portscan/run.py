@@ -224,11 +224,7 @@ class ScanRun:
     # -- what to save -----------------------------------------------------------------------------
     def options(self) -> JSONRecord:
         """The interpretation options a saved run keeps."""
-        plan = self.plan
-        return {"scan": plan.scan or "", "udp": plan.udp, "all_states": plan.all_states,
-                "discovery": self.discovery_mode, "seed": plan.seed,
-                **({"local_hosts": self.local_hosts} if self.local_hosts else {}),
-                "shard": str(plan.shard)}
+        return self.plan.options(self.discovery_mode, self.local_hosts)
 
     def counters(self) -> SavedCounters:
         """The scan's counters as saved (duration included)."""

@@ -34,6 +34,7 @@ from ipaddress import ip_address
 from netprobe.engine.results import Counters, Result, Tag
 from netprobe.packet.shape import PORT_UNREACH, icmp_reason
 from netprobe.plugins.portscan import ratelimit
+from netprobe.plugins.portscan.collect import PhaseInterrupted
 from netprobe.plugins.portscan.interpret import probe_target
 from netprobe.plugins.portscan.ratelimit import Attempt
 from netprobe.plugins.portscan.udp_payloads import payload_for
@@ -70,14 +71,6 @@ FEW_PORTS = PROBES_PER_TOKEN
 
 class _RoundOver(Exception):
     """Raised from the progress hook to end a round early (every answer is in)."""
-
-
-class ScanInterrupted(KeyboardInterrupt):
-    """Ctrl-C during a scan; ``results`` holds what the scan has so far."""
-
-    def __init__(self, results: list[Result]) -> None:
-        super().__init__("interrupted")
-        self.results = results
 
 
 def udp_verdict(result: Result) -> tuple[str, str, int | None]:
@@ -488,7 +481,7 @@ def scan_udp(targets: list[tuple[str, int]], *, timeout: float, retries: int,
     count per silent port (how many are sent follows the measured loss);
     ``rate`` caps packets per second; ``max_time`` bounds the whole scan. Each
     result's ``sends`` says how many probes its port took. Ctrl-C raises
-    ``ScanInterrupted`` (a KeyboardInterrupt) carrying the results so far.
+    ``PhaseInterrupted`` (a KeyboardInterrupt) carrying the results so far.
     """
     scan = _Scan(targets, timeout, retries, rate, max_time, iface, counters, on_progress)
     try:
@@ -510,5 +503,5 @@ def scan_udp(targets: list[tuple[str, int]], *, timeout: float, retries: int,
             hosts = [scan.ports[i].host for i in paced]
             scan.run_round(paced, paced_rate, scan.wait_time(set(hosts)), resend=True)
     except KeyboardInterrupt:
-        raise ScanInterrupted(scan.results()) from None
+        raise PhaseInterrupted(scan.results()) from None
     return scan.results()
