@@ -501,11 +501,7 @@ class IP6Field(_Address, F.IPv6Field):
     """An IPv6 address; unset, it is ``::``."""
 
     size, unset, rand_kind = 16, "::", "RandIP6"
-    decode = staticmethod(F._ip6_text)
-
-    @staticmethod
-    def encode(text: str) -> bytes:
-        return socket.inet_pton(socket.AF_INET6, text)
+    encode, decode = staticmethod(F._ip6_to_bytes), staticmethod(F._ip6_text)
 
     def __init__(self, name: str, default: Any) -> None:
         F.IPv6Field.__init__(self, name, default)
