@@ -225,6 +225,11 @@ def _name_size(pkt: Any) -> int:
     return (pkt.len or 0) - 6 - (pkt.value_size or 0)
 
 
+def _as_built(self: Any, pkt: bytes, pay: bytes) -> bytes:
+    # the length is the method's own FieldLenField (EAP's hook would count the payload)
+    return pkt + pay
+
+
 class EAP_MD5(EAP):  # noqa: N801 - Scapy's name
     """An EAP MD5-Challenge request or response."""
 
@@ -240,9 +245,7 @@ class EAP_MD5(EAP):  # noqa: N801 - Scapy's name
         XStrLenField("optional_name", b"", length_from=_name_size),
     ]
 
-    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
-        return pkt + pay
-
+    post_build = _as_built
     extract_padding = item_padding
 
 
@@ -264,16 +267,7 @@ def _tls_method(cls_name: str, kind: int, title: str, low: tuple[tuple[str, int,
               XStrLenField(data, b"", length_from=_tls_rest)]
     return type(cls_name, (EAP,), {
         "name": title, "fields_desc": fields, "__doc__": doc, "__module__": __name__,
-        "post_build": _as_built, "extract_padding": _nothing_after})
-
-
-def _as_built(self: Any, pkt: bytes, pay: bytes) -> bytes:
-    # the length is the method's own FieldLenField (EAP's hook would count the payload)
-    return pkt + pay
-
-
-def _nothing_after(self: Any, s: bytes) -> tuple[bytes, bytes | None]:
-    return b"", s
+        "post_build": _as_built, "extract_padding": item_padding})
 
 
 EAP_TLS = _tls_method("EAP_TLS", 13, "EAP-TLS", (("reserved", 5, 0),), "tls_message_len",
