@@ -43,14 +43,6 @@ HARDWARE_TYPE_NAMES = {1: "Ethernet (10Mb)", 2: "Ethernet (3Mb)", 3: "AX.25",
 _SHOWN_OPS = {**ARP_OPS, 6: "Dyn-RAR-rep"}
 
 
-def _hw_names() -> dict[int, str]:
-    return HARDWARE_TYPE_NAMES
-
-
-def _op_names() -> dict[int, str]:
-    return _SHOWN_OPS
-
-
 def _ptype_names() -> dict[int, str]:
     from netprobe.packet.sysnames import ether_type_names
 
@@ -171,7 +163,8 @@ class ARP(Layer):
     """
 
     hex_fields = frozenset(("hwtype", "ptype"))
-    shown_tables = {"hwtype": _hw_names, "ptype": _ptype_names, "op": _op_names}
+    shown_tables = {"hwtype": lambda: HARDWARE_TYPE_NAMES, "ptype": _ptype_names,
+                    "op": lambda: _SHOWN_OPS}
     ls_kinds = {"hwlen": "FieldLenField", "plen": "FieldLenField",
                 "hwsrc": "MultipleTypeField (SourceMACField, StrFixedLenField)",
                 "psrc": "MultipleTypeField (SourceIPField, SourceIP6Field, StrFixedLenField)",
