@@ -47,7 +47,8 @@ class InterfaceInfo:
     def from_idb(cls, linktype: int, snaplen: int, tsresol: int, tsoffset: int, *,
                  name: str | None = None, description: str | None = None, section: int = 0,
                  local_id: int = 0) -> InterfaceInfo:
-        """The interface a pcapng IDB describes; its time units follow from ``tsresol``."""
+        """The interface a pcapng IDB describes (or a classic pcap's header); its time units
+        follow from ``tsresol``."""
         return cls(linktype, snaplen, units_from_tsresol(tsresol), tsresol, tsoffset,
                    name, description, section, local_id)
 

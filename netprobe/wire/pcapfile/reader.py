@@ -82,13 +82,7 @@ class CaptureReader(CaptureFile):
             self.format = "pcap"
             header = self.header = parse_pcap_header(src)
             self.interfaces.append(
-                InterfaceInfo(
-                    linktype=header.linktype,
-                    snaplen=header.snaplen,
-                    ts_units=header.ts_units,
-                    tsresol=header.tsresol,
-                )
-            )
+                InterfaceInfo.from_idb(header.linktype, header.snaplen, header.tsresol, 0))
             self.linktype: int | None = header.linktype
             return iter_pcap_records(src, header, self)
         if magic == SHB_MAGIC_BYTES:
