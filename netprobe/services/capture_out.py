@@ -38,17 +38,20 @@ class CaptureOut:
         self.nanosecond = nanosecond
         self.writer: PcapWriter | PcapngWriter | None = None
         self.ifaces: dict[int, int] = {}
+        #: the one link type of a pcap OUT (its first packet's)
+        self.linktype: int | None = None
 
     def interface(self, linktype: int, name: str | None = None) -> int:
         """The pcapng interface of ``linktype`` (added, named ``name``, on first use)."""
+        idx = self.ifaces.get(linktype)
+        if idx is not None:
+            return idx
         from netprobe.wire.pcapfile import PcapngWriter
 
         if self.writer is None:
             self.writer = PcapngWriter(self.path)
-        idx = self.ifaces.get(linktype)
-        if idx is None:
-            assert isinstance(self.writer, PcapngWriter)
-            idx = self.ifaces[linktype] = self.writer.add_interface(linktype, name=name)
+        assert isinstance(self.writer, PcapngWriter)
+        idx = self.ifaces[linktype] = self.writer.add_interface(linktype, name=name)
         return idx
 
     def write(self, data: bytes, linktype: int, ts_sec: int, ts_frac: int, ts_units: int,
@@ -61,15 +64,16 @@ class CaptureOut:
 
     def _write(self, data: bytes, linktype: int, ts_sec: int, ts_frac: int, ts_units: int,
                wirelen: int | None) -> None:
-        from netprobe.wire.pcapfile import PcapWriter
-
         idx = 0
         if self.pcapng:
             idx = self.interface(linktype)
         elif self.writer is None:
+            from netprobe.wire.pcapfile import PcapWriter
+
             nano = ts_units > 10**6 if self.nanosecond is None else self.nanosecond
             self.writer = PcapWriter(self.path, linktype, nanosecond=nano)
-        elif isinstance(self.writer, PcapWriter) and linktype != self.writer.linktype:
+            self.linktype = linktype
+        elif linktype != self.linktype:
             raise UsageError(f"{self.path}: the packets have several link types; "
                              "write a .pcapng file instead")
         assert self.writer is not None
