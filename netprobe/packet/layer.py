@@ -1021,7 +1021,9 @@ class Layer(metaclass=LayerMeta):
 
             other = Raw(load=other)
         top = self.copy()
-        last = top.lastlayer()
+        last = top  # walked here, not through ``lastlayer()``: ``/`` is on the hot path
+        while last._payload is not None:
+            last = last._payload
         add = other if other._under is None else other.copy()
         last._payload = add
         add._under = last
@@ -1394,7 +1396,12 @@ class Layer(metaclass=LayerMeta):
         """Serialise the packet, filling unset lengths, checksums and protocol numbers."""
         if DRAW_VOLATILES is not None:
             self = DRAW_VOLATILES(self)  # build the copy with values drawn
-        chain = self.chain()
+        # the chain walked here, not through ``chain()``: building is the hot path
+        chain = []
+        cur: Layer | None = self
+        while cur is not None:
+            chain.append(cur)
+            cur = cur._payload
         out = b""
         # Trailing padding: tell the layers how much of their payload lies outside them.
         marks = _outside_marks(chain) if chain[-1].is_padding else None
