@@ -24,7 +24,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import IO, TYPE_CHECKING, Literal, NamedTuple
 
 from netprobe.engine.progress import DELAY, DelayedBar
 from netprobe.errors import CaptureFileError, RuntimeProblem
@@ -310,7 +310,7 @@ def _plain(value: object) -> str:
 
 @contextmanager
 def atomic_text_file(path: str | os.PathLike[str], *,
-                     encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
+                     encoding: str | None = "utf-8") -> Iterator[IO[str] | IO[bytes]]:
     """Open ``path`` for writing so that it appears complete or not at all (as
     bytes, with ``encoding=None``).
 
