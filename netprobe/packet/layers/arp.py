@@ -20,6 +20,7 @@ from netprobe.packet.field import ByteField, ShortField, TailField
 from netprobe.packet.layer import Layer, Truncated, bind_layers, when_imported
 from netprobe.packet.layers.ether import ETHER_TYPES, Ether
 from netprobe.packet.route import resolve_source
+from netprobe.packet.sysnames import ether_type_names
 
 __all__ = ["ARP"]
 
@@ -41,12 +42,6 @@ HARDWARE_TYPE_NAMES = {1: "Ethernet (10Mb)", 2: "Ethernet (3Mb)", 3: "AX.25",
                        18: "Fibre Channel", 19: "ATM", 20: "Serial Line", 21: "ATM"}
 #: operation names as Scapy shows them (its sixth is spelled so)
 _SHOWN_OPS = {**ARP_OPS, 6: "Dyn-RAR-rep"}
-
-
-def _ptype_names() -> dict[int, str]:
-    from netprobe.packet.sysnames import ether_type_names
-
-    return ether_type_names()
 
 
 #: reply operation -> the request it answers
@@ -163,7 +158,7 @@ class ARP(Layer):
     """
 
     hex_fields = frozenset(("hwtype", "ptype"))
-    shown_tables = {"hwtype": lambda: HARDWARE_TYPE_NAMES, "ptype": _ptype_names,
+    shown_tables = {"hwtype": lambda: HARDWARE_TYPE_NAMES, "ptype": ether_type_names,
                     "op": lambda: _SHOWN_OPS}
     ls_kinds = {"hwlen": "FieldLenField", "plen": "FieldLenField",
                 "hwsrc": "MultipleTypeField (SourceMACField, StrFixedLenField)",

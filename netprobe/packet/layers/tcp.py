@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from functools import partial
 from struct import Struct
 from typing import Any
 
@@ -17,6 +18,7 @@ from netprobe.packet.field import (
     ShortField,
 )
 from netprobe.packet.layer import Layer, LengthNote, ParseError, Truncated
+from netprobe.packet.sysnames import service_names
 
 _H = Struct("!H")
 _I = Struct("!I")
@@ -167,10 +169,8 @@ def _src_text(net: Layer) -> str:
     return net.src if net.src is not None else str(net.shown_default("src"))
 
 
-def _tcp_services() -> dict[int, str]:
-    from netprobe.packet.sysnames import service_names
-
-    return service_names("tcp")
+#: port -> the system's service name (``/etc/services``, read on first use)
+_tcp_services = partial(service_names, "tcp")
 
 
 class TCP(Layer):

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+from functools import partial
 from struct import Struct
 
 from netprobe.packet.checksum import checksum
 from netprobe.packet.field import NamedByTableField, ShortField
 from netprobe.packet.fragment import in_first_fragment
 from netprobe.packet.layer import Layer, LengthNote
+from netprobe.packet.sysnames import service_names
 
 _HH = Struct("!HH")
 
 
-def _udp_services() -> dict[int, str]:
-    from netprobe.packet.sysnames import service_names
-
-    return service_names("udp")
+#: port -> the system's service name (``/etc/services``, read on first use)
+_udp_services = partial(service_names, "udp")
 
 
 class UDP(Layer):
