@@ -445,6 +445,31 @@ def test_pcapng_block_damage_comes_after_the_good_packets(bad, message) -> None:
     assert message in error.message
 
 
+@pytest.mark.parametrize(
+    ("btype", "name", "shortest"),
+    [  # the pcapng draft's smallest block of each type
+        (0x0A0D0D0A, "section header block", 28),
+        (1, "interface description block", 20),
+        (2, "packet block", 32),
+        (3, "simple packet block", 16),
+        (6, "enhanced packet block", 32),
+        (0xBAD, "custom block", 16),
+        (0x40000BAD, "custom block", 16),
+    ],
+)
+def test_a_block_shorter_than_its_type_allows_is_damage(btype, name, shortest) -> None:
+    prefix = ng_shb("<") + ng_idb("<") + ng_epb("<", 0, 0, b"first")
+    head = struct.pack("<IHH", 0x1A2B3C4D, 1, 0) if btype == 0x0A0D0D0A else bytes(8)
+    records, _, error = read(prefix + _raw_block(btype, 20, head))
+    assert records[0].data == b"first"
+    if shortest <= 20:
+        assert error is None
+    else:
+        assert len(records) == 1
+        assert error is not None and error.offset == len(prefix)
+        assert error.message == f"{name} of 20 bytes is shorter than {shortest}"
+
+
 def test_packet_before_any_interface_is_damage() -> None:
     with pytest.raises(CaptureFileError, match="interface 0"):
         list(open_capture(io.BytesIO(ng_shb("<") + ng_epb("<", 0, 0, b"x"))))

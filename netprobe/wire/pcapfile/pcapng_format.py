@@ -75,6 +75,17 @@ MAX_CUSTOM_BYTES = 4 << 20
 
 PACKET_BLOCKS = (BLOCK_EPB, BLOCK_SPB, BLOCK_PB)
 
+#: the blocks the parser reads: their names (in messages) and shortest lengths
+BLOCKS = {
+    BLOCK_SHB: ("section header block", MIN_SHB_LEN),
+    BLOCK_IDB: ("interface description block", MIN_IDB_LEN),
+    BLOCK_EPB: ("enhanced packet block", MIN_EPB_LEN),
+    BLOCK_PB: ("packet block", MIN_EPB_LEN),
+    BLOCK_SPB: ("simple packet block", MIN_SPB_LEN),
+    CUSTOM_BLOCK_COPY: ("custom block", MIN_CUSTOM_LEN),
+    CUSTOM_BLOCK_NOCOPY: ("custom block", MIN_CUSTOM_LEN),
+}
+
 _EOF = object()
 
 #: Where a packet block's record is: its interface's table entry ``(index,
@@ -168,6 +179,9 @@ class PcapngParser:
         if trailer != blen:
             raise self._damage(pos, f"block length {blen} at the start but {trailer} at the end "
                                f"(block type 0x{btype:08x})")
+        known = BLOCKS.get(btype)
+        if known is not None and blen < known[1]:
+            raise self._damage(pos, f"{known[0]} of {blen} bytes is shorter than {known[1]}")
         result = None
         if btype == BLOCK_EPB:
             result = self._timed_packet(buf, pos, blen, False)
@@ -202,9 +216,6 @@ class PcapngParser:
         return buf, pos, s, BLOCK_SHB, s.u32.unpack_from(buf, pos + 4)[0]
 
     def _start_section(self, s: _Structs, buf: bytes, pos: int, blen: int) -> None:
-        if blen < MIN_SHB_LEN:
-            raise self._damage(
-                pos, f"section header block of {blen} bytes is shorter than {MIN_SHB_LEN}")
         _, major, minor = s.shb.unpack_from(buf, pos + 8)
         texts: dict[str, str] = {}
         for code, value in iter_options(buf, pos + 24, pos + blen - 4, s.order, self.path,
@@ -217,9 +228,6 @@ class PcapngParser:
 
     def _interface(self, buf: bytes, pos: int, blen: int) -> None:
         s = self.s
-        if blen < MIN_IDB_LEN:
-            raise self._damage(
-                pos, f"interface description block of {blen} bytes is shorter than {MIN_IDB_LEN}")
         linktype, _, snaplen = s.idb.unpack_from(buf, pos + 8)
         tsresol = DEFAULT_TSRESOL
         tsoffset = 0
@@ -254,9 +262,7 @@ class PcapngParser:
     def _timed_packet(self, buf: bytes, pos: int, blen: int, obsolete: bool) -> _Place:
         """The place of an enhanced or obsolete packet block (the same layout after the
         interface id, 32 bits in an EPB, 16 in a PB: timestamp, lengths, data at offset 28)."""
-        what = "packet block" if obsolete else "enhanced packet block"
-        if blen < MIN_EPB_LEN:
-            raise self._damage(pos, f"{what} of {blen} bytes is shorter than {MIN_EPB_LEN}")
+        what = BLOCKS[BLOCK_PB if obsolete else BLOCK_EPB][0]
         if obsolete:
             ifid, _, high, low, caplen, wirelen = self.s.pb.unpack_from(buf, pos + 8)
         else:
@@ -266,9 +272,6 @@ class PcapngParser:
         return self._lookup(pos, ifid, what), (high << 32) | low, pos + EPB_DATA, caplen, wirelen
 
     def _simple_packet(self, buf: bytes, pos: int, blen: int) -> _Place:
-        if blen < MIN_SPB_LEN:
-            raise self._damage(pos,
-                               f"simple packet block of {blen} bytes is shorter than {MIN_SPB_LEN}")
         wirelen = self.s.u32.unpack_from(buf, pos + 8)[0]
         # An SPB belongs to interface 0 and is cut to its snaplen (0: unlimited).
         index, linktype, units, _, snaplen = self._lookup(pos, 0, "simple packet block")
@@ -280,9 +283,6 @@ class PcapngParser:
         return (index, linktype, units, 0, snaplen), 0, pos + SPB_DATA, caplen, wirelen
 
     def _custom(self, buf: bytes, pos: int, blen: int, copyable: bool) -> None:
-        if blen < MIN_CUSTOM_LEN:
-            raise self._damage(pos,
-                               f"custom block of {blen} bytes is shorter than {MIN_CUSTOM_LEN}")
         reader = self.reader
         body = blen - MIN_CUSTOM_LEN
         if (len(reader.custom_blocks) >= MAX_CUSTOM_BLOCKS
