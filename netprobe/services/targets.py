@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 #: an IPv4 address followed by the last octet of a range: 198.18.1.1-20
 _LAST_OCTET_RANGE = re.compile(r"^(\d{1,3}\.\d{1,3}\.\d{1,3}\.)(\d{1,3})-(\d{1,3})$")
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """Addresses ``first`` to ``last`` (integers, inclusive) of IP ``version`` (4 or 6)."""
 
     version: int
