@@ -13,46 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from netprobe.errors import UsageError
-from netprobe.services.history.records import dominant_state
 
 if TYPE_CHECKING:
     from netprobe.plugins.portscan.records import Record
     from netprobe.services.json_value import JSONRecord
-
-
-@dataclass
-class ScanView:
-    """One scan as its records tell it: hosts up, explicit port states, hidden states."""
-
-    hosts: dict[str, str] = field(default_factory=dict)  # host -> up/down
-    dominant: dict[str, str | None] = field(default_factory=dict)
-    ports: dict[tuple[str, str, int], str] = field(default_factory=dict)
-
-    def state(self, host: str, proto: str, port: int) -> str | None:
-        """The state of a port (explicit, else the host's dominant one; None: host not up)."""
-        if self.hosts.get(host) != "up":
-            return None
-        return self.ports.get((host, proto, port), self.dominant.get(host))
-
-
-def view(records: Iterable[Record]) -> ScanView:
-    """A scan's view from its records (other record types are ignored)."""
-    v = ScanView()
-    for rec in records:
-        kind = rec.get("type")
-        if kind == "host":
-            host = str(rec.get("host"))
-            v.hosts[host] = str(rec.get("state"))
-            counts = rec.get("ports") or {}
-            v.dominant[host] = dominant_state({str(k): int(n) for k, n in counts.items()})
-        elif kind == "port":
-            key = (str(rec.get("host")), str(rec.get("proto")), int(rec.get("port", 0)))
-            v.ports[key] = str(rec.get("state"))
-    return v
 
 
 def read_records(path: str) -> list[JSONRecord]:
