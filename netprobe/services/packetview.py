@@ -118,16 +118,21 @@ def packet_text(pkt: Layer) -> str:
     return text
 
 
-def packet_line(n: int, ts: str | None, wirelen: int, pkt: Layer, link: bool = False) -> str:
+def packet_line(n: int, ts: str | None, wirelen: int, pkt: Layer, link: bool = False,
+                piece: tuple[int, int] | None = None) -> str:
     """``n ts description length N`` plus any dissection problems.
 
     ``ts`` ``""`` leaves the time out (``-t``); ``link`` starts the description
-    with the link-level header (``-e``).
+    with the link-level header (``-e``). ``piece`` ``(k, K)``, index from 0, marks
+    one of K > 1 fragments of a packet with ``[fragment k+1/K]`` instead.
     """
     head = f"{n} " if ts == "" else f"{n} {ts or '-'} "
     if link:
         head += link_header_text(pkt, wirelen)
     line = f"{head}{packet_text(pkt)} length {wirelen}"
+    if piece is not None and piece[1] > 1:
+        # a piece's upper layer is cut short by design: its length notes would be noise
+        return line + f" [fragment {piece[0] + 1}/{piece[1]}]"
     errs = pkt.errors
     if errs:
         line += "  [" + "; ".join(errs) + "]"

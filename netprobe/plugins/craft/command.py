@@ -224,8 +224,7 @@ def _scope(ctx: click.Context) -> Scope | None:
 
 def _print_packets(output: Output, crafted: list[Crafted], mode: str | None) -> None:
     from netprobe.packet import dissect_as
-    from netprobe.plugins.craft.render import packet_line
-    from netprobe.services.packetview import packet_record
+    from netprobe.services.packetview import packet_line, packet_record
     from netprobe.wire.pcapfile import format_timestamp
 
     for n, c in enumerate(crafted, 1):
@@ -243,7 +242,7 @@ def _print_packets(output: Output, crafted: list[Crafted], mode: str | None) -> 
         elif mode == "show":
             output.line(built.show_text())
         else:
-            output.line(packet_line(n, built, len(data), (c.frag, c.frags)))
+            output.line(packet_line(n, "", len(data), built, piece=(c.frag, c.frags)))
 
 
 def _send(ctx: click.Context, output: Output, crafted: list[Crafted], send_plan: SendPlan,

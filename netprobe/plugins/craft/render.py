@@ -5,24 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from netprobe.packet.layer import Layer
 from netprobe.services.packetview import packet_text
 
 if TYPE_CHECKING:
     from netprobe.services.json_value import JSONValue
     from netprobe.services.output import Output
-
-
-def packet_line(n: int, packet: Layer, length: int, frag: tuple[int, int] | None = None) -> str:
-    """``n description length N``, plus ``[fragment k/K]`` for a piece of a packet."""
-    line = f"{n} {packet_text(packet)} length {length}"
-    if frag is not None and frag[1] > 1:
-        # a piece's upper layer is cut short by design: its length notes would be noise
-        return line + f" [fragment {frag[0] + 1}/{frag[1]}]"
-    errs = packet.errors
-    if errs:
-        line += "  [" + "; ".join(errs) + "]"
-    return line
 
 
 def _packet_text(packet: Mapping[str, JSONValue]) -> str:
