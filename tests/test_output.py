@@ -56,6 +56,18 @@ def test_emit_writes_one_compact_object_per_line_in_given_key_order() -> None:
     assert list(json.loads(lines[0])) == ["zeta", "alpha", "mid", "none"]
 
 
+def test_emit_json_writes_every_record_in_json_mode_only() -> None:
+    out = io.StringIO()
+    records = ({"type": "host", "n": n} for n in range(3))
+    assert Output(json=True, stdout=out).emit_json(records) is True
+    assert [json.loads(x) for x in out.getvalue().splitlines()] == [
+        {"type": "host", "n": 0}, {"type": "host", "n": 1}, {"type": "host", "n": 2}]
+    text = io.StringIO()
+    untouched = iter([{"type": "host"}])
+    assert Output(json=False, stdout=text).emit_json(untouched) is False
+    assert text.getvalue() == "" and next(untouched) == {"type": "host"}
+
+
 def test_emit_converts_common_non_json_values() -> None:
     out = io.StringIO()
     Output(json=True, stdout=out).emit(

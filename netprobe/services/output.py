@@ -177,6 +177,15 @@ class Output:
         else:
             self._write(" ".join(f"{k}={_plain(v)}" for k, v in obj.items()) + "\n")
 
+    def emit_json(self, records: Iterable[Mapping[str, object]]) -> bool:
+        """In JSON mode write every record as a JSON line and say True; in terminal
+        mode write nothing and say False, so the caller draws its own text."""
+        if not self.json:
+            return False
+        for record in records:
+            self.emit(record)
+        return True
+
     def table(self, columns: Sequence[str | Column], rows: Iterable[Sequence[object]], *,
               title: str | None = None, kind: str | None = None) -> None:
         """Write rows: a rich table on a terminal, one JSON object per row in JSON mode.

@@ -50,9 +50,7 @@ def show(output: Output, records: Sequence[Mapping[str, JSONValue]],
 
     Without ``options`` (a saved run shown again) the header names the interface only.
     """
-    if output.json:
-        for record in records:
-            output.emit(record)
+    if output.emit_json(records):
         return
     hosts = [r for r in records if r.get("type") == "host"]
     summary = next(r for r in records if r.get("type") == "summary")

@@ -141,9 +141,7 @@ def _generic(view: str, results: list[Result]) -> Iterator[JSONRecord]:
 
 
 def _print(output: Output, records: Iterator[JSONRecord]) -> None:
-    if output.json:
-        for record in records:
-            output.emit(record)
+    if output.emit_json(records):
         return
     rows = list(records)
     body = [r for r in rows if r.get("type") != "summary"]
