@@ -89,7 +89,7 @@ def command(ctx: click.Context, words: tuple[str, ...], read_files: tuple[str, .
     from netprobe.packet.optional_layers import load_all
     from netprobe.services.capture_out import CaptureOut
     from netprobe.services.output import Output
-    from netprobe.services.packet_show import PacketShow
+    from netprobe.services.packet_show import PacketShow, one_filter
 
     load_all()  # what Scapy dissects only once loaded (HTTP, MPLS): all of it here
 
@@ -97,11 +97,7 @@ def command(ctx: click.Context, words: tuple[str, ...], read_files: tuple[str, .
     files = list(read_files) + files
     if not files:
         raise UsageError("read: no capture file: give FILE or -r FILE ('-' for stdin)")
-    if expression is not None:
-        if bpf is not None:
-            raise UsageError(f"read: two filters, --filter {bpf!r} and {expression!r}: "
-                             "give one")
-        bpf = expression
+    bpf = one_filter("read", bpf, expression)
     output = Output.current(as_json)
     if bpf is not None:
         _check_syntax(bpf)

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import click
 
 from netprobe.cli_types import Duration, option, packet_view_options
-from netprobe.errors import UsageError
 from netprobe.services.plugin_record import Plugin
 
 if TYPE_CHECKING:  # imported when the command runs, not when the CLI starts
@@ -50,16 +49,12 @@ def command(expression: tuple[str, ...], iface: str | None, bpf: str | None,
     from netprobe.packet.optional_layers import load_all
     from netprobe.services.capture_out import CaptureOut
     from netprobe.services.output import Output
-    from netprobe.services.packet_show import PacketShow
+    from netprobe.services.packet_show import PacketShow, one_filter
     from netprobe.wire.capture import Capture
     from netprobe.wire.privileges import require_raw_sockets
 
     load_all()  # what Scapy dissects only once loaded (HTTP, MPLS): all of it here
-    if expression:
-        if bpf is not None:
-            raise UsageError(f"sniff: two filters, --filter {bpf!r} and "
-                             f"{' '.join(expression)!r}: give one")
-        bpf = " ".join(expression)
+    bpf = one_filter("sniff", bpf, " ".join(expression) if expression else None)
     output = Output.current(as_json)
     require_raw_sockets("capturing packets", "run as root")
     name = _interface(iface)

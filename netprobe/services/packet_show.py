@@ -3,19 +3,32 @@
 JSON records, or one tcpdump-like line per packet (its time stamp as ``-t``
 .. ``-tttt`` asks, relative to the packet before or the first) and, with
 ``-x``/``-xx``, its bytes in hex. The pieces are :mod:`netprobe.services.packetview`'s.
+Also the one filter the two commands take, as ``--filter`` or as trailing words.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from netprobe.errors import UsageError
 from netprobe.services import packetview
 
 if TYPE_CHECKING:
     from netprobe.packet.layer import Layer
     from netprobe.services.output import Output
 
-__all__ = ["PacketShow"]
+__all__ = ["PacketShow", "one_filter"]
+
+
+def one_filter(command: str, bpf: str | None, expression: str | None) -> str | None:
+    """The filter given as ``--filter`` (``bpf``) or as the trailing words
+    (``expression``); both at once is a :class:`UsageError` of ``command``."""
+    if expression is None:
+        return bpf
+    if bpf is not None:
+        raise UsageError(f"{command}: two filters, --filter {bpf!r} and {expression!r}: "
+                         "give one")
+    return expression
 
 
 class PacketShow:

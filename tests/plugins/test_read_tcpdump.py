@@ -112,6 +112,14 @@ def test_two_filters_are_a_usage_error(capture: Path) -> None:
     assert done.stderr.startswith("netprobe: error: read: two filters")
 
 
+def test_sniff_refuses_two_filters_as_read_does() -> None:
+    done = subprocess.run([sys.executable, "-m", "netprobe", "sniff", "--filter", "tcp",
+                           "udp", "port", "53"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == ("netprobe: error: sniff: two filters, --filter 'tcp' and "
+                           "'udp port 53': give one\n")
+
+
 def _with_header(capture: Path, tmp: Path, name: str, offset: int, value: bytes) -> Path:
     data = bytearray(capture.read_bytes())
     data[offset:offset + len(value)] = value
