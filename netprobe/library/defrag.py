@@ -19,7 +19,7 @@ from typing import Any
 from netprobe.errors import UsageError
 from netprobe.library.packet_list import PacketList
 from netprobe.packet.dissect import dissect_as
-from netprobe.packet.fragment import fragment_ipv6
+from netprobe.packet.fragment import fragment_ipv6, ipv6_header_chain
 from netprobe.packet.reassembly import (
     fragment_header_at,
     ipv4_fragment_key,
@@ -155,7 +155,7 @@ def fragment6(pkt: Any, fragSize: int) -> list[Any]:  # noqa: N803 - Scapy's key
     ident = getattr(frag_hdr, "id", None) if frag_hdr is not None else None
     if frag_hdr is not None:
         ip = _without_fragment_header(ip)
-    unfrag_part = _unfragmentable(ip)
+    unfrag_part = ipv6_header_chain(ip, len(ip))[:2]
     unfrag = unfrag_part[0]
     if len(link) + len(ip) + 8 <= fragSize:  # fits, Fragment header included
         if frag_hdr is not None:
@@ -214,16 +214,3 @@ def _with_fragment_header(ip: bytes, unfrag: tuple[int, int]) -> bytes:
     out[nh_at] = 44
     out[4:6] = ((len(out) - 40) & 0xFFFF).to_bytes(2, "big")
     return bytes(out)
-
-
-def _unfragmentable(ip: bytes) -> tuple[int, int]:
-    """(the length of the IPv6 header and the extension headers every hop reads, the
-    offset of the byte that names what follows them)."""
-    end, nh_at, pos, cur = 40, 6, 40, ip[6]
-    while cur in (0, 43, 60) and pos + 2 <= len(ip):
-        hlen = (ip[pos + 1] + 1) * 8
-        if cur in (0, 43):
-            end, nh_at = pos + hlen, pos
-        cur = ip[pos]
-        pos += hlen
-    return end, nh_at

@@ -19,7 +19,8 @@ from netprobe.errors import UsageError
 from netprobe.packet.checksum import checksum
 from netprobe.packet.shape import LINKS, network_start
 
-__all__ = ["fragment", "fragment_ipv4", "fragment_ipv6", "in_first_fragment", "network_offset"]
+__all__ = ["fragment", "fragment_ipv4", "fragment_ipv6", "in_first_fragment",
+           "ipv6_header_chain", "network_offset"]
 
 _H = Struct("!H")
 _FRAG6 = Struct("!BBHI")
@@ -27,6 +28,8 @@ _FRAG6 = Struct("!BBHI")
 #: one that may precede a Routing header there (Destination Options), and the
 #: Fragment header (``reassembly.py`` reads the same numbers)
 HOP_BY_HOP, ROUTING, FRAGMENT, DEST_OPTS = 0, 43, 44, 60
+#: the headers that may come before a Fragment header (:func:`ipv6_header_chain` walks them)
+_CHAIN = (HOP_BY_HOP, ROUTING, DEST_OPTS)
 #: IPv4's More Fragments flag, in the flags-and-offset word
 MF = 0x2000
 
@@ -161,29 +164,40 @@ def fragment_ipv4(packet: bytes, size: int, *, ident: int = 1) -> list[bytes]:
     return out
 
 
-def _unfragmentable_end(packet: bytes, end: int) -> tuple[int, int]:
-    """(end of the unfragmentable part, offset of the nh byte that names what follows it).
+def ipv6_header_chain(packet: bytes, end: int) -> tuple[int, int, int, int]:
+    """Walk the extension headers that may come before a Fragment header.
 
-    The unfragmentable part is the IPv6 header and the extension headers every
-    node on the path reads: Hop-by-Hop, Routing, and Destination Options before a
-    Routing header.
+    The walk follows Hop-by-Hop, Routing and Destination Options headers from
+    the IPv6 header (``packet`` starts there, 40 bytes at least) and stops at
+    the first other header, or at one whose first two bytes are not before
+    ``end``. It gives (end of the unfragmentable part, offset of the
+    next-header byte naming what follows that part, offset where the walk
+    stopped, offset of the next-header byte naming the header there). The
+    unfragmentable part is the IPv6 header and the headers every node on the
+    path reads: Hop-by-Hop, Routing, and Destination Options before a Routing
+    header. A stop offset past ``end``, or a stop at one of the three walked
+    headers, means the chain is cut short; nothing here raises.
     """
-    unfrag_end, nh_at = 40, 6
-    pos, cur, cur_nh_at = 40, packet[6], 6
-    while cur in (HOP_BY_HOP, ROUTING, DEST_OPTS, FRAGMENT):
-        if cur == FRAGMENT:
-            raise UsageError("the IPv6 packet is a fragment already (it has a Fragment "
-                             "header)")
-        if pos + 2 > end:
-            raise UsageError("IPv6 extension headers cut short: cannot fragment")
-        hlen = (packet[pos + 1] + 1) * 8
-        if pos + hlen > end:
-            raise UsageError("IPv6 extension headers cut short: cannot fragment")
-        cur_nh_at = pos
-        pos += hlen
-        if cur in (HOP_BY_HOP, ROUTING):
-            unfrag_end, nh_at = pos, cur_nh_at
-        cur = packet[cur_nh_at]
+    unfrag_end, unfrag_nh_at = 40, 6
+    pos, nh_at = 40, 6
+    while packet[nh_at] in _CHAIN and pos + 2 <= end:
+        walked = packet[nh_at]
+        nh_at = pos
+        pos += (packet[pos + 1] + 1) * 8
+        if walked != DEST_OPTS:
+            unfrag_end, unfrag_nh_at = pos, nh_at
+    return unfrag_end, unfrag_nh_at, pos, nh_at
+
+
+def _unfragmentable_end(packet: bytes, end: int) -> tuple[int, int]:
+    """(end of the unfragmentable part, offset of the nh byte that names what follows it);
+    a usage error when the chain of headers is cut short or holds a Fragment header."""
+    unfrag_end, nh_at, stop, stop_nh_at = ipv6_header_chain(packet, end)
+    if packet[stop_nh_at] in _CHAIN or stop > end:
+        raise UsageError("IPv6 extension headers cut short: cannot fragment")
+    if packet[stop_nh_at] == FRAGMENT:
+        raise UsageError("the IPv6 packet is a fragment already (it has a Fragment "
+                         "header)")
     return unfrag_end, nh_at
 
 

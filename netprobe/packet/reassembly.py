@@ -13,15 +13,13 @@ from __future__ import annotations
 from struct import Struct
 
 from netprobe.packet.checksum import checksum
-from netprobe.packet.fragment import DEST_OPTS, FRAGMENT, HOP_BY_HOP, MF, ROUTING
+from netprobe.packet.fragment import FRAGMENT, MF, ipv6_header_chain
 
 __all__ = ["fragment_header_at", "ipv4_fragment_key", "ipv6_fragment_key", "reassemble_ipv4",
            "reassemble_ipv6"]
 
 _H = Struct("!H")
 _I = Struct("!I")
-#: IPv6 extension headers that may come before a Fragment header
-_BEFORE_FRAGMENT = (HOP_BY_HOP, ROUTING, DEST_OPTS)
 
 
 def ipv4_fragment_key(packet: bytes) -> tuple[bytes, bytes, int, int] | None:
@@ -91,14 +89,8 @@ def fragment_header_at(packet: bytes) -> tuple[int, int] | None:
     """(offset of the Fragment header, offset of the byte naming it) in an IPv6 packet."""
     if len(packet) < 40 or packet[0] >> 4 != 6:
         return None
-    nh_at, pos, cur = 6, 40, packet[6]
-    while cur in _BEFORE_FRAGMENT:
-        if pos + 2 > len(packet):
-            return None
-        nh_at = pos
-        cur = packet[pos]
-        pos += (packet[pos + 1] + 1) * 8
-    if cur != FRAGMENT or pos + 8 > len(packet):
+    _, _, pos, nh_at = ipv6_header_chain(packet, len(packet))
+    if packet[nh_at] != FRAGMENT or pos + 8 > len(packet):
         return None
     return pos, nh_at
 

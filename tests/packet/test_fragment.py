@@ -35,6 +35,7 @@ from netprobe.packet.fragment import (
     fragment,
     fragment_ipv4,
     fragment_ipv6,
+    ipv6_header_chain,
     network_offset,
 )
 
@@ -235,6 +236,29 @@ def test_ipv6_a_fragment_is_refused() -> None:
     raw = bytes(IPv6(**V6) / IPv6ExtHdrFragment() / UDP() / (b"x" * 60))
     with pytest.raises(UsageError, match="fragment already"):
         fragment_ipv6(raw, 16, ident=1)
+
+
+def test_ipv6_header_chain_offsets_are_scapys_and_a_cut_chain_does_not_raise() -> None:
+    from netprobe.packet.reassembly import fragment_header_at
+
+    pkt = (IPv6(**V6) / IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt()
+           / IPv6ExtHdrRouting(addresses=["2001:db8:1::99"]) / IPv6ExtHdrDestOpt()
+           / IPv6ExtHdrFragment() / UDP() / (b"x" * 20))
+    raw = bytes(pkt)
+    # where Scapy puts each header: the length of the packet less what it carries
+    at = {name: len(raw) - len(pkt[name]) for name in
+          ("IPv6ExtHdrRouting", "IPv6ExtHdrFragment")}
+    last_dest_opt = at["IPv6ExtHdrFragment"] - len(IPv6ExtHdrDestOpt())
+    unfrag_end = last_dest_opt  # the unfragmentable part ends with the Routing header
+    assert ipv6_header_chain(raw, len(raw)) == (unfrag_end, at["IPv6ExtHdrRouting"],
+                                                at["IPv6ExtHdrFragment"], last_dest_opt)
+    assert fragment_header_at(raw) == (at["IPv6ExtHdrFragment"], last_dest_opt)
+    cut = raw[:at["IPv6ExtHdrRouting"] + 1]  # the Routing header's first byte only
+    stop, stop_nh_at = ipv6_header_chain(cut, len(cut))[2:]
+    assert cut[stop_nh_at] == 43 and stop == at["IPv6ExtHdrRouting"]  # stopped at it
+    assert fragment_header_at(cut) is None
+    with pytest.raises(UsageError, match="extension headers cut short"):
+        fragment_ipv6(raw[:60], 8, ident=1)  # the Routing header runs past byte 60
 
 
 def test_ipv6_default_identification_is_stable_and_differs_between_packets() -> None:
