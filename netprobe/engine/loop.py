@@ -21,7 +21,7 @@ from itertools import islice
 
 from netprobe import costs
 from netprobe.engine.pacer import TokenBucket
-from netprobe.engine.probes import LINKTYPE_RAW, PreparedProbe
+from netprobe.engine.probes import PreparedProbe
 from netprobe.engine.results import Counters, Result
 from netprobe.engine.strictkeys import META, WITH_ACK, capture_keys
 from netprobe.errors import UsageError
@@ -30,11 +30,16 @@ from netprobe.packet.fastpath import answers_parsed as fast_answers
 from netprobe.packet.fastpath import key_of as fast_key
 from netprobe.packet.fastpath import parse as fast_parse
 from netprobe.packet.layer import Layer
+from netprobe.packet.linktypes import LINKTYPE_ETHERNET, LINKTYPE_RAW
+from netprobe.packet.shape import LINKS
 
 #: how many packets one send or capture call handles at most
 BATCH = 256
 #: stray packets kept for the report (the count is always exact)
 STRAY_KEEP = 100
+
+#: the Ethernet header ``strip_ether`` takes off a probe's frame
+_ETHER_LEN = LINKS[LINKTYPE_ETHERNET].header_len
 
 
 class RunOptions:
@@ -314,7 +319,7 @@ class SendReceiveLoop:
         """The probe as results hold it (bytes, link type, layer if built): as sent, or
         without the Ethernet header the run added to it (``strip_ether``)."""
         if self.options.strip_ether:
-            return prep.data[14:], LINKTYPE_RAW, None
+            return prep.data[_ETHER_LEN:], LINKTYPE_RAW, None
         return prep.data, prep.linktype, prep._layer
 
     def _unanswered(self, flights: list[_Flight]) -> list[Result]:
@@ -378,7 +383,7 @@ class SendReceiveLoop:
                             # inline _settle: this is the path almost every answer takes
                             prep = f.prepared
                             if strip:  # _sent_as, inline: almost every answer comes here
-                                res = Result(prep.data[14:], LINKTYPE_RAW, f.sent, f.sends,
+                                res = Result(prep.data[_ETHER_LEN:], LINKTYPE_RAW, f.sent, f.sends,
                                              frame, linktype, sec + usec / 1e6)
                             else:
                                 res = Result(prep.data, prep.linktype, f.sent, f.sends,

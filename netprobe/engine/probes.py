@@ -13,13 +13,10 @@ from netprobe.packet import fastpath
 from netprobe.packet.dissect import dissect, dissect_as
 from netprobe.packet.field import SetValue
 from netprobe.packet.layer import Layer
+from netprobe.packet.linktypes import LINKTYPE_ETHERNET, LINKTYPE_RAW
 
 if TYPE_CHECKING:  # templates are imported only for sets large enough to use them
     from netprobe.engine.template import ProbeTemplate
-
-#: link types of what we send: frames (Ethernet) or bare IP packets
-LINKTYPE_ETHERNET = 1
-LINKTYPE_RAW = 101
 
 
 _UNPARSED = object()

@@ -8,8 +8,8 @@ file's raw IP is 101) keep Scapy's values, which the dissector reads as well.
 
 from __future__ import annotations
 
+from netprobe.packet import linktypes as _lt
 from netprobe.packet.shape import ETHERTYPE_IPV4, ETHERTYPE_IPV6, VLAN_TPIDS
-from netprobe.wire.pcapfile import linktypes as _lt
 
 __all__ = ["DLT_EN10MB", "DLT_IEEE802_11", "DLT_IEEE802_11_RADIO", "DLT_IPV4", "DLT_IPV6",
            "DLT_LINUX_SLL", "DLT_LINUX_SLL2", "DLT_LOOP", "DLT_NULL", "DLT_PPP", "DLT_RAW",

@@ -34,11 +34,6 @@ DEFAULT_TIMEOUT_MS = 20
 DEFAULT_BUFFER = 32 << 20
 DEFAULT_BATCH = 1024
 
-LINKTYPE_ETHERNET = 1
-LINKTYPE_RAW = 101
-LINKTYPE_LINUX_SLL = 113
-LINKTYPE_LINUX_SLL2 = 276
-
 _DIRECTIONS = {"in": pcapy.PCAP_D_IN, "out": pcapy.PCAP_D_OUT, "inout": pcapy.PCAP_D_INOUT}
 
 # pcap_activate() status codes (pcap/pcap.h); pcapy-ng returns them instead

@@ -34,10 +34,9 @@ import pcapy
 
 from netprobe import costs
 from netprobe.errors import EnvironmentProblem, UsageError
+from netprobe.packet.linktypes import LINKTYPE_ETHERNET, LINKTYPE_RAW
 from netprobe.wire.privileges import raw_denied_message
 
-LINKTYPE_RAW = 101
-LINKTYPE_ETHERNET = 1
 #: pcap's DLT_RAW on Linux (what LINKTYPE_RAW is called when compiling a filter)
 _DLT_RAW = 12
 _DLT_EN10MB = 1

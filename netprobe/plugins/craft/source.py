@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 from netprobe.errors import UsageError
 from netprobe.packet.layer import Layer
+from netprobe.packet.linktypes import LINKTYPE_ETHERNET, LINKTYPE_RAW
 
-LINKTYPE_ETHERNET = 1
-LINKTYPE_RAW = 101
 #: how many packets a --from file or --from-hex may hold
 MAX_PACKETS = 1_000_000
 

@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from netprobe.engine.probes import LINKTYPE_RAW
 from netprobe.engine.results import Result, Tag
+from netprobe.packet.linktypes import LINKTYPE_RAW
 from netprobe.plugins.portscan.collect import Collector, Totals
 from netprobe.plugins.portscan.raw_scan import ScanSpace, secret_of, source_port
 from netprobe.plugins.portscan.stamp import SCAN_FLAGS, TcpStamper

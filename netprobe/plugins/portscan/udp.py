@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from ipaddress import ip_address
 
 from netprobe.engine.results import Counters, Result, Tag
+from netprobe.packet.linktypes import LINKTYPE_RAW
 from netprobe.packet.shape import PORT_UNREACH, icmp_reason
 from netprobe.plugins.portscan import ratelimit
 from netprobe.plugins.portscan.collect import PhaseInterrupted
@@ -40,8 +41,6 @@ from netprobe.plugins.portscan.ratelimit import Attempt
 from netprobe.plugins.portscan.udp_payloads import payload_for
 from netprobe.services.packetview import hop_limit, ip_layer
 
-#: link type of the probes (bare IP packets)
-LINKTYPE_RAW = 101
 #: the tag every UDP scan result carries in ``Result.tag``
 TAG = Tag("udp")
 #: the chance, per port, of calling a port that answers ``open|filtered`` because

@@ -18,13 +18,7 @@ A file of zero bytes is not a capture file and is refused (as tcpdump does;
 tshark shows it as empty); a pcap of only its header is a valid empty capture.
 """
 
-from netprobe.wire.pcapfile.file_info import (
-    NETPROBE_PEN,
-    CustomBlock,
-    InterfaceInfo,
-    SectionInfo,
-)
-from netprobe.wire.pcapfile.linktypes import (
+from netprobe.packet.linktypes import (
     LINKTYPE_ETHERNET,
     LINKTYPE_IPV4,
     LINKTYPE_IPV6,
@@ -32,6 +26,12 @@ from netprobe.wire.pcapfile.linktypes import (
     LINKTYPE_LINUX_SLL2,
     LINKTYPE_NULL,
     LINKTYPE_RAW,
+)
+from netprobe.wire.pcapfile.file_info import (
+    NETPROBE_PEN,
+    CustomBlock,
+    InterfaceInfo,
+    SectionInfo,
 )
 from netprobe.wire.pcapfile.pcap_writer import PcapWriter
 from netprobe.wire.pcapfile.pcapng_writer import PcapngWriter
