@@ -36,10 +36,8 @@ with SYN and no ACK has no key (``answers()``: a bare SYN answers nothing).
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
 
 from netprobe.engine.compiled import batch as cbatch
-from netprobe.packet import fastpath
 from netprobe.packet.matchkey import (
     ACK_SIZE,
     HEADER_WORD,
@@ -142,24 +140,6 @@ def probe_ip6(data: bytes, linktype: int) -> int | None:
     if et >= 0:
         return ip if _be16(data, et)[0] == ETHERTYPE_IPV6 else None
     return ip if data[ip + IP6_VERSION] >> IP6_VERSION_SHIFT == IP6_VERSION_VALUE else None
-
-
-def template_keys(rows: Iterable[bytes], ip: int) -> list[bytes | None]:
-    """:func:`probe_key` of each row of a batch of IPv4 TCP probes whose IP header starts
-    at ``ip`` (bytes, or the rows of a uint8 matrix), one by one.
-
-    The compiled ``ipv4_keys`` gives the same strict keys in one call.
-    """
-    from netprobe.engine.probes import LINKTYPE_RAW  # probes imports this module
-
-    packets = [bytes(row[ip:]) for row in rows]  # the IP packets: the same key's bytes
-    return [probe_key(p, fastpath.parse(p, LINKTYPE_RAW)) for p in packets]
-
-
-def template_keys6(rows: Iterable[bytes], ip: int) -> list[bytes | None]:
-    """:func:`probe_key6` of each row of a batch of IPv6 TCP probes (as
-    :func:`template_keys`)."""
-    return [probe_key6(bytes(row), ip) for row in rows]
 
 
 def _answer_prefix(frame: bytes, base: int, runs: tuple[tuple[int, int], ...],

@@ -121,10 +121,8 @@ def _probe_keys(version: int, probes: list[bytes]) -> list[list[bytes | None]]:
     from netprobe.packet.fastpath import parse
 
     if version == 6:
-        return [[strictkeys.probe_key6(p, 0) for p in probes],
-                strictkeys.template_keys6(probes, 0)]
-    out = [[strictkeys.probe_key(p, parse(p, 101)) for p in probes],
-           strictkeys.template_keys(probes, 0)]
+        return [[strictkeys.probe_key6(p, 0) for p in probes]]
+    out = [[strictkeys.probe_key(p, parse(p, 101)) for p in probes]]
     if cbatch is not None:
         out.append(cbatch.ipv4_keys(b"".join(probes), len(probes[0]), 0)[1])
     return out

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from netprobe.engine.compiled import batch as cbatch
 from netprobe.engine.probes import LINKTYPE_ETHERNET, LINKTYPE_RAW, PreparedProbe
-from netprobe.engine.strictkeys import probe_key, probe_key6, template_keys, template_keys6
+from netprobe.engine.strictkeys import probe_key, probe_key6
 from netprobe.packet.dissect import dissect
 from netprobe.packet.fastpath import parse as fast_parse
 from netprobe.packet.layer import Layer
@@ -200,12 +200,16 @@ class TcpStamper:
                     + (int.from_bytes(row[t:t + 2], "big")
                        ^ int.from_bytes(row[t + 2:t + 4], "big")).to_bytes(2, "big")
                     for row in rows]
-            if self.family == 4:
-                stricts = [probe_key(row, fast_parse(row, self.linktype)) for row in rows]
-            else:
-                stricts = [probe_key6(row, self.ip) for row in rows]
+            stricts = self._strict_keys(rows)
         return list(map(PreparedProbe, rows, keys, repeat(self.linktype), repeat(self.cls),
                         repeat(None), repeat(None), stricts))
+
+    def _strict_keys(self, rows: list[bytes]) -> list[bytes | None]:
+        """The exact-match keys of the probes' answers, probe by probe (where the
+        compiled batch operations are not built)."""
+        if self.family == 4:
+            return [probe_key(row, fast_parse(row, self.linktype)) for row in rows]
+        return [probe_key6(row, self.ip) for row in rows]
 
     # -- rows ---------------------------------------------------------------------------------
     def rows(self, dst: np.ndarray, dport: np.ndarray) -> np.ndarray:
@@ -251,17 +255,16 @@ class TcpStamper:
         exact-match key of their TCP answers).
 
         IPv4 keys come from the engine's compiled batch operations where they are
-        built (the same keys as :meth:`keys` and ``template_keys``), else from numpy.
+        built (the same keys as :meth:`keys` and :meth:`_strict_keys`), else from numpy.
         """
         width = arr.shape[1]
         raw = arr.tobytes()
+        rows = [raw[i:i + width] for i in range(0, len(raw), width)]
         if self.family == 4 and cbatch is not None:
             keys, stricts = cbatch.ipv4_keys(raw, width, self.ip)
         else:
             keys = self.keys(arr)
-            stricts = (template_keys(arr, self.ip) if self.family == 4
-                       else template_keys6(arr, self.ip))
-        rows = [raw[i:i + width] for i in range(0, len(raw), width)]
+            stricts = self._strict_keys(rows)
         # one constructor call per probe through map (positional: fast); no loop of ours
         return list(map(PreparedProbe, rows, keys, repeat(self.linktype), repeat(self.cls),
                         repeat(None), repeat(None), stricts))
