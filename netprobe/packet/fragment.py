@@ -13,6 +13,7 @@ count in units of 8 bytes, so ``size`` must be a multiple of 8.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from struct import Struct
 
 from netprobe.errors import UsageError
@@ -20,7 +21,7 @@ from netprobe.packet.checksum import checksum
 from netprobe.packet.shape import LINKS, network_start
 
 __all__ = ["fragment", "fragment_ipv4", "fragment_ipv6", "in_first_fragment",
-           "ipv6_header_chain", "network_offset"]
+           "ipv6_header_chain", "network_offset", "option_spans"]
 
 _H = Struct("!H")
 _FRAG6 = Struct("!BBHI")
@@ -88,6 +89,28 @@ def _check_size(size: int) -> None:
                          "count in units of 8 bytes)")
 
 
+def option_spans(options: bytes) -> Iterator[tuple[int, int, int]]:
+    """(offset, kind, length byte) of each option of an IPv4 or TCP option list that has a
+    length byte, in order. No-operation (kind 1) is skipped; End of Options (kind 0)
+    ends the walk, and so does an option cut before its length byte. An option whose
+    length is under 2 is the last one given: what follows it cannot be read."""
+    i, n = 0, len(options)
+    while i < n:
+        kind = options[i]
+        if kind == 0:  # End of Options: the rest is padding
+            return
+        if kind == 1:
+            i += 1
+            continue
+        if i + 1 >= n:
+            return
+        olen = options[i + 1]
+        yield i, kind, olen
+        if olen < 2:
+            return
+        i += olen
+
+
 def copied_ipv4_options(options: bytes) -> bytes:
     """The options a later IPv4 fragment carries: those with the copy flag, padded.
 
@@ -95,20 +118,11 @@ def copied_ipv4_options(options: bytes) -> bytes:
     others only in the first. No-operation options are dropped too.
     """
     out = bytearray()
-    i, n = 0, len(options)
-    while i < n:
-        kind = options[i]
-        if kind == 0:  # End of Options: the rest is padding
-            break
-        if kind == 1:
-            i += 1
-            continue
-        if i + 1 >= n or options[i + 1] < 2:
+    for i, kind, olen in option_spans(options):
+        if olen < 2:
             break  # damaged: what follows cannot be read as options
-        olen = options[i + 1]
         if kind & 0x80:
             out += options[i:i + olen]
-        i += olen
     if len(out) % 4:
         out += bytes(4 - len(out) % 4)
     return bytes(out)

@@ -14,7 +14,7 @@ import struct
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scapy.layers.inet import ICMP, IP, UDP, IPOption_NOP, IPOption_RR, IPOption_Security
+from scapy.layers.inet import ICMP, IP, TCP, UDP, IPOption_NOP, IPOption_RR, IPOption_Security
 from scapy.layers.inet import defragment as scapy_defragment
 from scapy.layers.inet import fragment as scapy_fragment
 from scapy.layers.inet6 import (
@@ -37,6 +37,7 @@ from netprobe.packet.fragment import (
     fragment_ipv6,
     ipv6_header_chain,
     network_offset,
+    option_spans,
 )
 
 V4 = {"src": "198.18.1.2", "dst": "198.18.1.11"}
@@ -133,6 +134,22 @@ def test_copied_options_skip_nops_and_stop_at_the_end() -> None:
     assert copied_ipv4_options(raw) == bytes([130, 4, 0, 0])
     assert copied_ipv4_options(b"") == b""
     assert copied_ipv4_options(bytes([131, 3, 1])) == bytes([131, 3, 1, 0])  # padded to 4
+
+
+def test_option_spans_are_scapys_options() -> None:
+    raw = bytes(IP(**V4, options=[IPOption_NOP(), IPOption_RR(routers=["198.18.0.1"]),
+                                  IPOption_Security()]))
+    q = IP(raw)
+    opts = raw[20:q.ihl * 4]
+    spans = list(option_spans(opts))
+    assert [k for _, k, _ in spans] == [o.option | o.copy_flag << 7 for o in q.options
+                                        if o.option != 1][:len(spans)]
+    assert [opts[i + 1] for i, _, _ in spans] == [n for _, _, n in spans]
+    tcp = bytes(TCP(options=[("MSS", 1460), ("NOP", None), ("WScale", 7),
+                                  ("SAckOK", b""), ("Timestamp", (1, 2))]))[20:]
+    assert [(k, n) for _, k, n in option_spans(tcp)] == [(2, 4), (3, 3), (4, 2), (8, 10)]
+    assert list(option_spans(bytes([1, 130, 1, 7, 3, 0]))) == [(1, 130, 1)]  # bad length: last
+    assert list(option_spans(bytes([1, 7]))) == []  # cut before its length byte
 
 
 def test_ipv4_id_zero_is_replaced() -> None:

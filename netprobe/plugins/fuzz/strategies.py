@@ -227,22 +227,10 @@ def list_grow(rng: CaseRandom, items: list[T], copy: Callable[[T], T]
 
 def tlv_lie(rng: CaseRandom, region: bytes) -> tuple[bytes, JSONRecord]:
     """Make the length byte of one option lie (IP and TCP options: kind, length, data)."""
-    lengths = []  # (offset of the length byte, its value)
-    i, n = 0, len(region)
-    while i < n:
-        kind = region[i]
-        if kind == 0:
-            break
-        if kind == 1:
-            i += 1
-            continue
-        if i + 1 >= n:
-            break
-        olen = region[i + 1]
-        lengths.append((i + 1, olen))
-        if olen < 2:
-            break
-        i += olen
+    from netprobe.packet.fragment import option_spans
+
+    n = len(region)
+    lengths = [(i + 1, olen) for i, _kind, olen in option_spans(region)]  # (offset, value)
     if not lengths:
         raise NotApplicable("lie")
     at, truth = rng.choice(lengths)
