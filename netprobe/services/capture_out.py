@@ -42,7 +42,14 @@ class CaptureOut:
         self.linktype: int | None = None
 
     def interface(self, linktype: int, name: str | None = None) -> int:
-        """The pcapng interface of ``linktype`` (added, named ``name``, on first use)."""
+        """The pcapng interface of ``linktype`` (added, named ``name``, on first use;
+        OUT is opened then)."""
+        try:
+            return self._interface(linktype, name)
+        except (OSError, CaptureFileError) as exc:
+            raise OutputFileError(_output_problem(self.path, exc)) from exc
+
+    def _interface(self, linktype: int, name: str | None = None) -> int:
         idx = self.ifaces.get(linktype)
         if idx is not None:
             return idx
@@ -66,7 +73,7 @@ class CaptureOut:
                wirelen: int | None) -> None:
         idx = 0
         if self.pcapng:
-            idx = self.interface(linktype)
+            idx = self._interface(linktype)
         elif self.writer is None:
             from netprobe.wire.pcapfile import PcapWriter
 
