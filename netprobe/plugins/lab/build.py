@@ -98,14 +98,39 @@ def check_name(lab: str) -> str:
     return lab
 
 
-def _batch(label: str, lines: Iterable[str], ns: str | None = None) -> Step:
-    argv = ("ip", "-batch", "-") if ns is None else ("ip", "-n", ns, "-batch", "-")
+def batch(label: str, lines: Iterable[str], ns: str | None = None, force: bool = False) -> Step:
+    """One ``ip -batch`` step running ``lines`` (inside ``ns`` when given).
+
+    ``force`` (``ip -force``) goes on after a failed line: how half-done
+    work is repaired or removed as far as it can be.
+    """
+    argv = ("ip", *(("-n", ns) if ns is not None else ()), *(("-force",) if force else ()),
+            "-batch", "-")
     return Step(label, argv, "".join(f"{line}\n" for line in lines))
 
 
 def in_namespace(ns: str, *argv: str) -> tuple[str, ...]:
     """``argv`` run inside network namespace ``ns``."""
     return ("ip", "netns", "exec", ns, *argv)
+
+
+def sysctl_step(label: str, ns: str, settings: Iterable[str]) -> Step:
+    """The step writing ``settings`` (``key=value`` each) inside ``ns``."""
+    return Step(label, in_namespace(ns, "sysctl", "-q", "-w", *settings))
+
+
+def nft_step(label: str, ns: str, script: str) -> Step:
+    """The step loading nftables ``script`` inside ``ns``."""
+    return Step(label, in_namespace(ns, "nft", "-f", "-"), script)
+
+
+def nft_table(family: str, table: str,
+              chains: Iterable[tuple[str, str, Iterable[str]]]) -> str:
+    """An nft table of filter chains: (name, ``hook ... priority ...; policy ...;``, rules)."""
+    body = "".join(f"  chain {name} {{\n    type filter {spec}\n"
+                   + "".join(f"    {rule}\n" for rule in rules) + "  }\n"
+                   for name, spec, rules in chains)
+    return f"table {family} {table} {{\n{body}}}\n"
 
 
 def sysctls(node: Node, ratelimit: bool = True) -> tuple[tuple[str, str], ...]:
@@ -127,12 +152,9 @@ def firewall(node: Node) -> str:
             return ""
         # Errors for forwarded packets are locally generated, so they pass the
         # output hook: dropping them there silences the router and nothing else.
-        return (f"table inet {TABLE} {{\n"
-                "  chain output {\n"
-                "    type filter hook output priority 0; policy accept;\n"
-                "    meta l4proto icmp drop\n"
-                f"    icmpv6 type {{ {_ICMPV6_SILENCED} }} drop\n"
-                "  }\n}\n")
+        return nft_table("inet", TABLE, [(
+            "output", "hook output priority 0; policy accept;",
+            ["meta l4proto icmp drop", f"icmpv6 type {{ {_ICMPV6_SILENCED} }} drop"])])
     if node.role != "host":
         return ""
     rules = ['iif "lo" accept']
@@ -153,11 +175,8 @@ def firewall(node: Node) -> str:
     if len(rules) == 1:
         return ""
     policy = "drop" if node.inbound == "ping-only" else "accept"
-    body = "".join(f"    {rule}\n" for rule in rules)
-    return (f"table inet {TABLE} {{\n"
-            "  chain input {\n"
-            f"    type filter hook input priority 0; policy {policy};\n"
-            f"{body}  }}\n}}\n")
+    return nft_table("inet", TABLE, [
+        ("input", f"hook input priority 0; policy {policy};", rules)])
 
 
 def _cable_lines(lab: str, topology: Topology, nodes: list[Node],
@@ -221,21 +240,19 @@ def plan(lab: str, topology: Topology, only: Iterable[str] | None = None,
     nodes = [node for node in topology.nodes if node.name in wanted]
     sw = topology.switch
 
-    create = [_batch("create namespaces", [f"netns add {namespace(lab, n.name)}" for n in nodes])]
-    tune = [Step(f"sysctl {n.name}",
-                 in_namespace(namespace(lab, n.name), "sysctl", "-q", "-w",
-                     *(f"{key}={value}" for key, value in sysctls(n, ratelimit))))
+    create = [batch("create namespaces", [f"netns add {namespace(lab, n.name)}" for n in nodes])]
+    tune = [sysctl_step(f"sysctl {n.name}", namespace(lab, n.name),
+                        (f"{key}={value}" for key, value in sysctls(n, ratelimit)))
             for n in nodes]
-    cables = [_batch("create links", _cable_lines(lab, topology, nodes, with_bridge))]
+    cables = [batch("create links", _cable_lines(lab, topology, nodes, with_bridge))]
 
-    addressing = []
+    addresses: dict[str, list[str]] = {}
     for node in nodes:
-        lines = ["link set lo up"]
+        lines = addresses[node.name] = ["link set lo up"]
         if node.role == "switch":
             lines.append(f"link set {BRIDGE} up")
         for iface in node.interfaces:
             lines += interface_lines(topology, iface)
-        addressing.append(_batch(f"addresses {node.name}", lines, namespace(lab, node.name)))
     ports = []
     for net in topology.networks:
         if net.bridged:
@@ -243,26 +260,21 @@ def plan(lab: str, topology: Topology, only: Iterable[str] | None = None,
                 if node.name in wanted:
                     ports += [f"link set {node.name} master {BRIDGE}",
                               f"link set {node.name} up"]
+    if ports and with_bridge:
+        addresses[sw] += ports  # the switch's own step also enslaves the ports
+    addressing = [batch(f"addresses {name}", lines, namespace(lab, name))
+                  for name, lines in addresses.items()]
     if ports and not with_bridge:
-        addressing.append(_batch(f"ports {sw}", ports, namespace(lab, sw)))
-    elif ports:
-        # The switch's own step (built above) must also enslave the ports.
-        addressing = [step if step.label != f"addresses {sw}" else
-                      Step(step.label, step.argv, step.stdin + "".join(f"{p}\n" for p in ports))
-                      for step in addressing]
+        addressing.append(batch(f"ports {sw}", ports, namespace(lab, sw)))
 
     routing = []
     for node in nodes:
         lines = [route_line(route) for route in routes(topology, node.name)]
         if lines:
-            routing.append(_batch(f"routes {node.name}", lines, namespace(lab, node.name)))
+            routing.append(batch(f"routes {node.name}", lines, namespace(lab, node.name)))
 
-    firewalls = []
-    for node in nodes:
-        rules = firewall(node)
-        if rules:
-            firewalls.append(Step(f"firewall {node.name}",
-                                  in_namespace(namespace(lab, node.name), "nft", "-f", "-"), rules))
+    firewalls = [nft_step(f"firewall {n.name}", namespace(lab, n.name), firewall(n))
+                 for n in nodes if firewall(n)]
     # Receive packet steering on every interface: a veth delivers to its peer in the
     # sender's own softirq, so without it the whole lab's kernel work runs on the
     # scanner's CPU. Spreading it over all CPUs behaves more like separate machines.
@@ -291,5 +303,4 @@ def teardown(namespaces: Iterable[str]) -> Step:
     ``ip -force`` goes on after a failed line, so one namespace that cannot
     be deleted does not keep the others alive.
     """
-    lines = "".join(f"netns del {ns}\n" for ns in namespaces)
-    return Step("delete namespaces", ("ip", "-force", "-batch", "-"), lines)
+    return batch("delete namespaces", (f"netns del {ns}" for ns in namespaces), force=True)

@@ -194,19 +194,15 @@ def demo_command(ctx: click.Context, name: str, as_json: bool | None) -> None:
     host from the scanner namespace; the table shows each answer as a port
     state with its reason. Nothing outside the lab is touched.
     """
-    import json as _json
-
-    from netprobe.plugins.lab.lifecycle import down, run_in_scanner, status, up
-
-    up(name)
+    lifecycle.up(name)
     try:
-        hosts = [{"name": h["name"], "ipv4": h["ipv4"]} for h in status(name)["hosts"]
-                 if h.get("network") == "lan" and h["name"] != "dup"]
-        args = ["-m", "netprobe.plugins.lab.demo", _json.dumps(hosts)]
+        hosts = [{"name": h["name"], "ipv4": h["ipv4"]} for h in lifecycle.status(name)["hosts"]
+                 if h.get("network") == "lan" and h["name"] != lifecycle.DUPLICATE]
+        args = ["-m", "netprobe.plugins.lab.demo", json.dumps(hosts)]
         if Output.current(as_json).json:
             args.append("--json")
-        code = run_in_scanner(name, args)
+        code = lifecycle.run_in_scanner(name, args)
     finally:
-        down(name)
+        lifecycle.down(name)
     ctx.exit(code)
 

@@ -15,8 +15,6 @@ after a crash half-way.
 
 from __future__ import annotations
 
-import subprocess
-
 from netprobe.errors import RuntimeProblem
 from netprobe.plugins.lab import build, execute, processes, splice, state
 from netprobe.plugins.lab.impair import (
@@ -40,12 +38,10 @@ def has_netem(switch_ns: str) -> bool:
     """True when ``tc ... netem`` works here (this kernel has none: the delay line is used)."""
     add, remove = splice.netem_probe(switch_ns)
     try:
-        done = subprocess.run(list(add), capture_output=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
+        execute.output(add, timeout=10)
+    except RuntimeProblem:
         return False
-    if done.returncode != 0:
-        return False
-    subprocess.run(list(remove), capture_output=True, timeout=10, check=False)
+    execute.run_quietly([[build.Step("remove the netem probe", remove)]])
     return True
 
 
@@ -53,40 +49,33 @@ def _switch_ns(current: LabState) -> str:
     return build.namespace(current.name, "sw")
 
 
-def _quietly(phases: list[list[build.Step]]) -> None:
-    """Run every phase, going on after failures (repairing what can be repaired)."""
-    for phase in phases:
-        try:
-            execute.run_phase(phase)
-        except RuntimeProblem:
-            pass
+def _stop_in(current: LabState, ns: str) -> None:
+    """Stop the delay lines recorded in namespace ``ns`` (by PID) and forget them."""
+    for record in current.relays:
+        # PID 0 marks a port spliced in whose delay line has not started yet.
+        if record.namespace == ns and record.pid:
+            processes.stop(record)
+    current.relays = [record for record in current.relays if record.namespace != ns]
+    state.save(current)
 
 
-def stop_relays(current: LabState) -> list[int]:
-    """Stop the switch ports' delay lines and splice their ports out; their PIDs."""
+def stop_relays(current: LabState) -> None:
+    """Stop the switch ports' delay lines and splice their ports out."""
     switch_ns = _switch_ns(current)
     mine = [record for record in current.relays if record.namespace == switch_ns]
-    # PID 0 marks a port spliced in whose delay line has not started yet.
-    stopped = [record.pid for record in mine if record.pid and processes.stop(record)]
-    current.relays = [record for record in current.relays if record.namespace != switch_ns]
-    state.save(current)
+    _stop_in(current, switch_ns)
     if mine:
-        lines = "".join(f"{line}\n" for record in mine for line in splice.splice_out(record.node))
         # A port whose member is gone (the duplicate host) has nothing to re-attach.
-        _quietly([[build.Step("splice out delay lines",
-                              ("ip", "-n", switch_ns, "-force", "-batch", "-"), lines)]])
-    return stopped
+        execute.run_quietly([[build.batch("splice out delay lines",
+                               (line for record in mine for line in splice.splice_out(record.node)),
+                               switch_ns, force=True)]])
 
 
 def unsplice_link(current: LabState, topology: Topology, link: str) -> None:
     """Stop ``link``'s delay line, join its cable again, delete its namespace."""
     ns = splice.link_namespace(current.name, link)
-    for record in [r for r in current.relays if r.namespace == ns]:
-        if record.pid:
-            processes.stop(record)
-        current.relays.remove(record)
-    state.save(current)
-    _quietly(splice.link_splice_out(current.name, topology, link))
+    _stop_in(current, ns)
+    execute.run_quietly(splice.link_splice_out(current.name, topology, link))
     if processes.namespace_inode(ns) is None and ns in current.namespaces:
         current.namespaces.remove(ns)
     state.save(current)
@@ -114,10 +103,8 @@ def _netem_steps(current: LabState, topology: Topology, target: str,
     if isinstance(delay, PortDelay):
         return splice.netem_steps(_switch_ns(current), build.namespace(lab, target),
                                   _member_device(topology, target), delay)
-    (near, near_dev), (far, far_dev) = link_ends(topology, target)
-    return [build.Step(f"netem {target} {node}", build.in_namespace(
-        build.namespace(lab, node), "tc", *splice.netem_qdisc(dev, delay)))
-        for node, dev in ((near, near_dev), (far, far_dev))]
+    return [splice.netem_step(f"netem {target} {node}", build.namespace(lab, node), dev, delay)
+            for node, dev in link_ends(topology, target)]
 
 
 def _apply_netem(current: LabState, topology: Topology, entries: list[PortDelay],
@@ -125,10 +112,10 @@ def _apply_netem(current: LabState, topology: Topology, entries: list[PortDelay]
     """Clear every qdisc the lab set (quietly: some are not there), then set the new ones."""
     now: dict[str, PortDelay | Delay] = {entry.port: entry for entry in entries}
     now.update(link_wants)
-    for target in {*current.netem_ports, *now}:
-        off = Delay() if target in links(topology) else PortDelay(target, Delay(), Delay())
-        for step in _netem_steps(current, topology, target, off):
-            subprocess.run(list(step.argv), capture_output=True, timeout=10, check=False)
+    offs = {target: Delay() if target in links(topology) else PortDelay(target, Delay(), Delay())
+            for target in {*current.netem_ports, *now}}
+    execute.run_quietly([[step for target, off in offs.items()
+               for step in _netem_steps(current, topology, target, off)]])
     current.netem_ports = sorted(now)
     state.save(current)
     steps = [step for target, delay in now.items()
@@ -146,24 +133,17 @@ def _start(current: LabState, argv: list[str], node: str, ns: str, index: int,
     launched.append((proc, record))
 
 
-def _close(launched: list) -> None:
-    for proc, _ in launched:
-        if proc.stdout and not proc.stdout.closed:
-            proc.stdout.close()
-
-
 def _apply_ports(current: LabState, entries: list[PortDelay], launched: list) -> None:
     switch_ns = _switch_ns(current)
     stop_relays(current)
     if not entries:
         return
-    lines = "".join(f"{line}\n" for entry in entries for line in splice.splice_in(entry.port))
     # Recorded before the splice (PID 0), so a failure half-way is undone from the state.
     first = len(current.relays)
     current.relays += [ProcessRecord(entry.port, switch_ns, [], 0, 0, []) for entry in entries]
     state.save(current)
-    execute.run_phase([build.Step("splice in delay lines",
-                                  ("ip", "-n", switch_ns, "-batch", "-"), lines)])
+    lines = [line for entry in entries for line in splice.splice_in(entry.port)]
+    execute.run_phase([build.batch("splice in delay lines", lines, switch_ns)])
     for offset, entry in enumerate(entries):
         _start(current, splice.relay_argv(current.name, switch_ns, entry), entry.port,
                switch_ns, first + offset, launched)
@@ -181,9 +161,7 @@ def _apply_links(current: LabState, topology: Topology, link_wants: dict[str, De
         running = [r for r in current.relays if r.namespace == ns]
         if running and running[0].argv == argv and processes.is_running(running[0]):
             continue
-        for record in running:
-            processes.stop(record)
-            current.relays.remove(record)
+        _stop_in(current, ns)
         if link not in spliced:
             current.namespaces.append(ns)
             state.save(current)
@@ -213,5 +191,5 @@ def apply(current: LabState, topology: Topology) -> str:
         for proc, record in launched:
             processes.wait_ready(proc, record)
     finally:
-        _close(launched)
+        processes.close_pipes(launched)
     return current.delay_backend

@@ -54,6 +54,15 @@ def run_plan(phases: Sequence[Sequence[Step]]) -> None:
         run_phase(phase)
 
 
+def run_quietly(phases: Sequence[Sequence[Step]]) -> None:
+    """Run every phase, going on after failures (repairing what can be repaired)."""
+    for phase in phases:
+        try:
+            run_phase(phase)
+        except RuntimeProblem:
+            pass
+
+
 def output(argv: Sequence[str], timeout: float = STEP_TIMEOUT) -> str:
     """Run one command and return its standard output; RuntimeProblem if it fails."""
     try:

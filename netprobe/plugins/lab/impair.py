@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netprobe.plugins.lab.build import RATELIMIT_KEYS
+from netprobe.plugins.lab.build import RATELIMIT_KEYS, nft_table
 from netprobe.plugins.lab.topology import Topology
 
 TABLE = "netprobe_impair"
@@ -111,7 +111,8 @@ def ratelimit_targets(topology: Topology) -> list[str]:
     return [LAN] + [node.name for node in topology.nodes if node.role != "switch"]
 
 
-def _choose(target: str, allowed: list[str], what: str) -> str:
+def choose(target: str, allowed: list[str], what: str) -> str:
+    """``target`` if it is in ``allowed``, else ValueError naming the choices."""
     if target not in allowed:
         raise ValueError(f"cannot {what} {target!r}: choose one of {', '.join(allowed)}")
     return target
@@ -178,45 +179,32 @@ def port_delays(topology: Topology, delays: dict[str, Delay]) -> list[PortDelay]
 def ruleset(topology: Topology, target: str, percent: int) -> tuple[str, str]:
     """(node to run nft in, nft script) that sets ``target``'s loss to ``percent``."""
     check_loss(percent)
-    _choose(target, targets(topology), "impair")
-    table = TABLE
+    choose(target, targets(topology), "impair")
     drop = f"numgen random mod 100 < {percent} drop"
-    rules = [drop]
+    family, table, ip_only = "bridge", TABLE, "ether type { ip, ip6 } "
+    forward = "hook forward priority 0; policy accept;"
     if target == LAN:
-        node, family, match = topology.switch, "bridge", "ether type { ip, ip6 } "
+        node, chains = topology.switch, [("forward", forward, [ip_only + drop])]
     elif target in routers(topology):
-        node, family, match = target, "inet", ""
+        node, family, chains = target, "inet", [("forward", forward, [drop])]
     elif target in links(topology):
         # Both directions at the far end's interface, forwarded or local alike.
         _, (node, dev) = link_ends(topology, target)
-        table = f"{TABLE}_{target.replace('-', '_')}"
-        script = f"table inet {table}\ndelete table inet {table}\n"
-        if percent:
-            script += (f"table inet {table} {{\n"
-                       "  chain ingress {\n"
-                       "    type filter hook prerouting priority -300; policy accept;\n"
-                       f'    iifname "{dev}" {drop}\n'
-                       "  }\n"
-                       "  chain egress {\n"
-                       "    type filter hook postrouting priority 300; policy accept;\n"
-                       f'    oifname "{dev}" {drop}\n'
-                       "  }\n}\n")
-        return node, script
+        family, table = "inet", f"{TABLE}_{target.replace('-', '_')}"
+        chains = [("ingress", "hook prerouting priority -300; policy accept;",
+                   [f'iifname "{dev}" {drop}']),
+                  ("egress", "hook postrouting priority 300; policy accept;",
+                   [f'oifname "{dev}" {drop}'])]
     else:
         # A member's cable: its switch port, and the delay line's port when spliced.
-        node, family, match = topology.switch, "bridge", "ether type { ip, ip6 } "
-        table = f"{TABLE}_{target}"
+        node, table = topology.switch, f"{TABLE}_{target}"
         names = f'{{ "{target}", "{bridge_side(target)}" }}'
-        rules = [f"iifname {names} {drop}", f"oifname {names} {drop}"]
+        chains = [("forward", forward, [f"{ip_only}iifname {names} {drop}",
+                                                   f"{ip_only}oifname {names} {drop}"])]
     # Declaring the table first makes the delete succeed whether or not it existed.
     script = f"table {family} {table}\ndelete table {family} {table}\n"
     if percent:
-        body = "".join(f"    {match}{rule}\n" for rule in rules)
-        script += (f"table {family} {table} {{\n"
-                   "  chain forward {\n"
-                   "    type filter hook forward priority 0; policy accept;\n"
-                   f"{body}"
-                   "  }\n}\n")
+        script += nft_table(family, table, chains)
     return node, script
 
 

@@ -20,6 +20,7 @@ from netprobe.plugins.lab.impair import (
     STOCK,
     Delay,
     check_delay,
+    choose,
     delay_targets,
     links,
     parse_ratelimit,
@@ -30,6 +31,7 @@ from netprobe.plugins.lab.impair import (
 )
 from netprobe.plugins.lab.state import LabState
 from netprobe.plugins.lab.topology import (
+    DUPLICATE,
     LAB_IPV4,
     LAB_IPV6,
     Topology,
@@ -41,7 +43,6 @@ if TYPE_CHECKING:
     from netprobe.services.json_value import JSONRecord
 
 DEFAULT_NAME = "nplab"
-DUPLICATE = "dup"
 DEFAULT_DUPLICATE_OF = "h5"
 TOOLS = ("ip", "nft", "sysctl")
 SCOPE_VARIABLE = "NETPROBE_SCOPE"
@@ -168,9 +169,7 @@ def up(lab: str = DEFAULT_NAME, ratelimit: bool = True) -> LabState:
         state.save(current)
     except BaseException:
         # Also on Ctrl-C: a half-built lab must not stay behind.
-        for proc, _ in launched:
-            if proc.stdout and not proc.stdout.closed:
-                proc.stdout.close()
+        processes.close_pipes(launched)
         try:
             teardown(current)
         except Exception as problem:  # report both, re-raise the first
@@ -200,11 +199,8 @@ def teardown(current: LabState) -> JSONRecord:
             elif found is not None:
                 strangers.setdefault(ns, []).append(pid)
     present = [ns for ns in current.namespaces if _exists(ns)]
-    if present:
-        try:
-            execute.run_phase([build.teardown(present)])
-        except RuntimeProblem:
-            pass  # what remains is reported just below
+    if present:  # what remains is reported just below
+        execute.run_quietly([[build.teardown(present)]])
     remaining = [ns for ns in present if _exists(ns)]
     if remaining:
         current.namespaces = remaining
@@ -286,7 +282,7 @@ def run_in_scanner(lab: str, python_args: list[str]) -> int:
     lab's own ranges: from the scanner namespace nothing else is reachable.
     """
     _require_up(lab)
-    argv = ["ip", "netns", "exec", scanner_namespace(lab), sys.executable, *python_args]
+    argv = build.in_namespace(scanner_namespace(lab), sys.executable, *python_args)
     env = processes.child_environment()
     env.setdefault(SCOPE_VARIABLE, f"{LAB_IPV4},{LAB_IPV6}")
     try:
@@ -356,28 +352,23 @@ def impair(lab: str, loss: int | None = None, target: str = LAN, *,
         steps = []
         if loss is not None:
             node, script = ruleset(topology, target, loss)
-            steps.append(build.Step(f"impair {target}", build.in_namespace(
-                build.namespace(lab, node), "nft", "-f", "-"), script))
+            steps.append(build.nft_step(f"impair {target}", build.namespace(lab, node), script))
         if delay is not None or jitter is not None:
-            if target not in delay_targets(topology):
-                raise ValueError(f"cannot delay {target!r}: choose one of "
-                                 f"{', '.join(delay_targets(topology))}")
+            choose(target, delay_targets(topology), "delay")
             old = Delay(*current.delays.get(target, (0.0, 0.0)))
             if delay == 0 and jitter is None:
                 jitter = 0.0  # --delay 0 clears the delay, its jitter with it
             new = check_delay(Delay(old.delay_ms if delay is None else float(delay),
                                     old.jitter_ms if jitter is None else float(jitter)))
         if icmp_ratelimit is not None:
-            if target not in ratelimit_targets(topology):
-                raise ValueError(f"cannot rate-limit {target!r}: choose one of "
-                                 f"{', '.join(ratelimit_targets(topology))}")
+            choose(target, ratelimit_targets(topology), "rate-limit")
             icmp_ratelimit = parse_ratelimit(icmp_ratelimit)
             nodes = [n.name for n in topology.nodes if n.role != "switch"] \
                 if target == LAN else [target]
-            steps += [build.Step(f"icmp rate limit {node}", build.in_namespace(
-                build.namespace(lab, node), "sysctl", "-q", "-w",
-                *ratelimit_sysctls(icmp_ratelimit, _built_sysctls(current, topology, node))))
-                for node in nodes]
+            steps += [build.sysctl_step(f"icmp rate limit {node}", build.namespace(lab, node),
+                                        ratelimit_sysctls(icmp_ratelimit,
+                                                          _built_sysctls(current, topology, node)))
+                      for node in nodes]
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     if steps:

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from netprobe.errors import RuntimeProblem
+from netprobe.plugins.lab.build import in_namespace
 from netprobe.plugins.lab.state import ProcessRecord
 from netprobe.plugins.lab.topology import Node
 
@@ -44,20 +45,23 @@ def child_environment() -> dict[str, str]:
 
 def service_argv(lab: str, ns: str, node: Node) -> list[str]:
     """The command that runs ``node``'s services inside namespace ``ns``."""
-    argv = ["ip", "netns", "exec", ns, sys.executable, "-m", SERVICES_MODULE,
+    argv = [*in_namespace(ns, sys.executable, "-m", SERVICES_MODULE),
             "--lab", lab, "--node", node.name]
     for service in node.services:
         argv += ["--listen", f"{service.proto}:{service.port}:{service.kind}"]
     return argv
 
 
-def _stat_fields(pid: int) -> list[str] | None:
+def _stat_fields(pid: int, live: bool = False) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name; None when there is no
+    such process (``live``: or it is a zombie)."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # The command name may hold spaces and parentheses: split after the last ')'.
-    return text[text.rindex(")") + 2:].split()
+    fields = text[text.rindex(")") + 2:].split()
+    return None if live and fields[0] in ("Z", "X") else fields
 
 
 def starttime(pid: int) -> int | None:
@@ -68,16 +72,20 @@ def starttime(pid: int) -> int | None:
 
 def is_alive(pid: int) -> bool:
     """True when ``pid`` exists and is not a zombie."""
-    fields = _stat_fields(pid)
-    return fields is not None and fields[0] not in ("Z", "X")
+    return _stat_fields(pid, live=True) is not None
 
 
 def is_running(record: ProcessRecord) -> bool:
     """True when the recorded process still runs (not reused, not a zombie)."""
-    fields = _stat_fields(record.pid)
-    if fields is None or fields[0] in ("Z", "X"):
-        return False
-    return int(fields[19]) == record.starttime
+    fields = _stat_fields(record.pid, live=True)
+    return fields is not None and int(fields[19]) == record.starttime
+
+
+def close_pipes(launched: list[tuple[subprocess.Popen, ProcessRecord]]) -> None:
+    """Close the output pipes of launched processes not yet waited for (after a failure)."""
+    for proc, _ in launched:
+        if proc.stdout and not proc.stdout.closed:
+            proc.stdout.close()
 
 
 def _reap(pid: int) -> None:
@@ -146,31 +154,31 @@ def wait_ready(proc: subprocess.Popen, record: ProcessRecord) -> None:
     raise RuntimeProblem(f"{what} on {record.node} did not start: {rest or 'no answer'}")
 
 
+def _ended(record: ProcessRecord, seconds: float) -> bool:
+    """Reap and look until the recorded process is gone (True) or ``seconds`` passed."""
+    deadline = time.monotonic() + seconds
+    while True:
+        _reap(record.pid)
+        if not is_running(record):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+
+
 def stop(record: ProcessRecord, grace: float = STOP_GRACE) -> bool:
     """Stop the recorded process (TERM, then KILL); False if it was not running."""
     if not is_running(record):
         _reap(record.pid)
         return False
-    try:
-        os.kill(record.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return True
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        _reap(record.pid)
-        if not is_running(record):
-            return True
-        time.sleep(0.01)
-    if is_running(record):
+    # Bounded: a killed process is gone within moments.
+    for sig, seconds in ((signal.SIGTERM, grace), (signal.SIGKILL, 1.0)):
         try:
-            os.kill(record.pid, signal.SIGKILL)
+            os.kill(record.pid, sig)
         except ProcessLookupError:
-            pass
-    for _ in range(100):  # bounded: a killed process is gone within moments
-        _reap(record.pid)
-        if not is_running(record):
+            return True
+        if _ended(record, seconds):
             break
-        time.sleep(0.01)
     return True
 
 
@@ -199,10 +207,8 @@ def processes_in(namespaces: list[str]) -> dict[str, list[int]]:
             inode = os.stat(f"/proc/{entry.name}/ns/net").st_ino
         except OSError:
             continue
-        if inode in inodes:
-            fields = _stat_fields(int(entry.name))
-            if fields and fields[0] not in ("Z", "X"):
-                found[inodes[inode]].append(int(entry.name))
+        if inode in inodes and is_alive(int(entry.name)):
+            found[inodes[inode]].append(int(entry.name))
     return found
 
 

@@ -34,10 +34,12 @@ import sys
 from netprobe.plugins.lab.build import (
     BRIDGE,
     Step,
+    batch,
     in_namespace,
     interface_lines,
     namespace,
     route_line,
+    sysctl_step,
 )
 from netprobe.plugins.lab.impair import Delay, PortDelay, bridge_side, link_ends, relay_side
 from netprobe.plugins.lab.processes import DELAYLINE_MODULE
@@ -73,11 +75,16 @@ def _spec(delay: Delay) -> str:
     return f"{delay.delay_ms:g}/{delay.jitter_ms:g}"
 
 
+def _relay_argv(lab: str, ns: str, a: str, b: str, ab: Delay, ba: Delay) -> list[str]:
+    """The delay line process in ``ns`` between interfaces ``a`` and ``b``."""
+    return [*in_namespace(ns, sys.executable, "-m", DELAYLINE_MODULE), "--lab", lab,
+            "--a", a, "--b", b, "--ab", _spec(ab), "--ba", _spec(ba)]
+
+
 def relay_argv(lab: str, switch_ns: str, entry: PortDelay) -> list[str]:
     """The delay line process for one port: ``a`` is the member's side, ``b`` the bridge's."""
-    return [*in_namespace(switch_ns, sys.executable, "-m", DELAYLINE_MODULE), "--lab", lab,
-            "--a", entry.port, "--b", relay_side(entry.port),
-            "--ab", _spec(entry.to_lan), "--ba", _spec(entry.from_lan)]
+    return _relay_argv(lab, switch_ns, entry.port, relay_side(entry.port), entry.to_lan,
+                       entry.from_lan)
 
 
 def netem_qdisc(dev: str, delay: Delay) -> list[str]:
@@ -90,13 +97,16 @@ def netem_qdisc(dev: str, delay: Delay) -> list[str]:
     return ["qdisc", "replace", "dev", dev, "root", "netem", *spec]
 
 
+def netem_step(label: str, ns: str, dev: str, delay: Delay) -> Step:
+    """The ``tc`` command in ``ns`` that makes ``dev``'s egress add ``delay`` (or not)."""
+    return Step(label, in_namespace(ns, "tc", *netem_qdisc(dev, delay)))
+
+
 def netem_steps(switch_ns: str, member_ns: str, member_dev: str,
                 entry: PortDelay) -> list[Step]:
     """The two ``tc`` commands that give one port its delays with netem."""
-    return [Step(f"netem {entry.port} to lan",
-                 in_namespace(member_ns, "tc", *netem_qdisc(member_dev, entry.to_lan))),
-            Step(f"netem {entry.port} from lan",
-                 in_namespace(switch_ns, "tc", *netem_qdisc(entry.port, entry.from_lan)))]
+    return [netem_step(f"netem {entry.port} to lan", member_ns, member_dev, entry.to_lan),
+            netem_step(f"netem {entry.port} from lan", switch_ns, entry.port, entry.from_lan)]
 
 
 def netem_probe(switch_ns: str) -> list[tuple[str, ...]]:
@@ -131,17 +141,15 @@ def link_splice_in(lab: str, topology: Topology, link: str) -> list[list[Step]]:
     mac = next(i.mac for i in topology.node(far).interfaces if i.name == dev)
     return [
         [Step(f"namespace {relay}", ("ip", "netns", "add", relay))],
-        [Step(f"quiet {relay}", in_namespace(relay, "sysctl", "-q", "-w",
-                                              "net.ipv6.conf.all.disable_ipv6=1",
-                                              "net.ipv6.conf.default.disable_ipv6=1"))],
+        [sysctl_step(f"quiet {relay}", relay, ["net.ipv6.conf.all.disable_ipv6=1",
+                                               "net.ipv6.conf.default.disable_ipv6=1"])],
         [Step(f"move {far} {dev}", ("ip", "-n", far_ns, "link", "set", dev, "netns", relay))],
         [Step(f"rename {dev}", ("ip", "-n", relay, "link", "set", dev, "name", SIDE_A)),
          Step(f"new {far} {dev}", ("ip", "link", "add", dev, "netns", far_ns, "address", mac,
                                    "type", "veth", "peer", "name", SIDE_B, "netns", relay))],
-        [Step(f"restore {far}", ("ip", "-n", far_ns, "-batch", "-"),
-              "".join(f"{line}\n" for line in _restore(topology, far, dev))),
-         Step(f"up {relay}", ("ip", "-n", relay, "-batch", "-"),
-              f"link set lo up\nlink set {SIDE_A} up\nlink set {SIDE_B} up\n")],
+        [batch(f"restore {far}", _restore(topology, far, dev), far_ns),
+         batch(f"up {relay}", ["link set lo up", f"link set {SIDE_A} up",
+                               f"link set {SIDE_B} up"], relay)],
     ]
 
 
@@ -157,14 +165,11 @@ def link_splice_out(lab: str, topology: Topology, link: str) -> list[list[Step]]
     return [
         [Step(f"remove new {far} {dev}", ("ip", "-n", far_ns, "link", "del", dev))],
         [Step(f"move back {dev}", ("ip", "-n", relay, "link", "set", SIDE_A, "netns", far_ns))],
-        [Step(f"restore {far}", ("ip", "-n", far_ns, "-force", "-batch", "-"),
-              "".join(f"{line}\n" for line in restore))],
+        [batch(f"restore {far}", restore, far_ns, force=True)],
         [Step(f"delete {relay}", ("ip", "netns", "del", relay))],
     ]
 
 
 def link_relay_argv(lab: str, link: str, delay: Delay) -> list[str]:
     """The delay line of ``link``: the same delay both ways."""
-    spec = _spec(delay)
-    return [*in_namespace(link_namespace(lab, link), sys.executable, "-m", DELAYLINE_MODULE),
-            "--lab", lab, "--a", SIDE_A, "--b", SIDE_B, "--ab", spec, "--ba", spec]
+    return _relay_argv(lab, link_namespace(lab, link), SIDE_A, SIDE_B, delay, delay)

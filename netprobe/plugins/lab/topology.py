@@ -30,6 +30,7 @@ Action = Literal["drop", "reject-admin", "reject-reset", "reject-port-unreach"]
 # What a listener does with a connection or datagram (see services.py).
 Kind = Literal["ssh", "smtp", "http", "banner", "dns", "echo", "fragile"]
 Role = Literal["scanner", "host", "router", "switch"]
+DUPLICATE = "dup"  # the host ``lab add-duplicate`` plugs in
 
 
 @dataclass(frozen=True)
@@ -263,5 +264,5 @@ def duplicate_of(topology: Topology, of: str) -> Node:
         raise ValueError(f"{of} is not a host on the LAN")
     twin = Interface("eth0", iface.network, iface.ipv4, iface.ipv6,
                      mac_for(iface.ipv4, second=0x01))
-    return Node("dup", "host", (twin,), gateway=target.gateway,
+    return Node(DUPLICATE, "host", (twin,), gateway=target.gateway,
                 note=f"claims the addresses of {of} with another MAC")

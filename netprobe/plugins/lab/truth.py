@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from netprobe.packet.shape import PORT_UNREACH, icmp_error_reason
 from netprobe.plugins.lab.build import namespace
 from netprobe.plugins.lab.routing import path, routes
-from netprobe.plugins.lab.topology import LAB_IPV4, LAB_IPV6, Node, Topology
+from netprobe.plugins.lab.topology import DUPLICATE, LAB_IPV4, LAB_IPV6, Node, Topology
 
 if TYPE_CHECKING:
     from netprobe.services.json_value import JSONRecord
@@ -126,7 +126,7 @@ def document(lab: str, topology: Topology) -> JSONRecord:
                     "gateway": {"ipv4": str(gateway.ipv4), "ipv6": str(gateway.ipv6)}
                     if gateway else None},
         "hosts": [host_truth(lab, node) for node in topology.by_role("host")
-                  if node.interface_on(lan.name) is not None and node.name != "dup"],
+                  if node.interface_on(lan.name) is not None and node.name != DUPLICATE],
         "far": host_truth(lab, far),
         "routers": [router_truth(lab, topology, node) for node in topology.by_role("router")],
         "path": {
