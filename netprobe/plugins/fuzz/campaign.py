@@ -31,7 +31,7 @@ from netprobe.plugins.fuzz.monitor import Monitor
 from netprobe.plugins.fuzz.restart import Restarter, RestartOutcome
 
 if TYPE_CHECKING:
-    from netprobe.services.json_value import JSONRecord
+    from netprobe.services.json_value import JSONRecord, JSONValue
 
 #: cases per engine turn when no monitor asks for checks in between
 BATCH = 64
@@ -60,8 +60,12 @@ class Outcome:
     stopped: str                 # count, max-time, dead, interrupted
     next_case: int               # where a later run could go on (--start)
     crash: JSONRecord | None = None
-    elapsed: float = 0.0
-    failures: int = 0
+
+
+def _tag(phase: str, details: JSONRecord, **optional: JSONValue) -> Tag:
+    """A probe's tag: ``details``, then each of ``optional`` that is not None."""
+    details.update((k, v) for k, v in optional.items() if v is not None)
+    return Tag(phase, details)
 
 
 class Runner:
@@ -93,16 +97,8 @@ class Runner:
         number = self.rounds
         self.rounds += 1
         probes = [self.link.frame(m.probe(self.dst, number)) for m in s.monitors]
-        tags = []
-        for m in s.monitors:
-            tag: JSONRecord = {"round": number, "ph": phase, "mon": m.spec}
-            if after is not None:
-                tag["after"] = after
-            if step is not None:
-                tag["step"] = step
-            if restart is not None:
-                tag["restart"] = restart
-            tags.append(Tag("check", tag))
+        tags = [_tag("check", {"round": number, "ph": phase, "mon": m.spec}, after=after,
+                     step=step, restart=restart) for m in s.monitors]
         results = self.link.exchange(probes, tags, timeout=s.monitor_timeout,
                                      retry=0 if quick else s.monitor_retry)
         self._logged(results, True)
@@ -111,12 +107,7 @@ class Runner:
     def send(self, cases: Sequence[Case], phase: str, *, step: int | None = None,
              max_time: float | None = None) -> list[Result]:
         """Send ``cases`` (one engine turn) and log them."""
-        tags = []
-        for c in cases:
-            tag: JSONRecord = {"case": c.number, "ph": phase}
-            if step is not None:
-                tag["step"] = step
-            tags.append(Tag("case", tag))
+        tags = [_tag("case", {"case": c.number, "ph": phase}, step=step) for c in cases]
         results = self.link.exchange([c.data for c in cases], tags,
                                      timeout=self.settings.timeout, max_time=max_time)
         self._logged(results, False)
@@ -191,7 +182,7 @@ class Runner:
             if close is not None:  # a restart may prompt on the terminal the bar is on
                 close()
             crash = self._minimise(window, maker.seed, describe)
-        return Outcome(stopped, number, crash, self.elapsed, self.failures)
+        return Outcome(stopped, number, crash)
 
     @property
     def elapsed(self) -> float:
@@ -228,17 +219,16 @@ class Runner:
         if s.restart_command is not None and not state["alive"]:
             outcome = self.restart(None)
             final = outcome.to_dict()
+        how: JSONRecord = {"window": [window[0].number, window[-1].number],
+                           "reproduced": found.reproduced, "minimal": found.minimal,
+                           "steps": found.steps}
         doc = describe()
-        doc.update({"window": [window[0].number, window[-1].number],
-                    "reproduced": found.reproduced, "minimal": found.minimal,
-                    "steps": found.steps,
-                    "cases": [by_number[n].to_dict(seed) for n in found.cases]})
+        doc.update(how, cases=[by_number[n].to_dict(seed) for n in found.cases])
         linktype = 1 if doc.get("layer2") else 101
         json_path, pcap_path = write_crash(s.out_dir, doc, [by_number[n].data
                                                             for n in found.cases], linktype)
         crash: JSONRecord = {
-            "seed": seed, "cases": found.cases, "window": doc["window"],
-            "reproduced": found.reproduced, "minimal": found.minimal, "steps": found.steps,
+            "seed": seed, "cases": found.cases, **how,
             "mutations": [by_number[n].mutations for n in found.cases],
             "file": json_path, "pcapng": pcap_path}
         if failed:

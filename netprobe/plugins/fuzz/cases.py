@@ -38,6 +38,7 @@ from netprobe.plugins.fuzz.strategies import (
     tlv_lie,
 )
 from netprobe.plugins.fuzz.targets import PSEUDO_PROTOCOLS, Target, discover, refillable
+from netprobe.services.packetview import ip_layer
 
 if TYPE_CHECKING:
     from netprobe.services.json_value import JSONRecord
@@ -119,10 +120,8 @@ class Template:
     @property
     def destination(self) -> str | None:
         """The address the cases go to (the first IP or IPv6 destination)."""
-        for layer in self.chain:
-            if type(layer).__name__ in ("IP", "IPv6"):
-                return str(layer.dst)
-        return None
+        net = ip_layer(self.packet)
+        return None if net is None else str(net.dst)
 
     @property
     def layer2(self) -> bool:
@@ -272,12 +271,8 @@ class CaseMaker:
                     picks.append(self._pick(rng, index))
                     if len(picks) == count:
                         break
-        objects = patches = False
-        for _, _, mode in picks:
-            if mode == "patch":
-                patches = True
-            else:
-                objects = True
+        modes = {mode for _, _, mode in picks}
+        patches, objects = "patch" in modes, bool(modes - {"patch"})
         described = [{"field": t.name, "strategy": s} for t, s, _ in picks]
         chain = self.chain
         data, starts = self.base, self.starts
@@ -293,25 +288,16 @@ class CaseMaker:
         if starts is None:
             raise NotApplicable("patch")
         buf = bytearray(data)
-        refill: tuple[int, ...] | list[int] = ()
+        refill: set[int] = set()
+        lying: set[int] = set()  # a checksum that lies on purpose is left as it is
         for n, (t, strategy, mode) in enumerate(picks):
             if mode == "patch":
                 self._patch_op(buf, starts, chain, t, strategy, rng, described[n])
-        if len(picks) == 1:
-            t = picks[0][0]
-            refill = self.refill_after[t.layer]
-            if t.kind == "checksum":  # a checksum that lies on purpose is left as it is
-                refill = [j for j in refill if j != t.layer]
-        else:
-            todo: set[int] = set()
-            for t, _, mode in picks:
-                if mode == "patch":
-                    todo.update(self.refill_after[t.layer])
-            todo.difference_update(t.layer for t, _, mode in picks
-                                   if mode == "patch" and t.kind == "checksum")
-            refill = sorted(todo, reverse=True)
-        if refill:
-            self._refill(buf, starts, chain, refill)
+                refill.update(self.refill_after[t.layer])
+                if t.kind == "checksum":
+                    lying.add(t.layer)
+        if refill - lying:
+            self._refill(buf, starts, chain, sorted(refill - lying, reverse=True))
         return Case(number, bytes(buf), tuple(described))
 
     def _build(self, chain: list[Layer]) -> tuple[bytes, list[int] | None]:

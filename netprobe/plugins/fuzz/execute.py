@@ -103,20 +103,17 @@ def _fuzz(output: Output, expression: str, *, seed: int, start: int, count: int,
 
     install_source_hook()
     names = parse_field_specs(fields)
+    # (a run checks what can be checked before any socket is opened)
+    template = _template(expression)
+    targets = select(template.chain, template.targets, names, keep_invalid=keep_invalid,
+                     strategies=strategies)
     if dry_run:
-        template = _template(expression)
-        targets = select(template.chain, template.targets, names, keep_invalid=keep_invalid,
-                         strategies=strategies)
-        maker = CaseMaker(template, targets, seed, max_size=max_size)
         from netprobe.plugins.fuzz.render import case_line
 
+        maker = CaseMaker(template, targets, seed, max_size=max_size)
         for case in maker.cases(start, count):
             output.emit({"type": "case", **case.to_dict(seed)}, case_line)
         return 0
-    # check what can be checked before any socket is opened
-    template = _template(expression)
-    select(template.chain, template.targets, names, keep_invalid=keep_invalid,
-           strategies=strategies)
     dst = template.destination
     if dst is None:
         raise UsageError("the template has no IP or IPv6 destination to fuzz")
@@ -126,8 +123,8 @@ def _fuzz(output: Output, expression: str, *, seed: int, start: int, count: int,
                       rate=rate)) as link:
         if template.layer2:
             template = _template(expression, link.fill)
-        targets = select(template.chain, template.targets, names, keep_invalid=keep_invalid,
-                         strategies=strategies)
+            targets = select(template.chain, template.targets, names,
+                             keep_invalid=keep_invalid, strategies=strategies)
         maker = CaseMaker(template, targets, seed, max_size=max_size)
         options = {"mode": "fuzz", "target": dst, "seed": seed, "start": start, "count": count,
                    "expression": expression, "fields": [t.name for t in targets],
@@ -193,7 +190,7 @@ def _drive(output: Output, link: Link, dst: str, settings: Settings, options: JS
         result = work(runner)
     except KeyboardInterrupt:
         interrupted = True
-        result = Outcome("interrupted", runner.position, None, runner.elapsed, runner.failures)
+        result = Outcome("interrupted", runner.position)
     finally:
         if bar is not None:
             bar.close()

@@ -33,7 +33,7 @@ the cases to another service.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from netprobe.errors import UsageError
 from netprobe.packet import field as F  # noqa: N812 - F.UIntField reads as the kind it is
@@ -141,8 +141,12 @@ def _is_address(f: F.Field) -> bool:
     return isinstance(f, _ADDRESS_KINDS) or type(f).__name__ in _ADDRESS_NAMES
 
 
-def _int_kind(f: F.Field) -> str:
-    return "flags" if isinstance(f, F.FlagsField) else "int"
+def _int_kind(f: F.Field, lengths: bool = True) -> str:
+    """flags, length (with ``lengths``: one the layer fills itself, a length or count)
+    or int."""
+    if isinstance(f, F.FlagsField):
+        return "flags"
+    return "length" if lengths and f.auto else "int"
 
 
 def _classify(cls: type[Layer], f: F.Field, index: int, transport: int
@@ -155,10 +159,9 @@ def _classify(cls: type[Layer], f: F.Field, index: int, transport: int
         return "checksum", True
     if isinstance(f, F.UIntField):
         if f.name in cls.payload_fields:
-            return _int_kind(f), True
-        if f.auto and not isinstance(f, F.FlagsField):
-            return "length", below
-        return _int_kind(f), False
+            return _int_kind(f, lengths=False), True
+        kind = _int_kind(f)
+        return kind, below and kind == "length"
     if isinstance(f, F.BytesField):
         return "bytes", False
     if isinstance(f, F.RawBytesField):
@@ -187,9 +190,7 @@ def _item_fields(values: Iterable[object]) -> tuple[ItemField, ...]:
         seen.add(cls)
         for f in cls.fields:
             if isinstance(f, F.UIntField) and not _is_address(f):
-                kind = ("length" if f.auto and not isinstance(f, F.FlagsField)
-                        else _int_kind(f))
-                out.append(ItemField(cls, f.name, _bits(f), kind))
+                out.append(ItemField(cls, f.name, _bits(f), _int_kind(f)))
     return tuple(out)
 
 
@@ -337,8 +338,7 @@ def select(chain: Sequence[Layer], targets: list[Target], names: Sequence[str], 
         if not usable or (t.layer, t.field) in seen:
             continue
         seen.add((t.layer, t.field))
-        out.append(Target(t.name, t.layer, t.field, t.kind, t.bits, t.where, t.integrity,
-                          t.patchable, t.tlv, t.items, usable))
+        out.append(replace(t, strategies=usable))
     if not out:
         raise UsageError("nothing to fuzz: no field of the template fits the chosen "
                          "--fields and --strategy (see netprobe fuzz --help)")
