@@ -2,9 +2,9 @@
 
 ::
 
-    npw-a  npwa0 198.18.200.1/24  2001:db8:200::1/64
-             |   (veth)            default routes via b
-    npw-b  npwb0 198.18.200.2/24  2001:db8:200::2/64
+    npw<pid>-a  npwa0 198.18.200.1/24  2001:db8:200::1/64
+                  |   (veth)            default routes via b
+    npw<pid>-b  npwb0 198.18.200.2/24  2001:db8:200::2/64
 
 Nothing in either namespace links to the host's network, so whatever the
 tests send stays between a and b. Code under test runs inside a namespace as
@@ -25,7 +25,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-NS_A, NS_B = "npw-a", "npw-b"
+#: one pair per test process (``npw<pid>-a``), so that two runs at once keep apart
+NS_A, NS_B = f"npw{os.getpid()}-a", f"npw{os.getpid()}-b"
 IF_A, IF_B = "npwa0", "npwb0"
 A4, B4 = "198.18.200.1", "198.18.200.2"
 A6, B6 = "2001:db8:200::1", "2001:db8:200::2"
@@ -40,8 +41,17 @@ def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["ip", *args], capture_output=True, text=True, timeout=20, check=check)
 
 
+def _remove_orphans() -> None:
+    """Delete the pairs of test processes that are gone (killed before their cleanup)."""
+    for line in _ip("netns", "list", check=False).stdout.splitlines():
+        name = line.split()[0] if line.strip() else ""
+        pid = name[3:].partition("-")[0]
+        if name.startswith("npw") and pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            _ip("netns", "del", name, check=False)
+
+
 class NamespacePair:
-    """Context manager creating (and always removing) npw-a and npw-b."""
+    """Context manager creating (and always removing) ``NS_A`` and ``NS_B``."""
 
     def __init__(self) -> None:
         self._procs: list[subprocess.Popen[str]] = []
@@ -49,7 +59,7 @@ class NamespacePair:
         self.mac_b = ""
 
     def __enter__(self) -> NamespacePair:
-        self._remove()  # leftovers of an interrupted earlier run, by our own names
+        _remove_orphans()  # leftovers of interrupted earlier runs
         try:
             self._create()
         except BaseException:
