@@ -49,6 +49,19 @@ class CompiledFilter:
         return f"CompiledFilter({self.expression!r}, linktype={self.linktype})"
 
 
+def compile_program(expr: str, linktype: int, snaplen: int = DEFAULT_SNAPLEN, *,
+                    optimize: bool = True, netmask: int = 0, what: str = "filter"
+                    ) -> pcapy.BPFProgram:
+    """pcap's BPF program for ``expr`` on packets of ``linktype`` (a LINKTYPE number, or
+    the old DLT spelling); UsageError "bad WHAT ..." with pcap's own message when pcap
+    refuses the expression."""
+    try:
+        return pcapy.compile(dlt_for_linktype(int(linktype)), int(snaplen), expr,
+                             1 if optimize else 0, int(netmask))
+    except pcapy.PcapError as exc:
+        raise UsageError(f"bad {what} {expr!r}: {exc}") from None
+
+
 def compile_filter(expr: str, linktype: int, *, snaplen: int = DEFAULT_SNAPLEN,
                    optimize: bool = True, netmask: int = 0) -> CompiledFilter:
     """Compile ``expr`` for packets of ``linktype`` (1 Ethernet, 101 raw IP, 113 SLL...).
@@ -61,9 +74,5 @@ def compile_filter(expr: str, linktype: int, *, snaplen: int = DEFAULT_SNAPLEN,
     UsageError with pcap's own message when the expression is invalid or
     makes no sense for the link type.
     """
-    try:
-        program = pcapy.compile(dlt_for_linktype(int(linktype)), int(snaplen), expr,
-                                1 if optimize else 0, int(netmask))
-    except pcapy.PcapError as exc:
-        raise UsageError(f"bad filter {expr!r}: {exc}") from None
+    program = compile_program(expr, linktype, snaplen, optimize=optimize, netmask=netmask)
     return CompiledFilter(expr, int(linktype), program)

@@ -25,11 +25,11 @@ from typing import NamedTuple
 import pcapy
 
 from netprobe import costs
-from netprobe.errors import EnvironmentProblem, RuntimeProblem, UsageError
-from netprobe.wire.bpf import linktype_for_dlt
-from netprobe.wire.privileges import raw_denied_message
+from netprobe.errors import RuntimeProblem, UsageError
+from netprobe.wire.bpf import DEFAULT_SNAPLEN, linktype_for_dlt
+from netprobe.wire.lightcapture import ignore_outgoing
+from netprobe.wire.privileges import capture_denied
 
-DEFAULT_SNAPLEN = 262144  # what tcpdump uses: whole packets, even with offloads
 DEFAULT_TIMEOUT_MS = 20
 DEFAULT_BUFFER = 32 << 20
 DEFAULT_BATCH = 1024
@@ -88,7 +88,7 @@ class Capture:
             raise _open_error(iface, str(exc)) from None
         if status is not None and status < 0:
             handle.close()
-            raise _activate_error(iface, status)
+            raise _open_error(iface, f"pcap error {status}", status)
         self._handle = handle
         # As a pcap file would record it (LINKTYPE_*), so that live and
         # file packets are dissected and filtered alike.
@@ -146,8 +146,6 @@ class Capture:
         except pcapy.PcapError as exc:
             raise RuntimeProblem(f"capture on {self.iface} failed: {exc}") from None
 
-    next_batch = read_raw_batch
-
     def read_batch(self, max_n: int = DEFAULT_BATCH, timeout_ms: int | None = None
                    ) -> list[tuple[float, bytes]]:
         """Up to ``max_n`` packets as (timestamp in seconds, bytes); empty on timeout."""
@@ -189,30 +187,18 @@ def split_batch(buffer: bytes, meta: bytes) -> list[tuple[float, bytes]]:
             for i in range(0, len(words), 4)]
 
 
-def _activate_error(iface: str, status: int) -> Exception:
-    if status == _NO_SUCH_DEVICE:
+def _open_error(iface: str, message: str, status: int = 0) -> Exception:
+    """The error for a capture pcap could not open (``message``) or activate (``status``,
+    a pcap_activate() code)."""
+    lowered = message.lower()
+    if status in (_PERM_DENIED, _PROMISC_PERM_DENIED) \
+            or "permission" in lowered or "not permitted" in lowered:
+        return capture_denied(f"capturing on {iface}")
+    if status == _NO_SUCH_DEVICE or "no such device" in lowered or "doesn't exist" in lowered:
         return UsageError(f"no such interface: {iface!r}")
-    if status in (_PERM_DENIED, _PROMISC_PERM_DENIED):
-        return EnvironmentProblem(
-            raw_denied_message(f"capturing on {iface}", "run as root or with CAP_NET_RAW"))
     if status == _IFACE_NOT_UP:
         return UsageError(f"interface {iface!r} is down; bring it up before capturing")
-    return RuntimeProblem(f"cannot capture on {iface}: pcap error {status}")
-
-
-def _open_error(iface: str, message: str) -> Exception:
-    lowered = message.lower()
-    if "permission" in lowered or "not permitted" in lowered:
-        return EnvironmentProblem(
-            raw_denied_message(f"capturing on {iface}", "run as root or with CAP_NET_RAW"))
-    if "no such device" in lowered or "doesn't exist" in lowered:
-        return UsageError(f"no such interface: {iface!r}")
     return RuntimeProblem(f"cannot capture on {iface}: {message}")
-
-
-#: ``PACKET_IGNORE_OUTGOING`` (linux/if_packet.h, Linux 4.20+)
-_PACKET_IGNORE_OUTGOING = 23
-_SOL_PACKET = 263
 
 
 def _ignore_outgoing(fd: int) -> None:
@@ -220,16 +206,13 @@ def _ignore_outgoing(fd: int) -> None:
 
     libpcap filters an inbound-only capture in user space on older versions
     (pcapy-ng's wheel bundles 1.9): every packet sent would still be copied
-    into the ring, then thrown away. With this option the kernel skips the
-    copy. Kernels without it (before 4.20) refuse the option: nothing changes.
+    into the ring, then thrown away. With this option the kernel skips the copy.
     """
     try:
         sock = socket.socket(fileno=os.dup(fd))
     except OSError:
         return
     try:
-        sock.setsockopt(_SOL_PACKET, _PACKET_IGNORE_OUTGOING, 1)
-    except OSError:
-        pass
+        ignore_outgoing(sock)
     finally:
         sock.close()

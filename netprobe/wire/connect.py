@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from netprobe.errors import ScopeError
 from netprobe.wire.scope import Scope
 
 IP_RECVERR = 11
@@ -184,8 +183,7 @@ class _Attempts:
         ``host`` is checked against the scope first (ScopeError when outside).
         """
         if host not in self.allowed:
-            if not self.scope.contains(host):
-                raise ScopeError(self.scope.refusal(host))
+            self.scope.check(host)
             self.allowed.add(host)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)

@@ -105,7 +105,7 @@ def _describe(name: str) -> Interface:
     links = addrs.get(netifaces.AF_PACKET) or addrs.get(netifaces.AF_LINK) or []
     mac = links[0].get("addr") if links else None
     return Interface(name=name, index=socket.if_nametoindex(name), mac=mac or None,
-                     mtu=_read_int(f"{_SYS_NET}/{name}/mtu"), up=_is_up(name),
+                     mtu=sys_net_int(name, "mtu"), up=_is_up(name),
                      ipv4=tuple(_address4(a) for a in addrs.get(netifaces.AF_INET, [])),
                      ipv6=tuple(_address6(a) for a in addrs.get(netifaces.AF_INET6, [])))
 
@@ -140,21 +140,16 @@ def _strip_scope(address: str) -> str:
     return address.split("%", 1)[0]
 
 
-def _read_text(path: str) -> str:
-    with open(path, encoding="ascii") as handle:
-        return handle.read()
-
-
-def _read_int(path: str) -> int | None:
+def sys_net_int(name: str, attr: str, base: int = 10) -> int | None:
+    """``/sys/class/net/NAME/ATTR`` as a number (``base`` 16 for ``flags``), or None when
+    it cannot be read (no such interface)."""
     try:
-        return int(_read_text(path).strip())
+        with open(f"{_SYS_NET}/{name}/{attr}", encoding="ascii") as handle:
+            return int(handle.read().strip(), base)
     except (OSError, ValueError):
         return None
 
 
 def _is_up(name: str) -> bool:
     # IFF_UP (0x1) in the flags word: administratively up, whatever the carrier.
-    try:
-        return bool(int(_read_text(f"{_SYS_NET}/{name}/flags").strip(), 16) & 0x1)
-    except (OSError, ValueError):
-        return False
+    return bool((sys_net_int(name, "flags", 16) or 0) & 0x1)

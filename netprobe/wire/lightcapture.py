@@ -30,16 +30,12 @@ import struct
 import threading
 from typing import Self
 
-import pcapy
-
 from netprobe import costs
-from netprobe.errors import EnvironmentProblem, UsageError
+from netprobe.errors import UsageError
 from netprobe.packet.linktypes import LINKTYPE_ETHERNET, LINKTYPE_RAW
-from netprobe.wire.privileges import raw_denied_message
+from netprobe.wire.bpf import compile_program
+from netprobe.wire.privileges import capture_denied
 
-#: pcap's DLT_RAW on Linux (what LINKTYPE_RAW is called when compiling a filter)
-_DLT_RAW = 12
-_DLT_EN10MB = 1
 _ETH_P_ALL = 3
 #: PACKET_IGNORE_OUTGOING (linux/if_packet.h): our own frames are not handed back
 _PACKET_IGNORE_OUTGOING = 23
@@ -57,17 +53,24 @@ _META = struct.Struct("=IIII")
 _ANC = socket.CMSG_SPACE(_TIMEVAL.size)
 
 
-def attach_filter(sock: socket.socket, expression: str, dlt: int = _DLT_RAW) -> None:
-    """Compile ``expression`` (pcap-filter(7)) for link type ``dlt`` (raw IP by default)
+def attach_filter(sock: socket.socket, expression: str, linktype: int = LINKTYPE_RAW) -> None:
+    """Compile ``expression`` (pcap-filter(7)) for ``linktype`` (raw IP by default)
     and attach it to ``sock``."""
-    try:
-        program = pcapy.compile(dlt, _SNAPLEN, expression, 1, 0).get_bpf()
-    except pcapy.PcapError as exc:
-        raise UsageError(f"bad capture filter {expression!r}: {exc}") from None
+    program = compile_program(expression, linktype, _SNAPLEN, what="capture filter").get_bpf()
     code = array.array("B", b"".join(struct.pack("=HBBI", *ins) for ins in program))
     address = code.buffer_info()[0]
     sock.setsockopt(socket.SOL_SOCKET, _SO_ATTACH_FILTER,
                     struct.pack("=HxxxxxxQ", len(program), address))
+
+
+def ignore_outgoing(sock: socket.socket) -> None:
+    """Ask the kernel not to hand packet socket ``sock`` the frames this host sends
+    (PACKET_IGNORE_OUTGOING); before Linux 4.20 the kernel refuses and nothing changes:
+    our frames come back and match nothing."""
+    try:
+        sock.setsockopt(_SOL_PACKET, _PACKET_IGNORE_OUTGOING, 1)
+    except OSError:
+        pass
 
 
 def _read(sockets: list[socket.socket], max_n: int) -> tuple[bytes, bytes]:
@@ -126,8 +129,6 @@ class _SocketCapture:
         self.received += len(meta) // _META.size
         return buf, meta
 
-    next_batch = read_raw_batch
-
     def stats(self) -> tuple[int, int, int]:
         """(packets read, 0, 0): these sockets keep no drop counter to read."""
         return (self.received, 0, 0)
@@ -153,11 +154,9 @@ class LinkCapture(_SocketCapture):
     def supports(iface: str) -> bool:
         """Whether ``iface``'s frames start with an Ethernet header (else use ``Capture``,
         which reads the interface's own link type)."""
-        try:
-            with open(f"/sys/class/net/{iface}/type", encoding="ascii") as handle:
-                return int(handle.read().strip()) in _ETHERNET_LIKE
-        except (OSError, ValueError):
-            return False
+        from netprobe.wire.iface import sys_net_int
+
+        return sys_net_int(iface, "type") in _ETHERNET_LIKE
 
     def __init__(self, iface: str, bpf: str | None = None, **_ignored: object) -> None:
         """Open the socket; the keywords ``Capture`` takes need nothing here (it never
@@ -170,17 +169,13 @@ class LinkCapture(_SocketCapture):
             try:
                 sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
             except PermissionError:
-                raise EnvironmentProblem(raw_denied_message(
-                    f"capturing on {iface}", "run as root or with CAP_NET_RAW")) from None
+                raise capture_denied(f"capturing on {iface}") from None
             self._sock = sock
             self._sockets = [sock]
             try:
                 if bpf:
-                    attach_filter(sock, bpf, _DLT_EN10MB)
-                try:
-                    sock.setsockopt(_SOL_PACKET, _PACKET_IGNORE_OUTGOING, 1)
-                except OSError:
-                    pass  # before Linux 4.20: our frames come back and match nothing
+                    attach_filter(sock, bpf, LINKTYPE_ETHERNET)
+                ignore_outgoing(sock)
                 _prepare(sock)
                 try:
                     sock.bind((iface, _ETH_P_ALL))
@@ -235,8 +230,7 @@ class IpCapture(_SocketCapture):
         try:
             sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, proto)
         except PermissionError:
-            raise EnvironmentProblem(raw_denied_message(
-                "reading answers", "run as root or with CAP_NET_RAW")) from None
+            raise capture_denied("reading answers") from None
         try:
             if self.iface:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, self.iface.encode())

@@ -139,12 +139,10 @@ _NO_NEIGHBOURS = 0x8 | 0x80
 def has_neighbours(iface: str) -> bool:
     """Whether frames on ``iface`` go to a neighbour's MAC (False for loopback, and for
     interfaces without ARP/NDP); True when the flags cannot be read."""
-    try:
-        with open(f"/sys/class/net/{iface}/flags", encoding="ascii") as handle:
-            flags = int(handle.read().strip(), 16)
-    except (OSError, ValueError):
-        return iface != "lo"
-    return not flags & _NO_NEIGHBOURS
+    from netprobe.wire.iface import sys_net_int
+
+    flags = sys_net_int(iface, "flags", 16)
+    return iface != "lo" if flags is None else not flags & _NO_NEIGHBOURS
 
 
 def clear_neighbour_cache() -> None:

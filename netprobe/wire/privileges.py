@@ -45,3 +45,8 @@ def raw_denied_message(purpose: str = "sending raw packets", hint: str = _DEFAUL
     # "needs root" would puzzle a user who is root.
     detail = " (running as root, but without CAP_NET_RAW)" if os.geteuid() == 0 else ""
     return f"{purpose} needs root or CAP_NET_RAW{detail}; {hint}"
+
+
+def capture_denied(purpose: str) -> EnvironmentProblem:
+    """The refusal of a capture without the privileges (``purpose``: "capturing on eth0")."""
+    return EnvironmentProblem(raw_denied_message(purpose, "run as root or with CAP_NET_RAW"))

@@ -109,10 +109,7 @@ class Scope:
         This is the form the senders have at hand: the destination field cut
         straight out of a packet header.
         """
-        value = int.from_bytes(raw, "big")
-        if len(raw) == 4:
-            return self._inside(4, value)
-        return self._inside(6, value)
+        return self._inside(4 if len(raw) == 4 else 6, int.from_bytes(raw, "big"))
 
     def check(self, dst: str) -> None:
         """Raise ScopeError unless ``dst`` is inside the scope."""

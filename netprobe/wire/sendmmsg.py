@@ -17,20 +17,15 @@ from __future__ import annotations
 import ctypes
 import errno
 import struct
-import time
 from array import array
 from itertools import accumulate
 
-from netprobe.wire.send_stats import FIRST_SLEEP_S as _FIRST_SLEEP_S
-from netprobe.wire.send_stats import MAX_RETRIES, SendStats
-from netprobe.wire.send_stats import MAX_SLEEP_S as _MAX_SLEEP_S
+from netprobe.wire.send_stats import FIRST_SLEEP_S, MAX_RETRIES, RETRY_ERRNOS, SendStats
 
 # struct mmsghdr on 64-bit Linux: msghdr (name, namelen, iov, iovlen,
 # control, controllen, flags) followed by msg_len, padded to 64 bytes.
 _MMSGHDR = struct.Struct("=QI4xQQQQi4xI4x")
 _IOVEC_WORDS = 2  # iov_base, iov_len
-
-_RETRY_ERRNOS = {errno.ENOBUFS, errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR}
 
 
 def _load_sendmmsg():
@@ -97,24 +92,22 @@ class MessageBatch:
         done = 0  # messages dealt with: sent or given up
         sent = 0
         waits = 0
-        sleep = _FIRST_SLEEP_S
+        sleep = FIRST_SLEEP_S
         while done < count:
             n = _sendmmsg(fd, self._headers_addr + done * _MMSGHDR.size, count - done, 0)
             if n > 0:
                 done += n
                 sent += n
                 waits = 0
-                sleep = _FIRST_SLEEP_S
+                sleep = FIRST_SLEEP_S
                 continue
             err = ctypes.get_errno()
-            if err in _RETRY_ERRNOS:
+            if err in RETRY_ERRNOS:
                 if waits >= MAX_RETRIES:
                     stats.record_failure(err, count - done)
                     break
                 waits += 1
-                stats.retries += 1
-                time.sleep(sleep)
-                sleep = min(sleep * 2, _MAX_SLEEP_S)
+                sleep = stats.back_off(sleep)
                 continue
             # The message at ``done`` was refused on its own (EMSGSIZE,
             # EPERM from a firewall, EINVAL ...): skip it, keep the rest.

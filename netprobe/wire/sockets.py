@@ -18,15 +18,15 @@ import errno
 import socket
 import struct
 import threading
-import time
 from collections.abc import Iterable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Self
 
 from netprobe.errors import EnvironmentProblem, ScopeError, UsageError
+from netprobe.packet.shape import ETHERTYPE_IPV4, ETHERTYPE_IPV6, VLAN_TAG_LEN, VLAN_TPIDS
 from netprobe.wire.privileges import raw_denied_message
 from netprobe.wire.scope import Scope
-from netprobe.wire.send_stats import FIRST_SLEEP_S, MAX_RETRIES, MAX_SLEEP_S, SendStats
+from netprobe.wire.send_stats import FIRST_SLEEP_S, MAX_RETRIES, RETRY_ERRNOS, SendStats
 
 if TYPE_CHECKING:
     from netprobe.wire.sendmmsg import MessageBatch
@@ -55,10 +55,11 @@ _V4_NAME_HEAD = struct.pack("=HH", socket.AF_INET, 0)
 _V4_NAME_TAIL = bytes(8)
 _V6_NAME_HEAD = struct.pack("=HHI", socket.AF_INET6, 0, 0)
 
-_ETH_IPV4 = b"\x08\x00"
-_ETH_IPV6 = b"\x86\xdd"
-_ETH_ARP = b"\x08\x06"
-_ETH_VLAN = (b"\x81\x00", b"\x88\xa8")
+#: where an IP packet's destination address is, by version
+_DST = {4: slice(16, 20), 6: slice(24, 40)}
+#: the ethertype of ARP, and where its target protocol address is in its payload
+_ETHERTYPE_ARP = 0x0806
+_ARP_TARGET = slice(24, 28)
 
 
 class _Sender:
@@ -70,6 +71,8 @@ class _Sender:
         self.scope = scope
         #: destinations found inside the scope (a scan sends to few, many times)
         self._allowed: set[bytes] = set()
+        #: ``sendmmsg`` arrays by socket, made at the first batch that needs them
+        self._batches: dict[int, MessageBatch] = {}
 
     def close(self, wait: bool = True) -> None:
         """Close the socket(s); the sender cannot be used afterwards.
@@ -111,10 +114,8 @@ class _Sender:
                 else:
                     sock.sendto(frame, address)
             except OSError as exc:
-                if exc.errno in (errno.ENOBUFS, errno.EAGAIN, errno.EINTR):
-                    self.stats.retries += 1
-                    time.sleep(sleep)
-                    sleep = min(sleep * 2, MAX_SLEEP_S)
+                if exc.errno in RETRY_ERRNOS:
+                    sleep = self.stats.back_off(sleep)
                     continue
                 self.stats.record_failure(exc.errno or errno.EIO)
                 return False
@@ -122,6 +123,44 @@ class _Sender:
             return True
         self.stats.record_failure(errno.ENOBUFS)
         return False
+
+    def _send_run(self, sock: socket.socket, run: Sequence[bytes], key: int,
+                  name_size: int) -> int:
+        """Send ``run`` on ``sock`` (of IP version ``key``; 0 for frames), a ``sendmmsg``
+        per chunk of ``SMALL_BATCH`` packets or more, else a ``sendto`` per packet; how
+        many the kernel accepted."""
+        batch = self._batch(key, name_size) if len(run) >= SMALL_BATCH else None
+        sent = 0
+        for start in range(0, len(run), self._batch_size):
+            chunk = run[start : start + self._batch_size]
+            if batch is None or len(chunk) < SMALL_BATCH:
+                sent += sum(self._send_one(sock, p, self._address(key, p)) for p in chunk)
+            else:
+                sent += batch.send(sock.fileno(), chunk, self._names(key, chunk), self.stats)
+        return sent
+
+    def _address(self, key: int, packet: bytes) -> tuple | None:
+        return None  # a bound packet socket's frames need no address
+
+    def _names(self, key: int, chunk: Sequence[bytes]) -> bytes:
+        return b""  # nor do its batches
+
+    def _batch(self, key: int, name_size: int) -> MessageBatch | None:
+        """The ``sendmmsg`` arrays of socket ``key`` (``name_size`` bytes of address per
+        message), made at first need; None where ``sendmmsg(2)`` is unavailable."""
+        sendmmsg = _sendmmsg()
+        if not sendmmsg.AVAILABLE:
+            return None
+        batch = self._batches.get(key)
+        if batch is None:
+            batch = self._batches[key] = sendmmsg.MessageBatch(self._batch_size, name_size)
+        return batch
+
+    @property
+    def batching(self) -> bool:
+        """True when ``send_many`` goes through ``sendmmsg(2)`` (batches of
+        ``SMALL_BATCH`` packets or more)."""
+        return _sendmmsg().AVAILABLE
 
 
 def _open(family: int, kind: int, proto: int, what: str) -> socket.socket:
@@ -165,7 +204,6 @@ class L3Sender(_Sender):
         self._sndbuf = sndbuf
         self._ifindex = _ifindex(iface) if iface else 0
         self._sockets: dict[int, socket.socket] = {}
-        self._batches: dict[int, MessageBatch] = {}
         self._socket(4)
 
     def send(self, packet: bytes) -> bool:
@@ -179,26 +217,13 @@ class L3Sender(_Sender):
         runs = _runs_by_version(packets)
         if self.scope is not None:
             for version, run in runs:
-                start, end = (16, 20) if version == 4 else (24, 40)
-                self._check_scope([p[start:end] for p in run])
+                dst = _DST[version]
+                self._check_scope([p[dst] for p in run])
         sent = 0
         for version, run in runs:
-            sock = self._socket(version)
-            batch = self._batch(version) if len(run) >= SMALL_BATCH else None
-            for start in range(0, len(run), self._batch_size):
-                chunk = run[start : start + self._batch_size]
-                if batch is None or len(chunk) < SMALL_BATCH:
-                    sent += sum(self._send_one(sock, p, self._address(version, p)) for p in chunk)
-                else:
-                    sent += batch.send(sock.fileno(), chunk, self._names(version, chunk),
-                                       self.stats)
+            sent += self._send_run(self._socket(version), run, version,
+                                   16 if version == 4 else 28)
         return sent
-
-    @property
-    def batching(self) -> bool:
-        """True when ``send_many`` goes through ``sendmmsg(2)`` (batches of
-        ``SMALL_BATCH`` packets or more)."""
-        return _sendmmsg().AVAILABLE
 
     def close(self, wait: bool = True) -> None:
         """Close the raw sockets (quick: ``wait`` changes nothing)."""
@@ -224,29 +249,18 @@ class L3Sender(_Sender):
         self._sockets[version] = sock
         return sock
 
-    def _batch(self, version: int) -> MessageBatch | None:
-        sendmmsg = _sendmmsg()
-        if not sendmmsg.AVAILABLE:
-            return None
-        batch = self._batches.get(version)
-        if batch is None:
-            batch = sendmmsg.MessageBatch(self._batch_size, 16 if version == 4 else 28)
-            self._batches[version] = batch
-        return batch
-
     def _names(self, version: int, chunk: Sequence[bytes]) -> bytes:
+        dst = _DST[version]
         if version == 4:
             head, tail = _V4_NAME_HEAD, _V4_NAME_TAIL
-            return b"".join([head + p[16:20] + tail for p in chunk])
+            return b"".join([head + p[dst] + tail for p in chunk])
         head = _V6_NAME_HEAD
-        return b"".join(
-            [head + p[24:40] + struct.pack("=I", self._scope_id(p[24:40])) for p in chunk]
-        )
+        return b"".join([head + p[dst] + struct.pack("=I", self._scope_id(p[dst])) for p in chunk])
 
     def _address(self, version: int, packet: bytes) -> tuple:
         if version == 4:
-            return (socket.inet_ntop(socket.AF_INET, packet[16:20]), 0)
-        dst = packet[24:40]
+            return (socket.inet_ntop(socket.AF_INET, packet[_DST[4]]), 0)
+        dst = packet[_DST[6]]
         return (socket.inet_ntop(socket.AF_INET6, dst), 0, 0, self._scope_id(dst))
 
     def _scope_id(self, dst: bytes) -> int:
@@ -280,8 +294,6 @@ class L2Sender(_Sender):
             self._sock.close()
             raise UsageError(f"cannot send on interface {iface!r}: {exc.strerror}") from None
         _tune(self._sock, sndbuf)
-        #: made by the first batch of ``SMALL_BATCH`` frames or more (False: not yet)
-        self._batcher: MessageBatch | bool | None = False
 
     def send(self, frame: bytes) -> bool:
         """Send one frame; False (and counted in ``stats``) if the kernel refused it."""
@@ -291,28 +303,7 @@ class L2Sender(_Sender):
     def send_many(self, frames: Sequence[bytes]) -> int:
         """Send frames in batches; return how many the kernel accepted."""
         self._check_frames(frames)
-        sent = 0
-        for start in range(0, len(frames), self._batch_size):
-            chunk = list(frames[start : start + self._batch_size])
-            batcher = self._frame_batch() if len(chunk) >= SMALL_BATCH else None
-            if batcher is None:
-                sent += sum(self._send_one(self._sock, f, None) for f in chunk)
-            else:
-                sent += batcher.send(self._sock.fileno(), chunk, b"", self.stats)
-        return sent
-
-    def _frame_batch(self) -> MessageBatch | None:
-        if self._batcher is False:
-            sendmmsg = _sendmmsg()
-            self._batcher = (sendmmsg.MessageBatch(self._batch_size, 0)
-                             if sendmmsg.AVAILABLE else None)
-        return self._batcher  # type: ignore[return-value]
-
-    @property
-    def batching(self) -> bool:
-        """True when ``send_many`` goes through ``sendmmsg(2)`` (batches of
-        ``SMALL_BATCH`` frames or more)."""
-        return self._frame_batch() is not None
+        return self._send_run(self._sock, frames, 0, 0)
 
     def close(self, wait: bool = True) -> None:
         """Close the packet socket (with ``wait=False``, in a background thread: the
@@ -339,10 +330,8 @@ def _ifindex(iface: str) -> int:
 def _ip_destination(packet: bytes) -> tuple[int, bytes]:
     """(version, packed destination) of an IP packet; UsageError if it is none."""
     version = packet[0] >> 4 if packet else 0
-    if version == 4 and len(packet) >= 20:
-        return 4, packet[16:20]
-    if version == 6 and len(packet) >= 40:
-        return 6, packet[24:40]
+    if (version == 4 and len(packet) >= 20) or (version == 6 and len(packet) >= 40):
+        return version, packet[_DST[version]]
     raise UsageError(f"not an IPv4/IPv6 packet ({len(packet)} bytes, version nibble {version}); "
                      "cannot send at layer 3")
 
@@ -367,20 +356,23 @@ def _runs_by_version(packets: Sequence[bytes]) -> list[tuple[int, list[bytes]]]:
 
 
 def _frame_destination(frame: bytes) -> bytes | None:
-    """The IPv4/IPv6/ARP-target address in an Ethernet frame, or None."""
+    """The IPv4/IPv6/ARP-target address in an Ethernet frame, or None.
+
+    Every VLAN tag (802.1Q, 802.1ad, QinQ 0x9100) is skipped, however deep the stack:
+    a tagged frame is judged by what it carries."""
     offset = 12
-    ethertype = frame[offset : offset + 2]
-    while ethertype in _ETH_VLAN:  # skip 802.1Q / 802.1ad tags
-        offset += 4
-        ethertype = frame[offset : offset + 2]
-    payload = offset + 2
-    if ethertype == _ETH_IPV4 and len(frame) >= payload + 20:
-        return frame[payload + 16 : payload + 20]
-    if ethertype == _ETH_IPV6 and len(frame) >= payload + 40:
-        return frame[payload + 24 : payload + 40]
-    if ethertype == _ETH_ARP and len(frame) >= payload + 28:
-        return frame[payload + 24 : payload + 28]
-    if ethertype in (_ETH_IPV4, _ETH_IPV6, _ETH_ARP):
+    ethertype = int.from_bytes(frame[offset : offset + 2], "big")
+    while ethertype in VLAN_TPIDS:
+        offset += VLAN_TAG_LEN
+        ethertype = int.from_bytes(frame[offset : offset + 2], "big")
+    payload = frame[offset + 2 :]
+    if ethertype == ETHERTYPE_IPV4 and len(payload) >= 20:
+        return payload[_DST[4]]
+    if ethertype == ETHERTYPE_IPV6 and len(payload) >= 40:
+        return payload[_DST[6]]
+    if ethertype == _ETHERTYPE_ARP and len(payload) >= 28:
+        return payload[_ARP_TARGET]
+    if ethertype in (ETHERTYPE_IPV4, ETHERTYPE_IPV6, _ETHERTYPE_ARP):
         # Too short to hold a destination: refuse rather than guess.
         raise UsageError(
             f"truncated frame ({len(frame)} bytes) cannot be checked against the scope")

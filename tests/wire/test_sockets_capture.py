@@ -143,6 +143,22 @@ def test_frame_destinations_for_scope_checks() -> None:
     assert sockets._frame_destination(lldp) is None
 
 
+@pytest.mark.parametrize("tpids", [(0x9100,), (0x88A8, 0x8100), (0x9100, 0x8100, 0x8100)])
+def test_frame_destination_behind_any_vlan_stack(tpids: tuple[int, ...]) -> None:
+    """QinQ's 0x9100 and stacks deeper than two tags are judged by what they carry
+    (a frame built by Scapy), as the shape module names the tag ethertypes."""
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Dot1Q, Ether
+
+    pkt = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", type=tpids[0])
+    for i, nxt in enumerate((*tpids[1:], 0x0800)):
+        pkt = pkt / Dot1Q(vlan=i + 1, type=nxt)
+    frame = bytes(pkt / IP(src=A4, dst="198.51.100.9") / UDP())
+    assert sockets._frame_destination(frame) == socket.inet_aton("198.51.100.9")
+    with pytest.raises(UsageError, match="truncated frame"):
+        sockets._frame_destination(frame[:14 + 4 * len(tpids) + 10])
+
+
 # -- in the namespace pair ----------------------------------------------------
 
 
