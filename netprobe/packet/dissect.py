@@ -325,11 +325,7 @@ def _too_deep(errors: list[str] | None, prev: Layer, rest: bytes) -> list[str]:
 
 def _add_trailers(top: Layer, prev: Layer, trailers: list[tuple[bytes, int]]) -> None:
     """Put the bytes after each layer's announced end on top of the chain, as ``Padding``."""
-    n = 0
-    cur: Layer | None = top
-    while cur is not None:
-        n += 1
-        cur = cur._payload
+    n = len(top.chain())
     for t, owner in reversed(trailers):
         pad = Padding(load=t)
         # where the trailer belongs, counted back from itself: building puts it right

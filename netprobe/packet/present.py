@@ -107,8 +107,7 @@ def show_text(pkt: Layer, indent: int = 3, lvl: str = "", label_lvl: str = "") -
 
 
 def _show_into(lines: list[str], pkt: Layer, indent: int, lvl: str, label_lvl: str) -> None:
-    cur: Layer | None = pkt
-    while cur is not None:
+    for cur in pkt.iterpayloads():
         lines.append(f"{label_lvl}###[ {type(cur).name} ]###")
         over = overloads(cur)
         for f in cur.shown_fields():
@@ -124,7 +123,6 @@ def _show_into(lines: list[str], pkt: Layer, indent: int, lvl: str, label_lvl: s
             text = field_text(cur, f, v)
             lines.append(f"{label_lvl}{lvl}  {f.name:<10}= {text}")
         step = getattr(type(cur), "show_indent", 1)  # 0: 802.11 elements stay level
-        cur = cur._payload
         lvl += " " * indent * step
 
 
@@ -137,9 +135,7 @@ def _is_packet_list(v: Any) -> bool:
 def repr_packet(pkt: Layer) -> str:
     """Scapy's ``repr``: ``<IP  frag=0 proto=tcp dst=198.18.0.1 |<TCP  dport=http |>>``."""
     parts = []
-    closing = 0
-    cur: Layer | None = pkt
-    while cur is not None:
+    for cur in pkt.iterpayloads():
         given = cur.fields_given()
         over = overloads(cur)
         args = []
@@ -162,9 +158,7 @@ def repr_packet(pkt: Layer) -> str:
             args.append(f"{f.name}={field_text(cur, f, v)}")
         shown = getattr(type(cur), "repr_class_name", "") or type(cur).__name__
         parts.append(f"<{shown}  {' '.join(args)}{' ' if args else ''}|")
-        closing += 1
-        cur = cur._payload
-    return "".join(parts) + ">" * closing
+    return "".join(parts) + ">" * len(parts)
 
 
 # -- summary() ------------------------------------------------------------------------------------
@@ -189,17 +183,6 @@ def summary(pkt: Layer) -> str:
             texts[i] = text
         found = found or bool(text) or bool(needed)
     return " / ".join(texts)
-
-
-def port_text(layer: Layer, name: str) -> str:
-    """A port as Scapy names it (``http``), or its number."""
-    v = getattr(layer, name)
-    if v is None:
-        return "None"
-    if type(v) is F.SetValue:  # a set of ports: as given (``['http', 'https']``)
-        return field_text(layer, type(layer).fields_by_name[name], v)
-    names = layer.shown_names(name)
-    return names.get(v, str(v)) if names else str(v)
 
 
 def value_text(layer: Layer, name: str) -> str:
@@ -292,20 +275,14 @@ def _directive(pkt: Layer, spec: str, relax: bool) -> str:
 
 
 def _first_with(pkt: Layer, fname: str) -> Layer | None:
-    cur: Layer | None = pkt
-    while cur is not None:
-        if fname in type(cur).fields_by_name:
-            return cur
-        cur = cur._payload
-    return None
+    return next((x for x in pkt.iterpayloads() if fname in type(x).fields_by_name), None)
 
 
 # -- command() ------------------------------------------------------------------------------------
 def command(pkt: Layer) -> str:
     """Python that makes this packet again: ``IP(dst='198.18.0.1')/TCP(dport=80, flags=18)``."""
     parts = []
-    cur: Layer | None = pkt
-    while cur is not None:
+    for cur in pkt.iterpayloads():
         args = []
         for name, v in cur.fields_given().items():
             if isinstance(v, (list, dict)) and not v:
@@ -320,7 +297,6 @@ def command(pkt: Layer) -> str:
                 text = repr(v)
             args.append(f"{name}={text}")
         parts.append(f"{type(cur).__name__}({', '.join(args)})")
-        cur = cur._payload
     return "/".join(parts)
 
 
@@ -382,13 +358,11 @@ def ls(obj: Any = None, verbose: bool = False) -> None:
         _ls_layer(obj, None, verbose)
         return
     if isinstance(obj, Layer):
-        cur: Layer | None = obj
-        while cur is not None:
+        for cur in obj.iterpayloads():
+            if cur is not obj:
+                print("--")
             # (Scapy's verbose reaches the first layer only)
             _ls_layer(type(cur), cur, verbose and cur is obj)
-            cur = cur._payload
-            if cur is not None:
-                print("--")
         return
     raise TypeError(f"ls() takes a layer class or a packet, not {type(obj).__name__}")
 

@@ -293,14 +293,14 @@ class TCP(Layer):
         return 1
 
     def mysummary(self) -> str:
-        from netprobe.packet.present import port_text
+        from netprobe.packet.present import value_text
 
-        ports = f"{port_text(self, 'sport')} > {port_text(self, 'dport')}"
+        ports = f"{value_text(self, 'sport')} > {value_text(self, 'dport')}"
         under = self._under
         flags = "" if self.flags is None else str(self.flags)
         if under is not None and type(under).__name__ in ("IP", "IPv6"):
-            return (f"TCP {_src_text(under)}:{port_text(self, 'sport')} > {under.dst}:"
-                    f"{port_text(self, 'dport')} {flags}")
+            return (f"TCP {_src_text(under)}:{value_text(self, 'sport')} > {under.dst}:"
+                    f"{value_text(self, 'dport')} {flags}")
         return f"TCP {ports} {flags}"
 
     def same_probe(self, probe: Layer) -> bool:

@@ -94,11 +94,11 @@ class UDP(Layer):
         return f"UDP {self.sport} > {self.dport}"
 
     def mysummary(self) -> str:
-        from netprobe.packet.present import port_text
+        from netprobe.packet.present import value_text
 
         under = self._under
         if under is not None and type(under).__name__ in ("IP", "IPv6"):
             src = under.src if under.src is not None else under.shown_default("src")
-            return (f"UDP {src}:{port_text(self, 'sport')} > {under.dst}:"
-                    f"{port_text(self, 'dport')}")
-        return f"UDP {port_text(self, 'sport')} > {port_text(self, 'dport')}"
+            return (f"UDP {src}:{value_text(self, 'sport')} > {under.dst}:"
+                    f"{value_text(self, 'dport')}")
+        return f"UDP {value_text(self, 'sport')} > {value_text(self, 'dport')}"
