@@ -71,7 +71,7 @@ def up_command(ctx: click.Context, name: str, as_json: bool | None, no_ratelimit
     emit(ctx, as_json,
          {"lab": built.name, "up": True, "elapsed_s": built.built_seconds,
           "namespaces": built.namespaces, "processes": [p.pid for p in built.processes],
-          "icmp_ratelimit": "stock" if built.ratelimit else "off on routers"},
+          "icmp_ratelimit": lifecycle.impairments(built)["icmp_ratelimit"]},
          f"lab {built.name} up in {built.built_seconds:.2f} s: {len(built.namespaces)} "
          f"namespaces, {len(built.processes)} service processes "
          f"(netprobe lab status --name {built.name})")

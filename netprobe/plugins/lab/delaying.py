@@ -49,26 +49,27 @@ def _switch_ns(current: LabState) -> str:
     return build.namespace(current.name, "sw")
 
 
-def _stop_in(current: LabState, ns: str) -> None:
-    """Stop the delay lines recorded in namespace ``ns`` (by PID) and forget them."""
-    for record in current.relays:
-        # PID 0 marks a port spliced in whose delay line has not started yet.
-        if record.namespace == ns and record.pid:
+def _stop_in(current: LabState, ns: str) -> list[ProcessRecord]:
+    """Stop the delay lines recorded in namespace ``ns`` (by PID) and forget them; their
+    records."""
+    mine = [record for record in current.relays if record.namespace == ns]
+    for record in mine:
+        if record.pid:  # PID 0: a port spliced in whose delay line has not started yet
             processes.stop(record)
     current.relays = [record for record in current.relays if record.namespace != ns]
     state.save(current)
+    return mine
 
 
 def stop_relays(current: LabState) -> None:
     """Stop the switch ports' delay lines and splice their ports out."""
     switch_ns = _switch_ns(current)
-    mine = [record for record in current.relays if record.namespace == switch_ns]
-    _stop_in(current, switch_ns)
+    mine = _stop_in(current, switch_ns)
     if mine:
         # A port whose member is gone (the duplicate host) has nothing to re-attach.
-        execute.run_quietly([[build.batch("splice out delay lines",
-                               (line for record in mine for line in splice.splice_out(record.node)),
-                               switch_ns, force=True)]])
+        lines = [line for record in mine for line in splice.splice_out(record.node)]
+        execute.run_quietly([[build.batch("splice out delay lines", lines, switch_ns,
+                                          force=True)]])
 
 
 def unsplice_link(current: LabState, topology: Topology, link: str) -> None:

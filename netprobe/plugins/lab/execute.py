@@ -11,6 +11,11 @@ from netprobe.plugins.lab.build import Step
 STEP_TIMEOUT = 20.0
 
 
+def _detail(stderr: str, status: int) -> str:
+    """What a failed command said, on one line (its exit status when it said nothing)."""
+    return " ".join(stderr.split())[:300] or f"exit status {status}"
+
+
 def run_phase(steps: Sequence[Step], timeout: float = STEP_TIMEOUT) -> None:
     """Run ``steps`` in parallel; raise RuntimeProblem naming the first that failed.
 
@@ -37,8 +42,7 @@ def run_phase(steps: Sequence[Step], timeout: float = STEP_TIMEOUT) -> None:
                 failures.append(f"{step.label}: no answer after {timeout:.0f} s")
                 continue
             if proc.returncode != 0:
-                detail = " ".join(err.split())[:300] or f"exit status {proc.returncode}"
-                failures.append(f"{step.label}: {detail}")
+                failures.append(f"{step.label}: {_detail(err, proc.returncode)}")
     finally:
         for _, proc in running:
             if proc.poll() is None:
@@ -71,6 +75,5 @@ def output(argv: Sequence[str], timeout: float = STEP_TIMEOUT) -> str:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise RuntimeProblem(f"{argv[0]}: {exc}") from exc
     if done.returncode != 0:
-        detail = " ".join(done.stderr.split())[:300] or f"exit status {done.returncode}"
-        raise RuntimeProblem(f"{' '.join(argv[:5])}: {detail}")
+        raise RuntimeProblem(f"{' '.join(argv[:5])}: {_detail(done.stderr, done.returncode)}")
     return done.stdout

@@ -184,11 +184,9 @@ def teardown(current: LabState) -> JSONRecord:
     Processes inside the lab that the lab did not start are left alone and
     reported. The state file goes only once nothing it lists remains.
     """
-    stopped = [record.pid for record in current.relays
+    # PID 0: a delay line recorded before it started.
+    stopped = [record.pid for record in (*current.relays, *current.processes)
                if record.pid and processes.stop(record)]
-    for record in current.processes:
-        if processes.stop(record):
-            stopped.append(record.pid)
     strangers: dict[str, list[int]] = {}
     for ns, pids in processes.processes_in(current.namespaces).items():
         for pid in pids:
@@ -407,7 +405,8 @@ def restart_service(lab: str, node_name: str, port: int, proto: str | None = Non
         if record.node == node_name and matches:
             was_running = processes.stop(record)
             node = topology_of(current).node(node_name)
-            fresh = processes.start(lab, record.namespace, node)
+            proc, fresh = processes.launch(lab, record.namespace, node)
+            processes.wait_ready(proc, fresh)
             current.processes[index] = fresh
             state.save(current)
             return {"lab": lab, "node": node_name, "port": port, "pid": fresh.pid,

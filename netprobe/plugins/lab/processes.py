@@ -123,13 +123,6 @@ def spawn(argv: list[str], node: str, ns: str, ports: list[list], label: str,
     return proc, record
 
 
-def start(lab: str, ns: str, node: Node) -> ProcessRecord:
-    """Start ``node``'s services in ``ns`` and wait until every port listens."""
-    proc, record = launch(lab, ns, node)
-    wait_ready(proc, record)
-    return record
-
-
 def wait_ready(proc: subprocess.Popen, record: ProcessRecord) -> None:
     """Read the child's first line; stop it and raise RuntimeProblem unless ``ready``."""
     assert proc.stdout is not None
