@@ -85,9 +85,7 @@ def command(ctx: click.Context, files: tuple[str, ...], top: int, by: str, per_f
         from netprobe.plugins.flows.plot import check_destination
 
         check_destination(plot)
-    output = Output.current()
-    if as_json is not None:
-        output.json = as_json
+    output = Output.current(as_json)
     failed = run(output, list(files), top=top, by=by, per_file=per_file, plot=plot, jobs=jobs,
                  scheduler=scheduler)
     if failed:

@@ -80,16 +80,13 @@ def _records(table: FlowTable, idx: np.ndarray) -> Iterator[dict]:
         hi, hi_text = _address(ver, hi_words[16 * k:16 * k + 16])
         lo_port = None if c["lo_port"] < 0 else c["lo_port"]
         hi_port = None if c["hi_port"] < 0 else c["hi_port"]
-        side_lo = {"packets": c["pk_lo"], "bytes": c["by_lo"]}
-        side_hi = {"packets": c["pk_hi"], "bytes": c["by_hi"]}
-        if c["a_is_lo"]:
-            a, a_port, b, b_port, ab, ba = lo, lo_port, hi, hi_port, side_lo, side_hi
-            a_text, b_text = lo_text, hi_text
-            bits_a, bits_b, pay_a, pay_b = c["bits_lo"], c["bits_hi"], c["pay_lo"], c["pay_hi"]
-        else:
-            a, a_port, b, b_port, ab, ba = hi, hi_port, lo, lo_port, side_hi, side_lo
-            a_text, b_text = hi_text, lo_text
-            bits_a, bits_b, pay_a, pay_b = c["bits_hi"], c["bits_lo"], c["pay_hi"], c["pay_lo"]
+        # each end: address, port, text, what it sent (packets, bytes), its TCP bits, payload
+        end_lo = (lo, lo_port, lo_text, {"packets": c["pk_lo"], "bytes": c["by_lo"]},
+                  c["bits_lo"], c["pay_lo"])
+        end_hi = (hi, hi_port, hi_text, {"packets": c["pk_hi"], "bytes": c["by_hi"]},
+                  c["bits_hi"], c["pay_hi"])
+        (a, a_port, a_text, ab, bits_a, pay_a), (b, b_port, b_text, ba, bits_b, pay_b) = (
+            (end_lo, end_hi) if c["a_is_lo"] else (end_hi, end_lo))
         if proto in (1, 58):
             icmp = c["icmp"]
             # the ID of an ICMP conversation is that of its first message
