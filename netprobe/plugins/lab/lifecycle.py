@@ -301,8 +301,9 @@ def impairments(current: LabState) -> JSONRecord:
     delays are made and lists the delay-line processes.
     """
     links: dict[str, dict] = {}
+    delays = delaying.wanted(current)
     for target in sorted({*current.impair, *current.delays}):
-        delay = Delay(*current.delays.get(target, (0.0, 0.0)))
+        delay = delays.get(target, Delay())
         links[target] = {"loss_percent": current.impair.get(target, 0),
                          "delay_ms": delay.delay_ms, "jitter_ms": delay.jitter_ms}
     return {
@@ -321,14 +322,6 @@ def _built_sysctls(current: LabState, topology: Topology, node: str) -> JSONReco
     """The ICMP sysctls of ``node`` as ``up`` left them (read from a node of its kind)."""
     kind = "routers" if topology.node(node).role == "router" else "hosts"
     return current.kernel.get(kind, {})
-
-
-def _set_delay(current: LabState, target: str, delay: Delay) -> None:
-    if delay:
-        current.delays[target] = [delay.delay_ms, delay.jitter_ms]
-    else:
-        current.delays.pop(target, None)
-    state.save(current)
 
 
 def impair(lab: str, loss: int | None = None, target: str = LAN, *,
@@ -353,7 +346,7 @@ def impair(lab: str, loss: int | None = None, target: str = LAN, *,
             steps.append(build.nft_step(f"impair {target}", build.namespace(lab, node), script))
         if delay is not None or jitter is not None:
             choose(target, delay_targets(topology), "delay")
-            old = Delay(*current.delays.get(target, (0.0, 0.0)))
+            old = delaying.wanted(current).get(target, Delay())
             if delay == 0 and jitter is None:
                 jitter = 0.0  # --delay 0 clears the delay, its jitter with it
             new = check_delay(Delay(old.delay_ms if delay is None else float(delay),
@@ -382,9 +375,13 @@ def impair(lab: str, loss: int | None = None, target: str = LAN, *,
                 current.icmp_ratelimit.pop(node, None)
             else:
                 current.icmp_ratelimit[node] = icmp_ratelimit
+    if delay is not None or jitter is not None:
+        if new:
+            current.delays[target] = [new.delay_ms, new.jitter_ms]
+        else:
+            current.delays.pop(target, None)
     state.save(current)
     if delay is not None or jitter is not None:
-        _set_delay(current, target, new)
         try:
             delaying.apply(current, topology)
         except BaseException:
