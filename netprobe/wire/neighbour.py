@@ -179,8 +179,6 @@ def _table_netlink(family: int | None) -> list[Neighbour]:
     names: dict[int, str] = {}
     found = []
     for message in netlink.request(netlink.RTM_GETNEIGH, netlink.NLM_F_DUMP, header):
-        if message.type != netlink.RTM_NEWNEIGH:
-            continue
         msg_af, _, _, index, state, _, _ = _NDMSG.unpack(message.header)
         dst = message.attrs.get(_NDA_DST)
         if dst is None or msg_af not in (socket.AF_INET, socket.AF_INET6):

@@ -26,6 +26,8 @@ RTM_NEWROUTE = 24
 RTM_GETROUTE = 26
 RTM_NEWNEIGH = 28
 RTM_GETNEIGH = 30
+#: the message type that answers each request type
+_ANSWER = {RTM_GETROUTE: RTM_NEWROUTE, RTM_GETNEIGH: RTM_NEWNEIGH}
 
 _NLMSGHDR = struct.Struct("=IHHII")  # len, type, flags, seq, pid
 _RTATTR = struct.Struct("=HH")  # len, type
@@ -75,7 +77,7 @@ def parse_attrs(data: bytes | memoryview) -> dict[int, bytes]:
 
 
 def request(msg_type: int, flags: int, header: bytes, attrs: bytes = b"") -> Iterator[Message]:
-    """Send one rtnetlink request and yield its answers.
+    """Send one rtnetlink request and yield its answers (RTM_NEWROUTE for RTM_GETROUTE...).
 
     ``header`` is the family header (rtmsg, ndmsg) already packed, and its
     size tells how to split each answer into header and attributes.
@@ -92,6 +94,7 @@ def request(msg_type: int, flags: int, header: bytes, attrs: bytes = b"") -> Ite
             + body
         )
         dump = bool(flags & NLM_F_DUMP)
+        answer = _ANSWER[msg_type]
         while True:
             chunk = sock.recv(_RECV_SIZE)
             done = False
@@ -99,7 +102,8 @@ def request(msg_type: int, flags: int, header: bytes, attrs: bytes = b"") -> Ite
                 if message is None:
                     done = True
                     break
-                yield message
+                if message.type == answer:
+                    yield message
             # A plain request gets exactly one answer datagram; a dump ends
             # with NLMSG_DONE.
             if done or not dump:

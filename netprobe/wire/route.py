@@ -187,8 +187,6 @@ def _lookup_netlink(address: str, family: int, scope_index: int) -> Route:
             raise EnvironmentProblem("netlink is not available") from None
         raise
     for message in answers:
-        if message.type != netlink.RTM_NEWROUTE:
-            continue
         rtm_type = _RTMSG.unpack(message.header[: _RTMSG.size])[7]
         if rtm_type not in _REACHABLE_TYPES:
             raise OSError(errno.ENETUNREACH, "unreachable route type")
@@ -212,8 +210,6 @@ def dump_routes(family: int) -> list[dict[str, object]]:
         return []
     out: list[dict[str, object]] = []
     for m in messages:
-        if m.type != netlink.RTM_NEWROUTE:
-            continue
         _, dst_len, _, _, table, _, _, rtype, _ = _RTMSG.unpack(m.header[:_RTMSG.size])
         a = m.attrs
         if _RTA_TABLE in a:
