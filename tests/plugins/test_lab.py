@@ -28,8 +28,8 @@ except ModuleNotFoundError:  # plain `pytest` without the repository root on sys
     from tests.labfixture import TEST_PREFIX, lab, require_lab_environment  # noqa: F401
 
 from netprobe.errors import EnvironmentProblem, RuntimeProblem, UsageError
-from netprobe.plugins.lab import command, lifecycle, processes, state
-from netprobe.plugins.lab.build import firewall, namespace, plan
+from netprobe.plugins.lab import command, execute, lifecycle, processes, state
+from netprobe.plugins.lab.build import Step, batch, firewall, namespace, nft_table, plan
 from netprobe.plugins.lab.impair import ruleset
 from netprobe.plugins.lab.routing import path, routes
 from netprobe.plugins.lab.services import is_fatal, udp_reply
@@ -152,6 +152,23 @@ def test_impair_ruleset_sets_and_clears_loss():
         ruleset(topology, "far", 5)  # not on the LAN, not a router
     with pytest.raises(ValueError):
         ruleset(topology, "lan", 101)
+
+
+def test_batch_steps_and_nft_tables_are_written_one_way():
+    assert batch("x", ["a", "b"]) == Step("x", ("ip", "-batch", "-"), "a\nb\n")
+    assert batch("x", iter(["a"]), "ns1", force=True).argv == \
+        ("ip", "-n", "ns1", "-force", "-batch", "-")
+    text = nft_table("inet", "t", [("c", "hook input priority 0; policy drop;", ["r1", "r2"])])
+    assert text == ("table inet t {\n  chain c {\n    type filter hook input priority 0; "
+                    "policy drop;\n    r1\n    r2\n  }\n}\n")
+
+
+def test_run_quietly_goes_on_after_a_failed_phase(tmp_path):
+    mark = tmp_path / "ran"
+    with pytest.raises(RuntimeProblem, match="fails: exit status 1"):
+        execute.run_phase([Step("fails", ("false",))])
+    execute.run_quietly([[Step("fails", ("false",))], [Step("touch", ("touch", str(mark)))]])
+    assert mark.exists()
 
 
 def test_fragile_input_and_replies():
