@@ -76,19 +76,11 @@ def write_crash(out_dir: str, doc: JSONRecord, packets: list[bytes], linktype: i
     comment = (f"netprobe fuzz crash: seed {doc['seed']}, cases "
                f"{' '.join(str(c['case']) for c in doc['cases'])}")[:1000]
     try:
-        writer = PcapngWriter(str(pcap_path), comment=comment)
-    except OSError as exc:
-        raise RuntimeProblem(f"cannot write {pcap_path}: {exc.strerror or exc}") from None
-    try:
-        writer.add_interface(linktype)
-        now = time.time_ns()
-        for data in packets:
-            writer.write(data, now // 10**9, now % 10**9, 10**9)
-    except BaseException:
-        writer.abort()
-        raise
-    try:
-        writer.close()
+        with PcapngWriter(str(pcap_path), comment=comment) as writer:  # aborted on an error
+            writer.add_interface(linktype)
+            now = time.time_ns()
+            for data in packets:
+                writer.write(data, now // 10**9, now % 10**9, 10**9)
     except OSError as exc:
         raise RuntimeProblem(f"cannot write {pcap_path}: {exc.strerror or exc}") from None
     return str(json_path), str(pcap_path)

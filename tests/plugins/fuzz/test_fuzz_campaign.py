@@ -214,3 +214,13 @@ def test_restart_that_fails_stops_minimising(tmp_path):
     assert not crash["minimal"] and crash["restart_failed"]["status"] == 3
     doc = json.loads(Path(crash["file"]).read_text())
     assert len(doc["cases"]) == 10  # the whole window, unminimised
+
+
+def test_a_crash_pcapng_that_cannot_be_written_is_one_runtime_problem(tmp_path):
+    from netprobe.plugins.fuzz.crashfile import write_crash
+
+    (tmp_path / "crash-s7-c3.pcapng").mkdir()  # the file's place is taken by a directory
+    doc = {"seed": 7, "cases": [{"case": 3, "hex": "00"}]}
+    with pytest.raises(RuntimeProblem, match=r"crash-s7-c3\.pcapng.*cannot write"):
+        write_crash(str(tmp_path), doc, [b"\x45" + bytes(19)], 101)
+    assert [p.name for p in tmp_path.iterdir() if p.is_file()] == ["crash-s7-c3.json"]
