@@ -85,8 +85,6 @@ class _Walker:
         if isinstance(node, ast.Name):
             if node.id in self.layers:
                 return self.layers[node.id]()
-            if node.id in ("True", "False", "None"):
-                return {"True": True, "False": False, "None": None}[node.id]
             raise UsageError(f"unknown name {node.id!r} at column {node.col_offset + 1} "
                              f"(layers: {', '.join(sorted(self.layers))})")
         raise self.refuse(node, f"{type(node).__name__.lower()} not allowed")

@@ -62,6 +62,11 @@ def test_sets(text: str, count: int) -> None:
     assert len({bytes(x) for x in p}) == count
 
 
+def test_true_false_and_none_are_literals() -> None:
+    p = parse_packet('IP(dst="198.18.0.1", chksum=None)/TCP(sport=True, dport=False)')
+    assert p.chksum is None and p[TCP].sport == 1 and p[TCP].dport == 0
+
+
 def test_negative_numbers_are_literals() -> None:
     assert parse_packet("IP(ttl=-(-3))").ttl == 3
     with pytest.raises(UsageError, match="ttl"):
