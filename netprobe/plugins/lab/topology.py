@@ -120,17 +120,11 @@ class Topology:
 
     def node(self, name: str) -> Node:
         """The node called ``name`` (KeyError when there is none)."""
-        for node in self.nodes:
-            if node.name == name:
-                return node
-        raise KeyError(name)
+        return {node.name: node for node in self.nodes}[name]
 
     def network(self, name: str) -> Network:
         """The network called ``name`` (KeyError when there is none)."""
-        for net in self.networks:
-            if net.name == name:
-                return net
-        raise KeyError(name)
+        return {net.name: net for net in self.networks}[name]
 
     def members(self, network: str) -> list[tuple[Node, Interface]]:
         """Every (node, interface) attached to ``network``, in declaration order."""
