@@ -455,8 +455,7 @@ class FlowTable:
     def _merge(self, other: FlowTable, by_time: bool) -> None:
         m = other.n
         oc = {name: other.column(name) for name in COLUMNS}
-        keys = _key_words(oc["ver"], oc["proto"], oc["lo"], oc["hi"],
-                          oc["lo_port"].astype(np.int64), oc["hi_port"].astype(np.int64))
+        keys = _key_words(*(oc[name] for name in _KEY_COLUMNS))
         h = self._hash(keys)
         srt = np.argsort(h, kind="stable")
         hs, ks = h[srt], keys[srt]
@@ -483,10 +482,8 @@ class FlowTable:
         cont &= ~((oc["proto"] == 6) & (side >= 0) & known & (base != oc["open_seq"]))
         j = np.flatnonzero(cont)
         t = mine[j]
-        for name in ("pk_lo", "by_lo", "pk_hi", "by_hi", "pay_lo", "pay_hi"):
-            c[name][t] += oc[name][j]
-        c["bits_lo"][t] |= oc["bits_lo"][j]
-        c["bits_hi"][t] |= oc["bits_hi"][j]
+        self.counters[t] += other.counters[j]
+        self.bits[t] |= other.bits[j]
         c["tmin"][t] = np.minimum(c["tmin"][t], oc["tmin"][j])
         c["tmax"][t] = np.maximum(c["tmax"][t], oc["tmax"][j])
         if by_time:
@@ -551,9 +548,7 @@ class FlowTable:
         self.cols.update(cols)
 
     def _stored_keys(self, cids: np.ndarray) -> np.ndarray:
-        c = self.cols
-        return _key_words(c["ver"][cids], c["proto"][cids], c["lo"][cids], c["hi"][cids],
-                          c["lo_port"][cids].astype(np.int64), c["hi_port"][cids].astype(np.int64))
+        return _key_words(*(self.cols[name][cids] for name in _KEY_COLUMNS))
 
     def _lookup(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Whether each hash is indexed, where it is (or would go), and its conversation
