@@ -248,7 +248,7 @@ class Output:
         While a bar is drawn, text written straight to the same screen would be
         overdrawn by the bar; printed through the bar's console it appears above.
         """
-        if not self._progress or not _isatty(self.stdout):
+        if not self._progress or not is_terminal(self.stdout):
             return None
         for reporter in self._progress:
             if reporter.console is not None:
@@ -267,7 +267,7 @@ class Output:
         longer than about a second.
         """
         stream = self.stderr
-        enabled = _isatty(stream) and os.environ.get("TERM") != "dumb"
+        enabled = is_terminal(stream) and os.environ.get("TERM") != "dumb"
         # what others write to stderr meanwhile is printed above the bar
         reporter = DelayedBar(total, description, stream=stream, enabled=enabled,
                               delay=PROGRESS_DELAY, redirect_stderr=True)
@@ -297,7 +297,8 @@ def _console_class() -> type[Console]:
     return PipeAwareConsole
 
 
-def _isatty(stream: IO[str]) -> bool:
+def is_terminal(stream: IO[str]) -> bool:
+    """Whether ``stream`` is a terminal (False for a closed stream or one without isatty)."""
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
@@ -371,4 +372,4 @@ def _cannot_write(target: str, exc: Exception) -> RuntimeProblem:
 
 
 __all__ = ["PROGRESS_DELAY", "Column", "Output", "ProgressReporter", "atomic_text_file",
-           "json_line"]
+           "is_terminal", "json_line"]

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from netprobe.errors import UsageError
+from netprobe.services.output import is_terminal
 
 if TYPE_CHECKING:
     from netprobe.services.json_value import JSONRecord
@@ -80,7 +81,7 @@ class Restarter:
         self.prompt_in = prompt_in or sys.stdin
         self.prompt_out = prompt_out or sys.stderr
         if interactive is None:
-            interactive = _isatty(self.prompt_in) and _isatty(self.prompt_out)
+            interactive = is_terminal(self.prompt_in) and is_terminal(self.prompt_out)
         self.interactive = interactive
 
     def restart(self, note: JSONRecord | None = None) -> RestartOutcome:
@@ -137,10 +138,3 @@ class Restarter:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(POLL)
-
-
-def _isatty(stream: object) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
