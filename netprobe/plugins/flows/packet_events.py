@@ -102,10 +102,10 @@ def _walk(pkt: _Packet, i: int, end: int, depth: int) -> int:
         kind = type(layer)
         if kind.__name__ in _LENGTH_OF_PAYLOAD and i + 1 < len(layers):
             end = min(end, spans[i + 1][0] + layer.len)  # also past what was captured
-        if kind is IP:
-            return _ipv4(pkt, i, end, depth)
-        if kind is IPv6:
-            return _ipv6(pkt, i, end, depth)
+        if kind is IP or kind is IPv6:
+            if layer.version != (4 if kind is IP else 6):
+                return REASON_MALFORMED
+            return (_ipv4 if kind is IP else _ipv6)(pkt, i, end, depth)
         if failure is not None:
             return _failed_network(pkt, i)
         i += 1
@@ -160,8 +160,6 @@ def _address(family: int, text: str) -> bytes:
 def _ipv4(pkt: _Packet, i: int, end: int, depth: int) -> int:
     ip = pkt.layers[i]
     start, stop, _ = pkt.spans[i]
-    if ip.version != 4:
-        return REASON_MALFORMED
     ihl = ip.ihl * mk.HEADER_WORD
     rep = end - start
     tot = ip.len or rep  # 0: TSO / BIG TCP, the length is the frame's
@@ -179,8 +177,6 @@ def _ipv4(pkt: _Packet, i: int, end: int, depth: int) -> int:
 def _ipv6(pkt: _Packet, i: int, end: int, depth: int) -> int:
     ip = pkt.layers[i]
     start, stop, _ = pkt.spans[i]
-    if ip.version != 6:
-        return REASON_MALFORMED
     rep = end - start
     hdr = _Headers(pkt, start, min(mk.IP6_HEADER + ip.plen, rep) if ip.plen else rep, stop - start,
                    _address(socket.AF_INET6, ip.dst))
