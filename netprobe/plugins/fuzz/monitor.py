@@ -47,23 +47,14 @@ class Monitor:
 
     def probe(self, dst: str, number: int) -> Layer:
         """The probe for check ``number`` (ports, ids and sequence numbers vary with it)."""
-        from netprobe.packet import IP, TCP, UDP, Raw
+        from netprobe.packet import ICMP, IP, TCP, UDP, ICMPv6EchoRequest, IPv6, Raw
 
         v6 = ":" in dst
-        if v6:
-            from netprobe.packet.layers.ipv6 import IPv6
-
-            net: Layer = IPv6(dst=dst)
-        else:
-            net = IP(dst=dst)
+        net: Layer = IPv6(dst=dst) if v6 else IP(dst=dst)
         sport = FIRST_PORT + number % 16384
         if self.kind == "icmp":
             if v6:
-                from netprobe.packet.layers.icmpv6 import ICMPv6EchoRequest
-
                 return net / ICMPv6EchoRequest(id=ECHO_ID, seq=number & 0xFFFF)
-            from netprobe.packet.layers.icmp import ICMP
-
             return net / ICMP(type=8, id=ECHO_ID, seq=number & 0xFFFF)
         if self.kind == "tcp":
             seq = (number * 2654435761 + 1) & 0xFFFFFFFF
