@@ -27,6 +27,7 @@ from netprobe.packet import fastpath
 from netprobe.packet import field as F  # noqa: N812 - F.Field reads as the kind it is
 from netprobe.packet.dissect import dissect_as
 from netprobe.packet.layer import Layer
+from netprobe.packet.linktypes import LINKTYPE_ETHERNET, LINKTYPE_RAW
 
 
 class TemplateUnsupported(Exception):
@@ -125,7 +126,7 @@ class ProbeTemplate:
         varying: list[tuple[int, int, int, int, array]] = []
         self.varying_names = [name for _, name, _ in sets]
         #: the link type the bytes start with (Ethernet frames or bare IP)
-        self.linktype = 1 if self.cls.__name__ == "Ether" else 101
+        self.linktype = LINKTYPE_ETHERNET if self.cls.__name__ == "Ether" else LINKTYPE_RAW
         changed: set[int] = set()
         for i, name, values in sets:
             cls = type(layers[i])
