@@ -712,13 +712,6 @@ def _meta_of(layer: Any) -> Any:
         return DISSECTED if m is not None and m[2] else None
 
 
-def _is_kind(layer: Any, cls: Any) -> bool:
-    """True when ``layer`` is what a lookup for ``cls`` (a class or a name) finds."""
-    if isinstance(cls, str):
-        return type(layer).__name__ == cls or type(layer).name == cls
-    return type(layer) is cls or cls in type(layer).found_as
-
-
 class NoPayload:
     """What the last layer's ``payload`` is: empty, falsy, no bytes (Scapy's NoPayload)."""
 
@@ -1269,14 +1262,24 @@ class Layer(metaclass=LayerMeta):
             chain = self.chain()
             return chain[cls] if 0 <= cls < len(chain) else None
         first = nb == 1
-        for cur in self.iterpayloads():
-            # the exact class, as in Scapy: TCPerror (a quote) is not TCP, Dot1AD not Dot1Q
-            if ((cls is None and flt) or _is_kind(cur, cls)) and all(
-                    k in type(cur).fields_by_name and getattr(cur, k, _UNSET) == v
-                    for k, v in flt.items()):
+        named = isinstance(cls, str)
+        # one walk for every kind of lookup, with no generator and no call per layer: the
+        # engine looks each answer's layer up this way
+        cur: Layer | None = self
+        while cur is not None:
+            t = type(cur)
+            if cls is None:  # field values alone
+                hit = bool(flt)
+            elif named:
+                hit = t.__name__ == cls or t.name == cls
+            else:  # the exact class, as in Scapy: TCPerror (a quote) is not TCP, Dot1AD not Dot1Q
+                hit = t is cls or cls in t.found_as
+            if hit and (not flt or all(k in t.fields_by_name and getattr(cur, k, _UNSET) == v
+                                       for k, v in flt.items())):
                 nb -= 1
                 if nb == 0:
                     return cur
+            cur = cur._payload
         # a record held in a field answers to its name too (``haslayer("DNSQR")``): DNS
         # records live in DNS's sections
         if first and not flt and (isinstance(cls, str) or getattr(cls, "held_in_fields", False)):
