@@ -251,15 +251,13 @@ def command(ctx: click.Context, targets: tuple[str, ...], syn: bool, connect: bo
 
 def _check_scope(plan: ScanPlan, scope: Scope) -> None:
     """Refuse, before sending anything, targets whose first or last address is out of scope."""
-    import ipaddress
-
     from netprobe.errors import ScopeError
+    from netprobe.services.targets import address_text
 
     for family, ranges in plan.targets.ranges.items():
         for first, last in ranges:
             for value in {first, last}:
-                addr = str(ipaddress.IPv4Address(value) if family == 4
-                           else ipaddress.IPv6Address(value))
+                addr = address_text(value, family)
                 if not scope.contains(addr):
                     raise ScopeError(scope.refusal(addr))
 

@@ -255,7 +255,8 @@ class TcpStamper:
         exact-match key of their TCP answers).
 
         IPv4 keys come from the engine's compiled batch operations where they are
-        built (the same keys as :meth:`keys` and :meth:`_strict_keys`), else from numpy.
+        built (the same keys as :meth:`keys` and :meth:`_strict_keys`); otherwise the
+        hash keys come from numpy (:meth:`keys`) and the strict keys probe by probe.
         """
         width = arr.shape[1]
         raw = arr.tobytes()
